@@ -1,0 +1,194 @@
+"""The result of every alignment method, and time mapping in both directions."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Alignment", "path_knots"]
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, copy=True)
+    a.setflags(write=False)
+    return a
+
+
+def _freeze(mapping: Mapping | None) -> Mapping:
+    return MappingProxyType(dict(mapping or {}))
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Alignment:
+    """How two sequences correspond in time; immutable.
+
+    Parameters
+    ----------
+    path : array_like of int, shape (L, 2)
+        Rows ``(i, j)``: frame ``i`` of recording A corresponds to frame ``j`` of B.
+        Both columns are non-decreasing and every row differs from the previous one.
+    rate_a_hz, rate_b_hz : float
+        Frame rates of A's and B's features; frame ``k`` is centred on ``k / rate``.
+    n_a, n_b : int, optional
+        Number of frames of A and B (default: one past the path's last row).
+    method : str
+        Name of the method that made it (``"dtw"``, ``"ctw"``, ``"ot"``, ``"manual"``, ...).
+    params : mapping
+        Parameters of the method and of the features, as given.
+    distance, normalized_distance : float
+        Total cost and its normalized value where the method defines them (else NaN).
+    plan : ndarray, shape (n_a, n_b), optional
+        A soft alignment (transport plan, expected alignment, attention) when the method
+        makes one.
+    confidence : ndarray, shape (L,), optional
+        A confidence in [0, 1] per path step (1 = sure).
+    diagnostics : mapping
+        Iterations, objective history, elapsed time, memory, whether exact, ...
+    sources : mapping
+        What is known about the two inputs: ``{"a": {...}, "b": {...}}`` with path,
+        duration, rate, content hash.
+
+    Raises
+    ------
+    ValueError
+        If the path is not an (L, 2) integer array, not monotone, has repeated rows, or
+        leaves ``[0, n_a) x [0, n_b)``; if a rate is not positive and finite.
+    """
+
+    path: np.ndarray
+    rate_a_hz: float
+    rate_b_hz: float
+    n_a: int | None = None
+    n_b: int | None = None
+    method: str = "unknown"
+    params: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    distance: float = math.nan
+    normalized_distance: float = math.nan
+    plan: np.ndarray | None = None
+    confidence: np.ndarray | None = None
+    diagnostics: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    sources: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        path = np.asarray(self.path)
+        if path.ndim != 2 or path.shape[1] != 2 or path.shape[0] < 1:
+            raise ValueError(f"path: expected an (L, 2) array with L >= 1, got shape {path.shape}")
+        if not np.issubdtype(path.dtype, np.integer):
+            if not np.all(np.isfinite(path)) or np.any(path != np.round(path)):
+                raise ValueError("path: expected integer frame indices")
+        path = path.astype(np.int64)
+        for name in ("rate_a_hz", "rate_b_hz"):
+            rate = float(getattr(self, name))
+            if not (math.isfinite(rate) and rate > 0):
+                raise ValueError(f"{name}: expected a positive finite rate, got {rate}")
+            set_(self, name, rate)
+        if np.any(path < 0):
+            raise ValueError("path: negative frame index")
+        steps = np.diff(path, axis=0)
+        if np.any(steps < 0):
+            k = int(np.argmax(np.any(steps < 0, axis=1)))
+            raise ValueError(f"path: not monotone at row {k + 1} ({path[k]} -> {path[k + 1]})")
+        if np.any(np.all(steps == 0, axis=1)):
+            k = int(np.argmax(np.all(steps == 0, axis=1)))
+            raise ValueError(f"path: row {k + 1} repeats row {k}")
+        n_a = int(path[-1, 0]) + 1 if self.n_a is None else int(self.n_a)
+        n_b = int(path[-1, 1]) + 1 if self.n_b is None else int(self.n_b)
+        if path[-1, 0] >= n_a or path[-1, 1] >= n_b:
+            raise ValueError(
+                f"path: leaves the sequences (last row {tuple(path[-1])}, n_a={n_a}, n_b={n_b})")
+        set_(self, "n_a", n_a)
+        set_(self, "n_b", n_b)
+        set_(self, "path", _readonly(path))
+        if self.plan is not None:
+            plan = np.asarray(self.plan)
+            if plan.shape != (n_a, n_b):
+                raise ValueError(f"plan: expected shape {(n_a, n_b)}, got {plan.shape}")
+            set_(self, "plan", _readonly(plan))
+        if self.confidence is not None:
+            conf = np.asarray(self.confidence, dtype=np.float64)
+            if conf.shape != (path.shape[0],):
+                raise ValueError(
+                    f"confidence: expected shape {(path.shape[0],)}, got {conf.shape}")
+            set_(self, "confidence", _readonly(conf))
+        set_(self, "distance", float(self.distance))
+        set_(self, "normalized_distance", float(self.normalized_distance))
+        set_(self, "method", str(self.method))
+        set_(self, "params", _freeze(self.params))
+        set_(self, "diagnostics", _freeze(self.diagnostics))
+        set_(self, "sources", _freeze(self.sources))
+
+    # ------------------------------------------------------------------ derived views
+    @property
+    def times_s(self) -> np.ndarray:
+        """Path in seconds, shape (L, 2): ``path / (rate_a_hz, rate_b_hz)``."""
+        t = self.path / np.array([self.rate_a_hz, self.rate_b_hz])
+        t.setflags(write=False)
+        return t
+
+    @property
+    def duration_a_s(self) -> float:
+        return self.n_a / self.rate_a_hz
+
+    @property
+    def duration_b_s(self) -> float:
+        return self.n_b / self.rate_b_hz
+
+    @property
+    def is_continuous(self) -> bool:
+        """True when every step is (1, 0), (0, 1) or (1, 1)."""
+        return bool(np.all(np.diff(self.path, axis=0) <= 1))
+
+    def replace(self, **changes) -> Alignment:
+        """A new Alignment with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    # ------------------------------------------------------------------ time mapping
+    def map_a_to_b(self, t_s):
+        """Map times of A (seconds) to times of B through the path.
+
+        Where A holds still while B advances (a run of rows with the same ``i``), the
+        time maps to the middle of B's run; between rows it interpolates linearly.
+        Times outside the path are clamped to its ends.
+        """
+        ka, kb = path_knots(self.path, 0)
+        return self._map(t_s, ka / self.rate_a_hz, kb / self.rate_b_hz)
+
+    def map_b_to_a(self, t_s):
+        """Map times of B (seconds) to times of A; the mirror of :meth:`map_a_to_b`."""
+        kb, ka = path_knots(self.path, 1)
+        return self._map(t_s, kb / self.rate_b_hz, ka / self.rate_a_hz)
+
+    @staticmethod
+    def _map(t_s, x_knots, y_knots):
+        t = np.asarray(t_s, dtype=np.float64)
+        out = np.interp(t, x_knots, y_knots)
+        return float(out) if out.ndim == 0 else out
+
+    def __repr__(self) -> str:
+        return (f"Alignment(method={self.method!r}, L={len(self.path)}, n_a={self.n_a}, "
+                f"n_b={self.n_b}, distance={self.distance:.6g})")
+
+
+def path_knots(path: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
+    """Strictly increasing knots of a monotone path for mapping along ``axis``.
+
+    For each distinct value ``k`` of ``path[:, axis]`` the knot is ``(k, centre)`` where
+    ``centre`` is the middle of the other coordinate's run at ``k``.
+
+    Returns
+    -------
+    keys, values : ndarray of float64, shape (K,)
+    """
+    path = np.asarray(path)
+    keys = path[:, axis]
+    other = path[:, 1 - axis].astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    ends = np.r_[starts[1:], len(keys)] - 1
+    centre = 0.5 * (other[starts] + other[ends])
+    return keys[starts].astype(np.float64), centre
