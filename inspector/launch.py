@@ -1,0 +1,24 @@
+"""Entry point of ``alignment-inspector``.
+
+Headless subcommands (``align``, ``transfer``, ...) go to :mod:`core.cli` without importing
+Qt, so batch jobs run on machines with no display libraries; anything else opens the window.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from core import cli
+
+    if argv and (argv[0] in cli.SUBCOMMANDS or argv[0] in ("-h", "--help", "--version")):
+        return cli.main(argv)
+    from inspector.app import main as app_main
+
+    return app_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
