@@ -13,7 +13,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     from core import cli
 
-    if argv and (argv[0] in cli.SUBCOMMANDS or argv[0] in ("-h", "--help", "--version")):
+    if argv and (cli.is_subcommand(argv[0]) or argv[0] in ("-h", "--help", "--version")):
         return cli.main(argv)
     from inspector.app import main as app_main
 
