@@ -1,0 +1,91 @@
+"""The headless command line: outputs, and one-line errors with exit status 2."""
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core import cli
+
+SR = 16000
+
+
+def tone_sequence(path, pitches, note_s):
+    t = np.arange(int(note_s * SR)) / SR
+    notes = [np.sin(2 * np.pi * 440 * 2 ** ((p - 69) / 12) * t) * np.exp(-4 * t)
+             for p in pitches]
+    sf.write(path, np.concatenate(notes).astype(np.float32) * 0.5, SR)
+    return path
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    melody = [60, 64, 67, 72, 71, 67, 65, 62, 60, 69]
+    a = tone_sequence(folder / "a.wav", melody, 0.30)
+    b = tone_sequence(folder / "b.wav", melody, 0.45)
+    return a, b
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "inspector.launch", *map(str, args)],
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_align_writes_csv_with_header(pair, tmp_path):
+    out = tmp_path / "out.csv"
+    assert cli.main(["align", str(pair[0]), str(pair[1]), "-o", str(out), "-q"]) == 0
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["time_a_s", "time_b_s"]
+    times = np.array(rows[1:], dtype=float)
+    assert np.all(np.diff(times, axis=0) >= 0)
+    # notes of B are 1.5 times longer: the path follows t_b = 1.5 t_a
+    mid = times[len(times) // 4: 3 * len(times) // 4]
+    assert np.median(np.abs(mid[:, 1] - 1.5 * mid[:, 0])) < 0.1
+
+
+def test_align_to_stdout(pair, capsys):
+    assert cli.main(["align", str(pair[0]), str(pair[1]), "-q"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "time_a_s,time_b_s" and len(lines) > 10
+
+
+@pytest.mark.parametrize("args, message", [
+    (["align", "{missing}", "{b}"], "file not found"),
+    (["align", "{a}", "{b}", "--method", "magic"], "invalid choice"),
+    (["align", "{a}", "{b}", "--rate", "zero"], "expected a number"),
+    (["align", "{a}", "{b}", "-o", "{tmp}/no/such/folder/out.csv"], "does not exist"),
+    (["align", "{a}", "{b}", "-o", "{tmp}/out.xyz"], "cannot tell the format"),
+    (["align", "{corrupt}", "{b}"], "corrupt.wav"),
+    (["align", "{empty}", "{b}"], "empty.wav"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_is_one_line_and_status_2(pair, tmp_path, capsys, args, message):
+    (tmp_path / "corrupt.wav").write_bytes(b"RIFF\x00\x00not a wave file at all" * 10)
+    (tmp_path / "empty.wav").write_bytes(b"")
+    names = {"missing": tmp_path / "missing.wav", "a": pair[0], "b": pair[1], "tmp": tmp_path,
+             "corrupt": tmp_path / "corrupt.wav", "empty": tmp_path / "empty.wav"}
+    argv = [a.format(**names) for a in args]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1, err
+    assert message in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "no").exists()
+    assert not list(tmp_path.glob("out.*"))
+
+
+def test_sv_prints_pairs_without_header(pair, capsys):
+    assert cli.sv_main([str(pair[0]), str(pair[1])]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    first = lines[0].split(",")
+    assert len(first) == 2 and float(first[0]) >= 0  # a number, not a header
+
+
+def test_console_script_path_has_no_traceback(tmp_path):
+    proc = run("align", tmp_path / "nope.wav", tmp_path / "nope2.wav")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("alignment-inspector: error:") and "Traceback" not in proc.stderr
