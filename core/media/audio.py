@@ -1,0 +1,363 @@
+"""Audio recordings decoded with soundfile (libsndfile).
+
+Nothing is read at open time beyond the header. Samples are read on demand, either all at
+once (:meth:`AudioRecording.audio`) or in blocks (:meth:`~AudioRecording.read_block`,
+:meth:`~AudioRecording.iter_blocks`), so features and the waveform overview can stream
+through an hour of audio without holding it in memory.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from pathlib import Path
+
+import numpy as np
+import soundfile
+
+from .._progress import Monitor
+from ..errors import MediaError
+from .recording import Recording
+
+__all__ = ["AudioRecording", "probe_audio"]
+
+#: Frames per block for streaming reads (about 1.5 s at 44.1 kHz).
+BLOCK_FRAMES = 1 << 16
+#: Samples per cell of the finest cached envelope level; each further level is 16x coarser.
+ENVELOPE_BASE = 256
+ENVELOPE_FACTOR = 16
+ENVELOPE_LEVELS = 3
+
+
+def probe_audio(path: Path) -> AudioRecording | None:
+    """An :class:`AudioRecording` if libsndfile reads ``path``, else None.
+
+    Raises
+    ------
+    MediaError
+        If the file is audio but holds no samples or has an invalid sample rate.
+    """
+    try:
+        info = soundfile.info(str(path))
+    except Exception:  # libsndfile says "not mine" in several ways; OpenCV gets its turn
+        return None
+    if info.samplerate <= 0 or info.channels <= 0:
+        raise MediaError(path, f"has an invalid audio header (sample rate "
+                         f"{info.samplerate} Hz, {info.channels} channels)")
+    if info.frames <= 0:
+        raise MediaError(path, "contains no audio samples (zero length)")
+    return AudioRecording(path, info)
+
+
+class AudioRecording(Recording):
+    """An audio file read lazily with soundfile. Create with :func:`core.media.open_recording`.
+
+    Besides the :class:`~core.media.recording.Recording` attributes it has ``format``
+    and ``subtype`` (libsndfile's names, e.g. ``"FLAC"``, ``"PCM_16"``).
+
+    All methods are thread-safe: every read opens its own decoder handle.
+    """
+
+    kind = "audio"
+
+    def __init__(self, path: Path, info):
+        super().__init__(path, rate_hz=info.samplerate, n_frames=info.frames,
+                         n_channels=info.channels)
+        self.format = info.format
+        self.subtype = info.subtype
+        # The whole-file arrays are shared while someone holds them, never kept alive here:
+        # an hour of 44.1 kHz float32 is 635 MB per channel.
+        self._full: dict[bool, weakref.ref] = {}
+        self._full_lock = threading.Lock()
+        self._levels: list[tuple[int, np.ndarray, np.ndarray]] | None = None
+        self._levels_lock = threading.Lock()
+
+    # -- reading -----------------------------------------------------------------------
+    def _open(self) -> soundfile.SoundFile:
+        try:
+            return soundfile.SoundFile(str(self.path))
+        except Exception as exc:
+            raise MediaError(self.path, f"can no longer be opened as audio ({_plain(exc)})") \
+                from None
+
+    def _mix(self, block: np.ndarray, mono: bool) -> np.ndarray:
+        if not mono:
+            return block
+        if block.shape[1] == 1:
+            return block[:, 0].copy()
+        return block.mean(axis=1, dtype=np.float32)
+
+    def audio(self, mono: bool = True) -> np.ndarray:
+        """All samples as a read-only float32 array.
+
+        Parameters
+        ----------
+        mono : bool
+            True: the average of the channels, shape ``(n,)`` (for features).
+            False: the original channels, shape ``(n, n_channels)`` (for playback).
+
+        Returns
+        -------
+        numpy.ndarray
+            Read-only float32 in [-1, 1] (for integer formats). While a caller holds the
+            returned array, later calls return the same array instead of decoding again.
+
+        Notes
+        -----
+        The mono mix is computed block by block, so its peak memory is one output array
+        plus one block, whatever the channel count.
+        """
+        mono = bool(mono)
+        with self._full_lock:
+            ref = self._full.get(mono)
+            data = ref() if ref is not None else None
+            if data is None:
+                data = self._read_range(0, self.n_frames, mono, tolerate_short=True)
+                data.flags.writeable = False
+                self._full[mono] = weakref.ref(data)
+            return data
+
+    def _read_range(self, start: int, stop: int, mono: bool, *,
+                    tolerate_short: bool) -> np.ndarray:
+        shape = (stop - start,) if mono else (stop - start, self.n_channels)
+        out = np.empty(shape, dtype=np.float32)
+        filled = 0
+        extra = []
+        try:
+            with self._open() as handle:
+                if start:
+                    handle.seek(start)
+                while filled < out.shape[0]:
+                    n = min(BLOCK_FRAMES, out.shape[0] - filled)
+                    block = handle.read(n, dtype="float32", always_2d=True)
+                    if block.shape[0] == 0:
+                        break
+                    out[filled:filled + block.shape[0]] = self._mix(block, mono)
+                    filled += block.shape[0]
+                if tolerate_short and stop == self.n_frames:
+                    # Header frame counts of compressed formats can be estimates: keep
+                    # whatever the decoder still delivers.
+                    while (block := handle.read(BLOCK_FRAMES, dtype="float32",
+                                                always_2d=True)).shape[0]:
+                        extra.append(self._mix(block, mono))
+        except MediaError:
+            raise
+        except Exception as exc:
+            raise MediaError(self.path, f"decoding failed near sample {start + filled} "
+                             f"({_plain(exc)})") from None
+        if filled == 0 and out.shape[0] > 0:
+            raise MediaError(self.path, "contains no decodable audio samples")
+        if extra:
+            return np.concatenate([out[:filled], *extra])
+        return out[:filled] if filled < out.shape[0] else out
+
+    def _check_range(self, start, stop) -> tuple[int, int]:
+        start = _as_index(start, "start")
+        stop = self.n_frames if stop is None else _as_index(stop, "stop")
+        if not 0 <= start <= self.n_frames:
+            raise ValueError(f"start must be in [0, {self.n_frames}], got {start}")
+        if stop < start:
+            raise ValueError(f"stop must be >= start ({start}), got {stop}")
+        return start, min(stop, self.n_frames)
+
+    def read_block(self, start: int, stop: int, *, mono: bool = True) -> np.ndarray:
+        """Samples ``start:stop`` (clipped to the file) as a new float32 array.
+
+        Parameters
+        ----------
+        start, stop : int
+            Sample indices, ``0 <= start <= n_frames`` and ``stop >= start``; ``stop``
+            beyond the end is clipped, so the block may be shorter than asked.
+        mono : bool
+            As in :meth:`audio`.
+
+        Returns
+        -------
+        numpy.ndarray
+            float32, ``(stop - start,)`` or ``(stop - start, n_channels)``.
+        """
+        start, stop = self._check_range(start, stop)
+        if start == stop:
+            return np.empty((0,) if mono else (0, self.n_channels), dtype=np.float32)
+        return self._read_range(start, stop, bool(mono), tolerate_short=False)
+
+    def iter_blocks(self, block_frames: int = BLOCK_FRAMES, start: int = 0,
+                    stop: int | None = None, *, mono: bool = True):
+        """Iterate over samples ``start:stop`` in blocks, decoding sequentially.
+
+        Parameters
+        ----------
+        block_frames : int
+            Samples per block (the last block may be shorter).
+        start, stop : int
+            Range of samples, as in :meth:`read_block`; ``stop=None`` is the end.
+        mono : bool
+            As in :meth:`audio`.
+
+        Yields
+        ------
+        offset : int
+            Index of the block's first sample.
+        block : numpy.ndarray
+            float32 ``(n,)`` or ``(n, n_channels)``.
+        """
+        block_frames = _as_index(block_frames, "block_frames")
+        if block_frames < 1:
+            raise ValueError(f"block_frames must be >= 1, got {block_frames}")
+        start, stop = self._check_range(start, stop)
+        return self._blocks(block_frames, start, stop, bool(mono))
+
+    def _blocks(self, block_frames, start, stop, mono):
+        offset = start
+        try:
+            with self._open() as handle:
+                if start:
+                    handle.seek(start)
+                while offset < stop:
+                    block = handle.read(min(block_frames, stop - offset), dtype="float32",
+                                        always_2d=True)
+                    if block.shape[0] == 0:
+                        return
+                    yield offset, self._mix(block, mono)
+                    offset += block.shape[0]
+        except MediaError:
+            raise
+        except Exception as exc:
+            raise MediaError(self.path, f"decoding failed near sample {offset} "
+                             f"({_plain(exc)})") from None
+
+    # -- waveform overview -------------------------------------------------------------
+    def envelope(self, n_bins: int, start: int = 0, stop: int | None = None, *,
+                 progress=None, cancel=None) -> tuple[np.ndarray, np.ndarray]:
+        """Minimum and maximum of the mono signal in ``n_bins`` equal bins of ``start:stop``.
+
+        This is the cheap waveform overview for drawing: bin ``b`` covers samples
+        ``start + floor(b L / n_bins)`` up to ``start + floor((b + 1) L / n_bins)`` (at
+        least one sample), with ``L = stop - start``.
+
+        Parameters
+        ----------
+        n_bins : int
+            Number of bins (e.g. the width of the view in pixels).
+        start, stop : int
+            Sample range; ``stop=None`` is the end of the file.
+        progress, cancel : callables, optional
+            Used while the cache is built (the first call on a long file streams the whole
+            file once); see :mod:`core._progress`.
+
+        Returns
+        -------
+        mins, maxs : numpy.ndarray
+            float32 ``(n_bins,)`` each.
+
+        Notes
+        -----
+        Bins of at most ``2 * 256`` samples are computed exactly from the samples (the
+        read is at most ``512 n_bins`` samples). Wider bins use a cache of min/max per
+        256, 4096 and 65536 samples, built in one streaming pass on first use (for an
+        hour at 44.1 kHz: about 5 MB); there a bin is the union of the cache cells it
+        overlaps, so it may include up to one cell of its neighbours, never less than
+        its own samples.
+        """
+        n_bins = _as_index(n_bins, "n_bins")
+        if n_bins < 1:
+            raise ValueError(f"n_bins must be >= 1, got {n_bins}")
+        start, stop = self._check_range(start, stop)
+        if stop == start:
+            raise ValueError(f"the range start={start}, stop={stop} holds no samples")
+        length = stop - start
+        lower = start + (np.arange(n_bins, dtype=np.int64) * length) // n_bins
+        upper = np.maximum(start + (np.arange(1, n_bins + 1, dtype=np.int64) * length)
+                           // n_bins, lower + 1)
+        if length <= 2 * ENVELOPE_BASE * n_bins:
+            samples = self.read_block(start, stop)
+            return _reduce_exact(samples, lower - start, upper - start)
+        levels = self._envelope_levels(Monitor(progress, cancel))
+        cell, mins, maxs = levels[0]
+        for level in levels[1:]:  # coarsest level still at least 2 cells per bin
+            if level[0] * 2 <= length / n_bins:
+                cell, mins, maxs = level
+        first = lower // cell
+        last = np.minimum((upper + cell - 1) // cell, mins.shape[0])  # exclusive
+        # reduceat covers [first[b], first[b+1]); add the partly shared cell at the end.
+        out_min = np.minimum.reduceat(mins, first)
+        out_max = np.maximum.reduceat(maxs, first)
+        shared = np.nonzero(last[:-1] > first[1:])[0]
+        out_min[shared] = np.minimum(out_min[shared], mins[first[shared + 1]])
+        out_max[shared] = np.maximum(out_max[shared], maxs[first[shared + 1]])
+        tail_min = mins[first[-1]:last[-1]].min()
+        tail_max = maxs[first[-1]:last[-1]].max()
+        out_min[-1], out_max[-1] = tail_min, tail_max
+        return out_min, out_max
+
+    def _envelope_levels(self, monitor: Monitor):
+        with self._levels_lock:
+            if self._levels is not None:
+                return self._levels
+            n_cells = -(-self.n_frames // ENVELOPE_BASE)
+            mins = np.empty(n_cells, dtype=np.float32)
+            maxs = np.empty(n_cells, dtype=np.float32)
+            ref = self._full.get(True)
+            held = ref() if ref is not None else None
+            source = ([(0, held)] if held is not None
+                      else self._blocks(BLOCK_FRAMES, 0, self.n_frames, True))
+            filled = 0
+            for offset, block in source:  # BLOCK_FRAMES is a multiple of ENVELOPE_BASE
+                cells = _cell_minmax(block, ENVELOPE_BASE)
+                mins[filled:filled + cells[0].shape[0]] = cells[0]
+                maxs[filled:filled + cells[0].shape[0]] = cells[1]
+                filled += cells[0].shape[0]
+                monitor.report((offset + block.shape[0]) / self.n_frames)
+            if filled == 0:
+                raise MediaError(self.path, "contains no decodable audio samples")
+            levels = [(ENVELOPE_BASE, mins[:filled], maxs[:filled])]
+            for _ in range(1, ENVELOPE_LEVELS):
+                cell, lo, hi = levels[-1]
+                lo, hi = _cell_minmax_pairs(lo, hi, ENVELOPE_FACTOR)
+                levels.append((cell * ENVELOPE_FACTOR, lo, hi))
+            for _, lo, hi in levels:
+                lo.flags.writeable = False
+                hi.flags.writeable = False
+            self._levels = levels
+            return levels
+
+
+def _cell_minmax(x: np.ndarray, cell: int) -> tuple[np.ndarray, np.ndarray]:
+    """Min and max of consecutive ``cell``-sample pieces of ``x`` (the last may be short)."""
+    return _cell_minmax_pairs(x, x, cell)
+
+
+def _cell_minmax_pairs(lo: np.ndarray, hi: np.ndarray, cell: int):
+    n_full = lo.shape[0] // cell
+    mins = lo[:n_full * cell].reshape(n_full, cell).min(axis=1)
+    maxs = hi[:n_full * cell].reshape(n_full, cell).max(axis=1)
+    if lo.shape[0] > n_full * cell:
+        mins = np.append(mins, lo[n_full * cell:].min())
+        maxs = np.append(maxs, hi[n_full * cell:].max())
+    return mins.astype(np.float32, copy=False), maxs.astype(np.float32, copy=False)
+
+
+def _reduce_exact(samples: np.ndarray, lower: np.ndarray, upper: np.ndarray):
+    """Exact per-bin min/max; bins may repeat a sample when there are more bins than samples."""
+    upper = np.minimum(upper, samples.shape[0])
+    lower = np.minimum(lower, samples.shape[0] - 1)
+    if np.all(upper[:-1] == lower[1:]):  # a partition: one reduceat pass
+        return (np.minimum.reduceat(samples, lower), np.maximum.reduceat(samples, lower))
+    pieces = [samples[a:b] for a, b in zip(lower, upper, strict=True)]
+    mins = np.array([piece.min() for piece in pieces], dtype=np.float32)
+    maxs = np.array([piece.max() for piece in pieces], dtype=np.float32)
+    return mins, maxs
+
+
+def _as_index(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    return int(value)
+
+
+def _plain(exc: BaseException) -> str:
+    """A decoder's message without the file name it repeats."""
+    text = str(exc).strip() or type(exc).__name__
+    if text.startswith("Error opening") and ": " in text:
+        text = text.split(": ", 1)[1]
+    return text.rstrip(".")
