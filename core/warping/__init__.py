@@ -1,0 +1,219 @@
+"""Dynamic time warping: step patterns, windows, open ends, anchors, long inputs.
+
+``dtw(x, y)`` aligns two feature sequences (or ``dtw(cost=C)`` a precomputed local-cost
+matrix) and returns an :class:`~core.alignment.Alignment`. Step patterns, their weights
+and their normalization follow dtw-python (Giorgino 2009), so ``distance`` and
+``normalized_distance`` are the same as there on the same cost matrix.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .._progress import Monitor
+from ..alignment import Alignment
+from ..cost import check_features, check_metric
+from ..errors import AlignmentError
+from ._engine import DEFAULT_MEMORY_BUDGET, estimate, solve
+from ._source import CostSource
+from .steps import PATTERN_NAMES, StepPattern, get_step_pattern, rabiner_juang
+from .windows import window_intervals
+
+__all__ = ["dtw", "estimate", "StepPattern", "rabiner_juang", "PATTERN_NAMES",
+           "DEFAULT_MEMORY_BUDGET"]
+
+
+def _check_anchors(anchors, n, m):
+    if anchors is None:
+        return np.zeros((0, 2), dtype=np.int64)
+    a = np.asarray(anchors)
+    if a.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    if a.ndim != 2 or a.shape[1] != 2:
+        raise ValueError(f"anchors: expected (K, 2) rows (i, j), got shape {a.shape}")
+    if not np.issubdtype(a.dtype, np.integer):
+        if not (np.all(np.isfinite(a)) and np.all(a == np.round(a))):
+            raise ValueError("anchors: expected integer frame indices")
+    a = a.astype(np.int64)
+    if np.any(a[:, 0] < 0) or np.any(a[:, 0] >= n) or np.any(a[:, 1] < 0) \
+            or np.any(a[:, 1] >= m):
+        raise ValueError(f"anchors: every (i, j) must lie in [0, {n}) x [0, {m})")
+    a = np.unique(a, axis=0)  # sorted by i, then j
+    if np.any(np.diff(a[:, 1]) < 0):
+        raise AlignmentError("anchors: not monotone (a later anchor in x has an earlier "
+                             "frame in y), no path passes through all of them")
+    return a
+
+
+def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetric2",
+        window=None, open_begin=False, open_end=False, anchors=None, exact=None,
+        memory_budget_bytes=DEFAULT_MEMORY_BUDGET, rate_a_hz=1.0, rate_b_hz=1.0,
+        progress=None, cancel=None):
+    """Align two sequences with dynamic time warping.
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, D) or (N,)
+        Features of recording A (rows are frames).
+    y : ndarray, shape (M, D) or (M,)
+        Features of recording B, same D.
+    cost : ndarray, shape (N, M), optional
+        A precomputed local-cost matrix instead of ``x`` and ``y`` (``metric`` is then
+        ignored).
+    metric : {"euclidean", "sqeuclidean", "cosine", "cityblock"}
+        Local distance between frames.
+    step_pattern : str or StepPattern
+        A dtw-python name (``symmetric2``, ``symmetric1``, ``asymmetric``,
+        ``symmetricP05``, ``asymmetricP1``, ``typeIIIc``, ``mori2006``, ...), a
+        :class:`StepPattern` (custom steps and weights) or a dtw-python StepPattern.
+    window : None, tuple or ndarray of bool
+        ``("sakoe_chiba", r)``: ``|i - j| <= r``; ``("slanted_band", r)``:
+        ``|j - i (M-1)/(N-1)| <= r``; ``("itakura",)``; ``("rows", starts, stops)``:
+        row ``i`` admits ``starts[i] <= j < stops[i]``; or a boolean (N, M) mask. Only
+        cells inside the window are visited and stored.
+    open_begin, open_end : bool
+        Let the path start anywhere in the first row (needs a pattern normalized by
+        ``N``, as in dtw-python) or end anywhere in the last row (at the column with the
+        least normalized distance). Both: subsequence search of ``x`` inside ``y``.
+    anchors : array_like of int, shape (K, 2), optional
+        Cells ``(i, j)`` the path must pass through. The segments between anchors are
+        solved independently (re-solving one costs only that segment).
+    exact : bool or None
+        ``None`` (default): exact while the packed backpointers fit in
+        ``memory_budget_bytes``, else multiscale (coarse path, exact DP in a corridor
+        around it; ``diagnostics["exact"]`` is then False). ``True``: always the exact
+        optimum, with a linear-memory checkpointing method past the budget. ``False``:
+        multiscale whenever the input is large enough for it to pay.
+    memory_budget_bytes : int
+        Memory the exact method may use for its backpointers (see :func:`estimate`).
+    rate_a_hz, rate_b_hz : float
+        Frame rates of x and y (for the times of the result).
+    progress, cancel : callable, optional
+        ``progress(fraction)`` and ``cancel() -> bool``, called between tiles from the
+        calling thread.
+
+    Returns
+    -------
+    Alignment
+        ``path`` (L, 2), ``distance`` (the accumulated weighted cost, as dtw-python's
+        ``distance``), ``normalized_distance`` (NaN for patterns without normalization),
+        ``diagnostics`` with ``exact``, ``method``, ``cells``, ``memory_bytes``,
+        ``elapsed_s``.
+
+    Raises
+    ------
+    ValueError
+        Bad input (NaN or infinite values, empty input, mismatched dimensions, unknown
+        metric, pattern or window, a cost matrix that is not 2-D).
+    AlignmentError
+        When the window, the step pattern or the anchors admit no path.
+    Cancelled
+        When ``cancel()`` returned True.
+
+    Notes
+    -----
+    The recursion is dtw-python's: ``g(0, 0) = d(0, 0)`` and ``g(i, j)`` is the minimum
+    over the steps of ``g(start) + sum(weight * d(cell))``. Exact solving costs O(W) time
+    and 2 bits per window cell (W the window's area) plus O(N + M); the checkpointing
+    method O(2W) time and O(sqrt(N) M) memory; multiscale O(N + M) time and memory for a
+    corridor of fixed width.
+
+    References
+    ----------
+    Sakoe, H. & Chiba, S. (1978). Dynamic programming algorithm optimization for spoken
+    word recognition. IEEE Trans. ASSP 26(1), 43-49.
+    Giorgino, T. (2009). Computing and visualizing dynamic time warping alignments in R:
+    the dtw package. J. Stat. Softw. 31(7).
+    Müller, M., Mattes, H. & Kurth, F. (2006). An efficient multiscale approach to
+    audio synchronization. ISMIR.
+    """
+    t0 = time.perf_counter()
+    monitor = Monitor(progress, cancel)
+    if cost is not None:
+        if x is not None or y is not None:
+            raise ValueError("cost: give either cost or x and y, not both")
+        try:
+            cost = np.asarray(cost)
+        except (TypeError, ValueError):
+            raise ValueError("cost: expected a numeric 2-D array") from None
+        if cost.ndim != 2:
+            raise ValueError(f"cost: expected a 2-D (N, M) array, got {cost.ndim}-D")
+        if cost.size == 0:
+            raise ValueError(f"cost: expected a non-empty 2-D array, got shape {cost.shape}")
+        if not (np.issubdtype(cost.dtype, np.number) or cost.dtype == bool) \
+                or np.iscomplexobj(cost):
+            raise ValueError(f"cost: expected real numbers, got dtype {cost.dtype}")
+        cost = np.ascontiguousarray(cost, dtype=np.float64)
+        if not np.all(np.isfinite(cost)):
+            raise ValueError("cost: contains NaN or infinite values")
+        source = CostSource(cost=cost)
+        metric_name = "precomputed"
+    else:
+        if x is None or y is None:
+            raise ValueError("x, y: both are required unless cost is given")
+        x = check_features("x", x)
+        y = check_features("y", y)
+        if x.shape[1] != y.shape[1]:
+            raise ValueError(f"x, y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
+        metric_name = check_metric(metric)
+        source = CostSource(x=x, y=y, metric=metric_name)
+    n, m = source.n, source.m
+    pattern = get_step_pattern(step_pattern)
+    if exact not in (None, True, False):
+        raise ValueError(f"exact: expected None, True or False, got {exact!r}")
+    try:
+        budget = int(memory_budget_bytes)
+    except (TypeError, ValueError):
+        raise ValueError("memory_budget_bytes: expected a positive integer") from None
+    if budget <= 0:
+        raise ValueError(f"memory_budget_bytes: expected a positive integer, got {budget}")
+    for name, rate in (("rate_a_hz", rate_a_hz), ("rate_b_hz", rate_b_hz)):
+        if not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
+            raise ValueError(f"{name}: expected a positive finite rate, got {rate!r}")
+    open_begin, open_end = bool(open_begin), bool(open_end)
+    if open_begin and pattern.norm != "N":
+        raise ValueError("open_begin: needs a step pattern normalized by N (e.g. "
+                         f"'asymmetric'), {pattern.name!r} has norm {pattern.norm!r}")
+    if open_end and pattern.norm == "NA":
+        raise ValueError(f"open_end: needs a normalizable step pattern, {pattern.name!r} "
+                         "has none")
+    lo, hi, mask = window_intervals(window, n, m)
+    anchors = _check_anchors(anchors, n, m)
+    for i, j in anchors:
+        if not (lo[i] <= j < hi[i]) or (mask is not None and not mask[i, j]):
+            raise AlignmentError(f"anchors: ({i}, {j}) lies outside the window")
+
+    path, distance, j_end, info = solve(
+        source, pattern, lo, hi, mask, anchors, open_begin=open_begin, open_end=open_end,
+        exact=exact, budget=budget, monitor=monitor)
+
+    if pattern.norm == "N+M":
+        normalized = distance / (n + j_end + 1)
+    elif pattern.norm == "N":
+        normalized = distance / n
+    elif pattern.norm == "M":
+        normalized = distance / (j_end + 1)
+    else:
+        normalized = math.nan
+    params = {"metric": metric_name, "step_pattern": pattern.name,
+              "window": _describe_window(window), "open_begin": open_begin,
+              "open_end": open_end, "anchors": [tuple(map(int, a)) for a in anchors],
+              "exact": exact, "memory_budget_bytes": budget}
+    diagnostics = dict(info)
+    diagnostics["elapsed_s"] = time.perf_counter() - t0
+    return Alignment(path, float(rate_a_hz), float(rate_b_hz), n_a=n, n_b=m, method="dtw",
+                     params=params, distance=float(distance),
+                     normalized_distance=float(normalized), diagnostics=diagnostics)
+
+
+def _describe_window(window):
+    if window is None:
+        return None
+    if isinstance(window, np.ndarray):
+        return f"mask{window.shape}"
+    if window[0] == "rows":
+        return "rows"
+    return tuple(window)

@@ -1,0 +1,128 @@
+"""Solving a DTW problem: segments between anchors, choice of method, open ends."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import AlignmentError
+from ._generic import generic_bytes, solve_generic
+from .steps import get_step_pattern
+from .windows import window_intervals
+
+DEFAULT_MEMORY_BUDGET = 1 << 30  # 1 GiB of backpointers before the exact method gives way
+
+# rough speeds of this machine class, used by estimate() (cells per second)
+_GENERIC_RATE = 1.5e8
+
+
+def _segments(anchors, n, m):
+    starts = [(0, 0)] + [tuple(map(int, a)) for a in anchors]
+    ends = [tuple(map(int, a)) for a in anchors] + [(n - 1, m - 1)]
+    return list(zip(starts, ends, strict=True))
+
+
+def _sub_window(lo, hi, mask, si, sj, ei, ej):
+    w = ej - sj + 1
+    lo_s = np.clip(lo[si:ei + 1] - sj, 0, w)
+    hi_s = np.maximum(np.clip(hi[si:ei + 1] - sj, 0, w), lo_s)
+    mask_s = None if mask is None else np.ascontiguousarray(mask[si:ei + 1, sj:ej + 1])
+    return np.ascontiguousarray(lo_s), np.ascontiguousarray(hi_s), mask_s
+
+
+def _solve_one(source, pattern, lo, hi, mask, *, open_begin, origin_value, exact, budget,
+               monitor):
+    sol = solve_generic(source, pattern, lo, hi, mask, open_begin=open_begin,
+                        origin_value=origin_value, monitor=monitor)
+    info = {"exact": True, "method": "generic", "cells": int(np.sum(hi - lo)),
+            "memory_bytes": generic_bytes(pattern, lo, hi, source.m)}
+    return sol, info
+
+
+def _end_column(last_row, prefix, norm, n_total, j_offset, open_end):
+    m = last_row.shape[0]
+    if not open_end:
+        return m - 1
+    total = prefix + last_row
+    cols = j_offset + np.arange(m)
+    if norm == "N+M":
+        score = total / (n_total + cols + 1)
+    elif norm == "M":
+        score = total / (cols + 1)
+    else:
+        score = total / n_total
+    if not np.any(np.isfinite(score)):
+        return -1
+    return int(np.argmin(score))
+
+
+def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact, budget,
+          monitor):
+    """Solve every segment between anchors; returns (path, distance, j_end, info)."""
+    n, m = source.n, source.m
+    segments = _segments(anchors, n, m)
+    pieces = []
+    distance = 0.0
+    infos = []
+    for k, ((si, sj), (ei, ej)) in enumerate(segments):
+        first, last = k == 0, k == len(segments) - 1
+        sub = source.sub(si, sj, ei - si + 1, ej - sj + 1)
+        lo_s, hi_s, mask_s = _sub_window(lo, hi, mask, si, sj, ei, ej)
+        ob = open_begin and first
+        origin_value = source.cell(0, 0) if (first and not ob) else 0.0
+        mon = monitor.sub(k / len(segments), (k + 1) / len(segments))
+        sol, info = _solve_one(sub, pattern, lo_s, hi_s, mask_s, open_begin=ob,
+                               origin_value=origin_value, exact=exact, budget=budget,
+                               monitor=mon)
+        infos.append(info)
+        j = _end_column(sol.last_row, distance, pattern.norm, n, sj, open_end and last)
+        if j < 0 or not np.isfinite(sol.last_row[j]):
+            what = "the window and step pattern admit" if len(segments) == 1 else \
+                f"segment {k} (from {(si, sj)} to {(ei, ej)}) admits"
+            raise AlignmentError(f"window: no warping path: {what} no path")
+        distance += float(sol.last_row[j])
+        p = sol.path(j)
+        p[:, 0] += si
+        p[:, 1] += sj
+        pieces.append(p if first else p[1:])
+        j_end = sj + j
+    path = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
+    info = {
+        "exact": all(i["exact"] for i in infos),
+        "method": infos[0]["method"] if len(infos) == 1 else
+        ",".join(sorted({i["method"] for i in infos})),
+        "cells": sum(i["cells"] for i in infos),
+        "memory_bytes": max(i["memory_bytes"] for i in infos),
+        "n_segments": len(segments),
+    }
+    return path, distance, j_end, info
+
+
+def estimate(n, m, *, window=None, step_pattern="symmetric2", dim=1, exact=None,
+             memory_budget_bytes=DEFAULT_MEMORY_BUDGET):
+    """Memory and time a :func:`dtw` call would take, before running it.
+
+    Parameters
+    ----------
+    n, m : int
+        Lengths of x and y.
+    window, step_pattern, exact, memory_budget_bytes
+        As in :func:`dtw`.
+    dim : int
+        Feature dimension D.
+
+    Returns
+    -------
+    dict
+        ``bytes`` (peak extra memory), ``seconds`` (rough, for this machine class),
+        ``method`` and ``exact``.
+    """
+    n, m = int(n), int(m)
+    if n < 1 or m < 1:
+        raise ValueError(f"n, m: expected positive lengths, got {n}, {m}")
+    pattern = get_step_pattern(step_pattern)
+    lo, hi, _ = window_intervals(window, n, m)
+    cells = int(np.sum(hi - lo))
+    mem = generic_bytes(pattern, lo, hi, m)
+    seconds = cells / _GENERIC_RATE * (1 + dim / 8)
+    return {"bytes": int(mem), "seconds": float(seconds), "method": "generic", "exact": True,
+            "cells": cells}

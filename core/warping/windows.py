@@ -1,0 +1,106 @@
+"""Global constraints (windows) as per-row column intervals.
+
+Every window becomes two arrays ``lo``, ``hi`` of length N: row ``i`` admits the columns
+``lo[i] <= j < hi[i]``. A boolean mask whose rows are not contiguous keeps the mask as well
+(cells inside the row's hull but outside the mask are excluded).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["window_intervals", "WINDOW_KINDS"]
+
+WINDOW_KINDS = ("sakoe_chiba", "slanted_band", "itakura", "rows")
+
+
+def _radius(window, name):
+    if len(window) != 2:
+        raise ValueError(f"window: {name!r} takes one radius, e.g. ({name!r}, 10)")
+    r = window[1]
+    try:
+        r = float(r)
+    except (TypeError, ValueError):
+        raise ValueError(f"window: radius must be a number, got {r!r}") from None
+    if not (np.isfinite(r) and r >= 0):
+        raise ValueError(f"window: radius must be finite and >= 0, got {r}")
+    return r
+
+
+def window_intervals(window, n: int, m: int):
+    """Row intervals of a window.
+
+    Parameters
+    ----------
+    window : None, tuple or ndarray of bool, shape (n, m)
+        ``None`` (every cell), ``("sakoe_chiba", r)`` (``|i - j| <= r``),
+        ``("slanted_band", r)`` (``|j - i (m-1)/(n-1)| <= r``), ``("itakura",)``
+        (dtw-python's itakuraWindow), ``("rows", starts, stops)`` (row ``i`` admits
+        ``starts[i] <= j < stops[i]``) or a boolean mask.
+    n, m : int
+        Lengths of ``x`` and ``y``.
+
+    Returns
+    -------
+    lo, hi : ndarray of int64, shape (n,)
+        Admitted columns per row (``lo == hi`` for an empty row).
+    mask : ndarray of bool, shape (n, m), or None
+        Only for a mask whose rows are not contiguous.
+    """
+    rows = np.arange(n, dtype=np.int64)
+    if window is None:
+        return np.zeros(n, np.int64), np.full(n, m, np.int64), None
+    if isinstance(window, np.ndarray) and window.dtype == bool:
+        if window.shape != (n, m):
+            raise ValueError(f"window: a mask must have shape {(n, m)}, got {window.shape}")
+        any_ = window.any(axis=1)
+        lo = np.where(any_, np.argmax(window, axis=1), 0).astype(np.int64)
+        hi = np.where(any_, m - np.argmax(window[:, ::-1], axis=1), 0).astype(np.int64)
+        counts = window.sum(axis=1)
+        contiguous = bool(np.all(counts == hi - lo))
+        return lo, hi, None if contiguous else np.ascontiguousarray(window)
+    if not isinstance(window, tuple | list) or not window or not isinstance(window[0], str):
+        raise ValueError("window: expected None, a boolean (N, M) mask or a tuple such as "
+                         f"('sakoe_chiba', r), got {type(window).__name__}")
+    kind = window[0]
+    if kind == "sakoe_chiba":
+        r = _radius(window, kind)
+        ri = int(np.floor(r))
+        lo = np.maximum(rows - ri, 0)
+        hi = np.minimum(rows + ri + 1, m)
+    elif kind == "slanted_band":
+        r = _radius(window, kind)
+        diag = rows * (m - 1) / (n - 1) if n > 1 else np.zeros(n)
+        lo = np.ceil(diag - r).astype(np.int64)
+        hi = np.floor(diag + r).astype(np.int64) + 1
+        # settle the float rounding exactly as the predicate |j - diag| <= r
+        lo = np.where(np.abs(lo - 1 - diag) <= r, lo - 1, lo)
+        lo = np.where(np.abs(lo - diag) <= r, lo, lo + 1)
+        hi = np.where(np.abs(hi - diag) <= r, hi + 1, hi)
+        hi = np.where(np.abs(hi - 1 - diag) <= r, hi, hi - 1)
+        lo = np.clip(lo, 0, m)
+        hi = np.clip(hi, 0, m)
+    elif kind == "itakura":
+        if len(window) != 1:
+            raise ValueError("window: ('itakura',) takes no parameter")
+        # dtw-python: j <= 2i, i <= 2j + 1, i >= n - 2m + 2j, j > m - 2n + 2i
+        lo = np.maximum(np.maximum((rows - 1 + 1) // 2, m - 2 * n + 2 * rows + 1), 0)
+        hi = np.minimum(np.minimum(2 * rows, (rows - n + 2 * m) // 2), m - 1) + 1
+    elif kind == "rows":
+        if len(window) != 3:
+            raise ValueError("window: ('rows', starts, stops) takes two arrays")
+        lo = np.asarray(window[1])
+        hi = np.asarray(window[2])
+        for name, a in (("starts", lo), ("stops", hi)):
+            if a.shape != (n,):
+                raise ValueError(f"window: {name} must have shape ({n},), got {a.shape}")
+            if not (np.issubdtype(a.dtype, np.integer)
+                    or (np.all(np.isfinite(a)) and np.all(a == np.round(a)))):
+                raise ValueError(f"window: {name} must hold integers")
+        lo = np.clip(lo.astype(np.int64), 0, m)
+        hi = np.clip(hi.astype(np.int64), 0, m)
+    else:
+        raise ValueError(f"window: unknown kind {kind!r}; expected one of {WINDOW_KINDS}")
+    lo = np.asarray(lo, dtype=np.int64)
+    hi = np.maximum(np.asarray(hi, dtype=np.int64), lo)
+    return np.ascontiguousarray(lo), np.ascontiguousarray(hi), None
