@@ -1,0 +1,380 @@
+"""The main window, its wiring, and ``main(argv)`` for ``alignment-inspector [A] [B]``.
+
+``alignment-inspector A B`` opens both files and computes the default alignment;
+``--screenshot PNG`` saves the whole window (default size 1440×900) once that alignment
+is shown, then exits. Works with ``QT_QPA_PLATFORM=offscreen``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from . import compute
+from .jobs import JobRunner
+from .session import Session
+from .views.common import configure_pyqtgraph, format_time
+from .views.matrix import MatrixView
+from .views.stream import StreamView
+from .workspace import Workspace
+
+__all__ = ["MainWindow", "main", "DEFAULT_SIZE"]
+
+DEFAULT_SIZE = (1440, 900)
+MEDIA_FILTER = ("Media (*.wav *.flac *.ogg *.opus *.mp3 *.aif *.aiff *.mp4 *.avi *.mkv "
+                "*.mov);;All files (*)")
+
+
+class MainWindow(QMainWindow):
+    """Alignment Inspector's window: two stream views, the matrix, panels, status bar.
+
+    Observes the Session (``recording_opened``, ``cursor_moved``, ``error_reported``,
+    ``active_alignment_changed``) for the status bar and the error banner. GUI thread.
+    """
+
+    def __init__(self, *, settings: QSettings | None = None, auto_align: bool = True):
+        super().__init__()
+        configure_pyqtgraph()
+        self.setWindowTitle("Alignment Inspector")
+        self.session = Session(self)
+        self.jobs = JobRunner(self)
+        self.workspace = Workspace(self.session, self.jobs, self, auto_align=auto_align,
+                                   settings=settings)
+        self.setAcceptDrops(True)
+
+        self.stream_a = StreamView(self.session, self.jobs, "a")
+        self.stream_b = StreamView(self.session, self.jobs, "b")
+        self.matrix = MatrixView(self.session, self.jobs)
+        self.stream_views = {"a": self.stream_a, "b": self.stream_b}
+
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.banner.setStyleSheet("background: #5a1d1d; color: #ffdede; padding: 4px;")
+        self.banner_close = QToolButton(self)
+        self.banner_close.setText("✕")
+        self.banner_close.clicked.connect(self.hide_error)
+        banner_row = QHBoxLayout()
+        banner_row.setContentsMargins(0, 0, 0, 0)
+        banner_row.addWidget(self.banner, 1)
+        banner_row.addWidget(self.banner_close)
+        self.hide_error()
+
+        streams = QSplitter(Qt.Orientation.Vertical)
+        streams.addWidget(self.stream_a)
+        streams.addWidget(self.stream_b)
+        self.lower = QSplitter(Qt.Orientation.Horizontal)
+        self.lower.addWidget(self.matrix)
+        self.main_split = QSplitter(Qt.Orientation.Vertical)
+        self.main_split.addWidget(streams)
+        self.main_split.addWidget(self.lower)
+        self.main_split.setStretchFactor(0, 2)
+        self.main_split.setStretchFactor(1, 3)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addLayout(banner_row)
+        layout.addWidget(self.main_split, 1)
+        self.setCentralWidget(central)
+
+        self._build_status_bar()
+        self._build_actions()
+        for view in self.stream_views.values():
+            view.file_dropped.connect(self.workspace.open_file)
+        self.session.error_reported.connect(self.show_error)
+        self.session.cursor_moved.connect(self._on_cursor_moved)
+        self.session.recording_opened.connect(self._update_streams_status)
+        self.session.recordings_swapped.connect(self._update_streams_status)
+        self.session.recording_opened.connect(lambda *_: self.hide_error())
+        self.workspace.message_posted.connect(self._on_message_posted)
+        self.workspace.busy_changed.connect(self._on_busy_changed)
+        self.resize(*DEFAULT_SIZE)
+
+    # ------------------------------------------------------------------ building
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.busy_label = QLabel("")
+        self.streams_label = QLabel("no recordings")
+        self.cursor_label = QLabel("")
+        for w in (self.busy_label, self.streams_label, self.cursor_label):
+            bar.addPermanentWidget(w)
+
+    def _build_actions(self) -> None:
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        self.open_actions = {}
+        for slot, key in (("a", "Ctrl+O"), ("b", "Ctrl+Shift+O")):
+            act = QAction(f"Open {slot.upper()}…", self)
+            act.setShortcut(QKeySequence(key))
+            act.triggered.connect(lambda _=False, s=slot: self.ask_open(s))
+            file_menu.addAction(act)
+            self.open_actions[slot] = act
+        self.recent_menu = file_menu.addMenu("Recent files")
+        self.workspace.recent_files_changed.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
+        self.swap_action = QAction("Swap A and B", self)
+        self.swap_action.setShortcut(QKeySequence("Ctrl+W"))
+        self.swap_action.triggered.connect(self.workspace.swap)
+        file_menu.addAction(self.swap_action)
+        self.save_shot_action = QAction("Save screenshot…", self)
+        self.save_shot_action.triggered.connect(self._ask_screenshot)
+        file_menu.addAction(self.save_shot_action)
+        file_menu.addSeparator()
+        quit_action = QAction("Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        view_menu = menu.addMenu("&View")
+        self.reset_action = QAction("Show everything", self)
+        self.reset_action.setShortcut(QKeySequence("Ctrl+0"))
+        self.reset_action.triggered.connect(self.reset_views)
+        view_menu.addAction(self.reset_action)
+        for text, key, factor in (("Zoom in", "Ctrl+=", 2.0), ("Zoom out", "Ctrl+-", 0.5)):
+            act = QAction(text, self)
+            act.setShortcut(QKeySequence(key))
+            act.triggered.connect(lambda _=False, f=factor: self.zoom_streams(f))
+            view_menu.addAction(act)
+
+        # the cursor: arrows step frames of A (Shift: of B), Page keys step seconds
+        cursor_keys = (
+            ("Right", "a", 1, 0.0), ("Left", "a", -1, 0.0),
+            ("Shift+Right", "b", 1, 0.0), ("Shift+Left", "b", -1, 0.0),
+            ("PgDown", "a", 0, 1.0), ("PgUp", "a", 0, -1.0),
+            ("Shift+PgDown", "b", 0, 1.0), ("Shift+PgUp", "b", 0, -1.0),
+        )
+        self.cursor_actions = []
+        for key, slot, frames, seconds in cursor_keys:
+            act = QAction(self)
+            act.setShortcut(QKeySequence(key))
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            act.triggered.connect(lambda _=False, s=slot, f=frames, t=seconds:
+                                  self.session.step_cursor(s, f, t))
+            self.addAction(act)
+            self.cursor_actions.append(act)
+
+        tools = self.addToolBar("Main")
+        tools.setObjectName("main_toolbar")
+        tools.setMovable(False)
+        tools.addAction(self.open_actions["a"])
+        tools.addAction(self.open_actions["b"])
+        tools.addAction(self.swap_action)
+        tools.addAction(self.reset_action)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.workspace.recent_files()
+        self.recent_menu.setEnabled(bool(files))
+        for path in files:
+            sub = self.recent_menu.addMenu(Path(path).name)
+            for slot in ("a", "b"):
+                act = sub.addAction(f"Open as {slot.upper()}")
+                act.triggered.connect(lambda _=False, s=slot, p=path:
+                                      self.workspace.open_file(s, p))
+
+    # ------------------------------------------------------------------ actions
+    def ask_open(self, slot: str) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, f"Open recording {slot.upper()}", "",
+                                              MEDIA_FILTER)
+        if path:
+            self.workspace.open_file(slot, path)
+
+    def _ask_screenshot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "window.png",
+                                              "PNG (*.png)")
+        if path:
+            self.save_screenshot(path)
+
+    def save_screenshot(self, path: str) -> bool:
+        return self.grab().save(str(path), "PNG")
+
+    def reset_views(self) -> None:
+        for slot, view in self.stream_views.items():
+            d = self.session.duration(slot)
+            if d > 0:
+                view.set_visible_range(0.0, d)
+        self.matrix.reset_view()
+
+    def zoom_streams(self, factor: float) -> None:
+        t_a, t_b = self.session.cursor
+        self.stream_a.zoom(factor, t_a)
+        self.stream_b.zoom(factor, t_b)
+
+    def show_error(self, message: str) -> None:
+        self.banner.setText(message)
+        self.banner.show()
+        self.banner_close.show()
+        self.statusBar().showMessage(message, 10_000)
+
+    def hide_error(self) -> None:
+        self.banner.hide()
+        self.banner_close.hide()
+
+    @property
+    def error_text(self) -> str:
+        return self.banner.text() if self.banner.isVisible() or not self.isVisible() else ""
+
+    # ------------------------------------------------------------------ slots
+    def _on_message_posted(self, text: str) -> None:
+        self.statusBar().showMessage(text, 5_000)
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        labels = self.jobs.running_labels()
+        self.busy_label.setText(("working: " + ", ".join(sorted(set(labels)))) if busy and labels
+                                else "")
+
+    def _update_streams_status(self, *_) -> None:
+        parts = []
+        for slot in ("a", "b"):
+            s = self.session.stream(slot)
+            if s is not None:
+                rec = s.recording
+                unit = "fps" if rec.kind == "video" else "Hz"
+                parts.append(f"{slot.upper()} {format_time(s.duration_s)} "
+                             f"@ {rec.rate_hz:.5g} {unit}")
+        self.streams_label.setText("   ".join(parts) or "no recordings")
+
+    def _on_cursor_moved(self, time_a: float, time_b: float) -> None:
+        self.cursor_label.setText(f"cursor A {format_time(time_a)}  B {format_time(time_b)}")
+
+    # ------------------------------------------------------------------ drops, close
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+        # dropped on the window (not on a pane): fill A then B
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        slots = [s for s in ("a", "b") if self.session.stream(s) is None] or ["a", "b"]
+        for slot, path in zip(slots, paths, strict=False):
+            self.workspace.open_file(slot, path)
+        event.acceptProposedAction()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Cancel every job and wait for the workers (also called by tests)."""
+        self.jobs.shutdown()
+        compute.forget_readers()
+
+
+class _ScreenshotTaker(QObject):
+    """Saves the window once the default alignment is shown (or failed), then quits."""
+
+    done = Signal(int)
+
+    def __init__(self, window: MainWindow, path: str, *, timeout_s: float = 900.0):
+        super().__init__(window)
+        self.window = window
+        self.path = path
+        self.failed = False
+        self.ready = False
+        window.workspace.default_alignment_finished.connect(self._on_default_finished)
+        window.session.error_reported.connect(self._on_error)
+        window.jobs.idle.connect(self._maybe_take)
+        QTimer.singleShot(int(timeout_s * 1000), self._on_timeout)
+
+    def expect_alignment(self, expected: bool) -> None:
+        if not expected:
+            self.ready = True
+
+    def _on_default_finished(self, aid: int) -> None:
+        self.ready = True
+        self.failed = self.failed or aid == -1
+
+    def _on_error(self, message: str) -> None:
+        print(f"alignment-inspector: {message}", file=sys.stderr)
+        self.failed = True
+        self.ready = True
+
+    def _maybe_take(self) -> None:
+        if not self.ready:
+            return
+        # let the views draw what the last results changed, then grab
+        QTimer.singleShot(300, self._take)
+
+    def _take(self) -> None:
+        if self.window.jobs.n_running:
+            return  # a view started a job (e.g. the zoomed region); idle comes again
+        ok = self.window.save_screenshot(self.path)
+        if not ok:
+            print(f"alignment-inspector: {self.path}: cannot write the screenshot",
+                  file=sys.stderr)
+        self.done.emit(0 if ok and not self.failed else 1)
+
+    def _on_timeout(self) -> None:
+        print("alignment-inspector: timed out waiting for the alignment", file=sys.stderr)
+        self.window.save_screenshot(self.path)
+        self.done.emit(1)
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit status 2
+        self.exit(2, f"alignment-inspector: {message}\n")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = _ArgumentParser(prog="alignment-inspector",
+                             description="Open two recordings and inspect their alignment.")
+    parser.add_argument("a", nargs="?", help="recording A (audio or video)")
+    parser.add_argument("b", nargs="?", help="recording B (audio or video)")
+    parser.add_argument("--screenshot", metavar="PNG",
+                        help="save the window once the default alignment is shown, then exit")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Open the window; ``argv`` is ``[A] [B] [--screenshot PNG]``. Returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parse_args(argv)
+    if args.screenshot:
+        out_dir = Path(args.screenshot).resolve().parent
+        if not out_dir.is_dir():
+            print(f"alignment-inspector: {out_dir}: folder does not exist", file=sys.stderr)
+            return 2
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "inspector"])
+    app.setApplicationName("Alignment Inspector")
+    app.setOrganizationName("alignment-inspector")
+    settings = None if args.screenshot or os.environ.get("ALIGNMENT_INSPECTOR_NO_SETTINGS") \
+        else QSettings("alignment-inspector", "alignment-inspector")
+    window = MainWindow(settings=settings)
+    window.show()
+    files = [p for p in (args.a, args.b) if p]
+    taker = None
+    if args.screenshot:
+        taker = _ScreenshotTaker(window, args.screenshot)
+        taker.expect_alignment(len(files) == 2)
+        result = {"code": 1}
+
+        def finish(code: int) -> None:
+            result["code"] = code
+            window.close()
+            app.quit()
+
+        taker.done.connect(finish)
+        if not files:
+            QTimer.singleShot(300, taker._take)
+    for slot, path in zip(("a", "b"), files, strict=False):
+        window.workspace.open_file(slot, path)
+    code = app.exec()
+    window.shutdown()
+    return result["code"] if taker is not None else int(code)

@@ -1,0 +1,87 @@
+"""Small pieces shared by the views: colours, time axes, image helpers, debounce."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QTimer
+
+#: distinct colours for alignments (active first), readable on dark and light images
+PATH_COLOURS = ("#ff4040", "#40c0ff", "#ffd040", "#60ff60", "#ff60ff", "#ffffff")
+CURSOR_COLOUR = "#ffe060"
+BACKGROUND = "#16181c"
+
+
+def configure_pyqtgraph() -> None:
+    pg.setConfigOptions(antialias=False, background=BACKGROUND, foreground="#d0d4dc",
+                        imageAxisOrder="row-major")
+
+
+def display_levels(image: np.ndarray, clip_percent: float) -> tuple[float, float]:
+    """Colour levels clipping ``clip_percent`` % at both ends (robust contrast)."""
+    finite = image[np.isfinite(image)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    if finite.size > 200_000:
+        finite = finite[:: finite.size // 200_000 + 1]
+    lo, hi = np.percentile(finite, [clip_percent, 100.0 - clip_percent])
+    if not hi > lo:
+        hi = lo + 1.0
+    return float(lo), float(hi)
+
+
+def reduce_rows(image: np.ndarray, max_rows: int) -> np.ndarray:
+    """Block-mean the first axis down to at most ``max_rows`` (display only)."""
+    n = image.shape[0]
+    if n <= max_rows:
+        return image
+    edges = np.linspace(0, n, max_rows + 1).astype(np.int64)
+    csum = np.concatenate([np.zeros((1,) + image.shape[1:]), np.cumsum(image, axis=0)])
+    return ((csum[edges[1:]] - csum[edges[:-1]])
+            / np.maximum(np.diff(edges), 1).reshape((-1,) + (1,) * (image.ndim - 1)))
+
+
+def decimate_path(times: np.ndarray, max_points: int = 20_000) -> np.ndarray:
+    """Every k-th row of a monotone path (and its last), for drawing."""
+    n = len(times)
+    if n <= max_points:
+        return times
+    step = int(np.ceil(n / max_points))
+    idx = np.r_[np.arange(0, n, step), n - 1]
+    return times[idx]
+
+
+class Debouncer(QObject):
+    """Calls ``fn`` once, ``delay_ms`` after the last :meth:`trigger` (GUI thread)."""
+
+    def __init__(self, fn, delay_ms: int = 120, parent: QObject | None = None):
+        super().__init__(parent)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(fn)
+
+    def trigger(self) -> None:
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+def seconds_axis(orientation: str = "bottom", label: str = "time (s)") -> pg.AxisItem:
+    axis = pg.AxisItem(orientation)
+    axis.setLabel(label)
+    return axis
+
+
+def format_time(t: float) -> str:
+    """``m:ss.mmm`` (or ``h:mm:ss.mmm``)."""
+    if not np.isfinite(t):
+        return "–"
+    sign = "-" if t < 0 else ""
+    t = abs(t)
+    h, rem = divmod(t, 3600)
+    m, s = divmod(rem, 60)
+    if h:
+        return f"{sign}{int(h)}:{int(m):02d}:{s:06.3f}"
+    return f"{sign}{int(m)}:{s:06.3f}"

@@ -1,0 +1,335 @@
+"""The cost matrix with warping paths, both axes in seconds (x: A, y: B).
+
+Observes the Session: ``active_alignment_changed``, ``compared_alignment_changed``,
+``alignment_removed``, ``recordings_swapped``, ``recording_opened``, ``cursor_moved``.
+The image is a downsampled overview of the whole matrix (``core.cost.overview``, on a
+worker, channel ``matrix_overview``); when the visible region holds few enough cells, the
+exact costs of that region are recomputed on a worker (channel ``matrix_region``, latest
+wins) and drawn over the overview. Every method runs on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import compute
+from ..jobs import Request
+from .common import CURSOR_COLOUR, PATH_COLOURS, Debouncer, decimate_path, display_levels
+
+__all__ = ["MatrixView"]
+
+OVERVIEW_SIZE = 1024
+REGION_MAX_CELLS = 1536 * 1536
+COLOUR_MAPS = ("viridis", "magma", "inferno", "cividis", "CET-L1")
+
+
+class MatrixView(QWidget):
+    """Cost-matrix image, path overlays with a legend, window outline, anchors, crosshair."""
+
+    def __init__(self, session, jobs, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.jobs = jobs
+        self._inputs = None          # (features A, features B, metric) drawn now
+        self._overview = None
+        self._region_key = None
+        self._region_data = None
+        self._pending_region = None
+        self.overview_job = -1
+        self.region_job = -1
+
+        self.colour_map = QComboBox(self)
+        self.colour_map.addItems(COLOUR_MAPS)
+        self.colour_map.setToolTip("colour map")
+        self.contrast = QSlider(Qt.Orientation.Horizontal, self)
+        self.contrast.setRange(0, 20)
+        self.contrast.setValue(2)
+        self.contrast.setFixedWidth(90)
+        self.contrast.setToolTip("contrast: percent of the values clipped at each end")
+        self.log_scale = QCheckBox("log", self)
+        self.log_scale.setToolTip("show log(1 + cost)")
+        self.info = QLabel(self)
+        self.info.setStyleSheet("color: #a0a4ac;")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(2, 0, 2, 0)
+        bar.addWidget(QLabel("Cost matrix", self))
+        bar.addWidget(self.colour_map)
+        bar.addWidget(QLabel("contrast", self))
+        bar.addWidget(self.contrast)
+        bar.addWidget(self.log_scale)
+        bar.addWidget(self.info, 1)
+
+        self.plot = pg.PlotWidget(self)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setLabel("bottom", "time A (s)")
+        self.plot.setLabel("left", "time B (s)")
+        self.plot.getAxis("left").setWidth(42)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.region_image = pg.ImageItem(axisOrder="row-major")
+        self.region_image.setZValue(1)
+        self.plot.addItem(self.image)
+        self.plot.addItem(self.region_image)
+        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        self.legend.setZValue(30)
+        self.path_curves: dict[str, pg.PlotDataItem] = {}
+        self.window_curves = [pg.PlotDataItem(pen=pg.mkPen("#ffffff", width=1,
+                                                           style=Qt.PenStyle.DashLine))
+                              for _ in range(2)]
+        for c in self.window_curves:
+            c.setZValue(5)
+            self.plot.addItem(c, ignoreBounds=True)
+        self.anchors = pg.ScatterPlotItem(size=9, symbol="+", pen=pg.mkPen("#ffffff"),
+                                          brush=None)
+        self.anchors.setZValue(6)
+        self.plot.addItem(self.anchors)
+        self.cross_v = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOUR))
+        self.cross_h = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(CURSOR_COLOUR))
+        for line in (self.cross_v, self.cross_h):
+            line.setZValue(20)
+            self.plot.addItem(line, ignoreBounds=True)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(1)
+        layout.addLayout(bar)
+        layout.addWidget(self.plot, 1)
+
+        self._region_debounce = Debouncer(self._request_region, 150, self)
+        self.plot.getViewBox().sigRangeChanged.connect(lambda *_: self._region_debounce.trigger())
+        self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.colour_map.currentTextChanged.connect(self._on_colour_map_changed)
+        self.contrast.valueChanged.connect(lambda *_: self._apply_levels())
+        self.log_scale.toggled.connect(lambda *_: self._redraw_images())
+        self._on_colour_map_changed(self.colour_map.currentText())
+
+        session.active_alignment_changed.connect(self._on_active_alignment_changed)
+        session.compared_alignment_changed.connect(lambda *_: self._draw_paths())
+        session.alignment_removed.connect(lambda *_: self._draw_paths())
+        session.recordings_swapped.connect(self._on_recordings_swapped)
+        session.recording_opened.connect(self._on_recording_opened)
+        session.cursor_moved.connect(self._on_cursor_moved)
+        jobs.job_returned.connect(self._on_job_returned)
+
+    # ------------------------------------------------------------------ inputs
+    def _set_inputs(self, inputs) -> None:
+        if inputs is None:
+            return
+        same = (self._inputs is not None and inputs[0] is self._inputs[0]
+                and inputs[1] is self._inputs[1] and inputs[2] == self._inputs[2])
+        if same:
+            return
+        self._inputs = inputs
+        self._region_key = None
+        self.region_image.clear()
+        fa, fb, metric = inputs
+        na, nb = len(fa.values), len(fb.values)
+        shape = (min(na, OVERVIEW_SIZE), min(nb, OVERVIEW_SIZE))
+        self.info.setText(f"{na}×{nb} frames at {fa.rate_hz:.3g}/{fb.rate_hz:.3g} Hz, "
+                          f"{fa.name}/{fb.name}, {metric}")
+        self.overview_job = self.jobs.submit(Request(
+            "matrix_overview", compute.cost_overview, (fa.values, fb.values, shape),
+            {"metric": metric}, label="cost matrix overview"))
+
+    def _frame_rect(self, i0: int, i1: int, j0: int, j1: int) -> QRectF:
+        fa, fb, _ = self._inputs
+        ra, rb = float(fa.rate_hz), float(fb.rate_hz)
+        return QRectF((i0 - 0.5) / ra, (j0 - 0.5) / rb, (i1 - i0) / ra, (j1 - j0) / rb)
+
+    def _transform(self, image: np.ndarray) -> np.ndarray:
+        image = np.asarray(image, dtype=np.float32)
+        if self.log_scale.isChecked():
+            image = np.log1p(np.maximum(image, 0.0))
+        return image
+
+    def _redraw_images(self) -> None:
+        if self._overview is not None:
+            self.image.setImage(np.ascontiguousarray(self._transform(self._overview).T),
+                                autoLevels=False)
+        if self._region_key is not None and self._region_data is not None:
+            self.region_image.setImage(
+                np.ascontiguousarray(self._transform(self._region_data).T), autoLevels=False)
+        self._apply_levels()
+
+    def _apply_levels(self) -> None:
+        if self._overview is None:
+            return
+        levels = display_levels(self._transform(self._overview), float(self.contrast.value()))
+        self.image.setLevels(levels)
+        self.region_image.setLevels(levels)
+
+    def _on_colour_map_changed(self, name: str) -> None:
+        cmap = pg.colormap.get(name)
+        self.image.setColorMap(cmap)
+        self.region_image.setColorMap(cmap)
+
+    # ------------------------------------------------------------------ zoom
+    def visible_frames(self) -> tuple[int, int, int, int]:
+        """Visible rows of A and columns of B, clipped to the matrix: (i0, i1, j0, j1)."""
+        fa, fb, _ = self._inputs
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        na, nb = len(fa.values), len(fb.values)
+        i0 = int(np.clip(np.floor(x0 * fa.rate_hz), 0, na))
+        i1 = int(np.clip(np.ceil(x1 * fa.rate_hz) + 1, 0, na))
+        j0 = int(np.clip(np.floor(y0 * fb.rate_hz), 0, nb))
+        j1 = int(np.clip(np.ceil(y1 * fb.rate_hz) + 1, 0, nb))
+        return i0, i1, j0, j1
+
+    def _request_region(self) -> None:
+        if self._inputs is None or self._overview is None:
+            return
+        fa, fb, metric = self._inputs
+        na, nb = len(fa.values), len(fb.values)
+        if self._overview.shape == (na, nb):
+            return  # the overview is already exact
+        i0, i1, j0, j1 = self.visible_frames()
+        if i1 <= i0 or j1 <= j0 or (i1 - i0) * (j1 - j0) > REGION_MAX_CELLS:
+            return
+        # pad by half the visible size so small pans reuse the region
+        pi, pj = (i1 - i0) // 2, (j1 - j0) // 2
+        while (i1 - i0 + 2 * pi) * (j1 - j0 + 2 * pj) > REGION_MAX_CELLS and (pi or pj):
+            pi, pj = pi // 2, pj // 2
+        key = self._region_key
+        if key is not None and key[0] <= i0 and key[1] >= i1 and key[2] <= j0 and key[3] >= j1:
+            return
+        i0, i1 = max(0, i0 - pi), min(na, i1 + pi)
+        j0, j1 = max(0, j0 - pj), min(nb, j1 + pj)
+        self.region_job = self.jobs.submit(Request(
+            "matrix_region", compute.cost_region, (fa.values, fb.values, i0, i1, j0, j1),
+            {"metric": metric}, label="cost matrix region"))
+        self._pending_region = (i0, i1, j0, j1)
+
+    def set_view_seconds(self, a0: float, a1: float, b0: float, b1: float) -> None:
+        self.plot.getViewBox().setRange(xRange=(a0, a1), yRange=(b0, b1), padding=0.0)
+
+    def view_seconds(self) -> tuple[float, float, float, float]:
+        (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
+        return x0, x1, y0, y1
+
+    def reset_view(self) -> None:
+        if self._inputs is None:
+            return
+        fa, fb, _ = self._inputs
+        self.set_view_seconds(0.0, len(fa.values) / fa.rate_hz, 0.0, len(fb.values) / fb.rate_hz)
+
+    # ------------------------------------------------------------------ paths
+    def _draw_paths(self) -> None:
+        self.legend.clear()
+        wanted = []
+        active = self.session.active_alignment()
+        if active is not None:
+            wanted.append(("active", self.session.active_id, active, PATH_COLOURS[0]))
+        cid = self.session.compared_id
+        compared = self.session.alignment(cid)
+        if compared is not None:
+            wanted.append(("compared", cid, compared, PATH_COLOURS[1]))
+        for key in list(self.path_curves):
+            if key not in [w[0] for w in wanted]:
+                self.plot.removeItem(self.path_curves.pop(key))
+        for key, aid, al, colour in wanted:
+            curve = self.path_curves.get(key)
+            if curve is None:
+                curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2))
+                curve.setZValue(10 if key == "active" else 9)
+                self.plot.addItem(curve)
+                self.path_curves[key] = curve
+            t = decimate_path(al.times_s)
+            curve.setData(t[:, 0], t[:, 1])
+            self.legend.addItem(curve, f"#{aid} {self.session.label(aid)}")
+        self._draw_window(active)
+        self._draw_anchors(active)
+
+    def _draw_window(self, al) -> None:
+        radius = None if al is None else al.params.get("window_radius_s")
+        kind = None if al is None else al.params.get("window", "sakoe_chiba")
+        if not radius or kind in (None, "none"):
+            for c in self.window_curves:
+                c.setData([], [])
+            return
+        da, db = al.duration_a_s, al.duration_b_s
+        ta = np.linspace(0.0, da, 256)
+        centre = ta * (db / da) if kind == "slanted_band" else ta
+        for c, sign in zip(self.window_curves, (-1.0, 1.0), strict=True):
+            c.setData(ta, np.clip(centre + sign * float(radius), 0.0, db))
+
+    def _draw_anchors(self, al) -> None:
+        anchors = None if al is None else al.params.get("anchors_s")
+        if anchors is None or len(anchors) == 0:
+            self.anchors.setData([], [])
+            return
+        pts = np.asarray(anchors, dtype=float).reshape(-1, 2)
+        self.anchors.setData(pts[:, 0], pts[:, 1])
+
+    # ------------------------------------------------------------------ session slots
+    def _on_active_alignment_changed(self, aid: int) -> None:
+        inputs = self.session.matrix_inputs(aid) if aid != -1 else None
+        first = self._inputs is None
+        self._set_inputs(inputs)
+        self._draw_paths()
+        if first and inputs is not None:
+            self.reset_view()
+
+    def _on_recordings_swapped(self) -> None:
+        self._inputs = None
+        self._overview = None
+        self.image.clear()
+        self.region_image.clear()
+        self._on_active_alignment_changed(self.session.active_id)
+
+    def _on_recording_opened(self, slot: str) -> None:
+        if self.session.active_alignment() is None:
+            self._inputs = None
+            self._overview = None
+            self._region_key = None
+            self.image.clear()
+            self.region_image.clear()
+            self._draw_paths()
+            self.info.setText("")
+
+    def _on_cursor_moved(self, time_a: float, time_b: float) -> None:
+        self.cross_v.setValue(time_a)
+        self.cross_h.setValue(time_b)
+
+    def _on_job_returned(self, job_id: int, channel: str, result) -> None:
+        if channel == "matrix_overview" and job_id == self.overview_job:
+            if self._inputs is None:
+                return
+            fa, fb, _ = self._inputs
+            self._overview = np.asarray(result, dtype=np.float32)
+            self._region_data = None
+            self._region_key = None
+            self.region_image.clear()
+            self._redraw_images()
+            # after setImage: setRect scales by the image's size
+            self.image.setRect(self._frame_rect(0, len(fa.values), 0, len(fb.values)))
+            self._region_debounce.trigger()
+        elif channel == "matrix_region" and job_id == self.region_job:
+            if self._inputs is None:
+                return
+            self._region_key = self._pending_region
+            self._region_data = np.asarray(result, dtype=np.float32)
+            self._redraw_images()
+            self.region_image.setRect(self._frame_rect(*self._region_key))
+
+    def _on_scene_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():
+            return
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        p = vb.mapSceneToView(event.scenePos())
+        if self.session.has_both():
+            # a click picks a time on A; B follows the active path
+            self.session.move_cursor("a", p.x())
+            event.accept()

@@ -1,0 +1,191 @@
+"""The main window: opening files, the default alignment, errors, cursor, zoom, screenshot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+TIMEOUT_MS = 60_000
+
+
+def open_pair(qtbot, window, a, b):
+    with qtbot.waitSignal(window.workspace.default_alignment_finished,
+                          timeout=TIMEOUT_MS) as blocker:
+        window.workspace.open_file("a", a)
+        window.workspace.open_file("b", b)
+    aid = blocker.args[0]
+    assert aid != -1, window.banner.text()
+    return aid
+
+
+def wait_idle(qtbot, window):
+    qtbot.waitUntil(lambda: window.jobs.n_running == 0, timeout=TIMEOUT_MS)
+
+
+def test_opening_two_audio_files_shows_streams_matrix_and_path(qtbot, window, audio_pair):
+    aid = open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s = window.session
+    assert s.recording("a").kind == "audio" and s.recording("b").kind == "audio"
+    assert s.active_id == aid
+    al = s.active_alignment()
+    assert al.path[0].tolist() == [0, 0]
+    # the matrix shows an image and the path, in seconds
+    assert window.matrix.image.image is not None
+    x, y = window.matrix.path_curves["active"].getData()
+    assert x[-1] == pytest.approx(al.times_s[-1, 0])
+    assert y[-1] == pytest.approx(al.times_s[-1, 1])
+    # the stream views show the waveform envelope and a feature image
+    assert len(window.stream_a.wave.getData()[0]) > 0
+    assert window.stream_b.image.image is not None
+    assert "a.wav" in window.stream_a.header.text()
+    assert "A 0:04.000" in window.streams_label.text()
+
+
+def test_opening_two_videos(qtbot, window, video_pair):
+    open_pair(qtbot, window, *video_pair)
+    wait_idle(qtbot, window)
+    assert window.session.recording("a").kind == "video"
+    assert window.stream_a.frame_label.isVisible()
+    assert window.stream_a.frame_label.pixmap() is not None
+    assert len(window.stream_a._strip_items) > 0
+
+
+def test_a_bad_file_shows_an_error_in_the_window(qtbot, window, tmp_path):
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk")
+    with qtbot.waitSignal(window.session.error_reported, timeout=TIMEOUT_MS) as blocker:
+        window.workspace.open_file("a", str(bad))
+    assert "broken.wav" in blocker.args[0]
+    assert window.banner.isVisible()
+    assert "broken.wav" in window.banner.text()
+    assert window.session.recording("a") is None
+    wait_idle(qtbot, window)
+
+
+def test_a_missing_file_shows_an_error(qtbot, window, tmp_path):
+    with qtbot.waitSignal(window.session.error_reported, timeout=TIMEOUT_MS) as blocker:
+        window.workspace.open_file("b", str(tmp_path / "nope.wav"))
+    assert "nope.wav" in blocker.args[0]
+    wait_idle(qtbot, window)
+
+
+def test_cursor_maps_a_to_b_through_the_active_path(qtbot, window, audio_pair):
+    open_pair(qtbot, window, *audio_pair)
+    s = window.session
+    al = s.active_alignment()
+    for t in (0.5, 1.7, 3.2):
+        with qtbot.waitSignal(s.cursor_moved, timeout=1000):
+            s.move_cursor("a", t)
+        assert s.cursor[0] == pytest.approx(t)
+        assert s.cursor[1] == pytest.approx(al.map_a_to_b(t))
+        assert window.matrix.cross_v.value() == pytest.approx(t)
+        assert window.matrix.cross_h.value() == pytest.approx(al.map_a_to_b(t))
+        assert window.stream_b.cursor_lines[0].value() == pytest.approx(al.map_a_to_b(t))
+    s.move_cursor("b", 2.0)
+    assert s.cursor[0] == pytest.approx(al.map_b_to_a(2.0))
+    wait_idle(qtbot, window)
+
+
+def test_keys_step_the_cursor(qtbot, window, audio_pair):
+    open_pair(qtbot, window, *audio_pair)
+    s = window.session
+    s.move_cursor("a", 1.0)
+    rate = s.stream("a").features[s.stream("a").display_feature].rate_hz
+    window.activateWindow()
+    right = next(a for a in window.cursor_actions if a.shortcut().toString() == "Right")
+    right.trigger()
+    assert s.cursor[0] == pytest.approx(1.0 + 1.0 / rate)
+    page = next(a for a in window.cursor_actions if a.shortcut().toString() == "PgDown")
+    page.trigger()
+    assert s.cursor[0] == pytest.approx(2.0 + 1.0 / rate)
+    wait_idle(qtbot, window)
+
+
+def test_zoom_keeps_the_matrix_axes_in_seconds(qtbot, window, audio_pair, monkeypatch):
+    from inspector.views import matrix as matrix_module
+
+    # a small overview so that zooming in asks for the exact region
+    monkeypatch.setattr(matrix_module, "OVERVIEW_SIZE", 64)
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    view = window.matrix
+    fa, fb, _ = view._inputs
+    assert view._overview.shape == (64, 64)
+    rect = view.image.mapRectToParent(view.image.boundingRect())
+    assert rect.left() == pytest.approx(-0.5 / fa.rate_hz)
+    assert rect.right() == pytest.approx((len(fa.values) - 0.5) / fa.rate_hz)
+    with qtbot.waitSignal(window.jobs.job_returned, timeout=TIMEOUT_MS,
+                          check_params_cb=lambda i, c, r: c == "matrix_region"):
+        view.set_view_seconds(1.0, 2.0, 1.5, 2.5)
+    x0, x1, y0, y1 = view.view_seconds()
+    assert (x0, x1) == pytest.approx((1.0, 2.0))
+    assert (y0, y1) == pytest.approx((1.5, 2.5))
+    i0, i1, j0, j1 = view._region_key
+    rect = view.region_image.mapRectToParent(view.region_image.boundingRect())
+    # the exact region lies where its frames are, in seconds
+    assert rect.left() == pytest.approx((i0 - 0.5) / fa.rate_hz)
+    assert rect.top() == pytest.approx((j0 - 0.5) / fb.rate_hz)
+    assert rect.width() == pytest.approx((i1 - i0) / fa.rate_hz)
+    assert i0 <= 1.0 * fa.rate_hz and i1 >= 2.0 * fa.rate_hz
+    # and it is the exact cost there
+    from inspector import compute
+
+    expected = compute.cost_region(fa.values, fb.values, i0, i1, j0, j1,
+                                   metric=view._inputs[2])
+    np.testing.assert_allclose(view._region_data, expected, rtol=1e-5, atol=1e-6)
+    # the stream views zoom in seconds too
+    window.stream_a.set_visible_range(0.5, 1.5)
+    t0, t1 = window.stream_a.visible_range()
+    assert (t0, t1) == pytest.approx((0.5, 1.5), abs=1e-6)
+    wait_idle(qtbot, window)
+
+
+def test_swap_exchanges_a_and_b(qtbot, window, audio_pair):
+    open_pair(qtbot, window, *audio_pair)
+    s = window.session
+    before = s.active_alignment()
+    path_a = s.recording("a").path
+    window.swap_action.trigger()
+    assert s.recording("b").path == path_a
+    after = s.active_alignment()
+    np.testing.assert_array_equal(after.path, before.path[:, ::-1])
+    assert after.rate_a_hz == before.rate_b_hz
+    wait_idle(qtbot, window)
+
+
+def test_closing_the_window_cancels_and_waits(qtbot, window, audio_pair):
+    window.workspace.open_file("a", audio_pair[0])
+    window.workspace.open_file("b", audio_pair[1])
+    window.close()
+    assert window.jobs.n_running == 0
+    assert window.jobs._pool.activeThreadCount() == 0
+
+
+def test_screenshot_from_the_command_line(tmp_path, audio_pair):
+    out = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "inspector.launch", *audio_pair, "--screenshot", str(out)],
+        capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    img = QImage(str(out))
+    assert img.width() >= 1280 and img.height() >= 800
+    assert "Traceback" not in proc.stderr
+
+
+def test_screenshot_with_a_bad_file_reports_it(tmp_path):
+    out = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [sys.executable, "-m", "inspector.launch", str(tmp_path / "missing.wav"),
+         str(tmp_path / "other.wav"), "--screenshot", str(out)],
+        capture_output=True, text=True, timeout=300,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert proc.returncode == 1
+    assert "missing.wav" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert out.exists()
