@@ -1,0 +1,398 @@
+"""Audio features from short-time Fourier transforms (numpy/scipy only).
+
+Every function works on a mono float signal and a list of frame centres (in samples), so
+frame ``k`` is centred on ``k / rate_hz`` seconds. Spectra are computed in blocks of
+frames and reduced at once by a filter matrix (mel bands, pitch bands), so a long input
+never holds a full spectrogram in memory.
+
+Features
+--------
+logmel
+    Log power in mel bands (dB, clipped 80 dB below the maximum).
+mfcc
+    DCT-II (orthonormal) of the log mel energies; coefficient 0 is the log energy.
+chroma
+    Pitch-band energies (MIDI 21-108, three STFT resolutions so low notes are resolved
+    and high notes are sharp in time, centred on the estimated tuning), log-compressed and
+    folded into 12 pitch classes (C, C#, ..., B); L2-normalized by default, silent frames
+    are the constant unit vector.
+cens
+    Chroma quantized to energy levels and smoothed over ``smoothing_s`` (after Müller's
+    CENS): robust to dynamics and articulation.
+onset
+    Spectral flux: summed positive change of log-compressed mel energies, computed at four
+    times the feature rate and max-pooled, so each click lands on its own frame.
+dlnco
+    Decaying locally-normalized chroma onsets: per-pitch positive change of strongly
+    log-compressed pitch energies (the steepest relative rise is the very start of a note,
+    even for slowly building bowed or blown notes), folded into pitch classes, divided by a
+    running maximum over a few seconds (quiet passages count as much as loud ones), and
+    spread forward in time with an exponential decay so a DTW cost has a slope towards
+    each attack. Frames without onsets are zero vectors.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.fft import dct, rfft
+from scipy.ndimage import convolve1d, maximum_filter1d
+
+PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
+MIDI_MIN, MIDI_MAX = 21, 108
+# (lowest MIDI pitch, window length in seconds): low notes need long windows to be
+# resolved in frequency, high notes get short windows that are sharp in time.
+_PITCH_RESOLUTIONS = ((MIDI_MIN, 0.186), (57, 0.093), (81, 0.046))
+_BLOCK = 2048
+
+
+def check_signal(signal, sample_rate):
+    """Validate and mix down a signal: returns float32 (n,)."""
+    try:
+        sr = float(sample_rate)
+    except (TypeError, ValueError):
+        raise ValueError(f"sample_rate: expected a positive number, got {sample_rate!r}") from None
+    if not (math.isfinite(sr) and sr > 0):
+        raise ValueError(f"sample_rate: expected a positive finite number, got {sample_rate}")
+    x = np.asarray(signal)
+    if x.ndim == 2:
+        x = x.mean(axis=1)
+    if x.ndim != 1 or x.shape[0] == 0:
+        raise ValueError(f"signal: expected a non-empty (n,) or (n, channels) array, "
+                         f"got shape {np.shape(signal)}")
+    if not np.issubdtype(x.dtype, np.number):
+        raise ValueError(f"signal: expected numbers, got dtype {x.dtype}")
+    x = np.ascontiguousarray(x, dtype=np.float32)
+    if not np.all(np.isfinite(x)):
+        raise ValueError("signal: contains NaN or infinite values")
+    return x
+
+
+def frame_centers(n_samples, sample_rate, rate_hz):
+    """Sample index of the centre of every frame: ``round(k * sr / rate)``, k = 0..T-1,
+    with T the number of centres inside the signal."""
+    n_frames = 1 + int(math.floor((n_samples - 1) * rate_hz / sample_rate + 1e-9))
+    return np.round(np.arange(n_frames) * (sample_rate / rate_hz)).astype(np.int64)
+
+
+def _pow2(n):
+    return 1 << max(5, int(round(math.log2(max(n, 32)))))
+
+
+def stft_reduce(x, centers, n_fft, weights, monitor=None, start=0.0, stop=1.0):
+    """Power spectra of Hann-windowed frames centred on ``centers``, reduced by
+    ``weights`` (n_fft // 2 + 1, D): returns float64 (T, D).
+
+    Power is divided by the squared window sum, so a unit-amplitude sinusoid has the same
+    peak power at every ``n_fft``.
+    """
+    half = n_fft // 2
+    xp = np.zeros(x.shape[0] + 2 * half + 1, dtype=np.float32)
+    xp[half:half + x.shape[0]] = x
+    window = np.hanning(n_fft + 2)[1:-1].astype(np.float32)
+    scale = 1.0 / float(window.sum()) ** 2
+    n = centers.shape[0]
+    out = np.empty((n, weights.shape[1]))
+    offsets = np.arange(n_fft)
+    for b0 in range(0, n, _BLOCK):
+        b1 = min(n, b0 + _BLOCK)
+        frames = xp[centers[b0:b1, None] + offsets[None, :]] * window
+        spec = rfft(frames, axis=1)
+        power = (spec.real.astype(np.float64) ** 2 + spec.imag.astype(np.float64) ** 2) * scale
+        out[b0:b1] = power @ weights
+        if monitor is not None:
+            monitor.report(start + (stop - start) * b1 / n)
+    return out
+
+
+def mel_filters(sample_rate, n_fft, n_mels, fmin=30.0, fmax=None):
+    """Triangular mel filters (HTK mel scale), area-normalized so white noise gives equal
+    energy in every band: shape (n_fft // 2 + 1, n_mels)."""
+    fmax = sample_rate / 2 if fmax is None else min(fmax, sample_rate / 2)
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+
+    def mel(f):
+        return 2595.0 * np.log10(1.0 + np.asarray(f) / 700.0)
+
+    edges = 700.0 * (10 ** (np.linspace(mel(fmin), mel(fmax), n_mels + 2) / 2595.0) - 1.0)
+    w = np.zeros((freqs.shape[0], n_mels))
+    for m in range(n_mels):
+        lo, mid, hi = edges[m], edges[m + 1], edges[m + 2]
+        up = (freqs - lo) / (mid - lo)
+        down = (hi - freqs) / (hi - mid)
+        tri = np.maximum(0.0, np.minimum(up, down))
+        if tri.sum() == 0:  # band narrower than a bin: take the nearest bin
+            tri[np.argmin(np.abs(freqs - mid))] = 1.0
+        w[:, m] = tri / tri.sum()
+    return w
+
+
+def pitch_filters(sample_rate, n_fft, tuning=0.0, midi_min=MIDI_MIN, midi_max=MIDI_MAX):
+    """Triangular pitch filters one semitone wide on each side around
+    ``440 * 2 ** ((p - 69 + tuning) / 12)``: shape (n_fft // 2 + 1, midi_max - midi_min + 1)."""
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    w = np.zeros((freqs.shape[0], midi_max - midi_min + 1))
+    ok = freqs > 20.0
+    p = np.full(freqs.shape, -100.0)
+    p[ok] = 69.0 + 12.0 * np.log2(freqs[ok] / 440.0) - tuning
+    for k, pitch in enumerate(range(midi_min, midi_max + 1)):
+        w[:, k] = np.maximum(0.0, 1.0 - np.abs(p - pitch))
+    return w
+
+
+def estimate_tuning(x, sample_rate, *, rate_hz=10.0):
+    """Deviation of the tuning from A440 in semitones, in [-0.5, 0.5).
+
+    Spectral peaks (parabolic interpolation on the log magnitude) between 80 Hz and
+    5 kHz, weighted by magnitude; circular mean of their offsets from the equal-tempered
+    grid. Returns 0 when no peak is found.
+    """
+    n_fft = _pow2(0.186 * sample_rate)
+    centers = frame_centers(x.shape[0], sample_rate, rate_hz)
+    if centers.shape[0] > 600:  # enough peaks: sample the frames evenly
+        centers = centers[np.linspace(0, centers.shape[0] - 1, 600).astype(np.int64)]
+    half = n_fft // 2
+    xp = np.zeros(x.shape[0] + 2 * half + 1, dtype=np.float32)
+    xp[half:half + x.shape[0]] = x
+    window = np.hanning(n_fft + 2)[1:-1].astype(np.float32)
+    mag = np.abs(rfft(xp[centers[:, None] + np.arange(n_fft)] * window, axis=1))
+    freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
+    band = np.nonzero((freqs > 80.0) & (freqs < 5000.0))[0]
+    lo, hi = band[0], band[-1]
+    m = mag[:, lo - 1:hi + 2].astype(np.float64)
+    centre = m[:, 1:-1]
+    is_peak = (centre > m[:, :-2]) & (centre >= m[:, 2:])
+    is_peak &= centre > 0.05 * centre.max(axis=1, keepdims=True)
+    if not np.any(is_peak):
+        return 0.0
+    rows, cols = np.nonzero(is_peak)
+    la = np.log(m[rows, cols] + 1e-12)
+    lb = np.log(m[rows, cols + 1] + 1e-12)
+    lc = np.log(m[rows, cols + 2] + 1e-12)
+    denom = la - 2 * lb + lc
+    delta = np.where(np.abs(denom) > 1e-12, 0.5 * (la - lc) / np.where(denom == 0, 1, denom), 0)
+    f = (lo + cols + np.clip(delta, -0.5, 0.5)) * sample_rate / n_fft
+    pitch = 12.0 * np.log2(f / 440.0)
+    weight = m[rows, cols + 1]
+    angle = 2 * np.pi * pitch
+    mean = np.arctan2((weight * np.sin(angle)).sum(), (weight * np.cos(angle)).sum())
+    tuning = float(mean / (2 * np.pi))
+    return -0.5 if tuning >= 0.5 else tuning
+
+
+def pitch_energy(x, sample_rate, centers, tuning, monitor=None, start=0.0, stop=1.0):
+    """Energy in every semitone band MIDI 21-108, shape (T, 88), from three STFT
+    resolutions (long windows for low pitches, short for high ones)."""
+    out = np.zeros((centers.shape[0], MIDI_MAX - MIDI_MIN + 1))
+    bounds = [r[0] for r in _PITCH_RESOLUTIONS] + [MIDI_MAX + 1]
+    n_res = len(_PITCH_RESOLUTIONS)
+    for r, (p0, win_s) in enumerate(_PITCH_RESOLUTIONS):
+        p1 = bounds[r + 1] - 1
+        n_fft = _pow2(win_s * sample_rate)
+        w = pitch_filters(sample_rate, n_fft, tuning, p0, p1)
+        span = (stop - start) / n_res
+        out[:, p0 - MIDI_MIN:p1 - MIDI_MIN + 1] = stft_reduce(
+            x, centers, n_fft, w, monitor, start + r * span, start + (r + 1) * span)
+    return out
+
+
+def _reference(energy):
+    """A robust loudness reference: the 99th percentile of per-frame total energy."""
+    total = energy.sum(axis=1)
+    ref = float(np.percentile(total, 99)) if total.size else 0.0
+    return ref if ref > 0 else 1.0
+
+
+def _fold(pitch_values):
+    chroma = np.zeros((pitch_values.shape[0], 12))
+    for k in range(pitch_values.shape[1]):
+        chroma[:, (MIDI_MIN + k) % 12] += pitch_values[:, k]
+    return chroma
+
+
+def _fine(x, sample_rate, rate_hz, factor):
+    """Frame centres at ``factor`` times the rate (hop at least one sample)."""
+    factor = max(1, min(int(factor), int(sample_rate / rate_hz)))
+    return factor, frame_centers(x.shape[0], sample_rate, rate_hz * factor)
+
+
+def _pool(fine, factor, n_out):
+    """Max over the ``factor`` fine frames around every output frame (output frame k
+    covers fine frames ``k * factor - factor // 2`` to ``k * factor + (factor - 1) // 2``)."""
+    if factor == 1:
+        return fine[:n_out]
+    front = factor // 2
+    total = n_out * factor
+    padded = np.zeros((total,) + fine.shape[1:])
+    usable = min(fine.shape[0], total - front)
+    padded[front:front + usable] = fine[:usable]
+    return padded.reshape((n_out, factor) + fine.shape[1:]).max(axis=1)
+
+
+def _positive_change(values, lag_frames):
+    """Positive part of ``values[t + lag] - values[t - lag]`` (centred difference), so a
+    step at t gives its peak at t whatever the smoothing of the analysis window."""
+    padded = np.concatenate([np.repeat(values[:1], lag_frames, axis=0), values,
+                             np.repeat(values[-1:], lag_frames, axis=0)])
+    diff = padded[2 * lag_frames:] - padded[:-2 * lag_frames]
+    return np.maximum(diff, 0.0)
+
+
+def compute(x, sample_rate, name, rate_hz, monitor, **options):
+    """Dispatch: returns (values (T, D), params, labels)."""
+    func = {"logmel": logmel, "mfcc": mfcc, "chroma": chroma, "cens": cens,
+            "onset": onset, "dlnco": dlnco}[name]
+    return func(x, sample_rate, rate_hz, monitor, **options)
+
+
+def _unknown(options):
+    if options:
+        raise ValueError(f"options: unknown option(s) {sorted(options)}")
+
+
+def logmel(x, sample_rate, rate_hz, monitor, *, n_mels=64, window_s=0.046, fmin=30.0,
+           fmax=None, top_db=80.0, **options):
+    _unknown(options)
+    if int(n_mels) < 1:
+        raise ValueError(f"n_mels: expected a positive count, got {n_mels}")
+    n_fft = _pow2(window_s * sample_rate)
+    centers = frame_centers(x.shape[0], sample_rate, rate_hz)
+    mel = stft_reduce(x, centers, n_fft, mel_filters(sample_rate, n_fft, int(n_mels), fmin, fmax),
+                      monitor, 0.0, 0.9)
+    db = 10.0 * np.log10(np.maximum(mel, 1e-20))
+    db = np.maximum(db, db.max() - top_db)
+    params = dict(n_mels=int(n_mels), n_fft=n_fft, fmin=fmin, fmax=fmax, top_db=top_db)
+    return db, params, None
+
+
+def mfcc(x, sample_rate, rate_hz, monitor, *, n_mfcc=20, n_mels=40, window_s=0.025,
+         fmin=30.0, fmax=8000.0, top_db=80.0, **options):
+    _unknown(options)
+    if not 1 <= int(n_mfcc) <= int(n_mels):
+        raise ValueError(f"n_mfcc: expected 1..n_mels ({n_mels}), got {n_mfcc}")
+    db, params, _ = logmel(x, sample_rate, rate_hz, monitor, n_mels=n_mels, window_s=window_s,
+                           fmin=fmin, fmax=fmax, top_db=top_db)
+    coeffs = dct(db, type=2, norm="ortho", axis=1)[:, :int(n_mfcc)]
+    return coeffs, dict(params, n_mfcc=int(n_mfcc)), tuple(f"c{k}" for k in range(int(n_mfcc)))
+
+
+def _check_midi_range(midi_range):
+    try:
+        lo, hi = (int(v) for v in midi_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"midi_range: expected (low, high) MIDI pitches, got {midi_range!r}") \
+            from None
+    if not MIDI_MIN <= lo <= hi <= MIDI_MAX:
+        raise ValueError(f"midi_range: expected {MIDI_MIN} <= low <= high <= {MIDI_MAX}, "
+                         f"got {midi_range!r}")
+    return lo, hi
+
+
+def _check_tuning(x, sample_rate, tuning):
+    if tuning is None:
+        return estimate_tuning(x, sample_rate)
+    tuning = float(tuning)
+    if not -1.0 <= tuning <= 1.0:
+        raise ValueError(f"tuning: expected semitones in [-1, 1], got {tuning}")
+    return tuning
+
+
+def _chroma_energy(x, sample_rate, rate_hz, monitor, tuning, compression, midi_range):
+    lo, hi = _check_midi_range(midi_range)
+    tuning = _check_tuning(x, sample_rate, tuning)
+    centers = frame_centers(x.shape[0], sample_rate, rate_hz)
+    energy = pitch_energy(x, sample_rate, centers, tuning, monitor, 0.0, 0.9)
+    energy[:, :lo - MIDI_MIN] = 0.0
+    energy[:, hi - MIDI_MIN + 1:] = 0.0
+    ref = _reference(energy)
+    # strong compression: a quiet voice counts nearly as much as a loud one, which is
+    # what makes chroma comparable across instruments with different spectra
+    compressed = np.log1p(float(compression) * energy / ref)
+    silent = energy.sum(axis=1) < 1e-7 * ref
+    chroma_values = _fold(compressed)
+    chroma_values[silent] = 0.0
+    return chroma_values, tuning
+
+
+def chroma(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
+           midi_range=(36, 96), **options):
+    _unknown(options)
+    values, tuning = _chroma_energy(x, sample_rate, rate_hz, monitor, tuning, compression,
+                                    midi_range)
+    params = dict(tuning=tuning, compression=compression, midi_range=tuple(midi_range))
+    return values, params, PITCH_CLASSES
+
+
+def cens(x, sample_rate, rate_hz, monitor, *, tuning=None, smoothing_s=0.5, compression=1e5,
+         midi_range=(36, 96), **options):
+    _unknown(options)
+    values, tuning = _chroma_energy(x, sample_rate, rate_hz, monitor, tuning, compression,
+                                    midi_range)
+    total = values.sum(axis=1, keepdims=True)
+    share = np.where(total > 0, values / np.maximum(total, 1e-12), 0.0)
+    quantized = np.zeros_like(share)
+    for level in (0.05, 0.1, 0.2, 0.4):
+        quantized += share > level
+    n = max(1, int(round(smoothing_s * rate_hz)))
+    if n > 1:
+        kernel = np.hanning(n + 2)[1:-1]
+        kernel /= kernel.sum()
+        quantized = convolve1d(quantized, kernel, axis=0, mode="constant")
+    params = dict(tuning=tuning, smoothing_s=smoothing_s, compression=compression,
+                  midi_range=tuple(midi_range))
+    return quantized, params, PITCH_CLASSES
+
+
+def onset(x, sample_rate, rate_hz, monitor, *, n_mels=40, window_s=0.023,
+          compression=1000.0, oversample=4, **options):
+    _unknown(options)
+    n_fft = _pow2(window_s * sample_rate)
+    factor, centers = _fine(x, sample_rate, rate_hz, oversample)
+    mel = stft_reduce(x, centers, n_fft, mel_filters(sample_rate, n_fft, int(n_mels)),
+                      monitor, 0.0, 0.9)
+    ref = _reference(mel)
+    log_mel = np.log1p(float(compression) * mel / ref)
+    lag = max(1, int(round(0.25 * n_fft / sample_rate * rate_hz * factor)))
+    flux = _positive_change(log_mel, lag).sum(axis=1)
+    n_out = frame_centers(x.shape[0], sample_rate, rate_hz).shape[0]
+    values = _pool(flux[:, None], factor, n_out)
+    params = dict(n_mels=int(n_mels), n_fft=n_fft, compression=compression,
+                  oversample=factor)
+    return values, params, ("flux",)
+
+
+def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=10000.0,
+          oversample=4, local_s=2.0, decay_s=0.1, spread_s=0.3, **options):
+    _unknown(options)
+    tuning = _check_tuning(x, sample_rate, tuning)
+    factor, centers = _fine(x, sample_rate, rate_hz, oversample)
+    energy = pitch_energy(x, sample_rate, centers, float(tuning), monitor, 0.0, 0.9)
+    ref = _reference(energy)
+    compressed = np.log1p(float(compression) * energy / ref)
+    fine_rate = rate_hz * factor
+    lag = max(1, int(round(0.02 * fine_rate)))
+    rises = _fold(_positive_change(compressed, lag))
+    n_out = frame_centers(x.shape[0], sample_rate, rate_hz).shape[0]
+    values = _pool(rises, factor, n_out)
+    # local normalization: divide by the running maximum of the frame norm
+    norm = np.linalg.norm(values, axis=1)
+    n_local = max(1, int(round(local_s * rate_hz)))
+    running = maximum_filter1d(norm, size=n_local, mode="nearest")
+    floor = 0.05 * max(float(norm.max()), 1e-12)
+    values = values / np.maximum(running, floor)[:, None]
+    # suppress the small rises that belong to vibrato and noise: keep the local peaks
+    peak = maximum_filter1d(norm, size=3, mode="nearest")
+    values[norm < 0.5 * peak] *= 0.0
+    # spread forward in time with an exponential decay
+    n_spread = max(1, int(round(spread_s * rate_hz)))
+    weights = np.exp(-np.arange(n_spread) / max(decay_s * rate_hz, 1e-9))
+    spread = np.zeros_like(values)
+    for k, wk in enumerate(weights):
+        if k == 0:
+            spread = np.maximum(spread, values)
+        else:
+            spread[k:] = np.maximum(spread[k:], wk * values[:-k])
+    params = dict(tuning=float(tuning), compression=compression, oversample=factor,
+                  local_s=local_s, decay_s=decay_s, spread_s=spread_s)
+    return spread, params, PITCH_CLASSES

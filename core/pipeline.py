@@ -1,0 +1,460 @@
+"""Default alignment pipelines: from two recordings to an Alignment.
+
+``align_recordings`` looks at the content (music, speech or other sounds; video; video
+against audio), picks features, combines their costs, aligns coarsely at a low frame rate
+and refines the path at the full rate inside a corridor around the coarse path, then
+computes a confidence per path step. Everything it chose is in the result's
+``diagnostics``; the files are described in ``sources``.
+
+Cost: a weighted sum of per-feature local distances (cosine distance for spectral shapes
+such as chroma, MFCC and thumbnails; euclidean distance for onset features). Steps: (1, 0),
+(0, 1) and (1, 1) with equal weights (dtw-python's symmetric1): unlike symmetric2 it
+favours diagonal moves, which keeps the path from sliding along sustained notes and
+pauses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+
+import numpy as np
+
+from ._kernels.features import band_accumulate, band_backtrack
+from ._progress import Monitor
+from .alignment import Alignment
+from .errors import AlignmentError
+
+__all__ = ["align_files", "align_recordings", "classify_audio"]
+
+METHODS = ("dtw",)
+# cells of the first (coarse) pass; above this the pass runs at a lower frame rate
+_COARSE_CELLS = 3_000_000
+_STEP_WEIGHTS = (1.0, 1.0, 1.0)
+
+
+# ---------------------------------------------------------------- material detection
+def classify_audio(signal, sample_rate, *, max_s=120.0):
+    """Guess the kind of material of an audio signal: ``"music"``, ``"speech"`` or
+    ``"other"``.
+
+    Two measures on pitch-band energies at 25 frames/s (at most ``max_s`` seconds from
+    the middle of the signal): *stability*, the mean cosine similarity of consecutive
+    pitch spectra over non-silent frames (held notes: high; phonemes change every few
+    tens of ms: low), and *syllabic modulation*, the share of the loudness envelope's
+    modulation spectrum between 3 and 6 Hz.
+
+    Returns
+    -------
+    kind : str
+    stats : dict
+        ``stability``, ``modulation``, ``silence`` (share of near-silent frames).
+    """
+    from .features import audio as fa
+
+    x = fa.check_signal(signal, sample_rate)
+    n_max = int(max_s * sample_rate)
+    if x.shape[0] > n_max:
+        start = (x.shape[0] - n_max) // 2
+        x = x[start:start + n_max]
+    rate = 25.0
+    centers = fa.frame_centers(x.shape[0], sample_rate, rate)
+    energy = fa.pitch_energy(x, sample_rate, centers, 0.0)
+    total = energy.sum(axis=1)
+    ref = float(np.percentile(total, 99)) or 1.0
+    loud = total > 1e-3 * ref
+    unit = energy / np.maximum(np.linalg.norm(energy, axis=1, keepdims=True), 1e-20)
+    both = loud[1:] & loud[:-1]
+    stability = float(np.mean(np.sum(unit[1:] * unit[:-1], axis=1)[both])) if both.any() else 0.0
+    env = np.log1p(100.0 * total / ref)
+    env = env - env.mean()
+    spectrum = np.abs(np.fft.rfft(env)) ** 2
+    freqs = np.fft.rfftfreq(env.shape[0], 1.0 / rate)
+    denom = spectrum[(freqs > 0.5) & (freqs < 12.0)].sum()
+    modulation = float(spectrum[(freqs > 3.0) & (freqs < 6.0)].sum() / denom) if denom > 0 else 0.0
+    silence = float(np.mean(total < 1e-2 * np.median(total[loud]))) if loud.any() else 1.0
+    stats = dict(stability=round(stability, 4), modulation=round(modulation, 4),
+                 silence=round(silence, 4))
+    if stability >= 0.9:
+        kind = "music"
+    elif modulation >= 0.15 or silence >= 0.1:
+        kind = "speech"
+    else:
+        kind = "other"
+    return kind, stats
+
+
+def _pair_material(stats_a, stats_b):
+    stability = 0.5 * (stats_a["stability"] + stats_b["stability"])
+    modulation = 0.5 * (stats_a["modulation"] + stats_b["modulation"])
+    silence = 0.5 * (stats_a["silence"] + stats_b["silence"])
+    if stability >= 0.9:
+        return "music"
+    if modulation >= 0.15 or silence >= 0.1:
+        return "speech"
+    return "other"
+
+
+# ---------------------------------------------------------------- costs
+class _Term:
+    """One feature's contribution to the local cost."""
+
+    def __init__(self, name, a, b, metric, weight):
+        a = np.asarray(a, dtype=np.float64)
+        b = np.asarray(b, dtype=np.float64)
+        if metric == "cosine":
+            a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+            b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+        self.name, self.a, self.b, self.metric, self.weight = name, a, b, metric, float(weight)
+        self.a_sq = (a * a).sum(axis=1)
+        self.b_sq = (b * b).sum(axis=1)
+
+    def block(self, i0, i1, j0, j1):
+        dot = self.a[i0:i1] @ self.b[j0:j1].T
+        if self.metric == "cosine":
+            return 1.0 - dot
+        d2 = self.a_sq[i0:i1, None] + self.b_sq[None, j0:j1] - 2.0 * dot
+        return np.sqrt(np.maximum(d2, 0.0))
+
+    def pooled(self, factor):
+        return _Term(self.name, _pool_mean(self.a, factor), _pool_mean(self.b, factor),
+                     self.metric, self.weight)
+
+
+def _pool_mean(x, factor):
+    if factor <= 1:
+        return x
+    n = x.shape[0]
+    n_out = -(-n // factor)
+    pad = n_out * factor - n
+    if pad:
+        x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
+    return x.reshape(n_out, factor, x.shape[1]).mean(axis=1)
+
+
+def _band_cost(terms, lo, hi, monitor=None):
+    n = lo.shape[0]
+    width = int((hi - lo).max())
+    cost = np.zeros((n, width))
+    block_rows = max(1, 4_000_000 // max(1, int(hi.max() - lo.min())))
+    block_rows = min(block_rows, 512)
+    for i0 in range(0, n, block_rows):
+        i1 = min(n, i0 + block_rows)
+        j0, j1 = int(lo[i0:i1].min()), int(hi[i0:i1].max())
+        block = np.zeros((i1 - i0, j1 - j0))
+        for term in terms:
+            block += term.weight * term.block(i0, i1, j0, j1)
+        for i in range(i0, i1):
+            cost[i, :hi[i] - lo[i]] = block[i - i0, lo[i] - j0:hi[i] - j0]
+        if monitor is not None:
+            monitor.report(i1 / n)
+    return cost
+
+
+def _band_path(cost, lo, hi, monitor=None):
+    """Exact DTW (symmetric1 steps) over the band; returns the (L, 2) path and the
+    accumulated cost."""
+    n = cost.shape[0]
+    acc = np.empty_like(cost)
+    back = np.empty(cost.shape, dtype=np.int8)
+    w_v, w_h, w_d = _STEP_WEIGHTS
+    band_accumulate(cost, lo, hi, w_v, w_h, w_d, False, acc, back)
+    if monitor is not None:
+        monitor.check()
+    path = np.empty((n + int(hi[-1]) + 1, 2), dtype=np.int64)
+    end_j = int(hi[-1]) - 1
+    length = band_backtrack(back, lo, n - 1, end_j, path)
+    if length < 0:
+        raise AlignmentError("the corridor admits no path")
+    return path[:length][::-1].copy(), float(acc[n - 1, end_j - lo[n - 1]])
+
+
+def _corridor(coarse_path, factor, n, m, radius):
+    """Per-row column intervals at the fine rate around a coarse path."""
+    ic = coarse_path[:, 0]
+    jc = coarse_path[:, 1]
+    n_c = int(ic.max()) + 1
+    cmin = np.full(n_c, np.iinfo(np.int64).max)
+    cmax = np.full(n_c, -1)
+    np.minimum.at(cmin, ic, jc)
+    np.maximum.at(cmax, ic, jc)
+    rows = np.arange(n) // factor
+    rows = np.minimum(rows, n_c - 1)
+    lo = cmin[rows] * factor - radius
+    hi = (cmax[rows] + 1) * factor + radius
+    lo = np.clip(lo, 0, m - 1)
+    hi = np.clip(hi, 1, m)
+    lo = np.maximum.accumulate(lo)
+    hi = np.minimum.accumulate(hi[::-1])[::-1]
+    hi = np.maximum(hi, lo + 1)
+    lo[0] = 0
+    hi[-1] = m
+    # consecutive rows must overlap (a path moves at most one row per step)
+    lo[1:] = np.minimum(lo[1:], hi[:-1])
+    return lo.astype(np.int64), hi.astype(np.int64)
+
+
+def _multiscale_path(terms, n, m, radius, monitor):
+    """Coarse full DTW on mean-pooled features, then the full-rate DTW in a corridor."""
+    factor = max(1, int(math.ceil(math.sqrt(n * m / _COARSE_CELLS))))
+    diag = {"coarse_factor": factor, "corridor_radius_frames": int(radius)}
+    if factor == 1:
+        lo = np.zeros(n, dtype=np.int64)
+        hi = np.full(n, m, dtype=np.int64)
+        cost = _band_cost(terms, lo, hi, monitor.sub(0.0, 0.6))
+        path, total = _band_path(cost, lo, hi, monitor)
+        return path, total, cost, lo, diag
+    coarse = [t.pooled(factor) for t in terms]
+    n_c, m_c = coarse[0].a.shape[0], coarse[0].b.shape[0]
+    lo = np.zeros(n_c, dtype=np.int64)
+    hi = np.full(n_c, m_c, dtype=np.int64)
+    cost = _band_cost(coarse, lo, hi, monitor.sub(0.0, 0.3))
+    coarse_path, _ = _band_path(cost, lo, hi, monitor)
+    lo, hi = _corridor(coarse_path, factor, n, m, radius)
+    cost = _band_cost(terms, lo, hi, monitor.sub(0.4, 0.8))
+    path, total = _band_path(cost, lo, hi, monitor)
+    diag["corridor_cells"] = int((hi - lo).sum())
+    return path, total, cost, lo, diag
+
+
+def _confidence(path, cost, lo, margin_frames=10):
+    """Per-step confidence from the local cost margin: how much lower the path's cost
+    is than the best cost elsewhere in its row (outside ``margin_frames``), mapped to
+    [0, 1] by a logistic on the margin relative to the row's spread."""
+    conf = np.empty(path.shape[0])
+    for k, (i, j) in enumerate(path):
+        row = cost[i]
+        valid = row.shape[0]
+        c = row[j - lo[i]]
+        jj = j - lo[i]
+        left = row[:max(0, jj - margin_frames)]
+        right = row[jj + margin_frames + 1:valid]
+        others = np.concatenate([left, right])
+        others = others[others > 0] if others.size else others
+        if others.size == 0:
+            conf[k] = 0.5
+            continue
+        best_other = float(others.min())
+        spread = float(np.std(others)) + 1e-9
+        conf[k] = 1.0 / (1.0 + math.exp(-4.0 * (best_other - c) / spread))
+    return conf
+
+
+# ---------------------------------------------------------------- feature plans
+_AUDIO_PLANS = {
+    # material: [(feature, metric, weight, options)]
+    "music": [("chroma", "cosine", 1.0, {}), ("dlnco", "euclidean", 0.0, {})],
+    "speech": [("mfcc", "cosine", 1.0, {})],
+    "other": [("mfcc", "cosine", 1.0, {}), ("onset", "euclidean", 0.5, {})],
+}
+_VIDEO_PLAN = [("thumbnail", "cosine", 1.0, {}), ("histogram", "euclidean", 0.5, {})]
+
+
+def _prepare_audio(name, values):
+    if name == "mfcc":  # drop the energy coefficient, remove the channel (speaker, mic)
+        v = values[:, 1:].astype(np.float64)
+        return (v - v.mean(axis=0)) / np.maximum(v.std(axis=0), 1e-9)
+    if name in ("onset",):
+        v = values.astype(np.float64)
+        return v / max(float(np.percentile(v, 99)), 1e-12)
+    return values
+
+
+def _describe(rec):
+    path = getattr(rec, "path", None)
+    info = {"path": None if path is None else os.fspath(path), "kind": rec.kind,
+            "duration_s": float(rec.duration_s), "rate_hz": float(rec.rate_hz)}
+    digest = None
+    if hasattr(rec, "content_hash"):
+        try:
+            digest = rec.content_hash()
+        except Exception:  # noqa: BLE001 - a hash is informative only
+            digest = None
+    elif path is not None and os.path.isfile(path):
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+        digest = h.hexdigest()
+    info["sha256"] = digest
+    return info
+
+
+def _check_args(method, feature, rate_hz, band_s):
+    if method not in METHODS:
+        raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
+    if not isinstance(feature, str):
+        raise ValueError(f"feature: expected a feature name or 'auto', got {feature!r}")
+    if rate_hz is not None:
+        rate_hz = float(rate_hz)
+        if not (math.isfinite(rate_hz) and rate_hz > 0):
+            raise ValueError(f"rate_hz: expected a positive frame rate, got {rate_hz}")
+    if band_s is not None:
+        band_s = float(band_s)
+        if not (math.isfinite(band_s) and band_s > 0):
+            raise ValueError(f"band_s: expected a positive number of seconds, got {band_s}")
+    return rate_hz, band_s
+
+
+def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None,
+                     band_s=None, progress=None, cancel=None) -> Alignment:
+    """Align two recordings with the default pipeline for their material.
+
+    Parameters
+    ----------
+    rec_a, rec_b : core.media.Recording
+        Audio or video recordings (A and B).
+    method : {"dtw"}
+        Alignment method.
+    feature : str
+        ``"auto"`` (choose from the content) or a feature name of
+        :func:`core.compute_features` (several joined by ``"+"``), used for both.
+    rate_hz : float, optional
+        Feature rate (default: 50 Hz for audio, the frame rate for video).
+    band_s : float, optional
+        Half-width in seconds of the corridor around the coarse path in which the
+        full-rate path is searched (default 1 s).
+    progress, cancel : callables, optional
+
+    Returns
+    -------
+    Alignment
+        ``sources`` describes both files (path, kind, duration, rate, sha256);
+        ``diagnostics`` holds the material, features, weights, rates and timings;
+        ``confidence`` one value per path step.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (naming the argument).
+    core.Cancelled
+        When ``cancel()`` returns True.
+    """
+    t0 = time.perf_counter()
+    rate_hz, band_s = _check_args(method, feature, rate_hz, band_s)
+    monitor = Monitor(progress, cancel)
+    kinds = (rec_a.kind, rec_b.kind)
+    diag = {"method": method}
+    sources = {"a": _describe(rec_a), "b": _describe(rec_b)}
+    if kinds == ("audio", "audio"):
+        terms, rates, info = _audio_terms(rec_a, rec_b, feature, rate_hz,
+                                          monitor.sub(0.0, 0.5))
+    elif kinds == ("video", "video"):
+        terms, rates, info = _video_terms(rec_a, rec_b, feature, rate_hz,
+                                          monitor.sub(0.0, 0.5))
+    else:
+        terms, rates, info = _crossmodal_terms(rec_a, rec_b, feature, rate_hz,
+                                               monitor.sub(0.0, 0.5))
+    diag.update(info)
+    n, m = terms[0].a.shape[0], terms[0].b.shape[0]
+    rate = min(rates)
+    radius = int(round((1.0 if band_s is None else band_s) * rate))
+    path, total, cost, lo, pdiag = _multiscale_path(terms, n, m, radius, monitor.sub(0.5, 0.95))
+    diag.update(pdiag)
+    confidence = _confidence(path, cost, lo)
+    diag["elapsed_s"] = round(time.perf_counter() - t0, 3)
+    params = {"method": method, "feature": feature, "rate_hz": rate_hz, "band_s": band_s,
+              "step_weights": _STEP_WEIGHTS}
+    monitor.report(1.0)
+    return Alignment(path, rates[0], rates[1], n_a=n, n_b=m, method="dtw", params=params,
+                     distance=total, normalized_distance=total / (n + m),
+                     confidence=confidence, diagnostics=diag, sources=sources)
+
+
+def _feature_list(feature, plan):
+    if feature == "auto":
+        return plan
+    names = [s.strip() for s in feature.split("+") if s.strip()]
+    out = []
+    for name in names:
+        match = [p for p in plan if p[0] == name]
+        metric = "euclidean" if name in ("onset", "dlnco", "motion") else "cosine"
+        out.append(match[0] if match else (name, metric, 1.0, {}))
+    return out
+
+
+def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
+    from .features import AUDIO_FEATURES, audio_features
+
+    rate = 50.0 if rate_hz is None else rate_hz
+    xa = rec_a.audio(mono=True)
+    xb = rec_b.audio(mono=True)
+    monitor.check()
+    kind_a, stats_a = classify_audio(xa, rec_a.rate_hz)
+    kind_b, stats_b = classify_audio(xb, rec_b.rate_hz)
+    material = _pair_material(stats_a, stats_b)
+    plan = _feature_list(feature, _AUDIO_PLANS[material])
+    for name, *_ in plan:
+        if name not in AUDIO_FEATURES:
+            raise ValueError(f"feature: expected 'auto' or audio features {AUDIO_FEATURES}, "
+                             f"got {feature!r}")
+    terms = []
+    used = []
+    for k, (name, metric, weight, options) in enumerate(plan):
+        if weight <= 0:
+            continue
+        sub = monitor.sub(k / len(plan), (k + 1) / len(plan))
+        fa = audio_features(xa, rec_a.rate_hz, name, rate_hz=rate, cancel=sub.check, **options)
+        fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate, cancel=sub.check, **options)
+        terms.append(_Term(name, _prepare_audio(name, fa.values),
+                           _prepare_audio(name, fb.values), metric, weight))
+        used.append({"name": name, "metric": metric, "weight": weight,
+                     "params_a": dict(fa.params), "params_b": dict(fb.params)})
+    info = {"material": material, "material_a": kind_a, "material_b": kind_b,
+            "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
+            "rate_hz": rate}
+    return terms, (rate, rate), info
+
+
+def _video_terms(rec_a, rec_b, feature, rate_hz, monitor):
+    from .features import VIDEO_FEATURES
+    from .features import video as fv
+
+    plan = _feature_list(feature, _VIDEO_PLAN)
+    for name, *_ in plan:
+        if name not in VIDEO_FEATURES:
+            raise ValueError(f"feature: expected 'auto' or video features {VIDEO_FEATURES}, "
+                             f"got {feature!r}")
+    names = [p[0] for p in plan if p[2] > 0]
+    values_a = fv.compute_many(rec_a.iter_frames(), names, monitor.sub(0.0, 0.5),
+                               n_frames=getattr(rec_a, "n_frames", None))
+    values_b = fv.compute_many(rec_b.iter_frames(), names, monitor.sub(0.5, 1.0),
+                               n_frames=getattr(rec_b, "n_frames", None))
+    rate_a, rate_b = float(rec_a.rate_hz), float(rec_b.rate_hz)
+    if rate_hz is not None:
+        values_a = {k: fv.resample(v, rate_a, rate_hz) for k, v in values_a.items()}
+        values_b = {k: fv.resample(v, rate_b, rate_hz) for k, v in values_b.items()}
+        rate_a = rate_b = rate_hz
+    terms, used = [], []
+    for name, metric, weight, _ in plan:
+        if weight <= 0:
+            continue
+        terms.append(_Term(name, values_a[name], values_b[name], metric, weight))
+        used.append({"name": name, "metric": metric, "weight": weight})
+    info = {"material": "video", "features": used, "rate_a_hz": rate_a, "rate_b_hz": rate_b}
+    return terms, (rate_a, rate_b), info
+
+
+def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
+    raise AlignmentError("cross-modal (video against audio) alignment is not available yet")
+
+
+def align_files(path_a, path_b, **options) -> Alignment:
+    """Open two media files and align them with :func:`align_recordings`.
+
+    Parameters
+    ----------
+    path_a, path_b : str or os.PathLike
+    **options
+        As for :func:`align_recordings`.
+
+    Raises
+    ------
+    core.MediaError
+        If a file cannot be opened or decoded.
+    """
+    from .media import open_recording
+
+    return align_recordings(open_recording(path_a), open_recording(path_b), **options)

@@ -1,0 +1,138 @@
+"""The default pipeline: material detection, corridor DTW, end to end on generated audio."""
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from core._kernels.features import band_accumulate, band_backtrack
+from core.pipeline import _corridor, align_files, align_recordings, classify_audio
+
+SR = 22050
+
+
+def melody(times, pitches, seconds, sr=SR, seed=0):
+    """Decaying harmonic notes starting at ``times``."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1e-4, int(seconds * sr))
+    for t0, p in zip(times, pitches, strict=True):
+        f0 = 440.0 * 2 ** ((p - 69) / 12)
+        n = int(0.6 * sr)
+        t = np.arange(n) / sr
+        note = sum(0.5 / h * np.sin(2 * np.pi * h * f0 * t) for h in (1, 2, 3))
+        note *= np.exp(-t * 4.0)
+        i0 = int(t0 * sr)
+        x[i0:i0 + n] += note[:max(0, min(n, x.shape[0] - i0))]
+    return x.astype(np.float32)
+
+
+class FakeAudio:
+    kind = "audio"
+
+    def __init__(self, x, path="mem.wav"):
+        self._x = x
+        self.rate_hz = float(SR)
+        self.duration_s = x.shape[0] / SR
+        self.path = path
+
+    def audio(self, mono=True):
+        return self._x
+
+
+def naive_dtw(cost, lo, hi):
+    n = cost.shape[0]
+    acc = np.full((n, int(hi.max())), np.inf)
+    for i in range(n):
+        for j in range(lo[i], hi[i]):
+            c = cost[i, j - lo[i]]
+            if i == 0 and j == 0:
+                acc[i, j] = c
+                continue
+            best = np.inf
+            if i > 0:
+                best = min(best, acc[i - 1, j] + c)
+                if j > 0:
+                    best = min(best, acc[i - 1, j - 1] + c)
+            if j > 0:
+                best = min(best, acc[i, j - 1] + c)
+            acc[i, j] = best
+    return acc
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1), (9, 13), (30, 4)])
+def test_band_kernel_matches_naive_reference(shape):
+    rng = np.random.default_rng(sum(shape))
+    n, m = shape
+    full = rng.random((n, m))
+    lo = np.zeros(n, np.int64)
+    hi = np.full(n, m, np.int64)
+    acc = np.empty((n, m))
+    back = np.empty((n, m), np.int8)
+    band_accumulate(full, lo, hi, 1.0, 1.0, 1.0, False, acc, back)
+    np.testing.assert_allclose(acc, naive_dtw(full, lo, hi))
+    path = np.empty((n + m, 2), np.int64)
+    length = band_backtrack(back, lo, n - 1, m - 1, path)
+    p = path[:length][::-1]
+    assert tuple(p[0]) == (0, 0) and tuple(p[-1]) == (n - 1, m - 1)
+    steps = np.diff(p, axis=0)
+    assert np.all((steps >= 0) & (steps <= 1)) and np.all(steps.sum(axis=1) >= 1)
+    assert full[p[:, 0], p[:, 1]].sum() == pytest.approx(acc[-1, -1])
+
+
+def test_corridor_is_monotone_and_connected():
+    coarse = np.array([[0, 0], [1, 1], [1, 2], [2, 3], [3, 3]])
+    lo, hi = _corridor(coarse, 4, 16, 15, 2)
+    assert lo[0] == 0 and hi[-1] == 15
+    assert np.all(np.diff(lo) >= 0) and np.all(np.diff(hi) >= 0)
+    assert np.all(lo[1:] <= hi[:-1]) and np.all(hi > lo)
+
+
+def test_material_detection():
+    notes = melody(np.arange(0, 8, 0.5), [60, 62, 64, 65, 67, 69, 71, 72] * 2, 9.0)
+    kind, stats = classify_audio(notes, SR)
+    assert kind == "music", stats
+
+
+def _pair():
+    times_a = np.cumsum(np.r_[0.3, np.full(15, 0.45)])
+    warp = 1.0 + 0.3 * np.sin(np.linspace(0, 3, times_a.size))
+    times_b = 0.5 + np.cumsum(np.r_[0.0, np.diff(times_a) * warp[1:]])
+    pitches = [60, 64, 67, 72, 71, 67, 65, 62, 60, 64, 69, 65, 62, 67, 59, 60]
+    a = melody(times_a, pitches, times_a[-1] + 1.0, seed=1)
+    b = melody(times_b, pitches, times_b[-1] + 1.0, seed=2)
+    return a, b, times_a, times_b
+
+
+def test_align_recordings_follows_a_known_warp():
+    a, b, times_a, times_b = _pair()
+    al = align_recordings(FakeAudio(a, "a.wav"), FakeAudio(b, "b.wav"))
+    err = np.abs(al.map_a_to_b(times_a) - times_b)
+    assert np.mean(err) < 0.03, err
+    assert al.diagnostics["material"] == "music"
+    assert al.sources["a"]["path"] == "a.wav" and al.sources["b"]["kind"] == "audio"
+    assert al.confidence.shape == (al.path.shape[0],)
+    assert np.all((al.confidence >= 0) & (al.confidence <= 1))
+    assert al.rate_a_hz == 50.0
+
+
+def test_align_files_fills_sources(tmp_path):
+    a, b, times_a, times_b = _pair()
+    sf.write(tmp_path / "a.wav", a, SR)
+    sf.write(tmp_path / "b.wav", b, SR)
+    al = align_files(tmp_path / "a.wav", tmp_path / "b.wav", feature="chroma")
+    assert len(al.sources["a"]["sha256"]) == 64
+    assert al.sources["b"]["duration_s"] == pytest.approx(b.shape[0] / SR, abs=1e-3)
+    err = np.abs(al.map_a_to_b(times_a) - times_b)
+    assert np.mean(err) < 0.05
+
+
+def test_bad_arguments():
+    a, b, *_ = _pair()
+    ra, rb = FakeAudio(a), FakeAudio(b)
+    with pytest.raises(ValueError, match="method"):
+        align_recordings(ra, rb, method="magic")
+    with pytest.raises(ValueError, match="feature"):
+        align_recordings(ra, rb, feature="thumbnail")
+    with pytest.raises(ValueError, match="rate_hz"):
+        align_recordings(ra, rb, rate_hz=-1)
+    with pytest.raises(ValueError, match="band_s"):
+        align_recordings(ra, rb, band_s=0)
