@@ -1,0 +1,139 @@
+"""The JSON alignment file: everything needed to reproduce and re-import an alignment.
+
+Layout (``format_version`` 1)::
+
+    {"format": "alignment-inspector/alignment", "format_version": 1,
+     "program": "alignment-inspector", "program_version": "0.1.0",
+     "sources": {"a": {...path, duration, rate, sha256...}, "b": {...}},
+     "frames": {"a": {"rate_hz": 50.0, "n": 1500, "duration_s": 30.0}, "b": {...}},
+     "method": "dtw", "params": {...feature and method parameters...},
+     "distance": 12.5, "normalized_distance": 0.004,
+     "path_frames": [[0, 0], ...], "path_s": [[0.0, 0.0], ...],
+     "confidence": [...] (optional), "plan": [[...]] (optional, small plans only),
+     "diagnostics": {...}}
+
+NaN and infinities are written as ``null`` (JSON has neither).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from ..alignment import Alignment
+from ..errors import FormatError
+from ._atomic import atomic_open
+from .csv_pairs import read_text
+
+__all__ = ["write_json", "read_json", "FORMAT_NAME", "FORMAT_VERSION", "to_jsonable"]
+
+FORMAT_NAME = "alignment-inspector/alignment"
+FORMAT_VERSION = 1
+#: Plans with more cells than this are not stored (they can be recomputed).
+MAX_PLAN_CELLS = 250_000
+
+
+def to_jsonable(value):
+    """Convert numpy values, mappings, tuples and paths to plain JSON values."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bool) or value is None or isinstance(value, str | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    return str(value)
+
+
+def _nan(value):
+    return math.nan if value is None else float(value)
+
+
+def write_json(alignment: Alignment, path) -> None:
+    """Write ``alignment`` as the JSON file described in this module."""
+    from .. import __version__
+
+    doc = {
+        "format": FORMAT_NAME,
+        "format_version": FORMAT_VERSION,
+        "program": "alignment-inspector",
+        "program_version": __version__,
+        "sources": to_jsonable(alignment.sources),
+        "frames": {
+            "a": {"rate_hz": alignment.rate_a_hz, "n": alignment.n_a,
+                  "duration_s": alignment.duration_a_s},
+            "b": {"rate_hz": alignment.rate_b_hz, "n": alignment.n_b,
+                  "duration_s": alignment.duration_b_s},
+        },
+        "method": alignment.method,
+        "params": to_jsonable(alignment.params),
+        "distance": to_jsonable(alignment.distance),
+        "normalized_distance": to_jsonable(alignment.normalized_distance),
+        "diagnostics": to_jsonable(alignment.diagnostics),
+        "path_frames": alignment.path.tolist(),
+        "path_s": alignment.times_s.tolist(),
+    }
+    if alignment.confidence is not None:
+        doc["confidence"] = to_jsonable(alignment.confidence)
+    if alignment.plan is not None and alignment.plan.size <= MAX_PLAN_CELLS:
+        doc["plan"] = to_jsonable(alignment.plan)
+    text = json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False)
+    with atomic_open(path) as stream:
+        stream.write(text + "\n")
+
+
+def read_json(path) -> Alignment:
+    """Read a JSON alignment written by :func:`write_json` (any older format version).
+
+    Raises
+    ------
+    FormatError
+        If the file is not JSON (naming the line), not one of ours, from a newer format
+        version, or has a missing or malformed field.
+    """
+    text = read_text(path)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise FormatError(path, f"not valid JSON: {err.msg}", line=err.lineno) from None
+    if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
+        raise FormatError(path, f"not an alignment file (expected \"format\": "
+                          f"\"{FORMAT_NAME}\")")
+    version = doc.get("format_version")
+    if not isinstance(version, int) or version > FORMAT_VERSION:
+        raise FormatError(path, f"format_version {version!r} is not supported (this program "
+                          f"reads up to {FORMAT_VERSION})")
+    try:
+        frames = doc["frames"]
+        path_frames = np.asarray(doc["path_frames"])
+        if path_frames.ndim != 2 or path_frames.shape[1:] != (2,):
+            raise ValueError(f"path_frames: expected a list of [i, j] pairs, got shape "
+                             f"{path_frames.shape}")
+        plan = doc.get("plan")
+        confidence = doc.get("confidence")
+        return Alignment(
+            path_frames,
+            float(frames["a"]["rate_hz"]), float(frames["b"]["rate_hz"]),
+            n_a=int(frames["a"]["n"]), n_b=int(frames["b"]["n"]),
+            method=str(doc.get("method", "unknown")),
+            params=doc.get("params") or {},
+            distance=_nan(doc.get("distance")),
+            normalized_distance=_nan(doc.get("normalized_distance")),
+            plan=None if plan is None else np.asarray(plan, dtype=np.float64),
+            confidence=None if confidence is None else np.array(
+                [_nan(c) for c in confidence], dtype=np.float64),
+            diagnostics=doc.get("diagnostics") or {},
+            sources=doc.get("sources") or {},
+        )
+    except KeyError as err:
+        raise FormatError(path, f"missing field {err.args[0]!r}") from None
+    except (TypeError, ValueError) as err:
+        raise FormatError(path, f"malformed alignment: {err}") from None

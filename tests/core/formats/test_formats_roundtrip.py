@@ -1,0 +1,218 @@
+"""Every alignment format re-imports the path it wrote; annotations round-trip."""
+
+import io
+import json
+
+import numpy as np
+import pytest
+
+import core
+from core import Alignment
+from core.formats import (
+    Annotation,
+    Interval,
+    Point,
+    Tier,
+    format_from_path,
+    read_alignment,
+    read_annotation,
+    write_alignment,
+    write_annotation,
+    write_sv_pairs,
+)
+from core.formats._anchors import fill_path, path_anchors
+from core.formats.csv_pairs import infer_rate
+
+from .helpers import sample_alignment
+
+EXACT = ["csv", "json", "svl", "sv.csv", "txt"]
+
+
+@pytest.mark.parametrize("ext", EXACT)
+def test_exact_round_trip(tmp_path, ext):
+    a = sample_alignment()
+    out = tmp_path / f"path.{ext}"
+    write_alignment(a, out)
+    b = read_alignment(out)
+    np.testing.assert_array_equal(b.path, a.path)
+    assert b.rate_a_hz == pytest.approx(a.rate_a_hz, rel=1e-9)
+    assert b.rate_b_hz == pytest.approx(a.rate_b_hz, rel=1e-9)
+
+
+@pytest.mark.parametrize("ext", ["TextGrid", "eaf"])
+def test_tier_formats_round_trip_through_anchors(tmp_path, ext):
+    a = sample_alignment()
+    out = tmp_path / f"path.{ext}"
+    write_alignment(a, out)
+    b = read_alignment(out)
+    assert b.rate_a_hz == pytest.approx(a.rate_a_hz, rel=1e-9)
+    assert b.rate_b_hz == pytest.approx(a.rate_b_hz, rel=1e-9)
+    anchors = path_anchors(a.path)
+    # every anchor is on the re-imported path, which is continuous and spans the same ends
+    rows = {tuple(r) for r in b.path}
+    assert all(tuple(r) in rows for r in anchors)
+    assert tuple(b.path[0]) == tuple(a.path[0]) and tuple(b.path[-1]) == tuple(a.path[-1])
+    assert b.is_continuous
+    t = np.linspace(0, a.duration_a_s, 500)
+    err_frames = np.abs(a.map_a_to_b(t) - b.map_a_to_b(t)) * a.rate_b_hz
+    assert err_frames.max() <= 1.0
+
+
+def test_fill_path_reproduces_runs_then_diagonal():
+    path = np.array([[0, 0], [0, 1], [0, 2], [1, 3], [2, 3], [3, 3], [4, 4]])
+    np.testing.assert_array_equal(fill_path(path_anchors(path)), path)
+
+
+def test_json_carries_everything(tmp_path):
+    a = sample_alignment(params={"feature": "mfcc", "window": ("sakoe_chiba", 10)},
+                         distance=12.5, diagnostics={"iterations": np.int64(3),
+                                                     "history": np.array([1.0, np.nan])},
+                         sources={"a": {"path": "/x/a.wav", "duration_s": 6.0,
+                                        "rate_hz": 22050, "sha256": "ab" * 32},
+                                  "b": {"path": "/x/b.wav", "duration_s": 7.0,
+                                        "rate_hz": 22050, "sha256": "cd" * 32}})
+    a = a.replace(confidence=np.linspace(0, 1, len(a.path)))
+    out = tmp_path / "a.json"
+    write_alignment(a, out)
+    doc = json.loads(out.read_text())
+    assert doc["program_version"] == core.__version__ and doc["format_version"] == 1
+    assert doc["sources"]["b"]["sha256"] == "cd" * 32
+    assert doc["params"]["window"] == ["sakoe_chiba", 10]
+    assert doc["diagnostics"]["history"] == [1.0, None]
+    np.testing.assert_allclose(doc["path_s"], a.times_s)
+    b = read_alignment(out)
+    np.testing.assert_array_equal(b.path, a.path)
+    np.testing.assert_allclose(b.confidence, a.confidence)
+    assert b.distance == 12.5 and np.isnan(b.normalized_distance)
+    assert b.n_a == a.n_a and b.sources["a"]["path"] == "/x/a.wav"
+
+
+def test_csv_header_and_rows(tmp_path):
+    a = sample_alignment(rate_a=10.0, rate_b=10.0)
+    out = tmp_path / "a.csv"
+    write_alignment(a, out)
+    lines = out.read_text().splitlines()
+    assert lines[0] == "time_a_s,time_b_s" and len(lines) == len(a.path) + 1
+    assert lines[1] == "0.000000000,0.000000000"
+
+
+def test_generic_pairs_any_delimiter_reversed_and_decimal_comma(tmp_path):
+    path = np.array([[0, 0], [1, 1], [1, 2], [2, 3], [3, 3]])
+    rate = 22050 / 512
+    t = path / rate
+    # librosa lists its warping path from the end; saved with numpy.savetxt, tab, no header
+    f1 = tmp_path / "librosa.txt"
+    np.savetxt(f1, t[::-1], delimiter="\t")
+    b = read_alignment(f1, "csv")
+    np.testing.assert_array_equal(b.path, path)
+    assert b.diagnostics["import"]["reversed"] is True
+    assert b.rate_a_hz == pytest.approx(rate, rel=1e-12)
+    f2 = tmp_path / "sheet.csv"
+    f2.write_text("A;B\n" + "".join(f"{x:.4f};{y:.4f}\n".replace(".", ",") for x, y in t))
+    np.testing.assert_array_equal(read_alignment(f2).path, path)
+    # a ground-truth table: the header names the columns among others
+    f3 = tmp_path / "gt.csv"
+    f3.write_text("event_id,time_a_s,time_b_s,word\n0,0.5,0.75,the\n1,1.0,1.25,boy\n")
+    c = read_alignment(f3)
+    np.testing.assert_allclose(c.times_s, [[0.5, 0.75], [1.0, 1.25]])
+
+
+def test_rate_given_overrides_inference(tmp_path):
+    f = tmp_path / "p.csv"
+    f.write_text("0,0\n0.1,0.2\n0.2,0.4\n")
+    b = read_alignment(f, rate_a_hz=100, rate_b_hz=100)
+    np.testing.assert_array_equal(b.path, [[0, 0], [10, 20], [20, 40]])
+    assert infer_rate([0.0, 0.1, 0.3], 1e-9) == 10.0
+    # irregular times fall back to a 1 kHz grid
+    f.write_text("0,0\n0.1234567,0.2\n0.3141593,0.5\n")
+    c = read_alignment(f)
+    assert c.rate_a_hz == 1000.0
+    assert c.diagnostics["import"]["rate_a"].startswith("fallback")
+
+
+def test_sv_pairs_for_external_aligner():
+    a = Alignment(np.array([[0, 0], [1, 0], [2, 0], [3, 1], [3, 2], [4, 3]]), 10.0, 10.0)
+    buf = io.StringIO()
+    write_sv_pairs(a, buf)
+    lines = buf.getvalue().splitlines()
+    # one line per distinct time of OTHER (B), ref time at the middle of A's run
+    assert lines == ["0.100000,0.000000", "0.300000,0.100000", "0.300000,0.200000",
+                     "0.400000,0.300000"]
+    for line in lines:
+        ref, other = map(float, line.split(","))
+        assert a.map_b_to_a(other) == pytest.approx(ref)
+
+
+def test_sv_pairs_read_back(tmp_path):
+    f = tmp_path / "aligner_output.csv"
+    f.write_text("0.000000,0.000000\n0.500000,0.250000\n1.000000,0.500000\n")
+    b = read_alignment(f, "sv-csv")
+    np.testing.assert_allclose(b.times_s, [[0, 0], [0.5, 0.25], [1.0, 0.5]])
+
+
+def test_format_from_path(tmp_path):
+    assert format_from_path("x.TEXTGRID") == "textgrid"
+    assert format_from_path("x.sv.csv") == "sv-csv"
+    assert format_from_path("x.txt") == "audacity"
+    with pytest.raises(ValueError, match="cannot tell"):
+        format_from_path("x.doc")
+    with pytest.raises(ValueError, match="format: expected one of"):
+        write_alignment(sample_alignment(), tmp_path / "x.csv", format="mp3")
+
+
+def annotation():
+    words = Tier("words", "interval", (Interval(0.0, 0.5, ""), Interval(0.5, 1.25, "héllo"),
+                                       Interval(1.25, 2.0, 'say "hi"'),
+                                       Interval(2.0, 3.0, "")))
+    marks = Tier("beats", "point", (Point(0.25, "1"), Point(1.5, "2"), Point(2.75, "")))
+    return Annotation((words, marks), start_s=0.0, end_s=3.0)
+
+
+def _items(tier):
+    if tier.kind == "point":
+        return [(round(p.time_s, 6), p.label) for p in tier.items]
+    return [(round(i.start_s, 6), round(i.end_s, 6), i.label) for i in tier.items]
+
+
+@pytest.mark.parametrize("ext", ["TextGrid", "eaf", "csv"])
+def test_annotation_round_trip_keeps_tiers(tmp_path, ext):
+    ann = annotation()
+    out = tmp_path / f"labels.{ext}"
+    assert write_annotation(ann, out) == []
+    back = read_annotation(out)
+    for tier in ann.tiers:
+        got = back.tier(tier.name)
+        assert got.kind == tier.kind
+        expected = _items(tier)
+        if ext == "eaf" and tier.kind == "interval":  # ELAN leaves gaps empty
+            expected = [e for e in expected if e[-1]]
+        assert _items(got) == expected
+
+
+@pytest.mark.parametrize("ext", ["txt", "sv.csv"])
+def test_annotation_round_trip_single_track_formats(tmp_path, ext):
+    words = Tier("w", "interval", (Interval(0.1, 0.5, "a b"), Interval(0.7, 0.7, "pt"),
+                                   Interval(1.0, 2.0, "c,d")))
+    out = tmp_path / f"labels.{ext}"
+    write_annotation(Annotation((words,)), out)
+    back = read_annotation(out)
+    assert _items(back.tiers[0]) == _items(words)
+    points = Tier("p", "point", (Point(0.1, "x"), Point(0.3, "y z")))
+    write_annotation(Annotation((points,)), out)
+    assert _items(read_annotation(out).tiers[0]) == _items(points)
+
+
+def test_textgrid_short_format_and_utf16_read(tmp_path):
+    from core.formats.textgrid import read_textgrid, write_textgrid
+    ann = annotation()
+    short = tmp_path / "short.TextGrid"
+    write_textgrid(ann, short, short=True)
+    text = short.read_text(encoding="utf-8")
+    assert "intervals [" not in text
+    for encoding, bom in (("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"),
+                          ("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"")):
+        f = tmp_path / f"enc_{encoding}_{len(bom)}.TextGrid"
+        f.write_bytes(bom + text.encode(encoding))
+        back = read_textgrid(f)
+        assert _items(back.tier("words")) == _items(ann.tier("words"))
+        assert _items(back.tier("beats")) == _items(ann.tier("beats"))

@@ -1,0 +1,149 @@
+"""Annotation transfer through an alignment, the transfer/convert subcommands."""
+
+import argparse
+
+import numpy as np
+import pytest
+
+from core import Alignment
+from core.formats import (
+    Annotation,
+    Interval,
+    Point,
+    Tier,
+    read_annotation,
+    transfer_annotation,
+    write_alignment,
+    write_annotation,
+)
+from core.formats.commands import register
+from core.formats.textgrid import MIN_WIDTH_S, read_textgrid
+
+from .helpers import interp_alignment
+
+
+def stretch():
+    """B is A slowed down by 2 (t_b = 2 t_a) at 100 Hz, over 3 s of A."""
+    return interp_alignment([0.0, 3.0], [0.0, 6.0])
+
+
+def test_times_map_through_the_path_and_order_is_kept():
+    words = Tier("w", "interval", (Interval(0.0, 0.5, "a"), Interval(0.5, 1.2, "b"),
+                                   Interval(1.2, 3.0, "")))
+    points = Tier("p", "point", (Point(0.3, "x", value=7.0),))
+    result = transfer_annotation(Annotation((words, points)), stretch())
+    got = result.annotation.tier("w").items
+    # the path is on a 100 Hz grid: times land within one frame
+    np.testing.assert_allclose([(i.start_s, i.end_s) for i in got],
+                               [(0, 1), (1, 2.4), (2.4, 6)], atol=0.011)
+    p = result.annotation.tier("p").items[0]
+    assert p.time_s == pytest.approx(0.6, abs=0.011) and p.value == 7.0 and p.label == "x"
+    assert result.warnings == ()
+    assert result.annotation.end_s == pytest.approx(6.01)
+    back = transfer_annotation(result.annotation, stretch(), direction="b2a").annotation
+    np.testing.assert_allclose([(i.start_s, i.end_s) for i in back.tier("w").items],
+                               [(0, 0.5), (0.5, 1.2), (1.2, 3.0)], atol=0.011)
+
+
+def collapsing():
+    """B holds still while A goes from 1.0 to 2.0 s."""
+    return interp_alignment([0.0, 1.0, 2.0, 3.0], [0.0, 1.0, 1.0, 2.0])
+
+
+def test_collapsed_interval_is_kept_and_flagged():
+    words = Tier("w", "interval", (Interval(0.0, 1.0, "a"), Interval(1.1, 1.9, "held"),
+                                   Interval(1.9, 3.0, "c")))
+    result = transfer_annotation(Annotation((words,)), collapsing(), collapsed_marker=" [0]")
+    items = result.annotation.tier("w").items
+    assert len(items) == 3
+    held = items[1]
+    assert held.collapsed and held.start_s == held.end_s and held.label == "held [0]"
+    assert not items[0].collapsed and not items[2].collapsed
+    assert len(result.warnings) == 1 and "'held'" in result.warnings[0]
+    starts = [i.start_s for i in items]
+    assert starts == sorted(starts)
+
+
+def test_textgrid_output_still_tiles_with_collapsed_interval(tmp_path):
+    words = Tier("w", "interval", (Interval(0.0, 1.0, "a"), Interval(1.0, 1.5, "held"),
+                                   Interval(1.5, 2.0, "b"), Interval(2.0, 3.0, "c")))
+    result = transfer_annotation(Annotation((words,), end_s=3.0), collapsing())
+    out = tmp_path / "b.TextGrid"
+    warnings = write_annotation(result.annotation, out)
+    assert any("widened" in w for w in warnings)
+    tier = read_textgrid(out).tier("w")  # the reader checks tiling
+    labels = [i.label for i in tier.items]
+    assert labels[:4] == ["a", "held", "b", "c"]
+    assert all(i.end_s - i.start_s >= MIN_WIDTH_S * 0.999 for i in tier.items)
+
+
+def test_overlapping_intervals_split_into_tiers_for_textgrid(tmp_path):
+    ann = Annotation((Tier("l", "interval", (Interval(0, 2, "x"), Interval(1, 3, "y"))),))
+    out = tmp_path / "o.TextGrid"
+    warnings = write_annotation(ann, out)
+    back = read_textgrid(out)
+    assert [t.name for t in back.tiers] == ["l", "l (2)"] and "split" in warnings[0]
+
+
+def run(argv):
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+@pytest.mark.parametrize("out_ext", ["txt", "TextGrid", "eaf", "csv"])
+def test_transfer_command_any_output(tmp_path, out_ext, capsys):
+    alignment = tmp_path / "al.json"
+    write_alignment(stretch(), alignment)
+    labels = tmp_path / "a.txt"
+    labels.write_text("0.100000\t0.400000\tone\n1.000000\t1.000000\tpoint\n")
+    out = tmp_path / f"b.{out_ext}"
+    assert run(["transfer", str(alignment), str(labels), "-o", str(out)]) == 0
+    back = read_annotation(out)
+    items = [i for t in back.tiers for i in t.items if i.label]
+    spans = sorted((getattr(i, "start_s", getattr(i, "time_s", None)), i.label)
+                   for i in items)
+    assert spans == [(pytest.approx(0.2, abs=0.011), "one"),
+                     (pytest.approx(2.0, abs=0.011), "point")]
+
+
+def test_transfer_command_b2a_and_warning(tmp_path, capsys):
+    alignment = tmp_path / "al.csv"
+    write_alignment(collapsing(), alignment)
+    labels = tmp_path / "a.txt"
+    labels.write_text("1.100000\t1.900000\theld\n")
+    out = tmp_path / "b.txt"
+    assert run(["transfer", str(alignment), str(labels), "-o", str(out),
+                "--mark-collapsed", " (collapsed)"]) == 0
+    assert "collapses to zero length" in capsys.readouterr().err
+    assert out.read_text() == "1.000000\t1.000000\theld (collapsed)\n"
+    out2 = tmp_path / "a_again.txt"
+    assert run(["transfer", str(alignment), str(tmp_path / "b.txt"), "-o", str(out2),
+                "--direction", "b2a"]) == 0
+    start, end, _ = out2.read_text().split("\t")
+    assert float(start) == float(end) == pytest.approx(1.5, abs=0.01)
+
+
+def test_convert_command(tmp_path):
+    src = tmp_path / "a.csv"
+    a = stretch()
+    write_alignment(a, src)
+    out = tmp_path / "a.svl"
+    assert run(["convert", str(src), "-o", str(out)]) == 0
+    from core.formats import read_alignment
+    np.testing.assert_array_equal(read_alignment(out).path, a.path)
+
+
+def test_transfer_rejects_bad_direction():
+    with pytest.raises(ValueError, match="direction"):
+        transfer_annotation(Annotation(()), stretch(), direction="sideways")
+    with pytest.raises(ValueError, match="alignment"):
+        transfer_annotation(Annotation(()), "not an alignment")
+
+
+def test_alignment_is_used_not_copied():
+    a = Alignment(np.array([[0, 0], [1, 2]]), 1.0, 1.0)
+    tier = Tier("p", "point", (Point(0.5, "m"), Point(5.0, "clamped")))
+    got = transfer_annotation(Annotation((tier,)), a).annotation.tier("p").items
+    assert got[0].time_s == pytest.approx(1.0) and got[1].time_s == pytest.approx(2.0)
