@@ -1,0 +1,203 @@
+"""Numba kernels for optimal transport: log-domain Sinkhorn passes with costs computed
+on the fly, plan rows, and the max-probability monotone path through a plan.
+
+Conventions: ``x`` is (N, D), ``yT`` is (D, M) (features of B transposed so the inner
+loop over ``j`` is contiguous and vectorizes). ``metric`` 0 = squared euclidean,
+1 = euclidean, 2 = precomputed (then ``x`` is the (N, M) cost and ``yT`` is unused).
+``prior_w`` adds ``prior_w * (i / (N - 1) - j / (M - 1)) ** 2`` to every cost.
+Log scalings ``U`` (N,) and ``V`` (M,) define the plan ``exp(U_i + V_j - C_ij / reg)``.
+No validation here: the public wrappers in ``core.transport`` validate.
+"""
+
+import numpy as np
+from numba import njit
+
+from .vexp import FAST, vexp_inplace
+
+_LO = 1e-280
+_HI = 1e280
+
+
+@njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+def _cost_row(x, yT, i, metric, prior_w, n, m, buf):
+    if metric == 2:
+        for j in range(m):
+            buf[j] = x[i, j]
+    else:
+        for j in range(m):
+            buf[j] = 0.0
+        d = x.shape[1]
+        for k in range(d):
+            xik = np.float64(x[i, k])
+            for j in range(m):
+                t = xik - yT[k, j]
+                buf[j] += t * t
+        if metric == 1:
+            for j in range(m):
+                buf[j] = np.sqrt(buf[j])
+    if prior_w != 0.0:
+        fi = i / (n - 1) if n > 1 else 0.0
+        sm = 1.0 / (m - 1) if m > 1 else 0.0
+        for j in range(m):
+            t = fi - j * sm
+            buf[j] += prior_w * t * t
+
+
+@njit(cache=True, nogil=True)
+def cost_rows(x, yT, metric, prior_w, n, out, i0, i1):
+    """Rows ``i0:i1`` of the (N, M) cost matrix into ``out[0:i1 - i0]``."""
+    m = out.shape[1]
+    buf = np.empty(m)
+    for i in range(i0, i1):
+        _cost_row(x, yT, i, metric, prior_w, n, m, buf)
+        for j in range(m):
+            out[i - i0, j] = buf[j]
+
+
+@njit(cache=True, nogil=True, fastmath=FAST)
+def lse_rows(x, yT, metric, prior_w, n, inv_reg, U, V, out, i0, i1):
+    """``out[i] = log sum_j exp(V_j - C_ij / reg)`` for rows ``i0:i1``.
+
+    The sum is shifted by the current ``U_i`` (entries of the current plan, usually
+    at most 1); rows whose shifted sum under- or overflows are redone with the exact
+    row maximum.
+    """
+    m = V.shape[0]
+    buf = np.empty(m)
+    bits = np.empty(m, dtype=np.int64)
+    for i in range(i0, i1):
+        _cost_row(x, yT, i, metric, prior_w, n, m, buf)
+        ui = U[i]
+        for j in range(m):
+            buf[j] = ui + V[j] - buf[j] * inv_reg
+        vexp_inplace(buf, bits, m)
+        s = 0.0
+        for j in range(m):
+            s += buf[j]
+        if s > _LO and s < _HI:
+            out[i] = np.log(s) - ui
+            continue
+        _cost_row(x, yT, i, metric, prior_w, n, m, buf)
+        mx = -np.inf
+        for j in range(m):
+            buf[j] = V[j] - buf[j] * inv_reg
+            if buf[j] > mx:
+                mx = buf[j]
+        for j in range(m):
+            buf[j] -= mx
+        vexp_inplace(buf, bits, m)
+        s = 0.0
+        for j in range(m):
+            s += buf[j]
+        out[i] = mx + np.log(s)
+
+
+@njit(cache=True, nogil=True, fastmath=FAST)
+def acc_cols(x, yT, metric, prior_w, n, inv_reg, U, shift, acc, i0, i1):
+    """``acc[j] += sum_{i0 <= i < i1} exp(U_i + shift_j - C_ij / reg)``."""
+    m = shift.shape[0]
+    buf = np.empty(m)
+    bits = np.empty(m, dtype=np.int64)
+    for i in range(i0, i1):
+        _cost_row(x, yT, i, metric, prior_w, n, m, buf)
+        ui = U[i]
+        for j in range(m):
+            buf[j] = ui + shift[j] - buf[j] * inv_reg
+        vexp_inplace(buf, bits, m)
+        for j in range(m):
+            acc[j] += buf[j]
+
+
+@njit(cache=True, nogil=True, fastmath=FAST)
+def max_cols(x, yT, metric, prior_w, n, inv_reg, U, out, i0, i1):
+    """``out[j] = max(out[j], max_{i0 <= i < i1} U_i - C_ij / reg)``."""
+    m = out.shape[0]
+    buf = np.empty(m)
+    for i in range(i0, i1):
+        _cost_row(x, yT, i, metric, prior_w, n, m, buf)
+        ui = U[i]
+        for j in range(m):
+            v = ui - buf[j] * inv_reg
+            if v > out[j]:
+                out[j] = v
+
+
+@njit(cache=True, nogil=True, fastmath=FAST)
+def plan_rows(x, yT, metric, prior_w, n, inv_reg, U, V, plan, store, row_cost, row_mass,
+              i0, i1):
+    """Rows ``i0:i1`` of ``exp(U_i + V_j - C_ij / reg)`` into ``plan`` (if ``store``);
+    ``row_cost[i] = sum_j P_ij C_ij`` and ``row_mass[i] = sum_j P_ij``."""
+    m = V.shape[0]
+    buf = np.empty(m)
+    c = np.empty(m)
+    bits = np.empty(m, dtype=np.int64)
+    for i in range(i0, i1):
+        _cost_row(x, yT, i, metric, prior_w, n, m, c)
+        ui = U[i]
+        for j in range(m):
+            buf[j] = ui + V[j] - c[j] * inv_reg
+        vexp_inplace(buf, bits, m)
+        sc = 0.0
+        sm = 0.0
+        for j in range(m):
+            sc += buf[j] * c[j]
+            sm += buf[j]
+        row_cost[i] = sc
+        row_mass[i] = sm
+        if store:
+            for j in range(m):
+                plan[i, j] = buf[j]
+
+
+@njit(cache=True, nogil=True)
+def max_prob_path(plan, scale, back, path):
+    """Monotone continuous path from (0, 0) to (N-1, M-1) minimizing
+    ``sum -log(plan_ij * scale)`` over visited cells (each cell once, floor 1e-300).
+
+    Writes the path backwards into ``path`` (N + M, 2) and returns its length;
+    ``back`` is an (N, M) int8 scratch array. Diagonal steps win ties.
+    """
+    n, m = plan.shape
+    prev = np.empty(m)
+    cur = np.empty(m)
+    floor = -np.log(1e-300)
+    for i in range(n):
+        for j in range(m):
+            p = plan[i, j] * scale
+            c = -np.log(p) if p > 1e-300 else floor
+            if i == 0 and j == 0:
+                cur[0] = c
+                back[0, 0] = 0
+                continue
+            best = np.inf
+            b = 0
+            if i > 0 and j > 0:
+                best = prev[j - 1]
+                b = 0
+            if i > 0 and prev[j] < best:
+                best = prev[j]
+                b = 1
+            if j > 0 and cur[j - 1] < best:
+                best = cur[j - 1]
+                b = 2
+            cur[j] = best + c
+            back[i, j] = b
+        prev, cur = cur, prev
+    i = n - 1
+    j = m - 1
+    k = 0
+    path[0, 0] = i
+    path[0, 1] = j
+    while i > 0 or j > 0:
+        b = back[i, j]
+        if b == 0:
+            i -= 1
+            j -= 1
+        elif b == 1:
+            i -= 1
+        else:
+            j -= 1
+        k += 1
+        path[k, 0] = i
+        path[k, 1] = j
+    return k + 1
