@@ -8,6 +8,7 @@ through an hour of audio without holding it in memory.
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from pathlib import Path
@@ -27,6 +28,10 @@ BLOCK_FRAMES = 1 << 16
 ENVELOPE_BASE = 256
 ENVELOPE_FACTOR = 16
 ENVELOPE_LEVELS = 3
+#: Lossy decoders are positioned this many samples early and read forward (decoders
+#: whose output depends on the previous packet are then settled).
+SEEK_PREROLL = 1 << 13
+_EXACT_SEEK_SUBTYPES = frozenset({"FLOAT", "DOUBLE", "ULAW", "ALAW", "DPCM_8", "DPCM_16"})
 
 
 def probe_audio(path: Path) -> AudioRecording | None:
@@ -65,6 +70,12 @@ class AudioRecording(Recording):
                          n_channels=info.channels)
         self.format = info.format
         self.subtype = info.subtype
+        self._preroll = 0 if (info.format == "FLAC" or info.subtype.startswith("PCM")
+                              or info.subtype in _EXACT_SEEK_SUBTYPES) else SEEK_PREROLL
+        # libsndfile (1.2.2) seeks wrongly into the last Ogg page of a Vorbis stream (off by
+        # the page's end trim: tens to hundreds of samples); we seek before that page.
+        self._unsafe_from = (_last_ogg_page_start(path) if info.subtype == "VORBIS"
+                             else self.n_frames)
         # The whole-file arrays are shared while someone holds them, never kept alive here:
         # an hour of 44.1 kHz float32 is 635 MB per channel.
         self._full: dict[bool, weakref.ref] = {}
@@ -73,12 +84,26 @@ class AudioRecording(Recording):
         self._levels_lock = threading.Lock()
 
     # -- reading -----------------------------------------------------------------------
-    def _open(self) -> soundfile.SoundFile:
+    def _open(self, start: int = 0) -> soundfile.SoundFile:
+        """A decoder positioned at sample ``start`` (exactly, even for lossy formats)."""
         try:
-            return soundfile.SoundFile(str(self.path))
+            handle = soundfile.SoundFile(str(self.path))
         except Exception as exc:
             raise MediaError(self.path, f"can no longer be opened as audio ({_plain(exc)})") \
                 from None
+        try:
+            if start:
+                early = max(min(start, self._unsafe_from) - self._preroll, 0)
+                handle.seek(early)
+                while early < start:  # decode and drop the preroll
+                    skipped = _read(handle, min(BLOCK_FRAMES, start - early)).shape[0]
+                    if skipped == 0:
+                        break
+                    early += skipped
+        except BaseException:
+            handle.close()
+            raise
+        return handle
 
     def _mix(self, block: np.ndarray, mono: bool) -> np.ndarray:
         if not mono:
@@ -124,12 +149,10 @@ class AudioRecording(Recording):
         filled = 0
         extra = []
         try:
-            with self._open() as handle:
-                if start:
-                    handle.seek(start)
+            with self._open(start) as handle:
                 while filled < out.shape[0]:
                     n = min(BLOCK_FRAMES, out.shape[0] - filled)
-                    block = handle.read(n, dtype="float32", always_2d=True)
+                    block = _read(handle, n)
                     if block.shape[0] == 0:
                         break
                     out[filled:filled + block.shape[0]] = self._mix(block, mono)
@@ -137,8 +160,7 @@ class AudioRecording(Recording):
                 if tolerate_short and stop == self.n_frames:
                     # Header frame counts of compressed formats can be estimates: keep
                     # whatever the decoder still delivers.
-                    while (block := handle.read(BLOCK_FRAMES, dtype="float32",
-                                                always_2d=True)).shape[0]:
+                    while (block := _read(handle, BLOCK_FRAMES)).shape[0]:
                         extra.append(self._mix(block, mono))
         except MediaError:
             raise
@@ -210,12 +232,9 @@ class AudioRecording(Recording):
     def _blocks(self, block_frames, start, stop, mono):
         offset = start
         try:
-            with self._open() as handle:
-                if start:
-                    handle.seek(start)
+            with self._open(start) as handle:
                 while offset < stop:
-                    block = handle.read(min(block_frames, stop - offset), dtype="float32",
-                                        always_2d=True)
+                    block = _read(handle, min(block_frames, stop - offset))
                     if block.shape[0] == 0:
                         return
                     yield offset, self._mix(block, mono)
@@ -277,7 +296,8 @@ class AudioRecording(Recording):
         for level in levels[1:]:  # coarsest level still at least 2 cells per bin
             if level[0] * 2 <= length / n_bins:
                 cell, mins, maxs = level
-        first = lower // cell
+        # (clipped: a header may promise more samples than the decoder delivered)
+        first = np.minimum(lower // cell, mins.shape[0] - 1)
         last = np.minimum((upper + cell - 1) // cell, mins.shape[0])  # exclusive
         # reduceat covers [first[b], first[b+1]); add the partly shared cell at the end.
         out_min = np.minimum.reduceat(mins, first)
@@ -320,6 +340,53 @@ class AudioRecording(Recording):
                 hi.flags.writeable = False
             self._levels = levels
             return levels
+
+
+def _read(handle: soundfile.SoundFile, n_frames: int) -> np.ndarray:
+    """Read up to ``n_frames`` frames as float32 ``(n, channels)`` from the current position.
+
+    ``SoundFile.read`` seeks to its own idea of the position after every read; libsndfile
+    (1.2.2) performs that seek on MP3 by restarting the decoder, which loses the bit
+    reservoir: every block after the first few decodes to noise ("part2_3_length too
+    large"). Reading with libsndfile's ``sf_readf_float`` directly never seeks.
+    """
+    snd = getattr(soundfile, "_snd", None)
+    ffi = getattr(soundfile, "_ffi", None)
+    if snd is None or ffi is None or not hasattr(handle, "_file"):  # soundfile changed
+        return handle.read(n_frames, dtype="float32", always_2d=True)
+    out = np.empty((n_frames, handle.channels), dtype=np.float32)
+    got = snd.sf_readf_float(handle._file, ffi.cast("float *", ffi.from_buffer(out)),
+                             n_frames)
+    code = snd.sf_error(handle._file)
+    if code:
+        raise RuntimeError(ffi.string(snd.sf_error_number(code)).decode("utf-8", "replace"))
+    return out[:got]
+
+
+def _last_ogg_page_start(path: Path) -> int:
+    """The sample index where the last page of an Ogg stream starts (0 if unknown).
+
+    An Ogg page header is "OggS", version 0, a flag byte and the granule position (int64,
+    little-endian: for Vorbis, the number of samples at the end of the page); pages are
+    at most 64 KiB, so the last two pages lie within the file's last 128 KiB.
+    """
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(size - (1 << 17), 0))
+            tail = handle.read()
+    except OSError:
+        return 0
+    granules = []
+    at = tail.find(b"OggS")
+    while at != -1 and at + 14 <= len(tail):
+        if tail[at + 4] == 0:
+            granule = int.from_bytes(tail[at + 6:at + 14], "little", signed=True)
+            if granule >= 0:
+                granules.append(granule)
+        at = tail.find(b"OggS", at + 1)
+    return granules[-2] if len(granules) >= 2 else 0
 
 
 def _cell_minmax(x: np.ndarray, cell: int) -> tuple[np.ndarray, np.ndarray]:
