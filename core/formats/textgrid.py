@@ -57,10 +57,12 @@ class _Tokens:
         self.path = path
         newlines = [m.start() for m in re.finditer("\n", text)]
         self.items = []
+        previous = ""
         for m in _TOKEN.finditer(text):
             tok = m.group()
             first = tok[0]
             line = bisect.bisect_left(newlines, m.start()) + 1
+            after_equals, previous = previous.endswith("="), tok
             if first == '"':
                 if len(tok) < 2 or not tok.endswith('"') or tok.count('"') % 2:
                     raise FormatError(path, "unterminated string", line=line)
@@ -71,6 +73,8 @@ class _Tokens:
                 continue
             elif _NUMBER.match(tok):
                 self.items.append(("num", tok, line))
+            elif after_equals:  # "xmax = two": a value that is not a number
+                self.items.append(("word", tok, line))
             # anything else is a field name, "=", ":" or "?": Praat treats it as a comment
         self.pos = 0
 
