@@ -1,9 +1,14 @@
 """Video recordings decoded with OpenCV's FFmpeg backend (opencv-python-headless).
 
-Opening a video reads its first frame and checks the container's frame count against
-what actually decodes (containers can claim frames that are missing or undecodable):
-the claimed last frame is decoded, and if that fails the last decodable frame is found
-by bisection with seeks, so the check costs a few seeks, not a pass over the file.
+Opening a video decodes its first few frames and checks the header against them: the
+frame rate against the frames' timestamps (FFmpeg guesses the rate of streams such as
+MPEG-TS or raw MJPEG, and derives the frame count from it), and the claimed frame count
+against what actually decodes (containers can claim frames that are missing or
+undecodable): the claimed last frame is decoded, and if that fails the last decodable
+frame is found by bisection with seeks, so the check costs a few seeks, not a pass over
+the file. A stream whose header cannot be trusted (no frame count, or a frame rate that
+disagrees with its timestamps) is counted by decoding it once and is never sought in.
+Frames are assumed to be evenly spaced (constant frame rate): frame k is at k / rate_hz.
 
 Random access (:meth:`VideoRecording.frame`) keeps one decoder and a small LRU cache: a
 short jump forward decodes sequentially, a longer jump or a jump back seeks.
@@ -35,6 +40,8 @@ __all__ = ["VideoRecording", "probe_video"]
 MAX_FPS = 1000.0
 #: FFmpeg "decodes" text files as ANSI art (its tty demuxer): not a recording.
 _TEXT_CODECS = frozenset({b"ansi", b"bint", b"xbin", b"idf "})
+#: Frames decoded at open time to check the header's frame rate against timestamps.
+TIMESTAMP_PROBE_FRAMES = 9
 #: Frames kept by the random-access cache of each VideoRecording.
 CACHE_FRAMES = 32
 
@@ -73,28 +80,28 @@ def _seek_grab(capture: cv2.VideoCapture, k: int) -> bool:
         return bool(capture.set(cv2.CAP_PROP_POS_FRAMES, k)) and bool(capture.grab())
 
 
-def _count_frames(capture: cv2.VideoCapture, claimed: int) -> int:
-    """The number of decodable frames, given that frame 0 decodes.
+def _count_frames(capture: cv2.VideoCapture, claimed: int, n_read: int,
+                  can_seek: bool) -> int:
+    """The number of decodable frames; the capture has just read frames ``0..n_read-1``.
 
-    Trusts a claimed count only after decoding its last frame and failing on the next.
+    A claimed count is trusted only after decoding its last frame and failing on the
+    next; otherwise the last decodable frame is found by bisection. Without ``can_seek``
+    the frames are counted by decoding them all.
     """
-    if claimed <= 1 or not _seek_grab(capture, claimed - 1):
-        if claimed <= 1:
-            good = 0
-            capture.set(cv2.CAP_PROP_POS_FRAMES, 0)
-            capture.grab()
-        else:  # bisect for the last decodable frame: frame `good` decodes, `bad` does not
-            good, bad = 0, claimed - 1
-            while bad - good > 1:
-                mid = (good + bad) // 2
-                if _seek_grab(capture, mid):
-                    good = mid
-                else:
-                    bad = mid
-            _seek_grab(capture, good)
-        count = good + 1
-    else:
+    if not can_seek:
+        count = n_read
+    elif _seek_grab(capture, claimed - 1):
         count = claimed
+    else:  # bisect for the last decodable frame: frame `good` decodes, `bad` does not
+        good, bad = n_read - 1, claimed - 1
+        while bad - good > 1:
+            mid = (good + bad) // 2
+            if _seek_grab(capture, mid):
+                good = mid
+            else:
+                bad = mid
+        _seek_grab(capture, good)
+        count = good + 1
     while capture.grab():  # the claim was short (or absent): count the rest
         count += 1
     return count
@@ -120,14 +127,31 @@ def probe_video(path: Path) -> VideoRecording | None:
         ok, first = capture.read()
         if not ok or first is None or first.size == 0:
             raise MediaError(path, "contains no decodable video frame")
+        height, width = first.shape[:2]
+        # The first frames' timestamps check the header's frame rate (FFmpeg guesses it
+        # for streams such as MPEG-TS and raw MJPEG, and the frame count follows from it).
+        stamps = [capture.get(cv2.CAP_PROP_POS_MSEC)]
+        with _quiet_opencv():
+            while len(stamps) < TIMESTAMP_PROBE_FRAMES and capture.grab():
+                stamps.append(capture.get(cv2.CAP_PROP_POS_MSEC))
+        n_read = len(stamps)
+        steps = np.diff(stamps)
+        step_ms = float(np.median(steps)) if steps.size else 0.0
+        header_ok = np.isfinite(fps) and 0.0 < fps <= MAX_FPS
+        if step_ms > 0 and (not header_ok or abs(1000.0 / step_ms - fps) > 0.01 * fps):
+            fps, can_seek = 1000.0 / step_ms, False
+        else:
+            can_seek = claimed > 1
         if not (np.isfinite(fps) and 0.0 < fps <= MAX_FPS):
             raise MediaError(path, f"has no valid frame rate (the header says {fps:g} fps)")
-        height, width = first.shape[:2]
-        n_frames = _count_frames(capture, claimed)
+        if n_read < TIMESTAMP_PROBE_FRAMES:  # the decoder stopped: that is all there is
+            n_frames = n_read
+        else:
+            n_frames = _count_frames(capture, claimed, n_read, can_seek)
     finally:
         capture.release()
     return VideoRecording(path, fps=fps, n_frames=n_frames, width=width, height=height,
-                          first=_to_rgb(first))
+                          first=_to_rgb(first), can_seek=can_seek)
 
 
 def _to_rgb(image: np.ndarray) -> np.ndarray:
@@ -162,7 +186,7 @@ class VideoRecording(Recording):
     kind = "video"
 
     def __init__(self, path: Path, *, fps: float, n_frames: int, width: int, height: int,
-                 first: np.ndarray | None = None):
+                 first: np.ndarray | None = None, can_seek: bool = True):
         super().__init__(path, rate_hz=fps, n_frames=n_frames, n_channels=3,
                          width=int(width), height=int(height))
         self._capture: cv2.VideoCapture | None = None
@@ -170,8 +194,10 @@ class VideoRecording(Recording):
         self._lock = threading.Lock()
         self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
         self.cache_frames = CACHE_FRAMES
-        # Decoding forward is cheaper than seeking for jumps of up to about a GOP.
-        self._max_skip = max(16, int(round(2 * fps)))
+        # Decoding forward is cheaper than seeking for jumps of up to about a GOP. A stream
+        # without an index (no frame count) is never sought: it is decoded from the start.
+        self._can_seek = bool(can_seek)
+        self._max_skip = max(16, int(round(2 * fps))) if can_seek else n_frames
         if first is not None:
             self._remember(0, first)
 
@@ -211,6 +237,8 @@ class VideoRecording(Recording):
             if cached is not None:
                 self._cache.move_to_end(k)
                 return cached
+            if self._capture is not None and not self._can_seek and k < self._next:
+                self._release()  # rewind by re-opening
             if self._capture is None:
                 self._capture = _capture(self.path)
                 self._next = 0
@@ -280,7 +308,10 @@ class VideoRecording(Recording):
             raise MediaError(self.path, "can no longer be opened as video")
         try:
             with _quiet_opencv():
-                if start and not capture.set(cv2.CAP_PROP_POS_FRAMES, start):
+                if not self._can_seek:
+                    if not all(capture.grab() for _ in range(start)):
+                        raise MediaError(self.path, f"frame {start} could not be reached")
+                elif start and not capture.set(cv2.CAP_PROP_POS_FRAMES, start):
                     raise MediaError(self.path, f"cannot seek to frame {start}")
             for k in range(start, stop, step):
                 with _quiet_opencv():

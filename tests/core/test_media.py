@@ -260,6 +260,7 @@ def test_audio_has_no_frames(chirp_wav):
 # -- video -------------------------------------------------------------------------------
 @pytest.mark.parametrize(("name", "fourcc"), [
     ("v.mp4", "mp4v"), ("v.avi", "MJPG"), ("v.mkv", "mp4v"), ("v.mov", "mp4v"),
+    ("v.webm", "VP80"), ("v.ts", "mp4v"),
 ])
 def test_video_containers(tmp_path, name, fourcc):
     try:
@@ -277,6 +278,21 @@ def test_video_containers(tmp_path, name, fourcc):
     # the top band was drawn red in BGR order: it must come out red in RGB
     top = image[:8, 40:50].mean(axis=(0, 1))
     assert top[0] > 150 and top[2] < 60
+    rec.cache_frames = 1
+    for k in (39, 3, 20, 21, 0, 38, 11):
+        assert read_barcode(rec.frame(k)) == k
+    assert [read_barcode(f) for f in rec.iter_frames(1, None, 9)] == [1, 10, 19, 28, 37]
+
+
+def test_raw_stream_without_index(tmp_path):
+    # A raw MJPEG stream has no frame count (OpenCV reports garbage) and seeking in it
+    # is unreliable: frames are counted by decoding and reached by decoding forward.
+    rec = open_recording(write_video(tmp_path / "raw.mjpeg", 33, "MJPG"))
+    assert rec.n_frames == 33
+    rec.cache_frames = 1
+    for k in (32, 0, 17, 5, 31, 1):
+        assert read_barcode(rec.frame(k)) == k
+    assert [read_barcode(f) for f in rec.iter_frames(20, None, 5)] == [20, 25, 30]
 
 
 @pytest.fixture
