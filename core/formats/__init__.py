@@ -73,7 +73,7 @@ def format_from_path(path, kind: str = "alignment") -> str:
            "textgrid": "textgrid", "eaf": "eaf", "tsv": "csv"}.get(suffix)
     if fmt is None or fmt not in allowed:
         raise ValueError(f"{path}: cannot tell the {kind} format from the extension "
-                         f"{'.' + suffix if suffix else '(none)'}; give format= one of "
+                         f"{'.' + suffix if suffix else '(none)'}; give the format, one of "
                          f"{', '.join(allowed)}")
     return fmt
 
@@ -230,15 +230,21 @@ def transfer_file(alignment_path, labels_path, out_path, *, format: str | None =
                   collapsed_marker: str | None = None) -> list[str]:
     """Read annotations, map them through an alignment file, write them; returns warnings.
 
-    The output format is ``format``, else ``out_path``'s extension, else the input's.
+    The output format is ``format``, else ``out_path``'s extension (a ``.csv`` keeps the
+    input's kind of CSV), else the input's format.
     """
     alignment = read_alignment(alignment_path)
-    annotation = read_annotation(labels_path, labels_format)
+    in_format = (_normalize(labels_format, ANNOTATION_FORMATS) if labels_format
+                 else format_from_path(labels_path, "annotation"))
+    annotation = read_annotation(labels_path, in_format)
     result = transfer_annotation(annotation, alignment, direction=direction,
                                  collapsed_marker=collapsed_marker)
-    if format is None and not Path(out_path).name.lower().endswith(
-            (".txt", ".textgrid", ".eaf", ".csv")):
-        format = labels_format or format_from_path(labels_path, "annotation")
+    name = Path(out_path).name.lower()
+    if format is None:
+        if name.endswith(".csv") and not name.endswith(".sv.csv"):
+            format = in_format if in_format in ("sv-csv", "labels-csv") else "labels-csv"
+        elif not name.endswith((".txt", ".textgrid", ".eaf", ".sv.csv")):
+            format = in_format
     warnings = list(result.warnings)
     warnings += write_annotation(result.annotation, out_path, format)
     return warnings

@@ -204,6 +204,12 @@ def _layers(items) -> list[list[Interval]]:
 
 def _tile(layer: list[Interval], xmin: float, xmax: float, name: str,
           warnings: list[str]) -> list[tuple[float, float, str]]:
+    """Intervals of one layer as a tiling of ``[xmin, xmax]`` with widths >= MIN_WIDTH_S.
+
+    Gaps become empty intervals. A zero-length interval (e.g. one that collapsed in a
+    transfer) is widened by moving the boundaries around it: first later boundaries move
+    forward, then, at the end of the tier, earlier ones move back.
+    """
     rows: list[list] = []
     cursor = xmin
     for it in layer:
@@ -213,24 +219,34 @@ def _tile(layer: list[Interval], xmin: float, xmax: float, name: str,
         cursor = rows[-1][1]
     if xmax > cursor + _TOL or not rows:
         rows.append([cursor, max(xmax, cursor), ""])
-    bounds = [rows[0][0]] + [r[1] for r in rows]
     n = len(rows)
-    if any(bounds[k + 1] - bounds[k] < MIN_WIDTH_S * 0.999 for k in range(n)):
-        for k, row in enumerate(rows):
-            if row[1] - row[0] < MIN_WIDTH_S * 0.999 and row[2]:
-                warnings.append(f"tier {name!r}: zero-length interval {row[2]!r} at "
-                                f"{row[0]:.6f} s widened to {MIN_WIDTH_S * 1000:g} ms")
-            elif row[1] - row[0] < MIN_WIDTH_S * 0.999 and k not in (0, n - 1):
-                pass
-        # give every interval MIN_WIDTH_S: forward pass, then pull back from xmax
+    bounds = [rows[0][0]] + [r[1] for r in rows]
+    narrow = [k for k in range(n) if bounds[k + 1] - bounds[k] < MIN_WIDTH_S * 0.999]
+    if narrow:
+        for k in narrow:
+            if rows[k][2]:
+                warnings.append(f"tier {name!r}: zero-length interval {rows[k][2]!r} at "
+                                f"{rows[k][0]:.6f} s widened to {MIN_WIDTH_S * 1000:g} ms")
         for k in range(1, n + 1):
             bounds[k] = max(bounds[k], bounds[k - 1] + MIN_WIDTH_S)
-        end = max(xmax, bounds[0] + n * MIN_WIDTH_S)
-        bounds[n] = end
+        bounds[n] = max(xmax, bounds[0] + n * MIN_WIDTH_S)
         for k in range(n - 1, 0, -1):
             bounds[k] = min(bounds[k], bounds[k + 1] - MIN_WIDTH_S)
-        # drop empty fillers that are now pointless is not needed: widths are positive
     return [(bounds[k], bounds[k + 1], rows[k][2]) for k in range(n)]
+
+
+def _separate(points, name: str, warnings: list[str]) -> list[tuple[float, str]]:
+    """Points in time order, a point at the time of the previous one moved 1 us later
+    (Praat keeps a single point per time)."""
+    rows: list[tuple[float, str]] = []
+    for p in sorted(points, key=lambda p: p.time_s):
+        t = p.time_s
+        if rows and t <= rows[-1][0]:
+            t = rows[-1][0] + 1e-6
+            warnings.append(f"tier {name!r}: point {p.label!r} at {p.time_s:.6f} s shares its "
+                            f"time with the previous point; moved to {t:.6f} s")
+        rows.append((t, p.label))
+    return rows
 
 
 def write_textgrid(annotation: Annotation, path, *, short: bool = False) -> list[str]:
@@ -246,8 +262,7 @@ def write_textgrid(annotation: Annotation, path, *, short: bool = False) -> list
     tiers = []  # (class, name, rows)
     for tier in annotation.tiers:
         if tier.kind == "point":
-            points = sorted(tier.items, key=lambda p: p.time_s)
-            tiers.append(("TextTier", tier.name, [(p.time_s, p.label) for p in points]))
+            tiers.append(("TextTier", tier.name, _separate(tier.items, tier.name, warnings)))
             continue
         layers = _layers(tier.items)
         if len(layers) > 1:
@@ -257,9 +272,9 @@ def write_textgrid(annotation: Annotation, path, *, short: bool = False) -> list
             name = tier.name if k == 0 else f"{tier.name} ({k + 1})"
             rows = _tile(layer, xmin, xmax, name, warnings)
             tiers.append(("IntervalTier", name, rows))
-    for _, _, rows in tiers:
-        if rows and len(rows[-1]) == 3:
-            xmax = max(xmax, rows[-1][1])
+    for cls, _, rows in tiers:  # widening or separating may have moved the last time
+        if rows:
+            xmax = max(xmax, rows[-1][1] if cls == "IntervalTier" else rows[-1][0])
     out: list[str] = []
     if short:
         out += ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", _num(xmin),

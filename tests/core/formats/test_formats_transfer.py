@@ -147,3 +147,59 @@ def test_alignment_is_used_not_copied():
     tier = Tier("p", "point", (Point(0.5, "m"), Point(5.0, "clamped")))
     got = transfer_annotation(Annotation((tier,)), a).annotation.tier("p").items
     assert got[0].time_s == pytest.approx(1.0) and got[1].time_s == pytest.approx(2.0)
+
+
+def test_points_at_the_same_time_are_kept_apart_in_textgrid(tmp_path):
+    ann = Annotation((Tier("p", "point", (Point(1.0, "a"), Point(1.0, "b"))),), end_s=2.0)
+    out = tmp_path / "p.TextGrid"
+    warnings = write_annotation(ann, out)
+    points = read_textgrid(out).tier("p").items
+    assert [p.label for p in points] == ["a", "b"]
+    assert points[1].time_s == pytest.approx(1.000001) and "shares its time" in warnings[0]
+
+
+def test_transfer_keeps_sonic_visualiser_csv_layer(tmp_path):
+    alignment = tmp_path / "al.json"
+    write_alignment(stretch(), alignment)
+    layer = tmp_path / "regions.csv"
+    layer.write_text("0.500000000,3,0.250000000,verse\n1.000000000,3,0.500000000,chorus\n")
+    out = tmp_path / "regions_b.csv"
+    assert run(["transfer", str(alignment), str(layer), "-o", str(out)]) == 0
+    rows = [line.split(",") for line in out.read_text().splitlines()]
+    assert [r[3] for r in rows] == ["verse", "chorus"] and len(rows[0]) == 4
+    np.testing.assert_allclose([float(r[0]) for r in rows], [1.0, 2.0], atol=0.011)
+    np.testing.assert_allclose([float(r[2]) for r in rows], [0.5, 1.0], atol=0.011)
+
+
+def test_transfer_table_of_words_to_elan(tmp_path):
+    alignment = tmp_path / "al.csv"
+    write_alignment(stretch(), alignment)
+    table = tmp_path / "words.csv"
+    table.write_text("event_id,time_a_s,word,end_a_s\n0,0.25,hello,0.5\n1,0.75,world,1.0\n")
+    out = tmp_path / "b.eaf"
+    assert run(["transfer", str(alignment), str(table), "-o", str(out)]) == 0
+    items = read_annotation(out).tier("labels").items
+    assert [i.label for i in items] == ["hello", "world"]
+    np.testing.assert_allclose([(i.start_s, i.end_s) for i in items],
+                               [(0.5, 1.0), (1.5, 2.0)], atol=0.011)
+
+
+def test_elan_symbolic_tier_follows_its_parent(tmp_path):
+    text = ('<?xml version="1.0" encoding="UTF-8"?>\n<ANNOTATION_DOCUMENT AUTHOR="" '
+            'DATE="2024-01-01T00:00:00+00:00" FORMAT="3.0" VERSION="3.0"><HEADER/>'
+            '<TIME_ORDER><TIME_SLOT TIME_SLOT_ID="ts1" TIME_VALUE="100"/>'
+            '<TIME_SLOT TIME_SLOT_ID="ts2"/><TIME_SLOT TIME_SLOT_ID="ts3" TIME_VALUE="900"/>'
+            '</TIME_ORDER><TIER LINGUISTIC_TYPE_REF="lt" TIER_ID="words"><ANNOTATION>'
+            '<ALIGNABLE_ANNOTATION ANNOTATION_ID="a1" TIME_SLOT_REF1="ts1" TIME_SLOT_REF2="ts2">'
+            '<ANNOTATION_VALUE>hi</ANNOTATION_VALUE></ALIGNABLE_ANNOTATION></ANNOTATION>'
+            '</TIER><TIER LINGUISTIC_TYPE_REF="sa" PARENT_REF="words" TIER_ID="gloss">'
+            '<ANNOTATION><REF_ANNOTATION ANNOTATION_ID="a2" ANNOTATION_REF="a1">'
+            '<ANNOTATION_VALUE>greeting</ANNOTATION_VALUE></REF_ANNOTATION></ANNOTATION>'
+            '</TIER></ANNOTATION_DOCUMENT>\n')
+    f = tmp_path / "elan.eaf"
+    f.write_text(text, encoding="utf-8")
+    ann = read_annotation(f)
+    # the unaligned slot ts2 lies halfway between its aligned neighbours
+    assert [(i.start_s, i.end_s) for i in ann.tier("words").items] == [(0.1, 0.5)]
+    assert [(i.start_s, i.end_s, i.label) for i in ann.tier("gloss").items] == [
+        (0.1, 0.5, "greeting")]
