@@ -165,13 +165,18 @@ class AudioRecording(Recording):
         except MediaError:
             raise
         except Exception as exc:
-            raise MediaError(self.path, f"decoding failed near sample {start + filled} "
-                             f"({_plain(exc)})") from None
+            raise self._corrupt(start + filled, BLOCK_FRAMES, exc) from None
         if filled == 0 and out.shape[0] > 0:
             raise MediaError(self.path, "contains no decodable audio samples")
         if extra:
             return np.concatenate([out[:filled], *extra])
         return out[:filled] if filled < out.shape[0] else out
+
+    def _corrupt(self, offset: int, span: int, exc: BaseException) -> MediaError:
+        stop = min(offset + span, self.n_frames)
+        return MediaError(self.path, f"is corrupt: decoding failed between "
+                          f"{offset / self.rate_hz:.2f} s and {stop / self.rate_hz:.2f} s "
+                          f"({_plain(exc)})")
 
     def _check_range(self, start, stop) -> tuple[int, int]:
         start = _as_index(start, "start")
@@ -242,8 +247,7 @@ class AudioRecording(Recording):
         except MediaError:
             raise
         except Exception as exc:
-            raise MediaError(self.path, f"decoding failed near sample {offset} "
-                             f"({_plain(exc)})") from None
+            raise self._corrupt(offset, block_frames, exc) from None
 
     # -- waveform overview -------------------------------------------------------------
     def envelope(self, n_bins: int, start: int = 0, stop: int | None = None, *,

@@ -46,19 +46,35 @@ TIMESTAMP_PROBE_FRAMES = 9
 CACHE_FRAMES = 32
 
 
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved = None
+
+
 @contextlib.contextmanager
 def _quiet_opencv():
-    """Silence OpenCV's own warnings (e.g. "can't be used to capture by name") meanwhile."""
+    """Silence OpenCV's own warnings (e.g. "can't be used to capture by name") meanwhile.
+
+    OpenCV's log level is global: nested and concurrent uses are counted so that the
+    level in force before the first one is restored after the last one.
+    """
+    global _quiet_depth, _quiet_saved
     logging = getattr(getattr(cv2, "utils", None), "logging", None)
     if logging is None:
         yield
         return
-    previous = logging.getLogLevel()
-    logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            _quiet_saved = logging.getLogLevel()
+            logging.setLogLevel(logging.LOG_LEVEL_ERROR)
+        _quiet_depth += 1
     try:
         yield
     finally:
-        logging.setLogLevel(previous)
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                logging.setLogLevel(_quiet_saved)
 
 
 def _capture(path: Path) -> cv2.VideoCapture | None:

@@ -490,6 +490,19 @@ def test_truncated_audio_header_only(tmp_path):
     assert "could not be decoded as audio" in _problem(path)
 
 
+def test_corrupt_in_the_middle(tmp_path):
+    path = write_audio(tmp_path / "damaged.flac", chirp(RATE * 20, RATE), RATE)
+    data = bytearray(path.read_bytes())
+    middle = len(data) // 3  # about 6.7 s into the audio
+    data[middle:middle + 5000] = np.random.default_rng(4).bytes(5000)
+    path.write_bytes(bytes(data))
+    rec = open_recording(path)  # the header is fine
+    with pytest.raises(MediaError, match=r"damaged.flac: is corrupt: decoding failed "
+                                         r"between 0.00 s and 8.19 s"):
+        rec.audio()
+    assert rec.read_block(0, 100).shape == (100,)  # the undamaged start still reads
+
+
 def test_video_without_decodable_frame(tmp_path):
     path = truncate_mpeg4_frames(write_video(tmp_path / "blank.mp4", 20, "mp4v"), keep=0)
     assert _problem(path) == "contains no decodable video frame"
