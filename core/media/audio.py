@@ -60,6 +60,10 @@ class AudioRecording(Recording):
     Besides the :class:`~core.media.recording.Recording` attributes it has ``format``
     and ``subtype`` (libsndfile's names, e.g. ``"FLAC"``, ``"PCM_16"``).
 
+    ``n_frames`` is the header's count. For MP3 without an exact length tag libsndfile
+    estimates it (libsndfile issue #1001); :meth:`audio` returns what actually decodes,
+    which can then be a little shorter or longer.
+
     All methods are thread-safe: every read opens its own decoder handle.
     """
 

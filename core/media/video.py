@@ -192,8 +192,9 @@ def _downscale(image: np.ndarray, max_side: int | None) -> np.ndarray:
 class VideoRecording(Recording):
     """A video file read lazily with OpenCV. Create with :func:`core.media.open_recording`.
 
-    ``rate_hz`` is the container's frame rate (frame ``k`` is shown at ``k / rate_hz``
-    seconds), ``n_frames`` the verified number of decodable frames, ``n_channels`` 3.
+    ``rate_hz`` is the frame rate (the header's, unless the first frames' timestamps
+    disagree; frame ``k`` is shown at ``k / rate_hz`` seconds), ``n_frames`` the verified
+    number of decodable frames, ``n_channels`` 3.
     Frames are uint8 RGB ``(height, width, 3)``. The sound track is not decoded.
 
     Methods are thread-safe; :meth:`frame` calls are serialised on one decoder.
