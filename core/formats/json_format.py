@@ -85,7 +85,17 @@ def write_json(alignment: Alignment, path) -> None:
         doc["confidence"] = to_jsonable(alignment.confidence)
     if alignment.plan is not None and alignment.plan.size <= MAX_PLAN_CELLS:
         doc["plan"] = to_jsonable(alignment.plan)
+    # long arrays go one row per line instead of one number per line
+    arrays = {}
+    for key in ("path_frames", "path_s", "confidence", "plan"):
+        if key in doc:
+            rows = doc[key]
+            arrays[key] = "[" + ",\n  ".join(
+                json.dumps(r, separators=(",", ":"), allow_nan=False) for r in rows) + "]"
+            doc[key] = f"@@{key}@@"
     text = json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False)
+    for key, compact in arrays.items():
+        text = text.replace(f'"@@{key}@@"', compact, 1)
     with atomic_open(path) as stream:
         stream.write(text + "\n")
 

@@ -216,3 +216,27 @@ def test_textgrid_short_format_and_utf16_read(tmp_path):
         back = read_textgrid(f)
         assert _items(back.tier("words")) == _items(ann.tier("words"))
         assert _items(back.tier("beats")) == _items(ann.tier("beats"))
+
+
+def test_sv_pairs_follow_sonic_visualisers_reader_rules():
+    """What Sonic Visualiser's ExternalProgramAligner expects on stdout: unquoted CSV with
+    comma separators, two columns of seconds (reference, other), keyed on the second
+    column, so that column must not repeat."""
+    a = sample_alignment()
+    buf = io.StringIO()
+    write_sv_pairs(a, buf)
+    text = buf.getvalue()
+    assert '"' not in text and text.endswith("\n") and "\r" not in text
+    rows = np.array([[float(x) for x in line.split(",")] for line in text.splitlines()])
+    assert rows.shape[1] == 2
+    assert np.all(np.diff(rows[:, 1]) > 0) and np.all(np.diff(rows[:, 0]) >= 0)
+    assert rows[0, 1] == 0.0 and rows[-1, 1] == pytest.approx(a.path[-1, 1] / a.rate_b_hz,
+                                                            abs=1e-6)
+    np.testing.assert_allclose(rows[:, 0], a.map_b_to_a(rows[:, 1]), atol=1e-6)
+
+
+def test_json_long_arrays_one_row_per_line(tmp_path):
+    a = sample_alignment()
+    out = tmp_path / "a.json"
+    write_alignment(a, out)
+    assert len(out.read_text().splitlines()) < 2 * len(a.path) + 60
