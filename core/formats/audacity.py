@@ -107,8 +107,17 @@ def write_alignment_labels(alignment: Alignment, path) -> None:
 
 
 def read_alignment_labels(path, *, rate_a_hz=None, rate_b_hz=None) -> Alignment:
-    """Read labels written by :func:`write_alignment_labels` (the label is B's time)."""
-    labels = parse_labels(read_text(path), path)
+    """Read labels written by :func:`write_alignment_labels` (the label is B's time).
+
+    A ``.txt`` file of bare time pairs (two columns, as ``numpy.savetxt`` writes them) is
+    read as such: Audacity always writes three fields.
+    """
+    text = read_text(path)
+    lines = [ln for ln in text.splitlines() if ln.strip() and not ln.startswith("\\")]
+    if lines and all(len(ln.split("\t")) < 3 for ln in lines):
+        from .csv_pairs import read_csv
+        return read_csv(path, rate_a_hz=rate_a_hz, rate_b_hz=rate_b_hz)
+    labels = parse_labels(text, path)
     if not labels:
         raise FormatError(path, "no labels")
     times = np.empty((len(labels), 2))

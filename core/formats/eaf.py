@@ -15,9 +15,11 @@ properties, so that it re-imports to the same anchors.
 from __future__ import annotations
 
 import datetime
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from urllib.parse import quote, unquote, urlparse
 
 import numpy as np
 
@@ -39,14 +41,17 @@ _RATE_PROPERTY = "alignment-inspector:rate_{}_hz"
 
 
 def _media_descriptor(header, media: str) -> None:
-    path = Path(media)
-    try:
-        url = path.resolve().as_uri()
-    except ValueError:
-        url = str(media)
+    media = str(media)
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", media) and not re.match(r"^[A-Za-z]:[\\/]",
+                                                                       media):
+        url = media  # already a URL (e.g. read from another ELAN file)
+        name = unquote(urlparse(media).path.rsplit("/", 1)[-1])
+    else:
+        url = Path(media).resolve().as_uri()
+        name = Path(media).name
     ET.SubElement(header, "MEDIA_DESCRIPTOR", {
-        "MEDIA_URL": url, "MIME_TYPE": _MIME.get(path.suffix.lower(), "unknown"),
-        "RELATIVE_MEDIA_URL": f"./{path.name}"})
+        "MEDIA_URL": url, "MIME_TYPE": _MIME.get(Path(name).suffix.lower(), "unknown"),
+        "RELATIVE_MEDIA_URL": f"./{quote(name)}"})
 
 
 def _document(tiers, media: list[str], properties: dict[str, str]) -> ET.ElementTree:

@@ -240,3 +240,24 @@ def test_json_long_arrays_one_row_per_line(tmp_path):
     out = tmp_path / "a.json"
     write_alignment(a, out)
     assert len(out.read_text().splitlines()) < 2 * len(a.path) + 60
+
+
+def test_txt_of_bare_time_pairs_reads_as_pairs(tmp_path):
+    path = np.array([[0, 0], [1, 2], [2, 3]])
+    for delimiter in (" ", "\t"):
+        f = tmp_path / "savetxt.txt"
+        np.savetxt(f, path / 25.0, delimiter=delimiter)
+        b = read_alignment(f)
+        np.testing.assert_array_equal(b.path, path)
+        assert b.rate_a_hz == 25.0
+
+
+def test_eaf_media_urls_are_kept(tmp_path):
+    ann = Annotation((Tier("w", "interval", (Interval(0, 1, "x"),)),),
+                     media="file:///data/my%20talk.wav")
+    out = tmp_path / "m.eaf"
+    write_annotation(ann, out)
+    text = out.read_text(encoding="utf-8")
+    assert 'MEDIA_URL="file:///data/my%20talk.wav"' in text
+    assert 'RELATIVE_MEDIA_URL="./my%20talk.wav"' in text and "audio/x-wav" in text
+    assert read_annotation(out).media == "file:///data/my%20talk.wav"
