@@ -18,6 +18,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import Cancelled, FormatError, MediaError
+from .formats import ALIGNMENT_FORMATS
 
 __all__ = ["main", "sv_main", "build_parser", "is_subcommand"]
 
@@ -62,18 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="feature frame rate in Hz (default: chosen by the pipeline)")
     align.add_argument("--band", type=_positive_float, metavar="SECONDS",
                        help="Sakoe-Chiba band radius in seconds (default: none)")
-    align.add_argument("--format", dest="fmt", metavar="FORMAT",
-                       help="csv, json, textgrid, eaf, audacity or svl "
-                            "(default: from OUT's extension)")
+    align.add_argument("--format", dest="fmt", choices=ALIGNMENT_FORMATS,
+                       help="output format (default: from OUT's extension)")
     align.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     align.set_defaults(func=_run_align)
 
-    try:
-        from .formats import commands as format_commands
-    except ImportError:  # the formats package is optional for 'align'
-        format_commands = None
-    if format_commands is not None:
-        format_commands.register(sub)
+    from .formats import commands as format_commands
+
+    format_commands.register(sub)
     return parser
 
 
@@ -96,27 +93,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
-# format names the command line accepts, and the extension each one writes
-FORMAT_EXTENSIONS = {"csv": "csv", "json": "json", "textgrid": "TextGrid", "eaf": "eaf",
-                     "audacity": "txt", "svl": "svl"}
-
-
 def _format_for(output: str | None, fmt: str | None) -> str:
-    """The format name from ``--format`` or else from OUT's extension (default csv)."""
+    """The format from ``--format``, else from OUT's extension, else CSV."""
+    from .formats import format_from_path
+
     if fmt is not None:
-        name = fmt.lower()
-        if name not in FORMAT_EXTENSIONS:
-            raise UsageError(f"--format: unknown format {fmt!r} "
-                             f"(expected one of {', '.join(FORMAT_EXTENSIONS)})")
-        return name
-    if output is None:
-        return "csv"
-    ext = Path(output).suffix.lower().lstrip(".")
-    for name, name_ext in FORMAT_EXTENSIONS.items():
-        if ext == name_ext.lower():
-            return name
-    raise UsageError(f"{output}: cannot tell the format from the extension {ext!r}; "
-                     f"use --format ({', '.join(FORMAT_EXTENSIONS)})")
+        return fmt
+    return format_from_path(output) if output is not None else "csv"
 
 
 def _check_input(path: str) -> None:
@@ -186,7 +169,7 @@ def _render(alignment, fmt: str) -> str:
     from . import formats
 
     with tempfile.TemporaryDirectory() as folder:
-        out = os.path.join(folder, "alignment." + FORMAT_EXTENSIONS[fmt])
+        out = os.path.join(folder, "alignment.out")
         formats.write_alignment(alignment, out, format=fmt)
         with open(out, encoding="utf-8") as handle:
             return handle.read()

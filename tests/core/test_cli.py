@@ -38,7 +38,8 @@ def run(*args):
 def test_align_writes_csv_with_header(pair, tmp_path):
     out = tmp_path / "out.csv"
     assert cli.main(["align", str(pair[0]), str(pair[1]), "-o", str(out), "-q"]) == 0
-    rows = list(csv.reader(out.open()))
+    with out.open(newline="") as handle:
+        rows = list(csv.reader(handle))
     assert rows[0] == ["time_a_s", "time_b_s"]
     times = np.array(rows[1:], dtype=float)
     assert np.all(np.diff(times, axis=0) >= 0)
@@ -58,7 +59,7 @@ def test_align_to_stdout(pair, capsys):
     (["align", "{a}", "{b}", "--method", "magic"], "invalid choice"),
     (["align", "{a}", "{b}", "--rate", "zero"], "expected a number"),
     (["align", "{a}", "{b}", "-o", "{tmp}/no/such/folder/out.csv"], "does not exist"),
-    (["align", "{a}", "{b}", "-o", "{tmp}/out.xyz"], "cannot tell the format"),
+    (["align", "{a}", "{b}", "-o", "{tmp}/out.xyz"], "cannot tell the alignment format"),
     (["align", "{corrupt}", "{b}"], "corrupt.wav"),
     (["align", "{empty}", "{b}"], "empty.wav"),
     (["frobnicate"], "invalid choice"),
