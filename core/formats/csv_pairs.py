@@ -72,10 +72,11 @@ def _decimals(token: str) -> int:
 def parse_time_pairs(text: str, path) -> tuple[np.ndarray, np.ndarray, float]:
     """Parse two columns of seconds (header optional; comma, semicolon, tab or spaces).
 
-    A header (first non-empty line that is not numeric) may name the columns; with more
-    than two columns it must contain ``time_a_s`` and ``time_b_s`` (or ``t_ref`` /
-    ``t_other``). Lines starting with ``#`` are comments. A semicolon file may use the
-    decimal comma.
+    Two rows of many numbers (a path saved in synctoolbox's (2, L) layout) are read as
+    two columns (then "line" in errors means the column). A header (first non-empty line
+    that is not numeric) may name the columns; with more than two columns it must contain
+    ``time_a_s`` and ``time_b_s`` (or ``t_ref`` / ``t_other``). Lines starting with ``#``
+    are comments. A semicolon file may use the decimal comma.
 
     Returns
     -------
@@ -91,6 +92,9 @@ def parse_time_pairs(text: str, path) -> tuple[np.ndarray, np.ndarray, float]:
         Naming the line: wrong number of columns, text in a number field, a time that is
         negative, NaN or infinite, or no rows at all.
     """
+    transposed = _transposed_pairs(text)
+    if transposed is not None:
+        text = transposed
     rows: list[tuple[float, float]] = []
     lines: list[int] = []
     delimiter = None
@@ -156,6 +160,22 @@ def parse_time_pairs(text: str, path) -> tuple[np.ndarray, np.ndarray, float]:
     if not rows:
         raise FormatError(path, "no time pairs found")
     return np.array(rows, dtype=np.float64), np.array(lines), 10.0 ** -max_decimals
+
+
+def _transposed_pairs(text: str) -> str | None:
+    """A path saved as two rows (synctoolbox's (2, L) layout) as two columns, else None."""
+    content = [ln.strip() for ln in text.splitlines()
+               if ln.strip() and not ln.strip().startswith("#")]
+    if len(content) != 2:
+        return None
+    for delimiter in ("\t", ";", ",", None):
+        rows = [ln.split(delimiter) for ln in content]
+        if len(rows[0]) > 2 and len(rows[0]) == len(rows[1]):
+            if all(_NUMBER.match(f.strip()) for row in rows for f in row):
+                return "\n".join(f"{a.strip()},{b.strip()}"
+                                 for a, b in zip(rows[0], rows[1], strict=True))
+            return None
+    return None
 
 
 def infer_rate(times, resolution_s: float = 1e-9) -> float | None:
