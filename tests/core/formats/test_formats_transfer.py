@@ -203,3 +203,28 @@ def test_elan_symbolic_tier_follows_its_parent(tmp_path):
     assert [(i.start_s, i.end_s) for i in ann.tier("words").items] == [(0.1, 0.5)]
     assert [(i.start_s, i.end_s, i.label) for i in ann.tier("gloss").items] == [
         (0.1, 0.5, "greeting")]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_random_tiers_through_random_paths_never_lose_labels(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    moves = np.array([[1, 0], [0, 1], [1, 1]])[rng.choice(3, size=400, p=[0.35, 0.35, 0.3])]
+    a = Alignment(np.vstack([[0, 0], np.cumsum(moves, axis=0)]), 50.0, 50.0)
+    bounds = np.sort(rng.uniform(0, a.duration_a_s, size=30))
+    bounds = np.r_[0.0, bounds, a.duration_a_s]
+    labels = [f"w{k}" for k in range(len(bounds) - 1)]
+    tier = Tier("w", "interval", tuple(Interval(s, e, lab) for s, e, lab in
+                                       zip(bounds[:-1], bounds[1:], labels, strict=True)))
+    src = tmp_path / "a.TextGrid"
+    write_annotation(Annotation((tier,), end_s=a.duration_a_s), src)
+    result = transfer_annotation(read_annotation(src), a)
+    items = result.annotation.tier("w").items
+    assert [i.label for i in items] == labels  # nothing dropped, order kept
+    ends = np.array([(i.start_s, i.end_s) for i in items])
+    assert np.all(np.diff(ends.ravel()) >= 0)
+    n_collapsed = sum(i.collapsed for i in items)
+    assert len(result.warnings) == n_collapsed
+    out = tmp_path / "b.TextGrid"
+    write_annotation(result.annotation, out)
+    back = read_textgrid(out).tier("w")  # tiles, or the reader would raise
+    assert [i.label for i in back.items if i.label] == labels
