@@ -275,10 +275,15 @@ def write_textgrid(annotation: Annotation, path, *, short: bool = False) -> list
     for cls, _, rows in tiers:  # widening or separating may have moved the last time
         if rows:
             xmax = max(xmax, rows[-1][1] if cls == "IntervalTier" else rows[-1][0])
+    for cls, _, rows in tiers:  # every interval tier ends at the common xmax
+        if cls == "IntervalTier" and rows[-1][1] < xmax:
+            start, _, label = rows[-1]
+            rows[-1] = (start, xmax, label)
     out: list[str] = []
     if short:
         out += ['File type = "ooTextFile"', 'Object class = "TextGrid"', "", _num(xmin),
-                _num(xmax), "<exists>" if tiers else "<absent>", str(len(tiers))]
+                _num(xmax), "<exists>" if tiers else "<absent>"]
+        out += [str(len(tiers))] if tiers else []
         for cls, name, rows in tiers:
             out += [_quote(cls), _quote(name), _num(xmin), _num(xmax), str(len(rows))]
             for row in rows:

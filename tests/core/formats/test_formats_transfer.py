@@ -228,3 +228,23 @@ def test_random_tiers_through_random_paths_never_lose_labels(tmp_path, seed):
     write_annotation(result.annotation, out)
     back = read_textgrid(out).tier("w")  # tiles, or the reader would raise
     assert [i.label for i in back.items if i.label] == labels
+
+
+def test_all_interval_tiers_end_at_the_common_xmax(tmp_path):
+    # two labels in half a millisecond cannot both get MIN_WIDTH_S: the grid grows
+    squeezed = Tier("s", "interval", (Interval(0.0, 0.0005, "a"), Interval(0.0005, 0.0005, "b")))
+    other = Tier("o", "interval", (Interval(0.0, 0.0002, "x"),))
+    out = tmp_path / "x.TextGrid"
+    write_annotation(Annotation((squeezed, other), end_s=0.0005), out)
+    back = read_textgrid(out)
+    assert back.end_s == pytest.approx(2 * MIN_WIDTH_S)
+    assert {t.items[-1].end_s for t in back.tiers} == {back.end_s}
+
+
+def test_empty_textgrid_round_trip(tmp_path):
+    from core.formats.textgrid import write_textgrid
+    for short in (False, True):
+        out = tmp_path / f"empty{short}.TextGrid"
+        write_textgrid(Annotation((), end_s=2.0), out, short=short)
+        back = read_textgrid(out)
+        assert back.tiers == () and back.end_s == 2.0
