@@ -5,14 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import AlignmentError
+from . import _long
 from ._generic import generic_bytes, solve_generic
+from ._long import multiscale_window, solve_checkpointed
+from ._tiles import TilePlan, choose_shape, plan_bytes, solve_tiles
 from .steps import get_step_pattern
 from .windows import window_intervals
 
 DEFAULT_MEMORY_BUDGET = 1 << 30  # 1 GiB of backpointers before the exact method gives way
 
-# rough speeds of this machine class, used by estimate() (cells per second)
-_GENERIC_RATE = 1.5e8
+# rough costs per cell on a 2-core laptop-class machine, used by estimate() (seconds)
+_GENERIC_S = 7e-9
+_TILE_S = 1e-9
+_COST_S = 0.2e-9
 
 
 def _segments(anchors, n, m):
@@ -29,12 +34,66 @@ def _sub_window(lo, hi, mask, si, sj, ei, ej):
     return np.ascontiguousarray(lo_s), np.ascontiguousarray(hi_s), mask_s
 
 
-def _solve_one(source, pattern, lo, hi, mask, *, open_begin, origin_value, exact, budget,
-               monitor):
-    sol = solve_generic(source, pattern, lo, hi, mask, open_begin=open_begin,
-                        origin_value=origin_value, monitor=monitor)
-    info = {"exact": True, "method": "generic", "cells": int(np.sum(hi - lo)),
-            "memory_bytes": generic_bytes(pattern, lo, hi, source.m)}
+def _choose(source, pattern, lo, hi, mask, exact, budget):
+    """The method a (sub)problem will use and the memory it needs."""
+    weights = pattern.simple_weights
+    cells = int(np.sum(hi - lo))
+    m = source.m
+    if weights is None or mask is not None:
+        need = generic_bytes(pattern, lo, hi, m)
+        if need <= budget or exact is True or source.cost is not None:
+            return "generic", need
+        return "multiscale", need
+    plan = TilePlan(lo, hi, *choose_shape(lo, hi))
+    need = plan_bytes(plan, m)
+    features = source.cost is None
+    if exact is False and features and cells > _long.COARSEST_CELLS:
+        return "multiscale", need
+    if need <= budget:
+        return "tiles", need
+    if exact is True or not features:
+        return "checkpoint", need
+    return "multiscale", need
+
+
+def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_value, exact,
+               budget, monitor):
+    method, need = _choose(source, pattern, lo, hi, mask, exact, budget)
+    weights = pattern.simple_weights
+    info = {"exact": True, "method": method, "cells": int(np.sum(hi - lo)),
+            "memory_bytes": int(need)}
+    if method == "multiscale":
+        guide = weights if weights is not None else (2.0, 1.0, 1.0)
+        lo_c, hi_c, n_levels = multiscale_window(
+            source, guide, lo, hi, open_begin=open_begin, open_end=open_end,
+            monitor=monitor.sub(0.0, 0.4))
+        monitor = monitor.sub(0.4, 1.0)
+        if mask is None:
+            lo, hi = lo_c, hi_c
+        else:
+            lo, hi = np.maximum(lo, lo_c), np.maximum(np.minimum(hi, hi_c), np.maximum(lo, lo_c))
+        info.update(exact=False, levels=n_levels, cells=int(np.sum(hi - lo)))
+        if weights is None or mask is not None:
+            info["memory_bytes"] = generic_bytes(pattern, lo, hi, source.m)
+            sol = solve_generic(source, pattern, lo, hi, mask, open_begin=open_begin,
+                                origin_value=origin_value, monitor=monitor)
+        else:
+            plan = TilePlan(lo, hi, *choose_shape(lo, hi))
+            info["memory_bytes"] = plan_bytes(plan, source.m)
+            sol = solve_tiles(source, weights, lo, hi, open_begin=open_begin,
+                              origin_value=origin_value, monitor=monitor, plan=plan)
+        return sol, info
+    if method == "generic":
+        sol = solve_generic(source, pattern, lo, hi, mask, open_begin=open_begin,
+                            origin_value=origin_value, monitor=monitor)
+    elif method == "tiles":
+        sol = solve_tiles(source, weights, lo, hi, open_begin=open_begin,
+                          origin_value=origin_value, monitor=monitor)
+    else:
+        sol, plan = solve_checkpointed(source, weights, lo, hi, open_begin=open_begin,
+                                       origin_value=origin_value, monitor=monitor,
+                                       budget=budget)
+        info["memory_bytes"] = int(min(need, budget)) + 8 * source.m * 8
     return sol, info
 
 
@@ -70,9 +129,11 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
         ob = open_begin and first
         origin_value = source.cell(0, 0) if (first and not ob) else 0.0
         mon = monitor.sub(k / len(segments), (k + 1) / len(segments))
+        if pattern.simple_weights is not None and np.any(hi_s <= lo_s):
+            raise AlignmentError("window: no warping path: a row admits no column")
         sol, info = _solve_one(sub, pattern, lo_s, hi_s, mask_s, open_begin=ob,
-                               origin_value=origin_value, exact=exact, budget=budget,
-                               monitor=mon)
+                               open_end=open_end and last, origin_value=origin_value,
+                               exact=exact, budget=budget, monitor=mon)
         infos.append(info)
         j = _end_column(sol.last_row, distance, pattern.norm, n, sj, open_end and last)
         if j < 0 or not np.isfinite(sol.last_row[j]):
@@ -94,6 +155,8 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
         "memory_bytes": max(i["memory_bytes"] for i in infos),
         "n_segments": len(segments),
     }
+    if any("levels" in i for i in infos):
+        info["levels"] = max(i.get("levels", 0) for i in infos)
     return path, distance, j_end, info
 
 
@@ -120,9 +183,24 @@ def estimate(n, m, *, window=None, step_pattern="symmetric2", dim=1, exact=None,
     if n < 1 or m < 1:
         raise ValueError(f"n, m: expected positive lengths, got {n}, {m}")
     pattern = get_step_pattern(step_pattern)
-    lo, hi, _ = window_intervals(window, n, m)
+    lo, hi, mask = window_intervals(window, n, m)
     cells = int(np.sum(hi - lo))
-    mem = generic_bytes(pattern, lo, hi, m)
-    seconds = cells / _GENERIC_RATE * (1 + dim / 8)
-    return {"bytes": int(mem), "seconds": float(seconds), "method": "generic", "exact": True,
-            "cells": cells}
+    budget = int(memory_budget_bytes)
+
+    class _Shape:  # what _choose needs to know about the source
+        cost = None
+    shape = _Shape()
+    shape.m = m
+    method, need = _choose(shape, pattern, lo, hi, mask, exact, budget)
+    per_cell = (_GENERIC_S if method == "generic" else _TILE_S) + _COST_S * max(int(dim), 1)
+    if method == "checkpoint":
+        mem, seconds = min(need, budget) + 64 * m, 2.0 * cells * per_cell
+    elif method == "multiscale":
+        width = 2 * (2 * 3 + 1) * 4 + 8
+        ms_cells = min(cells, (n + m) * width)
+        mem = ms_cells // 4 + 8 * (n + m) * max(int(dim), 1)
+        seconds = 1.6 * ms_cells * per_cell
+    else:
+        mem, seconds = need, cells * per_cell
+    return {"bytes": int(mem), "seconds": float(seconds), "method": method,
+            "exact": method != "multiscale", "cells": cells}

@@ -308,7 +308,8 @@ def test_metrics_equal_precomputed(metric):
     x, y = rng.normal(size=(23, 4)), rng.normal(size=(31, 4))
     a = dtw(x, y, metric=metric)
     b = dtw(cost=pairwise(x, y, metric))
-    assert a.distance == pytest.approx(b.distance, rel=1e-9)
+    # multi-dimensional features are compared in float32 (the precomputed path is float64)
+    assert a.distance == pytest.approx(b.distance, rel=1e-6)
     np.testing.assert_array_equal(a.path, b.path)
 
 
@@ -402,3 +403,111 @@ def test_cancel_and_progress():
     assert all(b >= a for a, b in zip(seen, seen[1:], strict=False))
     with pytest.raises(Cancelled):
         dtw(cost=cost, cancel=lambda: True)
+
+
+# ----------------------------------------------------------------------- long inputs
+
+
+@pytest.fixture
+def small_tiles(monkeypatch):
+    """Tiles of 16 rows x 24 columns, so that small inputs use many strips and chunks."""
+    import core.warping._engine as engine
+    import core.warping._long as long_
+    import core.warping._tiles as tiles
+
+    def shape(lo, hi):
+        return 16, 24
+
+    monkeypatch.setattr(tiles, "choose_shape", shape)
+    monkeypatch.setattr(engine, "choose_shape", shape)
+    monkeypatch.setattr(long_, "choose_shape", shape)
+    monkeypatch.setattr(tiles, "_PARALLEL_CELLS", 1000)
+
+
+def _walks(n, m, d=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.cumsum(rng.normal(size=(n, d)), 0), np.cumsum(rng.normal(size=(m, d)), 0)
+
+
+@pytest.mark.parametrize("window", [None, ("sakoe_chiba", 30), ("slanted_band", 12),
+                                    ("itakura",), "rows"], ids=str)
+@pytest.mark.parametrize("size", [(150, 130), (61, 200), (1, 90), (90, 1)])
+def test_tiles_in_parallel_match_naive(small_tiles, window, size):
+    n, m = size
+    cost = _cost(n, m, seed=12)
+    win = _window(window, n, m, seed=1) if window == "rows" else window
+    dist, nd, path = naive_dtw(cost, "symmetric2", inside=mask_of(win, n, m))
+    if dist == math.inf:
+        with pytest.raises(AlignmentError):
+            dtw(cost=cost, window=win)
+        return
+    a = dtw(cost=cost, window=win)
+    assert a.diagnostics["method"] == "tiles"
+    assert a.distance == pytest.approx(dist, rel=1e-12)
+    np.testing.assert_array_equal(a.path, path)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine", "cityblock"])
+@pytest.mark.parametrize("d", [1, 5, 40])
+def test_tiles_features_match_generic_kernel(small_tiles, metric, d):
+    x, y = _walks(97, 120, d=d, seed=d)
+    a = dtw(x, y, metric=metric)
+    ref = naive_dtw(pairwise(x, y, metric))
+    assert a.distance == pytest.approx(ref[0], rel=1e-5)
+
+
+@pytest.mark.parametrize("window", [None, ("sakoe_chiba", 40)], ids=str)
+@pytest.mark.parametrize("ends", [(False, False), (True, True), (False, True)])
+def test_checkpointed_exact_equals_full(small_tiles, window, ends):
+    x, y = _walks(230, 210)
+    kw = {"window": window, "open_begin": ends[0], "open_end": ends[1],
+          "step_pattern": "asymmetricP0" if ends[0] else "symmetric2"}
+    full = dtw(x, y, **kw)
+    low = dtw(x, y, exact=True, memory_budget_bytes=3000, **kw)
+    assert full.diagnostics["method"] == "tiles"
+    assert low.diagnostics["method"] == "checkpoint" and low.diagnostics["exact"]
+    assert low.distance == pytest.approx(full.distance, rel=1e-12)
+    np.testing.assert_array_equal(low.path, full.path)
+
+
+def test_multiscale_is_close_and_says_so(monkeypatch):
+    import core.warping._long as long_
+    monkeypatch.setattr(long_, "COARSEST_CELLS", 40000)
+    rng = np.random.default_rng(3)
+    n = 2400
+    t = np.linspace(0, 1, n)
+    warp = t + 0.08 * np.sin(2 * np.pi * t)
+
+    def feats(s):
+        return np.c_[np.sin(40 * s), np.cos(23 * s), np.sin(7 * s)]
+
+    x = feats(t) + 0.05 * rng.normal(size=(n, 3))
+    y = feats(warp) + 0.05 * rng.normal(size=(n, 3))
+    exact = dtw(x, y)
+    approx = dtw(x, y, exact=False)
+    assert approx.diagnostics["exact"] is False and approx.diagnostics["method"] == "multiscale"
+    assert approx.diagnostics["levels"] >= 2
+    assert approx.diagnostics["cells"] < exact.diagnostics["cells"] / 10
+    assert approx.distance >= exact.distance - 1e-9
+    assert approx.distance <= exact.distance * 1.01
+    # the default turns to multiscale when the budget is too small
+    small = dtw(x, y, memory_budget_bytes=100_000)
+    assert small.diagnostics["method"] == "multiscale"
+
+
+def test_estimate_before_running_reports_the_method():
+    big = estimate(180_000, 180_000, dim=12)
+    assert big["method"] == "multiscale" and big["exact"] is False
+    exact = estimate(180_000, 180_000, dim=12, exact=True)
+    assert exact["method"] == "checkpoint" and exact["bytes"] <= 2 * (1 << 30)
+    small = estimate(1000, 1000)
+    assert small["method"] == "tiles" and 250_000 <= small["bytes"] < 10_000_000
+
+
+def test_anchored_segments_use_tiles_and_agree(small_tiles):
+    x, y = _walks(120, 140, seed=5)
+    free = dtw(x, y)
+    anchors = free.path[[30, 100, 180]]
+    anchored = dtw(x, y, anchors=anchors)
+    assert anchored.distance == pytest.approx(free.distance, rel=1e-12)
+    np.testing.assert_array_equal(anchored.path, free.path)

@@ -1,0 +1,298 @@
+"""Driver of the anti-diagonal tile kernel: strips of rows, column chunks, two threads.
+
+Strip ``s`` (rows ``s*H .. s*H+H-1``) covers the columns its rows admit, cut into chunks
+of at most ``W`` columns. A chunk needs the last row of the strip above over its columns,
+so strips are pipelined: with two threads, strip s+1 runs one chunk behind strip s. The
+kernels release the GIL; progress and cancellation are handled by the calling thread
+between chunks.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy as np
+
+from .._kernels.dtw_tiles import (
+    CITYBLOCK,
+    COSINE,
+    EUCLIDEAN,
+    SQEUCLIDEAN,
+    block_costs,
+    tile_sweep,
+    tiles_backtrack,
+)
+from ..errors import AlignmentError, Cancelled
+
+_METRIC_CODES = {"sqeuclidean": SQEUCLIDEAN, "euclidean": EUCLIDEAN, "cityblock": CITYBLOCK,
+                 "cosine": COSINE}
+_PARALLEL_CELLS = 1 << 20  # below this many cells one thread is faster
+
+
+def n_workers():
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def choose_shape(lo, hi):
+    """Strip height and chunk width for a window (narrow corridors get short strips)."""
+    width = float(np.mean(hi - lo)) if lo.size else 1.0
+    strip = int(np.clip(2 ** np.floor(np.log2(max(width, 1.0) / 2)), 16, 256))
+    return strip, 4096
+
+
+class TilePlan:
+    """Tiles covering a window; byte offsets of their packed step codes."""
+
+    def __init__(self, lo, hi, strip_rows, chunk_cols):
+        n = lo.shape[0]
+        self.n = n
+        self.strip_rows = int(strip_rows)
+        self.n_strips = -(-n // self.strip_rows)
+        starts = np.arange(0, n, self.strip_rows)
+        self.c0 = np.minimum.reduceat(lo, starts)
+        self.c1 = np.maximum.reduceat(hi, starts)
+        heights = np.minimum(starts + self.strip_rows, n) - starts
+        widths = self.c1 - self.c0
+        n_chunks = np.maximum(1, -(-widths // chunk_cols))
+        self.strip_first = np.zeros(self.n_strips + 1, dtype=np.int64)
+        np.cumsum(n_chunks, out=self.strip_first[1:])
+        n_tiles = int(self.strip_first[-1])
+        strip_of = np.repeat(np.arange(self.n_strips), n_chunks)
+        k = np.arange(n_tiles) - self.strip_first[strip_of]
+        self.tile_j0 = (self.c0[strip_of] + k * chunk_cols).astype(np.int64)
+        self.tile_w = np.minimum(chunk_cols, self.c1[strip_of] - self.tile_j0).astype(np.int64)
+        self.tile_w = np.maximum(self.tile_w, 0)
+        self.tile_h = heights[strip_of].astype(np.int64)
+        nbytes = (self.tile_h * self.tile_w + 3) // 4
+        self.tile_off = np.zeros(n_tiles + 1, dtype=np.int64)
+        np.cumsum(nbytes, out=self.tile_off[1:])
+        self.n_bytes = int(self.tile_off[-1])
+        self.cells = int(np.sum(self.tile_h * self.tile_w))
+        self.heights = heights
+
+    def strip_tiles(self, s):
+        return range(int(self.strip_first[s]), int(self.strip_first[s + 1]))
+
+
+def plan_bytes(plan, m):
+    """Peak memory of a tile solve: codes, row buffers, per-thread scratch."""
+    scratch = n_workers() * (4 * plan.strip_rows * 8 + plan.strip_rows * 4096 + 64)
+    return plan.n_bytes + 4 * (m + 1) * 8 + scratch
+
+
+class TileSolution:
+    def __init__(self, last_row, plan, bp, lo, hi):
+        self.last_row = last_row
+        self.plan, self.bp, self.lo, self.hi = plan, bp, lo, hi
+
+    def path(self, j_end):
+        plan = self.plan
+        out = np.empty((plan.n + int(j_end) + 2, 2), dtype=np.int64)
+        length, i, j, status = tiles_backtrack(
+            plan.n - 1, int(j_end), plan.strip_rows, plan.n, plan.strip_first, plan.tile_j0,
+            plan.tile_w, plan.tile_off, self.bp, 0, out)
+        if status < 0:
+            raise AlignmentError("internal error: broken step chain")
+        if status == 1:  # left through the virtual row -1 (open begin)
+            length -= 1
+        return out[:length][::-1].copy()
+
+
+def _features(source):
+    """Transposed x and reversed transposed y of the whole problem (cached)."""
+    cache = getattr(source, "_tile_features", None)
+    if cache is None:
+        xt = np.ascontiguousarray(source.x.T)
+        yr = np.ascontiguousarray(source.y[::-1].T)
+        cache = (xt, yr)
+        source._tile_features = cache
+    return cache
+
+
+_GEMM_DIMS = 32  # from this feature dimension on, tiles of costs come from BLAS
+
+
+def _block_features(source):
+    """float32 copies for tile costs: x (N, D), y transposed (D, M), squared norms."""
+    cache = getattr(source, "_block_features", None)
+    if cache is None:
+        x32 = np.ascontiguousarray(source.x, dtype=np.float32)
+        y32 = np.ascontiguousarray(source.y, dtype=np.float32)
+        yt32 = np.ascontiguousarray(y32.T)
+        xsq = np.einsum("ij,ij->i", x32, x32)
+        ysq = np.einsum("ij,ij->i", y32, y32)
+        cache = (x32, y32, yt32, xsq, ysq)
+        source._block_features = cache
+    return cache
+
+
+def _tile_costs(source, metric, r0, h, j0, w, acc, out):
+    """Local costs of a tile into ``out[:h, :w]`` (float32 arithmetic).
+
+    Small D: a vectorized loop (exact differences, so identical frames cost exactly 0).
+    Large D: matrix multiply, |x|^2 + |y|^2 - 2 x.y (rounding error ~1e-7 relative)."""
+    x32, y32, yt32, xsq, ysq = _block_features(source)
+    i_abs, j_abs = source.i_off + r0, source.j_off + j0
+    xs = x32[i_abs:i_abs + h]
+    if source.dims < _GEMM_DIMS or source.metric == "cityblock":
+        block_costs(xs, yt32, j_abs, w, metric, acc, out)
+        return out
+    g = (xs @ y32[j_abs:j_abs + w].T).astype(np.float64)
+    if source.metric == "cosine":
+        np.subtract(1.0, g, out=g)
+        np.clip(g, 0.0, 2.0, out=g)
+    else:
+        g *= -2.0
+        g += xsq[i_abs:i_abs + h, None]
+        g += ysq[None, j_abs:j_abs + w]
+        np.maximum(g, 0.0, out=g)
+        if source.metric == "euclidean":
+            np.sqrt(g, out=g)
+    out[:h, :w] = g
+    return out
+
+
+def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
+          store=True, top=None, keep_rows=None):
+    """Run every tile of ``plan``. Returns (bp, bottom row of the last strip, kept rows).
+
+    ``top``: accumulated costs of the row above row 0 (index j + 1 for column j), default
+    the problem's start (inf, or zeros for open begin). ``keep_rows``: strip indices whose
+    bottom rows are copied out (checkpoints)."""
+    n, m = plan.n, source.m
+    wd, wu, wl = (float(v) for v in weights)
+    use_matrix = source.cost is not None
+    if use_matrix:
+        cmat = source.cost
+        xt = yr = np.zeros((1, 1))
+    elif source.dims >= 2 or source.metric == "cosine":
+        cmat = xt = yr = np.zeros((1, 1))
+    else:
+        cmat = np.zeros((1, 1))
+        xt, yr = _features(source)
+    metric = _METRIC_CODES.get(source.metric, 0)
+    blocks = (not use_matrix) and (source.dims >= 2 or source.metric == "cosine")
+    bp = np.empty(plan.n_bytes if store else 1, dtype=np.uint8)
+    rows = [np.full(m + 1, np.inf) for _ in range(3)]
+    if top is None:
+        if open_begin:
+            rows[2][1:] = 0.0
+    else:
+        rows[2][:] = top
+    kept = {}
+    keep = set(keep_rows or ())
+    n_threads = n_workers() if plan.cells >= _PARALLEL_CELLS and plan.n_strips > 1 else 1
+    cond = threading.Condition()
+    done_col = np.full(plan.n_strips + 1, -1, dtype=np.int64)  # index s+1 for strip s
+    done_col[0] = m + 1  # the start row is complete
+    state = {"abort": False, "error": None, "cells": 0}
+    total = max(plan.cells, 1)
+    origin = not open_begin and top is None
+
+    def run(worker):
+        h_max = plan.strip_rows
+        scratch = np.empty((3, h_max + 1))
+        cbuf = np.empty(h_max + 1)
+        codes = np.empty(h_max * max(1, int(plan.tile_w.max(initial=1))) + 4, dtype=np.uint8)
+        left = np.empty(h_max)
+        w_max = max(1, int(plan.tile_w.max(initial=1)))
+        acc = np.empty(w_max if blocks else 1, dtype=np.float32)
+        block_buf = np.empty(h_max * w_max if blocks else 1)
+        for s in range(worker, plan.n_strips, n_threads):
+            r0 = s * plan.strip_rows
+            h = int(plan.heights[s])
+            top_row = rows[(s + 2) % 3]
+            bottom = rows[s % 3]
+            c0, c1 = int(plan.c0[s]), int(plan.c1[s])
+            if s > 0:
+                # columns the strip above never writes are outside its window: inf
+                p0, p1 = int(plan.c0[s - 1]), int(plan.c1[s - 1])
+                a, b = c0, c1 + 1
+                if a < p0 + 1:
+                    top_row[a:min(b, p0 + 1)] = np.inf
+                if b > p1 + 1:
+                    top_row[max(a, p1 + 1):b] = np.inf
+            left[:h] = np.inf
+            lo_s = lo
+            for tile in plan.strip_tiles(s):
+                j0 = int(plan.tile_j0[tile])
+                w = int(plan.tile_w[tile])
+                need = min(j0 + w, int(plan.c1[s - 1]) if s > 0 else m) + 1
+                with cond:
+                    while done_col[s] < need and not state["abort"]:
+                        cond.wait(0.05)
+                    if state["abort"]:
+                        return
+                if w > 0 and blocks:
+                    block = _tile_costs(source, metric, r0, h, j0, w, acc,
+                                        block_buf[:h * w].reshape(h, w))
+                    tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
+                               True, block, -r0, -j0, xt, yr,
+                               source.i_off, source.j_off, metric, wd, wu, wl,
+                               origin and r0 == 0 and j0 == 0, float(origin_value),
+                               scratch, cbuf, codes, store, bp,
+                               int(plan.tile_off[tile]) if store else 0)
+                elif w > 0:
+                    tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
+                               use_matrix, cmat, source.i_off, source.j_off, xt, yr,
+                               source.i_off, source.j_off, metric, wd, wu, wl,
+                               origin and r0 == 0 and j0 == 0, float(origin_value),
+                               scratch, cbuf, codes, store, bp,
+                               int(plan.tile_off[tile]) if store else 0)
+                with cond:
+                    done_col[s + 1] = j0 + w + 1
+                    state["cells"] += h * w
+                    cond.notify_all()
+                if worker == 0:
+                    try:
+                        monitor.report(state["cells"] / total)
+                    except BaseException:
+                        with cond:
+                            state["abort"] = True
+                            cond.notify_all()
+                        raise
+            with cond:
+                done_col[s + 1] = m + 1
+                if s in keep:
+                    kept[s] = bottom.copy()
+                cond.notify_all()
+
+    def helper(worker):
+        try:
+            run(worker)
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller
+            with cond:
+                state["error"] = err
+                state["abort"] = True
+                cond.notify_all()
+
+    threads = [threading.Thread(target=helper, args=(k,), daemon=True)
+               for k in range(1, n_threads)]
+    for t in threads:
+        t.start()
+    try:
+        run(0)
+    finally:
+        if state["abort"]:
+            pass
+        for t in threads:
+            t.join()
+    if state["error"] is not None:
+        raise state["error"]
+    if state["abort"]:
+        raise Cancelled("cancelled")
+    last = rows[(plan.n_strips - 1) % 3][1:].copy()
+    last[:lo[n - 1]] = np.inf
+    last[hi[n - 1]:] = np.inf
+    return bp, last, kept
+
+
+def solve_tiles(source, weights, lo, hi, *, open_begin, origin_value, monitor, plan=None):
+    """Exact solve storing packed step codes; returns a :class:`TileSolution`."""
+    if plan is None:
+        plan = TilePlan(lo, hi, *choose_shape(lo, hi))
+    bp, last, _ = sweep(source, weights, lo, hi, plan, open_begin=open_begin,
+                        origin_value=origin_value, monitor=monitor)
+    monitor.report(1.0)
+    return TileSolution(last, plan, bp, lo, hi)
