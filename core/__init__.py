@@ -26,6 +26,10 @@ _LAZY = {
     "Recording": "core.media",
     "Features": "core.features",
     "compute_features": "core.features",
+    "read_alignment": "core.formats",
+    "write_alignment": "core.formats",
+    "align_files": "core.pipeline",
+    "align_recordings": "core.pipeline",
 }
 
 __all__ = ["Alignment", "AlignmentError", "Cancelled", "FormatError", "MediaError",
