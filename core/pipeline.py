@@ -36,11 +36,11 @@ _STEP_WEIGHTS = (1.0, 1.0, 1.0)
 
 
 # ---------------------------------------------------------------- material detection
-def classify_audio(signal, sample_rate, *, max_s=120.0):
+def classify_audio(signal, sample_rate, *, max_s=60.0):
     """Guess the kind of material of an audio signal: ``"music"``, ``"speech"`` or
     ``"other"``.
 
-    Two measures on pitch-band energies at 25 frames/s (at most ``max_s`` seconds from
+    Two measures on pitch-band energies at 50 frames/s (at most ``max_s`` seconds from
     the middle of the signal): *stability*, the mean cosine similarity of consecutive
     pitch spectra over non-silent frames (held notes: high; phonemes change every few
     tens of ms: low), and *syllabic modulation*, the share of the loudness envelope's
@@ -59,7 +59,7 @@ def classify_audio(signal, sample_rate, *, max_s=120.0):
     if x.shape[0] > n_max:
         start = (x.shape[0] - n_max) // 2
         x = x[start:start + n_max]
-    rate = 25.0
+    rate = 50.0
     centers = fa.frame_centers(x.shape[0], sample_rate, rate)
     energy = fa.pitch_energy(x, sample_rate, centers, 0.0)
     total = energy.sum(axis=1)
@@ -119,11 +119,14 @@ class _Term:
         return np.sqrt(np.maximum(d2, 0.0))
 
     def pooled(self, factor):
-        return _Term(self.name, _pool_mean(self.a, factor), _pool_mean(self.b, factor),
+        """The same term at a rate ``factor`` times lower: spectral shapes are averaged,
+        onset features keep their peaks (max)."""
+        how = "mean" if self.metric == "cosine" else "max"
+        return _Term(self.name, _pool(self.a, factor, how), _pool(self.b, factor, how),
                      self.metric, self.weight)
 
 
-def _pool_mean(x, factor):
+def _pool(x, factor, how="mean"):
     if factor <= 1:
         return x
     n = x.shape[0]
@@ -131,7 +134,8 @@ def _pool_mean(x, factor):
     pad = n_out * factor - n
     if pad:
         x = np.concatenate([x, np.repeat(x[-1:], pad, axis=0)])
-    return x.reshape(n_out, factor, x.shape[1]).mean(axis=1)
+    blocks = x.reshape(n_out, factor, x.shape[1])
+    return blocks.mean(axis=1) if how == "mean" else blocks.max(axis=1)
 
 
 def _band_cost(terms, lo, hi, monitor=None):
@@ -205,7 +209,7 @@ def _multiscale_path(terms, n, m, radius, monitor):
         hi = np.full(n, m, dtype=np.int64)
         cost = _band_cost(terms, lo, hi, monitor.sub(0.0, 0.6))
         path, total = _band_path(cost, lo, hi, monitor)
-        return path, total, cost, lo, diag
+        return path, total, cost, lo, hi, diag
     coarse = [t.pooled(factor) for t in terms]
     n_c, m_c = coarse[0].a.shape[0], coarse[0].b.shape[0]
     lo = np.zeros(n_c, dtype=np.int64)
@@ -216,47 +220,64 @@ def _multiscale_path(terms, n, m, radius, monitor):
     cost = _band_cost(terms, lo, hi, monitor.sub(0.4, 0.8))
     path, total = _band_path(cost, lo, hi, monitor)
     diag["corridor_cells"] = int((hi - lo).sum())
-    return path, total, cost, lo, diag
+    return path, total, cost, lo, hi, diag
 
 
-def _confidence(path, cost, lo, margin_frames=10):
-    """Per-step confidence from the local cost margin: how much lower the path's cost
-    is than the best cost elsewhere in its row (outside ``margin_frames``), mapped to
-    [0, 1] by a logistic on the margin relative to the row's spread."""
-    conf = np.empty(path.shape[0])
-    for k, (i, j) in enumerate(path):
-        row = cost[i]
-        valid = row.shape[0]
-        c = row[j - lo[i]]
-        jj = j - lo[i]
-        left = row[:max(0, jj - margin_frames)]
-        right = row[jj + margin_frames + 1:valid]
-        others = np.concatenate([left, right])
-        others = others[others > 0] if others.size else others
+def _row_confidence(path, cost, lo, hi, margin_frames):
+    """Confidence of every row of A from the local cost margin, in [0, 1].
+
+    For row ``i``: ``c`` is the lowest cost on the path in that row, ``o`` the lowest
+    cost in the row's band farther than ``margin_frames`` from the path; the margin
+    ``(o - c)`` relative to the spread of the row's costs goes through a logistic.
+    A clear valley at the path gives ~1; a competitor as good elsewhere gives <= 0.5.
+    """
+    n = cost.shape[0]
+    c_path = np.full(n, np.inf)
+    j_min = np.full(n, np.iinfo(np.int64).max)
+    j_max = np.full(n, -1)
+    rows, cols = path[:, 0], path[:, 1]
+    np.minimum.at(c_path, rows, cost[rows, cols - lo[rows]])
+    np.minimum.at(j_min, rows, cols)
+    np.maximum.at(j_max, rows, cols)
+    conf = np.full(n, 0.5)
+    for i in range(n):
+        width = int(hi[i] - lo[i])
+        row = cost[i, :width]
+        a = max(0, int(j_min[i] - lo[i]) - margin_frames)
+        b = min(width, int(j_max[i] - lo[i]) + margin_frames + 1)
+        others = np.concatenate([row[:a], row[b:]])
         if others.size == 0:
-            conf[k] = 0.5
             continue
-        best_other = float(others.min())
-        spread = float(np.std(others)) + 1e-9
-        conf[k] = 1.0 / (1.0 + math.exp(-4.0 * (best_other - c) / spread))
+        spread = float(row.std()) + 1e-9
+        z = (float(others.min()) - float(c_path[i])) / spread
+        conf[i] = 1.0 / (1.0 + math.exp(-3.0 * min(max(z, -10.0), 10.0)))
     return conf
 
 
 # ---------------------------------------------------------------- feature plans
 _AUDIO_PLANS = {
     # material: [(feature, metric, weight, options)]
-    "music": [("chroma", "cosine", 1.0, {}), ("dlnco", "euclidean", 0.0, {})],
-    "speech": [("mfcc", "cosine", 1.0, {})],
-    "other": [("mfcc", "cosine", 1.0, {}), ("onset", "euclidean", 0.5, {})],
+    "music": [("chroma", "cosine", 1.0, {}),
+              ("dlnco", "euclidean", 0.25, {"compression": 1e5})],
+    "speech": [("logmel", "cosine", 1.0, {"n_mels": 40})],
+    "other": [("logmel", "cosine", 1.0, {"n_mels": 40}), ("onset", "euclidean", 0.5, {})],
 }
 _VIDEO_PLAN = [("thumbnail", "cosine", 1.0, {}), ("histogram", "euclidean", 0.5, {})]
+# audio: the path is found at the base rate, then refined at twice that rate in a
+# corridor of this half-width around it
+_REFINE_FACTOR = 2
+_REFINE_RADIUS_S = 0.1
 
 
 def _prepare_audio(name, values):
     if name == "mfcc":  # drop the energy coefficient, remove the channel (speaker, mic)
         v = values[:, 1:].astype(np.float64)
         return (v - v.mean(axis=0)) / np.maximum(v.std(axis=0), 1e-9)
-    if name in ("onset",):
+    if name == "logmel":  # remove the channel (per-band mean) and the level (per frame)
+        v = values.astype(np.float64)
+        v = v - v.mean(axis=0)
+        return v - v.mean(axis=1, keepdims=True)
+    if name == "onset":
         v = values.astype(np.float64)
         return v / max(float(np.percentile(v, 99)), 1e-12)
     return values
@@ -348,12 +369,24 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         terms, rates, info = _crossmodal_terms(rec_a, rec_b, feature, rate_hz,
                                                monitor.sub(0.0, 0.5))
     diag.update(info)
-    n, m = terms[0].a.shape[0], terms[0].b.shape[0]
-    rate = min(rates)
-    radius = int(round((1.0 if band_s is None else band_s) * rate))
-    path, total, cost, lo, pdiag = _multiscale_path(terms, n, m, radius, monitor.sub(0.5, 0.95))
+    refine = int(info.pop("refine_factor", 1))
+    base_terms = [t.pooled(refine) for t in terms] if refine > 1 else terms
+    n, m = base_terms[0].a.shape[0], base_terms[0].b.shape[0]
+    base_rate = min(rates) / refine
+    radius = int(round((1.0 if band_s is None else band_s) * base_rate))
+    path, total, cost, lo, hi, pdiag = _multiscale_path(base_terms, n, m, radius,
+                                                        monitor.sub(0.5, 0.8))
     diag.update(pdiag)
-    confidence = _confidence(path, cost, lo)
+    row_conf = _row_confidence(path, cost, lo, hi, max(1, int(round(0.2 * base_rate))))
+    if refine > 1:
+        n, m = terms[0].a.shape[0], terms[0].b.shape[0]
+        radius_fine = int(round(_REFINE_RADIUS_S * min(rates)))
+        lo, hi = _corridor(path, refine, n, m, radius_fine)
+        cost = _band_cost(terms, lo, hi, monitor.sub(0.8, 0.9))
+        path, total = _band_path(cost, lo, hi, monitor)
+        diag["refinement"] = {"rate_hz": min(rates), "radius_s": _REFINE_RADIUS_S,
+                              "base_rate_hz": base_rate}
+    confidence = row_conf[np.minimum(path[:, 0] // refine, row_conf.shape[0] - 1)]
     diag["elapsed_s"] = round(time.perf_counter() - t0, 3)
     params = {"method": method, "feature": feature, "rate_hz": rate_hz, "band_s": band_s,
               "step_weights": _STEP_WEIGHTS}
@@ -378,7 +411,8 @@ def _feature_list(feature, plan):
 def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     from .features import AUDIO_FEATURES, audio_features
 
-    rate = 50.0 if rate_hz is None else rate_hz
+    base_rate = 50.0 if rate_hz is None else rate_hz
+    rate = base_rate * _REFINE_FACTOR
     xa = rec_a.audio(mono=True)
     xb = rec_b.audio(mono=True)
     monitor.check()
@@ -404,7 +438,7 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
                      "params_a": dict(fa.params), "params_b": dict(fb.params)})
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
-            "rate_hz": rate}
+            "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": _REFINE_FACTOR}
     return terms, (rate, rate), info
 
 

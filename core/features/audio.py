@@ -212,7 +212,10 @@ def _fold(pitch_values):
 
 
 def _fine(x, sample_rate, rate_hz, factor):
-    """Frame centres at ``factor`` times the rate (hop at least one sample)."""
+    """Frame centres at ``factor`` times the rate (``None``: about 200 Hz; hop at least
+    one sample)."""
+    if factor is None:
+        factor = max(1, int(round(200.0 / rate_hz)))
     factor = max(1, min(int(factor), int(sample_rate / rate_hz)))
     return factor, frame_centers(x.shape[0], sample_rate, rate_hz * factor)
 
@@ -230,13 +233,27 @@ def _pool(fine, factor, n_out):
     return padded.reshape((n_out, factor) + fine.shape[1:]).max(axis=1)
 
 
-def _positive_change(values, lag_frames):
-    """Positive part of ``values[t + lag] - values[t - lag]`` (centred difference), so a
-    step at t gives its peak at t whatever the smoothing of the analysis window."""
-    padded = np.concatenate([np.repeat(values[:1], lag_frames, axis=0), values,
-                             np.repeat(values[-1:], lag_frames, axis=0)])
-    diff = padded[2 * lag_frames:] - padded[:-2 * lag_frames]
-    return np.maximum(diff, 0.0)
+def _positive_change(values, lag_frames, memory_frames=0, band_max=1):
+    """Rise of ``values`` (T, D) at every frame: the positive part of
+    ``values[t + lag] - ref[t]`` where ``ref[t]`` is the maximum of ``values`` over
+    ``[t - lag - memory, t - lag]`` and over ``band_max`` neighbouring dimensions.
+
+    With ``memory = 0`` and ``band_max = 1`` this is a centred difference (a step at t
+    peaks at t whatever the smoothing of the analysis window). A memory of ~0.1 s and a
+    maximum over neighbouring bands suppress the wobble of vibrato and tremolo: energy
+    that returns to a level it had a moment ago is not a new onset (after SuperFlux).
+    """
+    n = values.shape[0]
+    past = values
+    if band_max > 1:
+        past = maximum_filter1d(past, size=band_max, axis=1, mode="nearest")
+    half = memory_frames // 2
+    if half > 0:  # centred max over 2 * half + 1 frames, read half frames later
+        past = maximum_filter1d(past, size=2 * half + 1, axis=0, mode="nearest")
+    t = np.arange(n)
+    ref = past[np.clip(t - lag_frames - half, 0, n - 1)]
+    future = values[np.minimum(t + lag_frames, n - 1)]
+    return np.maximum(future - ref, 0.0)
 
 
 def compute(x, sample_rate, name, rate_hz, monitor, **options):
@@ -345,7 +362,7 @@ def cens(x, sample_rate, rate_hz, monitor, *, tuning=None, smoothing_s=0.5, comp
 
 
 def onset(x, sample_rate, rate_hz, monitor, *, n_mels=40, window_s=0.023,
-          compression=1000.0, oversample=4, **options):
+          compression=1000.0, oversample=None, memory_s=0.0, band_max=1, **options):
     _unknown(options)
     n_fft = _pow2(window_s * sample_rate)
     factor, centers = _fine(x, sample_rate, rate_hz, oversample)
@@ -354,16 +371,18 @@ def onset(x, sample_rate, rate_hz, monitor, *, n_mels=40, window_s=0.023,
     ref = _reference(mel)
     log_mel = np.log1p(float(compression) * mel / ref)
     lag = max(1, int(round(0.25 * n_fft / sample_rate * rate_hz * factor)))
-    flux = _positive_change(log_mel, lag).sum(axis=1)
+    memory = int(round(memory_s * rate_hz * factor))
+    flux = _positive_change(log_mel, lag, memory, int(band_max)).sum(axis=1)
     n_out = frame_centers(x.shape[0], sample_rate, rate_hz).shape[0]
     values = _pool(flux[:, None], factor, n_out)
     params = dict(n_mels=int(n_mels), n_fft=n_fft, compression=compression,
-                  oversample=factor)
+                  oversample=factor, memory_s=memory_s, band_max=int(band_max))
     return values, params, ("flux",)
 
 
-def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=10000.0,
-          oversample=4, local_s=2.0, decay_s=0.1, spread_s=0.3, **options):
+def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
+          oversample=None, local_s=2.0, decay_s=0.1, spread_s=0.3, memory_s=0.1, band_max=3,
+          threshold=0.0, peak_s=0.0, inhibit_s=0.0, **options):
     _unknown(options)
     tuning = _check_tuning(x, sample_rate, tuning)
     factor, centers = _fine(x, sample_rate, rate_hz, oversample)
@@ -372,7 +391,16 @@ def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=10000.0,
     compressed = np.log1p(float(compression) * energy / ref)
     fine_rate = rate_hz * factor
     lag = max(1, int(round(0.02 * fine_rate)))
-    rises = _fold(_positive_change(compressed, lag))
+    memory = int(round(memory_s * fine_rate))
+    rises = _positive_change(compressed, lag, memory, int(band_max))
+    if inhibit_s > 0:
+        from .._kernels.features import inhibit_rises
+
+        kept = np.empty_like(rises)
+        inhibit_rises(np.ascontiguousarray(rises), math.exp(-1.0 / (inhibit_s * fine_rate)),
+                      kept)
+        rises = kept
+    rises = _fold(rises)
     n_out = frame_centers(x.shape[0], sample_rate, rate_hz).shape[0]
     values = _pool(rises, factor, n_out)
     # local normalization: divide by the running maximum of the frame norm
@@ -381,9 +409,16 @@ def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=10000.0,
     running = maximum_filter1d(norm, size=n_local, mode="nearest")
     floor = 0.05 * max(float(norm.max()), 1e-12)
     values = values / np.maximum(running, floor)[:, None]
-    # suppress the small rises that belong to vibrato and noise: keep the local peaks
-    peak = maximum_filter1d(norm, size=3, mode="nearest")
-    values[norm < 0.5 * peak] *= 0.0
+    # keep the local peaks of onset strength that reach ``threshold`` of the local
+    # maximum: bow changes, vibrato and noise leave many small rises
+    norm = np.linalg.norm(values, axis=1)
+    n_peak = 2 * max(1, int(round(peak_s * rate_hz))) + 1
+    peak = maximum_filter1d(norm, size=n_peak, mode="nearest")
+    if peak_s > 0:
+        values[norm < peak] = 0.0
+    else:
+        values[norm < 0.5 * maximum_filter1d(norm, size=3, mode="nearest")] = 0.0
+    values[norm < float(threshold)] = 0.0
     # spread forward in time with an exponential decay
     n_spread = max(1, int(round(spread_s * rate_hz)))
     weights = np.exp(-np.arange(n_spread) / max(decay_s * rate_hz, 1e-9))
@@ -394,5 +429,7 @@ def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=10000.0,
         else:
             spread[k:] = np.maximum(spread[k:], wk * values[:-k])
     params = dict(tuning=float(tuning), compression=compression, oversample=factor,
-                  local_s=local_s, decay_s=decay_s, spread_s=spread_s)
+                  local_s=local_s, decay_s=decay_s, spread_s=spread_s, memory_s=memory_s,
+                  band_max=int(band_max), threshold=threshold, peak_s=peak_s,
+                  inhibit_s=inhibit_s)
     return spread, params, PITCH_CLASSES

@@ -111,7 +111,7 @@ def test_align_recordings_follows_a_known_warp():
     assert al.sources["a"]["path"] == "a.wav" and al.sources["b"]["kind"] == "audio"
     assert al.confidence.shape == (al.path.shape[0],)
     assert np.all((al.confidence >= 0) & (al.confidence <= 1))
-    assert al.rate_a_hz == 50.0
+    assert al.rate_a_hz == 100.0  # refined at twice the base rate
 
 
 def test_align_files_fills_sources(tmp_path):
