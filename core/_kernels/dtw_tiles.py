@@ -27,137 +27,168 @@ def diag_offset(t, h, w):
     return first
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _step(c, vd, vl, vu, wd, wl, wu):
+    """Best of the three steps into a cell of cost c; ties go to the diagonal, then the
+    left, then the upper step (dtw-python's order). Branch-free so loops vectorize."""
+    vd = vd + wd * c
+    vl = vl + wl * c
+    vu = vu + wu * c
+    m1 = min(vd, vl)
+    best = min(m1, vu)
+    code = np.uint8(3) if vl < vd else np.uint8(1)
+    code = np.uint8(2) if vu < m1 else code
+    return best, code
+
+
 @njit(cache=True, nogil=True)
-def _diagonal_costs(cbuf, xt, yr, xb, yb, ulo, uhi, metric):
-    # loops run over k = 0 .. count-1 on slices: with indices known to be non-negative
-    # numba drops its negative-index wraparound and LLVM emits plain vector loads
-    count = uhi - ulo + 1
-    out = cbuf[ulo:uhi + 1]
+def _diagonal_costs(acc, xt, yr, xb, yb, count, metric):
+    """Costs of ``count`` cells along an anti-diagonal from features (D, .) in float32:
+    cell k pairs ``xt[:, xb + k]`` with ``yr[:, yb + k]``. Four dimensions per pass keep
+    the accumulator traffic low."""
+    n_dims = xt.shape[0]
     for k in range(count):
-        out[k] = 0.0
-    for dd in range(xt.shape[0]):
-        xs = xt[dd][xb + ulo:xb + uhi + 1]
-        ys = yr[dd][yb + ulo:yb + uhi + 1]
+        acc[k] = 0.0
+    dd = 0
+    while dd + 4 <= n_dims:
+        x0 = xt[dd]
+        x1 = xt[dd + 1]
+        x2 = xt[dd + 2]
+        x3 = xt[dd + 3]
+        y0 = yr[dd]
+        y1 = yr[dd + 1]
+        y2 = yr[dd + 2]
+        y3 = yr[dd + 3]
         if metric == COSINE:
             for k in range(count):
-                out[k] += xs[k] * ys[k]
+                acc[k] += ((x0[xb + k] * y0[yb + k] + x1[xb + k] * y1[yb + k])
+                           + (x2[xb + k] * y2[yb + k] + x3[xb + k] * y3[yb + k]))
         elif metric == CITYBLOCK:
             for k in range(count):
-                out[k] += abs(xs[k] - ys[k])
+                acc[k] += ((abs(x0[xb + k] - y0[yb + k]) + abs(x1[xb + k] - y1[yb + k]))
+                           + (abs(x2[xb + k] - y2[yb + k]) + abs(x3[xb + k] - y3[yb + k])))
         else:
             for k in range(count):
-                t = xs[k] - ys[k]
-                out[k] += t * t
-    if metric == EUCLIDEAN:
-        for k in range(count):
-            out[k] = np.sqrt(out[k])
-    elif metric == COSINE:
-        for k in range(count):
-            out[k] = min(max(1.0 - out[k], 0.0), 2.0)
+                t0 = x0[xb + k] - y0[yb + k]
+                t1 = x1[xb + k] - y1[yb + k]
+                t2 = x2[xb + k] - y2[yb + k]
+                t3 = x3[xb + k] - y3[yb + k]
+                acc[k] += (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
+        dd += 4
+    while dd < n_dims:
+        x0 = xt[dd]
+        y0 = yr[dd]
+        if metric == COSINE:
+            for k in range(count):
+                acc[k] += x0[xb + k] * y0[yb + k]
+        elif metric == CITYBLOCK:
+            for k in range(count):
+                acc[k] += abs(x0[xb + k] - y0[yb + k])
+        else:
+            for k in range(count):
+                t0 = x0[xb + k] - y0[yb + k]
+                acc[k] += t0 * t0
+        dd += 1
 
 
 @njit(cache=True, nogil=True)
-def _diagonal_steps(e0, e1, e2, cbuf, lo, hi, codes, base, ulo, uhi, i0, js, wd, wu, wl,
-                    check):
-    """One anti-diagonal: cell u is (i0 + u - 1, js - u - 1). Branch-free so it vectorizes;
-    ties go to the diagonal, then the left, then the upper step (dtw-python's order)."""
+def _dp_diagonal(costs, e0, e1, e2, ub, um, count, check, lo, hi, i_first, j_first, codes,
+                 cb, wd, wl, wu):
+    """The steps of one anti-diagonal: cell k (row i_first + k, column j_first - k) has
+    cost ``costs[k]``, its diagonal, left and upper neighbours ``e2[um + k]``,
+    ``e1[ub + k]``, ``e1[um + k]``; writes ``e0[ub + k]`` and ``codes[cb + k]``."""
     inf = np.inf
-    count = uhi - ulo + 1
-    c_s = cbuf[ulo:uhi + 1]
-    d_s = e2[ulo - 1:uhi]
-    l_s = e1[ulo:uhi + 1]
-    u_s = e1[ulo - 1:uhi]
-    out = e0[ulo:uhi + 1]
-    lo_s = lo[i0 + ulo - 1:i0 + uhi]
-    hi_s = hi[i0 + ulo - 1:i0 + uhi]
-    code_s = codes[base + ulo:base + uhi + 1]
-    j_first = js - ulo - 1
-    if not check:
+    if check:
+        ib = np.uint64(i_first)
         for k in range(count):
-            c = c_s[k]
-            vd = d_s[k] + wd * c
-            vl = l_s[k] + wl * c
-            vu = u_s[k] + wu * c
-            m1 = min(vd, vl)
-            out[k] = min(m1, vu)
-            code = np.uint8(3) if vl < vd else np.uint8(1)
-            code_s[k] = np.uint8(2) if vu < m1 else code
-        return
-    for k in range(count):
-        c = c_s[k]
-        vd = d_s[k] + wd * c
-        vl = l_s[k] + wl * c
-        vu = u_s[k] + wu * c
-        m1 = min(vd, vl)
-        best = min(m1, vu)
-        code = np.uint8(3) if vl < vd else np.uint8(1)
-        code = np.uint8(2) if vu < m1 else code
-        j = j_first - k
-        outside = (j < lo_s[k]) | (j >= hi_s[k])
-        out[k] = inf if outside else best
-        code_s[k] = np.uint8(0) if outside else code
+            best, code = _step(np.float64(costs[k]), e2[um + k], e1[ub + k], e1[um + k],
+                               wd, wl, wu)
+            j = j_first - np.int64(k)
+            outside = (j < lo[ib + k]) | (j >= hi[ib + k])
+            e0[ub + k] = inf if outside else best
+            codes[cb + k] = np.uint8(0) if outside else code
+    else:
+        for k in range(count):
+            best, code = _step(np.float64(costs[k]), e2[um + k], e1[ub + k], e1[um + k],
+                               wd, wl, wu)
+            e0[ub + k] = best
+            codes[cb + k] = code
 
 
 @njit(cache=True, nogil=True)
 def tile_sweep(i0, h, j0, w, lo, hi, top, left, bottom,
                use_matrix, cmat, ci, cj, xt, yr, xo, yo, metric,
                wd, wu, wl, origin_here, origin_value,
-               scratch, cbuf, codes, store, bp, bp_off):
+               scratch, cbuf, acc, codes, store, bp, bp_off):
     """Sweep one tile; see the module docstring.
 
     ``top[j + 1]`` holds the accumulated cost of row ``i0 - 1`` at column ``j`` (index 0
     is column -1); ``left[a]`` that of column ``j0 - 1`` at row ``i0 + a`` and receives the
     tile's last column; ``bottom[j + 1]`` receives its last row. Rows and columns are
-    those of the (sub)problem; its cell (i, j) has cost ``cmat[ci + i, cj + j]`` or the
-    distance between ``xt[:, xo + i]`` and ``yr[:, ym - 1 - (yo + j)]`` (``yr`` holds y
-    reversed, ``ym`` its length).
+    those of the (sub)problem; its cell (i, j) has cost ``cmat[ci + i, cj + j]`` or, for
+    features the ``metric`` distance between x = ``xt[:, xo + i]`` and
+    y = ``yr[:, ym - 1 - (yo + j)]`` (``yr`` holds y reversed, ``ym`` its length); with
+    several dimensions (or cosine) the features are float32 and ``acc`` a float32 scratch.
+
+    Inner loops index with unsigned integers: numba then skips its negative-index
+    wraparound and LLVM emits plain vector loads.
     """
-    n_dims = xt.shape[0]
     ym = yr.shape[1]
-    e2 = scratch[0]
-    e1 = scratch[1]
-    e0 = scratch[2]
+    xrow = xt[0]
+    yrow = yr[0]
+    cols = cmat.shape[1]
+    flat = cmat.ravel()
+    square = metric == SQEUCLIDEAN
+    multi = xt.shape[0] > 1 or metric == COSINE
     check = False
     for a in range(h):
         if lo[i0 + a] > j0 or hi[i0 + a] < j0 + w:
             check = True
             break
+    one = np.uint64(1)
     for s in range(h + w + 1):
-        tmp = e2
-        e2 = e1
-        e1 = e0
-        e0 = tmp
+        e0 = scratch[s % 3]
+        e1 = scratch[(s + 2) % 3]
+        e2 = scratch[(s + 1) % 3]
         ulo = max(1, s - w)
         uhi = min(h, s - 1)
         if uhi >= ulo:
-            base = diag_offset(s - 2, h, w) - ulo
+            count = np.uint64(uhi - ulo + 1)
+            ub = np.uint64(ulo)
+            um = np.uint64(ulo - 1)
+            cb = np.uint64(diag_offset(s - 2, h, w))
             if use_matrix:
-                # cell u sits at flat index first + (u - ulo) * (cols - 1) of cmat
-                cols = cmat.shape[1]
-                flat = cmat.ravel()
                 first = np.uint64((ci + i0 + ulo - 1) * cols + cj + j0 + s - ulo - 1)
                 stride = np.uint64(cols - 1)
-                out = cbuf[ulo:uhi + 1]
-                for k in range(np.uint64(uhi - ulo + 1)):
-                    out[k] = flat[first + k * stride]
-            elif n_dims == 1 and metric != COSINE:
-                xb = xo + i0 - 1
-                yb = ym - yo - j0 - s
-                xs = xt[0][xb + ulo:xb + uhi + 1]
-                ys = yr[0][yb + ulo:yb + uhi + 1]
-                out = cbuf[ulo:uhi + 1]
-                if metric == SQEUCLIDEAN:
-                    for k in range(uhi - ulo + 1):
-                        t = xs[k] - ys[k]
-                        out[k] = t * t
-                else:
-                    for k in range(uhi - ulo + 1):
-                        out[k] = abs(xs[k] - ys[k])
+                for k in range(count):
+                    cbuf[k] = flat[first + k * stride]
+            elif multi:
+                xb = np.uint64(xo + i0 + ulo - 1)
+                yb = np.uint64(ym - yo - j0 - s + ulo)
+                _diagonal_costs(acc, xt, yr, xb, yb, count, metric)
+                if metric == EUCLIDEAN:
+                    for k in range(count):
+                        acc[k] = np.sqrt(acc[k])
+                elif metric == COSINE:
+                    for k in range(count):
+                        acc[k] = min(max(np.float32(1.0) - acc[k], np.float32(0.0)),
+                                     np.float32(2.0))
             else:
-                _diagonal_costs(cbuf, xt, yr, xo + i0 - 1, ym - yo - j0 - s, ulo, uhi,
-                                metric)
-            _diagonal_steps(e0, e1, e2, cbuf, lo, hi, codes, base, ulo, uhi, i0, j0 + s,
-                            wd, wu, wl, check)
+                xb = np.uint64(xo + i0 + ulo - 1)
+                yb = np.uint64(ym - yo - j0 - s + ulo)
+                if square:
+                    for k in range(count):
+                        t = xrow[xb + k] - yrow[yb + k]
+                        cbuf[k] = t * t
+                else:
+                    for k in range(count):
+                        cbuf[k] = abs(xrow[xb + k] - yrow[yb + k])
+            if multi and not use_matrix:
+                _dp_diagonal(acc, e0, e1, e2, ub, um, count, check, lo, hi, i0 + ulo - 1,
+                             j0 + s - ulo - 1, codes, cb, wd, wl, wu)
+            else:
+                _dp_diagonal(cbuf, e0, e1, e2, ub, um, count, check, lo, hi, i0 + ulo - 1,
+                             j0 + s - ulo - 1, codes, cb, wd, wl, wu)
         if s <= w:
             e0[0] = top[j0 + s]
         if 1 <= s <= h:
@@ -173,9 +204,11 @@ def tile_sweep(i0, h, j0, w, lo, hi, top, left, bottom,
         n_bytes = (h * w + 3) // 4
         for k in range(h * w, 4 * n_bytes):
             codes[k] = 0
-        for k in range(n_bytes):
-            bp[bp_off + k] = (codes[4 * k] | (codes[4 * k + 1] << 2)
-                              | (codes[4 * k + 2] << 4) | (codes[4 * k + 3] << 6))
+        out = np.uint64(bp_off)
+        for k in range(np.uint64(n_bytes)):
+            q = k * np.uint64(4)
+            bp[out + k] = (codes[q] | (codes[q + one] << 2) | (codes[q + np.uint64(2)] << 4)
+                           | (codes[q + np.uint64(3)] << 6))
 
 
 @njit(cache=True, nogil=True)

@@ -37,8 +37,8 @@ def n_workers():
 def choose_shape(lo, hi):
     """Strip height and chunk width for a window (narrow corridors get short strips)."""
     width = float(np.mean(hi - lo)) if lo.size else 1.0
-    strip = int(np.clip(2 ** np.floor(np.log2(max(width, 1.0) / 2)), 16, 256))
-    return strip, 4096
+    strip = int(np.clip(2 ** np.floor(np.log2(max(width, 1.0) / 2)), 16, 512))
+    return strip, 2048
 
 
 class TilePlan:
@@ -99,18 +99,18 @@ class TileSolution:
         return out[:length][::-1].copy()
 
 
-def _features(source):
+def _features(source, dtype=np.float64):
     """Transposed x and reversed transposed y of the whole problem (cached)."""
     cache = getattr(source, "_tile_features", None)
-    if cache is None:
-        xt = np.ascontiguousarray(source.x.T)
-        yr = np.ascontiguousarray(source.y[::-1].T)
+    if cache is None or cache[0].dtype != dtype:
+        xt = np.ascontiguousarray(source.x.T, dtype=dtype)
+        yr = np.ascontiguousarray(source.y[::-1].T, dtype=dtype)
         cache = (xt, yr)
         source._tile_features = cache
     return cache
 
 
-_GEMM_DIMS = 32  # from this feature dimension on, tiles of costs come from BLAS
+_GEMM_DIMS = 48  # from this feature dimension on, tiles of costs come from BLAS
 
 
 def _block_features(source):
@@ -163,16 +163,19 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
     n, m = plan.n, source.m
     wd, wu, wl = (float(v) for v in weights)
     use_matrix = source.cost is not None
+    blocks = (not use_matrix) and source.dims >= _GEMM_DIMS
     if use_matrix:
         cmat = source.cost
         xt = yr = np.zeros((1, 1))
-    elif source.dims >= 2 or source.metric == "cosine":
+    elif blocks:
         cmat = xt = yr = np.zeros((1, 1))
+    elif source.dims >= 2 or source.metric == "cosine":
+        cmat = np.zeros((1, 1))
+        xt, yr = _features(source, np.float32)
     else:
         cmat = np.zeros((1, 1))
         xt, yr = _features(source)
     metric = _METRIC_CODES.get(source.metric, 0)
-    blocks = (not use_matrix) and (source.dims >= 2 or source.metric == "cosine")
     bp = np.empty(plan.n_bytes if store else 1, dtype=np.uint8)
     rows = [np.full(m + 1, np.inf) for _ in range(3)]
     if top is None:
@@ -194,6 +197,7 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
         h_max = plan.strip_rows
         scratch = np.empty((3, h_max + 1))
         cbuf = np.empty(h_max + 1)
+        acc32 = np.empty(h_max + 1, dtype=np.float32)
         codes = np.empty(h_max * max(1, int(plan.tile_w.max(initial=1))) + 4, dtype=np.uint8)
         left = np.empty(h_max)
         w_max = max(1, int(plan.tile_w.max(initial=1)))
@@ -231,14 +235,14 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
                                True, block, -r0, -j0, xt, yr,
                                source.i_off, source.j_off, metric, wd, wu, wl,
                                origin and r0 == 0 and j0 == 0, float(origin_value),
-                               scratch, cbuf, codes, store, bp,
+                               scratch, cbuf, acc32, codes, store, bp,
                                int(plan.tile_off[tile]) if store else 0)
                 elif w > 0:
                     tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
                                use_matrix, cmat, source.i_off, source.j_off, xt, yr,
                                source.i_off, source.j_off, metric, wd, wu, wl,
                                origin and r0 == 0 and j0 == 0, float(origin_value),
-                               scratch, cbuf, codes, store, bp,
+                               scratch, cbuf, acc32, codes, store, bp,
                                int(plan.tile_off[tile]) if store else 0)
                 with cond:
                     done_col[s + 1] = j0 + w + 1
