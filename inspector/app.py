@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -28,8 +29,11 @@ from PySide6.QtWidgets import (
 
 from . import compute
 from .jobs import JobRunner
+from .method_panel import MethodPanel
 from .session import Session
 from .views.common import configure_pyqtgraph, format_time
+from .views.diagnostics import DiagnosticsView
+from .views.heatmap import HeatmapView
 from .views.matrix import MatrixView
 from .views.stream import StreamView
 from .workspace import Workspace
@@ -61,6 +65,9 @@ class MainWindow(QMainWindow):
         self.stream_a = StreamView(self.session, self.jobs, "a")
         self.stream_b = StreamView(self.session, self.jobs, "b")
         self.matrix = MatrixView(self.session, self.jobs)
+        self.heatmap = HeatmapView(self.session, self.jobs)
+        self.diagnostics = DiagnosticsView(self.session, self.jobs)
+        self.method_panel = MethodPanel(self.session, self.workspace)
         self.stream_views = {"a": self.stream_a, "b": self.stream_b}
 
         self.banner = QLabel(self)
@@ -81,11 +88,25 @@ class MainWindow(QMainWindow):
         streams.addWidget(self.stream_b)
         self.lower = QSplitter(Qt.Orientation.Horizontal)
         self.lower.addWidget(self.matrix)
+        self.lower.addWidget(self.heatmap)
+        self.lower.setStretchFactor(0, 3)
+        self.lower.setStretchFactor(1, 2)
         self.main_split = QSplitter(Qt.Orientation.Vertical)
         self.main_split.addWidget(streams)
         self.main_split.addWidget(self.lower)
-        self.main_split.setStretchFactor(0, 2)
-        self.main_split.setStretchFactor(1, 3)
+        self.main_split.addWidget(self.diagnostics)
+        self.main_split.setStretchFactor(0, 4)
+        self.main_split.setStretchFactor(1, 6)
+        self.main_split.setStretchFactor(2, 1)
+        self.main_split.setSizes([330, 420, 130])
+        self.lower.setSizes([620, 480])
+        dock = QDockWidget("Method", self)
+        dock.setObjectName("method_dock")
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setWidget(self.method_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.method_dock = dock
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(2, 2, 2, 2)
@@ -357,6 +378,16 @@ def main(argv: list[str] | None = None) -> int:
     settings = None if args.screenshot or os.environ.get("ALIGNMENT_INSPECTOR_NO_SETTINGS") \
         else QSettings("alignment-inspector", "alignment-inspector")
     window = MainWindow(settings=settings)
+    previous_hook = sys.excepthook
+
+    def report_unexpected(kind, value, tb):
+        # an exception escaping a slot: tell the user in the window, keep running; the
+        # traceback goes to stderr only for developers who ask for it
+        if os.environ.get("ALIGNMENT_INSPECTOR_DEBUG"):
+            previous_hook(kind, value, tb)
+        window.session.error_reported.emit(f"internal error: {kind.__name__}: {value}")
+
+    sys.excepthook = report_unexpected
     window.show()
     files = [p for p in (args.a, args.b) if p]
     taker = None
@@ -375,6 +406,9 @@ def main(argv: list[str] | None = None) -> int:
             QTimer.singleShot(300, taker._take)
     for slot, path in zip(("a", "b"), files, strict=False):
         window.workspace.open_file(slot, path)
-    code = app.exec()
+    try:
+        code = app.exec()
+    finally:
+        sys.excepthook = previous_hook
     window.shutdown()
     return result["code"] if taker is not None else int(code)

@@ -500,7 +500,8 @@ def cost_region(x, y, i0: int, i1: int, j0: int, j1: int, *, metric: str = "eucl
     return _pairwise(x[i0:i1], y[j0:j1], metric).astype(np.float32)
 
 
-def path_local_cost(x, y, path: np.ndarray, *, metric: str = "euclidean") -> np.ndarray:
+def path_local_cost(x, y, path: np.ndarray, *, metric: str = "euclidean", progress=None,
+                    cancel=None) -> np.ndarray:
     """Local cost at every path step, O(L·D)."""
     x = _as_2d(x)
     y = _as_2d(y)
@@ -526,8 +527,17 @@ def method_available(method: str) -> tuple[bool, str]:
     module, name = METHODS[method]
     try:
         mod = importlib.import_module(module)
-    except ImportError as exc:
-        return False, f"{method}: not available yet ({module} cannot be imported: {exc})"
+    except ImportError:
+        # a module written since the last look: let the import system see it
+        importlib.invalidate_caches()
+        try:
+            mod = importlib.import_module(module)
+        except ImportError as exc:
+            return False, f"{method}: not available yet ({module} cannot be imported: {exc})"
+        except Exception as exc:  # noqa: BLE001 - a module being written may not import
+            return False, f"{method}: {module} fails to import ({type(exc).__name__}: {exc})"
+    except Exception as exc:  # noqa: BLE001
+        return False, f"{method}: {module} fails to import ({type(exc).__name__}: {exc})"
     if not hasattr(mod, name):
         return False, f"{method}: not available yet ({module} has no {name})"
     return True, ""
@@ -666,12 +676,12 @@ def _feature_names_of(al: Alignment, kind_a: str, kind_b: str):
 
 
 # ---------------------------------------------------------------------------- estimate
-def estimate(method: str, n_a: int, n_b: int, dim: int, params: Mapping[str, Any],
-             *, rate_a_hz: float = 50.0) -> tuple[float, float]:
+def estimate(method: str, n_a: int, n_b: int, dim: int, params: Mapping[str, Any]
+             ) -> tuple[float, float]:
     """Rough time (s) and memory (bytes) of running ``method`` on n_a x n_b frames.
 
-    Uses ``core.warping.estimate`` for DTW when it exists; otherwise a cell-count model
-    (calibrated loosely on this machine, good to a factor of a few).
+    ``params`` are the engine's keywords. Uses ``core.warping.estimate`` for DTW when it
+    exists; otherwise a cell-count model (loose: good to a factor of a few).
     """
     if method == "dtw":
         fn = _core_function("core.warping", "estimate")
@@ -679,19 +689,22 @@ def estimate(method: str, n_a: int, n_b: int, dim: int, params: Mapping[str, Any
             try:
                 out = _call_accepting(fn, n_a, n_b, dim=dim, **dict(params))
                 if isinstance(out, Mapping):
-                    return float(out.get("seconds", out.get("time_s", math.nan))), float(
-                        out.get("bytes", out.get("memory_bytes", math.nan)))
+                    return float(out["seconds"]), float(out["bytes"])
                 return float(out[0]), float(out[1])
             except Exception:  # noqa: BLE001 - fall back to the rough model
                 pass
     cells = float(n_a) * float(n_b)
-    radius_s = params.get("window_radius_s") or params.get("band_radius_s")
-    if method == "dtw" and radius_s:
-        cells = min(cells, float(n_a) * (2 * radius_s * rate_a_hz + 1))
-    per_cell_s = {"dtw": 4e-9 * max(dim, 1) + 3e-9, "ctw": 6e-8, "ot": 5e-8,
-                  "soft_dtw": 2e-8, "attention": 1e-8, "cycle_consistency": 2e-8}
-    seconds = cells * per_cell_s.get(method, 2e-8) * (params.get("max_iter", 1)
-                                                      if method == "ctw" else 1)
+    window = params.get("window")
+    if method == "dtw" and isinstance(window, tuple) and len(window) == 2:
+        cells = min(cells, float(n_a) * (2 * float(window[1]) + 1))
+    per_cell_s = {"dtw": 3e-9 * (1 + dim / 8), "ctw": 3e-9 * (1 + dim / 8),
+                  "ot": 2e-8, "soft_dtw": 1e-8, "attention": 5e-9,
+                  "cycle_consistency": 1e-8}
+    seconds = cells * per_cell_s.get(method, 2e-8)
+    if method == "ctw":
+        seconds *= float(params.get("max_iter", 20))
+    if method == "ot":
+        seconds *= 20.0  # sinkhorn iterations
     if method == "dtw":
         memory = cells * 1.0 + (n_a + n_b) * dim * 8
     else:

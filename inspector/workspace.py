@@ -18,7 +18,7 @@ from . import compute
 from .jobs import JobRunner, Request
 from .session import Session
 
-__all__ = ["Workspace", "MethodSpec", "run_spec"]
+__all__ = ["Workspace", "MethodSpec", "run_spec", "engine_params"]
 
 MAX_RECENT = 10
 
@@ -41,8 +41,8 @@ class MethodSpec:
         return f"{self.method} {feats}@{self.rate_hz:g}Hz {self.metric} " + " ".join(bits)
 
 
-def _engine_params(spec: MethodSpec, fa, fb) -> dict[str, Any]:
-    """Panel parameters (seconds) to the engine's keywords (frames)."""
+def engine_params(spec: MethodSpec, rate_a_hz: float) -> dict[str, Any]:
+    """Panel parameters (seconds) to the engine's keywords (frames of A)."""
     p = dict(spec.params)
     out: dict[str, Any] = {}
     if spec.method == "dtw":
@@ -53,7 +53,7 @@ def _engine_params(spec: MethodSpec, fa, fb) -> dict[str, Any]:
         if window == "itakura":
             out["window"] = ("itakura",)
         elif window in ("sakoe_chiba", "slanted_band") and radius_s:
-            out["window"] = (window, max(1, int(math.ceil(radius_s * float(fa.rate_hz)))))
+            out["window"] = (window, max(1, int(math.ceil(radius_s * float(rate_a_hz)))))
         if p.get("open_begin"):
             out["open_begin"] = True
         if p.get("open_end"):
@@ -65,14 +65,15 @@ def _engine_params(spec: MethodSpec, fa, fb) -> dict[str, Any]:
     elif spec.method == "ot":
         out["method"] = p.get("ot_method", "sinkhorn")
         out["metric"] = "sqeuclidean" if spec.metric == "euclidean" else spec.metric
-        if out["method"] != "emd":
-            out["reg"] = p.get("reg", 0.05)
+        if out["method"] != "emd" and p.get("reg"):
+            out["reg"] = p["reg"]
         if out["method"] == "unbalanced":
             out["reg_m"] = p.get("reg_m", 1.0)
     elif spec.method == "soft_dtw":
         out["gamma"] = p.get("gamma", 1.0)
     elif spec.method in ("attention", "cycle_consistency"):
-        out["temperature"] = p.get("temperature", 0.1)
+        if p.get("temperature"):
+            out["temperature"] = p["temperature"]
     return out
 
 
@@ -87,7 +88,7 @@ def run_spec(rec_a, rec_b, cached_a, cached_b, spec: MethodSpec, *, progress=Non
                                               progress=mon.sub(0.0, 0.2).report, cancel=cancel)
     fb = cached_b or compute.compute_features(rec_b, spec.feature_b, rate_hz=spec.rate_hz,
                                               progress=mon.sub(0.2, 0.4).report, cancel=cancel)
-    params = _engine_params(spec, fa, fb)
+    params = engine_params(spec, float(fa.rate_hz))
     al = compute.run_method(spec.method, fa.values, fb.values, params, rate_a_hz=fa.rate_hz,
                             rate_b_hz=fb.rate_hz, progress=mon.sub(0.4, 1.0).report,
                             cancel=cancel)

@@ -151,6 +151,7 @@ class StreamView(QWidget):
             self.frame_label.hide()
             self.top.getViewBox().invertY(False)
             self.top.getAxis("left").setStyle(showValues=True)
+            self.top.getAxis("left").setTicks([[(-1.0, "-1"), (0.0, "0"), (1.0, "1")], []])
             self.top.setYRange(-1, 1, padding=0.02)
         if stream.display_feature:
             self._show_features(stream.features[stream.display_feature])

@@ -7,23 +7,8 @@ import sys
 
 import numpy as np
 import pytest
+from inspector_gui_helpers import open_pair, wait_idle
 from PySide6.QtGui import QImage
-
-TIMEOUT_MS = 60_000
-
-
-def open_pair(qtbot, window, a, b):
-    with qtbot.waitSignal(window.workspace.default_alignment_finished,
-                          timeout=TIMEOUT_MS) as blocker:
-        window.workspace.open_file("a", a)
-        window.workspace.open_file("b", b)
-    aid = blocker.args[0]
-    assert aid != -1, window.banner.text()
-    return aid
-
-
-def wait_idle(qtbot, window):
-    qtbot.waitUntil(lambda: window.jobs.n_running == 0, timeout=TIMEOUT_MS)
 
 
 def test_opening_two_audio_files_shows_streams_matrix_and_path(qtbot, window, audio_pair):
@@ -58,7 +43,7 @@ def test_opening_two_videos(qtbot, window, video_pair):
 def test_a_bad_file_shows_an_error_in_the_window(qtbot, window, tmp_path):
     bad = tmp_path / "broken.wav"
     bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunkjunkjunk")
-    with qtbot.waitSignal(window.session.error_reported, timeout=TIMEOUT_MS) as blocker:
+    with qtbot.waitSignal(window.session.error_reported, timeout=60_000) as blocker:
         window.workspace.open_file("a", str(bad))
     assert "broken.wav" in blocker.args[0]
     assert window.banner.isVisible()
@@ -68,7 +53,7 @@ def test_a_bad_file_shows_an_error_in_the_window(qtbot, window, tmp_path):
 
 
 def test_a_missing_file_shows_an_error(qtbot, window, tmp_path):
-    with qtbot.waitSignal(window.session.error_reported, timeout=TIMEOUT_MS) as blocker:
+    with qtbot.waitSignal(window.session.error_reported, timeout=60_000) as blocker:
         window.workspace.open_file("b", str(tmp_path / "nope.wav"))
     assert "nope.wav" in blocker.args[0]
     wait_idle(qtbot, window)
@@ -119,7 +104,7 @@ def test_zoom_keeps_the_matrix_axes_in_seconds(qtbot, window, audio_pair, monkey
     rect = view.image.mapRectToParent(view.image.boundingRect())
     assert rect.left() == pytest.approx(-0.5 / fa.rate_hz)
     assert rect.right() == pytest.approx((len(fa.values) - 0.5) / fa.rate_hz)
-    with qtbot.waitSignal(window.jobs.job_returned, timeout=TIMEOUT_MS,
+    with qtbot.waitSignal(window.jobs.job_returned, timeout=60_000,
                           check_params_cb=lambda i, c, r: c == "matrix_region"):
         view.set_view_seconds(1.0, 2.0, 1.5, 2.5)
     x0, x1, y0, y1 = view.view_seconds()

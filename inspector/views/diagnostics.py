@@ -1,0 +1,187 @@
+"""The diagnostics strip: local cost along the path, local tempo ratio (slope), confidence;
+stalls and jumps highlighted. The x axis is the time of A in seconds.
+
+Observes the Session: ``active_alignment_changed``, ``recordings_swapped``,
+``cursor_moved``. The local cost along the path is computed on a worker (channel
+``diagnostics``). GUI thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from .. import compute
+from ..jobs import Request
+from .common import CURSOR_COLOUR
+
+__all__ = ["DiagnosticsView", "tempo_ratio", "find_stalls", "find_jumps"]
+
+MAX_MARKS = 200
+
+
+def tempo_ratio(al, n_points: int = 4000, smooth_s: float = 0.5):
+    """Local tempo ratio dt_B/dt_A along the path, smoothed over ``smooth_s``.
+
+    Returns
+    -------
+    t_a : ndarray (K,), ratio : ndarray (K,)
+    """
+    duration = al.duration_a_s
+    k = int(min(n_points, max(16, al.n_a)))
+    t = np.linspace(0.0, duration, k)
+    tb = np.asarray(al.map_a_to_b(t), dtype=np.float64)
+    dt = t[1] - t[0] if k > 1 else 1.0
+    half = max(1, int(round(0.5 * smooth_s / max(dt, 1e-12))))
+    lo = np.clip(np.arange(k) - half, 0, k - 1)
+    hi = np.clip(np.arange(k) + half, 0, k - 1)
+    ratio = (tb[hi] - tb[lo]) / np.maximum(t[hi] - t[lo], 1e-12)
+    return t, ratio
+
+
+def find_stalls(t: np.ndarray, ratio: np.ndarray, *, low: float = 0.25, high: float = 4.0,
+                min_s: float = 0.3) -> list[tuple[float, float]]:
+    """Intervals of A time where one stream nearly stops while the other goes on."""
+    bad = (ratio < low) | (ratio > high)
+    out = []
+    k = 0
+    n = len(bad)
+    while k < n:
+        if bad[k]:
+            j = k
+            while j + 1 < n and bad[j + 1]:
+                j += 1
+            if t[j] - t[k] >= min_s:
+                out.append((float(t[k]), float(t[j])))
+            k = j + 1
+        else:
+            k += 1
+    return out
+
+
+def find_jumps(al) -> np.ndarray:
+    """A times (s) where the path skips frames (a step larger than 1 on either axis)."""
+    steps = np.diff(al.path, axis=0)
+    k = np.flatnonzero(np.any(steps > 1, axis=1))
+    return al.path[k + 1, 0] / al.rate_a_hz
+
+
+class DiagnosticsView(QWidget):
+    """Three stacked tracks sharing the time axis of A."""
+
+    def __init__(self, session, jobs, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.jobs = jobs
+        self.job = -1
+        self.plots = pg.GraphicsLayoutWidget(self)
+        self.plots.ci.setSpacing(0)
+        self.cost_plot = self.plots.addPlot(row=0, col=0)
+        self.tempo_plot = self.plots.addPlot(row=0, col=1)
+        self.conf_plot = self.plots.addPlot(row=0, col=2)
+        for plot, label in ((self.cost_plot, "local cost"), (self.tempo_plot, "tempo B/A"),
+                            (self.conf_plot, "confidence")):
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            plot.setMouseEnabled(x=True, y=False)
+            plot.setTitle(f"{label} (x: time A, s)", size="8pt")
+            plot.getAxis("left").setWidth(36)
+        self.tempo_plot.setXLink(self.cost_plot)
+        self.conf_plot.setXLink(self.cost_plot)
+        self.tempo_plot.setLogMode(y=True)
+        self.conf_plot.setYRange(0, 1, padding=0.05)
+        self.cost = pg.PlotDataItem(pen=pg.mkPen("#c0c0ff"))
+        self.tempo = pg.PlotDataItem(pen=pg.mkPen("#ffd080"))
+        self.conf = pg.PlotDataItem(pen=pg.mkPen("#80e080"))
+        self.cost_plot.addItem(self.cost)
+        self.tempo_plot.addItem(self.tempo)
+        self.conf_plot.addItem(self.conf)
+        self.marks: list = []
+        self.cursor_lines = []
+        for plot in (self.cost_plot, self.tempo_plot, self.conf_plot):
+            line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOUR))
+            line.setZValue(20)
+            plot.addItem(line, ignoreBounds=True)
+            self.cursor_lines.append(line)
+        self.stalls: list[tuple[float, float]] = []
+        self.jumps = np.empty(0)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 0, 2, 2)
+        lay.addWidget(self.plots)
+        self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        session.active_alignment_changed.connect(self._on_active_alignment_changed)
+        session.recordings_swapped.connect(
+            lambda: self._on_active_alignment_changed(session.active_id))
+        session.cursor_moved.connect(self._on_cursor_moved)
+        jobs.job_returned.connect(self._on_job_returned)
+
+    def _clear_marks(self) -> None:
+        for plot, item in self.marks:
+            plot.removeItem(item)
+        self.marks = []
+
+    def _on_active_alignment_changed(self, aid: int) -> None:
+        self._clear_marks()
+        al = self.session.alignment(aid)
+        if al is None:
+            for item in (self.cost, self.tempo, self.conf):
+                item.setData([], [])
+            return
+        t, ratio = tempo_ratio(al)
+        self.tempo.setData(t, np.clip(ratio, 1e-2, 1e2))
+        if al.confidence is not None:
+            tc, c = al.times_s[:, 0], np.asarray(al.confidence)
+            step = len(tc) // 8000 + 1
+            self.conf.setData(tc[::step], c[::step])
+        else:
+            self.conf.setData([], [])
+        self.stalls = find_stalls(t, ratio)
+        self.jumps = find_jumps(al)
+        for t0, t1 in self.stalls[:MAX_MARKS]:
+            for plot in (self.cost_plot, self.tempo_plot):
+                region = pg.LinearRegionItem((t0, t1), movable=False,
+                                             brush=pg.mkBrush(255, 60, 60, 60),
+                                             pen=pg.mkPen(None))
+                region.setZValue(-5)
+                plot.addItem(region, ignoreBounds=True)
+                self.marks.append((plot, region))
+        for tj in self.jumps[:MAX_MARKS]:
+            line = pg.InfiniteLine(float(tj), angle=90, movable=False,
+                                   pen=pg.mkPen("#ff60ff", style=Qt.PenStyle.DashLine))
+            self.cost_plot.addItem(line, ignoreBounds=True)
+            self.marks.append((self.cost_plot, line))
+        self.cost_plot.setXRange(0, al.duration_a_s, padding=0.0)
+        inputs = self.session.matrix_inputs(aid)
+        self.cost.setData([], [])
+        if inputs is not None:
+            fa, fb, metric = inputs
+            self._job_alignment = aid
+            self.job = self.jobs.submit(Request(
+                "diagnostics", compute.path_local_cost, (fa.values, fb.values, al.path),
+                {"metric": metric}, label="local cost"))
+
+    def _on_job_returned(self, job_id: int, channel: str, result) -> None:
+        if channel != "diagnostics" or job_id != self.job:
+            return
+        al = self.session.alignment(self._job_alignment)
+        if al is None:
+            return
+        ta = al.times_s[:, 0]
+        step = len(ta) // 8000 + 1
+        self.cost.setData(ta[::step], np.asarray(result)[::step])
+
+    def _on_cursor_moved(self, time_a: float, time_b: float) -> None:
+        for line in self.cursor_lines:
+            line.setValue(time_a)
+
+    def _on_scene_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():
+            return
+        for plot in (self.cost_plot, self.tempo_plot, self.conf_plot):
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(event.scenePos()) and self.session.has_both():
+                self.session.move_cursor("a", vb.mapSceneToView(event.scenePos()).x())
+                event.accept()
+                return

@@ -1,0 +1,194 @@
+"""A soft alignment (OT plan, soft-DTW expected alignment, attention) on the matrix's
+axes, with its two marginals and the confidence track of the active alignment.
+
+Observes the Session: ``active_alignment_changed``, ``recordings_swapped``,
+``alignment_removed``, ``cursor_moved``. Large plans are reduced for display on a worker
+(channel ``heatmap``). GUI thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ..jobs import Request
+from .common import CURSOR_COLOUR, PATH_COLOURS, decimate_path
+
+__all__ = ["HeatmapView", "reduce_plan"]
+
+MAX_SIDE = 768
+
+
+def reduce_plan(plan: np.ndarray, max_side: int = MAX_SIDE, *, progress=None, cancel=None):
+    """Block sums of ``plan`` to at most ``max_side`` per side, and its two marginals.
+
+    Returns
+    -------
+    image : ndarray (R, C) float32, row_marginal (n_a,), column_marginal (n_b,)
+    """
+    plan = np.asarray(plan, dtype=np.float64)
+    rows = plan.sum(axis=1)
+    cols = plan.sum(axis=0)
+    n, m = plan.shape
+    r, c = min(n, max_side), min(m, max_side)
+    ei = np.linspace(0, n, r + 1).astype(np.int64)
+    ej = np.linspace(0, m, c + 1).astype(np.int64)
+    image = np.add.reduceat(np.add.reduceat(plan, ei[:-1], axis=0), ej[:-1], axis=1)
+    return image.astype(np.float32), rows, cols
+
+
+class HeatmapView(QWidget):
+    """The active alignment's soft plan with marginals, and its confidence per A time."""
+
+    def __init__(self, session, jobs, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.session = session
+        self.jobs = jobs
+        self.job = -1
+        self._shown_id = None
+
+        self.title = QLabel("Soft alignment")
+        self.title.setWordWrap(True)
+        self.plots = pg.GraphicsLayoutWidget(self)
+        self.plots.ci.setSpacing(0)
+        self.top = self.plots.addPlot(row=0, col=0)
+        self.main = self.plots.addPlot(row=1, col=0)
+        self.side = self.plots.addPlot(row=1, col=1)
+        self.conf = self.plots.addPlot(row=2, col=0)
+        layout = self.plots.ci.layout
+        layout.setRowStretchFactor(0, 1)
+        layout.setRowStretchFactor(1, 5)
+        layout.setRowStretchFactor(2, 1)
+        layout.setColumnStretchFactor(0, 5)
+        layout.setColumnStretchFactor(1, 1)
+        for plot in (self.top, self.main, self.side, self.conf):
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+        for plot in (self.top, self.conf, self.main):
+            plot.getAxis("left").setWidth(42)
+        self.top.setXLink(self.main)
+        self.conf.setXLink(self.main)
+        self.side.setYLink(self.main)
+        self.top.hideAxis("bottom")
+        self.side.hideAxis("left")
+        self.top.setLabel("left", "Σ B")
+        self.side.setLabel("bottom", "Σ A")
+        self.main.setLabel("left", "time B (s)")
+        self.conf.setLabel("bottom", "time A (s)")
+        self.conf.setLabel("left", "conf.")
+        self.conf.setYRange(0, 1, padding=0.05)
+        self.conf.setMouseEnabled(x=True, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(pg.colormap.get("magma"))
+        self.main.addItem(self.image)
+        self.path = pg.PlotDataItem(pen=pg.mkPen(PATH_COLOURS[0], width=1,
+                                                 style=Qt.PenStyle.DotLine))
+        self.main.addItem(self.path)
+        self.row_marginal = pg.PlotDataItem(pen=pg.mkPen("#7fb2ff"))
+        self.col_marginal = pg.PlotDataItem(pen=pg.mkPen("#ffb27f"))
+        self.top.addItem(self.row_marginal)
+        self.side.addItem(self.col_marginal)
+        self.confidence = pg.PlotDataItem(pen=pg.mkPen("#80e080"))
+        self.conf.addItem(self.confidence)
+        self.cursor_lines = []
+        for plot, angle in ((self.main, 90), (self.main, 0), (self.top, 90), (self.conf, 90),
+                            (self.side, 0)):
+            line = pg.InfiniteLine(angle=angle, movable=False, pen=pg.mkPen(CURSOR_COLOUR))
+            line.setZValue(20)
+            plot.addItem(line, ignoreBounds=True)
+            self.cursor_lines.append((line, angle))
+        self.empty = pg.TextItem("", color="#a0a4ac", anchor=(0.5, 0.5))
+        self.main.addItem(self.empty, ignoreBounds=True)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setSpacing(1)
+        lay.addWidget(self.title)
+        lay.addWidget(self.plots, 1)
+
+        self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        session.active_alignment_changed.connect(self._on_active_alignment_changed)
+        session.recordings_swapped.connect(lambda: self._on_active_alignment_changed(
+            session.active_id, force=True))
+        session.cursor_moved.connect(self._on_cursor_moved)
+        jobs.job_returned.connect(self._on_job_returned)
+        self._show_nothing("no alignment yet")
+
+    @property
+    def has_plan(self) -> bool:
+        return self.image.image is not None
+
+    def _show_nothing(self, text: str) -> None:
+        self.image.clear()
+        self.row_marginal.setData([], [])
+        self.col_marginal.setData([], [])
+        self.empty.setText(text)
+        self.empty.setPos(0.5, 0.5)
+        self.main.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+
+    def _on_active_alignment_changed(self, aid: int, force: bool = False) -> None:
+        if aid == self._shown_id and not force:
+            return
+        self._shown_id = aid
+        al = self.session.alignment(aid)
+        if al is None:
+            self._show_nothing("no alignment yet")
+            self.confidence.setData([], [])
+            self.path.setData([], [])
+            return
+        t = decimate_path(al.times_s)
+        self.path.setData(t[:, 0], t[:, 1])
+        if al.confidence is not None:
+            tc = al.times_s[:, 0]
+            c = np.asarray(al.confidence)
+            if len(tc) > 20_000:
+                step = len(tc) // 20_000 + 1
+                tc, c = tc[::step], c[::step]
+            self.confidence.setData(tc, c)
+        else:
+            self.confidence.setData([], [])
+        self.title.setText(f"Soft alignment — #{aid} {al.method}")
+        if al.plan is None:
+            self._show_nothing("")
+            self.title.setText(f"Soft alignment — #{aid} {al.method} has no soft plan "
+                               "(run optimal transport, soft-DTW or attention); its path "
+                               "and confidence:")
+            self.main.setRange(xRange=(0, al.duration_a_s), yRange=(0, al.duration_b_s),
+                               padding=0)
+            return
+        self.empty.setText("")
+        self.job = self.jobs.submit(Request("heatmap", reduce_plan, (al.plan,),
+                                            label="soft plan"))
+
+    def _on_job_returned(self, job_id: int, channel: str, result) -> None:
+        if channel != "heatmap" or job_id != self.job:
+            return
+        al = self.session.alignment(self._shown_id)
+        if al is None:
+            return
+        image, rows, cols = result
+        top = float(np.percentile(image, 99.5)) if image.size else 1.0
+        self.image.setImage(np.ascontiguousarray(image.T), autoLevels=False,
+                            levels=(0.0, top if top > 0 else 1.0))
+        ra, rb = al.rate_a_hz, al.rate_b_hz
+        self.image.setRect(QRectF(-0.5 / ra, -0.5 / rb, al.n_a / ra, al.n_b / rb))
+        self.row_marginal.setData(np.arange(al.n_a) / ra, rows)
+        self.col_marginal.setData(cols, np.arange(al.n_b) / rb)
+        self.main.setRange(xRange=(0, al.duration_a_s), yRange=(0, al.duration_b_s),
+                           padding=0)
+
+    def _on_cursor_moved(self, time_a: float, time_b: float) -> None:
+        for line, angle in self.cursor_lines:
+            line.setValue(time_a if angle == 90 else time_b)
+
+    def _on_scene_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():
+            return
+        for plot in (self.main, self.top, self.conf):
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(event.scenePos()) and self.session.has_both():
+                self.session.move_cursor("a", vb.mapSceneToView(event.scenePos()).x())
+                event.accept()
+                return

@@ -1,0 +1,21 @@
+"""Helpers shared by the GUI tests (imported by name: tests/inspector is on sys.path)."""
+
+from __future__ import annotations
+
+TIMEOUT_MS = 60_000
+
+
+def open_pair(qtbot, window, a, b) -> int:
+    """Open A and B and wait for the default alignment; returns its id."""
+    with qtbot.waitSignal(window.workspace.default_alignment_finished,
+                          timeout=TIMEOUT_MS) as blocker:
+        window.workspace.open_file("a", a)
+        window.workspace.open_file("b", b)
+    aid = blocker.args[0]
+    assert aid != -1, window.banner.text()
+    return aid
+
+
+def wait_idle(qtbot, window) -> None:
+    """Wait until no job runs (results drawn, no worker left)."""
+    qtbot.waitUntil(lambda: window.jobs.n_running == 0, timeout=TIMEOUT_MS)
