@@ -290,3 +290,44 @@ def block_costs(xs, yt, j0, w, metric, acc, out):
         else:
             for b in range(w):
                 row[b] = a_s[b]
+
+
+@njit(cache=True, nogil=True)
+def strips_sweep(s0, s1, strip_rows, heights, c0, c1, strip_first, tile_j0, tile_w,
+                 tile_off, rows, lo, hi, use_matrix, cmat, ci, cj, xt, yr, xo, yo, metric,
+                 wd, wu, wl, origin, origin_value, scratch, cbuf, acc, codes, left, store,
+                 bp):
+    """Strips ``s0 .. s1-1`` one after the other in one call (no Python between tiles);
+    ``rows`` (3, m + 1) is the ring of strip bottom rows (strip s writes ``rows[s % 3]``
+    and reads ``rows[(s + 2) % 3]``). Returns the number of cells swept."""
+    inf = np.inf
+    cells = 0
+    for s in range(s0, s1):
+        r0 = s * strip_rows
+        h = heights[s]
+        top_row = rows[(s + 2) % 3]
+        bottom = rows[s % 3]
+        a = c0[s]
+        b = c1[s] + 1
+        if s > 0:
+            # columns the strip above never wrote lie outside its window
+            p0 = c0[s - 1] + 1
+            p1 = c1[s - 1] + 1
+            for j in range(a, min(b, p0)):
+                top_row[j] = inf
+            for j in range(max(a, p1), b):
+                top_row[j] = inf
+        for k in range(h):
+            left[k] = inf
+        for tile in range(strip_first[s], strip_first[s + 1]):
+            w = tile_w[tile]
+            if w <= 0:
+                continue
+            j0 = tile_j0[tile]
+            tile_sweep(r0, h, j0, w, lo, hi, top_row, left, bottom,
+                       use_matrix, cmat, ci, cj, xt, yr, xo, yo, metric, wd, wu, wl,
+                       origin and r0 == 0 and j0 == 0, origin_value,
+                       scratch, cbuf, acc, codes, store, bp,
+                       tile_off[tile] if store else 0)
+            cells += h * w
+    return cells

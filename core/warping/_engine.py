@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import AlignmentError
 from . import _long
+from ._band import BandPlan, solve_band, use_band
 from ._generic import generic_bytes, solve_generic
 from ._long import multiscale_window, solve_checkpointed
 from ._tiles import TilePlan, choose_shape, plan_bytes, solve_tiles
@@ -44,8 +45,13 @@ def _choose(source, pattern, lo, hi, mask, exact, budget):
         if need <= budget or exact is True or source.cost is not None:
             return "generic", need
         return "multiscale", need
+    if use_band(lo, hi):
+        need = BandPlan(lo, hi, m).memory_bytes
+        if need <= budget or exact is not None or source.cost is not None:
+            return "band", need
+        plan = None
     plan = TilePlan(lo, hi, *choose_shape(lo, hi))
-    need = plan_bytes(plan, m)
+    need = plan_bytes(plan, m) if plan is not None else need
     features = source.cost is None
     if exact is False and features and cells > _long.COARSEST_CELLS:
         return "multiscale", need
@@ -77,13 +83,21 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
             info["memory_bytes"] = generic_bytes(pattern, lo, hi, source.m)
             sol = solve_generic(source, pattern, lo, hi, mask, open_begin=open_begin,
                                 origin_value=origin_value, monitor=monitor)
+        elif use_band(lo, hi):
+            plan = BandPlan(lo, hi, source.m)
+            info["memory_bytes"] = plan.memory_bytes
+            sol = solve_band(source, weights, lo, hi, open_begin=open_begin,
+                             origin_value=origin_value, monitor=monitor, plan=plan)
         else:
             plan = TilePlan(lo, hi, *choose_shape(lo, hi))
             info["memory_bytes"] = plan_bytes(plan, source.m)
             sol = solve_tiles(source, weights, lo, hi, open_begin=open_begin,
                               origin_value=origin_value, monitor=monitor, plan=plan)
         return sol, info
-    if method == "generic":
+    if method == "band":
+        sol = solve_band(source, weights, lo, hi, open_begin=open_begin,
+                         origin_value=origin_value, monitor=monitor)
+    elif method == "generic":
         sol = solve_generic(source, pattern, lo, hi, mask, open_begin=open_begin,
                             origin_value=origin_value, monitor=monitor)
     elif method == "tiles":

@@ -115,7 +115,7 @@ def multiscale_window(source, weights, lo, hi, *, open_begin, open_end, monitor,
 
     Returns (lo, hi) of the finest level, intersected with the given window, and the
     number of levels."""
-    from ._tiles import solve_tiles
+    from ._band import solve_fast
 
     n, m = source.n, source.m
     x = source.x[source.i_off:source.i_off + n]
@@ -142,8 +142,8 @@ def multiscale_window(source, weights, lo, hi, *, open_begin, open_end, monitor,
         src = CostSource(x=xc, y=yc, metric=source.metric)  # (re-normalizes for cosine)
         mon = monitor.sub((n_levels - 1 - k) / n_levels, (n_levels - k) / n_levels)
         origin = src.cell(0, 0)
-        sol = solve_tiles(src, weights, lo_k, hi_k, open_begin=open_begin,
-                          origin_value=origin, monitor=mon)
+        sol = solve_fast(src, weights, lo_k, hi_k, open_begin=open_begin,
+                         origin_value=origin, monitor=mon)
         last = sol.last_row
         if open_end:
             j_end = int(np.argmin(last / (xc.shape[0] + np.arange(yc.shape[0]) + 1)))

@@ -20,6 +20,7 @@ from .._kernels.dtw_tiles import (
     EUCLIDEAN,
     SQEUCLIDEAN,
     block_costs,
+    strips_sweep,
     tile_sweep,
     tiles_backtrack,
 )
@@ -160,7 +161,7 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
     ``top``: accumulated costs of the row above row 0 (index j + 1 for column j), default
     the problem's start (inf, or zeros for open begin). ``keep_rows``: strip indices whose
     bottom rows are copied out (checkpoints)."""
-    n, m = plan.n, source.m
+    m = source.m
     wd, wu, wl = (float(v) for v in weights)
     use_matrix = source.cost is not None
     blocks = (not use_matrix) and source.dims >= _GEMM_DIMS
@@ -177,7 +178,7 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
         xt, yr = _features(source)
     metric = _METRIC_CODES.get(source.metric, 0)
     bp = np.empty(plan.n_bytes if store else 1, dtype=np.uint8)
-    rows = [np.full(m + 1, np.inf) for _ in range(3)]
+    rows = np.full((3, m + 1), np.inf)
     if top is None:
         if open_begin:
             rows[2][1:] = 0.0
@@ -185,7 +186,9 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
         rows[2][:] = top
     kept = {}
     keep = set(keep_rows or ())
-    n_threads = n_workers() if plan.cells >= _PARALLEL_CELLS and plan.n_strips > 1 else 1
+    # strips pipeline over two threads only when each has several chunks to overlap
+    wide = plan.n_strips > 1 and int(plan.strip_first[-1]) >= 2 * plan.n_strips
+    n_threads = n_workers() if plan.cells >= _PARALLEL_CELLS and wide else 1
     cond = threading.Condition()
     done_col = np.full(plan.n_strips + 1, -1, dtype=np.int64)  # index s+1 for strip s
     done_col[0] = m + 1  # the start row is complete
@@ -271,6 +274,11 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
                 state["abort"] = True
                 cond.notify_all()
 
+    if n_threads == 1 and not blocks:
+        _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, metric,
+                       (wd, wu, wl), origin, float(origin_value), store, bp, keep, kept,
+                       monitor)
+        return bp, _last_row(rows, plan, lo, hi), kept
     threads = [threading.Thread(target=helper, args=(k,), daemon=True)
                for k in range(1, n_threads)]
     for t in threads:
@@ -286,10 +294,52 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
         raise state["error"]
     if state["abort"]:
         raise Cancelled("cancelled")
+    return bp, _last_row(rows, plan, lo, hi), kept
+
+
+def _last_row(rows, plan, lo, hi):
+    n = plan.n
     last = rows[(plan.n_strips - 1) % 3][1:].copy()
     last[:lo[n - 1]] = np.inf
     last[hi[n - 1]:] = np.inf
-    return bp, last, kept
+    return last
+
+
+_BATCH_CELLS = 1 << 22  # cells per kernel call between progress reports
+
+
+def _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, metric, weights,
+                   origin, origin_value, store, bp, keep, kept, monitor):
+    """One thread, many strips per kernel call (narrow windows have thousands of strips;
+    Python between each would cost more than the sweep)."""
+    h_max = plan.strip_rows
+    scratch = np.empty((3, h_max + 1))
+    cbuf = np.empty(h_max + 1)
+    acc32 = np.empty(h_max + 1, dtype=np.float32)
+    w_max = max(1, int(plan.tile_w.max(initial=1)))
+    codes = np.empty(h_max * w_max + 4, dtype=np.uint8)
+    left = np.empty(h_max)
+    strip_cells = np.zeros(plan.n_strips, dtype=np.int64)
+    np.add.at(strip_cells, np.repeat(np.arange(plan.n_strips), np.diff(plan.strip_first)),
+              plan.tile_h * plan.tile_w)
+    cum = np.cumsum(strip_cells)
+    stops = set(np.searchsorted(cum, np.arange(_BATCH_CELLS, cum[-1], _BATCH_CELLS)) + 1)
+    stops |= {s + 1 for s in keep}
+    stops = sorted(s for s in stops if 0 < s < plan.n_strips) + [plan.n_strips]
+    s0 = 0
+    done = 0
+    for s1 in stops:
+        if s1 <= s0:
+            continue
+        done += strips_sweep(s0, s1, plan.strip_rows, plan.heights, plan.c0, plan.c1,
+                             plan.strip_first, plan.tile_j0, plan.tile_w, plan.tile_off,
+                             rows, lo, hi, use_matrix, cmat, source.i_off, source.j_off, xt,
+                             yr, source.i_off, source.j_off, metric, *weights, origin,
+                             origin_value, scratch, cbuf, acc32, codes, left, store, bp)
+        if s1 - 1 in keep:
+            kept[s1 - 1] = rows[(s1 - 1) % 3].copy()
+        monitor.report(done / max(plan.cells, 1))
+        s0 = s1
 
 
 def solve_tiles(source, weights, lo, hi, *, open_begin, origin_value, monitor, plan=None):

@@ -422,6 +422,8 @@ def small_tiles(monkeypatch):
     monkeypatch.setattr(engine, "choose_shape", shape)
     monkeypatch.setattr(long_, "choose_shape", shape)
     monkeypatch.setattr(tiles, "_PARALLEL_CELLS", 1000)
+    import core.warping._band as band
+    monkeypatch.setattr(band, "BAND_MAX_WIDTH", -1)
 
 
 def _walks(n, m, d=3, seed=0):
@@ -445,6 +447,41 @@ def test_tiles_in_parallel_match_naive(small_tiles, window, size):
     assert a.diagnostics["method"] == "tiles"
     assert a.distance == pytest.approx(dist, rel=1e-12)
     np.testing.assert_array_equal(a.path, path)
+
+
+@pytest.mark.parametrize("window", [None, ("sakoe_chiba", 7), ("slanted_band", 3),
+                                    ("itakura",), "rows"], ids=str)
+@pytest.mark.parametrize("size", [(150, 130), (61, 200), (2, 90), (90, 2), (40, 40)])
+@pytest.mark.parametrize("ends", [(False, False), (False, True), (True, True)])
+def test_band_kernel_matches_naive(window, size, ends):
+    n, m = size
+    cost = _cost(n, m, seed=13)
+    win = window
+    if window == "rows":  # a monotone corridor, as the accuracy pipeline builds
+        _, starts, stops = _window(window, n, m, seed=2)
+        win = ("rows", np.maximum.accumulate(starts), np.maximum.accumulate(stops))
+    name = "asymmetricP0" if ends[0] else "symmetric2"
+    dist, nd, path = naive_dtw(cost, name, inside=mask_of(win, n, m), open_begin=ends[0],
+                               open_end=ends[1])
+    if dist == math.inf:
+        with pytest.raises(AlignmentError):
+            dtw(cost=cost, window=win, step_pattern=name, open_begin=ends[0],
+                open_end=ends[1])
+        return
+    a = dtw(cost=cost, window=win, step_pattern=name, open_begin=ends[0], open_end=ends[1])
+    assert a.diagnostics["method"] == "band"
+    assert a.distance == pytest.approx(dist, rel=1e-12)
+    np.testing.assert_array_equal(a.path, path)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine", "cityblock"])
+@pytest.mark.parametrize("d", [1, 5, 40])
+def test_band_features_match_reference(metric, d):
+    x, y = _walks(97, 120, d=d, seed=d)
+    a = dtw(x, y, metric=metric, window=("sakoe_chiba", 40))
+    ref = naive_dtw(pairwise(x, y, metric), inside=mask_of(("sakoe_chiba", 40), 97, 120))
+    assert a.diagnostics["method"] == "band"
+    assert a.distance == pytest.approx(ref[0], rel=1e-5)
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine", "cityblock"])
@@ -501,7 +538,7 @@ def test_estimate_before_running_reports_the_method():
     exact = estimate(180_000, 180_000, dim=12, exact=True)
     assert exact["method"] == "checkpoint" and exact["bytes"] <= 2 * (1 << 30)
     small = estimate(1000, 1000)
-    assert small["method"] == "tiles" and 250_000 <= small["bytes"] < 10_000_000
+    assert small["method"] in ("band", "tiles") and 250_000 <= small["bytes"] < 10_000_000
 
 
 def test_anchored_segments_use_tiles_and_agree(small_tiles):
