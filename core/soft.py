@@ -88,7 +88,7 @@ def _prepare_pair(x, y, cost):
             x.shape[0], y.shape[0])
 
 
-def _soft_dtw_core(x, y, cost, gamma, window, need_e, mon):
+def _soft_dtw_core(x, y, cost, gamma, window, need_e, mon, need_grad=False):
     gamma = _check_positive("gamma", gamma)
     xT, yRT, code, n, m = _prepare_pair(x, y, cost)
     wlo, whi = _window_rows(window, n, m)
@@ -108,17 +108,26 @@ def _soft_dtw_core(x, y, cost, gamma, window, need_e, mon):
     value = float(R[off[n + m] + n - lo[n + m]])
     if value >= _k.BIG:
         raise AlignmentError("window: admits no path from (0, 0) to (N-1, M-1)")
-    if not need_e:
+    if not (need_e or need_grad):
         return value, None, n, m
     R[off[n + m + 2] + (n + 1) - lo[n + m + 2]] = value
-    E = np.zeros((n, m))
     state = np.zeros((4, n + 2))
     state[0, n + 1] = 1.0
-    bwd = mon.sub(0.45, 0.9)
+    grad = np.zeros((xT.shape[0] if need_grad else 1, n))
+    bwd = mon.sub(0.45, 0.85)
     for k1 in range(n + m + 1, 1, -step):
         k0 = max(2, k1 - step)
-        _k.backward(xT, yRT, code, gamma, R, off, lo, n, m, wlo, whi, E, state, k0, k1)
+        _k.backward(xT, yRT, code, gamma, R, off, lo, n, m, wlo, whi, state, grad,
+                    bool(need_grad), k0, k1)
         bwd.report((n + m + 1 - k0) / (n + m - 1))
+    if need_grad:
+        return value, 2.0 * grad.T, n, m
+    E = np.empty((n, m))
+    rows = max(64, (_BLOCK_CELLS // max(m, 1)) // 64 * 64)
+    out_mon = mon.sub(0.85, 0.9)
+    for i0 in range(0, n, rows):
+        _k.diag_to_rows(R, off, lo, n, m, E, i0, min(n, i0 + rows))
+        out_mon.report(min(n, i0 + rows) / n)
     return value, E, n, m
 
 
@@ -203,12 +212,15 @@ def soft_dtw_grad(x, y, *, gamma=1.0, window=None, progress=None, cancel=None):
     value : float
     grad : ndarray of float64, shape (N, D)
         ``sum_j E[i, j] * 2 (x_i - y_j)`` (squared euclidean costs).
+
+    Notes
+    -----
+    The gradient is accumulated during the backward pass, diagonal by diagonal, so the
+    expected alignment matrix is never formed: memory is one float64 per cell for R.
     """
     mon = Monitor(progress, cancel)
-    value, E, n, m = _soft_dtw_core(x, y, None, gamma, window, True, mon)
-    xf = np.asarray(x, dtype=np.float64).reshape(n, -1)
-    yf = np.asarray(y, dtype=np.float64).reshape(m, -1)
-    grad = 2.0 * (E.sum(axis=1)[:, None] * xf - E @ yf)
+    value, grad, n, m = _soft_dtw_core(x, y, None, gamma, window, False, mon, need_grad=True)
+    mon.report(1.0)
     return value, grad
 
 

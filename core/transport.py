@@ -145,13 +145,17 @@ class _Passes:
         self.n, self.m, self.mon = n, m, mon
         self.step = max(1, _BLOCK_CELLS // max(m, 1))
 
-    def rows(self, inv_reg, U, V):
-        out = np.empty(self.n)
+    def fused(self, inv_reg, U, V, la, fi):
+        """Row update ``U_new`` and ``LSE_cols(U_new)`` in one pass over the cells."""
+        U_new = np.empty(self.n)
+        acc = np.zeros(self.m)
         for i0 in range(0, self.n, self.step):
-            _k.lse_rows(self.X, self.yT, self.code, self.w, self.n, inv_reg, U, V, out,
-                        i0, min(self.n, i0 + self.step))
+            _k.fused_pass(self.X, self.yT, self.code, self.w, self.n, inv_reg, U, V, la, fi,
+                          U_new, acc, i0, min(self.n, i0 + self.step))
             self.mon.check()
-        return out
+        if np.all(np.isfinite(U_new)) and np.all((acc > 1e-280) & (acc < 1e280)):
+            return U_new, np.log(acc) - V
+        return U_new, self.cols(inv_reg, U_new, V)
 
     def cols(self, inv_reg, U, V):
         acc = np.zeros(self.m)
@@ -212,7 +216,10 @@ def _sinkhorn_balanced(P, a, b, reg, tol, max_iter, eps_scaling, cost_scale, mon
         stage_tol = tol if final else max(tol, 1e-3 * float(np.max(b)) * math.sqrt(m))
         k_stage = 0
         while True:
-            L = P.cols(inv, U, V)
+            U_new, L = P.fused(inv, U, V, la, 1.0)
+            if not (np.all(np.isfinite(U_new)) and np.all(np.isfinite(L))):
+                break  # keep the last finite potentials
+            U = U_new
             col_mass = np.exp(np.minimum(V + L, 700.0))
             err = float(np.linalg.norm(col_mass - b))
             if final:
@@ -222,11 +229,7 @@ def _sinkhorn_balanced(P, a, b, reg, tol, max_iter, eps_scaling, cost_scale, mon
                 break
             if n_iter >= max_iter or (not final and k_stage >= 100):
                 break
-            V_new = lb - L
-            U_new = la - P.rows(inv, U, V_new)
-            if not (np.all(np.isfinite(U_new)) and np.all(np.isfinite(V_new))):
-                break  # keep the last finite potentials
-            U, V = U_new, V_new
+            V = lb - L
             n_iter += 1
             k_stage += 1
             mon.report(min(1.0, n_iter / max_iter))
@@ -238,12 +241,7 @@ def _sinkhorn_balanced(P, a, b, reg, tol, max_iter, eps_scaling, cost_scale, mon
                 U *= r / reg
                 V *= r / reg
                 inv = 1.0 / reg
-                L = P.cols(inv, U, V)
-                V_new = lb - L
-                U_new = la - P.rows(inv, U, V_new)
-                if np.all(np.isfinite(U_new)) and np.all(np.isfinite(V_new)):
-                    U, V = U_new, V_new
-                L = P.cols(inv, U, V)
+                U, L = P.fused(inv, U, V, la, 1.0)
                 err = float(np.linalg.norm(np.exp(np.minimum(V + L, 700.0)) - b))
                 history.append(err)
             break
@@ -262,8 +260,8 @@ def _sinkhorn_unbalanced(P, a, b, reg, reg_m, tol, max_iter, mon):
     converged = False
     n_iter = 0
     while n_iter < max_iter:
-        V_new = lb - fi * P.cols(inv, U, V)
-        U_new = la - fi * P.rows(inv, U, V_new)
+        U_new, L = P.fused(inv, U, V, la, fi)
+        V_new = lb - fi * L
         if not (np.all(np.isfinite(U_new)) and np.all(np.isfinite(V_new))):
             break
         # POT's criterion on the scalings u = exp(U - log a), v = exp(V - log b)

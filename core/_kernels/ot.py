@@ -12,13 +12,13 @@ No validation here: the public wrappers in ``core.transport`` validate.
 import numpy as np
 from numba import njit
 
-from .vexp import FAST, vexp_inplace
+from .vexp import FAST, vexp_inplace, vlog_inplace
 
 _LO = 1e-280
 _HI = 1e280
 
 
-@njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST, inline="always")
 def _cost_row(x, yT, i, metric, prior_w, n, m, buf):
     if metric == 2:
         for j in range(m):
@@ -43,7 +43,7 @@ def _cost_row(x, yT, i, metric, prior_w, n, m, buf):
             buf[j] += prior_w * t * t
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def cost_rows(x, yT, metric, prior_w, n, out, i0, i1):
     """Rows ``i0:i1`` of the (N, M) cost matrix into ``out[0:i1 - i0]``."""
     m = out.shape[1]
@@ -54,13 +54,14 @@ def cost_rows(x, yT, metric, prior_w, n, out, i0, i1):
             out[i - i0, j] = buf[j]
 
 
-@njit(cache=True, nogil=True, fastmath=FAST)
-def lse_rows(x, yT, metric, prior_w, n, inv_reg, U, V, out, i0, i1):
-    """``out[i] = log sum_j exp(V_j - C_ij / reg)`` for rows ``i0:i1``.
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
+def fused_pass(x, yT, metric, prior_w, n, inv_reg, U, V, la, fi, U_new, acc, i0, i1):
+    """One Sinkhorn half-iteration on the rows plus the column sums it implies.
 
-    The sum is shifted by the current ``U_i`` (entries of the current plan, usually
-    at most 1); rows whose shifted sum under- or overflows are redone with the exact
-    row maximum.
+    For rows ``i0:i1``: ``U_new[i] = la[i] - fi * log sum_j exp(V_j - C_ij / reg)``,
+    then ``acc[j] += exp(U_new[i] + V_j - C_ij / reg)`` (the column sums of the plan
+    after the row update). The exponentials of the row pass are reused, so a full
+    Sinkhorn iteration costs one pass over the cells instead of two.
     """
     m = V.shape[0]
     buf = np.empty(m)
@@ -75,24 +76,30 @@ def lse_rows(x, yT, metric, prior_w, n, inv_reg, U, V, out, i0, i1):
         for j in range(m):
             s += buf[j]
         if s > _LO and s < _HI:
-            out[i] = np.log(s) - ui
-            continue
-        _cost_row(x, yT, i, metric, prior_w, n, m, buf)
-        mx = -np.inf
+            u_new = la[i] - fi * (np.log(s) - ui)
+            shift = ui
+        else:
+            _cost_row(x, yT, i, metric, prior_w, n, m, buf)
+            mx = -np.inf
+            for j in range(m):
+                buf[j] = V[j] - buf[j] * inv_reg
+                if buf[j] > mx:
+                    mx = buf[j]
+            for j in range(m):
+                buf[j] -= mx
+            vexp_inplace(buf, bits, m)
+            s = 0.0
+            for j in range(m):
+                s += buf[j]
+            u_new = la[i] - fi * (mx + np.log(s))
+            shift = -mx
+        U_new[i] = u_new
+        scale = np.exp(min(u_new - shift, 709.0))
         for j in range(m):
-            buf[j] = V[j] - buf[j] * inv_reg
-            if buf[j] > mx:
-                mx = buf[j]
-        for j in range(m):
-            buf[j] -= mx
-        vexp_inplace(buf, bits, m)
-        s = 0.0
-        for j in range(m):
-            s += buf[j]
-        out[i] = mx + np.log(s)
+            acc[j] += buf[j] * scale
 
 
-@njit(cache=True, nogil=True, fastmath=FAST)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
 def acc_cols(x, yT, metric, prior_w, n, inv_reg, U, shift, acc, i0, i1):
     """``acc[j] += sum_{i0 <= i < i1} exp(U_i + shift_j - C_ij / reg)``."""
     m = shift.shape[0]
@@ -108,7 +115,7 @@ def acc_cols(x, yT, metric, prior_w, n, inv_reg, U, shift, acc, i0, i1):
             acc[j] += buf[j]
 
 
-@njit(cache=True, nogil=True, fastmath=FAST)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
 def max_cols(x, yT, metric, prior_w, n, inv_reg, U, out, i0, i1):
     """``out[j] = max(out[j], max_{i0 <= i < i1} U_i - C_ij / reg)``."""
     m = out.shape[0]
@@ -122,7 +129,7 @@ def max_cols(x, yT, metric, prior_w, n, inv_reg, U, out, i0, i1):
                 out[j] = v
 
 
-@njit(cache=True, nogil=True, fastmath=FAST)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
 def plan_rows(x, yT, metric, prior_w, n, inv_reg, U, V, plan, store, row_cost, row_mass,
               i0, i1):
     """Rows ``i0:i1`` of ``exp(U_i + V_j - C_ij / reg)`` into ``plan`` (if ``store``);
@@ -149,7 +156,7 @@ def plan_rows(x, yT, metric, prior_w, n, inv_reg, U, V, plan, store, row_cost, r
                 plan[i, j] = buf[j]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def max_prob_path(plan, scale, back, path):
     """Monotone continuous path from (0, 0) to (N-1, M-1) minimizing
     ``sum -log(plan_ij * scale)`` over visited cells (each cell once, floor 1e-300).
@@ -160,28 +167,36 @@ def max_prob_path(plan, scale, back, path):
     n, m = plan.shape
     prev = np.empty(m)
     cur = np.empty(m)
-    floor = -np.log(1e-300)
+    cost = np.empty(m)
+    bits = np.empty(m, dtype=np.int64)
     for i in range(n):
         for j in range(m):
-            p = plan[i, j] * scale
-            c = -np.log(p) if p > 1e-300 else floor
-            if i == 0 and j == 0:
-                cur[0] = c
-                back[0, 0] = 0
-                continue
-            best = np.inf
-            b = 0
-            if i > 0 and j > 0:
+            cost[j] = max(plan[i, j] * scale, 1e-300)
+        vlog_inplace(cost, bits, m)
+        if i == 0:
+            acc = 0.0
+            for j in range(m):
+                acc -= cost[j]
+                cur[j] = acc
+                back[0, j] = 2
+            back[0, 0] = 0
+        else:
+            cur[0] = prev[0] - cost[0]
+            back[i, 0] = 1
+            left = cur[0]
+            for j in range(1, m):
                 best = prev[j - 1]
                 b = 0
-            if i > 0 and prev[j] < best:
-                best = prev[j]
-                b = 1
-            if j > 0 and cur[j - 1] < best:
-                best = cur[j - 1]
-                b = 2
-            cur[j] = best + c
-            back[i, j] = b
+                up = prev[j]
+                if up < best:
+                    best = up
+                    b = 1
+                if left < best:
+                    best = left
+                    b = 2
+                left = best - cost[j]
+                cur[j] = left
+                back[i, j] = b
         prev, cur = cur, prev
     i = n - 1
     j = m - 1

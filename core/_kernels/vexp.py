@@ -17,7 +17,7 @@ LN2_LO = 1.90821492927058770002e-10
 FAST = {"reassoc", "contract", "nsz", "arcp"}
 
 
-@njit(cache=True, nogil=True, fastmath=FAST, inline="always")
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST, inline="always")
 def vexp_inplace(vals, bits, m):
     """``vals[:m] = exp(vals[:m])``; ``bits`` is an int64 scratch array (len >= m)."""
     scale = bits.view(np.float64)
@@ -44,3 +44,43 @@ def vexp_inplace(vals, bits, m):
         bits[j] = (np.int64(kk) + 1023) << 52
     for j in range(m):
         vals[j] *= scale[j]
+
+
+_LN2 = 0.6931471805599453
+_MANT = (1 << 52) - 1
+_ONE_BITS = 1023 << 52
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST, inline="always")
+def vlog_inplace(vals, bits, m):
+    """``vals[:m] = log(vals[:m])`` for positive normal doubles (about 1 ulp).
+
+    The exponent and mantissa come from the bits (``vals`` viewed as int64); the
+    mantissa's log is an atanh series on [sqrt(1/2), sqrt(2)).
+    """
+    ints = vals.view(np.int64)
+    for j in range(m):
+        b = ints[j]
+        e = np.float64((b >> 52) - 1023)
+        bits[j] = (b & _MANT) | _ONE_BITS
+        vals[j] = e
+    mant = bits.view(np.float64)
+    for j in range(m):
+        f = mant[j]
+        big = f > 1.4142135623730951
+        f = f * 0.5 if big else f
+        e = vals[j] + 1.0 if big else vals[j]
+        z = (f - 1.0) / (f + 1.0)
+        z2 = z * z
+        p = 1.0 / 21.0
+        p = p * z2 + 1.0 / 19.0
+        p = p * z2 + 1.0 / 17.0
+        p = p * z2 + 1.0 / 15.0
+        p = p * z2 + 1.0 / 13.0
+        p = p * z2 + 1.0 / 11.0
+        p = p * z2 + 1.0 / 9.0
+        p = p * z2 + 1.0 / 7.0
+        p = p * z2 + 1.0 / 5.0
+        p = p * z2 + 1.0 / 3.0
+        p = p * z2 + 1.0
+        vals[j] = e * _LN2 + 2.0 * z * p
