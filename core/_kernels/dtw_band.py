@@ -33,14 +33,14 @@ def band_sweep(t0, t1, n, first, last, diag_byte, use_matrix, cmat, ci, cj, xt, 
     yrow = yr[0]
     row_start = 0.0 if open_begin else inf
     for t in range(t0, t1):
-        e0 = buffers[t % 3]
-        e1 = buffers[(t + 2) % 3]
-        e2 = buffers[(t + 1) % 3]
+        r0 = np.uint64(t % 3)
+        r1 = np.uint64((t + 2) % 3)
+        r2 = np.uint64((t + 1) % 3)
         # forget diagonal t - 3 (the buffer's previous content): outside cells read inf
         if t >= 3:
             for i in range(first[t - 3], last[t - 3] + 1):
-                e0[i + 1] = inf
-        e0[0] = row_start
+                buffers[r0, i + 1] = inf
+        buffers[r0, 0] = row_start
         a = first[t]
         b = last[t]
         if b < a:
@@ -74,13 +74,13 @@ def band_sweep(t0, t1, n, first, last, diag_byte, use_matrix, cmat, ci, cj, xt, 
         um = np.uint64(a)
         ub = np.uint64(a + 1)
         if multi and not use_matrix:
-            _dp_diagonal(acc, e0, e1, e2, ub, um, count, False, first, first, 0, 0, codes,
-                         np.uint64(0), wd, wl, wu)
+            _dp_diagonal(acc, buffers, r0, r1, r2, ub, um, count, False, first, first, 0, 0,
+                         codes, np.uint64(0), wd, wl, wu)
         else:
-            _dp_diagonal(cbuf, e0, e1, e2, ub, um, count, False, first, first, 0, 0, codes,
-                         np.uint64(0), wd, wl, wu)
+            _dp_diagonal(cbuf, buffers, r0, r1, r2, ub, um, count, False, first, first, 0, 0,
+                         codes, np.uint64(0), wd, wl, wu)
         if t == 0 and not open_begin:
-            e0[1] = origin_value
+            buffers[r0, 1] = origin_value
             codes[0] = 0
         n_cells = b - a + 1
         for k in range(n_cells, (n_cells + 3) // 4 * 4):
@@ -90,7 +90,7 @@ def band_sweep(t0, t1, n, first, last, diag_byte, use_matrix, cmat, ci, cj, xt, 
             bp[out + k] = (codes[4 * k] | (codes[4 * k + 1] << 2) | (codes[4 * k + 2] << 4)
                            | (codes[4 * k + 3] << 6))
         if b == n - 1:
-            last_row[t - (n - 1)] = e0[n]
+            last_row[t - (n - 1)] = buffers[r0, n]
 
 
 @njit(cache=True, nogil=True)

@@ -45,73 +45,77 @@ def _step(c, vd, vl, vu, wd, wl, wu):
 def _diagonal_costs(acc, xt, yr, xb, yb, count, metric):
     """Costs of ``count`` cells along an anti-diagonal from features (D, .) in float32:
     cell k pairs ``xt[:, xb + k]`` with ``yr[:, yb + k]``. Four dimensions per pass keep
-    the accumulator traffic low."""
+    the accumulator traffic low; 2-D indexing with unsigned indices (no row views, whose
+    reference counting would cost more than the arithmetic)."""
     n_dims = xt.shape[0]
     for k in range(count):
         acc[k] = 0.0
-    dd = 0
-    while dd + 4 <= n_dims:
-        x0 = xt[dd]
-        x1 = xt[dd + 1]
-        x2 = xt[dd + 2]
-        x3 = xt[dd + 3]
-        y0 = yr[dd]
-        y1 = yr[dd + 1]
-        y2 = yr[dd + 2]
-        y3 = yr[dd + 3]
+    dd = np.uint64(0)
+    one = np.uint64(1)
+    two = np.uint64(2)
+    three = np.uint64(3)
+    four = np.uint64(4)
+    while dd + four <= n_dims:
         if metric == COSINE:
             for k in range(count):
-                acc[k] += ((x0[xb + k] * y0[yb + k] + x1[xb + k] * y1[yb + k])
-                           + (x2[xb + k] * y2[yb + k] + x3[xb + k] * y3[yb + k]))
+                i = xb + k
+                j = yb + k
+                acc[k] += ((xt[dd, i] * yr[dd, j] + xt[dd + one, i] * yr[dd + one, j])
+                           + (xt[dd + two, i] * yr[dd + two, j]
+                              + xt[dd + three, i] * yr[dd + three, j]))
         elif metric == CITYBLOCK:
             for k in range(count):
-                acc[k] += ((abs(x0[xb + k] - y0[yb + k]) + abs(x1[xb + k] - y1[yb + k]))
-                           + (abs(x2[xb + k] - y2[yb + k]) + abs(x3[xb + k] - y3[yb + k])))
+                i = xb + k
+                j = yb + k
+                acc[k] += ((abs(xt[dd, i] - yr[dd, j]) + abs(xt[dd + one, i] - yr[dd + one, j]))
+                           + (abs(xt[dd + two, i] - yr[dd + two, j])
+                              + abs(xt[dd + three, i] - yr[dd + three, j])))
         else:
             for k in range(count):
-                t0 = x0[xb + k] - y0[yb + k]
-                t1 = x1[xb + k] - y1[yb + k]
-                t2 = x2[xb + k] - y2[yb + k]
-                t3 = x3[xb + k] - y3[yb + k]
+                i = xb + k
+                j = yb + k
+                t0 = xt[dd, i] - yr[dd, j]
+                t1 = xt[dd + one, i] - yr[dd + one, j]
+                t2 = xt[dd + two, i] - yr[dd + two, j]
+                t3 = xt[dd + three, i] - yr[dd + three, j]
                 acc[k] += (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
-        dd += 4
+        dd += four
     while dd < n_dims:
-        x0 = xt[dd]
-        y0 = yr[dd]
         if metric == COSINE:
             for k in range(count):
-                acc[k] += x0[xb + k] * y0[yb + k]
+                acc[k] += xt[dd, xb + k] * yr[dd, yb + k]
         elif metric == CITYBLOCK:
             for k in range(count):
-                acc[k] += abs(x0[xb + k] - y0[yb + k])
+                acc[k] += abs(xt[dd, xb + k] - yr[dd, yb + k])
         else:
             for k in range(count):
-                t0 = x0[xb + k] - y0[yb + k]
+                t0 = xt[dd, xb + k] - yr[dd, yb + k]
                 acc[k] += t0 * t0
-        dd += 1
+        dd += one
 
 
 @njit(cache=True, nogil=True)
-def _dp_diagonal(costs, e0, e1, e2, ub, um, count, check, lo, hi, i_first, j_first, codes,
-                 cb, wd, wl, wu):
+def _dp_diagonal(costs, buf, r0, r1, r2, ub, um, count, check, lo, hi, i_first, j_first,
+                 codes, cb, wd, wl, wu):
     """The steps of one anti-diagonal: cell k (row i_first + k, column j_first - k) has
-    cost ``costs[k]``, its diagonal, left and upper neighbours ``e2[um + k]``,
-    ``e1[ub + k]``, ``e1[um + k]``; writes ``e0[ub + k]`` and ``codes[cb + k]``."""
+    cost ``costs[k]``, its diagonal, left and upper neighbours ``buf[r2, um + k]``,
+    ``buf[r1, ub + k]``, ``buf[r1, um + k]``; writes ``buf[r0, ub + k]`` and
+    ``codes[cb + k]``. Rows of ``buf`` are indexed, not sliced (no views to count)."""
     inf = np.inf
     if check:
         ib = np.uint64(i_first)
         for k in range(count):
-            best, code = _step(np.float64(costs[k]), e2[um + k], e1[ub + k], e1[um + k],
-                               wd, wl, wu)
+            best, code = _step(np.float64(costs[k]), buf[r2, um + k], buf[r1, ub + k],
+                               buf[r1, um + k], wd, wl, wu)
             j = j_first - np.int64(k)
             outside = (j < lo[ib + k]) | (j >= hi[ib + k])
-            e0[ub + k] = inf if outside else best
+            buf[r0, ub + k] = inf if outside else best
             codes[cb + k] = np.uint8(0) if outside else code
     else:
         for k in range(count):
-            best, code = _step(np.float64(costs[k]), e2[um + k], e1[ub + k], e1[um + k],
-                               wd, wl, wu)
-            e0[ub + k] = best
+            best, code = _step(np.float64(costs[k]), buf[r2, um + k], buf[r1, ub + k],
+                               buf[r1, um + k], wd, wl, wu)
+            buf[r0, ub + k] = best
             codes[cb + k] = code
 
 
@@ -147,9 +151,9 @@ def tile_sweep(i0, h, j0, w, lo, hi, top, left, bottom,
             break
     one = np.uint64(1)
     for s in range(h + w + 1):
-        e0 = scratch[s % 3]
-        e1 = scratch[(s + 2) % 3]
-        e2 = scratch[(s + 1) % 3]
+        r0 = np.uint64(s % 3)
+        r1 = np.uint64((s + 2) % 3)
+        r2 = np.uint64((s + 1) % 3)
         ulo = max(1, s - w)
         uhi = min(h, s - 1)
         if uhi >= ulo:
@@ -184,22 +188,22 @@ def tile_sweep(i0, h, j0, w, lo, hi, top, left, bottom,
                     for k in range(count):
                         cbuf[k] = abs(xrow[xb + k] - yrow[yb + k])
             if multi and not use_matrix:
-                _dp_diagonal(acc, e0, e1, e2, ub, um, count, check, lo, hi, i0 + ulo - 1,
-                             j0 + s - ulo - 1, codes, cb, wd, wl, wu)
+                _dp_diagonal(acc, scratch, r0, r1, r2, ub, um, count, check, lo, hi,
+                             i0 + ulo - 1, j0 + s - ulo - 1, codes, cb, wd, wl, wu)
             else:
-                _dp_diagonal(cbuf, e0, e1, e2, ub, um, count, check, lo, hi, i0 + ulo - 1,
-                             j0 + s - ulo - 1, codes, cb, wd, wl, wu)
+                _dp_diagonal(cbuf, scratch, r0, r1, r2, ub, um, count, check, lo, hi,
+                             i0 + ulo - 1, j0 + s - ulo - 1, codes, cb, wd, wl, wu)
         if s <= w:
-            e0[0] = top[j0 + s]
+            scratch[r0, 0] = top[j0 + s]
         if 1 <= s <= h:
-            e0[s] = left[s - 1]
+            scratch[r0, s] = left[s - 1]
         if origin_here and s == 2:
-            e0[1] = origin_value
+            scratch[r0, 1] = origin_value
             codes[0] = 0
         if 1 <= s - h <= w:
-            bottom[j0 + s - h] = e0[h]
+            bottom[j0 + s - h] = scratch[r0, h]
         if 1 <= s - w <= h:
-            left[s - w - 1] = e0[s - w]
+            left[s - w - 1] = scratch[r0, s - w]
     if store:
         n_bytes = (h * w + 3) // 4
         for k in range(h * w, 4 * n_bytes):
