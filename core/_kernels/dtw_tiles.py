@@ -123,7 +123,7 @@ def _dp_diagonal(costs, buf, r0, r1, r2, ub, um, count, check, lo, hi, i_first, 
 def tile_sweep(i0, h, j0, w, lo, hi, top, left, bottom,
                use_matrix, cmat, ci, cj, xt, yr, xo, yo, metric,
                wd, wu, wl, origin_here, origin_value,
-               scratch, cbuf, acc, codes, store, bp, bp_off):
+               scratch, cbuf, acc, codes, store, bp, bp_off, gemm_kind, xsq, ysq):
     """Sweep one tile; see the module docstring.
 
     ``top[j + 1]`` holds the accumulated cost of row ``i0 - 1`` at column ``j`` (index 0
@@ -133,6 +133,10 @@ def tile_sweep(i0, h, j0, w, lo, hi, top, left, bottom,
     features the ``metric`` distance between x = ``xt[:, xo + i]`` and
     y = ``yr[:, ym - 1 - (yo + j)]`` (``yr`` holds y reversed, ``ym`` its length); with
     several dimensions (or cosine) the features are float32 and ``acc`` a float32 scratch.
+
+    ``gemm_kind`` > 0: ``cmat`` holds dot products x.y of the tile, turned into costs here
+    (1 squared euclidean, 2 euclidean from ``xsq[i] + ysq[j] - 2 x.y`` with ``xsq``, ``ysq``
+    indexed like ``cmat``'s rows and columns; 3 cosine ``1 - x.y``).
 
     Inner loops index with unsigned integers: numba then skips its negative-index
     wraparound and LLVM emits plain vector loads.
@@ -166,6 +170,16 @@ def tile_sweep(i0, h, j0, w, lo, hi, top, left, bottom,
                 stride = np.uint64(cols - 1)
                 for k in range(count):
                     cbuf[k] = flat[first + k * stride]
+                if gemm_kind == 3:
+                    for k in range(count):
+                        cbuf[k] = min(max(1.0 - cbuf[k], 0.0), 2.0)
+                elif gemm_kind > 0:
+                    xi = np.uint64(ci + i0 + ulo - 1)
+                    yj = cj + j0 + s - ulo - 1
+                    for k in range(count):
+                        v = max(np.float64(xsq[xi + k]) + np.float64(ysq[yj - np.int64(k)])
+                                - 2.0 * cbuf[k], 0.0)
+                        cbuf[k] = np.sqrt(v) if gemm_kind == 2 else v
             elif multi:
                 xb = np.uint64(xo + i0 + ulo - 1)
                 yb = np.uint64(ym - yo - j0 - s + ulo)
@@ -300,7 +314,7 @@ def block_costs(xs, yt, j0, w, metric, acc, out):
 def strips_sweep(s0, s1, strip_rows, heights, c0, c1, strip_first, tile_j0, tile_w,
                  tile_off, rows, lo, hi, use_matrix, cmat, ci, cj, xt, yr, xo, yo, metric,
                  wd, wu, wl, origin, origin_value, scratch, cbuf, acc, codes, left, store,
-                 bp):
+                 bp, dummy):
     """Strips ``s0 .. s1-1`` one after the other in one call (no Python between tiles);
     ``rows`` (3, m + 1) is the ring of strip bottom rows (strip s writes ``rows[s % 3]``
     and reads ``rows[(s + 2) % 3]``). Returns the number of cells swept."""
@@ -328,10 +342,11 @@ def strips_sweep(s0, s1, strip_rows, heights, c0, c1, strip_first, tile_j0, tile
             if w <= 0:
                 continue
             j0 = tile_j0[tile]
+            offset = tile_off[tile] if store else 0
+            here = origin and r0 == 0 and j0 == 0
             tile_sweep(r0, h, j0, w, lo, hi, top_row, left, bottom,
                        use_matrix, cmat, ci, cj, xt, yr, xo, yo, metric, wd, wu, wl,
-                       origin and r0 == 0 and j0 == 0, origin_value,
-                       scratch, cbuf, acc, codes, store, bp,
-                       tile_off[tile] if store else 0)
+                       here, origin_value, scratch, cbuf, acc, codes, store, bp,
+                       offset, 0, dummy, dummy)
             cells += h * w
     return cells

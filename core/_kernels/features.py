@@ -102,3 +102,44 @@ def inhibit_rises(rises, decay, out):
             h = h * decay
             if r > h:
                 h = r
+
+
+@njit(cache=True, nogil=True)
+def overlap_accumulate(cost, acc, back):
+    """Open-begin DP for finding the shared part of two sequences on a full (N, M) cost
+    matrix already shifted by a threshold (negative = frames that match).
+
+    Diagonal steps add ``2 * cost``; horizontal and vertical steps add
+    ``max(cost, 0)``: they may pay for a mismatch but never earn, so one frame that
+    happens to resemble a long stretch of unrelated material cannot pull the path along
+    it. A path may start on any cell of the first row or column. ``back`` codes as in
+    :func:`band_accumulate`.
+    """
+    n, m = cost.shape
+    for i in range(n):
+        for j in range(m):
+            c = cost[i, j]
+            hv = c if c > 0.0 else 0.0
+            if i == 0 or j == 0:
+                best = c
+                arg = 0
+            else:
+                best = np.inf
+                arg = -1
+            if i > 0:
+                v = acc[i - 1, j] + hv
+                if v < best:
+                    best = v
+                    arg = 1
+                if j > 0:
+                    v = acc[i - 1, j - 1] + 2.0 * c
+                    if v < best:
+                        best = v
+                        arg = 3
+            if j > 0:
+                v = acc[i, j - 1] + hv
+                if v < best:
+                    best = v
+                    arg = 2
+            acc[i, j] = best
+            back[i, j] = arg

@@ -114,6 +114,36 @@ def _features(source, dtype=np.float64):
 _GEMM_DIMS = 48  # from this feature dimension on, tiles of costs come from BLAS
 
 
+_BLAS_LOCAL = []
+
+
+def _blas_threads_local(n_threads):
+    """Set the calling thread's OpenBLAS thread count (numpy's bundled scipy-openblas
+    exports ``openblas_set_num_threads_local``); returns the previous count or None.
+
+    Two workers each calling a multi-threaded GEMM on two cores thrash; one BLAS thread
+    per worker keeps both cores busy without contention."""
+    if not _BLAS_LOCAL:
+        fn = None
+        try:
+            import ctypes
+            import glob
+
+            libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir,
+                                          "numpy.libs", "libscipy_openblas*.so*"))
+            if libs:
+                lib = ctypes.CDLL(libs[0])
+                fn = getattr(lib, "openblas_set_num_threads_local", None)
+                if fn is not None:
+                    fn.restype = ctypes.c_int
+                    fn.argtypes = [ctypes.c_int]
+        except OSError:
+            fn = None
+        _BLAS_LOCAL.append(fn)
+    fn = _BLAS_LOCAL[0]
+    return None if fn is None else int(fn(int(n_threads)))
+
+
 def _block_features(source):
     """float32 copies for tile costs: x (N, D), y transposed (D, M), squared norms."""
     cache = getattr(source, "_block_features", None)
@@ -128,30 +158,25 @@ def _block_features(source):
     return cache
 
 
-def _tile_costs(source, metric, r0, h, j0, w, acc, out):
-    """Local costs of a tile into ``out[:h, :w]`` (float32 arithmetic).
+_GEMM_KIND = {"sqeuclidean": 1, "euclidean": 2, "cosine": 3}
+_NO_NORMS = np.zeros(1, dtype=np.float32)
 
-    Small D: a vectorized loop (exact differences, so identical frames cost exactly 0).
-    Large D: matrix multiply, |x|^2 + |y|^2 - 2 x.y (rounding error ~1e-7 relative)."""
+
+def _tile_costs(source, metric, r0, h, j0, w, acc, out):
+    """Local costs of a tile for large D: ``(block, gemm_kind, xsq, ysq)``.
+
+    Euclidean-type and cosine costs come from one float32 matrix multiply (BLAS), the
+    kernel turning dot products into costs (|x|^2 + |y|^2 - 2 x.y, rounding error about
+    1e-7 of the squared norms); cityblock from a vectorized loop."""
     x32, y32, yt32, xsq, ysq = _block_features(source)
     i_abs, j_abs = source.i_off + r0, source.j_off + j0
     xs = x32[i_abs:i_abs + h]
-    if source.dims < _GEMM_DIMS or source.metric == "cityblock":
+    kind = _GEMM_KIND.get(source.metric, 0)
+    if kind == 0:
         block_costs(xs, yt32, j_abs, w, metric, acc, out)
-        return out
-    g = (xs @ y32[j_abs:j_abs + w].T).astype(np.float64)
-    if source.metric == "cosine":
-        np.subtract(1.0, g, out=g)
-        np.clip(g, 0.0, 2.0, out=g)
-    else:
-        g *= -2.0
-        g += xsq[i_abs:i_abs + h, None]
-        g += ysq[None, j_abs:j_abs + w]
-        np.maximum(g, 0.0, out=g)
-        if source.metric == "euclidean":
-            np.sqrt(g, out=g)
-    out[:h, :w] = g
-    return out
+        return out, 0, _NO_NORMS, _NO_NORMS
+    g = xs @ y32[j_abs:j_abs + w].T
+    return g, kind, xsq[i_abs:i_abs + h], ysq[j_abs:j_abs + w]
 
 
 def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
@@ -197,6 +222,16 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
     origin = not open_begin and top is None
 
     def run(worker):
+        if blocks and n_threads > 1:
+            previous = _blas_threads_local(1)
+            try:
+                return _run(worker)
+            finally:
+                if previous is not None:
+                    _blas_threads_local(previous)
+        return _run(worker)
+
+    def _run(worker):
         h_max = plan.strip_rows
         scratch = np.empty((3, h_max + 1))
         cbuf = np.empty(h_max + 1)
@@ -232,21 +267,22 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
                     if state["abort"]:
                         return
                 if w > 0 and blocks:
-                    block = _tile_costs(source, metric, r0, h, j0, w, acc,
-                                        block_buf[:h * w].reshape(h, w))
+                    block, kind, xsq_t, ysq_t = _tile_costs(
+                        source, metric, r0, h, j0, w, acc, block_buf[:h * w].reshape(h, w))
                     tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
                                True, block, -r0, -j0, xt, yr,
                                source.i_off, source.j_off, metric, wd, wu, wl,
                                origin and r0 == 0 and j0 == 0, float(origin_value),
                                scratch, cbuf, acc32, codes, store, bp,
-                               int(plan.tile_off[tile]) if store else 0)
+                               int(plan.tile_off[tile]) if store else 0, kind, xsq_t, ysq_t)
                 elif w > 0:
                     tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
                                use_matrix, cmat, source.i_off, source.j_off, xt, yr,
                                source.i_off, source.j_off, metric, wd, wu, wl,
                                origin and r0 == 0 and j0 == 0, float(origin_value),
                                scratch, cbuf, acc32, codes, store, bp,
-                               int(plan.tile_off[tile]) if store else 0)
+                               int(plan.tile_off[tile]) if store else 0, 0, _NO_NORMS,
+                               _NO_NORMS)
                 with cond:
                     done_col[s + 1] = j0 + w + 1
                     state["cells"] += h * w
@@ -335,7 +371,8 @@ def _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, metric,
                              plan.strip_first, plan.tile_j0, plan.tile_w, plan.tile_off,
                              rows, lo, hi, use_matrix, cmat, source.i_off, source.j_off, xt,
                              yr, source.i_off, source.j_off, metric, *weights, origin,
-                             origin_value, scratch, cbuf, acc32, codes, left, store, bp)
+                             origin_value, scratch, cbuf, acc32, codes, left, store, bp,
+                             _NO_NORMS)
         if s1 - 1 in keep:
             kept[s1 - 1] = rows[(s1 - 1) % 3].copy()
         monitor.report(done / max(plan.cells, 1))

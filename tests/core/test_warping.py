@@ -485,12 +485,13 @@ def test_band_features_match_reference(metric, d):
 
 
 @pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine", "cityblock"])
-@pytest.mark.parametrize("d", [1, 5, 40])
+@pytest.mark.parametrize("d", [1, 5, 40, 64])
 def test_tiles_features_match_generic_kernel(small_tiles, metric, d):
+    # d = 64 takes the matrix-multiply tiles (float32 dot products): looser tolerance
     x, y = _walks(97, 120, d=d, seed=d)
     a = dtw(x, y, metric=metric)
     ref = naive_dtw(pairwise(x, y, metric))
-    assert a.distance == pytest.approx(ref[0], rel=1e-5)
+    assert a.distance == pytest.approx(ref[0], rel=1e-5 if d < 48 else 1e-4)
 
 
 @pytest.mark.parametrize("window", [None, ("sakoe_chiba", 40)], ids=str)
