@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from ._kernels.features import band_accumulate, band_backtrack
+from ._kernels.features import band_accumulate, band_backtrack, overlap_accumulate
 from ._progress import Monitor
 from .alignment import Alignment
 from .errors import AlignmentError
@@ -118,6 +118,14 @@ class _Term:
         d2 = self.a_sq[i0:i1, None] + self.b_sq[None, j0:j1] - 2.0 * dot
         return np.sqrt(np.maximum(d2, 0.0))
 
+    def sliced(self, i0, i1, j0, j1):
+        """The term restricted to frames i0..i1 of A and j0..j1 of B (inclusive)."""
+        t = _Term.__new__(_Term)
+        t.name, t.metric, t.weight = self.name, self.metric, self.weight
+        t.a, t.b = self.a[i0:i1 + 1], self.b[j0:j1 + 1]
+        t.a_sq, t.b_sq = self.a_sq[i0:i1 + 1], self.b_sq[j0:j1 + 1]
+        return t
+
     def pooled(self, factor):
         """The same term at a rate ``factor`` times lower: spectral shapes are averaged,
         onset features keep their peaks (max)."""
@@ -198,6 +206,70 @@ def _corridor(coarse_path, factor, n, m, radius):
     # consecutive rows must overlap (a path moves at most one row per step)
     lo[1:] = np.minimum(lo[1:], hi[:-1])
     return lo.astype(np.int64), hi.astype(np.int64)
+
+
+def _overlap(terms, n, m, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, rate=1.0):
+    """Find the part of A and B that correspond when one may have extra material at its
+    start or end.
+
+    On a coarse full cost matrix: a closed-end DTW gives the typical cost of matching
+    frames ``c_on`` (median along its path), the matrix the cost of unrelated frames
+    ``c_off`` (median of all cells); costs are shifted by the threshold
+    ``tau = c_on + share * (c_off - c_on)`` so that matching frames earn and unrelated
+    frames cost, and a DTW with symmetric2 weights (every path from border to border
+    has the same total weight per frame covered) that may start anywhere on the first
+    row or column and end anywhere on the last row or column picks the stretch worth
+    aligning (horizontal and vertical steps may pay for mismatches but never earn, see
+    :func:`core._kernels.features.overlap_accumulate`).
+
+    Returns
+    -------
+    (i0, i1, j0, j1) : inclusive frame ranges of A and B (full rate), and a dict of
+    diagnostics.
+    """
+    factor = max(1, int(math.ceil(math.sqrt(n * m / 1_000_000))))
+    coarse = [t.pooled(factor) for t in terms] if factor > 1 else terms
+    n_c, m_c = coarse[0].a.shape[0], coarse[0].b.shape[0]
+    lo = np.zeros(n_c, dtype=np.int64)
+    hi = np.full(n_c, m_c, dtype=np.int64)
+    cost = _band_cost(coarse, lo, hi, monitor)
+    path, _ = _band_path(cost, lo, hi, monitor)
+    c_on = float(np.median(cost[path[:, 0], path[:, 1]]))
+    c_off = float(np.median(cost))
+    info = {"cost_on_path": round(c_on, 4), "cost_typical": round(c_off, 4)}
+    full = (0, n - 1, 0, m - 1)
+    if not c_off > c_on or n_c < 4 or m_c < 4:
+        return full, dict(info, trimmed=False)
+    tau = c_on + share * (c_off - c_on)
+    shifted = cost - tau
+    acc = np.empty_like(shifted)
+    back = np.empty(shifted.shape, dtype=np.int8)
+    overlap_accumulate(shifted, acc, back)
+    last_row = acc[n_c - 1]
+    last_col = acc[:, m_c - 1]
+    if float(last_row.min()) <= float(last_col.min()):
+        i_end, j_end = n_c - 1, int(np.argmin(last_row))
+    else:
+        i_end, j_end = int(np.argmin(last_col)), m_c - 1
+    p = np.empty((n_c + m_c + 1, 2), dtype=np.int64)
+    length = band_backtrack(back, lo, i_end, j_end, p)
+    (i0c, j0c), (i1c, j1c) = p[length - 1], p[0]
+    i0, j0 = int(i0c) * factor, int(j0c) * factor
+    i1 = min(n - 1, (int(i1c) + 1) * factor - 1) if i1c < n_c - 1 else n - 1
+    j1 = min(m - 1, (int(j1c) + 1) * factor - 1) if j1c < m_c - 1 else m - 1
+    # the shared part ends where costs exceed the threshold, a little early for a fading
+    # last note or word: give each trimmed end a margin back
+    margin = int(round(margin_s * rate))
+    i0, j0 = max(0, i0 - margin), max(0, j0 - margin)
+    i1, j1 = min(n - 1, i1 + margin), min(m - 1, j1 + margin)
+    min_skip = max(1, int(round(min_skip_s * rate)))
+    # small skips at the ends are silence or reverberation: keep the closed ends there
+    i0 = i0 if i0 >= min_skip else 0
+    j0 = j0 if j0 >= min_skip else 0
+    i1 = i1 if n - 1 - i1 >= min_skip else n - 1
+    j1 = j1 if m - 1 - j1 >= min_skip else m - 1
+    trimmed = (i0, i1, j0, j1) != full
+    return (i0, i1, j0, j1), dict(info, trimmed=trimmed, threshold=round(tau, 4))
 
 
 def _multiscale_path(terms, n, m, radius, monitor):
@@ -369,14 +441,26 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     else:
         terms, rates, info = _crossmodal_terms(rec_a, rec_b, feature, rate_hz,
                                                monitor.sub(0.0, 0.5))
-    diag.update(info)
     refine = int(info.pop("refine_factor", 1))
+    diag.update(info)
     base_terms = [t.pooled(refine) for t in terms] if refine > 1 else terms
     n, m = base_terms[0].a.shape[0], base_terms[0].b.shape[0]
+    n_full, m_full = terms[0].a.shape[0], terms[0].b.shape[0]
     base_rate = min(rates) / refine
+    (i0, i1, j0, j1), odiag = _overlap(base_terms, n, m, monitor.sub(0.5, 0.6),
+                                       rate=base_rate)
+    diag["overlap"] = odiag
+    if odiag["trimmed"]:
+        base_terms = [t.sliced(i0, i1, j0, j1) for t in base_terms]
+        n, m = i1 - i0 + 1, j1 - j0 + 1
+        f0, f1 = i0 * refine, min(n_full - 1, (i1 + 1) * refine - 1)
+        g0, g1 = j0 * refine, min(m_full - 1, (j1 + 1) * refine - 1)
+        terms = [t.sliced(f0, f1, g0, g1) for t in terms]
+    else:
+        f0, g0 = 0, 0
     radius = int(round((1.0 if band_s is None else band_s) * base_rate))
     path, total, cost, lo, hi, pdiag = _multiscale_path(base_terms, n, m, radius,
-                                                        monitor.sub(0.5, 0.8))
+                                                        monitor.sub(0.6, 0.8))
     diag.update(pdiag)
     row_conf = _row_confidence(path, cost, lo, hi, max(1, int(round(0.2 * base_rate))))
     if refine > 1:
@@ -388,6 +472,13 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         diag["refinement"] = {"rate_hz": min(rates), "radius_s": _REFINE_RADIUS_S,
                               "base_rate_hz": base_rate}
     confidence = row_conf[np.minimum(path[:, 0] // refine, row_conf.shape[0] - 1)]
+    path = path + np.array([f0, g0])
+    diag["aligned_part"] = {
+        "a_s": [round(path[0, 0] / rates[0], 3), round(path[-1, 0] / rates[0], 3)],
+        "b_s": [round(path[0, 1] / rates[1], 3), round(path[-1, 1] / rates[1], 3)],
+        "whole_a": bool(path[0, 0] == 0 and path[-1, 0] == n_full - 1),
+        "whole_b": bool(path[0, 1] == 0 and path[-1, 1] == m_full - 1)}
+    n, m = n_full, m_full
     diag["elapsed_s"] = round(time.perf_counter() - t0, 3)
     params = {"method": method, "feature": feature, "rate_hz": rate_hz, "band_s": band_s,
               "step_weights": _STEP_WEIGHTS}

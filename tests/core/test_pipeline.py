@@ -136,3 +136,58 @@ def test_bad_arguments():
         align_recordings(ra, rb, rate_hz=-1)
     with pytest.raises(ValueError, match="band_s"):
         align_recordings(ra, rb, band_s=0)
+
+
+def naive_overlap(cost):
+    n, m = cost.shape
+    acc = np.full((n, m), np.inf)
+    for i in range(n):
+        for j in range(m):
+            c = cost[i, j]
+            hv = max(c, 0.0)
+            best = c if (i == 0 or j == 0) else np.inf
+            if i > 0:
+                best = min(best, acc[i - 1, j] + hv)
+            if j > 0:
+                best = min(best, acc[i, j - 1] + hv)
+            if i > 0 and j > 0:
+                best = min(best, acc[i - 1, j - 1] + 2 * c)
+            acc[i, j] = best
+    return acc
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (5, 1), (8, 11)])
+def test_overlap_kernel_matches_naive_reference(shape):
+    from core._kernels.features import overlap_accumulate
+
+    cost = np.random.default_rng(7).normal(size=shape)
+    acc = np.empty(shape)
+    back = np.empty(shape, np.int8)
+    overlap_accumulate(cost, acc, back)
+    np.testing.assert_allclose(acc, naive_overlap(cost))
+
+
+def test_partial_overlap_is_detected_and_reported():
+    a, b, times_a, times_b = _pair()
+    # B loses its first 2.5 s and gets 4 s of unrelated noise at its end
+    cut = 2.5
+    noise = np.random.default_rng(5).normal(0, 0.05, 4 * SR).astype(np.float32)
+    b2 = np.concatenate([b[int(cut * SR):], noise])
+    al = align_recordings(FakeAudio(a), FakeAudio(b2))
+    part = al.diagnostics["aligned_part"]
+    assert not part["whole_b"] and not part["whole_a"]
+    assert part["b_s"][1] < b2.shape[0] / SR - 2.0
+    shared = times_b >= cut + 0.3
+    err = np.abs(al.map_a_to_b(times_a[shared]) - (times_b[shared] - cut))
+    assert np.mean(err) < 0.05, err
+
+
+def test_confidence_is_lower_where_b_is_unrelated():
+    a, b, times_a, times_b = _pair()
+    b2 = b.copy()
+    n = b.shape[0]
+    b2[n // 3:n // 2] = np.random.default_rng(3).normal(0, 0.05, n // 2 - n // 3)
+    al = align_recordings(FakeAudio(a), FakeAudio(b2))
+    t_b = al.times_s[:, 1]
+    inside = (t_b > n / 3 / SR + 0.3) & (t_b < n / 2 / SR - 0.3)
+    assert al.confidence[inside].mean() < al.confidence[~inside].mean()
