@@ -165,13 +165,13 @@ def _band_cost(terms, lo, hi, monitor=None):
     return cost
 
 
-def _band_path(cost, lo, hi, monitor=None):
-    """Exact DTW (symmetric1 steps) over the band; returns the (L, 2) path and the
-    accumulated cost."""
+def _band_path(cost, lo, hi, monitor=None, weights=_STEP_WEIGHTS):
+    """Exact DTW (symmetric1 steps unless ``weights`` says otherwise) over the band;
+    returns the (L, 2) path and the accumulated cost."""
     n = cost.shape[0]
     acc = np.empty_like(cost)
     back = np.empty(cost.shape, dtype=np.int8)
-    w_v, w_h, w_d = _STEP_WEIGHTS
+    w_v, w_h, w_d = weights
     band_accumulate(cost, lo, hi, w_v, w_h, w_d, False, acc, back)
     if monitor is not None:
         monitor.check()
@@ -295,35 +295,38 @@ def _multiscale_path(terms, n, m, radius, monitor):
     return path, total, cost, lo, hi, diag
 
 
-def _row_confidence(path, cost, lo, hi, margin_frames):
-    """Confidence of every row of A from the local cost margin, in [0, 1].
+def _mean_column(path, n):
+    """Mean column of the path in every row, shape (n,)."""
+    total = np.bincount(path[:, 0], weights=path[:, 1], minlength=n)
+    count = np.bincount(path[:, 0], minlength=n)
+    return total / np.maximum(count, 1)
 
-    For row ``i``: ``c`` is the lowest cost on the path in that row, ``o`` the lowest
-    cost in the row's band farther than ``margin_frames`` from the path; the margin
-    ``(o - c)`` relative to the spread of the row's costs goes through a logistic.
-    A clear valley at the path gives ~1; a competitor as good elsewhere gives <= 0.5.
+
+def _agreement_confidence(path, terms, lo, hi, cost, rate, scale_s=0.05):
+    """Confidence of every row of A from the agreement of alternative paths, in [0, 1].
+
+    The path is recomputed in the same band with other choices that are about as good
+    a priori: symmetric2 steps instead of symmetric1, and each feature alone when there
+    are several. Where the cost valley is sharp they all agree; where it is flat or
+    ambiguous (sustained notes, pauses, repeated material, unrelated content) they
+    drift apart. ``confidence = exp(-(d / scale) ** 2)`` with ``d`` the mean distance in
+    seconds between the alternatives and the path.
     """
     n = cost.shape[0]
-    c_path = np.full(n, np.inf)
-    j_min = np.full(n, np.iinfo(np.int64).max)
-    j_max = np.full(n, -1)
-    rows, cols = path[:, 0], path[:, 1]
-    np.minimum.at(c_path, rows, cost[rows, cols - lo[rows]])
-    np.minimum.at(j_min, rows, cols)
-    np.maximum.at(j_max, rows, cols)
-    conf = np.full(n, 0.5)
-    for i in range(n):
-        width = int(hi[i] - lo[i])
-        row = cost[i, :width]
-        a = max(0, int(j_min[i] - lo[i]) - margin_frames)
-        b = min(width, int(j_max[i] - lo[i]) + margin_frames + 1)
-        others = np.concatenate([row[:a], row[b:]])
-        if others.size == 0:
-            continue
-        spread = float(row.std()) + 1e-9
-        z = (float(others.min()) - float(c_path[i])) / spread
-        conf[i] = 1.0 / (1.0 + math.exp(-3.0 * min(max(z, -10.0), 10.0)))
-    return conf
+    ref = _mean_column(path, n)
+    alternatives = [_band_path(cost, lo, hi, weights=(1.0, 1.0, 2.0))[0]]
+    if len(terms) > 1:
+        for term in terms:
+            alternatives.append(_band_path(_band_cost([term], lo, hi), lo, hi)[0])
+    dist = np.zeros(n)
+    for alt in alternatives:
+        dist += np.abs(_mean_column(alt, n) - ref)
+    dist /= len(alternatives) * rate
+    # a little smoothing: an isolated agreeing frame inside a drifting stretch is luck
+    from scipy.ndimage import uniform_filter1d
+
+    dist = uniform_filter1d(dist, max(1, int(round(0.2 * rate))), mode="nearest")
+    return np.exp(-(dist / scale_s) ** 2)
 
 
 # ---------------------------------------------------------------- feature plans
@@ -462,7 +465,7 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     path, total, cost, lo, hi, pdiag = _multiscale_path(base_terms, n, m, radius,
                                                         monitor.sub(0.6, 0.8))
     diag.update(pdiag)
-    row_conf = _row_confidence(path, cost, lo, hi, max(1, int(round(0.2 * base_rate))))
+    row_conf = _agreement_confidence(path, base_terms, lo, hi, cost, base_rate)
     if refine > 1:
         n, m = terms[0].a.shape[0], terms[0].b.shape[0]
         radius_fine = int(round(_REFINE_RADIUS_S * min(rates)))

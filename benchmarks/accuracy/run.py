@@ -71,9 +71,36 @@ def frame_accuracy(pair_dir, times):
     return float(np.mean(np.abs(pred - frame_a) <= 1)), float(np.mean(pred == frame_a))
 
 
-def crossmodal_impacts(ev, pair_dir, times):
-    ga, gb = ev.load_gt(str(pair_dir))
-    return ev.score(ga, gb, times, "a2b")
+def confidence_at_events(al, ga, gb):
+    """(confidence, absolute error in ms) at every ground-truth event (A -> B)."""
+    t = np.asarray(al.times_s)
+    order = np.argsort(t[:, 0], kind="stable")
+    ta, tb = t[order, 0], t[order, 1]
+    conf = np.asarray(al.confidence)[order]
+    pred = np.interp(ga, ta, tb)
+    k = np.clip(np.searchsorted(ta, ga), 0, ta.shape[0] - 1)
+    return conf[k], np.abs(pred - gb) * 1000.0
+
+
+def confidence_summary(pairs_conf):
+    """How well the confidence predicts the error, pooled over pairs."""
+    from scipy.stats import spearmanr
+
+    conf = np.concatenate([c for c, _ in pairs_conf])
+    err = np.concatenate([e for _, e in pairs_conf])
+    rho = float(spearmanr(conf, err).statistic) if conf.size > 2 else float("nan")
+    low = conf < 0.5
+    lines = [f"\nConfidence vs error at {conf.size} audio events: Spearman rho "
+             f"{rho:+.2f} (negative = lower confidence, larger error)."]
+    for name, mask in (("confidence < 0.5", low), ("confidence >= 0.5", ~low)):
+        if mask.any():
+            lines.append(f"- {name}: {mask.sum()} events, MAE {err[mask].mean():.1f} ms, "
+                         f"{100 * np.mean(err[mask] > 100):.0f} % beyond 100 ms")
+    big = err > 100
+    if big.any():
+        lines.append(f"- events beyond 100 ms: mean confidence {conf[big].mean():.2f} "
+                     f"(others {conf[~big].mean():.2f})")
+    return lines
 
 
 def synctoolbox_times(file_a, file_b):
@@ -166,6 +193,7 @@ def main(argv=None):
     has_stb = args.synctoolbox and importlib.util.find_spec("synctoolbox") is not None
     lines = []
     audio_rows = []
+    pairs_conf = []
     head = ("| pair | material | ours MAE ms | ≤50 ms | ≤100 ms | Sync Toolbox MAE ms "
             "(ref / here) | simple DTW MAE ms | time s |")
     lines += [head, "|---|---|---|---|---|---|---|---|"]
@@ -205,6 +233,8 @@ def main(argv=None):
             print(line, flush=True)
             if ref:
                 audio_rows.append((r["pair_id"], s["mae_ms"], min(ref)))
+                if al.confidence is not None:
+                    pairs_conf.append(confidence_at_events(al, ga, gb))
             if args.partial and r["modality"] in ("music", "speech", "realaudio") and \
                     float(r["duration_b_s"]) > 15:
                 others = [o for o in pairs if o["pair_id"] != r["pair_id"]
@@ -229,6 +259,10 @@ def main(argv=None):
                    f"{ok}/{len(audio_rows)} pairs below min(Sync Toolbox, simple DTW).")
         lines.append(summary)
         print(summary)
+    if pairs_conf:
+        conf_lines = confidence_summary(pairs_conf)
+        lines += conf_lines
+        print("\n".join(conf_lines))
     if not args.no_write:
         text = ("# Accuracy of the default pipelines on ../shared/data\n\n"
                 "Written by `python benchmarks/accuracy/run.py` "
