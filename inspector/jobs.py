@@ -16,6 +16,8 @@ connected slots run on the GUI thread (queued connections).
 from __future__ import annotations
 
 import itertools
+import os
+import sys
 import threading
 import time
 import traceback
@@ -84,6 +86,36 @@ class _Signals(QObject):
     finished = Signal(int)
 
 
+_niced_threads: set[int] = set()
+
+
+def _lower_this_thread_priority() -> None:
+    """Give the GUI thread the CPU first: worker threads run at nice 10 (Linux only,
+    where a thread's nice value is per thread; elsewhere nothing happens)."""
+    tid = threading.get_native_id()
+    if tid in _niced_threads or not sys.platform.startswith("linux"):
+        return
+    _niced_threads.add(tid)
+    try:
+        current = os.getpriority(os.PRIO_PROCESS, tid)
+        os.setpriority(os.PRIO_PROCESS, tid, max(current, 10))
+    except OSError:
+        pass
+
+
+def limit_blas_threads(n_threads: int | None = None) -> None:
+    """Keep BLAS (numpy's matrix products) to fewer threads than cores, so a worker's
+    matrix product never takes the core the GUI thread needs (uses threadpoolctl when it
+    is installed)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return
+    if n_threads is None:
+        n_threads = max(1, (os.cpu_count() or 2) - 1)
+    threadpool_limits(n_threads, user_api="blas")
+
+
 class _Worker(QRunnable):
     """Runs one request; talks to the GUI thread only through ``signals``."""
 
@@ -104,6 +136,7 @@ class _Worker(QRunnable):
 
     def run(self) -> None:  # worker thread
         sig = self.signals
+        _lower_this_thread_priority()
         try:
             sig.started.emit(self.job_id)
             if self.cancelled.is_set():
@@ -150,6 +183,7 @@ class JobRunner(QObject):
         super().__init__(parent)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
+        limit_blas_threads()
         self._latest: dict[str, int] = {}
         self._workers: dict[int, _Worker] = {}
         self._signals: dict[int, _Signals] = {}

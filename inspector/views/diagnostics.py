@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from .. import compute
 from ..jobs import Request
@@ -95,9 +95,11 @@ class DiagnosticsView(QWidget):
         self.cost = pg.PlotDataItem(pen=pg.mkPen("#c0c0ff"))
         self.tempo = pg.PlotDataItem(pen=pg.mkPen("#ffd080"))
         self.conf = pg.PlotDataItem(pen=pg.mkPen("#80e080"))
-        self.cost_plot.addItem(self.cost)
-        self.tempo_plot.addItem(self.tempo)
-        self.conf_plot.addItem(self.conf)
+        for plot, item in ((self.cost_plot, self.cost), (self.tempo_plot, self.tempo),
+                           (self.conf_plot, self.conf)):
+            # cached: moving the cursor line repaints from a pixmap, not from the data
+            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            plot.addItem(item)
         self.marks: list = []
         self.cursor_lines = []
         for plot in (self.cost_plot, self.tempo_plot, self.conf_plot):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from ..jobs import Request
 from .common import CURSOR_COLOUR, PATH_COLOURS, decimate_path
@@ -92,6 +92,9 @@ class HeatmapView(QWidget):
         self.side.addItem(self.col_marginal)
         self.confidence = pg.PlotDataItem(pen=pg.mkPen("#80e080"))
         self.conf.addItem(self.confidence)
+        # cached: moving the cursor lines repaints from pixmaps, not from the data
+        for item in (self.path, self.row_marginal, self.col_marginal, self.confidence):
+            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.cursor_lines = []
         for plot, angle in ((self.main, 90), (self.main, 0), (self.top, 90), (self.conf, 90),
                             (self.side, 0)):

@@ -45,6 +45,9 @@ class MatrixView(QWidget):
         self._overview = None
         self._region_key = None
         self._region_data = None
+        self._region_exact = False
+        self._overview_exact = False
+        self._info_base = ""
         self._pending_region = None
         self.overview_job = -1
         self.region_job = -1
@@ -84,6 +87,7 @@ class MatrixView(QWidget):
         self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
         self.legend.setZValue(30)
         self.path_curves: dict[str, pg.PlotDataItem] = {}
+        self._path_times: dict[str, np.ndarray] = {}
         self.window_curves = [pg.PlotDataItem(pen=pg.mkPen("#ffffff", width=1,
                                                            style=Qt.PenStyle.DashLine))
                               for _ in range(2)]
@@ -107,7 +111,7 @@ class MatrixView(QWidget):
         layout.addWidget(self.plot, 1)
 
         self._region_debounce = Debouncer(self._request_region, 150, self)
-        self.plot.getViewBox().sigRangeChanged.connect(lambda *_: self._region_debounce.trigger())
+        self.plot.getViewBox().sigRangeChanged.connect(self._on_range_changed)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.colour_map.currentTextChanged.connect(self._on_colour_map_changed)
         self.contrast.valueChanged.connect(lambda *_: self._apply_levels())
@@ -136,8 +140,11 @@ class MatrixView(QWidget):
         fa, fb, metric = inputs
         na, nb = len(fa.values), len(fb.values)
         shape = (min(na, OVERVIEW_SIZE), min(nb, OVERVIEW_SIZE))
-        self.info.setText(f"{na}×{nb} frames at {fa.rate_hz:.3g}/{fb.rate_hz:.3g} Hz, "
-                          f"{fa.name}/{fb.name}, {metric}")
+        self._overview_exact = compute.overview_is_exact(na, nb)
+        self._info_base = (f"{na}×{nb} frames at {fa.rate_hz:.3g}/{fb.rate_hz:.3g} Hz, "
+                           f"{fa.name}/{fb.name}, {metric}"
+                           + ("" if self._overview_exact else ", overview from feature means"))
+        self.info.setText(self._info_base)
         self.overview_job = self.jobs.submit(Request(
             "matrix_overview", compute.cost_overview, (fa.values, fb.values, shape),
             {"metric": metric}, label="cost matrix overview"))
@@ -191,22 +198,27 @@ class MatrixView(QWidget):
             return
         fa, fb, metric = self._inputs
         na, nb = len(fa.values), len(fb.values)
-        if self._overview.shape == (na, nb):
-            return  # the overview is already exact
+        if self._overview.shape == (na, nb) and self._overview_exact:
+            return  # the overview is already the exact matrix
         i0, i1, j0, j1 = self.visible_frames()
-        if i1 <= i0 or j1 <= j0 or (i1 - i0) * (j1 - j0) > REGION_MAX_CELLS:
+        if i1 <= i0 or j1 <= j0:
             return
-        # pad by half the visible size so small pans reuse the region
-        pi, pj = (i1 - i0) // 2, (j1 - j0) // 2
-        while (i1 - i0 + 2 * pi) * (j1 - j0 + 2 * pj) > REGION_MAX_CELLS and (pi or pj):
-            pi, pj = pi // 2, pj // 2
+        # the overview is good enough when the view shows most of the matrix
+        if (i1 - i0) > 0.6 * na and (j1 - j0) > 0.6 * nb:
+            return
         key = self._region_key
         if key is not None and key[0] <= i0 and key[1] >= i1 and key[2] <= j0 and key[3] >= j1:
-            return
+            # the drawn region covers the view; redo it only when zoomed in much further
+            fine = (key[1] - key[0]) * (key[3] - key[2]) <= REGION_MAX_CELLS
+            if fine or (i1 - i0) * (j1 - j0) * 4 > (key[1] - key[0]) * (key[3] - key[2]):
+                return
+        # pad by half the visible size so small pans reuse the region
+        pi, pj = (i1 - i0) // 2, (j1 - j0) // 2
         i0, i1 = max(0, i0 - pi), min(na, i1 + pi)
         j0, j1 = max(0, j0 - pj), min(nb, j1 + pj)
+        side = int(np.sqrt(REGION_MAX_CELLS))
         self.region_job = self.jobs.submit(Request(
-            "matrix_region", compute.cost_region, (fa.values, fb.values, i0, i1, j0, j1),
+            "matrix_region", compute.cost_view, (fa.values, fb.values, i0, i1, j0, j1, side),
             {"metric": metric}, label="cost matrix region"))
         self._pending_region = (i0, i1, j0, j1)
 
@@ -237,18 +249,37 @@ class MatrixView(QWidget):
         for key in list(self.path_curves):
             if key not in [w[0] for w in wanted]:
                 self.plot.removeItem(self.path_curves.pop(key))
+                self._path_times.pop(key, None)
         for key, aid, al, colour in wanted:
             curve = self.path_curves.get(key)
             if curve is None:
                 curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2))
                 curve.setZValue(10 if key == "active" else 9)
-                self.plot.addItem(curve)
+                # the image gives the bounds; a curve's bounds cost a scan per repaint
+                self.plot.addItem(curve, ignoreBounds=True)
                 self.path_curves[key] = curve
-            t = decimate_path(al.times_s)
-            curve.setData(t[:, 0], t[:, 1])
+            self._path_times[key] = al.times_s
             self.legend.addItem(curve, f"#{aid} {self.session.label(aid)}")
+        self._clip_paths()
         self._draw_window(active)
         self._draw_anchors(active)
+
+    def _on_range_changed(self, *_) -> None:
+        self._clip_paths()
+        self._region_debounce.trigger()
+
+    def _clip_paths(self) -> None:
+        """Give each path curve only its visible part, at most a few thousand points:
+        drawing stays O(pixels) for an hour-long path (the path is monotone in x)."""
+        (x0, x1), _ = self.plot.getViewBox().viewRange()
+        for key, curve in self.path_curves.items():
+            t = self._path_times.get(key)
+            if t is None or len(t) == 0:
+                continue
+            k0 = max(0, int(np.searchsorted(t[:, 0], x0, side="left")) - 1)
+            k1 = min(len(t), int(np.searchsorted(t[:, 0], x1, side="right")) + 1)
+            part = decimate_path(t[k0:k1], 4000) if k1 > k0 else t[:1]
+            curve.setData(part[:, 0], part[:, 1])
 
     def _draw_window(self, al) -> None:
         radius = None if al is None else al.params.get("window_radius_s")
@@ -318,7 +349,10 @@ class MatrixView(QWidget):
             if self._inputs is None:
                 return
             self._region_key = self._pending_region
-            self._region_data = np.asarray(result, dtype=np.float32)
+            image, self._region_exact = result
+            self._region_data = np.asarray(image, dtype=np.float32)
+            self.info.setText(self._info_base + ("; zoomed region exact" if self._region_exact
+                                                 else "; zoomed region from feature means"))
             self._redraw_images()
             self.region_image.setRect(self._frame_rect(*self._region_key))
 

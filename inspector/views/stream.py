@@ -185,7 +185,8 @@ class StreamView(QWidget):
             return
         (t0, t1), _ = self.top.getViewBox().viewRange()
         width = max(200, int(self.top.getViewBox().width()))
-        t, lo, hi = env.pick(max(t0, 0.0), max(t1, 0.0), 2 * width)
+        # one bin per pixel: a vertical min..max segment per pixel column
+        t, lo, hi = env.pick(max(t0, 0.0), max(t1, 0.0), width)
         if len(t) == 0:
             self.wave.setData([], [])
             return

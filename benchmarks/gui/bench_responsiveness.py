@@ -1,0 +1,312 @@
+"""Responsiveness of the window on two one-hour recordings.
+
+Generates two one-hour audio recordings (a melody and a non-linearly time-warped copy in
+another timbre, 22.05 kHz mono), opens them in the window (offscreen), computes the
+default alignment, then pans the cost matrix (zoomed to one minute) and the stream
+views across the whole hour. A 5 ms QTimer on the GUI thread measures the event loop:
+a gap between two ticks is time the GUI thread could not handle events (work on the GUI
+thread, or waiting for the GIL held by a worker). Workers themselves are not measured.
+
+    python benchmarks/gui/bench_responsiveness.py [--minutes 60] [--data-dir DIR]
+        [--out benchmarks/gui/results.md]
+
+The target (issue 6): no gap longer than 100 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+RATE = 22050
+
+
+def warp_map(duration_s: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth monotone map from time of A to time of B (tempo 0.8x .. 1.25x)."""
+    rng = np.random.default_rng(seed)
+    knots = np.linspace(0.0, duration_s, int(duration_s / 20) + 2)
+    tempo = np.exp(rng.uniform(np.log(0.8), np.log(1.25), len(knots) - 1))
+    tb = np.concatenate([[0.0], np.cumsum(np.diff(knots) / tempo)])
+    return knots, tb
+
+
+def synthesize(path: Path, duration_s: float, *, seed: int, timbre: int,
+               warp: tuple[np.ndarray, np.ndarray] | None) -> None:
+    """A melody of random notes (same note sequence for both files); B plays it through
+    ``warp`` (note onsets moved by the map) with other harmonics."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(1234)  # the score: identical for A and B
+    n_notes = int(duration_s / 0.18) + 10
+    durations = rng.uniform(0.12, 0.45, n_notes)
+    onsets_a = np.concatenate([[0.0], np.cumsum(durations)])[:n_notes]
+    pitches = rng.integers(48, 84, n_notes)
+    keep = onsets_a < duration_s
+    onsets_a, pitches, durations = onsets_a[keep], pitches[keep], durations[keep]
+    if warp is not None:
+        ka, kb = warp
+        onsets = np.interp(onsets_a, ka, kb)
+        ends = np.interp(onsets_a + durations, ka, kb)
+        total = float(np.interp(duration_s, ka, kb))
+    else:
+        onsets, ends, total = onsets_a, onsets_a + durations, duration_s
+    n = int(total * RATE)
+    harmonics = [(1, 1.0), (2, 0.5), (3, 0.25)] if timbre == 0 else [(1, 0.6), (2, 0.1),
+                                                                       (3, 0.45), (5, 0.2)]
+    noise = np.random.default_rng(seed)
+    with sf.SoundFile(str(path), "w", RATE, 1, "PCM_16") as out:
+        block_s = 60.0
+        for b0 in np.arange(0.0, total, block_s):
+            b1 = min(total, b0 + block_s)
+            t = np.arange(int(b0 * RATE), int(b1 * RATE)) / RATE
+            x = 0.003 * noise.standard_normal(len(t))
+            sel = np.flatnonzero((ends > b0 - 1.0) & (onsets < b1))
+            for k in sel:
+                lo = max(0, int((onsets[k] - b0) * RATE))
+                hi = min(len(t), int((ends[k] + 0.3 - b0) * RATE))
+                if hi <= lo:
+                    continue
+                tt = t[lo:hi] - onsets[k]
+                f = 440.0 * 2 ** ((pitches[k] - 69) / 12)
+                env = np.exp(-tt * (4.0 if timbre == 0 else 1.5)) * np.minimum(1, tt * 200)
+                tone = sum(a * np.sin(2 * np.pi * h * f * tt) for h, a in harmonics)
+                x[lo:hi] += 0.15 * env * tone
+            out.write(np.clip(x, -1, 1).astype(np.float32))
+    assert path.stat().st_size > 0 and n > 0
+
+
+class StallTracer:
+    """Debugging aid (``--trace``): a thread that prints the GUI thread's stack whenever
+    the event loop has not ticked for ``threshold_s``."""
+
+    def __init__(self, monitor, threshold_s: float = 0.06):
+        import threading
+
+        self.monitor = monitor
+        self.threshold_s = threshold_s
+        self.main_id = threading.get_ident()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import traceback
+
+        reported = None
+        while not self.stop.wait(0.01):
+            last = self.monitor.last
+            if time.perf_counter() - last > self.threshold_s and reported != last:
+                reported = last
+                frames = sys._current_frames()
+                frame = frames.get(self.main_id)
+                stack = "".join(traceback.format_stack(frame)[-6:]) if frame else ""
+                others = "".join(
+                    "  [worker] " + "  ".join(traceback.format_stack(f)[-3:])
+                    for tid, f in frames.items()
+                    if tid not in (self.main_id, __import__("threading").get_ident()))
+                print(f"--- stall in {self.monitor.phase!r}:\n{stack}{others}", file=sys.stderr)
+
+
+class LoopMonitor:
+    """Ticks every ``interval_ms`` on the GUI thread and records the gaps between ticks."""
+
+    def __init__(self, interval_ms: int = 5):
+        from PySide6.QtCore import QTimer
+
+        self.phase = "start"
+        self.gaps: dict[str, list[float]] = {}
+        self.timer = QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self._tick)
+        self.last = time.perf_counter()
+        self.timer.start()
+
+    def set_phase(self, name: str) -> None:
+        self.phase = name
+        self.last = time.perf_counter()
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if now - self.last > 0.06 and getattr(self, "verbose", False):
+            print(f"=== gap {1000 * (now - self.last):.0f} ms", file=sys.stderr)
+        self.gaps.setdefault(self.phase, []).append(now - self.last)
+        self.last = now
+
+    def worst(self, phase: str) -> float:
+        return max(self.gaps.get(phase, [0.0]))
+
+
+def run(minutes: float, data_dir: Path, trace: bool = False) -> dict:
+    from PySide6.QtWidgets import QApplication
+
+    from inspector.app import MainWindow
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    duration = minutes * 60.0
+    path_a = data_dir / f"hour_a_{minutes:g}min.wav"
+    path_b = data_dir / f"hour_b_{minutes:g}min.wav"
+    t0 = time.perf_counter()
+    if not path_a.exists():
+        synthesize(path_a, duration, seed=1, timbre=0, warp=None)
+    if not path_b.exists():
+        synthesize(path_b, duration, seed=2, timbre=1, warp=warp_map(duration, 7))
+    gen_s = time.perf_counter() - t0
+
+    load_before = " ".join(f"{v:.1f}" for v in os.getloadavg())
+    app = QApplication.instance() or QApplication([])
+    window = MainWindow(settings=None)
+    window.show()
+    monitor = LoopMonitor()
+    tracer = StallTracer(monitor) if trace else None
+    monitor.verbose = trace
+    timings = {"generate_s": gen_s}
+
+    def wait(predicate, timeout_s=1800.0):
+        end = time.perf_counter() + timeout_s
+        while not predicate():
+            app.processEvents()
+            time.sleep(0.001)
+            if time.perf_counter() > end:
+                raise TimeoutError("benchmark step timed out")
+
+    done = {}
+    window.workspace.default_alignment_finished.connect(lambda aid: done.setdefault("aid", aid))
+    window.session.error_reported.connect(lambda m: done.setdefault("error", m))
+
+    monitor.set_phase("open + default alignment")
+    t0 = time.perf_counter()
+    window.workspace.open_file("a", str(path_a))
+    window.workspace.open_file("b", str(path_b))
+    wait(lambda: "aid" in done or "error" in done)
+    timings["align_s"] = time.perf_counter() - t0
+    if "error" in done:
+        raise RuntimeError(done["error"])
+    wait(lambda: window.jobs.n_running == 0)
+    timings["until_idle_s"] = time.perf_counter() - t0
+
+    # pan the matrix at one-minute zoom along the path, then the stream views
+    monitor.set_phase("pan matrix (1 min view)")
+    al = window.session.active_alignment()
+    span = 60.0
+    steps = 120
+    t0 = time.perf_counter()
+    for k in range(steps):
+        ta = (duration - span) * k / (steps - 1)
+        tb = float(al.map_a_to_b(ta))
+        window.matrix.set_view_seconds(ta, ta + span, tb, tb + span)
+        end = time.perf_counter() + 0.03  # a drag delivers ~30 moves per second
+        while time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.001)
+    wait(lambda: window.jobs.n_running == 0)
+    timings["pan_matrix_s"] = time.perf_counter() - t0
+
+    monitor.set_phase("pan streams + cursor")
+    t0 = time.perf_counter()
+    for k in range(steps):
+        t = (duration - 30.0) * k / (steps - 1)
+        window.stream_a.set_visible_range(t, t + 30.0)
+        window.session.move_cursor("a", t + 15.0)
+        end = time.perf_counter() + 0.03
+        while time.perf_counter() < end:
+            app.processEvents()
+            time.sleep(0.001)
+    wait(lambda: window.jobs.n_running == 0)
+    timings["pan_streams_s"] = time.perf_counter() - t0
+
+    monitor.set_phase("zoom out")
+    window.reset_views()
+    end = time.perf_counter() + 1.0
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.001)
+    wait(lambda: window.jobs.n_running == 0)
+    monitor.set_phase("end")
+    if tracer is not None:
+        tracer.stop.set()
+    window.close()
+    phases = [p for p in monitor.gaps if p not in ("start", "end")]
+    return {
+        "timings": timings,
+        "worst_ms": {p: 1000 * monitor.worst(p) for p in phases},
+        "p99_ms": {p: 1000 * float(np.percentile(monitor.gaps[p], 99)) for p in phases},
+        "n_ticks": {p: len(monitor.gaps[p]) for p in phases},
+        "alignment": repr(al),
+        "load_before": load_before,
+        "load_after": " ".join(f"{v:.1f}" for v in os.getloadavg()),
+        "n_path": len(al.path),
+    }
+
+
+def write_report(result: dict, minutes: float, out: Path) -> None:
+    worst = max(result["worst_ms"].values())
+    lines = [
+        "# GUI responsiveness on two long recordings",
+        "",
+        f"Generated by `benchmarks/gui/bench_responsiveness.py --minutes {minutes:g}` on "
+        f"{platform.machine()} / Python {platform.python_version()} / "
+        f"{os.cpu_count()} cores, offscreen Qt, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average before the run "
+        f"{result['load_before']}.",
+        "",
+        f"Two {minutes:g}-minute 22.05 kHz mono recordings (a melody and a non-linearly "
+        "time-warped copy in another timbre). A 5 ms timer on the GUI thread measures the "
+        "gaps of the event loop while the window opens both files, computes the default "
+        "alignment (on workers), pans the cost matrix at a one-minute zoom along the path "
+        "(120 steps, 30 per second, each asking for the exact region on a worker), pans the "
+        "stream views with the cursor, and zooms out.",
+        "",
+        "| phase | worst gap (ms) | 99th percentile (ms) | ticks |",
+        "|---|---|---|---|",
+    ]
+    for phase, w in result["worst_ms"].items():
+        lines.append(f"| {phase} | {w:.1f} | {result['p99_ms'][phase]:.1f} | "
+                     f"{result['n_ticks'][phase]} |")
+    t = result["timings"]
+    lines += [
+        "",
+        f"**Worst event-loop gap: {worst:.1f} ms** (target: at most 100 ms) — "
+        + ("target met." if worst <= 100 else "target NOT met."),
+        "",
+        f"Timings: generating the files {t['generate_s']:.1f} s (cached after the first run), "
+        f"opening + default alignment {t['align_s']:.1f} s (idle after "
+        f"{t['until_idle_s']:.1f} s), matrix pan {t['pan_matrix_s']:.1f} s, stream pan "
+        f"{t['pan_streams_s']:.1f} s.",
+        "",
+        f"Default alignment: {result['alignment']}, {result['n_path']} path steps. Load "
+        f"average after the run: {result['load_after']} (the machine's 2 cores are shared "
+        "with other jobs; a gap includes any time the OS gave the GUI thread's core to "
+        "another process).",
+        "",
+    ]
+    out.write_text("\n".join(lines))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--minutes", type=float, default=60.0)
+    parser.add_argument("--data-dir", type=Path,
+                        default=Path(os.environ.get("TMPDIR", "/tmp")) / "inspector_gui_bench")
+    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("results.md"))
+    parser.add_argument("--trace", action="store_true",
+                        help="print the GUI thread's stack at every stall (debugging)")
+    args = parser.parse_args(argv)
+    result = run(args.minutes, args.data_dir, args.trace)
+    for phase, w in result["worst_ms"].items():
+        print(f"{phase:28s} worst {w:8.1f} ms   p99 {result['p99_ms'][phase]:6.1f} ms")
+    print(result["timings"])
+    write_report(result, args.minutes, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
