@@ -332,8 +332,9 @@ def _agreement_confidence(path, terms, lo, hi, cost, rate, scale_s=0.05):
 # ---------------------------------------------------------------- feature plans
 _AUDIO_PLANS = {
     # material: [(feature, metric, weight, options)]
-    "music": [("chroma", "cosine", 1.0, {}),
-              ("dlnco", "euclidean", 0.25, {"compression": 1e5})],
+    # (dlnco first: chroma reuses its pitch energies)
+    "music": [("dlnco", "euclidean", 0.25, {"compression": 1e5}),
+              ("chroma", "cosine", 1.0, {})],
     "speech": [("logmel", "cosine", 1.0, {"n_mels": 40})],
     "other": [("logmel", "cosine", 1.0, {"n_mels": 40}), ("onset", "euclidean", 0.5, {})],
 }

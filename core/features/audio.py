@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy.fft import dct, rfft
 from scipy.ndimage import convolve1d, maximum_filter1d
 
@@ -92,15 +93,20 @@ def stft_reduce(x, centers, n_fft, weights, monitor=None, start=0.0, stop=1.0):
     xp[half:half + x.shape[0]] = x
     window = np.hanning(n_fft + 2)[1:-1].astype(np.float32)
     scale = 1.0 / float(window.sum()) ** 2
+    # only the bins some filter uses (a low-pitch band needs a few dozen of thousands)
+    used = np.nonzero(np.any(weights != 0, axis=1))[0]
+    k0, k1 = (int(used[0]), int(used[-1]) + 1) if used.size else (0, 1)
+    w = np.ascontiguousarray(weights[k0:k1] * scale, dtype=np.float32)
     n = centers.shape[0]
     out = np.empty((n, weights.shape[1]))
-    offsets = np.arange(n_fft)
+    windows = sliding_window_view(xp, n_fft)  # a view: rows are copied only when taken
     for b0 in range(0, n, _BLOCK):
         b1 = min(n, b0 + _BLOCK)
-        frames = xp[centers[b0:b1, None] + offsets[None, :]] * window
-        spec = rfft(frames, axis=1)
-        power = (spec.real.astype(np.float64) ** 2 + spec.imag.astype(np.float64) ** 2) * scale
-        out[b0:b1] = power @ weights
+        frames = windows[centers[b0:b1]]
+        frames *= window
+        spec = rfft(frames, axis=1)[:, k0:k1]
+        power = spec.real ** 2 + spec.imag ** 2
+        out[b0:b1] = power @ w
         if monitor is not None:
             monitor.report(start + (stop - start) * b1 / n)
     return out
@@ -156,7 +162,7 @@ def estimate_tuning(x, sample_rate, *, rate_hz=10.0):
     xp = np.zeros(x.shape[0] + 2 * half + 1, dtype=np.float32)
     xp[half:half + x.shape[0]] = x
     window = np.hanning(n_fft + 2)[1:-1].astype(np.float32)
-    mag = np.abs(rfft(xp[centers[:, None] + np.arange(n_fft)] * window, axis=1))
+    mag = np.abs(rfft(sliding_window_view(xp, n_fft)[centers] * window, axis=1))
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
     band = np.nonzero((freqs > 80.0) & (freqs < 5000.0))[0]
     lo, hi = band[0], band[-1]
@@ -181,9 +187,42 @@ def estimate_tuning(x, sample_rate, *, rate_hz=10.0):
     return -0.5 if tuning >= 0.5 else tuning
 
 
+_ENERGY_CACHE = {}
+
+
+def _signal_key(x):
+    import hashlib
+
+    return hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16).hexdigest()
+
+
 def pitch_energy(x, sample_rate, centers, tuning, monitor=None, start=0.0, stop=1.0):
     """Energy in every semitone band MIDI 21-108, shape (T, 88), from three STFT
-    resolutions (long windows for low pitches, short for high ones)."""
+    resolutions (long windows for low pitches, short for high ones).
+
+    The last two results are remembered (keyed by the signal's content, sample rate,
+    tuning and frame centres): chroma at rate r reuses the energies DLNCO computed at
+    an integer multiple of r when their frame centres coincide.
+    """
+    key = (_signal_key(x), float(sample_rate), round(float(tuning), 9))
+    cached = _ENERGY_CACHE.get(key)
+    if cached is not None:
+        fine_centers, energy = cached
+        for step in range(1, 9):
+            sub = fine_centers[::step]
+            if sub.shape[0] >= centers.shape[0] and np.array_equal(sub[:centers.shape[0]],
+                                                                  centers):
+                return energy[::step][:centers.shape[0]].copy()
+    energy = _pitch_energy(x, sample_rate, centers, tuning, monitor, start, stop)
+    if energy.nbytes > 64 * 2 ** 20:  # long inputs: not worth holding on to
+        return energy
+    _ENERGY_CACHE[key] = (centers.copy(), energy)
+    while len(_ENERGY_CACHE) > 2:
+        _ENERGY_CACHE.pop(next(iter(_ENERGY_CACHE)))
+    return energy.copy()
+
+
+def _pitch_energy(x, sample_rate, centers, tuning, monitor, start, stop):
     out = np.zeros((centers.shape[0], MIDI_MAX - MIDI_MIN + 1))
     bounds = [r[0] for r in _PITCH_RESOLUTIONS] + [MIDI_MAX + 1]
     n_res = len(_PITCH_RESOLUTIONS)
