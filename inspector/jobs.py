@@ -230,7 +230,8 @@ class JobRunner(QObject):
             worker.cancelled.set()
 
     def is_latest(self, job_id: int) -> bool:
-        return self._latest.get(self._channel_of.get(job_id, "")) == job_id
+        """True if no newer job was submitted on ``job_id``'s channel."""
+        return job_id in self._latest.values()
 
     def is_running(self, channel: str | None = None) -> bool:
         if channel is None:

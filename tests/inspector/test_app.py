@@ -174,3 +174,62 @@ def test_screenshot_with_a_bad_file_reports_it(tmp_path):
     assert "missing.wav" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert out.exists()
+
+
+def test_clicking_the_matrix_and_a_stream_moves_the_cursor(qtbot, window, audio_pair):
+    from PySide6.QtCore import QPointF, Qt
+
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s = window.session
+    vb = window.matrix.plot.getViewBox()
+    scene_pt = vb.mapViewToScene(QPointF(2.0, 1.0))
+    pos = window.matrix.plot.mapFromScene(scene_pt)
+    qtbot.mouseClick(window.matrix.plot.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    per_pixel = vb.viewPixelSize()[0]
+    assert s.cursor[0] == pytest.approx(2.0, abs=3 * per_pixel)
+    assert s.cursor[1] == pytest.approx(s.active_alignment().map_a_to_b(s.cursor[0]))
+    # a click on stream B moves B's time; A follows through the path
+    view = window.stream_b
+    vb = view.bottom.getViewBox()
+    pos = view.plots.mapFromScene(vb.mapViewToScene(QPointF(3.0, 5.0)))
+    qtbot.mouseClick(view.plots.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    assert s.cursor[1] == pytest.approx(3.0, abs=3 * vb.viewPixelSize()[0])
+    assert s.cursor[0] == pytest.approx(s.active_alignment().map_b_to_a(s.cursor[1]))
+    wait_idle(qtbot, window)
+
+
+def test_dropping_a_file_on_a_pane_opens_it(qtbot, window, audio_pair):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(audio_pair[1])])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(window.session.recording_opened, timeout=60_000) as blocker:
+        window.stream_b.dropEvent(event)
+    assert blocker.args == ["b"]
+    assert window.session.recording("b").path.name == "b.wav" or str(
+        window.session.recording("b").path).endswith("b.wav")
+    wait_idle(qtbot, window)
+
+
+def test_recent_files_are_remembered(qtbot, tmp_path, audio_pair):
+    from PySide6.QtCore import QSettings
+
+    from inspector.app import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    try:
+        with qtbot.waitSignal(win.workspace.recent_files_changed, timeout=60_000):
+            win.workspace.open_file("a", audio_pair[0])
+        assert win.workspace.recent_files()[0].endswith("a.wav")
+        assert win.recent_menu.isEnabled()
+        titles = [a.text() for a in win.recent_menu.actions()]
+        assert titles == ["a.wav"]
+        qtbot.waitUntil(lambda: win.jobs.n_running == 0, timeout=60_000)
+    finally:
+        win.shutdown()
