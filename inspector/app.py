@@ -309,6 +309,8 @@ class _ScreenshotTaker(QObject):
         self.path = path
         self.failed = False
         self.ready = False
+        self.positioned = False
+        self.taken = False
         window.workspace.default_alignment_finished.connect(self._on_default_finished)
         window.session.error_reported.connect(self._on_error)
         window.jobs.idle.connect(self._maybe_take)
@@ -330,12 +332,18 @@ class _ScreenshotTaker(QObject):
     def _maybe_take(self) -> None:
         if not self.ready:
             return
+        session = self.window.session
+        if not self.positioned and session.active_alignment() is not None:
+            # a cursor inside the recordings shows the crosshair and the linked frames
+            self.positioned = True
+            session.move_cursor("a", 0.4 * session.duration("a"))
         # let the views draw what the last results changed, then grab
         QTimer.singleShot(300, self._take)
 
     def _take(self) -> None:
-        if self.window.jobs.n_running:
-            return  # a view started a job (e.g. the zoomed region); idle comes again
+        if self.window.jobs.n_running or self.taken:
+            return  # a view started a job (e.g. a video frame); idle comes again
+        self.taken = True
         ok = self.window.save_screenshot(self.path)
         if not ok:
             print(f"alignment-inspector: {self.path}: cannot write the screenshot",

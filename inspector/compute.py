@@ -682,7 +682,12 @@ def _feature_names_of(al: Alignment, kind_a: str, kind_b: str):
     opts: list = [{}, {}]
     feats = al.diagnostics.get("features")
     if isinstance(feats, (list, tuple)) and feats and isinstance(feats[0], Mapping):
-        first = feats[0]
+        # onset-like features make a striped, unreadable image: show a tonal or
+        # appearance feature when the alignment used one
+        sparse = ("onset", "dlnco", "motion")
+        ranked = sorted(feats, key=lambda f: (str(f.get("name", "")) in sparse,
+                                              -float(f.get("weight", 1.0) or 0.0)))
+        first = ranked[0]
         metric = str(first.get("metric", metric))
         for k, slot in enumerate("ab"):
             found[k] = first.get(f"name_{slot}", first.get("name"))

@@ -154,6 +154,12 @@ class Workspace(QObject):
             self.jobs.submit(Request(f"display_{slot}", compute.compute_features,
                                      (rec, "logmel"), {"rate_hz": rate},
                                      label="spectrogram"))
+        else:
+            # colour histograms make a readable image of a video's content over time
+            rate = min(float(rec.rate_hz), compute.display_rate_hz(rec.duration_s))
+            self.jobs.submit(Request(f"display_{slot}", compute.compute_features,
+                                     (rec, "histogram"), {"rate_hz": rate},
+                                     label="colour histograms"))
         if self.session.has_both() and self.auto_align:
             self.compute_default()
 

@@ -91,6 +91,9 @@ class DiagnosticsView(QWidget):
         self.tempo_plot.setXLink(self.cost_plot)
         self.conf_plot.setXLink(self.cost_plot)
         self.tempo_plot.setLogMode(y=True)
+        # log axis: ticks are log10 values; three labelled ratios fit a short strip
+        self.tempo_plot.getAxis("left").setTicks(
+            [[(np.log10(0.25), "¼"), (0.0, "1"), (np.log10(4.0), "4")], []])
         self.conf_plot.setYRange(0, 1, padding=0.05)
         self.cost = pg.PlotDataItem(pen=pg.mkPen("#c0c0ff"))
         self.tempo = pg.PlotDataItem(pen=pg.mkPen("#ffd080"))

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from .. import compute
 from ..jobs import Request
-from .common import CURSOR_COLOUR, PATH_COLOURS, Debouncer, decimate_path, display_levels
+from .common import PATH_COLOURS, Debouncer, decimate_path, display_levels
 
 __all__ = ["MatrixView"]
 
@@ -98,8 +98,10 @@ class MatrixView(QWidget):
                                           brush=None)
         self.anchors.setZValue(6)
         self.plot.addItem(self.anchors)
-        self.cross_v = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(CURSOR_COLOUR))
-        self.cross_h = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(CURSOR_COLOUR))
+        # white dashes: bright stripes of the image would hide a yellow line
+        cross_pen = pg.mkPen("#ffffff", width=1, style=Qt.PenStyle.DashLine)
+        self.cross_v = pg.InfiniteLine(angle=90, movable=False, pen=cross_pen)
+        self.cross_h = pg.InfiniteLine(angle=0, movable=False, pen=cross_pen)
         for line in (self.cross_v, self.cross_h):
             line.setZValue(20)
             self.plot.addItem(line, ignoreBounds=True)
