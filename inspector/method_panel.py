@@ -324,6 +324,14 @@ class MethodPanel(QWidget):
         self.results.addItem(item)
         self.results.blockSignals(False)
         self._mark_active()
+        inputs = self.session.matrix_inputs(aid)
+        if self.results.count() == 1 and inputs is not None:
+            # start from what the default alignment used
+            for combo, feats in ((self.feature_a, inputs[0]), (self.feature_b, inputs[1])):
+                if combo.findText(feats.name) >= 0:
+                    combo.setCurrentText(feats.name)
+            if self.metric.findText(inputs[2]) >= 0:
+                self.metric.setCurrentText(inputs[2])
 
     def _on_alignment_removed(self, aid: int) -> None:
         item = self._item(aid)

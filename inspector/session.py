@@ -77,6 +77,7 @@ class Session(QObject):
     envelope_added(slot)
     alignment_added(id)
     alignment_removed(id)
+    alignment_edited(id)              an alignment was replaced by an edited one (undoable)
     active_alignment_changed(id)      -1 when there is none
     compared_alignment_changed(id)    the second alignment drawn on the matrix, -1 for none
     cursor_moved(time_a_s, time_b_s)
@@ -90,6 +91,7 @@ class Session(QObject):
     envelope_added = Signal(str)
     alignment_added = Signal(int)
     alignment_removed = Signal(int)
+    alignment_edited = Signal(int)
     active_alignment_changed = Signal(int)
     compared_alignment_changed = Signal(int)
     cursor_moved = Signal(float, float)
@@ -106,6 +108,8 @@ class Session(QObject):
         self._cursor = (0.0, 0.0)
         # the features the matrix shows, per alignment id: (features A, features B, metric)
         self._matrix_inputs: dict[int, tuple] = {}
+        # manual correction: (id, alignment before the edit, description), newest last
+        self._undo: list[tuple[int, Alignment, str]] = []
 
     # ------------------------------------------------------------------ streams
     def stream(self, slot: str) -> Stream | None:
@@ -198,6 +202,34 @@ class Session(QObject):
     def clear_alignments(self) -> None:
         for aid in list(self._alignments):
             self.remove_alignment(aid)
+
+    def apply_edit(self, aid: int, edited: Alignment, description: str = "edit") -> None:
+        """Replace alignment ``aid`` by ``edited`` (a new, validated Alignment made by a
+        manual correction) and push an undo step. Views redraw on ``alignment_edited``."""
+        if aid not in self._alignments:
+            raise KeyError(f"no alignment with id {aid}")
+        if not isinstance(edited, Alignment):
+            raise TypeError(f"edited: expected an Alignment, got {type(edited).__name__}")
+        self._undo.append((aid, self._alignments[aid], description))
+        self._alignments[aid] = edited
+        self.alignment_edited.emit(aid)
+        if aid == self._active:
+            self.move_cursor("a", self._cursor[0])
+
+    def can_undo(self) -> bool:
+        return any(aid in self._alignments for aid, _, _ in self._undo)
+
+    def undo(self) -> str | None:
+        """Undo the last edit of an alignment that still exists; returns its description."""
+        while self._undo:
+            aid, before, description = self._undo.pop()
+            if aid in self._alignments:
+                self._alignments[aid] = before
+                self.alignment_edited.emit(aid)
+                if aid == self._active:
+                    self.move_cursor("a", self._cursor[0])
+                return description
+        return None
 
     def alignment(self, aid: int) -> Alignment | None:
         return self._alignments.get(aid)

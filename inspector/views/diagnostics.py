@@ -119,6 +119,7 @@ class DiagnosticsView(QWidget):
         session.active_alignment_changed.connect(self._on_active_alignment_changed)
         session.recordings_swapped.connect(
             lambda: self._on_active_alignment_changed(session.active_id))
+        session.alignment_edited.connect(self._on_alignment_edited)
         session.cursor_moved.connect(self._on_cursor_moved)
         jobs.job_returned.connect(self._on_job_returned)
 
@@ -176,6 +177,10 @@ class DiagnosticsView(QWidget):
         ta = al.times_s[:, 0]
         step = len(ta) // 8000 + 1
         self.cost.setData(ta[::step], np.asarray(result)[::step])
+
+    def _on_alignment_edited(self, aid: int) -> None:
+        if aid == self.session.active_id:
+            self._on_active_alignment_changed(aid)
 
     def _on_cursor_moved(self, time_a: float, time_b: float) -> None:
         for line in self.cursor_lines:

@@ -115,6 +115,7 @@ class HeatmapView(QWidget):
         session.active_alignment_changed.connect(self._on_active_alignment_changed)
         session.recordings_swapped.connect(lambda: self._on_active_alignment_changed(
             session.active_id, force=True))
+        session.alignment_edited.connect(self._on_alignment_edited)
         session.cursor_moved.connect(self._on_cursor_moved)
         jobs.job_returned.connect(self._on_job_returned)
         self._show_nothing("no alignment yet")
@@ -181,6 +182,10 @@ class HeatmapView(QWidget):
         self.col_marginal.setData(cols, np.arange(al.n_b) / rb)
         self.main.setRange(xRange=(0, al.duration_a_s), yRange=(0, al.duration_b_s),
                            padding=0)
+
+    def _on_alignment_edited(self, aid: int) -> None:
+        if aid == self.session.active_id:
+            self._on_active_alignment_changed(aid, force=True)
 
     def _on_cursor_moved(self, time_a: float, time_b: float) -> None:
         for line, angle in self.cursor_lines:

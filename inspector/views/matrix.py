@@ -123,6 +123,7 @@ class MatrixView(QWidget):
         session.active_alignment_changed.connect(self._on_active_alignment_changed)
         session.compared_alignment_changed.connect(lambda *_: self._draw_paths())
         session.alignment_removed.connect(lambda *_: self._draw_paths())
+        session.alignment_edited.connect(lambda *_: self._draw_paths())
         session.recordings_swapped.connect(self._on_recordings_swapped)
         session.recording_opened.connect(self._on_recording_opened)
         session.cursor_moved.connect(self._on_cursor_moved)
@@ -286,12 +287,20 @@ class MatrixView(QWidget):
     def _draw_window(self, al) -> None:
         radius = None if al is None else al.params.get("window_radius_s")
         kind = None if al is None else al.params.get("window", "sakoe_chiba")
-        if not radius or kind in (None, "none"):
+        if kind != "itakura" and (not radius or kind in (None, "none")):
             for c in self.window_curves:
                 c.setData([], [])
             return
         da, db = al.duration_a_s, al.duration_b_s
         ta = np.linspace(0.0, da, 256)
+        if kind == "itakura":
+            # the parallelogram of slopes 1/2 and 2 through both corners
+            s = db / da
+            lower = np.maximum(0.5 * s * ta, db - 2.0 * s * (da - ta))
+            upper = np.minimum(2.0 * s * ta, db - 0.5 * s * (da - ta))
+            self.window_curves[0].setData(ta, np.clip(lower, 0.0, db))
+            self.window_curves[1].setData(ta, np.clip(upper, 0.0, db))
+            return
         centre = ta * (db / da) if kind == "slanted_band" else ta
         for c, sign in zip(self.window_curves, (-1.0, 1.0), strict=True):
             c.setData(ta, np.clip(centre + sign * float(radius), 0.0, db))

@@ -233,3 +233,21 @@ def test_recent_files_are_remembered(qtbot, tmp_path, audio_pair):
         qtbot.waitUntil(lambda: win.jobs.n_running == 0, timeout=60_000)
     finally:
         win.shutdown()
+
+
+def test_an_edit_redraws_the_views(qtbot, window, audio_pair):
+    aid = open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    al = window.session.alignment(aid)
+    n = min(al.n_a, al.n_b)
+    diagonal = np.stack([np.arange(n), np.arange(n)], axis=1)
+    edited = al.replace(path=diagonal, confidence=None, method="manual")
+    window.session.apply_edit(aid, edited, "diagonal")
+    x, y = window.matrix.path_curves["active"].getData()
+    assert x[-1] == pytest.approx((n - 1) / al.rate_a_hz)
+    assert window.session.cursor[1] == pytest.approx(
+        edited.map_a_to_b(window.session.cursor[0]))
+    window.session.undo()
+    x, _ = window.matrix.path_curves["active"].getData()
+    assert x[-1] == pytest.approx(al.times_s[-1, 0])
+    wait_idle(qtbot, window)

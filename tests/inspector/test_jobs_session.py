@@ -155,3 +155,21 @@ def test_transpose_alignment_swaps_everything():
     np.testing.assert_array_equal(t.plan, al.plan.T)
     for x in (0.05, 0.12, 0.2):
         assert t.map_b_to_a(x) == pytest.approx(al.map_a_to_b(x))
+
+
+def test_an_edit_replaces_the_alignment_and_can_be_undone(qtbot):
+    s = Session()
+    al = small_alignment()
+    aid = s.add_alignment(al)
+    edited = al.replace(path=np.array([[0, 0], [1, 1], [2, 2], [3, 3], [4, 4]]),
+                        confidence=None, method="manual")
+    with qtbot.waitSignal(s.alignment_edited) as blocker:
+        s.apply_edit(aid, edited, "straighten")
+    assert blocker.args == [aid]
+    assert s.alignment(aid).method == "manual"
+    assert s.can_undo()
+    assert s.undo() == "straighten"
+    assert s.alignment(aid) is al
+    assert s.undo() is None and not s.can_undo()
+    with pytest.raises(KeyError, match="no alignment"):
+        s.apply_edit(999, edited)
