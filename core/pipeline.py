@@ -273,8 +273,13 @@ def _overlap(terms, n, m, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, r
 
 
 def _multiscale_path(terms, n, m, radius, monitor):
-    """Coarse full DTW on mean-pooled features, then the full-rate DTW in a corridor."""
-    factor = max(1, int(math.ceil(math.sqrt(n * m / _COARSE_CELLS))))
+    """DTW by successive refinement: when the full matrix is larger than
+    ``_COARSE_CELLS``, align features mean-pooled by a factor of at most 8 first (itself
+    recursively), then search the full-rate path in a corridor of ``radius`` frames
+    around the coarse path (plus one coarse frame). Memory O((N + M) * corridor width).
+    """
+    needed = max(1, int(math.ceil(math.sqrt(n * m / _COARSE_CELLS))))
+    factor = min(needed, 8)
     diag = {"coarse_factor": factor, "corridor_radius_frames": int(radius)}
     if factor == 1:
         lo = np.zeros(n, dtype=np.int64)
@@ -284,11 +289,12 @@ def _multiscale_path(terms, n, m, radius, monitor):
         return path, total, cost, lo, hi, diag
     coarse = [t.pooled(factor) for t in terms]
     n_c, m_c = coarse[0].a.shape[0], coarse[0].b.shape[0]
-    lo = np.zeros(n_c, dtype=np.int64)
-    hi = np.full(n_c, m_c, dtype=np.int64)
-    cost = _band_cost(coarse, lo, hi, monitor.sub(0.0, 0.3))
-    coarse_path, _ = _band_path(cost, lo, hi, monitor)
-    lo, hi = _corridor(coarse_path, factor, n, m, radius)
+    coarse_radius = max(2, int(math.ceil(radius / factor)))
+    coarse_path, *_, coarse_diag = _multiscale_path(coarse, n_c, m_c, coarse_radius,
+                                                    monitor.sub(0.0, 0.4))
+    if coarse_diag["coarse_factor"] > 1:
+        diag["coarser"] = coarse_diag
+    lo, hi = _corridor(coarse_path, factor, n, m, radius + factor)
     cost = _band_cost(terms, lo, hi, monitor.sub(0.4, 0.8))
     path, total = _band_path(cost, lo, hi, monitor)
     diag["corridor_cells"] = int((hi - lo).sum())
