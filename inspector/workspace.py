@@ -147,26 +147,40 @@ class Workspace(QObject):
         self.session.set_recording(slot, rec)
         self._remember(rec.path)
         self.message_posted.emit(f"opened {Path(rec.path).name} as {slot.upper()}")
-        if rec.kind == "audio":
-            self.jobs.submit(Request(f"envelope_{slot}", compute.compute_envelope, (rec,),
-                                     label="waveform"))
-            rate = compute.display_rate_hz(rec.duration_s)
-            self.jobs.submit(Request(f"display_{slot}", compute.compute_features,
-                                     (rec, "logmel"), {"rate_hz": rate},
-                                     label="spectrogram"))
-        else:
-            # colour histograms make a readable image of a video's content over time
-            rate = min(float(rec.rate_hz), compute.display_rate_hz(rec.duration_s))
-            self.jobs.submit(Request(f"display_{slot}", compute.compute_features,
-                                     (rec, "histogram"), {"rate_hz": rate},
-                                     label="colour histograms"))
+        self._ensure_stream_data(slot)
         if self.session.has_both() and self.auto_align:
             self.compute_default()
 
+    def _ensure_stream_data(self, slot: str) -> None:
+        """Start the jobs that fill a stream view: waveform envelope and feature image."""
+        stream = self.session.stream(slot)
+        if stream is None:
+            return
+        rec = stream.recording
+        if rec.kind == "audio" and stream.envelope is None:
+            self.jobs.submit(Request(f"envelope_{slot}", compute.compute_envelope, (rec,),
+                                     label="waveform"))
+        if stream.display_feature is None:
+            if rec.kind == "audio":
+                rate = compute.display_rate_hz(rec.duration_s)
+                name = "logmel"
+            else:
+                # colour histograms make a readable image of a video's content over time
+                rate = min(float(rec.rate_hz), compute.display_rate_hz(rec.duration_s))
+                name = "histogram"
+            self.jobs.submit(Request(f"display_{slot}", compute.compute_features,
+                                     (rec, name), {"rate_hz": rate}, label=f"{name} image"))
+
     def swap(self) -> None:
+        """Exchange A and B. Jobs bound to a slot are restarted for the new order."""
+        for channel in ("envelope_a", "envelope_b", "display_a", "display_b", "align",
+                        "method"):
+            self.jobs.cancel(channel)
         self.session.swap()
         for slot in ("a", "b"):
-            self.jobs.cancel(f"display_{slot}")
+            self._ensure_stream_data(slot)
+        if self.session.has_both() and not self.session.alignment_ids() and self.auto_align:
+            self.compute_default()
 
     # ------------------------------------------------------------------ alignments
     def compute_default(self) -> int:

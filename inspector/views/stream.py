@@ -46,6 +46,7 @@ class StreamView(QWidget):
         self._envelope = None
         self._duration = 0.0
         self._frame_job = -1
+        self._frame_k = -1
         self._strip_items: list[pg.ImageItem] = []
 
         self.header = QLabel(self)
@@ -119,6 +120,7 @@ class StreamView(QWidget):
         self._envelope = None
 
     def _rebuild(self) -> None:
+        self._frame_k = -1
         stream = self.session.stream(self.slot)
         if stream is None:
             self._show_empty()
@@ -214,6 +216,9 @@ class StreamView(QWidget):
             return
         k = int(round(t * rec.rate_hz))
         k = min(max(k, 0), int(rec.n_frames) - 1)
+        if k == self._frame_k:
+            return  # shown already, or on its way
+        self._frame_k = k
         self._frame_job = self.jobs.submit(
             Request(f"frame_{self.slot}", compute.read_frame, (str(rec.path), k)))
 

@@ -251,3 +251,20 @@ def test_an_edit_redraws_the_views(qtbot, window, audio_pair):
     x, _ = window.matrix.path_curves["active"].getData()
     assert x[-1] == pytest.approx(al.times_s[-1, 0])
     wait_idle(qtbot, window)
+
+
+def test_swap_while_jobs_run_keeps_every_stream_filled(qtbot, window, audio_pair):
+    window.workspace.open_file("a", audio_pair[0])
+    window.workspace.open_file("b", audio_pair[1])
+    qtbot.waitUntil(window.session.has_both, timeout=60_000)
+    window.swap_action.trigger()  # envelopes, images and the alignment may be running
+    wait_idle(qtbot, window)
+    s = window.session
+    assert s.recording("a").path.name == "b.wav" if hasattr(s.recording("a").path, "name") \
+        else str(s.recording("a").path).endswith("b.wav")
+    for slot in ("a", "b"):
+        assert s.stream(slot).envelope is not None
+        assert s.stream(slot).display_feature is not None
+    al = s.active_alignment()
+    assert al is not None
+    assert al.n_a / al.rate_a_hz == pytest.approx(s.duration("a"), abs=0.1)
