@@ -120,3 +120,131 @@ def band_backtrack(i, j, first, diag_byte, bp, open_begin, path):
         k += 1
         path[k, 0] = i
         path[k, 1] = j
+
+
+@njit(cache=True, nogil=True)
+def pruned_sweep(n, m, wfirst, wlast, use_matrix, cmat, ci, cj, xt, yr, xo, yo, metric,
+                 wd, wu, wl, open_begin, origin_value, bound, buffers, cbuf, acc, codes,
+                 bp, first, count_out, diag_byte, last_row):
+    """Exact DTW that skips cells which cannot lie on a path cheaper than ``bound``
+    (costs are non-negative, so a cell whose accumulated cost exceeds the bound has only
+    successors that do too; PrunedDTW, Silva & Batista 2016), anti-diagonal by
+    anti-diagonal inside the window rows ``wfirst[t] .. wlast[t]``.
+
+    Fills ``first[t]``, ``count_out[t]`` (rows computed), ``diag_byte[t]`` and the packed
+    codes in ``bp``; returns the number of cells computed, or -1 when ``bp`` is too small.
+    """
+    inf = np.inf
+    ym = yr.shape[1]
+    cols = cmat.shape[1]
+    flat = cmat.ravel()
+    multi = xt.shape[0] > 1 or metric == COSINE
+    square = metric == SQEUCLIDEAN
+    xrow = xt[0]
+    yrow = yr[0]
+    row_start = 0.0 if open_begin else inf
+    live_a1 = 0  # live rows of diagonal t-1
+    live_b1 = -1
+    live_a2 = 0  # and t-2
+    live_b2 = -1
+    used = 0
+    cells = 0
+    capacity = bp.shape[0]
+    for t in range(n + m - 1):
+        r0 = np.uint64(t % 3)
+        r1 = np.uint64((t + 2) % 3)
+        r2 = np.uint64((t + 1) % 3)
+        if t >= 3:
+            for i in range(first[t - 3], first[t - 3] + count_out[t - 3]):
+                buffers[r0, i + 1] = inf
+        buffers[r0, 0] = row_start
+        if t == 0:
+            a = 0
+            b = 0
+        else:
+            a = n
+            b = -1
+            if live_b1 >= live_a1:
+                a = min(a, live_a1)
+                b = max(b, live_b1 + 1)
+            if live_b2 >= live_a2:
+                a = min(a, live_a2 + 1)
+                b = max(b, live_b2 + 1)
+            if open_begin:
+                a = 0
+                b = max(b, 0)
+        a = max(a, wfirst[t])
+        b = min(b, wlast[t])
+        first[t] = a
+        diag_byte[t] = used
+        if b < a:
+            count_out[t] = 0
+            live_a2, live_b2 = live_a1, live_b1
+            live_a1, live_b1 = 0, -1
+            continue
+        n_cells = b - a + 1
+        need = (n_cells + 3) // 4
+        if used + need > capacity:
+            return -1
+        count_out[t] = n_cells
+        count = np.uint64(n_cells)
+        if use_matrix:
+            start = np.uint64((ci + a) * cols + cj + t - a)
+            stride = np.uint64(cols - 1)
+            for k in range(count):
+                cbuf[k] = flat[start + k * stride]
+        elif multi:
+            _diagonal_costs(acc, xt, yr, np.uint64(xo + a), np.uint64(ym - 1 - yo - t + a),
+                            count, metric)
+            if metric == EUCLIDEAN:
+                for k in range(count):
+                    acc[k] = np.sqrt(acc[k])
+            elif metric == COSINE:
+                for k in range(count):
+                    acc[k] = min(max(np.float32(1.0) - acc[k], np.float32(0.0)),
+                                 np.float32(2.0))
+        else:
+            xb = np.uint64(xo + a)
+            yb = np.uint64(ym - 1 - yo - t + a)
+            if square:
+                for k in range(count):
+                    d = xrow[xb + k] - yrow[yb + k]
+                    cbuf[k] = d * d
+            else:
+                for k in range(count):
+                    cbuf[k] = abs(xrow[xb + k] - yrow[yb + k])
+        um = np.uint64(a)
+        ub = np.uint64(a + 1)
+        if multi and not use_matrix:
+            _dp_diagonal(acc, buffers, r0, r1, r2, ub, um, count, False, first, first, 0, 0,
+                         codes, np.uint64(0), wd, wl, wu)
+        else:
+            _dp_diagonal(cbuf, buffers, r0, r1, r2, ub, um, count, False, first, first, 0, 0,
+                         codes, np.uint64(0), wd, wl, wu)
+        if t == 0 and not open_begin:
+            buffers[r0, 1] = origin_value
+            codes[0] = 0
+        for k in range(n_cells, need * 4):
+            codes[k] = 0
+        for k in range(need):
+            bp[used + k] = (codes[4 * k] | (codes[4 * k + 1] << 2) | (codes[4 * k + 2] << 4)
+                            | (codes[4 * k + 3] << 6))
+        used += need
+        cells += n_cells
+        if b == n - 1:
+            last_row[t - (n - 1)] = buffers[r0, n]
+        # live rows: the first and last cell not above the bound
+        la = b + 1
+        for i in range(a, b + 1):
+            if buffers[r0, i + 1] <= bound:
+                la = i
+                break
+        lb = a - 1
+        for i in range(b, a - 1, -1):
+            if buffers[r0, i + 1] <= bound:
+                lb = i
+                break
+        live_a2, live_b2 = live_a1, live_b1
+        live_a1, live_b1 = la, lb
+    diag_byte[n + m - 1] = used
+    return cells

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels.dtw_band import band_backtrack, band_sweep
+from .._kernels.dtw_band import band_backtrack, band_sweep, pruned_sweep
 from ..errors import AlignmentError
 from ._tiles import _METRIC_CODES, _features
 
@@ -114,3 +114,49 @@ def solve_fast(source, weights, lo, hi, *, open_begin, origin_value, monitor):
                           origin_value=origin_value, monitor=monitor)
     return solve_tiles(source, weights, lo, hi, open_begin=open_begin,
                        origin_value=origin_value, monitor=monitor)
+
+
+class _PrunedPlan:
+    def __init__(self, n, first, diag_byte):
+        self.n, self.first, self.diag_byte = n, first, diag_byte
+
+
+def solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, bound, capacity):
+    """Exact solve skipping cells above ``bound`` (the cost of any known path).
+
+    Returns ``(solution, cells)``, or ``(None, 0)`` when the codes of the cells that
+    cannot be pruned would exceed ``capacity`` bytes. One pass, not interruptible."""
+    n, m = source.n, source.m
+    plan = BandPlan(lo, hi, m)
+    use_matrix = source.cost is not None
+    if use_matrix:
+        cmat = source.cost
+        xt = yr = np.zeros((1, 1))
+    else:
+        cmat = np.zeros((1, 1))
+        multi = source.dims > 1 or source.metric == "cosine"
+        xt, yr = _features(source, np.float32 if multi else np.float64)
+    metric = _METRIC_CODES.get(source.metric, 0)
+    wd, wu, wl = (float(v) for v in weights)
+    buffers = np.full((3, n + 2), np.inf)
+    if open_begin:
+        buffers[:, 0] = 0.0
+        buffers[(-2) % 3, 0] = np.inf
+    size = plan.max_len + 4
+    n_diag = n + m - 1
+    first = np.zeros(n_diag + 1, dtype=np.int64)
+    counts = np.zeros(n_diag + 1, dtype=np.int64)
+    diag_byte = np.zeros(n_diag + 1, dtype=np.int64)
+    bp = np.empty(int(capacity), dtype=np.uint8)
+    last_row = np.full(m, np.inf)
+    cells = pruned_sweep(n, m, plan.first, plan.last, use_matrix, cmat, source.i_off,
+                         source.j_off, xt, yr, source.i_off, source.j_off, metric, wd, wu, wl,
+                         open_begin, float(origin_value), float(bound), buffers,
+                         np.empty(size), np.empty(size, dtype=np.float32),
+                         np.empty(size, dtype=np.uint8), bp, first, counts, diag_byte,
+                         last_row)
+    if cells < 0:
+        return None, 0
+    last_row[:lo[n - 1]] = np.inf
+    last_row[hi[n - 1]:] = np.inf
+    return BandSolution(last_row, _PrunedPlan(n, first, diag_byte), bp, open_begin), cells

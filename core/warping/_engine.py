@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import AlignmentError
 from . import _long
-from ._band import BandPlan, solve_band, use_band
+from ._band import BandPlan, is_monotone, solve_band, solve_fast, solve_pruned, use_band
 from ._generic import generic_bytes, solve_generic
 from ._long import multiscale_window, solve_checkpointed
 from ._tiles import TilePlan, choose_shape, plan_bytes, solve_tiles
@@ -47,7 +47,8 @@ def _choose(source, pattern, lo, hi, mask, exact, budget):
         return "multiscale", need
     if use_band(lo, hi):
         need = BandPlan(lo, hi, m).memory_bytes
-        if need <= budget or exact is not None or source.cost is not None:
+        if need <= budget and not (exact is False and source.cost is None
+                                   and cells > _long.COARSEST_CELLS):
             return "band", need
         plan = None
     plan = TilePlan(lo, hi, *choose_shape(lo, hi))
@@ -104,11 +105,45 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
         sol = solve_tiles(source, weights, lo, hi, open_begin=open_begin,
                           origin_value=origin_value, monitor=monitor)
     else:
-        sol, plan = solve_checkpointed(source, weights, lo, hi, open_begin=open_begin,
-                                       origin_value=origin_value, monitor=monitor,
-                                       budget=budget)
-        info["memory_bytes"] = int(min(need, budget)) + 8 * source.m * 8
+        sol = None
+        if source.cost is None and not open_end and is_monotone(lo, hi):
+            sol, cells = _solve_pruned(source, weights, lo, hi, open_begin=open_begin,
+                                       origin_value=origin_value, budget=budget,
+                                       monitor=monitor)
+            if sol is not None:
+                info.update(method="pruned", cells=int(cells),
+                            memory_bytes=int(sol.bp.shape[0] and _pruned_bytes(sol, source)))
+        if sol is None:
+            sol, plan = solve_checkpointed(source, weights, lo, hi, open_begin=open_begin,
+                                           origin_value=origin_value, monitor=monitor,
+                                           budget=budget)
+            info["memory_bytes"] = int(min(need, budget)) + 8 * source.m * 8
     return sol, info
+
+
+def _pruned_bytes(sol, source):
+    return int(sol.plan.diag_byte[-1]) + 3 * 8 * (source.n + source.m) + 3 * 8 * source.n
+
+
+def _solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, budget, monitor):
+    """Exact solving past the memory budget, first try: the multiscale path's cost bounds
+    the optimum, and cells whose accumulated cost exceeds it are skipped (exact, since
+    costs are non-negative). Gives way (None) when too few cells can be skipped."""
+    lo_c, hi_c, _ = multiscale_window(source, weights, lo, hi, open_begin=open_begin,
+                                      open_end=False, monitor=monitor.sub(0.0, 0.2))
+    guide = solve_fast(source, weights, lo_c, hi_c, open_begin=open_begin,
+                       origin_value=origin_value, monitor=monitor.sub(0.2, 0.3))
+    bound = float(guide.last_row[-1])
+    if not np.isfinite(bound):
+        return None, 0
+    bound = bound * (1.0 + 1e-9) + 1e-12
+    capacity = max(1 << 20, int(budget) - 64 * (source.n + source.m))
+    sol, cells = solve_pruned(source, weights, lo, hi, open_begin=open_begin,
+                              origin_value=origin_value, bound=bound, capacity=capacity)
+    if sol is None or not np.isfinite(sol.last_row[-1]):
+        return None, 0
+    monitor.report(1.0)
+    return sol, cells
 
 
 def _end_column(last_row, prefix, norm, n_total, j_offset, open_end):

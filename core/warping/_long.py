@@ -130,6 +130,8 @@ def multiscale_window(source, weights, lo, hi, *, open_begin, open_end, monitor,
         hi_n = -(-np.maximum.reduceat(hi_c, starts) // factor)
         levels.append((pool_frames(xc, factor), pool_frames(yc, factor), lo_n, hi_n))
     n_levels = len(levels)
+    if n_levels == 1:  # small enough to solve exactly: the corridor is the whole window
+        return lo, hi, 1
     path = None
     for k in range(n_levels - 1, 0, -1):
         xc, yc, lo_c, hi_c = levels[k]

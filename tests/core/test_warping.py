@@ -503,9 +503,47 @@ def test_checkpointed_exact_equals_full(small_tiles, window, ends):
     full = dtw(x, y, **kw)
     low = dtw(x, y, exact=True, memory_budget_bytes=3000, **kw)
     assert full.diagnostics["method"] == "tiles"
-    assert low.diagnostics["method"] == "checkpoint" and low.diagnostics["exact"]
+    assert low.diagnostics["method"] in ("checkpoint", "pruned") and low.diagnostics["exact"]
     assert low.distance == pytest.approx(full.distance, rel=1e-12)
     np.testing.assert_array_equal(low.path, full.path)
+
+
+@pytest.mark.parametrize("window", [None, ("sakoe_chiba", 40)], ids=str)
+def test_checkpoints_alone_equal_full(small_tiles, monkeypatch, window):
+    import core.warping._engine as engine
+    monkeypatch.setattr(engine, "_solve_pruned", lambda *a, **k: (None, 0))
+    x, y = _walks(230, 210, seed=4)
+    full = dtw(x, y, window=window)
+    low = dtw(x, y, window=window, exact=True, memory_budget_bytes=3000)
+    assert low.diagnostics["method"] == "checkpoint"
+    assert low.distance == pytest.approx(full.distance, rel=1e-12)
+    np.testing.assert_array_equal(low.path, full.path)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("d, metric", [(1, "euclidean"), (3, "sqeuclidean"), (12, "cosine")])
+def test_pruned_exact_equals_full(seed, d, metric):
+    # noisy random walks: some inputs prune well, others fall back to checkpoints;
+    # either way the result is the exact optimum
+    x, y = _walks(700, 650, d=d, seed=seed)
+    full = dtw(x, y, metric=metric)
+    low = dtw(x, y, metric=metric, exact=True, memory_budget_bytes=50_000)
+    assert low.diagnostics["exact"] and low.diagnostics["method"] in ("pruned", "checkpoint")
+    assert low.distance == pytest.approx(full.distance, rel=1e-12)
+    np.testing.assert_array_equal(low.path, full.path)
+
+
+def test_pruned_skips_most_cells_on_a_clear_alignment():
+    rng = np.random.default_rng(0)
+    n = 3000
+    t = np.linspace(0, 1, n)
+    x = np.c_[np.sin(30 * t), np.cos(17 * t)]
+    y = np.c_[np.sin(30 * t ** 1.1), np.cos(17 * t ** 1.1)] + 0.01 * rng.normal(size=(n, 2))
+    full = dtw(x, y)
+    low = dtw(x, y, exact=True, memory_budget_bytes=200_000)
+    assert low.diagnostics["method"] == "pruned"
+    assert low.diagnostics["cells"] < full.diagnostics["cells"] / 5
+    assert low.distance == pytest.approx(full.distance, rel=1e-12)
 
 
 def test_multiscale_is_close_and_says_so(monkeypatch):
