@@ -452,13 +452,17 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         terms, rates, info = _crossmodal_terms(rec_a, rec_b, feature, rate_hz,
                                                monitor.sub(0.0, 0.5))
     refine = int(info.pop("refine_factor", 1))
+    detect_overlap = info.pop("detect_overlap", True)
     diag.update(info)
     base_terms = [t.pooled(refine) for t in terms] if refine > 1 else terms
     n, m = base_terms[0].a.shape[0], base_terms[0].b.shape[0]
     n_full, m_full = terms[0].a.shape[0], terms[0].b.shape[0]
     base_rate = min(rates) / refine
-    (i0, i1, j0, j1), odiag = _overlap(base_terms, n, m, monitor.sub(0.5, 0.6),
-                                       rate=base_rate)
+    if detect_overlap:
+        (i0, i1, j0, j1), odiag = _overlap(base_terms, n, m, monitor.sub(0.5, 0.6),
+                                           rate=base_rate)
+    else:
+        (i0, i1, j0, j1), odiag = (0, n - 1, 0, m - 1), {"trimmed": False}
     diag["overlap"] = odiag
     if odiag["trimmed"]:
         base_terms = [t.sliced(i0, i1, j0, j1) for t in base_terms]
@@ -625,7 +629,9 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
                           "processing": "peak train (floor 0.5 s, local max 6 s, 10 %, "
                                         "NMS 0.2 s, Gaussian 0.05 s)"}
                          for side, r in (("a", rec_a), ("b", rec_b))],
-            "rate_hz": rate}
+            "rate_hz": rate,
+            # peak trains are mostly zero: cost medians say nothing about overlap
+            "detect_overlap": False}
     return terms, (rate, rate), info
 
 

@@ -191,3 +191,60 @@ def test_confidence_is_lower_where_b_is_unrelated():
     t_b = al.times_s[:, 1]
     inside = (t_b > n / 3 / SR + 0.3) & (t_b < n / 2 / SR - 0.3)
     assert al.confidence[inside].mean() < al.confidence[~inside].mean()
+
+
+class FakeVideo:
+    kind = "video"
+
+    def __init__(self, frames, fps, path="mem.mp4"):
+        self._frames = frames
+        self.rate_hz = float(fps)
+        self.n_frames = len(frames)
+        self.duration_s = len(frames) / fps
+        self.path = path
+
+    def iter_frames(self, start=0, stop=None, step=1):
+        return iter(self._frames[start:stop:step])
+
+
+def _shots(n, seed=0):
+    """A video of 4 shots, each a slowly panning random texture."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for shot in range(4):
+        base = rng.integers(0, 255, size=(9, 16, 3), dtype=np.uint8)
+        base = np.kron(base, np.ones((4, 4, 1), dtype=np.uint8))
+        for k in range(n // 4):
+            frames.append(np.roll(base, k // 2 + shot, axis=1))
+    return frames
+
+
+def test_video_pair_maps_b_frames_to_their_source():
+    frames_a = _shots(120)
+    # B: 30 fps copy of A (25 fps) with a non-linear warp, darker and noisy
+    t_b = np.arange(130) / 30.0
+    src = np.minimum(np.round(25.0 * (t_b + 0.4 * np.sin(t_b)) * 0.8).astype(int), 119)
+    rng = np.random.default_rng(1)
+    frames_b = [np.clip(frames_a[k] * 0.9 + rng.normal(0, 3, frames_a[k].shape), 0, 255)
+                .astype(np.uint8) for k in src]
+    al = align_recordings(FakeVideo(frames_a, 25.0), FakeVideo(frames_b, 30.0))
+    assert al.diagnostics["material"] == "video"
+    pred = np.round(al.map_b_to_a(t_b) * 25.0).astype(int)
+    assert np.mean(np.abs(pred - src) <= 1) >= 0.95
+
+
+def test_video_against_audio_on_impacts():
+    fps = 30.0
+    impacts_a = np.array([1.0, 1.7, 2.2, 3.1, 3.5, 4.4, 5.2, 5.6, 6.5, 7.3])
+    frames = []
+    rng = np.random.default_rng(2)
+    for k in range(int(8.0 * fps)):
+        t = k / fps
+        level = 60 + (120 if np.any(np.abs(t - impacts_a) < 0.5 / fps) else 0)
+        frames.append(np.clip(level + rng.normal(0, 2, (24, 32, 3)), 0, 255).astype(np.uint8))
+    impacts_b = 0.5 + np.cumsum(np.r_[0.0, np.diff(impacts_a) * 1.3])
+    audio = melody(impacts_b, [60, 62, 64, 65, 67, 69, 71, 72, 74, 76], impacts_b[-1] + 1.0)
+    al = align_recordings(FakeVideo(frames, fps), FakeAudio(audio))
+    assert al.diagnostics["material"] == "video-vs-audio"
+    err = np.abs(al.map_a_to_b(impacts_a) - impacts_b)
+    assert np.mean(err < 0.1) >= 0.8, err
