@@ -35,6 +35,9 @@ def _sub_window(lo, hi, mask, si, sj, ei, ej):
     return np.ascontiguousarray(lo_s), np.ascontiguousarray(hi_s), mask_s
 
 
+PRUNE_MIN_CELLS = 1 << 22  # below this a plain sweep is as fast as bounding + pruning
+
+
 def _choose(source, pattern, lo, hi, mask, exact, budget):
     """The method a (sub)problem will use and the memory it needs."""
     weights = pattern.simple_weights
@@ -95,6 +98,17 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
             sol = solve_tiles(source, weights, lo, hi, open_begin=open_begin,
                               origin_value=origin_value, monitor=monitor, plan=plan)
         return sol, info
+    if method in ("band", "tiles") and info["cells"] >= PRUNE_MIN_CELLS \
+            and source.cost is None and not open_end and is_monotone(lo, hi):
+        # exact, usually much cheaper: skip cells that cannot beat a known path; give up
+        # (and sweep everything) once an eighth of the window had to be computed
+        sol, cells = _solve_pruned(source, weights, lo, hi, open_begin=open_begin,
+                                   origin_value=origin_value,
+                                   budget=min(budget, int(need) // 8), monitor=monitor)
+        if sol is not None:
+            info.update(method="pruned", cells=int(cells),
+                        memory_bytes=_pruned_bytes(sol, source))
+            return sol, info
     if method == "band":
         sol = solve_band(source, weights, lo, hi, open_begin=open_begin,
                          origin_value=origin_value, monitor=monitor)
@@ -112,7 +126,7 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
                                        monitor=monitor)
             if sol is not None:
                 info.update(method="pruned", cells=int(cells),
-                            memory_bytes=int(sol.bp.shape[0] and _pruned_bytes(sol, source)))
+                            memory_bytes=_pruned_bytes(sol, source))
         if sol is None:
             sol, plan = solve_checkpointed(source, weights, lo, hi, open_begin=open_begin,
                                            origin_value=origin_value, monitor=monitor,
@@ -137,7 +151,7 @@ def _solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, budget, 
     if not np.isfinite(bound):
         return None, 0
     bound = bound * (1.0 + 1e-9) + 1e-12
-    capacity = max(1 << 20, int(budget) - 64 * (source.n + source.m))
+    capacity = max(1 << 16, int(budget) - 64 * (source.n + source.m))
     sol, cells = solve_pruned(source, weights, lo, hi, open_begin=open_begin,
                               origin_value=origin_value, bound=bound, capacity=capacity)
     if sol is None or not np.isfinite(sol.last_row[-1]):
