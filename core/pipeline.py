@@ -29,7 +29,9 @@ from .errors import AlignmentError
 
 __all__ = ["align_files", "align_recordings", "classify_audio"]
 
-METHODS = ("dtw",)
+METHODS = ("dtw", "ctw", "ot")
+# frames per side above which "ot" works on pooled features (its plan is N x M)
+_OT_MAX_FRAMES = 1500
 # cells of the first (coarse) pass; above this the pass runs at a lower frame rate
 _COARSE_CELLS = 3_000_000
 _STEP_WEIGHTS = (1.0, 1.0, 1.0)
@@ -411,8 +413,10 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     ----------
     rec_a, rec_b : core.media.Recording
         Audio or video recordings (A and B).
-    method : {"dtw"}
-        Alignment method.
+    method : {"dtw", "ctw", "ot"}
+        ``"dtw"``: the full pipeline (overlap detection, coarse-to-fine DTW, refinement,
+        confidence). ``"ctw"`` (:func:`core.ctw`) and ``"ot"`` (:func:`core.ot`) run on
+        the same features at the base rate (OT on at most ~1500 frames per side).
     feature : str
         ``"auto"`` (choose from the content) or a feature name of
         :func:`core.compute_features` (several joined by ``"+"``), used for both.
@@ -455,6 +459,10 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     refine = int(info.pop("refine_factor", 1))
     detect_overlap = info.pop("detect_overlap", True)
     diag.update(info)
+    if method != "dtw":
+        return _align_other(method, terms, rates, refine, diag, sources,
+                            {"method": method, "feature": feature, "rate_hz": rate_hz,
+                             "band_s": band_s}, monitor.sub(0.5, 1.0), t0)
     base_terms = [t.pooled(refine) for t in terms] if refine > 1 else terms
     n, m = base_terms[0].a.shape[0], base_terms[0].b.shape[0]
     n_full, m_full = terms[0].a.shape[0], terms[0].b.shape[0]
@@ -501,6 +509,41 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     return Alignment(path, rates[0], rates[1], n_a=n, n_b=m, method="dtw", params=params,
                      distance=total, normalized_distance=total / (n + m),
                      confidence=confidence, diagnostics=diag, sources=sources)
+
+
+def _stacked(terms):
+    """One (T, D) array per side: every term's features scaled by sqrt(weight) (cosine
+    terms unit-normalized), so squared euclidean distances add up like the weighted
+    cost."""
+    xs = [np.sqrt(t.weight) * t.a for t in terms]
+    ys = [np.sqrt(t.weight) * t.b for t in terms]
+    return np.hstack(xs), np.hstack(ys)
+
+
+def _align_other(method, terms, rates, refine, diag, sources, params, monitor, t0):
+    """CTW or optimal transport on the pipeline's features (at the base rate)."""
+    from . import canonical, transport
+
+    base = [t.pooled(refine) for t in terms] if refine > 1 else terms
+    rate_a, rate_b = rates[0] / refine, rates[1] / refine
+    if method == "ot":
+        n, m = base[0].a.shape[0], base[0].b.shape[0]
+        factor = max(1, int(math.ceil(max(n, m) / _OT_MAX_FRAMES)))
+        if factor > 1:
+            base = [t.pooled(factor) for t in base]
+            rate_a, rate_b = rate_a / factor, rate_b / factor
+    x, y = _stacked(base)
+    if method == "ctw":
+        result = canonical.ctw(x, y, rate_a_hz=rate_a, rate_b_hz=rate_b,
+                               progress=monitor.report, cancel=monitor.check)
+    else:
+        result = transport.ot(x, y, rate_a_hz=rate_a, rate_b_hz=rate_b,
+                              progress=monitor.report, cancel=monitor.check)
+    diag = dict(diag, **{f"{method}_diagnostics": dict(result.diagnostics),
+                         "elapsed_s": round(time.perf_counter() - t0, 3),
+                         "feature_rates_hz": [rate_a, rate_b]})
+    return result.replace(diagnostics=diag, sources=sources,
+                          params=dict(params, **dict(result.params)))
 
 
 def _feature_list(feature, plan):

@@ -205,3 +205,14 @@ def test_cross_check_chroma_with_librosa():
     ours = audio_features(x, SR, "chroma").values.mean(axis=0)
     theirs = librosa.feature.chroma_stft(y=x, sr=SR).mean(axis=1)
     assert int(np.argmax(ours)) == int(np.argmax(theirs)) == 0
+
+
+def test_compute_features_on_an_opened_wav(tmp_path):
+    sf = pytest.importorskip("soundfile")
+    media = pytest.importorskip("core.media")
+    path = tmp_path / "tone.wav"
+    sf.write(path, np.stack([tone(440.0), tone(440.0)], axis=1), SR)
+    rec = media.open_recording(path)
+    f = compute_features(rec, "chroma", rate_hz=25.0)
+    assert f.rate_hz == 25.0 and f.labels[int(np.argmax(f.values.mean(axis=0)))] == "A"
+    assert f.params["path"] == str(path)

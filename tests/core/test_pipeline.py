@@ -248,3 +248,13 @@ def test_video_against_audio_on_impacts():
     assert al.diagnostics["material"] == "video-vs-audio"
     err = np.abs(al.map_a_to_b(impacts_a) - impacts_b)
     assert np.mean(err < 0.1) >= 0.8, err
+
+
+@pytest.mark.parametrize("method", ["ctw", "ot"])
+def test_other_methods_run_on_the_pipeline_features(method):
+    a, b, times_a, times_b = _pair()
+    al = align_recordings(FakeAudio(a), FakeAudio(b), method=method)
+    assert al.method == method
+    assert al.sources["a"]["kind"] == "audio" and al.diagnostics["material"] == "music"
+    err = np.abs(al.map_a_to_b(times_a) - times_b)
+    assert np.median(err) < 0.25
