@@ -116,13 +116,26 @@ def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetri
     Notes
     -----
     The recursion is dtw-python's: ``g(0, 0) = d(0, 0)`` and ``g(i, j)`` is the minimum
-    over the steps of ``g(start) + sum(weight * d(cell))``. Exact solving costs O(W) time
-    and 2 bits per window cell (W the window's area) plus O(N + M); the checkpointing
-    method O(2W) time and O(sqrt(N) M) memory; multiscale O(N + M) time and memory for a
-    corridor of fixed width.
+    over the steps of ``g(start) + sum(weight * d(cell))``.
+
+    Methods (``diagnostics["method"]``): ``"band"`` (anti-diagonal sweep of a monotone
+    window, only window cells visited) and ``"tiles"`` (tiles swept on two threads) for
+    the steps (1,1), (1,0), (0,1) with any weights (symmetric1, symmetric2,
+    asymmetricP0, ...): O(W) time and 2 bits per window cell (W the window's area) plus
+    O(N + M); ``"generic"`` (any step pattern or a non-contiguous mask, row by row, 2-4
+    bits per cell); ``"pruned"`` (exact: the cost of a multiscale path bounds the optimum
+    and cells whose accumulated cost exceeds it are skipped, as in PrunedDTW; tried first
+    for windows of more than 4M cells, abandoned for a full sweep when more than an
+    eighth of the window must be computed; one uninterruptible kernel call of bounded
+    length); ``"checkpoint"`` (exact in O(sqrt-ish) memory, about 1.5 W time);
+    ``"multiscale"`` (approximate, O(N + M) time and memory for a corridor of fixed
+    width). Local costs of multi-dimensional features are computed in float32 (relative
+    error ~1e-7); a precomputed ``cost`` is used in float64 as given.
 
     References
     ----------
+    Silva, D. F. & Batista, G. E. (2016). Speeding up all-pairwise dynamic time warping
+    matrix calculation. SIAM SDM (PrunedDTW).
     Sakoe, H. & Chiba, S. (1978). Dynamic programming algorithm optimization for spoken
     word recognition. IEEE Trans. ASSP 26(1), 43-49.
     Giorgino, T. (2009). Computing and visualizing dynamic time warping alignments in R:
