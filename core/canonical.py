@@ -29,13 +29,29 @@ def _uniform_path(n, m):
     return np.stack([i, j], axis=1)
 
 
-def _inv_sqrt(c, reg):
-    """``(C + reg * tr(C)/d * I)^(-1/2)`` for a symmetric PSD ``C``."""
-    d = c.shape[0]
-    ridge = reg * max(float(np.trace(c)) / d, 1e-300)
-    w, v = np.linalg.eigh(c + ridge * np.eye(d))
-    w = np.maximum(w, ridge * 1e-6)
-    return (v / np.sqrt(w)) @ v.T
+def _shrinkage(xc, c):
+    """Ledoit-Wolf shrinkage intensity of the covariance ``c`` of centred rows ``xc``."""
+    L, d = xc.shape
+    mu = float(np.trace(c)) / d
+    dist = float(np.sum((c - mu * np.eye(d)) ** 2))
+    if dist <= 0:
+        return 1.0
+    sq = np.sum(xc * xc, axis=1)
+    b_bar = max(float(np.sum(sq * sq)) - L * float(np.sum(c * c)), 0.0) / (L * L)
+    return min(b_bar, dist) / dist
+
+
+def _inv_sqrt(xc, reg):
+    """Inverse square root of the shrunk covariance of centred rows ``xc``:
+    ``((1 - s) C + s mu I)^(-1/2)`` with ``mu = tr(C)/d`` and ``s`` Ledoit-Wolf's
+    intensity (``reg="auto"``) or ``reg / (1 + reg)`` (a ridge of ``reg * mu``)."""
+    L, d = xc.shape
+    c = xc.T @ xc / L
+    s = _shrinkage(xc, c) if reg == "auto" else reg / (1.0 + reg)
+    mu = max(float(np.trace(c)) / d, 1e-300)
+    w, v = np.linalg.eigh((1.0 - s) * c + s * mu * np.eye(d))
+    w = np.maximum(w, mu * 1e-10)
+    return (v / np.sqrt(w)) @ v.T, s
 
 
 def _cca(xw, yw, k, reg):
@@ -43,11 +59,9 @@ def _cca(xw, yw, k, reg):
     mx, my = xw.mean(0), yw.mean(0)
     xc, yc = xw - mx, yw - my
     L = len(xw)
-    cxx = xc.T @ xc / L
-    cyy = yc.T @ yc / L
     cxy = xc.T @ yc / L
-    wx = _inv_sqrt(cxx, reg)
-    wy = _inv_sqrt(cyy, reg)
+    wx, _ = _inv_sqrt(xc, reg)
+    wy, _ = _inv_sqrt(yc, reg)
     u, s, vt = np.linalg.svd(wx @ cxy @ wy, full_matrices=False)
     a = wx @ u[:, :k]
     b = wy @ vt[:k].T
@@ -85,15 +99,54 @@ def _objective(px, py, path):
     return float(np.mean(np.sum(diff * diff, axis=1))) / px.shape[1]
 
 
+def _pair_correlations(px, py, path):
+    """Pearson correlation of each projected component over the path's pairs."""
+    a = px[path[:, 0]]
+    b = py[path[:, 1]]
+    a = a - a.mean(0)
+    b = b - b.mean(0)
+    den = np.sqrt(np.sum(a * a, 0) * np.sum(b * b, 0))
+    return np.sum(a * b, 0) / np.where(den > 0, den, 1.0)
+
+
 def _select(rho, k_fixed):
-    if k_fixed is not None:
-        return k_fixed
-    return max(1, int(np.sum(rho >= 0.5 * rho[0])))
+    """Components whose correlation is at least half the largest (at most k_fixed):
+    weak components are mostly noise, and from a poor path they pull it astray."""
+    k = max(1, int(np.sum(rho >= 0.5 * rho[0])))
+    return k if k_fixed is None else min(k, k_fixed)
 
 
-def _level(x, y, pairs, k_max, k_fixed, reg, max_iter, tol, window, mon, patience):
+def _reduce(x, energy, max_dims):
+    """Mean and orthonormal PCA basis keeping ``energy`` of the variance (at most
+    ``max_dims`` components); the identity when ``energy`` is None and D fits."""
+    mean = x.mean(0)
+    d = x.shape[1]
+    if energy is None and d <= max_dims:
+        return mean, None
+    _, s, vt = np.linalg.svd(x - mean, full_matrices=False)
+    k = d if energy is None else int(np.searchsorted(np.cumsum(s * s) / max(np.sum(s * s),
+                                                                        1e-300), energy) + 1)
+    k = max(1, min(k, max_dims, len(s)))
+    if energy is None and k == d:
+        return mean, None
+    return mean, vt[:k].T
+
+
+def _level(x, y, pairs, k_max, k_fixed, reg, max_iter, tol, window, mon, patience,
+           pca_energy, dims_per_pair):
     """CTW iterations at one resolution; returns the best iterate and the trace."""
     from . import dtw
+
+    # fewer dimensions than pairs / dims_per_pair: CCA on few pairs in many dimensions
+    # finds spurious correlations that confirm whatever path it was fitted on
+    cap = max(1, int(max(len(x), len(y)) / dims_per_pair))
+    mean_x, basis_x = _reduce(x, pca_energy, cap)
+    mean_y, basis_y = _reduce(y, pca_energy, cap)
+    xr = x - mean_x if basis_x is None else (x - mean_x) @ basis_x
+    yr = y - mean_y if basis_y is None else (y - mean_y) @ basis_y
+    k_max = min(k_max, xr.shape[1], yr.shape[1])
+    if k_fixed is not None:
+        k_fixed = min(k_fixed, k_max)
 
     best = None
     trace = []
@@ -102,15 +155,21 @@ def _level(x, y, pairs, k_max, k_fixed, reg, max_iter, tol, window, mon, patienc
     n_iter = 0
     for it in range(max_iter):
         mon.check()
-        a, b, rho, mx, my = _cca(x[pairs[:, 0]], y[pairs[:, 1]], k_max, reg)
+        a, b, rho, mx, my = _cca(xr[pairs[:, 0]], yr[pairs[:, 1]], k_max, reg)
         k = _select(rho, k_fixed)
         a, b, rho = a[:, :k], b[:, :k], rho[:k]
-        px = (x - mx) @ a
-        py = (y - my) @ b
+        px = (xr - mx) @ a
+        py = (yr - my) @ b
+        if basis_x is not None:
+            a, mx = basis_x @ a, basis_x @ mx
+        if basis_y is not None:
+            b, my = basis_y @ b, basis_y @ my
+        mx, my = mx + mean_x, my + mean_y
         al = dtw(px, py, metric="sqeuclidean", step_pattern="symmetric1", window=window,
                  cancel=mon.check_callback)
         path = np.asarray(al.path)
         value = _objective(px, py, path)
+        rho = _pair_correlations(px, py, path)
         trace.append(value)
         n_iter = it + 1
         mon.report(n_iter / max_iter)
@@ -131,9 +190,9 @@ def _level(x, y, pairs, k_max, k_fixed, reg, max_iter, tol, window, mon, patienc
     return best, history, trace, n_iter
 
 
-def ctw(x, y, *, n_components=None, reg=0.01, max_iter=30, tol=1e-4, multiscale=True,
-        min_frames=64, window=None, rate_a_hz=1.0, rate_b_hz=1.0, progress=None,
-        cancel=None):
+def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscale=True,
+        min_frames=64, pca_energy=None, dims_per_pair=10.0, window=None, rate_a_hz=1.0,
+        rate_b_hz=1.0, progress=None, cancel=None):
     """Canonical Time Warping of two sequences that may have different feature spaces.
 
     Parameters
@@ -143,12 +202,15 @@ def ctw(x, y, *, n_components=None, reg=0.01, max_iter=30, tol=1e-4, multiscale=
     y : ndarray, shape (M, Dy)
         Features of B; ``Dy`` may differ from ``Dx``.
     n_components : int, optional
-        Number of canonical components used by the DTW step. Default: at each
-        iteration, the components (among the first ``min(Dx, Dy, 10)``) whose canonical
-        correlation is at least half the largest one.
-    reg : float
-        Ridge added to each covariance, relative to its mean variance (> 0): keeps CCA
-        well posed when a dimension exceeds the number of aligned pairs.
+        Most canonical components used by the DTW step (default ``min(Dx, Dy, 10)``).
+        At each iteration the components whose canonical correlation is at least half
+        the largest one are used, up to this number.
+    reg : "auto" or float
+        Regularization of each covariance ``C`` in the CCA: ``"auto"`` shrinks it toward
+        ``mu I`` (``mu`` its mean variance) with the Ledoit-Wolf intensity estimated
+        from the aligned pairs (strong for many noisy dimensions, weak for few clean
+        ones); a float ``r > 0`` adds the ridge ``r mu I`` instead. Keeps CCA well posed
+        when a dimension exceeds the number of pairs.
     max_iter : int
         Most CCA + DTW iterations per resolution level (>= 1).
     tol : float
@@ -161,6 +223,14 @@ def ctw(x, y, *, n_components=None, reg=0.01, max_iter=30, tol=1e-4, multiscale=
         loop starts from a uniform warp.
     min_frames : int
         Shortest sequence length at the coarsest level.
+    pca_energy : float or None
+        Before the CCA of each level, reduce each input to the principal components
+        that keep this fraction of its variance (as in Zhou & De la Torre); None keeps
+        every dimension (up to the cap below).
+    dims_per_pair : float
+        At most one dimension per ``dims_per_pair`` frames at each level: CCA on few
+        pairs in many dimensions finds spurious correlations that confirm whatever path
+        it was fitted on.
     window : optional
         A window for the full-rate DTW steps, as in :func:`core.dtw`.
     rate_a_hz, rate_b_hz : float
@@ -171,7 +241,8 @@ def ctw(x, y, *, n_components=None, reg=0.01, max_iter=30, tol=1e-4, multiscale=
     Alignment
         ``path`` of the best full-rate iterate; ``distance`` its objective J;
         ``diagnostics`` hold ``projection_a`` (Dx, k), ``projection_b`` (Dy, k),
-        ``mean_a``, ``mean_b``, ``correlations`` (k,), ``objective_history`` (the
+        ``mean_a``, ``mean_b``, ``correlations`` (k,: per component, over the path's
+        pairs), ``objective_history`` (the
         accepted full-rate iterates: never increasing), ``objective_trace`` (every
         full-rate iterate, rejected ones included), ``levels`` (factor, iterations,
         best objective per level), ``n_iter`` (full rate), ``elapsed_s``.
@@ -202,10 +273,17 @@ def ctw(x, y, *, n_components=None, reg=0.01, max_iter=30, tol=1e-4, multiscale=
     y = _check_features("y", y).astype(np.float64)
     n, dx = x.shape
     m, dy = y.shape
-    reg = _check_positive("reg", reg)
+    if not (isinstance(reg, str) and reg == "auto"):
+        reg = _check_positive("reg", reg)
     tol = _check_positive("tol", tol)
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter: expected a positive integer, got {max_iter!r}")
+    if pca_energy is not None:
+        pca_energy = float(pca_energy)
+        if not 0 < pca_energy <= 1:
+            raise ValueError(f"pca_energy: expected a fraction in (0, 1] or None, "
+                             f"got {pca_energy!r}")
+    dims_per_pair = _check_positive("dims_per_pair", dims_per_pair)
     if isinstance(min_frames, bool) or not isinstance(min_frames, (int, np.integer)) \
             or min_frames < 2:
         raise ValueError(f"min_frames: expected an integer >= 2, got {min_frames!r}")
@@ -238,7 +316,7 @@ def ctw(x, y, *, n_components=None, reg=0.01, max_iter=30, tol=1e-4, multiscale=
             mon.sub(li / len(factors), 1.0)
         best, history, trace, n_iter = _level(
             xs, ys, pairs, k_max, k_fixed, reg, int(max_iter), tol,
-            window if final else None, sub, patience=2)
+            window if final else None, sub, 2, pca_energy, dims_per_pair)
         levels.append({"factor": f, "iterations": n_iter, "objective": best["objective"]})
     mon.report(1.0)
     diag = {"projection_a": best["a"], "projection_b": best["b"], "mean_a": best["mx"],
@@ -253,6 +331,7 @@ def ctw(x, y, *, n_components=None, reg=0.01, max_iter=30, tol=1e-4, multiscale=
                      params={"n_components": n_components, "reg": reg,
                              "max_iter": int(max_iter), "tol": tol,
                              "multiscale": bool(multiscale), "min_frames": int(min_frames),
+                             "pca_energy": pca_energy, "dims_per_pair": dims_per_pair,
                              "window": repr(window)},
                      distance=best["objective"], diagnostics=diag)
 
