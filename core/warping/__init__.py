@@ -125,8 +125,8 @@ def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetri
     O(N + M); ``"generic"`` (any step pattern or a non-contiguous mask, row by row, 2-4
     bits per cell); ``"pruned"`` (exact: the cost of a multiscale path bounds the optimum
     and cells whose accumulated cost exceeds it are skipped, as in PrunedDTW; tried first
-    for windows of more than 4M cells, abandoned for a full sweep when more than an
-    eighth of the window must be computed; one uninterruptible kernel call of bounded
+    for windows of more than 4M cells, abandoned for a full sweep when more than a
+    quarter of the window must be computed; one uninterruptible kernel call of bounded
     length); ``"checkpoint"`` (exact in O(sqrt-ish) memory, about 1.5 W time);
     ``"multiscale"`` (approximate, O(N + M) time and memory for a corridor of fixed
     width). Local costs of multi-dimensional features are computed in float32 (relative

@@ -101,10 +101,10 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
     if method in ("band", "tiles") and info["cells"] >= PRUNE_MIN_CELLS \
             and source.cost is None and not open_end and is_monotone(lo, hi):
         # exact, usually much cheaper: skip cells that cannot beat a known path; give up
-        # (and sweep everything) once an eighth of the window had to be computed
+        # (and sweep everything) once a quarter of the window had to be computed
         sol, cells = _solve_pruned(source, weights, lo, hi, open_begin=open_begin,
                                    origin_value=origin_value,
-                                   budget=min(budget, int(need) // 8), monitor=monitor)
+                                   budget=min(budget, int(need) // 4), monitor=monitor)
         if sol is not None:
             info.update(method="pruned", cells=int(cells),
                         memory_bytes=_pruned_bytes(sol, source))
