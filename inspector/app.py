@@ -8,6 +8,7 @@ is shown, then exits. Works with ``QT_QPA_PLATFORM=offscreen``.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
@@ -127,6 +128,9 @@ class MainWindow(QMainWindow):
         self.workspace.message_posted.connect(self._on_message_posted)
         self.workspace.busy_changed.connect(self._on_busy_changed)
         self.resize(*DEFAULT_SIZE)
+        self._freeze_count = 0
+        self._freeze_long_lived_objects()
+        self.jobs.idle.connect(self._freeze_long_lived_objects)
 
     # ------------------------------------------------------------------ building
     def _build_status_bar(self) -> None:
@@ -251,6 +255,31 @@ class MainWindow(QMainWindow):
     @property
     def error_text(self) -> str:
         return self.banner.text() if self.banner.isVisible() or not self.isVisible() else ""
+
+    def _freeze_long_lived_objects(self) -> None:
+        """Keep Python's full garbage collections from freezing the window.
+
+        Qt, pyqtgraph, numpy, scipy and numba (its compiled kernels above all) leave
+        hundreds of thousands of long-lived objects; a full collection walks all of them
+        (100-150 ms here) in whichever thread triggers it, holding the GIL, so the window
+        stops even when a worker collects. At start (after one full collection) and
+        whenever the workers go idle, the young generations are collected (milliseconds)
+        and every object alive is frozen out of the collector's reach; in between, full
+        collections are made rare (threshold 1000 instead of 10). The price: a
+        reference cycle that became garbage after reaching the oldest generation and
+        before a freeze is kept until the process ends (small next to the arrays the
+        window holds).
+        """
+        if self._freeze_count == 0:
+            gc.collect()
+            # full collections only after 100x more young ones than Python's default:
+            # engine jobs (numba loading its kernels) make many objects before any idle
+            young, middle, _ = gc.get_threshold()
+            gc.set_threshold(young, middle, 1000)
+        else:
+            gc.collect(1)
+        gc.freeze()
+        self._freeze_count += 1
 
     # ------------------------------------------------------------------ slots
     def _on_message_posted(self, text: str) -> None:

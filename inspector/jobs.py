@@ -87,18 +87,20 @@ class _Signals(QObject):
 
 
 _niced_threads: set[int] = set()
+#: nice value of worker threads (0: leave them alone)
+WORKER_NICE = int(os.environ.get("ALIGNMENT_INSPECTOR_WORKER_NICE", "10"))
 
 
 def _lower_this_thread_priority() -> None:
     """Give the GUI thread the CPU first: worker threads run at nice 10 (Linux only,
     where a thread's nice value is per thread; elsewhere nothing happens)."""
     tid = threading.get_native_id()
-    if tid in _niced_threads or not sys.platform.startswith("linux"):
+    if tid in _niced_threads or not sys.platform.startswith("linux") or WORKER_NICE <= 0:
         return
     _niced_threads.add(tid)
     try:
         current = os.getpriority(os.PRIO_PROCESS, tid)
-        os.setpriority(os.PRIO_PROCESS, tid, max(current, 10))
+        os.setpriority(os.PRIO_PROCESS, tid, max(current, WORKER_NICE))
     except OSError:
         pass
 
