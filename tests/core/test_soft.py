@@ -61,6 +61,22 @@ def test_soft_dtw_matches_naive(n, m, gamma):
     np.testing.assert_allclose(r.plan, E, atol=1e-11)
 
 
+@pytest.mark.parametrize("n,m", [(1, 1), (1, 6), (6, 1), (17, 23)])
+def test_soft_dtw_many_dimensions_matches_naive(n, m):
+    # D >= 4 takes the path with costs precomputed by matrix products
+    x, y = _pair(n, m, d=7, seed=n + m)
+    for window in (None, ("slanted_band", 3)) if n > 1 and m > 1 else (None,):
+        mask = None
+        if window is not None:
+            i, j = np.meshgrid(np.arange(n), np.arange(m), indexing="ij")
+            centre = i * ((m - 1) / (n - 1)) if n > 1 else np.zeros((n, m))
+            mask = np.abs(j - centre) <= 3 + 1e-9
+        value, E = _naive_soft_dtw(_sq(x, y), 0.4, mask)
+        r = soft_dtw(x, y, gamma=0.4, window=window)
+        assert r.distance == pytest.approx(value, rel=1e-12, abs=1e-12)
+        np.testing.assert_allclose(r.plan, E, atol=1e-11)
+
+
 def test_soft_dtw_window_matches_naive_masked():
     x, y = _pair(20, 26, seed=1)
     i, j = np.meshgrid(np.arange(20), np.arange(26), indexing="ij")
