@@ -339,7 +339,7 @@ def _crossmodal_features(pair, rate_hz):
             "logmel": logmel}
 
 
-def section_crossmodal(lines, rate_hz=10.0):
+def section_crossmodal(lines, rate_hz=20.0):
     sys.path.insert(0, str(DATA))
     import eval_alignment as ev
 
@@ -357,42 +357,63 @@ def section_crossmodal(lines, rate_hz=10.0):
     linear = np.stack([np.linspace(0, (na - 1) / rate_hz, 200),
                        np.linspace(0, (nb - 1) / rate_hz, 200)], axis=1)
     s_lin = ev.score(gt_a, gt_b, linear)
-    rows = [f"| linear stretch | {s_lin['mae_ms']:.0f} | {s_lin['median_ms']:.0f} | "
+
+    def z(a):
+        s = a.std(0)
+        return (a - a.mean(0)) / np.where(s > 0, s, 1.0)
+
+    video = np.hstack([f["thumbnail"], z(f["motion"])])
+    audios = {"onset + chroma": np.hstack([z(f["onset"]), z(f["chroma"])]),
+              "log-mel": f["logmel"]}
+    rows = [f"| linear stretch | | {s_lin['mae_ms']:.0f} | {s_lin['median_ms']:.0f} | "
             f"{100 * s_lin['within_100ms']:.0f} % | {100 * s_lin['within_200ms']:.0f} % | |"]
-    combos = {
-        "thumbnail + motion vs onset + chroma": (np.hstack([f["thumbnail"], f["motion"]]),
-                                                 np.hstack([f["onset"], f["chroma"]])),
-        "thumbnail vs logmel": (f["thumbnail"], f["logmel"]),
-        "motion vs onset": (f["motion"], f["onset"]),
-    }
-    best = None
-    for name, (x, y) in combos.items():
-        t0 = time.perf_counter()
-        r = ctw(x, y, rate_a_hz=rate_hz, rate_b_hz=rate_hz)
-        el = time.perf_counter() - t0
-        s = ev.score(gt_a, gt_b, np.asarray(r.times_s))
-        rows.append(f"| core.ctw: {name} | {s['mae_ms']:.0f} | {s['median_ms']:.0f} | "
-                    f"{100 * s['within_100ms']:.0f} % | {100 * s['within_200ms']:.0f} % | "
-                    f"{el:.2f} s, k = {r.diagnostics['n_components']} |")
-        if best is None or s["mae_ms"] < best[1]:
-            best = (name, s["mae_ms"], r)
+    sweep = []
+    default = None
+    for aname, audio in audios.items():
+        for reg in ("auto", 0.1, 0.3, 1.0):
+            for min_frames in (32, 64, 128):
+                t0 = time.perf_counter()
+                r = ctw(video, audio, reg=reg, min_frames=min_frames, rate_a_hz=rate_hz,
+                        rate_b_hz=rate_hz)
+                el = time.perf_counter() - t0
+                s = ev.score(gt_a, gt_b, np.asarray(r.times_s))
+                sweep.append(s["mae_ms"])
+                is_default = reg == "auto" and min_frames == 64
+                if is_default or (reg == 1.0 and min_frames == 64):
+                    rows.append(
+                        f"| core.ctw, {'defaults' if is_default else 'reg=1.0'} | "
+                        f"thumbnail + motion vs {aname} | {s['mae_ms']:.0f} | "
+                        f"{s['median_ms']:.0f} | {100 * s['within_100ms']:.0f} % | "
+                        f"{100 * s['within_200ms']:.0f} % | {el:.2f} s, "
+                        f"k = {r.diagnostics['n_components']} |")
+                if is_default and aname == "log-mel":
+                    default = r
+    sweep = np.array(sweep)
     out = HERE / "crossmodal_ctw.csv"
     with open(out, "w") as fh:
         fh.write("time_a_s,time_b_s\n")
-        for ta, tb in best[2].times_s:
+        for ta, tb in default.times_s:
             fh.write(f"{ta:.4f},{tb:.4f}\n")
     lines += [
         f"## Cross-modal pair {pair.name} (A = video, B = marimba audio), "
         f"features at {rate_hz:g} Hz",
         "",
-        "Scored with `eval_alignment.py` (A -> B, 40 note events).",
+        "Scored with `eval_alignment.py` (A -> B, 40 note events). Video: 32 x 18 grey "
+        "thumbnails (576 values) + motion; audio: onset strength + chroma, or 64 log-mel "
+        "bands (core.media + core.features).",
         "",
-        "| method | mean error ms | median ms | <= 100 ms | <= 200 ms | notes |",
-        "|---|---|---|---|---|---|",
+        "| method | features | mean error ms | median ms | <= 100 ms | <= 200 ms | notes |",
+        "|---|---|---|---|---|---|---|",
         *rows,
         "",
-        f"Features from core.media + core.features ({t_feat:.1f} s). The best CTW path "
-        f"({best[0]}) is in `crossmodal_ctw.csv`.",
+        f"Sensitivity: over {len(sweep)} CTW runs (both audio features x reg in "
+        f"auto/0.1/0.3/1.0 x min_frames in 32/64/128) the mean error is "
+        f"{np.median(sweep):.0f} ms median, {sweep.min():.0f} ms best, {sweep.max():.0f} ms "
+        f"worst; {np.mean(sweep < s_lin['mae_ms'] / 2):.0%} of the runs are more than "
+        f"twice as good as the linear stretch. CTW from a uniform warp finds local optima "
+        f"on this pair (whole notes slip); stronger regularization helps the 577-d video. "
+        f"Features took {t_feat:.1f} s. The default run on log-mel is in "
+        f"`crossmodal_ctw.csv`.",
         "",
     ]
 
