@@ -570,6 +570,7 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     material = _pair_material(stats_a, stats_b)
     refine = _REFINE_FACTOR[material]
     rate = base_rate * refine
+    common_fmax = 0.5 * min(float(rec_a.rate_hz), float(rec_b.rate_hz))
     plan = _feature_list(feature, _AUDIO_PLANS[material])
     for name, *_ in plan:
         if name not in AUDIO_FEATURES:
@@ -581,6 +582,10 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
         if weight <= 0:
             continue
         sub = monitor.sub(k / len(plan), (k + 1) / len(plan))
+        if name in ("logmel", "mfcc", "onset") and "fmax" not in options:
+            # the same bands on both sides even when the sample rates differ
+            default_fmax = 8000.0 if name == "mfcc" else common_fmax
+            options = dict(options, fmax=min(common_fmax, default_fmax))
         fa = audio_features(xa, rec_a.rate_hz, name, rate_hz=rate, cancel=sub.check, **options)
         fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate, cancel=sub.check, **options)
         terms.append(_Term(name, _prepare_audio(name, fa.values),

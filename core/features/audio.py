@@ -425,11 +425,13 @@ def cens(x, sample_rate, rate_hz, monitor, *, tuning=None, smoothing_s=0.5, comp
 
 
 def onset(x, sample_rate, rate_hz, monitor, *, n_mels=40, window_s=0.023,
-          compression=1000.0, oversample=None, memory_s=0.0, band_max=1, **options):
+          compression=1000.0, oversample=None, memory_s=0.0, band_max=1, fmax=None,
+          **options):
     _unknown(options)
     n_fft = _pow2(window_s * sample_rate)
     factor, centers = _fine(x, sample_rate, rate_hz, oversample)
-    mel = stft_reduce(x, centers, n_fft, mel_filters(sample_rate, n_fft, int(n_mels)),
+    mel = stft_reduce(x, centers, n_fft,
+                      mel_filters(sample_rate, n_fft, int(n_mels), fmax=fmax),
                       monitor, 0.0, 0.9)
     ref = _reference(mel)
     log_mel = np.log1p(float(compression) * mel / ref)
