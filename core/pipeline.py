@@ -274,29 +274,54 @@ def _overlap(terms, n, m, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, r
     return (i0, i1, j0, j1), dict(info, trimmed=trimmed, threshold=round(tau, 4))
 
 
-def _multiscale_path(terms, n, m, radius, monitor):
+def _slanted_band(n, m, band):
+    """Rows' column intervals of |j - i (m - 1) / (n - 1)| <= band (connected)."""
+    centre = np.arange(n) * ((m - 1) / max(n - 1, 1))
+    lo = np.clip(np.floor(centre - band), 0, m - 1).astype(np.int64)
+    hi = np.clip(np.ceil(centre + band) + 1, 1, m).astype(np.int64)
+    lo[0] = 0
+    hi[-1] = m
+    lo[1:] = np.minimum(lo[1:], hi[:-1])
+    return lo, hi
+
+
+def _multiscale_path(terms, n, m, radius, monitor, band=None):
     """DTW by successive refinement: when the full matrix is larger than
     ``_COARSE_CELLS``, align features mean-pooled by a factor of at most 8 first (itself
     recursively), then search the full-rate path in a corridor of ``radius`` frames
     around the coarse path (plus one coarse frame). Memory O((N + M) * corridor width).
+    ``band`` (frames) restricts every level to a slanted Sakoe-Chiba band.
     """
     needed = max(1, int(math.ceil(math.sqrt(n * m / _COARSE_CELLS))))
+    if band is not None:  # a band makes the full-rate problem smaller
+        needed = max(1, int(math.ceil((n * (2 * band + 1)) / _COARSE_CELLS)))
     factor = min(needed, 8)
     diag = {"coarse_factor": factor, "corridor_radius_frames": int(radius)}
+    if band is not None:
+        diag["band_frames"] = int(band)
     if factor == 1:
-        lo = np.zeros(n, dtype=np.int64)
-        hi = np.full(n, m, dtype=np.int64)
+        if band is None:
+            lo = np.zeros(n, dtype=np.int64)
+            hi = np.full(n, m, dtype=np.int64)
+        else:
+            lo, hi = _slanted_band(n, m, band)
         cost = _band_cost(terms, lo, hi, monitor.sub(0.0, 0.6))
         path, total = _band_path(cost, lo, hi, monitor)
         return path, total, cost, lo, hi, diag
     coarse = [t.pooled(factor) for t in terms]
     n_c, m_c = coarse[0].a.shape[0], coarse[0].b.shape[0]
     coarse_radius = max(2, int(math.ceil(radius / factor)))
+    coarse_band = None if band is None else max(1, int(math.ceil(band / factor)))
     coarse_path, *_, coarse_diag = _multiscale_path(coarse, n_c, m_c, coarse_radius,
-                                                    monitor.sub(0.0, 0.4))
+                                                    monitor.sub(0.0, 0.4), band=coarse_band)
     if coarse_diag["coarse_factor"] > 1:
         diag["coarser"] = coarse_diag
     lo, hi = _corridor(coarse_path, factor, n, m, radius + factor)
+    if band is not None:
+        band_lo, band_hi = _slanted_band(n, m, band)
+        lo, hi = np.maximum(lo, band_lo), np.minimum(hi, band_hi)
+        hi = np.maximum(hi, lo + 1)
+        lo[1:] = np.minimum(lo[1:], hi[:-1])
     cost = _band_cost(terms, lo, hi, monitor.sub(0.4, 0.8))
     path, total = _band_path(cost, lo, hi, monitor)
     diag["corridor_cells"] = int((hi - lo).sum())
@@ -353,6 +378,8 @@ _VIDEO_PLAN = [("thumbnail", "cosine", 1.0, {})]
 # (music: 100 Hz; speech and other sounds change faster and gain from 200 Hz)
 _REFINE_FACTOR = {"music": 2, "speech": 4, "other": 4}
 _REFINE_RADIUS_S = 0.1
+# half-width of the corridor around the coarse path at the base rate
+_CORRIDOR_S = 1.0
 
 
 def _prepare_audio(name, values):
@@ -423,8 +450,10 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     rate_hz : float, optional
         Feature rate (default: 50 Hz for audio, the frame rate for video).
     band_s : float, optional
-        Half-width in seconds of the corridor around the coarse path in which the
-        full-rate path is searched (default 1 s).
+        Radius in seconds of a slanted Sakoe-Chiba band (around the straight line from
+        the start to the end of the aligned part) that the path must stay in; default:
+        no band. Independently, the full-rate path is searched in a corridor of 1 s
+        around the coarse path.
     progress, cancel : callables, optional
 
     Returns
@@ -481,9 +510,10 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         terms = [t.sliced(f0, f1, g0, g1) for t in terms]
     else:
         f0, g0 = 0, 0
-    radius = int(round((1.0 if band_s is None else band_s) * base_rate))
+    radius = int(round(_CORRIDOR_S * base_rate))
+    band = None if band_s is None else max(1, int(round(band_s * base_rate)))
     path, total, cost, lo, hi, pdiag = _multiscale_path(base_terms, n, m, radius,
-                                                        monitor.sub(0.6, 0.8))
+                                                        monitor.sub(0.6, 0.8), band=band)
     diag.update(pdiag)
     row_conf = _agreement_confidence(path, base_terms, lo, hi, cost, base_rate)
     if refine > 1:

@@ -258,3 +258,16 @@ def test_other_methods_run_on_the_pipeline_features(method):
     assert al.sources["a"]["kind"] == "audio" and al.diagnostics["material"] == "music"
     err = np.abs(al.map_a_to_b(times_a) - times_b)
     assert np.median(err) < 0.25
+
+
+def test_band_keeps_the_path_near_the_diagonal():
+    a, b, times_a, times_b = _pair()
+    al = align_recordings(FakeAudio(a), FakeAudio(b), band_s=0.3)
+    assert al.diagnostics["band_frames"] == 15
+    t = np.asarray(al.times_s)
+    slope = al.duration_b_s / al.duration_a_s
+    # the band is applied at the base rate (50 Hz); refinement may add 0.1 s
+    assert np.max(np.abs(t[:, 1] - t[:, 0] * slope)) <= 0.3 + 0.1 + 0.05
+    wide = align_recordings(FakeAudio(a), FakeAudio(b), band_s=5.0)
+    err = np.abs(wide.map_a_to_b(times_a) - times_b)
+    assert np.mean(err) < 0.03
