@@ -191,7 +191,8 @@ def _level(x, y, pairs, k_max, k_fixed, reg, max_iter, tol, window, mon, patienc
 
 
 def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscale=True,
-        min_frames=64, pca_energy=None, dims_per_pair=10.0, window=None, rate_a_hz=1.0,
+        min_frames=64, coarse_reg=None, pca_energy=None, dims_per_pair=10.0, window=None,
+        rate_a_hz=1.0,
         rate_b_hz=1.0, progress=None, cancel=None):
     """Canonical Time Warping of two sequences that may have different feature spaces.
 
@@ -223,6 +224,12 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
         loop starts from a uniform warp.
     min_frames : int
         Shortest sequence length at the coarsest level.
+    coarse_reg : "auto", float or None
+        ``reg`` for the coarse levels (default: ``reg``). A strong value (e.g. 1.0)
+        makes the coarse CCA closer to PLS: it follows the dominant shared structure
+        rather than fitting the current path, which helps high-dimensional inputs such
+        as video thumbnails (see benchmarks/ot_soft/results.md) but can hurt clean
+        low-dimensional ones.
     pca_energy : float or None
         Before the CCA of each level, reduce each input to the principal components
         that keep this fraction of its variance (as in Zhou & De la Torre); None keeps
@@ -278,6 +285,10 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
     tol = _check_positive("tol", tol)
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter: expected a positive integer, got {max_iter!r}")
+    if coarse_reg is None:
+        coarse_reg = reg
+    elif not (isinstance(coarse_reg, str) and coarse_reg == "auto"):
+        coarse_reg = _check_positive("coarse_reg", coarse_reg)
     if pca_energy is not None:
         pca_energy = float(pca_energy)
         if not 0 < pca_energy <= 1:
@@ -315,7 +326,7 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
         sub = mon.sub(li / len(factors), (li + 1) / len(factors)) if not final else \
             mon.sub(li / len(factors), 1.0)
         best, history, trace, n_iter = _level(
-            xs, ys, pairs, k_max, k_fixed, reg, int(max_iter), tol,
+            xs, ys, pairs, k_max, k_fixed, reg if final else coarse_reg, int(max_iter), tol,
             window if final else None, sub, 2, pca_energy, dims_per_pair)
         levels.append({"factor": f, "iterations": n_iter, "objective": best["objective"]})
     mon.report(1.0)
@@ -331,7 +342,8 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
                      params={"n_components": n_components, "reg": reg,
                              "max_iter": int(max_iter), "tol": tol,
                              "multiscale": bool(multiscale), "min_frames": int(min_frames),
-                             "pca_energy": pca_energy, "dims_per_pair": dims_per_pair,
+                             "coarse_reg": coarse_reg, "pca_energy": pca_energy,
+                             "dims_per_pair": dims_per_pair,
                              "window": repr(window)},
                      distance=best["objective"], diagnostics=diag)
 

@@ -107,7 +107,7 @@ def test_progress_and_cancel():
 @pytest.mark.parametrize("kwargs,match", [
     ({"reg": 0.0}, "reg"), ({"reg": -1}, "reg"), ({"reg": "magic"}, "reg"),
     ({"max_iter": 0}, "max_iter"), ({"pca_energy": 1.5}, "pca_energy"),
-    ({"dims_per_pair": 0}, "dims_per_pair"),
+    ({"dims_per_pair": 0}, "dims_per_pair"), ({"coarse_reg": -1.0}, "coarse_reg"),
     ({"n_components": 0}, "n_components"), ({"n_components": 21}, "n_components"),
     ({"tol": 0}, "tol"), ({"min_frames": 1}, "min_frames"),
 ])
