@@ -220,3 +220,16 @@ def test_compute_features_on_an_opened_wav(tmp_path):
     f = compute_features(rec, "chroma", rate_hz=25.0)
     assert f.rate_hz == 25.0 and f.labels[int(np.argmax(f.values.mean(axis=0)))] == "A"
     assert f.params["path"] == str(path)
+
+
+def test_compute_features_on_an_opened_video(tmp_path):
+    media = pytest.importorskip("core.media")
+    factory = pytest.importorskip("tests.core.media_factory")
+    path = factory.write_video(tmp_path / "clip.mp4", 20, fps=10.0)
+    rec = media.open_recording(path)
+    thumbs = compute_features(rec, "thumbnail")
+    assert thumbs.rate_hz == 10.0 and thumbs.n_frames == rec.n_frames
+    motion = compute_features(rec, "motion", rate_hz=20.0)
+    assert motion.rate_hz == 20.0 and motion.values.shape[1] == 1
+    # the barcode changes every frame: motion is positive after frame 0
+    assert np.all(motion.values[2:, 0] >= 0) and motion.values[:, 0].max() > 0
