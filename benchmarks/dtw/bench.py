@@ -36,7 +36,7 @@ CASES = {
     "band10_d12_40k": (40_000, 12, 0.1),
     "long_d12_180k": (180_000, 12, None),
 }
-LIBRARIES = ["ours", "dtaidistance", "tslearn", "librosa", "dtw-python", "linmdtw",
+LIBRARIES = ["ours", "ours-sweep", "dtaidistance", "tslearn", "librosa", "dtw-python", "linmdtw",
              "synctoolbox"]
 # combinations not run, with the reason (out of memory on a shared 24 GB machine, or no
 # exact path); see ../shared/ANCHORS.md for the numbers measured once on this machine
@@ -87,8 +87,13 @@ def make_inputs(n, d, seed=0):
 def _runner(lib, n, d, band):
     """A function running the case once (costs included) and returning a path."""
     r = None if band is None else int(band * n)
-    if lib in ("ours", "ours-exact"):
+    if lib in ("ours", "ours-exact", "ours-sweep"):
         from core.warping import dtw
+
+        if lib == "ours-sweep":  # no pruning: every window cell swept (worst case)
+            import core.warping._engine as engine
+
+            engine.PRUNE_MIN_CELLS = float("inf")
 
         kw = {"metric": "cosine" if lib == "ours" and n >= 100_000 else "euclidean"}
         if r is not None:
@@ -274,6 +279,7 @@ def main(argv=None):
             libs = [lib for lib in args.libs if lib in LONG_LIBS]
         else:
             libs = [lib for lib in args.libs if lib != "ours-exact"]
+        libs = [lib for lib in libs if lib != "ours-sweep" or case != LONG_CASE]
         results = {}
         for lib in libs:
             if (lib, case) in SKIP:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._progress import Monitor
 from ..errors import AlignmentError
 from . import _long
 from ._band import BandPlan, is_monotone, solve_band, solve_fast, solve_pruned, use_band
 from ._generic import generic_bytes, solve_generic
 from ._long import multiscale_window, solve_checkpointed
+from ._source import CostSource
 from ._tiles import TilePlan, choose_shape, plan_bytes, solve_tiles
 from .steps import get_step_pattern
 from .windows import window_intervals
@@ -135,6 +137,42 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
     return sol, info
 
 
+PRUNE_PROBE_CELLS = 1 << 20  # size of the downsampled problem that predicts pruning
+PRUNE_PROBE_FRACTION = 0.35  # prune when the probe computes at most this share of cells
+
+
+def _pruning_pays(source, weights, lo, hi, *, open_begin):
+    """Predict pruning from a downsampled copy of the problem: solve it, prune it with
+    its own optimum as the bound, and look at the share of cells that had to be
+    computed (roughly scale-invariant). Costs two solves of ~1M cells."""
+    n, m = source.n, source.m
+    cells = float(np.sum(hi - lo))
+    factor = int(np.ceil(np.sqrt(cells / PRUNE_PROBE_CELLS)))
+    if factor < 2:
+        return True
+    x = _long.pool_frames(source.x[source.i_off:source.i_off + n], factor)
+    y = _long.pool_frames(source.y[source.j_off:source.j_off + m], factor)
+    starts = np.arange(0, n, factor)
+    lo_c = np.minimum.reduceat(lo, starts) // factor
+    hi_c = -(-np.maximum.reduceat(hi, starts) // factor)
+    hi_c = np.maximum(np.minimum(hi_c, y.shape[0]), lo_c)
+    if not is_monotone(lo_c, hi_c):
+        return False
+    probe = CostSource(x=x, y=y, metric=source.metric)
+    origin = probe.cell(0, 0)
+    mute = Monitor()
+    full = solve_fast(probe, weights, lo_c, hi_c, open_begin=open_begin, origin_value=origin,
+                      monitor=mute)
+    bound = float(full.last_row[-1])
+    if not np.isfinite(bound):
+        return False
+    budget = int(PRUNE_PROBE_FRACTION * np.sum(hi_c - lo_c) / 4) + 64
+    sol, _ = solve_pruned(probe, weights, lo_c, hi_c, open_begin=open_begin,
+                          origin_value=origin, bound=bound * (1 + 1e-9) + 1e-12,
+                          capacity=budget)
+    return sol is not None
+
+
 def _pruned_bytes(sol, source):
     return int(sol.plan.diag_byte[-1]) + 3 * 8 * (source.n + source.m) + 3 * 8 * source.n
 
@@ -143,6 +181,8 @@ def _solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, budget, 
     """Exact solving past the memory budget, first try: the multiscale path's cost bounds
     the optimum, and cells whose accumulated cost exceeds it are skipped (exact, since
     costs are non-negative). Gives way (None) when too few cells can be skipped."""
+    if not _pruning_pays(source, weights, lo, hi, open_begin=open_begin):
+        return None, 0
     lo_c, hi_c, _ = multiscale_window(source, weights, lo, hi, open_begin=open_begin,
                                       open_end=False, monitor=monitor.sub(0.0, 0.2))
     guide = solve_fast(source, weights, lo_c, hi_c, open_begin=open_begin,
