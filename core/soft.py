@@ -157,8 +157,9 @@ def soft_dtw(x=None, y=None, *, cost=None, gamma=1.0, window=None, return_plan=T
     -------
     Alignment
         ``distance`` the soft-DTW value ``R[N, M]``; ``plan`` the expected alignment
-        ``E = dR/dC`` (N, M), entries in [0, 1]; ``path`` from :func:`plan_to_path` on
-        ``E`` (the diagonal if ``return_plan`` is False).
+        ``E = dR/dC`` (N, M), entries in [0, 1]; ``path`` from :func:`plan_to_path`
+        (greedy: follow the largest successor of E) on ``E`` (the diagonal if
+        ``return_plan`` is False).
 
     Raises
     ------
@@ -182,8 +183,8 @@ def soft_dtw(x=None, y=None, *, cost=None, gamma=1.0, window=None, return_plan=T
     value, E, n, m = _soft_dtw_core(x, y, cost, gamma, window, bool(return_plan), mon)
     diag = {}
     if E is not None:
-        path = plan_to_path(E)
-        diag["path_from"] = "plan_to_path on the expected alignment (lossy)"
+        path = plan_to_path(E, method="greedy")
+        diag["path_from"] = "plan_to_path(method='greedy') on the expected alignment (lossy)"
     else:
         path = _diagonal(n, m)
         diag["path_from"] = "diagonal (return_plan=False)"

@@ -216,3 +216,36 @@ def max_prob_path(plan, scale, back, path):
         path[k, 0] = i
         path[k, 1] = j
     return k + 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def greedy_path(plan, path):
+    """Monotone continuous path from (0, 0) to (N-1, M-1) that steps, at each cell, to
+    the successor ((1, 1), (1, 0) or (0, 1)) with the most mass; diagonal wins ties.
+    Writes into ``path`` (N + M, 2) and returns the length. O(N + M)."""
+    n, m = plan.shape
+    i = 0
+    j = 0
+    k = 0
+    path[0, 0] = 0
+    path[0, 1] = 0
+    while i < n - 1 or j < m - 1:
+        if i == n - 1:
+            j += 1
+        elif j == m - 1:
+            i += 1
+        else:
+            d = plan[i + 1, j + 1]
+            u = plan[i + 1, j]
+            r = plan[i, j + 1]
+            if d >= u and d >= r:
+                i += 1
+                j += 1
+            elif u >= r:
+                i += 1
+            else:
+                j += 1
+        k += 1
+        path[k, 0] = i
+        path[k, 1] = j
+    return k + 1

@@ -266,3 +266,14 @@ def test_bad_features():
         ot(np.ones((3, 2)), np.ones((3, 4)))
     with pytest.raises(ValueError, match="plan: entries must be non-negative"):
         plan_to_path(-np.ones((2, 2)))
+
+
+def test_greedy_plan_to_path_follows_a_band_and_validates():
+    plan = np.zeros((5, 7))
+    cells = [(0, 0), (1, 1), (1, 2), (2, 3), (3, 4), (4, 5), (4, 6)]
+    for i, j in cells:
+        plan[i, j] = 1.0
+    np.testing.assert_array_equal(plan_to_path(plan, method="greedy"), cells)
+    np.testing.assert_array_equal(plan_to_path(plan), cells)
+    with pytest.raises(ValueError, match="method"):
+        plan_to_path(plan, method="argmax")
