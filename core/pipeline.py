@@ -256,6 +256,22 @@ def _overlap(terms, n, m, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, r
     p = np.empty((n_c + m_c + 1, 2), dtype=np.int64)
     length = band_backtrack(back, lo, i_end, j_end, p)
     (i0c, j0c), (i1c, j1c) = p[length - 1], p[0]
+    # trim an end only if the closed-end path really pays for it there: with repetitive
+    # material (a repeated section, a loop) shifting by one period is as cheap as the
+    # right alignment, and only the closed path tells the two apart
+    # (the closed path crosses unmatched material at a high cost, or squeezed into a
+    # vertical or horizontal run; a one-period shift of repeated material is neither)
+    closed = cost[path[:, 0], path[:, 1]]
+    diagonal = np.r_[True, np.diff(path, axis=0).sum(axis=1) == 2]
+
+    def pays(mask):
+        return bool(mask.any()) and (float(np.mean(closed[mask])) > tau
+                                     or float(np.mean(diagonal[mask])) < 0.5)
+
+    if not pays((path[:, 0] < i0c) | (path[:, 1] < j0c)):
+        i0c, j0c = 0, 0
+    if not pays((path[:, 0] > i1c) | (path[:, 1] > j1c)):
+        i1c, j1c = n_c - 1, m_c - 1
     i0, j0 = int(i0c) * factor, int(j0c) * factor
     i1 = min(n - 1, (int(i1c) + 1) * factor - 1) if i1c < n_c - 1 else n - 1
     j1 = min(m - 1, (int(j1c) + 1) * factor - 1) if j1c < m_c - 1 else m - 1

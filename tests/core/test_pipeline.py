@@ -288,3 +288,14 @@ def test_accuracy_on_a_short_pair_of_the_shared_data(shared_data):
     al = align_files(pair / "a.wav", pair / "b.wav")
     assert al.diagnostics["material"] == "speech"
     assert np.mean(np.abs(al.map_a_to_b(ga) - gb)) < 0.008
+
+
+def test_repeated_material_is_not_mistaken_for_partial_overlap():
+    a, b, times_a, times_b = _pair()
+    al = align_recordings(FakeAudio(np.tile(a, 3)), FakeAudio(np.tile(b, 3)))
+    part = al.diagnostics["aligned_part"]
+    assert part["whole_a"] and part["whole_b"], part
+    da, db = a.shape[0] / SR, b.shape[0] / SR
+    ta = np.concatenate([times_a + k * da for k in range(3)])
+    tb = np.concatenate([times_b + k * db for k in range(3)])
+    assert np.mean(np.abs(al.map_a_to_b(ta) - tb)) < 0.03
