@@ -11,6 +11,7 @@ import argparse
 import gc
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
@@ -68,6 +69,9 @@ class MainWindow(QMainWindow):
         self.matrix = MatrixView(self.session, self.jobs)
         self.heatmap = HeatmapView(self.session, self.jobs)
         self.diagnostics = DiagnosticsView(self.session, self.jobs)
+        # the soft plan is drawn on the matrix's axes: zooming one zooms the other
+        self.heatmap.main.setXLink(self.matrix.plot.getPlotItem())
+        self.heatmap.main.setYLink(self.matrix.plot.getPlotItem())
         self.method_panel = MethodPanel(self.session, self.workspace)
         self.stream_views = {"a": self.stream_a, "b": self.stream_b}
 
@@ -124,7 +128,6 @@ class MainWindow(QMainWindow):
         self.session.cursor_moved.connect(self._on_cursor_moved)
         self.session.recording_opened.connect(self._update_streams_status)
         self.session.recordings_swapped.connect(self._update_streams_status)
-        self.session.recording_opened.connect(lambda *_: self.hide_error())
         self.workspace.message_posted.connect(self._on_message_posted)
         self.workspace.busy_changed.connect(self._on_busy_changed)
         self.resize(*DEFAULT_SIZE)
@@ -251,10 +254,6 @@ class MainWindow(QMainWindow):
     def hide_error(self) -> None:
         self.banner.hide()
         self.banner_close.hide()
-
-    @property
-    def error_text(self) -> str:
-        return self.banner.text() if self.banner.isVisible() or not self.isVisible() else ""
 
     def _freeze_long_lived_objects(self) -> None:
         """Keep Python's full garbage collections from freezing the window.
@@ -385,6 +384,25 @@ class _ScreenshotTaker(QObject):
         self.done.emit(1)
 
 
+class _WarningRelay(QObject):
+    """Shows the engine's warnings (e.g. a method that did not converge) in the status
+    bar; ``warnings.showwarning`` may be called on any thread, the signal is queued."""
+
+    posted = Signal(str)
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.posted.connect(lambda text: window.statusBar().showMessage(text, 15_000))
+        self.previous = warnings.showwarning
+        warnings.showwarning = self.show
+
+    def show(self, message, category, filename, lineno, file=None, line=None):
+        self.posted.emit(f"{category.__name__}: {message}")
+
+    def restore(self) -> None:
+        warnings.showwarning = self.previous
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit status 2
         self.exit(2, f"alignment-inspector: {message}\n")
@@ -425,6 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         window.session.error_reported.emit(f"internal error: {kind.__name__}: {value}")
 
     sys.excepthook = report_unexpected
+    relay = _WarningRelay(window)
     window.show()
     files = [p for p in (args.a, args.b) if p]
     taker = None
@@ -447,5 +466,6 @@ def main(argv: list[str] | None = None) -> int:
         code = app.exec()
     finally:
         sys.excepthook = previous_hook
+        relay.restore()
     window.shutdown()
     return result["code"] if taker is not None else int(code)

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from core.alignment import Alignment
+from core.alignment import Alignment, path_knots
 
 __all__ = ["Session", "Stream", "SLOTS", "transpose_alignment"]
 
@@ -108,6 +108,10 @@ class Session(QObject):
         self._cursor = (0.0, 0.0)
         # the features the matrix shows, per alignment id: (features A, features B, metric)
         self._matrix_inputs: dict[int, tuple] = {}
+        # knots of the active alignment for mapping the cursor, computed once per
+        # alignment (an hour-long path has ~400k rows: milliseconds per move otherwise)
+        self._knots_for: Alignment | None = None
+        self._knots: tuple = ()
         # manual correction: (id, alignment before the edit, description), newest last
         self._undo: list[tuple[int, Alignment, str]] = []
 
@@ -295,15 +299,35 @@ class Session(QObject):
             return
         t = min(max(t, 0.0), self.duration(slot)) if self._streams[slot] else max(t, 0.0)
         al = self.active_alignment()
-        if slot == "a":
-            other = al.map_a_to_b(t) if al is not None else self._cursor[1]
-            new = (t, float(other))
+        if al is None:
+            new = (t, self._cursor[1]) if slot == "a" else (self._cursor[0], t)
         else:
-            other = al.map_b_to_a(t) if al is not None else self._cursor[0]
-            new = (float(other), t)
+            a_to_b, b_to_a = self._mapping(al)
+            if slot == "a":
+                new = (t, float(np.interp(t, *a_to_b)))
+            else:
+                new = (float(np.interp(t, *b_to_a)), t)
         if new != self._cursor:
             self._cursor = new
             self.cursor_moved.emit(*new)
+
+    def _mapping(self, al: Alignment):
+        """(x knots, y knots) for A→B and B→A, as :meth:`Alignment.map_a_to_b` uses."""
+        if self._knots_for is not al:
+            ka, kb = path_knots(al.path, 0)
+            kb2, ka2 = path_knots(al.path, 1)
+            self._knots = ((ka / al.rate_a_hz, kb / al.rate_b_hz),
+                           (kb2 / al.rate_b_hz, ka2 / al.rate_a_hz))
+            self._knots_for = al
+        return self._knots
+
+    def map_a_to_b(self, t_s):
+        """Times of A mapped to B through the active alignment (cached knots); the
+        same as ``active_alignment().map_a_to_b``. Times unchanged without one."""
+        al = self.active_alignment()
+        if al is None:
+            return t_s
+        return np.interp(t_s, *self._mapping(al)[0])
 
     def move_cursor_to(self, time_a_s: float, time_b_s: float) -> None:
         """Put the cursor at a point of the matrix: A's time is kept, B's too (a click off

@@ -51,6 +51,25 @@ def decimate_path(times: np.ndarray, max_points: int = 20_000) -> np.ndarray:
     return times[idx]
 
 
+def peak_decimate(x: np.ndarray, y: np.ndarray, n_bins: int = 1500):
+    """At most ``2 * n_bins`` points keeping each bin's minimum and maximum of ``y``
+    (spikes stay visible); ``x`` must be non-decreasing."""
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    n = len(x)
+    if n <= 2 * n_bins:
+        return x, y
+    edges = np.linspace(0, n, n_bins + 1).astype(np.int64)
+    starts = edges[:-1]
+    lo = np.minimum.reduceat(y, starts)
+    hi = np.maximum.reduceat(y, starts)
+    xs = np.repeat(x[starts], 2)
+    ys = np.empty(2 * n_bins)
+    ys[0::2] = lo
+    ys[1::2] = hi
+    return xs, ys
+
+
 class Debouncer(QObject):
     """Calls ``fn`` once, ``delay_ms`` after the last :meth:`trigger` (GUI thread)."""
 

@@ -15,14 +15,14 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from .. import compute
 from ..jobs import Request
-from .common import CURSOR_COLOUR
+from .common import CURSOR_COLOUR, peak_decimate
 
 __all__ = ["DiagnosticsView", "tempo_ratio", "find_stalls", "find_jumps"]
 
 MAX_MARKS = 200
 
 
-def tempo_ratio(al, n_points: int = 4000, smooth_s: float = 0.5):
+def tempo_ratio(al, n_points: int = 4000, smooth_s: float = 0.5, *, map_a_to_b=None):
     """Local tempo ratio dt_B/dt_A along the path, smoothed over ``smooth_s``.
 
     Returns
@@ -32,7 +32,7 @@ def tempo_ratio(al, n_points: int = 4000, smooth_s: float = 0.5):
     duration = al.duration_a_s
     k = int(min(n_points, max(16, al.n_a)))
     t = np.linspace(0.0, duration, k)
-    tb = np.asarray(al.map_a_to_b(t), dtype=np.float64)
+    tb = np.asarray((map_a_to_b or al.map_a_to_b)(t), dtype=np.float64)
     dt = t[1] - t[0] if k > 1 else 1.0
     half = max(1, int(round(0.5 * smooth_s / max(dt, 1e-12))))
     lo = np.clip(np.arange(k) - half, 0, k - 1)
@@ -135,12 +135,12 @@ class DiagnosticsView(QWidget):
             for item in (self.cost, self.tempo, self.conf):
                 item.setData([], [])
             return
-        t, ratio = tempo_ratio(al)
+        mapping = self.session.map_a_to_b if aid == self.session.active_id else None
+        t, ratio = tempo_ratio(al, map_a_to_b=mapping)
         self.tempo.setData(t, np.clip(ratio, 1e-2, 1e2))
         if al.confidence is not None:
-            tc, c = al.times_s[:, 0], np.asarray(al.confidence)
-            step = len(tc) // 8000 + 1
-            self.conf.setData(tc[::step], c[::step])
+            # peak decimation: an hour-long path has ~400k steps, a track ~400 pixels
+            self.conf.setData(*peak_decimate(al.path[:, 0] / al.rate_a_hz, al.confidence))
         else:
             self.conf.setData([], [])
         self.stalls = find_stalls(t, ratio)
@@ -174,9 +174,8 @@ class DiagnosticsView(QWidget):
         al = self.session.alignment(self._job_alignment)
         if al is None:
             return
-        ta = al.times_s[:, 0]
-        step = len(ta) // 8000 + 1
-        self.cost.setData(ta[::step], np.asarray(result)[::step])
+        ta = al.path[:, 0] / al.rate_a_hz
+        self.cost.setData(*peak_decimate(ta, result))
 
     def _on_alignment_edited(self, aid: int) -> None:
         if aid == self.session.active_id:

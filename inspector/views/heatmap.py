@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from ..jobs import Request
-from .common import CURSOR_COLOUR, PATH_COLOURS, decimate_path
+from .common import CURSOR_COLOUR, PATH_COLOURS, decimate_path, peak_decimate
 
 __all__ = ["HeatmapView", "reduce_plan"]
 
@@ -83,8 +83,8 @@ class HeatmapView(QWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self.image.setColorMap(pg.colormap.get("magma"))
         self.main.addItem(self.image)
-        self.path = pg.PlotDataItem(pen=pg.mkPen(PATH_COLOURS[0], width=1,
-                                                 style=Qt.PenStyle.DotLine))
+        # a solid thin line: dotted pens are slow to draw on long paths
+        self.path = pg.PlotDataItem(pen=pg.mkPen(PATH_COLOURS[0], width=1))
         self.main.addItem(self.path)
         self.row_marginal = pg.PlotDataItem(pen=pg.mkPen("#7fb2ff"))
         self.col_marginal = pg.PlotDataItem(pen=pg.mkPen("#ffb27f"))
@@ -102,8 +102,6 @@ class HeatmapView(QWidget):
             line.setZValue(20)
             plot.addItem(line, ignoreBounds=True)
             self.cursor_lines.append((line, angle))
-        self.empty = pg.TextItem("", color="#a0a4ac", anchor=(0.5, 0.5))
-        self.main.addItem(self.empty, ignoreBounds=True)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
@@ -128,9 +126,8 @@ class HeatmapView(QWidget):
         self.image.clear()
         self.row_marginal.setData([], [])
         self.col_marginal.setData([], [])
-        self.empty.setText(text)
-        self.empty.setPos(0.5, 0.5)
-        self.main.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+        if text:
+            self.title.setText(f"Soft alignment — {text}")
 
     def _on_active_alignment_changed(self, aid: int, force: bool = False) -> None:
         if aid == self._shown_id and not force:
@@ -142,15 +139,11 @@ class HeatmapView(QWidget):
             self.confidence.setData([], [])
             self.path.setData([], [])
             return
-        t = decimate_path(al.times_s)
+        times = al.times_s
+        t = decimate_path(times, 3000)
         self.path.setData(t[:, 0], t[:, 1])
         if al.confidence is not None:
-            tc = al.times_s[:, 0]
-            c = np.asarray(al.confidence)
-            if len(tc) > 20_000:
-                step = len(tc) // 20_000 + 1
-                tc, c = tc[::step], c[::step]
-            self.confidence.setData(tc, c)
+            self.confidence.setData(*peak_decimate(times[:, 0], al.confidence))
         else:
             self.confidence.setData([], [])
         self.title.setText(f"Soft alignment — #{aid} {al.method}")
@@ -159,10 +152,7 @@ class HeatmapView(QWidget):
             self.title.setText(f"Soft alignment — #{aid} {al.method} has no soft plan "
                                "(run optimal transport, soft-DTW or attention); its path "
                                "and confidence:")
-            self.main.setRange(xRange=(0, al.duration_a_s), yRange=(0, al.duration_b_s),
-                               padding=0)
             return
-        self.empty.setText("")
         self.job = self.jobs.submit(Request("heatmap", reduce_plan, (al.plan,),
                                             label="soft plan"))
 
@@ -180,8 +170,6 @@ class HeatmapView(QWidget):
         self.image.setRect(QRectF(-0.5 / ra, -0.5 / rb, al.n_a / ra, al.n_b / rb))
         self.row_marginal.setData(np.arange(al.n_a) / ra, rows)
         self.col_marginal.setData(cols, np.arange(al.n_b) / rb)
-        self.main.setRange(xRange=(0, al.duration_a_s), yRange=(0, al.duration_b_s),
-                           padding=0)
 
     def _on_alignment_edited(self, aid: int) -> None:
         if aid == self.session.active_id:
