@@ -1,16 +1,34 @@
 """Default alignment pipelines: from two recordings to an Alignment.
 
-``align_recordings`` looks at the content (music, speech or other sounds; video; video
-against audio), picks features, combines their costs, aligns coarsely at a low frame rate
-and refines the path at the full rate inside a corridor around the coarse path, then
-computes a confidence per path step. Everything it chose is in the result's
-``diagnostics``; the files are described in ``sources``.
+``align_recordings(rec_a, rec_b)`` does, in order:
 
-Cost: a weighted sum of per-feature local distances (cosine distance for spectral shapes
-such as chroma, MFCC and thumbnails; euclidean distance for onset features). Steps: (1, 0),
-(0, 1) and (1, 1) with equal weights (dtw-python's symmetric1): unlike symmetric2 it
-favours diagonal moves, which keeps the path from sliding along sustained notes and
-pauses.
+1. **Material**: audio/audio pairs are classified from the content
+   (:func:`classify_audio`: stability of the pitch spectrum, syllabic modulation,
+   silences) as ``music``, ``speech`` or ``other``; video/video pairs are ``video``;
+   a video against an audio recording is ``video-vs-audio``.
+2. **Features and costs** per material (``_AUDIO_PLANS``, ``_VIDEO_PLAN``), a weighted
+   sum of per-feature local distances:
+
+   - music: strongly compressed chroma (cosine) + 0.25 x DLNCO onsets (euclidean),
+     base 50 Hz, refined at 100 Hz;
+   - speech and other sounds: log-mel with the channel (per-band mean) and the level
+     (per-frame mean) removed (cosine) + onset strength, base 50 Hz, refined at 200 Hz;
+   - video: rank-normalized grey thumbnails (cosine) at each file's frame rate;
+   - video against audio: peak trains of motion energy and of onset strength
+     (:func:`_peak_curve`) at the video's frame rate.
+3. **Shared part** (:func:`_overlap`): on a coarse cost matrix, a threshold-shifted
+   open-begin/open-end DTW finds extra material at either end (an intro, a missing
+   ending); the rest of the pipeline works on the shared part and
+   ``diagnostics["aligned_part"]`` reports it.
+4. **Path**: exact DTW with symmetric1 steps (diagonal moves favoured, unlike symmetric2,
+   which lets the path slide along sustained notes and pauses), coarse-to-fine
+   (:func:`_multiscale_path`, corridor 1 s) at the base rate, then refined at the full
+   rate in a 0.1 s corridor. ``band_s`` adds a slanted Sakoe-Chiba band.
+5. **Confidence** per step (:func:`_agreement_confidence`): agreement of alternative
+   paths (symmetric2 steps, each feature alone) in the same band.
+
+``method="ctw"`` / ``"ot"`` run :func:`core.ctw` / :func:`core.ot` on the same features.
+Measured on ../shared/data: ``benchmarks/accuracy/results.md``.
 """
 
 from __future__ import annotations

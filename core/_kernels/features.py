@@ -8,6 +8,9 @@ Steps: (1, 0) weight ``w_v``, (0, 1) weight ``w_h``, (1, 1) weight ``w_d``; each
 adds ``weight * cost`` of the cell it enters. With ``open_begin`` a path may start on any
 cell of the first row or first column (paying only that cell's cost); the wrapper picks
 the end cell.
+
+``overlap_accumulate`` is the open-begin DP on threshold-shifted costs with which the
+pipeline finds the shared part of two recordings.
 """
 
 import numpy as np
@@ -81,27 +84,6 @@ def band_backtrack(back, lo, i_end, j_end, path):
             j -= 1
         else:
             return -1
-
-
-@njit(cache=True, nogil=True)
-def inhibit_rises(rises, decay, out):
-    """Keep the start of every rise: ``out[t, p] = max(0, rises[t, p] - h[t - 1, p])``
-    with the inhibition ``h[t, p] = max(decay * h[t - 1, p], rises[t, p])``.
-
-    A note that builds up slowly (bowed, blown) keeps rising for a few hundred ms; only
-    the part of the rise that exceeds the decaying memory of recent rises survives, so
-    the onset is marked at the start of the build-up.
-    """
-    n, d = rises.shape
-    for p in range(d):
-        h = 0.0
-        for t in range(n):
-            r = rises[t, p]
-            v = r - h
-            out[t, p] = v if v > 0.0 else 0.0
-            h = h * decay
-            if r > h:
-                h = r
 
 
 @njit(cache=True, nogil=True)

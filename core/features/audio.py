@@ -447,7 +447,7 @@ def onset(x, sample_rate, rate_hz, monitor, *, n_mels=40, window_s=0.023,
 
 def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
           oversample=None, local_s=2.0, decay_s=0.1, spread_s=0.3, memory_s=0.1, band_max=3,
-          threshold=0.0, peak_s=0.0, inhibit_s=0.0, resolutions=None, **options):
+          resolutions=None, **options):
     _unknown(options)
     tuning = _check_tuning(x, sample_rate, tuning)
     factor, centers = _fine(x, sample_rate, rate_hz, oversample)
@@ -459,15 +459,7 @@ def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
     fine_rate = rate_hz * factor
     lag = max(1, int(round(0.02 * fine_rate)))
     memory = int(round(memory_s * fine_rate))
-    rises = _positive_change(compressed, lag, memory, int(band_max))
-    if inhibit_s > 0:
-        from .._kernels.features import inhibit_rises
-
-        kept = np.empty_like(rises)
-        inhibit_rises(np.ascontiguousarray(rises), math.exp(-1.0 / (inhibit_s * fine_rate)),
-                      kept)
-        rises = kept
-    rises = _fold(rises)
+    rises = _fold(_positive_change(compressed, lag, memory, int(band_max)))
     n_out = frame_centers(x.shape[0], sample_rate, rate_hz).shape[0]
     values = _pool(rises, factor, n_out)
     # local normalization: divide by the running maximum of the frame norm
@@ -476,27 +468,17 @@ def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
     running = maximum_filter1d(norm, size=n_local, mode="nearest")
     floor = 0.05 * max(float(norm.max()), 1e-12)
     values = values / np.maximum(running, floor)[:, None]
-    # keep the local peaks of onset strength that reach ``threshold`` of the local
-    # maximum: bow changes, vibrato and noise leave many small rises
+    # keep frames that reach half their neighbours' strength: the flanks of a rise
+    # spread over several frames would blur the attack
     norm = np.linalg.norm(values, axis=1)
-    n_peak = 2 * max(1, int(round(peak_s * rate_hz))) + 1
-    peak = maximum_filter1d(norm, size=n_peak, mode="nearest")
-    if peak_s > 0:
-        values[norm < peak] = 0.0
-    else:
-        values[norm < 0.5 * maximum_filter1d(norm, size=3, mode="nearest")] = 0.0
-    values[norm < float(threshold)] = 0.0
+    values[norm < 0.5 * maximum_filter1d(norm, size=3, mode="nearest")] = 0.0
     # spread forward in time with an exponential decay
     n_spread = max(1, int(round(spread_s * rate_hz)))
     weights = np.exp(-np.arange(n_spread) / max(decay_s * rate_hz, 1e-9))
-    spread = np.zeros_like(values)
-    for k, wk in enumerate(weights):
-        if k == 0:
-            spread = np.maximum(spread, values)
-        else:
-            spread[k:] = np.maximum(spread[k:], wk * values[:-k])
+    spread = values.copy()
+    for k in range(1, n_spread):
+        spread[k:] = np.maximum(spread[k:], weights[k] * values[:-k])
     params = dict(tuning=float(tuning), compression=compression, oversample=factor,
                   local_s=local_s, decay_s=decay_s, spread_s=spread_s, memory_s=memory_s,
-                  band_max=int(band_max), threshold=threshold, peak_s=peak_s,
-                  inhibit_s=inhibit_s)
+                  band_max=int(band_max), resolutions=_check_resolutions(resolutions))
     return spread, params, PITCH_CLASSES
