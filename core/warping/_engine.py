@@ -123,9 +123,10 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
     else:
         sol = None
         if source.cost is None and not open_end and is_monotone(lo, hi):
+            # the alternative (checkpoints) costs 1.5 sweeps: always worth trying
             sol, cells = _solve_pruned(source, weights, lo, hi, open_begin=open_begin,
                                        origin_value=origin_value, budget=budget,
-                                       monitor=monitor)
+                                       monitor=monitor, probe=False)
             if sol is not None:
                 info.update(method="pruned", cells=int(cells),
                             memory_bytes=_pruned_bytes(sol, source))
@@ -177,11 +178,12 @@ def _pruned_bytes(sol, source):
     return int(sol.plan.diag_byte[-1]) + 3 * 8 * (source.n + source.m) + 3 * 8 * source.n
 
 
-def _solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, budget, monitor):
+def _solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, budget, monitor,
+                  probe=True):
     """Exact solving past the memory budget, first try: the multiscale path's cost bounds
     the optimum, and cells whose accumulated cost exceeds it are skipped (exact, since
     costs are non-negative). Gives way (None) when too few cells can be skipped."""
-    if not _pruning_pays(source, weights, lo, hi, open_begin=open_begin):
+    if probe and not _pruning_pays(source, weights, lo, hi, open_begin=open_begin):
         return None, 0
     lo_c, hi_c, _ = multiscale_window(source, weights, lo, hi, open_begin=open_begin,
                                       open_end=False, monitor=monitor.sub(0.0, 0.2))
