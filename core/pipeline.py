@@ -650,8 +650,10 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
             # the same bands on both sides even when the sample rates differ
             default_fmax = 8000.0 if name == "mfcc" else common_fmax
             options = dict(options, fmax=min(common_fmax, default_fmax))
-        fa = audio_features(xa, rec_a.rate_hz, name, rate_hz=rate, cancel=sub.check, **options)
-        fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate, cancel=sub.check, **options)
+        fa = audio_features(xa, rec_a.rate_hz, name, rate_hz=rate,
+                            progress=sub.sub(0.0, 0.5).report, **options)
+        fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate,
+                            progress=sub.sub(0.5, 1.0).report, **options)
         terms.append(_Term(name, _prepare_audio(name, fa.values),
                            _prepare_audio(name, fb.values), metric, weight))
         used.append({"name": name, "metric": metric, "weight": weight,

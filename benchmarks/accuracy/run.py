@@ -241,9 +241,11 @@ def main(argv=None):
                     pairs_conf.append(confidence_at_events(al, ga, gb))
             if args.partial and r["modality"] in ("music", "speech", "realaudio") and \
                     float(r["duration_b_s"]) > 15:
-                others = [o for o in pairs if o["pair_id"] != r["pair_id"]
-                          and o["modality"] in ("music", "speech", "realaudio")
-                          and float(o["duration_b_s"]) > 10]
+                # the hardest case first: another recording of the same kind
+                others = sorted((o for o in pairs if o["pair_id"] != r["pair_id"]
+                                 and o["modality"] in ("music", "speech", "realaudio")
+                                 and float(o["duration_b_s"]) > 10),
+                                key=lambda o: o["modality"] != r["modality"])
                 if others:
                     sp, aligned = partial_overlap(ev, data, r, others[0], tmp, align_files)
                     shared = ev.score(ga[gb >= 5.5], gb[gb >= 5.5], pred, "a2b")

@@ -299,3 +299,21 @@ def test_repeated_material_is_not_mistaken_for_partial_overlap():
     ta = np.concatenate([times_a + k * da for k in range(3)])
     tb = np.concatenate([times_b + k * db for k in range(3)])
     assert np.mean(np.abs(al.map_a_to_b(ta) - tb)) < 0.03
+
+
+def test_progress_is_monotone_and_cancel_stops():
+    from core.errors import Cancelled
+
+    a, b, *_ = _pair()
+    seen = []
+    align_recordings(FakeAudio(a), FakeAudio(b), progress=seen.append)
+    assert seen and seen[-1] == pytest.approx(1.0)
+    assert np.all(np.diff(seen) >= -1e-12)
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(Cancelled):
+        align_recordings(FakeAudio(a), FakeAudio(b), cancel=cancel)
