@@ -191,9 +191,8 @@ def _level(x, y, pairs, k_max, k_fixed, reg, max_iter, tol, window, mon, patienc
 
 
 def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscale=True,
-        min_frames=64, coarse_reg=None, pca_energy=None, dims_per_pair=10.0, window=None,
-        rate_a_hz=1.0,
-        rate_b_hz=1.0, progress=None, cancel=None):
+        min_frames=64, coarse_reg=(None, 0.3, 1.0), pca_energy=None, dims_per_pair=10.0,
+        window=None, rate_a_hz=1.0, rate_b_hz=1.0, progress=None, cancel=None):
     """Canonical Time Warping of two sequences that may have different feature spaces.
 
     Parameters
@@ -224,12 +223,13 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
         loop starts from a uniform warp.
     min_frames : int
         Shortest sequence length at the coarsest level.
-    coarse_reg : "auto", float or None
-        ``reg`` for the coarse levels (default: ``reg``). A strong value (e.g. 1.0)
-        makes the coarse CCA closer to PLS: it follows the dominant shared structure
-        rather than fitting the current path, which helps high-dimensional inputs such
-        as video thumbnails (see benchmarks/ot_soft/results.md) but can hurt clean
-        low-dimensional ones.
+    coarse_reg : "auto", float, None or a sequence of them
+        ``reg`` for the coarse levels (None: ``reg``). A strong value makes the coarse
+        CCA closer to PLS: it follows the dominant shared structure rather than fitting
+        the current path, which helps high-dimensional inputs such as video thumbnails
+        but can hurt clean low-dimensional ones. With several values, the whole
+        coarse-to-fine loop runs once per value and the run with the lowest full-rate
+        objective is kept (``diagnostics["runs"]``); default: ``reg``, 0.3 and 1.0.
     pca_energy : float or None
         Before the CCA of each level, reduce each input to the principal components
         that keep this fraction of its variance (as in Zhou & De la Torre); None keeps
@@ -285,10 +285,18 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
     tol = _check_positive("tol", tol)
     if isinstance(max_iter, bool) or not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
         raise ValueError(f"max_iter: expected a positive integer, got {max_iter!r}")
-    if coarse_reg is None:
-        coarse_reg = reg
-    elif not (isinstance(coarse_reg, str) and coarse_reg == "auto"):
-        coarse_reg = _check_positive("coarse_reg", coarse_reg)
+    if coarse_reg is None or isinstance(coarse_reg, (str, int, float)):
+        coarse_reg = (coarse_reg,)
+    coarse_values = []
+    for value in coarse_reg:
+        if value is None:
+            value = reg
+        elif not (isinstance(value, str) and value == "auto"):
+            value = _check_positive("coarse_reg", value)
+        if value not in coarse_values:
+            coarse_values.append(value)
+    if not coarse_values:
+        raise ValueError("coarse_reg: expected at least one value")
     if pca_energy is not None:
         pca_energy = float(pca_energy)
         if not 0 < pca_energy <= 1:
@@ -312,28 +320,39 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
         while min(n, m) // (factors[-1] * 2) >= min_frames:
             factors.append(factors[-1] * 2)
     factors = factors[::-1]
-    levels = []
-    pairs = None
-    best = history = trace = None
-    n_iter = 0
-    for li, f in enumerate(factors):
-        xs, ys = _pool(x, f), _pool(y, f)
-        if pairs is None:
-            pairs = _uniform_path(len(xs), len(ys))
-        else:
-            pairs = _upsample_pairs(best["path"], 2, len(xs), len(ys))
-        final = f == 1
-        sub = mon.sub(li / len(factors), (li + 1) / len(factors)) if not final else \
-            mon.sub(li / len(factors), 1.0)
-        best, history, trace, n_iter = _level(
-            xs, ys, pairs, k_max, k_fixed, reg if final else coarse_reg, int(max_iter), tol,
-            window if final else None, sub, 2, pca_energy, dims_per_pair)
-        levels.append({"factor": f, "iterations": n_iter, "objective": best["objective"]})
+    if len(factors) == 1:
+        coarse_values = coarse_values[:1]  # no coarse level: one run
+    runs = []
+    result = None
+    for ri, c_reg in enumerate(coarse_values):
+        run_mon = mon.sub(ri / len(coarse_values), (ri + 1) / len(coarse_values))
+        levels = []
+        pairs = None
+        best = history = trace = None
+        n_iter = 0
+        for li, f in enumerate(factors):
+            xs, ys = _pool(x, f), _pool(y, f)
+            if pairs is None:
+                pairs = _uniform_path(len(xs), len(ys))
+            else:
+                pairs = _upsample_pairs(best["path"], 2, len(xs), len(ys))
+            final = f == 1
+            sub = run_mon.sub(li / len(factors), (li + 1) / len(factors))
+            best, history, trace, n_iter = _level(
+                xs, ys, pairs, k_max, k_fixed, reg if final else c_reg, int(max_iter), tol,
+                window if final else None, sub, 2, pca_energy, dims_per_pair)
+            levels.append({"factor": f, "iterations": n_iter,
+                           "objective": best["objective"]})
+        runs.append({"coarse_reg": c_reg, "objective": best["objective"]})
+        if result is None or best["objective"] < result[0]["objective"]:
+            result = (best, history, trace, n_iter, levels)
+    best, history, trace, n_iter, levels = result
     mon.report(1.0)
     diag = {"projection_a": best["a"], "projection_b": best["b"], "mean_a": best["mx"],
             "mean_b": best["my"], "correlations": best["rho"],
             "objective_history": tuple(history), "objective_trace": tuple(trace),
-            "levels": tuple(levels), "n_iter": n_iter, "n_components": best["k"],
+            "levels": tuple(levels), "runs": tuple(runs), "n_iter": n_iter,
+            "n_components": best["k"],
             "elapsed_s": time.perf_counter() - t0}
     for key in ("projection_a", "projection_b", "mean_a", "mean_b", "correlations"):
         diag[key] = np.array(diag[key])
@@ -342,7 +361,7 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
                      params={"n_components": n_components, "reg": reg,
                              "max_iter": int(max_iter), "tol": tol,
                              "multiscale": bool(multiscale), "min_frames": int(min_frames),
-                             "coarse_reg": coarse_reg, "pca_energy": pca_energy,
+                             "coarse_reg": tuple(coarse_values), "pca_energy": pca_energy,
                              "dims_per_pair": dims_per_pair,
                              "window": repr(window)},
                      distance=best["objective"], diagnostics=diag)

@@ -124,3 +124,13 @@ def test_bad_features():
         ctw(x, y)
     with pytest.raises(ValueError, match="y: expected a non-empty"):
         ctw(y, np.zeros((0, 4)))
+
+
+def test_restarts_keep_the_run_with_the_lowest_objective():
+    x, y, _ = _warped_pair(n=300, m=360, seed=5)
+    r = ctw(x, y)
+    runs = r.diagnostics["runs"]
+    assert [run["coarse_reg"] for run in runs] == ["auto", 0.3, 1.0]
+    assert r.distance == min(run["objective"] for run in runs)
+    assert len(ctw(x, y, coarse_reg=1.0).diagnostics["runs"]) == 1
+    assert len(ctw(x, y, multiscale=False).diagnostics["runs"]) == 1
