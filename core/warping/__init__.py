@@ -22,7 +22,7 @@ from ._source import CostSource
 from .steps import PATTERN_NAMES, StepPattern, get_step_pattern, rabiner_juang
 from .windows import window_intervals
 
-__all__ = ["dtw", "estimate", "StepPattern", "rabiner_juang", "PATTERN_NAMES",
+__all__ = ["dtw", "estimate", "warm_up", "StepPattern", "rabiner_juang", "PATTERN_NAMES",
            "DEFAULT_MEMORY_BUDGET"]
 
 
@@ -230,3 +230,44 @@ def _describe_window(window):
     if window[0] == "rows":
         return "rows"
     return tuple(window)
+
+
+def warm_up():
+    """Compile (or load from the numba cache) every DTW kernel on tiny inputs.
+
+    The first call of a kernel costs about a second per kernel on a cold start; an
+    application calls this on a background thread at start-up. Returns the elapsed
+    seconds."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(0)
+    x1, y1 = np.cumsum(rng.normal(size=(2, 60)), axis=1)
+    x3, y3 = np.cumsum(rng.normal(size=(2, 60, 3)), axis=1)
+    x64, y64 = rng.normal(size=(2, 40, 64))
+    for x, y in ((x1, y1), (x3, y3), (x64, y64)):
+        for metric in ("euclidean", "sqeuclidean", "cosine", "cityblock"):
+            dtw(x, y, metric=metric)
+            dtw(x, y, metric=metric, window=("sakoe_chiba", 50))
+    dtw(cost=np.abs(x1[:, None] - y1[None, :]))
+    dtw(x3, y3, step_pattern="asymmetric")
+    dtw(x3, y3, step_pattern="asymmetricP0", open_begin=True, open_end=True)
+    dtw(x3, y3, exact=True, memory_budget_bytes=1)
+    # large enough for the threaded tiles, pruning and its probe, and multiscale
+    t = np.linspace(0.0, 1.0, 2100)
+    for d in (1, 3, 64):
+        xl = np.sin(np.outer(t, np.arange(1, d + 1)) * 20.0)
+        yl = np.sin(np.outer(t ** 1.1, np.arange(1, d + 1)) * 20.0)
+        dtw(xl, yl)
+        dtw(xl, yl, exact=False)
+        dtw(xl[:1100, :], yl[:1000, :] + 1.0)
+        dtw(xl[:600, :] + 1.0, yl)  # wide: tiles on two threads
+    from ._band import solve_pruned
+    from ._source import CostSource
+
+    lo = np.zeros(60, dtype=np.int64)
+    hi = np.full(60, 60, dtype=np.int64)
+    for x, y in ((x1, y1), (x3, y3)):
+        src = CostSource(x=check_features("x", x), y=check_features("y", y),
+                         metric="euclidean")
+        solve_pruned(src, (2.0, 1.0, 1.0), lo, hi, open_begin=False,
+                     origin_value=src.cell(0, 0), bound=np.inf, capacity=1 << 12)
+    return time.perf_counter() - t0

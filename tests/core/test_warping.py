@@ -588,3 +588,9 @@ def test_anchored_segments_use_tiles_and_agree(small_tiles):
     anchored = dtw(x, y, anchors=anchors)
     assert anchored.distance == pytest.approx(free.distance, rel=1e-12)
     np.testing.assert_array_equal(anchored.path, free.path)
+
+
+def test_warm_up_runs():
+    from core.warping import warm_up
+
+    assert warm_up() >= 0.0
