@@ -123,16 +123,19 @@ def band_backtrack(i, j, first, diag_byte, bp, open_begin, path):
 
 
 @njit(cache=True, nogil=True)
-def pruned_sweep(n, m, wfirst, wlast, use_matrix, cmat, ci, cj, xt, yr, xo, yo, metric,
-                 wd, wu, wl, open_begin, origin_value, bound, buffers, cbuf, acc, codes,
-                 bp, first, count_out, diag_byte, last_row):
+def pruned_sweep(t_start, t_stop, state, n, m, wfirst, wlast, use_matrix, cmat, ci, cj, xt,
+                 yr, xo, yo, metric, wd, wu, wl, open_begin, origin_value, bound, buffers,
+                 cbuf, acc, codes, bp, first, count_out, diag_byte, last_row):
     """Exact DTW that skips cells which cannot lie on a path cheaper than ``bound``
     (costs are non-negative, so a cell whose accumulated cost exceeds the bound has only
     successors that do too; PrunedDTW, Silva & Batista 2016), anti-diagonal by
     anti-diagonal inside the window rows ``wfirst[t] .. wlast[t]``.
 
-    Fills ``first[t]``, ``count_out[t]`` (rows computed), ``diag_byte[t]`` and the packed
-    codes in ``bp``; returns the number of cells computed, or -1 when ``bp`` is too small.
+    Runs diagonals ``t_start .. t_stop-1``; ``state`` (int64, 6) carries the live rows of
+    the two previous diagonals, the bytes used and the cells computed between calls
+    (start with ``[0, -1, 0, -1, 0, 0]``). Fills ``first[t]``, ``count_out[t]`` (rows
+    computed), ``diag_byte[t]`` and the packed codes in ``bp``; returns the number of
+    cells computed so far, or -1 when ``bp`` is too small.
     """
     inf = np.inf
     ym = yr.shape[1]
@@ -143,14 +146,14 @@ def pruned_sweep(n, m, wfirst, wlast, use_matrix, cmat, ci, cj, xt, yr, xo, yo, 
     xrow = xt[0]
     yrow = yr[0]
     row_start = 0.0 if open_begin else inf
-    live_a1 = 0  # live rows of diagonal t-1
-    live_b1 = -1
-    live_a2 = 0  # and t-2
-    live_b2 = -1
-    used = 0
-    cells = 0
+    live_a1 = state[0]  # live rows of diagonal t-1
+    live_b1 = state[1]
+    live_a2 = state[2]  # and t-2
+    live_b2 = state[3]
+    used = state[4]
+    cells = state[5]
     capacity = bp.shape[0]
-    for t in range(n + m - 1):
+    for t in range(t_start, t_stop):
         r0 = np.uint64(t % 3)
         r1 = np.uint64((t + 2) % 3)
         r2 = np.uint64((t + 1) % 3)
@@ -246,5 +249,11 @@ def pruned_sweep(n, m, wfirst, wlast, use_matrix, cmat, ci, cj, xt, yr, xo, yo, 
                 break
         live_a2, live_b2 = live_a1, live_b1
         live_a1, live_b1 = la, lb
-    diag_byte[n + m - 1] = used
+    state[0] = live_a1
+    state[1] = live_b1
+    state[2] = live_a2
+    state[3] = live_b2
+    state[4] = used
+    state[5] = cells
+    diag_byte[t_stop] = used
     return cells

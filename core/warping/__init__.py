@@ -126,8 +126,8 @@ def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetri
     bits per cell); ``"pruned"`` (exact: the cost of a multiscale path bounds the optimum
     and cells whose accumulated cost exceeds it are skipped, as in PrunedDTW; tried first
     for windows of more than 4M cells, abandoned for a full sweep when more than a
-    quarter of the window must be computed; one uninterruptible kernel call of bounded
-    length); ``"checkpoint"`` (exact in O(sqrt-ish) memory, about 1.5 W time);
+    quarter of the window must be computed, after a downsampled probe predicted it would
+    pay); ``"checkpoint"`` (exact in O(sqrt-ish) memory, about 1.5 W time);
     ``"multiscale"`` (approximate, O(N + M) time and memory for a corridor of fixed
     width). Local costs of multi-dimensional features are computed in float32 (relative
     error ~1e-7); a precomputed ``cost`` is used in float64 as given.

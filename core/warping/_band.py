@@ -121,11 +121,13 @@ class _PrunedPlan:
         self.n, self.first, self.diag_byte = n, first, diag_byte
 
 
-def solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, bound, capacity):
+def solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, bound, capacity,
+                 monitor=None):
     """Exact solve skipping cells above ``bound`` (the cost of any known path).
 
     Returns ``(solution, cells)``, or ``(None, 0)`` when the codes of the cells that
-    cannot be pruned would exceed ``capacity`` bytes. One pass, not interruptible."""
+    cannot be pruned would exceed ``capacity`` bytes. Progress and cancellation between
+    batches of diagonals (progress as the share of diagonals done)."""
     n, m = source.n, source.m
     plan = BandPlan(lo, hi, m)
     use_matrix = source.cost is not None
@@ -149,14 +151,23 @@ def solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, bound, ca
     diag_byte = np.zeros(n_diag + 1, dtype=np.int64)
     bp = np.empty(int(capacity), dtype=np.uint8)
     last_row = np.full(m, np.inf)
-    cells = pruned_sweep(n, m, plan.first, plan.last, use_matrix, cmat, source.i_off,
-                         source.j_off, xt, yr, source.i_off, source.j_off, metric, wd, wu, wl,
-                         open_begin, float(origin_value), float(bound), buffers,
-                         np.empty(size), np.empty(size, dtype=np.float32),
-                         np.empty(size, dtype=np.uint8), bp, first, counts, diag_byte,
-                         last_row)
-    if cells < 0:
-        return None, 0
+    state = np.array([0, -1, 0, -1, 0, 0], dtype=np.int64)
+    cbuf = np.empty(size)
+    acc = np.empty(size, dtype=np.float32)
+    codes = np.empty(size, dtype=np.uint8)
+    step = max(1, _BATCH_CELLS // max(plan.max_len, 1))
+    cells = 0
+    for t0 in range(0, n_diag, step):
+        t1 = min(n_diag, t0 + step)
+        cells = pruned_sweep(t0, t1, state, n, m, plan.first, plan.last, use_matrix, cmat,
+                             source.i_off, source.j_off, xt, yr, source.i_off, source.j_off,
+                             metric, wd, wu, wl, open_begin, float(origin_value),
+                             float(bound), buffers, cbuf, acc, codes, bp, first, counts,
+                             diag_byte, last_row)
+        if cells < 0:
+            return None, 0
+        if monitor is not None:
+            monitor.report(t1 / n_diag)
     last_row[:lo[n - 1]] = np.inf
     last_row[hi[n - 1]:] = np.inf
     return BandSolution(last_row, _PrunedPlan(n, first, diag_byte), bp, open_begin), cells

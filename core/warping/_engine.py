@@ -195,7 +195,8 @@ def _solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, budget, 
     bound = bound * (1.0 + 1e-9) + 1e-12
     capacity = max(1 << 16, int(budget) - 64 * (source.n + source.m))
     sol, cells = solve_pruned(source, weights, lo, hi, open_begin=open_begin,
-                              origin_value=origin_value, bound=bound, capacity=capacity)
+                              origin_value=origin_value, bound=bound, capacity=capacity,
+                              monitor=monitor.sub(0.3, 1.0))
     if sol is None or not np.isfinite(sol.last_row[-1]):
         return None, 0
     monitor.report(1.0)

@@ -594,3 +594,22 @@ def test_warm_up_runs():
     from core.warping import warm_up
 
     assert warm_up() >= 0.0
+
+
+def test_pruned_reports_progress_and_cancels():
+    t = np.linspace(0, 1, 2500)
+    x = np.c_[np.sin(30 * t), np.cos(17 * t)]
+    y = np.c_[np.sin(30 * t ** 1.1), np.cos(17 * t ** 1.1)]
+    seen = []
+    a = dtw(x, y, exact=True, memory_budget_bytes=1_000_000, progress=seen.append)
+    assert a.diagnostics["method"] == "pruned"
+    assert seen[-1] == pytest.approx(1.0)
+    assert all(q >= p for p, q in zip(seen, seen[1:], strict=False))
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(Cancelled):
+        dtw(x, y, exact=True, memory_budget_bytes=1_000_000, cancel=cancel)
