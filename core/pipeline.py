@@ -45,7 +45,7 @@ from ._progress import Monitor
 from .alignment import Alignment
 from .errors import AlignmentError
 
-__all__ = ["align_files", "align_recordings", "classify_audio"]
+__all__ = ["align_files", "align_recordings", "classify_audio", "warm_up"]
 
 METHODS = ("dtw", "ctw", "ot")
 # frames per side above which "ot" works on pooled features (its plan is N x M)
@@ -749,6 +749,20 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
             # peak trains are mostly zero: cost medians say nothing about overlap
             "detect_overlap": False}
     return terms, (rate, rate), info
+
+
+def warm_up() -> None:
+    """Compile (or load from the numba cache) the pipeline's kernels on tiny inputs, so
+    the first alignment does not pay for it; meant for an application's start-up
+    thread (the kernels release the GIL)."""
+    cost = np.random.default_rng(0).random((3, 4))
+    lo = np.zeros(3, dtype=np.int64)
+    hi = np.full(3, 4, dtype=np.int64)
+    acc = np.empty_like(cost)
+    back = np.empty(cost.shape, dtype=np.int8)
+    band_accumulate(cost, lo, hi, 1.0, 1.0, 1.0, False, acc, back)
+    band_backtrack(back, lo, 2, 3, np.empty((8, 2), dtype=np.int64))
+    overlap_accumulate(cost - 0.5, acc, back)
 
 
 def align_files(path_a, path_b, **options) -> Alignment:

@@ -317,3 +317,9 @@ def test_progress_is_monotone_and_cancel_stops():
 
     with pytest.raises(Cancelled):
         align_recordings(FakeAudio(a), FakeAudio(b), cancel=cancel)
+
+
+def test_warm_up_runs():
+    from core.pipeline import warm_up
+
+    warm_up()
