@@ -69,9 +69,10 @@ class MainWindow(QMainWindow):
         self.matrix = MatrixView(self.session, self.jobs)
         self.heatmap = HeatmapView(self.session, self.jobs)
         self.diagnostics = DiagnosticsView(self.session, self.jobs)
-        # the soft plan is drawn on the matrix's axes: zooming one zooms the other
-        self.heatmap.main.setXLink(self.matrix.plot.getPlotItem())
-        self.heatmap.main.setYLink(self.matrix.plot.getPlotItem())
+        # the soft plan is drawn on the matrix's axes: the heatmap follows the matrix's
+        # zoom (copied ranges: pyqtgraph's own links align views on screen, and these
+        # two views have different heights)
+        self.matrix.plot.getViewBox().sigRangeChanged.connect(self._on_matrix_range_changed)
         self.method_panel = MethodPanel(self.session, self.workspace)
         self.stream_views = {"a": self.stream_a, "b": self.stream_b}
 
@@ -254,6 +255,10 @@ class MainWindow(QMainWindow):
     def hide_error(self) -> None:
         self.banner.hide()
         self.banner_close.hide()
+
+    def _on_matrix_range_changed(self, viewbox, *_) -> None:
+        (x0, x1), (y0, y1) = viewbox.viewRange()
+        self.heatmap.main.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
 
     def _freeze_long_lived_objects(self) -> None:
         """Keep Python's full garbage collections from freezing the window.

@@ -268,3 +268,11 @@ def test_swap_while_jobs_run_keeps_every_stream_filled(qtbot, window, audio_pair
     al = s.active_alignment()
     assert al is not None
     assert al.n_a / al.rate_a_hz == pytest.approx(s.duration("a"), abs=0.1)
+
+
+def test_the_heatmap_follows_the_matrix_zoom(qtbot, window, audio_pair):
+    open_pair(qtbot, window, *audio_pair)
+    window.matrix.set_view_seconds(1.0, 2.0, 1.5, 3.0)
+    (x0, x1), (y0, y1) = window.heatmap.main.getViewBox().viewRange()
+    assert (x0, x1, y0, y1) == pytest.approx((1.0, 2.0, 1.5, 3.0))
+    wait_idle(qtbot, window)
