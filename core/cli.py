@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     align.add_argument("--rate", type=_positive_float, metavar="HZ",
                        help="feature frame rate in Hz (default: chosen by the pipeline)")
     align.add_argument("--band", type=_positive_float, metavar="SECONDS",
-                       help="Sakoe-Chiba band radius in seconds (default: none)")
+                       help="band radius in seconds around the diagonal, slanted when the "
+                            "durations differ (default: none)")
     align.add_argument("--format", dest="fmt", choices=ALIGNMENT_FORMATS,
                        help="output format (default: from OUT's extension)")
     align.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
