@@ -388,7 +388,8 @@ def ot(x=None, y=None, *, a=None, b=None, cost=None, method="sinkhorn",
         plan near the diagonal (as in order-preserving Wasserstein).
     return_plan : bool
         If False (Sinkhorn only) the plan is not stored: the result has no ``plan``,
-        memory stays O(N + M) and the path is the diagonal (diagnostics say so).
+        memory stays O(N + M), and the path follows each row's largest plan entry
+        (recomputed from the potentials) made monotone by a running maximum.
     rate_a_hz, rate_b_hz : float
         Frame rates of A and B.
     progress, cancel : callables, optional
@@ -535,11 +536,23 @@ def ot(x=None, y=None, *, a=None, b=None, cost=None, method="sinkhorn",
         path = plan_to_path(plan)
         diag["path_from"] = "plan_to_path: max log-plan monotone path (lossy)"
     else:
-        L = max(n, m)
-        path = np.unique(np.stack([np.round(np.linspace(0, n - 1, L)),
-                                   np.round(np.linspace(0, m - 1, L))], axis=1)
-                         .astype(np.int64), axis=0)
-        diag["path_from"] = "diagonal (return_plan=False: no plan to follow)"
+        # no plan in memory: follow each row's largest entry, recomputed from the
+        # potentials row block by row block, made monotone by a running maximum
+        cols = np.zeros(n, dtype=np.int64)
+        sub_cols = np.empty(ns, dtype=np.int64)
+        for i0 in range(0, ns, P.step):
+            _k.row_argmax(P.X, P.yT, P.code, P.w, ns, 1.0 / reg_v, V, sub_cols, i0,
+                          min(ns, i0 + P.step))
+            mon.check()
+        support_j = np.flatnonzero(sb)
+        cols[sa] = support_j[sub_cols]
+        if not np.all(sa):
+            # rows without mass follow the previous row
+            cols = np.maximum.accumulate(np.where(sa, cols, 0))
+        path_buf = np.empty((n + m, 2), dtype=np.int64)
+        path = path_buf[:_k.knots_to_path(cols, m, path_buf)].copy()
+        diag["path_from"] = ("row argmax of the plan from the potentials, made monotone "
+                             "by a running maximum (lossy; return_plan=False)")
     mon.report(1.0)
     diag["elapsed_s"] = time.perf_counter() - t0
     return Alignment(path, rate_a_hz, rate_b_hz, n_a=n, n_b=m, method="ot", params=params,

@@ -249,3 +249,59 @@ def greedy_path(plan, path):
         path[k, 0] = i
         path[k, 1] = j
     return k + 1
+
+
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FAST)
+def row_argmax(x, yT, metric, prior_w, n, inv_reg, V, out, i0, i1):
+    """``out[i] = argmax_j (V_j - C_ij / reg)``: the column of row i's largest plan
+    entry (U_i does not change the argmax), costs on the fly."""
+    m = V.shape[0]
+    buf = np.empty(m)
+    for i in range(i0, i1):
+        _cost_row(x, yT, i, metric, prior_w, n, m, buf)
+        best = -np.inf
+        arg = 0
+        for j in range(m):
+            v = V[j] - buf[j] * inv_reg
+            if v > best:
+                best = v
+                arg = j
+        out[i] = arg
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def knots_to_path(cols, m, path):
+    """Continuous monotone path through (i, running max of cols[i]) from (0, 0) to
+    (N-1, M-1); writes into ``path`` (N + M, 2) and returns the length."""
+    n = cols.shape[0]
+    k = 0
+    i = 0
+    j = 0
+    path[0, 0] = 0
+    path[0, 1] = 0
+    target = max(cols[0], 0)
+    while j < target:
+        j += 1
+        k += 1
+        path[k, 0] = i
+        path[k, 1] = j
+    for i in range(1, n):
+        target = max(cols[i], j)
+        if i == n - 1:
+            target = m - 1
+        if target > j:
+            j += 1
+        k += 1
+        path[k, 0] = i
+        path[k, 1] = j
+        while j < target:
+            j += 1
+            k += 1
+            path[k, 0] = i
+            path[k, 1] = j
+    while j < m - 1:
+        j += 1
+        k += 1
+        path[k, 0] = n - 1
+        path[k, 1] = j
+    return k + 1

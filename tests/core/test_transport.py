@@ -277,3 +277,23 @@ def test_greedy_plan_to_path_follows_a_band_and_validates():
     np.testing.assert_array_equal(plan_to_path(plan), cells)
     with pytest.raises(ValueError, match="method"):
         plan_to_path(plan, method="argmax")
+
+
+def test_without_plan_the_path_follows_row_maxima():
+    x, y, a, b = _problem(40, 30, seed=15)
+    full = ot(x, y, reg=0.3, tol=1e-10)
+    lean = ot(x, y, reg=0.3, tol=1e-10, return_plan=False)
+    assert lean.plan is None
+    assert lean.distance == pytest.approx(full.distance, rel=1e-12)
+    p = lean.path
+    assert tuple(p[0]) == (0, 0) and tuple(p[-1]) == (39, 29)
+    steps = np.diff(p, axis=0)
+    assert np.all(steps >= 0) and np.all(steps <= 1) and np.all(steps.sum(1) >= 1)
+    # every row's running-maximum argmax column is on the path
+    target = np.maximum.accumulate(np.argmax(full.plan, axis=1))
+    for i in range(39):
+        assert target[i] in p[p[:, 0] == i, 1] or target[i] < p[p[:, 0] == i, 1].min()
+    t = np.linspace(0, 1, 50)[:, None]
+    np.testing.assert_array_equal(ot(t, t, reg=1e-3, tol=1e-8, max_iter=20000,
+                                     return_plan=False).path,
+                                  np.stack([np.arange(50)] * 2, 1))
