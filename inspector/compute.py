@@ -669,6 +669,117 @@ def _default_alignment(rec_a, rec_b, progress, cancel):
     return al, fa, fb, "euclidean"
 
 
+#: above this total duration the default alignment runs in a child process: its numpy
+#: and numba work then never holds the window's GIL (see benchmarks/gui/results.md)
+PROCESS_MIN_TOTAL_S = 600.0
+
+
+def default_alignment_job(rec_a, rec_b, *, progress=None, cancel=None):
+    """:func:`default_alignment` of two open recordings, in a child process for long
+    inputs.
+
+    Short inputs run here (no process start-up cost). Long ones run in a spawned
+    process that reports progress through a pipe; cancelling terminates it.
+
+    Returns
+    -------
+    alignment, features_a, features_b, metric
+        As :func:`default_alignment` (features as :class:`DisplayFeatures` when they
+        came from the child).
+    """
+    if float(rec_a.duration_s) + float(rec_b.duration_s) < PROCESS_MIN_TOTAL_S:
+        return default_alignment(rec_a, rec_b, progress=progress, cancel=cancel)
+    return _in_child(str(rec_a.path), str(rec_b.path), progress, cancel)
+
+
+def _in_child(path_a: str, path_b: str, progress, cancel):
+    import multiprocessing as mp
+
+    from core.errors import Cancelled
+
+    ctx = mp.get_context("spawn")  # never fork a process that runs Qt threads
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child_main, args=(child, path_a, path_b), daemon=True)
+    proc.start()
+    child.close()
+    try:
+        while True:
+            if cancel is not None and cancel():
+                raise Cancelled("cancelled")
+            if not parent.poll(0.05):
+                if not proc.is_alive() and not parent.poll(0):
+                    raise RuntimeError(f"the alignment process ended unexpectedly "
+                                       f"(exit code {proc.exitcode})")
+                continue
+            kind, payload = parent.recv()
+            if kind == "progress":
+                if progress is not None:
+                    progress(payload)
+            elif kind == "error":
+                cls, message = payload  # the message names the file and the problem
+                raise (ValueError(message) if cls in ("MediaError", "ValueError")
+                       else RuntimeError(message))
+            else:
+                return _from_wire(payload)
+    finally:
+        if proc.is_alive():
+            proc.terminate()
+        proc.join(5)
+        parent.close()
+
+
+def _to_wire(result):
+    al, fa, fb, metric = result
+    fields = {f: getattr(al, f) for f in ("path", "rate_a_hz", "rate_b_hz", "n_a", "n_b",
+                                          "method", "distance", "normalized_distance",
+                                          "plan", "confidence")}
+    for f in ("params", "diagnostics", "sources"):
+        fields[f] = _plain(getattr(al, f))
+    feats = [(np.asarray(f.values), float(f.rate_hz), str(f.name)) for f in (fa, fb)]
+    return fields, feats, metric
+
+
+def _from_wire(payload):
+    fields, feats, metric = payload
+    al = Alignment(**fields)
+    out = []
+    for values, rate, name in feats:
+        values = np.asarray(values)
+        values.setflags(write=False)
+        out.append(DisplayFeatures(values, rate, name))
+    return al, out[0], out[1], metric
+
+
+def _plain(value):
+    """Mappings as dicts, recursively (read-only proxies do not pickle)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_plain(v) for v in value)
+    return value
+
+
+def _child_main(conn, path_a: str, path_b: str) -> None:  # runs in the child process
+    try:
+        last = [0.0]
+
+        def progress(fraction):
+            now = time.monotonic()
+            if now - last[0] > 0.1:
+                last[0] = now
+                conn.send(("progress", float(fraction)))
+
+        result = default_alignment(open_recording(path_a), open_recording(path_b),
+                                   progress=progress)
+        conn.send(("result", _to_wire(result)))
+    except Exception as exc:  # noqa: BLE001 - every error goes back to the window
+        kind = ("MediaError" if isinstance(exc, MediaError)
+                else "ValueError" if isinstance(exc, ValueError) else "RuntimeError")
+        conn.send(("error", (kind, str(exc) or type(exc).__name__)))
+    finally:
+        conn.close()
+
+
 def _feature_names_of(al: Alignment, kind_a: str, kind_b: str):
     """Which feature (and metric, normalization) an alignment was computed on, as far as
     its params and diagnostics tell; the first one when it used several.

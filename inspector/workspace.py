@@ -189,7 +189,7 @@ class Workspace(QObject):
             return -1
         self.message_posted.emit("computing the default alignment…")
         return self.jobs.submit(Request(
-            "align", compute.default_alignment,
+            "align", compute.default_alignment_job,
             (self.session.recording("a"), self.session.recording("b")),
             label="default alignment"))
 

@@ -276,3 +276,32 @@ def test_the_heatmap_follows_the_matrix_zoom(qtbot, window, audio_pair):
     (x0, x1), (y0, y1) = window.heatmap.main.getViewBox().viewRange()
     assert (x0, x1, y0, y1) == pytest.approx((1.0, 2.0, 1.5, 3.0))
     wait_idle(qtbot, window)
+
+
+def test_long_inputs_align_in_a_child_process(qtbot, window, audio_pair, monkeypatch):
+    from inspector import compute
+
+    monkeypatch.setattr(compute, "PROCESS_MIN_TOTAL_S", 0.0)  # every pair counts as long
+    aid = open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    al = window.session.alignment(aid)
+    rec_a, rec_b = window.session.recording("a"), window.session.recording("b")
+    expected, fa, _, _ = compute.default_alignment(rec_a, rec_b)
+    np.testing.assert_array_equal(al.path, expected.path)
+    assert al.rate_a_hz == expected.rate_a_hz
+    fa_child, _, _ = window.session.matrix_inputs(aid)
+    np.testing.assert_allclose(fa_child.values, fa.values)
+    assert window.matrix.image.image is not None
+
+
+def test_cancelling_a_child_process_alignment(qtbot, audio_pair, monkeypatch):
+    from core.errors import Cancelled
+    from inspector import compute
+
+    monkeypatch.setattr(compute, "PROCESS_MIN_TOTAL_S", 0.0)
+    rec_a = compute.open_recording(audio_pair[0])
+    rec_b = compute.open_recording(audio_pair[1])
+    calls = []
+    with pytest.raises(Cancelled):
+        compute.default_alignment_job(rec_a, rec_b,
+                                      cancel=lambda: calls.append(1) or len(calls) > 3)
