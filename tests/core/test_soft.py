@@ -247,3 +247,13 @@ def test_cycle_consistency_matches_naive():
     np.testing.assert_allclose(r.diagnostics["cycle_back_index"], mu, atol=1e-10)
     np.testing.assert_allclose(r.diagnostics["cycle_back_error_frames"],
                                np.abs(mu - np.arange(11)), atol=1e-10)
+
+
+def test_attention_and_cycle_consistency_progress_and_cancel():
+    x, y = _pair(30, 20, seed=11)
+    for fn in (attention, cycle_consistency):
+        seen = []
+        fn(x, y, progress=seen.append)
+        assert seen[-1] == 1.0 and all(0 <= f <= 1 for f in seen)
+        with pytest.raises(Cancelled):
+            fn(x, y, cancel=lambda: True)
