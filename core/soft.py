@@ -22,7 +22,7 @@ from .alignment import Alignment
 from .errors import AlignmentError
 from .transport import _check_features, _check_positive, plan_to_path
 
-__all__ = ["soft_dtw", "soft_dtw_grad", "attention", "cycle_consistency"]
+__all__ = ["soft_dtw", "soft_dtw_grad", "attention", "cycle_consistency", "warm_up"]
 
 _SIMILARITIES = ("neg_sqeuclidean", "dot", "cosine")
 _BLOCK_CELLS = 1 << 22
@@ -420,3 +420,15 @@ def cycle_consistency(x, y, *, temperature=None, similarity="neg_sqeuclidean",
                      params={"temperature": t, "similarity": similarity},
                      distance=float(err.mean()), plan=alpha, confidence=conf_a[path[:, 0]],
                      diagnostics=diag)
+
+
+def warm_up():
+    """Compile (or load from the numba cache) every soft-DTW kernel specialization on
+    tiny inputs, float64 and float32 features; for the application's start-up thread."""
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        x = rng.standard_normal((5, 2)).astype(dtype)
+        y = rng.standard_normal((4, 2)).astype(dtype)
+        soft_dtw(x, y, window=("sakoe_chiba", 2))
+        soft_dtw_grad(x, y)
+    soft_dtw(cost=np.ones((3, 3)))

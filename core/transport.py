@@ -24,7 +24,7 @@ from ._kernels import ot as _k
 from ._progress import Monitor
 from .alignment import Alignment
 
-__all__ = ["ot", "plan_to_path", "ConvergenceWarning"]
+__all__ = ["ot", "plan_to_path", "ConvergenceWarning", "warm_up"]
 
 _METHODS = ("sinkhorn", "unbalanced", "emd", "assignment")
 _METRICS = {"sqeuclidean": 0, "euclidean": 1, "cosine": 0}
@@ -557,3 +557,18 @@ def ot(x=None, y=None, *, a=None, b=None, cost=None, method="sinkhorn",
     diag["elapsed_s"] = time.perf_counter() - t0
     return Alignment(path, rate_a_hz, rate_b_hz, n_a=n, n_b=m, method="ot", params=params,
                      distance=distance, plan=plan, diagnostics=diag)
+
+
+def warm_up():
+    """Compile (or load from the numba cache) every OT kernel specialization on tiny
+    inputs, float64 and float32 features; for the application's start-up thread."""
+    rng = np.random.default_rng(0)
+    for dtype in (np.float64, np.float32):
+        x = rng.standard_normal((4, 2)).astype(dtype)
+        y = rng.standard_normal((3, 2)).astype(dtype)
+        ot(x, y, reg=1.0, max_iter=50, tol=1e-3)
+        ot(x, y, reg=1.0, max_iter=50, tol=1e-3, return_plan=False, metric="euclidean",
+           temporal_prior=1.0)
+        ot(x, y, method="unbalanced", reg=1.0, max_iter=50, tol=1e-3)
+    ot(cost=np.ones((3, 3)), reg=1.0, max_iter=50, tol=1e-3)
+    plan_to_path(np.ones((3, 4)), method="greedy")

@@ -257,3 +257,10 @@ def test_attention_and_cycle_consistency_progress_and_cancel():
         assert seen[-1] == 1.0 and all(0 <= f <= 1 for f in seen)
         with pytest.raises(Cancelled):
             fn(x, y, cancel=lambda: True)
+
+
+def test_warm_up_runs_without_warnings():
+    from core.soft import warm_up as soft_warm_up
+    from core.transport import warm_up as ot_warm_up
+    ot_warm_up()
+    soft_warm_up()
