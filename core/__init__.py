@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 
 from .alignment import Alignment
-from .errors import AlignmentError, Cancelled, FormatError, MediaError
+from .errors import AlignmentError, Cancelled, ConvergenceWarning, FormatError, MediaError
 
 __version__ = "0.1.0"
 
@@ -22,6 +22,8 @@ _LAZY = {
     "soft_dtw": "core.soft",
     "attention": "core.soft",
     "cycle_consistency": "core.soft",
+    "soft_dtw_grad": "core.soft",
+    "plan_to_path": "core.transport",
     "open_recording": "core.media",
     "Recording": "core.media",
     "Features": "core.features",
@@ -32,7 +34,8 @@ _LAZY = {
     "align_recordings": "core.pipeline",
 }
 
-__all__ = ["Alignment", "AlignmentError", "Cancelled", "FormatError", "MediaError",
+__all__ = ["Alignment", "AlignmentError", "Cancelled", "ConvergenceWarning", "FormatError",
+           "MediaError",
            "__version__", *sorted(_LAZY)]
 
 

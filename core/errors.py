@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Cancelled", "MediaError", "AlignmentError", "FormatError"]
+__all__ = ["Cancelled", "MediaError", "AlignmentError", "FormatError", "ConvergenceWarning"]
 
 
 class Cancelled(Exception):
@@ -37,3 +37,7 @@ class FormatError(ValueError):
         self.problem = problem
         where = f"{self.path}, line {line}" if line is not None else self.path
         super().__init__(f"{where}: {problem}")
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative solver stopped at ``max_iter`` before reaching ``tol``."""

@@ -23,6 +23,7 @@ import numpy as np
 from ._kernels import ot as _k
 from ._progress import Monitor
 from .alignment import Alignment
+from .errors import ConvergenceWarning
 
 __all__ = ["ot", "plan_to_path", "ConvergenceWarning", "warm_up"]
 
@@ -30,10 +31,6 @@ _METHODS = ("sinkhorn", "unbalanced", "emd", "assignment")
 _METRICS = {"sqeuclidean": 0, "euclidean": 1, "cosine": 0}
 _EMD_MAX_CELLS = 4_000_000
 _BLOCK_CELLS = 1 << 22
-
-
-class ConvergenceWarning(UserWarning):
-    """An iterative solver stopped at ``max_iter`` before reaching ``tol``."""
 
 
 # ---------------------------------------------------------------------------- validation
