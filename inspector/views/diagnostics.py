@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from .. import compute
 from ..jobs import Request
-from .common import CURSOR_COLOUR, peak_decimate
+from .common import CURSOR_COLOUR, Debouncer, peak_decimate
 
 __all__ = ["DiagnosticsView", "tempo_ratio", "find_stalls", "find_jumps"]
 
@@ -116,7 +116,10 @@ class DiagnosticsView(QWidget):
         lay.setContentsMargins(2, 0, 2, 2)
         lay.addWidget(self.plots)
         self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
-        session.active_alignment_changed.connect(self._on_active_alignment_changed)
+        # redrawn one event-loop turn later: the window draws the matrix first, and a
+        # long path's work here does not add to the same pause
+        self._deferred = Debouncer(self._redraw_active, 0, self)
+        session.active_alignment_changed.connect(lambda *_: self._deferred.trigger())
         session.recordings_swapped.connect(
             lambda: self._on_active_alignment_changed(session.active_id))
         session.alignment_edited.connect(self._on_alignment_edited)
@@ -167,6 +170,9 @@ class DiagnosticsView(QWidget):
             self.job = self.jobs.submit(Request(
                 "diagnostics", compute.path_local_cost, (fa.values, fb.values, al.path),
                 {"metric": metric}, label="local cost"))
+
+    def _redraw_active(self) -> None:
+        self._on_active_alignment_changed(self.session.active_id)
 
     def _on_job_returned(self, job_id: int, channel: str, result) -> None:
         if channel != "diagnostics" or job_id != self.job:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from ..jobs import Request
-from .common import CURSOR_COLOUR, PATH_COLOURS, decimate_path, peak_decimate
+from .common import CURSOR_COLOUR, PATH_COLOURS, Debouncer, decimate_path, peak_decimate
 
 __all__ = ["HeatmapView", "reduce_plan"]
 
@@ -110,7 +110,10 @@ class HeatmapView(QWidget):
         lay.addWidget(self.plots, 1)
 
         self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
-        session.active_alignment_changed.connect(self._on_active_alignment_changed)
+        # redrawn one event-loop turn later: the window draws the matrix first, and a
+        # long path's work here does not add to the same pause
+        self._deferred = Debouncer(self._redraw_active, 0, self)
+        session.active_alignment_changed.connect(lambda *_: self._deferred.trigger())
         session.recordings_swapped.connect(lambda: self._on_active_alignment_changed(
             session.active_id, force=True))
         session.alignment_edited.connect(self._on_alignment_edited)
@@ -155,6 +158,9 @@ class HeatmapView(QWidget):
             return
         self.job = self.jobs.submit(Request("heatmap", reduce_plan, (al.plan,),
                                             label="soft plan"))
+
+    def _redraw_active(self) -> None:
+        self._on_active_alignment_changed(self.session.active_id)
 
     def _on_job_returned(self, job_id: int, channel: str, result) -> None:
         if channel != "heatmap" or job_id != self.job:

@@ -87,7 +87,9 @@ def test_each_method_runs_from_the_panel(qtbot, window, audio_pair, method):
     x, _ = window.matrix.path_curves["active"].getData()
     assert x[-1] == pytest.approx(al.times_s[-1, 0])
     if al.plan is not None:
-        assert window.heatmap.has_plan
+        # the heatmap redraws one event-loop turn after the result, then on a worker
+        qtbot.waitUntil(lambda: window.heatmap.has_plan, timeout=TIMEOUT_MS)
+        wait_idle(qtbot, window)
         _, rows = window.heatmap.row_marginal.getData()
         np.testing.assert_allclose(rows, al.plan.sum(axis=1), rtol=1e-5)
 
