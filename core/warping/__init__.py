@@ -8,6 +8,7 @@ and their normalization follow dtw-python (Giorgino 2009), so ``distance`` and
 
 from __future__ import annotations
 
+import hashlib
 import math
 import time
 
@@ -22,7 +23,7 @@ from ._source import CostSource
 from .steps import PATTERN_NAMES, StepPattern, get_step_pattern, rabiner_juang
 from .windows import window_intervals
 
-__all__ = ["dtw", "estimate", "warm_up", "StepPattern", "rabiner_juang", "PATTERN_NAMES",
+__all__ = ["dtw", "resolve", "estimate", "warm_up", "StepPattern", "rabiner_juang", "PATTERN_NAMES",
            "DEFAULT_MEMORY_BUDGET"]
 
 
@@ -145,35 +146,7 @@ def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetri
     """
     t0 = time.perf_counter()
     monitor = Monitor(progress, cancel)
-    if cost is not None:
-        if x is not None or y is not None:
-            raise ValueError("cost: give either cost or x and y, not both")
-        try:
-            cost = np.asarray(cost)
-        except (TypeError, ValueError):
-            raise ValueError("cost: expected a numeric 2-D array") from None
-        if cost.ndim != 2:
-            raise ValueError(f"cost: expected a 2-D (N, M) array, got {cost.ndim}-D")
-        if cost.size == 0:
-            raise ValueError(f"cost: expected a non-empty 2-D array, got shape {cost.shape}")
-        if not (np.issubdtype(cost.dtype, np.number) or cost.dtype == bool) \
-                or np.iscomplexobj(cost):
-            raise ValueError(f"cost: expected real numbers, got dtype {cost.dtype}")
-        cost = np.ascontiguousarray(cost, dtype=np.float64)
-        if not np.all(np.isfinite(cost)):
-            raise ValueError("cost: contains NaN or infinite values")
-        source = CostSource(cost=cost)
-        metric_name = "precomputed"
-    else:
-        if x is None or y is None:
-            raise ValueError("x, y: both are required unless cost is given")
-        x = check_features("x", x)
-        y = check_features("y", y)
-        if x.shape[1] != y.shape[1]:
-            raise ValueError(f"x, y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
-        metric_name = check_metric(metric)
-        source = CostSource(x=x, y=y, metric=metric_name)
-    n, m = source.n, source.m
+    source, metric_name = _check_source(x, y, cost, metric)
     pattern = get_step_pattern(step_pattern)
     if exact not in (None, True, False):
         raise ValueError(f"exact: expected None, True or False, got {exact!r}")
@@ -193,6 +166,56 @@ def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetri
     if open_end and pattern.norm == "NA":
         raise ValueError(f"open_end: needs a normalizable step pattern, {pattern.name!r} "
                          "has none")
+    return _run(source, metric_name, pattern, window, anchors, open_begin=open_begin,
+                open_end=open_end, exact=exact, budget=budget, rate_a_hz=rate_a_hz,
+                rate_b_hz=rate_b_hz, monitor=monitor, t0=t0, reuse=None)
+
+
+def _check_source(x, y, cost, metric):
+    if cost is not None:
+        if x is not None or y is not None:
+            raise ValueError("cost: give either cost or x and y, not both")
+        try:
+            cost = np.asarray(cost)
+        except (TypeError, ValueError):
+            raise ValueError("cost: expected a numeric 2-D array") from None
+        if cost.ndim != 2:
+            raise ValueError(f"cost: expected a 2-D (N, M) array, got {cost.ndim}-D")
+        if cost.size == 0:
+            raise ValueError(f"cost: expected a non-empty 2-D array, got shape {cost.shape}")
+        if not (np.issubdtype(cost.dtype, np.number) or cost.dtype == bool) \
+                or np.iscomplexobj(cost):
+            raise ValueError(f"cost: expected real numbers, got dtype {cost.dtype}")
+        cost = np.ascontiguousarray(cost, dtype=np.float64)
+        if not np.all(np.isfinite(cost)):
+            raise ValueError("cost: contains NaN or infinite values")
+        return CostSource(cost=cost), "precomputed"
+    if x is None or y is None:
+        raise ValueError("x, y: both are required unless cost is given")
+    x = check_features("x", x)
+    y = check_features("y", y)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"x, y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
+    metric_name = check_metric(metric)
+    return CostSource(x=x, y=y, metric=metric_name), metric_name
+
+
+def _fingerprint(source):
+    """A cheap check that a re-solve is given the same inputs: a hash of the shapes and
+    of at most ~64k evenly spaced values of each input (not a proof of equality)."""
+    h = hashlib.blake2b(digest_size=12)
+    arrays = (source.cost,) if source.cost is not None else (source.x, source.y)
+    for a in arrays:
+        h.update(repr(a.shape).encode())
+        flat = a.reshape(-1)
+        step = max(1, flat.shape[0] // 65536)
+        h.update(np.ascontiguousarray(flat[::step], dtype=np.float64).tobytes())
+    return h.hexdigest()
+
+
+def _run(source, metric_name, pattern, window, anchors, *, open_begin, open_end, exact,
+         budget, rate_a_hz, rate_b_hz, monitor, t0, reuse):
+    n, m = source.n, source.m
     lo, hi, mask = window_intervals(window, n, m)
     anchors = _check_anchors(anchors, n, m)
     for i, j in anchors:
@@ -201,7 +224,7 @@ def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetri
 
     path, distance, j_end, info = solve(
         source, pattern, lo, hi, mask, anchors, open_begin=open_begin, open_end=open_end,
-        exact=exact, budget=budget, monitor=monitor)
+        exact=exact, budget=budget, monitor=monitor, reuse=reuse)
 
     if pattern.norm == "N+M":
         normalized = distance / (n + j_end + 1)
@@ -216,10 +239,114 @@ def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetri
               "open_end": open_end, "anchors": [tuple(map(int, a)) for a in anchors],
               "exact": exact, "memory_budget_bytes": budget}
     diagnostics = dict(info)
+    diagnostics["input_fingerprint"] = _fingerprint(source)
     diagnostics["elapsed_s"] = time.perf_counter() - t0
     return Alignment(path, float(rate_a_hz), float(rate_b_hz), n_a=n, n_b=m, method="dtw",
                      params=params, distance=float(distance),
                      normalized_distance=float(normalized), diagnostics=diagnostics)
+
+
+_SAME = object()
+
+
+def resolve(previous, anchors, x=None, y=None, *, cost=None, step_pattern=None,
+            window=_SAME, progress=None, cancel=None):
+    """Re-solve an anchored alignment after its anchors changed, solving only the
+    segments the change touched.
+
+    A segment runs from one anchor to the next (or from a corner of the cost matrix).
+    Every segment of the new anchor set whose end points are those of a segment of
+    ``previous`` is taken from ``previous`` unchanged; only the others are solved. The
+    result equals ``dtw(x, y, anchors=anchors, ...)`` with the options of ``previous``.
+
+    Parameters
+    ----------
+    previous : Alignment
+        A result of :func:`dtw` or :func:`resolve` (its ``diagnostics["segments"]``).
+    anchors : array_like of int, shape (K, 2)
+        The new anchor set (all anchors, not only the changed ones).
+    x, y : ndarray, shape (N, D) and (M, D), optional
+        The same features ``previous`` was computed from.
+    cost : ndarray, shape (N, M), optional
+        Or the same precomputed cost matrix.
+    step_pattern : str or StepPattern, optional
+        Needed only when ``previous`` used a custom :class:`StepPattern` (its name does
+        not rebuild it); must then be the same pattern.
+    window : optional
+        Needed only when ``previous`` used a ``("rows", ...)`` window or a boolean mask
+        (``params`` keeps only their description); must then be the same window.
+    progress, cancel : callable, optional
+        As in :func:`dtw`.
+
+    Returns
+    -------
+    Alignment
+        As :func:`dtw`; ``diagnostics["n_segments_solved"]`` and
+        ``diagnostics["cells_solved"]`` say what was computed, and each entry of
+        ``diagnostics["segments"]`` has ``reused`` True or False.
+
+    Raises
+    ------
+    ValueError
+        When ``previous`` is not a DTW result with segments, or the inputs differ from
+        those of ``previous`` (shape or sampled fingerprint), or a custom pattern or
+        window is needed and missing; bad anchors as in :func:`dtw`.
+    AlignmentError, Cancelled
+        As in :func:`dtw`.
+
+    Notes
+    -----
+    Moving, adding or removing one anchor touches at most the two segments around it:
+    O(W_s) time for the window area W_s of those segments, plus O(L) to copy the rest of
+    the path. With ``open_end`` the last segment is always solved again (its end column
+    depends on the distance before it).
+    """
+    t0 = time.perf_counter()
+    monitor = Monitor(progress, cancel)
+    if not isinstance(previous, Alignment) or previous.method != "dtw" \
+            or "segments" not in previous.diagnostics:
+        raise ValueError("previous: expected an Alignment returned by core.dtw or resolve")
+    params = previous.params
+    source, metric_name = _check_source(x, y, cost, params["metric"]
+                                        if params["metric"] != "precomputed" else None)
+    if (metric_name == "precomputed") != (params["metric"] == "precomputed"):
+        raise ValueError("cost: previous was computed from "
+                         + ("a cost matrix" if params["metric"] == "precomputed"
+                            else "features x, y"))
+    if (source.n, source.m) != (previous.n_a, previous.n_b) \
+            or _fingerprint(source) != previous.diagnostics.get("input_fingerprint"):
+        raise ValueError("x, y, cost: not the inputs previous was computed from")
+    if step_pattern is None:
+        try:
+            pattern = get_step_pattern(params["step_pattern"])
+        except ValueError:
+            raise ValueError("step_pattern: previous used a custom pattern, give it "
+                             "again") from None
+    else:
+        pattern = get_step_pattern(step_pattern)
+        if pattern.name != params["step_pattern"]:
+            raise ValueError(f"step_pattern: previous used {params['step_pattern']!r}, "
+                             f"got {pattern.name!r}")
+    if window is _SAME:
+        window = params["window"]
+        if isinstance(window, str):
+            raise ValueError(f"window: previous used a {window!r} window, give it again")
+    elif _describe_window(window) != params["window"]:
+        raise ValueError(f"window: previous used {params['window']!r}")
+    path = np.asarray(previous.path)
+    reuse = {}
+    segs = previous.diagnostics["segments"]
+    for k, rec in enumerate(segs):
+        a, b = rec["path_start"], rec["path_start"] + rec["path_length"]
+        piece = path[a:b].copy()
+        info = {key: rec[key] for key in ("method", "cells", "exact", "memory_bytes")}
+        key = (tuple(rec["start"]), tuple(rec["end"]), k == 0, k == len(segs) - 1)
+        reuse[key] = (piece, float(rec["distance"]), info)
+    return _run(source, metric_name, pattern, window, anchors,
+                open_begin=params["open_begin"], open_end=params["open_end"],
+                exact=params["exact"], budget=params["memory_budget_bytes"],
+                rate_a_hz=previous.rate_a_hz, rate_b_hz=previous.rate_b_hz,
+                monitor=monitor, t0=t0, reuse=reuse)
 
 
 def _describe_window(window):

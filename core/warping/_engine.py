@@ -221,15 +221,39 @@ def _end_column(last_row, prefix, norm, n_total, j_offset, open_end):
 
 
 def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact, budget,
-          monitor):
-    """Solve every segment between anchors; returns (path, distance, j_end, info)."""
+          monitor, reuse=None):
+    """Solve every segment between anchors; returns (path, distance, j_end, info).
+
+    ``reuse`` maps ``(start, end, is_first, is_last)`` of a segment to ``(piece,
+    distance, info)`` from an earlier solve of the same problem: those segments are
+    taken as they are (an open-ended last segment is always solved again, since its
+    end column depends on the distance before it)."""
     n, m = source.n, source.m
     segments = _segments(anchors, n, m)
+    reuse = reuse or {}
     pieces = []
     distance = 0.0
     infos = []
+    records = []
+    n_solved = 0
+    cells_solved = 0
     for k, ((si, sj), (ei, ej)) in enumerate(segments):
         first, last = k == 0, k == len(segments) - 1
+        key = ((si, sj), (ei, ej), first, last)
+        if key in reuse and not (open_end and last):
+            p, seg_distance, info = reuse[key]
+            infos.append(info)
+            records.append({"start": (si, sj), "end": (ei, ej), "distance": seg_distance,
+                            "path_start": sum(len(q) for q in pieces) - (0 if first else 1),
+                            "path_length": len(p),
+                            "method": info["method"], "cells": info["cells"],
+                            "exact": info["exact"], "memory_bytes": info["memory_bytes"],
+                            "reused": True})
+            distance += seg_distance
+            pieces.append(p if first else p[1:])
+            j_end = int(p[-1, 1])
+            monitor.report((k + 1) / len(segments))
+            continue
         sub = source.sub(si, sj, ei - si + 1, ej - sj + 1)
         lo_s, hi_s, mask_s = _sub_window(lo, hi, mask, si, sj, ei, ej)
         ob = open_begin and first
@@ -241,15 +265,24 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
                                open_end=open_end and last, origin_value=origin_value,
                                exact=exact, budget=budget, monitor=mon)
         infos.append(info)
+        n_solved += 1
+        cells_solved += info["cells"]
         j = _end_column(sol.last_row, distance, pattern.norm, n, sj, open_end and last)
         if j < 0 or not np.isfinite(sol.last_row[j]):
             what = "the window and step pattern admit" if len(segments) == 1 else \
                 f"segment {k} (from {(si, sj)} to {(ei, ej)}) admits"
             raise AlignmentError(f"window: no warping path: {what} no path")
-        distance += float(sol.last_row[j])
+        seg_distance = float(sol.last_row[j])
         p = sol.path(j)
         p[:, 0] += si
         p[:, 1] += sj
+        records.append({"start": (si, sj), "end": (ei, ej), "distance": seg_distance,
+                        "path_start": sum(len(q) for q in pieces) - (0 if first else 1),
+                            "path_length": len(p),
+                        "method": info["method"], "cells": info["cells"],
+                        "exact": info["exact"], "memory_bytes": info["memory_bytes"],
+                        "reused": False})
+        distance += seg_distance
         pieces.append(p if first else p[1:])
         j_end = sj + j
     path = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
@@ -260,6 +293,9 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
         "cells": sum(i["cells"] for i in infos),
         "memory_bytes": max(i["memory_bytes"] for i in infos),
         "n_segments": len(segments),
+        "n_segments_solved": n_solved,
+        "cells_solved": cells_solved,
+        "segments": records,
     }
     if any("levels" in i for i in infos):
         info["levels"] = max(i.get("levels", 0) for i in infos)
