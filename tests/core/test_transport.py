@@ -176,6 +176,38 @@ def test_emd_equals_brute_force(n, m, seed):
     np.testing.assert_allclose(r.plan.sum(0), b, atol=1e-12)
 
 
+@pytest.mark.parametrize("n,m,seed", [(8, 13, 0), (25, 17, 1), (40, 40, 2), (1, 9, 3)])
+def test_network_simplex_equals_highs(n, m, seed):
+    from core.transport import _emd_highs
+    x, y, a, b = _problem(n, m, seed=seed)
+    C = _sqdist(x, y)
+    r = ot(x, y, a=a, b=b, method="emd")
+    assert r.diagnostics["solver"].startswith("network simplex")
+    plan_h, _ = _emd_highs(C, a, b)
+    assert r.distance == pytest.approx(float(np.sum(plan_h * C)), rel=1e-10)
+    np.testing.assert_allclose(r.plan.sum(1), a, atol=1e-12)
+    np.testing.assert_allclose(r.plan.sum(0), b, atol=1e-12)
+    assert np.all(r.plan >= 0)
+    assert np.count_nonzero(r.plan) <= n + m - 1  # a vertex of the polytope
+
+
+def test_network_simplex_degenerate_ties():
+    # integer costs with many ties and weights with equal partial sums (degenerate pivots)
+    from core.transport import _emd_highs
+    rng = np.random.default_rng(5)
+    C = rng.integers(0, 3, size=(30, 20)).astype(float)
+    a = np.full(30, 1 / 30)
+    b = np.full(20, 1 / 20)
+    r = ot(cost=C, a=a, b=b, method="emd")
+    plan_h, _ = _emd_highs(C, a, b)
+    assert r.distance == pytest.approx(float(np.sum(plan_h * C)), rel=1e-10, abs=1e-14)
+    np.testing.assert_allclose(r.plan.sum(1), a, atol=1e-12)
+    np.testing.assert_allclose(r.plan.sum(0), b, atol=1e-12)
+    # constant cost: any feasible plan is optimal
+    r0 = ot(cost=np.ones((4, 6)), a=np.full(4, .25), b=np.full(6, 1 / 6), method="emd")
+    assert r0.distance == pytest.approx(1.0)
+
+
 def test_emd_uniform_equals_permutation_brute_force():
     x, y, _, _ = _problem(5, 5, seed=11)
     C = _sqdist(x, y)
