@@ -276,7 +276,8 @@ def write_report(result: dict, minutes: float, out: Path) -> None:
         "time-warped copy in another timbre). A 5 ms timer on the GUI thread measures the "
         "gaps of the event loop while the window opens both files, computes the default "
         "alignment (on workers), pans the cost matrix at a one-minute zoom along the path "
-        "(120 steps, 30 per second, each asking for the exact region on a worker), pans the "
+        "(120 steps, 30 per second, each asking a worker for the visible region: exact when "
+        "small, from feature block means otherwise), pans the "
         "stream views with the cursor, and zooms out.",
         "",
         "| phase | worst gap (ms) | GUI-thread CPU in that gap (ms) | longest GUI-thread "
