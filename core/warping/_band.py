@@ -6,7 +6,7 @@ import numpy as np
 
 from .._kernels.dtw_band import band_backtrack, band_sweep, pruned_sweep
 from ..errors import AlignmentError
-from ._tiles import _METRIC_CODES, _features
+from ._tiles import _METRIC_CODES, _features, batch_cells
 
 _BATCH_CELLS = 1 << 22
 
@@ -82,7 +82,8 @@ def solve_band(source, weights, lo, hi, *, open_begin, origin_value, monitor, pl
     n_diag = n + m - 1
     lengths = np.maximum(plan.last - plan.first + 1, 0)
     cum = np.cumsum(lengths)
-    stops = list(np.searchsorted(cum, np.arange(_BATCH_CELLS, cum[-1], _BATCH_CELLS)) + 1)
+    batch = batch_cells(int(cum[-1]))
+    stops = list(np.searchsorted(cum, np.arange(batch, cum[-1], batch)) + 1)
     stops = sorted({int(s) for s in stops if 0 < s < n_diag}) + [n_diag]
     t0 = 0
     for t1 in stops:

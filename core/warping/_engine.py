@@ -76,10 +76,11 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
             "memory_bytes": int(need)}
     if method == "multiscale":
         guide = weights if weights is not None else (2.0, 1.0, 1.0)
+        share = _long.coarse_share(source.n, source.m, lo, hi)
         lo_c, hi_c, n_levels = multiscale_window(
             source, guide, lo, hi, open_begin=open_begin, open_end=open_end,
-            monitor=monitor.sub(0.0, 0.4))
-        monitor = monitor.sub(0.4, 1.0)
+            monitor=monitor.sub(0.0, share))
+        monitor = monitor.sub(share, 1.0)
         if mask is None:
             lo, hi = lo_c, hi_c
         else:

@@ -78,11 +78,15 @@ def solve_checkpointed(source, weights, lo, hi, *, open_begin, origin_value, mon
 # ------------------------------------------------------------------ multiscale
 def pool_frames(a, factor):
     """Average consecutive blocks of ``factor`` frames (the last block may be shorter)."""
-    n = a.shape[0]
-    starts = np.arange(0, n, factor)
-    sums = np.add.reduceat(a, starts, axis=0)
-    counts = np.diff(np.append(starts, n))
-    return np.ascontiguousarray(sums / counts[:, None])
+    n, d = a.shape
+    full = n // factor
+    out = np.empty((-(-n // factor), d))
+    # a reshape and a sum over the middle axis: several times faster than reduceat
+    np.sum(a[:full * factor].reshape(full, factor, d), axis=1, out=out[:full])
+    out[:full] /= factor
+    if full < out.shape[0]:
+        out[full] = a[full * factor:].mean(axis=0)
+    return out
 
 
 def corridor(coarse_path, factor, radius, n, m):
@@ -130,8 +134,16 @@ def multiscale_window(source, weights, lo, hi, *, open_begin, open_end, monitor,
         hi_n = -(-np.maximum.reduceat(hi_c, starts) // factor)
         levels.append((pool_frames(xc, factor), pool_frames(yc, factor), lo_n, hi_n))
     n_levels = len(levels)
+    monitor.report(0.02)
     if n_levels == 1:  # small enough to solve exactly: the corridor is the whole window
         return lo, hi, 1
+    # progress in proportion to the expected cells of each level (the coarsest solves its
+    # whole window, the others a corridor)
+    work = [0.0] + [_level_cells(lv[2], lv[3], k == n_levels - 1, factor, radius)
+                    for k, lv in enumerate(levels) if k > 0]
+    done = np.concatenate([[0.0], np.cumsum(work[::-1])])  # coarsest first
+    total = max(done[-1], 1.0) / 0.98  # the first 2 % for pooling
+    done += 0.02 * total
     path = None
     for k in range(n_levels - 1, 0, -1):
         xc, yc, lo_c, hi_c = levels[k]
@@ -142,7 +154,8 @@ def multiscale_window(source, weights, lo, hi, *, open_begin, open_end, monitor,
         else:
             lo_k, hi_k = lo_c, hi_c
         src = CostSource(x=xc, y=yc, metric=source.metric)  # (re-normalizes for cosine)
-        mon = monitor.sub((n_levels - 1 - k) / n_levels, (n_levels - k) / n_levels)
+        step = n_levels - 1 - k
+        mon = monitor.sub(done[step] / total, done[step + 1] / total)
         origin = src.cell(0, 0)
         sol = solve_fast(src, weights, lo_k, hi_k, open_begin=open_begin,
                          origin_value=origin, monitor=mon)
@@ -157,4 +170,21 @@ def multiscale_window(source, weights, lo, hi, *, open_begin, open_end, monitor,
     lo_f, hi_f = corridor(path, factor, radius, n, m)
     lo_f = np.maximum(lo_f, lo)
     hi_f = np.maximum(np.minimum(hi_f, hi), lo_f)
+    monitor.report(1.0)
     return lo_f, hi_f, n_levels
+
+
+def _level_cells(lo, hi, coarsest, factor=MULTISCALE_FACTOR, radius=MULTISCALE_RADIUS):
+    """Expected cells of one level: its whole window when coarsest, else a corridor
+    (about twice its nominal width, for the path's slope)."""
+    area = float(np.sum(hi - lo))
+    if coarsest:
+        return area
+    return min(area, lo.shape[0] * 2.0 * (2 * radius + 1) * factor)
+
+
+def coarse_share(n, m, lo, hi, factor=MULTISCALE_FACTOR, radius=MULTISCALE_RADIUS):
+    """Share of a multiscale solve's work spent on the coarse levels (for progress)."""
+    fine = _level_cells(lo, hi, False, factor, radius)
+    coarse = float(COARSEST_CELLS) + fine / factor * 1.4  # coarsest + the levels between
+    return float(np.clip(coarse / (coarse + fine), 0.05, 0.95))

@@ -341,7 +341,16 @@ def _last_row(rows, plan, lo, hi):
     return last
 
 
-_BATCH_CELLS = 1 << 22  # cells per kernel call between progress reports
+
+
+_BATCH_CELLS = 1 << 22
+_MIN_BATCH_CELLS = 1 << 20
+
+
+def batch_cells(total):
+    """Cells per kernel call between progress reports: about 1/64 of the work (at least
+    1M cells, where the Python between calls stays below ~2 %; at most 4M)."""
+    return int(min(_BATCH_CELLS, max(_MIN_BATCH_CELLS, total // 64)))
 
 
 def _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, metric, weights,
@@ -359,7 +368,8 @@ def _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, metric,
     np.add.at(strip_cells, np.repeat(np.arange(plan.n_strips), np.diff(plan.strip_first)),
               plan.tile_h * plan.tile_w)
     cum = np.cumsum(strip_cells)
-    stops = set(np.searchsorted(cum, np.arange(_BATCH_CELLS, cum[-1], _BATCH_CELLS)) + 1)
+    batch = batch_cells(int(cum[-1]))
+    stops = set(np.searchsorted(cum, np.arange(batch, cum[-1], batch)) + 1)
     stops |= {s + 1 for s in keep}
     stops = sorted(s for s in stops if 0 < s < plan.n_strips) + [plan.n_strips]
     s0 = 0
