@@ -54,7 +54,8 @@ class MainWindow(QMainWindow):
     ``active_alignment_changed``) for the status bar and the error banner. GUI thread.
     """
 
-    def __init__(self, *, settings: QSettings | None = None, auto_align: bool = True):
+    def __init__(self, *, settings: QSettings | None = None, auto_align: bool = True,
+                 tune_gc: bool = False):
         super().__init__()
         configure_pyqtgraph()
         self.setWindowTitle("Alignment Inspector")
@@ -133,8 +134,9 @@ class MainWindow(QMainWindow):
         self.workspace.busy_changed.connect(self._on_busy_changed)
         self.resize(*DEFAULT_SIZE)
         self._freeze_count = 0
-        self._freeze_long_lived_objects()
-        self.jobs.idle.connect(self._freeze_long_lived_objects)
+        if tune_gc:  # the application's process only: it changes the whole interpreter
+            self._freeze_long_lived_objects()
+            self.jobs.idle.connect(self._freeze_long_lived_objects)
 
     # ------------------------------------------------------------------ building
     def _build_status_bar(self) -> None:
@@ -437,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
     app.setOrganizationName("alignment-inspector")
     settings = None if args.screenshot or os.environ.get("ALIGNMENT_INSPECTOR_NO_SETTINGS") \
         else QSettings("alignment-inspector", "alignment-inspector")
-    window = MainWindow(settings=settings)
+    window = MainWindow(settings=settings, tune_gc=True)
     previous_hook = sys.excepthook
 
     def report_unexpected(kind, value, tb):

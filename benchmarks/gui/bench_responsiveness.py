@@ -175,7 +175,7 @@ def run(minutes: float, data_dir: Path, trace: bool = False) -> dict:
 
     load_before = " ".join(f"{v:.1f}" for v in os.getloadavg())
     app = QApplication.instance() or QApplication([])
-    window = MainWindow(settings=None)
+    window = MainWindow(settings=None, tune_gc=True)  # as the application does
     window.show()
     monitor = LoopMonitor()
     tracer = StallTracer(monitor) if trace else None

@@ -305,3 +305,20 @@ def test_cancelling_a_child_process_alignment(qtbot, audio_pair, monkeypatch):
     with pytest.raises(Cancelled):
         compute.default_alignment_job(rec_a, rec_b,
                                       cancel=lambda: calls.append(1) or len(calls) > 3)
+
+
+def test_the_application_keeps_full_garbage_collections_rare(qtbot):
+    import gc
+
+    from inspector.app import MainWindow
+
+    before = gc.get_threshold()
+    try:
+        win = MainWindow(settings=None, tune_gc=True)
+        qtbot.addWidget(win)
+        assert gc.get_threshold()[2] == 1000
+        assert gc.get_freeze_count() > 0
+        win.shutdown()
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
