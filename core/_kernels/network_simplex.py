@@ -42,6 +42,17 @@ def _arc_cost(k, C, m, nm, art):
     return art[k - nm]
 
 
+@njit(cache=True, nogil=True, fastmath=True)
+def _row_min(c_row, pi_i, pi_b, j0, j1):
+    """Smallest reduced cost in a row stretch (vectorized; only used as a filter, the
+    exact scan that picks the arc follows when it is below the current best)."""
+    mn = np.inf
+    for jj in range(j0, j1):
+        r = c_row[jj] - pi_b[jj]
+        mn = min(mn, r)
+    return mn + pi_i - 1e-12
+
+
 @njit(cache=True, nogil=True)
 def _recompute_potentials(C, n, m, nm, root, supply, art, pred, up, first_child,
                           next_sib, pi, depth, stack):
@@ -95,7 +106,7 @@ def network_simplex(C, a, b, max_pivots, eps, state):
     """Solve min <P, C> s.t. P 1 = a, P^T 1 = b, P >= 0 by primal network simplex.
 
     ``C`` (n, m) float64 (best scaled to [0, 1]), ``a`` (n,), ``b`` (m,) positive with
-    equal sums. ``state`` (3,) int64 receives (status, pivots, next_arc): status 0 =
+    equal sums. ``state`` (3,) int64 receives (status, pivots, arcs scanned): status 0 =
     optimal, 1 = pivot limit reached, 2 = unbounded (cannot happen for valid input).
     Returns (rows, cols, flows) of the tree's real arcs (the plan's support).
     """
@@ -143,7 +154,9 @@ def network_simplex(C, a, b, max_pivots, eps, state):
     pivots = 0
     status = 0
     since_refresh = 0
+    total_scanned = 0
     refresh_every = max(nn, 1000)
+    pi_b = pi[n:root]  # view: demand potentials, contiguous
     while True:
         # ---- block search for the entering arc
         best = -eps
@@ -158,11 +171,12 @@ def network_simplex(C, a, b, max_pivots, eps, state):
                 pi_i = pi[i]
                 # scan the rest of row i in one vectorizable stretch
                 stop = min(m, j + (n_arcs - scanned))
-                for jj in range(j, stop):
-                    r = C[i, jj] + pi_i - pi[n + jj]
-                    if r < best:
-                        best = r
-                        k_in = i * m + jj
+                if _row_min(C[i], pi_i, pi_b, j, stop) < best:
+                    for jj in range(j, stop):
+                        r = C[i, jj] + pi_i - pi_b[jj]
+                        if r < best:
+                            best = r
+                            k_in = i * m + jj
                 step = stop - j
                 scanned += step
                 cnt += step
@@ -186,6 +200,7 @@ def network_simplex(C, a, b, max_pivots, eps, state):
                 break
             if cnt >= block:
                 cnt = 0
+        total_scanned += scanned
         if k_in < 0:
             # optimal up to rounding: recompute the potentials exactly and check again
             if since_refresh == 0:
@@ -309,7 +324,7 @@ def network_simplex(C, a, b, max_pivots, eps, state):
             since_refresh = 0
     state[0] = status
     state[1] = pivots
-    state[2] = next_arc
+    state[2] = total_scanned
     cnt = 0
     for v in range(n + m):
         if pred[v] < nm:
