@@ -244,6 +244,28 @@ def test_against_pot():
     np.testing.assert_allclose(ru.plan, Gu, atol=1e-12)
 
 
+def test_unbalanced_precomputed_and_on_the_fly_agree(monkeypatch):
+    import core.transport as tr
+    x, y, a, b = _problem(50, 40, seed=21)
+    b = b * 1.5
+    kw = dict(a=a, b=b, method="unbalanced", reg=0.5, reg_m=2.0, tol=1e-13, max_iter=100000)
+    r_plain = ot(x, y, **kw)
+    assert r_plain.diagnostics["domain"].startswith("plain")
+    monkeypatch.setattr(tr, "_PRECOMPUTE_MAX_BYTES", 0)
+    r_log = ot(x, y, **kw)
+    assert r_log.diagnostics["domain"].startswith("log")
+    np.testing.assert_allclose(r_plain.plan, r_log.plan, atol=1e-14, rtol=1e-9)
+    assert r_plain.distance == pytest.approx(r_log.distance, rel=1e-10)
+
+
+def test_unbalanced_tiny_reg_falls_back_to_log_domain():
+    x, y, a, b = _problem(30, 20, seed=22)
+    r = ot(x, y, a=a, b=b, method="unbalanced", reg=1e-3, reg_m=1.0, tol=1e-9,
+           max_iter=20000)
+    assert r.diagnostics["domain"].startswith("log")
+    assert np.all(np.isfinite(r.plan))
+
+
 # ------------------------------------------------------------------------------ path
 def test_plan_to_path_follows_a_permutation_plan():
     plan = np.eye(6)[:, [0, 1, 2, 3, 4, 5]] / 6
