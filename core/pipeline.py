@@ -121,13 +121,14 @@ def _pair_material(stats_a, stats_b):
 class _Term:
     """One feature's contribution to the local cost."""
 
-    def __init__(self, name, a, b, metric, weight):
+    def __init__(self, name, a, b, metric, weight, local_weight=None):
         a = np.asarray(a, dtype=np.float64)
         b = np.asarray(b, dtype=np.float64)
         if metric == "cosine":
             a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
             b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
         self.name, self.a, self.b, self.metric, self.weight = name, a, b, metric, float(weight)
+        self.local_weight = self.weight if local_weight is None else float(local_weight)
         self.a_sq = (a * a).sum(axis=1)
         self.b_sq = (b * b).sum(axis=1)
 
@@ -142,8 +143,15 @@ class _Term:
         """The term restricted to frames i0..i1 of A and j0..j1 of B (inclusive)."""
         t = _Term.__new__(_Term)
         t.name, t.metric, t.weight = self.name, self.metric, self.weight
+        t.local_weight = self.local_weight
         t.a, t.b = self.a[i0:i1 + 1], self.b[j0:j1 + 1]
         t.a_sq, t.b_sq = self.a_sq[i0:i1 + 1], self.b_sq[j0:j1 + 1]
+        return t
+
+    def reweighted(self, weight):
+        """The same features with another weight."""
+        t = self.sliced(0, self.a.shape[0] - 1, 0, self.b.shape[0] - 1)
+        t.weight = float(weight)
         return t
 
     def pooled(self, factor):
@@ -151,7 +159,7 @@ class _Term:
         onset features keep their peaks (max)."""
         how = "mean" if self.metric == "cosine" else "max"
         return _Term(self.name, _pool(self.a, factor, how), _pool(self.b, factor, how),
-                     self.metric, self.weight)
+                     self.metric, self.weight, self.local_weight)
 
 
 def _pool(x, factor, how="mean"):
@@ -400,8 +408,15 @@ def _agreement_confidence(path, terms, lo, hi, cost, rate, scale_s=0.05):
 _AUDIO_PLANS = {
     # material: [(feature, metric, weight, options)]
     # (dlnco first: chroma reuses its pitch energies)
+    # (an optional fifth entry: the weight in the local stages, where it differs)
+    # music: a sharper DLNCO (plain 20 ms rises, no memory, no neighbour-band maximum)
+    # in the local stages only: a repeated note (the same pitches struck again) shows up
+    # in its pitch classes even when the previous note still sounds; globally it would
+    # also answer vibrato and beating, so there the SuperFlux-like DLNCO stays
     "music": [("dlnco", "euclidean", 0.25, {"compression": 1e5}),
-              ("chroma", "cosine", 1.0, {})],
+              ("chroma", "cosine", 1.0, {}),
+              ("dlnco", "euclidean", 0.0, {"compression": 1e5, "memory_s": 0.0,
+                                           "band_max": 1}, 0.5)],
     "speech": [("logmel", "cosine", 1.0, {"n_mels": 40}), ("onset", "euclidean", 0.25, {})],
     "other": [("logmel", "cosine", 1.0, {"n_mels": 40}), ("onset", "euclidean", 0.5, {})],
 }
@@ -412,6 +427,11 @@ _VIDEO_PLAN = [("thumbnail", "cosine", 1.0, {})]
 # (music: 100 Hz; speech and other sounds change faster and gain from 200 Hz)
 _REFINE_FACTOR = {"music": 2, "speech": 4, "other": 4}
 _REFINE_RADIUS_S = 0.1
+# local stages (a re-search at the base rate in a corridor of _LOCAL_RADIUS_S around the
+# global path, and the refinement) may weigh the features differently: chroma finds the
+# right region robustly, but cannot see a re-attack of the same pitch (repeated notes),
+# where only the onsets of that pitch tell the events apart
+_LOCAL_RADIUS_S = 0.5
 # half-width of the corridor around the coarse path at the base rate
 _CORRIDOR_S = 1.0
 
@@ -523,7 +543,8 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     detect_overlap = info.pop("detect_overlap", True)
     diag.update(info)
     if method != "dtw":
-        return _align_other(method, terms, rates, refine, diag, sources,
+        used = [t for t in terms if t.weight > 0]
+        return _align_other(method, used, rates, refine, diag, sources,
                             {"method": method, "feature": feature, "rate_hz": rate_hz,
                              "band_s": band_s}, monitor.sub(0.5, 1.0), t0)
     base_terms = [t.pooled(refine) for t in terms] if refine > 1 else terms
@@ -531,8 +552,8 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     n_full, m_full = terms[0].a.shape[0], terms[0].b.shape[0]
     base_rate = min(rates) / refine
     if detect_overlap:
-        (i0, i1, j0, j1), odiag = _overlap(base_terms, n, m, monitor.sub(0.5, 0.6),
-                                           rate=base_rate)
+        (i0, i1, j0, j1), odiag = _overlap([t for t in base_terms if t.weight > 0], n, m,
+                                           monitor.sub(0.5, 0.6), rate=base_rate)
     else:
         (i0, i1, j0, j1), odiag = (0, n - 1, 0, m - 1), {"trimmed": False}
     diag["overlap"] = odiag
@@ -544,12 +565,24 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         terms = [t.sliced(f0, f1, g0, g1) for t in terms]
     else:
         f0, g0 = 0, 0
+    # terms with a zero global weight serve the local stages only
+    all_terms, all_base = terms, base_terms
+    terms = [t for t in terms if t.weight > 0]
+    base_terms = [t for t in base_terms if t.weight > 0]
     radius = int(round(_CORRIDOR_S * base_rate))
     band = None if band_s is None else max(1, int(round(band_s * base_rate)))
     path, total, cost, lo, hi, pdiag = _multiscale_path(base_terms, n, m, radius,
                                                         monitor.sub(0.6, 0.8), band=band)
     diag.update(pdiag)
     row_conf = _agreement_confidence(path, base_terms, lo, hi, cost, base_rate)
+    if any(t.local_weight != t.weight for t in all_terms):
+        terms = [t.reweighted(t.local_weight) for t in all_terms if t.local_weight > 0]
+        base_terms = [t.reweighted(t.local_weight) for t in all_base if t.local_weight > 0]
+        lo, hi = _corridor(path, 1, n, m, int(round(_LOCAL_RADIUS_S * base_rate)))
+        cost = _band_cost(base_terms, lo, hi)
+        path, total = _band_path(cost, lo, hi, monitor)
+        diag["local_search"] = {"radius_s": _LOCAL_RADIUS_S,
+                                "weights": [t.weight for t in terms]}
     if refine > 1:
         n, m = terms[0].a.shape[0], terms[0].b.shape[0]
         radius_fine = int(round(_REFINE_RADIUS_S * min(rates)))
@@ -642,8 +675,9 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
                              f"got {feature!r}")
     terms = []
     used = []
-    for k, (name, metric, weight, options) in enumerate(plan):
-        if weight <= 0:
+    for k, (name, metric, weight, options, *local) in enumerate(plan):
+        local_weight = local[0] if local else weight
+        if weight <= 0 and local_weight <= 0:
             continue
         sub = monitor.sub(k / len(plan), (k + 1) / len(plan))
         if name in ("logmel", "mfcc", "onset") and "fmax" not in options:
@@ -655,8 +689,9 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
         fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate,
                             progress=sub.sub(0.5, 1.0).report, **options)
         terms.append(_Term(name, _prepare_audio(name, fa.values),
-                           _prepare_audio(name, fb.values), metric, weight))
+                           _prepare_audio(name, fb.values), metric, weight, local_weight))
         used.append({"name": name, "metric": metric, "weight": weight,
+                     "local_weight": local_weight,
                      "params_a": dict(fa.params), "params_b": dict(fb.params)})
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,

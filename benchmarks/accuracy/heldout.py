@@ -132,6 +132,11 @@ def render(rng, events, timbre, tempo_kind, lead_s):
     return (0.7 * out / np.abs(out).max()).astype(np.float32), np.array(onsets)
 
 
+def _played(events):
+    return [" ".join(str(int(p)) for p in pitches) for pitches, _ in events
+            if pitches is not None]
+
+
 def make_pairs(out_dir, seed=0, n_pairs=6, n_events=48):
     rng = np.random.default_rng(seed)
     dirs = []
@@ -147,9 +152,9 @@ def make_pairs(out_dir, seed=0, n_pairs=6, n_events=48):
         sf.write(d / "b.wav", xb, SR, subtype="PCM_16")
         with open(d / "gt.csv", "w", newline="") as f:
             w = csv.writer(f)
-            w.writerow(["event_id", "time_a_s", "time_b_s"])
-            for i, (a, b) in enumerate(zip(oa, ob, strict=True)):
-                w.writerow([i, f"{a:.6f}", f"{b:.6f}"])
+            w.writerow(["event_id", "time_a_s", "time_b_s", "midi_pitches"])
+            for i, (a, b, p) in enumerate(zip(oa, ob, _played(events), strict=True)):
+                w.writerow([i, f"{a:.6f}", f"{b:.6f}", p])
         dirs.append((d, d / "a.wav", d / "b.wav"))
     return dirs
 
