@@ -235,7 +235,8 @@ def tiles_backtrack(i, j, strip_rows, n_rows, strip_first, tile_j0, tile_w, tile
     """Follow step codes back from (i, j) while ``i >= stop_row``; writes the visited
     cells backwards into ``path``. Returns ``(length, i, j, status)``: status 0 reached
     the origin (code 0 at (0, 0)), 1 left through row ``stop_row - 1`` (that cell is the
-    last one written), -1 a broken chain."""
+    last one written), 2 reached a tile whose codes were not stored (``tile_off`` < 0;
+    that cell, the last one written, is not resolved), -1 a broken chain."""
     k = 0
     path[0, 0] = i
     path[0, 1] = j
@@ -253,6 +254,8 @@ def tiles_backtrack(i, j, strip_rows, n_rows, strip_first, tile_j0, tile_w, tile
         b = j - tile_j0[tile]
         if b < 0 or b >= w:
             return k + 1, i, j, -1
+        if tile_off[tile] < 0:
+            return k + 1, i, j, 2
         t = a + b
         idx = diag_offset(t, h, w) + a - max(0, t - w + 1)
         code = (bp[tile_off[tile] + idx // 4] >> ((idx % 4) * 2)) & 3

@@ -134,7 +134,7 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
         if sol is None:
             sol, plan = solve_checkpointed(source, weights, lo, hi, open_begin=open_begin,
                                            origin_value=origin_value, monitor=monitor,
-                                           budget=budget)
+                                           budget=budget, open_end=open_end)
             info["memory_bytes"] = int(min(need, budget)) + 8 * source.m * 8
     return sol, info
 
@@ -275,6 +275,8 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
             raise AlignmentError(f"window: no warping path: {what} no path")
         seg_distance = float(sol.last_row[j])
         p = sol.path(j)
+        if hasattr(sol, "resweeps"):  # checkpoints: groups swept again for the path
+            info["resweeps"] = int(sol.resweeps)
         p[:, 0] += si
         p[:, 1] += sj
         records.append({"start": (si, sj), "end": (ei, ej), "distance": seg_distance,
@@ -298,6 +300,8 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
         "cells_solved": cells_solved,
         "segments": records,
     }
+    if any("resweeps" in i for i in infos):
+        info["resweeps"] = sum(i.get("resweeps", 0) for i in infos)
     if any("levels" in i for i in infos):
         info["levels"] = max(i.get("levels", 0) for i in infos)
     return path, distance, j_end, info

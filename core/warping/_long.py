@@ -15,13 +15,43 @@ COARSEST_CELLS = 1 << 22  # solve exactly once a level has at most this many cel
 
 
 # ------------------------------------------------------------------ checkpoints
+CORRIDOR_PAD = 256  # columns kept on each side of the guide corridor's codes
+
+
+def _corridor_offsets(plan, lo_c, hi_c, pad, max_bytes):
+    """Byte offsets of the tiles that meet a guide corridor widened by ``pad`` columns
+    (-1 for the others; the last entry is the total), or None above ``max_bytes``."""
+    starts = np.arange(0, plan.n, plan.strip_rows)
+    c_lo = np.minimum.reduceat(lo_c, starts) - pad
+    c_hi = np.maximum.reduceat(hi_c, starts) + pad
+    n_tiles = plan.tile_j0.shape[0]
+    strip_of = np.repeat(np.arange(plan.n_strips), np.diff(plan.strip_first))
+    j0, j1 = plan.tile_j0, plan.tile_j0 + plan.tile_w
+    keep = (j1 > c_lo[strip_of]) & (j0 < c_hi[strip_of]) & (plan.tile_w > 0)
+    nbytes = np.where(keep, (plan.tile_h * plan.tile_w + 3) // 4, 0)
+    offsets = np.full(n_tiles + 1, -1, dtype=np.int64)
+    cum = np.concatenate([[0], np.cumsum(nbytes)])
+    offsets[:-1] = np.where(keep, cum[:-1], -1)
+    offsets[-1] = cum[-1]
+    if cum[-1] > max_bytes:
+        return None
+    return offsets
+
+
 def solve_checkpointed(source, weights, lo, hi, *, open_begin, origin_value, monitor,
-                       budget):
+                       budget, open_end=False):
     """Exact DTW in O(sqrt-ish) memory: a forward sweep keeps the last row of every group
     of strips; then, from the last group back, each group is swept again with its step
     codes (columns right of the path's current column skipped) and backtracked.
 
-    Returns (last_row, path_fn) like a solution object."""
+    With features, the forward sweep also keeps the step codes of the tiles around a
+    multiscale guide path (about 1-3 tiles per strip): the backtrack follows them as long
+    as the optimal path stays there (usually all the way: then no group is swept again)
+    and falls back to the groups from the first cell outside. The result is exact either
+    way.
+
+    Returns (solution, plan); the solution has ``last_row``, ``path(j_end)`` and
+    ``resweeps`` (the number of groups swept again, after ``path``)."""
     n, m = lo.shape[0], source.m
     strip, chunk = choose_shape(lo, hi)
     plan = TilePlan(lo, hi, strip, chunk)
@@ -30,23 +60,44 @@ def solve_checkpointed(source, weights, lo, hi, *, open_begin, origin_value, mon
     strips_per_group = max(1, rows_per_group // strip)
     n_groups = -(-plan.n_strips // strips_per_group)
     keep = [g * strips_per_group - 1 for g in range(1, n_groups)]
-    _, last, kept = sweep(source, weights, lo, hi, plan, open_begin=open_begin,
-                          origin_value=origin_value, monitor=monitor.sub(0.0, 0.5),
-                          store=False, keep_rows=keep)
-    back = monitor.sub(0.5, 1.0)
+    offsets = None
+    forward = monitor.sub(0.0, 0.6)
+    if source.cost is None and plan.cells > COARSEST_CELLS:
+        lo_c, hi_c, _ = multiscale_window(source, weights, lo, hi, open_begin=open_begin,
+                                          open_end=open_end, monitor=monitor.sub(0.0, 0.02))
+        offsets = _corridor_offsets(plan, lo_c, hi_c, CORRIDOR_PAD, max(budget // 2, 1))
+        forward = monitor.sub(0.02, 0.6)
+    bp_c, last, kept = sweep(source, weights, lo, hi, plan, open_begin=open_begin,
+                             origin_value=origin_value, monitor=forward,
+                             store=offsets is not None, keep_rows=keep, tile_offsets=offsets)
+    back = monitor.sub(0.6, 1.0)
 
     class _Solution:
         last_row = last
+        resweeps = 0
 
-        @staticmethod
-        def path(j_end):
+        @classmethod
+        def path(cls, j_end):
             pieces = []
-            j = int(j_end)
-            for g in range(n_groups - 1, -1, -1):
-                back.report((n_groups - 1 - g) / n_groups)
+            i, j = n - 1, int(j_end)
+            if offsets is not None:
+                out = np.empty((n + j + 2, 2), dtype=np.int64)
+                length, i_out, j_out, status = tiles_backtrack(
+                    i, j, plan.strip_rows, plan.n, plan.strip_first, plan.tile_j0,
+                    plan.tile_w, offsets, bp_c, 0, out)
+                if status < 0:
+                    raise AlignmentError("internal error: broken step chain")
+                if status in (0, 1):
+                    back.report(1.0)
+                    return out[:length - status][::-1].copy()
+                pieces.append(out[:length - 1].copy())  # the last cell is not resolved
+                i, j = int(i_out), int(j_out)
+            g_first = (i // strip) // strips_per_group
+            for g in range(g_first, -1, -1):
+                back.report((g_first - g) / (g_first + 1))
                 s0 = g * strips_per_group
                 r0 = s0 * strip
-                r1 = min(n, (g + 1) * strips_per_group * strip)
+                r1 = i + 1 if g == g_first else min(n, (g + 1) * strips_per_group * strip)
                 sub = source.sub(r0, 0, r1 - r0, m)
                 lo_g = lo[r0:r1].copy()
                 hi_g = np.minimum(hi[r0:r1], j + 1)
@@ -56,6 +107,7 @@ def solve_checkpointed(source, weights, lo, hi, *, open_begin, origin_value, mon
                 bp, _, _ = sweep(sub, weights, lo_g, hi_g, plan_g,
                                  open_begin=open_begin and g == 0,
                                  origin_value=origin_value, monitor=back.sub(0, 0), top=top)
+                cls.resweeps += 1
                 out = np.empty((r1 - r0 + j + 2, 2), dtype=np.int64)
                 length, _, j_next, status = tiles_backtrack(
                     r1 - r0 - 1, j, plan_g.strip_rows, plan_g.n, plan_g.strip_first,

@@ -180,12 +180,14 @@ def _tile_costs(source, metric, r0, h, j0, w, acc, out):
 
 
 def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
-          store=True, top=None, keep_rows=None):
+          store=True, top=None, keep_rows=None, tile_offsets=None):
     """Run every tile of ``plan``. Returns (bp, bottom row of the last strip, kept rows).
 
     ``top``: accumulated costs of the row above row 0 (index j + 1 for column j), default
     the problem's start (inf, or zeros for open begin). ``keep_rows``: strip indices whose
-    bottom rows are copied out (checkpoints)."""
+    bottom rows are copied out (checkpoints). ``tile_offsets`` (with ``store``): byte
+    offsets of the tiles whose codes are kept (-1: not kept), the last entry the total,
+    instead of every tile's."""
     m = source.m
     wd, wu, wl = (float(v) for v in weights)
     use_matrix = source.cost is not None
@@ -202,7 +204,8 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
         cmat = np.zeros((1, 1))
         xt, yr = _features(source)
     metric = _METRIC_CODES.get(source.metric, 0)
-    bp = np.empty(plan.n_bytes if store else 1, dtype=np.uint8)
+    offsets = plan.tile_off if tile_offsets is None else tile_offsets
+    bp = np.empty(max(1, int(offsets[-1])) if store else 1, dtype=np.uint8)
     rows = np.full((3, m + 1), np.inf)
     if top is None:
         if open_begin:
@@ -266,6 +269,8 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
                         cond.wait(0.05)
                     if state["abort"]:
                         return
+                offset = int(offsets[tile]) if store else 0
+                keep_codes = store and offset >= 0
                 if w > 0 and blocks:
                     block, kind, xsq_t, ysq_t = _tile_costs(
                         source, metric, r0, h, j0, w, acc, block_buf[:h * w].reshape(h, w))
@@ -273,16 +278,15 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
                                True, block, -r0, -j0, xt, yr,
                                source.i_off, source.j_off, metric, wd, wu, wl,
                                origin and r0 == 0 and j0 == 0, float(origin_value),
-                               scratch, cbuf, acc32, codes, store, bp,
-                               int(plan.tile_off[tile]) if store else 0, kind, xsq_t, ysq_t)
+                               scratch, cbuf, acc32, codes, keep_codes, bp,
+                               max(offset, 0), kind, xsq_t, ysq_t)
                 elif w > 0:
                     tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
                                use_matrix, cmat, source.i_off, source.j_off, xt, yr,
                                source.i_off, source.j_off, metric, wd, wu, wl,
                                origin and r0 == 0 and j0 == 0, float(origin_value),
-                               scratch, cbuf, acc32, codes, store, bp,
-                               int(plan.tile_off[tile]) if store else 0, 0, _NO_NORMS,
-                               _NO_NORMS)
+                               scratch, cbuf, acc32, codes, keep_codes, bp,
+                               max(offset, 0), 0, _NO_NORMS, _NO_NORMS)
                 with cond:
                     done_col[s + 1] = j0 + w + 1
                     state["cells"] += h * w
@@ -310,7 +314,7 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
                 state["abort"] = True
                 cond.notify_all()
 
-    if n_threads == 1 and not blocks:
+    if n_threads == 1 and not blocks and tile_offsets is None:
         _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, metric,
                        (wd, wu, wl), origin, float(origin_value), store, bp, keep, kept,
                        monitor)
