@@ -11,6 +11,7 @@ import argparse
 import gc
 import os
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import compute
-from .jobs import JobRunner
+from .jobs import JobRunner, Request
 from .method_panel import MethodPanel
 from .session import Session
 from .views.common import configure_pyqtgraph, format_time
@@ -40,9 +41,12 @@ from .views.matrix import MatrixView
 from .views.stream import StreamView
 from .workspace import Workspace
 
-__all__ = ["MainWindow", "main", "DEFAULT_SIZE"]
+__all__ = ["MainWindow", "main", "DEFAULT_SIZE", "install_exception_guard", "warm_up_engine",
+           "display_available"]
 
 DEFAULT_SIZE = (1440, 900)
+#: ``--screenshot`` saves what it has and exits 1 after this long (seconds)
+SCREENSHOT_TIMEOUT_S = 600.0
 MEDIA_FILTER = ("Media (*.wav *.flac *.ogg *.opus *.mp3 *.aif *.aiff *.mp4 *.avi *.mkv "
                 "*.mov);;All files (*)")
 
@@ -338,7 +342,7 @@ class _ScreenshotTaker(QObject):
 
     done = Signal(int)
 
-    def __init__(self, window: MainWindow, path: str, *, timeout_s: float = 900.0):
+    def __init__(self, window: MainWindow, path: str, *, timeout_s: float | None = None):
         super().__init__(window)
         self.window = window
         self.path = path
@@ -349,6 +353,7 @@ class _ScreenshotTaker(QObject):
         window.workspace.default_alignment_finished.connect(self._on_default_finished)
         window.session.error_reported.connect(self._on_error)
         window.jobs.idle.connect(self._maybe_take)
+        timeout_s = SCREENSHOT_TIMEOUT_S if timeout_s is None else timeout_s
         QTimer.singleShot(int(timeout_s * 1000), self._on_timeout)
 
     def expect_alignment(self, expected: bool) -> None:
@@ -363,9 +368,11 @@ class _ScreenshotTaker(QObject):
         print(f"alignment-inspector: {message}", file=sys.stderr)
         self.failed = True
         self.ready = True
+        # the jobs may already be idle (an error in a slot): do not wait for idle
+        QTimer.singleShot(0, self._maybe_take)
 
     def _maybe_take(self) -> None:
-        if not self.ready:
+        if not self.ready or self.taken or self.window.jobs.n_running:
             return
         session = self.window.session
         if not self.positioned and session.active_alignment() is not None:
@@ -386,7 +393,11 @@ class _ScreenshotTaker(QObject):
         self.done.emit(0 if ok and not self.failed else 1)
 
     def _on_timeout(self) -> None:
-        print("alignment-inspector: timed out waiting for the alignment", file=sys.stderr)
+        if self.taken:
+            return
+        self.taken = True
+        print("alignment-inspector: timed out waiting for the alignment; saving the window "
+              "as it is", file=sys.stderr)
         self.window.save_screenshot(self.path)
         self.done.emit(1)
 
@@ -408,6 +419,82 @@ class _WarningRelay(QObject):
 
     def restore(self) -> None:
         warnings.showwarning = self.previous
+
+
+def display_available() -> bool:
+    """Whether Qt can open a window here. On Linux and the BSDs without
+    ``QT_QPA_PLATFORM``, ``DISPLAY`` or ``WAYLAND_DISPLAY``, Qt would abort the process
+    ("could not load the Qt platform plugin") instead of raising."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    if sys.platform.startswith(("win", "darwin", "cygwin")):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def install_exception_guard(window: MainWindow):
+    """Show exceptions that escape a slot, a callback or a thread in the window's error
+    banner instead of only printing a traceback on the console.
+
+    ``sys.excepthook`` (PySide calls it for an exception raised in a slot) and
+    ``threading.excepthook`` are replaced; the report is a queued signal, so it is safe
+    from any thread. With ``ALIGNMENT_INSPECTOR_DEBUG`` set, the traceback is printed
+    too. Returns a function that restores the previous hooks.
+    """
+    previous_sys, previous_thread = sys.excepthook, threading.excepthook
+    error_reported = window.session.error_reported
+
+    def report(kind, value, tb) -> None:
+        if os.environ.get("ALIGNMENT_INSPECTOR_DEBUG"):
+            previous_sys(kind, value, tb)
+        try:
+            error_reported.emit(f"internal error: {kind.__name__}: {value}")
+        except RuntimeError:  # the window is gone (process ending)
+            previous_sys(kind, value, tb)
+
+    def report_thread(args) -> None:
+        if args.exc_type is SystemExit:
+            return
+        report(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = report
+    threading.excepthook = report_thread
+
+    def restore() -> None:
+        sys.excepthook = previous_sys
+        threading.excepthook = previous_thread
+
+    return restore
+
+
+#: the engine modules whose numba kernels are compiled (or loaded from numba's cache) at
+#: start; the default alignment's first
+WARM_UP_MODULES = ("core.pipeline", "core.warping", "core.transport", "core.soft")
+
+
+def _warm_up(modules, *, progress=None, cancel=None) -> list[str]:
+    """Worker function: call ``warm_up()`` of each module; returns the ones that failed
+    (a module that has not landed is skipped, never an error for the user)."""
+    import importlib
+
+    failed = []
+    for k, name in enumerate(modules):
+        if cancel is not None and cancel():
+            break
+        try:
+            importlib.import_module(name).warm_up()
+        except Exception:  # noqa: BLE001 - warming up is an optimization only
+            failed.append(name)
+        if progress is not None:
+            progress((k + 1) / len(modules))
+    return failed
+
+
+def warm_up_engine(jobs: JobRunner, modules=WARM_UP_MODULES) -> int:
+    """Compile the engine's numba kernels on a worker at start (channel ``warm_up``), so
+    the first alignment or method run does not pay for it. The GUI thread never waits."""
+    return jobs.submit(Request("warm_up", _warm_up, (tuple(modules),),
+                               label="preparing the engine"))
 
 
 class _ArgumentParser(argparse.ArgumentParser):
@@ -434,22 +521,21 @@ def main(argv: list[str] | None = None) -> int:
         if not out_dir.is_dir():
             print(f"alignment-inspector: {out_dir}: folder does not exist", file=sys.stderr)
             return 2
+    if QApplication.instance() is None and not display_available():
+        if not args.screenshot:
+            print("alignment-inspector: no display to open the window on (DISPLAY and "
+                  "WAYLAND_DISPLAY are unset); run it in a desktop session, set "
+                  "QT_QPA_PLATFORM, or use a headless subcommand (alignment-inspector "
+                  "align A B -o OUT)", file=sys.stderr)
+            return 2
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "inspector"])
     app.setApplicationName("Alignment Inspector")
     app.setOrganizationName("alignment-inspector")
     settings = None if args.screenshot or os.environ.get("ALIGNMENT_INSPECTOR_NO_SETTINGS") \
         else QSettings("alignment-inspector", "alignment-inspector")
     window = MainWindow(settings=settings, tune_gc=True)
-    previous_hook = sys.excepthook
-
-    def report_unexpected(kind, value, tb):
-        # an exception escaping a slot: tell the user in the window, keep running; the
-        # traceback goes to stderr only for developers who ask for it
-        if os.environ.get("ALIGNMENT_INSPECTOR_DEBUG"):
-            previous_hook(kind, value, tb)
-        window.session.error_reported.emit(f"internal error: {kind.__name__}: {value}")
-
-    sys.excepthook = report_unexpected
+    restore_hooks = install_exception_guard(window)
     relay = _WarningRelay(window)
     window.show()
     files = [p for p in (args.a, args.b) if p]
@@ -469,10 +555,11 @@ def main(argv: list[str] | None = None) -> int:
             QTimer.singleShot(300, taker._take)
     for slot, path in zip(("a", "b"), files, strict=False):
         window.workspace.open_file(slot, path)
+    warm_up_engine(window.jobs)
     try:
         code = app.exec()
     finally:
-        sys.excepthook = previous_hook
+        restore_hooks()
         relay.restore()
     window.shutdown()
     return result["code"] if taker is not None else int(code)
