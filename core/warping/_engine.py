@@ -124,7 +124,7 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
     else:
         sol = None
         if source.cost is None and not open_end and is_monotone(lo, hi):
-            # the alternative (checkpoints) costs 1.5 sweeps: always worth trying
+            # the alternative (checkpoints) costs a full sweep: always worth trying
             sol, cells = _solve_pruned(source, weights, lo, hi, open_begin=open_begin,
                                        origin_value=origin_value, budget=budget,
                                        monitor=monitor, probe=False)
@@ -341,7 +341,9 @@ def estimate(n, m, *, window=None, step_pattern="symmetric2", dim=1, exact=None,
     method, need = _choose(shape, pattern, lo, hi, mask, exact, budget)
     per_cell = (_GENERIC_S if method == "generic" else _TILE_S) + _COST_S * max(int(dim), 1)
     if method == "checkpoint":
-        mem, seconds = min(need, budget) + 64 * m, 2.0 * cells * per_cell
+        # one sweep keeping the codes around a guide path; the groups are swept again
+        # only where the optimal path leaves them (rare for features)
+        mem, seconds = min(need, budget) + 64 * m, 1.1 * cells * per_cell
     elif method == "multiscale":
         width = 2 * (2 * 3 + 1) * 4 + 8
         ms_cells = min(cells, (n + m) * width)
