@@ -236,6 +236,47 @@ def _corridor(coarse_path, factor, n, m, radius):
     return lo.astype(np.int64), hi.astype(np.int64)
 
 
+def _local_corridor(path, shape_terms, n, m, rate):
+    """Column intervals for the local re-search: ``_LOCAL_RADIUS_S`` around the path,
+    widened (up to ``_AMBIGUOUS_MAX_S``) over the columns next to the path whose
+    spectral shape (the cosine terms) matches the path's own cell almost as well
+    (within ``_AMBIGUOUS_TOL`` cosine distance): a chord struck several times, where
+    the spectral shape cannot tell the strokes apart and the global path may be off by
+    more than the radius."""
+    r_min = int(round(_LOCAL_RADIUS_S * rate))
+    r_max = int(round(_AMBIGUOUS_MAX_S * rate))
+    ip, jp = path[:, 0], path[:, 1]
+    jmin = np.full(n, np.iinfo(np.int64).max)
+    jmax = np.full(n, -1)
+    np.minimum.at(jmin, ip, jp)
+    np.maximum.at(jmax, ip, jp)
+    lo = np.clip(jmin - r_min, 0, m - 1)
+    hi = np.clip(jmax + 1 + r_min, 1, m)
+    if shape_terms and r_max > r_min:
+        total = sum(t.weight for t in shape_terms)
+        terms = [t.reweighted(t.weight / total) for t in shape_terms]
+        wlo = np.clip(jmin - r_max, 0, m - 1)
+        whi = np.clip(jmax + 1 + r_max, 1, m)
+        cost = _band_cost(terms, wlo, whi)
+        width = cost.shape[1]
+        cols = np.arange(width)[None, :]
+        valid = cols < (whi - wlo)[:, None]
+        rows = np.arange(n)
+        ref = cost[rows, jmin - wlo]
+        bad = (cost > ref[:, None] + _AMBIGUOUS_TOL) | ~valid
+        left = np.where(bad & (cols < (jmin - wlo)[:, None]), cols, -1).max(axis=1) + 1
+        right = np.where(bad & (cols > (jmax - wlo)[:, None]), cols, width).min(axis=1)
+        lo = np.minimum(lo, wlo + left)
+        hi = np.maximum(hi, wlo + right)
+    lo = np.maximum.accumulate(lo)
+    hi = np.minimum.accumulate(hi[::-1])[::-1]
+    hi = np.maximum(hi, lo + 1)
+    lo[0] = 0
+    hi[-1] = m
+    lo[1:] = np.minimum(lo[1:], hi[:-1])
+    return lo.astype(np.int64), hi.astype(np.int64)
+
+
 def _overlap(terms, n, m, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, rate=1.0):
     """Find the part of A and B that correspond when one may have extra material at its
     start or end.
@@ -432,6 +473,9 @@ _REFINE_RADIUS_S = 0.1
 # right region robustly, but cannot see a re-attack of the same pitch (repeated notes),
 # where only the onsets of that pitch tell the events apart
 _LOCAL_RADIUS_S = 0.5
+_LOCAL_PASSES = 1
+_AMBIGUOUS_MAX_S = 1.5
+_AMBIGUOUS_TOL = 0.02
 # half-width of the corridor around the coarse path at the base rate
 _CORRIDOR_S = 1.0
 
@@ -578,9 +622,11 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     if any(t.local_weight != t.weight for t in all_terms):
         terms = [t.reweighted(t.local_weight) for t in all_terms if t.local_weight > 0]
         base_terms = [t.reweighted(t.local_weight) for t in all_base if t.local_weight > 0]
-        lo, hi = _corridor(path, 1, n, m, int(round(_LOCAL_RADIUS_S * base_rate)))
-        cost = _band_cost(base_terms, lo, hi)
-        path, total = _band_path(cost, lo, hi, monitor)
+        shape_terms = [t for t in all_base if t.weight > 0 and t.metric == "cosine"]
+        for _ in range(_LOCAL_PASSES):
+            lo, hi = _local_corridor(path, shape_terms, n, m, base_rate)
+            cost = _band_cost(base_terms, lo, hi)
+            path, total = _band_path(cost, lo, hi, monitor)
         diag["local_search"] = {"radius_s": _LOCAL_RADIUS_S,
                                 "weights": [t.weight for t in terms]}
     if refine > 1:

@@ -5,7 +5,14 @@ import pytest
 import soundfile as sf
 
 from core._kernels.features import band_accumulate, band_backtrack
-from core.pipeline import _corridor, align_files, align_recordings, classify_audio
+from core.pipeline import (
+    _corridor,
+    _local_corridor,
+    _Term,
+    align_files,
+    align_recordings,
+    classify_audio,
+)
 
 SR = 22050
 
@@ -84,6 +91,55 @@ def test_corridor_is_monotone_and_connected():
     assert lo[0] == 0 and hi[-1] == 15
     assert np.all(np.diff(lo) >= 0) and np.all(np.diff(hi) >= 0)
     assert np.all(lo[1:] <= hi[:-1]) and np.all(hi > lo)
+
+
+def test_local_corridor_widens_only_where_the_shape_is_ambiguous():
+    rate = 10.0
+    n = m = 100
+    # A and B: one spectral shape per frame, except frames 40..69, which all look alike
+    # (a chord struck again and again)
+    shapes = np.eye(8)[np.arange(n) % 7]
+    shapes[40:70] = np.eye(8)[7]
+    term = _Term("chroma", shapes, shapes, "cosine", 1.0)
+    path = np.column_stack([np.arange(n), np.arange(n)])
+    lo, hi = _local_corridor(path, [term], n, m, rate)
+    narrow_lo, narrow_hi = _local_corridor(path, [], n, m, rate)
+    assert lo[0] == 0 and hi[-1] == m
+    assert np.all(np.diff(lo) >= 0) and np.all(np.diff(hi) >= 0)
+    assert np.all(lo[1:] <= hi[:-1]) and np.all(hi > lo)
+    assert np.all(lo <= narrow_lo) and np.all(hi >= narrow_hi)
+    # away from the repeated block the corridor keeps its radius (0.5 s = 5 frames)
+    assert lo[20] == 15 and hi[20] == 26
+    # inside it, it reaches the block's ends (capped at 1.5 s = 15 frames)
+    assert lo[55] == 40 and hi[55] == 70
+    assert lo[45] == 40 and hi[45] == 61
+
+
+def test_repeated_notes_are_placed_across_timbres():
+    # the same pitch struck several times: chroma cannot tell the strokes apart; one
+    # side decays (piano-like), the other is held (organ-like, short gaps)
+    pitches = [64, 64, 64, 65, 67, 67, 67, 65, 64, 62, 60, 60, 60, 62, 64, 64]
+    ioi_a = np.array([0.5, 0.4, 0.6, 0.5, 0.35, 0.45, 0.7, 0.5, 0.4, 0.5, 0.4, 0.6,
+                      0.5, 0.45, 0.5, 0.5])
+    times_a = 0.4 + np.r_[0.0, np.cumsum(ioi_a[:-1])]
+    times_b = 0.7 + np.r_[0.0, np.cumsum((ioi_a * np.linspace(1.4, 0.8, ioi_a.size))[:-1])]
+    a = melody(times_a, pitches, times_a[-1] + 1.0, seed=3)
+    rng = np.random.default_rng(4)
+    b = rng.normal(0, 1e-4, int((times_b[-1] + 1.0) * SR))
+    ends = np.r_[times_b[1:], times_b[-1] + 0.5]
+    for t0, t1, p in zip(times_b, ends, pitches, strict=True):
+        f0 = 440.0 * 2 ** ((p - 69) / 12)
+        t = np.arange(int((t1 - t0 - 0.03) * SR)) / SR
+        note = sum(0.5 / h * np.sin(2 * np.pi * h * f0 * t) for h in (1, 2, 4))
+        note *= np.minimum(1.0, t / 0.02)
+        i0 = int(t0 * SR)
+        b[i0:i0 + t.size] += note
+    al = align_recordings(FakeAudio(a), FakeAudio(b.astype(np.float32)))
+    assert al.diagnostics["material"] == "music"
+    assert "local_search" in al.diagnostics
+    err = np.abs(al.map_a_to_b(times_a) - times_b)
+    assert np.mean(err) < 0.04, err
+    assert np.max(err) < 0.15, err
 
 
 def test_material_detection():
