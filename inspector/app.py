@@ -490,11 +490,27 @@ def _warm_up(modules, *, progress=None, cancel=None) -> list[str]:
     return failed
 
 
-def warm_up_engine(jobs: JobRunner, modules=WARM_UP_MODULES) -> int:
-    """Compile the engine's numba kernels on a worker at start (channel ``warm_up``), so
-    the first alignment or method run does not pay for it. The GUI thread never waits."""
-    return jobs.submit(Request("warm_up", _warm_up, (tuple(modules),),
-                               label="preparing the engine"))
+def warm_up_engine(jobs: JobRunner, modules=WARM_UP_MODULES, *, when_idle: bool = True
+                   ) -> None:
+    """Compile the engine's numba kernels on a worker (channel ``warm_up``), so a method
+    run does not pay for it. The GUI thread never waits.
+
+    With ``when_idle`` (the application's choice) and jobs running (files given on the
+    command line), the warm-up starts once they are done: compiling next to the first
+    alignment made it 1-4 s slower on 2 cores (numba compiles one kernel at a time and
+    the default alignment compiles what it needs anyway; see
+    benchmarks/gui/bench_startup.py).
+    """
+    request = Request("warm_up", _warm_up, (tuple(modules),), label="preparing the engine")
+    if not when_idle or not jobs.n_running:
+        jobs.submit(request)
+        return
+
+    def start() -> None:
+        jobs.idle.disconnect(start)
+        jobs.submit(request)
+
+    jobs.idle.connect(start)
 
 
 class _ArgumentParser(argparse.ArgumentParser):

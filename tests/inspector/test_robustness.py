@@ -139,10 +139,25 @@ def test_warm_up_runs_on_a_worker_and_skips_missing_modules(qtbot, window):
     from inspector.app import _warm_up, warm_up_engine
 
     assert _warm_up(("core.no_such_module",)) == ["core.no_such_module"]
-    job = warm_up_engine(window.jobs, modules=("core.pipeline",))
-    assert job > 0
+    warm_up_engine(window.jobs, modules=("core.pipeline",))
+    assert window.jobs.is_running("warm_up")
     wait_idle(qtbot, window)
     assert not window.banner.isVisible()
+
+
+def test_warm_up_waits_for_the_first_jobs(qtbot, window, audio_pair):
+    from inspector.app import warm_up_engine
+
+    started = []
+    window.jobs.job_started.connect(lambda _id, channel: started.append(channel))
+    with qtbot.waitSignal(window.workspace.default_alignment_finished, timeout=60_000):
+        window.workspace.open_file("a", audio_pair[0])
+        window.workspace.open_file("b", audio_pair[1])
+        warm_up_engine(window.jobs, modules=("core.pipeline",))
+        assert not window.jobs.is_running("warm_up")
+    qtbot.waitUntil(lambda: "warm_up" in started, timeout=60_000)
+    wait_idle(qtbot, window)
+    assert started.index("warm_up") > started.index("align")
 
 
 def test_warm_up_stops_when_cancelled():
