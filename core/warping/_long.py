@@ -63,9 +63,14 @@ def solve_checkpointed(source, weights, lo, hi, *, open_begin, origin_value, mon
     offsets = None
     forward = monitor.sub(0.0, 0.6)
     if source.cost is None and plan.cells > COARSEST_CELLS:
-        lo_c, hi_c, _ = multiscale_window(source, weights, lo, hi, open_begin=open_begin,
-                                          open_end=open_end, monitor=monitor.sub(0.0, 0.02))
-        offsets = _corridor_offsets(plan, lo_c, hi_c, CORRIDOR_PAD, max(budget // 2, 1))
+        try:
+            lo_c, hi_c, _ = multiscale_window(source, weights, lo, hi,
+                                              open_begin=open_begin, open_end=open_end,
+                                              monitor=monitor.sub(0.0, 0.02))
+        except AlignmentError:  # a coarse level admits no path: no guide, groups only
+            pass
+        else:
+            offsets = _corridor_offsets(plan, lo_c, hi_c, CORRIDOR_PAD, max(budget // 2, 1))
         forward = monitor.sub(0.02, 0.6)
     bp_c, last, kept = sweep(source, weights, lo, hi, plan, open_begin=open_begin,
                              origin_value=origin_value, monitor=forward,

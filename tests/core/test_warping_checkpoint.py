@@ -103,3 +103,17 @@ def test_precomputed_cost_uses_groups(checkpoints_only):
     assert low.diagnostics["method"] == "checkpoint"
     assert low.diagnostics["resweeps"] > 0
     np.testing.assert_array_equal(low.path, dtw(cost=cost).path)
+
+
+def test_guide_failure_falls_back_to_groups(checkpoints_only, monkeypatch):
+    from core.errors import AlignmentError
+
+    def no_guide(*args, **kwargs):
+        raise AlignmentError("window: no warping path at a coarse level")
+
+    monkeypatch.setattr(long_, "multiscale_window", no_guide)
+    x, y = _smooth(300, 280)
+    low = dtw(x, y, exact=True, memory_budget_bytes=20_000)
+    assert low.diagnostics["method"] == "checkpoint"
+    assert low.diagnostics["resweeps"] > 0
+    np.testing.assert_array_equal(low.path, dtw(x, y).path)
