@@ -3,8 +3,10 @@ different spaces (Zhou & De la Torre 2009).
 
 CTW alternates regularized CCA on the frame pairs of the current path (projections
 A, B into a shared space) and DTW on the two projected sequences (a new path),
-starting from a uniform warp, by default at a coarse frame rate first and then refined
-level by level. The objective J (mean squared distance of the projections along the
+starting from a uniform warp (and, by default, also from the DTW path between 1-D
+energy curves of the two streams), at a coarse frame rate first and then refined
+level by level; among the runs, the path with the lowest held-out CCA misfit is kept.
+The objective J (mean squared distance of the projections along the
 path, per component) is tracked at every iteration; the best iterate is kept, so the
 reported history never increases. Unlike tslearn's ``ctw`` (its issue #728), the loop
 really iterates: the path of each DTW step feeds the next CCA."""
@@ -27,6 +29,71 @@ def _uniform_path(n, m):
     i = np.round(np.linspace(0, n - 1, L)).astype(np.int64)
     j = np.round(np.linspace(0, m - 1, L)).astype(np.int64)
     return np.stack([i, j], axis=1)
+
+
+def _novelty_curve(x, kind, sigma):
+    """A 1-D curve of a stream that does not depend on its feature space: the norm of
+    the frame-to-frame change (``"novelty"``) or of the frame (``"energy"``) of the
+    standardized features, smoothed by a Gaussian of ``sigma`` frames, standardized."""
+    from scipy.ndimage import gaussian_filter1d
+
+    s = x.std(0)
+    xz = (x - x.mean(0)) / np.where(s > 0, s, 1.0)
+    if kind == "novelty":
+        c = np.zeros(len(x))
+        c[1:] = np.linalg.norm(np.diff(xz, axis=0), axis=1)
+    else:
+        c = np.linalg.norm(xz, axis=1)
+    if sigma > 0:
+        c = gaussian_filter1d(c, sigma)
+    sd = c.std()
+    return ((c - c.mean()) / (sd if sd > 0 else 1.0))[:, None]
+
+
+def _init_path(kind, x, y, sigma):
+    """A full-rate starting path: the uniform warp, or DTW on 1-D curves of each stream."""
+    n, m = len(x), len(y)
+    if kind == "uniform":
+        return _uniform_path(n, m)
+    from . import dtw
+
+    cx, cy = _novelty_curve(x, kind, sigma), _novelty_curve(y, kind, sigma)
+    return np.asarray(dtw(cx, cy, metric="sqeuclidean").path)
+
+
+def _downsample_pairs(path, f, n, m):
+    """Pairs of a level ``f`` times coarser from a full-rate path."""
+    if f == 1:
+        return path
+    p = np.minimum(path // f, [n - 1, m - 1])
+    return np.unique(p, axis=0)
+
+
+def _held_out_score(xr, yr, path, reg, folds=5):
+    """Cross-validated misfit of a path: CCA's first component fitted on the pairs of
+    all but one of ``folds`` contiguous stretches of A, evaluated on the left-out one
+    (standardized projections: ``2 (1 - held-out correlation)``), averaged over pairs.
+
+    The in-sample objective rewards paths that the CCA has been fitted to (a
+    high-dimensional CCA confirms whatever path it was given); this score does not."""
+    n = len(xr)
+    fold = np.minimum(path[:, 0] * folds // n, folds - 1)
+    total = 0.0
+    count = 0
+    for f in range(folds):
+        train, test = path[fold != f], path[fold == f]
+        if len(test) < 2 or len(train) < 2:
+            continue
+        a, b, _, mx, my = _cca(xr[train[:, 0]], yr[train[:, 1]], 1, reg)
+        px = (xr[test[:, 0]] - mx) @ a
+        py = (yr[test[:, 1]] - my) @ b
+        sx, sy = float(px.std()), float(py.std())
+        if sx <= 0 or sy <= 0:
+            total += 2.0 * len(test)
+        else:
+            total += float(np.sum(((px - px.mean()) / sx - (py - py.mean()) / sy) ** 2))
+        count += len(test)
+    return total / max(count, 1)
 
 
 def _shrinkage(xc, c):
@@ -191,7 +258,8 @@ def _level(x, y, pairs, k_max, k_fixed, reg, max_iter, tol, window, mon, patienc
 
 
 def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscale=True,
-        min_frames=64, coarse_reg=(None, 0.3, 1.0), pca_energy=None, dims_per_pair=10.0,
+        min_frames=64, coarse_reg=(None, 0.3, 1.0), init=("uniform", "energy"),
+        init_sigma=2.0, pca_energy=None, dims_per_pair=10.0,
         window=None, rate_a_hz=1.0, rate_b_hz=1.0, progress=None, cancel=None):
     """Canonical Time Warping of two sequences that may have different feature spaces.
 
@@ -230,6 +298,19 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
         but can hurt clean low-dimensional ones. With several values, the whole
         coarse-to-fine loop runs once per value and the run with the lowest full-rate
         objective is kept (``diagnostics["runs"]``); default: ``reg``, 0.3 and 1.0.
+        With several runs (coarse_reg values x init values) the run kept is the one with
+        the lowest held-out misfit (first canonical component fitted on 4/5 of the
+        path's pairs, tested on the remaining contiguous fifth, 5 folds), not the lowest
+        in-sample objective, which favours paths the CCA has over-fitted.
+    init : str or sequence of str
+        Starting paths, each giving its own run(s): ``"uniform"`` (the uniform warp),
+        ``"energy"`` (DTW between the per-stream 1-D curves of frame norms of the
+        standardized features), ``"novelty"`` (same with the norm of the frame-to-frame
+        change). These curves exist whatever the feature spaces, so they give CTW a
+        start away from the uniform warp when the streams differ in kind. Default:
+        uniform and energy.
+    init_sigma : float
+        Gaussian smoothing (frames) of those curves.
     pca_energy : float or None
         Before the CCA of each level, reduce each input to the principal components
         that keep this fraction of its variance (as in Zhou & De la Torre); None keeps
@@ -315,6 +396,15 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
             raise ValueError(f"n_components: expected an integer in [1, {k_lim}], "
                              f"got {n_components!r}")
         k_fixed = k_max = int(n_components)
+    if isinstance(init, str):
+        init = (init,)
+    init = tuple(init)
+    if not init or any(v not in ("uniform", "novelty", "energy") for v in init):
+        raise ValueError(f"init: expected 'uniform', 'novelty', 'energy' or a sequence of "
+                         f"them, got {init!r}")
+    init_sigma = float(init_sigma)
+    if not (np.isfinite(init_sigma) and init_sigma >= 0):
+        raise ValueError(f"init_sigma: expected a number >= 0, got {init_sigma!r}")
     factors = [1]
     if multiscale:
         while min(n, m) // (factors[-1] * 2) >= min_frames:
@@ -324,8 +414,15 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
         coarse_values = coarse_values[:1]  # no coarse level: one run
     runs = []
     result = None
-    for ri, c_reg in enumerate(coarse_values):
-        run_mon = mon.sub(ri / len(coarse_values), (ri + 1) / len(coarse_values))
+    cap = max(1, int(max(n, m) / dims_per_pair))
+    mean_x, basis_x = _reduce(x, pca_energy, cap)
+    mean_y, basis_y = _reduce(y, pca_energy, cap)
+    x_red = x - mean_x if basis_x is None else (x - mean_x) @ basis_x
+    y_red = y - mean_y if basis_y is None else (y - mean_y) @ basis_y
+    configs = [(c, ini) for ini in init for c in coarse_values]
+    for ri, (c_reg, ini) in enumerate(configs):
+        run_mon = mon.sub(ri / len(configs), (ri + 1) / len(configs))
+        start = _init_path(ini, x, y, init_sigma)
         levels = []
         pairs = None
         best = history = trace = None
@@ -333,7 +430,7 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
         for li, f in enumerate(factors):
             xs, ys = _pool(x, f), _pool(y, f)
             if pairs is None:
-                pairs = _uniform_path(len(xs), len(ys))
+                pairs = _downsample_pairs(start, f, len(xs), len(ys))
             else:
                 pairs = _upsample_pairs(best["path"], 2, len(xs), len(ys))
             final = f == 1
@@ -343,10 +440,13 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
                 window if final else None, sub, 2, pca_energy, dims_per_pair)
             levels.append({"factor": f, "iterations": n_iter,
                            "objective": best["objective"]})
-        runs.append({"coarse_reg": c_reg, "objective": best["objective"]})
-        if result is None or best["objective"] < result[0]["objective"]:
-            result = (best, history, trace, n_iter, levels)
-    best, history, trace, n_iter, levels = result
+        score = (_held_out_score(x_red, y_red, best["path"], reg) if len(configs) > 1
+                 else best["objective"])
+        runs.append({"coarse_reg": c_reg, "init": ini, "objective": best["objective"],
+                     "held_out": score})
+        if result is None or score < result[0]:
+            result = (score, best, history, trace, n_iter, levels)
+    _, best, history, trace, n_iter, levels = result
     mon.report(1.0)
     diag = {"projection_a": best["a"], "projection_b": best["b"], "mean_a": best["mx"],
             "mean_b": best["my"], "correlations": best["rho"],

@@ -126,11 +126,35 @@ def test_bad_features():
         ctw(y, np.zeros((0, 4)))
 
 
-def test_restarts_keep_the_run_with_the_lowest_objective():
-    x, y, _ = _warped_pair(n=300, m=360, seed=5)
+def test_restarts_keep_the_run_with_the_lowest_held_out_misfit():
+    x, y, j_true = _warped_pair(n=300, m=360, seed=5)
     r = ctw(x, y)
     runs = r.diagnostics["runs"]
-    assert [run["coarse_reg"] for run in runs] == ["auto", 0.3, 1.0]
-    assert r.distance == min(run["objective"] for run in runs)
-    assert len(ctw(x, y, coarse_reg=1.0).diagnostics["runs"]) == 1
-    assert len(ctw(x, y, multiscale=False).diagnostics["runs"]) == 1
+    assert [(run["init"], run["coarse_reg"]) for run in runs] == [
+        ("uniform", "auto"), ("uniform", 0.3), ("uniform", 1.0),
+        ("energy", "auto"), ("energy", 0.3), ("energy", 1.0)]
+    kept = min(runs, key=lambda run: run["held_out"])
+    assert r.distance == kept["objective"]
+    assert len(ctw(x, y, coarse_reg=1.0, init="uniform").diagnostics["runs"]) == 1
+    assert len(ctw(x, y, multiscale=False, init="uniform").diagnostics["runs"]) == 1
+    assert len(ctw(x, y, multiscale=False).diagnostics["runs"]) == 2
+
+
+def test_novelty_and_energy_starts_recover_the_warp():
+    x, y, j_true = _warped_pair(seed=1, latent=4)
+    for init in ("novelty", "energy"):
+        r = ctw(x, y, init=init, coarse_reg=None)
+        assert _path_error(r.path, j_true) <= 2.0
+        assert r.diagnostics["runs"][0]["init"] == init
+        h = r.diagnostics["objective_history"]
+        assert all(b <= a for a, b in zip(h, h[1:], strict=False))
+
+
+def test_bad_init_is_rejected():
+    x, y, _ = _warped_pair(n=100, m=120)
+    with pytest.raises(ValueError, match="init:"):
+        ctw(x, y, init="random")
+    with pytest.raises(ValueError, match="init:"):
+        ctw(x, y, init=())
+    with pytest.raises(ValueError, match="init_sigma"):
+        ctw(x, y, init_sigma=-1.0)
