@@ -10,7 +10,8 @@
    sum of per-feature local distances:
 
    - music: strongly compressed chroma (cosine) + 0.25 x DLNCO onsets (euclidean),
-     base 50 Hz, refined at 100 Hz;
+     base 50 Hz, refined at 100 Hz; the local stages (below) add 0.5 x a sharp DLNCO
+     (plain 20 ms rises per pitch class), which sees a repeated note;
    - speech and other sounds: log-mel with the channel (per-band mean) and the level
      (per-frame mean) removed (cosine) + onset strength, base 50 Hz, refined at 200 Hz;
    - video: rank-normalized grey thumbnails (cosine) at each file's frame rate;
@@ -23,7 +24,11 @@
 4. **Path**: exact DTW with symmetric1 steps (diagonal moves favoured, unlike symmetric2,
    which lets the path slide along sustained notes and pauses), coarse-to-fine
    (:func:`_multiscale_path`, corridor 1 s) at the base rate, then refined at the full
-   rate in a 0.1 s corridor. ``band_s`` adds a slanted Sakoe-Chiba band.
+   rate in a 0.1 s corridor. ``band_s`` adds a slanted Sakoe-Chiba band. Where a plan
+   weighs features differently in the local stages (music), the path is first searched
+   again at the base rate with those weights in a corridor (:func:`_local_corridor`) of
+   0.5 s, widened to up to 1.5 s where the spectral shape is ambiguous (a chord struck
+   again and again), and the refinement uses the same weights.
 5. **Confidence** per step (:func:`_agreement_confidence`): agreement of alternative
    paths (symmetric2 steps, each feature alone) in the same band.
 

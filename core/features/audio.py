@@ -194,6 +194,12 @@ def estimate_tuning(x, sample_rate, *, rate_hz=10.0):
 _ENERGY_CACHE = {}
 
 
+# the energies of one signal are held while they take at most this much (an hour at
+# 200 frames/s takes 250 MB): the pipeline's music plan derives three features (DLNCO,
+# chroma, a sharp DLNCO) from them, and each STFT pass costs seconds per minute of audio
+_CACHE_MAX_BYTES = 512 * 2 ** 20
+
+
 def _signal_key(x):
     import hashlib
 
@@ -220,7 +226,7 @@ def pitch_energy(x, sample_rate, centers, tuning, monitor=None, start=0.0, stop=
                                                                   centers):
                 return energy[::step][:centers.shape[0]].copy()
     energy = _pitch_energy(x, sample_rate, centers, tuning, monitor, start, stop, resolutions)
-    if energy.nbytes > 64 * 2 ** 20:  # long inputs: not worth holding on to
+    if energy.nbytes > _CACHE_MAX_BYTES:
         return energy
     _ENERGY_CACHE[key] = (centers.copy(), energy)
     while len(_ENERGY_CACHE) > 2:
