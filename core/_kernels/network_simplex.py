@@ -101,60 +101,69 @@ def _link(u, p, parent, first_child, next_sib, prev_sib):
     first_child[p] = u
 
 
+def allocate(n, m):
+    """Work arrays of :func:`network_simplex` (int, float, bool); pass them back
+    unchanged between calls to continue the same solve."""
+    nn = n + m + 1
+    return (np.zeros((9, nn), dtype=np.int64), np.zeros((5, nn)),
+            np.zeros((2, nn), dtype=np.bool_))
+
+
 @njit(cache=True, nogil=True)
-def network_simplex(C, a, b, max_pivots, eps, state):
+def network_simplex(C, a, b, max_pivots, eps, state, ti, tf, tb):
     """Solve min <P, C> s.t. P 1 = a, P^T 1 = b, P >= 0 by primal network simplex.
 
     ``C`` (n, m) float64 (best scaled to [0, 1]), ``a`` (n,), ``b`` (m,) positive with
-    equal sums. ``state`` (3,) int64 receives (status, pivots, arcs scanned): status 0 =
-    optimal, 1 = pivot limit reached, 2 = unbounded (cannot happen for valid input).
-    Returns (rows, cols, flows) of the tree's real arcs (the plan's support).
+    equal sums. ``state`` (5,) int64, zeros on the first call: (status, pivots,
+    arcs scanned, next arc, initialized); status 0 = optimal, 1 = ``max_pivots`` pivots
+    done in this call (call again with the same ``state`` and work arrays ``ti, tf,
+    tb`` from :func:`allocate` to continue), 2 = unbounded (cannot happen for valid
+    input). Returns (rows, cols, flows) of the tree's real arcs (the plan's support).
     """
     n, m = C.shape
     nm = n * m
     nn = n + m + 1
     root = n + m
-    supply = np.empty(nn)
-    supply[:n] = a
-    supply[n:root] = -b
-    supply[root] = 0.0
-    cmax = 0.0
-    for i in range(n):
-        for j in range(m):
-            if abs(C[i, j]) > cmax:
-                cmax = abs(C[i, j])
-    big = (cmax + 1.0) * nn
-    art = np.empty(n + m)
-    parent = np.full(nn, -1, dtype=np.int64)
-    pred = np.full(nn, -1, dtype=np.int64)
-    up = np.zeros(nn, dtype=np.bool_)
-    flow = np.zeros(nn)
-    depth = np.zeros(nn, dtype=np.int64)
-    first_child = np.full(nn, -1, dtype=np.int64)
-    next_sib = np.full(nn, -1, dtype=np.int64)
-    prev_sib = np.full(nn, -1, dtype=np.int64)
-    pi = np.zeros(nn)
-    stack = np.empty(nn, dtype=np.int64)
-    path = np.empty(nn, dtype=np.int64)
-    path_pred = np.empty(nn, dtype=np.int64)
-    path_up = np.empty(nn, dtype=np.bool_)
-    path_flow = np.empty(nn)
-    for v in range(n + m):
-        art[v] = 0.0 if supply[v] >= 0.0 else big
-        pred[v] = nm + v
-        up[v] = supply[v] >= 0.0
-        flow[v] = abs(supply[v])
-        _link(v, root, parent, first_child, next_sib, prev_sib)
+    parent, pred, depth = ti[0], ti[1], ti[2]
+    first_child, next_sib, prev_sib = ti[3], ti[4], ti[5]
+    stack, path, path_pred = ti[6], ti[7], ti[8]
+    supply, flow, pi, path_flow, art = tf[0], tf[1], tf[2], tf[3], tf[4]
+    up, path_up = tb[0], tb[1]
+    if state[4] == 0:
+        supply[:n] = a
+        supply[n:root] = -b
+        supply[root] = 0.0
+        cmax = 0.0
+        for i in range(n):
+            for j in range(m):
+                if abs(C[i, j]) > cmax:
+                    cmax = abs(C[i, j])
+        big = (cmax + 1.0) * nn
+        parent[:] = -1
+        pred[:] = -1
+        first_child[:] = -1
+        next_sib[:] = -1
+        prev_sib[:] = -1
+        up[:] = False
+        flow[:] = 0.0
+        for v in range(n + m):
+            art[v] = 0.0 if supply[v] >= 0.0 else big
+            pred[v] = nm + v
+            up[v] = supply[v] >= 0.0
+            flow[v] = abs(supply[v])
+            _link(v, root, parent, first_child, next_sib, prev_sib)
+        state[4] = 1
+    # fresh potentials at every call (also removes drift between calls)
     _recompute_potentials(C, n, m, nm, root, supply, art, pred, up, first_child,
                           next_sib, pi, depth, stack)
 
     n_arcs = nm + n + m
     block = max(int(np.sqrt(n_arcs)), 10)
-    next_arc = 0
+    next_arc = state[3]
     pivots = 0
     status = 0
     since_refresh = 0
-    total_scanned = 0
+    total_scanned = state[2]
     refresh_every = max(nn, 1000)
     pi_b = pi[n:root]  # view: demand potentials, contiguous
     while True:
@@ -323,8 +332,9 @@ def network_simplex(C, a, b, max_pivots, eps, state):
                                   next_sib, pi, depth, stack)
             since_refresh = 0
     state[0] = status
-    state[1] = pivots
+    state[1] += pivots
     state[2] = total_scanned
+    state[3] = next_arc
     cnt = 0
     for v in range(n + m):
         if pred[v] < nm:

@@ -191,6 +191,39 @@ def test_network_simplex_equals_highs(n, m, seed):
     assert np.count_nonzero(r.plan) <= n + m - 1  # a vertex of the polytope
 
 
+def test_network_simplex_in_chunks_equals_one_call():
+    from core._kernels import network_simplex as ns
+    x, y, a, b = _problem(60, 45, seed=31)
+    C = _sqdist(x, y)
+    C = C / C.max()
+    b = b * (a.sum() / b.sum())
+    st1 = np.zeros(5, dtype=np.int64)
+    r1, c1, f1 = ns.network_simplex(C, a, b, 10**9, 1e-12, st1, *ns.allocate(60, 45))
+    st2 = np.zeros(5, dtype=np.int64)
+    work = ns.allocate(60, 45)
+    calls = 0
+    while True:
+        r2, c2, f2 = ns.network_simplex(C, a, b, 7, 1e-12, st2, *work)
+        calls += 1
+        if st2[0] != 1:
+            break
+    assert st1[0] == st2[0] == 0 and calls > 3
+    P1 = np.zeros((60, 45))
+    P1[r1, c1] = f1
+    P2 = np.zeros((60, 45))
+    P2[r2, c2] = f2
+    assert np.sum(P1 * C) == pytest.approx(np.sum(P2 * C), rel=1e-12)
+
+
+def test_emd_cancel_between_pivot_chunks():
+    x, y, a, b = _problem(600, 500, seed=32)
+    seen = []
+    with pytest.raises(Cancelled):
+        # cancel once the simplex has reported progress (after its first chunk)
+        ot(x, y, a=a, b=b, method="emd", progress=seen.append,
+           cancel=lambda: any(0.3 < f < 0.9 for f in seen))
+
+
 def test_network_simplex_degenerate_ties():
     # integer costs with many ties and weights with equal partial sums (degenerate pivots)
     from core.transport import _emd_highs
