@@ -689,17 +689,43 @@ def default_alignment_job(rec_a, rec_b, *, progress=None, cancel=None):
     """
     if float(rec_a.duration_s) + float(rec_b.duration_s) < PROCESS_MIN_TOTAL_S:
         return default_alignment(rec_a, rec_b, progress=progress, cancel=cancel)
-    return _in_child(str(rec_a.path), str(rec_b.path), progress, cancel)
+    return _from_wire(_in_child("align", (str(rec_a.path), str(rec_b.path)), progress,
+                                cancel))
 
 
-def _in_child(path_a: str, path_b: str, progress, cancel):
+#: above this duration a stream view's feature image is computed in a child process
+#: (the feature STFT holds the GIL for tens of ms at a time)
+DISPLAY_PROCESS_MIN_S = 300.0
+
+
+def display_features_job(rec, name: str, *, rate_hz: float, progress=None, cancel=None):
+    """The feature image of a stream view: :func:`compute_features` here for short
+    recordings, in a spawned child process for long ones (so the window's GIL is free).
+
+    Returns
+    -------
+    Features or DisplayFeatures
+    """
+    if float(rec.duration_s) < DISPLAY_PROCESS_MIN_S:
+        return compute_features(rec, name, rate_hz=rate_hz, progress=progress,
+                                cancel=cancel)
+    values, rate, fname = _in_child("features", (str(rec.path), name, float(rate_hz)),
+                                    progress, cancel)
+    values = np.asarray(values)
+    values.setflags(write=False)
+    return DisplayFeatures(values, rate, fname, {"rate_hz": rate_hz})
+
+
+def _in_child(task: str, args: tuple, progress, cancel):
+    """Run ``task`` (``"align"`` or ``"features"``) in a spawned process; returns what
+    it sent back (the wire format of that task)."""
     import multiprocessing as mp
 
     from core.errors import Cancelled
 
     ctx = mp.get_context("spawn")  # never fork a process that runs Qt threads
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child_main, args=(child, path_a, path_b), daemon=True)
+    proc = ctx.Process(target=_child_main, args=(child, task, args), daemon=True)
     proc.start()
     child.close()
     try:
@@ -708,7 +734,7 @@ def _in_child(path_a: str, path_b: str, progress, cancel):
                 raise Cancelled("cancelled")
             if not parent.poll(0.05):
                 if not proc.is_alive() and not parent.poll(0):
-                    raise RuntimeError(f"the alignment process ended unexpectedly "
+                    raise RuntimeError(f"the {task} process ended unexpectedly "
                                        f"(exit code {proc.exitcode})")
                 continue
             kind, payload = parent.recv()
@@ -720,7 +746,7 @@ def _in_child(path_a: str, path_b: str, progress, cancel):
                 raise (ValueError(message) if cls in ("MediaError", "ValueError")
                        else RuntimeError(message))
             else:
-                return _from_wire(payload)
+                return payload
     finally:
         if proc.is_alive():
             proc.terminate()
@@ -759,7 +785,7 @@ def _plain(value):
     return value
 
 
-def _child_main(conn, path_a: str, path_b: str) -> None:  # runs in the child process
+def _child_main(conn, task: str, args: tuple) -> None:  # runs in the child process
     try:
         last = [0.0]
 
@@ -769,9 +795,17 @@ def _child_main(conn, path_a: str, path_b: str) -> None:  # runs in the child pr
                 last[0] = now
                 conn.send(("progress", float(fraction)))
 
-        result = default_alignment(open_recording(path_a), open_recording(path_b),
-                                   progress=progress)
-        conn.send(("result", _to_wire(result)))
+        if task == "align":
+            path_a, path_b = args
+            result = default_alignment(open_recording(path_a), open_recording(path_b),
+                                       progress=progress)
+            conn.send(("result", _to_wire(result)))
+        else:
+            path, name, rate_hz = args
+            feats = compute_features(open_recording(path), name, rate_hz=rate_hz,
+                                     progress=progress)
+            conn.send(("result", (np.asarray(feats.values), float(feats.rate_hz),
+                                  str(feats.name))))
     except Exception as exc:  # noqa: BLE001 - every error goes back to the window
         kind = ("MediaError" if isinstance(exc, MediaError)
                 else "ValueError" if isinstance(exc, ValueError) else "RuntimeError")

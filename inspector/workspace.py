@@ -168,7 +168,7 @@ class Workspace(QObject):
                 # colour histograms make a readable image of a video's content over time
                 rate = min(float(rec.rate_hz), compute.display_rate_hz(rec.duration_s))
                 name = "histogram"
-            self.jobs.submit(Request(f"display_{slot}", compute.compute_features,
+            self.jobs.submit(Request(f"display_{slot}", compute.display_features_job,
                                      (rec, name), {"rate_hz": rate}, label=f"{name} image"))
 
     def swap(self) -> None:

@@ -77,7 +77,9 @@ class StreamView(QWidget):
         self.top.getViewBox().setLimits(xMin=-1.0)
         self.wave = pg.PlotDataItem(pen=pg.mkPen(SLOT_COLOURS[slot], width=1), connect="pairs")
         self.top.addItem(self.wave)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        # rendered at screen resolution (block means): an hour's image has 16k columns,
+        # and colouring all of them took tens of ms of the GUI thread per zoom change
+        self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
         self.image.setColorMap(pg.colormap.get("inferno"))
         self.bottom.addItem(self.image)
         self.cursor_lines = []

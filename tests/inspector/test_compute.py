@@ -89,3 +89,30 @@ def test_a_missing_method_is_reported_not_raised(monkeypatch):
     with pytest.raises(RuntimeError, match="not available yet"):
         compute.run_method("ot", np.zeros((3, 1)), np.zeros((3, 1)), {}, rate_a_hz=1.0,
                            rate_b_hz=1.0)
+
+
+def test_stream_images_of_long_recordings_come_from_a_child_process(tmp_path, monkeypatch):
+    from conftest import melody, write_wav
+
+    from inspector import compute
+
+    rec = compute.open_recording(write_wav(tmp_path / "a.wav", melody(3.0)))
+    here = compute.display_features_job(rec, "logmel", rate_hz=20.0)
+    monkeypatch.setattr(compute, "DISPLAY_PROCESS_MIN_S", 0.0)  # every file counts as long
+    child = compute.display_features_job(rec, "logmel", rate_hz=20.0)
+    assert isinstance(child, compute.DisplayFeatures)
+    assert not child.values.flags.writeable
+    assert child.rate_hz == here.rate_hz and child.name == "logmel"
+    np.testing.assert_allclose(child.values, here.values, rtol=1e-5, atol=1e-6)
+
+
+def test_a_bad_file_in_the_feature_child_process_names_it(tmp_path, monkeypatch):
+    from inspector import compute
+
+    class Fake:
+        path = str(tmp_path / "gone.wav")
+        duration_s = 4000.0
+
+    monkeypatch.setattr(compute, "DISPLAY_PROCESS_MIN_S", 0.0)
+    with pytest.raises(ValueError, match="gone.wav"):
+        compute.display_features_job(Fake(), "logmel", rate_hz=20.0)
