@@ -265,14 +265,16 @@ def _local_corridor(path, shape_terms, n, m, rate):
         cost = _band_cost(terms, wlo, whi)
         width = cost.shape[1]
         cols = np.arange(width)[None, :]
-        valid = cols < (whi - wlo)[:, None]
-        rows = np.arange(n)
-        ref = cost[rows, jmin - wlo]
-        bad = (cost > ref[:, None] + _AMBIGUOUS_TOL) | ~valid
-        left = np.where(bad & (cols < (jmin - wlo)[:, None]), cols, -1).max(axis=1) + 1
-        right = np.where(bad & (cols > (jmax - wlo)[:, None]), cols, width).min(axis=1)
-        lo = np.minimum(lo, wlo + left)
-        hi = np.maximum(hi, wlo + right)
+        for r0 in range(0, n, 8192):  # in row blocks: long inputs, bounded temporaries
+            r1 = min(n, r0 + 8192)
+            c = cost[r0:r1]
+            start, first, last = wlo[r0:r1], jmin[r0:r1], jmax[r0:r1]
+            ref = c[np.arange(r1 - r0), first - start]
+            bad = (c > ref[:, None] + _AMBIGUOUS_TOL) | (cols >= (whi[r0:r1] - start)[:, None])
+            left = np.where(bad & (cols < (first - start)[:, None]), cols, -1).max(axis=1) + 1
+            right = np.where(bad & (cols > (last - start)[:, None]), cols, width).min(axis=1)
+            lo[r0:r1] = np.minimum(lo[r0:r1], start + left)
+            hi[r0:r1] = np.maximum(hi[r0:r1], start + right)
     lo = np.maximum.accumulate(lo)
     hi = np.minimum.accumulate(hi[::-1])[::-1]
     hi = np.maximum(hi, lo + 1)
