@@ -19,7 +19,8 @@ import numpy as np
 
 from ._progress import Monitor
 from .alignment import Alignment, path_knots
-from .transport import _check_features, _check_positive
+from .cost import check_features
+from .transport import _check_positive
 
 __all__ = ["ctw"]
 
@@ -357,8 +358,8 @@ def ctw(x, y, *, n_components=None, reg="auto", max_iter=30, tol=1e-4, multiscal
     """
     t0 = time.perf_counter()
     mon = _Mon(progress, cancel)
-    x = _check_features("x", x).astype(np.float64)
-    y = _check_features("y", y).astype(np.float64)
+    x = check_features("x", x)
+    y = check_features("y", y)
     n, dx = x.shape
     m, dy = y.shape
     if not (isinstance(reg, str) and reg == "auto"):

@@ -12,14 +12,18 @@ from scipy.spatial.distance import cdist
 
 from ._progress import Monitor
 
-__all__ = ["METRICS", "pairwise", "region", "overview", "check_features"]
+__all__ = ["METRICS", "pairwise", "region", "overview", "check_features", "check_pair",
+           "check_cost"]
 
 METRICS = ("euclidean", "sqeuclidean", "cosine", "cityblock")
 _TILE_CELLS = 1 << 21  # float64 cells per tile (16 MB)
 
 
 def check_features(name, a, *, dtype=np.float64):
-    """Validate a feature sequence: (T,) or (T, D), non-empty, finite. Returns (T, D)."""
+    """Validate a feature sequence: (T,) or (T, D), non-empty, real, finite. Returns (T, D).
+
+    ``dtype=None`` keeps float32 input as float32 and turns anything else into float64.
+    """
     try:
         a = np.asarray(a)
     except (TypeError, ValueError) as err:  # ragged input
@@ -33,10 +37,44 @@ def check_features(name, a, *, dtype=np.float64):
         a = a[:, None]
     if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
         raise ValueError(f"{name}: expected a non-empty (T, D) array, got shape {a.shape}")
+    if dtype is None:
+        dtype = np.float32 if a.dtype == np.float32 else np.float64
     a = np.ascontiguousarray(a, dtype=dtype)
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name}: contains NaN or infinite values")
     return a
+
+
+def check_pair(x, y, *, dtype=np.float64):
+    """Validate two feature sequences of the same dimension (see :func:`check_features`)."""
+    if x is None or y is None:
+        raise ValueError("x, y: both are required unless cost is given")
+    x = check_features("x", x, dtype=dtype)
+    y = check_features("y", y, dtype=dtype)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"x, y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
+    return x, y
+
+
+def check_cost(cost, *, nonnegative=False):
+    """Validate a precomputed (N, M) cost matrix; returns it as contiguous float64."""
+    try:
+        cost = np.asarray(cost)
+    except (TypeError, ValueError):
+        raise ValueError("cost: expected a numeric 2-D array") from None
+    if cost.ndim != 2:
+        raise ValueError(f"cost: expected a 2-D (N, M) array, got {cost.ndim}-D")
+    if cost.size == 0:
+        raise ValueError(f"cost: expected a non-empty 2-D array, got shape {cost.shape}")
+    if not (np.issubdtype(cost.dtype, np.number) or cost.dtype == bool) \
+            or np.iscomplexobj(cost):
+        raise ValueError(f"cost: expected real numbers, got dtype {cost.dtype}")
+    cost = np.ascontiguousarray(cost, dtype=np.float64)
+    if not np.all(np.isfinite(cost)):
+        raise ValueError("cost: contains NaN or infinite values")
+    if nonnegative and np.any(cost < 0):
+        raise ValueError("cost: costs must be non-negative")
+    return cost
 
 
 def check_metric(metric):
@@ -46,10 +84,7 @@ def check_metric(metric):
 
 
 def _pair(x, y, metric):
-    x = check_features("x", x)
-    y = check_features("y", y)
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(f"x, y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
+    x, y = check_pair(x, y)
     return x, y, check_metric(metric)
 
 

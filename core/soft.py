@@ -19,8 +19,9 @@ import numpy as np
 from ._kernels import soft as _k
 from ._progress import Monitor
 from .alignment import Alignment
+from .cost import check_cost, check_features, check_pair
 from .errors import AlignmentError
-from .transport import _check_features, _check_positive, plan_to_path
+from .transport import _check_positive, plan_to_path
 
 __all__ = ["soft_dtw", "soft_dtw_grad", "attention", "cycle_consistency", "warm_up"]
 
@@ -69,19 +70,9 @@ def _prepare_pair(x, y, cost):
     if cost is not None:
         if x is not None or y is not None:
             raise ValueError("cost: give either cost or x and y, not both")
-        c = np.asarray(cost)
-        if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
-            raise ValueError(f"cost: expected a non-empty (N, M) array, got shape {c.shape}")
-        c = np.ascontiguousarray(c, dtype=np.float64)
-        if not np.all(np.isfinite(c)):
-            raise ValueError("cost: contains NaN or infinite values")
+        c = check_cost(cost)
         return c, np.zeros((1, 1)), 2, c.shape[0], c.shape[1]
-    if x is None or y is None:
-        raise ValueError("x, y: both are required unless cost is given")
-    x = _check_features("x", x)
-    y = _check_features("y", y)
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(f"x, y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
+    x, y = check_pair(x, y, dtype=None)
     if x.dtype != y.dtype:
         x, y = x.astype(np.float64), y.astype(np.float64)
     return (np.ascontiguousarray(x.T), np.ascontiguousarray(y[::-1].T), 0,
@@ -247,8 +238,8 @@ def _similarity_block(xb, y, similarity, y_sq):
 def _prepare_similarity(x, y, similarity):
     if similarity not in _SIMILARITIES:
         raise ValueError(f"similarity: expected one of {_SIMILARITIES}, got {similarity!r}")
-    x = _check_features("x", x).astype(np.float64)
-    y = _check_features("y", y).astype(np.float64)
+    x = check_features("x", x)
+    y = check_features("y", y)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"x, y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
     if similarity == "cosine":

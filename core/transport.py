@@ -24,6 +24,7 @@ from ._kernels import network_simplex as _ns
 from ._kernels import ot as _k
 from ._progress import Monitor
 from .alignment import Alignment
+from .cost import check_cost, check_pair
 from .errors import ConvergenceWarning
 
 __all__ = ["ot", "plan_to_path", "ConvergenceWarning", "warm_up"]
@@ -37,21 +38,6 @@ _PRECOMPUTE_MAX_BYTES = 512 << 20  # unbalanced: kernel in memory up to this siz
 
 
 # ---------------------------------------------------------------------------- validation
-def _check_features(name, a):
-    a = np.asarray(a)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2 or a.shape[0] == 0 or a.shape[1] == 0:
-        raise ValueError(f"{name}: expected a non-empty (T, D) array, got shape {a.shape}")
-    if not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
-        raise ValueError(f"{name}: expected real numbers, got dtype {a.dtype}")
-    if a.dtype != np.float32:
-        a = a.astype(np.float64)
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name}: contains NaN or infinite values")
-    return np.ascontiguousarray(a)
-
-
 def _check_positive(name, value, *, allow_inf=False):
     try:
         v = float(value)
@@ -85,21 +71,9 @@ def _prepare(x, y, cost, metric):
     if cost is not None:
         if x is not None or y is not None:
             raise ValueError("cost: give either cost or x and y, not both")
-        c = np.asarray(cost)
-        if c.ndim != 2 or c.shape[0] == 0 or c.shape[1] == 0:
-            raise ValueError(f"cost: expected a non-empty (N, M) array, got shape {c.shape}")
-        c = np.ascontiguousarray(c, dtype=np.float64)
-        if not np.all(np.isfinite(c)):
-            raise ValueError("cost: contains NaN or infinite values")
-        if np.any(c < 0):
-            raise ValueError("cost: costs must be non-negative")
+        c = check_cost(cost, nonnegative=True)
         return c, np.zeros((1, 1)), 2, c.shape[0], c.shape[1]
-    if x is None or y is None:
-        raise ValueError("x, y: both are required unless cost is given")
-    x = _check_features("x", x)
-    y = _check_features("y", y)
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(f"x, y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
+    x, y = check_pair(x, y, dtype=None)
     if metric not in _METRICS:
         raise ValueError(f"metric: expected one of {sorted(_METRICS)}, got {metric!r}")
     if metric == "cosine":

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._progress import Monitor
 from ..alignment import Alignment
-from ..cost import check_features, check_metric
+from ..cost import check_cost, check_features, check_metric, check_pair
 from ..errors import AlignmentError
 from ._engine import DEFAULT_MEMORY_BUDGET, estimate, solve
 from ._source import CostSource
@@ -178,27 +178,8 @@ def _check_source(x, y, cost, metric):
     if cost is not None:
         if x is not None or y is not None:
             raise ValueError("cost: give either cost or x and y, not both")
-        try:
-            cost = np.asarray(cost)
-        except (TypeError, ValueError):
-            raise ValueError("cost: expected a numeric 2-D array") from None
-        if cost.ndim != 2:
-            raise ValueError(f"cost: expected a 2-D (N, M) array, got {cost.ndim}-D")
-        if cost.size == 0:
-            raise ValueError(f"cost: expected a non-empty 2-D array, got shape {cost.shape}")
-        if not (np.issubdtype(cost.dtype, np.number) or cost.dtype == bool) \
-                or np.iscomplexobj(cost):
-            raise ValueError(f"cost: expected real numbers, got dtype {cost.dtype}")
-        cost = np.ascontiguousarray(cost, dtype=np.float64)
-        if not np.all(np.isfinite(cost)):
-            raise ValueError("cost: contains NaN or infinite values")
-        return CostSource(cost=cost), "precomputed"
-    if x is None or y is None:
-        raise ValueError("x, y: both are required unless cost is given")
-    x = check_features("x", x)
-    y = check_features("y", y)
-    if x.shape[1] != y.shape[1]:
-        raise ValueError(f"x, y: feature dimensions differ ({x.shape[1]} vs {y.shape[1]})")
+        return CostSource(cost=check_cost(cost)), "precomputed"
+    x, y = check_pair(x, y)
     metric_name = check_metric(metric)
     return CostSource(x=x, y=y, metric=metric_name), metric_name
 
