@@ -80,7 +80,8 @@ class HeatmapView(QWidget):
         self.conf.setLabel("left", "conf.")
         self.conf.setYRange(0, 1, padding=0.05)
         self.conf.setMouseEnabled(x=True, y=False)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        # coloured at screen resolution (block means), not at the image's 1024 per side
+        self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
         self.image.setColorMap(pg.colormap.get("magma"))
         self.main.addItem(self.image)
         # a solid thin line: dotted pens are slow to draw on long paths

@@ -79,7 +79,8 @@ class MatrixView(QWidget):
         self.plot.setLabel("bottom", "time A (s)")
         self.plot.setLabel("left", "time B (s)")
         self.plot.getAxis("left").setWidth(42)
-        self.image = pg.ImageItem(axisOrder="row-major")
+        # coloured at screen resolution (block means), not at the image's 1024 per side
+        self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
         self.region_image = pg.ImageItem(axisOrder="row-major")
         self.region_image.setZValue(1)
         self.plot.addItem(self.image)
