@@ -443,11 +443,27 @@ def _summary(v: np.ndarray) -> np.ndarray:
     return ((s - s.mean()) / (s.std() + 1e-9))[:, None]
 
 
+#: rows summed per numpy call in :func:`_block_mean`: each call holds the GIL, and a
+#: single cumsum over an hour of frames held it ~35 ms while the window was drawing
+BLOCK_MEAN_ROWS = 16_384
+
+
 def _block_mean(v: np.ndarray, n_out: int) -> np.ndarray:
     edges = np.linspace(0, len(v), n_out + 1).astype(np.int64)
-    csum = np.concatenate([np.zeros((1, v.shape[1])), np.cumsum(v, axis=0)])
-    counts = np.maximum(np.diff(edges), 1)[:, None]
-    return (csum[edges[1:]] - csum[edges[:-1]]) / counts
+    counts = np.diff(edges)
+    if len(v) == 0 or n_out < 1 or counts.min() < 1:
+        csum = np.concatenate([np.zeros((1, v.shape[1])), np.cumsum(v, axis=0)])
+        return (csum[edges[1:]] - csum[edges[:-1]]) / np.maximum(counts, 1)[:, None]
+    out = np.empty((n_out, v.shape[1]))
+    b = 0
+    while b < n_out:  # groups of whole bins, about BLOCK_MEAN_ROWS rows each
+        e = int(np.searchsorted(edges, edges[b] + BLOCK_MEAN_ROWS, side="right")) - 1
+        e = min(max(e, b + 1), n_out)
+        lo = edges[b]
+        out[b:e] = np.add.reduceat(v[lo:edges[e]], edges[b:e] - lo, axis=0,
+                                   dtype=np.float64)
+        b = e
+    return out / counts[:, None]
 
 
 def cost_overview(x, y, shape: tuple[int, int], *, metric: str = "euclidean",
@@ -691,6 +707,45 @@ def default_alignment_job(rec_a, rec_b, *, progress=None, cancel=None):
         return default_alignment(rec_a, rec_b, progress=progress, cancel=cancel)
     return _from_wire(_in_child("align", (str(rec_a.path), str(rec_b.path)), progress,
                                 cancel))
+
+
+def prepare_path(al: Alignment) -> dict:
+    """What the window derives from an alignment's path, computed off the GUI thread.
+
+    An hour-long path has ~400k steps: its cursor-mapping knots and its path in seconds
+    take tens of milliseconds, which the worker that produced the alignment pays instead
+    of the event loop (:meth:`inspector.session.Session.add_alignment` ``prepared=``).
+
+    Returns
+    -------
+    dict
+        ``"knots"``: ((A knots s, B knots s), (B knots s, A knots s)) for A→B and B→A,
+        as :meth:`Alignment.map_a_to_b` / ``map_b_to_a`` interpolate;
+        ``"times_s"``: the path in seconds, (L, 2) read-only (``al.times_s``).
+    """
+    return {"knots": cursor_knots(al), "times_s": al.times_s}
+
+
+def cursor_knots(al: Alignment) -> tuple:
+    """((A knots s, B knots s), (B knots s, A knots s)): the knots
+    :meth:`Alignment.map_a_to_b` and ``map_b_to_a`` interpolate between, in seconds."""
+    from core.alignment import path_knots
+
+    ka, kb = path_knots(al.path, 0)
+    kb2, ka2 = path_knots(al.path, 1)
+    return ((ka / al.rate_a_hz, kb / al.rate_b_hz), (kb2 / al.rate_b_hz, ka2 / al.rate_a_hz))
+
+
+def default_alignment_prepared_job(rec_a, rec_b, *, progress=None, cancel=None):
+    """:func:`default_alignment_job` plus :func:`prepare_path` of its result.
+
+    Returns
+    -------
+    alignment, features_a, features_b, metric, prepared
+    """
+    al, fa, fb, metric = default_alignment_job(rec_a, rec_b, progress=progress,
+                                               cancel=cancel)
+    return al, fa, fb, metric, prepare_path(al)
 
 
 #: above this duration a stream view's feature image is computed in a child process

@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from core.alignment import Alignment, path_knots
+from core.alignment import Alignment
+from inspector.compute import cursor_knots
 
 __all__ = ["Session", "Stream", "SLOTS", "transpose_alignment"]
 
@@ -112,6 +113,11 @@ class Session(QObject):
         # alignment (an hour-long path has ~400k rows: milliseconds per move otherwise)
         self._knots_for: Alignment | None = None
         self._knots: tuple = ()
+        # per alignment id: (the Alignment, prepare_path() of it made on a worker); used
+        # while that id still holds that very object (edits and swaps replace it)
+        self._prepared: dict[int, tuple[Alignment, dict]] = {}
+        self._times_for: Alignment | None = None
+        self._times: np.ndarray | None = None
         # manual correction: (id, alignment before the edit, description), newest last
         self._undo: list[tuple[int, Alignment, str]] = []
 
@@ -172,11 +178,13 @@ class Session(QObject):
 
     # ------------------------------------------------------------------ alignments
     def add_alignment(self, alignment: Alignment, *, label: str = "", matrix_inputs=None,
-                      activate: bool = True) -> int:
+                      activate: bool = True, prepared: dict | None = None) -> int:
         """Store a result and return its id; it becomes the active one by default.
 
         ``matrix_inputs`` is ``(features_a, features_b, metric)``: what the matrix view
-        draws the cost of for this alignment.
+        draws the cost of for this alignment. ``prepared`` is
+        :func:`inspector.compute.prepare_path` of ``alignment``, computed on the worker
+        that made it (otherwise the GUI thread derives the same on first use).
         """
         if not isinstance(alignment, Alignment):
             raise TypeError(f"alignment: expected an Alignment, got {type(alignment).__name__}")
@@ -186,6 +194,8 @@ class Session(QObject):
         self._labels[aid] = label or describe(alignment)
         if matrix_inputs is not None:
             self._matrix_inputs[aid] = matrix_inputs
+        if prepared is not None:
+            self._prepared[aid] = (alignment, prepared)
         self.alignment_added.emit(aid)
         if activate:
             self.set_active(aid)
@@ -197,6 +207,7 @@ class Session(QObject):
         del self._alignments[aid]
         self._labels.pop(aid, None)
         self._matrix_inputs.pop(aid, None)
+        self._prepared.pop(aid, None)
         self.alignment_removed.emit(aid)
         if self._compared == aid:
             self.set_compared(-1)
@@ -311,15 +322,33 @@ class Session(QObject):
             self._cursor = new
             self.cursor_moved.emit(*new)
 
+    def _prepared_for(self, al: Alignment) -> dict | None:
+        for owner, data in self._prepared.values():
+            if owner is al:
+                return data
+        return None
+
     def _mapping(self, al: Alignment):
         """(x knots, y knots) for A→B and B→A, as :meth:`Alignment.map_a_to_b` uses."""
         if self._knots_for is not al:
-            ka, kb = path_knots(al.path, 0)
-            kb2, ka2 = path_knots(al.path, 1)
-            self._knots = ((ka / al.rate_a_hz, kb / al.rate_b_hz),
-                           (kb2 / al.rate_b_hz, ka2 / al.rate_a_hz))
+            data = self._prepared_for(al)
+            self._knots = cursor_knots(al) if data is None else data["knots"]
             self._knots_for = al
         return self._knots
+
+    def path_times(self, aid: int) -> np.ndarray | None:
+        """``alignment(aid).times_s`` (the path in seconds), from the worker's
+        precomputation when there is one; None for an unknown id."""
+        al = self._alignments.get(aid)
+        if al is None:
+            return None
+        data = self._prepared_for(al)
+        if data is not None:
+            return data["times_s"]
+        if self._times_for is not al:
+            self._times = al.times_s
+            self._times_for = al
+        return self._times
 
     def map_a_to_b(self, t_s):
         """Times of A mapped to B through the active alignment (cached knots); the

@@ -189,7 +189,7 @@ class Workspace(QObject):
             return -1
         self.message_posted.emit("computing the default alignment…")
         return self.jobs.submit(Request(
-            "align", compute.default_alignment_job,
+            "align", compute.default_alignment_prepared_job,
             (self.session.recording("a"), self.session.recording("b")),
             label="default alignment"))
 
@@ -231,11 +231,12 @@ class Workspace(QObject):
         elif channel.startswith("display_"):
             self.session.add_features(channel[-1], result, display=True)
         elif channel == "align":
-            al, fa, fb, metric = result
+            al, fa, fb, metric, prepared = result
             for slot, feats in (("a", fa), ("b", fb)):
                 self.session.add_features(slot, feats)
             aid = self.session.add_alignment(al, label="default " + _short(al),
-                                             matrix_inputs=(fa, fb, metric))
+                                             matrix_inputs=(fa, fb, metric),
+                                             prepared=prepared)
             self.message_posted.emit(f"default alignment: {self.session.label(aid)}")
             self.default_alignment_finished.emit(aid)
         elif channel == "method":

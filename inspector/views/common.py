@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QObject, QTimer
 
 #: distinct colours for alignments (active first), readable on dark and light images
@@ -85,6 +86,57 @@ class Debouncer(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+
+
+class TurnQueue(QObject):
+    """Runs queued calls one per event-loop turn, in order, so the window repaints what
+    one view changed before the next view does its work (an hour-long alignment made
+    every view redraw in one pass: one long pause instead of a few short ones).
+
+    ``queue(owner, fn)`` replaces a call still queued for the same owner; calls whose
+    owner was deleted are dropped.
+    """
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._pending: dict[int, tuple] = {}
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(0)
+        self._timer.timeout.connect(self._run_next)
+
+    def queue(self, owner: QObject, fn) -> None:
+        self._pending.pop(id(owner), None)
+        self._pending[id(owner)] = (owner, fn)
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @property
+    def n_pending(self) -> int:
+        """Calls still waiting for their turn."""
+        return len(self._pending)
+
+    def cancel(self, owner: QObject) -> None:
+        self._pending.pop(id(owner), None)
+
+    def _run_next(self) -> None:
+        while self._pending:
+            key = next(iter(self._pending))
+            owner, fn = self._pending.pop(key)
+            if shiboken6.isValid(owner):
+                fn()
+                break
+        if self._pending:
+            self._timer.start()
+
+
+def turn_queue(session: QObject) -> TurnQueue:
+    """The :class:`TurnQueue` shared by the views of one session (made on first use)."""
+    q = getattr(session, "_view_turn_queue", None)
+    if q is None or not shiboken6.isValid(q):
+        q = TurnQueue(session)
+        session._view_turn_queue = q
+    return q
 
 
 def seconds_axis(orientation: str = "bottom", label: str = "time (s)") -> pg.AxisItem:

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from .. import compute
 from ..jobs import Request
-from .common import CURSOR_COLOUR, Debouncer, peak_decimate
+from .common import CURSOR_COLOUR, peak_decimate, turn_queue
 
 __all__ = ["DiagnosticsView", "tempo_ratio", "find_stalls", "find_jumps"]
 
@@ -116,10 +116,10 @@ class DiagnosticsView(QWidget):
         lay.setContentsMargins(2, 0, 2, 2)
         lay.addWidget(self.plots)
         self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
-        # redrawn one event-loop turn later: the window draws the matrix first, and a
-        # long path's work here does not add to the same pause
-        self._deferred = Debouncer(self._redraw_active, 0, self)
-        session.active_alignment_changed.connect(lambda *_: self._deferred.trigger())
+        # redrawn on a later event-loop turn, one view per turn (TurnQueue): the window
+        # repaints the matrix first, and a long path's work here is a pause of its own
+        session.active_alignment_changed.connect(
+            lambda *_: turn_queue(session).queue(self, self._redraw_active))
         session.recordings_swapped.connect(
             lambda: self._on_active_alignment_changed(session.active_id))
         session.alignment_edited.connect(self._on_alignment_edited)

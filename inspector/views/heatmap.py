@@ -14,7 +14,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from ..jobs import Request
-from .common import CURSOR_COLOUR, PATH_COLOURS, Debouncer, decimate_path, peak_decimate
+from .common import CURSOR_COLOUR, PATH_COLOURS, decimate_path, peak_decimate, turn_queue
 
 __all__ = ["HeatmapView", "reduce_plan"]
 
@@ -111,10 +111,10 @@ class HeatmapView(QWidget):
         lay.addWidget(self.plots, 1)
 
         self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
-        # redrawn one event-loop turn later: the window draws the matrix first, and a
-        # long path's work here does not add to the same pause
-        self._deferred = Debouncer(self._redraw_active, 0, self)
-        session.active_alignment_changed.connect(lambda *_: self._deferred.trigger())
+        # redrawn on a later event-loop turn, one view per turn (TurnQueue): the window
+        # repaints the matrix first, and a long path's work here is a pause of its own
+        session.active_alignment_changed.connect(
+            lambda *_: turn_queue(session).queue(self, self._redraw_active))
         session.recordings_swapped.connect(lambda: self._on_active_alignment_changed(
             session.active_id, force=True))
         session.alignment_edited.connect(self._on_alignment_edited)
@@ -143,7 +143,7 @@ class HeatmapView(QWidget):
             self.confidence.setData([], [])
             self.path.setData([], [])
             return
-        times = al.times_s
+        times = self.session.path_times(aid)
         t = decimate_path(times, 3000)
         self.path.setData(t[:, 0], t[:, 1])
         if al.confidence is not None:

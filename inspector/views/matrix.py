@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from .. import compute
 from ..jobs import Request
-from .common import PATH_COLOURS, Debouncer, decimate_path, display_levels
+from .common import PATH_COLOURS, Debouncer, decimate_path, display_levels, turn_queue
 
 __all__ = ["MatrixView"]
 
@@ -121,7 +121,9 @@ class MatrixView(QWidget):
         self.log_scale.toggled.connect(lambda *_: self._redraw_images())
         self._on_colour_map_changed(self.colour_map.currentText())
 
-        session.active_alignment_changed.connect(self._on_active_alignment_changed)
+        # drawn on a later event-loop turn, one view per turn (see TurnQueue)
+        session.active_alignment_changed.connect(lambda *_: turn_queue(session).queue(
+            self, lambda: self._on_active_alignment_changed(self.session.active_id)))
         session.compared_alignment_changed.connect(lambda *_: self._draw_paths())
         session.alignment_removed.connect(lambda *_: self._draw_paths())
         session.alignment_edited.connect(lambda *_: self._draw_paths())
@@ -149,9 +151,18 @@ class MatrixView(QWidget):
                            f"{fa.name}/{fb.name}, {metric}"
                            + ("" if self._overview_exact else ", overview from feature means"))
         self.info.setText(self._info_base)
-        self.overview_job = self.jobs.submit(Request(
-            "matrix_overview", compute.cost_overview, (fa.values, fb.values, shape),
-            {"metric": metric}, label="cost matrix overview"))
+        request = Request("matrix_overview", compute.cost_overview,
+                          (fa.values, fb.values, shape), {"metric": metric},
+                          label="cost matrix overview")
+        self.overview_job = -1
+
+        def submit():
+            if self._inputs is inputs:
+                self.overview_job = self.jobs.submit(request)
+
+        # submitted after the other views' turns: the worker's first milliseconds
+        # (numpy on 400k-frame inputs) would otherwise slow down the window's repaint
+        turn_queue(self.session).queue(self.image, submit)
 
     def _frame_rect(self, i0: int, i1: int, j0: int, j1: int) -> QRectF:
         fa, fb, _ = self._inputs
@@ -254,7 +265,7 @@ class MatrixView(QWidget):
             if key not in [w[0] for w in wanted]:
                 self.plot.removeItem(self.path_curves.pop(key))
                 self._path_times.pop(key, None)
-        for key, aid, al, colour in wanted:
+        for key, aid, _al, colour in wanted:
             curve = self.path_curves.get(key)
             if curve is None:
                 curve = pg.PlotDataItem(pen=pg.mkPen(colour, width=2))
@@ -262,7 +273,7 @@ class MatrixView(QWidget):
                 # the image gives the bounds; a curve's bounds cost a scan per repaint
                 self.plot.addItem(curve, ignoreBounds=True)
                 self.path_curves[key] = curve
-            self._path_times[key] = al.times_s
+            self._path_times[key] = self.session.path_times(aid)
             self.legend.addItem(curve, f"#{aid} {self.session.label(aid)}")
         self._clip_paths()
         self._draw_window(active)

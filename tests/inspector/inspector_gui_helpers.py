@@ -17,5 +17,11 @@ def open_pair(qtbot, window, a, b) -> int:
 
 
 def wait_idle(qtbot, window) -> None:
-    """Wait until no job runs (results drawn, no worker left)."""
-    qtbot.waitUntil(lambda: window.jobs.n_running == 0, timeout=TIMEOUT_MS)
+    """Wait until no job runs and no view waits for its turn to draw a new alignment
+    (results drawn, no worker left)."""
+    from inspector.views.common import turn_queue
+
+    queue = turn_queue(window.session)
+    # (a view's turn submits its jobs synchronously: both zero means all is drawn)
+    qtbot.waitUntil(lambda: window.jobs.n_running == 0 and queue.n_pending == 0,
+                    timeout=TIMEOUT_MS)
