@@ -54,11 +54,9 @@ class BandSolution:
         return out[:length][::-1].copy()
 
 
-def solve_band(source, weights, lo, hi, *, open_begin, origin_value, monitor, plan=None):
-    """Exact solve over a monotone window; returns a :class:`BandSolution`."""
-    n, m = source.n, source.m
-    if plan is None:
-        plan = BandPlan(lo, hi, m)
+def _kernel_inputs(source, weights, n, open_begin):
+    """What both band kernels take: the cost matrix or the (transposed, reversed)
+    features, the metric code, the step weights and the three anti-diagonal buffers."""
     use_matrix = source.cost is not None
     if use_matrix:
         cmat = source.cost
@@ -68,11 +66,21 @@ def solve_band(source, weights, lo, hi, *, open_begin, origin_value, monitor, pl
         multi = source.dims > 1 or source.metric == "cosine"
         xt, yr = _features(source, np.float32 if multi else np.float64)
     metric = _METRIC_CODES.get(source.metric, 0)
-    wd, wu, wl = (float(v) for v in weights)
+    step_weights = tuple(float(v) for v in weights)
     buffers = np.full((3, n + 2), np.inf)
     if open_begin:
         buffers[:, 0] = 0.0
         buffers[(-2) % 3, 0] = np.inf  # the corner (-1, -1) is not a start
+    return use_matrix, cmat, xt, yr, metric, step_weights, buffers
+
+
+def solve_band(source, weights, lo, hi, *, open_begin, origin_value, monitor, plan=None):
+    """Exact solve over a monotone window; returns a :class:`BandSolution`."""
+    n, m = source.n, source.m
+    if plan is None:
+        plan = BandPlan(lo, hi, m)
+    use_matrix, cmat, xt, yr, metric, (wd, wu, wl), buffers = _kernel_inputs(
+        source, weights, n, open_begin)
     size = plan.max_len + 4
     cbuf = np.empty(size)
     acc = np.empty(size, dtype=np.float32)
@@ -131,20 +139,8 @@ def solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, bound, ca
     batches of diagonals (progress as the share of diagonals done)."""
     n, m = source.n, source.m
     plan = BandPlan(lo, hi, m)
-    use_matrix = source.cost is not None
-    if use_matrix:
-        cmat = source.cost
-        xt = yr = np.zeros((1, 1))
-    else:
-        cmat = np.zeros((1, 1))
-        multi = source.dims > 1 or source.metric == "cosine"
-        xt, yr = _features(source, np.float32 if multi else np.float64)
-    metric = _METRIC_CODES.get(source.metric, 0)
-    wd, wu, wl = (float(v) for v in weights)
-    buffers = np.full((3, n + 2), np.inf)
-    if open_begin:
-        buffers[:, 0] = 0.0
-        buffers[(-2) % 3, 0] = np.inf
+    use_matrix, cmat, xt, yr, metric, (wd, wu, wl), buffers = _kernel_inputs(
+        source, weights, n, open_begin)
     size = plan.max_len + 4
     n_diag = n + m - 1
     first = np.zeros(n_diag + 1, dtype=np.int64)
