@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.synthetic import mean_path_error, warped_views
+
 HERE = Path(__file__).resolve().parent
 DATA = Path(os.environ.get("ALIGNMENT_DATA", HERE.parents[2] / "shared" / "data"))
 
@@ -260,35 +262,6 @@ def section_soft(lines, n=4000):
 
 
 # ------------------------------------------------------------------------------ CTW
-def _warped_pair(n, m, dx, dy, latent, noise, seed):
-    rng = np.random.default_rng(seed)
-    freq = rng.uniform(1, 4, (latent, 2))
-    phase = rng.uniform(0, 2 * np.pi, (latent, 2))
-
-    def z(t):
-        return np.stack([np.sin(2 * np.pi * f[0] * t + p[0])
-                         + 0.5 * np.sin(2 * np.pi * f[1] * t + p[1])
-                         for f, p in zip(freq, phase, strict=True)], axis=1)
-
-    sa = np.linspace(0, 1, n)
-    sb = np.linspace(0, 1, m)
-    ta = sa + 0.08 * np.sin(2 * np.pi * sa)
-    tb = 0.5 * sb ** 1.3 + 0.5 * sb - 0.05 * np.sin(4 * np.pi * sb)
-    x = z(ta) @ rng.standard_normal((latent, dx)) + noise * rng.standard_normal((n, dx)) + 3
-    y = z(tb) @ rng.standard_normal((latent, dy)) + noise * rng.standard_normal((m, dy)) - 1
-    return x, y, np.interp(ta, tb, np.arange(m))
-
-
-def _path_error(path, j_true):
-    path = np.asarray(path)
-    n = len(j_true)
-    total = np.zeros(n)
-    count = np.zeros(n)
-    np.add.at(total, path[:, 0], path[:, 1])
-    np.add.at(count, path[:, 0], 1)
-    return float(np.mean(np.abs(total / count - j_true)))
-
-
 def section_ctw(lines):
     from tslearn.metrics import ctw_path
 
@@ -296,7 +269,7 @@ def section_ctw(lines):
 
     rows = []
     for seed, (noise, latent) in enumerate([(0.1, 3), (0.1, 4), (0.2, 3), (0.3, 5)]):
-        x, y, j_true = _warped_pair(1000, 1200, 20, 30, latent, noise, seed)
+        x, y, j_true = warped_views(1000, 1200, 20, 30, latent, noise, seed)
         if seed == 0:
             ctw_path(x[:50], y[:60])
             ctw(x[:100], y[:120])
@@ -308,14 +281,14 @@ def section_ctw(lines):
             plain = "runs"
         except ValueError as exc:
             plain = f"cannot run ({str(exc).split(':')[0]})"
-        rows.append(f"| {seed} | {noise} | {latent} | {_path_error(p_ts, j_true):.2f} "
-                    f"({t_ts:.2f} s) | {_path_error(r.path, j_true):.2f} ({t_ours:.2f} s, "
+        rows.append(f"| {seed} | {noise} | {latent} | {mean_path_error(p_ts, j_true):.2f} "
+                    f"({t_ts:.2f} s) | {mean_path_error(r.path, j_true):.2f} ({t_ours:.2f} s, "
                     f"{r.diagnostics['n_iter']} full-rate iterations, "
                     f"k = {r.diagnostics['n_components']}) | "
-                    f"{_path_error(r1.path, j_true):.2f} | {plain} |")
-    x, y, j_true = _warped_pair(1000, 1200, 12, 12, 3, 0.1, 9)
-    plain_err = _path_error(dtw(x, y, metric="sqeuclidean").path, j_true)
-    ctw_err = _path_error(ctw(x, y).path, j_true)
+                    f"{mean_path_error(r1.path, j_true):.2f} | {plain} |")
+    x, y, j_true = warped_views(1000, 1200, 12, 12, 3, 0.1, 9)
+    plain_err = mean_path_error(dtw(x, y, metric="sqeuclidean").path, j_true)
+    ctw_err = mean_path_error(ctw(x, y).path, j_true)
     lines += [
         "## CTW on a known warp: x 1000 x 20, y 1200 x 30 (unknown linear maps of a "
         "smooth latent path, noise, non-linear warps)",
