@@ -34,7 +34,7 @@ from . import compute
 from .jobs import JobRunner, Request
 from .method_panel import MethodPanel
 from .session import Session
-from .views.common import configure_pyqtgraph, format_time
+from .views.common import ElidedLabel, configure_pyqtgraph, format_time, turn_queue
 from .views.diagnostics import DiagnosticsView
 from .views.heatmap import HeatmapView
 from .views.matrix import MatrixView
@@ -145,9 +145,12 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ building
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
-        self.busy_label = QLabel("")
-        self.streams_label = QLabel("no recordings")
-        self.cursor_label = QLabel("")
+        # fixed widths: the labels change at every cursor step and job, and a label that
+        # grows re-lays out (and once widened) the whole window
+        self.busy_label = ElidedLabel("", width_for="working: alignment, features, matrix")
+        self.streams_label = ElidedLabel(
+            "no recordings", width_for="A 0:00:00.000 @ 44100 Hz   B 0:00:00.000 @ 44100 Hz")
+        self.cursor_label = ElidedLabel("", width_for="cursor A -0:00:00.000  B -0:00:00.000")
         for w in (self.busy_label, self.streams_label, self.cursor_label):
             bar.addPermanentWidget(w)
 
@@ -263,7 +266,13 @@ class MainWindow(QMainWindow):
         self.banner_close.hide()
 
     def _on_matrix_range_changed(self, viewbox, *_) -> None:
-        (x0, x1), (y0, y1) = viewbox.viewRange()
+        # the heatmap follows one loop turn later (the latest range wins): the matrix
+        # repaints first, then the heatmap's four plots, instead of both in one pause
+        # (its own key: the heatmap's queued calls are keyed by the view itself)
+        turn_queue(self.session).queue(self.heatmap.main.getViewBox(), self._follow_matrix_range)
+
+    def _follow_matrix_range(self) -> None:
+        (x0, x1), (y0, y1) = self.matrix.plot.getViewBox().viewRange()
         self.heatmap.main.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
 
     def _freeze_long_lived_objects(self) -> None:

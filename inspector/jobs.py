@@ -10,7 +10,10 @@ functions between tiles or iterations (cooperative cancel). Closing the window c
 :meth:`JobRunner.shutdown`, which cancels every job and waits for the pool.
 
 Signals are emitted from worker threads on a QObject living in the GUI thread, so
-connected slots run on the GUI thread (queued connections).
+connected slots run on the GUI thread (queued connections). Results are handed on at most
+one per event-loop turn (in order, with the failures and ends queued behind them), so the
+window repaints between two results that arrived together: opening two files made both
+views and the whole window redraw in one pause.
 """
 
 from __future__ import annotations
@@ -21,13 +24,14 @@ import sys
 import threading
 import time
 import traceback
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from core.errors import Cancelled
 
@@ -194,6 +198,12 @@ class JobRunner(QObject):
         # finished workers stay referenced until the pool is empty: a pool thread may still
         # be returning from run() when the GUI thread handles the job's last signal
         self._graveyard: list[tuple[_Worker, _Signals]] = []
+        # returned / errored / finished reports, delivered in order, one result per turn
+        self._inbox: deque[tuple[Callable, tuple]] = deque()
+        self._inbox_timer = QTimer(self)
+        self._inbox_timer.setSingleShot(True)
+        self._inbox_timer.setInterval(0)
+        self._inbox_timer.timeout.connect(self._deliver)
 
     # ------------------------------------------------------------------ public
     def submit(self, request: Request) -> int:
@@ -206,9 +216,9 @@ class JobRunner(QObject):
         signals = _Signals()
         signals.started.connect(self._on_started)
         signals.progress.connect(self._on_progress)
-        signals.returned.connect(self._on_returned)
-        signals.errored.connect(self._on_errored)
-        signals.finished.connect(self._on_finished)
+        signals.returned.connect(self._queue_returned)
+        signals.errored.connect(self._queue_errored)
+        signals.finished.connect(self._queue_finished)
         worker = _Worker(job_id, request, signals)
         worker.setAutoDelete(False)
         self._workers[job_id] = worker
@@ -258,6 +268,8 @@ class JobRunner(QObject):
         done = self._pool.waitForDone(timeout_ms)
         for signals in self._signals.values():
             signals.blockSignals(True)
+        self._inbox.clear()
+        self._inbox_timer.stop()
         self._workers.clear()
         self._signals.clear()
         if done:
@@ -272,6 +284,30 @@ class JobRunner(QObject):
     def _on_progress(self, job_id: int, fraction: float) -> None:
         if self.is_latest(job_id) and job_id in self._workers:
             self.job_progressed.emit(job_id, self._channel_of[job_id], fraction)
+
+    def _queue_returned(self, job_id: int, result: object) -> None:
+        self._post(self._on_returned, job_id, result)
+
+    def _queue_errored(self, job_id: int, message: str) -> None:
+        self._post(self._on_errored, job_id, message)
+
+    def _queue_finished(self, job_id: int) -> None:
+        self._post(self._on_finished, job_id)
+
+    def _post(self, fn: Callable, *args) -> None:
+        self._inbox.append((fn, args))
+        if not self._inbox_timer.isActive():
+            self._inbox_timer.start()
+
+    def _deliver(self) -> None:
+        """Hand on queued reports up to and including one result, then yield the turn."""
+        while self._inbox:
+            fn, args = self._inbox.popleft()
+            fn(*args)
+            if fn == self._on_returned:
+                break
+        if self._inbox:
+            self._inbox_timer.start()
 
     def _on_returned(self, job_id: int, result: object) -> None:
         worker = self._workers.get(job_id)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QSize, Qt, QTimer
+from PySide6.QtWidgets import QLabel, QSizePolicy, QWidget
 
 #: distinct colours for alignments (active first), readable on dark and light images
 PATH_COLOURS = ("#ff4040", "#40c0ff", "#ffd040", "#60ff60", "#ff60ff", "#ffffff")
@@ -69,6 +70,58 @@ def peak_decimate(x: np.ndarray, y: np.ndarray, n_bins: int = 1500):
     ys[0::2] = lo
     ys[1::2] = hi
     return xs, ys
+
+
+class ElidedLabel(QLabel):
+    """A one-line label whose size never follows its text.
+
+    The text is elided to the width the layout gives it (the whole text is the tooltip
+    when it does not fit), so changing it repaints the label and nothing else: a plain
+    QLabel asks its window for a new layout at every change, and a long text (a path, a
+    list of running jobs) widened the whole window, resizing every plot in it.
+
+    ``width_for``: a sample text fixing the label's width; without it the label takes
+    what the layout gives (horizontal policy Ignored).
+    """
+
+    def __init__(self, text: str = "", parent: QWidget | None = None, *,
+                 width_for: str | None = None):
+        super().__init__(parent)
+        self._full = ""
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setWordWrap(False)
+        if width_for is not None:
+            self.setFixedWidth(self.fontMetrics().horizontalAdvance(width_for) + 12)
+        else:
+            self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.setText(text)
+
+    def text(self) -> str:
+        """The whole text (what is shown may be elided)."""
+        return self._full
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        if text == self._full and self.text():
+            return
+        self._full = text
+        self._show()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._show()
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(0, super().minimumSizeHint().height())
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(100, super().sizeHint().height())
+
+    def _show(self) -> None:
+        width = max(0, self.contentsRect().width())
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, width)
+        self.setToolTip(self._full if shown != self._full else "")
+        if shown != QLabel.text(self):
+            QLabel.setText(self, shown)
 
 
 class Debouncer(QObject):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..jobs import Request
 from .common import CURSOR_COLOUR, PATH_COLOURS, decimate_path, peak_decimate, turn_queue
@@ -51,6 +51,10 @@ class HeatmapView(QWidget):
 
         self.title = QLabel("Soft alignment")
         self.title.setWordWrap(True)
+        # room for three lines whatever the text: a label that changes height re-lays out
+        # the view, and through the splitter its neighbours
+        self.title.setFixedHeight(3 * self.title.fontMetrics().lineSpacing() + 4)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
         self.plots = pg.GraphicsLayoutWidget(self)
         self.plots.ci.setSpacing(0)
         self.top = self.plots.addPlot(row=0, col=0)

@@ -25,7 +25,14 @@ from PySide6.QtWidgets import (
 
 from .. import compute
 from ..jobs import Request
-from .common import PATH_COLOURS, Debouncer, decimate_path, display_levels, turn_queue
+from .common import (
+    PATH_COLOURS,
+    Debouncer,
+    ElidedLabel,
+    decimate_path,
+    display_levels,
+    turn_queue,
+)
 
 __all__ = ["MatrixView"]
 
@@ -62,7 +69,7 @@ class MatrixView(QWidget):
         self.contrast.setToolTip("contrast: percent of the values clipped at each end")
         self.log_scale = QCheckBox("log", self)
         self.log_scale.setToolTip("show log(1 + cost)")
-        self.info = QLabel(self)
+        self.info = ElidedLabel("", self)
         self.info.setStyleSheet("color: #a0a4ac;")
         bar = QHBoxLayout()
         bar.setContentsMargins(2, 0, 2, 0)

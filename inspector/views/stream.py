@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from .. import compute
 from ..jobs import Request
-from .common import CURSOR_COLOUR, Debouncer, display_levels, format_time, reduce_rows
+from .common import CURSOR_COLOUR, Debouncer, ElidedLabel, display_levels, format_time, reduce_rows
 
 __all__ = ["StreamView"]
 
@@ -49,8 +49,7 @@ class StreamView(QWidget):
         self._frame_k = -1
         self._strip_items: list[pg.ImageItem] = []
 
-        self.header = QLabel(self)
-        self.header.setTextFormat(Qt.TextFormat.PlainText)
+        self.header = ElidedLabel("", self)  # a long file name never widens the window
         self.header.setStyleSheet(f"color: {SLOT_COLOURS[slot]}; font-weight: bold;")
         self.frame_label = QLabel(self)
         self.frame_label.setFixedWidth(200)

@@ -272,9 +272,14 @@ def test_swap_while_jobs_run_keeps_every_stream_filled(qtbot, window, audio_pair
 
 def test_the_heatmap_follows_the_matrix_zoom(qtbot, window, audio_pair):
     open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)  # the matrix shows the whole pair once it has drawn it
     window.matrix.set_view_seconds(1.0, 2.0, 1.5, 3.0)
-    (x0, x1), (y0, y1) = window.heatmap.main.getViewBox().viewRange()
-    assert (x0, x1, y0, y1) == pytest.approx((1.0, 2.0, 1.5, 3.0))
+
+    def followed():
+        (x0, x1), (y0, y1) = window.heatmap.main.getViewBox().viewRange()
+        assert (x0, x1, y0, y1) == pytest.approx((1.0, 2.0, 1.5, 3.0))
+
+    qtbot.waitUntil(followed, timeout=5000)  # one loop turn later
     wait_idle(qtbot, window)
 
 
@@ -322,3 +327,46 @@ def test_the_application_keeps_full_garbage_collections_rare(qtbot):
     finally:
         gc.set_threshold(*before)
         gc.unfreeze()
+
+
+def test_moving_the_cursor_and_long_names_never_re_lay_out_the_window(qtbot, window, tmp_path):
+    """Status texts, headers and job labels change at every step: they must not resize
+    the window or its plots (a widened window once re-laid out every view per step)."""
+    import pyqtgraph as pg
+    from conftest import melody, write_wav
+    from PySide6.QtCore import QEvent, QObject
+
+    long_name = "a_recording_with_a_very_long_name_" + "x" * 150 + ".wav"
+    a = write_wav(tmp_path / long_name, melody(4.0, tempo=1.0))
+    b = write_wav(tmp_path / "b.wav", melody(5.0, tempo=0.8, seed=1))
+    size = window.size()
+    open_pair(qtbot, window, a, b)
+    wait_idle(qtbot, window)
+    assert window.size() == size
+    assert long_name in window.stream_a.header.text()  # whole text kept, shown elided
+
+    class ResizeCounter(QObject):
+        def __init__(self):
+            super().__init__()
+            self.n = 0
+
+        def eventFilter(self, obj, event):  # noqa: N802 - Qt override
+            if event.type() == QEvent.Type.Resize:
+                self.n += 1
+            return False
+
+    counter = ResizeCounter()
+    views = window.findChildren(pg.GraphicsView)
+    for view in views:
+        view.installEventFilter(counter)
+    for k in range(40):
+        t = 3.9 * k / 39
+        window.session.move_cursor("a", t)
+        window.stream_a.set_visible_range(t - 0.5, t + 0.5)
+        window.busy_label.setText("working: " + ", ".join(["alignment"] * (k % 7)))
+        qtbot.wait(1)
+    wait_idle(qtbot, window)
+    for view in views:
+        view.removeEventFilter(counter)
+    assert window.size() == size
+    assert counter.n == 0

@@ -173,3 +173,21 @@ def test_an_edit_replaces_the_alignment_and_can_be_undone(qtbot):
     assert s.undo() is None and not s.can_undo()
     with pytest.raises(KeyError, match="no alignment"):
         s.apply_edit(999, edited)
+
+
+def test_results_that_arrive_together_are_handed_on_one_per_turn(qtbot, runner):
+    from PySide6.QtCore import QCoreApplication
+
+    got = []
+    runner.job_returned.connect(lambda job, channel, result: got.append(result))
+    finished = []
+    runner.job_finished.connect(lambda job, channel: finished.append(job))
+    runner.submit(Request("one", add, (1, 1)))
+    runner.submit(Request("two", add, (2, 2)))
+    assert runner.wait(TIMEOUT_MS)
+    QCoreApplication.sendPostedEvents()  # the workers' reports reach the runner's inbox
+    assert got == []
+    runner._deliver()  # one loop turn
+    assert len(got) == 1 and len(finished) <= 1  # one result (and what was queued before it)
+    qtbot.waitUntil(lambda: runner.n_running == 0, timeout=TIMEOUT_MS)
+    assert sorted(got) == [2, 4] and len(finished) == 2
