@@ -105,6 +105,16 @@ class MethodPanel(QWidget):
         self.window = QComboBox()
         self.window.addItems(WINDOWS)
         self.radius_s = _double(0.05, 3600.0, 2.0, 0.5, 2, " s")
+        self.anchors_label = QLabel("none")
+        self.anchors_label.setToolTip("Shift+click the cost matrix to add an anchor: the "
+                                      "next DTW run passes through it")
+        self.clear_anchors_button = QPushButton("Clear")
+        self.clear_anchors_button.setEnabled(False)
+        anchors_row = QWidget()
+        arow = QHBoxLayout(anchors_row)
+        arow.setContentsMargins(0, 0, 0, 0)
+        arow.addWidget(self.anchors_label, 1)
+        arow.addWidget(self.clear_anchors_button)
         self.open_begin = QCheckBox("open begin")
         self.open_end = QCheckBox("open end")
         self.ctw_components = _int(0, 256, 0, "auto")
@@ -119,7 +129,8 @@ class MethodPanel(QWidget):
         self.cycle_temperature = _auto_double(0.0, 100.0, 0.0, 0.05, 4)
         pages = {
             "dtw": [("step pattern", self.step_pattern), ("window", self.window),
-                    ("radius", self.radius_s), ("", self.open_begin), ("", self.open_end)],
+                    ("radius", self.radius_s), ("", self.open_begin), ("", self.open_end),
+                    ("anchors", anchors_row)],
             "ctw": [("components", self.ctw_components), ("regularization", self.ctw_reg),
                     ("max iterations", self.ctw_iter)],
             "ot": [("method", self.ot_method), ("reg (entropy)", self.ot_reg),
@@ -187,6 +198,8 @@ class MethodPanel(QWidget):
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.workspace.cancel_method)
         self.remove_button.clicked.connect(self._remove_selected)
+        self.clear_anchors_button.clicked.connect(session.clear_anchors)
+        session.anchors_changed.connect(self._on_anchors_changed)
         self.results.itemClicked.connect(self._on_item_clicked)
         self.results.itemChanged.connect(self._on_item_changed)
 
@@ -199,6 +212,7 @@ class MethodPanel(QWidget):
         workspace.method_progressed.connect(self._on_progress)
         workspace.method_finished.connect(self._on_method_finished)
         self._fill_features()
+        self._on_anchors_changed()
         self._on_inputs_changed()
 
     # ------------------------------------------------------------------ spec
@@ -219,6 +233,8 @@ class MethodPanel(QWidget):
                 params["window_radius_s"] = self.radius_s.value()
             params["open_begin"] = self.open_begin.isChecked()
             params["open_end"] = self.open_end.isChecked()
+            if self.session.anchors:
+                params["anchors_s"] = [list(p) for p in self.session.anchors]
         elif method == "ctw":
             params = {"n_components": self.ctw_components.value() or None,
                       "reg": self.ctw_reg.value(), "max_iter": self.ctw_iter.value()}
@@ -286,6 +302,12 @@ class MethodPanel(QWidget):
             return
         self.estimate_label.setText(
             f"{n[0]}×{n[1]} frames: about {_fmt_seconds(seconds)}, {_fmt_bytes(memory)}")
+
+    def _on_anchors_changed(self) -> None:
+        n = len(self.session.anchors)
+        self.anchors_label.setText("none (Shift+click the matrix)" if n == 0 else
+                                   f"{n} (the path passes through them)")
+        self.clear_anchors_button.setEnabled(n > 0)
 
     # ------------------------------------------------------------------ features
     def _fill_features(self, *_) -> None:

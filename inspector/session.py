@@ -18,6 +18,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from core.alignment import Alignment
+from core.warping.windows import transpose_outline
 from inspector.compute import cursor_knots
 
 __all__ = ["Session", "Stream", "SLOTS", "transpose_alignment"]
@@ -58,12 +59,20 @@ def transpose_alignment(al: Alignment) -> Alignment:
     sources = dict(al.sources)
     if "a" in sources or "b" in sources:
         sources["a"], sources["b"] = sources.get("b"), sources.get("a")
+    params = dict(al.params)
+    if params.get("anchors_s") is not None:
+        params["anchors_s"] = np.asarray(params["anchors_s"], dtype=float).reshape(-1, 2)[
+            :, ::-1].tolist()
+    diagnostics = dict(al.diagnostics)
+    if diagnostics.get("search_window") is not None:
+        diagnostics["search_window"] = transpose_outline(diagnostics["search_window"],
+                                                         al.n_a, al.n_b)
     return Alignment(
         path[order], al.rate_b_hz, al.rate_a_hz, n_a=al.n_b, n_b=al.n_a, method=al.method,
-        params=al.params, distance=al.distance, normalized_distance=al.normalized_distance,
+        params=params, distance=al.distance, normalized_distance=al.normalized_distance,
         plan=None if al.plan is None else np.ascontiguousarray(al.plan.T),
         confidence=None if al.confidence is None else al.confidence[order],
-        diagnostics=al.diagnostics, sources=sources)
+        diagnostics=diagnostics, sources=sources)
 
 
 class Session(QObject):
@@ -82,6 +91,7 @@ class Session(QObject):
     active_alignment_changed(id)      -1 when there is none
     compared_alignment_changed(id)    the second alignment drawn on the matrix, -1 for none
     cursor_moved(time_a_s, time_b_s)
+    anchors_changed()                 the anchors for the next DTW run changed
     error_reported(message)           something the window should tell the user
     """
 
@@ -96,6 +106,7 @@ class Session(QObject):
     active_alignment_changed = Signal(int)
     compared_alignment_changed = Signal(int)
     cursor_moved = Signal(float, float)
+    anchors_changed = Signal()
     error_reported = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
@@ -120,6 +131,8 @@ class Session(QObject):
         self._times: np.ndarray | None = None
         # manual correction: (id, alignment before the edit, description), newest last
         self._undo: list[tuple[int, Alignment, str]] = []
+        # points (time A, time B) the next DTW run must pass through, sorted by A
+        self._anchors: list[tuple[float, float]] = []
 
     # ------------------------------------------------------------------ streams
     def stream(self, slot: str) -> Stream | None:
@@ -137,6 +150,7 @@ class Session(QObject):
         _check_slot(slot)
         self._streams[slot] = Stream(recording)
         self.clear_alignments()
+        self.clear_anchors()
         self._cursor = (0.0, 0.0)
         self.recording_opened.emit(slot)
         self.cursor_moved.emit(*self._cursor)
@@ -147,6 +161,7 @@ class Session(QObject):
             return
         self._streams[slot] = None
         self.clear_alignments()
+        self.clear_anchors()
         self.recording_closed.emit(slot)
 
     def add_features(self, slot: str, features, *, display: bool = False) -> None:
@@ -172,7 +187,9 @@ class Session(QObject):
         self._alignments = {k: transpose_alignment(v) for k, v in self._alignments.items()}
         self._matrix_inputs = {k: (v[1], v[0], v[2]) for k, v in self._matrix_inputs.items()}
         self._cursor = (self._cursor[1], self._cursor[0])
+        self._anchors = sorted((tb, ta) for ta, tb in self._anchors)
         self.recordings_swapped.emit()
+        self.anchors_changed.emit()
         self.active_alignment_changed.emit(self._active)
         self.cursor_moved.emit(*self._cursor)
 
@@ -213,6 +230,36 @@ class Session(QObject):
             self.set_compared(-1)
         if self._active == aid:
             self.set_active(max(self._alignments, default=-1))
+
+    # ------------------------------------------------------------------ anchors
+    @property
+    def anchors(self) -> tuple[tuple[float, float], ...]:
+        """Points (time on A, time on B) in seconds that the next DTW run must pass
+        through, sorted by A."""
+        return tuple(self._anchors)
+
+    def add_anchor(self, time_a_s: float, time_b_s: float) -> None:
+        """Add an anchor (clipped to both recordings); one per time of A: a new anchor
+        at the same time of A replaces the old one."""
+        if not self.has_both():
+            raise ValueError("anchors need both recordings open")
+        ta, tb = float(time_a_s), float(time_b_s)
+        if not (math.isfinite(ta) and math.isfinite(tb)):
+            raise ValueError(f"anchor: times must be finite, got ({ta}, {tb})")
+        ta = min(max(ta, 0.0), self.duration("a"))
+        tb = min(max(tb, 0.0), self.duration("b"))
+        self._anchors = sorted([p for p in self._anchors if abs(p[0] - ta) > 1e-9]
+                               + [(ta, tb)])
+        self.anchors_changed.emit()
+
+    def remove_anchor(self, index: int) -> None:
+        del self._anchors[index]
+        self.anchors_changed.emit()
+
+    def clear_anchors(self) -> None:
+        if self._anchors:
+            self._anchors = []
+            self.anchors_changed.emit()
 
     def clear_alignments(self) -> None:
         for aid in list(self._alignments):

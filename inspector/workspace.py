@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from . import compute
 from .jobs import JobRunner, Request
 from .session import Session
 
-__all__ = ["Workspace", "MethodSpec", "run_spec", "engine_params"]
+__all__ = ["Workspace", "MethodSpec", "run_spec", "engine_params", "anchor_frames"]
 
 MAX_RECENT = 10
 
@@ -35,17 +36,23 @@ class MethodSpec:
     params: dict[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
-        bits = [f"{k}={v}" for k, v in self.params.items() if v not in (None, False)]
+        bits = [f"anchors={len(v)}" if k == "anchors_s" else f"{k}={v}"
+                for k, v in self.params.items() if v not in (None, False)]
         feats = self.feature_a if self.feature_a == self.feature_b else (
             f"{self.feature_a}/{self.feature_b}")
         return f"{self.method} {feats}@{self.rate_hz:g}Hz {self.metric} " + " ".join(bits)
 
 
-def engine_params(spec: MethodSpec, rate_a_hz: float) -> dict[str, Any]:
-    """Panel parameters (seconds) to the engine's keywords (frames of A)."""
+def engine_params(spec: MethodSpec, rate_a_hz: float, rate_b_hz: float | None = None,
+                  n_a: int | None = None, n_b: int | None = None) -> dict[str, Any]:
+    """Panel parameters (seconds) to the engine's keywords (frames). Anchors are given
+    only with both rates and frame counts (the estimate does without them)."""
     p = dict(spec.params)
     out: dict[str, Any] = {}
     if spec.method == "dtw":
+        anchors_s = p.get("anchors_s")
+        if anchors_s and None not in (rate_b_hz, n_a, n_b):
+            out["anchors"] = anchor_frames(anchors_s, rate_a_hz, rate_b_hz, n_a, n_b)
         out["step_pattern"] = p.get("step_pattern", "symmetric2")
         out["metric"] = spec.metric
         window = p.get("window", "none")
@@ -77,6 +84,14 @@ def engine_params(spec: MethodSpec, rate_a_hz: float) -> dict[str, Any]:
     return out
 
 
+def anchor_frames(anchors_s, rate_a_hz: float, rate_b_hz: float, n_a: int, n_b: int):
+    """Anchors in seconds to frame pairs (nearest frame, inside both sequences)."""
+    pts = np.asarray(anchors_s, dtype=float).reshape(-1, 2)
+    i = np.clip(np.rint(pts[:, 0] * rate_a_hz), 0, n_a - 1).astype(int)
+    j = np.clip(np.rint(pts[:, 1] * rate_b_hz), 0, n_b - 1).astype(int)
+    return [(int(a), int(b)) for a, b in sorted(zip(i, j, strict=True))]
+
+
 def run_spec(rec_a, rec_b, cached_a, cached_b, spec: MethodSpec, *, progress=None,
              cancel=None):
     """Worker function: features (unless cached) then the method. Returns
@@ -88,7 +103,8 @@ def run_spec(rec_a, rec_b, cached_a, cached_b, spec: MethodSpec, *, progress=Non
                                               progress=mon.sub(0.0, 0.2).report, cancel=cancel)
     fb = cached_b or compute.compute_features(rec_b, spec.feature_b, rate_hz=spec.rate_hz,
                                               progress=mon.sub(0.2, 0.4).report, cancel=cancel)
-    params = engine_params(spec, float(fa.rate_hz))
+    params = engine_params(spec, float(fa.rate_hz), float(fb.rate_hz), len(fa.values),
+                           len(fb.values))
     al = compute.run_method(spec.method, fa.values, fb.values, params, rate_a_hz=fa.rate_hz,
                             rate_b_hz=fb.rate_hz, progress=mon.sub(0.4, 1.0).report,
                             cancel=cancel)

@@ -48,6 +48,7 @@ import numpy as np
 from .._kernels.features import band_accumulate, band_backtrack, overlap_accumulate
 from .._progress import Monitor
 from ..alignment import Alignment
+from ..warping.windows import window_outline
 from .corridor import (
     _LOCAL_RADIUS_S,
     _STEP_WEIGHTS,
@@ -241,6 +242,11 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     path, total, cost, lo, hi, pdiag = _multiscale_path(base_terms, n, m, radius,
                                                         monitor.sub(0.6, 0.8), band=band)
     diag.update(pdiag)
+    if pdiag["coarse_factor"] > 1 or band is not None:
+        # where the global search looked (the corridor around the coarser levels' path,
+        # or the band), on the full-rate grid of the whole recordings
+        diag["search_window"] = window_outline(lo, hi, row_offset=f0, col_offset=g0,
+                                               scale=refine)
     row_conf = _agreement_confidence(path, base_terms, lo, hi, cost, base_rate)
     if any(t.local_weight != t.weight for t in all_terms):
         terms = [t.reweighted(t.local_weight) for t in all_terms if t.local_weight > 0]

@@ -13,7 +13,7 @@ from ._long import multiscale_window, solve_checkpointed
 from ._source import CostSource
 from ._tiles import TilePlan, choose_shape, plan_bytes, solve_tiles
 from .steps import get_step_pattern
-from .windows import window_intervals
+from .windows import window_intervals, window_outline
 
 DEFAULT_MEMORY_BUDGET = 1 << 30  # 1 GiB of backpointers before the exact method gives way
 
@@ -86,6 +86,7 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
         else:
             lo, hi = np.maximum(lo, lo_c), np.maximum(np.minimum(hi, hi_c), np.maximum(lo, lo_c))
         info.update(exact=False, levels=n_levels, cells=int(np.sum(hi - lo)))
+        info["_searched"] = (lo, hi)  # the corridor, for solve()'s outline
         if weights is None or mask is not None:
             info["memory_bytes"] = generic_bytes(pattern, lo, hi, source.m)
             sol = solve_generic(source, pattern, lo, hi, mask, open_begin=open_begin,
@@ -243,7 +244,7 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
         key = ((si, sj), (ei, ej), first, last)
         if key in reuse and not (open_end and last):
             p, seg_distance, info = reuse[key]
-            infos.append(info)
+            infos.append(dict(info, reused=True))
             records.append({"start": (si, sj), "end": (ei, ej), "distance": seg_distance,
                             "path_start": sum(len(q) for q in pieces) - (0 if first else 1),
                             "path_length": len(p),
@@ -304,7 +305,31 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
         info["resweeps"] = sum(i.get("resweeps", 0) for i in infos)
     if any("levels" in i for i in infos):
         info["levels"] = max(i.get("levels", 0) for i in infos)
+    outline = _searched_outline(segments, infos, lo, hi, n, m)
+    if outline is not None:
+        info["search_window"] = outline
     return path, distance, j_end, info
+
+
+def _searched_outline(segments, infos, lo, hi, n, m):
+    """Where a multiscale solve looked (its corridors, segment by segment, joined at the
+    anchors), as :func:`window_outline`; None when no segment was multiscale or when a
+    segment was reused from an earlier solve (its corridor is not known any more)."""
+    if not any("_searched" in i for i in infos) or len(infos) != len(segments) \
+            or any(i.get("reused") for i in infos):
+        return None
+    lo_all = np.full(n, m, dtype=np.int64)
+    hi_all = np.zeros(n, dtype=np.int64)
+    for ((si, sj), (ei, _ej)), i in zip(segments, infos, strict=True):
+        if "_searched" in i:
+            lo_s, hi_s = i.pop("_searched")
+        else:  # solved exactly: the window itself
+            lo_s = np.clip(lo[si:ei + 1] - sj, 0, None)
+            hi_s = np.clip(hi[si:ei + 1] - sj, 0, None)
+        rows = slice(si, ei + 1)
+        lo_all[rows] = np.minimum(lo_all[rows], lo_s + sj)
+        hi_all[rows] = np.maximum(hi_all[rows], hi_s + sj)
+    return window_outline(lo_all, np.maximum(hi_all, lo_all))
 
 
 def estimate(n, m, *, window=None, step_pattern="symmetric2", dim=1, exact=None,

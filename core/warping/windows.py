@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["window_intervals", "WINDOW_KINDS"]
+__all__ = ["window_intervals", "window_outline", "transpose_outline", "WINDOW_KINDS"]
 
 WINDOW_KINDS = ("sakoe_chiba", "slanted_band", "itakura", "rows")
 
@@ -104,3 +104,75 @@ def window_intervals(window, n: int, m: int):
     lo = np.asarray(lo, dtype=np.int64)
     hi = np.maximum(np.asarray(hi, dtype=np.int64), lo)
     return np.ascontiguousarray(lo), np.ascontiguousarray(hi), None
+
+
+def window_outline(lo: np.ndarray, hi: np.ndarray, max_blocks: int = 1000,
+                   row_offset: int = 0, col_offset: int = 0, scale: int = 1) -> dict:
+    """A compact outline of a row-interval window, for drawing and for the record.
+
+    Rows are grouped into at most ``max_blocks`` consecutive blocks; each block keeps
+    the smallest start and the largest stop of its rows, so the outline encloses the
+    window (conservative when blocks hold several rows).
+
+    Parameters
+    ----------
+    lo, hi : array (n,)
+        Row ``i`` admits columns ``lo[i] <= j < hi[i]``.
+    max_blocks : int
+    row_offset, col_offset, scale : int
+        Map to another frame grid: row ``i`` becomes rows ``i * scale + row_offset`` ..
+        ``(i + 1) * scale - 1 + row_offset`` and columns likewise (a coarse window drawn
+        on the full-rate grid of a trimmed part).
+
+    Returns
+    -------
+    dict
+        ``{"rows": [r0, r1, ...], "lo": [...], "hi": [...]}`` (plain ints, JSON-ready):
+        block ``k`` covers rows ``rows[k] <= i < rows[k + 1]`` (``rows`` has one more
+        entry than ``lo``), where the window admits columns ``lo[k] <= j < hi[k]``.
+    """
+    lo = np.asarray(lo, dtype=np.int64)
+    hi = np.asarray(hi, dtype=np.int64)
+    n = lo.shape[0]
+    if n == 0:
+        return {"rows": [row_offset], "lo": [], "hi": []}
+    if max_blocks < 1:
+        raise ValueError(f"max_blocks must be at least 1, got {max_blocks}")
+    edges = np.unique(np.linspace(0, n, min(n, max_blocks) + 1).astype(np.int64))
+    block_lo = np.minimum.reduceat(lo, edges[:-1])
+    block_hi = np.maximum.reduceat(hi, edges[:-1])
+    return {"rows": (edges * scale + row_offset).tolist(),
+            "lo": (block_lo * scale + col_offset).tolist(),
+            "hi": (block_hi * scale + col_offset).tolist()}
+
+
+def transpose_outline(outline: dict, n_a: int, n_b: int, max_blocks: int = 1000) -> dict:
+    """The outline of :func:`window_outline` seen with A and B exchanged.
+
+    Column blocks become row blocks; each keeps the hull of the rows that reach it, so
+    the result still encloses the window. ``n_a``, ``n_b``: frames of A and B (before
+    the exchange).
+    """
+    rows = np.asarray(outline["rows"], dtype=np.int64)
+    lo = np.asarray(outline["lo"], dtype=np.int64)
+    hi = np.asarray(outline["hi"], dtype=np.int64)
+    if lo.size == 0 or n_b <= 0:
+        return {"rows": [0], "lo": [], "hi": []}
+    edges = np.unique(np.linspace(0, n_b, min(n_b, max_blocks) + 1).astype(np.int64))
+    n_blocks = len(edges) - 1
+    new_lo = np.full(n_blocks, np.iinfo(np.int64).max)
+    new_hi = np.full(n_blocks, -1, dtype=np.int64)
+    first = np.clip(np.searchsorted(edges, lo, side="right") - 1, 0, n_blocks - 1)
+    last = np.clip(np.searchsorted(edges, np.maximum(hi - 1, lo), side="right") - 1,
+                   0, n_blocks - 1)
+    for k in range(lo.size):
+        if hi[k] <= lo[k]:
+            continue
+        sl = slice(first[k], last[k] + 1)
+        np.minimum(new_lo[sl], rows[k], out=new_lo[sl])
+        np.maximum(new_hi[sl], min(int(rows[k + 1]), n_a), out=new_hi[sl])
+    empty = new_hi < 0
+    # columns no row reaches: an empty interval at the neighbouring rows
+    new_lo[empty] = 0
+    new_hi[empty] = 0
+    return {"rows": edges.tolist(), "lo": new_lo.tolist(), "hi": new_hi.tolist()}

@@ -105,7 +105,13 @@ class MatrixView(QWidget):
         self.anchors = pg.ScatterPlotItem(size=9, symbol="+", pen=pg.mkPen("#ffffff"),
                                           brush=None)
         self.anchors.setZValue(6)
-        self.plot.addItem(self.anchors)
+        self.plot.addItem(self.anchors, ignoreBounds=True)
+        # anchors set for the next run (Shift+click), not used by any result yet
+        self.pending_anchors = pg.ScatterPlotItem(size=11, symbol="o", brush=None,
+                                                  pen=pg.mkPen("#ffe060", width=2))
+        self.pending_anchors.setZValue(7)
+        self.pending_anchors.setToolTip("anchors for the next DTW run (Shift+click to add)")
+        self.plot.addItem(self.pending_anchors, ignoreBounds=True)
         # white dashes: bright stripes of the image would hide a yellow line
         cross_pen = pg.mkPen("#ffffff", width=1, style=Qt.PenStyle.DashLine)
         self.cross_v = pg.InfiniteLine(angle=90, movable=False, pen=cross_pen)
@@ -137,6 +143,7 @@ class MatrixView(QWidget):
         session.recordings_swapped.connect(self._on_recordings_swapped)
         session.recording_opened.connect(self._on_recording_opened)
         session.cursor_moved.connect(self._on_cursor_moved)
+        session.anchors_changed.connect(self._draw_pending_anchors)
         jobs.job_returned.connect(self._on_job_returned)
 
     # ------------------------------------------------------------------ inputs
@@ -283,7 +290,9 @@ class MatrixView(QWidget):
             self._path_times[key] = self.session.path_times(aid)
             self.legend.addItem(curve, f"#{aid} {self.session.label(aid)}")
         self._clip_paths()
-        self._draw_window(active)
+        window_label = self._draw_window(active)
+        if window_label is not None:
+            self.legend.addItem(self.window_curves[0], window_label)
         self._draw_anchors(active)
 
     def _on_range_changed(self, *_) -> None:
@@ -303,13 +312,23 @@ class MatrixView(QWidget):
             part = decimate_path(t[k0:k1], 4000) if k1 > k0 else t[:1]
             curve.setData(part[:, 0], part[:, 1])
 
-    def _draw_window(self, al) -> None:
+    def _draw_window(self, al) -> str | None:
+        """Outline the active alignment's window; returns its legend label (or None).
+
+        A searched corridor recorded by the engine or the pipeline
+        (``diagnostics["search_window"]``: multiscale, corridor, band) is drawn as it was
+        searched; otherwise the window named by the parameters (band, parallelogram).
+        """
+        outline = None if al is None else al.diagnostics.get("search_window")
+        if outline is not None and len(outline.get("lo", ())) > 0:
+            self._draw_outline(al, outline)
+            return "searched corridor"
         radius = None if al is None else al.params.get("window_radius_s")
         kind = None if al is None else al.params.get("window", "sakoe_chiba")
         if kind != "itakura" and (not radius or kind in (None, "none")):
             for c in self.window_curves:
                 c.setData([], [])
-            return
+            return None
         da, db = al.duration_a_s, al.duration_b_s
         ta = np.linspace(0.0, da, 256)
         if kind == "itakura":
@@ -319,10 +338,28 @@ class MatrixView(QWidget):
             upper = np.minimum(2.0 * s * ta, db - 0.5 * s * (da - ta))
             self.window_curves[0].setData(ta, np.clip(lower, 0.0, db))
             self.window_curves[1].setData(ta, np.clip(upper, 0.0, db))
-            return
+            return "window (Itakura)"
         centre = ta * (db / da) if kind == "slanted_band" else ta
         for c, sign in zip(self.window_curves, (-1.0, 1.0), strict=True):
             c.setData(ta, np.clip(centre + sign * float(radius), 0.0, db))
+        return f"window ({kind.replace('_', ' ')})"
+
+    def _draw_outline(self, al, outline) -> None:
+        """A row-block outline (frames) as two staircases in seconds: block ``k`` spans
+        rows ``rows[k] .. rows[k+1] - 1`` and columns ``lo[k] .. hi[k] - 1``."""
+        rows = np.minimum(np.asarray(outline["rows"], dtype=float), al.n_a)
+        lo = np.asarray(outline["lo"], dtype=float)
+        hi = np.minimum(np.asarray(outline["hi"], dtype=float), al.n_b)
+        x = np.empty(2 * len(lo))
+        x[0::2] = rows[:-1]
+        x[1::2] = np.maximum(rows[1:] - 1, rows[:-1])
+        x /= al.rate_a_hz
+        self.window_curves[0].setData(x, np.repeat(lo, 2) / al.rate_b_hz)
+        self.window_curves[1].setData(x, np.repeat(np.maximum(hi - 1, lo), 2) / al.rate_b_hz)
+
+    def _draw_pending_anchors(self) -> None:
+        pts = np.asarray(self.session.anchors, dtype=float).reshape(-1, 2)
+        self.pending_anchors.setData(pts[:, 0], pts[:, 1])
 
     def _draw_anchors(self, al) -> None:
         anchors = None if al is None else al.params.get("anchors_s")
@@ -393,7 +430,12 @@ class MatrixView(QWidget):
         if not vb.sceneBoundingRect().contains(event.scenePos()):
             return
         p = vb.mapSceneToView(event.scenePos())
-        if self.session.has_both():
+        if not self.session.has_both():
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            # Shift+click: an anchor for the next DTW run, exactly where clicked
+            self.session.add_anchor(p.x(), p.y())
+        else:
             # a click picks a time on A; B follows the active path
             self.session.move_cursor("a", p.x())
-            event.accept()
+        event.accept()

@@ -320,6 +320,11 @@ def test_band_keeps_the_path_near_the_diagonal():
     a, b, times_a, times_b = _pair()
     al = align_recordings(FakeAudio(a), FakeAudio(b), band_s=0.3)
     assert al.diagnostics["band_frames"] == 15
+    # the band is the window the global search looked in, recorded for the matrix view
+    outline = al.diagnostics["search_window"]
+    k = np.searchsorted(outline["rows"], al.path[:, 0], side="right") - 1
+    assert np.all(np.asarray(outline["lo"])[k] <= al.path[:, 1])
+    assert np.all(al.path[:, 1] < np.asarray(outline["hi"])[k] + 0.1 * al.rate_b_hz + 1)
     t = np.asarray(al.times_s)
     slope = al.duration_b_s / al.duration_a_s
     # the band is applied at the base rate (50 Hz); refinement may add 0.1 s

@@ -570,6 +570,48 @@ def test_multiscale_is_close_and_says_so(monkeypatch):
     # the default turns to multiscale when the budget is too small
     small = dtw(x, y, memory_budget_bytes=100_000)
     assert small.diagnostics["method"] == "multiscale"
+    # where it searched is recorded (for the matrix view) and holds the whole path
+    outline = approx.diagnostics["search_window"]
+    assert_outline_holds(outline, approx.path)
+    assert "search_window" not in exact.diagnostics
+    # with anchors: the segments' corridors joined, an anchor off the natural path kept
+    i_mid = n // 2
+    j_mid = int(approx.path[approx.path[:, 0] == i_mid][0, 1]) + 60
+    anchored = dtw(x, y, exact=False, anchors=[(i_mid, j_mid)])
+    assert anchored.diagnostics["n_segments"] == 2
+    assert [i_mid, j_mid] in anchored.path.tolist()
+    assert_outline_holds(anchored.diagnostics["search_window"], anchored.path)
+
+
+def assert_outline_holds(outline, cells):
+    rows = np.asarray(outline["rows"])
+    k = np.searchsorted(rows, cells[:, 0], side="right") - 1
+    assert np.all((k >= 0) & (k < len(outline["lo"])))
+    lo = np.asarray(outline["lo"])[k]
+    hi = np.asarray(outline["hi"])[k]
+    assert np.all((lo <= cells[:, 1]) & (cells[:, 1] < hi))
+
+
+@pytest.mark.parametrize("n, m, max_blocks", [(50, 70, 1000), (3000, 2500, 100), (7, 3, 2)])
+def test_window_outline_encloses_the_window_and_its_transpose(n, m, max_blocks):
+    from core.warping.windows import transpose_outline, window_outline
+
+    rng = np.random.default_rng(n)
+    centre = np.sort(rng.integers(0, m, n))
+    lo = np.clip(centre - rng.integers(0, 5, n), 0, m - 1)
+    hi = np.clip(centre + rng.integers(1, 5, n), lo + 1, m)
+    cells = np.array([(i, j) for i in range(0, n, max(1, n // 200))
+                      for j in range(lo[i], hi[i])])
+    outline = window_outline(lo, hi, max_blocks=max_blocks)
+    assert len(outline["lo"]) == min(n, max_blocks)
+    assert_outline_holds(outline, cells)
+    if n <= max_blocks:  # one row per block: the window itself
+        assert outline["lo"] == lo.tolist() and outline["hi"] == hi.tolist()
+    flipped = transpose_outline(outline, n, m, max_blocks=max_blocks)
+    assert_outline_holds(flipped, cells[:, ::-1])
+    # offsets and a scale map a coarse window onto a finer grid
+    fine = window_outline(lo, hi, max_blocks=max_blocks, row_offset=3, col_offset=5, scale=2)
+    assert_outline_holds(fine, np.c_[2 * cells[:, 0] + 3 + 1, 2 * cells[:, 1] + 5 + 1])
 
 
 def test_estimate_before_running_reports_the_method():

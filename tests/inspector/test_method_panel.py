@@ -226,3 +226,72 @@ def test_an_engine_error_is_shown_not_raised(qtbot, window, audio_pair, monkeypa
     assert blocker.args[0] == -1
     assert "step_pattern" in window.banner.text() or "pattern" in window.banner.text()
     wait_idle(qtbot, window)
+
+
+def test_anchors_shift_clicked_on_the_matrix_are_kept_by_the_dtw_path(qtbot, window,
+                                                                       audio_pair):
+    from PySide6.QtCore import QPointF, Qt
+
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s, panel = window.session, window.method_panel
+    default = s.active_alignment()
+    # a point well off the default path: the run must still pass through it
+    ta = 2.0
+    tb = float(default.map_a_to_b(ta)) + 1.0
+    vb = window.matrix.plot.getViewBox()
+    pos = window.matrix.plot.mapFromScene(vb.mapViewToScene(QPointF(ta, tb)))
+    qtbot.mouseClick(window.matrix.plot.viewport(), Qt.MouseButton.LeftButton,
+                     Qt.KeyboardModifier.ShiftModifier, pos=pos)
+    px, py = vb.viewPixelSize()
+    assert len(s.anchors) == 1
+    assert s.anchors[0] == pytest.approx((ta, tb), abs=3 * max(px, py))
+    assert "1" in panel.anchors_label.text() and panel.clear_anchors_button.isEnabled()
+    x, y = window.matrix.pending_anchors.getData()
+    assert (x[0], y[0]) == pytest.approx(s.anchors[0])
+    anchor = s.anchors[0]
+
+    aid = run_from_panel(qtbot, window, "dtw")
+    al = s.alignment(aid)
+    rate = panel.rate.value()
+    i, j = int(round(anchor[0] * rate)), int(round(anchor[1] * rate))
+    assert [i, j] in al.path.tolist()
+    assert al.params["anchors_s"] == [list(anchor)]
+    assert "anchors=1" in s.label(aid)
+    wait_idle(qtbot, window)
+    x, y = window.matrix.anchors.getData()  # the result's anchors are drawn
+    assert (x[0], y[0]) == pytest.approx(anchor)
+    # swapping A and B keeps anchors where they were in the picture, transposed
+    window.swap_action.trigger()
+    wait_idle(qtbot, window)
+    assert s.anchors[0] == pytest.approx(anchor[::-1])
+    assert s.alignment(aid).params["anchors_s"][0] == pytest.approx(anchor[::-1])
+    panel.clear_anchors_button.click()
+    assert s.anchors == () and not panel.clear_anchors_button.isEnabled()
+    assert len(window.matrix.pending_anchors.getData()[0]) == 0
+
+
+def test_a_searched_corridor_is_outlined_on_the_matrix(qtbot, window, audio_pair):
+    from core.warping.windows import window_outline
+
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s = window.session
+    al = s.active_alignment()
+    lo = np.clip(np.arange(al.n_a) * al.n_b // al.n_a - 5, 0, None)
+    hi = np.minimum(lo + 11, al.n_b)
+    outlined = al.replace(diagnostics=dict(al.diagnostics,
+                                           search_window=window_outline(lo, hi, 50)))
+    s.add_alignment(outlined, label="outlined", matrix_inputs=s.matrix_inputs(s.active_id))
+    wait_idle(qtbot, window)
+    x, y = window.matrix.window_curves[0].getData()
+    assert len(x) == 100 and x[0] == 0.0
+    assert y[0] == pytest.approx(0.0)
+    assert x[-1] == pytest.approx((al.n_a - 1) / al.rate_a_hz)
+    labels = [label.text for _, label in window.matrix.legend.items]
+    assert "searched corridor" in labels
+    # after a swap the outline is transposed: it spans B's frames along x
+    window.swap_action.trigger()
+    wait_idle(qtbot, window)
+    x, _ = window.matrix.window_curves[0].getData()
+    assert x[-1] == pytest.approx((al.n_b - 1) / al.rate_b_hz, abs=2 / al.rate_b_hz)
