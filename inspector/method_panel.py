@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from . import compute
+from .views.common import ElidedLabel
 from .workspace import MethodSpec, engine_params
 
 __all__ = ["MethodPanel", "METHOD_TITLES"]
@@ -105,11 +106,13 @@ class MethodPanel(QWidget):
         self.window = QComboBox()
         self.window.addItems(WINDOWS)
         self.radius_s = _double(0.05, 3600.0, 2.0, 0.5, 2, " s")
-        self.anchors_label = QLabel("none")
+        self.anchors_label = ElidedLabel("none")  # never widens the panel
         self.anchors_label.setToolTip("Shift+click the cost matrix to add an anchor: the "
                                       "next DTW run passes through it")
         self.clear_anchors_button = QPushButton("Clear")
         self.clear_anchors_button.setEnabled(False)
+        self.clear_anchors_button.setMaximumWidth(
+            self.clear_anchors_button.fontMetrics().horizontalAdvance("Clear") + 24)
         anchors_row = QWidget()
         arow = QHBoxLayout(anchors_row)
         arow.setContentsMargins(0, 0, 0, 0)
@@ -305,7 +308,7 @@ class MethodPanel(QWidget):
 
     def _on_anchors_changed(self) -> None:
         n = len(self.session.anchors)
-        self.anchors_label.setText("none (Shift+click the matrix)" if n == 0 else
+        self.anchors_label.setText("none (Shift+click)" if n == 0 else
                                    f"{n} (the path passes through them)")
         self.clear_anchors_button.setEnabled(n > 0)
 

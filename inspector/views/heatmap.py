@@ -79,6 +79,9 @@ class HeatmapView(QWidget):
         self.side.hideAxis("left")
         self.top.setLabel("left", "Σ B")
         self.side.setLabel("bottom", "Σ A")
+        # the marginals are shapes: their value axes keep the ticks, not the crowded labels
+        self.top.getAxis("left").setStyle(showValues=False)
+        self.side.getAxis("bottom").setStyle(showValues=False)
         self.main.setLabel("left", "time B (s)")
         self.conf.setLabel("bottom", "time A (s)")
         self.conf.setLabel("left", "conf.")
