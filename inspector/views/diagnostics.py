@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from .. import compute
 from ..jobs import Request
-from .common import CURSOR_COLOUR, peak_decimate, turn_queue
+from .common import CURSOR_COLOUR, cache_axes, peak_decimate, turn_queue
 
 __all__ = ["DiagnosticsView", "tempo_ratio", "find_stalls", "find_jumps"]
 
@@ -118,6 +118,7 @@ class DiagnosticsView(QWidget):
         self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
         # redrawn on a later event-loop turn, one view per turn (TurnQueue): the window
         # repaints the matrix first, and a long path's work here is a pause of its own
+        cache_axes(self.plots)
         session.active_alignment_changed.connect(
             lambda *_: turn_queue(session).queue(self, self._redraw_active))
         session.recordings_swapped.connect(

@@ -14,7 +14,14 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from ..jobs import Request
-from .common import CURSOR_COLOUR, PATH_COLOURS, decimate_path, peak_decimate, turn_queue
+from .common import (
+    CURSOR_COLOUR,
+    PATH_COLOURS,
+    cache_axes,
+    decimate_path,
+    peak_decimate,
+    turn_queue,
+)
 
 __all__ = ["HeatmapView", "reduce_plan"]
 
@@ -120,6 +127,7 @@ class HeatmapView(QWidget):
         self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
         # redrawn on a later event-loop turn, one view per turn (TurnQueue): the window
         # repaints the matrix first, and a long path's work here is a pause of its own
+        cache_axes(self.plots)
         session.active_alignment_changed.connect(
             lambda *_: turn_queue(session).queue(self, self._redraw_active))
         session.recordings_swapped.connect(lambda: self._on_active_alignment_changed(

@@ -29,6 +29,7 @@ from .common import (
     PATH_COLOURS,
     Debouncer,
     ElidedLabel,
+    cache_axes,
     decimate_path,
     display_levels,
     turn_queue,
@@ -135,6 +136,7 @@ class MatrixView(QWidget):
         self._on_colour_map_changed(self.colour_map.currentText())
 
         # drawn on a later event-loop turn, one view per turn (see TurnQueue)
+        cache_axes(self.plot)
         session.active_alignment_changed.connect(lambda *_: turn_queue(session).queue(
             self, lambda: self._on_active_alignment_changed(self.session.active_id)))
         session.compared_alignment_changed.connect(lambda *_: self._draw_paths())

@@ -18,7 +18,15 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from .. import compute
 from ..jobs import Request
-from .common import CURSOR_COLOUR, Debouncer, ElidedLabel, display_levels, format_time, reduce_rows
+from .common import (
+    CURSOR_COLOUR,
+    Debouncer,
+    ElidedLabel,
+    cache_axes,
+    display_levels,
+    format_time,
+    reduce_rows,
+)
 
 __all__ = ["StreamView"]
 
@@ -101,6 +109,7 @@ class StreamView(QWidget):
         layout.addWidget(self.header)
         layout.addLayout(body, 1)
 
+        cache_axes(self.plots)
         session.recording_opened.connect(self._on_recording_opened)
         session.recording_closed.connect(self._on_recording_closed)
         session.recordings_swapped.connect(self._on_recordings_swapped)
