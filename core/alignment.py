@@ -156,13 +156,27 @@ class Alignment:
         time maps to the middle of B's run; between rows it interpolates linearly.
         Times outside the path are clamped to its ends.
         """
-        ka, kb = path_knots(self.path, 0)
-        return self._map(t_s, ka / self.rate_a_hz, kb / self.rate_b_hz)
+        ta, tb = self._knots_s(0)
+        return self._map(t_s, ta, tb)
 
     def map_b_to_a(self, t_s):
         """Map times of B (seconds) to times of A; the mirror of :meth:`map_a_to_b`."""
-        kb, ka = path_knots(self.path, 1)
-        return self._map(t_s, kb / self.rate_b_hz, ka / self.rate_a_hz)
+        tb, ta = self._knots_s(1)
+        return self._map(t_s, tb, ta)
+
+    def _knots_s(self, axis: int) -> tuple[np.ndarray, np.ndarray]:
+        """The mapping knots in seconds along ``axis``, computed once per Alignment (it
+        is immutable; an hour-long path takes milliseconds per computation)."""
+        cache = self.__dict__.setdefault("_knots_cache", {})
+        knots = cache.get(axis)
+        if knots is None:
+            keys, values = path_knots(self.path, axis)
+            rates = (self.rate_a_hz, self.rate_b_hz)
+            knots = (keys / rates[axis], values / rates[1 - axis])
+            for k in knots:
+                k.setflags(write=False)
+            cache[axis] = knots
+        return knots
 
     @staticmethod
     def _map(t_s, x_knots, y_knots):
