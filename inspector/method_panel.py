@@ -151,6 +151,9 @@ class MethodPanel(QWidget):
             self.pages.addWidget(page)
         self.estimate_label = QLabel("")
         self.estimate_label.setWordWrap(True)
+        # two lines whatever it says: the panel does not re-lay out at every estimate
+        self.estimate_label.setFixedHeight(2 * self.estimate_label.fontMetrics().lineSpacing()
+                                           + 4)
         self.availability = QLabel("")
         self.availability.setWordWrap(True)
         self.availability.setStyleSheet("color: #d08000;")

@@ -84,6 +84,16 @@ def synthesize(path: Path, duration_s: float, *, seed: int, timbre: int,
     assert path.stat().st_size > 0 and n > 0
 
 
+def _host_ticks() -> list[int] | None:
+    """The machine's CPU time counters (user, nice, system, idle, iowait, irq, softirq,
+    steal), Linux only."""
+    try:
+        with open("/proc/stat") as f:
+            return [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+
+
 class StallTracer:
     """Debugging aid (``--trace``): a thread that prints the GUI thread's stack whenever
     the event loop has not ticked for ``threshold_s``."""
@@ -123,6 +133,8 @@ class LoopMonitor:
         from PySide6.QtCore import QTimer
 
         self.phase = "start"
+        self.steal: dict[str, float] = {}
+        self._ticks0 = _host_ticks()
         self.gaps: dict[str, list[float]] = {}
         # CPU time the GUI thread itself used during each gap: the rest of a gap is
         # waiting (for the GIL held by a worker, or for a core the OS gave elsewhere)
@@ -135,6 +147,12 @@ class LoopMonitor:
         self.timer.start()
 
     def set_phase(self, name: str) -> None:
+        now = _host_ticks()
+        if self.phase is not None and now is not None and self._ticks0 is not None:
+            # share of the machine's CPU time the hypervisor gave to others (steal)
+            total = sum(now) - sum(self._ticks0)
+            self.steal[self.phase] = (now[7] - self._ticks0[7]) / total if total else 0.0
+        self._ticks0 = now
         self.phase = name
         self.last = time.perf_counter()
         self.last_cpu = time.thread_time()
@@ -264,6 +282,7 @@ def run(minutes: float, data_dir: Path, trace: bool = False) -> dict:
         "max_cpu_ms": {p: 1000 * max(monitor.cpu[p]) for p in phases},
         "p99_ms": {p: 1000 * float(np.percentile(monitor.gaps[p], 99)) for p in phases},
         "n_ticks": {p: len(monitor.gaps[p]) for p in phases},
+        "steal": dict(monitor.steal),
         "alignment": repr(al),
         "load_before": load_before,
         "load_after": " ".join(f"{v:.1f}" for v in os.getloadavg()),
@@ -292,13 +311,14 @@ def write_report(result: dict, minutes: float, out: Path) -> None:
         "stream views with the cursor, and zooms out.",
         "",
         "| phase | worst gap (ms) | GUI-thread CPU in that gap (ms) | longest GUI-thread "
-        "CPU in one gap (ms) | 99th percentile gap (ms) | ticks |",
-        "|---|---|---|---|---|---|",
+        "CPU in one gap (ms) | 99th percentile gap (ms) | ticks | CPU stolen by the host |",
+        "|---|---|---|---|---|---|---|",
     ]
     for phase, w in result["worst_ms"].items():
         lines.append(f"| {phase} | {w:.1f} | {result['worst_cpu_ms'][phase]:.1f} | "
                      f"{result['max_cpu_ms'][phase]:.1f} | {result['p99_ms'][phase]:.1f} | "
-                     f"{result['n_ticks'][phase]} |")
+                     f"{result['n_ticks'][phase]} | "
+                     f"{100 * result['steal'].get(phase, float('nan')):.1f} % |")
     t = result["timings"]
     lines += [
         "",
@@ -332,7 +352,8 @@ def main(argv=None) -> int:
     for phase, w in result["worst_ms"].items():
         print(f"{phase:28s} worst {w:8.1f} ms (GUI CPU {result['worst_cpu_ms'][phase]:6.1f}, "
               f"max CPU/gap {result['max_cpu_ms'][phase]:6.1f})   "
-              f"p99 {result['p99_ms'][phase]:6.1f} ms")
+              f"p99 {result['p99_ms'][phase]:6.1f} ms  "
+              f"steal {100 * result['steal'].get(phase, 0):.1f} %")
     print(result["timings"])
     write_report(result, args.minutes, args.out)
     print(f"wrote {args.out}")
