@@ -41,6 +41,9 @@ from .views.matrix import MatrixView
 from .views.stream import StreamView
 from .workspace import Workspace
 
+#: the interpreter's GIL switch interval in the application (0: Python's default, 5 ms)
+GIL_SWITCH_INTERVAL_S = float(os.environ.get("ALIGNMENT_INSPECTOR_SWITCH_INTERVAL", "0.0005"))
+
 __all__ = ["MainWindow", "main", "DEFAULT_SIZE", "install_exception_guard", "warm_up_engine",
            "display_available"]
 
@@ -141,6 +144,11 @@ class MainWindow(QMainWindow):
         if tune_gc:  # the application's process only: it changes the whole interpreter
             self._freeze_long_lived_objects()
             self.jobs.idle.connect(self._freeze_long_lived_objects)
+            if GIL_SWITCH_INTERVAL_S > 0:
+                # A paint re-enters Python for every pyqtgraph item and waits for the GIL
+                # each time; a worker running Python keeps it up to the switch interval
+                # (5 ms by default) at each of those waits.
+                sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
     # ------------------------------------------------------------------ building
     def _build_status_bar(self) -> None:
