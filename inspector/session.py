@@ -60,9 +60,11 @@ def transpose_alignment(al: Alignment) -> Alignment:
     if "a" in sources or "b" in sources:
         sources["a"], sources["b"] = sources.get("b"), sources.get("a")
     params = dict(al.params)
-    if params.get("anchors_s") is not None:
+    if params.get("anchors_s") is not None:  # seconds (the panel's)
         params["anchors_s"] = np.asarray(params["anchors_s"], dtype=float).reshape(-1, 2)[
             :, ::-1].tolist()
+    if params.get("anchors") is not None:  # frames (the engine's)
+        params["anchors"] = [(int(j), int(i)) for i, j in params["anchors"]]
     diagnostics = dict(al.diagnostics)
     if diagnostics.get("search_window") is not None:
         diagnostics["search_window"] = transpose_outline(diagnostics["search_window"],

@@ -266,6 +266,7 @@ def test_anchors_shift_clicked_on_the_matrix_are_kept_by_the_dtw_path(qtbot, win
     wait_idle(qtbot, window)
     assert s.anchors[0] == pytest.approx(anchor[::-1])
     assert s.alignment(aid).params["anchors_s"][0] == pytest.approx(anchor[::-1])
+    assert [tuple(a) for a in s.alignment(aid).params["anchors"]] == [(j, i)]
     panel.clear_anchors_button.click()
     assert s.anchors == () and not panel.clear_anchors_button.isEnabled()
     assert len(window.matrix.pending_anchors.getData()[0]) == 0
