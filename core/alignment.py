@@ -184,9 +184,20 @@ class Alignment:
         out = np.interp(t, x_knots, y_knots)
         return float(out) if out.ndim == 0 else out
 
+    def __reduce__(self):
+        # pickling (child processes, caches): the frozen mappings travel as plain dicts
+        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        for name in ("params", "diagnostics", "sources"):
+            fields[name] = dict(fields[name])
+        return (_restore, (fields,))
+
     def __repr__(self) -> str:
         return (f"Alignment(method={self.method!r}, L={len(self.path)}, n_a={self.n_a}, "
                 f"n_b={self.n_b}, distance={self.distance:.6g})")
+
+
+def _restore(fields: dict) -> Alignment:
+    return Alignment(**fields)
 
 
 def path_knots(path: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:

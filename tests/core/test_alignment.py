@@ -76,3 +76,19 @@ def test_mapping_knots_are_computed_once_and_follow_a_replaced_path():
     moved = al.replace(path=np.c_[np.arange(6), np.arange(6)])
     np.testing.assert_allclose(moved.map_a_to_b([0.0, 0.25, 0.5]), [0.0, 0.25, 0.5])
     np.testing.assert_allclose(al.map_a_to_b([0.0, 0.25, 0.5]), first)
+
+
+def test_an_alignment_survives_pickling():
+    import pickle
+
+    al = Alignment(np.c_[np.arange(4), [0, 1, 1, 2]], 10.0, 20.0, n_b=5, method="dtw",
+                   params={"window": ("sakoe_chiba", 2)}, diagnostics={"x": {"y": 1}},
+                   confidence=np.linspace(0, 1, 4), sources={"a": {"path": "a.wav"}})
+    al.map_a_to_b(0.1)  # a cached mapping does not travel
+    back = pickle.loads(pickle.dumps(al))
+    np.testing.assert_array_equal(back.path, al.path)
+    assert (back.rate_a_hz, back.rate_b_hz, back.n_a, back.n_b) == (10.0, 20.0, 4, 5)
+    assert dict(back.params) == dict(al.params) and back.diagnostics["x"] == {"y": 1}
+    np.testing.assert_array_equal(back.confidence, al.confidence)
+    assert not back.path.flags.writeable
+    assert back.map_a_to_b(0.1) == al.map_a_to_b(0.1)
