@@ -126,9 +126,13 @@ class Alignment:
     # ------------------------------------------------------------------ derived views
     @property
     def times_s(self) -> np.ndarray:
-        """Path in seconds, shape (L, 2): ``path / (rate_a_hz, rate_b_hz)``."""
-        t = self.path / np.array([self.rate_a_hz, self.rate_b_hz])
-        t.setflags(write=False)
+        """Path in seconds, shape (L, 2): ``path / (rate_a_hz, rate_b_hz)``, read-only,
+        computed once per Alignment (it is immutable)."""
+        t = self.__dict__.get("_times_s")
+        if t is None:
+            t = self.path / np.array([self.rate_a_hz, self.rate_b_hz])
+            t.setflags(write=False)
+            self.__dict__["_times_s"] = t
         return t
 
     @property
@@ -156,17 +160,19 @@ class Alignment:
         time maps to the middle of B's run; between rows it interpolates linearly.
         Times outside the path are clamped to its ends.
         """
-        ta, tb = self._knots_s(0)
+        ta, tb = self.mapping_knots(0)
         return self._map(t_s, ta, tb)
 
     def map_b_to_a(self, t_s):
         """Map times of B (seconds) to times of A; the mirror of :meth:`map_a_to_b`."""
-        tb, ta = self._knots_s(1)
+        tb, ta = self.mapping_knots(1)
         return self._map(t_s, tb, ta)
 
-    def _knots_s(self, axis: int) -> tuple[np.ndarray, np.ndarray]:
-        """The mapping knots in seconds along ``axis``, computed once per Alignment (it
-        is immutable; an hour-long path takes milliseconds per computation)."""
+    def mapping_knots(self, axis: int) -> tuple[np.ndarray, np.ndarray]:
+        """The knots (seconds, read-only) that :meth:`map_a_to_b` (``axis=0``: times of
+        A, times of B) and :meth:`map_b_to_a` (``axis=1``: times of B, times of A)
+        interpolate between; computed once per Alignment (it is immutable, and an
+        hour-long path takes milliseconds per computation)."""
         cache = self.__dict__.setdefault("_knots_cache", {})
         knots = cache.get(axis)
         if knots is None:
@@ -185,7 +191,8 @@ class Alignment:
         return float(out) if out.ndim == 0 else out
 
     def __reduce__(self):
-        # pickling (child processes, caches): the frozen mappings travel as plain dicts
+        # pickling (child processes, caches): the frozen mappings travel as plain dicts,
+        # the cached knots and times do not
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         for name in ("params", "diagnostics", "sources"):
             fields[name] = dict(fields[name])

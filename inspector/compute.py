@@ -709,43 +709,32 @@ def default_alignment_job(rec_a, rec_b, *, progress=None, cancel=None):
                                 cancel))
 
 
-def prepare_path(al: Alignment) -> dict:
-    """What the window derives from an alignment's path, computed off the GUI thread.
+def prepare_path(al: Alignment) -> Alignment:
+    """Compute, off the GUI thread, what the window derives from an alignment's path,
+    into the alignment's own caches, and return it.
 
-    An hour-long path has ~400k steps: its cursor-mapping knots and its path in seconds
-    take tens of milliseconds, which the worker that produced the alignment pays instead
-    of the event loop (:meth:`inspector.session.Session.add_alignment` ``prepared=``).
-
-    Returns
-    -------
-    dict
-        ``"knots"``: ((A knots s, B knots s), (B knots s, A knots s)) for A→B and B→A,
-        as :meth:`Alignment.map_a_to_b` / ``map_b_to_a`` interpolate;
-        ``"times_s"``: the path in seconds, (L, 2) read-only (``al.times_s``).
+    An hour-long path has ~400k steps: its cursor-mapping knots
+    (:meth:`Alignment.mapping_knots`) and its path in seconds (``times_s``) take tens of
+    milliseconds, which the worker that produced the alignment pays instead of the
+    event loop. (An Alignment is immutable, so these stay valid for that object; an edit
+    or a swap makes a new one, whose caches fill on first use.)
     """
-    return {"knots": cursor_knots(al), "times_s": al.times_s}
-
-
-def cursor_knots(al: Alignment) -> tuple:
-    """((A knots s, B knots s), (B knots s, A knots s)): the knots
-    :meth:`Alignment.map_a_to_b` and ``map_b_to_a`` interpolate between, in seconds."""
-    from core.alignment import path_knots
-
-    ka, kb = path_knots(al.path, 0)
-    kb2, ka2 = path_knots(al.path, 1)
-    return ((ka / al.rate_a_hz, kb / al.rate_b_hz), (kb2 / al.rate_b_hz, ka2 / al.rate_a_hz))
+    al.mapping_knots(0)
+    al.mapping_knots(1)
+    _ = al.times_s  # a cached property
+    return al
 
 
 def default_alignment_prepared_job(rec_a, rec_b, *, progress=None, cancel=None):
-    """:func:`default_alignment_job` plus :func:`prepare_path` of its result.
+    """:func:`default_alignment_job` with its alignment through :func:`prepare_path`.
 
     Returns
     -------
-    alignment, features_a, features_b, metric, prepared
+    alignment, features_a, features_b, metric
     """
     al, fa, fb, metric = default_alignment_job(rec_a, rec_b, progress=progress,
                                                cancel=cancel)
-    return al, fa, fb, metric, prepare_path(al)
+    return prepare_path(al), fa, fb, metric
 
 
 #: above this duration a stream view's feature image is computed in a child process

@@ -19,7 +19,6 @@ from PySide6.QtCore import QObject, Signal
 
 from core.alignment import Alignment
 from core.warping.windows import transpose_outline
-from inspector.compute import cursor_knots
 
 __all__ = ["Session", "Stream", "SLOTS", "transpose_alignment"]
 
@@ -122,15 +121,6 @@ class Session(QObject):
         self._cursor = (0.0, 0.0)
         # the features the matrix shows, per alignment id: (features A, features B, metric)
         self._matrix_inputs: dict[int, tuple] = {}
-        # knots of the active alignment for mapping the cursor, computed once per
-        # alignment (an hour-long path has ~400k rows: milliseconds per move otherwise)
-        self._knots_for: Alignment | None = None
-        self._knots: tuple = ()
-        # per alignment id: (the Alignment, prepare_path() of it made on a worker); used
-        # while that id still holds that very object (edits and swaps replace it)
-        self._prepared: dict[int, tuple[Alignment, dict]] = {}
-        self._times_for: Alignment | None = None
-        self._times: np.ndarray | None = None
         # manual correction: (id, alignment before the edit, description), newest last
         self._undo: list[tuple[int, Alignment, str]] = []
         # points (time A, time B) the next DTW run must pass through, sorted by A
@@ -197,13 +187,13 @@ class Session(QObject):
 
     # ------------------------------------------------------------------ alignments
     def add_alignment(self, alignment: Alignment, *, label: str = "", matrix_inputs=None,
-                      activate: bool = True, prepared: dict | None = None) -> int:
+                      activate: bool = True) -> int:
         """Store a result and return its id; it becomes the active one by default.
 
         ``matrix_inputs`` is ``(features_a, features_b, metric)``: what the matrix view
-        draws the cost of for this alignment. ``prepared`` is
-        :func:`inspector.compute.prepare_path` of ``alignment``, computed on the worker
-        that made it (otherwise the GUI thread derives the same on first use).
+        draws the cost of for this alignment. The path data the views derive (cursor
+        knots, path in seconds) is cached on the immutable Alignment: workers fill it
+        with :func:`inspector.compute.prepare_path`, else it is computed on first use.
         """
         if not isinstance(alignment, Alignment):
             raise TypeError(f"alignment: expected an Alignment, got {type(alignment).__name__}")
@@ -213,8 +203,6 @@ class Session(QObject):
         self._labels[aid] = label or describe(alignment)
         if matrix_inputs is not None:
             self._matrix_inputs[aid] = matrix_inputs
-        if prepared is not None:
-            self._prepared[aid] = (alignment, prepared)
         self.alignment_added.emit(aid)
         if activate:
             self.set_active(aid)
@@ -226,7 +214,6 @@ class Session(QObject):
         del self._alignments[aid]
         self._labels.pop(aid, None)
         self._matrix_inputs.pop(aid, None)
-        self._prepared.pop(aid, None)
         self.alignment_removed.emit(aid)
         if self._compared == aid:
             self.set_compared(-1)
@@ -362,50 +349,23 @@ class Session(QObject):
         if al is None:
             new = (t, self._cursor[1]) if slot == "a" else (self._cursor[0], t)
         else:
-            a_to_b, b_to_a = self._mapping(al)
-            if slot == "a":
-                new = (t, float(np.interp(t, *a_to_b)))
-            else:
-                new = (float(np.interp(t, *b_to_a)), t)
+            # the alignment caches its mapping knots (filled on the worker that made it)
+            new = (t, al.map_a_to_b(t)) if slot == "a" else (al.map_b_to_a(t), t)
         if new != self._cursor:
             self._cursor = new
             self.cursor_moved.emit(*new)
 
-    def _prepared_for(self, al: Alignment) -> dict | None:
-        for owner, data in self._prepared.values():
-            if owner is al:
-                return data
-        return None
-
-    def _mapping(self, al: Alignment):
-        """(x knots, y knots) for A→B and B→A, as :meth:`Alignment.map_a_to_b` uses."""
-        if self._knots_for is not al:
-            data = self._prepared_for(al)
-            self._knots = cursor_knots(al) if data is None else data["knots"]
-            self._knots_for = al
-        return self._knots
-
     def path_times(self, aid: int) -> np.ndarray | None:
-        """``alignment(aid).times_s`` (the path in seconds), from the worker's
-        precomputation when there is one; None for an unknown id."""
+        """``alignment(aid).times_s`` (the path in seconds, cached on the alignment);
+        None for an unknown id."""
         al = self._alignments.get(aid)
-        if al is None:
-            return None
-        data = self._prepared_for(al)
-        if data is not None:
-            return data["times_s"]
-        if self._times_for is not al:
-            self._times = al.times_s
-            self._times_for = al
-        return self._times
+        return None if al is None else al.times_s
 
     def map_a_to_b(self, t_s):
-        """Times of A mapped to B through the active alignment (cached knots); the
-        same as ``active_alignment().map_a_to_b``. Times unchanged without one."""
+        """Times of A mapped to B through the active alignment
+        (``active_alignment().map_a_to_b``); times unchanged without one."""
         al = self.active_alignment()
-        if al is None:
-            return t_s
-        return np.interp(t_s, *self._mapping(al)[0])
+        return t_s if al is None else al.map_a_to_b(t_s)
 
     def move_cursor_to(self, time_a_s: float, time_b_s: float) -> None:
         """Put the cursor at a point of the matrix: A's time is kept, B's too (a click off

@@ -111,7 +111,8 @@ def run_spec(rec_a, rec_b, cached_a, cached_b, spec: MethodSpec, *, progress=Non
     shown = {**dict(al.params), **{k: v for k, v in spec.params.items() if v is not None},
              "feature_a": spec.feature_a, "feature_b": spec.feature_b,
              "rate_hz": spec.rate_hz}
-    return al.replace(params=shown), fa, fb
+    # the path data the window derives, computed here on the worker
+    return compute.prepare_path(al.replace(params=shown)), fa, fb
 
 
 class Workspace(QObject):
@@ -247,12 +248,11 @@ class Workspace(QObject):
         elif channel.startswith("display_"):
             self.session.add_features(channel[-1], result, display=True)
         elif channel == "align":
-            al, fa, fb, metric, prepared = result
+            al, fa, fb, metric = result
             for slot, feats in (("a", fa), ("b", fb)):
                 self.session.add_features(slot, feats)
             aid = self.session.add_alignment(al, label="default " + _short(al),
-                                             matrix_inputs=(fa, fb, metric),
-                                             prepared=prepared)
+                                             matrix_inputs=(fa, fb, metric))
             self.message_posted.emit(f"default alignment: {self.session.label(aid)}")
             self.default_alignment_finished.emit(aid)
         elif channel == "method":

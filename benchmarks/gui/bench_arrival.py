@@ -1,7 +1,7 @@
 """The event-loop gap when an hour-long alignment arrives in the window (synthetic).
 
 A 360k x 361k-frame alignment (361k path steps) and read-only random 12-dim features are
-handed to ``Session.add_alignment`` (with ``compute.prepare_path`` of it, as the
+handed to ``Session.add_alignment`` (after ``compute.prepare_path`` of it, as the
 application's worker hands it over; ``--unprepared`` leaves that to the GUI thread)
 while a 5 ms timer measures the event loop for 1.5 s; prints the worst gap.
 Quicker than ``bench_responsiveness.py`` (no media, no engine) for
@@ -42,7 +42,8 @@ def run_once(prepared: bool = True) -> float:
         v = rng.random((n, 12), dtype=np.float32)
         v.setflags(write=False)
         feats.append(DisplayFeatures(v, 100.0, "chroma"))
-    prep = prepare_path(al) if prepared else None
+    if prepared:
+        prepare_path(al)  # as the worker that made it does
     for _ in range(5):
         app.processEvents()
         time.sleep(0.01)
@@ -58,8 +59,7 @@ def run_once(prepared: bool = True) -> float:
     timer.timeout.connect(tick)
     timer.start()
     QTimer.singleShot(50, lambda: win.session.add_alignment(
-        al, label="synthetic", matrix_inputs=(feats[0], feats[1], "euclidean"),
-        prepared=prep))
+        al, label="synthetic", matrix_inputs=(feats[0], feats[1], "euclidean")))
     end = time.perf_counter() + 1.5
     while time.perf_counter() < end:
         app.processEvents()

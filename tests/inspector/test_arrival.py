@@ -8,7 +8,7 @@ import pytest
 import shiboken6
 from PySide6.QtCore import QObject
 
-from core.alignment import Alignment
+from core.alignment import Alignment, path_knots
 from inspector import compute
 from inspector.session import Session
 from inspector.views.common import TurnQueue
@@ -42,21 +42,27 @@ def reference_block_mean(v: np.ndarray, n_out: int) -> np.ndarray:
 
 def test_prepare_path_maps_like_the_alignment():
     al = warped_alignment()
-    prepared = compute.prepare_path(al)
+    knots_before = (path_knots(al.path, 0), path_knots(al.path, 1))
+    times_before = al.path / np.array([al.rate_a_hz, al.rate_b_hz])
+    assert compute.prepare_path(al) is al
     t = np.linspace(-0.5, al.duration_a_s + 0.5, 997)
-    (xa, ya), (xb, yb) = prepared["knots"]
-    np.testing.assert_allclose(np.interp(t, xa, ya), al.map_a_to_b(t))
+    (xa, ya), (xb, yb) = al.mapping_knots(0), al.mapping_knots(1)
+    (ka, kb), (kb2, ka2) = knots_before
+    np.testing.assert_allclose(np.interp(t, xa, ya),
+                               np.interp(t, ka / al.rate_a_hz, kb / al.rate_b_hz))
     u = np.linspace(0.0, al.duration_b_s, 701)
-    np.testing.assert_allclose(np.interp(u, xb, yb), al.map_b_to_a(u))
-    np.testing.assert_array_equal(prepared["times_s"], al.times_s)
+    np.testing.assert_allclose(np.interp(u, xb, yb),
+                               np.interp(u, kb2 / al.rate_b_hz, ka2 / al.rate_a_hz))
+    np.testing.assert_array_equal(al.times_s, times_before)
+    assert al.mapping_knots(0) is al.mapping_knots(0) and al.times_s is al.times_s
 
 
 def test_session_uses_prepared_data_only_for_that_alignment(qapp):
-    al = warped_alignment()
+    al = compute.prepare_path(warped_alignment())
     session = Session()
-    prepared = compute.prepare_path(al)
-    aid = session.add_alignment(al, prepared=prepared)
-    assert session.path_times(aid) is prepared["times_s"]
+    aid = session.add_alignment(al)
+    prepared_times = al.times_s
+    assert session.path_times(aid) is prepared_times
     t = np.linspace(0.0, al.duration_a_s, 333)
     np.testing.assert_allclose(session.map_a_to_b(t), al.map_a_to_b(t))
     # an edit replaces the alignment: the prepared data of the old one is not used
@@ -65,7 +71,7 @@ def test_session_uses_prepared_data_only_for_that_alignment(qapp):
     np.testing.assert_array_equal(session.path_times(aid), edited.times_s)
     np.testing.assert_allclose(session.map_a_to_b(t), edited.map_a_to_b(t))
     session.undo()
-    assert session.path_times(aid) is prepared["times_s"]
+    assert session.path_times(aid) is prepared_times
     assert session.path_times(aid + 1) is None
 
 
