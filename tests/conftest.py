@@ -17,3 +17,19 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "index.csv").is_file():
         pytest.skip(f"shared data set not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def shrunk_tiles(monkeypatch):
+    """DTW tiles of 16 rows x 24 columns and threads from 1000 cells, so that small
+    inputs use many strips and chunks (the tile solvers' paths on test-sized data)."""
+    import core.warping._engine as engine
+    import core.warping._long as long_
+    import core.warping._tiles as tiles
+
+    def shape(lo, hi):
+        return 16, 24
+
+    for module in (tiles, engine, long_):
+        monkeypatch.setattr(module, "choose_shape", shape)
+    monkeypatch.setattr(tiles, "_PARALLEL_CELLS", 1000)

@@ -409,19 +409,9 @@ def test_cancel_and_progress():
 
 
 @pytest.fixture
-def small_tiles(monkeypatch):
-    """Tiles of 16 rows x 24 columns, so that small inputs use many strips and chunks."""
-    import core.warping._engine as engine
-    import core.warping._long as long_
-    import core.warping._tiles as tiles
-
-    def shape(lo, hi):
-        return 16, 24
-
-    monkeypatch.setattr(tiles, "choose_shape", shape)
-    monkeypatch.setattr(engine, "choose_shape", shape)
-    monkeypatch.setattr(long_, "choose_shape", shape)
-    monkeypatch.setattr(tiles, "_PARALLEL_CELLS", 1000)
+def small_tiles(shrunk_tiles, monkeypatch):
+    """Tiles of 16 rows x 24 columns, so that small inputs use many strips and chunks
+    (and no band solver)."""
     import core.warping._band as band
     monkeypatch.setattr(band, "BAND_MAX_WIDTH", -1)
 

@@ -6,20 +6,12 @@ import pytest
 
 import core.warping._engine as engine
 import core.warping._long as long_
-import core.warping._tiles as tiles
 from core.warping import dtw
 
 
 @pytest.fixture
-def checkpoints_only(monkeypatch):
+def checkpoints_only(shrunk_tiles, monkeypatch):
     """Small tiles, no pruning, multiscale levels (and the guide) on small inputs."""
-    def shape(lo, hi):
-        return 16, 24
-
-    monkeypatch.setattr(tiles, "choose_shape", shape)
-    monkeypatch.setattr(engine, "choose_shape", shape)
-    monkeypatch.setattr(long_, "choose_shape", shape)
-    monkeypatch.setattr(tiles, "_PARALLEL_CELLS", 1000)
     monkeypatch.setattr(long_, "COARSEST_CELLS", 1 << 11)
     monkeypatch.setattr(long_, "CORRIDOR_PAD", 24)  # one small tile
     monkeypatch.setattr(engine, "_solve_pruned", lambda *a, **k: (None, 0))
