@@ -1,22 +1,24 @@
 """The headless command line: ``alignment-inspector align|transfer|...`` and
 ``alignment-inspector-sv``.
 
-Bad input (a missing or unreadable file, an unknown option value, an output folder that
-does not exist) gives one line on standard error and exit status 2; an interrupted run
-exits with 130. Nothing prints a traceback and no output file is left half-written
-(writers go through :mod:`core.formats`, which writes atomically).
+Bad input (a missing or unreadable file, an unknown option value, an output that is a
+folder, one of the inputs or in a folder that does not exist) gives one line on standard
+error and exit status 2, checked before any work starts. An interrupted run exits with
+130 (SIGINT), 143 (SIGTERM) or 129 (SIGHUP), its temporary files removed. Nothing prints
+a traceback and no output file is left half-written: every output goes through
+:mod:`core.paths` (``-o -`` is standard output).
 """
 
 from __future__ import annotations
 
 import argparse
-import io
+import contextlib
+import errno
 import os
 import sys
-import tempfile
 from pathlib import Path
 
-from . import __version__
+from . import __version__, paths
 from .errors import Cancelled, FormatError, MediaError
 from .formats import ALIGNMENT_FORMATS
 
@@ -51,8 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     align.add_argument("a", metavar="A", help="audio or video file (recording A)")
     align.add_argument("b", metavar="B", help="audio or video file (recording B)")
     align.add_argument("-o", "--output", metavar="OUT",
-                       help="output file; its extension chooses the format "
-                            "(default: CSV on standard output)")
+                       help="output file; its extension chooses the format; '-' is "
+                            "standard output (default: CSV on standard output)")
     align.add_argument("--method", choices=METHODS, default="dtw",
                        help="alignment method (default: dtw)")
     align.add_argument("--feature", default="auto", metavar="NAME",
@@ -100,7 +102,7 @@ def _format_for(output: str | None, fmt: str | None) -> str:
 
     if fmt is not None:
         return fmt
-    return format_from_path(output) if output is not None else "csv"
+    return format_from_path(output) if output not in (None, paths.STDOUT) else "csv"
 
 
 def _check_input(path: str) -> None:
@@ -111,12 +113,12 @@ def _check_input(path: str) -> None:
         raise MediaError(path, "is a folder, not a media file")
 
 
-def _check_output(path: str) -> None:
-    folder = Path(path).resolve().parent
-    if not folder.is_dir():
-        raise UsageError(f"{path}: output folder {folder} does not exist")
-    if Path(path).is_dir():
-        raise UsageError(f"{path}: is a folder; give a file name")
+def check_output(path: str | None, inputs=()) -> str:
+    """Check OUT before work starts (see :func:`core.paths.check_output`); ``None`` is
+    standard output. Returns the output name to write (``"-"`` for standard output)."""
+    path = paths.STDOUT if path is None else path
+    paths.check_output(path, inputs=inputs)
+    return path
 
 
 class _StderrProgress:
@@ -138,20 +140,15 @@ class _StderrProgress:
 
 
 def _run_align(args) -> int:
+    from . import formats
+
     _check_input(args.a)
     _check_input(args.b)
     fmt = _format_for(args.output, args.fmt)
-    if args.output:
-        _check_output(args.output)
+    output = check_output(args.output, inputs=(args.a, args.b))
     alignment = _align(args.a, args.b, method=args.method, feature=args.feature,
                        rate_hz=args.rate, band_s=args.band, quiet=args.quiet)
-    if args.output:
-        from . import formats
-
-        formats.write_alignment(alignment, args.output, format=fmt)
-    else:
-        sys.stdout.write(_render(alignment, fmt))
-        sys.stdout.flush()
+    formats.write_alignment(alignment, output, format=fmt)
     return 0
 
 
@@ -165,36 +162,54 @@ def _align(path_a, path_b, *, quiet=False, **options):
         progress.done()
 
 
-def _render(alignment, fmt: str) -> str:
-    """The alignment written in format ``fmt``, as text (for standard output)."""
-    from . import formats
-
-    with tempfile.TemporaryDirectory() as folder:
-        out = os.path.join(folder, "alignment.out")
-        formats.write_alignment(alignment, out, format=fmt)
-        with open(out, encoding="utf-8") as handle:
-            return handle.read()
-
-
 def _fail(message: str, status: int) -> int:
-    sys.stderr.write(f"{PROG}: error: {' '.join(str(message).split())}\n")
+    text = " ".join(str(message).split())
+    # a file name may hold any bytes: show the ones that are not UTF-8 as \xNN
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    if sys.stderr is not None:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(f"{PROG}: error: {text}\n")
+            sys.stderr.flush()
     return status
 
 
+def _stdout_gone() -> int:
+    """Standard output was closed by its reader (``... | head``): stop quietly, as the
+    usual tools do, without a second error when Python flushes it at exit."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    return 128 + 13  # as if killed by SIGPIPE
+
+
 def _guarded(run) -> int:
-    """Run ``run()`` and turn every failure into one line on stderr and an exit status."""
+    """Run ``run()`` and turn every failure into one line on stderr and an exit status.
+
+    SIGTERM and SIGHUP unwind like SIGINT meanwhile (temporary files are removed)."""
+    restore = paths.cleanup_on_signals()
     try:
         return int(run() or 0)
     except UsageError as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
-    except (MediaError, FormatError, ValueError, OSError) as exc:
+    except BrokenPipeError:
+        return _stdout_gone()
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:
+            return _stdout_gone()
         return _fail(str(exc), EXIT_BAD_INPUT)
+    except (MediaError, FormatError, ValueError) as exc:
+        return _fail(str(exc), EXIT_BAD_INPUT)
+    except paths.Terminated as exc:
+        return _fail(str(exc), 128 + exc.signum)
     except (Cancelled, KeyboardInterrupt):
         return _fail("interrupted", EXIT_INTERRUPTED)
     except MemoryError:
         return _fail("out of memory (try --band or a lower --rate)", EXIT_INTERNAL)
     except Exception as exc:  # a bug: still one line, never a traceback
         return _fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_INTERNAL)
+    finally:
+        restore()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -235,11 +250,10 @@ def sv_main(argv: list[str] | None = None) -> int:
 
         _check_input(args.ref)
         _check_input(args.other)
+        check_output(paths.STDOUT)
         alignment = _align(args.ref, args.other, quiet=True)
-        buffer = io.StringIO()
-        write_sv_pairs(alignment, buffer)
-        sys.stdout.write(buffer.getvalue())
-        sys.stdout.flush()
+        with paths.open_output(paths.STDOUT) as stream:
+            write_sv_pairs(alignment, stream)
         return 0
 
     return _guarded(run)

@@ -15,7 +15,8 @@ Annotations
     (CSV with a header naming ``start``/``end``/``time`` and ``label`` columns), and
     ``transfer_annotation(annotation, alignment)`` to map them to the other recording.
 
-Every write is atomic: a failing export leaves the previous file untouched.
+Every write goes through :mod:`core.paths` (atomic for files, direct for devices and
+standard output): a failing export leaves the previous file untouched.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..alignment import Alignment
 from ..errors import FormatError
-from ._atomic import atomic_open
+from ..paths import open_output
 from .annotations import Annotation, Interval, Point, Tier
 from .csv_pairs import alignment_from_times, read_text
 
@@ -90,7 +90,7 @@ def write_labels(annotation: Annotation, path) -> list[str]:
     warnings = []
     if len(annotation.tiers) > 1:
         warnings.append(f"{len(annotation.tiers)} tiers merged into one Audacity label track")
-    with atomic_open(path) as stream:
+    with open_output(path) as stream:
         for start, end, label in rows:
             stream.write(f"{start:.6f}\t{end:.6f}\t{_clean(label)}\n")
     return warnings
@@ -102,7 +102,7 @@ def write_alignment_labels(alignment: Alignment, path) -> None:
     One label per path step: ``t_a<TAB>t_a<TAB>t_b`` (six decimals, as Audacity).
     """
     times = alignment.times_s
-    with atomic_open(path) as stream:
+    with open_output(path) as stream:
         stream.write("".join(f"{a:.6f}\t{a:.6f}\t{b:.6f}\n" for a, b in times))
 
 

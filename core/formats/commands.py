@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..paths import STDOUT, check_output
 from . import ALIGNMENT_FORMATS, ANNOTATION_FORMATS, read_alignment, transfer_file, write_alignment
 
 __all__ = ["register", "run_transfer", "run_convert"]
@@ -19,6 +20,7 @@ __all__ = ["register", "run_transfer", "run_convert"]
 
 def run_transfer(args: argparse.Namespace) -> int:
     """``transfer ALIGNMENT LABELS -o OUT``: move labels of A to B (or B to A)."""
+    check_output(args.output, inputs=(args.alignment, args.labels))
     warnings = transfer_file(args.alignment, args.labels, args.output, format=args.format,
                              direction=args.direction, labels_format=args.labels_format,
                              collapsed_marker=args.mark_collapsed or None)
@@ -29,9 +31,11 @@ def run_transfer(args: argparse.Namespace) -> int:
 
 def run_convert(args: argparse.Namespace) -> int:
     """``convert IN -o OUT``: re-write an alignment file in another format."""
+    check_output(args.output, inputs=(args.input,))
+    fmt = args.format or ("csv" if args.output == STDOUT else None)
     alignment = read_alignment(args.input, args.input_format, rate_a_hz=args.rate_a,
                                rate_b_hz=args.rate_b)
-    write_alignment(alignment, args.output, args.format)
+    write_alignment(alignment, args.output, fmt)
     return 0
 
 
@@ -45,7 +49,8 @@ def register(subparsers) -> None:
                     "collapse to zero length are kept and reported on stderr.")
     p.add_argument("alignment", help="alignment file (csv, json, svl, txt, TextGrid, eaf)")
     p.add_argument("labels", help="annotation file of the source recording")
-    p.add_argument("-o", "--output", required=True, help="annotation file to write")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="annotation file to write ('-': standard output)")
     p.add_argument("--format", choices=ANNOTATION_FORMATS,
                    help="output format (default: OUT's extension, else the input's format)")
     p.add_argument("--labels-format", choices=ANNOTATION_FORMATS,
@@ -58,7 +63,8 @@ def register(subparsers) -> None:
 
     c = subparsers.add_parser("convert", help="convert an alignment file to another format")
     c.add_argument("input", help="alignment file")
-    c.add_argument("-o", "--output", required=True, help="alignment file to write")
+    c.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="alignment file to write ('-': standard output, CSV unless --format)")
     c.add_argument("--format", choices=ALIGNMENT_FORMATS,
                    help="output format (default: from OUT's extension)")
     c.add_argument("--input-format", choices=ALIGNMENT_FORMATS,

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..alignment import Alignment
 from ..errors import FormatError
-from ._atomic import atomic_open
+from ..paths import open_output
 
 __all__ = ["write_csv", "read_csv", "parse_time_pairs", "alignment_from_times",
            "infer_rate", "read_text", "FALLBACK_RATE_HZ"]
@@ -56,7 +56,7 @@ def write_csv(alignment: Alignment, path) -> None:
     """Write the path in seconds as ``time_a_s,time_b_s`` rows (one per path step)."""
     times = alignment.times_s
     a, b = _fmt(times[:, 0]), _fmt(times[:, 1])
-    with atomic_open(path) as stream:
+    with open_output(path) as stream:
         stream.write(HEADER + "\n")
         stream.write("".join(f"{x},{y}\n" for x, y in zip(a, b, strict=True)))
 

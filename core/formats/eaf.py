@@ -25,8 +25,8 @@ import numpy as np
 
 from ..alignment import Alignment
 from ..errors import FormatError
+from ..paths import open_output
 from ._anchors import path_anchors
-from ._atomic import atomic_open
 from .annotations import Annotation, Interval, Point, Tier
 
 __all__ = ["read_eaf", "write_eaf", "write_alignment_eaf", "read_alignment_eaf"]
@@ -96,7 +96,7 @@ def _document(tiers, media: list[str], properties: dict[str, str]) -> ET.Element
 
 
 def _write(tree: ET.ElementTree, path) -> None:
-    with atomic_open(path, "wb") as stream:
+    with open_output(path, "wb") as stream:
         tree.write(stream, encoding="UTF-8", xml_declaration=True)
         stream.write(b"\n")
 

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..alignment import Alignment
 from ..errors import FormatError
-from ._atomic import atomic_open
+from ..paths import open_output
 from .csv_pairs import read_text
 
 __all__ = ["write_json", "read_json", "FORMAT_NAME", "FORMAT_VERSION", "to_jsonable"]
@@ -96,7 +96,7 @@ def write_json(alignment: Alignment, path) -> None:
     text = json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False)
     for key, compact in arrays.items():
         text = text.replace(f'"@@{key}@@"', compact, 1)
-    with atomic_open(path) as stream:
+    with open_output(path) as stream:
         stream.write(text + "\n")
 
 

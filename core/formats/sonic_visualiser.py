@@ -29,7 +29,7 @@ import numpy as np
 
 from ..alignment import Alignment, path_knots
 from ..errors import FormatError
-from ._atomic import atomic_open
+from ..paths import open_output
 from .annotations import Annotation, Interval, Point, Tier
 from .csv_pairs import alignment_from_times, parse_time_pairs, read_text
 
@@ -70,7 +70,7 @@ def write_sv_csv(alignment: Alignment, path) -> None:
     """A CSV Sonic Visualiser imports as a time-value layer on A: ``t_a,t_b`` per path
     step, no header (time in the first column, value = time in B)."""
     times = alignment.times_s
-    with atomic_open(path) as stream:
+    with open_output(path) as stream:
         stream.write("".join(f"{a:.9f},{b:.9f}\n" for a, b in times))
 
 
@@ -111,7 +111,7 @@ def write_svl(alignment: Alignment, path) -> None:
     out += ["    </dataset>", "  </data>", "  <display>",
             f'    <layer id="2" type="timevalues" name={quoteattr(name)} model="1" />',
             "  </display>", "</sv>"]
-    with atomic_open(path) as stream:
+    with open_output(path) as stream:
         stream.write("\n".join(out) + "\n")
 
 
@@ -267,7 +267,7 @@ def write_sv_layer_csv(annotation: Annotation, path) -> list[str]:
             else:
                 rows.append((it.time_s, [f"{it.time_s:.9f}", it.label]))
     rows.sort(key=lambda r: r[0])
-    with atomic_open(path) as stream:
+    with open_output(path) as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerows(r for _, r in rows)
     return warnings
@@ -329,7 +329,7 @@ def read_labels_csv(path) -> Annotation:
 
 def write_labels_csv(annotation: Annotation, path) -> list[str]:
     """Write ``tier,start_s,end_s,label`` rows (``end_s`` empty for points)."""
-    with atomic_open(path) as stream:
+    with open_output(path) as stream:
         writer = csv.writer(stream, lineterminator="\n")
         writer.writerow(["tier", "start_s", "end_s", "label"])
         for tier in annotation.tiers:

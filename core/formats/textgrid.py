@@ -18,8 +18,8 @@ import numpy as np
 
 from ..alignment import Alignment
 from ..errors import FormatError
+from ..paths import open_output
 from ._anchors import fill_path, path_anchors
-from ._atomic import atomic_open
 from .annotations import Annotation, Interval, Point, Tier
 from .csv_pairs import alignment_from_times, infer_rate
 
@@ -310,7 +310,7 @@ def write_textgrid(annotation: Annotation, path, *, short: bool = False) -> list
                 for k, (time, mark) in enumerate(rows, start=1):
                     out += [f"        points [{k}]:", f"            number = {_num(time)} ",
                             f"            mark = {_quote(mark)} "]
-    with atomic_open(path) as stream:
+    with open_output(path) as stream:
         stream.write("\n".join(out) + "\n")
     return warnings
 

@@ -90,3 +90,70 @@ def test_console_script_path_has_no_traceback(tmp_path):
     proc = run("align", tmp_path / "nope.wav", tmp_path / "nope2.wav")
     assert proc.returncode == 2
     assert proc.stderr.startswith("alignment-inspector: error:") and "Traceback" not in proc.stderr
+
+
+# ------------------------------------------------------------------ outputs (core.paths)
+def one_line_error(capsys, *needles):
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, err
+    return err
+
+
+@pytest.fixture
+def alignment_csv(tmp_path):
+    path = tmp_path / "al.csv"
+    path.write_text("time_a_s,time_b_s\n0,0\n0.5,0.7\n1.0,1.5\n")
+    return path
+
+
+def test_output_equal_to_an_input_is_refused_before_work(pair, tmp_path, capsys,
+                                                         alignment_csv):
+    a = tmp_path / "a.wav"
+    a.write_bytes(pair[0].read_bytes())
+    before = a.read_bytes()
+    assert cli.main(["align", str(a), str(pair[1]), "-o", str(a), "--format", "csv"]) == 2
+    one_line_error(capsys, f"{a}: is the same file as an input")
+    assert a.read_bytes() == before
+    labels = tmp_path / "labels.txt"
+    labels.write_text("0.1\t0.4\tx\n")
+    original = alignment_csv.read_text()
+    for out in (alignment_csv, labels):
+        assert cli.main(["transfer", str(alignment_csv), str(labels), "-o", str(out)]) == 2
+        one_line_error(capsys, "is the same file as an input")
+    link = tmp_path / "link.csv"
+    link.symlink_to(alignment_csv)
+    assert cli.main(["convert", str(alignment_csv), "-o", str(link)]) == 2
+    one_line_error(capsys, f"{link}: is the same file as an input")
+    assert alignment_csv.read_text() == original and labels.read_text() == "0.1\t0.4\tx\n"
+
+
+def test_output_through_a_symbolic_link(tmp_path, alignment_csv):
+    real = tmp_path / "real.json"
+    link = tmp_path / "link.json"
+    link.symlink_to(real)
+    assert cli.main(["convert", str(alignment_csv), "-o", str(link)]) == 0
+    assert link.is_symlink() and '"format": "alignment-inspector/alignment"' in real.read_text()
+
+
+def test_output_to_a_device_and_to_standard_output(alignment_csv, capsys):
+    import os
+    import stat
+
+    assert cli.main(["convert", str(alignment_csv), "-o", "/dev/null", "--format", "csv"]) == 0
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert cli.main(["convert", str(alignment_csv), "-o", "-"]) == 0
+    assert capsys.readouterr().out.splitlines()[:2] == ["time_a_s,time_b_s",
+                                                       "0.000000000,0.000000000"]
+
+
+def test_closed_standard_output_is_one_line_and_status_2(alignment_csv, pair):
+    for args in (["convert", alignment_csv, "-o", "-"], ["align", *pair, "-q"]):
+        proc = subprocess.run(["bash", "-c", 'exec "$@" >&-', "_", sys.executable, "-m",
+                               "inspector.launch", *map(str, args)],
+                              capture_output=False, stderr=subprocess.PIPE, text=True,
+                              timeout=600)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr.strip() == ("alignment-inspector: error: standard output: is "
+                                       "closed; give an output file (-o OUT)")
