@@ -119,6 +119,8 @@ def local_cluster(n_workers: int | None = None, **kwargs):
         raise ValueError(f"n_workers: expected a positive number, got {n_workers!r}")
     options = {"n_workers": n, "threads_per_worker": 1, "processes": True,
                "host": "127.0.0.1", "dashboard_address": None,
+               # no dashboard; its HTTP routes (health, metrics) on a free port
+               "scheduler_kwargs": {"dashboard_address": "127.0.0.1:0"},
                "silence_logs": logging.CRITICAL}
     options.update(kwargs)
     with dask.config.set({"distributed.scheduler.allowed-failures": 1,
@@ -137,7 +139,7 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
                 n_workers: int | None = None, method: str = "dtw", feature: str = "auto",
                 rate_hz: float | None = None, band_s: float | None = None,
                 resume: bool = True, progress: Callable[[BatchProgress], object] | None = None,
-                connect_timeout_s: float = 30.0,
+                connect_timeout_s: float | None = None,
                 worker_timeout_s: float = 600.0) -> list[SummaryRow]:
     """Align every pair with the default pipeline and write one file per pair and a
     summary (see the module docstring for how).
@@ -166,8 +168,9 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
         every pair again.
     progress : callable, optional
         Called with a :class:`BatchProgress` after each pair and about once a second.
-    connect_timeout_s : float
-        How long to try to reach a scheduler given by address.
+    connect_timeout_s : float, optional
+        How long to try to reach a scheduler given by address (default: Dask's
+        ``distributed.comm.timeouts.connect``, 30 s unless configured).
     worker_timeout_s : float
         How long to wait while the cluster has no worker before failing the pairs left.
 
@@ -222,9 +225,17 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
                 _run(to_run, rows, state, client, n_workers, connect_timeout_s,
                      worker_timeout_s, folder, records, names)
         finally:
-            ordered = [rows.get(job.pair.id) or _interrupted(job) for job in jobs]
+            ordered = [rows.get(job.pair.id) or _finished_unseen(job) or _interrupted(job)
+                       for job in jobs]
             write_summary(ordered, os.path.join(folder, SUMMARY_NAME))
     return ordered
+
+
+def _finished_unseen(job: _Job) -> SummaryRow | None:
+    """The row of a pair whose worker finished it (output and record written) before
+    the batch, interrupted, heard of it."""
+    row = _kept(dataclasses.replace(job, spec=dict(job.spec)))
+    return None if row is None else dataclasses.replace(row, status="ok")
 
 
 def _interrupted(job: _Job) -> SummaryRow:
@@ -244,6 +255,9 @@ def _prepare_folder(out_dir) -> str:
                                    "in its output folder)")
     try:
         os.makedirs(os.path.join(folder, RECORDS_FOLDER), exist_ok=True)
+    except NotADirectoryError:
+        raise OutputError(out_dir, "cannot be created: a part of its path is not a "
+                                   "folder") from None
     except OSError as err:
         raise OutputError(out_dir, f"cannot be created ({err.strerror or err})") from None
     paths.check_output(os.path.join(folder, SUMMARY_NAME))
@@ -407,8 +421,13 @@ def _prepare_workers(client) -> None:
                          f"alignment-inspector on every worker") from None
 
 
-def _connect(address: str, timeout_s: float):
+def _connect(address: str, timeout_s: float | None):
+    import dask
+    from dask.utils import parse_timedelta
     from distributed import Client
+
+    if timeout_s is None:
+        timeout_s = parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
 
     logging.getLogger("distributed").setLevel(logging.CRITICAL)
     try:
