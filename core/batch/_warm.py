@@ -1,10 +1,10 @@
-"""The worker plugin that prepares a Dask worker for pairs (imports Dask itself)."""
+"""Worker plugins for batches (this module imports Dask)."""
 
 from __future__ import annotations
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-__all__ = ["WarmUp"]
+__all__ = ["WarmUp", "IgnoreInterrupts"]
 
 
 class WarmUp(WorkerPlugin):
@@ -18,3 +18,17 @@ class WarmUp(WorkerPlugin):
         from ..pipeline import warm_up
 
         warm_up()
+
+
+class IgnoreInterrupts(WorkerPlugin):
+    """Local clusters only: a worker ignores SIGINT (Ctrl-C reaches the whole process
+    group; the batch's own process stops the cluster)."""
+
+    name = "alignment-inspector-ignore-interrupts"
+
+    def setup(self, worker) -> None:
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)

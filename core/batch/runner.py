@@ -124,8 +124,28 @@ def local_cluster(n_workers: int | None = None, **kwargs):
                "silence_logs": logging.CRITICAL}
     options.update(kwargs)
     with dask.config.set({"distributed.scheduler.allowed-failures": 1,
-                          "distributed.scheduler.worker-saturation": 1.0}):
+                          "distributed.scheduler.worker-saturation": 1.0}), _sigint_ignored():
         return LocalCluster(**options)
+
+
+@contextlib.contextmanager
+def _sigint_ignored():
+    """Ignore SIGINT while the cluster starts: its worker processes inherit that, so that
+    Ctrl-C, which a terminal sends to the whole process group, stops the batch through
+    this process alone (which shuts the cluster down) instead of making each worker
+    print a traceback. (A Ctrl-C during these seconds is lost; workers that nannies
+    restart later get the same from :class:`~core.batch._warm.IgnoreInterrupts`.)"""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
 
 
 @dataclasses.dataclass
@@ -391,6 +411,9 @@ def _run(jobs: list[_Job], rows: dict, state: _State, client, n_workers,
             n = min(default_workers() if n_workers is None else n_workers, len(jobs))
             cluster = local_cluster(n)
             client = own_client = Client(cluster, set_as_default=False)
+            from ._warm import IgnoreInterrupts
+
+            client.register_plugin(IgnoreInterrupts())
         elif isinstance(client, str | os.PathLike):
             client = own_client = _connect(os.fspath(client), connect_timeout_s)
         _prepare_workers(client)

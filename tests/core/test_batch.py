@@ -472,11 +472,19 @@ def _records(out: Path) -> set[str]:
 
 
 def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    """Whether a process of group ``pgid`` still runs (zombies, which only wait for a
+    parent to collect them, do not count)."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            return True
+    return False
 
 
 @pytest.fixture(scope="module")
@@ -486,6 +494,10 @@ def slow_corpus(tmp_path_factory):
     return folder, make_pairs(folder, 8, note_s=0.25, repeat=2)
 
 
+needs_proc = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc")
+
+
+@needs_proc
 def test_after_kill_9_only_unfinished_pairs_are_redone(tmp_path, slow_corpus):
     folder, pairs = slow_corpus
     manifest = _manifest(folder, pairs)
@@ -513,7 +525,9 @@ def test_after_kill_9_only_unfinished_pairs_are_redone(tmp_path, slow_corpus):
     assert not [p for p in os.listdir(out) if p.endswith(".tmp") or ".tmp." in p]
 
 
-def test_sigterm_stops_the_batch_cleanly(tmp_path, slow_corpus):
+@needs_proc
+@pytest.mark.parametrize("how", ["SIGTERM to the batch", "Ctrl-C to the process group"])
+def test_a_signal_stops_the_batch_cleanly(tmp_path, slow_corpus, how):
     folder, pairs = slow_corpus
     manifest = _manifest(folder, pairs)
     out = tmp_path / "out"
@@ -521,7 +535,12 @@ def test_sigterm_stops_the_batch_cleanly(tmp_path, slow_corpus):
     try:
         _wait_for(lambda: len(_records(out)) >= 1 or process.poll() is not None,
                   TIMEOUT_S, "a pair to finish")
-        process.send_signal(signal.SIGTERM)
+        if how.startswith("SIGTERM"):
+            process.send_signal(signal.SIGTERM)
+            expected, message = 128 + signal.SIGTERM, "terminated by SIGTERM"
+        else:
+            os.killpg(process.pid, signal.SIGINT)
+            expected, message = 130, "interrupted"
         status = process.wait(timeout=60)
         stderr = (tmp_path / "batch.err").read_text()
         _wait_for(lambda: not _group_alive(process.pid), 30, "the workers to stop")
@@ -529,8 +548,8 @@ def test_sigterm_stops_the_batch_cleanly(tmp_path, slow_corpus):
         if _group_alive(process.pid):
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
-    assert status == 128 + signal.SIGTERM, stderr
-    assert stderr.splitlines()[-1] == "alignment-inspector: error: terminated by SIGTERM"
+    assert status == expected, stderr
+    assert stderr.splitlines()[-1] == f"alignment-inspector: error: {message}"
     assert "Traceback" not in stderr
     rows = read_summary(out)
     assert len(rows) == len(pairs)
