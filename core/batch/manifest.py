@@ -223,6 +223,8 @@ def read_manifest(path, *, strict: bool = False) -> list[Pair]:
         text = read_text(path)
     except FormatError as err:
         raise ManifestError(path, err.problem, line=err.line) from None
+    except UnicodeError:  # a UTF-16 byte-order mark before bytes that are not UTF-16
+        raise ManifestError(path, "not text (neither UTF-8 nor UTF-16)") from None
     except OSError as err:
         raise ManifestError(path, f"cannot be read ({err.strerror or err})") from None
     folder = os.path.dirname(os.path.abspath(os.fspath(path)))

@@ -406,6 +406,7 @@ def _run(jobs: list[_Job], rows: dict, state: _State, client, n_workers,
     from distributed import Client
 
     cluster = own_client = None
+    state.report()  # a progress bar from the start, while the cluster starts
     try:
         if client is None:
             n = min(default_workers() if n_workers is None else n_workers, len(jobs))

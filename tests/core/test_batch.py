@@ -127,6 +127,43 @@ def test_manifest_that_is_not_text_or_missing(tmp_path):
         read_manifest(tmp_path)
 
 
+def test_manifest_reader_never_fails_otherwise(tmp_path):
+    """Random damage to a manifest: pairs or a ManifestError naming the file, nothing
+    else."""
+    rng = np.random.default_rng(7)
+    good = (b"id,a,b,method,feature,rate,band,anchors\n"
+            b"p1,x.wav,y.wav,dtw,chroma,50,2,anchors.csv\n"
+            b'"p,2","dir/a b.wav","c.wav",ot,auto,,,\n')
+    manifest = tmp_path / "pairs.csv"
+    alphabet = np.frombuffer(b',"\n\r\x00\xff\xfe;ab.-+/ \t\xe9', dtype=np.uint8)
+    outcomes = set()
+    for _ in range(400):
+        data = bytearray(good)
+        for _ in range(int(rng.integers(1, 6))):
+            at = int(rng.integers(0, len(data) + 1))
+            what = int(rng.integers(0, 3))
+            if what == 0 and data:
+                del data[min(at, len(data) - 1)]
+            elif what == 1:
+                data[at:at] = bytes([int(rng.choice(alphabet))])
+            else:
+                data[at:at] = bytes(rng.integers(0, 256, size=int(rng.integers(1, 4)),
+                                                 dtype=np.uint8))
+        manifest.write_bytes(bytes(data))
+        try:
+            pairs = read_manifest(manifest, strict=bool(rng.integers(0, 2)))
+        except ManifestError as err:
+            assert str(err).startswith(str(manifest))
+            outcomes.add("refused")
+        else:
+            assert pairs and all(p.id and p.a and p.b for p in pairs)
+            outcomes.add("read")
+    manifest.write_bytes(b"\xff\xfea\x00,")  # a UTF-16 mark, then an odd byte count
+    with pytest.raises(ManifestError, match="not text"):
+        read_manifest(manifest)
+    assert outcomes == {"refused", "read"}
+
+
 def test_strict_refuses_paths_outside_the_manifest_folder(tmp_path):
     inner = tmp_path / "corpus"
     inner.mkdir()
