@@ -151,8 +151,7 @@ def _sigint_ignored():
 @dataclasses.dataclass
 class _Job:
     pair: Pair
-    spec: dict
-    previous: dict | None  # the record of an earlier output
+    spec: dict  # what the worker gets (see _task.run_pair)
 
 
 def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
@@ -209,7 +208,7 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
         On SIGINT (or :class:`core.paths.Terminated`), after shutting down and writing
         the summary.
     """
-    t0 = time.perf_counter()
+    t0, started_at = time.perf_counter(), time.time()
     pairs = as_pairs(pairs)
     fmt = str(format).lower()
     if fmt not in ALIGNMENT_FORMATS:
@@ -234,8 +233,6 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
             if row is not None:
                 rows[job.pair.id] = row
             else:
-                if not resume:
-                    job.spec["expect_key"] = None
                 to_run.append(job)
         state = _State(len(jobs), t0, progress)
         for row in rows.values():
@@ -245,15 +242,20 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
                 _run(to_run, rows, state, client, n_workers, connect_timeout_s,
                      worker_timeout_s, folder, records, names)
         finally:
-            ordered = [rows.get(job.pair.id) or _finished_unseen(job) or _interrupted(job)
-                       for job in jobs]
+            ordered = [rows.get(job.pair.id) or _finished_unseen(job, started_at)
+                       or _interrupted(job) for job in jobs]
             write_summary(ordered, os.path.join(folder, SUMMARY_NAME))
     return ordered
 
 
-def _finished_unseen(job: _Job) -> SummaryRow | None:
-    """The row of a pair whose worker finished it (output and record written) before
-    the batch, interrupted, heard of it."""
+def _finished_unseen(job: _Job, started_at: float) -> SummaryRow | None:
+    """The row of a pair whose worker finished it in this run (output and record
+    written) before the batch, interrupted, heard of it."""
+    try:
+        if os.stat(job.spec["record"]).st_mtime < started_at - 1.0:
+            return None
+    except OSError:
+        return None
     row = _kept(dataclasses.replace(job, spec=dict(job.spec)))
     return None if row is None else dataclasses.replace(row, status="ok")
 
@@ -304,7 +306,7 @@ def _job(pair: Pair, folder: str, records: str, fmt: str, defaults: dict) -> _Jo
     spec = {"id": pair.id, "a": pair.a, "b": pair.b, "anchors": pair.anchors,
             "options": options, "format": fmt, "output": output, "record": record,
             "expect_key": None}
-    return _Job(pair, spec, None)
+    return _Job(pair, spec)
 
 
 def _kept(job: _Job) -> SummaryRow | None:
