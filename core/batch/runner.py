@@ -11,10 +11,12 @@ How a batch runs
    the output format, the engine version) is the key they have now. Files whose size
    and modification time are unchanged are not read again; when those changed (a copy,
    a touch), the worker hashes the files and keeps the output if the key still matches.
-3. The other pairs go to Dask, one task per pair. Without ``client``, a local cluster of
-   worker processes starts (one thread each, ``n_workers`` of them, at most one per
-   pair; about 3 s). Each task writes its own output and record atomically and returns
-   one small summary row, so a worker that dies loses only the pair it was running.
+3. The other pairs go to Dask, one task per pair, the biggest files first (so that the
+   batch ends on short pairs and the workers finish together). Without ``client``, a
+   local cluster of worker processes starts (one thread each, ``n_workers`` of them, at
+   most one per pair; about 3 s). Each task writes its own output and record
+   atomically and returns one small summary row, so a worker that dies loses only the
+   pair it was running.
 4. A pair whose worker dies (a crash, a kill, the memory limit) is retried on another
    worker once; when that one dies too, the pair is ``failed`` and the batch goes on.
    The local cluster is set up for this (``allowed-failures`` 1, ``worker-saturation``
@@ -469,7 +471,11 @@ def _submit_and_collect(client, jobs: list[_Job], rows: dict, state: _State,
 
     batch = uuid.uuid4().hex[:8]
     futures = {}
-    for index, job in enumerate(jobs):
+    # the biggest pairs first (Dask runs tasks in the order they come): the last pairs
+    # are then short ones, and workers finish close together
+    order = sorted(range(len(jobs)), key=lambda k: -_size(jobs[k].spec))
+    for index in order:
+        job = jobs[index]
         future = client.submit(_task.run_pair, job.spec, key=f"align-pair-{batch}-{index}",
                                pure=False)
         futures[future] = job
@@ -506,6 +512,14 @@ def _submit_and_collect(client, jobs: list[_Job], rows: dict, state: _State,
         if unfinished:
             with contextlib.suppress(Exception):
                 client.cancel(unfinished)
+
+
+def _size(spec: dict) -> int:
+    total = 0
+    for path in (spec["a"], spec["b"]):
+        with contextlib.suppress(OSError):
+            total += os.stat(path).st_size
+    return total
 
 
 def _has_workers(client) -> bool:
