@@ -15,7 +15,10 @@ interleaved so that a change of machine load hits both):
   report) to the last pair: the batch's own work, what scaling is about;
 - **end to end**: the whole ``align_pairs`` call, cluster start and shutdown included;
 - **plain loop**: ``align_files`` on every pair in one process, no Dask (after one
-  warm-up pair): what one worker's batch costs over a loop.
+  warm-up pair): what one worker's batch costs over a loop;
+- **workers' CPU**: CPU seconds the worker processes used (start and warm-up included):
+  on a machine shared with other work, equal CPU per pair on 1 and 2 workers means the
+  batch itself adds nothing, and the wall-time efficiency is what the other load left.
 
 Efficiency = (pairs/s on 2 workers) / (2 x pairs/s on 1 worker). Audio hours per core
 hour count A and B of every pair, divided by wall time x workers. The load average of the
@@ -91,13 +94,24 @@ def run_batch(pairs, n_workers: int, folder: Path) -> dict:
             marks["end"] = now
 
     t0 = time.perf_counter()
+    cpu0 = children_cpu_s()
     rows = align_pairs(pairs, folder, n_workers=n_workers, resume=False, progress=progress)
     total = time.perf_counter() - t0
+    cpu = children_cpu_s() - cpu0
     failed = [r.id for r in rows if r.status != "ok"]
     if failed:
         raise SystemExit(f"pairs failed: {failed}")
     return {"steady_s": marks["end"] - marks["start"], "total_s": total,
-            "audio_s": sum(r.audio_s for r in rows), "load": load()}
+            "workers_cpu_s": cpu, "audio_s": sum(r.audio_s for r in rows), "load": load()}
+
+
+def children_cpu_s() -> float:
+    """CPU seconds of this process's finished children (the cluster's workers, once it
+    is closed)."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def plain_loop(pairs) -> float:
@@ -131,17 +145,21 @@ def main() -> None:
                 r = run_batch(pairs, n, tmp / f"out-{n}-{repeat}")
                 results[n].append(r)
                 print(f"  {n} worker(s): steady {r['steady_s']:.2f} s, end to end "
-                      f"{r['total_s']:.2f} s (load {r['load']})", flush=True)
+                      f"{r['total_s']:.2f} s, workers' CPU {r['workers_cpu_s']:.1f} s "
+                      f"(load {r['load']})", flush=True)
+        cpu0 = time.process_time()
         loop_s = plain_loop(pairs)
-        print(f"  plain loop in one process: {loop_s:.2f} s (load {load()})")
+        loop_cpu = time.process_time() - cpu0
+        print(f"  plain loop in one process: {loop_s:.2f} s, CPU {loop_cpu:.1f} s "
+              f"(load {load()})")
 
     audio_h = results[1][0]["audio_s"] / 3600
     summary = {"pairs": len(pairs), "source": source, "audio_h": audio_h,
-               "plain_loop_s": loop_s, "runs": results}
+               "plain_loop_s": loop_s, "plain_loop_cpu_s": loop_cpu, "runs": results}
     print()
     print("| workers | steady s (median) | pairs/s | end to end s | audio h per core h "
-          "(steady) | efficiency vs 1 worker |")
-    print("|---|---|---|---|---|---|")
+          "(steady) | efficiency vs 1 worker | workers' CPU s per pair |")
+    print("|---|---|---|---|---|---|---|")
     steady = {n: statistics.median(r["steady_s"] for r in results[n]) for n in (1, 2)}
     total = {n: statistics.median(r["total_s"] for r in results[n]) for n in (1, 2)}
     for n in (1, 2):
@@ -152,10 +170,11 @@ def main() -> None:
         summary[f"efficiency_{n}"] = eff
         summary[f"efficiency_end_to_end_{n}"] = eff_total
         shown = "" if n == 1 else f"**{eff:.0%}** (end to end {eff_total:.0%})"
+        cpu = statistics.median(r["workers_cpu_s"] for r in results[n]) / len(pairs)
         print(f"| {n} | {steady[n]:.2f} | {rate:.3f} | {total[n]:.2f} | {per_core:.0f} "
-              f"| {shown} |")
+              f"| {shown} | {cpu:.2f} |")
     print(f"| plain loop, 1 process | {loop_s:.2f} | {len(pairs) / loop_s:.3f} | | "
-          f"{audio_h / (loop_s / 3600):.0f} | |")
+          f"{audio_h / (loop_s / 3600):.0f} | | {loop_cpu / len(pairs):.2f} |")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=1))
 
