@@ -104,6 +104,9 @@ class Annotation:
                 raise ValueError("tiers: expected Tier objects")
         object.__setattr__(self, "tiers", tiers)
         times = [t for tier in tiers for t in tier.times]
+        for name, value in (("start_s", self.start_s), ("end_s", self.end_s)):
+            if value is not None and not math.isfinite(float(value)):
+                raise ValueError(f"annotation: {name} must be finite, got {value}")
         start = float(self.start_s)
         if times:
             start = min(start, min(times))

@@ -15,6 +15,7 @@ properties, so that it re-imports to the same anchors.
 from __future__ import annotations
 
 import datetime
+import math
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -28,6 +29,7 @@ from ..errors import FormatError
 from ..paths import open_output
 from ._anchors import path_anchors
 from .annotations import Annotation, Interval, Point, Tier
+from .csv_pairs import MAX_RATE_HZ
 
 __all__ = ["read_eaf", "write_eaf", "write_alignment_eaf", "read_alignment_eaf"]
 
@@ -143,10 +145,14 @@ def _slot_times(root, path) -> dict[str, float]:
         sid = slot.get("TIME_SLOT_ID")
         value = slot.get("TIME_VALUE")
         try:
-            values.append(float(value) / 1000.0 if value is not None else np.nan)
+            number = float(value) if value is not None else None
         except ValueError:
             raise FormatError(path, f"time slot {sid}: TIME_VALUE {value!r} is not a "
                               f"number") from None
+        if number is not None and not (math.isfinite(number) and number >= 0):
+            raise FormatError(path, f"time slot {sid}: TIME_VALUE {value!r} is not a "
+                              f"non-negative number of milliseconds")
+        values.append(np.nan if number is None else number / 1000.0)
         ids.append(sid)
     v = np.array(values, dtype=np.float64)
     known = np.flatnonzero(~np.isnan(v))
@@ -250,14 +256,20 @@ def read_alignment_eaf(path, *, rate_a_hz=None, rate_b_hz=None) -> Alignment:
 
     root = _parse(path)
     for prop in root.iter("PROPERTY"):
-        try:
-            if prop.get("NAME") == _RATE_PROPERTY.format("a") and rate_a_hz is None:
-                rate_a_hz = float(prop.text)
-            if prop.get("NAME") == _RATE_PROPERTY.format("b") and rate_b_hz is None:
-                rate_b_hz = float(prop.text)
-        except (TypeError, ValueError):
-            raise FormatError(path, f"property {prop.get('NAME')}: {prop.text!r} is not a "
-                              f"number") from None
+        for which in ("a", "b"):
+            if prop.get("NAME") != _RATE_PROPERTY.format(which):
+                continue
+            try:
+                rate = float(prop.text)
+            except (TypeError, ValueError):
+                rate = math.nan
+            if not (math.isfinite(rate) and 0 < rate <= MAX_RATE_HZ):
+                raise FormatError(path, f"property {prop.get('NAME')}: {prop.text!r} is not "
+                                  f"a frame rate (a number of Hz up to {MAX_RATE_HZ:g})")
+            if which == "a" and rate_a_hz is None:
+                rate_a_hz = rate
+            if which == "b" and rate_b_hz is None:
+                rate_b_hz = rate
     ann = read_eaf(path)
     try:
         tier_a, tier_b = ann.tier("A"), ann.tier("B")

@@ -53,6 +53,15 @@ def to_jsonable(value):
     return str(value)
 
 
+class _Constant(ValueError):
+    pass
+
+
+def _no_constant(name: str):
+    """JSON has no NaN or Infinity (Python's reader accepts them by default)."""
+    raise _Constant(name)
+
+
 def _nan(value):
     return math.nan if value is None else float(value)
 
@@ -111,9 +120,14 @@ def read_json(path) -> Alignment:
     """
     text = read_text(path)
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         raise FormatError(path, f"not valid JSON: {err.msg}", line=err.lineno) from None
+    except RecursionError:
+        raise FormatError(path, "not an alignment file (JSON nested too deeply)") from None
+    except _Constant as err:
+        raise FormatError(path, f"not valid JSON: {err.args[0]} is not a JSON number "
+                          f"(we write null)") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise FormatError(path, f"not an alignment file (expected \"format\": "
                           f"\"{FORMAT_NAME}\")")

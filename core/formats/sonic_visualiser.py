@@ -13,8 +13,10 @@ External aligner
 Layers
     A headerless Sonic Visualiser CSV layer has, per line, ``time[,label]`` (time
     instants), ``time,value[,label]`` (time values), ``time,value,duration[,label]``
-    (regions) or ``time,value,duration,level[,label]`` (notes). A CSV with a header line
-    is read as a plain table of times and labels (:func:`read_labels_csv`).
+    (regions) or ``time,value,duration,level[,label]`` (notes); its ``.txt`` export is the
+    same with tabs, told apart from Audacity labels by content (:func:`is_sv_layer_text`).
+    A CSV with a header line is read as a plain table of times and labels
+    (:func:`read_labels_csv`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
@@ -35,7 +38,7 @@ from .csv_pairs import alignment_from_times, parse_time_pairs, read_text
 
 __all__ = ["write_svl", "read_svl", "write_sv_csv", "read_sv_pairs", "write_sv_pairs",
            "read_sv_layer_csv", "write_sv_layer_csv", "read_labels_csv", "write_labels_csv",
-           "csv_has_header"]
+           "csv_has_header", "is_sv_layer_text", "is_sv_layer_file"]
 
 _DEFAULT_SAMPLE_RATE = 48000
 
@@ -173,6 +176,44 @@ def _is_number(token: str) -> bool:
         return math.isfinite(float(token))
     except ValueError:
         return False
+
+
+#: Sonic Visualiser writes times as RealTime::toString: seconds with nine decimals.
+_REALTIME = re.compile(r"^-?\d+\.\d{9}$")
+
+
+def is_sv_layer_text(text: str) -> bool:
+    """Whether ``text`` is a layer Sonic Visualiser exported as text (``.txt``: fields
+    separated by tabs) rather than Audacity labels.
+
+    Both are tab-separated with a time first. Sonic Visualiser writes every time as
+    seconds with nine decimals and a layer's value in the second field (a plain number,
+    never nine fixed decimals); Audacity writes start and end times with six decimals.
+    So: every line's first field has nine decimals and no line's second field does.
+    """
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return False
+    for line in lines:
+        fields = line.split("\t")
+        if not _REALTIME.match(fields[0].strip()):
+            return False
+        if len(fields) > 1 and _REALTIME.match(fields[1].strip()):
+            return False
+    return True
+
+
+def is_sv_layer_file(path) -> bool:
+    """:func:`is_sv_layer_text` of a file's first 64 KiB (False when it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(1 << 16)
+    except OSError:
+        return False
+    text = data.decode("utf-8", "replace")
+    if len(data) == 1 << 16:  # a line cut at the end of the sample is not evidence
+        text = text.rsplit("\n", 1)[0]
+    return is_sv_layer_text(text)
 
 
 def csv_has_header(path) -> bool:
