@@ -18,16 +18,16 @@ import numpy as np
 from ..alignment import Alignment
 from ..errors import FormatError
 from ..paths import open_output
+from .annotations import MAX_TIME_S
 
 __all__ = ["write_csv", "read_csv", "parse_time_pairs", "alignment_from_times",
-           "infer_rate", "read_text", "decode_text", "FALLBACK_RATE_HZ", "MAX_RATE_HZ"]
+           "infer_rate", "read_text", "decode_text", "check_rate", "FALLBACK_RATE_HZ",
+           "MAX_RATE_HZ"]
 
 #: Grid used when no frame rate explains the times of a seconds-only file.
 FALLBACK_RATE_HZ = 1000.0
 #: Highest frame rate of an alignment file (above any audio sample rate in use).
 MAX_RATE_HZ = 1e6
-#: Latest time (s) of an alignment file: three years; anything later is a broken file.
-MAX_TIME_S = 1e8
 #: Frame indices stay exact in float64 below this.
 _MAX_FRAME = 2.0 ** 53
 #: A two-row file is a path saved in synctoolbox's (2, L) layout only from this length
@@ -260,7 +260,7 @@ def _single_rate(value: float, other: float | None) -> float:
     return 1.0 / value if value > 0 else FALLBACK_RATE_HZ
 
 
-def _check_rate(rate, path, which: str, source: str) -> float:
+def check_rate(rate, path, which: str, source: str) -> float:
     rate = float(rate)
     if not (math.isfinite(rate) and 0 < rate <= MAX_RATE_HZ):
         raise FormatError(path, f"the frame rate of {which} ({source}: {rate:g} Hz) is not a "
@@ -314,7 +314,7 @@ def alignment_from_times(times, path, *, lines=None, rate_a_hz=None, rate_b_hz=N
     rates = []
     for col, given in ((0, rate_a_hz), (1, rate_b_hz)):
         if given is not None:
-            rates.append((_check_rate(given, path, "AB"[col], "given"), "given"))
+            rates.append((check_rate(given, path, "AB"[col], "given"), "given"))
             continue
         rate = infer_rate(times[:, col], resolution_s)
         rates.append((rate, "inferred") if rate and rate <= MAX_RATE_HZ else (None, "fallback"))

@@ -28,6 +28,7 @@ from ..alignment import Alignment
 from ..errors import FormatError
 from ..paths import open_output
 from ._anchors import path_anchors
+from ._xml import parse_xml, xml_text
 from .annotations import Annotation, Interval, Point, Tier
 from .csv_pairs import MAX_RATE_HZ
 
@@ -111,28 +112,47 @@ def write_eaf(annotation: Annotation, path) -> list[str]:
     """Write ``annotation`` as an ELAN 3.0 file (times rounded to milliseconds).
 
     Empty-labelled intervals (Praat's gaps) are not written: ELAN leaves gaps empty.
-    Returns warnings.
+    Characters XML cannot hold (control characters other than tab and line breaks) are
+    replaced by U+FFFD, with a warning. Tiers with the same name are numbered (ELAN's
+    tier ids are unique). Returns warnings.
     """
+    warnings: list[str] = []
+    replaced: set[str] = set()
+
+    def clean(text: str, where: str) -> str:
+        text, changed = xml_text(text)
+        if changed:
+            replaced.add(where)
+        return text
+
     tiers = []
+    seen: set[str] = set()
     for tier in annotation.tiers:
+        name = clean(tier.name, f"tier {tier.name!r}")
+        base, k = name, 1
+        while name in seen:
+            k += 1
+            name = f"{base} ({k})"
+        if name != clean(tier.name, ""):
+            warnings.append(f"tier {tier.name!r} renamed {name!r} (ELAN tier names are unique)")
+        seen.add(name)
         if tier.kind == "point":
-            items = [(_ms(p.time_s), _ms(p.time_s), p.label) for p in tier.items]
-            tiers.append((tier.name, "point", items))
+            items = [(_ms(p.time_s), _ms(p.time_s), clean(p.label, f"tier {tier.name!r}"))
+                     for p in tier.items]
+            tiers.append((name, "point", items))
         else:
-            items = [(_ms(i.start_s), _ms(i.end_s), i.label) for i in tier.items if i.label]
-            tiers.append((tier.name, "default-lt", items))
-    media = [annotation.media] if annotation.media else []
+            items = [(_ms(i.start_s), _ms(i.end_s), clean(i.label, f"tier {tier.name!r}"))
+                     for i in tier.items if i.label]
+            tiers.append((name, "default-lt", items))
+    media = [clean(annotation.media, "the media name")] if annotation.media else []
     _write(_document(tiers, media, {}), path)
-    return []
+    warnings += [f"{where}: characters XML cannot hold replaced by U+FFFD"
+                 for where in sorted(replaced) if where]
+    return warnings
 
 
 def _parse(path) -> ET.Element:
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as err:
-        raise FormatError(path, f"not valid XML ({err})", line=err.position[0]) from None
-    except OSError as err:
-        raise FormatError(path, err.strerror or "cannot be read") from None
+    root = parse_xml(path)
     if root.tag != "ANNOTATION_DOCUMENT":
         raise FormatError(path, f"not an ELAN file (root element {root.tag!r})")
     return root

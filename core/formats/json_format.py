@@ -26,7 +26,7 @@ import numpy as np
 from ..alignment import Alignment
 from ..errors import FormatError
 from ..paths import open_output
-from .csv_pairs import read_text
+from .csv_pairs import check_rate, read_text
 
 __all__ = ["write_json", "read_json", "FORMAT_NAME", "FORMAT_VERSION", "to_jsonable"]
 
@@ -141,6 +141,11 @@ def read_json(path) -> Alignment:
         if path_frames.ndim != 2 or path_frames.shape[1:] != (2,):
             raise ValueError(f"path_frames: expected a list of [i, j] pairs, got shape "
                              f"{path_frames.shape}")
+        if path_frames.dtype.kind not in "iu" or (path_frames.size and (
+                path_frames.min() < 0 or path_frames.max() >= 2 ** 53)):
+            raise ValueError("path_frames: expected whole frame numbers from 0 to 2^53")
+        for which in ("a", "b"):
+            check_rate(frames[which]["rate_hz"], path, which.upper(), "frames")
         plan = doc.get("plan")
         confidence = doc.get("confidence")
         return Alignment(
@@ -157,6 +162,8 @@ def read_json(path) -> Alignment:
             diagnostics=doc.get("diagnostics") or {},
             sources=doc.get("sources") or {},
         )
+    except FormatError:
+        raise
     except KeyError as err:
         raise FormatError(path, f"missing field {err.args[0]!r}") from None
     except (TypeError, ValueError) as err:

@@ -25,7 +25,6 @@ import csv
 import io
 import math
 import re
-import xml.etree.ElementTree as ET
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
@@ -33,6 +32,7 @@ import numpy as np
 from ..alignment import Alignment, path_knots
 from ..errors import FormatError
 from ..paths import open_output
+from ._xml import parse_xml
 from .annotations import Annotation, Interval, Point, Tier
 from .csv_pairs import alignment_from_times, parse_time_pairs, read_text
 
@@ -118,17 +118,9 @@ def write_svl(alignment: Alignment, path) -> None:
         stream.write("\n".join(out) + "\n")
 
 
-def _parse_xml(path):
-    try:
-        return ET.parse(path).getroot()
-    except ET.ParseError as err:
-        raise FormatError(path, f"not valid XML: {err.msg if hasattr(err, 'msg') else err}",
-                          line=err.position[0]) from None
-
-
 def read_svl(path, *, rate_a_hz=None, rate_b_hz=None) -> Alignment:
     """Read a time-value layer (``.svl``) whose value is the time in B (seconds)."""
-    root = _parse_xml(path)
+    root = parse_xml(path)
     model = next((m for m in root.iter("model")
                   if m.get("type") == "sparse" and m.get("dimensions") == "2"), None)
     if root.tag != "sv" or model is None:
@@ -164,11 +156,17 @@ def read_svl(path, *, rate_a_hz=None, rate_b_hz=None) -> Alignment:
 
 # ------------------------------------------------------------------ CSV layers
 def _sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV layer: the one that makes the first field of the first line
+    a number (a time), else (a header) the one that splits it into the most fields; a
+    label may hold the others, quoted."""
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    for delimiter in ("\t", ",", ";"):
-        if delimiter in first:
+    candidates = ("\t", ",", ";")
+    fields = {d: next(csv.reader([first], delimiter=d), [""]) for d in candidates}
+    for delimiter in candidates:
+        if len(fields[delimiter]) > 1 and _is_number(fields[delimiter][0].strip()):
             return delimiter
-    return ","
+    best = max(candidates, key=lambda d: len(fields[d]))
+    return best if len(fields[best]) > 1 else ","
 
 
 def _is_number(token: str) -> bool:
@@ -246,15 +244,23 @@ def _float(token: str, path, line: int, what: str) -> float:
 def read_sv_layer_csv(path) -> Annotation:
     """Read a headerless Sonic Visualiser CSV layer (instants, values, regions, notes)."""
     rows = _csv_rows(path)
-    if not rows:
-        raise FormatError(path, "no rows")
+    if not rows:  # an empty layer
+        return Annotation((Tier("layer", "point", ()),), start_s=0.0)
     first_line, first = rows[0]
     n = len(first)
-    numeric = [_is_number(c.strip()) for c in first]
-    if not numeric[0]:
+    # an empty field is a missing value (or level) when a label follows it or other rows
+    # have numbers in that column
+    numeric = [_is_number(c.strip()) or (k > 0 and not c.strip() and (k < n - 1 or any(
+        len(r) > k and _is_number(r[k].strip()) for _, r in rows)))
+        for k, c in enumerate(first)]
+    if not _is_number(first[0].strip()):
         raise FormatError(path, f"time {first[0]!r} is not a number", line=first_line)
-    # the number of leading numeric columns tells the layer type
-    n_num = next((k for k, ok in enumerate(numeric) if not ok), n)
+    # the number of leading numeric columns tells the layer type (at most 4: notes); an
+    # empty second column in every row is a layer of points without values whose labels
+    # read as numbers (as we write them)
+    n_num = min(next((k for k, ok in enumerate(numeric) if not ok), n), 4)
+    if all(len(r) >= 3 and not r[1].strip() for _, r in rows):
+        n_num = 2
     name = "layer"
     items = []
     if n_num >= 3:  # regions (time, value, duration) or notes (time, value, duration, level)
@@ -277,7 +283,8 @@ def read_sv_layer_csv(path) -> Annotation:
                 raise FormatError(path, f"time {t:g} s goes back (previous {prev:g} s)",
                                   line=line)
             prev = t
-            value = _float(row[1], path, line, "value") if n_num == 2 and len(row) > 1 else None
+            value = (_float(row[1], path, line, "value")
+                     if n_num == 2 and len(row) > 1 and row[1].strip() else None)
             label = row[n_num] if len(row) > n_num else ""
             items.append(Point(t, label, value))
         tier = Tier(name, "point", tuple(items))
@@ -295,14 +302,20 @@ def write_sv_layer_csv(annotation: Annotation, path) -> list[str]:
     has_interval = any(t.kind == "interval" for t in annotation.tiers)
     has_value = any(isinstance(p, Point) and p.value is not None
                     for t in annotation.tiers for p in t.items)
+    # a label that reads as a number would be read as a value (or a note's level): such
+    # layers keep an empty column before the label (read back as "no value"/"no level")
+    numeric_labels = any(_is_number(it.label.strip()) for t in annotation.tiers
+                         for it in t.items)
     rows = []
     for tier in annotation.tiers:
         for it in tier.items:
             if has_interval:
                 start, end = ((it.time_s, it.time_s) if isinstance(it, Point)
                               else (it.start_s, it.end_s))
-                rows.append((start, [f"{start:.9f}", "0", f"{end - start:.9f}", it.label]))
-            elif has_value:
+                level = [""] if numeric_labels else []
+                rows.append((start, [f"{start:.9f}", "0", f"{end - start:.9f}", *level,
+                                     it.label]))
+            elif has_value or numeric_labels:
                 value = "" if it.value is None else _num(it.value)
                 rows.append((it.time_s, [f"{it.time_s:.9f}", value, it.label]))
             else:

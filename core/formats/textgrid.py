@@ -11,7 +11,6 @@ neighbours, with a warning).
 
 from __future__ import annotations
 
-import bisect
 import math
 import re
 import struct
@@ -60,75 +59,91 @@ def decode_praat_text(data: bytes, path) -> str:
 
 
 class _Tokens:
-    """Numbers, strings and ``<flags>`` of a Praat text file, with their lines."""
+    """Numbers, strings and ``<flags>`` of a Praat text file, read as they are asked for
+    (a broken file fails at its first bad value without scanning the rest). Values come
+    with their offset in the text; :meth:`line` turns an offset into a line number."""
 
     def __init__(self, text: str, path):
         self.path = path
-        newlines = [m.start() for m in re.finditer("\n", text)]
-        self.items = []
+        self.text = text
+        self._scan = self._tokens()
+        self._ahead = None
+        self._last = 0
+
+    def _tokens(self):
         previous = ""
-        for m in _TOKEN.finditer(text):
+        for m in _TOKEN.finditer(self.text):
             tok = m.group()
             first = tok[0]
-            line = bisect.bisect_left(newlines, m.start()) + 1
             after_equals, previous = previous.endswith("="), tok
             if first == '"':
                 if len(tok) < 2 or not tok.endswith('"') or tok.count('"') % 2:
-                    raise FormatError(path, "unterminated string", line=line)
-                self.items.append(("str", tok[1:-1].replace('""', '"'), line))
+                    raise FormatError(self.path, "unterminated string",
+                                      line=self.line(m.start()))
+                yield "str", tok[1:-1].replace('""', '"'), m.start()
             elif first == "<":
-                self.items.append(("flag", tok, line))
+                yield "flag", tok, m.start()
             elif first in "![":
                 continue
             elif _NUMBER.match(tok):
-                self.items.append(("num", tok, line))
+                yield "num", tok, m.start()
             elif after_equals:  # "xmax = two": a value that is not a number
-                self.items.append(("word", tok, line))
+                yield "word", tok, m.start()
             # anything else is a field name, "=", ":" or "?": Praat treats it as a comment
-        self.pos = 0
+
+    def line(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+    def _peek(self):
+        if self._ahead is None:
+            self._ahead = next(self._scan, False)
+        return self._ahead
 
     def _next(self, what: str):
-        if self.pos >= len(self.items):
-            last = self.items[-1][2] if self.items else 1
-            raise FormatError(self.path, f"file ends where {what} was expected", line=last)
-        item = self.items[self.pos]
-        self.pos += 1
+        item = self._peek()
+        if not item:
+            raise FormatError(self.path, f"file ends where {what} was expected",
+                              line=self.line(self._last))
+        self._ahead = None
+        self._last = item[2]
         return item
 
     def number(self, what: str) -> tuple[float, int]:
-        kind, value, line = self._next(what)
+        kind, value, at = self._next(what)
         if kind != "num":
             raise FormatError(self.path, f"expected {what} (a number), found {value!r}",
-                              line=line)
+                              line=self.line(at))
         number = float(value)
         if not math.isfinite(number):
-            raise FormatError(self.path, f"{what} {value} is not a finite number", line=line)
-        return number, line
+            raise FormatError(self.path, f"{what} {value} is not a finite number",
+                              line=self.line(at))
+        return number, at
 
     def count(self, what: str) -> int:
-        """A number of items: a whole number, at most what the rest of the file can hold
-        (each item takes at least two tokens)."""
-        number, line = self.number(what)
-        left = len(self.items) - self.pos
+        """A number of items: a whole number that the rest of the file can hold (every
+        item takes at least two characters)."""
+        number, at = self.number(what)
         if number != int(number) or number < 0:
             raise FormatError(self.path, f"{what} {number:g} is not a whole number",
-                              line=line)
-        if number > left:
-            raise FormatError(self.path, f"{what} is {int(number)} but the file ends after "
-                              f"{left} more values", line=line)
+                              line=self.line(at))
+        left = len(self.text) - at
+        if number > left // 2:
+            raise FormatError(self.path, f"{what} is {int(number)} but the file ends "
+                              f"{left} characters later", line=self.line(at))
         return int(number)
 
     def string(self, what: str) -> tuple[str, int]:
-        kind, value, line = self._next(what)
+        kind, value, at = self._next(what)
         if kind != "str":
             raise FormatError(self.path, f"expected {what} (a quoted text), found {value!r}",
-                              line=line)
-        return value, line
+                              line=self.line(at))
+        return value, at
 
     def flag(self) -> str | None:
-        if self.pos < len(self.items) and self.items[self.pos][0] == "flag":
-            self.pos += 1
-            return self.items[self.pos - 1][1]
+        item = self._peek()
+        if item and item[0] == "flag":
+            self._ahead = None
+            return item[1]
         return None
 
 
@@ -149,16 +164,19 @@ def read_textgrid(path) -> Annotation:
     if data.startswith(_BINARY_MAGIC):
         return _read_binary(data, path)
     tokens = _Tokens(decode_praat_text(data, path), path)
-    file_type, line = tokens.string("the file type")
+    file_type, at = tokens.string("the file type")
     if not file_type.startswith("ooTextFile"):
-        raise FormatError(path, f"not a Praat text file (file type {file_type!r})", line=line)
-    object_class, line = tokens.string("the object class")
+        raise FormatError(path, f"not a Praat text file (file type {file_type!r})",
+                          line=tokens.line(at))
+    object_class, at = tokens.string("the object class")
     if not object_class.startswith("TextGrid"):
-        raise FormatError(path, f"not a TextGrid (object class {object_class!r})", line=line)
+        raise FormatError(path, f"not a TextGrid (object class {object_class!r})",
+                          line=tokens.line(at))
     xmin, _ = tokens.number("xmin")
-    xmax, line = tokens.number("xmax")
+    xmax, at = tokens.number("xmax")
     if xmax < xmin:
-        raise FormatError(path, f"xmax {xmax:g} is before xmin {xmin:g}", line=line)
+        raise FormatError(path, f"xmax {xmax:g} is before xmin {xmin:g}",
+                          line=tokens.line(at))
     flag = tokens.flag()
     tiers = []
     if flag != "<absent>":
@@ -169,7 +187,7 @@ def read_textgrid(path) -> Annotation:
 
 
 def _read_tier(tokens: _Tokens, path, index: int) -> Tier:
-    kind, line = tokens.string(f"the class of tier {index}")
+    kind, at = tokens.string(f"the class of tier {index}")
     name, _ = tokens.string(f"the name of tier {index}")
     tokens.number(f"xmin of tier {name!r}")
     tokens.number(f"xmax of tier {name!r}")
@@ -178,33 +196,33 @@ def _read_tier(tokens: _Tokens, path, index: int) -> Tier:
     if kind == "IntervalTier":
         prev_end = None
         for k in range(1, count + 1):
-            start, line = tokens.number(f"xmin of interval {k} in tier {name!r}")
+            start, at = tokens.number(f"xmin of interval {k} in tier {name!r}")
             end, _ = tokens.number(f"xmax of interval {k} in tier {name!r}")
             text, _ = tokens.string(f"the text of interval {k} in tier {name!r}")
             if end < start:
                 raise FormatError(path, f"tier {name!r}, interval {k}: xmax {end:g} is before "
-                                  f"xmin {start:g}", line=line)
+                                  f"xmin {start:g}", line=tokens.line(at))
             if prev_end is not None and abs(start - prev_end) > _TOL * max(1.0, abs(start)):
                 problem = "a gap" if start > prev_end else "an overlap"
                 raise FormatError(path, f"tier {name!r}: intervals do not tile ({problem}): "
                                   f"interval {k} starts at {start:g} s but interval {k - 1} "
-                                  f"ends at {prev_end:g} s", line=line)
+                                  f"ends at {prev_end:g} s", line=tokens.line(at))
             items.append(Interval(start, end, text))
             prev_end = end
         return Tier(name, "interval", tuple(items))
     if kind == "TextTier":
         prev = None
         for k in range(1, count + 1):
-            time, line = tokens.number(f"the time of point {k} in tier {name!r}")
+            time, at = tokens.number(f"the time of point {k} in tier {name!r}")
             mark, _ = tokens.string(f"the mark of point {k} in tier {name!r}")
             if prev is not None and time < prev:
                 raise FormatError(path, f"tier {name!r}: point {k} at {time:g} s comes before "
-                                  f"point {k - 1} at {prev:g} s", line=line)
+                                  f"point {k - 1} at {prev:g} s", line=tokens.line(at))
             items.append(Point(time, mark))
             prev = time
         return Tier(name, "point", tuple(items))
     raise FormatError(path, f"tier {index}: unknown tier class {kind!r} (expected "
-                      f"IntervalTier or TextTier)", line=line)
+                      f"IntervalTier or TextTier)", line=tokens.line(at))
 
 
 # ---------------------------------------------------------------------------- binary
