@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import math
+import os
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -54,7 +55,7 @@ def _media_descriptor(header, media: str) -> None:
         name = Path(media).name
     ET.SubElement(header, "MEDIA_DESCRIPTOR", {
         "MEDIA_URL": url, "MIME_TYPE": _MIME.get(Path(name).suffix.lower(), "unknown"),
-        "RELATIVE_MEDIA_URL": f"./{quote(name)}"})
+        "RELATIVE_MEDIA_URL": f"./{quote(os.fsencode(name))}"})
 
 
 def _document(tiers, media: list[str], properties: dict[str, str]) -> ET.ElementTree:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = ["write_json", "read_json", "FORMAT_NAME", "FORMAT_VERSION", "to_jsona
 
 FORMAT_NAME = "alignment-inspector/alignment"
 FORMAT_VERSION = 1
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Plans with more cells than this are not stored (they can be recomputed).
 MAX_PLAN_CELLS = 250_000
 
@@ -105,6 +107,9 @@ def write_json(alignment: Alignment, path) -> None:
     text = json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False)
     for key, compact in arrays.items():
         text = text.replace(f'"@@{key}@@"', compact, 1)
+    # a file name's bytes that are not UTF-8 travel as lone surrogates: JSON escapes keep
+    # them exact (json.loads gives them back) where UTF-8 cannot hold them
+    text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     with open_output(path) as stream:
         stream.write(text + "\n")
 

@@ -147,12 +147,13 @@ def test_output_through_a_symbolic_link(tmp_path, alignment_csv):
     assert link.is_symlink() and '"format": "alignment-inspector/alignment"' in real.read_text()
 
 
-def test_output_to_a_device_and_to_standard_output(alignment_csv, capsys):
+def test_output_to_a_device_and_to_standard_output(alignment_csv, capsys, null_device):
     import os
     import stat
 
-    assert cli.main(["convert", str(alignment_csv), "-o", "/dev/null", "--format", "csv"]) == 0
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    out = str(null_device)
+    assert cli.main(["convert", str(alignment_csv), "-o", out, "--format", "csv"]) == 0
+    assert stat.S_ISCHR(os.stat(out).st_mode)
     assert cli.main(["convert", str(alignment_csv), "-o", "-"]) == 0
     assert capsys.readouterr().out.splitlines()[:2] == ["time_a_s,time_b_s",
                                                        "0.000000000,0.000000000"]

@@ -140,3 +140,45 @@ def test_a_format_the_extension_cannot_hold_is_refused(tmp_path, name, fmt):
 ])
 def test_formats_the_extension_holds(name, fmt, kind, expected):
     assert output_format(name, fmt, kind, input_format="audacity") == expected
+
+
+# ------------------------------------------------------------------ found by the fuzzing
+def test_numeric_labels_survive_a_sonic_visualiser_csv_layer(tmp_path):
+    from core.formats import Point
+
+    points = Tier("p", "point", (Point(0.25, "1"), Point(0.75, "2e3"), Point(1.0, "")))
+    regions = Tier("r", "interval", (Interval(0.0, 0.5, "7"), Interval(0.5, 1.0, "x")))
+    for tiers in ((points,), (regions,)):
+        path = tmp_path / "layer.sv.csv"
+        write_annotation(Annotation(tiers), path)
+        back = read_annotation(path).tiers[0]
+        assert [i.label for i in back.items] == [i.label for i in tiers[0].items]
+        assert all(getattr(i, "value", None) is None for i in back.items)
+
+
+def test_an_empty_sonic_visualiser_layer_reads_as_empty(tmp_path):
+    path = tmp_path / "empty.sv.csv"
+    path.write_text("")
+    assert read_annotation(path).tiers[0].items == ()
+
+
+def test_eaf_writer_replaces_what_xml_cannot_hold(tmp_path):
+    ann = Annotation((Tier("w\x01", "interval", (Interval(0, 1, "a\x00b\x1fc\ud800"),)),
+                      Tier("w\x01", "interval", (Interval(1, 2, "d"),))))
+    path = tmp_path / "x.eaf"
+    warnings = write_annotation(ann, path)
+    assert any("characters XML cannot hold" in w for w in warnings)
+    back = read_annotation(path)
+    assert [t.name for t in back.tiers] == ["w\ufffd", "w\ufffd (2)"]
+    assert back.tiers[0].items[0].label == "a\ufffdb\ufffdc\ufffd"
+
+
+@pytest.mark.parametrize("name", ["x.eaf", "x.svl"])
+def test_xml_with_an_unknown_encoding_names_the_file(tmp_path, name):
+    from core.formats import read_alignment
+
+    path = tmp_path / name
+    path.write_text('<?xml version="1.0" encoding="UTF-NaN"?>\n<sv/>\n')
+    with pytest.raises(FormatError, match="the declared encoding is unknown") as info:
+        (read_annotation if name.endswith("eaf") else read_alignment)(path)
+    assert str(info.value).startswith(str(path))
