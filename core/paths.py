@@ -20,9 +20,9 @@ Outputs
       temporary file is removed and the previous file is left untouched;
     - a symbolic link is written through: the temporary file goes next to the link's
       final target, which is replaced atomically, and the link stays a link;
-    - a character or block device, a FIFO, a socket, and ``"-"`` (standard output,
-      also reached as ``/dev/stdout`` or ``/proc/self/fd/1``) are written directly,
-      never replaced by a rename.
+    - a character or block device, a FIFO, a socket, ``"-"`` (standard output, also
+      reached as ``/dev/stdout`` or ``/proc/self/fd/1``) and any file reached through
+      ``/dev/fd/N`` or ``/proc/.../fd/N`` are written directly, never replaced by a rename.
 
     A hard link is replaced like any regular file: the other names keep the old
     content (as with every editor that saves by rename).
@@ -236,8 +236,14 @@ def check_output(path, *, inputs: Iterable = ()) -> OutputTarget:
         if not os.access(raw, os.W_OK):
             raise OutputError(path, "cannot be written (permission denied)")
         return OutputTarget(path, "direct", raw, True)
-    if st is not None and _is_stdout(st) and _under_proc_or_dev(raw):
-        return OutputTarget(path, "stdout", None, True)  # /dev/stdout redirected to a file
+    if st is not None and _under_proc_or_dev(raw):
+        # /dev/stdout, /dev/fd/N, /proc/self/fd/N redirected to a file: fd 1 itself, or
+        # the file the caller opened, written in place (its inode is what they hold)
+        if _is_stdout(st):
+            return OutputTarget(path, "stdout", None, True)
+        if not os.access(raw, os.W_OK):
+            raise OutputError(path, "cannot be written (permission denied)")
+        return OutputTarget(path, "direct", raw, True)
     real = os.path.realpath(raw)
     folder, name = os.path.split(real)
     folder = folder or b"."

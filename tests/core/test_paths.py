@@ -402,3 +402,15 @@ def test_cleanup_on_signals_raises_terminated_and_sweeps(tmp_path):
     assert isinstance(info.value, KeyboardInterrupt)
     assert target.read_text() == "old" and listing(tmp_path) == ["x.txt"]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_descriptor_path_to_a_regular_file_is_written_in_place(tmp_path):
+    # /dev/fd/N held by the caller (a shell's 3> file): the same inode, no rename
+    out = tmp_path / "held.txt"
+    with open(out, "wb") as handle:
+        inode = os.fstat(handle.fileno()).st_ino
+        alias = f"/proc/self/fd/{handle.fileno()}"
+        assert paths.check_output(alias).kind == "direct"
+        paths.write_text(alias, "through the descriptor")
+    assert out.read_text() == "through the descriptor" and os.stat(out).st_ino == inode
+    assert listing(tmp_path) == ["held.txt"]
