@@ -350,3 +350,18 @@ def test_full_disk_and_read_only_file_system(tmp_path, capsys, problem):
         assert out.read_text() == "previous\n" and os.listdir(mount) == ["x.json"]
     finally:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.mark.parametrize(("rate", "ok"), [(1e6, False), (2001.0, False), (2000.0, True)])
+def test_python_api_refuses_a_rate_above_the_recordings(tmp_path, rate, ok):
+    """The same bound for align_recordings as for --rate (8 kHz audio: 8000 / 4)."""
+    from core.media import open_recording
+    from core.pipeline import align_recordings, rate_problem
+
+    a = open_recording(tone(tmp_path / "a.wav", 0.3))
+    b = open_recording(tone(tmp_path / "b.wav", 0.3))
+    assert (rate_problem(rate, a, b) is None) == ok
+    if not ok:
+        with pytest.raises(ValueError, match=r"rate_hz: .* Hz is above what these recordings "
+                                             r"allow: at most 2000 Hz"):
+            align_recordings(a, b, rate_hz=rate)
