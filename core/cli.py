@@ -183,7 +183,8 @@ def _align(path_a, path_b, *, quiet=False, **options):
 
     rec_a = path_a if hasattr(path_a, "kind") else open_recording(path_a)
     rec_b = path_b if hasattr(path_b, "kind") else open_recording(path_b)
-    progress = _StderrProgress(enabled=not quiet and sys.stderr.isatty())
+    progress = _StderrProgress(enabled=not quiet and sys.stderr is not None
+                               and sys.stderr.isatty())
     try:
         return align_recordings(rec_a, rec_b, progress=progress, **options)
     finally:
