@@ -96,13 +96,31 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _format_for(output: str | None, fmt: str | None) -> str:
-    """The format from ``--format``, else from OUT's extension, else CSV."""
-    from .formats import format_from_path
+def number_in(low: float, high: float, *, low_open: bool = True):
+    """An argparse type: a finite number in ``(low, high]`` (``[low, high]`` when not
+    ``low_open``), refused with the range in the message before any work."""
 
-    if fmt is not None:
-        return fmt
-    return format_from_path(output) if output not in (None, paths.STDOUT) else "csv"
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        above = value > low if low_open else value >= low
+        if not (above and value <= high):
+            bracket = "(" if low_open else "["
+            raise argparse.ArgumentTypeError(f"expected a number in {bracket}{low:g}, "
+                                             f"{high:g}], got {text!r}")
+        return value
+
+    return parse
+
+
+def _format_for(output: str | None, fmt: str | None) -> str:
+    """The format from ``--format``, else from OUT's extension, else CSV; refused before
+    work when OUT's extension cannot hold it (:func:`core.formats.output_format`)."""
+    from .formats import output_format
+
+    return output_format(paths.STDOUT if output is None else output, fmt, "alignment")
 
 
 def _check_input(path: str) -> None:
@@ -141,23 +159,34 @@ class _StderrProgress:
 
 def _run_align(args) -> int:
     from . import formats
+    from .media import open_recording
+    from .pipeline import rate_problem
 
     _check_input(args.a)
     _check_input(args.b)
-    fmt = _format_for(args.output, args.fmt)
     output = check_output(args.output, inputs=(args.a, args.b))
-    alignment = _align(args.a, args.b, method=args.method, feature=args.feature,
+    fmt = _format_for(args.output, args.fmt)
+    rec_a, rec_b = open_recording(args.a), open_recording(args.b)  # headers only
+    problem = None if args.rate is None else rate_problem(args.rate, rec_a, rec_b)
+    if problem:
+        raise UsageError(f"argument --rate: {problem}")
+    alignment = _align(rec_a, rec_b, method=args.method, feature=args.feature,
                        rate_hz=args.rate, band_s=args.band, quiet=args.quiet)
     formats.write_alignment(alignment, output, format=fmt)
     return 0
 
 
 def _align(path_a, path_b, *, quiet=False, **options):
-    from .pipeline import align_files
+    """Align two files (names or opened recordings) with the default pipeline."""
+    from .media import open_recording
+    from .pipeline import align_recordings
 
-    progress = _StderrProgress(enabled=not quiet and sys.stderr.isatty())
+    rec_a = path_a if hasattr(path_a, "kind") else open_recording(path_a)
+    rec_b = path_b if hasattr(path_b, "kind") else open_recording(path_b)
+    progress = _StderrProgress(enabled=not quiet and sys.stderr is not None
+                               and sys.stderr.isatty())
     try:
-        return align_files(path_a, path_b, progress=progress, **options)
+        return align_recordings(rec_a, rec_b, progress=progress, **options)
     finally:
         progress.done()
 

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QSettings, Signal
 
+from core.paths import display_path, is_utf8_name
+
 from . import compute
 from .jobs import JobRunner, Request
 from .session import Session
@@ -156,14 +158,16 @@ class Workspace(QObject):
     def open_file(self, slot: str, path: str) -> int:
         """Open ``path`` into ``slot`` on a worker; errors appear in the window."""
         path = str(path)
-        self.message_posted.emit(f"opening {Path(path).name}…")
+        name = display_path(Path(path).name)  # Qt drops bytes that are not UTF-8: show \xNN
+        self.message_posted.emit(f"opening {name}…")
         return self.jobs.submit(Request(f"open_{slot}", compute.open_recording, (path,),
-                                        label=f"opening {Path(path).name}"))
+                                        label=f"opening {name}"))
 
     def _on_opened(self, slot: str, rec) -> None:
         self.session.set_recording(slot, rec)
         self._remember(rec.path)
-        self.message_posted.emit(f"opened {Path(rec.path).name} as {slot.upper()}")
+        self.message_posted.emit(f"opened {display_path(Path(rec.path).name)} as "
+                                 f"{slot.upper()}")
         self._ensure_stream_data(slot)
         if self.session.has_both() and self.auto_align:
             self.compute_default()
@@ -298,6 +302,8 @@ class Workspace(QObject):
         if self.settings is None:
             return
         path = str(Path(path).resolve())
+        if not is_utf8_name(path):  # QSettings would store another name: not remembered
+            return
         files = [p for p in self.recent_files() if p != path]
         self.settings.setValue("recent_files", [path, *files][:MAX_RECENT])
         self.recent_files_changed.emit()
