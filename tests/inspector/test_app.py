@@ -292,10 +292,17 @@ def test_long_inputs_align_in_a_child_process(qtbot, window, audio_pair, monkeyp
     al = window.session.alignment(aid)
     rec_a, rec_b = window.session.recording("a"), window.session.recording("b")
     expected, fa, _, _ = compute.default_alignment(rec_a, rec_b)
-    np.testing.assert_array_equal(al.path, expected.path)
     assert al.rate_a_hz == expected.rate_a_hz
+    # Features computed in two processes may differ in the last bit of a float32 (BLAS
+    # and SIMD paths depend on the thread count and the CPU: 15 of 4800 values on an AMD
+    # EPYC), so compare them to float32's precision, and compare the paths as time maps
+    # (a last-bit difference may move a step at a near tie, never by more than a frame).
     fa_child, _, _ = window.session.matrix_inputs(aid)
-    np.testing.assert_allclose(fa_child.values, fa.values)
+    np.testing.assert_allclose(fa_child.values, fa.values, rtol=1e-5,
+                               atol=1e-6 * float(np.abs(fa.values).max()))
+    t = np.linspace(0.0, al.duration_a_s, 400)
+    np.testing.assert_allclose(al.map_a_to_b(t), expected.map_a_to_b(t),
+                               atol=1.0 / al.rate_b_hz)
     assert window.matrix.image.image is not None
 
 
