@@ -315,6 +315,11 @@ class Project:
         return list(self._results)
 
     @property
+    def next_id(self) -> int:
+        """The id the next :meth:`add_result` will give."""
+        return self._next_id
+
+    @property
     def active_id(self) -> int:
         return self._active
 

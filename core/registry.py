@@ -779,6 +779,9 @@ class Recipe:
     def entry(self) -> Method:
         return get(self.method)
 
+    def __reduce__(self):  # read-only mappings do not pickle: travel as plain data
+        return (_recipe_from_data, (self.to_data(),))
+
     def to_data(self) -> dict:
         """Plain data (dicts, lists, numbers, strings)."""
         params = dict(self.params)
@@ -803,6 +806,10 @@ class Recipe:
                    tuple(FeatureSpec.from_data(f) for f in data.get("features_a", ())),
                    tuple(FeatureSpec.from_data(f) for f in data.get("features_b", ())),
                    data.get("engine_version", ""))
+
+
+def _recipe_from_data(data) -> Recipe:
+    return Recipe.from_data(data)
 
 
 def transpose_recipe(rec: Recipe) -> Recipe:

@@ -46,17 +46,6 @@ def display_levels(image: np.ndarray, clip_percent: float) -> tuple[float, float
     return float(lo), float(hi)
 
 
-def reduce_rows(image: np.ndarray, max_rows: int) -> np.ndarray:
-    """Block-mean the first axis down to at most ``max_rows`` (display only)."""
-    n = image.shape[0]
-    if n <= max_rows:
-        return image
-    edges = np.linspace(0, n, max_rows + 1).astype(np.int64)
-    csum = np.concatenate([np.zeros((1,) + image.shape[1:]), np.cumsum(image, axis=0)])
-    return ((csum[edges[1:]] - csum[edges[:-1]])
-            / np.maximum(np.diff(edges), 1).reshape((-1,) + (1,) * (image.ndim - 1)))
-
-
 def decimate_path(times: np.ndarray, max_points: int = 20_000) -> np.ndarray:
     """Every k-th row of a monotone path (and its last), for drawing."""
     n = len(times)
