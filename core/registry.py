@@ -143,6 +143,7 @@ class Param:
     panel: bool = True
     decimals: int = 3
     step: float = 1.0
+    none_means: str = "auto"
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -206,7 +207,16 @@ class Param:
                 text = what
         unit = {"seconds": " (seconds)", "hz": " (Hz)", "frames": " (frames)"}.get(
             self.unit, "")
-        return text + unit + (", or auto" if self.optional else "")
+        return text + unit + (f", or {self.none_means}" if self.optional and
+                              self.none_means == "auto" else "")
+
+    def show(self, value) -> str:
+        """A value as the user reads it (``yes``/``no``, ``auto`` for None)."""
+        if value is None:
+            return self.none_means
+        if isinstance(value, bool):
+            return "yes" if value else "no"
+        return _short(value)
 
     def parse(self, text: str):
         """A value from its text (the command line); ``"auto"`` is None when optional."""
@@ -512,9 +522,9 @@ FEATURE_INPUTS: tuple[Param, ...] = (
           f"{default_feature('audio')} for audio and {default_feature('video')} for video",
           default="auto", choices=(Choice("auto", "auto (by kind)"), *_FEATURE_CHOICES),
           engine=None, label="A"),
-    Param("feature_b", "choice", "feature of B (default: as --feature)", default=None,
-          optional=True, choices=(Choice("auto", "auto (by kind)"), *_FEATURE_CHOICES),
-          engine=None, label="B"),
+    Param("feature_b", "choice", "feature of B", default=None, optional=True,
+          choices=(Choice("auto", "auto (by kind)"), *_FEATURE_CHOICES), engine=None,
+          label="B", none_means="as --feature"),
     Param("rate_hz", "float", "feature frame rate", default=25.0, minimum=0.0,
           exclusive_minimum=True, maximum=1000.0, unit="hz", engine=None, label="rate",
           flag="--rate", decimals=1, step=5.0),
