@@ -379,3 +379,22 @@ def test_moving_the_cursor_and_long_names_never_re_lay_out_the_window(qtbot, win
         view.removeEventFilter(counter)
     assert window.size() == size
     assert counter.n == 0
+
+
+def test_zooming_a_stream_draws_the_waveform_of_that_range(qtbot, window, audio_pair):
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    view = window.stream_a
+    overview = window.session.stream("a").envelope
+    x, _ = view.wave.getData()
+    assert np.median(np.diff(x[::2])) == pytest.approx(overview.bin_s, rel=0.01)
+    view.set_visible_range(1.0, 1.05)  # 400 samples at 8 kHz
+    qtbot.waitUntil(lambda: view._envelope is not overview, timeout=60_000)
+    wait_idle(qtbot, window)
+    x, y = view.wave.getData()
+    assert x.min() <= 1.0 and x.max() >= 1.05
+    # fewer samples than pixels: a bin per sample
+    assert np.median(np.diff(x[::2])) == pytest.approx(1.0 / 8000)
+    signal = np.asarray(window.session.recording("a").audio(mono=True))
+    inside = (x > 1.0) & (x < 1.05)
+    assert y[inside].max() == pytest.approx(signal[8000:8400].max(), abs=1e-6)
