@@ -13,10 +13,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from core.display import find_jumps, find_stalls, path_local_cost, tempo_ratio
+from core.display import find_jumps, find_stalls, path_local_cost, peak_decimate, tempo_ratio
 
 from ..jobs import Request
-from .common import CURSOR_COLOUR, cache_axes, peak_decimate, turn_queue
+from .common import CURSOR_COLOUR, cache_axes, turn_queue
 
 __all__ = ["DiagnosticsView"]
 

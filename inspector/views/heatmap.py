@@ -13,15 +13,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from core.display import reduce_plan
+from core.display import decimate_path, peak_decimate, reduce_plan
 
 from ..jobs import Request
 from .common import (
     CURSOR_COLOUR,
     PATH_COLOURS,
     cache_axes,
-    decimate_path,
-    peak_decimate,
     turn_queue,
 )
 

@@ -23,7 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.display import cost_overview, cost_view, overview_is_exact, window_outline_of
+from core.display import (
+    cost_overview,
+    cost_view,
+    decimate_path,
+    display_levels,
+    overview_is_exact,
+    window_outline_of,
+)
 
 from ..jobs import Request
 from .common import (
@@ -31,8 +38,6 @@ from .common import (
     Debouncer,
     ElidedLabel,
     cache_axes,
-    decimate_path,
-    display_levels,
     turn_queue,
 )
 

@@ -18,7 +18,7 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from core.display import block_mean
+from core.display import block_mean, display_levels
 
 from ..jobs import Request
 from ..tasks import media as media_tasks
@@ -27,7 +27,6 @@ from .common import (
     Debouncer,
     ElidedLabel,
     cache_axes,
-    display_levels,
     format_time,
 )
 
@@ -287,7 +286,7 @@ class StreamView(QWidget):
         for line in self.cursor_lines:
             line.setValue(t)
         t0, t1 = self.visible_range()
-        if self.session.stream(self.slot) is not None and not (t0 <= t <= t1):
+        if self.session.recording_info(self.slot) is not None and not (t0 <= t <= t1):
             half = 0.5 * (t1 - t0)
             self.set_visible_range(t - half, t + half)
         self._request_frame(t)
@@ -317,7 +316,7 @@ class StreamView(QWidget):
     def _on_scene_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():
             return
-        if self.session.stream(self.slot) is None:
+        if self.session.recording_info(self.slot) is None:
             return
         for plot in (self.top, self.bottom):
             vb = plot.getViewBox()

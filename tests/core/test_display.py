@@ -117,3 +117,19 @@ def test_window_outline_follows_the_engine_s_window():
 def test_display_rate_follows_the_duration():
     assert display.display_rate_hz(10.0) == 50.0
     assert display.display_rate_hz(3600.0) == pytest.approx(16_384 / 3600.0)
+
+
+def test_drawing_helpers_keep_what_matters():
+    image = np.arange(100.0).reshape(10, 10)
+    image[0, 0] = np.nan
+    lo, hi = display.display_levels(image, 5.0)
+    assert 0 < lo < 10 and 90 < hi < 99
+    assert display.display_levels(np.full((3, 3), np.nan), 1.0) == (0.0, 1.0)
+    times = np.stack([np.arange(50_000.0), np.arange(50_000.0)], 1)
+    few = display.decimate_path(times, 1000)
+    assert len(few) <= 1001 and (few[-1] == times[-1]).all()
+    x = np.arange(10_000.0)
+    y = np.zeros(10_000)
+    y[1234] = 5.0  # a spike survives peak decimation
+    xs, ys = display.peak_decimate(x, y, 100)
+    assert len(xs) == 200 and ys.max() == 5.0
