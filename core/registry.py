@@ -1056,6 +1056,12 @@ def image_inputs(rec: Recipe, al: Alignment) -> tuple[FeatureSpec, FeatureSpec, 
                 "euclidean", "sqeuclidean", "cosine", "cityblock"):
             metric = t["metric"]
             break
+    if specs[0].name != specs[1].name:
+        # different features on the two sides (video motion against audio onsets): on
+        # their own scales one side's curve would swamp the other's in the image, so
+        # both are standardized (the pipeline compares normalized peak trains of them)
+        specs = [dataclasses.replace(f, options=dict(f.options, normalize="zscore"))
+                 for f in specs]
     return specs[0], specs[1], metric
 
 

@@ -191,3 +191,30 @@ def test_estimates_are_positive_and_grow_with_size():
         large = registry.estimate(rec, 40.0, 40.0)
         assert small.seconds > 0 and small.bytes > 0, name
         assert large.seconds > small.seconds and large.bytes > small.bytes, name
+
+
+def test_the_cost_image_of_a_default_result_follows_the_features_it_used():
+    from core.alignment import Alignment
+
+    path = np.array([[0, 0], [1, 1], [2, 2]])
+    music = Alignment(path, 100.0, 100.0, method="dtw", diagnostics={"features": [
+        {"name": "dlnco", "metric": "euclidean", "weight": 0.25,
+         "params_a": {"normalize": "none"}, "params_b": {"normalize": "none"}},
+        {"name": "chroma", "metric": "cosine", "weight": 1.0,
+         "params_a": {"normalize": "l2"}, "params_b": {"normalize": "l2"}}]})
+    used_a, used_b = registry.pipeline_features(music)
+    assert [f.name for f in used_a] == ["dlnco", "chroma"]
+    rec = Recipe("default", METHODS["default"].defaults(), used_a, used_b)
+    spec_a, spec_b, metric = registry.image_inputs(rec, music)
+    # the tonal feature, not the striped onsets, with the normalization the pipeline used
+    assert spec_a == FeatureSpec("chroma", 100.0, {"normalize": "l2"}) and metric == "cosine"
+    crossmodal = Alignment(path, 30.0, 30.0, method="dtw", diagnostics={"features": [
+        {"name": "motion", "side": "a", "metric": "euclidean", "weight": 1.0},
+        {"name": "onset", "side": "b", "metric": "euclidean", "weight": 1.0}]})
+    used_a, used_b = registry.pipeline_features(crossmodal)
+    assert [f.name for f in used_a] == ["motion"] and [f.name for f in used_b] == ["onset"]
+    rec = Recipe("default", METHODS["default"].defaults(), used_a, used_b)
+    spec_a, spec_b, _ = registry.image_inputs(rec, crossmodal)
+    assert (spec_a.name, spec_b.name) == ("motion", "onset")
+    assert spec_a.kwargs == {"normalize": "zscore"} == spec_b.kwargs  # comparable scales
+    assert registry.image_inputs(Recipe("default", {}), crossmodal) is None
