@@ -24,8 +24,6 @@ from .tasks import media as media_tasks
 __all__ = ["Workspace"]
 
 MAX_RECENT = 10
-#: bins of the waveform overview computed when an audio file opens
-OVERVIEW_BINS = 2048
 
 
 class Workspace(QObject):
@@ -103,8 +101,8 @@ class Workspace(QObject):
         still = self._still(slot, info.key)
         if info.kind == "audio" and stream.envelope is None:
             self.jobs.submit(
-                Request(f"envelope_{slot}", media_tasks.wave_envelope,
-                        (rec, 0.0, info.duration_s, OVERVIEW_BINS), label="waveform"),
+                Request(f"envelope_{slot}", media_tasks.wave_pyramid, (rec,),
+                        label="waveform"),
                 on_result=still(lambda env: self.session.set_envelope(slot, env)),
                 on_failure=self._report)
         if stream.display_feature is None:

@@ -11,7 +11,8 @@ from core._progress import Monitor
 from core.media import open_recording as core_open_recording
 from core.project import RecordingInfo
 
-__all__ = ["Opened", "WaveEnvelope", "open_recording", "recording_lock", "wave_envelope",
+__all__ = ["Opened", "WaveEnvelope", "WavePyramid", "open_recording", "recording_lock",
+           "wave_envelope", "wave_pyramid",
            "read_frame", "read_filmstrip", "filmstrip", "forget_readers"]
 
 _locks: dict[int, threading.RLock] = {}
@@ -69,16 +70,20 @@ class WaveEnvelope:
     def bin_s(self) -> float:
         return (self.t1_s - self.t0_s) / max(len(self.lo), 1)
 
-    def covers(self, t0_s: float, t1_s: float, n_bins: int) -> bool:
-        """Whether this envelope draws ``[t0_s, t1_s]`` at about ``n_bins`` bins: it
-        covers the range, with bins at most twice as wide as wanted and at most four
-        times as many as wanted."""
+    def fine_enough(self, t0_s: float, t1_s: float, n_bins: int) -> bool:
+        """Whether this envelope spans ``[t0_s, t1_s]`` with bins at most twice as wide
+        as ``n_bins`` bins there would be (or as one sample)."""
         if t1_s <= t0_s:
             return True
         wanted = max((t1_s - t0_s) / max(n_bins, 1), self.sample_s)
-        have = (t1_s - t0_s) / max(self.bin_s, 1e-12)
         return (self.t0_s <= t0_s + 1e-9 and self.t1_s >= t1_s - 1e-9
-                and self.bin_s <= 2.0 * wanted and have <= 4.0 * n_bins)
+                and self.bin_s <= 2.0 * wanted)
+
+    def covers(self, t0_s: float, t1_s: float, n_bins: int) -> bool:
+        """Whether this envelope draws ``[t0_s, t1_s]`` at about ``n_bins`` bins: fine
+        enough (:meth:`fine_enough`) and at most four times as many bins as wanted."""
+        have = (t1_s - t0_s) / max(self.bin_s, 1e-12)
+        return self.fine_enough(t0_s, t1_s, n_bins) and have <= 4.0 * max(n_bins, 1)
 
     def slice(self, t0_s: float, t1_s: float):
         """Bin times and (lo, hi) of the bins in ``[t0_s, t1_s]`` (one more each side)."""
@@ -108,6 +113,62 @@ def wave_envelope(rec, t0_s: float, t1_s: float, n_bins: int, *, progress=None,
     for a in (times, lo, hi):
         a.setflags(write=False)
     return WaveEnvelope(start / rate, stop / rate, times, lo, hi, 1.0 / rate)
+
+
+@dataclasses.dataclass(frozen=True)
+class WavePyramid:
+    """Whole-file waveform envelopes at several resolutions (4x apart), finest first,
+    so that a view draws any zoom down to the finest level's bins at once."""
+
+    levels: tuple[WaveEnvelope, ...]
+
+    def pick(self, t0_s: float, t1_s: float, n_bins: int) -> WaveEnvelope | None:
+        """The coarsest level fine enough to draw ``[t0_s, t1_s]`` at ``n_bins`` bins
+        (:meth:`WaveEnvelope.fine_enough`: between about n_bins and 4 n_bins bins, more
+        only when even the coarsest is finer), or None when the finest is too coarse."""
+        for env in reversed(self.levels):
+            if env.fine_enough(t0_s, t1_s, n_bins):
+                return env
+        return None
+
+    @property
+    def finest(self) -> WaveEnvelope:
+        return self.levels[0]
+
+
+#: the finest level of a waveform pyramid: samples per bin for files of at most
+#: EXACT_PYRAMID_SAMPLES samples (read whole), and for longer ones (from the
+#: recording's cached min/max cells, no whole-file read)
+FINE_SAMPLES_PER_BIN = 16
+LONG_SAMPLES_PER_BIN = 512
+EXACT_PYRAMID_SAMPLES = 1 << 22
+#: the coarsest level has at most this many bins
+COARSE_BINS = 2048
+
+
+def wave_pyramid(rec, *, progress=None, cancel=None) -> WavePyramid:
+    """A :class:`WavePyramid` of ``rec`` from its own envelope
+    (:meth:`core.media.Recording.envelope`): one streaming pass over a long file (the
+    recording caches min/max cells), then cheap reductions; bins of 16 samples for
+    short files, 512 for long ones (finer zooms ask :func:`wave_envelope` for their
+    range)."""
+    mon = Monitor(progress, cancel)
+    n = int(rec.n_frames)
+    spb = FINE_SAMPLES_PER_BIN if n <= EXACT_PYRAMID_SAMPLES else LONG_SAMPLES_PER_BIN
+    counts = []
+    while True:
+        counts.append(max(1, -(-n // spb)))
+        if counts[-1] <= COARSE_BINS:
+            break
+        spb *= 4
+    levels = []
+    for k, n_bins in enumerate(counts):
+        levels.append(wave_envelope(rec, 0.0, n / float(rec.rate_hz), n_bins,
+                                    progress=mon.sub(0.9 * k / len(counts),
+                                                     0.9 * (k + 1) / len(counts)).report,
+                                    cancel=cancel))
+    mon.report(1.0)
+    return WavePyramid(tuple(levels))
 
 
 def filmstrip(rec, n_thumbs: int = 24, *, height: int = 48, progress=None, cancel=None):

@@ -53,8 +53,8 @@ class StreamView(QWidget):
         self.jobs = jobs
         self.slot = slot
         self.setAcceptDrops(True)
-        self._envelope = None  # the waveform drawn now (overview or a range's detail)
-        self._overview = None  # the whole file's
+        self._envelope = None  # the last zoomed-in range's waveform (a WaveEnvelope)
+        self._overview = None  # the whole file's (a WavePyramid)
         self._duration = 0.0
         self._frame_k = -1
         self._strip_items: list[pg.ImageItem] = []
@@ -149,7 +149,7 @@ class StreamView(QWidget):
             plot.getViewBox().setLimits(xMin=-0.05 * self._duration - 0.5,
                                         xMax=1.05 * self._duration + 0.5)
         self.bottom.setXRange(0.0, self._duration, padding=0.0)
-        self._envelope = self._overview = stream.envelope
+        self._envelope, self._overview = None, stream.envelope
         self.wave.setData([], [])
         self._clear_strip()
         if rec.kind == "video":
@@ -199,15 +199,19 @@ class StreamView(QWidget):
         (t0, t1), _ = self.top.getViewBox().viewRange()
         t0, t1 = max(t0, 0.0), min(max(t1, 0.0), self._duration)
         width = max(200, int(self.top.getViewBox().width()))
-        # one bin per pixel: a vertical min..max segment per pixel column
-        env = next((e for e in (self._envelope, self._overview)
-                    if e is not None and e.covers(t0, t1, width)), None)
+        # one bin per pixel: a vertical min..max segment per pixel column, from the
+        # pyramid, or a zoomed-in range's detail computed on a worker
+        env = self._overview.pick(t0, t1, width)
         if env is None:
-            # draw what there is, ask a worker for this range (and half a view more on
-            # each side, so that small pans reuse it)
-            env = self._envelope if self._envelope is not None and (
-                self._envelope.t0_s <= t0 and self._envelope.t1_s >= t1) else self._overview
-            self._request_wave(t0, t1, width)
+            detail = self._envelope
+            if detail is not None and detail.covers(t0, t1, width):
+                env = detail
+            else:
+                # draw what there is, ask a worker for this range (and half a view more
+                # on each side, so that small pans reuse it)
+                env = detail if detail is not None and (
+                    detail.t0_s <= t0 and detail.t1_s >= t1) else self._overview.finest
+                self._request_wave(t0, t1, width)
         t, lo, hi = env.slice(t0, t1)
         if len(t) == 0:
             self.wave.setData([], [])
@@ -278,7 +282,7 @@ class StreamView(QWidget):
 
     def _on_envelope_added(self, slot: str) -> None:
         if slot == self.slot:
-            self._envelope = self._overview = self.session.stream(slot).envelope
+            self._envelope, self._overview = None, self.session.stream(slot).envelope
             self._draw_wave()
 
     def _on_cursor_moved(self, time_a: float, time_b: float) -> None:

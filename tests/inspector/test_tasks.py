@@ -56,6 +56,23 @@ def test_wave_envelope_bins_bound_the_signal(tmp_path):
     assert whole.hi.max() == pytest.approx(signal.max())
 
 
+def test_a_wave_pyramid_draws_every_zoom_down_to_its_finest_bins(tmp_path):
+    x = np.random.default_rng(1).uniform(-1, 1, 80_000).astype(np.float32)
+    rec = media_tasks.open_recording(write_wav(tmp_path / "p.wav", x, rate=8000)).recording
+    pyramid = media_tasks.wave_pyramid(rec)
+    spb = [round(env.bin_s * 8000) for env in pyramid.levels]
+    assert spb[0] == media_tasks.FINE_SAMPLES_PER_BIN
+    assert all(b == 4 * a for a, b in zip(spb[:-1], spb[1:], strict=False))
+    assert len(pyramid.levels[-1].lo) <= media_tasks.COARSE_BINS
+    for env in pyramid.levels:  # every level holds the signal's extremes
+        assert env.lo.min() == pytest.approx(x.min(), abs=1e-4)
+        assert env.hi.max() == pytest.approx(x.max(), abs=1e-4)
+    whole = pyramid.pick(0.0, 10.0, 1000)
+    assert 1000 <= len(whole.lo) <= 4000
+    assert pyramid.pick(2.0, 3.0, 500) is pyramid.finest  # 500 bins of 16 samples
+    assert pyramid.pick(2.0, 2.5, 1000) is None  # 4 samples per bin wanted: a job
+
+
 def test_a_zoom_finer_than_the_samples_still_covers(tmp_path):
     rec = media_tasks.open_recording(
         write_wav(tmp_path / "s.wav", melody(1.0), rate=8000)).recording
