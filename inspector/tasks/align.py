@@ -49,23 +49,35 @@ def run_recipe(recipe: Recipe, rec_a, rec_b, features_a=None, features_b=None, *
     core.Cancelled
     """
     mon = Monitor(progress, cancel)
-    first, second = sorted((rec_a, rec_b), key=id)
-    with recording_lock(first), recording_lock(second):
+    if recipe.entry.inputs == "recordings":
+        # the pipeline decodes both files: no other job decodes them meanwhile
+        first, second = sorted((rec_a, rec_b), key=id)
+        with recording_lock(first), recording_lock(second):
+            run = registry.run(recipe, rec_a, rec_b, progress=mon.sub(0.0, 0.8).report,
+                               cancel=cancel)
+    else:
+        # features under their recording's lock; the method itself needs none
+        if features_a is None:
+            features_a = compute_features(rec_a, recipe.features_a[0],
+                                          progress=mon.sub(0.0, 0.15).report, cancel=cancel)
+        if features_b is None:
+            features_b = compute_features(rec_b, recipe.features_b[0],
+                                          progress=mon.sub(0.15, 0.3).report, cancel=cancel)
         run = registry.run(recipe, rec_a, rec_b, features_a=features_a,
-                           features_b=features_b, progress=mon.sub(0.0, 0.8).report,
+                           features_b=features_b, progress=mon.sub(0.3, 0.9).report,
                            cancel=cancel)
-        image = registry.image_inputs(run.recipe, run.alignment)
-        fa, fb = run.features_a, run.features_b
-        if image is not None:
-            spec_a, spec_b, _ = image
-            if fa is None or run.recipe.features_a[0] != spec_a:
-                fa = compute_features(rec_a, spec_a, progress=mon.sub(0.8, 0.9).report,
-                                      cancel=cancel)
-            if fb is None or run.recipe.features_b[0] != spec_b:
-                fb = compute_features(rec_b, spec_b, progress=mon.sub(0.9, 1.0).report,
-                                      cancel=cancel)
-        else:
-            fa = fb = None
+    image = registry.image_inputs(run.recipe, run.alignment)
+    fa, fb = run.features_a, run.features_b
+    if image is None:
+        fa = fb = None
+    else:
+        spec_a, spec_b, _ = image
+        if fa is None or run.recipe.features_a[0] != spec_a:
+            fa = compute_features(rec_a, spec_a, progress=mon.sub(0.9, 0.95).report,
+                                  cancel=cancel)
+        if fb is None or run.recipe.features_b[0] != spec_b:
+            fb = compute_features(rec_b, spec_b, progress=mon.sub(0.95, 1.0).report,
+                                  cancel=cancel)
     return Aligned(prepare_path(run.alignment), run.recipe, image, fa, fb)
 
 
