@@ -50,6 +50,17 @@ def test_every_method_runs_from_the_command_line_with_its_defaults(pair, tmp_pat
     assert times[-1, 0] <= 2.0 + 1e-6 and times[-1, 1] <= 2.8 + 1e-6
 
 
+@pytest.mark.filterwarnings("ignore::core.errors.ConvergenceWarning")
+@pytest.mark.parametrize("variant", registry.METHODS["ot"].param("variant").values)
+def test_every_transport_variant_runs_from_the_command_line(pair, tmp_path, variant):
+    out = tmp_path / f"ot_{variant}.json"
+    assert cli.main(["align", str(pair[0]), str(pair[1]), "--method", "ot", "--variant",
+                     variant, "--rate", "10", "-o", str(out), "-q"]) == 0
+    from core.formats import read_alignment
+
+    assert read_alignment(out).params["method"] == variant
+
+
 def test_method_options_reach_the_engine(pair, tmp_path):
     out = tmp_path / "dtw.json"
     assert cli.main(["align", str(pair[0]), str(pair[1]), "--method", "dtw", "--feature",
