@@ -187,7 +187,7 @@ CASES = {
         verify=lambda f, n: stat.S_ISCHR(os.stat(n["dev"]).st_mode)),
     # 4. rates
     "--rate 1e6 on 1 s": Case(_audio_pair(), ["align", "{a}", "{b}", "--rate", "1e6"], 2,
-                              ("argument --rate: 1e+06 Hz is above", "at most 2000 Hz")),
+                              ("argument --rate: expected a number in (0, 1000]",)),
     "--rate 1e5 on 50 ms": Case(
         _files(a=lambda f: tone(f / "a.wav", 0.05), b=lambda f: tone(f / "b.wav", 0.05)),
         ["align", "{a}", "{b}", "--rate", "1e5"], 2, ("argument --rate",)),
