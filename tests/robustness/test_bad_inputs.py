@@ -199,7 +199,7 @@ CASES = {
                          ("argument --rate-b: expected a number in (0, 1e+06]",)),
     # 5. internal errors that are now messages
     "--feature ''": Case(_audio_pair(), ["align", "{a}", "{b}", "--feature", ""], 2,
-                         ("feature: expected 'auto'",)),
+                         ("argument --feature: expected one of auto",)),
     "TextGrid size = 1e999": Case(
         _files(al=lambda f: alignment_csv(f / "al.csv"),
                tg=_textgrid_with("size = 1\n", "size = 1e999\n")),
