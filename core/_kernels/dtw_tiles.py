@@ -100,12 +100,15 @@ def _diagonal_terms(acc, tmp, xt, yr, xb, yb, count, groups, weights):
     """Local costs of ``count`` cells along an anti-diagonal: the weighted sum over the
     groups of dimensions ``groups[g] = (start, stop, metric)`` of each group's distance
     (``sqrt`` of the squared sum for euclidean, ``1 - dot`` clipped to [0, 2] for cosine
-    on unit rows), times ``weights[g]``; float32 into ``acc``, ``tmp`` a scratch of the
-    same length (used from the second group on). One group of weight 1 is exactly the
-    single-metric cost."""
+    on unit rows), times ``weights[g]`` (groups of weight 0 skipped); float32 into
+    ``acc``, ``tmp`` a scratch of the same length (used from the second group on). One
+    group of weight 1 is exactly the single-metric cost."""
+    first = True
     for g in range(groups.shape[0]):
+        if weights[g] == 0.0:
+            continue
         kind = groups[g, 2]
-        out = acc if g == 0 else tmp
+        out = acc if first else tmp
         _diagonal_costs(out, xt, yr, xb, yb, count, kind, np.uint64(groups[g, 0]),
                         np.uint64(groups[g, 1]))
         if kind == EUCLIDEAN:
@@ -115,13 +118,14 @@ def _diagonal_terms(acc, tmp, xt, yr, xb, yb, count, groups, weights):
             for k in range(count):
                 out[k] = min(max(np.float32(1.0) - out[k], np.float32(0.0)), np.float32(2.0))
         w = np.float32(weights[g])
-        if g == 0:
+        if first:
             if w != np.float32(1.0):
                 for k in range(count):
                     acc[k] *= w
         else:
             for k in range(count):
                 acc[k] += w * tmp[k]
+        first = False
 
 
 @njit(cache=True, nogil=True)
@@ -312,39 +316,49 @@ def tiles_backtrack(i, j, strip_rows, n_rows, strip_first, tile_j0, tile_w, tile
 
 
 @njit(cache=True, nogil=True)
-def block_costs(xs, yt, j0, w, metric, acc, out):
-    """Local costs of rows ``xs`` (h, D) against columns ``j0 .. j0+w-1`` of ``yt`` (D, M)
-    into ``out[:h, :w]``; float32 arithmetic vectorized along the columns, ``acc`` a
-    float32 scratch row of length >= w."""
+def band_costs(xs, yt, lo, hi, groups, weights, acc, out):
+    """Local costs of the rows ``xs`` (h, D) against the columns ``lo[a] .. hi[a]-1`` of
+    ``yt`` (D, M) into ``out[a, :hi[a] - lo[a]]`` (float64): the weighted sum over the
+    groups of dimensions (as :func:`_diagonal_terms`; groups of weight 0 skipped), sums in
+    float32 vectorized along the columns, ``acc`` a float32 scratch row of length >= the
+    widest row."""
     h = xs.shape[0]
-    n_dims = xs.shape[1]
-    a_s = acc[:w]
     for a in range(h):
-        for b in range(w):
-            a_s[b] = 0.0
-        for k in range(n_dims):
-            xv = xs[a, k]
-            ys = yt[k][j0:j0 + w]
-            if metric == COSINE:
-                for b in range(w):
-                    a_s[b] += xv * ys[b]
-            elif metric == CITYBLOCK:
-                for b in range(w):
-                    a_s[b] += abs(xv - ys[b])
-            else:
-                for b in range(w):
-                    t = xv - ys[b]
-                    a_s[b] += t * t
+        j0 = lo[a]
+        w = hi[a] - j0
         row = out[a]
-        if metric == EUCLIDEAN:
+        first = True
+        for g in range(groups.shape[0]):
+            wg = weights[g]
+            if wg == 0.0:
+                continue
+            kind = groups[g, 2]
+            a_s = acc[:w]
             for b in range(w):
-                row[b] = np.sqrt(np.float64(a_s[b]))
-        elif metric == COSINE:
+                a_s[b] = 0.0
+            for k in range(groups[g, 0], groups[g, 1]):
+                xv = xs[a, k]
+                ys = yt[k][j0:j0 + w]
+                if kind == COSINE:
+                    for b in range(w):
+                        a_s[b] += xv * ys[b]
+                elif kind == CITYBLOCK:
+                    for b in range(w):
+                        a_s[b] += abs(xv - ys[b])
+                else:
+                    for b in range(w):
+                        t = xv - ys[b]
+                        a_s[b] += t * t
             for b in range(w):
-                row[b] = min(max(1.0 - np.float64(a_s[b]), 0.0), 2.0)
-        else:
-            for b in range(w):
-                row[b] = a_s[b]
+                v = np.float64(a_s[b])
+                if kind == EUCLIDEAN:
+                    v = np.sqrt(v)
+                elif kind == COSINE:
+                    v = min(max(1.0 - v, 0.0), 2.0)
+                if wg != 1.0:
+                    v *= wg
+                row[b] = v if first else row[b] + v
+            first = False
 
 
 @njit(cache=True, nogil=True)

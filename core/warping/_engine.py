@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .._progress import Monitor
@@ -268,11 +270,31 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
     def stage_solve(src, steps, lo_k, hi_k, mon):
         return solve_window(src, steps, lo_k, hi_k, mon, budget=budget)
 
+    def reused(k):
+        (start_k, end_k), last = segments[k], k == len(segments) - 1
+        return (start_k, end_k, k == 0, last) in reuse and not (open_end and last)
+
+    def staged_segment(k, mon):
+        (si, sj), (ei, ej) = segments[k]
+        if ei < si or ej < sj:
+            raise AlignmentError(f"anchors: segment {k} runs backwards, from {(si, sj)} to "
+                                 f"{(ei, ej)}")
+        lo_s, hi_s, _ = _sub_window(lo, hi, None, si, sj, ei, ej)
+        if np.any(hi_s <= lo_s):
+            raise AlignmentError("window: no warping path: a row admits no column")
+        return solve_segment(source.sub(si, sj, ei - si + 1, ej - sj + 1), recipe, lo_s,
+                             hi_s, solve=stage_solve, monitor=mon)
+
+    staged = {}
+    if recipe is not None:
+        todo = [k for k in range(len(segments)) if not reused(k)]
+        staged = _in_parallel(staged_segment, todo, monitor)
+
     for k, ((si, sj), (ei, ej)) in enumerate(segments):
         first, last = k == 0, k == len(segments) - 1
         key = ((si, sj), (ei, ej), first, last)
         path_start = sum(len(q) for q in pieces) - (0 if first else 1)
-        if key in reuse and not (open_end and last):
+        if reused(k):
             p, seg_distance, old, conf = reuse[key]
             record = dict(old, path_start=path_start, path_length=len(p), reused=True)
             infos.append(record)
@@ -281,25 +303,22 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
             pieces.append(p if first else p[1:])
             confidences.append(conf if (conf is None or first) else conf[1:])
             j_end = int(p[-1, 1])
-            monitor.report((k + 1) / len(segments))
+            if recipe is None:
+                monitor.report((k + 1) / len(segments))
             continue
-        if ei < si or ej < sj:
-            raise AlignmentError(f"anchors: segment {k} runs backwards, from {(si, sj)} to "
-                                 f"{(ei, ej)}")
-        sub = source.sub(si, sj, ei - si + 1, ej - sj + 1)
-        lo_s, hi_s, mask_s = _sub_window(lo, hi, mask, si, sj, ei, ej)
-        ob = open_begin and first
-        origin_value = source.cell(si, sj) if (first and not ob) else 0.0
-        mon = monitor.sub(k / len(segments), (k + 1) / len(segments))
-        if pattern.simple_weights is not None and np.any(hi_s <= lo_s):
-            raise AlignmentError("window: no warping path: a row admits no column")
         conf = None
         searched = None
         if recipe is not None:
-            p, seg_distance, info, conf, searched = solve_segment(
-                sub, recipe, lo_s, hi_s, solve=stage_solve, monitor=mon)
+            p, seg_distance, info, conf, searched = staged[k]
             j = ej - sj
         else:
+            sub = source.sub(si, sj, ei - si + 1, ej - sj + 1)
+            lo_s, hi_s, mask_s = _sub_window(lo, hi, mask, si, sj, ei, ej)
+            ob = open_begin and first
+            origin_value = source.cell(si, sj) if (first and not ob) else 0.0
+            mon = monitor.sub(k / len(segments), (k + 1) / len(segments))
+            if pattern.simple_weights is not None and np.any(hi_s <= lo_s):
+                raise AlignmentError("window: no warping path: a row admits no column")
             sol, info = _solve_one(sub, pattern, lo_s, hi_s, mask_s, open_begin=ob,
                                    open_end=open_end and last, origin_value=origin_value,
                                    exact=exact, budget=budget, monitor=mon)
@@ -354,6 +373,48 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
     if all(c is not None for c in confidences):
         info["confidence"] = np.concatenate(confidences)
     return path, distance, j_end, info
+
+
+def _in_parallel(func, items, monitor):
+    """``{item: func(item, monitor)}``, on two threads when there are several items (the
+    kernels release the GIL). Progress (the items' mean) and cancellation are handled by
+    the calling thread, which waits; a failure or a cancel stops the other items at their
+    next report."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    from ._tiles import n_workers
+
+    if len(items) <= 1 or n_workers() < 2:
+        return {item: func(item, monitor.sub(k / max(len(items), 1),
+                                             (k + 1) / max(len(items), 1)))
+                for k, item in enumerate(items)}
+    done = np.zeros(len(items))
+    stop = threading.Event()
+
+    def cancelled():
+        return stop.is_set()
+
+    def run(k, item):
+        def progress(fraction, k=k):
+            done[k] = fraction
+        return func(item, Monitor(progress, cancelled))
+
+    with ThreadPoolExecutor(max_workers=n_workers()) as pool:
+        futures = [pool.submit(run, k, item) for k, item in enumerate(items)]
+        try:
+            pending = futures
+            while pending:
+                _, pending = wait(pending, timeout=0.02)
+                monitor.report(float(done.mean()))
+                if any(f.done() and f.exception() is not None for f in futures):
+                    break
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            if any(f.done() and f.exception() is not None for f in futures):
+                stop.set()
+    return {item: f.result() for item, f in zip(items, futures, strict=True)}
 
 
 def _searched_outline(segments, records, lo, hi, n, m):

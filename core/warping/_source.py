@@ -118,6 +118,8 @@ class CostSource:
         ys = self.y[self.j_off + c0:self.j_off + c1]
         out = None
         for (d0, d1, code), w in zip(self.groups, self.group_weights, strict=True):
+            if w == 0.0:
+                continue
             part = _block(np.ascontiguousarray(xs[:, d0:d1]),
                           np.ascontiguousarray(ys[:, d0:d1]), _METRIC_NAMES[int(code)])
             if w != 1.0:
@@ -174,7 +176,8 @@ class FeatureTerms(CostSource):
     ``sum_k w_k (1 - <x_k, y_k>) = W (1 - <x', y'>)`` with ``W = sum_k w_k`` and the rows
     scaled by ``sqrt(w_k / W)``, so they cost one dot product; every other term is a
     group of its own (a square root each for euclidean). Terms of weight 0 are kept (a
-    :meth:`reweighted` copy may use them) but cost nothing.
+    :meth:`reweighted` copy may use them) but cost nothing. Reweighted copies share the
+    kernel arrays as long as the cosine weights keep their proportions.
 
     Parameters
     ----------
@@ -222,50 +225,35 @@ class FeatureTerms(CostSource):
             checked.append(Term(str(t.name), x, y, t.metric, t.pool))
         self._init(tuple(checked), _check_weights(weights, len(checked)))
 
-    def _init(self, terms, weights):
+    def _init(self, terms, weights, shared=None):
         self.terms = terms
         self.weights = weights
         self.cost = None
-        n, m = terms[0].x.shape[0], terms[0].y.shape[0]
         self.i_off = self.j_off = 0
-        self.n, self.m = n, m
+        self.n, self.m = terms[0].x.shape[0], terms[0].y.shape[0]
+        # what every reweighted copy of these terms shares: the fingerprint and the
+        # kernel layouts (with their kernel copies of the features), one per proportion
+        # of the cosine weights
+        self._shared = {"layouts": {}} if shared is None else shared
         cos = [k for k, t in enumerate(terms) if t.metric == "cosine" and weights[k] > 0]
         total = math.fsum(weights[k] for k in cos)
-        xs, ys, groups, gw = [], [], [], []
-        d = 0
-        if cos:
-            if len(cos) == 1:
-                xs.append(terms[cos[0]].x)
-                ys.append(terms[cos[0]].y)
-            else:
-                for k in cos:
-                    s = math.sqrt(weights[k] / total)
-                    xs.append(s * terms[k].x)
-                    ys.append(s * terms[k].y)
-            width = sum(terms[k].x.shape[1] for k in cos)
-            groups.append((0, width, COSINE))
-            gw.append(total)
-            d = width
-        for k, t in enumerate(terms):
-            if t.metric == "cosine" or weights[k] <= 0:
-                continue
-            xs.append(t.x)
-            ys.append(t.y)
-            groups.append((d, d + t.x.shape[1], METRIC_CODES[t.metric]))
-            gw.append(weights[k])
-            d += t.x.shape[1]
-        self.x = xs[0] if len(xs) == 1 else np.ascontiguousarray(np.hstack(xs))
-        self.y = ys[0] if len(ys) == 1 else np.ascontiguousarray(np.hstack(ys))
-        self.groups = np.array(groups, dtype=np.int64).reshape(-1, 3)
+        key = tuple((k, weights[k] / total) for k in cos)
+        layout = self._shared["layouts"].get(key)
+        if layout is None:
+            layout = self._shared["layouts"][key] = _layout(terms, key)
+        self.x, self.y, self.groups, self._cache = layout
+        # the cosine group weighs their sum; every other term is a group (weight 0:
+        # skipped by the kernels)
+        gw = ([total] if cos else []) + [weights[k] for k, t in enumerate(terms)
+                                          if t.metric != "cosine"]
         self.group_weights = np.array(gw, dtype=np.float64)
-        single = len(groups) == 1 and gw[0] == 1.0
-        self.metric = _METRIC_NAMES[groups[0][2]] if single else "terms"
-        self._cache = {}
+        single = len(gw) == 1 and gw[0] == 1.0
+        self.metric = _METRIC_NAMES[int(self.groups[0, 2])] if single else "terms"
 
     @classmethod
-    def _trusted(cls, terms, weights):
+    def _trusted(cls, terms, weights, shared=None):
         s = cls.__new__(cls)
-        s._init(tuple(terms), tuple(float(w) for w in weights))
+        s._init(tuple(terms), tuple(float(w) for w in weights), shared)
         return s
 
     @property
@@ -275,7 +263,7 @@ class FeatureTerms(CostSource):
     def reweighted(self, weights):
         """The same terms with other weights (no copy of the terms' features)."""
         w = _check_weights(weights, len(self.terms))
-        out = FeatureTerms._trusted(self.terms, w)
+        out = FeatureTerms._trusted(self.terms, w, self._shared)
         if (self.i_off, self.j_off, self.n, self.m) != (0, 0, out.n, out.m):
             out = out.sub(self.i_off, self.j_off, self.n, self.m)
         return out
@@ -289,9 +277,10 @@ class FeatureTerms(CostSource):
         for t in self.terms:
             x = t.x[self.i_off:self.i_off + self.n]
             y = t.y[self.j_off:self.j_off + self.m]
-            x, y = pool_frames(x, factor, t.pool), pool_frames(y, factor, t.pool)
-            if t.metric == "cosine":
-                x, y = unit_rows(x), unit_rows(y)
+            if int(factor) > 1:
+                x, y = pool_frames(x, factor, t.pool), pool_frames(y, factor, t.pool)
+                if t.metric == "cosine":
+                    x, y = unit_rows(x), unit_rows(y)
             terms.append(Term(t.name, x, y, t.metric, t.pool))
         return FeatureTerms._trusted(terms, self.weights)
 
@@ -303,16 +292,44 @@ class FeatureTerms(CostSource):
     def fingerprint(self):
         """Per side, a sampled hash of every term's features with its name, metric and
         pool (independent of the weights)."""
-        out = {}
-        for side in ("a", "b"):
-            arrays = [t.x if side == "a" else t.y for t in self.terms]
-            names = "|".join(f"{t.name}:{t.metric}:{t.pool}" for t in self.terms)
-            out[side] = _hash_arrays(arrays, names.encode())
-        return out
+        out = self._shared.get("fingerprint")
+        if out is None:
+            out = {}
+            for side in ("a", "b"):
+                arrays = [t.x if side == "a" else t.y for t in self.terms]
+                names = "|".join(f"{t.name}:{t.metric}:{t.pool}" for t in self.terms)
+                out[side] = _hash_arrays(arrays, names.encode())
+            self._shared["fingerprint"] = out
+        return dict(out)
 
     def describe(self):
         """Plain values: each term's name, metric and pool (for a result's recipe)."""
         return [{"name": t.name, "metric": t.metric, "pool": t.pool} for t in self.terms]
+
+
+def _layout(terms, cosine):
+    """Kernel arrays of terms: the cosine terms of ``cosine`` ((term, share of the cosine
+    weight) pairs) as one group of rows scaled by sqrt(share), then every other term as a
+    group of its own. Returns (x, y, groups, cache)."""
+    xs, ys, groups = [], [], []
+    d = 0
+    if cosine:
+        for k, share in cosine:
+            s = 1.0 if len(cosine) == 1 else math.sqrt(share)
+            xs.append(terms[k].x if s == 1.0 else s * terms[k].x)
+            ys.append(terms[k].y if s == 1.0 else s * terms[k].y)
+            d += terms[k].x.shape[1]
+        groups.append((0, d, COSINE))
+    for t in terms:
+        if t.metric == "cosine":
+            continue
+        xs.append(t.x)
+        ys.append(t.y)
+        groups.append((d, d + t.x.shape[1], METRIC_CODES[t.metric]))
+        d += t.x.shape[1]
+    x = xs[0] if len(xs) == 1 else np.ascontiguousarray(np.hstack(xs))
+    y = ys[0] if len(ys) == 1 else np.ascontiguousarray(np.hstack(ys))
+    return x, y, np.array(groups, dtype=np.int64).reshape(-1, 3), {}
 
 
 def _check_weights(weights, n_terms):

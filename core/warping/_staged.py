@@ -35,13 +35,13 @@ import math
 
 import numpy as np
 
+from .._kernels.dtw_tiles import band_costs as _band_costs
 from ..errors import AlignmentError
 from ._long import coarse_to_fine, corridor, pool_window
+from ._tiles import _block_features
 from .steps import get_step_pattern
 
 STAGE_KINDS = ("search", "around")
-# cells per block of rows when costs of a band are computed with numpy
-_BAND_BLOCK_CELLS = 4_000_000
 
 
 def search_step(max_factor, max_cells):
@@ -79,26 +79,15 @@ def check_recipe(recipe, n_terms):
 
 
 def band_costs(source, lo, hi):
-    """Costs of the cells ``lo[i] <= j < hi[i]`` of every row, as an (n, width) array
-    (row ``i`` in ``[:hi[i] - lo[i]]``), computed with numpy in blocks of rows."""
+    """Costs of the cells ``lo[i] <= j < hi[i]`` of every row of a (sub)problem, as an
+    (n, width) array (row ``i`` in ``[:hi[i] - lo[i]]``), computed by the kernels."""
+    x32, _, yt32, _, _ = _block_features(source)
     n = lo.shape[0]
-    width = int(np.max(hi - lo)) if n else 0
-    out = np.zeros((n, max(width, 1)))
-    i0 = 0
-    while i0 < n:
-        rows = 1
-        # grow the block while its hull of columns stays small
-        while i0 + rows < n and rows < 512:
-            span = int(hi[min(n, i0 + 2 * rows) - 1] - lo[i0])
-            if 2 * rows * span > _BAND_BLOCK_CELLS:
-                break
-            rows = min(2 * rows, n - i0)
-        i1 = min(n, i0 + rows)
-        j0, j1 = int(lo[i0:i1].min()), int(hi[i0:i1].max())
-        block = source.costs(i0, i1, j0, max(j1, j0 + 1))
-        for i in range(i0, i1):
-            out[i, :hi[i] - lo[i]] = block[i - i0, lo[i] - j0:hi[i] - j0]
-        i0 = i1
+    width = max(1, int(np.max(hi - lo))) if n else 1
+    out = np.zeros((n, width))
+    acc = np.empty(width, dtype=np.float32)
+    _band_costs(x32[source.i_off:source.i_off + n], yt32, lo + source.j_off,
+                hi + source.j_off, source.groups, source.group_weights, acc, out)
     return out
 
 

@@ -15,7 +15,7 @@ import threading
 import numpy as np
 
 from .._kernels.dtw_tiles import (
-    block_costs,
+    band_costs,
     strips_sweep,
     tile_sweep,
     tiles_backtrack,
@@ -180,17 +180,16 @@ def _tile_costs(source, r0, h, j0, w, acc, out):
 
     Euclidean-type and cosine costs come from one float32 matrix multiply (BLAS), the
     kernel turning dot products into costs (|x|^2 + |y|^2 - 2 x.y, rounding error about
-    1e-7 of the squared norms); cityblock from a vectorized loop. Several groups of
-    terms: each group's costs from numpy, summed with their weights into ``out``."""
+    1e-7 of the squared norms); cityblock and several groups of terms from a vectorized
+    loop (:func:`~core._kernels.dtw_tiles.band_costs`)."""
     x32, y32, yt32, xsq, ysq = _block_features(source)
     i_abs, j_abs = source.i_off + r0, source.j_off + j0
     xs = x32[i_abs:i_abs + h]
-    if source.metric == "terms":
-        out[:] = source.costs(r0, r0 + h, j0, j0 + w)
-        return out, 0, _NO_NORMS, _NO_NORMS
     kind = _GEMM_KIND.get(source.metric, 0)
-    if kind == 0:
-        block_costs(xs, yt32, j_abs, w, int(source.groups[0, 2]), acc, out)
+    if kind == 0:  # cityblock, or several groups of terms
+        band_costs(xs, yt32, np.full(h, j_abs, dtype=np.int64),
+                   np.full(h, j_abs + w, dtype=np.int64), source.groups, source.group_weights,
+                   acc, out)
         return out, 0, _NO_NORMS, _NO_NORMS
     g = xs @ y32[j_abs:j_abs + w].T
     return g, kind, xsq[i_abs:i_abs + h], ysq[j_abs:j_abs + w]

@@ -95,8 +95,14 @@ def test_costs_equal_the_weighted_sum(shape):
     np.testing.assert_allclose(src.costs(0, shape[0], 0, shape[1]),
                                naive_costs(terms, WEIGHTS), rtol=1e-12, atol=1e-12)
     # cosine terms share one group of dimensions, zero weights cost nothing
-    assert src.groups.shape[0] == 3 and src.groups[0, 1] == 6
+    assert src.groups.shape[0] == 4 and src.groups[0, 1] == 6
+    np.testing.assert_array_equal(src.group_weights, [1.5, 0.25, 0.0, 0.75])
     assert src.metric == "terms"
+    # other weights, the same proportion of the cosine terms: the same kernel arrays
+    other = src.reweighted((2.0, 1.0, 1.0, 1.0, 0.0))
+    assert other.x is src.x and other._cache is src._cache
+    np.testing.assert_allclose(other.costs(0, shape[0], 0, shape[1]),
+                               naive_costs(terms, (2.0, 1.0, 1.0, 1.0, 0.0)), atol=1e-12)
 
 
 def test_zero_rows_cost_one_under_cosine():
@@ -126,6 +132,28 @@ def test_kernel_costs_match_the_reference(shape, weights):
                         np.uint64(count), src.groups, src.group_weights)
         want = np.array([ref[i, t - i] for i in range(a, b + 1)])
         np.testing.assert_allclose(acc[:count], want, rtol=2e-6, atol=2e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 8), (6, 1), (12, 15)])
+def test_band_cost_kernel_matches_the_reference(shape):
+    from core.warping._staged import band_costs
+
+    n, m = shape
+    terms = random_terms(n, m, seed=n + 7 * m)
+    src = FeatureTerms(terms, WEIGHTS)
+    ref = naive_costs(terms, WEIGHTS)
+    rng = np.random.default_rng(n)
+    lo = rng.integers(0, m, n)
+    hi = np.minimum(m, lo + rng.integers(1, m + 1, n))
+    got = band_costs(src, lo, hi)
+    for i in range(n):
+        np.testing.assert_allclose(got[i, :hi[i] - lo[i]], ref[i, lo[i]:hi[i]], rtol=2e-6,
+                                   atol=2e-6)
+    sub = src.sub(1, 1, n - 1, m - 1) if min(n, m) > 1 else None
+    if sub is not None:
+        lo_s, hi_s = np.zeros(n - 1, np.int64), np.full(n - 1, m - 1, np.int64)
+        np.testing.assert_allclose(band_costs(sub, lo_s, hi_s), ref[1:, 1:], rtol=2e-6,
+                                   atol=2e-6)
 
 
 def test_one_term_of_weight_one_is_the_plain_metric():
@@ -423,3 +451,25 @@ def test_bad_recipes():
         staged_dtw(src, {"stages": [dict(_recipe()["stages"][0], weights=[1.0])]})
     with pytest.raises(ValueError, match="part"):
         staged_dtw(src, dict(_recipe(), part=[0, 40, 0, 29]))
+
+
+def test_staged_segments_report_progress_and_cancel():
+    """Segments are solved on two threads; progress stays monotone and a cancel stops
+    them."""
+    from core.errors import Cancelled
+
+    src = FeatureTerms(_smooth_terms(200, 180, seed=5), (1.0, 0.25))
+    recipe = _recipe(search_cells=3000)
+    seen = []
+    al = staged_dtw(src, recipe, anchors=[(50, 40), (100, 95), (150, 130)],
+                    progress=seen.append)
+    assert al.diagnostics["n_segments_solved"] == 4
+    assert seen[-1] == pytest.approx(1.0) and np.all(np.diff(seen) >= -1e-12)
+    calls = []
+
+    def cancel():
+        calls.append(1)
+        return len(calls) > 1  # the first check passes, some later one stops the solve
+
+    with pytest.raises(Cancelled):
+        staged_dtw(src, recipe, anchors=[(50, 40), (100, 95), (150, 130)], cancel=cancel)
