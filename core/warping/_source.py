@@ -238,13 +238,16 @@ class FeatureTerms(CostSource):
         cos = [k for k, t in enumerate(terms) if t.metric == "cosine" and weights[k] > 0]
         total = math.fsum(weights[k] for k in cos)
         key = tuple((k, weights[k] / total) for k in cos)
-        layout = self._shared["layouts"].get(key)
+        layouts = self._shared["layouts"]
+        if not key and layouts:  # no cosine weight: any layout will do (its cosine
+            key = next(iter(layouts))  # group, if any, weighs 0)
+        layout = layouts.get(key)
         if layout is None:
-            layout = self._shared["layouts"][key] = _layout(terms, key)
+            layout = layouts[key] = _layout(terms, key)
         self.x, self.y, self.groups, self._cache = layout
         # the cosine group weighs their sum; every other term is a group (weight 0:
         # skipped by the kernels)
-        gw = ([total] if cos else []) + [weights[k] for k, t in enumerate(terms)
+        gw = ([total] if key else []) + [weights[k] for k, t in enumerate(terms)
                                           if t.metric != "cosine"]
         self.group_weights = np.array(gw, dtype=np.float64)
         single = len(gw) == 1 and gw[0] == 1.0

@@ -32,9 +32,11 @@ path step from the agreement of alternative paths in that stage's window
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 
+from .._kernels.corridor import widen_ambiguous
 from .._kernels.dtw_tiles import band_costs as _band_costs
 from ..errors import AlignmentError
 from ._long import coarse_to_fine, corridor, pool_window
@@ -107,24 +109,13 @@ def widened_corridor(path, source_w, n, m, *, radius, max_radius, tol):
     spectral shape cannot tell the strokes apart and the path may be off by more than
     the radius. Monotone and connected."""
     jmin, jmax = _path_columns(path, n)
-    lo = np.clip(jmin - radius, 0, m - 1)
-    hi = np.clip(jmax + 1 + radius, 1, m)
+    lo = np.clip(jmin - radius, 0, m - 1).astype(np.int64)
+    hi = np.clip(jmax + 1 + radius, 1, m).astype(np.int64)
     if source_w is not None and max_radius > radius:
         wlo = np.clip(jmin - max_radius, 0, m - 1)
         whi = np.clip(jmax + 1 + max_radius, 1, m)
-        cost = band_costs(source_w, wlo, whi)
-        width = cost.shape[1]
-        cols = np.arange(width)[None, :]
-        for r0 in range(0, n, 8192):  # in row blocks: long inputs, bounded temporaries
-            r1 = min(n, r0 + 8192)
-            c = cost[r0:r1]
-            start, first, last = wlo[r0:r1], jmin[r0:r1], jmax[r0:r1]
-            ref = c[np.arange(r1 - r0), first - start]
-            bad = (c > ref[:, None] + tol) | (cols >= (whi[r0:r1] - start)[:, None])
-            left = np.where(bad & (cols < (first - start)[:, None]), cols, -1).max(axis=1) + 1
-            right = np.where(bad & (cols > (last - start)[:, None]), cols, width).min(axis=1)
-            lo[r0:r1] = np.minimum(lo[r0:r1], start + left)
-            hi[r0:r1] = np.maximum(hi[r0:r1], start + right)
+        widen_ambiguous(band_costs(source_w, wlo, whi), wlo, whi, jmin, jmax, float(tol),
+                        lo, hi)
     return _connected(lo, hi, m)
 
 
@@ -207,8 +198,10 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
     pooled = {}
 
     def at(factor):
+        # the segment itself at the source's rate (sharing the whole problem's kernel
+        # arrays), pooled copies of it at lower rates
         if factor not in pooled:
-            pooled[factor] = source.pooled(factor)
+            pooled[factor] = source if factor == 1 else source.pooled(factor)
         return pooled[factor]
 
     path = None
@@ -220,6 +213,7 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
     n_stages = len(stages)
     for k, st in enumerate(stages):
         mon = monitor.sub(k / n_stages, (k + 1) / n_stages)
+        t_stage = time.perf_counter()
         factor = int(st["factor"])
         src = at(factor).reweighted(st["weights"])
         n_k, m_k = src.n, src.m
@@ -264,10 +258,13 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
         memory = max(memory, int(sinfo["memory_bytes"]))
         info["stages"].append(stage_info)
         if with_conf:
+            t_conf = time.perf_counter()
             conf_rows = (agreement_confidence(
                 path, at(factor), st["weights"], lo_k, hi_k, steps=conf["steps"],
                 scale=conf["scale"], smooth=conf["smooth"], solve=solve,
                 monitor=mon.sub(0.6, 1.0)), factor)
+            stage_info["confidence_s"] = round(time.perf_counter() - t_conf, 4)
+        stage_info["elapsed_s"] = round(time.perf_counter() - t_stage, 4)
         prev_factor = factor
         mon.report(1.0)
     info.update(cells=cells, exact=False, method="staged", memory_bytes=memory)

@@ -473,3 +473,27 @@ def test_staged_segments_report_progress_and_cancel():
 
     with pytest.raises(Cancelled):
         staged_dtw(src, recipe, anchors=[(50, 40), (100, 95), (150, 130)], cancel=cancel)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_widen_kernel_matches_a_plain_reference(seed):
+    from core._kernels.corridor import widen_ambiguous
+
+    rng = np.random.default_rng(seed)
+    n, m = 40, 60
+    jmin = np.sort(rng.integers(0, m, n))
+    jmax = np.minimum(m - 1, jmin + rng.integers(0, 3, n))
+    wlo, whi = np.clip(jmin - 8, 0, m - 1), np.clip(jmax + 9, 1, m)
+    cost = np.zeros((n, int((whi - wlo).max())))
+    for i in range(n):
+        cost[i, :whi[i] - wlo[i]] = rng.random(whi[i] - wlo[i]) * rng.choice([0.01, 1.0])
+    lo0, hi0 = np.clip(jmin - 2, 0, m), np.clip(jmax + 3, 0, m)
+    lo, hi = lo0.copy(), hi0.copy()
+    widen_ambiguous(cost, wlo, whi, jmin, jmax, 0.02, lo, hi)
+    for i in range(n):
+        c = cost[i, :whi[i] - wlo[i]]
+        bad = c > c[jmin[i] - wlo[i]] + 0.02
+        left = [k for k in range(jmin[i] - wlo[i]) if bad[k]]
+        right = [k for k in range(jmax[i] - wlo[i] + 1, len(c)) if bad[k]]
+        assert lo[i] == min(lo0[i], wlo[i] + (left[-1] + 1 if left else 0))
+        assert hi[i] == max(hi0[i], wlo[i] + (right[0] if right else len(c)))
