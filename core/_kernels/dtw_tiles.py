@@ -95,6 +95,18 @@ def _diagonal_costs(acc, xt, yr, xb, yb, count, metric, d_start, d_stop):
         dd += one
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _finish(out, count, kind):
+    """Raw sums to distances: square root for euclidean, ``1 - dot`` clipped to [0, 2]
+    for cosine (unit rows)."""
+    if kind == EUCLIDEAN:
+        for k in range(count):
+            out[k] = np.sqrt(out[k])
+    elif kind == COSINE:
+        for k in range(count):
+            out[k] = min(max(np.float32(1.0) - out[k], np.float32(0.0)), np.float32(2.0))
+
+
 @njit(cache=True, nogil=True)
 def _diagonal_terms(acc, tmp, xt, yr, xb, yb, count, groups, weights):
     """Local costs of ``count`` cells along an anti-diagonal: the weighted sum over the
@@ -103,29 +115,28 @@ def _diagonal_terms(acc, tmp, xt, yr, xb, yb, count, groups, weights):
     on unit rows), times ``weights[g]`` (groups of weight 0 skipped); float32 into
     ``acc``, ``tmp`` a scratch of the same length (used from the second group on). One
     group of weight 1 is exactly the single-metric cost."""
-    first = True
-    for g in range(groups.shape[0]):
+    n_groups = groups.shape[0]
+    g0 = 0
+    while g0 < n_groups - 1 and weights[g0] == 0.0:
+        g0 += 1
+    kind = groups[g0, 2]
+    _diagonal_costs(acc, xt, yr, xb, yb, count, kind, np.uint64(groups[g0, 0]),
+                    np.uint64(groups[g0, 1]))
+    _finish(acc, count, kind)
+    w = np.float32(weights[g0])
+    if w != np.float32(1.0):
+        for k in range(count):
+            acc[k] *= w
+    for g in range(g0 + 1, n_groups):
         if weights[g] == 0.0:
             continue
         kind = groups[g, 2]
-        out = acc if first else tmp
-        _diagonal_costs(out, xt, yr, xb, yb, count, kind, np.uint64(groups[g, 0]),
+        _diagonal_costs(tmp, xt, yr, xb, yb, count, kind, np.uint64(groups[g, 0]),
                         np.uint64(groups[g, 1]))
-        if kind == EUCLIDEAN:
-            for k in range(count):
-                out[k] = np.sqrt(out[k])
-        elif kind == COSINE:
-            for k in range(count):
-                out[k] = min(max(np.float32(1.0) - out[k], np.float32(0.0)), np.float32(2.0))
+        _finish(tmp, count, kind)
         w = np.float32(weights[g])
-        if first:
-            if w != np.float32(1.0):
-                for k in range(count):
-                    acc[k] *= w
-        else:
-            for k in range(count):
-                acc[k] += w * tmp[k]
-        first = False
+        for k in range(count):
+            acc[k] += w * tmp[k]
 
 
 @njit(cache=True, nogil=True)
