@@ -438,8 +438,9 @@ def _searched_outline(segments, records, lo, hi, n, m):
             sl = slice(si, ei + 1)
             lo_s = np.clip(lo[sl], sj, ej + 1)
             hi_s = np.clip(hi[sl], sj, ej + 1)
-        lo_all[sl] = np.minimum(lo_all[sl], lo_s)
-        hi_all[sl] = np.maximum(hi_all[sl], hi_s)
+        some = hi_s > lo_s  # rows the outline does not reach carry empty intervals
+        lo_all[sl] = np.where(some, np.minimum(lo_all[sl], lo_s), lo_all[sl])
+        hi_all[sl] = np.where(some, np.maximum(hi_all[sl], hi_s), hi_all[sl])
     rows = np.flatnonzero(hi_all > lo_all)
     if rows.size == 0:
         return None

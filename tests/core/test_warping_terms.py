@@ -427,7 +427,7 @@ def test_staged_part_and_band():
 def test_staged_resolve_of_a_transposed_result():
     terms = _smooth_terms(150, 130, seed=3)
     src = FeatureTerms(terms, (1.0, 0.25))
-    recipe = _recipe(search_cells=3000)
+    recipe = _recipe(search_cells=600)  # coarse levels in every segment
     al = staged_dtw(src, recipe, anchors=[(70, 60)], rate_a_hz=50.0, rate_b_hz=40.0)
     t = al.transposed()
     assert t.params["transposed"] and t.params["anchors"] == [(60, 70)]
@@ -437,6 +437,19 @@ def test_staged_resolve_of_a_transposed_result():
     np.testing.assert_array_equal(got.path, fresh.transposed().path)
     assert got.params["transposed"] and got.rate_a_hz == 40.0
     assert got.diagnostics["n_segments_solved"] == 2
+    # the outline of where the searches looked, joined from the reused segment (seen
+    # twice transposed) and the new ones, encloses the path and stays a corridor
+    outline = got.diagnostics["search_window"]
+    rows = np.asarray(outline["rows"])
+    k = np.searchsorted(rows, got.path[:, 0], side="right") - 1
+    assert np.all(np.asarray(outline["lo"])[k] <= got.path[:, 1])
+    assert np.all(got.path[:, 1] < np.asarray(outline["hi"])[k])
+    ref = fresh.transposed().diagnostics["search_window"]
+
+    def area(o):
+        return np.sum(np.diff(o["rows"]) * (np.asarray(o["hi"]) - np.asarray(o["lo"])))
+
+    assert area(outline) < 1.5 * area(ref) < 0.5 * 130 * 150
     with pytest.raises(ValueError, match="not the inputs"):
         resolve(t, [(60, 70)], source=src)  # the inputs in the original order
 
