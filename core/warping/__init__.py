@@ -1,9 +1,14 @@
-"""Dynamic time warping: step patterns, windows, open ends, anchors, long inputs.
+"""Dynamic time warping, the one engine: step patterns, windows, open ends, anchors, long
+inputs, staged solving and re-solving.
 
 ``dtw(x, y)`` aligns two feature sequences (or ``dtw(cost=C)`` a precomputed local-cost
-matrix) and returns an :class:`~core.alignment.Alignment`. Step patterns, their weights
-and their normalization follow dtw-python (Giorgino 2009), so ``distance`` and
+matrix, or ``dtw(source=FeatureTerms(...))`` a weighted sum of feature terms) and returns
+an :class:`~core.alignment.Alignment`. Step patterns, their weights and their
+normalization follow dtw-python (Giorgino 2009), so ``distance`` and
 ``normalized_distance`` are the same as there on the same cost matrix.
+:func:`staged_dtw` solves a recipe of stages segment by segment (the default pipelines,
+:mod:`core.pipeline`, plan it), and :func:`resolve` re-solves only the segments an anchor
+change touched, for either kind of result.
 """
 
 from __future__ import annotations
