@@ -253,7 +253,7 @@ def _run(source, metric_name, pattern, window, anchors, *, open_begin, open_end,
 # and a re-solve keeps it)
 _STAGED_KEYS = ("exact", "method", "cells", "memory_bytes", "n_segments", "n_segments_solved",
                 "cells_solved", "segments", "search_window", "input_fingerprint", "elapsed_s",
-                "aligned_part", "coarse_factor", "corridor_cells")
+                "aligned_part", "coarse_factor")
 
 
 def _part_window(window, part, n, m):
