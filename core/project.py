@@ -245,15 +245,15 @@ class Project:
         self._display[slot] = spec
         self._emit("display_feature_changed", slot=slot, name=spec.name)
 
-    def swap(self, transpose: Callable[[Alignment], Alignment]) -> None:
-        """Exchange A and B: recordings, stream features, results (alignments through
-        ``transpose``, recipes, inputs, cost images), the undo stack, the cursor and the
+    def swap(self) -> None:
+        """Exchange A and B: recordings, stream features, results (alignments
+        transposed, recipes, inputs, cost images), the undo stack, the cursor and the
         anchors follow."""
         r, d = self._recordings, self._display
         self._recordings = {"a": r["b"], "b": r["a"]}
         self._display = {"a": d["b"], "b": d["a"]}
-        self._results = {k: self._transposed(v, transpose) for k, v in self._results.items()}
-        self._undo = [(k, transpose(al), text) for k, al, text in self._undo]
+        self._results = {k: self._transposed(v) for k, v in self._results.items()}
+        self._undo = [(k, al.transposed(), text) for k, al, text in self._undo]
         self._cursor = (self._cursor[1], self._cursor[0])
         self._anchors = sorted((tb, ta) for ta, tb in self._anchors)
         self._emit("recordings_swapped")
@@ -262,9 +262,9 @@ class Project:
         self._emit("cursor_moved")
 
     @staticmethod
-    def _transposed(res: Result, transpose) -> Result:
+    def _transposed(res: Result) -> Result:
         image = None if res.image is None else (res.image[1], res.image[0], res.image[2])
-        return Result(transpose(res.alignment), transpose_recipe(res.recipe), res.label,
+        return Result(res.alignment.transposed(), transpose_recipe(res.recipe), res.label,
                       {"a": res.inputs.get("b"), "b": res.inputs.get("a")}, image)
 
     # ------------------------------------------------------------------ results

@@ -38,6 +38,7 @@ from . import __version__
 from .alignment import Alignment
 from .canonical import ctw
 from .features import AUDIO_FEATURES, VIDEO_FEATURES
+from .media.recording import describe_recording
 from .pipeline import align_recordings
 from .soft import attention, cycle_consistency, soft_dtw
 from .transport import ot
@@ -634,6 +635,10 @@ def _declare() -> dict[str, Method]:
                           Choice("dtw", "coarse-to-fine DTW"),
                           Choice("ctw", "CTW on the pipeline's features"),
                           Choice("ot", "optimal transport on the pipeline's features"))),
+                Param("anchors_s", "anchors", "points the path must pass through "
+                      "(Shift+click on the matrix)", default=(), unit="seconds",
+                      engine_unit="seconds", engine="anchors", label="anchors", cli=False,
+                      panel=False, when=(("solver", ("dtw",)),)),
             ),
             estimate=_estimate_pipeline),
         Method(
@@ -927,14 +932,6 @@ class Run:
     features_b: Any = None
 
 
-def _describe_recording(rec) -> dict:
-    info = {"path": str(getattr(rec, "path", "")), "kind": rec.kind,
-            "duration_s": float(rec.duration_s), "rate_hz": float(rec.rate_hz)}
-    digest = getattr(rec, "content_hash", None)
-    info["sha256"] = digest() if callable(digest) else None
-    return info
-
-
 def run(rec: Recipe, rec_a=None, rec_b=None, *, features_a=None, features_b=None,
         progress=None, cancel=None) -> Run:
     """Run a recipe: the default pipeline on two recordings, or a feature method on the
@@ -997,7 +994,7 @@ def run(rec: Recipe, rec_a=None, rec_b=None, *, features_a=None, features_b=None
     diagnostics["total_elapsed_s"] = time.perf_counter() - t0
     sources = dict(al.sources)
     if rec_a is not None and rec_b is not None and not sources:
-        sources = {"a": _describe_recording(rec_a), "b": _describe_recording(rec_b)}
+        sources = {"a": describe_recording(rec_a), "b": describe_recording(rec_b)}
     al = al.replace(diagnostics=diagnostics, sources=sources)
     used = dataclasses.replace(rec, params=values,
                                features_a=(dataclasses.replace(spec_a, rate_hz=rate_a),),

@@ -23,9 +23,8 @@ from core import registry
 from core.alignment import Alignment
 from core.project import SLOTS, Cache, Change, Project, RecordingInfo
 from core.registry import FeatureSpec, Recipe
-from core.warping.windows import transpose_outline
 
-__all__ = ["Session", "Stream", "SLOTS", "transpose_alignment"]
+__all__ = ["Session", "Stream", "SLOTS"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,31 +53,6 @@ class Stream:
     @property
     def path(self) -> str:
         return self.info.path
-
-
-def transpose_alignment(al: Alignment) -> Alignment:
-    """The same correspondence seen from the other side (A and B exchanged)."""
-    path = np.ascontiguousarray(al.path[:, ::-1])
-    order = np.lexsort((path[:, 1], path[:, 0]))
-    sources = dict(al.sources)
-    if "a" in sources or "b" in sources:
-        sources["a"], sources["b"] = sources.get("b"), sources.get("a")
-    params = dict(al.params)
-    if params.get("anchors_s") is not None:  # seconds (the panel's)
-        params["anchors_s"] = np.asarray(params["anchors_s"], dtype=float).reshape(-1, 2)[
-            :, ::-1].tolist()
-    if params.get("anchors") is not None:  # frames (the engine's)
-        params["anchors"] = [(int(j), int(i)) for i, j in params["anchors"]]
-    diagnostics = dict(al.diagnostics)
-    if diagnostics.get("search_window") is not None:
-        diagnostics["search_window"] = transpose_outline(diagnostics["search_window"],
-                                                         al.n_a, al.n_b)
-    return Alignment(
-        path[order], al.rate_b_hz, al.rate_a_hz, n_a=al.n_b, n_b=al.n_a, method=al.method,
-        params=params, distance=al.distance, normalized_distance=al.normalized_distance,
-        plan=None if al.plan is None else np.ascontiguousarray(al.plan.T),
-        confidence=None if al.confidence is None else al.confidence[order],
-        diagnostics=diagnostics, sources=sources)
 
 
 class Session(QObject):
@@ -225,7 +199,7 @@ class Session(QObject):
     def swap(self) -> None:
         """Exchange A and B; alignments, recipes, the cursor and the anchors follow."""
         self._loose = {k: (v[1], v[0]) for k, v in self._loose.items()}
-        self.project.swap(transpose_alignment)
+        self.project.swap()
 
     # ------------------------------------------------------------------ alignments
     def add_alignment(self, alignment: Alignment, *, label: str = "", matrix_inputs=None,

@@ -46,15 +46,14 @@ Measured on ../shared/data: ``benchmarks/accuracy/results.md``.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 import time
 
 import numpy as np
 
 from .._progress import Monitor
 from ..alignment import Alignment
+from ..media.recording import describe_recording
 from ..warping import FeatureTerms, Term, staged_dtw
 from .material import _pair_material, classify_audio
 from .overlap import find_overlap
@@ -123,26 +122,6 @@ def _prepare_audio(name, values):
         v = values.astype(np.float64)
         return v / max(float(np.percentile(v, 99)), 1e-12)
     return values
-
-
-def _describe(rec):
-    path = getattr(rec, "path", None)
-    info = {"path": None if path is None else os.fspath(path), "kind": rec.kind,
-            "duration_s": float(rec.duration_s), "rate_hz": float(rec.rate_hz)}
-    digest = None
-    if hasattr(rec, "content_hash"):
-        try:
-            digest = rec.content_hash()
-        except Exception:  # noqa: BLE001 - a hash is informative only
-            digest = None
-    elif path is not None and os.path.isfile(path):
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        digest = h.hexdigest()
-    info["sha256"] = digest
-    return info
 
 
 def rate_problem(rate_hz: float, rec_a, rec_b) -> str | None:
@@ -279,7 +258,7 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         raise ValueError(f"anchors: only method 'dtw' takes anchors, not {method!r}")
     monitor = Monitor(progress, cancel)
     diag = {}
-    sources = {"a": _describe(rec_a), "b": _describe(rec_b)}
+    sources = {"a": describe_recording(rec_a), "b": describe_recording(rec_b)}
     terms, weights, local, rates, info = _plan_terms(rec_a, rec_b, feature, rate_hz,
                                                      monitor.sub(0.0, 0.5))
     refine = int(info.pop("refine_factor", 1))

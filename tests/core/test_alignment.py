@@ -147,19 +147,3 @@ def test_transposed_exchanges_a_and_b():
                                             for s in al.diagnostics["segments"]]
 
 
-def test_transposed_keeps_the_inspectors_semantics():
-    """The inspector's transpose_alignment (which this method replaces) gives the same
-    fields; transposed() adds the segments, fingerprints and the transposed flag."""
-    pytest.importorskip("PySide6")
-    from inspector.session import transpose_alignment
-
-    al = _rich()
-    mine, theirs = al.transposed(), transpose_alignment(al)
-    np.testing.assert_array_equal(mine.path, theirs.path)
-    np.testing.assert_array_equal(mine.plan, theirs.plan)
-    np.testing.assert_array_equal(mine.confidence, theirs.confidence)
-    assert (mine.rate_a_hz, mine.rate_b_hz, mine.n_a, mine.n_b) == \
-        (theirs.rate_a_hz, theirs.rate_b_hz, theirs.n_a, theirs.n_b)
-    assert dict(mine.sources) == dict(theirs.sources)
-    assert {k: v for k, v in mine.params.items() if k != "transposed"} == dict(theirs.params)
-    assert mine.diagnostics["search_window"] == theirs.diagnostics["search_window"]

@@ -70,10 +70,13 @@ def test_swap_transposes_results_recipes_anchors_and_cursor():
     rid = p.add_result(small_alignment(), rec, image=image)
     p.add_anchor(1.0, 2.0)
     p.move_cursor_to(0.3, 0.4)
-    p.swap(lambda al: al.replace(rate_a_hz=al.rate_b_hz, rate_b_hz=al.rate_a_hz))
+    before = p.result(rid).alignment
+    p.swap()
     res = p.result(rid)
     assert p.recording("a").path.endswith("b.wav") and p.duration("a") == 5.0
-    assert res.alignment.rate_a_hz == 20.0
+    assert (res.alignment.rate_a_hz, res.alignment.rate_b_hz) == \
+        (before.rate_b_hz, before.rate_a_hz)
+    np.testing.assert_array_equal(res.alignment.path, before.path[:, ::-1])
     assert res.recipe.params["anchors_s"] == ((1.0, 0.5),)
     assert res.image[0].name == "cens" and res.inputs["a"] == "sha256:hash-b"
     assert p.anchors == ((2.0, 1.0),) and p.cursor == (0.4, 0.3)

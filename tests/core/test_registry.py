@@ -218,3 +218,21 @@ def test_the_cost_image_of_a_default_result_follows_the_features_it_used():
     assert (spec_a.name, spec_b.name) == ("motion", "onset")
     assert spec_a.kwargs == {"normalize": "zscore"} == spec_b.kwargs  # comparable scales
     assert registry.image_inputs(Recipe("default", {}), crossmodal) is None
+
+
+def test_the_default_pipeline_takes_anchors_in_seconds_through_the_registry():
+    """The default entry declares the pipeline's anchors (seconds, only with the DTW
+    solver): a run through the registry passes through them, within one frame."""
+    from test_pipeline import FakeAudio, _pair  # tests/core is on sys.path
+
+    entry = METHODS["default"]
+    anchors = entry.params[[p.name for p in entry.params].index("anchors_s")]
+    assert anchors.unit == "seconds" and anchors.engine == "anchors"
+    assert not anchors.applies({"solver": "ctw"}) and anchors.applies({"solver": "dtw"})
+    a, b, times_a, times_b = _pair()
+    point = (float(times_a[6]), float(times_b[6]))
+    rec = registry.recipe("default", {"anchors_s": [point]})
+    al = registry.run(rec, FakeAudio(a, "a.wav"), FakeAudio(b, "b.wav")).alignment
+    assert abs(al.map_a_to_b(point[0]) - point[1]) <= 1.0 / al.rate_a_hz + 1e-9
+    # recorded as the cells the path passes through: within one frame of what was asked
+    np.testing.assert_allclose(al.params["anchors_s"], [point], atol=1.0 / al.rate_a_hz)

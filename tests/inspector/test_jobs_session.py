@@ -11,7 +11,7 @@ import pytest
 from core.alignment import Alignment
 from core.errors import Cancelled, MediaError
 from inspector.jobs import Failure, JobRunner, Request, freeze
-from inspector.session import Session, transpose_alignment
+from inspector.session import Session
 
 TIMEOUT_MS = 20_000
 
@@ -185,9 +185,9 @@ def test_session_ids_active_compared_and_removal(qtbot):
         s.add_alignment("not one")
 
 
-def test_transpose_alignment_swaps_everything():
+def test_transposed_alignment_swaps_everything():
     al = small_alignment()
-    t = transpose_alignment(al)
+    t = al.transposed()
     np.testing.assert_array_equal(t.path, al.path[:, ::-1])
     assert (t.rate_a_hz, t.rate_b_hz) == (al.rate_b_hz, al.rate_a_hz)
     np.testing.assert_array_equal(t.plan, al.plan.T)
