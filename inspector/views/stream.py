@@ -270,6 +270,11 @@ class StreamView(QWidget):
         elif channel == f"filmstrip_{self.slot}":
             self._show_strip(*result)
 
+    def show_frame(self, k: int, rgb: np.ndarray) -> None:
+        """Show frame ``k`` given by playback's prefetch; no worker is asked for it."""
+        self._frame_k = int(k)
+        self._show_frame(rgb)
+
     def _show_frame(self, rgb: np.ndarray) -> None:
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
         h, w = rgb.shape[:2]

@@ -1,0 +1,119 @@
+"""Video frames in step with the playback clock: a decoder thread per stream.
+
+:class:`FramePrefetcher` decodes forward from the frame the clock needs, keeping a small
+cache of downscaled frames (the window shows them a few hundred pixels wide, so the GUI
+thread never scales a 720p image): frames ``target - 2`` to ``target + AHEAD_FRAMES``.
+A long-GOP seek costs hundreds of milliseconds, so the decoder seeks only when the
+target jumps out of reach (a seek, a loop, a switch); while playing it reads forward,
+and when it falls behind it skips ahead (decoding without converting) rather than
+showing late frames: :meth:`FramePrefetcher.frame` returns the newest cached frame at or
+before the one asked for, and counts how far it was off.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+__all__ = ["FramePrefetcher", "AHEAD_FRAMES"]
+
+AHEAD_FRAMES = 12
+MAX_SIDE = 400
+
+
+class FramePrefetcher:
+    """Decodes frames of one video ahead of :meth:`set_target` on its own thread.
+
+    Parameters
+    ----------
+    path : str
+        The video (opened again here: its decoder is this thread's alone).
+    max_side : int
+        Longer side of the frames kept.
+    """
+
+    def __init__(self, path: str, *, max_side: int = MAX_SIDE, ahead: int = AHEAD_FRAMES):
+        from core.media import open_recording
+
+        self.recording = open_recording(path)
+        self.recording.cache_frames = 2  # full-size frames: ours are kept downscaled
+        self.rate_hz = float(self.recording.rate_hz)
+        self.n_frames = int(self.recording.n_frames)
+        self.max_side = int(max_side)
+        self.ahead = int(ahead)
+        self._cache: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._target = 0
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.decoded = 0
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name=f"playback-video-{self.recording.path.name}")
+        self._thread.start()
+
+    def index(self, t_s: float) -> int:
+        """The frame shown at ``t_s`` seconds (as the stream view rounds it)."""
+        return min(max(int(round(t_s * self.rate_hz)), 0), self.n_frames - 1)
+
+    def set_target(self, k: int) -> None:
+        """The clock is at frame ``k``: decode from there on."""
+        self._target = int(k)
+        self._wake.set()
+
+    def frame(self, k: int) -> tuple[int, np.ndarray] | None:
+        """The newest cached frame at or before ``k`` (and its index), else None."""
+        with self._lock:
+            if k in self._cache:
+                return k, self._cache[k]
+            older = [j for j in self._cache if j <= k]
+            if not older:
+                return None
+            j = max(older)
+            return j, self._cache[j]
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=5.0)
+        self.recording.close()
+
+    def _next_wanted(self) -> int | None:
+        target = self._target
+        with self._lock:
+            for j in [j for j in self._cache if j < target - 2 or j > target + self.ahead]:
+                del self._cache[j]
+            for k in range(target, min(target + self.ahead, self.n_frames - 1) + 1):
+                if k not in self._cache:
+                    return k
+        return None
+
+    def _run(self) -> None:
+        import cv2
+
+        while not self._stop.is_set():
+            k = self._next_wanted()
+            if k is None:
+                self._wake.wait(0.02)
+                self._wake.clear()
+                continue
+            try:
+                rgb = self.recording.frame(k)
+            except Exception as exc:  # noqa: BLE001 - a broken frame: note it, go on
+                self.error = str(exc)
+                with self._lock:
+                    self._cache[k] = np.zeros((2, 2, 3), dtype=np.uint8)
+                continue
+            h, w = rgb.shape[:2]
+            scale = self.max_side / max(h, w)
+            if scale < 1.0:
+                rgb = cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
+                                 interpolation=cv2.INTER_AREA)
+            rgb = np.ascontiguousarray(rgb)
+            rgb.flags.writeable = False
+            with self._lock:
+                self._cache[k] = rgb
+            self.decoded += 1
