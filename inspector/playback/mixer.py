@@ -226,7 +226,7 @@ class Mixer:
         if self.loop is not None:
             a0, a1 = self.loop
             end = self.map_time(a1, "a", st.lead)
-            if st.pos < end:
+            if st.pos < end + 1e-6:  # (a click past the end plays on to the end)
                 return end, "loop"
         return self.durations.get(st.lead, math.inf), "end"
 
@@ -257,14 +257,14 @@ class Mixer:
             guard += 1
             st = self._state
             end, why = self._end_of_span(st)
+            if st.pos >= end - 1e-9:
+                self._on_span_end(why)
+                if self.ended:
+                    self.ended_frame = self.frame + done
+                continue
             left = n - done
             if end - st.pos < left * step_s:
-                left = max(int(math.ceil((end - st.pos) / step_s - 1e-9)), 0)
-                if left == 0:
-                    self._on_span_end(why)
-                    if self.ended:
-                        self.ended_frame = self.frame + done
-                    continue
+                left = max(int(math.ceil((end - st.pos) / step_s - 1e-9)), 1)
             block = self._render(st, left, step_s)
             if block is None:  # waiting for data: silence, the cursor holds
                 self.timing.add(Segment(self.frame + done, st.lead, st.pos, 0.0, ""))
