@@ -188,6 +188,9 @@ class Prefetcher:
         self._thread = threading.Thread(target=self._run, name="playback-prefetch",
                                         daemon=True)
         self._thread.start()
+        if warm_up is not None:  # its own thread: loading kernels must not hold up audio
+            threading.Thread(target=_quietly, args=(warm_up,), daemon=True,
+                             name="playback-warm-up").start()
 
     def poke(self) -> None:
         self._wake.set()
@@ -217,11 +220,6 @@ class Prefetcher:
 
     def _run(self) -> None:
         failed = False
-        if self._warm_up is not None:
-            try:
-                self._warm_up()
-            except Exception:  # noqa: BLE001 - an optimization only
-                pass
         while not self._stop.is_set():
             try:
                 busy = self.step()
@@ -233,3 +231,10 @@ class Prefetcher:
             if not busy:
                 self._wake.wait(0.05)
                 self._wake.clear()
+
+
+def _quietly(function: Callable[[], None]) -> None:
+    try:
+        function()
+    except Exception:  # noqa: BLE001 - warming up is an optimization only
+        pass
