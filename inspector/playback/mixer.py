@@ -274,7 +274,9 @@ class Mixer:
                 break
             if self.sound_started is None:
                 self.sound_started = self.frame + done
-            self.timing.add(Segment(self.frame + done, st.lead, st.pos, step_s, st.sounding))
+            heard = st.sounding if any(self.sources.get(k) is not None for k, _ in st.voices) \
+                else "silent"  # a video's timeline: nothing to hear
+            self.timing.add(Segment(self.frame + done, st.lead, st.pos, step_s, heard))
             self._mix_fade(block, step_s)
             out[done:done + left] = block
             self._state = dataclasses.replace(st, pos=st.pos + left * step_s)

@@ -25,9 +25,9 @@ from .mixer import MODE_LABELS, MODES
 __all__ = ["TransportPanel"]
 
 SOUNDING_TEXT = {"a": "♪ A", "b": "♪ B", "warped": "♪ B warped", "a+warped": "♪ A | B warped",
-                 "": "♪ —"}
+                 "silent": "♪ — no sound track", "": "♪ —"}
 SOUNDING_COLOUR = {"a": "#7fb2ff", "b": "#ffb27f", "warped": "#ffb27f",
-                   "a+warped": "#e0e0a0", "": "#808080"}
+                   "a+warped": "#e0e0a0", "silent": "#808080", "": "#808080"}
 
 
 class TransportPanel(QWidget):
@@ -73,7 +73,8 @@ class TransportPanel(QWidget):
         self.audition_button.clicked.connect(self._on_audition)
         self.readout = ElidedLabel("", width_for="A 0:00:00.000   B 0:00:00.000")
         self.indicator = QLabel(SOUNDING_TEXT[""], self)
-        self.indicator.setFixedWidth(self.fontMetrics().horizontalAdvance("♪ A | B warped") + 16)
+        self.indicator.setFixedWidth(
+            self.fontMetrics().horizontalAdvance("♪ — no sound track") + 16)
         self.status = ElidedLabel("")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 0, 4, 0)
@@ -125,7 +126,7 @@ class TransportPanel(QWidget):
         self.controller.play()
 
     def _on_state_changed(self, playing: bool) -> None:
-        self.play_button.setText("⏸ Pause" if playing else "▶ Play")
+        self.play_button.setText("❚❚ Pause" if playing else "▶ Play")
         if not playing:
             self._show_sounding("")
 

@@ -354,9 +354,10 @@ def test_video_frames_follow_the_clock(qtbot, tmp_path):
         c.play()
         for _ in range(40):
             device.advance(0.05)
-            qtbot.waitUntil(lambda: c._videos["a"].frame(c._videos["a"].index(
-                c.clock_position()[0])) is not None, timeout=5000)
-            time.sleep(0.01)
+            video = c._videos["a"]
+            k = video.index(c.clock_position()[0])
+            video.set_target(k)
+            qtbot.waitUntil(lambda: (video.frame(k) or (None,))[0] == k, timeout=5000)
             c.tick()
     finally:
         c.shutdown()
