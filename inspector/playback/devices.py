@@ -35,8 +35,10 @@ DEFAULT_RATE_HZ = 48000.0
 #: PortAudio's suggested output latency: room for the GUI thread holding the GIL while
 #: the callback waits (the window's longest pauses are 40-70 ms)
 SUGGESTED_LATENCY_S = 0.12
-#: a device that has not called back for this long while playing has failed
-STALL_S = 0.75
+#: a device that has not called back for this long while playing has failed (a busy
+#: machine delays callbacks by hundreds of milliseconds: 0.75 s gave false alarms under
+#: a load of 10 on 2 cores, and the sound was lost for nothing)
+STALL_S = 3.0
 
 Pull = Callable[[int], np.ndarray]
 
@@ -194,7 +196,9 @@ class SoundDeviceOutput(OutputDevice):
     def check(self, now: float) -> None:
         if self._stream is None or self.failed:
             return
-        if now - self._last_callback > STALL_S:
+        if not self._stream.active:
+            self._fail("the audio output stopped")
+        elif now - self._last_callback > STALL_S:
             self._fail("the audio output stopped responding")
 
 
