@@ -39,8 +39,9 @@ __all__ = ["WarpPlan", "warp_anchors", "hps_stretch", "render", "render_audio",
            "render_side_by_side", "MODES", "register", "warm_up"]
 
 MODES = ("warped", "stereo", "side-by-side")
-#: output seconds per chunk (the playback renders the first one before sound starts)
-CHUNK_S = 1.0
+#: output seconds per chunk (the playback uses shorter ones: it renders the first one
+#: before sound starts); each chunk stretches 2 x CONTEXT_S more than it keeps
+CHUNK_S = 4.0
 #: context stretched on each side of a chunk and thrown away (TSM windows are 46 ms)
 CONTEXT_S = 0.12
 #: linear crossfade between consecutive chunks (samples at 44.1-48 kHz: ~11 ms)
