@@ -357,7 +357,8 @@ def test_video_frames_follow_the_clock(qtbot, tmp_path):
             video = c._videos["a"]
             k = video.index(c.clock_position()[0])
             video.set_target(k)
-            qtbot.waitUntil(lambda: (video.frame(k) or (None,))[0] == k, timeout=5000)
+            qtbot.waitUntil(lambda v=video, k=k: (v.frame(k) or (None,))[0] == k,
+                            timeout=5000)
             c.tick()
     finally:
         c.shutdown()
