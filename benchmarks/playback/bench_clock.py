@@ -4,10 +4,11 @@ A and B are time-coded signals (A's sample at t seconds is ``t / 1000``, B's ``-
 float32 throughout), so every sample the null sink plays says which recording sounds and
 where. ``parec`` records the sink's monitor in 2 ms fragments; each fragment is stamped
 with ``time.monotonic()`` on arrival, so the last sample of a fragment was played about
-then (the monitor path adds its own delay: at most a fragment or two, reported as
-``capture_delay``). Meanwhile the real window code (PlaybackController, SoundDeviceOutput
+then (the monitor path adds its own delay: about a fragment). Meanwhile the real window code (PlaybackController, SoundDeviceOutput
 through PortAudio -> ALSA's pulse plugin -> the null sink) moves the cursor every tick;
 the cursor's time at each fragment's arrival minus the code played then is the error.
+
+Each cursor update is compared with the code the sink played at that moment.
 
 Also measured: first sound after Play (A leads; B warped onto A on a music pair), where
 a switch lands (the code just after a switch vs the aligned point of the code just
@@ -163,10 +164,12 @@ def cursor_error(app, folder, seconds, *, silent: bool):
     else:
         capture.close()
         heard = np.array([(t, code * SCALE) for t, code, _ in capture.samples if code > 0])
-        heard = heard[heard[:, 0] > started + 1.0]
-        cursor = np.interp(heard[:, 0], log_t, log_a)
-        errors = cursor - heard[:, 1]
-        times = heard[:, 0] - started
+        # each cursor update against the code the sink was playing at that moment (the
+        # monitor's fragments interpolated; between updates the line stays put, as any
+        # cursor between screen refreshes)
+        keep = (log_t > started + 1.0) & (log_t < heard[-1, 0]) & (log_t > heard[0, 0])
+        errors = log_a[keep] - np.interp(log_t[keep], heard[:, 0], heard[:, 1])
+        times = log_t[keep] - started
     return _summary(errors, times, underruns=underruns, starved=starved)
 
 

@@ -29,6 +29,10 @@ from .video import FramePrefetcher
 __all__ = ["PlaybackController", "TICK_MS"]
 
 TICK_MS = 15
+#: the cursor (every view's line) moves at most this often; frames follow every tick. A
+#: cursor move repaints five views (about 12 ms of the GUI thread here), frames only a
+#: label each
+CURSOR_MS = 30
 
 
 def default_device_factory() -> OutputDevice:
@@ -80,9 +84,9 @@ class PlaybackController(QObject):
         self._sources: dict | None = None
         self._videos: dict[str, FramePrefetcher] = {}
         self._moving_cursor = False
+        self._cursor_moved_at = 0.0
         self._audition_centre: tuple[float, float] | None = None
         self.last_frames: dict[str, int] = {}
-        self.frame_errors: list[int] = []
         from core.render import warm_up
 
         self.prefetcher = Prefetcher(self._wanted, on_error=self.notice.emit, warm_up=warm_up)
@@ -125,7 +129,7 @@ class PlaybackController(QObject):
         for slot in ("a", "b"):
             rec = self.session.recording(slot)
             if rec is not None and rec.kind == "video" and slot not in self._videos:
-                self._videos[slot] = FramePrefetcher(str(rec.path))
+                self._videos[slot] = FramePrefetcher(rec)
         self._sources = sources
         return sources
 
@@ -244,7 +248,7 @@ class PlaybackController(QObject):
         """Stop where the sound is; the cursor stays there."""
         if self.mixer is None:
             return
-        self.tick()  # the cursor where the sound was last heard
+        self.tick(force=True)  # the cursor where the sound was last heard
         self._halt()
 
     def stop(self) -> None:
@@ -331,8 +335,9 @@ class PlaybackController(QObject):
         t_a, t_b = (t, t_other) if segment.lead == "a" else (t_other, t)
         return t_a, t_b, segment.sounding, frame
 
-    def tick(self) -> None:
-        """Move the cursor and the frames to the sound (GUI thread, every TICK_MS)."""
+    def tick(self, *, force: bool = False) -> None:
+        """Move the frames (and, every CURSOR_MS or with ``force``, the cursor) to the
+        sound (GUI thread, every TICK_MS)."""
         device, mixer = self.device, self.mixer
         if device is None or mixer is None:
             return
@@ -342,14 +347,17 @@ class PlaybackController(QObject):
         if position is not None:
             t_a, t_b, sounding, frame = position
             self._show_frames(t_a, t_b)
-            self._moving_cursor = True
-            try:
-                self.session.move_cursor_to(t_a, t_b)
-            finally:
-                self._moving_cursor = False
+            ended = mixer.ended and mixer.ended_frame is not None and frame >= mixer.ended_frame
+            if force or ended or now - self._cursor_moved_at >= CURSOR_MS / 1000:
+                self._cursor_moved_at = now
+                self._moving_cursor = True
+                try:
+                    self.session.move_cursor_to(t_a, t_b)
+                finally:
+                    self._moving_cursor = False
             self.sounding = sounding
             self.position_changed.emit(t_a, t_b, sounding)
-            if mixer.ended and mixer.ended_frame is not None and frame >= mixer.ended_frame:
+            if ended:
                 self._halt()
                 if self._audition_centre is not None and self.mode == "audition":
                     self.session.move_cursor_to(*self._audition_centre)
@@ -363,15 +371,12 @@ class PlaybackController(QObject):
             video.set_target(k)
             got = video.frame(k)
             view = self.stream_views.get(slot)
-            if got is None:
-                continue
-            j, rgb = got
-            self.frame_errors.append(k - j)
-            if len(self.frame_errors) > 100_000:
-                del self.frame_errors[:50_000]
-            if self.last_frames.get(slot) != j and view is not None:
-                view.show_frame(k, rgb)
-            self.last_frames[slot] = j
+            j, rgb = got if got is not None else (None, None)
+            if view is not None:  # the view asks no worker for frames while playing
+                view.show_frame(k, rgb if j is not None and self.last_frames.get(slot) != j
+                                else None)
+            if j is not None:
+                self.last_frames[slot] = j
 
     # ------------------------------------------------------------------ session slots
     def _on_cursor_moved(self, t_a: float, t_b: float) -> None:

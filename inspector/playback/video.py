@@ -29,16 +29,15 @@ class FramePrefetcher:
 
     Parameters
     ----------
-    path : str
-        The video (opened again here: its decoder is this thread's alone).
+    recording : core.media.VideoRecording
+        The session's recording; its ``iter_frames`` gives this thread a decoder of its
+        own (opening the file again would probe it on the GUI thread: 100-200 ms at 720p).
     max_side : int
         Longer side of the frames kept.
     """
 
-    def __init__(self, path: str, *, max_side: int = MAX_SIDE, ahead: int = AHEAD_FRAMES):
-        from core.media import open_recording
-
-        self.recording = open_recording(path)
+    def __init__(self, recording, *, max_side: int = MAX_SIDE, ahead: int = AHEAD_FRAMES):
+        self.recording = recording
         # beyond this many frames ahead a seek is cheaper than decoding forward
         self.max_skip = max(16, int(2 * self.recording.rate_hz))
         self.rate_hz = float(self.recording.rate_hz)
@@ -81,7 +80,6 @@ class FramePrefetcher:
         self._wake.set()
         if self._thread is not threading.current_thread():
             self._thread.join(timeout=5.0)
-        self.recording.close()
 
     def _next_wanted(self) -> int | None:
         target = self._target

@@ -270,10 +270,12 @@ class StreamView(QWidget):
         elif channel == f"filmstrip_{self.slot}":
             self._show_strip(*result)
 
-    def show_frame(self, k: int, rgb: np.ndarray) -> None:
-        """Show frame ``k`` given by playback's prefetch; no worker is asked for it."""
+    def show_frame(self, k: int, rgb: np.ndarray | None) -> None:
+        """Playback's prefetch has frame ``k`` in hand (``rgb``; None: the image shown
+        stays, the frame is late): no worker is asked for it."""
         self._frame_k = int(k)
-        self._show_frame(rgb)
+        if rgb is not None:
+            self._show_frame(rgb)
 
     def _show_frame(self, rgb: np.ndarray) -> None:
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
