@@ -4,9 +4,9 @@ A and B are time-coded signals (A's sample at t seconds is ``t / 1000``, B's ``-
 float32 throughout), so every sample the null sink plays says which recording sounds and
 where. ``parec`` records the sink's monitor in 2 ms fragments; each fragment is stamped
 with ``time.monotonic()`` on arrival, so the last sample of a fragment was played about
-then (the monitor path adds its own delay: about a fragment). Meanwhile the real window code (PlaybackController, SoundDeviceOutput
-through PortAudio -> ALSA's pulse plugin -> the null sink) moves the cursor every tick;
-the cursor's time at each fragment's arrival minus the code played then is the error.
+then (the monitor path adds its own delay: about a fragment). Meanwhile the real window
+code (PlaybackController, SoundDeviceOutput through PortAudio -> ALSA's pulse plugin ->
+the null sink) moves the cursor.
 
 Each cursor update is compared with the code the sink played at that moment.
 
