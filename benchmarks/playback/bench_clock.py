@@ -185,6 +185,21 @@ def _summary(errors, times, **extra):
             "duration_s": float(times.max() - times.min()), **extra}
 
 
+def _device_first_sound(app, c, t_play, timeout=5.0):
+    """Milliseconds from Play until the device's own clock says the first sounding frame
+    is played (its played-frame count reaches the mixer's first sounding frame)."""
+    end = t_play + timeout
+    while time.monotonic() < end:
+        app.processEvents()
+        mixer, device = c.mixer, c.device
+        if mixer is not None and device is not None and mixer.sound_started is not None:
+            now = time.monotonic()
+            if device.played_frames(now) >= mixer.sound_started:
+                return 1000 * (now - t_play)
+        time.sleep(0.0005)
+    return None
+
+
 def first_sound_and_switch(app, folder):
     """First sound after Play (A leads, time-coded; B warped onto A, music pair) and the
     position a switch lands on."""
@@ -202,22 +217,35 @@ def first_sound_and_switch(app, folder):
     time.sleep(0.5)
     t_play = time.monotonic()
     c.play()
+    results["first_sound_a_device_ms"] = _device_first_sound(app, c, t_play)
     _run_loop(app, 2.0)
-    results["first_sound_a_ms"] = 1000 * (capture.first_sound - t_play)
+    results["first_sound_a_monitor_ms"] = 1000 * (capture.first_sound - t_play)
     switches = []
     for _ in range(5):
         capture.blocks.clear()
         c.switch()
         _run_loop(app, 0.8)
         codes = np.concatenate([f[:, 0] for _, f in capture.blocks]) * SCALE
-        k = int(np.flatnonzero(np.sign(codes[1:]) != np.sign(codes[:-1]))[0]) + 1
-        before, after = codes[k - 1], codes[k + int(0.03 * RATE)]  # past the crossfade
-        fade_s = 0.03
-        if before > 0:  # A -> B: B's time should be 1.25 (A's time)
-            landed = abs(after) - 1.25 * (before + fade_s)
+        flip = int(np.flatnonzero(np.sign(codes[1:]) != np.sign(codes[:-1]))[0]) + 1
+        # the crossfade starts where the code stops being a ramp of one sample per sample
+        if os.environ.get("DEBUG_SWITCH"):
+            print(np.array2string(codes[flip - 900:flip + 30:30], precision=6), flush=True)
+        steps = np.abs(np.diff(codes[:flip]))
+        ramp = np.abs(steps - 1.0 / RATE) < 0.1 / RATE
+        j = flip - 1  # walk back through the crossfade to the last step of the ramp
+        while j > 0 and not ramp[j - 1]:
+            j -= 1
+        before = abs(codes[j]) + 1.0 / RATE  # the old recording's time at sample j + 1
+        fade = int(0.02 * RATE)
+        after = codes[j + 1 + fade + 10]
+        elapsed = (fade + 10) / RATE
+        if codes[j] > 0:  # A -> B
+            landed = abs(after) - (al.map_a_to_b(before) + elapsed)
         else:  # B -> A
-            landed = after - (abs(before) + fade_s * 1.25) / 1.25
-        switches.append(1000 * abs(landed))
+            landed = after - (al.map_b_to_a(before) + elapsed)
+        print(f"switch: crossfade from {before:.4f} s, then {after:.4f} s, off by "
+              f"{1000 * landed:.2f} ms", flush=True)
+        switches.append(float(1000 * abs(landed)))
     results["switch_error_ms"] = switches
     c.shutdown()
     capture.close()
@@ -238,16 +266,25 @@ def first_sound_warped(app, pair):
     c.set_mode("warped")
     _run_loop(app, 3.0)
     out = []
+    capture = MonitorCapture()
+    time.sleep(1.0)
     for start in (1.0, 7.0, 13.0, 19.0, 24.0):
-        capture = MonitorCapture()
-        time.sleep(0.5)
+        capture.first_sound = None
         session.move_cursor("a", start)
         t_play = time.monotonic()
         c.play()
+        device_ms = _device_first_sound(app, c, t_play)
         _run_loop(app, 1.5)
+        started = c.mixer.sound_started if c.mixer is not None else None
         c.pause()
-        capture.close()
-        out.append(1000 * (capture.first_sound - t_play))
+        _run_loop(app, 0.5)
+        heard = capture.first_sound
+        heard_ms = None if heard is None else 1000 * (heard - t_play)
+        print(f"warped from {start} s: first sounding frame {started}, played at "
+              f"{device_ms:.0f} ms by the device's clock, in the monitor at "
+              f"{heard_ms:.0f} ms", flush=True)
+        out.append({"device_ms": device_ms, "monitor_ms": heard_ms})
+    capture.close()
     c.shutdown()
     return out
 
@@ -256,7 +293,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=600.0)
     parser.add_argument("--out", default=str(Path(__file__).with_name("clock.json")))
-    parser.add_argument("--only", choices=("sink", "silent", "start"), default=None)
+    parser.add_argument("--only", choices=("sink", "silent", "start", "switch"), default=None)
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
@@ -265,8 +302,10 @@ def main():
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        if args.only in (None, "start"):
+        if args.only in (None, "start", "switch"):
             results.update(first_sound_and_switch(app, folder))
+            print(json.dumps(results), flush=True)
+        if args.only in (None, "start"):
             data = REPO.parent / "shared" / "data" / "public" / "music" / "music_p03_k545"
             if data.is_dir():
                 results["first_sound_warped_ms"] = first_sound_warped(

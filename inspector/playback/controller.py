@@ -15,9 +15,11 @@ to look, never what time it is.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from .clock import TimingMap
@@ -85,6 +87,10 @@ class PlaybackController(QObject):
         self._videos: dict[str, FramePrefetcher] = {}
         self._moving_cursor = False
         self._cursor_moved_at = 0.0
+        self._cursor = session.cursor
+        self._alignment = session.active_alignment()
+        self._pull_lock = threading.Lock()
+        self._device_frames = 0
         self._audition_centre: tuple[float, float] | None = None
         self.last_frames: dict[str, int] = {}
         from core.render import warm_up
@@ -143,13 +149,18 @@ class PlaybackController(QObject):
     def _invalidate(self, *, stop: bool) -> None:
         if stop:
             self.stop()
+            self.close_device()
         self._sources = None
         for video in self._videos.values():
             video.close()
         self._videos = {}
 
     def _on_alignment_changed(self) -> None:
+        self._alignment = self.session.active_alignment()
         if self._sources is None:
+            if self._alignment is not None and self.session.has_both():
+                self._build_sources()  # caches fill around the cursor before Play
+                self.prefetcher.poke()
             return
         self._sources["w"] = self._warp_source()
         if self.mixer is not None:
@@ -160,14 +171,26 @@ class PlaybackController(QObject):
         if aid == self.session.active_id:
             self._on_alignment_changed()
 
+    def _map(self, t: float, source: str, target: str) -> float:
+        al = self._alignment
+        if source == target or al is None:
+            return float(t)
+        return float(al.map_a_to_b(t) if source == "a" else al.map_b_to_a(t))
+
     def _wanted(self) -> list:
-        """Prefetch thread: what to cache, nearest need first."""
+        """Prefetch thread: what to cache, nearest need first; while stopped, around the
+        cursor (so that Play sounds at once)."""
         mixer, sources = self.mixer, self._sources
-        if mixer is None or sources is None:
+        if sources is None:
             return []
-        lead, pos, mode = mixer.position()
-        t = {lead: pos, ("b" if lead == "a" else "a"): mixer.map_time(
-            pos, lead, "b" if lead == "a" else "a")}
+        if mixer is not None:
+            lead, pos, mode = mixer.position()
+        else:
+            mode = self.mode
+            lead = "b" if mode == "b" else "a"
+            pos = self._cursor[0 if lead == "a" else 1]
+        other = "b" if lead == "a" else "a"
+        t = {lead: pos, other: self._map(pos, lead, other)}
         audio = {k: sources.get(k) for k in ("a", "b")}
         warp = sources.get("w")
         first = {"a": ["a"], "b": ["b"], "warped": ["w"], "side": ["a", "w"],
@@ -180,7 +203,7 @@ class PlaybackController(QObject):
         for key in ("a", "b"):  # then both recordings (a switch sounds at once)
             if audio[key] is not None:
                 wants.append((audio[key], t[key] - 0.2, t[key] + AHEAD_S))
-        if warp is not None and mode in ("warped", "side", "a"):
+        if warp is not None and mode in ("warped", "side"):
             wants.append((warp, t["a"], t["a"] + WARP_AHEAD_S))
         return wants
 
@@ -201,12 +224,13 @@ class PlaybackController(QObject):
         pos = t_a if lead == "a" else t_b
         if self.mode == "audition":
             self._audition_centre = (t_a, t_b)
-        self._start(lead, pos, sources, device=None)
+        if self.device is not None and self.device.is_silent:
+            self.close_device()  # try for sound again at each Play
+        self._start(lead, pos, sources)
 
-    def _start(self, lead: str, pos: float, sources: dict, *, device) -> None:
+    def _start(self, lead: str, pos: float, sources: dict) -> None:
+        device = self._ensure_device()
         durations = {s: self.session.duration(s) for s in ("a", "b")}
-        if device is None:
-            device = self._open_device()
         self.timing.clear()
         mixer = Mixer(device.rate_hz, self.timing, sources=sources, durations=durations,
                       alignment=self.session.active_alignment(),
@@ -217,21 +241,45 @@ class PlaybackController(QObject):
         if self.mode == "audition":
             mixer.set_mode("audition", at=(lead, pos))
         mixer.play()
-        self.mixer = mixer
-        self.device = device
+        with self._pull_lock:
+            mixer.frame = -1  # attached at the device's next pull (see _pull)
+            self.mixer = mixer
         self.prefetcher.poke()
-        device.on_failure = self._device_failed.emit
-        try:
-            device.start(mixer.pull)
-        except DeviceUnavailable as exc:
-            self.device = device = SilentOutput(device.rate_hz, reason=str(exc))
-            device.on_failure = self._device_failed.emit
-            device.start(mixer.pull)
         self.play_started_at = time.monotonic()
         if device.is_silent:
             self._say(device.name)
         self.timer.start()
         self.state_changed.emit(True)
+
+    def _ensure_device(self) -> OutputDevice:
+        """The output, opened at the first Play and kept running (silent between plays),
+        so that later plays do not wait for the sound server."""
+        if self.device is not None:
+            return self.device
+        device = self._open_device()
+        device.on_failure = self._device_failed.emit
+        self._device_frames = 0
+        self.device = device
+        try:
+            device.start(self._pull)
+        except DeviceUnavailable as exc:
+            device.on_failure = None
+            self.device = device = SilentOutput(device.rate_hz, reason=str(exc))
+            device.on_failure = self._device_failed.emit
+            self._device_frames = 0
+            device.start(self._pull)
+        return device
+
+    def _pull(self, n: int):
+        """The device's thread: the mixer's next block, or silence between plays."""
+        with self._pull_lock:
+            mixer = self.mixer
+            if mixer is not None and mixer.frame < 0:
+                mixer.frame = self._device_frames  # its timing starts at this frame
+            self._device_frames += n
+            if mixer is None:
+                return np.zeros((n, 2), dtype=np.float32)
+            return mixer.pull(n)
 
     def _open_device(self) -> OutputDevice:
         try:
@@ -258,13 +306,17 @@ class PlaybackController(QObject):
 
     def _halt(self) -> None:
         self.timer.stop()
+        with self._pull_lock:
+            self.mixer = None  # the device plays silence from its next block on
+        self.sounding = ""
+        self.state_changed.emit(False)
+
+    def close_device(self) -> None:
+        """Stop the output (recordings changed, window closing)."""
         device, self.device = self.device, None
         if device is not None:
             device.on_failure = None
             device.stop()
-        self.mixer = None
-        self.sounding = ""
-        self.state_changed.emit(False)
 
     def seek(self, slot: str, t: float) -> None:
         self.session.move_cursor(slot, t)  # playing: _on_cursor_moved seeks the mixer
@@ -380,7 +432,12 @@ class PlaybackController(QObject):
 
     # ------------------------------------------------------------------ session slots
     def _on_cursor_moved(self, t_a: float, t_b: float) -> None:
-        if self._moving_cursor or self.mixer is None:
+        self._cursor = (t_a, t_b)  # read by the prefetch thread
+        if self._moving_cursor:
+            return
+        if self.mixer is None:
+            if self._sources is not None:
+                self.prefetcher.poke()
             return
         lead = self.mixer.position()[0]  # a click or a key while playing: seek there
         self.mixer.seek(lead, t_a if lead == "a" else t_b)
@@ -397,17 +454,22 @@ class PlaybackController(QObject):
             pos = position[0] if lead == "a" else position[1]
         else:
             pos = self.session.cursor[0 if lead == "a" else 1]
-        device.on_failure = None
-        device.stop()
         self.timer.stop()
-        self.mixer = None
+        with self._pull_lock:
+            self.mixer = None
+        self.close_device()
         silent = SilentOutput(device.rate_hz, reason=f"no sound: {reason}")
-        self._start(lead, pos, self._build_sources(), device=silent)
+        silent.on_failure = self._device_failed.emit
+        self._device_frames = 0
+        self.device = silent
+        silent.start(self._pull)
+        self._start(lead, pos, self._build_sources())
 
     def shutdown(self) -> None:
         """Stop playing and end the threads (the window is closing)."""
         if self.mixer is not None:
             self._halt()
+        self.close_device()
         self.prefetcher.close()
         for video in self._videos.values():
             video.close()

@@ -118,6 +118,7 @@ class SoundDeviceOutput(OutputDevice):
         self.name = str(info.get("name", "audio output"))
         self._latency_s = latency_s
         self._stream = None
+        self._stopping = False
         self._lock = threading.Lock()
         self._handed = 0  # frames handed to PortAudio so far
         self._anchor: tuple[int, float] | None = None  # (frames before, DAC stream time)
@@ -146,17 +147,30 @@ class SoundDeviceOutput(OutputDevice):
                 self._fail("the audio output stopped")
 
         self._stopping = False
-        try:
-            self._stream = self._sd.OutputStream(
-                samplerate=self.rate_hz, channels=2, dtype="float32", callback=callback,
-                latency=self._latency_s, finished_callback=finished)
-            self._offset = self._measure_offset()
-            self._last_callback = time.monotonic()
-            self._stream.start()
-        except Exception as exc:  # noqa: BLE001
-            self._close()
-            raise DeviceUnavailable(f"no sound: the audio output cannot be opened ({exc})") \
-                from None
+        self._last_callback = time.monotonic() + STALL_S  # opening may take a while
+
+        def open_stream():
+            # on its own thread: the first open connects to the sound server (about
+            # 200 ms through ALSA's pulse plugin here), which the GUI must not wait for
+            try:
+                stream = self._sd.OutputStream(
+                    samplerate=self.rate_hz, channels=2, dtype="float32", callback=callback,
+                    latency=self._latency_s, finished_callback=finished)
+                with self._lock:
+                    if self._stopping:
+                        stream.close(ignore_errors=True)
+                        return
+                    self._stream = stream
+                self._offset = self._measure_offset()
+                self._last_callback = time.monotonic() + STALL_S
+                stream.start()
+            except Exception as exc:  # noqa: BLE001
+                self._close()
+                self._fail(f"the audio output cannot be opened ({exc})")
+
+        self._opener = threading.Thread(target=open_stream, daemon=True,
+                                        name="playback-open-output")
+        self._opener.start()
 
     def _measure_offset(self) -> float:
         # stream time and monotonic time tick at the same rate: one offset, taken from
@@ -171,11 +185,16 @@ class SoundDeviceOutput(OutputDevice):
         return best[1]
 
     def stop(self) -> None:
-        self._stopping = True
+        with self._lock:
+            self._stopping = True
+        opener = getattr(self, "_opener", None)
+        if opener is not None and opener is not threading.current_thread():
+            opener.join(timeout=5.0)
         self._close()
 
     def _close(self) -> None:
-        stream, self._stream = self._stream, None
+        with self._lock:
+            stream, self._stream = self._stream, None
         if stream is not None:
             with contextlib.suppress(Exception):
                 stream.abort(ignore_errors=True)
@@ -194,9 +213,12 @@ class SoundDeviceOutput(OutputDevice):
         return self._floor
 
     def check(self, now: float) -> None:
-        if self._stream is None or self.failed:
+        stream = self._stream
+        if self.failed or (stream is None and now < self._last_callback):
             return
-        if not self._stream.active:
+        if stream is None:
+            self._fail("the audio output did not open")
+        elif not stream.active:
             self._fail("the audio output stopped")
         elif now - self._last_callback > STALL_S:
             self._fail("the audio output stopped responding")

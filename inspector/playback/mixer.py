@@ -95,7 +95,7 @@ class Mixer:
         self.loop: tuple[float, float] | None = None  # seconds on A
         self.playing = False
         self.ended = False
-        self.frame = 0                  # device frames pulled so far
+        self.frame = 0                  # the device frame of the next block
         self.starved_frames = 0         # frames of silence waiting for data after sound began
         self.sound_started: int | None = None
         self.ended_frame: int | None = None
