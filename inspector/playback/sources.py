@@ -28,7 +28,7 @@ BEHIND_S = 0.5
 WARP_AHEAD_S = 3.0
 #: output seconds per warped chunk in playback (the first one is rendered before the
 #: sound starts: about 0.1 s of work on this machine)
-WARP_CHUNK_S = 0.5
+WARP_CHUNK_S = 0.35
 
 
 class _Source:
