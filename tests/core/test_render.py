@@ -68,11 +68,15 @@ def test_median_kernels_match_libtsm():
 def test_stretch_equals_libtsm():
     import libtsm
 
-    x = _clicks([0.1, 0.4], 0.6).astype(np.float64)
-    anchors = np.array([[0, 0], [2000, 2600], [4700, 5400]])
-    ours = hps_stretch(x, anchors, RATE)
-    theirs = libtsm.hps_tsm(x, anchors, Fs=RATE)
-    np.testing.assert_allclose(ours, theirs, atol=1e-10)
+    rng = np.random.default_rng(5)
+    mono = _clicks([0.1, 0.4], 0.6).astype(np.float64)
+    stereo = np.stack([mono, 0.3 * rng.standard_normal(len(mono))], axis=1)
+    for x, anchors in ((mono, np.array([[0, 0], [2000, 2600], [4700, 5400]])),
+                       (stereo, np.array([[300, 0], [2500, 1400], [4700, 3000]]))):
+        ours = hps_stretch(x, anchors, RATE)
+        theirs = libtsm.hps_tsm(x, anchors, Fs=RATE)
+        assert ours.shape == theirs.shape
+        np.testing.assert_allclose(ours, theirs, atol=1e-10)
 
 
 def test_chunks_overlap_add_like_one_piece_and_events_land_on_a():
