@@ -37,6 +37,23 @@ TICK_MS = 15
 CURSOR_MS = 30
 
 
+_warmed_up = threading.Event()
+
+
+def _warm_up_stretch() -> None:
+    """Load the stretch's kernels and libtsm once per process on a thread of their own,
+    when a pair that can be warped is first seen (not in every window)."""
+    if _warmed_up.is_set():
+        return
+    _warmed_up.set()
+    from core.render import warm_up
+
+    from .sources import _quietly
+
+    threading.Thread(target=_quietly, args=(warm_up,), daemon=True,
+                     name="playback-warm-up").start()
+
+
 def default_device_factory() -> OutputDevice:
     """PortAudio's default output; ``ALIGNMENT_INSPECTOR_AUDIO=silent`` forces the
     silent clock."""
@@ -93,9 +110,7 @@ class PlaybackController(QObject):
         self._device_frames = 0
         self._audition_centre: tuple[float, float] | None = None
         self.last_frames: dict[str, int] = {}
-        from core.render import warm_up
-
-        self.prefetcher = Prefetcher(self._wanted, on_error=self.notice.emit, warm_up=warm_up)
+        self.prefetcher = Prefetcher(self._wanted, on_error=self.notice.emit)
         self.timer = QTimer(self)
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self.tick)
@@ -144,6 +159,7 @@ class PlaybackController(QObject):
         a, b = self.session.recording("a"), self.session.recording("b")
         if al is None or a is None or b is None or b.kind != "audio":
             return None
+        _warm_up_stretch()
         return WarpSource(al, a, b)
 
     def _invalidate(self, *, stop: bool) -> None:
