@@ -7,7 +7,7 @@ one), so B's pitch is kept while its tempo follows A. libtsm measured 0.09 ms me
 0.50 ms 95th percentile click timing error here with the path's points as anchors (see
 ../shared/ANCHORS.md); its median filter is replaced by a numba kernel of the same
 values (:mod:`core._kernels.median`) and its phase vocoder's frame loop by another
-(:mod:`core._kernels.phase_vocoder`), which makes it 1.5-1.7x faster (same output
+(:mod:`core._kernels.phase_vocoder`), which makes it about 2x faster (same output
 to 1e-10; benchmarks/playback/results.md).
 
 Rendering goes in chunks pinned to path points, so a long file never renders whole:
