@@ -227,7 +227,8 @@ def open_recording(path) -> Recording:
         raise MediaError(path, "is a still image, not an audio or video recording")
 
     from .audio import probe_audio
-    recording = probe_audio(path)
+    reasons: list[str] = []
+    recording = probe_audio(path, reasons)
     if recording is not None:
         return recording
     from .video import probe_video
@@ -236,8 +237,9 @@ def open_recording(path) -> Recording:
         return recording
 
     if suffix in AUDIO_EXTENSIONS:
-        problem = "could not be decoded as audio (the file is corrupt or its encoding " \
-                  "is not supported)"
+        said = f": {reasons[0]}" if reasons else ""
+        problem = (f"could not be decoded as audio (the file is corrupt or its encoding "
+                   f"is not supported{said})")
     elif suffix in VIDEO_EXTENSIONS:
         problem = "could not be opened as video (the file is corrupt or its container " \
                   "or codec is not supported)"

@@ -63,7 +63,7 @@ from .corridor import (
 )
 from .material import _pair_material, classify_audio
 
-__all__ = ["align_files", "align_recordings", "classify_audio", "warm_up"]
+__all__ = ["align_files", "align_recordings", "classify_audio", "rate_problem", "warm_up"]
 
 METHODS = ("dtw", "ctw", "ot")
 # frames per side above which "ot" works on pooled features (its plan is N x M)
@@ -138,15 +138,39 @@ def _describe(rec):
     return info
 
 
-def _check_args(method, feature, rate_hz, band_s):
+def rate_problem(rate_hz: float, rec_a, rec_b) -> str | None:
+    """Why ``rate_hz`` is too high for a pair, or None: audio features are computed at up
+    to ``max(_REFINE_FACTOR)`` times the rate (the refinement), which may not exceed a
+    sample rate (a hop under one sample); video features exist at the frame rate only."""
+    recs = [r for r in (rec_a, rec_b) if r is not None]
+    refine = max(_REFINE_FACTOR.values())
+    if any(r.kind == "video" for r in recs):
+        limit = min(float(r.rate_hz) for r in recs if r.kind == "video")
+        why = "the video's frame rate"
+    else:
+        limit = min((float(r.rate_hz) / refine for r in recs), default=math.inf)
+        why = (f"audio features are refined at up to {refine} times the rate, which may "
+               f"not exceed the sample rate")
+    if rate_hz > limit:
+        return f"{rate_hz:g} Hz is above what these recordings allow: at most {limit:g} Hz " \
+               f"({why})"
+    return None
+
+
+def _check_args(method, feature, rate_hz, band_s, rec_a=None, rec_b=None):
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
-    if not isinstance(feature, str):
-        raise ValueError(f"feature: expected a feature name or 'auto', got {feature!r}")
+    if not isinstance(feature, str) or (feature != "auto" and not all(
+            part.strip() for part in feature.split("+"))):
+        raise ValueError(f"feature: expected 'auto' or feature names joined by '+', got "
+                         f"{feature!r}")
     if rate_hz is not None:
         rate_hz = float(rate_hz)
         if not (math.isfinite(rate_hz) and rate_hz > 0):
             raise ValueError(f"rate_hz: expected a positive frame rate, got {rate_hz}")
+        problem = rate_problem(rate_hz, rec_a, rec_b)
+        if problem:
+            raise ValueError(f"rate_hz: {problem}")
     if band_s is not None:
         band_s = float(band_s)
         if not (math.isfinite(band_s) and band_s > 0):
@@ -193,7 +217,7 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         When ``cancel()`` returns True.
     """
     t0 = time.perf_counter()
-    rate_hz, band_s = _check_args(method, feature, rate_hz, band_s)
+    rate_hz, band_s = _check_args(method, feature, rate_hz, band_s, rec_a, rec_b)
     monitor = Monitor(progress, cancel)
     kinds = (rec_a.kind, rec_b.kind)
     diag = {"method": method}

@@ -129,7 +129,7 @@ class PlaybackController(QObject):
         return self.mixer is not None and self.timer.isActive()
 
     def can_play(self) -> bool:
-        return any(self.session.stream(s) is not None for s in ("a", "b"))
+        return any(self.session.recording(s) is not None for s in ("a", "b"))
 
     def lead(self) -> str:
         """Whose time leads in the current mode."""
