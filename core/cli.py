@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .formats import commands as format_commands
 
     format_commands.register(sub)
+    from . import render
+
+    render.register(sub)
     return parser
 
 

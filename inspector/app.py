@@ -133,6 +133,9 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_actions()
+        from .playback import install_playback  # the transport bar and the audio clock
+
+        self.playback = install_playback(self)
         for view in self.stream_views.values():
             view.file_dropped.connect(self.workspace.open_file)
         self.session.error_reported.connect(self.show_error)
@@ -352,6 +355,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Cancel every job and wait for the workers (also called by tests)."""
+        self.playback.shutdown()
         self.jobs.shutdown()
         media_tasks.forget_readers()
 

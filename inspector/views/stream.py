@@ -295,6 +295,13 @@ class StreamView(QWidget):
             self.set_visible_range(t - half, t + half)
         self._request_frame(t)
 
+    def show_frame(self, k: int, rgb: np.ndarray | None) -> None:
+        """Playback's prefetch has frame ``k`` in hand (``rgb``; None: the image shown
+        stays, the frame is late): no worker is asked for it."""
+        self._frame_k = int(k)
+        if rgb is not None:
+            self._show_frame(rgb)
+
     def _show_frame(self, rgb: np.ndarray) -> None:
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
         h, w = rgb.shape[:2]
