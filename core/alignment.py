@@ -152,6 +152,65 @@ class Alignment:
         """A new Alignment with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)
 
+    def transposed(self) -> Alignment:
+        """The same correspondence seen with A and B exchanged.
+
+        The path's columns, the rates, ``n_a`` and ``n_b``, the plan, ``sources["a"]`` and
+        ``["b"]``, the anchors in ``params`` (``anchors`` in frames, ``anchors_s`` in
+        seconds), the window outline ``diagnostics["search_window"]``, the DTW segments'
+        start and end cells (and their outlines), ``aligned_part`` and the per-side input
+        fingerprints are exchanged; ``params["transposed"]`` is set (removed again by a
+        second transposition), so :func:`core.warping.resolve` knows the engine ran the
+        other way round (the recipe in ``params`` stays as it ran). Transposing twice
+        gives the same path, rates, params and sources.
+        """
+        from .warping.windows import transpose_outline
+
+        path = np.ascontiguousarray(self.path[:, ::-1])
+        order = np.lexsort((path[:, 1], path[:, 0]))
+        sources = dict(self.sources)
+        if "a" in sources or "b" in sources:
+            sources["a"], sources["b"] = sources.get("b"), sources.get("a")
+        params = dict(self.params)
+        if params.get("anchors_s") is not None:  # seconds (the panel's)
+            params["anchors_s"] = np.asarray(params["anchors_s"], dtype=float).reshape(-1, 2)[
+                :, ::-1].tolist()
+        if params.get("anchors") is not None:  # frames (the engine's)
+            params["anchors"] = [(int(j), int(i)) for i, j in params["anchors"]]
+        if params.get("transposed"):
+            del params["transposed"]
+        else:
+            params["transposed"] = True
+        diagnostics = dict(self.diagnostics)
+        if diagnostics.get("search_window") is not None:
+            diagnostics["search_window"] = transpose_outline(diagnostics["search_window"],
+                                                             self.n_a, self.n_b)
+        fingerprint = diagnostics.get("input_fingerprint")
+        if isinstance(fingerprint, Mapping) and "a" in fingerprint:
+            diagnostics["input_fingerprint"] = dict(fingerprint, a=fingerprint.get("b"),
+                                                    b=fingerprint.get("a"))
+        part = diagnostics.get("aligned_part")
+        if isinstance(part, Mapping):
+            diagnostics["aligned_part"] = dict(part, a_s=part.get("b_s"), b_s=part.get("a_s"),
+                                               whole_a=part.get("whole_b"),
+                                               whole_b=part.get("whole_a"))
+        if diagnostics.get("segments") is not None:
+            segments = []
+            for rec in diagnostics["segments"]:
+                rec = dict(rec, start=tuple(rec["start"])[::-1], end=tuple(rec["end"])[::-1])
+                if rec.get("search_window") is not None:
+                    rec["search_window"] = transpose_outline(rec["search_window"], self.n_a,
+                                                             self.n_b)
+                segments.append(rec)
+            diagnostics["segments"] = segments
+        return Alignment(
+            path[order], self.rate_b_hz, self.rate_a_hz, n_a=self.n_b, n_b=self.n_a,
+            method=self.method, params=params, distance=self.distance,
+            normalized_distance=self.normalized_distance,
+            plan=None if self.plan is None else np.ascontiguousarray(self.plan.T),
+            confidence=None if self.confidence is None else self.confidence[order],
+            diagnostics=diagnostics, sources=sources)
+
     # ------------------------------------------------------------------ time mapping
     def map_a_to_b(self, t_s):
         """Map times of A (seconds) to times of B through the path.

@@ -18,14 +18,13 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, paths
+from . import __version__, paths, registry
 from .errors import Cancelled, FormatError, MediaError
 from .formats import ALIGNMENT_FORMATS
 
 __all__ = ["main", "sv_main", "build_parser", "is_subcommand"]
 
 PROG = "alignment-inspector"
-METHODS = ("dtw", "ctw", "ot")
 EXIT_BAD_INPUT = 2
 EXIT_INTERNAL = 1
 EXIT_INTERRUPTED = 130
@@ -49,23 +48,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     align = sub.add_parser("align", help="align two recordings and write the alignment",
-                           description="Align recording A with recording B.")
+                           description="Align recording A with recording B. Every method "
+                           "and its options come from core.registry; an option applies "
+                           "only to the methods named in its help, and its value is "
+                           "checked before any work starts.")
     align.add_argument("a", metavar="A", help="audio or video file (recording A)")
     align.add_argument("b", metavar="B", help="audio or video file (recording B)")
     align.add_argument("-o", "--output", metavar="OUT",
                        help="output file; its extension chooses the format; '-' is "
                             "standard output (default: CSV on standard output)")
-    align.add_argument("--method", choices=METHODS, default="dtw",
-                       help="alignment method (default: dtw)")
-    align.add_argument("--feature", default="auto", metavar="NAME",
-                       help="feature: auto (chosen from the content), chroma, cens, mfcc, "
-                            "logmel, onset, dlnco, thumbnail, histogram, motion "
-                            "(default: auto)")
-    align.add_argument("--rate", type=_positive_float, metavar="HZ",
-                       help="feature frame rate in Hz (default: chosen by the pipeline)")
-    align.add_argument("--band", type=_positive_float, metavar="SECONDS",
-                       help="band radius in seconds around the diagonal, slanted when the "
-                            "durations differ (default: none)")
+    _add_method_options(align)
     align.add_argument("--format", dest="fmt", choices=ALIGNMENT_FORMATS,
                        help="output format (default: from OUT's extension)")
     align.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
@@ -74,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .formats import commands as format_commands
 
     format_commands.register(sub)
+    from . import render
+
+    render.register(sub)
     from .batch import commands as batch_commands
 
     batch_commands.register(sub)
@@ -89,23 +84,97 @@ def is_subcommand(word: str) -> bool:
     return False
 
 
-def _positive_float(text: str) -> float:
+def _method_options() -> dict[str, list[tuple[str, registry.Param]]]:
+    """Every command-line flag of the registry: flag -> [(who takes it, Param)]."""
+    table: dict[str, list] = {}
+    for p in registry.FEATURE_INPUTS:
+        table.setdefault(p.flag, []).append(("feature methods", p))
+    for entry in registry.METHODS.values():
+        for p in entry.params:
+            if p.cli:
+                table.setdefault(p.flag, []).append((entry.name, p))
+    return table
+
+
+def _add_method_options(parser) -> None:
+    """``--method`` and one option per registry parameter, with ranges and defaults in
+    their help; values stay text here and are checked by the registry (:func:`_recipe`)."""
+    names = ", ".join(registry.METHODS)
+    parser.add_argument(
+        "--method", choices=list(registry.METHODS), default=registry.DEFAULT_METHOD,
+        metavar="NAME", help=f"alignment method, one of {names} (default: "
+        f"{registry.DEFAULT_METHOD}). " + "; ".join(
+            f"{m.name}: {m.summary}" for m in registry.METHODS.values()).replace("%", "%%"))
+    for flag, owners in _method_options().items():
+        parts = []
+        for owner, p in owners:
+            parts.append(f"[{owner}] {p.description}: {p.range_text()} "
+                         f"(default: {p.show(p.default)})")
+        metavar = owners[0][1].unit.upper() if owners[0][1].unit in ("seconds", "hz") \
+            else "VALUE"
+        parser.add_argument(flag, dest="opt_" + flag[2:].replace("-", "_"), metavar=metavar,
+                            help="; ".join(parts).replace("%", "%%"))
+
+
+def _recipe(args, rec_a, rec_b) -> registry.Recipe:
+    """The checked recipe of ``align``'s options for two open recordings: an option
+    the chosen method does not take, or a value out of its range, is a usage error
+    naming the option."""
+    entry = registry.get(args.method)
+    params, inputs = {}, {}
+    for flag, owners in _method_options().items():
+        text = getattr(args, "opt_" + flag[2:].replace("-", "_"), None)
+        if text is None:
+            continue
+        takers = [p for owner, p in owners if owner == entry.name
+                  or (owner == "feature methods" and entry.inputs == "features")]
+        if not takers:
+            takes = ", ".join(p.flag for p in entry.params if p.cli) if entry.inputs == \
+                "recordings" else ", ".join([p.flag for p in registry.FEATURE_INPUTS]
+                                            + entry.flags())
+            raise UsageError(f"argument {flag}: not an option of --method {entry.name} "
+                             f"(its options: {takes or 'none'})")
+        p = takers[0]
+        try:
+            value = p.parse(text)
+        except registry.ParamError as exc:
+            raise UsageError(f"argument {flag}: {exc.problem}") from None
+        (params if p in entry.params else inputs)[p.name] = value
     try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
-    return value
+        return registry.recipe(entry.name, params, kind_a=rec_a.kind, kind_b=rec_b.kind,
+                               feature=inputs.get("feature", "auto"),
+                               feature_b=inputs.get("feature_b"),
+                               rate_hz=inputs.get("rate_hz"), fps_a=rec_a.rate_hz,
+                               fps_b=rec_b.rate_hz)
+    except registry.ParamError as exc:
+        raise UsageError(f"argument {exc.param.flag}: {exc.problem}") from None
+
+
+def number_in(low: float, high: float, *, low_open: bool = True):
+    """An argparse type: a finite number in ``(low, high]`` (``[low, high]`` when not
+    ``low_open``), refused with the range in the message before any work."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        above = value > low if low_open else value >= low
+        if not (above and value <= high):
+            bracket = "(" if low_open else "["
+            raise argparse.ArgumentTypeError(f"expected a number in {bracket}{low:g}, "
+                                             f"{high:g}], got {text!r}")
+        return value
+
+    return parse
 
 
 def _format_for(output: str | None, fmt: str | None) -> str:
-    """The format from ``--format``, else from OUT's extension, else CSV."""
-    from .formats import format_from_path
+    """The format from ``--format``, else from OUT's extension, else CSV; refused before
+    work when OUT's extension cannot hold it (:func:`core.formats.output_format`)."""
+    from .formats import output_format
 
-    if fmt is not None:
-        return fmt
-    return format_from_path(output) if output not in (None, paths.STDOUT) else "csv"
+    return output_format(paths.STDOUT if output is None else output, fmt, "alignment")
 
 
 def _check_input(path: str) -> None:
@@ -144,23 +213,37 @@ class _StderrProgress:
 
 def _run_align(args) -> int:
     from . import formats
+    from .media import open_recording
+    from .pipeline import rate_problem
 
     _check_input(args.a)
     _check_input(args.b)
-    fmt = _format_for(args.output, args.fmt)
     output = check_output(args.output, inputs=(args.a, args.b))
-    alignment = _align(args.a, args.b, method=args.method, feature=args.feature,
-                       rate_hz=args.rate, band_s=args.band, quiet=args.quiet)
+    fmt = _format_for(args.output, args.fmt)
+    rec_a, rec_b = open_recording(args.a), open_recording(args.b)  # headers only
+    recipe = _recipe(args, rec_a, rec_b)
+    if recipe.entry.inputs == "recordings" and recipe.params.get("rate_hz") is not None:
+        problem = rate_problem(float(recipe.params["rate_hz"]), rec_a, rec_b)
+        if problem:
+            raise UsageError(f"argument --rate: {problem}")
+    alignment = _align(rec_a, rec_b, recipe, quiet=args.quiet)
     formats.write_alignment(alignment, output, format=fmt)
     return 0
 
 
-def _align(path_a, path_b, *, quiet=False, **options):
-    from .pipeline import align_files
+def _align(path_a, path_b, recipe=None, *, quiet=False):
+    """Align two files (names or open recordings) with a checked registry recipe
+    (default: the default pipeline)."""
+    from .media import open_recording
 
-    progress = _StderrProgress(enabled=not quiet and sys.stderr.isatty())
+    rec_a = path_a if hasattr(path_a, "kind") else open_recording(path_a)
+    rec_b = path_b if hasattr(path_b, "kind") else open_recording(path_b)
+    if recipe is None:
+        recipe = registry.recipe(registry.DEFAULT_METHOD)
+    progress = _StderrProgress(enabled=not quiet and sys.stderr is not None
+                               and sys.stderr.isatty())
     try:
-        return align_files(path_a, path_b, progress=progress, **options)
+        return registry.run(recipe, rec_a, rec_b, progress=progress).alignment
     finally:
         progress.done()
 

@@ -20,9 +20,9 @@ Outputs
       temporary file is removed and the previous file is left untouched;
     - a symbolic link is written through: the temporary file goes next to the link's
       final target, which is replaced atomically, and the link stays a link;
-    - a character or block device, a FIFO, a socket, and ``"-"`` (standard output,
-      also reached as ``/dev/stdout`` or ``/proc/self/fd/1``) are written directly,
-      never replaced by a rename.
+    - a character or block device, a FIFO, a socket, ``"-"`` (standard output, also
+      reached as ``/dev/stdout`` or ``/proc/self/fd/1``) and any file reached through
+      ``/dev/fd/N`` or ``/proc/.../fd/N`` are written directly, never replaced by a rename.
 
     A hard link is replaced like any regular file: the other names keep the old
     content (as with every editor that saves by rename).
@@ -57,6 +57,7 @@ that are not UTF-8 (any byte a Linux file name may hold) appear as ``\\xff``.
 from __future__ import annotations
 
 import atexit
+import codecs
 import contextlib
 import dataclasses
 import io
@@ -72,7 +73,7 @@ from typing import IO
 
 from .errors import OutputError, WriteError
 
-__all__ = ["STDOUT", "OutputTarget", "Terminated", "check_output", "open_output",
+__all__ = ["STDOUT", "SHOW_BYTES", "OutputTarget", "Terminated", "check_output", "open_output",
            "output_path", "write_text", "write_bytes", "same_file", "display_path",
            "is_utf8_name", "cleanup_on_signals", "live_temporary_files"]
 
@@ -85,6 +86,23 @@ _TOKEN_BYTES = 4  # 8 hex digits
 
 
 # ---------------------------------------------------------------------------- names
+def _show_bytes(err: UnicodeError):
+    """Codec error handler: a surrogate escape (a file name's byte that is not UTF-8)
+    becomes ``\\xNN``, any other unencodable character ``\\uNNNN``."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    out = []
+    for ch in err.object[err.start:err.end]:
+        code = ord(ch)
+        out.append(f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}")
+    return "".join(out), err.end
+
+
+#: Error handler of text outputs (see :func:`open_output`).
+SHOW_BYTES = "alignment_inspector.show_bytes"
+codecs.register_error(SHOW_BYTES, _show_bytes)
+
+
 def display_path(path) -> str:
     """``path`` as printable text; bytes that are not UTF-8 show as ``\\xNN``."""
     if path is None:
@@ -218,8 +236,14 @@ def check_output(path, *, inputs: Iterable = ()) -> OutputTarget:
         if not os.access(raw, os.W_OK):
             raise OutputError(path, "cannot be written (permission denied)")
         return OutputTarget(path, "direct", raw, True)
-    if st is not None and _is_stdout(st) and _under_proc_or_dev(raw):
-        return OutputTarget(path, "stdout", None, True)  # /dev/stdout redirected to a file
+    if st is not None and _under_proc_or_dev(raw):
+        # /dev/stdout, /dev/fd/N, /proc/self/fd/N redirected to a file: fd 1 itself, or
+        # the file the caller opened, written in place (its inode is what they hold)
+        if _is_stdout(st):
+            return OutputTarget(path, "stdout", None, True)
+        if not os.access(raw, os.W_OK):
+            raise OutputError(path, "cannot be written (permission denied)")
+        return OutputTarget(path, "direct", raw, True)
     real = os.path.realpath(raw)
     folder, name = os.path.split(real)
     folder = folder or b"."
@@ -396,6 +420,8 @@ def open_output(path, mode: str = "w", *, encoding: str | None = "utf-8",
         Text or binary.
     encoding, newline : str, optional
         As in :func:`open` (text mode only); ``newline=""`` writes ``\\n`` unchanged.
+        Text that the encoding cannot hold (a file name's bytes that are not UTF-8, carried
+        in a ``str`` as surrogate escapes) is written as ``\\xNN`` (:data:`SHOW_BYTES`).
 
     Raises
     ------
@@ -455,7 +481,8 @@ def open_output(path, mode: str = "w", *, encoding: str | None = "utf-8",
 
 
 def _text_args(mode, encoding, newline) -> dict:
-    return {} if "b" in mode else {"encoding": encoding, "newline": newline}
+    return {} if "b" in mode else {"encoding": encoding, "newline": newline,
+                                   "errors": SHOW_BYTES}
 
 
 @contextlib.contextmanager
@@ -476,7 +503,8 @@ def _stdout_stream(path, mode, encoding, newline):
             yield buffer
             buffer.flush()
             return
-        wrapper = io.TextIOWrapper(buffer, encoding=encoding, newline=newline)
+        wrapper = io.TextIOWrapper(buffer, encoding=encoding, newline=newline,
+                                   errors=SHOW_BYTES)
         try:
             yield wrapper
             wrapper.flush()

@@ -30,10 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import compute
+from core import pipeline, soft, transport, warping
+
 from .jobs import JobRunner, Request
 from .method_panel import MethodPanel
 from .session import Session
+from .tasks import media as media_tasks
 from .views.common import ElidedLabel, configure_pyqtgraph, format_time, turn_queue
 from .views.diagnostics import DiagnosticsView
 from .views.heatmap import HeatmapView
@@ -131,6 +133,9 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_actions()
+        from .playback import install_playback  # the transport bar and the audio clock
+
+        self.playback = install_playback(self)
         for view in self.stream_views.values():
             view.file_dropped.connect(self.workspace.open_file)
         self.session.error_reported.connect(self.show_error)
@@ -350,8 +355,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Cancel every job and wait for the workers (also called by tests)."""
+        self.playback.shutdown()
         self.jobs.shutdown()
-        compute.forget_readers()
+        media_tasks.forget_readers()
 
 
 class _ScreenshotTaker(QObject):
@@ -484,30 +490,28 @@ def install_exception_guard(window: MainWindow):
     return restore
 
 
-#: the engine modules whose numba kernels are compiled (or loaded from numba's cache) at
-#: start; the default alignment's first
-WARM_UP_MODULES = ("core.pipeline", "core.warping", "core.transport", "core.soft")
+#: the engine's warm-up functions, which compile (or load from numba's cache) its numba
+#: kernels at start; the default alignment's first
+WARM_UP = (pipeline.warm_up, warping.warm_up, transport.warm_up, soft.warm_up)
 
 
-def _warm_up(modules, *, progress=None, cancel=None) -> list[str]:
-    """Worker function: call ``warm_up()`` of each module; returns the ones that failed
-    (a module that has not landed is skipped, never an error for the user)."""
-    import importlib
-
+def _warm_up(functions, *, progress=None, cancel=None) -> list[str]:
+    """Worker function: call each warm-up function; returns the names (module.function)
+    of those that failed (never an error for the user: warming up only saves time)."""
     failed = []
-    for k, name in enumerate(modules):
+    for k, fn in enumerate(functions):
         if cancel is not None and cancel():
             break
         try:
-            importlib.import_module(name).warm_up()
+            fn()
         except Exception:  # noqa: BLE001 - warming up is an optimization only
-            failed.append(name)
+            failed.append(f"{fn.__module__}.{fn.__name__}")
         if progress is not None:
-            progress((k + 1) / len(modules))
+            progress((k + 1) / len(functions))
     return failed
 
 
-def warm_up_engine(jobs: JobRunner, modules=WARM_UP_MODULES, *, when_idle: bool = True
+def warm_up_engine(jobs: JobRunner, functions=WARM_UP, *, when_idle: bool = True
                    ) -> None:
     """Compile the engine's numba kernels on a worker (channel ``warm_up``), so a method
     run does not pay for it. The GUI thread never waits.
@@ -518,7 +522,7 @@ def warm_up_engine(jobs: JobRunner, modules=WARM_UP_MODULES, *, when_idle: bool 
     the default alignment compiles what it needs anyway; see
     benchmarks/gui/bench_startup.py).
     """
-    request = Request("warm_up", _warm_up, (tuple(modules),), label="preparing the engine")
+    request = Request("warm_up", _warm_up, (tuple(functions),), label="preparing the engine")
     if not when_idle or not jobs.n_running:
         jobs.submit(request)
         return

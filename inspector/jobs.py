@@ -1,23 +1,32 @@
-"""Running core functions on worker threads: job ids, progress, cancel, latest wins.
+"""Running core functions on worker threads: typed outcomes, progress, cancel, latest wins.
 
 The GUI thread builds a :class:`Request` (a frozen snapshot: read-only arrays, copied
-parameters) and hands it to :meth:`JobRunner.submit`, which returns an increasing job id.
-Requests share a *channel* (``"align"``, ``"matrix_region"``, ``"frame_a"``...): a new
-request in a channel cancels the one running there, and a result whose id is no longer
-the latest of its channel is dropped. The function runs on the runner's own QThreadPool
-and receives ``progress`` and ``cancel`` callbacks; ``cancel`` is polled by the core
-functions between tiles or iterations (cooperative cancel). Closing the window calls
-:meth:`JobRunner.shutdown`, which cancels every job and waits for the pool.
+parameters) and hands it to :meth:`JobRunner.submit` with the callbacks that want its
+outcome; it gets a :class:`Job` handle back. A job ends in exactly one of three
+outcomes, delivered to its submitter only:
 
-Signals are emitted from worker threads on a QObject living in the GUI thread, so
-connected slots run on the GUI thread (queued connections). Results are handed on at most
-one per event-loop turn (in order, with the failures and ends queued behind them), so the
-window repaints between two results that arrived together: opening two files made both
-views and the whole window redraw in one pause.
+- its **result** (``on_result(result)``),
+- a **failure** (``on_failure(Failure)``: the exception's type and message),
+- a **cancellation** (``on_cancel()``): asked by :meth:`Job.cancel`, by
+  :meth:`JobRunner.cancel`, or by a newer request on the same *channel* (``"align"``,
+  ``"matrix_region"``, ``"frame_a"``...: the latest request of a channel wins; the one it
+  replaces is cancelled, whatever its function did after that).
+
+The function runs on the runner's own QThreadPool and receives ``progress`` and
+``cancel`` callbacks; ``cancel`` is polled by the core functions between tiles or
+iterations (cooperative cancel). Closing the window calls :meth:`JobRunner.shutdown`,
+which cancels every job and waits for the pool.
+
+Outcomes are handed on on the GUI thread, at most one result per event-loop turn (in
+order, with the failures, cancellations and ends queued behind them), so the window
+repaints between two results that arrived together: opening two files made both views
+and the whole window redraw in one pause. The runner's signals say only that jobs
+started and ended (for a busy indicator), never what they returned.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import os
 import sys
@@ -26,18 +35,21 @@ import time
 import traceback
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from core.display import limit_blas_threads
 from core.errors import Cancelled
 
-__all__ = ["Request", "JobRunner", "freeze"]
+__all__ = ["Request", "Job", "Failure", "JobRunner", "freeze"]
 
 _ids = itertools.count(1)
+
+#: failures whose message speaks for itself: shown without the exception's type name
+EXPECTED_FAILURES = (ValueError, OSError, RuntimeError, MemoryError)
 
 
 def freeze(value):
@@ -55,7 +67,7 @@ def freeze(value):
     return value
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Request:
     """One unit of work: ``fn(*args, **kwargs, progress=..., cancel=...)``.
 
@@ -74,7 +86,7 @@ class Request:
     channel: str
     fn: Callable
     args: tuple = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
+    kwargs: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     label: str = ""
 
     def __post_init__(self):
@@ -82,12 +94,66 @@ class Request:
         object.__setattr__(self, "kwargs", freeze(dict(self.kwargs)))
 
 
+@dataclasses.dataclass(frozen=True)
+class Failure:
+    """How a job failed: the exception's type (``kind``) and message; the traceback is
+    kept for developers (``ALIGNMENT_INSPECTOR_DEBUG``), never shown to users."""
+
+    kind: type[BaseException]
+    message: str
+    traceback: str = ""
+
+    @classmethod
+    def of(cls, exc: BaseException, tb: str = "") -> Failure:
+        return cls(type(exc), str(exc) or type(exc).__name__, tb)
+
+    def text(self) -> str:
+        """The message for the user: bad input speaks for itself (it names the file or
+        argument); anything else is prefixed with its kind (a bug)."""
+        if issubclass(self.kind, EXPECTED_FAILURES):
+            return self.message
+        return f"{self.kind.__name__}: {self.message}"
+
+
+class Job:
+    """The handle of one submitted request (GUI thread).
+
+    ``outcome`` is None while it runs, then ``"result"``, ``"failure"`` or
+    ``"cancelled"``.
+    """
+
+    def __init__(self, runner: JobRunner, job_id: int, request: Request, callbacks: dict):
+        self.id = job_id
+        self.channel = request.channel
+        self.label = request.label or request.channel
+        self.outcome: str | None = None
+        self._runner = runner
+        self._callbacks = callbacks
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> bool:
+        """Ask the job to stop; True if it was still running."""
+        if self.outcome is not None:
+            return False
+        self._cancelled.set()
+        return True
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancelled.is_set()
+
+    @property
+    def running(self) -> bool:
+        return self.outcome is None
+
+    def __repr__(self) -> str:
+        return f"Job({self.id}, {self.channel!r}, outcome={self.outcome!r})"
+
+
 class _Signals(QObject):
     started = Signal(int)
     progress = Signal(int, float)
-    returned = Signal(int, object)
-    errored = Signal(int, str)
-    finished = Signal(int)
+    ended = Signal(int, str, object)  # outcome: "result" | "failure" | "cancelled"
 
 
 _niced_threads: set[int] = set()
@@ -109,28 +175,15 @@ def _lower_this_thread_priority() -> None:
         pass
 
 
-def limit_blas_threads(n_threads: int | None = None) -> None:
-    """Keep BLAS (numpy's matrix products) to fewer threads than cores, so a worker's
-    matrix product never takes the core the GUI thread needs (uses threadpoolctl when it
-    is installed)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        return
-    if n_threads is None:
-        n_threads = max(1, (os.cpu_count() or 2) - 1)
-    threadpool_limits(n_threads, user_api="blas")
-
-
 class _Worker(QRunnable):
     """Runs one request; talks to the GUI thread only through ``signals``."""
 
-    def __init__(self, job_id: int, request: Request, signals: _Signals):
+    def __init__(self, job: Job, request: Request, signals: _Signals):
         super().__init__()
-        self.job_id = job_id
+        self.job_id = job.id
         self.request = request
         self.signals = signals
-        self.cancelled = threading.Event()
+        self.cancelled = job._cancelled
         self._last_progress = 0.0
 
     def _progress(self, fraction: float) -> None:
@@ -143,6 +196,7 @@ class _Worker(QRunnable):
     def run(self) -> None:  # worker thread
         sig = self.signals
         _lower_this_thread_priority()
+        outcome, payload = "cancelled", None
         try:
             sig.started.emit(self.job_id)
             if self.cancelled.is_set():
@@ -150,38 +204,29 @@ class _Worker(QRunnable):
             result = self.request.fn(*self.request.args, **self.request.kwargs,
                                      progress=self._progress, cancel=self.cancelled.is_set)
         except Cancelled:
-            sig.errored.emit(self.job_id, "")
-        except Exception as exc:  # noqa: BLE001 - every error goes to the window
-            msg = str(exc) or type(exc).__name__
-            if not isinstance(exc, (ValueError, OSError, RuntimeError, MemoryError)):
-                msg = f"{type(exc).__name__}: {msg}"
-            sig.errored.emit(self.job_id, msg)
-            # keep the traceback for developers without showing it to users
-            self.traceback = traceback.format_exc()
+            pass
+        except Exception as exc:  # noqa: BLE001 - every failure goes to its submitter
+            if not self.cancelled.is_set():
+                outcome, payload = "failure", Failure.of(exc, traceback.format_exc())
         else:
-            sig.returned.emit(self.job_id, result)
-        finally:
-            sig.finished.emit(self.job_id)
+            if not self.cancelled.is_set():
+                outcome, payload = "result", result
+        sig.ended.emit(self.job_id, outcome, payload)
 
 
 class JobRunner(QObject):
-    """Submits requests to a private thread pool and reports on the GUI thread.
+    """Submits requests to a private thread pool and hands each outcome to its
+    submitter on the GUI thread.
 
     Signals
     -------
-    job_started(id, channel), job_progressed(id, channel, fraction),
-    job_returned(id, channel, result), job_failed(id, channel, message),
-    job_cancelled(id, channel), job_finished(id, channel), idle()
+    job_started(id, channel), job_finished(id, channel)   for busy indicators
+    idle()                                                no job is left
 
-    Results, failures and progress of a job that is no longer the latest of its channel
-    are not emitted. Methods run on the GUI thread.
+    Methods run on the GUI thread.
     """
 
     job_started = Signal(int, str)
-    job_progressed = Signal(int, str, float)
-    job_returned = Signal(int, str, object)
-    job_failed = Signal(int, str, str)
-    job_cancelled = Signal(int, str)
     job_finished = Signal(int, str)
     idle = Signal()
 
@@ -190,79 +235,83 @@ class JobRunner(QObject):
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(max_threads)
         limit_blas_threads()
-        self._latest: dict[str, int] = {}
+        self._latest: dict[str, Job] = {}
+        self._jobs: dict[int, Job] = {}
         self._workers: dict[int, _Worker] = {}
         self._signals: dict[int, _Signals] = {}
-        self._channel_of: dict[int, str] = {}
-        self._labels: dict[int, str] = {}
         # finished workers stay referenced until the pool is empty: a pool thread may still
         # be returning from run() when the GUI thread handles the job's last signal
         self._graveyard: list[tuple[_Worker, _Signals]] = []
-        # returned / errored / finished reports, delivered in order, one result per turn
-        self._inbox: deque[tuple[Callable, tuple]] = deque()
+        # outcomes, delivered in order, one result per turn
+        self._inbox: deque[tuple[int, str, Any]] = deque()
         self._inbox_timer = QTimer(self)
         self._inbox_timer.setSingleShot(True)
         self._inbox_timer.setInterval(0)
         self._inbox_timer.timeout.connect(self._deliver)
 
     # ------------------------------------------------------------------ public
-    def submit(self, request: Request) -> int:
-        """Run ``request``; cancel the previous job of its channel. Returns the job id."""
+    def submit(self, request: Request, *, on_result: Callable[[Any], Any] | None = None,
+               on_failure: Callable[[Failure], Any] | None = None,
+               on_cancel: Callable[[], Any] | None = None,
+               on_progress: Callable[[float], Any] | None = None) -> Job:
+        """Run ``request``; the previous job of its channel is cancelled.
+
+        The callbacks run on the GUI thread; exactly one of ``on_result``,
+        ``on_failure`` and ``on_cancel`` is called (a missing one: nothing happens).
+        ``on_progress`` gets fractions in [0, 1] while the job is the latest of its
+        channel.
+        """
         job_id = next(_ids)
         old = self._latest.get(request.channel)
-        if old is not None and old in self._workers:
-            self._workers[old].cancelled.set()
-        self._latest[request.channel] = job_id
+        if old is not None:
+            old.cancel()
+        job = Job(self, job_id, request, {"result": on_result, "failure": on_failure,
+                                          "cancelled": on_cancel, "progress": on_progress})
+        self._latest[request.channel] = job
         signals = _Signals()
         signals.started.connect(self._on_started)
         signals.progress.connect(self._on_progress)
-        signals.returned.connect(self._queue_returned)
-        signals.errored.connect(self._queue_errored)
-        signals.finished.connect(self._queue_finished)
-        worker = _Worker(job_id, request, signals)
+        signals.ended.connect(self._queue_ended)
+        worker = _Worker(job, request, signals)
         worker.setAutoDelete(False)
+        self._jobs[job_id] = job
         self._workers[job_id] = worker
         self._signals[job_id] = signals
-        self._channel_of[job_id] = request.channel
-        self._labels[job_id] = request.label or request.channel
         self._pool.start(worker)
-        return job_id
+        return job
 
     def cancel(self, channel: str) -> bool:
         """Ask the latest job of ``channel`` to stop; True if one was running."""
-        job_id = self._latest.get(channel)
-        worker = self._workers.get(job_id) if job_id is not None else None
-        if worker is None:
-            return False
-        worker.cancelled.set()
-        return True
+        job = self._latest.get(channel)
+        return job is not None and job.id in self._jobs and job.cancel()
 
     def cancel_all(self) -> None:
-        for worker in self._workers.values():
-            worker.cancelled.set()
+        for job in self._jobs.values():
+            job.cancel()
 
-    def is_latest(self, job_id: int) -> bool:
-        """True if no newer job was submitted on ``job_id``'s channel."""
-        return job_id in self._latest.values()
+    def latest(self, channel: str) -> Job | None:
+        """The newest job submitted on ``channel`` (running or not)."""
+        return self._latest.get(channel)
 
     def is_running(self, channel: str | None = None) -> bool:
         if channel is None:
-            return bool(self._workers)
-        return any(c == channel for c in (self._channel_of[k] for k in self._workers))
+            return bool(self._jobs)
+        return any(j.channel == channel for j in self._jobs.values())
 
     def running_labels(self) -> list[str]:
-        return [self._labels[k] for k in self._workers]
+        return [j.label for j in self._jobs.values()]
 
     @property
     def n_running(self) -> int:
-        return len(self._workers)
+        return len(self._jobs)
 
     def wait(self, timeout_ms: int = -1) -> bool:
         """Block until the pool is empty (GUI thread: use only at shutdown and in tests)."""
         return self._pool.waitForDone(timeout_ms)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Cancel every job and wait for the workers; queued signals are discarded."""
+        """Cancel every job and wait for the workers; outcomes not yet delivered are
+        discarded (the window is closing)."""
         self.cancel_all()
         self._pool.clear()
         done = self._pool.waitForDone(timeout_ms)
@@ -270,6 +319,7 @@ class JobRunner(QObject):
             signals.blockSignals(True)
         self._inbox.clear()
         self._inbox_timer.stop()
+        self._jobs.clear()
         self._workers.clear()
         self._signals.clear()
         if done:
@@ -278,61 +328,51 @@ class JobRunner(QObject):
 
     # ------------------------------------------------------------------ slots (GUI thread)
     def _on_started(self, job_id: int) -> None:
-        if self.is_latest(job_id):
-            self.job_started.emit(job_id, self._channel_of[job_id])
+        job = self._jobs.get(job_id)
+        if job is not None and not job.cancel_requested:
+            self.job_started.emit(job_id, job.channel)
 
     def _on_progress(self, job_id: int, fraction: float) -> None:
-        if self.is_latest(job_id) and job_id in self._workers:
-            self.job_progressed.emit(job_id, self._channel_of[job_id], fraction)
+        job = self._jobs.get(job_id)
+        if job is None or job.cancel_requested:
+            return
+        callback = job._callbacks["progress"]
+        if callback is not None:
+            callback(fraction)
 
-    def _queue_returned(self, job_id: int, result: object) -> None:
-        self._post(self._on_returned, job_id, result)
-
-    def _queue_errored(self, job_id: int, message: str) -> None:
-        self._post(self._on_errored, job_id, message)
-
-    def _queue_finished(self, job_id: int) -> None:
-        self._post(self._on_finished, job_id)
-
-    def _post(self, fn: Callable, *args) -> None:
-        self._inbox.append((fn, args))
+    def _queue_ended(self, job_id: int, outcome: str, payload) -> None:
+        self._inbox.append((job_id, outcome, payload))
         if not self._inbox_timer.isActive():
             self._inbox_timer.start()
 
     def _deliver(self) -> None:
-        """Hand on queued reports up to and including one result, then yield the turn."""
+        """Hand on queued outcomes up to and including one result, then yield the turn."""
         while self._inbox:
-            fn, args = self._inbox.popleft()
-            fn(*args)
-            if fn == self._on_returned:
+            job_id, outcome, payload = self._inbox.popleft()
+            delivered = self._end(job_id, outcome, payload)
+            if delivered == "result":
                 break
         if self._inbox:
             self._inbox_timer.start()
 
-    def _on_returned(self, job_id: int, result: object) -> None:
-        worker = self._workers.get(job_id)
-        if worker is None or worker.cancelled.is_set() or not self.is_latest(job_id):
-            return
-        self.job_returned.emit(job_id, self._channel_of[job_id], result)
-
-    def _on_errored(self, job_id: int, message: str) -> None:
-        if job_id not in self._workers:
-            return
-        channel = self._channel_of[job_id]
-        if not message:
-            self.job_cancelled.emit(job_id, channel)
-        elif self.is_latest(job_id):
-            self.job_failed.emit(job_id, channel, message)
-
-    def _on_finished(self, job_id: int) -> None:
+    def _end(self, job_id: int, outcome: str, payload) -> str | None:
+        job = self._jobs.pop(job_id, None)
+        if job is None:
+            return None
         worker = self._workers.pop(job_id, None)
-        if worker is None:
-            return
         self._graveyard.append((worker, self._signals.pop(job_id, None)))
         if self._pool.activeThreadCount() == 0:
             self._graveyard.clear()
-        channel = self._channel_of.pop(job_id)
-        self._labels.pop(job_id, None)
-        self.job_finished.emit(job_id, channel)
-        if not self._workers:
-            self.idle.emit()
+        if job.cancel_requested:  # cancelled after its function returned: still a cancel
+            outcome, payload = "cancelled", None
+        job.outcome = outcome
+        callback = job._callbacks[outcome]
+        job._callbacks = {}
+        try:
+            if callback is not None:
+                callback() if outcome == "cancelled" else callback(payload)
+        finally:
+            self.job_finished.emit(job_id, job.channel)
+            if not self._jobs:
+                self.idle.emit()
+        return outcome

@@ -21,7 +21,11 @@ def _numba_cache_for_frozen_app() -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _numba_cache_for_frozen_app()
-    from core import cli
+    try:
+        from core import cli
+    except KeyboardInterrupt:  # Ctrl-C while the engine loads: one line, no traceback
+        sys.stderr.write("alignment-inspector: error: interrupted\n")
+        return 130
 
     if argv and (cli.is_subcommand(argv[0]) or argv[0] in ("-h", "--help", "--version")):
         return cli.main(argv)

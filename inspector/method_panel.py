@@ -1,14 +1,22 @@
-"""The method panel (features, metric, method and parameters, estimate, Run, Cancel) and
-the results list (one active alignment, one compared on the matrix).
+"""The method panel (features, method and its parameters, estimate, Run, Cancel) and the
+results list (one active alignment, one compared on the matrix).
 
-Observes the Session (``recording_opened``, ``recordings_swapped``, ``alignment_added``,
-``alignment_removed``, ``active_alignment_changed``, ``compared_alignment_changed``) and
-the Workspace (``method_progressed``, ``method_finished``). GUI thread only.
+Every field is generated from :mod:`core.registry`: the feature inputs
+(:data:`~core.registry.FEATURE_INPUTS`) and, per method, one field per
+:class:`~core.registry.Param` (a number box with its range and unit, a check box, a
+list of the choices' labels; "auto" where the engine may choose), disabled where the
+parameter does not apply. A method's anchors come from the Session (Shift+click on the
+matrix).
+
+Observes the Session (``recording_opened``, ``recordings_swapped``, ``anchors_changed``,
+``alignment_added``, ``alignment_removed``, ``active_alignment_changed``,
+``compared_alignment_changed``) and the Workspace (``method_progressed``,
+``method_finished``). GUI thread only.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -27,51 +35,101 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from . import compute
+from core import registry
+from core.registry import FEATURE_INPUTS, Param, Recipe
+
 from .views.common import ElidedLabel
-from .workspace import MethodSpec, engine_params
 
-__all__ = ["MethodPanel", "METHOD_TITLES"]
+__all__ = ["MethodPanel", "ParamField"]
 
-METHOD_TITLES = {
-    "dtw": "DTW",
-    "ctw": "CTW (DTW + CCA)",
-    "ot": "Optimal transport",
-    "soft_dtw": "soft-DTW",
-    "attention": "Attention",
-    "cycle_consistency": "Cycle consistency",
-}
-STEP_PATTERNS = ("symmetric2", "symmetric1", "asymmetric", "symmetricP05", "symmetricP1",
-                 "symmetricP2", "asymmetricP05", "asymmetricP1", "asymmetricP2")
-WINDOWS = ("none", "sakoe_chiba", "slanted_band", "itakura")
-METRICS = ("euclidean", "sqeuclidean", "cosine", "cityblock")
+_SUFFIX = {"seconds": " s", "hz": " Hz", "frames": " frames"}
+#: the method the panel shows first
+FIRST_METHOD = "dtw"
 
 
-def _double(lo, hi, value, step, decimals=3, suffix=""):
-    box = QDoubleSpinBox()
-    box.setRange(lo, hi)
-    box.setDecimals(decimals)
-    box.setSingleStep(step)
-    box.setValue(value)
-    if suffix:
-        box.setSuffix(suffix)
-    return box
+def _combo() -> QComboBox:
+    """A combo box whose width never follows its longest label (a long choice label
+    would widen the dock and with it the whole window)."""
+    combo = QComboBox()
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    return combo
 
 
-def _auto_double(lo, hi, value, step, decimals=3):
-    """A number where 0 means "let the engine choose" (shown as auto)."""
-    box = _double(lo, hi, value, step, decimals)
-    box.setSpecialValueText("auto")
-    return box
+class ParamField(QObject):
+    """The widget of one registry parameter and its value in the parameter's type.
 
+    Signals
+    -------
+    changed()
+    """
 
-def _int(lo, hi, value, special=""):
-    box = QSpinBox()
-    box.setRange(lo, hi)
-    box.setValue(value)
-    if special:
-        box.setSpecialValueText(special)
-    return box
+    changed = Signal()
+
+    def __init__(self, param: Param, parent: QObject | None = None):
+        super().__init__(parent)
+        self.param = param
+        p = param
+        tip = f"{p.description} ({p.range_text()})"
+        if p.kind == "bool":
+            self.widget = QCheckBox(p.label)
+            self.widget.setChecked(bool(p.default))
+            self.widget.toggled.connect(self.changed)
+        elif p.kind == "choice":
+            self.widget = _combo()
+            for choice in p.choices:
+                self.widget.addItem(choice.label, choice.value)
+            self.widget.currentIndexChanged.connect(self.changed)
+        elif p.kind == "int":
+            self.widget = QSpinBox()
+            lo = int(p.minimum) if p.minimum is not None else -(1 << 30)
+            hi = int(p.maximum) if p.maximum is not None else 1 << 30
+            if p.optional:  # one below the minimum means "auto"
+                lo -= 1
+                self.widget.setSpecialValueText("auto")
+            self.widget.setRange(lo, hi)
+            self.widget.valueChanged.connect(self.changed)
+        elif p.kind == "float":
+            self.widget = QDoubleSpinBox()
+            self.widget.setDecimals(p.decimals)
+            lo = p.minimum if p.minimum is not None else -1e12
+            hi = p.maximum if p.maximum is not None else 1e12
+            if p.optional:  # the minimum itself (never a valid value) means "auto"
+                self.widget.setSpecialValueText("auto")
+            elif p.exclusive_minimum:
+                lo += 10.0 ** -p.decimals
+            self.widget.setRange(lo, hi)
+            self.widget.setSingleStep(p.step)
+            if p.unit in _SUFFIX:
+                self.widget.setSuffix(_SUFFIX[p.unit])
+            self.widget.valueChanged.connect(self.changed)
+        else:
+            raise ValueError(f"{p.name}: no field for kind {p.kind!r}")
+        self.widget.setToolTip(tip)
+        self.set_value(p.default)
+
+    def value(self):
+        p, w = self.param, self.widget
+        if p.kind == "bool":
+            return w.isChecked()
+        if p.kind == "choice":
+            return w.currentData()
+        if p.optional and w.value() == w.minimum():
+            return None
+        return int(w.value()) if p.kind == "int" else float(w.value())
+
+    def set_value(self, value) -> None:
+        p, w = self.param, self.widget
+        if p.kind == "bool":
+            w.setChecked(bool(value))
+        elif p.kind == "choice":
+            index = w.findData(value)
+            if index >= 0:
+                w.setCurrentIndex(index)
+        elif value is None:
+            w.setValue(w.minimum())
+        else:
+            w.setValue(value)
 
 
 class MethodPanel(QWidget):
@@ -83,29 +141,24 @@ class MethodPanel(QWidget):
         self.workspace = workspace
         self.setMinimumWidth(300)
 
-        # features and metric
-        self.feature_a = QComboBox()
-        self.feature_b = QComboBox()
-        self.rate = _double(1.0, 200.0, 25.0, 5.0, 1, " Hz")
-        self.metric = QComboBox()
-        self.metric.addItems(METRICS)
-        feats = QGroupBox("Features")
-        form = QFormLayout(feats)
-        form.addRow("A", self.feature_a)
-        form.addRow("B", self.feature_b)
-        form.addRow("rate", self.rate)
-        form.addRow("metric", self.metric)
+        # features: combos filled per recording kind, the rate from the registry
+        self.feature_a = _combo()
+        self.feature_b = _combo()
+        for combo, p in ((self.feature_a, FEATURE_INPUTS[0]), (self.feature_b,
+                                                                FEATURE_INPUTS[1])):
+            combo.setToolTip(p.description)
+        self.rate_field = ParamField(FEATURE_INPUTS[2], self)
+        self.rate = self.rate_field.widget
+        self.features_box = QGroupBox("Features")
+        form = QFormLayout(self.features_box)
+        form.addRow(FEATURE_INPUTS[0].label, self.feature_a)
+        form.addRow(FEATURE_INPUTS[1].label, self.feature_b)
+        form.addRow(FEATURE_INPUTS[2].label, self.rate)
 
-        # method and its parameters
-        self.method = QComboBox()
-        for key, title in METHOD_TITLES.items():
-            self.method.addItem(title, key)
+        # method and its parameters, one page per registry entry
+        self.method = _combo()
         self.pages = QStackedWidget()
-        self.step_pattern = QComboBox()
-        self.step_pattern.addItems(STEP_PATTERNS)
-        self.window = QComboBox()
-        self.window.addItems(WINDOWS)
-        self.radius_s = _double(0.05, 3600.0, 2.0, 0.5, 2, " s")
+        self.fields: dict[str, dict[str, ParamField]] = {}
         self.anchors_label = ElidedLabel("none")  # never widens the panel
         self.anchors_label.setToolTip("Shift+click the cost matrix to add an anchor: the "
                                       "next DTW run passes through it")
@@ -113,50 +166,21 @@ class MethodPanel(QWidget):
         self.clear_anchors_button.setEnabled(False)
         self.clear_anchors_button.setMaximumWidth(
             self.clear_anchors_button.fontMetrics().horizontalAdvance("Clear") + 24)
-        anchors_row = QWidget()
-        arow = QHBoxLayout(anchors_row)
-        arow.setContentsMargins(0, 0, 0, 0)
-        arow.addWidget(self.anchors_label, 1)
-        arow.addWidget(self.clear_anchors_button)
-        self.open_begin = QCheckBox("open begin")
-        self.open_end = QCheckBox("open end")
-        self.ctw_components = _int(0, 256, 0, "auto")
-        self.ctw_reg = _double(0.0, 10.0, 0.01, 0.01, 4)
-        self.ctw_iter = _int(1, 500, 20)
-        self.ot_method = QComboBox()
-        self.ot_method.addItems(("sinkhorn", "emd", "unbalanced"))
-        self.ot_reg = _auto_double(0.0, 100.0, 0.0, 0.01, 4)
-        self.ot_reg_m = _double(1e-3, 1000.0, 1.0, 0.5, 3)
-        self.gamma = _double(1e-4, 100.0, 1.0, 0.1, 4)
-        self.temperature = _auto_double(0.0, 100.0, 0.0, 0.05, 4)
-        self.cycle_temperature = _auto_double(0.0, 100.0, 0.0, 0.05, 4)
-        pages = {
-            "dtw": [("step pattern", self.step_pattern), ("window", self.window),
-                    ("radius", self.radius_s), ("", self.open_begin), ("", self.open_end),
-                    ("anchors", anchors_row)],
-            "ctw": [("components", self.ctw_components), ("regularization", self.ctw_reg),
-                    ("max iterations", self.ctw_iter)],
-            "ot": [("method", self.ot_method), ("reg (entropy)", self.ot_reg),
-                   ("reg_m (unbalanced)", self.ot_reg_m)],
-            "soft_dtw": [("gamma", self.gamma)],
-            "attention": [("temperature", self.temperature)],
-            "cycle_consistency": [("temperature", self.cycle_temperature)],
-        }
-        for key in METHOD_TITLES:
-            page = QWidget()
-            pform = QFormLayout(page)
-            pform.setContentsMargins(0, 0, 0, 0)
-            for label, widget in pages[key]:
-                pform.addRow(label, widget)
-            self.pages.addWidget(page)
+        for entry in registry.METHODS.values():
+            self.method.addItem(entry.title, entry.name)
+            self.method.setItemData(self.method.count() - 1, entry.summary,
+                                    Qt.ItemDataRole.ToolTipRole)
+            self.pages.addWidget(self._page(entry))
         self.estimate_label = QLabel("")
         self.estimate_label.setWordWrap(True)
         # two lines whatever it says: the panel does not re-lay out at every estimate
         self.estimate_label.setFixedHeight(2 * self.estimate_label.fontMetrics().lineSpacing()
                                            + 4)
-        self.availability = QLabel("")
-        self.availability.setWordWrap(True)
-        self.availability.setStyleSheet("color: #d08000;")
+        # what is wrong with the inputs, said before anything runs
+        self.problem = QLabel("")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #d08000;")
+        self.problem.hide()
         self.run_button = QPushButton("Run")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -168,7 +192,7 @@ class MethodPanel(QWidget):
         mlayout = QVBoxLayout(method_box)
         mlayout.addWidget(self.method)
         mlayout.addWidget(self.pages)
-        mlayout.addWidget(self.availability)
+        mlayout.addWidget(self.problem)
         mlayout.addWidget(self.estimate_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
@@ -187,7 +211,7 @@ class MethodPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(feats)
+        layout.addWidget(self.features_box)
         layout.addWidget(method_box)
         layout.addWidget(results_box, 1)
 
@@ -195,11 +219,12 @@ class MethodPanel(QWidget):
         self._estimate_timer.setSingleShot(True)
         self._estimate_timer.setInterval(100)
         self._estimate_timer.timeout.connect(self.update_estimate)
-        for w in (self.feature_a, self.feature_b, self.metric, self.method, self.step_pattern,
-                  self.window, self.ot_method):
+        for w in (self.feature_a, self.feature_b, self.method):
             w.currentIndexChanged.connect(self._on_inputs_changed)
-        for w in (self.rate, self.radius_s, self.ctw_iter, self.ctw_components):
-            w.valueChanged.connect(self._on_inputs_changed)
+        self.rate_field.changed.connect(self._on_inputs_changed)
+        for fields in self.fields.values():
+            for f in fields.values():
+                f.changed.connect(self._on_inputs_changed)
         self.method.currentIndexChanged.connect(self.pages.setCurrentIndex)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.workspace.cancel_method)
@@ -217,97 +242,124 @@ class MethodPanel(QWidget):
         session.compared_alignment_changed.connect(self._on_compared_changed)
         workspace.method_progressed.connect(self._on_progress)
         workspace.method_finished.connect(self._on_method_finished)
+        self.select_method(FIRST_METHOD)
         self._fill_features()
         self._on_anchors_changed()
         self._on_inputs_changed()
 
-    # ------------------------------------------------------------------ spec
+    def _page(self, entry: registry.Method) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        form.setContentsMargins(0, 0, 0, 0)
+        fields = self.fields.setdefault(entry.name, {})
+        for p in entry.params:
+            if p.kind == "anchors":
+                row = QWidget()
+                arow = QHBoxLayout(row)
+                arow.setContentsMargins(0, 0, 0, 0)
+                arow.addWidget(self.anchors_label, 1)
+                arow.addWidget(self.clear_anchors_button)
+                form.addRow(p.label, row)
+                continue
+            if not p.panel:
+                continue
+            field = ParamField(p, self)
+            fields[p.name] = field
+            form.addRow("" if p.kind == "bool" else p.label, field.widget)
+        return page
+
+    # ------------------------------------------------------------------ recipe
     def select_method(self, method: str) -> None:
-        self.method.setCurrentIndex(list(METHOD_TITLES).index(method))
+        self.method.setCurrentIndex(list(registry.METHODS).index(method))
 
     def current_method(self) -> str:
         return self.method.currentData()
 
-    def spec(self) -> MethodSpec:
-        """A frozen snapshot of what the panel shows."""
-        method = self.current_method()
-        params: dict = {}
-        if method == "dtw":
-            params = {"step_pattern": self.step_pattern.currentText(),
-                      "window": self.window.currentText()}
-            if params["window"] in ("sakoe_chiba", "slanted_band"):
-                params["window_radius_s"] = self.radius_s.value()
-            params["open_begin"] = self.open_begin.isChecked()
-            params["open_end"] = self.open_end.isChecked()
-            if self.session.anchors:
-                params["anchors_s"] = [list(p) for p in self.session.anchors]
-        elif method == "ctw":
-            params = {"n_components": self.ctw_components.value() or None,
-                      "reg": self.ctw_reg.value(), "max_iter": self.ctw_iter.value()}
-        elif method == "ot":
-            params = {"ot_method": self.ot_method.currentText(),
-                      "reg": self.ot_reg.value() or None}
-            if params["ot_method"] == "unbalanced":
-                params["reg_m"] = self.ot_reg_m.value()
-            if params["ot_method"] == "emd":
-                params.pop("reg")
-        elif method == "soft_dtw":
-            params = {"gamma": self.gamma.value()}
-        elif method == "attention":
-            params = {"temperature": self.temperature.value() or None}
-        elif method == "cycle_consistency":
-            params = {"temperature": self.cycle_temperature.value() or None}
-        return MethodSpec(method, self.feature_a.currentText(), self.feature_b.currentText(),
-                          float(self.rate.value()), self.metric.currentText(), dict(params))
+    def field(self, method: str, name: str) -> ParamField:
+        """The field of parameter ``name`` of ``method``."""
+        return self.fields[method][name]
 
-    def run(self) -> int:
-        self._refresh_availability()
-        spec = self.spec()
-        job = self.workspace.run_method(spec)
-        if job != -1:
+    def values(self, method: str | None = None) -> dict:
+        """The user's values of ``method``'s fields (anchors from the Session)."""
+        method = self.current_method() if method is None else method
+        entry = registry.METHODS[method]
+        values = {name: f.value() for name, f in self.fields[method].items()}
+        for p in entry.params:
+            if p.kind == "anchors":
+                values[p.name] = [list(a) for a in self.session.anchors]
+        return values
+
+    def recipe(self) -> Recipe:
+        """A frozen, checked recipe of what the panel shows.
+
+        Raises
+        ------
+        ValueError
+            A value out of range, features that do not fit the recordings or the method.
+        """
+        method = self.current_method()
+        kinds, fps = [], []
+        for slot in ("a", "b"):
+            info = self.session.recording_info(slot)
+            kinds.append("audio" if info is None else info.kind)
+            fps.append(None if info is None else info.rate_hz)
+        return registry.recipe(method, self.values(method), kind_a=kinds[0], kind_b=kinds[1],
+                               feature=self.feature_a.currentData(),
+                               feature_b=self.feature_b.currentData(),
+                               rate_hz=self.rate_field.value(), fps_a=fps[0], fps_b=fps[1])
+
+    def run(self):
+        """Run the panel's recipe; returns its Job, or None when nothing ran (a problem
+        with the inputs is reported and ``method_finished(-1)`` emitted)."""
+        try:
+            recipe = self.recipe()
+        except ValueError as exc:
+            self.session.error_reported.emit(str(exc))
+            self.workspace.method_finished.emit(-1)
+            return None
+        job = self.workspace.run_method(recipe)
+        if job is not None:
             self.progress.setValue(0)
             self.cancel_button.setEnabled(True)
         return job
 
     # ------------------------------------------------------------------ estimate
     def _on_inputs_changed(self, *_) -> None:
-        self._refresh_availability()
+        entry = registry.METHODS[self.current_method()]
+        values = self.values()
+        for f in self.fields[entry.name].values():
+            f.widget.setEnabled(f.param.applies(values))
+        self.features_box.setEnabled(entry.inputs == "features")
         self._estimate_timer.start()
 
-    def _refresh_availability(self) -> None:
-        ok, why = compute.method_available(self.current_method())
-        self.availability.setText("" if ok else why)
-        self.availability.setVisible(not ok)
-        for k, key in enumerate(METHOD_TITLES):
-            available = compute.method_available(key)[0]
-            title = METHOD_TITLES[key] + ("" if available else " (not available yet)")
-            if self.method.itemText(k) != title:
-                self.method.setItemText(k, title)
-
     def update_estimate(self) -> None:
-        """Time and memory of the current choice, before running it."""
+        """Time and memory of the current choice, before running it (and what is wrong
+        with it, if anything)."""
         if not self.session.has_both():
+            self.problem.hide()
             self.estimate_label.setText("open A and B to see an estimate")
             return
-        spec = self.spec()
-        n = []
-        for slot in ("a", "b"):
-            rec = self.session.recording(slot)
-            rate = spec.rate_hz
-            if rec.kind == "video":
-                rate = min(rate, float(rec.rate_hz))
-            n.append(max(1, int(rec.duration_s * rate)))
-        dims = {"chroma": 12, "cens": 12, "onset": 1, "dlnco": 12, "mfcc": 20, "logmel": 64,
-                "thumbnail": 256, "histogram": 48, "motion": 1}
-        dim = dims.get(spec.feature_a, 16)
         try:
-            seconds, memory = compute.estimate(spec.method, n[0], n[1], dim,
-                                               engine_params(spec, spec.rate_hz))
+            recipe = self.recipe()
+        except ValueError as exc:
+            self.problem.setText(str(exc))
+            self.problem.show()
+            self.estimate_label.setText("")
+            return
+        self.problem.hide()
+        da, db = self.session.duration("a"), self.session.duration("b")
+        try:
+            est = registry.estimate(recipe, da, db)
         except Exception as exc:  # noqa: BLE001 - an estimate never stops the panel
             self.estimate_label.setText(f"no estimate: {exc}")
             return
-        self.estimate_label.setText(
-            f"{n[0]}×{n[1]} frames: about {_fmt_seconds(seconds)}, {_fmt_bytes(memory)}")
+        if recipe.features_a:
+            fa, fb = recipe.features_a[0], recipe.features_b[0]
+            size = f"{max(1, int(da * fa.rate_hz))}×{max(1, int(db * fb.rate_hz))} frames"
+        else:
+            size = f"{da:.0f} s + {db:.0f} s"
+        self.estimate_label.setText(f"{size}: about {_fmt_seconds(est.seconds)}, "
+                                    f"{_fmt_bytes(est.bytes)}")
 
     def _on_anchors_changed(self) -> None:
         n = len(self.session.anchors)
@@ -318,15 +370,18 @@ class MethodPanel(QWidget):
     # ------------------------------------------------------------------ features
     def _fill_features(self, *_) -> None:
         for slot, combo in (("a", self.feature_a), ("b", self.feature_b)):
-            rec = self.session.recording(slot)
-            names = compute.VIDEO_FEATURES if rec is not None and rec.kind == "video" \
-                else compute.AUDIO_FEATURES
-            current = combo.currentText()
+            info = self.session.recording_info(slot)
+            names = registry.feature_names("video" if info is not None and info.kind ==
+                                           "video" else "audio")
+            current = combo.currentData()
             combo.blockSignals(True)
             combo.clear()
-            combo.addItems(names)
+            for name in names:
+                combo.addItem(name, name)
+                combo.setItemData(combo.count() - 1, registry.FEATURES[name].label,
+                                  Qt.ItemDataRole.ToolTipRole)
             if current in names:
-                combo.setCurrentText(current)
+                combo.setCurrentIndex(combo.findData(current))
             combo.blockSignals(False)
         self._on_inputs_changed()
 
@@ -340,26 +395,30 @@ class MethodPanel(QWidget):
 
     def _on_alignment_added(self, aid: int) -> None:
         al = self.session.alignment(aid)
+        recipe = self.session.recipe(aid)
         item = QListWidgetItem(f"#{aid} {self.session.label(aid)}")
         item.setData(Qt.ItemDataRole.UserRole, aid)
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Unchecked)
         elapsed = al.diagnostics.get("elapsed_s")
-        item.setToolTip("\n".join([f"{k} = {v}" for k, v in al.params.items()]
-                                  + ([f"elapsed = {elapsed:.3f} s"]
-                                     if isinstance(elapsed, float) else [])))
+        lines = [f"{k} = {v}" for k, v in recipe.params.items()]
+        lines += ["engine:"] + [f"  {k} = {v}" for k, v in al.params.items()]
+        if isinstance(elapsed, float):
+            lines.append(f"elapsed = {elapsed:.3f} s")
+        item.setToolTip("\n".join(lines))
         self.results.blockSignals(True)
         self.results.addItem(item)
         self.results.blockSignals(False)
         self._mark_active()
-        inputs = self.session.matrix_inputs(aid)
-        if self.results.count() == 1 and inputs is not None:
+        image = self.session.project.result(aid).image
+        if self.results.count() == 1 and image is not None:
             # start from what the default alignment used
-            for combo, feats in ((self.feature_a, inputs[0]), (self.feature_b, inputs[1])):
-                if combo.findText(feats.name) >= 0:
-                    combo.setCurrentText(feats.name)
-            if self.metric.findText(inputs[2]) >= 0:
-                self.metric.setCurrentText(inputs[2])
+            for combo, spec in ((self.feature_a, image[0]), (self.feature_b, image[1])):
+                if combo.findData(spec.name) >= 0:
+                    combo.setCurrentIndex(combo.findData(spec.name))
+            for fields in self.fields.values():
+                if "metric" in fields and image[2] in fields["metric"].param.values:
+                    fields["metric"].set_value(image[2])
 
     def _on_alignment_removed(self, aid: int) -> None:
         item = self._item(aid)

@@ -33,3 +33,17 @@ def shrunk_tiles(monkeypatch):
     for module in (tiles, engine, long_):
         monkeypatch.setattr(module, "choose_shape", shape)
     monkeypatch.setattr(tiles, "_PARALLEL_CELLS", 1000)
+
+
+@pytest.fixture
+def null_device(tmp_path) -> Path:
+    """A character device that discards what is written (1, 3: like /dev/null).
+
+    As root it is a private node in ``tmp_path``: a regression that replaced the output
+    by a rename would otherwise replace the machine's own /dev/null (root may rename in
+    /dev). Without root, /dev/null itself (a rename in /dev is refused there)."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        node = tmp_path / "null"
+        os.mknod(node, 0o666 | __import__("stat").S_IFCHR, os.makedev(1, 3))
+        return node
+    return Path("/dev/null")

@@ -1,7 +1,7 @@
 """The event-loop gap when an hour-long alignment arrives in the window (synthetic).
 
 A 360k x 361k-frame alignment (361k path steps) and read-only random 12-dim features are
-handed to ``Session.add_alignment`` (after ``compute.prepare_path`` of it, as the
+handed to ``Session.add_alignment`` (after ``core.display.prepare_path`` of it, as the
 application's worker hands it over; ``--unprepared`` leaves that to the GUI thread)
 while a 5 ms timer measures the event loop for 1.5 s; prints the worst gap.
 Quicker than ``bench_responsiveness.py`` (no media, no engine) for
@@ -25,8 +25,9 @@ def run_once(prepared: bool = True) -> float:
     from PySide6.QtWidgets import QApplication
 
     from core.alignment import Alignment
+    from core.display import prepare_path
+    from core.features import Features
     from inspector.app import MainWindow
-    from inspector.compute import DisplayFeatures, prepare_path
 
     app = QApplication.instance() or QApplication([])
     win = MainWindow(settings=None)
@@ -36,12 +37,12 @@ def run_once(prepared: bool = True) -> float:
     k = np.arange(n_b)
     i = np.round(k * (n_a - 1) / (n_b - 1)).astype(np.int64)
     al = Alignment(np.stack([i, k], 1), 100.0, 100.0, n_a=n_a, n_b=n_b, method="dtw",
-                   params={"feature_a": "chroma", "feature_b": "chroma"})
+                   params={"metric": "euclidean"})
     feats = []
     for n in (n_a, n_b):
         v = rng.random((n, 12), dtype=np.float32)
         v.setflags(write=False)
-        feats.append(DisplayFeatures(v, 100.0, "chroma"))
+        feats.append(Features(v, 100.0, "chroma"))
     if prepared:
         prepare_path(al)  # as the worker that made it does
     for _ in range(5):

@@ -12,23 +12,26 @@ a byte boundary at ``diag_byte[t]``.
 import numpy as np
 from numba import njit
 
-from .dtw_tiles import COSINE, EUCLIDEAN, SQEUCLIDEAN, _diagonal_costs, _dp_diagonal
+from .dtw_tiles import SQEUCLIDEAN, _diagonal_terms, _dp_diagonal, _is_multi
 
 
 @njit(cache=True, nogil=True)
 def band_sweep(t0, t1, n, first, last, diag_byte, use_matrix, cmat, ci, cj, xt, yr, xo,
-               yo, metric, wd, wu, wl, open_begin, origin_value, buffers, cbuf, acc,
+               yo, groups, weights, wd, wu, wl, open_begin, origin_value, buffers, cbuf, acc,
                codes, bp, last_row):
     """Diagonals ``t0 .. t1-1``; ``buffers`` (3, n + 2) must hold inf (row -1: 0 for open
-    begin) before ``t0 = 0``. Cell (i, j) costs ``cmat[ci + i, cj + j]`` or the ``metric``
-    distance of ``xt[:, xo + i]`` and ``yr[:, ym - 1 - (yo + j)]``. Writes the last row's
+    begin) before ``t0 = 0``. Cell (i, j) costs ``cmat[ci + i, cj + j]`` or the weighted
+    sum of the groups' distances (``groups``, ``weights``: see
+    :func:`~core._kernels.dtw_tiles._diagonal_terms`) of ``xt[:, xo + i]`` and
+    ``yr[:, ym - 1 - (yo + j)]``. Writes the last row's
     accumulated costs into ``last_row``."""
     inf = np.inf
     ym = yr.shape[1]
     cols = cmat.shape[1]
     flat = cmat.ravel()
-    multi = xt.shape[0] > 1 or metric == COSINE
-    square = metric == SQEUCLIDEAN
+    multi = _is_multi(xt, groups, weights)
+    square = groups[0, 2] == SQEUCLIDEAN
+    tmp = np.empty(acc.shape[0] if groups.shape[0] > 1 else 1, dtype=np.float32)
     xrow = xt[0]
     yrow = yr[0]
     row_start = 0.0 if open_begin else inf
@@ -52,15 +55,8 @@ def band_sweep(t0, t1, n, first, last, diag_byte, use_matrix, cmat, ci, cj, xt, 
             for k in range(count):
                 cbuf[k] = flat[start + k * stride]
         elif multi:
-            _diagonal_costs(acc, xt, yr, np.uint64(xo + a), np.uint64(ym - 1 - yo - t + a),
-                            count, metric)
-            if metric == EUCLIDEAN:
-                for k in range(count):
-                    acc[k] = np.sqrt(acc[k])
-            elif metric == COSINE:
-                for k in range(count):
-                    acc[k] = min(max(np.float32(1.0) - acc[k], np.float32(0.0)),
-                                 np.float32(2.0))
+            _diagonal_terms(acc, tmp, xt, yr, np.uint64(xo + a),
+                            np.uint64(ym - 1 - yo - t + a), count, groups, weights)
         else:
             xb = np.uint64(xo + a)
             yb = np.uint64(ym - 1 - yo - t + a)
@@ -124,7 +120,8 @@ def band_backtrack(i, j, first, diag_byte, bp, open_begin, path):
 
 @njit(cache=True, nogil=True)
 def pruned_sweep(t_start, t_stop, state, n, m, wfirst, wlast, use_matrix, cmat, ci, cj, xt,
-                 yr, xo, yo, metric, wd, wu, wl, open_begin, origin_value, bound, buffers,
+                 yr, xo, yo, groups, weights, wd, wu, wl, open_begin, origin_value, bound,
+                 buffers,
                  cbuf, acc, codes, bp, first, count_out, diag_byte, last_row):
     """Exact DTW that skips cells which cannot lie on a path cheaper than ``bound``
     (costs are non-negative, so a cell whose accumulated cost exceeds the bound has only
@@ -141,8 +138,9 @@ def pruned_sweep(t_start, t_stop, state, n, m, wfirst, wlast, use_matrix, cmat, 
     ym = yr.shape[1]
     cols = cmat.shape[1]
     flat = cmat.ravel()
-    multi = xt.shape[0] > 1 or metric == COSINE
-    square = metric == SQEUCLIDEAN
+    multi = _is_multi(xt, groups, weights)
+    square = groups[0, 2] == SQEUCLIDEAN
+    tmp = np.empty(acc.shape[0] if groups.shape[0] > 1 else 1, dtype=np.float32)
     xrow = xt[0]
     yrow = yr[0]
     row_start = 0.0 if open_begin else inf
@@ -197,15 +195,8 @@ def pruned_sweep(t_start, t_stop, state, n, m, wfirst, wlast, use_matrix, cmat, 
             for k in range(count):
                 cbuf[k] = flat[start + k * stride]
         elif multi:
-            _diagonal_costs(acc, xt, yr, np.uint64(xo + a), np.uint64(ym - 1 - yo - t + a),
-                            count, metric)
-            if metric == EUCLIDEAN:
-                for k in range(count):
-                    acc[k] = np.sqrt(acc[k])
-            elif metric == COSINE:
-                for k in range(count):
-                    acc[k] = min(max(np.float32(1.0) - acc[k], np.float32(0.0)),
-                                 np.float32(2.0))
+            _diagonal_terms(acc, tmp, xt, yr, np.uint64(xo + a),
+                            np.uint64(ym - 1 - yo - t + a), count, groups, weights)
         else:
             xb = np.uint64(xo + a)
             yb = np.uint64(ym - 1 - yo - t + a)

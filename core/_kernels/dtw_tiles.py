@@ -42,20 +42,21 @@ def _step(c, vd, vl, vu, wd, wl, wu):
 
 
 @njit(cache=True, nogil=True)
-def _diagonal_costs(acc, xt, yr, xb, yb, count, metric):
-    """Costs of ``count`` cells along an anti-diagonal from features (D, .) in float32:
-    cell k pairs ``xt[:, xb + k]`` with ``yr[:, yb + k]``. Four dimensions per pass keep
-    the accumulator traffic low; 2-D indexing with unsigned indices (no row views, whose
-    reference counting would cost more than the arithmetic)."""
-    n_dims = xt.shape[0]
+def _diagonal_costs(acc, xt, yr, xb, yb, count, metric, d_start, d_stop):
+    """Raw sums (dot products, squared differences, absolute differences) over the
+    dimensions ``d_start .. d_stop-1`` of ``count`` cells along an anti-diagonal from
+    features (D, .) in float32: cell k pairs ``xt[:, xb + k]`` with ``yr[:, yb + k]``.
+    Four dimensions per pass keep the accumulator traffic low; 2-D indexing with unsigned
+    indices (no row views, whose reference counting would cost more than the
+    arithmetic)."""
     for k in range(count):
         acc[k] = 0.0
-    dd = np.uint64(0)
+    dd = d_start
     one = np.uint64(1)
     two = np.uint64(2)
     three = np.uint64(3)
     four = np.uint64(4)
-    while dd + four <= n_dims:
+    while dd + four <= d_stop:
         if metric == COSINE:
             for k in range(count):
                 i = xb + k
@@ -80,7 +81,7 @@ def _diagonal_costs(acc, xt, yr, xb, yb, count, metric):
                 t3 = xt[dd + three, i] - yr[dd + three, j]
                 acc[k] += (t0 * t0 + t1 * t1) + (t2 * t2 + t3 * t3)
         dd += four
-    while dd < n_dims:
+    while dd < d_stop:
         if metric == COSINE:
             for k in range(count):
                 acc[k] += xt[dd, xb + k] * yr[dd, yb + k]
@@ -92,6 +93,58 @@ def _diagonal_costs(acc, xt, yr, xb, yb, count, metric):
                 t0 = xt[dd, xb + k] - yr[dd, yb + k]
                 acc[k] += t0 * t0
         dd += one
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _finish(out, count, kind):
+    """Raw sums to distances: square root for euclidean, ``1 - dot`` clipped to [0, 2]
+    for cosine (unit rows)."""
+    if kind == EUCLIDEAN:
+        for k in range(count):
+            out[k] = np.sqrt(out[k])
+    elif kind == COSINE:
+        for k in range(count):
+            out[k] = min(max(np.float32(1.0) - out[k], np.float32(0.0)), np.float32(2.0))
+
+
+@njit(cache=True, nogil=True)
+def _diagonal_terms(acc, tmp, xt, yr, xb, yb, count, groups, weights):
+    """Local costs of ``count`` cells along an anti-diagonal: the weighted sum over the
+    groups of dimensions ``groups[g] = (start, stop, metric)`` of each group's distance
+    (``sqrt`` of the squared sum for euclidean, ``1 - dot`` clipped to [0, 2] for cosine
+    on unit rows), times ``weights[g]`` (groups of weight 0 skipped); float32 into
+    ``acc``, ``tmp`` a scratch of the same length (used from the second group on). One
+    group of weight 1 is exactly the single-metric cost."""
+    n_groups = groups.shape[0]
+    g0 = 0
+    while g0 < n_groups - 1 and weights[g0] == 0.0:
+        g0 += 1
+    kind = groups[g0, 2]
+    _diagonal_costs(acc, xt, yr, xb, yb, count, kind, np.uint64(groups[g0, 0]),
+                    np.uint64(groups[g0, 1]))
+    _finish(acc, count, kind)
+    w = np.float32(weights[g0])
+    if w != np.float32(1.0):
+        for k in range(count):
+            acc[k] *= w
+    for g in range(g0 + 1, n_groups):
+        if weights[g] == 0.0:
+            continue
+        kind = groups[g, 2]
+        _diagonal_costs(tmp, xt, yr, xb, yb, count, kind, np.uint64(groups[g, 0]),
+                        np.uint64(groups[g, 1]))
+        _finish(tmp, count, kind)
+        w = np.float32(weights[g])
+        for k in range(count):
+            acc[k] += w * tmp[k]
+
+
+@njit(cache=True, nogil=True)
+def _is_multi(xt, groups, weights):
+    """Whether costs take the float32 many-dimension path (else one float64 dimension
+    with a plain metric)."""
+    return groups.shape[0] > 1 or xt.shape[0] > 1 or groups[0, 2] == COSINE \
+        or weights[0] != 1.0
 
 
 @njit(cache=True, nogil=True)
@@ -121,7 +174,7 @@ def _dp_diagonal(costs, buf, r0, r1, r2, ub, um, count, check, lo, hi, i_first, 
 
 @njit(cache=True, nogil=True)
 def tile_sweep(i0, h, j0, w, lo, hi, top, left, bottom,
-               use_matrix, cmat, ci, cj, xt, yr, xo, yo, metric,
+               use_matrix, cmat, ci, cj, xt, yr, xo, yo, groups, weights,
                wd, wu, wl, origin_here, origin_value,
                scratch, cbuf, acc, codes, store, bp, bp_off, gemm_kind, xsq, ysq):
     """Sweep one tile; see the module docstring.
@@ -130,9 +183,11 @@ def tile_sweep(i0, h, j0, w, lo, hi, top, left, bottom,
     is column -1); ``left[a]`` that of column ``j0 - 1`` at row ``i0 + a`` and receives the
     tile's last column; ``bottom[j + 1]`` receives its last row. Rows and columns are
     those of the (sub)problem; its cell (i, j) has cost ``cmat[ci + i, cj + j]`` or, for
-    features the ``metric`` distance between x = ``xt[:, xo + i]`` and
-    y = ``yr[:, ym - 1 - (yo + j)]`` (``yr`` holds y reversed, ``ym`` its length); with
-    several dimensions (or cosine) the features are float32 and ``acc`` a float32 scratch.
+    features the cost of :func:`_diagonal_terms` (the ``groups`` of dimensions with their
+    metrics and ``weights``; one group of weight 1 for a plain metric) between
+    x = ``xt[:, xo + i]`` and y = ``yr[:, ym - 1 - (yo + j)]`` (``yr`` holds y reversed,
+    ``ym`` its length); with several dimensions, groups or weights (or cosine) the features
+    are float32 and ``acc`` a float32 scratch.
 
     ``gemm_kind`` > 0: ``cmat`` holds dot products x.y of the tile, turned into costs here
     (1 squared euclidean, 2 euclidean from ``xsq[i] + ysq[j] - 2 x.y`` with ``xsq``, ``ysq``
@@ -146,8 +201,9 @@ def tile_sweep(i0, h, j0, w, lo, hi, top, left, bottom,
     yrow = yr[0]
     cols = cmat.shape[1]
     flat = cmat.ravel()
-    square = metric == SQEUCLIDEAN
-    multi = xt.shape[0] > 1 or metric == COSINE
+    square = groups[0, 2] == SQEUCLIDEAN
+    multi = _is_multi(xt, groups, weights)
+    tmp = np.empty(acc.shape[0] if groups.shape[0] > 1 else 1, dtype=np.float32)
     check = False
     for a in range(h):
         if lo[i0 + a] > j0 or hi[i0 + a] < j0 + w:
@@ -183,14 +239,7 @@ def tile_sweep(i0, h, j0, w, lo, hi, top, left, bottom,
             elif multi:
                 xb = np.uint64(xo + i0 + ulo - 1)
                 yb = np.uint64(ym - yo - j0 - s + ulo)
-                _diagonal_costs(acc, xt, yr, xb, yb, count, metric)
-                if metric == EUCLIDEAN:
-                    for k in range(count):
-                        acc[k] = np.sqrt(acc[k])
-                elif metric == COSINE:
-                    for k in range(count):
-                        acc[k] = min(max(np.float32(1.0) - acc[k], np.float32(0.0)),
-                                     np.float32(2.0))
+                _diagonal_terms(acc, tmp, xt, yr, xb, yb, count, groups, weights)
             else:
                 xb = np.uint64(xo + i0 + ulo - 1)
                 yb = np.uint64(ym - yo - j0 - s + ulo)
@@ -278,45 +327,55 @@ def tiles_backtrack(i, j, strip_rows, n_rows, strip_first, tile_j0, tile_w, tile
 
 
 @njit(cache=True, nogil=True)
-def block_costs(xs, yt, j0, w, metric, acc, out):
-    """Local costs of rows ``xs`` (h, D) against columns ``j0 .. j0+w-1`` of ``yt`` (D, M)
-    into ``out[:h, :w]``; float32 arithmetic vectorized along the columns, ``acc`` a
-    float32 scratch row of length >= w."""
+def band_costs(xs, yt, lo, hi, groups, weights, acc, out):
+    """Local costs of the rows ``xs`` (h, D) against the columns ``lo[a] .. hi[a]-1`` of
+    ``yt`` (D, M) into ``out[a, :hi[a] - lo[a]]`` (float64): the weighted sum over the
+    groups of dimensions (as :func:`_diagonal_terms`; groups of weight 0 skipped), sums in
+    float32 vectorized along the columns, ``acc`` a float32 scratch row of length >= the
+    widest row."""
     h = xs.shape[0]
-    n_dims = xs.shape[1]
-    a_s = acc[:w]
     for a in range(h):
-        for b in range(w):
-            a_s[b] = 0.0
-        for k in range(n_dims):
-            xv = xs[a, k]
-            ys = yt[k][j0:j0 + w]
-            if metric == COSINE:
-                for b in range(w):
-                    a_s[b] += xv * ys[b]
-            elif metric == CITYBLOCK:
-                for b in range(w):
-                    a_s[b] += abs(xv - ys[b])
-            else:
-                for b in range(w):
-                    t = xv - ys[b]
-                    a_s[b] += t * t
+        j0 = lo[a]
+        w = hi[a] - j0
         row = out[a]
-        if metric == EUCLIDEAN:
+        first = True
+        for g in range(groups.shape[0]):
+            wg = weights[g]
+            if wg == 0.0:
+                continue
+            kind = groups[g, 2]
+            a_s = acc[:w]
             for b in range(w):
-                row[b] = np.sqrt(np.float64(a_s[b]))
-        elif metric == COSINE:
+                a_s[b] = 0.0
+            for k in range(groups[g, 0], groups[g, 1]):
+                xv = xs[a, k]
+                ys = yt[k][j0:j0 + w]
+                if kind == COSINE:
+                    for b in range(w):
+                        a_s[b] += xv * ys[b]
+                elif kind == CITYBLOCK:
+                    for b in range(w):
+                        a_s[b] += abs(xv - ys[b])
+                else:
+                    for b in range(w):
+                        t = xv - ys[b]
+                        a_s[b] += t * t
             for b in range(w):
-                row[b] = min(max(1.0 - np.float64(a_s[b]), 0.0), 2.0)
-        else:
-            for b in range(w):
-                row[b] = a_s[b]
+                v = np.float64(a_s[b])
+                if kind == EUCLIDEAN:
+                    v = np.sqrt(v)
+                elif kind == COSINE:
+                    v = min(max(1.0 - v, 0.0), 2.0)
+                if wg != 1.0:
+                    v *= wg
+                row[b] = v if first else row[b] + v
+            first = False
 
 
 @njit(cache=True, nogil=True)
 def strips_sweep(s0, s1, strip_rows, heights, c0, c1, strip_first, tile_j0, tile_w,
-                 tile_off, rows, lo, hi, use_matrix, cmat, ci, cj, xt, yr, xo, yo, metric,
-                 wd, wu, wl, origin, origin_value, scratch, cbuf, acc, codes, left, store,
+                 tile_off, rows, lo, hi, use_matrix, cmat, ci, cj, xt, yr, xo, yo, groups,
+                 weights, wd, wu, wl, origin, origin_value, scratch, cbuf, acc, codes, left, store,
                  bp, dummy):
     """Strips ``s0 .. s1-1`` one after the other in one call (no Python between tiles);
     ``rows`` (3, m + 1) is the ring of strip bottom rows (strip s writes ``rows[s % 3]``
@@ -348,7 +407,7 @@ def strips_sweep(s0, s1, strip_rows, heights, c0, c1, strip_first, tile_j0, tile
             offset = tile_off[tile] if store else 0
             here = origin and r0 == 0 and j0 == 0
             tile_sweep(r0, h, j0, w, lo, hi, top_row, left, bottom,
-                       use_matrix, cmat, ci, cj, xt, yr, xo, yo, metric, wd, wu, wl,
+                       use_matrix, cmat, ci, cj, xt, yr, xo, yo, groups, weights, wd, wu, wl,
                        here, origin_value, scratch, cbuf, acc, codes, store, bp,
                        offset, 0, dummy, dummy)
             cells += h * w

@@ -21,14 +21,17 @@ standard output): a failing export leaves the previous file untouched.
 
 from __future__ import annotations
 
-from pathlib import Path
+import contextlib
+import os
 
 from ..alignment import Alignment
-from ..errors import FormatError
+from ..errors import FormatError, OutputError
+from ..paths import STDOUT, display_path
 from .annotations import Annotation, Interval, Point, Tier
 from .transfer import TransferResult, transfer_annotation
 
-__all__ = ["write_alignment", "read_alignment", "format_from_path", "read_annotation",
+__all__ = ["write_alignment", "read_alignment", "format_from_path", "output_format",
+           "read_annotation",
            "write_annotation", "transfer_annotation", "transfer_file", "TransferResult",
            "Annotation", "Interval", "Point", "Tier", "write_sv_pairs",
            "ALIGNMENT_FORMATS", "ANNOTATION_FORMATS"]
@@ -41,19 +44,40 @@ _ALIASES = {"txt": "audacity", "labels": "audacity", "praat": "textgrid", "elan"
 
 
 def _normalize(fmt: str, allowed) -> str:
-    name = _ALIASES.get(fmt.lower(), fmt.lower())
+    name = _ALIASES.get(str(fmt).lower(), str(fmt).lower())
     if name not in allowed:
         raise ValueError(f"format: expected one of {', '.join(allowed)}, got {fmt!r}")
     return name
 
 
+def _name(path) -> str:
+    """The last part of ``path`` in lower case (any path type, any bytes)."""
+    return os.path.basename(os.fsdecode(path)).lower()
+
+
+def _suffix(path) -> str:
+    name = _name(path)
+    return ".sv.csv" if name.endswith(".sv.csv") else os.path.splitext(name)[1]
+
+
+#: The formats a file with this extension may hold; other clients go by the extension
+#: (Sonic Visualiser reads a .svl as XML, Praat a .TextGrid as a TextGrid).
+_EXTENSION_FORMATS = {
+    ".json": ("json",), ".svl": ("svl",), ".eaf": ("eaf",), ".textgrid": ("textgrid",),
+    ".sv.csv": ("sv-csv",), ".csv": ("csv", "sv-csv", "labels-csv"),
+    ".tsv": ("csv", "sv-csv", "labels-csv"), ".txt": ("audacity", "csv", "sv-csv", "labels-csv"),
+}
+
+
 def format_from_path(path, kind: str = "alignment") -> str:
-    """The format named by ``path``'s extension.
+    """The format named by ``path``'s extension (and, for annotations, its content).
 
     ``.csv`` is ``csv`` for alignments; for annotations it is ``labels-csv`` when the
     file exists and starts with a header line, else ``sv-csv``. ``.sv.csv`` is always
-    ``sv-csv``; ``.txt`` is ``audacity``; ``.textgrid`` (any case), ``.eaf``, ``.json``
-    and ``.svl`` name themselves.
+    ``sv-csv``. ``.txt`` is ``audacity``, except annotations exported by Sonic
+    Visualiser as text (tab-separated layers whose times have nine decimals, see
+    :func:`core.formats.sonic_visualiser.is_sv_layer_text`), which are ``sv-csv``.
+    ``.textgrid`` (any case), ``.eaf``, ``.json`` and ``.svl`` name themselves.
 
     Raises
     ------
@@ -62,25 +86,90 @@ def format_from_path(path, kind: str = "alignment") -> str:
     """
     if kind not in ("alignment", "annotation"):
         raise ValueError(f"kind: expected 'alignment' or 'annotation', got {kind!r}")
-    name = Path(path).name.lower()
     allowed = ALIGNMENT_FORMATS if kind == "alignment" else ANNOTATION_FORMATS
-    if name.endswith(".sv.csv"):
+    suffix = _suffix(path)
+    if suffix == ".sv.csv":
         return "sv-csv"
-    suffix = Path(name).suffix.lstrip(".")
-    if suffix == "csv" and kind == "annotation":
+    if suffix == ".csv" and kind == "annotation":
         from .sonic_visualiser import csv_has_header
         return "labels-csv" if csv_has_header(path) else "sv-csv"
-    fmt = {"csv": "csv", "json": "json", "svl": "svl", "txt": "audacity",
-           "textgrid": "textgrid", "eaf": "eaf", "tsv": "csv"}.get(suffix)
+    if suffix == ".txt" and kind == "annotation":
+        from .sonic_visualiser import is_sv_layer_file
+        return "sv-csv" if is_sv_layer_file(path) else "audacity"
+    fmt = {".csv": "csv", ".json": "json", ".svl": "svl", ".txt": "audacity",
+           ".textgrid": "textgrid", ".eaf": "eaf", ".tsv": "csv"}.get(suffix)
     if fmt is None or fmt not in allowed:
-        raise ValueError(f"{path}: cannot tell the {kind} format from the extension "
-                         f"{'.' + suffix if suffix else '(none)'}; give the format, one of "
+        raise ValueError(f"{display_path(path)}: cannot tell the {kind} format from the "
+                         f"extension {suffix or '(none)'}; give the format, one of "
                          f"{', '.join(allowed)}")
     return fmt
 
 
+def output_format(path, format: str | None = None, kind: str = "alignment", *,
+                  input_format: str | None = None) -> str:
+    """The format an output will be written in, checked before any work.
+
+    ``format`` if given, else ``path``'s extension; for annotations an extension that
+    names no format (or ``"-"``, standard output) takes ``input_format``. The format must
+    be one a file of that extension holds: a ``.svl`` is XML for Sonic Visualiser, so an
+    annotation (which has no ``.svl`` form here) or ``--format csv`` is refused rather
+    than written into it.
+
+    Raises
+    ------
+    core.errors.OutputError
+        Naming the output: the extension and the format disagree, or no format is known.
+    """
+    allowed = ALIGNMENT_FORMATS if kind == "alignment" else ANNOTATION_FORMATS
+    stdout = isinstance(path, str) and path == STDOUT
+    suffix = "" if stdout else _suffix(path)
+    holds = _EXTENSION_FORMATS.get(suffix)
+    if format:
+        fmt = _normalize(format, allowed)
+    elif stdout:
+        fmt = "csv" if kind == "alignment" else input_format
+    elif kind == "annotation" and suffix in (".csv", ".tsv"):
+        fmt = input_format if input_format in ("sv-csv", "labels-csv") else "labels-csv"
+    elif kind == "annotation" and suffix == ".txt":
+        fmt = "audacity"
+    elif holds and holds[0] in allowed:
+        fmt = holds[0]
+    elif holds is None and kind == "annotation":
+        fmt = input_format
+    else:
+        fmt = None
+    if fmt is None:
+        if holds:
+            raise OutputError(path, f"a {suffix} file cannot hold annotations here; name the "
+                              f"output .txt (Audacity), .TextGrid, .eaf, .sv.csv or .csv, or "
+                              f"give the format")
+        raise OutputError(path, f"cannot tell the {kind} format from the extension "
+                          f"{suffix or '(none)'}; give the format, one of "
+                          f"{', '.join(allowed)}")
+    if holds and fmt not in holds:
+        raise OutputError(path, f"a {suffix} file holds {' or '.join(holds)}, not {fmt}: "
+                          f"other programs would misread it; change the name or the format")
+    return fmt
+
+
+@contextlib.contextmanager
+def _reading(path):
+    """Every failure of a reader becomes a FormatError naming the file (one mechanism for
+    all formats: values the model refuses, numbers too large, nesting too deep)."""
+    try:
+        yield
+    except FormatError:
+        raise
+    except (ValueError, OverflowError, RecursionError) as err:
+        text = str(err) or type(err).__name__
+        raise FormatError(path, text) from None
+    except OSError as err:
+        raise FormatError(path, f"cannot be read ({err.strerror or err})") from None
+
+
 def write_alignment(alignment: Alignment, path, format: str | None = None) -> None:
-    """Write ``alignment`` to ``path`` atomically.
+    """Write ``alignment`` to ``path`` through :mod:`core.paths` (``"-"``: standard
+    output, CSV unless ``format`` says otherwise).
 
     Parameters
     ----------
@@ -93,13 +182,14 @@ def write_alignment(alignment: Alignment, path, format: str | None = None) -> No
     Raises
     ------
     ValueError
-        Unknown format or not an Alignment.
+        Unknown format, a format the extension cannot hold (:func:`output_format`), or
+        not an Alignment.
     OSError
         The folder is missing or not writable (the previous file is left intact).
     """
     if not isinstance(alignment, Alignment):
         raise ValueError("alignment: expected a core.Alignment")
-    fmt = _normalize(format, ALIGNMENT_FORMATS) if format else format_from_path(path)
+    fmt = output_format(path, format, "alignment")
     if fmt == "csv":
         from .csv_pairs import write_csv
         write_csv(alignment, path)
@@ -146,32 +236,35 @@ def read_alignment(path, format: str | None = None, *, rate_a_hz: float | None =
     Raises
     ------
     FormatError
-        Naming the file, the line where known, and the problem.
+        Naming the file, the line where known, and the problem (whatever the content:
+        every reader's failure is one).
     """
     fmt = _normalize(format, ALIGNMENT_FORMATS) if format else format_from_path(path)
-    if not Path(path).is_file():
-        raise FormatError(path, "file not found")
+    if not os.path.isfile(path):
+        raise FormatError(path, "file not found" if not os.path.exists(path)
+                          else "is not a regular file")
     rates = {"rate_a_hz": rate_a_hz, "rate_b_hz": rate_b_hz}
-    if fmt == "csv":
-        from .csv_pairs import read_csv
-        return read_csv(path, **rates)
-    if fmt == "json":
-        from .json_format import read_json
-        return read_json(path)
-    if fmt == "svl":
-        from .sonic_visualiser import read_svl
-        return read_svl(path, **rates)
-    if fmt == "sv-csv":
-        from .sonic_visualiser import read_sv_pairs
-        return read_sv_pairs(path, **rates)
-    if fmt == "audacity":
-        from .audacity import read_alignment_labels
-        return read_alignment_labels(path, **rates)
-    if fmt == "textgrid":
-        from .textgrid import read_alignment_textgrid
-        return read_alignment_textgrid(path, **rates)
-    from .eaf import read_alignment_eaf
-    return read_alignment_eaf(path, **rates)
+    with _reading(path):
+        if fmt == "csv":
+            from .csv_pairs import read_csv
+            return read_csv(path, **rates)
+        if fmt == "json":
+            from .json_format import read_json
+            return read_json(path)
+        if fmt == "svl":
+            from .sonic_visualiser import read_svl
+            return read_svl(path, **rates)
+        if fmt == "sv-csv":
+            from .sonic_visualiser import read_sv_pairs
+            return read_sv_pairs(path, **rates)
+        if fmt == "audacity":
+            from .audacity import read_alignment_labels
+            return read_alignment_labels(path, **rates)
+        if fmt == "textgrid":
+            from .textgrid import read_alignment_textgrid
+            return read_alignment_textgrid(path, **rates)
+        from .eaf import read_alignment_eaf
+        return read_alignment_eaf(path, **rates)
 
 
 def read_annotation(path, format: str | None = None) -> Annotation:
@@ -182,35 +275,33 @@ def read_annotation(path, format: str | None = None) -> Annotation:
     FormatError
         Naming the file, the line where known, and the problem.
     """
-    if not Path(path).is_file():
-        raise FormatError(path, "file not found")
+    if not os.path.isfile(path):
+        raise FormatError(path, "file not found" if not os.path.exists(path)
+                          else "is not a regular file")
     fmt = (_normalize(format, ANNOTATION_FORMATS) if format
            else format_from_path(path, "annotation"))
-    if fmt == "audacity":
-        from .audacity import read_labels
-        return read_labels(path)
-    if fmt == "textgrid":
-        from .textgrid import read_textgrid
-        return read_textgrid(path)
-    if fmt == "eaf":
-        from .eaf import read_eaf
-        return read_eaf(path)
-    from .sonic_visualiser import read_labels_csv, read_sv_layer_csv
-    return read_sv_layer_csv(path) if fmt == "sv-csv" else read_labels_csv(path)
+    with _reading(path):
+        if fmt == "audacity":
+            from .audacity import read_labels
+            return read_labels(path)
+        if fmt == "textgrid":
+            from .textgrid import read_textgrid
+            return read_textgrid(path)
+        if fmt == "eaf":
+            from .eaf import read_eaf
+            return read_eaf(path)
+        from .sonic_visualiser import read_labels_csv, read_sv_layer_csv
+        return read_sv_layer_csv(path) if fmt == "sv-csv" else read_labels_csv(path)
 
 
 def write_annotation(annotation: Annotation, path, format: str | None = None) -> list[str]:
-    """Write ``annotation`` atomically; returns warnings (e.g. tiers merged or split).
+    """Write ``annotation`` through :mod:`core.paths`; returns warnings (e.g. tiers
+    merged or split).
 
-    ``.csv`` without ``format`` writes ``labels-csv``.
+    ``.csv`` without ``format`` writes ``labels-csv``; ``format`` must be one the
+    extension holds (:func:`output_format`).
     """
-    if format:
-        fmt = _normalize(format, ANNOTATION_FORMATS)
-    elif Path(path).name.lower().endswith(".csv") and not Path(path).name.lower().endswith(
-            ".sv.csv"):
-        fmt = "labels-csv"
-    else:
-        fmt = format_from_path(path, "annotation")
+    fmt = output_format(path, format, "annotation")
     if fmt == "audacity":
         from .audacity import write_labels
         return write_labels(annotation, path)
@@ -232,22 +323,19 @@ def transfer_file(alignment_path, labels_path, out_path, *, format: str | None =
     """Read annotations, map them through an alignment file, write them; returns warnings.
 
     The output format is ``format``, else ``out_path``'s extension (a ``.csv`` keeps the
-    input's kind of CSV), else the input's format.
+    input's kind of CSV), else (an extension that names no format) the input's format;
+    a format the extension cannot hold is refused before anything is read
+    (:func:`output_format`).
     """
-    alignment = read_alignment(alignment_path)
     in_format = (_normalize(labels_format, ANNOTATION_FORMATS) if labels_format
                  else format_from_path(labels_path, "annotation"))
+    out_format = output_format(out_path, format, "annotation", input_format=in_format)
+    alignment = read_alignment(alignment_path)
     annotation = read_annotation(labels_path, in_format)
     result = transfer_annotation(annotation, alignment, direction=direction,
                                  collapsed_marker=collapsed_marker)
-    name = Path(out_path).name.lower()
-    if format is None:
-        if name.endswith(".csv") and not name.endswith(".sv.csv"):
-            format = in_format if in_format in ("sv-csv", "labels-csv") else "labels-csv"
-        elif not name.endswith((".txt", ".textgrid", ".eaf", ".sv.csv")):
-            format = in_format
     warnings = list(result.warnings)
-    warnings += write_annotation(result.annotation, out_path, format)
+    warnings += write_annotation(result.annotation, out_path, out_format)
     return warnings
 
 

@@ -10,7 +10,17 @@ from __future__ import annotations
 import dataclasses
 import math
 
-__all__ = ["Interval", "Point", "Tier", "Annotation"]
+__all__ = ["Interval", "Point", "Tier", "Annotation", "MAX_TIME_S"]
+
+#: Times beyond three years (either sign) come from broken files, not recordings.
+MAX_TIME_S = 1e8
+
+
+def _time(value, what: str) -> float:
+    t = float(value)
+    if not (math.isfinite(t) and abs(t) <= MAX_TIME_S):
+        raise ValueError(f"{what} must be finite seconds within +-{MAX_TIME_S:g}, got {value}")
+    return t
 
 
 @dataclasses.dataclass(frozen=True)
@@ -28,9 +38,8 @@ class Interval:
     collapsed: bool = False
 
     def __post_init__(self):
-        start, end = float(self.start_s), float(self.end_s)
-        if not (math.isfinite(start) and math.isfinite(end)):
-            raise ValueError(f"interval {self.label!r}: times must be finite")
+        start = _time(self.start_s, f"interval {self.label!r}: start")
+        end = _time(self.end_s, f"interval {self.label!r}: end")
         if end < start:
             raise ValueError(f"interval {self.label!r}: end {end} before start {start}")
         object.__setattr__(self, "start_s", start)
@@ -48,9 +57,7 @@ class Point:
     value: float | None = None
 
     def __post_init__(self):
-        t = float(self.time_s)
-        if not math.isfinite(t):
-            raise ValueError(f"point {self.label!r}: time must be finite")
+        t = _time(self.time_s, f"point {self.label!r}: time")
         object.__setattr__(self, "time_s", t)
         object.__setattr__(self, "label", str(self.label))
 
@@ -104,6 +111,9 @@ class Annotation:
                 raise ValueError("tiers: expected Tier objects")
         object.__setattr__(self, "tiers", tiers)
         times = [t for tier in tiers for t in tier.times]
+        for name, value in (("start_s", self.start_s), ("end_s", self.end_s)):
+            if value is not None:
+                _time(value, f"annotation: {name}")
         start = float(self.start_s)
         if times:
             start = min(start, min(times))

@@ -12,8 +12,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..paths import STDOUT, check_output
-from . import ALIGNMENT_FORMATS, ANNOTATION_FORMATS, read_alignment, transfer_file, write_alignment
+from ..paths import check_output
+from . import (
+    ALIGNMENT_FORMATS,
+    ANNOTATION_FORMATS,
+    output_format,
+    read_alignment,
+    transfer_file,
+    write_alignment,
+)
+from .csv_pairs import MAX_RATE_HZ
 
 __all__ = ["register", "run_transfer", "run_convert"]
 
@@ -32,7 +40,7 @@ def run_transfer(args: argparse.Namespace) -> int:
 def run_convert(args: argparse.Namespace) -> int:
     """``convert IN -o OUT``: re-write an alignment file in another format."""
     check_output(args.output, inputs=(args.input,))
-    fmt = args.format or ("csv" if args.output == STDOUT else None)
+    fmt = output_format(args.output, args.format, "alignment")
     alignment = read_alignment(args.input, args.input_format, rate_a_hz=args.rate_a,
                                rate_b_hz=args.rate_b)
     write_alignment(alignment, args.output, fmt)
@@ -69,8 +77,14 @@ def register(subparsers) -> None:
                    help="output format (default: from OUT's extension)")
     c.add_argument("--input-format", choices=ALIGNMENT_FORMATS,
                    help="input format (default: from the extension)")
-    c.add_argument("--rate-a", type=float, default=None, metavar="HZ",
-                   help="frame rate of A for seconds-only inputs (default: inferred)")
-    c.add_argument("--rate-b", type=float, default=None, metavar="HZ",
-                   help="frame rate of B for seconds-only inputs (default: inferred)")
+    from ..cli import number_in
+
+    rate = number_in(0.0, MAX_RATE_HZ)
+    c.add_argument("--rate-a", type=rate, default=None, metavar="HZ",
+                   help=f"frame rate of A for seconds-only inputs, 0 < HZ <= {MAX_RATE_HZ:g}; "
+                        f"refused if it puts two distinct times of A on one frame "
+                        f"(default: inferred)")
+    c.add_argument("--rate-b", type=rate, default=None, metavar="HZ",
+                   help=f"frame rate of B for seconds-only inputs, 0 < HZ <= {MAX_RATE_HZ:g} "
+                        f"(default: inferred)")
     c.set_defaults(func=run_convert)

@@ -18,12 +18,21 @@ import numpy as np
 from ..alignment import Alignment
 from ..errors import FormatError
 from ..paths import open_output
+from .annotations import MAX_TIME_S
 
 __all__ = ["write_csv", "read_csv", "parse_time_pairs", "alignment_from_times",
-           "infer_rate", "read_text", "FALLBACK_RATE_HZ"]
+           "infer_rate", "read_text", "decode_text", "check_rate", "FALLBACK_RATE_HZ",
+           "MAX_RATE_HZ"]
 
 #: Grid used when no frame rate explains the times of a seconds-only file.
 FALLBACK_RATE_HZ = 1000.0
+#: Highest frame rate of an alignment file (above any audio sample rate in use).
+MAX_RATE_HZ = 1e6
+#: Frame indices stay exact in float64 below this.
+_MAX_FRAME = 2.0 ** 53
+#: A two-row file is a path saved in synctoolbox's (2, L) layout only from this length
+#: on (shorter, it is as likely a table with more than two columns: refused).
+MIN_TRANSPOSED_STEPS = 10
 
 HEADER = "time_a_s,time_b_s"
 _SAMPLE_RATES = (8000, 11025, 16000, 22050, 24000, 32000, 44100, 48000, 96000)
@@ -32,20 +41,38 @@ _B_NAMES = ("time_b_s", "time_b", "t_b", "b", "other", "t_other", "time_other_s"
 
 
 def read_text(path) -> str:
-    """Read a text file as UTF-8 (a BOM is skipped); FormatError if it is not text."""
+    """Read a text file as UTF-8 (a BOM is skipped) or UTF-16 (with a BOM); FormatError
+    naming the file if it cannot be read or is not text."""
     try:
         data = Path(path).read_bytes()
     except FileNotFoundError:
         raise FormatError(path, "file not found") from None
     except IsADirectoryError:
         raise FormatError(path, "is a folder, not a file") from None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+    except OSError as err:
+        raise FormatError(path, f"cannot be read ({err.strerror or err})") from None
+    return decode_text(data, path)
+
+
+def decode_text(data: bytes, path, encoding: str | None = None) -> str:
+    """``data`` as text: UTF-16 after its BOM, else ``encoding`` (default UTF-8, a BOM
+    skipped); FormatError naming the file and the line where decoding fails."""
+    if encoding is None and data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    encoding = encoding or "utf-8-sig"
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(encoding)
     except UnicodeDecodeError as err:
-        line = data[:err.start].count(b"\n") + 1
-        raise FormatError(path, "not UTF-8 text", line=line) from None
+        if encoding.startswith("utf-16"):
+            if len(data) % 2:
+                problem = "not valid UTF-16 text: an odd number of bytes (the file is cut?)"
+            else:
+                problem = f"not valid UTF-16 text ({err.reason})"
+            line = data[:err.start].decode(encoding, "replace").count("\n") + 1
+        else:
+            problem = f"not {encoding.upper().replace('-SIG', '')} text"
+            line = data[:err.start].count(b"\n") + 1
+        raise FormatError(path, problem, line=line) from None
 
 
 def _fmt(values: np.ndarray) -> list[str]:
@@ -163,7 +190,10 @@ def parse_time_pairs(text: str, path) -> tuple[np.ndarray, np.ndarray, float]:
 
 
 def _transposed_pairs(text: str) -> str | None:
-    """A path saved as two rows (synctoolbox's (2, L) layout) as two columns, else None."""
+    """A path saved as two rows (synctoolbox's (2, L) layout) as two columns, else None.
+
+    Only two rows of at least :data:`MIN_TRANSPOSED_STEPS` numbers that both go forward
+    are such a path; two short rows are as likely a table with extra columns."""
     content = [ln.strip() for ln in text.splitlines()
                if ln.strip() and not ln.strip().startswith("#")]
     if len(content) != 2:
@@ -171,10 +201,14 @@ def _transposed_pairs(text: str) -> str | None:
     for delimiter in ("\t", ";", ",", None):
         rows = [ln.split(delimiter) for ln in content]
         if len(rows[0]) > 2 and len(rows[0]) == len(rows[1]):
-            if all(_NUMBER.match(f.strip()) for row in rows for f in row):
-                return "\n".join(f"{a.strip()},{b.strip()}"
-                                 for a, b in zip(rows[0], rows[1], strict=True))
-            return None
+            if len(rows[0]) < MIN_TRANSPOSED_STEPS or not all(
+                    _NUMBER.match(f.strip()) for row in rows for f in row):
+                return None
+            values = np.array([[float(f) for f in row] for row in rows])
+            if np.any(np.diff(values, axis=1) < 0):
+                return None
+            return "\n".join(f"{a.strip()},{b.strip()}"
+                              for a, b in zip(rows[0], rows[1], strict=True))
     return None
 
 
@@ -190,7 +224,7 @@ def infer_rate(times, resolution_s: float = 1e-9) -> float | None:
     if u.size < 2:
         return None
     gap = float(np.min(np.diff(u)))
-    if gap <= 0:
+    if not gap > 1.0 / MAX_RATE_HZ:  # no rate in range separates the closest times
         return None
     tol = 0.5 * resolution_s + 1e-12 * max(1.0, float(u[-1]))
 
@@ -226,6 +260,14 @@ def _single_rate(value: float, other: float | None) -> float:
     return 1.0 / value if value > 0 else FALLBACK_RATE_HZ
 
 
+def check_rate(rate, path, which: str, source: str) -> float:
+    rate = float(rate)
+    if not (math.isfinite(rate) and 0 < rate <= MAX_RATE_HZ):
+        raise FormatError(path, f"the frame rate of {which} ({source}: {rate:g} Hz) is not a "
+                          f"positive rate up to {MAX_RATE_HZ:g} Hz")
+    return rate
+
+
 def alignment_from_times(times, path, *, lines=None, rate_a_hz=None, rate_b_hz=None,
                          resolution_s: float = 1e-9, method: str = "imported",
                          sources=None, params=None, diagnostics=None,
@@ -238,10 +280,25 @@ def alignment_from_times(times, path, *, lines=None, rate_a_hz=None, rate_b_hz=N
     Raises
     ------
     FormatError
-        If the times go back in either column (naming the file line).
+        Naming the file (and line): a time that is negative, NaN or infinite; times that
+        go back in either column; a frame rate that is not positive and finite or that
+        puts two distinct times on one frame (the file's times need a finer rate); times
+        too large for frame indices.
     """
     times = np.asarray(times, dtype=np.float64).reshape(-1, 2)
     lines = np.arange(1, len(times) + 1) if lines is None else np.asarray(lines)
+    if not times.size:
+        raise FormatError(path, "no time pairs found")
+    bad = np.flatnonzero(~np.all(np.isfinite(times) & (times >= 0), axis=1))
+    if bad.size:
+        k = int(bad[0])
+        raise FormatError(path, f"time pair ({times[k, 0]:g}, {times[k, 1]:g}) s is not two "
+                          f"finite non-negative numbers of seconds", line=int(lines[k]))
+    late = np.flatnonzero(np.any(times > MAX_TIME_S, axis=1))
+    if late.size:
+        k = int(late[0])
+        raise FormatError(path, f"time pair ({times[k, 0]:g}, {times[k, 1]:g}) s is beyond "
+                          f"{MAX_TIME_S:g} s (three years)", line=int(lines[k]))
     info = dict(diagnostics or {})
     steps = np.diff(times, axis=0)
     if (allow_reversed and len(times) > 1 and np.all(steps <= 0) and np.any(steps < 0)):
@@ -257,23 +314,45 @@ def alignment_from_times(times, path, *, lines=None, rate_a_hz=None, rate_b_hz=N
     rates = []
     for col, given in ((0, rate_a_hz), (1, rate_b_hz)):
         if given is not None:
-            rates.append((float(given), "given"))
+            rates.append((check_rate(given, path, "AB"[col], "given"), "given"))
             continue
         rate = infer_rate(times[:, col], resolution_s)
-        rates.append((rate, "inferred") if rate else (None, "fallback"))
+        rates.append((rate, "inferred") if rate and rate <= MAX_RATE_HZ else (None, "fallback"))
     for col in (0, 1):
         if rates[col][0] is None:
             u = np.unique(times[:, col])
             other = rates[1 - col][0]
             rate = _single_rate(float(u[0]), other) if u.size == 1 else FALLBACK_RATE_HZ
-            rates[col] = (rate, "single time" if u.size == 1 else "fallback 1 kHz grid")
+            rates[col] = (min(rate, MAX_RATE_HZ), "single time" if u.size == 1
+                          else "fallback 1 kHz grid")
     rate_a, rate_b = rates[0][0], rates[1][0]
-    frames = np.round(times * np.array([rate_a, rate_b])).astype(np.int64)
+    scaled = times * np.array([rate_a, rate_b])
+    if float(scaled.max()) >= _MAX_FRAME:
+        k = int(np.argmax(scaled.max(axis=1)))
+        raise FormatError(path, f"time pair ({times[k, 0]:g}, {times[k, 1]:g}) s is too large "
+                          f"for frame indices at {rate_a:g} and {rate_b:g} Hz",
+                          line=int(lines[k]))
+    frames = np.round(scaled).astype(np.int64)
+    for col in (0, 1):
+        if rates[col][1] != "given":
+            continue
+        # (times closer than a microsecond are one frame written twice with float noise)
+        noise = min(0.25 / rates[col][0], 1e-6)
+        same = np.flatnonzero((np.diff(frames[:, col]) == 0) & (steps[:, col] > noise))
+        if same.size:
+            k = int(same[0])
+            raise FormatError(path, f"the frame rate given for {'AB'[col]} ({rates[col][0]:g} "
+                              f"Hz) puts the distinct times {times[k, col]:g} s and "
+                              f"{times[k + 1, col]:g} s on one frame: the file's times need "
+                              f"a finer rate", line=int(lines[k + 1]))
     keep = np.r_[True, np.any(np.diff(frames, axis=0) != 0, axis=1)]
     info.update({"rate_a": rates[0][1], "rate_b": rates[1][1], "rows": int(len(times)),
                  "merged_rows": int(np.count_nonzero(~keep))})
-    return Alignment(frames[keep], rate_a, rate_b, method=method, params=params or {},
-                     sources=sources or {}, diagnostics={"import": info})
+    try:
+        return Alignment(frames[keep], rate_a, rate_b, method=method, params=params or {},
+                         sources=sources or {}, diagnostics={"import": info})
+    except ValueError as err:
+        raise FormatError(path, f"not a valid alignment: {err}") from None
 
 
 def read_csv(path, *, rate_a_hz=None, rate_b_hz=None) -> Alignment:

@@ -15,6 +15,8 @@ properties, so that it re-imports to the same anchors.
 from __future__ import annotations
 
 import datetime
+import math
+import os
 import re
 import uuid
 import xml.etree.ElementTree as ET
@@ -27,7 +29,9 @@ from ..alignment import Alignment
 from ..errors import FormatError
 from ..paths import open_output
 from ._anchors import path_anchors
+from ._xml import parse_xml, xml_text
 from .annotations import Annotation, Interval, Point, Tier
+from .csv_pairs import MAX_RATE_HZ
 
 __all__ = ["read_eaf", "write_eaf", "write_alignment_eaf", "read_alignment_eaf"]
 
@@ -51,7 +55,7 @@ def _media_descriptor(header, media: str) -> None:
         name = Path(media).name
     ET.SubElement(header, "MEDIA_DESCRIPTOR", {
         "MEDIA_URL": url, "MIME_TYPE": _MIME.get(Path(name).suffix.lower(), "unknown"),
-        "RELATIVE_MEDIA_URL": f"./{quote(name)}"})
+        "RELATIVE_MEDIA_URL": f"./{quote(os.fsencode(name))}"})
 
 
 def _document(tiers, media: list[str], properties: dict[str, str]) -> ET.ElementTree:
@@ -109,28 +113,47 @@ def write_eaf(annotation: Annotation, path) -> list[str]:
     """Write ``annotation`` as an ELAN 3.0 file (times rounded to milliseconds).
 
     Empty-labelled intervals (Praat's gaps) are not written: ELAN leaves gaps empty.
-    Returns warnings.
+    Characters XML cannot hold (control characters other than tab and line breaks) are
+    replaced by U+FFFD, with a warning. Tiers with the same name are numbered (ELAN's
+    tier ids are unique). Returns warnings.
     """
+    warnings: list[str] = []
+    replaced: set[str] = set()
+
+    def clean(text: str, where: str) -> str:
+        text, changed = xml_text(text)
+        if changed:
+            replaced.add(where)
+        return text
+
     tiers = []
+    seen: set[str] = set()
     for tier in annotation.tiers:
+        name = clean(tier.name, f"tier {tier.name!r}")
+        base, k = name, 1
+        while name in seen:
+            k += 1
+            name = f"{base} ({k})"
+        if name != clean(tier.name, ""):
+            warnings.append(f"tier {tier.name!r} renamed {name!r} (ELAN tier names are unique)")
+        seen.add(name)
         if tier.kind == "point":
-            items = [(_ms(p.time_s), _ms(p.time_s), p.label) for p in tier.items]
-            tiers.append((tier.name, "point", items))
+            items = [(_ms(p.time_s), _ms(p.time_s), clean(p.label, f"tier {tier.name!r}"))
+                     for p in tier.items]
+            tiers.append((name, "point", items))
         else:
-            items = [(_ms(i.start_s), _ms(i.end_s), i.label) for i in tier.items if i.label]
-            tiers.append((tier.name, "default-lt", items))
-    media = [annotation.media] if annotation.media else []
+            items = [(_ms(i.start_s), _ms(i.end_s), clean(i.label, f"tier {tier.name!r}"))
+                     for i in tier.items if i.label]
+            tiers.append((name, "default-lt", items))
+    media = [clean(annotation.media, "the media name")] if annotation.media else []
     _write(_document(tiers, media, {}), path)
-    return []
+    warnings += [f"{where}: characters XML cannot hold replaced by U+FFFD"
+                 for where in sorted(replaced) if where]
+    return warnings
 
 
 def _parse(path) -> ET.Element:
-    try:
-        root = ET.parse(path).getroot()
-    except ET.ParseError as err:
-        raise FormatError(path, f"not valid XML ({err})", line=err.position[0]) from None
-    except OSError as err:
-        raise FormatError(path, err.strerror or "cannot be read") from None
+    root = parse_xml(path)
     if root.tag != "ANNOTATION_DOCUMENT":
         raise FormatError(path, f"not an ELAN file (root element {root.tag!r})")
     return root
@@ -143,10 +166,14 @@ def _slot_times(root, path) -> dict[str, float]:
         sid = slot.get("TIME_SLOT_ID")
         value = slot.get("TIME_VALUE")
         try:
-            values.append(float(value) / 1000.0 if value is not None else np.nan)
+            number = float(value) if value is not None else None
         except ValueError:
             raise FormatError(path, f"time slot {sid}: TIME_VALUE {value!r} is not a "
                               f"number") from None
+        if number is not None and not (math.isfinite(number) and number >= 0):
+            raise FormatError(path, f"time slot {sid}: TIME_VALUE {value!r} is not a "
+                              f"non-negative number of milliseconds")
+        values.append(np.nan if number is None else number / 1000.0)
         ids.append(sid)
     v = np.array(values, dtype=np.float64)
     known = np.flatnonzero(~np.isnan(v))
@@ -250,14 +277,20 @@ def read_alignment_eaf(path, *, rate_a_hz=None, rate_b_hz=None) -> Alignment:
 
     root = _parse(path)
     for prop in root.iter("PROPERTY"):
-        try:
-            if prop.get("NAME") == _RATE_PROPERTY.format("a") and rate_a_hz is None:
-                rate_a_hz = float(prop.text)
-            if prop.get("NAME") == _RATE_PROPERTY.format("b") and rate_b_hz is None:
-                rate_b_hz = float(prop.text)
-        except (TypeError, ValueError):
-            raise FormatError(path, f"property {prop.get('NAME')}: {prop.text!r} is not a "
-                              f"number") from None
+        for which in ("a", "b"):
+            if prop.get("NAME") != _RATE_PROPERTY.format(which):
+                continue
+            try:
+                rate = float(prop.text)
+            except (TypeError, ValueError):
+                rate = math.nan
+            if not (math.isfinite(rate) and 0 < rate <= MAX_RATE_HZ):
+                raise FormatError(path, f"property {prop.get('NAME')}: {prop.text!r} is not "
+                                  f"a frame rate (a number of Hz up to {MAX_RATE_HZ:g})")
+            if which == "a" and rate_a_hz is None:
+                rate_a_hz = rate
+            if which == "b" and rate_b_hz is None:
+                rate_b_hz = rate
     ann = read_eaf(path)
     try:
         tier_a, tier_b = ann.tier("A"), ann.tier("B")

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -26,12 +27,13 @@ import numpy as np
 from ..alignment import Alignment
 from ..errors import FormatError
 from ..paths import open_output
-from .csv_pairs import read_text
+from .csv_pairs import check_rate, read_text
 
 __all__ = ["write_json", "read_json", "FORMAT_NAME", "FORMAT_VERSION", "to_jsonable"]
 
 FORMAT_NAME = "alignment-inspector/alignment"
 FORMAT_VERSION = 1
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Plans with more cells than this are not stored (they can be recomputed).
 MAX_PLAN_CELLS = 250_000
 
@@ -51,6 +53,15 @@ def to_jsonable(value):
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     return str(value)
+
+
+class _Constant(ValueError):
+    pass
+
+
+def _no_constant(name: str):
+    """JSON has no NaN or Infinity (Python's reader accepts them by default)."""
+    raise _Constant(name)
 
 
 def _nan(value):
@@ -96,6 +107,9 @@ def write_json(alignment: Alignment, path) -> None:
     text = json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False)
     for key, compact in arrays.items():
         text = text.replace(f'"@@{key}@@"', compact, 1)
+    # a file name's bytes that are not UTF-8 travel as lone surrogates: JSON escapes keep
+    # them exact (json.loads gives them back) where UTF-8 cannot hold them
+    text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
     with open_output(path) as stream:
         stream.write(text + "\n")
 
@@ -111,9 +125,14 @@ def read_json(path) -> Alignment:
     """
     text = read_text(path)
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as err:
         raise FormatError(path, f"not valid JSON: {err.msg}", line=err.lineno) from None
+    except RecursionError:
+        raise FormatError(path, "not an alignment file (JSON nested too deeply)") from None
+    except _Constant as err:
+        raise FormatError(path, f"not valid JSON: {err.args[0]} is not a JSON number "
+                          f"(we write null)") from None
     if not isinstance(doc, dict) or doc.get("format") != FORMAT_NAME:
         raise FormatError(path, f"not an alignment file (expected \"format\": "
                           f"\"{FORMAT_NAME}\")")
@@ -127,6 +146,11 @@ def read_json(path) -> Alignment:
         if path_frames.ndim != 2 or path_frames.shape[1:] != (2,):
             raise ValueError(f"path_frames: expected a list of [i, j] pairs, got shape "
                              f"{path_frames.shape}")
+        if path_frames.dtype.kind not in "iu" or (path_frames.size and (
+                path_frames.min() < 0 or path_frames.max() >= 2 ** 53)):
+            raise ValueError("path_frames: expected whole frame numbers from 0 to 2^53")
+        for which in ("a", "b"):
+            check_rate(frames[which]["rate_hz"], path, which.upper(), "frames")
         plan = doc.get("plan")
         confidence = doc.get("confidence")
         return Alignment(
@@ -143,6 +167,8 @@ def read_json(path) -> Alignment:
             diagnostics=doc.get("diagnostics") or {},
             sources=doc.get("sources") or {},
         )
+    except FormatError:
+        raise
     except KeyError as err:
         raise FormatError(path, f"missing field {err.args[0]!r}") from None
     except (TypeError, ValueError) as err:

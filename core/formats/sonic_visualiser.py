@@ -13,8 +13,10 @@ External aligner
 Layers
     A headerless Sonic Visualiser CSV layer has, per line, ``time[,label]`` (time
     instants), ``time,value[,label]`` (time values), ``time,value,duration[,label]``
-    (regions) or ``time,value,duration,level[,label]`` (notes). A CSV with a header line
-    is read as a plain table of times and labels (:func:`read_labels_csv`).
+    (regions) or ``time,value,duration,level[,label]`` (notes); its ``.txt`` export is the
+    same with tabs, told apart from Audacity labels by content (:func:`is_sv_layer_text`).
+    A CSV with a header line is read as a plain table of times and labels
+    (:func:`read_labels_csv`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from __future__ import annotations
 import csv
 import io
 import math
-import xml.etree.ElementTree as ET
+import re
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
@@ -30,12 +32,13 @@ import numpy as np
 from ..alignment import Alignment, path_knots
 from ..errors import FormatError
 from ..paths import open_output
+from ._xml import parse_xml
 from .annotations import Annotation, Interval, Point, Tier
 from .csv_pairs import alignment_from_times, parse_time_pairs, read_text
 
 __all__ = ["write_svl", "read_svl", "write_sv_csv", "read_sv_pairs", "write_sv_pairs",
            "read_sv_layer_csv", "write_sv_layer_csv", "read_labels_csv", "write_labels_csv",
-           "csv_has_header"]
+           "csv_has_header", "is_sv_layer_text", "is_sv_layer_file"]
 
 _DEFAULT_SAMPLE_RATE = 48000
 
@@ -115,17 +118,9 @@ def write_svl(alignment: Alignment, path) -> None:
         stream.write("\n".join(out) + "\n")
 
 
-def _parse_xml(path):
-    try:
-        return ET.parse(path).getroot()
-    except ET.ParseError as err:
-        raise FormatError(path, f"not valid XML: {err.msg if hasattr(err, 'msg') else err}",
-                          line=err.position[0]) from None
-
-
 def read_svl(path, *, rate_a_hz=None, rate_b_hz=None) -> Alignment:
     """Read a time-value layer (``.svl``) whose value is the time in B (seconds)."""
-    root = _parse_xml(path)
+    root = parse_xml(path)
     model = next((m for m in root.iter("model")
                   if m.get("type") == "sparse" and m.get("dimensions") == "2"), None)
     if root.tag != "sv" or model is None:
@@ -161,11 +156,17 @@ def read_svl(path, *, rate_a_hz=None, rate_b_hz=None) -> Alignment:
 
 # ------------------------------------------------------------------ CSV layers
 def _sniff_delimiter(text: str) -> str:
+    """The delimiter of a CSV layer: the one that makes the first field of the first line
+    a number (a time), else (a header) the one that splits it into the most fields; a
+    label may hold the others, quoted."""
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    for delimiter in ("\t", ",", ";"):
-        if delimiter in first:
+    candidates = ("\t", ",", ";")
+    fields = {d: next(csv.reader([first], delimiter=d), [""]) for d in candidates}
+    for delimiter in candidates:
+        if len(fields[delimiter]) > 1 and _is_number(fields[delimiter][0].strip()):
             return delimiter
-    return ","
+    best = max(candidates, key=lambda d: len(fields[d]))
+    return best if len(fields[best]) > 1 else ","
 
 
 def _is_number(token: str) -> bool:
@@ -173,6 +174,44 @@ def _is_number(token: str) -> bool:
         return math.isfinite(float(token))
     except ValueError:
         return False
+
+
+#: Sonic Visualiser writes times as RealTime::toString: seconds with nine decimals.
+_REALTIME = re.compile(r"^-?\d+\.\d{9}$")
+
+
+def is_sv_layer_text(text: str) -> bool:
+    """Whether ``text`` is a layer Sonic Visualiser exported as text (``.txt``: fields
+    separated by tabs) rather than Audacity labels.
+
+    Both are tab-separated with a time first. Sonic Visualiser writes every time as
+    seconds with nine decimals and a layer's value in the second field (a plain number,
+    never nine fixed decimals); Audacity writes start and end times with six decimals.
+    So: every line's first field has nine decimals and no line's second field does.
+    """
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return False
+    for line in lines:
+        fields = line.split("\t")
+        if not _REALTIME.match(fields[0].strip()):
+            return False
+        if len(fields) > 1 and _REALTIME.match(fields[1].strip()):
+            return False
+    return True
+
+
+def is_sv_layer_file(path) -> bool:
+    """:func:`is_sv_layer_text` of a file's first 64 KiB (False when it cannot be read)."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(1 << 16)
+    except OSError:
+        return False
+    text = data.decode("utf-8", "replace")
+    if len(data) == 1 << 16:  # a line cut at the end of the sample is not evidence
+        text = text.rsplit("\n", 1)[0]
+    return is_sv_layer_text(text)
 
 
 def csv_has_header(path) -> bool:
@@ -205,15 +244,23 @@ def _float(token: str, path, line: int, what: str) -> float:
 def read_sv_layer_csv(path) -> Annotation:
     """Read a headerless Sonic Visualiser CSV layer (instants, values, regions, notes)."""
     rows = _csv_rows(path)
-    if not rows:
-        raise FormatError(path, "no rows")
+    if not rows:  # an empty layer
+        return Annotation((Tier("layer", "point", ()),), start_s=0.0)
     first_line, first = rows[0]
     n = len(first)
-    numeric = [_is_number(c.strip()) for c in first]
-    if not numeric[0]:
+    # an empty field is a missing value (or level) when a label follows it or other rows
+    # have numbers in that column
+    numeric = [_is_number(c.strip()) or (k > 0 and not c.strip() and (k < n - 1 or any(
+        len(r) > k and _is_number(r[k].strip()) for _, r in rows)))
+        for k, c in enumerate(first)]
+    if not _is_number(first[0].strip()):
         raise FormatError(path, f"time {first[0]!r} is not a number", line=first_line)
-    # the number of leading numeric columns tells the layer type
-    n_num = next((k for k, ok in enumerate(numeric) if not ok), n)
+    # the number of leading numeric columns tells the layer type (at most 4: notes); an
+    # empty second column in every row is a layer of points without values whose labels
+    # read as numbers (as we write them)
+    n_num = min(next((k for k, ok in enumerate(numeric) if not ok), n), 4)
+    if all(len(r) >= 3 and not r[1].strip() for _, r in rows):
+        n_num = 2
     name = "layer"
     items = []
     if n_num >= 3:  # regions (time, value, duration) or notes (time, value, duration, level)
@@ -236,7 +283,8 @@ def read_sv_layer_csv(path) -> Annotation:
                 raise FormatError(path, f"time {t:g} s goes back (previous {prev:g} s)",
                                   line=line)
             prev = t
-            value = _float(row[1], path, line, "value") if n_num == 2 and len(row) > 1 else None
+            value = (_float(row[1], path, line, "value")
+                     if n_num == 2 and len(row) > 1 and row[1].strip() else None)
             label = row[n_num] if len(row) > n_num else ""
             items.append(Point(t, label, value))
         tier = Tier(name, "point", tuple(items))
@@ -254,14 +302,20 @@ def write_sv_layer_csv(annotation: Annotation, path) -> list[str]:
     has_interval = any(t.kind == "interval" for t in annotation.tiers)
     has_value = any(isinstance(p, Point) and p.value is not None
                     for t in annotation.tiers for p in t.items)
+    # a label that reads as a number would be read as a value (or a note's level): such
+    # layers keep an empty column before the label (read back as "no value"/"no level")
+    numeric_labels = any(_is_number(it.label.strip()) for t in annotation.tiers
+                         for it in t.items)
     rows = []
     for tier in annotation.tiers:
         for it in tier.items:
             if has_interval:
                 start, end = ((it.time_s, it.time_s) if isinstance(it, Point)
                               else (it.start_s, it.end_s))
-                rows.append((start, [f"{start:.9f}", "0", f"{end - start:.9f}", it.label]))
-            elif has_value:
+                level = [""] if numeric_labels else []
+                rows.append((start, [f"{start:.9f}", "0", f"{end - start:.9f}", *level,
+                                     it.label]))
+            elif has_value or numeric_labels:
                 value = "" if it.value is None else _num(it.value)
                 rows.append((it.time_s, [f"{it.time_s:.9f}", value, it.label]))
             else:

@@ -1,8 +1,9 @@
 """Praat TextGrid files: interval and point tiers, long and short text formats.
 
 Reading accepts UTF-8 (with or without BOM) and UTF-16 (Praat writes UTF-16 when a label
-is not ASCII), the long format (``xmin = 0``) and the short one (bare values), and
-comments after ``!``. Writing gives the long format, UTF-8 without BOM; interval tiers
+is not ASCII), the long format (``xmin = 0``) and the short one (bare values), comments
+after ``!``, and Praat's binary format ("Save as binary file": big-endian doubles,
+labels in ASCII or UTF-16). Writing gives the long format, UTF-8 without BOM; interval tiers
 always tile ``[xmin, xmax]`` (gaps become empty intervals, overlapping intervals move to
 extra tiers, zero-length intervals get a width of :data:`MIN_WIDTH_S` taken from their
 neighbours, with a warning).
@@ -10,8 +11,9 @@ neighbours, with a warning).
 
 from __future__ import annotations
 
-import bisect
+import math
 import re
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +23,7 @@ from ..errors import FormatError
 from ..paths import open_output
 from ._anchors import fill_path, path_anchors
 from .annotations import Annotation, Interval, Point, Tier
-from .csv_pairs import alignment_from_times, infer_rate
+from .csv_pairs import alignment_from_times, decode_text, infer_rate
 
 __all__ = ["read_textgrid", "write_textgrid", "write_alignment_textgrid",
            "read_alignment_textgrid", "decode_praat_text", "MIN_WIDTH_S"]
@@ -36,14 +38,20 @@ _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 
 def decode_praat_text(data: bytes, path) -> str:
     """Decode a Praat text file: UTF-8 (BOM optional), UTF-16 (BOM, or NULs without one),
-    else Latin-1 (old Praat versions wrote the platform's 8-bit encoding)."""
+    else Latin-1 (old Praat versions wrote the platform's 8-bit encoding).
+
+    Raises
+    ------
+    FormatError
+        For UTF-16 or BOM-marked UTF-8 that does not decode (naming the file and line).
+    """
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        return decode_text(data, path, "utf-16")
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict")
+        return decode_text(data[3:], path, "utf-8")
     head = data[:200]
     if head.count(b"\x00") > len(head) // 4:
-        return data.decode("utf-16-le" if head[1:2] == b"\x00" else "utf-16-be")
+        return decode_text(data, path, "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -51,59 +59,91 @@ def decode_praat_text(data: bytes, path) -> str:
 
 
 class _Tokens:
-    """Numbers, strings and ``<flags>`` of a Praat text file, with their lines."""
+    """Numbers, strings and ``<flags>`` of a Praat text file, read as they are asked for
+    (a broken file fails at its first bad value without scanning the rest). Values come
+    with their offset in the text; :meth:`line` turns an offset into a line number."""
 
     def __init__(self, text: str, path):
         self.path = path
-        newlines = [m.start() for m in re.finditer("\n", text)]
-        self.items = []
+        self.text = text
+        self._scan = self._tokens()
+        self._ahead = None
+        self._last = 0
+
+    def _tokens(self):
         previous = ""
-        for m in _TOKEN.finditer(text):
+        for m in _TOKEN.finditer(self.text):
             tok = m.group()
             first = tok[0]
-            line = bisect.bisect_left(newlines, m.start()) + 1
             after_equals, previous = previous.endswith("="), tok
             if first == '"':
                 if len(tok) < 2 or not tok.endswith('"') or tok.count('"') % 2:
-                    raise FormatError(path, "unterminated string", line=line)
-                self.items.append(("str", tok[1:-1].replace('""', '"'), line))
+                    raise FormatError(self.path, "unterminated string",
+                                      line=self.line(m.start()))
+                yield "str", tok[1:-1].replace('""', '"'), m.start()
             elif first == "<":
-                self.items.append(("flag", tok, line))
+                yield "flag", tok, m.start()
             elif first in "![":
                 continue
             elif _NUMBER.match(tok):
-                self.items.append(("num", tok, line))
+                yield "num", tok, m.start()
             elif after_equals:  # "xmax = two": a value that is not a number
-                self.items.append(("word", tok, line))
+                yield "word", tok, m.start()
             # anything else is a field name, "=", ":" or "?": Praat treats it as a comment
-        self.pos = 0
+
+    def line(self, offset: int) -> int:
+        return self.text.count("\n", 0, offset) + 1
+
+    def _peek(self):
+        if self._ahead is None:
+            self._ahead = next(self._scan, False)
+        return self._ahead
 
     def _next(self, what: str):
-        if self.pos >= len(self.items):
-            last = self.items[-1][2] if self.items else 1
-            raise FormatError(self.path, f"file ends where {what} was expected", line=last)
-        item = self.items[self.pos]
-        self.pos += 1
+        item = self._peek()
+        if not item:
+            raise FormatError(self.path, f"file ends where {what} was expected",
+                              line=self.line(self._last))
+        self._ahead = None
+        self._last = item[2]
         return item
 
     def number(self, what: str) -> tuple[float, int]:
-        kind, value, line = self._next(what)
+        kind, value, at = self._next(what)
         if kind != "num":
             raise FormatError(self.path, f"expected {what} (a number), found {value!r}",
-                              line=line)
-        return float(value), line
+                              line=self.line(at))
+        number = float(value)
+        if not math.isfinite(number):
+            raise FormatError(self.path, f"{what} {value} is not a finite number",
+                              line=self.line(at))
+        return number, at
+
+    def count(self, what: str) -> int:
+        """A number of items: a whole number that the rest of the file can hold (every
+        item takes at least two characters)."""
+        number, at = self.number(what)
+        if number != int(number) or number < 0:
+            raise FormatError(self.path, f"{what} {number:g} is not a whole number",
+                              line=self.line(at))
+        left = len(self.text) - at
+        if number > left // 2:
+            raise FormatError(self.path, f"{what} is {int(number)} but the file ends "
+                              f"{left} characters later", line=self.line(at))
+        return int(number)
 
     def string(self, what: str) -> tuple[str, int]:
-        kind, value, line = self._next(what)
+        kind, value, at = self._next(what)
         if kind != "str":
             raise FormatError(self.path, f"expected {what} (a quoted text), found {value!r}",
-                              line=line)
-        return value, line
+                              line=self.line(at))
+        return value, at
 
     def flag(self) -> str | None:
-        if self.pos < len(self.items) and self.items[self.pos][0] == "flag":
-            self.pos += 1
-            return self.items[self.pos - 1][1]
+        item = self._peek()
+        if item and item[0] == "flag":
+            self._ahead = None
+            return item[1]
         return None
 
 
@@ -121,63 +161,178 @@ def read_textgrid(path) -> Annotation:
         data = Path(path).read_bytes()
     except OSError as err:
         raise FormatError(path, err.strerror or "cannot be read") from None
+    if data.startswith(_BINARY_MAGIC):
+        return _read_binary(data, path)
     tokens = _Tokens(decode_praat_text(data, path), path)
-    file_type, line = tokens.string("the file type")
+    file_type, at = tokens.string("the file type")
     if not file_type.startswith("ooTextFile"):
-        raise FormatError(path, f"not a Praat text file (file type {file_type!r})", line=line)
-    object_class, line = tokens.string("the object class")
+        raise FormatError(path, f"not a Praat text file (file type {file_type!r})",
+                          line=tokens.line(at))
+    object_class, at = tokens.string("the object class")
     if not object_class.startswith("TextGrid"):
-        raise FormatError(path, f"not a TextGrid (object class {object_class!r})", line=line)
+        raise FormatError(path, f"not a TextGrid (object class {object_class!r})",
+                          line=tokens.line(at))
     xmin, _ = tokens.number("xmin")
-    xmax, line = tokens.number("xmax")
+    xmax, at = tokens.number("xmax")
     if xmax < xmin:
-        raise FormatError(path, f"xmax {xmax:g} is before xmin {xmin:g}", line=line)
+        raise FormatError(path, f"xmax {xmax:g} is before xmin {xmin:g}",
+                          line=tokens.line(at))
     flag = tokens.flag()
     tiers = []
     if flag != "<absent>":
-        size, _ = tokens.number("the number of tiers")
-        for t in range(int(size)):
+        size = tokens.count("the number of tiers")
+        for t in range(size):
             tiers.append(_read_tier(tokens, path, t + 1))
     return Annotation(tuple(tiers), start_s=xmin, end_s=xmax)
 
 
 def _read_tier(tokens: _Tokens, path, index: int) -> Tier:
-    kind, line = tokens.string(f"the class of tier {index}")
+    kind, at = tokens.string(f"the class of tier {index}")
     name, _ = tokens.string(f"the name of tier {index}")
     tokens.number(f"xmin of tier {name!r}")
     tokens.number(f"xmax of tier {name!r}")
-    count, _ = tokens.number(f"the size of tier {name!r}")
+    count = tokens.count(f"the size of tier {name!r}")
     items = []
     if kind == "IntervalTier":
         prev_end = None
-        for k in range(1, int(count) + 1):
-            start, line = tokens.number(f"xmin of interval {k} in tier {name!r}")
+        for k in range(1, count + 1):
+            start, at = tokens.number(f"xmin of interval {k} in tier {name!r}")
             end, _ = tokens.number(f"xmax of interval {k} in tier {name!r}")
             text, _ = tokens.string(f"the text of interval {k} in tier {name!r}")
             if end < start:
                 raise FormatError(path, f"tier {name!r}, interval {k}: xmax {end:g} is before "
-                                  f"xmin {start:g}", line=line)
+                                  f"xmin {start:g}", line=tokens.line(at))
             if prev_end is not None and abs(start - prev_end) > _TOL * max(1.0, abs(start)):
                 problem = "a gap" if start > prev_end else "an overlap"
                 raise FormatError(path, f"tier {name!r}: intervals do not tile ({problem}): "
                                   f"interval {k} starts at {start:g} s but interval {k - 1} "
-                                  f"ends at {prev_end:g} s", line=line)
+                                  f"ends at {prev_end:g} s", line=tokens.line(at))
             items.append(Interval(start, end, text))
             prev_end = end
         return Tier(name, "interval", tuple(items))
     if kind == "TextTier":
         prev = None
-        for k in range(1, int(count) + 1):
-            time, line = tokens.number(f"the time of point {k} in tier {name!r}")
+        for k in range(1, count + 1):
+            time, at = tokens.number(f"the time of point {k} in tier {name!r}")
             mark, _ = tokens.string(f"the mark of point {k} in tier {name!r}")
             if prev is not None and time < prev:
                 raise FormatError(path, f"tier {name!r}: point {k} at {time:g} s comes before "
-                                  f"point {k - 1} at {prev:g} s", line=line)
+                                  f"point {k - 1} at {prev:g} s", line=tokens.line(at))
             items.append(Point(time, mark))
             prev = time
         return Tier(name, "point", tuple(items))
     raise FormatError(path, f"tier {index}: unknown tier class {kind!r} (expected "
-                      f"IntervalTier or TextTier)", line=line)
+                      f"IntervalTier or TextTier)", line=tokens.line(at))
+
+
+# ---------------------------------------------------------------------------- binary
+_BINARY_MAGIC = b"ooBinaryFile"
+
+
+class _Binary:
+    """Big-endian fields of a Praat binary file, each read checked against the end."""
+
+    def __init__(self, data: bytes, path):
+        self.data, self.path, self.pos = data, path, len(_BINARY_MAGIC)
+
+    def _take(self, n: int, what: str) -> bytes:
+        if self.pos + n > len(self.data):
+            raise FormatError(self.path, f"binary TextGrid: the file ends at byte "
+                              f"{len(self.data)} where {what} was expected")
+        chunk = self.data[self.pos:self.pos + n]
+        self.pos += n
+        return chunk
+
+    def unpack(self, fmt: str, what: str):
+        return struct.unpack(">" + fmt, self._take(struct.calcsize(">" + fmt), what))[0]
+
+    def number(self, what: str) -> float:
+        value = self.unpack("d", what)
+        if not math.isfinite(value):
+            raise FormatError(self.path, f"binary TextGrid: {what} {value} is not a finite "
+                              f"number (byte {self.pos - 8})")
+        return value
+
+    def count(self, what: str, smallest_item: int) -> int:
+        value = self.unpack("i", what)
+        if value < 0 or value * smallest_item > len(self.data) - self.pos:
+            raise FormatError(self.path, f"binary TextGrid: {what} {value} does not fit in "
+                              f"the file (byte {self.pos - 4})")
+        return value
+
+    def word(self, what: str) -> str:
+        """A class name: a length byte and ASCII."""
+        return self._take(self.unpack("B", what), what).decode("latin-1")
+
+    def text(self, what: str) -> str:
+        """Praat's 16-bit string: a length and ASCII, or 0xFFFF, a number of characters
+        and UTF-16 (characters beyond the BMP take two units)."""
+        length = self.unpack("H", what)
+        if length != 0xFFFF:
+            return self._take(length, what).decode("latin-1")
+        n_chars = self.unpack("H", what)
+        units = []
+        for _ in range(n_chars):
+            unit = self._take(2, what)
+            units.append(unit)
+            if 0xD8 <= unit[0] <= 0xDB:  # a high surrogate: its pair follows
+                units.append(self._take(2, what))
+        raw = b"".join(units)
+        try:
+            return raw.decode("utf-16-be")
+        except UnicodeDecodeError:
+            raise FormatError(self.path, f"binary TextGrid: {what} is not valid UTF-16 "
+                              f"(byte {self.pos - len(raw)})") from None
+
+
+def _read_binary(data: bytes, path) -> Annotation:
+    """A TextGrid saved with Praat's "Save as binary file"."""
+    b = _Binary(data, path)
+    object_class = b.word("the object class")
+    if object_class != "TextGrid":
+        raise FormatError(path, f"not a TextGrid (binary object class {object_class!r})")
+    xmin, xmax = b.number("xmin"), b.number("xmax")
+    if xmax < xmin:
+        raise FormatError(path, f"xmax {xmax:g} is before xmin {xmin:g}")
+    tiers = []
+    if b.unpack("B", "the tiers flag"):
+        for t in range(1, b.count("the number of tiers", 25) + 1):
+            kind = b.word(f"the class of tier {t}")
+            name = b.text(f"the name of tier {t}")
+            b.number(f"xmin of tier {name!r}")
+            b.number(f"xmax of tier {name!r}")
+            if kind == "IntervalTier":
+                items, prev_end = [], None
+                for k in range(1, b.count(f"the size of tier {name!r}", 18) + 1):
+                    start = b.number(f"xmin of interval {k} in tier {name!r}")
+                    end = b.number(f"xmax of interval {k} in tier {name!r}")
+                    label = b.text(f"the text of interval {k} in tier {name!r}")
+                    if end < start or (prev_end is not None and abs(start - prev_end) >
+                                       _TOL * max(1.0, abs(start))):
+                        raise FormatError(path, f"tier {name!r}, interval {k} "
+                                          f"({start:g}-{end:g} s) does not follow interval "
+                                          f"{k - 1}")
+                    items.append(Interval(start, end, label))
+                    prev_end = end
+                tiers.append(Tier(name, "interval", tuple(items)))
+            elif kind == "TextTier":
+                items, prev = [], None
+                for k in range(1, b.count(f"the size of tier {name!r}", 10) + 1):
+                    time = b.number(f"the time of point {k} in tier {name!r}")
+                    mark = b.text(f"the mark of point {k} in tier {name!r}")
+                    if prev is not None and time < prev:
+                        raise FormatError(path, f"tier {name!r}: point {k} at {time:g} s "
+                                          f"comes before point {k - 1} at {prev:g} s")
+                    items.append(Point(time, mark))
+                    prev = time
+                tiers.append(Tier(name, "point", tuple(items)))
+            else:
+                raise FormatError(path, f"tier {t}: unknown tier class {kind!r} (expected "
+                                  f"IntervalTier or TextTier)")
+    if b.pos != len(data):
+        raise FormatError(path, f"binary TextGrid: {len(data) - b.pos} unexpected bytes "
+                          f"after the last tier (byte {b.pos})")
+    return Annotation(tuple(tiers), start_s=xmin, end_s=xmax)
 
 
 # ---------------------------------------------------------------------------- writing

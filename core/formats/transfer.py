@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -24,11 +25,17 @@ class TransferResult:
 
 
 def _duration(alignment: Alignment, which: str) -> float:
+    """The recording's duration as its file described it, else the path's end (a value
+    read from a file that is not a finite, non-negative number is ignored)."""
     source = alignment.sources.get(which) or {}
     for key in ("duration_s", "duration"):
         value = source.get(key) if hasattr(source, "get") else None
-        if value is not None:
-            return float(value)
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(value) and value >= 0:
+            return value
     return alignment.duration_a_s if which == "a" else alignment.duration_b_s
 
 

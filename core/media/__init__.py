@@ -16,6 +16,7 @@ from .recording import (
     IMAGE_EXTENSIONS,
     VIDEO_EXTENSIONS,
     Recording,
+    describe_recording,
     open_recording,
 )
 
@@ -27,6 +28,7 @@ __all__ = [
     "MediaError",
     "Recording",
     "VideoRecording",
+    "describe_recording",
     "open_recording",
 ]
 

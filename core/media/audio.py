@@ -9,6 +9,7 @@ through an hour of audio without holding it in memory.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import weakref
 from pathlib import Path
@@ -32,26 +33,73 @@ ENVELOPE_LEVELS = 3
 #: whose output depends on the previous packet are then settled).
 SEEK_PREROLL = 1 << 13
 _EXACT_SEEK_SUBTYPES = frozenset({"FLOAT", "DOUBLE", "ULAW", "ALAW", "DPCM_8", "DPCM_16"})
+_UNCOMPRESSED = frozenset({"FLOAT", "DOUBLE", "ULAW", "ALAW"})
+#: More channels than this is taken for a broken header (libsndfile reads up to 1024).
+MAX_CHANNELS = 256
+#: Samples beyond this magnitude (float formats hold any value) are taken for a broken
+#: file: power spectra of such samples overflow float32 in the features.
+MAX_SAMPLE = 1e6
 
 
-def probe_audio(path: Path) -> AudioRecording | None:
+def _native(path) -> bytes:
+    """The file name as bytes: libsndfile takes any name that way (a ``str`` holding
+    bytes that are not UTF-8 cannot even be encoded)."""
+    return os.fsencode(path)
+
+
+def probe_audio(path: Path, reasons: list[str] | None = None) -> AudioRecording | None:
     """An :class:`AudioRecording` if libsndfile reads ``path``, else None.
+
+    Parameters
+    ----------
+    path : Path
+    reasons : list, optional
+        Receives libsndfile's own words when it does not read the file (for the message
+        when no decoder does).
 
     Raises
     ------
     MediaError
-        If the file is audio but holds no samples or has an invalid sample rate.
+        If the file is audio but holds no samples, has an invalid sample rate or a
+        header that does not match its data (e.g. 1000 channels claimed); or when
+        libsndfile fails other than by not recognising the file.
     """
     try:
-        info = soundfile.info(str(path))
-    except Exception:  # libsndfile says "not mine" in several ways; OpenCV gets its turn
+        info = soundfile.info(_native(path))
+    except soundfile.LibsndfileError as exc:  # "not mine": OpenCV gets its turn
+        if reasons is not None:
+            reasons.append(_plain(exc))
         return None
+    except (OSError, MemoryError, ValueError, TypeError, RuntimeError) as exc:
+        raise MediaError(path, f"could not be read as audio ({_plain(exc)})") from None
     if info.samplerate <= 0 or info.channels <= 0:
         raise MediaError(path, f"has an invalid audio header (sample rate "
                          f"{info.samplerate} Hz, {info.channels} channels)")
+    if info.channels > MAX_CHANNELS:
+        raise MediaError(path, f"has a broken audio header: it claims {info.channels} "
+                         f"channels (at most {MAX_CHANNELS} are read)")
+    _check_frame_size(path, info)
     if info.frames <= 0:
         raise MediaError(path, "contains no audio samples (zero length)")
     return AudioRecording(path, info)
+
+
+def _check_frame_size(path, info) -> None:
+    """An uncompressed WAV whose data chunk is not a whole number of frames has a header
+    that lies about the channels or the sample size (e.g. stereo data claiming 1000
+    channels would decode as 6 ms of noise)."""
+    if not (info.subtype.startswith("PCM") or info.subtype in _UNCOMPRESSED):
+        return
+    text = getattr(info, "extra_info", "") or ""
+    align = re.search(r"^\s*Block Align\s*:\s*(\d+)", text, re.MULTILINE)
+    data = re.search(r"^data\s*:\s*(\d+)", text, re.MULTILINE)
+    if not (align and data):
+        return
+    block, size = int(align.group(1)), int(data.group(1))
+    if block > 0 and size % block:
+        raise MediaError(path, f"has a broken audio header: its data ({size} bytes) is not "
+                         f"a whole number of frames of {info.channels} channels "
+                         f"({block} bytes each)")
 
 
 class AudioRecording(Recording):
@@ -91,7 +139,7 @@ class AudioRecording(Recording):
     def _open(self, start: int = 0) -> soundfile.SoundFile:
         """A decoder positioned at sample ``start`` (exactly, even for lossy formats)."""
         try:
-            handle = soundfile.SoundFile(str(self.path))
+            handle = soundfile.SoundFile(_native(self.path))
         except Exception as exc:
             raise MediaError(self.path, f"can no longer be opened as audio ({_plain(exc)})") \
                 from None
@@ -159,12 +207,16 @@ class AudioRecording(Recording):
                     block = _read(handle, n)
                     if block.shape[0] == 0:
                         break
+                    self._check_values(block, start + filled)
                     out[filled:filled + block.shape[0]] = self._mix(block, mono)
                     filled += block.shape[0]
                 if tolerate_short and stop == self.n_frames:
                     # Header frame counts of compressed formats can be estimates: keep
                     # whatever the decoder still delivers.
+                    at = start + filled
                     while (block := _read(handle, BLOCK_FRAMES)).shape[0]:
+                        self._check_values(block, at)
+                        at += block.shape[0]
                         extra.append(self._mix(block, mono))
         except MediaError:
             raise
@@ -175,6 +227,22 @@ class AudioRecording(Recording):
         if extra:
             return np.concatenate([out[:filled], *extra])
         return out[:filled] if filled < out.shape[0] else out
+
+    def _check_values(self, block: np.ndarray, offset: int) -> None:
+        """Refuse NaN, infinite or absurd samples (float formats can hold them) with the
+        file's name and the time, before they reach the features."""
+        if self.subtype not in ("FLOAT", "DOUBLE"):
+            return  # integer and lossy formats decode to finite values near [-1, 1]
+        bad = ~np.isfinite(block)
+        what = "NaN or infinite samples"
+        if not bad.any():
+            bad = np.abs(block) > MAX_SAMPLE
+            what = f"samples larger than {MAX_SAMPLE:g} in magnitude (a broken file?)"
+            if not bad.any():
+                return
+        first = int(np.flatnonzero(bad.any(axis=1))[0]) + offset
+        raise MediaError(self.path, f"contains {what}, the first at "
+                         f"{first / self.rate_hz:.3f} s")
 
     def _corrupt(self, offset: int, span: int, exc: BaseException) -> MediaError:
         stop = min(offset + span, self.n_frames)
@@ -246,6 +314,7 @@ class AudioRecording(Recording):
                     block = _read(handle, min(block_frames, stop - offset))
                     if block.shape[0] == 0:
                         return
+                    self._check_values(block, offset)
                     yield offset, self._mix(block, mono)
                     offset += block.shape[0]
         except MediaError:
@@ -432,7 +501,9 @@ def _as_index(value, name: str) -> int:
 
 def _plain(exc: BaseException) -> str:
     """A decoder's message without the file name it repeats."""
-    text = str(exc).strip() or type(exc).__name__
+    text = getattr(exc, "error_string", None) if isinstance(exc, soundfile.LibsndfileError) \
+        else None
+    text = (text or str(exc)).strip() or type(exc).__name__
     if text.startswith("Error opening") and ": " in text:
         text = text.split(": ", 1)[1]
     return text.rstrip(".")

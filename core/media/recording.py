@@ -227,7 +227,8 @@ def open_recording(path) -> Recording:
         raise MediaError(path, "is a still image, not an audio or video recording")
 
     from .audio import probe_audio
-    recording = probe_audio(path)
+    reasons: list[str] = []
+    recording = probe_audio(path, reasons)
     if recording is not None:
         return recording
     from .video import probe_video
@@ -236,8 +237,9 @@ def open_recording(path) -> Recording:
         return recording
 
     if suffix in AUDIO_EXTENSIONS:
-        problem = "could not be decoded as audio (the file is corrupt or its encoding " \
-                  "is not supported)"
+        said = f": {reasons[0]}" if reasons else ""
+        problem = (f"could not be decoded as audio (the file is corrupt or its encoding "
+                   f"is not supported{said})")
     elif suffix in VIDEO_EXTENSIONS:
         problem = "could not be opened as video (the file is corrupt or its container " \
                   "or codec is not supported)"
@@ -245,3 +247,20 @@ def open_recording(path) -> Recording:
         problem = ("is not a recognised audio or video format (audio: WAV, FLAC, OGG, "
                    "Opus, MP3, AIFF; video: MP4, AVI, MKV, MOV)")
     raise MediaError(path, problem)
+
+
+def describe_recording(rec) -> dict:
+    """What a result records about one input: ``path``, ``kind``, ``duration_s``,
+    ``rate_hz`` and ``sha256`` (the recording's :meth:`Recording.content_hash`; None
+    for an object without one or when the file cannot be read any more: the description
+    is informative, never a reason to fail an alignment)."""
+    path = getattr(rec, "path", None)
+    info = {"path": None if path is None else os.fspath(path), "kind": rec.kind,
+            "duration_s": float(rec.duration_s), "rate_hz": float(rec.rate_hz)}
+    digest = getattr(rec, "content_hash", None)
+    try:
+        info["sha256"] = digest() if callable(digest) else None
+    except OSError:
+        info["sha256"] = None
+    return info
+

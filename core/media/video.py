@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
+import tempfile
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 
@@ -32,6 +35,7 @@ import cv2  # noqa: E402  (after the environment variable above)
 import numpy as np  # noqa: E402
 
 from ..errors import MediaError  # noqa: E402
+from ..paths import is_utf8_name  # noqa: E402
 from .recording import Recording  # noqa: E402
 
 __all__ = ["VideoRecording", "probe_video"]
@@ -77,11 +81,37 @@ def _quiet_opencv():
                 logging.setLogLevel(_quiet_saved)
 
 
-def _capture(path: Path) -> cv2.VideoCapture | None:
+class _Source:
+    """A name OpenCV can open for ``path``.
+
+    OpenCV's Python binding encodes names as UTF-8 and crashes (a segmentation fault) on
+    one that is not, as any byte string Linux allows is: such a file is reached through
+    a symbolic link with an ASCII name in a private temporary folder, which lives as
+    long as this object (decoders may re-open the file by name)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        if is_utf8_name(path):
+            self.name = str(path)
+            return
+        folder = tempfile.mkdtemp(prefix="alignment-inspector-video-")
+        self._finalizer = weakref.finalize(self, shutil.rmtree, folder, True)
+        suffix = path.suffix if is_utf8_name(path.suffix) and path.suffix.isascii() else ""
+        link = os.path.join(folder, "video" + suffix)
+        try:
+            os.symlink(os.fsencode(path), os.fsencode(link))
+        except OSError as exc:
+            self._finalizer()
+            raise MediaError(path, f"cannot be opened by the video decoder (its name is not "
+                             f"UTF-8 and no link to it could be made: {exc.strerror})") from None
+        self.name = link
+
+
+def _capture(source: _Source) -> cv2.VideoCapture | None:
     # An absolute path keeps FFmpeg from reading "name:rest" as a protocol.
     with _quiet_opencv():
         try:
-            capture = cv2.VideoCapture(str(path), cv2.CAP_FFMPEG)
+            capture = cv2.VideoCapture(source.name, cv2.CAP_FFMPEG)
         except cv2.error:
             return None
     if not capture.isOpened():
@@ -131,7 +161,8 @@ def probe_video(path: Path) -> VideoRecording | None:
     MediaError
         If the container opens but has no decodable frame or a broken header.
     """
-    capture = _capture(path)
+    source = _Source(path)
+    capture = _capture(source)
     if capture is None:
         return None
     try:
@@ -167,7 +198,7 @@ def probe_video(path: Path) -> VideoRecording | None:
     finally:
         capture.release()
     return VideoRecording(path, fps=fps, n_frames=n_frames, width=width, height=height,
-                          first=_to_rgb(first), can_seek=can_seek)
+                          first=_to_rgb(first), can_seek=can_seek, source=source)
 
 
 def _to_rgb(image: np.ndarray) -> np.ndarray:
@@ -203,9 +234,11 @@ class VideoRecording(Recording):
     kind = "video"
 
     def __init__(self, path: Path, *, fps: float, n_frames: int, width: int, height: int,
-                 first: np.ndarray | None = None, can_seek: bool = True):
+                 first: np.ndarray | None = None, can_seek: bool = True,
+                 source: _Source | None = None):
         super().__init__(path, rate_hz=fps, n_frames=n_frames, n_channels=3,
                          width=int(width), height=int(height))
+        self._source = source if source is not None else _Source(self.path)
         self._capture: cv2.VideoCapture | None = None
         self._next = 0  # index of the frame the open decoder returns next
         self._lock = threading.Lock()
@@ -257,7 +290,7 @@ class VideoRecording(Recording):
             if self._capture is not None and not self._can_seek and k < self._next:
                 self._release()  # rewind by re-opening
             if self._capture is None:
-                self._capture = _capture(self.path)
+                self._capture = _capture(self._source)
                 self._next = 0
                 if self._capture is None:
                     raise MediaError(self.path, "can no longer be opened as video")
@@ -320,7 +353,7 @@ class VideoRecording(Recording):
     def _frames(self, start, stop, step, max_side):
         if start >= stop:
             return
-        capture = _capture(self.path)
+        capture = _capture(self._source)
         if capture is None:
             raise MediaError(self.path, "can no longer be opened as video")
         try:

@@ -7,7 +7,8 @@
    silences) as ``music``, ``speech`` or ``other``; video/video pairs are ``video``;
    a video against an audio recording is ``video-vs-audio``.
 2. **Features and costs** per material (``_AUDIO_PLANS``, ``_VIDEO_PLAN``), a weighted
-   sum of per-feature local distances:
+   sum of per-feature local distances (:class:`core.warping.FeatureTerms`, computed in the
+   DTW kernels):
 
    - music: strongly compressed chroma (cosine) + 0.25 x DLNCO onsets (euclidean),
      base 50 Hz, refined at 100 Hz; the local stages (below) add 0.5 x a sharp DLNCO
@@ -17,20 +18,27 @@
    - video: rank-normalized grey thumbnails (cosine) at each file's frame rate;
    - video against audio: peak trains of motion energy and of onset strength
      (:func:`_peak_curve`) at the video's frame rate.
-3. **Shared part** (:func:`_overlap`): on a coarse cost matrix, a threshold-shifted
-   open-begin/open-end DTW finds extra material at either end (an intro, a missing
-   ending); the rest of the pipeline works on the shared part and
+3. **Shared part** (:func:`~core.pipeline.overlap.find_overlap`): on a coarse cost
+   matrix, a threshold-shifted open-begin/open-end DP finds extra material at either end
+   (an intro, a missing ending); the path runs through the shared part only and
    ``diagnostics["aligned_part"]`` reports it.
-4. **Path**: exact DTW with symmetric1 steps (diagonal moves favoured, unlike symmetric2,
-   which lets the path slide along sustained notes and pauses), coarse-to-fine
-   (:func:`_multiscale_path`, corridor 1 s) at the base rate, then refined at the full
-   rate in a 0.1 s corridor. ``band_s`` adds a slanted Sakoe-Chiba band. Where a plan
-   weighs features differently in the local stages (music), the path is first searched
-   again at the base rate with those weights in a corridor (:func:`_local_corridor`) of
-   0.5 s, widened to up to 1.5 s where the spectral shape is ambiguous (a chord struck
-   again and again), and the refinement uses the same weights.
-5. **Confidence** per step (:func:`_agreement_confidence`): agreement of alternative
-   paths (symmetric2 steps, each feature alone) in the same band.
+4. **Path**, planned here as a recipe and solved by the engine
+   (:func:`core.warping.staged_dtw`), segment by segment between the anchors (if any):
+   exact DTW with symmetric1 steps (diagonal moves favoured, unlike symmetric2, which
+   lets the path slide along sustained notes and pauses), coarse-to-fine at the base
+   rate (corridor 1 s, rows not dilated: a corridor dilated along rows too measured
+   worse, 39.5 instead of 21.7 ms on music_p02), then refined at the full rate in a 0.1 s
+   corridor. ``band_s`` adds a slanted Sakoe-Chiba band. Where a plan weighs features
+   differently in the local stages (music), the path is first searched again at the base
+   rate with those weights in a corridor of 0.5 s, widened to up to 1.5 s where the
+   spectral shape is ambiguous (a chord struck again and again), and the refinement uses
+   the same weights.
+5. **Confidence** per step: agreement of alternative paths (symmetric2 steps, each
+   feature alone) in the coarse-to-fine search's corridor.
+
+The result is an engine result: it carries ``diagnostics["segments"]`` and the recipe
+in ``params["recipe"]``, so :func:`core.warping.resolve` re-solves only the segments next
+to a changed anchor, given the terms again (:func:`cost_source`).
 
 ``method="ctw"`` / ``"ot"`` run :func:`core.ctw` / :func:`core.ot` on the same features.
 Measured on ../shared/data: ``benchmarks/accuracy/results.md``.
@@ -38,32 +46,20 @@ Measured on ../shared/data: ``benchmarks/accuracy/results.md``.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 import time
 
 import numpy as np
 
-from .._kernels.features import band_accumulate, band_backtrack, overlap_accumulate
 from .._progress import Monitor
 from ..alignment import Alignment
-from ..warping.windows import window_outline
-from .corridor import (
-    _LOCAL_RADIUS_S,
-    _STEP_WEIGHTS,
-    _agreement_confidence,
-    _band_cost,
-    _band_path,
-    _corridor,
-    _local_corridor,
-    _multiscale_path,
-    _overlap,
-    _Term,
-)
+from ..media.recording import describe_recording
+from ..warping import FeatureTerms, Term, staged_dtw
 from .material import _pair_material, classify_audio
+from .overlap import find_overlap
 
-__all__ = ["align_files", "align_recordings", "classify_audio", "warm_up"]
+__all__ = ["align_files", "align_recordings", "anchor_frames", "classify_audio",
+           "cost_source", "rate_problem", "warm_up"]
 
 METHODS = ("dtw", "ctw", "ot")
 # frames per side above which "ot" works on pooled features (its plan is N x M)
@@ -98,10 +94,20 @@ _REFINE_RADIUS_S = 0.1
 # local stages (a re-search at the base rate in a corridor of _LOCAL_RADIUS_S around the
 # global path, and the refinement) may weigh the features differently: chroma finds the
 # right region robustly, but cannot see a re-attack of the same pitch (repeated notes),
-# where only the onsets of that pitch tell the events apart
-_LOCAL_PASSES = 1
+# where only the onsets of that pitch tell the events apart; the corridor widens up to
+# _AMBIGUOUS_MAX_S where the spectral shape next to the path is within _AMBIGUOUS_TOL
+_LOCAL_RADIUS_S = 0.5
+_AMBIGUOUS_MAX_S = 1.5
+_AMBIGUOUS_TOL = 0.02
 # half-width of the corridor around the coarse path at the base rate
 _CORRIDOR_S = 1.0
+# cells of the first (coarse) pass; above this the pass runs at a lower frame rate
+_COARSE_CELLS = 3_000_000
+_MAX_COARSE_FACTOR = 8
+# confidence: exp(-(d / _CONFIDENCE_SCALE_S) ** 2) of the alternatives' mean distance d,
+# smoothed over _CONFIDENCE_SMOOTH_S
+_CONFIDENCE_SCALE_S = 0.05
+_CONFIDENCE_SMOOTH_S = 0.2
 
 
 def _prepare_audio(name, values):
@@ -118,35 +124,39 @@ def _prepare_audio(name, values):
     return values
 
 
-def _describe(rec):
-    path = getattr(rec, "path", None)
-    info = {"path": None if path is None else os.fspath(path), "kind": rec.kind,
-            "duration_s": float(rec.duration_s), "rate_hz": float(rec.rate_hz)}
-    digest = None
-    if hasattr(rec, "content_hash"):
-        try:
-            digest = rec.content_hash()
-        except Exception:  # noqa: BLE001 - a hash is informative only
-            digest = None
-    elif path is not None and os.path.isfile(path):
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for chunk in iter(lambda: f.read(1 << 20), b""):
-                h.update(chunk)
-        digest = h.hexdigest()
-    info["sha256"] = digest
-    return info
+def rate_problem(rate_hz: float, rec_a, rec_b) -> str | None:
+    """Why ``rate_hz`` is too high for a pair, or None: audio features are computed at up
+    to ``max(_REFINE_FACTOR)`` times the rate (the refinement), which may not exceed a
+    sample rate (a hop under one sample); video features exist at the frame rate only."""
+    recs = [r for r in (rec_a, rec_b) if r is not None]
+    refine = max(_REFINE_FACTOR.values())
+    if any(r.kind == "video" for r in recs):
+        limit = min(float(r.rate_hz) for r in recs if r.kind == "video")
+        why = "the video's frame rate"
+    else:
+        limit = min((float(r.rate_hz) / refine for r in recs), default=math.inf)
+        why = (f"audio features are refined at up to {refine} times the rate, which may "
+               f"not exceed the sample rate")
+    if rate_hz > limit:
+        return f"{rate_hz:g} Hz is above what these recordings allow: at most {limit:g} Hz " \
+               f"({why})"
+    return None
 
 
-def _check_args(method, feature, rate_hz, band_s):
+def _check_args(method, feature, rate_hz, band_s, rec_a=None, rec_b=None):
     if method not in METHODS:
         raise ValueError(f"method: expected one of {METHODS}, got {method!r}")
-    if not isinstance(feature, str):
-        raise ValueError(f"feature: expected a feature name or 'auto', got {feature!r}")
+    if not isinstance(feature, str) or (feature != "auto" and not all(
+            part.strip() for part in feature.split("+"))):
+        raise ValueError(f"feature: expected 'auto' or feature names joined by '+', got "
+                         f"{feature!r}")
     if rate_hz is not None:
         rate_hz = float(rate_hz)
         if not (math.isfinite(rate_hz) and rate_hz > 0):
             raise ValueError(f"rate_hz: expected a positive frame rate, got {rate_hz}")
+        problem = rate_problem(rate_hz, rec_a, rec_b)
+        if problem:
+            raise ValueError(f"rate_hz: {problem}")
     if band_s is not None:
         band_s = float(band_s)
         if not (math.isfinite(band_s) and band_s > 0):
@@ -154,8 +164,48 @@ def _check_args(method, feature, rate_hz, band_s):
     return rate_hz, band_s
 
 
+def _check_anchors_s(anchors_s):
+    if anchors_s is None:
+        return np.zeros((0, 2))
+    try:
+        a = np.asarray(anchors_s, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("anchors: expected (K, 2) pairs (time_a_s, time_b_s)") from None
+    if a.size == 0:
+        return np.zeros((0, 2))
+    if a.ndim != 2 or a.shape[1] != 2:
+        raise ValueError(f"anchors: expected (K, 2) pairs (time_a_s, time_b_s), got shape "
+                         f"{a.shape}")
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError("anchors: times must be finite and non-negative seconds")
+    return a
+
+
+def anchor_frames(anchors_s, rate_a_hz, rate_b_hz, n_a, n_b):
+    """Anchors in seconds (pairs time_a_s, time_b_s) as cells of a result's frame grid:
+    the nearest frames (within half a frame), clipped to the recordings.
+
+    ``anchor_frames(times, al.rate_a_hz, al.rate_b_hz, al.n_a, al.n_b)`` gives the
+    anchors :func:`core.warping.resolve` takes for a default alignment ``al``.
+    """
+    a = _check_anchors_s(anchors_s)
+    i = np.clip(np.round(a[:, 0] * float(rate_a_hz)), 0, int(n_a) - 1)
+    j = np.clip(np.round(a[:, 1] * float(rate_b_hz)), 0, int(n_b) - 1)
+    return np.column_stack([i, j]).astype(np.int64)
+
+
+def _plan_terms(rec_a, rec_b, feature, rate_hz, monitor):
+    """The features of a pair as terms, with the plan's weights and rates."""
+    kinds = (rec_a.kind, rec_b.kind)
+    if kinds == ("audio", "audio"):
+        return _audio_terms(rec_a, rec_b, feature, rate_hz, monitor)
+    if kinds == ("video", "video"):
+        return _video_terms(rec_a, rec_b, feature, rate_hz, monitor)
+    return _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor)
+
+
 def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None,
-                     band_s=None, progress=None, cancel=None) -> Alignment:
+                     band_s=None, anchors=None, progress=None, cancel=None) -> Alignment:
     """Align two recordings with the default pipeline for their material.
 
     Parameters
@@ -176,133 +226,163 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         the start to the end of the aligned part) that the path must stay in; default:
         no band. Independently, the full-rate path is searched in a corridor of 1 s
         around the coarse path.
+    anchors : array_like, shape (K, 2), optional
+        Pairs ``(time_a_s, time_b_s)`` the path must pass through (each within one frame
+        at the result's rate: the nearest cell). The segments between anchors are solved
+        independently, every stage included, so an anchor changes only the segment it
+        falls in; an anchor outside the detected shared part stretches it. ``"dtw"``
+        only.
     progress, cancel : callables, optional
 
     Returns
     -------
     Alignment
         ``sources`` describes both files (path, kind, duration, rate, sha256);
-        ``diagnostics`` holds the material, features, weights, rates and timings;
+        ``diagnostics`` holds the material, features, weights, rates, timings and the
+        engine's ``segments``; ``params`` the arguments and the engine's recipe;
         ``confidence`` one value per path step.
 
     Raises
     ------
     ValueError
         Bad arguments (naming the argument).
+    core.AlignmentError
+        When the band and the anchors admit no path.
     core.Cancelled
         When ``cancel()`` returns True.
     """
     t0 = time.perf_counter()
-    rate_hz, band_s = _check_args(method, feature, rate_hz, band_s)
+    rate_hz, band_s = _check_args(method, feature, rate_hz, band_s, rec_a, rec_b)
+    anchors_s = _check_anchors_s(anchors)
+    if anchors_s.shape[0] and method != "dtw":
+        raise ValueError(f"anchors: only method 'dtw' takes anchors, not {method!r}")
     monitor = Monitor(progress, cancel)
-    kinds = (rec_a.kind, rec_b.kind)
-    diag = {"method": method}
-    sources = {"a": _describe(rec_a), "b": _describe(rec_b)}
-    if kinds == ("audio", "audio"):
-        terms, rates, info = _audio_terms(rec_a, rec_b, feature, rate_hz,
-                                          monitor.sub(0.0, 0.5))
-    elif kinds == ("video", "video"):
-        terms, rates, info = _video_terms(rec_a, rec_b, feature, rate_hz,
-                                          monitor.sub(0.0, 0.5))
-    else:
-        terms, rates, info = _crossmodal_terms(rec_a, rec_b, feature, rate_hz,
-                                               monitor.sub(0.0, 0.5))
+    diag = {}
+    sources = {"a": describe_recording(rec_a), "b": describe_recording(rec_b)}
+    terms, weights, local, rates, info = _plan_terms(rec_a, rec_b, feature, rate_hz,
+                                                     monitor.sub(0.0, 0.5))
     refine = int(info.pop("refine_factor", 1))
     detect_overlap = info.pop("detect_overlap", True)
     diag.update(info)
+    source = FeatureTerms(terms, weights)
+    params = {"method": method, "feature": feature, "rate_hz": rate_hz, "band_s": band_s}
     if method != "dtw":
-        used = [t for t in terms if t.weight > 0]
-        return _align_other(method, used, rates, refine, diag, sources,
-                            {"method": method, "feature": feature, "rate_hz": rate_hz,
-                             "band_s": band_s}, monitor.sub(0.5, 1.0), t0)
-    base_terms = [t.pooled(refine) for t in terms] if refine > 1 else terms
-    n, m = base_terms[0].a.shape[0], base_terms[0].b.shape[0]
-    n_full, m_full = terms[0].a.shape[0], terms[0].b.shape[0]
+        return _align_other(method, source, rates, refine, diag, sources, params,
+                            monitor.sub(0.5, 1.0), t0)
+    n_full, m_full = source.n, source.m
+    base = source.pooled(refine)
     base_rate = min(rates) / refine
     if detect_overlap:
-        (i0, i1, j0, j1), odiag = _overlap([t for t in base_terms if t.weight > 0], n, m,
-                                           monitor.sub(0.5, 0.6), rate=base_rate)
+        (i0, i1, j0, j1), odiag = find_overlap(base, monitor.sub(0.5, 0.6), rate=base_rate)
     else:
-        (i0, i1, j0, j1), odiag = (0, n - 1, 0, m - 1), {"trimmed": False}
+        (i0, i1, j0, j1), odiag = (0, base.n - 1, 0, base.m - 1), {"trimmed": False}
     diag["overlap"] = odiag
-    if odiag["trimmed"]:
-        base_terms = [t.sliced(i0, i1, j0, j1) for t in base_terms]
-        n, m = i1 - i0 + 1, j1 - j0 + 1
-        f0, f1 = i0 * refine, min(n_full - 1, (i1 + 1) * refine - 1)
-        g0, g1 = j0 * refine, min(m_full - 1, (j1 + 1) * refine - 1)
-        terms = [t.sliced(f0, f1, g0, g1) for t in terms]
-    else:
-        f0, g0 = 0, 0
-    # terms with a zero global weight serve the local stages only
-    all_terms, all_base = terms, base_terms
-    terms = [t for t in terms if t.weight > 0]
-    base_terms = [t for t in base_terms if t.weight > 0]
-    radius = int(round(_CORRIDOR_S * base_rate))
-    band = None if band_s is None else max(1, int(round(band_s * base_rate)))
-    path, total, cost, lo, hi, pdiag = _multiscale_path(base_terms, n, m, radius,
-                                                        monitor.sub(0.6, 0.8), band=band)
-    diag.update(pdiag)
-    if pdiag["coarse_factor"] > 1 or band is not None:
-        # where the global search looked (the corridor around the coarser levels' path,
-        # or the band), on the full-rate grid of the whole recordings
-        diag["search_window"] = window_outline(lo, hi, row_offset=f0, col_offset=g0,
-                                               scale=refine)
-    row_conf = _agreement_confidence(path, base_terms, lo, hi, cost, base_rate)
-    if any(t.local_weight != t.weight for t in all_terms):
-        terms = [t.reweighted(t.local_weight) for t in all_terms if t.local_weight > 0]
-        base_terms = [t.reweighted(t.local_weight) for t in all_base if t.local_weight > 0]
-        shape_terms = [t for t in all_base if t.weight > 0 and t.metric == "cosine"]
-        for _ in range(_LOCAL_PASSES):
-            lo, hi = _local_corridor(path, shape_terms, n, m, base_rate)
-            cost = _band_cost(base_terms, lo, hi)
-            path, total = _band_path(cost, lo, hi, monitor)
+    part = [i0 * refine, min(n_full - 1, (i1 + 1) * refine - 1),
+            j0 * refine, min(m_full - 1, (j1 + 1) * refine - 1)]
+    recipe = _recipe(weights, local, refine, base_rate, min(rates), source)
+    recipe["part"] = part
+    if band_s is not None:
+        band = max(1, int(round(band_s * base_rate)))
+        diag["band_frames"] = band  # at the base rate
+        recipe["window"] = ["slanted_band", band * refine]
+    diag["corridor_radius_frames"] = int(round(_CORRIDOR_S * base_rate))
+    if len(recipe["stages"]) > 1 and recipe["stages"][1]["factor"] == refine:
         diag["local_search"] = {"radius_s": _LOCAL_RADIUS_S,
-                                "weights": [t.weight for t in terms]}
+                                "weights": [w for w in local if w > 0]}
     if refine > 1:
-        n, m = terms[0].a.shape[0], terms[0].b.shape[0]
-        radius_fine = int(round(_REFINE_RADIUS_S * min(rates)))
-        lo, hi = _corridor(path, refine, n, m, radius_fine)
-        cost = _band_cost(terms, lo, hi, monitor.sub(0.8, 0.9))
-        path, total = _band_path(cost, lo, hi, monitor)
         diag["refinement"] = {"rate_hz": min(rates), "radius_s": _REFINE_RADIUS_S,
                               "base_rate_hz": base_rate}
-    confidence = row_conf[np.minimum(path[:, 0] // refine, row_conf.shape[0] - 1)]
-    path = path + np.array([f0, g0])
-    diag["aligned_part"] = {
-        "a_s": [round(float(path[0, 0] / rates[0]), 3), round(float(path[-1, 0] / rates[0]), 3)],
-        "b_s": [round(float(path[0, 1] / rates[1]), 3), round(float(path[-1, 1] / rates[1]), 3)],
-        "whole_a": bool(path[0, 0] == 0 and path[-1, 0] == n_full - 1),
-        "whole_b": bool(path[0, 1] == 0 and path[-1, 1] == m_full - 1)}
-    n, m = n_full, m_full
-    diag["elapsed_s"] = round(time.perf_counter() - t0, 3)
-    params = {"method": method, "feature": feature, "rate_hz": rate_hz, "band_s": band_s,
-              "step_weights": _STEP_WEIGHTS}
-    monitor.report(1.0)
-    return Alignment(path, rates[0], rates[1], n_a=n, n_b=m, method="dtw", params=params,
-                     distance=total, normalized_distance=total / (n + m),
-                     confidence=confidence, diagnostics=diag, sources=sources)
+    frames = anchor_frames(anchors_s, rates[0], rates[1], n_full, m_full)
+    return staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
+                      rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
+                      progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
+                      _t0=t0)
 
 
-def _stacked(terms):
-    """One (T, D) array per side: every term's features scaled by sqrt(weight) (cosine
-    terms unit-normalized), so squared euclidean distances add up like the weighted
-    cost."""
-    xs = [np.sqrt(t.weight) * t.a for t in terms]
-    ys = [np.sqrt(t.weight) * t.b for t in terms]
-    return np.hstack(xs), np.hstack(ys)
+def _recipe(weights, local, refine, base_rate, full_rate, source):
+    """The engine's stages for a plan (see :mod:`core.warping._staged`)."""
+    weights, local = [float(w) for w in weights], [float(w) for w in local]
+    stages = [{"kind": "search", "factor": refine, "weights": weights, "steps": "symmetric1",
+               "radius": int(round(_CORRIDOR_S * base_rate)),
+               "max_factor": _MAX_COARSE_FACTOR, "max_cells": _COARSE_CELLS}]
+    if local != weights:
+        # the spectral shape (the cosine terms of the global search, weights normalized)
+        # tells where the path is ambiguous
+        shape = [w if t.metric == "cosine" else 0.0
+                 for t, w in zip(source.terms, weights, strict=True)]
+        total = sum(shape)
+        stage = {"kind": "around", "factor": refine, "weights": local, "steps": "symmetric1",
+                 "radius": int(round(_LOCAL_RADIUS_S * base_rate))}
+        if total > 0:
+            stage["widen"] = {"radius": int(round(_AMBIGUOUS_MAX_S * base_rate)),
+                              "tol": _AMBIGUOUS_TOL, "weights": [w / total for w in shape]}
+        stages.append(stage)
+    if refine > 1:
+        stages.append({"kind": "around", "factor": 1, "weights": local,
+                       "steps": "symmetric1", "radius": int(round(_REFINE_RADIUS_S * full_rate))})
+    return {"stages": stages,
+            "confidence": {"stage": 0, "steps": "symmetric2",
+                           "scale": _CONFIDENCE_SCALE_S * base_rate,
+                           "smooth": max(1, int(round(_CONFIDENCE_SMOOTH_S * base_rate)))}}
 
 
-def _align_other(method, terms, rates, refine, diag, sources, params, monitor, t0):
+def cost_source(rec_a, rec_b, previous, *, progress=None, cancel=None) -> FeatureTerms:
+    """The terms a default alignment was computed from, rebuilt from the two recordings,
+    for :func:`core.warping.resolve`.
+
+    Parameters
+    ----------
+    rec_a, rec_b : core.media.Recording
+        The recordings, in ``previous``'s order (after :meth:`Alignment.transposed`, the
+        other way round).
+    previous : Alignment
+        A result of :func:`align_recordings` (or of a re-solve of one).
+
+    Returns
+    -------
+    FeatureTerms
+        At ``previous``'s frame rates; compute it once and give it to every re-solve.
+
+    Raises
+    ------
+    ValueError
+        When ``previous`` is not a default DTW alignment, or the recordings are not the
+        ones it was computed from (the features' fingerprint differs).
+    """
+    params = previous.params
+    if previous.method != "dtw" or "recipe" not in params or "feature" not in params:
+        raise ValueError("previous: expected a default DTW alignment (core.align_files)")
+    flipped = bool(params.get("transposed"))
+    ra, rb = (rec_b, rec_a) if flipped else (rec_a, rec_b)
+    terms, weights, *_ = _plan_terms(ra, rb, params["feature"], params["rate_hz"],
+                                     Monitor(progress, cancel))
+    source = FeatureTerms(terms, weights)
+    expected = previous.transposed() if flipped else previous
+    if source.describe() != [dict(t) for t in params["terms"]] \
+            or source.fingerprint() != expected.diagnostics.get("input_fingerprint"):
+        raise ValueError("rec_a, rec_b: not the recordings previous was computed from")
+    return source.transposed() if flipped else source
+
+
+def _stacked(source):
+    """One (T, D) array per side: every weighted term's features scaled by sqrt(weight)
+    (cosine terms unit-normalized), so squared euclidean distances add up like the
+    weighted cost."""
+    used = [(t, w) for t, w in zip(source.terms, source.weights, strict=True) if w > 0]
+    return (np.hstack([np.sqrt(w) * t.x for t, w in used]),
+            np.hstack([np.sqrt(w) * t.y for t, w in used]))
+
+
+def _align_other(method, source, rates, refine, diag, sources, params, monitor, t0):
     """CTW or optimal transport on the pipeline's features (at the base rate)."""
     from .. import canonical, transport
 
-    base = [t.pooled(refine) for t in terms] if refine > 1 else terms
+    base = source.pooled(refine)
     rate_a, rate_b = rates[0] / refine, rates[1] / refine
     if method == "ot":
-        n, m = base[0].a.shape[0], base[0].b.shape[0]
-        factor = max(1, int(math.ceil(max(n, m) / _OT_MAX_FRAMES)))
+        factor = max(1, int(math.ceil(max(base.n, base.m) / _OT_MAX_FRAMES)))
         if factor > 1:
-            base = [t.pooled(factor) for t in base]
+            base = base.pooled(factor)
             rate_a, rate_b = rate_a / factor, rate_b / factor
     x, y = _stacked(base)
     if method == "ctw":
@@ -348,7 +428,7 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
         if name not in AUDIO_FEATURES:
             raise ValueError(f"feature: expected 'auto' or audio features {AUDIO_FEATURES}, "
                              f"got {feature!r}")
-    terms = []
+    terms, weights, locals_ = [], [], []
     used = []
     for k, (name, metric, weight, options, *local) in enumerate(plan):
         local_weight = local[0] if local else weight
@@ -363,15 +443,22 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
                             progress=sub.sub(0.0, 0.5).report, **options)
         fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate,
                             progress=sub.sub(0.5, 1.0).report, **options)
-        terms.append(_Term(name, _prepare_audio(name, fa.values),
-                           _prepare_audio(name, fb.values), metric, weight, local_weight))
+        terms.append(Term(name, _prepare_audio(name, fa.values),
+                          _prepare_audio(name, fb.values), metric, _pool_of(metric)))
+        weights.append(weight)
+        locals_.append(local_weight)
         used.append({"name": name, "metric": metric, "weight": weight,
                      "local_weight": local_weight,
                      "params_a": dict(fa.params), "params_b": dict(fb.params)})
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
             "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine}
-    return terms, (rate, rate), info
+    return terms, weights, locals_, (rate, rate), info
+
+
+def _pool_of(metric):
+    """Spectral shapes are averaged over time, onset-like features keep their peaks."""
+    return "mean" if metric == "cosine" else "max"
 
 
 def _video_terms(rec_a, rec_b, feature, rate_hz, monitor):
@@ -393,14 +480,15 @@ def _video_terms(rec_a, rec_b, feature, rate_hz, monitor):
         values_a = {k: fv.resample(v, rate_a, rate_hz) for k, v in values_a.items()}
         values_b = {k: fv.resample(v, rate_b, rate_hz) for k, v in values_b.items()}
         rate_a = rate_b = rate_hz
-    terms, used = [], []
+    terms, weights, used = [], [], []
     for name, metric, weight, _ in plan:
         if weight <= 0:
             continue
-        terms.append(_Term(name, values_a[name], values_b[name], metric, weight))
+        terms.append(Term(name, values_a[name], values_b[name], metric, _pool_of(metric)))
+        weights.append(weight)
         used.append({"name": name, "metric": metric, "weight": weight})
     info = {"material": "video", "features": used, "rate_a_hz": rate_a, "rate_b_hz": rate_b}
-    return terms, (rate_a, rate_b), info
+    return terms, weights, weights, (rate_a, rate_b), info
 
 
 def _peak_curve(values, rate, *, floor_s=0.5, local_s=6.0, min_share=0.1, nms_s=0.2,
@@ -448,7 +536,7 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
             curve = audio_features(rec.audio(mono=True), rec.rate_hz, "onset", rate_hz=rate,
                                    cancel=sub.check).values
         curves.append(_peak_curve(curve, rate)[:, None])
-    terms = [_Term("onset-curves", curves[0], curves[1], "euclidean", 1.0)]
+    terms = [Term("onset-curves", curves[0], curves[1], "euclidean", "max")]
     info = {"material": "video-vs-audio",
             "features": [{"name": "motion" if r.kind == "video" else "onset",
                           "side": side, "metric": "euclidean", "weight": 1.0,
@@ -458,21 +546,28 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
             "rate_hz": rate,
             # peak trains are mostly zero: cost medians say nothing about overlap
             "detect_overlap": False}
-    return terms, (rate, rate), info
+    return terms, [1.0], [1.0], (rate, rate), info
 
 
 def warm_up() -> None:
     """Compile (or load from the numba cache) the pipeline's kernels on tiny inputs, so
     the first alignment does not pay for it; meant for an application's start-up
     thread (the kernels release the GIL)."""
-    cost = np.random.default_rng(0).random((3, 4))
-    lo = np.zeros(3, dtype=np.int64)
-    hi = np.full(3, 4, dtype=np.int64)
+    from .._kernels.overlap import overlap_accumulate, overlap_backtrack
+
+    rng = np.random.default_rng(0)
+    t = np.linspace(0.0, 1.0, 64)
+    shape = np.c_[np.sin(9 * t), np.cos(5 * t), 1.0 + t]
+    terms = [Term("shape", shape, shape[::-1], "cosine"),
+             Term("onset", rng.random((64, 1)), rng.random((64, 1)), "euclidean", "max")]
+    source = FeatureTerms(terms, [1.0, 0.25])
+    recipe = _recipe([1.0, 0.25], [1.0, 0.5], 2, 10.0, 20.0, source)
+    staged_dtw(source, recipe)
+    cost = rng.random((3, 4))
     acc = np.empty_like(cost)
     back = np.empty(cost.shape, dtype=np.int8)
-    band_accumulate(cost, lo, hi, 1.0, 1.0, 1.0, False, acc, back)
-    band_backtrack(back, lo, 2, 3, np.empty((8, 2), dtype=np.int64))
     overlap_accumulate(cost - 0.5, acc, back)
+    overlap_backtrack(back, 2, 3, np.empty((8, 2), dtype=np.int64))
 
 
 def align_files(path_a, path_b, **options) -> Alignment:

@@ -1,14 +1,18 @@
-"""Dynamic time warping: step patterns, windows, open ends, anchors, long inputs.
+"""Dynamic time warping, the one engine: step patterns, windows, open ends, anchors, long
+inputs, staged solving and re-solving.
 
 ``dtw(x, y)`` aligns two feature sequences (or ``dtw(cost=C)`` a precomputed local-cost
-matrix) and returns an :class:`~core.alignment.Alignment`. Step patterns, their weights
-and their normalization follow dtw-python (Giorgino 2009), so ``distance`` and
+matrix, or ``dtw(source=FeatureTerms(...))`` a weighted sum of feature terms) and returns
+an :class:`~core.alignment.Alignment`. Step patterns, their weights and their
+normalization follow dtw-python (Giorgino 2009), so ``distance`` and
 ``normalized_distance`` are the same as there on the same cost matrix.
+:func:`staged_dtw` solves a recipe of stages segment by segment (the default pipelines,
+:mod:`core.pipeline`, plan it), and :func:`resolve` re-solves only the segments an anchor
+change touched, for either kind of result.
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import time
 
@@ -19,12 +23,13 @@ from ..alignment import Alignment
 from ..cost import check_cost, check_features, check_metric, check_pair
 from ..errors import AlignmentError
 from ._engine import DEFAULT_MEMORY_BUDGET, estimate, solve
-from ._source import CostSource
+from ._source import CostSource, FeatureTerms, Term
+from ._staged import check_recipe
 from .steps import PATTERN_NAMES, StepPattern, get_step_pattern, rabiner_juang
 from .windows import window_intervals
 
-__all__ = ["dtw", "resolve", "estimate", "warm_up", "StepPattern", "rabiner_juang", "PATTERN_NAMES",
-           "DEFAULT_MEMORY_BUDGET"]
+__all__ = ["dtw", "staged_dtw", "resolve", "estimate", "warm_up", "FeatureTerms", "Term",
+           "StepPattern", "rabiner_juang", "PATTERN_NAMES", "DEFAULT_MEMORY_BUDGET"]
 
 
 def _check_anchors(anchors, n, m):
@@ -49,9 +54,9 @@ def _check_anchors(anchors, n, m):
     return a
 
 
-def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetric2",
-        window=None, open_begin=False, open_end=False, anchors=None, exact=None,
-        memory_budget_bytes=DEFAULT_MEMORY_BUDGET, rate_a_hz=1.0, rate_b_hz=1.0,
+def dtw(x=None, y=None, *, cost=None, source=None, metric="euclidean",
+        step_pattern="symmetric2", window=None, open_begin=False, open_end=False, anchors=None,
+        exact=None, memory_budget_bytes=DEFAULT_MEMORY_BUDGET, rate_a_hz=1.0, rate_b_hz=1.0,
         progress=None, cancel=None):
     """Align two sequences with dynamic time warping.
 
@@ -64,6 +69,10 @@ def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetri
     cost : ndarray, shape (N, M), optional
         A precomputed local-cost matrix instead of ``x`` and ``y`` (``metric`` is then
         ignored).
+    source : FeatureTerms, optional
+        Instead of ``x`` and ``y``: local costs as a weighted sum of feature terms, each
+        with its metric (computed in the kernels, never as a matrix; ``metric`` is then
+        ignored and ``params["metric"]`` is ``"terms"``).
     metric : {"euclidean", "sqeuclidean", "cosine", "cityblock"}
         Local distance between frames.
     step_pattern : str or StepPattern
@@ -149,19 +158,12 @@ def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetri
     """
     t0 = time.perf_counter()
     monitor = Monitor(progress, cancel)
-    source, metric_name = _check_source(x, y, cost, metric)
+    source, metric_name = _check_source(x, y, cost, metric, source)
     pattern = get_step_pattern(step_pattern)
     if exact not in (None, True, False):
         raise ValueError(f"exact: expected None, True or False, got {exact!r}")
-    try:
-        budget = int(memory_budget_bytes)
-    except (TypeError, ValueError):
-        raise ValueError("memory_budget_bytes: expected a positive integer") from None
-    if budget <= 0:
-        raise ValueError(f"memory_budget_bytes: expected a positive integer, got {budget}")
-    for name, rate in (("rate_a_hz", rate_a_hz), ("rate_b_hz", rate_b_hz)):
-        if not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
-            raise ValueError(f"{name}: expected a positive finite rate, got {rate!r}")
+    budget = _check_budget(memory_budget_bytes)
+    _check_rates(rate_a_hz, rate_b_hz)
     open_begin, open_end = bool(open_begin), bool(open_end)
     if open_begin and pattern.norm != "N":
         raise ValueError("open_begin: needs a step pattern normalized by N (e.g. "
@@ -174,7 +176,30 @@ def dtw(x=None, y=None, *, cost=None, metric="euclidean", step_pattern="symmetri
                 rate_b_hz=rate_b_hz, monitor=monitor, t0=t0, reuse=None)
 
 
-def _check_source(x, y, cost, metric):
+def _check_budget(memory_budget_bytes):
+    try:
+        budget = int(memory_budget_bytes)
+    except (TypeError, ValueError):
+        raise ValueError("memory_budget_bytes: expected a positive integer") from None
+    if budget <= 0:
+        raise ValueError(f"memory_budget_bytes: expected a positive integer, got {budget}")
+    return budget
+
+
+def _check_rates(rate_a_hz, rate_b_hz):
+    for name, rate in (("rate_a_hz", rate_a_hz), ("rate_b_hz", rate_b_hz)):
+        if not (isinstance(rate, int | float) and math.isfinite(rate) and rate > 0):
+            raise ValueError(f"{name}: expected a positive finite rate, got {rate!r}")
+
+
+def _check_source(x, y, cost, metric, source=None):
+    if source is not None:
+        if x is not None or y is not None or cost is not None:
+            raise ValueError("source: give either source, or x and y, or cost")
+        if not isinstance(source, FeatureTerms) or not source.is_root:
+            raise ValueError("source: expected a core.warping.FeatureTerms, got "
+                             f"{type(source).__name__}")
+        return source, "terms"
     if cost is not None:
         if x is not None or y is not None:
             raise ValueError("cost: give either cost or x and y, not both")
@@ -184,17 +209,10 @@ def _check_source(x, y, cost, metric):
     return CostSource(x=x, y=y, metric=metric_name), metric_name
 
 
-def _fingerprint(source):
-    """A cheap check that a re-solve is given the same inputs: a hash of the shapes and
-    of at most ~64k evenly spaced values of each input (not a proof of equality)."""
-    h = hashlib.blake2b(digest_size=12)
-    arrays = (source.cost,) if source.cost is not None else (source.x, source.y)
-    for a in arrays:
-        h.update(repr(a.shape).encode())
-        flat = a.reshape(-1)
-        step = max(1, flat.shape[0] // 65536)
-        h.update(np.ascontiguousarray(flat[::step], dtype=np.float64).tobytes())
-    return h.hexdigest()
+def _window_inside(lo, hi, mask, anchors):
+    for i, j in anchors:
+        if not (lo[i] <= j < hi[i]) or (mask is not None and not mask[i, j]):
+            raise AlignmentError(f"anchors: ({i}, {j}) lies outside the window")
 
 
 def _run(source, metric_name, pattern, window, anchors, *, open_begin, open_end, exact,
@@ -202,9 +220,7 @@ def _run(source, metric_name, pattern, window, anchors, *, open_begin, open_end,
     n, m = source.n, source.m
     lo, hi, mask = window_intervals(window, n, m)
     anchors = _check_anchors(anchors, n, m)
-    for i, j in anchors:
-        if not (lo[i] <= j < hi[i]) or (mask is not None and not mask[i, j]):
-            raise AlignmentError(f"anchors: ({i}, {j}) lies outside the window")
+    _window_inside(lo, hi, mask, anchors)
 
     path, distance, j_end, info = solve(
         source, pattern, lo, hi, mask, anchors, open_begin=open_begin, open_end=open_end,
@@ -222,37 +238,172 @@ def _run(source, metric_name, pattern, window, anchors, *, open_begin, open_end,
               "window": _describe_window(window), "open_begin": open_begin,
               "open_end": open_end, "anchors": [tuple(map(int, a)) for a in anchors],
               "exact": exact, "memory_budget_bytes": budget}
+    if metric_name == "terms":
+        params["terms"] = source.describe()
+        params["weights"] = list(source.weights)
     diagnostics = dict(info)
-    diagnostics["input_fingerprint"] = _fingerprint(source)
+    diagnostics["input_fingerprint"] = source.fingerprint()
     diagnostics["elapsed_s"] = time.perf_counter() - t0
     return Alignment(path, float(rate_a_hz), float(rate_b_hz), n_a=n, n_b=m, method="dtw",
                      params=params, distance=float(distance),
                      normalized_distance=float(normalized), diagnostics=diagnostics)
 
 
+# diagnostics a staged solve writes (the rest of a result's diagnostics is its caller's,
+# and a re-solve keeps it)
+_STAGED_KEYS = ("exact", "method", "cells", "memory_bytes", "n_segments", "n_segments_solved",
+                "cells_solved", "segments", "search_window", "input_fingerprint", "elapsed_s",
+                "aligned_part", "coarse_factor")
+
+
+def _part_window(window, part, n, m):
+    """Row intervals of the whole problem: ``window`` (a tuple of :func:`window_intervals`
+    or None) laid over the rectangle ``part`` = (i0, i1, j0, j1)."""
+    lo = np.zeros(n, dtype=np.int64)
+    hi = np.full(n, m, dtype=np.int64)
+    if window is not None:
+        i0, i1, j0, j1 = part
+        lo_p, hi_p, mask = window_intervals(tuple(window), i1 - i0 + 1, j1 - j0 + 1)
+        if mask is not None:
+            raise ValueError("recipe: a staged solve takes a band, not a mask")
+        lo[i0:i1 + 1] = lo_p + j0
+        hi[i0:i1 + 1] = np.maximum(hi_p, lo_p + 1) + j0
+        # consecutive rows must overlap (a path moves at most one row per step)
+        lo[i0 + 1:i1 + 1] = np.minimum(lo[i0 + 1:i1 + 1], hi[i0:i1])
+    return lo, hi
+
+
+def staged_dtw(source, recipe, *, anchors=None, rate_a_hz=1.0, rate_b_hz=1.0,
+               memory_budget_bytes=DEFAULT_MEMORY_BUDGET, params=None, diagnostics=None,
+               sources=None, progress=None, cancel=None, _reuse=None, _t0=None):
+    """DTW in stages, segment by segment: the engine's side of the default pipelines.
+
+    The path runs from the first to the last cell of ``recipe["part"]`` (the shared
+    part of the two recordings; stretched to take in every anchor) and passes through
+    every anchor. Each segment between anchors is solved on its own by the recipe's
+    stages (:mod:`core.warping._staged`: a coarse-to-fine search, then searches around
+    its path, possibly at other rates and with other weights of the terms), so adding
+    or moving an anchor changes only the segments next to it, and :func:`resolve` redoes
+    only those.
+
+    Parameters
+    ----------
+    source : FeatureTerms
+        The terms at the result's frame rates.
+    recipe : dict
+        ``stages`` and ``confidence`` (see :mod:`core.warping._staged`), ``part``
+        ``[i0, i1, j0, j1]`` (inclusive frames; default everything) and ``window``
+        (``None`` or ``["slanted_band", r]`` in frames over the part). Plain values:
+        recorded in ``params["recipe"]``.
+    anchors : array_like of int, shape (K, 2), optional
+        Cells the path passes through.
+    rate_a_hz, rate_b_hz : float
+        Frame rates of the source.
+    memory_budget_bytes : int
+        As in :func:`dtw` (per stage).
+    params, diagnostics, sources : mapping, optional
+        The caller's entries of the result (its own parameters, what it found out, what
+        it knows of the inputs); the engine's entries win.
+    progress, cancel : callable, optional
+
+    Returns
+    -------
+    Alignment
+        ``confidence`` per step (when the recipe asks for it), ``diagnostics`` with
+        ``segments`` (each with its stages), ``aligned_part``, ``search_window`` (where
+        the search stages looked, when it was not everything) and the input fingerprint.
+
+    Raises
+    ------
+    ValueError
+        Bad recipe, anchors or source.
+    AlignmentError
+        When a window admits no path.
+    Cancelled
+    """
+    t0 = time.perf_counter() if _t0 is None else _t0
+    monitor = Monitor(progress, cancel)
+    if not isinstance(source, FeatureTerms) or not source.is_root:
+        raise ValueError("source: expected a core.warping.FeatureTerms")
+    recipe = check_recipe(recipe, len(source.terms))
+    budget = _check_budget(memory_budget_bytes)
+    _check_rates(rate_a_hz, rate_b_hz)
+    n, m = source.n, source.m
+    part = recipe.get("part") or [0, n - 1, 0, m - 1]
+    i0, i1, j0, j1 = (int(v) for v in part)
+    if not (0 <= i0 <= i1 < n and 0 <= j0 <= j1 < m):
+        raise ValueError(f"recipe: part {part} does not fit {n} x {m} frames")
+    anchors = _check_anchors(anchors, n, m)
+    if anchors.shape[0]:  # the aligned part takes in every anchor
+        i0, j0 = min(i0, int(anchors[0, 0])), min(j0, int(anchors[0, 1]))
+        i1, j1 = max(i1, int(anchors[-1, 0])), max(j1, int(anchors[-1, 1]))
+    lo, hi = _part_window(recipe.get("window"), (i0, i1, j0, j1), n, m)
+    _window_inside(lo, hi, None, anchors)
+    pattern = get_step_pattern(recipe["stages"][-1].get("steps", "symmetric1"))
+    path, distance, _, info = solve(
+        source, pattern, lo, hi, None, anchors, open_begin=False, open_end=False,
+        exact=False, budget=budget, monitor=monitor, reuse=_reuse, recipe=recipe,
+        start=(i0, j0), end=(i1, j1))
+    confidence = info.pop("confidence", None)
+    records = info["segments"]
+    info["coarse_factor"] = max(
+        [max(st.get("coarse_factors") or [1]) for r in records for st in r.get("stages", ())
+         if st["kind"] == "search"] or [1])
+    rates = (float(rate_a_hz), float(rate_b_hz))
+    info["aligned_part"] = {
+        "a_s": [round(float(path[0, 0] / rates[0]), 3), round(float(path[-1, 0] / rates[0]), 3)],
+        "b_s": [round(float(path[0, 1] / rates[1]), 3), round(float(path[-1, 1] / rates[1]), 3)],
+        "whole_a": bool(path[0, 0] == 0 and path[-1, 0] == n - 1),
+        "whole_b": bool(path[0, 1] == 0 and path[-1, 1] == m - 1)}
+    out_params = dict(params or {})
+    out_params.update({
+        "metric": "terms", "terms": source.describe(), "step_pattern": pattern.name,
+        "recipe": dict(recipe, part=[int(v) for v in part]),
+        "anchors": [tuple(map(int, a)) for a in anchors],
+        "anchors_s": [[float(i / rates[0]), float(j / rates[1])] for i, j in anchors],
+        "memory_budget_bytes": budget})
+    out_diag = {k: v for k, v in dict(diagnostics or {}).items() if k not in _STAGED_KEYS}
+    out_diag.update(info)
+    out_diag["input_fingerprint"] = source.fingerprint()
+    out_diag["elapsed_s"] = round(time.perf_counter() - t0, 3)
+    monitor.report(1.0)
+    return Alignment(path, rates[0], rates[1], n_a=n, n_b=m, method="dtw", params=out_params,
+                     distance=float(distance), normalized_distance=float(distance) / (n + m),
+                     confidence=confidence, diagnostics=out_diag, sources=dict(sources or {}))
+
+
 _SAME = object()
 
 
-def resolve(previous, anchors, x=None, y=None, *, cost=None, step_pattern=None,
-            window=_SAME, progress=None, cancel=None):
+def resolve(previous, anchors, x=None, y=None, *, cost=None, source=None,
+            step_pattern=None, window=_SAME, progress=None, cancel=None):
     """Re-solve an anchored alignment after its anchors changed, solving only the
     segments the change touched.
 
-    A segment runs from one anchor to the next (or from a corner of the cost matrix).
-    Every segment of the new anchor set whose end points are those of a segment of
-    ``previous`` is taken from ``previous`` unchanged; only the others are solved. The
-    result equals ``dtw(x, y, anchors=anchors, ...)`` with the options of ``previous``.
+    A segment runs from one anchor to the next (or from a corner of the cost matrix, or
+    of the aligned part of a staged result). Every segment of the new anchor set whose
+    end points are those of a segment of ``previous`` is taken from ``previous``
+    unchanged; only the others are solved. The result equals ``dtw(x, y,
+    anchors=anchors, ...)`` (or :func:`staged_dtw`, for a default-pipeline result) with
+    the options of ``previous``.
 
     Parameters
     ----------
     previous : Alignment
-        A result of :func:`dtw` or :func:`resolve` (its ``diagnostics["segments"]``).
+        A result of :func:`dtw`, :func:`staged_dtw` (the default pipeline,
+        :func:`core.align_files`) or :func:`resolve` (its ``diagnostics["segments"]``),
+        possibly seen from the other side (:meth:`Alignment.transposed`): then the
+        inputs are given in that order too, and the anchors as its cells.
     anchors : array_like of int, shape (K, 2)
-        The new anchor set (all anchors, not only the changed ones).
+        The new anchor set (all anchors, not only the changed ones), cells (i, j) of
+        ``previous``'s frame grid.
     x, y : ndarray, shape (N, D) and (M, D), optional
         The same features ``previous`` was computed from.
     cost : ndarray, shape (N, M), optional
         Or the same precomputed cost matrix.
+    source : FeatureTerms, optional
+        Or the same terms (for a default-pipeline result:
+        :func:`core.pipeline.cost_source` rebuilds them from the two recordings).
     step_pattern : str or StepPattern, optional
         Needed only when ``previous`` used a custom :class:`StepPattern` (its name does
         not rebuild it); must then be the same pattern.
@@ -267,7 +418,8 @@ def resolve(previous, anchors, x=None, y=None, *, cost=None, step_pattern=None,
     Alignment
         As :func:`dtw`; ``diagnostics["n_segments_solved"]`` and
         ``diagnostics["cells_solved"]`` say what was computed, and each entry of
-        ``diagnostics["segments"]`` has ``reused`` True or False.
+        ``diagnostics["segments"]`` has ``reused`` True or False. A staged result keeps
+        the rest of ``previous``'s diagnostics and its ``sources``.
 
     Raises
     ------
@@ -286,20 +438,64 @@ def resolve(previous, anchors, x=None, y=None, *, cost=None, step_pattern=None,
     depends on the distance before it).
     """
     t0 = time.perf_counter()
-    monitor = Monitor(progress, cancel)
     if not isinstance(previous, Alignment) or previous.method != "dtw" \
             or "segments" not in previous.diagnostics:
-        raise ValueError("previous: expected an Alignment returned by core.dtw or resolve")
+        raise ValueError("previous: expected an Alignment returned by core.dtw, "
+                         "staged_dtw or resolve")
+    if previous.params.get("transposed"):
+        # solved with A and B the other way round: re-solve it that way and turn back
+        back = previous.transposed()
+        swapped = None if anchors is None else np.asarray(anchors).reshape(-1, 2)[:, ::-1]
+        if source is not None:
+            if not isinstance(source, CostSource) or not source.is_root:
+                raise ValueError("source: expected a core.warping.FeatureTerms")
+            source = source.transposed()
+        if cost is not None:
+            cost = np.asarray(cost).T
+        return resolve(back, swapped, y, x, cost=cost, source=source,
+                       step_pattern=step_pattern, window=window, progress=progress,
+                       cancel=cancel).transposed()
+    monitor = Monitor(progress, cancel)
     params = previous.params
-    source, metric_name = _check_source(x, y, cost, params["metric"]
-                                        if params["metric"] != "precomputed" else None)
-    if (metric_name == "precomputed") != (params["metric"] == "precomputed"):
+    metric = params["metric"]
+    if metric == "terms" and source is None:
+        raise ValueError("source: previous was computed from feature terms, give them "
+                         "again (core.warping.FeatureTerms)")
+    src, metric_name = _check_source(x, y, cost, metric if metric not in
+                                     ("precomputed", "terms") else None, source)
+    if metric_name != metric and "precomputed" in (metric, metric_name):
         raise ValueError("cost: previous was computed from "
-                         + ("a cost matrix" if params["metric"] == "precomputed"
-                            else "features x, y"))
-    if (source.n, source.m) != (previous.n_a, previous.n_b) \
-            or _fingerprint(source) != previous.diagnostics.get("input_fingerprint"):
-        raise ValueError("x, y, cost: not the inputs previous was computed from")
+                         + ("a cost matrix" if metric == "precomputed" else "features"))
+    if (metric_name == "terms") != (metric == "terms"):
+        raise ValueError("source: previous was computed from "
+                         + ("feature terms" if metric == "terms" else "features x, y"))
+    if metric == "terms" and src.describe() != [dict(t) for t in params["terms"]]:
+        raise ValueError(f"source: previous used the terms {list(params['terms'])}, got "
+                         f"{src.describe()}")
+    fingerprint = previous.diagnostics.get("input_fingerprint")
+    if (src.n, src.m) != (previous.n_a, previous.n_b) or src.fingerprint() != fingerprint:
+        raise ValueError("x, y, cost, source: not the inputs previous was computed from")
+    path = np.asarray(previous.path)
+    conf = previous.confidence
+    reuse = {}
+    segs = previous.diagnostics["segments"]
+    for k, rec in enumerate(segs):
+        a, b = rec["path_start"], rec["path_start"] + rec["path_length"]
+        key = (tuple(rec["start"]), tuple(rec["end"]), k == 0, k == len(segs) - 1)
+        reuse[key] = (path[a:b].copy(), float(rec["distance"]), dict(rec),
+                      None if conf is None else np.asarray(conf[a:b]))
+    if "recipe" in params:
+        kept = {k: v for k, v in params.items()
+                if k not in ("metric", "terms", "step_pattern", "recipe", "anchors",
+                             "anchors_s", "memory_budget_bytes")}
+        return staged_dtw(src, params["recipe"], anchors=anchors,
+                          rate_a_hz=previous.rate_a_hz, rate_b_hz=previous.rate_b_hz,
+                          memory_budget_bytes=params["memory_budget_bytes"], params=kept,
+                          diagnostics=previous.diagnostics, sources=previous.sources,
+                          progress=progress, cancel=cancel, _reuse=reuse, _t0=t0)
+    if metric == "terms" and list(src.weights) != list(params["weights"]):
+        raise ValueError(f"source: previous used the weights {list(params['weights'])}, "
+                         f"got {list(src.weights)}")
     if step_pattern is None:
         try:
             pattern = get_step_pattern(params["step_pattern"])
@@ -317,16 +513,7 @@ def resolve(previous, anchors, x=None, y=None, *, cost=None, step_pattern=None,
             raise ValueError(f"window: previous used a {window!r} window, give it again")
     elif _describe_window(window) != params["window"]:
         raise ValueError(f"window: previous used {params['window']!r}")
-    path = np.asarray(previous.path)
-    reuse = {}
-    segs = previous.diagnostics["segments"]
-    for k, rec in enumerate(segs):
-        a, b = rec["path_start"], rec["path_start"] + rec["path_length"]
-        piece = path[a:b].copy()
-        info = {key: rec[key] for key in ("method", "cells", "exact", "memory_bytes")}
-        key = (tuple(rec["start"]), tuple(rec["end"]), k == 0, k == len(segs) - 1)
-        reuse[key] = (piece, float(rec["distance"]), info)
-    return _run(source, metric_name, pattern, window, anchors,
+    return _run(src, metric_name, pattern, window, anchors,
                 open_begin=params["open_begin"], open_end=params["open_end"],
                 exact=params["exact"], budget=params["memory_budget_bytes"],
                 rate_a_hz=previous.rate_a_hz, rate_b_hz=previous.rate_b_hz,

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._kernels.dtw_band import band_backtrack, band_sweep, pruned_sweep
 from ..errors import AlignmentError
-from ._tiles import _METRIC_CODES, _features, batch_cells
+from ._tiles import _features, _groups, batch_cells, is_multi
 
 _BATCH_CELLS = 1 << 22
 
@@ -56,22 +56,22 @@ class BandSolution:
 
 def _kernel_inputs(source, weights, n, open_begin):
     """What both band kernels take: the cost matrix or the (transposed, reversed)
-    features, the metric code, the step weights and the three anti-diagonal buffers."""
+    features, the groups of terms with their weights, the step weights and the three
+    anti-diagonal buffers."""
     use_matrix = source.cost is not None
     if use_matrix:
         cmat = source.cost
         xt = yr = np.zeros((1, 1))
     else:
         cmat = np.zeros((1, 1))
-        multi = source.dims > 1 or source.metric == "cosine"
-        xt, yr = _features(source, np.float32 if multi else np.float64)
-    metric = _METRIC_CODES.get(source.metric, 0)
+        xt, yr = _features(source, np.float32 if is_multi(source) else np.float64)
+    groups = _groups(source)
     step_weights = tuple(float(v) for v in weights)
     buffers = np.full((3, n + 2), np.inf)
     if open_begin:
         buffers[:, 0] = 0.0
         buffers[(-2) % 3, 0] = np.inf  # the corner (-1, -1) is not a start
-    return use_matrix, cmat, xt, yr, metric, step_weights, buffers
+    return use_matrix, cmat, xt, yr, groups, step_weights, buffers
 
 
 def solve_band(source, weights, lo, hi, *, open_begin, origin_value, monitor, plan=None):
@@ -79,7 +79,7 @@ def solve_band(source, weights, lo, hi, *, open_begin, origin_value, monitor, pl
     n, m = source.n, source.m
     if plan is None:
         plan = BandPlan(lo, hi, m)
-    use_matrix, cmat, xt, yr, metric, (wd, wu, wl), buffers = _kernel_inputs(
+    use_matrix, cmat, xt, yr, (groups, gweights), (wd, wu, wl), buffers = _kernel_inputs(
         source, weights, n, open_begin)
     size = plan.max_len + 4
     cbuf = np.empty(size)
@@ -96,8 +96,8 @@ def solve_band(source, weights, lo, hi, *, open_begin, origin_value, monitor, pl
     t0 = 0
     for t1 in stops:
         band_sweep(t0, t1, n, plan.first, plan.last, plan.diag_byte, use_matrix, cmat,
-                   source.i_off, source.j_off, xt, yr, source.i_off, source.j_off, metric,
-                   wd, wu, wl, open_begin, float(origin_value), buffers, cbuf, acc, codes,
+                   source.i_off, source.j_off, xt, yr, source.i_off, source.j_off, groups,
+                   gweights, wd, wu, wl, open_begin, float(origin_value), buffers, cbuf, acc, codes,
                    bp, last_row)
         monitor.report(cum[t1 - 1] / max(cum[-1], 1))
         t0 = t1
@@ -139,7 +139,7 @@ def solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, bound, ca
     batches of diagonals (progress as the share of diagonals done)."""
     n, m = source.n, source.m
     plan = BandPlan(lo, hi, m)
-    use_matrix, cmat, xt, yr, metric, (wd, wu, wl), buffers = _kernel_inputs(
+    use_matrix, cmat, xt, yr, (groups, gweights), (wd, wu, wl), buffers = _kernel_inputs(
         source, weights, n, open_begin)
     size = plan.max_len + 4
     n_diag = n + m - 1
@@ -158,7 +158,7 @@ def solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, bound, ca
         t1 = min(n_diag, t0 + step)
         cells = pruned_sweep(t0, t1, state, n, m, plan.first, plan.last, use_matrix, cmat,
                              source.i_off, source.j_off, xt, yr, source.i_off, source.j_off,
-                             metric, wd, wu, wl, open_begin, float(origin_value),
+                             groups, gweights, wd, wu, wl, open_begin, float(origin_value),
                              float(bound), buffers, cbuf, acc, codes, bp, first, counts,
                              diag_byte, last_row)
         if cells < 0:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .._progress import Monitor
@@ -10,7 +12,6 @@ from . import _long
 from ._band import BandPlan, is_monotone, solve_band, solve_fast, solve_pruned, use_band
 from ._generic import generic_bytes, solve_generic
 from ._long import multiscale_window, solve_checkpointed
-from ._source import CostSource
 from ._tiles import TilePlan, choose_shape, plan_bytes, solve_tiles
 from .steps import get_step_pattern
 from .windows import window_intervals, window_outline
@@ -23,9 +24,9 @@ _TILE_S = 1e-9
 _COST_S = 0.2e-9
 
 
-def _segments(anchors, n, m):
-    starts = [(0, 0)] + [tuple(map(int, a)) for a in anchors]
-    ends = [tuple(map(int, a)) for a in anchors] + [(n - 1, m - 1)]
+def _segments(anchors, start, end):
+    starts = [tuple(map(int, start))] + [tuple(map(int, a)) for a in anchors]
+    ends = [tuple(map(int, a)) for a in anchors] + [tuple(map(int, end))]
     return list(zip(starts, ends, strict=True))
 
 
@@ -69,7 +70,7 @@ def _choose(source, pattern, lo, hi, mask, exact, budget):
 
 
 def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_value, exact,
-               budget, monitor):
+               budget, monitor, prune=True):
     method, need = _choose(source, pattern, lo, hi, mask, exact, budget)
     weights = pattern.simple_weights
     info = {"exact": True, "method": method, "cells": int(np.sum(hi - lo)),
@@ -102,7 +103,7 @@ def _solve_one(source, pattern, lo, hi, mask, *, open_begin, open_end, origin_va
             sol = solve_tiles(source, weights, lo, hi, open_begin=open_begin,
                               origin_value=origin_value, monitor=monitor, plan=plan)
         return sol, info
-    if method in ("band", "tiles") and info["cells"] >= PRUNE_MIN_CELLS \
+    if prune and method in ("band", "tiles") and info["cells"] >= PRUNE_MIN_CELLS \
             and source.cost is None and not open_end and is_monotone(lo, hi):
         # exact, usually much cheaper: skip cells that cannot beat a known path; give up
         # (and sweep everything) once a quarter of the window had to be computed
@@ -148,20 +149,15 @@ def _pruning_pays(source, weights, lo, hi, *, open_begin):
     """Predict pruning from a downsampled copy of the problem: solve it, prune it with
     its own optimum as the bound, and look at the share of cells that had to be
     computed (roughly scale-invariant). Costs two solves of ~1M cells."""
-    n, m = source.n, source.m
     cells = float(np.sum(hi - lo))
     factor = int(np.ceil(np.sqrt(cells / PRUNE_PROBE_CELLS)))
     if factor < 2:
         return True
-    x = _long.pool_frames(source.x[source.i_off:source.i_off + n], factor)
-    y = _long.pool_frames(source.y[source.j_off:source.j_off + m], factor)
-    starts = np.arange(0, n, factor)
-    lo_c = np.minimum.reduceat(lo, starts) // factor
-    hi_c = -(-np.maximum.reduceat(hi, starts) // factor)
-    hi_c = np.maximum(np.minimum(hi_c, y.shape[0]), lo_c)
+    probe = source.pooled(factor)
+    lo_c, hi_c = _long.pool_window(lo, hi, factor)
+    hi_c = np.maximum(np.minimum(hi_c, probe.m), lo_c)
     if not is_monotone(lo_c, hi_c):
         return False
-    probe = CostSource(x=x, y=y, metric=source.metric)
     origin = probe.cell(0, 0)
     mute = Monitor()
     full = solve_fast(probe, weights, lo_c, hi_c, open_begin=open_begin, origin_value=origin,
@@ -222,72 +218,138 @@ def _end_column(last_row, prefix, norm, n_total, j_offset, open_end):
     return int(np.argmin(score))
 
 
+def solve_window(source, steps, lo, hi, monitor, *, budget=DEFAULT_MEMORY_BUDGET):
+    """Exact DTW of a whole (sub)problem inside a window, closed ends, with a pattern of
+    the steps (1,1), (1,0), (0,1) (``steps``: its name); band or tiles, checkpoints past
+    ``budget``, no pruning (meant for corridors, where its guide costs as much as the
+    sweep). Returns ``(path, distance, info)``."""
+    pattern = get_step_pattern(steps)
+    sol, info = _solve_one(source, pattern, lo, hi, None, open_begin=False, open_end=False,
+                           origin_value=source.cell(0, 0), exact=True, budget=budget,
+                           monitor=monitor, prune=False)
+    j = source.m - 1
+    if not np.isfinite(sol.last_row[j]):
+        raise AlignmentError("window: no warping path: the corridor admits no path")
+    return sol.path(j), float(sol.last_row[j]), info
+
+
+def _outline_of(lo_s, hi_s, si, sj, max_blocks):
+    return window_outline(lo_s, np.maximum(hi_s, lo_s), max_blocks=max_blocks,
+                          row_offset=si, col_offset=sj)
+
+
 def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact, budget,
-          monitor, reuse=None):
+          monitor, reuse=None, recipe=None, start=None, end=None):
     """Solve every segment between anchors; returns (path, distance, j_end, info).
 
+    Segments run from ``start`` (default (0, 0)) through the anchors to ``end`` (default
+    the last cell). ``recipe``: solve each segment in stages
+    (:func:`core.warping._staged.solve_segment`) instead of at once; ``info`` then has a
+    ``confidence`` per path step.
+
     ``reuse`` maps ``(start, end, is_first, is_last)`` of a segment to ``(piece,
-    distance, info)`` from an earlier solve of the same problem: those segments are
-    taken as they are (an open-ended last segment is always solved again, since its
-    end column depends on the distance before it)."""
+    distance, record, confidence)`` from an earlier solve of the same problem: those
+    segments are taken as they are (an open-ended last segment is always solved again,
+    since its end column depends on the distance before it)."""
+    from ._staged import solve_segment
+
     n, m = source.n, source.m
-    segments = _segments(anchors, n, m)
+    start = (0, 0) if start is None else start
+    end = (n - 1, m - 1) if end is None else end
+    segments = _segments(anchors, start, end)
     reuse = reuse or {}
+    max_blocks = max(20, 1000 // len(segments))
     pieces = []
+    confidences = []
     distance = 0.0
     infos = []
     records = []
     n_solved = 0
     cells_solved = 0
+
+    def stage_solve(src, steps, lo_k, hi_k, mon):
+        return solve_window(src, steps, lo_k, hi_k, mon, budget=budget)
+
+    def reused(k):
+        (start_k, end_k), last = segments[k], k == len(segments) - 1
+        return (start_k, end_k, k == 0, last) in reuse and not (open_end and last)
+
+    def staged_segment(k, mon):
+        (si, sj), (ei, ej) = segments[k]
+        if ei < si or ej < sj:
+            raise AlignmentError(f"anchors: segment {k} runs backwards, from {(si, sj)} to "
+                                 f"{(ei, ej)}")
+        lo_s, hi_s, _ = _sub_window(lo, hi, None, si, sj, ei, ej)
+        if np.any(hi_s <= lo_s):
+            raise AlignmentError("window: no warping path: a row admits no column")
+        return solve_segment(source.sub(si, sj, ei - si + 1, ej - sj + 1), recipe, lo_s,
+                             hi_s, solve=stage_solve, monitor=mon)
+
+    staged = {}
+    if recipe is not None:
+        todo = [k for k in range(len(segments)) if not reused(k)]
+        staged = _in_parallel(staged_segment, todo, monitor)
+
     for k, ((si, sj), (ei, ej)) in enumerate(segments):
         first, last = k == 0, k == len(segments) - 1
         key = ((si, sj), (ei, ej), first, last)
-        if key in reuse and not (open_end and last):
-            p, seg_distance, info = reuse[key]
-            infos.append(dict(info, reused=True))
-            records.append({"start": (si, sj), "end": (ei, ej), "distance": seg_distance,
-                            "path_start": sum(len(q) for q in pieces) - (0 if first else 1),
-                            "path_length": len(p),
-                            "method": info["method"], "cells": info["cells"],
-                            "exact": info["exact"], "memory_bytes": info["memory_bytes"],
-                            "reused": True})
+        path_start = sum(len(q) for q in pieces) - (0 if first else 1)
+        if reused(k):
+            p, seg_distance, old, conf = reuse[key]
+            record = dict(old, path_start=path_start, path_length=len(p), reused=True)
+            infos.append(record)
+            records.append(record)
             distance += seg_distance
             pieces.append(p if first else p[1:])
+            confidences.append(conf if (conf is None or first) else conf[1:])
             j_end = int(p[-1, 1])
-            monitor.report((k + 1) / len(segments))
+            if recipe is None:
+                monitor.report((k + 1) / len(segments))
             continue
-        sub = source.sub(si, sj, ei - si + 1, ej - sj + 1)
-        lo_s, hi_s, mask_s = _sub_window(lo, hi, mask, si, sj, ei, ej)
-        ob = open_begin and first
-        origin_value = source.cell(0, 0) if (first and not ob) else 0.0
-        mon = monitor.sub(k / len(segments), (k + 1) / len(segments))
-        if pattern.simple_weights is not None and np.any(hi_s <= lo_s):
-            raise AlignmentError("window: no warping path: a row admits no column")
-        sol, info = _solve_one(sub, pattern, lo_s, hi_s, mask_s, open_begin=ob,
-                               open_end=open_end and last, origin_value=origin_value,
-                               exact=exact, budget=budget, monitor=mon)
+        conf = None
+        searched = None
+        if recipe is not None:
+            p, seg_distance, info, conf, searched = staged[k]
+            j = ej - sj
+        else:
+            sub = source.sub(si, sj, ei - si + 1, ej - sj + 1)
+            lo_s, hi_s, mask_s = _sub_window(lo, hi, mask, si, sj, ei, ej)
+            ob = open_begin and first
+            origin_value = source.cell(si, sj) if (first and not ob) else 0.0
+            mon = monitor.sub(k / len(segments), (k + 1) / len(segments))
+            if pattern.simple_weights is not None and np.any(hi_s <= lo_s):
+                raise AlignmentError("window: no warping path: a row admits no column")
+            sol, info = _solve_one(sub, pattern, lo_s, hi_s, mask_s, open_begin=ob,
+                                   open_end=open_end and last, origin_value=origin_value,
+                                   exact=exact, budget=budget, monitor=mon)
+            searched = info.pop("_searched", None)
+            j = _end_column(sol.last_row, distance, pattern.norm, n, sj, open_end and last)
+            if j < 0 or not np.isfinite(sol.last_row[j]):
+                what = "the window and step pattern admit" if len(segments) == 1 else \
+                    f"segment {k} (from {(si, sj)} to {(ei, ej)}) admits"
+                raise AlignmentError(f"window: no warping path: {what} no path")
+            seg_distance = float(sol.last_row[j])
+            p = sol.path(j)
+            if hasattr(sol, "resweeps"):  # checkpoints: groups swept again for the path
+                info["resweeps"] = int(sol.resweeps)
         infos.append(info)
         n_solved += 1
         cells_solved += info["cells"]
-        j = _end_column(sol.last_row, distance, pattern.norm, n, sj, open_end and last)
-        if j < 0 or not np.isfinite(sol.last_row[j]):
-            what = "the window and step pattern admit" if len(segments) == 1 else \
-                f"segment {k} (from {(si, sj)} to {(ei, ej)}) admits"
-            raise AlignmentError(f"window: no warping path: {what} no path")
-        seg_distance = float(sol.last_row[j])
-        p = sol.path(j)
-        if hasattr(sol, "resweeps"):  # checkpoints: groups swept again for the path
-            info["resweeps"] = int(sol.resweeps)
         p[:, 0] += si
         p[:, 1] += sj
-        records.append({"start": (si, sj), "end": (ei, ej), "distance": seg_distance,
-                        "path_start": sum(len(q) for q in pieces) - (0 if first else 1),
-                            "path_length": len(p),
-                        "method": info["method"], "cells": info["cells"],
-                        "exact": info["exact"], "memory_bytes": info["memory_bytes"],
-                        "reused": False})
+        record = {"start": (si, sj), "end": (ei, ej), "distance": seg_distance,
+                  "path_start": path_start, "path_length": len(p),
+                  "method": info["method"], "cells": info["cells"],
+                  "exact": info["exact"], "memory_bytes": info.get("memory_bytes", 0),
+                  "reused": False}
+        if "stages" in info:
+            record["stages"] = info["stages"]
+        if searched is not None:
+            record["search_window"] = _outline_of(*searched, si, sj, max_blocks)
+        records.append(record)
         distance += seg_distance
         pieces.append(p if first else p[1:])
+        confidences.append(conf if (conf is None or first) else conf[1:])
         j_end = sj + j
     path = np.concatenate(pieces) if len(pieces) > 1 else pieces[0]
     info = {
@@ -295,7 +357,7 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
         "method": infos[0]["method"] if len(infos) == 1 else
         ",".join(sorted({i["method"] for i in infos})),
         "cells": sum(i["cells"] for i in infos),
-        "memory_bytes": max(i["memory_bytes"] for i in infos),
+        "memory_bytes": max(i.get("memory_bytes", 0) for i in infos),
         "n_segments": len(segments),
         "n_segments_solved": n_solved,
         "cells_solved": cells_solved,
@@ -305,31 +367,85 @@ def solve(source, pattern, lo, hi, mask, anchors, *, open_begin, open_end, exact
         info["resweeps"] = sum(i.get("resweeps", 0) for i in infos)
     if any("levels" in i for i in infos):
         info["levels"] = max(i.get("levels", 0) for i in infos)
-    outline = _searched_outline(segments, infos, lo, hi, n, m)
+    outline = _searched_outline(segments, records, lo, hi, n, m)
     if outline is not None:
         info["search_window"] = outline
+    if all(c is not None for c in confidences):
+        info["confidence"] = np.concatenate(confidences)
     return path, distance, j_end, info
 
 
-def _searched_outline(segments, infos, lo, hi, n, m):
-    """Where a multiscale solve looked (its corridors, segment by segment, joined at the
-    anchors), as :func:`window_outline`; None when no segment was multiscale or when a
-    segment was reused from an earlier solve (its corridor is not known any more)."""
-    if not any("_searched" in i for i in infos) or len(infos) != len(segments) \
-            or any(i.get("reused") for i in infos):
+def _in_parallel(func, items, monitor):
+    """``{item: func(item, monitor)}``, on two threads when there are several items (the
+    kernels release the GIL). Progress (the items' mean) and cancellation are handled by
+    the calling thread, which waits; a failure or a cancel stops the other items at their
+    next report."""
+    from concurrent.futures import ThreadPoolExecutor, wait
+
+    from ._tiles import n_workers
+
+    if len(items) <= 1 or n_workers() < 2:
+        return {item: func(item, monitor.sub(k / max(len(items), 1),
+                                             (k + 1) / max(len(items), 1)))
+                for k, item in enumerate(items)}
+    done = np.zeros(len(items))
+    stop = threading.Event()
+
+    def cancelled():
+        return stop.is_set()
+
+    def run(k, item):
+        def progress(fraction, k=k):
+            done[k] = fraction
+        return func(item, Monitor(progress, cancelled))
+
+    with ThreadPoolExecutor(max_workers=n_workers()) as pool:
+        futures = [pool.submit(run, k, item) for k, item in enumerate(items)]
+        try:
+            pending = futures
+            while pending:
+                _, pending = wait(pending, timeout=0.02)
+                monitor.report(float(done.mean()))
+                if any(f.done() and f.exception() is not None for f in futures):
+                    break
+        except BaseException:
+            stop.set()
+            raise
+        finally:
+            if any(f.done() and f.exception() is not None for f in futures):
+                stop.set()
+    return {item: f.result() for item, f in zip(items, futures, strict=True)}
+
+
+def _searched_outline(segments, records, lo, hi, n, m):
+    """Where the solves looked when some segment searched a corridor (multiscale, or the
+    search stage of a recipe): each such segment's outline, the window itself for the
+    others, joined at the anchors, as :func:`window_outline`; None when no segment did."""
+    if not any("search_window" in r for r in records):
         return None
     lo_all = np.full(n, m, dtype=np.int64)
     hi_all = np.zeros(n, dtype=np.int64)
-    for ((si, sj), (ei, _ej)), i in zip(segments, infos, strict=True):
-        if "_searched" in i:
-            lo_s, hi_s = i.pop("_searched")
-        else:  # solved exactly: the window itself
-            lo_s = np.clip(lo[si:ei + 1] - sj, 0, None)
-            hi_s = np.clip(hi[si:ei + 1] - sj, 0, None)
-        rows = slice(si, ei + 1)
-        lo_all[rows] = np.minimum(lo_all[rows], lo_s + sj)
-        hi_all[rows] = np.maximum(hi_all[rows], hi_s + sj)
-    return window_outline(lo_all, np.maximum(hi_all, lo_all))
+    for ((si, sj), (ei, ej)), rec in zip(segments, records, strict=True):
+        outline = rec.get("search_window")
+        if outline is not None and len(outline["lo"]):
+            rows = np.asarray(outline["rows"], dtype=np.int64)
+            counts = np.diff(rows)
+            r0 = int(rows[0])
+            lo_s = np.repeat(np.asarray(outline["lo"], dtype=np.int64), counts)
+            hi_s = np.repeat(np.asarray(outline["hi"], dtype=np.int64), counts)
+            sl = slice(r0, r0 + lo_s.shape[0])
+        else:  # solved in its window
+            sl = slice(si, ei + 1)
+            lo_s = np.clip(lo[sl], sj, ej + 1)
+            hi_s = np.clip(hi[sl], sj, ej + 1)
+        some = hi_s > lo_s  # rows the outline does not reach carry empty intervals
+        lo_all[sl] = np.where(some, np.minimum(lo_all[sl], lo_s), lo_all[sl])
+        hi_all[sl] = np.where(some, np.maximum(hi_all[sl], hi_s), hi_all[sl])
+    rows = np.flatnonzero(hi_all > lo_all)
+    if rows.size == 0:
+        return None
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    return window_outline(lo_all[r0:r1], hi_all[r0:r1], row_offset=r0)
 
 
 def estimate(n, m, *, window=None, step_pattern="symmetric2", dim=1, exact=None,

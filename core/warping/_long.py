@@ -6,7 +6,6 @@ import numpy as np
 
 from .._kernels.dtw_tiles import tiles_backtrack
 from ..errors import AlignmentError
-from ._source import CostSource
 from ._tiles import TilePlan, choose_shape, sweep
 
 MULTISCALE_FACTOR = 4  # frames per coarse frame between levels
@@ -133,115 +132,140 @@ def solve_checkpointed(source, weights, lo, hi, *, open_begin, origin_value, mon
 
 
 # ------------------------------------------------------------------ multiscale
-def pool_frames(a, factor):
-    """Average consecutive blocks of ``factor`` frames (the last block may be shorter)."""
-    n, d = a.shape
-    full = n // factor
-    out = np.empty((-(-n // factor), d))
-    # a reshape and a sum over the middle axis: several times faster than reduceat
-    np.sum(a[:full * factor].reshape(full, factor, d), axis=1, out=out[:full])
-    out[:full] /= factor
-    if full < out.shape[0]:
-        out[full] = a[full * factor:].mean(axis=0)
-    return out
-
-
-def corridor(coarse_path, factor, radius, n, m):
+def corridor(coarse_path, factor, n, m, *, radius_rows, radius_cols):
     """Per-row column intervals at the fine level around a coarse path.
 
-    Each coarse cell (I, J) on the path admits the fine cells of coarse columns
-    J - radius .. J + radius in coarse rows I - radius .. I + radius."""
+    Each coarse cell (I, J) on the path admits the fine cells of rows
+    ``I * factor - radius_rows .. (I + 1) * factor - 1 + radius_rows`` and columns
+    ``J * factor - radius_cols .. (J + 1) * factor - 1 + radius_cols`` (fine frames). The
+    engine's multiscale method dilates both ways by the same radius (a square around
+    every coarse cell, symmetric in A and B: the fine optimum stays inside however the
+    path turns); the default pipelines dilate columns only, which measured better as a
+    model (see :mod:`core.pipeline`). The path must be monotone and continuous from
+    (0, 0) to the last coarse cell; the intervals are then monotone and connected.
+    """
     n_c = -(-n // factor)
     lo_c = np.full(n_c, np.iinfo(np.int64).max)
     hi_c = np.full(n_c, -1)
     np.minimum.at(lo_c, coarse_path[:, 0], coarse_path[:, 1])
     np.maximum.at(hi_c, coarse_path[:, 0], coarse_path[:, 1])
-    # dilate along rows: a coarse row also takes its neighbours' columns
-    lo_d = lo_c.copy()
-    hi_d = hi_c.copy()
-    for k in range(1, radius + 1):
-        lo_d[k:] = np.minimum(lo_d[k:], lo_c[:-k])
-        lo_d[:-k] = np.minimum(lo_d[:-k], lo_c[k:])
-        hi_d[k:] = np.maximum(hi_d[k:], hi_c[:-k])
-        hi_d[:-k] = np.maximum(hi_d[:-k], hi_c[k:])
-    lo_f = np.clip((lo_d - radius) * factor, 0, m)
-    hi_f = np.clip((hi_d + radius + 1) * factor, 0, m)
-    rows = np.arange(n) // factor
-    return lo_f[rows].astype(np.int64), hi_f[rows].astype(np.int64)
+    rows = np.arange(n, dtype=np.int64)
+    # along a monotone path the smallest column over coarse rows first..last is that of
+    # the first, the largest that of the last
+    first = np.clip((rows - radius_rows) // factor, 0, n_c - 1)
+    last = np.clip((rows + radius_rows) // factor, 0, n_c - 1)
+    lo = np.clip(lo_c[first] * factor - radius_cols, 0, m)
+    hi = np.clip((hi_c[last] + 1) * factor + radius_cols, 0, m)
+    return lo.astype(np.int64), hi.astype(np.int64)
 
 
-def multiscale_window(source, weights, lo, hi, *, open_begin, open_end, monitor,
-                      factor=MULTISCALE_FACTOR, radius=MULTISCALE_RADIUS):
+def pool_window(lo, hi, factor):
+    """A window's row intervals at a rate ``factor`` times lower (the hull of each block
+    of rows)."""
+    starts = np.arange(0, lo.shape[0], factor)
+    return (np.minimum.reduceat(lo, starts) // factor,
+            -(-np.maximum.reduceat(hi, starts) // factor))
+
+
+def engine_step(n, m, cells, radius):
+    """The multiscale method's levels: pool by ``MULTISCALE_FACTOR`` while a level has
+    more than ``COARSEST_CELLS`` cells (and both sides at least 4 coarse frames); the
+    corridor is a square of ``MULTISCALE_RADIUS`` coarse frames around every coarse cell.
+    Returns ``(factor, (radius_rows, radius_cols), next radius)`` or None."""
+    if n * m > COARSEST_CELLS and min(n, m) >= 4 * MULTISCALE_FACTOR:
+        r = MULTISCALE_RADIUS * MULTISCALE_FACTOR
+        return MULTISCALE_FACTOR, (r, r), radius
+    return None
+
+
+def coarse_to_fine(source, weights, lo, hi, *, open_begin, open_end, monitor,
+                   step=engine_step, radius=None):
     """A corridor around a coarse path, built level by level (features only).
 
+    ``step(n, m, cells, radius)`` plans each level from the finest: None (solve this
+    level in its window) or ``(factor, (radius_rows, radius_cols), next_radius)``: pool by
+    ``factor`` (:meth:`CostSource.pooled`, :func:`pool_window`), and search this level
+    in the :func:`corridor` of those radii around the coarser path. ``radius`` is handed
+    to the first step. Every level but the finest is solved exactly in its window.
+
     Returns (lo, hi) of the finest level, intersected with the given window, and the
-    number of levels."""
+    pooling factors from the finest level on (none: the window is the corridor)."""
     from ._band import solve_fast
 
-    n, m = source.n, source.m
-    x = source.x[source.i_off:source.i_off + n]
-    y = source.y[source.j_off:source.j_off + m]
-    levels = [(x, y, lo, hi)]
-    while levels[-1][0].shape[0] * levels[-1][1].shape[0] > COARSEST_CELLS \
-            and min(levels[-1][0].shape[0], levels[-1][1].shape[0]) >= 4 * factor:
-        xc, yc, lo_c, hi_c = levels[-1]
-        nc = xc.shape[0]
-        starts = np.arange(0, nc, factor)
-        lo_n = np.minimum.reduceat(lo_c, starts) // factor
-        hi_n = -(-np.maximum.reduceat(hi_c, starts) // factor)
-        levels.append((pool_frames(xc, factor), pool_frames(yc, factor), lo_n, hi_n))
+    levels = [(source, lo, hi)]
+    plans = []
+    while True:
+        src_k, lo_k, hi_k = levels[-1]
+        planned = step(src_k.n, src_k.m, int(np.sum(hi_k - lo_k)), radius)
+        if planned is None:
+            break
+        factor, radii, radius = planned
+        lo_n, hi_n = pool_window(lo_k, hi_k, factor)
+        coarse = src_k.pooled(factor)
+        levels.append((coarse, lo_n, np.minimum(hi_n, coarse.m)))
+        plans.append((factor, radii))
     n_levels = len(levels)
     monitor.report(0.02)
     if n_levels == 1:  # small enough to solve exactly: the corridor is the whole window
-        return lo, hi, 1
+        return lo, hi, []
     # progress in proportion to the expected cells of each level (the coarsest solves its
     # whole window, the others a corridor)
-    work = [0.0] + [_level_cells(lv[2], lv[3], k == n_levels - 1, factor, radius)
+    work = [0.0] + [_level_cells(lv[1], lv[2], k == n_levels - 1,
+                                 *plans[min(k, len(plans) - 1)])
                     for k, lv in enumerate(levels) if k > 0]
     done = np.concatenate([[0.0], np.cumsum(work[::-1])])  # coarsest first
     total = max(done[-1], 1.0) / 0.98  # the first 2 % for pooling
     done += 0.02 * total
     path = None
     for k in range(n_levels - 1, 0, -1):
-        xc, yc, lo_c, hi_c = levels[k]
+        src, lo_c, hi_c = levels[k]
         if path is not None:
-            lo_k, hi_k = corridor(path, factor, radius, xc.shape[0], yc.shape[0])
+            factor, (rr, rc) = plans[k]
+            lo_k, hi_k = corridor(path, factor, src.n, src.m, radius_rows=rr, radius_cols=rc)
             lo_k = np.maximum(lo_k, lo_c)
             hi_k = np.maximum(np.minimum(hi_k, hi_c), lo_k)
         else:
             lo_k, hi_k = lo_c, hi_c
-        src = CostSource(x=xc, y=yc, metric=source.metric)  # (re-normalizes for cosine)
-        step = n_levels - 1 - k
-        mon = monitor.sub(done[step] / total, done[step + 1] / total)
+        step_k = n_levels - 1 - k
+        mon = monitor.sub(done[step_k] / total, done[step_k + 1] / total)
         origin = src.cell(0, 0)
         sol = solve_fast(src, weights, lo_k, hi_k, open_begin=open_begin,
                          origin_value=origin, monitor=mon)
         last = sol.last_row
         if open_end:
-            j_end = int(np.argmin(last / (xc.shape[0] + np.arange(yc.shape[0]) + 1)))
+            j_end = int(np.argmin(last / (src.n + np.arange(src.m) + 1)))
         else:
-            j_end = yc.shape[0] - 1
+            j_end = src.m - 1
         if not np.isfinite(last[j_end]):
             raise AlignmentError("window: no warping path at a coarse level")
         path = sol.path(j_end)
-    lo_f, hi_f = corridor(path, factor, radius, n, m)
+    factor, (rr, rc) = plans[0]
+    lo_f, hi_f = corridor(path, factor, source.n, source.m, radius_rows=rr, radius_cols=rc)
     lo_f = np.maximum(lo_f, lo)
     hi_f = np.maximum(np.minimum(hi_f, hi), lo_f)
     monitor.report(1.0)
-    return lo_f, hi_f, n_levels
+    return lo_f, hi_f, [factor for factor, _ in plans]
 
 
-def _level_cells(lo, hi, coarsest, factor=MULTISCALE_FACTOR, radius=MULTISCALE_RADIUS):
+def multiscale_window(source, weights, lo, hi, *, open_begin, open_end, monitor):
+    """The multiscale method's corridor (:func:`coarse_to_fine` with
+    :func:`engine_step`) and its number of levels."""
+    lo_f, hi_f, factors = coarse_to_fine(source, weights, lo, hi, open_begin=open_begin,
+                                         open_end=open_end, monitor=monitor)
+    return lo_f, hi_f, len(factors) + 1
+
+
+def _level_cells(lo, hi, coarsest, factor, radii):
     """Expected cells of one level: its whole window when coarsest, else a corridor
     (about twice its nominal width, for the path's slope)."""
     area = float(np.sum(hi - lo))
     if coarsest:
         return area
-    return min(area, lo.shape[0] * 2.0 * (2 * radius + 1) * factor)
+    return min(area, lo.shape[0] * 2.0 * (radii[0] + radii[1] + factor))
 
 
 def coarse_share(n, m, lo, hi, factor=MULTISCALE_FACTOR, radius=MULTISCALE_RADIUS):
     """Share of a multiscale solve's work spent on the coarse levels (for progress)."""
-    fine = _level_cells(lo, hi, False, factor, radius)
+    fine = _level_cells(lo, hi, False, factor, (radius * factor, radius * factor))
     coarse = float(COARSEST_CELLS) + fine / factor * 1.4  # coarsest + the levels between
     return float(np.clip(coarse / (coarse + fine), 0.05, 0.95))

@@ -15,19 +15,13 @@ import threading
 import numpy as np
 
 from .._kernels.dtw_tiles import (
-    CITYBLOCK,
-    COSINE,
-    EUCLIDEAN,
-    SQEUCLIDEAN,
-    block_costs,
+    band_costs,
     strips_sweep,
     tile_sweep,
     tiles_backtrack,
 )
 from ..errors import AlignmentError, Cancelled
 
-_METRIC_CODES = {"sqeuclidean": SQEUCLIDEAN, "euclidean": EUCLIDEAN, "cityblock": CITYBLOCK,
-                 "cosine": COSINE}
 _PARALLEL_CELLS = 1 << 20  # below this many cells one thread is faster
 
 
@@ -101,14 +95,33 @@ class TileSolution:
 
 
 def _features(source, dtype=np.float64):
-    """Transposed x and reversed transposed y of the whole problem (cached)."""
-    cache = getattr(source, "_tile_features", None)
-    if cache is None or cache[0].dtype != dtype:
+    """Transposed x and reversed transposed y of the whole problem (cached, shared with
+    the sub-problems)."""
+    key = ("tile_features", np.dtype(dtype).str)
+    cache = source._cache.get(key)
+    if cache is None:
         xt = np.ascontiguousarray(source.x.T, dtype=dtype)
         yr = np.ascontiguousarray(source.y[::-1].T, dtype=dtype)
         cache = (xt, yr)
-        source._tile_features = cache
+        source._cache[key] = cache
     return cache
+
+
+def is_multi(source):
+    """Whether the kernels compute this source's costs in float32 over many dimensions
+    (else one float64 dimension with a plain metric); as the kernels' ``_is_multi``."""
+    return source.groups.shape[0] > 1 or source.dims > 1 or source.metric == "cosine" \
+        or source.group_weights[0] != 1.0
+
+
+_NO_GROUPS = (np.zeros((1, 3), dtype=np.int64), np.ones(1))
+
+
+def _groups(source):
+    """The kernels' ``groups`` and ``weights`` (placeholders for a cost matrix)."""
+    if source.cost is not None:
+        return _NO_GROUPS
+    return source.groups, source.group_weights
 
 
 _GEMM_DIMS = 48  # from this feature dimension on, tiles of costs come from BLAS
@@ -146,7 +159,7 @@ def _blas_threads_local(n_threads):
 
 def _block_features(source):
     """float32 copies for tile costs: x (N, D), y transposed (D, M), squared norms."""
-    cache = getattr(source, "_block_features", None)
+    cache = source._cache.get("block_features")
     if cache is None:
         x32 = np.ascontiguousarray(source.x, dtype=np.float32)
         y32 = np.ascontiguousarray(source.y, dtype=np.float32)
@@ -154,7 +167,7 @@ def _block_features(source):
         xsq = np.einsum("ij,ij->i", x32, x32)
         ysq = np.einsum("ij,ij->i", y32, y32)
         cache = (x32, y32, yt32, xsq, ysq)
-        source._block_features = cache
+        source._cache["block_features"] = cache
     return cache
 
 
@@ -162,18 +175,21 @@ _GEMM_KIND = {"sqeuclidean": 1, "euclidean": 2, "cosine": 3}
 _NO_NORMS = np.zeros(1, dtype=np.float32)
 
 
-def _tile_costs(source, metric, r0, h, j0, w, acc, out):
+def _tile_costs(source, r0, h, j0, w, acc, out):
     """Local costs of a tile for large D: ``(block, gemm_kind, xsq, ysq)``.
 
     Euclidean-type and cosine costs come from one float32 matrix multiply (BLAS), the
     kernel turning dot products into costs (|x|^2 + |y|^2 - 2 x.y, rounding error about
-    1e-7 of the squared norms); cityblock from a vectorized loop."""
+    1e-7 of the squared norms); cityblock and several groups of terms from a vectorized
+    loop (:func:`~core._kernels.dtw_tiles.band_costs`)."""
     x32, y32, yt32, xsq, ysq = _block_features(source)
     i_abs, j_abs = source.i_off + r0, source.j_off + j0
     xs = x32[i_abs:i_abs + h]
     kind = _GEMM_KIND.get(source.metric, 0)
-    if kind == 0:
-        block_costs(xs, yt32, j_abs, w, metric, acc, out)
+    if kind == 0:  # cityblock, or several groups of terms
+        band_costs(xs, yt32, np.full(h, j_abs, dtype=np.int64),
+                   np.full(h, j_abs + w, dtype=np.int64), source.groups, source.group_weights,
+                   acc, out)
         return out, 0, _NO_NORMS, _NO_NORMS
     g = xs @ y32[j_abs:j_abs + w].T
     return g, kind, xsq[i_abs:i_abs + h], ysq[j_abs:j_abs + w]
@@ -197,13 +213,13 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
         xt = yr = np.zeros((1, 1))
     elif blocks:
         cmat = xt = yr = np.zeros((1, 1))
-    elif source.dims >= 2 or source.metric == "cosine":
+    elif is_multi(source):
         cmat = np.zeros((1, 1))
         xt, yr = _features(source, np.float32)
     else:
         cmat = np.zeros((1, 1))
         xt, yr = _features(source)
-    metric = _METRIC_CODES.get(source.metric, 0)
+    groups, gweights = _groups(source)
     offsets = plan.tile_off if tile_offsets is None else tile_offsets
     bp = np.empty(max(1, int(offsets[-1])) if store else 1, dtype=np.uint8)
     rows = np.full((3, m + 1), np.inf)
@@ -273,17 +289,17 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
                 keep_codes = store and offset >= 0
                 if w > 0 and blocks:
                     block, kind, xsq_t, ysq_t = _tile_costs(
-                        source, metric, r0, h, j0, w, acc, block_buf[:h * w].reshape(h, w))
+                        source, r0, h, j0, w, acc, block_buf[:h * w].reshape(h, w))
                     tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
                                True, block, -r0, -j0, xt, yr,
-                               source.i_off, source.j_off, metric, wd, wu, wl,
+                               source.i_off, source.j_off, groups, gweights, wd, wu, wl,
                                origin and r0 == 0 and j0 == 0, float(origin_value),
                                scratch, cbuf, acc32, codes, keep_codes, bp,
                                max(offset, 0), kind, xsq_t, ysq_t)
                 elif w > 0:
                     tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
                                use_matrix, cmat, source.i_off, source.j_off, xt, yr,
-                               source.i_off, source.j_off, metric, wd, wu, wl,
+                               source.i_off, source.j_off, groups, gweights, wd, wu, wl,
                                origin and r0 == 0 and j0 == 0, float(origin_value),
                                scratch, cbuf, acc32, codes, keep_codes, bp,
                                max(offset, 0), 0, _NO_NORMS, _NO_NORMS)
@@ -315,7 +331,7 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
                 cond.notify_all()
 
     if n_threads == 1 and not blocks and tile_offsets is None:
-        _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, metric,
+        _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, groups, gweights,
                        (wd, wu, wl), origin, float(origin_value), store, bp, keep, kept,
                        monitor)
         return bp, _last_row(rows, plan, lo, hi), kept
@@ -357,8 +373,8 @@ def batch_cells(total):
     return int(min(_BATCH_CELLS, max(_MIN_BATCH_CELLS, total // 64)))
 
 
-def _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, metric, weights,
-                   origin, origin_value, store, bp, keep, kept, monitor):
+def _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, groups, gweights,
+                   weights, origin, origin_value, store, bp, keep, kept, monitor):
     """One thread, many strips per kernel call (narrow windows have thousands of strips;
     Python between each would cost more than the sweep)."""
     h_max = plan.strip_rows
@@ -384,7 +400,8 @@ def _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, metric,
         done += strips_sweep(s0, s1, plan.strip_rows, plan.heights, plan.c0, plan.c1,
                              plan.strip_first, plan.tile_j0, plan.tile_w, plan.tile_off,
                              rows, lo, hi, use_matrix, cmat, source.i_off, source.j_off, xt,
-                             yr, source.i_off, source.j_off, metric, *weights, origin,
+                             yr, source.i_off, source.j_off, groups, gweights, *weights,
+                             origin,
                              origin_value, scratch, cbuf, acc32, codes, left, store, bp,
                              _NO_NORMS)
         if s1 - 1 in keep:

@@ -33,59 +33,6 @@ def cache_axes(widget) -> None:
             item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
 
-def display_levels(image: np.ndarray, clip_percent: float) -> tuple[float, float]:
-    """Colour levels clipping ``clip_percent`` % at both ends (robust contrast)."""
-    finite = image[np.isfinite(image)]
-    if finite.size == 0:
-        return 0.0, 1.0
-    if finite.size > 200_000:
-        finite = finite[:: finite.size // 200_000 + 1]
-    lo, hi = np.percentile(finite, [clip_percent, 100.0 - clip_percent])
-    if not hi > lo:
-        hi = lo + 1.0
-    return float(lo), float(hi)
-
-
-def reduce_rows(image: np.ndarray, max_rows: int) -> np.ndarray:
-    """Block-mean the first axis down to at most ``max_rows`` (display only)."""
-    n = image.shape[0]
-    if n <= max_rows:
-        return image
-    edges = np.linspace(0, n, max_rows + 1).astype(np.int64)
-    csum = np.concatenate([np.zeros((1,) + image.shape[1:]), np.cumsum(image, axis=0)])
-    return ((csum[edges[1:]] - csum[edges[:-1]])
-            / np.maximum(np.diff(edges), 1).reshape((-1,) + (1,) * (image.ndim - 1)))
-
-
-def decimate_path(times: np.ndarray, max_points: int = 20_000) -> np.ndarray:
-    """Every k-th row of a monotone path (and its last), for drawing."""
-    n = len(times)
-    if n <= max_points:
-        return times
-    step = int(np.ceil(n / max_points))
-    idx = np.r_[np.arange(0, n, step), n - 1]
-    return times[idx]
-
-
-def peak_decimate(x: np.ndarray, y: np.ndarray, n_bins: int = 1500):
-    """At most ``2 * n_bins`` points keeping each bin's minimum and maximum of ``y``
-    (spikes stay visible); ``x`` must be non-decreasing."""
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    n = len(x)
-    if n <= 2 * n_bins:
-        return x, y
-    edges = np.linspace(0, n, n_bins + 1).astype(np.int64)
-    starts = edges[:-1]
-    lo = np.minimum.reduceat(y, starts)
-    hi = np.maximum.reduceat(y, starts)
-    xs = np.repeat(x[starts], 2)
-    ys = np.empty(2 * n_bins)
-    ys[0::2] = lo
-    ys[1::2] = hi
-    return xs, ys
-
-
 class ElidedLabel(QLabel):
     """A one-line label whose size never follows its text.
 

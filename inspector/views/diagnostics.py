@@ -3,7 +3,7 @@ stalls and jumps highlighted. The x axis is the time of A in seconds.
 
 Observes the Session: ``active_alignment_changed``, ``recordings_swapped``,
 ``cursor_moved``. The local cost along the path is computed on a worker (channel
-``diagnostics``). GUI thread.
+``diagnostics``); the tracks come from :mod:`core.display`. GUI thread.
 """
 
 from __future__ import annotations
@@ -13,59 +13,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
-from .. import compute
-from ..jobs import Request
-from .common import CURSOR_COLOUR, cache_axes, peak_decimate, turn_queue
+from core.display import find_jumps, find_stalls, path_local_cost, peak_decimate, tempo_ratio
 
-__all__ = ["DiagnosticsView", "tempo_ratio", "find_stalls", "find_jumps"]
+from ..jobs import Request
+from .common import CURSOR_COLOUR, cache_axes, turn_queue
+
+__all__ = ["DiagnosticsView"]
 
 MAX_MARKS = 200
-
-
-def tempo_ratio(al, n_points: int = 4000, smooth_s: float = 0.5, *, map_a_to_b=None):
-    """Local tempo ratio dt_B/dt_A along the path, smoothed over ``smooth_s``.
-
-    Returns
-    -------
-    t_a : ndarray (K,), ratio : ndarray (K,)
-    """
-    duration = al.duration_a_s
-    k = int(min(n_points, max(16, al.n_a)))
-    t = np.linspace(0.0, duration, k)
-    tb = np.asarray((map_a_to_b or al.map_a_to_b)(t), dtype=np.float64)
-    dt = t[1] - t[0] if k > 1 else 1.0
-    half = max(1, int(round(0.5 * smooth_s / max(dt, 1e-12))))
-    lo = np.clip(np.arange(k) - half, 0, k - 1)
-    hi = np.clip(np.arange(k) + half, 0, k - 1)
-    ratio = (tb[hi] - tb[lo]) / np.maximum(t[hi] - t[lo], 1e-12)
-    return t, ratio
-
-
-def find_stalls(t: np.ndarray, ratio: np.ndarray, *, low: float = 0.25, high: float = 4.0,
-                min_s: float = 0.3) -> list[tuple[float, float]]:
-    """Intervals of A time where one stream nearly stops while the other goes on."""
-    bad = (ratio < low) | (ratio > high)
-    out = []
-    k = 0
-    n = len(bad)
-    while k < n:
-        if bad[k]:
-            j = k
-            while j + 1 < n and bad[j + 1]:
-                j += 1
-            if t[j] - t[k] >= min_s:
-                out.append((float(t[k]), float(t[j])))
-            k = j + 1
-        else:
-            k += 1
-    return out
-
-
-def find_jumps(al) -> np.ndarray:
-    """A times (s) where the path skips frames (a step larger than 1 on either axis)."""
-    steps = np.diff(al.path, axis=0)
-    k = np.flatnonzero(np.any(steps > 1, axis=1))
-    return al.path[k + 1, 0] / al.rate_a_hz
 
 
 class DiagnosticsView(QWidget):
@@ -75,7 +30,7 @@ class DiagnosticsView(QWidget):
         super().__init__(parent)
         self.session = session
         self.jobs = jobs
-        self.job = -1
+        self.job = None
         self.plots = pg.GraphicsLayoutWidget(self)
         self.plots.ci.setSpacing(0)
         self.cost_plot = self.plots.addPlot(row=0, col=0)
@@ -125,7 +80,6 @@ class DiagnosticsView(QWidget):
             lambda: self._on_active_alignment_changed(session.active_id))
         session.alignment_edited.connect(self._on_alignment_edited)
         session.cursor_moved.connect(self._on_cursor_moved)
-        jobs.job_returned.connect(self._on_job_returned)
 
     def _clear_marks(self) -> None:
         for plot, item in self.marks:
@@ -167,22 +121,19 @@ class DiagnosticsView(QWidget):
         self.cost.setData([], [])
         if inputs is not None:
             fa, fb, metric = inputs
-            self._job_alignment = aid
-            self.job = self.jobs.submit(Request(
-                "diagnostics", compute.path_local_cost, (fa.values, fb.values, al.path),
-                {"metric": metric}, label="local cost"))
+            self.job = self.jobs.submit(
+                Request("diagnostics", path_local_cost, (fa.values, fb.values, al.path),
+                        {"metric": metric}, label="local cost"),
+                on_result=lambda cost, aid=aid, al=al: self._show_cost(aid, al, cost))
 
     def _redraw_active(self) -> None:
         self._on_active_alignment_changed(self.session.active_id)
 
-    def _on_job_returned(self, job_id: int, channel: str, result) -> None:
-        if channel != "diagnostics" or job_id != self.job:
-            return
-        al = self.session.alignment(self._job_alignment)
-        if al is None:
-            return
+    def _show_cost(self, aid: int, al, cost) -> None:
+        if self.session.alignment(aid) is not al:
+            return  # edited or removed since
         ta = al.path[:, 0] / al.rate_a_hz
-        self.cost.setData(*peak_decimate(ta, result))
+        self.cost.setData(*peak_decimate(ta, cost))
 
     def _on_alignment_edited(self, aid: int) -> None:
         if aid == self.session.active_id:

@@ -3,7 +3,7 @@ axes, with its two marginals and the confidence track of the active alignment.
 
 Observes the Session: ``active_alignment_changed``, ``recordings_swapped``,
 ``alignment_removed``, ``cursor_moved``. Large plans are reduced for display on a worker
-(channel ``heatmap``). GUI thread.
+(channel ``heatmap``, :func:`core.display.reduce_plan`). GUI thread.
 """
 
 from __future__ import annotations
@@ -13,37 +13,19 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from core.display import decimate_path, peak_decimate, reduce_plan
+
 from ..jobs import Request
 from .common import (
     CURSOR_COLOUR,
     PATH_COLOURS,
     cache_axes,
-    decimate_path,
-    peak_decimate,
     turn_queue,
 )
 
-__all__ = ["HeatmapView", "reduce_plan"]
+__all__ = ["HeatmapView"]
 
 MAX_SIDE = 768
-
-
-def reduce_plan(plan: np.ndarray, max_side: int = MAX_SIDE, *, progress=None, cancel=None):
-    """Block sums of ``plan`` to at most ``max_side`` per side, and its two marginals.
-
-    Returns
-    -------
-    image : ndarray (R, C) float32, row_marginal (n_a,), column_marginal (n_b,)
-    """
-    plan = np.asarray(plan, dtype=np.float64)
-    rows = plan.sum(axis=1)
-    cols = plan.sum(axis=0)
-    n, m = plan.shape
-    r, c = min(n, max_side), min(m, max_side)
-    ei = np.linspace(0, n, r + 1).astype(np.int64)
-    ej = np.linspace(0, m, c + 1).astype(np.int64)
-    image = np.add.reduceat(np.add.reduceat(plan, ei[:-1], axis=0), ej[:-1], axis=1)
-    return image.astype(np.float32), rows, cols
 
 
 class HeatmapView(QWidget):
@@ -53,7 +35,7 @@ class HeatmapView(QWidget):
         super().__init__(parent)
         self.session = session
         self.jobs = jobs
-        self.job = -1
+        self.job = None
         self._shown_id = None
 
         self.title = QLabel("Soft alignment")
@@ -134,7 +116,6 @@ class HeatmapView(QWidget):
             session.active_id, force=True))
         session.alignment_edited.connect(self._on_alignment_edited)
         session.cursor_moved.connect(self._on_cursor_moved)
-        jobs.job_returned.connect(self._on_job_returned)
         self._show_nothing("no alignment yet")
 
     @property
@@ -172,18 +153,16 @@ class HeatmapView(QWidget):
                                "(run optimal transport, soft-DTW or attention); its path "
                                "and confidence:")
             return
-        self.job = self.jobs.submit(Request("heatmap", reduce_plan, (al.plan,),
-                                            label="soft plan"))
+        self.job = self.jobs.submit(
+            Request("heatmap", reduce_plan, (al.plan, MAX_SIDE), label="soft plan"),
+            on_result=lambda result, al=al: self._show_plan(al, result))
 
     def _redraw_active(self) -> None:
         self._on_active_alignment_changed(self.session.active_id)
 
-    def _on_job_returned(self, job_id: int, channel: str, result) -> None:
-        if channel != "heatmap" or job_id != self.job:
-            return
-        al = self.session.alignment(self._shown_id)
-        if al is None:
-            return
+    def _show_plan(self, al, result) -> None:
+        if self.session.alignment(self._shown_id) is not al:
+            return  # another alignment is shown by now
         image, rows, cols = result
         top = float(np.percentile(image, 99.5)) if image.size else 1.0
         self.image.setImage(np.ascontiguousarray(image.T), autoLevels=False,

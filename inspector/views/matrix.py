@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,15 +23,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import compute
+from core.display import (
+    cost_overview,
+    cost_view,
+    decimate_path,
+    display_levels,
+    overview_is_exact,
+    window_outline_of,
+)
+
 from ..jobs import Request
 from .common import (
     PATH_COLOURS,
     Debouncer,
     ElidedLabel,
     cache_axes,
-    decimate_path,
-    display_levels,
     turn_queue,
 )
 
@@ -43,7 +49,14 @@ COLOUR_MAPS = ("viridis", "magma", "inferno", "cividis", "CET-L1")
 
 
 class MatrixView(QWidget):
-    """Cost-matrix image, path overlays with a legend, window outline, anchors, crosshair."""
+    """Cost-matrix image, path overlays with a legend, window outline, anchors, crosshair.
+
+    Signals
+    -------
+    region_drawn()    the exact (or block-mean) costs of the zoomed region are drawn
+    """
+
+    region_drawn = Signal()
 
     def __init__(self, session, jobs, parent: QWidget | None = None):
         super().__init__(parent)
@@ -57,8 +70,8 @@ class MatrixView(QWidget):
         self._overview_exact = False
         self._info_base = ""
         self._pending_region = None
-        self.overview_job = -1
-        self.region_job = -1
+        self.overview_job = None  # the Job handles of the latest requests
+        self.region_job = None
 
         self.colour_map = QComboBox(self)
         self.colour_map.addItems(COLOUR_MAPS)
@@ -146,7 +159,6 @@ class MatrixView(QWidget):
         session.recording_opened.connect(self._on_recording_opened)
         session.cursor_moved.connect(self._on_cursor_moved)
         session.anchors_changed.connect(self._draw_pending_anchors)
-        jobs.job_returned.connect(self._on_job_returned)
 
     # ------------------------------------------------------------------ inputs
     def _set_inputs(self, inputs) -> None:
@@ -162,19 +174,20 @@ class MatrixView(QWidget):
         fa, fb, metric = inputs
         na, nb = len(fa.values), len(fb.values)
         shape = (min(na, OVERVIEW_SIZE), min(nb, OVERVIEW_SIZE))
-        self._overview_exact = compute.overview_is_exact(na, nb)
+        self._overview_exact = overview_is_exact(na, nb)
         self._info_base = (f"{na}×{nb} frames at {fa.rate_hz:.3g}/{fb.rate_hz:.3g} Hz, "
                            f"{fa.name}/{fb.name}, {metric}"
                            + ("" if self._overview_exact else ", overview from feature means"))
         self.info.setText(self._info_base)
-        request = Request("matrix_overview", compute.cost_overview,
+        request = Request("matrix_overview", cost_overview,
                           (fa.values, fb.values, shape), {"metric": metric},
                           label="cost matrix overview")
-        self.overview_job = -1
+        self.overview_job = None
 
         def submit():
             if self._inputs is inputs:
-                self.overview_job = self.jobs.submit(request)
+                self.overview_job = self.jobs.submit(
+                    request, on_result=lambda image: self._on_overview(inputs, image))
 
         # submitted after the other views' turns: the worker's first milliseconds
         # (numpy on 400k-frame inputs) would otherwise slow down the window's repaint
@@ -248,10 +261,12 @@ class MatrixView(QWidget):
         i0, i1 = max(0, i0 - pi), min(na, i1 + pi)
         j0, j1 = max(0, j0 - pj), min(nb, j1 + pj)
         side = int(np.sqrt(REGION_MAX_CELLS))
-        self.region_job = self.jobs.submit(Request(
-            "matrix_region", compute.cost_view, (fa.values, fb.values, i0, i1, j0, j1, side),
-            {"metric": metric}, label="cost matrix region"))
-        self._pending_region = (i0, i1, j0, j1)
+        inputs, key = self._inputs, (i0, i1, j0, j1)
+        self.region_job = self.jobs.submit(
+            Request("matrix_region", cost_view, (fa.values, fb.values, i0, i1, j0, j1, side),
+                    {"metric": metric}, label="cost matrix region"),
+            on_result=lambda result: self._on_region(inputs, key, result))
+        self._pending_region = key
 
     def set_view_seconds(self, a0: float, a1: float, b0: float, b1: float) -> None:
         self.plot.getViewBox().setRange(xRange=(a0, a1), yRange=(b0, b1), padding=0.0)
@@ -319,32 +334,17 @@ class MatrixView(QWidget):
 
         A searched corridor recorded by the engine or the pipeline
         (``diagnostics["search_window"]``: multiscale, corridor, band) is drawn as it was
-        searched; otherwise the window named by the parameters (band, parallelogram).
+        searched; otherwise the window the engine ran with (its ``params``: band,
+        parallelogram), cell by cell (:func:`core.display.window_outline_of`).
         """
-        outline = None if al is None else al.diagnostics.get("search_window")
-        if outline is not None and len(outline.get("lo", ())) > 0:
-            self._draw_outline(al, outline)
-            return "searched corridor"
-        radius = None if al is None else al.params.get("window_radius_s")
-        kind = None if al is None else al.params.get("window", "sakoe_chiba")
-        if kind != "itakura" and (not radius or kind in (None, "none")):
+        found = None if al is None else window_outline_of(al)
+        if found is None:
             for c in self.window_curves:
                 c.setData([], [])
             return None
-        da, db = al.duration_a_s, al.duration_b_s
-        ta = np.linspace(0.0, da, 256)
-        if kind == "itakura":
-            # the parallelogram of slopes 1/2 and 2 through both corners
-            s = db / da
-            lower = np.maximum(0.5 * s * ta, db - 2.0 * s * (da - ta))
-            upper = np.minimum(2.0 * s * ta, db - 0.5 * s * (da - ta))
-            self.window_curves[0].setData(ta, np.clip(lower, 0.0, db))
-            self.window_curves[1].setData(ta, np.clip(upper, 0.0, db))
-            return "window (Itakura)"
-        centre = ta * (db / da) if kind == "slanted_band" else ta
-        for c, sign in zip(self.window_curves, (-1.0, 1.0), strict=True):
-            c.setData(ta, np.clip(centre + sign * float(radius), 0.0, db))
-        return f"window ({kind.replace('_', ' ')})"
+        outline, label = found
+        self._draw_outline(al, outline)
+        return label
 
     def _draw_outline(self, al, outline) -> None:
         """A row-block outline (frames) as two staircases in seconds: block ``k`` spans
@@ -364,7 +364,10 @@ class MatrixView(QWidget):
         self.pending_anchors.setData(pts[:, 0], pts[:, 1])
 
     def _draw_anchors(self, al) -> None:
-        anchors = None if al is None else al.params.get("anchors_s")
+        # where the user put them (seconds, the recipe's); the engine ran on their
+        # nearest frames (the result's params)
+        recipe = None if al is None else self.session.recipe(self.session.active_id)
+        anchors = None if recipe is None else recipe.params.get("anchors_s")
         if anchors is None or len(anchors) == 0:
             self.anchors.setData([], [])
             return
@@ -401,29 +404,30 @@ class MatrixView(QWidget):
         self.cross_v.setValue(time_a)
         self.cross_h.setValue(time_b)
 
-    def _on_job_returned(self, job_id: int, channel: str, result) -> None:
-        if channel == "matrix_overview" and job_id == self.overview_job:
-            if self._inputs is None:
-                return
-            fa, fb, _ = self._inputs
-            self._overview = np.asarray(result, dtype=np.float32)
-            self._region_data = None
-            self._region_key = None
-            self.region_image.clear()
-            self._redraw_images()
-            # after setImage: setRect scales by the image's size
-            self.image.setRect(self._frame_rect(0, len(fa.values), 0, len(fb.values)))
-            self._region_debounce.trigger()
-        elif channel == "matrix_region" and job_id == self.region_job:
-            if self._inputs is None:
-                return
-            self._region_key = self._pending_region
-            image, self._region_exact = result
-            self._region_data = np.asarray(image, dtype=np.float32)
-            self.info.setText(self._info_base + ("; zoomed region exact" if self._region_exact
-                                                 else "; zoomed region from feature means"))
-            self._redraw_images()
-            self.region_image.setRect(self._frame_rect(*self._region_key))
+    def _on_overview(self, inputs, result) -> None:
+        if self._inputs is not inputs:
+            return
+        fa, fb, _ = inputs
+        self._overview = np.asarray(result, dtype=np.float32)
+        self._region_data = None
+        self._region_key = None
+        self.region_image.clear()
+        self._redraw_images()
+        # after setImage: setRect scales by the image's size
+        self.image.setRect(self._frame_rect(0, len(fa.values), 0, len(fb.values)))
+        self._region_debounce.trigger()
+
+    def _on_region(self, inputs, key, result) -> None:
+        if self._inputs is not inputs:
+            return
+        self._region_key = key
+        image, self._region_exact = result
+        self._region_data = np.asarray(image, dtype=np.float32)
+        self.info.setText(self._info_base + ("; zoomed region exact" if self._region_exact
+                                             else "; zoomed region from feature means"))
+        self._redraw_images()
+        self.region_image.setRect(self._frame_rect(*self._region_key))
+        self.region_drawn.emit()
 
     def _on_scene_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():

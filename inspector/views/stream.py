@@ -3,7 +3,9 @@
 Observes the Session: ``recording_opened``, ``recording_closed``, ``recordings_swapped``,
 ``features_added``, ``envelope_added``, ``cursor_moved``. Video frames and thumbnails are
 read on workers through the JobRunner (channel ``frame_<slot>`` / ``filmstrip_<slot>``,
-latest wins). Every method runs on the GUI thread.
+latest wins); so is the waveform of a zoomed-in range (channel ``wave_<slot>``: the
+recording's own min/max envelope, one bin per pixel), drawn from the overview until it
+arrives. Every method runs on the GUI thread.
 """
 
 from __future__ import annotations
@@ -16,16 +18,16 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from .. import compute
+from core.display import block_mean, display_levels
+
 from ..jobs import Request
+from ..tasks import media as media_tasks
 from .common import (
     CURSOR_COLOUR,
     Debouncer,
     ElidedLabel,
     cache_axes,
-    display_levels,
     format_time,
-    reduce_rows,
 )
 
 __all__ = ["StreamView"]
@@ -51,9 +53,9 @@ class StreamView(QWidget):
         self.jobs = jobs
         self.slot = slot
         self.setAcceptDrops(True)
-        self._envelope = None
+        self._envelope = None  # the last zoomed-in range's waveform (a WaveEnvelope)
+        self._overview = None  # the whole file's (a WavePyramid)
         self._duration = 0.0
-        self._frame_job = -1
         self._frame_k = -1
         self._strip_items: list[pg.ImageItem] = []
 
@@ -116,7 +118,6 @@ class StreamView(QWidget):
         session.features_added.connect(self._on_features_added)
         session.envelope_added.connect(self._on_envelope_added)
         session.cursor_moved.connect(self._on_cursor_moved)
-        jobs.job_returned.connect(self._on_job_returned)
         self._show_empty()
 
     # ------------------------------------------------------------------ state
@@ -127,7 +128,7 @@ class StreamView(QWidget):
         self.image.clear()
         self.frame_label.hide()
         self._clear_strip()
-        self._envelope = None
+        self._envelope = self._overview = None
 
     def _rebuild(self) -> None:
         self._frame_k = -1
@@ -148,7 +149,7 @@ class StreamView(QWidget):
             plot.getViewBox().setLimits(xMin=-0.05 * self._duration - 0.5,
                                         xMax=1.05 * self._duration + 0.5)
         self.bottom.setXRange(0.0, self._duration, padding=0.0)
-        self._envelope = stream.envelope
+        self._envelope, self._overview = None, stream.envelope
         self.wave.setData([], [])
         self._clear_strip()
         if rec.kind == "video":
@@ -156,8 +157,9 @@ class StreamView(QWidget):
             self.top.setYRange(0, 1, padding=0)
             self.top.getViewBox().invertY(True)
             self.top.getAxis("left").setStyle(showValues=False)
-            self.jobs.submit(Request(f"filmstrip_{self.slot}", compute.read_filmstrip,
-                                     (str(rec.path), 24), label=f"thumbnails of {name}"))
+            self.jobs.submit(Request(f"filmstrip_{self.slot}", media_tasks.read_filmstrip,
+                                     (str(rec.path), 24), label=f"thumbnails of {name}"),
+                             on_result=lambda result: self._show_strip(*result))
             self._request_frame(self.session.cursor[0 if self.slot == "a" else 1])
         else:
             self.frame_label.hide()
@@ -183,7 +185,7 @@ class StreamView(QWidget):
             values = values[:, None]
         rate = float(feats.rate_hz)
         n = values.shape[0]
-        shown = reduce_rows(values, MAX_IMAGE_COLUMNS).astype(np.float32)
+        shown = block_mean(values, MAX_IMAGE_COLUMNS).astype(np.float32)
         self.image.setImage(np.ascontiguousarray(shown.T), autoLevels=False,
                             levels=display_levels(shown, 1.0))
         self.image.setRect(QRectF(-0.5 / rate, 0.0, n / rate, values.shape[1]))
@@ -192,13 +194,25 @@ class StreamView(QWidget):
 
     # ------------------------------------------------------------------ drawing
     def _draw_wave(self) -> None:
-        env = self._envelope
-        if env is None:
+        if self._overview is None:
             return
         (t0, t1), _ = self.top.getViewBox().viewRange()
+        t0, t1 = max(t0, 0.0), min(max(t1, 0.0), self._duration)
         width = max(200, int(self.top.getViewBox().width()))
-        # one bin per pixel: a vertical min..max segment per pixel column
-        t, lo, hi = env.pick(max(t0, 0.0), max(t1, 0.0), width)
+        # one bin per pixel: a vertical min..max segment per pixel column, from the
+        # pyramid, or a zoomed-in range's detail computed on a worker
+        env = self._overview.pick(t0, t1, width)
+        if env is None:
+            detail = self._envelope
+            if detail is not None and detail.covers(t0, t1, width):
+                env = detail
+            else:
+                # draw what there is, ask a worker for this range (and half a view more
+                # on each side, so that small pans reuse it)
+                env = detail if detail is not None and (
+                    detail.t0_s <= t0 and detail.t1_s >= t1) else self._overview.finest
+                self._request_wave(t0, t1, width)
+        t, lo, hi = env.slice(t0, t1)
         if len(t) == 0:
             self.wave.setData([], [])
             return
@@ -207,6 +221,23 @@ class StreamView(QWidget):
         y[0::2] = lo
         y[1::2] = hi
         self.wave.setData(x, y)
+
+    def _request_wave(self, t0: float, t1: float, width: int) -> None:
+        rec = self.session.recording(self.slot)
+        if rec is None or t1 <= t0:
+            return
+        pad = 0.5 * (t1 - t0)
+        r0, r1 = max(0.0, t0 - pad), min(self._duration, t1 + pad)
+        n_bins = int(np.ceil(width * (r1 - r0) / (t1 - t0)))
+        overview = self._overview
+
+        def show(env):
+            if self._overview is overview:  # still the same recording
+                self._envelope = env
+                self._draw_wave()
+
+        self.jobs.submit(Request(f"wave_{self.slot}", media_tasks.wave_envelope,
+                                 (rec, r0, r1, n_bins)), on_result=show)
 
     def visible_range(self) -> tuple[float, float]:
         (t0, t1), _ = self.bottom.getViewBox().viewRange()
@@ -229,8 +260,8 @@ class StreamView(QWidget):
         if k == self._frame_k:
             return  # shown already, or on its way
         self._frame_k = k
-        self._frame_job = self.jobs.submit(
-            Request(f"frame_{self.slot}", compute.read_frame, (str(rec.path), k)))
+        self.jobs.submit(Request(f"frame_{self.slot}", media_tasks.read_frame,
+                                 (str(rec.path), k)), on_result=self._show_frame)
 
     # ------------------------------------------------------------------ session slots
     def _on_recording_opened(self, slot: str) -> None:
@@ -251,7 +282,7 @@ class StreamView(QWidget):
 
     def _on_envelope_added(self, slot: str) -> None:
         if slot == self.slot:
-            self._envelope = self.session.stream(slot).envelope
+            self._envelope, self._overview = None, self.session.stream(slot).envelope
             self._draw_wave()
 
     def _on_cursor_moved(self, time_a: float, time_b: float) -> None:
@@ -259,16 +290,17 @@ class StreamView(QWidget):
         for line in self.cursor_lines:
             line.setValue(t)
         t0, t1 = self.visible_range()
-        if self.session.stream(self.slot) is not None and not (t0 <= t <= t1):
+        if self.session.recording_info(self.slot) is not None and not (t0 <= t <= t1):
             half = 0.5 * (t1 - t0)
             self.set_visible_range(t - half, t + half)
         self._request_frame(t)
 
-    def _on_job_returned(self, job_id: int, channel: str, result) -> None:
-        if channel == f"frame_{self.slot}":
-            self._show_frame(result)
-        elif channel == f"filmstrip_{self.slot}":
-            self._show_strip(*result)
+    def show_frame(self, k: int, rgb: np.ndarray | None) -> None:
+        """Playback's prefetch has frame ``k`` in hand (``rgb``; None: the image shown
+        stays, the frame is late): no worker is asked for it."""
+        self._frame_k = int(k)
+        if rgb is not None:
+            self._show_frame(rgb)
 
     def _show_frame(self, rgb: np.ndarray) -> None:
         rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
@@ -295,7 +327,7 @@ class StreamView(QWidget):
     def _on_scene_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():
             return
-        if self.session.stream(self.slot) is None:
+        if self.session.recording_info(self.slot) is None:
             return
         for plot in (self.top, self.bottom):
             vb = plot.getViewBox()

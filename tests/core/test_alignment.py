@@ -92,3 +92,58 @@ def test_an_alignment_survives_pickling():
     np.testing.assert_array_equal(back.confidence, al.confidence)
     assert not back.path.flags.writeable
     assert back.map_a_to_b(0.1) == al.map_a_to_b(0.1)
+
+
+def _rich():
+    """A DTW result with everything transposed() touches: anchors in frames and
+    seconds, a search outline, segments, fingerprints, a plan and a confidence."""
+    from core.warping import dtw
+
+    rng = np.random.default_rng(2)
+    x = np.cumsum(rng.normal(size=(60, 2)), axis=0)
+    y = np.cumsum(rng.normal(size=(45, 2)), axis=0)
+    al = dtw(x, y, anchors=[(20, 15), (40, 30)], rate_a_hz=10.0, rate_b_hz=20.0)
+    from core.warping.windows import window_outline
+
+    jmin = np.full(60, 99)
+    jmax = np.zeros(60, int)
+    np.minimum.at(jmin, al.path[:, 0], al.path[:, 1])
+    np.maximum.at(jmax, al.path[:, 0], al.path[:, 1])
+    outline = window_outline(np.maximum(jmin - 3, 0), np.minimum(jmax + 4, 45), max_blocks=7)
+    plan = rng.random((60, 45))
+    return al.replace(plan=plan, confidence=rng.random(len(al.path)),
+                      params=dict(al.params, anchors_s=[[2.0, 0.75], [4.0, 1.5]]),
+                      diagnostics=dict(al.diagnostics, search_window=outline),
+                      sources={"a": {"path": "a.wav"}, "b": {"path": "b.wav"}})
+
+
+def test_transposed_exchanges_a_and_b():
+    al = _rich()
+    t = al.transposed()
+    np.testing.assert_array_equal(t.path, al.path[:, ::-1])
+    assert (t.rate_a_hz, t.rate_b_hz, t.n_a, t.n_b) == (20.0, 10.0, 45, 60)
+    np.testing.assert_array_equal(t.plan, al.plan.T)
+    np.testing.assert_array_equal(t.confidence, al.confidence)
+    assert t.sources == {"a": {"path": "b.wav"}, "b": {"path": "a.wav"}}
+    assert t.params["anchors"] == [(15, 20), (30, 40)]
+    assert t.params["anchors_s"] == [[0.75, 2.0], [1.5, 4.0]]
+    assert t.params["transposed"] is True
+    fp = al.diagnostics["input_fingerprint"]
+    assert t.diagnostics["input_fingerprint"] == {"a": fp["b"], "b": fp["a"]}
+    assert [s["start"] for s in t.diagnostics["segments"]] == [(0, 0), (15, 20), (30, 40)]
+    assert [s["end"] for s in t.diagnostics["segments"]] == [(15, 20), (30, 40), (44, 59)]
+    # the outline now runs over B's frames and still encloses the path
+    outline = t.diagnostics["search_window"]
+    k = np.searchsorted(outline["rows"], t.path[:, 0], side="right") - 1
+    assert np.all(np.asarray(outline["lo"])[k] <= t.path[:, 1])
+    assert np.all(t.path[:, 1] < np.asarray(outline["hi"])[k])
+    for s in (0.3, 1.1, 2.0):
+        assert t.map_b_to_a(s) == pytest.approx(al.map_a_to_b(s))
+    back = t.transposed()
+    np.testing.assert_array_equal(back.path, al.path)
+    assert dict(back.params) == dict(al.params) and dict(back.sources) == dict(al.sources)
+    assert back.diagnostics["segments"] == [dict(s, start=tuple(s["start"]),
+                                                 end=tuple(s["end"]))
+                                            for s in al.diagnostics["segments"]]
+
+

@@ -54,6 +54,22 @@ def test_align_to_stdout(pair, capsys):
     assert lines[0] == "time_a_s,time_b_s" and len(lines) > 10
 
 
+def test_rate_above_what_the_recordings_allow_is_refused_before_work(tmp_path, capsys):
+    """Within the registry's range, a rate the streams cannot carry (audio features are
+    refined at up to 4 times the rate, under the sample rate) is refused naming --rate."""
+    import soundfile as sf
+
+    t = np.arange(2000 * 2) / 2000.0
+    for name in ("lo_a.wav", "lo_b.wav"):
+        sf.write(tmp_path / name, 0.5 * np.sin(2 * np.pi * 220 * t), 2000)
+    argv = ["align", str(tmp_path / "lo_a.wav"), str(tmp_path / "lo_b.wav"), "--rate", "800"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "argument --rate: 800 Hz is above what these recordings allow: at most 500 Hz" \
+        in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("args, message", [
     (["align", "{missing}", "{b}"], "file not found"),
     (["align", "{a}", "{b}", "--method", "magic"], "invalid choice"),
@@ -63,6 +79,16 @@ def test_align_to_stdout(pair, capsys):
     (["align", "{corrupt}", "{b}"], "corrupt.wav"),
     (["align", "{empty}", "{b}"], "empty.wav"),
     (["frobnicate"], "invalid choice"),
+    # issue 19: bounds checked before work, internal errors turned into messages
+    (["align", "{a}", "{b}", "--rate", "1e6"], "argument --rate: expected a number in "
+     "(0, 1000]"),
+    (["align", "{a}", "{b}", "--rate", "1e5"], "(0, 1000]"),
+    (["align", "{a}", "{b}", "--feature", ""], "argument --feature: expected one of auto"),
+    (["align", "{a}", "{b}", "--feature", "chroma++onset"], "argument --feature: expected one"),
+    (["align", "{a}", "{b}", "-o", "{tmp}/out.json", "--format", "csv"],
+     "a .json file holds json, not csv"),
+    (["align", "{a}", "{b}", "-o", "{tmp}/" + "n" * 252 + ".csv"], "256 bytes long"),
+    (["align", "{a}", "{b}", "-o", "{tmp}"], "is a folder"),
 ])
 def test_bad_input_is_one_line_and_status_2(pair, tmp_path, capsys, args, message):
     (tmp_path / "corrupt.wav").write_bytes(b"RIFF\x00\x00not a wave file at all" * 10)
@@ -137,12 +163,13 @@ def test_output_through_a_symbolic_link(tmp_path, alignment_csv):
     assert link.is_symlink() and '"format": "alignment-inspector/alignment"' in real.read_text()
 
 
-def test_output_to_a_device_and_to_standard_output(alignment_csv, capsys):
+def test_output_to_a_device_and_to_standard_output(alignment_csv, capsys, null_device):
     import os
     import stat
 
-    assert cli.main(["convert", str(alignment_csv), "-o", "/dev/null", "--format", "csv"]) == 0
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    out = str(null_device)
+    assert cli.main(["convert", str(alignment_csv), "-o", out, "--format", "csv"]) == 0
+    assert stat.S_ISCHR(os.stat(out).st_mode)
     assert cli.main(["convert", str(alignment_csv), "-o", "-"]) == 0
     assert capsys.readouterr().out.splitlines()[:2] == ["time_a_s,time_b_s",
                                                        "0.000000000,0.000000000"]
@@ -157,3 +184,31 @@ def test_closed_standard_output_is_one_line_and_status_2(alignment_csv, pair):
         assert proc.returncode == 2, proc.stderr
         assert proc.stderr.strip() == ("alignment-inspector: error: standard output: is "
                                        "closed; give an output file (-o OUT)")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["convert", "{al}", "-o", "{tmp}/r.csv", "--rate-a", "1e-300"],
+     "al.csv, line 3: the frame rate given for A (1e-300 Hz) puts the distinct times"),
+    (["convert", "{al}", "-o", "{tmp}/r.csv", "--rate-a", "nan"],
+     "argument --rate-a: expected a number in (0, 1e+06], got 'nan'"),
+    (["convert", "{al}", "-o", "{tmp}/r.csv", "--rate-b", "1e7"], "argument --rate-b"),
+    (["convert", "{al}", "-o", "{tmp}/r.csv", "--rate-b", "-2"], "argument --rate-b"),
+    (["convert", "{al}", "-o", "{tmp}/r.xyz"], "cannot tell the alignment format"),
+    (["transfer", "{al}", "{labels}", "-o", "{tmp}/y.svl"], "y.svl: a .svl file cannot hold "
+     "annotations"),
+    (["transfer", "{al}", "{labels}", "-o", "{tmp}/y.TextGrid", "--format", "audacity"],
+     "a .textgrid file holds textgrid, not audacity"),
+])
+def test_format_commands_refuse_with_one_line(tmp_path, capsys, alignment_csv, args, message):
+    labels = tmp_path / "labels.txt"
+    labels.write_text("0.1\t0.4\tx\n")
+    argv = [a.format(al=alignment_csv, labels=labels, tmp=tmp_path) for a in args]
+    assert cli.main(argv) == 2
+    one_line_error(capsys, message)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["al.csv", "labels.txt"]
+
+
+def test_help_states_the_bounds(capsys):
+    assert cli.main(["convert", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "0 < HZ <= 1e+06" in text

@@ -170,22 +170,22 @@ def test_a_different_file_is_fine(tmp_path):
 
 
 # ------------------------------------------------------------------ devices, FIFOs, stdout
-def test_device_is_written_directly_never_replaced():
-    before = os.stat("/dev/null")
-    target = paths.check_output("/dev/null")
+def test_device_is_written_directly_never_replaced(null_device):
+    before = os.stat(null_device)
+    target = paths.check_output(null_device)
     assert target.kind == "direct"
-    paths.write_text("/dev/null", "x" * 10_000)
-    after = os.stat("/dev/null")
+    paths.write_text(null_device, "x" * 10_000)
+    after = os.stat(null_device)
     assert stat.S_ISCHR(after.st_mode) and after.st_ino == before.st_ino
 
 
-def test_output_path_copies_through_to_a_device():
-    with paths.output_path("/dev/null", suffix=".wav") as tmp:
-        assert tmp.endswith(".wav") and not tmp.startswith("/dev/")
+def test_output_path_copies_through_to_a_device(null_device):
+    with paths.output_path(null_device, suffix=".wav") as tmp:
+        assert tmp.endswith(".wav") and os.path.dirname(tmp) != str(null_device.parent)
         with open(tmp, "wb") as handle:
             handle.write(b"RIFF")
     assert not os.path.exists(tmp)
-    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert stat.S_ISCHR(os.stat(null_device).st_mode)
 
 
 def test_fifo_is_written_directly(tmp_path):
@@ -402,3 +402,15 @@ def test_cleanup_on_signals_raises_terminated_and_sweeps(tmp_path):
     assert isinstance(info.value, KeyboardInterrupt)
     assert target.read_text() == "old" and listing(tmp_path) == ["x.txt"]
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+def test_a_descriptor_path_to_a_regular_file_is_written_in_place(tmp_path):
+    # /dev/fd/N held by the caller (a shell's 3> file): the same inode, no rename
+    out = tmp_path / "held.txt"
+    with open(out, "wb") as handle:
+        inode = os.fstat(handle.fileno()).st_ino
+        alias = f"/proc/self/fd/{handle.fileno()}"
+        assert paths.check_output(alias).kind == "direct"
+        paths.write_text(alias, "through the descriptor")
+    assert out.read_text() == "through the descriptor" and os.stat(out).st_ino == inode
+    assert listing(tmp_path) == ["held.txt"]

@@ -4,15 +4,10 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from core._kernels.features import band_accumulate, band_backtrack
-from core.pipeline import (
-    _corridor,
-    _local_corridor,
-    _Term,
-    align_files,
-    align_recordings,
-    classify_audio,
-)
+from core.pipeline import align_files, align_recordings, classify_audio
+from core.warping import FeatureTerms, Term
+from core.warping._long import corridor
+from core.warping._staged import widened_corridor
 
 SR = 22050
 
@@ -45,65 +40,32 @@ class FakeAudio:
         return self._x
 
 
-def naive_dtw(cost, lo, hi):
-    n = cost.shape[0]
-    acc = np.full((n, int(hi.max())), np.inf)
-    for i in range(n):
-        for j in range(lo[i], hi[i]):
-            c = cost[i, j - lo[i]]
-            if i == 0 and j == 0:
-                acc[i, j] = c
-                continue
-            best = np.inf
-            if i > 0:
-                best = min(best, acc[i - 1, j] + c)
-                if j > 0:
-                    best = min(best, acc[i - 1, j - 1] + c)
-            if j > 0:
-                best = min(best, acc[i, j - 1] + c)
-            acc[i, j] = best
-    return acc
-
-
-@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1), (9, 13), (30, 4)])
-def test_band_kernel_matches_naive_reference(shape):
-    rng = np.random.default_rng(sum(shape))
-    n, m = shape
-    full = rng.random((n, m))
-    lo = np.zeros(n, np.int64)
-    hi = np.full(n, m, np.int64)
-    acc = np.empty((n, m))
-    back = np.empty((n, m), np.int8)
-    band_accumulate(full, lo, hi, 1.0, 1.0, 1.0, False, acc, back)
-    np.testing.assert_allclose(acc, naive_dtw(full, lo, hi))
-    path = np.empty((n + m, 2), np.int64)
-    length = band_backtrack(back, lo, n - 1, m - 1, path)
-    p = path[:length][::-1]
-    assert tuple(p[0]) == (0, 0) and tuple(p[-1]) == (n - 1, m - 1)
-    steps = np.diff(p, axis=0)
-    assert np.all((steps >= 0) & (steps <= 1)) and np.all(steps.sum(axis=1) >= 1)
-    assert full[p[:, 0], p[:, 1]].sum() == pytest.approx(acc[-1, -1])
-
-
-def test_corridor_is_monotone_and_connected():
+def test_pipeline_corridor_dilates_columns_only():
     coarse = np.array([[0, 0], [1, 1], [1, 2], [2, 3], [3, 3]])
-    lo, hi = _corridor(coarse, 4, 16, 15, 2)
+    lo, hi = corridor(coarse, 4, 16, 15, radius_rows=0, radius_cols=2)
     assert lo[0] == 0 and hi[-1] == 15
     assert np.all(np.diff(lo) >= 0) and np.all(np.diff(hi) >= 0)
     assert np.all(lo[1:] <= hi[:-1]) and np.all(hi > lo)
+    # row 5 (coarse row 1, columns 1..2): fine columns 4 - 2 .. 12 + 2
+    assert (lo[5], hi[5]) == (2, 14)
+    # the engine's multiscale corridor: a square of the same radius around every cell
+    lo2, hi2 = corridor(coarse, 4, 16, 15, radius_rows=2, radius_cols=2)
+    assert np.all(lo2 <= lo) and np.all(hi2 >= hi)
+    # row 4 reaches back to coarse row 0, row 2 forward to coarse row 1
+    assert (lo[4], lo2[4]) == (2, 0) and (hi[2], hi2[2]) == (6, 14)
 
 
 def test_local_corridor_widens_only_where_the_shape_is_ambiguous():
-    rate = 10.0
     n = m = 100
     # A and B: one spectral shape per frame, except frames 40..69, which all look alike
     # (a chord struck again and again)
     shapes = np.eye(8)[np.arange(n) % 7]
     shapes[40:70] = np.eye(8)[7]
-    term = _Term("chroma", shapes, shapes, "cosine", 1.0)
+    src = FeatureTerms([Term("chroma", shapes, shapes, "cosine")])
     path = np.column_stack([np.arange(n), np.arange(n)])
-    lo, hi = _local_corridor(path, [term], n, m, rate)
-    narrow_lo, narrow_hi = _local_corridor(path, [], n, m, rate)
+    # 0.5 s and 1.5 s at 10 Hz
+    lo, hi = widened_corridor(path, src, n, m, radius=5, max_radius=15, tol=0.02)
+    narrow_lo, narrow_hi = widened_corridor(path, None, n, m, radius=5, max_radius=0, tol=0)
     assert lo[0] == 0 and hi[-1] == m
     assert np.all(np.diff(lo) >= 0) and np.all(np.diff(hi) >= 0)
     assert np.all(lo[1:] <= hi[:-1]) and np.all(hi > lo)
@@ -214,13 +176,24 @@ def naive_overlap(cost):
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 5), (5, 1), (8, 11)])
 def test_overlap_kernel_matches_naive_reference(shape):
-    from core._kernels.features import overlap_accumulate
+    from core._kernels.overlap import overlap_accumulate, overlap_backtrack
 
     cost = np.random.default_rng(7).normal(size=shape)
     acc = np.empty(shape)
     back = np.empty(shape, np.int8)
     overlap_accumulate(cost, acc, back)
-    np.testing.assert_allclose(acc, naive_overlap(cost))
+    ref = naive_overlap(cost)
+    np.testing.assert_allclose(acc, ref)
+    # the path back from the last cell pays what the table says
+    path = np.empty((sum(shape) + 1, 2), np.int64)
+    length = overlap_backtrack(back, shape[0] - 1, shape[1] - 1, path)
+    p = path[:length][::-1]
+    assert p[0, 0] == 0 or p[0, 1] == 0
+    total = cost[p[0, 0], p[0, 1]]
+    for (i0, j0), (i1, j1) in zip(p[:-1], p[1:], strict=True):
+        c = cost[i1, j1]
+        total += 2 * c if (i1 - i0, j1 - j0) == (1, 1) else max(c, 0.0)
+    assert total == pytest.approx(ref[-1, -1])
 
 
 def test_partial_overlap_is_detected_and_reported():
@@ -384,3 +357,67 @@ def test_warm_up_runs():
     from core.pipeline import warm_up
 
     warm_up()
+
+
+def test_anchors_and_resolve_on_a_music_pair(tmp_path):
+    """The default alignment is an engine result: anchors split it into segments solved
+    through every stage, and resolve redoes only the segments next to a change, giving
+    the path of a fresh run with those anchors, also after a JSON round trip and with A
+    and B exchanged."""
+    from core.formats import read_alignment, write_alignment
+    from core.pipeline import anchor_frames, cost_source
+    from core.warping import resolve
+
+    a, b, times_a, times_b = _pair()
+    ra, rb = FakeAudio(a, "a.wav"), FakeAudio(b, "b.wav")
+    plain = align_recordings(ra, rb)
+    assert plain.diagnostics["material"] == "music"
+    assert plain.diagnostics["n_segments"] == 1 and "recipe" in plain.params
+    stages = [s["kind"] for s in plain.diagnostics["segments"][0]["stages"]]
+    assert stages == ["search", "around", "around"]
+    two = [(times_a[4], times_b[4]), (times_a[11], times_b[11])]
+    three = sorted(two + [(times_a[8], times_b[8])])
+    before = align_recordings(ra, rb, anchors=two)
+    fresh = align_recordings(ra, rb, anchors=three)
+    rate = fresh.rate_a_hz
+    for ta, tb in three:  # a hard anchor: through its cell, within one frame
+        assert abs(fresh.map_a_to_b(ta) - tb) <= 1.0 / rate + 1e-9
+    source = cost_source(ra, rb, before)
+    frames = anchor_frames(three, before.rate_a_hz, before.rate_b_hz, before.n_a, before.n_b)
+    got = resolve(before, frames, source=source)
+    assert got.diagnostics["n_segments_solved"] == 2
+    assert [s["reused"] for s in got.diagnostics["segments"]] == [True, False, False, True]
+    np.testing.assert_array_equal(got.path, fresh.path)
+    np.testing.assert_array_equal(got.confidence, fresh.confidence)
+    assert got.distance == fresh.distance
+    assert got.params["anchors"] == fresh.params["anchors"]
+    assert got.diagnostics["material"] == "music" and got.sources == fresh.sources
+    # a saved result re-solves too
+    write_alignment(before, tmp_path / "before.json")
+    loaded = read_alignment(tmp_path / "before.json")
+    again = resolve(loaded, frames, source=source)
+    np.testing.assert_array_equal(again.path, fresh.path)
+    assert again.diagnostics["n_segments_solved"] == 2
+    # A and B exchanged: the recordings in that order, the anchors as its cells
+    swapped = before.transposed()
+    source_t = cost_source(rb, ra, swapped)
+    got_t = resolve(swapped, frames[:, ::-1], source=source_t)
+    np.testing.assert_array_equal(got_t.path, fresh.transposed().path)
+    assert got_t.diagnostics["n_segments_solved"] == 2
+    with pytest.raises(ValueError, match="not the recordings"):
+        cost_source(rb, ra, before)
+
+
+def test_bad_anchors():
+    a, b, times_a, times_b = _pair()
+    ra, rb = FakeAudio(a), FakeAudio(b)
+    with pytest.raises(ValueError, match="anchors: expected"):
+        align_recordings(ra, rb, anchors=[1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="anchors: times must be finite"):
+        align_recordings(ra, rb, anchors=[(np.nan, 1.0)])
+    with pytest.raises(ValueError, match="only method 'dtw'"):
+        align_recordings(ra, rb, method="ctw", anchors=[(1.0, 1.0)])
+    from core.errors import AlignmentError
+
+    with pytest.raises(AlignmentError, match="anchors: not monotone"):
+        align_recordings(ra, rb, anchors=[(1.0, 3.0), (2.0, 1.0)])

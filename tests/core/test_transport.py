@@ -277,6 +277,30 @@ def test_against_pot():
     np.testing.assert_allclose(ru.plan, Gu, atol=1e-12)
 
 
+@pytest.mark.parametrize("n, m, reg, tol", [(60, 80, 0.05, 1e-6), (90, 70, 0.02, 1e-9),
+                                            (40, 40, 0.5, 1e-4)])
+def test_tol_is_pots_stop_threshold(n, m, reg, tol):
+    """The same call stops where POT stops: the same norm of the column-marginal error,
+    checked at the same iterations; the plan is POT's. With epsilon scaling the last
+    stage checks the same way from a warm start: below tol, the plan equal to the
+    tolerance."""
+    pot = pytest.importorskip("ot")
+    x, y, a, b = _problem(n, m, seed=n + m)
+    M = pot.dist(x, y)
+    M /= M.max()
+    G, log = pot.sinkhorn(a, b, M, reg, method="sinkhorn_log", stopThr=tol,
+                          numItermax=100000, log=True)
+    r = ot(cost=M, a=a, b=b, reg=reg, tol=tol, max_iter=100000, epsilon_scaling=False)
+    assert r.diagnostics["n_iter"] == log["niter"] + 1  # POT counts from 0
+    assert r.diagnostics["marginal_error"] == pytest.approx(float(log["err"][-1]), rel=1e-6,
+                                                            abs=1e-15)
+    np.testing.assert_allclose(r.plan, G, rtol=1e-9, atol=1e-15)
+    scaled = ot(cost=M, a=a, b=b, reg=reg, tol=tol, max_iter=100000)
+    assert scaled.diagnostics["marginal_error"] < tol
+    assert np.abs(scaled.plan.sum(0) - b).sum() < 3 * math.sqrt(m) * tol
+    np.testing.assert_allclose(scaled.plan, G, atol=2 * tol)
+
+
 def test_unbalanced_precomputed_and_on_the_fly_agree(monkeypatch):
     import core.transport as tr
     x, y, a, b = _problem(50, 40, seed=21)

@@ -5,6 +5,7 @@ import pytest
 
 from core.errors import Cancelled
 from core.warping import _long, _tiles, dtw
+from core.warping._source import pool_frames
 
 
 def _inputs(n, d=3, seed=0):
@@ -48,10 +49,12 @@ def test_cancel_inside_the_coarse_levels(monkeypatch):
 
 
 @pytest.mark.parametrize("n, factor", [(1, 4), (4, 4), (7, 4), (103, 5), (10, 20)])
-def test_pool_frames_matches_block_means(n, factor):
+@pytest.mark.parametrize("how", ["mean", "max"])
+def test_pool_frames_matches_block_means(n, factor, how):
     a = np.random.default_rng(n).random((n, 3))
-    expected = np.array([a[k:k + factor].mean(axis=0) for k in range(0, n, factor)])
-    np.testing.assert_allclose(_long.pool_frames(a, factor), expected, rtol=1e-12)
+    reduce = np.mean if how == "mean" else np.max
+    expected = np.array([reduce(a[k:k + factor], axis=0) for k in range(0, n, factor)])
+    np.testing.assert_allclose(pool_frames(a, factor, how), expected, rtol=1e-12)
 
 
 def test_coarse_share_is_a_fraction():

@@ -1,15 +1,14 @@
-"""A new alignment's arrival: path data prepared on the worker, views one per loop turn,
-feature block means in short numpy calls."""
+"""A new alignment's arrival: path data prepared on the worker, views one per loop turn.
+(Block means in short numpy calls: tests/core/test_display.py.)"""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import shiboken6
 from PySide6.QtCore import QObject
 
 from core.alignment import Alignment, path_knots
-from inspector import compute
+from core.display import prepare_path
 from inspector.session import Session
 from inspector.views.common import TurnQueue
 
@@ -34,17 +33,11 @@ def warped_alignment(n_a: int = 400, n_b: int = 530, seed: int = 0) -> Alignment
     return Alignment(np.array(path), 50.0, 40.0, n_a=n_a, n_b=n_b, method="dtw")
 
 
-def reference_block_mean(v: np.ndarray, n_out: int) -> np.ndarray:
-    edges = np.linspace(0, len(v), n_out + 1).astype(np.int64)
-    out = np.array([v[a:b].mean(axis=0) for a, b in zip(edges[:-1], edges[1:], strict=True)])
-    return out.reshape(n_out, v.shape[1])
-
-
 def test_prepare_path_maps_like_the_alignment():
     al = warped_alignment()
     knots_before = (path_knots(al.path, 0), path_knots(al.path, 1))
     times_before = al.path / np.array([al.rate_a_hz, al.rate_b_hz])
-    assert compute.prepare_path(al) is al
+    assert prepare_path(al) is al
     t = np.linspace(-0.5, al.duration_a_s + 0.5, 997)
     (xa, ya), (xb, yb) = al.mapping_knots(0), al.mapping_knots(1)
     (ka, kb), (kb2, ka2) = knots_before
@@ -58,7 +51,7 @@ def test_prepare_path_maps_like_the_alignment():
 
 
 def test_session_uses_prepared_data_only_for_that_alignment(qapp):
-    al = compute.prepare_path(warped_alignment())
+    al = prepare_path(warped_alignment())
     session = Session()
     aid = session.add_alignment(al)
     prepared_times = al.times_s
@@ -73,14 +66,6 @@ def test_session_uses_prepared_data_only_for_that_alignment(qapp):
     session.undo()
     assert session.path_times(aid) is prepared_times
     assert session.path_times(aid + 1) is None
-
-
-@pytest.mark.parametrize(("n", "n_out"), [(1, 1), (7, 7), (10, 3), (50_000, 1024),
-                                          (40_000, 3), (20_000, 20_000)])
-def test_block_mean_matches_the_mean_of_each_block(n, n_out):
-    v = np.random.default_rng(n).random((n, 3))
-    np.testing.assert_allclose(compute._block_mean(v, n_out), reference_block_mean(v, n_out),
-                               rtol=1e-9, atol=1e-12)
 
 
 def test_turn_queue_runs_one_call_per_turn_in_order(qtbot):

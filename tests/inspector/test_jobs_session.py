@@ -1,4 +1,5 @@
-"""JobRunner (frozen requests, latest wins, errors, cancel) and Session (cursor, ids)."""
+"""JobRunner (frozen requests, typed outcomes to the submitter, latest wins, cancel) and
+Session (cursor, ids)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import numpy as np
 import pytest
 
 from core.alignment import Alignment
-from core.errors import Cancelled
-from inspector.jobs import JobRunner, Request, freeze
-from inspector.session import Session, transpose_alignment
+from core.errors import Cancelled, MediaError
+from inspector.jobs import Failure, JobRunner, Request, freeze
+from inspector.session import Session
 
 TIMEOUT_MS = 20_000
 
@@ -52,42 +53,79 @@ def test_a_request_is_a_frozen_snapshot():
     assert freeze(ro) is ro
 
 
-def test_a_job_returns_its_result_with_its_id(qtbot, runner):
-    with qtbot.waitSignal(runner.job_returned, timeout=TIMEOUT_MS) as blocker:
-        job = runner.submit(Request("sum", add, (2, 3)))
-    assert blocker.args == [job, "sum", 5]
-    qtbot.waitUntil(lambda: runner.n_running == 0, timeout=TIMEOUT_MS)
+class Outcomes:
+    """What one submitter heard: (kind, payload) per outcome."""
+
+    def __init__(self):
+        self.heard = []
+
+    def callbacks(self, name=""):
+        return {"on_result": lambda r: self.heard.append((name, "result", r)),
+                "on_failure": lambda f: self.heard.append((name, "failure", f)),
+                "on_cancel": lambda: self.heard.append((name, "cancelled", None))}
 
 
-def test_errors_are_reported_as_messages(qtbot, runner):
-    with qtbot.waitSignal(runner.job_failed, timeout=TIMEOUT_MS) as blocker:
-        runner.submit(Request("bad", fail))
-    assert blocker.args[2] == "x: expected something else"
+def test_a_job_returns_its_result_to_its_submitter(qtbot, runner):
+    outcomes, progress = Outcomes(), []
+    job = runner.submit(Request("sum", add, (2, 3)), **outcomes.callbacks(),
+                        on_progress=progress.append)
     qtbot.waitUntil(lambda: runner.n_running == 0, timeout=TIMEOUT_MS)
+    assert outcomes.heard == [("", "result", 5)]
+    assert job.outcome == "result" and progress == [1.0]
+
+
+def test_failures_carry_the_exception_type_and_message(qtbot, runner):
+    outcomes = Outcomes()
+    job = runner.submit(Request("bad", fail), **outcomes.callbacks())
+    qtbot.waitUntil(lambda: runner.n_running == 0, timeout=TIMEOUT_MS)
+    [(_, kind, failure)] = outcomes.heard
+    assert kind == "failure" and job.outcome == "failure"
+    assert failure.kind is ValueError and failure.message == "x: expected something else"
+    assert failure.text() == "x: expected something else"
+    assert "Traceback" in failure.traceback
+    # bad input speaks for itself; anything else is shown with its kind (a bug)
+    assert Failure.of(MediaError("a.wav", "empty file")).text() == "a.wav: empty file"
+    assert Failure.of(KeyError("k")).text() == "KeyError: 'k'"
 
 
 def test_the_latest_request_of_a_channel_wins(qtbot, runner):
     started = threading.Event()
-    returned = []
-    runner.job_returned.connect(lambda i, c, r: returned.append((i, r)))
-    with qtbot.waitSignal(runner.job_cancelled, timeout=TIMEOUT_MS) as cancelled:
-        first = runner.submit(Request("c", wait_for_cancel, (started,)))
-        assert started.wait(10)
-        second = runner.submit(Request("c", add, (1, 1)))
-    assert cancelled.args[0] == first
+    outcomes = Outcomes()
+    first = runner.submit(Request("c", wait_for_cancel, (started,)),
+                          **outcomes.callbacks("first"))
+    assert started.wait(10)
+    second = runner.submit(Request("c", add, (1, 1)), **outcomes.callbacks("second"))
     qtbot.waitUntil(lambda: runner.n_running == 0, timeout=TIMEOUT_MS)
-    assert returned == [(second, 2)]
-    assert runner.is_latest(second) and not runner.is_latest(first)
+    # one outcome each, to its own submitter: a cancel is not an error
+    assert sorted(outcomes.heard) == [("first", "cancelled", None), ("second", "result", 2)]
+    assert runner.latest("c") is second and first.outcome == "cancelled"
+
+
+def test_a_replaced_job_is_cancelled_even_when_it_finished_its_work(qtbot, runner):
+    release = threading.Event()
+    outcomes = Outcomes()
+
+    def slow(*, progress=None, cancel=None):
+        release.wait(10)
+        return "done anyway"
+
+    runner.submit(Request("c", slow), **outcomes.callbacks("first"))
+    runner.submit(Request("c", add, (2, 2)), **outcomes.callbacks("second"))
+    release.set()
+    qtbot.waitUntil(lambda: runner.n_running == 0, timeout=TIMEOUT_MS)
+    assert sorted(outcomes.heard) == [("first", "cancelled", None), ("second", "result", 4)]
 
 
 def test_cancel_and_shutdown_stop_a_running_job(qtbot, runner):
     started = threading.Event()
-    runner.submit(Request("c", wait_for_cancel, (started,)))
+    outcomes = Outcomes()
+    job = runner.submit(Request("c", wait_for_cancel, (started,)), **outcomes.callbacks())
     assert started.wait(10)
-    assert runner.is_running("c")
-    with qtbot.waitSignal(runner.job_cancelled, timeout=TIMEOUT_MS):
-        assert runner.cancel("c")
+    assert runner.is_running("c") and job.running
+    assert runner.cancel("c")
     qtbot.waitUntil(lambda: runner.n_running == 0, timeout=TIMEOUT_MS)
+    assert outcomes.heard == [("", "cancelled", None)]
+    assert not job.cancel()  # over already
     started.clear()
     runner.submit(Request("d", wait_for_cancel, (started,)))
     assert started.wait(10)
@@ -147,9 +185,9 @@ def test_session_ids_active_compared_and_removal(qtbot):
         s.add_alignment("not one")
 
 
-def test_transpose_alignment_swaps_everything():
+def test_transposed_alignment_swaps_everything():
     al = small_alignment()
-    t = transpose_alignment(al)
+    t = al.transposed()
     np.testing.assert_array_equal(t.path, al.path[:, ::-1])
     assert (t.rate_a_hz, t.rate_b_hz) == (al.rate_b_hz, al.rate_a_hz)
     np.testing.assert_array_equal(t.plan, al.plan.T)
@@ -179,11 +217,10 @@ def test_results_that_arrive_together_are_handed_on_one_per_turn(qtbot, runner):
     from PySide6.QtCore import QCoreApplication
 
     got = []
-    runner.job_returned.connect(lambda job, channel, result: got.append(result))
     finished = []
     runner.job_finished.connect(lambda job, channel: finished.append(job))
-    runner.submit(Request("one", add, (1, 1)))
-    runner.submit(Request("two", add, (2, 2)))
+    runner.submit(Request("one", add, (1, 1)), on_result=got.append)
+    runner.submit(Request("two", add, (2, 2)), on_result=got.append)
     assert runner.wait(TIMEOUT_MS)
     QCoreApplication.sendPostedEvents()  # the workers' reports reach the runner's inbox
     assert got == []

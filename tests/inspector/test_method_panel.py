@@ -1,65 +1,64 @@
-"""The method panel: every method runs from the panel, estimates, cancel, results list."""
+"""The method panel: every registry method runs from the panel, its fields come from the
+registry, estimates, cancel, the results list."""
 
 from __future__ import annotations
 
-import sys
-import textwrap
+import dataclasses
+import threading
 
 import numpy as np
 import pytest
 from inspector_gui_helpers import TIMEOUT_MS, open_pair, wait_idle
 
-from inspector import compute
-from inspector.method_panel import METHOD_TITLES
+from core.alignment import Alignment
+from core.errors import Cancelled
+from core.registry import METHODS, Param
 
-FAKE_MODULE = textwrap.dedent(
-    """
-    import threading
-    import numpy as np
-    from core.alignment import Alignment
-    from core.errors import Cancelled
-
-    def _diagonal(n, m):
-        k = max(n, m)
-        i = np.minimum(np.arange(k) * n // k, n - 1)
-        j = np.minimum(np.arange(k) * m // k, m - 1)
-        path = np.unique(np.stack([i, j], 1), axis=0)
-        return path
-
-    def landed(x, y, *, rate_a_hz=1.0, rate_b_hz=1.0, progress=None, cancel=None):
-        path = _diagonal(len(x), len(y))
-        return Alignment(path, rate_a_hz, rate_b_hz, n_a=len(x), n_b=len(y), method="ctw")
-
-    def slow(x, y, *, rate_a_hz=1.0, rate_b_hz=1.0, progress=None, cancel=None):
-        wait = threading.Event()
-        for k in range(3000):
-            if cancel():
-                raise Cancelled("cancelled")
-            progress(k / 3000)
-            wait.wait(0.01)
-        raise RuntimeError("slow: was never cancelled")
-    """
-)
+#: every registry method with its defaults, and each other variant of optimal transport
+RUNS = [(name, {}) for name in METHODS] + [
+    ("ot", {"variant": v}) for v in METHODS["ot"].param("variant").values if v != "sinkhorn"]
 
 
-@pytest.fixture
-def fake_methods(tmp_path, monkeypatch):
-    """A module of stand-in engine functions on sys.path, imported by name."""
-    folder = tmp_path / "fake_engine"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    name = f"fake_methods_{abs(hash(str(tmp_path)))}"
-    (folder / f"{name}.py").write_text(FAKE_MODULE)
-    yield name
-    sys.modules.pop(name, None)
+def _diagonal(n, m):
+    k = max(n, m)
+    i = np.minimum(np.arange(k) * n // k, n - 1)
+    j = np.minimum(np.arange(k) * m // k, m - 1)
+    return np.unique(np.stack([i, j], 1), axis=0)
+
+
+def landed(x, y, *, n_components=None, reg=None, max_iter=30, rate_a_hz=1.0,
+           rate_b_hz=1.0, progress=None, cancel=None):
+    """A stand-in for ctw: a diagonal path at once."""
+    return Alignment(_diagonal(len(x), len(y)), rate_a_hz, rate_b_hz, n_a=len(x),
+                     n_b=len(y), method="ctw", params={"max_iter": max_iter})
+
+
+def slow(x, y, *, n_components=None, reg=None, max_iter=30, rate_a_hz=1.0, rate_b_hz=1.0,
+         progress=None, cancel=None):
+    """A stand-in for ctw that runs until it is cancelled."""
+    wait = threading.Event()
+    for k in range(3000):
+        if cancel():
+            raise Cancelled("cancelled")
+        progress(k / 3000)
+        wait.wait(0.01)
+    raise RuntimeError("slow: was never cancelled")
+
+
+def substitute(monkeypatch, name, function, **changes):
+    """Replace the function (and maybe more) of registry entry ``name`` for one test."""
+    monkeypatch.setitem(METHODS, name, dataclasses.replace(METHODS[name], function=function,
+                                                           **changes))
 
 
 def run_from_panel(qtbot, window, method, **setup):
     panel = window.method_panel
     panel.select_method(method)
     panel.rate.setValue(setup.get("rate_hz", 10.0))
+    for name, value in setup.get("values", {}).items():
+        panel.field(method, name).set_value(value)
     with qtbot.waitSignal(window.workspace.method_finished, timeout=TIMEOUT_MS) as blocker:
-        assert panel.run() != -1, window.banner.text()
+        assert panel.run() is not None, window.banner.text()
     assert blocker.args[0] != -1 or not setup.get("must_succeed", True), window.banner.text()
     return blocker.args[0]
 
@@ -67,19 +66,35 @@ def run_from_panel(qtbot, window, method, **setup):
 # the engine may warn that an iterative method stopped at max_iter on these tiny inputs;
 # pytest would turn that warning into the job's error
 @pytest.mark.filterwarnings("ignore:.*did not converge")
-@pytest.mark.parametrize("method", list(METHOD_TITLES))
-def test_each_method_runs_from_the_panel(qtbot, window, audio_pair, method):
-    ok, why = compute.method_available(method)
-    if not ok:
-        pytest.skip(why)
-    open_pair(qtbot, window, *audio_pair)
-    aid = run_from_panel(qtbot, window, method)
+@pytest.mark.parametrize(("method", "values"), RUNS,
+                         ids=[f"{m}-{v.get('variant', 'defaults')}" for m, v in RUNS])
+def test_each_method_runs_from_the_panel(qtbot, window, audio_pair, method, values):
+    first = open_pair(qtbot, window, *audio_pair)
+    aid = run_from_panel(qtbot, window, method, values=values)
     assert aid != -1, window.banner.text()
     s = window.session
     al = s.alignment(aid)
-    assert al.method == method or (method == "cycle_consistency")
+    entry = METHODS[method]
     assert s.active_id == aid
-    assert al.rate_a_hz == pytest.approx(10.0)
+    # the recipe records the user's values (the defaults here) beside the engine's params
+    recipe = s.recipe(aid)
+    assert recipe.method == method
+    expected = {**entry.defaults(), **values}
+    seeded = s.project.result(first).image[2]  # the panel starts from the default's metric
+    if "metric" in expected and seeded in entry.param("metric").values:
+        expected["metric"] = seeded
+    assert dict(recipe.params) == expected
+    if entry.inputs == "features":
+        assert al.method == ("ot" if method == "ot" else method) or \
+            method == "cycle_consistency"
+        assert al.rate_a_hz == pytest.approx(10.0)
+        assert recipe.features_a[0].rate_hz == pytest.approx(10.0)
+        kwargs = entry.engine_kwargs(recipe.params, rate_a_hz=10.0, rate_b_hz=10.0)
+        for key, value in kwargs.items():
+            if key in al.params:
+                assert al.params[key] == value, key
+    else:
+        assert al.method == "dtw" and recipe.features_a  # the features it used
     # the result is listed with its parameters and drawn on the matrix
     assert window.method_panel.results.count() == 2
     assert f"#{aid}" in window.method_panel.results.item(1).text()
@@ -94,16 +109,71 @@ def test_each_method_runs_from_the_panel(qtbot, window, audio_pair, method):
         np.testing.assert_allclose(rows, al.plan.sum(axis=1), rtol=1e-5)
 
 
-def test_dtw_window_radius_in_seconds_reaches_the_engine(qtbot, window, audio_pair):
-    if not compute.method_available("dtw")[0]:
-        pytest.skip("dtw not available")
-    open_pair(qtbot, window, *audio_pair)
+def test_the_panel_fields_come_from_the_registry(qtbot, window, audio_pair, monkeypatch):
+    from inspector.method_panel import MethodPanel
+
     panel = window.method_panel
-    panel.window.setCurrentText("slanted_band")
-    panel.radius_s.setValue(0.5)
-    aid = run_from_panel(qtbot, window, "dtw")
+    for entry in METHODS.values():
+        shown = {n for n, f in panel.fields[entry.name].items()}
+        assert shown == {p.name for p in entry.params if p.panel}, entry.name
+    radius = panel.field("dtw", "radius_s")
+    p = METHODS["dtw"].param("radius_s")
+    assert radius.widget.maximum() == p.maximum and radius.widget.suffix() == " s"
+    assert p.description in radius.widget.toolTip()
+    assert [panel.method.itemText(k) for k in range(panel.method.count())] == \
+        [m.title for m in METHODS.values()]
+
+    # a parameter added to an entry appears in the panel and reaches the function
+    seen = {}
+
+    def with_extra(x, y, *, n_components=None, reg=None, max_iter=30, smoothness=0.5,
+                   rate_a_hz=1.0, rate_b_hz=1.0, progress=None, cancel=None):
+        seen["smoothness"] = smoothness
+        return landed(x, y, rate_a_hz=rate_a_hz, rate_b_hz=rate_b_hz)
+
+    extra = Param("smoothness", "float", "how smooth the path is", minimum=0.0,
+                  maximum=4.0, decimals=2, step=0.25)
+    substitute(monkeypatch, "ctw", with_extra, params=(*METHODS["ctw"].params, extra))
+    fresh = MethodPanel(window.session, window.workspace)
+    qtbot.addWidget(fresh)
+    field = fresh.field("ctw", "smoothness")
+    assert field.value() == 0.5 and field.widget.maximum() == 4.0
+    assert "how smooth the path is" in field.widget.toolTip()
+    open_pair(qtbot, window, *audio_pair)
+    fresh.select_method("ctw")
+    field.set_value(1.75)
+    with qtbot.waitSignal(window.workspace.method_finished, timeout=TIMEOUT_MS) as blocker:
+        assert fresh.run() is not None
+    assert blocker.args[0] != -1, window.banner.text()
+    assert seen == {"smoothness": 1.75}
+    assert window.session.recipe(blocker.args[0]).params["smoothness"] == 1.75
+    wait_idle(qtbot, window)
+
+
+def test_fields_that_do_not_apply_are_disabled(qtbot, window):
+    panel = window.method_panel
+    panel.select_method("dtw")
+    radius = panel.field("dtw", "radius_s").widget
+    assert not radius.isEnabled()  # no window
+    panel.field("dtw", "window").set_value("sakoe_chiba")
+    assert radius.isEnabled()
+    panel.select_method("ot")
+    assert not panel.field("ot", "reg_m").widget.isEnabled()
+    panel.field("ot", "variant").set_value("unbalanced")
+    assert panel.field("ot", "reg_m").widget.isEnabled()
+    panel.field("ot", "variant").set_value("emd")
+    assert not panel.field("ot", "reg").widget.isEnabled()
+    panel.select_method("default")
+    assert not panel.features_box.isEnabled()  # the pipeline chooses its own
+
+
+def test_dtw_window_radius_in_seconds_reaches_the_engine(qtbot, window, audio_pair):
+    open_pair(qtbot, window, *audio_pair)
+    aid = run_from_panel(qtbot, window, "dtw",
+                         values={"window": "slanted_band", "radius_s": 0.5})
     al = window.session.alignment(aid)
-    assert al.params["window_radius_s"] == pytest.approx(0.5)
+    assert window.session.recipe(aid).params["radius_s"] == pytest.approx(0.5)
+    assert al.params["window"] == ("slanted_band", 5)  # the engine's, in frames
     i, j = al.path[:, 0], al.path[:, 1]
     assert np.all(np.abs(i * al.n_b / al.n_a - j) <= int(np.ceil(0.5 * 10.0)) + 1e-9)
     wait_idle(qtbot, window)
@@ -112,50 +182,14 @@ def test_dtw_window_radius_in_seconds_reaches_the_engine(qtbot, window, audio_pa
     assert len(x) > 0 and y[0] == pytest.approx(0.5)
 
 
-def test_a_method_not_landed_yet_gives_a_clear_message(qtbot, window, audio_pair,
-                                                        monkeypatch):
-    monkeypatch.setitem(compute.METHODS, "ctw", ("core.no_such_module_yet", "ctw"))
-    open_pair(qtbot, window, *audio_pair)
-    panel = window.method_panel
-    panel.select_method("ctw")
-    assert "not available yet" in panel.availability.text()
-    assert "not available yet" in panel.method.itemText(1)
-    with qtbot.waitSignal(window.session.error_reported, timeout=1000) as blocker:
-        assert panel.run() == -1
-    assert "ctw: not available yet" in blocker.args[0]
-    assert "not available yet" in window.banner.text()
-    assert window.jobs.n_running == 0 or not window.jobs.is_running("method")
-    wait_idle(qtbot, window)
-
-
-def test_a_method_is_picked_up_when_it_lands(qtbot, window, audio_pair, monkeypatch,
-                                             tmp_path):
-    folder = tmp_path / "late"
-    folder.mkdir()
-    monkeypatch.syspath_prepend(str(folder))
-    name = f"late_engine_{abs(hash(str(tmp_path)))}"
-    monkeypatch.setitem(compute.METHODS, "ctw", (name, "landed"))
-    open_pair(qtbot, window, *audio_pair)
-    panel = window.method_panel
-    panel.select_method("ctw")
-    assert "not available yet" in panel.availability.text()
-    (folder / f"{name}.py").write_text(FAKE_MODULE)  # the engineer commits it
-    aid = run_from_panel(qtbot, window, "ctw")
-    assert aid != -1
-    assert window.session.alignment(aid).method == "ctw"
-    assert panel.availability.text() == ""
-    sys.modules.pop(name, None)
-    wait_idle(qtbot, window)
-
-
-def test_cancel_stops_a_running_method(qtbot, window, audio_pair, monkeypatch, fake_methods):
-    monkeypatch.setitem(compute.METHODS, "ctw", (fake_methods, "slow"))
+def test_cancel_stops_a_running_method(qtbot, window, audio_pair, monkeypatch):
+    substitute(monkeypatch, "ctw", slow)
     open_pair(qtbot, window, *audio_pair)
     panel = window.method_panel
     panel.select_method("ctw")
     n_before = len(window.session.alignment_ids())
     with qtbot.waitSignal(window.workspace.method_progressed, timeout=TIMEOUT_MS):
-        assert panel.run() != -1
+        assert panel.run() is not None
     assert panel.cancel_button.isEnabled()
     with qtbot.waitSignal(window.workspace.method_finished, timeout=TIMEOUT_MS) as blocker:
         panel.cancel_button.click()
@@ -166,14 +200,14 @@ def test_cancel_stops_a_running_method(qtbot, window, audio_pair, monkeypatch, f
     assert not window.banner.isVisible()
 
 
-def test_the_latest_request_wins(qtbot, window, audio_pair, monkeypatch, fake_methods):
-    monkeypatch.setitem(compute.METHODS, "ctw", (fake_methods, "slow"))
+def test_the_latest_request_wins(qtbot, window, audio_pair, monkeypatch):
+    substitute(monkeypatch, "ctw", slow)
     open_pair(qtbot, window, *audio_pair)
     panel = window.method_panel
     panel.select_method("ctw")
     with qtbot.waitSignal(window.workspace.method_progressed, timeout=TIMEOUT_MS):
         panel.run()
-    monkeypatch.setitem(compute.METHODS, "ctw", (fake_methods, "landed"))
+    substitute(monkeypatch, "ctw", landed)
     with qtbot.waitSignal(window.workspace.method_finished, timeout=TIMEOUT_MS,
                           check_params_cb=lambda aid: aid != -1):
         panel.run()  # replaces the slow run, which is cancelled and dropped
@@ -182,11 +216,10 @@ def test_the_latest_request_wins(qtbot, window, audio_pair, monkeypatch, fake_me
     assert methods.count("ctw") == 1
 
 
-def test_two_results_compared_on_the_matrix(qtbot, window, audio_pair, monkeypatch,
-                                            fake_methods):
+def test_two_results_compared_on_the_matrix(qtbot, window, audio_pair, monkeypatch):
     from PySide6.QtCore import Qt
 
-    monkeypatch.setitem(compute.METHODS, "ctw", (fake_methods, "landed"))
+    substitute(monkeypatch, "ctw", landed)
     first = open_pair(qtbot, window, *audio_pair)
     second = run_from_panel(qtbot, window, "ctw")
     s = window.session
@@ -210,22 +243,42 @@ def test_the_estimate_is_shown_before_running(qtbot, window, audio_pair):
     panel.update_estimate()
     text = panel.estimate_label.text()
     assert "80×100 frames" in text and "about" in text
+    panel.select_method("default")
+    panel.update_estimate()
+    assert "about" in panel.estimate_label.text()
     wait_idle(qtbot, window)
 
 
-def test_an_engine_error_is_shown_not_raised(qtbot, window, audio_pair, monkeypatch):
-    if not compute.method_available("dtw")[0]:
-        pytest.skip("dtw not available")
+def test_an_engine_error_is_shown_not_raised(qtbot, window, audio_pair):
     open_pair(qtbot, window, *audio_pair)
     panel = window.method_panel
     panel.select_method("dtw")
-    panel.step_pattern.addItem("no_such_pattern")
-    panel.step_pattern.setCurrentText("no_such_pattern")
+    # the engine refuses an open begin with a pattern not normalized by N
+    panel.field("dtw", "open_begin").set_value(True)
     with qtbot.waitSignal(window.workspace.method_finished, timeout=TIMEOUT_MS) as blocker:
         panel.run()
     assert blocker.args[0] == -1
     assert "step_pattern" in window.banner.text() or "pattern" in window.banner.text()
     wait_idle(qtbot, window)
+
+
+def test_inputs_a_method_cannot_take_are_refused_before_any_work(qtbot, window, audio_pair):
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    panel = window.method_panel
+    panel.select_method("dtw")
+    panel.feature_a.setCurrentIndex(panel.feature_a.findData("chroma"))
+    panel.feature_b.setCurrentIndex(panel.feature_b.findData("mfcc"))
+    panel.update_estimate()
+    assert "dtw needs features of the same dimension" in panel.problem.text()
+    assert not panel.problem.isHidden()
+    with qtbot.waitSignal(window.workspace.method_finished, timeout=1000) as blocker:
+        assert panel.run() is None
+    assert blocker.args[0] == -1 and "chroma has 12, mfcc has 20" in window.banner.text()
+    assert window.jobs.n_running == 0
+    panel.select_method("ctw")  # takes different dimensions
+    panel.update_estimate()
+    assert panel.problem.isHidden()
 
 
 def test_anchors_shift_clicked_on_the_matrix_are_kept_by_the_dtw_path(qtbot, window,
@@ -256,7 +309,8 @@ def test_anchors_shift_clicked_on_the_matrix_are_kept_by_the_dtw_path(qtbot, win
     rate = panel.rate.value()
     i, j = int(round(anchor[0] * rate)), int(round(anchor[1] * rate))
     assert [i, j] in al.path.tolist()
-    assert al.params["anchors_s"] == [list(anchor)]
+    assert s.recipe(aid).params["anchors_s"] == (anchor,)  # the user's, in seconds
+    assert [tuple(a) for a in al.params["anchors"]] == [(i, j)]  # the engine's, in frames
     assert "anchors=1" in s.label(aid)
     wait_idle(qtbot, window)
     x, y = window.matrix.anchors.getData()  # the result's anchors are drawn
@@ -265,7 +319,7 @@ def test_anchors_shift_clicked_on_the_matrix_are_kept_by_the_dtw_path(qtbot, win
     window.swap_action.trigger()
     wait_idle(qtbot, window)
     assert s.anchors[0] == pytest.approx(anchor[::-1])
-    assert s.alignment(aid).params["anchors_s"][0] == pytest.approx(anchor[::-1])
+    assert s.recipe(aid).params["anchors_s"][0] == pytest.approx(anchor[::-1])
     assert [tuple(a) for a in s.alignment(aid).params["anchors"]] == [(j, i)]
     panel.clear_anchors_button.click()
     assert s.anchors == () and not panel.clear_anchors_button.isEnabled()

@@ -135,17 +135,22 @@ def test_screenshot_times_out_saves_and_exits_1(tmp_path, audio_pair):
     assert QImage(str(out)).width() >= 1280
 
 
-def test_warm_up_runs_on_a_worker_and_skips_missing_modules(qtbot, window):
+def test_warm_up_runs_on_a_worker_and_reports_what_failed(qtbot, window):
+    from core import pipeline
     from inspector.app import _warm_up, warm_up_engine
 
-    assert _warm_up(("core.no_such_module",)) == ["core.no_such_module"]
-    warm_up_engine(window.jobs, modules=("core.pipeline",))
+    def broken_warm_up():
+        raise RuntimeError("no kernels here")
+
+    assert _warm_up((broken_warm_up,)) == [f"{__name__}.broken_warm_up"]
+    warm_up_engine(window.jobs, (pipeline.warm_up,))
     assert window.jobs.is_running("warm_up")
     wait_idle(qtbot, window)
     assert not window.banner.isVisible()
 
 
 def test_warm_up_waits_for_the_first_jobs(qtbot, window, audio_pair):
+    from core import pipeline
     from inspector.app import warm_up_engine
 
     started = []
@@ -153,7 +158,7 @@ def test_warm_up_waits_for_the_first_jobs(qtbot, window, audio_pair):
     with qtbot.waitSignal(window.workspace.default_alignment_finished, timeout=60_000):
         window.workspace.open_file("a", audio_pair[0])
         window.workspace.open_file("b", audio_pair[1])
-        warm_up_engine(window.jobs, modules=("core.pipeline",))
+        warm_up_engine(window.jobs, (pipeline.warm_up,))
         assert not window.jobs.is_running("warm_up")
     qtbot.waitUntil(lambda: "warm_up" in started, timeout=60_000)
     wait_idle(qtbot, window)
@@ -161,9 +166,8 @@ def test_warm_up_waits_for_the_first_jobs(qtbot, window, audio_pair):
 
 
 def test_warm_up_stops_when_cancelled():
-    from inspector.app import _warm_up
+    from inspector.app import WARM_UP, _warm_up
 
     calls = []
-    assert _warm_up(("core.pipeline", "core.soft"), progress=calls.append,
-                    cancel=lambda: True) == []
+    assert _warm_up(WARM_UP, progress=calls.append, cancel=lambda: True) == []
     assert calls == []

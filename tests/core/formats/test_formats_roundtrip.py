@@ -261,3 +261,22 @@ def test_eaf_media_urls_are_kept(tmp_path):
     assert 'MEDIA_URL="file:///data/my%20talk.wav"' in text
     assert 'RELATIVE_MEDIA_URL="./my%20talk.wav"' in text and "audio/x-wav" in text
     assert read_annotation(out).media == "file:///data/my%20talk.wav"
+
+
+def test_file_names_that_are_not_utf8_survive_every_writer(tmp_path):
+    # issue 19: names carry non-UTF-8 bytes as surrogate escapes; JSON keeps them exact
+    # (\\udcff escapes), text formats show them as \\xff, ELAN percent-encodes them
+    import os
+
+    name = os.fsdecode(b"/data/caf\xe9 \xff.wav")
+    a = sample_alignment(sources={"a": {"path": name}, "b": {"path": name}},
+                         diagnostics={"note": name})
+    for ext in ("json", "csv", "svl", "txt", "TextGrid", "eaf", "sv.csv"):
+        out = tmp_path / f"x.{ext}"
+        write_alignment(a, out)
+        out.read_bytes().decode("utf-8")  # valid UTF-8 whatever the name
+        b = read_alignment(out)
+        if ext == "json":
+            assert b.sources["a"]["path"] == name and b.diagnostics["note"] == name
+        if ext == "eaf":
+            assert "caf%E9%20%FF.wav" in out.read_text()

@@ -248,3 +248,33 @@ def test_empty_textgrid_round_trip(tmp_path):
         write_textgrid(Annotation((), end_s=2.0), out, short=short)
         back = read_textgrid(out)
         assert back.tiers == () and back.end_s == 2.0
+
+
+@pytest.mark.parametrize("duration", ["1e999", "-5", '"long"', "null"])
+def test_a_recording_duration_read_from_a_file_that_is_not_a_time(tmp_path, duration):
+    # issue 19: a JSON alignment whose source says "duration_s": 1e999 (JSON reads it as
+    # infinity) made transfer write "xmax = inf", which neither our reader nor praatio
+    # reads back; such a value is ignored and the path's own end used
+    from core.formats import transfer_file
+
+    json_path = tmp_path / "al.json"
+    write_alignment(stretch(), json_path)
+    text = json_path.read_text().replace('"sources": {}', '"sources": {"b": {"duration_s": '
+                                         f'{duration}}}}}')
+    assert "duration_s" in text
+    json_path.write_text(text)
+    labels = tmp_path / "w.TextGrid"
+    write_annotation(Annotation((Tier("w", "interval", (Interval(0.0, 1.0, "a"),)),)), labels)
+    out = tmp_path / "out.TextGrid"
+    transfer_file(json_path, labels, out)
+    assert "inf" not in out.read_text()
+    back = read_textgrid(out)
+    assert back.end_s == pytest.approx(stretch().duration_b_s)
+    praatio = pytest.importorskip("praatio.textgrid")
+    assert praatio.openTextgrid(str(out), includeEmptyIntervals=True).maxTimestamp == \
+        pytest.approx(back.end_s)
+
+
+def test_annotation_ends_must_be_finite():
+    with pytest.raises(ValueError, match="end_s must be finite"):
+        Annotation((), end_s=float("inf"))

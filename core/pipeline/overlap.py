@@ -1,0 +1,106 @@
+"""The shared part of two recordings: where one may have extra material at its start or
+end (an intro, applause, a missing ending)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._kernels.overlap import overlap_accumulate, overlap_backtrack
+from ..warping._engine import solve_window
+from ..warping._source import CostSource
+
+# cells of the coarse full cost matrix the search looks at
+_OVERLAP_CELLS = 1_000_000
+
+
+def find_overlap(source, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, rate=1.0):
+    """Find the part of A and B that correspond.
+
+    On a coarse full cost matrix (``source`` pooled to about a million cells): a
+    closed-end DTW (symmetric1, through the engine) gives the typical cost of matching
+    frames ``c_on`` (median along its path), the matrix the cost of unrelated frames
+    ``c_off`` (median of all cells); costs are shifted by the threshold
+    ``tau = c_on + share * (c_off - c_on)`` so that matching frames earn and unrelated
+    frames cost, and a DP with symmetric2 weights (every path from border to border has
+    the same total weight per frame covered) that may start anywhere on the first row or
+    column and end anywhere on the last row or column picks the stretch worth aligning
+    (horizontal and vertical steps may pay for mismatches but never earn, see
+    :mod:`core._kernels.overlap`).
+
+    Parameters
+    ----------
+    source : FeatureTerms
+        The terms at the rate of the search (``rate`` frames per second), weighted.
+    monitor : Monitor
+
+    Returns
+    -------
+    (i0, i1, j0, j1) : inclusive frame ranges of A and B at the source's rate, and a dict
+    of diagnostics.
+    """
+    n, m = source.n, source.m
+    factor = max(1, int(math.ceil(math.sqrt(n * m / _OVERLAP_CELLS))))
+    coarse = source.pooled(factor) if factor > 1 else source
+    n_c, m_c = coarse.n, coarse.m
+    cost = coarse.costs(0, n_c, 0, m_c)
+    monitor.report(0.3)
+    lo = np.zeros(n_c, dtype=np.int64)
+    hi = np.full(n_c, m_c, dtype=np.int64)
+    path, _, _ = solve_window(CostSource(cost=cost), "symmetric1", lo, hi,
+                              monitor.sub(0.3, 0.8))
+    c_on = float(np.median(cost[path[:, 0], path[:, 1]]))
+    c_off = float(np.median(cost))
+    info = {"cost_on_path": round(c_on, 4), "cost_typical": round(c_off, 4)}
+    full = (0, n - 1, 0, m - 1)
+    if not c_off > c_on or n_c < 4 or m_c < 4:
+        return full, dict(info, trimmed=False)
+    tau = c_on + share * (c_off - c_on)
+    shifted = cost - tau
+    acc = np.empty_like(shifted)
+    back = np.empty(shifted.shape, dtype=np.int8)
+    overlap_accumulate(shifted, acc, back)
+    monitor.report(0.9)
+    last_row = acc[n_c - 1]
+    last_col = acc[:, m_c - 1]
+    if float(last_row.min()) <= float(last_col.min()):
+        i_end, j_end = n_c - 1, int(np.argmin(last_row))
+    else:
+        i_end, j_end = int(np.argmin(last_col)), m_c - 1
+    p = np.empty((n_c + m_c + 1, 2), dtype=np.int64)
+    length = overlap_backtrack(back, i_end, j_end, p)
+    (i0c, j0c), (i1c, j1c) = p[length - 1], p[0]
+    # trim an end only if the closed-end path really pays for it there: with repetitive
+    # material (a repeated section, a loop) shifting by one period is as cheap as the
+    # right alignment, and only the closed path tells the two apart
+    # (the closed path crosses unmatched material at a high cost, or squeezed into a
+    # vertical or horizontal run; a one-period shift of repeated material is neither)
+    closed = cost[path[:, 0], path[:, 1]]
+    diagonal = np.r_[True, np.diff(path, axis=0).sum(axis=1) == 2]
+
+    def pays(mask):
+        return bool(mask.any()) and (float(np.mean(closed[mask])) > tau
+                                     or float(np.mean(diagonal[mask])) < 0.5)
+
+    if not pays((path[:, 0] < i0c) | (path[:, 1] < j0c)):
+        i0c, j0c = 0, 0
+    if not pays((path[:, 0] > i1c) | (path[:, 1] > j1c)):
+        i1c, j1c = n_c - 1, m_c - 1
+    i0, j0 = int(i0c) * factor, int(j0c) * factor
+    i1 = min(n - 1, (int(i1c) + 1) * factor - 1) if i1c < n_c - 1 else n - 1
+    j1 = min(m - 1, (int(j1c) + 1) * factor - 1) if j1c < m_c - 1 else m - 1
+    # the shared part ends where costs exceed the threshold, a little early for a fading
+    # last note or word: give each trimmed end a margin back
+    margin = int(round(margin_s * rate))
+    i0, j0 = max(0, i0 - margin), max(0, j0 - margin)
+    i1, j1 = min(n - 1, i1 + margin), min(m - 1, j1 + margin)
+    min_skip = max(1, int(round(min_skip_s * rate)))
+    # small skips at the ends are silence or reverberation: keep the closed ends there
+    i0 = i0 if i0 >= min_skip else 0
+    j0 = j0 if j0 >= min_skip else 0
+    i1 = i1 if n - 1 - i1 >= min_skip else n - 1
+    j1 = j1 if m - 1 - j1 >= min_skip else m - 1
+    monitor.report(1.0)
+    trimmed = (i0, i1, j0, j1) != full
+    return (i0, i1, j0, j1), dict(info, trimmed=trimmed, threshold=round(tau, 4))

@@ -1,0 +1,577 @@
+"""The content of an inspection session, without Qt: what is open, how each result was
+made, what is selected, where the cursor is.
+
+:class:`Project` is a plain object: recordings by path and content hash (with kind,
+duration, rate), the feature recipe each stream view shows, the results with the recipe
+that made each one (:class:`core.registry.Recipe`) and the recordings it was made from,
+the anchors for the next DTW run, the active and compared result, the cursor, an undo
+stack of edits, and a plain dict of view state. It has one change notification
+(:meth:`Project.subscribe`: a callback receives a :class:`Change` saying what changed)
+and :meth:`Project.snapshot` / :meth:`Project.restore`, whose snapshot is plain data
+(dicts, lists, tuples, numbers, strings, numpy arrays for paths and plans), so a project
+file can be written from it.
+
+Live objects (open recordings, computed features, waveform envelopes) are not state:
+they live in a :class:`Cache` beside it, keyed by content (:attr:`RecordingInfo.key` and
+:class:`~core.registry.FeatureSpec`), and can always be made again from the state.
+
+The window's ``inspector.session.Session`` is a thin Qt adapter over a Project and a
+Cache: it turns changes into its signals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .alignment import Alignment
+from .registry import FeatureSpec, Recipe, transpose_recipe
+
+__all__ = ["Project", "Cache", "Change", "RecordingInfo", "Result", "SLOTS", "CHANGES",
+           "alignment_to_data", "alignment_from_data"]
+
+SLOTS = ("a", "b")
+SNAPSHOT_VERSION = 1
+#: what a :class:`Change` can say
+CHANGES = ("recording_opened", "recording_closed", "recordings_swapped",
+           "display_feature_changed", "result_added", "result_removed", "result_edited",
+           "active_changed", "compared_changed", "cursor_moved", "anchors_changed",
+           "view_changed", "restored")
+
+
+@dataclasses.dataclass(frozen=True)
+class Change:
+    """One change of a :class:`Project`: ``what`` (one of :data:`CHANGES`) and the slot,
+    result id or name it concerns."""
+
+    what: str
+    slot: str | None = None
+    result_id: int | None = None
+    name: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class RecordingInfo:
+    """What the state knows about an open recording (never the decoder itself).
+
+    ``content_hash`` is the SHA-256 of the file (``Recording.content_hash()``; None when
+    it was not computed); :attr:`key` identifies the content in a :class:`Cache`.
+    """
+
+    path: str
+    content_hash: str | None
+    kind: str
+    duration_s: float
+    rate_hz: float
+    n_frames: int | None = None
+    n_channels: int | None = None
+    width: int | None = None
+    height: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The content key: the hash when known, else the path."""
+        return f"sha256:{self.content_hash}" if self.content_hash else f"path:{self.path}"
+
+    @classmethod
+    def of(cls, recording, content_hash: str | None = None) -> RecordingInfo:
+        """The info of an open Recording (its hash only when given: hashing reads the
+        whole file, which is a worker's job)."""
+
+        def opt_int(name):
+            value = getattr(recording, name, None)
+            return None if value is None else int(value)
+
+        return cls(str(recording.path), content_hash, str(recording.kind),
+                   float(recording.duration_s), float(recording.rate_hz),
+                   opt_int("n_frames"), opt_int("n_channels"), opt_int("width"),
+                   opt_int("height"))
+
+    def to_data(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_data(cls, data: Mapping) -> RecordingInfo:
+        return cls(**dict(data))
+
+
+@dataclasses.dataclass(frozen=True)
+class Result:
+    """A result in the state: the alignment (its ``params`` are what the engine ran
+    with), the recipe that made it (the user's values, the features per stream), a
+    label, the content keys of the recordings it was made from, and what its cost image
+    shows (features of A and B and a metric; None for none)."""
+
+    alignment: Alignment
+    recipe: Recipe
+    label: str
+    inputs: Mapping[str, str | None]
+    image: tuple[FeatureSpec, FeatureSpec, str] | None = None
+
+
+def _plain(value):
+    """Mappings as dicts, recursively (read-only proxies become plain dicts)."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    return value
+
+
+_ALIGNMENT_FIELDS = ("path", "rate_a_hz", "rate_b_hz", "n_a", "n_b", "method", "params",
+                     "distance", "normalized_distance", "plan", "confidence",
+                     "diagnostics", "sources")
+
+
+def alignment_to_data(al: Alignment) -> dict:
+    """An Alignment as plain data (its arrays as read-only numpy arrays, not copied)."""
+    return {f: _plain(getattr(al, f)) for f in _ALIGNMENT_FIELDS}
+
+
+def alignment_from_data(data: Mapping) -> Alignment:
+    """The Alignment of :func:`alignment_to_data`."""
+    return Alignment(**{f: data[f] for f in _ALIGNMENT_FIELDS})
+
+
+def _image_to_data(image):
+    if image is None:
+        return None
+    return {"a": image[0].to_data(), "b": image[1].to_data(), "metric": image[2]}
+
+
+def _image_from_data(data):
+    if data is None:
+        return None
+    return FeatureSpec.from_data(data["a"]), FeatureSpec.from_data(data["b"]), data["metric"]
+
+
+def _check_slot(slot: str) -> None:
+    if slot not in SLOTS:
+        raise ValueError(f"slot: expected 'a' or 'b', got {slot!r}")
+
+
+class Project:
+    """Recordings, stream feature recipes, results with their recipes, anchors,
+    selection, cursor and view state; plain Python, no Qt.
+
+    Every change calls the subscribed callbacks with a :class:`Change`, in the order the
+    changes happen (a caller that changes several things gets several changes).
+    """
+
+    def __init__(self):
+        self._subscribers: list[Callable[[Change], Any]] = []
+        self._clear()
+
+    def _clear(self) -> None:
+        self._recordings: dict[str, RecordingInfo | None] = {"a": None, "b": None}
+        self._display: dict[str, FeatureSpec | None] = {"a": None, "b": None}
+        self._results: dict[int, Result] = {}
+        self._next_id = 1
+        self._active = -1
+        self._compared = -1
+        self._cursor = (0.0, 0.0)
+        # points (time A, time B) the next DTW run must pass through, sorted by A
+        self._anchors: list[tuple[float, float]] = []
+        # manual corrections: (id, alignment before the edit, description), newest last
+        self._undo: list[tuple[int, Alignment, str]] = []
+        self._view: dict[str, Any] = {}
+
+    # ------------------------------------------------------------------ notification
+    def subscribe(self, callback: Callable[[Change], Any]) -> Callable[[], None]:
+        """Call ``callback(change)`` after every change; returns a function that
+        unsubscribes it."""
+        self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._subscribers:
+                self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def _emit(self, what: str, **details) -> None:
+        change = Change(what, **details)
+        for callback in list(self._subscribers):
+            callback(change)
+
+    # ------------------------------------------------------------------ recordings
+    def recording(self, slot: str) -> RecordingInfo | None:
+        _check_slot(slot)
+        return self._recordings[slot]
+
+    def has_both(self) -> bool:
+        return all(r is not None for r in self._recordings.values())
+
+    def duration(self, slot: str) -> float:
+        info = self._recordings[slot]
+        return 0.0 if info is None else info.duration_s
+
+    def set_recording(self, slot: str, info: RecordingInfo) -> None:
+        """Put a recording in ``slot``; results and anchors made with the old one go,
+        the cursor returns to 0."""
+        _check_slot(slot)
+        if not isinstance(info, RecordingInfo):
+            raise TypeError(f"info: expected a RecordingInfo, got {type(info).__name__}")
+        self._recordings[slot] = info
+        self._display[slot] = None
+        self.clear_results()
+        self.clear_anchors()
+        self._cursor = (0.0, 0.0)
+        self._emit("recording_opened", slot=slot)
+        self._emit("cursor_moved")
+
+    def close_recording(self, slot: str) -> None:
+        _check_slot(slot)
+        if self._recordings[slot] is None:
+            return
+        self._recordings[slot] = None
+        self._display[slot] = None
+        self.clear_results()
+        self.clear_anchors()
+        self._emit("recording_closed", slot=slot)
+
+    def display_feature(self, slot: str) -> FeatureSpec | None:
+        """The feature recipe the stream view of ``slot`` shows."""
+        _check_slot(slot)
+        return self._display[slot]
+
+    def set_display_feature(self, slot: str, spec: FeatureSpec) -> None:
+        _check_slot(slot)
+        if self._recordings[slot] is None:
+            return
+        self._display[slot] = spec
+        self._emit("display_feature_changed", slot=slot, name=spec.name)
+
+    def swap(self) -> None:
+        """Exchange A and B: recordings, stream features, results (alignments
+        transposed, recipes, inputs, cost images), the undo stack, the cursor and the
+        anchors follow."""
+        r, d = self._recordings, self._display
+        self._recordings = {"a": r["b"], "b": r["a"]}
+        self._display = {"a": d["b"], "b": d["a"]}
+        self._results = {k: self._transposed(v) for k, v in self._results.items()}
+        self._undo = [(k, al.transposed(), text) for k, al, text in self._undo]
+        self._cursor = (self._cursor[1], self._cursor[0])
+        self._anchors = sorted((tb, ta) for ta, tb in self._anchors)
+        self._emit("recordings_swapped")
+        self._emit("anchors_changed")
+        self._emit("active_changed", result_id=self._active)
+        self._emit("cursor_moved")
+
+    @staticmethod
+    def _transposed(res: Result) -> Result:
+        image = None if res.image is None else (res.image[1], res.image[0], res.image[2])
+        return Result(res.alignment.transposed(), transpose_recipe(res.recipe), res.label,
+                      {"a": res.inputs.get("b"), "b": res.inputs.get("a")}, image)
+
+    # ------------------------------------------------------------------ results
+    def add_result(self, alignment: Alignment, recipe: Recipe, *, label: str = "",
+                   image: tuple[FeatureSpec, FeatureSpec, str] | None = None,
+                   activate: bool = True) -> int:
+        """Store a result and return its id; it becomes the active one by default.
+
+        The result records the recordings now open (their content keys) as its inputs.
+        """
+        if not isinstance(alignment, Alignment):
+            raise TypeError(f"alignment: expected an Alignment, got {type(alignment).__name__}")
+        if not isinstance(recipe, Recipe):
+            raise TypeError(f"recipe: expected a Recipe, got {type(recipe).__name__}")
+        rid = self._next_id
+        self._next_id += 1
+        inputs = {s: (None if self._recordings[s] is None else self._recordings[s].key)
+                  for s in SLOTS}
+        self._results[rid] = Result(alignment, recipe, label or alignment.method, inputs,
+                                    image)
+        self._emit("result_added", result_id=rid)
+        if activate:
+            self.set_active(rid)
+        return rid
+
+    def remove_result(self, rid: int) -> None:
+        if rid not in self._results:
+            return
+        del self._results[rid]
+        self._emit("result_removed", result_id=rid)
+        if self._compared == rid:
+            self.set_compared(-1)
+        if self._active == rid:
+            self.set_active(max(self._results, default=-1))
+
+    def clear_results(self) -> None:
+        for rid in list(self._results):
+            self.remove_result(rid)
+
+    def result(self, rid: int) -> Result | None:
+        return self._results.get(rid)
+
+    def alignment(self, rid: int) -> Alignment | None:
+        res = self._results.get(rid)
+        return None if res is None else res.alignment
+
+    def result_ids(self) -> list[int]:
+        return list(self._results)
+
+    @property
+    def next_id(self) -> int:
+        """The id the next :meth:`add_result` will give."""
+        return self._next_id
+
+    @property
+    def active_id(self) -> int:
+        return self._active
+
+    @property
+    def compared_id(self) -> int:
+        return self._compared
+
+    def active_alignment(self) -> Alignment | None:
+        return self.alignment(self._active)
+
+    def set_active(self, rid: int) -> None:
+        if rid != -1 and rid not in self._results:
+            raise KeyError(f"no alignment with id {rid}")
+        if rid == self._active:
+            return
+        self._active = rid
+        if self._compared == rid:
+            self._compared = -1
+            self._emit("compared_changed", result_id=-1)
+        self._emit("active_changed", result_id=rid)
+        # the cursor on A stays; B follows the new alignment
+        self.move_cursor("a", self._cursor[0])
+
+    def set_compared(self, rid: int) -> None:
+        if rid != -1 and rid not in self._results:
+            raise KeyError(f"no alignment with id {rid}")
+        if rid == self._active:
+            rid = -1
+        if rid != self._compared:
+            self._compared = rid
+            self._emit("compared_changed", result_id=rid)
+
+    def apply_edit(self, rid: int, edited: Alignment, description: str = "edit") -> None:
+        """Replace result ``rid``'s alignment by ``edited`` (a manual correction) and
+        push an undo step."""
+        if rid not in self._results:
+            raise KeyError(f"no alignment with id {rid}")
+        if not isinstance(edited, Alignment):
+            raise TypeError(f"edited: expected an Alignment, got {type(edited).__name__}")
+        self._undo.append((rid, self._results[rid].alignment, description))
+        self._replace_alignment(rid, edited)
+
+    def _replace_alignment(self, rid: int, al: Alignment) -> None:
+        self._results[rid] = dataclasses.replace(self._results[rid], alignment=al)
+        self._emit("result_edited", result_id=rid)
+        if rid == self._active:
+            self.move_cursor("a", self._cursor[0])
+
+    def can_undo(self) -> bool:
+        return any(rid in self._results for rid, _, _ in self._undo)
+
+    def undo(self) -> str | None:
+        """Undo the last edit of a result that still exists; returns its description."""
+        while self._undo:
+            rid, before, description = self._undo.pop()
+            if rid in self._results:
+                self._replace_alignment(rid, before)
+                return description
+        return None
+
+    # ------------------------------------------------------------------ anchors
+    @property
+    def anchors(self) -> tuple[tuple[float, float], ...]:
+        """Points (time on A, time on B) in seconds that the next DTW run must pass
+        through, sorted by A."""
+        return tuple(self._anchors)
+
+    def add_anchor(self, time_a_s: float, time_b_s: float) -> None:
+        """Add an anchor (clipped to both recordings); one per time of A: a new anchor
+        at the same time of A replaces the old one."""
+        if not self.has_both():
+            raise ValueError("anchors need both recordings open")
+        ta, tb = float(time_a_s), float(time_b_s)
+        if not (math.isfinite(ta) and math.isfinite(tb)):
+            raise ValueError(f"anchor: times must be finite, got ({ta}, {tb})")
+        ta = min(max(ta, 0.0), self.duration("a"))
+        tb = min(max(tb, 0.0), self.duration("b"))
+        self._anchors = sorted([p for p in self._anchors if abs(p[0] - ta) > 1e-9]
+                               + [(ta, tb)])
+        self._emit("anchors_changed")
+
+    def remove_anchor(self, index: int) -> None:
+        del self._anchors[index]
+        self._emit("anchors_changed")
+
+    def clear_anchors(self) -> None:
+        if self._anchors:
+            self._anchors = []
+            self._emit("anchors_changed")
+
+    # ------------------------------------------------------------------ cursor
+    @property
+    def cursor(self) -> tuple[float, float]:
+        """The cursor as (time on A, time on B) in seconds."""
+        return self._cursor
+
+    def move_cursor(self, slot: str, time_s: float) -> None:
+        """Put the cursor at ``time_s`` on ``slot``; the other side follows the active
+        alignment (or keeps its time when there is none)."""
+        _check_slot(slot)
+        t = float(time_s)
+        if not math.isfinite(t):
+            return
+        t = min(max(t, 0.0), self.duration(slot)) if self._recordings[slot] else max(t, 0.0)
+        al = self.active_alignment()
+        if al is None:
+            new = (t, self._cursor[1]) if slot == "a" else (self._cursor[0], t)
+        else:
+            # the alignment caches its mapping knots (filled on the worker that made it)
+            new = (t, al.map_a_to_b(t)) if slot == "a" else (al.map_b_to_a(t), t)
+        self._set_cursor(new)
+
+    def move_cursor_to(self, time_a_s: float, time_b_s: float) -> None:
+        """Put the cursor at a point of the matrix: both times kept (a click off the
+        path shows where it is)."""
+        self._set_cursor((max(0.0, float(time_a_s)), max(0.0, float(time_b_s))))
+
+    def _set_cursor(self, new: tuple[float, float]) -> None:
+        new = (float(new[0]), float(new[1]))
+        if new != self._cursor:
+            self._cursor = new
+            self._emit("cursor_moved")
+
+    def step_cursor(self, slot: str, n_frames: int = 0, seconds: float = 0.0) -> None:
+        """Move the cursor by frames of ``slot``'s stream features (or video frames, or
+        50 Hz) plus seconds."""
+        info = self._recordings[slot]
+        if info is None:
+            return
+        spec = self._display[slot]
+        if spec is not None:
+            rate = spec.rate_hz
+        else:
+            rate = info.rate_hz if info.kind == "video" else 50.0
+        t = self._cursor[0 if slot == "a" else 1]
+        self.move_cursor(slot, t + n_frames / float(rate) + seconds)
+
+    # ------------------------------------------------------------------ view state
+    @property
+    def view(self) -> Mapping[str, Any]:
+        """Plain view state (zoom, colour map, ...), saved with the project."""
+        return dict(self._view)
+
+    def set_view(self, key: str, value) -> None:
+        self._view[str(key)] = value
+        self._emit("view_changed", name=str(key))
+
+    # ------------------------------------------------------------------ snapshots
+    def snapshot(self) -> dict:
+        """The whole state as plain data (no live objects; arrays are not copied: an
+        Alignment's arrays are read-only)."""
+        return {
+            "version": SNAPSHOT_VERSION,
+            "recordings": {s: None if r is None else r.to_data()
+                           for s, r in self._recordings.items()},
+            "display_features": {s: None if f is None else f.to_data()
+                                 for s, f in self._display.items()},
+            "results": [{"id": rid, "alignment": alignment_to_data(r.alignment),
+                         "recipe": r.recipe.to_data(), "label": r.label,
+                         "inputs": dict(r.inputs), "image": _image_to_data(r.image)}
+                        for rid, r in self._results.items()],
+            "next_id": self._next_id,
+            "active": self._active,
+            "compared": self._compared,
+            "anchors": [list(p) for p in self._anchors],
+            "cursor": list(self._cursor),
+            "undo": [{"id": rid, "alignment": alignment_to_data(al), "description": text}
+                     for rid, al, text in self._undo],
+            "view": _plain(self._view),
+        }
+
+    def restore(self, snapshot: Mapping) -> None:
+        """Replace the whole state by a :meth:`snapshot`; subscribers get one
+        ``"restored"`` change.
+
+        Raises
+        ------
+        ValueError
+            A snapshot of another version or with missing parts.
+        """
+        if snapshot.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"snapshot: expected version {SNAPSHOT_VERSION}, got "
+                             f"{snapshot.get('version')!r}")
+        try:
+            recordings = {s: None if d is None else RecordingInfo.from_data(d)
+                          for s, d in snapshot["recordings"].items()}
+            display = {s: None if d is None else FeatureSpec.from_data(d)
+                       for s, d in snapshot["display_features"].items()}
+            results = {}
+            for r in snapshot["results"]:
+                results[int(r["id"])] = Result(alignment_from_data(r["alignment"]),
+                                               Recipe.from_data(r["recipe"]), r["label"],
+                                               dict(r["inputs"]), _image_from_data(r["image"]))
+            undo = [(int(u["id"]), alignment_from_data(u["alignment"]), u["description"])
+                    for u in snapshot["undo"]]
+            state = dict(next_id=int(snapshot["next_id"]), active=int(snapshot["active"]),
+                         compared=int(snapshot["compared"]),
+                         anchors=[(float(a), float(b)) for a, b in snapshot["anchors"]],
+                         cursor=tuple(float(t) for t in snapshot["cursor"]),
+                         view=dict(snapshot["view"]))
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"snapshot: missing or malformed part ({exc})") from None
+        if set(recordings) != set(SLOTS) or set(display) != set(SLOTS):
+            raise ValueError("snapshot: recordings and display features need slots a, b")
+        self._recordings, self._display, self._results = recordings, display, results
+        self._undo = undo
+        self._next_id, self._active = state["next_id"], state["active"]
+        self._compared, self._anchors = state["compared"], state["anchors"]
+        self._cursor, self._view = state["cursor"], state["view"]
+        self._emit("restored")
+
+
+class Cache:
+    """Live objects beside a :class:`Project`, keyed by content: open recordings and
+    waveform envelopes by :attr:`RecordingInfo.key`, computed features by
+    ``(key, FeatureSpec)``. Not thread-safe: one thread (the window's) uses it."""
+
+    def __init__(self):
+        self._recordings: dict[str, Any] = {}
+        self._features: dict[tuple[str, FeatureSpec], Any] = {}
+        self._envelopes: dict[str, Any] = {}
+
+    def put_recording(self, key: str, recording) -> None:
+        self._recordings[key] = recording
+
+    def recording(self, key: str | None):
+        return self._recordings.get(key) if key is not None else None
+
+    def put_features(self, key: str, spec: FeatureSpec, features) -> None:
+        self._features[(key, spec)] = features
+
+    def features(self, key: str | None, spec: FeatureSpec | None):
+        if key is None or spec is None:
+            return None
+        return self._features.get((key, spec))
+
+    def features_of(self, key: str) -> dict[FeatureSpec, Any]:
+        """Every cached feature sequence of one recording, by spec, oldest first."""
+        return {spec: f for (k, spec), f in self._features.items() if k == key}
+
+    def put_envelope(self, key: str, envelope) -> None:
+        self._envelopes[key] = envelope
+
+    def envelope(self, key: str | None):
+        return self._envelopes.get(key) if key is not None else None
+
+    def keep_only(self, keys) -> None:
+        """Forget everything of recordings whose key is not in ``keys``."""
+        keys = set(keys)
+        for k in [k for k in self._recordings if k not in keys]:
+            del self._recordings[k]
+        for k in [k for k in self._envelopes if k not in keys]:
+            del self._envelopes[k]
+        for k in [k for k in self._features if k[0] not in keys]:
+            del self._features[k]
