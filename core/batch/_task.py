@@ -62,14 +62,14 @@ def same_stat(identity: dict, path) -> bool:
             and identity.get("mtime_ns") == st.st_mtime_ns)
 
 
-def pair_key(sha_a: str, sha_b: str, sha_anchors: str | None, options: dict,
+def pair_key(sha_a: str, sha_b: str, sha_anchors: str | None, method: str, options: dict,
              fmt: str) -> str:
     """The key of a pair's result: what must match for an earlier output to be kept."""
     from .. import __version__
 
     text = json.dumps({"key_version": KEY_VERSION, "engine": __version__, "a": sha_a,
-                       "b": sha_b, "anchors": sha_anchors, "options": options,
-                       "format": fmt}, sort_keys=True)
+                       "b": sha_b, "anchors": sha_anchors, "method": method,
+                       "options": options, "format": fmt}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -97,13 +97,13 @@ def row_from_record(record: dict, status: str) -> SummaryRow | None:
     return dataclasses.replace(row, status=status)
 
 
-def write_record(path, key: str, files: dict, options: dict, fmt: str,
-                 row: SummaryRow) -> None:
+def write_record(path, key: str, files: dict, job: dict, row: SummaryRow) -> None:
     from .. import __version__
     from ..paths import write_text
 
     record = {"format": RECORD_FORMAT, "version": 1, "key": key, "engine": __version__,
-              "options": options, "output_format": fmt, "files": files,
+              "method": job["method"], "options": job["options"],
+              "output_format": job["format"], "files": files,
               "row": dataclasses.asdict(dataclasses.replace(row, status="ok"))}
     write_text(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
 
@@ -114,14 +114,6 @@ def read_anchors(path):
 
     times, _, _ = parse_time_pairs(read_text(path), path)
     return times
-
-
-def _takes_anchors() -> bool:
-    import inspect
-
-    from ..pipeline import align_recordings
-
-    return "anchors" in inspect.signature(align_recordings).parameters
 
 
 def error_message(exc: BaseException) -> str:
@@ -140,8 +132,8 @@ def run_pair(job: dict) -> SummaryRow:
     Parameters
     ----------
     job : dict
-        ``id``, ``a``, ``b``, ``anchors`` (or None), ``options`` (``method``,
-        ``feature``, ``rate_hz``, ``band_s``), ``format``, ``output`` and ``record``
+        ``id``, ``a``, ``b``, ``anchors`` (or None), ``method`` and ``options`` (by
+        name, checked: :mod:`core.batch.options`), ``format``, ``output`` and ``record``
         (absolute paths), ``expect_key`` (the key of an earlier output whose files
         changed on disk: when the key is still the same, the output is kept).
 
@@ -154,9 +146,10 @@ def run_pair(job: dict) -> SummaryRow:
     durations: list[float | None] = [None, None]
     a, b = job["a"], job["b"]
     try:
+        from .. import registry
         from ..formats import write_alignment
         from ..media import open_recording
-        from ..pipeline import align_recordings
+        from .options import make_recipe
 
         with contextlib.ExitStack() as stack:
             recordings = []
@@ -175,7 +168,7 @@ def run_pair(job: dict) -> SummaryRow:
                 files["anchors"] = dict(stat, sha256=_sha256(job["anchors"]))
             sha_anchors = files["anchors"]["sha256"] if "anchors" in files else None
             key = pair_key(files["a"]["sha256"], files["b"]["sha256"], sha_anchors,
-                           job["options"], job["format"])
+                           job["method"], job["options"], job["format"])
             if job.get("expect_key") == key and os.path.isfile(job["output"]):
                 record = read_record(job["record"])
                 row = None if record is None or record["key"] != key else \
@@ -183,16 +176,12 @@ def run_pair(job: dict) -> SummaryRow:
                 if row is not None:
                     # the files moved or were touched, not changed: remember their new
                     # stat so that the next run does not hash them again
-                    write_record(job["record"], key, files, job["options"], job["format"],
-                                 row)
+                    write_record(job["record"], key, files, job, row)
                     return row
-            options = dict(job["options"])
-            if anchors is not None:
-                if not _takes_anchors():
-                    raise ValueError(f"{job['anchors']}: anchors cannot be used yet (this "
-                                     f"engine's pipeline takes no anchors)")
-                options["anchors"] = anchors
-            alignment = align_recordings(recordings[0], recordings[1], **options)
+            # exactly what 'align' runs: the registry's recipe of the method and options
+            recipe = make_recipe(job["method"], job["options"], recordings[0],
+                                 recordings[1], anchors)
+            alignment = registry.run(recipe, recordings[0], recordings[1]).alignment
         write_alignment(alignment, job["output"], format=job["format"])
         row = SummaryRow(
             id=job["id"], status="ok", duration_a_s=durations[0], duration_b_s=durations[1],
@@ -200,7 +189,7 @@ def run_pair(job: dict) -> SummaryRow:
                 alignment.diagnostics.get("material", "")),
             output=os.path.basename(job["output"]), a=a, b=b,
             **_confidence(alignment.confidence))
-        write_record(job["record"], key, files, job["options"], job["format"], row)
+        write_record(job["record"], key, files, job, row)
         return row
     except Exception as exc:  # noqa: BLE001 - every problem of a pair is that pair's failure
         return SummaryRow(id=job["id"], status="failed", error=error_message(exc),

@@ -16,7 +16,6 @@ import shutil
 import sys
 
 from ..formats import ALIGNMENT_FORMATS
-from .manifest import METHODS
 
 __all__ = ["register", "run_batch"]
 
@@ -35,14 +34,18 @@ def _positive_int(text: str) -> int:
 
 def register(subparsers) -> None:
     """Add the ``batch`` subcommand to the command line's ``argparse`` subparsers."""
-    from ..cli import _positive_float
+    from ..cli import _add_method_options
 
     p = subparsers.add_parser(
         "batch", help="align every pair of a manifest, here or on a Dask cluster",
         description="Align every pair listed in MANIFEST (a CSV with columns a,b and "
-                    "optionally id, method, feature, rate, band, anchors; paths relative to "
+                    "optionally id, method, anchors and any option of 'align' named "
+                    "without its dashes, such as feature, rate, band; paths relative to "
                     "the manifest) and write OUTDIR/<id>.<ext> per pair and "
-                    "OUTDIR/summary.csv. Running it again keeps the pairs already done.")
+                    "OUTDIR/summary.csv. Running it again keeps the pairs already done. "
+                    "--method and the method options below are the defaults of the pairs "
+                    "that do not set them (each option for the pairs whose method takes "
+                    "it).")
     p.add_argument("manifest", metavar="MANIFEST", help="CSV of the pairs to align")
     p.add_argument("-o", "--output", required=True, metavar="OUTDIR",
                    help="output folder (created if missing)")
@@ -59,15 +62,8 @@ def register(subparsers) -> None:
                    help="refuse manifest paths that lead outside the manifest's folder")
     p.add_argument("--force", action="store_true",
                    help="align every pair again, also those an earlier run finished")
-    p.add_argument("--method", choices=METHODS, default="dtw",
-                   help="method for pairs that do not set one (default: dtw)")
-    p.add_argument("--feature", default="auto", metavar="NAME",
-                   help="feature for pairs that do not set one (default: auto)")
-    p.add_argument("--rate", type=_positive_float, metavar="HZ",
-                   help="feature rate for pairs that do not set one")
-    p.add_argument("--band", type=_positive_float, metavar="SECONDS",
-                   help="band radius for pairs that do not set one")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
+    _add_method_options(p)
     p.set_defaults(func=run_batch)
 
 
@@ -78,13 +74,16 @@ def run_batch(args: argparse.Namespace) -> int:
     if args.scheduler is not None and args.workers is not None:
         raise ValueError("--workers: sets the local cluster's size; a cluster given by "
                          "--scheduler has its own workers")
+    from .options import normalize
+
     pairs = read_manifest(args.manifest, strict=args.strict)
+    defaults = {normalize(name[len("opt_"):]): value for name, value in vars(args).items()
+                if name.startswith("opt_") and value is not None}
     display = _Display(enabled=not args.quiet, terminal=_is_terminal(sys.stderr))
     try:
         rows = align_pairs(pairs, args.output, client=args.scheduler, format=args.fmt,
-                           n_workers=args.workers, method=args.method, feature=args.feature,
-                           rate_hz=args.rate, band_s=args.band, resume=not args.force,
-                           progress=display)
+                           n_workers=args.workers, method=args.method, resume=not args.force,
+                           progress=display, **defaults)
     finally:
         display.close()
     display.final(rows, args.output)

@@ -7,7 +7,7 @@ comma-separated, fields may be quoted)::
 
     id,a,b,method,feature,rate,band,anchors
     bwv66-take1,ref/bwv66.wav,takes/bwv66-1.wav,,,,,
-    bwv66-take2,ref/bwv66.wav,takes/bwv66-2.wav,dtw,chroma,50,2.5,anchors/take2.csv
+    bwv66-take2,ref/bwv66.wav,takes/bwv66-2.wav,default,chroma,50,2.5,anchors/take2.csv
 
 ``a`` and ``b`` are required; every other column is optional and an empty field means
 the batch's default. Column names are case-insensitive; blank lines are ignored.
@@ -20,27 +20,30 @@ a, b       the two recordings (audio or video), relative to the manifest's folde
 id         the pair's name: its output is ``OUTDIR/<id>.<ext>``. Default: made from
            the file names (``<a without extension>--<b without extension>``, the
            folders B shares with A left out, ``/`` turned into ``_``)
-method     ``dtw``, ``ctw`` or ``ot``
-feature    ``auto`` or feature names joined by ``+`` (``chroma``, ``logmel+onset``, ...)
-rate       feature frame rate in Hz (a positive number)
-band       band radius in seconds (a positive number)
+method     a method of :mod:`core.registry`, as ``align --method`` (``default``: the
+           default pipeline)
 anchors    a CSV of ``time_a_s,time_b_s`` pairs the path must pass through, relative to
-           the manifest's folder
+           the manifest's folder (methods that take anchors)
+feature,   any option of ``align``, named as its flag without the dashes (``feature``,
+rate,      ``rate``, ``band``, ``solver``, ``step-pattern`` or ``step_pattern``, ...),
+band, ...  with the same values and ranges (:mod:`core.batch.options`)
 =========  ===========================================================================
 
 Refused, with one :class:`ManifestError` naming the manifest, the line and the problem:
 a file that is missing, not text or empty; a header without ``a`` or ``b``, with a
-column named twice or a column this program does not know (a misspelt ``band`` would
+column named twice or a column that is neither of the above (a misspelt ``band`` would
 otherwise be ignored silently); a line with more or fewer fields than the header; an
-empty ``a`` or ``b``; a bad ``method``, ``feature``, ``rate`` or ``band``; an id that is
-not a plain file name (empty, a ``/``, a control character, a leading dot, longer than
-200 bytes, or ``summary``, which names the batch's summary); two pairs with the same id
-(also when they differ only in case: some file systems would give them one file); and
-with ``strict``, a path that leads outside the manifest's folder (compared after
-resolving symbolic links, so a link inside that points outside is refused too).
+empty ``a`` or ``b``; an unknown method, an option the line's method does not take, a
+value out of its range; an id that is not a plain file name (empty, a ``/``, a control
+character, a leading dot, longer than 200 bytes, or ``summary``, which names the batch's
+summary); two pairs with the same id (also when they differ only in case: some file
+systems would give them one file); and with ``strict``, a path that leads outside the
+manifest's folder (compared after resolving symbolic links, so a link inside that
+points outside is refused too).
 
-Missing or unreadable media are NOT manifest errors: such a pair fails alone when the
-batch runs, with its reason in the summary, and the other pairs go on.
+Missing or unreadable media are NOT manifest errors, nor are options that do not suit a
+recording's kind (an audio feature for a video): such a pair fails alone when the batch
+runs, with its reason in the summary, and the other pairs go on.
 """
 
 from __future__ import annotations
@@ -48,25 +51,30 @@ from __future__ import annotations
 import csv
 import dataclasses
 import hashlib
-import math
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import PurePath
+from types import MappingProxyType
 
+from .. import registry
 from ..errors import FormatError
+from . import options as _options
 
-__all__ = ["ManifestError", "Pair", "read_manifest", "as_pairs", "COLUMNS", "METHODS",
+__all__ = ["ManifestError", "Pair", "read_manifest", "as_pairs", "columns",
            "RESERVED_IDS", "MAX_ID_BYTES"]
 
-#: The columns a manifest may have (``a`` and ``b`` are required).
-COLUMNS = ("id", "a", "b", "method", "feature", "rate", "band", "anchors")
-#: Methods of the default pipeline (:func:`core.align_files`).
-METHODS = ("dtw", "ctw", "ot")
+#: Columns besides the options (``a`` and ``b`` are required).
+FIXED_COLUMNS = ("id", "a", "b", "method", "anchors")
 #: Ids that would collide with the batch's own files (compared case-insensitively).
 RESERVED_IDS = ("summary",)
 #: Longest id in bytes (UTF-8): the output name adds an extension and temporary files
 #: a few more characters, and most file systems allow 255 bytes.
 MAX_ID_BYTES = 200
+
+
+def columns() -> tuple[str, ...]:
+    """Every column a manifest may have: :data:`FIXED_COLUMNS` and the options."""
+    return FIXED_COLUMNS + tuple(_options.option_table())
 
 
 class ManifestError(FormatError):
@@ -83,10 +91,11 @@ class Pair:
         A plain file name (no folder): the output is ``<id>.<ext>``.
     a, b : str
         The two recordings (absolute paths for pairs read from a manifest).
-    method, feature : str or None
-        Pipeline options; None means the batch's default.
-    rate_hz, band_s : float or None
-        Pipeline options; None means the batch's default.
+    method : str or None
+        A method of :mod:`core.registry`; None means the batch's default.
+    options : mapping
+        Options of this pair by name (:mod:`core.batch.options`), as text from a
+        manifest or typed from Python; the batch's defaults fill the others.
     anchors : str or None
         A CSV of ``time_a_s,time_b_s`` pairs, or None.
     line : int or None
@@ -97,48 +106,27 @@ class Pair:
     a: str
     b: str
     method: str | None = None
-    feature: str | None = None
-    rate_hz: float | None = None
-    band_s: float | None = None
+    options: Mapping[str, object] = dataclasses.field(default_factory=dict)
     anchors: str | None = None
     line: int | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
+
+    def __reduce__(self):  # read-only mappings do not pickle
+        return (_pair, (self.id, self.a, self.b, self.method, dict(self.options),
+                        self.anchors, self.line))
+
+
+def _pair(*fields) -> Pair:
+    return Pair(*fields)
 
 
 # ------------------------------------------------------------------------ values
 def check_method(value: str) -> str:
-    """``value`` if it names a method, else ValueError."""
-    if value not in METHODS:
-        raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {value!r}")
+    """``value`` if it names a method of the registry, else ValueError."""
+    registry.get(value)
     return value
-
-
-def check_feature(value: str) -> str:
-    """``value`` if it is ``auto`` or known feature names joined by ``+``, else ValueError.
-
-    Whether the features suit the pair's material (audio or video) is known only when
-    the files are opened: a mismatch fails that pair when the batch runs.
-    """
-    from ..features import AUDIO_FEATURES, VIDEO_FEATURES
-
-    if value == "auto":
-        return value
-    names = [name.strip() for name in value.split("+")]
-    known = AUDIO_FEATURES + VIDEO_FEATURES
-    if not names or any(name not in known for name in names):
-        raise ValueError(f"feature: expected 'auto' or names joined by '+' among "
-                         f"{', '.join(known)}, got {value!r}")
-    return "+".join(names)
-
-
-def check_positive(value, name: str) -> float:
-    """``value`` as a positive finite float, else ValueError naming ``name``."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: expected a positive number, got {value!r}") from None
-    if not (math.isfinite(number) and number > 0):
-        raise ValueError(f"{name}: expected a positive number, got {value!r}")
-    return number
 
 
 def check_id(value: str) -> str:
@@ -223,8 +211,6 @@ def read_manifest(path, *, strict: bool = False) -> list[Pair]:
         text = read_text(path)
     except FormatError as err:
         raise ManifestError(path, err.problem, line=err.line) from None
-    except UnicodeError:  # a UTF-16 byte-order mark before bytes that are not UTF-16
-        raise ManifestError(path, "not text (neither UTF-8 nor UTF-16)") from None
     except OSError as err:
         raise ManifestError(path, f"cannot be read ({err.strerror or err})") from None
     folder = os.path.dirname(os.path.abspath(os.fspath(path)))
@@ -245,7 +231,7 @@ def read_manifest(path, *, strict: bool = False) -> list[Pair]:
                 raise ManifestError(path, f"expected {len(header)} fields (as the header "
                                           f"has), found {len(fields)}", line=line)
             values = {name: fields[index] for name, index in columns.items()}
-            pair = _pair(path, folder, values, line, strict)
+            pair = _row_pair(path, folder, values, line, strict)
             _check_unique(path, pair, seen, explicit="id" in columns and values["id"] != "")
             pairs.append(pair)
     except csv.Error as err:
@@ -258,31 +244,29 @@ def read_manifest(path, *, strict: bool = False) -> list[Pair]:
 
 
 def _columns(path, header: list[str], line: int) -> dict[str, int]:
-    names = [name.lower() for name in header]
-    columns: dict[str, int] = {}
-    for index, name in enumerate(names):
-        if name not in COLUMNS:
-            shown = header[index] or "(an empty name)"
+    known = columns()
+    found: dict[str, int] = {}
+    for index, text in enumerate(header):
+        name = text.lower() if text.lower() in FIXED_COLUMNS else _options.normalize(text)
+        if name not in known:
+            shown = text or "(an empty name)"
             raise ManifestError(path, f"unknown column {shown!r}; the columns are "
-                                      f"{', '.join(COLUMNS)} (a and b required)", line=line)
-        if name in columns:
+                                      f"{', '.join(known)} (a and b required)", line=line)
+        if name in found:
             raise ManifestError(path, f"column {name!r} appears twice", line=line)
-        columns[name] = index
-    missing = [name for name in ("a", "b") if name not in columns]
+        found[name] = index
+    missing = [name for name in ("a", "b") if name not in found]
     if missing:
         raise ManifestError(path, f"missing column {' and '.join(map(repr, missing))} (the "
                                   f"header must name a and b; it is: {','.join(header)})",
                             line=line)
-    return columns
+    return found
 
 
-def _pair(path, folder: str, values: Mapping[str, str], line: int, strict: bool) -> Pair:
-    def where(name: str) -> str:
-        return f"column {name}"
-
+def _row_pair(path, folder: str, values: Mapping[str, str], line: int, strict: bool) -> Pair:
     for name in ("a", "b"):
         if not values[name]:
-            raise ManifestError(path, f"{where(name)} is empty (a pair needs both files)",
+            raise ManifestError(path, f"column {name} is empty (a pair needs both files)",
                                 line=line)
     located = {}
     for name in ("a", "b", "anchors"):
@@ -290,24 +274,33 @@ def _pair(path, folder: str, values: Mapping[str, str], line: int, strict: bool)
         if not value:
             continue
         if "\x00" in value:
-            raise ManifestError(path, f"{where(name)}: a path cannot contain a NUL byte",
+            raise ManifestError(path, f"column {name}: a path cannot contain a NUL byte",
                                 line=line)
         full = os.path.normpath(os.path.join(folder, os.path.expanduser(value)))
         if strict and not _inside(full, folder):
-            raise ManifestError(path, f"{where(name)}: {value!r} is outside the manifest's "
+            raise ManifestError(path, f"column {name}: {value!r} is outside the manifest's "
                                       f"folder (refused with --strict)", line=line)
         located[name] = full
+    options = {name: text for name, text in values.items()
+               if name not in FIXED_COLUMNS and text != ""}
     try:
         ident = check_id(values["id"]) if values.get("id") else derive_id(values["a"],
                                                                             values["b"])
         method = check_method(values["method"]) if values.get("method") else None
-        feature = check_feature(values["feature"]) if values.get("feature") else None
-        rate = check_positive(values["rate"], "rate") if values.get("rate") else None
-        band = check_positive(values["band"], "band") if values.get("band") else None
+        _check_options(method, options)
     except ValueError as err:
         raise ManifestError(path, str(err), line=line) from None
-    return Pair(ident, located["a"], located["b"], method, feature, rate, band,
-                located.get("anchors"), line)
+    return Pair(ident, located["a"], located["b"], method, options, located.get("anchors"),
+                line)
+
+
+def _check_options(method: str | None, options: Mapping[str, object]) -> None:
+    """Each value in its range; with a method, options it takes, checked together."""
+    if method is not None:
+        _options.split_options(method, options)
+    else:
+        for name, value in options.items():
+            _options.check_value(name, value)
 
 
 def _inside(full: str, folder: str) -> bool:
@@ -332,9 +325,9 @@ def _check_unique(path, pair: Pair, seen: dict, *, explicit: bool) -> None:
 def as_pairs(pairs: Iterable) -> list[Pair]:
     """Pairs given from Python (:class:`Pair` objects or mappings) as checked Pairs.
 
-    A mapping needs ``a`` and ``b`` and may have ``id``, ``method``, ``feature``,
-    ``rate_hz`` (or ``rate``), ``band_s`` (or ``band``) and ``anchors``; relative paths
-    are taken from the current folder.
+    A mapping needs ``a`` and ``b`` and may have ``id``, ``method``, ``anchors`` and
+    options by name (``feature``, ``rate``, ``band``, ...: :mod:`core.batch.options`);
+    relative paths are taken from the current folder.
 
     Raises
     ------
@@ -366,17 +359,16 @@ def as_pairs(pairs: Iterable) -> list[Pair]:
 
 def _pair_from(item) -> Pair:
     if isinstance(item, Pair):
-        fields = dataclasses.asdict(item)
+        fields = {f.name: getattr(item, f.name) for f in dataclasses.fields(Pair)}
     elif isinstance(item, Mapping):
-        unknown = set(item) - {"id", "a", "b", "method", "feature", "rate_hz", "rate",
-                               "band_s", "band", "anchors", "line"}
+        fields = {name: item.get(name) for name in ("id", "a", "b", "method", "anchors",
+                                                    "line")}
+        options = {_options.normalize(k): v for k, v in item.items() if k not in fields}
+        unknown = sorted(set(options) - set(_options.option_table()))
         if unknown:
-            raise ValueError(f"unknown keys {sorted(unknown)}")
-        fields = {"id": item.get("id"), "a": item.get("a"), "b": item.get("b"),
-                  "method": item.get("method"), "feature": item.get("feature"),
-                  "rate_hz": item.get("rate_hz", item.get("rate")),
-                  "band_s": item.get("band_s", item.get("band")),
-                  "anchors": item.get("anchors"), "line": item.get("line")}
+            raise ValueError(f"unknown keys {unknown} (options: "
+                             f"{', '.join(_options.option_table())})")
+        fields["options"] = {k: v for k, v in options.items() if v is not None}
     else:
         raise ValueError(f"expected a Pair or a mapping, got {type(item).__name__}")
     for name in ("a", "b"):
@@ -392,9 +384,5 @@ def _pair_from(item) -> Pair:
         derive_id(os.path.relpath(fields["a"]), os.path.relpath(fields["b"]))
     if fields["method"] is not None:
         check_method(fields["method"])
-    if fields["feature"] is not None:
-        fields["feature"] = check_feature(str(fields["feature"]))
-    for name, label in (("rate_hz", "rate_hz"), ("band_s", "band_s")):
-        if fields[name] is not None:
-            fields[name] = check_positive(fields[name], label)
+    _check_options(fields["method"], fields["options"])
     return Pair(**fields)

@@ -43,10 +43,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
+from .. import registry
 from ..errors import OutputError
 from ..formats import ALIGNMENT_FORMATS
 from . import _task
-from .manifest import Pair, as_pairs, check_feature, check_method, check_positive
+from . import options as _options
+from .manifest import Pair, as_pairs, check_method
 from .summary import SUMMARY_NAME, SummaryRow, write_summary
 
 __all__ = ["align_pairs", "BatchProgress", "BatchError", "local_cluster", "EXTENSIONS",
@@ -170,11 +172,10 @@ class _Job:
 
 
 def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
-                n_workers: int | None = None, method: str = "dtw", feature: str = "auto",
-                rate_hz: float | None = None, band_s: float | None = None,
+                n_workers: int | None = None, method: str | None = None,
                 resume: bool = True, progress: Callable[[BatchProgress], object] | None = None,
-                connect_timeout_s: float | None = None,
-                worker_timeout_s: float = 600.0) -> list[SummaryRow]:
+                connect_timeout_s: float | None = None, worker_timeout_s: float = 600.0,
+                **options) -> list[SummaryRow]:
     """Align every pair with the default pipeline and write one file per pair and a
     summary (see the module docstring for how).
 
@@ -182,8 +183,8 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
     ----------
     pairs : iterable of Pair or mapping
         From :func:`~core.batch.read_manifest`, or mappings with ``a``, ``b`` and
-        optionally ``id``, ``method``, ``feature``, ``rate_hz``, ``band_s``, ``anchors``
-        (relative paths from the current folder).
+        optionally ``id``, ``method``, ``anchors`` and options by name (relative paths
+        from the current folder).
     out_dir : str or os.PathLike
         The output folder (created if missing): ``<id><ext>`` per pair,
         ``summary.csv``, and the records in ``.batch/``.
@@ -195,8 +196,13 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
         :data:`core.formats.ALIGNMENT_FORMATS`.
     n_workers : int, optional
         Local cluster only: worker processes (default: the number of cores).
-    method, feature, rate_hz, band_s
-        Defaults for pairs that do not set their own (as :func:`core.align_files`).
+    method : str, optional
+        The method of pairs that do not name one (default: the registry's default, the
+        default pipeline, as ``align``).
+    **options
+        Options for the pairs that do not set them, by name (``feature="chroma"``,
+        ``band=2.0``, ``solver="ctw"``, ...: :mod:`core.batch.options`); each applies to
+        the pairs whose method takes it.
     resume : bool
         Keep the outputs of an earlier run whose key matches (default); False aligns
         every pair again.
@@ -229,14 +235,20 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
     if fmt not in ALIGNMENT_FORMATS:
         raise ValueError(f"format: expected one of {', '.join(ALIGNMENT_FORMATS)}, "
                          f"got {format!r}")
-    defaults = {"method": check_method(method), "feature": check_feature(feature),
-                "rate_hz": None if rate_hz is None else check_positive(rate_hz, "rate_hz"),
-                "band_s": None if band_s is None else check_positive(band_s, "band_s")}
+    method = check_method(registry.DEFAULT_METHOD if method is None else method)
+    defaults = {_options.normalize(k): v for k, v in options.items() if v is not None}
+    for name, value in defaults.items():
+        _options.check_value(name, value)
+    methods = {pair.method or method for pair in pairs}
+    for name in defaults:
+        if not any(_options.applies(name, m) for m in methods):
+            raise ValueError(f"{name}: not an option of the batch's methods "
+                             f"({', '.join(sorted(methods))})")
     if n_workers is not None and (not isinstance(n_workers, int) or n_workers < 1):
         raise ValueError(f"n_workers: expected a positive whole number, got {n_workers!r}")
     folder = _prepare_folder(out_dir)
     records = os.path.join(folder, RECORDS_FOLDER)
-    jobs = [_job(pair, folder, records, fmt, defaults) for pair in pairs]
+    jobs = [_job(pair, folder, records, fmt, method, defaults) for pair in pairs]
     rows: dict[str, SummaryRow] = {}
     with _locked(folder, records):
         names = {os.path.basename(j.spec["output"]) for j in jobs} | \
@@ -302,13 +314,21 @@ def _prepare_folder(out_dir) -> str:
     return os.path.abspath(folder)
 
 
-def _job(pair: Pair, folder: str, records: str, fmt: str, defaults: dict) -> _Job:
+def _job(pair: Pair, folder: str, records: str, fmt: str, method: str,
+         defaults: dict) -> _Job:
     from .. import paths
 
-    options = {"method": pair.method or defaults["method"],
-               "feature": pair.feature or defaults["feature"],
-               "rate_hz": pair.rate_hz if pair.rate_hz is not None else defaults["rate_hz"],
-               "band_s": pair.band_s if pair.band_s is not None else defaults["band_s"]}
+    where = f"pair {pair.id!r}" + (f" (manifest line {pair.line})" if pair.line else "")
+    method = pair.method or method
+    merged = {name: value for name, value in defaults.items()
+              if _options.applies(name, method)}
+    merged.update({_options.normalize(k): v for k, v in pair.options.items()})
+    try:
+        _options.split_options(method, merged)  # the values together, before any work
+        options = {name: _options.check_value(name, value, method)
+                   for name, value in sorted(merged.items())}
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
     output = os.path.join(folder, pair.id + EXTENSIONS[fmt])
     record = os.path.join(records, pair.id + ".json")
     inputs = [p for p in (pair.a, pair.b, pair.anchors) if p]
@@ -316,11 +336,10 @@ def _job(pair: Pair, folder: str, records: str, fmt: str, defaults: dict) -> _Jo
         paths.check_output(output, inputs=inputs)
         paths.check_output(record, inputs=inputs)
     except OutputError as err:
-        where = f"pair {pair.id!r}" + (f" (manifest line {pair.line})" if pair.line else "")
         raise OutputError(err.path, f"{err.problem} [{where}]") from None
     spec = {"id": pair.id, "a": pair.a, "b": pair.b, "anchors": pair.anchors,
-            "options": options, "format": fmt, "output": output, "record": record,
-            "expect_key": None}
+            "method": method, "options": options, "format": fmt, "output": output,
+            "record": record, "expect_key": None}
     return _Job(pair, spec)
 
 
@@ -343,7 +362,7 @@ def _kept(job: _Job) -> SummaryRow | None:
            for s, p in sides.items()):
         key = _task.pair_key(files["a"].get("sha256"), files["b"].get("sha256"),
                              files["anchors"].get("sha256") if "anchors" in files else None,
-                             spec["options"], spec["format"])
+                             spec["method"], spec["options"], spec["format"])
         if key == record["key"]:
             return _task.row_from_record(record, "skipped")
         return None

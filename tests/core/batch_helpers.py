@@ -49,8 +49,8 @@ def write_manifest(path: Path, rows: list[dict], columns=None) -> Path:
 
 
 class KillOn(WorkerPlugin):
-    """Makes a worker process die (``os._exit``) when it aligns a file whose name
-    contains ``marker``, as a crash in a decoder or a kernel would."""
+    """Makes a worker process die (``os._exit``) when it opens a file whose name
+    contains ``marker``, as a crash in a decoder would."""
 
     name = "test-kill-on"
 
@@ -58,14 +58,14 @@ class KillOn(WorkerPlugin):
         self.marker = marker
 
     def setup(self, worker) -> None:
-        import core.pipeline as pipeline
+        import core.media as media
 
-        original = pipeline.align_recordings
+        original = media.open_recording
         marker = self.marker
 
-        def align_or_die(rec_a, rec_b, **options):
-            if marker in os.fspath(rec_a.path) or marker in os.fspath(rec_b.path):
+        def open_or_die(path):
+            if marker in os.fspath(path):
                 os._exit(71)
-            return original(rec_a, rec_b, **options)
+            return original(path)
 
-        pipeline.align_recordings = align_or_die
+        media.open_recording = open_or_die

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -40,21 +41,24 @@ TIMEOUT_S = 120
 def test_manifest_paths_are_relative_to_its_folder(tmp_path, monkeypatch):
     (tmp_path / "sub").mkdir()
     manifest = tmp_path / "sub" / "pairs.csv"
-    manifest.write_text("ID,A,B,method,feature,rate,band,anchors\n"
-                        "first,x.wav,y.wav,,,,,\n"
+    manifest.write_text("ID,A,B,method,feature,rate,Band,anchors,Step-Pattern\n"
+                        "first,x.wav,y.wav,,,,,,\n"
                         "\n"
-                        'second,"dir/with, comma.wav",/abs/b.flac,ctw,logmel + onset,25,2.5,'
-                        "anch.csv\n", encoding="utf-8")
+                        'second,"dir/with, comma.wav",/abs/b.flac,default,chroma+onset,25,'
+                        "2.5,anch.csv,\n"
+                        "third,x.wav,y.wav,dtw,chroma,,,,symmetric1\n", encoding="utf-8")
     monkeypatch.chdir("/")
-    first, second = read_manifest(manifest)
+    first, second, third = read_manifest(manifest)
     assert first == Pair("first", str(tmp_path / "sub" / "x.wav"),
                          str(tmp_path / "sub" / "y.wav"), line=2)
     assert second.a == str(tmp_path / "sub" / "dir" / "with, comma.wav")
     assert second.b == "/abs/b.flac"
-    assert (second.method, second.feature, second.rate_hz, second.band_s) == \
-        ("ctw", "logmel+onset", 25.0, 2.5)
+    assert second.method == "default"
+    assert dict(second.options) == {"feature": "chroma+onset", "rate": "25", "band": "2.5"}
     assert second.anchors == str(tmp_path / "sub" / "anch.csv")
     assert second.line == 4
+    assert dict(third.options) == {"feature": "chroma", "step_pattern": "symmetric1"}
+    assert pickle.loads(pickle.dumps(second)) == second
 
 
 def test_default_ids_come_from_the_file_names():
@@ -90,12 +94,15 @@ def test_manifest_without_ids(tmp_path):
     ("a,b,id\nx,y\n", 2, "expected 3 fields"),
     ("a,b\nx,\n", 2, "column b is empty"),
     ("a,b\n,y\n", 2, "column a is empty"),
-    ("a,b,band\nx,y,wide\n", 2, "band: expected a positive number"),
-    ("a,b,band\nx,y,-1\n", 2, "band: expected a positive number"),
-    ("a,b,rate\nx,y,nan\n", 2, "rate: expected a positive number"),
-    ("a,b,rate\nx,y,inf\n", 2, "rate: expected a positive number"),
-    ("a,b,method\nx,y,magic\n", 2, "method: expected one of dtw, ctw, ot"),
-    ("a,b,feature\nx,y,chroma+sparkle\n", 2, "feature: expected 'auto'"),
+    ("a,b,band\nx,y,wide\n", 2, r"band: expected a number in \(0, 86400\]"),
+    ("a,b,band\nx,y,-1\n", 2, "band: expected a number"),
+    ("a,b,rate\nx,y,nan\n", 2, "rate: expected a number"),
+    ("a,b,rate\nx,y,inf\n", 2, "rate: expected a number"),
+    ("a,b,method\nx,y,magic\n", 2, "method: expected one of default, dtw, ctw, ot"),
+    ("a,b,feature\nx,y,chroma+sparkle\n", 2, "feature: expected one of"),
+    ("a,b,method,band\nx,y,dtw,2\n", 2, "band: not an option of method dtw"),
+    ("a,b,method,step_pattern\nx,y,dtw,zigzag\n", 2, "step_pattern: expected one of"),
+    ("a,b,method,solver\nx,y,default,magic\n", 2, "solver: expected one of dtw, ctw, ot"),
     ("id,a,b\n.hidden,x,y\n", 2, "may not start with a dot"),
     ("id,a,b\nsub/dir,x,y\n", 2, "may not contain '/'"),
     ("id,a,b\nSummary,x,y\n", 2, "reserved"),
@@ -159,7 +166,7 @@ def test_manifest_reader_never_fails_otherwise(tmp_path):
             assert pairs and all(p.id and p.a and p.b for p in pairs)
             outcomes.add("read")
     manifest.write_bytes(b"\xff\xfea\x00,")  # a UTF-16 mark, then an odd byte count
-    with pytest.raises(ManifestError, match="not text"):
+    with pytest.raises(ManifestError, match="not valid UTF-16"):
         read_manifest(manifest)
     assert outcomes == {"refused", "read"}
 
@@ -182,14 +189,18 @@ def test_strict_refuses_paths_outside_the_manifest_folder(tmp_path):
 
 def test_pairs_from_python_are_checked(tmp_path):
     pairs = as_pairs([{"a": "x.wav", "b": "y.wav"}, Pair("p", "/x.wav", "/z.wav"),
-                      {"a": "/q.wav", "b": "/r.wav", "id": "q", "rate": 20, "band_s": 1}])
+                      {"a": "/q.wav", "b": "/r.wav", "id": "q", "rate": 20, "Band": 1,
+                       "solver": None}])
     assert pairs[0].a == os.path.abspath("x.wav") and pairs[0].id == "x--y"
-    assert pairs[2].rate_hz == 20.0 and pairs[2].band_s == 1.0
+    assert dict(pairs[2].options) == {"rate": 20, "band": 1}
     for bad, message in [([{"a": "x.wav"}], r"pairs\[0\]: b: is missing"),
                          ([{"a": "x", "b": "y", "speed": 2}], "unknown keys"),
                          ([{"a": "x", "b": "y", "id": "p"}, {"a": "z", "b": "w", "id": "P"}],
                           r"pairs\[1\]: id 'P' is also the id of pairs\[0\]"),
                          ([{"a": "x", "b": "y", "method": "fast"}], "method: expected"),
+                         ([{"a": "x", "b": "y", "band": 0}], "band: expected a number"),
+                         ([{"a": "x", "b": "y", "method": "ot", "band": 1}],
+                          "band: not an option of method ot"),
                          ([], "no pairs"), ("pairs.csv", "read_manifest"),
                          ([("x", "y")], "expected a Pair or a mapping")]:
         with pytest.raises(ValueError, match=message):
@@ -279,12 +290,18 @@ def test_a_bad_pair_fails_alone_with_its_reason(tmp_path, corpus, client):
     anchors.write_text("time_a_s,time_b_s\n0.5,0.6\n")
     bad_anchors = tmp_path / "bad_anchors.csv"
     bad_anchors.write_text("time_a_s,time_b_s\n0.5,minus one\n")
+    low = tones(tmp_path / "low.wav", [60, 64, 67, 72], 0.25, rate=2000)
     pairs = [{"id": "good0", "a": good[0][0], "b": good[0][1]},
              {"id": "corrupt", "a": good[0][0], "b": corrupt},
              {"id": "missing", "a": tmp_path / "gone.wav", "b": good[0][1]},
              {"id": "video-chroma", "a": video, "b": video, "feature": "chroma"},
              {"id": "bad-anchors", "a": good[1][0], "b": good[1][1], "anchors": bad_anchors},
              {"id": "anchors", "a": good[1][0], "b": good[1][1], "anchors": anchors},
+             {"id": "anchors-ctw", "a": good[1][0], "b": good[1][1], "anchors": anchors,
+              "solver": "ctw"},
+             {"id": "anchors-ot", "a": good[1][0], "b": good[1][1], "anchors": anchors,
+              "method": "ot"},
+             {"id": "high-rate", "a": low, "b": low, "rate": 900},
              {"id": "good2", "a": good[2][0], "b": good[2][1]}]
     rows = _run(pairs, tmp_path / "out", client)
     by_id = {row.id: row for row in rows}
@@ -292,17 +309,16 @@ def test_a_bad_pair_fails_alone_with_its_reason(tmp_path, corpus, client):
     assert by_id["good0"].status == by_id["good2"].status == "ok"
     assert "corrupt.wav: could not be decoded" in by_id["corrupt"].error
     assert "gone.wav: file not found" in by_id["missing"].error
-    assert "feature: expected 'auto' or video features" in by_id["video-chroma"].error
+    assert "feature:" in by_id["video-chroma"].error
+    assert "video" in by_id["video-chroma"].error
     assert "bad_anchors.csv, line 2: 'minus one'" in by_id["bad-anchors"].error
-    import inspect
-
-    from core.pipeline import align_recordings
-
-    if "anchors" in inspect.signature(align_recordings).parameters:
-        assert by_id["anchors"].status == "ok"
-    else:
-        assert by_id["anchors"].status == "failed"
-        assert "anchors cannot be used yet" in by_id["anchors"].error
+    assert by_id["anchors-ctw"].error == "anchors: apply to method default only with solver dtw"
+    assert by_id["anchors-ot"].error == "anchors: method ot takes no anchors"
+    assert by_id["high-rate"].error.startswith("rate: 900 Hz is above what these recordings")
+    assert by_id["anchors"].status == "ok"
+    through = read_alignment(tmp_path / "out" / "anchors.json")
+    frame = 1 / min(through.rate_a_hz, through.rate_b_hz)  # the path passes the anchor
+    assert np.min(np.max(np.abs(through.times_s - [0.5, 0.6]), axis=1)) <= frame + 1e-9
     for row in rows:
         output = tmp_path / "out" / f"{row.id}.json"
         record = tmp_path / "out" / RECORDS_FOLDER / f"{row.id}.json"
@@ -317,8 +333,7 @@ def test_a_bad_pair_fails_alone_with_its_reason(tmp_path, corpus, client):
     alignment = read_alignment(tmp_path / "out" / "good0.json")
     assert alignment.sources["a"]["path"] == str(good[0][0])
     assert sorted(os.listdir(tmp_path / "out")) == sorted(
-        ["summary.csv", RECORDS_FOLDER, "good0.json", "good2.json"]
-        + (["anchors.json"] if by_id["anchors"].status == "ok" else []))
+        ["summary.csv", RECORDS_FOLDER, "good0.json", "good2.json", "anchors.json"])
 
 
 @pytest.mark.xfail(strict=True, reason="the pipeline aligns a video against a silent "
@@ -348,15 +363,17 @@ def _rounded(row):
 
 
 def test_batch_gives_the_paths_align_gives(tmp_path, corpus, client):
-    from core import align_files
     from core.formats import read_alignment
 
     _, good = corpus
-    _run([{"id": "p", "a": good[2][0], "b": good[2][1]}], tmp_path, client, band_s=1.0)
+    _run([{"id": "p", "a": good[2][0], "b": good[2][1]}], tmp_path, client, band=1.0)
     batch = read_alignment(tmp_path / "p.json")
-    here = align_files(good[2][0], good[2][1], band_s=1.0)
+    here = tmp_path / "here.json"  # align in this process, through the command line
+    assert cli.main(["align", str(good[2][0]), str(good[2][1]), "--band", "1", "-o",
+                     str(here), "-q"]) == 0
+    here = read_alignment(here)
     np.testing.assert_array_equal(batch.path, here.path)
-    assert batch.params == {**here.params, "step_weights": list(here.params["step_weights"])}
+    assert batch.params == here.params and batch.params["band_s"] == 1.0
     np.testing.assert_allclose(batch.confidence, here.confidence, atol=1e-6)
 
 
@@ -381,15 +398,15 @@ def test_a_second_run_keeps_what_is_done(tmp_path, corpus, client):
     assert [r.status for r in _run(pairs, out, client)] == ["skipped"] * 3
     tones(a2, [60, 62, 64, 65, 67, 69], 0.3)  # new content: aligned again
     assert [r.status for r in _run(pairs, out, client)] == ["skipped", "skipped", "ok"]
-    assert [r.status for r in _run(pairs, out, client, band_s=2.0)] == ["ok"] * 3
+    assert [r.status for r in _run(pairs, out, client, band=2.0)] == ["ok"] * 3
     (out / "p0.json").unlink()
     (out / RECORDS_FOLDER / "p1.json").write_text("{not json")
-    assert [r.status for r in _run(pairs, out, client, band_s=2.0)] == \
+    assert [r.status for r in _run(pairs, out, client, band=2.0)] == \
         ["ok", "ok", "skipped"]
-    assert [r.status for r in _run(pairs, out, client, band_s=2.0, format="csv")] == \
+    assert [r.status for r in _run(pairs, out, client, band=2.0, format="csv")] == \
         ["ok"] * 3
     assert (out / "p0.csv").exists() and (out / "p0.json").exists()
-    assert [r.status for r in _run(pairs, out, client, band_s=2.0, resume=False)] == \
+    assert [r.status for r in _run(pairs, out, client, band=2.0, resume=False)] == \
         ["ok"] * 3
     record = json.loads((out / RECORDS_FOLDER / "p2.json").read_text())
     assert record["files"]["a"]["sha256"] == __import__("hashlib").sha256(
