@@ -22,8 +22,8 @@ Columns (in this order; a header line names them)
     the data set such steps carry about four times the error of the others). Sort by it
     (or by ``mean_confidence``) to look at the most doubtful pairs first.
 ``material``
-    What the pipeline detected: ``music``, ``speech``, ``other``, ``video`` or
-    ``video-vs-audio``.
+    What the default pipeline detected: ``music``, ``speech``, ``other``, ``video`` or
+    ``video-vs-audio`` (empty for the other methods).
 ``output``
     The alignment file's name, in the summary's folder (empty for a failed pair).
 ``a``, ``b``
