@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import render
 
     render.register(sub)
+    from .batch import commands as batch_commands
+
+    batch_commands.register(sub)
     return parser
 
 

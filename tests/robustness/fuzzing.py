@@ -297,8 +297,70 @@ register(Reader("media-audio", ".wav", _open_recording, audio_seeds, check_recor
                 text=False))
 register(Reader("media-video", ".avi", _open_recording, video_seeds, check_recording,
                 text=False))
-# (next: register(Reader("project", ".alignproj", core.project.load, ...)) and the batch
-# manifest; nothing else changes)
+
+
+# the batch's manifest (its reader must refuse everything malformed before a batch
+# starts) and its summary (read back by the window)
+def manifest_seeds(folder: Path) -> list[bytes]:
+    return [b"a,b\nx.wav,y.wav\n",
+            b"id,a,b,method,feature,rate,band,anchors\n"
+            b"p1,ref/x.wav,takes/y.wav,default,chroma,50,2.5,anchors.csv\n"
+            b'"p,2","dir/a b.wav",/abs/c.flac,dtw,,25,,\n',
+            "\ufeffID,A,B,Step-Pattern,method\nw\u00f6rld,\u00e9.wav,b.wav,symmetric1,dtw\n"
+            "x,c.wav,d.wav,,\n".encode()]
+
+
+def check_manifest(result, path, folder, rng) -> None:
+    from core.batch import Pair, as_pairs
+
+    assert result and all(isinstance(p, Pair) for p in result)
+    assert all(os.path.isabs(p.a) and os.path.isabs(p.b) for p in result)
+    ids = [p.id.casefold() for p in result]
+    assert len(set(ids)) == len(ids), "duplicate ids"
+    assert as_pairs(result) == result  # what align_pairs checks again, it accepts
+
+
+def summary_seeds(folder: Path) -> list[bytes]:
+    from core.batch import SummaryRow
+    from core.batch.summary import format_rows
+
+    rows = [SummaryRow("one", "ok", "", 3.0, 4.5, 0.25, 0.9312, 0.0625, "music", "one.json",
+                       "/x/a.wav", "/x/b, c.wav"),
+            SummaryRow("two", "failed", "b.wav: file not found", 3.0, None, 0.01),
+            SummaryRow("three", "skipped", "", 1.0, 1.0, 2.0, 1.0, 0.0, "speech", "t.json")]
+    return [format_rows(rows).encode(), format_rows(rows[1:2]).encode()]
+
+
+def check_summary(result, path, folder, rng) -> None:
+    from core.batch import SummaryRow, read_summary
+    from core.batch.summary import write_summary
+
+    assert all(isinstance(r, SummaryRow) for r in result)
+    for row in result:
+        for value in (row.duration_a_s, row.duration_b_s, row.seconds,
+                      row.mean_confidence, row.low_confidence_fraction):
+            assert value is None or isinstance(value, float)
+    back = folder / "back-summary.csv"
+    write_summary(result, back)
+    again = read_summary(back)
+    write_summary(again, back)
+    assert read_summary(back) == again, "a summary written back changes"
+
+
+def _read_manifest(path):
+    from core.batch import read_manifest
+    return read_manifest(path, strict=False)
+
+
+def _read_summary(path):
+    from core.batch import read_summary
+    return read_summary(path)
+
+
+register(Reader("batch-manifest", ".csv", _read_manifest, manifest_seeds, check_manifest))
+register(Reader("batch-summary", ".csv", _read_summary, summary_seeds, check_summary))
+# (next: register(Reader("project", ".alignproj", core.project.load, ...)); nothing else
+# changes)
 
 
 # ------------------------------------------------------------------ mutations

@@ -1,0 +1,210 @@
+"""What a worker does for one pair, and the pair's record that makes a batch resumable.
+
+A task opens both files, aligns them with the default pipeline (exactly what
+``alignment-inspector align`` runs), writes the alignment and then the pair's record
+(both atomically, through :mod:`core.paths`), and returns one small
+:class:`~core.batch.summary.SummaryRow`. Every error of the pair (a missing, corrupt or
+unsupported file, a bad anchors file, an option that does not suit the material, a
+failure inside the pipeline, even a bug) becomes a ``failed`` row with its reason:
+only a crash of the worker process itself escapes, and the scheduler deals with that.
+
+The record (``OUTDIR/.batch/<id>.json``) holds the pair's key, the summary row, and
+for each input file its path, size, modification time and SHA-256. The key is the
+SHA-256 of the content hashes of A, B and the anchors file, the pipeline options, the
+output format and the engine version (``core.__version__``): an output is kept when its
+record's key is the key the pair has now. Hashes are taken again only for a file whose
+size or modification time changed, so resuming a batch does not read its media again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import time
+
+from .summary import LOW_CONFIDENCE, SummaryRow
+
+__all__ = ["run_pair", "pair_key", "file_identity", "read_record", "KEY_VERSION",
+           "RECORD_FORMAT"]
+
+KEY_VERSION = 1
+RECORD_FORMAT = "alignment-inspector/batch-record"
+_CHUNK = 1 << 20
+
+
+def file_identity(path, sha256: str | None = None) -> dict:
+    """``{"path", "size", "mtime_ns", "sha256"}`` of ``path`` (hashed unless given)."""
+    st = os.stat(path)
+    if sha256 is None:
+        sha256 = _sha256(path)
+    return {"path": os.fspath(path), "size": st.st_size, "mtime_ns": st.st_mtime_ns,
+            "sha256": sha256}
+
+
+def _sha256(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def same_stat(identity: dict, path) -> bool:
+    """Whether ``path`` still has the size and modification time ``identity`` saw."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return (identity.get("path") == os.fspath(path) and identity.get("size") == st.st_size
+            and identity.get("mtime_ns") == st.st_mtime_ns)
+
+
+def pair_key(sha_a: str, sha_b: str, sha_anchors: str | None, method: str, options: dict,
+             fmt: str) -> str:
+    """The key of a pair's result: what must match for an earlier output to be kept."""
+    from .. import __version__
+
+    text = json.dumps({"key_version": KEY_VERSION, "engine": __version__, "a": sha_a,
+                       "b": sha_b, "anchors": sha_anchors, "method": method,
+                       "options": options, "format": fmt}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def read_record(path) -> dict | None:
+    """A pair's record, or None when it is missing or unreadable (the pair is redone)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            record = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(record, dict) or record.get("format") != RECORD_FORMAT:
+        return None
+    if not isinstance(record.get("key"), str) or not isinstance(record.get("row"), dict):
+        return None
+    return record
+
+
+def row_from_record(record: dict, status: str) -> SummaryRow | None:
+    """The summary row a record holds, with ``status``; None if it is malformed."""
+    fields = {f.name for f in dataclasses.fields(SummaryRow)}
+    try:
+        row = SummaryRow(**{k: v for k, v in record["row"].items() if k in fields})
+    except TypeError:
+        return None
+    return dataclasses.replace(row, status=status)
+
+
+def write_record(path, key: str, files: dict, job: dict, row: SummaryRow) -> None:
+    from .. import __version__
+    from ..paths import write_text
+
+    record = {"format": RECORD_FORMAT, "version": 1, "key": key, "engine": __version__,
+              "method": job["method"], "options": job["options"],
+              "output_format": job["format"], "files": files,
+              "row": dataclasses.asdict(dataclasses.replace(row, status="ok"))}
+    write_text(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+
+
+def read_anchors(path):
+    """Anchors of a pair: an (L, 2) array of ``time_a_s, time_b_s`` (FormatError if bad)."""
+    from ..formats.csv_pairs import parse_time_pairs, read_text
+
+    times, _, _ = parse_time_pairs(read_text(path), path)
+    return times
+
+
+def error_message(exc: BaseException) -> str:
+    """One line saying why a pair failed."""
+    if isinstance(exc, MemoryError):
+        return "out of memory (try a band or a lower rate for this pair)"
+    text = " ".join(str(exc).split())
+    if isinstance(exc, ValueError | OSError):
+        return text or type(exc).__name__
+    return f"internal error: {type(exc).__name__}: {text}"
+
+
+def run_pair(job: dict) -> SummaryRow:
+    """Align one pair on a worker (see the module docstring).
+
+    Parameters
+    ----------
+    job : dict
+        ``id``, ``a``, ``b``, ``anchors`` (or None), ``method`` and ``options`` (by
+        name, checked: :mod:`core.batch.options`), ``format``, ``output`` and ``record``
+        (absolute paths), ``expect_key`` (the key of an earlier output whose files
+        changed on disk: when the key is still the same, the output is kept).
+
+    Returns
+    -------
+    SummaryRow
+        ``ok``, ``skipped`` or ``failed`` (never raises for a problem of the pair).
+    """
+    t0 = time.perf_counter()
+    durations: list[float | None] = [None, None]
+    a, b = job["a"], job["b"]
+    try:
+        from .. import registry
+        from ..formats import write_alignment
+        from ..media import open_recording
+        from .options import make_recipe
+
+        with contextlib.ExitStack() as stack:
+            recordings = []
+            for k, path in enumerate((a, b)):
+                rec = stack.enter_context(open_recording(path))
+                durations[k] = rec.duration_s
+                recordings.append(rec)
+            # stat before hashing: a file changed meanwhile gets a new stat, so it is
+            # hashed again next time rather than trusted with a stale hash
+            files = {side: file_identity(path, rec.content_hash()) for side, path, rec in
+                     (("a", a, recordings[0]), ("b", b, recordings[1]))}
+            anchors = None
+            if job.get("anchors"):
+                stat = file_identity(job["anchors"], sha256="")
+                anchors = read_anchors(job["anchors"])
+                files["anchors"] = dict(stat, sha256=_sha256(job["anchors"]))
+            sha_anchors = files["anchors"]["sha256"] if "anchors" in files else None
+            key = pair_key(files["a"]["sha256"], files["b"]["sha256"], sha_anchors,
+                           job["method"], job["options"], job["format"])
+            if job.get("expect_key") == key and os.path.isfile(job["output"]):
+                record = read_record(job["record"])
+                row = None if record is None or record["key"] != key else \
+                    row_from_record(record, "skipped")
+                if row is not None:
+                    # the files moved or were touched, not changed: remember their new
+                    # stat so that the next run does not hash them again
+                    write_record(job["record"], key, files, job, row)
+                    return row
+            # exactly what 'align' runs: the registry's recipe of the method and options
+            recipe = make_recipe(job["method"], job["options"], recordings[0],
+                                 recordings[1], anchors)
+            alignment = registry.run(recipe, recordings[0], recordings[1]).alignment
+        write_alignment(alignment, job["output"], format=job["format"])
+        row = SummaryRow(
+            id=job["id"], status="ok", duration_a_s=durations[0], duration_b_s=durations[1],
+            seconds=time.perf_counter() - t0, material=str(
+                alignment.diagnostics.get("material", "")),
+            output=os.path.basename(job["output"]), a=a, b=b,
+            **_confidence(alignment.confidence))
+        write_record(job["record"], key, files, job, row)
+        return row
+    except Exception as exc:  # noqa: BLE001 - every problem of a pair is that pair's failure
+        return SummaryRow(id=job["id"], status="failed", error=error_message(exc),
+                          duration_a_s=durations[0], duration_b_s=durations[1],
+                          seconds=time.perf_counter() - t0, a=a, b=b)
+
+
+def _confidence(confidence) -> dict:
+    import numpy as np
+
+    if confidence is None or len(confidence) == 0:
+        return {}
+    values = np.asarray(confidence, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return {}
+    return {"mean_confidence": float(values.mean()),
+            "low_confidence_fraction": float(np.mean(values < LOW_CONFIDENCE))}

@@ -1,0 +1,184 @@
+"""A batch's ``summary.csv``: one row per pair, written by the batch, read by the window.
+
+Columns (in this order; a header line names them)
+--------------------------------------------------
+``id``
+    The pair's id (from the manifest, or made from the file names).
+``status``
+    ``ok`` (aligned by this run), ``failed`` (see ``error``) or ``skipped`` (an output
+    made by an earlier run with the same files, parameters and engine version was kept;
+    its other columns are that run's).
+``error``
+    One line: why the pair failed (names the file and the problem); empty otherwise.
+``duration_a_s``, ``duration_b_s``
+    The recordings' durations in seconds (empty when a file could not be opened).
+``seconds``
+    Wall-clock seconds the pair took on its worker (opening, aligning, writing).
+``mean_confidence``
+    The mean of the alignment's per-step confidence in [0, 1] (1 = sure); empty when
+    the method gives none.
+``low_confidence_fraction``
+    The share of path steps whose confidence is below :data:`LOW_CONFIDENCE` (0.5; on
+    the data set such steps carry about four times the error of the others). Sort by it
+    (or by ``mean_confidence``) to look at the most doubtful pairs first.
+``material``
+    What the default pipeline detected: ``music``, ``speech``, ``other``, ``video`` or
+    ``video-vs-audio`` (empty for the other methods).
+``output``
+    The alignment file's name, in the summary's folder (empty for a failed pair).
+``a``, ``b``
+    The recordings' absolute paths, so that a pair can be opened from the summary alone.
+
+Numbers are written with a dot and no thousands separator; missing values are empty
+fields. :func:`read_summary` reads the file back into :class:`SummaryRow` objects.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import math
+import os
+
+from ..errors import FormatError
+
+__all__ = ["SummaryRow", "SUMMARY_COLUMNS", "SUMMARY_NAME", "STATUSES", "LOW_CONFIDENCE",
+           "write_summary", "read_summary", "format_rows"]
+
+SUMMARY_NAME = "summary.csv"
+STATUSES = ("ok", "failed", "skipped")
+#: Confidence below which a path step counts as doubtful.
+LOW_CONFIDENCE = 0.5
+
+
+@dataclasses.dataclass(frozen=True)
+class SummaryRow:
+    """One pair's line of ``summary.csv`` (see the module docstring for each field)."""
+
+    id: str
+    status: str
+    error: str = ""
+    duration_a_s: float | None = None
+    duration_b_s: float | None = None
+    seconds: float | None = None
+    mean_confidence: float | None = None
+    low_confidence_fraction: float | None = None
+    material: str = ""
+    output: str = ""
+    a: str = ""
+    b: str = ""
+
+    def output_in(self, folder) -> str | None:
+        """The output file's path in the batch folder ``folder``, None if there is none."""
+        return os.path.join(os.fspath(folder), self.output) if self.output else None
+
+    @property
+    def audio_s(self) -> float:
+        """Seconds of media in this pair (A and B together; 0 when unknown)."""
+        return sum(d for d in (self.duration_a_s, self.duration_b_s) if d is not None)
+
+
+SUMMARY_COLUMNS = tuple(field.name for field in dataclasses.fields(SummaryRow))
+_FLOATS = {"duration_a_s": 3, "duration_b_s": 3, "seconds": 3, "mean_confidence": 4,
+           "low_confidence_fraction": 4}
+
+
+def _text(name: str, value) -> str:
+    if value is None:
+        return ""
+    if name in _FLOATS:
+        value = float(value)
+        return f"{value:.{_FLOATS[name]}f}" if math.isfinite(value) else ""
+    return " ".join(str(value).split()) if name == "error" else str(value)
+
+
+def format_rows(rows) -> str:
+    """``rows`` (SummaryRow) as the text of a summary file."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(SUMMARY_COLUMNS)
+    for row in rows:
+        writer.writerow([_text(name, getattr(row, name)) for name in SUMMARY_COLUMNS])
+    return buffer.getvalue()
+
+
+def write_summary(rows, path) -> None:
+    """Write ``rows`` to ``path`` atomically (through :mod:`core.paths`)."""
+    from ..paths import write_text
+
+    write_text(path, format_rows(rows))
+
+
+def read_summary(path) -> list[SummaryRow]:
+    """Read a batch's summary back into rows.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        ``summary.csv``, or the batch folder that holds it.
+
+    Returns
+    -------
+    list of SummaryRow
+        In the file's order; numbers as floats, missing values as None (text as "").
+
+    Raises
+    ------
+    FormatError
+        The file is missing, not a summary (no ``id`` and ``status`` columns), or a line
+        is malformed (a wrong field count, an unknown status, text where a number goes);
+        the message names the file and the line.
+    """
+    from ..formats.csv_pairs import read_text
+
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        path = os.path.join(path, SUMMARY_NAME)
+    reader = csv.reader(read_text(path).splitlines(), strict=True)
+    header = None
+    rows = []
+    try:
+        for fields in reader:
+            line = reader.line_num
+            if not fields:
+                continue
+            if header is None:
+                header = fields
+                missing = [c for c in ("id", "status") if c not in header]
+                if missing:
+                    raise FormatError(path, f"not a batch summary (no column "
+                                            f"{' or '.join(missing)})", line=line)
+                continue
+            if len(fields) != len(header):
+                raise FormatError(path, f"expected {len(header)} fields, found "
+                                        f"{len(fields)}", line=line)
+            rows.append(_row(path, dict(zip(header, fields, strict=True)), line))
+    except csv.Error as err:
+        raise FormatError(path, f"not valid CSV: {err}", line=reader.line_num) from None
+    if header is None:
+        raise FormatError(path, "is empty (not a batch summary)")
+    return rows
+
+
+def _row(path, values: dict, line: int) -> SummaryRow:
+    fields = {}
+    for name in SUMMARY_COLUMNS:
+        text = values.get(name, "")
+        if name in _FLOATS:
+            if text == "":
+                fields[name] = None
+                continue
+            try:
+                fields[name] = float(text)
+            except ValueError:
+                raise FormatError(path, f"{name}: {text!r} is not a number",
+                                  line=line) from None
+        else:
+            fields[name] = text
+    if fields["status"] not in STATUSES:
+        raise FormatError(path, f"status: expected one of {', '.join(STATUSES)}, got "
+                                f"{fields['status']!r}", line=line)
+    if not fields["id"]:
+        raise FormatError(path, "id: is empty", line=line)
+    return SummaryRow(**fields)
