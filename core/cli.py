@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, paths, registry
+from . import __version__, options, paths, registry
 from .errors import Cancelled, FormatError, MediaError
 from .formats import ALIGNMENT_FORMATS
 
@@ -84,70 +84,41 @@ def is_subcommand(word: str) -> bool:
     return False
 
 
-def _method_options() -> dict[str, list[tuple[str, registry.Param]]]:
-    """Every command-line flag of the registry: flag -> [(who takes it, Param)]."""
-    table: dict[str, list] = {}
-    for p in registry.FEATURE_INPUTS:
-        table.setdefault(p.flag, []).append(("feature methods", p))
-    for entry in registry.METHODS.values():
-        for p in entry.params:
-            if p.cli:
-                table.setdefault(p.flag, []).append((entry.name, p))
-    return table
-
-
 def _add_method_options(parser) -> None:
-    """``--method`` and one option per registry parameter, with ranges and defaults in
-    their help; values stay text here and are checked by the registry (:func:`_recipe`)."""
+    """``--method`` and one option per registry parameter (:mod:`core.options`), with
+    ranges and defaults in their help; values stay text here and are checked by the
+    registry (:func:`_recipe`)."""
     names = ", ".join(registry.METHODS)
     parser.add_argument(
         "--method", choices=list(registry.METHODS), default=registry.DEFAULT_METHOD,
         metavar="NAME", help=f"alignment method, one of {names} (default: "
         f"{registry.DEFAULT_METHOD}). " + "; ".join(
             f"{m.name}: {m.summary}" for m in registry.METHODS.values()).replace("%", "%%"))
-    for flag, owners in _method_options().items():
+    for name, owners in options.option_table().items():
         parts = []
         for owner, p in owners:
             parts.append(f"[{owner}] {p.description}: {p.range_text()} "
                          f"(default: {p.show(p.default)})")
         metavar = owners[0][1].unit.upper() if owners[0][1].unit in ("seconds", "hz") \
             else "VALUE"
-        parser.add_argument(flag, dest="opt_" + flag[2:].replace("-", "_"), metavar=metavar,
+        parser.add_argument(options.flag(name), dest="opt_" + name, metavar=metavar,
                             help="; ".join(parts).replace("%", "%%"))
+
+
+def _given_options(args) -> dict[str, str]:
+    """The method options given on the command line, by name (text, unparsed)."""
+    return {name[len("opt_"):]: value for name, value in vars(args).items()
+            if name.startswith("opt_") and value is not None}
 
 
 def _recipe(args, rec_a, rec_b) -> registry.Recipe:
     """The checked recipe of ``align``'s options for two open recordings: an option
-    the chosen method does not take, or a value out of its range, is a usage error
-    naming the option."""
-    entry = registry.get(args.method)
-    params, inputs = {}, {}
-    for flag, owners in _method_options().items():
-        text = getattr(args, "opt_" + flag[2:].replace("-", "_"), None)
-        if text is None:
-            continue
-        takers = [p for owner, p in owners if owner == entry.name
-                  or (owner == "feature methods" and entry.inputs == "features")]
-        if not takers:
-            takes = ", ".join(p.flag for p in entry.params if p.cli) if entry.inputs == \
-                "recordings" else ", ".join([p.flag for p in registry.FEATURE_INPUTS]
-                                            + entry.flags())
-            raise UsageError(f"argument {flag}: not an option of --method {entry.name} "
-                             f"(its options: {takes or 'none'})")
-        p = takers[0]
-        try:
-            value = p.parse(text)
-        except registry.ParamError as exc:
-            raise UsageError(f"argument {flag}: {exc.problem}") from None
-        (params if p in entry.params else inputs)[p.name] = value
+    the chosen method does not take, a value out of its range, or a rate the recordings
+    cannot carry is a usage error naming the option."""
     try:
-        return registry.recipe(entry.name, params, kind_a=rec_a.kind, kind_b=rec_b.kind,
-                               feature=inputs.get("feature", "auto"),
-                               feature_b=inputs.get("feature_b"),
-                               rate_hz=inputs.get("rate_hz"), fps_a=rec_a.rate_hz,
-                               fps_b=rec_b.rate_hz)
-    except registry.ParamError as exc:
-        raise UsageError(f"argument {exc.param.flag}: {exc.problem}") from None
+        return options.make_recipe(args.method, _given_options(args), rec_a, rec_b)
+    except options.OptionError as exc:
+        raise UsageError(exc.as_flags()) from None
 
 
 def number_in(low: float, high: float, *, low_open: bool = True):
@@ -214,7 +185,6 @@ class _StderrProgress:
 def _run_align(args) -> int:
     from . import formats
     from .media import open_recording
-    from .pipeline import rate_problem
 
     _check_input(args.a)
     _check_input(args.b)
@@ -222,10 +192,6 @@ def _run_align(args) -> int:
     fmt = _format_for(args.output, args.fmt)
     rec_a, rec_b = open_recording(args.a), open_recording(args.b)  # headers only
     recipe = _recipe(args, rec_a, rec_b)
-    if recipe.entry.inputs == "recordings" and recipe.params.get("rate_hz") is not None:
-        problem = rate_problem(float(recipe.params["rate_hz"]), rec_a, rec_b)
-        if problem:
-            raise UsageError(f"argument --rate: {problem}")
     alignment = _align(rec_a, rec_b, recipe, quiet=args.quiet)
     formats.write_alignment(alignment, output, format=fmt)
     return 0

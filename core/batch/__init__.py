@@ -12,8 +12,8 @@ A batch folder holds
     ``.batch/lock``     held while a batch writes in the folder.
 
 Modules
-    :mod:`~core.batch.manifest` (the CSV of pairs: :func:`read_manifest`),
-    :mod:`~core.batch.options` (a pair's method and options, checked by the registry),
+    :mod:`~core.batch.manifest` (the CSV of pairs: :func:`read_manifest`; a pair's method
+    and options are named as in :mod:`core.options`, like ``align``'s),
     :mod:`~core.batch.runner` (:func:`align_pairs`, the local cluster),
     :mod:`~core.batch.summary` (:func:`read_summary`), ``_task`` (what a worker runs),
     :mod:`~core.batch.commands` (``alignment-inspector batch``).

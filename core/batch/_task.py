@@ -133,7 +133,7 @@ def run_pair(job: dict) -> SummaryRow:
     ----------
     job : dict
         ``id``, ``a``, ``b``, ``anchors`` (or None), ``method`` and ``options`` (by
-        name, checked: :mod:`core.batch.options`), ``format``, ``output`` and ``record``
+        name, checked: :mod:`core.options`), ``format``, ``output`` and ``record``
         (absolute paths), ``expect_key`` (the key of an earlier output whose files
         changed on disk: when the key is still the same, the output is kept).
 
@@ -149,7 +149,7 @@ def run_pair(job: dict) -> SummaryRow:
         from .. import registry
         from ..formats import write_alignment
         from ..media import open_recording
-        from .options import make_recipe
+        from ..options import make_recipe
 
         with contextlib.ExitStack() as stack:
             recordings = []

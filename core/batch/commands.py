@@ -74,11 +74,10 @@ def run_batch(args: argparse.Namespace) -> int:
     if args.scheduler is not None and args.workers is not None:
         raise ValueError("--workers: sets the local cluster's size; a cluster given by "
                          "--scheduler has its own workers")
-    from .options import normalize
+    from ..cli import _given_options
 
     pairs = read_manifest(args.manifest, strict=args.strict)
-    defaults = {normalize(name[len("opt_"):]): value for name, value in vars(args).items()
-                if name.startswith("opt_") and value is not None}
+    defaults = _given_options(args)
     display = _Display(enabled=not args.quiet, terminal=_is_terminal(sys.stderr))
     try:
         rows = align_pairs(pairs, args.output, client=args.scheduler, format=args.fmt,

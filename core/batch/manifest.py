@@ -26,7 +26,7 @@ anchors    a CSV of ``time_a_s,time_b_s`` pairs the path must pass through, rela
            the manifest's folder (methods that take anchors)
 feature,   any option of ``align``, named as its flag without the dashes (``feature``,
 rate,      ``rate``, ``band``, ``solver``, ``step-pattern`` or ``step_pattern``, ...),
-band, ...  with the same values and ranges (:mod:`core.batch.options`)
+band, ...  with the same values and ranges (:mod:`core.options`)
 =========  ===========================================================================
 
 Refused, with one :class:`ManifestError` naming the manifest, the line and the problem:
@@ -56,9 +56,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import PurePath
 from types import MappingProxyType
 
+from .. import options as _options
 from .. import registry
 from ..errors import FormatError
-from . import options as _options
 
 __all__ = ["ManifestError", "Pair", "read_manifest", "as_pairs", "columns",
            "RESERVED_IDS", "MAX_ID_BYTES"]
@@ -94,7 +94,7 @@ class Pair:
     method : str or None
         A method of :mod:`core.registry`; None means the batch's default.
     options : mapping
-        Options of this pair by name (:mod:`core.batch.options`), as text from a
+        Options of this pair by name (:mod:`core.options`), as text from a
         manifest or typed from Python; the batch's defaults fill the others.
     anchors : str or None
         A CSV of ``time_a_s,time_b_s`` pairs, or None.
@@ -326,7 +326,7 @@ def as_pairs(pairs: Iterable) -> list[Pair]:
     """Pairs given from Python (:class:`Pair` objects or mappings) as checked Pairs.
 
     A mapping needs ``a`` and ``b`` and may have ``id``, ``method``, ``anchors`` and
-    options by name (``feature``, ``rate``, ``band``, ...: :mod:`core.batch.options`);
+    options by name (``feature``, ``rate``, ``band``, ...: :mod:`core.options`);
     relative paths are taken from the current folder.
 
     Raises

@@ -43,11 +43,11 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
+from .. import options as _options
 from .. import registry
 from ..errors import OutputError
 from ..formats import ALIGNMENT_FORMATS
 from . import _task
-from . import options as _options
 from .manifest import Pair, as_pairs, check_method
 from .summary import SUMMARY_NAME, SummaryRow, write_summary
 
@@ -201,7 +201,7 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
         default pipeline, as ``align``).
     **options
         Options for the pairs that do not set them, by name (``feature="chroma"``,
-        ``band=2.0``, ``solver="ctw"``, ...: :mod:`core.batch.options`); each applies to
+        ``band=2.0``, ``solver="ctw"``, ...: :mod:`core.options`); each applies to
         the pairs whose method takes it.
     resume : bool
         Keep the outputs of an earlier run whose key matches (default); False aligns

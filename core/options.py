@@ -1,9 +1,13 @@
-"""A pair's method and options, named as ``align``'s command-line options and checked by
-:mod:`core.registry` (the one place that declares every method's parameters).
+"""The options of an alignment by name, for every surface that names them as text: the
+``align`` command line and the batch manifest (and Python keywords). The parameters
+themselves are declared once, in :mod:`core.registry`; this module only names them.
 
 An option's name is its ``align`` flag without the dashes, ``-`` and ``_`` alike:
-``feature``, ``rate``, ``band``, ``solver``, ``step_pattern``, ... Values are text (a
-manifest's fields, parsed by the registry) or already typed (from Python).
+``feature``, ``rate``, ``band``, ``solver``, ``step_pattern``, ... (:func:`flag` gives the
+flag back). Values are text (a command line's or a manifest's fields, parsed by the
+registry) or already typed (from Python). Problems raise :class:`OptionError`, which
+names the option; each surface words it its own way (``argument --band: ...`` on the
+command line, ``band: ...`` in a manifest).
 """
 
 from __future__ import annotations
@@ -11,13 +15,46 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 
-from .. import registry
+from . import registry
 
-__all__ = ["option_table", "normalize", "check_value", "applies", "split_options",
-           "make_recipe", "FEATURE_METHODS"]
+__all__ = ["option_table", "normalize", "flag", "check_value", "applies", "options_of",
+           "split_options", "make_recipe", "OptionError", "FEATURE_METHODS"]
 
 #: The owner of the options every feature method takes (``feature``, ``feature_b``, ``rate``).
 FEATURE_METHODS = "feature methods"
+
+
+class OptionError(ValueError):
+    """An option is unknown, not taken by the method, or out of its range.
+
+    ``name`` is the option's name (as :func:`normalize` gives it), ``problem`` the
+    problem; ``method`` and ``takes`` (the option names the method takes) are set when
+    the method does not take it. ``str()`` is ``"name: problem"``; :meth:`as_flags`
+    words it with command-line flags.
+    """
+
+    def __init__(self, name: str, problem: str, *, method: str | None = None,
+                 takes: tuple[str, ...] = ()):
+        self.name, self.problem, self.method, self.takes = name, problem, method, takes
+        if method is not None:
+            problem = (f"not an option of method {method} (its options: "
+                       f"{', '.join(takes) or 'none'})")
+            self.problem = problem
+        super().__init__(f"{name}: {problem}")
+
+    def as_flags(self) -> str:
+        """The message with command-line flags: ``argument --band: not an option of
+        --method dtw (its options: --feature, ...)``."""
+        problem = self.problem
+        if self.method is not None:
+            problem = (f"not an option of --method {self.method} (its options: "
+                       f"{', '.join(flag(t) for t in self.takes) or 'none'})")
+        return f"argument {flag(self.name)}: {problem}"
+
+
+def flag(name: str) -> str:
+    """The command-line flag of the option ``name`` (``step_pattern`` -> ``--step-pattern``)."""
+    return "--" + normalize(name).replace("_", "-")
 
 
 def normalize(name: str) -> str:
@@ -61,20 +98,17 @@ def check_value(name: str, value, method: str | None = None):
 
     Raises
     ------
-    ValueError
-        ``name: problem``: an unknown option, one ``method`` does not take, a value out
-        of range.
+    OptionError
+        An unknown option, one ``method`` does not take, a value out of range.
     """
     name = normalize(name)
     owners = option_table().get(name)
     if owners is None:
-        raise ValueError(f"{name}: not an option (the options: "
-                         f"{', '.join(option_table())})")
+        raise OptionError(name, f"not an option (the options: {', '.join(option_table())})")
     if method is not None:
         takers = _takers(name, method)
         if not takers:
-            raise ValueError(f"{name}: not an option of method {method} (its options: "
-                             f"{', '.join(_options_of(method)) or 'none'})")
+            raise OptionError(name, "", method=method, takes=tuple(options_of(method)))
     else:
         takers = [p for _, p in owners]
     problems = []
@@ -83,10 +117,11 @@ def check_value(name: str, value, method: str | None = None):
             return _parse(p, value)
         except registry.ParamError as exc:
             problems.append(exc.problem)
-    raise ValueError(f"{name}: {problems[0]}")
+    raise OptionError(name, problems[0])
 
 
-def _options_of(method: str) -> list[str]:
+def options_of(method: str) -> list[str]:
+    """The names of the options ``method`` takes."""
     return [name for name in option_table() if _takers(name, method)]
 
 
@@ -96,8 +131,8 @@ def split_options(method: str, options: Mapping[str, object]) -> tuple[dict, dic
 
     Raises
     ------
-    ValueError
-        Naming the option (by its name here) and the problem.
+    OptionError
+        Naming the option and the problem.
     """
     entry = registry.get(method)
     params, inputs = {}, {}
@@ -109,7 +144,7 @@ def split_options(method: str, options: Mapping[str, object]) -> tuple[dict, dic
     try:
         entry.check(params)
     except registry.ParamError as exc:
-        raise ValueError(f"{_name_of(exc.param)}: {exc.problem}") from None
+        raise OptionError(_name_of(exc.param), exc.problem) from None
     return params, inputs
 
 
@@ -125,22 +160,22 @@ def make_recipe(method: str, options: Mapping[str, object], rec_a, rec_b,
 
     Raises
     ------
-    ValueError
+    OptionError
         Naming the option and the problem.
     """
-    from ..pipeline import rate_problem
+    from .pipeline import rate_problem
 
     entry = registry.get(method)
     params, inputs = split_options(method, options)
     if anchors_s is not None and len(anchors_s):
         spot = [p for p in entry.params if p.kind == "anchors"]
         if not spot:
-            raise ValueError(f"anchors: method {method} takes no anchors")
+            raise OptionError("anchors", f"method {method} takes no anchors")
         values = entry.check(params)
         if not spot[0].applies(values):
             when = " and ".join(f"{name} {'/'.join(map(str, allowed))}"
                                 for name, allowed in spot[0].when)
-            raise ValueError(f"anchors: apply to method {method} only with {when}")
+            raise OptionError("anchors", f"apply to method {method} only with {when}")
         params[spot[0].name] = [tuple(map(float, row)) for row in anchors_s]
     try:
         recipe = registry.recipe(method, params, kind_a=rec_a.kind, kind_b=rec_b.kind,
@@ -149,9 +184,9 @@ def make_recipe(method: str, options: Mapping[str, object], rec_a, rec_b,
                                  rate_hz=inputs.get("rate_hz"), fps_a=rec_a.rate_hz,
                                  fps_b=rec_b.rate_hz)
     except registry.ParamError as exc:
-        raise ValueError(f"{_name_of(exc.param)}: {exc.problem}") from None
+        raise OptionError(_name_of(exc.param), exc.problem) from None
     if entry.inputs == "recordings" and recipe.params.get("rate_hz") is not None:
         problem = rate_problem(float(recipe.params["rate_hz"]), rec_a, rec_b)
         if problem:
-            raise ValueError(f"rate: {problem}")
+            raise OptionError("rate", problem)
     return recipe
