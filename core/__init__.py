@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import importlib
 
-from .alignment import Alignment
-from .errors import AlignmentError, Cancelled, ConvergenceWarning, FormatError, MediaError
+from . import _numba_cache
+
+_numba_cache.configure()  # before any kernel module imports numba: one cache per user
+
+from .alignment import Alignment  # noqa: E402
+from .errors import AlignmentError, Cancelled, ConvergenceWarning, FormatError, MediaError  # noqa: E402
 
 __version__ = "0.1.0"
 

@@ -1,6 +1,6 @@
 """Kernels that shape corridors (no validation here)."""
 
-from numba import njit
+from ._jit import njit
 
 
 @njit(cache=True, nogil=True)

@@ -10,8 +10,8 @@ a byte boundary at ``diag_byte[t]``.
 """
 
 import numpy as np
-from numba import njit
 
+from ._jit import njit
 from .dtw_tiles import SQEUCLIDEAN, _diagonal_terms, _dp_diagonal, _is_multi
 
 

@@ -6,7 +6,8 @@ cell ``(i, j)`` has index ``rowstart[i] + j - lo[i]``.
 """
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 
 @njit(cache=True, nogil=True)

@@ -9,7 +9,8 @@ order.
 """
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 SQEUCLIDEAN, EUCLIDEAN, CITYBLOCK, COSINE = 0, 1, 2, 3
 

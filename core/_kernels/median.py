@@ -7,7 +7,8 @@ even length) with an insertion sort per window.
 """
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 
 @njit(cache=True, nogil=True)

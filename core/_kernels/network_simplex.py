@@ -22,7 +22,8 @@ No validation here: ``core.transport`` validates, removes zero weights and resca
 """
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 
 @njit(cache=True, nogil=True, inline="always")

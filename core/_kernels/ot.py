@@ -10,8 +10,8 @@ No validation here: the public wrappers in ``core.transport`` validate.
 """
 
 import numpy as np
-from numba import njit
 
+from ._jit import njit
 from .vexp import FAST, vexp_inplace, vlog_inplace
 
 _LO = 1e-280

@@ -10,7 +10,8 @@ costs, which is why it is a kernel of its own.
 """
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 
 @njit(cache=True, nogil=True)

@@ -10,7 +10,8 @@ correction).
 import math
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 
 @njit(cache=True, nogil=True)

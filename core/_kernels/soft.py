@@ -14,8 +14,8 @@ diagonal read both contiguously. ``metric`` 0 = squared euclidean, 2 = precomput
 """
 
 import numpy as np
-from numba import njit
 
+from ._jit import njit
 from .vexp import FAST, vexp_inplace
 
 BIG = 1e300

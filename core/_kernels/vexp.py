@@ -9,7 +9,8 @@ underflow (they check sums against a floor and redo such rows exactly).
 """
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 LOG2E = 1.4426950408889634
 LN2_HI = 0.693147180369123816490

@@ -6,7 +6,7 @@ import numpy as np
 
 from .._kernels.dtw_band import band_backtrack, band_sweep, pruned_sweep
 from ..errors import AlignmentError
-from ._tiles import _features, _groups, batch_cells, is_multi
+from ._tiles import NO_FEATURES, _features, _groups, batch_cells, is_multi
 
 _BATCH_CELLS = 1 << 22
 
@@ -61,7 +61,7 @@ def _kernel_inputs(source, weights, n, open_begin):
     use_matrix = source.cost is not None
     if use_matrix:
         cmat = source.cost
-        xt = yr = np.zeros((1, 1))
+        xt = yr = NO_FEATURES
     else:
         cmat = np.zeros((1, 1))
         xt, yr = _features(source, np.float32 if is_multi(source) else np.float64)

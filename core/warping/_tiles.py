@@ -114,6 +114,12 @@ def is_multi(source):
         or source.group_weights[0] != 1.0
 
 
+#: the features the kernels are given with a cost matrix (or tiles of costs from BLAS):
+#: never read; float32 like real many-dimension features, so that these calls share
+#: that compiled specialisation instead of compiling another one (a first run compiles
+#: each kernel signature once, ~5-10 s for the band and tile sweeps)
+NO_FEATURES = np.zeros((1, 1), dtype=np.float32)
+
 _NO_GROUPS = (np.zeros((1, 3), dtype=np.int64), np.ones(1))
 
 
@@ -210,9 +216,10 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
     blocks = (not use_matrix) and source.dims >= _GEMM_DIMS
     if use_matrix:
         cmat = source.cost
-        xt = yr = np.zeros((1, 1))
+        xt = yr = NO_FEATURES
     elif blocks:
-        cmat = xt = yr = np.zeros((1, 1))
+        cmat = np.zeros((1, 1))
+        xt = yr = NO_FEATURES
     elif is_multi(source):
         cmat = np.zeros((1, 1))
         xt, yr = _features(source, np.float32)
