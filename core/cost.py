@@ -8,7 +8,6 @@ distances per tile, :func:`overview` gives a downsampled matrix for display and
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.distance import cdist
 
 from ._progress import Monitor
 
@@ -100,6 +99,8 @@ def _block(x, y, metric):
         out = x @ y.T
         np.subtract(1.0, out, out=out)
         return np.clip(out, 0.0, 2.0, out=out)
+    from scipy.spatial.distance import cdist  # 0.5-1 s to import: only when used
+
     return cdist(x, y, metric=metric)
 
 

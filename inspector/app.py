@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from core import pipeline, soft, transport, warping
 
+from .firstrun import close_splash, ensure_utf8_locale, install_first_run
 from .jobs import JobRunner, Request
 from .method_panel import MethodPanel
 from .session import Session
@@ -511,8 +512,8 @@ def _warm_up(functions, *, progress=None, cancel=None) -> list[str]:
     return failed
 
 
-def warm_up_engine(jobs: JobRunner, functions=WARM_UP, *, when_idle: bool = True
-                   ) -> None:
+def warm_up_engine(jobs: JobRunner, functions=WARM_UP, *, when_idle: bool = True,
+                   **callbacks) -> None:
     """Compile the engine's numba kernels on a worker (channel ``warm_up``), so a method
     run does not pay for it. The GUI thread never waits.
 
@@ -520,16 +521,17 @@ def warm_up_engine(jobs: JobRunner, functions=WARM_UP, *, when_idle: bool = True
     command line), the warm-up starts once they are done: compiling next to the first
     alignment made it 1-4 s slower on 2 cores (numba compiles one kernel at a time and
     the default alignment compiles what it needs anyway; see
-    benchmarks/gui/bench_startup.py).
+    benchmarks/gui/bench_startup.py). ``callbacks`` (``on_result`` etc.) go to
+    ``jobs.submit``.
     """
     request = Request("warm_up", _warm_up, (tuple(functions),), label="preparing the engine")
     if not when_idle or not jobs.n_running:
-        jobs.submit(request)
+        jobs.submit(request, **callbacks)
         return
 
     def start() -> None:
         jobs.idle.disconnect(start)
-        jobs.submit(request)
+        jobs.submit(request, **callbacks)
 
     jobs.idle.connect(start)
 
@@ -566,6 +568,7 @@ def main(argv: list[str] | None = None) -> int:
                   "align A B -o OUT)", file=sys.stderr)
             return 2
         os.environ["QT_QPA_PLATFORM"] = "offscreen"  # a screenshot needs no screen
+    ensure_utf8_locale()  # before Qt reads the locale: no warning under LANG=C
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "inspector"])
     app.setApplicationName("Alignment Inspector")
     app.setOrganizationName("alignment-inspector")
@@ -575,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
     restore_hooks = install_exception_guard(window)
     relay = _WarningRelay(window)
     window.show()
+    close_splash()
     files = [p for p in (args.a, args.b) if p]
     taker = None
     if args.screenshot:
@@ -592,7 +596,8 @@ def main(argv: list[str] | None = None) -> int:
             QTimer.singleShot(300, taker._take)
     for slot, path in zip(("a", "b"), files, strict=False):
         window.workspace.open_file(slot, path)
-    warm_up_engine(window.jobs)
+    if taker is None:  # a screenshot exits once drawn: no background warm-up to wait for
+        install_first_run(window, expect_alignment=len(files) == 2)
     try:
         code = app.exec()
     finally:

@@ -7,11 +7,16 @@ Importing ``core`` chooses numba's cache folder (:mod:`core._numba_cache`).
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or "." in argv[0] or os.sep in argv[0]:  # files (a subcommand has no dot)
+        from inspector.firstrun import show_splash
+
+        show_splash(argv)  # at once, while the engine and the views are imported
     try:
         from core import cli
     except KeyboardInterrupt:  # Ctrl-C while the engine loads: one line, no traceback
@@ -19,6 +24,8 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
     if argv and (cli.is_subcommand(argv[0]) or argv[0] in ("-h", "--help", "--version")):
+        if "inspector.firstrun" in sys.modules:
+            sys.modules["inspector.firstrun"].close_splash()
         return cli.main(argv)
     from inspector.app import main as app_main
 
