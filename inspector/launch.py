@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and Path(sys.argv[0]).stem == "alignment-inspector-sv":
+        # the frozen bundle's Sonic Visualiser aligner: this executable under that name
+        from core.cli import sv_main
+
+        return sv_main()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or "." in argv[0] or os.sep in argv[0]:  # files (a subcommand has no dot)
         from inspector.firstrun import show_splash
