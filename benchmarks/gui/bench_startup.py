@@ -1,14 +1,15 @@
 """Start-up as a new user sees it: time to the window and to the first alignment of the
 demo pair, with an empty (cold) and a filled (warm) numba cache.
 
-Each run is a fresh process started here that does what ``alignment-inspector A B``
-does (``inspector.launch``: the start-up window at once, then the main window, the
-two files, the first-run strip and the engine's warm-up after the default alignment)
-and stops when the default alignment is shown. Times are wall-clock from the moment
-the process is started (Python's own start and every import included). A cold cache is an empty temporary ``NUMBA_CACHE_DIR``; the
-warm runs reuse the cache of a cold run whose background warm-up was left to finish.
-Also reports the worst gap of the event loop (5 ms timer) until the first alignment,
-the engine kernels compiled until then, and the load average.
+Each run is a fresh process started here that does what ``alignment-inspector A B`` does
+(``inspector.launch``: the start-up window at once, then the main window, the two files,
+the first-run strip and the engine's warm-up after the default alignment) and stops when
+the default alignment is shown. Times are wall-clock from the moment the process is
+started (Python's own start and every import included). A cold cache is an empty
+temporary ``NUMBA_CACHE_DIR``; the warm runs reuse the cache of a cold run whose
+background warm-up was left to finish. Also reports the worst gap of the event loop (5
+ms timer) until the first alignment, the engine kernels compiled until then, and the
+load average.
 
     QT_QPA_PLATFORM=offscreen nice -n 10 python benchmarks/gui/bench_startup.py [--repeat 2]
 """
