@@ -137,6 +137,7 @@ class FirstRun(QObject):
         self.t0 = time.perf_counter()
         self.phase = "alignment" if expect_alignment else "engine"
         self.warm_fraction = 0.0
+        self.closed = False
         self.frame = QFrame(window)
         self.frame.setObjectName("first_run")
         self.frame.setStyleSheet("#first_run { background: #1d3a5a; } "
@@ -186,6 +187,7 @@ class FirstRun(QObject):
         self._refresh()
 
     def close(self) -> None:
+        self.closed = True
         self.counter.stop()
         self.frame.hide()
         self.frame.deleteLater()

@@ -59,7 +59,7 @@ def test_first_run_strip_until_the_warm_up_is_done(qtbot, window, tmp_path, monk
     strip.counter.compiled.emit(3)  # as the numba listener does from a worker
     qtbot.waitUntil(lambda: marker.exists(), timeout=10_000)
     assert steps == [1]
-    qtbot.waitUntil(lambda: not strip.frame.isVisible(), timeout=5_000)
+    qtbot.waitUntil(lambda: strip.closed, timeout=5_000)
     # the next start: no strip
     assert firstrun.install_first_run(window, expect_alignment=False,
                                       functions=[lambda: None]) is None
@@ -87,5 +87,5 @@ def test_a_failed_warm_up_leaves_no_marker(qtbot, window, tmp_path, monkeypatch)
         raise RuntimeError("no")
 
     strip = firstrun.install_first_run(window, expect_alignment=False, functions=[broken])
-    qtbot.waitUntil(lambda: not strip.frame.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: strip.closed, timeout=10_000)
     assert not marker.exists()
