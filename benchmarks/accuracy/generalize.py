@@ -113,10 +113,14 @@ def _map_a_to_b(times, ga):
 
 
 def _step_error_ms(al, ga, gb):
-    """Per path step: |B time of the step - true B time at its A time| (truth interpolated
-    between events, held beyond them)."""
+    """Per path step: its distance to the true path (events joined by straight lines, held
+    beyond them), the smaller of the errors in B time at its A time and in A time at its
+    B time, so a step of a horizontal or vertical run (a held note, a rest) next to the
+    true path is not counted as far off."""
     t = np.asarray(al.times_s)
-    return np.abs(t[:, 1] - np.interp(t[:, 0], ga, gb)) * 1000.0
+    in_b = np.abs(t[:, 1] - np.interp(t[:, 0], ga, gb))
+    in_a = np.abs(t[:, 0] - np.interp(t[:, 1], gb, ga))
+    return np.minimum(in_a, in_b) * 1000.0
 
 
 def score_events(al, d):
@@ -168,6 +172,7 @@ def simple_dtw_mae(d, ga, gb):
 
 def run(kind, split, cache, only=None, log=print):
     from core.pipeline import align_files
+    from core.pipeline import confidence as cmod
 
     maker = {"video": video_pairs, "xmodal": xmodal_pairs, "audio": audio_pairs}[kind]
     rows, steps = [], []
@@ -179,6 +184,7 @@ def run(kind, split, cache, only=None, log=print):
         fa = d / ("video.mp4" if kind == "xmodal" else "a.mp4" if kind == "video" else "a.wav")
         fb = d / ("audio.wav" if kind == "xmodal" else "b.mp4" if kind == "video" else "b.wav")
         del files
+        cmod.RECORD = []
         t0 = time.perf_counter()
         al = align_files(str(fa), str(fb))
         dt = time.perf_counter() - t0
@@ -186,21 +192,20 @@ def run(kind, split, cache, only=None, log=print):
             res, step_err = score_video(al, d)
         else:
             res, step_err = score_events(al, d)
+            if kind == "audio":
+                ga, gb = _events(d)
+                simple = simple_dtw_mae(d, ga, gb)
+                res["simple_dtw_ms"] = None if simple is None else round(simple, 1)
         res.update(pair=name, time_s=round(dt, 2),
                    material=al.diagnostics.get("material", "?"))
         rows.append(res)
         conf = al.confidence if al.confidence is not None else np.full(len(step_err), np.nan)
         steps.append({"pair": name, "confidence": np.asarray(conf).tolist(),
                       "error_ms": np.asarray(step_err).tolist(),
-                      "features": _step_features(al)})
+                      "evidence": cmod.RECORD[-1] if cmod.RECORD else None})
+        cmod.RECORD = None
         log(json.dumps(res), flush=True)
     return rows, steps
-
-
-def _step_features(al):
-    """Per-step quantities a calibrated confidence could use (from diagnostics)."""
-    extra = al.diagnostics.get("confidence_terms")
-    return extra if extra is not None else {}
 
 
 def main(argv=None):

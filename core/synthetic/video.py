@@ -26,8 +26,9 @@ CHANGES = ("trim", "freeze", "skip", "crop", "rescale", "fps", "colour", "gamma"
 
 def render_clip(seed=0, *, duration_s=10.0, fps=25.0, size=(160, 96), shot_s=(1.5, 4.0),
                 still_s=0.6):
-    """A clip of BGR uint8 frames: shots of a slowly panning smooth texture with three
-    moving ellipses, cut every ``shot_s`` seconds (random), one shot held still for
+    """A clip of BGR uint8 frames: shots of a panning smooth texture with three moving
+    ellipses (some shots nearly still, some fast), cut every ``shot_s`` seconds
+    (random), one shot held still for
     ``still_s`` seconds (a still frame, not a cut). Returns (frames, fps)."""
     import cv2
 
@@ -45,9 +46,12 @@ def render_clip(seed=0, *, duration_s=10.0, fps=25.0, size=(160, 96), shot_s=(1.
         canvas = cv2.GaussianBlur(canvas, (0, 0), 3.0)
         lo, hi = canvas.min(), canvas.max()
         canvas = (40 + 180 * (canvas - lo) / max(hi - lo, 1e-6)).astype(np.float32)
-        pan = rng.uniform(-1.0, 1.0, 2) * np.array([w, h]) / fps / 3.0
+        # some shots barely move (a slow pan: neighbouring frames differ by little more
+        # than noise), others pan fast
+        speed = float(rng.choice([0.05, 0.2, 1.0]))
+        pan = rng.uniform(-1.0, 1.0, 2) * np.array([w, h]) / fps / 3.0 * speed
         origin = rng.uniform(0, 1, 2) * np.array([w * 2, h])
-        shapes = [(rng.uniform(0, w, 2), rng.uniform(-1, 1, 2) * w / fps / 2,
+        shapes = [(rng.uniform(0, w, 2), rng.uniform(-1, 1, 2) * w / fps / 2 * speed,
                    rng.uniform(6, 18, 2), rng.uniform(0, 255, 3)) for _ in range(3)]
         held = None
         for k in range(c0, min(c1, n)):
