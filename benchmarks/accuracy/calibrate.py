@@ -80,6 +80,16 @@ def report(groups, calibration, log=print):
     finally:
         cm.CALIBRATION.clear()
         cm.CALIBRATION.update(saved)
+    c_all, e_all = np.concatenate(all_c), np.concatenate(all_e)
+    log("| confidence | steps | expected error ms (the model) | mean error ms | median ms |")
+    log("|---|---|---|---|---|")
+    for lo, hi in ((0.0, 0.1), (0.1, 0.3), (0.3, 0.5), (0.5, 0.7), (0.7, 0.9), (0.9, 1.01)):
+        sel = (c_all >= lo) & (c_all < hi)
+        if sel.any():
+            log(f"| {lo:.1f}-{min(hi, 1.0):.1f} | {int(sel.sum())} | "
+                f"{float(np.mean(cm.expected_error_ms(c_all[sel]))):.0f} | "
+                f"{float(e_all[sel].mean()):.0f} | {float(np.median(e_all[sel])):.0f} |")
+    log("")
     log("| group | steps | steps > 100 ms | rho calibrated | rho raw | > 100 ms on doubtful "
         "(calibrated) | (raw) | doubtful share of steps |")
     log("|---|---|---|---|---|---|---|---|")

@@ -9,8 +9,9 @@ instruments and motions of ``core.synthetic.crossmodal``) or ``audio`` (music wi
 attacks, reverb and band limits: ``core.synthetic.music``). The tuning and held-out
 sets differ by seed (tune: 100 + k, held-out: 200 + k) and, for video, by source clip.
 Pairs are cached under ``--cache`` (default ``/tmp/ai-generalize``), never in the repo.
-Per pair it prints the score and writes per-step confidence/error rows with ``--json``
-(for the confidence calibration, ``benchmarks/accuracy/calibrate.py``).
+Per pair it prints the score; ``--json`` also writes, at every ground-truth event (every
+B frame of a video pair), the path step there: its confidence, its evidence and the
+event's error (for the confidence calibration, ``benchmarks/accuracy/calibrate.py``).
 """
 
 from __future__ import annotations
@@ -72,15 +73,20 @@ def score_video(al, d):
     cfg = json.loads((d / "config.json").read_text())
     truth = np.load(d / "truth.npy")
     within, exact = frame_accuracy(np.asarray(al.times_s), truth, cfg["fps_a"], cfg["fps_b"])
-    # per path step: the error (in A frames) of the B frame the step is on
+    # per B frame that A contains: the step in the middle of the frame's run, its error
     path = np.asarray(al.path)
     t = np.asarray(al.times_s)
-    ok = truth[:, 1] >= 0
-    jb = np.minimum(path[:, 1], truth.shape[0] - 1)
-    err = np.where(ok[jb], np.maximum(truth[jb, 2] - t[:, 0] * cfg["fps_a"], 0)
-                   + np.maximum(t[:, 0] * cfg["fps_a"] - truth[jb, 3], 0), np.nan)
-    step_err_ms = err / cfg["fps_a"] * 1000.0
-    return {"within1": within, "exact": exact}, step_err_ms
+    jb = np.flatnonzero(truth[:, 1] >= 0)
+    jb = jb[jb <= path[-1, 1]]
+    first = np.searchsorted(path[:, 1], jb, side="left")
+    last = np.searchsorted(path[:, 1], jb, side="right") - 1
+    ok = last >= first
+    jb, first, last = jb[ok], first[ok], last[ok]
+    steps = (first + last) // 2
+    ta = np.array([t[f:l + 1, 0].mean() for f, l in zip(first, last, strict=True)])
+    fa = ta * cfg["fps_a"]
+    err = np.maximum(truth[jb, 2] - fa, 0) + np.maximum(fa - truth[jb, 3], 0)
+    return {"within1": within, "exact": exact}, steps, err / cfg["fps_a"] * 1000.0
 
 
 # ------------------------------------------------------------------ cross-modal
@@ -112,15 +118,12 @@ def _map_a_to_b(times, ga):
     return np.interp(ga, ua, ub)
 
 
-def _step_error_ms(al, ga, gb):
-    """Per path step: its distance to the true path (events joined by straight lines, held
-    beyond them), the smaller of the errors in B time at its A time and in A time at its
-    B time, so a step of a horizontal or vertical run (a held note, a rest) next to the
-    true path is not counted as far off."""
-    t = np.asarray(al.times_s)
-    in_b = np.abs(t[:, 1] - np.interp(t[:, 0], ga, gb))
-    in_a = np.abs(t[:, 0] - np.interp(t[:, 1], gb, ga))
-    return np.minimum(in_a, in_b) * 1000.0
+def _event_steps(al, ga):
+    """The path step at every event's A time (the middle of a run of steps there)."""
+    t = np.asarray(al.times_s)[:, 0]
+    first = np.clip(np.searchsorted(t, ga - 1e-9, side="left"), 0, len(t) - 1)
+    last = np.clip(np.searchsorted(t, ga + 1e-9, side="right") - 1, 0, len(t) - 1)
+    return (first + np.maximum(last, first)) // 2
 
 
 def score_events(al, d):
@@ -129,7 +132,7 @@ def score_events(al, d):
     lin = ga[0], ga[-1], gb[0], gb[-1]
     return {"mae_ms": float(err.mean()), "within50": float(np.mean(err <= 50)),
             "within100": float(np.mean(err <= 100)), "max_ms": float(err.max()),
-            "linear_ms": _linear_mae(d, ga, gb, lin)}, _step_error_ms(al, ga, gb)
+            "linear_ms": _linear_mae(d, ga, gb, lin)}, _event_steps(al, ga), err
 
 
 def _linear_mae(d, ga, gb, _lin):
@@ -189,9 +192,9 @@ def run(kind, split, cache, only=None, log=print):
         al = align_files(str(fa), str(fb))
         dt = time.perf_counter() - t0
         if kind == "video":
-            res, step_err = score_video(al, d)
+            res, index, err = score_video(al, d)
         else:
-            res, step_err = score_events(al, d)
+            res, index, err = score_events(al, d)
             if kind == "audio":
                 ga, gb = _events(d)
                 simple = simple_dtw_mae(d, ga, gb)
@@ -199,10 +202,14 @@ def run(kind, split, cache, only=None, log=print):
         res.update(pair=name, time_s=round(dt, 2),
                    material=al.diagnostics.get("material", "?"))
         rows.append(res)
-        conf = al.confidence if al.confidence is not None else np.full(len(step_err), np.nan)
-        steps.append({"pair": name, "confidence": np.asarray(conf).tolist(),
-                      "error_ms": np.asarray(step_err).tolist(),
-                      "evidence": cmod.RECORD[-1] if cmod.RECORD else None})
+        conf = np.asarray(al.confidence) if al.confidence is not None \
+            else np.full(len(al.path), np.nan)
+        ev = cmod.RECORD[-1] if cmod.RECORD else None
+        if ev is not None:
+            ev = {k: (np.asarray(v)[index].tolist() if isinstance(v, list) else v)
+                  for k, v in ev.items()}
+        steps.append({"pair": name, "confidence": conf[index].tolist(),
+                      "error_ms": np.asarray(err).tolist(), "evidence": ev})
         cmod.RECORD = None
         log(json.dumps(res), flush=True)
     return rows, steps

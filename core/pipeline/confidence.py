@@ -134,12 +134,21 @@ def predicted_error_ms(evidence, group):
     return np.maximum(np.exp(np.clip(log_e, -5.0, 12.0)) - _FLOOR_MS, 0.0)
 
 
-def fit(evidence_rows, errors_ms):
-    """Least-squares coefficients of log(error + floor) on the evidence (calibration)."""
-    x = np.column_stack([np.ones(len(errors_ms))]
+def fit(evidence_rows, errors_ms, *, balance=True):
+    """Least-squares coefficients of log(error + floor) on the evidence (calibration).
+
+    With ``balance``, steps with errors above 100 ms weigh as much in total as the others
+    (they are rare, and the ones the confidence is for)."""
+    err = np.asarray(errors_ms, dtype=np.float64)
+    x = np.column_stack([np.ones(len(err))]
                         + [np.asarray(evidence_rows[f], dtype=np.float64) for f in _FEATURES])
-    y = np.log(np.asarray(errors_ms, dtype=np.float64) + _FLOOR_MS)
-    coef, *_ = np.linalg.lstsq(x, y, rcond=None)
+    y = np.log(err + _FLOOR_MS)
+    w = np.ones(len(err))
+    big = err > 100.0
+    if balance and 0 < big.sum() < len(err):
+        w[big] = (~big).sum() / big.sum()
+    sw = np.sqrt(w)
+    coef, *_ = np.linalg.lstsq(x * sw[:, None], y * sw, rcond=None)
     return [float(v) for v in coef]
 
 
