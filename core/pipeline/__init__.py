@@ -37,8 +37,8 @@
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
    search's corridor, the path's local cost and the margin to the next-best match in
    its row, turned into an expected error by a model calibrated on generated tuning
-   pairs; confidence ``exp(-E / 72 ms)`` (0.5 = 50 ms expected error). A re-solve of
-   edited segments (:func:`core.warping.resolve`) keeps the engine's agreement value.
+   pairs; confidence ``exp(-E / 72 ms)`` (0.5 = 50 ms expected error). The model rides
+   in the recipe, so the engine applies it to every segment, re-solves included.
 
 The result is an engine result: it carries ``diagnostics["segments"]`` and the recipe
 in ``params["recipe"]``, so :func:`core.warping.resolve` re-solves only the segments next
@@ -60,7 +60,7 @@ from .._progress import Monitor
 from ..alignment import Alignment
 from ..media.recording import describe_recording
 from ..warping import FeatureTerms, Term, staged_dtw
-from .confidence import calibrated
+from .confidence import recipe_model
 from .material import _pair_material, classify_audio
 from .overlap import find_overlap
 
@@ -315,17 +315,14 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         diag["refinement"] = {"rate_hz": min(rates), "radius_s": _REFINE_RADIUS_S,
                               "base_rate_hz": base_rate}
     frames = anchor_frames(anchors_s, rates[0], rates[1], n_full, m_full)
-    result = staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
-                        rate_b_hz=rates[1], params=params, diagnostics=diag,
-                        sources=sources, progress=monitor.sub(0.6, 0.97).report,
-                        cancel=monitor.check, _t0=t0)
-    if result.confidence is None:
-        return result
-    conf, cdiag = calibrated(base, result.path, result.confidence, refine, base_rate,
-                             _CONFIDENCE_SCALE_S, diag.get("material"))
-    monitor.report(1.0)
-    return result.replace(confidence=conf,
-                          diagnostics=dict(result.diagnostics, confidence_model=cdiag))
+    model = recipe_model(diag.get("material"), refine, base_rate, _CONFIDENCE_SCALE_S)
+    if model is not None:
+        recipe["confidence"]["model"] = model
+        diag["confidence_model"] = {"calibrated": True, "group": model["group"]}
+    return staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
+                      rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
+                      progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
+                      _t0=t0)
 
 
 def _recipe(weights, local, refine, base_rate, full_rate, source):

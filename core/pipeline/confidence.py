@@ -11,6 +11,8 @@ Three kinds of evidence per step, at the pipeline's base rate:
   least ``_EXCLUDE_S`` away (in the same units): small or negative where another time is
   as good a match (a repeated chord, a still scene, a peak train with gaps).
 
+The pipeline puts the model in its recipe (:func:`recipe_model`), so the engine applies
+it to every segment it solves (:func:`apply_model`), a re-solve after an edit included.
 A linear model per kind of material (``CALIBRATION``, fitted on generated tuning pairs
 by ``benchmarks/accuracy/calibrate.py``, never on the held-out pairs or ../shared/data)
 gives the expected absolute error ``E`` in ms; the confidence is ``exp(-E / E0)`` with
@@ -26,8 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CALIBRATION", "expected_error_ms", "confidence_from_error", "step_evidence",
-           "calibrated"]
+__all__ = ["CALIBRATION", "apply_model", "confidence_from_error", "expected_error_ms",
+           "recipe_model", "step_evidence"]
 
 # confidence 0.5 <=> expected error 50 ms
 _E0_MS = 50.0 / math.log(2.0)
@@ -72,12 +74,14 @@ def confidence_from_error(error_ms):
     return np.exp(-np.maximum(np.asarray(error_ms, dtype=np.float64), 0.0) / _E0_MS)
 
 
-def step_evidence(base, path, raw_confidence, refine, base_rate, scale_s):
+def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, scale_s):
     """Per path step: ``log_spread``, ``cost``, ``margin`` (see the module docstring).
 
     ``base`` is the problem at the base rate (the full rate pooled by ``refine``),
     ``path`` the full-rate path, ``raw_confidence`` the engine's agreement confidence per
-    step, ``scale_s`` its scale in seconds.
+    step, ``scale_s`` its scale in seconds; ``radius``, ``exclude`` and ``smooth`` are
+    base-rate frames (the row's window, the cells too near the path to be another
+    match, the smoothing).
     """
     from scipy.ndimage import uniform_filter1d
 
@@ -91,8 +95,7 @@ def step_evidence(base, path, raw_confidence, refine, base_rate, scale_s):
     mean_col = np.interp(np.arange(n_b), np.flatnonzero(present),
                          total[present] / count[present])
     col = np.clip(np.round(mean_col).astype(np.int64), 0, m_b - 1)
-    radius = max(2, int(round(_RADIUS_S * base_rate)))
-    exclude = max(1, int(round(_EXCLUDE_S * base_rate)))
+    radius, exclude = max(2, int(radius)), max(1, int(exclude))
     on = np.empty(n_b)
     alt = np.full(n_b, np.inf)
     off = []
@@ -107,14 +110,13 @@ def step_evidence(base, path, raw_confidence, refine, base_rate, scale_s):
         j = np.arange(c0, c1)[None, :]
         dist = np.abs(j - col[r0:r1, None])
         far = (dist > exclude) & (dist <= radius)
-        masked = np.where(far, cost, np.inf)
-        alt[r0:r1] = masked.min(axis=1)
+        alt[r0:r1] = np.where(far, cost, np.inf).min(axis=1)
         off.append(cost[far])
     c_on = float(np.median(on))
     offs = np.concatenate(off) if off else np.zeros(0)
     c_off = float(np.median(offs)) if offs.size else c_on + 1.0
     span = max(c_off - c_on, 1e-9)
-    smooth = max(1, int(round(_SMOOTH_S * base_rate)))
+    smooth = max(1, int(smooth))
     z = uniform_filter1d((on - c_on) / span, smooth, mode="nearest")
     alt = np.where(np.isfinite(alt), alt, c_off)
     margin = uniform_filter1d(np.clip((alt - on) / span, -1.0, 2.0), smooth, mode="nearest")
@@ -123,15 +125,40 @@ def step_evidence(base, path, raw_confidence, refine, base_rate, scale_s):
     return {"log_spread": np.log(spread + 0.01), "cost": z[rows], "margin": margin[rows]}
 
 
-def predicted_error_ms(evidence, group):
-    """The calibrated expected error (ms) per step, or None without a calibration."""
+def model_error_ms(evidence, coef):
+    """The expected error (ms) per step of a linear model ``coef`` of the evidence."""
+    x = np.column_stack([np.ones_like(evidence[_FEATURES[0]])]
+                        + [np.asarray(evidence[f], dtype=np.float64) for f in _FEATURES])
+    log_e = x @ np.asarray(coef, dtype=np.float64)
+    return np.maximum(np.exp(np.clip(log_e, -5.0, 12.0)) - _FLOOR_MS, 0.0)
+
+
+def recipe_model(material, refine, base_rate, scale_s):
+    """The calibration a recipe carries for the engine (``recipe["confidence"]["model"]``,
+    applied per segment by :func:`apply_model`), or None without one."""
+    group = group_of(material)
     model = CALIBRATION.get(group)
     if not model:
         return None
-    x = np.column_stack([np.ones_like(evidence[_FEATURES[0]])]
-                        + [np.asarray(evidence[f], dtype=np.float64) for f in _FEATURES])
-    log_e = x @ np.asarray(model["coef"], dtype=np.float64)
-    return np.maximum(np.exp(np.clip(log_e, -5.0, 12.0)) - _FLOOR_MS, 0.0)
+    return {"group": group, "coef": [float(v) for v in model["coef"]], "refine": int(refine),
+            "radius": int(round(_RADIUS_S * base_rate)),
+            "exclude": int(round(_EXCLUDE_S * base_rate)),
+            "smooth": int(round(_SMOOTH_S * base_rate)), "scale_s": float(scale_s)}
+
+
+def apply_model(base, path, raw_confidence, model):
+    """The calibrated confidence per step of one segment (the engine calls this)."""
+    ev = step_evidence(base, path, raw_confidence, model["refine"], model["radius"],
+                       model["exclude"], model["smooth"], model["scale_s"])
+    if RECORD is not None:
+        RECORD.append({"group": model["group"], **{k: v.tolist() for k, v in ev.items()}})
+    return confidence_from_error(model_error_ms(ev, model["coef"]))
+
+
+def predicted_error_ms(evidence, group):
+    """The calibrated expected error (ms) per step, or None without a calibration."""
+    model = CALIBRATION.get(group)
+    return model_error_ms(evidence, model["coef"]) if model else None
 
 
 def fit(evidence_rows, errors_ms, *, balance=True):
@@ -150,18 +177,3 @@ def fit(evidence_rows, errors_ms, *, balance=True):
     sw = np.sqrt(w)
     coef, *_ = np.linalg.lstsq(x * sw[:, None], y * sw, rcond=None)
     return [float(v) for v in coef]
-
-
-def calibrated(base, path, raw_confidence, refine, base_rate, scale_s, material):
-    """(confidence per step, diagnostics) from the evidence and the calibration; the raw
-    agreement confidence when the material has no calibration."""
-    ev = step_evidence(base, path, raw_confidence, refine, base_rate, scale_s)
-    group = group_of(material)
-    if RECORD is not None:
-        RECORD.append({"group": group, **{k: v.tolist() for k, v in ev.items()}})
-    err = predicted_error_ms(ev, group)
-    if err is None:
-        return np.asarray(raw_confidence), {"calibrated": False}
-    return confidence_from_error(err), {
-        "calibrated": True, "group": group,
-        "expected_error_ms_median": round(float(np.median(err)), 1)}

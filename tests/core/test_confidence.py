@@ -39,7 +39,7 @@ def test_evidence_sees_cost_and_ambiguity():
     n = source.n
     path = np.column_stack([np.arange(n), np.arange(n)])
     raw = np.ones(n)
-    ev = cm.step_evidence(source, path, raw, 1, 10.0, 0.05)
+    ev = cm.step_evidence(source, path, raw, 1, 10, 2, 2, 0.05)
     assert set(ev) == set(cm._FEATURES)
     assert all(v.shape == (n,) for v in ev.values())
     # the first half matches its own frames only: a clear margin; the second half matches
@@ -50,20 +50,48 @@ def test_evidence_sees_cost_and_ambiguity():
     # a drifting alternative (raw agreement low) raises the spread
     raw2 = raw.copy()
     raw2[:10] = 1e-3
-    assert cm.step_evidence(source, path, raw2, 1, 10.0, 0.05)["log_spread"][0] \
+    assert cm.step_evidence(source, path, raw2, 1, 10, 2, 2, 0.05)["log_spread"][0] \
         > ev["log_spread"][0]
 
 
-def test_calibrated_uses_the_group_model(monkeypatch):
+def test_recipe_model_applies_the_group_model(monkeypatch):
     source = _terms()
     n = source.n
     path = np.column_stack([np.arange(n), np.arange(n)])
     monkeypatch.setattr(cm, "CALIBRATION", {})
-    conf, info = cm.calibrated(source, path, np.full(n, 0.7), 1, 10.0, 0.05, "music")
-    assert not info["calibrated"] and np.allclose(conf, 0.7)  # no model: the raw value
+    assert cm.recipe_model("music", 2, 50.0, 0.05) is None  # no model: raw agreement
     monkeypatch.setattr(cm, "CALIBRATION", {"audio": {"coef": [4.0, 0.0, 3.0, 0.0]}})
-    conf, info = cm.calibrated(source, path, np.full(n, 0.7), 1, 10.0, 0.05, "music")
-    assert info["calibrated"] and info["group"] == "audio"
+    model = cm.recipe_model("music", 1, 10.0, 0.05)
+    assert model["group"] == "audio" and model["radius"] == 10
+    conf = cm.apply_model(source, path, np.full(n, 0.7), model)
     assert conf.shape == (n,) and np.all((conf > 0) & (conf <= 1))
     assert conf[5:n // 2 - 15].mean() > conf[n // 2 + 15:n - 5].mean()
     assert cm.group_of("video") == "video" and cm.group_of("video-vs-audio") == "crossmodal"
+
+
+def test_pipeline_confidence_is_calibrated_and_survives_resolve():
+    """The model rides in the recipe: a fresh run and a re-solve agree (see also
+    test_pipeline's anchors test)."""
+    from core.pipeline import align_recordings
+    from core.synthetic.music import make_score, render
+
+    class Rec:
+        kind = "audio"
+        rate_hz = 22050
+
+        def __init__(self, x, name):
+            self.x, self.path, self.duration_s = x, name, len(x) / 22050
+            self.n_frames = len(x)
+
+        def audio(self, mono=True):
+            return self.x
+
+    rng = np.random.default_rng(3)
+    events = make_score(rng, 10)
+    xa, _ = render(rng, events, "piano", "smooth", 0.3)
+    xb, _ = render(rng, events, "organ", "abrupt", 0.5)
+    al = align_recordings(Rec(xa, "a.wav"), Rec(xb, "b.wav"))
+    assert al.diagnostics["confidence_model"]["calibrated"]
+    assert al.params["recipe"]["confidence"]["model"]["group"] == "audio"
+    assert al.confidence.shape == (al.path.shape[0],)
+    assert np.all((al.confidence > 0) & (al.confidence <= 1))
