@@ -18,8 +18,9 @@ Columns (in this order; a header line names them)
     The mean of the alignment's per-step confidence in [0, 1] (1 = sure); empty when
     the method gives none.
 ``low_confidence_fraction``
-    The share of path steps whose confidence is below :data:`LOW_CONFIDENCE` (0.5; on
-    the data set such steps carry about four times the error of the others). Sort by it
+    The share of path steps whose confidence is below :data:`LOW_CONFIDENCE` (0.5: the
+    default pipeline's confidence is calibrated so that this is an expected error of 50
+    ms, :func:`core.pipeline.confidence.expected_error_ms`). Sort by it
     (or by ``mean_confidence``) to look at the most doubtful pairs first.
 ``material``
     What the default pipeline detected: ``music``, ``speech``, ``other``, ``video`` or

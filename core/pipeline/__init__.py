@@ -33,8 +33,12 @@
    rate with those weights in a corridor of 0.5 s, widened to up to 1.5 s where the
    spectral shape is ambiguous (a chord struck again and again), and the refinement uses
    the same weights.
-5. **Confidence** per step: agreement of alternative paths (symmetric2 steps, each
-   feature alone) in the coarse-to-fine search's corridor.
+5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
+   alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
+   search's corridor, the path's local cost and the margin to the next-best match in
+   its row, turned into an expected error by a model calibrated on generated tuning
+   pairs; confidence ``exp(-E / 72 ms)`` (0.5 = 50 ms expected error). The model rides
+   in the recipe, so the engine applies it to every segment, re-solves included.
 
 The result is an engine result: it carries ``diagnostics["segments"]`` and the recipe
 in ``params["recipe"]``, so :func:`core.warping.resolve` re-solves only the segments next
@@ -56,6 +60,7 @@ from .._progress import Monitor
 from ..alignment import Alignment
 from ..media.recording import describe_recording
 from ..warping import FeatureTerms, Term, staged_dtw
+from .confidence import recipe_model
 from .material import _pair_material, classify_audio
 from .overlap import find_overlap
 
@@ -100,6 +105,9 @@ _REFINE_RADIUS_S = 0.1
 _LOCAL_RADIUS_S = 0.5
 _AMBIGUOUS_MAX_S = 1.5
 _AMBIGUOUS_TOL = 0.02
+# the shared part: a video's copy may start or end a fraction of a second apart (no
+# reverberation or fading note to allow for), so short trims count and get no margin
+_OVERLAP_OPTIONS = {"video": {"min_skip_s": 0.2, "margin_s": 0.0}}
 # half-width of the corridor around the coarse path at the base rate
 _CORRIDOR_S = 1.0
 # cells of the first (coarse) pass; above this the pass runs at a lower frame rate
@@ -286,7 +294,8 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     base = source.pooled(refine)
     base_rate = min(rates) / refine
     if detect_overlap:
-        (i0, i1, j0, j1), odiag = find_overlap(base, monitor.sub(0.5, 0.6), rate=base_rate)
+        (i0, i1, j0, j1), odiag = find_overlap(base, monitor.sub(0.5, 0.6), rate=base_rate,
+                                               **_OVERLAP_OPTIONS.get(diag["material"], {}))
     else:
         (i0, i1, j0, j1), odiag = (0, base.n - 1, 0, base.m - 1), {"trimmed": False}
     diag["overlap"] = odiag
@@ -306,6 +315,10 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         diag["refinement"] = {"rate_hz": min(rates), "radius_s": _REFINE_RADIUS_S,
                               "base_rate_hz": base_rate}
     frames = anchor_frames(anchors_s, rates[0], rates[1], n_full, m_full)
+    model = recipe_model(diag.get("material"), refine, base_rate, _CONFIDENCE_SCALE_S)
+    if model is not None:
+        recipe["confidence"]["model"] = model
+        diag["confidence_model"] = {"calibrated": True, "group": model["group"]}
     return staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
                       rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
                       progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,

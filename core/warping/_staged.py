@@ -24,7 +24,7 @@ source's):
 
 ``weights`` are the terms' weights (:class:`~core.warping.FeatureTerms`), ``steps`` a
 step pattern of the steps (1,1), (1,0), (0,1) (``"symmetric1"``, ``"symmetric2"``).
-``recipe["confidence"] = {"stage", "steps", "scale", "smooth"}`` adds a confidence per
+``recipe["confidence"] = {"stage", "steps", "scale", "smooth"[, "model"]}`` adds a confidence per
 path step from the agreement of alternative paths in that stage's window
 (:func:`agreement_confidence`).
 """
@@ -272,4 +272,11 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
     if conf_rows is not None:
         rows, factor = conf_rows
         confidence = rows[np.minimum(path[:, 0] // factor, rows.shape[0] - 1)]
+        model = recipe["confidence"].get("model")
+        if model:
+            # a calibrated model of the expected error (the default pipeline's, see
+            # core.pipeline.confidence; imported here only when a recipe carries one)
+            from ..pipeline.confidence import apply_model
+
+            confidence = apply_model(at(int(model["refine"])), path, confidence, model)
     return path, float(distance), info, confidence, searched

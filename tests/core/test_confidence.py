@@ -1,0 +1,97 @@
+"""The calibrated per-step confidence (core.pipeline.confidence)."""
+
+import numpy as np
+import pytest
+
+from core.pipeline import confidence as cm
+from core.warping import FeatureTerms, Term
+
+
+def test_confidence_and_expected_error_are_inverse():
+    err = np.array([0.0, 10.0, 50.0, 200.0, 1000.0])
+    conf = cm.confidence_from_error(err)
+    assert conf[0] == 1.0 and np.all(np.diff(conf) < 0)
+    assert conf[2] == pytest.approx(0.5)  # 0.5 stands for 50 ms
+    assert np.allclose(cm.expected_error_ms(conf), err, atol=1e-6)
+
+
+def test_fit_recovers_a_linear_model():
+    rng = np.random.default_rng(0)
+    n = 2000
+    ev = {"log_spread": rng.normal(-3, 1, n), "cost": rng.random(n), "margin": rng.random(n)}
+    coef = [3.0, 0.5, 1.5, -1.0]
+    log_e = coef[0] + coef[1] * ev["log_spread"] + coef[2] * ev["cost"] + coef[3] * ev["margin"]
+    err = np.exp(log_e) - cm._FLOOR_MS
+    assert np.allclose(cm.fit(ev, err), coef, atol=1e-6)
+
+
+def _terms(n=120, shift=0):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, 6))
+    # B: A's frames, the second half a repetition of its first half (ambiguous)
+    y = x.copy()
+    y[n // 2:] = x[:n - n // 2] + 0.01 * rng.standard_normal((n - n // 2, 6))
+    return FeatureTerms([Term("f", x, y, "euclidean")])
+
+
+def test_evidence_sees_cost_and_ambiguity():
+    source = _terms()
+    n = source.n
+    path = np.column_stack([np.arange(n), np.arange(n)])
+    raw = np.ones(n)
+    ev = cm.step_evidence(source, path, raw, 1, 10, 2, 2, 0.05)
+    assert set(ev) == set(cm._FEATURES)
+    assert all(v.shape == (n,) for v in ev.values())
+    # the first half matches its own frames only: a clear margin; the second half matches
+    # A's second half badly (high cost, no margin over other columns)
+    first, second = slice(5, n // 2 - 15), slice(n // 2 + 15, n - 5)
+    assert ev["cost"][first].mean() < ev["cost"][second].mean()
+    assert ev["margin"][first].mean() > ev["margin"][second].mean()
+    # a drifting alternative (raw agreement low) raises the spread
+    raw2 = raw.copy()
+    raw2[:10] = 1e-3
+    assert cm.step_evidence(source, path, raw2, 1, 10, 2, 2, 0.05)["log_spread"][0] \
+        > ev["log_spread"][0]
+
+
+def test_recipe_model_applies_the_group_model(monkeypatch):
+    source = _terms()
+    n = source.n
+    path = np.column_stack([np.arange(n), np.arange(n)])
+    monkeypatch.setattr(cm, "CALIBRATION", {})
+    assert cm.recipe_model("music", 2, 50.0, 0.05) is None  # no model: raw agreement
+    monkeypatch.setattr(cm, "CALIBRATION", {"audio": {"coef": [4.0, 0.0, 3.0, 0.0]}})
+    model = cm.recipe_model("music", 1, 10.0, 0.05)
+    assert model["group"] == "audio" and model["radius"] == 10
+    conf = cm.apply_model(source, path, np.full(n, 0.7), model)
+    assert conf.shape == (n,) and np.all((conf > 0) & (conf <= 1))
+    assert conf[5:n // 2 - 15].mean() > conf[n // 2 + 15:n - 5].mean()
+    assert cm.group_of("video") == "video" and cm.group_of("video-vs-audio") == "crossmodal"
+
+
+def test_pipeline_confidence_is_calibrated_and_survives_resolve():
+    """The model rides in the recipe: a fresh run and a re-solve agree (see also
+    test_pipeline's anchors test)."""
+    from core.pipeline import align_recordings
+    from core.synthetic.music import make_score, render
+
+    class Rec:
+        kind = "audio"
+        rate_hz = 22050
+
+        def __init__(self, x, name):
+            self.x, self.path, self.duration_s = x, name, len(x) / 22050
+            self.n_frames = len(x)
+
+        def audio(self, mono=True):
+            return self.x
+
+    rng = np.random.default_rng(3)
+    events = make_score(rng, 10)
+    xa, _ = render(rng, events, "piano", "smooth", 0.3)
+    xb, _ = render(rng, events, "organ", "abrupt", 0.5)
+    al = align_recordings(Rec(xa, "a.wav"), Rec(xb, "b.wav"))
+    assert al.diagnostics["confidence_model"]["calibrated"]
+    assert al.params["recipe"]["confidence"]["model"]["group"] == "audio"
+    assert al.confidence.shape == (al.path.shape[0],)
+    assert np.all((al.confidence > 0) & (al.confidence <= 1))
