@@ -4,7 +4,8 @@ moved; the ground truth follows from the cuts.
 A change takes sections of B of at least 4 s at seeded random places (cut points kept
 1.5 s from the ends and from each other). B' is made of pieces of B ``[s, e)`` laid end
 to end, joined with a 10 ms crossfade; for each piece every ground-truth event of B
-inside it moves by the piece's offset, so an event of A appears once per piece that
+inside it moves by the piece's offset (except events within 0.25 s of a cut's end, whose
+note is cut off), so an event of A appears once per piece that
 holds it (twice for a repeat, never for a dropped section). The jumps are the junctions
 of B' where the source position on B is not continuous: on B' at the junction, on A
 from the A time of the source position before the junction to the one after it (the
@@ -27,6 +28,7 @@ AUDIO_MATERIAL = ("music", "speech", "realaudio")
 FADE_S = 0.01
 MIN_SECTION_S = 4.0
 MARGIN_S = 3.0
+HIDDEN_S = 0.25
 
 
 @dataclasses.dataclass
@@ -108,7 +110,10 @@ def make(row, change, out_dir, seed=0):
             seg[:fade] *= ramp
             parts[-1][-fade:] *= ramp[::-1]
         parts.append(seg)
-        inside = (gt[:, 1] >= s) & (gt[:, 1] < e)
+        # an event whose onset lies within HIDDEN_S of the piece's end is cut off on
+        # the new B (its note is not heard): it has no place to be found
+        end = e if k == len(spans) - 1 else e - HIDDEN_S
+        inside = (gt[:, 1] >= s) & (gt[:, 1] < end)
         rows_gt.append(np.c_[gt[inside, 0], gt[inside, 1] - s + offset])
         if k:
             prev_end = spans[k - 1][1]

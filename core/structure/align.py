@@ -46,12 +46,42 @@ _DP_RATE_HZ = 10.0
 _UNIT_RATE_HZ = 2.0
 _JUMP_S = 1.5
 _NULL_COST = 0.5
-_HOLD_W = 0.05
-_MIN_PIECE_S = 1.0
+_HOLD_W = 0.3
+_MIN_PIECE_S = 2.0
+_SMOOTH_S = 0.5
 _MERGE_S = 1.0
+_GAP_S = 3.0
+_JUNCTION_S = 1.0
 _MIN_STRETCH_S = 2.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
+
+
+class _DiagonalMean:
+    """Local costs averaged along the diagonal over ``2 * radius + 1`` cells (the
+    path enhancement of music structure analysis): a match must hold for about a
+    second, so chords or phonemes that recur elsewhere stop looking like matches."""
+
+    def __init__(self, source, radius):
+        self.source, self.radius = source, int(radius)
+        self.n, self.m = source.n, source.m
+
+    def costs(self, r0, r1, c0, c1):
+        n, m, L = self.n, self.m, self.radius
+        a0, a1 = max(0, r0 - L), min(n, r1 + L)
+        b0, b1 = max(0, c0 - L), min(m, c1 + L)
+        c = self.source.costs(a0, a1, b0, b1)
+        out = np.zeros((r1 - r0, c1 - c0))
+        cnt = np.zeros((r1 - r0, c1 - c0))
+        for k in range(-L, L + 1):
+            i_lo, i_hi = max(r0, a0 - k), min(r1, a1 - k)
+            j_lo, j_hi = max(c0, b0 - k), min(c1, b1 - k)
+            if i_hi <= i_lo or j_hi <= j_lo:
+                continue
+            out[i_lo - r0:i_hi - r0, j_lo - c0:j_hi - c0] += \
+                c[i_lo + k - a0:i_hi + k - a0, j_lo + k - b0:j_hi + k - b0]
+            cnt[i_lo - r0:i_hi - r0, j_lo - c0:j_hi - c0] += 1.0
+        return out / np.maximum(cnt, 1.0)
 
 
 def _normalizer(source):
@@ -73,13 +103,18 @@ def _normalizer(source):
 
 
 def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
-                min_piece_s=_MIN_PIECE_S, merge_s=_MERGE_S, monitor=None):
+                min_piece_s=_MIN_PIECE_S, merge_s=_MERGE_S, c_on=None, c_off=None,
+                monitor=None):
     """The jump DP on a (coarse) cost source.
 
     Parameters
     ----------
     source : core.warping.FeatureTerms or CostSource
         Local costs, A rows and B columns, at ``rate_hz`` frames per second.
+
+    c_on, c_off : float, optional
+        The costs of a typical match and of typical unrelated frames (default: the
+        median of every B frame's best cost and the median of all costs).
 
     Returns
     -------
@@ -94,7 +129,11 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
 
     monitor = monitor or Monitor(None, None)
     n, m = source.n, source.m
-    c_on, c_off = _normalizer(source)
+    if c_on is None or c_off is None:
+        on, off = _normalizer(source)
+        c_on = on if c_on is None else c_on
+        c_off = off if c_off is None else c_off
+    c_off = max(c_off, c_on + 1e-9)
     scale = 1.0 / (c_off - c_on)
     acc = np.zeros(n)
     null = np.zeros(1)
@@ -118,6 +157,7 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     pieces = _runs(match)
     pieces = _tidy(pieces, max(1, int(round(min_piece_s * rate_hz))),
                    int(round(merge_s * rate_hz)))
+    pieces = _close_gaps(pieces, source, int(round(_GAP_S * rate_hz)))
     return pieces, match, {"c_on": c_on, "c_off": c_off, "dp_cost": total}
 
 
@@ -154,12 +194,71 @@ def _tidy(pieces, min_len, merge_tol):
     return out
 
 
-def _high_cost_stretch(mono, source, rate_a, rate_b, c_on, c_off, threshold=0.5,
-                       smooth_s=1.0):
-    """Longest stretch (seconds of B) over which the monotone path's normalized local
-    cost (smoothed) stays above ``threshold``; and its B range."""
-    from scipy.ndimage import uniform_filter1d
+def _close_gaps(pieces, source, max_gap):
+    """Where at most ``max_gap`` B frames lie between two pieces (frames the DP left to
+    nothing, or a dropped short piece), extend both pieces diagonally into the gap and
+    meet where the sum of the two extensions' costs is least."""
+    n = source.n
+    out = [list(p) for p in pieces]
+    for k in range(len(out) - 1):
+        p, q = out[k], out[k + 1]
+        gap = q[2] - p[3] - 1
+        if gap <= 0 or gap > max_gap:
+            continue
+        cols = np.arange(p[3] + 1, q[2])
+        ia = np.clip(p[1] + np.arange(1, gap + 1), 0, n - 1)  # p continued
+        ib = np.clip(q[0] - np.arange(gap, 0, -1), 0, n - 1)  # q started earlier
+        block = source.costs(0, n, int(cols[0]), int(cols[-1]) + 1)
+        ca = block[ia, np.arange(gap)]
+        cb = block[ib, np.arange(gap)]
+        # split s: p takes the first s frames of the gap, q the rest
+        totals = [ca[:s].sum() + cb[s:].sum() for s in range(gap + 1)]
+        s = int(np.argmin(totals))
+        if s:
+            p[1], p[3] = int(min(n - 1, p[1] + s)), int(p[3] + s)
+        if gap - s:
+            q[0], q[2] = int(max(0, q[0] - (gap - s))), int(q[2] - (gap - s))
+    return out
 
+
+def _refine_junctions(parts, source, radius):
+    """Move each junction between consecutive parts (full rate, ``[i0, i1, j0, j1]``)
+    to where B passes best from the first piece's line (continued at its mean slope)
+    to the second's, within ``radius`` B frames; returns new parts."""
+    n = source.n
+    out = [list(p) for p in parts]
+    for k in range(len(out) - 1):
+        p, q = out[k], out[k + 1]
+        if q[2] != p[3] + 1:
+            continue
+        lo = max(p[2] + 2, q[2] - radius)
+        hi = min(q[3] - 1, q[2] + radius)
+        if hi <= lo:
+            continue
+        cols = np.arange(lo, hi + 1)
+        slope_p = (p[1] - p[0]) / max(1, p[3] - p[2])
+        slope_q = (q[1] - q[0]) / max(1, q[3] - q[2])
+        ip = np.clip(np.round(p[1] + (cols - p[3]) * slope_p).astype(np.int64), 0, n - 1)
+        iq = np.clip(np.round(q[0] + (cols - q[2]) * slope_q).astype(np.int64), 0, n - 1)
+        costs = []
+        for rows in (ip, iq):
+            r0, r1 = int(rows.min()), int(rows.max()) + 1
+            block = source.costs(r0, r1, int(cols[0]), int(cols[-1]) + 1)
+            costs.append(block[rows - r0, np.arange(len(cols))])
+        # split at s: columns before s on p's line, from s on q's
+        before = np.r_[0.0, np.cumsum(costs[0])]
+        after = np.r_[np.cumsum(costs[1][::-1])[::-1], 0.0]
+        s = int(np.argmin(before + after))
+        split = int(cols[0]) + s
+        p1 = int(round(p[1] + (split - 1 - p[3]) * slope_p))
+        q0 = int(round(q[0] + (split - q[2]) * slope_q))
+        p[1], p[3] = int(min(max(p[0], p1), n - 1)), split - 1
+        q[0], q[2] = int(max(0, min(q[1], q0))), split
+    return out
+
+
+def _path_costs(mono, source, rate_a, rate_b):
+    """The local cost of each B frame of ``source`` on the monotone path."""
     m = source.m
     tb = np.arange(m) / rate_b
     ta = mono.map_b_to_a(tb)
@@ -170,6 +269,15 @@ def _high_cost_stretch(mono, source, rate_a, rate_b, c_on, c_off, threshold=0.5,
         lo, hi = int(i[c0:c1].min()), int(i[c0:c1].max()) + 1
         block = source.costs(lo, hi, c0, c1)
         cost[c0:c1] = block[i[c0:c1] - lo, np.arange(c1 - c0)]
+    return cost
+
+
+def _high_cost_stretch(cost, rate_b, c_on, c_off, threshold=0.5, smooth_s=1.0):
+    """Longest stretch (seconds of B) over which the monotone path's normalized local
+    cost (smoothed) stays above ``threshold``; and its B range."""
+    from scipy.ndimage import uniform_filter1d
+
+    m = len(cost)
     norm = (cost - c_on) / (c_off - c_on)
     width = max(1, int(round(smooth_s * rate_b)))
     high = uniform_filter1d(norm, width, mode="nearest") > threshold
@@ -304,9 +412,16 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     factor = max(1, int(round(min(rates) / _DP_RATE_HZ)))
     coarse = source.pooled(factor)
     ca, cb = rates[0] / factor, rates[1] / factor
-    pieces, match, dp = find_pieces(coarse, min(ca, cb), jump_s=jump_s,
-                                    min_piece_s=min_piece_s, monitor=monitor.sub(0.7, 0.85))
-    stretch_s, stretch = _high_cost_stretch(mono, coarse, ca, cb, dp["c_on"], dp["c_off"])
+    # a typical match: the median cost along the monotone path (mostly right even where
+    # the order differs); unrelated frames: the median of all costs
+    smoothed = _DiagonalMean(coarse, int(round(_SMOOTH_S * min(ca, cb))))
+    path_cost = _path_costs(mono, smoothed, ca, cb)
+    c_on = float(np.median(path_cost))
+    c_off = _normalizer(smoothed)[1]
+    pieces, match, dp = find_pieces(smoothed, min(ca, cb), jump_s=jump_s,
+                                    min_piece_s=min_piece_s, c_on=c_on, c_off=c_off,
+                                    monitor=monitor.sub(0.7, 0.85))
+    stretch_s, stretch = _high_cost_stretch(path_cost, cb, dp["c_on"], dp["c_off"])
     jumps = len(pieces) - 1
     # units, at a few frames per second
     from ..pipeline import _stacked
@@ -343,9 +458,12 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
         out = []
         n, m = source.n, source.m
         sub = monitor.sub(0.85, 1.0)
-        for k, (i0, i1, j0, j1) in enumerate(pieces):
-            part = [i0 * factor, min(n - 1, (i1 + 1) * factor - 1),
-                    j0 * factor, min(m - 1, (j1 + 1) * factor - 1)]
+        parts = [[i0 * factor, min(n - 1, (i1 + 1) * factor - 1),
+                  j0 * factor, min(m - 1, (j1 + 1) * factor - 1)]
+                 for i0, i1, j0, j1 in pieces]
+        parts = _refine_junctions(parts, source.reweighted(local),
+                                  int(round(_JUNCTION_S * rates[1])))
+        for k, part in enumerate(parts):
             piece = staged_dtw(source, dict(recipe, part=part), rate_a_hz=rates[0],
                                rate_b_hz=rates[1],
                                params={"feature": feature, "rate_hz": rate_hz},
