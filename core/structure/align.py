@@ -46,13 +46,14 @@ _DP_RATE_HZ = 10.0
 _UNIT_RATE_HZ = 2.0
 _JUMP_S = 1.5
 _NULL_COST = 0.5
-_HOLD_W = 0.3
+_HOLD_W = 0.5
 _MIN_PIECE_S = 2.0
 _SMOOTH_S = 0.5
 _MERGE_S = 1.0
 _GAP_S = 3.0
 _JUNCTION_S = 1.0
-_MIN_STRETCH_S = 2.0
+_OVERLAP_S = 1.5
+_MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
 
@@ -257,19 +258,92 @@ def _refine_junctions(parts, source, radius):
     return out
 
 
-def _path_costs(mono, source, rate_a, rate_b):
-    """The local cost of each B frame of ``source`` on the monotone path."""
-    m = source.m
-    tb = np.arange(m) / rate_b
-    ta = mono.map_b_to_a(tb)
-    i = np.clip(np.round(np.asarray(ta) * rate_a).astype(np.int64), 0, source.n - 1)
-    cost = np.empty(m)
-    for c0 in range(0, m, _BLOCK_COLUMNS):
-        c1 = min(m, c0 + _BLOCK_COLUMNS)
-        lo, hi = int(i[c0:c1].min()), int(i[c0:c1].max()) + 1
-        block = source.costs(lo, hi, c0, c1)
-        cost[c0:c1] = block[i[c0:c1] - lo, np.arange(c1 - c0)]
+def _path_costs(mono, source, rate_a, rate_b, axis=1):
+    """The local cost of ``source`` on the monotone path at each frame of B (``axis=1``)
+    or of A (``axis=0``: a section of A that B skips shows there)."""
+    count = source.m if axis == 1 else source.n
+    rate, other_rate = (rate_b, rate_a) if axis == 1 else (rate_a, rate_b)
+    t = np.arange(count) / rate
+    mapped = mono.map_b_to_a(t) if axis == 1 else mono.map_a_to_b(t)
+    limit = source.n if axis == 1 else source.m
+    other = np.clip(np.round(np.asarray(mapped) * other_rate).astype(np.int64), 0, limit - 1)
+    cost = np.empty(count)
+    for c0 in range(0, count, _BLOCK_COLUMNS):
+        c1 = min(count, c0 + _BLOCK_COLUMNS)
+        lo, hi = int(other[c0:c1].min()), int(other[c0:c1].max()) + 1
+        if axis == 1:
+            block = source.costs(lo, hi, c0, c1)
+            cost[c0:c1] = block[other[c0:c1] - lo, np.arange(c1 - c0)]
+        else:
+            block = source.costs(c0, c1, lo, hi)
+            cost[c0:c1] = block[np.arange(c1 - c0), other[c0:c1] - lo]
     return cost
+
+
+def _extended(parts, n, m, radius):
+    """Parts grown by ``radius`` B frames (and as many A frames at their slope) towards
+    each neighbour, so that the solved paths overlap around each junction."""
+    out = []
+    for k, (i0, i1, j0, j1) in enumerate(parts):
+        slope = (i1 - i0) / max(1, j1 - j0)
+        if k > 0:
+            d = min(radius, j0)
+            j0, i0 = j0 - d, max(0, i0 - int(round(d * slope)))
+        if k < len(parts) - 1:
+            d = min(radius, m - 1 - j1)
+            j1, i1 = j1 + d, min(n - 1, i1 + int(round(d * slope)))
+        out.append([i0, i1, j0, j1])
+    return out
+
+
+def _column_costs(piece, source, c0, c1):
+    """Mean local cost of ``piece``'s rows in each B column c0..c1-1 (inf where the path
+    has none)."""
+    path = piece.path
+    sel = (path[:, 1] >= c0) & (path[:, 1] < c1)
+    out = np.full(c1 - c0, np.inf)
+    if not np.any(sel):
+        return out
+    rows = path[sel]
+    r0, r1 = int(rows[:, 0].min()), int(rows[:, 0].max()) + 1
+    block = source.costs(r0, r1, c0, c1)
+    cost = block[rows[:, 0] - r0, rows[:, 1] - c0]
+    sums = np.bincount(rows[:, 1] - c0, weights=cost, minlength=c1 - c0)
+    counts = np.bincount(rows[:, 1] - c0, minlength=c1 - c0)
+    have = counts > 0
+    out[have] = sums[have] / counts[have]
+    return out
+
+
+def _split_overlaps(pieces, junctions, source):
+    """Pieces solved on overlapping parts, cut where B passes at least cost from one
+    path to the next (around each planned junction), then trimmed to their share."""
+    starts = [int(p.path[0, 1]) for p in pieces]
+    ends = [int(p.path[-1, 1]) for p in pieces]
+    cuts = []
+    for k in range(len(pieces) - 1):
+        c0, c1 = starts[k + 1], ends[k] + 1  # columns both paths cover
+        if c1 <= c0:
+            cuts.append(junctions[k])
+            continue
+        cp = _column_costs(pieces[k], source, c0, c1)
+        cq = _column_costs(pieces[k + 1], source, c0, c1)
+        before = np.r_[0.0, np.cumsum(cp)]
+        after = np.r_[np.cumsum(cq[::-1])[::-1], 0.0]
+        total = before + after
+        # a cut needs a row of each piece on its side
+        total[0] = total[-1] = np.inf if len(total) > 2 else total[0]
+        cuts.append(c0 + int(np.argmin(total)))
+    out = []
+    for k, p in enumerate(pieces):
+        lo = cuts[k - 1] if k > 0 else -1
+        hi = cuts[k] if k < len(pieces) - 1 else p.n_b + 1
+        keep = (p.path[:, 1] >= lo) & (p.path[:, 1] < hi)
+        if not np.any(keep):
+            continue
+        out.append(p.replace(path=p.path[keep], confidence=None if p.confidence is None
+                             else p.confidence[keep]))
+    return out
 
 
 def _high_cost_stretch(cost, rate_b, c_on, c_off, threshold=0.5, smooth_s=1.0):
@@ -421,7 +495,10 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     pieces, match, dp = find_pieces(smoothed, min(ca, cb), jump_s=jump_s,
                                     min_piece_s=min_piece_s, c_on=c_on, c_off=c_off,
                                     monitor=monitor.sub(0.7, 0.85))
+    # a repeat or a move shows as a stretch of B, a skipped section as one of A
     stretch_s, stretch = _high_cost_stretch(path_cost, cb, dp["c_on"], dp["c_off"])
+    stretch_a_s, stretch_a = _high_cost_stretch(_path_costs(mono, smoothed, ca, cb, axis=0),
+                                                ca, dp["c_on"], dp["c_off"])
     jumps = len(pieces) - 1
     # units, at a few frames per second
     from ..pipeline import _stacked
@@ -430,7 +507,7 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     ux, uy = _stacked(coarse.pooled(ufactor))
     units = analyse_units(ux, uy, min(ca, cb) / ufactor)
     t_units = time.perf_counter()
-    found = jumps > 0 and stretch_s >= _MIN_STRETCH_S
+    found = jumps > 0 and max(stretch_s, stretch_a_s) >= _MIN_STRETCH_S
     report = {
         "requested": structure, "jumps_found": jumps, "dp_rate_hz": [ca, cb],
         "dp_pieces_s": [[p[0] / ca, (p[1] + 1) / ca, p[2] / cb, (p[3] + 1) / cb]
@@ -438,6 +515,9 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
         "monotone_high_cost_s": round(stretch_s, 3),
         "monotone_high_cost_range_s": None if stretch is None else [round(v, 3)
                                                                       for v in stretch],
+        "monotone_high_cost_a_s": round(stretch_a_s, 3),
+        "monotone_high_cost_range_a_s": None if stretch_a is None else [
+            round(v, 3) for v in stretch_a],
         "normalizer": {"c_on": dp["c_on"], "c_off": dp["c_off"]},
         "analysis_s": round(t_units - t1, 3),
         "units": {"a": [u.as_dict() for u in units["units_a"]],
@@ -448,7 +528,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
         report["result"] = "monotone"
         report["reason"] = ("no jump found" if jumps == 0 else
                             f"{jumps} jump(s) found, but the monotone path has no long "
-                            f"stretch of high cost ({stretch_s:.1f} s < {_MIN_STRETCH_S} s)")
+                            f"stretch of high cost ({max(stretch_s, stretch_a_s):.1f} s < "
+                            f"{_MIN_STRETCH_S} s)")
         return mono.replace(diagnostics=dict(mono.diagnostics, structure=report))
     if not pieces or (jumps == 0 and structure == "pieces"):
         out = [mono]
@@ -463,7 +544,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                  for i0, i1, j0, j1 in pieces]
         parts = _refine_junctions(parts, source.reweighted(local),
                                   int(round(_JUNCTION_S * rates[1])))
-        for k, part in enumerate(parts):
+        ext = _extended(parts, n, m, int(round(_OVERLAP_S * rates[1])))
+        for k, part in enumerate(ext):
             piece = staged_dtw(source, dict(recipe, part=part), rate_a_hz=rates[0],
                                rate_b_hz=rates[1],
                                params={"feature": feature, "rate_hz": rate_hz},
@@ -471,9 +553,11 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                progress=sub.sub(k / len(pieces), (k + 1) / len(pieces)).report,
                                cancel=monitor.check)
             out.append(piece)
+        out = _split_overlaps(out, [p[2] for p in parts[1:]], source.reweighted(local))
     report["result"] = "pieces"
-    report["reason"] = (f"{jumps} jump(s) found; the monotone path has {stretch_s:.1f} s "
-                        f"of high cost" if jumps else "no jump found")
+    report["reason"] = (f"{jumps} jump(s) found; the monotone path has "
+                        f"{max(stretch_s, stretch_a_s):.1f} s of high cost" if jumps
+                        else "no jump found")
     report["elapsed_s"] = round(time.perf_counter() - t0, 3)
     diag = {k: v for k, v in mono.diagnostics.items()
             if k in ("material", "features", "rate_hz", "base_rate_hz", "rate_a_hz",
