@@ -1,0 +1,30 @@
+"""Print results.json (bench.py) as the Markdown tables of results.md."""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("results.json")
+rows = json.loads(path.read_text())["pairs"]
+print("| pair | change | seed | uncut ms | auto ms | ratio | jumps found / true | result |")
+print("|---|---|---|---|---|---|---|---|")
+for r in rows:
+    print(f"| {r['pair']} | {r['change']} | {r['seed']} | {r['uncut_ms']:.1f} | "
+          f"{r['error_ms']:.1f} | {r['ratio']:.2f} | {r['jumps_found_ok']} / {r['jumps_true']} "
+          f"| {r['result']}{' (same path)' if r.get('same_as_monotone') else ''} |")
+print()
+print("| change | cases | ratio <= 1.5 | median ratio | jumps found within 0.5 s | "
+      "auto switched |")
+print("|---|---|---|---|---|---|")
+for change in ("none", "repeat", "drop", "move"):
+    sel = [r for r in rows if r["change"] == change]
+    if not sel:
+        continue
+    ratios = np.array([r["ratio"] for r in sel])
+    found = sum(r["jumps_found_ok"] for r in sel)
+    true = sum(r["jumps_true"] for r in sel)
+    switched = sum(r["result"] == "pieces" for r in sel)
+    print(f"| {change} | {len(sel)} | {int(np.sum(ratios <= 1.5))} | {np.median(ratios):.2f} | "
+          f"{found} / {true} | {switched} |")
