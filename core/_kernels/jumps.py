@@ -120,3 +120,26 @@ def unit_dtw(cost, i0, i1, j0, j1):
             acc[j] = v
             left = v
     return acc[m - 1] / (n + m)
+
+
+@njit(cache=True, nogil=True)
+def diagonal_mean(c, radius, i_off, j_off, out):
+    """``out[a, b]`` = mean of ``c[i + k, j + k]`` over ``|k| <= radius`` inside ``c``,
+    where ``(i, j) = (i_off + a, j_off + b)``: a running sum along each diagonal."""
+    rows, cols = c.shape
+    s = np.empty((rows, cols))
+    for i in range(rows):
+        for j in range(cols):
+            prev = s[i - 1, j - 1] if i > 0 and j > 0 else 0.0
+            s[i, j] = c[i, j] + prev
+    n_out, m_out = out.shape
+    for a in range(n_out):
+        i = i_off + a
+        for b in range(m_out):
+            j = j_off + b
+            k_lo = max(-radius, max(-i, -j))
+            k_hi = min(radius, min(rows - 1 - i, cols - 1 - j))
+            total = s[i + k_hi, j + k_hi]
+            if i + k_lo - 1 >= 0 and j + k_lo - 1 >= 0:
+                total -= s[i + k_lo - 1, j + k_lo - 1]
+            out[a, b] = total / (k_hi - k_lo + 1)

@@ -56,6 +56,7 @@ _OVERLAP_S = 1.5
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
+_STATS_BLOCKS = 16
 
 
 class _DiagonalMean:
@@ -71,32 +72,26 @@ class _DiagonalMean:
         n, m, L = self.n, self.m, self.radius
         a0, a1 = max(0, r0 - L), min(n, r1 + L)
         b0, b1 = max(0, c0 - L), min(m, c1 + L)
-        c = self.source.costs(a0, a1, b0, b1)
-        out = np.zeros((r1 - r0, c1 - c0))
-        cnt = np.zeros((r1 - r0, c1 - c0))
-        for k in range(-L, L + 1):
-            i_lo, i_hi = max(r0, a0 - k), min(r1, a1 - k)
-            j_lo, j_hi = max(c0, b0 - k), min(c1, b1 - k)
-            if i_hi <= i_lo or j_hi <= j_lo:
-                continue
-            out[i_lo - r0:i_hi - r0, j_lo - c0:j_hi - c0] += \
-                c[i_lo + k - a0:i_hi + k - a0, j_lo + k - b0:j_hi + k - b0]
-            cnt[i_lo - r0:i_hi - r0, j_lo - c0:j_hi - c0] += 1.0
-        return out / np.maximum(cnt, 1.0)
+        from .._kernels.jumps import diagonal_mean
+
+        c = np.ascontiguousarray(self.source.costs(a0, a1, b0, b1), dtype=np.float64)
+        out = np.empty((r1 - r0, c1 - c0))
+        diagonal_mean(c, L, r0 - a0, c0 - b0, out)
+        return out
 
 
 def _normalizer(source):
-    """(c_on, c_off): median of every B frame's best cost, median of all costs (on a
-    sample of columns)."""
+    """(c_on, c_off): median of every B frame's best cost, median of all costs (on
+    ``_STATS_BLOCKS`` blocks of columns spread over B)."""
     n, m = source.n, source.m
-    step = max(1, m // _STATS_COLUMNS)
-    cols = np.arange(0, m, step)
+    width = max(1, min(m, _STATS_COLUMNS // _STATS_BLOCKS))
+    starts = np.unique(np.linspace(0, m - width, _STATS_BLOCKS).astype(np.int64))
     mins, samples = [], []
-    for c in cols:
-        block = source.costs(0, n, int(c), int(c) + 1)[:, 0]
-        mins.append(block.min())
-        samples.append(block[:: max(1, n // 200)])
-    c_on = float(np.median(mins))
+    for c in starts:
+        block = source.costs(0, n, int(c), int(c) + width)
+        mins.append(block.min(axis=0))
+        samples.append(block[:: max(1, n // 400)].ravel())
+    c_on = float(np.median(np.concatenate(mins)))
     c_off = float(np.median(np.concatenate(samples)))
     if not c_off > c_on:
         c_off = c_on + 1e-6
