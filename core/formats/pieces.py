@@ -115,7 +115,7 @@ def read_pieces_json(path):
                                   sources=doc.get("sources") or {})
     except KeyError as err:
         raise FormatError(path, f"missing field {err.args[0]!r}") from None
-    except (TypeError, ValueError) as err:
+    except (TypeError, ValueError, AttributeError) as err:
         raise FormatError(path, f"malformed alignment with pieces: {err}") from None
 
 
