@@ -34,7 +34,6 @@ import time
 import numpy as np
 
 from .._progress import Monitor
-from ..alignment import Alignment
 from .piecewise import PiecewiseAlignment
 from .segments import cluster_units, frame_costs, segment, unit_costs
 

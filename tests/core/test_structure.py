@@ -12,8 +12,14 @@ import core
 from core.alignment import Alignment
 from core.formats.annotations import Annotation, Interval, Point, Tier
 from core.formats.transfer import transfer_annotation
-from core.structure import (PiecewiseAlignment, analyse_units, cluster_units, find_pieces,
-                            segment, unit_costs)
+from core.structure import (
+    PiecewiseAlignment,
+    analyse_units,
+    cluster_units,
+    find_pieces,
+    segment,
+    unit_costs,
+)
 from core.structure.segments import frame_costs
 from core.warping._source import CostSource
 
@@ -101,7 +107,7 @@ def test_find_pieces_recovers_the_cuts(change):
     pieces, match, info = find_pieces(_cost_source(x, y), 10.0, jump_s=1.0, min_piece_s=1.0)
     assert len(pieces) == len(spans)
     offset = 0
-    for (i0, i1, j0, j1), (s, e) in zip(pieces, spans, strict=True):
+    for (i0, i1, j0, _j1), (s, e) in zip(pieces, spans, strict=True):
         assert abs(j0 - offset) <= 2 and abs(i0 - s) <= 2 and abs(i1 - (e - 1)) <= 2
         offset += e - s
 
