@@ -36,6 +36,8 @@ _LAZY = {
     "write_alignment": "core.formats",
     "align_files": "core.pipeline",
     "align_recordings": "core.pipeline",
+    "PiecewiseAlignment": "core.structure",
+    "align_structure": "core.structure",
 }
 
 __all__ = ["Alignment", "AlignmentError", "Cancelled", "ConvergenceWarning", "FormatError",

@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_method_options(align)
     align.add_argument("--format", dest="fmt", choices=ALIGNMENT_FORMATS,
                        help="output format (default: from OUT's extension)")
+    align.add_argument("--structure", choices=("monotone", "auto", "pieces"),
+                       default="monotone",
+                       help="[default] monotone: one path through both recordings in the "
+                            "same order (default); auto: switch to a path with jumps when "
+                            "a section is repeated, skipped or moved (said on stderr); "
+                            "pieces: always a path with jumps (written as JSON or CSV)")
     align.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     align.set_defaults(func=_run_align)
 
@@ -192,7 +198,13 @@ def _run_align(args) -> int:
     fmt = _format_for(args.output, args.fmt)
     rec_a, rec_b = open_recording(args.a), open_recording(args.b)  # headers only
     recipe = _recipe(args, rec_a, rec_b)
-    alignment = _align(rec_a, rec_b, recipe, quiet=args.quiet)
+    if getattr(args, "structure", "monotone") != "monotone":
+        from .structure.cli import align_with_structure
+
+        alignment = align_with_structure(args, recipe, rec_a, rec_b, fmt, UsageError,
+                                         _StderrProgress)
+    else:
+        alignment = _align(rec_a, rec_b, recipe, quiet=args.quiet)
     formats.write_alignment(alignment, output, format=fmt)
     return 0
 

@@ -187,6 +187,10 @@ def write_alignment(alignment: Alignment, path, format: str | None = None) -> No
     OSError
         The folder is missing or not writable (the previous file is left intact).
     """
+    if _is_pieces(alignment):  # a path with jumps (core.structure)
+        from .pieces import write_pieces
+        write_pieces(alignment, path, output_format(path, format, "alignment"))
+        return
     if not isinstance(alignment, Alignment):
         raise ValueError("alignment: expected a core.Alignment")
     fmt = output_format(path, format, "alignment")
@@ -211,6 +215,11 @@ def write_alignment(alignment: Alignment, path, format: str | None = None) -> No
     elif fmt == "eaf":
         from .eaf import write_alignment_eaf
         write_alignment_eaf(alignment, path)
+
+
+def _is_pieces(alignment) -> bool:
+    from ..structure.piecewise import PiecewiseAlignment
+    return isinstance(alignment, PiecewiseAlignment)
 
 
 def read_alignment(path, format: str | None = None, *, rate_a_hz: float | None = None,
@@ -246,9 +255,15 @@ def read_alignment(path, format: str | None = None, *, rate_a_hz: float | None =
     rates = {"rate_a_hz": rate_a_hz, "rate_b_hz": rate_b_hz}
     with _reading(path):
         if fmt == "csv":
+            from .pieces import is_pieces_csv, read_pieces_csv
+            if is_pieces_csv(path):  # time_a_s,time_b_s,piece: a path with jumps
+                return read_pieces_csv(path, **rates)
             from .csv_pairs import read_csv
             return read_csv(path, **rates)
         if fmt == "json":
+            from .pieces import is_pieces_json, read_pieces_json
+            if is_pieces_json(path):
+                return read_pieces_json(path)
             from .json_format import read_json
             return read_json(path)
         if fmt == "svl":

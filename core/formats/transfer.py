@@ -67,6 +67,11 @@ def transfer_annotation(annotation: Annotation, alignment: Alignment, *,
     """
     if direction not in ("a2b", "b2a"):
         raise ValueError(f"direction: expected 'a2b' or 'b2a', got {direction!r}")
+    from ..structure.piecewise import PiecewiseAlignment
+    if isinstance(alignment, PiecewiseAlignment):  # a path with jumps
+        from ..structure.transfer import transfer_pieces
+        return transfer_pieces(annotation, alignment, direction=direction,
+                               collapsed_marker=collapsed_marker)
     if not isinstance(alignment, Alignment):
         raise ValueError("alignment: expected a core.Alignment")
     mapper = alignment.map_a_to_b if direction == "a2b" else alignment.map_b_to_a

@@ -225,7 +225,8 @@ def _check_content(terms, sources) -> None:
 
 
 def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None,
-                     band_s=None, anchors=None, progress=None, cancel=None) -> Alignment:
+                     band_s=None, anchors=None, structure="monotone", progress=None,
+                     cancel=None, _terms=None):
     """Align two recordings with the default pipeline for their material.
 
     Parameters
@@ -252,6 +253,11 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         independently, every stage included, so an anchor changes only the segment it
         falls in; an anchor outside the detected shared part stretches it. ``"dtw"``
         only.
+    structure : {"monotone", "auto", "pieces"}
+        ``"monotone"`` (default): one monotone path, as described here. ``"auto"``: the
+        same unless the order of the recordings differs (a section repeated, skipped or
+        moved), then a :class:`core.structure.PiecewiseAlignment`; ``"pieces"``: always
+        pieces (:func:`core.structure.align_structure`).
     progress, cancel : callables, optional
 
     Returns
@@ -271,6 +277,12 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     core.Cancelled
         When ``cancel()`` returns True.
     """
+    if structure != "monotone":
+        from ..structure import align_structure
+
+        return align_structure(rec_a, rec_b, structure=structure, method=method,
+                               feature=feature, rate_hz=rate_hz, band_s=band_s,
+                               anchors=anchors, progress=progress, cancel=cancel)
     t0 = time.perf_counter()
     rate_hz, band_s = _check_args(method, feature, rate_hz, band_s, rec_a, rec_b)
     anchors_s = _check_anchors_s(anchors)
@@ -279,8 +291,11 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     monitor = Monitor(progress, cancel)
     diag = {}
     sources = {"a": describe_recording(rec_a), "b": describe_recording(rec_b)}
-    terms, weights, local, rates, info = _plan_terms(rec_a, rec_b, feature, rate_hz,
-                                                     monitor.sub(0.0, 0.5))
+    if _terms is None:
+        terms, weights, local, rates, info = _plan_terms(rec_a, rec_b, feature, rate_hz,
+                                                         monitor.sub(0.0, 0.5))
+    else:  # already planned (core.structure): the same result, features computed once
+        terms, weights, local, rates, info = _terms
     refine = int(info.pop("refine_factor", 1))
     detect_overlap = info.pop("detect_overlap", True)
     diag.update(info)

@@ -1,0 +1,271 @@
+"""core.structure: segmentation, unit assignment, the jump DP, PiecewiseAlignment, its
+files and transfer, and align_recordings(structure=...) on small generated audio."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import core
+from core.alignment import Alignment
+from core.formats.annotations import Annotation, Interval, Point, Tier
+from core.formats.transfer import transfer_annotation
+from core.structure import (
+    PiecewiseAlignment,
+    analyse_units,
+    cluster_units,
+    find_pieces,
+    segment,
+    unit_costs,
+)
+from core.structure.segments import frame_costs
+from core.warping._source import CostSource
+
+
+def _blocks(rng, kinds, length=20, dim=12, noise=0.05):
+    """Frames of blocks; equal kinds share a prototype (with a slow pattern inside)."""
+    protos = {}
+    out = []
+    for k in kinds:
+        if k not in protos:
+            base = rng.standard_normal((length, dim))
+            protos[k] = np.cumsum(base, axis=0) * 0.3 + 3 * rng.standard_normal(dim)
+        out.append(protos[k] + noise * rng.standard_normal((length, dim)))
+    return np.vstack(out)
+
+
+def _piece(rows, n_a=100, n_b=100, rate=10.0):
+    return Alignment(np.asarray(rows), rate, rate, n_a=n_a, n_b=n_b, method="dtw")
+
+
+# ------------------------------------------------------------------ segmentation
+
+
+def test_segment_finds_block_boundaries_and_kinds():
+    rng = np.random.default_rng(0)
+    x = _blocks(rng, ["a", "b", "a", "c"], length=20)
+    units = segment(x, 10.0, min_unit_s=1.0, kernel_s=0.8)
+    bounds = [u.start for u in units[1:]]
+    assert len(bounds) == 3
+    assert np.all(np.abs(np.array(bounds) - [20, 40, 60]) <= 1)
+    assert units[0].start == 0 and units[-1].end == 80
+    d = unit_costs(frame_costs(x, x), units, units)
+    kinds = cluster_units(d, 0.5 * (np.median(d) + d[d > 0].min()))
+    assert kinds[0] == kinds[2] != kinds[1]
+    assert kinds[3] not in (kinds[0], kinds[1])
+
+
+def test_segment_respects_min_unit_length():
+    rng = np.random.default_rng(1)
+    x = _blocks(rng, list("abcdefgh"), length=5)
+    units = segment(x, 10.0, min_unit_s=1.2, kernel_s=0.3)
+    assert all(u.end - u.start >= 12 for u in units)
+
+
+def test_unit_costs_compare_units_of_different_lengths():
+    rng = np.random.default_rng(2)
+    x = _blocks(rng, ["a", "b"], length=30)
+    slow = np.repeat(x[:30], 2, axis=0)  # unit "a" played at half speed
+    y = np.vstack([slow, x[30:]])
+    from core.structure import Unit
+    ua = [Unit(0, 30, 10.0), Unit(30, 60, 10.0)]
+    ub = [Unit(0, 60, 10.0), Unit(60, 90, 10.0)]
+    d = unit_costs(frame_costs(x, y), ua, ub)
+    assert d[0, 0] < 0.2 * d[0, 1] and d[1, 1] < 0.2 * d[1, 0]
+
+
+def test_analyse_units_matches_repeated_and_leaves_foreign_unmatched():
+    rng = np.random.default_rng(3)
+    x = _blocks(rng, ["a", "b", "c"], length=20)
+    # (a section right after itself shows no novelty: the jump DP finds such repeats)
+    y = np.vstack([x, x[20:40], _blocks(np.random.default_rng(9), ["z"], length=20)])
+    out = analyse_units(x, y, 5.0, min_unit_s=2.0)
+    assert [u.start for u in out["units_b"]] == [0, 20, 40, 60, 80]
+    assert list(out["matches"]) == [0, 1, 2, 1, -1]
+    kinds_b = [u.kind for u in out["units_b"]]
+    assert kinds_b[1] == kinds_b[3] == out["units_a"][1].kind
+    assert kinds_b[4] not in [u.kind for u in out["units_a"]]
+
+
+# ------------------------------------------------------------------ jump DP
+
+
+def _cost_source(x, y):
+    return CostSource(cost=frame_costs(x, y))
+
+
+@pytest.mark.parametrize("change", ["repeat", "drop", "move", "none"])
+def test_find_pieces_recovers_the_cuts(change):
+    rng = np.random.default_rng(4)
+    x = np.cumsum(rng.standard_normal((120, 8)), axis=0) + 0.3 * rng.standard_normal((120, 8))
+    x = x - x.mean(axis=0)
+    spans = {"repeat": [(0, 70), (40, 120)], "drop": [(0, 40), (70, 120)],
+             "move": [(0, 30), (60, 90), (30, 60), (90, 120)], "none": [(0, 120)]}[change]
+    y = np.vstack([x[s:e] for s, e in spans])
+    pieces, match, info = find_pieces(_cost_source(x, y), 10.0, jump_s=1.0, min_piece_s=1.0)
+    assert len(pieces) == len(spans)
+    offset = 0
+    for (i0, i1, j0, _j1), (s, e) in zip(pieces, spans, strict=True):
+        assert abs(j0 - offset) <= 2 and abs(i0 - s) <= 2 and abs(i1 - (e - 1)) <= 2
+        offset += e - s
+
+
+# ------------------------------------------------------------------ PiecewiseAlignment
+
+
+def _repeat_alignment():
+    # B plays A 0..49, then A 20..49 again, then A 50..99
+    p0 = _piece([(i, i) for i in range(50)], n_b=130)
+    p1 = _piece([(i, i + 30) for i in range(20, 50)], n_b=130)
+    p2 = _piece([(i, i + 30) for i in range(50, 100)], n_b=130)
+    return PiecewiseAlignment((p0, p1, p2), sources={"a": {"duration_s": 10.0},
+                                                     "b": {"duration_s": 13.0}})
+
+
+def test_piecewise_maps_every_occurrence():
+    al = _repeat_alignment()
+    assert al.map_a_to_b(1.0) == pytest.approx((1.0,))
+    assert al.map_a_to_b(3.0) == pytest.approx((3.0, 6.0))
+    assert al.map_b_to_a(6.0) == pytest.approx((3.0,))
+    assert al.map_b_to_a(np.array([1.0, 6.0])) == [pytest.approx((1.0,)),
+                                                    pytest.approx((3.0,))]
+    jumps = al.jumps
+    assert [j["kind"] for j in jumps] == ["back", "forward"]
+    assert jumps[0]["a_from_s"] == pytest.approx(4.9) and jumps[0]["a_to_s"] == pytest.approx(2.0)
+    assert al.path.shape == (130, 2) and list(np.unique(al.piece_index)) == [0, 1, 2]
+
+
+def test_piecewise_refuses_overlapping_pieces():
+    p0 = _piece([(i, i) for i in range(50)])
+    p1 = _piece([(i, i) for i in range(40, 60)])
+    with pytest.raises(ValueError, match="pieces\\[1\\]"):
+        PiecewiseAlignment((p0, p1))
+    with pytest.raises(ValueError, match="pieces"):
+        PiecewiseAlignment(())
+
+
+def test_skipped_section_maps_to_nothing():
+    p0 = _piece([(i, i) for i in range(30)], n_b=70)
+    p1 = _piece([(i, i - 30) for i in range(60, 100)], n_b=70)
+    al = PiecewiseAlignment((p0, p1))
+    assert al.map_a_to_b(4.5) == ()
+    assert al.jumps[0]["kind"] == "forward"
+
+
+# ------------------------------------------------------------------ files and transfer
+
+
+def test_json_and_csv_round_trip(tmp_path):
+    al = _repeat_alignment()
+    for name in ("out.json", "out.csv"):
+        core.write_alignment(al, tmp_path / name)
+        back = core.read_alignment(tmp_path / name)
+        assert isinstance(back, PiecewiseAlignment)
+        assert len(back.pieces) == 3
+        assert np.allclose(back.times_s, al.times_s)
+        assert back.map_a_to_b(3.0) == pytest.approx((3.0, 6.0))
+    doc = json.loads((tmp_path / "out.json").read_text())
+    assert [len(p["path_frames"]) for p in doc["pieces"]] == [50, 30, 50]
+    header, first = (tmp_path / "out.csv").read_text().splitlines()[:2]
+    assert header == "time_a_s,time_b_s,piece" and first.endswith(",0")
+
+
+def test_formats_without_pieces_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="jumps"):
+        core.write_alignment(_repeat_alignment(), tmp_path / "out.TextGrid")
+    assert not (tmp_path / "out.TextGrid").exists()
+
+
+def test_transfer_duplicates_labels_on_each_occurrence():
+    al = _repeat_alignment()
+    ann = Annotation((Tier("words", "interval", (Interval(0.5, 1.5, "intro"),
+                                                 Interval(2.5, 3.5, "theme"),
+                                                 Interval(4.5, 5.5, "bridge"))),
+                      Tier("beats", "point", (Point(3.0, "x"),))))
+    result = transfer_annotation(ann, al)
+    words = result.annotation.tier("words").items
+    assert [w.label for w in words] == ["intro", "theme", "bridge", "theme", "bridge",
+                                        "bridge"]
+    themes = [w for w in words if w.label == "theme"]
+    assert themes[0].start_s == pytest.approx(2.5) and themes[1].start_s == pytest.approx(5.5)
+    # "bridge" (A 4.5-5.5) is cut by the jump back at A 5.0: each part keeps its label
+    beats = result.annotation.tier("beats").items
+    assert [b.time_s for b in beats] == pytest.approx([3.0, 6.0])
+    back = transfer_annotation(result.annotation, al, direction="b2a")
+    assert [w.label for w in back.annotation.tier("words").items].count("theme") == 2
+
+
+# ------------------------------------------------------------------ end to end
+
+
+def _tone_sections(freqs, sr=8000, sec=4.0, seed=0):
+    """A sequence of sections; each section a short melody (its own notes)."""
+    rng = np.random.default_rng(seed)
+    melodies = {}
+    out = []
+    for f in freqs:
+        if f not in melodies:
+            melodies[f] = f * 2 ** (rng.integers(0, 12, 8) / 12)
+        t = np.arange(int(sr * sec / 8)) / sr
+        notes = [0.3 * np.sin(2 * np.pi * nf * t) * np.exp(-3 * t) for nf in melodies[f]]
+        out.append(np.concatenate(notes))
+    return np.concatenate(out)
+
+
+@pytest.fixture(scope="module")
+def structured_pair(tmp_path_factory):
+    import soundfile as sf
+
+    folder = tmp_path_factory.mktemp("structure")
+    a = _tone_sections([220, 330, 262, 392, 294])
+    b = _tone_sections([220, 330, 262, 330, 392, 294])  # section 2 repeated after 3
+    pa, pb, pc = folder / "a.wav", folder / "b.wav", folder / "c.wav"
+    sf.write(pa, a, 8000)
+    sf.write(pb, b, 8000)
+    sf.write(pc, a, 8000)
+    return pa, pb, pc
+
+
+def test_auto_switches_to_pieces_on_a_repeat(structured_pair):
+    pa, pb, _ = structured_pair
+    al = core.align_files(pa, pb, structure="auto")
+    assert isinstance(al, PiecewiseAlignment)
+    back = [j for j in al.jumps if j["kind"] == "back"]
+    assert len(back) == 1
+    assert back[0]["b_to_s"] == pytest.approx(12.0, abs=0.5)
+    assert back[0]["a_from_s"] == pytest.approx(12.0, abs=0.5)
+    assert back[0]["a_to_s"] == pytest.approx(4.0, abs=0.5)
+    assert al.map_a_to_b(6.0) == pytest.approx((6.0, 14.0), abs=0.2)
+    assert al.diagnostics["structure"]["result"] == "pieces"
+
+
+def test_auto_keeps_the_monotone_result_when_the_order_is_the_same(structured_pair):
+    pa, _, pc = structured_pair
+    mono = core.align_files(pa, pc)
+    auto = core.align_files(pa, pc, structure="auto")
+    assert isinstance(auto, Alignment)
+    assert np.array_equal(auto.path, mono.path)
+    assert auto.diagnostics["structure"]["result"] == "monotone"
+    assert "structure" not in mono.diagnostics
+
+
+def test_structure_is_checked():
+    with pytest.raises(ValueError, match="structure"):
+        from core.structure import align_structure
+        align_structure(None, None, structure="jumps")
+
+
+def test_cli_structure_auto(structured_pair, tmp_path, capsys):
+    pa, pb, _ = structured_pair
+    out = tmp_path / "al.json"
+    from core import cli
+
+    assert cli.main(["align", str(pa), str(pb), "-o", str(out), "--structure", "auto"]) == 0
+    assert "the order differs" in capsys.readouterr().err
+    assert isinstance(core.read_alignment(out), PiecewiseAlignment)
+    bad = tmp_path / "al.TextGrid"
+    assert cli.main(["align", str(pa), str(pb), "-o", str(bad), "--structure", "auto"]) == 2
+    err = capsys.readouterr().err
+    assert "--structure" in err and "Traceback" not in err and not bad.exists()
