@@ -500,7 +500,7 @@ def _guide(base_path: np.ndarray, start, end):
 def _corridor_window(base_path, start, end, radius):
     """Row intervals [lo, hi) (local to the segment) of a corridor of ``radius`` columns
     around the stretched base path, connected, from ``start`` to ``end``."""
-    (i0, j0), (i1, j1) = start, end
+    j0, j1 = start[1], end[1]
     m = j1 - j0 + 1
     lo_b, hi_b = _guide(base_path, start, end)
     lo = np.floor(lo_b - j0 - radius).astype(np.int64)
@@ -705,7 +705,7 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                 if rec["kind"] in ("solved", "kept", "reused"):
                     a = rec["path_start"]
                     reuse[(tuple(rec["start"]), tuple(rec["end"]))] = pp[a:a + rec["path_length"]]
-        pieces, segs, n_solved = [], [], 0
+        segs, n_solved = [], 0
         region_at = {(s, e): (kind, cells) for s, e, kind, cells in regions}
         base_rows = start_path[:, 0]
         for a, b in zip(points[:-1], points[1:], strict=True):
@@ -780,7 +780,8 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
     diagnostics.update(constraint_segments=segs, n_solved=n_solved, constraint_mode=mode,
                        elapsed_s=round(time.perf_counter() - t0, 4))
     confidence = None
-    if mode == "exact" and out_base.confidence is not None and len(out_base.confidence) == len(path):
+    if mode == "exact" and out_base.confidence is not None \
+            and len(out_base.confidence) == len(path):
         confidence = out_base.confidence
     elif base.confidence is not None:
         # the base's confidence at the nearest step of the base path, 1 at the anchors

@@ -163,3 +163,39 @@ def test_doubtful_spots():
     conf[70:72] = 0.2
     al = Alignment(path, 10, 10, confidence=conf)
     assert doubtful_spots(al) == [(2.0, 3.9)]
+
+
+def test_project_keeps_constraints_in_snapshot_and_undo_redo():
+    from core.project import Project
+    from core.registry import Recipe
+
+    x, y = _pair()
+    base = dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+    p = Project()
+    rid = p.add_result(base, Recipe("dtw", {}), label="dtw")
+    c1 = Constraints((Anchor(10.0, base.map_a_to_b(10.0) + 1.0),))
+    e1 = recompute(base, c1, (x, y))
+    p.edit_result(rid, e1, c1, "add anchor")
+    c2 = c1.moved_anchor(0, 10.0, c1.anchors[0].time_b_s + 0.5)
+    e2 = recompute(base, c2, (x, y))
+    p.edit_result(rid, e2, c2, "move anchor")
+    assert p.result(rid).constraints == c2
+    assert p.undo() == "move anchor" and p.result(rid).constraints == c1
+    assert p.alignment(rid) is e1
+    assert p.redo() == "move anchor" and p.alignment(rid) is e2 and not p.can_redo()
+    p.undo()
+    snap = p.snapshot()
+    q = Project()
+    q.restore(snap)
+    assert q.result(rid).constraints == c1
+    assert q.can_redo() and q.redo() == "move anchor"
+    assert q.result(rid).constraints == c2
+    np.testing.assert_array_equal(q.alignment(rid).path, e2.path)
+    # a new edit clears the redo steps
+    q.undo()
+    q.edit_result(rid, e2, c2, "again")
+    assert not q.can_redo()
+    # swapping A and B turns the constraints too
+    q.swap()
+    a = q.result(rid).constraints.anchors[0]
+    assert (a.time_a_s, a.time_b_s) == (c2.anchors[0].time_b_s, c2.anchors[0].time_a_s)
