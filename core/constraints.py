@@ -674,6 +674,8 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
         if b[1] < a[1]:
             raise AlignmentError("constraints: an anchor contradicts a region (later on A, "
                                  "earlier on B)")
+    knots = _through(knots, [tuple(map(int, c)) for c, inn in zip(anchors, inside, strict=True)
+                             if not inn], n_a, n_b)
 
     if mode == "exact":
         if progress is not None:
@@ -727,6 +729,8 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
             elif (a, b) in reuse:
                 piece = reuse[(a, b)]
                 seg_kind = "reused"
+            elif b[0] - a[0] <= 1 and b[1] - a[1] <= 1:
+                piece = np.array([a, b])  # one step: nothing to solve
             else:
                 guide = start_path[max(0, k0 - 1):min(len(start_path), k1 + 1)]
                 if len(guide) < 2:
@@ -795,6 +799,28 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                      method="manual" if constraints else base.method, params=params,
                      distance=math.nan, normalized_distance=math.nan, confidence=confidence,
                      diagnostics=diagnostics, sources=dict(base.sources))
+
+
+def _through(knots, anchors, n_a, n_b):
+    """The knots plus, for each anchor, its diagonal neighbours (i - 1, j - 1) and
+    (i + 1, j + 1) where they fit: the path crosses the anchor with a diagonal step, so
+    that both the A -> B and the B -> A mappings pass through it (a path that reached
+    the anchor cell in the middle of a vertical or horizontal run would map its time
+    elsewhere)."""
+    out = set(knots)
+    for i, j in anchors:
+        for d in (-1, 1):
+            c = (i + d, j + d)
+            if not (0 <= c[0] < n_a and 0 <= c[1] < n_b) or c in out:
+                continue
+            trial = sorted(out | {c})
+            k = trial.index(c)
+            prev = trial[k - 1] if k else None
+            nxt = trial[k + 1] if k + 1 < len(trial) else None
+            if (prev is None or (prev[0] < c[0] and prev[1] < c[1])) \
+                    and (nxt is None or (c[0] < nxt[0] and c[1] < nxt[1])):
+                out.add(c)
+    return sorted(out)
 
 
 def _xy(src):

@@ -81,8 +81,9 @@ def test_corridor_reuses_untouched_segments_and_keeps_the_base_far_away():
     first = recompute(base, c, (x, y), mode="corridor")
     moved = c.moved_anchor(2, 60.0, anchors[2].time_b_s + 1.0)
     second = recompute(base, moved, (x, y), mode="corridor", previous=first)
-    kinds = [s["kind"] for s in second.diagnostics["constraint_segments"]]
-    assert kinds.count("reused") == 2 and second.diagnostics["n_solved"] == 2
+    segs = second.diagnostics["constraint_segments"]
+    assert second.diagnostics["n_solved"] == 2
+    assert all(s["kind"] == "reused" for s in segs if s["end"][0] <= 300)
     # up to the second anchor the path is the first recompute's, cell for cell
     k = int(np.flatnonzero(np.all(first.path == [300, first.path[first.path[:, 0] == 300][0, 1]],
                                   axis=1))[0])
