@@ -608,8 +608,8 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
     rate_a_hz, rate_b_hz : float, optional
         The frame rates of ``source`` (default: the base's).
     previous : Alignment, optional
-        An earlier :func:`recompute` of the same base and source (``"corridor"``): its
-        segments with unchanged ends are reused.
+        An earlier :func:`recompute` of the same base and source: its segments with
+        unchanged ends are reused (``"exact"``: when it had no regions).
     mode : {"exact", "corridor"}, optional
         Default: ``"exact"`` when :func:`can_resolve_exactly` and the source are
         :class:`~core.warping.FeatureTerms` or features of the base's own grid, else
@@ -680,7 +680,13 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
     if mode == "exact":
         if progress is not None:
             progress(0.0)
-        engine = resolve(base, np.array(knots, dtype=np.int64).reshape(-1, 2),
+        start = base
+        if previous is not None and previous.diagnostics.get("constraint_mode") == "exact" \
+                and "segments" in previous.diagnostics \
+                and not Constraints.from_data(previous.params.get("constraints")).regions:
+            # an earlier exact recompute without regions: its engine segments hold
+            start = previous.replace(method="dtw")
+        engine = resolve(start, np.array(knots, dtype=np.int64).reshape(-1, 2),
                          source=src if isinstance(src, CostSource) and hasattr(src, "terms")
                          else None,
                          **({} if hasattr(src, "terms") else _xy(src)),
