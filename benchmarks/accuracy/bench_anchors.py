@@ -90,7 +90,8 @@ def main(argv=None) -> int:
         "# Three anchors at the worst events of the pair with the largest errors",
         "",
         f"Written by `benchmarks/accuracy/bench_anchors.py` on {platform.machine()} / "
-        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        f"Python {platform.python_version()}, "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
         "",
         "Default pipeline MAE per audio pair (ms): "
         + ", ".join(f"{s[1]['pair_id']} {s[0]:.1f}" for s in scored) + ".",

@@ -102,6 +102,10 @@ class Editor(QObject):
         self.session.alignment_edited.connect(lambda *_: self.redraw())
         self.session.alignment_removed.connect(lambda *_: self.redraw())
         self.session.recordings_swapped.connect(self.redraw)
+        # the edits of the last corrected result, carried to the next analysis
+        self.carried = Constraints()
+        window.workspace.method_finished.connect(self._on_method_finished)
+        self.session.recording_opened.connect(self._forget_carried)
         self._build_actions()
 
     # ------------------------------------------------------------------ state
@@ -286,6 +290,7 @@ class Editor(QObject):
         res = self.session.project.result(aid)
         if res is None:
             return
+        self.carried = constraints
         if res.base is None:
             new = self.session.add_corrected(aid, al, constraints)
             self.session.set_compared(aid)
@@ -296,6 +301,20 @@ class Editor(QObject):
             self._sync_pending_anchors(constraints)
             self.resolved.emit(aid)
         self.redraw()
+
+    def _forget_carried(self, *_) -> None:
+        self.carried = Constraints()
+
+    def _on_method_finished(self, aid: int) -> None:
+        """A new analysis keeps the edits: its result is recomputed from the last
+        corrected result's hard anchors and regions (a manual result beside it)."""
+        res = self.session.project.result(aid)
+        if aid == -1 or res is None or res.base is not None or not self.carried:
+            return
+        hard = Constraints(tuple(a for a in self.carried.anchors if a.hard),
+                           self.carried.regions)
+        if hard and self.session.active_id == aid:
+            self.commit(hard, "edits kept on the new analysis")
 
     def _on_failed(self, aid, failure) -> None:
         self._pending = None
@@ -332,6 +351,8 @@ class Editor(QObject):
         res = self.session.project.result(self.target())
         if res is not None:
             self._sync_pending_anchors(res.constraints)
+            if res.base is not None:
+                self.carried = res.constraints
         self.redraw()
         self.window.statusBar().showMessage(f"{what}: {text}" if text else f"nothing to {what}",
                                             3000)

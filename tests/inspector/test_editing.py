@@ -163,3 +163,34 @@ def test_next_doubtful_spot_moves_the_cursor(qtbot, window, audio_pair):
     s.move_cursor("a", 0.2)
     QTest.keyClick(window, Qt.Key.Key_N)
     assert s.cursor[0] == pytest.approx(path[150, 0] / 100, abs=0.02)
+
+
+@pytest.mark.filterwarnings("ignore:.*did not converge")
+def test_hard_anchors_survive_a_new_analysis_in_the_window(qtbot, window, audio_pair):
+    """Edit the default result, then run other methods from the panel (other features,
+    method, parameters): each new result gets a manual result through every hard anchor."""
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s, editor, panel = window.session, window.editor, window.method_panel
+    al = s.active_alignment()
+    for ta, d in ((1.2, 0.3), (3.0, -0.3)):
+        with qtbot.waitSignal(editor.resolved, timeout=30_000):
+            editor.add_anchor(ta, float(al.map_a_to_b(ta)) + d)
+        wait_idle(qtbot, window)
+    anchors = s.project.result(s.active_id).constraints.anchors
+    for method, feature, values in (("ctw", "mfcc", {"max_iter": 5}),
+                                    ("dtw", "chroma", {"step_pattern": "asymmetric"})):
+        panel.select_method(method)
+        panel.rate.setValue(20.0)
+        panel.feature_a.setCurrentIndex(panel.feature_a.findData(feature))
+        panel.feature_b.setCurrentIndex(panel.feature_b.findData(feature))
+        for name, value in values.items():
+            panel.field(method, name).set_value(value)
+        with qtbot.waitSignal(editor.resolved, timeout=60_000) as blocker:
+            assert panel.run() is not None, window.banner.text()
+        wait_idle(qtbot, window)
+        manual = blocker.args[0]
+        res = s.project.result(manual)
+        assert res.base is not None and res.base.method == method
+        for a in anchors:
+            assert _passes(res.alignment, a.time_a_s, a.time_b_s), (method, a)
