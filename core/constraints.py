@@ -518,32 +518,20 @@ def _corridor_window(base_path, start, end, radius):
     return lo, hi
 
 
-def _sub_source(source, i0, i1, j0, j1):
-    """The features of rows i0..i1 and columns j0..j1 as a root problem for core.dtw:
-    ``(kwargs)`` for :func:`core.warping.dtw`."""
-    from .warping import FeatureTerms, Term
-
-    if isinstance(source, FeatureTerms):
-        terms = [Term(t.name, t.x[i0:i1 + 1], t.y[j0:j1 + 1], t.metric, t.pool)
-                 for t in source.terms]
-        return {"source": FeatureTerms(terms, source.weights)}
-    if getattr(source, "cost", None) is not None:
-        return {"cost": source.cost[i0:i1 + 1, j0:j1 + 1]}
-    return {"x": source.x[i0:i1 + 1], "y": source.y[j0:j1 + 1], "metric": source.metric}
-
-
-def _solve_corridor(source, base_path, start, end, radius, step_pattern):
+def _solve_corridor(source, base_path, start, end, radius, step_pattern, cancel=None):
     """Exact DTW from ``start`` to ``end`` (cells, inclusive) inside a corridor around
-    the stretched base path. Returns the path (global cells) and the cells visited."""
-    from .warping import dtw
+    the stretched base path (the engine's corridor solver on the sub-problem). Returns
+    the path (global cells) and the cells visited."""
+    from ._progress import Monitor
+    from .warping._engine import solve_window
 
     (i0, j0), (i1, j1) = start, end
     if i1 == i0 or j1 == j0:  # a straight row or column: only one path
         return linear_cells(start, end), 0
     lo, hi = _corridor_window(base_path, start, end, radius)
-    kwargs = _sub_source(source, i0, i1, j0, j1)
-    al = dtw(**kwargs, step_pattern=step_pattern, window=("rows", lo, hi))
-    return al.path + np.array([i0, j0]), int(np.sum(hi - lo))
+    sub = source.sub(i0, j0, i1 - i0 + 1, j1 - j0 + 1)
+    path, _, _ = solve_window(sub, step_pattern, lo, hi, Monitor(None, cancel))
+    return np.asarray(path) + np.array([i0, j0]), int(np.sum(hi - lo))
 
 
 def _as_source(source):
@@ -562,8 +550,23 @@ def _as_source(source):
     else:
         x, y, *rest = source
         metric = rest[0] if rest else "euclidean"
-    x, y = check_pair(x, y)
-    return CostSource(x=x, y=y, metric=check_metric(metric))
+    # the same read-only feature arrays come with every edit of a result: their checked
+    # copies and the kernels' arrays are kept (the last few pairs)
+    key = (id(x), id(y), metric)
+    hit = _SOURCES.get(key)
+    if hit is not None and hit[0] is x and hit[1] is y:
+        return hit[2]
+    xc, yc = check_pair(x, y)
+    out = CostSource(x=xc, y=yc, metric=check_metric(metric))
+    if isinstance(x, np.ndarray) and isinstance(y, np.ndarray) \
+            and not x.flags.writeable and not y.flags.writeable:
+        while len(_SOURCES) >= 4:
+            _SOURCES.pop(next(iter(_SOURCES)))
+        _SOURCES[key] = (x, y, out)
+    return out
+
+
+_SOURCES: dict = {}
 
 
 def _on_grid(base: Alignment, rates, n_a, n_b) -> np.ndarray:
@@ -617,7 +620,7 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
     radius_s : float
         Corridor half-width in seconds of B (``"corridor"``).
     step_pattern : str
-        The corridor solve's step pattern.
+        The corridor solve's step pattern (steps (1,1), (1,0), (0,1) with any weights).
 
     Returns
     -------
@@ -741,7 +744,8 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                 guide = start_path[max(0, k0 - 1):min(len(start_path), k1 + 1)]
                 if len(guide) < 2:
                     guide = np.array([a, b])
-                piece, _cells = _solve_corridor(src, guide, a, b, radius, step_pattern)
+                piece, _cells = _solve_corridor(src, guide, a, b, radius, step_pattern,
+                                                cancel)
                 n_solved += 1
             segs.append({"start": list(a), "end": list(b), "kind": seg_kind, "piece": piece})
         for s, e, kind, cells in regions:
