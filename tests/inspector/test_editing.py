@@ -194,3 +194,43 @@ def test_hard_anchors_survive_a_new_analysis_in_the_window(qtbot, window, audio_
         assert res.base is not None and res.base.method == method
         for a in anchors:
             assert _passes(res.alignment, a.time_a_s, a.time_b_s), (method, a)
+
+
+def test_stream_markers_move_one_side_and_snap_to_onsets(qtbot, window, audio_pair):
+    from inspector.editing.streams import snap
+
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s, editor = window.session, window.editor
+    markers = editor.stream_markers
+    al = s.active_alignment()
+    with qtbot.waitSignal(editor.resolved, timeout=30_000):
+        editor.add_anchor(2.0, float(al.map_a_to_b(2.0)))
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: markers.onsets["a"] is not None, timeout=30_000)
+    assert len(markers.onsets["a"]) > 5  # the melody's notes (one every 0.25 s)
+    anchor = s.project.result(s.active_id).constraints.anchors[0]
+    line = markers.lines["a"][0]
+    assert line.value() == pytest.approx(anchor.time_a_s)
+    assert len(markers.join_points(markers.joins)) == 1
+    # drag A's marker 0.4 s to the right with the mouse, Alt held: no snapping
+    view = window.stream_a
+    vb = view.top.getViewBox()
+
+    def at(t):
+        p = view.plots.mapFromScene(vb.mapViewToScene(QPointF(t, 0.0)))
+        return QPoint(int(round(p.x())), int(round(p.y())))
+
+    with qtbot.waitSignal(editor.resolved, timeout=30_000):
+        _drag(qtbot, view.plots.viewport(), at(anchor.time_a_s), at(anchor.time_a_s + 0.4),
+              Qt.KeyboardModifier.AltModifier)
+    wait_idle(qtbot, window)
+    moved = s.project.result(s.active_id).constraints.anchors[0]
+    px = vb.viewPixelSize()[0]
+    assert moved.time_b_s == pytest.approx(anchor.time_b_s)
+    assert moved.time_a_s == pytest.approx(anchor.time_a_s + 0.4, abs=3 * px)
+    assert _passes(s.alignment(s.active_id), moved.time_a_s, moved.time_b_s)
+    # without Alt a time near an onset snaps to it
+    onset = float(markers.onsets["a"][3])
+    assert snap(onset + 0.05, markers.onsets["a"]) == onset
+    assert snap(onset + 0.05, None) == onset + 0.05
