@@ -102,8 +102,9 @@ def gui_part(a, b, seconds, drags, rng):
     window.show()
     done = {}
     window.workspace.default_alignment_finished.connect(lambda aid: done.setdefault("aid", aid))
+    window.session.error_reported.connect(lambda m: print(f"window: {m}", file=sys.stderr))
 
-    def wait(pred, timeout_s=1800.0):
+    def wait(pred, timeout_s=600.0):
         end = time.perf_counter() + timeout_s
         while not pred():
             app.processEvents()
@@ -115,6 +116,7 @@ def gui_part(a, b, seconds, drags, rng):
     window.workspace.open_file("b", str(b))
     wait(lambda: "aid" in done)
     wait(lambda: window.jobs.n_running == 0)
+    print("window: default alignment shown", file=sys.stderr)
     s, editor = window.session, window.editor
     al = s.active_alignment()
     times = [seconds / 5, seconds / 2, 4 * seconds / 5]
