@@ -78,8 +78,8 @@ class Editor(QObject):
                                           pen=pg.mkPen("#202020", width=1.5))
         self.handles.setZValue(25)
         plot.addItem(self.handles, ignoreBounds=True)
-        self.preview = pg.PlotDataItem(pen=pg.mkPen("#ffe060", width=2,
-                                                    style=Qt.PenStyle.DashLine))
+        # solid: a dashed polyline of thousands of points costs a lot to paint
+        self.preview = pg.PlotDataItem(pen=pg.mkPen("#ffe060", width=2))
         self.preview.setZValue(24)
         plot.addItem(self.preview, ignoreBounds=True)
         self.span = pg.LinearRegionItem(orientation="vertical", movable=False,
@@ -163,7 +163,7 @@ class Editor(QObject):
                                                                    float(t[-1, 1]))
         k0 = int(np.searchsorted(t[:, 0], prev_pt[0], side="left"))
         k1 = int(np.searchsorted(t[:, 0], next_pt[0], side="right"))
-        part = decimate_path(np.asarray(t[k0:k1]), 3000)
+        part = decimate_path(np.asarray(t[k0:k1]), 1500)
         self._drag = (index, c, part, prev_pt, next_pt, (a.time_a_s, a.time_b_s))
         self.redraw()
 
