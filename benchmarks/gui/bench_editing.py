@@ -104,7 +104,7 @@ def gui_part(a, b, seconds, drags, rng):
     window.workspace.default_alignment_finished.connect(lambda aid: done.setdefault("aid", aid))
     window.session.error_reported.connect(lambda m: print(f"window: {m}", file=sys.stderr))
 
-    def wait(pred, timeout_s=600.0):
+    def wait(pred, timeout_s=120.0):
         end = time.perf_counter() + timeout_s
         while not pred():
             app.processEvents()
@@ -114,8 +114,8 @@ def gui_part(a, b, seconds, drags, rng):
 
     window.workspace.open_file("a", str(a))
     window.workspace.open_file("b", str(b))
-    wait(lambda: "aid" in done)
-    wait(lambda: window.jobs.n_running == 0)
+    wait(lambda: "aid" in done, 1800.0)
+    wait(lambda: window.jobs.n_running == 0, 600.0)
     print("window: default alignment shown", file=sys.stderr)
     s, editor = window.session, window.editor
     al = s.active_alignment()
@@ -144,11 +144,13 @@ def gui_part(a, b, seconds, drags, rng):
     resolved = []
     editor.resolved.connect(lambda *_: resolved.append(time.perf_counter()))
     rates = []
-    for _ in range(drags):
+    missed = 0
+    while len(release) < drags:
         anchor = editor.constraints().anchors[1]
         start = pos(anchor.time_a_s, anchor.time_b_s)
         d = float(rng.uniform(0.2, 1.5) * rng.choice([-1, 1]))
         end = pos(anchor.time_a_s, anchor.time_b_s + d)
+        wait(lambda: window.jobs.n_running == 0)
         QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
                          start)
         n0 = len(preview_times)
@@ -163,6 +165,15 @@ def gui_part(a, b, seconds, drags, rng):
             while time.perf_counter() < t_next:
                 app.processEvents()
         span = time.perf_counter() - t_start
+        if editor._drag is None:
+            # the press missed the handle (the view was still settling): try again
+            QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton,
+                               Qt.KeyboardModifier.NoModifier, end)
+            wait(lambda: window.jobs.n_running == 0)
+            missed += 1
+            if missed > 20:
+                raise RuntimeError("could not grab the anchor handle")
+            continue
         rates.append((len(preview_times) - n0) / span)
         n_res = len(resolved)
         t_rel = time.perf_counter()
