@@ -58,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output file; its extension chooses the format; '-' is "
                             "standard output (default: CSV on standard output)")
     _add_method_options(align)
+    align.add_argument("--anchors", metavar="FILE",
+                       help="CSV of points the path must pass through: columns time_a_s, "
+                            "time_b_s (seconds) and optionally hard (1/0; default 1: a soft "
+                            "anchor is left out where it contradicts a hard one); every "
+                            "method, the default included")
+    align.add_argument("--base", metavar="ALIGNMENT",
+                       help="with --anchors: re-solve this alignment file (any format of "
+                            "'convert', from this tool or another) through the anchors "
+                            "instead of aligning from scratch")
     align.add_argument("--format", dest="fmt", choices=ALIGNMENT_FORMATS,
                        help="output format (default: from OUT's extension)")
     align.add_argument("--structure", choices=("monotone", "auto", "pieces"),
@@ -196,17 +205,61 @@ def _run_align(args) -> int:
     _check_input(args.b)
     output = check_output(args.output, inputs=(args.a, args.b))
     fmt = _format_for(args.output, args.fmt)
+    if args.base is not None and args.anchors is None:
+        raise UsageError("argument --base: needs --anchors (the points to re-solve through)")
+    anchors = None
+    if args.anchors is not None:
+        from .constraints import read_anchor_file
+
+        _check_input(args.anchors)
+        anchors = read_anchor_file(args.anchors)
+    base = None
+    if args.base is not None:
+        _check_input(args.base)
+        base = formats.read_alignment(args.base)
     rec_a, rec_b = open_recording(args.a), open_recording(args.b)  # headers only
     recipe = _recipe(args, rec_a, rec_b)
     if getattr(args, "structure", "monotone") != "monotone":
+        if anchors is not None:
+            raise UsageError("argument --anchors: anchors constrain one monotone path; "
+                             "they cannot be combined with --structure "
+                             f"{args.structure}")
         from .structure.cli import align_with_structure
 
         alignment = align_with_structure(args, recipe, rec_a, rec_b, fmt, UsageError,
                                          _StderrProgress)
-    else:
+    elif anchors is None:
         alignment = _align(rec_a, rec_b, recipe, quiet=args.quiet)
+    else:
+        alignment = _align_constrained(args, rec_a, rec_b, recipe, anchors, base)
     formats.write_alignment(alignment, output, format=fmt)
     return 0
+
+
+def _align_constrained(args, rec_a, rec_b, recipe, anchors, base):
+    """``align --anchors`` (and ``--base``): hard anchors go into a method that takes
+    anchors itself (the default pipeline's DTW, DTW); otherwise the method's result (or
+    the ``--base`` file) is recomputed from them (:mod:`core.correcting`)."""
+    from . import correcting
+    from .constraints import Constraints
+
+    constraints = Constraints(tuple(anchors))
+    if base is not None:
+        for name, dur, last in (("A", rec_a.duration_s, base.duration_a_s),
+                                ("B", rec_b.duration_s, base.duration_b_s)):
+            if last > dur + 1.0:
+                raise UsageError(f"argument --base: {args.base}: runs to {last:.3f} s of "
+                                 f"{name}, which lasts {dur:.3f} s (another recording?)")
+        return correcting.correct_alignment(base, rec_a, rec_b, constraints)
+    if all(a.hard for a in anchors):
+        try:
+            native = options.make_recipe(args.method, _given_options(args), rec_a, rec_b,
+                                         anchors_s=[(a.time_a_s, a.time_b_s) for a in anchors])
+        except options.OptionError:
+            native = None  # the method takes no anchors: recompute its result
+        if native is not None:
+            return _align(rec_a, rec_b, native, quiet=args.quiet)
+    return correcting.constrained_run(recipe, rec_a, rec_b, constraints)
 
 
 def _align(path_a, path_b, recipe=None, *, quiet=False):

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .alignment import Alignment
+from .constraints import Constraints
 from .registry import FeatureSpec, Recipe, transpose_recipe
 
 __all__ = ["Project", "Cache", "Change", "RecordingInfo", "Result", "SLOTS", "CHANGES",
@@ -102,13 +103,20 @@ class Result:
     """A result in the state: the alignment (its ``params`` are what the engine ran
     with), the recipe that made it (the user's values, the features per stream), a
     label, the content keys of the recordings it was made from, and what its cost image
-    shows (features of A and B and a metric; None for none)."""
+    shows (features of A and B and a metric; None for none).
+
+    A corrected result also has its ``constraints`` (:class:`core.constraints.Constraints`:
+    anchors and regions) and the ``base`` alignment its path is recomputed from
+    (:func:`core.constraints.recompute`); an automatic one has empty constraints and no
+    base."""
 
     alignment: Alignment
     recipe: Recipe
     label: str
     inputs: Mapping[str, str | None]
     image: tuple[FeatureSpec, FeatureSpec, str] | None = None
+    constraints: Constraints = Constraints()
+    base: Alignment | None = None
 
 
 def _plain(value):
@@ -176,8 +184,10 @@ class Project:
         self._cursor = (0.0, 0.0)
         # points (time A, time B) the next DTW run must pass through, sorted by A
         self._anchors: list[tuple[float, float]] = []
-        # manual corrections: (id, alignment before the edit, description), newest last
-        self._undo: list[tuple[int, Alignment, str]] = []
+        # manual corrections: (id, alignment and constraints before the edit,
+        # description), newest last; redo holds the undone ones (after the edit)
+        self._undo: list[tuple[int, Alignment, Constraints, str]] = []
+        self._redo: list[tuple[int, Alignment, Constraints, str]] = []
         self._view: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ notification
@@ -253,7 +263,10 @@ class Project:
         self._recordings = {"a": r["b"], "b": r["a"]}
         self._display = {"a": d["b"], "b": d["a"]}
         self._results = {k: self._transposed(v) for k, v in self._results.items()}
-        self._undo = [(k, al.transposed(), text) for k, al, text in self._undo]
+        self._undo = [(k, al.transposed(), _transposed_constraints(c, al), text)
+                      for k, al, c, text in self._undo]
+        self._redo = [(k, al.transposed(), _transposed_constraints(c, al), text)
+                      for k, al, c, text in self._redo]
         self._cursor = (self._cursor[1], self._cursor[0])
         self._anchors = sorted((tb, ta) for ta, tb in self._anchors)
         self._emit("recordings_swapped")
@@ -265,15 +278,19 @@ class Project:
     def _transposed(res: Result) -> Result:
         image = None if res.image is None else (res.image[1], res.image[0], res.image[2])
         return Result(res.alignment.transposed(), transpose_recipe(res.recipe), res.label,
-                      {"a": res.inputs.get("b"), "b": res.inputs.get("a")}, image)
+                      {"a": res.inputs.get("b"), "b": res.inputs.get("a")}, image,
+                      _transposed_constraints(res.constraints, res.alignment),
+                      None if res.base is None else res.base.transposed())
 
     # ------------------------------------------------------------------ results
     def add_result(self, alignment: Alignment, recipe: Recipe, *, label: str = "",
                    image: tuple[FeatureSpec, FeatureSpec, str] | None = None,
-                   activate: bool = True) -> int:
+                   activate: bool = True, constraints: Constraints | None = None,
+                   base: Alignment | None = None) -> int:
         """Store a result and return its id; it becomes the active one by default.
 
         The result records the recordings now open (their content keys) as its inputs.
+        ``constraints`` and ``base``: a corrected result (see :class:`Result`).
         """
         if not isinstance(alignment, Alignment):
             raise TypeError(f"alignment: expected an Alignment, got {type(alignment).__name__}")
@@ -283,8 +300,10 @@ class Project:
         self._next_id += 1
         inputs = {s: (None if self._recordings[s] is None else self._recordings[s].key)
                   for s in SLOTS}
+        if constraints is not None and not isinstance(constraints, Constraints):
+            raise TypeError("constraints: expected a core.constraints.Constraints")
         self._results[rid] = Result(alignment, recipe, label or alignment.method, inputs,
-                                    image)
+                                    image, constraints or Constraints(), base)
         self._emit("result_added", result_id=rid)
         if activate:
             self.set_active(rid)
@@ -359,24 +378,54 @@ class Project:
             raise KeyError(f"no alignment with id {rid}")
         if not isinstance(edited, Alignment):
             raise TypeError(f"edited: expected an Alignment, got {type(edited).__name__}")
-        self._undo.append((rid, self._results[rid].alignment, description))
-        self._replace_alignment(rid, edited)
+        self.edit_result(rid, edited, self._results[rid].constraints, description)
 
-    def _replace_alignment(self, rid: int, al: Alignment) -> None:
-        self._results[rid] = dataclasses.replace(self._results[rid], alignment=al)
+    def edit_result(self, rid: int, edited: Alignment, constraints: Constraints,
+                    description: str = "edit") -> None:
+        """Replace result ``rid``'s alignment and constraints (one manual correction:
+        one undo step; the redo steps go)."""
+        if rid not in self._results:
+            raise KeyError(f"no alignment with id {rid}")
+        if not isinstance(edited, Alignment):
+            raise TypeError(f"edited: expected an Alignment, got {type(edited).__name__}")
+        if not isinstance(constraints, Constraints):
+            raise TypeError("constraints: expected a core.constraints.Constraints")
+        res = self._results[rid]
+        self._undo.append((rid, res.alignment, res.constraints, description))
+        self._redo.clear()
+        self._replace_alignment(rid, edited, constraints)
+
+    def _replace_alignment(self, rid: int, al: Alignment,
+                           constraints: Constraints | None = None) -> None:
+        res = self._results[rid]
+        self._results[rid] = dataclasses.replace(
+            res, alignment=al,
+            constraints=res.constraints if constraints is None else constraints)
         self._emit("result_edited", result_id=rid)
         if rid == self._active:
             self.move_cursor("a", self._cursor[0])
 
     def can_undo(self) -> bool:
-        return any(rid in self._results for rid, _, _ in self._undo)
+        return any(step[0] in self._results for step in self._undo)
+
+    def can_redo(self) -> bool:
+        return any(step[0] in self._results for step in self._redo)
 
     def undo(self) -> str | None:
         """Undo the last edit of a result that still exists; returns its description."""
-        while self._undo:
-            rid, before, description = self._undo.pop()
+        return self._step(self._undo, self._redo)
+
+    def redo(self) -> str | None:
+        """Redo the last undone edit; returns its description (None: nothing to redo)."""
+        return self._step(self._redo, self._undo)
+
+    def _step(self, source: list, target: list) -> str | None:
+        while source:
+            rid, al, constraints, description = source.pop()
             if rid in self._results:
-                self._replace_alignment(rid, before)
+                res = self._results[rid]
+                target.append((rid, res.alignment, res.constraints, description))
+                self._replace_alignment(rid, al, constraints)
                 return description
         return None
 
@@ -479,15 +528,21 @@ class Project:
                                  for s, f in self._display.items()},
             "results": [{"id": rid, "alignment": alignment_to_data(r.alignment),
                          "recipe": r.recipe.to_data(), "label": r.label,
-                         "inputs": dict(r.inputs), "image": _image_to_data(r.image)}
+                         "inputs": dict(r.inputs), "image": _image_to_data(r.image),
+                         "constraints": r.constraints.to_data(),
+                         "base": None if r.base is None else alignment_to_data(r.base)}
                         for rid, r in self._results.items()],
             "next_id": self._next_id,
             "active": self._active,
             "compared": self._compared,
             "anchors": [list(p) for p in self._anchors],
             "cursor": list(self._cursor),
-            "undo": [{"id": rid, "alignment": alignment_to_data(al), "description": text}
-                     for rid, al, text in self._undo],
+            "undo": [{"id": rid, "alignment": alignment_to_data(al),
+                      "constraints": c.to_data(), "description": text}
+                     for rid, al, c, text in self._undo],
+            "redo": [{"id": rid, "alignment": alignment_to_data(al),
+                      "constraints": c.to_data(), "description": text}
+                     for rid, al, c, text in self._redo],
             "view": _plain(self._view),
         }
 
@@ -510,11 +565,17 @@ class Project:
                        for s, d in snapshot["display_features"].items()}
             results = {}
             for r in snapshot["results"]:
-                results[int(r["id"])] = Result(alignment_from_data(r["alignment"]),
-                                               Recipe.from_data(r["recipe"]), r["label"],
-                                               dict(r["inputs"]), _image_from_data(r["image"]))
-            undo = [(int(u["id"]), alignment_from_data(u["alignment"]), u["description"])
-                    for u in snapshot["undo"]]
+                base = r.get("base")
+                results[int(r["id"])] = Result(
+                    alignment_from_data(r["alignment"]), Recipe.from_data(r["recipe"]),
+                    r["label"], dict(r["inputs"]), _image_from_data(r["image"]),
+                    Constraints.from_data(r.get("constraints")),
+                    None if base is None else alignment_from_data(base))
+            undo, redo = ([(int(u["id"]), alignment_from_data(u["alignment"]),
+                            Constraints.from_data(u.get("constraints")), u["description"])
+                           for u in snapshot.get(key, ())] for key in ("undo", "redo"))
+            if "undo" not in snapshot:
+                raise KeyError("undo")
             state = dict(next_id=int(snapshot["next_id"]), active=int(snapshot["active"]),
                          compared=int(snapshot["compared"]),
                          anchors=[(float(a), float(b)) for a, b in snapshot["anchors"]],
@@ -525,11 +586,23 @@ class Project:
         if set(recordings) != set(SLOTS) or set(display) != set(SLOTS):
             raise ValueError("snapshot: recordings and display features need slots a, b")
         self._recordings, self._display, self._results = recordings, display, results
-        self._undo = undo
+        self._undo, self._redo = undo, redo
         self._next_id, self._active = state["next_id"], state["active"]
         self._compared, self._anchors = state["compared"], state["anchors"]
         self._cursor, self._view = state["cursor"], state["view"]
         self._emit("restored")
+
+
+def _transposed_constraints(c: Constraints, al: Alignment) -> Constraints:
+    """The constraints seen from B; a linear region without B ends gets them from the
+    path (where it enters and leaves the span)."""
+    regions = []
+    for r in c.regions:
+        if r.kind == "linear" and (r.start_b_s is None or r.end_b_s is None):
+            r = dataclasses.replace(r, start_b_s=float(al.map_a_to_b(r.start_a_s)),
+                                    end_b_s=float(al.map_a_to_b(r.end_a_s)))
+        regions.append(r)
+    return Constraints(c.anchors, tuple(regions)).transposed()
 
 
 class Cache:

@@ -139,6 +139,9 @@ class MainWindow(QMainWindow):
         from .playback import install_playback  # the transport bar and the audio clock
 
         self.playback = install_playback(self)
+        from .editing import install_editing  # anchors and regions of the active result
+
+        self.editor = install_editing(self)
         for view in self.stream_views.values():
             view.file_dropped.connect(self.workspace.open_file)
         self.session.error_reported.connect(self.show_error)

@@ -252,12 +252,37 @@ class Session(QObject):
         manual correction) and push an undo step. Views redraw on ``alignment_edited``."""
         self.project.apply_edit(aid, edited, description)
 
+    def edit_result(self, aid: int, edited: Alignment, constraints, description: str) -> None:
+        """Replace result ``aid``'s alignment and constraints (one undo step)."""
+        self.project.edit_result(aid, edited, constraints, description)
+
+    def add_corrected(self, base_id: int, alignment: Alignment, constraints) -> int:
+        """A corrected copy of result ``base_id`` (its recipe, its cost image, its
+        alignment as the base the path is recomputed from); returns its id."""
+        res = self.project.result(base_id)
+        rid = self.project.next_id
+        if base_id in self._loose:
+            self._loose[rid] = self._loose[base_id]
+        added = self.project.add_result(
+            alignment, res.recipe, label=f"manual (from #{base_id} {res.label})",
+            image=res.image, constraints=constraints,
+            base=res.base if res.base is not None else res.alignment)
+        assert added == rid
+        return rid
+
     def can_undo(self) -> bool:
         return self.project.can_undo()
+
+    def can_redo(self) -> bool:
+        return self.project.can_redo()
 
     def undo(self) -> str | None:
         """Undo the last edit of an alignment that still exists; returns its description."""
         return self.project.undo()
+
+    def redo(self) -> str | None:
+        """Redo the last undone edit; returns its description."""
+        return self.project.redo()
 
     def alignment(self, aid: int) -> Alignment | None:
         return self.project.alignment(aid)

@@ -109,11 +109,14 @@ def write_record(path, key: str, files: dict, job: dict, row: SummaryRow) -> Non
 
 
 def read_anchors(path):
-    """Anchors of a pair: an (L, 2) array of ``time_a_s, time_b_s`` (FormatError if bad)."""
-    from ..formats.csv_pairs import parse_time_pairs, read_text
+    """Anchors of a pair: an (L, 2) array of ``time_a_s, time_b_s`` (FormatError if bad;
+    the reader of ``align --anchors``, :func:`core.constraints.read_anchor_file`)."""
+    import numpy as np
 
-    times, _, _ = parse_time_pairs(read_text(path), path)
-    return times
+    from ..constraints import read_anchor_file
+
+    return np.array([(a.time_a_s, a.time_b_s) for a in read_anchor_file(path)],
+                    dtype=np.float64).reshape(-1, 2)
 
 
 def error_message(exc: BaseException) -> str:

@@ -1,0 +1,459 @@
+"""Manual correction in the window: anchors and regions of the active result, edited on
+the cost matrix and on the streams, recomputed on a worker, undone and redone.
+
+``install_editing(window)`` adds the :class:`Editor`: handles on the matrix for the
+active result's anchors (drag one: it stays between its neighbours, a coarse preview of
+the two segments next to it follows the mouse, and on release the exact re-solve runs on
+a worker and replaces the preview), Shift+click adds an anchor, Delete removes the
+selected one, Ctrl+drag selects a span of A and the context menu marks it locked, linear
+or free; the Edit menu has Undo (Ctrl+Z), Redo (Ctrl+Shift+Z) and "Next doubtful spot"
+(N). The first edit of an automatic result makes a "manual" result beside it (its
+constraints, with the automatic one as the base); later edits change that one.
+
+The state is the Project's (:class:`core.project.Result` ``constraints`` and ``base``;
+:func:`core.constraints.recompute` makes the path). GUI thread; the re-solves run on
+workers (channel ``edit_resolve``).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction, QCursor, QKeySequence
+from PySide6.QtWidgets import QMenu
+
+from core.constraints import (
+    Anchor,
+    Constraints,
+    Region,
+    doubtful_spots,
+    lock_region,
+    recompute,
+)
+from core.display import decimate_path, prepare_path
+
+from ..jobs import Request
+from .layer import HIT_PIXELS, EditLayer
+
+__all__ = ["Editor", "install_editing"]
+
+HARD_BRUSH = "#ffe060"
+SOFT_BRUSH = None
+
+
+def resolve_task(base, constraints, source, rate_a_hz, rate_b_hz, previous, *,
+                 progress=None, cancel=None):
+    """Worker: the path of ``base`` recomputed from ``constraints`` (corridor re-solve on
+    the matrix's features, reusing ``previous``'s unchanged segments), its display data
+    prepared."""
+    al = recompute(base, constraints, source, previous=previous, mode="corridor",
+                   rate_a_hz=rate_a_hz, rate_b_hz=rate_b_hz, progress=progress,
+                   cancel=cancel)
+    return prepare_path(al)
+
+
+class Editor(QObject):
+    """Edits of the active result (see the module docstring).
+
+    Signals
+    -------
+    preview_changed()   the drag preview moved
+    resolved(id)        a re-solve landed in result ``id``
+    """
+
+    preview_changed = Signal()
+    resolved = Signal(int)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.session = window.session
+        self.jobs = window.jobs
+        self.matrix = window.matrix
+        plot = self.matrix.plot
+        self.handles = pg.ScatterPlotItem(size=12, symbol="s",
+                                          pen=pg.mkPen("#202020", width=1.5))
+        self.handles.setZValue(25)
+        plot.addItem(self.handles, ignoreBounds=True)
+        # solid: a dashed polyline of thousands of points costs a lot to paint
+        self.preview = pg.PlotDataItem(pen=pg.mkPen("#ffe060", width=2))
+        self.preview.setZValue(24)
+        plot.addItem(self.preview, ignoreBounds=True)
+        self.span = pg.LinearRegionItem(orientation="vertical", movable=False,
+                                        brush=pg.mkBrush(255, 255, 255, 40))
+        self.span.setZValue(3)
+        self.span.hide()
+        plot.addItem(self.span, ignoreBounds=True)
+        self.layer = EditLayer(self)
+        plot.addItem(self.layer, ignoreBounds=True)
+        self.selected: int | None = None
+        self.span_s: tuple[float, float] | None = None
+        self._drag = None          # (index, constraints at the start, preview data)
+        self._pending = None       # (result id, constraints) of the re-solve under way
+        self.preview_updates = 0
+        self.last_resolve_s = None
+        self.context_menu = None
+
+        plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.session.active_alignment_changed.connect(lambda *_: self.redraw())
+        self.session.alignment_edited.connect(lambda *_: self.redraw())
+        self.session.alignment_removed.connect(lambda *_: self.redraw())
+        self.session.recordings_swapped.connect(self.redraw)
+        # the edits of the last corrected result, carried to the next analysis
+        self.carried = Constraints()
+        window.workspace.method_finished.connect(self._on_method_finished)
+        self.session.recording_opened.connect(self._forget_carried)
+        self._build_actions()
+
+    # ------------------------------------------------------------------ state
+    def target(self) -> int:
+        """The result an edit changes: the active one."""
+        return self.session.active_id
+
+    def constraints(self, aid: int | None = None) -> Constraints:
+        """The constraints of result ``aid`` (default: the active one), or of the edit
+        under way for it."""
+        aid = self.target() if aid is None else aid
+        if self._pending is not None and self._pending[0] == aid:
+            return self._pending[1]
+        res = self.session.project.result(aid)
+        return Constraints() if res is None else res.constraints
+
+    def redraw(self) -> None:
+        c = self.constraints()
+        if not c.anchors:
+            self.handles.setData([], [])
+        else:
+            self.handles.setData(
+                [a.time_a_s for a in c.anchors], [a.time_b_s for a in c.anchors],
+                brush=[pg.mkBrush(HARD_BRUSH) if a.hard else pg.mkBrush(0, 0, 0, 0)
+                       for a in c.anchors],
+                pen=[pg.mkPen("#ff4040" if k == self.selected else "#202020", width=2)
+                     for k in range(len(c.anchors))])
+        if self.selected is not None and self.selected >= len(c.anchors):
+            self.selected = None
+
+    # ------------------------------------------------------------------ hit testing
+    def hit(self, x: float, y: float) -> int | None:
+        """The anchor within :data:`HIT_PIXELS` of the view point (x, y), if any."""
+        c = self.constraints()
+        if not c.anchors:
+            return None
+        px, py = self.matrix.plot.getViewBox().viewPixelSize()
+        pts = np.array([(a.time_a_s, a.time_b_s) for a in c.anchors])
+        d = np.hypot((pts[:, 0] - x) / px, (pts[:, 1] - y) / py)
+        k = int(np.argmin(d))
+        return k if d[k] <= HIT_PIXELS else None
+
+    # ------------------------------------------------------------------ dragging
+    def begin_drag(self, index: int) -> None:
+        al = self.session.active_alignment()
+        c = self.constraints()
+        if al is None or index >= len(c.anchors):
+            return
+        self.selected = index
+        a = c.anchors[index]
+        lo_a, hi_a, lo_b, hi_b = c.bounds(index)
+        t = al.times_s
+        prev_pt = (lo_a, lo_b) if index > 0 else (float(t[0, 0]), float(t[0, 1]))
+        next_pt = (hi_a, hi_b) if index + 1 < len(c.anchors) else (float(t[-1, 0]),
+                                                                   float(t[-1, 1]))
+        k0 = int(np.searchsorted(t[:, 0], prev_pt[0], side="left"))
+        k1 = int(np.searchsorted(t[:, 0], next_pt[0], side="right"))
+        part = decimate_path(np.asarray(t[k0:k1]), 1500)
+        self._drag = (index, c, part, prev_pt, next_pt, (a.time_a_s, a.time_b_s))
+        self.redraw()
+
+    def drag_to(self, x: float, y: float) -> None:
+        """Move the dragged anchor (kept between its neighbours) and redraw the coarse
+        preview: the path of the two segments next to it stretched through it."""
+        if self._drag is None:
+            return
+        index, c, part, prev_pt, next_pt, old = self._drag
+        moved = c.moved_anchor(index, x, y)
+        a = moved.anchors[index]
+        new = (a.time_a_s, a.time_b_s)
+        pieces = []
+        for (p0, p1, q0, q1) in ((prev_pt, old, prev_pt, new), (old, next_pt, new, next_pt)):
+            sel = part[(part[:, 0] >= p0[0]) & (part[:, 0] <= p1[0])]
+            if len(sel) < 2:
+                sel = np.array([p0, p1])
+            out = np.empty_like(sel)
+            for d in (0, 1):
+                span = p1[d] - p0[d]
+                out[:, d] = q0[d] + (sel[:, d] - p0[d]) * ((q1[d] - q0[d]) / span if span > 0
+                                                         else 0.0)
+            pieces.append(out)
+        pts = np.concatenate(pieces)
+        self.preview.setData(pts[:, 0], pts[:, 1])
+        xs = [b.time_a_s for b in moved.anchors]
+        ys = [b.time_b_s for b in moved.anchors]
+        self.handles.setData(xs, ys, brush=[pg.mkBrush(HARD_BRUSH) if b.hard else
+                                            pg.mkBrush(0, 0, 0, 0) for b in moved.anchors])
+        self._drag = (index, c, part, prev_pt, next_pt, old)
+        self._drag_moved = moved
+        self.preview_updates += 1
+        self.preview_changed.emit()
+
+    def end_drag(self, x: float, y: float) -> None:
+        if self._drag is None:
+            return
+        self.drag_to(x, y)
+        moved = self._drag_moved
+        self._drag = None
+        self.commit(moved, "move anchor")
+
+    # ------------------------------------------------------------------ edits
+    def add_anchor(self, time_a_s: float, time_b_s: float, *, hard: bool = True) -> None:
+        ta = min(max(time_a_s, 0.0), self.session.duration("a"))
+        tb = min(max(time_b_s, 0.0), self.session.duration("b"))
+        c = self.constraints().with_anchor(Anchor(ta, tb, hard))
+        self.selected = next(k for k, a in enumerate(c.anchors) if a.time_a_s == ta)
+        self.commit(c, "add anchor")
+
+    def remove_selected(self) -> None:
+        c = self.constraints()
+        if self.selected is None or self.selected >= len(c.anchors):
+            return
+        c = c.without_anchor(self.selected)
+        self.selected = None
+        self.commit(c, "remove anchor")
+
+    def toggle_hard(self) -> None:
+        c = self.constraints()
+        if self.selected is None or self.selected >= len(c.anchors):
+            return
+        anchors = list(c.anchors)
+        a = anchors[self.selected]
+        anchors[self.selected] = Anchor(a.time_a_s, a.time_b_s, not a.hard, a.origin)
+        self.commit(Constraints(tuple(anchors), c.regions), "anchor hard/soft")
+
+    def select_span(self, x0: float, x1: float) -> None:
+        a0, a1 = sorted((max(0.0, x0), max(0.0, x1)))
+        self.span_s = (a0, a1)
+        self.span.setRegion((a0, a1))
+        self.span.show()
+
+    def mark_span(self, kind: str) -> None:
+        """Mark the selected span locked, linear or free."""
+        al = self.session.active_alignment()
+        if self.span_s is None or al is None or self.span_s[1] - self.span_s[0] <= 0:
+            return
+        a0, a1 = self.span_s
+        try:
+            region = lock_region(al, a0, a1) if kind == "locked" else Region(a0, a1, kind)
+        except ValueError as exc:
+            self.session.error_reported.emit(str(exc))
+            return
+        self.span.hide()
+        self.span_s = None
+        self.commit(self.constraints().with_region(region), f"mark {kind}")
+
+    def clear(self) -> None:
+        if self.constraints():
+            self.commit(Constraints(), "clear corrections")
+
+    def commit(self, constraints: Constraints, description: str) -> None:
+        """Re-solve the active result with ``constraints`` on a worker; the result
+        replaces it (one undo step) or, for an automatic result, becomes a new manual
+        one."""
+        aid = self.target()
+        res = self.session.project.result(aid)
+        inputs = self.session.matrix_inputs(aid)
+        if res is None or inputs is None:
+            self.session.error_reported.emit("correction: the active result's features "
+                                             "are not at hand yet")
+            return
+        fa, fb, metric = inputs
+        base = res.base if res.base is not None else res.alignment
+        previous = res.alignment if res.base is not None else None
+        self._pending = (aid, constraints)
+        self.redraw()
+        t0 = time.perf_counter()
+        request = Request("edit_resolve", resolve_task,
+                          (base, constraints, (fa.values, fb.values, metric),
+                           float(fa.rate_hz), float(fb.rate_hz), previous),
+                          label="re-solve")
+        self.jobs.submit(request,
+                         on_result=lambda al: self._on_resolved(aid, constraints, description,
+                                                                al, t0),
+                         on_failure=lambda failure: self._on_failed(aid, failure))
+
+    def _on_resolved(self, aid, constraints, description, al, t0) -> None:
+        if self._pending is not None and self._pending[1] is constraints:
+            self._pending = None
+        self.last_resolve_s = time.perf_counter() - t0
+        self.preview.setData([], [])
+        res = self.session.project.result(aid)
+        if res is None:
+            return
+        self.carried = constraints
+        if res.base is None:
+            new = self.session.add_corrected(aid, al, constraints)
+            self.session.set_compared(aid)
+            self._sync_pending_anchors(constraints)
+            self.resolved.emit(new)
+        else:
+            self.session.edit_result(aid, al, constraints, description)
+            self._sync_pending_anchors(constraints)
+            self.resolved.emit(aid)
+        self.redraw()
+
+    def _forget_carried(self, *_) -> None:
+        self.carried = Constraints()
+
+    def _on_method_finished(self, aid: int) -> None:
+        """A new analysis keeps the edits: its result is recomputed from the last
+        corrected result's hard anchors and regions (a manual result beside it)."""
+        res = self.session.project.result(aid)
+        if aid == -1 or res is None or res.base is not None or not self.carried:
+            return
+        hard = Constraints(tuple(a for a in self.carried.anchors if a.hard),
+                           self.carried.regions)
+        if hard and self.session.active_id == aid:
+            self.commit(hard, "edits kept on the new analysis")
+
+    def _on_failed(self, aid, failure) -> None:
+        self._pending = None
+        self.preview.setData([], [])
+        self.redraw()
+        self.session.error_reported.emit(f"correction: {getattr(failure, 'message', failure)}")
+
+    def _sync_pending_anchors(self, constraints: Constraints) -> None:
+        """The anchors for the next run are the edited result's hard anchors (a new
+        analysis keeps them)."""
+        project = self.session.project
+        wanted = [(a.time_a_s, a.time_b_s) for a in constraints.anchors if a.hard]
+        if list(project.anchors) == wanted:
+            return
+        project.clear_anchors()
+        for ta, tb in wanted:
+            project.add_anchor(ta, tb)
+
+    # ------------------------------------------------------------------ undo, doubt
+    def undo(self) -> None:
+        self.jobs.cancel("edit_resolve")
+        self._pending = None
+        text = self.session.undo()
+        self._after_step(text, "undo")
+
+    def redo(self) -> None:
+        self.jobs.cancel("edit_resolve")
+        self._pending = None
+        text = self.session.redo()
+        self._after_step(text, "redo")
+
+    def _after_step(self, text, what) -> None:
+        self.selected = None
+        res = self.session.project.result(self.target())
+        if res is not None:
+            self._sync_pending_anchors(res.constraints)
+            if res.base is not None:
+                self.carried = res.constraints
+        self.redraw()
+        self.window.statusBar().showMessage(f"{what}: {text}" if text else f"nothing to {what}",
+                                            3000)
+
+    def next_doubtful_spot(self) -> tuple[float, float] | None:
+        """Move the cursor to the next low-confidence stretch of the active path (after
+        the cursor, wrapping round) and show it; returns the stretch."""
+        al = self.session.active_alignment()
+        if al is None:
+            return None
+        spots = doubtful_spots(al)
+        if not spots:
+            self.window.statusBar().showMessage("no doubtful spot (or no confidence) on "
+                                                "this path", 3000)
+            return None
+        t = self.session.cursor[0]
+        spot = next((s for s in spots if s[0] > t + 1e-6), spots[0])
+        self.session.move_cursor("a", spot[0])
+        x0, x1, y0, y1 = self.matrix.view_seconds()
+        wa, wb = (x1 - x0) / 2, (y1 - y0) / 2
+        tb = al.map_a_to_b(spot[0])
+        self.matrix.set_view_seconds(spot[0] - wa, spot[0] + wa, tb - wb, tb + wb)
+        self.window.statusBar().showMessage(
+            f"doubtful: A {spot[0]:.2f}-{spot[1]:.2f} s", 3000)
+        return spot
+
+    # ------------------------------------------------------------------ mouse, menu
+    def _on_scene_clicked(self, event) -> None:
+        vb = self.matrix.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(event.scenePos()):
+            return
+        p = vb.mapSceneToView(event.scenePos())
+        if event.button() == Qt.MouseButton.RightButton:
+            self._show_menu(p.x(), p.y())
+            event.accept()
+            return
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        k = self.hit(p.x(), p.y())
+        if k is not None:
+            self.selected = k
+            self.redraw()
+            event.accept()
+            return
+        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier \
+                and self.session.active_alignment() is not None:
+            self.add_anchor(p.x(), p.y())  # the matrix also keeps it for the next run
+
+    def menu_actions(self, x: float | None = None, y: float | None = None) -> QMenu:
+        menu = QMenu(self.window)
+        if x is not None:
+            k = self.hit(x, y)
+            if k is not None:
+                self.selected = k
+                self.redraw()
+        has_anchor = self.selected is not None
+        has_span = self.span_s is not None
+        for text, slot, enabled in (
+                ("Remove anchor", self.remove_selected, has_anchor),
+                ("Hard / soft anchor", self.toggle_hard, has_anchor),
+                ("Lock the path in the span", lambda: self.mark_span("locked"), has_span),
+                ("Straight line in the span", lambda: self.mark_span("linear"), has_span),
+                ("Free the span", lambda: self.mark_span("free"), has_span),
+                ("Next doubtful spot", self.next_doubtful_spot, True),
+                ("Clear corrections", self.clear, bool(self.constraints()))):
+            act = menu.addAction(text)
+            act.setEnabled(enabled)
+            act.triggered.connect(lambda _=False, f=slot: f())
+        return menu
+
+    def _show_menu(self, x: float, y: float) -> None:
+        self.context_menu = self.menu_actions(x, y)
+        self.context_menu.popup(QCursor.pos())
+
+    def _build_actions(self) -> None:
+        menu = self.window.menuBar().addMenu("&Edit")
+        self.undo_action = QAction("Undo", self.window)
+        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
+        self.undo_action.triggered.connect(self.undo)
+        self.redo_action = QAction("Redo", self.window)
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.redo_action.triggered.connect(self.redo)
+        self.delete_action = QAction("Remove anchor", self.window)
+        self.delete_action.setShortcuts([QKeySequence.StandardKey.Delete,
+                                         QKeySequence("Backspace")])
+        self.delete_action.triggered.connect(self.remove_selected)
+        self.doubt_action = QAction("Next doubtful spot", self.window)
+        self.doubt_action.setShortcut(QKeySequence("N"))
+        self.doubt_action.triggered.connect(self.next_doubtful_spot)
+        self.clear_action = QAction("Clear corrections", self.window)
+        self.clear_action.triggered.connect(self.clear)
+        for act in (self.undo_action, self.redo_action, self.delete_action, self.doubt_action,
+                    self.clear_action):
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            menu.addAction(act)
+
+
+def install_editing(window) -> Editor:
+    """Add manual correction to the window (see the module docstring)."""
+    editor = Editor(window)
+    from .streams import StreamMarkers
+
+    editor.stream_markers = StreamMarkers(window, editor)
+    return editor

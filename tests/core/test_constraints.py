@@ -1,0 +1,202 @@
+"""Manual corrections as constraints (core.constraints)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core import dtw
+from core.alignment import Alignment
+from core.constraints import (
+    Anchor,
+    Constraints,
+    Region,
+    anchor_cells,
+    doubtful_spots,
+    linear_cells,
+    lock_region,
+    parse_anchor_text,
+    read_anchor_file,
+    recompute,
+)
+from core.errors import AlignmentError, FormatError
+
+
+def _pair(n=400, m=460, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, n)
+    s = np.linspace(0, 1, m) ** 1.2
+    f = rng.uniform(2, 9, 6)
+    x = np.sin(np.outer(t, f) * 6.0) + 0.05 * rng.standard_normal((n, 6))
+    y = np.sin(np.outer(s, f) * 6.0) + 0.05 * rng.standard_normal((m, 6))
+    return x, y
+
+
+def _passes(al, ta, tb):
+    """Does the path pass within one frame of (ta, tb)?"""
+    d = np.abs(al.times_s - [ta, tb]) * [al.rate_a_hz, al.rate_b_hz]
+    return bool(np.any(np.all(d <= 1.0 + 1e-9, axis=1)))
+
+
+def test_constraints_round_trip_as_plain_data():
+    al = dtw(*_pair(), rate_a_hz=10, rate_b_hz=10)
+    c = Constraints((Anchor(5.0, 6.0), Anchor(12.0, 14.5, hard=False, origin="proposed")),
+                    (lock_region(al, 20.0, 25.0), Region(30.0, 33.0, "linear")))
+    data = c.to_data()
+    import json
+
+    again = Constraints.from_data(json.loads(json.dumps(data)))
+    assert again == c
+    assert Constraints.from_data(None) == Constraints()
+
+
+def test_moved_anchor_stays_between_neighbours():
+    c = Constraints((Anchor(1, 1), Anchor(2, 2), Anchor(3, 3)))
+    moved = c.moved_anchor(1, 10.0, -4.0)
+    a = moved.anchors[1]
+    assert 1.0 < a.time_a_s < 3.0 and 1.0 < a.time_b_s < 3.0
+    assert [x.time_a_s for x in moved.anchors] == sorted(x.time_a_s for x in moved.anchors)
+
+
+@pytest.mark.parametrize("mode", ["exact", "corridor"])
+def test_recomputed_path_passes_every_anchor(mode):
+    x, y = _pair()
+    base = dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+    tb = base.map_a_to_b(15.0)
+    c = Constraints((Anchor(8.0, base.map_a_to_b(8.0) + 1.5), Anchor(15.0, tb - 2.0),
+                     Anchor(30.0, base.map_a_to_b(30.0))))
+    out = recompute(base, c, (x, y, "euclidean"), mode=mode)
+    assert out.method == "manual"
+    for a in c.anchors:
+        assert _passes(out, a.time_a_s, a.time_b_s)
+    assert out.diagnostics["constraint_mode"] == mode
+    assert Constraints.from_data(out.params["constraints"]) == c
+
+
+def test_corridor_reuses_untouched_segments_and_keeps_the_base_far_away():
+    x, y = _pair(800, 900)
+    base = dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+    anchors = [Anchor(t, base.map_a_to_b(t) + 0.8) for t in (10.0, 30.0, 60.0)]
+    c = Constraints(tuple(anchors))
+    first = recompute(base, c, (x, y), mode="corridor")
+    moved = c.moved_anchor(2, 60.0, anchors[2].time_b_s + 1.0)
+    second = recompute(base, moved, (x, y), mode="corridor", previous=first)
+    segs = second.diagnostics["constraint_segments"]
+    assert second.diagnostics["n_solved"] == 2
+    assert all(s["kind"] == "reused" for s in segs if s["end"][0] <= 300)
+    # up to the second anchor the path is the first recompute's, cell for cell
+    k = int(np.flatnonzero(np.all(first.path == [300, first.path[first.path[:, 0] == 300][0, 1]],
+                                  axis=1))[0])
+    assert np.array_equal(second.path[:k + 1], first.path[:k + 1])
+
+
+def test_soft_anchor_that_contradicts_a_hard_one_is_left_out():
+    c = Constraints((Anchor(2.0, 5.0), Anchor(3.0, 1.0, hard=False)))
+    cells = anchor_cells(c, 10, 10, 100, 100)
+    assert cells.tolist() == [[20, 50]]
+    with pytest.raises(AlignmentError):
+        anchor_cells(Constraints((Anchor(2.0, 5.0), Anchor(3.0, 1.0))), 10, 10, 100, 100)
+
+
+@pytest.mark.parametrize("mode", ["exact", "corridor"])
+def test_locked_region_is_kept_cell_for_cell(mode):
+    x, y = _pair()
+    base = dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+    region = lock_region(base, 12.0, 22.0)
+    c = Constraints((Anchor(10.0, base.map_a_to_b(10.0) - 1.0),
+                     Anchor(25.0, base.map_a_to_b(25.0) + 1.0)), (region,))
+    out = recompute(base, c, (x, y), mode=mode)
+    cells = np.asarray(region.cells)
+    k = int(np.flatnonzero(np.all(out.path == cells[0], axis=1))[0])
+    assert out.path[k:k + len(cells)].tobytes() == cells.tobytes()
+    # an anchor inside a locked region does not change it
+    c2 = c.with_anchor(Anchor(17.0, base.map_a_to_b(17.0) + 3.0))
+    out2 = recompute(base, c2, (x, y), mode=mode)
+    k2 = int(np.flatnonzero(np.all(out2.path == cells[0], axis=1))[0])
+    assert out2.path[k2:k2 + len(cells)].tobytes() == cells.tobytes()
+
+
+def test_linear_region_is_a_straight_line():
+    x, y = _pair()
+    base = dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+    c = Constraints((), (Region(10.0, 20.0, "linear", 12.0, 22.0),))
+    out = recompute(base, c, (x, y), mode="corridor")
+    line = linear_cells((100, 120), (200, 220))
+    k = int(np.flatnonzero(np.all(out.path == [100, 120], axis=1))[0])
+    assert np.array_equal(out.path[k:k + len(line)], line)
+
+
+def test_non_dtw_result_is_corrected_from_its_path():
+    x, y = _pair()
+    path = linear_cells((0, 0), (399, 459))
+    imported = Alignment(path, 10, 10, n_a=400, n_b=460, method="imported")
+    c = Constraints((Anchor(20.0, 25.0),))
+    out = recompute(imported, c, (x, y))
+    assert out.diagnostics["constraint_mode"] == "corridor"
+    assert _passes(out, 20.0, 25.0)
+    # at another grid: the result is on the features' grid
+    coarse = Alignment(linear_cells((0, 0), (199, 229)), 5, 5, n_a=200, n_b=230, method="x")
+    out2 = recompute(coarse, c, (x, y), rate_a_hz=10, rate_b_hz=10)
+    assert (out2.n_a, out2.n_b, out2.rate_a_hz) == (400, 460, 10.0)
+    assert _passes(out2, 20.0, 25.0)
+
+
+def test_anchor_file(tmp_path):
+    p = tmp_path / "a.csv"
+    p.write_text("time_a_s,time_b_s,hard\n1.0,1.5,1\n3,2.5,soft\n")
+    anchors = read_anchor_file(p)
+    assert [(a.time_a_s, a.time_b_s, a.hard) for a in anchors] == [(1.0, 1.5, True),
+                                                                   (3.0, 2.5, False)]
+    assert [a.hard for a in parse_anchor_text("2,3\n1,1\n", "x.csv")] == [True, True]
+    assert [a.hard for a in parse_anchor_text("1;1;0\n2;3;1\n", "x.csv")] == [False, True]
+    with pytest.raises(FormatError, match="x.csv.*line 2"):
+        parse_anchor_text("time_a_s,time_b_s,hard\n1,2,maybe\n", "x.csv")
+    with pytest.raises(FormatError, match="contradict"):
+        parse_anchor_text("1,5\n2,3\n", "x.csv")
+    with pytest.raises(FormatError, match="not found"):
+        read_anchor_file(tmp_path / "missing.csv")
+
+
+def test_doubtful_spots():
+    path = linear_cells((0, 0), (99, 99))
+    conf = np.ones(100)
+    conf[20:40] = 0.1
+    conf[70:72] = 0.2
+    al = Alignment(path, 10, 10, confidence=conf)
+    assert doubtful_spots(al) == [(2.0, 3.9)]
+
+
+def test_project_keeps_constraints_in_snapshot_and_undo_redo():
+    from core.project import Project
+    from core.registry import Recipe
+
+    x, y = _pair()
+    base = dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+    p = Project()
+    rid = p.add_result(base, Recipe("dtw", {}), label="dtw")
+    c1 = Constraints((Anchor(10.0, base.map_a_to_b(10.0) + 1.0),))
+    e1 = recompute(base, c1, (x, y))
+    p.edit_result(rid, e1, c1, "add anchor")
+    c2 = c1.moved_anchor(0, 10.0, c1.anchors[0].time_b_s + 0.5)
+    e2 = recompute(base, c2, (x, y))
+    p.edit_result(rid, e2, c2, "move anchor")
+    assert p.result(rid).constraints == c2
+    assert p.undo() == "move anchor" and p.result(rid).constraints == c1
+    assert p.alignment(rid) is e1
+    assert p.redo() == "move anchor" and p.alignment(rid) is e2 and not p.can_redo()
+    p.undo()
+    snap = p.snapshot()
+    q = Project()
+    q.restore(snap)
+    assert q.result(rid).constraints == c1
+    assert q.can_redo() and q.redo() == "move anchor"
+    assert q.result(rid).constraints == c2
+    np.testing.assert_array_equal(q.alignment(rid).path, e2.path)
+    # a new edit clears the redo steps
+    q.undo()
+    q.edit_result(rid, e2, c2, "again")
+    assert not q.can_redo()
+    # swapping A and B turns the constraints too
+    q.swap()
+    a = q.result(rid).constraints.anchors[0]
+    assert (a.time_a_s, a.time_b_s) == (c2.anchors[0].time_b_s, c2.anchors[0].time_a_s)
