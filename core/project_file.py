@@ -71,6 +71,7 @@ from .project import SLOTS, Project, alignment_from_data
 __all__ = ["FORMAT_NAME", "FORMAT_VERSION", "SUFFIX", "ProjectError", "MediaStatus",
            "LoadedProject", "encode_state", "decode_state", "project_to_data",
            "dumps_project", "save_project", "read_project", "load_project",
+           "is_project_file", "read_active_alignment", "recovery_path",
            "quick_hash", "find_media", "recovery_files", "write_recovery",
            "remove_recovery", "read_recovery"]
 
@@ -603,6 +604,34 @@ def load_project(path, project: Project | None = None, **kwargs) -> tuple[Projec
     except (ValueError, KeyError, TypeError) as exc:
         raise ProjectError(path, f"is damaged ({exc})") from None
     return project, loaded
+
+
+def is_project_file(path) -> bool:
+    """Whether ``path`` names a project: its extension, or (any name) a file starting
+    as one does."""
+    if str(path).lower().endswith(SUFFIX):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(64).lstrip().startswith(b'{"format":"' + FORMAT_NAME.encode())
+    except OSError:
+        return False
+
+
+def read_active_alignment(path):
+    """The active result's Alignment of a project file (its media are not needed).
+
+    Raises
+    ------
+    ProjectError
+        A bad project file, or one without a result."""
+    loaded = read_project(path, check_media=False)
+    active = loaded.snapshot.get("active")
+    for r in loaded.snapshot["results"]:
+        if r.get("id") == active:
+            return alignment_from_data(r["alignment"])
+    problems = f" ({'; '.join(loaded.problems)})" if loaded.problems else ""
+    raise ProjectError(path, f"has no result to export{problems}")
 
 
 # ---------------------------------------------------------------------- recovery
