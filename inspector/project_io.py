@@ -50,6 +50,7 @@ from core.paths import display_path
 from core.project import SLOTS, RecordingInfo
 
 from .jobs import Failure, Request
+from .views.common import turn_queue
 
 __all__ = ["install_projects", "ProjectIO", "Dialogs", "AUTOSAVE_S", "AUTOSAVE_EDITS",
            "PROJECT_FILTER", "data_folder"]
@@ -450,8 +451,10 @@ class ProjectIO(QObject):
         """Open a project file into the window (after asking about unsaved changes);
         reading and opening its recordings happen on a worker. ``recovery``: ``path``
         is a recovery file, opened as unsaved changes of ``project_path``."""
+        was_dirty = self.dirty
         if not self.maybe_keep():
             return False
+        self._keep_dirty = was_dirty and not self.dirty  # discarded, if opening fails
         path = str(path)
         dirs = (self.last_located_dir,) if self.last_located_dir else ()
         self.window.statusBar().showMessage(f"opening {display_path(Path(path).name)}…")
@@ -463,6 +466,8 @@ class ProjectIO(QObject):
         return True
 
     def _on_read_failed(self, failure: Failure) -> None:
+        if getattr(self, "_keep_dirty", False):  # the state shown is still unsaved
+            self._set_dirty(True)
         self.window.show_error(failure.text())
         self.load_failed.emit(failure.text())
 
@@ -476,6 +481,8 @@ class ProjectIO(QObject):
             for slot, rec in recordings.items():
                 info = RecordingInfo.from_data(loaded.snapshot["recordings"][slot])
                 self.session.cache.put_recording(info.key, rec)
+            # the stream images are computed again (the views show what they have)
+            loaded.snapshot["display_features"] = {slot: None for slot in SLOTS}
             project.restore(loaded.snapshot)
         except (ValueError, KeyError, TypeError) as exc:
             self._loading = False
@@ -512,6 +519,8 @@ class ProjectIO(QObject):
                 self.window.workspace._ensure_stream_data(slot)
         self._compute_images()
         self._apply_view()
+        # again after the views' own turns (the matrix fits a new result's image)
+        turn_queue(self.session).queue(self, self._apply_view)
 
     def _compute_images(self) -> None:
         from .tasks import features as feature_tasks
@@ -551,7 +560,7 @@ class ProjectIO(QObject):
         aid = self.session.active_id
         if aid != -1 and self.session.matrix_inputs(aid) is not None:
             self.session.active_alignment_changed.emit(aid)
-            self._apply_view(streams=False)
+            turn_queue(self.session).queue(self, lambda: self._apply_view(streams=False))
 
     def _apply_view(self, streams: bool = True) -> None:
         view = self.session.project.view
@@ -596,6 +605,7 @@ class ProjectIO(QObject):
         old_key = f"sha256:{entry['sha256']}" if entry.get("sha256") else \
             f"path:{entry.get('path')}"
         snap["recordings"][slot] = info.to_data()
+        snap["display_features"] = {s: None for s in SLOTS}
         for r in snap["results"]:
             r["inputs"] = {s: (info.key if k == old_key and s == slot else k)
                            for s, k in r["inputs"].items()}
