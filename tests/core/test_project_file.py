@@ -272,3 +272,16 @@ def test_recovery_files_rotate_three_backups(tmp_path):
     assert pf.read_recovery(rec).snapshot["cursor"] == [3.0, 3.0]
     pf.remove_recovery(rec)
     assert pf.recovery_files(rec) == []
+
+
+def test_run_length_coding_round_trips_short_and_huge_runs():
+    rng = np.random.default_rng(5)
+    for _ in range(50):
+        n = int(rng.integers(1, 300))
+        codes = np.repeat(rng.integers(1, 4, n).astype(np.uint8),
+                          rng.integers(1, int(rng.choice([3, 200, 40_000])), n))
+        assert np.array_equal(pf._unrle(pf._rle(codes)), codes)
+    huge = np.repeat(np.array([1, 3, 2], np.uint8), [3_000_000, 1, 130])
+    assert np.array_equal(pf._unrle(pf._rle(huge)), huge)
+    with pytest.raises(ValueError):
+        pf._unrle(pf._rle(huge)[:-1])
