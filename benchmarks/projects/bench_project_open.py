@@ -125,7 +125,7 @@ def make_project(folder: Path, hours: float, reuse: bool = False) -> tuple[Path,
         rid = project.add_result(base, project.result(first).recipe,
                                  label=f"corrected copy {k + 1}", activate=False)
         ids.append(rid)
-    for k, rid in enumerate(ids):  # one manual correction per result: 5 undo steps
+    for rid in ids:  # one manual correction per result: 5 undo steps
         al = project.alignment(rid)
         ta0 = rng.uniform(0.1, 0.8) * 3600 * hours
         length = rng.uniform(120, 600)
