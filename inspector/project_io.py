@@ -233,6 +233,7 @@ class ProjectIO(QObject):
         self.path: str | None = None
         self.dirty = False
         self.edits = 0  # changes since the last autosave or save
+        self._generation = 0  # every change counts it up
         self.missing: dict[str, dict] = {}  # entries of recordings not found
         self.last_located_dir: str | None = None
         self._loading = False
@@ -317,6 +318,7 @@ class ProjectIO(QObject):
         if self._loading or change.what in NOT_EDITS:
             return
         self.edits += 1
+        self._generation += 1
         self._set_dirty(True)
         if self.active and self.edits >= self.autosave_edits:
             self.autosave()
@@ -352,41 +354,58 @@ class ProjectIO(QObject):
         self._collect_view()
         return self.session.project.snapshot()
 
-    def save(self) -> bool:
+    def save(self, *, wait: bool = False) -> bool:
         """Save to the project's file (asks for one when it has none). Returns whether
-        the project was saved."""
+        the save was started (``wait``: done)."""
         if self.path is None:
-            return self.save_as()
-        return self.save_to(self.path)
+            return self.save_as(wait=wait)
+        return self.save_to(self.path, wait=wait)
 
-    def save_as(self) -> bool:
+    def save_as(self, *, wait: bool = False) -> bool:
         suggested = self.path or str(Path.cwd() / f"untitled{pf.SUFFIX}")
         path = self.dialogs.save_project_as(self.window, suggested)
         if not path:
             return False
         if not Path(path).suffix:
             path += pf.SUFFIX
-        return self.save_to(path)
+        return self.save_to(path, wait=wait)
 
-    def save_to(self, path: str) -> bool:
-        """Write the project to ``path`` (temporary file, fsync, rename) on this thread:
-        the user waits for a save anyway, and close needs it done."""
-        try:
-            pf.save_project(self._snapshot(), path, media=self.missing)
-        except (OSError, ValueError, TypeError) as exc:
-            self.window.show_error(f"project not saved: {exc}")
-            return False
+    def save_to(self, path: str, *, wait: bool = False) -> bool:
+        """Write the project to ``path`` (temporary file, fsync, rename): on a worker
+        (an hour-long project takes about a second), or here with ``wait`` (closing
+        needs it done). Changes made meanwhile stay marked unsaved."""
+        path = str(Path(path).absolute())
+        args = (_Box(self._snapshot()), path, False, None, _Box(dict(self.missing)), 0)
+        generation = self._generation
+        if wait:
+            try:
+                _write(*args)
+            except (OSError, ValueError, TypeError) as exc:
+                self.window.show_error(f"project not saved: {exc}")
+                return False
+            self._on_saved(path, generation)
+            return True
+        self.window.statusBar().showMessage(f"saving {display_path(path)}…")
+        self.jobs.submit(Request("save", _write, args, label="saving the project"),
+                         on_result=lambda _: self._on_saved(path, generation),
+                         on_failure=lambda f: self.window.show_error(
+                             f"project not saved: {f.text()}"))
+        return True
+
+    def _on_saved(self, path: str, generation: int) -> None:
         old_recovery = self._recovery_target()
-        self.path = str(Path(path).absolute())
+        self.path = path
         for rec in [old_recovery, self._recovery_target(), *self._stale]:
             pf.remove_recovery(rec)
         self._stale = []
-        self.edits = 0
-        self._set_dirty(False)
+        if generation == self._generation:
+            self.edits = 0
+            self._set_dirty(False)
+        else:
+            self._update_title()
         self._remember(self.path)
         self.window.statusBar().showMessage(f"saved {display_path(self.path)}", 5_000)
         self.saved.emit(self.path)
-        return True
 
     # ------------------------------------------------------------------ autosave
     def _recovery_target(self) -> Path:
@@ -425,7 +444,7 @@ class ProjectIO(QObject):
             return True
         answer = self.dialogs.ask_unsaved(self.window, self.display_name())
         if answer == "save":
-            return self.save()
+            return self.save(wait=True)
         if answer == "discard":
             pf.remove_recovery(self._recovery_target())
             self._set_dirty(False)

@@ -91,7 +91,8 @@ def test_ctrl_s_saves_and_clears_the_unsaved_mark(qtbot, make_window, audio_pair
     open_pair(qtbot, win, *audio_pair)
     wait_idle(qtbot, win)
     assert win.isWindowModified() and "[*]" in win.windowTitle()
-    press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
+        press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert win.projects.dialogs.asked == ["save_as"]
     assert out.is_file() and not win.isWindowModified()
     assert win.windowTitle().startswith("work.alignproj")
@@ -99,7 +100,8 @@ def test_ctrl_s_saves_and_clears_the_unsaved_mark(qtbot, make_window, audio_pair
     press(win, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
     assert win.isWindowModified()
     wait_idle(qtbot, win)
-    press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # no question now
+    with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
+        press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # no question now
     assert win.projects.dialogs.asked == ["save_as"] and not win.isWindowModified()
     q, _ = pf.load_project(out)
     assert q.recording("a").path == audio_pair[1]  # saved after the swap
@@ -111,7 +113,7 @@ def test_cursor_moves_do_not_mark_the_project(qtbot, make_window, audio_pair, tm
     win = make_window(FakeDialogs(save_as=str(tmp_path / "p.alignproj")))
     open_pair(qtbot, win, *audio_pair)
     wait_idle(qtbot, win)
-    assert win.projects.save()
+    assert win.projects.save(wait=True)
     press(win, Qt.Key.Key_Right)
     assert win.session.cursor[0] > 0 and not win.isWindowModified()
 
@@ -132,7 +134,7 @@ def test_closing_a_saved_project_does_not_ask(qtbot, make_window, audio_pair, tm
     win = make_window(FakeDialogs(save_as=str(tmp_path / "p.alignproj")), active=True)
     open_pair(qtbot, win, *audio_pair)
     wait_idle(qtbot, win)
-    assert win.projects.save()
+    assert win.projects.save(wait=True)
     win.close()
     assert not win.isVisible()
     assert not any(isinstance(a, tuple) for a in win.projects.dialogs.asked)
@@ -157,7 +159,8 @@ def test_round_trip_through_the_window(qtbot, make_window, audio_pair, tmp_path)
     s.move_cursor_to(2.0, 2.4)
     win.stream_a.set_visible_range(0.5, 2.5)
     win.matrix.set_view_seconds(0.5, 3.0, 1.0, 3.5)
-    press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
+        press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert out.is_file()
 
     other = make_window()
@@ -182,7 +185,7 @@ def test_missing_media_are_named_and_can_be_located(qtbot, make_window, audio_pa
     win = make_window(FakeDialogs(save_as=str(out)))
     rid = open_pair(qtbot, win, *audio_pair)
     wait_idle(qtbot, win)
-    assert win.projects.save()
+    assert win.projects.save(wait=True)
     moved = tmp_path / "moved"
     moved.mkdir()
     for p in audio_pair:
@@ -226,7 +229,7 @@ def test_dropping_a_project_opens_it(qtbot, make_window, audio_pair, tmp_path):
     win = make_window(FakeDialogs(save_as=str(out)))
     open_pair(qtbot, win, *audio_pair)
     wait_idle(qtbot, win)
-    win.projects.save()
+    win.projects.save(wait=True)
     other = make_window()
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(out))])
@@ -274,7 +277,7 @@ def _crashed_session(tmp_path, audio_pair, make_window, qtbot):
     win = make_window(FakeDialogs(save_as=str(out)))
     open_pair(qtbot, win, *audio_pair)
     wait_idle(qtbot, win)
-    win.projects.save()
+    win.projects.save(wait=True)
     rec = tmp_path / "data" / "recovery" / f"untitled-crashed{pf.SUFFIX}{pf.RECOVERY_SUFFIX}"
     rec.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
@@ -300,7 +303,8 @@ def test_after_a_crash_the_next_start_offers_to_restore(qtbot, make_window, audi
     assert win.session.anchors == ((0.5, 0.7),)
     assert win.isWindowModified()  # restored work is unsaved
     assert pf.recovery_files(rec)  # kept until saved
-    press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
+        press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert not pf.recovery_files(rec)
     assert not win.projects.offer_recovery()
 
