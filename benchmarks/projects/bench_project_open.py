@@ -51,8 +51,10 @@ qapp.processEvents()
 out = {"window_s": time.perf_counter() - t0}
 def drawn():
     curves = win.matrix.path_curves
-    return ("active" in curves and len(curves["active"].getData()[0] or []) > 0
-            and "compared" in curves)
+    if "active" not in curves or "compared" not in curves:
+        return False
+    x = curves["active"].getData()[0]
+    return x is not None and len(x) > 0
 def poll():
     if "results_drawn_s" not in out and drawn():
         out["results_drawn_s"] = time.perf_counter() - t0
