@@ -197,7 +197,7 @@ def _is_unit(a: np.ndarray) -> bool:
 
 def _pack(entry: dict) -> dict:
     entry = dict(entry)
-    entry["data"] = base64.b64encode(zlib.compress(entry["data"], 9)).decode("ascii")
+    entry["data"] = base64.b64encode(zlib.compress(entry["data"], 6)).decode("ascii")
     return entry
 
 
