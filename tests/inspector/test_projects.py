@@ -317,3 +317,16 @@ def test_declining_keeps_the_recovery_file(qtbot, make_window, audio_pair, tmp_p
     assert not win.projects.recovery_bar.isVisible()
     assert pf.recovery_files(rec)
     assert make_window().projects.offer_recovery()  # offered again at the next start
+
+
+def test_a_change_during_a_background_save_stays_unsaved(qtbot, make_window, audio_pair,
+                                                         tmp_path):
+    out = tmp_path / "p.alignproj"
+    win = make_window(FakeDialogs(save_as=str(out)))
+    open_pair(qtbot, win, *audio_pair)
+    wait_idle(qtbot, win)
+    with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
+        assert win.projects.save()  # on a worker
+        win.session.add_anchor(1.0, 1.1)  # before the save is done
+    assert win.isWindowModified()
+    assert pf.load_project(out)[0].anchors == ()  # the save has the state it started with
