@@ -55,8 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     align.add_argument("a", metavar="A", help="audio or video file (recording A)")
     align.add_argument("b", metavar="B", help="audio or video file (recording B)")
     align.add_argument("-o", "--output", metavar="OUT",
-                       help="output file; its extension chooses the format; '-' is "
-                            "standard output (default: CSV on standard output)")
+                       help="output file; its extension chooses the format (.alignproj: "
+                            "a project the window opens, with the recordings and the "
+                            "recipe); '-' is standard output (default: CSV on standard "
+                            "output)")
     _add_method_options(align)
     align.add_argument("--anchors", metavar="FILE",
                        help="CSV of points the path must pass through: columns time_a_s, "
@@ -204,9 +206,15 @@ def _run_align(args) -> int:
     _check_input(args.a)
     _check_input(args.b)
     output = check_output(args.output, inputs=(args.a, args.b))
-    fmt = _format_for(args.output, args.fmt)
+    as_project = _is_project_name(args.output) and args.fmt is None
+    fmt = None if as_project else _format_for(args.output, args.fmt)
     if args.base is not None and args.anchors is None:
         raise UsageError("argument --base: needs --anchors (the points to re-solve through)")
+    structure = getattr(args, "structure", "monotone")
+    if as_project and (args.anchors is not None or structure != "monotone"):
+        raise UsageError("argument -o: a project from the command line holds one plain "
+                         "result; --anchors and --structure write an alignment file "
+                         "(open it in the window to keep working on it)")
     anchors = None
     if args.anchors is not None:
         from .constraints import read_anchor_file
@@ -219,7 +227,10 @@ def _run_align(args) -> int:
         base = formats.read_alignment(args.base)
     rec_a, rec_b = open_recording(args.a), open_recording(args.b)  # headers only
     recipe = _recipe(args, rec_a, rec_b)
-    if getattr(args, "structure", "monotone") != "monotone":
+    if as_project:
+        _write_project(rec_a, rec_b, recipe, output, quiet=args.quiet)
+        return 0
+    if structure != "monotone":
         if anchors is not None:
             raise UsageError("argument --anchors: anchors constrain one monotone path; "
                              "they cannot be combined with --structure "
@@ -260,6 +271,32 @@ def _align_constrained(args, rec_a, rec_b, recipe, anchors, base):
         if native is not None:
             return _align(rec_a, rec_b, native, quiet=args.quiet)
     return correcting.constrained_run(recipe, rec_a, rec_b, constraints)
+
+
+def _is_project_name(output: str | None) -> bool:
+    from .project_file import SUFFIX
+
+    return output is not None and str(output).lower().endswith(SUFFIX)
+
+
+def _write_project(rec_a, rec_b, recipe, output: str, *, quiet: bool) -> None:
+    """Align and write a project (recordings with their content hashes, the result
+    with its recipe and cost-image features) that the window opens."""
+    from .project import Project, RecordingInfo
+    from .project_file import save_project
+
+    progress = _StderrProgress(enabled=not quiet and sys.stderr is not None
+                               and sys.stderr.isatty())
+    try:
+        run = registry.run(recipe, rec_a, rec_b, progress=progress)
+    finally:
+        progress.done()
+    project = Project()
+    for slot, rec in (("a", rec_a), ("b", rec_b)):
+        project.set_recording(slot, RecordingInfo.of(rec, content_hash=rec.content_hash()))
+    project.add_result(run.alignment, run.recipe, label=registry.describe(run.recipe),
+                       image=registry.image_inputs(run.recipe, run.alignment))
+    save_project(project, output)
 
 
 def _align(path_a, path_b, recipe=None, *, quiet=False):

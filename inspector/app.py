@@ -142,6 +142,9 @@ class MainWindow(QMainWindow):
         from .editing import install_editing  # anchors and regions of the active result
 
         self.editor = install_editing(self)
+        from .project_io import install_projects  # project files, autosave, recovery
+
+        self.projects = install_projects(self)
         for view in self.stream_views.values():
             view.file_dropped.connect(self.workspace.open_file)
         self.session.error_reported.connect(self.show_error)
@@ -350,6 +353,10 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
         # dropped on the window (not on a pane): fill A then B
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths and paths[0].lower().endswith(".alignproj"):
+            self.open_project_file(paths[0])
+            event.acceptProposedAction()
+            return
         slots = [s for s in ("a", "b") if self.session.stream(s) is None] or ["a", "b"]
         for slot, path in zip(slots, paths, strict=False):
             self.workspace.open_file(slot, path)
@@ -582,7 +589,8 @@ class _ArgumentParser(argparse.ArgumentParser):
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = _ArgumentParser(prog="alignment-inspector",
                              description="Open two recordings and inspect their alignment.")
-    parser.add_argument("a", nargs="?", help="recording A (audio or video)")
+    parser.add_argument("a", nargs="?", help="recording A (audio or video), or a project "
+                        "(.alignproj) to open")
     parser.add_argument("b", nargs="?", help="recording B (audio or video)")
     parser.add_argument("--screenshot", metavar="PNG",
                         help="save the window once the default alignment is shown, then exit")
@@ -618,10 +626,21 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     close_splash()
     files = [p for p in (args.a, args.b) if p]
+    from core.project_file import is_project_file
+
+    project = files[0] if len(files) == 1 and is_project_file(files[0]) else None
+    if project is not None:
+        files = []
+    if not args.screenshot:  # autosave, ask before closing, offer crash recovery
+        window.projects.activate()
     taker = None
     if args.screenshot:
         taker = _ScreenshotTaker(window, args.screenshot)
-        taker.expect_alignment(len(files) == 2)
+        taker.expect_alignment(len(files) == 2 or project is not None)
+        if project is not None:
+            window.projects.loaded.connect(
+                lambda _: taker._on_default_finished(window.session.active_id))
+            window.projects.load_failed.connect(taker._on_error)
         result = {"code": 1}
 
         def finish(code: int) -> None:
@@ -630,8 +649,10 @@ def main(argv: list[str] | None = None) -> int:
             app.quit()
 
         taker.done.connect(finish)
-        if not files:
+        if not files and project is None:
             QTimer.singleShot(300, taker._take)
+    if project is not None:
+        window.open_project_file(project)
     for slot, path in zip(("a", "b"), files, strict=False):
         window.workspace.open_file(slot, path)
     if taker is None:  # a screenshot exits once drawn: no background warm-up to wait for

@@ -41,8 +41,13 @@ def run_convert(args: argparse.Namespace) -> int:
     """``convert IN -o OUT``: re-write an alignment file in another format."""
     check_output(args.output, inputs=(args.input,))
     fmt = output_format(args.output, args.format, "alignment")
-    alignment = read_alignment(args.input, args.input_format, rate_a_hz=args.rate_a,
-                               rate_b_hz=args.rate_b)
+    from ..project_file import is_project_file, read_active_alignment
+
+    if args.input_format is None and is_project_file(args.input):
+        alignment = read_active_alignment(args.input)  # the project's active result
+    else:
+        alignment = read_alignment(args.input, args.input_format, rate_a_hz=args.rate_a,
+                                   rate_b_hz=args.rate_b)
     write_alignment(alignment, args.output, fmt)
     return 0
 
@@ -69,8 +74,10 @@ def register(subparsers) -> None:
                    help="append TEXT to the label of every interval that collapses")
     p.set_defaults(func=run_transfer)
 
-    c = subparsers.add_parser("convert", help="convert an alignment file to another format")
-    c.add_argument("input", help="alignment file")
+    c = subparsers.add_parser("convert", help="convert an alignment file to another format",
+                              description="Re-write an alignment file in another format; "
+                                          "from a project (.alignproj), its active result.")
+    c.add_argument("input", help="alignment file, or a project (.alignproj)")
     c.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="alignment file to write ('-': standard output, CSV unless --format)")
     c.add_argument("--format", choices=ALIGNMENT_FORMATS,
