@@ -136,6 +136,9 @@ class MainWindow(QMainWindow):
         from .playback import install_playback  # the transport bar and the audio clock
 
         self.playback = install_playback(self)
+        from .files import install_files  # export, import, annotations, drops, batch triage
+
+        self.files = install_files(self)
         for view in self.stream_views.values():
             view.file_dropped.connect(self.workspace.open_file)
         self.session.error_reported.connect(self.show_error)
