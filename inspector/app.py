@@ -136,11 +136,11 @@ class MainWindow(QMainWindow):
         from .playback import install_playback  # the transport bar and the audio clock
 
         self.playback = install_playback(self)
+        for view in self.stream_views.values():
+            view.file_dropped.connect(self.workspace.open_file)
         from .files import install_files  # export, import, annotations, drops, batch triage
 
         self.files = install_files(self)
-        for view in self.stream_views.values():
-            view.file_dropped.connect(self.workspace.open_file)
         self.session.error_reported.connect(self.show_error)
         self.session.cursor_moved.connect(self._on_cursor_moved)
         self.session.recording_opened.connect(self._update_streams_status)
@@ -347,6 +347,10 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
         # dropped on the window (not on a pane): fill A then B
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if getattr(self, "files", None) is not None:  # media, alignments, annotations
+            self.files.drop_files(paths)
+            event.acceptProposedAction()
+            return
         slots = [s for s in ("a", "b") if self.session.stream(s) is None] or ["a", "b"]
         for slot, path in zip(slots, paths, strict=False):
             self.workspace.open_file(slot, path)

@@ -8,7 +8,8 @@
   results as an ordinary result (drawn, comparable, editable).
 - **Open annotations on A… / B…** and **Export annotations transferred to B… / A…**
   (:class:`~inspector.files.annotations.Annotations`).
-- Drops: media files open as recordings (on the pane they are dropped on, else A then
+- Drops (``MainWindow.dropEvent`` and the panes' ``file_dropped`` come to
+  :meth:`FilesController.drop_files`): media files open as recordings (on the pane they are dropped on, else A then
   B), ``.alignproj`` files go to ``window.open_project_file`` when the window has it,
   any other file is read as an alignment or else as annotations (of the pane's
   recording, A when dropped elsewhere).
@@ -24,7 +25,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog
 
@@ -147,13 +148,10 @@ class FilesController(QObject):
         self._waiting: tuple[set, list, str] | None = None  # drops after media opened
         self._build_menu()
         for slot, view in window.stream_views.items():
-            try:
-                view.file_dropped.disconnect(window.workspace.open_file)
-            except (RuntimeError, TypeError):
-                pass
+            # the pane's drops come here instead of straight to Workspace.open_file
+            view.file_dropped.disconnect(window.workspace.open_file)
             view.file_dropped.connect(self._on_pane_drop)
             view.setAcceptDrops(True)
-        window.installEventFilter(self)
         self.session.recording_opened.connect(self._on_recording_opened)
         self.session.error_reported.connect(lambda *_: setattr(self, "_waiting", None))
 
@@ -321,15 +319,6 @@ class FilesController(QObject):
         return True
 
     # ------------------------------------------------------------------ drops
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
-        if obj is self.window and event.type() == QEvent.Type.Drop:
-            paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-            if paths:
-                self.drop_files(paths)
-                event.acceptProposedAction()
-                return True
-        return False
-
     def _on_pane_drop(self, slot: str, path: str) -> None:
         self.drop_files([path], slot)
 
