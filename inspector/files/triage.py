@@ -20,7 +20,7 @@ import os
 
 import numpy as np
 from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QImage, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -308,9 +308,11 @@ class Triage(QObject):
         if self.table is None:
             self.table = TriageTable(self.window.jobs, self.window)
             self.table.pair_requested.connect(self.open_pair)
+            self.table.addAction(self.save_action)  # Ctrl+S from the table's window too
         self.table.show_batch(os.path.abspath(folder), rows)
         self.table.show()
-        self.table.raise_()
+        if QGuiApplication.platformName() != "offscreen":  # (it has no stacking order)
+            self.table.raise_()
         self.table.request_visible()
         return self.table
 
@@ -360,6 +362,7 @@ class Triage(QObject):
         rid = self.session.add_alignment(fit.alignment, label=f"batch {pair.row.id}")
         self.current, self.result_id = pair, rid
         self.save_action.setEnabled(True)
+        self.window.activateWindow()  # the correction happens there
         self.window.statusBar().showMessage(
             f"pair {pair.row.id} open; correct it, then File ▸ Save to batch (Ctrl+S)", 10_000)
         self.pair_opened.emit(rid)
