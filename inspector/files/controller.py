@@ -277,7 +277,10 @@ class FilesController(QObject):
             self.window.show_error(str(err))
             return -1
         name = os.path.basename(path)
+        first = not self.session.alignment_ids()
         rid = self.session.add_alignment(fit.alignment, label=f"{name} (imported)")
+        if first:  # no cost image comes with a file's result: show the whole path
+            self.window.matrix.set_view_seconds(0.0, a.duration_s, 0.0, b.duration_s)
         message = "; ".join(fit.notes) or f"imported {display_path(name)} as #{rid}"
         self.window.statusBar().showMessage(message, 10_000)
         self.imported.emit(rid)

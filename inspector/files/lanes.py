@@ -1,7 +1,7 @@
 """Annotation tiers drawn under a stream view: a third plot row, time-linked to it.
 
-Each tier is one row: interval boundaries and point times as vertical ticks, the
-intervals' extent as a line, labels as text. Tiers read from a file are drawn in the
+Each tier is one row: its name at the left edge, interval boundaries and point times
+as vertical ticks, the intervals' extent as a line, labels as text. Tiers read from a file are drawn in the
 stream's colour; tiers transferred from the other recording in green with "→" before
 their name. Labels are placed for the visible range only (at most
 :data:`MAX_LABELS`), again after every pan or zoom, so a tier of thousands of labels
@@ -44,6 +44,7 @@ class AnnotationLane:
         self.rows: list[tuple[Tier, bool]] = []  # (tier, transferred)
         self._items: list = []
         self._labels: list[pg.TextItem] = []
+        self._names: list[pg.TextItem] = []
         self._relabel = Debouncer(self._place_labels, 40, view)
         self.plot.sigXRangeChanged.connect(lambda *_: self._relabel.trigger())
         self._show(False)
@@ -56,19 +57,20 @@ class AnnotationLane:
         self._show(bool(self.rows))
         if not self.rows:
             return
-        ticks = []
         for k, (tier, moved) in enumerate(self.rows):
             colour = TRANSFERRED_COLOUR if moved else OWN_COLOUR[self.slot]
-            name = ("→ " if moved else "") + tier.name
-            ticks.append((k + 0.5, name[:7]))
             self._draw_tier(tier, k, colour)
-        self.plot.getAxis("left").setTicks([ticks, []])
+        self.plot.getAxis("left").setTicks([[], []])  # names are drawn in the plot
         self.plot.setYRange(0, len(self.rows), padding=0.02)
         self._place_labels()
 
     def label_texts(self) -> list[str]:
         """The labels now shown (tests)."""
         return [item.toPlainText() for item in self._labels]
+
+    def tier_names(self) -> list[str]:
+        """The tier names now shown, top to bottom (tests)."""
+        return [item.toPlainText() for item in self._names]
 
     # ------------------------------------------------------------------ drawing
     def _show(self, on: bool) -> None:
@@ -81,9 +83,9 @@ class AnnotationLane:
         layout.setRowStretchFactor(2, 0)
 
     def _clear(self) -> None:
-        for item in self._items + self._labels:
+        for item in self._items + self._labels + self._names:
             self.plot.removeItem(item)
-        self._items, self._labels = [], []
+        self._items, self._labels, self._names = [], [], []
 
     def _draw_tier(self, tier: Tier, row: int, colour: str) -> None:
         y0, y1 = row + 0.15, row + 0.85
@@ -103,7 +105,7 @@ class AnnotationLane:
         ticks = pg.PlotDataItem(x, y, connect="pairs", pen=pg.mkPen(colour, width=1))
         self._add(ticks)
         if tier.kind == "interval":
-            mid = 0.5 * (y0 + y1)
+            mid = row + 0.8  # under the labels
             xs = np.column_stack([starts, ends]).ravel()
             spans = pg.PlotDataItem(xs, np.full(len(xs), mid), connect="pairs",
                                     pen=pg.mkPen(colour, width=3))
@@ -119,15 +121,22 @@ class AnnotationLane:
         self._items.append(item)
 
     def _place_labels(self) -> None:
-        for item in self._labels:
+        for item in self._labels + self._names:
             self.plot.removeItem(item)
-        self._labels = []
+        self._labels, self._names = [], []
         if not self.rows:
             return
         (t0, t1), _ = self.plot.getViewBox().viewRange()
         budget = MAX_LABELS
         for row, (tier, moved) in enumerate(self.rows):
             colour = TRANSFERRED_COLOUR if moved else OWN_COLOUR[self.slot]
+            # the tier's name at the left edge of the view, over the labels
+            name = pg.TextItem(("→ " if moved else "") + tier.name, color="#ffffff",
+                               anchor=(0.0, 0.5), fill=pg.mkBrush(40, 44, 52, 220))
+            name.setPos(t0, row + 0.5)
+            name.setZValue(5)
+            self.plot.addItem(name)
+            self._names.append(name)
             if tier.kind == "interval":
                 items = [(it.start_s, it.end_s, it.label) for it in tier.items]
             else:

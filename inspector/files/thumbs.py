@@ -38,4 +38,5 @@ def path_thumbnail(alignment: Alignment, size: tuple[int, int] = THUMB_SIZE) -> 
     else:
         colours = np.full((len(rows), 3), 240, np.uint8)
     img[y, x] = colours
+    img[np.maximum(y - 1, 0), x] = colours  # two pixels thick
     return img

@@ -225,21 +225,21 @@ class TriageTable(QWidget):
             self.jobs.submit(
                 Request(f"thumbnail_{k}", _thumbnail, (row.output_in(self.folder),),
                         label="path thumbnails"),
-                on_result=lambda img, k=k: self._show_thumbnail(k, img),
-                on_failure=lambda f, k=k: self._thumbnail_failed(k, f))
+                on_result=lambda img, k=k, rows=self.rows: self._show_thumbnail(k, img, rows),
+                on_failure=lambda f, k=k, rows=self.rows: self._thumbnail_failed(k, f, rows))
 
-    def _show_thumbnail(self, k: int, img: np.ndarray) -> None:
+    def _show_thumbnail(self, k: int, img: np.ndarray, rows) -> None:
         r = self.table_row_of(k)
-        if r < 0:
+        if r < 0 or rows is not self.rows:  # another batch is shown now
             return
         img = np.ascontiguousarray(img)
         h, w = img.shape[:2]
         qimg = QImage(img.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
         self.table.item(r, 1).setData(Qt.ItemDataRole.DecorationRole, QPixmap.fromImage(qimg))
 
-    def _thumbnail_failed(self, k: int, failure) -> None:
+    def _thumbnail_failed(self, k: int, failure, rows) -> None:
         r = self.table_row_of(k)
-        if r >= 0:
+        if r >= 0 and rows is self.rows:
             item = self.table.item(r, 1)
             item.setText("unreadable")
             item.setToolTip(failure.text())
@@ -360,6 +360,8 @@ class Triage(QObject):
             self.window.show_error(str(err))
             return
         rid = self.session.add_alignment(fit.alignment, label=f"batch {pair.row.id}")
+        # no cost image comes with a file's result: show the whole path
+        self.window.matrix.set_view_seconds(0.0, a.duration_s, 0.0, b.duration_s)
         self.current, self.result_id = pair, rid
         self.save_action.setEnabled(True)
         self.window.activateWindow()  # the correction happens there

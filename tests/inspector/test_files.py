@@ -158,6 +158,8 @@ def test_annotations_show_under_their_stream_and_follow_the_active_path(
     assert [t.name for t, moved in lane_a.rows] == ["words", "beats"]
     assert [(t.name, moved) for t, moved in lane_b.rows] == [("words", True), ("beats", True)]
     assert "one" in lane_a.label_texts() and "one" in lane_b.label_texts()
+    assert lane_a.tier_names() == ["words", "beats"]
+    assert lane_b.tier_names() == ["→ words", "→ beats"]
 
     def transferred_starts():
         tier = lane_b.rows[0][0]
