@@ -27,7 +27,7 @@ from core.paths import check_output, display_path
 
 from ..jobs import Request
 from .checks import check_annotation
-from .lanes import AnnotationLane
+from .lanes import AnnotationLane, LaneTier
 
 __all__ = ["Annotations", "Opened"]
 
@@ -46,6 +46,7 @@ class Opened:
     format: str
     annotation: Annotation
     key: str
+    tiers: tuple  # the annotation's tiers as LaneTier (arrays, made once)
 
 
 def _read(path, *, progress=None, cancel=None):
@@ -66,9 +67,8 @@ class Annotations(QObject):
         self.window = window
         self.session = window.session
         self.opened: dict[str, Opened | None] = {"a": None, "b": None}
-        # transfer of slot s's annotations to the other slot, with its warnings
-        self.transferred: dict[str, Annotation | None] = {"a": None, "b": None}
-        self.warnings: dict[str, tuple[str, ...]] = {"a": (), "b": ()}
+        # slot s's tiers mapped to the other slot (what the other lane draws)
+        self.moved: dict[str, tuple] = {"a": (), "b": ()}
         self.lanes = {s: AnnotationLane(window.stream_views[s], s) for s in SLOTS}
         self._pending = False
         self._unsubscribe = self.session.project.subscribe(self._on_change)
@@ -110,7 +110,8 @@ class Annotations(QObject):
         except ValueError as err:
             self.window.show_error(str(err))
             return False
-        self.opened[slot] = Opened(path, fmt, annotation, now.key)
+        self.opened[slot] = Opened(path, fmt, annotation, now.key,
+                                   tuple(LaneTier.of(t) for t in annotation.tiers))
         n = sum(len(t.items) for t in annotation.tiers)
         self.window.statusBar().showMessage(
             f"{display_path(os.path.basename(path))}: {len(annotation.tiers)} tier(s), "
@@ -133,26 +134,40 @@ class Annotations(QObject):
             QTimer.singleShot(0, self.refresh)
 
     def refresh(self) -> None:
-        """Recompute the transfers through the active path and redraw both lanes."""
+        """Map the annotations through the active path and redraw both lanes.
+
+        Only the times are mapped here (arrays through the path's time map, what
+        :func:`core.formats.transfer_annotation` does for each of them); the full
+        transferred :class:`~core.formats.Annotation`, with its warnings, is made by
+        :meth:`transferred` when it is written."""
         self._pending = False
         for slot in SLOTS:  # drop annotations of a recording no longer open
             opened, info = self.opened[slot], self.session.recording_info(slot)
             if opened is not None and (info is None or info.key != opened.key):
                 self.opened[slot] = None
         al = self.session.active_alignment()
+        moved = {}
         for slot in SLOTS:
             opened = self.opened[slot]
             if opened is None or al is None:
-                self.transferred[slot], self.warnings[slot] = None, ()
+                moved[slot] = ()
                 continue
-            moved = transfer_annotation(opened.annotation, al,
-                                        direction="a2b" if slot == "a" else "b2a")
-            self.transferred[slot], self.warnings[slot] = moved.annotation, moved.warnings
+            mapper = al.map_a_to_b if slot == "a" else al.map_b_to_a
+            moved[slot] = tuple(t.mapped(mapper) for t in opened.tiers)
+        self.moved = moved
         for slot in SLOTS:
-            own = self.opened[slot].annotation.tiers if self.opened[slot] else ()
-            moved = self.transferred[OTHER[slot]]
-            self.lanes[slot].set_tiers(own, moved.tiers if moved is not None else ())
+            own = self.opened[slot].tiers if self.opened[slot] else ()
+            self.lanes[slot].set_tiers(own, moved[OTHER[slot]])
         self.changed.emit()
+
+    def transferred(self, slot: str):
+        """The transfer of ``slot``'s annotations through the active path
+        (:class:`core.formats.TransferResult`: annotation and warnings), or None."""
+        opened, al = self.opened[slot], self.session.active_alignment()
+        if opened is None or al is None:
+            return None
+        return transfer_annotation(opened.annotation, al,
+                                   direction="a2b" if slot == "a" else "b2a")
 
     # ------------------------------------------------------------------ export
     def export_transferred(self, source_slot: str, path: str, fmt: str | None = None
@@ -161,7 +176,7 @@ class Annotations(QObject):
         stream) to ``path`` through :mod:`core.paths`; returns the warnings (collapsed
         intervals, tiers merged). Raises ValueError/OSError naming the file."""
         self.refresh()
-        opened, moved = self.opened[source_slot], self.transferred[source_slot]
+        opened, moved = self.opened[source_slot], self.transferred(source_slot)
         if opened is None or moved is None:
             raise ValueError(f"no annotations of {source_slot.upper()} to transfer (open "
                              f"annotations and have an alignment first)")
@@ -169,5 +184,5 @@ class Annotations(QObject):
                                   if (i := self.session.recording_info(s)) is not None]
         check_output(path, inputs=inputs)
         fmt = output_format(path, fmt, "annotation", input_format=opened.format)
-        notes = write_annotation(moved, path, fmt)
-        return list(self.warnings[source_slot]) + list(notes)
+        notes = write_annotation(moved.annotation, path, fmt)
+        return list(moved.warnings) + list(notes)

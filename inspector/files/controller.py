@@ -296,7 +296,7 @@ class FilesController(QObject):
     def ask_export_transferred(self, slot: str) -> None:
         opened = self.annotations.opened[slot]
         target = "B" if slot == "a" else "A"
-        if opened is None or self.annotations.transferred[slot] is None:
+        if opened is None or self.session.active_alignment() is None:
             self.window.show_error(f"no annotations of {slot.upper()} transferred to "
                                    f"{target}: open annotations on {slot.upper()} and have "
                                    f"an alignment first")

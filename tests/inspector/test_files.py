@@ -155,16 +155,16 @@ def test_annotations_show_under_their_stream_and_follow_the_active_path(
         window.files.annotation_actions["a"].trigger()
     lane_a, lane_b = annotations.lanes["a"], annotations.lanes["b"]
     assert lane_a.plot.isVisible() and lane_b.plot.isVisible()
-    assert [t.name for t, moved in lane_a.rows] == ["words", "beats"]
-    assert [(t.name, moved) for t, moved in lane_b.rows] == [("words", True), ("beats", True)]
+    assert [(t.name, t.moved) for t in lane_a.rows] == [("words", False), ("beats", False)]
+    assert [(t.name, t.moved) for t in lane_b.rows] == [("words", True), ("beats", True)]
     assert "one" in lane_a.label_texts() and "one" in lane_b.label_texts()
     assert lane_a.tier_names() == ["words", "beats"]
     assert lane_b.tier_names() == ["→ words", "→ beats"]
 
     def transferred_starts():
-        tier = lane_b.rows[0][0]
+        tier = lane_b.rows[0]
         # (a TextGrid tier tiles its span: the gaps are intervals without a label)
-        return np.array([it.start_s for it in tier.items if it.label])
+        return np.array([t for t, label in zip(tier.starts, tier.labels) if label])
 
     starts_a = np.array([0.5, 1.25, 2.5])
     al = window.session.active_alignment()
@@ -174,6 +174,24 @@ def test_annotations_show_under_their_stream_and_follow_the_active_path(
     straight = _linear(window)
     with qtbot.waitSignal(annotations.changed, timeout=TIMEOUT_MS):
         window.session.add_alignment(straight, label="straight")
+    assert np.allclose(transferred_starts(), straight.map_a_to_b(starts_a))
+    # what the lane draws is what core's transfer makes, collapsed intervals included
+    flat = straight.replace(path=np.column_stack([straight.path[:, 0],
+                                                  np.minimum(straight.path[:, 1], 60)]))
+    with qtbot.waitSignal(annotations.changed, timeout=TIMEOUT_MS):
+        window.session.add_alignment(flat, label="holds B still after 1.2 s")
+    core_tiers = annotations.transferred("a").annotation.tiers
+    assert any(it.collapsed for it in core_tiers[0].items)
+    for drawn, tier in zip(lane_b.rows, core_tiers, strict=True):
+        items = tier.items
+        starts = [getattr(it, "start_s", getattr(it, "time_s", None)) for it in items]
+        assert np.allclose(drawn.starts, starts)
+        if tier.kind == "interval":
+            assert np.allclose(drawn.ends, [it.end_s for it in items])
+            assert list(drawn.collapsed) == [it.collapsed for it in items]
+        assert list(drawn.labels) == [it.label for it in items]
+    with qtbot.waitSignal(annotations.changed, timeout=TIMEOUT_MS):
+        window.session.set_active(window.session.alignment_ids()[1])
     assert np.allclose(transferred_starts(), straight.map_a_to_b(starts_a))
     # an edit of the active path: the transfer follows
     shifted = straight.replace(path=np.column_stack([straight.path[:, 0],
@@ -203,8 +221,7 @@ def test_annotations_show_under_their_stream_and_follow_the_active_path(
     with qtbot.waitSignal(annotations.changed, timeout=TIMEOUT_MS):
         window.workspace.swap()
     assert annotations.opened["b"] is not None and annotations.opened["a"] is None
-    assert [t.name for t, moved in annotations.lanes["b"].rows if not moved] == ["words",
-                                                                                 "beats"]
+    assert [t.name for t in annotations.lanes["b"].rows if not t.moved] == ["words", "beats"]
     wait_idle(qtbot, window)
 
 
@@ -223,7 +240,7 @@ def test_dropping_alignment_and_annotation_files(qtbot, window, audio_pair, tmp_
     with qtbot.waitSignal(window.files.annotations.opened_changed, timeout=TIMEOUT_MS) as b:
         _drop(window.stream_b, [labels])
     assert b.args == ["b"]
-    assert window.files.annotations.lanes["a"].rows[0][1] is True  # transferred to A
+    assert window.files.annotations.lanes["a"].rows[0].moved  # transferred to A
     wait_idle(qtbot, window)
 
 
