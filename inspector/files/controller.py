@@ -9,9 +9,9 @@
 - **Open annotations on A… / B…** and **Export annotations transferred to B… / A…**
   (:class:`~inspector.files.annotations.Annotations`).
 - Drops (``MainWindow.dropEvent`` and the panes' ``file_dropped`` come to
-  :meth:`FilesController.drop_files`): media files open as recordings (on the pane they are dropped on, else A then
-  B), ``.alignproj`` files go to ``window.open_project_file`` when the window has it,
-  any other file is read as an alignment or else as annotations (of the pane's
+  :meth:`FilesController.drop_files`): media files open as recordings (on the pane they
+  are dropped on, else A then B), ``.alignproj`` files go to
+  ``window.open_project_file`` when the window has it, any other file is read as an alignment or else as annotations (of the pane's
   recording, A when dropped elsewhere).
 
 The dialogs are the attributes :attr:`FilesController.ask_open` and
@@ -147,7 +147,7 @@ class FilesController(QObject):
         self.annotations = Annotations(window)
         self._waiting: tuple[set, list, str] | None = None  # drops after media opened
         self._build_menu()
-        for slot, view in window.stream_views.items():
+        for view in window.stream_views.values():
             # the pane's drops come here instead of straight to Workspace.open_file
             view.file_dropped.disconnect(window.workspace.open_file)
             view.file_dropped.connect(self._on_pane_drop)

@@ -164,7 +164,7 @@ def test_annotations_show_under_their_stream_and_follow_the_active_path(
     def transferred_starts():
         tier = lane_b.rows[0]
         # (a TextGrid tier tiles its span: the gaps are intervals without a label)
-        return np.array([t for t, label in zip(tier.starts, tier.labels) if label])
+        return np.array([t for t, label in zip(tier.starts, tier.labels, strict=True) if label])
 
     starts_a = np.array([0.5, 1.25, 2.5])
     al = window.session.active_alignment()
@@ -324,7 +324,8 @@ def test_bad_files_give_a_message_naming_the_file_and_nothing_changes(
     junk = _write(tmp_path / "junk.csv", "this,is\nnot,numbers\nat,all\n")
     expect_error(lambda: _drop(window, [junk]), "junk.csv")
     # a corrupt TextGrid
-    broken = _write(tmp_path / "broken.TextGrid", 'File type = "ooTextFile"\nObject class = "TextGrid"\nxmin = x\n')
+    broken = _write(tmp_path / "broken.TextGrid",
+                    'File type = "ooTextFile"\nObject class = "TextGrid"\nxmin = x\n')
     window.files.ask_open = _open(broken)
     expect_error(lambda: window.files.annotation_actions["b"].trigger(), "broken.TextGrid")
     # good annotations stay when a bad file follows
