@@ -11,8 +11,8 @@
 - Drops (``MainWindow.dropEvent`` and the panes' ``file_dropped`` come to
   :meth:`FilesController.drop_files`): media files open as recordings (on the pane they
   are dropped on, else A then B), ``.alignproj`` files go to
-  ``window.open_project_file`` when the window has it, any other file is read as an alignment or else as annotations (of the pane's
-  recording, A when dropped elsewhere).
+  ``window.open_project_file`` when the window has it, any other file is read as an
+  alignment or else as annotations (of the pane's recording, A when dropped elsewhere).
 
 The dialogs are the attributes :attr:`FilesController.ask_open` and
 :attr:`FilesController.ask_save` (``fn(parent, title, filter, name) -> (path,
