@@ -147,6 +147,9 @@ class MainWindow(QMainWindow):
         self.projects = install_projects(self)
         for view in self.stream_views.values():
             view.file_dropped.connect(self.workspace.open_file)
+        from .files import install_files  # export, import, annotations, drops, batch triage
+
+        self.files = install_files(self)
         self.session.error_reported.connect(self.show_error)
         self.session.cursor_moved.connect(self._on_cursor_moved)
         self.session.recording_opened.connect(self._update_streams_status)
@@ -353,8 +356,8 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
         # dropped on the window (not on a pane): fill A then B
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths and paths[0].lower().endswith(".alignproj"):
-            self.open_project_file(paths[0])
+        if getattr(self, "files", None) is not None:  # media, alignments, annotations, projects
+            self.files.drop_files(paths)
             event.acceptProposedAction()
             return
         slots = [s for s in ("a", "b") if self.session.stream(s) is None] or ["a", "b"]

@@ -1,0 +1,416 @@
+"""Triage of a batch's results: File → Open batch…, a table sorted by doubt, open a
+pair for correction, save the correction back in the batch's format.
+
+:class:`Triage` adds **Open batch…** (a batch folder or its ``summary.csv``, read with
+:func:`core.batch.summary.read_summary`) and **Save to batch** (Ctrl+S, enabled while a
+pair of the batch is open). :class:`TriageTable` lists the pairs, the most doubtful
+first: failed pairs (with their error), then the lowest mean confidence; each row has a
+small thumbnail of its path (:func:`~inspector.files.thumbs.path_thumbnail`), made on a
+worker for the rows scrolled into view only. A double-click opens the pair: both
+recordings and the batch's alignment as the active result, ready for correction; the
+default pipeline does not run. **Save to batch** writes the active result back to the
+pair's output file, in the batch's format, atomically (:mod:`core.paths`). GUI thread.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+
+import numpy as np
+from PySide6.QtCore import QObject, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QGuiApplication, QImage, QKeySequence, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from core.batch.summary import SUMMARY_NAME, SummaryRow, read_summary
+from core.formats import format_from_path, read_alignment, write_alignment
+from core.paths import check_output, display_path
+
+from ..jobs import Request
+from ..tasks import media as media_tasks
+from .checks import check_alignment
+from .controller import file_menu
+from .thumbs import THUMB_SIZE, path_thumbnail
+
+__all__ = ["Triage", "TriageTable", "doubt_order", "BatchPair"]
+
+COLUMNS = ("#", "path", "id", "status", "mean confidence", "low confidence", "material",
+           "A (s)", "B (s)", "error")
+BATCH_FILTER = "Batch summary (summary.csv);;CSV (*.csv);;All files (*)"
+
+
+def doubt_order(rows) -> list[int]:
+    """Indices of ``rows`` (SummaryRow), the most doubtful first: failed pairs, then
+    by mean confidence (lowest first; a pair without one after those with one), then by
+    the share of low-confidence steps (highest first), then by id."""
+
+    def key(k):
+        row = rows[k]
+        conf = row.mean_confidence
+        low = row.low_confidence_fraction
+        return (row.status != "failed", conf is None or not math.isfinite(conf),
+                conf if conf is not None else 0.0, -(low or 0.0), row.id)
+
+    return sorted(range(len(rows)), key=key)
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchPair:
+    """The pair of a batch now open in the window: its row, output file and format."""
+
+    folder: str
+    row: SummaryRow
+    output: str
+    format: str
+
+
+def _thumbnail(path, *, progress=None, cancel=None) -> np.ndarray:
+    return path_thumbnail(read_alignment(path))
+
+
+def _write(alignment, path, fmt, *, progress=None, cancel=None) -> str:
+    write_alignment(alignment, path, fmt)
+    return path
+
+
+def _open_pair(a, b, output, *, progress=None, cancel=None):
+    """Worker: open both recordings (hashed) and read the pair's alignment."""
+    opened_a = media_tasks.open_recording(a)
+    opened_b = media_tasks.open_recording(b)
+    return opened_a, opened_b, read_alignment(output)
+
+
+class _NumberItem(QTableWidgetItem):
+    """A cell that sorts by its number (missing values last)."""
+
+    def __init__(self, value, text: str):
+        super().__init__(text)
+        self.value = value
+
+    def __lt__(self, other):  # noqa: D105
+        mine = math.inf if self.value is None else self.value
+        theirs = math.inf if getattr(other, "value", None) is None else other.value
+        return mine < theirs
+
+
+class TriageTable(QWidget):
+    """A batch's summary as a table, sorted by doubt (its own window).
+
+    Signals
+    -------
+    pair_requested(index)   a row was double-clicked (index into :attr:`rows`)
+    """
+
+    pair_requested = Signal(int)
+
+    def __init__(self, jobs, parent: QWidget | None = None):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.jobs = jobs
+        self.folder = ""
+        self.rows: list[SummaryRow] = []
+        self._requested: set[int] = set()
+        self.header = QLabel(self)
+        self.header.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setIconSize(QSize(*THUMB_SIZE))
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(THUMB_SIZE[1] + 6)
+        self.table.horizontalHeader().setSectionResizeMode(
+            len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        self.table.cellDoubleClicked.connect(self._on_double_click)
+        self.table.verticalScrollBar().valueChanged.connect(lambda *_: self.request_visible())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(self.table, 1)
+        self.setWindowTitle("Batch triage")
+        self.resize(960, 520)
+
+    def show_batch(self, folder: str, rows: list[SummaryRow]) -> None:
+        self.folder, self.rows = folder, list(rows)
+        self._requested.clear()
+        n_failed = sum(r.status == "failed" for r in rows)
+        self.header.setText(f"{display_path(folder)}: {len(rows)} pair(s), {n_failed} "
+                            f"failed; the most doubtful first. Double-click a pair to open "
+                            f"it; File ▸ Save to batch (Ctrl+S) writes its correction back.")
+        self.setWindowTitle(f"Batch triage — {display_path(os.path.basename(folder))}")
+        table = self.table
+        table.setSortingEnabled(False)
+        table.setRowCount(len(rows))
+        for rank, k in enumerate(doubt_order(rows)):
+            self._fill_row(rank, k)
+        table.setSortingEnabled(True)
+        table.sortItems(0, Qt.SortOrder.AscendingOrder)
+        table.resizeColumnsToContents()
+        table.setColumnWidth(1, THUMB_SIZE[0] + 12)
+
+    def _fill_row(self, r: int, k: int) -> None:
+        row = self.rows[k]
+
+        def number(value, digits):
+            return _NumberItem(value, "" if value is None else f"{value:.{digits}f}")
+
+        cells = [
+            _NumberItem(r + 1, str(r + 1)),
+            QTableWidgetItem(""),
+            QTableWidgetItem(row.id),
+            QTableWidgetItem(row.status),
+            number(row.mean_confidence, 3),
+            _NumberItem(row.low_confidence_fraction,
+                        "" if row.low_confidence_fraction is None
+                        else f"{100 * row.low_confidence_fraction:.1f} %"),
+            QTableWidgetItem(row.material),
+            number(row.duration_a_s, 1),
+            number(row.duration_b_s, 1),
+            QTableWidgetItem(row.error),
+        ]
+        for c, item in enumerate(cells):
+            item.setData(Qt.ItemDataRole.UserRole, k)
+            if row.status == "failed":
+                item.setForeground(QColor("#ff8080"))
+            self.table.setItem(r, c, item)
+        cells[-1].setToolTip(row.error)
+        if row.status == "failed":
+            cells[1].setText("failed")
+
+    def index_at(self, table_row: int) -> int:
+        """The index into :attr:`rows` of a table row (whatever the sort)."""
+        return int(self.table.item(table_row, 0).data(Qt.ItemDataRole.UserRole))
+
+    def table_row_of(self, index: int) -> int:
+        for r in range(self.table.rowCount()):
+            if self.index_at(r) == index:
+                return r
+        return -1
+
+    # ------------------------------------------------------------------ thumbnails
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.request_visible()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self.request_visible()
+
+    def request_visible(self, *, again: int | None = None) -> None:
+        """Ask a worker for the thumbnails of the rows in view not yet asked for
+        (``again``: that row's index too, its file changed)."""
+        if again is not None:
+            self._requested.discard(again)
+        if not self.rows or not self.isVisible():
+            return
+        viewport = self.table.viewport()
+        first = self.table.rowAt(0)
+        last = self.table.rowAt(viewport.height() - 1)
+        first = 0 if first < 0 else first
+        last = self.table.rowCount() - 1 if last < 0 else last
+        for r in range(first, last + 1):
+            k = self.index_at(r)
+            row = self.rows[k]
+            if k in self._requested or row.status == "failed" or not row.output:
+                continue
+            self._requested.add(k)
+            self.jobs.submit(
+                Request(f"thumbnail_{k}", _thumbnail, (row.output_in(self.folder),),
+                        label="path thumbnails"),
+                on_result=lambda img, k=k, rows=self.rows: self._show_thumbnail(k, img, rows),
+                on_failure=lambda f, k=k, rows=self.rows: self._thumbnail_failed(k, f, rows))
+
+    def _show_thumbnail(self, k: int, img: np.ndarray, rows) -> None:
+        r = self.table_row_of(k)
+        if r < 0 or rows is not self.rows:  # another batch is shown now
+            return
+        img = np.ascontiguousarray(img)
+        h, w = img.shape[:2]
+        qimg = QImage(img.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+        self.table.item(r, 1).setData(Qt.ItemDataRole.DecorationRole, QPixmap.fromImage(qimg))
+
+    def _thumbnail_failed(self, k: int, failure, rows) -> None:
+        r = self.table_row_of(k)
+        if r >= 0 and rows is self.rows:
+            item = self.table.item(r, 1)
+            item.setText("unreadable")
+            item.setToolTip(failure.text())
+
+    def has_thumbnail(self, index: int) -> bool:
+        r = self.table_row_of(index)
+        return r >= 0 and self.table.item(r, 1).data(Qt.ItemDataRole.DecorationRole) is not None
+
+    def _on_double_click(self, table_row: int, _column: int) -> None:
+        self.pair_requested.emit(self.index_at(table_row))
+
+
+class Triage(QObject):
+    """File → Open batch… and Save to batch (see the module docstring).
+
+    Signals
+    -------
+    pair_opened(id)    a batch pair is open; ``id`` is its result
+    saved(path)        a correction was written back to the batch
+    """
+
+    pair_opened = Signal(int)
+    saved = Signal(str)
+
+    def __init__(self, window, files):
+        super().__init__(window)
+        self.window = window
+        self.files = files
+        self.session = window.session
+        self.table: TriageTable | None = None
+        self.current: BatchPair | None = None
+        self.result_id = -1
+        menu = file_menu(window)
+        self.open_action = QAction("Open batch…", window)
+        self.open_action.triggered.connect(lambda _=False: self.ask_open_batch())
+        self.save_action = QAction("Save to batch", window)
+        self.save_action.setShortcut(QKeySequence("Ctrl+S"))
+        self.save_action.triggered.connect(lambda _=False: self.save_to_batch())
+        self.save_action.setEnabled(False)
+        before = files.menu_anchor
+        menu.insertAction(before, self.open_action)
+        menu.insertAction(before, self.save_action)
+        window.addActions([self.open_action, self.save_action])
+        self.session.recording_opened.connect(self._check_still_open)
+        self.session.recordings_swapped.connect(self._forget)
+
+    # ------------------------------------------------------------------ opening
+    def ask_open_batch(self) -> None:
+        path, _ = self.files.ask_open(self.window, "Open a batch (its summary.csv)",
+                                      BATCH_FILTER, "")
+        if path:
+            self.open_batch(path)
+
+    def open_batch(self, path) -> TriageTable | None:
+        """Show the summary of the batch in ``path`` (its folder or summary.csv)."""
+        path = os.fspath(path)
+        try:
+            rows = read_summary(path)
+        except ValueError as err:
+            self.window.show_error(str(err))
+            return None
+        folder = path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path) and not os.path.isfile(os.path.join(path, SUMMARY_NAME)):
+            self.window.show_error(f"{display_path(path)}: no {SUMMARY_NAME} in this folder")
+            return None
+        if self.table is None:
+            self.table = TriageTable(self.window.jobs, self.window)
+            self.table.pair_requested.connect(self.open_pair)
+            self.table.addAction(self.save_action)  # Ctrl+S from the table's window too
+        self.table.show_batch(os.path.abspath(folder), rows)
+        self.table.show()
+        if QGuiApplication.platformName() != "offscreen":  # (it has no stacking order)
+            self.table.raise_()
+        self.table.request_visible()
+        return self.table
+
+    def open_pair(self, index: int):
+        """Open pair ``index`` of the table: both recordings and its alignment."""
+        table = self.table
+        row = table.rows[index]
+        if row.status == "failed" or not row.output:
+            why = row.error or "no output"
+            self.window.show_error(f"pair {row.id} failed in the batch ({why}); nothing "
+                                   f"to open")
+            return None
+        if not row.a or not row.b:
+            self.window.show_error(f"pair {row.id}: the summary does not name its "
+                                   f"recordings (a and b columns)")
+            return None
+        output = row.output_in(table.folder)
+        try:
+            fmt = format_from_path(output)
+        except ValueError as err:
+            self.window.show_error(str(err))
+            return None
+        pair = BatchPair(table.folder, row, output, fmt)
+        self.window.statusBar().showMessage(f"opening pair {row.id}…", 5000)
+        return self.window.jobs.submit(
+            Request("batch_pair", _open_pair, (row.a, row.b, output),
+                    label=f"opening pair {row.id}"),
+            on_result=lambda result: self._on_pair_opened(pair, *result),
+            on_failure=lambda f: self.window.show_error(f"pair {row.id}: {f.text()}"))
+
+    def _on_pair_opened(self, pair: BatchPair, opened_a, opened_b, alignment) -> None:
+        workspace = self.window.workspace
+        auto = workspace.auto_align
+        workspace.auto_align = False  # the batch's alignment is the result to correct
+        self.current = None
+        try:
+            workspace._on_opened("a", opened_a)
+            workspace._on_opened("b", opened_b)
+        finally:
+            workspace.auto_align = auto
+        a, b = self.session.recording_info("a"), self.session.recording_info("b")
+        try:
+            fit = check_alignment(pair.output, alignment, a, b)
+        except ValueError as err:
+            self.window.show_error(str(err))
+            return
+        rid = self.session.add_alignment(fit.alignment, label=f"batch {pair.row.id}")
+        # no cost image comes with a file's result: show the whole path
+        self.window.matrix.set_view_seconds(0.0, a.duration_s, 0.0, b.duration_s)
+        self.current, self.result_id = pair, rid
+        self.save_action.setEnabled(True)
+        self.window.activateWindow()  # the correction happens there
+        self.window.statusBar().showMessage(
+            f"pair {pair.row.id} open; correct it, then File ▸ Save to batch (Ctrl+S)", 10_000)
+        self.pair_opened.emit(rid)
+
+    def _check_still_open(self, *_):
+        if self.current is None:
+            return
+        paths = [i.path if (i := self.session.recording_info(s)) else None for s in "ab"]
+        if paths != [self.current.row.a, self.current.row.b]:
+            self._forget()
+
+    def _forget(self, *_):
+        self.current, self.result_id = None, -1
+        self.save_action.setEnabled(False)
+
+    # ------------------------------------------------------------------ saving
+    def save_to_batch(self):
+        """Write the active result back to the open pair's output file (the batch's
+        format, atomically); ``saved(path)`` when done."""
+        pair = self.current
+        if pair is None:
+            self.window.show_error("no pair of a batch is open: File ▸ Open batch…, then "
+                                   "double-click a pair")
+            return None
+        al = self.session.active_alignment()
+        if al is None:
+            self.window.show_error(f"pair {pair.row.id}: no alignment to save")
+            return None
+        try:
+            check_output(pair.output, inputs=(pair.row.a, pair.row.b))
+        except ValueError as err:
+            self.window.show_error(str(err))
+            return None
+        name = display_path(os.path.basename(pair.output))
+
+        def done(_):
+            self.window.statusBar().showMessage(f"saved pair {pair.row.id} to {name}", 5000)
+            if self.table is not None and self.table.folder == pair.folder:
+                index = self.table.rows.index(pair.row) if pair.row in self.table.rows else -1
+                if index >= 0:
+                    self.table.request_visible(again=index)
+                    r = self.table.table_row_of(index)
+                    self.table.table.item(r, 3).setText(f"{pair.row.status}, corrected")
+            self.saved.emit(pair.output)
+
+        return self.window.jobs.submit(
+            Request("batch_save", _write, (al, pair.output, pair.format),
+                    label=f"saving {name}"),
+            on_result=done, on_failure=lambda f: self.window.show_error(f.text()))

@@ -1,0 +1,344 @@
+"""Files in the window: export and import of alignments, annotations on A or B and their
+live transfer, drops, bad files (inspector/files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from inspector_gui_helpers import TIMEOUT_MS, open_pair, wait_idle
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from core.alignment import Alignment
+from core.formats import (
+    ALIGNMENT_FORMATS,
+    Annotation,
+    Interval,
+    Point,
+    Tier,
+    read_alignment,
+    read_annotation,
+    write_annotation,
+)
+from inspector.files.controller import ALIGNMENT_FILTERS
+
+
+def _save_to(path, fmt=None):
+    return lambda *args: (str(path), ALIGNMENT_FILTERS[fmt] if fmt else "")
+
+
+def _open(path):
+    return lambda *args: (str(path), "")
+
+
+def _linear(window, rate=50.0, slope=None):
+    """A straight path from (0, 0) to the ends of both recordings."""
+    da, db = window.session.duration("a"), window.session.duration("b")
+    n_a, n_b = int(da * rate), int(db * rate)
+    i = np.arange(n_a)
+    j = np.minimum(np.round(i * (n_b - 1) / (n_a - 1)).astype(int), n_b - 1)
+    path = np.column_stack([i, j])
+    keep = np.ones(len(path), bool)
+    keep[1:] = np.any(np.diff(path, axis=0) != 0, axis=1)
+    return Alignment(path[keep], rate, rate, n_a=n_a, n_b=n_b, method="linear")
+
+
+def _annotation_file(tmp_path, name="words.TextGrid", end=3.5):
+    ann = Annotation((Tier("words", "interval", (Interval(0.5, 1.25, "one"),
+                                                  Interval(1.25, 2.0, "two"),
+                                                  Interval(2.5, end, "three"))),
+                      Tier("beats", "point", (Point(1.0, "b1"), Point(3.0, "b2")))),
+                     start_s=0.0, end_s=max(end, 4.0))
+    path = tmp_path / name
+    write_annotation(ann, path)
+    return path
+
+
+def _drop(target, paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    # what Qt calls at the end of a real drag (a synthetic drop event sent to a widget
+    # is not delivered without a drag in progress)
+    target.dropEvent(event)
+
+
+def _press(qtbot, window, key, modifiers=Qt.KeyboardModifier.ControlModifier):
+    window.activateWindow()
+    qtbot.keyClick(window, key, modifiers)
+
+
+@pytest.mark.parametrize("fmt", ALIGNMENT_FORMATS)
+def test_export_from_the_menu_and_read_the_file_back(qtbot, window, audio_pair, tmp_path,
+                                                      fmt):
+    open_pair(qtbot, window, *audio_pair)
+    out = tmp_path / "exported"  # no extension: the chosen filter adds its own
+    window.files.ask_save = _save_to(out, fmt)
+    with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS) as blocker:
+        _press(qtbot, window, Qt.Key.Key_E)
+    written = blocker.args[0]
+    assert written.startswith(str(out)) and written != str(out)
+    back = read_alignment(written)
+    al = window.session.active_alignment()
+    t = np.linspace(0, window.session.duration("a"), 50)
+    # every format keeps the time map to within a frame or two of the features
+    tol = 2.5 / min(al.rate_a_hz, al.rate_b_hz)
+    assert np.max(np.abs(back.map_a_to_b(t) - al.map_a_to_b(t))) < tol
+    if fmt in ("csv", "json"):
+        assert np.allclose(back.times_s, al.times_s, atol=1e-6)
+    wait_idle(qtbot, window)
+
+
+def test_export_of_a_chosen_result_and_refused_outputs(qtbot, window, audio_pair, tmp_path):
+    first = open_pair(qtbot, window, *audio_pair)
+    second = window.session.add_alignment(_linear(window), label="straight")
+    assert window.session.active_id == second
+    window.files._fill_export_of()
+    acts = window.files.export_of_menu.actions()
+    assert [a.text().split()[0] for a in acts] == [f"#{first}", f"#{second}"]
+    window.files.ask_save = _save_to(tmp_path / "first.csv")
+    with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
+        acts[0].trigger()
+    back = read_alignment(tmp_path / "first.csv")
+    assert np.allclose(back.times_s, window.session.alignment(first).times_s, atol=1e-6)
+    # an output that is one of the recordings is refused, the recording kept intact
+    before = Path(audio_pair[0]).read_bytes()
+    window.files.ask_save = _save_to(audio_pair[0])
+    _press(qtbot, window, Qt.Key.Key_E)
+    assert window.banner.isVisible()
+    assert "a.wav" in window.banner.text()
+    assert Path(audio_pair[0]).read_bytes() == before
+    wait_idle(qtbot, window)
+
+
+def test_import_a_sync_toolbox_csv_becomes_an_editable_result(qtbot, window, audio_pair,
+                                                              tmp_path):
+    default = open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    straight = _linear(window)
+    # the Sync Toolbox saves a warping path in seconds as a (2, L) array
+    csv = tmp_path / "synctoolbox_path.csv"
+    np.savetxt(csv, straight.times_s.T, delimiter=",", fmt="%.6f")
+    window.files.ask_open = _open(csv)
+    n_items = window.method_panel.results.count()
+    with qtbot.waitSignal(window.files.imported, timeout=TIMEOUT_MS) as blocker:
+        _press(qtbot, window, Qt.Key.Key_I)
+    rid = blocker.args[0]
+    assert rid != default and window.session.active_id == rid
+    assert window.method_panel.results.count() == n_items + 1
+    assert "synctoolbox_path.csv" in window.session.label(rid)
+    al = window.session.alignment(rid)
+    t = np.linspace(0, 3.9, 40)
+    assert np.max(np.abs(al.map_a_to_b(t) - straight.map_a_to_b(t))) < 0.03
+    # a normal result of the project: it can be corrected (an edit) and undone
+    edited = al.replace(path=al.path[: len(al.path) // 2 + 1])
+    window.session.apply_edit(rid, edited, "cut")
+    assert window.session.alignment(rid) is edited
+    assert window.session.undo() == "cut"
+    # drawn on the matrix
+    wait_idle(qtbot, window)
+    assert window.session.project.result(rid).alignment is al
+    wait_idle(qtbot, window)
+
+
+def test_annotations_show_under_their_stream_and_follow_the_active_path(
+        qtbot, window, audio_pair, tmp_path):
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    tg = _annotation_file(tmp_path)
+    window.files.ask_open = _open(tg)
+    annotations = window.files.annotations
+    with qtbot.waitSignal(annotations.opened_changed, timeout=TIMEOUT_MS):
+        window.files.annotation_actions["a"].trigger()
+    lane_a, lane_b = annotations.lanes["a"], annotations.lanes["b"]
+    assert lane_a.plot.isVisible() and lane_b.plot.isVisible()
+    assert [(t.name, t.moved) for t in lane_a.rows] == [("words", False), ("beats", False)]
+    assert [(t.name, t.moved) for t in lane_b.rows] == [("words", True), ("beats", True)]
+    assert "one" in lane_a.label_texts() and "one" in lane_b.label_texts()
+    assert lane_a.tier_names() == ["words", "beats"]
+    assert lane_b.tier_names() == ["→ words", "→ beats"]
+
+    def transferred_starts():
+        tier = lane_b.rows[0]
+        # (a TextGrid tier tiles its span: the gaps are intervals without a label)
+        return np.array([t for t, label in zip(tier.starts, tier.labels, strict=True) if label])
+
+    starts_a = np.array([0.5, 1.25, 2.5])
+    al = window.session.active_alignment()
+    assert np.allclose(transferred_starts(), al.map_a_to_b(starts_a))
+
+    # a new active result: the transfer follows
+    straight = _linear(window)
+    with qtbot.waitSignal(annotations.changed, timeout=TIMEOUT_MS):
+        window.session.add_alignment(straight, label="straight")
+    assert np.allclose(transferred_starts(), straight.map_a_to_b(starts_a))
+    # what the lane draws is what core's transfer makes, collapsed intervals included
+    flat = straight.replace(path=np.column_stack([straight.path[:, 0],
+                                                  np.minimum(straight.path[:, 1], 60)]))
+    with qtbot.waitSignal(annotations.changed, timeout=TIMEOUT_MS):
+        window.session.add_alignment(flat, label="holds B still after 1.2 s")
+    core_tiers = annotations.transferred("a").annotation.tiers
+    assert any(it.collapsed for it in core_tiers[0].items)
+    for drawn, tier in zip(lane_b.rows, core_tiers, strict=True):
+        items = tier.items
+        starts = [getattr(it, "start_s", getattr(it, "time_s", None)) for it in items]
+        assert np.allclose(drawn.starts, starts)
+        if tier.kind == "interval":
+            assert np.allclose(drawn.ends, [it.end_s for it in items])
+            assert list(drawn.collapsed) == [it.collapsed for it in items]
+        assert list(drawn.labels) == [it.label for it in items]
+    with qtbot.waitSignal(annotations.changed, timeout=TIMEOUT_MS):
+        window.session.set_active(window.session.alignment_ids()[1])
+    assert np.allclose(transferred_starts(), straight.map_a_to_b(starts_a))
+    # an edit of the active path: the transfer follows
+    shifted = straight.replace(path=np.column_stack([straight.path[:, 0],
+                                                     straight.path[:, 1] // 2]))
+    with qtbot.waitSignal(annotations.changed, timeout=TIMEOUT_MS):
+        window.session.apply_edit(window.session.active_id, shifted, "halve")
+    assert np.allclose(transferred_starts(), shifted.map_a_to_b(starts_a))
+    # undo: back to the straight path
+    with qtbot.waitSignal(annotations.changed, timeout=TIMEOUT_MS):
+        window.session.undo()
+    assert np.allclose(transferred_starts(), straight.map_a_to_b(starts_a))
+
+    # export the transferred annotations and read them back
+    out = tmp_path / "words_on_b.TextGrid"
+    window.files.ask_save = _save_to(out)
+    with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
+        window.files.transfer_actions["a"].trigger()
+    back = read_annotation(out)
+    words = [it for it in back.tier("words").items if it.label]
+    assert np.allclose([it.start_s for it in words], straight.map_a_to_b(starts_a),
+                       atol=1e-6)
+    assert [it.label for it in words] == ["one", "two", "three"]
+    assert np.allclose([p.time_s for p in back.tier("beats").items],
+                       straight.map_a_to_b(np.array([1.0, 3.0])), atol=1e-6)
+
+    # swapping A and B: the annotations move with their recording
+    with qtbot.waitSignal(annotations.changed, timeout=TIMEOUT_MS):
+        window.workspace.swap()
+    assert annotations.opened["b"] is not None and annotations.opened["a"] is None
+    assert [t.name for t in annotations.lanes["b"].rows if not t.moved] == ["words", "beats"]
+    wait_idle(qtbot, window)
+
+
+def test_dropping_alignment_and_annotation_files(qtbot, window, audio_pair, tmp_path):
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    csv = tmp_path / "pairs.csv"
+    straight = _linear(window)
+    np.savetxt(csv, straight.times_s, delimiter=",", fmt="%.5f", header="time_a_s,time_b_s",
+               comments="")
+    with qtbot.waitSignal(window.files.imported, timeout=TIMEOUT_MS):
+        _drop(window, [csv])
+    assert "pairs.csv" in window.session.label(window.session.active_id)
+    # annotations dropped on pane B are B's (labels well inside B's 5 s)
+    labels = _annotation_file(tmp_path, "b_words.TextGrid", end=4.5)
+    with qtbot.waitSignal(window.files.annotations.opened_changed, timeout=TIMEOUT_MS) as b:
+        _drop(window.stream_b, [labels])
+    assert b.args == ["b"]
+    assert window.files.annotations.lanes["a"].rows[0].moved  # transferred to A
+    wait_idle(qtbot, window)
+
+
+def test_dropping_media_then_an_alignment_in_one_drop(qtbot, window, audio_pair, tmp_path):
+    from core.formats import write_alignment
+    from core.media import open_recording
+
+    da = open_recording(audio_pair[0]).duration_s
+    db = open_recording(audio_pair[1]).duration_s
+    n_a, n_b = int(da * 100), int(db * 100)
+    i = np.arange(n_a)
+    path = np.column_stack([i, np.round(i * (n_b - 1) / (n_a - 1)).astype(int)])
+    out = tmp_path / "straight.json"
+    write_alignment(Alignment(path, 100.0, 100.0, n_a=n_a, n_b=n_b), out)
+    window.workspace.auto_align = False
+    with qtbot.waitSignal(window.files.imported, timeout=TIMEOUT_MS):
+        _drop(window, [audio_pair[0], audio_pair[1], out])
+    assert window.session.has_both()
+    assert "straight.json" in window.session.label(window.session.active_id)
+    wait_idle(qtbot, window)
+
+
+def test_an_alignproj_drop_goes_to_the_window_when_it_can_open_projects(qtbot, window,
+                                                                          tmp_path):
+    proj = tmp_path / "session.alignproj"
+    proj.write_text("{}")
+    seen = []
+    window.open_project_file = seen.append
+    _drop(window, [proj])
+    assert seen == [str(proj)]
+    del window.open_project_file
+    _drop(window, [proj])
+    assert "session.alignproj" in window.banner.text()
+
+
+def _write(path, text):
+    path.write_text(text)
+    return path
+
+
+def test_bad_files_give_a_message_naming_the_file_and_nothing_changes(
+        qtbot, window, audio_pair, tmp_path):
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    session = window.session
+    ids, active = session.alignment_ids(), session.active_id
+
+    def expect_error(action, name, *words):
+        window.hide_error()
+        action()
+        qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
+        text = window.banner.text()
+        assert name in text, text
+        for word in words:
+            assert word in text, text
+        assert session.alignment_ids() == ids and session.active_id == active
+
+    # a corrupt alignment
+    corrupt = _write(tmp_path / "corrupt.json", '{"path": [[0, 0], [1')
+    window.files.ask_open = _open(corrupt)
+    expect_error(lambda: _press(qtbot, window, Qt.Key.Key_I), "corrupt.json")
+    # an alignment of other recordings: its path runs past the end of A (4 s)
+    long = _write(tmp_path / "long.csv", "time_a_s,time_b_s\n0,0\n5,2\n20,4.9\n")
+    window.files.ask_open = _open(long)
+    expect_error(lambda: _press(qtbot, window, Qt.Key.Key_I), "long.csv", "past the end")
+    # a JSON alignment that records other durations
+    from core.formats import write_alignment
+    al = session.active_alignment()
+    other = al.replace(sources={"a": {"duration_s": 60.0}, "b": {"duration_s": 5.0}})
+    write_alignment(other, tmp_path / "other.json")
+    window.files.ask_open = _open(tmp_path / "other.json")
+    expect_error(lambda: _press(qtbot, window, Qt.Key.Key_I), "other.json", "60.000 s")
+    # annotations of another recording (labels up to 30 s on a 4 s recording)
+    far = _annotation_file(tmp_path, "far.TextGrid", end=30.0)
+    window.files.ask_open = _open(far)
+    expect_error(lambda: window.files.annotation_actions["a"].trigger(), "far.TextGrid",
+                 "past the end")
+    assert window.files.annotations.opened["a"] is None
+    assert not window.files.annotations.lanes["a"].plot.isVisible()
+    # a file that is neither, dropped
+    junk = _write(tmp_path / "junk.csv", "this,is\nnot,numbers\nat,all\n")
+    expect_error(lambda: _drop(window, [junk]), "junk.csv")
+    # a corrupt TextGrid
+    broken = _write(tmp_path / "broken.TextGrid",
+                    'File type = "ooTextFile"\nObject class = "TextGrid"\nxmin = x\n')
+    window.files.ask_open = _open(broken)
+    expect_error(lambda: window.files.annotation_actions["b"].trigger(), "broken.TextGrid")
+    # good annotations stay when a bad file follows
+    good = _annotation_file(tmp_path, "good.TextGrid")
+    window.files.ask_open = _open(good)
+    with qtbot.waitSignal(window.files.annotations.opened_changed, timeout=TIMEOUT_MS):
+        window.files.annotation_actions["a"].trigger()
+    window.files.ask_open = _open(far)
+    expect_error(lambda: window.files.annotation_actions["a"].trigger(), "far.TextGrid")
+    assert window.files.annotations.opened["a"].path == str(good)
+    # exporting transferred annotations over the annotation file itself is refused
+    before = good.read_bytes()
+    window.files.ask_save = _save_to(good)
+    expect_error(lambda: window.files.transfer_actions["a"].trigger(), "good.TextGrid")
+    assert good.read_bytes() == before
+    wait_idle(qtbot, window)

@@ -1,0 +1,167 @@
+"""Batch triage in the window: File → Open batch…, the table sorted by doubt, path
+thumbnails, double-click opens a pair, Save to batch writes the correction back
+(inspector/files/triage.py)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import melody, write_wav
+from inspector_gui_helpers import TIMEOUT_MS, wait_idle
+from PySide6.QtCore import Qt
+
+from core.alignment import Alignment
+from core.batch.summary import SummaryRow, write_summary
+from core.formats import read_alignment, write_alignment
+from core.media import open_recording
+from inspector.files.triage import doubt_order
+
+
+def _straight(a, b, rate=50.0, confidence=0.9):
+    da, db = open_recording(a).duration_s, open_recording(b).duration_s
+    n_a, n_b = int(da * rate), int(db * rate)
+    i = np.arange(n_a)
+    path = np.column_stack([i, np.round(i * (n_b - 1) / (n_a - 1)).astype(int)])
+    keep = np.ones(len(path), bool)
+    keep[1:] = np.any(np.diff(path, axis=0) != 0, axis=1)
+    path = path[keep]
+    conf = np.full(len(path), confidence)
+    conf[len(path) // 3: len(path) // 2] = 0.1
+    return Alignment(path, rate, rate, n_a=n_a, n_b=n_b, method="dtw", confidence=conf,
+                     sources={"a": {"path": a, "duration_s": da},
+                              "b": {"path": b, "duration_s": db}}), da, db
+
+
+@pytest.fixture
+def batch(tmp_path):
+    """A batch folder made with core's writers: two aligned pairs (confidence 0.9 and
+    0.35), one failed pair."""
+    media = tmp_path / "media"
+    media.mkdir()
+    a1 = write_wav(media / "take1.wav", melody(3.0, tempo=1.0))
+    b1 = write_wav(media / "take2.wav", melody(3.5, tempo=0.85, seed=1))
+    a2 = write_wav(media / "take3.wav", melody(2.5, tempo=1.0, seed=2))
+    b2 = write_wav(media / "take4.wav", melody(3.0, tempo=0.8, seed=3))
+    out = tmp_path / "out"
+    out.mkdir()
+    rows = []
+    for pid, a, b, conf in (("sure", a1, b1, 0.95), ("doubtful", a2, b2, 0.4)):
+        al, da, db = _straight(a, b, confidence=conf)
+        write_alignment(al, out / f"{pid}.json")
+        rows.append(SummaryRow(pid, "ok", "", da, db, 1.0, float(np.mean(al.confidence)),
+                               float(np.mean(al.confidence < 0.5)), "music",
+                               f"{pid}.json", a, b))
+    rows.append(SummaryRow("broken", "failed", f"{media / 'gone.wav'}: file not found",
+                           None, None, 0.1, None, None, "", "", str(media / "gone.wav"), b1))
+    write_summary(rows, out / "summary.csv")
+    return out, rows
+
+
+def test_doubt_order_puts_failures_then_the_least_confident_first():
+    rows = [SummaryRow("a", "ok", mean_confidence=0.9), SummaryRow("b", "ok"),
+            SummaryRow("c", "failed", "bad"), SummaryRow("d", "skipped", mean_confidence=0.2),
+            SummaryRow("e", "ok", mean_confidence=0.5)]
+    assert [rows[k].id for k in doubt_order(rows)] == ["c", "d", "e", "a", "b"]
+
+
+def _double_click(qtbot, view, pos):
+    """What a user's double-click sends: press, release, double-click, release (Qt's
+    test double-click alone sends no first press, which item views need)."""
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=pos)
+
+
+def _open_batch(qtbot, window, path):
+    window.files.ask_open = lambda *args: (str(path), "")
+    window.files.triage.open_action.trigger()
+    table = window.files.triage.table
+    assert table is not None and table.isVisible(), window.banner.text()
+    return table
+
+
+def test_triage_table_sorted_by_doubt_with_thumbnails(qtbot, window, batch):
+    out, rows = batch
+    table = _open_batch(qtbot, window, out)
+    ids = [table.table.item(r, 2).text() for r in range(table.table.rowCount())]
+    assert ids == ["broken", "doubtful", "sure"]
+    # the failed pair shows its error
+    assert "gone.wav: file not found" in table.table.item(0, 9).text()
+    assert table.table.item(0, 3).text() == "failed"
+    # thumbnails arrive from workers for the pairs with an output
+    qtbot.waitUntil(lambda: table.has_thumbnail(0) and table.has_thumbnail(1),
+                    timeout=TIMEOUT_MS)
+    assert not table.has_thumbnail(2)
+    wait_idle(qtbot, window)
+
+
+def test_double_click_opens_the_pair_and_save_writes_the_correction_back(qtbot, window,
+                                                                        batch):
+    out, rows = batch
+    table = _open_batch(qtbot, window, out / "summary.csv")
+    triage = window.files.triage
+    assert not triage.save_action.isEnabled()
+    view = table.table
+    cell = view.visualRect(view.model().index(1, 2))  # "doubtful"
+    assert view.item(1, 2).text() == "doubtful"
+    with qtbot.waitSignal(triage.pair_opened, timeout=TIMEOUT_MS) as blocker:
+        _double_click(qtbot, view, cell.center())
+    rid = blocker.args[0]
+    session = window.session
+    assert str(session.recording_info("a").path) == rows[1].a
+    assert str(session.recording_info("b").path) == rows[1].b
+    # the batch's alignment is the active (and only) result: no default run
+    assert session.alignment_ids() == [rid] and session.active_id == rid
+    original = read_alignment(out / "doubtful.json")
+    assert np.array_equal(session.alignment(rid).path, original.path)
+    assert triage.save_action.isEnabled()
+
+    # a correction, then Ctrl+S writes it back in the batch's format
+    al = session.alignment(rid)
+    edited = al.replace(path=np.column_stack([al.path[:, 0], al.path[:, 1] // 2]),
+                        n_b=al.n_b)
+    session.apply_edit(rid, edited, "halve B")
+    before = (out / "sure.json").read_bytes()
+    with qtbot.waitSignal(triage.saved, timeout=TIMEOUT_MS) as saved:
+        window.activateWindow()
+        qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert saved.args == [str(out / "doubtful.json")]
+    back = read_alignment(out / "doubtful.json")
+    assert np.array_equal(back.path, edited.path)
+    assert (out / "sure.json").read_bytes() == before  # the other pairs untouched
+    assert view.item(1, 3).text() == "ok, corrected"
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+    wait_idle(qtbot, window)
+
+
+def test_triage_bad_input_gives_messages(qtbot, window, batch, tmp_path):
+    out, rows = batch
+    # a failed pair cannot be opened
+    table = _open_batch(qtbot, window, out)
+    view = table.table
+    cell = view.visualRect(view.model().index(0, 2))
+    _double_click(qtbot, view, cell.center())
+    assert "broken" in window.banner.text() and "file not found" in window.banner.text()
+    assert window.session.alignment_ids() == []
+    # Save to batch with no pair open says so
+    window.files.triage.save_to_batch()
+    assert "no pair of a batch is open" in window.banner.text()
+    # a summary that is not one
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "summary.csv").write_text("x,y\n1,2\n")
+    window.files.ask_open = lambda *args: (str(bad), "")
+    window.hide_error()
+    window.files.triage.open_action.trigger()
+    assert window.banner.isVisible()
+    assert "summary.csv" in window.banner.text() and "not a batch summary" in \
+        window.banner.text()
+    # a pair whose output was removed: the message names the file
+    (out / "sure.json").unlink()
+    table = _open_batch(qtbot, window, out)
+    cell = view.visualRect(view.model().index(2, 2))
+    window.hide_error()
+    _double_click(qtbot, view, cell.center())
+    qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
+    assert "sure.json" in window.banner.text()
+    assert window.session.alignment_ids() == []
+    wait_idle(qtbot, window)
