@@ -25,8 +25,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -38,6 +36,7 @@ from PySide6.QtWidgets import (
 from core import registry
 from core.registry import FEATURE_INPUTS, Param, Recipe
 
+from .results_list import ResultsList
 from .views.common import ElidedLabel
 
 __all__ = ["MethodPanel", "ParamField"]
@@ -201,13 +200,11 @@ class MethodPanel(QWidget):
         mlayout.addWidget(self.progress)
 
         # results
-        self.results = QListWidget()
-        self.results.setToolTip("click: make active; tick: compare on the matrix")
-        self.remove_button = QPushButton("Remove")
-        results_box = QGroupBox("Results (click: active, tick: compare)")
+        self.results = ResultsList(session, self)
+        self.remove_button = self.results.remove_button
+        results_box = QGroupBox("Results")
         rlayout = QVBoxLayout(results_box)
         rlayout.addWidget(self.results, 1)
-        rlayout.addWidget(self.remove_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -228,18 +225,12 @@ class MethodPanel(QWidget):
         self.method.currentIndexChanged.connect(self.pages.setCurrentIndex)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.workspace.cancel_method)
-        self.remove_button.clicked.connect(self._remove_selected)
         self.clear_anchors_button.clicked.connect(session.clear_anchors)
         session.anchors_changed.connect(self._on_anchors_changed)
-        self.results.itemClicked.connect(self._on_item_clicked)
-        self.results.itemChanged.connect(self._on_item_changed)
 
         session.recording_opened.connect(self._fill_features)
         session.recordings_swapped.connect(self._fill_features)
         session.alignment_added.connect(self._on_alignment_added)
-        session.alignment_removed.connect(self._on_alignment_removed)
-        session.active_alignment_changed.connect(self._on_active_changed)
-        session.compared_alignment_changed.connect(self._on_compared_changed)
         workspace.method_progressed.connect(self._on_progress)
         workspace.method_finished.connect(self._on_method_finished)
         self.select_method(FIRST_METHOD)
@@ -386,32 +377,9 @@ class MethodPanel(QWidget):
         self._on_inputs_changed()
 
     # ------------------------------------------------------------------ results
-    def _item(self, aid: int) -> QListWidgetItem | None:
-        for k in range(self.results.count()):
-            item = self.results.item(k)
-            if item.data(Qt.ItemDataRole.UserRole) == aid:
-                return item
-        return None
-
     def _on_alignment_added(self, aid: int) -> None:
-        al = self.session.alignment(aid)
-        recipe = self.session.recipe(aid)
-        item = QListWidgetItem(f"#{aid} {self.session.label(aid)}")
-        item.setData(Qt.ItemDataRole.UserRole, aid)
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Unchecked)
-        elapsed = al.diagnostics.get("elapsed_s")
-        lines = [f"{k} = {v}" for k, v in recipe.params.items()]
-        lines += ["engine:"] + [f"  {k} = {v}" for k, v in al.params.items()]
-        if isinstance(elapsed, float):
-            lines.append(f"elapsed = {elapsed:.3f} s")
-        item.setToolTip("\n".join(lines))
-        self.results.blockSignals(True)
-        self.results.addItem(item)
-        self.results.blockSignals(False)
-        self._mark_active()
         image = self.session.project.result(aid).image
-        if self.results.count() == 1 and image is not None:
+        if len(self.session.alignment_ids()) == 1 and image is not None:
             # start from what the default alignment used
             for combo, spec in ((self.feature_a, image[0]), (self.feature_b, image[1])):
                 if combo.findData(spec.name) >= 0:
@@ -419,48 +387,6 @@ class MethodPanel(QWidget):
             for fields in self.fields.values():
                 if "metric" in fields and image[2] in fields["metric"].param.values:
                     fields["metric"].set_value(image[2])
-
-    def _on_alignment_removed(self, aid: int) -> None:
-        item = self._item(aid)
-        if item is not None:
-            self.results.takeItem(self.results.row(item))
-
-    def _on_active_changed(self, aid: int) -> None:
-        self._mark_active()
-
-    def _mark_active(self) -> None:
-        self.results.blockSignals(True)
-        for k in range(self.results.count()):
-            item = self.results.item(k)
-            font = item.font()
-            font.setBold(item.data(Qt.ItemDataRole.UserRole) == self.session.active_id)
-            item.setFont(font)
-            if item.data(Qt.ItemDataRole.UserRole) == self.session.active_id:
-                self.results.setCurrentItem(item)
-        self.results.blockSignals(False)
-
-    def _on_compared_changed(self, aid: int) -> None:
-        self.results.blockSignals(True)
-        for k in range(self.results.count()):
-            item = self.results.item(k)
-            checked = item.data(Qt.ItemDataRole.UserRole) == aid
-            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-        self.results.blockSignals(False)
-
-    def _on_item_clicked(self, item: QListWidgetItem) -> None:
-        self.session.set_active(item.data(Qt.ItemDataRole.UserRole))
-
-    def _on_item_changed(self, item: QListWidgetItem) -> None:
-        aid = item.data(Qt.ItemDataRole.UserRole)
-        if item.checkState() == Qt.CheckState.Checked:
-            self.session.set_compared(aid)
-        elif self.session.compared_id == aid:
-            self.session.set_compared(-1)
-
-    def _remove_selected(self) -> None:
-        item = self.results.currentItem()
-        if item is not None:
-            self.session.remove_alignment(item.data(Qt.ItemDataRole.UserRole))
 
     # ------------------------------------------------------------------ progress
     def _on_progress(self, fraction: float) -> None:

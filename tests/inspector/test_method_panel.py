@@ -97,7 +97,7 @@ def test_each_method_runs_from_the_panel(qtbot, window, audio_pair, method, valu
         assert al.method == "dtw" and recipe.features_a  # the features it used
     # the result is listed with its parameters and drawn on the matrix
     assert window.method_panel.results.count() == 2
-    assert f"#{aid}" in window.method_panel.results.item(1).text()
+    assert f"#{aid}" in window.method_panel.results.text(1)
     wait_idle(qtbot, window)
     x, _ = window.matrix.path_curves["active"].getData()
     assert x[-1] == pytest.approx(al.times_s[-1, 0])

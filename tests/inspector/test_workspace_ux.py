@@ -1,0 +1,79 @@
+"""The workspace as a user finds it (issue 20): each test drives the window with real
+mouse and key events, as a user would."""
+
+from __future__ import annotations
+
+import pytest
+from inspector_gui_helpers import TIMEOUT_MS, open_pair, wait_idle
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+
+def run_method(qtbot, window, method, rate_hz=10.0, **values):
+    panel = window.method_panel
+    panel.select_method(method)
+    panel.rate.setValue(rate_hz)
+    for name, value in values.items():
+        panel.field(method, name).set_value(value)
+    with qtbot.waitSignal(window.workspace.method_finished, timeout=TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(panel.run_button, Qt.MouseButton.LeftButton)
+    assert blocker.args[0] != -1, window.banner.text()
+    return blocker.args[0]
+
+
+def click(qtbot, widget):
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton, pos=widget.rect().center())
+
+
+def click_row(qtbot, results, row):
+    tree = results.tree
+    rect = tree.visualItemRect(results.item(row))
+    col = tree.header().sectionViewportPosition(2) + 10
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(col, rect.center().y()))
+
+
+# ---------------------------------------------------------------------------- 1
+def test_active_and_compared_are_independent_mouse_choices(qtbot, window, audio_pair):
+    first = open_pair(qtbot, window, *audio_pair)
+    second = run_method(qtbot, window, "dtw")
+    results = window.method_panel.results
+    s = window.session
+    assert s.active_id == second
+    row_first, row_second = results.row_of(first), results.row_of(second)
+    # make the first active with its radio, then tick the second to compare it
+    click(qtbot, results.radio(row_first))
+    assert s.active_id == first
+    click(qtbot, results.check(row_second))
+    assert s.active_id == first and s.compared_id == second
+    assert results.check(row_second).isChecked() and results.radio(row_first).isChecked()
+    wait_idle(qtbot, window)
+    assert set(window.matrix.path_curves) == {"active", "compared"}
+    # the highlighted row is the active one, and Remove removes that one
+    assert results.selected_id() == first
+    click_row(qtbot, results, results.row_of(second))
+    assert s.active_id == second and results.selected_id() == second
+    click(qtbot, results.remove_button)
+    assert s.alignment_ids() == [first]
+    assert s.active_id == first and results.selected_id() == first
+
+
+def test_remove_can_be_undone(qtbot, window, audio_pair):
+    first = open_pair(qtbot, window, *audio_pair)
+    results = window.method_panel.results
+    s = window.session
+    al = s.alignment(first)
+    click(qtbot, results.remove_button)
+    assert s.alignment_ids() == []
+    assert results.undo_button.isEnabled()
+    click(qtbot, results.undo_button)
+    (back,) = s.alignment_ids()
+    assert s.alignment(back) is al and s.active_id == back
+    # Delete and Ctrl+Z in the list do the same
+    results.tree.setFocus()
+    qtbot.keyClick(results.tree, Qt.Key.Key_Delete)
+    assert s.alignment_ids() == []
+    qtbot.keyClick(results.tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(s.alignment_ids()) == 1
+    wait_idle(qtbot, window)
+    assert "active" in window.matrix.path_curves
