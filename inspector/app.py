@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import pipeline, soft, transport, warping
+from core.paths import display_path
 
 from .jobs import JobRunner, Request
 from .method_panel import MethodPanel
@@ -137,7 +138,7 @@ class MainWindow(QMainWindow):
 
         self.playback = install_playback(self)
         for view in self.stream_views.values():
-            view.file_dropped.connect(self.workspace.open_file)
+            view.file_dropped.connect(self.open_file)
         self.session.error_reported.connect(self.show_error)
         self.session.cursor_moved.connect(self._on_cursor_moved)
         self.session.recording_opened.connect(self._update_streams_status)
@@ -237,15 +238,42 @@ class MainWindow(QMainWindow):
             sub = self.recent_menu.addMenu(Path(path).name)
             for slot in ("a", "b"):
                 act = sub.addAction(f"Open as {slot.upper()}")
-                act.triggered.connect(lambda _=False, s=slot, p=path:
-                                      self.workspace.open_file(s, p))
+                act.triggered.connect(lambda _=False, s=slot, p=path: self.open_file(s, p))
 
     # ------------------------------------------------------------------ actions
     def ask_open(self, slot: str) -> None:
         path, _ = QFileDialog.getOpenFileName(self, f"Open recording {slot.upper()}", "",
                                               MEDIA_FILTER)
         if path:
-            self.workspace.open_file(slot, path)
+            self.open_file(slot, path)
+
+    def open_file(self, slot: str, path: str):
+        """Open ``path`` into ``slot`` as the user asked (menu, drop, recent): when
+        results would be discarded (a new recording replaces the pair they were made
+        with), ask first. Returns the Job, or None when the user kept the results."""
+        n = len(self.session.alignment_ids())
+        if n and not self.confirm_discard(slot, path, n):
+            self.statusBar().showMessage("kept the results; nothing opened", 5_000)
+            return None
+        return self.workspace.open_file(slot, path)
+
+    def confirm_discard(self, slot: str, path: str, n_results: int) -> bool:
+        """Ask whether opening ``path`` as ``slot`` may discard ``n_results`` results."""
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Question, "Discard the results?",
+                          f"Opening {display_path(Path(path).name)} as {slot.upper()} "
+                          f"replaces a recording that "
+                          + (f"the {n_results} results were" if n_results > 1 else
+                             "the result was") + " made with; "
+                          f"{'they' if n_results > 1 else 'it'} will be discarded.",
+                          parent=self)
+        box.setObjectName("discard_box")
+        open_button = box.addButton("Open and discard", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep the results", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        return box.clickedButton() is open_button
 
     def _ask_screenshot(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "window.png",
@@ -346,7 +374,8 @@ class MainWindow(QMainWindow):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         slots = [s for s in ("a", "b") if self.session.stream(s) is None] or ["a", "b"]
         for slot, path in zip(slots, paths, strict=False):
-            self.workspace.open_file(slot, path)
+            if self.open_file(slot, path) is None:
+                break
         event.acceptProposedAction()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override

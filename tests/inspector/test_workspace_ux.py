@@ -77,3 +77,47 @@ def test_remove_can_be_undone(qtbot, window, audio_pair):
     assert len(s.alignment_ids()) == 1
     wait_idle(qtbot, window)
     assert "active" in window.matrix.path_curves
+
+
+# ---------------------------------------------------------------------------- 2
+def answer_box(qtbot, window, button_text):
+    """Once the question box shows, click its button ``button_text`` with the mouse."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    seen = {}
+
+    def answer():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, answer)
+            return
+        seen["text"] = box.text()
+        button = next(b for b in box.buttons() if b.text() == button_text)
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, answer)
+    return seen
+
+
+def test_opening_a_file_asks_before_discarding_results(qtbot, window, audio_pair,
+                                                       monkeypatch, tmp_path):
+    from conftest import melody, write_wav
+    from PySide6.QtWidgets import QApplication, QFileDialog
+
+    first = open_pair(qtbot, window, *audio_pair)
+    other = write_wav(tmp_path / "c.wav", melody(3.0, seed=3))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (other, "")))
+    seen = answer_box(qtbot, window, "Keep the results")
+    qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert "discarded" in seen["text"]
+    assert window.session.alignment_ids() == [first]
+    assert window.jobs.n_running == 0 or "open_a" not in window.jobs.running_labels()
+    seen = answer_box(qtbot, window, "Open and discard")
+    window.activateWindow()  # the closed question box took the focus with it
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    with qtbot.waitSignal(window.session.recording_opened, timeout=10_000):
+        qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert "text" in seen
+    assert window.session.recording_info("a").path.endswith("c.wav")
