@@ -44,6 +44,33 @@ __all__ = ["MethodPanel", "ParamField"]
 _SUFFIX = {"seconds": " s", "hz": " Hz", "frames": " frames"}
 #: the method the panel shows first
 FIRST_METHOD = "dtw"
+#: the panel's starting values where they differ from the registry's defaults: a band
+#: that follows the diagonal of recordings of unequal lengths always admits a path
+PANEL_PRESETS = {"dtw": {"window": "slanted_band"}}
+
+
+def band_problem(recipe: Recipe, duration_a_s: float, duration_b_s: float) -> str | None:
+    """Why a DTW Sakoe-Chiba band cannot hold any path for recordings of these lengths,
+    in the user's terms (None when it can). The band admits ``|i - j| <= r`` frames:
+    every row of A needs a column of B within the radius, and without an open end the
+    last frames of both must be within it too."""
+    if recipe.method != "dtw" or recipe.params.get("window") != "sakoe_chiba":
+        return None
+    fa, fb = recipe.features_a[0], recipe.features_b[0]
+    n = max(1, int(duration_a_s * fa.rate_hz))
+    m = max(1, int(duration_b_s * fb.rate_hz))
+    radius_s = float(recipe.params["radius_s"])
+    r = registry.to_frames(radius_s, fa.rate_hz)
+    open_end = bool(recipe.params.get("open_end"))
+    if (n - 1 <= m - 1 + r) and (open_end or abs(n - m) <= r):
+        return None
+    diff = abs(duration_a_s - duration_b_s)
+    longer = "A" if duration_a_s > duration_b_s else "B"
+    return (f"A lasts {duration_a_s:.1f} s and B {duration_b_s:.1f} s: a Sakoe-Chiba band "
+            f"of radius {radius_s:.2f} s cannot reach the end of {longer} (the radius must "
+            f"cover the {diff:.1f} s length difference). Raise the radius above "
+            f"{diff:.1f} s, or choose the slanted band, which follows the diagonal of "
+            "recordings of unequal lengths.")
 
 
 def _combo() -> QComboBox:
@@ -170,6 +197,10 @@ class MethodPanel(QWidget):
             self.method.setItemData(self.method.count() - 1, entry.summary,
                                     Qt.ItemDataRole.ToolTipRole)
             self.pages.addWidget(self._page(entry))
+        for method, values in PANEL_PRESETS.items():
+            for name, value in values.items():
+                if name in self.fields.get(method, {}):
+                    self.fields[method][name].set_value(value)
         self.estimate_label = QLabel("")
         self.estimate_label.setWordWrap(True)
         # two lines whatever it says: the panel does not re-lay out at every estimate
@@ -304,6 +335,10 @@ class MethodPanel(QWidget):
         with the inputs is reported and ``method_finished(-1)`` emitted)."""
         try:
             recipe = self.recipe()
+            problem = band_problem(recipe, self.session.duration("a"),
+                                   self.session.duration("b"))
+            if problem and self.session.has_both():
+                raise ValueError(problem)
         except ValueError as exc:
             self.session.error_reported.emit(str(exc))
             self.workspace.method_finished.emit(-1)
@@ -327,18 +362,19 @@ class MethodPanel(QWidget):
         """Time and memory of the current choice, before running it (and what is wrong
         with it, if anything)."""
         if not self.session.has_both():
-            self.problem.hide()
+            self._show_problem(None)
             self.estimate_label.setText("open A and B to see an estimate")
             return
+        da, db = self.session.duration("a"), self.session.duration("b")
         try:
             recipe = self.recipe()
+            problem = band_problem(recipe, da, db)
         except ValueError as exc:
-            self.problem.setText(str(exc))
-            self.problem.show()
+            problem = str(exc)
+        self._show_problem(problem)
+        if problem:
             self.estimate_label.setText("")
             return
-        self.problem.hide()
-        da, db = self.session.duration("a"), self.session.duration("b")
         try:
             est = registry.estimate(recipe, da, db)
         except Exception as exc:  # noqa: BLE001 - an estimate never stops the panel
@@ -351,6 +387,14 @@ class MethodPanel(QWidget):
             size = f"{da:.0f} s + {db:.0f} s"
         self.estimate_label.setText(f"{size}: about {_fmt_seconds(est.seconds)}, "
                                     f"{_fmt_bytes(est.bytes)}")
+
+    def _show_problem(self, text: str | None) -> None:
+        """What keeps the current choice from running, said before Run (which waits)."""
+        self.problem.setText(text or "")
+        self.problem.setVisible(bool(text))
+        self.run_button.setEnabled(not text)
+        self.run_button.setToolTip(text or "run the method with these settings "
+                                   "(the result is added to the list)")
 
     def _on_anchors_changed(self) -> None:
         n = len(self.session.anchors)

@@ -121,3 +121,32 @@ def test_opening_a_file_asks_before_discarding_results(qtbot, window, audio_pair
         qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
     assert "text" in seen
     assert window.session.recording_info("a").path.endswith("c.wav")
+
+
+# ---------------------------------------------------------------------------- 3
+def type_into(qtbot, spin, text):
+    spin.setFocus()
+    qtbot.keyClick(spin, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(spin, text)
+    qtbot.keyClick(spin, Qt.Key.Key_Return)
+
+
+def test_a_band_that_cannot_fit_is_said_before_run(qtbot, window, audio_pair):
+    open_pair(qtbot, window, *audio_pair)  # A 4 s, B 5 s
+    panel = window.method_panel
+    panel.select_method("dtw")
+    combo = panel.field("dtw", "window").widget
+    assert combo.currentData() == "slanted_band"  # offered by default
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Up)
+    assert combo.currentData() == "sakoe_chiba"
+    type_into(qtbot, panel.field("dtw", "radius_s").widget, "0.5")
+    qtbot.waitUntil(lambda: panel.problem.isVisible())
+    text = panel.problem.text()
+    assert "1.0 s length difference" in text and "slanted band" in text
+    assert not panel.run_button.isEnabled()
+    # a radius that covers the difference runs
+    type_into(qtbot, panel.field("dtw", "radius_s").widget, "1.5")
+    qtbot.waitUntil(lambda: panel.run_button.isEnabled())
+    assert not panel.problem.isVisible()
+    run_method(qtbot, window, "dtw")
