@@ -145,6 +145,8 @@ class MainWindow(QMainWindow):
         self.session.recordings_swapped.connect(self._update_streams_status)
         self.workspace.message_posted.connect(self._on_message_posted)
         self.workspace.busy_changed.connect(self._on_busy_changed)
+        # a banner belongs to the action that raised it: the next one clears it
+        self.workspace.action_started.connect(lambda *_: self.hide_error())
         self.resize(*DEFAULT_SIZE)
         self._freeze_count = 0
         if tune_gc:  # the application's process only: it changes the whole interpreter

@@ -150,3 +150,22 @@ def test_a_band_that_cannot_fit_is_said_before_run(qtbot, window, audio_pair):
     qtbot.waitUntil(lambda: panel.run_button.isEnabled())
     assert not panel.problem.isVisible()
     run_method(qtbot, window, "dtw")
+
+
+# ---------------------------------------------------------------------------- 4
+def test_an_error_banner_is_cleared_by_the_next_action(qtbot, window, audio_pair,
+                                                       monkeypatch, tmp_path):
+    from PySide6.QtWidgets import QFileDialog
+
+    bad = tmp_path / "broken.wav"
+    bad.write_bytes(b"RIFF\x00\x00\x00\x00WAVEjunk")
+    chosen = {"path": str(bad)}
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        staticmethod(lambda *a, **k: (chosen["path"], "")))
+    with qtbot.waitSignal(window.session.error_reported, timeout=TIMEOUT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert window.banner.isVisible() and "broken.wav" in window.banner.text()
+    chosen["path"] = audio_pair[0]
+    with qtbot.waitSignal(window.session.recording_opened, timeout=TIMEOUT_MS):
+        qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert not window.banner.isVisible()
