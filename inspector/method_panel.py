@@ -350,7 +350,36 @@ class MethodPanel(QWidget):
         return job
 
     # ------------------------------------------------------------------ estimate
+    def method_unavailable(self, method: str) -> str | None:
+        """Why ``method`` cannot take the chosen features (None when it can)."""
+        entry = registry.METHODS[method]
+        if entry.inputs != "features" or not entry.same_dim:
+            return None
+        fa, fb = self.feature_a.currentData(), self.feature_b.currentData()
+        if fa not in registry.FEATURES or fb not in registry.FEATURES:
+            return None
+        da, db = registry.FEATURES[fa].dim, registry.FEATURES[fb].dim
+        if da == db:
+            return None
+        others = [m.title for m in registry.METHODS.values()
+                  if m.inputs == "features" and not m.same_dim]
+        return (f"{entry.title} needs features of the same dimension on A and B; {fa} "
+                f"has {da}, {fb} has {db}: choose other features, or "
+                f"{' or '.join(others)}, which can align them")
+
+    def _update_method_availability(self) -> None:
+        """Grey out the methods that cannot take the chosen features, saying why."""
+        model = self.method.model()
+        for k in range(self.method.count()):
+            name = self.method.itemData(k)
+            why = self.method_unavailable(name)
+            item = model.item(k)
+            item.setEnabled(why is None)
+            summary = registry.METHODS[name].summary
+            item.setToolTip(summary if why is None else f"{summary}\n\nnot available: {why}")
+
     def _on_inputs_changed(self, *_) -> None:
+        self._update_method_availability()
         entry = registry.METHODS[self.current_method()]
         values = self.values()
         for f in self.fields[entry.name].values():
@@ -428,6 +457,7 @@ class MethodPanel(QWidget):
             for combo, spec in ((self.feature_a, image[0]), (self.feature_b, image[1])):
                 if combo.findData(spec.name) >= 0:
                     combo.setCurrentIndex(combo.findData(spec.name))
+            self.rate_field.set_value(min(image[0].rate_hz, image[1].rate_hz))
             for fields in self.fields.values():
                 if "metric" in fields and image[2] in fields["metric"].param.values:
                     fields["metric"].set_value(image[2])

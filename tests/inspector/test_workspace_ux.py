@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from inspector_gui_helpers import TIMEOUT_MS, open_pair, wait_idle
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtTest import QTest
 
 
 def run_method(qtbot, window, method, rate_hz=10.0, **values):
@@ -169,3 +168,35 @@ def test_an_error_banner_is_cleared_by_the_next_action(qtbot, window, audio_pair
     with qtbot.waitSignal(window.session.recording_opened, timeout=TIMEOUT_MS):
         qtbot.keyClick(window, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
     assert not window.banner.isVisible()
+
+
+# ---------------------------------------------------------------------------- 5
+def test_the_panel_starts_from_the_default_and_greys_methods_that_cannot_run(
+        qtbot, window, audio_pair):
+    first = open_pair(qtbot, window, *audio_pair)
+    panel = window.method_panel
+    used = window.session.recipe(first)
+    image = window.session.project.result(first).image
+    # the features and rate the default pipeline used
+    assert panel.feature_a.currentData() == image[0].name
+    assert {image[0].name} <= {f.name for f in used.features_a}
+    assert panel.rate.value() == pytest.approx(image[0].rate_hz)
+    panel.select_method("dtw")
+    # chroma (12) against onset (1): DTW cannot take them, CTW can
+    for combo, typed in ((panel.feature_a, "chroma"), (panel.feature_b, "onset")):
+        combo.setFocus()
+        qtbot.keyClicks(combo, typed)
+        assert combo.currentData() == typed
+    model = panel.method.model()
+    row = {panel.method.itemData(k): k for k in range(panel.method.count())}
+    assert not model.item(row["dtw"]).isEnabled()
+    assert "same dimension" in model.item(row["dtw"]).toolTip()
+    assert "CTW" in model.item(row["dtw"]).toolTip()
+    assert model.item(row["ctw"]).isEnabled()
+    qtbot.waitUntil(lambda: panel.problem.isVisible())
+    assert not panel.run_button.isEnabled()
+    # choosing CTW with the keyboard runs
+    panel.method.setFocus()
+    qtbot.keyClicks(panel.method, "CTW")
+    assert panel.current_method() == "ctw"
+    qtbot.waitUntil(lambda: panel.run_button.isEnabled())
