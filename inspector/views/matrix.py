@@ -40,6 +40,7 @@ from .common import (
     cache_axes,
     turn_queue,
 )
+from .legend import PathLegend, short_names
 
 __all__ = ["MatrixView"]
 
@@ -106,8 +107,6 @@ class MatrixView(QWidget):
         self.region_image.setZValue(1)
         self.plot.addItem(self.image)
         self.plot.addItem(self.region_image)
-        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
-        self.legend.setZValue(30)
         self.path_curves: dict[str, pg.PlotDataItem] = {}
         self._path_times: dict[str, np.ndarray] = {}
         self.window_curves = [pg.PlotDataItem(pen=pg.mkPen("#ffffff", width=1,
@@ -139,6 +138,9 @@ class MatrixView(QWidget):
         layout.setSpacing(1)
         layout.addLayout(bar)
         layout.addWidget(self.plot, 1)
+        # the legend sits under the image, never over the data
+        self.legend = PathLegend(self)
+        layout.addWidget(self.legend)
 
         self._region_debounce = Debouncer(self._request_region, 150, self)
         self.plot.getViewBox().sigRangeChanged.connect(self._on_range_changed)
@@ -296,6 +298,7 @@ class MatrixView(QWidget):
             if key not in [w[0] for w in wanted]:
                 self.plot.removeItem(self.path_curves.pop(key))
                 self._path_times.pop(key, None)
+        names = short_names({aid: self.session.label(aid) for _k, aid, _a, _c in wanted})
         for key, aid, _al, colour in wanted:
             curve = self.path_curves.get(key)
             if curve is None:
@@ -305,11 +308,12 @@ class MatrixView(QWidget):
                 self.plot.addItem(curve, ignoreBounds=True)
                 self.path_curves[key] = curve
             self._path_times[key] = self.session.path_times(aid)
-            self.legend.addItem(curve, f"#{aid} {self.session.label(aid)}")
+            self.legend.add(colour, names[aid], f"{key}: #{aid} {self.session.label(aid)}")
         self._clip_paths()
         window_label = self._draw_window(active)
         if window_label is not None:
-            self.legend.addItem(self.window_curves[0], window_label)
+            self.legend.add("#ffffff", window_label, "the window the path was searched in",
+                            dashed=True)
         self._draw_anchors(active)
 
     def _on_range_changed(self, *_) -> None:

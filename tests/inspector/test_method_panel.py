@@ -349,7 +349,7 @@ def test_a_searched_corridor_is_outlined_on_the_matrix(qtbot, window, audio_pair
     assert len(x) == 100 and x[0] == 0.0
     assert y[0] == pytest.approx(0.0)
     assert x[-1] == pytest.approx((al.n_a - 1) / al.rate_a_hz)
-    labels = [label.text for _, label in window.matrix.legend.items]
+    labels = window.matrix.legend.texts()
     assert "searched corridor" in labels
     # after a swap the outline is transposed: it spans B's frames along x
     window.swap_action.trigger()

@@ -200,3 +200,25 @@ def test_the_panel_starts_from_the_default_and_greys_methods_that_cannot_run(
     qtbot.keyClicks(panel.method, "CTW")
     assert panel.current_method() == "ctw"
     qtbot.waitUntil(lambda: panel.run_button.isEnabled())
+
+
+# ---------------------------------------------------------------------------- 6
+def test_the_matrix_legend_is_short_outside_the_data_and_tells_results_apart(
+        qtbot, window, audio_pair):
+    first = open_pair(qtbot, window, *audio_pair)
+    second = run_method(qtbot, window, "dtw")
+    results = window.method_panel.results
+    click(qtbot, results.check(results.row_of(first)))
+    wait_idle(qtbot, window)
+    legend = window.matrix.legend
+    texts = legend.texts()
+    assert len(texts) >= 2 and texts[0].startswith(f"#{second}") and \
+        texts[1].startswith(f"#{first}")
+    assert texts[0] != texts[1]
+    for (_, label), aid in zip(legend.items, (second, first), strict=False):
+        full = window.session.label(aid)
+        assert full in label.toolTip()
+        assert len(label.text()) <= len(f"#{aid} {full}")
+    # below the plot, not over its data
+    plot = window.matrix.plot.geometry()
+    assert legend.isVisible() and not legend.geometry().intersects(plot)
