@@ -222,3 +222,32 @@ def test_the_matrix_legend_is_short_outside_the_data_and_tells_results_apart(
     # below the plot, not over its data
     plot = window.matrix.plot.geometry()
     assert legend.isVisible() and not legend.geometry().intersects(plot)
+
+
+# ---------------------------------------------------------------------------- 7, 15
+def test_the_heatmap_has_a_colour_bar_log_scale_path_toggle_and_labelled_marginals(
+        qtbot, window, audio_pair):
+    import numpy as np
+
+    open_pair(qtbot, window, *audio_pair)
+    heatmap = window.heatmap
+    # a hard path: no empty marginal axes, and the confidence is drawn once (diagnostics)
+    wait_idle(qtbot, window)
+    assert not heatmap.top.isVisible() and not heatmap.side.isVisible()
+    assert not hasattr(heatmap, "conf")
+    run_method(qtbot, window, "soft_dtw")
+    qtbot.waitUntil(lambda: heatmap.has_plan, timeout=TIMEOUT_MS)
+    wait_idle(qtbot, window)
+    assert heatmap.top.isVisible() and heatmap.side.isVisible()
+    assert heatmap.colour_bar.isVisible()
+    assert heatmap.top.getAxis("left").style["showValues"]
+    assert heatmap.side.getAxis("bottom").style["showValues"]
+    lo, hi = heatmap.colour_bar.levels()
+    assert lo == 0.0 and hi > 0
+    click(qtbot, heatmap.log_scale)
+    lo_log, hi_log = heatmap.colour_bar.levels()
+    assert hi_log - lo_log == pytest.approx(4.0)
+    assert np.nanmax(heatmap.image.image) <= hi_log + 1e-6
+    assert heatmap.path.isVisible()
+    click(qtbot, heatmap.show_path)
+    assert not heatmap.path.isVisible()
