@@ -65,6 +65,10 @@ class DiagnosticsView(QWidget):
             line.setZValue(20)
             plot.addItem(line, ignoreBounds=True)
             self.cursor_lines.append(line)
+        # why a result has no confidence, written on its track
+        self.conf_note = pg.TextItem("", color="#a0a4ac", anchor=(0.5, 0.5))
+        self.conf_note.setZValue(25)
+        self.conf_plot.addItem(self.conf_note, ignoreBounds=True)
         self.stalls: list[tuple[float, float]] = []
         self.jumps = np.empty(0)
         lay = QVBoxLayout(self)
@@ -92,6 +96,7 @@ class DiagnosticsView(QWidget):
         if al is None:
             for item in (self.cost, self.tempo, self.conf):
                 item.setData([], [])
+            self.conf_note.setText("")
             return
         mapping = self.session.map_a_to_b if aid == self.session.active_id else None
         t, ratio = tempo_ratio(al, map_a_to_b=mapping)
@@ -99,8 +104,15 @@ class DiagnosticsView(QWidget):
         if al.confidence is not None:
             # peak decimation: an hour-long path has ~400k steps, a track ~400 pixels
             self.conf.setData(*peak_decimate(al.path[:, 0] / al.rate_a_hz, al.confidence))
+            self.conf_note.setText("")
+            source = al.diagnostics.get("confidence_source")
+            self.conf_plot.setTitle("confidence (x: time A, s)" + (
+                " — cost margin" if isinstance(source, str) and "margin" in source else ""),
+                size="8pt")
         else:
             self.conf.setData([], [])
+            self.conf_note.setText(f"no confidence: {self.no_confidence_reason(aid)}")
+            self.conf_note.setPos(al.duration_a_s / 2, 0.5)
         self.stalls = find_stalls(t, ratio)
         self.jumps = find_jumps(al)
         for t0, t1 in self.stalls[:MAX_MARKS]:
@@ -125,6 +137,12 @@ class DiagnosticsView(QWidget):
                 Request("diagnostics", path_local_cost, (fa.values, fb.values, al.path),
                         {"metric": metric}, label="local cost"),
                 on_result=lambda cost, aid=aid, al=al: self._show_cost(aid, al, cost))
+
+    def no_confidence_reason(self, aid: int) -> str:
+        """Why result ``aid`` has no confidence, in a few words."""
+        if self.session.matrix_inputs(aid) is None:
+            return "its features are not at hand (made elsewhere or edited)"
+        return "its method gives none"
 
     def _redraw_active(self) -> None:
         self._on_active_alignment_changed(self.session.active_id)

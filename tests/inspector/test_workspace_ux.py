@@ -251,3 +251,29 @@ def test_the_heatmap_has_a_colour_bar_log_scale_path_toggle_and_labelled_margina
     assert heatmap.path.isVisible()
     click(qtbot, heatmap.show_path)
     assert not heatmap.path.isVisible()
+
+
+# ---------------------------------------------------------------------------- 8
+@pytest.mark.parametrize("method", ["dtw", "ctw"])
+def test_results_run_from_the_panel_have_a_confidence(qtbot, window, audio_pair, method):
+    import numpy as np
+
+    open_pair(qtbot, window, *audio_pair)
+    aid = run_method(qtbot, window, method)
+    al = window.session.alignment(aid)
+    assert al.confidence is not None and len(al.confidence) == len(al.path)
+    assert np.all((al.confidence >= 0) & (al.confidence <= 1))
+    assert "margin" in al.diagnostics["confidence_source"]
+    wait_idle(qtbot, window)
+    x, _ = window.diagnostics.conf.getData()
+    assert x is not None and len(x) > 0
+    assert window.diagnostics.conf_note.textItem.toPlainText() == ""
+
+
+def test_a_result_without_confidence_says_why(qtbot, window, audio_pair):
+    open_pair(qtbot, window, *audio_pair)
+    s = window.session
+    al = s.active_alignment().replace(confidence=None)
+    s.add_alignment(al, label="bare")
+    wait_idle(qtbot, window)
+    assert "no confidence" in window.diagnostics.conf_note.textItem.toPlainText()
