@@ -37,7 +37,7 @@ from .jobs import JobRunner, Request
 from .method_panel import MethodPanel
 from .session import Session
 from .tasks import media as media_tasks
-from .views.common import ElidedLabel, configure_pyqtgraph, format_time, turn_queue
+from .views.common import ElidedLabel, configure_pyqtgraph, format_time
 from .views.diagnostics import DiagnosticsView
 from .views.heatmap import HeatmapView
 from .views.matrix import MatrixView
@@ -80,10 +80,6 @@ class MainWindow(QMainWindow):
         self.matrix = MatrixView(self.session, self.jobs)
         self.heatmap = HeatmapView(self.session, self.jobs)
         self.diagnostics = DiagnosticsView(self.session, self.jobs)
-        # the soft plan is drawn on the matrix's axes: the heatmap follows the matrix's
-        # zoom (copied ranges: pyqtgraph's own links align views on screen, and these
-        # two views have different heights)
-        self.matrix.plot.getViewBox().sigRangeChanged.connect(self._on_matrix_range_changed)
         self.method_panel = MethodPanel(self.session, self.workspace)
         self.stream_views = {"a": self.stream_a, "b": self.stream_b}
 
@@ -137,6 +133,9 @@ class MainWindow(QMainWindow):
         from .playback import install_playback  # the transport bar and the audio clock
 
         self.playback = install_playback(self)
+        from .views.linked import install_linked_zoom  # one time range per recording
+
+        self.linked_zoom = install_linked_zoom(self)
         for view in self.stream_views.values():
             view.file_dropped.connect(self.open_file)
         self.session.error_reported.connect(self.show_error)
@@ -287,16 +286,12 @@ class MainWindow(QMainWindow):
         return self.grab().save(str(path), "PNG")
 
     def reset_views(self) -> None:
-        for slot, view in self.stream_views.items():
-            d = self.session.duration(slot)
-            if d > 0:
-                view.set_visible_range(0.0, d)
-        self.matrix.reset_view()
+        """Show both recordings whole in every view (Ctrl+0)."""
+        self.linked_zoom.reset()
 
     def zoom_streams(self, factor: float) -> None:
-        t_a, t_b = self.session.cursor
-        self.stream_a.zoom(factor, t_a)
-        self.stream_b.zoom(factor, t_b)
+        """Zoom every view about the cursor (Ctrl+= / Ctrl+-)."""
+        self.linked_zoom.zoom(factor)
 
     def show_error(self, message: str) -> None:
         self.banner.setText(message)
@@ -307,16 +302,6 @@ class MainWindow(QMainWindow):
     def hide_error(self) -> None:
         self.banner.hide()
         self.banner_close.hide()
-
-    def _on_matrix_range_changed(self, viewbox, *_) -> None:
-        # the heatmap follows one loop turn later (the latest range wins): the matrix
-        # repaints first, then the heatmap's four plots, instead of both in one pause
-        # (its own key: the heatmap's queued calls are keyed by the view itself)
-        turn_queue(self.session).queue(self.heatmap.main.getViewBox(), self._follow_matrix_range)
-
-    def _follow_matrix_range(self) -> None:
-        (x0, x1), (y0, y1) = self.matrix.plot.getViewBox().viewRange()
-        self.heatmap.main.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
 
     def _freeze_long_lived_objects(self) -> None:
         """Keep Python's full garbage collections from freezing the window.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from inspector_gui_helpers import TIMEOUT_MS, open_pair, wait_idle
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
 
 
 def run_method(qtbot, window, method, rate_hz=10.0, **values):
@@ -277,3 +278,71 @@ def test_a_result_without_confidence_says_why(qtbot, window, audio_pair):
     s.add_alignment(al, label="bare")
     wait_idle(qtbot, window)
     assert "no confidence" in window.diagnostics.conf_note.textItem.toPlainText()
+
+
+# ---------------------------------------------------------------------------- 9
+def wheel(qtbot, graphics_view, item, steps=3):
+    """Turn the mouse wheel over the centre of ``item`` (a plot) of ``graphics_view``."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    centre = graphics_view.mapFromScene(item.sceneBoundingRect().center())
+    vp = graphics_view.viewport()
+    QTest.mouseMove(vp, centre)
+    ev = QWheelEvent(QPointF(centre), QPointF(vp.mapToGlobal(centre)), QPoint(0, 0),
+                     QPoint(0, 120 * steps), Qt.MouseButton.NoButton,
+                     Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(vp, ev)
+
+
+def ranges(window):
+    w = window
+    return {
+        "stream_a": w.stream_a.visible_range(),
+        "stream_b": w.stream_b.visible_range(),
+        "diagnostics": tuple(w.diagnostics.cost_plot.getViewBox().viewRange()[0]),
+        "matrix_a": tuple(w.matrix.plot.getViewBox().viewRange()[0]),
+        "matrix_b": tuple(w.matrix.plot.getViewBox().viewRange()[1]),
+        "heatmap_a": tuple(w.heatmap.main.getViewBox().viewRange()[0]),
+        "heatmap_b": tuple(w.heatmap.main.getViewBox().viewRange()[1]),
+    }
+
+
+def test_zoom_is_one_range_per_recording_in_every_view(qtbot, window, audio_pair):
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, window)
+    da, db = window.session.duration("a"), window.session.duration("b")
+    # the wheel on stream A: every view of A follows, B follows through the alignment
+    wheel(qtbot, window.stream_a.plots, window.stream_a.bottom)
+    wait_idle(qtbot, window)
+    r = ranges(window)
+    a0, a1 = r["stream_a"]
+    assert a1 - a0 < 0.9 * da
+    for key in ("diagnostics", "matrix_a", "heatmap_a"):
+        assert r[key] == pytest.approx((a0, a1), abs=1e-6), key
+    al = window.session.active_alignment()
+    b0, b1 = r["stream_b"]
+    assert b1 - b0 < 0.95 * db
+    assert 0.5 * (b0 + b1) == pytest.approx(
+        0.5 * (float(al.map_a_to_b(max(a0, 0))) + float(al.map_a_to_b(min(a1, da)))), abs=0.3)
+    for key in ("matrix_b", "heatmap_b"):
+        assert r[key] == pytest.approx((b0, b1), abs=1e-6), key
+    # the wheel on the heatmap moves the matrix and the streams
+    wheel(qtbot, window.heatmap.plots, window.heatmap.main)
+    wait_idle(qtbot, window)
+    r2 = ranges(window)
+    assert r2["heatmap_a"][1] - r2["heatmap_a"][0] < a1 - a0
+    for key in ("stream_a", "diagnostics", "matrix_a"):
+        assert r2[key] == pytest.approx(r2["heatmap_a"], abs=1e-6), key
+    assert r2["stream_b"] == pytest.approx(r2["heatmap_b"], abs=1e-6)
+    # Ctrl+0 shows everything everywhere, the heatmap too
+    qtbot.keyClick(window, Qt.Key.Key_0, Qt.KeyboardModifier.ControlModifier)
+    wait_idle(qtbot, window)
+    r3 = ranges(window)
+    for key in ("stream_a", "diagnostics", "matrix_a", "heatmap_a"):
+        assert r3[key] == pytest.approx((0.0, da), abs=1e-6), key
+    for key in ("stream_b", "matrix_b", "heatmap_b"):
+        assert r3[key] == pytest.approx((0.0, db), abs=1e-6), key
