@@ -31,6 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from .views.legend import short_names
+
 __all__ = ["ResultsList", "result_tooltip"]
 
 COL_ACTIVE, COL_COMPARE, COL_NAME = range(3)
@@ -181,16 +183,29 @@ class ResultsList(QWidget):
         check.clicked.connect(lambda on, a=aid: self._compare(a, on))
         self.tree.setItemWidget(item, COL_ACTIVE, self._centred(radio))
         self.tree.setItemWidget(item, COL_COMPARE, self._centred(check))
+        self._refresh_names()
         self._sync()
 
-    def _set_texts(self, item: QTreeWidgetItem, aid: int) -> None:
-        item.setText(COL_NAME, f"#{aid} {self.session.label(aid)}")
-        item.setToolTip(COL_NAME, result_tooltip(self.session, aid))
+    def _set_texts(self, item: QTreeWidgetItem, aid: int, name: str | None = None) -> None:
+        al = self.session.alignment(aid)
+        dist = "" if al is None or al.distance != al.distance else f"  d={al.distance:.4g}"
+        item.setText(COL_NAME, (name or f"#{aid} {self.session.label(aid)}") + dist)
+        item.setToolTip(COL_NAME, f"{self.session.label(aid)}\n\n"
+                        + result_tooltip(self.session, aid))
+
+    def _refresh_names(self) -> None:
+        """Names that tell the results apart: method and what differs from the others
+        first (a narrow list cuts the end, not the difference), then the distance."""
+        ids = [self.item(k).data(COL_NAME, Qt.ItemDataRole.UserRole)
+               for k in range(self.count())]
+        names = short_names({aid: self.session.label(aid) for aid in ids}, keep=3)
+        for k, aid in enumerate(ids):
+            self._set_texts(self.item(k), aid, names[aid])
 
     def _on_edited(self, aid: int) -> None:
         row = self.row_of(aid)
         if row >= 0:
-            self._set_texts(self.item(row), aid)
+            self._refresh_names()
 
     def _on_removed(self, aid: int) -> None:
         row = self.row_of(aid)
@@ -198,6 +213,7 @@ class ResultsList(QWidget):
             radio = self.radio(row)
             self.active_group.removeButton(radio)
             self.tree.takeTopLevelItem(row)
+            self._refresh_names()
         self._update_buttons()
 
     def _on_active_changed(self, aid: int) -> None:

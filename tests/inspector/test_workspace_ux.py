@@ -346,3 +346,20 @@ def test_zoom_is_one_range_per_recording_in_every_view(qtbot, window, audio_pair
         assert r3[key] == pytest.approx((0.0, da), abs=1e-6), key
     for key in ("stream_b", "matrix_b", "heatmap_b"):
         assert r3[key] == pytest.approx((0.0, db), abs=1e-6), key
+
+
+# ---------------------------------------------------------------------------- 10
+def test_result_names_and_tooltips_tell_results_apart(qtbot, window, audio_pair):
+    open_pair(qtbot, window, *audio_pair)
+    one = run_method(qtbot, window, "dtw", radius_s=1.0)
+    two = run_method(qtbot, window, "dtw", radius_s=2.0)
+    results = window.method_panel.results
+    t1, t2 = results.text(results.row_of(one)), results.text(results.row_of(two))
+    # what differs comes first, before anything a narrow list would cut; the distance
+    assert "radius_s=1" in t1.split("d=")[0] and "radius_s=2" in t2.split("d=")[0]
+    assert "d=" in t1 and "d=" in t2
+    width = results.tree.fontMetrics().horizontalAdvance
+    assert width(t1.split("  d=")[0]) < width(f"#{one} {window.session.label(one)}")
+    tip = results.item(results.row_of(one)).toolTip(2)
+    assert "distance" in tip and "radius: 1" in tip
+    assert "memory_budget_bytes" not in tip and "exact = None" not in tip
