@@ -54,7 +54,7 @@ DEFAULT_SIZE = (1440, 900)
 #: ``--screenshot`` saves what it has and exits 1 after this long (seconds)
 SCREENSHOT_TIMEOUT_S = 600.0
 MEDIA_FILTER = ("Media (*.wav *.flac *.ogg *.opus *.mp3 *.aif *.aiff *.mp4 *.avi *.mkv "
-                "*.mov);;All files (*)")
+                "*.mov *.webm);;All files (*)")
 
 
 class MainWindow(QMainWindow):
@@ -183,13 +183,18 @@ class MainWindow(QMainWindow):
         self.workspace.recent_files_changed.connect(self._fill_recent_menu)
         self._fill_recent_menu()
         self.swap_action = QAction("Swap A and B", self)
-        self.swap_action.setShortcut(QKeySequence("Ctrl+W"))
+        # Ctrl+W closes, as in every desktop program
+        self.swap_action.setShortcut(QKeySequence("Ctrl+Shift+X"))
         self.swap_action.triggered.connect(self.workspace.swap)
         file_menu.addAction(self.swap_action)
         self.save_shot_action = QAction("Save screenshot…", self)
         self.save_shot_action.triggered.connect(self._ask_screenshot)
         file_menu.addAction(self.save_shot_action)
         file_menu.addSeparator()
+        self.close_action = QAction("Close window", self)
+        self.close_action.setShortcut(QKeySequence("Ctrl+W"))
+        self.close_action.triggered.connect(self.close)
+        file_menu.addAction(self.close_action)
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -230,13 +235,19 @@ class MainWindow(QMainWindow):
         tools.addAction(self.open_actions["b"])
         tools.addAction(self.swap_action)
         tools.addAction(self.reset_action)
+        from .help_menu import install_help  # Help: shortcuts (F1), About
+
+        self.shortcuts_action = install_help(self)
+        self.matrix.reset_requested.connect(self.reset_views)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         files = self.workspace.recent_files()
         self.recent_menu.setEnabled(bool(files))
         for path in files:
-            sub = self.recent_menu.addMenu(Path(path).name)
+            # the whole path: a.wav from two folders must not look the same
+            sub = self.recent_menu.addMenu(display_path(path).replace("&", "&&"))
+            sub.setToolTip(display_path(path))
             for slot in ("a", "b"):
                 act = sub.addAction(f"Open as {slot.upper()}")
                 act.triggered.connect(lambda _=False, s=slot, p=path: self.open_file(s, p))

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QHeaderView,
+    QMenu,
     QPushButton,
     QRadioButton,
     QTreeWidget,
@@ -124,6 +125,10 @@ class ResultsList(QWidget):
             sc.setContext(Qt.ShortcutContext.WidgetShortcut)
             sc.activated.connect(slot)
         self.tree.currentItemChanged.connect(self._on_current_changed)
+        self._menu_pending = False
+        self.context_menu: QMenu | None = None
+        # a right press opens the menu of its row without making that row active
+        self.tree.viewport().installEventFilter(self)
         session.alignment_added.connect(self._on_added)
         session.alignment_removed.connect(self._on_removed)
         session.active_alignment_changed.connect(self._on_active_changed)
@@ -265,6 +270,52 @@ class ResultsList(QWidget):
         # the highlighted row is the active one: a click or Up/Down makes it so
         if current is not None:
             self._activate(current.data(COL_NAME, Qt.ItemDataRole.UserRole))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if watched is not self.tree.viewport():
+            return super().eventFilter(watched, event)
+        kind = event.type()
+        if kind == QEvent.Type.ContextMenu:  # the platform's (press or release)
+            self._menu_pending = False
+            self._show_context_menu(event.pos())
+            return True
+        if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease,
+                    QEvent.Type.MouseButtonDblClick) \
+                and event.button() == Qt.MouseButton.RightButton:
+            if kind == QEvent.Type.MouseButtonPress:
+                self._menu_pending = True
+            elif kind == QEvent.Type.MouseButtonRelease and self._menu_pending:
+                # no context-menu event came with the press (synthesized input)
+                self._menu_pending = False
+                QTimer.singleShot(0, lambda p=event.position().toPoint():
+                                  self._show_context_menu(p) if not self._menu_shown_at(p)
+                                  else None)
+            return True
+        return super().eventFilter(watched, event)
+
+    def _menu_shown_at(self, pos) -> bool:
+        return self.context_menu is not None and self.context_menu.isVisible()
+
+    def _show_context_menu(self, pos) -> None:
+        item = self.tree.itemAt(pos)
+        menu = QMenu(self)
+        if item is not None:
+            aid = item.data(COL_NAME, Qt.ItemDataRole.UserRole)
+            active = menu.addAction("Make active")
+            active.setEnabled(aid != self.session.active_id)
+            active.triggered.connect(lambda: self._activate(aid))
+            compare = menu.addAction("Compare with the active one")
+            compare.setCheckable(True)
+            compare.setChecked(aid == self.session.compared_id)
+            compare.setEnabled(aid != self.session.active_id)
+            compare.toggled.connect(lambda on: self._compare(aid, on))
+            remove = menu.addAction("Remove")
+            remove.triggered.connect(lambda: (self._activate(aid), self.remove_selected()))
+        undo = menu.addAction("Undo remove")
+        undo.setEnabled(bool(self._removed))
+        undo.triggered.connect(self.undo_remove)
+        self.context_menu = menu
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
 
     def remove_selected(self) -> None:
         """Remove the highlighted (active) result; it can be brought back."""

@@ -3,6 +3,8 @@ mouse and key events, as a user would."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from inspector_gui_helpers import TIMEOUT_MS, open_pair, wait_idle
 from PySide6.QtCore import QPoint, Qt
@@ -363,3 +365,85 @@ def test_result_names_and_tooltips_tell_results_apart(qtbot, window, audio_pair)
     tip = results.item(results.row_of(one)).toolTip(2)
     assert "distance" in tip and "radius: 1" in tip
     assert "memory_budget_bytes" not in tip and "exact = None" not in tip
+
+
+# ---------------------------------------------------------------------------- 14
+def menu_titles(menu):
+    return [a.text() for a in menu.actions()]
+
+
+def click_action(qtbot, menu, text):
+    act = next(a for a in menu.actions() if a.text().startswith(text))
+    qtbot.waitUntil(menu.isVisible)
+    pos = menu.actionGeometry(act).center()
+    QTest.mouseMove(menu, pos)
+    qtbot.mouseClick(menu, Qt.MouseButton.LeftButton, pos=pos)
+
+
+def test_desktop_habits(qtbot, audio_pair, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from inspector.app import MEDIA_FILTER, MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    one = tmp_path / "one"
+    two = tmp_path / "two"
+    for folder in (one, two):
+        folder.mkdir()
+        (folder / "a.wav").write_bytes(Path(audio_pair[0]).read_bytes())
+    settings.setValue("recent_files", [str(one / "a.wav"), str(two / "a.wav")])
+    window = MainWindow(settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    window.activateWindow()
+    qtbot.waitUntil(lambda: window.isActiveWindow())
+    try:
+        assert "*.webm" in MEDIA_FILTER
+        # Recent files: whole paths, two a.wav from two folders look different
+        titles = [a.text() for a in window.recent_menu.actions()]
+        assert titles == [str(one / "a.wav"), str(two / "a.wav")]
+        # F1: the shortcuts; the Help menu has About
+        qtbot.keyClick(window, Qt.Key.Key_F1)
+        dialog = window._shortcuts_dialog
+        assert dialog.isVisible() and "Ctrl+W" in dialog.table.text()
+        dialog.close()
+        assert any("About" in t for t in menu_titles(window.help_menu))
+        # Ctrl+W closes the window (it swapped A and B before)
+        window.activateWindow()
+        qtbot.waitUntil(lambda: window.isActiveWindow())
+        swapped = []
+        window.session.recordings_swapped.connect(lambda: swapped.append(1))
+        qtbot.keyClick(window, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+        assert not window.isVisible() and not swapped
+    finally:
+        window.shutdown()
+
+
+def test_right_click_menus_and_the_hover_readout(qtbot, window, audio_pair):
+    first = open_pair(qtbot, window, *audio_pair)
+    second = run_method(qtbot, window, "dtw")
+    wait_idle(qtbot, window)
+    # the results list: right-click a row, compare it
+    results = window.method_panel.results
+    tree = results.tree
+    rect = tree.visualItemRect(results.item(results.row_of(first)))
+    pos = QPoint(tree.header().sectionViewportPosition(2) + 10, rect.center().y())
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.RightButton, pos=pos)
+    qtbot.waitUntil(lambda: results.context_menu is not None)
+    menu = results.context_menu
+    assert "Remove" in menu_titles(menu)
+    click_action(qtbot, menu, "Compare with the active one")
+    assert window.session.compared_id == first and window.session.active_id == second
+    # the matrix: hovering reads out the times and the cost; right-click offers actions
+    vb = window.matrix.plot.getViewBox()
+    view = window.matrix.plot
+    centre = view.mapFromScene(vb.sceneBoundingRect().center())
+    QTest.mouseMove(view.viewport(), centre)
+    qtbot.waitUntil(lambda: "cost" in window.matrix.info.text())
+    assert window.matrix.info.text().startswith("A ")
+    QTest.mouseClick(view.viewport(), Qt.MouseButton.RightButton, pos=centre)
+    qtbot.waitUntil(lambda: window.matrix.context_menu is not None)
+    menu = window.matrix.context_menu
+    assert menu is not None and "Show everything" in menu_titles(menu)
+    click_action(qtbot, menu, "Add an anchor here")
+    assert len(window.session.anchors) == 1
