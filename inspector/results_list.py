@@ -287,14 +287,14 @@ class ResultsList(QWidget):
             elif kind == QEvent.Type.MouseButtonRelease and self._menu_pending:
                 # no context-menu event came with the press (synthesized input)
                 self._menu_pending = False
-                QTimer.singleShot(0, lambda p=event.position().toPoint():
-                                  self._show_context_menu(p) if not self._menu_shown_at(p)
-                                  else None)
+                pos = event.position().toPoint()
+                QTimer.singleShot(0, lambda: self._menu_after_release(pos))
             return True
         return super().eventFilter(watched, event)
 
-    def _menu_shown_at(self, pos) -> bool:
-        return self.context_menu is not None and self.context_menu.isVisible()
+    def _menu_after_release(self, pos) -> None:
+        if self.context_menu is None or not self.context_menu.isVisible():
+            self._show_context_menu(pos)
 
     def _show_context_menu(self, pos) -> None:
         item = self.tree.itemAt(pos)
