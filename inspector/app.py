@@ -211,10 +211,13 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, f=factor: self.zoom_streams(f))
             view_menu.addAction(act)
 
-        # the cursor: arrows step frames of A (Shift: of B), Page keys step seconds
+        # the cursor: arrows step one feature frame of A (Shift: ten), Ctrl+arrows of B;
+        # Page keys step a second (Shift: on B). The status bar says how far a step went.
         cursor_keys = (
             ("Right", "a", 1, 0.0), ("Left", "a", -1, 0.0),
-            ("Shift+Right", "b", 1, 0.0), ("Shift+Left", "b", -1, 0.0),
+            ("Shift+Right", "a", 10, 0.0), ("Shift+Left", "a", -10, 0.0),
+            ("Ctrl+Right", "b", 1, 0.0), ("Ctrl+Left", "b", -1, 0.0),
+            ("Ctrl+Shift+Right", "b", 10, 0.0), ("Ctrl+Shift+Left", "b", -10, 0.0),
             ("PgDown", "a", 0, 1.0), ("PgUp", "a", 0, -1.0),
             ("Shift+PgDown", "b", 0, 1.0), ("Shift+PgUp", "b", 0, -1.0),
         )
@@ -224,7 +227,7 @@ class MainWindow(QMainWindow):
             act.setShortcut(QKeySequence(key))
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             act.triggered.connect(lambda _=False, s=slot, f=frames, t=seconds:
-                                  self.session.step_cursor(s, f, t))
+                                  self.step_cursor(s, f, t))
             self.addAction(act)
             self.cursor_actions.append(act)
 
@@ -303,6 +306,27 @@ class MainWindow(QMainWindow):
     def zoom_streams(self, factor: float) -> None:
         """Zoom every view about the cursor (Ctrl+= / Ctrl+-)."""
         self.linked_zoom.zoom(factor)
+
+    def step_cursor(self, slot: str, frames: int = 0, seconds: float = 0.0) -> None:
+        """Move the cursor by frames of ``slot``'s features plus seconds, and say in
+        the status bar what one step is (a frame of which features, how long)."""
+        self.session.step_cursor(slot, frames, seconds)
+        if not frames:
+            what = f"{abs(seconds):g} s on {slot.upper()}"
+        else:
+            spec = self.session.project.display_feature(slot)
+            info = self.session.recording_info(slot)
+            if spec is not None:
+                rate, unit = spec.rate_hz, f"{spec.name} frame"
+            elif info is not None and info.kind == "video":
+                rate, unit = info.rate_hz, "video frame"
+            else:
+                rate, unit = 50.0, "frame"
+            n = abs(frames)
+            what = (f"{n} {unit}{'s' if n > 1 else ''} of {slot.upper()} "
+                    f"({1000.0 * n / rate:.0f} ms; Shift: 10, Ctrl: on B)")
+        self.statusBar().showMessage(f"cursor {'+' if frames + seconds > 0 else '−'}"
+                                     f"{what}", 3_000)
 
     def show_error(self, message: str) -> None:
         self.banner.setText(message)

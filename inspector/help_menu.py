@@ -17,8 +17,8 @@ SHORTCUTS = (
     ("Ctrl+W", "close the window"),
     ("Ctrl+0", "show both recordings whole in every view"),
     ("Ctrl+= / Ctrl+-", "zoom in / out about the cursor (every view)"),
-    ("Right / Left", "move the cursor one feature frame of A (the status bar says its "
-                     "length); Shift: of B"),
+    ("Right / Left", "move the cursor one feature frame of A (the status bar says "
+                     "its length); Shift: ten frames; Ctrl: frames of B"),
     ("Page Down / Page Up", "move the cursor one second on A; Shift: on B"),
     ("Space", "play / pause"),
     ("mouse wheel, drag", "zoom and pan a view; every view of the same recording follows"),

@@ -16,7 +16,7 @@ Observes the Session (``recording_opened``, ``recordings_swapped``, ``anchors_ch
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -82,6 +82,23 @@ def _combo() -> QComboBox:
     return combo
 
 
+class _KeepEditingKeys(QObject):
+    """Lets a spin box have the keys it edits with (Up, Down, Page Up, Page Down, Home,
+    End, Left, Right) before the window's cursor shortcuts take them."""
+
+    KEYS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
+            Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Left, Qt.Key.Key_Right)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() in self.KEYS:
+            event.accept()
+            return True
+        return False
+
+
+_KEEP_KEYS = _KeepEditingKeys()
+
+
 class ParamField(QObject):
     """The widget of one registry parameter and its value in the parameter's type.
 
@@ -132,6 +149,8 @@ class ParamField(QObject):
         else:
             raise ValueError(f"{p.name}: no field for kind {p.kind!r}")
         self.widget.setToolTip(tip)
+        if isinstance(self.widget, QSpinBox | QDoubleSpinBox):
+            self.widget.installEventFilter(_KEEP_KEYS)
         self.set_value(p.default)
 
     def value(self):
@@ -177,9 +196,11 @@ class MethodPanel(QWidget):
         self.rate = self.rate_field.widget
         self.features_box = QGroupBox("Features")
         form = QFormLayout(self.features_box)
-        form.addRow(FEATURE_INPUTS[0].label, self.feature_a)
-        form.addRow(FEATURE_INPUTS[1].label, self.feature_b)
-        form.addRow(FEATURE_INPUTS[2].label, self.rate)
+        for p, w in zip(FEATURE_INPUTS[:3], (self.feature_a, self.feature_b, self.rate),
+                        strict=True):
+            label = QLabel(p.label)
+            label.setToolTip(w.toolTip())
+            form.addRow(label, w)
 
         # method and its parameters, one page per registry entry
         self.method = _combo()
@@ -212,6 +233,7 @@ class MethodPanel(QWidget):
         self.problem.setStyleSheet("color: #d08000;")
         self.problem.hide()
         self.run_button = QPushButton("Run")
+        self.method.setToolTip("the alignment method (greyed: cannot take the chosen features)")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar()
@@ -287,7 +309,9 @@ class MethodPanel(QWidget):
                 continue
             field = ParamField(p, self)
             fields[p.name] = field
-            form.addRow("" if p.kind == "bool" else p.label, field.widget)
+            label = QLabel("" if p.kind == "bool" else p.label)
+            label.setToolTip(field.widget.toolTip())
+            form.addRow(label, field.widget)
         return page
 
     # ------------------------------------------------------------------ recipe
@@ -441,7 +465,7 @@ class MethodPanel(QWidget):
             combo.blockSignals(True)
             combo.clear()
             for name in names:
-                combo.addItem(name, name)
+                combo.addItem(registry.FEATURES[name].label, name)  # human names
                 combo.setItemData(combo.count() - 1, registry.FEATURES[name].label,
                                   Qt.ItemDataRole.ToolTipRole)
             if current in names:
@@ -467,8 +491,9 @@ class MethodPanel(QWidget):
         self.progress.setValue(int(round(1000 * fraction)))
 
     def _on_method_finished(self, aid: int) -> None:
+        # an empty bar between runs: a full one would read as "still working"
         self.cancel_button.setEnabled(False)
-        self.progress.setValue(1000 if aid != -1 else 0)
+        self.progress.setValue(0)
 
 
 def _fmt_seconds(s: float) -> str:

@@ -447,3 +447,41 @@ def test_right_click_menus_and_the_hover_readout(qtbot, window, audio_pair):
     assert menu is not None and "Show everything" in menu_titles(menu)
     click_action(qtbot, menu, "Add an anchor here")
     assert len(window.session.anchors) == 1
+
+
+# ---------------------------------------------------------------------------- 13
+def test_panel_details(qtbot, window, audio_pair):
+    from PySide6.QtWidgets import QLabel
+
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    panel = window.method_panel
+    panel.select_method("dtw")
+    # human names and tooltips
+    assert panel.feature_a.currentText() == \
+        __import__("core.registry").registry.FEATURES[panel.feature_a.currentData()].label
+    assert panel.run_button.toolTip() and panel.method.toolTip()
+    page = panel.pages.currentWidget()
+    labels = {lab.text(): lab.toolTip() for lab in page.findChildren(QLabel) if lab.text()}
+    for name in ("metric", "step pattern", "window", "radius"):
+        assert labels.get(name), name
+    # Page Down in the radius box changes the radius, not the cursor
+    radius = panel.field("dtw", "radius_s").widget
+    before, cursor = radius.value(), window.session.cursor
+    radius.setFocus()
+    qtbot.keyClick(radius, Qt.Key.Key_PageDown)
+    assert radius.value() != before and window.session.cursor == cursor
+    # the arrow says how far it moved; Shift moves ten times further
+    window.matrix.setFocus()
+    t0 = window.session.cursor[0]
+    qtbot.keyClick(window.matrix, Qt.Key.Key_Right)
+    t1 = window.session.cursor[0]
+    message = window.statusBar().currentMessage()
+    assert "frame of A" in message and " ms" in message
+    qtbot.keyClick(window.matrix, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    t2 = window.session.cursor[0]
+    assert t2 - t1 == pytest.approx(10 * (t1 - t0), rel=1e-6)
+    # the progress bar is empty again after a run
+    type_into(qtbot, radius, "2")
+    run_method(qtbot, window, "dtw")
+    assert panel.progress.value() == 0
