@@ -23,6 +23,18 @@ __all__ = ["DiagnosticsView"]
 MAX_MARKS = 200
 
 
+def cost_ticks(cost) -> list:
+    """Two labelled ticks (0 and a round value near the top) for a short cost strip."""
+    finite = np.asarray(cost, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    top = float(finite.max()) if finite.size else 1.0
+    if top <= 0:
+        return [[(0.0, "0")], []]
+    step = 10.0 ** np.floor(np.log10(top))
+    nice = max(step, np.floor(top / step) * step)
+    return [[(0.0, "0"), (float(nice), f"{nice:.3g}")], [(float(nice) / 2, "")]]
+
+
 class DiagnosticsView(QWidget):
     """Three stacked tracks sharing the time axis of A."""
 
@@ -46,9 +58,12 @@ class DiagnosticsView(QWidget):
         self.tempo_plot.setXLink(self.cost_plot)
         self.conf_plot.setXLink(self.cost_plot)
         self.tempo_plot.setLogMode(y=True)
-        # log axis: ticks are log10 values; three labelled ratios fit a short strip
+        # log axis: ticks are log10 values; the ratios a short strip has room for
         self.tempo_plot.getAxis("left").setTicks(
-            [[(np.log10(0.25), "¼"), (0.0, "1"), (np.log10(4.0), "4")], []])
+            [[(np.log10(0.25), "¼"), (0.0, "1"), (np.log10(4.0), "4")],
+             [(np.log10(0.5), "½"), (np.log10(2.0), "2")]])
+        # a strip a few lines tall: two labels, never piled up
+        self.conf_plot.getAxis("left").setTicks([[(0.0, "0"), (1.0, "1")], [(0.5, "")]])
         self.conf_plot.setYRange(0, 1, padding=0.05)
         self.cost = pg.PlotDataItem(pen=pg.mkPen("#c0c0ff"))
         self.tempo = pg.PlotDataItem(pen=pg.mkPen("#ffd080"))
@@ -152,6 +167,7 @@ class DiagnosticsView(QWidget):
             return  # edited or removed since
         ta = al.path[:, 0] / al.rate_a_hz
         self.cost.setData(*peak_decimate(ta, cost))
+        self.cost_plot.getAxis("left").setTicks(cost_ticks(cost))
 
     def _on_alignment_edited(self, aid: int) -> None:
         if aid == self.session.active_id:

@@ -485,3 +485,30 @@ def test_panel_details(qtbot, window, audio_pair):
     type_into(qtbot, radius, "2")
     run_method(qtbot, window, "dtw")
     assert panel.progress.value() == 0
+
+
+# ---------------------------------------------------------------------------- 11
+def test_short_tracks_have_few_labelled_ticks_and_tempo_has_more(qtbot, window, audio_pair):
+    window.resize(1280, 800)
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    d = window.diagnostics
+    for plot in (d.conf_plot, d.cost_plot):
+        axis = plot.getAxis("left")
+        if axis._tickLevels is not None:  # what the axis draws: its fixed ticks
+            labelled = [s for level in axis._tickLevels for _, s in level if s]
+        else:
+            lo, hi = axis.range
+            labelled = axis.tickValues(lo, hi, axis.height())[0][1]
+        line = 12
+        assert len(labelled) <= max(2, int(axis.height() // (2 * line))), plot
+    tempo = d.tempo_plot.getAxis("left")
+    labels = [s for level in tempo._tickLevels for _, s in level]
+    assert {"¼", "½", "1", "2", "4"} <= set(labels)
+    # A and B shown at the same width tick alike
+    a = window.stream_a.bottom.getAxis("bottom")
+    b = window.stream_b.bottom.getAxis("bottom")
+    assert a.width() == b.width()
+    sa = a.tickSpacing(*a.range, a.width())
+    sb = b.tickSpacing(*b.range, b.width())
+    assert sa[0][0] == sb[0][0]
