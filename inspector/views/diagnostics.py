@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
-from core.display import find_jumps, find_stalls, path_local_cost, peak_decimate, tempo_ratio
+from core.display import find_jumps, path_local_cost, peak_decimate, tempo_ratio
 
 from ..jobs import Request
 from .common import CURSOR_COLOUR, cache_axes, turn_queue
@@ -21,6 +21,36 @@ from .common import CURSOR_COLOUR, cache_axes, turn_queue
 __all__ = ["DiagnosticsView"]
 
 MAX_MARKS = 200
+
+
+STALL_COLOURS = {"b": (255, 60, 60, 70), "a": (80, 160, 255, 200)}
+
+
+def path_stalls(al, min_s: float = 0.3):
+    """Where one recording holds still while the other goes on, from the path itself.
+
+    Returns ``(b_holds, a_holds)``: ``b_holds`` are intervals of A time (s) during which
+    B stays on one frame (horizontal runs of the path); ``a_holds`` are ``(time of A,
+    how long B goes on)`` where A stays on one frame (vertical runs: a point in A time).
+    """
+    path = np.asarray(al.path)
+    out = []
+    for axis, rate_held, rate_other in ((1, al.rate_b_hz, al.rate_a_hz),
+                                        (0, al.rate_a_hz, al.rate_b_hz)):
+        held = path[:, axis]
+        other = path[:, 1 - axis]
+        change = np.flatnonzero(np.diff(held) != 0) + 1
+        starts = np.concatenate([[0], change])
+        ends = np.concatenate([change, [len(held)]]) - 1
+        span = (other[ends] - other[starts]) / rate_other
+        keep = span >= min_s
+        if axis == 1:  # B held: an interval of A
+            out.append([(float(path[a, 0] / al.rate_a_hz), float(path[b, 0] / al.rate_a_hz))
+                        for a, b in zip(starts[keep], ends[keep], strict=True)])
+        else:  # A held: a point of A, B goes on for span
+            out.append([(float(held[a] / rate_held), float(d))
+                        for a, d in zip(starts[keep], span[keep], strict=True)])
+    return out[0], out[1]
 
 
 def cost_ticks(cost) -> list:
@@ -84,10 +114,22 @@ class DiagnosticsView(QWidget):
         self.conf_note = pg.TextItem("", color="#a0a4ac", anchor=(0.5, 0.5))
         self.conf_note.setZValue(25)
         self.conf_plot.addItem(self.conf_note, ignoreBounds=True)
-        self.stalls: list[tuple[float, float]] = []
+        self.stalls: list[tuple[float, float]] = []  # B holds: intervals of A
+        self.a_holds: list[tuple[float, float]] = []  # A holds: (time of A, span on B)
         self.jumps = np.empty(0)
+        # what the marks mean
+        b, a = STALL_COLOURS["b"], STALL_COLOURS["a"]
+        self.key = QLabel(
+            f'<span style="color: rgb({b[0]},{b[1]},{b[2]})">■</span> B holds while A goes on'
+            f'&nbsp;&nbsp;<span style="color: rgb({a[0]},{a[1]},{a[2]})">┃</span> A holds '
+            'while B goes on&nbsp;&nbsp;<span style="color: #ff60ff">┆</span> jump', self)
+        self.key.setStyleSheet("color: #a0a4ac; font-size: 8pt;")
+        self.key.setToolTip("stalls: one recording stays on a frame for 0.3 s or more of "
+                            "the other; a jump: the path skips frames")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 0, 2, 2)
+        lay.setSpacing(0)
+        lay.addWidget(self.key)
         lay.addWidget(self.plots)
         self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
         # redrawn on a later event-loop turn, one view per turn (TurnQueue): the window
@@ -128,16 +170,23 @@ class DiagnosticsView(QWidget):
             self.conf.setData([], [])
             self.conf_note.setText(f"no confidence: {self.no_confidence_reason(aid)}")
             self.conf_note.setPos(al.duration_a_s / 2, 0.5)
-        self.stalls = find_stalls(t, ratio)
+        self.stalls, self.a_holds = path_stalls(al)
         self.jumps = find_jumps(al)
         for t0, t1 in self.stalls[:MAX_MARKS]:
             for plot in (self.cost_plot, self.tempo_plot):
                 region = pg.LinearRegionItem((t0, t1), movable=False,
-                                             brush=pg.mkBrush(255, 60, 60, 60),
+                                             brush=pg.mkBrush(*STALL_COLOURS["b"]),
                                              pen=pg.mkPen(None))
                 region.setZValue(-5)
                 plot.addItem(region, ignoreBounds=True)
                 self.marks.append((plot, region))
+        for ta, _span in self.a_holds[:MAX_MARKS]:
+            for plot in (self.cost_plot, self.tempo_plot):
+                line = pg.InfiniteLine(ta, angle=90, movable=False,
+                                       pen=pg.mkPen(pg.mkColor(*STALL_COLOURS["a"]), width=3))
+                line.setZValue(-4)
+                plot.addItem(line, ignoreBounds=True)
+                self.marks.append((plot, line))
         for tj in self.jumps[:MAX_MARKS]:
             line = pg.InfiniteLine(float(tj), angle=90, movable=False,
                                    pen=pg.mkPen("#ff60ff", style=Qt.PenStyle.DashLine))

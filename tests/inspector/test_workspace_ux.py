@@ -512,3 +512,27 @@ def test_short_tracks_have_few_labelled_ticks_and_tempo_has_more(qtbot, window, 
     sa = a.tickSpacing(*a.range, a.width())
     sb = b.tickSpacing(*b.range, b.width())
     assert sa[0][0] == sb[0][0]
+
+
+# ---------------------------------------------------------------------------- 12
+def test_stalls_are_marked_on_both_sides_with_a_key(qtbot, window, audio_pair):
+    import numpy as np
+
+    from core.alignment import Alignment
+
+    open_pair(qtbot, window, *audio_pair)
+    s = window.session
+    # a path that holds A at 1 s while B goes on for 0.5 s, and B at 2.5 s while A goes
+    # on from 2.1 to 2.6 s (rates 10 Hz)
+    steps = [(i, i) for i in range(10)] + [(10, j) for j in range(10, 16)]
+    steps += [(i, i + 5) for i in range(11, 20)] + [(i, 25) for i in range(21, 27)]
+    steps += [(i, i - 1) for i in range(27, 40)]
+    path = np.array(steps)
+    al = Alignment(path, 10.0, 10.0, n_a=40, n_b=50, method="dtw")
+    s.add_alignment(al, label="held")
+    wait_idle(qtbot, window)
+    d = window.diagnostics
+    assert any(abs(t - 1.0) < 1e-6 and span >= 0.5 for t, span in d.a_holds)
+    assert any(t0 == pytest.approx(2.1) and t1 == pytest.approx(2.6) for t0, t1 in d.stalls)
+    assert "A holds" in d.key.text() and "B holds" in d.key.text()
+    assert d.key.isVisible()
