@@ -75,7 +75,8 @@ from .errors import OutputError, WriteError
 
 __all__ = ["STDOUT", "SHOW_BYTES", "OutputTarget", "Terminated", "check_output", "open_output",
            "output_path", "write_text", "write_bytes", "same_file", "display_path",
-           "is_utf8_name", "cleanup_on_signals", "live_temporary_files"]
+           "is_utf8_name", "cleanup_on_signals", "live_temporary_files",
+           "remove_temporary_files"]
 
 #: The output name that means standard output.
 STDOUT = "-"
@@ -311,7 +312,8 @@ def live_temporary_files() -> list[str]:
     return sorted(display_path(p) for p in _LIVE)
 
 
-def _sweep() -> None:
+def remove_temporary_files() -> None:
+    """Remove every temporary file this process is writing now (signal handlers, exit)."""
     for tmp in list(_LIVE):
         with contextlib.suppress(OSError):
             if os.path.isdir(tmp):
@@ -321,7 +323,7 @@ def _sweep() -> None:
         _LIVE.discard(tmp)
 
 
-atexit.register(_sweep)
+atexit.register(remove_temporary_files)
 
 
 def _temp_name(folder: bytes, name: bytes, suffix: bytes = b"") -> bytes:
@@ -645,7 +647,7 @@ def cleanup_on_signals(signals: Iterable[int] | None = None):
                    if s is not None]
 
     def handler(signum, frame):
-        _sweep()
+        remove_temporary_files()
         raise Terminated(signum)
 
     previous = {}

@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import signal
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
@@ -585,6 +587,39 @@ def warm_up_engine(jobs: JobRunner, functions=WARM_UP, *, when_idle: bool = True
     jobs.idle.connect(start)
 
 
+def exit_on_signals(app: QApplication) -> Callable[[], None]:
+    """SIGTERM and SIGHUP (a logout, ``kill``, a session manager) end the window as
+    Ctrl+C ends the command line: temporary files of writes in progress are removed
+    (:mod:`core.paths`), nothing asks, and the exit status is ``128 + signal``.
+
+    Python runs signal handlers only between bytecodes, so a timer wakes the interpreter
+    while Qt's event loop waits. Returns a callable that restores the old handlers.
+    """
+    from core.paths import remove_temporary_files
+
+    def handler(signum, frame):
+        remove_temporary_files()
+        app.exit(128 + signum)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is not None:
+            previous[signum] = signal.signal(signum, handler)
+    wake = QTimer(app)
+    wake.setInterval(250)
+    wake.timeout.connect(lambda: None)
+    wake.start()
+
+    def restore() -> None:
+        wake.stop()
+        wake.deleteLater()
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+    return restore
+
+
 class _ArgumentParser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit status 2
         self.exit(2, f"alignment-inspector: {message}\n")
@@ -644,9 +679,11 @@ def main(argv: list[str] | None = None) -> int:
     for slot, path in zip(("a", "b"), files, strict=False):
         window.workspace.open_file(slot, path)
     warm_up_engine(window.jobs)
+    restore_signals = exit_on_signals(app)
     try:
         code = app.exec()
     finally:
+        restore_signals()
         restore_hooks()
         relay.restore()
     window.shutdown()

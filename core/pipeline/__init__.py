@@ -47,6 +47,7 @@ Measured on ../shared/data: ``benchmarks/accuracy/results.md``.
 from __future__ import annotations
 
 import math
+import os
 import time
 
 import numpy as np
@@ -204,6 +205,17 @@ def _plan_terms(rec_a, rec_b, feature, rate_hz, monitor):
     return _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor)
 
 
+def _check_content(terms, sources) -> None:
+    """Refuse a side whose features never change (silence, a still picture): every path
+    through a constant side costs the same, so any result would be arbitrary."""
+    for side, arrays in (("a", [t.x for t in terms]), ("b", [t.y for t in terms])):
+        if all(len(x) == 0 or not np.any(np.ptp(x, axis=0) > 1e-9) for x in arrays):
+            name = os.path.basename(str(sources[side].get("path") or side.upper()))
+            raise ValueError(f"{side.upper()} ({name}) does not change from start to end "
+                             "(silence or a still picture): the two recordings have "
+                             "nothing in common to align")
+
+
 def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None,
                      band_s=None, anchors=None, progress=None, cancel=None) -> Alignment:
     """Align two recordings with the default pipeline for their material.
@@ -264,6 +276,7 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     refine = int(info.pop("refine_factor", 1))
     detect_overlap = info.pop("detect_overlap", True)
     diag.update(info)
+    _check_content(terms, sources)
     source = FeatureTerms(terms, weights)
     params = {"method": method, "feature": feature, "rate_hz": rate_hz, "band_s": band_s}
     if method != "dtw":

@@ -40,4 +40,7 @@ def install_playback(window, *, device_factory=None) -> PlaybackController:
         window.addAction(action)
     controller.notice.connect(lambda text: window.statusBar().showMessage(text, 15_000))
     window.transport = panel
+    from .loop_view import LoopOverlay
+
+    window.loop_overlay = LoopOverlay(controller, window.session, window.stream_views)
     return controller

@@ -77,12 +77,14 @@ class PlaybackController(QObject):
     position_changed(time_a_s, time_b_s, sounding)   each tick while playing
     mode_changed(mode)
     notice(text)                                      said once per reason (no sound)
+    loop_changed()                                    the loop or one of its marks
     """
 
     state_changed = Signal(bool)
     position_changed = Signal(float, float, str)
     mode_changed = Signal(str)
     notice = Signal(str)
+    loop_changed = Signal()  # the loop region or one of its marks changed
     _device_failed = Signal(str)  # from the device's thread to the GUI thread
 
     def __init__(self, session, *, device_factory: Callable[[], OutputDevice] | None = None,
@@ -375,8 +377,11 @@ class PlaybackController(QObject):
                 raise ValueError("the loop region must be longer than 50 ms")
             region = (a0, a1)
         self.loop = region
+        if region is not None:
+            self.loop_marks = list(region)
         if self.mixer is not None:
             self.mixer.set_loop(region)
+        self.loop_changed.emit()
 
     def mark_loop(self, which: int) -> None:
         """Loop start (0) or end (1) at A's cursor; with both marks the loop is on."""
@@ -384,6 +389,8 @@ class PlaybackController(QObject):
         a0, a1 = self.loop_marks
         if a0 is not None and a1 is not None and abs(a1 - a0) > 0.05:
             self.set_loop((a0, a1))
+        else:
+            self.loop_changed.emit()
 
     # ------------------------------------------------------------------ clock
     def clock_position(self, now: float | None = None):

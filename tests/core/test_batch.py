@@ -336,9 +336,6 @@ def test_a_bad_pair_fails_alone_with_its_reason(tmp_path, corpus, client):
         ["summary.csv", RECORDS_FOLDER, "good0.json", "good2.json", "anchors.json"])
 
 
-@pytest.mark.xfail(strict=True, reason="the pipeline aligns a video against a silent "
-                   "track (mean confidence about 0.48) instead of saying they have nothing in "
-                   "common; for the pipeline (engine) to refuse, then this passes")
 def test_a_video_against_nothing_in_common_fails_alone(tmp_path, corpus, client):
     import soundfile as sf
     from media_factory import write_video

@@ -421,3 +421,19 @@ def test_bad_anchors():
 
     with pytest.raises(AlignmentError, match="anchors: not monotone"):
         align_recordings(ra, rb, anchors=[(1.0, 3.0), (2.0, 1.0)])
+
+
+@pytest.mark.parametrize("silent_side", ["a", "b"])
+def test_a_side_that_never_changes_is_refused_as_nothing_in_common(tmp_path, silent_side):
+    import soundfile as sf
+
+    from core.pipeline import align_files
+
+    t = np.arange(4 * 16000) / 16000
+    tone = 0.3 * np.sin(2 * np.pi * 440 * t) * (np.sin(2 * np.pi * 2 * t) > 0)
+    paths = {"a": tmp_path / "a.wav", "b": tmp_path / "b.wav"}
+    for side, path in paths.items():
+        sf.write(path, np.zeros_like(tone) if side == silent_side else tone, 16000)
+    with pytest.raises(ValueError, match=rf"{silent_side.upper()} \({silent_side}.wav\) does "
+                       "not change.*nothing in common"):
+        align_files(paths["a"], paths["b"])

@@ -410,3 +410,39 @@ def test_transport_in_the_window(window, qtbot, audio_pair):
     qtbot.mouseClick(panel.play_button, Qt.MouseButton.LeftButton)
     assert not window.playback.is_playing
     window.shutdown()
+
+
+def test_the_loop_region_is_drawn_on_both_streams_and_its_edges_move_it(window, qtbot,
+                                                                       audio_pair):
+    from PySide6.QtCore import Qt
+
+    window.playback.device_factory = lambda: FakeOutput(8000)
+    for slot, path in zip("ab", audio_pair, strict=True):
+        window.workspace.open_file(slot, path)
+    qtbot.waitUntil(lambda: window.session.has_both()
+                    and window.session.active_alignment() is not None, timeout=30_000)
+    overlay = window.loop_overlay
+    assert not any(r.isVisible() for rs in overlay.regions.values() for r in rs)
+    window.activateWindow()
+    window.session.move_cursor("a", 1.0)
+    qtbot.keyClick(window, Qt.Key.Key_BracketLeft)
+    assert overlay.marks["a"][0].isVisible() and overlay.marks["a"][0].value() == 1.0
+    window.session.move_cursor("a", 2.5)
+    qtbot.keyClick(window, Qt.Key.Key_BracketRight)
+    assert window.playback.loop == (1.0, 2.5)
+    assert not overlay.marks["a"][0].isVisible()
+    for region in overlay.regions["a"]:
+        assert region.isVisible() and region.getRegion() == (1.0, 2.5)
+    b0, b1 = overlay.regions["b"][0].getRegion()
+    al = window.session.active_alignment()
+    assert b0 == pytest.approx(float(al.map_a_to_b(1.0)))
+    assert b1 == pytest.approx(float(al.map_a_to_b(2.5)))
+    region = overlay.regions["a"][1]  # dragging an edge on A changes the loop
+    region.setRegion((1.5, 2.5))
+    region.sigRegionChangeFinished.emit(region)
+    assert window.playback.loop == (1.5, 2.5)
+    assert overlay.regions["a"][0].getRegion() == (1.5, 2.5)
+    qtbot.mouseClick(window.transport.loop_button, Qt.MouseButton.LeftButton)
+    assert window.playback.loop is None
+    assert not any(r.isVisible() for rs in overlay.regions.values() for r in rs)
+    window.shutdown()

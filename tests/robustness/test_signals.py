@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,3 +137,38 @@ def test_signal_to_the_command_line_at_a_random_moment(tmp_path, long_alignment,
         assert read_alignment(out).path.shape[0] == 20_000
     if code == status:
         assert err.count("\n") == 1 and err.startswith("alignment-inspector: error: ")
+
+
+def _catches(pid: int, signum: int) -> bool:
+    """Whether process ``pid`` has a handler for ``signum`` (Linux: /proc/PID/status)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signum - 1) & 1)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP"])
+def test_the_window_ends_cleanly_on_a_signal(tmp_path, name):
+    signum = getattr(signal, name)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", ALIGNMENT_INSPECTOR_NO_SETTINGS="1")
+    proc = subprocess.Popen([sys.executable, "-c", "import sys; from inspector.app import main; "
+                             "sys.exit(main([]))"], env=env, cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not _catches(proc.pid, signum):  # the window's handler is installed
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the window never started"
+            time.sleep(0.1)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signum, err
+    assert "Traceback" not in err
