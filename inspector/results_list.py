@@ -92,7 +92,8 @@ class ResultsList(QWidget):
         self._removed: list[_Removed] = []
         self.tree = QTreeWidget(self)
         self.tree.setColumnCount(3)
-        self.tree.setHeaderLabels(["active", "compare", "result"])
+        # short headers leave the room to the names; the tooltips say them in full
+        self.tree.setHeaderLabels(["act.", "cmp.", "result (method, what differs, distance)"])
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -100,9 +101,9 @@ class ResultsList(QWidget):
         header.setStretchLastSection(True)
         for col in (COL_ACTIVE, COL_COMPARE):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
-        self.tree.headerItem().setToolTip(COL_ACTIVE, "the result the views follow")
+        self.tree.headerItem().setToolTip(COL_ACTIVE, "active: the result the views follow")
         self.tree.headerItem().setToolTip(COL_COMPARE,
-                                          "drawn beside the active one on the matrix")
+                                          "compare: drawn beside the active one on the matrix")
         self.active_group = QButtonGroup(self)
         self.active_group.setExclusive(True)
         self.remove_button = QPushButton("Remove", self)
@@ -169,7 +170,7 @@ class ResultsList(QWidget):
     def _centred(button) -> QWidget:
         box = QWidget()
         lay = QHBoxLayout(box)
-        lay.setContentsMargins(4, 0, 4, 0)
+        lay.setContentsMargins(1, 0, 1, 0)
         lay.setAlignment(Qt.AlignmentFlag.AlignCenter)
         lay.addWidget(button)
         return box
