@@ -36,7 +36,7 @@ from .views.legend import short_names
 
 __all__ = ["ResultsList", "result_tooltip"]
 
-COL_ACTIVE, COL_COMPARE, COL_NAME = range(3)
+COL_ACTIVE, COL_COMPARE, COL_DIST, COL_NAME = range(4)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,16 +91,18 @@ class ResultsList(QWidget):
         self.session = session
         self._removed: list[_Removed] = []
         self.tree = QTreeWidget(self)
-        self.tree.setColumnCount(3)
+        self.tree.setColumnCount(4)
         # short headers leave the room to the names; the tooltips say them in full
-        self.tree.setHeaderLabels(["act.", "cmp.", "result (method, what differs, distance)"])
+        self.tree.setHeaderLabels(["act.", "cmp.", "dist.", "result (method, what differs)"])
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.tree.header()
         header.setStretchLastSection(True)
-        for col in (COL_ACTIVE, COL_COMPARE):
+        for col in (COL_ACTIVE, COL_COMPARE, COL_DIST):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.headerItem().setToolTip(COL_DIST, "the result's distance (its method's "
+                                          "cost of the path; lower is closer)")
         self.tree.headerItem().setToolTip(COL_ACTIVE, "active: the result the views follow")
         self.tree.headerItem().setToolTip(COL_COMPARE,
                                           "compare: drawn beside the active one on the matrix")
@@ -147,7 +149,10 @@ class ResultsList(QWidget):
         return self.tree.topLevelItem(row)
 
     def text(self, row: int) -> str:
-        return self.item(row).text(COL_NAME)
+        """The row as read: name, then the distance (when there is one)."""
+        item = self.item(row)
+        dist = item.text(COL_DIST)
+        return item.text(COL_NAME) + (f"  d={dist}" if dist else "")
 
     def row_of(self, aid: int) -> int:
         for k in range(self.count()):
@@ -194,10 +199,14 @@ class ResultsList(QWidget):
 
     def _set_texts(self, item: QTreeWidgetItem, aid: int, name: str | None = None) -> None:
         al = self.session.alignment(aid)
-        dist = "" if al is None or al.distance != al.distance else f"  d={al.distance:.4g}"
-        item.setText(COL_NAME, (name or f"#{aid} {self.session.label(aid)}") + dist)
-        item.setToolTip(COL_NAME, f"{self.session.label(aid)}\n\n"
-                        + result_tooltip(self.session, aid))
+        item.setText(COL_DIST, "" if al is None or al.distance != al.distance
+                     else f"{al.distance:.4g}")
+        item.setTextAlignment(COL_DIST, Qt.AlignmentFlag.AlignRight
+                              | Qt.AlignmentFlag.AlignVCenter)
+        item.setText(COL_NAME, name or f"#{aid} {self.session.label(aid)}")
+        tip = f"{self.session.label(aid)}\n\n" + result_tooltip(self.session, aid)
+        for col in (COL_DIST, COL_NAME):
+            item.setToolTip(col, tip)
 
     def _refresh_names(self) -> None:
         """Names that tell the results apart: method and what differs from the others

@@ -30,7 +30,7 @@ def click(qtbot, widget):
 def click_row(qtbot, results, row):
     tree = results.tree
     rect = tree.visualItemRect(results.item(row))
-    col = tree.header().sectionViewportPosition(2) + 10
+    col = tree.header().sectionViewportPosition(3) + 10
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
                      pos=QPoint(col, rect.center().y()))
 
@@ -362,7 +362,7 @@ def test_result_names_and_tooltips_tell_results_apart(qtbot, window, audio_pair)
     assert "d=" in t1 and "d=" in t2
     width = results.tree.fontMetrics().horizontalAdvance
     assert width(t1.split("  d=")[0]) < width(f"#{one} {window.session.label(one)}")
-    tip = results.item(results.row_of(one)).toolTip(2)
+    tip = results.item(results.row_of(one)).toolTip(3)
     assert "distance" in tip and "radius: 1" in tip
     assert "memory_budget_bytes" not in tip and "exact = None" not in tip
 
@@ -427,7 +427,7 @@ def test_right_click_menus_and_the_hover_readout(qtbot, window, audio_pair):
     results = window.method_panel.results
     tree = results.tree
     rect = tree.visualItemRect(results.item(results.row_of(first)))
-    pos = QPoint(tree.header().sectionViewportPosition(2) + 10, rect.center().y())
+    pos = QPoint(tree.header().sectionViewportPosition(3) + 10, rect.center().y())
     qtbot.mouseClick(tree.viewport(), Qt.MouseButton.RightButton, pos=pos)
     qtbot.waitUntil(lambda: results.context_menu is not None)
     menu = results.context_menu
