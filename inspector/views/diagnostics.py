@@ -20,7 +20,7 @@ from .common import CURSOR_COLOUR, cache_axes, turn_queue
 
 __all__ = ["DiagnosticsView"]
 
-MAX_MARKS = 200
+MAX_MARKS = 20_000  # drawn as three items per track whatever the number
 
 
 STALL_COLOURS = {"b": (255, 60, 60, 70), "a": (80, 160, 255, 200)}
@@ -147,6 +147,35 @@ class DiagnosticsView(QWidget):
             plot.removeItem(item)
         self.marks = []
 
+    def _draw_marks(self, plot, y0: float, y1: float, *, jumps: bool) -> None:
+        """Stalls (and jumps) on ``plot`` as three items whatever their number: the
+        bands of B holding in one bar graph, the lines of A holding and of jumps as
+        segment lists (hundreds of region items made every pan step re-lay out each)."""
+        if self.stalls:
+            t = np.asarray(self.stalls[:MAX_MARKS], dtype=float)
+            bars = pg.BarGraphItem(x0=t[:, 0], x1=np.maximum(t[:, 1], t[:, 0]), y0=y0,
+                                   height=y1 - y0, brush=pg.mkBrush(*STALL_COLOURS["b"]),
+                                   pen=pg.mkPen(None))
+            bars.setZValue(-5)
+            plot.addItem(bars, ignoreBounds=True)
+            self.marks.append((plot, bars))
+        groups = [(np.asarray([a for a, _ in self.a_holds[:MAX_MARKS]], dtype=float),
+                   pg.mkPen(pg.mkColor(*STALL_COLOURS["a"]), width=3))]
+        if jumps:
+            groups.append((np.asarray(self.jumps[:MAX_MARKS], dtype=float),
+                           pg.mkPen("#ff60ff", style=Qt.PenStyle.DashLine)))
+        # a curve in a log-y plot is given in values (it takes their log10), a bar graph
+        # in the plot's own (log10) coordinates
+        ly = (10.0 ** y0, 10.0 ** y1) if plot.getAxis("left").logMode else (y0, y1)
+        for xs, pen in groups:
+            if xs.size == 0:
+                continue
+            item = pg.PlotDataItem(np.repeat(xs, 2), np.tile(ly, xs.size), pen=pen,
+                                   connect="pairs")
+            item.setZValue(-4)
+            plot.addItem(item, ignoreBounds=True)
+            self.marks.append((plot, item))
+
     def _on_active_alignment_changed(self, aid: int) -> None:
         self._clear_marks()
         al = self.session.alignment(aid)
@@ -172,26 +201,8 @@ class DiagnosticsView(QWidget):
             self.conf_note.setPos(al.duration_a_s / 2, 0.5)
         self.stalls, self.a_holds = path_stalls(al)
         self.jumps = find_jumps(al)
-        for t0, t1 in self.stalls[:MAX_MARKS]:
-            for plot in (self.cost_plot, self.tempo_plot):
-                region = pg.LinearRegionItem((t0, t1), movable=False,
-                                             brush=pg.mkBrush(*STALL_COLOURS["b"]),
-                                             pen=pg.mkPen(None))
-                region.setZValue(-5)
-                plot.addItem(region, ignoreBounds=True)
-                self.marks.append((plot, region))
-        for ta, _span in self.a_holds[:MAX_MARKS]:
-            for plot in (self.cost_plot, self.tempo_plot):
-                line = pg.InfiniteLine(ta, angle=90, movable=False,
-                                       pen=pg.mkPen(pg.mkColor(*STALL_COLOURS["a"]), width=3))
-                line.setZValue(-4)
-                plot.addItem(line, ignoreBounds=True)
-                self.marks.append((plot, line))
-        for tj in self.jumps[:MAX_MARKS]:
-            line = pg.InfiniteLine(float(tj), angle=90, movable=False,
-                                   pen=pg.mkPen("#ff60ff", style=Qt.PenStyle.DashLine))
-            self.cost_plot.addItem(line, ignoreBounds=True)
-            self.marks.append((self.cost_plot, line))
+        # the tempo is drawn in log10 space, clipped to 1e-2 .. 1e2
+        self._draw_marks(self.tempo_plot, -3.0, 3.0, jumps=False)
         self.cost_plot.setXRange(0, al.duration_a_s, padding=0.0)
         inputs = self.session.matrix_inputs(aid)
         self.cost.setData([], [])
@@ -216,6 +227,10 @@ class DiagnosticsView(QWidget):
             return  # edited or removed since
         ta = al.path[:, 0] / al.rate_a_hz
         self.cost.setData(*peak_decimate(ta, cost))
+        finite = np.asarray(cost, dtype=float)
+        finite = finite[np.isfinite(finite)]
+        hi = float(finite.max()) if finite.size else 1.0
+        self._draw_marks(self.cost_plot, -abs(hi) - 1.0, 2.0 * abs(hi) + 1.0, jumps=True)
         self.cost_plot.getAxis("left").setTicks(cost_ticks(cost))
 
     def _on_alignment_edited(self, aid: int) -> None:

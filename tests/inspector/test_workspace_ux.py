@@ -536,3 +536,32 @@ def test_stalls_are_marked_on_both_sides_with_a_key(qtbot, window, audio_pair):
     assert any(t0 == pytest.approx(2.1) and t1 == pytest.approx(2.6) for t0, t1 in d.stalls)
     assert "A holds" in d.key.text() and "B holds" in d.key.text()
     assert d.key.isVisible()
+
+
+def test_stall_marks_are_a_few_items_whatever_their_number(qtbot, window, audio_pair):
+    import numpy as np
+
+    from core.alignment import Alignment
+
+    open_pair(qtbot, window, *audio_pair)
+    # 300 holds of A and 300 of B, alternating (rates 10 Hz)
+    steps, i, j = [], 0, 0
+    for _ in range(300):
+        steps += [(i, j + k) for k in range(4)]
+        j += 4
+        i += 1
+        steps += [(i + k, j) for k in range(4)]
+        i += 4
+        j += 1
+    path = np.array(steps)
+    s = window.session
+    al = Alignment(path, 10.0, 10.0, n_a=int(path[-1, 0]) + 1, n_b=int(path[-1, 1]) + 1,
+                   method="dtw")
+    s.add_alignment(al, label="many holds", matrix_inputs=None)
+    wait_idle(qtbot, window)
+    d = window.diagnostics
+    assert len(d.stalls) >= 250 and len(d.a_holds) >= 250
+    assert len(d.marks) <= 6
+    xs, ys = next(item for plot, item in d.marks if plot is d.tempo_plot
+                  and hasattr(item, "getData")).getData()
+    assert np.all(np.isfinite(ys))
