@@ -20,7 +20,7 @@ from .common import CURSOR_COLOUR, cache_axes, turn_queue
 
 __all__ = ["DiagnosticsView"]
 
-MAX_MARKS = 20_000  # drawn as three items per track whatever the number
+MAX_MARKS = 5_000  # drawn as three items per track whatever the number
 
 
 STALL_COLOURS = {"b": (255, 60, 60, 70), "a": (80, 160, 255, 200)}
@@ -149,24 +149,27 @@ class DiagnosticsView(QWidget):
 
     def _draw_marks(self, plot, y0: float, y1: float, *, jumps: bool) -> None:
         """Stalls (and jumps) on ``plot`` as three items whatever their number: the
-        bands of B holding in one bar graph, the lines of A holding and of jumps as
+        bands of B holding as one filled outline, the lines of A holding and of jumps as
         segment lists (hundreds of region items made every pan step re-lay out each)."""
+        # a curve in a log-y plot is given in values (it takes their log10); its fill
+        # level is in the plot's own (log10) coordinates
+        log = plot.getAxis("left").logMode
+        ly = (10.0 ** y0, 10.0 ** y1) if log else (y0, y1)
         if self.stalls:
+            # the bands as one filled outline (vectorized: no item per band)
             t = np.asarray(self.stalls[:MAX_MARKS], dtype=float)
-            bars = pg.BarGraphItem(x0=t[:, 0], x1=np.maximum(t[:, 1], t[:, 0]), y0=y0,
-                                   height=y1 - y0, brush=pg.mkBrush(*STALL_COLOURS["b"]),
-                                   pen=pg.mkPen(None))
-            bars.setZValue(-5)
-            plot.addItem(bars, ignoreBounds=True)
-            self.marks.append((plot, bars))
+            x = np.repeat(t, 2, axis=1).ravel()
+            y = np.tile([ly[0], ly[1], ly[1], ly[0]], len(t))
+            bands = pg.PlotDataItem(x, y, pen=None, fillLevel=y0,
+                                    brush=pg.mkBrush(*STALL_COLOURS["b"]))
+            bands.setZValue(-5)
+            plot.addItem(bands, ignoreBounds=True)
+            self.marks.append((plot, bands))
         groups = [(np.asarray([a for a, _ in self.a_holds[:MAX_MARKS]], dtype=float),
                    pg.mkPen(pg.mkColor(*STALL_COLOURS["a"]), width=3))]
         if jumps:
             groups.append((np.asarray(self.jumps[:MAX_MARKS], dtype=float),
                            pg.mkPen("#ff60ff", style=Qt.PenStyle.DashLine)))
-        # a curve in a log-y plot is given in values (it takes their log10), a bar graph
-        # in the plot's own (log10) coordinates
-        ly = (10.0 ** y0, 10.0 ** y1) if plot.getAxis("left").logMode else (y0, y1)
         for xs, pen in groups:
             if xs.size == 0:
                 continue
