@@ -14,8 +14,9 @@ GUI thread. Installed by :func:`install_linked_zoom`.
 from __future__ import annotations
 
 import math
+import time
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from .common import turn_queue
 
@@ -23,6 +24,8 @@ __all__ = ["LinkedZoom", "install_linked_zoom"]
 
 #: a range mapped through a stall is widened to at least this fraction of its source
 MIN_MAPPED_FRACTION = 0.05
+#: during a continuous pan or zoom, the other views follow at most this often (ms)
+FOLLOW_INTERVAL_MS = 100
 
 
 class LinkedZoom(QObject):
@@ -34,6 +37,11 @@ class LinkedZoom(QObject):
         self.session = window.session
         self.ranges: dict[str, tuple[float, float] | None] = {"a": None, "b": None}
         self._applying = False
+        self._excluded = None  # the view the last change came from (it has the range)
+        self._last_apply = -1e9
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._flush)
         w = window
         # what the user does (mouse wheel, drag) on a view is a source
         for slot, view in w.stream_views.items():
@@ -107,10 +115,30 @@ class LinkedZoom(QObject):
              lambda ra, rb: w.heatmap.main.setRange(xRange=ra, yRange=rb, padding=0.0)),
         ]
 
+    @property
+    def n_pending(self) -> int:
+        """1 while followers wait for the throttle, else 0 (tests wait for it)."""
+        return int(self._timer.isActive())
+
     def _apply(self, exclude=None) -> None:
+        """Let every other view follow: at once after a pause, at most every
+        :data:`FOLLOW_INTERVAL_MS` during a continuous pan or zoom (each follower
+        repaints; 30 pan steps a second would repaint five views 30 times)."""
+        self._excluded = exclude
+        wait_ms = FOLLOW_INTERVAL_MS - 1000.0 * (time.monotonic() - self._last_apply)
+        if wait_ms > 0:
+            if not self._timer.isActive():
+                self._timer.start(int(wait_ms) + 1)
+            return
+        self._flush()
+
+    def _flush(self) -> None:
+        self._timer.stop()
+        self._last_apply = time.monotonic()
+        excluded, self._excluded = self._excluded, None
         queue = turn_queue(self.session)
         for vb, slots, setter in self._targets():
-            if vb is exclude:
+            if vb is excluded:
                 continue
             queue.queue(vb, lambda vb=vb, slots=slots, setter=setter:
                         self._set(vb, slots, setter))
