@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from core import registry
 from core.registry import FEATURE_INPUTS, Param, Recipe
 
+from .jobs import Request
 from .results_list import ResultsList
 from .views.common import ElidedLabel
 
@@ -44,6 +45,8 @@ __all__ = ["MethodPanel", "ParamField"]
 _SUFFIX = {"seconds": " s", "hz": " Hz", "frames": " frames"}
 #: the method the panel shows first
 FIRST_METHOD = "dtw"
+#: above this many frames on a side the estimate runs on a worker
+ESTIMATE_ON_WORKER_FRAMES = 50_000
 #: the panel's starting values where they differ from the registry's defaults: a band
 #: that follows the diagonal of recordings of unequal lengths always admits a path
 PANEL_PRESETS = {"dtw": {"window": "slanted_band"}}
@@ -428,16 +431,31 @@ class MethodPanel(QWidget):
         if problem:
             self.estimate_label.setText("")
             return
-        try:
-            est = registry.estimate(recipe, da, db)
-        except Exception as exc:  # noqa: BLE001 - an estimate never stops the panel
-            self.estimate_label.setText(f"no estimate: {exc}")
-            return
         if recipe.features_a:
             fa, fb = recipe.features_a[0], recipe.features_b[0]
-            size = f"{max(1, int(da * fa.rate_hz))}×{max(1, int(db * fb.rate_hz))} frames"
+            n_a, n_b = max(1, int(da * fa.rate_hz)), max(1, int(db * fb.rate_hz))
+            size = f"{n_a}×{n_b} frames"
         else:
+            n_a = n_b = 0
             size = f"{da:.0f} s + {db:.0f} s"
+        if max(n_a, n_b) > ESTIMATE_ON_WORKER_FRAMES:
+            # a window's estimate walks its rows (100+ ms for an hour): on a worker
+            self.estimate_label.setText(f"{size}: estimating…")
+            self.workspace.jobs.submit(
+                Request("estimate", _estimate, (recipe, da, db), label="estimate"),
+                on_result=lambda est, r=recipe: self._show_estimate(r, size, est))
+            return
+        self._show_estimate(recipe, size, _estimate(recipe, da, db))
+
+    def _show_estimate(self, recipe: Recipe, size: str, est) -> None:
+        try:
+            if recipe != self.recipe():
+                return  # the inputs changed meanwhile; a newer estimate comes
+        except ValueError:
+            return
+        if isinstance(est, str):
+            self.estimate_label.setText(f"no estimate: {est}")
+            return
         self.estimate_label.setText(f"{size}: about {_fmt_seconds(est.seconds)}, "
                                     f"{_fmt_bytes(est.bytes)}")
 
@@ -494,6 +512,14 @@ class MethodPanel(QWidget):
         # an empty bar between runs: a full one would read as "still working"
         self.cancel_button.setEnabled(False)
         self.progress.setValue(0)
+
+
+def _estimate(recipe: Recipe, da: float, db: float, *, progress=None, cancel=None):
+    """registry.estimate, or the reason there is none (an estimate never fails)."""
+    try:
+        return registry.estimate(recipe, da, db)
+    except Exception as exc:  # noqa: BLE001 - an estimate never stops the panel
+        return str(exc)
 
 
 def _fmt_seconds(s: float) -> str:
