@@ -160,8 +160,9 @@ class DiagnosticsView(QWidget):
             t = np.asarray(self.stalls[:MAX_MARKS], dtype=float)
             x = np.repeat(t, 2, axis=1).ravel()
             y = np.tile([ly[0], ly[1], ly[1], ly[0]], len(t))
-            bands = pg.PlotDataItem(x, y, pen=None, fillLevel=y0,
+            bands = pg.PlotDataItem(x, y, pen=None, fillLevel=y0, clipToView=True,
                                     brush=pg.mkBrush(*STALL_COLOURS["b"]))
+            bands.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             bands.setZValue(-5)
             plot.addItem(bands, ignoreBounds=True)
             self.marks.append((plot, bands))
@@ -173,8 +174,10 @@ class DiagnosticsView(QWidget):
         for xs, pen in groups:
             if xs.size == 0:
                 continue
+            # only the visible part is drawn; cached: the cursor line repaints a pixmap
             item = pg.PlotDataItem(np.repeat(xs, 2), np.tile(ly, xs.size), pen=pen,
-                                   connect="pairs")
+                                   connect="pairs", clipToView=True)
+            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             item.setZValue(-4)
             plot.addItem(item, ignoreBounds=True)
             self.marks.append((plot, item))
