@@ -160,11 +160,12 @@ class DiagnosticsView(QWidget):
             t = np.asarray(self.stalls[:MAX_MARKS], dtype=float)
             x = np.repeat(t, 2, axis=1).ravel()
             y = np.tile([ly[0], ly[1], ly[1], ly[0]], len(t))
-            bands = pg.PlotDataItem(x, y, pen=None, fillLevel=y0, clipToView=True,
+            bands = pg.PlotDataItem(x, y, pen=None, fillLevel=y0,
                                     brush=pg.mkBrush(*STALL_COLOURS["b"]))
             bands.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             bands.setZValue(-5)
             plot.addItem(bands, ignoreBounds=True)
+            bands.setClipToView(True)  # once in its view box
             self.marks.append((plot, bands))
         groups = [(np.asarray([a for a, _ in self.a_holds[:MAX_MARKS]], dtype=float),
                    pg.mkPen(pg.mkColor(*STALL_COLOURS["a"]), width=3))]
@@ -175,11 +176,13 @@ class DiagnosticsView(QWidget):
             if xs.size == 0:
                 continue
             # only the visible part is drawn; cached: the cursor line repaints a pixmap
+            # per-point connections (not "pairs"): clipping to the view keeps them paired
             item = pg.PlotDataItem(np.repeat(xs, 2), np.tile(ly, xs.size), pen=pen,
-                                   connect="pairs", clipToView=True)
+                                   connect=np.tile(np.array([1, 0], dtype=np.int32), xs.size))
             item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             item.setZValue(-4)
             plot.addItem(item, ignoreBounds=True)
+            item.setClipToView(True)
             self.marks.append((plot, item))
 
     def _on_active_alignment_changed(self, aid: int) -> None:
