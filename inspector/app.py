@@ -33,13 +33,14 @@ from PySide6.QtWidgets import (
 )
 
 from core import pipeline, soft, transport, warping
+from core.paths import display_path
 
 from .firstrun import close_splash, ensure_utf8_locale, install_first_run
 from .jobs import JobRunner, Request
 from .method_panel import MethodPanel
 from .session import Session
 from .tasks import media as media_tasks
-from .views.common import ElidedLabel, configure_pyqtgraph, format_time, turn_queue
+from .views.common import ElidedLabel, configure_pyqtgraph, format_time
 from .views.diagnostics import DiagnosticsView
 from .views.heatmap import HeatmapView
 from .views.matrix import MatrixView
@@ -56,7 +57,7 @@ DEFAULT_SIZE = (1440, 900)
 #: ``--screenshot`` saves what it has and exits 1 after this long (seconds)
 SCREENSHOT_TIMEOUT_S = 600.0
 MEDIA_FILTER = ("Media (*.wav *.flac *.ogg *.opus *.mp3 *.aif *.aiff *.mp4 *.avi *.mkv "
-                "*.mov);;All files (*)")
+                "*.mov *.webm);;All files (*)")
 
 
 class MainWindow(QMainWindow):
@@ -82,10 +83,6 @@ class MainWindow(QMainWindow):
         self.matrix = MatrixView(self.session, self.jobs)
         self.heatmap = HeatmapView(self.session, self.jobs)
         self.diagnostics = DiagnosticsView(self.session, self.jobs)
-        # the soft plan is drawn on the matrix's axes: the heatmap follows the matrix's
-        # zoom (copied ranges: pyqtgraph's own links align views on screen, and these
-        # two views have different heights)
-        self.matrix.plot.getViewBox().sigRangeChanged.connect(self._on_matrix_range_changed)
         self.method_panel = MethodPanel(self.session, self.workspace)
         self.stream_views = {"a": self.stream_a, "b": self.stream_b}
 
@@ -145,8 +142,11 @@ class MainWindow(QMainWindow):
         from .project_io import install_projects  # project files, autosave, recovery
 
         self.projects = install_projects(self)
+        from .views.linked import install_linked_zoom  # one time range per recording
+
+        self.linked_zoom = install_linked_zoom(self)
         for view in self.stream_views.values():
-            view.file_dropped.connect(self.workspace.open_file)
+            view.file_dropped.connect(self.open_file)
         from .files import install_files  # export, import, annotations, drops, batch triage
 
         self.files = install_files(self)
@@ -156,6 +156,8 @@ class MainWindow(QMainWindow):
         self.session.recordings_swapped.connect(self._update_streams_status)
         self.workspace.message_posted.connect(self._on_message_posted)
         self.workspace.busy_changed.connect(self._on_busy_changed)
+        # a banner belongs to the action that raised it: the next one clears it
+        self.workspace.action_started.connect(lambda *_: self.hide_error())
         self.resize(*DEFAULT_SIZE)
         self._freeze_count = 0
         if tune_gc:  # the application's process only: it changes the whole interpreter
@@ -193,13 +195,18 @@ class MainWindow(QMainWindow):
         self.workspace.recent_files_changed.connect(self._fill_recent_menu)
         self._fill_recent_menu()
         self.swap_action = QAction("Swap A and B", self)
-        self.swap_action.setShortcut(QKeySequence("Ctrl+W"))
+        # Ctrl+W closes, as in every desktop program
+        self.swap_action.setShortcut(QKeySequence("Ctrl+Shift+X"))
         self.swap_action.triggered.connect(self.workspace.swap)
         file_menu.addAction(self.swap_action)
         self.save_shot_action = QAction("Save screenshot…", self)
         self.save_shot_action.triggered.connect(self._ask_screenshot)
         file_menu.addAction(self.save_shot_action)
         file_menu.addSeparator()
+        self.close_action = QAction("Close window", self)
+        self.close_action.setShortcut(QKeySequence("Ctrl+W"))
+        self.close_action.triggered.connect(self.close)
+        file_menu.addAction(self.close_action)
         quit_action = QAction("Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
@@ -216,10 +223,13 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda _=False, f=factor: self.zoom_streams(f))
             view_menu.addAction(act)
 
-        # the cursor: arrows step frames of A (Shift: of B), Page keys step seconds
+        # the cursor: arrows step one feature frame of A (Shift: ten), Ctrl+arrows of B;
+        # Page keys step a second (Shift: on B). The status bar says how far a step went.
         cursor_keys = (
             ("Right", "a", 1, 0.0), ("Left", "a", -1, 0.0),
-            ("Shift+Right", "b", 1, 0.0), ("Shift+Left", "b", -1, 0.0),
+            ("Shift+Right", "a", 10, 0.0), ("Shift+Left", "a", -10, 0.0),
+            ("Ctrl+Right", "b", 1, 0.0), ("Ctrl+Left", "b", -1, 0.0),
+            ("Ctrl+Shift+Right", "b", 10, 0.0), ("Ctrl+Shift+Left", "b", -10, 0.0),
             ("PgDown", "a", 0, 1.0), ("PgUp", "a", 0, -1.0),
             ("Shift+PgDown", "b", 0, 1.0), ("Shift+PgUp", "b", 0, -1.0),
         )
@@ -229,7 +239,7 @@ class MainWindow(QMainWindow):
             act.setShortcut(QKeySequence(key))
             act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             act.triggered.connect(lambda _=False, s=slot, f=frames, t=seconds:
-                                  self.session.step_cursor(s, f, t))
+                                  self.step_cursor(s, f, t))
             self.addAction(act)
             self.cursor_actions.append(act)
 
@@ -240,24 +250,57 @@ class MainWindow(QMainWindow):
         tools.addAction(self.open_actions["b"])
         tools.addAction(self.swap_action)
         tools.addAction(self.reset_action)
+        from .help_menu import install_help  # Help: shortcuts (F1), About
+
+        self.shortcuts_action = install_help(self)
+        self.matrix.reset_requested.connect(self.reset_views)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()
         files = self.workspace.recent_files()
         self.recent_menu.setEnabled(bool(files))
         for path in files:
-            sub = self.recent_menu.addMenu(Path(path).name)
+            # the whole path: a.wav from two folders must not look the same
+            sub = self.recent_menu.addMenu(display_path(path).replace("&", "&&"))
+            sub.setToolTip(display_path(path))
             for slot in ("a", "b"):
                 act = sub.addAction(f"Open as {slot.upper()}")
-                act.triggered.connect(lambda _=False, s=slot, p=path:
-                                      self.workspace.open_file(s, p))
+                act.triggered.connect(lambda _=False, s=slot, p=path: self.open_file(s, p))
 
     # ------------------------------------------------------------------ actions
     def ask_open(self, slot: str) -> None:
         path, _ = QFileDialog.getOpenFileName(self, f"Open recording {slot.upper()}", "",
                                               MEDIA_FILTER)
         if path:
-            self.workspace.open_file(slot, path)
+            self.open_file(slot, path)
+
+    def open_file(self, slot: str, path: str):
+        """Open ``path`` into ``slot`` as the user asked (menu, drop, recent): when
+        results would be discarded (a new recording replaces the pair they were made
+        with), ask first. Returns the Job, or None when the user kept the results."""
+        n = len(self.session.alignment_ids())
+        if n and not self.confirm_discard(slot, path, n):
+            self.statusBar().showMessage("kept the results; nothing opened", 5_000)
+            return None
+        return self.workspace.open_file(slot, path)
+
+    def confirm_discard(self, slot: str, path: str, n_results: int) -> bool:
+        """Ask whether opening ``path`` as ``slot`` may discard ``n_results`` results."""
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(QMessageBox.Icon.Question, "Discard the results?",
+                          f"Opening {display_path(Path(path).name)} as {slot.upper()} "
+                          f"replaces a recording that "
+                          + (f"the {n_results} results were" if n_results > 1 else
+                             "the result was") + " made with; "
+                          f"{'they' if n_results > 1 else 'it'} will be discarded.",
+                          parent=self)
+        box.setObjectName("discard_box")
+        open_button = box.addButton("Open and discard", QMessageBox.ButtonRole.AcceptRole)
+        keep = box.addButton("Keep the results", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.exec()
+        return box.clickedButton() is open_button
 
     def _ask_screenshot(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", "window.png",
@@ -269,16 +312,33 @@ class MainWindow(QMainWindow):
         return self.grab().save(str(path), "PNG")
 
     def reset_views(self) -> None:
-        for slot, view in self.stream_views.items():
-            d = self.session.duration(slot)
-            if d > 0:
-                view.set_visible_range(0.0, d)
-        self.matrix.reset_view()
+        """Show both recordings whole in every view (Ctrl+0)."""
+        self.linked_zoom.reset()
 
     def zoom_streams(self, factor: float) -> None:
-        t_a, t_b = self.session.cursor
-        self.stream_a.zoom(factor, t_a)
-        self.stream_b.zoom(factor, t_b)
+        """Zoom every view about the cursor (Ctrl+= / Ctrl+-)."""
+        self.linked_zoom.zoom(factor)
+
+    def step_cursor(self, slot: str, frames: int = 0, seconds: float = 0.0) -> None:
+        """Move the cursor by frames of ``slot``'s features plus seconds, and say in
+        the status bar what one step is (a frame of which features, how long)."""
+        self.session.step_cursor(slot, frames, seconds)
+        if not frames:
+            what = f"{abs(seconds):g} s on {slot.upper()}"
+        else:
+            spec = self.session.project.display_feature(slot)
+            info = self.session.recording_info(slot)
+            if spec is not None:
+                rate, unit = spec.rate_hz, f"{spec.name} frame"
+            elif info is not None and info.kind == "video":
+                rate, unit = info.rate_hz, "video frame"
+            else:
+                rate, unit = 50.0, "frame"
+            n = abs(frames)
+            what = (f"{n} {unit}{'s' if n > 1 else ''} of {slot.upper()} "
+                    f"({1000.0 * n / rate:.0f} ms; Shift: 10, Ctrl: on B)")
+        self.statusBar().showMessage(f"cursor {'+' if frames + seconds > 0 else '−'}"
+                                     f"{what}", 3_000)
 
     def show_error(self, message: str) -> None:
         self.banner.setText(message)
@@ -289,16 +349,6 @@ class MainWindow(QMainWindow):
     def hide_error(self) -> None:
         self.banner.hide()
         self.banner_close.hide()
-
-    def _on_matrix_range_changed(self, viewbox, *_) -> None:
-        # the heatmap follows one loop turn later (the latest range wins): the matrix
-        # repaints first, then the heatmap's four plots, instead of both in one pause
-        # (its own key: the heatmap's queued calls are keyed by the view itself)
-        turn_queue(self.session).queue(self.heatmap.main.getViewBox(), self._follow_matrix_range)
-
-    def _follow_matrix_range(self) -> None:
-        (x0, x1), (y0, y1) = self.matrix.plot.getViewBox().viewRange()
-        self.heatmap.main.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
 
     def _freeze_long_lived_objects(self) -> None:
         """Keep Python's full garbage collections from freezing the window.
@@ -362,7 +412,8 @@ class MainWindow(QMainWindow):
             return
         slots = [s for s in ("a", "b") if self.session.stream(s) is None] or ["a", "b"]
         for slot, path in zip(slots, paths, strict=False):
-            self.workspace.open_file(slot, path)
+            if self.open_file(slot, path) is None:
+                break
         event.acceptProposedAction()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override

@@ -16,7 +16,7 @@ Observes the Session (``recording_opened``, ``recordings_swapped``, ``anchors_ch
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -25,8 +25,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -38,6 +36,8 @@ from PySide6.QtWidgets import (
 from core import registry
 from core.registry import FEATURE_INPUTS, Param, Recipe
 
+from .jobs import Request
+from .results_list import ResultsList
 from .views.common import ElidedLabel
 
 __all__ = ["MethodPanel", "ParamField"]
@@ -45,6 +45,35 @@ __all__ = ["MethodPanel", "ParamField"]
 _SUFFIX = {"seconds": " s", "hz": " Hz", "frames": " frames"}
 #: the method the panel shows first
 FIRST_METHOD = "dtw"
+#: above this many frames on a side the estimate runs on a worker
+ESTIMATE_ON_WORKER_FRAMES = 50_000
+#: the panel's starting values where they differ from the registry's defaults: a band
+#: that follows the diagonal of recordings of unequal lengths always admits a path
+PANEL_PRESETS = {"dtw": {"window": "slanted_band"}}
+
+
+def band_problem(recipe: Recipe, duration_a_s: float, duration_b_s: float) -> str | None:
+    """Why a DTW Sakoe-Chiba band cannot hold any path for recordings of these lengths,
+    in the user's terms (None when it can). The band admits ``|i - j| <= r`` frames:
+    every row of A needs a column of B within the radius, and without an open end the
+    last frames of both must be within it too."""
+    if recipe.method != "dtw" or recipe.params.get("window") != "sakoe_chiba":
+        return None
+    fa, fb = recipe.features_a[0], recipe.features_b[0]
+    n = max(1, int(duration_a_s * fa.rate_hz))
+    m = max(1, int(duration_b_s * fb.rate_hz))
+    radius_s = float(recipe.params["radius_s"])
+    r = registry.to_frames(radius_s, fa.rate_hz)
+    open_end = bool(recipe.params.get("open_end"))
+    if (n - 1 <= m - 1 + r) and (open_end or abs(n - m) <= r):
+        return None
+    diff = abs(duration_a_s - duration_b_s)
+    longer = "A" if duration_a_s > duration_b_s else "B"
+    return (f"A lasts {duration_a_s:.1f} s and B {duration_b_s:.1f} s: a Sakoe-Chiba band "
+            f"of radius {radius_s:.2f} s cannot reach the end of {longer} (the radius must "
+            f"cover the {diff:.1f} s length difference). Raise the radius above "
+            f"{diff:.1f} s, or choose the slanted band, which follows the diagonal of "
+            "recordings of unequal lengths.")
 
 
 def _combo() -> QComboBox:
@@ -54,6 +83,23 @@ def _combo() -> QComboBox:
     combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
     combo.setMinimumContentsLength(8)
     return combo
+
+
+class _KeepEditingKeys(QObject):
+    """Lets a spin box have the keys it edits with (Up, Down, Page Up, Page Down, Home,
+    End, Left, Right) before the window's cursor shortcuts take them."""
+
+    KEYS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown,
+            Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Left, Qt.Key.Key_Right)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.ShortcutOverride and event.key() in self.KEYS:
+            event.accept()
+            return True
+        return False
+
+
+_KEEP_KEYS = _KeepEditingKeys()
 
 
 class ParamField(QObject):
@@ -106,6 +152,8 @@ class ParamField(QObject):
         else:
             raise ValueError(f"{p.name}: no field for kind {p.kind!r}")
         self.widget.setToolTip(tip)
+        if isinstance(self.widget, QSpinBox | QDoubleSpinBox):
+            self.widget.installEventFilter(_KEEP_KEYS)
         self.set_value(p.default)
 
     def value(self):
@@ -151,9 +199,11 @@ class MethodPanel(QWidget):
         self.rate = self.rate_field.widget
         self.features_box = QGroupBox("Features")
         form = QFormLayout(self.features_box)
-        form.addRow(FEATURE_INPUTS[0].label, self.feature_a)
-        form.addRow(FEATURE_INPUTS[1].label, self.feature_b)
-        form.addRow(FEATURE_INPUTS[2].label, self.rate)
+        for p, w in zip(FEATURE_INPUTS[:3], (self.feature_a, self.feature_b, self.rate),
+                        strict=True):
+            label = QLabel(p.label)
+            label.setToolTip(w.toolTip())
+            form.addRow(label, w)
 
         # method and its parameters, one page per registry entry
         self.method = _combo()
@@ -171,6 +221,10 @@ class MethodPanel(QWidget):
             self.method.setItemData(self.method.count() - 1, entry.summary,
                                     Qt.ItemDataRole.ToolTipRole)
             self.pages.addWidget(self._page(entry))
+        for method, values in PANEL_PRESETS.items():
+            for name, value in values.items():
+                if name in self.fields.get(method, {}):
+                    self.fields[method][name].set_value(value)
         self.estimate_label = QLabel("")
         self.estimate_label.setWordWrap(True)
         # two lines whatever it says: the panel does not re-lay out at every estimate
@@ -182,6 +236,7 @@ class MethodPanel(QWidget):
         self.problem.setStyleSheet("color: #d08000;")
         self.problem.hide()
         self.run_button = QPushButton("Run")
+        self.method.setToolTip("the alignment method (greyed: cannot take the chosen features)")
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.progress = QProgressBar()
@@ -201,13 +256,11 @@ class MethodPanel(QWidget):
         mlayout.addWidget(self.progress)
 
         # results
-        self.results = QListWidget()
-        self.results.setToolTip("click: make active; tick: compare on the matrix")
-        self.remove_button = QPushButton("Remove")
-        results_box = QGroupBox("Results (click: active, tick: compare)")
+        self.results = ResultsList(session, self)
+        self.remove_button = self.results.remove_button
+        results_box = QGroupBox("Results")
         rlayout = QVBoxLayout(results_box)
         rlayout.addWidget(self.results, 1)
-        rlayout.addWidget(self.remove_button)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -228,18 +281,12 @@ class MethodPanel(QWidget):
         self.method.currentIndexChanged.connect(self.pages.setCurrentIndex)
         self.run_button.clicked.connect(self.run)
         self.cancel_button.clicked.connect(self.workspace.cancel_method)
-        self.remove_button.clicked.connect(self._remove_selected)
         self.clear_anchors_button.clicked.connect(session.clear_anchors)
         session.anchors_changed.connect(self._on_anchors_changed)
-        self.results.itemClicked.connect(self._on_item_clicked)
-        self.results.itemChanged.connect(self._on_item_changed)
 
         session.recording_opened.connect(self._fill_features)
         session.recordings_swapped.connect(self._fill_features)
         session.alignment_added.connect(self._on_alignment_added)
-        session.alignment_removed.connect(self._on_alignment_removed)
-        session.active_alignment_changed.connect(self._on_active_changed)
-        session.compared_alignment_changed.connect(self._on_compared_changed)
         workspace.method_progressed.connect(self._on_progress)
         workspace.method_finished.connect(self._on_method_finished)
         self.select_method(FIRST_METHOD)
@@ -265,7 +312,9 @@ class MethodPanel(QWidget):
                 continue
             field = ParamField(p, self)
             fields[p.name] = field
-            form.addRow("" if p.kind == "bool" else p.label, field.widget)
+            label = QLabel("" if p.kind == "bool" else p.label)
+            label.setToolTip(field.widget.toolTip())
+            form.addRow(label, field.widget)
         return page
 
     # ------------------------------------------------------------------ recipe
@@ -313,6 +362,10 @@ class MethodPanel(QWidget):
         with the inputs is reported and ``method_finished(-1)`` emitted)."""
         try:
             recipe = self.recipe()
+            problem = band_problem(recipe, self.session.duration("a"),
+                                   self.session.duration("b"))
+            if problem and self.session.has_both():
+                raise ValueError(problem)
         except ValueError as exc:
             self.session.error_reported.emit(str(exc))
             self.workspace.method_finished.emit(-1)
@@ -324,7 +377,36 @@ class MethodPanel(QWidget):
         return job
 
     # ------------------------------------------------------------------ estimate
+    def method_unavailable(self, method: str) -> str | None:
+        """Why ``method`` cannot take the chosen features (None when it can)."""
+        entry = registry.METHODS[method]
+        if entry.inputs != "features" or not entry.same_dim:
+            return None
+        fa, fb = self.feature_a.currentData(), self.feature_b.currentData()
+        if fa not in registry.FEATURES or fb not in registry.FEATURES:
+            return None
+        da, db = registry.FEATURES[fa].dim, registry.FEATURES[fb].dim
+        if da == db:
+            return None
+        others = [m.title for m in registry.METHODS.values()
+                  if m.inputs == "features" and not m.same_dim]
+        return (f"{entry.title} needs features of the same dimension on A and B; {fa} "
+                f"has {da}, {fb} has {db}: choose other features, or "
+                f"{' or '.join(others)}, which can align them")
+
+    def _update_method_availability(self) -> None:
+        """Grey out the methods that cannot take the chosen features, saying why."""
+        model = self.method.model()
+        for k in range(self.method.count()):
+            name = self.method.itemData(k)
+            why = self.method_unavailable(name)
+            item = model.item(k)
+            item.setEnabled(why is None)
+            summary = registry.METHODS[name].summary
+            item.setToolTip(summary if why is None else f"{summary}\n\nnot available: {why}")
+
     def _on_inputs_changed(self, *_) -> None:
+        self._update_method_availability()
         entry = registry.METHODS[self.current_method()]
         values = self.values()
         for f in self.fields[entry.name].values():
@@ -336,30 +418,54 @@ class MethodPanel(QWidget):
         """Time and memory of the current choice, before running it (and what is wrong
         with it, if anything)."""
         if not self.session.has_both():
-            self.problem.hide()
+            self._show_problem(None)
             self.estimate_label.setText("open A and B to see an estimate")
             return
-        try:
-            recipe = self.recipe()
-        except ValueError as exc:
-            self.problem.setText(str(exc))
-            self.problem.show()
-            self.estimate_label.setText("")
-            return
-        self.problem.hide()
         da, db = self.session.duration("a"), self.session.duration("b")
         try:
-            est = registry.estimate(recipe, da, db)
-        except Exception as exc:  # noqa: BLE001 - an estimate never stops the panel
-            self.estimate_label.setText(f"no estimate: {exc}")
+            recipe = self.recipe()
+            problem = band_problem(recipe, da, db)
+        except ValueError as exc:
+            problem = str(exc)
+        self._show_problem(problem)
+        if problem:
+            self.estimate_label.setText("")
             return
         if recipe.features_a:
             fa, fb = recipe.features_a[0], recipe.features_b[0]
-            size = f"{max(1, int(da * fa.rate_hz))}×{max(1, int(db * fb.rate_hz))} frames"
+            n_a, n_b = max(1, int(da * fa.rate_hz)), max(1, int(db * fb.rate_hz))
+            size = f"{n_a}×{n_b} frames"
         else:
+            n_a = n_b = 0
             size = f"{da:.0f} s + {db:.0f} s"
+        if max(n_a, n_b) > ESTIMATE_ON_WORKER_FRAMES:
+            # a window's estimate walks its rows (100+ ms for an hour): on a worker
+            self.estimate_label.setText(f"{size}: estimating…")
+            self.workspace.jobs.submit(
+                Request("estimate", _estimate, (recipe, da, db), label="estimate"),
+                on_result=lambda est, r=recipe: self._show_estimate(r, size, est))
+            return
+        self._show_estimate(recipe, size, _estimate(recipe, da, db))
+
+    def _show_estimate(self, recipe: Recipe, size: str, est) -> None:
+        try:
+            if recipe != self.recipe():
+                return  # the inputs changed meanwhile; a newer estimate comes
+        except ValueError:
+            return
+        if isinstance(est, str):
+            self.estimate_label.setText(f"no estimate: {est}")
+            return
         self.estimate_label.setText(f"{size}: about {_fmt_seconds(est.seconds)}, "
                                     f"{_fmt_bytes(est.bytes)}")
+
+    def _show_problem(self, text: str | None) -> None:
+        """What keeps the current choice from running, said before Run (which waits)."""
+        self.problem.setText(text or "")
+        self.problem.setVisible(bool(text))
+        self.run_button.setEnabled(not text)
+        self.run_button.setToolTip(text or "run the method with these settings "
+                                   "(the result is added to the list)")
 
     def _on_anchors_changed(self) -> None:
         n = len(self.session.anchors)
@@ -377,7 +483,7 @@ class MethodPanel(QWidget):
             combo.blockSignals(True)
             combo.clear()
             for name in names:
-                combo.addItem(name, name)
+                combo.addItem(registry.FEATURES[name].label, name)  # human names
                 combo.setItemData(combo.count() - 1, registry.FEATURES[name].label,
                                   Qt.ItemDataRole.ToolTipRole)
             if current in names:
@@ -386,89 +492,34 @@ class MethodPanel(QWidget):
         self._on_inputs_changed()
 
     # ------------------------------------------------------------------ results
-    def _item(self, aid: int) -> QListWidgetItem | None:
-        for k in range(self.results.count()):
-            item = self.results.item(k)
-            if item.data(Qt.ItemDataRole.UserRole) == aid:
-                return item
-        return None
-
     def _on_alignment_added(self, aid: int) -> None:
-        al = self.session.alignment(aid)
-        recipe = self.session.recipe(aid)
-        item = QListWidgetItem(f"#{aid} {self.session.label(aid)}")
-        item.setData(Qt.ItemDataRole.UserRole, aid)
-        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-        item.setCheckState(Qt.CheckState.Unchecked)
-        elapsed = al.diagnostics.get("elapsed_s")
-        lines = [f"{k} = {v}" for k, v in recipe.params.items()]
-        lines += ["engine:"] + [f"  {k} = {v}" for k, v in al.params.items()]
-        if isinstance(elapsed, float):
-            lines.append(f"elapsed = {elapsed:.3f} s")
-        item.setToolTip("\n".join(lines))
-        self.results.blockSignals(True)
-        self.results.addItem(item)
-        self.results.blockSignals(False)
-        self._mark_active()
         image = self.session.project.result(aid).image
-        if self.results.count() == 1 and image is not None:
+        if len(self.session.alignment_ids()) == 1 and image is not None:
             # start from what the default alignment used
             for combo, spec in ((self.feature_a, image[0]), (self.feature_b, image[1])):
                 if combo.findData(spec.name) >= 0:
                     combo.setCurrentIndex(combo.findData(spec.name))
+            self.rate_field.set_value(min(image[0].rate_hz, image[1].rate_hz))
             for fields in self.fields.values():
                 if "metric" in fields and image[2] in fields["metric"].param.values:
                     fields["metric"].set_value(image[2])
-
-    def _on_alignment_removed(self, aid: int) -> None:
-        item = self._item(aid)
-        if item is not None:
-            self.results.takeItem(self.results.row(item))
-
-    def _on_active_changed(self, aid: int) -> None:
-        self._mark_active()
-
-    def _mark_active(self) -> None:
-        self.results.blockSignals(True)
-        for k in range(self.results.count()):
-            item = self.results.item(k)
-            font = item.font()
-            font.setBold(item.data(Qt.ItemDataRole.UserRole) == self.session.active_id)
-            item.setFont(font)
-            if item.data(Qt.ItemDataRole.UserRole) == self.session.active_id:
-                self.results.setCurrentItem(item)
-        self.results.blockSignals(False)
-
-    def _on_compared_changed(self, aid: int) -> None:
-        self.results.blockSignals(True)
-        for k in range(self.results.count()):
-            item = self.results.item(k)
-            checked = item.data(Qt.ItemDataRole.UserRole) == aid
-            item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-        self.results.blockSignals(False)
-
-    def _on_item_clicked(self, item: QListWidgetItem) -> None:
-        self.session.set_active(item.data(Qt.ItemDataRole.UserRole))
-
-    def _on_item_changed(self, item: QListWidgetItem) -> None:
-        aid = item.data(Qt.ItemDataRole.UserRole)
-        if item.checkState() == Qt.CheckState.Checked:
-            self.session.set_compared(aid)
-        elif self.session.compared_id == aid:
-            self.session.set_compared(-1)
-
-    def _remove_selected(self) -> None:
-        item = self.results.currentItem()
-        if item is not None:
-            self.session.remove_alignment(item.data(Qt.ItemDataRole.UserRole))
 
     # ------------------------------------------------------------------ progress
     def _on_progress(self, fraction: float) -> None:
         self.progress.setValue(int(round(1000 * fraction)))
 
     def _on_method_finished(self, aid: int) -> None:
+        # an empty bar between runs: a full one would read as "still working"
         self.cancel_button.setEnabled(False)
-        self.progress.setValue(1000 if aid != -1 else 0)
+        self.progress.setValue(0)
+
+
+def _estimate(recipe: Recipe, da: float, db: float, *, progress=None, cancel=None):
+    """registry.estimate, or the reason there is none (an estimate never fails)."""
+    try:
+        return registry.estimate(recipe, da, db)
+    except Exception as exc:  # noqa: BLE001 - an estimate never stops the panel
+        return str(exc)
 
 
 def _fmt_seconds(s: float) -> str:

@@ -38,6 +38,8 @@ class Workspace(QObject):
     method_finished(id)           id of a method's result, -1 on failure or cancel
     method_progressed(fraction)
     recent_files_changed()
+    action_started(what)          the user started something (an error shown for an
+                                  earlier action no longer applies)
     """
 
     message_posted = Signal(str)
@@ -46,6 +48,7 @@ class Workspace(QObject):
     method_finished = Signal(int)
     method_progressed = Signal(float)
     recent_files_changed = Signal()
+    action_started = Signal(str)
 
     def __init__(self, session: Session, jobs: JobRunner, parent: QObject | None = None,
                  *, auto_align: bool = True, settings: QSettings | None = None):
@@ -79,6 +82,7 @@ class Workspace(QObject):
         """Open ``path`` into ``slot`` on a worker; errors appear in the window."""
         path = str(path)
         name = display_path(Path(path).name)  # Qt drops bytes that are not UTF-8: show \xNN
+        self.action_started.emit("open")
         self.message_posted.emit(f"opening {name}…")
         return self.jobs.submit(Request(f"open_{slot}", media_tasks.open_recording, (path,),
                                         label=f"opening {name}"),
@@ -119,6 +123,7 @@ class Workspace(QObject):
 
     def swap(self) -> None:
         """Exchange A and B. Jobs bound to a slot are restarted for the new order."""
+        self.action_started.emit("swap")
         for channel in ("envelope_a", "envelope_b", "display_a", "display_b", "align",
                         "method"):
             self.jobs.cancel(channel)
@@ -162,6 +167,7 @@ class Workspace(QObject):
             self.session.error_reported.emit("open recordings A and B before running a method")
             self.method_finished.emit(-1)
             return None
+        self.action_started.emit("run")
         cached = [None, None]
         if recipe.entry.inputs == "features":
             for k, (slot, spec) in enumerate((("a", recipe.features_a[0]),

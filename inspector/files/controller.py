@@ -148,8 +148,8 @@ class FilesController(QObject):
         self._waiting: tuple[set, list, str] | None = None  # drops after media opened
         self._build_menu()
         for view in window.stream_views.values():
-            # the pane's drops come here instead of straight to Workspace.open_file
-            view.file_dropped.disconnect(window.workspace.open_file)
+            # the pane's drops come here instead of straight to MainWindow.open_file
+            view.file_dropped.disconnect(window.open_file)
             view.file_dropped.connect(self._on_pane_drop)
             view.setAcceptDrops(True)
         self.session.recording_opened.connect(self._on_recording_opened)
@@ -345,7 +345,8 @@ class FilesController(QObject):
             slots = [s for s in ("a", "b") if self.session.stream(s) is None] or ["a", "b"]
         opening = set()
         for s, path in zip(slots, media, strict=False):
-            self.window.workspace.open_file(s, path)
+            if self.window.open_file(s, path) is None:  # the user kept the results
+                break
             opening.add(s)
         for path in media[len(slots):]:
             self.window.show_error(f"{display_path(path)}: only two recordings can be open "

@@ -144,7 +144,7 @@ class TriageTable(QWidget):
         n_failed = sum(r.status == "failed" for r in rows)
         self.header.setText(f"{display_path(folder)}: {len(rows)} pair(s), {n_failed} "
                             f"failed; the most doubtful first. Double-click a pair to open "
-                            f"it; File ▸ Save to batch (Ctrl+S) writes its correction back.")
+                            f"it; File ▸ Save to batch (Ctrl+Alt+S) writes its correction back.")
         self.setWindowTitle(f"Batch triage — {display_path(os.path.basename(folder))}")
         table = self.table
         table.setSortingEnabled(False)
@@ -276,7 +276,7 @@ class Triage(QObject):
         self.open_action = QAction("Open batch…", window)
         self.open_action.triggered.connect(lambda _=False: self.ask_open_batch())
         self.save_action = QAction("Save to batch", window)
-        self.save_action.setShortcut(QKeySequence("Ctrl+S"))
+        self.save_action.setShortcut(QKeySequence("Ctrl+Alt+S"))  # Ctrl+S saves the project
         self.save_action.triggered.connect(lambda _=False: self.save_to_batch())
         self.save_action.setEnabled(False)
         before = files.menu_anchor
@@ -366,7 +366,7 @@ class Triage(QObject):
         self.save_action.setEnabled(True)
         self.window.activateWindow()  # the correction happens there
         self.window.statusBar().showMessage(
-            f"pair {pair.row.id} open; correct it, then File ▸ Save to batch (Ctrl+S)", 10_000)
+            f"pair {pair.row.id} open; correct it, then File ▸ Save to batch (Ctrl+Alt+S)", 10_000)
         self.pair_opened.emit(rid)
 
     def _check_still_open(self, *_):

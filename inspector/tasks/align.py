@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
+
 from core import registry
 from core._progress import Monitor
 from core.alignment import Alignment
@@ -12,6 +14,8 @@ from core.display import prepare_path
 from core.features import Features
 from core.registry import FeatureSpec, Recipe
 
+from .confidence import SOURCE as CONFIDENCE_SOURCE
+from .confidence import cost_margin_confidence
 from .features import compute_features, features_from_wire, features_to_wire
 from .media import recording_lock
 from .process import in_child
@@ -78,7 +82,20 @@ def run_recipe(recipe: Recipe, rec_a, rec_b, features_a=None, features_b=None, *
         if fb is None or run.recipe.features_b[0] != spec_b:
             fb = compute_features(rec_b, spec_b, progress=mon.sub(0.95, 1.0).report,
                                   cancel=cancel)
-    return Aligned(prepare_path(run.alignment), run.recipe, image, fa, fb)
+    al = run.alignment
+    if al.confidence is None and fa is not None and fb is not None and len(al.path):
+        # every path gets a confidence: where the method gives none, the cost margin
+        # of its path in the cost image's features (said in its diagnostics)
+        path = al.path
+        if (fa.rate_hz, fb.rate_hz) != (al.rate_a_hz, al.rate_b_hz):  # the image's frames
+            path = np.stack([np.rint(path[:, 0] * fa.rate_hz / al.rate_a_hz),
+                             np.rint(path[:, 1] * fb.rate_hz / al.rate_b_hz)], 1)
+            path = np.minimum(path, [len(fa.values) - 1, len(fb.values) - 1]).astype(np.int64)
+        conf = cost_margin_confidence(fa.values, fb.values, path, fa.rate_hz,
+                                      fb.rate_hz, metric=image[2])
+        al = al.replace(confidence=conf, diagnostics=dict(
+            al.diagnostics, confidence_source=CONFIDENCE_SOURCE))
+    return Aligned(prepare_path(al), run.recipe, image, fa, fb)
 
 
 def align_job(recipe: Recipe, rec_a, rec_b, features_a=None, features_b=None, *,

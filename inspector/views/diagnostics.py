@@ -11,16 +11,58 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
-from core.display import find_jumps, find_stalls, path_local_cost, peak_decimate, tempo_ratio
+from core.display import find_jumps, path_local_cost, peak_decimate, tempo_ratio
 
 from ..jobs import Request
 from .common import CURSOR_COLOUR, cache_axes, turn_queue
 
 __all__ = ["DiagnosticsView"]
 
-MAX_MARKS = 200
+MAX_MARKS = 5_000  # drawn as three items per track whatever the number
+
+
+STALL_COLOURS = {"b": (255, 60, 60, 70), "a": (80, 160, 255, 200)}
+
+
+def path_stalls(al, min_s: float = 0.3):
+    """Where one recording holds still while the other goes on, from the path itself.
+
+    Returns ``(b_holds, a_holds)``: ``b_holds`` are intervals of A time (s) during which
+    B stays on one frame (horizontal runs of the path); ``a_holds`` are ``(time of A,
+    how long B goes on)`` where A stays on one frame (vertical runs: a point in A time).
+    """
+    path = np.asarray(al.path)
+    out = []
+    for axis, rate_held, rate_other in ((1, al.rate_b_hz, al.rate_a_hz),
+                                        (0, al.rate_a_hz, al.rate_b_hz)):
+        held = path[:, axis]
+        other = path[:, 1 - axis]
+        change = np.flatnonzero(np.diff(held) != 0) + 1
+        starts = np.concatenate([[0], change])
+        ends = np.concatenate([change, [len(held)]]) - 1
+        span = (other[ends] - other[starts]) / rate_other
+        keep = span >= min_s
+        if axis == 1:  # B held: an interval of A
+            out.append([(float(path[a, 0] / al.rate_a_hz), float(path[b, 0] / al.rate_a_hz))
+                        for a, b in zip(starts[keep], ends[keep], strict=True)])
+        else:  # A held: a point of A, B goes on for span
+            out.append([(float(held[a] / rate_held), float(d))
+                        for a, d in zip(starts[keep], span[keep], strict=True)])
+    return out[0], out[1]
+
+
+def cost_ticks(cost) -> list:
+    """Two labelled ticks (0 and a round value near the top) for a short cost strip."""
+    finite = np.asarray(cost, dtype=float)
+    finite = finite[np.isfinite(finite)]
+    top = float(finite.max()) if finite.size else 1.0
+    if top <= 0:
+        return [[(0.0, "0")], []]
+    step = 10.0 ** np.floor(np.log10(top))
+    nice = max(step, np.floor(top / step) * step)
+    return [[(0.0, "0"), (float(nice), f"{nice:.3g}")], [(float(nice) / 2, "")]]
 
 
 class DiagnosticsView(QWidget):
@@ -46,9 +88,12 @@ class DiagnosticsView(QWidget):
         self.tempo_plot.setXLink(self.cost_plot)
         self.conf_plot.setXLink(self.cost_plot)
         self.tempo_plot.setLogMode(y=True)
-        # log axis: ticks are log10 values; three labelled ratios fit a short strip
+        # log axis: ticks are log10 values; the ratios a short strip has room for
         self.tempo_plot.getAxis("left").setTicks(
-            [[(np.log10(0.25), "¼"), (0.0, "1"), (np.log10(4.0), "4")], []])
+            [[(np.log10(0.25), "¼"), (0.0, "1"), (np.log10(4.0), "4")],
+             [(np.log10(0.5), "½"), (np.log10(2.0), "2")]])
+        # a strip a few lines tall: two labels, never piled up
+        self.conf_plot.getAxis("left").setTicks([[(0.0, "0"), (1.0, "1")], [(0.5, "")]])
         self.conf_plot.setYRange(0, 1, padding=0.05)
         self.cost = pg.PlotDataItem(pen=pg.mkPen("#c0c0ff"))
         self.tempo = pg.PlotDataItem(pen=pg.mkPen("#ffd080"))
@@ -65,10 +110,26 @@ class DiagnosticsView(QWidget):
             line.setZValue(20)
             plot.addItem(line, ignoreBounds=True)
             self.cursor_lines.append(line)
-        self.stalls: list[tuple[float, float]] = []
+        # why a result has no confidence, written on its track
+        self.conf_note = pg.TextItem("", color="#a0a4ac", anchor=(0.5, 0.5))
+        self.conf_note.setZValue(25)
+        self.conf_plot.addItem(self.conf_note, ignoreBounds=True)
+        self.stalls: list[tuple[float, float]] = []  # B holds: intervals of A
+        self.a_holds: list[tuple[float, float]] = []  # A holds: (time of A, span on B)
         self.jumps = np.empty(0)
+        # what the marks mean
+        b, a = STALL_COLOURS["b"], STALL_COLOURS["a"]
+        self.key = QLabel(
+            f'<span style="color: rgb({b[0]},{b[1]},{b[2]})">■</span> B holds while A goes on'
+            f'&nbsp;&nbsp;<span style="color: rgb({a[0]},{a[1]},{a[2]})">┃</span> A holds '
+            'while B goes on&nbsp;&nbsp;<span style="color: #ff60ff">┆</span> jump', self)
+        self.key.setStyleSheet("color: #a0a4ac; font-size: 8pt;")
+        self.key.setToolTip("stalls: one recording stays on a frame for 0.3 s or more of "
+                            "the other; a jump: the path skips frames")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 0, 2, 2)
+        lay.setSpacing(0)
+        lay.addWidget(self.key)
         lay.addWidget(self.plots)
         self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
         # redrawn on a later event-loop turn, one view per turn (TurnQueue): the window
@@ -86,12 +147,51 @@ class DiagnosticsView(QWidget):
             plot.removeItem(item)
         self.marks = []
 
+    def _draw_marks(self, plot, y0: float, y1: float, *, jumps: bool) -> None:
+        """Stalls (and jumps) on ``plot`` as three items whatever their number: the
+        bands of B holding as one filled outline, the lines of A holding and of jumps as
+        segment lists (hundreds of region items made every pan step re-lay out each)."""
+        # a curve in a log-y plot is given in values (it takes their log10); its fill
+        # level is in the plot's own (log10) coordinates
+        log = plot.getAxis("left").logMode
+        ly = (10.0 ** y0, 10.0 ** y1) if log else (y0, y1)
+        if self.stalls:
+            # the bands as one filled outline (vectorized: no item per band)
+            t = np.asarray(self.stalls[:MAX_MARKS], dtype=float)
+            x = np.repeat(t, 2, axis=1).ravel()
+            y = np.tile([ly[0], ly[1], ly[1], ly[0]], len(t))
+            bands = pg.PlotDataItem(x, y, pen=None, fillLevel=y0,
+                                    brush=pg.mkBrush(*STALL_COLOURS["b"]))
+            bands.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            bands.setZValue(-5)
+            plot.addItem(bands, ignoreBounds=True)
+            bands.setClipToView(True)  # once in its view box
+            self.marks.append((plot, bands))
+        groups = [(np.asarray([a for a, _ in self.a_holds[:MAX_MARKS]], dtype=float),
+                   pg.mkPen(pg.mkColor(*STALL_COLOURS["a"]), width=3))]
+        if jumps:
+            groups.append((np.asarray(self.jumps[:MAX_MARKS], dtype=float),
+                           pg.mkPen("#ff60ff", style=Qt.PenStyle.DashLine)))
+        for xs, pen in groups:
+            if xs.size == 0:
+                continue
+            # only the visible part is drawn; cached: the cursor line repaints a pixmap
+            # per-point connections (not "pairs"): clipping to the view keeps them paired
+            item = pg.PlotDataItem(np.repeat(xs, 2), np.tile(ly, xs.size), pen=pen,
+                                   connect=np.tile(np.array([1, 0], dtype=np.int32), xs.size))
+            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            item.setZValue(-4)
+            plot.addItem(item, ignoreBounds=True)
+            item.setClipToView(True)
+            self.marks.append((plot, item))
+
     def _on_active_alignment_changed(self, aid: int) -> None:
         self._clear_marks()
         al = self.session.alignment(aid)
         if al is None:
             for item in (self.cost, self.tempo, self.conf):
                 item.setData([], [])
+            self.conf_note.setText("")
             return
         mapping = self.session.map_a_to_b if aid == self.session.active_id else None
         t, ratio = tempo_ratio(al, map_a_to_b=mapping)
@@ -99,23 +199,19 @@ class DiagnosticsView(QWidget):
         if al.confidence is not None:
             # peak decimation: an hour-long path has ~400k steps, a track ~400 pixels
             self.conf.setData(*peak_decimate(al.path[:, 0] / al.rate_a_hz, al.confidence))
+            self.conf_note.setText("")
+            source = al.diagnostics.get("confidence_source")
+            self.conf_plot.setTitle("confidence (x: time A, s)" + (
+                " — cost margin" if isinstance(source, str) and "margin" in source else ""),
+                size="8pt")
         else:
             self.conf.setData([], [])
-        self.stalls = find_stalls(t, ratio)
+            self.conf_note.setText(f"no confidence: {self.no_confidence_reason(aid)}")
+            self.conf_note.setPos(al.duration_a_s / 2, 0.5)
+        self.stalls, self.a_holds = path_stalls(al)
         self.jumps = find_jumps(al)
-        for t0, t1 in self.stalls[:MAX_MARKS]:
-            for plot in (self.cost_plot, self.tempo_plot):
-                region = pg.LinearRegionItem((t0, t1), movable=False,
-                                             brush=pg.mkBrush(255, 60, 60, 60),
-                                             pen=pg.mkPen(None))
-                region.setZValue(-5)
-                plot.addItem(region, ignoreBounds=True)
-                self.marks.append((plot, region))
-        for tj in self.jumps[:MAX_MARKS]:
-            line = pg.InfiniteLine(float(tj), angle=90, movable=False,
-                                   pen=pg.mkPen("#ff60ff", style=Qt.PenStyle.DashLine))
-            self.cost_plot.addItem(line, ignoreBounds=True)
-            self.marks.append((self.cost_plot, line))
+        # the tempo is drawn in log10 space, clipped to 1e-2 .. 1e2
+        self._draw_marks(self.tempo_plot, -3.0, 3.0, jumps=False)
         self.cost_plot.setXRange(0, al.duration_a_s, padding=0.0)
         inputs = self.session.matrix_inputs(aid)
         self.cost.setData([], [])
@@ -126,6 +222,12 @@ class DiagnosticsView(QWidget):
                         {"metric": metric}, label="local cost"),
                 on_result=lambda cost, aid=aid, al=al: self._show_cost(aid, al, cost))
 
+    def no_confidence_reason(self, aid: int) -> str:
+        """Why result ``aid`` has no confidence, in a few words."""
+        if self.session.matrix_inputs(aid) is None:
+            return "its features are not at hand (made elsewhere or edited)"
+        return "its method gives none"
+
     def _redraw_active(self) -> None:
         self._on_active_alignment_changed(self.session.active_id)
 
@@ -134,6 +236,11 @@ class DiagnosticsView(QWidget):
             return  # edited or removed since
         ta = al.path[:, 0] / al.rate_a_hz
         self.cost.setData(*peak_decimate(ta, cost))
+        finite = np.asarray(cost, dtype=float)
+        finite = finite[np.isfinite(finite)]
+        hi = float(finite.max()) if finite.size else 1.0
+        self._draw_marks(self.cost_plot, -abs(hi) - 1.0, 2.0 * abs(hi) + 1.0, jumps=True)
+        self.cost_plot.getAxis("left").setTicks(cost_ticks(cost))
 
     def _on_alignment_edited(self, aid: int) -> None:
         if aid == self.session.active_id:

@@ -1,5 +1,7 @@
 """A soft alignment (OT plan, soft-DTW expected alignment, attention) on the matrix's
-axes, with its two marginals and the confidence track of the active alignment.
+axes, with a colour bar (linear or log scale), its two marginals with their values and
+the active path (can be hidden). A hard path shows no marginals (the confidence is in
+the diagnostics strip).
 
 Observes the Session: ``active_alignment_changed``, ``recordings_swapped``,
 ``alignment_removed``, ``cursor_moved``. Large plans are reduced for display on a worker
@@ -11,9 +13,17 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-from core.display import decimate_path, peak_decimate, reduce_plan
+from core.display import decimate_path, reduce_plan
 
 from ..jobs import Request
 from .common import (
@@ -29,7 +39,7 @@ MAX_SIDE = 768
 
 
 class HeatmapView(QWidget):
-    """The active alignment's soft plan with marginals, and its confidence per A time."""
+    """The active alignment's soft plan with a colour bar and marginals."""
 
     def __init__(self, session, jobs, parent: QWidget | None = None):
         super().__init__(parent)
@@ -40,46 +50,61 @@ class HeatmapView(QWidget):
 
         self.title = QLabel("Soft alignment")
         self.title.setWordWrap(True)
-        # room for three lines whatever the text: a label that changes height re-lays out
+        # room for two lines whatever the text: a label that changes height re-lays out
         # the view, and through the splitter its neighbours
-        self.title.setFixedHeight(3 * self.title.fontMetrics().lineSpacing() + 4)
+        self.title.setFixedHeight(2 * self.title.fontMetrics().lineSpacing() + 4)
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self.log_scale = QCheckBox("log", self)
+        self.log_scale.setToolTip("colour by log10 of the mass (four decades): shows the "
+                                  "spread of a diffuse or sparse plan")
+        self.show_path = QCheckBox("path", self)
+        self.show_path.setChecked(True)
+        self.show_path.setToolTip("draw the active path over the plan (it can hide a "
+                                  "narrow plan)")
+        bar = QHBoxLayout()
+        bar.setContentsMargins(2, 0, 2, 0)
+        bar.addWidget(self.title, 1)
+        bar.addWidget(self.log_scale)
+        bar.addWidget(self.show_path)
         self.plots = pg.GraphicsLayoutWidget(self)
         self.plots.ci.setSpacing(0)
         self.top = self.plots.addPlot(row=0, col=0)
         self.main = self.plots.addPlot(row=1, col=0)
         self.side = self.plots.addPlot(row=1, col=1)
-        self.conf = self.plots.addPlot(row=2, col=0)
         layout = self.plots.ci.layout
         layout.setRowStretchFactor(0, 1)
         layout.setRowStretchFactor(1, 5)
-        layout.setRowStretchFactor(2, 1)
         layout.setColumnStretchFactor(0, 5)
         layout.setColumnStretchFactor(1, 1)
-        for plot in (self.top, self.main, self.side, self.conf):
+        for plot in (self.top, self.main, self.side):
             plot.setMenuEnabled(False)
             plot.hideButtons()
-        for plot in (self.top, self.conf, self.main):
-            plot.getAxis("left").setWidth(42)
+        for plot in (self.top, self.main):
+            plot.getAxis("left").setWidth(48)
+        self.side.getAxis("bottom").setHeight(36)
         self.top.setXLink(self.main)
-        self.conf.setXLink(self.main)
         self.side.setYLink(self.main)
         self.top.hideAxis("bottom")
         self.side.hideAxis("left")
-        self.top.setLabel("left", "Σ B")
-        self.side.setLabel("bottom", "Σ A")
-        # the marginals are shapes: their value axes keep the ticks, not the crowded labels
-        self.top.getAxis("left").setStyle(showValues=False)
-        self.side.getAxis("bottom").setStyle(showValues=False)
+        # the marginals with their values: how much mass each frame sends or receives
+        self.top.setLabel("left", "Σ over B")
+        self.side.setLabel("bottom", "Σ over A")
+        for axis in (self.top.getAxis("left"), self.side.getAxis("bottom")):
+            axis.setStyle(maxTickLevel=0, tickTextOffset=2)
+        self.top.getAxis("left").setTickDensity(0.5)
+        self.side.getAxis("bottom").setTickDensity(0.5)
         self.main.setLabel("left", "time B (s)")
-        self.conf.setLabel("bottom", "time A (s)")
-        self.conf.setLabel("left", "conf.")
-        self.conf.setYRange(0, 1, padding=0.05)
-        self.conf.setMouseEnabled(x=True, y=False)
+        self.main.setLabel("bottom", "time A (s)")
         # coloured at screen resolution (block means), not at the image's 1024 per side
         self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
-        self.image.setColorMap(pg.colormap.get("magma"))
+        self.colour_map = pg.colormap.get("magma")
+        self.image.setColorMap(self.colour_map)
         self.main.addItem(self.image)
+        # the colour bar: what a colour means (mass per cell, or its log10)
+        self.colour_bar = pg.ColorBarItem(colorMap=self.colour_map, interactive=False,
+                                          width=10, label="mass")
+        self.colour_bar.setImageItem(self.image)
+        self.plots.addItem(self.colour_bar, row=1, col=2)
         # a solid thin line: dotted pens are slow to draw on long paths
         self.path = pg.PlotDataItem(pen=pg.mkPen(PATH_COLOURS[0], width=1))
         self.main.addItem(self.path)
@@ -87,23 +112,23 @@ class HeatmapView(QWidget):
         self.col_marginal = pg.PlotDataItem(pen=pg.mkPen("#ffb27f"))
         self.top.addItem(self.row_marginal)
         self.side.addItem(self.col_marginal)
-        self.confidence = pg.PlotDataItem(pen=pg.mkPen("#80e080"))
-        self.conf.addItem(self.confidence)
         # cached: moving the cursor lines repaints from pixmaps, not from the data
-        for item in (self.path, self.row_marginal, self.col_marginal, self.confidence):
+        for item in (self.path, self.row_marginal, self.col_marginal):
             item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.cursor_lines = []
-        for plot, angle in ((self.main, 90), (self.main, 0), (self.top, 90), (self.conf, 90),
-                            (self.side, 0)):
+        for plot, angle in ((self.main, 90), (self.main, 0), (self.top, 90), (self.side, 0)):
             line = pg.InfiniteLine(angle=angle, movable=False, pen=pg.mkPen(CURSOR_COLOUR))
             line.setZValue(20)
             plot.addItem(line, ignoreBounds=True)
             self.cursor_lines.append((line, angle))
+        self._plan = None  # the reduced plan shown (linear mass)
+        self.log_scale.toggled.connect(lambda *_: self._draw_plan())
+        self.show_path.toggled.connect(self.path.setVisible)
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(1)
-        lay.addWidget(self.title)
+        lay.addLayout(bar)
         lay.addWidget(self.plots, 1)
 
         self.plots.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -124,10 +149,17 @@ class HeatmapView(QWidget):
 
     def _show_nothing(self, text: str) -> None:
         self.image.clear()
+        self._plan = None
         self.row_marginal.setData([], [])
         self.col_marginal.setData([], [])
+        self._show_marginals(False)
         if text:
             self.title.setText(f"Soft alignment — {text}")
+
+    def _show_marginals(self, on: bool) -> None:
+        """Marginals and colour bar only with a plan: no empty axes beside a hard path."""
+        for item in (self.top, self.side, self.colour_bar):
+            item.setVisible(on)
 
     def _on_active_alignment_changed(self, aid: int, force: bool = False) -> None:
         if aid == self._shown_id and not force:
@@ -136,22 +168,16 @@ class HeatmapView(QWidget):
         al = self.session.alignment(aid)
         if al is None:
             self._show_nothing("no alignment yet")
-            self.confidence.setData([], [])
             self.path.setData([], [])
             return
         times = self.session.path_times(aid)
         t = decimate_path(times, 3000)
         self.path.setData(t[:, 0], t[:, 1])
-        if al.confidence is not None:
-            self.confidence.setData(*peak_decimate(times[:, 0], al.confidence))
-        else:
-            self.confidence.setData([], [])
         self.title.setText(f"Soft alignment — #{aid} {al.method}")
         if al.plan is None:
             self._show_nothing("")
-            self.title.setText(f"Soft alignment — #{aid} {al.method} has no soft plan "
-                               "(run optimal transport, soft-DTW or attention); its path "
-                               "and confidence:")
+            self.title.setText(f"#{aid} {al.method}: a hard path, no soft plan (optimal "
+                               "transport, soft-DTW and attention make one)")
             return
         self.job = self.jobs.submit(
             Request("heatmap", reduce_plan, (al.plan, MAX_SIDE), label="soft plan"),
@@ -164,13 +190,35 @@ class HeatmapView(QWidget):
         if self.session.alignment(self._shown_id) is not al:
             return  # another alignment is shown by now
         image, rows, cols = result
-        top = float(np.percentile(image, 99.5)) if image.size else 1.0
-        self.image.setImage(np.ascontiguousarray(image.T), autoLevels=False,
-                            levels=(0.0, top if top > 0 else 1.0))
+        self._plan = np.asarray(image, dtype=np.float32)
+        self._draw_plan()
         ra, rb = al.rate_a_hz, al.rate_b_hz
         self.image.setRect(QRectF(-0.5 / ra, -0.5 / rb, al.n_a / ra, al.n_b / rb))
         self.row_marginal.setData(np.arange(al.n_a) / ra, rows)
         self.col_marginal.setData(cols, np.arange(al.n_b) / rb)
+        self._show_marginals(True)
+        self.title.setText(f"Soft alignment — #{self._shown_id} {al.method}: plan of "
+                           f"{al.n_a}×{al.n_b} frames")
+
+    def _draw_plan(self) -> None:
+        """The plan in the chosen scale, with the colour bar's levels."""
+        if self._plan is None:
+            return
+        plan = self._plan
+        top = float(np.percentile(plan, 99.5)) if plan.size else 1.0
+        top = top if top > 0 else float(plan.max()) if plan.size and plan.max() > 0 else 1.0
+        if self.log_scale.isChecked():
+            # four decades below the largest cell: the log shows the spread, not a clip
+            top = float(plan.max()) if plan.size and plan.max() > 0 else 1.0
+            floor = top * 1e-4
+            shown = np.log10(np.maximum(plan, floor))
+            levels = (float(np.log10(floor)), float(np.log10(top)))
+            label = "log10 mass"
+        else:
+            shown, levels, label = plan, (0.0, top), "mass"
+        self.image.setImage(np.ascontiguousarray(shown.T), autoLevels=False, levels=levels)
+        self.colour_bar.setLevels(levels)
+        self.colour_bar.getAxis("left").setLabel(label)
 
     def _on_alignment_edited(self, aid: int) -> None:
         if aid == self.session.active_id:
@@ -183,7 +231,7 @@ class HeatmapView(QWidget):
     def _on_scene_clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():
             return
-        for plot in (self.main, self.top, self.conf):
+        for plot in (self.main, self.top):
             vb = plot.getViewBox()
             if vb.sceneBoundingRect().contains(event.scenePos()) and self.session.has_both():
                 self.session.move_cursor("a", vb.mapSceneToView(event.scenePos()).x())

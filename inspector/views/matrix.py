@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -29,6 +30,7 @@ from core.display import (
     decimate_path,
     display_levels,
     overview_is_exact,
+    path_local_cost,
     window_outline_of,
 )
 
@@ -38,8 +40,10 @@ from .common import (
     Debouncer,
     ElidedLabel,
     cache_axes,
+    format_time,
     turn_queue,
 )
+from .legend import PathLegend, short_names
 
 __all__ = ["MatrixView"]
 
@@ -54,9 +58,11 @@ class MatrixView(QWidget):
     Signals
     -------
     region_drawn()    the exact (or block-mean) costs of the zoomed region are drawn
+    reset_requested() the user asked to see everything (right-click menu)
     """
 
     region_drawn = Signal()
+    reset_requested = Signal()
 
     def __init__(self, session, jobs, parent: QWidget | None = None):
         super().__init__(parent)
@@ -106,8 +112,6 @@ class MatrixView(QWidget):
         self.region_image.setZValue(1)
         self.plot.addItem(self.image)
         self.plot.addItem(self.region_image)
-        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
-        self.legend.setZValue(30)
         self.path_curves: dict[str, pg.PlotDataItem] = {}
         self._path_times: dict[str, np.ndarray] = {}
         self.window_curves = [pg.PlotDataItem(pen=pg.mkPen("#ffffff", width=1,
@@ -139,10 +143,16 @@ class MatrixView(QWidget):
         layout.setSpacing(1)
         layout.addLayout(bar)
         layout.addWidget(self.plot, 1)
+        # the legend sits under the image, never over the data
+        self.legend = PathLegend(self)
+        layout.addWidget(self.legend)
 
         self._region_debounce = Debouncer(self._request_region, 150, self)
         self.plot.getViewBox().sigRangeChanged.connect(self._on_range_changed)
         self.plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.context_menu: QMenu | None = None
+        self.hover_text = ""
         self.colour_map.currentTextChanged.connect(self._on_colour_map_changed)
         self.contrast.valueChanged.connect(lambda *_: self._apply_levels())
         self.log_scale.toggled.connect(lambda *_: self._redraw_images())
@@ -296,6 +306,7 @@ class MatrixView(QWidget):
             if key not in [w[0] for w in wanted]:
                 self.plot.removeItem(self.path_curves.pop(key))
                 self._path_times.pop(key, None)
+        names = short_names({aid: self.session.label(aid) for _k, aid, _a, _c in wanted})
         for key, aid, _al, colour in wanted:
             curve = self.path_curves.get(key)
             if curve is None:
@@ -305,11 +316,12 @@ class MatrixView(QWidget):
                 self.plot.addItem(curve, ignoreBounds=True)
                 self.path_curves[key] = curve
             self._path_times[key] = self.session.path_times(aid)
-            self.legend.addItem(curve, f"#{aid} {self.session.label(aid)}")
+            self.legend.add(colour, names[aid], f"{key}: #{aid} {self.session.label(aid)}")
         self._clip_paths()
         window_label = self._draw_window(active)
         if window_label is not None:
-            self.legend.addItem(self.window_curves[0], window_label)
+            self.legend.add("#ffffff", window_label, "the window the path was searched in",
+                            dashed=True)
         self._draw_anchors(active)
 
     def _on_range_changed(self, *_) -> None:
@@ -429,13 +441,68 @@ class MatrixView(QWidget):
         self.region_image.setRect(self._frame_rect(*self._region_key))
         self.region_drawn.emit()
 
+    def cost_at(self, time_a: float, time_b: float) -> float | None:
+        """The local cost of the cell at these times (None outside the matrix)."""
+        if self._inputs is None:
+            return None
+        fa, fb, metric = self._inputs
+        i, j = int(round(time_a * fa.rate_hz)), int(round(time_b * fb.rate_hz))
+        if not (0 <= i < len(fa.values) and 0 <= j < len(fb.values)):
+            return None
+        return float(path_local_cost(fa.values, fb.values, np.array([[i, j]]),
+                                     metric=metric)[0])
+
+    def _on_mouse_moved(self, scene_pos) -> None:
+        """The time of A and B and the cost under the mouse, in the info line."""
+        vb = self.plot.getViewBox()
+        if self._inputs is None or not vb.sceneBoundingRect().contains(scene_pos):
+            if self.hover_text:
+                self.hover_text = ""
+                self.info.setText(self._info_base)
+            return
+        p = vb.mapSceneToView(scene_pos)
+        cost = self.cost_at(p.x(), p.y())
+        if cost is None:
+            return
+        self.hover_text = (f"A {format_time(p.x())}  B {format_time(p.y())}  "
+                           f"cost {cost:.4g}")
+        self.info.setText(self.hover_text)
+
+    def _show_context_menu(self, event, time_a: float, time_b: float) -> None:
+        menu = QMenu(self)
+        cursor = menu.addAction(f"Put the cursor here (A {format_time(time_a)})")
+        cursor.triggered.connect(lambda: self.session.move_cursor("a", time_a))
+        anchor = menu.addAction("Add an anchor here for the next DTW run")
+        anchor.triggered.connect(lambda: self.session.add_anchor(time_a, time_b))
+        clear = menu.addAction("Clear the anchors")
+        clear.setEnabled(bool(self.session.anchors))
+        clear.triggered.connect(self.session.clear_anchors)
+        menu.addSeparator()
+        reset = menu.addAction("Show everything")
+        reset.setShortcut("Ctrl+0")
+        reset.triggered.connect(self.reset_requested)
+        log = menu.addAction("Log scale")
+        log.setCheckable(True)
+        log.setChecked(self.log_scale.isChecked())
+        log.toggled.connect(self.log_scale.setChecked)
+        for act in (cursor, anchor):
+            act.setEnabled(self.session.has_both())
+        self.context_menu = menu
+        menu.popup(event.screenPos().toPoint())
+
     def _on_scene_clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or event.isAccepted():
+        if event.isAccepted():
             return
         vb = self.plot.getViewBox()
         if not vb.sceneBoundingRect().contains(event.scenePos()):
             return
         p = vb.mapSceneToView(event.scenePos())
+        if event.button() == Qt.MouseButton.RightButton:
+            self._show_context_menu(event, p.x(), p.y())
+            event.accept()
+            return
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
         if not self.session.has_both():
             return
         if event.modifiers() & Qt.KeyboardModifier.ShiftModifier:

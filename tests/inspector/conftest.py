@@ -11,7 +11,10 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # printed by Qt's offscreen platform plugin for every top-level window; not our doing
-BENIGN_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",)
+BENIGN_QT_MESSAGES = ("This plugin does not support propagateSizeHints()",
+                      # a popup menu asks to be raised and to grab the keyboard
+                      "This plugin does not support raise()",
+                      "This plugin does not support grabbing the keyboard")
 
 
 def write_wav(path, signal: np.ndarray, rate: int = 8000) -> str:

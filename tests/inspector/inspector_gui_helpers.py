@@ -23,5 +23,6 @@ def wait_idle(qtbot, window) -> None:
 
     queue = turn_queue(window.session)
     # (a view's turn submits its jobs synchronously: both zero means all is drawn)
-    qtbot.waitUntil(lambda: window.jobs.n_running == 0 and queue.n_pending == 0,
-                    timeout=TIMEOUT_MS)
+    link = getattr(window, "linked_zoom", None)  # views waiting to follow a zoom
+    qtbot.waitUntil(lambda: window.jobs.n_running == 0 and queue.n_pending == 0
+                    and (link is None or link.n_pending == 0), timeout=TIMEOUT_MS)

@@ -79,7 +79,9 @@ def test_each_method_runs_from_the_panel(qtbot, window, audio_pair, method, valu
     # the recipe records the user's values (the defaults here) beside the engine's params
     recipe = s.recipe(aid)
     assert recipe.method == method
-    expected = {**entry.defaults(), **values}
+    from inspector.method_panel import PANEL_PRESETS
+
+    expected = {**entry.defaults(), **PANEL_PRESETS.get(method, {}), **values}
     seeded = s.project.result(first).image[2]  # the panel starts from the default's metric
     if "metric" in expected and seeded in entry.param("metric").values:
         expected["metric"] = seeded
@@ -97,7 +99,7 @@ def test_each_method_runs_from_the_panel(qtbot, window, audio_pair, method, valu
         assert al.method == "dtw" and recipe.features_a  # the features it used
     # the result is listed with its parameters and drawn on the matrix
     assert window.method_panel.results.count() == 2
-    assert f"#{aid}" in window.method_panel.results.item(1).text()
+    assert f"#{aid}" in window.method_panel.results.text(1)
     wait_idle(qtbot, window)
     x, _ = window.matrix.path_curves["active"].getData()
     assert x[-1] == pytest.approx(al.times_s[-1, 0])
@@ -154,6 +156,8 @@ def test_fields_that_do_not_apply_are_disabled(qtbot, window):
     panel = window.method_panel
     panel.select_method("dtw")
     radius = panel.field("dtw", "radius_s").widget
+    assert radius.isEnabled()  # the panel starts with a slanted band
+    panel.field("dtw", "window").set_value("none")
     assert not radius.isEnabled()  # no window
     panel.field("dtw", "window").set_value("sakoe_chiba")
     assert radius.isEnabled()
@@ -224,13 +228,15 @@ def test_two_results_compared_on_the_matrix(qtbot, window, audio_pair, monkeypat
     second = run_from_panel(qtbot, window, "ctw")
     s = window.session
     assert s.active_id == second
-    item = window.method_panel._item(first)
-    item.setCheckState(Qt.CheckState.Checked)
+    results = window.method_panel.results
+    check = results.check(results.row_of(first))
+    qtbot.mouseClick(check, Qt.MouseButton.LeftButton, pos=check.rect().center())
     assert s.compared_id == first
     assert set(window.matrix.path_curves) == {"active", "compared"}
     assert len(window.matrix.legend.items) == 2
-    # clicking the first makes it active; the compare tick goes away
-    window.method_panel._on_item_clicked(item)
+    # making the first active clears the compare tick (never compared with itself)
+    radio = results.radio(results.row_of(first))
+    qtbot.mouseClick(radio, Qt.MouseButton.LeftButton, pos=radio.rect().center())
     assert s.active_id == first and s.compared_id == -1
     wait_idle(qtbot, window)
 
@@ -343,7 +349,7 @@ def test_a_searched_corridor_is_outlined_on_the_matrix(qtbot, window, audio_pair
     assert len(x) == 100 and x[0] == 0.0
     assert y[0] == pytest.approx(0.0)
     assert x[-1] == pytest.approx((al.n_a - 1) / al.rate_a_hz)
-    labels = [label.text for _, label in window.matrix.legend.items]
+    labels = window.matrix.legend.texts()
     assert "searched corridor" in labels
     # after a swap the outline is transposed: it spans B's frames along x
     window.swap_action.trigger()

@@ -115,7 +115,7 @@ def test_double_click_opens_the_pair_and_save_writes_the_correction_back(qtbot, 
     assert np.array_equal(session.alignment(rid).path, original.path)
     assert triage.save_action.isEnabled()
 
-    # a correction, then Ctrl+S writes it back in the batch's format
+    # a correction, then Ctrl+Alt+S writes it back in the batch's format
     al = session.alignment(rid)
     edited = al.replace(path=np.column_stack([al.path[:, 0], al.path[:, 1] // 2]),
                         n_b=al.n_b)
@@ -123,7 +123,8 @@ def test_double_click_opens_the_pair_and_save_writes_the_correction_back(qtbot, 
     before = (out / "sure.json").read_bytes()
     with qtbot.waitSignal(triage.saved, timeout=TIMEOUT_MS) as saved:
         window.activateWindow()
-        qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+        qtbot.keyClick(window, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier
+                        | Qt.KeyboardModifier.AltModifier)
     assert saved.args == [str(out / "doubtful.json")]
     back = read_alignment(out / "doubtful.json")
     assert np.array_equal(back.path, edited.path)
