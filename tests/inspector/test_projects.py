@@ -96,8 +96,9 @@ def test_ctrl_s_saves_and_clears_the_unsaved_mark(qtbot, make_window, audio_pair
     assert win.projects.dialogs.asked == ["save_as"]
     assert out.is_file() and not win.isWindowModified()
     assert win.windowTitle().startswith("work.alignproj")
-    # an edit marks it again (Ctrl+W swaps A and B: a real key)
-    press(win, Qt.Key.Key_W, Qt.KeyboardModifier.ControlModifier)
+    # an edit marks it again (Ctrl+Shift+X swaps A and B: a real key)
+    press(win, Qt.Key.Key_X, Qt.KeyboardModifier.ControlModifier
+          | Qt.KeyboardModifier.ShiftModifier)
     assert win.isWindowModified()
     wait_idle(qtbot, win)
     with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
@@ -157,7 +158,7 @@ def test_round_trip_through_the_window(qtbot, make_window, audio_pair, tmp_path)
     _edit(s, rid)
     s.add_anchor(1.0, 1.3)
     s.move_cursor_to(2.0, 2.4)
-    win.stream_a.set_visible_range(0.5, 2.5)
+    win.stream_a.set_visible_range(0.5, 3.0)  # one range per recording (linked zoom)
     win.matrix.set_view_seconds(0.5, 3.0, 1.0, 3.5)
     with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
         press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
@@ -169,7 +170,7 @@ def test_round_trip_through_the_window(qtbot, make_window, audio_pair, tmp_path)
     assert t.alignment_ids() == s.alignment_ids()
     assert np.array_equal(t.alignment(rid).path, s.alignment(rid).path)
     assert t.anchors == s.anchors and t.cursor == s.cursor
-    assert other.stream_a.visible_range() == pytest.approx((0.5, 2.5))
+    assert other.stream_a.visible_range() == pytest.approx((0.5, 3.0))
     assert other.matrix.view_seconds() == pytest.approx((0.5, 3.0, 1.0, 3.5))
     assert other.matrix.image.image is not None  # the cost image was recomputed
     assert not other.isWindowModified()
