@@ -24,12 +24,17 @@ import time
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
-from core.synthetic.music import SR, TIMBRES, _played, make_score, render, tempo_map  # noqa: E402
+from core.synthetic.music import (  # noqa: E402
+    TIMBRES,
+    make_score,
+    render,
+    tempo_map,
+    write_pair,
+)
 
 __all__ = ["TIMBRES", "make_pairs", "make_score", "render", "score", "tempo_map"]
 
@@ -46,15 +51,7 @@ def make_pairs(out_dir, seed=0, n_pairs=6, n_events=48):
         kinds = ("smooth", "abrupt") if k % 2 == 0 else ("abrupt", "smooth")
         xa, oa = render(rng, events, ta, kinds[0], float(rng.uniform(0.3, 2.0)))
         xb, ob = render(rng, events, tb, kinds[1], float(rng.uniform(0.3, 2.0)))
-        d = Path(out_dir) / f"held_{k:02d}_{ta}_{tb}"
-        d.mkdir(parents=True, exist_ok=True)
-        sf.write(d / "a.wav", xa, SR, subtype="PCM_16")
-        sf.write(d / "b.wav", xb, SR, subtype="PCM_16")
-        with open(d / "gt.csv", "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["event_id", "time_a_s", "time_b_s", "midi_pitches"])
-            for i, (a, b, p) in enumerate(zip(oa, ob, _played(events), strict=True)):
-                w.writerow([i, f"{a:.6f}", f"{b:.6f}", p])
+        d = write_pair(Path(out_dir) / f"held_{k:02d}_{ta}_{tb}", xa, xb, oa, ob, events)
         dirs.append((d, d / "a.wav", d / "b.wav"))
     return dirs
 

@@ -188,8 +188,6 @@ AUDIO_CASES = {
 def make_audio_pair(out_dir, case, seed=0, n_events=32):
     """Write ``a.wav``, ``b.wav``, ``gt.csv`` (event_id, time_a_s, time_b_s) and
     ``meta.json`` for one case of ``AUDIO_CASES``; returns the folder."""
-    import soundfile as sf
-
     if case not in AUDIO_CASES:
         raise ValueError(f"case: expected one of {sorted(AUDIO_CASES)}, got {case!r}")
     ta, tb, effects = AUDIO_CASES[case]
@@ -202,6 +200,18 @@ def make_audio_pair(out_dir, case, seed=0, n_events=32):
         xb = reverb(xb, effects["reverb"], seed)
     if "band" in effects:
         xb = band_limit(xb, *effects["band"])
+    d = write_pair(out_dir, xa, xb, oa, ob, events)
+    (d / "meta.json").write_text(json.dumps(
+        {"case": case, "seed": seed, "timbres": [ta, tb], "effects": effects,
+         "tempo": kinds, "duration_a_s": len(xa) / SR, "duration_b_s": len(xb) / SR}))
+    return d
+
+
+def write_pair(out_dir, xa, xb, onsets_a, onsets_b, events) -> Path:
+    """Write ``a.wav``, ``b.wav`` (16-bit at :data:`SR`) and ``gt.csv`` (one row per
+    played event: ``event_id, time_a_s, time_b_s, midi_pitches``) into ``out_dir``."""
+    import soundfile as sf
+
     d = Path(out_dir)
     d.mkdir(parents=True, exist_ok=True)
     sf.write(d / "a.wav", xa, SR, subtype="PCM_16")
@@ -209,9 +219,6 @@ def make_audio_pair(out_dir, case, seed=0, n_events=32):
     with open(d / "gt.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["event_id", "time_a_s", "time_b_s", "midi_pitches"])
-        for i, (a, b, p) in enumerate(zip(oa, ob, _played(events), strict=True)):
+        for i, (a, b, p) in enumerate(zip(onsets_a, onsets_b, _played(events), strict=True)):
             w.writerow([i, f"{a:.6f}", f"{b:.6f}", p])
-    (d / "meta.json").write_text(json.dumps(
-        {"case": case, "seed": seed, "timbres": [ta, tb], "effects": effects,
-         "tempo": kinds, "duration_a_s": len(xa) / SR, "duration_b_s": len(xb) / SR}))
     return d
