@@ -428,7 +428,11 @@ class Editor(QObject):
         self.context_menu.popup(QCursor.pos())
 
     def _build_actions(self) -> None:
-        menu = self.window.menuBar().addMenu("&Edit")
+        bar = self.window.menuBar()
+        menu = bar.addMenu("&Edit")
+        actions = bar.actions()  # File, Edit, View, Help: desktop order, Edit after File
+        if len(actions) > 2:
+            bar.insertMenu(actions[1], menu)
         self.undo_action = QAction("Undo", self.window)
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
         self.undo_action.triggered.connect(self.undo)
