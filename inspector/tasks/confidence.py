@@ -9,7 +9,6 @@ neighbours a fraction of a second away), the confidence is near 1; where it is f
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from core.display import path_local_cost
 
@@ -44,4 +43,6 @@ def cost_margin_confidence(x, y, path: np.ndarray, rate_a_hz: float, rate_b_hz: 
     conf = np.clip(1.0 - here / np.maximum(around, 1e-12), 0.0, 1.0)
     conf = np.where(around > 1e-12, conf, 0.0)
     steps = max(1, int(SMOOTH_S * rate_a_hz))
+    from scipy.ndimage import uniform_filter1d  # 0.3 s to import: not before the window
+
     return uniform_filter1d(conf, steps, mode="nearest")

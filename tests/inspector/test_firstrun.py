@@ -89,3 +89,14 @@ def test_a_failed_warm_up_leaves_no_marker(qtbot, window, tmp_path, monkeypatch)
     strip = firstrun.install_first_run(window, expect_alignment=False, functions=[broken])
     qtbot.waitUntil(lambda: strip.closed, timeout=10_000)
     assert not marker.exists()
+
+
+def test_window_imports_leave_slow_modules_for_later():
+    """scipy.ndimage costs 0.3 s to import: the window's imports must not pull it in
+    (issue 18: the window within 2 s of launch on a cold machine)."""
+    code = ("import sys, inspector.app; "
+            "print(sorted(m for m in ('scipy.ndimage', 'scipy.spatial') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
