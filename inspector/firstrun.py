@@ -63,7 +63,9 @@ def show_splash(argv: list[str]):
 
     ensure_utf8_locale()
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "inspector"])
-    splash = QLabel("Alignment Inspector\n\nstarting: loading the engine…")
+    projects = [Path(a).name for a in argv if a.lower().endswith(".alignproj")]
+    what = f"opening {projects[0]}" if projects else "starting"
+    splash = QLabel(f"Alignment Inspector\n\n{what}: loading the engine…")
     splash.setWindowFlags(Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
     splash.setAlignment(Qt.AlignmentFlag.AlignCenter)
     splash.setStyleSheet("background: #1d3a5a; color: #e0efff; font-size: 15px; "

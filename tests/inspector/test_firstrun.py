@@ -100,3 +100,11 @@ def test_window_imports_leave_slow_modules_for_later():
                           env={**os.environ, "QT_QPA_PLATFORM": "offscreen"}, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_start_up_window_names_the_project_being_opened(qapp):
+    splash = firstrun.show_splash(["/somewhere/Session 3.alignproj"])
+    try:
+        assert "opening Session 3.alignproj" in splash.text()
+    finally:
+        firstrun.close_splash()
