@@ -44,7 +44,7 @@ from .errors import AlignmentError, FormatError
 
 __all__ = ["Anchor", "Region", "Constraints", "ORIGINS", "REGION_KINDS", "read_anchor_file",
            "parse_anchor_text", "recompute", "anchor_cells", "can_resolve_exactly",
-           "lock_region", "linear_cells", "doubtful_spots"]
+           "lock_region", "linear_cells", "doubtful_spots", "ranked_doubtful_spots"]
 
 ORIGINS = ("hand", "proposed")
 REGION_KINDS = ("locked", "linear", "free")
@@ -890,3 +890,25 @@ def doubtful_spots(alignment: Alignment, *, threshold: float = 0.5,
         if t[e] - t[s] >= min_length_s:
             out.append((float(t[s]), float(t[e])))
     return out
+
+
+def ranked_doubtful_spots(alignment: Alignment, *, threshold: float = 0.5,
+                          min_length_s: float = 0.2) -> list[tuple[float, float, float]]:
+    """The :func:`doubtful_spots` as ``(start, end, expected error ms)``, the worst
+    first: the expected error is the largest along the stretch
+    (:func:`core.pipeline.confidence.expected_error_ms` of its lowest confidence); ties
+    in time order."""
+    from .pipeline.confidence import expected_error_ms
+
+    spots = doubtful_spots(alignment, threshold=threshold, min_length_s=min_length_s)
+    if not spots:
+        return []
+    conf = np.asarray(alignment.confidence, dtype=np.float64)
+    t = alignment.times_s[:, 0]
+    out = []
+    for t0, t1 in spots:
+        k0 = int(np.searchsorted(t, t0, side="left"))
+        k1 = int(np.searchsorted(t, t1, side="right"))
+        worst = float(expected_error_ms(conf[k0:max(k1, k0 + 1)].min()))
+        out.append((t0, t1, worst))
+    return sorted(out, key=lambda s: -s[2])

@@ -29,7 +29,7 @@ from core.constraints import (
     Anchor,
     Constraints,
     Region,
-    doubtful_spots,
+    ranked_doubtful_spots,
     lock_region,
     recompute,
 )
@@ -358,26 +358,32 @@ class Editor(QObject):
                                             3000)
 
     def next_doubtful_spot(self) -> tuple[float, float] | None:
-        """Move the cursor to the next low-confidence stretch of the active path (after
-        the cursor, wrapping round) and show it; returns the stretch."""
+        """Move the cursor to the next doubtful stretch of the active path and show it;
+        returns the stretch. The stretches go by expected error, the worst first: from
+        the one under the cursor to the next less sure one (wrapping round to the
+        worst)."""
         al = self.session.active_alignment()
         if al is None:
             return None
-        spots = doubtful_spots(al)
+        spots = ranked_doubtful_spots(al)
         if not spots:
             self.window.statusBar().showMessage("no doubtful spot (or no confidence) on "
                                                 "this path", 3000)
             return None
         t = self.session.cursor[0]
-        spot = next((s for s in spots if s[0] > t + 1e-6), spots[0])
-        self.session.move_cursor("a", spot[0])
+        here = next((k for k, s in enumerate(spots) if s[0] - 1e-6 <= t <= s[1] + 1e-6),
+                    None)
+        k = 0 if here is None else (here + 1) % len(spots)
+        t0, t1, err = spots[k]
+        self.session.move_cursor("a", t0)
         x0, x1, y0, y1 = self.matrix.view_seconds()
         wa, wb = (x1 - x0) / 2, (y1 - y0) / 2
-        tb = al.map_a_to_b(spot[0])
-        self.matrix.set_view_seconds(spot[0] - wa, spot[0] + wa, tb - wb, tb + wb)
+        tb = al.map_a_to_b(t0)
+        self.matrix.set_view_seconds(t0 - wa, t0 + wa, tb - wb, tb + wb)
         self.window.statusBar().showMessage(
-            f"doubtful: A {spot[0]:.2f}-{spot[1]:.2f} s", 3000)
-        return spot
+            f"doubtful spot {k + 1} of {len(spots)} (the worst first): A {t0:.2f}-{t1:.2f} s, "
+            f"expected error up to {err:.0f} ms", 5000)
+        return t0, t1
 
     # ------------------------------------------------------------------ mouse, menu
     def _on_scene_clicked(self, event) -> None:

@@ -8,6 +8,8 @@ Observes the Session: ``active_alignment_changed``, ``recordings_swapped``,
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -24,6 +26,38 @@ MAX_MARKS = 5_000  # drawn as three items per track whatever the number
 
 
 STALL_COLOURS = {"b": (255, 60, 60, 70), "a": (80, 160, 255, 200)}
+# the confidence track is coloured by the expected error it stands for
+# (core.pipeline.confidence.expected_error_ms): upper bound (ms), colour, legend
+ERROR_BANDS = ((20.0, "#80e080", "≤ 20 ms"), (50.0, "#f0d060", "20-50 ms"),
+               (math.inf, "#ff6060", "> 50 ms"))
+# labelled expected errors on the confidence axis (ms)
+ERROR_TICKS_MS = (0.0, 50.0, 200.0)
+
+
+def confidence_of_error(error_ms):
+    """The confidence that stands for an expected error (ms): the calibrated model's."""
+    from core.pipeline.confidence import confidence_from_error
+
+    return confidence_from_error(error_ms)
+
+
+def error_bands(conf) -> list:
+    """Per colour band of ``ERROR_BANDS``: ``conf`` where its expected error lies in the
+    band (and at the band's neighbouring points, so the line stays joined), NaN
+    elsewhere."""
+    from core.pipeline.confidence import expected_error_ms
+
+    conf = np.asarray(conf, dtype=np.float64)
+    err = expected_error_ms(conf)
+    out, lo = [], -1.0
+    for hi, _, _ in ERROR_BANDS:
+        inside = (err > lo) & (err <= hi)
+        joined = inside.copy()
+        joined[1:] |= inside[:-1]
+        joined[:-1] |= inside[1:]
+        out.append(np.where(joined, conf, np.nan))
+        lo = hi
+    return out
 
 
 def path_stalls(al, min_s: float = 0.3):
@@ -65,6 +99,9 @@ def cost_ticks(cost) -> list:
     return [[(0.0, "0"), (float(nice), f"{nice:.3g}")], [(float(nice) / 2, "")]]
 
 
+CONF_TITLE = "confidence: expected error, ms (x: time A, s)"
+
+
 class DiagnosticsView(QWidget):
     """Three stacked tracks sharing the time axis of A."""
 
@@ -92,14 +129,22 @@ class DiagnosticsView(QWidget):
         self.tempo_plot.getAxis("left").setTicks(
             [[(np.log10(0.25), "¼"), (0.0, "1"), (np.log10(4.0), "4")],
              [(np.log10(0.5), "½"), (np.log10(2.0), "2")]])
-        # a strip a few lines tall: two labels, never piled up
-        self.conf_plot.getAxis("left").setTicks([[(0.0, "0"), (1.0, "1")], [(0.5, "")]])
+        # a strip a few lines tall: the expected error (ms) at three heights
+        self.conf_plot.setTitle(CONF_TITLE, size="8pt")
+        self.conf_plot.getAxis("left").setTicks([[(0.0, ""), (1.0, "")], []])
         self.conf_plot.setYRange(0, 1, padding=0.05)
         self.cost = pg.PlotDataItem(pen=pg.mkPen("#c0c0ff"))
         self.tempo = pg.PlotDataItem(pen=pg.mkPen("#ffd080"))
-        self.conf = pg.PlotDataItem(pen=pg.mkPen("#80e080"))
+        # the confidence (all of it, for the data) drawn in the colour of its expected
+        # error: one item per band of ERROR_BANDS over a faint full line
+        self.conf = pg.PlotDataItem(pen=pg.mkPen((128, 128, 128, 90)))
+        self.conf_bands = [pg.PlotDataItem(pen=pg.mkPen(colour, width=1.5),
+                                           connect="finite")
+                           for _, colour, _ in ERROR_BANDS]
+        self._error_ticks_set = False
         for plot, item in ((self.cost_plot, self.cost), (self.tempo_plot, self.tempo),
-                           (self.conf_plot, self.conf)):
+                           (self.conf_plot, self.conf),
+                           *((self.conf_plot, band) for band in self.conf_bands)):
             # cached: moving the cursor line repaints from a pixmap, not from the data
             item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             plot.addItem(item)
@@ -119,13 +164,18 @@ class DiagnosticsView(QWidget):
         self.jumps = np.empty(0)
         # what the marks mean
         b, a = STALL_COLOURS["b"], STALL_COLOURS["a"]
+        bands = "&nbsp;".join(f'<span style="color: {colour}">━</span> {text}'
+                              for _, colour, text in ERROR_BANDS)
         self.key = QLabel(
             f'<span style="color: rgb({b[0]},{b[1]},{b[2]})">■</span> B holds while A goes on'
             f'&nbsp;&nbsp;<span style="color: rgb({a[0]},{a[1]},{a[2]})">┃</span> A holds '
-            'while B goes on&nbsp;&nbsp;<span style="color: #ff60ff">┆</span> jump', self)
+            'while B goes on&nbsp;&nbsp;<span style="color: #ff60ff">┆</span> jump'
+            f'&nbsp;&nbsp;&nbsp;expected error: {bands}', self)
         self.key.setStyleSheet("color: #a0a4ac; font-size: 8pt;")
         self.key.setToolTip("stalls: one recording stays on a frame for 0.3 s or more of "
-                            "the other; a jump: the path skips frames")
+                            "the other; a jump: the path skips frames; the confidence "
+                            "track is coloured by the error (ms) expected of a step of "
+                            "that confidence (calibrated on generated pairs)")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 0, 2, 2)
         lay.setSpacing(0)
@@ -189,7 +239,7 @@ class DiagnosticsView(QWidget):
         self._clear_marks()
         al = self.session.alignment(aid)
         if al is None:
-            for item in (self.cost, self.tempo, self.conf):
+            for item in (self.cost, self.tempo, self.conf, *self.conf_bands):
                 item.setData([], [])
             self.conf_note.setText("")
             return
@@ -198,14 +248,19 @@ class DiagnosticsView(QWidget):
         self.tempo.setData(t, np.clip(ratio, 1e-2, 1e2))
         if al.confidence is not None:
             # peak decimation: an hour-long path has ~400k steps, a track ~400 pixels
-            self.conf.setData(*peak_decimate(al.path[:, 0] / al.rate_a_hz, al.confidence))
+            x, y = peak_decimate(al.path[:, 0] / al.rate_a_hz, al.confidence)
+            self.conf.setData(x, y)
+            self._set_error_ticks()
+            for item, part in zip(self.conf_bands, error_bands(y), strict=True):
+                item.setData(x, part)
             self.conf_note.setText("")
             source = al.diagnostics.get("confidence_source")
-            self.conf_plot.setTitle("confidence (x: time A, s)" + (
+            self.conf_plot.setTitle(CONF_TITLE + (
                 " — cost margin" if isinstance(source, str) and "margin" in source else ""),
                 size="8pt")
         else:
-            self.conf.setData([], [])
+            for item in (self.conf, *self.conf_bands):
+                item.setData([], [])
             self.conf_note.setText(f"no confidence: {self.no_confidence_reason(aid)}")
             self.conf_note.setPos(al.duration_a_s / 2, 0.5)
         self.stalls, self.a_holds = path_stalls(al)
@@ -221,6 +276,16 @@ class DiagnosticsView(QWidget):
                 Request("diagnostics", path_local_cost, (fa.values, fb.values, al.path),
                         {"metric": metric}, label="local cost"),
                 on_result=lambda cost, aid=aid, al=al: self._show_cost(aid, al, cost))
+
+    def _set_error_ticks(self) -> None:
+        """Label the confidence axis with the expected errors (ms) it stands for (once:
+        the calibration's mapping is imported when a confidence is first drawn)."""
+        if self._error_ticks_set:
+            return
+        conf = confidence_of_error(np.asarray(ERROR_TICKS_MS))
+        major = [(float(c), f"{e:.0f}") for c, e in zip(conf, ERROR_TICKS_MS, strict=True)]
+        self.conf_plot.getAxis("left").setTicks([major, []])
+        self._error_ticks_set = True
 
     def no_confidence_reason(self, aid: int) -> str:
         """Why result ``aid`` has no confidence, in a few words."""

@@ -166,6 +166,23 @@ def test_doubtful_spots():
     assert doubtful_spots(al) == [(2.0, 3.9)]
 
 
+def test_ranked_doubtful_spots_go_by_expected_error():
+    from core.constraints import ranked_doubtful_spots
+    from core.pipeline.confidence import expected_error_ms
+
+    path = linear_cells((0, 0), (199, 199))
+    conf = np.ones(200)
+    conf[20:40] = 0.4   # the milder spot first in time
+    conf[100:130] = 0.3
+    conf[110] = 0.05    # the worst step of the second spot
+    conf[160:170] = 0.45
+    al = Alignment(path, 10, 10, confidence=conf)
+    ranked = ranked_doubtful_spots(al)
+    assert [(a, b) for a, b, _ in ranked] == [(10.0, 12.9), (2.0, 3.9), (16.0, 16.9)]
+    assert [e for *_, e in ranked] == pytest.approx(expected_error_ms([0.05, 0.4, 0.45]))
+    assert ranked_doubtful_spots(Alignment(path, 10, 10)) == []
+
+
 def test_project_keeps_constraints_in_snapshot_and_undo_redo():
     from core.project import Project
     from core.registry import Recipe

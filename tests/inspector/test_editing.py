@@ -165,6 +165,46 @@ def test_next_doubtful_spot_moves_the_cursor(qtbot, window, audio_pair):
     assert s.cursor[0] == pytest.approx(path[150, 0] / 100, abs=0.02)
 
 
+def test_doubtful_spots_go_worst_first_and_the_track_shows_expected_error(
+        qtbot, window, audio_pair):
+    from core.alignment import Alignment
+    from core.constraints import linear_cells
+    from core.pipeline.confidence import expected_error_ms
+
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s = window.session
+    path = linear_cells((0, 0), (399, 499))
+    conf = np.ones(len(path))
+    conf[50:80] = 0.45   # mild, first in time
+    conf[250:300] = 0.05  # the worst
+    conf[330:360] = 0.3
+    s.add_alignment(Alignment(path, 100, 100, confidence=conf, method="test"))
+    wait_idle(qtbot, window)
+    s.move_cursor("a", 0.0)
+    visited = []
+    for _ in range(4):
+        QTest.keyClick(window, Qt.Key.Key_N)
+        visited.append(round(s.cursor[0], 2))
+    starts = [round(path[k, 0] / 100, 2) for k in (250, 330, 50)]
+    assert visited == [*starts, starts[0]]
+    assert "expected error" in window.statusBar().currentMessage()
+    # the confidence track: coloured by expected error, labelled in ms
+    d = window.diagnostics
+    x, y = d.conf.getData()
+    green, yellow, red = (band.getData()[1] for band in d.conf_bands)
+    assert len(y) == len(conf)  # short: not decimated
+    err = expected_error_ms(y)
+    assert np.all(np.isfinite(red[err > 50])) and np.all(np.isfinite(green[err <= 20]))
+    assert np.all(np.isfinite(yellow[(err > 20) & (err <= 50)]))
+    assert np.isnan(red[0]) and np.isnan(yellow[0]) and np.isnan(green[270])
+    ticks = d.conf_plot.getAxis("left")._tickLevels[0]
+    assert [label for _, label in ticks] == ["0", "50", "200"]
+    assert [v for v, _ in ticks] == pytest.approx(np.exp(-np.array([0, 50, 200]) * np.log(2)
+                                                         / 50))
+    assert "ms" in d.key.text() and "ms" in d.conf_plot.titleLabel.text
+
+
 @pytest.mark.filterwarnings("ignore:.*did not converge")
 def test_hard_anchors_survive_a_new_analysis_in_the_window(qtbot, window, audio_pair):
     """Edit the default result, then run other methods from the panel (other features,
