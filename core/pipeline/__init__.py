@@ -494,7 +494,28 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
             "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine}
+    if material == "music" and feature == "auto":
+        terms, info["attack"] = _attack_compensation(terms, used, xa, xb, rec_a.rate_hz,
+                                                     rec_b.rate_hz, rate)
     return terms, weights, locals_, (rate, rate), info
+
+
+def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):
+    """Music: the later-answering side's features moved earlier by the difference of
+    the two sides' attack lags (:mod:`core.pipeline.attack`)."""
+    from . import attack
+
+    tunings = [u["params_a"].get("tuning") for u in used if "tuning" in u["params_a"]]
+    tunings_b = [u["params_b"].get("tuning") for u in used if "tuning" in u["params_b"]]
+    if not tunings or not tunings_b:
+        return terms, {"applied": False}
+    width_a = attack.attack_width_s(xa, sr_a, tunings[0])
+    width_b = attack.attack_width_s(xb, sr_b, tunings_b[0])
+    lag_a, lag_b = attack.attack_lag_s(width_a), attack.attack_lag_s(width_b)
+    terms, (fa, fb) = attack.compensate(terms, lag_a, lag_b, rate)
+    return terms, {"applied": bool(fa or fb), "width_s": [width_a, width_b],
+                   "lag_s": [round(lag_a, 4), round(lag_b, 4)],
+                   "shift_frames": [fa, fb], "rate_hz": rate}
 
 
 def _pool_of(metric):
