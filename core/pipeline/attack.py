@@ -72,7 +72,8 @@ def peak_widths_s(nov, rate_hz=_RATE_HZ):
         return np.zeros(0)
     nms = 2 * max(1, int(round(_NMS_S * rate_hz))) + 1
     local = maximum_filter1d(nov, max(1, int(round(_LOCAL_S * rate_hz))), mode="nearest")
-    peaks = np.flatnonzero((nov >= maximum_filter1d(nov, nms, mode="nearest"))
+    rising = np.r_[True, nov[1:] > nov[:-1]]  # the first frame of a flat top
+    peaks = np.flatnonzero((nov >= maximum_filter1d(nov, nms, mode="nearest")) & rising
                            & (nov > _MIN_SHARE * local) & (nov > 0))
     reach = max(1, int(round(_MAX_HALF_S * rate_hz)))
     out = np.empty(len(peaks))
