@@ -92,6 +92,13 @@ def peak_widths_s(nov, rate_hz=_RATE_HZ):
 def attack_width_s(x, sample_rate, tuning) -> float | None:
     """Median half-height width (s) of a recording's strong onset peaks, or None with
     fewer than ``_MIN_PEAKS`` of them."""
+    from ..features import audio as fa
+
+    # only from the energies DLNCO left in memory: never a second STFT pass (inputs too
+    # long for the cache go without)
+    n_frames = fa._fine(x, sample_rate, _RATE_HZ / 2, 2)[1].shape[0]
+    if n_frames * (fa.MIDI_MAX - fa.MIDI_MIN + 1) * 4 > fa._CACHE_MAX_BYTES:
+        return None
     widths = peak_widths_s(novelty(x, sample_rate, tuning))
     return float(np.median(widths)) if len(widths) >= _MIN_PEAKS else None
 
