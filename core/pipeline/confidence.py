@@ -37,10 +37,7 @@ _EXCLUDE_S = 0.15
 _RADIUS_S = 1.0
 _SMOOTH_S = 0.2
 _FLOOR_MS = 10.0
-_FEATURES = ("log_spread", "cost", "margin", "contrast", "margin_min", "slope_dev")
-# the window of the nearest worse margin (a repeated chord or a still scene nearby) and
-# of the path's slope irregularity, in units of _SMOOTH_S
-_WIDE = 5
+_FEATURES = ("log_spread", "cost", "margin")
 # set to a list by a benchmark to receive every alignment's evidence
 RECORD = None
 
@@ -125,43 +122,13 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
     margin = uniform_filter1d(np.clip((alt - on) / span, -1.0, 2.0), smooth, mode="nearest")
     c = np.clip(np.asarray(raw_confidence, dtype=np.float64), 1e-300, 1.0)
     spread = scale_s * np.sqrt(-np.log(c))
-    # how well matching frames stand out from the others in this segment at all (one
-    # value per segment: a pair whose content differs a lot is wrong more often)
-    contrast = math.log(max(span / max(abs(c_off), 1e-9), 1e-3))
-    # the worst margin nearby: an ambiguous stretch spoils its neighbourhood
-    from scipy.ndimage import minimum_filter1d
-
-    margin_min = minimum_filter1d(margin, _WIDE * smooth, mode="nearest")
-    # how irregular the path's slope is: the local slope (over the smoothing window)
-    # against the slope over a wider window, in log2 (0 on a steady tempo)
-    slope_dev = _slope_deviation(mean_col, smooth)
-    return {"log_spread": np.log(spread + 0.01), "cost": z[rows], "margin": margin[rows],
-            "contrast": np.full(len(rows), contrast), "margin_min": margin_min[rows],
-            "slope_dev": slope_dev[rows]}
+    return {"log_spread": np.log(spread + 0.01), "cost": z[rows], "margin": margin[rows]}
 
 
-def _slope_deviation(col, smooth):
-    """|log2(local slope / wider slope)| per row of a path's column curve."""
-    n = len(col)
-    out = np.zeros(n)
-    if n < 3:
-        return out
-    k = np.arange(n)
-
-    def slope(h):
-        lo, hi = np.clip(k - h, 0, n - 1), np.clip(k + h, 0, n - 1)
-        return (col[hi] - col[lo] + 0.5) / np.maximum(hi - lo, 1)
-
-    local, wide = slope(max(1, smooth)), slope(max(2, _WIDE * smooth))
-    return np.abs(np.log2(np.maximum(local, 1e-3) / np.maximum(wide, 1e-3)))
-
-
-def model_error_ms(evidence, coef, features=None):
-    """The expected error (ms) per step of a linear model ``coef`` of the evidence
-    ``features`` (default: the first ``len(coef) - 1`` of ``_FEATURES``)."""
-    features = list(features) if features is not None else list(_FEATURES[:len(coef) - 1])
-    x = np.column_stack([np.ones_like(np.asarray(evidence[features[0]], dtype=np.float64))]
-                        + [np.asarray(evidence[f], dtype=np.float64) for f in features])
+def model_error_ms(evidence, coef):
+    """The expected error (ms) per step of a linear model ``coef`` of the evidence."""
+    x = np.column_stack([np.ones_like(evidence[_FEATURES[0]])]
+                        + [np.asarray(evidence[f], dtype=np.float64) for f in _FEATURES])
     log_e = x @ np.asarray(coef, dtype=np.float64)
     return np.maximum(np.exp(np.clip(log_e, -5.0, 12.0)) - _FLOOR_MS, 0.0)
 
@@ -173,9 +140,7 @@ def recipe_model(material, refine, base_rate, scale_s):
     model = CALIBRATION.get(group)
     if not model:
         return None
-    features = model.get("features") or list(_FEATURES[:len(model["coef"]) - 1])
-    return {"group": group, "coef": [float(v) for v in model["coef"]],
-            "features": list(features), "refine": int(refine),
+    return {"group": group, "coef": [float(v) for v in model["coef"]], "refine": int(refine),
             "radius": int(round(_RADIUS_S * base_rate)),
             "exclude": int(round(_EXCLUDE_S * base_rate)),
             "smooth": int(round(_SMOOTH_S * base_rate)), "scale_s": float(scale_s)}
@@ -187,23 +152,23 @@ def apply_model(base, path, raw_confidence, model):
                        model["exclude"], model["smooth"], model["scale_s"])
     if RECORD is not None:
         RECORD.append({"group": model["group"], **{k: v.tolist() for k, v in ev.items()}})
-    return confidence_from_error(model_error_ms(ev, model["coef"], model.get("features")))
+    return confidence_from_error(model_error_ms(ev, model["coef"]))
 
 
 def predicted_error_ms(evidence, group):
     """The calibrated expected error (ms) per step, or None without a calibration."""
     model = CALIBRATION.get(group)
-    return model_error_ms(evidence, model["coef"], model.get("features")) if model else None
+    return model_error_ms(evidence, model["coef"]) if model else None
 
 
-def fit(evidence_rows, errors_ms, *, balance=True, features=_FEATURES):
+def fit(evidence_rows, errors_ms, *, balance=True):
     """Least-squares coefficients of log(error + floor) on the evidence (calibration).
 
     With ``balance``, steps with errors above 100 ms weigh as much in total as the others
     (they are rare, and the ones the confidence is for)."""
     err = np.asarray(errors_ms, dtype=np.float64)
     x = np.column_stack([np.ones(len(err))]
-                        + [np.asarray(evidence_rows[f], dtype=np.float64) for f in features])
+                        + [np.asarray(evidence_rows[f], dtype=np.float64) for f in _FEATURES])
     y = np.log(err + _FLOOR_MS)
     w = np.ones(len(err))
     big = err > 100.0

@@ -22,8 +22,7 @@ def test_fit_recovers_a_linear_model():
     coef = [3.0, 0.5, 1.5, -1.0]
     log_e = coef[0] + coef[1] * ev["log_spread"] + coef[2] * ev["cost"] + coef[3] * ev["margin"]
     err = np.exp(log_e) - cm._FLOOR_MS
-    assert np.allclose(cm.fit(ev, err, features=("log_spread", "cost", "margin")), coef,
-                       atol=1e-6)
+    assert np.allclose(cm.fit(ev, err), coef, atol=1e-6)
 
 
 def _terms(n=120, shift=0):
