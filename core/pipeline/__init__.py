@@ -12,7 +12,9 @@
 
    - music: strongly compressed chroma (cosine) + 0.25 x DLNCO onsets (euclidean),
      base 50 Hz, refined at 100 Hz; the local stages (below) add 0.5 x a sharp DLNCO
-     (plain 20 ms rises per pitch class), which sees a repeated note;
+     (plain 20 ms rises per pitch class), which sees a repeated note; a side whose
+     attacks are slow (wider onset-novelty peaks: a bowed string, a voice) has its
+     features moved earlier by the lag the width predicts (:mod:`.attack`);
    - speech and other sounds: log-mel with the channel (per-band mean) and the level
      (per-frame mean) removed (cosine) + onset strength, base 50 Hz, refined at 200 Hz;
    - video: rank-normalized grey thumbnails (cosine) at each file's frame rate;
