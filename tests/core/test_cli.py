@@ -14,8 +14,6 @@ from tests.core.media_factory import tone_sequence
 SR = 16000
 
 
-
-
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli")
@@ -52,7 +50,6 @@ def test_align_to_stdout(pair, capsys):
 def test_rate_above_what_the_recordings_allow_is_refused_before_work(tmp_path, capsys):
     """Within the registry's range, a rate the streams cannot carry (audio features are
     refined at up to 4 times the rate, under the sample rate) is refused naming --rate."""
-
     t = np.arange(2000 * 2) / 2000.0
     for name in ("lo_a.wav", "lo_b.wav"):
         sf.write(tmp_path / name, 0.5 * np.sin(2 * np.pi * 220 * t), 2000)

@@ -14,7 +14,6 @@ from tests.core.media_factory import tone_sequence
 SR = 16000
 
 
-
 # the anchors are off the natural path (B is 1.4x slower: 1.0 s of A is about 1.4 s of B)
 ANCHORS = ((0.6, 1.15), (1.3, 1.55))
 

@@ -14,8 +14,6 @@ from tests.core.media_factory import tone_sequence
 SR = 16000
 
 
-
-
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cli_methods")
