@@ -30,8 +30,10 @@ STALL_COLOURS = {"b": (255, 60, 60, 70), "a": (80, 160, 255, 200)}
 # (core.pipeline.confidence.expected_error_ms): upper bound (ms), colour, legend
 ERROR_BANDS = ((20.0, "#80e080", "≤ 20 ms"), (50.0, "#f0d060", "20-50 ms"),
                (math.inf, "#ff6060", "> 50 ms"))
-# labelled expected errors on the confidence axis (ms)
-ERROR_TICKS_MS = (0.0, 50.0, 200.0)
+# labelled expected errors on the confidence axis (ms; a strip a few lines tall has room
+# for two labels), and an unlabelled tick at 200 ms
+ERROR_TICKS_MS = (0.0, 50.0)
+ERROR_MINOR_TICKS_MS = (200.0,)
 
 
 def confidence_of_error(error_ms):
@@ -284,7 +286,8 @@ class DiagnosticsView(QWidget):
             return
         conf = confidence_of_error(np.asarray(ERROR_TICKS_MS))
         major = [(float(c), f"{e:.0f}") for c, e in zip(conf, ERROR_TICKS_MS, strict=True)]
-        self.conf_plot.getAxis("left").setTicks([major, []])
+        minor = [(float(c), "") for c in confidence_of_error(np.asarray(ERROR_MINOR_TICKS_MS))]
+        self.conf_plot.getAxis("left").setTicks([major, minor])
         self._error_ticks_set = True
 
     def no_confidence_reason(self, aid: int) -> str:
