@@ -335,9 +335,7 @@ class Editor(QObject):
         wanted = [(a.time_a_s, a.time_b_s) for a in constraints.anchors if a.hard]
         if list(project.anchors) == wanted:
             return
-        project.clear_anchors()
-        for ta, tb in wanted:
-            project.add_anchor(ta, tb)
+        project.set_anchors(wanted)  # one redraw of the pending anchors, not one each
 
     # ------------------------------------------------------------------ undo, doubt
     def undo(self) -> None:

@@ -243,8 +243,13 @@ class DiagnosticsView(QWidget):
         self.cost_plot.getAxis("left").setTicks(cost_ticks(cost))
 
     def _on_alignment_edited(self, aid: int) -> None:
+        """An edit (a re-solve, undo, redo) is redrawn on a later event-loop turn, after
+        the matrix's path, and several edits in a row make one redraw."""
         if aid == self.session.active_id:
-            self._on_active_alignment_changed(aid)
+            turn_queue(self.session).queue(self, self._redraw_edited)
+
+    def _redraw_edited(self) -> None:
+        self._on_active_alignment_changed(self.session.active_id)
 
     def _on_cursor_moved(self, time_a: float, time_b: float) -> None:
         for line in self.cursor_lines:
