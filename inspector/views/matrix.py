@@ -293,7 +293,7 @@ class MatrixView(QWidget):
 
     # ------------------------------------------------------------------ paths
     def _draw_paths(self) -> None:
-        self.legend.clear()
+        entries = []
         wanted = []
         active = self.session.active_alignment()
         if active is not None:
@@ -316,12 +316,14 @@ class MatrixView(QWidget):
                 self.plot.addItem(curve, ignoreBounds=True)
                 self.path_curves[key] = curve
             self._path_times[key] = self.session.path_times(aid)
-            self.legend.add(colour, names[aid], f"{key}: #{aid} {self.session.label(aid)}")
+            entries.append((colour, names[aid], f"{key}: #{aid} {self.session.label(aid)}",
+                            False))
         self._clip_paths()
         window_label = self._draw_window(active)
         if window_label is not None:
-            self.legend.add("#ffffff", window_label, "the window the path was searched in",
-                            dashed=True)
+            entries.append(("#ffffff", window_label, "the window the path was searched in",
+                            True))
+        self.legend.set_entries(entries)
         self._draw_anchors(active)
 
     def _on_range_changed(self, *_) -> None:
