@@ -70,7 +70,7 @@ class StallSampler:
         self.stop.set()
         gaps = self.monitor.gaps.get("editing", [])
         print(f"--- pauses over 100 ms: {sum(g > 0.1 for g in gaps)}", file=sys.stderr)
-        for last, stacks in self.samples.items():
+        for stacks in self.samples.values():
             if len(stacks) < 5:
                 continue
             print(f"=== pause of at least {10 * len(stacks) + 50} ms, {len(stacks)} samples",
@@ -263,8 +263,9 @@ def gui_part(a, b, seconds, drags, rng, trace=False):
         tracer.report()
     window.shutdown()
     window.close()
-    return {"preview_rate": rates, "drag_updates": drag_updates, "release": release, "undo": undo_s, "redo": redo_s,
-            "worst_gap_ms": worst * 1000.0, "worst_gap_cpu_ms": worst_cpu * 1000.0}
+    return {"preview_rate": rates, "drag_updates": drag_updates, "release": release,
+            "undo": undo_s, "redo": redo_s, "worst_gap_ms": worst * 1000.0,
+            "worst_gap_cpu_ms": worst_cpu * 1000.0}
 
 
 def main(argv=None) -> int:
@@ -322,8 +323,8 @@ def main(argv=None) -> int:
             f"| window: Ctrl+Shift+Z | {pct(gui['redo'], 50):.1f} ms | "
             f"{pct(gui['redo'], 95):.1f} ms | {pct(gui['redo'], 100):.1f} ms | ≤ 50 ms |",
             f"| window: longest event-loop pause during the drags, undo, redo | - | - | "
-            f"{gui['worst_gap_ms']:.0f} ms (GUI thread busy {gui['worst_gap_cpu_ms']:.0f} ms of it) "
-            "| ≤ 100 ms |",
+            f"{gui['worst_gap_ms']:.0f} ms (GUI thread busy "
+            f"{gui['worst_gap_cpu_ms']:.0f} ms of it) | ≤ 100 ms |",
         ]
     text = "\n".join(lines) + "\n"
     print(text)
