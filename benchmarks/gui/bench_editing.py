@@ -56,15 +56,23 @@ class StallSampler:
         self.thread.start()
 
     def _run(self) -> None:
+        import threading
         import traceback
 
         while not self.stop.wait(0.01):
             last = self.monitor.last
             if time.perf_counter() - last > 0.05:
-                frame = sys._current_frames().get(self.main_id)
+                frames = sys._current_frames()
+                frame = frames.get(self.main_id)
                 if frame is not None:
                     stack = "".join(traceback.format_stack(frame)[-self.depth:])
-                    self.samples.setdefault(last, []).append(stack)
+                    # what the other threads run meanwhile (one holding the GIL in a
+                    # long C call stalls the GUI thread as surely as its own work)
+                    others = "".join(
+                        "    [thread] " + traceback.format_stack(f)[-1].strip().split("\n")[0]
+                        + "\n" for tid, f in frames.items()
+                        if tid not in (self.main_id, threading.get_ident()))
+                    self.samples.setdefault(last, []).append(stack + others)
 
     def report(self) -> None:
         self.stop.set()

@@ -85,6 +85,7 @@ class DiagnosticsView(QWidget):
             plot.setMouseEnabled(x=True, y=False)
             plot.setTitle(f"{label} (x: time A, s)", size="8pt")
             plot.getAxis("left").setWidth(36)
+        self._conf_title = "confidence (x: time A, s)"
         self.tempo_plot.setXLink(self.cost_plot)
         self.conf_plot.setXLink(self.cost_plot)
         self.tempo_plot.setLogMode(y=True)
@@ -201,9 +202,12 @@ class DiagnosticsView(QWidget):
             self.conf.setData(*peak_decimate(al.path[:, 0] / al.rate_a_hz, al.confidence))
             self.conf_note.setText("")
             source = al.diagnostics.get("confidence_source")
-            self.conf_plot.setTitle("confidence (x: time A, s)" + (
-                " — cost margin" if isinstance(source, str) and "margin" in source else ""),
-                size="8pt")
+            title = "confidence (x: time A, s)" + (
+                " — cost margin" if isinstance(source, str) and "margin" in source else "")
+            if title != getattr(self, "_conf_title", None):
+                # a title's layout measures its text (~16 ms): not again on every edit
+                self.conf_plot.setTitle(title, size="8pt")
+                self._conf_title = title
         else:
             self.conf.setData([], [])
             self.conf_note.setText(f"no confidence: {self.no_confidence_reason(aid)}")

@@ -315,4 +315,6 @@ def test_undo_redo_redraw_the_slow_views_once_on_a_later_turn(qtbot, window, aud
     qtbot.waitUntil(lambda: len(calls) >= 1, timeout=5_000)
     QTest.qWait(50)
     assert calls == [manual]
+    # the confidence strip keeps its title (set again only when it changes)
+    assert diag.conf_plot.titleLabel.text.startswith("confidence (x: time A, s)")
     wait_idle(qtbot, window)
