@@ -183,8 +183,13 @@ def gui_part(a, b, seconds, drags, rng, trace=False):
     mid = times[1]
     window.matrix.set_view_seconds(mid - 20, mid + 20, al.map_a_to_b(mid) - 20,
                                    al.map_a_to_b(mid) + 20)
-    for _ in range(20):
+    # let the zoom settle (its region image comes 150 ms later from a worker): loading
+    # a zoomed region is the zoom's work, measured by bench_responsiveness.py
+    t_settle = time.perf_counter() + 0.3
+    while time.perf_counter() < t_settle:
         app.processEvents()
+        time.sleep(0.002)
+    wait(lambda: window.jobs.n_running == 0)
     viewport = window.matrix.plot.viewport()
     vb = window.matrix.plot.getViewBox()
 
