@@ -470,6 +470,25 @@ class Project:
         del self._anchors[index]
         self._emit("anchors_changed")
 
+    def set_anchors(self, pairs) -> None:
+        """Replace the anchors for the next run by ``pairs`` (time on A, time on B), as
+        :meth:`add_anchor` would one by one, with one ``anchors_changed``."""
+        pairs = list(pairs)
+        if pairs and not self.has_both():
+            raise ValueError("anchors need both recordings open")
+        out = []
+        for ta, tb in pairs:
+            ta, tb = float(ta), float(tb)
+            if not (math.isfinite(ta) and math.isfinite(tb)):
+                raise ValueError(f"anchor: times must be finite, got ({ta}, {tb})")
+            ta = min(max(ta, 0.0), self.duration("a"))
+            tb = min(max(tb, 0.0), self.duration("b"))
+            out = [p for p in out if abs(p[0] - ta) > 1e-9] + [(ta, tb)]
+        out = sorted(out)
+        if out != self._anchors:
+            self._anchors = out
+            self._emit("anchors_changed")
+
     def clear_anchors(self) -> None:
         if self._anchors:
             self._anchors = []

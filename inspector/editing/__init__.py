@@ -37,6 +37,7 @@ from core.display import decimate_path, prepare_path
 
 from ..jobs import Request
 from .layer import HIT_PIXELS, EditLayer
+from .paint import DragCache
 
 __all__ = ["Editor", "install_editing"]
 
@@ -89,6 +90,9 @@ class Editor(QObject):
         plot.addItem(self.span, ignoreBounds=True)
         self.layer = EditLayer(self)
         plot.addItem(self.layer, ignoreBounds=True)
+        # the rest of the matrix is blitted from caches while a handle is dragged
+        self.drag_cache = DragCache(plot.getViewBox(), (self.preview, self.handles,
+                                                        self.layer))
         self.selected: int | None = None
         self.span_s: tuple[float, float] | None = None
         self._drag = None          # (index, constraints at the start, preview data)
@@ -166,6 +170,7 @@ class Editor(QObject):
         part = decimate_path(np.asarray(t[k0:k1]), 1500)
         self._drag = (index, c, part, prev_pt, next_pt, (a.time_a_s, a.time_b_s))
         self.redraw()
+        self.drag_cache.begin()
 
     def drag_to(self, x: float, y: float) -> None:
         """Move the dragged anchor (kept between its neighbours) and redraw the coarse
@@ -204,6 +209,7 @@ class Editor(QObject):
         self.drag_to(x, y)
         moved = self._drag_moved
         self._drag = None
+        self.drag_cache.end()
         self.commit(moved, "move anchor")
 
     # ------------------------------------------------------------------ edits
@@ -329,9 +335,7 @@ class Editor(QObject):
         wanted = [(a.time_a_s, a.time_b_s) for a in constraints.anchors if a.hard]
         if list(project.anchors) == wanted:
             return
-        project.clear_anchors()
-        for ta, tb in wanted:
-            project.add_anchor(ta, tb)
+        project.set_anchors(wanted)  # one redraw of the pending anchors, not one each
 
     # ------------------------------------------------------------------ undo, doubt
     def undo(self) -> None:

@@ -124,6 +124,7 @@ class DiagnosticsView(QWidget):
             plot.setMouseEnabled(x=True, y=False)
             plot.setTitle(f"{label} (x: time A, s)", size="8pt")
             plot.getAxis("left").setWidth(36)
+        self._conf_title = "confidence (x: time A, s)"
         self.tempo_plot.setXLink(self.cost_plot)
         self.conf_plot.setXLink(self.cost_plot)
         self.tempo_plot.setLogMode(y=True)
@@ -257,9 +258,12 @@ class DiagnosticsView(QWidget):
                 item.setData(x, part)
             self.conf_note.setText("")
             source = al.diagnostics.get("confidence_source")
-            self.conf_plot.setTitle(CONF_TITLE + (
-                " — cost margin" if isinstance(source, str) and "margin" in source else ""),
-                size="8pt")
+            title = CONF_TITLE + (
+                " — cost margin" if isinstance(source, str) and "margin" in source else "")
+            if title != getattr(self, "_conf_title", None):
+                # a title's layout measures its text (~16 ms): not again on every edit
+                self.conf_plot.setTitle(title, size="8pt")
+                self._conf_title = title
         else:
             for item in (self.conf, *self.conf_bands):
                 item.setData([], [])
@@ -311,8 +315,13 @@ class DiagnosticsView(QWidget):
         self.cost_plot.getAxis("left").setTicks(cost_ticks(cost))
 
     def _on_alignment_edited(self, aid: int) -> None:
+        """An edit (a re-solve, undo, redo) is redrawn on a later event-loop turn, after
+        the matrix's path, and several edits in a row make one redraw."""
         if aid == self.session.active_id:
-            self._on_active_alignment_changed(aid)
+            turn_queue(self.session).queue(self, self._redraw_edited)
+
+    def _redraw_edited(self) -> None:
+        self._on_active_alignment_changed(self.session.active_id)
 
     def _on_cursor_moved(self, time_a: float, time_b: float) -> None:
         for line in self.cursor_lines:

@@ -221,8 +221,13 @@ class HeatmapView(QWidget):
         self.colour_bar.getAxis("left").setLabel(label)
 
     def _on_alignment_edited(self, aid: int) -> None:
+        """An edit (a re-solve, undo, redo) is redrawn on a later event-loop turn, after
+        the matrix's path, and several edits in a row make one redraw."""
         if aid == self.session.active_id:
-            self._on_active_alignment_changed(aid, force=True)
+            turn_queue(self.session).queue(self, self._redraw_edited)
+
+    def _redraw_edited(self) -> None:
+        self._on_active_alignment_changed(self.session.active_id, force=True)
 
     def _on_cursor_moved(self, time_a: float, time_b: float) -> None:
         for line, angle in self.cursor_lines:

@@ -43,6 +43,18 @@ class PathLegend(QWidget):
         self._layout.setContentsMargins(4, 0, 4, 0)
         self._layout.setSpacing(6)
         self._layout.addStretch(1)
+        self._entries: list[tuple] = []
+
+    def set_entries(self, entries) -> None:
+        """Show ``entries`` ((colour, text, tooltip, dashed) each); the widgets are kept
+        when they are the ones shown (an edit redraws the paths, not the legend)."""
+        entries = [tuple(e) for e in entries]
+        if entries == self._entries and len(self.items) == len(entries):
+            return
+        self.clear()
+        for colour, text, tooltip, dashed in entries:
+            self.add(colour, text, tooltip, dashed=dashed)
+        self._entries = entries
 
     def clear(self) -> None:
         for swatch, text in self.items:
@@ -50,6 +62,7 @@ class PathLegend(QWidget):
                 self._layout.removeWidget(w)
                 w.deleteLater()
         self.items = []
+        self._entries = []
 
     def add(self, colour: str, text: str, tooltip: str = "", *, dashed: bool = False) -> None:
         swatch = QLabel("┄┄" if dashed else "━━", self)

@@ -217,3 +217,35 @@ def test_project_keeps_constraints_in_snapshot_and_undo_redo():
     q.swap()
     a = q.result(rid).constraints.anchors[0]
     assert (a.time_a_s, a.time_b_s) == (c2.anchors[0].time_b_s, c2.anchors[0].time_a_s)
+
+
+def _scorer_map(al, t):
+    """A -> B as evaluation scripts read a path: the mean B time of each A frame,
+    interpolated between frames."""
+    times = al.times_s
+    ua, inv = np.unique(times[:, 0], return_inverse=True)
+    ub = np.bincount(inv, weights=times[:, 1]) / np.bincount(inv)
+    return float(np.interp(t, ua, ub))
+
+
+@pytest.mark.parametrize("mode", ["exact", "corridor"])
+def test_an_anchor_far_off_the_features_path_is_crossed_on_a_diagonal(mode):
+    """Where the anchor pulls the path 2 s (20 frames) off the features' path, the path
+    catches up before the anchor but crosses it diagonally, from (i - 2, j - 2) to
+    (i + 2, j + 2): the frames i - 1 .. i + 1 hold one cell each, and the A -> B mapping
+    of a scorer (mean of a frame, interpolated) meets the anchor within one frame."""
+    x, y = _pair()
+    base = dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+    ta = 15.04
+    tb = float(base.map_a_to_b(ta)) + 2.0
+    out = recompute(base, Constraints((Anchor(ta, tb),)), (x, y, "euclidean"), mode=mode)
+    i, j = int(round(ta * 10)), int(round(tb * 10))
+    p = np.asarray(out.path)
+    cells = {tuple(c) for c in p.tolist()}
+    assert (i - 2, j - 2) in cells and (i + 2, j + 2) in cells
+    for d in range(-1, 2):
+        assert p[p[:, 0] == i + d].tolist() == [[i + d, j + d]]
+        assert p[p[:, 1] == j + d].tolist() == [[i + d, j + d]]
+    # within one frame: the two times are each rounded to their frame (half a frame)
+    assert abs(_scorer_map(out, ta) - tb) <= 0.1 + 1e-9
+    assert abs(_scorer_map(out.transposed(), tb) - ta) <= 0.1 + 1e-9

@@ -182,3 +182,23 @@ def test_a_snapshot_of_another_version_is_refused():
         p.restore(dict(snap, version=99))
     with pytest.raises(ValueError, match="missing"):
         p.restore({k: v for k, v in snap.items() if k != "cursor"})
+
+
+def test_set_anchors_replaces_them_with_one_change():
+    p = Project()
+    p.set_recording("a", info("a", 3.0))
+    p.set_recording("b", info("b", 5.0))
+    p.add_anchor(0.5, 0.5)
+    changes = []
+    p.subscribe(changes.append)
+    # sorted, clipped to the recordings, one per time of A (the last one wins)
+    p.set_anchors([(2.0, 9.0), (1.0, 1.5), (1.0, 2.0)])
+    assert p.anchors == ((1.0, 2.0), (2.0, 5.0))
+    assert [c.what for c in changes] == ["anchors_changed"]
+    p.set_anchors([(1.0, 2.0), (2.0, 5.0)])  # the same: no change announced
+    assert len(changes) == 1
+    p.set_anchors([])
+    assert p.anchors == () and len(changes) == 2
+    with pytest.raises(ValueError, match="finite"):
+        p.set_anchors([(float("nan"), 1.0)])
+    assert p.anchors == ()

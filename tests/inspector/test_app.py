@@ -121,6 +121,13 @@ def test_zoom_keeps_the_matrix_axes_in_seconds(qtbot, window, audio_pair, monkey
 
     expected = cost_region(fa.values, fb.values, i0, i1, j0, j1, metric=view._inputs[2])
     np.testing.assert_allclose(view._region_data, expected, rtol=1e-5, atol=1e-6)
+    # a new region redraws only the region's image, with the overview's levels
+    overview_image = view.image.image
+    with qtbot.waitSignal(view.region_drawn, timeout=60_000):
+        view.set_view_seconds(0.1, 0.4, 0.1, 0.4)
+    assert view.image.image is overview_image
+    assert view._region_key != (i0, i1, j0, j1)
+    assert list(view.region_image.levels) == pytest.approx(list(view.image.levels))
     # the stream views zoom in seconds too
     window.stream_a.set_visible_range(0.5, 1.5)
     t0, t1 = window.stream_a.visible_range()

@@ -274,3 +274,87 @@ def test_stream_markers_move_one_side_and_snap_to_onsets(qtbot, window, audio_pa
     onset = float(markers.onsets["a"][3])
     assert snap(onset + 0.05, markers.onsets["a"]) == onset
     assert snap(onset + 0.05, None) == onset + 0.05
+
+
+def test_while_a_handle_is_dragged_the_still_items_are_cached(qtbot, window, audio_pair):
+    """A preview step repaints only the preview and the handles: every other item of the
+    matrix has a device-coordinate cache during the drag and its own mode after it."""
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication, QGraphicsItem
+
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s, editor = window.session, window.editor
+    al = s.active_alignment()
+    with qtbot.waitSignal(editor.resolved, timeout=30_000):
+        editor.add_anchor(2.0, float(al.map_a_to_b(2.0)))
+    wait_idle(qtbot, window)
+    anchor = s.project.result(s.active_id).constraints.anchors[0]
+    viewport = window.matrix.plot.viewport()
+    path_curve = window.matrix.path_curves["active"].curve
+    image = window.matrix.image
+    none = QGraphicsItem.CacheMode.NoCache
+    cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
+    assert path_curve.cacheMode() == none and image.cacheMode() == none
+    start = _pos(window, anchor.time_a_s, anchor.time_b_s)
+    end = _pos(window, anchor.time_a_s, anchor.time_b_s + 0.4)
+    QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     start)
+    for k in range(1, 6):
+        p = start + (end - start) * (k / 5)
+        QApplication.sendEvent(viewport, QMouseEvent(
+            QMouseEvent.Type.MouseMove, QPointF(p), QPointF(viewport.mapToGlobal(p)),
+            Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier))
+        QTest.qWait(10)
+    assert editor._drag is not None
+    assert path_curve.cacheMode() == cached and image.cacheMode() == cached
+    # the moving items are drawn afresh at every step
+    assert editor.preview.curve.cacheMode() == none and editor.handles.cacheMode() == none
+    with qtbot.waitSignal(editor.resolved, timeout=30_000):
+        QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier, end, 10)
+    wait_idle(qtbot, window)
+    assert path_curve.cacheMode() == none and image.cacheMode() == none
+    moved = s.project.result(s.active_id).constraints.anchors[0]
+    assert moved.time_b_s > anchor.time_b_s + 0.2
+    assert _passes(s.alignment(s.active_id), moved.time_a_s, moved.time_b_s)
+
+
+def test_undo_redo_redraw_the_slow_views_once_on_a_later_turn(qtbot, window, audio_pair):
+    """Ctrl+Z redraws the matrix's path at once; the diagnostics and the heatmap redraw
+    on a later event-loop turn, once for several steps in a row; the pending anchors for
+    the next run are set with one signal."""
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s, editor = window.session, window.editor
+    al = s.active_alignment()
+    for ta in (1.0, 2.0, 3.0):
+        with qtbot.waitSignal(editor.resolved, timeout=30_000):
+            editor.add_anchor(ta, float(al.map_a_to_b(ta)))
+        wait_idle(qtbot, window)
+    manual = s.active_id
+    diag = window.diagnostics
+    calls = []
+    original = diag._on_active_alignment_changed
+    diag._on_active_alignment_changed = lambda aid, *a, **k: (calls.append(aid),
+                                                             original(aid, *a, **k))
+    anchor_signals = []
+    s.anchors_changed.connect(lambda: anchor_signals.append(1))
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    # the path is drawn at once: it has the one anchor left
+    left = s.project.result(manual).constraints.anchors
+    assert len(left) == 1
+    cx, cy = window.matrix.path_curves["active"].getData()
+    t = s.alignment(manual).times_s
+    assert cx[0] == pytest.approx(t[0, 0]) and cx[-1] == pytest.approx(t[-1, 0])
+    assert calls == []  # not yet: on a later turn
+    assert len(anchor_signals) == 2  # one per step, not one per anchor
+    assert s.project.anchors == ((left[0].time_a_s, left[0].time_b_s),)
+    qtbot.waitUntil(lambda: len(calls) >= 1, timeout=5_000)
+    QTest.qWait(50)
+    assert calls == [manual]
+    # the confidence strip keeps its title (set again only when it changes)
+    assert diag.conf_plot.titleLabel.text.startswith("confidence (x: time A, s)")
+    wait_idle(qtbot, window)
