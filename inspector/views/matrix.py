@@ -35,6 +35,7 @@ from core.display import (
 )
 
 from ..jobs import Request
+from .axes import fit_axes
 from .common import (
     PATH_COLOURS,
     Debouncer,
@@ -103,6 +104,7 @@ class MatrixView(QWidget):
         self.plot = pg.PlotWidget(self)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
+        fit_axes(self.plot.getPlotItem())  # labels that fit, both axes stepped alike
         self.plot.setLabel("bottom", "time A (s)")
         self.plot.setLabel("left", "time B (s)")
         self.plot.getAxis("left").setWidth(42)
