@@ -28,7 +28,7 @@ __all__ = ["FittedAxis", "RatioAxis", "fit_axes", "nice_step", "ratio_label"]
 #: empty space between two horizontal labels (px)
 H_GAP_PX = 16
 #: a vertical axis keeps this many text heights from one label to the next
-V_SPACING_LINES = 1.4
+V_SPACING_LINES = 1.25
 
 
 def nice_step(lower: float) -> float:
@@ -162,9 +162,9 @@ class RatioAxis(pg.AxisItem):
                 else 3 * fm.horizontalAdvance("0.8") + H_GAP_PX)
         per_log = size / (hi - lo)  # pixels per decade
         r_lo, r_hi = 10.0 ** lo, 10.0 ** hi
-        # the finer ladder (½ .. 2) when its closest pair (1.25 / 1, 0.1 decade) fits
+        # the finer ladder (½ .. 2) when its closest pair (1.5 / 1.25) fits
         fine = [r for r in _FINE if r_lo <= r <= r_hi]
-        if len(fine) >= 2 and per_log * math.log10(1.25 / 1.0) >= need:
+        if len(fine) >= 2 and per_log * math.log10(1.5 / 1.25) >= need:
             outer = [r for r in (0.25, 4.0) if r_lo <= r <= r_hi]
             return sorted(fine + outer)
         # powers of two, every ``stride``-th one
@@ -179,7 +179,7 @@ class RatioAxis(pg.AxisItem):
         step = nice_step(need / per_unit)
         k0, k1 = math.ceil(r_lo / step - 1e-9), math.floor(r_hi / step + 1e-9)
         ticks = [round(k * step, 10) for k in range(k0, k1 + 1) if k * step > 0]
-        best = max((ticks, powers, fine), key=len)
+        best = max((powers, ticks), key=len)
         if best:
             return best
         # not even one round value fits between two: the middle, to two digits

@@ -87,6 +87,13 @@ def test_short_tracks_label_apart_and_tempo_labels_the_ratios_that_fit(qtbot, wi
     qtbot.wait(20)
     short = [t for _, t in drawn_labels(tempo.getAxis("left"))]
     assert "1" in short and len(short) >= 2, (short, tempo.getViewBox().height())
+    assert_apart(drawn_labels(tempo.getAxis("left")), "tempo")
+    for lo, hi in ((0.4, 2.5), (0.7, 1.45), (0.05, 20.0), (1.1, 1.2)):  # as the video pair
+        tempo.setYRange(math.log10(lo), math.log10(hi), padding=0.0)
+        qtbot.wait(20)
+        labels = drawn_labels(tempo.getAxis("left"))
+        assert labels, (lo, hi)
+        assert_apart(labels, f"tempo {lo}..{hi}")
     d.setMinimumHeight(400)
     qtbot.waitUntil(lambda: tempo.getViewBox().height() > 250)
     tempo.setYRange(math.log10(0.25), math.log10(4.0), padding=0.0)
