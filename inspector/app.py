@@ -85,6 +85,8 @@ class MainWindow(QMainWindow):
         self.diagnostics = DiagnosticsView(self.session, self.jobs)
         self.method_panel = MethodPanel(self.session, self.workspace)
         self.stream_views = {"a": self.stream_a, "b": self.stream_b}
+        # A and B side by side: one label step for both time axes
+        self.stream_a.bottom.getAxis("bottom").share_step(self.stream_b.bottom.getAxis("bottom"))
 
         self.banner = QLabel(self)
         self.banner.setWordWrap(True)

@@ -29,8 +29,8 @@ from core.constraints import (
     Anchor,
     Constraints,
     Region,
-    ranked_doubtful_spots,
     lock_region,
+    ranked_doubtful_spots,
     recompute,
 )
 from core.display import decimate_path, prepare_path

@@ -121,9 +121,19 @@ class PlaybackController(QObject):
         for name in ("recording_opened", "recording_closed"):
             getattr(session, name).connect(lambda *_: self._invalidate(stop=True))
         session.recordings_swapped.connect(lambda: self._invalidate(stop=True))
+        session.recording_opened.connect(self._warm_up_when_opened)
         session.active_alignment_changed.connect(lambda *_: self._on_alignment_changed())
         if hasattr(session, "alignment_edited"):
             session.alignment_edited.connect(self._on_alignment_edited)
+
+    def _warm_up_when_opened(self, slot: str) -> None:
+        """Warm the stretch up as soon as an audio B is opened, while the default
+        alignment is computed: its imports and kernel loads are pure Python on a thread
+        (the GIL, half a second of it); started when the alignment arrived, they ran
+        while every view drew it and the user began to pan (pauses of 200+ ms)."""
+        rec = self.session.recording(slot)
+        if slot == "b" and rec is not None and rec.kind == "audio":
+            _warm_up_stretch()
 
     # ------------------------------------------------------------------ state
     @property

@@ -18,11 +18,14 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 from core.display import find_jumps, path_local_cost, peak_decimate, tempo_ratio
 
 from ..jobs import Request
+from .axes import fit_axes
 from .common import CURSOR_COLOUR, cache_axes, turn_queue
 
 __all__ = ["DiagnosticsView"]
 
 MAX_MARKS = 5_000  # drawn as three items per track whatever the number
+#: the strip's least height: at 1280×800 its tracks were 21 px tall, room for one label
+MIN_HEIGHT_PX = 130
 
 
 STALL_COLOURS = {"b": (255, 60, 60, 70), "a": (80, 160, 255, 200)}
@@ -89,18 +92,6 @@ def path_stalls(al, min_s: float = 0.3):
     return out[0], out[1]
 
 
-def cost_ticks(cost) -> list:
-    """Two labelled ticks (0 and a round value near the top) for a short cost strip."""
-    finite = np.asarray(cost, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    top = float(finite.max()) if finite.size else 1.0
-    if top <= 0:
-        return [[(0.0, "0")], []]
-    step = 10.0 ** np.floor(np.log10(top))
-    nice = max(step, np.floor(top / step) * step)
-    return [[(0.0, "0"), (float(nice), f"{nice:.3g}")], [(float(nice) / 2, "")]]
-
-
 CONF_TITLE = "confidence: expected error, ms (x: time A, s)"
 
 
@@ -117,6 +108,10 @@ class DiagnosticsView(QWidget):
         self.cost_plot = self.plots.addPlot(row=0, col=0)
         self.tempo_plot = self.plots.addPlot(row=0, col=1)
         self.conf_plot = self.plots.addPlot(row=0, col=2)
+        # labels that fit the short tracks (never overlapping), tempo as ratios
+        fit_axes(self.cost_plot)
+        fit_axes(self.tempo_plot, fitted=("bottom",), ratio=("left",))
+        fit_axes(self.conf_plot)
         for plot, label in ((self.cost_plot, "local cost"), (self.tempo_plot, "tempo B/A"),
                             (self.conf_plot, "confidence")):
             plot.setMenuEnabled(False)
@@ -124,14 +119,11 @@ class DiagnosticsView(QWidget):
             plot.setMouseEnabled(x=True, y=False)
             plot.setTitle(f"{label} (x: time A, s)", size="8pt")
             plot.getAxis("left").setWidth(36)
-        self._conf_title = "confidence (x: time A, s)"
+        self._conf_title = CONF_TITLE
         self.tempo_plot.setXLink(self.cost_plot)
         self.conf_plot.setXLink(self.cost_plot)
         self.tempo_plot.setLogMode(y=True)
-        # log axis: ticks are log10 values; the ratios a short strip has room for
-        self.tempo_plot.getAxis("left").setTicks(
-            [[(np.log10(0.25), "¼"), (0.0, "1"), (np.log10(4.0), "4")],
-             [(np.log10(0.5), "½"), (np.log10(2.0), "2")]])
+        # log axis (RatioAxis): the ratios the strip has room for, ¼ ½ 1 2 4 or finer
         # a strip a few lines tall: the expected error (ms) at three heights
         self.conf_plot.setTitle(CONF_TITLE, size="8pt")
         self.conf_plot.getAxis("left").setTicks([[(0.0, ""), (1.0, "")], []])
@@ -179,6 +171,7 @@ class DiagnosticsView(QWidget):
                             "the other; a jump: the path skips frames; the confidence "
                             "track is coloured by the error (ms) expected of a step of "
                             "that confidence (calibrated on generated pairs)")
+        self.setMinimumHeight(MIN_HEIGHT_PX)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 0, 2, 2)
         lay.setSpacing(0)
@@ -312,7 +305,6 @@ class DiagnosticsView(QWidget):
         finite = finite[np.isfinite(finite)]
         hi = float(finite.max()) if finite.size else 1.0
         self._draw_marks(self.cost_plot, -abs(hi) - 1.0, 2.0 * abs(hi) + 1.0, jumps=True)
-        self.cost_plot.getAxis("left").setTicks(cost_ticks(cost))
 
     def _on_alignment_edited(self, aid: int) -> None:
         """An edit (a re-solve, undo, redo) is redrawn on a later event-loop turn, after

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from core.display import decimate_path, reduce_plan
 
 from ..jobs import Request
+from .axes import fit_axes
 from .common import (
     CURSOR_COLOUR,
     PATH_COLOURS,
@@ -71,6 +72,7 @@ class HeatmapView(QWidget):
         self.top = self.plots.addPlot(row=0, col=0)
         self.main = self.plots.addPlot(row=1, col=0)
         self.side = self.plots.addPlot(row=1, col=1)
+        fit_axes(self.main)
         layout = self.plots.ci.layout
         layout.setRowStretchFactor(0, 1)
         layout.setRowStretchFactor(1, 5)

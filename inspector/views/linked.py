@@ -24,8 +24,11 @@ __all__ = ["LinkedZoom", "install_linked_zoom"]
 
 #: a range mapped through a stall is widened to at least this fraction of its source
 MIN_MAPPED_FRACTION = 0.05
-#: during a continuous pan or zoom, the other views follow at most this often (ms)
-FOLLOW_INTERVAL_MS = 100
+#: during a continuous pan or zoom, the other views follow at most this often (ms): each
+#: follow repaints four views (streams, diagnostics, heatmap), about 15-30 ms each on an
+#: hour-long pair; every 100 ms, next to the dragged view's own repaints, it left the
+#: event loop no time (matrix pan of the hour-long pair: worst pause 24-37 -> 227 ms)
+FOLLOW_INTERVAL_MS = 250
 
 
 class LinkedZoom(QObject):

@@ -22,6 +22,7 @@ from core.display import block_mean, display_levels
 
 from ..jobs import Request
 from ..tasks import media as media_tasks
+from .axes import fit_axes
 from .common import (
     CURSOR_COLOUR,
     Debouncer,
@@ -73,6 +74,9 @@ class StreamView(QWidget):
         self.plots.ci.setSpacing(0)
         self.top = self.plots.addPlot(row=0, col=0)
         self.bottom = self.plots.addPlot(row=1, col=0)
+        # labels that fit: same step for A and B at the same width, never piled up
+        fit_axes(self.top, fitted=("left",))
+        fit_axes(self.bottom, fitted=("bottom", "left"))
         self.plots.ci.layout.setRowStretchFactor(0, 2)
         self.plots.ci.layout.setRowStretchFactor(1, 3)
         for plot in (self.top, self.bottom):
@@ -165,7 +169,6 @@ class StreamView(QWidget):
             self.frame_label.hide()
             self.top.getViewBox().invertY(False)
             self.top.getAxis("left").setStyle(showValues=True)
-            self.top.getAxis("left").setTicks([[(-1.0, "-1"), (0.0, "0"), (1.0, "1")], []])
             self.top.setYRange(-1, 1, padding=0.02)
         if stream.display_feature:
             self._show_features(stream.features[stream.display_feature])

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from core.pipeline import align_recordings
-from core.pipeline import attack
+from core.pipeline import align_recordings, attack
 
 
 def test_peak_widths_tell_a_spike_from_a_plateau():
