@@ -113,6 +113,8 @@ class MatrixView(QWidget):
         self.plot.addItem(self.image)
         self.plot.addItem(self.region_image)
         self.path_curves: dict[str, pg.PlotDataItem] = {}
+        #: called after the paths are drawn (e.g. inspector.structure draws pieces)
+        self.path_hooks: list = []
         self._path_times: dict[str, np.ndarray] = {}
         self.window_curves = [pg.PlotDataItem(pen=pg.mkPen("#ffffff", width=1,
                                                            style=Qt.PenStyle.DashLine))
@@ -323,6 +325,8 @@ class MatrixView(QWidget):
             self.legend.add("#ffffff", window_label, "the window the path was searched in",
                             dashed=True)
         self._draw_anchors(active)
+        for hook in self.path_hooks:
+            hook()
 
     def _on_range_changed(self, *_) -> None:
         self._clip_paths()
