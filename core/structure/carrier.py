@@ -7,8 +7,9 @@ B frames. The pieces themselves ride in its ``diagnostics["pieces"]`` (each piec
 distance, normalized distance, confidence and method) with ``diagnostics["pieces_key"]``
 (the sizes and the carrier's last row), so that :func:`piecewise_of` gives them back, and
 refuses them once the carrier is no longer the one they were made for (a swap of A and
-B transposes the carrier, an edit replaces it). A project or project file that keeps an
-Alignment's diagnostics keeps the pieces.
+B transposes the carrier, an edit replaces its path: the key holds a digest of the
+carrier's path). A project or project file that keeps an Alignment's diagnostics keeps
+the pieces.
 """
 
 from __future__ import annotations
@@ -34,9 +35,16 @@ def _monotone_hull(path: np.ndarray) -> np.ndarray:
     return out[keep]
 
 
-def _key(pw: PiecewiseAlignment, last_row) -> dict:
+def _digest(path) -> str:
+    import hashlib
+
+    data = np.ascontiguousarray(path, dtype="<i8").tobytes()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _key(pw: PiecewiseAlignment, hull) -> dict:
     return {"n_a": int(pw.n_a), "n_b": int(pw.n_b), "rate_a_hz": float(pw.rate_a_hz),
-            "rate_b_hz": float(pw.rate_b_hz), "last": [int(last_row[0]), int(last_row[1])]}
+            "rate_b_hz": float(pw.rate_b_hz), "path": _digest(hull)}
 
 
 def to_carrier(pw: PiecewiseAlignment) -> Alignment:
@@ -54,7 +62,7 @@ def to_carrier(pw: PiecewiseAlignment) -> Alignment:
                        "method": str(p.method)})
     diag = dict(pw.diagnostics)
     diag["pieces"] = pieces
-    diag["pieces_key"] = _key(pw, hull[-1])
+    diag["pieces_key"] = _key(pw, hull)
     carrier = Alignment(hull, pw.rate_a_hz, pw.rate_b_hz, n_a=pw.n_a, n_b=pw.n_b,
                         method=pw.method, params=dict(pw.params), distance=pw.distance,
                         diagnostics=diag, sources=dict(pw.sources))
@@ -74,17 +82,22 @@ def piecewise_of(al) -> PiecewiseAlignment | None:
     if isinstance(al, PiecewiseAlignment):
         return al
     try:
-        return _cache[al]
-    except (KeyError, TypeError):
+        if al in _cache:
+            return _cache[al]
+    except TypeError:
         pass
     diag = getattr(al, "diagnostics", None) or {}
     data, key = diag.get("pieces"), diag.get("pieces_key")
     if not data or not key:
         return None
-    last = al.path[-1]
-    if (int(key["n_a"]), int(key["n_b"]), [int(v) for v in key["last"]]) != (
-            al.n_a, al.n_b, [int(last[0]), int(last[1])]) or \
-            (float(key["rate_a_hz"]), float(key["rate_b_hz"])) != (al.rate_a_hz, al.rate_b_hz):
+    try:
+        same = ((int(key["n_a"]), int(key["n_b"]), float(key["rate_a_hz"]),
+                 float(key["rate_b_hz"])) == (al.n_a, al.n_b, al.rate_a_hz, al.rate_b_hz)
+                and key["path"] == _digest(al.path))
+    except (KeyError, TypeError, ValueError):
+        same = False
+    if not same:  # transposed, edited or replaced since: its path is not the carrier's
+        _cache[al] = None
         return None
     try:
         pieces = tuple(Alignment(np.asarray(d["path"]), al.rate_a_hz, al.rate_b_hz,

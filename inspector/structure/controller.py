@@ -233,12 +233,12 @@ class StructureController(QObject):
         for lane in self.lanes.values():
             lane.setVisible(units is not None)
             lane.update()
+        first = units is not None and self.unit_matrix.isHidden()
         self.unit_matrix.setVisible(units is not None)
-        if units is not None and self.unit_matrix.width() < 60:
-            sizes = self.window.lower.sizes()
-            total = sum(sizes)
-            self.window.lower.setSizes([int(total * 0.45), int(total * 0.33),
-                                        total - int(total * 0.45) - int(total * 0.33)])
+        if first:  # made room for once; the user's splitter sizes are kept after that
+            total = sum(self.window.lower.sizes())
+            a, b = int(total * 0.46), int(total * 0.30)
+            self.window.lower.setSizes([a, b, total - a - b])
         self.unit_matrix.update()
         self.units_changed.emit()
 

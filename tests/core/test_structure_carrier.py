@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from core.alignment import Alignment
-from core.project import Project, RecordingInfo
+from core.project import Project
 from core.project_file import load_project, save_project
 from core.structure import PiecewiseAlignment, Unit
 from core.structure.align import analyse_units, assign_units
@@ -101,3 +101,14 @@ def test_assign_units_of_edited_units():
     assert out["units_b"][1].kind == out["units_b"][2].kind == out["units_a"][1].kind
     assert out["costs"].shape == (3, 4)
     assert set(base) == set(out)
+
+
+def test_an_edited_carrier_no_longer_carries_the_pieces():
+    c = to_carrier(_repeat())
+    path = np.array(c.path, copy=True)
+    path[5, 0] = path[4, 0]  # still monotone, same ends: another path
+    keep = np.ones(len(path), bool)
+    keep[1:] = np.any(np.diff(path, axis=0) != 0, axis=1)
+    edited = c.replace(path=path[keep])
+    assert "pieces" in edited.diagnostics
+    assert piecewise_of(edited) is None

@@ -241,3 +241,12 @@ def test_playback_refuses_to_warp_a_path_with_jumps(qtbot, window, repeat_pair):
     # B leading: A's time follows the jumps
     pw = window.structure.active_pieces()
     assert pb._map(14.0, "b", "a") == pytest.approx(pw.nearest_b_to_a(14.0))
+
+
+def test_heatmap_draws_the_pieces_apart(qtbot, window, repeat_pair):
+    open_pair(qtbot, window, *repeat_pair)
+    aid = _run_structure(qtbot, window, "pieces")
+    pw = piecewise_of(window.session.alignment(aid))
+    x, y = window.heatmap.path.getData()
+    # one NaN break after each piece: the jumps are not joined by a line
+    assert int(np.isnan(x).sum()) == len(pw.pieces)
