@@ -87,6 +87,8 @@ def structure_job(rec_a, rec_b, structure: str, *, progress=None, cancel=None):
         x, y, rate = unit_features(rec_a, rec_b, progress=mon.sub(0.85, 0.95).report,
                                    cancel=cancel)
     if isinstance(al, PiecewiseAlignment):
+        for piece in al.pieces:  # what the views derive, paid here, not by the GUI
+            prepare_path(piece)
         al = to_carrier(al)
     from core.structure import Unit
 
