@@ -250,3 +250,23 @@ def test_heatmap_draws_the_pieces_apart(qtbot, window, repeat_pair):
     x, y = window.heatmap.path.getData()
     # one NaN break after each piece: the jumps are not joined by a line
     assert int(np.isnan(x).sum()) == len(pw.pieces)
+
+
+def test_a_project_keeps_the_pieces(qtbot, window, repeat_pair, tmp_path):
+    open_pair(qtbot, window, *repeat_pair)
+    aid = _run_structure(qtbot, window, "pieces")
+    pw = piecewise_of(window.session.alignment(aid))
+    path = tmp_path / "work.alignproj"
+    with qtbot.waitSignal(window.projects.saved, timeout=TIMEOUT_MS):
+        assert window.projects.save_to(str(path))
+    before = window.session.alignment(aid)
+    with qtbot.waitSignal(window.projects.loaded, timeout=TIMEOUT_MS):
+        assert window.projects.open_project_file(str(path))
+    wait_idle(qtbot, window)
+    assert window.session.active_alignment() is not before  # read back from the file
+    got = window.structure.active_pieces()
+    assert got is not None and len(got.pieces) == len(pw.pieces)
+    for p, q in zip(got.pieces, pw.pieces, strict=True):
+        assert np.array_equal(p.path, q.path)
+    assert len(window.structure.piece_curves) == len(pw.pieces)
+    assert not window.matrix.path_curves["active"].isVisible()
