@@ -173,6 +173,15 @@ def _image_from_data(data):
     return FeatureSpec.from_data(data["a"]), FeatureSpec.from_data(data["b"]), data["metric"]
 
 
+def _pieces_of(al):
+    """The pieces a result carries (:mod:`core.structure.carrier`), or None."""
+    if "pieces" not in al.diagnostics:
+        return None
+    from .structure.carrier import piecewise_of
+
+    return piecewise_of(al)
+
+
 def _check_slot(slot: str) -> None:
     if slot not in SLOTS:
         raise ValueError(f"slot: expected 'a' or 'b', got {slot!r}")
@@ -511,6 +520,10 @@ class Project:
         al = self.active_alignment()
         if al is None:
             new = (t, self._cursor[1]) if slot == "a" else (self._cursor[0], t)
+        elif (pw := _pieces_of(al)) is not None:  # a path with jumps: follow them
+            from .structure.carrier import cursor_through
+
+            new = cursor_through(pw, slot, t, self._cursor)
         else:
             # the alignment caches its mapping knots (filled on the worker that made it)
             new = (t, al.map_a_to_b(t)) if slot == "a" else (al.map_b_to_a(t), t)

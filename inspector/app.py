@@ -152,6 +152,9 @@ class MainWindow(QMainWindow):
         from .files import install_files  # export, import, annotations, drops, batch triage
 
         self.files = install_files(self)
+        from .structure import install_structure  # pieces, units, the unit matrix
+
+        self.structure = install_structure(self)
         self.session.error_reported.connect(self.show_error)
         self.session.cursor_moved.connect(self._on_cursor_moved)
         self.session.recording_opened.connect(self._update_streams_status)

@@ -37,7 +37,8 @@ from .._progress import Monitor
 from .piecewise import PiecewiseAlignment
 from .segments import cluster_units, frame_costs, segment, unit_costs
 
-__all__ = ["align_structure", "find_pieces", "analyse_units", "STRUCTURES"]
+__all__ = ["align_structure", "find_pieces", "analyse_units", "assign_units", "unit_features",
+           "STRUCTURES"]
 
 STRUCTURES = ("monotone", "auto", "pieces")
 
@@ -377,10 +378,17 @@ def analyse_units(x, y, rate_hz, *, min_unit_s=2.0):
         unit the matched A unit, or -1) and ``no_match`` (the cost of leaving a unit
         unmatched).
     """
+    return assign_units(x, y, segment(x, rate_hz, min_unit_s=min_unit_s),
+                        segment(y, rate_hz, min_unit_s=min_unit_s))
+
+
+def assign_units(x, y, units_a, units_b):
+    """Kinds and the unit-level assignment of :func:`analyse_units` for given units
+    (``units_a``, ``units_b``: lists of Unit covering frames of ``x`` and ``y``, e.g.
+    after the user moved, split or merged some)."""
     from scipy.optimize import linear_sum_assignment
 
-    units_a = segment(x, rate_hz, min_unit_s=min_unit_s)
-    units_b = segment(y, rate_hz, min_unit_s=min_unit_s)
+    units_a, units_b = list(units_a), list(units_b)
     both = np.vstack([x, y])
     shifted = [type(u)(u.start + len(x), u.end + len(x), u.rate_hz) for u in units_b]
     all_units = [*units_a, *shifted]
@@ -415,6 +423,25 @@ def analyse_units(x, y, rate_hz, *, min_unit_s=2.0):
                 matches[r] = c % na
     return {"units_a": units_a, "units_b": units_b, "costs": cross, "matches": matches,
             "no_match": float(no_match)}
+
+
+def unit_features(rec_a, rec_b, *, feature="auto", progress=None, cancel=None):
+    """The features :func:`align_structure` cuts into units: the default pipeline's,
+    pooled to about ``_UNIT_RATE_HZ`` frames per second; returns ``(x, y, rate_hz)``."""
+    from ..pipeline import _stacked
+    from ..warping import FeatureTerms
+
+    monitor = Monitor(progress, cancel)
+    terms, weights, _local, rates, _info = _prepare(rec_a, rec_b, feature, None, None,
+                                                   monitor.sub(0.0, 0.9))
+    source = FeatureTerms(terms, weights)
+    factor = max(1, int(round(min(rates) / _DP_RATE_HZ)))
+    coarse = source.pooled(factor)
+    rate = min(rates) / factor
+    ufactor = max(1, int(round(rate / _UNIT_RATE_HZ)))
+    x, y = _stacked(coarse.pooled(ufactor))
+    monitor.check()
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), rate / ufactor
 
 
 def _prepare(rec_a, rec_b, feature, rate_hz, band_s, monitor):

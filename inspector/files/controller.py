@@ -271,6 +271,12 @@ class FilesController(QObject):
             self.window.show_error(f"{display_path(path)}: open recordings A and B before "
                                    f"importing an alignment of them")
             return -1
+        from core.structure import PiecewiseAlignment
+
+        if isinstance(al, PiecewiseAlignment):  # a file with pieces: carried (jumps kept)
+            from core.structure.carrier import to_carrier
+
+            al = to_carrier(al)
         try:
             fit = check_alignment(path, al, a, b)
         except ValueError as err:

@@ -107,7 +107,7 @@ class PlaybackController(QObject):
         self._moving_cursor = False
         self._cursor_moved_at = 0.0
         self._cursor = session.cursor
-        self._alignment = session.active_alignment()
+        self._alignment = _follow(session.active_alignment())
         self._pull_lock = threading.Lock()
         self._device_frames = 0
         self._audition_centre: tuple[float, float] | None = None
@@ -184,7 +184,7 @@ class PlaybackController(QObject):
         self._videos = {}
 
     def _on_alignment_changed(self) -> None:
-        self._alignment = self.session.active_alignment()
+        self._alignment = _follow(self.session.active_alignment())
         if self._sources is None:
             if self._alignment is not None and self.session.has_both():
                 self._build_sources()  # caches fill around the cursor before Play
@@ -192,7 +192,8 @@ class PlaybackController(QObject):
             return
         self._sources["w"] = self._warp_source()
         if self.mixer is not None:
-            self.mixer.set_alignment(self.session.active_alignment(), self._sources["w"])
+            self.mixer.set_alignment(_follow(self.session.active_alignment()),
+                                     self._sources["w"])
             self.prefetcher.poke()
 
     def _on_alignment_edited(self, aid: int) -> None:
@@ -246,6 +247,12 @@ class PlaybackController(QObject):
         """Start from the cursor (audition: around A's cursor)."""
         if self.is_playing or not self.can_play():
             return
+        if self.mode in ("warped", "side") and _has_jumps(self.session.active_alignment()):
+            # a warp plan is one monotone path: it cannot follow a path with jumps
+            self.notice.emit("this result has jumps (a repeat, skip or move): B cannot be "
+                             "warped onto A; play A or B (the other side's cursor follows "
+                             "the jumps)")
+            return
         sources = self._build_sources()
         lead = "b" if self.mode == "b" else "a"
         t_a, t_b = self.session.cursor
@@ -261,7 +268,7 @@ class PlaybackController(QObject):
         durations = {s: self.session.duration(s) for s in ("a", "b")}
         self.timing.clear()
         mixer = Mixer(device.rate_hz, self.timing, sources=sources, durations=durations,
-                      alignment=self.session.active_alignment(),
+                      alignment=_follow(self.session.active_alignment()),
                       mode="a" if self.mode == "audition" else self.mode,
                       position=(lead, pos))
         mixer.speed = self.speed
@@ -507,3 +514,21 @@ class PlaybackController(QObject):
         for video in self._videos.values():
             video.close()
         self._videos = {}
+
+
+def _has_jumps(al) -> bool:
+    if al is None or "pieces" not in al.diagnostics:
+        return False
+    from core.structure.carrier import piecewise_of
+
+    return piecewise_of(al) is not None
+
+
+def _follow(al):
+    """What playback maps times through: the alignment, or for a result with jumps a
+    :class:`core.structure.carrier.Follower` (B to A across the jumps)."""
+    if not _has_jumps(al):
+        return al
+    from core.structure.carrier import Follower, piecewise_of
+
+    return Follower(piecewise_of(al))

@@ -172,9 +172,14 @@ class HeatmapView(QWidget):
             self._show_nothing("no alignment yet")
             self.path.setData([], [])
             return
-        times = self.session.path_times(aid)
-        t = decimate_path(times, 3000)
-        self.path.setData(t[:, 0], t[:, 1])
+        pieces = _pieces_of(al)
+        if pieces is None:
+            t = decimate_path(self.session.path_times(aid), 3000)
+            self.path.setData(t[:, 0], t[:, 1], connect="all")
+        else:  # a path with jumps: each piece apart, never joined by a line
+            t = np.vstack([np.vstack([decimate_path(p.times_s, 1000), [[np.nan, np.nan]]])
+                           for p in pieces.pieces])
+            self.path.setData(t[:, 0], t[:, 1], connect="finite")
         self.title.setText(f"Soft alignment — #{aid} {al.method}")
         if al.plan is None:
             self._show_nothing("")
@@ -244,3 +249,11 @@ class HeatmapView(QWidget):
                 self.session.move_cursor("a", vb.mapSceneToView(event.scenePos()).x())
                 event.accept()
                 return
+
+
+def _pieces_of(al):
+    if "pieces" not in al.diagnostics:
+        return None
+    from core.structure.carrier import piecewise_of
+
+    return piecewise_of(al)

@@ -116,6 +116,8 @@ class MatrixView(QWidget):
         self.plot.addItem(self.image)
         self.plot.addItem(self.region_image)
         self.path_curves: dict[str, pg.PlotDataItem] = {}
+        #: called after the paths are drawn (e.g. inspector.structure draws pieces)
+        self.path_hooks: list = []
         self._path_times: dict[str, np.ndarray] = {}
         self.window_curves = [pg.PlotDataItem(pen=pg.mkPen("#ffffff", width=1,
                                                            style=Qt.PenStyle.DashLine))
@@ -343,6 +345,8 @@ class MatrixView(QWidget):
                             True))
         self.legend.set_entries(entries)
         self._draw_anchors(active)
+        for hook in self.path_hooks:
+            hook()
 
     def _on_range_changed(self, *_) -> None:
         self._clip_paths()
