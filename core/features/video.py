@@ -8,6 +8,10 @@ histogram
     Per-channel colour histograms (``n_bins`` per channel) of the trimmed frame, square
     roots of the shares (Hellinger embedding: the euclidean distance of two frames is the
     Hellinger distance of their histograms).
+small (internal: the default video pipeline)
+    Grey frame area-resized to 128 x 72, uint8: ``thumbnail_of_small`` makes thumbnails
+    of any centred crop of it, so the crop between two copies (one zoomed in) is found
+    after reading the frames once (:mod:`core.pipeline.video`).
 motion
     Mean absolute difference between consecutive grey thumbnails (64 x 36), divided by the
     frame's contrast; frame 0 is 0. A cut is a spike; an impact or flash is a peak.
@@ -115,7 +119,33 @@ def motion(frame, state, *, size=(64, 36), **options):
     return np.array([np.abs(g - prev).mean() / contrast]), dict(size=tuple(size))
 
 
-_FUNCS = {"thumbnail": thumbnail, "histogram": histogram, "motion": motion}
+SMALL_SIZE = (128, 72)
+
+
+def small(frame, state, **options):
+    if options:
+        raise ValueError(f"options: unknown option(s) {sorted(options)}")
+    g = _resize(_grey(frame), SMALL_SIZE)
+    return np.clip(np.round(g), 0, 255).astype(np.uint8), dict(size=SMALL_SIZE)
+
+
+def thumbnail_of_small(smalls, crop=0.0, *, size=(32, 18)):
+    """Thumbnails (T, w*h) of ``small`` frames (T, 72, 128) as ``thumbnail`` makes them of
+    the frame's centre with a share ``crop`` of its width and height cut off (half on
+    each side) before the usual border trim."""
+    smalls = np.asarray(smalls)
+    t, h, w = smalls.shape
+    keep = (1.0 - float(crop)) * (1.0 - 2 * _TRIM)
+    dh = int(round(h * (1.0 - keep) / 2))
+    dw = int(round(w * (1.0 - keep) / 2))
+    out = np.empty((t, size[0] * size[1]), dtype=np.float32)
+    for k in range(t):
+        g = _resize(smalls[k, dh:h - dh, dw:w - dw].astype(np.float32), size)
+        out[k] = _rank_normalize(g.ravel().astype(np.float64))
+    return out
+
+
+_FUNCS = {"thumbnail": thumbnail, "histogram": histogram, "motion": motion, "small": small}
 
 
 def compute_many(frames, names, monitor, *, n_frames=None):
@@ -132,7 +162,8 @@ def compute_many(frames, names, monitor, *, n_frames=None):
             monitor.report(0.95 * k / n_frames if n_frames else 0.0)
     if not any(rows.values()) or not rows[names[0]]:
         raise ValueError("frames: no frame to compute features from")
-    return {name: np.asarray(r, dtype=np.float32) for name, r in rows.items()}
+    return {name: np.asarray(r, dtype=np.uint8 if name == "small" else np.float32)
+            for name, r in rows.items()}
 
 
 def resample(values, fps, rate_hz):
