@@ -129,10 +129,11 @@ def small(frame, state, **options):
     return np.clip(np.round(g), 0, 255).astype(np.uint8), dict(size=SMALL_SIZE)
 
 
-def thumbnail_of_small(smalls, crop=0.0, *, size=(32, 18)):
+def thumbnail_of_small(smalls, crop=0.0, *, size=(32, 18), blur=0.0):
     """Thumbnails (T, w*h) of ``small`` frames (T, 72, 128) as ``thumbnail`` makes them of
     the frame's centre with a share ``crop`` of its width and height cut off (half on
-    each side) before the usual border trim."""
+    each side) before the usual border trim; ``blur``: a Gaussian blur first (sigma in
+    pixels of the small frame)."""
     smalls = np.asarray(smalls)
     t, h, w = smalls.shape
     keep = (1.0 - float(crop)) * (1.0 - 2 * _TRIM)
@@ -142,6 +143,11 @@ def thumbnail_of_small(smalls, crop=0.0, *, size=(32, 18)):
     out = np.empty((t, size[0] * size[1]), dtype=np.float64)
     for k0 in range(0, t, 512):
         part = smalls[k0:k0 + 512, dh:h - dh, dw:w - dw].astype(np.float64)
+        if blur > 0:
+            from scipy.ndimage import gaussian_filter1d
+
+            part = gaussian_filter1d(gaussian_filter1d(part, blur, axis=1, mode="nearest"),
+                                     blur, axis=2, mode="nearest")
         out[k0:k0 + 512] = (ry @ (part @ rx.T)).reshape(part.shape[0], -1)
     return _rank_normalize_rows(out).astype(np.float32)
 

@@ -108,6 +108,7 @@ _AMBIGUOUS_TOL = 0.02
 # the shared part: a video's copy may start or end a fraction of a second apart (no
 # reverberation or fading note to allow for), so short trims count and get no margin
 _OVERLAP_OPTIONS = {"video": {"min_skip_s": 0.2, "margin_s": 0.0}}
+_STEPS = {}
 # half-width of the corridor around the coarse path at the base rate
 _CORRIDOR_S = 1.0
 # cells of the first (coarse) pass; above this the pass runs at a lower frame rate
@@ -316,7 +317,8 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     diag["overlap"] = odiag
     part = [i0 * refine, min(n_full - 1, (i1 + 1) * refine - 1),
             j0 * refine, min(m_full - 1, (j1 + 1) * refine - 1)]
-    recipe = _recipe(weights, local, refine, base_rate, min(rates), source)
+    recipe = _recipe(weights, local, refine, base_rate, min(rates), source,
+                     steps=_STEPS.get(diag["material"], "symmetric1"))
     recipe["part"] = part
     if band_s is not None:
         band = max(1, int(round(band_s * base_rate)))
@@ -340,10 +342,10 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
                       _t0=t0)
 
 
-def _recipe(weights, local, refine, base_rate, full_rate, source):
+def _recipe(weights, local, refine, base_rate, full_rate, source, steps="symmetric1"):
     """The engine's stages for a plan (see :mod:`core.warping._staged`)."""
     weights, local = [float(w) for w in weights], [float(w) for w in local]
-    stages = [{"kind": "search", "factor": refine, "weights": weights, "steps": "symmetric1",
+    stages = [{"kind": "search", "factor": refine, "weights": weights, "steps": steps,
                "radius": int(round(_CORRIDOR_S * base_rate)),
                "max_factor": _MAX_COARSE_FACTOR, "max_cells": _COARSE_CELLS}]
     if local != weights:
@@ -523,9 +525,9 @@ def _video_terms(rec_a, rec_b, feature, rate_hz, monitor):
         from .video import match_crop
 
         small_a, small_b = values_a.pop("small"), values_b.pop("small")
-        (crop_a, crop_b), crop = match_crop(small_a, small_b)
-        values_a["thumbnail"] = fv.thumbnail_of_small(small_a, crop_a)
-        values_b["thumbnail"] = fv.thumbnail_of_small(small_b, crop_b)
+        (crop_a, crop_b), (blur_a, blur_b), crop = match_crop(small_a, small_b)
+        values_a["thumbnail"] = fv.thumbnail_of_small(small_a, crop_a, blur=blur_a)
+        values_b["thumbnail"] = fv.thumbnail_of_small(small_b, crop_b, blur=blur_b)
         del small_a, small_b
     rate_a, rate_b = float(rec_a.rate_hz), float(rec_b.rate_hz)
     if rate_hz is not None:

@@ -30,6 +30,10 @@ _FINE = 0.02
 # frames sampled: the cropped side's frames (the queries) and the other side's (searched)
 _SAMPLE_QUERY = 48
 _SAMPLE_SEARCHED = 240
+# then a blur of either side (sigma in pixels of the small frames, 128 x 72): a sharp
+# copy against a blurred, noisy or compressed one; in a slow zoom sharpness changes
+# along the shot and the blurred copy's frames would match later (or earlier) frames
+BLURS = (0.5, 1.0, 1.5, 2.0)
 # a crop must lower the median nearest-neighbour distance by this share to be chosen
 _MARGIN = 0.05
 
@@ -46,7 +50,7 @@ def _nearest(searched, queries):
 
 
 def match_crop(small_a, small_b):
-    """The crop that makes A's and B's pictures match.
+    """The crop and the blur that make A's and B's pictures match.
 
     Parameters
     ----------
@@ -55,10 +59,10 @@ def match_crop(small_a, small_b):
 
     Returns
     -------
-    (crop_a, crop_b), diag
-        The shares of A's and B's width and height to cut off (one of them 0), and the
-        chosen candidate's median distance against the uncropped pair's (both relative
-        to the uncropped distance in the same direction).
+    (crop_a, crop_b), (blur_a, blur_b), diag
+        The shares of A's and B's width and height to cut off (one of them 0), the blur
+        to give each side (one of them 0), and the chosen crop's median distance
+        relative to the uncropped one's.
     """
     smalls = (small_a, small_b)
     queries = [s[_sample(s.shape[0], _SAMPLE_QUERY)] for s in smalls]
@@ -91,4 +95,20 @@ def match_crop(small_a, small_b):
     crop = (c, 0.0) if side == 0 else (0.0, c)
     diag = {"crop_a": crop[0], "crop_b": crop[1],
             "relative_distance": round(scores.get((side, c), 1.0), 4)}
-    return crop, diag
+    # the blur, on the crop found (either side may be the sharper one)
+    cropped = [thumbnail_of_small(q, cr) for q, cr in zip(queries, crop, strict=True)]
+    searched = [thumbnail_of_small(s[_sample(s.shape[0], _SAMPLE_SEARCHED)], cr)
+                for s, cr in zip(smalls, crop, strict=True)]
+    base = [float(np.median(_nearest(searched[1 - k], cropped[k]))) for k in (0, 1)]
+    blurs = {}
+    for k in (0, 1):  # side k blurred: its frames looked up among the other side's
+        for sigma in BLURS:
+            d = float(np.median(_nearest(searched[1 - k], thumbnail_of_small(
+                queries[k], crop[k], blur=sigma))))
+            blurs[(k, sigma)] = d / max(base[k], 1e-12)
+    k, sigma = min(blurs, key=blurs.get)
+    blur = (0.0, 0.0)
+    if blurs[(k, sigma)] <= 1.0 - _MARGIN:
+        blur = (sigma, 0.0) if k == 0 else (0.0, sigma)
+    diag.update(blur_a=blur[0], blur_b=blur[1])
+    return crop, blur, diag

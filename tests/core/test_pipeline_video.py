@@ -1,0 +1,94 @@
+"""Video against video: thumbnails of small frames and the crop between two copies."""
+
+import cv2
+import numpy as np
+import pytest
+
+from core._progress import Monitor
+from core.features import video as fv
+from core.pipeline import align_recordings
+from core.pipeline.video import match_crop
+from core.synthetic import video as sv
+
+
+class FakeVideo:
+    kind = "video"
+
+    def __init__(self, frames, fps, path="mem.mp4"):
+        self._frames = frames
+        self.rate_hz = float(fps)
+        self.n_frames = len(frames)
+        self.duration_s = len(frames) / fps
+        self.path = path
+
+    def iter_frames(self, start=0, stop=None, step=1):
+        return iter(self._frames[start:stop:step])
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return sv.render_clip(seed=5, duration_s=4.0, fps=20.0, size=(128, 72),
+                          shot_s=(1.0, 2.0), still_s=0.3)
+
+
+def _smalls(frames):
+    return fv.compute_many(iter(frames), ["small"], Monitor(None, None))["small"]
+
+
+def _centre(frame, crop):
+    h, w = frame.shape[:2]
+    y0, x0 = int(round(h * crop / 2)), int(round(w * crop / 2))
+    return cv2.resize(frame[y0:h - y0, x0:w - x0], (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def test_rank_normalize_rows_equals_the_frame_by_frame_one():
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 6, (9, 50)).astype(np.float64)  # many ties
+    values[4] = 3.0  # a flat frame stays flat
+    rows = fv._rank_normalize_rows(values)
+    for k in range(values.shape[0]):
+        np.testing.assert_allclose(rows[k], fv._rank_normalize(values[k]), atol=1e-12)
+
+
+@pytest.mark.parametrize("crop", [0.0, 0.1])
+def test_thumbnail_of_small_is_the_thumbnail_of_the_cropped_small_frame(clip, crop):
+    smalls = _smalls(clip[0][:5])
+    assert smalls.shape == (5, 72, 128) and smalls.dtype == np.uint8
+    thumbs = fv.thumbnail_of_small(smalls, crop)
+    keep = (1 - crop) * 0.9
+    dh, dw = int(round(72 * (1 - keep) / 2)), int(round(128 * (1 - keep) / 2))
+    for k in range(5):
+        part = smalls[k, dh:72 - dh, dw:128 - dw].astype(np.float32)
+        ref = cv2.resize(part, (32, 18), interpolation=cv2.INTER_AREA).ravel()
+        want = fv._rank_normalize(ref.astype(np.float64))
+        # the same up to the order of near-equal pixels (float32 sums in another order)
+        assert float(thumbs[k] @ want) > 0.999
+        assert np.abs(thumbs[k] - want).max() < 0.01
+
+
+@pytest.mark.parametrize("side", ["a", "b", "none"])
+def test_match_crop_finds_which_copy_is_zoomed_in(clip, side):
+    frames = clip[0]
+    zoomed = [_centre(f, 0.1) for f in frames]
+    rng = np.random.default_rng(1)
+    noisy = [np.clip(f + rng.normal(0, 4, f.shape), 0, 255).astype(np.uint8) for f in frames]
+    a, b = {"a": (zoomed, noisy), "b": (frames, zoomed), "none": (frames, noisy)}[side]
+    (crop_a, crop_b), _, diag = match_crop(_smalls(a), _smalls(b))
+    if side == "none":
+        assert (crop_a, crop_b) == (0.0, 0.0)
+    elif side == "a":  # A shows less: B is cut down to A's part
+        assert crop_a == 0.0 and abs(crop_b - 0.1) <= 0.021
+    else:
+        assert crop_b == 0.0 and abs(crop_a - 0.1) <= 0.021
+    assert diag["crop_a"] == crop_a and diag["crop_b"] == crop_b
+
+
+def test_cropped_copy_of_a_slow_shot_lands_on_its_frames(clip):
+    frames, fps = clip
+    cfg = sv.video_config("crop", 11)
+    cfg.update(crop=0.1, stretch=1.0)
+    fa, fb, fps_a, fps_b, truth = sv.make_video_pair(frames, fps, cfg)
+    al = align_recordings(FakeVideo(fa, fps_a), FakeVideo(fb, fps_b))
+    assert al.diagnostics["crop"]["crop_a"] == pytest.approx(0.1, abs=0.021)
+    within, _ = sv.frame_accuracy(np.asarray(al.times_s), truth, fps_a, fps_b)
+    assert within >= 0.98
