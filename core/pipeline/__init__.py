@@ -15,7 +15,10 @@
      (plain 20 ms rises per pitch class), which sees a repeated note;
    - speech and other sounds: log-mel with the channel (per-band mean) and the level
      (per-frame mean) removed (cosine) + onset strength, base 50 Hz, refined at 200 Hz;
-   - video: rank-normalized grey thumbnails (cosine) at each file's frame rate;
+   - video: rank-normalized grey thumbnails (cosine) at each file's frame rate, made
+     after the crop and blur between the two copies are found
+     (:func:`core.pipeline.video.match_crop`): one copy zoomed in, or softer (blurred,
+     noisy, compressed), is compared with the same part at the same sharpness;
    - video against audio: peak trains of motion energy and of onset strength
      (:func:`_peak_curve`) at the video's frame rate.
 3. **Shared part** (:func:`~core.pipeline.overlap.find_overlap`): on a coarse cost
@@ -108,7 +111,6 @@ _AMBIGUOUS_TOL = 0.02
 # the shared part: a video's copy may start or end a fraction of a second apart (no
 # reverberation or fading note to allow for), so short trims count and get no margin
 _OVERLAP_OPTIONS = {"video": {"min_skip_s": 0.2, "margin_s": 0.0}}
-_STEPS = {}
 # half-width of the corridor around the coarse path at the base rate
 _CORRIDOR_S = 1.0
 # cells of the first (coarse) pass; above this the pass runs at a lower frame rate
@@ -317,8 +319,7 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     diag["overlap"] = odiag
     part = [i0 * refine, min(n_full - 1, (i1 + 1) * refine - 1),
             j0 * refine, min(m_full - 1, (j1 + 1) * refine - 1)]
-    recipe = _recipe(weights, local, refine, base_rate, min(rates), source,
-                     steps=_STEPS.get(diag["material"], "symmetric1"))
+    recipe = _recipe(weights, local, refine, base_rate, min(rates), source)
     recipe["part"] = part
     if band_s is not None:
         band = max(1, int(round(band_s * base_rate)))
@@ -342,10 +343,10 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
                       _t0=t0)
 
 
-def _recipe(weights, local, refine, base_rate, full_rate, source, steps="symmetric1"):
+def _recipe(weights, local, refine, base_rate, full_rate, source):
     """The engine's stages for a plan (see :mod:`core.warping._staged`)."""
     weights, local = [float(w) for w in weights], [float(w) for w in local]
-    stages = [{"kind": "search", "factor": refine, "weights": weights, "steps": steps,
+    stages = [{"kind": "search", "factor": refine, "weights": weights, "steps": "symmetric1",
                "radius": int(round(_CORRIDOR_S * base_rate)),
                "max_factor": _MAX_COARSE_FACTOR, "max_cells": _COARSE_CELLS}]
     if local != weights:

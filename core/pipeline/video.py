@@ -97,8 +97,9 @@ def match_crop(small_a, small_b):
             "relative_distance": round(scores.get((side, c), 1.0), 4)}
     # the blur, on the crop found (either side may be the sharper one)
     cropped = [thumbnail_of_small(q, cr) for q, cr in zip(queries, crop, strict=True)]
-    searched = [thumbnail_of_small(s[_sample(s.shape[0], _SAMPLE_SEARCHED)], cr)
-                for s, cr in zip(smalls, crop, strict=True)]
+    searched = [x if cr == 0 else thumbnail_of_small(s[_sample(s.shape[0], _SAMPLE_SEARCHED)],
+                                                     cr)
+                for x, s, cr in zip(searched, smalls, crop, strict=True)]
     base = [float(np.median(_nearest(searched[1 - k], cropped[k]))) for k in (0, 1)]
     blurs = {}
     for k in (0, 1):  # side k blurred: its frames looked up among the other side's
