@@ -92,3 +92,17 @@ def test_cropped_copy_of_a_slow_shot_lands_on_its_frames(clip):
     assert al.diagnostics["crop"]["crop_a"] == pytest.approx(0.1, abs=0.021)
     within, _ = sv.frame_accuracy(np.asarray(al.times_s), truth, fps_a, fps_b)
     assert within >= 0.98
+
+
+@pytest.mark.parametrize("soft", ["a", "b"])
+def test_match_crop_blurs_the_sharper_copy(clip, soft):
+    frames = clip[0]
+    blurred = [cv2.GaussianBlur(f, (0, 0), 1.5) for f in frames]
+    a, b = (blurred, frames) if soft == "a" else (frames, blurred)
+    crop, (blur_a, blur_b), diag = match_crop(_smalls(a), _smalls(b))
+    assert crop == (0.0, 0.0)
+    if soft == "a":
+        assert blur_a == 0.0 and blur_b > 0
+    else:
+        assert blur_b == 0.0 and blur_a > 0
+    assert (diag["blur_a"], diag["blur_b"]) == (blur_a, blur_b)
