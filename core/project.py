@@ -95,7 +95,23 @@ class RecordingInfo:
 
     @classmethod
     def from_data(cls, data: Mapping) -> RecordingInfo:
-        return cls(**dict(data))
+        """Raises ValueError for what no open recording has (a damaged project)."""
+        info = cls(**dict(data))
+        if not isinstance(info.path, str) or not isinstance(info.kind, str):
+            raise ValueError("recording: path and kind must be text")
+        for name in ("duration_s", "rate_hz"):
+            value = getattr(info, name)
+            if isinstance(value, bool) or not isinstance(value, int | float) \
+                    or not math.isfinite(value) or value < 0:
+                raise ValueError(f"recording {info.path}: {name} must be a finite number "
+                                 f"of at least 0, got {value!r}")
+        for name in ("n_frames", "n_channels", "width", "height"):
+            value = getattr(info, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 0):
+                raise ValueError(f"recording {info.path}: {name} must be a count, got "
+                                 f"{value!r}")
+        return info
 
 
 @dataclasses.dataclass(frozen=True)
@@ -585,6 +601,9 @@ class Project:
             raise ValueError(f"snapshot: missing or malformed part ({exc})") from None
         if set(recordings) != set(SLOTS) or set(display) != set(SLOTS):
             raise ValueError("snapshot: recordings and display features need slots a, b")
+        points = [*state["anchors"], state["cursor"]]
+        if len(state["cursor"]) != 2 or not all(math.isfinite(t) for p in points for t in p):
+            raise ValueError("snapshot: anchors and the cursor need two finite times each")
         self._recordings, self._display, self._results = recordings, display, results
         self._undo, self._redo = undo, redo
         self._next_id, self._active = state["next_id"], state["active"]

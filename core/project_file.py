@@ -455,8 +455,15 @@ def find_media(entry: Mapping, project_dir=None,
     file found, else ``("missing", None)``."""
     changed = None
     project_dir = None if project_dir is None else Path(project_dir)
-    for candidate in _candidates(entry, project_dir, search_dirs):
-        if not candidate.is_file():
+    try:
+        candidates = _candidates(entry, project_dir, search_dirs)
+    except (TypeError, ValueError):  # a damaged entry: a path that is not text
+        return "missing", None
+    for candidate in candidates:
+        try:
+            if not candidate.is_file():
+                continue
+        except (OSError, ValueError):  # a name too long for the system, a NUL byte
             continue
         if entry.get("quick_hash") is None:
             return "ok", str(candidate.absolute())
@@ -493,6 +500,8 @@ def _parse(path) -> dict:
         _fail(shown, "is not a project file (not UTF-8 text: binary data or damaged)")
     try:
         data = json.loads(text)
+    except RecursionError:
+        _fail(shown, "is damaged (its JSON is nested too deeply to be a project)")
     except json.JSONDecodeError as exc:
         stripped = text.strip()
         if stripped.startswith("{") and not stripped.endswith("}"):
@@ -545,7 +554,8 @@ def read_project(path, *, search_dirs: Sequence = (), check_media: bool = True) 
     project_dir = Path(os.path.abspath(path)).parent
     try:
         snapshot = decode_state(data["state"], data["arrays"])
-    except (KeyError, TypeError, ValueError, zlib.error, base64.binascii.Error) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError, RecursionError, zlib.error,
+            base64.binascii.Error) as exc:
         _fail(path, f"is damaged (its state cannot be decoded: {exc})")
     if not isinstance(snapshot, dict) or not isinstance(snapshot.get("recordings"), dict) \
             or not isinstance(snapshot.get("results"), list):
@@ -575,7 +585,7 @@ def read_project(path, *, search_dirs: Sequence = (), check_media: bool = True) 
         try:
             _check_result(r, snapshot["recordings"])
             kept.append(r)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             rid = r.get("id") if isinstance(r, dict) else "?"
             label = r.get("label") if isinstance(r, dict) else None
             problems.append(f"result {rid}{f' ({label})' if label else ''} left out: {exc}")
@@ -588,7 +598,7 @@ def read_project(path, *, search_dirs: Sequence = (), check_media: bool = True) 
                 continue
             alignment_from_data(u["alignment"])
             undo.append(u)
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             problems.append(f"an undo step was left out: {exc}")
     snapshot["undo"] = undo
     ids = {r["id"] for r in kept}
@@ -611,7 +621,7 @@ def load_project(path, project: Project | None = None, **kwargs) -> tuple[Projec
     project = Project() if project is None else project
     try:
         project.restore(loaded.snapshot)
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         raise ProjectError(path, f"is damaged ({exc})") from None
     return project, loaded
 

@@ -3,7 +3,7 @@ process per reader so that a crash (a segmentation fault in a decoder) or a hang
 code is caught and attributed to its case instead of taking the test run down.
 
 Adding a reader is one entry: ``register(Reader(name, suffix, read, seeds, check))``
-below (the project file and the batch manifest, when they land, get one each).
+below.
 
 Each case ``k`` of reader ``R`` with seed ``S`` is reproducible on its own::
 
@@ -359,8 +359,81 @@ def _read_summary(path):
 
 register(Reader("batch-manifest", ".csv", _read_manifest, manifest_seeds, check_manifest))
 register(Reader("batch-summary", ".csv", _read_summary, summary_seeds, check_summary))
-# (next: register(Reader("project", ".alignproj", core.project.load, ...)); nothing else
-# changes)
+
+
+# the project file (issue 14): read and restored into a Project, as the window opens it
+def _project_wav(path: Path, seconds: float, seed: int) -> str:
+    import wave
+
+    x = np.random.default_rng(seed).standard_normal(int(seconds * 8000)) * 3000
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(x.astype("<i2").tobytes())
+    return str(path)
+
+
+def project_seeds(folder: Path) -> list[bytes]:
+    from core import project_file
+    from core.alignment import Alignment
+    from core.project import Project, RecordingInfo
+    from core.registry import FeatureSpec, Recipe
+
+    a = _project_wav(folder / "proj-a.wav", 2.0, 0)
+    b = _project_wav(folder / "proj-b.wav", 2.5, 1)
+    p = Project()
+    p.set_recording("a", RecordingInfo(a, "aa" * 32, "audio", 2.0, 8000.0, 16000, 1))
+    p.set_recording("b", RecordingInfo(b, "bb" * 32, "audio", 2.5, 8000.0, 20000, 1))
+    p.set_display_feature("a", FeatureSpec("logmel", 50.0))
+    steps = np.array([[0, 0]] + [[min(k, 99), min(k + k // 4, 124)] for k in range(1, 125)])
+    steps = np.unique(steps, axis=0)
+    first = p.add_result(
+        Alignment(steps, 50.0, 50.0, 100, 125, method="dtw", params={"band": 0.1},
+                  distance=3.5, confidence=np.linspace(0.2, 1.0, len(steps))),
+        Recipe("dtw", {"band_s": 0.5}, (FeatureSpec("chroma", 50.0),),
+               (FeatureSpec("chroma", 50.0),)), label="dtw one")
+    second = p.add_result(Alignment(_path(100, 3), 50.0, 50.0, 100, 100, method="ctw"),
+                          Recipe("ctw", {}), label="ctw")
+    p.set_compared(first)
+    p.apply_edit(second, Alignment(np.array([[0, 0], [50, 40], [99, 99]]), 50.0, 50.0,
+                                   100, 100, method="manual"), "straighten")
+    p.add_anchor(0.5, 0.7)
+    p.move_cursor_to(1.25, 1.5)
+    p.set_view("matrix", {"a": (0.0, 1.0), "b": (0.5, 2.0)})
+    small = Project()
+    small.set_recording("a", RecordingInfo(a, None, "audio", 2.0, 8000.0, 16000, 1))
+    return [project_file.dumps_project(p, folder / "seed.alignproj").encode(),
+            project_file.dumps_project(small, folder / "small.alignproj").encode()]
+
+
+def _load_project(path):
+    from core.project_file import load_project
+    return load_project(path)
+
+
+def check_project(result, path, folder, rng) -> None:
+    from core.project_file import load_project, save_project
+
+    project, loaded = result
+    assert all(isinstance(m, str) and m for m in loaded.problems)
+    for rid in project.result_ids():
+        al = project.alignment(rid)
+        steps = np.asarray(al.path)
+        assert steps.ndim == 2 and steps.shape[1] == 2 and len(steps) >= 1
+        assert (np.diff(steps, axis=0) >= 0).all(), "a path that goes back"
+        assert (steps >= 0).all() and (steps[:, 0] < al.n_a).all() \
+            and (steps[:, 1] < al.n_b).all(), "a path outside its recordings"
+    back = folder / "back.alignproj"
+    save_project(project, back)
+    again, _ = load_project(back)
+    assert again.result_ids() == project.result_ids()
+    for rid in project.result_ids():
+        assert np.array_equal(again.alignment(rid).path, project.alignment(rid).path)
+    assert again.anchors == project.anchors and again.cursor == project.cursor
+
+
+register(Reader("project", ".alignproj", _load_project, project_seeds, check_project))
 
 
 # ------------------------------------------------------------------ mutations
