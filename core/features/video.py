@@ -137,12 +137,16 @@ def thumbnail_of_small(smalls, crop=0.0, *, size=(32, 18), blur=0.0):
     smalls = np.asarray(smalls)
     t, h, w = smalls.shape
     keep = (1.0 - float(crop)) * (1.0 - 2 * _TRIM)
-    dh = int(round(h * (1.0 - keep) / 2))
-    dw = int(round(w * (1.0 - keep) / 2))
-    ry, rx = _area_matrix(h - 2 * dh, size[1]), _area_matrix(w - 2 * dw, size[0])
+    # the crop's edges fall between pixels: area weights of fractional pixels
+    ry = _area_matrix(h, size[1], h * (1.0 - keep) / 2, h * (1.0 + keep) / 2)
+    rx = _area_matrix(w, size[0], w * (1.0 - keep) / 2, w * (1.0 + keep) / 2)
+    rows = np.flatnonzero(ry.any(axis=0))
+    cols = np.flatnonzero(rx.any(axis=0))
+    ry, rx = ry[:, rows[0]:rows[-1] + 1], rx[:, cols[0]:cols[-1] + 1]
     out = np.empty((t, size[0] * size[1]), dtype=np.float64)
     for k0 in range(0, t, 512):
-        part = smalls[k0:k0 + 512, dh:h - dh, dw:w - dw].astype(np.float64)
+        part = smalls[k0:k0 + 512, rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        part = part.astype(np.float64)
         if blur > 0:
             from scipy.ndimage import gaussian_filter1d
 
@@ -152,12 +156,14 @@ def thumbnail_of_small(smalls, crop=0.0, *, size=(32, 18), blur=0.0):
     return _rank_normalize_rows(out).astype(np.float32)
 
 
-def _area_matrix(n_in, n_out):
-    """(n_out, n_in) weights of an area-averaging resize (OpenCV's INTER_AREA)."""
-    edges = np.arange(n_out + 1) * (n_in / n_out)
-    lo, hi = edges[:-1, None], edges[1:, None]
+def _area_matrix(n_in, n_out, lo=0.0, hi=None):
+    """(n_out, n_in) weights of an area-averaging resize (OpenCV's INTER_AREA) of the
+    span [lo, hi) of n_in pixels (fractional edges weigh their pixels in part)."""
+    hi = float(n_in) if hi is None else float(hi)
+    edges = lo + np.arange(n_out + 1) * ((hi - lo) / n_out)
+    lo_e, hi_e = edges[:-1, None], edges[1:, None]
     px = np.arange(n_in)[None, :]
-    overlap = np.clip(np.minimum(hi, px + 1) - np.maximum(lo, px), 0.0, None)
+    overlap = np.clip(np.minimum(hi_e, px + 1) - np.maximum(lo_e, px), 0.0, None)
     return overlap / overlap.sum(axis=1, keepdims=True)
 
 

@@ -23,8 +23,8 @@ from ..features.video import thumbnail_of_small
 __all__ = ["CROPS", "match_crop"]
 
 # shares of the width and height cut off (half on each side): searched 0.04 apart, then
-# 0.02 on either side of the best (at most a 1 % mismatch of scale is left, under half a
-# pixel of a thumbnail at its border)
+# 0.02 and 0.01 on either side of the best (at most a 0.5 % mismatch of scale is left,
+# under a quarter of a thumbnail's pixel at its border)
 CROPS = tuple(round(0.04 * k, 2) for k in range(6))
 _FINE = 0.02
 # frames sampled: the cropped side's frames (the queries) and the other side's (searched)
@@ -84,11 +84,12 @@ def match_crop(small_a, small_b):
 
     for c in CROPS[1:]:
         score(0, c), score(1, c)
-    side, c = min(scores, key=scores.get)
-    for fine in (c - _FINE, c + _FINE):
-        fine = round(fine, 2)
-        if fine > 0:
-            score(side, fine)
+    for step in (_FINE, _FINE / 2):  # finer on either side of the best so far
+        side, c = min(scores, key=scores.get)
+        for fine in (c - step, c + step):
+            fine = round(fine, 3)
+            if fine > 0:
+                score(side, fine)
     side, c = min(scores, key=scores.get)
     if scores[(side, c)] > 1.0 - _MARGIN:
         side, c = 0, 0.0

@@ -50,13 +50,17 @@ def test_rank_normalize_rows_equals_the_frame_by_frame_one():
         np.testing.assert_allclose(rows[k], fv._rank_normalize(values[k]), atol=1e-12)
 
 
-@pytest.mark.parametrize("crop", [0.0, 0.1])
+@pytest.mark.parametrize("crop", [1 / 6, 4 / 9])  # 0.75, 0.5 of the frame after the trim
 def test_thumbnail_of_small_is_the_thumbnail_of_the_cropped_small_frame(clip, crop):
     smalls = _smalls(clip[0][:5])
     assert smalls.shape == (5, 72, 128) and smalls.dtype == np.uint8
     thumbs = fv.thumbnail_of_small(smalls, crop)
     keep = (1 - crop) * 0.9
-    dh, dw = int(round(72 * (1 - keep) / 2)), int(round(128 * (1 - keep) / 2))
+    # a crop whose edges fall on whole pixels of the 128 x 72 frame: OpenCV's area resize
+    # of exactly that part
+    dh, dw = 72 * (1 - keep) / 2, 128 * (1 - keep) / 2
+    assert abs(dh - round(dh)) < 1e-9 and abs(dw - round(dw)) < 1e-9
+    dh, dw = round(dh), round(dw)
     for k in range(5):
         part = smalls[k, dh:72 - dh, dw:128 - dw].astype(np.float32)
         ref = cv2.resize(part, (32, 18), interpolation=cv2.INTER_AREA).ravel()
@@ -64,6 +68,15 @@ def test_thumbnail_of_small_is_the_thumbnail_of_the_cropped_small_frame(clip, cr
         # the same up to the order of near-equal pixels (float32 sums in another order)
         assert float(thumbs[k] @ want) > 0.999
         assert np.abs(thumbs[k] - want).max() < 0.01
+
+
+def test_thumbnail_of_small_crops_between_pixels(clip):
+    smalls = _smalls(clip[0][:5])
+    near = [fv.thumbnail_of_small(smalls, c) for c in (0.04, 0.045, 0.05)]
+    # a crop half-way between two others gives thumbnails between theirs
+    d = lambda x, y: float(np.mean(1 - np.sum(x * y, axis=1)))  # noqa: E731
+    assert d(near[0], near[1]) > 0 and d(near[1], near[2]) > 0
+    assert d(near[0], near[2]) > max(d(near[0], near[1]), d(near[1], near[2]))
 
 
 @pytest.mark.parametrize("side", ["a", "b", "none"])
