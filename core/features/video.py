@@ -172,7 +172,7 @@ def _rank_normalize_rows(values):
     t, n = values.shape
     if n == 0 or t == 0:
         return values
-    order = np.argsort(values, axis=1, kind="stable")
+    order = np.argsort(values, axis=1)  # ties get their mean rank below: any order
     srt = np.take_along_axis(values, order, axis=1)
     pos = np.broadcast_to(np.arange(n, dtype=np.float64), (t, n))
     new = np.ones((t, n), dtype=bool)

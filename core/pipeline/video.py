@@ -45,8 +45,7 @@ def _sample(n, most):
 def _nearest(searched, queries):
     """Per query row, the cosine distance to its nearest searched row (rows unit norm);
     einsum's own loop (a BLAS product of this small size waits on its threads)."""
-    return 1.0 - np.max(np.einsum("ik,jk->ij", queries.astype(np.float64),
-                                  searched.astype(np.float64)), axis=1)
+    return 1.0 - np.max(np.einsum("ik,jk->ij", queries, searched), axis=1)
 
 
 def match_crop(small_a, small_b):
