@@ -9,7 +9,7 @@ histogram
     roots of the shares (Hellinger embedding: the euclidean distance of two frames is the
     Hellinger distance of their histograms).
 small (internal: the default video pipeline)
-    Grey frame area-resized to 128 x 72, uint8: ``thumbnail_of_small`` makes thumbnails
+    Grey frame area-resized to 64 x 36, uint8 (as much memory as a thumbnail): ``thumbnail_of_small`` makes thumbnails
     of any centred crop of it, so the crop between two copies (one zoomed in) is found
     after reading the frames once (:mod:`core.pipeline.video`).
 motion
@@ -119,7 +119,7 @@ def motion(frame, state, *, size=(64, 36), **options):
     return np.array([np.abs(g - prev).mean() / contrast]), dict(size=tuple(size))
 
 
-SMALL_SIZE = (128, 72)
+SMALL_SIZE = (64, 36)
 
 
 def small(frame, state, **options):
@@ -130,7 +130,7 @@ def small(frame, state, **options):
 
 
 def thumbnail_of_small(smalls, crop=0.0, *, size=(32, 18), blur=0.0):
-    """Thumbnails (T, w*h) of ``small`` frames (T, 72, 128) as ``thumbnail`` makes them of
+    """Thumbnails (T, w*h) of ``small`` frames (T, 36, 64) as ``thumbnail`` makes them of
     the frame's centre with a share ``crop`` of its width and height cut off (half on
     each side) before the usual border trim; ``blur``: a Gaussian blur first (sigma in
     pixels of the small frame)."""

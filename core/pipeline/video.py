@@ -30,7 +30,7 @@ _FINE = 0.02
 # frames sampled: the cropped side's frames (the queries) and the other side's (searched)
 _SAMPLE_QUERY = 48
 _SAMPLE_SEARCHED = 240
-# then a blur of either side (sigma in pixels of the small frames, 128 x 72): a sharp
+# then a blur of either side (sigma in pixels of the small frames, 64 x 36): a sharp
 # copy against a blurred, noisy or compressed one; in a slow zoom sharpness changes
 # along the shot and the blurred copy's frames would match later (or earlier) frames
 BLURS = (0.5, 1.0, 1.5, 2.0)
@@ -53,7 +53,7 @@ def match_crop(small_a, small_b):
 
     Parameters
     ----------
-    small_a, small_b : ndarray (T, 72, 128) uint8
+    small_a, small_b : ndarray (T, 36, 64) uint8
         Every frame of each side, as ``core.features.video.small`` makes them.
 
     Returns
