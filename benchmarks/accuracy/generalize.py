@@ -37,6 +37,8 @@ def _video_sources(split):
     from core.synthetic.video import read_clip, render_clip
 
     out = [("rendered", *render_clip(seed=1 if split == "tune" else 2, duration_s=10.0))]
+    if split == "tune":  # a second clip to tune on: other shots, another frame size
+        out.append(("rendered3", *render_clip(seed=3, duration_s=10.0, size=(192, 108))))
     bikes = DATA / "public" / "video" / "video_p01_bikes" / "a.mp4"
     if split == "heldout" and bikes.exists():
         frames, fps = read_clip(bikes)

@@ -8,6 +8,10 @@ histogram
     Per-channel colour histograms (``n_bins`` per channel) of the trimmed frame, square
     roots of the shares (Hellinger embedding: the euclidean distance of two frames is the
     Hellinger distance of their histograms).
+small (internal: the default video pipeline)
+    Grey frame area-resized to 64 x 36, uint8 (as much memory as a thumbnail): ``thumbnail_of_small`` makes thumbnails
+    of any centred crop of it, so the crop between two copies (one zoomed in) is found
+    after reading the frames once (:mod:`core.pipeline.video`).
 motion
     Mean absolute difference between consecutive grey thumbnails (64 x 36), divided by the
     frame's contrast; frame 0 is 0. A cut is a spike; an impact or flash is a peak.
@@ -115,7 +119,76 @@ def motion(frame, state, *, size=(64, 36), **options):
     return np.array([np.abs(g - prev).mean() / contrast]), dict(size=tuple(size))
 
 
-_FUNCS = {"thumbnail": thumbnail, "histogram": histogram, "motion": motion}
+SMALL_SIZE = (64, 36)
+
+
+def small(frame, state, **options):
+    if options:
+        raise ValueError(f"options: unknown option(s) {sorted(options)}")
+    g = _resize(_grey(frame), SMALL_SIZE)
+    return np.clip(np.round(g), 0, 255).astype(np.uint8), dict(size=SMALL_SIZE)
+
+
+def thumbnail_of_small(smalls, crop=0.0, *, size=(32, 18), blur=0.0):
+    """Thumbnails (T, w*h) of ``small`` frames (T, 36, 64) as ``thumbnail`` makes them of
+    the frame's centre with a share ``crop`` of its width and height cut off (half on
+    each side) before the usual border trim; ``blur``: a Gaussian blur first (sigma in
+    pixels of the small frame)."""
+    smalls = np.asarray(smalls)
+    t, h, w = smalls.shape
+    keep = (1.0 - float(crop)) * (1.0 - 2 * _TRIM)
+    # the crop's edges fall between pixels: area weights of fractional pixels
+    ry = _area_matrix(h, size[1], h * (1.0 - keep) / 2, h * (1.0 + keep) / 2)
+    rx = _area_matrix(w, size[0], w * (1.0 - keep) / 2, w * (1.0 + keep) / 2)
+    rows = np.flatnonzero(ry.any(axis=0))
+    cols = np.flatnonzero(rx.any(axis=0))
+    ry, rx = ry[:, rows[0]:rows[-1] + 1], rx[:, cols[0]:cols[-1] + 1]
+    out = np.empty((t, size[0] * size[1]), dtype=np.float64)
+    for k0 in range(0, t, 512):
+        part = smalls[k0:k0 + 512, rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        part = part.astype(np.float64)
+        if blur > 0:
+            from scipy.ndimage import gaussian_filter1d
+
+            part = gaussian_filter1d(gaussian_filter1d(part, blur, axis=1, mode="nearest"),
+                                     blur, axis=2, mode="nearest")
+        out[k0:k0 + 512] = (ry @ (part @ rx.T)).reshape(part.shape[0], -1)
+    return _rank_normalize_rows(out).astype(np.float32)
+
+
+def _area_matrix(n_in, n_out, lo=0.0, hi=None):
+    """(n_out, n_in) weights of an area-averaging resize (OpenCV's INTER_AREA) of the
+    span [lo, hi) of n_in pixels (fractional edges weigh their pixels in part)."""
+    hi = float(n_in) if hi is None else float(hi)
+    edges = lo + np.arange(n_out + 1) * ((hi - lo) / n_out)
+    lo_e, hi_e = edges[:-1, None], edges[1:, None]
+    px = np.arange(n_in)[None, :]
+    overlap = np.clip(np.minimum(hi_e, px + 1) - np.maximum(lo_e, px), 0.0, None)
+    return overlap / overlap.sum(axis=1, keepdims=True)
+
+
+def _rank_normalize_rows(values):
+    """``_rank_normalize`` of every row at once (ties share their mean rank)."""
+    t, n = values.shape
+    if n == 0 or t == 0:
+        return values
+    order = np.argsort(values, axis=1)  # ties get their mean rank below: any order
+    srt = np.take_along_axis(values, order, axis=1)
+    pos = np.broadcast_to(np.arange(n, dtype=np.float64), (t, n))
+    new = np.ones((t, n), dtype=bool)
+    new[:, 1:] = srt[:, 1:] != srt[:, :-1]
+    start = np.maximum.accumulate(np.where(new, pos, 0.0), axis=1)
+    last = np.ones((t, n), dtype=bool)
+    last[:, :-1] = new[:, 1:]
+    end = np.minimum.accumulate(np.where(last, pos, n - 1.0)[:, ::-1], axis=1)[:, ::-1]
+    ranks = np.empty((t, n), dtype=np.float64)
+    np.put_along_axis(ranks, order, 0.5 * (start + end), axis=1)
+    out = 2.0 * ranks / max(n - 1, 1) - 1.0
+    norm = np.linalg.norm(out, axis=1, keepdims=True)
+    return np.where(norm > 1e-9, out / np.maximum(norm, 1e-9), out)
+
+
+_FUNCS = {"thumbnail": thumbnail, "histogram": histogram, "motion": motion, "small": small}
 
 
 def compute_many(frames, names, monitor, *, n_frames=None):
@@ -132,7 +205,8 @@ def compute_many(frames, names, monitor, *, n_frames=None):
             monitor.report(0.95 * k / n_frames if n_frames else 0.0)
     if not any(rows.values()) or not rows[names[0]]:
         raise ValueError("frames: no frame to compute features from")
-    return {name: np.asarray(r, dtype=np.float32) for name, r in rows.items()}
+    return {name: np.asarray(r, dtype=np.uint8 if name == "small" else np.float32)
+            for name, r in rows.items()}
 
 
 def resample(values, fps, rate_hz):

@@ -17,7 +17,10 @@
      features moved earlier by the lag the width predicts (:mod:`.attack`);
    - speech and other sounds: log-mel with the channel (per-band mean) and the level
      (per-frame mean) removed (cosine) + onset strength, base 50 Hz, refined at 200 Hz;
-   - video: rank-normalized grey thumbnails (cosine) at each file's frame rate;
+   - video: rank-normalized grey thumbnails (cosine) at each file's frame rate, made
+     after the crop and blur between the two copies are found
+     (:func:`core.pipeline.video.match_crop`): one copy zoomed in, or softer (blurred,
+     noisy, compressed), is compared with the same part at the same sharpness;
    - video against audio: peak trains of motion energy and of onset strength
      (:func:`_peak_curve`) at the video's frame rate.
 3. **Shared part** (:func:`~core.pipeline.overlap.find_overlap`): on a coarse cost
@@ -535,10 +538,21 @@ def _video_terms(rec_a, rec_b, feature, rate_hz, monitor):
             raise ValueError(f"feature: expected 'auto' or video features {VIDEO_FEATURES}, "
                              f"got {feature!r}")
     names = [p[0] for p in plan if p[2] > 0]
-    values_a = fv.compute_many(rec_a.iter_frames(), names, monitor.sub(0.0, 0.5),
+    # thumbnails are made after the crop between the copies is known (from small frames)
+    read = ["small" if n == "thumbnail" else n for n in names]
+    values_a = fv.compute_many(rec_a.iter_frames(), read, monitor.sub(0.0, 0.5),
                                n_frames=getattr(rec_a, "n_frames", None))
-    values_b = fv.compute_many(rec_b.iter_frames(), names, monitor.sub(0.5, 1.0),
+    values_b = fv.compute_many(rec_b.iter_frames(), read, monitor.sub(0.5, 1.0),
                                n_frames=getattr(rec_b, "n_frames", None))
+    crop = None
+    if "small" in values_a:
+        from .video import match_crop
+
+        small_a, small_b = values_a.pop("small"), values_b.pop("small")
+        (crop_a, crop_b), (blur_a, blur_b), crop = match_crop(small_a, small_b)
+        values_a["thumbnail"] = fv.thumbnail_of_small(small_a, crop_a, blur=blur_a)
+        values_b["thumbnail"] = fv.thumbnail_of_small(small_b, crop_b, blur=blur_b)
+        del small_a, small_b
     rate_a, rate_b = float(rec_a.rate_hz), float(rec_b.rate_hz)
     if rate_hz is not None:
         values_a = {k: fv.resample(v, rate_a, rate_hz) for k, v in values_a.items()}
@@ -552,6 +566,8 @@ def _video_terms(rec_a, rec_b, feature, rate_hz, monitor):
         weights.append(weight)
         used.append({"name": name, "metric": metric, "weight": weight})
     info = {"material": "video", "features": used, "rate_a_hz": rate_a, "rate_b_hz": rate_b}
+    if crop is not None:
+        info["crop"] = crop
     return terms, weights, weights, (rate_a, rate_b), info
 
 
