@@ -4,7 +4,7 @@ Frame ``k`` of every feature sequence is centred on ``t = k / rate_hz`` seconds.
 
 Audio (:mod:`core.features.audio`): ``"logmel"``, ``"mfcc"``, ``"chroma"``, ``"cens"``,
 ``"onset"``, ``"dlnco"``. Video (:mod:`core.features.video`): ``"thumbnail"``,
-``"histogram"``, ``"motion"``, ``"flow"``.
+``"histogram"``, ``"motion"``.
 
 The array-level functions :func:`audio_features` (signal, sample rate) and
 :func:`video_features` (an iterable of RGB frames, frame rate) do the work;
@@ -27,7 +27,7 @@ __all__ = ["AUDIO_FEATURES", "VIDEO_FEATURES", "Features", "audio_features",
            "compute_features", "normalize_features", "video_features"]
 
 AUDIO_FEATURES = ("logmel", "mfcc", "chroma", "cens", "onset", "dlnco")
-VIDEO_FEATURES = ("thumbnail", "histogram", "motion", "flow")
+VIDEO_FEATURES = ("thumbnail", "histogram", "motion")
 NORMALIZATIONS = ("none", "zscore", "l2")
 
 
@@ -245,7 +245,7 @@ def compute_features(recording, name, *, rate_hz=None, normalize=None, progress=
         An open recording (``kind`` "audio" or "video").
     name : str
         Audio: ``"logmel"``, ``"mfcc"``, ``"chroma"``, ``"cens"``, ``"onset"``,
-        ``"dlnco"``; video: ``"thumbnail"``, ``"histogram"``, ``"motion"``, ``"flow"``. For a video
+        ``"dlnco"``; video: ``"thumbnail"``, ``"histogram"``, ``"motion"``. For a video
         file with an audio track, audio names are not available here (open its audio).
     rate_hz : float, optional
         Frames per second of the result: default 50 for audio, the frame rate for video.

@@ -11,7 +11,7 @@ histogram
 motion
     Mean absolute difference between consecutive grey thumbnails (64 x 36), divided by the
     frame's contrast; frame 0 is 0. A cut is a spike; an impact or flash is a peak.
-flow
+flow (used by the video-against-audio pipeline; not one of ``VIDEO_FEATURES``)
     The picture's global motion since the previous frame: the mean dense optical flow
     (Farneback, on an 80 x 60 grey thumbnail) in x and y, in thumbnail pixels per frame,
     and the mean absolute grey difference (0-255); frame 0 is zeros. Changes of direction
@@ -132,22 +132,11 @@ def flow(frame, state, *, size=(80, 60), **options):
     prev = state.get("prev")
     state["prev"] = g8
     if prev is None or prev.shape != g8.shape:
-        return np.array([0.0, 0.0, 0.0, g8.shape[1] / 2.0, g8.shape[0] / 2.0]), \
-            dict(size=tuple(size))
+        return np.zeros(3), dict(size=tuple(size))
     f = cv2.calcOpticalFlowFarneback(prev, g8, None, 0.5, 3, 15, 3, 5, 1.2, 0)
     d = np.abs(g8.astype(np.float32) - prev.astype(np.float32))
     diff = float(d.mean())
-    # where the picture changed: the centroid of the difference above its noise floor
-    wgt = np.maximum(d - 3.0 * float(np.median(d)) - 2.0, 0.0)
-    total = float(wgt.sum())
-    if total > 1e-6:
-        ys, xs = np.indices(d.shape)
-        cx, cy = float((wgt * xs).sum() / total), float((wgt * ys).sum() / total)
-    else:
-        cx, cy = state.get("centroid", (d.shape[1] / 2.0, d.shape[0] / 2.0))
-    state["centroid"] = (cx, cy)
-    return np.array([f[..., 0].mean(), f[..., 1].mean(), diff, cx, cy]), \
-        dict(size=tuple(size))
+    return np.array([f[..., 0].mean(), f[..., 1].mean(), diff]), dict(size=tuple(size))
 
 
 _FUNCS = {"thumbnail": thumbnail, "histogram": histogram, "motion": motion, "flow": flow}

@@ -579,8 +579,8 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
         sub = monitor.sub(0.5 * k, 0.5 * (k + 1))
         if rec.kind == "video":
             fps = float(rec.rate_hz)
-            flow = fv.compute_many(rec.iter_frames(), ["flow"], sub,
-                                   n_frames=getattr(rec, "n_frames", None))["flow"]
+            flow = cm.video_motion(rec.iter_frames(), sub,
+                                   n_frames=getattr(rec, "n_frames", None))
             strength = cm.visual_events(flow, fps)
             events.append(cm.event_times(strength, fps)[0])
             curve = fv.resample(strength[:, None], fps, rate)
@@ -604,11 +604,13 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
              Term("onset-curves", curves[0], curves[1], "euclidean", "max")]
     weights = [1.0, cm.CURVE_WEIGHT]
     info = {"material": "video-vs-audio",
-            "features": [{"name": "flow" if r.kind == "video" else "onset",
-                          "side": side, "metric": "euclidean",
-                          "processing": "events: changes of direction, sudden stops, cuts "
-                                        "and flashes" if r.kind == "video"
-                                        else "events: onset peaks"}
+            # (the window shows the cost of the motion and onset curves; the events of
+            # the video come from its optical flow and frame difference)
+            "features": [{"name": "motion" if r.kind == "video" else "onset",
+                          "side": side, "metric": "euclidean", "weight": 1.0,
+                          "processing": "events from the flow feature: changes of "
+                                        "direction, sudden stops, cuts and flashes"
+                                        if r.kind == "video" else "events: onset peaks"}
                          for side, r in (("a", rec_a), ("b", rec_b))],
             "events": match,
             "rate_hz": rate,

@@ -75,6 +75,57 @@ def _window_means(v, w):
     return before, after
 
 
+# the moving object's position: grey thumbnails of this size against their median
+# (the background); pixels _FG_NOISE x the frame's median difference (+ _FG_FLOOR grey
+# levels) away from it are the foreground, used while it covers under _FG_MAX_SHARE
+_FG_SIZE = (40, 30)
+_FG_NOISE = 3.0
+_FG_FLOOR = 8.0
+_FG_MAX_SHARE = 0.25
+_FG_SAMPLES = 300
+
+
+def video_motion(frames, monitor, *, n_frames=None):
+    """Per frame (T, 3): the picture's velocity (x, y; thumbnail pixels of 80 x 60 per
+    frame) and its mean grey difference to the previous frame.
+
+    The velocity is that of the foreground's centroid (the pixels that differ from the
+    video's median picture: a moving object in front of a still background), which
+    follows fast small objects; where there is no compact foreground (a moving camera,
+    a cut, nothing moving) it is the mean optical flow (the ``flow`` feature)."""
+    from ..features import video as fv
+
+    rows, thumbs, state = [], [], {}
+    for k, frame in enumerate(frames):
+        rows.append(fv.flow(frame, state)[0])
+        thumbs.append(fv._resize(state["prev"], _FG_SIZE))
+        if k % 64 == 0:
+            monitor.report(0.95 * k / n_frames if n_frames else 0.0)
+    if not rows:
+        raise ValueError("frames: no frame to compute features from")
+    flow = np.asarray(rows, dtype=np.float64)
+    stack = np.asarray(thumbs, dtype=np.float32)
+    step = max(1, len(stack) // _FG_SAMPLES)
+    background = np.median(stack[::step], axis=0)
+    dev = np.abs(stack - background)
+    floor = _FG_NOISE * np.median(dev.reshape(len(dev), -1), axis=1) + _FG_FLOOR
+    weight = np.maximum(dev - floor[:, None, None], 0.0)
+    share = np.mean(weight > 0, axis=(1, 2))
+    mass = weight.sum(axis=(1, 2))
+    ys, xs = np.indices(_FG_SIZE[::-1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cx = (weight * xs).sum(axis=(1, 2)) / mass
+        cy = (weight * ys).sum(axis=(1, 2)) / mass
+    ok = (mass > 0) & (share < _FG_MAX_SHARE)
+    scale = 80.0 / _FG_SIZE[0]
+    vel = flow[:, :2].copy()
+    both = ok[1:] & ok[:-1]
+    idx = np.flatnonzero(both) + 1
+    vel[idx, 0] = (cx[idx] - cx[idx - 1]) * scale
+    vel[idx, 1] = (cy[idx] - cy[idx - 1]) * scale
+    return np.column_stack([vel, flow[:, 2]])
+
+
 def visual_events(flow, fps, *, turn_s=_TURN_S):
     """Event strength per video frame (0..1-ish) from the ``flow`` feature (T, 3)."""
     from scipy.ndimage import maximum_filter1d, median_filter
@@ -162,7 +213,7 @@ def linear_evidence(times_s, events_a, events_b, span_a, span_b, tol=0.08):
 
 
 # event matching (see core._kernels.event_match)
-_MATCH = {"k": 10, "skip_a": 0.15, "skip_b": 0.15, "start": 2.0, "lam": 2.0, "cap": 1.5,
+_MATCH = {"k": 10, "skip_a": 0.15, "skip_b": 0.15, "start": 2.0, "lam": 4.0, "cap": 3.0,
           "tol": 0.03, "ratio": 3.0}
 _MAX_CELLS = 4_000_000
 
