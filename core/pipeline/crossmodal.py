@@ -126,20 +126,13 @@ def video_motion(frames, monitor, *, n_frames=None):
     return np.column_stack([vel, flow[:, 2]])
 
 
-def visual_events(flow, fps, *, turn_s=_TURN_S):
-    """Event strength per video frame (0..1-ish) from the ``flow`` feature (T, 3)."""
+def _turns(flow, fps, w):
+    """Changes of direction and sudden stops over windows of ``w`` frames, each frame's
+    share of the largest within ``_LOCAL_S``."""
     from scipy.ndimage import maximum_filter1d, median_filter
 
-    flow = np.asarray(flow, dtype=np.float64)
-    if flow.ndim != 2 or flow.shape[1] < 3:
-        raise ValueError(f"flow: expected (T, 3) rows (vx, vy, diff), got {flow.shape}")
-    n = flow.shape[0]
-    if n < 3:
-        return np.zeros(n)
-    fps = float(fps)
-    # velocity of frame k: the flow from k - 1 to k; a turn at frame k lies between
+    # velocity of frame k: the motion from k - 1 to k; a turn at frame k lies between
     # velocities k and k + 1
-    w = max(1, int(round(turn_s * fps)))
     vel = flow[:, :2]
     before, after = _window_means(vel, w)
     change = np.linalg.norm(after - before, axis=1)
@@ -149,29 +142,45 @@ def visual_events(flow, fps, *, turn_s=_TURN_S):
                          + _SPEED_EPS)
     turn = change * reversal ** _SHARPEN
     # a sudden stop (a conductor's ictus: the baton halts and rebounds): the frame
-    # difference before minus after, times its share, in flow units
+    # difference before minus after, times its share, in velocity units
     if _STOP > 0:
         sb, sa = _window_means(flow[:, 2:3], max(1, w // 2))
         drop = np.maximum(sb[:, 0] - sa[:, 0], 0.0)
         stop = drop * drop / (sb[:, 0] + sa[:, 0] + 0.5)
-        # in flow units: scale the grey difference by the ratio of the medians
         scale = np.median(np.linalg.norm(vel, axis=1)) / max(np.median(flow[:, 2]), 1e-9)
         turn = np.maximum(turn, _STOP * stop * scale)
     # keep what rises above the running median (uniform acceleration, jitter)
     turn = np.maximum(turn - median_filter(turn, 8 * w + 1, mode="nearest"), 0.0)
     local = maximum_filter1d(turn, max(1, int(round(_LOCAL_S * fps))), mode="nearest")
-    turn = turn / np.maximum(local, 1e-9)
+    return turn / np.maximum(local, 1e-9)
+
+
+def visual_events(flow, fps, *, turn_s=_TURN_S):
+    """Event strength per video frame (0..1) from :func:`video_motion`'s rows (T, 3):
+    velocity x, y and grey difference. ``turn_s``: the windows (seconds, one or several)
+    over which changes of direction are measured; several count by their maximum."""
+    from scipy.ndimage import median_filter
+
+    flow = np.asarray(flow, dtype=np.float64)
+    if flow.ndim != 2 or flow.shape[1] < 3:
+        raise ValueError(f"flow: expected (T, 3) rows (vx, vy, diff), got {flow.shape}")
+    n = flow.shape[0]
+    if n < 3:
+        return np.zeros(n)
+    fps = float(fps)
+    widths = sorted({max(1, int(round(t * fps))) for t in np.atleast_1d(turn_s)})
+    turn = np.max([_turns(flow, fps, w) for w in widths], axis=0)
     diff = flow[:, 2]
     base = median_filter(diff, 2 * max(1, int(round(_SPIKE_MEDIAN_S * fps))) + 1,
                          mode="nearest")
     # the frame the change starts on: a flash that fades, or a cut, rises once
     rise = diff - np.maximum(np.concatenate([[diff[0]], diff[:-1]]), base)
     spike = np.clip(rise / np.maximum(base, 0.5) / _SPIKE_FULL, 0.0, 1.0)
-    # the flow of a cut is meaningless: the spike speaks for those frames
+    # the motion across a cut is meaningless: the spike speaks for those frames
     return np.maximum(turn * (1.0 - spike), spike)
 
 
-def event_times(curve, rate, *, min_share=0.3, nms_s=0.15):
+def event_times(curve, rate, *, min_share=0.3, nms_s=0.1):
     """Times (s) of the local maxima of an event curve that dominate ``nms_s`` on each
     side and reach ``min_share`` of the maximum within 3 s, with their strengths."""
     from scipy.ndimage import maximum_filter1d
@@ -213,7 +222,7 @@ def linear_evidence(times_s, events_a, events_b, span_a, span_b, tol=0.08):
 
 
 # event matching (see core._kernels.event_match)
-_MATCH = {"k": 10, "skip_a": 0.15, "skip_b": 0.15, "start": 2.0, "lam": 4.0, "cap": 3.0,
+_MATCH = {"k": 10, "skip_a": 0.5, "skip_b": 0.5, "start": 2.0, "lam": 4.0, "cap": 3.0,
           "tol": 0.03, "ratio": 3.0}
 _MAX_CELLS = 4_000_000
 
