@@ -589,8 +589,9 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
             x = rec.audio(mono=True)
             onsets = audio_features(x, rec.rate_hz, "onset", rate_hz=cm.ONSET_RATE_HZ,
                                     cancel=sub.check).values
-            events.append(cm.event_times(_peak_curve(onsets, cm.ONSET_RATE_HZ, sigma_s=0.0),
-                                         cm.ONSET_RATE_HZ, min_share=cm.ONSET_SHARE)[0])
+            peaks = _peak_curve(onsets, cm.ONSET_RATE_HZ, sigma_s=0.0, nms_s=cm.ONSET_NMS_S)
+            events.append(cm.event_times(peaks, cm.ONSET_RATE_HZ, min_share=cm.ONSET_SHARE,
+                                         nms_s=cm.ONSET_NMS_S)[0])
             curve = audio_features(x, rec.rate_hz, "onset", rate_hz=rate,
                                    cancel=sub.check).values
             spans.append((0.0, len(x) / float(rec.rate_hz)))

@@ -37,6 +37,8 @@ __all__ = ["event_knots", "event_map", "event_times", "linear_evidence", "match_
 # audio onsets: detected at this rate, peaks reaching this share of the local maximum
 ONSET_RATE_HZ = 100.0
 ONSET_SHARE = 0.1
+# ... and dominating this long on either side (notes may follow 0.2 s apart)
+ONSET_NMS_S = 0.08
 # the path's guide: a cost of 1 per GUIDE_SCALE_S seconds off the matched map; the peak
 # trains weigh CURVE_WEIGHT against it
 GUIDE_SCALE_S = 0.1
