@@ -1,4 +1,5 @@
-"""Small media files generated for tests: a chirp, multichannel audio, numbered video frames.
+"""Small media files generated for tests: a chirp, a melody, multichannel audio, numbered
+video frames.
 
 Video frames carry their own index as an 8-bit barcode (eight vertical stripes, white for
 a set bit), so a test can check that ``frame(k)`` really is the k-th frame even after
@@ -29,6 +30,16 @@ def write_audio(path: Path, data: np.ndarray, rate_hz: int, **kwargs) -> Path:
 
     soundfile.write(str(path), data, rate_hz, **kwargs)
     return Path(path)
+
+
+def tone_sequence(path, pitches, note_s: float, rate_hz: int = 16000):
+    """A melody of decaying sine tones (MIDI ``pitches``, ``note_s`` each) written to
+    ``path`` at ``rate_hz``; returns ``path``."""
+    t = np.arange(int(note_s * rate_hz)) / rate_hz
+    notes = [np.sin(2 * np.pi * 440 * 2 ** ((p - 69) / 12) * t) * np.exp(-4 * t)
+             for p in pitches]
+    write_audio(path, np.concatenate(notes).astype(np.float32) * 0.5, rate_hz)
+    return path
 
 
 def barcode_frame(k: int, width: int = 96, height: int = 64) -> np.ndarray:

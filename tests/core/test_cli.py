@@ -9,16 +9,9 @@ import pytest
 import soundfile as sf
 
 from core import cli
+from tests.core.media_factory import tone_sequence
 
 SR = 16000
-
-
-def tone_sequence(path, pitches, note_s):
-    t = np.arange(int(note_s * SR)) / SR
-    notes = [np.sin(2 * np.pi * 440 * 2 ** ((p - 69) / 12) * t) * np.exp(-4 * t)
-             for p in pitches]
-    sf.write(path, np.concatenate(notes).astype(np.float32) * 0.5, SR)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +50,6 @@ def test_align_to_stdout(pair, capsys):
 def test_rate_above_what_the_recordings_allow_is_refused_before_work(tmp_path, capsys):
     """Within the registry's range, a rate the streams cannot carry (audio features are
     refined at up to 4 times the rate, under the sample rate) is refused naming --rate."""
-    import soundfile as sf
-
     t = np.arange(2000 * 2) / 2000.0
     for name in ("lo_a.wav", "lo_b.wav"):
         sf.write(tmp_path / name, 0.5 * np.sin(2 * np.pi * 220 * t), 2000)

@@ -9,18 +9,10 @@ from core.constraints import Anchor, Constraints, recompute
 from core.correcting import constrained_run, edit_source
 from core.formats import read_alignment
 from core.media import open_recording
+from tests.core.media_factory import tone_sequence
 
 SR = 16000
 
-
-def tone_sequence(path, pitches, note_s):
-    import soundfile as sf
-
-    t = np.arange(int(note_s * SR)) / SR
-    notes = [np.sin(2 * np.pi * 440 * 2 ** ((p - 69) / 12) * t) * np.exp(-4 * t)
-             for p in pitches]
-    sf.write(path, np.concatenate(notes).astype(np.float32) * 0.5, SR)
-    return path
 
 # the anchors are off the natural path (B is 1.4x slower: 1.0 s of A is about 1.4 s of B)
 ANCHORS = ((0.6, 1.15), (1.3, 1.55))

@@ -7,19 +7,11 @@ import sys
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from core import cli, registry
+from tests.core.media_factory import tone_sequence
 
 SR = 16000
-
-
-def tone_sequence(path, pitches, note_s):
-    t = np.arange(int(note_s * SR)) / SR
-    notes = [np.sin(2 * np.pi * 440 * 2 ** ((p - 69) / 12) * t) * np.exp(-4 * t)
-             for p in pitches]
-    sf.write(path, np.concatenate(notes).astype(np.float32) * 0.5, SR)
-    return path
 
 
 @pytest.fixture(scope="module")
