@@ -9,12 +9,19 @@ histogram
     roots of the shares (Hellinger embedding: the euclidean distance of two frames is the
     Hellinger distance of their histograms).
 small (internal: the default video pipeline)
-    Grey frame area-resized to 64 x 36, uint8 (as much memory as a thumbnail): ``thumbnail_of_small`` makes thumbnails
-    of any centred crop of it, so the crop between two copies (one zoomed in) is found
-    after reading the frames once (:mod:`core.pipeline.video`).
+    Grey frame area-resized to 64 x 36, uint8 (as much memory as a thumbnail):
+    ``thumbnail_of_small`` makes thumbnails of any centred crop of it, so the crop
+    between two copies (one zoomed in) is found after reading the frames once
+    (:mod:`core.pipeline.video`).
 motion
     Mean absolute difference between consecutive grey thumbnails (64 x 36), divided by the
     frame's contrast; frame 0 is 0. A cut is a spike; an impact or flash is a peak.
+flow (used by the video-against-audio pipeline; not one of ``VIDEO_FEATURES``)
+    The picture's global motion since the previous frame: the mean dense optical flow
+    (Farneback, on an 80 x 60 grey thumbnail) in x and y, in thumbnail pixels per frame,
+    and the mean absolute grey difference (0-255); frame 0 is zeros. Changes of direction
+    (a turn, a bounce, a beat) are changes of the flow vector
+    (:func:`core.pipeline.crossmodal.visual_events`).
 """
 
 from __future__ import annotations
@@ -64,7 +71,7 @@ def _rank_normalize(values):
 
 def compute(frames, name, monitor, *, n_frames=None, **options):
     """Dispatch: returns (values (T, D), params, labels)."""
-    func = {"thumbnail": thumbnail, "histogram": histogram, "motion": motion}[name]
+    func = _FUNCS[name]
     rows = []
     state = {}
     params = None
@@ -75,7 +82,8 @@ def compute(frames, name, monitor, *, n_frames=None, **options):
             monitor.report(0.95 * k / n_frames if n_frames else 0.0)
     if not rows:
         raise ValueError("frames: no frame to compute features from")
-    labels = ("motion",) if name == "motion" else None
+    labels = ("motion",) if name == "motion" else ("vx", "vy", "diff") if name == "flow" \
+        else None
     return np.asarray(rows, dtype=np.float32), params, labels
 
 
@@ -188,7 +196,25 @@ def _rank_normalize_rows(values):
     return np.where(norm > 1e-9, out / np.maximum(norm, 1e-9), out)
 
 
-_FUNCS = {"thumbnail": thumbnail, "histogram": histogram, "motion": motion, "small": small}
+def flow(frame, state, *, size=(80, 60), **options):
+    import cv2
+
+    if options:
+        raise ValueError(f"options: unknown option(s) {sorted(options)}")
+    g = _resize(_trim(_grey(frame)), (int(size[0]), int(size[1])))
+    g8 = np.clip(g, 0, 255).astype(np.uint8)
+    prev = state.get("prev")
+    state["prev"] = g8
+    if prev is None or prev.shape != g8.shape:
+        return np.zeros(3), dict(size=tuple(size))
+    f = cv2.calcOpticalFlowFarneback(prev, g8, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    d = np.abs(g8.astype(np.float32) - prev.astype(np.float32))
+    diff = float(d.mean())
+    return np.array([f[..., 0].mean(), f[..., 1].mean(), diff]), dict(size=tuple(size))
+
+
+_FUNCS = {"thumbnail": thumbnail, "histogram": histogram, "motion": motion, "small": small,
+          "flow": flow}
 
 
 def compute_many(frames, names, monitor, *, n_frames=None):

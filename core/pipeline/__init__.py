@@ -597,36 +597,66 @@ def _peak_curve(values, rate, *, floor_s=0.5, local_s=6.0, min_share=0.1, nms_s=
 
 
 def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
+    """Video against audio: visual events (changes of direction, stops, cuts, flashes:
+    :func:`core.pipeline.crossmodal.visual_events`) and audio onsets are detected and
+    matched as two event trains (gaps allowed, tempo kept smooth); the path follows the
+    map through the matched pairs (a term that costs the distance, in B seconds, from
+    that map), falling back to a constant tempo ratio when the matched map does not put
+    clearly more visual events on onsets than the straight line does. The peak trains of
+    both sides are a light second term."""
     from ..features import audio_features
     from ..features import video as fv
+    from . import crossmodal as cm
 
     if feature not in ("auto", "onset", "motion", "onset+motion", "motion+onset"):
         raise ValueError("feature: a video-against-audio pair is aligned on onset-like "
                          f"curves; expected 'auto', got {feature!r}")
     video = rec_a if rec_a.kind == "video" else rec_b
     rate = float(video.rate_hz) if rate_hz is None else rate_hz
-    curves = []
+    curves, events, spans = [], [], []
     for k, rec in enumerate((rec_a, rec_b)):
         sub = monitor.sub(0.5 * k, 0.5 * (k + 1))
         if rec.kind == "video":
-            motion = fv.compute_many(rec.iter_frames(), ["motion"], sub,
-                                     n_frames=getattr(rec, "n_frames", None))["motion"]
-            curve = fv.resample(motion, float(rec.rate_hz), rate)
+            fps = float(rec.rate_hz)
+            flow = cm.video_motion(rec.iter_frames(), sub,
+                                   n_frames=getattr(rec, "n_frames", None))
+            strength = cm.visual_events(flow, fps)
+            events.append(cm.event_times(strength, fps)[0])
+            curve = fv.resample(strength[:, None], fps, rate)
+            spans.append((0.0, len(flow) / fps))
         else:
-            curve = audio_features(rec.audio(mono=True), rec.rate_hz, "onset", rate_hz=rate,
+            x = rec.audio(mono=True)
+            onsets = audio_features(x, rec.rate_hz, "onset", rate_hz=cm.ONSET_RATE_HZ,
+                                    cancel=sub.check).values
+            peaks = _peak_curve(onsets, cm.ONSET_RATE_HZ, sigma_s=0.0, nms_s=cm.ONSET_NMS_S)
+            events.append(cm.event_times(peaks, cm.ONSET_RATE_HZ, min_share=cm.ONSET_SHARE,
+                                         nms_s=cm.ONSET_NMS_S)[0])
+            curve = audio_features(x, rec.rate_hz, "onset", rate_hz=rate,
                                    cancel=sub.check).values
+            spans.append((0.0, len(x) / float(rec.rate_hz)))
         curves.append(_peak_curve(curve, rate)[:, None])
-    terms = [Term("onset-curves", curves[0], curves[1], "euclidean", "max")]
+    knots, match = cm.event_knots(events[0], events[1], spans[0], spans[1])
+    n_a, n_b = len(curves[0]), len(curves[1])
+    mapped = np.interp(np.arange(n_a) / rate, knots[:, 0], knots[:, 1])
+    scale = cm.GUIDE_SCALE_S
+    terms = [Term("event-map", (mapped / scale)[:, None],
+                  (np.arange(n_b) / rate / scale)[:, None], "euclidean", "mean"),
+             Term("onset-curves", curves[0], curves[1], "euclidean", "max")]
+    weights = [1.0, cm.CURVE_WEIGHT]
     info = {"material": "video-vs-audio",
+            # (the window shows the cost of the motion and onset curves; the events of
+            # the video come from its optical flow and frame difference)
             "features": [{"name": "motion" if r.kind == "video" else "onset",
                           "side": side, "metric": "euclidean", "weight": 1.0,
-                          "processing": "peak train (floor 0.5 s, local max 6 s, 10 %, "
-                                        "NMS 0.2 s, Gaussian 0.05 s)"}
+                          "processing": "events from the flow feature: changes of "
+                                        "direction, sudden stops, cuts and flashes"
+                                        if r.kind == "video" else "events: onset peaks"}
                          for side, r in (("a", rec_a), ("b", rec_b))],
+            "events": match,
             "rate_hz": rate,
             # peak trains are mostly zero: cost medians say nothing about overlap
             "detect_overlap": False}
-    return terms, [1.0], [1.0], (rate, rate), info
+    return terms, weights, weights, (rate, rate), info
 
 
 def warm_up() -> None:

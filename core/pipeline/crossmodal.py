@@ -1,0 +1,290 @@
+"""Video against audio: the visual events a video shares with the onsets of a recording.
+
+:func:`visual_events` turns the per-frame global motion of a video (the ``flow`` feature:
+mean optical flow and mean grey difference) into one event-strength curve, the maximum
+of two normalized parts:
+
+- **changes of direction**: the difference between the mean flow vector over the
+  ``turn_s`` after a frame and over the ``turn_s`` before it. A bounce (the motion
+  reverses at the floor), a pendulum's turn (the motion stops and reverses: the speed is
+  at a *minimum* there), a conductor's ictus (a sharp change of direction at nearly the
+  same speed) all peak; steady motion, uniform acceleration (a ball in flight) and
+  stillness do not;
+- **picture changes**: the rise of the mean grey difference over the previous frame's
+  and its running median, relative to that median: a cut or a flash (even one that fades
+  out) rises on one frame to many times the frame-to-frame change around it.
+
+What it cannot see: events without motion or a picture change at the event time (a light
+slowly fading in, a colour change under constant brightness is seen only as far as it
+changes the grey picture), changes of direction of several objects that cancel in the
+picture's mean flow (two balls bouncing in opposite phase), and a motion that turns
+smoothly *and* slowly (its change of direction is spread over more than ~0.3 s: the
+peak is too flat to place within 100 ms). A moving camera adds its own changes of
+direction (a pan that stops counts as an event).
+
+:func:`linear_evidence` compares a path with the straight line (a constant tempo ratio)
+on how many visual events each maps onto an audio onset; the pipeline falls back to the
+straight line when the path does not explain clearly more events.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["event_knots", "event_map", "event_times", "linear_evidence", "match_events",
+           "visual_events"]
+
+# audio onsets: detected at this rate, peaks reaching this share of the local maximum
+ONSET_RATE_HZ = 100.0
+ONSET_SHARE = 0.1
+# ... and dominating this long on either side (notes may follow 0.2 s apart)
+ONSET_NMS_S = 0.08
+# the path's guide: a cost of 1 per GUIDE_SCALE_S seconds off the matched map; the peak
+# trains weigh CURVE_WEIGHT against it
+GUIDE_SCALE_S = 0.1
+CURVE_WEIGHT = 0.1
+# the matched map must put this much larger a share of the visual events on onsets than
+# the straight line, from at least MIN_PAIRS pairs
+MIN_GAIN = 0.1
+MIN_PAIRS = 4
+
+# changes of direction: mean flow over this long after minus before a frame
+_TURN_S = 0.12
+# turns: the change of the mean flow (thumbnail pixels per frame) times its reversal
+# share to this power; speeds below _SPEED_EPS count as noise
+_SHARPEN = 1.0
+# sudden stops (the grey difference falls over half a turn window): weight against turns
+_STOP = 3.0
+_SPEED_EPS = 0.05
+# picture changes: the difference above its running median (over _SPIKE_MEDIAN_S), in
+# units of that median; _SPIKE_FULL of them count as a full-strength event
+_SPIKE_MEDIAN_S = 0.25
+_SPIKE_FULL = 4.0
+# part normalization: running maximum over this long
+_LOCAL_S = 3.0
+
+
+def _window_means(v, w):
+    """Mean of ``v`` over the ``w`` rows up to and including each row, and over the
+    ``w`` rows after it (fewer at the ends)."""
+    n = v.shape[0]
+    c = np.concatenate([np.zeros((1, v.shape[1])), np.cumsum(v, axis=0)])
+    k = np.arange(n)
+    a0, a1 = np.clip(k - w + 1, 0, n), k + 1
+    b0, b1 = np.minimum(k + 1, n), np.minimum(k + 1 + w, n)
+    before = (c[a1] - c[a0]) / np.maximum(a1 - a0, 1)[:, None]
+    after = (c[b1] - c[b0]) / np.maximum(b1 - b0, 1)[:, None]
+    return before, after
+
+
+# the moving object's position: grey thumbnails of this size against their median
+# (the background); pixels _FG_NOISE x the frame's median difference (+ _FG_FLOOR grey
+# levels) away from it are the foreground, used while it covers under _FG_MAX_SHARE
+_FG_SIZE = (40, 30)
+_FG_NOISE = 3.0
+_FG_FLOOR = 8.0
+_FG_MAX_SHARE = 0.25
+_FG_SAMPLES = 300
+
+
+def video_motion(frames, monitor, *, n_frames=None):
+    """Per frame (T, 3): the picture's velocity (x, y; thumbnail pixels of 80 x 60 per
+    frame) and its mean grey difference to the previous frame.
+
+    The velocity is that of the foreground's centroid (the pixels that differ from the
+    video's median picture: a moving object in front of a still background), which
+    follows fast small objects; where there is no compact foreground (a moving camera,
+    a cut, nothing moving) it is the mean optical flow (the ``flow`` feature)."""
+    from ..features import video as fv
+
+    rows, thumbs, state = [], [], {}
+    for k, frame in enumerate(frames):
+        rows.append(fv.flow(frame, state)[0])
+        thumbs.append(fv._resize(state["prev"], _FG_SIZE))
+        if k % 64 == 0:
+            monitor.report(0.95 * k / n_frames if n_frames else 0.0)
+    if not rows:
+        raise ValueError("frames: no frame to compute features from")
+    flow = np.asarray(rows, dtype=np.float64)
+    stack = np.asarray(thumbs, dtype=np.float32)
+    step = max(1, len(stack) // _FG_SAMPLES)
+    background = np.median(stack[::step], axis=0)
+    dev = np.abs(stack - background)
+    floor = _FG_NOISE * np.median(dev.reshape(len(dev), -1), axis=1) + _FG_FLOOR
+    weight = np.maximum(dev - floor[:, None, None], 0.0)
+    share = np.mean(weight > 0, axis=(1, 2))
+    mass = weight.sum(axis=(1, 2))
+    ys, xs = np.indices(_FG_SIZE[::-1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cx = (weight * xs).sum(axis=(1, 2)) / mass
+        cy = (weight * ys).sum(axis=(1, 2)) / mass
+    ok = (mass > 0) & (share < _FG_MAX_SHARE)
+    scale = 80.0 / _FG_SIZE[0]
+    vel = flow[:, :2].copy()
+    both = ok[1:] & ok[:-1]
+    idx = np.flatnonzero(both) + 1
+    vel[idx, 0] = (cx[idx] - cx[idx - 1]) * scale
+    vel[idx, 1] = (cy[idx] - cy[idx - 1]) * scale
+    return np.column_stack([vel, flow[:, 2]])
+
+
+def _turns(flow, fps, w):
+    """Changes of direction and sudden stops over windows of ``w`` frames, each frame's
+    share of the largest within ``_LOCAL_S``."""
+    from scipy.ndimage import maximum_filter1d, median_filter
+
+    # velocity of frame k: the motion from k - 1 to k; a turn at frame k lies between
+    # velocities k and k + 1
+    vel = flow[:, :2]
+    before, after = _window_means(vel, w)
+    change = np.linalg.norm(after - before, axis=1)
+    # a reversal (after = -before) gives 1, a steady or uniformly accelerating motion
+    # little: it sharpens a smooth turn (a pendulum's) to the frame it reverses on
+    reversal = change / (np.linalg.norm(after, axis=1) + np.linalg.norm(before, axis=1)
+                         + _SPEED_EPS)
+    turn = change * reversal ** _SHARPEN
+    # a sudden stop (a conductor's ictus: the baton halts and rebounds): the frame
+    # difference before minus after, times its share, in velocity units
+    if _STOP > 0:
+        sb, sa = _window_means(flow[:, 2:3], max(1, w // 2))
+        drop = np.maximum(sb[:, 0] - sa[:, 0], 0.0)
+        stop = drop * drop / (sb[:, 0] + sa[:, 0] + 0.5)
+        scale = np.median(np.linalg.norm(vel, axis=1)) / max(np.median(flow[:, 2]), 1e-9)
+        turn = np.maximum(turn, _STOP * stop * scale)
+    # keep what rises above the running median (uniform acceleration, jitter)
+    turn = np.maximum(turn - median_filter(turn, 8 * w + 1, mode="nearest"), 0.0)
+    local = maximum_filter1d(turn, max(1, int(round(_LOCAL_S * fps))), mode="nearest")
+    return turn / np.maximum(local, 1e-9)
+
+
+def visual_events(flow, fps, *, turn_s=_TURN_S):
+    """Event strength per video frame (0..1) from :func:`video_motion`'s rows (T, 3):
+    velocity x, y and grey difference. ``turn_s``: the windows (seconds, one or several)
+    over which changes of direction are measured; several count by their maximum."""
+    from scipy.ndimage import median_filter
+
+    flow = np.asarray(flow, dtype=np.float64)
+    if flow.ndim != 2 or flow.shape[1] < 3:
+        raise ValueError(f"flow: expected (T, 3) rows (vx, vy, diff), got {flow.shape}")
+    n = flow.shape[0]
+    if n < 3:
+        return np.zeros(n)
+    fps = float(fps)
+    widths = sorted({max(1, int(round(t * fps))) for t in np.atleast_1d(turn_s)})
+    turn = np.max([_turns(flow, fps, w) for w in widths], axis=0)
+    diff = flow[:, 2]
+    base = median_filter(diff, 2 * max(1, int(round(_SPIKE_MEDIAN_S * fps))) + 1,
+                         mode="nearest")
+    # the frame the change starts on: a flash that fades, or a cut, rises once
+    rise = diff - np.maximum(np.concatenate([[diff[0]], diff[:-1]]), base)
+    spike = np.clip(rise / np.maximum(base, 0.5) / _SPIKE_FULL, 0.0, 1.0)
+    # the motion across a cut is meaningless: the spike speaks for those frames
+    return np.maximum(turn * (1.0 - spike), spike)
+
+
+def event_times(curve, rate, *, min_share=0.3, nms_s=0.1):
+    """Times (s) of the local maxima of an event curve that dominate ``nms_s`` on each
+    side and reach ``min_share`` of the maximum within 3 s, with their strengths."""
+    from scipy.ndimage import maximum_filter1d
+
+    v = np.asarray(curve, dtype=np.float64).reshape(-1)
+    width = 2 * max(1, int(round(nms_s * rate))) + 1
+    local = maximum_filter1d(v, max(1, int(round(_LOCAL_S * rate))), mode="nearest")
+    half = width // 2
+    padded = np.concatenate([np.full(half, -np.inf), v])
+    # of equal values (a plateau), the first
+    left = np.lib.stride_tricks.sliding_window_view(padded, half)[:len(v)].max(axis=1)
+    keep = (v >= maximum_filter1d(v, width, mode="nearest")) & (v > left) \
+        & (v >= min_share * local) & (v > 1e-9)
+    idx = np.flatnonzero(keep)
+    return idx / float(rate), v[idx]
+
+
+def _hits(mapped, targets, tol):
+    if len(mapped) == 0 or len(targets) == 0:
+        return 0.0
+    pos = np.clip(np.searchsorted(targets, mapped), 1, len(targets) - 1) \
+        if len(targets) > 1 else np.zeros(len(mapped), dtype=np.int64)
+    near = np.minimum(np.abs(targets[pos] - mapped), np.abs(targets[pos - 1] - mapped)) \
+        if len(targets) > 1 else np.abs(targets[0] - mapped)
+    return float(np.mean(near <= tol))
+
+
+def linear_evidence(times_s, events_a, events_b, span_a, span_b, tol=0.08):
+    """Share of A's events that land within ``tol`` of one of B's under the path
+    (``times_s`` (K, 2) pairs) and under the straight line from ``span_a`` to ``span_b``
+    ((start, end) seconds on each side)."""
+    t = np.asarray(times_s, dtype=np.float64)
+    order = np.argsort(t[:, 0], kind="stable")
+    on_path = np.interp(events_a, t[order, 0], t[order, 1])
+    slope = (span_b[1] - span_b[0]) / max(span_a[1] - span_a[0], 1e-9)
+    on_line = span_b[0] + (np.asarray(events_a) - span_a[0]) * slope
+    eb = np.sort(np.asarray(events_b, dtype=np.float64))
+    return _hits(on_path, eb, tol), _hits(on_line, eb, tol)
+
+
+# event matching (see core._kernels.event_match)
+_MATCH = {"k": 10, "skip_a": 0.5, "skip_b": 0.5, "start": 2.0, "lam": 4.0, "cap": 3.0,
+          "tol": 0.03, "ratio": 3.0}
+_MAX_CELLS = 4_000_000
+
+
+def match_events(ta, tb, span_a, span_b, **options):
+    """Matched event pairs (L, 2) of times (s): the best chain of
+    :func:`core._kernels.event_match.event_chain` between the sorted event times ``ta``
+    and ``tb``; B's events searched in a band around the straight line from ``span_a``
+    to ``span_b`` when the trains are long."""
+    from .._kernels.event_match import event_chain
+
+    p = dict(_MATCH, **options)
+    ta = np.asarray(ta, dtype=np.float64)
+    tb = np.asarray(tb, dtype=np.float64)
+    n, m = len(ta), len(tb)
+    if n < 2 or m < 2:
+        return np.zeros((0, 2))
+    k = int(p["k"])
+    width = min(m, max(4 * k, _MAX_CELLS // max(1, n * k * k)))
+    slope = (span_b[1] - span_b[0]) / max(span_a[1] - span_a[0], 1e-9)
+    centre = np.searchsorted(tb, span_b[0] + (ta - span_a[0]) * slope)
+    jlo = np.clip(centre - width // 2, 0, m - width).astype(np.int64)
+    jlo = np.maximum.accumulate(jlo)
+    lim = float(np.log(p["ratio"]))
+    chain = event_chain(ta, tb, jlo, int(width), k, float(p["skip_a"]), float(p["skip_b"]),
+                        float(p["start"]), float(p["lam"]), float(p["cap"]), float(p["tol"]),
+                        float(np.log(slope) - lim), float(np.log(slope) + lim))
+    return np.column_stack([ta[chain[:, 0]], tb[chain[:, 1]]])
+
+
+def event_map(pairs, span_a, span_b):
+    """A monotone piecewise-linear map A -> B through matched pairs, continued beyond
+    the first and last pair with the mean tempo ratio of the matched stretch; the
+    straight line from ``span_a`` to ``span_b`` when there are fewer than two pairs.
+    Returns knots (K, 2)."""
+    line = np.array([[span_a[0], span_b[0]], [span_a[1], span_b[1]]], dtype=np.float64)
+    if len(pairs) < 2:
+        return line
+    p = np.asarray(pairs, dtype=np.float64)
+    slope = (p[-1, 1] - p[0, 1]) / max(p[-1, 0] - p[0, 0], 1e-9)
+    head = [span_a[0], p[0, 1] - (p[0, 0] - span_a[0]) * slope]
+    tail = [span_a[1], p[-1, 1] + (span_a[1] - p[-1, 0]) * slope]
+    knots = p
+    if head[0] < p[0, 0]:
+        knots = np.vstack([head, knots])
+    if tail[0] > p[-1, 0]:
+        knots = np.vstack([knots, tail])
+    return knots
+
+
+def event_knots(events_a, events_b, span_a, span_b):
+    """The map A -> B for a pair's event trains: knots (K, 2) of the matched map, or of
+    the straight line from ``span_a`` to ``span_b`` when the evidence is weak; and a
+    summary (counts, shares of A's events on B's under either map, ``"fallback"``)."""
+    pairs = match_events(events_a, events_b, span_a, span_b)
+    knots = event_map(pairs, span_a, span_b)
+    on_map, on_line = linear_evidence(knots, events_a, events_b, span_a, span_b)
+    fallback = len(pairs) < MIN_PAIRS or on_map < on_line + MIN_GAIN
+    if fallback:
+        knots = event_map(np.zeros((0, 2)), span_a, span_b)
+    return knots, {"events_a": int(len(events_a)), "events_b": int(len(events_b)),
+                   "matched": int(len(pairs)), "on_onsets_matched": round(on_map, 3),
+                   "on_onsets_linear": round(on_line, 3), "fallback": bool(fallback)}

@@ -1,0 +1,111 @@
+"""Video against audio (core.pipeline.crossmodal): visual events from motion, matching of
+event trains, and the pipeline on generated pairs (pendulum turns, conductor-like
+stops, cuts) that the motion-energy peaks alone could not align."""
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+from core._progress import Monitor
+from core.pipeline import align_files
+from core.pipeline import crossmodal as cm
+from core.synthetic import crossmodal as sc
+
+FPS = 25.0
+
+
+def _turns(n=10, seed=0):
+    rng = np.random.default_rng(seed)
+    return 0.8 + np.cumsum(rng.uniform(0.35, 0.8, n))
+
+
+def _recall(found, truth, tol):
+    return np.mean([np.min(np.abs(found - t)) <= tol for t in truth])
+
+
+@pytest.mark.parametrize("motion", ["pendulum", "bounce", "conductor"])
+def test_visual_events_at_changes_of_direction(motion):
+    """A pendulum's turns (its motion is slowest there), a bounce's impacts and a
+    conductor's ictus are found within two frames."""
+    events = _turns()
+    frames = sc.render_motion(motion, events, FPS, events[-1] + 1.0, seed=1)
+    motion_rows = cm.video_motion(iter(frames), Monitor(None, None))
+    found, _ = cm.event_times(cm.visual_events(motion_rows, FPS), FPS)
+    assert _recall(found, events, 2.0 / FPS) >= 0.8, (found, events)
+    # few extras: not every frame of a smooth swing
+    assert len(found) <= 1.5 * len(events) + 2
+
+
+def test_visual_events_take_the_first_frame_of_a_fading_flash_and_a_cut():
+    rng = np.random.default_rng(0)
+    frames = []
+    level = np.full(60, 60.0)
+    level[20:] += 120 * np.exp(-np.arange(40) / 4.0)  # a flash at frame 20, fading
+    for k in range(60):
+        frames.append(np.clip(level[k] + rng.normal(0, 2, (30, 40, 3)), 0, 255)
+                      .astype(np.uint8))
+    scene = rng.uniform(0, 255, (30, 40, 3)).astype(np.uint8)
+    frames[45:] = [scene] * 15  # a cut at frame 45
+    rows = cm.video_motion(iter(frames), Monitor(None, None))
+    found, _ = cm.event_times(cm.visual_events(rows, FPS), FPS)
+    assert np.min(np.abs(found - 20 / FPS)) < 0.5 / FPS
+    assert np.min(np.abs(found - 45 / FPS)) < 0.5 / FPS
+    # nothing in the fade after the flash
+    assert not np.any((found > 21.5 / FPS) & (found < 44.5 / FPS)), found
+
+
+def test_event_matching_survives_missing_and_extra_events():
+    """B plays A's events under another, abruptly changing tempo; A misses some, B has
+    extras: every matched pair is a true pair and most true pairs are matched."""
+    rng = np.random.default_rng(3)
+    ta = np.cumsum(rng.choice([0.3, 0.6, 0.6, 0.9, 1.2], 40)) + 0.5
+    ratio = np.where(ta < 12, 1.3, 0.8)  # abrupt tempo change halfway
+    tb = 0.7 + np.concatenate([[0.0], np.cumsum(np.diff(ta) * ratio[1:])])
+    keep = rng.random(40) > 0.15
+    extra = rng.uniform(ta[0], ta[-1], 5)
+    seen_a = np.sort(np.concatenate([ta[keep], extra]))
+    seen_b = np.sort(np.concatenate([tb, rng.uniform(tb[0], tb[-1], 4)]))
+    truth = dict(zip(np.round(ta, 6), tb, strict=True))
+    pairs = cm.match_events(seen_a, seen_b, (0.0, ta[-1] + 1), (0.0, tb[-1] + 1))
+    true_pairs = [p for p in pairs if np.round(p[0], 6) in truth
+                  and abs(truth[np.round(p[0], 6)] - p[1]) < 1e-9]
+    assert len(true_pairs) >= 0.8 * keep.sum()
+    assert len(true_pairs) >= len(pairs) - 3
+    knots, info = cm.event_knots(seen_a, seen_b, (0.0, ta[-1] + 1), (0.0, tb[-1] + 1))
+    assert not info["fallback"]
+    err = np.abs(np.interp(ta, knots[:, 0], knots[:, 1]) - tb)
+    assert np.mean(err <= 0.1) >= 0.9
+
+
+def test_weak_evidence_falls_back_to_the_straight_line():
+    """Too few events to match: the map is the straight line from start to end."""
+    knots, info = cm.event_knots(np.array([1.0, 2.0]), np.array([0.5, 3.0, 4.0]),
+                                 (0.0, 10.0), (0.0, 20.0))
+    assert info["fallback"]
+    assert np.allclose(np.interp([0.0, 5.0, 10.0], knots[:, 0], knots[:, 1]),
+                       [0.0, 10.0, 20.0])
+
+
+def _truth(d):
+    with open(d / "gt.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return (np.array([float(r["time_a_s"]) for r in rows]),
+            np.array([float(r["time_b_s"]) for r in rows]))
+
+
+@pytest.mark.parametrize("motion,seed", [("pendulum", 301), ("conductor", 302)])
+def test_pipeline_aligns_motion_without_flashes_to_the_tune(tmp_path, motion, seed):
+    """Generated pairs (another tempo map on each side): most events within 100 ms and
+    better than a constant tempo ratio."""
+    d = sc.make_crossmodal_pair(tmp_path / motion, motion, seed=seed, n_events=16)
+    al = align_files(d / "video.mp4", d / "audio.wav")
+    assert al.diagnostics["material"] == "video-vs-audio"
+    assert not al.diagnostics["events"]["fallback"]
+    ga, gb = _truth(d)
+    err = np.abs(al.map_a_to_b(ga) - gb)
+    meta = json.loads((d / "meta.json").read_text())
+    linear = np.abs(ga * meta["duration_b_s"] / meta["duration_a_s"] - gb)
+    assert np.mean(err <= 0.1) >= 0.8, err
+    assert err.mean() < linear.mean()
