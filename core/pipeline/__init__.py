@@ -635,6 +635,14 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
                                    cancel=sub.check).values
             spans.append((0.0, len(x) / float(rec.rate_hz)))
         curves.append(_peak_curve(curve, rate)[:, None])
+    # the event map's term changes along B whatever B holds: a side without a single
+    # onset or movement (silence, a still picture) is refused here, as _check_content does
+    for side, rec, curve in (("a", rec_a, curves[0]), ("b", rec_b, curves[1])):
+        if len(curve) == 0 or not np.any(np.ptp(curve, axis=0) > 1e-9):
+            name = os.path.basename(str(getattr(rec, "path", "") or side.upper()))
+            raise ValueError(f"{side.upper()} ({name}) does not change from start to end "
+                             "(silence or a still picture): the two recordings have "
+                             "nothing in common to align")
     knots, match = cm.event_knots(events[0], events[1], spans[0], spans[1])
     n_a, n_b = len(curves[0]), len(curves[1])
     mapped = np.interp(np.arange(n_a) / rate, knots[:, 0], knots[:, 1])

@@ -356,5 +356,5 @@ def test_undo_redo_redraw_the_slow_views_once_on_a_later_turn(qtbot, window, aud
     QTest.qWait(50)
     assert calls == [manual]
     # the confidence strip keeps its title (set again only when it changes)
-    assert diag.conf_plot.titleLabel.text.startswith("confidence (x: time A, s)")
+    assert diag.conf_plot.titleLabel.text.startswith("confidence: expected error, ms")
     wait_idle(qtbot, window)
