@@ -42,6 +42,22 @@ def tone_sequence(path, pitches, note_s: float, rate_hz: int = 16000):
     return path
 
 
+class FakeVideo:
+    """A video recording held in memory (what the pipeline reads of a Recording)."""
+
+    kind = "video"
+
+    def __init__(self, frames, fps, path="mem.mp4"):
+        self._frames = frames
+        self.rate_hz = float(fps)
+        self.n_frames = len(frames)
+        self.duration_s = len(frames) / fps
+        self.path = path
+
+    def iter_frames(self, start=0, stop=None, step=1):
+        return iter(self._frames[start:stop:step])
+
+
 def barcode_frame(k: int, width: int = 96, height: int = 64) -> np.ndarray:
     """A BGR uint8 image whose stripes encode ``k`` (see :func:`read_barcode`)."""
     image = np.full((height, width, 3), 0, dtype=np.uint8)

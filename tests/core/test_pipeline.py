@@ -8,6 +8,7 @@ from core.pipeline import align_files, align_recordings, classify_audio
 from core.warping import FeatureTerms, Term
 from core.warping._long import corridor
 from core.warping._staged import widened_corridor
+from tests.core.media_factory import FakeVideo
 
 SR = 22050
 
@@ -220,20 +221,6 @@ def test_confidence_is_lower_where_b_is_unrelated():
     t_b = al.times_s[:, 1]
     inside = (t_b > n / 3 / SR + 0.3) & (t_b < n / 2 / SR - 0.3)
     assert al.confidence[inside].mean() < al.confidence[~inside].mean()
-
-
-class FakeVideo:
-    kind = "video"
-
-    def __init__(self, frames, fps, path="mem.mp4"):
-        self._frames = frames
-        self.rate_hz = float(fps)
-        self.n_frames = len(frames)
-        self.duration_s = len(frames) / fps
-        self.path = path
-
-    def iter_frames(self, start=0, stop=None, step=1):
-        return iter(self._frames[start:stop:step])
 
 
 def _shots(n, seed=0):

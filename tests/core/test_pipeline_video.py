@@ -9,20 +9,7 @@ from core.features import video as fv
 from core.pipeline import align_recordings
 from core.pipeline.video import match_crop
 from core.synthetic import video as sv
-
-
-class FakeVideo:
-    kind = "video"
-
-    def __init__(self, frames, fps, path="mem.mp4"):
-        self._frames = frames
-        self.rate_hz = float(fps)
-        self.n_frames = len(frames)
-        self.duration_s = len(frames) / fps
-        self.path = path
-
-    def iter_frames(self, start=0, stop=None, step=1):
-        return iter(self._frames[start:stop:step])
+from tests.core.media_factory import FakeVideo
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,8 @@ def test_drag_an_anchor_release_undo_redo(qtbot, window, audio_pair):
     assert not s.project.result(manual).constraints.anchors
 
 
-def test_a_dragged_anchor_stays_between_its_neighbours(qtbot, window, audio_pair):
+def _three_anchors_on_the_path(qtbot, window, audio_pair):
+    """The pair opened and aligned, then anchors at 1, 2 and 3 s of A on its path."""
     open_pair(qtbot, window, *audio_pair)
     wait_idle(qtbot, window)
     s, editor = window.session, window.editor
@@ -107,6 +108,11 @@ def test_a_dragged_anchor_stays_between_its_neighbours(qtbot, window, audio_pair
         with qtbot.waitSignal(editor.resolved, timeout=30_000):
             editor.add_anchor(ta, float(al.map_a_to_b(ta)))
         wait_idle(qtbot, window)
+    return s, editor
+
+
+def test_a_dragged_anchor_stays_between_its_neighbours(qtbot, window, audio_pair):
+    s, editor = _three_anchors_on_the_path(qtbot, window, audio_pair)
     manual = s.active_id
     c = s.project.result(manual).constraints
     viewport = window.matrix.plot.viewport()
@@ -325,14 +331,7 @@ def test_undo_redo_redraw_the_slow_views_once_on_a_later_turn(qtbot, window, aud
     """Ctrl+Z redraws the matrix's path at once; the diagnostics and the heatmap redraw
     on a later event-loop turn, once for several steps in a row; the pending anchors for
     the next run are set with one signal."""
-    open_pair(qtbot, window, *audio_pair)
-    wait_idle(qtbot, window)
-    s, editor = window.session, window.editor
-    al = s.active_alignment()
-    for ta in (1.0, 2.0, 3.0):
-        with qtbot.waitSignal(editor.resolved, timeout=30_000):
-            editor.add_anchor(ta, float(al.map_a_to_b(ta)))
-        wait_idle(qtbot, window)
+    s, editor = _three_anchors_on_the_path(qtbot, window, audio_pair)
     manual = s.active_id
     diag = window.diagnostics
     calls = []
