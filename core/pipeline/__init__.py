@@ -218,11 +218,15 @@ def _plan_terms(rec_a, rec_b, feature, rate_hz, monitor):
     return _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor)
 
 
-def _check_content(terms, sources) -> None:
+def _check_content(terms, sources, content=None) -> None:
     """Refuse a side whose features never change (silence, a still picture): every path
-    through a constant side costs the same, so any result would be arbitrary."""
-    for side, arrays in (("a", [t.x for t in terms]), ("b", [t.y for t in terms])):
-        if all(len(x) == 0 or not np.any(np.ptp(x, axis=0) > 1e-9) for x in arrays):
+    through a constant side costs the same, so any result would be arbitrary.
+    ``content`` ({"a": arrays, "b": arrays}) replaces the terms' features where a plan's
+    terms change whatever the recordings hold (the video-against-audio event map)."""
+    if content is None:
+        content = {"a": [t.x for t in terms], "b": [t.y for t in terms]}
+    for side in ("a", "b"):
+        if all(len(x) == 0 or not np.any(np.ptp(x, axis=0) > 1e-9) for x in content[side]):
             name = os.path.basename(str(sources[side].get("path") or side.upper()))
             raise ValueError(f"{side.upper()} ({name}) does not change from start to end "
                              "(silence or a still picture): the two recordings have "
@@ -303,8 +307,9 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         terms, weights, local, rates, info = _terms
     refine = int(info.pop("refine_factor", 1))
     detect_overlap = info.pop("detect_overlap", True)
+    content = info.pop("content", None)
     diag.update(info)
-    _check_content(terms, sources)
+    _check_content(terms, sources, content)
     source = FeatureTerms(terms, weights)
     params = {"method": method, "feature": feature, "rate_hz": rate_hz, "band_s": band_s}
     if method != "dtw":
@@ -635,14 +640,6 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
                                    cancel=sub.check).values
             spans.append((0.0, len(x) / float(rec.rate_hz)))
         curves.append(_peak_curve(curve, rate)[:, None])
-    # the event map's term changes along B whatever B holds: a side without a single
-    # onset or movement (silence, a still picture) is refused here, as _check_content does
-    for side, rec, curve in (("a", rec_a, curves[0]), ("b", rec_b, curves[1])):
-        if len(curve) == 0 or not np.any(np.ptp(curve, axis=0) > 1e-9):
-            name = os.path.basename(str(getattr(rec, "path", "") or side.upper()))
-            raise ValueError(f"{side.upper()} ({name}) does not change from start to end "
-                             "(silence or a still picture): the two recordings have "
-                             "nothing in common to align")
     knots, match = cm.event_knots(events[0], events[1], spans[0], spans[1])
     n_a, n_b = len(curves[0]), len(curves[1])
     mapped = np.interp(np.arange(n_a) / rate, knots[:, 0], knots[:, 1])
@@ -663,7 +660,10 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
             "events": match,
             "rate_hz": rate,
             # peak trains are mostly zero: cost medians say nothing about overlap
-            "detect_overlap": False}
+            "detect_overlap": False,
+            # the event map's term changes along B whatever B holds: the curves say
+            # whether a side has an onset or a movement at all
+            "content": {"a": [curves[0]], "b": [curves[1]]}}
     return terms, weights, weights, (rate, rate), info
 
 
