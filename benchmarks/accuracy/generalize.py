@@ -1,7 +1,7 @@
 """The default pipelines on generated material no one tuned them on.
 
     nice -n 10 python benchmarks/accuracy/generalize.py KIND [--split tune|heldout]
-        [--cache DIR] [--only NAME,...] [--json OUT]
+        [--cache DIR] [--only NAME,...] [--json OUT] [--synctoolbox PYTHON]
 
 KIND is ``video`` (video pairs from a rendered clip and, held-out, also from a real clip:
 ``core.synthetic.video``), ``xmodal`` (video against audio: melodies, tempo maps,
@@ -12,6 +12,9 @@ Pairs are cached under ``--cache`` (default ``/tmp/ai-generalize``), never in th
 Per pair it prints the score; ``--json`` also writes, at every ground-truth event (every
 B frame of a video pair), the path step there: its confidence, its evidence and the
 event's error (for the confidence calibration, ``benchmarks/accuracy/calibrate.py``).
+Audio pairs also get the simple DTW of ``../shared/data/eval_alignment.py`` and, with
+``--synctoolbox PYTHON`` (synctoolbox pins an older numba: keep it in its own virtual
+environment), the Sync Toolbox's demo pipeline (``sync_paths.py``).
 """
 
 from __future__ import annotations
@@ -159,6 +162,22 @@ def audio_pairs(split, cache):
     return pairs
 
 
+def synctoolbox_mae(d, ga, gb, python=None):
+    """The Sync Toolbox's MAE on a pair: from ``synctoolbox.npy`` in the pair's folder,
+    written first by ``sync_paths.py`` run with ``python`` (an interpreter that has
+    synctoolbox) when given; None when neither is there."""
+    import subprocess
+
+    cached = d / "synctoolbox.npy"
+    if not cached.exists() and python:
+        subprocess.run([python, str(HERE / "sync_paths.py"), str(d)], check=True,
+                       stdout=subprocess.DEVNULL)
+    if not cached.exists():
+        return None
+    times = np.load(cached)
+    return float(np.mean(np.abs(_map_a_to_b(times, ga) - gb)) * 1000.0)
+
+
 def simple_dtw_mae(d, ga, gb):
     """eval_alignment.py's simple DTW baseline on a pair (when the data set is there)."""
     import importlib.util
@@ -175,7 +194,7 @@ def simple_dtw_mae(d, ga, gb):
 
 # ------------------------------------------------------------------ main
 
-def run(kind, split, cache, only=None, log=print):
+def run(kind, split, cache, only=None, log=print, synctoolbox=None):
     from core.pipeline import align_files
     from core.pipeline import confidence as cmod
 
@@ -201,6 +220,8 @@ def run(kind, split, cache, only=None, log=print):
                 ga, gb = _events(d)
                 simple = simple_dtw_mae(d, ga, gb)
                 res["simple_dtw_ms"] = None if simple is None else round(simple, 1)
+                sync = synctoolbox_mae(d, ga, gb, synctoolbox)
+                res["synctoolbox_ms"] = None if sync is None else round(sync, 1)
         res.update(pair=name, time_s=round(dt, 2),
                    material=al.diagnostics.get("material", "?"))
         rows.append(res)
@@ -224,9 +245,13 @@ def main(argv=None):
     parser.add_argument("--cache", default="/tmp/ai-generalize")
     parser.add_argument("--only", default=None)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--synctoolbox", default=None, metavar="PYTHON",
+                        help="audio: an interpreter with synctoolbox installed, to add the "
+                             "Sync Toolbox's MAE (its path is cached in the pair's folder)")
     args = parser.parse_args(argv)
     only = args.only.split(",") if args.only else None
-    rows, steps = run(args.kind, args.split, Path(args.cache), only)
+    rows, steps = run(args.kind, args.split, Path(args.cache), only,
+                      synctoolbox=args.synctoolbox)
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "steps": steps}))
 
