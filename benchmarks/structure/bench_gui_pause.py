@@ -8,7 +8,7 @@ between two ticks is time the GUI thread could not handle events (its own work, 
 waiting for the GIL held by a worker thread).
 
     python benchmarks/structure/bench_gui_pause.py [--minutes 3] [--data-dir DIR]
-        [--runs 2] [--out benchmarks/structure/gui_pause.json]
+        [--runs 2] [--thread] [--out benchmarks/structure/gui_pause.json]
 
 Run at normal priority on a machine as quiet as possible. The target: no gap longer
 than 100 ms.
@@ -30,7 +30,13 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks" / "gui"))
 
-from bench_responsiveness import RATE, LoopMonitor, settle, synthesize  # noqa: E402
+from bench_responsiveness import (  # noqa: E402
+    RATE,
+    LoopMonitor,
+    StallTracer,
+    settle,
+    synthesize,
+)
 
 
 def make_pair(data_dir: Path, minutes: float) -> tuple[Path, Path]:
@@ -55,17 +61,20 @@ def make_pair(data_dir: Path, minutes: float) -> tuple[Path, Path]:
     return pa, pb
 
 
-def run(minutes: float, data_dir: Path, runs: int) -> dict:
+def run(minutes: float, data_dir: Path, runs: int, thread: bool = False,
+        trace: bool = False) -> dict:
     from PySide6.QtWidgets import QApplication
 
     from inspector.app import MainWindow
-    from inspector.structure import tasks
+    from inspector.tasks import structure as tasks
 
     pa, pb = make_pair(data_dir, minutes)
     app = QApplication.instance() or QApplication([])
     window = MainWindow(settings=None, tune_gc=True)
     window.show()
     monitor = LoopMonitor()
+    if trace:
+        StallTracer(monitor, 0.08)
 
     def wait(predicate, timeout_s=1800.0):
         end = time.perf_counter() + timeout_s
@@ -86,8 +95,11 @@ def run(minutes: float, data_dir: Path, runs: int) -> dict:
         raise SystemExit(f"error: {done['error']}")
     settle(window, wait)
     st = window.structure
-    out = {"minutes": minutes, "in_process": bool(getattr(tasks, "IN_PROCESS", False)),
-           "runs": []}
+    if thread:  # as before the child process: the whole run on a worker thread
+        tasks.PROCESS_MIN_TOTAL_S = float("inf")
+    out = {"minutes": minutes, "runs": [],
+           "in_process": tasks.use_process(window.session.recording("a"),
+                                           window.session.recording("b"))}
     for k in range(runs):
         finished = {}
         conn = st.finished.connect(lambda aid: finished.setdefault("aid", aid))
@@ -107,6 +119,9 @@ def run(minutes: float, data_dir: Path, runs: int) -> dict:
         out["runs"].append({
             "run_s": round(run_s, 2), "loadavg_before": load,
             "worst_gap_ms": round(1000 * float(gaps.max()), 1),
+            # GUI-thread CPU time in the worst gap: the rest of it was waiting (for the
+            # GIL, or for a core the OS gave to another process)
+            "worst_gap_gui_cpu_ms": round(1000 * monitor.worst_cpu(f"structure {k}"), 1),
             "gaps_over_100ms": int((gaps > 0.1).sum()),
             "p99_gap_ms": round(1000 * float(np.percentile(gaps, 99)), 1),
             "worst_gap_draw_ms": round(1000 * float(draw.max()), 1),
@@ -123,8 +138,12 @@ def main(argv=None) -> int:
     p.add_argument("--data-dir", type=Path, default=Path("/tmp/bench_structure_gui"))
     p.add_argument("--runs", type=int, default=2)
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--thread", action="store_true",
+                   help="run structure on a worker thread whatever the duration (as before)")
+    p.add_argument("--trace", action="store_true", help="print the GUI thread's stack in "
+                   "every pause over 80 ms")
     args = p.parse_args(argv)
-    result = run(args.minutes, args.data_dir, args.runs)
+    result = run(args.minutes, args.data_dir, args.runs, args.thread, args.trace)
     print(json.dumps(result, indent=1))
     if args.out is not None:
         from core.paths import write_text

@@ -28,7 +28,7 @@ from core.registry import Recipe
 from core.structure.carrier import piecewise_of
 
 from ..jobs import Request
-from . import tasks
+from ..tasks import structure as tasks
 from .lanes import UnitLane
 from .unit_matrix import UnitMatrixView
 

@@ -65,3 +65,40 @@ def test_diagnostics_show_each_piece_broken_at_the_jumps(qtbot, window, repeat_p
                     timeout=TIMEOUT_MS)
     assert not np.isnan(diag.tempo.xData).any()
     assert len(_runs(diag.cost.xData, diag.cost.yData)) == 1
+
+
+def test_a_structure_run_goes_to_a_child_process_with_progress_and_cancel(
+        qtbot, window, repeat_pair, monkeypatch):
+    import multiprocessing
+
+    from inspector.tasks import structure as tasks
+
+    monkeypatch.setattr(tasks, "PROCESS_MIN_TOTAL_S", 0.0)  # the pair is 44 s long
+    open_pair(qtbot, window, *repeat_pair)
+    st = window.structure
+    panel = window.method_panel
+    # cancel: the child process is ended, nothing is added
+    n_before = len(window.session.alignment_ids())
+    with qtbot.waitSignal(st.finished, timeout=TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(st.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(multiprocessing.active_children()) > 0, timeout=10000)
+        qtbot.mouseClick(panel.cancel_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == [-1]
+    wait_idle(qtbot, window)
+    qtbot.waitUntil(lambda: not multiprocessing.active_children(), timeout=10000)
+    assert len(window.session.alignment_ids()) == n_before
+    # a whole run: progress comes through the pipe, the pieces come back whole
+    seen = []
+    window.workspace.method_progressed.connect(seen.append)
+    with qtbot.waitSignal(st.finished, timeout=TIMEOUT_MS) as blocker:
+        qtbot.mouseClick(st.run_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: len(multiprocessing.active_children()) > 0, timeout=10000)
+    aid = blocker.args[0]
+    assert aid != -1, window.banner.text()
+    wait_idle(qtbot, window)
+    assert seen and 0.0 < max(seen) <= 1.0
+    pw = piecewise_of(window.session.alignment(aid))
+    assert pw is not None and any(j["kind"] == "back" for j in pw.jumps)
+    assert len(st.piece_curves) == len(pw.pieces)
+    assert st.units is not None and st.unit_matrix.isVisible()
+    assert not multiprocessing.active_children()
