@@ -73,11 +73,12 @@ def _locked(rec_a, rec_b):
     return recording_lock(first), recording_lock(second)
 
 
-def _rebuilt(starts, n_frames: int, rate: float) -> list:
-    """Units from their start frames (the first at 0), the last one to ``n_frames``."""
+def _rebuilt(starts_s, n_frames: int, rate: float) -> list:
+    """Units from their start times (s; the first at 0), the last one to ``n_frames``."""
     from core.structure import Unit
 
-    starts = sorted({int(s) for s in starts if 0 <= int(s) < n_frames} | {0})
+    starts = {int(round(float(t) * rate)) for t in starts_s}
+    starts = sorted({s for s in starts if 0 <= s < n_frames} | {0})
     ends = [*starts[1:], n_frames]
     return [Unit(a, b, rate) for a, b in zip(starts, ends, strict=True)]
 
@@ -85,8 +86,8 @@ def _rebuilt(starts, n_frames: int, rate: float) -> list:
 def units_job(rec_a, rec_b, boundaries=None, *, progress=None, cancel=None) -> Units:
     """Units of both recordings from the default pipeline's features (see
     :func:`core.structure.align.analyse_units`); ``boundaries``: ``{"a": starts, "b":
-    starts}`` (start frames at the units' rate, e.g. a project's saved edits) instead of
-    the segmentation's. In a child process from :data:`PROCESS_MIN_TOTAL_S`."""
+    starts}`` (start times in seconds, e.g. a project's saved edits) instead of the
+    segmentation's. In a child process from :data:`PROCESS_MIN_TOTAL_S`."""
     if use_process(rec_a, rec_b):
         return in_child(_units_in_child, (str(rec_a.path), str(rec_b.path), boundaries),
                         progress=progress, cancel=cancel)
