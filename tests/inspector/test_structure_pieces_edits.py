@@ -187,8 +187,19 @@ def test_unit_edits_are_saved_in_the_project(qtbot, window, repeat_pair, tmp_pat
     # another segmentation meanwhile (Find units again), then the project is reopened
     _find_units(qtbot, window)
     assert [v.start for v in st.lane_units("a")] != edited
+    assert window.projects.dirty  # new units are a change to save
+
+    class Discard:  # the "unsaved changes" question, answered without a dialog
+        asked = 0
+
+        def ask_unsaved(self, parent, name):
+            Discard.asked += 1
+            return "discard"
+
+    window.projects.dialogs = Discard()
     with qtbot.waitSignal(window.projects.loaded, timeout=TIMEOUT_MS):
         assert window.projects.open_project_file(str(path))
+    assert Discard.asked == 1
     qtbot.waitUntil(lambda: st.units is not None
                     and [v.start for v in st.lane_units("a")] == edited, timeout=TIMEOUT_MS)
     wait_idle(qtbot, window)
