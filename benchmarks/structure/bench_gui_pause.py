@@ -102,12 +102,12 @@ def run(minutes: float, data_dir: Path, runs: int, thread: bool = False,
                                            window.session.recording("b"))}
     for k in range(runs):
         finished = {}
-        conn = st.finished.connect(lambda aid: finished.setdefault("aid", aid))
+        conn = st.finished.connect(lambda aid, f=finished: f.setdefault("aid", aid))
         load = " ".join(f"{v:.1f}" for v in os.getloadavg())
         monitor.set_phase(f"structure {k}")
         t0 = time.perf_counter()
         st.run("pieces")
-        wait(lambda: "aid" in finished)
+        wait(lambda f=finished: "aid" in f)
         run_s = time.perf_counter() - t0
         monitor.set_phase(f"draw {k}")
         settle(window, wait, 0.5)

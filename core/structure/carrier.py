@@ -157,8 +157,8 @@ def transposed(al: Alignment) -> Alignment:
         keep = p.path[:, 1] > covered
         if not keep.all():
             lost = p.path[~keep]
-            notes.append((lost[0, 0] / p.rate_a_hz, lost[-1, 0] / p.rate_a_hz,
-                          lost[0, 1] / p.rate_b_hz, lost[-1, 1] / p.rate_b_hz))
+            notes.append((lost[0, 0] / p.rate_a_hz, (lost[-1, 0] + 1) / p.rate_a_hz,
+                          lost[0, 1] / p.rate_b_hz, (lost[-1, 1] + 1) / p.rate_b_hz))
             if keep.sum() < 2:
                 continue
             p = _rows(p, keep)  # B only grows along a piece: the rows kept are a run
