@@ -1,7 +1,8 @@
 """The window's structure features: results with jumps, units, the unit matrix.
 
 - **Run**: the method panel's "Structure" box and the Structure menu run the default
-  alignment with ``structure="auto"`` or ``"pieces"`` on a worker (the method channel:
+  alignment with ``structure="auto"`` or ``"pieces"`` on a worker (in a child process
+  for longer recordings, :mod:`inspector.tasks.structure`) (the method channel:
   the panel's progress bar and Cancel button serve it); the result is stored as a carrier
   of its pieces (:mod:`core.structure.carrier`), as is a file with pieces that is imported.
 - **Matrix**: the active result's pieces, each its own curve, jumps marked at both ends
@@ -10,7 +11,8 @@
   (on the matrix and on stream B).
 - **Units**: coloured blocks under each stream (:class:`.lanes.UnitLane`), computed on a
   worker ("Find units", or with a structure run); edits (move, split, merge) recompute
-  kinds and assignment on a worker; the unit-by-unit matrix (:class:`.unit_matrix.
+  kinds and assignment on a worker; the project keeps their boundaries (saved with it,
+  restored when its recordings open, swapped with A and B); the unit-by-unit matrix (:class:`.unit_matrix.
   UnitMatrixView`) sits beside the frame matrix.
 GUI thread.
 """
