@@ -626,7 +626,7 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
             flow = cm.video_motion(rec.iter_frames(), sub,
                                    n_frames=getattr(rec, "n_frames", None))
             strength = cm.visual_events(flow, fps)
-            events.append(cm.event_times(strength, fps)[0])
+            events.append((flow, fps))
             curve = fv.resample(strength[:, None], fps, rate)
             spans.append((0.0, len(flow) / fps))
         else:
@@ -640,7 +640,11 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
                                    cancel=sub.check).values
             spans.append((0.0, len(x) / float(rec.rate_hz)))
         curves.append(_peak_curve(curve, rate)[:, None])
-    knots, match = cm.event_knots(events[0], events[1], spans[0], spans[1])
+    if rec_a.kind == "video":
+        knots, match = cm.video_event_knots(*events[0], events[1], spans[0], spans[1])
+    else:  # audio against video: the map B -> A, inverted
+        knots, match = cm.video_event_knots(*events[1], events[0], spans[1], spans[0])
+        knots = knots[:, ::-1].copy()
     n_a, n_b = len(curves[0]), len(curves[1])
     mapped = np.interp(np.arange(n_a) / rate, knots[:, 0], knots[:, 1])
     scale = cm.GUIDE_SCALE_S
@@ -658,6 +662,7 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
                                         if r.kind == "video" else "events: onset peaks"}
                          for side, r in (("a", rec_a), ("b", rec_b))],
             "events": match,
+            "notes": [match["note"]],
             "rate_hz": rate,
             # peak trains are mostly zero: cost medians say nothing about overlap
             "detect_overlap": False,
