@@ -391,6 +391,8 @@ _END_SLACK_S = 1.0
 _MIN_COVER = 0.6
 _SHIFTS_S = np.r_[-np.arange(0.12, 1.01, 0.02), np.arange(0.12, 1.01, 0.02)]
 MIN_SHIFT_GAIN = 0.15
+# two candidate events closer than this are one
+_MERGE_S = 0.1
 
 
 def visual_candidates(motion, fps):
@@ -399,6 +401,13 @@ def visual_candidates(motion, fps):
     for name, (t, s) in turning_points(motion, fps).items():
         out[name] = (t[s >= 0.3], s[s >= 0.3])
     out["kinks"] = accel_peaks(motion, fps)
+    # changes of direction or acceleration peaks (one event where both fire)
+    t = np.concatenate([out["changes"][0], out["kinks"][0]])
+    s = np.concatenate([out["changes"][1], out["kinks"][1]])
+    order = np.argsort(t, kind="stable")
+    t, s = t[order], s[order]
+    keep = np.r_[True, np.diff(t) > _MERGE_S]
+    out["changes+kinks"] = (t[keep], s[keep])
     return out
 
 
