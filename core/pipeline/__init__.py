@@ -606,9 +606,12 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
     :func:`core.pipeline.crossmodal.visual_events`) and audio onsets are detected and
     matched as two event trains (gaps allowed, tempo kept smooth); the path follows the
     map through the matched pairs (a term that costs the distance, in B seconds, from
-    that map), falling back to a constant tempo ratio when the matched map does not put
-    clearly more visual events on onsets than the straight line does. The peak trains of
-    both sides are a light second term."""
+    that map). Several readings of the motion (changes of direction, main-axis turning
+    points, bottoms of a vertical motion, acceleration peaks) are matched and the best
+    trusted one kept; when none can be trusted (a periodic train, a map leaving the
+    audio, no clear gain over a constant tempo) the path follows the straight line and
+    ``diagnostics["notes"]`` says so. The peak trains of both sides are a light second
+    term."""
     from ..features import audio_features
     from ..features import video as fv
     from . import crossmodal as cm

@@ -22,16 +22,35 @@ smoothly *and* slowly (its change of direction is spread over more than ~0.3 s: 
 peak is too flat to place within 100 ms). A moving camera adds its own changes of
 direction (a pan that stops counts as an event).
 
-:func:`linear_evidence` compares a path with the straight line (a constant tempo ratio)
-on how many visual events each maps onto an audio onset; the pipeline falls back to the
-straight line when the path does not explain clearly more events.
+Besides that curve (``"changes"``), :func:`visual_candidates` offers other readings of
+the same motion, because which visual moment is the beat depends on the motion:
+
+- ``"turns"``: the zero crossings of the velocity along the motion's main axis (sub-frame
+  times): a pendulum's extremes, both sides (twice per period; the speed is zero and the
+  acceleration largest there). A pendulum's lowest-point passes (fastest, where its
+  vertical motion turns) are not used: the generator and a conductor's or player's
+  swing put the beat on the extremes;
+- ``"bottoms"``: the turns of the vertical motion from down to up only: a bounce on a
+  floor, the ictus at the bottom of a conductor's sweep (not the top of the rebound);
+- ``"kinks"``: peaks of the frame-to-frame change of velocity (an acceleration peak: a
+  sharp ictus, a hit), and ``"changes+kinks"``, the two merged.
+
+:func:`video_event_knots` matches every candidate to the onsets and keeps the trusted
+map that explains most events of both sides. A map is not trusted when it puts hardly
+more visual events on onsets than the straight line (a constant tempo ratio), when the
+same map shifted in time by 0.12-1 s does nearly as well (a periodic event train
+without accents: any beat could be any other), when it maps the video outside the
+audio, or when fewer than ``MIN_PAIRS`` events match. When no candidate is trusted the
+path follows the straight line from start to end, and the result's notes
+(``diagnostics["notes"]``) say so and why.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["event_knots", "event_map", "event_times", "linear_evidence", "match_events",
+__all__ = ["accel_peaks", "event_knots", "event_map", "event_times", "linear_evidence",
+           "match_events", "turning_points", "video_event_knots", "visual_candidates",
            "visual_events"]
 
 # audio onsets: detected at this rate, peaks reaching this share of the local maximum
