@@ -469,10 +469,16 @@ def video_event_knots(motion, fps, events_b, span_a, span_b):
     trusted (:func:`_assess`), the one that explains most events of both sides (2 x hits
     / (visual events + onsets)); the straight line from ``span_a`` to ``span_b`` when
     none can. Returns knots (K, 2) and a summary (``"fallback"``, ``"note"``)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
     cands = visual_candidates(motion, fps)
+    # the matching kernel releases the GIL: the candidates are matched side by side
+    with ThreadPoolExecutor(max_workers=max(1, min(len(cands), os.cpu_count() or 1))) as ex:
+        assessed = list(ex.map(lambda c: _assess(c[0], events_b, span_a, span_b),
+                               cands.values()))
     best, best_f, report = None, -1.0, {}
-    for name, (times, _strength) in cands.items():
-        knots, info = _assess(times, events_b, span_a, span_b)
+    for name, (knots, info) in zip(cands, assessed, strict=True):
         report[name] = info
         if info["trusted"] and info["f"] > best_f:
             best, best_f = (name, knots), info["f"]
