@@ -164,3 +164,28 @@ def test_a_map_that_leaves_the_audio_is_not_trusted():
     good = cm._assess(onsets / 0.9, onsets, (0.0, onsets[-1] / 0.9 + 0.5),
                       (0.0, onsets[-1] + 0.5))[1]
     assert not any("outside the audio" in r for r in good["reasons"]), good
+
+
+def test_pipeline_falls_back_to_the_straight_line_on_a_steady_swing(tmp_path):
+    """A pendulum swinging steadily against a steady click: no accents, so no event map
+    can be trusted; the path is the straight line and the notes say why."""
+    import soundfile as sf
+
+    from core.synthetic.video import write_frames
+
+    events = np.arange(0.5, 12.0, 0.5)
+    frames = sc.render_motion("pendulum", events, FPS, 12.5, seed=2)
+    write_frames(tmp_path / "v.mp4", frames, FPS)
+    sr = 22050
+    x = np.zeros(int(12.5 * sr))
+    click = np.sin(2 * np.pi * 880 * np.arange(int(0.05 * sr)) / sr) \
+        * np.exp(-np.arange(int(0.05 * sr)) / (0.01 * sr))
+    for t in np.arange(0.4, 12.0, 0.5):
+        k = int(t * sr)
+        x[k:k + len(click)] += 0.5 * click
+    sf.write(tmp_path / "a.wav", x, sr)
+    al = align_files(tmp_path / "v.mp4", tmp_path / "a.wav")
+    assert al.diagnostics["events"]["fallback"]
+    assert any("straight line" in n and "periodic" in n for n in al.diagnostics["notes"])
+    t = np.linspace(1.0, 11.0, 11)
+    assert np.allclose(al.map_a_to_b(t), t * (12.5 / (len(frames) / FPS)), atol=0.1)
