@@ -7,8 +7,7 @@ KIND is ``video`` (video pairs from a rendered clip and, held-out, also from a r
 ``core.synthetic.video``), ``xmodal`` (video against audio: melodies, tempo maps,
 instruments and motions of ``core.synthetic.crossmodal``) or ``audio`` (music with slow
 attacks, reverb and band limits: ``core.synthetic.music``). The tuning and held-out
-sets differ by seed (tune: 100 + k, held-out: 200 + k; heldout2, heldout3: 400 + k, 500 + k,
-fresh seeds for a change made after the held-out split was seen) and, for video, by source clip.
+sets differ by seed (tune: 100 + k, held-out: 200 + k) and, for video, by source clip.
 Pairs are cached under ``--cache`` (default ``/tmp/ai-generalize``), never in the repo.
 Per pair it prints the score; ``--json`` also writes, at every ground-truth event (every
 B frame of a video pair), the path step there: its confidence, its evidence and the
@@ -29,6 +28,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data"
+# heldout2 / heldout3: fresh held-out seeds, for a change made after "heldout" was seen
 SEEDS = {"tune": 100, "heldout": 200, "heldout2": 400, "heldout3": 500}
 
 
