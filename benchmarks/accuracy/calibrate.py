@@ -102,7 +102,8 @@ def select(g, log=print):
     candidates = [f for f in cm.EVIDENCE if f in g]
     chosen, best = [], -np.inf
     while len(chosen) < MAX_FEATURES:
-        scores = {f: -cv_rho(g, chosen + [f]) for f in candidates if f not in chosen}
+        # rho of the expected error with the error: higher is better
+        scores = {f: cv_rho(g, chosen + [f]) for f in candidates if f not in chosen}
         if not scores:
             break
         f, score = max(scores.items(), key=lambda kv: kv[1])
@@ -110,7 +111,7 @@ def select(g, log=print):
             break
         chosen.append(f)
         best = score
-        log(f"  + {f}: cross-validated rho {-score:.3f}")
+        log(f"  + {f}: cross-validated rho (expected error vs error) {score:.3f}")
     return chosen
 
 
@@ -177,7 +178,7 @@ def report(groups, calibration, log=print):
             sel = g["pair"] == pair
             log(f"| {pair} | {name} | {int(sel.sum())} | {pred[name][sel].mean():.0f} | "
                 f"{g['err'][sel].mean():.0f} | {np.mean(pred[name][sel] > 50):.0%} | "
-                f"{spearman(pred[name][sel], g['err'][sel]):.2f} |")
+                f"{spearman(cm.confidence_from_error(pred[name][sel]), g['err'][sel]):.2f} |")
     return rows
 
 

@@ -1,23 +1,35 @@
 """A confidence per path step that predicts the step's error.
 
-Three kinds of evidence per step, at the pipeline's base rate:
+Evidence per step (``EVIDENCE``), at the pipeline's base rate:
 
-- ``spread``: how far alternative paths (other steps, each feature alone) drift from the
-  path (seconds; the engine's agreement confidence, :func:`core.warping._staged.
-  agreement_confidence`, inverted);
+- ``log_spread``: how far alternative paths (other steps, each feature alone) drift
+  from the path (log seconds; the engine's agreement confidence, :func:`core.warping.
+  _staged.agreement_confidence`, inverted);
 - ``cost``: the path's local cost between the typical cost on the path (0) and of
   frames that do not match (1): high where the two recordings do not share the content;
 - ``margin``: how much cheaper the path's cell is than the cheapest cell of its row at
-  least ``_EXCLUDE_S`` away (in the same units): small or negative where another time is
-  as good a match (a repeated chord, a still scene, a peak train with gaps).
+  least ``_EXCLUDE_S`` and at most ``_RADIUS_S`` away (in the same units): small or
+  negative where another time of B is as good a match (a repeated chord, a still scene,
+  a peak train with gaps); ``margin_b`` the same along the column (another time of A),
+  ``margin_min`` the smaller of the two;
+- ``contrast``: how much cheaper the path's cell is than the mean of its row within
+  ``_RADIUS_S`` (a sharp valley or a flat one);
+- ``slope``: how far the path's slope over ``_SMOOTH_S`` departs from its slope over
+  ``2 * _RADIUS_S`` (|log| of the ratio): a path that jumps or stalls;
+- ``*_rel``: spread, margins and contrast against their median over the segment (a pair
+  whose every margin is small is not for that in doubt).
+
+A calibration per kind of material (``CALIBRATION``: video, crossmodal, audio; fitted on
+generated tuning pairs by ``benchmarks/accuracy/calibrate.py``, never on the held-out
+pairs or ../shared/data) picks a few of these, combines them into a score (the
+least-squares fit of log(error + 10 ms)) and maps the score to the mean error the
+tuning steps of that score had (a monotone table, :func:`fit`): the expected absolute
+error ``E`` in ms. The confidence is ``exp(-E / E0)`` with ``E0 = 50 ms / ln 2``, so a
+confidence of 0.5 means an expected error of 50 ms and :func:`expected_error_ms` turns a
+confidence back into the expected error.
 
 The pipeline puts the model in its recipe (:func:`recipe_model`), so the engine applies
 it to every segment it solves (:func:`apply_model`), a re-solve after an edit included.
-A linear model per kind of material (``CALIBRATION``, fitted on generated tuning pairs
-by ``benchmarks/accuracy/calibrate.py``, never on the held-out pairs or ../shared/data)
-gives the expected absolute error ``E`` in ms; the confidence is ``exp(-E / E0)`` with
-``E0 = 50 ms / ln 2``, so a confidence of 0.5 means an expected error of 50 ms and
-:func:`expected_error_ms` turns a confidence back into the expected error.
 """
 
 from __future__ import annotations
@@ -39,8 +51,8 @@ _SMOOTH_S = 0.2
 _FLOOR_MS = 10.0
 _TILT_MS = 0.5
 # every kind of evidence step_evidence measures; a calibration uses some of them
-EVIDENCE = ("log_spread", "spread_rel", "cost", "margin", "margin_b", "margin_min",
-            "contrast", "slope")
+EVIDENCE = ("log_spread", "cost", "margin", "margin_b", "margin_min", "contrast", "slope",
+            "log_spread_rel", "margin_rel", "margin_b_rel", "contrast_rel")
 _FEATURES_V1 = ("log_spread", "cost", "margin")
 _FEATURES = EVIDENCE
 # set to a list by a benchmark to receive every alignment's evidence
@@ -122,11 +134,14 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
     slope = np.abs(np.log((np.abs(short) + 0.1) / (np.abs(long_) + 0.1)))
     c = np.clip(np.asarray(raw_confidence, dtype=np.float64), 1e-300, 1.0)
     log_spread = np.log(scale_s * np.sqrt(-np.log(c)) + 0.01)
-    return {"log_spread": log_spread,
-            "spread_rel": log_spread - float(np.median(log_spread)),
-            "cost": z[rows], "margin": margin[rows], "margin_b": margin_b[cols],
-            "margin_min": np.minimum(margin[rows], margin_b[cols]),
-            "contrast": contrast[rows], "slope": slope[rows]}
+    out = {"log_spread": log_spread, "cost": z[rows], "margin": margin[rows],
+           "margin_b": margin_b[cols], "margin_min": np.minimum(margin[rows], margin_b[cols]),
+           "contrast": contrast[rows], "slope": slope[rows]}
+    # the same against the segment's typical value (per-pair normalisation: material
+    # whose every margin is small, a chorale's repeated chords, is not for that in doubt)
+    for f in ("log_spread", "margin", "margin_b", "contrast"):
+        out[f + "_rel"] = out[f] - float(np.median(out[f]))
+    return out
 
 
 def _mean_other(idx, other, n):
@@ -216,7 +231,7 @@ def fit(evidence, errors_ms, features=_FEATURES_V1, *, bins=None):
     The score is the least-squares fit of log(error + floor) on the evidence (every step
     weighs the same: the rare large errors get no extra weight, which biased the first
     calibration high); the table maps the score to the mean error measured in
-    ``bins`` quantile bins of the score (about 150 steps each, 4 to 16), pooled where
+    ``bins`` quantile bins of the score (about 150 steps each, 4 to 48), pooled where
     needed so it never falls as the score rises (pool-adjacent-violators): a step's
     expected error is the mean error of the tuning steps with its score.
     """
@@ -226,7 +241,7 @@ def fit(evidence, errors_ms, features=_FEATURES_V1, *, bins=None):
     coef, *_ = np.linalg.lstsq(x, np.log(err + _FLOOR_MS), rcond=None)
     score = x @ coef
     if bins is None:
-        bins = int(np.clip(len(err) // 150, 4, 16))
+        bins = int(np.clip(len(err) // 150, 4, 48))
     order = np.argsort(score, kind="stable")
     parts = [p for p in np.array_split(order, bins) if p.size]
     blocks = [[float(score[p].mean()), float(err[p].mean()), float(p.size)] for p in parts]
