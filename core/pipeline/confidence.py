@@ -225,25 +225,37 @@ def predicted_error_ms(evidence, group):
     return model_error_ms(evidence, model) if model else None
 
 
-def fit(evidence, errors_ms, features=_FEATURES_V1, *, bins=None):
+def _bin_edges(n, bins=None, min_steps=50):
+    """Where to cut ``n`` steps sorted by score into bins: ``bins`` equal ones (about
+    150 steps each, 4 to 48) below the top 10 %, finer ones above (5, 2.5, 1, 0.5 %, at
+    least ``min_steps`` each), where the rare large errors gather."""
+    if bins is None:
+        bins = int(np.clip(n // 150, 4, 48))
+    q = list(np.linspace(0.0, 0.9, bins + 1)[1:]) + [0.95, 0.975, 0.99, 0.995]
+    edges = []
+    for e in (int(round(v * n)) for v in q):
+        if e - (edges[-1] if edges else 0) >= min_steps and n - e >= min_steps:
+            edges.append(e)
+    return edges
+
+
+def fit(evidence, errors_ms, features=_FEATURES_V1, *, bins=None, floor_ms=_FLOOR_MS):
     """A calibration model of the evidence ``features`` (see :func:`model_error_ms`).
 
     The score is the least-squares fit of log(error + floor) on the evidence (every step
     weighs the same: the rare large errors get no extra weight, which biased the first
     calibration high); the table maps the score to the mean error measured in
-    ``bins`` quantile bins of the score (about 150 steps each, 4 to 48), pooled where
+    quantile bins of the score (:func:`_bin_edges`: finer in the top 10 %), pooled where
     needed so it never falls as the score rises (pool-adjacent-violators): a step's
     expected error is the mean error of the tuning steps with its score.
     """
     err = np.asarray(errors_ms, dtype=np.float64)
     x = np.column_stack([np.ones(len(err))]
                         + [np.asarray(evidence[f], dtype=np.float64) for f in features])
-    coef, *_ = np.linalg.lstsq(x, np.log(err + _FLOOR_MS), rcond=None)
+    coef, *_ = np.linalg.lstsq(x, np.log(err + floor_ms), rcond=None)
     score = x @ coef
-    if bins is None:
-        bins = int(np.clip(len(err) // 150, 4, 48))
     order = np.argsort(score, kind="stable")
-    parts = [p for p in np.array_split(order, bins) if p.size]
+    parts = [p for p in np.split(order, _bin_edges(len(err), bins)) if p.size]
     blocks = [[float(score[p].mean()), float(err[p].mean()), float(p.size)] for p in parts]
     merged = []
     for b in blocks:  # pool adjacent violators (weighted by steps)
