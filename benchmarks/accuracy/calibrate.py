@@ -19,11 +19,12 @@ Refit after a pipeline change (the tuning runs take a few minutes, under nice):
 
     for k in audio xmodal video; do for s in tune heldout; do
       python benchmarks/accuracy/generalize.py $k --split $s --reps R --json DIR/${k}_${s}_TAG.json
-    done; done   # R: audio tune 5, xmodal tune 4, else 1 (held-out audio/xmodal 2)
+    done; done   # R: tune audio 5, xmodal 4, video 3; held-out audio and xmodal 2, video 1
     python benchmarks/accuracy/generalize.py shared --json DIR/shared_heldout_TAG.json
     python benchmarks/accuracy/calibrate.py --runs DIR --tag TAG --write
 
-(``benchmarks/accuracy/refit_confidence.sh DIR`` runs exactly that.)
+(``sh benchmarks/accuracy/refit_confidence.sh DIR`` runs exactly that and keeps the report
+in ``benchmarks/accuracy/confidence_calibration.md``.)
 """
 
 from __future__ import annotations
@@ -119,14 +120,14 @@ def select(g, log=print):
             break
         chosen.append(f)
         best = score
-        log(f"  + {f}: cross-validated rho (expected error vs error) {score:.3f}")
+        log(f"  - + {f}: cross-validated rho (expected error vs error) {score:.3f}")
     return chosen
 
 
 def fit_all(tune, log=print):
     calibration = {}
     for name, g in sorted(tune.items()):
-        log(f"{name}: {len(g['err'])} steps, {len(np.unique(g['pair']))} pairs")
+        log(f"- {name}: {len(g['err'])} steps, {len(np.unique(g['pair']))} pairs")
         feats = select(g, log)
         calibration[name] = dict(cm.fit(g, g["err"], feats),
                                  pairs=int(len(np.unique(g["pair"]))))
@@ -171,7 +172,7 @@ def report(groups, calibration, log=print):
         raw = np.concatenate([groups[n]["raw"] for n in names]) if name == "all" \
             else groups[name]["raw"]
         rows.append(_row(name, p, raw, e))
-    log("\n| group | steps | steps > 100 ms | rho | rho raw | > 100 ms on doubtful | "
+    log("\n| group | steps | steps > 100 ms | rho | rho of the runs' own confidence | > 100 ms on doubtful | "
         "doubtful share of steps | mean expected ms | measured MAE ms |")
     log("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
@@ -208,12 +209,17 @@ def main(argv=None):
     parser.add_argument("--model", default=None,
                         help="report this calibration file instead of fitting one")
     args = parser.parse_args(argv)
+    print("# Confidence calibration report\n\nWritten by `benchmarks/accuracy/calibrate.py"
+          f"{' --model ' + Path(args.model).name if args.model else ''}` from the runs of "
+          "`generalize.py --json` (fitted on the tuning pairs only; the held-out pairs and "
+          "../shared/data are never fitted on). Expected error = the model's; measured = "
+          "the path's error at the ground-truth events (every B frame of a video pair).\n")
     tune = load(args.runs, "tune", args.tag)
     if args.model:
         calibration = json.loads(Path(args.model).read_text())
     else:
         calibration = fit_all(tune)
-    print("calibration:", json.dumps(calibration))
+    print("Calibration:\n\n```\n" + json.dumps(calibration) + "\n```")
     for title, split, kinds in (("tuning pairs", "tune", KINDS),
                                 ("held-out pairs", "heldout", KINDS),
                                 ("../shared/data (final check)", "heldout", ("shared",))):

@@ -13,7 +13,7 @@ HERE=$(cd "$(dirname "$0")/../.." && pwd)
 PY=${PYTHON:-python}
 mkdir -p "$DIR"
 for spec in "audio tune 5" "audio heldout 2" "xmodal tune 4" "xmodal heldout 2" \
-            "video tune 1" "video heldout 1" "shared heldout 1"; do
+            "video tune 3" "video heldout 1" "shared heldout 1"; do
   set -- $spec
   echo "== $1 $2" >&2
   PYTHONPATH="$HERE" nice -n 19 "$PY" "$HERE/benchmarks/accuracy/generalize.py" "$1" \
@@ -21,4 +21,4 @@ for spec in "audio tune 5" "audio heldout 2" "xmodal tune 4" "xmodal heldout 2" 
     > "$DIR/$1_$2_$TAG.log"
 done
 PYTHONPATH="$HERE" "$PY" "$HERE/benchmarks/accuracy/calibrate.py" --runs "$DIR" --tag "$TAG" \
-  --write | tee "$DIR/calibrate_$TAG.md"
+  --write | tee "$HERE/benchmarks/accuracy/confidence_calibration.md"
