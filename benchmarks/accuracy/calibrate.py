@@ -172,8 +172,8 @@ def report(groups, calibration, log=print):
         raw = np.concatenate([groups[n]["raw"] for n in names]) if name == "all" \
             else groups[name]["raw"]
         rows.append(_row(name, p, raw, e))
-    log("\n| group | steps | steps > 100 ms | rho | rho of the runs' own confidence | > 100 ms on doubtful | "
-        "doubtful share of steps | mean expected ms | measured MAE ms |")
+    log("\n| group | steps | steps > 100 ms | rho | rho of the runs' own confidence | "
+        "> 100 ms on doubtful | doubtful share of steps | mean expected ms | measured MAE ms |")
     log("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         log(f"| {r['group']} | {r['n']} | {r['big']} | {r['rho']:.2f} | {r['rho_raw']:.2f} | "

@@ -8,11 +8,12 @@ KIND is ``video`` (video pairs from a rendered clip and, held-out, also from a r
 instruments and motions of ``core.synthetic.crossmodal``) or ``audio`` (music with slow
 attacks, reverb and band limits: ``core.synthetic.music``); ``shared`` runs the public
 pairs of ``../shared/data`` (a final check of the confidence, never tuned on). The
-tuning and held-out sets differ by seed (tune: 100 + k, held-out: 200 + k) and, for video, by source clip.
-Pairs are cached under ``--cache`` (default ``/tmp/ai-generalize``), never in the repo.
-Per pair it prints the score; ``--json`` also writes, at every ground-truth event (every
-B frame of a video pair), the path step there: its confidence, its evidence and the
-event's error (for the confidence calibration, ``benchmarks/accuracy/calibrate.py``).
+tuning and held-out sets differ by seed (tune: 100 + k, held-out: 200 + k; ``--reps R``
+adds R - 1 more seeds per case, 1000 apart) and, for video, by source clip. Pairs are
+cached under ``--cache`` (default ``/tmp/ai-generalize``), never in the repo. Per pair it
+prints the score; ``--json`` also writes, at every ground-truth event (every B frame of a
+video pair), the path step there: its confidence, its evidence and the event's error
+(for the confidence calibration, ``benchmarks/accuracy/calibrate.py``).
 """
 
 from __future__ import annotations
