@@ -40,10 +40,12 @@
    the same weights.
 5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
-   search's corridor, the path's local cost and the margin to the next-best match in
-   its row, turned into an expected error by a model calibrated on generated tuning
-   pairs; confidence ``exp(-E / 72 ms)`` (0.5 = 50 ms expected error). The model rides
-   in the recipe, so the engine applies it to every segment, re-solves included.
+   search's corridor, the path's local cost and the margins to the next-best match in
+   its row and column, against their median over the segment, turned into an expected
+   error (the mean error of tuning steps with that evidence) by a model calibrated on
+   generated tuning pairs; confidence ``exp(-E / 72 ms)`` (0.5 = 50 ms expected
+   error). The model rides in the recipe, so the engine applies it to every segment,
+   re-solves included.
 
 The result is an engine result: it carries ``diagnostics["segments"]`` and the recipe
 in ``params["recipe"]``, so :func:`core.warping.resolve` re-solves only the segments next
