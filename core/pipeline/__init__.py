@@ -344,10 +344,15 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     if model is not None:
         recipe["confidence"]["model"] = model
         diag["confidence_model"] = {"calibrated": True, "group": model["group"]}
-    return staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
-                      rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
-                      progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
-                      _t0=t0)
+    result = staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
+                        rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
+                        progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
+                        _t0=t0)
+    if diag.get("material") == "video" and not frames.shape[0]:
+        from .video import with_skips  # B skipped frames of A: jumps on A
+
+        result = with_skips(result, source)
+    return result
 
 
 def _recipe(weights, local, refine, base_rate, full_rate, source):
