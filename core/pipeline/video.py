@@ -122,9 +122,9 @@ def match_crop(small_a, small_b):
 # whose path may also jump forward on A between neighbouring B frames for a penalty.
 # corridor: the path's run of A frames at each B frame, widened by this (seconds of A)
 SKIP_RADIUS_S = 0.5
-# a jump's penalty, in medians of the cost along the DTW path (tuning set:
+# a jump's penalty, in medians of the cost along the DTW path (tuning set: 12-16 best,
 # benchmarks/accuracy/results.md)
-SKIP_PENALTY = 4.0
+SKIP_PENALTY = 12.0
 # a jump moves on A by at least this many frames beyond B's own pace (shorter skips
 # leave a B frame's run within a frame of its A frame anyway)
 SKIP_MIN_EXTRA = 2
