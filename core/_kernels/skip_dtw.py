@@ -2,7 +2,7 @@
 
 ``skip_dtw``: DTW (symmetric1 steps: every visited cell costs once) in a corridor of
 rows per column, in which the path may also jump forward on A between neighbouring
-columns (from row ``i'`` of column ``j - 1`` to row ``i >= i' + min_jump`` of column
+columns (from row ``i'`` of column ``j - 1`` to row ``i >= i' + min_jump[j]`` of column
 ``j``) for a fixed penalty: B skipped A's frames in between. A running prefix minimum
 over the previous column keeps it O(cells).
 """
@@ -22,7 +22,7 @@ def skip_dtw(cost, lo, width, start_row, penalty, min_jump, acc, back, jump_from
     ``cost[j, r]`` is the cost of row ``lo[j] + r`` of column ``j`` for ``r < width[j]``
     (``lo`` non-decreasing, ``lo[j] + width[j]`` non-decreasing); the path starts at row
     ``start_row`` of column 0. ``jump_from[j, r]`` receives the row (absolute) a jump into
-    that cell comes from."""
+    that cell comes from; ``min_jump`` (M,) the shortest jump into each column."""
     m = cost.shape[0]
     for j in range(m):
         w = width[j]
@@ -39,13 +39,13 @@ def skip_dtw(cost, lo, width, start_row, penalty, min_jump, acc, back, jump_from
             continue
         plo = lo[j - 1]
         pw = width[j - 1]
-        # prefix minimum of the previous column, up to row i - min_jump
+        # prefix minimum of the previous column, up to row i - min_jump[j]
         best = np.inf
         arg = -1
         k = 0  # next row of the previous column (relative) to fold into the minimum
         for r in range(w):
             i = lo[j] + r
-            while k < pw and plo + k <= i - min_jump:
+            while k < pw and plo + k <= i - min_jump[j]:
                 if acc[j - 1, k] < best:
                     best = acc[j - 1, k]
                     arg = plo + k

@@ -126,8 +126,11 @@ SKIP_RADIUS_S = 0.5
 # benchmarks/accuracy/results.md)
 SKIP_PENALTY = 12.0
 # a jump moves on A by at least this many frames beyond B's own pace (shorter skips
-# leave a B frame's run within a frame of its A frame anyway)
+# leave a B frame's run within a frame of its A frame anyway); the pace: A frames per B
+# frame along the DTW path over this many seconds of B either side, rounded up (a copy
+# sped up to 1.3 A frames per B frame alternates steps of 1 and 2: no skip)
 SKIP_MIN_EXTRA = 2
+SKIP_PACE_S = 0.3
 
 
 def skip_path(path, x, y, rate_a, rate_b, *, penalty=None, radius_s=None):
@@ -178,7 +181,14 @@ def skip_path(path, x, y, rate_a, rate_b, *, penalty=None, radius_s=None):
     corridor_costs(x, y, lo, width, int(j0), cost)
     on_path = cost[cols, path[:, 0] - lo[cols]]
     scale = max(float(np.median(on_path)), 1e-6)
-    min_jump = SKIP_MIN_EXTRA + max(1, int(np.ceil(rate_a / rate_b)))
+    # B's own pace (A frames per B frame) over a second either side: a jump must beat it
+    mean_a = np.bincount(cols, weights=path[:, 0], minlength=m) / np.bincount(cols, minlength=m)
+    half = max(1, int(round(SKIP_PACE_S * rate_b)))
+    ahead = mean_a[np.minimum(np.arange(m) + half, m - 1)]
+    behind = mean_a[np.maximum(np.arange(m) - half, 0)]
+    span = np.minimum(np.arange(m) + half, m - 1) - np.maximum(np.arange(m) - half, 0)
+    pace = (ahead - behind) / np.maximum(span, 1)
+    min_jump = (SKIP_MIN_EXTRA + np.maximum(1, np.ceil(pace - 0.05))).astype(np.int64)
     acc = np.empty((m, w))
     back = np.empty((m, w), dtype=np.int8)
     jump_from = np.empty((m, w), dtype=np.int64)

@@ -29,7 +29,7 @@ def _naive(cost, lo, width, start_row, penalty, min_jump):
             options = [prev(j - 1, i), prev(j - 1, i - 1),
                        acc[j, r - 1] if r >= 1 else np.inf]
             options += [prev(j - 1, k) + penalty
-                        for k in range(lo[j - 1], i - min_jump + 1)]
+                        for k in range(lo[j - 1], i - min_jump[j] + 1)]
             best = min(options)
             if np.isfinite(best):
                 acc[j, r] = best + cost[j, r]
@@ -45,7 +45,7 @@ def test_kernel_matches_the_naive_recurrence(seed):
     hi = np.maximum.accumulate(lo + rng.integers(3, 12, m))
     width = (hi - lo + 1).astype(np.int64)
     cost = rng.random((m, int(width.max())))
-    penalty, min_jump = float(rng.uniform(0.5, 3)), int(rng.integers(2, 5))
+    penalty, min_jump = float(rng.uniform(0.5, 3)), rng.integers(2, 5, m).astype(np.int64)
     acc = np.empty_like(cost)
     back = np.empty(cost.shape, np.int8)
     jf = np.empty(cost.shape, np.int64)
@@ -61,7 +61,7 @@ def test_kernel_matches_the_naive_recurrence(seed):
     steps = np.diff(path, axis=0)
     jumps = steps[:, 0] > 1
     assert np.all(steps >= 0) and np.all(steps[jumps, 1] == 1)
-    assert np.all(steps[jumps, 0] >= min_jump)
+    assert np.all(steps[jumps, 0] >= min_jump[path[1:, 1][jumps]])
     total = cost[path[:, 1], path[:, 0] - lo[path[:, 1]]].sum() + penalty * jumps.sum()
     assert total == pytest.approx(acc[m - 1, width[m - 1] - 1])
 
