@@ -69,7 +69,8 @@ def test_kernel_matches_the_naive_recurrence(seed):
 def test_corridor_costs_are_half_squared_distances():
     rng = np.random.default_rng(3)
     x, y = rng.normal(size=(12, 5)), rng.normal(size=(9, 5))
-    lo = np.array([0, 1, 1, 3, 4, 6]); width = np.array([3, 3, 4, 4, 5, 6])
+    lo = np.array([0, 1, 1, 3, 4, 6])
+    width = np.array([3, 3, 4, 4, 5, 6])
     out = np.zeros((6, 6))
     corridor_costs(x, y, lo, width, 2, out)
     for j in range(6):
