@@ -147,3 +147,14 @@ def test_an_unskipped_copy_gets_no_jump(clip):
     fa, fb, fps_a, fps_b, truth = sv.make_video_pair(frames, fps, cfg)
     al = align_recordings(FakeVideo(fa, fps_a), FakeVideo(fb, fps_b))
     assert al.diagnostics["skips"] == [] and al.is_continuous
+
+
+def test_an_anchored_alignment_keeps_the_continuous_path(clip):
+    frames, fps = clip
+    cfg = sv.video_config("skip", 7)
+    cfg.update(skips=[(0.5, 0.5)], stretch=1.0)
+    fa, fb, fps_a, fps_b, truth = sv.make_video_pair(frames, fps, cfg)
+    jb = 20
+    anchor = [[truth[jb, 0] / fps_a, jb / fps_b]]
+    al = align_recordings(FakeVideo(fa, fps_a), FakeVideo(fb, fps_b), anchors=anchor)
+    assert al.is_continuous and "skips" not in al.diagnostics
