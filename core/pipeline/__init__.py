@@ -37,7 +37,8 @@
    differently in the local stages (music), the path is first searched again at the base
    rate with those weights in a corridor of 0.5 s, widened to up to 1.5 s where the
    spectral shape is ambiguous (a chord struck again and again), and the refinement uses
-   the same weights.
+   the same weights. A video pair without anchors then has its path solved again with
+   jumps forward on A where B skipped frames (:func:`core.pipeline.video.with_skips`).
 5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
    search's corridor, the path's local cost and the margin to the next-best match in

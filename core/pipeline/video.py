@@ -1,4 +1,4 @@
-"""Video against video: the crop between two copies.
+"""Video against video: the crop between two copies, and the frames one copy skipped.
 
 One copy of a video is often a crop of the other (zoomed in, the borders cut off; a
 rescale alone changes nothing for the thumbnails). Thumbnails of the whole frame then
@@ -12,6 +12,10 @@ distance to its nearest A frame (cosine of the thumbnails); the candidate with t
 lowest median wins, the uncropped pair unless a crop is clearly better. The thumbnails
 of the pipeline are then made of the matching parts (:func:`thumbnail_of_small`).
 Measured on the tuning pairs: ``benchmarks/accuracy/results.md``.
+
+When B skipped some of A's frames, :func:`with_skips` solves the DTW path again in a
+corridor around it, with jumps forward on A allowed between neighbouring B frames for a
+penalty (:func:`skip_path`, kernel ``core._kernels.skip_dtw``).
 """
 
 from __future__ import annotations
