@@ -37,7 +37,8 @@
    differently in the local stages (music), the path is first searched again at the base
    rate with those weights in a corridor of 0.5 s, widened to up to 1.5 s where the
    spectral shape is ambiguous (a chord struck again and again), and the refinement uses
-   the same weights.
+   the same weights. A video pair without anchors then has its path solved again with
+   jumps forward on A where B skipped frames (:func:`core.pipeline.video.with_skips`).
 5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
    search's corridor, the path's local cost and the margins to the next-best match in
@@ -346,10 +347,15 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     if model is not None:
         recipe["confidence"]["model"] = model
         diag["confidence_model"] = {"calibrated": True, "group": model["group"]}
-    return staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
-                      rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
-                      progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
-                      _t0=t0)
+    result = staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
+                        rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
+                        progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
+                        _t0=t0)
+    if diag.get("material") == "video" and not frames.shape[0]:
+        from .video import with_skips  # B skipped frames of A: jumps on A
+
+        result = with_skips(result, source)
+    return result
 
 
 def _recipe(weights, local, refine, base_rate, full_rate, source):
