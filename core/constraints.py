@@ -765,8 +765,10 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
             length += len(piece)
             path_parts.append(piece)
         path = np.concatenate(path_parts) if path_parts else start_path
+        reused = {(tuple(r["start"]), tuple(r["end"])) for r in segs
+                  if r["kind"] == "reused"}
         refined, refine_report = _refine_path(path, src, constraints, knots, anchors,
-                                              inside, rates)
+                                              inside, rates, reused)
         if refine_report:
             path = refined
             segs = _segments_from_path(path, knots, None, kinds={
@@ -910,7 +912,7 @@ def _onset_features(src):
     return [x], [y], ((x, y) if getattr(src, "metric", None) == "cosine" else None)
 
 
-def _refine_path(path, src, constraints, knots, anchors, inside, rates):
+def _refine_path(path, src, constraints, knots, anchors, inside, rates, reused=()):
     """``path`` re-laid through matched onsets near each hard anchor that is not inside a
     region (:func:`core.warping.refine_anchor.refine_near_anchors`), and the per-anchor
     report (empty when nothing was refined)."""
@@ -926,15 +928,17 @@ def _refine_path(path, src, constraints, knots, anchors, inside, rates):
     if not cells:
         return path, []
     return refine_near_anchors(path, cells, knots, feats[0], feats[1], rates, feats[2],
-                               through=THROUGH_FRAMES)
+                               through=THROUGH_FRAMES, reused=reused)
 
 
 def _refine_engine(engine: Alignment, src, constraints, knots, anchors, inside) -> Alignment:
     """:func:`_refine_path` on an exact re-solve: its path, confidence (of the nearest old
     step) and segment records follow."""
     old = np.asarray(engine.path)
+    reused = {(tuple(r["start"]), tuple(r["end"]))
+              for r in engine.diagnostics.get("segments") or () if r.get("reused")}
     path, report = _refine_path(old, src, constraints, knots, anchors, inside,
-                                (engine.rate_a_hz, engine.rate_b_hz))
+                                (engine.rate_a_hz, engine.rate_b_hz), reused)
     if not any(r["matched_before"] or r["matched_after"] for r in report):
         return engine.replace(diagnostics=dict(engine.diagnostics, anchor_refinement=report))
     conf = engine.confidence

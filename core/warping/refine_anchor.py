@@ -158,7 +158,7 @@ def _cell_index(path, cell):
 
 
 def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=None,
-                        through: int = 2):
+                        through: int = 2, reused=()):
     """``path`` with the span within :data:`WINDOW_S` of each anchor cell re-laid through
     matched onsets (see the module).
 
@@ -178,6 +178,10 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
         Pitch-class (or any) features the matched onsets must resemble in.
     through : int
         Frames of the anchor's diagonal the path keeps each side.
+    reused : set of ((i, j), (i, j))
+        Segments (start, end cells) taken over from an earlier refined result: a side of
+        an anchor whose segment is one of them was refined then and is left alone (so a
+        re-solve of other segments gives the same path there).
 
     Returns
     -------
@@ -210,6 +214,10 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
                 k1 = min(k1, len(path) - 1)
                 start = right_in
                 end = tuple(map(int, path[k1]))
+            if any((side == "before" and tuple(e) == end)
+                   or (side == "after" and tuple(b) == start) for b, e in reused):
+                counts.append(0)
+                continue
             ks, ke = _cell_index(path, start), _cell_index(path, end)
             if ks is None or ke is None or ke - ks < 2 or end[0] <= start[0] \
                     or end[1] <= start[1]:
