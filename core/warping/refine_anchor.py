@@ -85,23 +85,19 @@ def match_onsets(oa, ob, start, end, rates, chroma=None, span: int = 4, predict=
         return []
     ra, rb = rates
     slope = (j1 - j0) / (i1 - i0)
-    cands = []
-    for a in oa:
-        if not i0 < a < i1:
-            continue
-        pred = j0 + slope * (a - i0) if predict is None else predict(a)
-        for b in ob:
-            if not j0 < b < j1:
-                continue
-            dev = abs(b - pred) / rb
-            if dev > MAX_DEVIATION_S:
-                continue
-            score = 1.0 - dev / MAX_DEVIATION_S
-            if chroma is not None:
-                cos = float(_profile(chroma[0], int(a), span) @ _profile(chroma[1], int(b), span))
-                score -= 1.0 - cos
-            if score > 0:
-                cands.append((int(a), int(b), score))
+    oa = np.asarray([a for a in oa if i0 < a < i1], dtype=np.int64)
+    ob = np.asarray([b for b in ob if j0 < b < j1], dtype=np.int64)
+    if not len(oa) or not len(ob):
+        return []
+    pred = np.array([j0 + slope * (a - i0) if predict is None else predict(a) for a in oa])
+    dev = np.abs(ob[None, :] - pred[:, None]) / rb
+    score = 1.0 - dev / MAX_DEVIATION_S
+    if chroma is not None:
+        pa = np.array([_profile(chroma[0], int(a), span) for a in oa])
+        pb = np.array([_profile(chroma[1], int(b), span) for b in ob])
+        score -= 1.0 - pa @ pb.T
+    ka, kb = np.nonzero((dev <= MAX_DEVIATION_S) & (score > 0))
+    cands = [(int(oa[x]), int(ob[y]), float(score[x, y])) for x, y in zip(ka, kb, strict=True)]
     cands.sort()
 
     def ok(p, q):
