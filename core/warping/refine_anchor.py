@@ -65,11 +65,13 @@ def onset_frames(feats, lo: int, hi: int, rate_hz: float) -> np.ndarray:
     return np.array(sorted(kept), dtype=np.int64) + lo
 
 
-def _profile(x, k: int, span: int) -> np.ndarray:
-    seg = np.asarray(x[k:k + span], dtype=np.float64)
-    v = seg.mean(axis=0) if len(seg) else np.zeros(np.asarray(x).shape[1])
-    n = float(np.linalg.norm(v))
-    return v / n if n > 0 else v
+def _profiles(x, frames, span: int) -> np.ndarray:
+    """Unit mean feature rows of the ``span`` frames from each of ``frames``."""
+    x = np.asarray(x)
+    idx = np.minimum(np.asarray(frames)[:, None] + np.arange(span)[None, :], len(x) - 1)
+    v = x[idx].astype(np.float64).mean(axis=1)
+    n = np.linalg.norm(v, axis=1, keepdims=True)
+    return np.divide(v, n, out=np.zeros_like(v), where=n > 0)
 
 
 def match_onsets(oa, ob, start, end, rates, chroma=None, span: int = 4, predict=None):
@@ -89,12 +91,11 @@ def match_onsets(oa, ob, start, end, rates, chroma=None, span: int = 4, predict=
     ob = np.asarray([b for b in ob if j0 < b < j1], dtype=np.int64)
     if not len(oa) or not len(ob):
         return []
-    pred = np.array([j0 + slope * (a - i0) if predict is None else predict(a) for a in oa])
+    pred = j0 + slope * (oa - i0) if predict is None else np.asarray(predict(oa), float)
     dev = np.abs(ob[None, :] - pred[:, None]) / rb
     score = 1.0 - dev / MAX_DEVIATION_S
     if chroma is not None:
-        pa = np.array([_profile(chroma[0], int(a), span) for a in oa])
-        pb = np.array([_profile(chroma[1], int(b), span) for b in ob])
+        pa, pb = _profiles(chroma[0], oa, span), _profiles(chroma[1], ob, span)
         score -= 1.0 - pa @ pb.T
     ka, kb = np.nonzero((dev <= MAX_DEVIATION_S) & (score > 0))
     cands = [(int(oa[x]), int(ob[y]), float(score[x, y])) for x, y in zip(ka, kb, strict=True)]
@@ -226,7 +227,7 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
             cols = np.bincount(inv, weights=seg[:, 1]) / np.bincount(inv)
 
             def predict(a, rows=rows, cols=cols):
-                return float(np.interp(a, rows, cols))
+                return np.interp(a, rows, cols)
 
             chain = match_onsets(oa, ob, start, end, (ra, rb), chroma, predict=predict)
             counts.append(len(chain))
@@ -237,7 +238,7 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
             # smear a held note (a fermata) over the whole span
             if side == "before":
                 mi, mj = chain[0]
-                join = max(JOIN_FRAMES, int(abs(predict(mi) - mj)))
+                join = max(JOIN_FRAMES, int(abs(float(predict(mi)) - mj)))
                 k = _row_index(path, mi - join, "last")
                 while k > ks and not (path[k, 0] < mi and path[k, 1] < mj):
                     k -= 1
@@ -245,7 +246,7 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
                     start, ks = tuple(map(int, path[k])), k
             else:
                 mi, mj = chain[-1]
-                join = max(JOIN_FRAMES, int(abs(predict(mi) - mj)))
+                join = max(JOIN_FRAMES, int(abs(float(predict(mi)) - mj)))
                 k = _row_index(path, mi + join, "first")
                 while k < ke and not (path[k, 0] > mi and path[k, 1] > mj):
                     k += 1
