@@ -595,7 +595,8 @@ def _on_grid(base: Alignment, rates, n_a, n_b) -> np.ndarray:
 def recompute(base: Alignment, constraints: Constraints, source=None, *, previous=None,
               mode: str | None = None, rate_a_hz: float | None = None,
               rate_b_hz: float | None = None, radius_s: float = DEFAULT_RADIUS_S,
-              step_pattern: str = "symmetric2", progress=None, cancel=None) -> Alignment:
+              step_pattern: str = "symmetric2", refine: bool = True, progress=None,
+              cancel=None) -> Alignment:
     """The path of ``base`` recomputed from ``constraints``.
 
     Parameters
@@ -621,6 +622,10 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
         Corridor half-width in seconds of B (``"corridor"``).
     step_pattern : str
         The corridor solve's step pattern (steps (1,1), (1,0), (0,1) with any weights).
+    refine : bool
+        Re-lay the path within a few seconds of each hard anchor through the onsets
+        matched there (:mod:`core.warping.refine_anchor`); ``diagnostics
+        ["anchor_refinement"]`` says how many were matched each side.
 
     Returns
     -------
@@ -695,7 +700,8 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                          **({} if hasattr(src, "terms") else _xy(src)),
                          progress=progress, cancel=cancel)
         engine = _diagonal_knot_steps(engine)
-        engine = _refine_engine(engine, src, constraints, knots, anchors, inside)
+        if refine:
+            engine = _refine_engine(engine, src, constraints, knots, anchors, inside)
         path = np.asarray(engine.path)
         out_base = engine
         segs = _segments_from_path(path, knots, "solved")
@@ -768,7 +774,7 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
         reused = {(tuple(r["start"]), tuple(r["end"])) for r in segs
                   if r["kind"] == "reused"}
         refined, refine_report = _refine_path(path, src, constraints, knots, anchors,
-                                              inside, rates, reused)
+                                              inside, rates, reused) if refine else (path, [])
         if refine_report:
             path = refined
             segs = _segments_from_path(path, knots, None, kinds={
