@@ -28,6 +28,8 @@ SLOPE_FACTOR = 2.0
 MIN_GAP_S = 0.1
 #: the re-laid path rejoins the old one at least this many frames of A past the last match
 JOIN_FRAMES = 5
+#: a matched onset moves the path only when the old path maps it at least this far off
+MIN_SHIFT_S = 0.03
 
 
 def _novelty(feats, lo: int, hi: int) -> np.ndarray:
@@ -145,6 +147,43 @@ def _row_index(path, i: int, side: str) -> int:
     return int(np.searchsorted(path[:, 0], i, side="right")) - 1
 
 
+def _shifted(seg, start, chain, end, predict, min_shift: int):
+    """The old path ``seg`` (from ``start`` to ``end``) moved on B by a correction that is
+    0 at both ends and ``b - old(a)`` at each matched onset ``(a, b)`` whose old mapping
+    is at least ``min_shift`` frames off (else 0: the features already put it there),
+    linear in A between them; the old path's own shape is kept in between. None when no
+    onset needs a correction."""
+    ci = [start[0]] + [a for a, _ in chain] + [end[0]]
+    corr = [0.0] + [float(b - predict(a)) for a, b in chain] + [0.0]
+    corr = [c if abs(c) >= min_shift else 0.0 for c in corr]
+    if not any(corr):
+        return None
+    rows = seg[:, 0]
+    j = seg[:, 1] + np.interp(rows, ci, corr)
+    first, last = rows[0], rows[-1]
+    n = last - first + 1
+    lo = np.full(n, np.inf)
+    hi = np.full(n, -np.inf)
+    np.minimum.at(lo, rows - first, j)
+    np.maximum.at(hi, rows - first, j)
+    lo = np.round(lo).astype(np.int64)
+    hi = np.round(hi).astype(np.int64)
+    lo[0], hi[-1] = start[1], end[1]
+    lo = np.minimum(np.maximum.accumulate(lo), end[1])
+    hi = np.minimum(np.maximum(np.maximum.accumulate(hi), lo), end[1])
+    lo[0] = start[1]
+    hi[-1] = end[1]
+    # a row's run reaches up to the next row's first cell (minus one): a connected path
+    hi[:-1] = np.maximum(hi[:-1], lo[1:] - 1)
+    lo[1:] = np.maximum(lo[1:], hi[:-1])
+    lo[1:] = np.minimum(lo[1:], hi[:-1] + 1)
+    counts = hi - lo + 1
+    i_out = np.repeat(np.arange(first, last + 1), counts)
+    starts = np.repeat(lo - np.concatenate([[0], np.cumsum(counts)[:-1]]), counts)
+    j_out = starts + np.arange(len(i_out))
+    return np.column_stack([i_out, j_out]).astype(np.int64)
+
+
 def _cell_index(path, cell):
     k = int(np.searchsorted(path[:, 0], cell[0], side="left"))
     while k < len(path) and path[k, 0] == cell[0]:
@@ -252,10 +291,10 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
                     k += 1
                 if k < ke:
                     end, ke = tuple(map(int, path[k])), k
-            points = [start] + chain + [end]
-            pieces = [_linear(p, q)[:-1] for p, q in zip(points[:-1], points[1:],
-                                                       strict=True)]
-            new = np.concatenate(pieces + [np.array([end], dtype=np.int64)])
+            new = _shifted(path[ks:ke + 1], start, chain, end, predict,
+                           max(1, int(round(MIN_SHIFT_S * rb))))
+            if new is None:
+                continue
             path = np.concatenate([path[:ks], new, path[ke + 1:]])
         report.append({"anchor": [ai, aj], "matched_before": counts[0],
                        "matched_after": counts[1]})
