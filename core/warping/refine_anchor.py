@@ -166,6 +166,8 @@ def _shifted(seg, start, chain, end, predict, min_shift: int):
     hi = np.full(n, -np.inf)
     np.minimum.at(lo, rows - first, j)
     np.maximum.at(hi, rows - first, j)
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        return None  # a path that skips rows of A: not one of the engine's
     lo = np.round(lo).astype(np.int64)
     hi = np.round(hi).astype(np.int64)
     lo[0], hi[-1] = start[1], end[1]
