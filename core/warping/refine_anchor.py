@@ -99,7 +99,12 @@ def match_onsets(oa, ob, start, end, rates, chroma=None, span: int = 4, predict=
     if chroma is not None:
         pa, pb = _profiles(chroma[0], oa, span), _profiles(chroma[1], ob, span)
         score -= 1.0 - pa @ pb.T
-    ka, kb = np.nonzero((dev <= MAX_DEVIATION_S) & (score > 0))
+    good = (dev <= MAX_DEVIATION_S) & (score > 0)
+    # only unambiguous pairs: each onset the other's best-scoring partner
+    masked = np.where(good, score, -np.inf)
+    good &= (masked == masked.max(axis=1, keepdims=True)) \
+        & (masked == masked.max(axis=0, keepdims=True))
+    ka, kb = np.nonzero(good)
     cands = [(int(oa[x]), int(ob[y]), float(score[x, y])) for x, y in zip(ka, kb, strict=True)]
     cands.sort()
 
