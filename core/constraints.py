@@ -595,7 +595,7 @@ def _on_grid(base: Alignment, rates, n_a, n_b) -> np.ndarray:
 def recompute(base: Alignment, constraints: Constraints, source=None, *, previous=None,
               mode: str | None = None, rate_a_hz: float | None = None,
               rate_b_hz: float | None = None, radius_s: float = DEFAULT_RADIUS_S,
-              step_pattern: str = "symmetric2", refine: bool = True, progress=None,
+              step_pattern: str = "symmetric2", refine: bool = False, progress=None,
               cancel=None) -> Alignment:
     """The path of ``base`` recomputed from ``constraints``.
 
@@ -625,7 +625,10 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
     refine : bool
         Re-lay the path within a few seconds of each hard anchor through the onsets
         matched there (:mod:`core.warping.refine_anchor`); ``diagnostics
-        ["anchor_refinement"]`` says how many were matched each side.
+        ["anchor_refinement"]`` says how many were matched each side. Off by default:
+        it helps where the features misplace the notes around the anchor (bwv66.6: 55-75
+        -> 25-62 ms within 2 s) but is worse than the plain re-solve near 13 of 36 other
+        anchors (benchmarks/accuracy/anchors.md).
 
     Returns
     -------

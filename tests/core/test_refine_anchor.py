@@ -90,3 +90,23 @@ def test_a_right_path_is_left_as_it_is():
     new, _ = refine_near_anchors(path, [anchor], knots, [x], [y], (RATE, RATE),
                                  chroma=(x, y))
     assert np.array_equal(new, path)
+
+
+def test_recompute_refines_only_when_asked():
+    from core.alignment import Alignment
+    from core.constraints import Anchor, Constraints, recompute
+
+    onsets_a = [40, 90, 130, 170, 200, 240, 290, 330]
+    pitches = [0, 4, 7, 2, 9, 5, 11, 3]
+    x = _notes(400, onsets_a, pitches)
+    y = _notes(410, [t + 10 for t in onsets_a], pitches)
+    path = _diag_path(400, lambda i: 18 if 80 <= i <= 185 else 10)
+    base = Alignment(path, RATE, RATE, n_a=400, n_b=410, method="dtw")
+    cons = Constraints((Anchor(2.0, 2.1),))
+    off = recompute(base, cons, (x, y, "cosine"), mode="corridor")
+    on = recompute(base, cons, (x, y, "cosine"), mode="corridor", refine=True)
+    assert off.diagnostics["anchor_refinement"] == []
+    assert sum(r["matched_before"] for r in on.diagnostics["anchor_refinement"]) >= 1
+    for al in (off, on):
+        _check_path(np.asarray(al.path))
+        assert any((np.asarray(al.path) == (200, 210)).all(axis=1))
