@@ -627,7 +627,7 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
         matched there (:mod:`core.warping.refine_anchor`); ``diagnostics
         ["anchor_refinement"]`` says how many were matched each side. Off by default:
         it helps where the features misplace the notes around the anchor (bwv66.6: 55-75
-        -> 25-62 ms within 2 s) but is worse than the plain re-solve near 13 of 36 other
+        -> 25-62 ms within 2 s) but is worse than the plain re-solve near 13 of 34 other
         anchors (benchmarks/accuracy/anchors.md).
 
     Returns
