@@ -595,7 +595,8 @@ def _on_grid(base: Alignment, rates, n_a, n_b) -> np.ndarray:
 def recompute(base: Alignment, constraints: Constraints, source=None, *, previous=None,
               mode: str | None = None, rate_a_hz: float | None = None,
               rate_b_hz: float | None = None, radius_s: float = DEFAULT_RADIUS_S,
-              step_pattern: str = "symmetric2", progress=None, cancel=None) -> Alignment:
+              step_pattern: str = "symmetric2", refine: bool = False, progress=None,
+              cancel=None) -> Alignment:
     """The path of ``base`` recomputed from ``constraints``.
 
     Parameters
@@ -621,6 +622,13 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
         Corridor half-width in seconds of B (``"corridor"``).
     step_pattern : str
         The corridor solve's step pattern (steps (1,1), (1,0), (0,1) with any weights).
+    refine : bool
+        Re-lay the path within a few seconds of each hard anchor through the onsets
+        matched there (:mod:`core.warping.refine_anchor`); ``diagnostics
+        ["anchor_refinement"]`` says how many were matched each side. Off by default:
+        it helps where the features misplace the notes around the anchor (bwv66.6: 55-75
+        -> 25-62 ms within 2 s) but is worse than the plain re-solve near 13 of 34 other
+        anchors (benchmarks/accuracy/anchors.md).
 
     Returns
     -------
@@ -695,6 +703,8 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                          **({} if hasattr(src, "terms") else _xy(src)),
                          progress=progress, cancel=cancel)
         engine = _diagonal_knot_steps(engine)
+        if refine:
+            engine = _refine_engine(engine, src, constraints, knots, anchors, inside)
         path = np.asarray(engine.path)
         out_base = engine
         segs = _segments_from_path(path, knots, "solved")
@@ -764,6 +774,14 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
             length += len(piece)
             path_parts.append(piece)
         path = np.concatenate(path_parts) if path_parts else start_path
+        reused = {(tuple(r["start"]), tuple(r["end"])) for r in segs
+                  if r["kind"] == "reused"}
+        refined, refine_report = _refine_path(path, src, constraints, knots, anchors,
+                                              inside, rates, reused) if refine else (path, [])
+        if refine_report:
+            path = refined
+            segs = _segments_from_path(path, knots, None, kinds={
+                (tuple(r["start"]), tuple(r["end"])): r["kind"] for r in segs})
         out_base = base
     if mode == "exact":
         # lay the regions in (the engine solved a segment there; replace it cell for cell)
@@ -786,6 +804,8 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                                    rec["kind"])
             segs = _segments_from_path(path, knots, None, kinds={
                 (tuple(r["start"]), tuple(r["end"])): r["kind"] for r in segs})
+    if mode == "exact":
+        refine_report = engine.diagnostics.get("anchor_refinement", [])
     params = dict(out_base.params)
     params["constraints"] = constraints.to_data()
     params["base_method"] = base.params.get("base_method", base.method)
@@ -793,6 +813,7 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
     if mode == "corridor":
         diagnostics.pop("segments", None)
     diagnostics.update(constraint_segments=segs, n_solved=n_solved, constraint_mode=mode,
+                       anchor_refinement=refine_report,
                        elapsed_s=round(time.perf_counter() - t0, 4))
     confidence = None
     if mode == "exact" and out_base.confidence is not None \
@@ -880,6 +901,72 @@ def _diagonal_knot_steps(engine: Alignment) -> Alignment:
     return engine.replace(path=np.concatenate(pieces),
                           confidence=None if conf is None else np.concatenate(cpieces),
                           diagnostics=diagnostics)
+
+
+def _onset_features(src):
+    """(features of A, features of B, pitch-class pair or None) the onsets near a hard
+    anchor are found and compared in (:mod:`core.warping.refine_anchor`): the first
+    onset-like term of a multi-term source (pooled by max, e.g. DLNCO; else the first) and its
+    first cosine term (chroma); the two feature streams of a plain source. None when the
+    source is a bare cost matrix."""
+    terms = getattr(src, "terms", None)
+    if terms:
+        onset = next((t for t in terms if t.pool == "max"), terms[0])
+        cos = next((t for t in terms if t.metric == "cosine"), None)
+        return ([onset.x], [onset.y],
+                None if cos is None else (cos.x, cos.y))
+    x, y = getattr(src, "x", None), getattr(src, "y", None)
+    if x is None or y is None:
+        return None
+    return [x], [y], ((x, y) if getattr(src, "metric", None) == "cosine" else None)
+
+
+def _refine_path(path, src, constraints, knots, anchors, inside, rates, reused=()):
+    """``path`` re-laid through matched onsets near each hard anchor that is not inside a
+    region (:func:`core.warping.refine_anchor.refine_near_anchors`), and the per-anchor
+    report (empty when nothing was refined)."""
+    from .warping.refine_anchor import refine_near_anchors
+
+    feats = _onset_features(src)
+    if feats is None or not anchors.shape[0]:
+        return path, []
+    hard = {(_frames(a.time_a_s, rates[0], src.n), _frames(a.time_b_s, rates[1], src.m))
+            for a in constraints.anchors if a.hard}
+    cells = [tuple(map(int, c)) for c, inn in zip(anchors, inside, strict=True)
+             if not inn and tuple(map(int, c)) in hard]
+    if not cells:
+        return path, []
+    return refine_near_anchors(path, cells, knots, feats[0], feats[1], rates, feats[2],
+                               through=THROUGH_FRAMES, reused=reused)
+
+
+def _refine_engine(engine: Alignment, src, constraints, knots, anchors, inside) -> Alignment:
+    """:func:`_refine_path` on an exact re-solve: its path, confidence (of the nearest old
+    step) and segment records follow."""
+    old = np.asarray(engine.path)
+    reused = {(tuple(r["start"]), tuple(r["end"]))
+              for r in engine.diagnostics.get("segments") or () if r.get("reused")}
+    path, report = _refine_path(old, src, constraints, knots, anchors, inside,
+                                (engine.rate_a_hz, engine.rate_b_hz), reused)
+    if not any(r["matched_before"] or r["matched_after"] for r in report):
+        return engine.replace(diagnostics=dict(engine.diagnostics, anchor_refinement=report))
+    conf = engine.confidence
+    if conf is not None:
+        k = np.clip(np.searchsorted(old[:, 0], path[:, 0]), 0, len(old) - 1)
+        conf = np.asarray(conf)[k]
+    diagnostics = dict(engine.diagnostics, anchor_refinement=report)
+    segs = diagnostics.get("segments")
+    if segs:
+        records = []
+        for rec in segs:
+            try:
+                a, b = _index_of(path, rec["start"]), _index_of(path, rec["end"])
+            except AlignmentError:  # a segment end the windows did not keep: leave it
+                return engine.replace(diagnostics=dict(engine.diagnostics,
+                                                       anchor_refinement=[]))
+            records.append(dict(rec, path_start=a, path_length=b - a + 1))
+        diagnostics["segments"] = records
+    return engine.replace(path=path, confidence=conf, diagnostics=diagnostics)
 
 
 def _xy(src):

@@ -273,7 +273,9 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
         rows, factor = conf_rows
         confidence = rows[np.minimum(path[:, 0] // factor, rows.shape[0] - 1)]
         model = recipe["confidence"].get("model")
-        if model:
+        if model and path[-1, 0] - path[0, 0] >= 2:
+            # (a segment of one or two rows of A, e.g. the diagonal step through an
+            # anchor, keeps the raw confidence: the model's slopes need three rows)
             # a calibrated model of the expected error (the default pipeline's, see
             # core.pipeline.confidence; imported here only when a recipe carries one)
             from ..pipeline.confidence import apply_model
