@@ -34,6 +34,7 @@ import time
 import numpy as np
 
 from .._progress import Monitor
+from .junctions import refine_junctions
 from .piecewise import PiecewiseAlignment
 from .segments import cluster_units, frame_costs, segment, unit_costs
 
@@ -53,6 +54,7 @@ _MERGE_S = 1.0
 _GAP_S = 3.0
 _JUNCTION_S = 1.0
 _OVERLAP_S = 1.5
+_REFINE_S = 2.5
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
@@ -575,6 +577,9 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                cancel=monitor.check)
             out.append(piece)
         out = _split_overlaps(out, [p[2] for p in parts[1:]], source.reweighted(local))
+        out = refine_junctions(out, source.reweighted(local),
+                               int(round(_REFINE_S * rates[1])),
+                               int(round(_GAP_S * rates[1])))
     report["result"] = "pieces"
     report["reason"] = (f"{jumps} jump(s) found; the monotone path has "
                         f"{max(stretch_s, stretch_a_s):.1f} s of high cost" if jumps
