@@ -22,32 +22,50 @@ _STEP_PENALTY = 0.3
 
 
 def _forward(block, start):
-    """Accumulated cost of B-driven paths from row ``start`` of column 0 (A advances
-    0, 1 or 2 rows per column); returns (acc, back) with back = the A step taken."""
+    """Accumulated cost of B-driven paths from row ``start`` of column 0: A advances
+    0, 1 or 2 rows per column, never 0 twice in a row (the slope stays between 1/2 and
+    2, so a path cannot sit on a held chord or a pause for long).
+
+    Returns (acc, held, back): acc the best cost per column and row, held whether that
+    best arrived with an A step of 0, back the step into a cell arrived moving (1 or 2
+    from a moving cell, 3: one from a held cell)."""
     rows, cols = block.shape
     pen = _STEP_PENALTY * float(np.median(block))
+    moved = np.full(rows, np.inf)   # best cost arriving with an A step of 1 or 2
+    held = np.full(rows, np.inf)    # best cost arriving with an A step of 0
+    moved[start] = block[start, 0]
     acc = np.full((cols, rows), np.inf)
-    back = np.zeros((cols, rows), dtype=np.int8)
-    acc[0, start] = block[start, 0]
+    acc[0] = moved
+    was_held = np.zeros((cols, rows), dtype=bool)
+    back = np.ones((cols, rows), dtype=np.int8)
     for t in range(1, cols):
-        prev = acc[t - 1]
-        hold = prev + pen
-        diag = np.r_[np.inf, prev[:-1]]
-        skip = np.r_[np.inf, np.inf, prev[:-2]] + pen
-        stack = np.vstack([hold, diag, skip])
-        k = np.argmin(stack, axis=0)
-        acc[t] = stack[k, np.arange(rows)] + block[:, t]
-        back[t] = k
-    return acc, back
+        c = block[:, t]
+        one_m = np.r_[np.inf, moved[:-1]]
+        one_h = np.r_[np.inf, held[:-1]]
+        two = np.r_[np.inf, np.inf, moved[:-2]] + pen
+        best = np.minimum(np.minimum(one_m, one_h), two)
+        back[t] = np.where(best == two, 2, np.where(one_h < one_m, 3, 1))
+        held = moved + pen + c
+        moved = best + c
+        was_held[t] = held < moved
+        acc[t] = np.minimum(moved, held)
+    return acc, was_held, back
 
 
-def _trace(back, t_end, row):
-    """Rows of the forward path ending at (row, t_end), for columns 0..t_end."""
+def _trace(fwd, t_end, row):
+    """Rows of the best forward path ending at (row, t_end), columns 0..t_end."""
+    _acc, was_held, back = fwd
     out = np.empty(t_end + 1, dtype=np.int64)
-    for t in range(t_end, -1, -1):
+    held = bool(was_held[t_end, row])
+    for t in range(t_end, 0, -1):
         out[t] = row
-        if t:
-            row -= int(back[t, row])
+        if held:
+            held = False
+        else:
+            step = int(back[t, row])
+            row -= 1 if step == 3 else step
+            held = step == 3
+    out[0] = row
     return out
 
 
@@ -77,18 +95,18 @@ def refine_junction(costs, start_row, end_row):
     cols = block_p.shape[1]
     if cols < 2 or block_q.shape[1] != cols:
         raise ValueError("refine_junction: expected two blocks of the same >= 2 columns")
-    fwd, back_f = _forward(block_p, int(start_row))
+    fwd = _forward(block_p, int(start_row))
     # the second piece, solved backwards: reverse rows and columns
     rev = block_q[::-1, ::-1]
-    bwd, back_b = _forward(rev, rev.shape[0] - 1 - int(end_row))
-    best_f = fwd.min(axis=1)              # P ends at column t
-    best_b = bwd.min(axis=1)[::-1]        # Q starts at column t
+    bwd = _forward(rev, rev.shape[0] - 1 - int(end_row))
+    best_f = fwd[0].min(axis=1)           # P ends at column t
+    best_b = bwd[0].min(axis=1)[::-1]     # Q starts at column t
     total = best_f[:-1] + best_b[1:]      # split = t + 1
     split = int(np.argmin(total)) + 1
     t_end = split - 1
-    rows_p = _trace(back_f, t_end, int(np.argmin(fwd[t_end])))
+    rows_p = _trace(fwd, t_end, int(np.argmin(fwd[0][t_end])))
     t_rev = cols - 1 - split
-    rows_rev = _trace(back_b, t_rev, int(np.argmin(bwd[t_rev])))
+    rows_rev = _trace(bwd, t_rev, int(np.argmin(bwd[0][t_rev])))
     rows_q = (rev.shape[0] - 1 - rows_rev)[::-1]
     return split, rows_p, rows_q
 
