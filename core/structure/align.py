@@ -55,7 +55,6 @@ _GAP_S = 3.0
 _JUNCTION_S = 1.0
 _OVERLAP_S = 1.5
 _REFINE_S = 2.5
-_REFINE_SMOOTH_S = 0.25
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
@@ -578,8 +577,7 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                cancel=monitor.check)
             out.append(piece)
         out = _split_overlaps(out, [p[2] for p in parts[1:]], source.reweighted(local))
-        out = refine_junctions(out, _DiagonalMean(source.reweighted(local),
-                                                  int(round(_REFINE_SMOOTH_S * rates[1]))),
+        out = refine_junctions(out, source.reweighted(local),
                                int(round(_REFINE_S * rates[1])),
                                int(round(_GAP_S * rates[1])))
     report["result"] = "pieces"
