@@ -15,7 +15,10 @@ aligned by the default pipeline's engine.
 4. Pieces shorter than ``min_piece_s`` are dropped, pieces that continue one another
    (a small slip on A) are merged; each remaining piece is solved by the engine
    (:func:`core.warping.staged_dtw`, the pipeline's recipe) from its first to its last
-   cell, at the full rate.
+   cell, at the full rate, on parts that overlap their neighbours; each junction is then
+   re-solved at the full rate by a local JumpDTW (:mod:`core.structure.junctions`:
+   within ``_REFINE_S`` seconds either side, one jump anywhere, A ends free), which
+   also closes a gap of up to ``_GAP_S`` seconds that the pieces left between them.
 5. Units (:mod:`core.structure.segments`) of both recordings, their kinds and a
    unit-level assignment (normalized unit DTW distances, ``linear_sum_assignment`` with
    a no-match cost, each A unit usable twice) are computed and reported in
