@@ -58,4 +58,4 @@ held = [r for r in rows if r["seed"] >= 2 or r["change"] == "none"]
 summary(rows, "All seeds")
 if tuned and any(r["seed"] >= 2 for r in rows):
     summary(tuned, "Seeds 0-1 (tuned on)")
-    summary(held, "Seeds 2 and up (held out; unchanged pairs: seed 0)")
+    summary(held, "Seeds 2 and up (held out; unchanged pairs: one run, their change has no seed)")
