@@ -24,31 +24,21 @@ _STEP_PENALTY = 0.3
 def _forward(block, start):
     """Accumulated cost of B-driven paths from row ``start`` of column 0: A advances
     0, 1 or 2 rows per column, never 0 twice in a row (the slope stays between 1/2 and
-    2, so a path cannot sit on a held chord or a pause for long).
+    2, so a path cannot sit on a held chord or a pause for long); a step of 0 or 2 costs
+    ``_STEP_PENALTY`` times the block's median local cost.
 
     Returns (acc, held, back): acc the best cost per column and row, held whether that
     best arrived with an A step of 0, back the step into a cell arrived moving (1 or 2
     from a moving cell, 3: one from a held cell)."""
+    from .._kernels.jumps import junction_forward
+
+    block = np.ascontiguousarray(block, dtype=np.float64)
     rows, cols = block.shape
-    pen = _STEP_PENALTY * float(np.median(block))
-    moved = np.full(rows, np.inf)   # best cost arriving with an A step of 1 or 2
-    held = np.full(rows, np.inf)    # best cost arriving with an A step of 0
-    moved[start] = block[start, 0]
-    acc = np.full((cols, rows), np.inf)
-    acc[0] = moved
-    was_held = np.zeros((cols, rows), dtype=bool)
-    back = np.ones((cols, rows), dtype=np.int8)
-    for t in range(1, cols):
-        c = block[:, t]
-        one_m = np.r_[np.inf, moved[:-1]]
-        one_h = np.r_[np.inf, held[:-1]]
-        two = np.r_[np.inf, np.inf, moved[:-2]] + pen
-        best = np.minimum(np.minimum(one_m, one_h), two)
-        back[t] = np.where(best == two, 2, np.where(one_h < one_m, 3, 1))
-        held = moved + pen + c
-        moved = best + c
-        was_held[t] = held < moved
-        acc[t] = np.minimum(moved, held)
+    acc = np.empty((cols, rows))
+    was_held = np.empty((cols, rows), dtype=np.bool_)
+    back = np.empty((cols, rows), dtype=np.int8)
+    junction_forward(block, int(start), _STEP_PENALTY * float(np.median(block)), acc,
+                     was_held, back)
     return acc, was_held, back
 
 
