@@ -580,9 +580,11 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                cancel=monitor.check)
             out.append(piece)
         out = _split_overlaps(out, [p[2] for p in parts[1:]], source.reweighted(local))
+        t_ref = time.perf_counter()
         out = refine_junctions(out, source.reweighted(local),
                                int(round(_REFINE_S * rates[1])),
                                int(round(_GAP_S * rates[1])))
+        report["junctions_s"] = round(time.perf_counter() - t_ref, 3)
     report["result"] = "pieces"
     report["reason"] = (f"{jumps} jump(s) found; the monotone path has "
                         f"{max(stretch_s, stretch_a_s):.1f} s of high cost" if jumps
