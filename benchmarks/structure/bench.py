@@ -66,17 +66,19 @@ def found_jumps(al, truth):
     return out, on_b, len(got)
 
 
-def run_pairs(seeds):
+def run_pairs(seeds, only=None, changes=("none", "repeat", "drop", "move"), first_seed=0):
     rows = []
     for row in pairs.load_pairs():
+        if only and only not in row["pair_id"]:
+            continue
         ra = core.open_recording(pairs.DATA / row["file_a"])
         rb = core.open_recording(pairs.DATA / row["file_b"])
         t = time.perf_counter()
         mono = core.align_recordings(ra, rb)
         t_mono = time.perf_counter() - t
         uncut = error_ms(mono, pairs._gt(row))
-        for change in ("none", "repeat", "drop", "move"):
-            for seed in range(1 if change == "none" else seeds):
+        for change in changes:
+            for seed in range(first_seed, first_seed + 1 if change == "none" else seeds):
                 c = pairs.make(row, change, WORK, seed=seed)
                 rb2 = core.open_recording(c.b)
                 t = time.perf_counter()
@@ -156,13 +158,19 @@ def main():
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--speed", action="store_true")
     ap.add_argument("--no-pairs", action="store_true")
+    ap.add_argument("--only", help="pairs whose id contains this (a subset, for tuning)")
+    ap.add_argument("--changes", default="none,repeat,drop,move")
+    ap.add_argument("--first-seed", type=int, default=0)
+    ap.add_argument("--out", help="results file (default results.json / results_speed.json)")
     args = ap.parse_args()
     out = {}
     if not args.no_pairs:
-        out["pairs"] = run_pairs(args.seeds)
+        out["pairs"] = run_pairs(args.seeds, args.only, tuple(args.changes.split(",")),
+                                 args.first_seed)
     if args.speed:
         out["speed"] = run_speed()
-    path = HERE / ("results_speed.json" if args.no_pairs else "results.json")
+    path = Path(args.out) if args.out else HERE / ("results_speed.json" if args.no_pairs
+                                                   else "results.json")
     path.write_text(json.dumps(out, indent=1))
 
 

@@ -143,3 +143,43 @@ def diagonal_mean(c, radius, i_off, j_off, out):
             if i + k_lo - 1 >= 0 and j + k_lo - 1 >= 0:
                 total -= s[i + k_lo - 1, j + k_lo - 1]
             out[a, b] = total / (k_hi - k_lo + 1)
+
+
+@njit(cache=True, nogil=True)
+def junction_forward(block, start, pen, acc, was_held, back):
+    """B-driven paths from row ``start`` of column 0 of ``block`` (rows A, columns B):
+    A advances 0, 1 or 2 rows per column (0 and 2 for ``pen`` more), never 0 twice in a
+    row. Writes ``acc`` (cols, rows) the best totals, ``was_held`` whether that best
+    arrived with a step of 0, ``back`` the step into a moving cell (1 or 2 from a moving
+    cell, 3: one from a held cell)."""
+    rows, cols = block.shape
+    inf = np.inf
+    moved = np.full(rows, inf)
+    held = np.full(rows, inf)
+    new_moved = np.empty(rows)
+    new_held = np.empty(rows)
+    moved[start] = block[start, 0]
+    for i in range(rows):
+        acc[0, i] = moved[i]
+        was_held[0, i] = False
+        back[0, i] = 1
+    for t in range(1, cols):
+        for i in range(rows):
+            c = block[i, t]
+            one_m = moved[i - 1] if i >= 1 else inf
+            one_h = held[i - 1] if i >= 1 else inf
+            two = moved[i - 2] + pen if i >= 2 else inf
+            best = min(one_m, one_h, two)
+            if best == two:
+                back[t, i] = 2
+            elif one_h < one_m:
+                back[t, i] = 3
+            else:
+                back[t, i] = 1
+            new_held[i] = moved[i] + pen + c
+            new_moved[i] = best + c
+        for i in range(rows):
+            moved[i] = new_moved[i]
+            held[i] = new_held[i]
+            was_held[t, i] = held[i] < moved[i]
+            acc[t, i] = min(moved[i], held[i])

@@ -8,11 +8,15 @@ same order (a repeat taken or skipped, a section moved or dropped).
   unless the order differs.
 - :mod:`core.structure.segments`: novelty, units, kinds; :func:`analyse_units`: a
   unit-level assignment.
+- :func:`refine_junctions`: each junction between solved pieces re-solved at the full
+  rate (a local JumpDTW).
 """
 
 from .align import STRUCTURES, align_structure, analyse_units, find_pieces
+from .junctions import refine_junction, refine_junctions
 from .piecewise import PiecewiseAlignment
 from .segments import Unit, cluster_units, novelty, segment, unit_costs
 
 __all__ = ["STRUCTURES", "PiecewiseAlignment", "Unit", "align_structure", "analyse_units",
-           "cluster_units", "find_pieces", "novelty", "segment", "unit_costs"]
+           "cluster_units", "find_pieces", "novelty", "refine_junction", "refine_junctions",
+           "segment", "unit_costs"]

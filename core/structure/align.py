@@ -15,7 +15,10 @@ aligned by the default pipeline's engine.
 4. Pieces shorter than ``min_piece_s`` are dropped, pieces that continue one another
    (a small slip on A) are merged; each remaining piece is solved by the engine
    (:func:`core.warping.staged_dtw`, the pipeline's recipe) from its first to its last
-   cell, at the full rate.
+   cell, at the full rate, on parts that overlap their neighbours; each junction is then
+   re-solved at the full rate by a local JumpDTW (:mod:`core.structure.junctions`:
+   within ``_REFINE_S`` seconds either side, one jump anywhere, A ends free), which
+   also closes a gap of up to ``_GAP_S`` seconds that the pieces left between them.
 5. Units (:mod:`core.structure.segments`) of both recordings, their kinds and a
    unit-level assignment (normalized unit DTW distances, ``linear_sum_assignment`` with
    a no-match cost, each A unit usable twice) are computed and reported in
@@ -34,6 +37,7 @@ import time
 import numpy as np
 
 from .._progress import Monitor
+from .junctions import refine_junctions
 from .piecewise import PiecewiseAlignment
 from .segments import cluster_units, frame_costs, segment, unit_costs
 
@@ -53,6 +57,7 @@ _MERGE_S = 1.0
 _GAP_S = 3.0
 _JUNCTION_S = 1.0
 _OVERLAP_S = 1.5
+_REFINE_S = 2.5
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
@@ -575,6 +580,11 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                cancel=monitor.check)
             out.append(piece)
         out = _split_overlaps(out, [p[2] for p in parts[1:]], source.reweighted(local))
+        t_ref = time.perf_counter()
+        out = refine_junctions(out, source.reweighted(local),
+                               int(round(_REFINE_S * rates[1])),
+                               int(round(_GAP_S * rates[1])))
+        report["junctions_s"] = round(time.perf_counter() - t_ref, 3)
     report["result"] = "pieces"
     report["reason"] = (f"{jumps} jump(s) found; the monotone path has "
                         f"{max(stretch_s, stretch_a_s):.1f} s of high cost" if jumps

@@ -269,3 +269,34 @@ def test_cli_structure_auto(structured_pair, tmp_path, capsys):
     assert cli.main(["align", str(pa), str(pb), "-o", str(bad), "--structure", "auto"]) == 2
     err = capsys.readouterr().err
     assert "--structure" in err and "Traceback" not in err and not bad.exists()
+
+
+# ------------------------------------------------------------------ junction refinement
+
+
+@pytest.mark.parametrize("change", ["repeat", "drop"])
+@pytest.mark.parametrize("gap", [0, 6])
+def test_refine_junctions_moves_a_late_jump_to_the_cut(change, gap):
+    from core.structure import refine_junctions
+
+    rng = np.random.default_rng(7)
+    x = np.cumsum(rng.standard_normal((160, 8)), axis=0) + 0.3 * rng.standard_normal((160, 8))
+    x = x - x.mean(axis=0)
+    # B: A 0..79 then (repeat) A 40..159 or (drop) A 110..159; the cut is at B frame 80
+    second = 40 if change == "repeat" else 110
+    y = np.vstack([x[:80], x[second:]])
+    m = len(y)
+    late = 8  # the planned jump comes 8 B frames late, p continuing on A past its end
+    p = _piece([(j, j) for j in range(80 + late)], n_a=160, n_b=m)
+    q = _piece([(second + j - 80, j) for j in range(80 + late + gap, m)], n_a=160, n_b=m)
+    out = refine_junctions([p, q], _cost_source(x, y), radius=15, max_gap=10)
+    assert int(out[0].path[-1, 1]) == 79 and int(out[1].path[0, 1]) == 80
+    assert int(out[0].path[-1, 0]) == 79 and int(out[1].path[0, 0]) == second
+    for piece in out:  # continuous, diagonal where the material is
+        steps = np.diff(piece.path, axis=0)
+        assert np.all(steps >= 0) and np.all(steps <= 1)
+        assert np.all(piece.path[:, 0] - piece.path[:, 1] == piece.path[0, 0] - piece.path[0, 1])
+    # a gap wider than max_gap is left alone
+    far = _piece([(second + j - 80, j) for j in range(100, m)], n_a=160, n_b=m)
+    kept = refine_junctions([p, far], _cost_source(x, y), radius=15, max_gap=10)
+    assert np.array_equal(kept[1].path, far.path)

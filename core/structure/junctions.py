@@ -1,0 +1,158 @@
+"""Frame-level refinement of the junctions between solved pieces: a local JumpDTW.
+
+The jump DP works at about 10 frames per second on costs averaged along the diagonal, so
+its jumps can sit a second or two away from the true cut (a pause, a held chord, a
+jump penalty that delays the jump while both sides look alike). Around each junction,
+:func:`refine_junction` re-solves the passage at the full rate: from a cell of the first
+piece ``radius`` frames before the junction, every B frame is matched to one A frame
+(A advancing 0, 1 or 2 frames per B frame), first on the first piece's side and then,
+after one jump anywhere, on the second piece's side, ending on a cell of the second piece
+``radius`` frames after the junction. The jump goes where the sum of the two local paths'
+costs is least; a gap that the pieces left between them is closed the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["refine_junction", "refine_junctions"]
+
+# a step that holds or skips on A costs this share of the window's median local cost
+_STEP_PENALTY = 0.3
+
+
+def _forward(block, start):
+    """Accumulated cost of B-driven paths from row ``start`` of column 0: A advances
+    0, 1 or 2 rows per column, never 0 twice in a row (the slope stays between 1/2 and
+    2, so a path cannot sit on a held chord or a pause for long); a step of 0 or 2 costs
+    ``_STEP_PENALTY`` times the block's median local cost.
+
+    Returns (acc, held, back): acc the best cost per column and row, held whether that
+    best arrived with an A step of 0, back the step into a cell arrived moving (1 or 2
+    from a moving cell, 3: one from a held cell)."""
+    from .._kernels.jumps import junction_forward
+
+    block = np.ascontiguousarray(block, dtype=np.float64)
+    rows, cols = block.shape
+    acc = np.empty((cols, rows))
+    was_held = np.empty((cols, rows), dtype=np.bool_)
+    back = np.empty((cols, rows), dtype=np.int8)
+    junction_forward(block, int(start), _STEP_PENALTY * float(np.median(block)), acc,
+                     was_held, back)
+    return acc, was_held, back
+
+
+def _trace(fwd, t_end, row):
+    """Rows of the best forward path ending at (row, t_end), columns 0..t_end."""
+    _acc, was_held, back = fwd
+    out = np.empty(t_end + 1, dtype=np.int64)
+    held = bool(was_held[t_end, row])
+    for t in range(t_end, 0, -1):
+        out[t] = row
+        if held:
+            held = False
+        else:
+            step = int(back[t, row])
+            row -= 1 if step == 3 else step
+            held = step == 3
+    out[0] = row
+    return out
+
+
+def refine_junction(costs, start_row, end_row):
+    """A local JumpDTW on a window of local costs.
+
+    Parameters
+    ----------
+    costs : (ndarray, ndarray)
+        ``(block_p, block_q)``: local costs (A rows x the window's B columns) around
+        the first and the second piece.
+    start_row : int
+        Row of ``block_p`` where the first piece is anchored in column 0.
+    end_row : int
+        Row of ``block_q`` where the second piece is anchored in the last column.
+
+    Returns
+    -------
+    split : int
+        First column of the second piece (1 <= split <= columns - 1).
+    rows_p : ndarray
+        Rows (of ``block_p``) of the first piece, columns 0..split-1.
+    rows_q : ndarray
+        Rows (of ``block_q``) of the second piece, columns split..columns-1.
+    """
+    block_p, block_q = (np.asarray(b, dtype=np.float64) for b in costs)
+    cols = block_p.shape[1]
+    if cols < 2 or block_q.shape[1] != cols:
+        raise ValueError("refine_junction: expected two blocks of the same >= 2 columns")
+    fwd = _forward(block_p, int(start_row))
+    # the second piece, solved backwards: reverse rows and columns
+    rev = block_q[::-1, ::-1]
+    bwd = _forward(rev, rev.shape[0] - 1 - int(end_row))
+    best_f = fwd[0].min(axis=1)           # P ends at column t
+    best_b = bwd[0].min(axis=1)[::-1]     # Q starts at column t
+    total = best_f[:-1] + best_b[1:]      # split = t + 1
+    split = int(np.argmin(total)) + 1
+    t_end = split - 1
+    rows_p = _trace(fwd, t_end, int(np.argmin(fwd[0][t_end])))
+    t_rev = cols - 1 - split
+    rows_rev = _trace(bwd, t_rev, int(np.argmin(bwd[0][t_rev])))
+    rows_q = (rev.shape[0] - 1 - rows_rev)[::-1]
+    return split, rows_p, rows_q
+
+
+def _cells(rows, cols):
+    """Path cells for one row per column, with A steps of 2 filled in (a (1, 0) step
+    then a (1, 1) one) so that the path stays continuous."""
+    out = []
+    for k, (i, j) in enumerate(zip(rows, cols, strict=True)):
+        if k and i - out[-1][0] == 2:
+            out.append((i - 1, j - 1))
+        out.append((int(i), int(j)))
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
+def refine_junctions(pieces, source, radius, max_gap):
+    """Refine every junction between consecutive solved pieces (:class:`core.Alignment`
+    with paths in the full recordings' frames) on ``source`` (local costs at the pieces'
+    rate): the window spans ``radius`` B frames either side of the junction (and any gap
+    of at most ``max_gap`` frames between the pieces). Returns new pieces."""
+    out = list(pieces)
+    n = source.n
+    for k in range(len(out) - 1):
+        p, q = out[k], out[k + 1]
+        pp, qp = np.asarray(p.path), np.asarray(q.path)
+        p_end, q_start = int(pp[-1, 1]), int(qp[0, 1])
+        if q_start - p_end - 1 > max_gap:
+            continue
+        c0 = max(int(pp[0, 1]) + 1, p_end - radius)
+        c1 = min(int(qp[-1, 1]) - 1, q_start + radius)
+        if c1 - c0 < 2 or c0 > p_end or c1 < q_start:
+            continue
+        cols = c1 - c0 + 1
+        ip = int(np.argmax(pp[:, 1] == c0))                 # first cell of P in column c0
+        iq = len(qp) - 1 - int(np.argmax(qp[::-1, 1] == c1))  # last cell of Q in column c1
+        row_p, row_q = int(pp[ip, 0]), int(qp[iq, 0])
+        p0, p1 = row_p, min(n, row_p + 2 * cols)
+        q0, q1 = max(0, row_q - 2 * cols + 1), row_q + 1
+        block_p = source.costs(p0, p1, c0, c1 + 1)
+        block_q = source.costs(q0, q1, c0, c1 + 1)
+        split, rows_p, rows_q = refine_junction((block_p, block_q), 0, row_q - q0)
+        cells_p = _cells(rows_p + p0, np.arange(c0, c0 + split))
+        cells_q = _cells(rows_q + q0, np.arange(c0 + split, c1 + 1))
+        new_p = np.vstack([pp[:ip], cells_p])
+        new_q = np.vstack([cells_q, qp[iq + 1:]])
+        out[k] = p.replace(path=new_p, confidence=_confidence(p, ip, len(cells_p), True))
+        out[k + 1] = q.replace(path=new_q,
+                               confidence=_confidence(q, iq, len(cells_q), False))
+    return out
+
+
+def _confidence(piece, index, count, head):
+    """The piece's confidence with the refined cells taking the anchor's value."""
+    if piece.confidence is None:
+        return None
+    conf = np.asarray(piece.confidence)
+    if head:
+        return np.r_[conf[:index], np.full(count, conf[index])]
+    return np.r_[np.full(count, conf[index]), conf[index + 1:]]
