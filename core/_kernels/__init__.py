@@ -4,10 +4,10 @@ Every kernel is ``@njit(cache=True, nogil=True)``; the public wrappers in ``core
 validate their inputs, loop over tiles, report progress and check for cancellation.
 
 The wrappers reach a kernel module through :func:`lazy`, so that importing the engine
-(``core.warping``, ``core.pipeline``, the method registry) does not import numba (0.3-0.5 s):
-numba is imported where a kernel first runs, on the worker that runs it, and the
-window's modules import without it. Plain constants the wrappers need at import time
-(the metric codes) live here.
+(``core.warping``, ``core.pipeline``, the method registry) does not import numba
+(0.3-0.5 s): the window's modules import without it, and the window imports it with
+:func:`load_numba` on its main thread once it is shown, before its first worker starts.
+Plain constants the wrappers need at import time (the metric codes) live here.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from __future__ import annotations
 import importlib
 import threading
 
-__all__ = ["lazy", "when_numba_loaded", "SQEUCLIDEAN", "EUCLIDEAN", "CITYBLOCK", "COSINE"]
+__all__ = ["lazy", "load_numba", "when_numba_loaded", "SQEUCLIDEAN", "EUCLIDEAN", "CITYBLOCK",
+           "COSINE"]
 
 #: local-distance codes of the DTW tile kernels (:mod:`core._kernels.dtw_tiles`)
 SQEUCLIDEAN, EUCLIDEAN, CITYBLOCK, COSINE = 0, 1, 2, 3
@@ -47,6 +48,15 @@ class _LazyKernels:
 def lazy(name: str) -> _LazyKernels:
     """The kernel module ``core._kernels.<name>``, imported at its first use."""
     return _LazyKernels(name)
+
+
+def load_numba() -> None:
+    """Import numba (and what it imports: parts of scipy, llvmlite) now, on this thread;
+    nothing when it is loaded. An application calls it on its main thread before it
+    starts threads that may run kernels: imports of overlapping modules on two threads at
+    once can fail ("partially initialized module", e.g. ``scipy.spatial.distance``)."""
+    if not _loaded[0]:
+        importlib.import_module(f"{__name__}._jit")
 
 
 def when_numba_loaded(callback) -> None:
