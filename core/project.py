@@ -182,6 +182,16 @@ def _pieces_of(al):
     return piecewise_of(al)
 
 
+def _transposed_alignment(al):
+    """``al.transposed()``; a result with jumps keeps its pieces
+    (:func:`core.structure.carrier.transposed`)."""
+    if "pieces" not in al.diagnostics:
+        return al.transposed()
+    from .structure.carrier import transposed
+
+    return transposed(al)
+
+
 def _check_slot(slot: str) -> None:
     if slot not in SLOTS:
         raise ValueError(f"slot: expected 'a' or 'b', got {slot!r}")
@@ -213,6 +223,9 @@ class Project:
         # description), newest last; redo holds the undone ones (after the edit)
         self._undo: list[tuple[int, Alignment, Constraints, str]] = []
         self._redo: list[tuple[int, Alignment, Constraints, str]] = []
+        # units of both recordings (core.structure): their start frames, as found or
+        # as the user moved, split and merged them (kinds are recomputed from them)
+        self._units: dict | None = None
         self._view: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ notification
@@ -288,12 +301,16 @@ class Project:
         self._recordings = {"a": r["b"], "b": r["a"]}
         self._display = {"a": d["b"], "b": d["a"]}
         self._results = {k: self._transposed(v) for k, v in self._results.items()}
-        self._undo = [(k, al.transposed(), _transposed_constraints(c, al), text)
+        self._undo = [(k, _transposed_alignment(al), _transposed_constraints(c, al), text)
                       for k, al, c, text in self._undo]
-        self._redo = [(k, al.transposed(), _transposed_constraints(c, al), text)
+        self._redo = [(k, _transposed_alignment(al), _transposed_constraints(c, al), text)
                       for k, al, c, text in self._redo]
         self._cursor = (self._cursor[1], self._cursor[0])
         self._anchors = sorted((tb, ta) for ta, tb in self._anchors)
+        if self._units is not None:
+            u = self._units
+            self._units = {"a": u["b"], "b": u["a"], "rate_hz": u["rate_hz"],
+                           "inputs": {"a": u["inputs"].get("b"), "b": u["inputs"].get("a")}}
         self._emit("recordings_swapped")
         self._emit("anchors_changed")
         self._emit("active_changed", result_id=self._active)
@@ -302,10 +319,10 @@ class Project:
     @staticmethod
     def _transposed(res: Result) -> Result:
         image = None if res.image is None else (res.image[1], res.image[0], res.image[2])
-        return Result(res.alignment.transposed(), transpose_recipe(res.recipe), res.label,
-                      {"a": res.inputs.get("b"), "b": res.inputs.get("a")}, image,
+        return Result(_transposed_alignment(res.alignment), transpose_recipe(res.recipe),
+                      res.label, {"a": res.inputs.get("b"), "b": res.inputs.get("a")}, image,
                       _transposed_constraints(res.constraints, res.alignment),
-                      None if res.base is None else res.base.transposed())
+                      None if res.base is None else _transposed_alignment(res.base))
 
     # ------------------------------------------------------------------ results
     def add_result(self, alignment: Alignment, recipe: Recipe, *, label: str = "",
@@ -564,6 +581,47 @@ class Project:
         self._view[str(key)] = value
         self._emit("view_changed", name=str(key))
 
+    # ------------------------------------------------------------------ units
+    @property
+    def units(self) -> dict | None:
+        """The units of A and B (:mod:`core.structure`) as ``{"a": starts, "b": starts,
+        "rate_hz": rate, "inputs": {"a": key, "b": key}}`` (start frames, ascending, the
+        first 0; the recordings they were cut from, by content key), or None."""
+        if self._units is None:
+            return None
+        return {"a": list(self._units["a"]), "b": list(self._units["b"]),
+                "rate_hz": self._units["rate_hz"], "inputs": dict(self._units["inputs"])}
+
+    def set_units(self, starts_a, starts_b, rate_hz: float) -> None:
+        """Keep units of the recordings now open by their start frames at ``rate_hz``
+        (None for ``starts_a``: no units).
+
+        Raises
+        ------
+        ValueError
+            A non-positive rate, or starts that are not ascending non-negative frames.
+        """
+        if starts_a is None:
+            new = None
+        else:
+            rate = float(rate_hz)
+            if not math.isfinite(rate) or rate <= 0:
+                raise ValueError(f"rate_hz: expected a positive rate, got {rate_hz!r}")
+            new = {"rate_hz": rate, "inputs": {
+                s: None if self._recordings[s] is None else self._recordings[s].key
+                for s in SLOTS}}
+            for slot, starts in (("a", starts_a), ("b", starts_b)):
+                starts = [int(v) for v in starts]
+                if not starts or starts[0] < 0 or any(
+                        b <= a for a, b in zip(starts, starts[1:], strict=False)):
+                    raise ValueError(f"starts_{slot}: expected ascending frames from 0, "
+                                     f"got {starts[:5]}…")
+                new[slot] = starts
+        if new == self._units:
+            return
+        self._units = new
+        self._emit("units_changed")
+
     # ------------------------------------------------------------------ snapshots
     def snapshot(self) -> dict:
         """The whole state as plain data (no live objects; arrays are not copied: an
@@ -592,6 +650,8 @@ class Project:
                       "constraints": c.to_data(), "description": text}
                      for rid, al, c, text in self._redo],
             "view": _plain(self._view),
+            # optional (readers before it ignore it): see the README's format rules
+            "units": self.units,
         }
 
     def restore(self, snapshot: Mapping) -> None:
@@ -629,6 +689,11 @@ class Project:
                          anchors=[(float(a), float(b)) for a, b in snapshot["anchors"]],
                          cursor=tuple(float(t) for t in snapshot["cursor"]),
                          view=dict(snapshot["view"]))
+            units = snapshot.get("units")
+            if units is not None:
+                units = {"a": [int(v) for v in units["a"]], "b": [int(v) for v in units["b"]],
+                         "rate_hz": float(units["rate_hz"]),
+                         "inputs": {s: units["inputs"].get(s) for s in SLOTS}}
         except (KeyError, TypeError) as exc:
             raise ValueError(f"snapshot: missing or malformed part ({exc})") from None
         if set(recordings) != set(SLOTS) or set(display) != set(SLOTS):
@@ -641,6 +706,7 @@ class Project:
         self._next_id, self._active = state["next_id"], state["active"]
         self._compared, self._anchors = state["compared"], state["anchors"]
         self._cursor, self._view = state["cursor"], state["view"]
+        self._units = units
         self._emit("restored")
 
 

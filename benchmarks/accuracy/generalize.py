@@ -1,17 +1,22 @@
 """The default pipelines on generated material no one tuned them on.
 
     nice -n 10 python benchmarks/accuracy/generalize.py KIND [--split tune|heldout]
-        [--cache DIR] [--only NAME,...] [--json OUT]
+        [--cache DIR] [--only NAME,...] [--reps R] [--json OUT] [--synctoolbox PYTHON]
 
 KIND is ``video`` (video pairs from a rendered clip and, held-out, also from a real clip:
 ``core.synthetic.video``), ``xmodal`` (video against audio: melodies, tempo maps,
 instruments and motions of ``core.synthetic.crossmodal``) or ``audio`` (music with slow
-attacks, reverb and band limits: ``core.synthetic.music``). The tuning and held-out
-sets differ by seed (tune: 100 + k, held-out: 200 + k) and, for video, by source clip.
-Pairs are cached under ``--cache`` (default ``/tmp/ai-generalize``), never in the repo.
-Per pair it prints the score; ``--json`` also writes, at every ground-truth event (every
-B frame of a video pair), the path step there: its confidence, its evidence and the
-event's error (for the confidence calibration, ``benchmarks/accuracy/calibrate.py``).
+attacks, reverb and band limits: ``core.synthetic.music``); ``shared`` runs the public
+pairs of ``../shared/data`` (a final check of the confidence, never tuned on). The
+tuning and held-out sets differ by seed (tune: 100 + k, held-out: 200 + k; ``--reps R``
+adds R - 1 more seeds per case, 1000 apart) and, for video, by source clip. Pairs are
+cached under ``--cache`` (default ``/tmp/ai-generalize``), never in the repo. Per pair it
+prints the score; ``--json`` also writes, at every ground-truth event (every B frame of a
+video pair), the path step there: its confidence, its evidence and the event's error
+(for the confidence calibration, ``benchmarks/accuracy/calibrate.py``).
+Audio pairs also get the simple DTW of ``../shared/data/eval_alignment.py`` and, with
+``--synctoolbox PYTHON`` (synctoolbox pins an older numba: keep it in its own virtual
+environment), the Sync Toolbox's demo pipeline (``sync_paths.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path.insert(0, str(REPO))
 DATA = REPO.parent / "shared" / "data"
-SEEDS = {"tune": 100, "heldout": 200}
+# heldout2 / heldout3: fresh held-out seeds, for a change made after "heldout" was seen
+SEEDS = {"tune": 100, "heldout": 200, "heldout2": 400, "heldout3": 500}
 
 
 # ------------------------------------------------------------------ video
@@ -49,17 +55,28 @@ def _video_sources(split):
     return out
 
 
-def video_pairs(split, cache):
+def _seed(split, k, rep):
+    """The seed of case ``k``'s repetition ``rep`` (rep 0: the original sets; more
+    repetitions draw seeds 1000 apart, so tuning and held-out seeds never meet)."""
+    return SEEDS[split] + k + 1000 * rep
+
+
+def _rep_name(name, rep):
+    return name if rep == 0 else f"{name}_r{rep}"
+
+
+def video_pairs(split, cache, reps=1):
     from core.synthetic.video import CHANGES, make_video_pair, video_config, write_frames
 
     pairs = []
-    for source, frames, fps in _video_sources(split):
+    for rep, (source, frames, fps) in ((r, s) for r in range(reps)
+                                       for s in _video_sources(split)):
         for k, kind in enumerate(CHANGES):
-            name = f"{source}_{kind}"
+            name = _rep_name(f"{source}_{kind}", rep)
             d = cache / "video" / split / name
             if not (d / "truth.npy").exists():
                 d.mkdir(parents=True, exist_ok=True)
-                cfg = video_config(kind, SEEDS[split] + k)
+                cfg = video_config(kind, _seed(split, k, rep))
                 fa, fb, fps_a, fps_b, truth = make_video_pair(frames, fps, cfg)
                 write_frames(d / "a.mp4", fa, fps_a)
                 write_frames(d / "b.mp4", fb, fps_b)
@@ -93,16 +110,16 @@ def score_video(al, d):
 
 # ------------------------------------------------------------------ cross-modal
 
-def xmodal_pairs(split, cache):
+def xmodal_pairs(split, cache, reps=1):
     from core.synthetic.crossmodal import MOTIONS, make_crossmodal_pair
 
     pairs = []
-    for k, motion in enumerate(MOTIONS):
-        name = f"{motion}"
+    for rep, (k, motion) in ((r, m) for r in range(reps) for m in enumerate(MOTIONS)):
+        name = _rep_name(f"{motion}", rep)
         d = cache / "xmodal" / split / name
         if not (d / "gt.csv").exists():
             d.mkdir(parents=True, exist_ok=True)
-            make_crossmodal_pair(d, motion, seed=SEEDS[split] + k)
+            make_crossmodal_pair(d, motion, seed=_seed(split, k, rep))
         pairs.append((name, d))
     return pairs
 
@@ -146,17 +163,34 @@ def _linear_mae(d, ga, gb, _lin):
 
 # ------------------------------------------------------------------ audio
 
-def audio_pairs(split, cache):
+def audio_pairs(split, cache, reps=1):
     from core.synthetic.music import AUDIO_CASES, make_audio_pair
 
     pairs = []
-    for k, case in enumerate(AUDIO_CASES):
-        d = cache / "audio" / split / case
+    for rep, (k, case) in ((r, c) for r in range(reps) for c in enumerate(AUDIO_CASES)):
+        name = _rep_name(case, rep)
+        d = cache / "audio" / split / name
         if not (d / "gt.csv").exists():
             d.mkdir(parents=True, exist_ok=True)
-            make_audio_pair(d, case, seed=SEEDS[split] + k)
-        pairs.append((case, d))
+            make_audio_pair(d, case, seed=_seed(split, k, rep))
+        pairs.append((name, d))
     return pairs
+
+
+def synctoolbox_mae(d, ga, gb, python=None):
+    """The Sync Toolbox's MAE on a pair: from ``synctoolbox.npy`` in the pair's folder,
+    written first by ``sync_paths.py`` run with ``python`` (an interpreter that has
+    synctoolbox) when given; None when neither is there."""
+    import subprocess
+
+    cached = d / "synctoolbox.npy"
+    if not cached.exists() and python:
+        subprocess.run([python, str(HERE / "sync_paths.py"), str(d)], check=True,
+                       stdout=subprocess.DEVNULL)
+    if not cached.exists():
+        return None
+    times = np.load(cached)
+    return float(np.mean(np.abs(_map_a_to_b(times, ga) - gb)) * 1000.0)
 
 
 def simple_dtw_mae(d, ga, gb):
@@ -173,27 +207,64 @@ def simple_dtw_mae(d, ga, gb):
     return float(np.mean(np.abs(_map_a_to_b(times, ga) - gb)) * 1000.0)
 
 
+# ------------------------------------------------------------------ ../shared/data
+
+def shared_pairs(split, cache, reps=1):
+    """The public pairs of ../shared/data: a final check, never tuned on."""
+    import csv
+
+    del split, cache, reps
+    with open(DATA / "index.csv") as f:
+        rows = list(csv.DictReader(f))
+    return [(r["pair_id"], DATA / Path(r["gt_csv"]).parent,
+             DATA / r["file_a"], DATA / r["file_b"], r["modality"]) for r in rows]
+
+
+def score_shared(al, d, modality):
+    """Errors at the ground-truth events (A -> B; video: B frame -> A, as eval_alignment)."""
+    ga, gb = _events(d)
+    if modality != "video":
+        err = np.abs(_map_a_to_b(np.asarray(al.times_s), ga) - gb) * 1000.0
+        return {"mae_ms": float(err.mean()), "within100": float(np.mean(err <= 100))}, \
+            _event_steps(al, ga), err
+    t = np.asarray(al.times_s)
+    order = np.argsort(t[:, 1], kind="stable")
+    ub, inv = np.unique(t[order, 1], return_inverse=True)
+    ua = np.bincount(inv, weights=t[order, 0]) / np.bincount(inv)
+    err = np.abs(np.interp(gb, ub, ua) - ga) * 1000.0
+    tb = t[:, 1]
+    first = np.clip(np.searchsorted(tb, gb - 1e-9, side="left"), 0, len(tb) - 1)
+    last = np.clip(np.searchsorted(tb, gb + 1e-9, side="right") - 1, 0, len(tb) - 1)
+    return {"mae_ms": float(err.mean()), "within100": float(np.mean(err <= 100))}, \
+        (first + np.maximum(last, first)) // 2, err
+
+
 # ------------------------------------------------------------------ main
 
-def run(kind, split, cache, only=None, log=print):
+def run(kind, split, cache, only=None, log=print, reps=1, synctoolbox=None):
     from core.pipeline import align_files
     from core.pipeline import confidence as cmod
 
-    maker = {"video": video_pairs, "xmodal": xmodal_pairs, "audio": audio_pairs}[kind]
+    maker = {"video": video_pairs, "xmodal": xmodal_pairs, "audio": audio_pairs,
+             "shared": shared_pairs}[kind]
     rows, steps = [], []
-    for name, d in maker(split, cache):
+    for name, d, *files in maker(split, cache, reps):
         if only and not any(o in name for o in only):
             continue
-        files = sorted(p for p in d.iterdir() if p.suffix in (".mp4", ".wav")
-                       and p.stem in ("a", "b", "video", "audio"))
-        fa = d / ("video.mp4" if kind == "xmodal" else "a.mp4" if kind == "video" else "a.wav")
-        fb = d / ("audio.wav" if kind == "xmodal" else "b.mp4" if kind == "video" else "b.wav")
-        del files
+        if kind == "shared":
+            fa, fb, modality = files
+        else:
+            fa = d / ("video.mp4" if kind == "xmodal" else "a.mp4" if kind == "video"
+                      else "a.wav")
+            fb = d / ("audio.wav" if kind == "xmodal" else "b.mp4" if kind == "video"
+                      else "b.wav")
         cmod.RECORD = []
         t0 = time.perf_counter()
         al = align_files(str(fa), str(fb))
         dt = time.perf_counter() - t0
-        if kind == "video":
+        if kind == "shared":
+            res, index, err = score_shared(al, d, modality)
+        elif kind == "video":
             res, index, err = score_video(al, d)
         else:
             res, index, err = score_events(al, d)
@@ -201,6 +272,8 @@ def run(kind, split, cache, only=None, log=print):
                 ga, gb = _events(d)
                 simple = simple_dtw_mae(d, ga, gb)
                 res["simple_dtw_ms"] = None if simple is None else round(simple, 1)
+                sync = synctoolbox_mae(d, ga, gb, synctoolbox)
+                res["synctoolbox_ms"] = None if sync is None else round(sync, 1)
         res.update(pair=name, time_s=round(dt, 2),
                    material=al.diagnostics.get("material", "?"))
         rows.append(res)
@@ -219,14 +292,20 @@ def run(kind, split, cache, only=None, log=print):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["video", "xmodal", "audio"])
+    parser.add_argument("kind", choices=["video", "xmodal", "audio", "shared"])
     parser.add_argument("--split", choices=list(SEEDS), default="heldout")
     parser.add_argument("--cache", default="/tmp/ai-generalize")
     parser.add_argument("--only", default=None)
     parser.add_argument("--json", default=None)
+    parser.add_argument("--reps", type=int, default=1,
+                        help="pairs per case (more seeds; 1 = the original sets)")
+    parser.add_argument("--synctoolbox", default=None, metavar="PYTHON",
+                        help="audio: an interpreter with synctoolbox installed, to add the "
+                             "Sync Toolbox's MAE (its path is cached in the pair's folder)")
     args = parser.parse_args(argv)
     only = args.only.split(",") if args.only else None
-    rows, steps = run(args.kind, args.split, Path(args.cache), only)
+    rows, steps = run(args.kind, args.split, Path(args.cache), only, reps=args.reps,
+                      synctoolbox=args.synctoolbox)
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "steps": steps}))
 

@@ -37,13 +37,16 @@
    differently in the local stages (music), the path is first searched again at the base
    rate with those weights in a corridor of 0.5 s, widened to up to 1.5 s where the
    spectral shape is ambiguous (a chord struck again and again), and the refinement uses
-   the same weights.
+   the same weights. A video pair without anchors then has its path solved again with
+   jumps forward on A where B skipped frames (:func:`core.pipeline.video.with_skips`).
 5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
-   search's corridor, the path's local cost and the margin to the next-best match in
-   its row, turned into an expected error by a model calibrated on generated tuning
-   pairs; confidence ``exp(-E / 72 ms)`` (0.5 = 50 ms expected error). The model rides
-   in the recipe, so the engine applies it to every segment, re-solves included.
+   search's corridor, the path's local cost and the margins to the next-best match in
+   its row and column, against their median over the segment, turned into an expected
+   error (the mean error of tuning steps with that evidence) by a model calibrated on
+   generated tuning pairs; confidence ``exp(-E / 72 ms)`` (0.5 = 50 ms expected
+   error). The model rides in the recipe, so the engine applies it to every segment,
+   re-solves included.
 
 The result is an engine result: it carries ``diagnostics["segments"]`` and the recipe
 in ``params["recipe"]``, so :func:`core.warping.resolve` re-solves only the segments next
@@ -344,10 +347,15 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     if model is not None:
         recipe["confidence"]["model"] = model
         diag["confidence_model"] = {"calibrated": True, "group": model["group"]}
-    return staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
-                      rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
-                      progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
-                      _t0=t0)
+    result = staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
+                        rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
+                        progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
+                        _t0=t0)
+    if diag.get("material") == "video" and not frames.shape[0]:
+        from .video import with_skips  # B skipped frames of A: jumps on A
+
+        result = with_skips(result, source)
+    return result
 
 
 def _recipe(weights, local, refine, base_rate, full_rate, source):
@@ -606,9 +614,12 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
     :func:`core.pipeline.crossmodal.visual_events`) and audio onsets are detected and
     matched as two event trains (gaps allowed, tempo kept smooth); the path follows the
     map through the matched pairs (a term that costs the distance, in B seconds, from
-    that map), falling back to a constant tempo ratio when the matched map does not put
-    clearly more visual events on onsets than the straight line does. The peak trains of
-    both sides are a light second term."""
+    that map). Several readings of the motion (changes of direction, main-axis turning
+    points, bottoms of a vertical motion, acceleration peaks) are matched and the best
+    trusted one kept; when none can be trusted (a periodic train, a map leaving the
+    audio, no clear gain over a constant tempo) the path follows the straight line and
+    ``diagnostics["notes"]`` says so. The peak trains of both sides are a light second
+    term."""
     from ..features import audio_features
     from ..features import video as fv
     from . import crossmodal as cm
@@ -626,7 +637,7 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
             flow = cm.video_motion(rec.iter_frames(), sub,
                                    n_frames=getattr(rec, "n_frames", None))
             strength = cm.visual_events(flow, fps)
-            events.append(cm.event_times(strength, fps)[0])
+            events.append((flow, fps))
             curve = fv.resample(strength[:, None], fps, rate)
             spans.append((0.0, len(flow) / fps))
         else:
@@ -640,7 +651,11 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
                                    cancel=sub.check).values
             spans.append((0.0, len(x) / float(rec.rate_hz)))
         curves.append(_peak_curve(curve, rate)[:, None])
-    knots, match = cm.event_knots(events[0], events[1], spans[0], spans[1])
+    if rec_a.kind == "video":
+        knots, match = cm.video_event_knots(*events[0], events[1], spans[0], spans[1])
+    else:  # audio against video: the map B -> A, inverted
+        knots, match = cm.video_event_knots(*events[1], events[0], spans[1], spans[0])
+        knots = knots[:, ::-1].copy()
     n_a, n_b = len(curves[0]), len(curves[1])
     mapped = np.interp(np.arange(n_a) / rate, knots[:, 0], knots[:, 1])
     scale = cm.GUIDE_SCALE_S
@@ -658,6 +673,7 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
                                         if r.kind == "video" else "events: onset peaks"}
                          for side, r in (("a", rec_a), ("b", rec_b))],
             "events": match,
+            "notes": [match["note"]],
             "rate_hz": rate,
             # peak trains are mostly zero: cost medians say nothing about overlap
             "detect_overlap": False,

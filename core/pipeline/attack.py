@@ -12,7 +12,9 @@ analysis window (35-40 ms at half height), a slow one a plateau as long as its b
 novelty peaks of a recording; :func:`attack_lag_s` turns it into the lag of its
 features, ``_LAG_PER_S x (width - _FAST_WIDTH_S)`` above the width of a fast attack
 (fitted on the tuning pairs of ``benchmarks/accuracy/generalize.py``, feature peak
-against the true note start: mean residual 7 ms over 12 recordings). The music pipeline
+against the true note start: mean residual 7 ms over 12 recordings), at most
+``_MAX_LAG_S``: a slower attack than a bowed string's (a voice) does not lag more, its
+novelty peak is only wider (measured on more tuning seeds). The music pipeline
 moves the later side's features earlier by the difference of the two lags
 (:func:`compensate`), so the path pairs note starts, not the points where the sound has
 grown.
@@ -37,10 +39,14 @@ _MIN_PEAKS = 5
 # lag of the features per second of width above a fast attack's width
 _LAG_PER_S = 1.85
 _FAST_WIDTH_S = 0.04
-# the widest attack of the tuning pairs (0.0825 s): beyond it the width is not an
-# attack's (a legato string quartet's novelty is a broad hump, 0.1 s and more, while
-# its features lag ~35 ms), so the side counts as unknown and nothing is moved
-_MAX_WIDTH_S = 0.085
+# the lag stops growing with the width: every slow attack of the tuning seeds lags
+# 45-90 ms (median 62 ms over 8 voice pairs of widths 0.085-0.105 s, seeds 110-117;
+# bowed 45-67 ms at 0.0575-0.0675 s), where the line would give 85-120 ms for a voice
+_MAX_LAG_S = 0.06
+# the widest attack of the tuning seeds (a voice, 0.105 s): beyond it the width is not
+# an attack's (a legato string quartet's novelty is a broad hump, 0.115 s, while its
+# features lag ~35 ms), so the side counts as unknown and nothing is moved
+_MAX_WIDTH_S = 0.11
 # shifts below this (s) are left alone
 _MIN_SHIFT_S = 0.01
 # widths closer than this (s) are one kind of attack: a room or a channel changes a
@@ -122,7 +128,7 @@ def attack_lag_s(width_s) -> float:
     attack."""
     if width_s is None:
         return 0.0
-    return _LAG_PER_S * max(float(width_s) - _FAST_WIDTH_S, 0.0)
+    return min(_LAG_PER_S * max(float(width_s) - _FAST_WIDTH_S, 0.0), _MAX_LAG_S)
 
 
 def shift_earlier(values, frames):

@@ -1,23 +1,35 @@
 """A confidence per path step that predicts the step's error.
 
-Three kinds of evidence per step, at the pipeline's base rate:
+Evidence per step (``EVIDENCE``), at the pipeline's base rate:
 
-- ``spread``: how far alternative paths (other steps, each feature alone) drift from the
-  path (seconds; the engine's agreement confidence, :func:`core.warping._staged.
-  agreement_confidence`, inverted);
+- ``log_spread``: how far alternative paths (other steps, each feature alone) drift
+  from the path (log seconds; the engine's agreement confidence, :func:`core.warping.
+  _staged.agreement_confidence`, inverted);
 - ``cost``: the path's local cost between the typical cost on the path (0) and of
   frames that do not match (1): high where the two recordings do not share the content;
 - ``margin``: how much cheaper the path's cell is than the cheapest cell of its row at
-  least ``_EXCLUDE_S`` away (in the same units): small or negative where another time is
-  as good a match (a repeated chord, a still scene, a peak train with gaps).
+  least ``_EXCLUDE_S`` and at most ``_RADIUS_S`` away (in the same units): small or
+  negative where another time of B is as good a match (a repeated chord, a still scene,
+  a peak train with gaps); ``margin_b`` the same along the column (another time of A),
+  ``margin_min`` the smaller of the two;
+- ``contrast``: how much cheaper the path's cell is than the mean of its row within
+  ``_RADIUS_S`` (a sharp valley or a flat one);
+- ``slope``: how far the path's slope over ``_SMOOTH_S`` departs from its slope over
+  ``2 * _RADIUS_S`` (|log| of the ratio): a path that jumps or stalls;
+- ``*_rel``: spread, margins and contrast against their median over the segment (a pair
+  whose every margin is small is not for that in doubt).
+
+A calibration per kind of material (``CALIBRATION``: video, crossmodal, audio; fitted on
+generated tuning pairs by ``benchmarks/accuracy/calibrate.py``, never on the held-out
+pairs or ../shared/data) picks a few of these, combines them into a score (the
+least-squares fit of log(error + 10 ms)) and maps the score to the mean error the
+tuning steps of that score had (a monotone table, :func:`fit`): the expected absolute
+error ``E`` in ms. The confidence is ``exp(-E / E0)`` with ``E0 = 50 ms / ln 2``, so a
+confidence of 0.5 means an expected error of 50 ms and :func:`expected_error_ms` turns a
+confidence back into the expected error.
 
 The pipeline puts the model in its recipe (:func:`recipe_model`), so the engine applies
 it to every segment it solves (:func:`apply_model`), a re-solve after an edit included.
-A linear model per kind of material (``CALIBRATION``, fitted on generated tuning pairs
-by ``benchmarks/accuracy/calibrate.py``, never on the held-out pairs or ../shared/data)
-gives the expected absolute error ``E`` in ms; the confidence is ``exp(-E / E0)`` with
-``E0 = 50 ms / ln 2``, so a confidence of 0.5 means an expected error of 50 ms and
-:func:`expected_error_ms` turns a confidence back into the expected error.
 """
 
 from __future__ import annotations
@@ -37,7 +49,12 @@ _EXCLUDE_S = 0.15
 _RADIUS_S = 1.0
 _SMOOTH_S = 0.2
 _FLOOR_MS = 10.0
-_FEATURES = ("log_spread", "cost", "margin")
+_TILT_MS = 0.5
+# every kind of evidence step_evidence measures; a calibration uses some of them
+EVIDENCE = ("log_spread", "cost", "margin", "margin_b", "margin_min", "contrast", "slope",
+            "log_spread_rel", "margin_rel", "margin_b_rel", "contrast_rel")
+_FEATURES_V1 = ("log_spread", "cost", "margin")
+_FEATURES = EVIDENCE
 # set to a list by a benchmark to receive every alignment's evidence
 RECORD = None
 
@@ -75,7 +92,7 @@ def confidence_from_error(error_ms):
 
 
 def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, scale_s):
-    """Per path step: ``log_spread``, ``cost``, ``margin`` (see the module docstring).
+    """Per path step, the evidence of ``EVIDENCE`` (see the module docstring).
 
     ``base`` is the problem at the base rate (the full rate pooled by ``refine``),
     ``path`` the full-rate path, ``raw_confidence`` the engine's agreement confidence per
@@ -89,48 +106,92 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
     n_b, m_b = base.n, base.m
     rows = np.minimum(path[:, 0] // refine, n_b - 1)
     cols = np.minimum(path[:, 1] // refine, m_b - 1)
-    total = np.bincount(rows, weights=cols, minlength=n_b)
-    count = np.bincount(rows, minlength=n_b)
-    present = count > 0
-    mean_col = np.interp(np.arange(n_b), np.flatnonzero(present),
-                         total[present] / count[present])
-    col = np.clip(np.round(mean_col).astype(np.int64), 0, m_b - 1)
     radius, exclude = max(2, int(radius)), max(1, int(exclude))
-    on = np.empty(n_b)
-    alt = np.full(n_b, np.inf)
-    off = []
-    block = 256
-    for r0 in range(0, n_b, block):
-        r1 = min(n_b, r0 + block)
-        c0 = max(0, int(col[r0:r1].min()) - radius)
-        c1 = min(m_b, int(col[r0:r1].max()) + radius + 1)
-        cost = base.costs(r0, r1, c0, c1)
-        k = np.arange(r1 - r0)
-        on[r0:r1] = cost[k, col[r0:r1] - c0]
-        j = np.arange(c0, c1)[None, :]
-        dist = np.abs(j - col[r0:r1, None])
-        far = (dist > exclude) & (dist <= radius)
-        alt[r0:r1] = np.where(far, cost, np.inf).min(axis=1)
-        off.append(cost[far])
+    smooth = max(1, int(smooth))
+    mean_col = _mean_other(rows, cols, n_b)
+    col = np.clip(np.round(mean_col).astype(np.int64), 0, m_b - 1)
+    row = np.clip(np.round(_mean_other(cols, rows, m_b)).astype(np.int64), 0, n_b - 1)
+    on, alt, mean_near, offs = _scan(lambda r0, r1, c0, c1: base.costs(r0, r1, c0, c1),
+                                     col, m_b, radius, exclude)
+    on_c, alt_c, _, _ = _scan(lambda c0, c1, r0, r1: base.costs(r0, r1, c0, c1).T,
+                              row, n_b, radius, exclude)
     c_on = float(np.median(on))
-    offs = np.concatenate(off) if off else np.zeros(0)
     c_off = float(np.median(offs)) if offs.size else c_on + 1.0
     span = max(c_off - c_on, 1e-9)
-    smooth = max(1, int(smooth))
-    z = uniform_filter1d((on - c_on) / span, smooth, mode="nearest")
+
+    def smoothed(v):
+        return uniform_filter1d(v, smooth, mode="nearest")
+
+    z = smoothed((on - c_on) / span)
     alt = np.where(np.isfinite(alt), alt, c_off)
-    margin = uniform_filter1d(np.clip((alt - on) / span, -1.0, 2.0), smooth, mode="nearest")
+    alt_c = np.where(np.isfinite(alt_c), alt_c, c_off)
+    margin = smoothed(np.clip((alt - on) / span, -1.0, 2.0))
+    margin_b = smoothed(np.clip((alt_c - on_c) / span, -1.0, 2.0))
+    contrast = smoothed(np.clip((mean_near - on) / span, -1.0, 2.0))
+    # the path's slope over ``smooth`` frames against its slope over ``radius`` frames
+    short = np.gradient(uniform_filter1d(mean_col, smooth, mode="nearest"))
+    long_ = np.gradient(uniform_filter1d(mean_col, 2 * radius + 1, mode="nearest"))
+    slope = np.abs(np.log((np.abs(short) + 0.1) / (np.abs(long_) + 0.1)))
     c = np.clip(np.asarray(raw_confidence, dtype=np.float64), 1e-300, 1.0)
-    spread = scale_s * np.sqrt(-np.log(c))
-    return {"log_spread": np.log(spread + 0.01), "cost": z[rows], "margin": margin[rows]}
+    log_spread = np.log(scale_s * np.sqrt(-np.log(c)) + 0.01)
+    out = {"log_spread": log_spread, "cost": z[rows], "margin": margin[rows],
+           "margin_b": margin_b[cols], "margin_min": np.minimum(margin[rows], margin_b[cols]),
+           "contrast": contrast[rows], "slope": slope[rows]}
+    # the same against the segment's typical value (per-pair normalisation: material
+    # whose every margin is small, a chorale's repeated chords, is not for that in doubt)
+    for f in ("log_spread", "margin", "margin_b", "contrast"):
+        out[f + "_rel"] = out[f] - float(np.median(out[f]))
+    return out
 
 
-def model_error_ms(evidence, coef):
-    """The expected error (ms) per step of a linear model ``coef`` of the evidence."""
-    x = np.column_stack([np.ones_like(evidence[_FEATURES[0]])]
-                        + [np.asarray(evidence[f], dtype=np.float64) for f in _FEATURES])
-    log_e = x @ np.asarray(coef, dtype=np.float64)
-    return np.maximum(np.exp(np.clip(log_e, -5.0, 12.0)) - _FLOOR_MS, 0.0)
+def _mean_other(idx, other, n):
+    """Per index 0..n-1 the mean of ``other`` over the steps at it (interpolated)."""
+    total = np.bincount(idx, weights=other, minlength=n)
+    count = np.bincount(idx, minlength=n)
+    present = count > 0
+    return np.interp(np.arange(n), np.flatnonzero(present), total[present] / count[present])
+
+
+def _scan(costs, col, m, radius, exclude, block=256):
+    """Along the rows of ``col`` (a column per row): the cost on it, the cheapest cost
+    more than ``exclude`` and at most ``radius`` away, the mean within ``radius`` and the
+    costs off the path (``costs(r0, r1, c0, c1)`` gives a block)."""
+    n = col.shape[0]
+    on = np.empty(n)
+    alt = np.full(n, np.inf)
+    near = np.empty(n)
+    off = []
+    for r0 in range(0, n, block):
+        r1 = min(n, r0 + block)
+        c0 = max(0, int(col[r0:r1].min()) - radius)
+        c1 = min(m, int(col[r0:r1].max()) + radius + 1)
+        cost = costs(r0, r1, c0, c1)
+        k = np.arange(r1 - r0)
+        on[r0:r1] = cost[k, col[r0:r1] - c0]
+        dist = np.abs(np.arange(c0, c1)[None, :] - col[r0:r1, None])
+        far = (dist > exclude) & (dist <= radius)
+        alt[r0:r1] = np.where(far, cost, np.inf).min(axis=1)
+        within = dist <= radius
+        near[r0:r1] = np.where(within, cost, 0.0).sum(axis=1) / np.maximum(within.sum(axis=1), 1)
+        off.append(cost[far])
+    return on, alt, near, np.concatenate(off) if off else np.zeros(0)
+
+
+def model_error_ms(evidence, model):
+    """The expected error (ms) per step of a calibration ``model``: a score (linear in
+    the model's evidence) mapped to the mean error through the monotone table the
+    calibration measured (``knots``: score, mean error ms), linear in between."""
+    feats = model.get("features", _FEATURES_V1)
+    x = np.column_stack([np.ones_like(np.asarray(evidence[feats[0]], dtype=np.float64))]
+                        + [np.asarray(evidence[f], dtype=np.float64) for f in feats])
+    score = x @ np.asarray(model["coef"], dtype=np.float64)
+    knots = model.get("knots")
+    if not knots:  # the first calibration: exp of the score is the error + floor
+        return np.maximum(np.exp(np.clip(score, -5.0, 12.0)) - _FLOOR_MS, 0.0)
+    ks, ke = (np.asarray(k, dtype=np.float64) for k in knots)
+    # a tiny rise with the score keeps the order of steps on a flat stretch of the table
+    tilt = _TILT_MS * (np.clip(score, ks[0], ks[-1]) - ks[0]) / max(ks[-1] - ks[0], 1e-9)
+    return np.interp(score, ks, ke) + tilt
 
 
 def recipe_model(material, refine, base_rate, scale_s):
@@ -140,7 +201,10 @@ def recipe_model(material, refine, base_rate, scale_s):
     model = CALIBRATION.get(group)
     if not model:
         return None
-    return {"group": group, "coef": [float(v) for v in model["coef"]], "refine": int(refine),
+    return {"group": group, "coef": [float(v) for v in model["coef"]],
+            "features": list(model.get("features", _FEATURES_V1)),
+            "knots": [[float(v) for v in k] for k in model.get("knots", [])],
+            "refine": int(refine),
             "radius": int(round(_RADIUS_S * base_rate)),
             "exclude": int(round(_EXCLUDE_S * base_rate)),
             "smooth": int(round(_SMOOTH_S * base_rate)), "scale_s": float(scale_s)}
@@ -152,28 +216,57 @@ def apply_model(base, path, raw_confidence, model):
                        model["exclude"], model["smooth"], model["scale_s"])
     if RECORD is not None:
         RECORD.append({"group": model["group"], **{k: v.tolist() for k, v in ev.items()}})
-    return confidence_from_error(model_error_ms(ev, model["coef"]))
+    return confidence_from_error(model_error_ms(ev, model))
 
 
 def predicted_error_ms(evidence, group):
     """The calibrated expected error (ms) per step, or None without a calibration."""
     model = CALIBRATION.get(group)
-    return model_error_ms(evidence, model["coef"]) if model else None
+    return model_error_ms(evidence, model) if model else None
 
 
-def fit(evidence_rows, errors_ms, *, balance=True):
-    """Least-squares coefficients of log(error + floor) on the evidence (calibration).
+def _bin_edges(n, bins=None, min_steps=50):
+    """Where to cut ``n`` steps sorted by score into bins: ``bins`` equal ones (about
+    150 steps each, 4 to 48) below the top 10 %, finer ones above (5, 2.5, 1, 0.5 %, at
+    least ``min_steps`` each), where the rare large errors gather."""
+    if bins is None:
+        bins = int(np.clip(n // 150, 4, 48))
+    q = list(np.linspace(0.0, 0.9, bins + 1)[1:]) + [0.95, 0.975, 0.99, 0.995]
+    edges = []
+    for e in (int(round(v * n)) for v in q):
+        if e - (edges[-1] if edges else 0) >= min_steps and n - e >= min_steps:
+            edges.append(e)
+    return edges
 
-    With ``balance``, steps with errors above 100 ms weigh as much in total as the others
-    (they are rare, and the ones the confidence is for)."""
+
+def fit(evidence, errors_ms, features=_FEATURES_V1, *, bins=None, floor_ms=_FLOOR_MS):
+    """A calibration model of the evidence ``features`` (see :func:`model_error_ms`).
+
+    The score is the least-squares fit of log(error + floor) on the evidence (every step
+    weighs the same: the rare large errors get no extra weight, which biased the first
+    calibration high); the table maps the score to the mean error measured in
+    quantile bins of the score (:func:`_bin_edges`: finer in the top 10 %), pooled where
+    needed so it never falls as the score rises (pool-adjacent-violators): a step's
+    expected error is the mean error of the tuning steps with its score.
+    """
     err = np.asarray(errors_ms, dtype=np.float64)
     x = np.column_stack([np.ones(len(err))]
-                        + [np.asarray(evidence_rows[f], dtype=np.float64) for f in _FEATURES])
-    y = np.log(err + _FLOOR_MS)
-    w = np.ones(len(err))
-    big = err > 100.0
-    if balance and 0 < big.sum() < len(err):
-        w[big] = (~big).sum() / big.sum()
-    sw = np.sqrt(w)
-    coef, *_ = np.linalg.lstsq(x * sw[:, None], y * sw, rcond=None)
-    return [float(v) for v in coef]
+                        + [np.asarray(evidence[f], dtype=np.float64) for f in features])
+    coef, *_ = np.linalg.lstsq(x, np.log(err + floor_ms), rcond=None)
+    score = x @ coef
+    order = np.argsort(score, kind="stable")
+    parts = [p for p in np.split(order, _bin_edges(len(err), bins)) if p.size]
+    blocks = [[float(score[p].mean()), float(err[p].mean()), float(p.size)] for p in parts]
+    merged = []
+    for b in blocks:  # pool adjacent violators (weighted by steps)
+        merged.append(b)
+        while len(merged) > 1 and merged[-2][1] >= merged[-1][1]:
+            (s0, e0, w0), (s1, e1, w1) = merged[-2], merged[-1]
+            w = w0 + w1
+            merged[-2:] = [[(s0 * w0 + s1 * w1) / w, (e0 * w0 + e1 * w1) / w, w]]
+    if len(merged) == 1:  # no rise at all: one level, flat
+        merged = [[float(score.min()), merged[0][1], 0.0],
+                  [float(score.max()) + 1e-9, merged[0][1], 0.0]]
+    return {"features": list(features), "coef": [float(v) for v in coef],
+            "knots": [[b[0] for b in merged], [b[1] for b in merged]],
+            "steps": int(len(err))}

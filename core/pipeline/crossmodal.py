@@ -22,16 +22,35 @@ smoothly *and* slowly (its change of direction is spread over more than ~0.3 s: 
 peak is too flat to place within 100 ms). A moving camera adds its own changes of
 direction (a pan that stops counts as an event).
 
-:func:`linear_evidence` compares a path with the straight line (a constant tempo ratio)
-on how many visual events each maps onto an audio onset; the pipeline falls back to the
-straight line when the path does not explain clearly more events.
+Besides that curve (``"changes"``), :func:`visual_candidates` offers other readings of
+the same motion, because which visual moment is the beat depends on the motion:
+
+- ``"turns"``: the zero crossings of the velocity along the motion's main axis (sub-frame
+  times): a pendulum's extremes, both sides (twice per period; the speed is zero and the
+  acceleration largest there). A pendulum's lowest-point passes (fastest, where its
+  vertical motion turns) are not used: the generator and a conductor's or player's
+  swing put the beat on the extremes;
+- ``"bottoms"``: the turns of the vertical motion from down to up only: a bounce on a
+  floor, the ictus at the bottom of a conductor's sweep (not the top of the rebound);
+- ``"kinks"``: peaks of the frame-to-frame change of velocity (an acceleration peak: a
+  sharp ictus, a hit), and ``"changes+kinks"``, the two merged.
+
+:func:`video_event_knots` matches every candidate to the onsets and keeps the trusted
+map that explains most events of both sides. A map is not trusted when it puts hardly
+more visual events on onsets than the straight line (a constant tempo ratio), when the
+same map shifted in time by 0.12-1 s does nearly as well (a periodic event train
+without accents: any beat could be any other), when it maps the video outside the
+audio, or when fewer than ``MIN_PAIRS`` events match. When no candidate is trusted the
+path follows the straight line from start to end, and the result's notes
+(``diagnostics["notes"]``) say so and why.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["event_knots", "event_map", "event_times", "linear_evidence", "match_events",
+__all__ = ["accel_peaks", "event_knots", "event_map", "event_times", "linear_evidence",
+           "match_events", "turning_points", "video_event_knots", "visual_candidates",
            "visual_events"]
 
 # audio onsets: detected at this rate, peaks reaching this share of the local maximum
@@ -288,3 +307,191 @@ def event_knots(events_a, events_b, span_a, span_b):
     return knots, {"events_a": int(len(events_a)), "events_b": int(len(events_b)),
                    "matched": int(len(pairs)), "on_onsets_matched": round(on_map, 3),
                    "on_onsets_linear": round(on_line, 3), "fallback": bool(fallback)}
+
+
+# ------------------------------------------------------------------ turning points
+# velocity smoothing (frames) before its zero crossings are found; a run of one sign
+# whose travel is under _RUN_SHARE of the largest run within _LOCAL_S is jitter and
+# merged into its neighbours
+_VEL_SIGMA = 1.0
+_RUN_SHARE = 0.25
+
+
+def _crossings(v, fps, keep="both"):
+    """Times (s) where the velocity component ``v`` (per frame; frame k's velocity is
+    the motion from k - 1 to k, at time (k - 0.5) / fps) changes sign, after merging
+    runs of one sign too short to be a swing. ``keep``: ``"both"``, ``"pos_neg"`` (from
+    positive to negative only) or ``"neg_pos"``. Returns (times, strengths)."""
+    from scipy.ndimage import gaussian_filter1d, maximum_filter1d
+
+    v = gaussian_filter1d(np.asarray(v, dtype=np.float64), _VEL_SIGMA, mode="nearest")
+    n = len(v)
+    if n < 3:
+        return np.zeros(0), np.zeros(0)
+    sign = np.where(v >= 0, 1, -1)
+    edges = np.flatnonzero(sign[1:] != sign[:-1]) + 1
+    starts = np.concatenate([[0], edges])
+    stops = np.concatenate([edges, [n]])
+    travel = np.add.reduceat(np.abs(v), starts)
+    # merge jitter runs: the smallest first, until every run is a swing
+    runs = [[int(a), int(b), float(t), int(sign[a])]
+            for a, b, t in zip(starts, stops, travel, strict=True)]
+    win = max(1, int(round(_LOCAL_S * fps)))
+    while len(runs) > 2:
+        mids = np.array([(r[0] + r[1]) / 2 for r in runs])
+        amps = np.array([r[2] for r in runs])
+        local = np.array([amps[np.abs(mids - m) <= win / 2].max() for m in mids])
+        small = np.flatnonzero(amps < _RUN_SHARE * local)
+        small = small[(small > 0) & (small < len(runs) - 1)]
+        if len(small) == 0:
+            break
+        k = int(small[np.argmin(amps[small])])
+        a, b, c = runs[k - 1], runs[k], runs[k + 1]
+        runs[k - 1:k + 2] = [[a[0], c[1], a[2] + c[2] - b[2], a[3]]]
+    times, strength = [], []
+    for r0, r1 in zip(runs[:-1], runs[1:], strict=True):
+        if r0[3] == r1[3]:
+            continue
+        if keep == "pos_neg" and r0[3] < 0 or keep == "neg_pos" and r0[3] > 0:
+            continue
+        # the last sign change before the next run starts: between velocities k-1, k
+        k = r1[0]
+        lo = k - 1
+        while lo > r0[0] and np.sign(v[lo]) != r0[3]:
+            lo -= 1
+        f = v[lo] / (v[lo] - v[k]) if v[lo] != v[k] else 0.5
+        times.append((lo - 0.5 + f * (k - lo)) / fps)
+        strength.append(min(r0[2], r1[2]))
+    t, s = np.asarray(times), np.asarray(strength)
+    if len(t):
+        ref = maximum_filter1d(s, max(1, int(round(_LOCAL_S * len(t) / max(t[-1] - t[0], 1e-9)))),
+                               mode="nearest")
+        s = s / np.maximum(ref, 1e-9)
+    return t, s
+
+
+def turning_points(motion, fps):
+    """Candidate visual event trains from the velocity's changes of sign (sub-frame
+    times): ``"turns"``, every turn of the motion along its main axis (a pendulum's
+    extremes, both sides: its speed is zero there, its acceleration largest), and
+    ``"bottoms"``, the lowest points of a vertical motion (the velocity turns from
+    down to up: a conductor's ictus, a bounce on a floor). A pendulum's lowest-point
+    passes are *not* events here (its vertical turn there is a small part of the
+    motion; the main-axis velocity is largest)."""
+    vel = np.asarray(motion, dtype=np.float64)[:, :2]
+    moving = np.linalg.norm(vel, axis=1) > _SPEED_EPS
+    if moving.sum() < 3:
+        return {}
+    cov = vel[moving].T @ vel[moving] / moving.sum()
+    axis = np.linalg.eigh(cov)[1][:, -1]
+    return {"turns": _crossings(vel @ axis, fps, "both"),
+            # image y grows downwards: a bottom is a change from + (down) to - (up)
+            "bottoms": _crossings(vel[:, 1], fps, "pos_neg")}
+
+
+def accel_peaks(motion, fps, *, min_share=0.3, nms_s=0.1):
+    """Candidate train ``"kinks"``: peaks of the change of velocity from one frame to
+    the next (an acceleration peak: a conductor's ictus, a bounce, a hit), at the frame
+    between the two velocities. Returns (times, strengths)."""
+    from scipy.ndimage import gaussian_filter1d
+
+    v = gaussian_filter1d(np.asarray(motion, dtype=np.float64)[:, :2], 0.7, axis=0,
+                          mode="nearest")
+    acc = np.r_[np.linalg.norm(v[1:] - v[:-1], axis=1), 0.0]
+    return event_times(acc, fps, min_share=min_share, nms_s=nms_s)
+
+
+# trust: the map must stay within B (its ends within _END_SLACK of B's length plus
+# _END_SLACK_S), cover at least _MIN_COVER of B, and put clearly more events on onsets
+# than the same map shifted by _SHIFTS_S (a periodic train without accents matches
+# shifted by a period just as well)
+_END_SLACK = 0.1
+_END_SLACK_S = 1.0
+_MIN_COVER = 0.6
+_SHIFTS_S = np.r_[-np.arange(0.12, 1.01, 0.02), np.arange(0.12, 1.01, 0.02)]
+MIN_SHIFT_GAIN = 0.15
+# two candidate events closer than this are one
+_MERGE_S = 0.1
+
+
+def visual_candidates(motion, fps):
+    """The candidate visual event trains of a video: name -> (times, strengths)."""
+    out = {"changes": event_times(visual_events(motion, fps), fps)}
+    for name, (t, s) in turning_points(motion, fps).items():
+        out[name] = (t[s >= 0.3], s[s >= 0.3])
+    out["kinks"] = accel_peaks(motion, fps)
+    # changes of direction or acceleration peaks (one event where both fire)
+    t = np.concatenate([out["changes"][0], out["kinks"][0]])
+    s = np.concatenate([out["changes"][1], out["kinks"][1]])
+    order = np.argsort(t, kind="stable")
+    t, s = t[order], s[order]
+    keep = np.r_[True, np.diff(t) > _MERGE_S]
+    out["changes+kinks"] = (t[keep], s[keep])
+    return out
+
+
+def _assess(events_a, events_b, span_a, span_b, tol=0.08):
+    """Match one candidate train; its map's knots and the evidence for it."""
+    ea = np.asarray(events_a, dtype=np.float64)
+    eb = np.sort(np.asarray(events_b, dtype=np.float64))
+    pairs = match_events(ea, eb, span_a, span_b)
+    knots = event_map(pairs, span_a, span_b)
+    on_map, on_line = linear_evidence(knots, ea, eb, span_a, span_b, tol)
+    mapped = np.interp(ea, knots[:, 0], knots[:, 1])
+    shifted = max((_hits(mapped + d, eb, tol) for d in _SHIFTS_S), default=0.0)
+    ends = np.interp([span_a[0], span_a[1]], knots[:, 0], knots[:, 1])
+    len_b = span_b[1] - span_b[0]
+    slack = _END_SLACK * len_b + _END_SLACK_S
+    hits = min(on_map * len(ea), len(eb))
+    f = 2.0 * hits / max(len(ea) + len(eb), 1)
+    reasons = []
+    if len(pairs) < MIN_PAIRS:
+        reasons.append(f"only {len(pairs)} events matched")
+    if on_map < on_line + MIN_GAIN:
+        reasons.append("the matched map puts hardly more visual events on onsets than "
+                       "a constant tempo")
+    if on_map < shifted + MIN_SHIFT_GAIN:
+        reasons.append("the map shifted in time fits nearly as well (a periodic event "
+                       "train without accents)")
+    if ends[0] < span_b[0] - slack or ends[1] > span_b[1] + slack \
+            or ends[1] - ends[0] < _MIN_COVER * len_b:
+        reasons.append("the matched tempo maps the video outside the audio")
+    return knots, {"events_a": int(len(ea)), "matched": int(len(pairs)),
+                   "on_onsets_matched": round(on_map, 3),
+                   "on_onsets_linear": round(on_line, 3),
+                   "on_onsets_shifted": round(shifted, 3), "f": round(f, 3),
+                   "trusted": not reasons, "reasons": reasons}
+
+
+def video_event_knots(motion, fps, events_b, span_a, span_b):
+    """The map A (video) -> B (audio onsets ``events_b``): every candidate visual event
+    train (:func:`visual_candidates`) is matched to the onsets; of those whose map can be
+    trusted (:func:`_assess`), the one that explains most events of both sides (2 x hits
+    / (visual events + onsets)); the straight line from ``span_a`` to ``span_b`` when
+    none can. Returns knots (K, 2) and a summary (``"fallback"``, ``"note"``)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    cands = visual_candidates(motion, fps)
+    # the matching kernel releases the GIL: the candidates are matched side by side
+    with ThreadPoolExecutor(max_workers=max(1, min(len(cands), os.cpu_count() or 1))) as ex:
+        assessed = list(ex.map(lambda c: _assess(c[0], events_b, span_a, span_b),
+                               cands.values()))
+    best, best_f, report = None, -1.0, {}
+    for name, (knots, info) in zip(cands, assessed, strict=True):
+        report[name] = info
+        if info["trusted"] and info["f"] > best_f:
+            best, best_f = (name, knots), info["f"]
+    summary = {"events_b": int(len(events_b)), "candidates": report}
+    if best is None:
+        knots = event_map(np.zeros((0, 2)), span_a, span_b)
+        why = sorted({r for info in report.values() for r in info["reasons"]})
+        summary.update(fallback=True, used=None,
+                       note="video against audio: no visual event train could be trusted ("
+                            + "; ".join(why) + "): a constant tempo from start to end "
+                            "(the straight line) instead")
+        return knots, summary
+    name, knots = best
+    summary.update(report[name], fallback=False, used=name,
+                   note=f"video against audio: visual events '{name}' matched to onsets")
+    return knots, summary

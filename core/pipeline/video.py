@@ -1,4 +1,4 @@
-"""Video against video: the crop between two copies.
+"""Video against video: the crop between two copies, and the frames one copy skipped.
 
 One copy of a video is often a crop of the other (zoomed in, the borders cut off; a
 rescale alone changes nothing for the thumbnails). Thumbnails of the whole frame then
@@ -12,6 +12,10 @@ distance to its nearest A frame (cosine of the thumbnails); the candidate with t
 lowest median wins, the uncropped pair unless a crop is clearly better. The thumbnails
 of the pipeline are then made of the matching parts (:func:`thumbnail_of_small`).
 Measured on the tuning pairs: ``benchmarks/accuracy/results.md``.
+
+When B skipped some of A's frames, :func:`with_skips` solves the DTW path again in a
+corridor around it, with jumps forward on A allowed between neighbouring B frames for a
+penalty (:func:`skip_path`, kernel ``core._kernels.skip_dtw``).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ import numpy as np
 
 from ..features.video import thumbnail_of_small
 
-__all__ = ["CROPS", "match_crop"]
+__all__ = ["CROPS", "match_crop", "skip_path", "with_skips"]
 
 # shares of the width and height cut off (half on each side): searched 0.04 apart, then
 # 0.02 and 0.01 on either side of the best (at most a 0.5 % mismatch of scale is left,
@@ -113,3 +117,130 @@ def match_crop(small_a, small_b):
         blur = (sigma, 0.0) if k == 0 else (0.0, sigma)
     diag.update(blur_a=blur[0], blur_b=blur[1])
     return crop, blur, diag
+
+
+# ------------------------------------------------------------------ skips
+# B skipped some of A's frames: the DTW path (unit steps) has to pair the frames B left
+# out with B's frame before or after the skip (or spread the jump over many B frames in
+# a slow shot). :func:`skip_path` solves again, in a corridor around that path, a DTW
+# whose path may also jump forward on A between neighbouring B frames for a penalty.
+# corridor: the path's run of A frames at each B frame, widened by this (seconds of A)
+SKIP_RADIUS_S = 0.5
+# a jump's penalty, in medians of the cost along the DTW path (tuning set: 12-16 best,
+# benchmarks/accuracy/results.md)
+SKIP_PENALTY = 12.0
+# a jump moves on A by at least this many frames beyond B's own pace (shorter skips
+# leave a B frame's run within a frame of its A frame anyway); the pace: A frames per B
+# frame along the DTW path over this many seconds of B either side, rounded up (a copy
+# sped up to 1.3 A frames per B frame alternates steps of 1 and 2: no skip)
+SKIP_MIN_EXTRA = 2
+SKIP_PACE_S = 0.3
+
+
+def skip_path(path, x, y, rate_a, rate_b, *, penalty=None, radius_s=None):
+    """The path with jumps where B skipped A's frames.
+
+    Parameters
+    ----------
+    path : ndarray (L, 2) int
+        The DTW path (rows of A, columns of B), monotone with unit steps.
+    x, y : ndarray (n_a, D), (n_b, D) float
+        Each side's features, unit rows scaled by the square root of their weight: a
+        cell costs ``0.5 * |x_i - y_j|^2``, the weighted cosine distance.
+    rate_a, rate_b : float
+        Frame rates.
+    penalty, radius_s : float, optional
+        Jump penalty (in medians of the path's cell costs) and corridor radius (seconds).
+
+    Returns
+    -------
+    new_path : ndarray (L', 2) int64
+        Same ends as ``path``; steps of one frame, or jumps forward on A.
+    jumps : list of (j, i_from, i_to)
+        The B frame the jump lands on and the A frames it leaves and reaches.
+    """
+    from .._kernels.skip_dtw import corridor_costs, skip_backtrack, skip_dtw
+
+    penalty = SKIP_PENALTY if penalty is None else float(penalty)
+    radius = max(1, int(round((SKIP_RADIUS_S if radius_s is None else radius_s) * rate_a)))
+    path = np.asarray(path, dtype=np.int64)
+    (i0, j0), (i1, j1) = path[0], path[-1]
+    m = j1 - j0 + 1
+    cols = path[:, 1] - j0
+    amin = np.full(m, np.iinfo(np.int64).max)
+    amax = np.full(m, -1)
+    np.minimum.at(amin, cols, path[:, 0])
+    np.maximum.at(amax, cols, path[:, 0])
+    lo = np.clip(amin - radius, i0, i1)
+    hi = np.clip(amax + radius, i0, i1)
+    # monotone corridor edges (a row range per column that never moves back)
+    lo = np.minimum.accumulate(lo[::-1])[::-1]
+    hi = np.maximum.accumulate(hi)
+    lo[0], hi[-1] = i0, i1
+    width = (hi - lo + 1).astype(np.int64)
+    w = int(width.max())
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    cost = np.zeros((m, w))
+    corridor_costs(x, y, lo, width, int(j0), cost)
+    on_path = cost[cols, path[:, 0] - lo[cols]]
+    scale = max(float(np.median(on_path)), 1e-6)
+    # B's own pace (A frames per B frame) over a second either side: a jump must beat it
+    mean_a = np.bincount(cols, weights=path[:, 0], minlength=m) / np.bincount(cols, minlength=m)
+    half = max(1, int(round(SKIP_PACE_S * rate_b)))
+    ahead = mean_a[np.minimum(np.arange(m) + half, m - 1)]
+    behind = mean_a[np.maximum(np.arange(m) - half, 0)]
+    span = np.minimum(np.arange(m) + half, m - 1) - np.maximum(np.arange(m) - half, 0)
+    pace = (ahead - behind) / np.maximum(span, 1)
+    min_jump = (SKIP_MIN_EXTRA + np.maximum(1, np.ceil(pace - 0.05))).astype(np.int64)
+    acc = np.empty((m, w))
+    back = np.empty((m, w), dtype=np.int8)
+    jump_from = np.empty((m, w), dtype=np.int64)
+    skip_dtw(cost, lo, width, int(i0), penalty * scale, min_jump, acc, back, jump_from)
+    out = np.empty((m + int(hi[-1] - lo[0]) + 2, 2), dtype=np.int64)
+    count = skip_backtrack(lo, back, jump_from, int(i1), out)
+    new = out[out.shape[0] - count:].copy()
+    new[:, 1] += j0
+    steps = np.diff(new, axis=0)
+    at = np.flatnonzero(steps[:, 0] > 1)
+    jumps = [(int(new[k + 1, 1]), int(new[k, 0]), int(new[k + 1, 0])) for k in at]
+    return new, jumps
+
+
+def carry_confidence(old_path, confidence, new_path):
+    """Per row of ``new_path``, the confidence of ``old_path``'s row in the same column
+    of B nearest on A."""
+    if confidence is None:
+        return None
+    old_path = np.asarray(old_path, dtype=np.int64)
+    key = old_path[:, 1] * (int(old_path[:, 0].max()) + 2) + old_path[:, 0]
+    new_key = new_path[:, 1] * (int(old_path[:, 0].max()) + 2) + new_path[:, 0]
+    k = np.clip(np.searchsorted(key, new_key), 0, len(key) - 1)
+    prev = np.clip(k - 1, 0, len(key) - 1)
+    # the nearer of the two neighbours in the same column
+    same_k = old_path[k, 1] == new_path[:, 1]
+    same_p = old_path[prev, 1] == new_path[:, 1]
+    dk = np.where(same_k, np.abs(old_path[k, 0] - new_path[:, 0]), np.iinfo(np.int64).max)
+    dp = np.where(same_p, np.abs(old_path[prev, 0] - new_path[:, 0]), np.iinfo(np.int64).max)
+    pick = np.where(dp < dk, prev, k)
+    return np.asarray(confidence)[pick]
+
+
+def with_skips(al, source):
+    """``al`` (a video pair's DTW alignment) with its path solved again with jumps
+    (:func:`skip_path`); unchanged when no jump is found or a term is not cosine.
+    ``diagnostics["skips"]`` lists the jumps found (B's time, A's times left and reached)."""
+    used = [(t, w) for t, w in zip(source.terms, source.weights, strict=True) if w > 0]
+    if not used or any(t.metric != "cosine" for t, _ in used) or len(al.path) < 3:
+        return al
+    x = np.hstack([np.sqrt(w) * t.x for t, w in used])
+    y = np.hstack([np.sqrt(w) * t.y for t, w in used])
+    new, jumps = skip_path(al.path, x, y, al.rate_a_hz, al.rate_b_hz)
+    ra, rb = al.rate_a_hz, al.rate_b_hz
+    listed = [{"b_s": round(j / rb, 4), "a_from_s": round(i0 / ra, 4),
+               "a_to_s": round(i1 / ra, 4)} for j, i0, i1 in jumps]
+    diag = dict(al.diagnostics, skips=listed)
+    if not jumps:
+        return al.replace(diagnostics=diag)
+    return al.replace(path=new, confidence=carry_confidence(al.path, al.confidence, new),
+                      diagnostics=diag)

@@ -34,6 +34,7 @@ from core.constraints import (
     recompute,
 )
 from core.display import decimate_path, prepare_path
+from core.structure.carrier import piecewise_of
 
 from ..jobs import Request
 from .layer import HIT_PIXELS, EditLayer
@@ -42,6 +43,10 @@ from .paint import DragCache
 __all__ = ["Editor", "install_editing"]
 
 HARD_BRUSH = "#ffe060"
+#: why anchors and regions are refused on a result with jumps
+PIECES_REFUSED = ("correction: this result has jumps (pieces); anchors and regions "
+                  "re-solve one monotone path, which would flatten the pieces into one. "
+                  "Correct a monotone result, or run Structure again")
 SOFT_BRUSH = None
 
 
@@ -273,6 +278,11 @@ class Editor(QObject):
             self.session.error_reported.emit("correction: the active result's features "
                                              "are not at hand yet")
             return
+        if piecewise_of(res.alignment) is not None:
+            # the re-solve makes one monotone path: it would flatten the pieces
+            self.session.error_reported.emit(PIECES_REFUSED)
+            self.redraw()
+            return
         fa, fb, metric = inputs
         base = res.base if res.base is not None else res.alignment
         previous = res.alignment if res.base is not None else None
@@ -315,7 +325,8 @@ class Editor(QObject):
         """A new analysis keeps the edits: its result is recomputed from the last
         corrected result's hard anchors and regions (a manual result beside it)."""
         res = self.session.project.result(aid)
-        if aid == -1 or res is None or res.base is not None or not self.carried:
+        if aid == -1 or res is None or res.base is not None or not self.carried \
+                or piecewise_of(res.alignment) is not None:
             return
         hard = Constraints(tuple(a for a in self.carried.anchors if a.hard),
                            self.carried.regions)

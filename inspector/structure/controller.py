@@ -1,7 +1,8 @@
 """The window's structure features: results with jumps, units, the unit matrix.
 
 - **Run**: the method panel's "Structure" box and the Structure menu run the default
-  alignment with ``structure="auto"`` or ``"pieces"`` on a worker (the method channel:
+  alignment with ``structure="auto"`` or ``"pieces"`` on a worker (in a child process
+  for longer recordings, :mod:`inspector.tasks.structure`) (the method channel:
   the panel's progress bar and Cancel button serve it); the result is stored as a carrier
   of its pieces (:mod:`core.structure.carrier`), as is a file with pieces that is imported.
 - **Matrix**: the active result's pieces, each its own curve, jumps marked at both ends
@@ -10,7 +11,8 @@
   (on the matrix and on stream B).
 - **Units**: coloured blocks under each stream (:class:`.lanes.UnitLane`), computed on a
   worker ("Find units", or with a structure run); edits (move, split, merge) recompute
-  kinds and assignment on a worker; the unit-by-unit matrix (:class:`.unit_matrix.
+  kinds and assignment on a worker; the project keeps their boundaries (saved with it,
+  restored when its recordings open, swapped with A and B); the unit-by-unit matrix (:class:`.unit_matrix.
   UnitMatrixView`) sits beside the frame matrix.
 GUI thread.
 """
@@ -28,7 +30,7 @@ from core.registry import Recipe
 from core.structure.carrier import piecewise_of
 
 from ..jobs import Request
-from . import tasks
+from ..tasks import structure as tasks
 from .lanes import UnitLane
 from .unit_matrix import UnitMatrixView
 
@@ -39,10 +41,12 @@ PIECE_COLOURS = ("#ff4040", "#ff9040", "#ffe040", "#60ff60", "#40e0ff", "#c080ff
 
 class StructureController(QObject):
     """Signals: ``units_changed()`` (new units, kinds or assignment), ``finished(id)``
-    (a structure run's result id, -1 on failure or cancel)."""
+    (a structure run's result id, -1 on failure or cancel), ``notice(text)`` (what a
+    swap changed in the active result's pieces)."""
 
     units_changed = Signal()
     finished = Signal(int)
+    notice = Signal(str)
 
     def __init__(self, window):
         super().__init__(window)
@@ -80,8 +84,8 @@ class StructureController(QObject):
         s = self.session
         s.cursor_moved.connect(self._draw_echoes)
         s.active_alignment_changed.connect(lambda *_: self._on_active_changed())
-        s.recording_opened.connect(lambda *_: self.clear_units())
-        s.recordings_swapped.connect(lambda *_: self.clear_units())
+        s.recording_opened.connect(lambda *_: self._on_recordings_changed())
+        s.recordings_swapped.connect(self._on_swapped)
 
     # ------------------------------------------------------------------ building
     def _build_panel(self) -> None:
@@ -228,6 +232,14 @@ class StructureController(QObject):
         return self.units_job
 
     def set_units(self, units) -> None:
+        """Show ``units`` (or none) and keep their boundaries in the project (saved with
+        it, restored when it is opened)."""
+        self._show_units(units)
+        if units is not None:
+            self.session.project.set_units([u.start for u in units.units_a],
+                                           [u.start for u in units.units_b], units.rate_hz)
+
+    def _show_units(self, units) -> None:
         self.units = units
         self._pending = None
         for lane in self.lanes.values():
@@ -243,8 +255,44 @@ class StructureController(QObject):
         self.units_changed.emit()
 
     def clear_units(self) -> None:
+        """No units shown, none kept in the project."""
         self.jobs.cancel("structure_units")
-        self.set_units(None)
+        self._show_units(None)
+        self.session.project.set_units(None, None, 1.0)
+
+    def _on_recordings_changed(self) -> None:
+        """A recording opened (a project's, or another file): the units the project
+        keeps for these recordings come back (kinds and assignment recomputed on a
+        worker from their boundaries); units of other recordings are dropped."""
+        self.jobs.cancel("structure_units")
+        self._show_units(None)
+        project = self.session.project
+        saved = project.units
+        if saved is None:
+            return
+        keys = {s: None if project.recording(s) is None else project.recording(s).key
+                for s in ("a", "b")}
+        if saved["inputs"] != keys:
+            project.set_units(None, None, 1.0)
+            return
+        if not self.session.has_both():
+            return
+        rate = saved["rate_hz"]
+        starts = {s: [f / rate for f in saved[s]] for s in ("a", "b")}
+        self.units_job = self.jobs.submit(
+            Request("structure_units", tasks.units_job,
+                    (self.session.recording("a"), self.session.recording("b"), starts),
+                    label="units"),
+            on_result=self.set_units,
+            on_failure=lambda f: self.session.error_reported.emit(f.text()))
+
+    def _on_swapped(self) -> None:
+        self._on_recordings_changed()  # the project swapped its units too
+        pw = self.active_pieces()
+        note = None if pw is None else pw.diagnostics.get("swap_note")
+        if note:
+            self.window.statusBar().showMessage(f"swap: {note}", 15000)
+            self.notice.emit(note)
 
     _pending = None
 

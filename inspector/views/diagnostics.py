@@ -3,7 +3,8 @@ stalls and jumps highlighted. The x axis is the time of A in seconds.
 
 Observes the Session: ``active_alignment_changed``, ``recordings_swapped``,
 ``cursor_moved``. The local cost along the path is computed on a worker (channel
-``diagnostics``); the tracks come from :mod:`core.display`. GUI thread.
+``diagnostics``); the tracks come from :mod:`core.display`, for a result with jumps
+from :mod:`.diagnostics_pieces` (piece by piece, broken at the jumps). GUI thread.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from core.display import find_jumps, path_local_cost, peak_decimate, tempo_ratio
+from core.structure.carrier import piecewise_of
 
 from ..jobs import Request
+from . import diagnostics_pieces as dp
 from .axes import fit_axes
 from .common import CURSOR_COLOUR, cache_axes, turn_queue
 
@@ -239,24 +242,18 @@ class DiagnosticsView(QWidget):
                 item.setData([], [])
             self.conf_note.setText("")
             return
+        pw = piecewise_of(al)
+        if pw is not None:
+            self._show_pieces(aid, al, pw)
+            return
         mapping = self.session.map_a_to_b if aid == self.session.active_id else None
         t, ratio = tempo_ratio(al, map_a_to_b=mapping)
-        self.tempo.setData(t, np.clip(ratio, 1e-2, 1e2))
+        self.tempo.setData(t, np.clip(ratio, 1e-2, 1e2), connect="all")
         if al.confidence is not None:
             # peak decimation: an hour-long path has ~400k steps, a track ~400 pixels
             x, y = peak_decimate(al.path[:, 0] / al.rate_a_hz, al.confidence)
-            self.conf.setData(x, y)
-            self._set_error_ticks()
-            for item, part in zip(self.conf_bands, error_bands(y), strict=True):
-                item.setData(x, part)
-            self.conf_note.setText("")
-            source = al.diagnostics.get("confidence_source")
-            title = CONF_TITLE + (
-                " — cost margin" if isinstance(source, str) and "margin" in source else "")
-            if title != getattr(self, "_conf_title", None):
-                # a title's layout measures its text (~16 ms): not again on every edit
-                self.conf_plot.setTitle(title, size="8pt")
-                self._conf_title = title
+            self._show_confidence(x, y, "all")
+            self._set_conf_title(al)
         else:
             for item in (self.conf, *self.conf_bands):
                 item.setData([], [])
@@ -273,6 +270,52 @@ class DiagnosticsView(QWidget):
             fa, fb, metric = inputs
             self.job = self.jobs.submit(
                 Request("diagnostics", path_local_cost, (fa.values, fb.values, al.path),
+                        {"metric": metric}, label="local cost"),
+                on_result=lambda cost, aid=aid, al=al: self._show_cost(aid, al, cost))
+
+    def _show_confidence(self, x, y, connect: str) -> None:
+        self.conf.setData(x, y, connect=connect)
+        self._set_error_ticks()
+        for item, part in zip(self.conf_bands, error_bands(y), strict=True):
+            item.setData(x, part)
+        self.conf_note.setText("")
+
+    def _set_conf_title(self, al) -> None:
+        source = al.diagnostics.get("confidence_source")
+        title = CONF_TITLE + (
+            " — cost margin" if isinstance(source, str) and "margin" in source else "")
+        if title != getattr(self, "_conf_title", None):
+            # a title's layout measures its text (~16 ms): not again on every edit
+            self.conf_plot.setTitle(title, size="8pt")
+            self._conf_title = title
+
+    def _show_pieces(self, aid: int, al, pw) -> None:
+        """A result with jumps (:mod:`.diagnostics_pieces`): every track piece by piece,
+        broken at the jumps, the jumps marked where A leaves a piece and where the next
+        one starts."""
+        t, ratio = dp.joined(dp.piece_tempo(pw))
+        self.tempo.setData(t, np.clip(ratio, 1e-2, 1e2), connect="finite")
+        conf = pw.confidence
+        if conf is not None:
+            self._show_confidence(*dp.joined(dp.split_decimated(pw, conf)), "finite")
+            self._set_conf_title(al)
+        else:
+            for item in (self.conf, *self.conf_bands):
+                item.setData([], [])
+            self.conf_note.setText("no confidence: a piece has none")
+            self.conf_note.setPos(al.duration_a_s / 2, 0.5)
+        self.stalls, self.a_holds = dp.piece_stalls(pw, path_stalls)
+        self.jumps = dp.piece_jumps(pw)
+        self._draw_marks(self.tempo_plot, -3.0, 3.0, jumps=True)
+        self.cost_plot.setXRange(0, al.duration_a_s, padding=0.0)
+        inputs = self.session.matrix_inputs(aid)
+        self.cost.setData([], [])
+        if inputs is not None:
+            fa, fb, metric = inputs
+            path = dp.image_path(pw.path, (al.rate_a_hz, al.rate_b_hz),
+                                 (fa.rate_hz, fb.rate_hz), (len(fa.values), len(fb.values)))
+            self.job = self.jobs.submit(
+                Request("diagnostics", path_local_cost, (fa.values, fb.values, path),
                         {"metric": metric}, label="local cost"),
                 on_result=lambda cost, aid=aid, al=al: self._show_cost(aid, al, cost))
 
@@ -299,8 +342,12 @@ class DiagnosticsView(QWidget):
     def _show_cost(self, aid: int, al, cost) -> None:
         if self.session.alignment(aid) is not al:
             return  # edited or removed since
-        ta = al.path[:, 0] / al.rate_a_hz
-        self.cost.setData(*peak_decimate(ta, cost))
+        pw = piecewise_of(al)
+        if pw is not None:  # along the pieces, broken at the jumps
+            self.cost.setData(*dp.joined(dp.split_decimated(pw, cost)), connect="finite")
+        else:
+            ta = al.path[:, 0] / al.rate_a_hz
+            self.cost.setData(*peak_decimate(ta, cost), connect="all")
         finite = np.asarray(cost, dtype=float)
         finite = finite[np.isfinite(finite)]
         hi = float(finite.max()) if finite.size else 1.0

@@ -36,6 +36,15 @@ def test_lags_only_for_known_attacks_that_differ():
     assert attack.side_lags_s(None, fast) == (0.0, 0.0)
 
 
+def test_the_lag_stops_growing_with_the_width():
+    # a voice's novelty peaks are wider than a bowed string's, its features no later
+    voice = 0.1
+    assert attack.known_width(voice)
+    assert attack.attack_lag_s(voice) == pytest.approx(attack._MAX_LAG_S)
+    assert attack.side_lags_s(voice, 0.04) == (attack._MAX_LAG_S, 0.0)
+    assert attack.attack_lag_s(0.05) < attack._MAX_LAG_S
+
+
 def test_compensate_moves_the_later_side_earlier():
     from core.warping import Term
 

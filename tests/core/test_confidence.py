@@ -15,14 +15,41 @@ def test_confidence_and_expected_error_are_inverse():
     assert np.allclose(cm.expected_error_ms(conf), err, atol=1e-6)
 
 
-def test_fit_recovers_a_linear_model():
+def test_fit_recovers_a_linear_model_and_calibrates_its_table():
     rng = np.random.default_rng(0)
-    n = 2000
+    n = 4000
     ev = {"log_spread": rng.normal(-3, 1, n), "cost": rng.random(n), "margin": rng.random(n)}
     coef = [3.0, 0.5, 1.5, -1.0]
     log_e = coef[0] + coef[1] * ev["log_spread"] + coef[2] * ev["cost"] + coef[3] * ev["margin"]
     err = np.exp(log_e) - cm._FLOOR_MS
-    assert np.allclose(cm.fit(ev, err), coef, atol=1e-6)
+    model = cm.fit(ev, err, ("log_spread", "cost", "margin"))
+    assert np.allclose(model["coef"], coef, atol=1e-6)
+    err = np.exp(log_e) * rng.uniform(0.5, 1.5, n)  # a noisy error, all positive
+    model = cm.fit(ev, err, ("log_spread", "cost", "margin"))
+    ks, ke = model["knots"]
+    assert np.all(np.diff(ks) > 0) and np.all(np.diff(ke) > 0)
+    # the expected error is the mean error of steps of that score: calibrated in the
+    # mean, per quantile of the prediction
+    pred = cm.model_error_ms(ev, model)
+    order = np.argsort(pred)
+    for part in np.array_split(order, 5):
+        assert pred[part].mean() == pytest.approx(err[part].mean(), rel=0.1)
+
+
+def test_calibration_table_never_falls_and_ignores_noise():
+    rng = np.random.default_rng(1)
+    n = 3000
+    ev = {"cost": rng.random(n), "margin": rng.random(n)}
+    # errors rise with cost, margin is noise; heavy tail on a few steps
+    err = 20 * ev["cost"] + rng.exponential(5, n)
+    err[rng.random(n) < 0.01] += 800
+    model = cm.fit(ev, err, ("cost", "margin"))
+    assert np.all(np.diff(model["knots"][1]) >= 0)
+    pred = cm.model_error_ms(ev, model)
+    assert np.corrcoef(pred, ev["cost"])[0, 1] > 0.8
+    # a flat relation gives a flat table: the mean error everywhere
+    flat = cm.fit(ev, rng.exponential(30, n), ("margin",))
+    assert np.ptp(cm.model_error_ms(ev, flat)) < 0.25 * 30
 
 
 def _terms(n=120, shift=0):
@@ -40,7 +67,7 @@ def test_evidence_sees_cost_and_ambiguity():
     path = np.column_stack([np.arange(n), np.arange(n)])
     raw = np.ones(n)
     ev = cm.step_evidence(source, path, raw, 1, 10, 2, 2, 0.05)
-    assert set(ev) == set(cm._FEATURES)
+    assert set(ev) == set(cm.EVIDENCE)
     assert all(v.shape == (n,) for v in ev.values())
     # the first half matches its own frames only: a clear margin; the second half matches
     # A's second half badly (high cost, no margin over other columns)
@@ -60,7 +87,9 @@ def test_recipe_model_applies_the_group_model(monkeypatch):
     path = np.column_stack([np.arange(n), np.arange(n)])
     monkeypatch.setattr(cm, "CALIBRATION", {})
     assert cm.recipe_model("music", 2, 50.0, 0.05) is None  # no model: raw agreement
-    monkeypatch.setattr(cm, "CALIBRATION", {"audio": {"coef": [4.0, 0.0, 3.0, 0.0]}})
+    monkeypatch.setattr(cm, "CALIBRATION", {"audio": {
+        "features": ["cost", "margin"], "coef": [4.0, 3.0, 0.0],
+        "knots": [[3.0, 4.0, 6.0], [5.0, 40.0, 300.0]]}})
     model = cm.recipe_model("music", 1, 10.0, 0.05)
     assert model["group"] == "audio" and model["radius"] == 10
     conf = cm.apply_model(source, path, np.full(n, 0.7), model)

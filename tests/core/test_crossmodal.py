@@ -109,3 +109,83 @@ def test_pipeline_aligns_motion_without_flashes_to_the_tune(tmp_path, motion, se
     linear = np.abs(ga * meta["duration_b_s"] / meta["duration_a_s"] - gb)
     assert np.mean(err <= 0.1) >= 0.8, err
     assert err.mean() < linear.mean()
+
+
+def _motion_rows(x, y):
+    """video_motion-like rows from positions per frame: velocity k = x[k] - x[k-1]."""
+    vx = np.r_[0.0, np.diff(x)]
+    vy = np.r_[0.0, np.diff(y)]
+    return np.column_stack([vx, vy, np.abs(vx) + np.abs(vy)])
+
+
+def test_turning_points_are_a_pendulums_extremes_and_a_bounces_floor():
+    """A swing that slows to a stop at each extreme (twice per period, both sides) is
+    found there within a frame; its lowest-point passes are not turns. A ball's
+    lowest points (the floor) are 'bottoms', its apexes are not."""
+    events = _turns(seed=4)
+    t = np.arange(int((events[-1] + 1.0) * FPS)) / FPS
+    i = np.clip(np.searchsorted(events, t, side="right") - 1, 0, len(events) - 2)
+    s = np.clip((t - events[i]) / (events[i + 1] - events[i]), 0, 1)
+    side = np.where(i % 2 == 0, 1.0, -1.0)
+    angle = 0.7 * side * np.cos(np.pi * s)
+    rows = _motion_rows(30 * np.sin(angle), 30 * np.cos(angle))
+    found = cm.turning_points(rows, FPS)["turns"][0]
+    inner = events[1:-1]
+    assert _recall(found, inner, 1.0 / FPS) >= 0.9, (found, inner)
+    assert len(found) <= len(events) + 1
+    y = 40 - 30 * 4 * s * (1 - s)  # image y grows downwards: the floor at 40
+    bottoms = cm.turning_points(_motion_rows(t * 3.0, y), FPS)["bottoms"][0]
+    assert _recall(bottoms, inner, 1.0 / FPS) >= 0.9, (bottoms, inner)
+    mids = (events[:-1] + events[1:]) / 2
+    assert np.all([np.min(np.abs(bottoms - m)) > 0.1 for m in mids[1:-1]])
+
+
+def test_a_periodic_event_train_without_accents_falls_back_to_the_straight_line():
+    """Both sides steady at one beat per 0.5 s: any shift by a beat fits as well, so
+    the events say nothing the straight line does not; the notes say why."""
+    t = np.arange(int(20.5 * FPS)) / FPS
+    rows = _motion_rows(30 * np.sin(np.pi * t / 0.5 + 0.3), np.zeros_like(t))
+    onsets = np.arange(0.4, 20.0, 0.5)
+    knots, info = cm.video_event_knots(rows, FPS, onsets, (0.0, t[-1]), (0.0, 20.5))
+    assert info["fallback"] and info["used"] is None
+    assert "periodic" in info["note"] and "straight line" in info["note"]
+    assert np.allclose(knots, [[0.0, 0.0], [t[-1], 20.5]])
+
+
+def test_a_map_that_leaves_the_audio_is_not_trusted():
+    """Visual events that fit the onsets only under a tempo that maps the video far
+    beyond the end of the audio are not used."""
+    onsets = 0.5 + np.cumsum(np.random.default_rng(5).choice([0.3, 0.6, 0.9], 30))
+    knots, info = cm._assess(onsets / 0.5, onsets, (0.0, onsets[-1] / 0.5 + 20.0),
+                             (0.0, onsets[-1] + 0.5))
+    assert not info["trusted"]
+    assert any("outside the audio" in r for r in info["reasons"])
+    # the same events under a tempo that stays within the audio: not refused for that
+    good = cm._assess(onsets / 0.9, onsets, (0.0, onsets[-1] / 0.9 + 0.5),
+                      (0.0, onsets[-1] + 0.5))[1]
+    assert not any("outside the audio" in r for r in good["reasons"]), good
+
+
+def test_pipeline_falls_back_to_the_straight_line_on_a_steady_swing(tmp_path):
+    """A pendulum swinging steadily against a steady click: no accents, so no event map
+    can be trusted; the path is the straight line and the notes say why."""
+    import soundfile as sf
+
+    from core.synthetic.video import write_frames
+
+    events = np.arange(0.5, 12.0, 0.5)
+    frames = sc.render_motion("pendulum", events, FPS, 12.5, seed=2)
+    write_frames(tmp_path / "v.mp4", frames, FPS)
+    sr = 22050
+    x = np.zeros(int(12.5 * sr))
+    click = np.sin(2 * np.pi * 880 * np.arange(int(0.05 * sr)) / sr) \
+        * np.exp(-np.arange(int(0.05 * sr)) / (0.01 * sr))
+    for t in np.arange(0.4, 12.0, 0.5):
+        k = int(t * sr)
+        x[k:k + len(click)] += 0.5 * click
+    sf.write(tmp_path / "a.wav", x, sr)
+    al = align_files(tmp_path / "v.mp4", tmp_path / "a.wav")
+    assert al.diagnostics["events"]["fallback"]
+    assert any("straight line" in n and "periodic" in n for n in al.diagnostics["notes"])
+    t = np.linspace(1.0, 11.0, 11)
+    assert np.allclose(al.map_a_to_b(t), t * (12.5 / (len(frames) / FPS)), atol=0.1)

@@ -1,0 +1,160 @@
+"""The skip-aware DTW of video pairs: kernel against a naive reference, jumps found
+where B skipped A's frames and nowhere else."""
+
+import numpy as np
+import pytest
+
+from core._kernels.skip_dtw import corridor_costs, skip_backtrack, skip_dtw
+from core.pipeline import align_recordings
+from core.pipeline.video import carry_confidence, skip_path
+from core.synthetic import video as sv
+from tests.core.media_factory import FakeVideo
+
+
+def _naive(cost, lo, width, start_row, penalty, min_jump):
+    """The same recurrence cell by cell, every jump origin tried explicitly."""
+    m, w = cost.shape
+    acc = np.full((m, w), np.inf)
+    acc[0, start_row - lo[0]] = cost[0, start_row - lo[0]]
+    for r in range(start_row - lo[0] + 1, width[0]):
+        acc[0, r] = acc[0, r - 1] + cost[0, r]
+
+    def prev(j, i):
+        r = i - lo[j]
+        return acc[j, r] if 0 <= r < width[j] else np.inf
+
+    for j in range(1, m):
+        for r in range(width[j]):
+            i = lo[j] + r
+            options = [prev(j - 1, i), prev(j - 1, i - 1),
+                       acc[j, r - 1] if r >= 1 else np.inf]
+            options += [prev(j - 1, k) + penalty
+                        for k in range(lo[j - 1], i - min_jump[j] + 1)]
+            best = min(options)
+            if np.isfinite(best):
+                acc[j, r] = best + cost[j, r]
+    return acc
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kernel_matches_the_naive_recurrence(seed):
+    rng = np.random.default_rng(seed)
+    m = 30
+    lo = np.sort(rng.integers(0, 20, m))
+    lo[0] = 0
+    hi = np.maximum.accumulate(lo + rng.integers(3, 12, m))
+    width = (hi - lo + 1).astype(np.int64)
+    cost = rng.random((m, int(width.max())))
+    penalty, min_jump = float(rng.uniform(0.5, 3)), rng.integers(2, 5, m).astype(np.int64)
+    acc = np.empty_like(cost)
+    back = np.empty(cost.shape, np.int8)
+    jf = np.empty(cost.shape, np.int64)
+    skip_dtw(cost, lo, width, 0, penalty, min_jump, acc, back, jf)
+    want = _naive(cost, lo, width, 0, penalty, min_jump)
+    for j in range(m):
+        np.testing.assert_allclose(acc[j, :width[j]], want[j, :width[j]])
+    # the path backtracked from the last column's last row costs what acc says
+    out = np.empty((m + int(hi[-1]) + 2, 2), np.int64)
+    n = skip_backtrack(lo, back, jf, int(hi[-1]), out)
+    path = out[len(out) - n:]
+    assert tuple(path[0]) == (0, 0) and tuple(path[-1]) == (hi[-1], m - 1)
+    steps = np.diff(path, axis=0)
+    jumps = steps[:, 0] > 1
+    assert np.all(steps >= 0) and np.all(steps[jumps, 1] == 1)
+    assert np.all(steps[jumps, 0] >= min_jump[path[1:, 1][jumps]])
+    total = cost[path[:, 1], path[:, 0] - lo[path[:, 1]]].sum() + penalty * jumps.sum()
+    assert total == pytest.approx(acc[m - 1, width[m - 1] - 1])
+
+
+def test_corridor_costs_are_half_squared_distances():
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(12, 5)), rng.normal(size=(9, 5))
+    lo = np.array([0, 1, 1, 3, 4, 6])
+    width = np.array([3, 3, 4, 4, 5, 6])
+    out = np.zeros((6, 6))
+    corridor_costs(x, y, lo, width, 2, out)
+    for j in range(6):
+        for r in range(width[j]):
+            assert out[j, r] == pytest.approx(0.5 * np.sum((x[lo[j] + r] - y[j + 2]) ** 2))
+
+
+def _unit(v):
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def test_skip_path_jumps_where_b_skipped_and_nowhere_else():
+    rng = np.random.default_rng(0)
+    # a slow shot: neighbouring frames alike (a random walk), B skips A's frames 40-51
+    a = _unit(np.cumsum(rng.normal(size=(100, 64)), axis=0) + 20 * rng.normal(size=64))
+    keep = np.r_[0:40, 52:100]
+    b = _unit(a[keep] + 0.02 * rng.normal(size=(len(keep), 64)))
+    # the continuous path the plain DTW would give: runs through the skip
+    path = [(0, 0)]
+    for j in range(1, len(keep)):
+        i0 = path[-1][0]
+        for i in range(i0 + 1, keep[j]):
+            path.append((i, j - 1))
+        path.append((keep[j], j))
+    path = np.array(path)
+    new, jumps = skip_path(path, a, b, 25.0, 25.0)
+    assert jumps == [(40, 39, 52)]
+    assert np.array_equal(new[:, 0], keep) and np.array_equal(new[:, 1], np.arange(len(keep)))
+    # no skip: the diagonal comes back unchanged
+    same = _unit(a + 0.02 * rng.normal(size=a.shape))
+    diag = np.column_stack([np.arange(100), np.arange(100)])
+    new, jumps = skip_path(diag, a, same, 25.0, 25.0)
+    assert jumps == [] and np.array_equal(new, diag)
+
+
+def test_carry_confidence_takes_the_nearest_row_of_the_same_column():
+    old = np.array([[0, 0], [1, 0], [2, 0], [3, 1], [4, 2]])
+    conf = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+    new = np.array([[0, 0], [3, 1], [4, 2]])
+    np.testing.assert_allclose(carry_confidence(old, conf, new), [0.1, 0.4, 0.5])
+    assert carry_confidence(old, None, new) is None
+
+
+@pytest.fixture(scope="module")
+def clip():
+    return sv.render_clip(seed=5, duration_s=6.0, fps=20.0, size=(128, 72),
+                          shot_s=(2.0, 3.0), still_s=0.3)
+
+
+def test_a_skipped_copy_jumps_over_the_skip(clip):
+    frames, fps = clip
+    cfg = sv.video_config("skip", 7)
+    cfg.update(skips=[(0.5, 0.5)], stretch=1.0)
+    fa, fb, fps_a, fps_b, truth = sv.make_video_pair(frames, fps, cfg)
+    al = align_recordings(FakeVideo(fa, fps_a), FakeVideo(fb, fps_b))
+    assert not al.is_continuous
+    # the B frame where the truth jumps by more than the skip's half
+    jb = int(np.flatnonzero(np.diff(truth[:, 0]) > 5)[0]) + 1
+    landed = [s for s in al.diagnostics["skips"] if abs(s["b_s"] * fps_b - jb) <= 1]
+    assert len(landed) == 1 and landed[0]["a_to_s"] - landed[0]["a_from_s"] >= 0.3
+    # any other jump stays inside a still (frames A holds identical: truth's range)
+    for s in al.diagnostics["skips"]:
+        if s not in landed:
+            j = int(round(s["b_s"] * fps_b))
+            assert truth[j, 3] - truth[j, 2] >= 3
+    within, _ = sv.frame_accuracy(np.asarray(al.times_s), truth, fps_a, fps_b)
+    assert within >= 0.98
+    assert al.confidence is not None and len(al.confidence) == len(al.path)
+
+
+def test_an_unskipped_copy_gets_no_jump(clip):
+    frames, fps = clip
+    cfg = sv.video_config("noise", 7)
+    fa, fb, fps_a, fps_b, truth = sv.make_video_pair(frames, fps, cfg)
+    al = align_recordings(FakeVideo(fa, fps_a), FakeVideo(fb, fps_b))
+    assert al.diagnostics["skips"] == [] and al.is_continuous
+
+
+def test_an_anchored_alignment_keeps_the_continuous_path(clip):
+    frames, fps = clip
+    cfg = sv.video_config("skip", 7)
+    cfg.update(skips=[(0.5, 0.5)], stretch=1.0)
+    fa, fb, fps_a, fps_b, truth = sv.make_video_pair(frames, fps, cfg)
+    jb = 20
+    anchor = [[truth[jb, 0] / fps_a, jb / fps_b]]
+    al = align_recordings(FakeVideo(fa, fps_a), FakeVideo(fb, fps_b), anchors=anchor)
+    assert al.is_continuous and "skips" not in al.diagnostics
