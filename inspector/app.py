@@ -684,8 +684,6 @@ def main(argv: list[str] | None = None) -> int:
     relay = _WarningRelay(window)
     window.show()
     close_splash()
-    # paint the window now: the first job's start imports numba (0.3-0.5 s) first
-    app.processEvents()
     files = [p for p in (args.a, args.b) if p]
     from core.project_file import is_project_file
 

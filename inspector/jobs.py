@@ -41,7 +41,6 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
-from core._kernels import load_numba
 from core.display import limit_blas_threads
 from core.errors import Cancelled
 
@@ -262,10 +261,6 @@ class JobRunner(QObject):
         ``on_progress`` gets fractions in [0, 1] while the job is the latest of its
         channel.
         """
-        # numba before the first worker: imported on two threads at once, modules numba
-        # shares with the jobs (scipy's) can be seen half-initialized. The window is
-        # shown by now (numba is left out of its start: issue 14).
-        load_numba()
         job_id = next(_ids)
         old = self._latest.get(request.channel)
         if old is not None:

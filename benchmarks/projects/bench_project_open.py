@@ -16,9 +16,7 @@ worker) and reports, from the child's first line of Python:
 - ``window_s``: the window is shown (after ``show()`` and one pass of the event loop);
 - ``results_drawn_s``: the project is restored and the matrix draws the active path
   and the compared one;
-- ``images_s``: every job is done (stream images and cost images recomputed);
-- ``numba_imported``: when and on which thread numba was imported (by the first kernel
-  that runs; the window's modules do not import it).
+- ``images_s``: every job is done (stream images and cost images recomputed).
 
     nice -n 10 python benchmarks/projects/bench_project_open.py [--folder DIR] [--repeat 3]
 """
@@ -46,11 +44,6 @@ t0 = time.perf_counter()
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 import inspector.app as app_mod
-import threading
-from core._kernels import when_numba_loaded
-numba_at = {}
-when_numba_loaded(lambda: numba_at.update(s=round(time.perf_counter() - t0, 3),
-                                          thread=threading.current_thread().name))
 qapp = QApplication([])
 win = app_mod.MainWindow(settings=None, tune_gc=True)
 win.show()
@@ -70,7 +63,6 @@ def poll():
         out["images_s"] = time.perf_counter() - t0
         out["results"] = len(win.session.alignment_ids())
         out["problems"] = win.projects.media_bar.isVisible()
-        out["numba_imported"] = dict(numba_at)
         qapp.quit()
         return
     QTimer.singleShot(5, poll)

@@ -46,10 +46,7 @@ def _warm_up_stretch() -> None:
     if _warmed_up.is_set():
         return
     _warmed_up.set()
-    from core._kernels import load_numba
     from core.render import warm_up
-
-    load_numba()  # on this (the GUI) thread, before the warm-up thread runs a kernel
 
     from .sources import _quietly
 

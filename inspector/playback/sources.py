@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from core._kernels import load_numba
 from core.render import WarpPlan
 
 __all__ = ["AudioSource", "WarpSource", "Prefetcher", "BLOCK_FRAMES", "AHEAD_S",
@@ -189,10 +188,7 @@ class Prefetcher:
         self._thread = threading.Thread(target=self._run, name="playback-prefetch",
                                         daemon=True)
         self._thread.start()
-        # the prefetch thread runs kernels only for opened recordings: opening them
-        # started a job, which imported numba on the GUI thread first (JobRunner.submit)
         if warm_up is not None:  # its own thread: loading kernels must not hold up audio
-            load_numba()  # on this (the GUI) thread first: see core._kernels.load_numba
             threading.Thread(target=_quietly, args=(warm_up,), daemon=True,
                              name="playback-warm-up").start()
 

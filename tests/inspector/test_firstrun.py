@@ -102,32 +102,6 @@ def test_window_imports_leave_slow_modules_for_later():
     assert proc.stdout.strip() == "[]"
 
 
-WINDOW_WITHOUT_NUMBA = """
-import sys
-import inspector.app
-print("import:", sorted(m for m in ("numba", "llvmlite") if m in sys.modules))
-from PySide6.QtWidgets import QApplication
-app = QApplication([])
-window = inspector.app.MainWindow(settings=None, tune_gc=True)
-window.show()
-app.processEvents()
-print("shown:", sorted(m for m in ("numba", "llvmlite") if m in sys.modules))
-window.shutdown()
-"""
-
-
-def test_window_is_shown_before_numba_is_imported():
-    """numba (0.3-0.5 s) is imported by the worker that first runs a kernel, not by the
-    window's modules nor while the window is built and shown (issue 14: the window
-    within 1 s)."""
-    proc = subprocess.run([sys.executable, "-c", WINDOW_WITHOUT_NUMBA], capture_output=True,
-                          text=True, timeout=120, cwd=REPO,
-                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
-                               "PYTHONPATH": str(REPO)})
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines()[:2] == ["import: []", "shown: []"], proc.stdout
-
-
 def test_start_up_window_names_the_project_being_opened(qapp):
     splash = firstrun.show_splash(["/somewhere/Session 3.alignproj"])
     try:
