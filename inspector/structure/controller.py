@@ -12,8 +12,8 @@
 - **Units**: coloured blocks under each stream (:class:`.lanes.UnitLane`), computed on a
   worker ("Find units", or with a structure run); edits (move, split, merge) recompute
   kinds and assignment on a worker; the project keeps their boundaries (saved with it,
-  restored when its recordings open, swapped with A and B); the unit-by-unit matrix (:class:`.unit_matrix.
-  UnitMatrixView`) sits beside the frame matrix.
+  restored when its recordings open, swapped with A and B); the unit-by-unit matrix
+  (:class:`.unit_matrix.UnitMatrixView`) sits beside the frame matrix.
 GUI thread.
 """
 
