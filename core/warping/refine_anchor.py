@@ -136,16 +136,6 @@ def match_onsets(oa, ob, start, end, rates, chroma=None, span: int = 4, predict=
     return chain[::-1]
 
 
-def _linear(a, b) -> np.ndarray:
-    (i0, j0), (i1, j1) = a, b
-    n = max(i1 - i0, j1 - j0) + 1
-    k = np.arange(n)
-    d = max(n - 1, 1)
-    i = np.round(i0 + (i1 - i0) * k / d).astype(np.int64)
-    j = np.round(j0 + (j1 - j0) * k / d).astype(np.int64)
-    return np.column_stack([i, j])
-
-
 def _row_index(path, i: int, side: str) -> int:
     if side == "first":
         return int(np.searchsorted(path[:, 0], i, side="left"))

@@ -9,20 +9,9 @@ import pytest
 from inspector_gui_helpers import TIMEOUT_MS, open_pair, wait_idle
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
-from test_structure_window import _click_plot, _run_structure, _sections
+from test_structure_window import _click_plot, _run_structure
 
 from core.structure.carrier import piecewise_of
-
-
-@pytest.fixture
-def repeat_pair(tmp_path):
-    """A: sections 1-5 (20 s); B: the same with section 2 (4-8 s) again after 3 (24 s)."""
-    import soundfile as sf
-
-    pa, pb = tmp_path / "a.wav", tmp_path / "b.wav"
-    sf.write(pa, _sections([220, 330, 262, 392, 294]), 8000)
-    sf.write(pb, _sections([220, 330, 262, 330, 392, 294]), 8000)
-    return str(pa), str(pb)
 
 
 def _runs(x, y):

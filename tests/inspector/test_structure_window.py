@@ -17,30 +17,6 @@ from core.structure import PiecewiseAlignment
 from core.structure.carrier import piecewise_of
 
 
-def _sections(keys, sr=8000, sec=4.0, seed=0):
-    """Sections of 4 s, each a short melody of its own notes (equal keys: equal music)."""
-    rng = np.random.default_rng(seed)
-    melodies, out = {}, []
-    for f in keys:
-        if f not in melodies:
-            melodies[f] = f * 2 ** (rng.integers(0, 12, 8) / 12)
-        t = np.arange(int(sr * sec / 8)) / sr
-        out.append(np.concatenate([0.3 * np.sin(2 * np.pi * nf * t) * np.exp(-3 * t)
-                                   for nf in melodies[f]]))
-    return np.concatenate(out)
-
-
-@pytest.fixture
-def repeat_pair(tmp_path):
-    """A: sections 1-5 (20 s); B: the same with section 2 (4-8 s) again after 3 (24 s)."""
-    import soundfile as sf
-
-    pa, pb = tmp_path / "a.wav", tmp_path / "b.wav"
-    sf.write(pa, _sections([220, 330, 262, 392, 294]), 8000)
-    sf.write(pb, _sections([220, 330, 262, 330, 392, 294]), 8000)
-    return str(pa), str(pb)
-
-
 def _run_structure(qtbot, window, structure="auto") -> int:
     st = window.structure
     st.structure_combo.setCurrentIndex(st.structure_combo.findData(structure))
