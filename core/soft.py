@@ -16,12 +16,14 @@ import time
 
 import numpy as np
 
-from ._kernels import soft as _k
+from ._kernels import lazy
 from ._progress import Monitor
 from .alignment import Alignment
 from .cost import check_cost, check_features, check_pair
 from .errors import AlignmentError
 from .transport import _check_positive, plan_to_path
+
+_k = lazy("soft")  # numba: imported where a kernel first runs
 
 __all__ = ["soft_dtw", "soft_dtw_grad", "attention", "cycle_consistency", "warm_up"]
 

@@ -20,12 +20,14 @@ import warnings
 
 import numpy as np
 
-from ._kernels import network_simplex as _ns
-from ._kernels import ot as _k
+from ._kernels import lazy
 from ._progress import Monitor
 from .alignment import Alignment
 from .cost import check_cost, check_pair
 from .errors import ConvergenceWarning
+
+_k = lazy("ot")  # numba: imported where a kernel first runs
+_ns = lazy("network_simplex")
 
 __all__ = ["ot", "plan_to_path", "ConvergenceWarning", "warm_up"]
 

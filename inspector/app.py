@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import pipeline, soft, transport, warping
+from core._kernels import preload_numba
 from core.paths import display_path
 
 from .firstrun import close_splash, ensure_utf8_locale, install_first_run
@@ -421,6 +422,12 @@ class MainWindow(QMainWindow):
                 break
         event.acceptProposedAction()
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        # numba (0.15-0.5 s) on a thread of its own once the window has painted itself
+        # (sooner if a job starts: JobRunner.submit); jobs wait for it
+        QTimer.singleShot(100, preload_numba)
+
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.shutdown()
         super().closeEvent(event)
@@ -684,6 +691,8 @@ def main(argv: list[str] | None = None) -> int:
     relay = _WarningRelay(window)
     window.show()
     close_splash()
+    app.processEvents()  # paint the window now, then import numba beside the event loop
+    preload_numba()
     files = [p for p in (args.a, args.b) if p]
     from core.project_file import is_project_file
 

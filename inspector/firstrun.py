@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -90,22 +91,46 @@ def marker_path() -> Path | None:
     folder = _numba_cache.configure()
     if folder is None:
         return None
-    import numba
+    return folder / f"alignment-inspector-{__version__}-numba-{_numba_version()}.ready"
 
-    return folder / f"alignment-inspector-{__version__}-numba-{numba.__version__}.ready"
+
+def _numba_version() -> str:
+    """numba's version without importing numba (0.3-0.5 s, which the window leaves to the
+    worker that first runs a kernel); from the package's metadata when it has some."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("numba")
+    except metadata.PackageNotFoundError:  # a bundle without the metadata
+        import numba
+
+        return numba.__version__
 
 
 class _Counter(QObject):
     """Counts finished compilations of the engine's kernels (any thread) and emits the
-    count on the GUI thread (queued)."""
+    count on the GUI thread (queued).
+
+    The numba listener is registered once numba is imported, by the worker whose kernel
+    imports it first (:func:`core._kernels.when_numba_loaded`): the GUI thread never
+    imports numba for it, and no compilation can start before the listener is in."""
 
     compiled = Signal(int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        from numba.core import event
+        from core._kernels import when_numba_loaded
 
         self.count = 0
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._event = None
+        self._listener = None
+        when_numba_loaded(self._register)
+
+    def _register(self) -> None:
+        from numba.core import event
+
         counter = self
 
         class Listener(event.Listener):
@@ -116,16 +141,24 @@ class _Counter(QObject):
                 func = getattr(ev.data.get("dispatcher"), "py_func", None)
                 if getattr(func, "__module__", "").startswith("core._kernels"):
                     counter.count += 1
-                    counter.compiled.emit(counter.count)
+                    try:
+                        counter.compiled.emit(counter.count)
+                    except RuntimeError:  # the window is gone: never fail a compilation
+                        pass
 
-        self._event = event
-        self._listener = Listener()
-        event.register("numba:compile", self._listener)
+        with self._lock:
+            if self._stopped:
+                return
+            self._event = event
+            self._listener = Listener()
+            event.register("numba:compile", self._listener)
 
     def stop(self) -> None:
-        if self._listener is not None:
-            self._event.unregister("numba:compile", self._listener)
-            self._listener = None
+        with self._lock:
+            self._stopped = True
+            if self._listener is not None:
+                self._event.unregister("numba:compile", self._listener)
+                self._listener = None
 
 
 class FirstRun(QObject):

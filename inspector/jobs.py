@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from core._kernels import load_numba, preload_numba
 from core.display import limit_blas_threads
 from core.errors import Cancelled
 
@@ -201,6 +202,7 @@ class _Worker(QRunnable):
             sig.started.emit(self.job_id)
             if self.cancelled.is_set():
                 raise Cancelled("cancelled before start")
+            load_numba()  # waits for the import thread (JobRunner.submit): 0 once loaded
             result = self.request.fn(*self.request.args, **self.request.kwargs,
                                      progress=self._progress, cancel=self.cancelled.is_set)
         except Cancelled:
@@ -261,6 +263,11 @@ class JobRunner(QObject):
         ``on_progress`` gets fractions in [0, 1] while the job is the latest of its
         channel.
         """
+        # numba is imported on one thread of its own (the window starts it once shown,
+        # else this does) and every worker waits for it before its job (_Worker.run):
+        # imported on two threads at once, modules numba shares with the jobs (scipy's)
+        # can be seen half-initialized; imported here, it would pause the event loop.
+        preload_numba()
         job_id = next(_ids)
         old = self._latest.get(request.channel)
         if old is not None:

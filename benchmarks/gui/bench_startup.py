@@ -8,8 +8,9 @@ the default alignment is shown. Times are wall-clock from the moment the process
 started (Python's own start and every import included). A cold cache is an empty
 temporary ``NUMBA_CACHE_DIR``; the warm runs reuse the cache of a cold run whose
 background warm-up was left to finish. Also reports the worst gap of the event loop (5
-ms timer) until the first alignment, the engine kernels compiled until then, and the
-load average.
+ms timer) until the first alignment, the engine kernels compiled until then, when and on
+which thread numba was imported (by the first kernel that runs: the window's modules do
+not import it), and the load average.
 
     QT_QPA_PLATFORM=offscreen nice -n 10 python benchmarks/gui/bench_startup.py [--repeat 2]
 """
@@ -38,16 +39,22 @@ splash_s = time.time() - launched
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 import inspector.app as app_mod
-from numba.core import event
+import threading
+from core._kernels import when_numba_loaded
 
 compiled = []
-class Listener(event.Listener):
-    def on_start(self, ev): pass
-    def on_end(self, ev):
-        f = getattr(ev.data.get("dispatcher"), "py_func", None)
-        if getattr(f, "__module__", "").startswith("core._kernels"):
-            compiled.append(f.__name__)
-event.register("numba:compile", Listener())
+numba_loaded = {}
+def listen():  # as the first-run strip does: once a kernel has imported numba
+    from numba.core import event
+    numba_loaded.update(s=time.time() - launched, thread=threading.current_thread().name)
+    class Listener(event.Listener):
+        def on_start(self, ev): pass
+        def on_end(self, ev):
+            f = getattr(ev.data.get("dispatcher"), "py_func", None)
+            if getattr(f, "__module__", "").startswith("core._kernels"):
+                compiled.append(f.__name__)
+    event.register("numba:compile", Listener())
+when_numba_loaded(listen)
 qapp = QApplication.instance()
 win = app_mod.MainWindow(settings=None, tune_gc=True)
 win.show()
@@ -65,6 +72,7 @@ def done(aid):
     out["ok"] = aid != -1
     out["worst_gap_ms"] = 1000 * gaps["worst"]
     out["kernels"] = len(compiled)
+    out["numba_loaded"] = dict(numba_loaded)
     out["strip"] = strip is not None
     timer.stop()
     if not finish_warm_up:
@@ -125,13 +133,15 @@ def main(argv=None) -> int:
           f"{min(x[0] for x in loads):.1f}-{max(x[0] for x in loads):.1f}")
     print("| numba cache | start-up window shown (s) | main window shown (s) | first "
           "alignment drawn (s) | kernels compiled until then | first-run strip | worst "
-          "event-loop gap until then (ms) |")
-    print("|---|---|---|---|---|---|---|")
+          "event-loop gap until then (ms) | numba imported (s, thread) |")
+    print("|---|---|---|---|---|---|---|---|")
     for cache, r in rows:
         print(f"| {cache} | {r['splash_s']:.2f} | {r['window_s']:.2f} | "
               f"{r['first_alignment_s']:.2f} | "
               f"{r['kernels']} | {'yes' if r['strip'] else 'no'} | "
-              f"{r['worst_gap_ms']:.0f} |")
+              f"{r['worst_gap_ms']:.0f} | "
+              + (f"{r['numba_loaded']['s']:.2f} ({r['numba_loaded']['thread']})"
+                 if r.get("numba_loaded") else "not yet") + " |")
     for _cache, r in rows:
         if "warm_up_done_s" in r:
             print(f"\nBackground warm-up of the other methods done {r['warm_up_done_s']:.0f} s "

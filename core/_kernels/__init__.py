@@ -2,4 +2,127 @@
 
 Every kernel is ``@njit(cache=True, nogil=True)``; the public wrappers in ``core``
 validate their inputs, loop over tiles, report progress and check for cancellation.
+
+The wrappers reach a kernel module through :func:`lazy`, so that importing the engine
+(``core.warping``, ``core.pipeline``, the method registry) does not import numba
+(0.15-0.5 s): the window's modules import without it. Once the window is shown it starts
+the import on a thread of its own with :func:`preload_numba` (the event loop keeps
+running: the import is Python code that gives the GIL back every switch interval), and
+every worker calls :func:`load_numba` before its job, which waits for that import
+instead of importing the same modules on a second thread. Plain constants the wrappers
+need at import time (the metric codes) live here.
 """
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+__all__ = ["lazy", "load_numba", "preload_numba", "numba_loaded", "when_numba_loaded",
+           "SQEUCLIDEAN", "EUCLIDEAN", "CITYBLOCK", "COSINE"]
+
+#: local-distance codes of the DTW tile kernels (:mod:`core._kernels.dtw_tiles`)
+SQEUCLIDEAN, EUCLIDEAN, CITYBLOCK, COSINE = 0, 1, 2, 3
+
+_hooks: list = []
+_hooks_lock = threading.Lock()
+_loaded = [False]
+_preload: list[threading.Thread] = []  # the preload thread, once started
+_preload_lock = threading.Lock()
+
+
+class _LazyKernels:
+    """Stands for ``core._kernels.<name>``: the first attribute read has numba imported
+    (:func:`load_numba`: by its import thread), imports the module and copies the
+    attribute in, so later reads are plain attribute reads."""
+
+    def __init__(self, name: str):
+        self._name = f"{__name__}.{name}"
+
+    def __getattr__(self, attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        load_numba()
+        value = getattr(importlib.import_module(self._name), attr)
+        setattr(self, attr, value)
+        return value
+
+    def __repr__(self) -> str:
+        return f"<kernels {self._name} (imported at first use)>"
+
+
+def lazy(name: str) -> _LazyKernels:
+    """The kernel module ``core._kernels.<name>``, imported at its first use."""
+    return _LazyKernels(name)
+
+
+def numba_loaded() -> bool:
+    """Whether numba is imported (by a kernel, :func:`load_numba` or the preload)."""
+    return _loaded[0]
+
+
+def load_numba() -> None:
+    """Have numba imported (with llvmlite and scipy's top level) when this returns, by
+    the one import thread of :func:`preload_numba` (started here if need be), waiting for
+    it; nothing when it is loaded. Every thread that may run kernels goes through here
+    (the kernel modules read through :func:`lazy` do): two threads importing overlapping
+    modules at once can see them half-initialized ("partially initialized module", e.g.
+    ``scipy.spatial.distance``). A failed import is tried again on this thread, so that
+    its error reaches the caller."""
+    if _loaded[0]:
+        return
+    preload_numba()
+    with _preload_lock:
+        thread = _preload[0] if _preload else None
+    if thread is not None and thread is not threading.current_thread():
+        thread.join()
+    if not _loaded[0]:
+        importlib.import_module(f"{__name__}._jit")
+
+
+def preload_numba() -> None:
+    """Start importing numba on a daemon thread ("numba-import") and return at once;
+    nothing when it is loaded or already being loaded. For a window, once it is shown:
+    the import (0.15-0.5 s) then never pauses its event loop (it gives the GIL back every
+    switch interval), and :func:`load_numba` waits for it. scipy's top level, which numba
+    imports, is imported here on the calling thread first (a few ms), so that the thread
+    imports only modules of numba and llvmlite, which nothing else imports lazily."""
+    if _loaded[0]:
+        return
+    import scipy  # noqa: F401 - see above
+
+    with _preload_lock:
+        if _preload:
+            return
+        thread = threading.Thread(target=_preload_quietly, name="numba-import", daemon=True)
+        _preload.append(thread)
+    thread.start()
+
+
+def _preload_quietly() -> None:
+    try:
+        importlib.import_module(f"{__name__}._jit")
+    except Exception:  # noqa: BLE001 - load_numba imports again and raises it there
+        pass
+
+
+def when_numba_loaded(callback) -> None:
+    """Call ``callback()`` once numba is imported by the kernels (at once if it is):
+    on the thread that imports it. For what needs numba's own objects (a compile
+    listener) without importing numba before a kernel does."""
+    with _hooks_lock:
+        loaded = _loaded[0]
+        if not loaded:
+            _hooks.append(callback)
+    if loaded:
+        callback()
+
+
+def _numba_loaded() -> None:
+    """Called by :mod:`core._kernels._jit` once numba is imported."""
+    with _hooks_lock:
+        _loaded[0] = True
+        hooks = list(_hooks)
+        _hooks.clear()
+    for callback in hooks:
+        callback()

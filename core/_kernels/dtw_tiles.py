@@ -10,9 +10,8 @@ order.
 
 import numpy as np
 
+from . import CITYBLOCK, COSINE, EUCLIDEAN, SQEUCLIDEAN  # noqa: F401 - the kernels read them
 from ._jit import njit
-
-SQEUCLIDEAN, EUCLIDEAN, CITYBLOCK, COSINE = 0, 1, 2, 3
 
 
 @njit(cache=True, nogil=True, inline="always")

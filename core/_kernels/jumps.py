@@ -13,7 +13,8 @@ precomputed cost matrix: units of different lengths compare fairly.
 """
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 # codes in ``back``
 START, DIAG, HOLD, SKIP, JUMP, FROM_NULL = 0, 1, 2, 3, 4, 5

@@ -7,9 +7,11 @@ import math
 
 import numpy as np
 
-from .._kernels.overlap import overlap_accumulate, overlap_backtrack
+from .._kernels import lazy
 from ..warping._engine import solve_window
 from ..warping._source import CostSource
+
+_k = lazy("overlap")  # numba: imported where a kernel first runs
 
 # cells of the coarse full cost matrix the search looks at
 _OVERLAP_CELLS = 1_000_000
@@ -60,7 +62,7 @@ def find_overlap(source, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, ra
     shifted = cost - tau
     acc = np.empty_like(shifted)
     back = np.empty(shifted.shape, dtype=np.int8)
-    overlap_accumulate(shifted, acc, back)
+    _k.overlap_accumulate(shifted, acc, back)
     monitor.report(0.9)
     last_row = acc[n_c - 1]
     last_col = acc[:, m_c - 1]
@@ -69,7 +71,7 @@ def find_overlap(source, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, ra
     else:
         i_end, j_end = int(np.argmin(last_col)), m_c - 1
     p = np.empty((n_c + m_c + 1, 2), dtype=np.int64)
-    length = overlap_backtrack(back, i_end, j_end, p)
+    length = _k.overlap_backtrack(back, i_end, j_end, p)
     (i0c, j0c), (i1c, j1c) = p[length - 1], p[0]
     # trim an end only if the closed-end path really pays for it there: with repetitive
     # material (a repeated section, a loop) shifting by one period is as cheap as the

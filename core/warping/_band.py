@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels.dtw_band import band_backtrack, band_sweep, pruned_sweep
+from .._kernels import lazy
 from ..errors import AlignmentError
 from ._tiles import NO_FEATURES, _features, _groups, batch_cells, is_multi
+
+_k = lazy("dtw_band")  # numba: imported where a kernel first runs
 
 _BATCH_CELLS = 1 << 22
 
@@ -47,8 +49,8 @@ class BandSolution:
     def path(self, j_end):
         plan = self.plan
         out = np.empty((plan.n + int(j_end) + 2, 2), dtype=np.int64)
-        length = band_backtrack(plan.n - 1, int(j_end), plan.first, plan.diag_byte,
-                                self.bp, self.open_begin, out)
+        length = _k.band_backtrack(plan.n - 1, int(j_end), plan.first, plan.diag_byte,
+                                   self.bp, self.open_begin, out)
         if length < 0:
             raise AlignmentError("internal error: broken step chain")
         return out[:length][::-1].copy()
@@ -95,10 +97,10 @@ def solve_band(source, weights, lo, hi, *, open_begin, origin_value, monitor, pl
     stops = sorted({int(s) for s in stops if 0 < s < n_diag}) + [n_diag]
     t0 = 0
     for t1 in stops:
-        band_sweep(t0, t1, n, plan.first, plan.last, plan.diag_byte, use_matrix, cmat,
-                   source.i_off, source.j_off, xt, yr, source.i_off, source.j_off, groups,
-                   gweights, wd, wu, wl, open_begin, float(origin_value), buffers, cbuf, acc, codes,
-                   bp, last_row)
+        _k.band_sweep(t0, t1, n, plan.first, plan.last, plan.diag_byte, use_matrix, cmat,
+                      source.i_off, source.j_off, xt, yr, source.i_off, source.j_off, groups,
+                      gweights, wd, wu, wl, open_begin, float(origin_value), buffers, cbuf, acc,
+                      codes, bp, last_row)
         monitor.report(cum[t1 - 1] / max(cum[-1], 1))
         t0 = t1
     last_row[:lo[n - 1]] = np.inf
@@ -156,11 +158,11 @@ def solve_pruned(source, weights, lo, hi, *, open_begin, origin_value, bound, ca
     cells = 0
     for t0 in range(0, n_diag, step):
         t1 = min(n_diag, t0 + step)
-        cells = pruned_sweep(t0, t1, state, n, m, plan.first, plan.last, use_matrix, cmat,
-                             source.i_off, source.j_off, xt, yr, source.i_off, source.j_off,
-                             groups, gweights, wd, wu, wl, open_begin, float(origin_value),
-                             float(bound), buffers, cbuf, acc, codes, bp, first, counts,
-                             diag_byte, last_row)
+        cells = _k.pruned_sweep(t0, t1, state, n, m, plan.first, plan.last, use_matrix, cmat,
+                                source.i_off, source.j_off, xt, yr, source.i_off, source.j_off,
+                                groups, gweights, wd, wu, wl, open_begin, float(origin_value),
+                                float(bound), buffers, cbuf, acc, codes, bp, first, counts,
+                                diag_byte, last_row)
         if cells < 0:
             return None, 0
         if monitor is not None:

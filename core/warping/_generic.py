@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels.dtw_steps import steps_backtrack, steps_rows
+from .._kernels import lazy
 from ..errors import AlignmentError
+
+_k = lazy("dtw_steps")  # numba: imported where a kernel first runs
 
 _BLOCK_CELLS = 1 << 21
 
@@ -32,9 +34,9 @@ class GenericSolution:
         n = self.lo.shape[0]
         p = self.pattern
         out = np.empty((n + int(j_end) + 2, 2), dtype=np.int64)
-        length = steps_backtrack(n - 1, int(j_end), self.lo, self.rowstart, self.bp, self.bits,
-                                 p.start_di, p.start_dj, p.cell_first, p.cell_di, p.cell_dj,
-                                 self.open_begin, out)
+        length = _k.steps_backtrack(n - 1, int(j_end), self.lo, self.rowstart, self.bp, self.bits,
+                                    p.start_di, p.start_dj, p.cell_first, p.cell_di, p.cell_dj,
+                                    self.open_begin, out)
         if length < 0:
             raise AlignmentError("internal error: broken backpointer chain")
         return out[:length][::-1].copy()
@@ -67,10 +69,10 @@ def solve_generic(source, pattern, lo, hi, mask, *, open_begin, origin_value, mo
         else:
             c0, c1 = 0, 1
         cost, ci0, cj0 = source.block(r0, i1, c0, max(c1, c0 + 1))
-        steps_rows(i0, i1, lo, hi, rowstart, mask_arr, has_mask, cost, ci0, cj0,
-                   pattern.start_di, pattern.start_dj, pattern.cell_first, pattern.cell_di,
-                   pattern.cell_dj, pattern.cell_w, float(origin_value), bool(open_begin),
-                   ring, bp, bits)
+        _k.steps_rows(i0, i1, lo, hi, rowstart, mask_arr, has_mask, cost, ci0, cj0,
+                      pattern.start_di, pattern.start_dj, pattern.cell_first, pattern.cell_di,
+                      pattern.cell_dj, pattern.cell_w, float(origin_value), bool(open_begin),
+                      ring, bp, bits)
         i0 = i1
     monitor.report(1.0)
     last = ring[(n - 1) % ring.shape[0]].copy()

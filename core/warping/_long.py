@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernels.dtw_tiles import tiles_backtrack
+from .._kernels import lazy
 from ..errors import AlignmentError
 from ._tiles import TilePlan, choose_shape, sweep
+
+_tiles_k = lazy("dtw_tiles")  # numba: imported where a kernel first runs
 
 MULTISCALE_FACTOR = 4  # frames per coarse frame between levels
 MULTISCALE_RADIUS = 3  # corridor half-width around the coarse path, in coarse frames
@@ -86,7 +88,7 @@ def solve_checkpointed(source, weights, lo, hi, *, open_begin, origin_value, mon
             i, j = n - 1, int(j_end)
             if offsets is not None:
                 out = np.empty((n + j + 2, 2), dtype=np.int64)
-                length, i_out, j_out, status = tiles_backtrack(
+                length, i_out, j_out, status = _tiles_k.tiles_backtrack(
                     i, j, plan.strip_rows, plan.n, plan.strip_first, plan.tile_j0,
                     plan.tile_w, offsets, bp_c, 0, out)
                 if status < 0:
@@ -113,7 +115,7 @@ def solve_checkpointed(source, weights, lo, hi, *, open_begin, origin_value, mon
                                  origin_value=origin_value, monitor=back.sub(0, 0), top=top)
                 cls.resweeps += 1
                 out = np.empty((r1 - r0 + j + 2, 2), dtype=np.int64)
-                length, _, j_next, status = tiles_backtrack(
+                length, _, j_next, status = _tiles_k.tiles_backtrack(
                     r1 - r0 - 1, j, plan_g.strip_rows, plan_g.n, plan_g.strip_first,
                     plan_g.tile_j0, plan_g.tile_w, plan_g.tile_off, bp, 0, out)
                 if status < 0:

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._kernels.dtw_tiles import CITYBLOCK, COSINE, EUCLIDEAN, SQEUCLIDEAN
+from .._kernels import CITYBLOCK, COSINE, EUCLIDEAN, SQEUCLIDEAN
 from ..cost import METRICS, _block, check_features, check_metric, unit_rows
 
 __all__ = ["CostSource", "FeatureTerms", "Term", "pool_frames"]

@@ -36,12 +36,14 @@ import time
 
 import numpy as np
 
-from .._kernels.corridor import widen_ambiguous
-from .._kernels.dtw_tiles import band_costs as _band_costs
+from .._kernels import lazy
 from ..errors import AlignmentError
 from ._long import coarse_to_fine, corridor, pool_window
 from ._tiles import _block_features
 from .steps import get_step_pattern
+
+_tiles_k = lazy("dtw_tiles")  # numba: imported where a kernel first runs
+_corridor_k = lazy("corridor")
 
 STAGE_KINDS = ("search", "around")
 
@@ -88,7 +90,7 @@ def band_costs(source, lo, hi):
     width = max(1, int(np.max(hi - lo))) if n else 1
     out = np.zeros((n, width))
     acc = np.empty(width, dtype=np.float32)
-    _band_costs(x32[source.i_off:source.i_off + n], yt32, lo + source.j_off,
+    _tiles_k.band_costs(x32[source.i_off:source.i_off + n], yt32, lo + source.j_off,
                 hi + source.j_off, source.groups, source.group_weights, acc, out)
     return out
 
@@ -114,8 +116,8 @@ def widened_corridor(path, source_w, n, m, *, radius, max_radius, tol):
     if source_w is not None and max_radius > radius:
         wlo = np.clip(jmin - max_radius, 0, m - 1)
         whi = np.clip(jmax + 1 + max_radius, 1, m)
-        widen_ambiguous(band_costs(source_w, wlo, whi), wlo, whi, jmin, jmax, float(tol),
-                        lo, hi)
+        _corridor_k.widen_ambiguous(band_costs(source_w, wlo, whi), wlo, whi, jmin, jmax,
+                                    float(tol), lo, hi)
     return _connected(lo, hi, m)
 
 

@@ -14,13 +14,10 @@ import threading
 
 import numpy as np
 
-from .._kernels.dtw_tiles import (
-    band_costs,
-    strips_sweep,
-    tile_sweep,
-    tiles_backtrack,
-)
+from .._kernels import lazy
 from ..errors import AlignmentError, Cancelled
+
+_k = lazy("dtw_tiles")  # numba: imported where a kernel first runs
 
 _PARALLEL_CELLS = 1 << 20  # below this many cells one thread is faster
 
@@ -84,7 +81,7 @@ class TileSolution:
     def path(self, j_end):
         plan = self.plan
         out = np.empty((plan.n + int(j_end) + 2, 2), dtype=np.int64)
-        length, i, j, status = tiles_backtrack(
+        length, i, j, status = _k.tiles_backtrack(
             plan.n - 1, int(j_end), plan.strip_rows, plan.n, plan.strip_first, plan.tile_j0,
             plan.tile_w, plan.tile_off, self.bp, 0, out)
         if status < 0:
@@ -193,9 +190,9 @@ def _tile_costs(source, r0, h, j0, w, acc, out):
     xs = x32[i_abs:i_abs + h]
     kind = _GEMM_KIND.get(source.metric, 0)
     if kind == 0:  # cityblock, or several groups of terms
-        band_costs(xs, yt32, np.full(h, j_abs, dtype=np.int64),
-                   np.full(h, j_abs + w, dtype=np.int64), source.groups, source.group_weights,
-                   acc, out)
+        _k.band_costs(xs, yt32, np.full(h, j_abs, dtype=np.int64),
+                      np.full(h, j_abs + w, dtype=np.int64), source.groups, source.group_weights,
+                      acc, out)
         return out, 0, _NO_NORMS, _NO_NORMS
     g = xs @ y32[j_abs:j_abs + w].T
     return g, kind, xsq[i_abs:i_abs + h], ysq[j_abs:j_abs + w]
@@ -297,19 +294,19 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
                 if w > 0 and blocks:
                     block, kind, xsq_t, ysq_t = _tile_costs(
                         source, r0, h, j0, w, acc, block_buf[:h * w].reshape(h, w))
-                    tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
-                               True, block, -r0, -j0, xt, yr,
-                               source.i_off, source.j_off, groups, gweights, wd, wu, wl,
-                               origin and r0 == 0 and j0 == 0, float(origin_value),
-                               scratch, cbuf, acc32, codes, keep_codes, bp,
-                               max(offset, 0), kind, xsq_t, ysq_t)
+                    _k.tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
+                                  True, block, -r0, -j0, xt, yr,
+                                  source.i_off, source.j_off, groups, gweights, wd, wu, wl,
+                                  origin and r0 == 0 and j0 == 0, float(origin_value),
+                                  scratch, cbuf, acc32, codes, keep_codes, bp,
+                                  max(offset, 0), kind, xsq_t, ysq_t)
                 elif w > 0:
-                    tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
-                               use_matrix, cmat, source.i_off, source.j_off, xt, yr,
-                               source.i_off, source.j_off, groups, gweights, wd, wu, wl,
-                               origin and r0 == 0 and j0 == 0, float(origin_value),
-                               scratch, cbuf, acc32, codes, keep_codes, bp,
-                               max(offset, 0), 0, _NO_NORMS, _NO_NORMS)
+                    _k.tile_sweep(r0, h, j0, w, lo_s, hi, top_row, left, bottom,
+                                  use_matrix, cmat, source.i_off, source.j_off, xt, yr,
+                                  source.i_off, source.j_off, groups, gweights, wd, wu, wl,
+                                  origin and r0 == 0 and j0 == 0, float(origin_value),
+                                  scratch, cbuf, acc32, codes, keep_codes, bp,
+                                  max(offset, 0), 0, _NO_NORMS, _NO_NORMS)
                 with cond:
                     done_col[s + 1] = j0 + w + 1
                     state["cells"] += h * w
@@ -404,13 +401,13 @@ def _sweep_batched(plan, rows, lo, hi, use_matrix, cmat, source, xt, yr, groups,
     for s1 in stops:
         if s1 <= s0:
             continue
-        done += strips_sweep(s0, s1, plan.strip_rows, plan.heights, plan.c0, plan.c1,
-                             plan.strip_first, plan.tile_j0, plan.tile_w, plan.tile_off,
-                             rows, lo, hi, use_matrix, cmat, source.i_off, source.j_off, xt,
-                             yr, source.i_off, source.j_off, groups, gweights, *weights,
-                             origin,
-                             origin_value, scratch, cbuf, acc32, codes, left, store, bp,
-                             _NO_NORMS)
+        done += _k.strips_sweep(s0, s1, plan.strip_rows, plan.heights, plan.c0, plan.c1,
+                                plan.strip_first, plan.tile_j0, plan.tile_w, plan.tile_off,
+                                rows, lo, hi, use_matrix, cmat, source.i_off, source.j_off, xt,
+                                yr, source.i_off, source.j_off, groups, gweights, *weights,
+                                origin,
+                                origin_value, scratch, cbuf, acc32, codes, left, store, bp,
+                                _NO_NORMS)
         if s1 - 1 in keep:
             kept[s1 - 1] = rows[(s1 - 1) % 3].copy()
         monitor.report(done / max(plan.cells, 1))

@@ -46,7 +46,10 @@ def _warm_up_stretch() -> None:
     if _warmed_up.is_set():
         return
     _warmed_up.set()
+    from core._kernels import preload_numba
     from core.render import warm_up
+
+    preload_numba()  # the warm-up thread waits for it (sources._quietly): never here
 
     from .sources import _quietly
 

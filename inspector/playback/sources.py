@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from core._kernels import load_numba
 from core.render import WarpPlan
 
 __all__ = ["AudioSource", "WarpSource", "Prefetcher", "BLOCK_FRAMES", "AHEAD_S",
@@ -207,6 +208,7 @@ class Prefetcher:
         for source, t0, t1 in wanted:
             missing = source.missing(t0, t1)
             if missing:
+                load_numba()  # through numba's import thread: 0 once loaded
                 source.load(missing[0])
                 self.loaded += 1
                 return True
@@ -235,6 +237,7 @@ class Prefetcher:
 
 def _quietly(function: Callable[[], None]) -> None:
     try:
+        load_numba()  # through numba's import thread, never beside it
         function()
     except Exception:  # noqa: BLE001 - warming up is an optimization only
         pass

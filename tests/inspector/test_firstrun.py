@@ -102,6 +102,42 @@ def test_window_imports_leave_slow_modules_for_later():
     assert proc.stdout.strip() == "[]"
 
 
+WINDOW_WITHOUT_NUMBA = """
+import sys
+import inspector.app
+print("import:", sorted(m for m in ("numba", "llvmlite") if m in sys.modules))
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+window = inspector.app.MainWindow(settings=None, tune_gc=True)
+print("built:", sorted(m for m in ("numba", "llvmlite") if m in sys.modules))
+import threading, time
+from core import _kernels
+seen = []
+_kernels.when_numba_loaded(lambda: seen.append(threading.current_thread().name))
+window.show()
+app.processEvents()
+deadline = time.monotonic() + 100
+while not _kernels.numba_loaded() and time.monotonic() < deadline:
+    app.processEvents()
+    time.sleep(0.005)
+print("loaded on:", seen)
+window.shutdown()
+"""
+
+
+def test_window_is_shown_before_numba_is_imported():
+    """numba (0.15-0.5 s) is imported neither by the window's modules nor while the
+    window is built, but once it is shown, on a thread of its own (issue 14: the window
+    within 1 s, and no pause of the event loop for the import)."""
+    proc = subprocess.run([sys.executable, "-c", WINDOW_WITHOUT_NUMBA], capture_output=True,
+                          text=True, timeout=120, cwd=REPO,
+                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                               "PYTHONPATH": str(REPO)})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[:3] == ["import: []", "built: []",
+                                            "loaded on: ['numba-import']"], proc.stdout
+
+
 def test_start_up_window_names_the_project_being_opened(qapp):
     splash = firstrun.show_splash(["/somewhere/Session 3.alignproj"])
     try:
