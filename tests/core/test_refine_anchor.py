@@ -244,3 +244,34 @@ def test_recompute_changes_needs_energies():
     with pytest.raises(ValueError, match="refine"):
         recompute(base, Constraints((Anchor(2.0, 2.1),)), (x, y, "cosine"),
                   mode="corridor", refine="spline")
+
+
+def test_recompute_with_changes_keeps_anchors_and_locked_regions():
+    from core.alignment import Alignment
+    from core.constraints import Anchor, Constraints, lock_region, recompute
+
+    ca0 = _change_case(lambda i: 0.0)[2]
+    a0 = int(ca0[7])
+
+    def bump(i):  # 9 frames late around the changes before the anchor
+        return 9.0 * np.exp(-((i - (a0 - 60)) / 50.0) ** 2) * (abs(i - a0) > 5)
+
+    ea, eb, ca, cb, path, true_j = _change_case(bump)
+    base = Alignment(path, RATE, RATE, n_a=len(ea), n_b=len(eb), method="dtw")
+    # a locked region inside the anchor's window, after it
+    region = lock_region(base, (a0 + 90) / RATE, (a0 + 140) / RATE)
+    cons = Constraints((Anchor(a0 / RATE, cb[7] / RATE),), (region,))
+    source = (ea.astype(np.float64), eb.astype(np.float64), "cosine")
+    plain = recompute(base, cons, source, mode="corridor")
+    changed = recompute(base, cons, source, mode="corridor", refine="changes",
+                        energies=(ea, eb))
+    p = np.asarray(changed.path)
+    _check_path(p)
+    assert any((p == (a0, int(cb[7]))).all(axis=1))
+    cells = np.asarray(region.cells)
+    k = int(np.flatnonzero((p == cells[0]).all(axis=1))[0])
+    assert np.array_equal(p[k:k + len(cells)], cells)  # the locked region, cell for cell
+    assert changed.diagnostics["anchor_refinement"][0]["lag_s"] is not None
+    assert not np.array_equal(p, np.asarray(plain.path))  # the refinement did something
+    near = [int(c) for c in ca if 0 < abs(c - a0) <= 200 and not a0 + 90 <= c <= a0 + 140]
+    assert max(abs(p[p[:, 0] == i, 1].mean() - true_j(i)) for i in near) <= 2.0
