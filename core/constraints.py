@@ -595,8 +595,8 @@ def _on_grid(base: Alignment, rates, n_a, n_b) -> np.ndarray:
 def recompute(base: Alignment, constraints: Constraints, source=None, *, previous=None,
               mode: str | None = None, rate_a_hz: float | None = None,
               rate_b_hz: float | None = None, radius_s: float = DEFAULT_RADIUS_S,
-              step_pattern: str = "symmetric2", refine: bool = False, progress=None,
-              cancel=None) -> Alignment:
+              step_pattern: str = "symmetric2", refine: bool | str = False, energies=None,
+              progress=None, cancel=None) -> Alignment:
     """The path of ``base`` recomputed from ``constraints``.
 
     Parameters
@@ -622,13 +622,17 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
         Corridor half-width in seconds of B (``"corridor"``).
     step_pattern : str
         The corridor solve's step pattern (steps (1,1), (1,0), (0,1) with any weights).
-    refine : bool
-        Re-lay the path within a few seconds of each hard anchor through the onsets
-        matched there (:mod:`core.warping.refine_anchor`); ``diagnostics
-        ["anchor_refinement"]`` says how many were matched each side. Off by default:
-        it helps where the features misplace the notes around the anchor (bwv66.6: 55-75
-        -> 25-62 ms within 2 s) but is worse than the plain re-solve near 13 of 34 other
-        anchors (benchmarks/accuracy/anchors.md).
+    refine : bool or {"onsets", "changes"}
+        Re-lay the path within a few seconds of each hard anchor
+        (:mod:`core.warping.refine_anchor`); ``diagnostics["anchor_refinement"]`` says
+        how many cells were matched each side. ``"onsets"`` (or True): through the onsets
+        of the solve's features matched there (bwv66.6: 55-75 -> 25-62 ms within 2 s,
+        but worse than the plain re-solve near 13 of 34 other anchors). ``"changes"``:
+        through the chord changes located in the audio's spectra (``energies``), their
+        lags calibrated at the anchors (benchmarks/accuracy/anchors.md). Off by default.
+    energies : ((N, 88) array, (M, 88) array), optional
+        :func:`core.warping.refine_anchor.semitone_energies` of A and B on the frame
+        grids of the result; needed by ``refine="changes"``.
 
     Returns
     -------
@@ -660,6 +664,12 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
             else "corridor"
     if mode not in ("exact", "corridor"):
         raise ValueError(f"mode: expected 'exact' or 'corridor', got {mode!r}")
+    if refine is True:
+        refine = "onsets"
+    if refine not in (False, None, "onsets", "changes"):
+        raise ValueError(f"refine: expected False, True, 'onsets' or 'changes', got {refine!r}")
+    if refine == "changes" and energies is None:
+        raise ValueError("refine: 'changes' needs the energies of both recordings")
 
     if mode == "exact":
         rates = (base.rate_a_hz, base.rate_b_hz)
@@ -704,7 +714,8 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                          progress=progress, cancel=cancel)
         engine = _diagonal_knot_steps(engine)
         if refine:
-            engine = _refine_engine(engine, src, constraints, knots, anchors, inside)
+            engine = _refine_engine(engine, src, constraints, knots, anchors, inside,
+                                    refine, energies)
         path = np.asarray(engine.path)
         out_base = engine
         segs = _segments_from_path(path, knots, "solved")
@@ -777,7 +788,8 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
         reused = {(tuple(r["start"]), tuple(r["end"])) for r in segs
                   if r["kind"] == "reused"}
         refined, refine_report = _refine_path(path, src, constraints, knots, anchors,
-                                              inside, rates, reused) if refine else (path, [])
+                                              inside, rates, reused, refine, energies) \
+            if refine else (path, [])
         if refine_report:
             path = refined
             segs = _segments_from_path(path, knots, None, kinds={
@@ -921,14 +933,17 @@ def _onset_features(src):
     return [x], [y], ((x, y) if getattr(src, "metric", None) == "cosine" else None)
 
 
-def _refine_path(path, src, constraints, knots, anchors, inside, rates, reused=()):
-    """``path`` re-laid through matched onsets near each hard anchor that is not inside a
-    region (:func:`core.warping.refine_anchor.refine_near_anchors`), and the per-anchor
-    report (empty when nothing was refined)."""
-    from .warping.refine_anchor import refine_near_anchors
+def _refine_path(path, src, constraints, knots, anchors, inside, rates, reused=(),
+                 how="onsets", energies=None):
+    """``path`` re-laid near each hard anchor that is not inside a region, through
+    matched onsets (``how="onsets"``, :func:`core.warping.refine_anchor.
+    refine_near_anchors`) or chord changes (``"changes"``, :func:`core.warping.
+    refine_anchor.refine_at_changes`), and the per-anchor report (empty when nothing
+    was refined)."""
+    from .warping.refine_anchor import refine_at_changes, refine_near_anchors
 
-    feats = _onset_features(src)
-    if feats is None or not anchors.shape[0]:
+    feats = _onset_features(src) if how == "onsets" else None
+    if (how == "onsets" and feats is None) or not anchors.shape[0]:
         return path, []
     hard = {(_frames(a.time_a_s, rates[0], src.n), _frames(a.time_b_s, rates[1], src.m))
             for a in constraints.anchors if a.hard}
@@ -936,18 +951,22 @@ def _refine_path(path, src, constraints, knots, anchors, inside, rates, reused=(
              if not inn and tuple(map(int, c)) in hard]
     if not cells:
         return path, []
+    if how == "changes":
+        return refine_at_changes(path, cells, knots, energies, rates, through=THROUGH_FRAMES,
+                                 reused=reused)
     return refine_near_anchors(path, cells, knots, feats[0], feats[1], rates, feats[2],
                                through=THROUGH_FRAMES, reused=reused)
 
 
-def _refine_engine(engine: Alignment, src, constraints, knots, anchors, inside) -> Alignment:
+def _refine_engine(engine: Alignment, src, constraints, knots, anchors, inside,
+                   how="onsets", energies=None) -> Alignment:
     """:func:`_refine_path` on an exact re-solve: its path, confidence (of the nearest old
     step) and segment records follow."""
     old = np.asarray(engine.path)
     reused = {(tuple(r["start"]), tuple(r["end"]))
               for r in engine.diagnostics.get("segments") or () if r.get("reused")}
     path, report = _refine_path(old, src, constraints, knots, anchors, inside,
-                                (engine.rate_a_hz, engine.rate_b_hz), reused)
+                                (engine.rate_a_hz, engine.rate_b_hz), reused, how, energies)
     if not any(r["matched_before"] or r["matched_after"] for r in report):
         return engine.replace(diagnostics=dict(engine.diagnostics, anchor_refinement=report))
     conf = engine.confidence

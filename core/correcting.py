@@ -13,7 +13,8 @@ from __future__ import annotations
 from .alignment import Alignment
 from .constraints import Constraints, can_resolve_exactly, recompute
 
-__all__ = ["edit_source", "constrained_run", "correct_alignment", "DEFAULT_EDIT_RATE_HZ"]
+__all__ = ["edit_source", "change_energies", "constrained_run", "correct_alignment",
+           "DEFAULT_EDIT_RATE_HZ"]
 
 #: frame rate of the default features a file's alignment is corrected on (audio)
 DEFAULT_EDIT_RATE_HZ = 50.0
@@ -71,6 +72,19 @@ def edit_source(alignment: Alignment, rec_a, rec_b, recipe=None, features=None) 
     spec_b = registry.FeatureSpec(names[1], rates[1])
     metric = "cosine" if names[0] == "chroma" else "euclidean"
     return _features_source(rec_a, rec_b, spec_a, spec_b, metric, features)
+
+
+def change_energies(rec_a, rec_b, rate_a_hz: float, rate_b_hz: float):
+    """The semitone energies of two audio recordings on frame grids of ``rate_a_hz`` and
+    ``rate_b_hz`` (the keyword ``energies`` of :func:`core.constraints.recompute` with
+    ``refine="changes"``; :func:`core.warping.refine_anchor.semitone_energies`). None when
+    either recording is not audio."""
+    from .warping.refine_anchor import semitone_energies
+
+    if rec_a.kind != "audio" or rec_b.kind != "audio":
+        return None
+    return (semitone_energies(rec_a.audio(), float(rec_a.rate_hz), float(rate_a_hz)),
+            semitone_energies(rec_b.audio(), float(rec_b.rate_hz), float(rate_b_hz)))
 
 
 def constrained_run(recipe, rec_a, rec_b, constraints: Constraints, *, progress=None,

@@ -9,14 +9,20 @@ solve's own features), matches the two onset sequences in order with a small dyn
 programme (the anchor fixed; a match costs its distance from the time the local tempo
 predicts and the dissimilarity of the two onsets' pitch-class content), and lays the
 path piecewise-linearly through the matched onsets. Where no onset pair is convincing the
-path is left as it was. Qt-free; used by :func:`core.constraints.recompute`.
+path is left as it was.
+
+:func:`refine_at_changes` (``recompute(refine="changes")``) takes its cells from the audio
+instead: the chord changes of A near the anchor, located in the semitone spectra of both
+recordings (:func:`semitone_energies`, :func:`change_time`), their lags behind the truth
+measured at the anchors themselves. Qt-free; used by :func:`core.constraints.recompute`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["refine_near_anchors", "onset_frames", "match_onsets", "WINDOW_S"]
+__all__ = ["refine_near_anchors", "onset_frames", "match_onsets", "WINDOW_S",
+           "refine_at_changes", "semitone_energies", "change_frames", "change_time"]
 
 #: half-width (s of A) of the span re-estimated around each hard anchor
 WINDOW_S = 2.5
@@ -163,6 +169,49 @@ def _shifted(seg, start, chain, end, predict, min_shift: int):
     np.maximum.at(hi, rows - first, j)
     if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
         return None  # a path that skips rows of A: not one of the engine's
+    return _connected(first, last, lo, hi, start, end)
+
+
+def _laid(seg, start, chain, end, predict, min_shift: int):
+    """The old path ``seg`` (``start`` to ``end``) laid through measured cells: between
+    two consecutive cells (the ends included) of which one is at least ``min_shift``
+    frames off the old path, a straight line (the old path's turns there are the
+    features' errors the cells correct; a cell within ``min_shift`` stays where the old
+    path has it); elsewhere the old path. None when no cell is that far off."""
+    pts = [tuple(map(float, start))]
+    moved = [False]
+    for a, b in chain:
+        off = abs(b - float(predict(a))) >= min_shift
+        pts.append((float(a), float(b) if off else float(predict(a))))
+        moved.append(off)
+    pts.append(tuple(map(float, end)))
+    moved.append(False)
+    if not any(moved):
+        return None
+    rows = seg[:, 0]
+    first, last = int(rows[0]), int(rows[-1])
+    lo = np.full(last - first + 1, np.inf)
+    hi = np.full(last - first + 1, -np.inf)
+    np.minimum.at(lo, rows - first, seg[:, 1].astype(np.float64))
+    np.maximum.at(hi, rows - first, seg[:, 1].astype(np.float64))
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        return None  # a path that skips rows of A: not one of the engine's
+    for k in range(len(pts) - 1):
+        if not (moved[k] or moved[k + 1]):
+            continue
+        (a0, b0), (a1, b1) = pts[k], pts[k + 1]
+        r = np.arange(int(np.ceil(a0)), int(np.floor(a1)) + 1)
+        r = r[(r >= first) & (r <= last)]
+        js = np.interp(r, [a0, a1], [b0, b1])
+        lo[r - first] = js
+        hi[r - first] = js
+    return _connected(first, last, lo, hi, start, end)
+
+
+def _connected(first, last, lo, hi, start, end):
+    """The connected monotone path over the rows ``first..last`` whose row r spans about
+    ``lo[r - first]..hi[r - first]`` (rounded, then made monotone), from ``start`` to
+    ``end``."""
     lo = np.round(lo).astype(np.int64)
     hi = np.round(hi).astype(np.int64)
     lo[0], hi[-1] = start[1], end[1]
@@ -191,7 +240,8 @@ def _cell_index(path, cell):
 
 
 def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=None,
-                        through: int = 2, reused=()):
+                        through: int = 2, reused=(), chains=None,
+                        min_shift_s: float = MIN_SHIFT_S):
     """``path`` with the span within :data:`WINDOW_S` of each anchor cell re-laid through
     matched onsets (see the module).
 
@@ -215,6 +265,12 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
         Segments (start, end cells) taken over from an earlier refined result: a side of
         an anchor whose segment is one of them was refined then and is left alone (so a
         re-solve of other segments gives the same path there).
+    chains : dict or None
+        Per anchor cell, the cells the path must pass near instead of matched onsets
+        (:func:`refine_at_changes`); the features are then not read.
+    min_shift_s : float
+        A matched cell moves the path only where the old path maps it at least this far
+        (s of B) off.
 
     Returns
     -------
@@ -256,8 +312,6 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
                     or end[1] <= start[1]:
                 counts.append(0)
                 continue
-            oa = onset_frames(feats_a, start[0], end[0] + 1, ra)
-            ob = onset_frames(feats_b, start[1], end[1] + 1, rb)
             seg = path[ks:ke + 1]
             rows, inv = np.unique(seg[:, 0], return_inverse=True)
             cols = np.bincount(inv, weights=seg[:, 1]) / np.bincount(inv)
@@ -265,7 +319,14 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
             def predict(a, rows=rows, cols=cols):
                 return np.interp(a, rows, cols)
 
-            chain = match_onsets(oa, ob, start, end, (ra, rb), chroma, predict=predict)
+            if chains is not None:
+                chain = _monotone([c for c in chains.get((ai, aj), ())
+                                   if start[0] < c[0] < end[0] and start[1] < c[1] < end[1]],
+                                  start, end)
+            else:
+                oa = onset_frames(feats_a, start[0], end[0] + 1, ra)
+                ob = onset_frames(feats_b, start[1], end[1] + 1, rb)
+                chain = match_onsets(oa, ob, start, end, (ra, rb), chroma, predict=predict)
             counts.append(len(chain))
             if not chain:
                 continue
@@ -288,11 +349,273 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
                     k += 1
                 if k < ke:
                     end, ke = tuple(map(int, path[k])), k
-            new = _shifted(path[ks:ke + 1], start, chain, end, predict,
-                           max(1, int(round(MIN_SHIFT_S * rb))))
+            if chains is not None:
+                new = _laid(path[ks:ke + 1], start, chain, end, predict,
+                            max(1, int(round(min_shift_s * rb))))
+            else:
+                new = _shifted(path[ks:ke + 1], start, chain, end, predict,
+                               max(1, int(round(min_shift_s * rb))))
             if new is None:
                 continue
             path = np.concatenate([path[:ks], new, path[ke + 1:]])
         report.append({"anchor": [ai, aj], "matched_before": counts[0],
                        "matched_after": counts[1]})
     return path, report
+
+
+def _monotone(cells, start, end):
+    """The longest chain of ``cells`` (sorted by A) strictly increasing on both axes
+    strictly between ``start`` and ``end`` (ties: the earlier cells)."""
+    cells = sorted(set(cells))
+    n = len(cells)
+    length = [0] * n
+    back = [-1] * n
+    for k, c in enumerate(cells):
+        if not (start[0] < c[0] < end[0] and start[1] < c[1] < end[1]):
+            continue
+        length[k] = 1
+        for q in range(k):
+            if length[q] and cells[q][0] < c[0] and cells[q][1] < c[1] \
+                    and length[q] + 1 > length[k]:
+                length[k], back[k] = length[q] + 1, q
+    if not any(length):
+        return []
+    k = int(np.argmax(length))
+    chain = []
+    while k >= 0:
+        chain.append(cells[k])
+        k = back[k]
+    return chain[::-1]
+
+
+# -- chord changes measured in the audio --------------------------------------------------
+
+#: the spectra compared across a change are taken from this far (s) on either side of it
+CHANGE_GAP_S = 0.1
+#: and at most this far (s)
+CHANGE_SPAN_S = 0.6
+#: a change is looked for on B within this (s) of where the old path puts it
+CHANGE_SEARCH_S = 0.15
+#: and within this share of the time to the nearest other change (s): a change further
+#: off than half the way to the next one is more likely that one than this one
+CHANGE_SEARCH_SHARE = 0.5
+#: an anchor calibrates the lags when a change of A is within this (s) of it
+CHANGE_AT_ANCHOR_S = 0.05
+#: a lag measured at an anchor longer than this (s) is a change mistaken, not a lag
+CHANGE_MAX_LAG_S = 0.1
+#: the spectra before and after a change differ at least this much (1 - cosine)
+CHANGE_CONTRAST = 0.02
+
+
+def semitone_energies(signal, sample_rate: float, rate_hz: float) -> np.ndarray:
+    """Log energies in the 88 semitone bands (MIDI 21-108) of a recording at ``rate_hz``
+    (frame k centred at k / rate_hz s), float32 (T, 88): the spectra
+    :func:`refine_at_changes` locates chord changes in.
+
+    Notes
+    -----
+    The energies of :func:`core.features.audio.pitch_energy` (the chroma and DLNCO
+    features' own, tuned, three STFT resolutions; memoized there), compressed as
+    ``log(1 + 1e4 e / ref)`` with ``ref`` the 99th percentile of the frame totals. O(T)
+    FFTs; about 0.3 s for a minute of audio.
+    """
+    from ..features.audio import estimate_tuning, frame_centers, pitch_energy
+
+    x = np.asarray(signal, dtype=np.float32)
+    if x.ndim != 1 or x.size == 0:
+        raise ValueError(f"signal: expected a non-empty mono signal, got shape {x.shape}")
+    centers = frame_centers(x.shape[0], float(sample_rate), float(rate_hz))
+    tuning = estimate_tuning(x, float(sample_rate))
+    return pitch_energy(x, float(sample_rate), centers, float(tuning)).astype(np.float32)
+
+
+def _compressed(energy, lo: int, hi: int):
+    """``log(1 + 1e4 e / ref)`` of the frames ``lo..hi-1`` (clipped), ``ref`` the 99th
+    percentile of their frame totals: the level of the passage, not of the recording."""
+    e = np.asarray(energy[max(lo, 0):max(min(hi, len(energy)), max(lo, 0))], np.float64)
+    total = e.sum(axis=1)
+    ref = float(np.percentile(total, 99)) if total.size else 0.0
+    return np.log1p(1e4 * e / (ref if ref > 0 else 1.0))
+
+
+def change_frames(energy, lo: int, hi: int, rate_hz: float) -> np.ndarray:
+    """Frames in ``[lo, hi)`` where the spectrum changes: peaks of the summed positive
+    difference of ``energy`` (T, D) (3-frame mean) above its mean plus half a standard
+    deviation over the span, at least :data:`MIN_GAP_S` apart (the stronger kept)."""
+    lo, hi = max(int(lo), 1), min(int(hi), len(energy))
+    if hi - lo < 3:
+        return np.zeros(0, np.int64)
+    rise = np.maximum(np.diff(np.asarray(energy[lo - 1:hi], np.float64), axis=0), 0.0)
+    nov = np.convolve(rise.sum(axis=1), np.ones(3) / 3.0, mode="same")
+    thr = nov.mean() + 0.5 * nov.std()
+    cand = [k for k in range(1, len(nov) - 1)
+            if nov[k] >= thr and nov[k] >= nov[k - 1] and nov[k] > nov[k + 1]]
+    gap = max(1, int(round(MIN_GAP_S * rate_hz)))
+    kept: list[int] = []
+    for k in sorted(cand, key=lambda k: -nov[k]):
+        if all(abs(k - q) >= gap for q in kept):
+            kept.append(k)
+    return np.array(sorted(kept), dtype=np.int64) + lo
+
+
+def _unit(v):
+    n = np.linalg.norm(v, axis=-1, keepdims=True)
+    return np.divide(v, n, out=np.zeros_like(v), where=n > 0)
+
+
+def change_time(energy, guess: float, before: float, after: float, rate_hz: float,
+                search_s: float = CHANGE_SEARCH_S):
+    """The frame (fractional) where the spectrum of ``energy`` turns from the one before
+    a change near ``guess`` to the one after it, or None.
+
+    The mean spectrum of the frames from ``max(before, guess - CHANGE_SPAN_S)`` to
+    ``guess - CHANGE_GAP_S`` is the old state, that of ``guess + CHANGE_GAP_S`` to
+    ``min(after, guess + CHANGE_SPAN_S)`` the new one; within ``search_s`` of ``guess``
+    the time is where the cosine to the new state overtakes the cosine to the old one
+    (the crossing nearest the steepest rise of their difference, interpolated between
+    frames). A slow attack (bowed strings) or a long release moves this point by
+    a lag that is much the same at every change of a recording: :func:`refine_at_changes`
+    measures it at the anchors.
+    """
+    energy = np.asarray(energy)
+    n = len(energy)
+    gap, span = CHANGE_GAP_S * rate_hz, CHANGE_SPAN_S * rate_hz
+    search = search_s * rate_hz
+
+    def state(t0, t1):
+        j0, j1 = int(round(max(t0, 0))), int(round(min(t1, n)))
+        if j1 - j0 < 4:
+            return None
+        return _unit(np.asarray(energy[j0:j1], np.float64).mean(axis=0))
+
+    old = state(max(before, guess - span) + gap, guess - gap)
+    new = state(guess + gap, min(after, guess + span) - gap)
+    if old is None or new is None or 1.0 - float(old @ new) < CHANGE_CONTRAST:
+        return None
+    j0 = max(int(round(guess - search)), 0)
+    j1 = min(int(round(guess + search)) + 1, n)
+    if j1 - j0 < 4:
+        return None
+    frames = _unit(np.asarray(energy[j0:j1], np.float64))
+    d = frames @ new - frames @ old
+    d = np.convolve(d, np.ones(3) / 3.0, mode="same")
+    if d[1] >= 0 or d[-2] <= 0:
+        return None  # no turn from the old state to the new one in the span
+    up = np.nonzero((d[1:-2] < 0) & (d[2:-1] >= 0))[0] + 1
+    if not len(up):
+        return None
+    k = int(up[np.argmin(np.abs(up - int(np.argmax(np.diff(d)))))])
+    return j0 + k + float(d[k] / (d[k] - d[k + 1]))
+
+
+def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2,
+                      reused=()):
+    """``path`` re-laid near each hard anchor through the chord changes of the two
+    recordings (the audio's own spectra, not the solve's features).
+
+    Within :data:`WINDOW_S` of each anchor, the changes of A (:func:`change_frames`) are
+    located precisely in both recordings (:func:`change_time`: on B near where the old
+    path maps them, within half the way to the neighbouring changes), and each pair
+    becomes a cell the path is laid through (:func:`refine_near_anchors`, every knot
+    kept; a straight line between consecutive cells when one of them is at least
+    :data:`MIN_SHIFT_S` off the old path, the old path elsewhere and a little beyond the
+    outermost cell). Both recordings answer a change with a lag (an attack, a window);
+    an anchor at a change of A measures the two lags (the anchor is the truth), and the
+    median over the anchors corrects every pair. On A the change is the crossing of its
+    spectra or the peak of its flux, whichever the anchors measure the steadier lag of
+    (two anchors or more; else the crossing). An anchor at no change found in both
+    recordings (or with a lag over :data:`CHANGE_MAX_LAG_S`) leaves its neighbourhood as
+    it is; with none, nothing is re-laid.
+
+    Parameters
+    ----------
+    path : (K, 2) int array
+    anchors, knots, rates, through, reused
+        As :func:`refine_near_anchors`.
+    energies : ((N, D) array, (M, D) array)
+        Spectra of A and B on the path's frame grids (:func:`semitone_energies`).
+
+    Returns
+    -------
+    (path, report) : as :func:`refine_near_anchors`; each report also has ``changes``
+    (the pairs found) and ``lag_s`` (the lags of A and B measured at the anchor, or None).
+
+    Notes
+    -----
+    O(W D) per anchor (W the window in frames): a few milliseconds.
+    """
+    path = np.asarray(path, dtype=np.int64)
+    ea, eb = energies
+    ra, rb = float(rates[0]), float(rates[1])
+    if len(ea) < path[-1, 0] + 1 or len(eb) < path[-1, 1] + 1:
+        raise ValueError("energies: fewer frames than the path spans")
+    w = int(round(WINDOW_S * ra))
+    rows, inv = np.unique(path[:, 0], return_inverse=True)
+    cols = np.bincount(inv, weights=path[:, 1]) / np.bincount(inv)
+
+    def on_b(i):
+        return float(np.interp(i, rows, cols))
+
+    anchors = sorted({tuple(map(int, a)) for a in anchors})
+    found = {}
+    lags = []
+    margin_a = int(round((WINDOW_S + 2 * CHANGE_SPAN_S) * ra))
+    for ai, aj in anchors:
+        lo, hi = max(ai - w, int(path[0, 0])), min(ai + w + 1, int(path[-1, 0]) + 1)
+        # the spectra of the passage, compressed relative to its own level
+        a0 = max(ai - margin_a, 0)
+        la = _compressed(ea, a0, ai + margin_a)
+        b_lo = int(on_b(ai - margin_a)) - int(CHANGE_SPAN_S * rb)
+        b0 = max(b_lo, 0)
+        lb = _compressed(eb, b0, int(on_b(ai + margin_a)) + int(CHANGE_SPAN_S * rb) + 1)
+        cps = [int(c) + a0 for c in change_frames(la, lo - a0, hi - a0, ra)]
+        pairs, lag = [], None
+        for k, c in enumerate(cps):
+            before = cps[k - 1] if k else c - CHANGE_SPAN_S * ra
+            after = cps[k + 1] if k + 1 < len(cps) else c + CHANGE_SPAN_S * ra
+            at_anchor = abs(c - ai) <= CHANGE_AT_ANCHOR_S * ra
+            guess = aj + (c - ai) * rb / ra if at_anchor else on_b(c)
+            search = min(CHANGE_SEARCH_S,
+                         CHANGE_SEARCH_SHARE * min(c - before, after - c) / ra)
+            ta = change_time(la, c - a0, before - a0, after - a0, ra, search)
+            tb = change_time(lb, guess - b0,
+                             (on_b(before) if k else guess - CHANGE_SPAN_S * rb) - b0,
+                             (on_b(after) if k + 1 < len(cps)
+                              else guess + CHANGE_SPAN_S * rb) - b0, rb,
+                             search * (on_b(after) - on_b(before)) / max(after - before, 1)
+                             * ra / rb)
+            if ta is None or tb is None:
+                continue
+            ta, tb = ta + a0, tb + b0
+            if at_anchor and lag is None:
+                if max(abs(ta - ai) / ra, abs(tb - aj) / rb) <= CHANGE_MAX_LAG_S:
+                    lag = (ta - ai, float(c) - ai, tb - aj)
+            elif not at_anchor:
+                pairs.append((ta, float(c), tb))
+        if lag is not None:
+            lags.append(lag)
+        found[(ai, aj)] = (pairs, lag)
+    # A's change is at the crossing of its spectra or at the peak of its flux, whichever
+    # the anchors measure the steadier lag of (a sharp onset: the peak; a slow one: the
+    # crossing); with a single anchor, the crossing, as on B
+    lags = np.array(lags).reshape(-1, 3)
+    use = 0
+    if len(lags) >= 2 and np.ptp(lags[:, 1]) < np.ptp(lags[:, 0]):
+        use = 1
+    report_extra = {a: {"changes": len(found[a][0]),
+                        "lag_s": None if found[a][1] is None else
+                        [round(found[a][1][use] / ra, 4), round(found[a][1][2] / rb, 4)]}
+                    for a in anchors}
+    if not len(lags):
+        return path, [dict(anchor=list(a), matched_before=0, matched_after=0,
+                           **report_extra[a]) for a in anchors]
+    lag_a, lag_b = float(np.median(lags[:, use])), float(np.median(lags[:, 2]))
+    # an anchor at no change located in both recordings is left alone: where the audio
+    # cannot place the anchor's own event, it is not trusted to place its neighbours
+    chains = {a: [(int(round(p[use] - lag_a)), int(round(p[2] - lag_b))) for p in found[a][0]]
+              for a in anchors if found[a][1] is not None}
+    new, report = refine_near_anchors(path, anchors, knots, None, None, rates,
+                                      through=through, reused=reused, chains=chains)
+    for r in report:
+        r.update(report_extra[tuple(r["anchor"])])
+    return new, report

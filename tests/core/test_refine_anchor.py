@@ -1,6 +1,7 @@
 """Onset-level refinement of the path near a hard anchor (core.warping.refine_anchor)."""
 
 import numpy as np
+import pytest
 
 from core.warping.refine_anchor import onset_frames, refine_near_anchors
 
@@ -110,3 +111,167 @@ def test_recompute_refines_only_when_asked():
     for al in (off, on):
         _check_path(np.asarray(al.path))
         assert any((np.asarray(al.path) == (200, 210)).all(axis=1))
+
+
+# -- chord changes located in the audio's spectra (refine="changes") ----------------------
+
+def _chords(n, changes, chords, attack):
+    """Semitone energies (n, 88): chord k (a set of semitones) sounds from ``changes[k]``
+    on; each change is a crossfade of ``attack`` frames (0: instant), as a bowed string
+    answers a new note slowly."""
+    e = np.full((n, 88), 1e-4)
+    bounds = list(changes) + [n]
+    for k, notes in enumerate(chords):
+        t0, t1 = bounds[k], bounds[k + 1]
+        level = np.ones(n)
+        if attack:
+            ramp = np.clip((np.arange(n) - t0 + 1) / attack, 0.0, 1.0)
+            fall = np.clip(1.0 - (np.arange(n) - t1 + 1) / attack, 0.0, 1.0)
+            level = np.minimum(ramp, fall)
+            level[:t0] = 0.0
+        else:
+            level[:t0] = 0.0
+            level[t1:] = 0.0
+        for p in notes:
+            e[:, p] += level
+    return e
+
+
+def _change_case(bump):
+    """A: chords changing every 40-50 frames, instant; B: the same chords at another
+    tempo, each change a 10-frame crossfade. The old path is the truth (piecewise linear
+    through the changes) plus ``bump(i)`` frames on B."""
+    rng = np.random.default_rng(7)
+    ca = np.cumsum(rng.integers(38, 52, size=14)) + 20
+    cb = np.round(10 + ca * 1.1 + rng.integers(-4, 5, size=14)).astype(int)
+    chords = [tuple(int(p) for p in rng.choice(np.arange(20, 70), size=3, replace=False))
+              for _ in ca]
+    n, m = int(ca[-1] + 60), int(cb[-1] + 60)
+    ea = _chords(n, ca, chords, 0)
+    eb = _chords(m, cb, chords, 10)
+    truth_i = np.concatenate([[0], ca, [n - 1]])
+    truth_j = np.concatenate([[0], cb, [m - 1]])
+
+    def true_j(i):
+        return float(np.interp(i, truth_i, truth_j))
+
+    path = _diag_path(n, lambda i: int(round(true_j(i) + bump(i))) - i)
+    path = path[path[:, 1] < m]
+    path[-1] = (n - 1, m - 1) if path[-1, 0] == n - 1 else path[-1]
+    return ea, eb, ca, cb, path, true_j
+
+
+def test_changes_fix_a_path_that_is_off_near_the_anchor():
+    from core.warping.refine_anchor import refine_at_changes
+
+    ca = _change_case(lambda i: 0.0)[2]
+    k = 7
+    a0 = int(ca[k])
+
+    def bump(i):  # the features' error: up to 9 frames late on the changes before the anchor
+        return 9.0 * np.exp(-((i - (a0 - 60)) / 50.0) ** 2) * (abs(i - a0) > 5)
+
+    ea, eb, ca, cb, path, true_j = _change_case(bump)
+    anchor = (a0, int(cb[k]))
+    knots = [anchor]
+    assert any((path == anchor).all(axis=1))
+    new, report = refine_at_changes(path, [anchor], knots, (ea, eb), (RATE, RATE),
+                                    through=0)
+    _check_path(new)
+    for c in knots:
+        assert any((new == c).all(axis=1)), c
+    assert report[0]["lag_s"] is not None and report[0]["changes"] >= 3
+
+    def err(p, i):
+        return abs(p[p[:, 0] == i, 1].mean() - true_j(i))
+
+    near = [int(c) for c in ca if 0 < abs(c - anchor[0]) <= 200]
+    assert max(err(path, i) for i in near) >= 5  # the old path is off here
+    assert max(err(new, i) for i in near) <= 2.0, [err(new, i) for i in near]
+    # beyond the window (2.5 s) the path is the old one, cell for cell
+    w = int(2.5 * RATE)
+    for lo, hi in ((0, anchor[0] - w), (anchor[0] + w + 1, len(ea))):
+        old = path[(path[:, 0] >= lo) & (path[:, 0] < hi)]
+        assert np.array_equal(new[(new[:, 0] >= lo) & (new[:, 0] < hi)], old)
+
+
+def test_changes_leave_a_path_alone_when_the_anchor_is_at_no_change():
+    from core.warping.refine_anchor import refine_at_changes
+
+    ea, eb, ca, cb, path, true_j = _change_case(lambda i: 0.0)
+    mid = int((ca[6] + ca[7]) // 2)  # half way between two changes: a held chord
+    cell = tuple(int(v) for v in path[np.searchsorted(path[:, 0], mid)])
+    new, report = refine_at_changes(path, [cell], [cell], (ea, eb), (RATE, RATE))
+    assert np.array_equal(new, path)
+    assert report[0]["lag_s"] is None
+
+
+def test_a_right_path_stays_right_with_changes():
+    from core.warping.refine_anchor import refine_at_changes
+
+    ea, eb, ca, cb, path, true_j = _change_case(lambda i: 0.0)
+    anchor = (int(ca[7]), int(cb[7]))
+    new, _ = refine_at_changes(path, [anchor], [anchor], (ea, eb), (RATE, RATE), through=0)
+    _check_path(new)
+    for i in ca:
+        assert abs(new[new[:, 0] == i, 1].mean() - true_j(i)) <= 2.0
+
+
+def test_semitone_energies_find_the_note():
+    from core.warping.refine_anchor import semitone_energies
+
+    sr = 22050
+    t = np.arange(sr) / sr
+    x = 0.3 * np.sin(2 * np.pi * 440.0 * t)  # A4: MIDI 69
+    e = semitone_energies(x, sr, 50.0)
+    assert e.shape == (50, 88) and e.dtype == np.float32
+    assert int(np.argmax(e[25])) == 69 - 21
+    with pytest.raises(ValueError, match="mono"):
+        semitone_energies(np.zeros((10, 2)), sr, 50.0)
+
+
+def test_recompute_changes_needs_energies():
+    from core.alignment import Alignment
+    from core.constraints import Anchor, Constraints, recompute
+
+    path = _diag_path(400, lambda i: 10)
+    base = Alignment(path, RATE, RATE, n_a=400, n_b=410, method="dtw")
+    x = np.random.default_rng(0).random((400, 12))
+    y = np.random.default_rng(1).random((410, 12))
+    with pytest.raises(ValueError, match="energies"):
+        recompute(base, Constraints((Anchor(2.0, 2.1),)), (x, y, "cosine"),
+                  mode="corridor", refine="changes")
+    with pytest.raises(ValueError, match="refine"):
+        recompute(base, Constraints((Anchor(2.0, 2.1),)), (x, y, "cosine"),
+                  mode="corridor", refine="spline")
+
+
+def test_recompute_with_changes_keeps_anchors_and_locked_regions():
+    from core.alignment import Alignment
+    from core.constraints import Anchor, Constraints, lock_region, recompute
+
+    ca0 = _change_case(lambda i: 0.0)[2]
+    a0 = int(ca0[7])
+
+    def bump(i):  # 9 frames late around the changes before the anchor
+        return 9.0 * np.exp(-((i - (a0 - 60)) / 50.0) ** 2) * (abs(i - a0) > 5)
+
+    ea, eb, ca, cb, path, true_j = _change_case(bump)
+    base = Alignment(path, RATE, RATE, n_a=len(ea), n_b=len(eb), method="dtw")
+    # a locked region inside the anchor's window, after it
+    region = lock_region(base, (a0 + 90) / RATE, (a0 + 140) / RATE)
+    cons = Constraints((Anchor(a0 / RATE, cb[7] / RATE),), (region,))
+    source = (ea.astype(np.float64), eb.astype(np.float64), "cosine")
+    plain = recompute(base, cons, source, mode="corridor")
+    changed = recompute(base, cons, source, mode="corridor", refine="changes",
+                        energies=(ea, eb))
+    p = np.asarray(changed.path)
+    _check_path(p)
+    assert any((p == (a0, int(cb[7]))).all(axis=1))
+    cells = np.asarray(region.cells)
+    k = int(np.flatnonzero((p == cells[0]).all(axis=1))[0])
+    assert np.array_equal(p[k:k + len(cells)], cells)  # the locked region, cell for cell
+    assert changed.diagnostics["anchor_refinement"][0]["lag_s"] is not None
+    assert not np.array_equal(p, np.asarray(plain.path))  # the refinement did something
+    near = [int(c) for c in ca if 0 < abs(c - a0) <= 200 and not a0 + 90 <= c <= a0 + 140]
+    assert max(abs(p[p[:, 0] == i, 1].mean() - true_j(i)) for i in near) <= 2.0
