@@ -7,7 +7,10 @@ the first-run strip and the engine's warm-up after the default alignment) and st
 the default alignment is shown. Times are wall-clock from the moment the process is
 started (Python's own start and every import included). A cold cache is an empty
 temporary ``NUMBA_CACHE_DIR``; the warm runs reuse the cache of a cold run whose
-background warm-up was left to finish. Also reports the worst gap of the event loop (5
+background warm-up was left to finish. Python's bytecode goes to a temporary folder
+(``PYTHONPYCACHEPREFIX``) written by the first cold run, whatever
+``PYTHONDONTWRITEBYTECODE`` says: the first cold run is a first start after an install,
+the others start as an installed application does. Also reports the worst gap of the event loop (5
 ms timer) until the first alignment, the engine kernels compiled until then, when and on
 which thread numba was imported (by the first kernel that runs: the window's modules do
 not import it), and the load average.
@@ -93,10 +96,13 @@ print(json.dumps(out))
 """
 
 
-def run_once(cache_dir: str, finish_warm_up: bool = False) -> dict:
-    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir,
+def run_once(cache_dir: str, pycache: str, finish_warm_up: bool = False) -> dict:
+    env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "PYTHONPYCACHEPREFIX": pycache,
            "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    # bytecode as an installed application keeps it (even where the caller's environment
+    # says not to write it): compiled by the first cold run, read by the others
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     launched = time.time()
     proc = subprocess.run([sys.executable, "-c", CHILD, str(DEMO[0]), str(DEMO[1]),
                            repr(launched), "1" if finish_warm_up else "0"],
@@ -113,17 +119,18 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     rows = []
     loads = [os.getloadavg()]
-    dirs = []
+    pycache = tempfile.mkdtemp(prefix="pycache-")
+    dirs = [pycache]
     try:
         for k in range(args.cold):
             d = tempfile.mkdtemp(prefix="numba-cold-")
             dirs.append(d)
             # the first cold run also waits for the background warm-up: the warm runs'
             # cache
-            rows.append(("cold", run_once(d, finish_warm_up=k == 0)))
+            rows.append(("cold", run_once(d, pycache, finish_warm_up=k == 0)))
             loads.append(os.getloadavg())
         for _ in range(args.repeat):
-            rows.append(("warm", run_once(dirs[0])))
+            rows.append(("warm", run_once(dirs[1], pycache)))
             loads.append(os.getloadavg())
     finally:
         for d in dirs:
