@@ -13,6 +13,15 @@ from core import _kernels
 
 REPO = Path(__file__).resolve().parents[2]
 
+
+def run_child(code: str) -> list[str]:
+    """The lines a fresh interpreter printed running ``code`` (it must succeed)."""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300,
+                          cwd=REPO)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
 CHILD = """
 import sys, threading
 import numpy as np
@@ -36,11 +45,7 @@ print("late hook ran on:", late)
 
 
 def test_engine_imports_without_numba_and_a_kernel_brings_it():
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True,
-                          text=True, timeout=300, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = run_child(CHILD)
     assert lines[0] == "after engine import: False False"
     assert lines[1] == "path length: 1"  # every cell a start: the path is its end cell
     assert lines[2] == "hook ran on: ['numba-import']"
@@ -81,11 +86,7 @@ print("imported on:", seen)
 
 
 def test_preload_imports_numba_on_its_own_thread_and_load_waits_for_it():
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", PRELOAD], env=env, capture_output=True,
-                          text=True, timeout=300, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr
-    lines = proc.stdout.splitlines()
+    lines = run_child(PRELOAD)
     assert lines[0] == "returned before loaded: True"
     assert lines[1] == "import threads: True"
     assert lines[2] == "workers saw it loaded: [True, True, True]"
@@ -113,9 +114,5 @@ print("loaded by load_numba:", _kernels.numba_loaded())
 
 
 def test_a_failed_preload_is_imported_again_by_load_numba():
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", FAILED_PRELOAD], env=env,
-                          capture_output=True, text=True, timeout=300, cwd=REPO)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ["loaded after a failed preload: False",
+    assert run_child(FAILED_PRELOAD) == ["loaded after a failed preload: False",
                                         "loaded by load_numba: True"]
