@@ -319,7 +319,11 @@ def test_anchors_shift_clicked_on_the_matrix_are_kept_by_the_dtw_path(qtbot, win
     assert [tuple(a) for a in al.params["anchors"]] == [(i, j)]  # the engine's, in frames
     assert "anchors=1" in s.label(aid)
     wait_idle(qtbot, window)
-    x, y = window.matrix.anchors.getData()  # the result's anchors are drawn
+    # the result's anchors are drawn (on the matrix's turn after the result arrives; once
+    # in a loaded suite run of 2026-12-06 the assertion came before that turn; cause not
+    # traced)
+    qtbot.waitUntil(lambda: len(window.matrix.anchors.getData()[0]) > 0, timeout=TIMEOUT_MS)
+    x, y = window.matrix.anchors.getData()
     assert (x[0], y[0]) == pytest.approx(anchor)
     # swapping A and B keeps anchors where they were in the picture, transposed
     window.swap_action.trigger()
