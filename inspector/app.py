@@ -37,7 +37,7 @@ from core._kernels import preload_numba
 from core.paths import display_path
 
 from .firstrun import close_splash, ensure_utf8_locale, install_first_run
-from .jobs import JobRunner, Request
+from .jobs import ENGINE_MODULES, JobRunner, Request
 from .method_panel import MethodPanel
 from .session import Session
 from .tasks import media as media_tasks
@@ -426,7 +426,7 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         # numba (0.15-0.5 s) on a thread of its own once the window has painted itself
         # (sooner if a job starts: JobRunner.submit); jobs wait for it
-        QTimer.singleShot(100, preload_numba)
+        QTimer.singleShot(100, lambda: preload_numba(also=ENGINE_MODULES))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.shutdown()
@@ -692,7 +692,7 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     close_splash()
     app.processEvents()  # paint the window now, then import numba beside the event loop
-    preload_numba()
+    preload_numba(also=ENGINE_MODULES)
     files = [p for p in (args.a, args.b) if p]
     from core.project_file import is_project_file
 

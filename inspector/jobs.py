@@ -49,6 +49,14 @@ __all__ = ["Request", "Job", "Failure", "JobRunner", "freeze"]
 
 _ids = itertools.count(1)
 
+#: scipy's modules that the engine imports where it uses them (0.7 s together, scipy.signal
+#: 0.5 s of it): imported once, after numba, by the import thread the workers wait for
+#: (core._kernels.preload_numba), because two workers importing them at once have failed
+#: with scipy's circular imports ("partially initialized module")
+ENGINE_MODULES = ("scipy.fft", "scipy.ndimage", "scipy.signal", "scipy.spatial.distance",
+                  "scipy.optimize", "scipy.interpolate", "scipy.sparse",
+                  "scipy.cluster.hierarchy")
+
 #: failures whose message speaks for itself: shown without the exception's type name
 EXPECTED_FAILURES = (ValueError, OSError, RuntimeError, MemoryError)
 
@@ -263,11 +271,11 @@ class JobRunner(QObject):
         ``on_progress`` gets fractions in [0, 1] while the job is the latest of its
         channel.
         """
-        # numba is imported on one thread of its own (the window starts it once shown,
-        # else this does) and every worker waits for it before its job (_Worker.run):
+        # numba and ENGINE_MODULES are imported on one thread of its own (the window
+        # starts it once shown, else this does); every worker waits for it (_Worker.run):
         # imported on two threads at once, modules numba shares with the jobs (scipy's)
         # can be seen half-initialized; imported here, it would pause the event loop.
-        preload_numba()
+        preload_numba(also=ENGINE_MODULES)
         job_id = next(_ids)
         old = self._latest.get(request.channel)
         if old is not None:

@@ -64,46 +64,55 @@ def numba_loaded() -> bool:
 def load_numba() -> None:
     """Have numba imported (with llvmlite and scipy's top level) when this returns, by
     the one import thread of :func:`preload_numba` (started here if need be), waiting for
-    it; nothing when it is loaded. Every thread that may run kernels goes through here
-    (the kernel modules read through :func:`lazy` do): two threads importing overlapping
-    modules at once can see them half-initialized ("partially initialized module", e.g.
-    ``scipy.spatial.distance``). A failed import is tried again on this thread, so that
-    its error reaches the caller."""
-    if _loaded[0]:
-        return
-    preload_numba()
+    it and for the modules it was asked to import as well; nothing when all is loaded.
+    Every thread that may run kernels goes through here (the kernel modules read through
+    :func:`lazy` do): two threads importing overlapping modules at once can see them
+    half-initialized ("partially initialized module", e.g. ``scipy.spatial.distance``).
+    A failed import is tried again on this thread, so that its error reaches the
+    caller."""
     with _preload_lock:
         thread = _preload[0] if _preload else None
-    if thread is not None and thread is not threading.current_thread():
+    if thread is None:
+        if _loaded[0]:
+            return
+        preload_numba()
+        with _preload_lock:
+            thread = _preload[0] if _preload else None
+    if thread is not None and thread is not threading.current_thread() and thread.is_alive():
         thread.join()
     if not _loaded[0]:
         importlib.import_module(f"{__name__}._jit")
 
 
-def preload_numba() -> None:
-    """Start importing numba on a daemon thread ("numba-import") and return at once;
-    nothing when it is loaded or already being loaded. For a window, once it is shown:
-    the import (0.15-0.5 s) then never pauses its event loop (it gives the GIL back every
-    switch interval), and :func:`load_numba` waits for it. scipy's top level, which numba
-    imports, is imported here on the calling thread first (a few ms), so that the thread
-    imports only modules of numba and llvmlite, which nothing else imports lazily."""
-    if _loaded[0]:
-        return
+def preload_numba(also: tuple[str, ...] = ()) -> None:
+    """Start importing numba, then the modules ``also`` (scipy's submodules the jobs
+    import where they use them, say), on a daemon thread ("numba-import") and return at
+    once; nothing once that thread was started, or when numba is loaded and ``also`` is
+    empty. For a window, once it is shown: the imports (numba 0.15-0.5 s) then never pause
+    its event loop (they give the GIL back every switch interval), and :func:`load_numba`
+    waits for all of them, so no two workers import the same modules at once. scipy's
+    top level, which numba imports, is imported here on the calling thread first (a few
+    ms). An import of ``also`` that fails is left to the code that needs the module."""
+    with _preload_lock:
+        if _preload or (_loaded[0] and not also):
+            return
     import scipy  # noqa: F401 - see above
 
     with _preload_lock:
         if _preload:
             return
-        thread = threading.Thread(target=_preload_quietly, name="numba-import", daemon=True)
+        thread = threading.Thread(target=_preload_quietly, args=(tuple(also),),
+                                  name="numba-import", daemon=True)
         _preload.append(thread)
-    thread.start()
+        thread.start()  # under the lock: load_numba never sees it listed and not started
 
 
-def _preload_quietly() -> None:
-    try:
-        importlib.import_module(f"{__name__}._jit")
-    except Exception:  # noqa: BLE001 - load_numba imports again and raises it there
-        pass
+def _preload_quietly(also: tuple[str, ...]) -> None:
+    for name in (f"{__name__}._jit", *also):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - imported again (and raised) where it is used
+            pass
 
 
 def when_numba_loaded(callback) -> None:

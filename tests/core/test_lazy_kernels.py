@@ -69,14 +69,14 @@ import core.warping, core.pipeline
 from core import _kernels
 seen = []
 _kernels.when_numba_loaded(lambda: seen.append(threading.current_thread().name))
-_kernels.preload_numba()
+_kernels.preload_numba(also=("scipy.signal", "no_such_module_here"))
 print("returned before loaded:", not _kernels.numba_loaded())
 _kernels.preload_numba()  # a second call starts nothing more
 print("import threads:", sum(t.name == "numba-import" for t in threading.enumerate()) <= 1)
 waited = []
 def worker():
     _kernels.load_numba()  # waits for the import thread
-    waited.append(_kernels.numba_loaded())
+    waited.append(_kernels.numba_loaded() and "scipy.signal" in sys.modules)
 ts = [threading.Thread(target=worker) for _ in range(3)]
 for t in ts: t.start()
 for t in ts: t.join()
@@ -86,6 +86,7 @@ print("imported on:", seen)
 
 
 def test_preload_imports_numba_on_its_own_thread_and_load_waits_for_it():
+    """...and for the modules it was asked to import too (a missing one is skipped)."""
     lines = run_child(PRELOAD)
     assert lines[0] == "returned before loaded: True"
     assert lines[1] == "import threads: True"

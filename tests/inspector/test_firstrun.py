@@ -144,3 +144,14 @@ def test_start_up_window_names_the_project_being_opened(qapp):
         assert "opening Session 3.alignproj" in splash.text()
     finally:
         firstrun.close_splash()
+
+
+def test_engine_modules_preloaded_for_the_workers_exist():
+    """The scipy modules imported for the workers before their first job
+    (inspector.jobs.ENGINE_MODULES) are real modules: a typo would be skipped quietly."""
+    import importlib
+
+    from inspector.jobs import ENGINE_MODULES
+
+    for name in ENGINE_MODULES:
+        assert importlib.import_module(name).__name__ == name
