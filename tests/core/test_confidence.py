@@ -124,3 +124,21 @@ def test_pipeline_confidence_is_calibrated_and_survives_resolve():
     assert al.params["recipe"]["confidence"]["model"]["group"] == "audio"
     assert al.confidence.shape == (al.path.shape[0],)
     assert np.all((al.confidence > 0) & (al.confidence <= 1))
+
+
+def test_sharp_sees_a_neighbouring_frame_as_good_a_match():
+    """``sharp``: where B holds one frame (a freeze), the next column is as good a match
+    as the path's, so the valley has no edge one frame away; elsewhere it has."""
+    rng = np.random.default_rng(4)
+    n = 120
+    x = rng.standard_normal((n, 6))
+    y = x.copy()
+    y[60:90] = x[75]  # B frozen on one frame for 30 frames
+    source = FeatureTerms([Term("f", x, y, "euclidean")])
+    path = np.column_stack([np.arange(n), np.arange(n)])
+    ev = cm.step_evidence(source, path, np.ones(n), 1, 10, 3, 1, 0.05)
+    assert ev["sharp"][10:50].min() > 0.3
+    assert np.abs(ev["sharp"][65:85]).max() < 0.05
+    assert np.all(ev["sharp_min"] <= np.minimum(ev["sharp"], ev["sharp_b"]) + 1e-12)
+    assert ev["sharp_rel"] == pytest.approx(ev["sharp"] - np.median(ev["sharp"]))
+
