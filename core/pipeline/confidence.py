@@ -30,7 +30,11 @@ least-squares fit of log(error + 10 ms)) and maps the score to the mean error th
 tuning steps of that score had (a monotone table, :func:`fit`): the expected absolute
 error ``E`` in ms. The confidence is ``exp(-E / E0)`` with ``E0 = 50 ms / ln 2``, so a
 confidence of 0.5 means an expected error of 50 ms and :func:`expected_error_ms` turns a
-confidence back into the expected error.
+confidence back into the expected error. A step is doubtful above its calibration's
+``doubtful_ms`` (:func:`doubtful_error_ms`; chosen on the tuning pairs so that the
+doubtful steps hold three quarters of the errors above 100 ms, flagging at most a fifth
+of the steps: a video pair's large errors are rare, so they sit on steps whose mean
+error is a few ms, and its threshold is a few ms).
 
 The pipeline puts the model in its recipe (:func:`recipe_model`), so the engine applies
 it to every segment it solves (:func:`apply_model`), a re-solve after an edit included.
@@ -40,12 +44,14 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CALIBRATION", "apply_model", "confidence_from_error", "expected_error_ms",
-           "recipe_model", "step_evidence"]
+__all__ = ["CALIBRATION", "DOUBTFUL_MS", "apply_model", "confidence_from_error",
+           "doubtful_confidence", "doubtful_error_ms", "expected_error_ms", "recipe_model",
+           "step_evidence"]
 
 # confidence 0.5 <=> expected error 50 ms
 _E0_MS = 50.0 / math.log(2.0)
@@ -55,6 +61,9 @@ _SMOOTH_S = 0.2
 _NEAR_S = 0.05
 _FLOOR_MS = 10.0
 _TILT_MS = 0.5
+#: a step is doubtful when its expected error is above this (ms), unless the calibration
+#: of its material says another threshold (``doubtful_ms``, see :func:`doubtful_error_ms`)
+DOUBTFUL_MS = 50.0
 # every kind of evidence step_evidence measures; a calibration uses some of them
 EVIDENCE = ("log_spread", "cost", "margin", "margin_b", "margin_min", "contrast", "slope",
             "sharp", "sharp_b", "sharp_min", "log_spread_rel", "margin_rel",
@@ -222,12 +231,33 @@ def recipe_model(material, refine, base_rate, scale_s):
     if not model:
         return None
     return {"group": group, "coef": [float(v) for v in model["coef"]],
+            "doubtful_ms": float(model.get("doubtful_ms", DOUBTFUL_MS)),
             "features": list(model.get("features", _FEATURES_V1)),
             "knots": [[float(v) for v in k] for k in model.get("knots", [])],
             "refine": int(refine),
             "radius": int(round(_RADIUS_S * base_rate)),
             "exclude": int(round(_EXCLUDE_S * base_rate)),
             "smooth": int(round(_SMOOTH_S * base_rate)), "scale_s": float(scale_s)}
+
+
+def doubtful_error_ms(alignment) -> float:
+    """The expected error (ms) above which a step of ``alignment`` is doubtful: the
+    threshold its calibration chose on the tuning pairs (the one that flags the steps
+    holding three quarters of their errors above 100 ms, at most a fifth of the steps;
+    a video pair's large errors sit on steps of a few ms), :data:`DOUBTFUL_MS` for a
+    result without a calibrated model."""
+    model = getattr(alignment, "params", None)
+    for key in ("recipe", "confidence", "model"):
+        model = model.get(key) if isinstance(model, Mapping) else None
+    if isinstance(model, Mapping) and "doubtful_ms" in model:
+        return float(model["doubtful_ms"])
+    return DOUBTFUL_MS
+
+
+def doubtful_confidence(alignment) -> float:
+    """The confidence below which a step of ``alignment`` is doubtful (0.5 without a
+    calibrated model: :func:`doubtful_error_ms` as a confidence)."""
+    return float(confidence_from_error(doubtful_error_ms(alignment)))
 
 
 def apply_model(base, path, raw_confidence, model):

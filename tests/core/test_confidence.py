@@ -142,3 +142,27 @@ def test_sharp_sees_a_neighbouring_frame_as_good_a_match():
     assert np.all(ev["sharp_min"] <= np.minimum(ev["sharp"], ev["sharp_b"]) + 1e-12)
     assert ev["sharp_rel"] == pytest.approx(ev["sharp"] - np.median(ev["sharp"]))
 
+
+def test_doubtful_threshold_rides_in_the_recipe(monkeypatch):
+    from core.alignment import Alignment
+    from core.constraints import doubtful_spots, linear_cells
+
+    monkeypatch.setattr(cm, "CALIBRATION", {"video": {
+        "features": ["cost"], "coef": [0.0, 1.0], "knots": [[0.0, 1.0], [1.0, 6.0]],
+        "doubtful_ms": 3.5}, "audio": {
+        "features": ["cost"], "coef": [0.0, 1.0], "knots": [[0.0, 1.0], [5.0, 90.0]]}})
+    assert cm.recipe_model("video", 1, 25.0, 0.04)["doubtful_ms"] == 3.5
+    # a calibration without its own threshold: 50 ms
+    assert cm.recipe_model("music", 2, 50.0, 0.05)["doubtful_ms"] == cm.DOUBTFUL_MS
+    path = linear_cells((0, 0), (99, 99))
+    conf = np.full(100, float(cm.confidence_from_error(1.0)))
+    conf[30:50] = cm.confidence_from_error(5.0)  # above 3.5 ms, far below 50 ms
+    model = {"recipe": {"confidence": {"model": cm.recipe_model("video", 1, 25.0, 0.04)}}}
+    al = Alignment(path, 10, 10, confidence=conf, params=model)
+    assert cm.doubtful_error_ms(al) == 3.5
+    assert cm.doubtful_confidence(al) == pytest.approx(cm.confidence_from_error(3.5))
+    assert doubtful_spots(al) == [(3.0, 4.9)]
+    # without a model (or with an explicit threshold): 50 ms, nothing doubtful here
+    plain = Alignment(path, 10, 10, confidence=conf)
+    assert cm.doubtful_error_ms(plain) == cm.DOUBTFUL_MS
+    assert doubtful_spots(plain) == [] and doubtful_spots(al, threshold=0.5) == []
