@@ -170,9 +170,11 @@ def doubtful_threshold(pred, err, cover=COVER, cap=SHARE_CAP):
     cap_t = float(order[min(len(order) - 1, int(cap * len(order)))])
     if not big.any():
         return max(cap_t, cm.DOUBTFUL_MS)
-    need = float(np.quantile(pred[big], 1.0 - cover, method="lower"))
+    # the k-th highest expected error of a large error, k the fewest that hold ``cover``
+    k = int(np.ceil(cover * big.sum() - 1e-9))
+    need = float(np.sort(pred[big])[::-1][k - 1])
     # flagged: expected error above the threshold, so just below the needed value
-    return max(np.nextafter(need, -np.inf), cap_t)
+    return max(float(np.nextafter(need, -np.inf)), cap_t)
 
 
 def fit_all(tune, log=print):

@@ -166,3 +166,35 @@ def test_doubtful_threshold_rides_in_the_recipe(monkeypatch):
     plain = Alignment(path, 10, 10, confidence=conf)
     assert cm.doubtful_error_ms(plain) == cm.DOUBTFUL_MS
     assert doubtful_spots(plain) == [] and doubtful_spots(al, threshold=0.5) == []
+
+
+def _calibrate_script():
+    """benchmarks/accuracy/calibrate.py (a script, not a package) as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy" / "calibrate.py"
+    spec = importlib.util.spec_from_file_location("calibrate", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_doubtful_threshold_holds_three_quarters_of_the_large_errors_within_the_cap():
+    cal = _calibrate_script()
+    pred = np.arange(100.0)
+    err = np.zeros(100)
+    err[[50, 90, 95, 99]] = 200.0  # large errors, three of them on the highest steps
+    t = cal.doubtful_threshold(pred, err)
+    flagged = pred > t
+    assert np.mean(flagged[err > 100]) == 0.75 and flagged.sum() == 10
+    # three quarters would need 80 % of the steps: capped at a fifth
+    err[:] = 0.0
+    err[[10, 20, 95, 99]] = 200.0
+    t = cal.doubtful_threshold(pred, err)
+    assert np.mean(pred > t) == pytest.approx(0.2, abs=0.011)
+    # no large error: nothing beyond the cap, and never below 50 ms
+    assert cal.doubtful_threshold(pred, np.zeros(100)) == 79.0
+    assert cal.doubtful_threshold(pred / 10, np.zeros(100)) == cm.DOUBTFUL_MS
+    # the share of large errors on the top fifth: a flat prediction holds none
+    assert cal.top_cover(pred, err) == 0.5 and cal.top_cover(np.ones(100), err) == 0.0
