@@ -1026,14 +1026,20 @@ def _segments_from_path(path, knots, kind, kinds=None):
 
 
 # ---------------------------------------------------------------------------- doubt
-def doubtful_spots(alignment: Alignment, *, threshold: float = 0.5,
+def doubtful_spots(alignment: Alignment, *, threshold: float | None = None,
                    min_length_s: float = 0.2) -> list[tuple[float, float]]:
     """Stretches of the path whose confidence stays below ``threshold`` for at least
     ``min_length_s`` seconds of A, as (start, end) times on A, in order. Empty when the
-    result has no confidence."""
+    result has no confidence. ``threshold`` None: the result's own
+    (:func:`core.pipeline.confidence.doubtful_confidence`, 0.5 without a calibrated
+    model)."""
     conf = alignment.confidence
     if conf is None:
         return []
+    if threshold is None:
+        from .pipeline.confidence import doubtful_confidence
+
+        threshold = doubtful_confidence(alignment)
     low = np.asarray(conf) < threshold
     if not low.any():
         return []
@@ -1047,7 +1053,7 @@ def doubtful_spots(alignment: Alignment, *, threshold: float = 0.5,
     return out
 
 
-def ranked_doubtful_spots(alignment: Alignment, *, threshold: float = 0.5,
+def ranked_doubtful_spots(alignment: Alignment, *, threshold: float | None = None,
                           min_length_s: float = 0.2) -> list[tuple[float, float, float]]:
     """The :func:`doubtful_spots` as ``(start, end, expected error ms)``, the worst
     first: the expected error is the largest along the stretch

@@ -244,6 +244,16 @@ def score_shared(al, d, modality):
 def run(kind, split, cache, only=None, log=print, reps=1, synctoolbox=None):
     from core.pipeline import align_files
     from core.pipeline import confidence as cmod
+    from core.pipeline import video as vmod
+
+    carried = []
+    carry = vmod.carry_confidence
+
+    def spy(old_path, confidence, new_path):
+        carried.append((np.asarray(old_path), np.asarray(new_path)))
+        return carry(old_path, confidence, new_path)
+
+    vmod.carry_confidence = spy
 
     maker = {"video": video_pairs, "xmodal": xmodal_pairs, "audio": audio_pairs,
              "shared": shared_pairs}[kind]
@@ -259,6 +269,7 @@ def run(kind, split, cache, only=None, log=print, reps=1, synctoolbox=None):
             fb = d / ("audio.wav" if kind == "xmodal" else "b.mp4" if kind == "video"
                       else "b.wav")
         cmod.RECORD = []
+        carried.clear()
         t0 = time.perf_counter()
         al = align_files(str(fa), str(fb))
         dt = time.perf_counter() - t0
@@ -279,14 +290,28 @@ def run(kind, split, cache, only=None, log=print, reps=1, synctoolbox=None):
         rows.append(res)
         conf = np.asarray(al.confidence) if al.confidence is not None \
             else np.full(len(al.path), np.nan)
-        ev = cmod.RECORD[-1] if cmod.RECORD else None
-        if ev is not None:
+        full = cmod.RECORD[-1] if cmod.RECORD else None
+        if full is not None and carried:
+            # the video pipeline solved the path again with jumps after the model ran
+            # (core.pipeline.video.with_skips): carry the evidence as it carries the
+            # confidence, or it would be read at the wrong steps
+            old_path, new_path = carried[-1]
+            full = {k: (carry(old_path, np.asarray(v), new_path).tolist()
+                        if isinstance(v, list) and len(v) == len(old_path) else v)
+                    for k, v in full.items()}
+        ev = None
+        if full is not None:
             ev = {k: (np.asarray(v)[index].tolist() if isinstance(v, list) else v)
-                  for k, v in ev.items()}
+                  for k, v in full.items()}
+        # the whole path's evidence and times too, for evidence over a window of steps
         steps.append({"pair": name, "confidence": conf[index].tolist(),
-                      "error_ms": np.asarray(err).tolist(), "evidence": ev})
+                      "error_ms": np.asarray(err).tolist(), "evidence": ev,
+                      "index": np.asarray(index).tolist(), "path_evidence": full,
+                      "path_times_s": np.round(np.asarray(al.times_s), 4).tolist(),
+                      "segments": len(cmod.RECORD or [])})
         cmod.RECORD = None
         log(json.dumps(res), flush=True)
+    vmod.carry_confidence = carry
     return rows, steps
 
 

@@ -25,7 +25,7 @@ import json
 import os
 import time
 
-from .summary import LOW_CONFIDENCE, SummaryRow
+from .summary import SummaryRow
 
 __all__ = ["run_pair", "pair_key", "file_identity", "read_record", "KEY_VERSION",
            "RECORD_FORMAT"]
@@ -191,7 +191,7 @@ def run_pair(job: dict) -> SummaryRow:
             seconds=time.perf_counter() - t0, material=str(
                 alignment.diagnostics.get("material", "")),
             output=os.path.basename(job["output"]), a=a, b=b,
-            **_confidence(alignment.confidence))
+            **_confidence(alignment))
         write_record(job["record"], key, files, job, row)
         return row
     except Exception as exc:  # noqa: BLE001 - every problem of a pair is that pair's failure
@@ -200,9 +200,12 @@ def run_pair(job: dict) -> SummaryRow:
                           seconds=time.perf_counter() - t0, a=a, b=b)
 
 
-def _confidence(confidence) -> dict:
+def _confidence(alignment) -> dict:
     import numpy as np
 
+    from ..pipeline.confidence import doubtful_confidence
+
+    confidence = alignment.confidence
     if confidence is None or len(confidence) == 0:
         return {}
     values = np.asarray(confidence, dtype=np.float64)
@@ -210,4 +213,4 @@ def _confidence(confidence) -> dict:
     if values.size == 0:
         return {}
     return {"mean_confidence": float(values.mean()),
-            "low_confidence_fraction": float(np.mean(values < LOW_CONFIDENCE))}
+            "low_confidence_fraction": float(np.mean(values < doubtful_confidence(alignment)))}

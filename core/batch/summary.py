@@ -18,10 +18,11 @@ Columns (in this order; a header line names them)
     The mean of the alignment's per-step confidence in [0, 1] (1 = sure); empty when
     the method gives none.
 ``low_confidence_fraction``
-    The share of path steps whose confidence is below :data:`LOW_CONFIDENCE` (0.5: the
-    default pipeline's confidence is calibrated so that this is an expected error of 50
-    ms, :func:`core.pipeline.confidence.expected_error_ms`). Sort by it
-    (or by ``mean_confidence``) to look at the most doubtful pairs first.
+    The share of doubtful path steps: whose expected error is above the threshold the
+    calibration of the pair's material chose
+    (:func:`core.pipeline.confidence.doubtful_error_ms`; a confidence below
+    :data:`LOW_CONFIDENCE`, 0.5 = 50 ms, for a result without a calibrated model). Sort
+    by it (or by ``mean_confidence``) to look at the most doubtful pairs first.
 ``material``
     What the default pipeline detected: ``music``, ``speech``, ``other``, ``video`` or
     ``video-vs-audio`` (empty for the other methods).
@@ -49,7 +50,8 @@ __all__ = ["SummaryRow", "SUMMARY_COLUMNS", "SUMMARY_NAME", "STATUSES", "LOW_CON
 
 SUMMARY_NAME = "summary.csv"
 STATUSES = ("ok", "failed", "skipped")
-#: Confidence below which a path step counts as doubtful.
+#: Confidence below which a path step counts as doubtful (a result without a calibrated
+#: confidence model; the default pipeline's results carry their own threshold).
 LOW_CONFIDENCE = 0.5
 
 

@@ -14,10 +14,14 @@ Evidence per step (``EVIDENCE``), at the pipeline's base rate:
   ``margin_min`` the smaller of the two;
 - ``contrast``: how much cheaper the path's cell is than the mean of its row within
   ``_RADIUS_S`` (a sharp valley or a flat one);
+- ``sharp``: how much cheaper the path's cell is than the cheapest cell of its row at
+  most ``_NEAR_S`` away (at least one frame): small or negative where the next frame
+  is as good a match (a one-frame error of a video pair), ``sharp_b`` the same along
+  the column, ``sharp_min`` the smaller of the two;
 - ``slope``: how far the path's slope over ``_SMOOTH_S`` departs from its slope over
   ``2 * _RADIUS_S`` (|log| of the ratio): a path that jumps or stalls;
-- ``*_rel``: spread, margins and contrast against their median over the segment (a pair
-  whose every margin is small is not for that in doubt).
+- ``*_rel``: spread, margins, contrast and ``sharp`` against their median over the
+  segment (a pair whose every margin is small is not for that in doubt).
 
 A calibration per kind of material (``CALIBRATION``: video, crossmodal, audio; fitted on
 generated tuning pairs by ``benchmarks/accuracy/calibrate.py``, never on the held-out
@@ -26,7 +30,11 @@ least-squares fit of log(error + 10 ms)) and maps the score to the mean error th
 tuning steps of that score had (a monotone table, :func:`fit`): the expected absolute
 error ``E`` in ms. The confidence is ``exp(-E / E0)`` with ``E0 = 50 ms / ln 2``, so a
 confidence of 0.5 means an expected error of 50 ms and :func:`expected_error_ms` turns a
-confidence back into the expected error.
+confidence back into the expected error. A step is doubtful above its calibration's
+``doubtful_ms`` (:func:`doubtful_error_ms`; chosen on the tuning pairs so that the
+doubtful steps hold three quarters of the errors above 100 ms, flagging at most a fifth
+of the steps: a video pair's large errors are rare, so they sit on steps whose mean
+error is a few ms, and its threshold is a few ms).
 
 The pipeline puts the model in its recipe (:func:`recipe_model`), so the engine applies
 it to every segment it solves (:func:`apply_model`), a re-solve after an edit included.
@@ -36,23 +44,30 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CALIBRATION", "apply_model", "confidence_from_error", "expected_error_ms",
-           "recipe_model", "step_evidence"]
+__all__ = ["CALIBRATION", "DOUBTFUL_MS", "apply_model", "confidence_from_error",
+           "doubtful_confidence", "doubtful_error_ms", "expected_error_ms", "recipe_model",
+           "step_evidence"]
 
 # confidence 0.5 <=> expected error 50 ms
 _E0_MS = 50.0 / math.log(2.0)
 _EXCLUDE_S = 0.15
 _RADIUS_S = 1.0
 _SMOOTH_S = 0.2
+_NEAR_S = 0.05
 _FLOOR_MS = 10.0
 _TILT_MS = 0.5
+#: a step is doubtful when its expected error is above this (ms), unless the calibration
+#: of its material says another threshold (``doubtful_ms``, see :func:`doubtful_error_ms`)
+DOUBTFUL_MS = 50.0
 # every kind of evidence step_evidence measures; a calibration uses some of them
 EVIDENCE = ("log_spread", "cost", "margin", "margin_b", "margin_min", "contrast", "slope",
-            "log_spread_rel", "margin_rel", "margin_b_rel", "contrast_rel")
+            "sharp", "sharp_b", "sharp_min", "log_spread_rel", "margin_rel",
+            "margin_b_rel", "contrast_rel", "sharp_rel", "sharp_min_rel")
 _FEATURES_V1 = ("log_spread", "cost", "margin")
 _FEATURES = EVIDENCE
 # set to a list by a benchmark to receive every alignment's evidence
@@ -111,10 +126,11 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
     mean_col = _mean_other(rows, cols, n_b)
     col = np.clip(np.round(mean_col).astype(np.int64), 0, m_b - 1)
     row = np.clip(np.round(_mean_other(cols, rows, m_b)).astype(np.int64), 0, n_b - 1)
-    on, alt, mean_near, offs = _scan(lambda r0, r1, c0, c1: base.costs(r0, r1, c0, c1),
-                                     col, m_b, radius, exclude)
-    on_c, alt_c, _, _ = _scan(lambda c0, c1, r0, r1: base.costs(r0, r1, c0, c1).T,
-                              row, n_b, radius, exclude)
+    near = max(1, int(round(exclude * _NEAR_S / _EXCLUDE_S)))
+    on, alt, mean_near, offs, next_ = _scan(
+        lambda r0, r1, c0, c1: base.costs(r0, r1, c0, c1), col, m_b, radius, exclude, near)
+    on_c, alt_c, _, _, next_c = _scan(
+        lambda c0, c1, r0, r1: base.costs(r0, r1, c0, c1).T, row, n_b, radius, exclude, near)
     c_on = float(np.median(on))
     c_off = float(np.median(offs)) if offs.size else c_on + 1.0
     span = max(c_off - c_on, 1e-9)
@@ -128,6 +144,10 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
     margin = smoothed(np.clip((alt - on) / span, -1.0, 2.0))
     margin_b = smoothed(np.clip((alt_c - on_c) / span, -1.0, 2.0))
     contrast = smoothed(np.clip((mean_near - on) / span, -1.0, 2.0))
+    next_ = np.where(np.isfinite(next_), next_, c_off)
+    next_c = np.where(np.isfinite(next_c), next_c, c_off)
+    sharp = smoothed(np.clip((next_ - on) / span, -1.0, 2.0))
+    sharp_b = smoothed(np.clip((next_c - on_c) / span, -1.0, 2.0))
     # the path's slope over ``smooth`` frames against its slope over ``radius`` frames
     short = np.gradient(uniform_filter1d(mean_col, smooth, mode="nearest"))
     long_ = np.gradient(uniform_filter1d(mean_col, 2 * radius + 1, mode="nearest"))
@@ -136,10 +156,11 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
     log_spread = np.log(scale_s * np.sqrt(-np.log(c)) + 0.01)
     out = {"log_spread": log_spread, "cost": z[rows], "margin": margin[rows],
            "margin_b": margin_b[cols], "margin_min": np.minimum(margin[rows], margin_b[cols]),
-           "contrast": contrast[rows], "slope": slope[rows]}
+           "contrast": contrast[rows], "slope": slope[rows], "sharp": sharp[rows],
+           "sharp_b": sharp_b[cols], "sharp_min": np.minimum(sharp[rows], sharp_b[cols])}
     # the same against the segment's typical value (per-pair normalisation: material
     # whose every margin is small, a chorale's repeated chords, is not for that in doubt)
-    for f in ("log_spread", "margin", "margin_b", "contrast"):
+    for f in ("log_spread", "margin", "margin_b", "contrast", "sharp", "sharp_min"):
         out[f + "_rel"] = out[f] - float(np.median(out[f]))
     return out
 
@@ -152,14 +173,17 @@ def _mean_other(idx, other, n):
     return np.interp(np.arange(n), np.flatnonzero(present), total[present] / count[present])
 
 
-def _scan(costs, col, m, radius, exclude, block=256):
+def _scan(costs, col, m, radius, exclude, near, block=256):
     """Along the rows of ``col`` (a column per row): the cost on it, the cheapest cost
-    more than ``exclude`` and at most ``radius`` away, the mean within ``radius`` and the
-    costs off the path (``costs(r0, r1, c0, c1)`` gives a block)."""
+    more than ``exclude`` and at most ``radius`` away, the mean within ``radius``, the
+    costs off the path and the cheapest cost at most ``near`` away (not on it;
+    ``costs(r0, r1, c0, c1)`` gives a block)."""
     n = col.shape[0]
     on = np.empty(n)
     alt = np.full(n, np.inf)
-    near = np.empty(n)
+    mean = np.empty(n)
+    nearest = np.full(n, np.inf)
+    offsets = np.concatenate([np.arange(-near, 0), np.arange(1, near + 1)])
     off = []
     for r0 in range(0, n, block):
         r1 = min(n, r0 + block)
@@ -172,9 +196,14 @@ def _scan(costs, col, m, radius, exclude, block=256):
         far = (dist > exclude) & (dist <= radius)
         alt[r0:r1] = np.where(far, cost, np.inf).min(axis=1)
         within = dist <= radius
-        near[r0:r1] = np.where(within, cost, 0.0).sum(axis=1) / np.maximum(within.sum(axis=1), 1)
+        mean[r0:r1] = np.where(within, cost, 0.0).sum(axis=1) / np.maximum(within.sum(axis=1), 1)
+        # the few cells beside the path's, gathered (not a mask over the whole block)
+        beside = col[r0:r1, None] - c0 + offsets[None, :]
+        inside = (beside >= 0) & (beside < c1 - c0)
+        picked = cost[k[:, None], np.clip(beside, 0, c1 - c0 - 1)]
+        nearest[r0:r1] = np.where(inside, picked, np.inf).min(axis=1)
         off.append(cost[far])
-    return on, alt, near, np.concatenate(off) if off else np.zeros(0)
+    return on, alt, mean, np.concatenate(off) if off else np.zeros(0), nearest
 
 
 def model_error_ms(evidence, model):
@@ -202,12 +231,33 @@ def recipe_model(material, refine, base_rate, scale_s):
     if not model:
         return None
     return {"group": group, "coef": [float(v) for v in model["coef"]],
+            "doubtful_ms": float(model.get("doubtful_ms", DOUBTFUL_MS)),
             "features": list(model.get("features", _FEATURES_V1)),
             "knots": [[float(v) for v in k] for k in model.get("knots", [])],
             "refine": int(refine),
             "radius": int(round(_RADIUS_S * base_rate)),
             "exclude": int(round(_EXCLUDE_S * base_rate)),
             "smooth": int(round(_SMOOTH_S * base_rate)), "scale_s": float(scale_s)}
+
+
+def doubtful_error_ms(alignment) -> float:
+    """The expected error (ms) above which a step of ``alignment`` is doubtful: the
+    threshold its calibration chose on the tuning pairs (the one that flags the steps
+    holding three quarters of their errors above 100 ms, at most a fifth of the steps;
+    a video pair's large errors sit on steps of a few ms), :data:`DOUBTFUL_MS` for a
+    result without a calibrated model."""
+    model = getattr(alignment, "params", None)
+    for key in ("recipe", "confidence", "model"):
+        model = model.get(key) if isinstance(model, Mapping) else None
+    if isinstance(model, Mapping) and "doubtful_ms" in model:
+        return float(model["doubtful_ms"])
+    return DOUBTFUL_MS
+
+
+def doubtful_confidence(alignment) -> float:
+    """The confidence below which a step of ``alignment`` is doubtful (0.5 without a
+    calibrated model: :func:`doubtful_error_ms` as a confidence)."""
+    return float(confidence_from_error(doubtful_error_ms(alignment)))
 
 
 def apply_model(base, path, raw_confidence, model):

@@ -33,7 +33,9 @@ MIN_HEIGHT_PX = 130
 
 STALL_COLOURS = {"b": (255, 60, 60, 70), "a": (80, 160, 255, 200)}
 # the confidence track is coloured by the expected error it stands for
-# (core.pipeline.confidence.expected_error_ms): upper bound (ms), colour, legend
+# (core.pipeline.confidence.expected_error_ms): upper bound (ms), colour, legend; the
+# bounds of a result without its own doubtful threshold (red = doubtful: above the
+# threshold the calibration of the result's material chose, error_band_bounds)
 ERROR_BANDS = ((20.0, "#80e080", "≤ 20 ms"), (50.0, "#f0d060", "20-50 ms"),
                (math.inf, "#ff6060", "> 50 ms"))
 # labelled expected errors on the confidence axis (ms; a strip a few lines tall has room
@@ -49,16 +51,33 @@ def confidence_of_error(error_ms):
     return confidence_from_error(error_ms)
 
 
-def error_bands(conf) -> list:
-    """Per colour band of ``ERROR_BANDS``: ``conf`` where its expected error lies in the
-    band (and at the band's neighbouring points, so the line stays joined), NaN
-    elsewhere."""
+def error_band_bounds(doubtful_ms: float = ERROR_BANDS[1][0]) -> tuple:
+    """The upper bounds (ms) of the colour bands of ``ERROR_BANDS`` for a result whose
+    steps are doubtful above ``doubtful_ms`` (core.pipeline.confidence.
+    doubtful_error_ms): green up to 20 ms (or the threshold when lower), yellow up to the
+    threshold, red above it."""
+    return (min(ERROR_BANDS[0][0], doubtful_ms), doubtful_ms, math.inf)
+
+
+def error_band_legend(doubtful_ms: float = ERROR_BANDS[1][0]) -> tuple:
+    """The legend of each colour band (see :func:`error_band_bounds`)."""
+    low, high, _ = error_band_bounds(doubtful_ms)
+    if doubtful_ms == ERROR_BANDS[1][0]:
+        return tuple(text for _, _, text in ERROR_BANDS)
+    return (f"≤ {low:.3g} ms", f"{low:.3g}-{high:.3g} ms" if high > low else "",
+            f"> {high:.3g} ms (doubtful)")
+
+
+def error_bands(conf, doubtful_ms: float = ERROR_BANDS[1][0]) -> list:
+    """Per colour band of ``ERROR_BANDS`` (bounds: :func:`error_band_bounds`): ``conf``
+    where its expected error lies in the band (and at the band's neighbouring points, so
+    the line stays joined), NaN elsewhere."""
     from core.pipeline.confidence import expected_error_ms
 
     conf = np.asarray(conf, dtype=np.float64)
     err = expected_error_ms(conf)
     out, lo = [], -1.0
-    for hi, _, _ in ERROR_BANDS:
+    for hi in error_band_bounds(doubtful_ms):
         inside = (err > lo) & (err <= hi)
         joined = inside.copy()
         joined[1:] |= inside[:-1]
@@ -161,19 +180,15 @@ class DiagnosticsView(QWidget):
         self.a_holds: list[tuple[float, float]] = []  # A holds: (time of A, span on B)
         self.jumps = np.empty(0)
         # what the marks mean
-        b, a = STALL_COLOURS["b"], STALL_COLOURS["a"]
-        bands = "&nbsp;".join(f'<span style="color: {colour}">━</span> {text}'
-                              for _, colour, text in ERROR_BANDS)
-        self.key = QLabel(
-            f'<span style="color: rgb({b[0]},{b[1]},{b[2]})">■</span> B holds while A goes on'
-            f'&nbsp;&nbsp;<span style="color: rgb({a[0]},{a[1]},{a[2]})">┃</span> A holds '
-            'while B goes on&nbsp;&nbsp;<span style="color: #ff60ff">┆</span> jump'
-            f'&nbsp;&nbsp;&nbsp;expected error: {bands}', self)
+        self._doubtful_ms = ERROR_BANDS[1][0]
+        self.key = QLabel(self._key_text(self._doubtful_ms), self)
         self.key.setStyleSheet("color: #a0a4ac; font-size: 8pt;")
         self.key.setToolTip("stalls: one recording stays on a frame for 0.3 s or more of "
                             "the other; a jump: the path skips frames; the confidence "
                             "track is coloured by the error (ms) expected of a step of "
-                            "that confidence (calibrated on generated pairs)")
+                            "that confidence (calibrated on generated pairs); red: "
+                            "doubtful, above the threshold calibrated for the pair's "
+                            "material")
         self.setMinimumHeight(MIN_HEIGHT_PX)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 0, 2, 2)
@@ -252,7 +267,7 @@ class DiagnosticsView(QWidget):
         if al.confidence is not None:
             # peak decimation: an hour-long path has ~400k steps, a track ~400 pixels
             x, y = peak_decimate(al.path[:, 0] / al.rate_a_hz, al.confidence)
-            self._show_confidence(x, y, "all")
+            self._show_confidence(x, y, "all", al)
             self._set_conf_title(al)
         else:
             for item in (self.conf, *self.conf_bands):
@@ -273,11 +288,35 @@ class DiagnosticsView(QWidget):
                         {"metric": metric}, label="local cost"),
                 on_result=lambda cost, aid=aid, al=al: self._show_cost(aid, al, cost))
 
-    def _show_confidence(self, x, y, connect: str) -> None:
+    @staticmethod
+    def _key_text(doubtful_ms: float) -> str:
+        b, a = STALL_COLOURS["b"], STALL_COLOURS["a"]
+        bands = "&nbsp;".join(f'<span style="color: {colour}">━</span> {text}'
+                              for (_, colour, _), text in zip(
+                                  ERROR_BANDS, error_band_legend(doubtful_ms), strict=True)
+                              if text)
+        return (f'<span style="color: rgb({b[0]},{b[1]},{b[2]})">■</span> B holds while A '
+                f'goes on&nbsp;&nbsp;<span style="color: rgb({a[0]},{a[1]},{a[2]})">┃</span>'
+                ' A holds while B goes on&nbsp;&nbsp;<span style="color: #ff60ff">┆</span> '
+                f'jump&nbsp;&nbsp;&nbsp;expected error: {bands}')
+
+    def _show_confidence(self, x, y, connect: str, al) -> None:
+        from core.pipeline.confidence import doubtful_error_ms
+
+        doubtful_ms = doubtful_error_ms(al)
+        if doubtful_ms != self._doubtful_ms:
+            # the red band is the result's doubtful steps (its material's threshold)
+            self._doubtful_ms = doubtful_ms
+            self.key.setText(self._key_text(doubtful_ms))
         self.conf.setData(x, y, connect=connect)
         self._set_error_ticks()
-        for item, part in zip(self.conf_bands, error_bands(y), strict=True):
-            item.setData(x, part)
+        for item, part in zip(self.conf_bands, error_bands(y, doubtful_ms), strict=True):
+            # an empty band (a video result has no yellow one) is drawn empty, not all
+            # NaN: pyqtgraph's bounds of an all-NaN curve warn
+            if np.isfinite(part).any():
+                item.setData(x, part)
+            else:
+                item.setData([], [])
         self.conf_note.setText("")
 
     def _set_conf_title(self, al) -> None:
@@ -297,7 +336,7 @@ class DiagnosticsView(QWidget):
         self.tempo.setData(t, np.clip(ratio, 1e-2, 1e2), connect="finite")
         conf = pw.confidence
         if conf is not None:
-            self._show_confidence(*dp.joined(dp.split_decimated(pw, conf)), "finite")
+            self._show_confidence(*dp.joined(dp.split_decimated(pw, conf)), "finite", al)
             self._set_conf_title(al)
         else:
             for item in (self.conf, *self.conf_bands):

@@ -627,3 +627,23 @@ def test_a_signal_stops_the_batch_cleanly(tmp_path, slow_corpus, how):
         "interrupted before it finished (run the batch again to finish it)"}
     assert not [p for p in os.listdir(out) + os.listdir(out / RECORDS_FOLDER)
                 if ".tmp" in p]
+
+
+def test_low_confidence_fraction_uses_the_result_s_doubtful_threshold():
+    """A result whose calibration says doubtful above 3.5 ms counts its steps of 5 ms;
+    a result without a model counts below 0.5 (50 ms) only."""
+    from core.alignment import Alignment
+    from core.batch._task import _confidence
+    from core.constraints import linear_cells
+    from core.pipeline.confidence import confidence_from_error
+
+    path = linear_cells((0, 0), (99, 99))
+    conf = np.full(100, float(confidence_from_error(1.0)))
+    conf[:25] = confidence_from_error(5.0)
+    model = {"recipe": {"confidence": {"model": {"doubtful_ms": 3.5}}}}
+    own = _confidence(Alignment(path, 10, 10, confidence=conf, params=model))
+    plain = _confidence(Alignment(path, 10, 10, confidence=conf))
+    assert own["low_confidence_fraction"] == pytest.approx(0.25)
+    assert plain["low_confidence_fraction"] == 0.0
+    assert own["mean_confidence"] == plain["mean_confidence"]
+    assert _confidence(Alignment(path, 10, 10)) == {}

@@ -124,3 +124,77 @@ def test_pipeline_confidence_is_calibrated_and_survives_resolve():
     assert al.params["recipe"]["confidence"]["model"]["group"] == "audio"
     assert al.confidence.shape == (al.path.shape[0],)
     assert np.all((al.confidence > 0) & (al.confidence <= 1))
+
+
+def test_sharp_sees_a_neighbouring_frame_as_good_a_match():
+    """``sharp``: where B holds one frame (a freeze), the next column is as good a match
+    as the path's, so the valley has no edge one frame away; elsewhere it has."""
+    rng = np.random.default_rng(4)
+    n = 120
+    x = rng.standard_normal((n, 6))
+    y = x.copy()
+    y[60:90] = x[75]  # B frozen on one frame for 30 frames
+    source = FeatureTerms([Term("f", x, y, "euclidean")])
+    path = np.column_stack([np.arange(n), np.arange(n)])
+    ev = cm.step_evidence(source, path, np.ones(n), 1, 10, 3, 1, 0.05)
+    assert ev["sharp"][10:50].min() > 0.3
+    assert np.abs(ev["sharp"][65:85]).max() < 0.05
+    assert np.all(ev["sharp_min"] <= np.minimum(ev["sharp"], ev["sharp_b"]) + 1e-12)
+    assert ev["sharp_rel"] == pytest.approx(ev["sharp"] - np.median(ev["sharp"]))
+
+
+def test_doubtful_threshold_rides_in_the_recipe(monkeypatch):
+    from core.alignment import Alignment
+    from core.constraints import doubtful_spots, linear_cells
+
+    monkeypatch.setattr(cm, "CALIBRATION", {"video": {
+        "features": ["cost"], "coef": [0.0, 1.0], "knots": [[0.0, 1.0], [1.0, 6.0]],
+        "doubtful_ms": 3.5}, "audio": {
+        "features": ["cost"], "coef": [0.0, 1.0], "knots": [[0.0, 1.0], [5.0, 90.0]]}})
+    assert cm.recipe_model("video", 1, 25.0, 0.04)["doubtful_ms"] == 3.5
+    # a calibration without its own threshold: 50 ms
+    assert cm.recipe_model("music", 2, 50.0, 0.05)["doubtful_ms"] == cm.DOUBTFUL_MS
+    path = linear_cells((0, 0), (99, 99))
+    conf = np.full(100, float(cm.confidence_from_error(1.0)))
+    conf[30:50] = cm.confidence_from_error(5.0)  # above 3.5 ms, far below 50 ms
+    model = {"recipe": {"confidence": {"model": cm.recipe_model("video", 1, 25.0, 0.04)}}}
+    al = Alignment(path, 10, 10, confidence=conf, params=model)
+    assert cm.doubtful_error_ms(al) == 3.5
+    assert cm.doubtful_confidence(al) == pytest.approx(cm.confidence_from_error(3.5))
+    assert doubtful_spots(al) == [(3.0, 4.9)]
+    # without a model (or with an explicit threshold): 50 ms, nothing doubtful here
+    plain = Alignment(path, 10, 10, confidence=conf)
+    assert cm.doubtful_error_ms(plain) == cm.DOUBTFUL_MS
+    assert doubtful_spots(plain) == [] and doubtful_spots(al, threshold=0.5) == []
+
+
+def _calibrate_script():
+    """benchmarks/accuracy/calibrate.py (a script, not a package) as a module."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "accuracy" / "calibrate.py"
+    spec = importlib.util.spec_from_file_location("calibrate", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_doubtful_threshold_holds_three_quarters_of_the_large_errors_within_the_cap():
+    cal = _calibrate_script()
+    pred = np.arange(100.0)
+    err = np.zeros(100)
+    err[[50, 90, 95, 99]] = 200.0  # large errors, three of them on the highest steps
+    t = cal.doubtful_threshold(pred, err)
+    flagged = pred > t
+    assert np.mean(flagged[err > 100]) == 0.75 and flagged.sum() == 10
+    # three quarters would need 80 % of the steps: capped at a fifth
+    err[:] = 0.0
+    err[[10, 20, 95, 99]] = 200.0
+    t = cal.doubtful_threshold(pred, err)
+    assert np.mean(pred > t) == pytest.approx(0.2, abs=0.011)
+    # no large error: nothing beyond the cap, and never below 50 ms
+    assert cal.doubtful_threshold(pred, np.zeros(100)) == 79.0
+    assert cal.doubtful_threshold(pred / 10, np.zeros(100)) == cm.DOUBTFUL_MS
+    # the share of large errors on the top fifth: a flat prediction holds none
+    assert cal.top_cover(pred, err) == 0.5 and cal.top_cover(np.ones(100), err) == 0.0

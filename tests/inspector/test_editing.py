@@ -171,6 +171,12 @@ def test_next_doubtful_spot_moves_the_cursor(qtbot, window, audio_pair):
     assert s.cursor[0] == pytest.approx(path[150, 0] / 100, abs=0.02)
 
 
+def _band(item, n):
+    """A colour band's values (all NaN when the band is drawn empty)."""
+    y = item.getData()[1]
+    return np.full(n, np.nan) if y is None or len(y) == 0 else y
+
+
 def test_doubtful_spots_go_worst_first_and_the_track_shows_expected_error(
         qtbot, window, audio_pair):
     from core.alignment import Alignment
@@ -198,7 +204,7 @@ def test_doubtful_spots_go_worst_first_and_the_track_shows_expected_error(
     # the confidence track: coloured by expected error, labelled in ms
     d = window.diagnostics
     x, y = d.conf.getData()
-    green, yellow, red = (band.getData()[1] for band in d.conf_bands)
+    green, yellow, red = (_band(band, len(y)) for band in d.conf_bands)
     assert len(y) == len(conf)  # short: not decimated
     err = expected_error_ms(y)
     assert np.all(np.isfinite(red[err > 50])) and np.all(np.isfinite(green[err <= 20]))
@@ -209,6 +215,38 @@ def test_doubtful_spots_go_worst_first_and_the_track_shows_expected_error(
     assert [v for v, _ in major + minor] == pytest.approx(
         np.exp(-np.array([0, 50, 200]) * np.log(2) / 50))
     assert "ms" in d.key.text() and "ms" in d.conf_plot.titleLabel.text
+
+
+def test_the_track_s_red_band_is_the_result_s_doubtful_threshold(
+        qtbot, window, audio_pair):
+    """A result calibrated to be doubtful above 3.5 ms (a video pair's) shows its steps
+    of 5 ms in red, and "next doubtful spot" goes there; the legend says the threshold."""
+    from core.alignment import Alignment
+    from core.constraints import linear_cells
+    from core.pipeline.confidence import confidence_from_error
+    from inspector.views.diagnostics import error_band_bounds, error_band_legend
+
+    assert error_band_bounds() == (20.0, 50.0, np.inf)
+    assert error_band_bounds(3.5) == (3.5, 3.5, np.inf)
+    assert error_band_legend(3.5)[1] == "" and "3.5" in error_band_legend(3.5)[2]
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s = window.session
+    path = linear_cells((0, 0), (399, 499))
+    conf = np.full(len(path), float(confidence_from_error(1.0)))
+    conf[200:260] = confidence_from_error(5.0)
+    params = {"recipe": {"confidence": {"model": {"doubtful_ms": 3.5}}}}
+    s.add_alignment(Alignment(path, 100, 100, confidence=conf, method="test", params=params))
+    wait_idle(qtbot, window)
+    d = window.diagnostics
+    assert d.conf_bands[1].getData()[1] is None  # no band between 3.5 and 3.5 ms: empty
+    green, _, red = (_band(band, len(conf)) for band in d.conf_bands)
+    assert np.all(np.isfinite(red[205:255])) and np.isnan(red[100])
+    assert np.isfinite(green[100])
+    assert "3.5 ms" in d.key.text()
+    s.move_cursor("a", 0.0)
+    QTest.keyClick(window, Qt.Key.Key_N)
+    assert s.cursor[0] == pytest.approx(path[200, 0] / 100, abs=0.02)
 
 
 @pytest.mark.filterwarnings("ignore:.*did not converge")
