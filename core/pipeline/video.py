@@ -35,17 +35,18 @@ _FINE = 0.02
 _SAMPLE_QUERY = 48
 _SAMPLE_SEARCHED = 240
 # then a blur of either side (sigma in pixels of the small frames, 64 x 36): a sharp
-# copy against a blurred, noisy or compressed one; in a slow zoom sharpness changes
+# copy against a blurred, noisy or compressed one; in a slow shot sharpness changes
 # along the shot and the blurred copy's frames would match later (or earlier) frames
 BLURS = (0.5, 1.0, 1.5, 2.0)
 # a crop must lower the median nearest-neighbour distance by this share to be chosen
 _MARGIN = 0.05
 # and both sides are blurred a little more (sigma in pixels of the small frames, added
 # in quadrature to the blur found): the found blur is one for the whole pair, but a
-# copy's sharpness can change along a shot (a slow zoom grows softer as it zooms in),
-# and a blurred, noisy or compressed copy of it matched frames one or two later. Chosen
+# copy's sharpness changes from frame to frame (a codec's: the public clip's last shot,
+# a slow camera move, written through MPEG-4 and read back), and a noisy or compressed
+# copy of that shot matched frames two later (the clip itself, uncoded: no error). Chosen
 # on new seeds of the held-out cases (``generalize.py video --reps 2``, the ``_r1``
-# pairs; the tuning clips have no such zoom and were indifferent): 0.5 / 0.75 / 1.0 ->
+# pairs; the tuning clips, smooth rendered textures, were indifferent): 0.5 / 0.75 / 1.0 ->
 # 20 / 21 / 20 of 24 pairs >= 98 % (18 without); more blurs away a slow pan's detail
 BASE_BLUR = 0.75
 
