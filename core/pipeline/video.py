@@ -10,8 +10,10 @@ every candidate (A cropped by c, or B cropped by c, ``CROPS``, then finer next t
 best), every sampled B frame's
 distance to its nearest A frame (cosine of the thumbnails); the candidate with the
 lowest median wins, the uncropped pair unless a crop is clearly better. The thumbnails
-of the pipeline are then made of the matching parts (:func:`thumbnail_of_small`).
-Measured on the tuning pairs: ``benchmarks/accuracy/results.md``.
+of the pipeline are then made of the matching parts (:func:`thumbnail_of_small`), at the
+sharpness of the softer copy, and both a little softer still (``BASE_BLUR``: a codec's
+sharpness changes from frame to frame along a shot, one blur for the pair cannot follow
+it). Measured on the tuning pairs: ``benchmarks/accuracy/results.md``.
 
 When B skipped some of A's frames, :func:`with_skips` solves the DTW path again in a
 corridor around it, with jumps forward on A allowed between neighbouring B frames for a
