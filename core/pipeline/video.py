@@ -168,7 +168,9 @@ def skip_path(path, x, y, rate_a, rate_b, *, penalty=None, radius_s=None):
     Returns
     -------
     new_path : ndarray (L', 2) int64
-        Same ends as ``path``; steps of one frame, or jumps forward on A.
+        The same start and B's same last frame as ``path``, on the A frame that ends
+        the cheapest path (open end, at most ``path``'s last A frame); steps of one
+        frame, or jumps forward on A.
     jumps : list of (j, i_from, i_to)
         The B frame the jump lands on and the A frames it leaves and reaches.
     """
@@ -211,7 +213,12 @@ def skip_path(path, x, y, rate_a, rate_b, *, penalty=None, radius_s=None):
     jump_from = np.empty((m, w), dtype=np.int64)
     skip_dtw(cost, lo, width, int(i0), penalty * scale, min_jump, acc, back, jump_from)
     out = np.empty((m + int(hi[-1] - lo[0]) + 2, 2), dtype=np.int64)
-    count = skip_backtrack(lo, back, jump_from, int(i1), out)
+    # open end: B's last frame on its best A frame. The shared part kept A frames after
+    # the end of B (a trim under 0.2 s or one it missed); ending on A's last frame, the
+    # path reached them with a jump or a run in B's last column (13-14 frames off on the
+    # combined pairs); the A frames after the end are left out, as a trim
+    end_row = int(lo[-1] + np.argmin(acc[m - 1, :width[-1]]))
+    count = skip_backtrack(lo, back, jump_from, end_row, out)
     new = out[out.shape[0] - count:].copy()
     new[:, 1] += j0
     steps = np.diff(new, axis=0)
