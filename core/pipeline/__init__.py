@@ -20,7 +20,8 @@
    - video: rank-normalized grey thumbnails (cosine) at each file's frame rate, made
      after the crop and blur between the two copies are found
      (:func:`core.pipeline.video.match_crop`): one copy zoomed in, or softer (blurred,
-     noisy, compressed), is compared with the same part at the same sharpness;
+     noisy, compressed), is compared with the same part at the same sharpness, both
+     blurred a little more (a codec's sharpness changes from frame to frame);
    - video against audio: peak trains of motion energy and of onset strength
      (:func:`_peak_curve`) at the video's frame rate.
 3. **Shared part** (:func:`~core.pipeline.overlap.find_overlap`): on a coarse cost

@@ -106,6 +106,24 @@ def test_skip_path_jumps_where_b_skipped_and_nowhere_else():
     assert jumps == [] and np.array_equal(new, diag)
 
 
+def test_skip_path_ends_b_on_its_own_frame_when_a_runs_on():
+    rng = np.random.default_rng(1)
+    # B skips A's frames 30-41 and ends at A's frame 79; the path given ends on A's last
+    # frame (99), as when the shared part kept A's tail
+    a = _unit(np.cumsum(rng.normal(size=(100, 64)), axis=0) + 20 * rng.normal(size=64))
+    keep = np.r_[0:30, 42:80]
+    b = _unit(a[keep] + 0.02 * rng.normal(size=(len(keep), 64)))
+    path = [(i, j) for j, i in enumerate(keep)]
+    path = np.array(path[:30] +
+                    [(i, 29) for i in range(30, 42)] + path[30:] +
+                    [(i, len(keep) - 1) for i in range(80, 100)])
+    new, jumps = skip_path(path, a, b, 25.0, 25.0)
+    assert jumps == [(30, 29, 42)]
+    # B's last frame on A's frame 79, not on 99 (nor reached from it by a jump)
+    assert tuple(new[-1]) == (79, len(keep) - 1)
+    assert np.array_equal(new[:, 0], keep) and np.array_equal(new[:, 1], np.arange(len(keep)))
+
+
 def test_carry_confidence_takes_the_nearest_row_of_the_same_column():
     old = np.array([[0, 0], [1, 0], [2, 0], [3, 1], [4, 2]])
     conf = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
