@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from core import pipeline, soft, transport, warping
-from core._kernels import preload_numba
+from core._kernels import hold_preload, preload_numba, release_preload
 from core.paths import display_path
 
 from .firstrun import close_splash, ensure_utf8_locale, install_first_run
@@ -166,6 +166,10 @@ class MainWindow(QMainWindow):
         self.workspace.action_started.connect(lambda *_: self.hide_error())
         self.resize(*DEFAULT_SIZE)
         self._freeze_count = 0
+        # numba's import thread (started by the first job or once shown) waits until the
+        # event loop has run 50 ms: not beside the GUI thread's work of opening the window
+        hold_preload()
+        QTimer.singleShot(50, release_preload)
         if tune_gc:  # the application's process only: it changes the whole interpreter
             self._freeze_long_lived_objects()
             self.jobs.idle.connect(self._freeze_long_lived_objects)
@@ -434,6 +438,7 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Cancel every job and wait for the workers (also called by tests)."""
+        release_preload()  # workers waiting for numba's import must not wait for a gate
         self.playback.shutdown()
         self.jobs.shutdown()
         media_tasks.forget_readers()
