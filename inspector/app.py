@@ -167,9 +167,10 @@ class MainWindow(QMainWindow):
         self.resize(*DEFAULT_SIZE)
         self._freeze_count = 0
         # numba's import thread (started by the first job or once shown) waits until the
-        # event loop has run 50 ms: not beside the GUI thread's work of opening the window
+        # event loop runs freely (showEvent): not beside the GUI thread's work of opening
+        # the window; 1 s at most for a window that is never shown
         hold_preload()
-        QTimer.singleShot(50, release_preload)
+        QTimer.singleShot(1000, release_preload)
         if tune_gc:  # the application's process only: it changes the whole interpreter
             self._freeze_long_lived_objects()
             self.jobs.idle.connect(self._freeze_long_lived_objects)
@@ -431,6 +432,10 @@ class MainWindow(QMainWindow):
         # numba (0.15-0.5 s) on a thread of its own once the window has painted itself
         # (sooner if a job starts: JobRunner.submit); jobs wait for it
         QTimer.singleShot(100, lambda: preload_numba(also=ENGINE_MODULES))
+        # its imports begin 50 ms after the first turn of the event loop: a timer started
+        # now would already be due in the processEvents() that paints the window, before
+        # the synchronous work that follows it (opening the files, the first-run strip)
+        QTimer.singleShot(0, lambda: QTimer.singleShot(50, release_preload))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.shutdown()
