@@ -85,6 +85,8 @@ def load_numba() -> None:
         with _preload_lock:
             thread = _preload[0] if _preload else None
     if thread is not None and thread is not threading.current_thread() and thread.is_alive():
+        if threading.current_thread() is threading.main_thread():
+            release_preload()  # the GUI thread needs it now: nothing to keep clear for
         thread.join()
     if not _loaded[0]:
         importlib.import_module(f"{__name__}._jit")

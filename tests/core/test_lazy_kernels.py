@@ -117,3 +117,19 @@ print("loaded by load_numba:", _kernels.numba_loaded())
 def test_a_failed_preload_is_imported_again_by_load_numba():
     assert run_child(FAILED_PRELOAD) == ["loaded after a failed preload: False",
                                         "loaded by load_numba: True"]
+
+
+HELD = """
+import time
+from core import _kernels
+_kernels.hold_preload()
+_kernels.preload_numba()
+time.sleep(0.2)
+print("held:", not _kernels.numba_loaded())
+_kernels.load_numba()  # on the main thread: releases the gate instead of waiting it out
+print("loaded, gate released:", _kernels.numba_loaded() and _kernels._gate.is_set())
+"""
+
+
+def test_a_held_preload_waits_and_the_main_thread_releases_it():
+    assert run_child(HELD) == ["held: True", "loaded, gate released: True"]
