@@ -49,7 +49,11 @@ def _warm_up_stretch() -> None:
     from core._kernels import preload_numba
     from core.render import warm_up
 
-    preload_numba()  # the warm-up thread waits for it (sources._quietly): never here
+    from ..jobs import ENGINE_MODULES
+
+    # the warm-up thread waits for it (sources._quietly); the modules the jobs need too,
+    # should this start the import thread before any job does
+    preload_numba(also=ENGINE_MODULES)
 
     from .sources import _quietly
 
