@@ -446,3 +446,34 @@ def test_the_loop_region_is_drawn_on_both_streams_and_its_edges_move_it(window, 
     assert window.playback.loop is None
     assert not any(r.isVisible() for rs in overlay.regions.values() for r in rs)
     window.shutdown()
+
+
+@pytest.mark.parametrize(("cached", "at_open"), [(False, 0), (True, 1)])
+def test_first_run_defers_the_stretch_warm_up_to_the_first_result(recordings, monkeypatch,
+                                                                   qtbot, cached, at_open):
+    """With the kernels not cached (a first run) the stretch's warm-up, which compiles
+    under numba's compiler lock, waits for the first alignment instead of starting when B
+    opens; with them cached it starts at once. Either way once."""
+    import threading
+
+    from inspector.playback import controller as mod
+
+    calls = []
+    monkeypatch.setattr(mod, "_warmed_up", threading.Event())
+    monkeypatch.setattr(mod, "_kernels_cached", lambda: cached)
+    def warm_up():  # as the real one: once per process
+        if not mod._warmed_up.is_set():
+            mod._warmed_up.set()
+            calls.append(1)
+
+    monkeypatch.setattr(mod, "_warm_up_stretch", warm_up)
+    s = Session()
+    c = PlaybackController(s, device_factory=lambda: FakeOutput(RATE))
+    try:
+        s.set_recording("a", recordings[0])
+        s.set_recording("b", recordings[1])
+        assert len(calls) == at_open
+        s.add_alignment(_alignment())
+        qtbot.waitUntil(lambda: len(calls) == 1, timeout=5_000)
+    finally:
+        c.shutdown()
