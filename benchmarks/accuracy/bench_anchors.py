@@ -54,6 +54,18 @@ def limit_weights(al):
     return out
 
 
+def worst_events(err, ga, n=3) -> list[int]:
+    """The ``n`` events of largest error, each at least :data:`APART_S` from the others
+    on A (worst first)."""
+    worst: list[int] = []
+    for k in np.argsort(-err):
+        if all(abs(ga[k] - ga[w]) >= APART_S for w in worst):
+            worst.append(int(k))
+        if len(worst) == n:
+            break
+    return worst
+
+
 def event_errors(ev, ga, gb, times):
     """Absolute error (ms) of every event, as the scorer computes it (A -> B)."""
     pa, pb = times[:, 0], times[:, 1]
@@ -118,12 +130,7 @@ def main(argv=None) -> int:
         scored.append((float(err.mean()), r, rec_a, rec_b, al, ga, gb, err))
         print(f"{r['pair_id']}: MAE {err.mean():.1f} ms", flush=True)
     mae, r, rec_a, rec_b, al, ga, gb, err = max(scored, key=lambda s: s[0])
-    worst = []
-    for k in np.argsort(-err):
-        if all(abs(ga[k] - ga[w]) >= APART_S for w in worst):
-            worst.append(int(k))
-        if len(worst) == 3:
-            break
+    worst = worst_events(err, ga)
     constraints = Constraints(tuple(Anchor(float(ga[k]), float(gb[k])) for k in worst))
     t0 = time.perf_counter()
     kw = edit_source(al, rec_a, rec_b)

@@ -39,7 +39,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 sys.path.insert(0, str(HERE))
 
-from bench_anchors import APART_S, NEAR_S, event_errors  # noqa: E402
+from bench_anchors import NEAR_S, event_errors, worst_events  # noqa: E402
 from run import DEFAULT_DATA, load_eval  # noqa: E402
 
 #: half-width (s of A) of the window re-estimated around each anchor
@@ -200,12 +200,7 @@ def main(argv=None) -> int:
     ga, gb = ev.load_gt(str(args.data / Path(row["gt_csv"]).parent))
     base = align_recordings(rec_a, rec_b)
     err = event_errors(ev, ga, gb, np.asarray(base.times_s))
-    worst: list[int] = []
-    for k in np.argsort(-err):
-        if all(abs(ga[k] - ga[w]) >= APART_S for w in worst):
-            worst.append(int(k))
-        if len(worst) == 3:
-            break
+    worst = worst_events(err, ga)
     constraints = Constraints(tuple(Anchor(float(ga[k]), float(gb[k])) for k in worst))
     fixed = recompute(base, constraints, **edit_source(base, rec_a, rec_b))
     err_fixed = event_errors(ev, ga, gb, np.asarray(fixed.times_s))
