@@ -701,8 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     relay = _WarningRelay(window)
     window.show()
     close_splash()
-    app.processEvents()  # paint the window now, then import numba beside the event loop
-    preload_numba(also=ENGINE_MODULES)
+    app.processEvents()  # paint the window now (numba's import: showEvent, the first job)
     files = [p for p in (args.a, args.b) if p]
     from core.project_file import is_project_file
 

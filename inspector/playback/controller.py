@@ -136,7 +136,6 @@ class PlaybackController(QObject):
         for name in ("recording_opened", "recording_closed"):
             getattr(session, name).connect(lambda *_: self._invalidate(stop=True))
         session.recordings_swapped.connect(lambda: self._invalidate(stop=True))
-        self._warm_up_deferred = False
         session.recording_opened.connect(self._warm_up_when_opened)
         session.active_alignment_changed.connect(lambda *_: self._on_alignment_changed())
         if hasattr(session, "alignment_edited"):
@@ -149,18 +148,12 @@ class PlaybackController(QObject):
         while every view drew it and the user began to pan (pauses of 200+ ms)."""
         rec = self.session.recording(slot)
         if slot == "b" and rec is not None and rec.kind == "audio":
+            # a first run would compile the stretch (numba's compiler lock, seconds) beside
+            # the default alignment's own kernels: there the first result's warp source
+            # starts it (_warp_source; bench_startup, cold cache: first alignment 5.3 s
+            # instead of 14-15 s)
             if _kernels_cached():
                 _warm_up_stretch()
-            elif not _warmed_up.is_set() and not self._warm_up_deferred:
-                # a first run compiles the stretch (numba's compiler lock, seconds) beside
-                # the default alignment's own kernels: deferred to the first result
-                # (bench_startup, cold cache: first alignment 14-15 s instead of 5.3 s)
-                self._warm_up_deferred = True
-                self.session.active_alignment_changed.connect(self._warm_up_after_result)
-
-    def _warm_up_after_result(self, *_args) -> None:
-        self.session.active_alignment_changed.disconnect(self._warm_up_after_result)
-        QTimer.singleShot(0, _warm_up_stretch)
 
     # ------------------------------------------------------------------ state
     @property
