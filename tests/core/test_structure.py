@@ -112,6 +112,118 @@ def test_find_pieces_recovers_the_cuts(change):
         offset += e - s
 
 
+def _naive_jump_dp(cost, hold_w, skip_w, jump_p, null_c, null_p, jump_w):
+    """The jump DP of ``core._kernels.jumps.jump_columns`` by brute force (every origin
+    of every jump tried): the last column's totals, matched and null (per row: A held
+    at the row the null state was entered from)."""
+    n, m = cost.shape
+    acc = cost[:, 0].copy()
+    null = np.full(n, null_c)
+    for j in range(1, m):
+        new = np.empty(n)
+        for i in range(n):
+            options = [acc[i] + hold_w]
+            if i >= 1:
+                options.append(acc[i - 1])
+            if i >= 2:
+                options.append(acc[i - 2] + skip_w)
+            options += [acc[k] + jump_p + jump_w * abs(i - (k + 1)) for k in range(n)]
+            options += [null[k] + null_p + jump_w * abs(i - (k + 1)) for k in range(n)]
+            new[i] = min(options) + cost[i, j]
+        null = null_c + np.minimum(null, acc + null_p)
+        acc = new
+    return acc, null
+
+
+def _path_total(cost, match, hold_w, skip_w, jump_p, null_c, null_p, jump_w):
+    """The cost of one path (``match``: a row per column, -1 for the null state), each
+    step at the cheapest move that makes it; the null state holds the row it was
+    entered from (any row where B starts in it)."""
+    total = 0.0
+    held = None  # the null state's row (None: any)
+    for j, i in enumerate(match):
+        total += null_c if i < 0 else cost[i, j]
+        a = match[j - 1] if j else None
+        if a is None or (a < 0 and i < 0):
+            continue
+        if i < 0:  # enters the null state
+            total += null_p
+            held = a
+            continue
+        if a < 0:  # leaves it
+            dist = (0 if i >= 1 else 1) if held is None else abs(i - (held + 1))
+            total += null_p + jump_w * dist
+            continue
+        moves = [jump_p + jump_w * abs(i - (a + 1))]
+        moves += [w for d, w in ((0, hold_w), (1, 0.0), (2, skip_w)) if i - a == d]
+        total += min(moves)
+    return total
+
+
+def _run_jump_dp(cost, params, split=None):
+    from core._kernels.jumps import jump_backtrack, jump_columns
+
+    n, m = cost.shape
+    acc, null = np.zeros(n), np.zeros(n)
+    back = np.zeros((m, n), dtype=np.int8)
+    split = m if split is None else split
+    for c0, c1 in ((0, split), (split, m)):  # two blocks of columns: the state carries over
+        if c1 > c0:
+            jump_columns(np.ascontiguousarray(cost[:, c0:c1]), c0, acc, null, back, *params)
+
+    def trace(end_i, end_null):
+        match = np.empty(m, dtype=np.int64)
+        jump_backtrack(back, end_i, end_null, match)
+        return match
+
+    return acc, null, trace
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_jump_columns_matches_a_naive_dp(seed):
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 14)), int(rng.integers(1, 16))
+    cost = rng.uniform(-1.0, 1.0, (n, m))
+    # a jump length penalty of 0 (every row as near as any other) in some cases; a
+    # cheap null state in others, so that paths pass through it
+    null_c = 0.5 if seed % 3 else float(rng.uniform(-0.8, 0.2))
+    params = (0.5, 0.5, float(rng.uniform(0.0, 2.0)), null_c, float(rng.uniform(0.2, 1.5)),
+              0.0 if seed % 4 == 0 else float(rng.uniform(0.0, 0.6)))
+    acc, null, trace = _run_jump_dp(cost, params, int(rng.integers(0, m + 1)))
+    ref_acc, ref_null = _naive_jump_dp(cost, *params)
+    np.testing.assert_allclose(acc, ref_acc, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(null, ref_null, rtol=0, atol=1e-9)
+    # every end cell's traced path costs what the DP says it does
+    for end_i in range(n):
+        for end_null, total in ((False, acc[end_i]), (True, null[end_i])):
+            match = trace(end_i, end_null)
+            assert match[-1] == (-1 if end_null else end_i)
+            assert _path_total(cost, match, *params) == pytest.approx(total, abs=1e-9)
+
+
+def test_jump_length_penalty_prefers_the_nearer_copy():
+    # A holds the same section twice (rows 10-19 and 30-39); B plays rows 0-44 and then
+    # the section again: both copies fit as well, the nearer one wins with the penalty,
+    # also when the path could pass through the null state on its way
+    rng = np.random.default_rng(0)
+    section = rng.standard_normal((10, 6))
+    x = rng.standard_normal((50, 6))
+    x[10:20] = section
+    x[30:40] = section
+    y = np.vstack([x[0:45], section])
+    cost = frame_costs(x, y)
+    on, off = np.median(cost.min(axis=0)), np.median(cost)
+    cost = (cost - on) / (off - on)
+    landed = {}
+    for w in (0.0, 0.05):
+        acc, null, trace = _run_jump_dp(cost, (0.5, 0.5, 5.0, 0.5, 2.5, w))
+        match = trace(int(np.argmin(acc)), False)
+        assert list(match[:44]) == list(range(44))
+        landed[w] = int(match[46])
+    assert landed[0.05] == 31
+    assert landed[0.0] in (11, 31)
+
+
 # ------------------------------------------------------------------ PiecewiseAlignment
 
 
