@@ -3,10 +3,8 @@
 ``jump_columns``: a B-driven dynamic programme in which every frame j of B is matched to
 one frame i of A, or to nothing (the null state). Between neighbouring frames of B the
 match moves on monotonically (diagonal, A holds, A skips one), or jumps anywhere on A
-for a penalty (a fixed part, and a part linear in the distance between where it lands
-and where the monotone continuation would have been), or enters the null state (matched
-to nothing, A held) or leaves it (landing anywhere, for the same length penalty) for a
-penalty. Every path covers each B frame exactly once, so costs may be
+for a penalty (from the best cell of the previous column), or leaves or enters the null
+state for a penalty. Every path covers each B frame exactly once, so costs may be
 negative (shifted by a threshold) without favouring long or short paths. Columns are
 given in blocks of local costs; the state carries over between calls.
 
@@ -19,138 +17,87 @@ import numpy as np
 from ._jit import njit
 
 # codes in ``back``
-START, DIAG, HOLD, SKIP, JUMP = 0, 1, 2, 3, 4
-STEP_MASK = 7
-# bits in ``back``: a jump's origin through the distance transform, the null state
-JUMP_F, JUMP_G, FROM_NULL_ROW, NULL_ENTER = 8, 16, 32, 64
+START, DIAG, HOLD, SKIP, JUMP, FROM_NULL = 0, 1, 2, 3, 4, 5
 
 
 @njit(cache=True, nogil=True)
-def jump_columns(cost, j0, acc, null, back, hold_w, skip_w, jump_p, null_c, null_p, jump_w):
+def jump_columns(cost, j0, acc, null, back, jump_from, null_back, hold_w, skip_w, jump_p,
+                 null_c, null_p):
     """Advance the DP over columns ``j0 .. j0 + cost.shape[1] - 1``.
 
     ``acc`` (N,) holds the previous column's totals (written with the last column's),
-    ``null`` (N,) the null state's (B matched to nothing, A held where it was left, so
-    that a path through the null state pays for how far it lands as a jump does);
-    ``back`` (M, N) int8: the step into cell (j, i) in the low three bits, ``NULL_ENTER``
-    where the null state at row i was entered from the matched row i (else it stayed
-    null), and the bits that trace a jump's origin (below).
-
-    A jump into row i costs ``jump_p`` from row k of the previous column, or ``null_p``
-    from the null state at row k, plus ``jump_w * |i - (k + 1)|`` (``jump_w`` per row
-    between where it lands and where the monotone continuation would be). Its best
-    origin for every i is an L1 distance transform of ``h[k]`` = the cheaper of the two
-    (``FROM_NULL_ROW`` set at row k where it is the null state) in two passes: ``f[p] =
-    min(h[p - 1], f[p - 1] + jump_w)`` upwards (``JUMP_F`` where ``f[p]`` came from
-    ``f[p - 1]``), then ``g[p] = min(f[p], g[p + 1] + jump_w)`` downwards (``JUMP_G``
-    where it came from ``g[p + 1]``; at the top row, from row N - 1 continued to N)."""
+    ``null`` (1,) the null state's; ``back`` (M, N) int8 codes, ``jump_from`` (M,) the
+    previous column's best row (where a jump comes from), ``null_back`` (M,) int8
+    (0 start, 1 stayed null, 2 came from the best cell)."""
     n, b = cost.shape
-    h = np.empty(n)
-    f = np.empty(n)
-    g = np.empty(n)
-    bits = np.zeros(n, dtype=np.int8)
+    prev = np.empty(n)
     for c in range(b):
         j = j0 + c
         if j == 0:
             for i in range(n):
                 acc[i] = cost[i, 0]
-                null[i] = null_c
                 back[0, i] = START
+            null[0] = null_c
+            null_back[0] = 0
+            jump_from[0] = 0
             continue
-        for k in range(n):
-            bits[k] = 0
-            a = acc[k] + jump_p
-            z = null[k] + null_p
-            if z < a:
-                h[k] = z
-                bits[k] = FROM_NULL_ROW
-            else:
-                h[k] = a
-        # L1 distance transform of h shifted by one row (the continuation's row)
-        f[0] = np.inf
-        for p in range(1, n):
-            up = f[p - 1] + jump_w
-            if h[p - 1] <= up:
-                f[p] = h[p - 1]
-            else:
-                f[p] = up
-                bits[p] |= JUMP_F
-        g[n - 1] = f[n - 1]
-        top = h[n - 1] + jump_w
-        if top < g[n - 1]:
-            g[n - 1] = top
-            bits[n - 1] |= JUMP_G
-        for p in range(n - 2, -1, -1):
-            down = g[p + 1] + jump_w
-            if down < f[p]:
-                g[p] = down
-                bits[p] |= JUMP_G
-            else:
-                g[p] = f[p]
-        # the null state (A held), then the matched states; acc[i - 1], acc[i - 2] are
-        # still the previous column's while row i is written (rows go downwards)
+        best = np.inf
+        arg = 0
         for i in range(n):
-            stay = null[i]
-            enter = acc[i] + null_p
-            if enter < stay:
-                null[i] = enter + null_c
-                bits[i] |= NULL_ENTER
-            else:
-                null[i] = stay + null_c
-        for i in range(n - 1, -1, -1):
-            v = acc[i] + hold_w
+            prev[i] = acc[i]
+            if acc[i] < best:
+                best = acc[i]
+                arg = i
+        jump_from[j] = arg
+        pn = null[0]
+        for i in range(n):
+            v = prev[i] + hold_w
             code = HOLD
-            if i >= 1 and acc[i - 1] <= v:
-                v = acc[i - 1]
+            if i >= 1 and prev[i - 1] <= v:
+                v = prev[i - 1]
                 code = DIAG
-            if i >= 2 and acc[i - 2] + skip_w < v:
-                v = acc[i - 2] + skip_w
+            if i >= 2 and prev[i - 2] + skip_w < v:
+                v = prev[i - 2] + skip_w
                 code = SKIP
-            if g[i] < v:
-                v = g[i]
+            if best + jump_p < v:
+                v = best + jump_p
                 code = JUMP
+            if pn + null_p < v:
+                v = pn + null_p
+                code = FROM_NULL
             acc[i] = v + cost[i, c]
-            back[j, i] = code | bits[i]
+            back[j, i] = code
+        if pn <= best + null_p:
+            null[0] = pn + null_c
+            null_back[j] = 1
+        else:
+            null[0] = best + null_p + null_c
+            null_back[j] = 2
 
 
 @njit(cache=True, nogil=True)
-def jump_origin(back, j, i):
-    """Where the jump into cell (j, i) came from: the row k of column ``j - 1`` (follow
-    ``JUMP_G`` up, then ``JUMP_F`` down; k is the row below the one reached), and
-    whether it came from the null state at row k."""
-    n = back.shape[1]
-    p = i
-    while back[j, p] & JUMP_G:
-        if p == n - 1:
-            return n - 1, (back[j, n - 1] & FROM_NULL_ROW) != 0
-        p += 1
-    while back[j, p] & JUMP_F:
-        p -= 1
-    return p - 1, (back[j, p - 1] & FROM_NULL_ROW) != 0
-
-
-@njit(cache=True, nogil=True)
-def jump_backtrack(back, end_i, end_null, out):
-    """Write the matched row of A for every column of B into ``out`` (M,) (-1: the
-    null state), from the end cell ``end_i`` (in the null state if ``end_null``)."""
+def jump_backtrack(back, jump_from, null_back, end_i, out):
+    """Write the matched row of A for every column of B into ``out`` (M,) (-1: null),
+    from the end cell ``end_i`` (-1: the null state); returns nothing."""
     m = back.shape[0]
     i = end_i
-    in_null = end_null
     for j in range(m - 1, -1, -1):
-        out[j] = -1 if in_null else i
+        out[j] = i
         if j == 0:
             break
-        if in_null:
-            if back[j, i] & NULL_ENTER:
-                in_null = False
+        if i < 0:
+            if null_back[j] == 2:
+                i = jump_from[j]
             continue
-        code = back[j, i] & STEP_MASK
+        code = back[j, i]
         if code == DIAG:
             i -= 1
         elif code == SKIP:
             i -= 2
         elif code == JUMP:
-            i, in_null = jump_origin(back, j, i)
+            i = jump_from[j]
+        elif code == FROM_NULL:
+            i = -1
 
 
 @njit(cache=True, nogil=True)

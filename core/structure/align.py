@@ -49,7 +49,6 @@ STRUCTURES = ("monotone", "auto", "pieces")
 _DP_RATE_HZ = 10.0
 _UNIT_RATE_HZ = 2.0
 _JUMP_S = 1.5
-_JUMP_LENGTH = 0.0
 _NULL_COST = 0.5
 _HOLD_W = 0.5
 _MIN_PIECE_S = 2.0
@@ -104,9 +103,9 @@ def _normalizer(source):
     return c_on, c_off
 
 
-def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, jump_length=_JUMP_LENGTH,
-                null_cost=_NULL_COST, min_piece_s=_MIN_PIECE_S, merge_s=_MERGE_S, c_on=None,
-                c_off=None, monitor=None):
+def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
+                min_piece_s=_MIN_PIECE_S, merge_s=_MERGE_S, c_on=None, c_off=None,
+                monitor=None):
     """The jump DP on a (coarse) cost source.
 
     Parameters
@@ -114,12 +113,6 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, jump_length=_JUMP_LENGTH,
     source : core.warping.FeatureTerms or CostSource
         Local costs, A rows and B columns, at ``rate_hz`` frames per second.
 
-    jump_s : float
-        A jump's fixed penalty, in seconds of mismatched frames.
-    jump_length : float
-        A jump's penalty per second between where it lands on A and where the monotone
-        continuation would have been, in seconds of mismatched frames (0: every place
-        on A is as near as any other).
     c_on, c_off : float, optional
         The costs of a typical match and of typical unrelated frames (default: the
         median of every B frame's best cost and the median of all costs).
@@ -144,24 +137,24 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, jump_length=_JUMP_LENGTH,
     c_off = max(c_off, c_on + 1e-9)
     scale = 1.0 / (c_off - c_on)
     acc = np.zeros(n)
-    null = np.zeros(n)
+    null = np.zeros(1)
     back = np.zeros((m, n), dtype=np.int8)
+    jump_from = np.zeros(m, dtype=np.int64)
+    null_back = np.zeros(m, dtype=np.int8)
     jump_p = float(jump_s * rate_hz)
     for c0 in range(0, m, _BLOCK_COLUMNS):
         c1 = min(m, c0 + _BLOCK_COLUMNS)
         block = (source.costs(0, n, c0, c1) - c_on) * scale
-        jump_columns(np.ascontiguousarray(block), c0, acc, null, back, _HOLD_W, _HOLD_W,
-                     jump_p, float(null_cost), 0.5 * jump_p, float(jump_length))
+        jump_columns(np.ascontiguousarray(block), c0, acc, null, back, jump_from, null_back,
+                     _HOLD_W, _HOLD_W, jump_p, float(null_cost), 0.5 * jump_p)
         monitor.report(c1 / m)
         monitor.check()
     end_i = int(np.argmin(acc))
     total = float(acc[end_i])
-    end_null = bool(null.min() < total)
-    if end_null:
-        end_i = int(np.argmin(null))
-        total = float(null[end_i])
+    if null[0] < total:
+        end_i, total = -1, float(null[0])
     match = np.empty(m, dtype=np.int64)
-    jump_backtrack(back, end_i, end_null, match)
+    jump_backtrack(back, jump_from, null_back, end_i, match)
     pieces = _runs(match)
     pieces = _tidy(pieces, max(1, int(round(min_piece_s * rate_hz))),
                    int(round(merge_s * rate_hz)))
