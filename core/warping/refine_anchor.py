@@ -508,6 +508,97 @@ def change_time(energy, guess: float, before: float, after: float, rate_hz: floa
     return j0 + k + float(d[k] / (d[k] - d[k + 1]))
 
 
+#: change_time is re-run from the time it found this many times (its states re-centred)
+CHANGE_ITERATIONS = 3
+
+
+def _located(energy, guess, before, after, rate, search, iterations=CHANGE_ITERATIONS):
+    """:func:`change_time` re-run from the time it found (the spectra before and after
+    re-centred on it) until it moves less than a frame, at most ``iterations`` times;
+    None when a run finds nothing or the time leaves ``guess +- search`` (s)."""
+    t = guess
+    for _ in range(iterations):
+        nt = change_time(energy, t, before, after, rate, search)
+        if nt is None or abs(nt - guess) > search * rate:
+            return None
+        done = abs(nt - t) < 1.0
+        t = nt
+        if done:
+            break
+    return t
+
+
+#: a change whose spectrum before is this much weaker than after is an entry after a rest
+CHANGE_ENTRY_RATIO = 0.05
+
+
+def _entry(compressed, t, rate):
+    """Whether the change at frame ``t`` of a compressed spectrum (:func:`_compressed`) is
+    an entry after a rest: the energy of the 0.08-0.3 s before it under
+    :data:`CHANGE_ENTRY_RATIO` times that of the 0.08-0.3 s after it. There the
+    spectra's windows hear the new notes before they start, and the crossing comes
+    early (bwv66.6: 2-84 ms before the note instead of 30-60 ms after), so an entry is
+    not located."""
+    e = np.expm1(np.asarray(compressed, np.float64)).sum(axis=1)
+    near, far = int(round(0.08 * rate)), int(round(0.3 * rate))
+    t = int(round(t))
+    before, after = e[max(t - far, 0):max(t - near, 0)], e[t + near:t + far]
+    if not len(before) or not len(after):
+        return False
+    return float(before.mean()) < CHANGE_ENTRY_RATIO * float(after.mean())
+
+
+def _propagated(la, lb, a0, b0, cps, k_at, anchor, lag, rates, on_b, slope):
+    """The changes ``cps`` of A (absolute frames) located in A and B outward from the
+    anchor's own change, one after the other: a change is looked for on B where the last
+    one located and the local tempo put it (the mean tempo from the anchor to the last
+    change located, within :data:`SLOPE_FACTOR` of the path's overall ``slope``), or,
+    for the first change of a side or when that finds nothing, where the old path
+    ``on_b`` maps it. Returns ``(ta, c, tb)`` per change located (absolute frames)."""
+    ra, rb = rates
+    ai, aj = anchor
+    ta0, tb0 = ai + lag[0], aj + lag[2]
+    out = []
+    for direction in (1, -1):
+        seq = cps[k_at + 1:] if direction > 0 else cps[:k_at][::-1]
+        pa, pb, pc, s = ta0, tb0, cps[k_at], None
+        for k, c in enumerate(seq):
+            outer = seq[k + 1] if k + 1 < len(seq) else c + direction * CHANGE_SPAN_S * ra
+            lo_a, hi_a = (pc, outer) if direction > 0 else (outer, pc)
+            search = min(CHANGE_SEARCH_S,
+                         CHANGE_SEARCH_SHARE * min(abs(c - pc), abs(outer - c)) / ra)
+            ta = change_time(la, c - a0, lo_a - a0, hi_a - a0, ra, search)
+            if ta is None or abs(ta + a0 - c - (lag[0] - lag[1])) > CHANGE_AT_ANCHOR_S * ra:
+                if s is None:
+                    continue
+                break  # a change not located: the tempo is not carried over it
+            ta += a0
+            guesses = [] if s is None else [pb + s * (ta - pa)]
+            guesses.append(on_b(ta) + lag[2])
+            tb = None
+            for guess in guesses:
+                loc = s if s is not None else slope
+                out_b = guess + loc * (outer - c)
+                lo_b, hi_b = (pb, out_b) if direction > 0 else (out_b, pb)
+                tb = _located(lb, guess - b0, lo_b - b0, hi_b - b0, rb,
+                              search * loc * ra / rb)
+                if tb is not None:
+                    break
+            if tb is not None:
+                tb += b0
+                if (tb - pb) * direction <= 0 or _entry(la, ta - a0, ra) \
+                        or _entry(lb, tb - b0, rb):
+                    tb = None
+            if tb is None:
+                if s is None:
+                    continue
+                break
+            out.append((ta, float(c), tb))
+            pa, pb, pc = ta, tb, c
+            s = min(max((tb - tb0) / (ta - ta0), slope / SLOPE_FACTOR), slope * SLOPE_FACTOR)
+    return sorted(out)
+
+
 def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2,
                       reused=()):
     """``path`` re-laid near each hard anchor through the chord changes of the two
@@ -557,6 +648,7 @@ def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2
         return float(np.interp(i, rows, cols))
 
     anchors = sorted({tuple(map(int, a)) for a in anchors})
+    overall = (path[-1, 1] - path[0, 1]) / max(path[-1, 0] - path[0, 0], 1)
     found = {}
     lags = []
     margin_a = int(round((WINDOW_S + 2 * CHANGE_SPAN_S) * ra))
@@ -570,11 +662,14 @@ def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2
         lb = _compressed(eb, b0, int(on_b(ai + margin_a)) + int(CHANGE_SPAN_S * rb) + 1)
         cps = [int(c) + a0 for c in change_frames(la, lo - a0, hi - a0, ra)]
         pairs, lag = [], None
+        # the anchor's own change measures the two lags; its neighbours are located
+        # outward from it (:func:`_propagated`)
         for k, c in enumerate(cps):
+            if abs(c - ai) > CHANGE_AT_ANCHOR_S * ra:
+                continue
             before = cps[k - 1] if k else c - CHANGE_SPAN_S * ra
             after = cps[k + 1] if k + 1 < len(cps) else c + CHANGE_SPAN_S * ra
-            at_anchor = abs(c - ai) <= CHANGE_AT_ANCHOR_S * ra
-            guess = aj + (c - ai) * rb / ra if at_anchor else on_b(c)
+            guess = aj + (c - ai) * rb / ra
             search = min(CHANGE_SEARCH_S,
                          CHANGE_SEARCH_SHARE * min(c - before, after - c) / ra)
             ta = change_time(la, c - a0, before - a0, after - a0, ra, search)
@@ -587,11 +682,11 @@ def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2
             if ta is None or tb is None:
                 continue
             ta, tb = ta + a0, tb + b0
-            if at_anchor and lag is None:
-                if max(abs(ta - ai) / ra, abs(tb - aj) / rb) <= CHANGE_MAX_LAG_S:
-                    lag = (ta - ai, float(c) - ai, tb - aj)
-            elif not at_anchor:
-                pairs.append((ta, float(c), tb))
+            if max(abs(ta - ai) / ra, abs(tb - aj) / rb) <= CHANGE_MAX_LAG_S:
+                lag = (ta - ai, float(c) - ai, tb - aj)
+                pairs = _propagated(la, lb, a0, b0, cps, k, (ai, aj), lag, (ra, rb), on_b,
+                                    overall)
+                break
         if lag is not None:
             lags.append(lag)
         found[(ai, aj)] = (pairs, lag)
