@@ -172,14 +172,18 @@ def _shifted(seg, start, chain, end, predict, min_shift: int):
     return _connected(first, last, lo, hi, start, end)
 
 
-def _laid(seg, start, chain, end, predict, min_shift: int):
+def _laid(seg, start, chain, end, predict, min_shift: int, every: bool = False):
     """The old path ``seg`` (``start`` to ``end``) laid through measured cells: between
     two consecutive cells (the ends included) of which one is at least ``min_shift``
     frames off the old path, a straight line (the old path's turns there are the
     features' errors the cells correct; a cell within ``min_shift`` stays where the old
-    path has it); elsewhere the old path. None when no cell is that far off."""
+    path has it); elsewhere the old path. With ``every``, once one cell is that far off
+    every cell moves (the old path is wrong there: that it maps a neighbour close to its
+    cell is no evidence). None when no cell is that far off."""
     pts = [tuple(map(float, start))]
     moved = [False]
+    if every and any(abs(b - float(predict(a))) >= min_shift for a, b in chain):
+        min_shift = 1
     for a, b in chain:
         off = abs(b - float(predict(a))) >= min_shift
         pts.append((float(a), float(b) if off else float(predict(a))))
@@ -241,7 +245,7 @@ def _cell_index(path, cell):
 
 def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=None,
                         through: int = 2, reused=(), chains=None,
-                        min_shift_s: float = MIN_SHIFT_S):
+                        min_shift_s: float = MIN_SHIFT_S, every: bool = False):
     """``path`` with the span within :data:`WINDOW_S` of each anchor cell re-laid through
     matched onsets (see the module).
 
@@ -271,6 +275,9 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
     min_shift_s : float
         A matched cell moves the path only where the old path maps it at least this far
         (s of B) off.
+    every : bool
+        With ``chains``: once one cell of a side is ``min_shift_s`` off, every cell of
+        the side moves the path.
 
     Returns
     -------
@@ -351,7 +358,7 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
                     end, ke = tuple(map(int, path[k])), k
             if chains is not None:
                 new = _laid(path[ks:ke + 1], start, chain, end, predict,
-                            max(1, int(round(min_shift_s * rb))))
+                            max(1, int(round(min_shift_s * rb))), every)
             else:
                 new = _shifted(path[ks:ke + 1], start, chain, end, predict,
                                max(1, int(round(min_shift_s * rb))))
@@ -510,16 +517,19 @@ def change_time(energy, guess: float, before: float, after: float, rate_hz: floa
 
 #: change_time is re-run from the time it found this many times (its states re-centred)
 CHANGE_ITERATIONS = 3
+#: and may move off the first guess by this share of the search (s) in all
+LOCATED_DRIFT = 1.5
 
 
 def _located(energy, guess, before, after, rate, search, iterations=CHANGE_ITERATIONS):
     """:func:`change_time` re-run from the time it found (the spectra before and after
     re-centred on it) until it moves less than a frame, at most ``iterations`` times;
-    None when a run finds nothing or the time leaves ``guess +- search`` (s)."""
+    None when a run finds nothing or the time leaves ``guess +- LOCATED_DRIFT * search``
+    (s)."""
     t = guess
     for _ in range(iterations):
         nt = change_time(energy, t, before, after, rate, search)
-        if nt is None or abs(nt - guess) > search * rate:
+        if nt is None or abs(nt - guess) > LOCATED_DRIFT * search * rate:
             return None
         done = abs(nt - t) < 1.0
         t = nt
@@ -528,6 +538,13 @@ def _located(energy, guess, before, after, rate, search, iterations=CHANGE_ITERA
     return t
 
 
+#: A's crossing (:func:`change_time`) and flux peak (:func:`change_frames`) of a change
+#: lie as far apart as at the anchor's change within this (s), or the change of A is
+#: not located (a slow attack, bowed: a crossing off by tens of milliseconds)
+CHANGE_AGREE_S = 0.02
+#: from this many anchors whose lags were measured on, one cell of a side of an anchor
+#: :data:`MIN_SHIFT_S` off the old path moves every cell of the side (``_laid(every=)``)
+CHANGE_EVERY_ANCHORS = 2
 #: a change whose spectrum before is this much weaker than after is an entry after a rest
 CHANGE_ENTRY_RATIO = 0.05
 
@@ -548,13 +565,17 @@ def _entry(compressed, t, rate):
     return float(before.mean()) < CHANGE_ENTRY_RATIO * float(after.mean())
 
 
-def _propagated(la, lb, a0, b0, cps, k_at, anchor, lag, rates, on_b, slope):
+def _propagated(la, lb, a0, b0, cps, k_at, anchor, lag, rates, on_b, slope, window):
     """The changes ``cps`` of A (absolute frames) located in A and B outward from the
     anchor's own change, one after the other: a change is looked for on B where the last
     one located and the local tempo put it (the mean tempo from the anchor to the last
     change located, within :data:`SLOPE_FACTOR` of the path's overall ``slope``), or,
-    for the first change of a side or when that finds nothing, where the old path
-    ``on_b`` maps it. Returns ``(ta, c, tb)`` per change located (absolute frames)."""
+    when that finds nothing, where the old path ``on_b`` maps it; the first change of a
+    side is looked for where the old path maps it first, then where the path's overall
+    ``slope`` from the anchor puts it. A side stops at its first change not located
+    after one was (the tempo is not carried over a gap). Only changes within ``window``
+    (frames of A) are located; the first beyond each of its ends only bounds the spectra.
+    Returns ``(ta, c, tb)`` per change located (absolute frames)."""
     ra, rb = rates
     ai, aj = anchor
     ta0, tb0 = ai + lag[0], aj + lag[2]
@@ -563,18 +584,20 @@ def _propagated(la, lb, a0, b0, cps, k_at, anchor, lag, rates, on_b, slope):
         seq = cps[k_at + 1:] if direction > 0 else cps[:k_at][::-1]
         pa, pb, pc, s = ta0, tb0, cps[k_at], None
         for k, c in enumerate(seq):
+            if not window[0] <= c < window[1]:
+                break  # beyond the window: only the bound of the last change inside
             outer = seq[k + 1] if k + 1 < len(seq) else c + direction * CHANGE_SPAN_S * ra
             lo_a, hi_a = (pc, outer) if direction > 0 else (outer, pc)
             search = min(CHANGE_SEARCH_S,
                          CHANGE_SEARCH_SHARE * min(abs(c - pc), abs(outer - c)) / ra)
             ta = change_time(la, c - a0, lo_a - a0, hi_a - a0, ra, search)
-            if ta is None or abs(ta + a0 - c - (lag[0] - lag[1])) > CHANGE_AT_ANCHOR_S * ra:
+            if ta is None or abs(ta + a0 - c - (lag[0] - lag[1])) > CHANGE_AGREE_S * ra:
                 if s is None:
                     continue
                 break  # a change not located: the tempo is not carried over it
             ta += a0
-            guesses = [] if s is None else [pb + s * (ta - pa)]
-            guesses.append(on_b(ta) + lag[2])
+            guesses = [on_b(ta) + lag[2]]
+            guesses.insert(0 if s is not None else 1, pb + (s or slope) * (ta - pa))
             tb = None
             for guess in guesses:
                 loc = s if s is not None else slope
@@ -684,8 +707,14 @@ def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2
             ta, tb = ta + a0, tb + b0
             if max(abs(ta - ai) / ra, abs(tb - aj) / rb) <= CHANGE_MAX_LAG_S:
                 lag = (ta - ai, float(c) - ai, tb - aj)
-                pairs = _propagated(la, lb, a0, b0, cps, k, (ai, aj), lag, (ra, rb), on_b,
-                                    overall)
+                # the nearest change beyond each end of the window bounds the spectra
+                # after the outermost changes inside
+                span = int(round(CHANGE_SPAN_S * ra))
+                out_lo = [int(x) + a0 for x in change_frames(la, lo - span - a0, lo - a0, ra)]
+                out_hi = [int(x) + a0 for x in change_frames(la, hi - a0, hi + span - a0, ra)]
+                pairs = _propagated(la, lb, a0, b0, out_lo[-1:] + cps + out_hi[:1],
+                                    k + len(out_lo[-1:]), (ai, aj), lag, (ra, rb), on_b,
+                                    overall, (lo, hi))
                 break
         if lag is not None:
             lags.append(lag)
@@ -710,7 +739,8 @@ def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2
     chains = {a: [(int(round(p[use] - lag_a)), int(round(p[2] - lag_b))) for p in found[a][0]]
               for a in anchors if found[a][1] is not None}
     new, report = refine_near_anchors(path, anchors, knots, None, None, rates,
-                                      through=through, reused=reused, chains=chains)
+                                      through=through, reused=reused, chains=chains,
+                                      every=len(lags) >= CHANGE_EVERY_ANCHORS)
     for r in report:
         r.update(report_extra[tuple(r["anchor"])])
     return new, report
