@@ -573,8 +573,10 @@ def _propagated(la, lb, a0, b0, cps, k_at, anchor, lag, rates, on_b, slope, wind
     when that finds nothing, where the old path ``on_b`` maps it; the first change of a
     side is looked for where the old path maps it first, then where the path's overall
     ``slope`` from the anchor puts it. A side stops at its first change not located
-    after one was (the tempo is not carried over a gap). Only changes within ``window``
-    (frames of A) are located; the first beyond each of its ends only bounds the spectra.
+    (an entry after a rest, :func:`_entry`, is not located): neither the tempo nor a
+    straight line of the path is carried over a change the audio cannot place. Only
+    changes within ``window`` (frames of A) are located; the first beyond each of its
+    ends only bounds the spectra.
     Returns ``(ta, c, tb)`` per change located (absolute frames)."""
     ra, rb = rates
     ai, aj = anchor
@@ -592,9 +594,7 @@ def _propagated(la, lb, a0, b0, cps, k_at, anchor, lag, rates, on_b, slope, wind
                          CHANGE_SEARCH_SHARE * min(abs(c - pc), abs(outer - c)) / ra)
             ta = change_time(la, c - a0, lo_a - a0, hi_a - a0, ra, search)
             if ta is None or abs(ta + a0 - c - (lag[0] - lag[1])) > CHANGE_AGREE_S * ra:
-                if s is None:
-                    continue
-                break  # a change not located: the tempo is not carried over it
+                break  # a change not located: neither tempo nor line is carried over it
             ta += a0
             guesses = [on_b(ta) + lag[2]]
             guesses.insert(0 if s is not None else 1, pb + (s or slope) * (ta - pa))
@@ -613,8 +613,6 @@ def _propagated(la, lb, a0, b0, cps, k_at, anchor, lag, rates, on_b, slope, wind
                         or _entry(lb, tb - b0, rb):
                     tb = None
             if tb is None:
-                if s is None:
-                    continue
                 break
             out.append((ta, float(c), tb))
             pa, pb, pc = ta, tb, c
@@ -628,12 +626,16 @@ def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2
     recordings (the audio's own spectra, not the solve's features).
 
     Within :data:`WINDOW_S` of each anchor, the changes of A (:func:`change_frames`) are
-    located precisely in both recordings (:func:`change_time`: on B near where the old
-    path maps them, within half the way to the neighbouring changes), and each pair
-    becomes a cell the path is laid through (:func:`refine_near_anchors`, every knot
-    kept; a straight line between consecutive cells when one of them is at least
+    located precisely in both recordings (:func:`change_time`), outward from the
+    anchor's own change one after the other (:func:`_propagated`: on B where the last
+    one located and the tempo since the anchor put them, the old path's mapping only a
+    fallback; a side stops at its first change not located), and each pair becomes a
+    cell the path is laid through (:func:`refine_near_anchors`, every knot kept; a
+    straight line between consecutive cells when one of them is at least
     :data:`MIN_SHIFT_S` off the old path, the old path elsewhere and a little beyond the
-    outermost cell). Both recordings answer a change with a lag (an attack, a window);
+    outermost cell; from :data:`CHANGE_EVERY_ANCHORS` anchors with measured lags on, one
+    cell of a side that far off moves every cell of the side). Both recordings answer a
+    change with a lag (an attack, a window);
     an anchor at a change of A measures the two lags (the anchor is the truth), and the
     median over the anchors corrects every pair. On A the change is the crossing of its
     spectra or the peak of its flux, whichever the anchors measure the steadier lag of
