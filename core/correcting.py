@@ -5,7 +5,9 @@ window re-analyses with.
 pipeline's own terms for its DTW results, else the features the result's cost image
 shows, else the default feature of each recording's kind); :func:`constrained_run` runs a
 recipe and recomputes its path from the constraints; :func:`correct_alignment` does the
-same for an alignment read from a file.
+same for an alignment read from a file. Both re-lay the path near each hard anchor through
+the chord changes of the two recordings when both are audio (``refine="changes"`` of
+:func:`core.constraints.recompute`, on by default: benchmarks/accuracy/anchors.md).
 """
 
 from __future__ import annotations
@@ -13,11 +15,15 @@ from __future__ import annotations
 from .alignment import Alignment
 from .constraints import Constraints, can_resolve_exactly, recompute
 
-__all__ = ["edit_source", "change_energies", "constrained_run", "correct_alignment",
-           "DEFAULT_EDIT_RATE_HZ"]
+__all__ = ["edit_source", "change_energies", "refinement", "constrained_run",
+           "correct_alignment",
+           "DEFAULT_EDIT_RATE_HZ", "DEFAULT_REFINE"]
 
 #: frame rate of the default features a file's alignment is corrected on (audio)
 DEFAULT_EDIT_RATE_HZ = 50.0
+#: the refinement near hard anchors :func:`constrained_run` and :func:`correct_alignment`
+#: ask :func:`core.constraints.recompute` for by default (audio pairs only)
+DEFAULT_REFINE = "changes"
 
 
 def _features_source(rec_a, rec_b, spec_a, spec_b, metric, features=None):
@@ -87,10 +93,28 @@ def change_energies(rec_a, rec_b, rate_a_hz: float, rate_b_hz: float):
             semitone_energies(rec_b.audio(), float(rec_b.rate_hz), float(rate_b_hz)))
 
 
+def refinement(rec_a, rec_b, constraints: Constraints, kw: dict,
+               refine: str | bool | None = DEFAULT_REFINE) -> dict:
+    """The keywords ``refine`` and ``energies`` of :func:`core.constraints.recompute` for
+    ``constraints`` solved with ``kw`` (:func:`edit_source`): ``refine="changes"`` with
+    the spectra of both recordings on the solve's frame grids when both are audio and a
+    hard anchor is among the constraints; ``{}`` (no refinement) otherwise, or when
+    ``refine`` is False or None."""
+    if not refine or not any(a.hard for a in constraints.anchors):
+        return {}
+    if refine != "changes":
+        return {"refine": refine}
+    energies = change_energies(rec_a, rec_b, kw["rate_a_hz"], kw["rate_b_hz"])
+    if energies is None:
+        return {}
+    return {"refine": "changes", "energies": energies}
+
+
 def constrained_run(recipe, rec_a, rec_b, constraints: Constraints, *, progress=None,
-                    cancel=None) -> Alignment:
+                    cancel=None, refine: str | bool | None = DEFAULT_REFINE) -> Alignment:
     """Run ``recipe`` on two recordings and recompute its path from ``constraints``
-    (the automatic result is the base)."""
+    (the automatic result is the base), refined near the hard anchors as
+    :func:`refinement` says (``refine=False``: the plain re-solve)."""
     from . import registry
 
     run = registry.run(recipe, rec_a, rec_b, progress=progress, cancel=cancel)
@@ -98,12 +122,15 @@ def constrained_run(recipe, rec_a, rec_b, constraints: Constraints, *, progress=
         return run.alignment
     features = (run.features_a, run.features_b)
     kw = edit_source(run.alignment, rec_a, rec_b, run.recipe, features)
-    return recompute(run.alignment, constraints, cancel=cancel, **kw)
+    return recompute(run.alignment, constraints, cancel=cancel, **kw,
+                     **refinement(rec_a, rec_b, constraints, kw, refine))
 
 
 def correct_alignment(base: Alignment, rec_a, rec_b, constraints: Constraints, *,
-                      cancel=None) -> Alignment:
+                      cancel=None, refine: str | bool | None = DEFAULT_REFINE) -> Alignment:
     """Recompute an alignment read from a file (of this tool or another) from
-    ``constraints``: its path is the starting path."""
+    ``constraints``: its path is the starting path; refined near the hard anchors as
+    :func:`refinement` says (``refine=False``: the plain re-solve)."""
     kw = edit_source(base, rec_a, rec_b)
-    return recompute(base, constraints, cancel=cancel, **kw)
+    return recompute(base, constraints, cancel=cancel, **kw,
+                     **refinement(rec_a, rec_b, constraints, kw, refine))

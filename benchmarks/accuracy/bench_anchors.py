@@ -179,7 +179,7 @@ def main(argv=None) -> int:
         f"{score_refined['mae_ms']:.1f} | "
         f"{100 * score_refined['within_50ms']:.0f} % | "
         f"{100 * score_refined['within_100ms']:.0f} % |",
-        "| with 3 anchors and the chord-change refinement (off by default) | "
+        "| with 3 anchors and the chord-change refinement (on by default in core.correcting) | "
         f"{score_changes['mae_ms']:.1f} | "
         f"{100 * score_changes['within_50ms']:.0f} % | "
         f"{100 * score_changes['within_100ms']:.0f} % |",
@@ -238,7 +238,7 @@ def main(argv=None) -> int:
                   "|---|" + "---|" * len(names), *limits]
     lines += ["", f"Targets (lower pair MAE, < 20 ms within {NEAR_S:g} s of each anchor): "
               + ("**met**." if ok else "**not met**.")
-              + " With the chord-change refinement (off by default): "
+              + " With the chord-change refinement (on by default in core.correcting): "
               + ("**met**." if ok_changes else "**not met**."),
               "", "Near every anchor the error is "
               + ("**worse** than without anchors somewhere." if worse else "no worse than "

@@ -172,14 +172,18 @@ def _shifted(seg, start, chain, end, predict, min_shift: int):
     return _connected(first, last, lo, hi, start, end)
 
 
-def _laid(seg, start, chain, end, predict, min_shift: int):
+def _laid(seg, start, chain, end, predict, min_shift: int, every: bool = False):
     """The old path ``seg`` (``start`` to ``end``) laid through measured cells: between
     two consecutive cells (the ends included) of which one is at least ``min_shift``
     frames off the old path, a straight line (the old path's turns there are the
     features' errors the cells correct; a cell within ``min_shift`` stays where the old
-    path has it); elsewhere the old path. None when no cell is that far off."""
+    path has it); elsewhere the old path. With ``every``, once one cell is that far off
+    every cell moves (the old path is wrong there: that it maps a neighbour close to its
+    cell is no evidence). None when no cell is that far off."""
     pts = [tuple(map(float, start))]
     moved = [False]
+    if every and any(abs(b - float(predict(a))) >= min_shift for a, b in chain):
+        min_shift = 1
     for a, b in chain:
         off = abs(b - float(predict(a))) >= min_shift
         pts.append((float(a), float(b) if off else float(predict(a))))
@@ -241,7 +245,7 @@ def _cell_index(path, cell):
 
 def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=None,
                         through: int = 2, reused=(), chains=None,
-                        min_shift_s: float = MIN_SHIFT_S):
+                        min_shift_s: float = MIN_SHIFT_S, every: bool = False):
     """``path`` with the span within :data:`WINDOW_S` of each anchor cell re-laid through
     matched onsets (see the module).
 
@@ -271,6 +275,9 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
     min_shift_s : float
         A matched cell moves the path only where the old path maps it at least this far
         (s of B) off.
+    every : bool
+        With ``chains``: once one cell of a side is ``min_shift_s`` off, every cell of
+        the side moves the path.
 
     Returns
     -------
@@ -351,7 +358,7 @@ def refine_near_anchors(path, anchors, knots, feats_a, feats_b, rates, chroma=No
                     end, ke = tuple(map(int, path[k])), k
             if chains is not None:
                 new = _laid(path[ks:ke + 1], start, chain, end, predict,
-                            max(1, int(round(min_shift_s * rb))))
+                            max(1, int(round(min_shift_s * rb))), every)
             else:
                 new = _shifted(path[ks:ke + 1], start, chain, end, predict,
                                max(1, int(round(min_shift_s * rb))))
@@ -508,18 +515,127 @@ def change_time(energy, guess: float, before: float, after: float, rate_hz: floa
     return j0 + k + float(d[k] / (d[k] - d[k + 1]))
 
 
+#: change_time is re-run from the time it found this many times (its states re-centred)
+CHANGE_ITERATIONS = 3
+#: and may move off the first guess by this share of the search (s) in all
+LOCATED_DRIFT = 1.5
+
+
+def _located(energy, guess, before, after, rate, search, iterations=CHANGE_ITERATIONS):
+    """:func:`change_time` re-run from the time it found (the spectra before and after
+    re-centred on it) until it moves less than a frame, at most ``iterations`` times;
+    None when a run finds nothing or the time leaves ``guess +- LOCATED_DRIFT * search``
+    (s)."""
+    t = guess
+    for _ in range(iterations):
+        nt = change_time(energy, t, before, after, rate, search)
+        if nt is None or abs(nt - guess) > LOCATED_DRIFT * search * rate:
+            return None
+        done = abs(nt - t) < 1.0
+        t = nt
+        if done:
+            break
+    return t
+
+
+#: A's crossing (:func:`change_time`) and flux peak (:func:`change_frames`) of a change
+#: lie as far apart as at the anchor's change within this (s), or the change of A is
+#: not located (a slow attack, bowed: a crossing off by tens of milliseconds)
+CHANGE_AGREE_S = 0.02
+#: from this many anchors whose lags were measured on, one cell of a side of an anchor
+#: :data:`MIN_SHIFT_S` off the old path moves every cell of the side (``_laid(every=)``)
+CHANGE_EVERY_ANCHORS = 2
+#: a change whose spectrum before is this much weaker than after is an entry after a rest
+CHANGE_ENTRY_RATIO = 0.05
+
+
+def _entry(compressed, t, rate):
+    """Whether the change at frame ``t`` of a compressed spectrum (:func:`_compressed`) is
+    an entry after a rest: the energy of the 0.08-0.3 s before it under
+    :data:`CHANGE_ENTRY_RATIO` times that of the 0.08-0.3 s after it. There the
+    spectra's windows hear the new notes before they start, and the crossing comes
+    early (bwv66.6: 2-84 ms before the note instead of 30-60 ms after), so an entry is
+    not located."""
+    e = np.expm1(np.asarray(compressed, np.float64)).sum(axis=1)
+    near, far = int(round(0.08 * rate)), int(round(0.3 * rate))
+    t = int(round(t))
+    before, after = e[max(t - far, 0):max(t - near, 0)], e[t + near:t + far]
+    if not len(before) or not len(after):
+        return False
+    return float(before.mean()) < CHANGE_ENTRY_RATIO * float(after.mean())
+
+
+def _propagated(la, lb, a0, b0, cps, k_at, anchor, lag, rates, on_b, slope, window):
+    """The changes ``cps`` of A (absolute frames) located in A and B outward from the
+    anchor's own change, one after the other: a change is looked for on B where the last
+    one located and the local tempo put it (the mean tempo from the anchor to the last
+    change located, within :data:`SLOPE_FACTOR` of the path's overall ``slope``), or,
+    when that finds nothing, where the old path ``on_b`` maps it; the first change of a
+    side is looked for where the old path maps it first, then where the path's overall
+    ``slope`` from the anchor puts it. A side stops at its first change not located
+    (an entry after a rest, :func:`_entry`, is not located): neither the tempo nor a
+    straight line of the path is carried over a change the audio cannot place. Only
+    changes within ``window`` (frames of A) are located; the first beyond each of its
+    ends only bounds the spectra.
+    Returns ``(ta, c, tb)`` per change located (absolute frames)."""
+    ra, rb = rates
+    ai, aj = anchor
+    ta0, tb0 = ai + lag[0], aj + lag[2]
+    out = []
+    for direction in (1, -1):
+        seq = cps[k_at + 1:] if direction > 0 else cps[:k_at][::-1]
+        pa, pb, pc, s = ta0, tb0, cps[k_at], None
+        for k, c in enumerate(seq):
+            if not window[0] <= c < window[1]:
+                break  # beyond the window: only the bound of the last change inside
+            outer = seq[k + 1] if k + 1 < len(seq) else c + direction * CHANGE_SPAN_S * ra
+            lo_a, hi_a = (pc, outer) if direction > 0 else (outer, pc)
+            search = min(CHANGE_SEARCH_S,
+                         CHANGE_SEARCH_SHARE * min(abs(c - pc), abs(outer - c)) / ra)
+            ta = change_time(la, c - a0, lo_a - a0, hi_a - a0, ra, search)
+            if ta is None or abs(ta + a0 - c - (lag[0] - lag[1])) > CHANGE_AGREE_S * ra:
+                break  # a change not located: neither tempo nor line is carried over it
+            ta += a0
+            guesses = [on_b(ta) + lag[2]]
+            guesses.insert(0 if s is not None else 1, pb + (s or slope) * (ta - pa))
+            tb = None
+            for guess in guesses:
+                loc = s if s is not None else slope
+                out_b = guess + loc * (outer - c)
+                lo_b, hi_b = (pb, out_b) if direction > 0 else (out_b, pb)
+                tb = _located(lb, guess - b0, lo_b - b0, hi_b - b0, rb,
+                              search * loc * ra / rb)
+                if tb is not None:
+                    break
+            if tb is not None:
+                tb += b0
+                if (tb - pb) * direction <= 0 or _entry(la, ta - a0, ra) \
+                        or _entry(lb, tb - b0, rb):
+                    tb = None
+            if tb is None:
+                break
+            out.append((ta, float(c), tb))
+            pa, pb, pc = ta, tb, c
+            s = min(max((tb - tb0) / (ta - ta0), slope / SLOPE_FACTOR), slope * SLOPE_FACTOR)
+    return sorted(out)
+
+
 def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2,
                       reused=()):
     """``path`` re-laid near each hard anchor through the chord changes of the two
     recordings (the audio's own spectra, not the solve's features).
 
     Within :data:`WINDOW_S` of each anchor, the changes of A (:func:`change_frames`) are
-    located precisely in both recordings (:func:`change_time`: on B near where the old
-    path maps them, within half the way to the neighbouring changes), and each pair
-    becomes a cell the path is laid through (:func:`refine_near_anchors`, every knot
-    kept; a straight line between consecutive cells when one of them is at least
+    located precisely in both recordings (:func:`change_time`), outward from the
+    anchor's own change one after the other (:func:`_propagated`: on B where the last
+    one located and the tempo since the anchor put them, the old path's mapping only a
+    fallback; a side stops at its first change not located), and each pair becomes a
+    cell the path is laid through (:func:`refine_near_anchors`, every knot kept; a
+    straight line between consecutive cells when one of them is at least
     :data:`MIN_SHIFT_S` off the old path, the old path elsewhere and a little beyond the
-    outermost cell). Both recordings answer a change with a lag (an attack, a window);
+    outermost cell; from :data:`CHANGE_EVERY_ANCHORS` anchors with measured lags on, one
+    cell of a side that far off moves every cell of the side). Both recordings answer a
+    change with a lag (an attack, a window);
     an anchor at a change of A measures the two lags (the anchor is the truth), and the
     median over the anchors corrects every pair. On A the change is the crossing of its
     spectra or the peak of its flux, whichever the anchors measure the steadier lag of
@@ -557,6 +673,7 @@ def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2
         return float(np.interp(i, rows, cols))
 
     anchors = sorted({tuple(map(int, a)) for a in anchors})
+    overall = (path[-1, 1] - path[0, 1]) / max(path[-1, 0] - path[0, 0], 1)
     found = {}
     lags = []
     margin_a = int(round((WINDOW_S + 2 * CHANGE_SPAN_S) * ra))
@@ -570,11 +687,14 @@ def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2
         lb = _compressed(eb, b0, int(on_b(ai + margin_a)) + int(CHANGE_SPAN_S * rb) + 1)
         cps = [int(c) + a0 for c in change_frames(la, lo - a0, hi - a0, ra)]
         pairs, lag = [], None
+        # the anchor's own change measures the two lags; its neighbours are located
+        # outward from it (:func:`_propagated`)
         for k, c in enumerate(cps):
+            if abs(c - ai) > CHANGE_AT_ANCHOR_S * ra:
+                continue
             before = cps[k - 1] if k else c - CHANGE_SPAN_S * ra
             after = cps[k + 1] if k + 1 < len(cps) else c + CHANGE_SPAN_S * ra
-            at_anchor = abs(c - ai) <= CHANGE_AT_ANCHOR_S * ra
-            guess = aj + (c - ai) * rb / ra if at_anchor else on_b(c)
+            guess = aj + (c - ai) * rb / ra
             search = min(CHANGE_SEARCH_S,
                          CHANGE_SEARCH_SHARE * min(c - before, after - c) / ra)
             ta = change_time(la, c - a0, before - a0, after - a0, ra, search)
@@ -587,11 +707,17 @@ def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2
             if ta is None or tb is None:
                 continue
             ta, tb = ta + a0, tb + b0
-            if at_anchor and lag is None:
-                if max(abs(ta - ai) / ra, abs(tb - aj) / rb) <= CHANGE_MAX_LAG_S:
-                    lag = (ta - ai, float(c) - ai, tb - aj)
-            elif not at_anchor:
-                pairs.append((ta, float(c), tb))
+            if max(abs(ta - ai) / ra, abs(tb - aj) / rb) <= CHANGE_MAX_LAG_S:
+                lag = (ta - ai, float(c) - ai, tb - aj)
+                # the nearest change beyond each end of the window bounds the spectra
+                # after the outermost changes inside
+                span = int(round(CHANGE_SPAN_S * ra))
+                out_lo = [int(x) + a0 for x in change_frames(la, lo - span - a0, lo - a0, ra)]
+                out_hi = [int(x) + a0 for x in change_frames(la, hi - a0, hi + span - a0, ra)]
+                pairs = _propagated(la, lb, a0, b0, out_lo[-1:] + cps + out_hi[:1],
+                                    k + len(out_lo[-1:]), (ai, aj), lag, (ra, rb), on_b,
+                                    overall, (lo, hi))
+                break
         if lag is not None:
             lags.append(lag)
         found[(ai, aj)] = (pairs, lag)
@@ -615,7 +741,8 @@ def refine_at_changes(path, anchors, knots, energies, rates, *, through: int = 2
     chains = {a: [(int(round(p[use] - lag_a)), int(round(p[2] - lag_b))) for p in found[a][0]]
               for a in anchors if found[a][1] is not None}
     new, report = refine_near_anchors(path, anchors, knots, None, None, rates,
-                                      through=through, reused=reused, chains=chains)
+                                      through=through, reused=reused, chains=chains,
+                                      every=len(lags) >= CHANGE_EVERY_ANCHORS)
     for r in report:
         r.update(report_extra[tuple(r["anchor"])])
     return new, report

@@ -102,3 +102,23 @@ def test_hard_anchors_survive_every_reanalysis(pair):
     assert kw["mode"] == "exact"
     al = recompute(run.alignment, constraints, **kw)
     assert all(passes(al, a.time_a_s, a.time_b_s) for a in constraints.anchors)
+
+
+def test_the_correction_is_refined_at_chord_changes_by_default(pair):
+    """constrained_run (``align --anchors`` of a method without anchors of its own, and
+    what ``--base`` calls) re-lays the path near hard anchors through the changes of both
+    recordings by default; ``refine=False`` is the plain re-solve."""
+    rec_a, rec_b = open_recording(str(pair[0])), open_recording(str(pair[1]))
+    # at note changes: A's notes last 0.25 s, B's 0.35 s
+    constraints = Constraints((Anchor(0.5, 0.7), Anchor(1.25, 1.75)))
+    recipe = registry.recipe("default")
+    al = constrained_run(recipe, rec_a, rec_b, constraints)
+    report = al.diagnostics["anchor_refinement"]
+    assert len(report) == 2 and all(r["lag_s"] is not None for r in report), report
+    for a in constraints.anchors:
+        assert passes(al, a.time_a_s, a.time_b_s)
+    plain = constrained_run(recipe, rec_a, rec_b, constraints, refine=False)
+    assert plain.diagnostics["anchor_refinement"] == []
+    # soft anchors only: nothing to refine at
+    soft = Constraints((Anchor(0.5, 0.7, hard=False),))
+    assert constrained_run(recipe, rec_a, rec_b, soft).diagnostics["anchor_refinement"] == []

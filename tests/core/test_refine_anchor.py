@@ -275,3 +275,65 @@ def test_recompute_with_changes_keeps_anchors_and_locked_regions():
     assert not np.array_equal(p, np.asarray(plain.path))  # the refinement did something
     near = [int(c) for c in ca if 0 < abs(c - a0) <= 200 and not a0 + 90 <= c <= a0 + 140]
     assert max(abs(p[p[:, 0] == i, 1].mean() - true_j(i)) for i in near) <= 2.0
+
+
+def test_changes_are_found_where_the_old_path_is_far_off():
+    """bwv66.6's second anchor: the old path maps the changes next to the anchor 150-200
+    ms off, beyond the search around its mapping; located outward from the anchor at the
+    tempo since it, every change within the window is found."""
+    from core.warping.refine_anchor import refine_at_changes
+
+    ca = _change_case(lambda i: 0.0)[2]
+    k = 7
+    a0 = int(ca[k])
+
+    def bump(i):  # 20 frames late after the anchor, 20 early before it
+        return 20.0 * np.sign(i - a0) * min(1.0, abs(i - a0) / 25.0)
+
+    ea, eb, ca, cb, path, true_j = _change_case(bump)
+    anchor = (a0, int(cb[k]))
+    assert any((path == anchor).all(axis=1))
+    new, report = refine_at_changes(path, [anchor], [anchor], (ea, eb), (RATE, RATE),
+                                    through=0)
+    _check_path(new)
+    assert any((new == anchor).all(axis=1))
+    near = [int(c) for c in ca if 0 < abs(c - a0) <= 250]  # the window: 2.5 s
+    assert report[0]["matched_before"] + report[0]["matched_after"] == len(near)
+
+    def err(p, i):
+        return abs(p[p[:, 0] == i, 1].mean() - true_j(i))
+
+    assert min(err(path, i) for i in near) >= 15
+    # one anchor's lag, a change's crossing within the crossfade: within 3 frames
+    assert max(err(new, i) for i in near) <= 3.0, [err(new, i) for i in near]
+
+
+def test_an_entry_after_a_rest_is_not_located():
+    """After a rest the spectra's windows hear the new notes before they start: such a
+    change is told apart from a change of chord, and not used."""
+    from core.warping.refine_anchor import _compressed, _entry
+
+    chords = [(30, 34, 37), (32, 35, 39), (30, 34, 37)]
+    e = _chords(400, [50, 150, 300], chords, 0)
+    e[250:300] = 1e-4  # a rest before the third chord
+    c = _compressed(e, 0, 400)
+    assert not _entry(c, 150, RATE)
+    assert _entry(c, 300, RATE)
+
+
+def test_laid_every_moves_the_cells_near_the_old_path_too():
+    from core.warping.refine_anchor import _laid
+
+    seg = np.column_stack([np.arange(101), np.arange(101)]).astype(np.int64)
+
+    def predict(a):
+        return float(a)
+
+    chain = [(30, 38), (60, 62)]  # 8 frames off the old path, and 2
+    kept = _laid(seg, (0, 0), chain, (100, 100), predict, 3)
+    every = _laid(seg, (0, 0), chain, (100, 100), predict, 3, every=True)
+    for p in (kept, every):
+        _check_path(p)
+        assert (p == (30, 38)).all(axis=1).any()
+    assert (kept == (60, 60)).all(axis=1).any() and not (kept == (60, 62)).all(axis=1).any()
+    assert (every == (60, 62)).all(axis=1).any()
