@@ -37,8 +37,10 @@
    corridor. ``band_s`` adds a slanted Sakoe-Chiba band. Where a plan weighs features
    differently in the local stages (music), the path is first searched again at the base
    rate with those weights in a corridor of 0.5 s, widened to up to 1.5 s where the
-   spectral shape is ambiguous (a chord struck again and again), and the refinement uses
-   the same weights. A video pair without anchors then has its path solved again with
+   spectral shape is ambiguous (a chord struck again and again) and across the global
+   path's straight runs longer than 1 s (the path stood on one frame of a side while
+   the other moved on: the match may be that far off), and the refinement uses the same
+   weights. A video pair without anchors then has its path solved again with
    jumps forward on A where B skipped frames (:func:`core.pipeline.video.with_skips`).
 5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
@@ -114,6 +116,15 @@ _REFINE_RADIUS_S = 0.1
 _LOCAL_RADIUS_S = 0.5
 _AMBIGUOUS_MAX_S = 1.5
 _AMBIGUOUS_TOL = 0.02
+# and around the global path's straight runs longer than _RUN_MIN_S (A moving on while
+# B stands on one frame, or the reverse): the costs could not place the match along
+# the run, so the right cells may lie as far away across it (a chord struck twice at
+# the end, a decaying piano against a held organ: the global path stood on the organ's
+# last frame for 1.9 s, 0.63 s from the second stroke, beyond the 0.5 s radius).
+# Twice the radius: runs of 0.5-1 s are common where one side is much slower (a piano
+# 1.65 x slower than a bowed string on a tuning pair), and widening there let the local
+# weights pick another stroke of a repeated note
+_RUN_MIN_S = 1.0
 # the shared part: a video's copy may start or end a fraction of a second apart (no
 # reverberation or fading note to allow for), so short trims count and get no margin
 _OVERLAP_OPTIONS = {"video": {"min_skip_s": 0.2, "margin_s": 0.0}}
@@ -375,7 +386,8 @@ def _recipe(weights, local, refine, base_rate, full_rate, source):
                  "radius": int(round(_LOCAL_RADIUS_S * base_rate))}
         if total > 0:
             stage["widen"] = {"radius": int(round(_AMBIGUOUS_MAX_S * base_rate)),
-                              "tol": _AMBIGUOUS_TOL, "weights": [w / total for w in shape]}
+                              "tol": _AMBIGUOUS_TOL, "weights": [w / total for w in shape],
+                              "runs": int(round(_RUN_MIN_S * base_rate))}
         stages.append(stage)
     if refine > 1:
         stages.append({"kind": "around", "factor": 1, "weights": local,

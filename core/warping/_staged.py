@@ -17,10 +17,12 @@ source's):
     dilated).
 ``{"kind": "around", "factor", "weights", "steps", "radius"[, "widen"]}``
     The previous stage's path brought to this stage's rate, and the columns within
-    ``radius`` of it in every row; ``"widen": {"radius", "tol", "weights"}`` widens the
-    corridor (up to ``widen.radius``) over the columns next to the path whose cost under
-    ``widen.weights`` is within ``tol`` of the path's own cell (an ambiguous stretch,
-    where the path may be off by more than ``radius``).
+    ``radius`` of it in every row; ``"widen": {"radius", "tol", "weights"[, "runs"]}``
+    widens the corridor (up to ``widen.radius``) over the columns next to the path whose
+    cost under ``widen.weights`` is within ``tol`` of the path's own cell (an ambiguous
+    stretch, where the path may be off by more than ``radius``) and, with ``runs`` > 0,
+    across the path's straight runs of more than ``runs`` steps (a run of ``L`` steps
+    on one row or column: the path may be off by up to ``L`` there).
 
 ``weights`` are the terms' weights (:class:`~core.warping.FeatureTerms`), ``steps`` a
 step pattern of the steps (1,1), (1,0), (0,1) (``"symmetric1"``, ``"symmetric2"``).
@@ -104,12 +106,13 @@ def _path_columns(path, n):
     return jmin, jmax
 
 
-def widened_corridor(path, source_w, n, m, *, radius, max_radius, tol):
+def widened_corridor(path, source_w, n, m, *, radius, max_radius, tol, runs=0):
     """Columns within ``radius`` of the path in every row, widened (up to
     ``max_radius``) over the columns next to the path whose cost under ``source_w`` is
     within ``tol`` of the path's own cell: a chord struck again and again, where the
     spectral shape cannot tell the strokes apart and the path may be off by more than
-    the radius. Monotone and connected."""
+    the radius. With ``runs`` > 0, also around the path's straight runs of more than
+    ``max(runs, radius)`` steps (:func:`_widen_runs`). Monotone and connected."""
     jmin, jmax = _path_columns(path, n)
     lo = np.clip(jmin - radius, 0, m - 1).astype(np.int64)
     hi = np.clip(jmax + 1 + radius, 1, m).astype(np.int64)
@@ -118,7 +121,47 @@ def widened_corridor(path, source_w, n, m, *, radius, max_radius, tol):
         whi = np.clip(jmax + 1 + max_radius, 1, m)
         _corridor_k.widen_ambiguous(band_costs(source_w, wlo, whi), wlo, whi, jmin, jmax,
                                     float(tol), lo, hi)
+    if runs > 0 and max_radius > radius:
+        _widen_runs(jmin, jmax, lo, hi, m, max(int(runs), radius), max_radius)
     return _connected(lo, hi, m)
+
+
+def _widen_runs(jmin, jmax, lo, hi, m, min_run, max_radius):
+    """Widen ``lo``/``hi`` (in place) around the path's straight runs longer than
+    ``min_run`` steps: a run of ``L`` steps on one column (A moves on, B stands) or one row
+    means the costs could not place the match along it (a held sound on one side
+    against a decaying one, a chord struck twice), so the right cells may lie up to
+    ``L`` away across it. On one column ``j`` over rows ``i1..i2``, those rows get the
+    columns ``j - L .. j + L``; on one row ``i`` over columns ``j1..j2``, the ``L`` rows
+    before it reach up to ``j2`` and the ``L`` rows after it down to ``j1`` (``L``
+    capped at ``max_radius``). Treats A and B alike: the same widening as the transposed
+    problem's."""
+    n = jmin.shape[0]
+    # horizontal steps: row r starts on the column row r - 1 ended on
+    flat = np.zeros(n, dtype=bool)
+    flat[1:] = jmin[1:] == jmax[:-1]
+    r = 1
+    while r < n:
+        if not flat[r]:
+            r += 1
+            continue
+        start = r - 1
+        while r < n and flat[r] and jmin[r] == jmax[r]:
+            r += 1
+        end = r if r < n and flat[r] else r - 1  # (the last row may leave upwards)
+        length = end - start
+        if length > min_run:
+            reach = min(length, max_radius)
+            j = int(jmax[start])
+            lo[start:end + 1] = np.minimum(lo[start:end + 1], max(0, j - reach))
+            hi[start:end + 1] = np.maximum(hi[start:end + 1], min(m, j + 1 + reach))
+        r = end + 1
+    for i in np.flatnonzero(jmax - jmin > min_run):
+        reach = min(int(jmax[i] - jmin[i]), max_radius)
+        before = slice(max(0, i - reach), i)
+        after = slice(i + 1, min(n, i + 1 + reach))
+        hi[before] = np.maximum(hi[before], jmax[i] + 1)
+        lo[after] = np.minimum(lo[after], jmin[i])
 
 
 def _connected(lo, hi, m):
@@ -239,7 +282,8 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
                     src_w = at(factor).reweighted(widen["weights"])
                     lo_k, hi_k = widened_corridor(path, src_w, n_k, m_k, radius=int(st["radius"]),
                                                   max_radius=int(widen["radius"]),
-                                                  tol=float(widen["tol"]))
+                                                  tol=float(widen["tol"]),
+                                                  runs=int(widen.get("runs", 0)))
                 else:
                     lo_k, hi_k = widened_corridor(path, None, n_k, m_k,
                                                   radius=int(st["radius"]), max_radius=0,

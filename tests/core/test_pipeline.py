@@ -105,6 +105,69 @@ def test_repeated_notes_are_placed_across_timbres():
     assert np.max(err) < 0.15, err
 
 
+def test_local_corridor_widens_across_long_straight_runs():
+    n = m = 100
+    # the path stands on column 40 for rows 30..59 (a horizontal run of 29 steps), then
+    # on row 70 for columns 50..69 (a vertical run of 19 steps), diagonal elsewhere
+    cells = [(i, i) for i in range(30)] + [(i, 40) for i in range(30, 60)]
+    cells += [(i, 40 + i - 59) for i in range(60, 70)] + [(70, j) for j in range(50, 70)]
+    cells += [(i, i) for i in range(71, n)]
+    path = np.array(cells)
+    plain = widened_corridor(path, None, n, m, radius=5, max_radius=15, tol=0.0)
+    lo, hi = widened_corridor(path, None, n, m, radius=5, max_radius=15, tol=0.0, runs=10)
+    short = widened_corridor(path, None, n, m, radius=5, max_radius=15, tol=0.0, runs=30)
+    assert np.all(lo[1:] <= hi[:-1]) and np.all(hi > lo)
+    assert np.all(lo <= plain[0]) and np.all(hi >= plain[1])
+    # the run's rows reach 15 columns (the cap) both ways instead of 5
+    assert (plain[0][45], plain[1][45]) == (35, 46)
+    assert (lo[45], hi[45]) == (25, 56)
+    # rows after the vertical run reach down to its first column, rows before it up to
+    # its last
+    assert lo[75] == 50 and plain[0][75] > 50
+    assert hi[65] == 70 and plain[1][65] < 70
+    # runs no longer than ``runs`` steps change nothing
+    assert np.array_equal(short[0], plain[0]) and np.array_equal(short[1], plain[1])
+    # away from the runs the corridor keeps its radius
+    assert (lo[10], hi[10]) == (5, 16) and (lo[95], hi[95]) == (90, 100)
+
+
+def _played(timbre, times, chords, release_s, seconds, seed):
+    """``core.synthetic.music``'s timbres at given onsets (the last note held
+    ``release_s``)."""
+    from core.synthetic.music import TIMBRES
+
+    func, _ = TIMBRES[timbre]
+    ends = np.r_[times[1:], times[-1] + release_s]
+    out = np.zeros(int(seconds * SR))
+    for t0, t1, pitches in zip(times, ends, chords, strict=True):
+        dur = (t1 - t0) * 0.92
+        t = np.arange(int((dur + (0.6 if timbre == "piano" else 0.15)) * SR)) / SR
+        i0 = int(round(t0 * SR))
+        for p in pitches:
+            note = func(440.0 * 2 ** ((p - 69) / 12), dur, t)
+            k = min(len(note), len(out) - i0)
+            out[i0:i0 + k] += note[:k] / len(pitches) ** 0.5
+    out += 0.002 * np.random.default_rng(seed).standard_normal(len(out)) * np.abs(out).max()
+    return (0.7 * out / np.abs(out).max()).astype(np.float32)
+
+
+def test_a_chord_struck_twice_at_the_end_is_placed_stroke_by_stroke():
+    # a piano (decaying, ringing to the noise floor) against an organ (held, then
+    # silent) ending on a chord struck twice, the piano's strokes 1.18 s apart, the
+    # organ's 0.91 s: the global path stood on the organ's last frame while the piano
+    # moved on for 1.9 s and gave the second stroke to the first (720 ms off), beyond
+    # the local stage's corridor
+    chords = [(60,), (62,), (64,), (65,), (67, 64), (69,), (65,), (62,), (67, 64), (67, 64)]
+    times_a = 0.5 + np.r_[0.0, np.cumsum([0.6, 0.5, 0.55, 0.7, 0.6, 0.5, 0.65, 0.7, 1.18])]
+    times_b = 0.8 + np.r_[0.0, np.cumsum([0.5, 0.6, 0.5, 0.6, 0.7, 0.45, 0.55, 0.8, 0.91])]
+    a = _played("piano", times_a, chords, 1.2, times_a[-1] + 2.4, seed=1)
+    b = _played("organ", times_b, chords, 0.7, times_b[-1] + 2.1, seed=2)
+    al = align_recordings(FakeAudio(a), FakeAudio(b))
+    assert al.diagnostics["material"] == "music"
+    err = np.abs(al.map_a_to_b(times_a) - times_b)
+    assert np.max(err) < 0.05, err
+
+
 def test_material_detection():
     notes = melody(np.arange(0, 8, 0.5), [60, 62, 64, 65, 67, 69, 71, 72] * 2, 9.0)
     kind, stats = classify_audio(notes, SR)
