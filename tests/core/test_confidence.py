@@ -198,3 +198,27 @@ def test_doubtful_threshold_holds_three_quarters_of_the_large_errors_within_the_
     assert cal.doubtful_threshold(pred / 10, np.zeros(100)) == cm.DOUBTFUL_MS
     # the share of large errors on the top fifth: a flat prediction holds none
     assert cal.top_cover(pred, err) == 0.5 and cal.top_cover(np.ones(100), err) == 0.0
+
+
+def test_ambiguity_is_the_segments_share_of_steps_with_as_good_a_match_elsewhere():
+    """``ambiguity``: one value per segment, the share of its steps whose row or column
+    has another cell (beyond ``exclude``, within ``radius``) at least as cheap as the
+    path's. B repeating A's first half (a repeated passage) makes every step of the
+    repetition ambiguous; a pair without repetition has none."""
+    n = 120
+    path = np.column_stack([np.arange(n), np.arange(n)])
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, 6))
+    clear = FeatureTerms([Term("f", x, x + 0.01 * rng.standard_normal((n, 6)), "euclidean")])
+    ev = cm.step_evidence(clear, path, np.ones(n), 1, 10, 2, 2, 0.05)
+    assert np.all(ev["ambiguity"] == ev["ambiguity"][0])
+    assert ev["ambiguity"][0] == pytest.approx(np.mean(ev["margin_min"] < 0.0))
+    assert ev["ambiguity"][0] < 0.05
+    # a passage whose frames repeat every 8 frames on both sides: within the radius
+    # another cell is as good a match on most steps
+    period = x[:8]
+    xr = np.tile(period, (n // 8, 1))
+    rep = FeatureTerms([Term("f", xr, xr + 0.01 * rng.standard_normal(xr.shape), "euclidean")])
+    ev_r = cm.step_evidence(rep, path, np.ones(n), 1, 10, 2, 2, 0.05)
+    assert ev_r["ambiguity"][0] > 0.5
+    assert ev_r["ambiguity"][0] == pytest.approx(np.mean(ev_r["margin_min"] < 0.0))
