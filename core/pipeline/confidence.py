@@ -30,7 +30,8 @@ Evidence per step (``EVIDENCE``), at the pipeline's base rate:
   bowed_piano_r1, 14 of the held-out audio pairs' 23 errors above 100 ms, shares 0.9
   where an easy pair shares 0.6), which no step's own evidence tells apart.
 
-A calibration per kind of material (``CALIBRATION``: video, crossmodal, audio; fitted on
+A calibration per kind of material (``CALIBRATION``: video, crossmodal, audio (music),
+speech (speech and other sounds; see :func:`_calibration_of`); fitted on
 generated tuning pairs by ``benchmarks/accuracy/calibrate.py``, never on the held-out
 pairs or ../shared/data) picks a few of these, combines them into a score (the
 least-squares fit of log(error + 10 ms)) and maps the score to the mean error the
@@ -71,6 +72,8 @@ _TILT_MS = 0.5
 #: a step is doubtful when its expected error is above this (ms), unless the calibration
 #: of its material says another threshold (``doubtful_ms``, see :func:`doubtful_error_ms`)
 DOUBTFUL_MS = 50.0
+# evidence that is one value for the whole segment (the speech calibration leaves it out)
+SEGMENT_EVIDENCE = ("ambiguity",)
 # every kind of evidence step_evidence measures; a calibration uses some of them
 EVIDENCE = ("log_spread", "cost", "margin", "margin_b", "margin_min", "contrast", "slope",
             "sharp", "sharp_b", "sharp_min", "log_spread_rel", "margin_rel",
@@ -94,12 +97,28 @@ CALIBRATION = _load()
 
 
 def group_of(material):
-    """The calibration group of a material."""
+    """The calibration group of a material (speech and other sounds: ``speech``, see
+    :func:`_calibration_of`)."""
     if material == "video":
         return "video"
     if material == "video-vs-audio":
         return "crossmodal"
+    if material in ("speech", "other"):
+        return "speech"
     return "audio"
+
+
+def _calibration_of(group):
+    """The calibration of a group. ``speech`` (speech and other sounds) is fitted on the
+    audio tuning pairs too, which are all music, without the segment-level evidence
+    (``SEGMENT_EVIDENCE``): what a music segment's ambiguity says about its error (a
+    repeated chord that lets the path slip a note) does not carry over (../shared/data:
+    harvard1 0.97 with 7 ms error, harvard2 0.22 with 16 ms). A calibration without its
+    own speech model gives the audio one."""
+    model = CALIBRATION.get(group)
+    if not model and group == "speech":
+        model = CALIBRATION.get("audio")
+    return model
 
 
 def expected_error_ms(confidence):
@@ -236,7 +255,7 @@ def recipe_model(material, refine, base_rate, scale_s):
     """The calibration a recipe carries for the engine (``recipe["confidence"]["model"]``,
     applied per segment by :func:`apply_model`), or None without one."""
     group = group_of(material)
-    model = CALIBRATION.get(group)
+    model = _calibration_of(group)
     if not model:
         return None
     return {"group": group, "coef": [float(v) for v in model["coef"]],
@@ -280,7 +299,7 @@ def apply_model(base, path, raw_confidence, model):
 
 def predicted_error_ms(evidence, group):
     """The calibrated expected error (ms) per step, or None without a calibration."""
-    model = CALIBRATION.get(group)
+    model = _calibration_of(group)
     return model_error_ms(evidence, model) if model else None
 
 

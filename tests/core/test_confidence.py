@@ -222,3 +222,45 @@ def test_ambiguity_is_the_segments_share_of_steps_with_as_good_a_match_elsewhere
     ev_r = cm.step_evidence(rep, path, np.ones(n), 1, 10, 2, 2, 0.05)
     assert ev_r["ambiguity"][0] > 0.5
     assert ev_r["ambiguity"][0] == pytest.approx(np.mean(ev_r["margin_min"] < 0.0))
+
+
+def test_speech_has_its_own_calibration_falling_back_to_the_audio_one(monkeypatch):
+    """Speech and other sounds get the ``speech`` calibration (fitted without the
+    segment-level evidence), music the ``audio`` one; a calibration without a speech
+    model gives speech the audio model."""
+    assert cm.group_of("music") == "audio"
+    assert cm.group_of("speech") == "speech" and cm.group_of("other") == "speech"
+    audio = {"features": ["cost", "ambiguity"], "coef": [0.0, 1.0, 1.0],
+             "knots": [[0.0, 2.0], [5.0, 90.0]], "doubtful_ms": 40.0}
+    speech = {"features": ["cost"], "coef": [0.0, 1.0], "knots": [[0.0, 1.0], [5.0, 60.0]],
+              "doubtful_ms": 30.0}
+    monkeypatch.setattr(cm, "CALIBRATION", {"audio": audio, "speech": speech})
+    assert cm.recipe_model("music", 2, 50.0, 0.05)["features"] == ["cost", "ambiguity"]
+    model = cm.recipe_model("speech", 4, 50.0, 0.05)
+    assert model["group"] == "speech" and model["features"] == ["cost"]
+    assert model["doubtful_ms"] == 30.0
+    monkeypatch.setattr(cm, "CALIBRATION", {"audio": audio})
+    model = cm.recipe_model("other", 4, 50.0, 0.05)
+    assert model["group"] == "speech" and model["features"] == ["cost", "ambiguity"]
+    assert set(cm.SEGMENT_EVIDENCE) <= set(cm.EVIDENCE)
+
+
+def test_calibration_fits_speech_from_the_audio_pairs_without_segment_evidence():
+    """calibrate.fit_all: the audio tuning pairs give the music model (which may take the
+    segment's ambiguity) and the speech one, which never does."""
+    cal = _calibrate_script()
+    rng = np.random.default_rng(5)
+    pairs, per = 12, 40
+    amb = np.repeat(rng.random(pairs), per)  # one value per pair
+    spread = rng.normal(-3.0, 0.5, pairs * per)
+    err = np.exp(1.0 + 3.0 * amb + 0.8 * (spread + 3.0) + rng.normal(0, 0.3, pairs * per))
+    g = {"err": err, "raw": np.ones_like(err),
+         "pair": np.repeat(np.array([f"p{i}" for i in range(pairs)], dtype=object), per),
+         "ambiguity": amb, "log_spread": spread}
+    calibration = cal.fit_all({"audio": g}, log=lambda *a: None)
+    assert "ambiguity" in calibration["audio"]["features"]
+    assert calibration["speech"]["features"] == ["log_spread"]
+    assert cal.doubtful_ms(calibration, "speech") == calibration["speech"]["doubtful_ms"]
+    # a calibration without a speech model: speech gets the audio one
+    assert cal.doubtful_ms({"audio": calibration["audio"]}, "speech") \
+        == calibration["audio"]["doubtful_ms"]
