@@ -58,7 +58,7 @@ MAX_FEATURES = 4
 # repeated chords keep every margin small): fitted on them, the expected error of
 # music_p02 was 101 ms against a measured 22 ms.
 CANDIDATES = ("log_spread", "cost", "slope", "log_spread_rel", "margin_rel", "margin_b_rel",
-              "contrast_rel", "sharp_rel", "sharp_min_rel", "ambiguity")
+              "contrast_rel", "sharp_rel", "sharp_min_rel", "ambiguity", "stage_shift")
 # the floor of the fitted log(error + floor), per group chosen by cross-validation: a
 # high floor lets the errors of a few ms weigh less than the rare large ones
 FLOORS_MS = (10.0, 30.0, 100.0)

@@ -28,7 +28,11 @@ Evidence per step (``EVIDENCE``), at the pipeline's base rate:
   a pair that is off in many places at once (a bowed string's repeated chords, whose
   re-attacks neither side shows, let the path slip a note here and there: held-out
   bowed_piano_r1, 14 of the held-out audio pairs' 23 errors above 100 ms, shares 0.9
-  where an easy pair shares 0.6), which no step's own evidence tells apart.
+  where an easy pair shares 0.6), which no step's own evidence tells apart;
+- ``stage_shift``: how far the engine's first stage (the search with the global
+  weights, at the base rate) ran from the final path (log seconds, + 10 ms): where the
+  local stages (the onsets of a repeated chord, a finer rate) moved the path, the first
+  search saw another answer (0 without a later stage: a video pair).
 
 A calibration per kind of material (``CALIBRATION``: video, crossmodal, audio (music),
 speech (speech and other sounds; see :func:`_calibration_of`); fitted on
@@ -77,7 +81,8 @@ SEGMENT_EVIDENCE = ("ambiguity",)
 # every kind of evidence step_evidence measures; a calibration uses some of them
 EVIDENCE = ("log_spread", "cost", "margin", "margin_b", "margin_min", "contrast", "slope",
             "sharp", "sharp_b", "sharp_min", "log_spread_rel", "margin_rel",
-            "margin_b_rel", "contrast_rel", "sharp_rel", "sharp_min_rel", "ambiguity")
+            "margin_b_rel", "contrast_rel", "sharp_rel", "sharp_min_rel", "ambiguity",
+            "stage_shift")
 _FEATURES_V1 = ("log_spread", "cost", "margin")
 _FEATURES = EVIDENCE
 # set to a list by a benchmark to receive every alignment's evidence
@@ -132,14 +137,16 @@ def confidence_from_error(error_ms):
     return np.exp(-np.maximum(np.asarray(error_ms, dtype=np.float64), 0.0) / _E0_MS)
 
 
-def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, scale_s):
+def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, scale_s,
+                  stage_shift=None):
     """Per path step, the evidence of ``EVIDENCE`` (see the module docstring).
 
     ``base`` is the problem at the base rate (the full rate pooled by ``refine``),
     ``path`` the full-rate path, ``raw_confidence`` the engine's agreement confidence per
     step, ``scale_s`` its scale in seconds; ``radius``, ``exclude`` and ``smooth`` are
     base-rate frames (the row's window, the cells too near the path to be another
-    match, the smoothing).
+    match, the smoothing); ``stage_shift`` per step, full-rate frames between the first
+    stage's path and this one (:func:`core.warping._staged.stage_shift`; None: 0).
     """
     from scipy.ndimage import uniform_filter1d
 
@@ -190,6 +197,12 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
         out[f + "_rel"] = out[f] - float(np.median(out[f]))
     # the segment as a whole: how often another match is as good as the path's
     out["ambiguity"] = np.full(len(rows), float(np.mean(out["margin_min"] < 0.0)))
+    # seconds per base-rate frame, from the row's window (radius = _RADIUS_S)
+    frame_s = _RADIUS_S / radius
+    shift = np.zeros(len(rows)) if stage_shift is None else \
+        np.asarray(stage_shift, dtype=np.float64) / max(int(refine), 1) * frame_s
+    out["stage_shift"] = np.log(uniform_filter1d(shift, smooth * max(int(refine), 1),
+                                                 mode="nearest") + 0.01)
     return out
 
 
@@ -288,10 +301,11 @@ def doubtful_confidence(alignment) -> float:
     return float(confidence_from_error(doubtful_error_ms(alignment)))
 
 
-def apply_model(base, path, raw_confidence, model):
-    """The calibrated confidence per step of one segment (the engine calls this)."""
+def apply_model(base, path, raw_confidence, model, stage_shift=None):
+    """The calibrated confidence per step of one segment (the engine calls this;
+    ``stage_shift``: see :func:`step_evidence`)."""
     ev = step_evidence(base, path, raw_confidence, model["refine"], model["radius"],
-                       model["exclude"], model["smooth"], model["scale_s"])
+                       model["exclude"], model["smooth"], model["scale_s"], stage_shift)
     if RECORD is not None:
         RECORD.append({"group": model["group"], **{k: v.tolist() for k, v in ev.items()}})
     return confidence_from_error(model_error_ms(ev, model))

@@ -98,9 +98,9 @@ def test_recipe_model_applies_the_group_model(monkeypatch):
     assert cm.group_of("video") == "video" and cm.group_of("video-vs-audio") == "crossmodal"
 
 
-def test_pipeline_confidence_is_calibrated_and_survives_resolve():
+def test_pipeline_confidence_is_calibrated_and_survives_resolve(monkeypatch):
     """The model rides in the recipe: a fresh run and a re-solve agree (see also
-    test_pipeline's anchors test)."""
+    test_pipeline's anchors test). The engine hands the model its stages' shift."""
     from core.pipeline import align_recordings
     from core.synthetic.music import make_score, render
 
@@ -119,7 +119,9 @@ def test_pipeline_confidence_is_calibrated_and_survives_resolve():
     events = make_score(rng, 10)
     xa, _ = render(rng, events, "piano", "smooth", 0.3)
     xb, _ = render(rng, events, "organ", "abrupt", 0.5)
+    monkeypatch.setattr(cm, "RECORD", [])
     al = align_recordings(Rec(xa, "a.wav"), Rec(xb, "b.wav"))
+    assert cm.RECORD and all(np.ptp(r["stage_shift"]) > 0 for r in cm.RECORD)
     assert al.diagnostics["confidence_model"]["calibrated"]
     assert al.params["recipe"]["confidence"]["model"]["group"] == "audio"
     assert al.confidence.shape == (al.path.shape[0],)
@@ -264,3 +266,29 @@ def test_calibration_fits_speech_from_the_audio_pairs_without_segment_evidence()
     # a calibration without a speech model: speech gets the audio one
     assert cal.doubtful_ms({"audio": calibration["audio"]}, "speech") \
         == calibration["audio"]["doubtful_ms"]
+
+
+def test_stage_shift_measures_where_the_later_stages_moved_the_path():
+    """``stage_shift``: the first stage's path (at a coarser factor) against the final
+    one, per final step, in final frames; in the evidence, log seconds (+ 10 ms)."""
+    from core.warping._staged import stage_shift
+
+    n = 200
+    final = np.column_stack([np.arange(n), np.arange(n)])
+    # the first stage at factor 2 agrees, except rows 100..139 (final rows) where it ran
+    # 10 final frames (5 of its own) later
+    first = np.column_stack([np.arange(n // 2), np.arange(n // 2)])
+    first[50:70, 1] += 5
+    shift = stage_shift((first, 2), final, 1)
+    assert shift.shape == (n,)
+    assert np.all(shift[:90] <= 0.5) and np.all(shift[150:] <= 0.5)
+    assert np.all(np.abs(shift[100:140] - 10.0) <= 0.5)
+    # in the evidence: 0 without a later stage, log(seconds + 0.01) otherwise
+    source = _terms(n=n)
+    ev = cm.step_evidence(source, final, np.ones(n), 1, 10, 2, 1, 0.05)
+    assert np.allclose(ev["stage_shift"], np.log(0.01))
+    ev = cm.step_evidence(source, final, np.ones(n), 1, 10, 2, 1, 0.05, shift)
+    # radius 10 frames = 1 s: 10 frames are 1 s
+    assert ev["stage_shift"][120] == pytest.approx(np.log(shift[120] / 10 + 0.01), abs=1e-9)
+    assert ev["stage_shift"][120] == pytest.approx(np.log(1.0 + 0.01), abs=0.06)
+    assert ev["stage_shift"][20] < np.log(0.07)  # half a final frame: the coarse resolution
