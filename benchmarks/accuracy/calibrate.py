@@ -164,6 +164,16 @@ def select(g, floor_ms=cm._FLOOR_MS, log=print, candidates=CANDIDATES):
     return chosen, best
 
 
+def order_bound(err, seed=0):
+    """Spearman's rho of a confidence that orders the steps exactly by their measured
+    error, ties in the error broken at random: the best a confidence of distinct values
+    can reach (where most errors are tied, a video pair's exact frames, it is far from
+    -1)."""
+    err = np.asarray(err, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    return spearman(-(err + 1e-6 * rng.random(len(err))), err)
+
+
 def doubtful_threshold(pred, err, cover=COVER, cap=SHARE_CAP):
     """The expected error (ms) above which a step is doubtful: the highest threshold
     whose flagged steps hold ``cover`` of the errors above BIG_MS, or the one that flags
@@ -246,6 +256,11 @@ def report(groups, calibration, log=print):
     for r in rows:
         log(f"| {r['group']} | {r['n']} | {r['big']} | {r['rho']:.2f} | {r['rho_raw']:.2f} | "
             f"{r['caught']:.0%} | {r['doubtful']:.0%} | {r['pred']:.0f} | {r['mae']:.0f} |")
+    e_all = np.concatenate([groups[n]["err"] for n in names])
+    log(f"\nThe best rho any confidence of distinct values reaches here (the steps ordered by "
+        f"their measured error, ties broken at random: most video steps are exact, error 0): "
+        f"{order_bound(e_all):.2f} pooled, "
+        + ", ".join(f"{n} {order_bound(groups[n]['err']):.2f}" for n in names) + ".")
     log("\nPer pair: mean expected error against the measured mean error (ms):\n")
     log("| pair | group | steps | mean expected | measured MAE | doubtful share | rho |")
     log("|---|---|---|---|---|---|---|")

@@ -292,3 +292,20 @@ def test_stage_shift_measures_where_the_later_stages_moved_the_path():
     assert ev["stage_shift"][120] == pytest.approx(np.log(shift[120] / 10 + 0.01), abs=1e-9)
     assert ev["stage_shift"][120] == pytest.approx(np.log(1.0 + 0.01), abs=0.06)
     assert ev["stage_shift"][20] < np.log(0.07)  # half a final frame: the coarse resolution
+
+
+def test_order_bound_is_what_a_perfect_order_of_distinct_confidences_reaches():
+    """calibrate.order_bound: distinct errors, -1; mostly tied errors (a video pair's
+    exact frames), far from it, and no confidence of distinct values does better."""
+    from scipy.stats import spearmanr
+
+    cal = _calibrate_script()
+    rng = np.random.default_rng(6)
+    assert cal.order_bound(rng.exponential(20, 500)) == pytest.approx(-1.0)
+    err = np.zeros(1000)
+    err[:50] = rng.exponential(40, 50) + 1
+    bound = cal.order_bound(err)
+    assert -0.5 < bound < -0.2
+    for _ in range(5):  # a distinct confidence, however good, is no better
+        conf = -err + rng.normal(0, 5, 1000)
+        assert spearmanr(conf, err)[0] >= bound - 1e-9
