@@ -10,6 +10,9 @@ rho plus half the share of the errors above 100 ms on the top fifth of steps), f
 :func:`core.pipeline.confidence.fit` on the tuning pairs only and chooses the group's
 doubtful threshold there (:func:`doubtful_threshold`: the steps above it hold three
 quarters of the tuning errors above 100 ms, at most a fifth of the steps are flagged).
+The generated audio pairs are all music: the ``speech`` group (speech and other sounds)
+is fitted on them too, without the segment-level evidence (``SEGMENT_EVIDENCE`` of
+:mod:`core.pipeline.confidence`, whose meaning for music does not carry over).
 ``--write`` stores it in ``core/pipeline/calibration.json``; ``--model FILE`` reports an
 existing calibration instead, e.g. the one before (without ``doubtful_ms``: 50 ms).
 Reports on the tuning, the held-out and the ../shared/data pairs: the reliability table
@@ -55,7 +58,7 @@ MAX_FEATURES = 4
 # repeated chords keep every margin small): fitted on them, the expected error of
 # music_p02 was 101 ms against a measured 22 ms.
 CANDIDATES = ("log_spread", "cost", "slope", "log_spread_rel", "margin_rel", "margin_b_rel",
-              "contrast_rel", "sharp_rel", "sharp_min_rel")
+              "contrast_rel", "sharp_rel", "sharp_min_rel", "ambiguity", "stage_shift")
 # the floor of the fitted log(error + floor), per group chosen by cross-validation: a
 # high floor lets the errors of a few ms weigh less than the rare large ones
 FLOORS_MS = (10.0, 30.0, 100.0)
@@ -141,10 +144,10 @@ def cv_objective(g, features, floor_ms):
     return rho + COVER_WEIGHT * (0.0 if np.isnan(cover) else cover), rho, cover
 
 
-def select(g, floor_ms=cm._FLOOR_MS, log=print):
+def select(g, floor_ms=cm._FLOOR_MS, log=print, candidates=CANDIDATES):
     """Forward selection of evidence by the cross-validated objective on the tuning
     pairs; returns the evidence and its objective."""
-    candidates = [f for f in CANDIDATES if f in g]
+    candidates = [f for f in candidates if f in g]
     chosen, best = [], -np.inf
     while len(chosen) < MAX_FEATURES:
         scores = {f: cv_objective(g, chosen + [f], floor_ms)
@@ -159,6 +162,16 @@ def select(g, floor_ms=cm._FLOOR_MS, log=print):
         log(f"  - floor {floor_ms:g} ms + {f}: cross-validated rho {rho:.3f}, large errors "
             f"on the top {SHARE_CAP:.0%} {cover:.0%}")
     return chosen, best
+
+
+def order_bound(err, seed=0):
+    """Spearman's rho of a confidence that orders the steps exactly by their measured
+    error, ties in the error broken at random: the best a confidence of distinct values
+    can reach (where most errors are tied, a video pair's exact frames, it is far from
+    -1)."""
+    err = np.asarray(err, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    return spearman(-(err + 1e-6 * rng.random(len(err))), err)
 
 
 def doubtful_threshold(pred, err, cover=COVER, cap=SHARE_CAP):
@@ -178,10 +191,16 @@ def doubtful_threshold(pred, err, cover=COVER, cap=SHARE_CAP):
 
 
 def fit_all(tune, log=print):
+    jobs = [(name, g, CANDIDATES) for name, g in sorted(tune.items())]
+    if "audio" in tune and "speech" not in tune:
+        # speech and other sounds: the audio tuning pairs (all music) without the
+        # segment-level evidence (core.pipeline.confidence._calibration_of)
+        jobs.append(("speech", tune["audio"],
+                     tuple(f for f in CANDIDATES if f not in cm.SEGMENT_EVIDENCE)))
     calibration = {}
-    for name, g in sorted(tune.items()):
+    for name, g, candidates in jobs:
         log(f"- {name}: {len(g['err'])} steps, {len(np.unique(g['pair']))} pairs")
-        fits = [(select(g, floor, log), floor) for floor in FLOORS_MS]
+        fits = [(select(g, floor, log, candidates), floor) for floor in FLOORS_MS]
         (feats, _), floor = max(fits, key=lambda f: f[0][1])
         log(f"  - chosen: floor {floor:g} ms, {', '.join(feats)}")
         model = cm.fit(g, g["err"], feats, floor_ms=floor)
@@ -195,7 +214,7 @@ def predict(groups, calibration):
     """Per group: expected error per step (the raw agreement where no model)."""
     out = {}
     for name, g in groups.items():
-        model = calibration.get(name)
+        model = _model(calibration, name)
         if model and all(f in g for f in model.get("features", cm._FEATURES_V1)):
             out[name] = cm.model_error_ms(g, model)
         else:
@@ -237,6 +256,11 @@ def report(groups, calibration, log=print):
     for r in rows:
         log(f"| {r['group']} | {r['n']} | {r['big']} | {r['rho']:.2f} | {r['rho_raw']:.2f} | "
             f"{r['caught']:.0%} | {r['doubtful']:.0%} | {r['pred']:.0f} | {r['mae']:.0f} |")
+    e_all = np.concatenate([groups[n]["err"] for n in names])
+    log(f"\nThe best rho any confidence of distinct values reaches here (the steps ordered by "
+        f"their measured error, ties broken at random: most video steps are exact, error 0): "
+        f"{order_bound(e_all):.2f} pooled, "
+        + ", ".join(f"{n} {order_bound(groups[n]['err']):.2f}" for n in names) + ".")
     log("\nPer pair: mean expected error against the measured mean error (ms):\n")
     log("| pair | group | steps | mean expected | measured MAE | doubtful share | rho |")
     log("|---|---|---|---|---|---|---|")
@@ -250,9 +274,17 @@ def report(groups, calibration, log=print):
     return rows
 
 
+def _model(calibration, group):
+    """The group's model (speech without its own: the audio one, as the pipeline)."""
+    model = calibration.get(group)
+    if not model and group == "speech":
+        model = calibration.get("audio")
+    return model
+
+
 def doubtful_ms(calibration, group):
     """The group's doubtful threshold (expected error, ms; 50 ms without one)."""
-    return float((calibration.get(group) or {}).get("doubtful_ms", cm.DOUBTFUL_MS))
+    return float((_model(calibration, group) or {}).get("doubtful_ms", cm.DOUBTFUL_MS))
 
 
 def _row(name, pred, raw, err, flagged):

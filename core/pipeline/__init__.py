@@ -45,11 +45,13 @@
 5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
    search's corridor, the path's local cost and the margins to the next-best match in
-   its row and column, against their median over the segment, turned into an expected
-   error (the mean error of tuning steps with that evidence) by a model calibrated on
-   generated tuning pairs; confidence ``exp(-E / 72 ms)`` (0.5 = 50 ms expected
-   error). The model rides in the recipe, so the engine applies it to every segment,
-   re-solves included.
+   its row and column, against their median over the segment, the segment's ambiguity
+   (its share of steps with another match as good) and how far the later stages moved
+   the first search's path, turned into an expected error (the mean error of tuning
+   steps with that evidence) by a model calibrated on generated tuning pairs (music;
+   speech and other sounds without the ambiguity); confidence ``exp(-E / 72 ms)``
+   (0.5 = 50 ms expected error). The model rides in the recipe, so the engine applies it
+   to every segment, re-solves included.
 
 The result is an engine result: it carries ``diagnostics["segments"]`` and the recipe
 in ``params["recipe"]``, so :func:`core.warping.resolve` re-solves only the segments next

@@ -21,9 +21,21 @@ Evidence per step (``EVIDENCE``), at the pipeline's base rate:
 - ``slope``: how far the path's slope over ``_SMOOTH_S`` departs from its slope over
   ``2 * _RADIUS_S`` (|log| of the ratio): a path that jumps or stalls;
 - ``*_rel``: spread, margins, contrast and ``sharp`` against their median over the
-  segment (a pair whose every margin is small is not for that in doubt).
+  segment (a pair whose every margin is small is not for that in doubt);
+- ``ambiguity``: the share of the segment's steps where another time within
+  ``_RADIUS_S`` (at least ``_EXCLUDE_S`` away, in the row or the column) is as cheap as
+  the path's cell (``margin_min`` < 0): one value for the whole segment, the evidence of
+  a pair that is off in many places at once (a bowed string's repeated chords, whose
+  re-attacks neither side shows, let the path slip a note here and there: held-out
+  bowed_piano_r1, 14 of the held-out audio pairs' 23 errors above 100 ms, shares 0.9
+  where an easy pair shares 0.6), which no step's own evidence tells apart;
+- ``stage_shift``: how far the engine's first stage (the search with the global
+  weights, at the base rate) ran from the final path (log seconds, + 10 ms): where the
+  local stages (the onsets of a repeated chord, a finer rate) moved the path, the first
+  search saw another answer (0 without a later stage: a video pair).
 
-A calibration per kind of material (``CALIBRATION``: video, crossmodal, audio; fitted on
+A calibration per kind of material (``CALIBRATION``: video, crossmodal, audio (music),
+speech (speech and other sounds; see :func:`_calibration_of`); fitted on
 generated tuning pairs by ``benchmarks/accuracy/calibrate.py``, never on the held-out
 pairs or ../shared/data) picks a few of these, combines them into a score (the
 least-squares fit of log(error + 10 ms)) and maps the score to the mean error the
@@ -64,10 +76,13 @@ _TILT_MS = 0.5
 #: a step is doubtful when its expected error is above this (ms), unless the calibration
 #: of its material says another threshold (``doubtful_ms``, see :func:`doubtful_error_ms`)
 DOUBTFUL_MS = 50.0
+# evidence that is one value for the whole segment (the speech calibration leaves it out)
+SEGMENT_EVIDENCE = ("ambiguity",)
 # every kind of evidence step_evidence measures; a calibration uses some of them
 EVIDENCE = ("log_spread", "cost", "margin", "margin_b", "margin_min", "contrast", "slope",
             "sharp", "sharp_b", "sharp_min", "log_spread_rel", "margin_rel",
-            "margin_b_rel", "contrast_rel", "sharp_rel", "sharp_min_rel")
+            "margin_b_rel", "contrast_rel", "sharp_rel", "sharp_min_rel", "ambiguity",
+            "stage_shift")
 _FEATURES_V1 = ("log_spread", "cost", "margin")
 _FEATURES = EVIDENCE
 # set to a list by a benchmark to receive every alignment's evidence
@@ -87,12 +102,28 @@ CALIBRATION = _load()
 
 
 def group_of(material):
-    """The calibration group of a material."""
+    """The calibration group of a material (speech and other sounds: ``speech``, see
+    :func:`_calibration_of`)."""
     if material == "video":
         return "video"
     if material == "video-vs-audio":
         return "crossmodal"
+    if material in ("speech", "other"):
+        return "speech"
     return "audio"
+
+
+def _calibration_of(group):
+    """The calibration of a group. ``speech`` (speech and other sounds) is fitted on the
+    audio tuning pairs too, which are all music, without the segment-level evidence
+    (``SEGMENT_EVIDENCE``): what a music segment's ambiguity says about its error (a
+    repeated chord that lets the path slip a note) does not carry over (../shared/data:
+    harvard1 0.97 with 7 ms error, harvard2 0.22 with 16 ms). A calibration without its
+    own speech model gives the audio one."""
+    model = CALIBRATION.get(group)
+    if not model and group == "speech":
+        model = CALIBRATION.get("audio")
+    return model
 
 
 def expected_error_ms(confidence):
@@ -106,14 +137,16 @@ def confidence_from_error(error_ms):
     return np.exp(-np.maximum(np.asarray(error_ms, dtype=np.float64), 0.0) / _E0_MS)
 
 
-def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, scale_s):
+def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, scale_s,
+                  stage_shift=None):
     """Per path step, the evidence of ``EVIDENCE`` (see the module docstring).
 
     ``base`` is the problem at the base rate (the full rate pooled by ``refine``),
     ``path`` the full-rate path, ``raw_confidence`` the engine's agreement confidence per
     step, ``scale_s`` its scale in seconds; ``radius``, ``exclude`` and ``smooth`` are
     base-rate frames (the row's window, the cells too near the path to be another
-    match, the smoothing).
+    match, the smoothing); ``stage_shift`` per step, full-rate frames between the first
+    stage's path and this one (:func:`core.warping._staged.stage_shift`; None: 0).
     """
     from scipy.ndimage import uniform_filter1d
 
@@ -162,6 +195,14 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
     # whose every margin is small, a chorale's repeated chords, is not for that in doubt)
     for f in ("log_spread", "margin", "margin_b", "contrast", "sharp", "sharp_min"):
         out[f + "_rel"] = out[f] - float(np.median(out[f]))
+    # the segment as a whole: how often another match is as good as the path's
+    out["ambiguity"] = np.full(len(rows), float(np.mean(out["margin_min"] < 0.0)))
+    # seconds per base-rate frame, from the row's window (radius = _RADIUS_S)
+    frame_s = _RADIUS_S / radius
+    shift = np.zeros(len(rows)) if stage_shift is None else \
+        np.asarray(stage_shift, dtype=np.float64) / max(int(refine), 1) * frame_s
+    out["stage_shift"] = np.log(uniform_filter1d(shift, smooth * max(int(refine), 1),
+                                                 mode="nearest") + 0.01)
     return out
 
 
@@ -227,7 +268,7 @@ def recipe_model(material, refine, base_rate, scale_s):
     """The calibration a recipe carries for the engine (``recipe["confidence"]["model"]``,
     applied per segment by :func:`apply_model`), or None without one."""
     group = group_of(material)
-    model = CALIBRATION.get(group)
+    model = _calibration_of(group)
     if not model:
         return None
     return {"group": group, "coef": [float(v) for v in model["coef"]],
@@ -260,10 +301,11 @@ def doubtful_confidence(alignment) -> float:
     return float(confidence_from_error(doubtful_error_ms(alignment)))
 
 
-def apply_model(base, path, raw_confidence, model):
-    """The calibrated confidence per step of one segment (the engine calls this)."""
+def apply_model(base, path, raw_confidence, model, stage_shift=None):
+    """The calibrated confidence per step of one segment (the engine calls this;
+    ``stage_shift``: see :func:`step_evidence`)."""
     ev = step_evidence(base, path, raw_confidence, model["refine"], model["radius"],
-                       model["exclude"], model["smooth"], model["scale_s"])
+                       model["exclude"], model["smooth"], model["scale_s"], stage_shift)
     if RECORD is not None:
         RECORD.append({"group": model["group"], **{k: v.tolist() for k, v in ev.items()}})
     return confidence_from_error(model_error_ms(ev, model))
@@ -271,7 +313,7 @@ def apply_model(base, path, raw_confidence, model):
 
 def predicted_error_ms(evidence, group):
     """The calibrated expected error (ms) per step, or None without a calibration."""
-    model = CALIBRATION.get(group)
+    model = _calibration_of(group)
     return model_error_ms(evidence, model) if model else None
 
 

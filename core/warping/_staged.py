@@ -214,6 +214,21 @@ def agreement_confidence(path, source, weights, lo, hi, *, steps, scale, smooth,
     return np.exp(-(dist / float(scale)) ** 2)
 
 
+def stage_shift(first, path, factor):
+    """Per step of ``path`` (at ``factor``), how far (frames at ``factor``) the first
+    stage's path ran from it: where the later stages (other weights, a finer rate) moved
+    the path, the first search saw something else (a repeated chord the local onsets
+    tell apart). ``first`` is (path, its factor)."""
+    first_path, first_factor = first
+    ratio = max(1, int(first_factor) // int(factor))
+    rows = path[:, 0]
+    n = int(rows.max()) + 1
+    final = _mean_column(path, n)[rows]
+    coarse = _mean_column(first_path, int(first_path[:, 0].max()) + 1)
+    at_first = coarse[np.minimum(rows // ratio, coarse.shape[0] - 1)] * ratio + (ratio - 1) / 2
+    return np.abs(final - at_first)
+
+
 def solve_segment(source, recipe, lo, hi, *, solve, monitor):
     """Run a recipe's stages on one segment.
 
@@ -252,6 +267,7 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
     path = None
     prev_factor = None
     conf_rows = None
+    first = None
     searched = None
     cells = 0
     memory = 0
@@ -311,6 +327,8 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
                 monitor=mon.sub(0.6, 1.0)), factor)
             stage_info["confidence_s"] = round(time.perf_counter() - t_conf, 4)
         stage_info["elapsed_s"] = round(time.perf_counter() - t_stage, 4)
+        if k == 0:
+            first = (path, factor)
         prev_factor = factor
         mon.report(1.0)
     info.update(cells=cells, exact=False, method="staged", memory_bytes=memory)
@@ -326,5 +344,6 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
             # core.pipeline.confidence; imported here only when a recipe carries one)
             from ..pipeline.confidence import apply_model
 
-            confidence = apply_model(at(int(model["refine"])), path, confidence, model)
+            confidence = apply_model(at(int(model["refine"])), path, confidence, model,
+                                     stage_shift=stage_shift(first, path, prev_factor))
     return path, float(distance), info, confidence, searched

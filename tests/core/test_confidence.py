@@ -98,9 +98,9 @@ def test_recipe_model_applies_the_group_model(monkeypatch):
     assert cm.group_of("video") == "video" and cm.group_of("video-vs-audio") == "crossmodal"
 
 
-def test_pipeline_confidence_is_calibrated_and_survives_resolve():
+def test_pipeline_confidence_is_calibrated_and_survives_resolve(monkeypatch):
     """The model rides in the recipe: a fresh run and a re-solve agree (see also
-    test_pipeline's anchors test)."""
+    test_pipeline's anchors test). The engine hands the model its stages' shift."""
     from core.pipeline import align_recordings
     from core.synthetic.music import make_score, render
 
@@ -119,7 +119,9 @@ def test_pipeline_confidence_is_calibrated_and_survives_resolve():
     events = make_score(rng, 10)
     xa, _ = render(rng, events, "piano", "smooth", 0.3)
     xb, _ = render(rng, events, "organ", "abrupt", 0.5)
+    monkeypatch.setattr(cm, "RECORD", [])
     al = align_recordings(Rec(xa, "a.wav"), Rec(xb, "b.wav"))
+    assert cm.RECORD and all(np.ptp(r["stage_shift"]) > 0 for r in cm.RECORD)
     assert al.diagnostics["confidence_model"]["calibrated"]
     assert al.params["recipe"]["confidence"]["model"]["group"] == "audio"
     assert al.confidence.shape == (al.path.shape[0],)
@@ -198,3 +200,112 @@ def test_doubtful_threshold_holds_three_quarters_of_the_large_errors_within_the_
     assert cal.doubtful_threshold(pred / 10, np.zeros(100)) == cm.DOUBTFUL_MS
     # the share of large errors on the top fifth: a flat prediction holds none
     assert cal.top_cover(pred, err) == 0.5 and cal.top_cover(np.ones(100), err) == 0.0
+
+
+def test_ambiguity_is_the_segments_share_of_steps_with_as_good_a_match_elsewhere():
+    """``ambiguity``: one value per segment, the share of its steps whose row or column
+    has another cell (beyond ``exclude``, within ``radius``) at least as cheap as the
+    path's. B repeating A's first half (a repeated passage) makes every step of the
+    repetition ambiguous; a pair without repetition has none."""
+    n = 120
+    path = np.column_stack([np.arange(n), np.arange(n)])
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((n, 6))
+    clear = FeatureTerms([Term("f", x, x + 0.01 * rng.standard_normal((n, 6)), "euclidean")])
+    ev = cm.step_evidence(clear, path, np.ones(n), 1, 10, 2, 2, 0.05)
+    assert np.all(ev["ambiguity"] == ev["ambiguity"][0])
+    assert ev["ambiguity"][0] == pytest.approx(np.mean(ev["margin_min"] < 0.0))
+    assert ev["ambiguity"][0] < 0.05
+    # a passage whose frames repeat every 8 frames on both sides: within the radius
+    # another cell is as good a match on most steps
+    period = x[:8]
+    xr = np.tile(period, (n // 8, 1))
+    rep = FeatureTerms([Term("f", xr, xr + 0.01 * rng.standard_normal(xr.shape), "euclidean")])
+    ev_r = cm.step_evidence(rep, path, np.ones(n), 1, 10, 2, 2, 0.05)
+    assert ev_r["ambiguity"][0] > 0.5
+    assert ev_r["ambiguity"][0] == pytest.approx(np.mean(ev_r["margin_min"] < 0.0))
+
+
+def test_speech_has_its_own_calibration_falling_back_to_the_audio_one(monkeypatch):
+    """Speech and other sounds get the ``speech`` calibration (fitted without the
+    segment-level evidence), music the ``audio`` one; a calibration without a speech
+    model gives speech the audio model."""
+    assert cm.group_of("music") == "audio"
+    assert cm.group_of("speech") == "speech" and cm.group_of("other") == "speech"
+    audio = {"features": ["cost", "ambiguity"], "coef": [0.0, 1.0, 1.0],
+             "knots": [[0.0, 2.0], [5.0, 90.0]], "doubtful_ms": 40.0}
+    speech = {"features": ["cost"], "coef": [0.0, 1.0], "knots": [[0.0, 1.0], [5.0, 60.0]],
+              "doubtful_ms": 30.0}
+    monkeypatch.setattr(cm, "CALIBRATION", {"audio": audio, "speech": speech})
+    assert cm.recipe_model("music", 2, 50.0, 0.05)["features"] == ["cost", "ambiguity"]
+    model = cm.recipe_model("speech", 4, 50.0, 0.05)
+    assert model["group"] == "speech" and model["features"] == ["cost"]
+    assert model["doubtful_ms"] == 30.0
+    monkeypatch.setattr(cm, "CALIBRATION", {"audio": audio})
+    model = cm.recipe_model("other", 4, 50.0, 0.05)
+    assert model["group"] == "speech" and model["features"] == ["cost", "ambiguity"]
+    assert set(cm.SEGMENT_EVIDENCE) <= set(cm.EVIDENCE)
+
+
+def test_calibration_fits_speech_from_the_audio_pairs_without_segment_evidence():
+    """calibrate.fit_all: the audio tuning pairs give the music model (which may take the
+    segment's ambiguity) and the speech one, which never does."""
+    cal = _calibrate_script()
+    rng = np.random.default_rng(5)
+    pairs, per = 12, 40
+    amb = np.repeat(rng.random(pairs), per)  # one value per pair
+    spread = rng.normal(-3.0, 0.5, pairs * per)
+    err = np.exp(1.0 + 3.0 * amb + 0.8 * (spread + 3.0) + rng.normal(0, 0.3, pairs * per))
+    g = {"err": err, "raw": np.ones_like(err),
+         "pair": np.repeat(np.array([f"p{i}" for i in range(pairs)], dtype=object), per),
+         "ambiguity": amb, "log_spread": spread}
+    calibration = cal.fit_all({"audio": g}, log=lambda *a: None)
+    assert "ambiguity" in calibration["audio"]["features"]
+    assert calibration["speech"]["features"] == ["log_spread"]
+    assert cal.doubtful_ms(calibration, "speech") == calibration["speech"]["doubtful_ms"]
+    # a calibration without a speech model: speech gets the audio one
+    assert cal.doubtful_ms({"audio": calibration["audio"]}, "speech") \
+        == calibration["audio"]["doubtful_ms"]
+
+
+def test_stage_shift_measures_where_the_later_stages_moved_the_path():
+    """``stage_shift``: the first stage's path (at a coarser factor) against the final
+    one, per final step, in final frames; in the evidence, log seconds (+ 10 ms)."""
+    from core.warping._staged import stage_shift
+
+    n = 200
+    final = np.column_stack([np.arange(n), np.arange(n)])
+    # the first stage at factor 2 agrees, except rows 100..139 (final rows) where it ran
+    # 10 final frames (5 of its own) later
+    first = np.column_stack([np.arange(n // 2), np.arange(n // 2)])
+    first[50:70, 1] += 5
+    shift = stage_shift((first, 2), final, 1)
+    assert shift.shape == (n,)
+    assert np.all(shift[:90] <= 0.5) and np.all(shift[150:] <= 0.5)
+    assert np.all(np.abs(shift[100:140] - 10.0) <= 0.5)
+    # in the evidence: 0 without a later stage, log(seconds + 0.01) otherwise
+    source = _terms(n=n)
+    ev = cm.step_evidence(source, final, np.ones(n), 1, 10, 2, 1, 0.05)
+    assert np.allclose(ev["stage_shift"], np.log(0.01))
+    ev = cm.step_evidence(source, final, np.ones(n), 1, 10, 2, 1, 0.05, shift)
+    # radius 10 frames = 1 s: 10 frames are 1 s
+    assert ev["stage_shift"][120] == pytest.approx(np.log(shift[120] / 10 + 0.01), abs=1e-9)
+    assert ev["stage_shift"][120] == pytest.approx(np.log(1.0 + 0.01), abs=0.06)
+    assert ev["stage_shift"][20] < np.log(0.07)  # half a final frame: the coarse resolution
+
+
+def test_order_bound_is_what_a_perfect_order_of_distinct_confidences_reaches():
+    """calibrate.order_bound: distinct errors, -1; mostly tied errors (a video pair's
+    exact frames), far from it, and no confidence of distinct values does better."""
+    from scipy.stats import spearmanr
+
+    cal = _calibrate_script()
+    rng = np.random.default_rng(6)
+    assert cal.order_bound(rng.exponential(20, 500)) == pytest.approx(-1.0)
+    err = np.zeros(1000)
+    err[:50] = rng.exponential(40, 50) + 1
+    bound = cal.order_bound(err)
+    assert -0.5 < bound < -0.2
+    for _ in range(5):  # a distinct confidence, however good, is no better
+        conf = -err + rng.normal(0, 5, 1000)
+        assert spearmanr(conf, err)[0] >= bound - 1e-9
