@@ -18,10 +18,11 @@ aligned by the default pipeline's engine.
    cell, at the full rate, on parts that overlap their neighbours; each junction is then
    re-solved at the full rate by a local JumpDTW (:mod:`core.structure.junctions`:
    within ``_REFINE_S`` seconds either side, one jump anywhere, A ends free), which
-   also closes a gap of up to ``_GAP_S`` seconds that the pieces left between them; a
-   split there gains ``_SPLICE_W`` times how much more discontinuous B itself is across
-   it (over ``_SPLICE_S`` seconds) than A is where the pieces leave and join it: where
-   A holds similar material on both sides, B's own cut tells where it is.
+   also closes a gap of up to ``_GAP_S`` seconds that the pieces left between them.
+   (With ``_SPLICE_W`` > 0 a split there would gain that many times how much more
+   discontinuous B itself is across it, over ``_SPLICE_S`` seconds, than A is where the
+   pieces leave and join it; off: it helped the tuning seeds but not the held-out ones,
+   see ``benchmarks/structure/results.md``.)
 5. Units (:mod:`core.structure.segments`) of both recordings, their kinds and a
    unit-level assignment (normalized unit DTW distances, ``linear_sum_assignment`` with
    a no-match cost, each A unit usable twice) are computed and reported in
@@ -61,7 +62,7 @@ _GAP_S = 3.0
 _JUNCTION_S = 1.0
 _OVERLAP_S = 1.5
 _REFINE_S = 2.5
-_SPLICE_W = 1.0
+_SPLICE_W = 0.0  # 1.0 tried (issue 17): not kept
 _SPLICE_S = 0.1
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
@@ -589,8 +590,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
         local_source = source.reweighted(local)
         out = refine_junctions(out, local_source, int(round(_REFINE_S * rates[1])),
                                int(round(_GAP_S * rates[1])),
-                               self_b=self_costs(local_source, "b"),
-                               self_a=self_costs(local_source, "a"),
+                               self_b=self_costs(local_source, "b") if _SPLICE_W else None,
+                               self_a=self_costs(local_source, "a") if _SPLICE_W else None,
                                splice_w=_SPLICE_W,
                                splice_width=max(1, int(round(_SPLICE_S * rates[1]))))
         report["junctions_s"] = round(time.perf_counter() - t_ref, 3)
