@@ -19,6 +19,10 @@ aligned by the default pipeline's engine.
    re-solved at the full rate by a local JumpDTW (:mod:`core.structure.junctions`:
    within ``_REFINE_S`` seconds either side, one jump anywhere, A ends free), which
    also closes a gap of up to ``_GAP_S`` seconds that the pieces left between them.
+   (With ``_SPLICE_W`` > 0 a split there would gain that many times how much more
+   discontinuous B itself is across it, over ``_SPLICE_S`` seconds, than A is where the
+   pieces leave and join it; off: it helped the tuning seeds but not the held-out ones,
+   see ``benchmarks/structure/results.md``.)
 5. Units (:mod:`core.structure.segments`) of both recordings, their kinds and a
    unit-level assignment (normalized unit DTW distances, ``linear_sum_assignment`` with
    a no-match cost, each A unit usable twice) are computed and reported in
@@ -37,7 +41,7 @@ import time
 import numpy as np
 
 from .._progress import Monitor
-from .junctions import refine_junctions
+from .junctions import refine_junctions, self_costs
 from .piecewise import PiecewiseAlignment
 from .segments import cluster_units, frame_costs, segment, unit_costs
 
@@ -58,6 +62,8 @@ _GAP_S = 3.0
 _JUNCTION_S = 1.0
 _OVERLAP_S = 1.5
 _REFINE_S = 2.5
+_SPLICE_W = 0.0  # 1.0 tried (issue 17): not kept
+_SPLICE_S = 0.1
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
@@ -581,9 +587,13 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
             out.append(piece)
         out = _split_overlaps(out, [p[2] for p in parts[1:]], source.reweighted(local))
         t_ref = time.perf_counter()
-        out = refine_junctions(out, source.reweighted(local),
-                               int(round(_REFINE_S * rates[1])),
-                               int(round(_GAP_S * rates[1])))
+        local_source = source.reweighted(local)
+        out = refine_junctions(out, local_source, int(round(_REFINE_S * rates[1])),
+                               int(round(_GAP_S * rates[1])),
+                               self_b=self_costs(local_source, "b") if _SPLICE_W else None,
+                               self_a=self_costs(local_source, "a") if _SPLICE_W else None,
+                               splice_w=_SPLICE_W,
+                               splice_width=max(1, int(round(_SPLICE_S * rates[1]))))
         report["junctions_s"] = round(time.perf_counter() - t_ref, 3)
     report["result"] = "pieces"
     report["reason"] = (f"{jumps} jump(s) found; the monotone path has "

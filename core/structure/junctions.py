@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["refine_junction", "refine_junctions"]
+__all__ = ["refine_junction", "refine_junctions", "self_costs", "splice_costs"]
 
 # a step that holds or skips on A costs this share of the window's median local cost
 _STEP_PENALTY = 0.3
@@ -59,7 +59,7 @@ def _trace(fwd, t_end, row):
     return out
 
 
-def refine_junction(costs, start_row, end_row):
+def refine_junction(costs, start_row, end_row, splice=None):
     """A local JumpDTW on a window of local costs.
 
     Parameters
@@ -71,6 +71,12 @@ def refine_junction(costs, start_row, end_row):
         Row of ``block_p`` where the first piece is anchored in column 0.
     end_row : int
         Row of ``block_q`` where the second piece is anchored in the last column.
+    splice : ndarray (columns - 1,) or callable, optional
+        A bonus subtracted from the cost of each split (entry ``t``: the second piece
+        starting at column ``t + 1``), e.g. how discontinuous B itself is there; a
+        callable is given ``(ends_p, starts_q)``, the rows (of ``block_p`` and
+        ``block_q``) where the best first piece ends at column ``t`` and the best second
+        piece starts at column ``t + 1``, and returns the bonus.
 
     Returns
     -------
@@ -92,6 +98,12 @@ def refine_junction(costs, start_row, end_row):
     best_f = fwd[0].min(axis=1)           # P ends at column t
     best_b = bwd[0].min(axis=1)[::-1]     # Q starts at column t
     total = best_f[:-1] + best_b[1:]      # split = t + 1
+    if callable(splice):
+        ends_p = np.argmin(fwd[0][:-1], axis=1)
+        starts_q = rev.shape[0] - 1 - np.argmin(bwd[0], axis=1)[::-1][1:]
+        splice = splice(ends_p, starts_q)
+    if splice is not None:
+        total = total - np.asarray(splice, dtype=np.float64)
     split = int(np.argmin(total)) + 1
     t_end = split - 1
     rows_p = _trace(fwd, t_end, int(np.argmin(fwd[0][t_end])))
@@ -112,11 +124,79 @@ def _cells(rows, cols):
     return np.array(out, dtype=np.int64).reshape(-1, 2)
 
 
-def refine_junctions(pieces, source, radius, max_gap):
+def splice_costs(self_b, c0, c1, width):
+    """How discontinuous B is between columns ``t`` and ``t + 1`` for ``t`` in
+    ``c0 .. c1 - 1``: the sum over ``i < width`` of the local cost between B frames
+    ``t - i`` and ``t + 1 + i`` (``self_b``: B's frames against themselves). Where B was
+    cut and joined, the frames either side are unrelated; inside continuous material
+    they are alike."""
+    m = self_b.m
+    lo, hi = max(0, c0 - width + 1), min(m, c1 + width)
+    block = np.asarray(self_b.costs(lo, hi, lo, hi), dtype=np.float64)
+    t = np.arange(c0, c1)[:, None]
+    i = np.arange(width)[None, :]
+    left, right = t - i, t + 1 + i
+    ok = (left >= lo) & (right < hi)
+    vals = block[np.clip(left - lo, 0, hi - lo - 1), np.clip(right - lo, 0, hi - lo - 1)]
+    # a pair cut off by B's ends counts as the mean of the others
+    sums = np.where(ok, vals, 0.0).sum(axis=1)
+    counts = ok.sum(axis=1)
+    return np.where(counts > 0, sums * width / np.maximum(counts, 1), 0.0)
+
+
+def self_costs(source, side="b"):
+    """A's (``side="a"``) or B's frames against themselves with ``source``'s features
+    and weights (a :class:`core.warping.FeatureTerms` over the whole recordings), or
+    None."""
+    from ..warping import FeatureTerms
+    from ..warping._source import Term
+
+    if not isinstance(source, FeatureTerms) or not source.is_root:
+        return None
+    return FeatureTerms._trusted([Term(t.name, *((t.x, t.x) if side == "a" else (t.y, t.y)),
+                                       t.metric, t.pool) for t in source.terms],
+                                 source.weights)
+
+
+def _excess_splice(self_a, self_b, c0, c1, r0p, r1p, r0q, r1q, width, weight):
+    """The bonus of each split of columns ``c0 .. c1`` (see :func:`refine_junctions`):
+    ``weight`` times how much more discontinuous B is there than A is where the two
+    pieces leave and join it (a note or word that starts in both is not a cut)."""
+    nov_b = splice_costs(self_b, c0, c1, width)
+    if self_a is None:
+        return weight * nov_b
+    from scipy.ndimage import maximum_filter1d
+
+    # A continuing past row r, A arriving at row r; the most discontinuous A is within
+    # ``width`` rows (a note's or word's onset a few frames off still explains B's)
+    tol = width
+    nov_p = splice_costs(self_a, r0p, r1p, width)
+    nov_q = splice_costs(self_a, max(0, r0q - 1), r1q, width)
+    if tol:
+        nov_p = maximum_filter1d(nov_p, 2 * tol + 1, mode="nearest")
+        nov_q = maximum_filter1d(nov_q, 2 * tol + 1, mode="nearest")
+
+    def bonus(ends_p, starts_q):
+        a_p = nov_p[np.clip(ends_p, 0, len(nov_p) - 1)]
+        iq = np.clip(starts_q + r0q - 1 - max(0, r0q - 1), 0, len(nov_q) - 1)
+        a_q = nov_q[iq]
+        return weight * np.maximum(0.0, nov_b - np.maximum(a_p, a_q))
+
+    return bonus
+
+
+def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=None,
+                     splice_w=0.0, splice_width=1):
     """Refine every junction between consecutive solved pieces (:class:`core.Alignment`
     with paths in the full recordings' frames) on ``source`` (local costs at the pieces'
     rate): the window spans ``radius`` B frames either side of the junction (and any gap
-    of at most ``max_gap`` frames between the pieces). Returns new pieces."""
+    of at most ``max_gap`` frames between the pieces). With ``self_b`` (B against
+    itself, e.g. :func:`self_costs`) and ``splice_w`` > 0, a split gains ``splice_w``
+    times :func:`splice_costs` over ``splice_width`` frames: the jump prefers a place
+    where B itself is discontinuous (a cut and join); with ``self_a`` too, only by as
+    much as B is more discontinuous there than A is where the first piece leaves it and
+    where the second joins it (a note or a word that starts in both is no cut). Returns
+    new pieces."""
     out = list(pieces)
     n = source.n
     for k in range(len(out) - 1):
@@ -137,7 +217,11 @@ def refine_junctions(pieces, source, radius, max_gap):
         q0, q1 = max(0, row_q - 2 * cols + 1), row_q + 1
         block_p = source.costs(p0, p1, c0, c1 + 1)
         block_q = source.costs(q0, q1, c0, c1 + 1)
-        split, rows_p, rows_q = refine_junction((block_p, block_q), 0, row_q - q0)
+        splice = None
+        if self_b is not None and splice_w > 0:
+            splice = _excess_splice(self_a, self_b, c0, c1, p0, p1, q0, q1,
+                                    int(splice_width), splice_w)
+        split, rows_p, rows_q = refine_junction((block_p, block_q), 0, row_q - q0, splice)
         cells_p = _cells(rows_p + p0, np.arange(c0, c0 + split))
         cells_q = _cells(rows_q + q0, np.arange(c0 + split, c1 + 1))
         new_p = np.vstack([pp[:ip], cells_p])

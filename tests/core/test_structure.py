@@ -300,3 +300,59 @@ def test_refine_junctions_moves_a_late_jump_to_the_cut(change, gap):
     far = _piece([(second + j - 80, j) for j in range(100, m)], n_a=160, n_b=m)
     kept = refine_junctions([p, far], _cost_source(x, y), radius=15, max_gap=10)
     assert np.array_equal(kept[1].path, far.path)
+
+
+def test_refine_junctions_prefers_a_splice_in_b_where_a_is_ambiguous():
+    """Right after the cut, B's frames also match A's continuation of the first piece
+    (A holds similar material there) a little better than the true copy: the local costs
+    alone put the jump late; B's own discontinuity at the cut puts it there."""
+    from core.structure import refine_junctions
+
+    rng = np.random.default_rng(3)
+    x = np.cumsum(rng.standard_normal((160, 8)), axis=0)
+    x = x - x.mean(axis=0)
+    cut, second, late = 80, 120, 8
+    y = np.vstack([x[:cut], x[second:]]) + 0.05 * rng.standard_normal((cut + 40, 8))
+    m = len(y)
+    cost = frame_costs(x, y)
+    for k in range(late):  # A's continuation looks like a perfect match for 8 frames
+        cost[cut + k, cut + k] = 0.0
+    p = _piece([(j, j) for j in range(cut + late + 4)], n_a=160, n_b=m)
+    q = _piece([(second + j - cut, j) for j in range(cut + late + 5, m)], n_a=160, n_b=m)
+    source = CostSource(cost=cost)
+    plain = refine_junctions([p, q], source, radius=15, max_gap=10)
+    assert int(plain[1].path[0, 1]) == cut + late  # the local costs alone: late
+    self_b = CostSource(cost=frame_costs(y, y))
+    out = refine_junctions([p, q], source, radius=15, max_gap=10, self_b=self_b,
+                           splice_w=0.5, splice_width=2)
+    assert int(out[0].path[-1, 1]) == cut - 1 and int(out[1].path[0, 1]) == cut
+    assert int(out[0].path[-1, 0]) == cut - 1 and int(out[1].path[0, 0]) == second
+    # continuous material (no cut in B): the bonus is small and nothing moves
+    from core.structure.junctions import splice_costs
+
+    s = splice_costs(self_b, 60, 100, 2)
+    assert int(np.argmax(s)) + 60 == cut - 1
+
+
+def test_refine_junctions_does_not_take_an_onset_that_a_has_too_for_a_cut():
+    """B's own discontinuity counts only beyond A's where the pieces leave and join it:
+    an onset 6 frames after the cut, present in A too, does not pull the jump there."""
+    from core.structure import refine_junctions
+
+    rng = np.random.default_rng(5)
+    x = np.cumsum(0.3 * rng.standard_normal((160, 8)), axis=0) + 3 * rng.standard_normal(8)
+    cut, second, onset = 80, 120, 6
+    x[second + onset:] += 4 * rng.standard_normal(8)  # a strong change inside the copy
+    y = np.vstack([x[:cut], x[second:]]) + 0.05 * rng.standard_normal((cut + 40, 8))
+    m = len(y)
+    p = _piece([(j, j) for j in range(cut + 4)], n_a=160, n_b=m)
+    q = _piece([(second + j - cut, j) for j in range(cut + 5, m)], n_a=160, n_b=m)
+    source = CostSource(cost=frame_costs(x, y))
+    self_b, self_a = CostSource(cost=frame_costs(y, y)), CostSource(cost=frame_costs(x, x))
+    b_only = refine_junctions([p, q], source, radius=15, max_gap=10, self_b=self_b,
+                              splice_w=1.0, splice_width=2)
+    assert int(b_only[1].path[0, 1]) == cut + onset  # B alone: the onset looks like a cut
+    out = refine_junctions([p, q], source, radius=15, max_gap=10, self_b=self_b,
+                           self_a=self_a, splice_w=1.0, splice_width=2)
+    assert int(out[0].path[-1, 1]) == cut - 1 and int(out[1].path[0, 1]) == cut
+    assert int(out[1].path[0, 0]) == second
