@@ -22,8 +22,10 @@ from, so a new analysis (other features, another method, new parameters) keeps i
   base path is the starting path; a segment between two knots (anchors, ends, region
   ends) that the base path already passes through is kept as it is, any other one is
   solved by exact DTW on the given features inside a corridor around the base path
-  stretched to meet the knots. A segment of an earlier recompute with the same ends is
-  reused (``previous``): moving one anchor solves the two segments next to it.
+  stretched to meet the knots, and where the solved path meets the base path again
+  (within one frame) the base is kept from there on (``splice``). A segment of an
+  earlier recompute with the same ends is reused (``previous``): moving one anchor
+  solves the two segments next to it.
 
 Locked and linear regions are then laid in, cell for cell, between their end knots.
 Everything here is plain data (:meth:`Constraints.to_data`), stored with a result in
@@ -44,7 +46,8 @@ from .errors import AlignmentError, FormatError
 
 __all__ = ["Anchor", "Region", "Constraints", "ORIGINS", "REGION_KINDS", "read_anchor_file",
            "parse_anchor_text", "recompute", "anchor_cells", "can_resolve_exactly",
-           "lock_region", "linear_cells", "doubtful_spots", "ranked_doubtful_spots"]
+           "lock_region", "linear_cells", "doubtful_spots", "ranked_doubtful_spots",
+           "splice_to_base"]
 
 ORIGINS = ("hand", "proposed")
 REGION_KINDS = ("locked", "linear", "free")
@@ -596,7 +599,7 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
               mode: str | None = None, rate_a_hz: float | None = None,
               rate_b_hz: float | None = None, radius_s: float = DEFAULT_RADIUS_S,
               step_pattern: str = "symmetric2", refine: bool | str = False, energies=None,
-              progress=None, cancel=None) -> Alignment:
+              splice: bool = True, progress=None, cancel=None) -> Alignment:
     """The path of ``base`` recomputed from ``constraints``.
 
     Parameters
@@ -636,6 +639,13 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
     energies : ((N, 88) array, (M, 88) array), optional
         :func:`core.warping.refine_anchor.semitone_energies` of A and B on the frame
         grids of the result; needed by ``refine="changes"``.
+    splice : bool
+        ``"corridor"``: where a re-solved segment meets the base path again (within one
+        frame, for :data:`SPLICE_RUN` steps), keep the base path from there on
+        (:func:`splice_to_base`): the re-solve only changes the path near the knots, and
+        the base's accuracy away from them is kept (bowed_piano, one correct anchor at the
+        worst event, chroma at 100 Hz: pair MAE 16.5 -> 239.5 ms without, 15.7 ms with;
+        benchmarks/accuracy/anchors.md).
 
     Returns
     -------
@@ -771,6 +781,8 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                     guide = np.array([a, b])
                 piece, _cells = _solve_corridor(src, guide, a, b, radius, step_pattern,
                                                 cancel)
+                if splice:
+                    piece = splice_to_base(piece, start_path)
                 n_solved += 1
             segs.append({"start": list(a), "end": list(b), "kind": seg_kind, "piece": piece})
         for s, e, kind, cells in regions:
@@ -989,6 +1001,82 @@ def _refine_engine(engine: Alignment, src, constraints, knots, anchors, inside,
             records.append(dict(rec, path_start=a, path_length=b - a + 1))
         diagnostics["segments"] = records
     return engine.replace(path=path, confidence=conf, diagnostics=diagnostics)
+
+
+#: a re-solved corridor segment has met the base path when this many consecutive steps
+#: lie within one frame of it (:func:`splice_to_base`). 2 on bowed_piano and bwv66.6
+#: (benchmarks/accuracy/window_anchors.py): 1 and 2 give the same paths; 3 leaves one of
+#: bowed_piano's anchors 188 ms off within 2 s (the chroma path runs beside the base
+#: there and meets it only in short touches), 5 also the path away from the anchors
+SPLICE_RUN = 2
+
+
+def _near_base(piece: np.ndarray, base_path: np.ndarray) -> np.ndarray:
+    """Per cell of ``piece``: within one frame (of B) of ``base_path`` on its row."""
+    rows = base_path[:, 0]
+    r, first = np.unique(rows, return_index=True)
+    last = np.concatenate([first[1:] - 1, [len(base_path) - 1]])
+    k = np.searchsorted(r, piece[:, 0])
+    ok = (k < len(r))
+    k = np.minimum(k, len(r) - 1)
+    ok &= r[k] == piece[:, 0]
+    lo, hi = base_path[first[k], 1], base_path[last[k], 1]
+    return ok & (piece[:, 1] >= lo - 1) & (piece[:, 1] <= hi + 1)
+
+
+def _first_run(flags: np.ndarray, run: int) -> int | None:
+    """The first index that starts ``run`` consecutive True values of ``flags`` (or fewer
+    that reach its end), None without one."""
+    n = len(flags)
+    if not n:
+        return None
+    false = np.flatnonzero(~flags)
+    k = np.arange(n)
+    nxt = np.searchsorted(false, k, side="left")
+    end = np.where(nxt < len(false), false[np.minimum(nxt, max(len(false) - 1, 0))]
+                   if len(false) else n, n)
+    ok = flags & ((end - k >= run) | (end == n))
+    hit = np.flatnonzero(ok)
+    return int(hit[0]) if len(hit) else None
+
+
+def splice_to_base(piece: np.ndarray, base_path: np.ndarray, run: int = SPLICE_RUN
+                   ) -> np.ndarray:
+    """``piece`` (a re-solved segment, continuous and monotone) with the base path laid in
+    wherever the piece has met it: from the first cell where it comes within one frame of
+    ``base_path`` for ``run`` consecutive steps to the last such cell, the base's own cells
+    (joined to the piece by straight steps). The ends of ``piece`` are kept, so the knots
+    still hold; a piece that never meets the base is returned as it is."""
+    piece = np.asarray(piece, dtype=np.int64)
+    base_path = np.asarray(base_path, dtype=np.int64)
+    if len(piece) < 3 or len(base_path) < 2:
+        return piece
+    near = _near_base(piece, base_path)
+    k1 = _first_run(near, run)
+    back = _first_run(near[::-1], run)
+    if k1 is None or back is None:
+        return piece
+    k2 = len(piece) - 1 - back
+    if k2 <= k1:
+        return piece
+    p1, p2 = piece[k1], piece[k2]
+    ge = np.flatnonzero(np.all(base_path >= p1, axis=1))
+    le = np.flatnonzero(np.all(base_path <= p2, axis=1))
+    if not len(ge) or not len(le):
+        return piece
+    q1, q2 = int(ge[0]), int(le[-1])
+    if q2 < q1 or np.any(base_path[q1] > base_path[q2]):
+        return piece
+    parts = [piece[:k1], linear_cells(tuple(p1), tuple(base_path[q1]))]
+    if q2 > q1:
+        parts.append(base_path[q1 + 1:q2 + 1])
+    parts.append(linear_cells(tuple(base_path[q2]), tuple(p2))[1:])
+    parts.append(piece[k2 + 1:])
+    out = np.concatenate(parts).astype(np.int64)
+    steps = np.diff(out, axis=0)
+    if np.any(steps < 0) or np.any(steps > 1) or np.any(np.all(steps == 0, axis=1)):
+        return piece  # not a valid path (cannot happen; kept safe)
+    return out
 
 
 def _xy(src):
