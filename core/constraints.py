@@ -723,7 +723,7 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
         engine = resolve(start, np.array(knots, dtype=np.int64).reshape(-1, 2),
                          source=src if isinstance(src, CostSource) and hasattr(src, "terms")
                          else None,
-                         **({} if hasattr(src, "terms") else _xy(src)),
+                         **({} if hasattr(src, "terms") else _raw_xy(source, src)),
                          progress=progress, cancel=cancel)
         engine = _diagonal_knot_steps(engine)
         if refine:
@@ -1077,6 +1077,17 @@ def splice_to_base(piece: np.ndarray, base_path: np.ndarray, run: int = SPLICE_R
     if np.any(steps < 0) or np.any(steps > 1) or np.any(np.all(steps == 0, axis=1)):
         return piece  # not a valid path (cannot happen; kept safe)
     return out
+
+
+def _raw_xy(source, src):
+    """The features of ``source`` as given (x, y) for :func:`core.warping.resolve`, which
+    checks them against the result's fingerprint of its own inputs: a CostSource keeps
+    cosine rows normalized, which would not match; else :func:`_xy`."""
+    if isinstance(source, Mapping):
+        return {"x": source["x"], "y": source["y"]}
+    if isinstance(source, (tuple, list)):
+        return {"x": source[0], "y": source[1]}
+    return _xy(src)
 
 
 def _xy(src):
