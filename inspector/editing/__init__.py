@@ -11,8 +11,14 @@ or free; the Edit menu has Undo (Ctrl+Z), Redo (Ctrl+Shift+Z) and "Next doubtful
 constraints, with the automatic one as the base); later edits change that one.
 
 The state is the Project's (:class:`core.project.Result` ``constraints`` and ``base``;
-:func:`core.constraints.recompute` makes the path). GUI thread; the re-solves run on
-workers (channel ``edit_resolve``).
+:func:`core.constraints.recompute` makes the path). A result the engine can re-solve
+exactly (the default pipeline's, a DTW result on features) is re-solved on its own
+features, refined at the chord changes near hard anchors on audio pairs, as
+:mod:`core.correcting` does (:func:`exact_source_task` builds them once per result on a
+worker, channel ``edit_source``; an edit made meanwhile waits for them, the GUI does
+not); any other result (CTW, OT, soft-DTW, a file of another tool) by the corridor on the
+matrix's features, spliced back onto its path where they meet. GUI thread; the re-solves
+run on workers (channel ``edit_resolve``).
 """
 
 from __future__ import annotations
