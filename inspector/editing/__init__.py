@@ -269,6 +269,7 @@ class Editor(QObject):
         k1 = int(np.searchsorted(t[:, 0], next_pt[0], side="right"))
         part = decimate_path(np.asarray(t[k0:k1]), 1500)
         self._drag = (index, c, part, prev_pt, next_pt, (a.time_a_s, a.time_b_s))
+        self._prefetch()
         self.redraw()
         self.drag_cache.begin()
 
@@ -397,7 +398,7 @@ class Editor(QObject):
         fa, fb, metric = inputs
         base = res.base if res.base is not None else res.alignment
         previous = res.alignment if res.base is not None else None
-        exact = self.exact_source(base, inputs)
+        exact = self.exact_source(base, inputs, aid)
         if exact is BUILDING:
             self._waiting = (aid, constraints, description, t0, base)
             return
@@ -416,7 +417,7 @@ class Editor(QObject):
                          on_failure=lambda failure: self._on_failed(aid, failure))
 
     # ------------------------------------------------------------------ exact source
-    def exact_source(self, base, inputs=None):
+    def exact_source(self, base, inputs=None, aid: int | None = None):
         """What the edits of ``base`` are re-solved on: the dict of
         :func:`exact_source_task` (exact re-solve), None (corridor), or
         :data:`BUILDING` while a worker builds it (started here, once per result)."""
@@ -433,7 +434,7 @@ class Editor(QObject):
             if (float(fa.rate_hz), float(fb.rate_hz)) == (base.rate_a_hz, base.rate_b_hz):
                 features = (fa.values, fb.values, metric)
         specs = None
-        res = self.session.project.result(self.target())
+        res = self.session.project.result(self.target() if aid is None else aid)
         if res is not None and any(base is r for r in (res.alignment, res.base)) \
                 and getattr(res, "recipe", None) is not None \
                 and len(res.recipe.features_a) == 1 and len(res.recipe.features_b) == 1:
@@ -446,6 +447,18 @@ class Editor(QObject):
                          on_failure=lambda _f: self._on_source(base, None),
                          on_cancel=lambda: self._on_source(base, None, keep=False))
         return BUILDING
+
+    def _prefetch(self) -> None:
+        """Start building the active result's exact source (a drag has begun: it is
+        likely needed on release)."""
+        aid = self.target()
+        res = self.session.project.result(aid)
+        if res is None or piecewise_of(res.alignment) is not None:
+            return
+        inputs = self.session.matrix_inputs(aid)
+        if inputs is not None:
+            self.exact_source(res.base if res.base is not None else res.alignment, inputs,
+                              aid)
 
     def _on_source(self, base, src, keep: bool = True) -> None:
         """The exact source of ``base`` landed (``src``; None: the corridor for it), or
@@ -487,6 +500,7 @@ class Editor(QObject):
 
     def _forget_carried(self, *_) -> None:
         self.carried = Constraints()
+        self._sources.clear()  # another recording: the results they were built for go
 
     def _on_method_finished(self, aid: int) -> None:
         """A new analysis keeps the edits: its result is recomputed from the last
