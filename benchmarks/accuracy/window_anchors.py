@@ -87,6 +87,8 @@ def main(argv=None) -> int:
                 mode="exact", energies=window["energies"]) if window else None
             kw = edit_source(al, rec_a, rec_b)
             runs["engine"] = recompute(al, c, **kw, **refinement(rec_a, rec_b, c, kw))
+            runs["exact, unspliced"] = recompute(al, c, **kw, splice=False,
+                                                 **refinement(rec_a, rec_b, c, kw))
             for label, res in runs.items():
                 if res is None:
                     continue
