@@ -54,6 +54,7 @@ def main(argv=None) -> int:
     from core.media import open_recording
     from inspector.editing import exact_source_task, resolve_task
 
+    summary: dict = {}
     for spec in args.pair or DEFAULT_PAIRS:
         data, pair = spec.rsplit(":", 1)
         data = Path(data)
@@ -93,9 +94,21 @@ def main(argv=None) -> int:
                 if res is None:
                     continue
                 e = event_errors(ev, ga, gb, np.asarray(res.times_s))
+                row = summary.setdefault((name, label), {"mae": [], "default": [],
+                                                         "away_worse": 0, "near": []})
+                row["mae"].append(e.mean())
+                row["default"].append(err0.mean())
+                row["away_worse"] += int(e[far].mean() > err0[far].mean() + 2.0)
+                row["near"] += [e[np.abs(ga - ga[k]) <= NEAR_S].mean() for k in idx]
                 near = "; ".join(f"{e[np.abs(ga - ga[k]) <= NEAR_S].mean():.1f}" for k in idx)
                 print(f"  {name:9s} {label:17s} MAE {e.mean():6.1f}  within 2 s: {near:22s} "
                       f"away: {e[far].mean():6.1f} ({err0[far].mean():.1f})", flush=True)
+    print("summary: mean over pairs of the pair MAE (default's), pairs more than 2 ms worse "
+          "than the default away from the anchors, anchors within 2 s over 20 ms")
+    for (name, label), row in summary.items():
+        print(f"  {name:9s} {label:17s} {np.mean(row['mae']):6.1f} ({np.mean(row['default']):.1f})"
+              f"  away worse: {row['away_worse']} of {len(row['mae'])}"
+              f"  near > 20 ms: {sum(v > 20 for v in row['near'])} of {len(row['near'])}")
     return 0
 
 
