@@ -753,7 +753,7 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                 if rec["kind"] in ("solved", "kept", "reused"):
                     a = rec["path_start"]
                     reuse[(tuple(rec["start"]), tuple(rec["end"]))] = pp[a:a + rec["path_length"]]
-        segs, n_solved = [], 0
+        segs, n_solved, table = [], 0, None
         region_at = {(s, e): (kind, cells) for s, e, kind, cells in regions}
         base_rows = start_path[:, 0]
         for a, b in zip(points[:-1], points[1:], strict=True):
@@ -784,7 +784,9 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                 piece, _cells = _solve_corridor(src, guide, a, b, radius, step_pattern,
                                                 cancel)
                 if splice:
-                    piece = splice_to_base(piece, start_path)
+                    if table is None:
+                        table = path_rows(start_path)
+                    piece = splice_to_base(piece, start_path, table=table)
                 n_solved += 1
             segs.append({"start": list(a), "end": list(b), "kind": seg_kind, "piece": piece})
         for s, e, kind, cells in regions:
@@ -943,13 +945,14 @@ def _splice_engine(engine: Alignment, base_path: np.ndarray) -> Alignment:
     path = np.asarray(engine.path)
     conf = None if engine.confidence is None else np.asarray(engine.confidence)
     pieces, cpieces, records, length, changed = [], [], [], 0, False
+    table = path_rows(base_path)
     for k, rec in enumerate(segs):
         a, n = rec["path_start"], rec["path_length"]
         piece = path[a:a + n]
         cpiece = None if conf is None else conf[a:a + n]
         if not rec.get("reused") and n > 2 and tuple(piece[0]) == tuple(rec["start"]) \
                 and tuple(piece[-1]) == tuple(rec["end"]):
-            new = splice_to_base(piece, base_path)
+            new = splice_to_base(piece, base_path, table=table)
             if len(new) != len(piece) or not np.array_equal(new, piece):
                 if cpiece is not None:
                     row = np.clip(np.searchsorted(piece[:, 0], new[:, 0]), 0, n - 1)
@@ -1050,17 +1053,26 @@ def _refine_engine(engine: Alignment, src, constraints, knots, anchors, inside,
 SPLICE_RUN = 2
 
 
-def _near_base(piece: np.ndarray, base_path: np.ndarray) -> np.ndarray:
-    """Per cell of ``piece``: within one frame (of B) of ``base_path`` on its row."""
+def path_rows(base_path: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(first row, lowest column per row, highest column per row) of a continuous path:
+    what :func:`splice_to_base` compares a piece with (compute it once per base)."""
     rows = base_path[:, 0]
-    r, first = np.unique(rows, return_index=True)
-    last = np.concatenate([first[1:] - 1, [len(base_path) - 1]])
-    k = np.searchsorted(r, piece[:, 0])
-    ok = (k < len(r))
-    k = np.minimum(k, len(r) - 1)
-    ok &= r[k] == piece[:, 0]
-    lo, hi = base_path[first[k], 1], base_path[last[k], 1]
-    return ok & (piece[:, 1] >= lo - 1) & (piece[:, 1] <= hi + 1)
+    r0 = int(rows[0])
+    n = int(rows[-1]) - r0 + 1
+    lo = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(lo, rows - r0, base_path[:, 1])
+    np.maximum.at(hi, rows - r0, base_path[:, 1])
+    return r0, lo, hi
+
+
+def _near_base(piece: np.ndarray, table) -> np.ndarray:
+    """Per cell of ``piece``: within one frame (of B) of the base path on its row."""
+    r0, lo, hi = table
+    k = piece[:, 0] - r0
+    ok = (k >= 0) & (k < len(lo))
+    k = np.clip(k, 0, len(lo) - 1)
+    return ok & (piece[:, 1] >= lo[k] - 1) & (piece[:, 1] <= hi[k] + 1)
 
 
 def _first_run(flags: np.ndarray, run: int) -> int | None:
@@ -1079,18 +1091,19 @@ def _first_run(flags: np.ndarray, run: int) -> int | None:
     return int(hit[0]) if len(hit) else None
 
 
-def splice_to_base(piece: np.ndarray, base_path: np.ndarray, run: int = SPLICE_RUN
-                   ) -> np.ndarray:
+def splice_to_base(piece: np.ndarray, base_path: np.ndarray, run: int = SPLICE_RUN,
+                   table=None) -> np.ndarray:
     """``piece`` (a re-solved segment, continuous and monotone) with the base path laid in
     wherever the piece has met it: from the first cell where it comes within one frame of
     ``base_path`` for ``run`` consecutive steps to the last such cell, the base's own cells
     (joined to the piece by straight steps). The ends of ``piece`` are kept, so the knots
-    still hold; a piece that never meets the base is returned as it is."""
+    still hold; a piece that never meets the base is returned as it is. ``table``:
+    :func:`path_rows` of ``base_path``, when already computed."""
     piece = np.asarray(piece, dtype=np.int64)
     base_path = np.asarray(base_path, dtype=np.int64)
     if len(piece) < 3 or len(base_path) < 2:
         return piece
-    near = _near_base(piece, base_path)
+    near = _near_base(piece, path_rows(base_path) if table is None else table)
     k1 = _first_run(near, run)
     back = _first_run(near[::-1], run)
     if k1 is None or back is None:
@@ -1099,11 +1112,14 @@ def splice_to_base(piece: np.ndarray, base_path: np.ndarray, run: int = SPLICE_R
     if k2 <= k1:
         return piece
     p1, p2 = piece[k1], piece[k2]
-    ge = np.flatnonzero(np.all(base_path >= p1, axis=1))
-    le = np.flatnonzero(np.all(base_path <= p2, axis=1))
-    if not len(ge) or not len(le):
+    # the base path is monotone in both columns: the first of its cells at or after p1,
+    # the last at or before p2
+    q1 = max(int(np.searchsorted(base_path[:, 0], p1[0], side="left")),
+             int(np.searchsorted(base_path[:, 1], p1[1], side="left")))
+    q2 = min(int(np.searchsorted(base_path[:, 0], p2[0], side="right")),
+             int(np.searchsorted(base_path[:, 1], p2[1], side="right"))) - 1
+    if q1 >= len(base_path) or q2 < 0:
         return piece
-    q1, q2 = int(ge[0]), int(le[-1])
     if q2 < q1 or np.any(base_path[q1] > base_path[q2]):
         return piece
     parts = [piece[:k1], linear_cells(tuple(p1), tuple(base_path[q1]))]
