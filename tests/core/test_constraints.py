@@ -293,3 +293,35 @@ def test_corridor_keeps_the_base_path_away_from_a_correct_anchor():
                    base.path[:, 0] * 10000 + base.path[:, 1]).mean() > 0.9
     old = recompute(base, c, (xm, ym, "euclidean"), mode="corridor", splice=False)
     assert errors(old)[far].mean() > e0[far].mean() + 0.5  # what the window did before
+
+
+def test_exact_re_solve_is_spliced_back_onto_the_base_path():
+    """An exact re-solve keeps the base path where the re-solved segments meet it again:
+    away from the anchor the path is the base's, cell for cell; the anchor holds; the
+    segment records tile the spliced path, so a later re-solve reuses them."""
+    n, m = 600, 700
+    rng = np.random.default_rng(1)
+    t = np.linspace(0, 1, n)
+    s = np.linspace(0, 1, m) ** 1.2
+    f = rng.uniform(2, 9, 6)
+    x = np.sin(np.outer(t, f) * 6.0) + 0.05 * rng.standard_normal((n, 6))
+    y = np.sin(np.outer(s, f) * 6.0) + 0.05 * rng.standard_normal((m, 6))
+    truth = t ** (1 / 1.2) * (m - 1)
+    x[270:330] = x[270:330][::-1]  # the base goes wrong around 30 s
+    base = dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+    i = 300
+    c = Constraints((Anchor(i / 10, float(truth[i]) / 10),))
+    out = recompute(base, c, (x, y, "euclidean"), mode="exact")
+    assert out.diagnostics["constraint_mode"] == "exact"
+    assert _passes(out, c.anchors[0].time_a_s, c.anchors[0].time_b_s)
+    cells = set(map(tuple, base.path.tolist()))
+    away = np.abs(out.path[:, 0] - i) > 20
+    assert all(tuple(p) in cells for p in out.path[away].tolist())
+    for rec in out.diagnostics["segments"]:
+        piece = out.path[rec["path_start"]:rec["path_start"] + rec["path_length"]]
+        assert tuple(piece[0]) == tuple(rec["start"]) and tuple(piece[-1]) == tuple(rec["end"])
+    moved = c.moved_anchor(0, i / 10, float(truth[i]) / 10 + 0.3)
+    again = recompute(base, moved, (x, y, "euclidean"), mode="exact", previous=out)
+    assert _passes(again, moved.anchors[0].time_a_s, moved.anchors[0].time_b_s)
+    away = np.abs(again.path[:, 0] - i) > 30
+    assert all(tuple(p) in cells for p in again.path[away].tolist())
