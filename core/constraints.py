@@ -22,8 +22,10 @@ from, so a new analysis (other features, another method, new parameters) keeps i
   base path is the starting path; a segment between two knots (anchors, ends, region
   ends) that the base path already passes through is kept as it is, any other one is
   solved by exact DTW on the given features inside a corridor around the base path
-  stretched to meet the knots. A segment of an earlier recompute with the same ends is
-  reused (``previous``): moving one anchor solves the two segments next to it.
+  stretched to meet the knots, and where the solved path meets the base path again
+  (within one frame) the base is kept from there on (``splice``). A segment of an
+  earlier recompute with the same ends is reused (``previous``): moving one anchor
+  solves the two segments next to it.
 
 Locked and linear regions are then laid in, cell for cell, between their end knots.
 Everything here is plain data (:meth:`Constraints.to_data`), stored with a result in
@@ -44,7 +46,8 @@ from .errors import AlignmentError, FormatError
 
 __all__ = ["Anchor", "Region", "Constraints", "ORIGINS", "REGION_KINDS", "read_anchor_file",
            "parse_anchor_text", "recompute", "anchor_cells", "can_resolve_exactly",
-           "lock_region", "linear_cells", "doubtful_spots", "ranked_doubtful_spots"]
+           "lock_region", "linear_cells", "doubtful_spots", "ranked_doubtful_spots",
+           "splice_to_base"]
 
 ORIGINS = ("hand", "proposed")
 REGION_KINDS = ("locked", "linear", "free")
@@ -596,7 +599,7 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
               mode: str | None = None, rate_a_hz: float | None = None,
               rate_b_hz: float | None = None, radius_s: float = DEFAULT_RADIUS_S,
               step_pattern: str = "symmetric2", refine: bool | str = False, energies=None,
-              progress=None, cancel=None) -> Alignment:
+              splice: bool = True, progress=None, cancel=None) -> Alignment:
     """The path of ``base`` recomputed from ``constraints``.
 
     Parameters
@@ -636,6 +639,13 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
     energies : ((N, 88) array, (M, 88) array), optional
         :func:`core.warping.refine_anchor.semitone_energies` of A and B on the frame
         grids of the result; needed by ``refine="changes"``.
+    splice : bool
+        Where a re-solved segment meets the base path again (within one frame, for
+        :data:`SPLICE_RUN` steps), keep the base path from there on
+        (:func:`splice_to_base`): the re-solve only changes the path near the knots, and
+        the base's accuracy away from them is kept (bowed_piano, one correct anchor at the
+        worst event, chroma at 100 Hz: pair MAE 16.5 -> 239.5 ms without, 15.7 ms with;
+        benchmarks/accuracy/anchors.md).
 
     Returns
     -------
@@ -713,9 +723,11 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
         engine = resolve(start, np.array(knots, dtype=np.int64).reshape(-1, 2),
                          source=src if isinstance(src, CostSource) and hasattr(src, "terms")
                          else None,
-                         **({} if hasattr(src, "terms") else _xy(src)),
+                         **({} if hasattr(src, "terms") else _raw_xy(source, src)),
                          progress=progress, cancel=cancel)
         engine = _diagonal_knot_steps(engine)
+        if splice:
+            engine = _splice_engine(engine, start_path)
         if refine:
             engine = _refine_engine(engine, src, constraints, knots, anchors, inside,
                                     refine, energies)
@@ -741,7 +753,7 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                 if rec["kind"] in ("solved", "kept", "reused"):
                     a = rec["path_start"]
                     reuse[(tuple(rec["start"]), tuple(rec["end"]))] = pp[a:a + rec["path_length"]]
-        segs, n_solved = [], 0
+        segs, n_solved, table = [], 0, None
         region_at = {(s, e): (kind, cells) for s, e, kind, cells in regions}
         base_rows = start_path[:, 0]
         for a, b in zip(points[:-1], points[1:], strict=True):
@@ -771,6 +783,10 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                     guide = np.array([a, b])
                 piece, _cells = _solve_corridor(src, guide, a, b, radius, step_pattern,
                                                 cancel)
+                if splice:
+                    if table is None:
+                        table = path_rows(start_path)
+                    piece = splice_to_base(piece, start_path, table=table)
                 n_solved += 1
             segs.append({"start": list(a), "end": list(b), "kind": seg_kind, "piece": piece})
         for s, e, kind, cells in regions:
@@ -918,6 +934,44 @@ def _diagonal_knot_steps(engine: Alignment) -> Alignment:
                           diagnostics=diagnostics)
 
 
+def _splice_engine(engine: Alignment, base_path: np.ndarray) -> Alignment:
+    """The exact re-solve with each newly solved segment spliced back onto the base path
+    where it meets it (:func:`splice_to_base`); the confidence of a cell is the engine's
+    at its row, the segment records follow (a later re-solve reuses the spliced
+    segments)."""
+    segs = engine.diagnostics.get("segments")
+    if not segs:
+        return engine
+    path = np.asarray(engine.path)
+    conf = None if engine.confidence is None else np.asarray(engine.confidence)
+    pieces, cpieces, records, length, changed = [], [], [], 0, False
+    table = path_rows(base_path)
+    for k, rec in enumerate(segs):
+        a, n = rec["path_start"], rec["path_length"]
+        piece = path[a:a + n]
+        cpiece = None if conf is None else conf[a:a + n]
+        if not rec.get("reused") and n > 2 and tuple(piece[0]) == tuple(rec["start"]) \
+                and tuple(piece[-1]) == tuple(rec["end"]):
+            new = splice_to_base(piece, base_path, table=table)
+            if len(new) != len(piece) or not np.array_equal(new, piece):
+                if cpiece is not None:
+                    row = np.clip(np.searchsorted(piece[:, 0], new[:, 0]), 0, n - 1)
+                    cpiece = cpiece[row]
+                piece = new
+                changed = True
+        start = length - (1 if k else 0)
+        records.append(dict(rec, path_start=start, path_length=len(piece)))
+        pieces.append(piece if k == 0 else piece[1:])
+        if cpiece is not None:
+            cpieces.append(cpiece if k == 0 else cpiece[1:])
+        length += len(piece) - (1 if k else 0)
+    if not changed or length != sum(len(p) for p in pieces):
+        return engine
+    return engine.replace(path=np.concatenate(pieces),
+                          confidence=None if conf is None else np.concatenate(cpieces),
+                          diagnostics=dict(engine.diagnostics, segments=records))
+
+
 def _onset_features(src):
     """(features of A, features of B, pitch-class pair or None) the onsets near a hard
     anchor are found and compared in (:mod:`core.warping.refine_anchor`): the first
@@ -989,6 +1043,106 @@ def _refine_engine(engine: Alignment, src, constraints, knots, anchors, inside,
             records.append(dict(rec, path_start=a, path_length=b - a + 1))
         diagnostics["segments"] = records
     return engine.replace(path=path, confidence=conf, diagnostics=diagnostics)
+
+
+#: a re-solved corridor segment has met the base path when this many consecutive steps
+#: lie within one frame of it (:func:`splice_to_base`). 2 on bowed_piano and bwv66.6
+#: (benchmarks/accuracy/window_anchors.py): 1 and 2 give the same paths; 3 leaves one of
+#: bowed_piano's anchors 188 ms off within 2 s (the chroma path runs beside the base
+#: there and meets it only in short touches), 5 also the path away from the anchors
+SPLICE_RUN = 2
+
+
+def path_rows(base_path: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """(first row, lowest column per row, highest column per row) of a continuous path:
+    what :func:`splice_to_base` compares a piece with (compute it once per base)."""
+    rows = base_path[:, 0]
+    r0 = int(rows[0])
+    n = int(rows[-1]) - r0 + 1
+    lo = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    hi = np.full(n, -1, dtype=np.int64)
+    np.minimum.at(lo, rows - r0, base_path[:, 1])
+    np.maximum.at(hi, rows - r0, base_path[:, 1])
+    return r0, lo, hi
+
+
+def _near_base(piece: np.ndarray, table) -> np.ndarray:
+    """Per cell of ``piece``: within one frame (of B) of the base path on its row."""
+    r0, lo, hi = table
+    k = piece[:, 0] - r0
+    ok = (k >= 0) & (k < len(lo))
+    k = np.clip(k, 0, len(lo) - 1)
+    return ok & (piece[:, 1] >= lo[k] - 1) & (piece[:, 1] <= hi[k] + 1)
+
+
+def _first_run(flags: np.ndarray, run: int) -> int | None:
+    """The first index that starts ``run`` consecutive True values of ``flags`` (or fewer
+    that reach its end), None without one."""
+    n = len(flags)
+    if not n:
+        return None
+    false = np.flatnonzero(~flags)
+    k = np.arange(n)
+    nxt = np.searchsorted(false, k, side="left")
+    end = np.where(nxt < len(false), false[np.minimum(nxt, max(len(false) - 1, 0))]
+                   if len(false) else n, n)
+    ok = flags & ((end - k >= run) | (end == n))
+    hit = np.flatnonzero(ok)
+    return int(hit[0]) if len(hit) else None
+
+
+def splice_to_base(piece: np.ndarray, base_path: np.ndarray, run: int = SPLICE_RUN,
+                   table=None) -> np.ndarray:
+    """``piece`` (a re-solved segment, continuous and monotone) with the base path laid in
+    wherever the piece has met it: from the first cell where it comes within one frame of
+    ``base_path`` for ``run`` consecutive steps to the last such cell, the base's own cells
+    (joined to the piece by straight steps). The ends of ``piece`` are kept, so the knots
+    still hold; a piece that never meets the base is returned as it is. ``table``:
+    :func:`path_rows` of ``base_path``, when already computed."""
+    piece = np.asarray(piece, dtype=np.int64)
+    base_path = np.asarray(base_path, dtype=np.int64)
+    if len(piece) < 3 or len(base_path) < 2:
+        return piece
+    near = _near_base(piece, path_rows(base_path) if table is None else table)
+    k1 = _first_run(near, run)
+    back = _first_run(near[::-1], run)
+    if k1 is None or back is None:
+        return piece
+    k2 = len(piece) - 1 - back
+    if k2 <= k1:
+        return piece
+    p1, p2 = piece[k1], piece[k2]
+    # the base path is monotone in both columns: the first of its cells at or after p1,
+    # the last at or before p2
+    q1 = max(int(np.searchsorted(base_path[:, 0], p1[0], side="left")),
+             int(np.searchsorted(base_path[:, 1], p1[1], side="left")))
+    q2 = min(int(np.searchsorted(base_path[:, 0], p2[0], side="right")),
+             int(np.searchsorted(base_path[:, 1], p2[1], side="right"))) - 1
+    if q1 >= len(base_path) or q2 < 0:
+        return piece
+    if q2 < q1 or np.any(base_path[q1] > base_path[q2]):
+        return piece
+    parts = [piece[:k1], linear_cells(tuple(p1), tuple(base_path[q1]))]
+    if q2 > q1:
+        parts.append(base_path[q1 + 1:q2 + 1])
+    parts.append(linear_cells(tuple(base_path[q2]), tuple(p2))[1:])
+    parts.append(piece[k2 + 1:])
+    out = np.concatenate(parts).astype(np.int64)
+    steps = np.diff(out, axis=0)
+    if np.any(steps < 0) or np.any(steps > 1) or np.any(np.all(steps == 0, axis=1)):
+        return piece  # not a valid path (cannot happen; kept safe)
+    return out
+
+
+def _raw_xy(source, src):
+    """The features of ``source`` as given (x, y) for :func:`core.warping.resolve`, which
+    checks them against the result's fingerprint of its own inputs: a CostSource keeps
+    cosine rows normalized, which would not match; else :func:`_xy`."""
+    if isinstance(source, Mapping):
+        return {"x": source["x"], "y": source["y"]}
+    if isinstance(source, (tuple, list)):
+        return {"x": source[0], "y": source[1]}
+    return _xy(src)
 
 
 def _xy(src):

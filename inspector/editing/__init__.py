@@ -11,8 +11,14 @@ or free; the Edit menu has Undo (Ctrl+Z), Redo (Ctrl+Shift+Z) and "Next doubtful
 constraints, with the automatic one as the base); later edits change that one.
 
 The state is the Project's (:class:`core.project.Result` ``constraints`` and ``base``;
-:func:`core.constraints.recompute` makes the path). GUI thread; the re-solves run on
-workers (channel ``edit_resolve``).
+:func:`core.constraints.recompute` makes the path). A result the engine can re-solve
+exactly (the default pipeline's, a DTW result on features) is re-solved on its own
+features, refined at the chord changes near hard anchors on audio pairs, as
+:mod:`core.correcting` does (:func:`exact_source_task` builds them once per result on a
+worker, channel ``edit_source``; an edit made meanwhile waits for them, the GUI does
+not); any other result (CTW, OT, soft-DTW, a file of another tool) by the corridor on the
+matrix's features, spliced back onto its path where they meet. GUI thread; the re-solves
+run on workers (channel ``edit_resolve``).
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from core.constraints import (
     Anchor,
     Constraints,
     Region,
+    can_resolve_exactly,
     lock_region,
     ranked_doubtful_spots,
     recompute,
@@ -48,17 +55,101 @@ PIECES_REFUSED = ("correction: this result has jumps (pieces); anchors and regio
                   "re-solve one monotone path, which would flatten the pieces into one. "
                   "Correct a monotone result, or run Structure again")
 SOFT_BRUSH = None
+#: :meth:`Editor.exact_source` while a worker builds it
+BUILDING = object()
+#: exact sources kept (results edited lately)
+SOURCES_KEPT = 4
 
 
 def resolve_task(base, constraints, source, rate_a_hz, rate_b_hz, previous, *,
-                 progress=None, cancel=None):
-    """Worker: the path of ``base`` recomputed from ``constraints`` (corridor re-solve on
-    the matrix's features, reusing ``previous``'s unchanged segments), its display data
-    prepared."""
-    al = recompute(base, constraints, source, previous=previous, mode="corridor",
+                 mode="corridor", energies=None, progress=None, cancel=None):
+    """Worker: the path of ``base`` recomputed from ``constraints``, its display data
+    prepared.
+
+    ``mode="exact"``: ``source`` is what :func:`exact_source_task` built (the result's own
+    terms, on its grid): :func:`core.constraints.recompute`'s exact re-solve, refined near
+    the hard anchors through the chord changes when ``energies`` are given (audio pairs,
+    as :func:`core.correcting.refinement`). ``"corridor"``: corridor re-solve on the
+    matrix's features, spliced back onto the base path where it meets it. Both reuse
+    ``previous``'s unchanged segments."""
+    refine = {}
+    if mode == "exact" and energies is not None and any(a.hard for a in constraints.anchors):
+        refine = {"refine": "changes", "energies": energies}
+    al = recompute(base, constraints, source, previous=previous, mode=mode,
                    rate_a_hz=rate_a_hz, rate_b_hz=rate_b_hz, progress=progress,
-                   cancel=cancel)
+                   cancel=cancel, **refine)
     return prepare_path(al)
+
+
+def exact_source_task(base, rec_a, rec_b, features=None, specs=None, *, progress=None,
+                      cancel=None):
+    """Worker: what the window re-solves ``base``'s edits on, built once per result: a
+    dict with ``mode`` ``"exact"``, ``source``, ``rate_a_hz``, ``rate_b_hz`` and
+    ``energies`` (semitone spectra for the chord-change refinement, None unless both
+    recordings are audio), or None when ``base`` cannot be re-solved exactly (CTW, OT,
+    soft-DTW, a file of another tool: the corridor re-solve then).
+
+    A default DTW result: its own terms (:func:`core.pipeline.cost_source`). Another DTW
+    result that keeps its segments: the features ``(x, y, metric)`` it was computed from:
+    ``features`` (the matrix's) when they are its inputs, else those of ``specs`` (its
+    recipe's :class:`core.registry.FeatureSpec` of A and B) computed again; checked
+    against the result's input fingerprint either way."""
+    from core.constraints import can_resolve_exactly
+    from core.correcting import change_energies
+
+    if not can_resolve_exactly(base) or rec_a is None or rec_b is None:
+        return None
+    if "recipe" in base.params and "feature" in base.params:
+        from core.pipeline import cost_source
+
+        try:
+            source = cost_source(rec_a, rec_b, base, progress=progress, cancel=cancel)
+        except ValueError:
+            return None
+    else:
+        source = _own_features(base, rec_a, rec_b, features, specs)
+        if source is None:
+            return None
+    try:
+        energies = change_energies(rec_a, rec_b, base.rate_a_hz, base.rate_b_hz)
+    except Exception:  # noqa: BLE001 - the refinement is a bonus; the re-solve holds
+        energies = None
+    return {"mode": "exact", "source": source, "rate_a_hz": float(base.rate_a_hz),
+            "rate_b_hz": float(base.rate_b_hz), "energies": energies}
+
+
+def _own_features(base, rec_a, rec_b, features, specs):
+    """``(x, y, metric)`` that ``base`` (a DTW result on features) was computed from, or
+    None."""
+    metric = base.params.get("metric")
+    if metric in (None, "terms", "precomputed"):
+        return None
+    def fits(x, y):
+        # the engine's own check of its inputs (shape, metric, orientation, fingerprint),
+        # on a re-solve without knots (nothing to solve)
+        from core.warping import resolve
+
+        if len(x) != base.n_a or len(y) != base.n_b:
+            return False
+        try:
+            resolve(base, np.empty((0, 2), dtype=np.int64), x=x, y=y)
+        except (ValueError, TypeError):
+            return False
+        return True
+
+    if features is not None and fits(features[0], features[1]):
+        return (features[0], features[1], metric)
+    if specs is None:
+        return None
+    from core.features import compute_features
+
+    try:
+        fa, fb = (compute_features(rec, spec.name, rate_hz=spec.rate_hz, **spec.kwargs)
+                  for rec, spec in zip((rec_a, rec_b), specs, strict=True))
+    except (ValueError, TypeError, KeyError):
+        return None
+    x, y = np.asarray(fa.values), np.asarray(fb.values)
+    return (x, y, metric) if fits(x, y) else None
 
 
 class Editor(QObject):
@@ -104,6 +195,10 @@ class Editor(QObject):
         self._pending = None       # (result id, constraints) of the re-solve under way
         self.preview_updates = 0
         self.last_resolve_s = None
+        self._waiting = None       # (result id, constraints, description, t0, base): an
+        #                            edit waiting for its result's exact source
+        self._building = None      # the base whose exact source a worker builds
+        self._sources: dict = {}   # id(base) -> (base, exact source or None)
         self.context_menu = None
 
         plot.scene().sigMouseClicked.connect(self._on_scene_clicked)
@@ -174,6 +269,7 @@ class Editor(QObject):
         k1 = int(np.searchsorted(t[:, 0], next_pt[0], side="right"))
         part = decimate_path(np.asarray(t[k0:k1]), 1500)
         self._drag = (index, c, part, prev_pt, next_pt, (a.time_a_s, a.time_b_s))
+        self._prefetch()
         self.redraw()
         self.drag_cache.begin()
 
@@ -283,20 +379,104 @@ class Editor(QObject):
             self.session.error_reported.emit(PIECES_REFUSED)
             self.redraw()
             return
+        self._pending = (aid, constraints)
+        self.redraw()
+        self._waiting = None
+        self._submit(aid, constraints, description, time.perf_counter())
+
+    def _submit(self, aid, constraints, description, t0) -> None:
+        """Start the re-solve of ``constraints`` for result ``aid``: exact on the result's
+        own features once they are built (:meth:`exact_source`; until then the edit
+        waits, the latest one only, as a newer re-solve replaces an older one), else the
+        corridor on the matrix's features."""
+        res = self.session.project.result(aid)
+        inputs = self.session.matrix_inputs(aid)
+        if res is None or inputs is None:
+            self._pending = None
+            self.redraw()
+            return
         fa, fb, metric = inputs
         base = res.base if res.base is not None else res.alignment
         previous = res.alignment if res.base is not None else None
-        self._pending = (aid, constraints)
-        self.redraw()
-        t0 = time.perf_counter()
-        request = Request("edit_resolve", resolve_task,
-                          (base, constraints, (fa.values, fb.values, metric),
-                           float(fa.rate_hz), float(fb.rate_hz), previous),
-                          label="re-solve")
+        exact = self.exact_source(base, inputs, aid)
+        if exact is BUILDING:
+            self._waiting = (aid, constraints, description, t0, base)
+            return
+        if exact is not None:
+            args = (base, constraints, exact["source"], exact["rate_a_hz"],
+                    exact["rate_b_hz"], previous)
+            kwargs = {"mode": "exact", "energies": exact["energies"]}
+        else:
+            args = (base, constraints, (fa.values, fb.values, metric), float(fa.rate_hz),
+                    float(fb.rate_hz), previous)
+            kwargs = {"mode": "corridor"}
+        request = Request("edit_resolve", resolve_task, args, kwargs, label="re-solve")
         self.jobs.submit(request,
                          on_result=lambda al: self._on_resolved(aid, constraints, description,
                                                                 al, t0),
                          on_failure=lambda failure: self._on_failed(aid, failure))
+
+    # ------------------------------------------------------------------ exact source
+    def exact_source(self, base, inputs=None, aid: int | None = None):
+        """What the edits of ``base`` are re-solved on: the dict of
+        :func:`exact_source_task` (exact re-solve), None (corridor), or
+        :data:`BUILDING` while a worker builds it (started here, once per result)."""
+        hit = self._sources.get(id(base))
+        if hit is not None and hit[0] is base:
+            return hit[1]
+        if not can_resolve_exactly(base):
+            return None
+        if self._building is base:
+            return BUILDING
+        features = None
+        if inputs is not None:
+            fa, fb, metric = inputs
+            if (float(fa.rate_hz), float(fb.rate_hz)) == (base.rate_a_hz, base.rate_b_hz):
+                features = (fa.values, fb.values, metric)
+        specs = None
+        res = self.session.project.result(self.target() if aid is None else aid)
+        if res is not None and any(base is r for r in (res.alignment, res.base)) \
+                and getattr(res, "recipe", None) is not None \
+                and len(res.recipe.features_a) == 1 and len(res.recipe.features_b) == 1:
+            specs = (res.recipe.features_a[0], res.recipe.features_b[0])
+        self._building = base
+        request = Request("edit_source", exact_source_task,
+                          (base, self.session.recording("a"), self.session.recording("b"),
+                           features, specs), label="correction: features")
+        self.jobs.submit(request, on_result=lambda src: self._on_source(base, src),
+                         on_failure=lambda _f: self._on_source(base, None),
+                         on_cancel=lambda: self._on_source(base, None, keep=False))
+        return BUILDING
+
+    def _prefetch(self) -> None:
+        """Start building the active result's exact source (a drag has begun: it is
+        likely needed on release)."""
+        aid = self.target()
+        res = self.session.project.result(aid)
+        if res is None or piecewise_of(res.alignment) is not None:
+            return
+        inputs = self.session.matrix_inputs(aid)
+        if inputs is not None:
+            self.exact_source(res.base if res.base is not None else res.alignment, inputs,
+                              aid)
+
+    def _on_source(self, base, src, keep: bool = True) -> None:
+        """The exact source of ``base`` landed (``src``; None: the corridor for it), or
+        its build was cancelled (``keep`` False: the edit waiting for it goes to the
+        corridor, the next edit builds it again); the waiting edit is submitted."""
+        if self._building is base:
+            self._building = None
+        if keep:
+            while len(self._sources) >= SOURCES_KEPT:
+                self._sources.pop(next(iter(self._sources)))
+        self._sources[id(base)] = (base, src)
+        waiting = self._waiting
+        if waiting is not None and waiting[4] is base:
+            self._waiting = None
+            aid, constraints, description, t0, _ = waiting
+            self._submit(aid, constraints, description, t0)
+        if not keep:
+            self._sources.pop(id(base), None)
 
     def _on_resolved(self, aid, constraints, description, al, t0) -> None:
         if self._pending is not None and self._pending[1] is constraints:
@@ -320,6 +500,7 @@ class Editor(QObject):
 
     def _forget_carried(self, *_) -> None:
         self.carried = Constraints()
+        self._sources.clear()  # another recording: the results they were built for go
 
     def _on_method_finished(self, aid: int) -> None:
         """A new analysis keeps the edits: its result is recomputed from the last
@@ -352,12 +533,14 @@ class Editor(QObject):
     def undo(self) -> None:
         self.jobs.cancel("edit_resolve")
         self._pending = None
+        self._waiting = None
         text = self.session.undo()
         self._after_step(text, "undo")
 
     def redo(self) -> None:
         self.jobs.cancel("edit_resolve")
         self._pending = None
+        self._waiting = None
         text = self.session.redo()
         self._after_step(text, "redo")
 

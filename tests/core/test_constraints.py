@@ -249,3 +249,79 @@ def test_an_anchor_far_off_the_features_path_is_crossed_on_a_diagonal(mode):
     # within one frame: the two times are each rounded to their frame (half a frame)
     assert abs(_scorer_map(out, ta) - tb) <= 0.1 + 1e-9
     assert abs(_scorer_map(out.transposed(), tb) - ta) <= 0.1 + 1e-9
+
+
+def test_corridor_keeps_the_base_path_away_from_a_correct_anchor():
+    """The window's corridor re-solve runs on other features than the base's (the
+    matrix's): a correct anchor where the base is wrong fixes the path there and leaves
+    it as good as it was more than 2 s away (the re-solved segments are spliced back onto
+    the base path where they meet it); without splicing, the worse features' path
+    replaced the base all the way to the ends."""
+    n, m = 600, 700
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, n)
+    s = np.linspace(0, 1, m) ** 1.2
+    f = rng.uniform(2, 9, 6)
+    x = np.sin(np.outer(t, f) * 6.0) + 0.05 * rng.standard_normal((n, 6))
+    y = np.sin(np.outer(s, f) * 6.0) + 0.05 * rng.standard_normal((m, 6))
+    truth = t ** (1 / 1.2) * (m - 1)  # the frame of y of each frame of x
+    wrong = x.copy()
+    wrong[270:330] = wrong[270:330][::-1]  # the base goes wrong around 30 s
+    base = dtw(wrong, y, rate_a_hz=10, rate_b_hz=10)
+    # the matrix's features: the same streams, noisier
+    xm = x + rng.standard_normal(x.shape)
+    ym = y + rng.standard_normal(y.shape)
+
+    def errors(al):
+        p = np.asarray(al.path)
+        rows, inv = np.unique(p[:, 0], return_inverse=True)
+        cols = np.bincount(inv, weights=p[:, 1]) / np.bincount(inv)
+        return np.abs(np.interp(np.arange(n), rows, cols) - truth)
+
+    i = 300
+    c = Constraints((Anchor(i / 10, float(truth[i]) / 10),))
+    far = np.abs(np.arange(n) - i) > 20
+    e0 = errors(base)
+    out = recompute(base, c, (xm, ym, "euclidean"), mode="corridor")
+    e = errors(out)
+    assert _passes(out, c.anchors[0].time_a_s, c.anchors[0].time_b_s)
+    assert e[far].mean() <= e0[far].mean() + 0.05
+    assert e.mean() < e0.mean()
+    # where the re-solve met the base, the base's cells are kept
+    away = np.abs(out.path[:, 0] - i) > 20
+    assert np.isin(out.path[away, 0] * 10000 + out.path[away, 1],
+                   base.path[:, 0] * 10000 + base.path[:, 1]).mean() > 0.9
+    old = recompute(base, c, (xm, ym, "euclidean"), mode="corridor", splice=False)
+    assert errors(old)[far].mean() > e0[far].mean() + 0.5  # what the window did before
+
+
+def test_exact_re_solve_is_spliced_back_onto_the_base_path():
+    """An exact re-solve keeps the base path where the re-solved segments meet it again:
+    away from the anchor the path is the base's, cell for cell; the anchor holds; the
+    segment records tile the spliced path, so a later re-solve reuses them."""
+    n, m = 600, 700
+    rng = np.random.default_rng(1)
+    t = np.linspace(0, 1, n)
+    s = np.linspace(0, 1, m) ** 1.2
+    f = rng.uniform(2, 9, 6)
+    x = np.sin(np.outer(t, f) * 6.0) + 0.05 * rng.standard_normal((n, 6))
+    y = np.sin(np.outer(s, f) * 6.0) + 0.05 * rng.standard_normal((m, 6))
+    truth = t ** (1 / 1.2) * (m - 1)
+    x[270:330] = x[270:330][::-1]  # the base goes wrong around 30 s
+    base = dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+    i = 300
+    c = Constraints((Anchor(i / 10, float(truth[i]) / 10),))
+    out = recompute(base, c, (x, y, "euclidean"), mode="exact")
+    assert out.diagnostics["constraint_mode"] == "exact"
+    assert _passes(out, c.anchors[0].time_a_s, c.anchors[0].time_b_s)
+    cells = set(map(tuple, base.path.tolist()))
+    away = np.abs(out.path[:, 0] - i) > 20
+    assert all(tuple(p) in cells for p in out.path[away].tolist())
+    for rec in out.diagnostics["segments"]:
+        piece = out.path[rec["path_start"]:rec["path_start"] + rec["path_length"]]
+        assert tuple(piece[0]) == tuple(rec["start"]) and tuple(piece[-1]) == tuple(rec["end"])
+    moved = c.moved_anchor(0, i / 10, float(truth[i]) / 10 + 0.3)
+    again = recompute(base, moved, (x, y, "euclidean"), mode="exact", previous=out)
+    assert _passes(again, moved.anchors[0].time_a_s, moved.anchors[0].time_b_s)
+    away = np.abs(again.path[:, 0] - i) > 30
+    assert all(tuple(p) in cells for p in again.path[away].tolist())
