@@ -720,14 +720,14 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
                 and not Constraints.from_data(previous.params.get("constraints")).regions:
             # an earlier exact recompute without regions: its engine segments hold
             start = previous.replace(method="dtw")
-        engine = resolve(start, np.array(knots, dtype=np.int64).reshape(-1, 2),
-                         source=src if isinstance(src, CostSource) and hasattr(src, "terms")
-                         else None,
-                         **({} if hasattr(src, "terms") else _raw_xy(source, src)),
-                         progress=progress, cancel=cancel)
-        engine = _diagonal_knot_steps(engine)
+        inputs = dict(source=src if isinstance(src, CostSource) and hasattr(src, "terms")
+                      else None, **({} if hasattr(src, "terms") else _raw_xy(source, src)))
         if splice:
-            engine = _splice_engine(engine, start_path)
+            engine = _bounded_resolve(start, base, knots, inputs, progress, cancel)
+        else:
+            engine = resolve(start, np.array(knots, dtype=np.int64).reshape(-1, 2),
+                             progress=progress, cancel=cancel, **inputs)
+            engine = _diagonal_knot_steps(engine)
         if refine:
             engine = _refine_engine(engine, src, constraints, knots, anchors, inside,
                                     refine, energies)
@@ -932,6 +932,129 @@ def _diagonal_knot_steps(engine: Alignment) -> Alignment:
     return engine.replace(path=np.concatenate(pieces),
                           confidence=None if conf is None else np.concatenate(cpieces),
                           diagnostics=diagnostics)
+
+
+#: the exact re-solve of a knot off the base path first solves only this far (s of A)
+#: each side of it, to a cell of the base path (the splice keeps the base beyond the
+#: place where the new path meets it); doubled while the path meets the base only in
+#: the far half of that stretch
+BOUNDED_SPAN_S = 8.0
+
+
+def _bounded_resolve(start: Alignment, base: Alignment, knots, inputs, progress,
+                     cancel) -> Alignment:
+    """The exact re-solve through ``knots``, spliced back onto the base path, solving
+    only near the knots that left it.
+
+    Splicing keeps the base path wherever the new one meets it, so a segment of
+    :func:`core.warping.resolve` needs solving only from a knot off the base path to
+    where the path rejoins the base. Each such knot gets a stop on the base path
+    :data:`BOUNDED_SPAN_S` away on A on each side (where no other knot comes first); the
+    base path between stops is kept as it is (``resolve(..., kept=...)``), the pieces
+    from a knot to its stops are solved. Where a solved piece meets the base only in the
+    half of its stretch next to the stop (the stop may have bent it), the span is
+    doubled and solved again, until the stops reach the next knots or the ends: then
+    the result is the spliced full re-solve. Moving an anchor between two 60 s segments
+    thus solves about 2 x 8 s on each side instead of 2 x 60 s."""
+    from .warping import resolve
+
+    base_path = np.asarray(base.path, dtype=np.int64)
+    table = path_rows(base_path)
+    knots = [tuple(map(int, k)) for k in knots]
+    on_base = [_has_cell(base_path, k) for k in knots]
+    off_base = {k for k, b in zip(knots, on_base, strict=True) if not b}
+    corners = (tuple(map(int, base_path[0])), tuple(map(int, base_path[-1])))
+    conf = None if base.confidence is None else np.asarray(base.confidence)
+    per_cell = (float(base.distance) / max(len(base_path) - 1, 1)
+                if math.isfinite(float(base.distance)) else 0.0)
+    record = dict((base.diagnostics.get("segments") or [{}])[0])
+    span = max(1, int(round(BOUNDED_SPAN_S * float(base.rate_a_hz))))
+    while True:
+        stops = _bounded_stops(knots, on_base, corners, base_path, span)
+        kept = {}
+        points = sorted(set(knots) | {s for s, _, _ in stops})
+        ends = sorted(set(points) | {c for c in corners
+                                     if all(c[0] <= p[0] and c[1] <= p[1] for p in points)
+                                     or all(c[0] >= p[0] and c[1] >= p[1] for p in points)})
+        for a, b in zip(ends[:-1], ends[1:], strict=False):
+            if a in off_base or b in off_base:
+                continue  # next to a knot off the base path: solved (or from ``start``)
+            ka, kb = _index_of(base_path, a), _index_of(base_path, b)
+            piece = base_path[ka:kb + 1]
+            kept[(a, b)] = (piece, per_cell * (len(piece) - 1),
+                            dict(record, start=a, end=b, reused=True, cells=0,
+                                 memory_bytes=0),
+                            None if conf is None else conf[ka:kb + 1])
+        engine = resolve(start, np.array(points, dtype=np.int64).reshape(-1, 2),
+                         progress=progress, cancel=cancel, kept=kept, **inputs)
+        engine = _splice_engine(_diagonal_knot_steps(engine), base_path)
+        if not stops:
+            break
+        path = np.asarray(engine.path)
+        bent = [s for s, side, row in stops if not _meets_early(path, s, side, row, table)]
+        if not bent:
+            break
+        span *= 2
+        start = engine  # its segments next to unchanged knots are reused
+    if stops:  # the stops are not the user's: the result's anchors are the knots
+        params = dict(engine.params)
+        params["anchors"] = [tuple(k) for k in knots]
+        params["anchors_s"] = [[k[0] / float(engine.rate_a_hz), k[1] / float(engine.rate_b_hz)]
+                               for k in knots]
+        engine = engine.replace(params=params)
+    return engine
+
+
+def _bounded_stops(knots, on_base, corners, base_path, span):
+    """The stops of :func:`_bounded_resolve`: ``[(cell, side, knot row)]``, cells of
+    the base path at least ``span`` rows after (side +1) a knot off the base path, and
+    past its column, or before (side -1) one; strictly between the knot and its
+    neighbouring knot (or corner, or that neighbour's own stop); none where the two
+    knots are within 2 ``span`` rows."""
+    stops = []
+    pts = [corners[0]] + list(knots) + [corners[1]]
+    off = [False] + list(not b for b in on_base) + [False]
+    rows, cols = base_path[:, 0], base_path[:, 1]
+    last = len(base_path) - 1
+    for k in range(len(pts) - 1):
+        a, b = pts[k], pts[k + 1]
+        if b[0] - a[0] <= 2 * span + 2:
+            continue
+        lo = a
+        if off[k]:
+            # the first base cell span rows on and past the knot's column
+            q = max(int(np.searchsorted(rows, a[0] + span, side="left")),
+                    int(np.searchsorted(cols, a[1], side="right")))
+            c = tuple(map(int, base_path[min(q, last)]))
+            if a[0] < c[0] < b[0] and a[1] < c[1] <= b[1]:
+                stops.append((c, 1, a[0]))
+                lo = c
+        if off[k + 1]:
+            # the last base cell span rows back and before the knot's column
+            q = min(int(np.searchsorted(rows, b[0] - span, side="right")),
+                    int(np.searchsorted(cols, b[1], side="left"))) - 1
+            c = tuple(map(int, base_path[max(q, 0)]))
+            if lo[0] < c[0] < b[0] and lo[1] < c[1] < b[1]:
+                stops.append((c, -1, b[0]))
+    return stops
+
+
+def _meets_early(path, stop, side, knot_row, table) -> bool:
+    """Whether ``path`` meets the base path (:data:`SPLICE_RUN` steps within a frame)
+    in the half of a stop's stretch (knot to stop) next to the knot: the stop, in the
+    other half, did not bend it."""
+    rows = path[:, 0]
+    mid = (int(stop[0]) + int(knot_row)) // 2
+    if side > 0:
+        lo = int(np.searchsorted(rows, knot_row, side="left"))
+        hi = int(np.searchsorted(rows, mid, side="right"))
+    else:
+        lo = int(np.searchsorted(rows, mid, side="left"))
+        hi = int(np.searchsorted(rows, knot_row, side="right"))
+    piece = path[lo:hi]
+    if len(piece) == 0:
+        return True
+    return _first_run(_near_base(piece, table), SPLICE_RUN) is not None
 
 
 def _splice_engine(engine: Alignment, base_path: np.ndarray) -> Alignment:

@@ -86,6 +86,10 @@ def main(argv=None) -> int:
             runs["window"] = resolve_task(
                 al, c, window["source"], window["rate_a_hz"], window["rate_b_hz"], None,
                 mode="exact", energies=window["energies"]) if window else None
+            runs["corridor, exact source"] = recompute(
+                al, c, window["source"], mode="corridor", rate_a_hz=window["rate_a_hz"],
+                rate_b_hz=window["rate_b_hz"], refine="changes" if window["energies"] else False,
+                energies=window["energies"]) if window else None
             kw = edit_source(al, rec_a, rec_b)
             runs["engine"] = recompute(al, c, **kw, **refinement(rec_a, rec_b, c, kw))
             runs["exact, unspliced"] = recompute(al, c, **kw, splice=False,

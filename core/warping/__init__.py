@@ -376,7 +376,7 @@ _SAME = object()
 
 
 def resolve(previous, anchors, x=None, y=None, *, cost=None, source=None,
-            step_pattern=None, window=_SAME, progress=None, cancel=None):
+            step_pattern=None, window=_SAME, progress=None, cancel=None, kept=None):
     """Re-solve an anchored alignment after its anchors changed, solving only the
     segments the change touched.
 
@@ -412,6 +412,11 @@ def resolve(previous, anchors, x=None, y=None, *, cost=None, source=None,
         (``params`` keeps only their description); must then be the same window.
     progress, cancel : callable, optional
         As in :func:`dtw`.
+    kept : mapping, optional
+        More segments to take as they are, beside ``previous``'s: ``(start, end)`` cells
+        -> ``(piece, distance, record, confidence)``, the piece running from ``start`` to
+        ``end`` (:func:`core.constraints.recompute` keeps the base path this way between
+        cells of it far from every moved anchor). ``previous``'s own segments come first.
 
     Returns
     -------
@@ -452,9 +457,14 @@ def resolve(previous, anchors, x=None, y=None, *, cost=None, source=None,
             source = source.transposed()
         if cost is not None:
             cost = np.asarray(cost).T
+        if kept:
+            kept = {(tuple(s[::-1]), tuple(e[::-1])): (np.ascontiguousarray(p[:, ::-1]), d,
+                                                       dict(r, start=tuple(s[::-1]),
+                                                            end=tuple(e[::-1])), c)
+                    for (s, e), (p, d, r, c) in kept.items()}
         return resolve(back, swapped, y, x, cost=cost, source=source,
                        step_pattern=step_pattern, window=window, progress=progress,
-                       cancel=cancel).transposed()
+                       cancel=cancel, kept=kept).transposed()
     monitor = Monitor(progress, cancel)
     params = previous.params
     metric = params["metric"]
@@ -484,6 +494,13 @@ def resolve(previous, anchors, x=None, y=None, *, cost=None, source=None,
         key = (tuple(rec["start"]), tuple(rec["end"]), k == 0, k == len(segs) - 1)
         reuse[key] = (path[a:b].copy(), float(rec["distance"]), dict(rec),
                       None if conf is None else np.asarray(conf[a:b]))
+    if kept:
+        ends = {key[:2] for key in reuse}
+        for (s, e), entry in kept.items():
+            if (tuple(s), tuple(e)) not in ends:
+                for first in (False, True):
+                    for last in (False, True):
+                        reuse[(tuple(s), tuple(e), first, last)] = entry
     if "recipe" in params:
         kept = {k: v for k, v in params.items()
                 if k not in ("metric", "terms", "step_pattern", "recipe", "anchors",

@@ -325,3 +325,66 @@ def test_exact_re_solve_is_spliced_back_onto_the_base_path():
     assert _passes(again, moved.anchors[0].time_a_s, moved.anchors[0].time_b_s)
     away = np.abs(again.path[:, 0] - i) > 30
     assert all(tuple(p) in cells for p in again.path[away].tolist())
+
+
+def _wrong_base_pair(seed=1):
+    n, m = 600, 700
+    rng = np.random.default_rng(seed)
+    t = np.linspace(0, 1, n)
+    s = np.linspace(0, 1, m) ** 1.2
+    f = rng.uniform(2, 9, 6)
+    x = np.sin(np.outer(t, f) * 6.0) + 0.05 * rng.standard_normal((n, 6))
+    y = np.sin(np.outer(s, f) * 6.0) + 0.05 * rng.standard_normal((m, 6))
+    truth = t ** (1 / 1.2) * (m - 1)
+    x[270:330] = x[270:330][::-1]  # the base goes wrong around 30 s
+    return x, y, truth, dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+
+
+def test_bounded_exact_re_solve_equals_the_full_one_and_solves_less(monkeypatch):
+    """The exact re-solve solves only from a knot off the base path to stops on the base
+    path BOUNDED_SPAN_S away (the splice keeps the base beyond where the path meets it
+    anyway): the same path as solving the whole segments and splicing, in fewer cells;
+    moving the anchor again reuses the untouched stretches."""
+    import core.constraints as constraints
+
+    x, y, truth, base = _wrong_base_pair()
+    i = 300
+    c = Constraints((Anchor(i / 10, float(truth[i]) / 10),))
+    moved = c.moved_anchor(0, i / 10, float(truth[i]) / 10 + 0.4)
+    bounded = recompute(base, c, (x, y, "euclidean"), mode="exact")
+    bounded2 = recompute(base, moved, (x, y, "euclidean"), mode="exact", previous=bounded)
+    monkeypatch.setattr(constraints, "BOUNDED_SPAN_S", 1e6)  # no stops: whole segments
+    full = recompute(base, c, (x, y, "euclidean"), mode="exact")
+    full2 = recompute(base, moved, (x, y, "euclidean"), mode="exact", previous=full)
+    assert np.array_equal(bounded.path, full.path)
+    assert np.array_equal(bounded2.path, full2.path)
+    assert bounded.diagnostics["cells_solved"] < 0.5 * full.diagnostics["cells_solved"]
+    assert bounded2.diagnostics["cells_solved"] < 0.5 * full2.diagnostics["cells_solved"]
+    # the stops are not the user's anchors
+    assert len(bounded.params["anchors"]) == len(full.params["anchors"])
+
+
+def test_bounded_exact_re_solve_widens_when_a_stop_bends_the_path(monkeypatch):
+    """A stop so close that the new path meets the base only next to it: the stretch is
+    doubled and solved again, until the path meets the base in its near half; the anchor
+    holds and the base is kept away from it."""
+    import core.constraints as constraints
+
+    x, y, truth, base = _wrong_base_pair()
+    calls = []
+    real = constraints._bounded_stops
+    monkeypatch.setattr(constraints, "_bounded_stops",
+                        lambda *a: calls.append(a[-1]) or real(*a))
+    monkeypatch.setattr(constraints, "BOUNDED_SPAN_S", 0.5)
+    i = 100
+    # 2 s late on B where the base is right: the path runs level to meet the base again
+    c = Constraints((Anchor(i / 10, float(truth[i]) / 10 + 2.0),))
+    out = recompute(base, c, (x, y, "euclidean"), mode="exact")
+    assert len(calls) >= 3 and calls[1] == 2 * calls[0] and calls[2] == 2 * calls[1]
+    assert _passes(out, c.anchors[0].time_a_s, c.anchors[0].time_b_s)
+    cells = set(map(tuple, base.path.tolist()))
+    away = np.abs(out.path[:, 0] - i) > 50
+    assert all(tuple(p) in cells for p in out.path[away].tolist())
+    monkeypatch.setattr(constraints, "BOUNDED_SPAN_S", 1e6)
+    assert np.array_equal(out.path, recompute(base, c, (x, y, "euclidean"),
+                                              mode="exact").path)
