@@ -936,9 +936,11 @@ def _diagonal_knot_steps(engine: Alignment) -> Alignment:
 
 #: the exact re-solve of a knot off the base path first solves only this far (s of A)
 #: each side of it, to a cell of the base path (the splice keeps the base beyond the
-#: place where the new path meets it); doubled while the path meets the base only in
-#: the far half of that stretch
+#: place where the new path meets it), or 2.5 times as far as the knot is off the base
+#: path (on B); a stretch is doubled while the new path meets the base only in its half
+#: next to the stop
 BOUNDED_SPAN_S = 8.0
+_BOUNDED_OFF = 2.5
 
 
 def _bounded_resolve(start: Alignment, base: Alignment, knots, inputs, progress,
@@ -949,13 +951,14 @@ def _bounded_resolve(start: Alignment, base: Alignment, knots, inputs, progress,
     Splicing keeps the base path wherever the new one meets it, so a segment of
     :func:`core.warping.resolve` needs solving only from a knot off the base path to
     where the path rejoins the base. Each such knot gets a stop on the base path
-    :data:`BOUNDED_SPAN_S` away on A on each side (where no other knot comes first); the
-    base path between stops is kept as it is (``resolve(..., kept=...)``), the pieces
-    from a knot to its stops are solved. Where a solved piece meets the base only in the
-    half of its stretch next to the stop (the stop may have bent it), the span is
-    doubled and solved again, until the stops reach the next knots or the ends: then
-    the result is the spliced full re-solve. Moving an anchor between two 60 s segments
-    thus solves about 2 x 8 s on each side instead of 2 x 60 s."""
+    :data:`BOUNDED_SPAN_S` away on A on each side (further for a knot far off the base;
+    none where another knot comes first); the base path between stops is kept as it is
+    (``resolve(..., kept=...)``), the pieces from a knot to its stops are solved. Where
+    a solved piece meets the base only in the half of its stretch next to the stop (the
+    stop may have bent it), that stretch is doubled and solved again, until its stop
+    reaches the next knot or an end: then it is the spliced whole-segment re-solve.
+    Moving an anchor between two 60 s segments thus solves about 8 s each side instead
+    of 60 s."""
     from .warping import resolve
 
     base_path = np.asarray(base.path, dtype=np.int64)
@@ -968,9 +971,15 @@ def _bounded_resolve(start: Alignment, base: Alignment, knots, inputs, progress,
     per_cell = (float(base.distance) / max(len(base_path) - 1, 1)
                 if math.isfinite(float(base.distance)) else 0.0)
     record = dict((base.diagnostics.get("segments") or [{}])[0])
-    span = max(1, int(round(BOUNDED_SPAN_S * float(base.rate_a_hz))))
+    span0 = max(1, int(round(BOUNDED_SPAN_S * float(base.rate_a_hz))))
+    b_to_a = float(base.rate_a_hz) / float(base.rate_b_hz)
+    spans = {}
+    for k in off_base:  # as far again as the knot is off the base path, and more
+        r = min(max(k[0] - table[0], 0), len(table[1]) - 1)
+        off = max(table[1][r] - k[1], k[1] - table[2][r], 0) * b_to_a
+        spans[k] = max(span0, int(math.ceil(_BOUNDED_OFF * off)))
     while True:
-        stops = _bounded_stops(knots, on_base, corners, base_path, span)
+        stops = _bounded_stops(knots, on_base, corners, base_path, spans)
         kept = {}
         points = sorted(set(knots) | {s for s, _, _ in stops})
         ends = sorted(set(points) | {c for c in corners
@@ -988,14 +997,14 @@ def _bounded_resolve(start: Alignment, base: Alignment, knots, inputs, progress,
         engine = resolve(start, np.array(points, dtype=np.int64).reshape(-1, 2),
                          progress=progress, cancel=cancel, kept=kept, **inputs)
         engine = _splice_engine(_diagonal_knot_steps(engine), base_path)
-        if not stops:
-            break
         path = np.asarray(engine.path)
-        bent = [s for s, side, row in stops if not _meets_early(path, s, side, row, table)]
+        bent = {knot for stop, side, knot in stops
+                if not _meets_early(path, stop, side, knot[0], table)}
         if not bent:
             break
-        span *= 2
-        start = engine  # its segments next to unchanged knots are reused
+        for knot in bent:
+            spans[knot] *= 2
+        start = engine  # its segments next to the other knots are reused
     if stops:  # the stops are not the user's: the result's anchors are the knots
         params = dict(engine.params)
         params["anchors"] = [tuple(k) for k in knots]
@@ -1005,12 +1014,12 @@ def _bounded_resolve(start: Alignment, base: Alignment, knots, inputs, progress,
     return engine
 
 
-def _bounded_stops(knots, on_base, corners, base_path, span):
-    """The stops of :func:`_bounded_resolve`: ``[(cell, side, knot row)]``, cells of
-    the base path at least ``span`` rows after (side +1) a knot off the base path, and
-    past its column, or before (side -1) one; strictly between the knot and its
+def _bounded_stops(knots, on_base, corners, base_path, spans):
+    """The stops of :func:`_bounded_resolve`: ``[(cell, side, knot)]``, cells of the
+    base path at least ``spans[knot]`` rows after (side +1) a knot off the base path,
+    and past its column, or before (side -1) one; strictly between the knot and its
     neighbouring knot (or corner, or that neighbour's own stop); none where the two
-    knots are within 2 ``span`` rows."""
+    knots' stretches would overlap."""
     stops = []
     pts = [corners[0]] + list(knots) + [corners[1]]
     off = [False] + list(not b for b in on_base) + [False]
@@ -1018,24 +1027,26 @@ def _bounded_stops(knots, on_base, corners, base_path, span):
     last = len(base_path) - 1
     for k in range(len(pts) - 1):
         a, b = pts[k], pts[k + 1]
-        if b[0] - a[0] <= 2 * span + 2:
+        sa = spans.get(a, 0) if off[k] else 0
+        sb = spans.get(b, 0) if off[k + 1] else 0
+        if b[0] - a[0] <= sa + sb + 2:
             continue
         lo = a
         if off[k]:
             # the first base cell span rows on and past the knot's column
-            q = max(int(np.searchsorted(rows, a[0] + span, side="left")),
+            q = max(int(np.searchsorted(rows, a[0] + sa, side="left")),
                     int(np.searchsorted(cols, a[1], side="right")))
             c = tuple(map(int, base_path[min(q, last)]))
             if a[0] < c[0] < b[0] and a[1] < c[1] <= b[1]:
-                stops.append((c, 1, a[0]))
+                stops.append((c, 1, a))
                 lo = c
         if off[k + 1]:
             # the last base cell span rows back and before the knot's column
-            q = min(int(np.searchsorted(rows, b[0] - span, side="right")),
+            q = min(int(np.searchsorted(rows, b[0] - sb, side="right")),
                     int(np.searchsorted(cols, b[1], side="left"))) - 1
             c = tuple(map(int, base_path[max(q, 0)]))
             if lo[0] < c[0] < b[0] and lo[1] < c[1] < b[1]:
-                stops.append((c, -1, b[0]))
+                stops.append((c, -1, b))
     return stops
 
 
