@@ -9,7 +9,7 @@ re-solved
 
 - as the window did before (``corridor, old``: corridor re-solve on the matrix's
   features, chroma at 100 Hz for a default result, without splicing),
-- by the corridor now (``corridor, spliced``: :func:`core.constraints.splice_to_base`;
+- by the corridor now (``corridor, spliced``: :func:`core.splicing.splice_to_base`;
   what the window does for results it cannot re-solve exactly),
 - as the window does now (``window``: :func:`inspector.editing.exact_source_task` then
   :func:`inspector.editing.resolve_task`, the same calls the Editor's workers make),

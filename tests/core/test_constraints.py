@@ -345,7 +345,7 @@ def test_bounded_exact_re_solve_equals_the_full_one_and_solves_less(monkeypatch)
     path BOUNDED_SPAN_S away (the splice keeps the base beyond where the path meets it
     anyway): the same path as solving the whole segments and splicing, in fewer cells;
     moving the anchor again reuses the untouched stretches."""
-    import core.constraints as constraints
+    import core.splicing as splicing
 
     x, y, truth, base = _wrong_base_pair()
     i = 300
@@ -353,7 +353,7 @@ def test_bounded_exact_re_solve_equals_the_full_one_and_solves_less(monkeypatch)
     moved = c.moved_anchor(0, i / 10, float(truth[i]) / 10 + 0.4)
     bounded = recompute(base, c, (x, y, "euclidean"), mode="exact")
     bounded2 = recompute(base, moved, (x, y, "euclidean"), mode="exact", previous=bounded)
-    monkeypatch.setattr(constraints, "BOUNDED_SPAN_S", 1e6)  # no stops: whole segments
+    monkeypatch.setattr(splicing, "BOUNDED_SPAN_S", 1e6)  # no stops: whole segments
     full = recompute(base, c, (x, y, "euclidean"), mode="exact")
     full2 = recompute(base, moved, (x, y, "euclidean"), mode="exact", previous=full)
     assert np.array_equal(bounded.path, full.path)
@@ -368,27 +368,27 @@ def test_bounded_exact_re_solve_widens_when_a_stop_bends_the_path(monkeypatch):
     """A stop so close that the new path meets the base only next to it: the stretch is
     doubled and solved again, until the path meets the base in its near half; the anchor
     holds and the base is kept away from it."""
-    import core.constraints as constraints
+    import core.splicing as splicing
 
     x, y, truth, base = _wrong_base_pair()
     calls = []
-    real = constraints._bounded_stops
-    monkeypatch.setattr(constraints, "_bounded_stops",
+    real = splicing._bounded_stops
+    monkeypatch.setattr(splicing, "_bounded_stops",
                         lambda *a: calls.append(dict(a[-1])) or real(*a))
-    monkeypatch.setattr(constraints, "BOUNDED_SPAN_S", 0.5)
-    monkeypatch.setattr(constraints, "_BOUNDED_OFF", 0.0)  # no head start
+    monkeypatch.setattr(splicing, "BOUNDED_SPAN_S", 0.5)
+    monkeypatch.setattr(splicing, "_BOUNDED_OFF", 0.0)  # no head start
     i = 100
     # 2 s late on B where the base is right: the path runs level to meet the base again
     c = Constraints((Anchor(i / 10, float(truth[i]) / 10 + 2.0),))
     out = recompute(base, c, (x, y, "euclidean"), mode="exact")
     assert len(calls) >= 3
-    for before, after in zip(calls, calls[1:]):
+    for before, after in zip(calls, calls[1:], strict=False):
         assert all(after[k] in (before[k], 2 * before[k]) for k in before)
         assert any(after[k] == 2 * before[k] for k in before)
     assert _passes(out, c.anchors[0].time_a_s, c.anchors[0].time_b_s)
     cells = set(map(tuple, base.path.tolist()))
     away = np.abs(out.path[:, 0] - i) > 50
     assert all(tuple(p) in cells for p in out.path[away].tolist())
-    monkeypatch.setattr(constraints, "BOUNDED_SPAN_S", 1e6)
+    monkeypatch.setattr(splicing, "BOUNDED_SPAN_S", 1e6)
     assert np.array_equal(out.path, recompute(base, c, (x, y, "euclidean"),
                                               mode="exact").path)
