@@ -256,9 +256,11 @@ class Session(QObject):
         """Replace result ``aid``'s alignment and constraints (one undo step)."""
         self.project.edit_result(aid, edited, constraints, description)
 
-    def add_corrected(self, base_id: int, alignment: Alignment, constraints) -> int:
+    def add_corrected(self, base_id: int, alignment: Alignment, constraints, *,
+                      activate: bool = True) -> int:
         """A corrected copy of result ``base_id`` (its recipe, its cost image, its
-        alignment as the base the path is recomputed from); returns its id."""
+        alignment as the base the path is recomputed from); returns its id. It becomes
+        the active result unless ``activate`` is False."""
         res = self.project.result(base_id)
         rid = self.project.next_id
         if base_id in self._loose:
@@ -266,7 +268,7 @@ class Session(QObject):
         added = self.project.add_result(
             alignment, res.recipe, label=f"manual (from #{base_id} {res.label})",
             image=res.image, constraints=constraints,
-            base=res.base if res.base is not None else res.alignment)
+            base=res.base if res.base is not None else res.alignment, activate=activate)
         assert added == rid
         return rid
 

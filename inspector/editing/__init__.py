@@ -488,8 +488,12 @@ class Editor(QObject):
             return
         self.carried = constraints
         if res.base is None:
-            new = self.session.add_corrected(aid, al, constraints)
-            self.session.set_compared(aid)
+            # an edit that landed after the user went on to another result (it waited
+            # for the exact source) adds its manual result without taking the view
+            still = self.session.active_id == aid
+            new = self.session.add_corrected(aid, al, constraints, activate=still)
+            if still:
+                self.session.set_compared(aid)
             self._sync_pending_anchors(constraints)
             self.resolved.emit(new)
         else:
