@@ -437,6 +437,19 @@ class Project:
         self._redo.clear()
         self._replace_alignment(rid, edited, constraints)
 
+    def settle_result(self, rid: int, settled: Alignment, constraints: Constraints) -> bool:
+        """Replace result ``rid``'s alignment by a better path for the same edit (the
+        window's exact re-solve arriving after a quick stand-in): no undo step, and only
+        while its constraints are still ``constraints`` (the same object: no edit, undo or
+        redo since); returns whether it did."""
+        res = self._results.get(rid)
+        if res is None or res.constraints is not constraints:
+            return False
+        if not isinstance(settled, Alignment):
+            raise TypeError(f"settled: expected an Alignment, got {type(settled).__name__}")
+        self._replace_alignment(rid, settled)
+        return True
+
     def _replace_alignment(self, rid: int, al: Alignment,
                            constraints: Constraints | None = None) -> None:
         res = self._results[rid]

@@ -256,6 +256,11 @@ class Session(QObject):
         """Replace result ``aid``'s alignment and constraints (one undo step)."""
         self.project.edit_result(aid, edited, constraints, description)
 
+    def settle_result(self, aid: int, settled: Alignment, constraints) -> bool:
+        """The better path of the same edit, without an undo step
+        (:meth:`core.project.Project.settle_result`)."""
+        return self.project.settle_result(aid, settled, constraints)
+
     def add_corrected(self, base_id: int, alignment: Alignment, constraints, *,
                       activate: bool = True) -> int:
         """A corrected copy of result ``base_id`` (its recipe, its cost image, its

@@ -15,8 +15,9 @@ The state is the Project's (:class:`core.project.Result` ``constraints`` and ``b
 exactly (the default pipeline's, a DTW result on features) is re-solved on its own
 features, refined at the chord changes near hard anchors on audio pairs, as
 :mod:`core.correcting` does (:func:`exact_source_task` builds them once per result on a
-worker, channel ``edit_source``; an edit made meanwhile waits for them, the GUI does
-not); any other result (CTW, OT, soft-DTW, a file of another tool) by the corridor on the
+worker, channel ``edit_source``; an edit made meanwhile is shown at once as the
+spliced corridor's path, which the exact path replaces when the source lands, without
+an undo step of its own); any other result (CTW, OT, soft-DTW, a file of another tool) by the corridor on the
 matrix's features, spliced back onto its path where they meet. GUI thread; the re-solves
 run on workers (channel ``edit_resolve``).
 """
@@ -195,6 +196,8 @@ class Editor(QObject):
         self._pending = None       # (result id, constraints) of the re-solve under way
         self.preview_updates = 0
         self.last_resolve_s = None
+        self._stand_in = None      # (result id, constraints): a corridor path shown for
+        #                            an edit whose exact re-solve is still to come
         self._waiting = None       # (result id, constraints, description, t0, base): an
         #                            edit waiting for its result's exact source
         self._building = None      # the base whose exact source a worker builds
@@ -399,10 +402,12 @@ class Editor(QObject):
         base = res.base if res.base is not None else res.alignment
         previous = res.alignment if res.base is not None else None
         exact = self.exact_source(base, inputs, aid)
-        if exact is BUILDING:
+        interim = exact is BUILDING
+        if interim:
+            # the exact re-solve follows when the source lands (_on_source); meanwhile
+            # the spliced corridor stands in, replaced without an undo step
             self._waiting = (aid, constraints, description, t0, base)
-            return
-        if exact is not None:
+        if exact is not None and not interim:
             args = (base, constraints, exact["source"], exact["rate_a_hz"],
                     exact["rate_b_hz"], previous)
             kwargs = {"mode": "exact", "energies": exact["energies"]}
@@ -410,10 +415,11 @@ class Editor(QObject):
             args = (base, constraints, (fa.values, fb.values, metric), float(fa.rate_hz),
                     float(fb.rate_hz), previous)
             kwargs = {"mode": "corridor"}
-        request = Request("edit_resolve", resolve_task, args, kwargs, label="re-solve")
+        request = Request("edit_resolve", resolve_task, args, kwargs,
+                          label="re-solve (quick, exact to follow)" if interim else "re-solve")
         self.jobs.submit(request,
                          on_result=lambda al: self._on_resolved(aid, constraints, description,
-                                                                al, t0),
+                                                                al, t0, interim),
                          on_failure=lambda failure: self._on_failed(aid, failure))
 
     # ------------------------------------------------------------------ exact source
@@ -478,7 +484,16 @@ class Editor(QObject):
         if not keep:
             self._sources.pop(id(base), None)
 
-    def _on_resolved(self, aid, constraints, description, al, t0) -> None:
+    def _on_resolved(self, aid, constraints, description, al, t0, interim=False) -> None:
+        stand_in = self._stand_in
+        if not interim and stand_in is not None and stand_in[1] is constraints:
+            # the exact path of an edit whose corridor stand-in is shown: it takes its
+            # place (the same edit: no new undo step), unless the user moved on
+            self._stand_in = None
+            if self.session.settle_result(stand_in[0], al, constraints):
+                self.resolved.emit(stand_in[0])
+                self.redraw()
+            return
         if self._pending is not None and self._pending[1] is constraints:
             self._pending = None
         self.last_resolve_s = time.perf_counter() - t0
@@ -495,10 +510,12 @@ class Editor(QObject):
             if still:
                 self.session.set_compared(aid)
             self._sync_pending_anchors(constraints)
+            self._stand_in = (new, constraints) if interim else None
             self.resolved.emit(new)
         else:
             self.session.edit_result(aid, al, constraints, description)
             self._sync_pending_anchors(constraints)
+            self._stand_in = (aid, constraints) if interim else None
             self.resolved.emit(aid)
         self.redraw()
 
@@ -538,6 +555,7 @@ class Editor(QObject):
         self.jobs.cancel("edit_resolve")
         self._pending = None
         self._waiting = None
+        self._stand_in = None
         text = self.session.undo()
         self._after_step(text, "undo")
 
@@ -545,6 +563,7 @@ class Editor(QObject):
         self.jobs.cancel("edit_resolve")
         self._pending = None
         self._waiting = None
+        self._stand_in = None
         text = self.session.redo()
         self._after_step(text, "redo")
 

@@ -97,3 +97,54 @@ def test_edits_made_while_the_exact_source_is_built_are_all_applied(qtbot, windo
     # nothing left waiting: the edits landed together (one step, as re-solves replacing
     # each other always did)
     assert editor._waiting is None and editor._pending is None
+
+
+def test_a_quick_corridor_path_stands_in_until_the_exact_source_is_built(
+        qtbot, window, audio_pair, monkeypatch):
+    """The first edit of a result waits for its exact source (44 s on two one-hour
+    recordings): meanwhile the spliced corridor's path is shown at once, and the exact
+    path takes its place when it lands, without a second undo step."""
+    import threading
+
+    import inspector.editing as editing
+
+    gate = threading.Event()
+    real = editing.exact_source_task
+
+    def slow(*args, **kwargs):
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(editing, "exact_source_task", slow)
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s, editor = window.session, window.editor
+    auto = s.active_id
+    al = s.active_alignment()
+    ta, tb = 2.0, float(al.map_a_to_b(2.0)) + 0.3
+    with qtbot.waitSignal(editor.resolved, timeout=60_000) as first:
+        editor.add_anchor(ta, tb)
+    manual = first.args[0]
+    assert manual != auto and s.active_id == manual
+    stand_in = s.project.result(manual).alignment
+    steps = len(s.project._undo)
+    assert stand_in.diagnostics["constraint_mode"] == "corridor"
+    assert _passes(stand_in, ta, tb)
+    with qtbot.waitSignal(editor.resolved, timeout=60_000) as second:
+        gate.set()
+    assert second.args[0] == manual
+    wait_idle(qtbot, window)
+    settled = s.project.result(manual).alignment
+    assert settled.diagnostics["constraint_mode"] == "exact"
+    assert _passes(settled, ta, tb)
+    # the same edit: no undo step of its own
+    assert len(s.project._undo) == steps
+    # a second edit while nothing waits is exact at once, one undo step
+    with qtbot.waitSignal(editor.resolved, timeout=60_000):
+        editor.add_anchor(3.0, float(al.map_a_to_b(3.0)))
+    wait_idle(qtbot, window)
+    assert s.project.result(manual).alignment.diagnostics["constraint_mode"] == "exact"
+    assert len(s.project._undo) == steps + 1
+    editor.undo()
+    wait_idle(qtbot, window)
+    assert s.project.result(manual).alignment is settled
