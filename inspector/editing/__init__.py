@@ -17,9 +17,9 @@ features, refined at the chord changes near hard anchors on audio pairs, as
 :mod:`core.correcting` does (:func:`exact_source_task` builds them once per result on a
 worker, channel ``edit_source``; an edit made meanwhile is shown at once as the
 spliced corridor's path, which the exact path replaces when the source lands, without
-an undo step of its own); any other result (CTW, OT, soft-DTW, a file of another tool) by the corridor on the
-matrix's features, spliced back onto its path where they meet. GUI thread; the re-solves
-run on workers (channel ``edit_resolve``).
+an undo step of its own); any other result (CTW, OT, soft-DTW, a file of another tool)
+by the corridor on the matrix's features, spliced back onto its path where they meet.
+GUI thread; the re-solves run on workers (channel ``edit_resolve``).
 """
 
 from __future__ import annotations
