@@ -144,7 +144,8 @@ def bounded_resolve(start: Alignment, base: Alignment, knots, inputs, progress,
     conf = None if base.confidence is None else np.asarray(base.confidence)
     per_cell = (float(base.distance) / max(len(base_path) - 1, 1)
                 if math.isfinite(float(base.distance)) else 0.0)
-    record = dict((base.diagnostics.get("segments") or [{}])[0])
+    base_segs = base.diagnostics.get("segments") or [{}]
+    record = {k: v for k, v in base_segs[0].items() if k not in ("stages", "search_window")}
     span0 = max(1, int(round(BOUNDED_SPAN_S * float(base.rate_a_hz))))
     b_to_a = float(base.rate_a_hz) / float(base.rate_b_hz)
     spans = {}
@@ -164,9 +165,11 @@ def bounded_resolve(start: Alignment, base: Alignment, knots, inputs, progress,
                 continue  # next to a knot off the base path: solved (or from ``start``)
             ka, kb = index_of(base_path, a), index_of(base_path, b)
             piece = base_path[ka:kb + 1]
-            kept[(a, b)] = (piece, per_cell * (len(piece) - 1),
-                            dict(record, start=a, end=b, reused=True, cells=0,
-                                 memory_bytes=0),
+            rec = dict(record, start=a, end=b, reused=True, cells=0, memory_bytes=0)
+            outline = _outline_rows(base_segs, a[0], b[0])
+            if outline is not None:
+                rec["search_window"] = outline  # where the base's search looked there
+            kept[(a, b)] = (piece, per_cell * (len(piece) - 1), rec,
                             None if conf is None else conf[ka:kb + 1])
         engine = resolve(start, np.array(points, dtype=np.int64).reshape(-1, 2),
                          progress=progress, cancel=cancel, kept=kept, **inputs)
@@ -186,6 +189,25 @@ def bounded_resolve(start: Alignment, base: Alignment, knots, inputs, progress,
                                for k in knots]
         engine = engine.replace(params=params)
     return engine
+
+
+def _outline_rows(segments, r0, r1):
+    """The search outline (``{"rows", "lo", "hi"}``, row blocks) of the base's segment
+    records cut to rows ``r0 .. r1``, or None where the base recorded none."""
+    for rec in segments:
+        outline = rec.get("search_window")
+        if outline is None or not len(outline.get("lo", ())):
+            continue
+        rows = np.asarray(outline["rows"], dtype=np.int64)
+        if rows[0] > r0 or rows[-1] <= r1:
+            continue
+        k0 = int(np.searchsorted(rows, r0, side="right")) - 1
+        k1 = int(np.searchsorted(rows, r1, side="right")) - 1
+        cut = rows[k0:k1 + 2].copy()
+        cut[0], cut[-1] = r0, r1 + 1
+        return {"rows": cut.tolist(), "lo": list(outline["lo"][k0:k1 + 1]),
+                "hi": list(outline["hi"][k0:k1 + 1])}
+    return None
 
 
 def _bounded_stops(knots, on_base, corners, base_path, spans):
