@@ -299,16 +299,7 @@ def test_exact_re_solve_is_spliced_back_onto_the_base_path():
     """An exact re-solve keeps the base path where the re-solved segments meet it again:
     away from the anchor the path is the base's, cell for cell; the anchor holds; the
     segment records tile the spliced path, so a later re-solve reuses them."""
-    n, m = 600, 700
-    rng = np.random.default_rng(1)
-    t = np.linspace(0, 1, n)
-    s = np.linspace(0, 1, m) ** 1.2
-    f = rng.uniform(2, 9, 6)
-    x = np.sin(np.outer(t, f) * 6.0) + 0.05 * rng.standard_normal((n, 6))
-    y = np.sin(np.outer(s, f) * 6.0) + 0.05 * rng.standard_normal((m, 6))
-    truth = t ** (1 / 1.2) * (m - 1)
-    x[270:330] = x[270:330][::-1]  # the base goes wrong around 30 s
-    base = dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+    x, y, truth, base = _wrong_base_pair()  # the base goes wrong around 30 s
     i = 300
     c = Constraints((Anchor(i / 10, float(truth[i]) / 10),))
     out = recompute(base, c, (x, y, "euclidean"), mode="exact")
