@@ -363,19 +363,22 @@ def splice_to_base(piece: np.ndarray, base_path: np.ndarray, run: int = SPLICE_R
     return out
 
 
-def has_cell(path, cell) -> bool:
-    k = int(np.searchsorted(path[:, 0], cell[0], side="left"))
-    while k < len(path) and path[k, 0] == cell[0]:
-        if path[k, 1] == cell[1]:
-            return True
-        k += 1
-    return False
-
-
-def index_of(path, cell) -> int:
+def _find(path, cell) -> int:
+    """The index of ``cell`` on ``path`` (rows non-decreasing), -1 when it is not there."""
     k = int(np.searchsorted(path[:, 0], cell[0], side="left"))
     while k < len(path) and path[k, 0] == cell[0]:
         if path[k, 1] == cell[1]:
             return k
         k += 1
-    raise AlignmentError(f"constraints: the path misses the knot {cell}")
+    return -1
+
+
+def has_cell(path, cell) -> bool:
+    return _find(path, cell) >= 0
+
+
+def index_of(path, cell) -> int:
+    k = _find(path, cell)
+    if k < 0:
+        raise AlignmentError(f"constraints: the path misses the knot {cell}")
+    return k

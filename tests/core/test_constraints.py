@@ -320,13 +320,8 @@ def test_exact_re_solve_is_spliced_back_onto_the_base_path():
 
 def _wrong_base_pair(seed=1):
     n, m = 600, 700
-    rng = np.random.default_rng(seed)
-    t = np.linspace(0, 1, n)
-    s = np.linspace(0, 1, m) ** 1.2
-    f = rng.uniform(2, 9, 6)
-    x = np.sin(np.outer(t, f) * 6.0) + 0.05 * rng.standard_normal((n, 6))
-    y = np.sin(np.outer(s, f) * 6.0) + 0.05 * rng.standard_normal((m, 6))
-    truth = t ** (1 / 1.2) * (m - 1)
+    x, y = _pair(n, m, seed)
+    truth = np.linspace(0, 1, n) ** (1 / 1.2) * (m - 1)
     x[270:330] = x[270:330][::-1]  # the base goes wrong around 30 s
     return x, y, truth, dtw(x, y, rate_a_hz=10, rate_b_hz=10)
 
