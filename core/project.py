@@ -438,17 +438,24 @@ class Project:
         self._replace_alignment(rid, edited, constraints)
 
     def settle_result(self, rid: int, settled: Alignment, constraints: Constraints) -> bool:
-        """Replace result ``rid``'s alignment by a better path for the same edit (the
-        window's exact re-solve arriving after a quick stand-in): no undo step, and only
-        while its constraints are still ``constraints`` (the same object: no edit, undo or
-        redo since); returns whether it did."""
-        res = self._results.get(rid)
-        if res is None or res.constraints is not constraints:
-            return False
+        """Replace the path of an edit of result ``rid`` by a better one for the same edit
+        (the window's exact re-solve arriving after a quick stand-in), without an undo
+        step: where the result holds ``constraints`` (the same object) now, and in the
+        undo and redo steps that restore it (an undo or a later edit made meanwhile);
+        returns whether anything was replaced."""
         if not isinstance(settled, Alignment):
             raise TypeError(f"settled: expected an Alignment, got {type(settled).__name__}")
-        self._replace_alignment(rid, settled)
-        return True
+        done = False
+        for stack in (self._undo, self._redo):
+            for k, (sid, _al, c, text) in enumerate(stack):
+                if sid == rid and c is constraints:
+                    stack[k] = (sid, settled, c, text)
+                    done = True
+        res = self._results.get(rid)
+        if res is not None and res.constraints is constraints:
+            self._replace_alignment(rid, settled)
+            done = True
+        return done
 
     def _replace_alignment(self, rid: int, al: Alignment,
                            constraints: Constraints | None = None) -> None:

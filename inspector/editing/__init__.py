@@ -82,6 +82,23 @@ def resolve_task(base, constraints, source, rate_a_hz, rate_b_hz, previous, *,
     return prepare_path(al)
 
 
+def settle_task(base, edits, exact, *, progress=None, cancel=None):
+    """Worker: the exact paths of ``edits`` (a list of constraints) of ``base`` on its
+    built exact ``source`` (:func:`exact_source_task`), for edits whose corridor stand-in
+    was left in the result's undo or redo steps (undone, or edited again, before the
+    source was built)."""
+    out = []
+    for k, constraints in enumerate(edits):
+        if cancel is not None:
+            cancel()
+        out.append(resolve_task(base, constraints, exact["source"], exact["rate_a_hz"],
+                                exact["rate_b_hz"], None, mode="exact",
+                                energies=exact["energies"]))
+        if progress is not None:
+            progress((k + 1) / len(edits))
+    return out
+
+
 def exact_source_task(base, rec_a, rec_b, features=None, specs=None, *, progress=None,
                       cancel=None):
     """Worker: what the window re-solves ``base``'s edits on, built once per result: a
@@ -196,8 +213,8 @@ class Editor(QObject):
         self._pending = None       # (result id, constraints) of the re-solve under way
         self.preview_updates = 0
         self.last_resolve_s = None
-        self._stand_in = None      # (result id, constraints): a corridor path shown for
-        #                            an edit whose exact re-solve is still to come
+        self._stand_ins = []       # (result id, constraints, base): edits whose path is a
+        #                            corridor stand-in, their exact re-solve still to come
         self._waiting = None       # (result id, constraints, description, t0, base): an
         #                            edit waiting for its result's exact source
         self._building = None      # the base whose exact source a worker builds
@@ -419,7 +436,7 @@ class Editor(QObject):
                           label="re-solve (quick, exact to follow)" if interim else "re-solve")
         self.jobs.submit(request,
                          on_result=lambda al: self._on_resolved(aid, constraints, description,
-                                                                al, t0, interim),
+                                                                al, t0, interim, base),
                          on_failure=lambda failure: self._on_failed(aid, failure))
 
     # ------------------------------------------------------------------ exact source
@@ -483,13 +500,42 @@ class Editor(QObject):
             self._submit(aid, constraints, description, t0)
         if not keep:
             self._sources.pop(id(base), None)
+        else:
+            self._settle_left(base, src, None if waiting is None else waiting[1])
 
-    def _on_resolved(self, aid, constraints, description, al, t0, interim=False) -> None:
-        stand_in = self._stand_in
-        if not interim and stand_in is not None and stand_in[1] is constraints:
+    def _settle_left(self, base, src, waiting) -> None:
+        """The stand-ins of ``base`` other than the edit now re-solved (``waiting``: its
+        constraints) were undone or edited over before its exact source landed: their
+        exact paths are computed now and put where those edits are kept (no undo step).
+        Without an exact source (``src`` None) the corridor paths are what they get."""
+        left = [s for s in self._stand_ins if s[2] is base and s[1] is not waiting]
+        if not left:
+            return
+        self._stand_ins = [s for s in self._stand_ins if not any(s is t for t in left)]
+        if src is None:
+            return
+
+        def settle(paths):
+            for (aid, constraints, _b), al in zip(left, paths, strict=True):
+                self.session.settle_result(aid, al, constraints)
+            self.redraw()
+
+        request = Request(f"edit_settle:{id(base)}", settle_task,
+                          (base, [c for _a, c, _b in left], src),
+                          label="correction: exact paths of earlier edits")
+        self.jobs.submit(request, on_result=settle, on_failure=lambda failure: self.session
+                         .error_reported.emit("correction: the exact paths of earlier edits: "
+                                              f"{getattr(failure, 'message', failure)} "
+                                              "(they keep their quick paths)"))
+
+    def _on_resolved(self, aid, constraints, description, al, t0, interim=False,
+                     base=None) -> None:
+        stand_in = next((s for s in self._stand_ins if s[1] is constraints), None)
+        if not interim and stand_in is not None:
             # the exact path of an edit whose corridor stand-in is shown: it takes its
-            # place (the same edit: no new undo step), unless the user moved on
-            self._stand_in = None
+            # place (the same edit: no new undo step), also where an undo or a later edit
+            # keeps it
+            self._stand_ins.remove(stand_in)
             if self.session.settle_result(stand_in[0], al, constraints):
                 self.resolved.emit(stand_in[0])
                 self.redraw()
@@ -510,12 +556,14 @@ class Editor(QObject):
             if still:
                 self.session.set_compared(aid)
             self._sync_pending_anchors(constraints)
-            self._stand_in = (new, constraints) if interim else None
+            if interim:
+                self._stand_ins.append((new, constraints, base))
             self.resolved.emit(new)
         else:
             self.session.edit_result(aid, al, constraints, description)
             self._sync_pending_anchors(constraints)
-            self._stand_in = (aid, constraints) if interim else None
+            if interim:
+                self._stand_ins.append((aid, constraints, base))
             self.resolved.emit(aid)
         self.redraw()
 
@@ -555,7 +603,6 @@ class Editor(QObject):
         self.jobs.cancel("edit_resolve")
         self._pending = None
         self._waiting = None
-        self._stand_in = None
         text = self.session.undo()
         self._after_step(text, "undo")
 
@@ -563,7 +610,6 @@ class Editor(QObject):
         self.jobs.cancel("edit_resolve")
         self._pending = None
         self._waiting = None
-        self._stand_in = None
         text = self.session.redo()
         self._after_step(text, "redo")
 

@@ -219,6 +219,44 @@ def test_project_keeps_constraints_in_snapshot_and_undo_redo():
     assert (a.time_a_s, a.time_b_s) == (c2.anchors[0].time_b_s, c2.anchors[0].time_a_s)
 
 
+def test_settle_result_reaches_the_undo_and_redo_steps_of_its_edit():
+    """A better path for an edit (the window's exact re-solve after a corridor stand-in)
+    replaces that edit's path wherever it is kept: in the result, and in the undo or
+    redo step that restores it when the user undid it or edited again meanwhile."""
+    from core.project import Project
+    from core.registry import Recipe
+
+    x, y = _pair()
+    base = dtw(x, y, rate_a_hz=10, rate_b_hz=10)
+    p = Project()
+    rid = p.add_result(base, Recipe("dtw", {}), label="dtw")
+    c1 = Constraints((Anchor(10.0, base.map_a_to_b(10.0) + 1.0),))
+    quick1 = recompute(base, c1, (x, y))
+    exact1 = recompute(base, c1, (x, y), mode="exact")
+    p.edit_result(rid, quick1, c1, "add anchor")
+    # undone before the better path lands: the redo step gets it
+    assert p.undo() == "add anchor" and p.alignment(rid) is base
+    assert p.settle_result(rid, exact1, c1)
+    assert p.alignment(rid) is base and not p.can_undo()
+    assert p.redo() == "add anchor" and p.alignment(rid) is exact1
+    # edited again before it lands: the undo step of the later edit gets it
+    p.undo()
+    p.edit_result(rid, quick1, c1, "add anchor")
+    c2 = c1.moved_anchor(0, 10.0, c1.anchors[0].time_b_s + 0.5)
+    quick2 = recompute(base, c2, (x, y))
+    p.edit_result(rid, quick2, c2, "move anchor")
+    exact2 = recompute(base, c2, (x, y), mode="exact")
+    assert p.settle_result(rid, exact1, c1) and p.alignment(rid) is quick2
+    assert p.settle_result(rid, exact2, c2) and p.alignment(rid) is exact2
+    assert p.undo() == "move anchor" and p.alignment(rid) is exact1
+    # constraints that are equal but not the edit's own are left alone
+    assert not p.settle_result(rid, quick1, Constraints(c1.anchors, c1.regions))
+    assert p.alignment(rid) is exact1
+    assert not p.settle_result(rid + 1, quick1, c1)
+    with pytest.raises(TypeError):
+        p.settle_result(rid, "path", c1)
+
+
 def _scorer_map(al, t):
     """A -> B as evaluation scripts read a path: the mean B time of each A frame,
     interpolated between frames."""

@@ -148,3 +148,51 @@ def test_a_quick_corridor_path_stands_in_until_the_exact_source_is_built(
     editor.undo()
     wait_idle(qtbot, window)
     assert s.project.result(manual).alignment is settled
+
+
+def test_a_stand_in_undone_or_edited_over_before_the_source_lands_is_settled_too(
+        qtbot, window, audio_pair, monkeypatch):
+    """Two edits while the exact source is built: both show the corridor's path at
+    once; the user undoes the second before the source lands. When it lands, the first
+    edit's path (shown) and the second's (kept for redo) both become exact, with no new
+    undo step: no corridor path is left behind in the undo or redo steps."""
+    import threading
+
+    import inspector.editing as editing
+
+    gate = threading.Event()
+    real = editing.exact_source_task
+
+    def slow(*args, **kwargs):
+        gate.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(editing, "exact_source_task", slow)
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    s, editor = window.session, window.editor
+    al = s.active_alignment()
+    first = (2.0, float(al.map_a_to_b(2.0)) + 0.3)
+    second = (4.0, float(al.map_a_to_b(4.0)) - 0.3)
+    with qtbot.waitSignal(editor.resolved, timeout=60_000) as blocker:
+        editor.add_anchor(*first)
+    manual = blocker.args[0]
+    with qtbot.waitSignal(editor.resolved, timeout=60_000):
+        editor.add_anchor(*second)
+    assert s.project.result(manual).alignment.diagnostics["constraint_mode"] == "corridor"
+    steps = len(s.project._undo)
+    editor.undo()
+    shown = s.project.result(manual).alignment
+    assert shown.diagnostics["constraint_mode"] == "corridor" and _passes(shown, *first)
+    gate.set()
+    qtbot.waitUntil(lambda: s.project.result(manual).alignment.diagnostics[
+        "constraint_mode"] == "exact", timeout=60_000)
+    wait_idle(qtbot, window)
+    shown = s.project.result(manual).alignment
+    assert _passes(shown, *first) and not _passes(shown, *second)
+    assert len(s.project._undo) == steps - 1 and s.project.can_redo()
+    editor.redo()
+    redone = s.project.result(manual).alignment
+    assert redone.diagnostics["constraint_mode"] == "exact"
+    assert _passes(redone, *first) and _passes(redone, *second)
+    assert editor._stand_ins == []
