@@ -1,11 +1,20 @@
 """Shared test settings: offscreen Qt, the shared data set, small generated media."""
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# A shell without job control starts a background command (``.ci/run &``, a CI runner's
+# step) with SIGINT ignored, and a child inherits that: the command-line processes the
+# signal tests interrupt with Ctrl-C would then rightly keep ignoring it (as under nohup)
+# and the tests would wait for nothing. The tests ask for a terminal's Ctrl-C, so pytest
+# takes SIGINT back (a Python handler resets to the default in every child it starts).
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ALIGNMENT_DATA", REPO.parent / "shared" / "data"))
