@@ -361,10 +361,13 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     if model is not None:
         recipe["confidence"]["model"] = model
         diag["confidence_model"] = {"calibrated": True, "group": model["group"]}
+    onsets = None if frames.shape[0] else _start_onsets(rec_a, rec_b, feature, diag)
     result = staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
                         rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
                         progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
                         _t0=t0)
+    if onsets is not None:
+        result = _onset_correction(result, onsets.result(), terms, weights, t0)
     if diag.get("material") == "video" and not frames.shape[0]:
         from .video import with_skips  # B skipped frames of A: jumps on A
 
@@ -430,6 +433,10 @@ def cost_source(rec_a, rec_b, previous, *, progress=None, cancel=None) -> Featur
     ra, rb = (rec_b, rec_a) if flipped else (rec_a, rec_b)
     terms, weights, *_ = _plan_terms(ra, rb, params["feature"], params["rate_hz"],
                                      Monitor(progress, cancel))
+    if params.get("onset_shift"):  # the path was moved by the onset lag: move B as much
+        from .attack import shift_terms
+
+        terms = shift_terms(terms, params["onset_shift"])
     source = FeatureTerms(terms, weights)
     expected = previous.transposed() if flipped else previous
     if source.describe() != [dict(t) for t in params["terms"]] \
@@ -549,6 +556,79 @@ def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):
     return terms, {"applied": bool(fa or fb), "width_s": [width_a, width_b],
                    "lag_s": [round(lag_a, 4), round(lag_b, 4)],
                    "shift_frames": [fa, fb], "rate_hz": rate}
+
+
+def _start_onsets(rec_a, rec_b, feature, diag):
+    """Music planned with ``feature="auto"`` whose features the attack compensation left
+    in place: both sides' onset times (:func:`.attack.recording_onsets_s`), computed on a
+    worker thread while the path is solved (the DTW kernels release the GIL; the pitch
+    energies are the features' own, still in memory). Returns a future of ``(onsets_a,
+    onsets_b)`` (None for a side without), or None where no onset correction applies."""
+    if diag.get("material") != "music" or feature != "auto" \
+            or diag.get("attack", {}).get("applied", True):
+        return None
+    tunings = []
+    for side in ("params_a", "params_b"):
+        found = [u[side]["tuning"] for u in diag.get("features", ()) if "tuning" in u[side]]
+        if not found:
+            return None
+        tunings.append(found[0])
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import attack
+
+    def onsets():
+        return tuple(attack.recording_onsets_s(rec.audio(mono=True), rec.rate_hz, tuning)
+                     for rec, tuning in zip((rec_a, rec_b), tunings, strict=True))
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onsets")
+    future = pool.submit(onsets)
+    pool.shutdown(wait=False)
+    return future
+
+
+def _onset_correction(result, onsets, terms, weights, t0):
+    """The path with its B index moved by the onset lag it leaves (music): each onset of
+    A is mapped through the path and paired with the nearest onset of B
+    (:func:`.attack.onset_lag_s`); a consistent lag of about a frame or more
+    (:func:`.attack.onset_shift_frames`) moves the path by that many frames, without a
+    second solve. ``params["onset_shift"]`` records the frames (0: not moved), so
+    :func:`cost_source` moves B's features by as many and a re-solve finds the moved
+    path; ``diagnostics["onset_lag"]`` the lag found (s) and the number of pairs."""
+    from . import attack
+
+    rate_a, rate_b = result.rate_a_hz, result.rate_b_hz
+    lag = None
+    if all(o is not None for o in onsets):
+        lag = attack.onset_lag_s(result.path, (rate_a, rate_b), *onsets)
+    shift = 0 if lag is None else attack.onset_shift_frames(
+        lag.lag_s, rate_b, lag.n_pairs, quartiles_s=lag.quartiles_s)
+    diag = dict(result.diagnostics)
+    diag["onset_lag"] = None if lag is None else {
+        "lag_s": round(lag.lag_s, 4), "pairs": lag.n_pairs,
+        "quartiles_s": [round(q, 4) for q in lag.quartiles_s]}
+    params = dict(result.params, onset_shift=shift)
+    changes = {}
+    if shift:
+        path, steps = attack.shift_path(result.path, shift, result.n_a, result.n_b)
+        changes["path"] = path
+        if result.confidence is not None:
+            changes["confidence"] = np.asarray(result.confidence)[steps]
+        from . import confidence
+
+        if confidence.RECORD:  # a benchmark's evidence per step: at the moved steps too
+            n_steps = len(result.path)
+            confidence.RECORD[-1] = {
+                k: (np.asarray(v)[steps].tolist() if isinstance(v, list)
+                    and len(v) == n_steps else v)
+                for k, v in confidence.RECORD[-1].items()}
+        # one segment (no anchors): it now holds the moved path, and a re-solve compares
+        # the moved features' fingerprint (cost_source)
+        diag["segments"] = [dict(rec, path_length=len(path)) for rec in diag["segments"]]
+        diag["input_fingerprint"] = FeatureTerms(attack.shift_terms(terms, shift),
+                                                 weights).fingerprint()
+    diag["elapsed_s"] = round(time.perf_counter() - t0, 3)
+    return result.replace(params=params, diagnostics=diag, **changes)
 
 
 def _pool_of(metric):
