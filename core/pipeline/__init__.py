@@ -590,23 +590,29 @@ def _start_onsets(rec_a, rec_b, feature, diag):
 def _onset_correction(result, onsets, terms, weights, t0):
     """The path with its B index moved by the onset lag it leaves (music): each onset of
     A is mapped through the path and paired with the nearest onset of B
-    (:func:`.attack.onset_lag_s`); a consistent lag of about a frame or more
+    (:func:`.attack.onset_lag_s`, on the novelty peaks and on their rising edges); a
+    consistent lag of about a frame or more that an attack difference explains
     (:func:`.attack.onset_shift_frames`) moves the path by that many frames, without a
     second solve. ``params["onset_shift"]`` records the frames (0: not moved), so
     :func:`cost_source` moves B's features by as many and a re-solve finds the moved
-    path; ``diagnostics["onset_lag"]`` the lag found (s) and the number of pairs."""
+    path; ``diagnostics["onset_lag"]`` the lag found (s), the number of pairs, the lags'
+    quartiles and the rise difference (s)."""
     from . import attack
 
-    rate_a, rate_b = result.rate_a_hz, result.rate_b_hz
-    lag = None
+    rates = (result.rate_a_hz, result.rate_b_hz)
+    lag = edges = None
     if all(o is not None for o in onsets):
-        lag = attack.onset_lag_s(result.path, (rate_a, rate_b), *onsets)
-    shift = 0 if lag is None else attack.onset_shift_frames(
-        lag.lag_s, rate_b, lag.n_pairs, quartiles_s=lag.quartiles_s)
+        lag = attack.onset_lag_s(result.path, rates, onsets[0].peaks_s, onsets[1].peaks_s)
+        edges = attack.onset_lag_s(result.path, rates, onsets[0].edges_s,
+                                   onsets[1].edges_s)
+    rise = None if lag is None or edges is None else lag.lag_s - edges.lag_s
+    shift = 0 if lag is None or rise is None else attack.onset_shift_frames(
+        lag.lag_s, rates[1], lag.n_pairs, quartiles_s=lag.quartiles_s, rise_s=rise)
     diag = dict(result.diagnostics)
     diag["onset_lag"] = None if lag is None else {
         "lag_s": round(lag.lag_s, 4), "pairs": lag.n_pairs,
-        "quartiles_s": [round(q, 4) for q in lag.quartiles_s]}
+        "quartiles_s": [round(q, 4) for q in lag.quartiles_s],
+        "rise_s": None if rise is None else round(rise, 4)}
     params = dict(result.params, onset_shift=shift)
     changes = {}
     if shift:

@@ -26,9 +26,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["OnsetLag", "attack_lag_s", "attack_width_s", "compensate", "known_width",
-           "onset_lag_s", "onset_shift_frames", "onset_times_s", "recording_onsets_s",
-           "shift_path", "shift_terms", "side_lags_s"]
+__all__ = ["OnsetLag", "Onsets", "attack_lag_s", "attack_width_s", "compensate",
+           "known_width", "onset_edges_s", "onset_lag_s", "onset_shift_frames",
+           "onset_times_s", "recording_onsets_s", "shift_path", "shift_terms",
+           "side_lags_s"]
 
 # novelty at the DLNCO's fine rate (its pitch energies are remembered: no new STFT)
 _RATE_HZ = 200.0
@@ -66,6 +67,8 @@ _PAIR_TOL_S = 0.05
 _MIN_LAG_FRAMES = 0.4
 _MIN_PAIRS = 8
 _MAX_SPREAD_S = 0.02
+# and A's peaks rise at least this much longer (s) than B's, the way of the lag
+_MIN_RISE_S = 0.0025
 
 
 def novelty(x, sample_rate, tuning):
@@ -199,15 +202,43 @@ def onset_times_s(nov, rate_hz=_RATE_HZ):
     return times / float(rate_hz)
 
 
+def onset_edges_s(nov, rate_hz=_RATE_HZ, *, level=0.5):
+    """Times (s) where the strong peaks of a novelty curve (:func:`onset_times_s`) rise
+    through ``level`` times their height (linear between frames; at most
+    ``_MAX_HALF_S`` before the peak), shape (K,)."""
+    nov = np.asarray(nov, dtype=np.float64)
+    peaks = _strong_peaks(nov, rate_hz)
+    reach = max(1, int(round(_MAX_HALF_S * rate_hz)))
+    out = np.empty(len(peaks))
+    for k, p in enumerate(peaks):
+        threshold = level * nov[p]
+        lo = p
+        while lo > 0 and p - lo < reach and nov[lo - 1] >= threshold:
+            lo -= 1
+        out[k] = lo
+        if lo > 0 and nov[lo - 1] < threshold:
+            out[k] -= (nov[lo] - threshold) / (nov[lo] - nov[lo - 1])
+    return out / float(rate_hz)
+
+
+class Onsets(NamedTuple):
+    """A recording's onsets (s): its novelty peaks and where they rise through half
+    their height."""
+
+    peaks_s: np.ndarray
+    edges_s: np.ndarray
+
+
 def recording_onsets_s(x, sample_rate, tuning):
-    """A recording's onset times (s) from its :func:`novelty`, or None when its pitch
+    """A recording's :class:`Onsets` from its :func:`novelty`, or None when its pitch
     energies are too long for the feature cache (no second STFT pass)."""
     from ..features import audio as fa
 
     n_frames = fa._fine(x, sample_rate, _RATE_HZ / 2, 2)[1].shape[0]
     if n_frames * (fa.MIDI_MAX - fa.MIDI_MIN + 1) * 4 > fa._CACHE_MAX_BYTES:
         return None
-    return onset_times_s(novelty(x, sample_rate, tuning))
+    nov = novelty(x, sample_rate, tuning)
+    return Onsets(onset_times_s(nov), onset_edges_s(nov))
 
 
 def _path_map(path, rate_a_hz, rate_b_hz, times_a_s):
@@ -279,9 +310,9 @@ def _nearest(sorted_values, queries):
     return np.where(np.abs(queries - left) <= np.abs(sorted_values[k] - queries), k - 1, k)
 
 
-def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None,
+def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None, rise_s=None,
                        min_frames=_MIN_LAG_FRAMES, min_pairs=_MIN_PAIRS,
-                       max_spread_s=_MAX_SPREAD_S):
+                       max_spread_s=_MAX_SPREAD_S, min_rise_s=_MIN_RISE_S):
     """The frames to add to a path's B index for the onset lag it leaves, or 0.
 
     Parameters
@@ -294,10 +325,15 @@ def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None,
         Number of paired onsets the lag comes from.
     quartiles_s : (float, float), optional
         The lags' quartiles (s).
-    min_frames, min_pairs, max_spread_s :
+    rise_s : float, optional
+        The lag of the peaks less the lag of their half-height rising edges (s, both
+        through the same path): how much longer A's peaks take to rise than B's.
+    min_frames, min_pairs, max_spread_s, min_rise_s :
         A shift is made only for a lag of ``min_frames`` frames or more, from
-        ``min_pairs`` pairs or more, whose lags agree: the interquartile range lies on
-        the median's side of zero, or spans at most ``max_spread_s``.
+        ``min_pairs`` pairs or more, whose lags agree (the interquartile range lies on
+        the median's side of zero, or spans at most ``max_spread_s``) and, given
+        ``rise_s``, that comes from a difference of attacks: A's peaks rise
+        ``min_rise_s`` longer than B's (or shorter) the way of the lag.
 
     Returns
     -------
@@ -317,6 +353,10 @@ def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None,
     features' own lag, and moving the path by it, the same way, pairs the notes.
     Measured on 15 tuning pairs (three seeds per case, attack compensation not applied)
     and ../shared/data's music: shifting against the lag made every moved pair worse.
+    The rise condition keeps timing noise of the peaks from moving a path: a lag that an
+    attack difference leaves shows between the peaks and their rising edges too (organ
+    against piano 3.5-8 ms; music_p03, two pianos, lag -5 ms where the path was right:
+    1.3 ms).
     """
     if lag_s is None or not np.isfinite(lag_s) or n_pairs < min_pairs:
         return 0
@@ -328,6 +368,9 @@ def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None,
         one_side = q1 > 0 if frames > 0 else q3 < 0
         if not (one_side or q3 - q1 <= max_spread_s):
             return 0
+    if rise_s is not None and not (np.sign(rise_s) == np.sign(frames)
+                                   and abs(rise_s) >= min_rise_s):
+        return 0
     return int(np.sign(frames)) * max(1, int(round(abs(frames))))
 
 
