@@ -14,7 +14,10 @@
      base 50 Hz, refined at 100 Hz; the local stages (below) add 0.5 x a sharp DLNCO
      (plain 20 ms rises per pitch class), which sees a repeated note; a side whose
      attacks are slow (wider onset-novelty peaks: a bowed string, a voice) has its
-     features moved earlier by the lag the width predicts (:mod:`.attack`);
+     features moved earlier by the lag the width predicts (:mod:`.attack`); where
+     nothing was moved so, the path is moved afterwards by the lag it leaves between
+     the two sides' onset peaks, when an attack difference explains it (an organ's
+     ramp against a piano: step 4);
    - speech and other sounds: log-mel with the channel (per-band mean) and the level
      (per-frame mean) removed (cosine) + onset strength, base 50 Hz, refined at 200 Hz;
    - video: rank-normalized grey thumbnails (cosine) at each file's frame rate, made
@@ -42,6 +45,11 @@
    the other moved on: the match may be that far off), and the refinement uses the same
    weights. A video pair without anchors then has its path solved again with
    jumps forward on A where B skipped frames (:func:`core.pipeline.video.with_skips`).
+   A music pair without anchors (``feature="auto"``, features not moved for slow
+   attacks) has its onsets found on a worker thread during the solve; the path's B
+   index is then moved by whole frames where the onsets show a lag
+   (:func:`_onset_correction`, ``params["onset_shift"]``,
+   ``diagnostics["onset_lag"]``), without a second solve.
 5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
    search's corridor, the path's local cost and the margins to the next-best match in
@@ -560,10 +568,11 @@ def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):
 
 def _start_onsets(rec_a, rec_b, feature, diag):
     """Music planned with ``feature="auto"`` whose features the attack compensation left
-    in place: both sides' onset times (:func:`.attack.recording_onsets_s`), computed on a
+    in place: both sides' onsets (:func:`.attack.recording_onsets_s`), found on a
     worker thread while the path is solved (the DTW kernels release the GIL; the pitch
-    energies are the features' own, still in memory). Returns a future of ``(onsets_a,
-    onsets_b)`` (None for a side without), or None where no onset correction applies."""
+    energies are the features' own, still in memory: ~40 ms per side of a minute).
+    Returns a future of ``(onsets_a, onsets_b)`` (:class:`.attack.Onsets`, None for a
+    side without), or None where no onset correction applies."""
     if diag.get("material") != "music" or feature != "auto" \
             or diag.get("attack", {}).get("applied", True):
         return None
@@ -629,7 +638,8 @@ def _onset_correction(result, onsets, terms, weights, t0):
                     and len(v) == n_steps else v)
                 for k, v in confidence.RECORD[-1].items()}
         # one segment (no anchors): it now holds the moved path, and a re-solve compares
-        # the moved features' fingerprint (cost_source)
+        # the moved features' fingerprint (cost_source); the distance and the confidence
+        # stay the solve's (a frame's move changes neither by much)
         diag["segments"] = [dict(rec, path_length=len(path)) for rec in diag["segments"]]
         diag["input_fingerprint"] = FeatureTerms(attack.shift_terms(terms, shift),
                                                  weights).fingerprint()
