@@ -252,3 +252,14 @@ def test_no_correction_with_anchors_or_chosen_features():
     assert "onset_lag" not in anchored.diagnostics
     chosen = align_recordings(ra, rb, feature="chroma")
     assert "onset_shift" not in chosen.params
+
+
+def test_speech_is_not_corrected(shared_data):
+    from core.pipeline import align_files
+
+    pair = shared_data / "public" / "realaudio" / "realaudio_p02_arctic_a0007"
+    if not (pair / "a.wav").is_file():
+        pytest.skip("pair not in the data set")
+    al = align_files(pair / "a.wav", pair / "b.wav")
+    assert al.diagnostics["material"] == "speech"
+    assert "onset_shift" not in al.params and "onset_lag" not in al.diagnostics
