@@ -14,7 +14,10 @@
      base 50 Hz, refined at 100 Hz; the local stages (below) add 0.5 x a sharp DLNCO
      (plain 20 ms rises per pitch class), which sees a repeated note; a side whose
      attacks are slow (wider onset-novelty peaks: a bowed string, a voice) has its
-     features moved earlier by the lag the width predicts (:mod:`.attack`);
+     features moved earlier by the lag the width predicts (:mod:`.attack`); where
+     nothing was moved so, the path is moved afterwards by the lag it leaves between
+     the two sides' onset peaks, when an attack difference explains it (an organ's
+     ramp against a piano: step 4);
    - speech and other sounds: log-mel with the channel (per-band mean) and the level
      (per-frame mean) removed (cosine) + onset strength, base 50 Hz, refined at 200 Hz;
    - video: rank-normalized grey thumbnails (cosine) at each file's frame rate, made
@@ -42,6 +45,11 @@
    the other moved on: the match may be that far off), and the refinement uses the same
    weights. A video pair without anchors then has its path solved again with
    jumps forward on A where B skipped frames (:func:`core.pipeline.video.with_skips`).
+   A music pair without anchors (``feature="auto"``, features not moved for slow
+   attacks) has its onsets found on a worker thread during the solve; the path's B
+   index is then moved by whole frames where the onsets show a lag
+   (:func:`_onset_correction`, ``params["onset_shift"]``,
+   ``diagnostics["onset_lag"]``), without a second solve.
 5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
    search's corridor, the path's local cost and the margins to the next-best match in
@@ -361,10 +369,13 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     if model is not None:
         recipe["confidence"]["model"] = model
         diag["confidence_model"] = {"calibrated": True, "group": model["group"]}
+    onsets = None if frames.shape[0] else _start_onsets(rec_a, rec_b, feature, diag)
     result = staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
                         rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
                         progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
                         _t0=t0)
+    if onsets is not None:
+        result = _onset_correction(result, onsets.result(), terms, weights, t0)
     if diag.get("material") == "video" and not frames.shape[0]:
         from .video import with_skips  # B skipped frames of A: jumps on A
 
@@ -430,6 +441,10 @@ def cost_source(rec_a, rec_b, previous, *, progress=None, cancel=None) -> Featur
     ra, rb = (rec_b, rec_a) if flipped else (rec_a, rec_b)
     terms, weights, *_ = _plan_terms(ra, rb, params["feature"], params["rate_hz"],
                                      Monitor(progress, cancel))
+    if params.get("onset_shift"):  # the path was moved by the onset lag: move B as much
+        from .attack import shift_terms
+
+        terms = shift_terms(terms, params["onset_shift"])
     source = FeatureTerms(terms, weights)
     expected = previous.transposed() if flipped else previous
     if source.describe() != [dict(t) for t in params["terms"]] \
@@ -549,6 +564,87 @@ def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):
     return terms, {"applied": bool(fa or fb), "width_s": [width_a, width_b],
                    "lag_s": [round(lag_a, 4), round(lag_b, 4)],
                    "shift_frames": [fa, fb], "rate_hz": rate}
+
+
+def _start_onsets(rec_a, rec_b, feature, diag):
+    """Music planned with ``feature="auto"`` whose features the attack compensation left
+    in place: both sides' onsets (:func:`.attack.recording_onsets_s`), found on a
+    worker thread while the path is solved (the DTW kernels release the GIL; the pitch
+    energies are the features' own, still in memory: ~40 ms per side of a minute).
+    Returns a future of ``(onsets_a, onsets_b)`` (:class:`.attack.Onsets`, None for a
+    side without), or None where no onset correction applies."""
+    if diag.get("material") != "music" or feature != "auto" \
+            or diag.get("attack", {}).get("applied", True):
+        return None
+    tunings = []
+    for side in ("params_a", "params_b"):
+        found = [u[side]["tuning"] for u in diag.get("features", ()) if "tuning" in u[side]]
+        if not found:
+            return None
+        tunings.append(found[0])
+    from concurrent.futures import ThreadPoolExecutor
+
+    from . import attack
+
+    def onsets():
+        return tuple(attack.recording_onsets_s(rec.audio(mono=True), rec.rate_hz, tuning)
+                     for rec, tuning in zip((rec_a, rec_b), tunings, strict=True))
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onsets")
+    future = pool.submit(onsets)
+    pool.shutdown(wait=False)
+    return future
+
+
+def _onset_correction(result, onsets, terms, weights, t0):
+    """The path with its B index moved by the onset lag it leaves (music): each onset of
+    A is mapped through the path and paired with the nearest onset of B
+    (:func:`.attack.onset_lag_s`, on the novelty peaks and on their rising edges); a
+    consistent lag of about a frame or more that an attack difference explains
+    (:func:`.attack.onset_shift_frames`) moves the path by that many frames, without a
+    second solve. ``params["onset_shift"]`` records the frames (0: not moved), so
+    :func:`cost_source` moves B's features by as many and a re-solve finds the moved
+    path; ``diagnostics["onset_lag"]`` the lag found (s), the number of pairs, the lags'
+    quartiles and the rise difference (s)."""
+    from . import attack
+
+    rates = (result.rate_a_hz, result.rate_b_hz)
+    lag = edges = None
+    if all(o is not None for o in onsets):
+        lag = attack.onset_lag_s(result.path, rates, onsets[0].peaks_s, onsets[1].peaks_s)
+        edges = attack.onset_lag_s(result.path, rates, onsets[0].edges_s,
+                                   onsets[1].edges_s)
+    rise = None if lag is None or edges is None else lag.lag_s - edges.lag_s
+    shift = 0 if lag is None or rise is None else attack.onset_shift_frames(
+        lag.lag_s, rates[1], lag.n_pairs, quartiles_s=lag.quartiles_s, rise_s=rise)
+    diag = dict(result.diagnostics)
+    diag["onset_lag"] = None if lag is None else {
+        "lag_s": round(lag.lag_s, 4), "pairs": lag.n_pairs,
+        "quartiles_s": [round(q, 4) for q in lag.quartiles_s],
+        "rise_s": None if rise is None else round(rise, 4)}
+    params = dict(result.params, onset_shift=shift)
+    changes = {}
+    if shift:
+        path, steps = attack.shift_path(result.path, shift, result.n_a, result.n_b)
+        changes["path"] = path
+        if result.confidence is not None:
+            changes["confidence"] = np.asarray(result.confidence)[steps]
+        from . import confidence
+
+        if confidence.RECORD:  # a benchmark's evidence per step: at the moved steps too
+            n_steps = len(result.path)
+            confidence.RECORD[-1] = {
+                k: (np.asarray(v)[steps].tolist() if isinstance(v, list)
+                    and len(v) == n_steps else v)
+                for k, v in confidence.RECORD[-1].items()}
+        # one segment (no anchors): it now holds the moved path, and a re-solve compares
+        # the moved features' fingerprint (cost_source); the distance and the confidence
+        # stay the solve's (a frame's move changes neither by much)
+        diag["segments"] = [dict(rec, path_length=len(path)) for rec in diag["segments"]]
+        diag["input_fingerprint"] = FeatureTerms(attack.shift_terms(terms, shift),
+                                                 weights).fingerprint()
+    diag["elapsed_s"] = round(time.perf_counter() - t0, 3)
+    return result.replace(params=params, diagnostics=diag, **changes)
 
 
 def _pool_of(metric):

@@ -18,13 +18,28 @@ novelty peak is only wider (measured on more tuning seeds). The music pipeline
 moves the later side's features earlier by the difference of the two lags
 (:func:`compensate`), so the path pairs note starts, not the points where the sound has
 grown.
+
+A fast attack that is not instant (an organ's 20 ms ramp) keeps a fast attack's width,
+yet its features answer 7-10 ms after a piano's, and its novelty peaks ~17 ms after
+(tuning pairs). Where nothing was moved for the widths, the music pipeline maps A's
+novelty peaks (:func:`onset_times_s`) through the path to B's (:func:`onset_lag_s`):
+the path pairs the features, so the peaks are left ``d_peaks - d_features`` apart,
+about the features' own lag, and the pipeline moves the path by it in whole frames
+(:func:`onset_shift_frames`, :func:`shift_path`) when it is consistent and the peaks'
+rising edges (:func:`onset_edges_s`) show an attack difference too; :func:`shift_terms`
+moves B's features as much for a re-solve.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["attack_lag_s", "attack_width_s", "compensate", "known_width", "side_lags_s"]
+__all__ = ["OnsetLag", "Onsets", "attack_lag_s", "attack_width_s", "compensate",
+           "known_width", "onset_edges_s", "onset_lag_s", "onset_shift_frames",
+           "onset_times_s", "recording_onsets_s", "shift_path", "shift_terms",
+           "side_lags_s"]
 
 # novelty at the DLNCO's fine rate (its pitch energies are remembered: no new STFT)
 _RATE_HZ = 200.0
@@ -55,6 +70,15 @@ _MIN_SHIFT_S = 0.01
 # the model's 37 ms doubled its 18 ms lag the other way). Chosen after that check and
 # the first held-out run: see benchmarks/accuracy/results.md
 _MIN_WIDTH_DIFF_S = 0.025
+# onset lag of a path: onsets paired within this (s)
+_PAIR_TOL_S = 0.05
+# a path is moved for a lag of this many frames or more, from this many pairs or more,
+# whose lags agree (interquartile range on one side of zero, or at most this wide, s)
+_MIN_LAG_FRAMES = 0.4
+_MIN_PAIRS = 8
+_MAX_SPREAD_S = 0.02
+# and A's peaks rise at least this much longer (s) than B's, the way of the lag
+_MIN_RISE_S = 0.0025
 
 
 def novelty(x, sample_rate, tuning):
@@ -69,18 +93,25 @@ def novelty(x, sample_rate, tuning):
     return fa._positive_change(compressed, lag).sum(axis=1)
 
 
-def peak_widths_s(nov, rate_hz=_RATE_HZ):
-    """Half-height widths (s) of the strong peaks of a novelty curve."""
+def _strong_peaks(nov, rate_hz):
+    """Frames of the strong peaks of a novelty curve: the largest within +-``_NMS_S``
+    and above ``_MIN_SHARE`` of the maximum within ``_LOCAL_S`` (the first frame of a
+    flat top)."""
     from scipy.ndimage import maximum_filter1d
 
-    nov = np.asarray(nov, dtype=np.float64)
     if nov.size < 3:
-        return np.zeros(0)
+        return np.zeros(0, dtype=np.int64)
     nms = 2 * max(1, int(round(_NMS_S * rate_hz))) + 1
     local = maximum_filter1d(nov, max(1, int(round(_LOCAL_S * rate_hz))), mode="nearest")
-    rising = np.r_[True, nov[1:] > nov[:-1]]  # the first frame of a flat top
-    peaks = np.flatnonzero((nov >= maximum_filter1d(nov, nms, mode="nearest")) & rising
-                           & (nov > _MIN_SHARE * local) & (nov > 0))
+    rising = np.r_[True, nov[1:] > nov[:-1]]
+    return np.flatnonzero((nov >= maximum_filter1d(nov, nms, mode="nearest")) & rising
+                          & (nov > _MIN_SHARE * local) & (nov > 0))
+
+
+def peak_widths_s(nov, rate_hz=_RATE_HZ):
+    """Half-height widths (s) of the strong peaks of a novelty curve."""
+    nov = np.asarray(nov, dtype=np.float64)
+    peaks = _strong_peaks(nov, rate_hz)
     reach = max(1, int(round(_MAX_HALF_S * rate_hz)))
     out = np.empty(len(peaks))
     for k, p in enumerate(peaks):
@@ -151,3 +182,264 @@ def compensate(terms, lag_a_s, lag_b_s, rate_hz):
     fa, fb = (frames, 0) if rel > 0 else (0, frames)
     out = [t._replace(x=shift_earlier(t.x, fa), y=shift_earlier(t.y, fb)) for t in terms]
     return out, (fa, fb)
+
+
+# ------------------------------------------------------------------ onset lag
+
+class OnsetLag(NamedTuple):
+    """How late a path maps A's onsets into B: the median signed lag (s) of the paired
+    onsets, their number and the lags' quartiles (s)."""
+
+    lag_s: float
+    n_pairs: int
+    quartiles_s: tuple[float, float]
+
+
+def onset_times_s(nov, rate_hz=_RATE_HZ):
+    """Times (s) of the strong peaks of a novelty curve (the peaks whose widths
+    :func:`peak_widths_s` measures), shape (K,), increasing: each peak's frame moved by
+    the vertex of the parabola through it and its neighbours (a 200 Hz frame is half a
+    path frame: the lags measured are a few ms)."""
+    nov = np.asarray(nov, dtype=np.float64)
+    peaks = _strong_peaks(nov, rate_hz)
+    inner = peaks[(peaks > 0) & (peaks < len(nov) - 1)]
+    left, mid, right = nov[inner - 1], nov[inner], nov[inner + 1]
+    curve = left - 2 * mid + right
+    offset = np.where(curve < 0, 0.5 * (left - right) / np.where(curve < 0, curve, -1.0),
+                      0.0)
+    times = peaks.astype(np.float64)
+    times[(peaks > 0) & (peaks < len(nov) - 1)] += offset
+    return times / float(rate_hz)
+
+
+def onset_edges_s(nov, rate_hz=_RATE_HZ, *, level=0.5):
+    """Times (s) where the strong peaks of a novelty curve (:func:`onset_times_s`) rise
+    through ``level`` times their height (linear between frames; at most
+    ``_MAX_HALF_S`` before the peak), shape (K,)."""
+    nov = np.asarray(nov, dtype=np.float64)
+    peaks = _strong_peaks(nov, rate_hz)
+    reach = max(1, int(round(_MAX_HALF_S * rate_hz)))
+    out = np.empty(len(peaks))
+    for k, p in enumerate(peaks):
+        threshold = level * nov[p]
+        lo = p
+        while lo > 0 and p - lo < reach and nov[lo - 1] >= threshold:
+            lo -= 1
+        out[k] = lo
+        if lo > 0 and nov[lo - 1] < threshold:
+            out[k] -= (nov[lo] - threshold) / (nov[lo] - nov[lo - 1])
+    return out / float(rate_hz)
+
+
+class Onsets(NamedTuple):
+    """A recording's onsets (s): its novelty peaks and where they rise through half
+    their height."""
+
+    peaks_s: np.ndarray
+    edges_s: np.ndarray
+
+
+def recording_onsets_s(x, sample_rate, tuning):
+    """A recording's :class:`Onsets` from its :func:`novelty`, or None when its pitch
+    energies are too long for the feature cache (no second STFT pass)."""
+    from ..features import audio as fa
+
+    n_frames = fa._fine(x, sample_rate, _RATE_HZ / 2, 2)[1].shape[0]
+    if n_frames * (fa.MIDI_MAX - fa.MIDI_MIN + 1) * 4 > fa._CACHE_MAX_BYTES:
+        return None
+    nov = novelty(x, sample_rate, tuning)
+    return Onsets(onset_times_s(nov), onset_edges_s(nov))
+
+
+def _path_map(path, rate_a_hz, rate_b_hz, times_a_s):
+    """B times (s) the path gives A times (s): the mean column of each row, linear in
+    between; NaN outside the path's rows."""
+    path = np.asarray(path)
+    rows = path[:, 0]
+    first, last = int(rows[0]), int(rows[-1])
+    counts = np.bincount(rows - first, minlength=last - first + 1)
+    sums = np.bincount(rows - first, weights=path[:, 1], minlength=last - first + 1)
+    mean_j = sums / np.maximum(counts, 1)
+    frames = np.asarray(times_a_s, dtype=np.float64) * rate_a_hz
+    out = np.interp(frames, np.arange(first, last + 1), mean_j) / rate_b_hz
+    out[(frames < first) | (frames > last)] = np.nan
+    return out
+
+
+def onset_lag_s(path, rate_hz, onsets_a_s, onsets_b_s, *, tolerance_s=_PAIR_TOL_S):
+    """How late the path maps A's onsets into B.
+
+    Each onset of A is mapped through the path to B and paired with the nearest onset of
+    B within ``tolerance_s``, when that onset of B has no nearer mapped onset of A
+    (mutual nearest neighbours).
+
+    Parameters
+    ----------
+    path : ndarray of int, shape (L, 2)
+        Monotone path, rows (i, j).
+    rate_hz : float or (float, float)
+        Frame rate of the path (or of A and B).
+    onsets_a_s, onsets_b_s : array_like, shape (K,) and (K',)
+        Increasing onset times (s) of A and B.
+    tolerance_s : float
+        Largest distance (s) between a mapped onset of A and its onset of B.
+
+    Returns
+    -------
+    OnsetLag or None
+        The median of ``mapped - onset_b`` (s; positive: the path maps A's onsets after
+        B's), the number of pairs and the lags' quartiles; None without a pair.
+
+    Notes
+    -----
+    O(L + K log K') time.
+    """
+    rate_a, rate_b = (rate_hz, rate_hz) if np.isscalar(rate_hz) else rate_hz
+    b = np.asarray(onsets_b_s, dtype=np.float64)
+    mapped = _path_map(path, float(rate_a), float(rate_b), onsets_a_s)
+    mapped = mapped[np.isfinite(mapped)]
+    if not len(mapped) or not len(b):
+        return None
+    nearest_b = _nearest(b, mapped)
+    nearest_a = _nearest(mapped, b)
+    mutual = nearest_a[nearest_b] == np.arange(len(mapped))
+    lags = mapped - b[nearest_b]
+    lags = lags[mutual & (np.abs(lags) <= tolerance_s)]
+    if not len(lags):
+        return None
+    q1, q3 = np.percentile(lags, [25, 75])
+    return OnsetLag(float(np.median(lags)), int(len(lags)), (float(q1), float(q3)))
+
+
+def _nearest(sorted_values, queries):
+    """Index of the nearest value of ``sorted_values`` (increasing) to each query."""
+    k = np.clip(np.searchsorted(sorted_values, queries), 1, len(sorted_values) - 1)
+    if len(sorted_values) == 1:
+        return np.zeros(len(queries), dtype=np.int64)
+    left = sorted_values[k - 1]
+    return np.where(np.abs(queries - left) <= np.abs(sorted_values[k] - queries), k - 1, k)
+
+
+def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None, rise_s=None,
+                       min_frames=_MIN_LAG_FRAMES, min_pairs=_MIN_PAIRS,
+                       max_spread_s=_MAX_SPREAD_S, min_rise_s=_MIN_RISE_S):
+    """The frames to add to a path's B index for the onset lag it leaves, or 0.
+
+    Parameters
+    ----------
+    lag_s : float or None
+        Median signed lag (s) of :func:`onset_lag_s`.
+    rate_hz : float
+        The path's frame rate on B.
+    n_pairs : int
+        Number of paired onsets the lag comes from.
+    quartiles_s : (float, float), optional
+        The lags' quartiles (s).
+    rise_s : float, optional
+        The lag of the peaks less the lag of their half-height rising edges (s, both
+        through the same path): how much longer A's peaks take to rise than B's.
+    min_frames, min_pairs, max_spread_s, min_rise_s :
+        A shift is made only for a lag of ``min_frames`` frames or more, from
+        ``min_pairs`` pairs or more, whose lags agree (the interquartile range lies on
+        the median's side of zero, or spans at most ``max_spread_s``) and, given
+        ``rise_s``, that comes from a difference of attacks: A's peaks rise
+        ``min_rise_s`` longer than B's (or shorter) the way of the lag.
+
+    Returns
+    -------
+    int
+        ``round(lag_s * rate_hz)`` (at least one frame), or 0.
+
+    Notes
+    -----
+    The shift goes the way of the lag, not against it. The path follows the features,
+    and both the features and the novelty peaks answer a slower attack later, the
+    features by less (chroma and DLNCO are smoothed over their STFT windows): an organ's
+    20 ms ramp puts its novelty peaks ~17 ms after a piano's, its features ~7-10 ms
+    (tuning pairs of ``benchmarks/accuracy/generalize.py``, organ against piano). The path
+    pairs the features, which leaves the peaks ``lag = d_peaks - d_features`` apart
+    (+5-10 ms with the organ as A), while the true notes are ``-d_features`` (-7-10 ms)
+    apart; with ``d_features`` about half ``d_peaks``, the lag left on the peaks is the
+    features' own lag, and moving the path by it, the same way, pairs the notes.
+    Measured on 15 tuning pairs (three seeds per case, attack compensation not applied)
+    and ../shared/data's music: shifting against the lag made every moved pair worse.
+    The rise condition keeps timing noise of the peaks from moving a path: a lag that an
+    attack difference leaves shows between the peaks and their rising edges too (organ
+    against piano 3.5-8 ms; music_p03, two pianos, lag -5 ms where the path was right:
+    1.3 ms).
+    """
+    if lag_s is None or not np.isfinite(lag_s) or n_pairs < min_pairs:
+        return 0
+    frames = float(lag_s) * float(rate_hz)
+    if abs(frames) < min_frames:
+        return 0
+    if quartiles_s is not None:
+        q1, q3 = (float(q) for q in quartiles_s)
+        one_side = q1 > 0 if frames > 0 else q3 < 0
+        if not (one_side or q3 - q1 <= max_spread_s):
+            return 0
+    if rise_s is not None and not (np.sign(rise_s) == np.sign(frames)
+                                   and abs(rise_s) >= min_rise_s):
+        return 0
+    return int(np.sign(frames)) * max(1, int(round(abs(frames))))
+
+
+def shift_path(path, shift, n_a, n_b):
+    """A path with its B index moved by ``shift`` frames, between the same corners.
+
+    Parameters
+    ----------
+    path : ndarray of int, shape (L, 2)
+        Monotone path with steps (1, 0), (0, 1) and (1, 1).
+    shift : int
+        Frames added to every column (positive: later in B).
+    n_a, n_b : int
+        Frames of A and B.
+
+    Returns
+    -------
+    path : ndarray of int64, shape (L', 2)
+        Columns moved and clipped to the path's first and last column; the path still
+        starts and ends at the same cells (vertical steps at the ends fill the moved
+        columns in), is monotone and has no repeated cell.
+    steps : ndarray of int64, shape (L',)
+        The step of ``path`` each new step comes from (to carry per-step values).
+
+    Raises
+    ------
+    ValueError
+        When the path does not fit ``n_a`` x ``n_b`` frames.
+    """
+    path = np.asarray(path, dtype=np.int64)
+    if path.ndim != 2 or path.shape[1] != 2 or not len(path):
+        raise ValueError(f"path: expected shape (L, 2), got {path.shape}")
+    if path.min() < 0 or path[:, 0].max() >= n_a or path[:, 1].max() >= n_b:
+        raise ValueError(f"path: does not fit {n_a} x {n_b} frames")
+    shift = int(shift)
+    steps = np.arange(len(path))
+    if shift == 0:
+        return path.copy(), steps
+    (i0, j0), (i1, j1) = path[0], path[-1]
+    cols = np.clip(path[:, 1] + shift, j0, j1)
+    head = np.arange(j0, cols[0])  # moved later: climb from the first corner
+    tail = np.arange(cols[-1] + 1, j1 + 1)  # moved earlier: climb to the last corner
+    rows = np.concatenate([np.full(len(head), i0), path[:, 0], np.full(len(tail), i1)])
+    cols = np.concatenate([head, cols, tail])
+    steps = np.concatenate([np.zeros(len(head), np.int64), steps,
+                            np.full(len(tail), len(path) - 1)])
+    keep = np.r_[True, (np.diff(rows) != 0) | (np.diff(cols) != 0)]
+    return np.column_stack([rows[keep], cols[keep]]), steps[keep]
+
+
+def shift_terms(terms, shift):
+    """Terms whose B features are moved so that a path solved on them is the path
+    solved on ``terms`` with its B index moved by ``shift`` frames (row ``j`` holds row
+    ``j - shift``, the edge rows repeated)."""
+    shift = int(shift)
+    if shift == 0:
+        return list(terms)
+    out = []
+    for t in terms:
+        index = np.clip(np.arange(len(t.y)) - shift, 0, max(len(t.y) - 1, 0))
+        out.append(t._replace(y=t.y[index]))
+    return out

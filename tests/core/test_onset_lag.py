@@ -1,0 +1,265 @@
+"""Onset lag (core.pipeline.attack): the lag a music path leaves between the two sides'
+onsets, and the path moved by it without a second solve."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from core.pipeline import align_recordings, attack, cost_source
+from core.warping import Term
+
+RATE = 100.0
+
+
+def _diagonal(n):
+    return np.column_stack([np.arange(n), np.arange(n)])
+
+
+def _onsets(n=20, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.cumsum(rng.uniform(0.25, 0.6, size=n))
+
+
+def _is_path(path, start, end):
+    steps = np.diff(path, axis=0)
+    ok = {(1, 0), (0, 1), (1, 1)}
+    return (tuple(path[0]) == tuple(start) and tuple(path[-1]) == tuple(end)
+            and all(tuple(s) in ok for s in steps))
+
+
+# ------------------------------------------------------------------ onsets
+
+
+def test_onset_times_find_peaks_between_frames():
+    rate = attack._RATE_HZ
+    nov = np.zeros(int(4 * rate))
+    centres = [100.5, 300.0, 500.25]  # frames
+    for c in centres:
+        k = np.arange(len(nov))
+        nov += np.maximum(0.0, 1.0 - np.abs(k - c) / 3.0) ** 2
+    times = attack.onset_times_s(nov)
+    assert times == pytest.approx(np.array(centres) / rate, abs=0.15 / rate)
+    # the rising edges come before the peaks, by the half-height rise of each
+    edges = attack.onset_edges_s(nov)
+    assert np.all(edges < times) and np.all(times - edges < 3 / rate)
+
+
+# ------------------------------------------------------------------ lag through a path
+
+
+def test_a_known_lag_is_recovered():
+    onsets_a = _onsets()
+    lag = attack.onset_lag_s(_diagonal(1200), RATE, onsets_a, onsets_a - 0.012)
+    assert lag.n_pairs == len(onsets_a)
+    assert lag.lag_s == pytest.approx(0.012)
+    assert lag.quartiles_s == pytest.approx((0.012, 0.012))
+
+
+def test_the_lag_follows_the_path():
+    # B plays 1.5 times slower; the path maps A frame i to B frame 1.5 i, one frame late
+    n = 800
+    i = np.arange(n)
+    j = np.floor(1.5 * i).astype(int) + 1
+    path = [(0, 0)]
+    for a, b in zip(i[1:], j[1:], strict=True):
+        while path[-1][1] < b - 1:
+            path.append((path[-1][0], path[-1][1] + 1))
+        path.append((a, b))
+    path = np.array(path)
+    onsets_a = _onsets(12)
+    lag = attack.onset_lag_s(path, RATE, onsets_a, 1.5 * onsets_a)
+    assert lag.n_pairs == len(onsets_a)
+    assert lag.lag_s == pytest.approx(0.01, abs=0.002)
+
+
+def test_onsets_pair_within_the_tolerance_only():
+    onsets_a = _onsets()
+    assert attack.onset_lag_s(_diagonal(1200), RATE, onsets_a, onsets_a + 0.2) is None
+    # an extra onset of B far from any of A's is left alone
+    lag = attack.onset_lag_s(_diagonal(1200), RATE, onsets_a,
+                             np.sort(np.r_[onsets_a + 0.01, 3.333]))
+    assert lag.n_pairs == len(onsets_a) and lag.lag_s == pytest.approx(-0.01)
+    # onsets beyond the path's rows are not mapped
+    assert attack.onset_lag_s(_diagonal(100), RATE, onsets_a, onsets_a).n_pairs < 4
+
+
+# ------------------------------------------------------------------ when to shift
+
+
+def test_a_lag_of_a_frame_shifts_its_way():
+    assert attack.onset_shift_frames(0.012, RATE, 20, quartiles_s=(0.008, 0.015)) == 1
+    assert attack.onset_shift_frames(-0.021, RATE, 20, quartiles_s=(-0.03, -0.015)) == -2
+    # 0.4 of a frame is enough, and makes one frame
+    assert attack.onset_shift_frames(0.0045, RATE, 20) == 1
+    assert attack.onset_shift_frames(0.003, RATE, 20) == 0
+
+
+def test_too_few_pairs_do_not_shift():
+    assert attack.onset_shift_frames(0.012, RATE, 7) == 0
+    assert attack.onset_shift_frames(0.012, RATE, 8) == 1
+    assert attack.onset_shift_frames(None, RATE, 30) == 0
+
+
+def test_lags_of_mixed_signs_do_not_shift():
+    assert attack.onset_shift_frames(0.008, RATE, 30, quartiles_s=(-0.02, 0.03)) == 0
+    # straddling zero but narrow: the lags agree
+    assert attack.onset_shift_frames(0.008, RATE, 30, quartiles_s=(-0.002, 0.015)) == 1
+
+
+def test_a_lag_without_an_attack_difference_does_not_shift():
+    # the peaks' lag shows on their rising edges as well: timing, not attack
+    assert attack.onset_shift_frames(-0.005, RATE, 40, rise_s=-0.001) == 0
+    assert attack.onset_shift_frames(-0.005, RATE, 40, rise_s=0.004) == 0
+    assert attack.onset_shift_frames(-0.005, RATE, 40, rise_s=-0.004) == -1
+
+
+# ------------------------------------------------------------------ moving a path
+
+
+@pytest.mark.parametrize("shift", [-3, -1, 1, 2, 40])
+def test_shift_path_keeps_corners_bounds_and_steps(shift):
+    rng = np.random.default_rng(abs(shift))
+    moves = np.array([(1, 0), (0, 1), (1, 1)])[rng.integers(0, 3, size=300)]
+    path = np.vstack([[3, 2], [3, 2] + np.cumsum(moves, axis=0)])
+    n_a, n_b = path[-1, 0] + 5, path[-1, 1] + 4
+    moved, steps = attack.shift_path(path, shift, n_a, n_b)
+    assert _is_path(moved, path[0], path[-1])
+    assert len(np.unique(moved, axis=0)) == len(moved)
+    assert len(steps) == len(moved) and np.all(np.diff(steps) >= 0)
+    # away from the ends, each step is its old step moved by the shift
+    target = path[steps, 1] + shift
+    inner = (steps > 0) & (steps < len(path) - 1) & (target > path[0, 1]) \
+        & (target < path[-1, 1])
+    assert inner.sum() > len(path) // 2
+    assert np.array_equal(moved[inner, 1], path[steps[inner], 1] + shift)
+    assert np.array_equal(moved[inner, 0], path[steps[inner], 0])
+
+
+def test_shift_path_zero_and_bad_input():
+    path = _diagonal(10)
+    moved, steps = attack.shift_path(path, 0, 10, 10)
+    assert np.array_equal(moved, path) and np.array_equal(steps, np.arange(10))
+    with pytest.raises(ValueError, match="does not fit"):
+        attack.shift_path(path, 1, 10, 9)
+    with pytest.raises(ValueError, match="expected shape"):
+        attack.shift_path(np.arange(4), 1, 10, 10)
+
+
+def test_shift_terms_moves_b_only():
+    x = np.arange(6.0)[:, None]
+    y = 10 + np.arange(6.0)[:, None]
+    (later,) = attack.shift_terms([Term("t", x, y)], 2)
+    assert later.x is x
+    assert later.y[:, 0].tolist() == [10, 10, 10, 11, 12, 13]
+    (earlier,) = attack.shift_terms([Term("t", x, y)], -1)
+    assert earlier.y[:, 0].tolist() == [11, 12, 13, 14, 15, 15]
+
+
+# ------------------------------------------------------------------ the music pipeline
+
+
+class _Audio:
+    kind = "audio"
+    rate_hz = 22050
+
+    def __init__(self, x, path="x.wav"):
+        self.x = x
+        self.path = path
+        self.duration_s = len(x) / self.rate_hz
+
+    def audio(self, mono=True):
+        return self.x
+
+
+def _piano_organ(seed=2):
+    """A piano against an organ: the organ's 20 ms ramp makes its features answer a few
+    ms late (its attack width is a fast one's: the attack compensation does not move
+    it); without the correction the path maps the piano's notes ~8 ms late."""
+    from core.synthetic.music import make_score, render
+
+    rng = np.random.default_rng(seed)
+    events = [e for e in make_score(rng, 16) if e[0] is not None]
+    xa, oa = render(rng, events, "piano", "smooth", 0.5)
+    xb, ob = render(rng, events, "organ", "abrupt", 0.7)
+    return xa, xb, oa, ob
+
+
+def test_an_organ_against_a_piano_is_moved_by_its_lag(monkeypatch):
+    xa, xb, oa, ob = _piano_organ()
+    ra, rb = _Audio(xa, "a.wav"), _Audio(xb, "b.wav")
+    al = align_recordings(ra, rb)
+    assert al.diagnostics["material"] == "music"
+    assert not al.diagnostics["attack"]["applied"]
+    info = al.diagnostics["onset_lag"]
+    assert al.params["onset_shift"] == -1
+    assert info["lag_s"] < 0 and info["rise_s"] < 0 and info["pairs"] >= 8
+    assert len(al.confidence) == len(al.path)
+    assert al.diagnostics["segments"][0]["path_length"] == len(al.path)
+    err = al.map_a_to_b(oa) - ob
+    monkeypatch.setattr(attack, "onset_shift_frames", lambda *args, **kwargs: 0)
+    plain = align_recordings(ra, rb)
+    monkeypatch.undo()
+    assert plain.params["onset_shift"] == 0
+    err_plain = plain.map_a_to_b(oa) - ob
+    assert np.median(err_plain) > 0.005
+    assert abs(np.median(err)) < abs(np.median(err_plain))
+    assert np.mean(np.abs(err)) < np.mean(np.abs(err_plain)) - 0.003
+    # moved in one piece: every step of the plain path one frame earlier on B, between
+    # the same corners
+    assert tuple(al.path[0]) == tuple(plain.path[0])
+    assert tuple(al.path[-1]) == tuple(plain.path[-1])
+    moved, _ = attack.shift_path(plain.path, -1, plain.n_a, plain.n_b)
+    assert np.array_equal(al.path, moved)
+
+    # a re-solve works on B's features moved as much: cost_source checks them against
+    # the result, the path comes back unchanged without anchors, and an anchor on the
+    # moved path keeps it within a frame
+    from core.warping import resolve
+
+    source = cost_source(ra, rb, al)
+    same = resolve(al, np.zeros((0, 2), dtype=int), source=source)
+    assert np.array_equal(same.path, al.path) and same.params["onset_shift"] == -1
+    mid = al.path[len(al.path) // 2]
+    again = resolve(al, [mid], source=source)
+    assert again.diagnostics["n_segments_solved"] == 2
+    near = np.abs(again.map_a_to_b(oa) - al.map_a_to_b(oa))
+    assert np.median(near) <= 1.0 / al.rate_b_hz + 1e-9
+    # the features as first computed are not the result's any more
+    monkeypatch.setattr(attack, "shift_terms", lambda terms, shift: list(terms))
+    with pytest.raises(ValueError, match="not the recordings"):
+        cost_source(ra, rb, al)
+
+
+def test_identical_timing_is_not_moved():
+    from core.synthetic.music import band_limit, make_score, render
+
+    rng = np.random.default_rng(5)
+    events = [e for e in make_score(rng, 16) if e[0] is not None]
+    xa, _ = render(rng, events, "piano", "smooth", 0.5)
+    xb = band_limit(xa, 200.0, 4000.0)  # the same notes at the same times, another channel
+    al = align_recordings(_Audio(xa), _Audio(xb))
+    assert al.diagnostics["material"] == "music"
+    assert al.params["onset_shift"] == 0
+    assert abs(al.diagnostics["onset_lag"]["lag_s"]) < 0.004
+
+
+def test_no_correction_with_anchors_or_chosen_features():
+    xa, xb, oa, ob = _piano_organ()
+    ra, rb = _Audio(xa), _Audio(xb)
+    anchored = align_recordings(ra, rb, anchors=[(oa[5], ob[5])])
+    assert "onset_shift" not in anchored.params
+    assert "onset_lag" not in anchored.diagnostics
+    chosen = align_recordings(ra, rb, feature="chroma")
+    assert "onset_shift" not in chosen.params
+
+
+def test_speech_is_not_corrected(shared_data):
+    from core.pipeline import align_files
+
+    pair = shared_data / "public" / "realaudio" / "realaudio_p02_arctic_a0007"
+    if not (pair / "a.wav").is_file():
+        pytest.skip("pair not in the data set")
+    al = align_files(pair / "a.wav", pair / "b.wav")
+    assert al.diagnostics["material"] == "speech"
+    assert "onset_shift" not in al.params and "onset_lag" not in al.diagnostics
