@@ -129,9 +129,13 @@ def _prefix(x, sr, seconds):
     return np.concatenate([other, x])
 
 
+def _identity(t):
+    return t
+
+
 def transform(name, x, sr):
     """B's samples ``x`` (n,) at ``sr`` transformed: (samples, rate, time map, suffix)."""
-    same = (lambda t: t)
+    same = _identity
     if name.startswith("gain"):
         return x * 10 ** (float(name[4:]) / 20), sr, same, ".wav"
     if name == "invert-channel":  # a stereo copy whose right channel has its polarity flipped
@@ -232,7 +236,7 @@ def run_one(pair, name, cache, timeout_s):
         al = align_files(path_a, path_b)
     except _Hang:
         return {"status": "hang", "time_s": round(time.perf_counter() - t0, 2)}
-    except ValueError as exc:  # a refusal names its reason (MediaError is a ValueError?)
+    except ValueError as exc:  # a refusal names its reason (MediaError is a ValueError)
         return {"status": "refused", "reason": str(exc)[:200],
                 "time_s": round(time.perf_counter() - t0, 2)}
     except Exception as exc:  # noqa: BLE001 - a crash is what the audit looks for
