@@ -527,6 +527,10 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
             "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine}
+    if any(t.name == "chroma" for t in terms):  # another key: B's pitch classes rolled
+        from .key import transpose_terms
+
+        terms, info["key"] = transpose_terms(terms)
     if material == "music" and feature == "auto":
         terms, info["attack"] = _attack_compensation(terms, used, xa, xb, rec_a.rate_hz,
                                                      rec_b.rate_hz, rate)

@@ -6,7 +6,7 @@ import soundfile as sf
 
 from core.media import open_recording
 from core.pipeline import align_files
-from tests.core.test_pipeline import SR, _pair
+from tests.core.test_pipeline import SR, _pair, melody
 
 
 def _rms(x):
@@ -34,3 +34,39 @@ def test_an_ordinary_stereo_file_keeps_the_plain_average(tmp_path):
     rec = open_recording(tmp_path / "s.wav")
     assert rec.mix_weights().tolist() == [0.5, 0.5]
     np.testing.assert_allclose(rec.audio(), 0.5 * (left + right), atol=1e-6)
+
+
+def _transposed_pair(semitones):
+    times_a = np.cumsum(np.r_[0.3, np.full(23, 0.4)])
+    warp = 1.0 + 0.3 * np.sin(np.linspace(0, 3, times_a.size))
+    times_b = 0.5 + np.cumsum(np.r_[0.0, np.diff(times_a) * warp[1:]])
+    pitches = np.array([60, 64, 67, 72, 71, 67, 65, 62, 60, 64, 69, 65, 62, 67, 59, 60,
+                        57, 60, 64, 62, 65, 64, 62, 60])
+    a = melody(times_a, pitches, times_a[-1] + 1.0, seed=1)
+    b = melody(times_b, pitches + semitones, times_b[-1] + 1.0, seed=2)
+    return a, b, times_a, times_b
+
+
+def test_a_copy_in_another_key_is_aligned_in_the_shared_key():
+    from core.pipeline import align_recordings
+    from tests.core.test_pipeline import FakeAudio
+
+    a, b, times_a, times_b = _transposed_pair(2)
+    al = align_recordings(FakeAudio(a, "a.wav"), FakeAudio(b, "b.wav"))
+    assert np.mean(np.abs(al.map_a_to_b(times_a) - times_b)) < 0.03
+    key = al.diagnostics["key"]
+    assert key["applied"] and key["shift_semitones"] == 2, key
+
+
+def test_a_pair_in_one_key_is_not_rolled():
+    from core.pipeline import align_recordings
+    from core.pipeline.key import estimate_shift
+    from tests.core.test_pipeline import FakeAudio
+
+    a, b, *_ = _transposed_pair(0)
+    al = align_recordings(FakeAudio(a, "a.wav"), FakeAudio(b, "b.wav"))
+    assert al.diagnostics["key"]["applied"] is False
+    # and noise-like chroma never gives clear evidence for a roll
+    rng = np.random.default_rng(3)
+    shift, costs = estimate_shift(rng.random((300, 12)), rng.random((280, 12)))
+    assert shift == 0 and costs.shape == (12,)
