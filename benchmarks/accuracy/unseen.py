@@ -98,7 +98,9 @@ def _stretch(x, rate, n_fft=2048, hop=512):
         dphi -= 2 * np.pi * np.round(dphi / (2 * np.pi))
         phase = phase + omega + dphi
     out /= np.maximum(norm, 1e-3)
-    start = int(round(n_fft / rate))
+    # output frame t (centre t * hop + n_fft / 2) reads input frame t * rate (its centre
+    # t * rate * hop + n_fft / 2 in the padded input): input sample s lands at s / rate
+    start = int(round(n_fft * (1 + rate) / (2 * rate)))
     n_out = int(round(len(x) / rate))
     return out[start:start + n_out].astype(np.float32)
 
