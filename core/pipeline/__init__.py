@@ -491,6 +491,10 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     xa = rec_a.audio(mono=True)
     xb = rec_b.audio(mono=True)
     monitor.check()
+    from .hum import remove_hum  # mains hum notched out (a line at 50/60 Hz everywhere)
+
+    xa, hum_a = remove_hum(xa, rec_a.rate_hz)
+    xb, hum_b = remove_hum(xb, rec_b.rate_hz)
     kind_a, stats_a = classify_audio(xa, rec_a.rate_hz)
     kind_b, stats_b = classify_audio(xb, rec_b.rate_hz)
     material = _pair_material(stats_a, stats_b)
@@ -526,7 +530,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
                      "params_a": dict(fa.params), "params_b": dict(fb.params)})
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
-            "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine}
+            "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine,
+            "hum": {"a": hum_a, "b": hum_b}}
     if any(t.name == "chroma" for t in terms):  # another key: B's pitch classes rolled
         from .key import transpose_terms
 

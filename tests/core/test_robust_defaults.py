@@ -70,3 +70,53 @@ def test_a_pair_in_one_key_is_not_rolled():
     rng = np.random.default_rng(3)
     shift, costs = estimate_shift(rng.random((300, 12)), rng.random((280, 12)))
     assert shift == 0 and costs.shape == (12,)
+
+
+def _with_hum(x, mains_hz=60.0):
+    """``x`` with mains hum (five harmonics) at the signal's RMS level."""
+    t = np.arange(x.shape[0]) / SR
+    hum = sum(a * np.sin(2 * np.pi * mains_hz * k * t + k)
+              for k, a in ((1, 1.0), (2, 0.5), (3, 0.3), (4, 0.2), (5, 0.1)))
+    return (x + hum * (_rms(x) / _rms(hum))).astype(np.float32)
+
+
+def _quiet_passages_pair():
+    """A melody whose every second half is 30 dB quieter (what hum buries), warped."""
+    times_a = np.cumsum(np.r_[0.3, np.full(23, 0.4)])
+    warp = 1.0 + 0.3 * np.sin(np.linspace(0, 3, times_a.size))
+    times_b = 0.5 + np.cumsum(np.r_[0.0, np.diff(times_a) * warp[1:]])
+    pitches = [60, 64, 67, 72, 71, 67, 65, 62, 60, 64, 69, 65, 62, 67, 59, 60,
+               57, 60, 64, 62, 65, 64, 62, 60]
+    gains = np.tile([1, 1, 1, 0.03, 0.03, 0.03, 0.03, 0.03], 3)
+    sides = []
+    for times, seed in ((times_a, 1), (times_b, 2)):
+        x = np.random.default_rng(seed).normal(0, 1e-4, int((times[-1] + 1.0) * SR))
+        n = int(0.6 * SR)
+        t = np.arange(n) / SR
+        for t0, p, g in zip(times, pitches, gains, strict=True):
+            f0 = 440.0 * 2 ** ((p - 69) / 12)
+            note = g * sum(0.5 / h * np.sin(2 * np.pi * h * f0 * t) for h in (1, 2, 3))
+            i0 = int(t0 * SR)
+            x[i0:i0 + n] += (note * np.exp(-4.0 * t))[:max(0, min(n, x.shape[0] - i0))]
+        sides.append(x.astype(np.float32))
+    return sides[0], sides[1], times_a, times_b
+
+
+def test_mains_hum_is_found_and_notched_out():
+    from core.pipeline import align_recordings
+    from core.pipeline.hum import detect_hum, remove_hum
+    from tests.core.test_pipeline import FakeAudio
+
+    a, b, times_a, times_b = _quiet_passages_pair()
+    al = align_recordings(FakeAudio(a, "a.wav"), FakeAudio(_with_hum(b), "b.wav"))
+    # (375 ms before the notches: the hum buried the quiet half)
+    assert np.mean(np.abs(al.map_a_to_b(times_a) - times_b)) < 0.03
+    assert al.diagnostics["hum"]["b"]["harmonics_hz"] == [60.0, 120.0, 180.0, 240.0, 300.0]
+    assert al.diagnostics["hum"]["a"] == {"applied": False}
+    mains, harmonics = detect_hum(_with_hum(a, 50.0), SR)
+    assert mains == 50.0 and harmonics[:4] == [50.0, 100.0, 150.0, 200.0]
+    # the narrow notches leave the music: the clean melody comes back
+    cleaned, info = remove_hum(_with_hum(a, 50.0), SR)
+    assert info["applied"]
+    settled = slice(SR, None)  # after the notches' start-up
+    assert _rms(cleaned[settled] - a[settled]) < 0.1 * _rms(a[settled])
