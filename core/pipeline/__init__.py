@@ -495,6 +495,9 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
 
     xa, hum_a = remove_hum(xa, rec_a.rate_hz)
     xb, hum_b = remove_hum(xb, rec_b.rate_hz)
+    from .band import band_options, shared_band  # one side band-limited: the shared band
+
+    band, band_info = shared_band(xa, rec_a.rate_hz, xb, rec_b.rate_hz)
     kind_a, stats_a = classify_audio(xa, rec_a.rate_hz)
     kind_b, stats_b = classify_audio(xb, rec_b.rate_hz)
     material = _pair_material(stats_a, stats_b)
@@ -517,6 +520,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
             # the same bands on both sides even when the sample rates differ
             default_fmax = 8000.0 if name == "mfcc" else common_fmax
             options = dict(options, fmax=min(common_fmax, default_fmax))
+        if band is not None:
+            options = band_options(name, options, band)
         fa = audio_features(xa, rec_a.rate_hz, name, rate_hz=rate,
                             progress=sub.sub(0.0, 0.5).report, **options)
         fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate,
@@ -531,7 +536,7 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
             "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine,
-            "hum": {"a": hum_a, "b": hum_b}}
+            "hum": {"a": hum_a, "b": hum_b}, "band": band_info}
     if any(t.name == "chroma" for t in terms):  # another key: B's pitch classes rolled
         from .key import transpose_terms
 
