@@ -24,7 +24,7 @@ __all__ = ["MAINS_HZ", "detect_hum", "remove_hum"]
 
 MAINS_HZ = (50.0, 60.0)
 _SEGMENT_S = 1.0  # at least this long (a power of two in samples): < 1 Hz resolution
-_MAX_SEGMENTS = 48
+_MAX_SEGMENTS = 32
 _MIN_SEGMENTS = 4
 _MAX_HARMONIC_HZ = 1000.0
 _NEIGHBOURHOOD_HZ = 10.0
@@ -43,11 +43,13 @@ def _segment_spectra(x, sample_rate):
     if n_segments < _MIN_SEGMENTS:
         return None, n_fft
     starts = np.linspace(0, x.shape[0] - n_fft, n_segments).astype(np.int64)
+    from scipy.fft import rfft
+
     window = np.hanning(n_fft).astype(np.float32)
     power = np.empty((n_segments, n_fft // 2 + 1))
     for k, s in enumerate(starts):
-        seg = x[s:s + n_fft].astype(np.float32)
-        power[k] = np.abs(np.fft.rfft((seg - seg.mean()) * window)) ** 2
+        seg = np.asarray(x[s:s + n_fft], dtype=np.float32)
+        power[k] = np.abs(rfft((seg - seg.mean()) * window)) ** 2
     return power, n_fft
 
 
@@ -70,7 +72,7 @@ def detect_hum(x, sample_rate):
 
     Notes
     -----
-    Up to 48 FFTs of about one second: O(S n log n), a few tens of milliseconds.
+    Up to 32 FFTs of about one second: O(S n log n), a few tens of milliseconds.
     """
     x = np.asarray(x)
     sr = float(sample_rate)
@@ -107,11 +109,11 @@ def remove_hum(x, sample_rate):
     Returns ``(y, info)``: ``y`` is ``x`` itself when no hum is found, else a new float32
     array; ``info`` has ``applied``, ``mains_hz`` and ``harmonics_hz``.
     """
-    from scipy.signal import iirnotch, sosfilt, tf2sos
-
     mains, harmonics = detect_hum(x, sample_rate)
     if mains is None:
         return x, {"applied": False}
+    from scipy.signal import iirnotch, sosfilt, tf2sos  # (a slow import: only when needed)
+
     sos = np.vstack([tf2sos(*iirnotch(f, f / _NOTCH_WIDTH_HZ, fs=float(sample_rate)))
                      for f in harmonics])
     y = np.empty(x.shape[0], dtype=np.float32)

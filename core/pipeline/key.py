@@ -22,7 +22,7 @@ __all__ = ["PITCH_CLASS_FEATURES", "estimate_shift", "transpose_terms"]
 
 #: features whose 12 columns are pitch classes (C, C#, ..., B): rolled together
 PITCH_CLASS_FEATURES = ("chroma", "cens", "dlnco")
-_MAX_FRAMES = 200
+_MAX_FRAMES = 150
 _CLEAR_RATIO = 0.75
 
 
