@@ -498,6 +498,10 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
 
     xa, hum_a = remove_hum(xa, rec_a.rate_hz)
     xb, hum_b = remove_hum(xb, rec_b.rate_hz)
+    from .noise import remove_noise  # broadband noise at about the signal's level
+
+    xa, noise_a = remove_noise(xa, rec_a.rate_hz)
+    xb, noise_b = remove_noise(xb, rec_b.rate_hz)
     from .band import band_options, shared_band  # one side band-limited: the shared band
 
     band, band_info = shared_band(xa, rec_a.rate_hz, xb, rec_b.rate_hz)
@@ -539,7 +543,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
             "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine,
-            "hum": {"a": hum_a, "b": hum_b}, "band": band_info}
+            "hum": {"a": hum_a, "b": hum_b}, "noise": {"a": noise_a, "b": noise_b},
+            "band": band_info}
     if any(t.name == "chroma" for t in terms):  # another key: B's pitch classes rolled
         from .key import transpose_terms
 

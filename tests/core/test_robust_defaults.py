@@ -163,3 +163,21 @@ def test_a_telephone_band_copy_is_compared_in_the_shared_band():
     # the same pair unfiltered (other instruments: up to 56 dB apart at the extreme
     # bands on the public pairs) keeps the whole band
     assert shared_band(a, SR, 0.1 * a + 0.01 * np.roll(a, 500), SR)[0] is None
+
+
+def test_a_side_under_strong_noise_has_the_noise_floor_subtracted():
+    from core.pipeline import align_recordings
+    from core.pipeline.noise import remove_noise
+    from tests.core.test_pipeline import FakeAudio
+
+    a, b, times_a, times_b = _pair()
+    noise = np.random.default_rng(7).standard_normal(b.size)
+    noisy = (b + noise * (_rms(b) / _rms(noise) * 10 ** 0.25)).astype(np.float32)  # -5 dB
+    al = align_recordings(FakeAudio(a, "a.wav"), FakeAudio(noisy, "b.wav"))
+    # (65 ms before: the compressed chroma and onsets of B were mostly noise)
+    assert np.mean(np.abs(al.map_a_to_b(times_a) - times_b)) < 0.03
+    assert al.diagnostics["noise"]["b"]["applied"]
+    assert not al.diagnostics["noise"]["a"]["applied"]
+    # a clean side, or one with mild noise (20 dB SNR), is left as it is
+    mild = (b + noise * (_rms(b) / _rms(noise) * 0.1)).astype(np.float32)
+    assert remove_noise(mild, SR)[0] is mild
