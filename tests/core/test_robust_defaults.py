@@ -181,3 +181,11 @@ def test_a_side_under_strong_noise_has_the_noise_floor_subtracted():
     # a clean side, or one with mild noise (20 dB SNR), is left as it is
     mild = (b + noise * (_rms(b) / _rms(noise) * 0.1)).astype(np.float32)
     assert remove_noise(mild, SR)[0] is mild
+
+
+def test_a_dc_offset_or_hum_is_not_taken_for_noise():
+    from core.pipeline.noise import remove_noise
+
+    a, *_ = _pair()
+    offset = (a + 0.3 * float(np.max(np.abs(a)))).astype(np.float32)
+    assert remove_noise(offset, SR)[0] is offset  # (vibeace with DC was 134 ms off)
