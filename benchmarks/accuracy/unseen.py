@@ -255,7 +255,7 @@ def run_one(pair, name, cache, timeout_s):
     return {"status": "ok", "mae_ms": round(float(s["mae_ms"]), 1),
             "time_s": round(elapsed, 2), "material": d.get("material"),
             "aligned_part": d.get("aligned_part"),
-            "fixes": {k: d[k] for k in ("key", "hum", "band") if k in d}}
+            "fixes": {k: d[k] for k in ("key", "hum", "noise", "band") if k in d}}
 
 
 def _cell(r):
