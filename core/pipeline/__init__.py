@@ -6,10 +6,10 @@
    (:func:`classify_audio`: stability of the pitch spectrum, syllabic modulation,
    silences) as ``music``, ``speech`` or ``other``; video/video pairs are ``video``;
    a video against an audio recording is ``video-vs-audio``. Before that, audio sides
-   lose mains hum (:mod:`.hum`) and a strong steady noise floor (:mod:`.noise`); then
-   a side that lost its bass makes both sides' pitch features start above the shared
-   band (:mod:`.band`), and a music pair in two keys has B's pitch classes rolled into
-   A's key (:mod:`.key`).
+   lose mains hum and a strong steady noise floor, and a side that lost its bass makes
+   both sides' pitch features start above the shared band
+   (:mod:`~core.pipeline.conditions`); a music pair in two keys has B's pitch classes
+   rolled into A's key (:mod:`.key`).
 2. **Features and costs** per material (``_AUDIO_PLANS``, ``_VIDEO_PLAN``), a weighted
    sum of per-feature local distances (:class:`core.warping.FeatureTerms`, computed in the
    DTW kernels):
@@ -495,17 +495,10 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     xa = rec_a.audio(mono=True)
     xb = rec_b.audio(mono=True)
     monitor.check()
-    from .hum import remove_hum  # mains hum notched out (a line at 50/60 Hz everywhere)
+    from .band import band_options
+    from .conditions import prepare_sides  # hum, strong noise, a lost band
 
-    xa, hum_a = remove_hum(xa, rec_a.rate_hz)
-    xb, hum_b = remove_hum(xb, rec_b.rate_hz)
-    from .noise import remove_noise  # broadband noise at about the signal's level
-
-    xa, noise_a = remove_noise(xa, rec_a.rate_hz)
-    xb, noise_b = remove_noise(xb, rec_b.rate_hz)
-    from .band import band_options, shared_band  # one side band-limited: the shared band
-
-    band, band_info = shared_band(xa, rec_a.rate_hz, xb, rec_b.rate_hz)
+    xa, xb, band, conditions = prepare_sides(xa, rec_a.rate_hz, xb, rec_b.rate_hz)
     kind_a, stats_a = classify_audio(xa, rec_a.rate_hz)
     kind_b, stats_b = classify_audio(xb, rec_b.rate_hz)
     material = _pair_material(stats_a, stats_b)
@@ -544,8 +537,7 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
             "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine,
-            "hum": {"a": hum_a, "b": hum_b}, "noise": {"a": noise_a, "b": noise_b},
-            "band": band_info}
+            **conditions}
     if any(t.name == "chroma" for t in terms):  # another key: B's pitch classes rolled
         from .key import transpose_terms
 
