@@ -453,12 +453,16 @@ def onset(x, sample_rate, rate_hz, monitor, *, n_mels=40, window_s=0.023,
 
 def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
           oversample=None, local_s=2.0, decay_s=0.1, spread_s=0.3, memory_s=0.1, band_max=3,
-          resolutions=None, **options):
+          resolutions=None, midi_range=None, **options):
     _unknown(options)
     tuning = _check_tuning(x, sample_rate, tuning)
     factor, centers = _fine(x, sample_rate, rate_hz, oversample)
     energy = pitch_energy(x, sample_rate, centers, float(tuning), monitor, 0.0, 0.9,
                           resolutions)
+    if midi_range is not None:  # a band limit (core.pipeline.band): other pitches silent
+        lo, hi = _check_midi_range(midi_range)
+        energy[:, :lo - MIDI_MIN] = 0.0
+        energy[:, hi - MIDI_MIN + 1:] = 0.0
     ref = _reference(energy)
     compressed = np.log1p(np.float32(compression / ref) * energy)
     del energy
@@ -487,4 +491,6 @@ def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
     params = dict(tuning=float(tuning), compression=compression, oversample=factor,
                   local_s=local_s, decay_s=decay_s, spread_s=spread_s, memory_s=memory_s,
                   band_max=int(band_max), resolutions=_check_resolutions(resolutions))
+    if midi_range is not None:
+        params["midi_range"] = tuple(int(v) for v in midi_range)
     return spread, params, PITCH_CLASSES

@@ -5,7 +5,11 @@
 1. **Material**: audio/audio pairs are classified from the content
    (:func:`classify_audio`: stability of the pitch spectrum, syllabic modulation,
    silences) as ``music``, ``speech`` or ``other``; video/video pairs are ``video``;
-   a video against an audio recording is ``video-vs-audio``.
+   a video against an audio recording is ``video-vs-audio``. Before that, audio sides
+   lose mains hum and a strong steady noise floor, and a side that lost its bass makes
+   both sides' pitch features start above the shared band
+   (:mod:`~core.pipeline.conditions`); a music pair in two keys has B's pitch classes
+   rolled into A's key (:mod:`.key`).
 2. **Features and costs** per material (``_AUDIO_PLANS``, ``_VIDEO_PLAN``), a weighted
    sum of per-feature local distances (:class:`core.warping.FeatureTerms`, computed in the
    DTW kernels):
@@ -506,6 +510,10 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     xa = rec_a.audio(mono=True)
     xb = rec_b.audio(mono=True)
     monitor.check()
+    from .band import band_options
+    from .conditions import prepare_sides  # hum, strong noise, a lost band
+
+    xa, xb, band, conditions = prepare_sides(xa, rec_a.rate_hz, xb, rec_b.rate_hz)
     kind_a, stats_a = classify_audio(xa, rec_a.rate_hz)
     kind_b, stats_b = classify_audio(xb, rec_b.rate_hz)
     material = _pair_material(stats_a, stats_b)
@@ -528,6 +536,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
             # the same bands on both sides even when the sample rates differ
             default_fmax = 8000.0 if name == "mfcc" else common_fmax
             options = dict(options, fmax=min(common_fmax, default_fmax))
+        if band is not None:
+            options = band_options(name, options, band)
         fa = audio_features(xa, rec_a.rate_hz, name, rate_hz=rate,
                             progress=sub.sub(0.0, 0.5).report, **options)
         fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate,
@@ -541,7 +551,12 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
                      "params_a": dict(fa.params), "params_b": dict(fb.params)})
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
-            "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine}
+            "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine,
+            **conditions}
+    if any(t.name == "chroma" for t in terms):  # another key: B's pitch classes rolled
+        from .key import transpose_terms
+
+        terms, info["key"] = transpose_terms(terms)
     if material == "music" and feature == "auto":
         terms, info["attack"] = _attack_compensation(terms, used, xa, xb, rec_a.rate_hz,
                                                      rec_b.rate_hz, rate)
