@@ -53,6 +53,7 @@ STRUCTURES = ("monotone", "auto", "pieces")
 _DP_RATE_HZ = 10.0
 _UNIT_RATE_HZ = 2.0
 _JUMP_S = 1.5
+_ENDS_W = 0.5
 _NULL_COST = 0.5
 _HOLD_W = 0.5
 _MIN_PIECE_S = 2.0
@@ -110,8 +111,8 @@ def _normalizer(source):
 
 
 def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
-                min_piece_s=_MIN_PIECE_S, merge_s=_MERGE_S, c_on=None, c_off=None,
-                monitor=None):
+                min_piece_s=_MIN_PIECE_S, merge_s=_MERGE_S, ends_w=_ENDS_W, c_on=None,
+                c_off=None, monitor=None):
     """The jump DP on a (coarse) cost source.
 
     Parameters
@@ -119,6 +120,11 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     source : core.warping.FeatureTerms or CostSource
         Local costs, A rows and B columns, at ``rate_hz`` frames per second.
 
+    ends_w : float
+        Pinned ends: the path starting on A ``k`` frames after A's first frame (or ending
+        ``k`` frames before its last) costs ``min(k * hold, ends_w * jump)`` (what ``k``
+        held frames cost, at most ``ends_w`` jumps); starting or ending in the null state
+        is free. 0: the path may start and end anywhere on A.
     c_on, c_off : float, optional
         The costs of a typical match and of typical unrelated frames (default: the
         median of every B frame's best cost and the median of all costs).
@@ -134,6 +140,8 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     """
     from .._kernels.jumps import jump_backtrack, jump_columns
 
+    if not (isinstance(ends_w, int | float) and math.isfinite(ends_w) and ends_w >= 0):
+        raise ValueError(f"ends_w: expected a number >= 0, got {ends_w!r}")
     monitor = monitor or Monitor(None, None)
     n, m = source.n, source.m
     if c_on is None or c_off is None:
@@ -148,15 +156,17 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     jump_from = np.zeros(m, dtype=np.int64)
     null_back = np.zeros(m, dtype=np.int8)
     jump_p = float(jump_s * rate_hz)
+    ramp = np.minimum(_HOLD_W * np.arange(n, dtype=np.float64), float(ends_w) * jump_p)
     for c0 in range(0, m, _BLOCK_COLUMNS):
         c1 = min(m, c0 + _BLOCK_COLUMNS)
         block = (source.costs(0, n, c0, c1) - c_on) * scale
         jump_columns(np.ascontiguousarray(block), c0, acc, null, back, jump_from, null_back,
-                     _HOLD_W, _HOLD_W, jump_p, float(null_cost), 0.5 * jump_p)
+                     _HOLD_W, _HOLD_W, jump_p, float(null_cost), 0.5 * jump_p, ramp, 0.0)
         monitor.report(c1 / m)
         monitor.check()
-    end_i = int(np.argmin(acc))
-    total = float(acc[end_i])
+    ended = acc + ramp[::-1]
+    end_i = int(np.argmin(ended))
+    total = float(ended[end_i])
     if null[0] < total:
         end_i, total = -1, float(null[0])
     match = np.empty(m, dtype=np.int64)
@@ -525,7 +535,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     c_on = float(np.median(path_cost))
     c_off = _normalizer(smoothed)[1]
     pieces, match, dp = find_pieces(smoothed, min(ca, cb), jump_s=jump_s,
-                                    min_piece_s=min_piece_s, c_on=c_on, c_off=c_off,
+                                    min_piece_s=min_piece_s, ends_w=_ENDS_W, c_on=c_on,
+                                    c_off=c_off,
                                     monitor=monitor.sub(0.7, 0.85))
     # a repeat or a move shows as a stretch of B, a skipped section as one of A
     stretch_s, stretch = _high_cost_stretch(path_cost, cb, dp["c_on"], dp["c_off"])

@@ -356,3 +356,94 @@ def test_refine_junctions_does_not_take_an_onset_that_a_has_too_for_a_cut():
                            self_a=self_a, splice_w=1.0, splice_width=2)
     assert int(out[0].path[-1, 1]) == cut - 1 and int(out[1].path[0, 1]) == cut
     assert int(out[1].path[0, 0]) == second
+
+
+# ------------------------------------------------------------------ jump kernel, pinned ends
+
+
+def _jump_reference(cost, hold_w, skip_w, jump_p, null_c, null_p, start_cost, null_start):
+    """Plain jump DP (the kernel's recurrence, one column at a time): the last column's
+    totals and the null state's."""
+    n, m = cost.shape
+    acc = [cost[i, 0] + start_cost[i] for i in range(n)]
+    null = null_c + null_start
+    for j in range(1, m):
+        best = min(acc)
+        new = []
+        for i in range(n):
+            options = [acc[i] + hold_w, best + jump_p, null + null_p]
+            if i >= 1:
+                options.append(acc[i - 1])
+            if i >= 2:
+                options.append(acc[i - 2] + skip_w)
+            new.append(min(options) + cost[i, j])
+        null = min(null, best + null_p) + null_c
+        acc = new
+    return np.array(acc), null
+
+
+def _run_jump_kernel(cost, start_cost, null_start, block=3, params=(0.5, 0.5, 4.0, 0.5, 2.0)):
+    from core._kernels.jumps import jump_columns
+
+    n, m = cost.shape
+    acc, null = np.zeros(n), np.zeros(1)
+    back = np.zeros((m, n), dtype=np.int8)
+    jump_from = np.zeros(m, dtype=np.int64)
+    null_back = np.zeros(m, dtype=np.int8)
+    for c0 in range(0, m, block):
+        jump_columns(np.ascontiguousarray(cost[:, c0:c0 + block]), c0, acc, null, back,
+                     jump_from, null_back, *params, start_cost, null_start)
+    return acc, null[0], back, jump_from, null_back
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (9, 1), (2, 30), (30, 4), (17, 23)])
+def test_jump_columns_matches_a_plain_dp_with_start_costs(shape):
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    for _ in range(3):
+        cost = rng.standard_normal(shape)
+        start_cost = rng.uniform(0, 3, shape[0])
+        null_start = float(rng.uniform(0, 3))
+        acc, null, *_ = _run_jump_kernel(cost, start_cost, null_start)
+        ref_acc, ref_null = _jump_reference(cost, 0.5, 0.5, 4.0, 0.5, 2.0, start_cost,
+                                            null_start)
+        np.testing.assert_allclose(acc, ref_acc)
+        assert null == pytest.approx(ref_null)
+
+
+def test_jump_columns_pins_the_start_to_a_start():
+    from core._kernels.jumps import jump_backtrack
+
+    # a perfect diagonal from row 10 and a slightly worse one from row 0
+    n, m = 40, 20
+    cost = np.ones((n, m))
+    cost[np.arange(m) + 10, np.arange(m)] = 0.0
+    cost[np.arange(m), np.arange(m)] = 0.1
+    starts = {}
+    for label, start_cost in (("free", np.zeros(n)),
+                              ("pinned", np.minimum(0.5 * np.arange(n), 5.0))):
+        acc, null, back, jump_from, null_back = _run_jump_kernel(cost, start_cost, 0.0)
+        match = np.empty(m, dtype=np.int64)
+        jump_backtrack(back, jump_from, null_back, int(np.argmin(acc)), match)
+        starts[label] = int(match[0])
+        assert np.all(np.diff(match) == 1)
+    assert starts == {"free": 10, "pinned": 0}
+
+
+def test_find_pieces_starts_a_moved_section_at_a_start():
+    # A: s0 s1 s0' s2 s3, s0' a poor copy of s0 just before s2; B: s0 s2 s1 s3 (s1 and s2
+    # swapped). Free ends start B on s0' (it runs on into s2: one jump saved); pinned ends
+    # start it at A's start
+    rng = np.random.default_rng(11)
+    s = [np.cumsum(rng.standard_normal((30, 8)), axis=0) * 0.5 + 3 * rng.standard_normal(8)
+         for _ in range(4)]
+    copy = s[0] + 2.5 * rng.standard_normal(s[0].shape)
+    x = np.vstack([s[0], s[1], copy, s[2], s[3]])
+    y = np.vstack([s[0], s[2], s[1], s[3]])
+    source = _cost_source(x, y)
+    free, _, _ = find_pieces(source, 10.0, jump_s=1.5, min_piece_s=1.0, ends_w=0.0)
+    pinned, _, _ = find_pieces(source, 10.0, jump_s=1.5, min_piece_s=1.0, ends_w=0.5)
+    assert free[0][0] >= 55
+    assert pinned[0][0] <= 2 and len(pinned) == 4
+    assert [p[0] // 30 for p in pinned] == [0, 3, 1, 4]
+    with pytest.raises(ValueError, match="ends_w"):
+        find_pieces(source, 10.0, ends_w=-1.0)
