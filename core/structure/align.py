@@ -11,14 +11,17 @@ aligned by the default pipeline's engine.
 3. A jump DP (:mod:`core._kernels.jumps`, after JumpDTW): every frame of B is matched
    to one frame of A, monotonically within a piece; a new piece starts anywhere on A for
    ``jump_s`` seconds' worth of mismatch, and B frames may be matched to nothing (0.5
-   per frame, half the jump penalty to enter and to leave).
+   per frame, half the jump penalty to enter and to leave). The path's ends are pinned
+   to A's (``_ENDS_W``: starting or ending elsewhere costs up to half a jump), so a
+   first section is not placed on a copy just before the next one to save a jump.
 4. Pieces shorter than ``min_piece_s`` are dropped, pieces that continue one another
    (a small slip on A) are merged; each remaining piece is solved by the engine
    (:func:`core.warping.staged_dtw`, the pipeline's recipe) from its first to its last
    cell, at the full rate, on parts that overlap their neighbours; each junction is then
    re-solved at the full rate by a local JumpDTW (:mod:`core.structure.junctions`:
-   within ``_REFINE_S`` seconds either side, one jump anywhere, A ends free), which
-   also closes a gap of up to ``_GAP_S`` seconds that the pieces left between them.
+   within ``_REFINE_S`` seconds either side, one jump anywhere, A ends free; on the
+   global weights, as the path search, not the local stages'), which also closes a gap
+   of up to ``_GAP_S`` seconds that the pieces left between them.
    (With ``_SPLICE_W`` > 0 a split there would gain that many times how much more
    discontinuous B itself is across it, over ``_SPLICE_S`` seconds, than A is where the
    pieces leave and join it; off: it helped the tuning seeds but not the held-out ones,
@@ -63,6 +66,10 @@ _GAP_S = 3.0
 _JUNCTION_S = 1.0
 _OVERLAP_S = 1.5
 _REFINE_S = 2.5
+# the junctions are refined on the global weights (those of the path search; for music
+# chroma-led), not on the local stages' (for music with sharp onsets): together with the
+# pinned ends, more junctions within 0.5 s (issue 17, benchmarks/structure/results.md)
+_REFINE_GLOBAL = True
 _SPLICE_W = 0.0  # 1.0 tried (issue 17): not kept
 _SPLICE_S = 0.1
 _MIN_STRETCH_S = 1.0
@@ -598,11 +605,11 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
             out.append(piece)
         out = _split_overlaps(out, [p[2] for p in parts[1:]], source.reweighted(local))
         t_ref = time.perf_counter()
-        local_source = source.reweighted(local)
-        out = refine_junctions(out, local_source, int(round(_REFINE_S * rates[1])),
+        ref_source = source if _REFINE_GLOBAL else source.reweighted(local)
+        out = refine_junctions(out, ref_source, int(round(_REFINE_S * rates[1])),
                                int(round(_GAP_S * rates[1])),
-                               self_b=self_costs(local_source, "b") if _SPLICE_W else None,
-                               self_a=self_costs(local_source, "a") if _SPLICE_W else None,
+                               self_b=self_costs(ref_source, "b") if _SPLICE_W else None,
+                               self_a=self_costs(ref_source, "a") if _SPLICE_W else None,
                                splice_w=_SPLICE_W,
                                splice_width=max(1, int(round(_SPLICE_S * rates[1]))))
         report["junctions_s"] = round(time.perf_counter() - t_ref, 3)
