@@ -447,3 +447,62 @@ def test_find_pieces_starts_a_moved_section_at_a_start():
     assert [p[0] // 30 for p in pinned] == [0, 3, 1, 4]
     with pytest.raises(ValueError, match="ends_w"):
         find_pieces(source, 10.0, ends_w=-1.0)
+
+
+def _melody_section(notes, sr=8000, sec=4.0):
+    t = np.arange(int(sr * sec / len(notes))) / sr
+    return np.concatenate([0.3 * np.sin(2 * np.pi * f * t) * np.exp(-3 * t) for f in notes])
+
+
+@pytest.fixture(scope="module")
+def moved_pair_with_a_copy(tmp_path_factory):
+    """A: m0 m1 m0' m2 m3 (4 s sections; m0' is m0 with 3 of its 8 notes changed); B: m0
+    m2 m1 m3 (m1 and m2 swapped: junctions at B 4, 8 and 12 s)."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    mel = [f * 2 ** (rng.integers(0, 12, 8) / 12) for f in (220, 330, 262, 392)]
+    copy = mel[0].copy()
+    changed = rng.choice(8, 3, replace=False)
+    copy[changed] = 200 * 2 ** (rng.integers(0, 12, 3) / 12)
+    a = np.concatenate([_melody_section(m) for m in (mel[0], mel[1], copy, mel[2], mel[3])])
+    b = np.concatenate([_melody_section(m) for m in (mel[0], mel[2], mel[1], mel[3])])
+    folder = tmp_path_factory.mktemp("moved")
+    pa, pb = folder / "a.wav", folder / "b.wav"
+    sf.write(pa, a, 8000)
+    sf.write(pb, b, 8000)
+    return pa, pb
+
+
+def test_auto_places_every_junction_of_a_move_within_half_a_second(moved_pair_with_a_copy):
+    # with free ends the path started B on m0' (it runs on into m2: a jump saved) and the
+    # first junction was lost
+    pa, pb = moved_pair_with_a_copy
+    al = core.align_files(pa, pb, structure="auto")
+    assert isinstance(al, PiecewiseAlignment)
+    truth = [(4.0, 4.0, 12.0), (8.0, 16.0, 4.0), (12.0, 8.0, 16.0)]
+    got = [(j["b_from_s"], j["a_from_s"], j["a_to_s"]) for j in al.jumps]
+    assert len(got) == 3
+    for (b, a_from, a_to), (gb, ga_from, ga_to) in zip(truth, got, strict=True):
+        assert gb == pytest.approx(b, abs=0.5)
+        assert ga_from == pytest.approx(a_from, abs=0.5)
+        assert ga_to == pytest.approx(a_to, abs=0.5)
+
+
+def test_junctions_are_refined_on_the_global_weights(moved_pair_with_a_copy, monkeypatch):
+    import core.structure.align as structure_align
+
+    seen = []
+    original = structure_align.refine_junctions
+
+    def spy(pieces, source, *args, **kwargs):
+        seen.append(list(source.weights))
+        return original(pieces, source, *args, **kwargs)
+
+    monkeypatch.setattr(structure_align, "refine_junctions", spy)
+    pa, pb = moved_pair_with_a_copy
+    al = core.align_files(pa, pb, structure="pieces")
+    weights = al.diagnostics["features"]
+    assert seen and seen[0] == pytest.approx([f["weight"] for f in weights])
+    # the music plan's local stages weigh the terms otherwise
+    assert [f["weight"] for f in weights] != [f["local_weight"] for f in weights]
