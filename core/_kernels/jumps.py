@@ -4,7 +4,9 @@
 one frame i of A, or to nothing (the null state). Between neighbouring frames of B the
 match moves on monotonically (diagonal, A holds, A skips one), or jumps anywhere on A
 for a penalty (from the best cell of the previous column), or leaves or enters the null
-state for a penalty. Every path covers each B frame exactly once, so costs may be
+state for a penalty. The first column pays ``start_cost[i]`` for starting on row i (a
+path pinned to A's start: 0 there, a penalty elsewhere) or ``null_start`` for starting in
+the null state. Every path covers each B frame exactly once, so costs may be
 negative (shifted by a threshold) without favouring long or short paths. Columns are
 given in blocks of local costs; the state carries over between calls.
 
@@ -22,8 +24,11 @@ START, DIAG, HOLD, SKIP, JUMP, FROM_NULL = 0, 1, 2, 3, 4, 5
 
 @njit(cache=True, nogil=True)
 def jump_columns(cost, j0, acc, null, back, jump_from, null_back, hold_w, skip_w, jump_p,
-                 null_c, null_p):
+                 null_c, null_p, start_cost, null_start):
     """Advance the DP over columns ``j0 .. j0 + cost.shape[1] - 1``.
+
+    ``start_cost`` (N,) is added to column 0's cost on each row, ``null_start`` to the
+    null state's in column 0 (zeros: the path may start anywhere).
 
     ``acc`` (N,) holds the previous column's totals (written with the last column's),
     ``null`` (1,) the null state's; ``back`` (M, N) int8 codes, ``jump_from`` (M,) the
@@ -35,9 +40,9 @@ def jump_columns(cost, j0, acc, null, back, jump_from, null_back, hold_w, skip_w
         j = j0 + c
         if j == 0:
             for i in range(n):
-                acc[i] = cost[i, 0]
+                acc[i] = cost[i, 0] + start_cost[i]
                 back[0, i] = START
-            null[0] = null_c
+            null[0] = null_c + null_start
             null_back[0] = 0
             jump_from[0] = 0
             continue

@@ -11,18 +11,20 @@ aligned by the default pipeline's engine.
 3. A jump DP (:mod:`core._kernels.jumps`, after JumpDTW): every frame of B is matched
    to one frame of A, monotonically within a piece; a new piece starts anywhere on A for
    ``jump_s`` seconds' worth of mismatch, and B frames may be matched to nothing (0.5
-   per frame, half the jump penalty to enter and to leave).
+   per frame, half the jump penalty to enter and to leave). The path's ends are pinned
+   to A's (``_ENDS_W``: starting or ending elsewhere costs up to half a jump), so a
+   first section is not placed on a copy just before the next one to save a jump.
 4. Pieces shorter than ``min_piece_s`` are dropped, pieces that continue one another
    (a small slip on A) are merged; each remaining piece is solved by the engine
    (:func:`core.warping.staged_dtw`, the pipeline's recipe) from its first to its last
    cell, at the full rate, on parts that overlap their neighbours; each junction is then
    re-solved at the full rate by a local JumpDTW (:mod:`core.structure.junctions`:
-   within ``_REFINE_S`` seconds either side, one jump anywhere, A ends free), which
-   also closes a gap of up to ``_GAP_S`` seconds that the pieces left between them.
-   (With ``_SPLICE_W`` > 0 a split there would gain that many times how much more
-   discontinuous B itself is across it, over ``_SPLICE_S`` seconds, than A is where the
-   pieces leave and join it; off: it helped the tuning seeds but not the held-out ones,
-   see ``benchmarks/structure/results.md``.)
+   within ``_REFINE_S`` seconds either side, one jump anywhere, A ends free; on the
+   global weights, as the path search, not the local stages'), which also closes a gap
+   of up to ``_GAP_S`` seconds that the pieces left between them.
+   A split there gains ``_SPLICE_W`` times how much more discontinuous B itself is
+   across it, over ``_SPLICE_S`` seconds, than A is where the pieces leave and join it
+   (a splice bonus; see ``benchmarks/structure/results.md``).
 5. Units (:mod:`core.structure.segments`) of both recordings, their kinds and a
    unit-level assignment (normalized unit DTW distances, ``linear_sum_assignment`` with
    a no-match cost, each A unit usable twice) are computed and reported in
@@ -53,6 +55,7 @@ STRUCTURES = ("monotone", "auto", "pieces")
 _DP_RATE_HZ = 10.0
 _UNIT_RATE_HZ = 2.0
 _JUMP_S = 1.5
+_ENDS_W = 0.5
 _NULL_COST = 0.5
 _HOLD_W = 0.5
 _MIN_PIECE_S = 2.0
@@ -62,7 +65,13 @@ _GAP_S = 3.0
 _JUNCTION_S = 1.0
 _OVERLAP_S = 1.5
 _REFINE_S = 2.5
-_SPLICE_W = 0.0  # 1.0 tried (issue 17): not kept
+# the junctions are refined on the global weights (those of the path search; for music
+# chroma-led), not on the local stages' (for music with sharp onsets): together with the
+# pinned ends, more junctions within 0.5 s (issue 17, benchmarks/structure/results.md)
+_REFINE_GLOBAL = True
+# 1.0: with the local weights it was not kept (no gain held out); on the global weights
+# with the pinned ends it gains 3 cases within 1.5x on the tuning seeds (results.md)
+_SPLICE_W = 1.0
 _SPLICE_S = 0.1
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
@@ -110,8 +119,8 @@ def _normalizer(source):
 
 
 def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
-                min_piece_s=_MIN_PIECE_S, merge_s=_MERGE_S, c_on=None, c_off=None,
-                monitor=None):
+                min_piece_s=_MIN_PIECE_S, merge_s=_MERGE_S, ends_w=_ENDS_W, c_on=None,
+                c_off=None, monitor=None):
     """The jump DP on a (coarse) cost source.
 
     Parameters
@@ -119,6 +128,11 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     source : core.warping.FeatureTerms or CostSource
         Local costs, A rows and B columns, at ``rate_hz`` frames per second.
 
+    ends_w : float
+        Pinned ends: the path starting on A ``k`` frames after A's first frame (or ending
+        ``k`` frames before its last) costs ``min(k * hold, ends_w * jump)`` (what ``k``
+        held frames cost, at most ``ends_w`` jumps); starting or ending in the null state
+        is free. 0: the path may start and end anywhere on A.
     c_on, c_off : float, optional
         The costs of a typical match and of typical unrelated frames (default: the
         median of every B frame's best cost and the median of all costs).
@@ -134,6 +148,8 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     """
     from .._kernels.jumps import jump_backtrack, jump_columns
 
+    if not (isinstance(ends_w, int | float) and math.isfinite(ends_w) and ends_w >= 0):
+        raise ValueError(f"ends_w: expected a number >= 0, got {ends_w!r}")
     monitor = monitor or Monitor(None, None)
     n, m = source.n, source.m
     if c_on is None or c_off is None:
@@ -148,15 +164,17 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     jump_from = np.zeros(m, dtype=np.int64)
     null_back = np.zeros(m, dtype=np.int8)
     jump_p = float(jump_s * rate_hz)
+    ramp = np.minimum(_HOLD_W * np.arange(n, dtype=np.float64), float(ends_w) * jump_p)
     for c0 in range(0, m, _BLOCK_COLUMNS):
         c1 = min(m, c0 + _BLOCK_COLUMNS)
         block = (source.costs(0, n, c0, c1) - c_on) * scale
         jump_columns(np.ascontiguousarray(block), c0, acc, null, back, jump_from, null_back,
-                     _HOLD_W, _HOLD_W, jump_p, float(null_cost), 0.5 * jump_p)
+                     _HOLD_W, _HOLD_W, jump_p, float(null_cost), 0.5 * jump_p, ramp, 0.0)
         monitor.report(c1 / m)
         monitor.check()
-    end_i = int(np.argmin(acc))
-    total = float(acc[end_i])
+    ended = acc + ramp[::-1]
+    end_i = int(np.argmin(ended))
+    total = float(ended[end_i])
     if null[0] < total:
         end_i, total = -1, float(null[0])
     match = np.empty(m, dtype=np.int64)
@@ -525,7 +543,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     c_on = float(np.median(path_cost))
     c_off = _normalizer(smoothed)[1]
     pieces, match, dp = find_pieces(smoothed, min(ca, cb), jump_s=jump_s,
-                                    min_piece_s=min_piece_s, c_on=c_on, c_off=c_off,
+                                    min_piece_s=min_piece_s, ends_w=_ENDS_W, c_on=c_on,
+                                    c_off=c_off,
                                     monitor=monitor.sub(0.7, 0.85))
     # a repeat or a move shows as a stretch of B, a skipped section as one of A
     stretch_s, stretch = _high_cost_stretch(path_cost, cb, dp["c_on"], dp["c_off"])
@@ -587,11 +606,11 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
             out.append(piece)
         out = _split_overlaps(out, [p[2] for p in parts[1:]], source.reweighted(local))
         t_ref = time.perf_counter()
-        local_source = source.reweighted(local)
-        out = refine_junctions(out, local_source, int(round(_REFINE_S * rates[1])),
+        ref_source = source if _REFINE_GLOBAL else source.reweighted(local)
+        out = refine_junctions(out, ref_source, int(round(_REFINE_S * rates[1])),
                                int(round(_GAP_S * rates[1])),
-                               self_b=self_costs(local_source, "b") if _SPLICE_W else None,
-                               self_a=self_costs(local_source, "a") if _SPLICE_W else None,
+                               self_b=self_costs(ref_source, "b") if _SPLICE_W else None,
+                               self_a=self_costs(ref_source, "a") if _SPLICE_W else None,
                                splice_w=_SPLICE_W,
                                splice_width=max(1, int(round(_SPLICE_S * rates[1]))))
         report["junctions_s"] = round(time.perf_counter() - t_ref, 3)

@@ -356,3 +356,153 @@ def test_refine_junctions_does_not_take_an_onset_that_a_has_too_for_a_cut():
                            self_a=self_a, splice_w=1.0, splice_width=2)
     assert int(out[0].path[-1, 1]) == cut - 1 and int(out[1].path[0, 1]) == cut
     assert int(out[1].path[0, 0]) == second
+
+
+# ------------------------------------------------------------------ jump kernel, pinned ends
+
+
+def _jump_reference(cost, hold_w, skip_w, jump_p, null_c, null_p, start_cost, null_start):
+    """Plain jump DP (the kernel's recurrence, one column at a time): the last column's
+    totals and the null state's."""
+    n, m = cost.shape
+    acc = [cost[i, 0] + start_cost[i] for i in range(n)]
+    null = null_c + null_start
+    for j in range(1, m):
+        best = min(acc)
+        new = []
+        for i in range(n):
+            options = [acc[i] + hold_w, best + jump_p, null + null_p]
+            if i >= 1:
+                options.append(acc[i - 1])
+            if i >= 2:
+                options.append(acc[i - 2] + skip_w)
+            new.append(min(options) + cost[i, j])
+        null = min(null, best + null_p) + null_c
+        acc = new
+    return np.array(acc), null
+
+
+def _run_jump_kernel(cost, start_cost, null_start, block=3, params=(0.5, 0.5, 4.0, 0.5, 2.0)):
+    from core._kernels.jumps import jump_columns
+
+    n, m = cost.shape
+    acc, null = np.zeros(n), np.zeros(1)
+    back = np.zeros((m, n), dtype=np.int8)
+    jump_from = np.zeros(m, dtype=np.int64)
+    null_back = np.zeros(m, dtype=np.int8)
+    for c0 in range(0, m, block):
+        jump_columns(np.ascontiguousarray(cost[:, c0:c0 + block]), c0, acc, null, back,
+                     jump_from, null_back, *params, start_cost, null_start)
+    return acc, null[0], back, jump_from, null_back
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (9, 1), (2, 30), (30, 4), (17, 23)])
+def test_jump_columns_matches_a_plain_dp_with_start_costs(shape):
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    for _ in range(3):
+        cost = rng.standard_normal(shape)
+        start_cost = rng.uniform(0, 3, shape[0])
+        null_start = float(rng.uniform(0, 3))
+        acc, null, *_ = _run_jump_kernel(cost, start_cost, null_start)
+        ref_acc, ref_null = _jump_reference(cost, 0.5, 0.5, 4.0, 0.5, 2.0, start_cost,
+                                            null_start)
+        np.testing.assert_allclose(acc, ref_acc)
+        assert null == pytest.approx(ref_null)
+
+
+def test_jump_columns_pins_the_start_to_a_start():
+    from core._kernels.jumps import jump_backtrack
+
+    # a perfect diagonal from row 10 and a slightly worse one from row 0
+    n, m = 40, 20
+    cost = np.ones((n, m))
+    cost[np.arange(m) + 10, np.arange(m)] = 0.0
+    cost[np.arange(m), np.arange(m)] = 0.1
+    starts = {}
+    for label, start_cost in (("free", np.zeros(n)),
+                              ("pinned", np.minimum(0.5 * np.arange(n), 5.0))):
+        acc, null, back, jump_from, null_back = _run_jump_kernel(cost, start_cost, 0.0)
+        match = np.empty(m, dtype=np.int64)
+        jump_backtrack(back, jump_from, null_back, int(np.argmin(acc)), match)
+        starts[label] = int(match[0])
+        assert np.all(np.diff(match) == 1)
+    assert starts == {"free": 10, "pinned": 0}
+
+
+def test_find_pieces_starts_a_moved_section_at_a_start():
+    # A: s0 s1 s0' s2 s3, s0' a poor copy of s0 just before s2; B: s0 s2 s1 s3 (s1 and s2
+    # swapped). Free ends start B on s0' (it runs on into s2: one jump saved); pinned ends
+    # start it at A's start
+    rng = np.random.default_rng(11)
+    s = [np.cumsum(rng.standard_normal((30, 8)), axis=0) * 0.5 + 3 * rng.standard_normal(8)
+         for _ in range(4)]
+    copy = s[0] + 2.5 * rng.standard_normal(s[0].shape)
+    x = np.vstack([s[0], s[1], copy, s[2], s[3]])
+    y = np.vstack([s[0], s[2], s[1], s[3]])
+    source = _cost_source(x, y)
+    free, _, _ = find_pieces(source, 10.0, jump_s=1.5, min_piece_s=1.0, ends_w=0.0)
+    pinned, _, _ = find_pieces(source, 10.0, jump_s=1.5, min_piece_s=1.0, ends_w=0.5)
+    assert free[0][0] >= 55
+    assert pinned[0][0] <= 2 and len(pinned) == 4
+    assert [p[0] // 30 for p in pinned] == [0, 3, 1, 4]
+    with pytest.raises(ValueError, match="ends_w"):
+        find_pieces(source, 10.0, ends_w=-1.0)
+
+
+def _melody_section(notes, sr=8000, sec=4.0):
+    t = np.arange(int(sr * sec / len(notes))) / sr
+    return np.concatenate([0.3 * np.sin(2 * np.pi * f * t) * np.exp(-3 * t) for f in notes])
+
+
+@pytest.fixture(scope="module")
+def moved_pair_with_a_copy(tmp_path_factory):
+    """A: m0 m1 m0' m2 m3 (4 s sections; m0' is m0 with 3 of its 8 notes changed); B: m0
+    m2 m1 m3 (m1 and m2 swapped: junctions at B 4, 8 and 12 s)."""
+    import soundfile as sf
+
+    rng = np.random.default_rng(0)
+    mel = [f * 2 ** (rng.integers(0, 12, 8) / 12) for f in (220, 330, 262, 392)]
+    copy = mel[0].copy()
+    changed = rng.choice(8, 3, replace=False)
+    copy[changed] = 200 * 2 ** (rng.integers(0, 12, 3) / 12)
+    a = np.concatenate([_melody_section(m) for m in (mel[0], mel[1], copy, mel[2], mel[3])])
+    b = np.concatenate([_melody_section(m) for m in (mel[0], mel[2], mel[1], mel[3])])
+    folder = tmp_path_factory.mktemp("moved")
+    pa, pb = folder / "a.wav", folder / "b.wav"
+    sf.write(pa, a, 8000)
+    sf.write(pb, b, 8000)
+    return pa, pb
+
+
+def test_auto_places_every_junction_of_a_move_within_half_a_second(moved_pair_with_a_copy):
+    # with free ends the path started B on m0' (it runs on into m2: a jump saved) and the
+    # first junction was lost
+    pa, pb = moved_pair_with_a_copy
+    al = core.align_files(pa, pb, structure="auto")
+    assert isinstance(al, PiecewiseAlignment)
+    truth = [(4.0, 4.0, 12.0), (8.0, 16.0, 4.0), (12.0, 8.0, 16.0)]
+    got = [(j["b_from_s"], j["a_from_s"], j["a_to_s"]) for j in al.jumps]
+    assert len(got) == 3
+    for (b, a_from, a_to), (gb, ga_from, ga_to) in zip(truth, got, strict=True):
+        assert gb == pytest.approx(b, abs=0.5)
+        assert ga_from == pytest.approx(a_from, abs=0.5)
+        assert ga_to == pytest.approx(a_to, abs=0.5)
+
+
+def test_junctions_are_refined_on_the_global_weights(moved_pair_with_a_copy, monkeypatch):
+    import core.structure.align as structure_align
+
+    seen = []
+    original = structure_align.refine_junctions
+
+    def spy(pieces, source, *args, **kwargs):
+        seen.append(list(source.weights))
+        return original(pieces, source, *args, **kwargs)
+
+    monkeypatch.setattr(structure_align, "refine_junctions", spy)
+    pa, pb = moved_pair_with_a_copy
+    al = core.align_files(pa, pb, structure="pieces")
+    weights = al.diagnostics["features"]
+    assert seen and seen[0] == pytest.approx([f["weight"] for f in weights])
+    # the music plan's local stages weigh the terms otherwise
+    assert [f["weight"] for f in weights] != [f["local_weight"] for f in weights]
