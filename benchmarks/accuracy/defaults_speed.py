@@ -7,9 +7,11 @@ Every pair of the data set's index goes through ``core.pipeline.align_files`` wi
 defaults (decoding and features included) in a fresh process per tree and round, the
 trees alternating (this one, then ``--before``, R rounds), so that both see the same load.
 Each process aligns one pair first to compile and load the kernels (not timed), then times
-every pair once. Prints per pair and in all the best of the rounds for each tree and the
-ratio after / before, with the machine's load (``os.getloadavg``) at each round: on a
-shared machine only the ratio from one run means something.
+every pair once (wall time, or with ``--clock cpu`` the process's CPU time summed over
+its threads, which other work on a shared machine disturbs less). Prints per pair and in
+all the best of the rounds for each tree and the ratio after / before, with the machine's
+load (``os.getloadavg``) at each round: on a shared machine only the ratio from one run
+means something.
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ pairs = json.loads(sys.argv[1])
 first = pairs[0]
 align_files(first["a"], first["b"])  # compile and load the kernels
 out = {}
+clock = time.process_time if sys.argv[2] == "cpu" else time.perf_counter
 for p in pairs:
-    t0 = time.perf_counter()
+    t0 = clock()
     align_files(p["a"], p["b"])
-    out[p["id"]] = time.perf_counter() - t0
+    out[p["id"]] = clock() - t0
 print(json.dumps(out))
 """
 
@@ -54,9 +57,9 @@ def _pairs(data: Path, only):
     return rows
 
 
-def _run(tree: Path, pairs) -> dict:
+def _run(tree: Path, pairs, clock) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree))
-    done = subprocess.run([sys.executable, "-c", _WORKER, json.dumps(pairs)], cwd=tree,
+    done = subprocess.run([sys.executable, "-c", _WORKER, json.dumps(pairs), clock], cwd=tree,
                           env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"{tree}: the worker failed:\n{done.stderr[-2000:]}")
@@ -69,6 +72,9 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--pairs", help="comma-separated substrings of pair ids")
     ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="cpu: the process's CPU time over all its threads (less sensitive "
+                         "to other work on the machine than wall time)")
     args = ap.parse_args(argv)
     pairs = _pairs(args.data, args.pairs.split(",") if args.pairs else None)
     if not pairs:
@@ -80,9 +86,9 @@ def main(argv=None):
     for r in range(args.rounds):
         for name, tree in trees.items():
             load = os.getloadavg()[0]
-            times = _run(tree, pairs)
-            print(f"round {r + 1} {name}: {sum(times.values()):.2f} s in all (load {load:.1f})",
-                  flush=True)
+            times = _run(tree, pairs, args.clock)
+            print(f"round {r + 1} {name}: {sum(times.values()):.2f} s in all "
+                  f"({args.clock}, load {load:.1f})", flush=True)
             for pid, t in times.items():
                 best[name][pid] = min(t, best[name].get(pid, float("inf")))
     print(f"\n| pair | {' | '.join(trees)} |" + (" after / before |" if len(trees) > 1 else ""))
