@@ -140,8 +140,16 @@ def match_crop(small_a, small_b):
 # corridor: the path's run of A frames at each B frame, widened by this (seconds of A)
 SKIP_RADIUS_S = 0.5
 # a jump's penalty, in medians of the cost along the DTW path (tuning set: 12-16 best,
-# benchmarks/accuracy/results.md)
+# benchmarks/accuracy/results.md), the median counted as at most SKIP_SCALE_CAP: above
+# it the median is the noise floor of a degraded copy (noise, JPEG: 0.05-0.09 on the
+# combined pairs; clean copies 0.0002-0.003, a colour change 0.01), which does not grow
+# what a jump saves (the frames after it matching a little better); uncapped, a skip in
+# a slow shot of such a copy was not taken and the path spread it over the next freeze
+# (8 frames late for 2 s). Tuning set with 4 seeds per case (96 pairs): caps 0.005 /
+# 0.0075 / 0.01 / 0.015 / 0.02 / none -> see results.md (0.01: 95 of 96 pairs >= 98 %,
+# none: 93; only combined pairs change)
 SKIP_PENALTY = 12.0
+SKIP_SCALE_CAP = 0.01
 # a jump moves on A by at least this many frames beyond B's own pace (shorter skips
 # leave a B frame's run within a frame of its A frame anyway); the pace: A frames per B
 # frame along the DTW path over this many seconds of B either side, rounded up (a copy
@@ -163,7 +171,8 @@ def skip_path(path, x, y, rate_a, rate_b, *, penalty=None, radius_s=None):
     rate_a, rate_b : float
         Frame rates.
     penalty, radius_s : float, optional
-        Jump penalty (in medians of the path's cell costs) and corridor radius (seconds).
+        Jump penalty (in medians of the path's cell costs, the median at most
+        ``SKIP_SCALE_CAP``) and corridor radius (seconds).
 
     Returns
     -------
@@ -199,7 +208,7 @@ def skip_path(path, x, y, rate_a, rate_b, *, penalty=None, radius_s=None):
     cost = np.zeros((m, w))
     corridor_costs(x, y, lo, width, int(j0), cost)
     on_path = cost[cols, path[:, 0] - lo[cols]]
-    scale = max(float(np.median(on_path)), 1e-6)
+    scale = min(max(float(np.median(on_path)), 1e-6), SKIP_SCALE_CAP)
     # B's own pace (A frames per B frame) over a second either side: a jump must beat it
     mean_a = np.bincount(cols, weights=path[:, 0], minlength=m) / np.bincount(cols, minlength=m)
     half = max(1, int(round(SKIP_PACE_S * rate_b)))

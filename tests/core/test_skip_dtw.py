@@ -6,7 +6,7 @@ import pytest
 
 from core._kernels.skip_dtw import corridor_costs, skip_backtrack, skip_dtw
 from core.pipeline import align_recordings
-from core.pipeline.video import carry_confidence, skip_path
+from core.pipeline.video import SKIP_SCALE_CAP, carry_confidence, skip_path
 from core.synthetic import video as sv
 from tests.core.media_factory import FakeVideo
 
@@ -101,6 +101,32 @@ def test_skip_path_jumps_where_b_skipped_and_nowhere_else():
     assert np.array_equal(new[:, 0], keep) and np.array_equal(new[:, 1], np.arange(len(keep)))
     # no skip: the diagonal comes back unchanged
     same = _unit(a + 0.02 * rng.normal(size=a.shape))
+    diag = np.column_stack([np.arange(100), np.arange(100)])
+    new, jumps = skip_path(diag, a, same, 25.0, 25.0)
+    assert jumps == [] and np.array_equal(new, diag)
+
+
+def test_skip_path_jumps_in_a_noisy_copy_of_a_slow_shot():
+    rng = np.random.default_rng(0)
+    # as above, but B is noisy (the median cost along the path ~0.05, a noisy compressed
+    # copy's floor, against ~0.002 between neighbouring A frames): a penalty in plain
+    # medians (no cap) kept the path continuous, spreading the skip over B's frames
+    a = _unit(np.cumsum(rng.normal(size=(100, 64)), axis=0) + 20 * rng.normal(size=64))
+    keep = np.r_[0:40, 52:100]
+    b = _unit(a[keep] + 0.04 * rng.normal(size=(len(keep), 64)))
+    path = [(0, 0)]
+    for j in range(1, len(keep)):
+        for i in range(path[-1][0] + 1, keep[j]):
+            path.append((i, j - 1))
+        path.append((keep[j], j))
+    path = np.array(path)
+    cell = 0.5 * np.sum((a[path[:, 0]] - b[path[:, 1]]) ** 2, axis=1)
+    assert np.median(cell) > 4 * SKIP_SCALE_CAP
+    new, jumps = skip_path(path, a, b, 25.0, 25.0)
+    assert jumps == [(40, 39, 52)]
+    assert len(new) == len(keep) and np.all(np.abs(new[:, 0] - keep) <= 1)
+    # and a noisy copy without a skip gets no jump
+    same = _unit(a + 0.04 * rng.normal(size=a.shape))
     diag = np.column_stack([np.arange(100), np.arange(100)])
     new, jumps = skip_path(diag, a, same, 25.0, 25.0)
     assert jumps == [] and np.array_equal(new, diag)
