@@ -46,10 +46,13 @@ def _segment_spectra(x, sample_rate):
     from scipy.fft import rfft
 
     window = np.hanning(n_fft).astype(np.float32)
-    power = np.empty((n_segments, n_fft // 2 + 1))
+    # only the bins up to the last harmonic's neighbourhood are looked at
+    top = min(n_fft // 2 + 1, int(np.ceil((_MAX_HARMONIC_HZ + 2 * _NEIGHBOURHOOD_HZ)
+                                          * n_fft / sample_rate)))
+    power = np.empty((n_segments, top))
     for k, s in enumerate(starts):
         seg = np.asarray(x[s:s + n_fft], dtype=np.float32)
-        power[k] = np.abs(rfft((seg - seg.mean()) * window)) ** 2
+        power[k] = np.abs(rfft((seg - seg.mean()) * window)[:top]) ** 2
     return power, n_fft
 
 
@@ -85,13 +88,17 @@ def detect_hum(x, sample_rate):
         lines = []
         for h in range(1, int(min(_MAX_HARMONIC_HZ, 0.45 * sr) // mains) + 1):
             f = h * mains
-            dist = np.abs(freqs - f)
+            # the bins within the neighbourhood (a slice: the bins are evenly spaced)
+            lo = int(np.searchsorted(freqs, f - _NEIGHBOURHOOD_HZ - 1.0))
+            hi = int(np.searchsorted(freqs, f + _NEIGHBOURHOOD_HZ + 1.0))
+            dist = np.abs(freqs[lo:hi] - f)
             line = dist <= _LINE_HZ
             near = (dist <= _NEIGHBOURHOOD_HZ) & (dist > _GAP_HZ)
             if not line.any() or near.sum() < 4:
                 continue
-            ratio = power[:, line].max(axis=1) / np.maximum(
-                np.median(power[:, near], axis=1), 1e-30)
+            part = power[:, lo:hi]
+            ratio = part[:, line].max(axis=1) / np.maximum(
+                np.median(part[:, near], axis=1), 1e-30)
             share = float(np.mean(ratio > _LINE_RATIO))
             if share >= _HARMONIC_SHARE:
                 lines.append((f, share))
