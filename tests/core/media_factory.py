@@ -118,3 +118,16 @@ def truncate_mpeg4_frames(path: Path, keep: int) -> Path:
         data[starts[keep]:end] = bytes(end - starts[keep])
     Path(path).write_bytes(bytes(data))
     return Path(path)
+
+
+def timbre_pair(seed: int, n_events: int, timbre_a: str, timbre_b: str):
+    """A generated score played by two timbres (``core.synthetic.music``): A under a
+    smooth tempo curve, B under abrupt tempo steps. Returns ``(xa, xb, onsets_a,
+    onsets_b)``."""
+    from core.synthetic.music import make_score, render
+
+    rng = np.random.default_rng(seed)
+    events = [e for e in make_score(rng, n_events) if e[0] is not None]
+    xa, oa = render(rng, events, timbre_a, "smooth", 0.5)
+    xb, ob = render(rng, events, timbre_b, "abrupt", 0.7)
+    return xa, xb, oa, ob

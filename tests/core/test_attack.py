@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from core.pipeline import align_recordings, attack
+from tests.core.media_factory import timbre_pair
 
 
 def test_peak_widths_tell_a_spike_from_a_plateau():
@@ -72,13 +73,7 @@ class _Audio:
 
 
 def _bowed_piano(seed):
-    from core.synthetic.music import make_score, render
-
-    rng = np.random.default_rng(seed)
-    events = [e for e in make_score(rng, 14) if e[0] is not None]
-    xa, oa = render(rng, events, "bowed", "smooth", 0.5)
-    xb, ob = render(rng, events, "piano", "abrupt", 0.7)
-    return xa, xb, oa, ob
+    return timbre_pair(seed, 14, "bowed", "piano")
 
 
 def test_a_bowed_string_against_a_piano_is_not_late(monkeypatch):

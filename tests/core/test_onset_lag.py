@@ -8,6 +8,7 @@ import pytest
 
 from core.pipeline import align_recordings, attack, cost_source
 from core.warping import Term
+from tests.core.media_factory import timbre_pair
 
 RATE = 100.0
 
@@ -176,13 +177,7 @@ def _piano_organ(seed=2):
     """A piano against an organ: the organ's 20 ms ramp makes its features answer a few
     ms late (its attack width is a fast one's: the attack compensation does not move
     it); without the correction the path maps the piano's notes ~8 ms late."""
-    from core.synthetic.music import make_score, render
-
-    rng = np.random.default_rng(seed)
-    events = [e for e in make_score(rng, 16) if e[0] is not None]
-    xa, oa = render(rng, events, "piano", "smooth", 0.5)
-    xb, ob = render(rng, events, "organ", "abrupt", 0.7)
-    return xa, xb, oa, ob
+    return timbre_pair(seed, 16, "piano", "organ")
 
 
 def test_an_organ_against_a_piano_is_moved_by_its_lag(monkeypatch):

@@ -82,20 +82,24 @@ def _unit(v):
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def test_skip_path_jumps_where_b_skipped_and_nowhere_else():
-    rng = np.random.default_rng(0)
-    # a slow shot: neighbouring frames alike (a random walk), B skips A's frames 40-51
+def _skipped_slow_shot(rng, noise):
+    """A slow shot (neighbouring frames alike: a random walk) whose copy B, with noise of
+    this size, skips A's frames 40-51; and the continuous path the plain DTW would give,
+    running through the skip."""
     a = _unit(np.cumsum(rng.normal(size=(100, 64)), axis=0) + 20 * rng.normal(size=64))
     keep = np.r_[0:40, 52:100]
-    b = _unit(a[keep] + 0.02 * rng.normal(size=(len(keep), 64)))
-    # the continuous path the plain DTW would give: runs through the skip
+    b = _unit(a[keep] + noise * rng.normal(size=(len(keep), 64)))
     path = [(0, 0)]
     for j in range(1, len(keep)):
-        i0 = path[-1][0]
-        for i in range(i0 + 1, keep[j]):
+        for i in range(path[-1][0] + 1, keep[j]):
             path.append((i, j - 1))
         path.append((keep[j], j))
-    path = np.array(path)
+    return a, b, keep, np.array(path)
+
+
+def test_skip_path_jumps_where_b_skipped_and_nowhere_else():
+    rng = np.random.default_rng(0)
+    a, b, keep, path = _skipped_slow_shot(rng, 0.02)
     new, jumps = skip_path(path, a, b, 25.0, 25.0)
     assert jumps == [(40, 39, 52)]
     assert np.array_equal(new[:, 0], keep) and np.array_equal(new[:, 1], np.arange(len(keep)))
@@ -111,15 +115,7 @@ def test_skip_path_jumps_in_a_noisy_copy_of_a_slow_shot():
     # as above, but B is noisy (the median cost along the path ~0.05, a noisy compressed
     # copy's floor, against ~0.002 between neighbouring A frames): a penalty in plain
     # medians (no cap) kept the path continuous, spreading the skip over B's frames
-    a = _unit(np.cumsum(rng.normal(size=(100, 64)), axis=0) + 20 * rng.normal(size=64))
-    keep = np.r_[0:40, 52:100]
-    b = _unit(a[keep] + 0.04 * rng.normal(size=(len(keep), 64)))
-    path = [(0, 0)]
-    for j in range(1, len(keep)):
-        for i in range(path[-1][0] + 1, keep[j]):
-            path.append((i, j - 1))
-        path.append((keep[j], j))
-    path = np.array(path)
+    a, b, keep, path = _skipped_slow_shot(rng, 0.04)
     cell = 0.5 * np.sum((a[path[:, 0]] - b[path[:, 1]]) ** 2, axis=1)
     assert np.median(cell) > 4 * SKIP_SCALE_CAP
     new, jumps = skip_path(path, a, b, 25.0, 25.0)
