@@ -44,9 +44,9 @@ error ``E`` in ms. The confidence is ``exp(-E / E0)`` with ``E0 = 50 ms / ln 2``
 confidence of 0.5 means an expected error of 50 ms and :func:`expected_error_ms` turns a
 confidence back into the expected error. A step is doubtful above its calibration's
 ``doubtful_ms`` (:func:`doubtful_error_ms`; chosen on the tuning pairs so that the
-doubtful steps hold three quarters of the errors above 100 ms, flagging at most a fifth
-of the steps: a video pair's large errors are rare, so they sit on steps whose mean
-error is a few ms, and its threshold is a few ms).
+doubtful steps hold 85 % of the errors above 100 ms, flagging at most 30 % of the steps:
+a video pair's large errors are rare, so they sit on steps whose mean error is a few ms,
+and its threshold is a few ms).
 
 The pipeline puts the model in its recipe (:func:`recipe_model`), so the engine applies
 it to every segment it solves (:func:`apply_model`), a re-solve after an edit included.
@@ -284,7 +284,7 @@ def recipe_model(material, refine, base_rate, scale_s):
 def doubtful_error_ms(alignment) -> float:
     """The expected error (ms) above which a step of ``alignment`` is doubtful: the
     threshold its calibration chose on the tuning pairs (the one that flags the steps
-    holding three quarters of their errors above 100 ms, at most a fifth of the steps;
+    holding 85 % of their errors above 100 ms, at most 30 % of the steps;
     a video pair's large errors sit on steps of a few ms), :data:`DOUBTFUL_MS` for a
     result without a calibrated model."""
     model = getattr(alignment, "params", None)
