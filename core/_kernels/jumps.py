@@ -24,12 +24,8 @@ START, DIAG, HOLD, SKIP, JUMP, FROM_NULL = 0, 1, 2, 3, 4, 5
 
 @njit(cache=True, nogil=True)
 def jump_columns(cost, j0, acc, null, back, jump_from, null_back, hold_w, skip_w, jump_p,
-                 null_c, null_p, start_cost, null_start, jump_bonus, a_nov):
+                 null_c, null_p, start_cost, null_start):
     """Advance the DP over columns ``j0 .. j0 + cost.shape[1] - 1``.
-
-    ``jump_bonus`` (M,) is taken off the jump penalty into column j, less ``a_nov``
-    (N,) of the row it lands on or of the row after the one it leaves (whichever is
-    more), never below 0 (zeros: every jump costs ``jump_p``).
 
     ``start_cost`` (N,) is added to column 0's cost on each row, ``null_start`` to the
     null state's in column 0 (zeros: the path may start anywhere).
@@ -59,12 +55,7 @@ def jump_columns(cost, j0, acc, null, back, jump_from, null_back, hold_w, skip_w
                 arg = i
         jump_from[j] = arg
         pn = null[0]
-        a_leave = a_nov[arg + 1] if arg + 1 < n else 0.0
         for i in range(n):
-            jp = jump_p
-            g = jump_bonus[j] - max(a_nov[i], a_leave)
-            if g > 0.0:
-                jp = jump_p - g
             v = prev[i] + hold_w
             code = HOLD
             if i >= 1 and prev[i - 1] <= v:
@@ -73,8 +64,8 @@ def jump_columns(cost, j0, acc, null, back, jump_from, null_back, hold_w, skip_w
             if i >= 2 and prev[i - 2] + skip_w < v:
                 v = prev[i - 2] + skip_w
                 code = SKIP
-            if best + jp < v:
-                v = best + jp
+            if best + jump_p < v:
+                v = best + jump_p
                 code = JUMP
             if pn + null_p < v:
                 v = pn + null_p

@@ -43,7 +43,7 @@ import time
 import numpy as np
 
 from .._progress import Monitor
-from .junctions import refine_junctions, self_costs, splice_costs
+from .junctions import refine_junctions, self_costs
 from .piecewise import PiecewiseAlignment
 from .segments import cluster_units, frame_costs, segment, unit_costs
 
@@ -73,9 +73,6 @@ _REFINE_GLOBAL = True
 # with the pinned ends it gains 3 cases within 1.5x on the tuning seeds (results.md)
 _SPLICE_W = 1.0
 _SPLICE_S = 0.1
-# the jump DP: a jump where B itself is discontinuous is spared up to this share of the
-# jump penalty (splice_bonus)
-_DP_SPLICE_W = 0.2
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
@@ -123,7 +120,7 @@ def _normalizer(source):
 
 def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
                 min_piece_s=_MIN_PIECE_S, merge_s=_MERGE_S, ends_w=_ENDS_W, c_on=None,
-                c_off=None, jump_bonus=None, monitor=None):
+                c_off=None, monitor=None):
     """The jump DP on a (coarse) cost source.
 
     Parameters
@@ -139,11 +136,6 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     c_on, c_off : float, optional
         The costs of a typical match and of typical unrelated frames (default: the
         median of every B frame's best cost and the median of all costs).
-    jump_bonus : (ndarray (M,), ndarray (N,)), optional
-        B's and A's discontinuity per frame (0-1, :func:`splice_bonus`): a jump into B
-        frame j landing on A row i, leaving A after row r, is spared ``_DP_SPLICE_W *
-        max(0, b[j] - max(a[i], a[r + 1]))`` of the jump penalty (B cut and joined
-        where A runs on).
 
     Returns
     -------
@@ -173,17 +165,11 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     null_back = np.zeros(m, dtype=np.int8)
     jump_p = float(jump_s * rate_hz)
     ramp = np.minimum(_HOLD_W * np.arange(n, dtype=np.float64), float(ends_w) * jump_p)
-    bonus_b, bonus_a = np.zeros(m), np.zeros(n)
-    if jump_bonus is not None:
-        w = _DP_SPLICE_W * jump_p
-        bonus_b = w * np.clip(np.asarray(jump_bonus[0], dtype=np.float64).reshape(m), 0, 1)
-        bonus_a = w * np.clip(np.asarray(jump_bonus[1], dtype=np.float64).reshape(n), 0, 1)
     for c0 in range(0, m, _BLOCK_COLUMNS):
         c1 = min(m, c0 + _BLOCK_COLUMNS)
         block = (source.costs(0, n, c0, c1) - c_on) * scale
         jump_columns(np.ascontiguousarray(block), c0, acc, null, back, jump_from, null_back,
-                     _HOLD_W, _HOLD_W, jump_p, float(null_cost), 0.5 * jump_p, ramp, 0.0,
-                     bonus_b, bonus_a)
+                     _HOLD_W, _HOLD_W, jump_p, float(null_cost), 0.5 * jump_p, ramp, 0.0)
         monitor.report(c1 / m)
         monitor.check()
     ended = acc + ramp[::-1]
@@ -198,27 +184,6 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
                    int(round(merge_s * rate_hz)))
     pieces = _close_gaps(pieces, source, int(round(_GAP_S * rate_hz)))
     return pieces, match, {"c_on": c_on, "c_off": c_off, "dp_cost": total}
-
-
-def splice_bonus(self_x, factor, count, width):
-    """Per frame of a recording at 1/``factor`` of ``self_x``'s rate (``count`` frames;
-    ``self_x``: its frames against themselves), how discontinuous it is at the frame's
-    start (the most within one frame either side): :func:`splice_costs` over ``width``
-    frames, 0 at its median and 1 at its 95th percentile, clipped to 0-1. Where B was cut
-    and joined it is discontinuous; where A is too (an onset), that explains it."""
-    from scipy.ndimage import maximum_filter1d
-
-    full = self_x.m
-    vals = np.concatenate([splice_costs(self_x, c0, min(full - 1, c0 + 1024), width)
-                           for c0 in range(0, max(1, full - 1), 1024)])
-    lo, hi = np.percentile(vals, [50, 95])
-    norm = np.clip((vals - lo) / max(hi - lo, 1e-12), 0.0, 1.0)
-    # the boundary between full frames t and t + 1 belongs to the coarse frame that
-    # holds t + 1 (its start within half a coarse frame)
-    out = np.zeros(count)
-    idx = np.clip((np.arange(len(norm)) + 1 + factor // 2) // factor, 0, count - 1)
-    np.maximum.at(out, idx, norm)
-    return maximum_filter1d(out, 3, mode="nearest")
 
 
 def _runs(match):
@@ -577,24 +542,10 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     path_cost = _path_costs(mono, smoothed, ca, cb)
     c_on = float(np.median(path_cost))
     c_off = _normalizer(smoothed)[1]
-    bonus = None
-    if _DP_SPLICE_W:
-        self_b, self_a = self_costs(source, "b"), self_costs(source, "a")
-        if self_b is not None and self_a is not None:
-            bonus = (splice_bonus(self_b, factor, coarse.m,
-                                  max(1, int(round(_SPLICE_S * rates[1])))),
-                     splice_bonus(self_a, factor, coarse.n,
-                                  max(1, int(round(_SPLICE_S * rates[0])))))
     pieces, match, dp = find_pieces(smoothed, min(ca, cb), jump_s=jump_s,
                                     min_piece_s=min_piece_s, ends_w=_ENDS_W, c_on=c_on,
-                                    c_off=c_off, monitor=monitor.sub(0.7, 0.8))
-    if bonus is not None and len(pieces) > 1:
-        # the splice bonus places the jumps; it does not add any
-        placed = find_pieces(smoothed, min(ca, cb), jump_s=jump_s, min_piece_s=min_piece_s,
-                             ends_w=_ENDS_W, c_on=c_on, c_off=c_off, jump_bonus=bonus,
-                             monitor=monitor.sub(0.8, 0.85))
-        if len(placed[0]) == len(pieces):
-            pieces, match, dp = placed
+                                    c_off=c_off,
+                                    monitor=monitor.sub(0.7, 0.85))
     # a repeat or a move shows as a stretch of B, a skipped section as one of A
     stretch_s, stretch = _high_cost_stretch(path_cost, cb, dp["c_on"], dp["c_off"])
     stretch_a_s, stretch_a = _high_cost_stretch(_path_costs(mono, smoothed, ca, cb, axis=0),

@@ -392,8 +392,7 @@ def _run_jump_kernel(cost, start_cost, null_start, block=3, params=(0.5, 0.5, 4.
     null_back = np.zeros(m, dtype=np.int8)
     for c0 in range(0, m, block):
         jump_columns(np.ascontiguousarray(cost[:, c0:c0 + block]), c0, acc, null, back,
-                     jump_from, null_back, *params, start_cost, null_start, np.zeros(m),
-                     np.zeros(n))
+                     jump_from, null_back, *params, start_cost, null_start)
     return acc, null[0], back, jump_from, null_back
 
 
