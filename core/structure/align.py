@@ -74,9 +74,6 @@ _REFINE_GLOBAL = True
 _SPLICE_W = 1.0
 _SPLICE_S = 0.1
 _MIN_STRETCH_S = 1.0
-# the junctions' first placement follows each piece's robust line through the DP's
-# matches (_piece_lines), not the line through its ends
-_ROBUST_LINES = True
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
 _STATS_BLOCKS = 16
@@ -249,40 +246,12 @@ def _close_gaps(pieces, source, max_gap):
     return out
 
 
-def _piece_lines(pieces, match, min_dj=5, points=200):
-    """A robust line ``(slope, offset)`` (A frame = offset + slope * B frame) through the
-    DP's matches of each piece (``[i0, i1, j0, j1]``): the Theil-Sen slope (median of
-    the slopes between matches at least ``min_dj`` frames apart, within 1/2-2) and the
-    median offset. A piece whose first or last second strays on a wrong diagonal (the
-    DP jumped early, or late) keeps the line of its bulk; None where there are too few
-    matches."""
-    out = []
-    for i0, i1, j0, j1 in pieces:
-        j = np.arange(j0, j1 + 1)
-        i = np.asarray(match[j0:j1 + 1], dtype=np.float64)
-        ok = i >= 0
-        j, i = j[ok], i[ok]
-        if len(j) > points:
-            pick = np.unique(np.linspace(0, len(j) - 1, points).astype(np.int64))
-            j, i = j[pick], i[pick]
-        dj = j[None, :] - j[:, None]
-        sel = dj >= min_dj
-        if not np.any(sel):
-            out.append(None)
-            continue
-        slope = float(np.clip(np.median((i[None, :] - i[:, None])[sel] / dj[sel]), 0.5, 2.0))
-        out.append((slope, float(np.median(i - slope * j))))
-    return out
-
-
-def _refine_junctions(parts, source, radius, lines=None):
+def _refine_junctions(parts, source, radius):
     """Move each junction between consecutive parts (full rate, ``[i0, i1, j0, j1]``)
-    to where B passes best from the first piece's line to the second's, within
-    ``radius`` B frames; returns new parts. A piece's line: ``lines[k]`` (slope, offset
-    in the parts' frames) when given, otherwise through its ends."""
+    to where B passes best from the first piece's line (continued at its mean slope)
+    to the second's, within ``radius`` B frames; returns new parts."""
     n = source.n
     out = [list(p) for p in parts]
-    lines = lines or [None] * len(out)
     for k in range(len(out) - 1):
         p, q = out[k], out[k + 1]
         if q[2] != p[3] + 1:
@@ -294,12 +263,6 @@ def _refine_junctions(parts, source, radius, lines=None):
         cols = np.arange(lo, hi + 1)
         slope_p = (p[1] - p[0]) / max(1, p[3] - p[2])
         slope_q = (q[1] - q[0]) / max(1, q[3] - q[2])
-        if lines[k] is not None:
-            slope_p = lines[k][0]
-            p = [p[0], int(round(lines[k][1] + slope_p * p[3])), p[2], p[3]]
-        if lines[k + 1] is not None:
-            slope_q = lines[k + 1][0]
-            q = [int(round(lines[k + 1][1] + slope_q * q[2])), q[1], q[2], q[3]]
         ip = np.clip(np.round(p[1] + (cols - p[3]) * slope_p).astype(np.int64), 0, n - 1)
         iq = np.clip(np.round(q[0] + (cols - q[2]) * slope_q).astype(np.int64), 0, n - 1)
         costs = []
@@ -314,7 +277,6 @@ def _refine_junctions(parts, source, radius, lines=None):
         split = int(cols[0]) + s
         p1 = int(round(p[1] + (split - 1 - p[3]) * slope_p))
         q0 = int(round(q[0] + (split - q[2]) * slope_q))
-        p, q = out[k], out[k + 1]
         p[1], p[3] = int(min(max(p[0], p1), n - 1)), split - 1
         q[0], q[2] = int(max(0, min(q[1], q0))), split
     return out
@@ -631,11 +593,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
         parts = [[i0 * factor, min(n - 1, (i1 + 1) * factor - 1),
                   j0 * factor, min(m - 1, (j1 + 1) * factor - 1)]
                  for i0, i1, j0, j1 in pieces]
-        lines = [None if ln is None else (ln[0], ln[1] * factor + 0.5 * (factor - 1)
-                                          * (1 - ln[0]))
-                 for ln in _piece_lines(pieces, match)] if _ROBUST_LINES else None
         parts = _refine_junctions(parts, source.reweighted(local),
-                                  int(round(_JUNCTION_S * rates[1])), lines)
+                                  int(round(_JUNCTION_S * rates[1])))
         ext = _extended(parts, n, m, int(round(_OVERLAP_S * rates[1])))
         for k, part in enumerate(ext):
             piece = staged_dtw(source, dict(recipe, part=part), rate_a_hz=rates[0],

@@ -506,34 +506,3 @@ def test_junctions_are_refined_on_the_global_weights(moved_pair_with_a_copy, mon
     assert seen and seen[0] == pytest.approx([f["weight"] for f in weights])
     # the music plan's local stages weigh the terms otherwise
     assert [f["weight"] for f in weights] != [f["local_weight"] for f in weights]
-
-
-class _MatrixCosts:
-    def __init__(self, cost):
-        self.cost = cost
-        self.n, self.m = cost.shape
-
-    def costs(self, r0, r1, c0, c1):
-        return self.cost[r0:r1, c0:c1]
-
-
-def test_junction_lands_on_the_bulk_of_the_second_piece_not_its_stray_start():
-    from core.structure.align import _piece_lines, _refine_junctions
-
-    # B 0-99 on A 0-99; B 100-199 on A 200-299, but the DP's matches stray for the
-    # second piece's first 30 frames on a diagonal 30 frames early (A 170-199)
-    n, m = 320, 200
-    cost = np.ones((n, m))
-    cost[np.arange(100), np.arange(100)] = 0.0
-    cost[200 + np.arange(100), 100 + np.arange(100)] = 0.0
-    match = np.r_[np.arange(100), 170 + np.arange(30), 230 + np.arange(70)]
-    pieces = [[0, 99, 0, 99], [170, 299, 100, 199]]
-    lines = _piece_lines(pieces, match)
-    assert lines[1][0] == pytest.approx(1.0)
-    assert lines[1][1] == pytest.approx(100.0)
-    src = _MatrixCosts(cost)
-    ends_line = _refine_junctions(pieces, src, 10)
-    robust = _refine_junctions(pieces, src, 10, lines)
-    assert robust[1][:3] == [200, 299, 100]
-    assert robust[0] == [0, 99, 0, 99]
-    assert abs(ends_line[1][0] - 200) > 10  # the line through the ends lands early
