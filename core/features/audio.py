@@ -200,10 +200,36 @@ _ENERGY_CACHE = {}
 _CACHE_MAX_BYTES = 512 * 2 ** 20
 
 
+# keys of read-only signals, by identity (a recording's samples, hashed once instead of
+# once per feature): id -> (weak reference, key)
+_KEY_MEMO = {}
+
+
+def _frozen(x):
+    """Whether nothing can write into ``x``'s memory: it and every array it views are
+    read-only."""
+    while isinstance(x, np.ndarray):
+        if x.flags.writeable:
+            return False
+        x = x.base
+    return x is None or isinstance(x, bytes)
+
+
 def _signal_key(x):
     import hashlib
+    import weakref
 
-    return hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16).hexdigest()
+    frozen = isinstance(x, np.ndarray) and _frozen(x)
+    if frozen:
+        known = _KEY_MEMO.get(id(x))
+        if known is not None and known[0]() is x:
+            return known[1]
+    key = hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16).hexdigest()
+    if frozen:
+        for k in [k for k, (ref, _) in list(_KEY_MEMO.items()) if ref() is None]:
+            _KEY_MEMO.pop(k, None)
+        _KEY_MEMO[id(x)] = (weakref.ref(x), key)
+    return key
 
 
 def pitch_energy(x, sample_rate, centers, tuning, monitor=None, start=0.0, stop=1.0,
