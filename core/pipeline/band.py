@@ -22,7 +22,7 @@ import math
 import numpy as np
 from scipy.fft import rfft
 
-__all__ = ["shared_band", "band_options"]
+__all__ = ["band_edges", "band_levels", "band_of_levels", "band_options", "shared_band"]
 
 _N_FFT = 4096
 _MAX_FRAMES = 200
@@ -78,12 +78,31 @@ def shared_band(xa, sr_a, xb, sr_b):
     -----
     One FFT of 4096 samples on up to 200 frames per side: O(F n log n), milliseconds.
     """
+    edges = band_edges(sr_a, sr_b)
+    return band_of_levels(_band_levels(xa, float(sr_a), edges),
+                          _band_levels(xb, float(sr_b), edges), sr_a, sr_b)
+
+
+def band_edges(sr_a, sr_b):
+    """The edges (Hz) of the sixth-octave bands :func:`shared_band` compares, from
+    ``_FMIN_HZ`` up to the lower Nyquist frequency."""
     nyquist = 0.5 * min(float(sr_a), float(sr_b))
     n_bands = int(math.floor(_BANDS_PER_OCTAVE * math.log2(nyquist / _FMIN_HZ)))
-    edges = _FMIN_HZ * 2.0 ** (np.arange(n_bands + 1) / _BANDS_PER_OCTAVE)
+    return _FMIN_HZ * 2.0 ** (np.arange(n_bands + 1) / _BANDS_PER_OCTAVE)
+
+
+def band_levels(x, sample_rate, edges):
+    """One side's mean power (dB) in the bands ``edges`` (:func:`band_edges`), for
+    :func:`band_of_levels` (each side on its own: :mod:`.conditions` measures the two
+    sides at once)."""
+    return _band_levels(x, float(sample_rate), edges)
+
+
+def band_of_levels(la, lb, sr_a, sr_b):
+    """:func:`shared_band` from the two sides' :func:`band_levels`."""
+    nyquist = 0.5 * min(float(sr_a), float(sr_b))
+    edges = band_edges(sr_a, sr_b)
     centres = np.sqrt(edges[:-1] * edges[1:])
-    la = _band_levels(xa, float(sr_a), edges)
-    lb = _band_levels(xb, float(sr_b), edges)
     diff = lb - la
     mid = (centres >= _MID_HZ[0]) & (centres <= _MID_HZ[1]) & np.isfinite(diff)
     if not mid.any():
