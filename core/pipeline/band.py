@@ -17,6 +17,7 @@ where the drop towards that stop band passes ``_EDGE_DB`` (the filter's transiti
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -43,16 +44,25 @@ def _band_levels(x, sample_rate, edges):
         x = np.pad(x, (0, _N_FFT - n))
         n = _N_FFT
     starts = np.linspace(0, n - _N_FFT, min(_MAX_FRAMES, max(1, n // _N_FFT))).astype(int)
-    window = np.hanning(_N_FFT).astype(np.float32)
-    frames = np.stack([x[s:s + _N_FFT] for s in starts]) * window
+    frames = np.lib.stride_tricks.sliding_window_view(x, _N_FFT)[starts]  # (a copy)
+    frames *= _window()
     power = np.mean(np.abs(rfft(frames, axis=1)) ** 2, axis=0, dtype=np.float64)
     freqs = np.arange(power.shape[0]) * sample_rate / _N_FFT
     levels = np.full(len(edges) - 1, np.nan)
+    # the bins of each band: a slice (the bins' frequencies increase)
+    bounds = np.searchsorted(freqs, edges, side="left")
     for k in range(len(edges) - 1):
-        inside = (freqs >= edges[k]) & (freqs < edges[k + 1])
-        if inside.any():
-            levels[k] = 10 * np.log10(max(float(power[inside].mean()), 1e-20))
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        if hi > lo:
+            levels[k] = 10 * np.log10(max(float(power[lo:hi].mean()), 1e-20))
     return levels
+
+
+@functools.lru_cache(maxsize=1)
+def _window():
+    window = np.hanning(_N_FFT).astype(np.float32)
+    window.flags.writeable = False
+    return window
 
 
 def shared_band(xa, sr_a, xb, sr_b):
