@@ -399,9 +399,21 @@ def _check_midi_range(midi_range):
     return lo, hi
 
 
+# tunings estimated for read-only signals (content key, sample rate): the music plan's
+# three pitch features estimate the same signal's tuning
+_TUNING_MEMO = {}
+
+
 def _check_tuning(x, sample_rate, tuning):
     if tuning is None:
-        return estimate_tuning(x, sample_rate)
+        if not (isinstance(x, np.ndarray) and _frozen(x)):
+            return estimate_tuning(x, sample_rate)
+        key = (_signal_key(x), float(sample_rate))
+        if key not in _TUNING_MEMO:
+            _TUNING_MEMO[key] = estimate_tuning(x, sample_rate)
+            while len(_TUNING_MEMO) > 8:
+                _TUNING_MEMO.pop(next(iter(_TUNING_MEMO)), None)
+        return _TUNING_MEMO[key]
     tuning = float(tuning)
     if not -1.0 <= tuning <= 1.0:
         raise ValueError(f"tuning: expected semitones in [-1, 1], got {tuning}")
