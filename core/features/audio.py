@@ -233,20 +233,15 @@ def _signal_key(x):
 
 
 def pitch_energy(x, sample_rate, centers, tuning, monitor=None, start=0.0, stop=1.0,
-                 resolutions=None, *, cache=True):
+                 resolutions=None):
     """Energy in every semitone band MIDI 21-108, shape (T, 88), from three STFT
     resolutions (long windows for low pitches, short for high ones).
 
     The last two results are remembered (keyed by the signal's content, sample rate,
     tuning and frame centres): chroma at rate r reuses the energies DLNCO computed at
-    an integer multiple of r when their frame centres coincide. ``cache=False``: neither
-    looked up nor remembered (nor the signal hashed), for energies no feature reuses
-    (the material classification's, at tuning 0).
+    an integer multiple of r when their frame centres coincide.
     """
     resolutions = _check_resolutions(resolutions)
-    if not cache:
-        return _pitch_energy(x, sample_rate, centers, tuning, monitor, start, stop,
-                             resolutions)
     key = (_signal_key(x), float(sample_rate), round(float(tuning), 9), resolutions)
     cached = _ENERGY_CACHE.get(key)
     if cached is not None:

@@ -32,9 +32,7 @@ def classify_audio(signal, sample_rate, *, max_s=60.0):
         x = x[start:start + n_max]
     rate = 50.0
     centers = fa.frame_centers(x.shape[0], sample_rate, rate)
-    # (at tuning 0 and 50 Hz: no feature reuses these energies, so they are not cached
-    # and the signal is not hashed for them)
-    energy = fa.pitch_energy(x, sample_rate, centers, 0.0, cache=False)
+    energy = fa.pitch_energy(x, sample_rate, centers, 0.0)
     total = energy.sum(axis=1)
     ref = float(np.percentile(total, 99)) or 1.0
     loud = total > 1e-3 * ref
