@@ -200,10 +200,36 @@ _ENERGY_CACHE = {}
 _CACHE_MAX_BYTES = 512 * 2 ** 20
 
 
+# keys of read-only signals, by identity (a recording's samples, hashed once instead of
+# once per feature): id -> (weak reference, key)
+_KEY_MEMO = {}
+
+
+def _frozen(x):
+    """Whether nothing can write into ``x``'s memory: it and every array it views are
+    read-only."""
+    while isinstance(x, np.ndarray):
+        if x.flags.writeable:
+            return False
+        x = x.base
+    return x is None or isinstance(x, bytes)
+
+
 def _signal_key(x):
     import hashlib
+    import weakref
 
-    return hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16).hexdigest()
+    frozen = isinstance(x, np.ndarray) and _frozen(x)
+    if frozen:
+        known = _KEY_MEMO.get(id(x))
+        if known is not None and known[0]() is x:
+            return known[1]
+    key = hashlib.blake2b(np.ascontiguousarray(x).view(np.uint8), digest_size=16).hexdigest()
+    if frozen:
+        for k in [k for k, (ref, _) in list(_KEY_MEMO.items()) if ref() is None]:
+            _KEY_MEMO.pop(k, None)
+        _KEY_MEMO[id(x)] = (weakref.ref(x), key)
+    return key
 
 
 def pitch_energy(x, sample_rate, centers, tuning, monitor=None, start=0.0, stop=1.0,
@@ -373,9 +399,21 @@ def _check_midi_range(midi_range):
     return lo, hi
 
 
+# tunings estimated for read-only signals (content key, sample rate): the music plan's
+# three pitch features estimate the same signal's tuning
+_TUNING_MEMO = {}
+
+
 def _check_tuning(x, sample_rate, tuning):
     if tuning is None:
-        return estimate_tuning(x, sample_rate)
+        if not (isinstance(x, np.ndarray) and _frozen(x)):
+            return estimate_tuning(x, sample_rate)
+        key = (_signal_key(x), float(sample_rate))
+        if key not in _TUNING_MEMO:
+            _TUNING_MEMO[key] = estimate_tuning(x, sample_rate)
+            while len(_TUNING_MEMO) > 8:
+                _TUNING_MEMO.pop(next(iter(_TUNING_MEMO)), None)
+        return _TUNING_MEMO[key]
     tuning = float(tuning)
     if not -1.0 <= tuning <= 1.0:
         raise ValueError(f"tuning: expected semitones in [-1, 1], got {tuning}")

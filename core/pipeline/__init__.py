@@ -337,6 +337,7 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     refine = int(info.pop("refine_factor", 1))
     detect_overlap = info.pop("detect_overlap", True)
     content = info.pop("content", None)
+    novelty = info.pop("_novelty", None)
     diag.update(info)
     _check_content(terms, sources, content)
     source = FeatureTerms(terms, weights)
@@ -373,7 +374,8 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     if model is not None:
         recipe["confidence"]["model"] = model
         diag["confidence_model"] = {"calibrated": True, "group": model["group"]}
-    onsets = None if frames.shape[0] else _start_onsets(rec_a, rec_b, feature, diag)
+    onsets = None if frames.shape[0] else _start_onsets(rec_a, rec_b, feature, diag,
+                                                              novelty)
     result = staged_dtw(source, recipe, anchors=frames, rate_a_hz=rates[0],
                         rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
                         progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
@@ -558,8 +560,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
 
         terms, info["key"] = transpose_terms(terms)
     if material == "music" and feature == "auto":
-        terms, info["attack"] = _attack_compensation(terms, used, xa, xb, rec_a.rate_hz,
-                                                     rec_b.rate_hz, rate)
+        terms, info["attack"], info["_novelty"] = _attack_compensation(
+            terms, used, xa, xb, rec_a.rate_hz, rec_b.rate_hz, rate)
     return terms, weights, locals_, (rate, rate), info
 
 
@@ -571,23 +573,32 @@ def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):
     tunings = [u["params_a"].get("tuning") for u in used if "tuning" in u["params_a"]]
     tunings_b = [u["params_b"].get("tuning") for u in used if "tuning" in u["params_b"]]
     if not tunings or not tunings_b:
-        return terms, {"applied": False}
-    width_a = attack.attack_width_s(xa, sr_a, tunings[0])
-    width_b = attack.attack_width_s(xb, sr_b, tunings_b[0])
+        return terms, {"applied": False}, None
+    nov_a = attack.cached_novelty(xa, sr_a, tunings[0])
+    nov_b = attack.cached_novelty(xb, sr_b, tunings_b[0])
+    width_a = None if nov_a is None else attack.attack_width_s(xa, sr_a, None, nov=nov_a)
+    width_b = None if nov_b is None else attack.attack_width_s(xb, sr_b, None, nov=nov_b)
     lag_a, lag_b = attack.side_lags_s(width_a, width_b)
     terms, (fa, fb) = attack.compensate(terms, lag_a, lag_b, rate)
-    return terms, {"applied": bool(fa or fb), "width_s": [width_a, width_b],
-                   "lag_s": [round(lag_a, 4), round(lag_b, 4)],
-                   "shift_frames": [fa, fb], "rate_hz": rate}
+    info = {"applied": bool(fa or fb), "width_s": [width_a, width_b],
+            "lag_s": [round(lag_a, 4), round(lag_b, 4)],
+            "shift_frames": [fa, fb], "rate_hz": rate}
+    # the novelty curves, for the onset lag (:func:`_start_onsets`): kept with the
+    # signal and the tuning they come from (popped before the diagnostics)
+    novelty = {"a": (xa, tunings[0], nov_a), "b": (xb, tunings_b[0], nov_b)}
+    return terms, info, novelty
 
 
-def _start_onsets(rec_a, rec_b, feature, diag):
+def _start_onsets(rec_a, rec_b, feature, diag, novelty=None):
     """Music planned with ``feature="auto"`` whose features the attack compensation left
     in place: both sides' onsets (:func:`.attack.recording_onsets_s`), found on a
     worker thread while the path is solved (the DTW kernels release the GIL; the pitch
     energies are the features' own, still in memory: ~40 ms per side of a minute).
-    Returns a future of ``(onsets_a, onsets_b)`` (:class:`.attack.Onsets`, None for a
-    side without), or None where no onset correction applies."""
+    ``novelty`` (side: ``(signal, tuning, curve)``, from :func:`_attack_compensation`):
+    a side whose recording is the signal the attack widths were measured on (nothing
+    removed before the features) reuses that novelty curve instead of computing it
+    again. Returns a future of ``(onsets_a, onsets_b)`` (:class:`.attack.Onsets`, None
+    for a side without), or None where no onset correction applies."""
     if diag.get("material") != "music" or feature != "auto" \
             or diag.get("attack", {}).get("applied", True):
         return None
@@ -601,9 +612,18 @@ def _start_onsets(rec_a, rec_b, feature, diag):
 
     from . import attack
 
+    def side(rec, tuning, known):
+        x = rec.audio(mono=True)
+        if known is not None and known[0] is x and known[1] == tuning \
+                and known[2] is not None:
+            return attack.recording_onsets_s(x, rec.rate_hz, tuning, nov=known[2])
+        return attack.recording_onsets_s(x, rec.rate_hz, tuning)
+
+    known = (None, None) if novelty is None else (novelty["a"], novelty["b"])
+
     def onsets():
-        return tuple(attack.recording_onsets_s(rec.audio(mono=True), rec.rate_hz, tuning)
-                     for rec, tuning in zip((rec_a, rec_b), tunings, strict=True))
+        return tuple(side(rec, tuning, k)
+                     for rec, tuning, k in zip((rec_a, rec_b), tunings, known, strict=True))
 
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="onsets")
     future = pool.submit(onsets)

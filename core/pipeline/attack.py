@@ -36,8 +36,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["OnsetLag", "Onsets", "attack_lag_s", "attack_width_s", "compensate",
-           "known_width", "onset_edges_s", "onset_lag_s", "onset_shift_frames",
+__all__ = ["OnsetLag", "Onsets", "attack_lag_s", "attack_width_s", "cached_novelty",
+           "compensate", "known_width", "onset_edges_s", "onset_lag_s", "onset_shift_frames",
            "onset_times_s", "recording_onsets_s", "shift_path", "shift_terms",
            "side_lags_s"]
 
@@ -126,17 +126,26 @@ def peak_widths_s(nov, rate_hz=_RATE_HZ):
     return out
 
 
-def attack_width_s(x, sample_rate, tuning) -> float | None:
-    """Median half-height width (s) of a recording's strong onset peaks, or None with
-    fewer than ``_MIN_PEAKS`` of them."""
+def cached_novelty(x, sample_rate, tuning):
+    """:func:`novelty` from the energies DLNCO left in memory, or None when they were
+    too long for the feature cache (never a second STFT pass)."""
     from ..features import audio as fa
 
-    # only from the energies DLNCO left in memory: never a second STFT pass (inputs too
-    # long for the cache go without)
     n_frames = fa._fine(x, sample_rate, _RATE_HZ / 2, 2)[1].shape[0]
     if n_frames * (fa.MIDI_MAX - fa.MIDI_MIN + 1) * 4 > fa._CACHE_MAX_BYTES:
         return None
-    widths = peak_widths_s(novelty(x, sample_rate, tuning))
+    return novelty(x, sample_rate, tuning)
+
+
+def attack_width_s(x, sample_rate, tuning, *, nov=None) -> float | None:
+    """Median half-height width (s) of a recording's strong onset peaks, or None with
+    fewer than ``_MIN_PEAKS`` of them (or inputs too long for the feature cache).
+    ``nov``: the recording's :func:`cached_novelty`, when already computed."""
+    if nov is None:
+        nov = cached_novelty(x, sample_rate, tuning)
+        if nov is None:
+            return None
+    widths = peak_widths_s(nov)
     return float(np.median(widths)) if len(widths) >= _MIN_PEAKS else None
 
 
@@ -239,15 +248,14 @@ class Onsets(NamedTuple):
     edges_s: np.ndarray
 
 
-def recording_onsets_s(x, sample_rate, tuning):
+def recording_onsets_s(x, sample_rate, tuning, *, nov=None):
     """A recording's :class:`Onsets` from its :func:`novelty`, or None when its pitch
-    energies are too long for the feature cache (no second STFT pass)."""
-    from ..features import audio as fa
-
-    n_frames = fa._fine(x, sample_rate, _RATE_HZ / 2, 2)[1].shape[0]
-    if n_frames * (fa.MIDI_MAX - fa.MIDI_MIN + 1) * 4 > fa._CACHE_MAX_BYTES:
-        return None
-    nov = novelty(x, sample_rate, tuning)
+    energies are too long for the feature cache (no second STFT pass). ``nov``: the
+    recording's :func:`cached_novelty`, when already computed (the attack widths')."""
+    if nov is None:
+        nov = cached_novelty(x, sample_rate, tuning)
+        if nov is None:
+            return None
     return Onsets(onset_times_s(nov), onset_edges_s(nov))
 
 

@@ -17,12 +17,13 @@ where the drop towards that stop band passes ``_EDGE_DB`` (the filter's transiti
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 from scipy.fft import rfft
 
-__all__ = ["shared_band", "band_options"]
+__all__ = ["band_edges", "band_levels", "band_of_levels", "band_options", "shared_band"]
 
 _N_FFT = 4096
 _MAX_FRAMES = 200
@@ -43,16 +44,25 @@ def _band_levels(x, sample_rate, edges):
         x = np.pad(x, (0, _N_FFT - n))
         n = _N_FFT
     starts = np.linspace(0, n - _N_FFT, min(_MAX_FRAMES, max(1, n // _N_FFT))).astype(int)
-    window = np.hanning(_N_FFT).astype(np.float32)
-    frames = np.stack([x[s:s + _N_FFT] for s in starts]) * window
+    frames = np.lib.stride_tricks.sliding_window_view(x, _N_FFT)[starts]  # (a copy)
+    frames *= _window()
     power = np.mean(np.abs(rfft(frames, axis=1)) ** 2, axis=0, dtype=np.float64)
     freqs = np.arange(power.shape[0]) * sample_rate / _N_FFT
     levels = np.full(len(edges) - 1, np.nan)
+    # the bins of each band: a slice (the bins' frequencies increase)
+    bounds = np.searchsorted(freqs, edges, side="left")
     for k in range(len(edges) - 1):
-        inside = (freqs >= edges[k]) & (freqs < edges[k + 1])
-        if inside.any():
-            levels[k] = 10 * np.log10(max(float(power[inside].mean()), 1e-20))
+        lo, hi = int(bounds[k]), int(bounds[k + 1])
+        if hi > lo:
+            levels[k] = 10 * np.log10(max(float(power[lo:hi].mean()), 1e-20))
     return levels
+
+
+@functools.lru_cache(maxsize=1)
+def _window():
+    window = np.hanning(_N_FFT).astype(np.float32)
+    window.flags.writeable = False
+    return window
 
 
 def shared_band(xa, sr_a, xb, sr_b):
@@ -78,12 +88,31 @@ def shared_band(xa, sr_a, xb, sr_b):
     -----
     One FFT of 4096 samples on up to 200 frames per side: O(F n log n), milliseconds.
     """
+    edges = band_edges(sr_a, sr_b)
+    return band_of_levels(_band_levels(xa, float(sr_a), edges),
+                          _band_levels(xb, float(sr_b), edges), sr_a, sr_b)
+
+
+def band_edges(sr_a, sr_b):
+    """The edges (Hz) of the sixth-octave bands :func:`shared_band` compares, from
+    ``_FMIN_HZ`` up to the lower Nyquist frequency."""
     nyquist = 0.5 * min(float(sr_a), float(sr_b))
     n_bands = int(math.floor(_BANDS_PER_OCTAVE * math.log2(nyquist / _FMIN_HZ)))
-    edges = _FMIN_HZ * 2.0 ** (np.arange(n_bands + 1) / _BANDS_PER_OCTAVE)
+    return _FMIN_HZ * 2.0 ** (np.arange(n_bands + 1) / _BANDS_PER_OCTAVE)
+
+
+def band_levels(x, sample_rate, edges):
+    """One side's mean power (dB) in the bands ``edges`` (:func:`band_edges`), for
+    :func:`band_of_levels` (each side on its own: :mod:`.conditions` measures the two
+    sides at once)."""
+    return _band_levels(x, float(sample_rate), edges)
+
+
+def band_of_levels(la, lb, sr_a, sr_b):
+    """:func:`shared_band` from the two sides' :func:`band_levels`."""
+    nyquist = 0.5 * min(float(sr_a), float(sr_b))
+    edges = band_edges(sr_a, sr_b)
     centres = np.sqrt(edges[:-1] * edges[1:])
-    la = _band_levels(xa, float(sr_a), edges)
-    lb = _band_levels(xb, float(sr_b), edges)
     diff = lb - la
     mid = (centres >= _MID_HZ[0]) & (centres <= _MID_HZ[1]) & np.isfinite(diff)
     if not mid.any():

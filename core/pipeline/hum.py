@@ -18,6 +18,8 @@ forwards in blocks (the phase changes only near the notches).
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = ["MAINS_HZ", "detect_hum", "remove_hum"]
@@ -37,6 +39,13 @@ _NOTCH_WIDTH_HZ = 1.5
 _BLOCK = 1 << 18
 
 
+@functools.lru_cache(maxsize=4)
+def _window(n):
+    window = np.hanning(n).astype(np.float32)
+    window.flags.writeable = False
+    return window
+
+
 def _segment_spectra(x, sample_rate):
     n_fft = 1 << int(np.ceil(np.log2(_SEGMENT_S * sample_rate)))
     n_segments = min(_MAX_SEGMENTS, x.shape[0] // n_fft)
@@ -45,7 +54,7 @@ def _segment_spectra(x, sample_rate):
     starts = np.linspace(0, x.shape[0] - n_fft, n_segments).astype(np.int64)
     from scipy.fft import rfft
 
-    window = np.hanning(n_fft).astype(np.float32)
+    window = _window(n_fft)
     # only the bins up to the last harmonic's neighbourhood are looked at
     top = min(n_fft // 2 + 1, int(np.ceil((_MAX_HARMONIC_HZ + 2 * _NEIGHBOURHOOD_HZ)
                                           * n_fft / sample_rate)))
@@ -85,20 +94,31 @@ def detect_hum(x, sample_rate):
     freqs = np.arange(power.shape[1]) * sr / n_fft
     found = {}
     for mains in MAINS_HZ:
-        lines = []
+        # every harmonic's line bins and neighbourhood bins (the neighbourhood a slice:
+        # the bins are evenly spaced), then the medians of the harmonics with as many
+        # neighbourhood bins at once
+        harmonics, line_max, groups = [], [], {}
         for h in range(1, int(min(_MAX_HARMONIC_HZ, 0.45 * sr) // mains) + 1):
             f = h * mains
-            # the bins within the neighbourhood (a slice: the bins are evenly spaced)
             lo = int(np.searchsorted(freqs, f - _NEIGHBOURHOOD_HZ - 1.0))
             hi = int(np.searchsorted(freqs, f + _NEIGHBOURHOOD_HZ + 1.0))
             dist = np.abs(freqs[lo:hi] - f)
             line = dist <= _LINE_HZ
-            near = (dist <= _NEIGHBOURHOOD_HZ) & (dist > _GAP_HZ)
-            if not line.any() or near.sum() < 4:
+            near = np.flatnonzero((dist <= _NEIGHBOURHOOD_HZ) & (dist > _GAP_HZ))
+            if not line.any() or near.size < 4:
                 continue
-            part = power[:, lo:hi]
-            ratio = part[:, line].max(axis=1) / np.maximum(
-                np.median(part[:, near], axis=1), 1e-30)
+            groups.setdefault(near.size, []).append((len(harmonics), lo + near))
+            harmonics.append(f)
+            line_max.append(power[:, lo:hi][:, line].max(axis=1))
+        medians = [None] * len(harmonics)
+        for members in groups.values():
+            cols = np.stack([c for _, c in members])  # (H, K) bins
+            med = np.median(power[:, cols], axis=2)  # (S, H)
+            for k, (index, _) in enumerate(members):
+                medians[index] = med[:, k]
+        lines = []
+        for f, top, med in zip(harmonics, line_max, medians, strict=True):
+            ratio = top / np.maximum(med, 1e-30)
             share = float(np.mean(ratio > _LINE_RATIO))
             if share >= _HARMONIC_SHARE:
                 lines.append((f, share))

@@ -16,6 +16,8 @@ copies.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = ["noise_floor", "remove_noise"]
@@ -37,9 +39,13 @@ def _n_fft(sample_rate):
     return 1 << int(np.ceil(np.log2(_WINDOW_S * float(sample_rate))))
 
 
+@functools.lru_cache(maxsize=4)
 def _hann(n):
-    """The periodic Hann window (scipy.signal's "hann", without importing it)."""
-    return (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
+    """The periodic Hann window (scipy.signal's "hann", without importing it); read-only
+    (remembered)."""
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
+    window.flags.writeable = False
+    return window
 
 
 def noise_floor(x, sample_rate):
@@ -63,9 +69,10 @@ def noise_floor(x, sample_rate):
     n_frames = min(_MAX_FRAMES, x.shape[0] // n_fft)
     starts = np.linspace(0, x.shape[0] - n_fft, n_frames).astype(np.int64)
     window = _hann(n_fft)
-    frames = np.stack([x[s:s + n_fft] for s in starts])
+    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[starts]  # (a copy)
     frames -= frames.mean(axis=1, keepdims=True)
-    mag = np.abs(rfft(frames * window, axis=1))
+    frames *= window
+    mag = np.abs(rfft(frames, axis=1))
     floor = np.percentile(mag, _PERCENTILE, axis=0)
     freqs = np.arange(floor.shape[0]) * float(sample_rate) / n_fft
     band = (freqs >= _SHARE_BAND_HZ[0]) & (freqs <= min(_SHARE_BAND_HZ[1],
