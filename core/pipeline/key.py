@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..warping import normalized_distance
+
 __all__ = ["PITCH_CLASS_FEATURES", "estimate_shift", "transpose_terms"]
 
 #: features whose 12 columns are pitch classes (C, C#, ..., B): rolled together
@@ -32,28 +34,6 @@ def _pooled(values, factor):
         return values[:1] / max(float(np.linalg.norm(values[:1])), 1e-12)
     p = values[:n * factor].reshape(n, factor, -1).mean(axis=1)
     return p / np.maximum(np.linalg.norm(p, axis=1, keepdims=True), 1e-12)
-
-
-def _normalized_distance(cost):
-    """``core.dtw(cost=cost, step_pattern="symmetric2").normalized_distance``, the same
-    solve without a result's bookkeeping (its fingerprint hashes the matrix, the
-    Alignment checks the path: two thirds of the time on 150 x 150 cells)."""
-    from .._progress import Monitor
-    from ..cost import check_cost
-    from ..warping import _check_anchors
-    from ..warping._engine import DEFAULT_MEMORY_BUDGET, solve
-    from ..warping._source import CostSource
-    from ..warping.steps import get_step_pattern
-    from ..warping.windows import window_intervals
-
-    source = CostSource(cost=check_cost(cost))
-    n, m = source.n, source.m
-    lo, hi, mask = window_intervals(None, n, m)
-    _, distance, j_end, _ = solve(source, get_step_pattern("symmetric2"), lo, hi, mask,
-                                  _check_anchors(None, n, m), open_begin=False,
-                                  open_end=False, exact=None, budget=DEFAULT_MEMORY_BUDGET,
-                                  monitor=Monitor(None, None), reuse=None)
-    return float(distance / (n + j_end + 1))
 
 
 def estimate_shift(x, y):
@@ -82,7 +62,7 @@ def estimate_shift(x, y):
     costs = np.empty(12)
     for k in range(12):
         cost = np.clip(1.0 - px @ np.roll(py, -k, axis=1).T, 0.0, None)
-        costs[k] = _normalized_distance(cost)
+        costs[k] = normalized_distance(cost)
     best = int(np.argmin(costs))
     others = np.delete(costs, best)
     if best == 0 or not costs[best] < _CLEAR_RATIO * min(costs[0], float(others.min())):

@@ -28,8 +28,9 @@ from ._staged import check_recipe
 from .steps import PATTERN_NAMES, StepPattern, get_step_pattern, rabiner_juang
 from .windows import window_intervals
 
-__all__ = ["dtw", "staged_dtw", "resolve", "estimate", "warm_up", "FeatureTerms", "Term",
-           "StepPattern", "rabiner_juang", "PATTERN_NAMES", "DEFAULT_MEMORY_BUDGET"]
+__all__ = ["dtw", "staged_dtw", "resolve", "estimate", "normalized_distance", "warm_up",
+           "FeatureTerms", "Term", "StepPattern", "rabiner_juang", "PATTERN_NAMES",
+           "DEFAULT_MEMORY_BUDGET"]
 
 
 def _check_anchors(anchors, n, m):
@@ -215,6 +216,33 @@ def _window_inside(lo, hi, mask, anchors):
             raise AlignmentError(f"anchors: ({i}, {j}) lies outside the window")
 
 
+def _normalized(pattern, distance, n, j_end):
+    """The distance normalized as the step pattern says (nan for a pattern without)."""
+    if pattern.norm == "N+M":
+        return distance / (n + j_end + 1)
+    if pattern.norm == "N":
+        return distance / n
+    if pattern.norm == "M":
+        return distance / (j_end + 1)
+    return math.nan
+
+
+def normalized_distance(cost, step_pattern="symmetric2"):
+    """``dtw(cost=cost, step_pattern=step_pattern).normalized_distance`` without the
+    result: the same solve, but no path checks and no fingerprint of the matrix (two
+    thirds of the time of a 150 x 150 solve). For callers that score many small cost
+    matrices (the key check of :mod:`core.pipeline.key`)."""
+    source = CostSource(cost=check_cost(cost))
+    pattern = get_step_pattern(step_pattern)
+    n, m = source.n, source.m
+    lo, hi, mask = window_intervals(None, n, m)
+    _, distance, j_end, _ = solve(source, pattern, lo, hi, mask, _check_anchors(None, n, m),
+                                  open_begin=False, open_end=False, exact=None,
+                                  budget=DEFAULT_MEMORY_BUDGET, monitor=Monitor(None, None),
+                                  reuse=None)
+    return float(_normalized(pattern, distance, n, j_end))
+
+
 def _run(source, metric_name, pattern, window, anchors, *, open_begin, open_end, exact,
          budget, rate_a_hz, rate_b_hz, monitor, t0, reuse):
     n, m = source.n, source.m
@@ -226,14 +254,7 @@ def _run(source, metric_name, pattern, window, anchors, *, open_begin, open_end,
         source, pattern, lo, hi, mask, anchors, open_begin=open_begin, open_end=open_end,
         exact=exact, budget=budget, monitor=monitor, reuse=reuse)
 
-    if pattern.norm == "N+M":
-        normalized = distance / (n + j_end + 1)
-    elif pattern.norm == "N":
-        normalized = distance / n
-    elif pattern.norm == "M":
-        normalized = distance / (j_end + 1)
-    else:
-        normalized = math.nan
+    normalized = _normalized(pattern, distance, n, j_end)
     params = {"metric": metric_name, "step_pattern": pattern.name,
               "window": _describe_window(window), "open_begin": open_begin,
               "open_end": open_end, "anchors": [tuple(map(int, a)) for a in anchors],

@@ -645,3 +645,16 @@ def test_pruned_reports_progress_and_cancels():
 
     with pytest.raises(Cancelled):
         dtw(x, y, exact=True, memory_budget_bytes=1_000_000, cancel=cancel)
+
+
+@pytest.mark.parametrize("pattern", ["symmetric2", "symmetric1", "asymmetric"])
+def test_normalized_distance_is_the_solves_without_a_result(pattern):
+    from core.warping import normalized_distance
+
+    rng = np.random.default_rng(7)
+    for n, m in ((1, 1), (5, 9), (40, 33), (150, 150)):
+        cost = rng.random((n, m))
+        expected = dtw(cost=cost, step_pattern=pattern).normalized_distance
+        got = normalized_distance(cost, pattern)
+        assert got == pytest.approx(expected, rel=1e-12) or (np.isnan(got)
+                                                             and np.isnan(expected))
