@@ -63,13 +63,16 @@ def same_stat(identity: dict, path) -> bool:
 
 
 def pair_key(sha_a: str, sha_b: str, sha_anchors: str | None, method: str, options: dict,
-             fmt: str) -> str:
-    """The key of a pair's result: what must match for an earlier output to be kept."""
+             fmt: str, structure: str | None = None) -> str:
+    """The key of a pair's result: what must match for an earlier output to be kept
+    (a monotone structure leaves the key as it was before the structure column)."""
     from .. import __version__
 
-    text = json.dumps({"key_version": KEY_VERSION, "engine": __version__, "a": sha_a,
-                       "b": sha_b, "anchors": sha_anchors, "method": method,
-                       "options": options, "format": fmt}, sort_keys=True)
+    fields = {"key_version": KEY_VERSION, "engine": __version__, "a": sha_a, "b": sha_b,
+              "anchors": sha_anchors, "method": method, "options": options, "format": fmt}
+    if structure not in (None, "monotone"):
+        fields["structure"] = structure
+    text = json.dumps(fields, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -103,6 +106,7 @@ def write_record(path, key: str, files: dict, job: dict, row: SummaryRow) -> Non
 
     record = {"format": RECORD_FORMAT, "version": 1, "key": key, "engine": __version__,
               "method": job["method"], "options": job["options"],
+              "structure": job.get("structure") or "monotone",
               "output_format": job["format"], "files": files,
               "row": dataclasses.asdict(dataclasses.replace(row, status="ok"))}
     write_text(path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
@@ -138,7 +142,8 @@ def run_pair(job: dict) -> SummaryRow:
         ``id``, ``a``, ``b``, ``anchors`` (or None), ``method`` and ``options`` (by
         name, checked: :mod:`core.options`), ``format``, ``output`` and ``record``
         (absolute paths), ``expect_key`` (the key of an earlier output whose files
-        changed on disk: when the key is still the same, the output is kept).
+        changed on disk: when the key is still the same, the output is kept),
+        ``structure`` (as ``align --structure``; missing means monotone).
 
     Returns
     -------
@@ -170,8 +175,9 @@ def run_pair(job: dict) -> SummaryRow:
                 anchors = read_anchors(job["anchors"])
                 files["anchors"] = dict(stat, sha256=_sha256(job["anchors"]))
             sha_anchors = files["anchors"]["sha256"] if "anchors" in files else None
+            structure = job.get("structure") or "monotone"
             key = pair_key(files["a"]["sha256"], files["b"]["sha256"], sha_anchors,
-                           job["method"], job["options"], job["format"])
+                           job["method"], job["options"], job["format"], structure)
             if job.get("expect_key") == key and os.path.isfile(job["output"]):
                 record = read_record(job["record"])
                 row = None if record is None or record["key"] != key else \
@@ -184,13 +190,17 @@ def run_pair(job: dict) -> SummaryRow:
             # exactly what 'align' runs: the registry's recipe of the method and options
             recipe = make_recipe(job["method"], job["options"], recordings[0],
                                  recordings[1], anchors)
-            alignment = registry.run(recipe, recordings[0], recordings[1]).alignment
+            if structure == "monotone":
+                alignment = registry.run(recipe, recordings[0], recordings[1]).alignment
+            else:
+                alignment = _align_structure(recipe, recordings, structure)
         write_alignment(alignment, job["output"], format=job["format"])
         row = SummaryRow(
             id=job["id"], status="ok", duration_a_s=durations[0], duration_b_s=durations[1],
             seconds=time.perf_counter() - t0, material=str(
                 alignment.diagnostics.get("material", "")),
             output=os.path.basename(job["output"]), a=a, b=b,
+            jumps=len(alignment.jumps) if hasattr(alignment, "pieces") else None,
             **_confidence(alignment))
         write_record(job["record"], key, files, job, row)
         return row
@@ -198,6 +208,20 @@ def run_pair(job: dict) -> SummaryRow:
         return SummaryRow(id=job["id"], status="failed", error=error_message(exc),
                           duration_a_s=durations[0], duration_b_s=durations[1],
                           seconds=time.perf_counter() - t0, a=a, b=b)
+
+
+def _align_structure(recipe, recordings, structure: str):
+    """What ``align --structure`` runs (:func:`core.structure.cli.align_with_structure`):
+    the structure alignment with the default pipeline's checked options."""
+    from ..structure import align_structure
+
+    if recipe.entry.name != "default":  # checked before the batch starts; kept as a guard
+        raise ValueError(f"structure: {structure} needs method default, not "
+                         f"{recipe.entry.name}")
+    kwargs = recipe.entry.engine_kwargs(recipe.entry.check(recipe.params))
+    if kwargs.get("method", "dtw") != "dtw":
+        raise ValueError(f"structure: {structure} needs solver dtw")
+    return align_structure(recordings[0], recordings[1], structure=structure, **kwargs)
 
 
 def _confidence(alignment) -> dict:

@@ -16,6 +16,7 @@ import shutil
 import sys
 
 from ..formats import ALIGNMENT_FORMATS
+from .manifest import STRUCTURES
 
 __all__ = ["register", "run_batch"]
 
@@ -39,9 +40,9 @@ def register(subparsers) -> None:
     p = subparsers.add_parser(
         "batch", help="align every pair of a manifest, here or on a Dask cluster",
         description="Align every pair listed in MANIFEST (a CSV with columns a,b and "
-                    "optionally id, method, anchors and any option of 'align' named "
-                    "without its dashes, such as feature, rate, band; paths relative to "
-                    "the manifest) and write OUTDIR/<id>.<ext> per pair and "
+                    "optionally id, method, anchors, structure and any option of 'align' "
+                    "named without its dashes, such as feature, rate, band; paths relative "
+                    "to the manifest) and write OUTDIR/<id>.<ext> per pair and "
                     "OUTDIR/summary.csv. Running it again keeps the pairs already done. "
                     "--method and the method options below are the defaults of the pairs "
                     "that do not set them (each option for the pairs whose method takes "
@@ -62,6 +63,10 @@ def register(subparsers) -> None:
                    help="refuse manifest paths that lead outside the manifest's folder")
     p.add_argument("--force", action="store_true",
                    help="align every pair again, also those an earlier run finished")
+    p.add_argument("--structure", choices=STRUCTURES,
+                   help="structure of the pairs that do not set one in a structure column, "
+                        "as for 'align' (default: monotone); auto or pieces need the "
+                        "default method, solver dtw, no anchors and --format json or csv")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")
     _add_method_options(p)
     p.set_defaults(func=run_batch)
@@ -82,7 +87,7 @@ def run_batch(args: argparse.Namespace) -> int:
     try:
         rows = align_pairs(pairs, args.output, client=args.scheduler, format=args.fmt,
                            n_workers=args.workers, method=args.method, resume=not args.force,
-                           progress=display, **defaults)
+                           progress=display, structure=args.structure, **defaults)
     finally:
         display.close()
     display.final(rows, args.output)

@@ -5,9 +5,10 @@ Layout
 A header line, then one pair per line (RFC 4180 CSV, UTF-8 with or without a BOM,
 comma-separated, fields may be quoted)::
 
-    id,a,b,method,feature,rate,band,anchors
-    bwv66-take1,ref/bwv66.wav,takes/bwv66-1.wav,,,,,
-    bwv66-take2,ref/bwv66.wav,takes/bwv66-2.wav,default,chroma,50,2.5,anchors/take2.csv
+    id,a,b,method,feature,rate,band,anchors,structure
+    bwv66-take1,ref/bwv66.wav,takes/bwv66-1.wav,,,,,,
+    bwv66-take2,ref/bwv66.wav,takes/bwv66-2.wav,default,chroma,50,2.5,anchors/take2.csv,
+    bwv66-live,ref/bwv66.wav,takes/bwv66-live.wav,,,,,,auto
 
 ``a`` and ``b`` are required; every other column is optional and an empty field means
 the batch's default. Column names are case-insensitive; blank lines are ignored.
@@ -24,6 +25,9 @@ method     a method of :mod:`core.registry`, as ``align --method`` (``default``:
            default pipeline)
 anchors    a CSV of ``time_a_s,time_b_s`` pairs the path must pass through, relative to
            the manifest's folder (methods that take anchors)
+structure  as ``align --structure``: ``monotone`` (one path), ``auto`` (a path with
+           jumps when a section is repeated, skipped or moved) or ``pieces`` (always
+           a path with jumps); not with anchors, as ``align`` refuses them together
 feature,   any option of ``align``, named as its flag without the dashes (``feature``,
 rate,      ``rate``, ``band``, ``solver``, ``step-pattern`` or ``step_pattern``, ...),
 band, ...  with the same values and ranges (:mod:`core.options`)
@@ -34,12 +38,13 @@ a file that is missing, not text or empty; a header without ``a`` or ``b``, with
 column named twice or a column that is neither of the above (a misspelt ``band`` would
 otherwise be ignored silently); a line with more or fewer fields than the header; an
 empty ``a`` or ``b``; an unknown method, an option the line's method does not take, a
-value out of its range; an id that is not a plain file name (empty, a ``/``, a control
-character, a leading dot, longer than 200 bytes, or ``summary``, which names the batch's
-summary); two pairs with the same id (also when they differ only in case: some file
-systems would give them one file); and with ``strict``, a path that leads outside the
-manifest's folder (compared after resolving symbolic links, so a link inside that
-points outside is refused too).
+value out of its range; a ``structure`` that ``align --structure`` does not take, or
+one other than ``monotone`` on a line with anchors; an id that is not a plain file name
+(empty, a ``/``, a control character, a leading dot, longer than 200 bytes, or
+``summary``, which names the batch's summary); two pairs with the same id (also when
+they differ only in case: some file systems would give them one file); and with
+``strict``, a path that leads outside the manifest's folder (compared after resolving
+symbolic links, so a link inside that points outside is refused too).
 
 Missing or unreadable media are NOT manifest errors, nor are options that do not suit a
 recording's kind (an audio feature for a video): such a pair fails alone when the batch
@@ -64,7 +69,9 @@ __all__ = ["ManifestError", "Pair", "read_manifest", "as_pairs", "columns",
            "RESERVED_IDS", "MAX_ID_BYTES"]
 
 #: Columns besides the options (``a`` and ``b`` are required).
-FIXED_COLUMNS = ("id", "a", "b", "method", "anchors")
+FIXED_COLUMNS = ("id", "a", "b", "method", "anchors", "structure")
+#: The values of the ``structure`` column (those of ``align --structure``).
+STRUCTURES = ("monotone", "auto", "pieces")
 #: Ids that would collide with the batch's own files (compared case-insensitively).
 RESERVED_IDS = ("summary",)
 #: Longest id in bytes (UTF-8): the output name adds an extension and temporary files
@@ -100,6 +107,9 @@ class Pair:
         A CSV of ``time_a_s,time_b_s`` pairs, or None.
     line : int or None
         The manifest line (for messages), None for pairs given from Python.
+    structure : str or None
+        One of :data:`STRUCTURES` (as ``align --structure``); None means the batch's
+        default.
     """
 
     id: str
@@ -109,13 +119,14 @@ class Pair:
     options: Mapping[str, object] = dataclasses.field(default_factory=dict)
     anchors: str | None = None
     line: int | None = None
+    structure: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "options", MappingProxyType(dict(self.options)))
 
     def __reduce__(self):  # read-only mappings do not pickle
         return (_pair, (self.id, self.a, self.b, self.method, dict(self.options),
-                        self.anchors, self.line))
+                        self.anchors, self.line, self.structure))
 
 
 def _pair(*fields) -> Pair:
@@ -127,6 +138,21 @@ def check_method(value: str) -> str:
     """``value`` if it names a method of the registry, else ValueError."""
     registry.get(value)
     return value
+
+
+def check_structure(value: str) -> str:
+    """``value`` if ``align --structure`` takes it, else ValueError."""
+    if value not in STRUCTURES:
+        raise ValueError(f"structure: expected one of {', '.join(STRUCTURES)}, got "
+                         f"{value!r}")
+    return value
+
+
+def check_anchors_structure(anchors, structure: str | None) -> None:
+    """ValueError for anchors with a structure other than ``monotone`` (as ``align``)."""
+    if anchors and structure not in (None, "monotone"):
+        raise ValueError(f"structure: anchors constrain one monotone path; they cannot "
+                         f"be combined with structure {structure}")
 
 
 def check_id(value: str) -> str:
@@ -290,8 +316,15 @@ def _row_pair(path, folder: str, values: Mapping[str, str], line: int, strict: b
         _check_options(method, options)
     except ValueError as err:
         raise ManifestError(path, str(err), line=line) from None
+    structure = values.get("structure") or None
+    try:
+        if structure is not None:
+            check_structure(structure)
+        check_anchors_structure(located.get("anchors"), structure)
+    except ValueError as err:
+        raise ManifestError(path, f"column {err}", line=line) from None
     return Pair(ident, located["a"], located["b"], method, options, located.get("anchors"),
-                line)
+                line, structure)
 
 
 def _check_options(method: str | None, options: Mapping[str, object]) -> None:
@@ -325,9 +358,9 @@ def _check_unique(path, pair: Pair, seen: dict, *, explicit: bool) -> None:
 def as_pairs(pairs: Iterable) -> list[Pair]:
     """Pairs given from Python (:class:`Pair` objects or mappings) as checked Pairs.
 
-    A mapping needs ``a`` and ``b`` and may have ``id``, ``method``, ``anchors`` and
-    options by name (``feature``, ``rate``, ``band``, ...: :mod:`core.options`);
-    relative paths are taken from the current folder.
+    A mapping needs ``a`` and ``b`` and may have ``id``, ``method``, ``anchors``,
+    ``structure`` and options by name (``feature``, ``rate``, ``band``, ...:
+    :mod:`core.options`); relative paths are taken from the current folder.
 
     Raises
     ------
@@ -362,7 +395,7 @@ def _pair_from(item) -> Pair:
         fields = {f.name: getattr(item, f.name) for f in dataclasses.fields(Pair)}
     elif isinstance(item, Mapping):
         fields = {name: item.get(name) for name in ("id", "a", "b", "method", "anchors",
-                                                    "line")}
+                                                    "line", "structure")}
         options = {_options.normalize(k): v for k, v in item.items() if k not in fields}
         unknown = sorted(set(options) - set(_options.option_table()))
         if unknown:
@@ -384,5 +417,10 @@ def _pair_from(item) -> Pair:
         derive_id(os.path.relpath(fields["a"]), os.path.relpath(fields["b"]))
     if fields["method"] is not None:
         check_method(fields["method"])
+    if fields["structure"] in (None, ""):
+        fields["structure"] = None
+    else:
+        fields["structure"] = check_structure(fields["structure"])
+    check_anchors_structure(fields["anchors"], fields["structure"])
     _check_options(fields["method"], fields["options"])
     return Pair(**fields)

@@ -48,7 +48,7 @@ from .. import registry
 from ..errors import OutputError
 from ..formats import ALIGNMENT_FORMATS
 from . import _task
-from .manifest import Pair, as_pairs, check_method
+from .manifest import Pair, as_pairs, check_anchors_structure, check_method, check_structure
 from .summary import SUMMARY_NAME, SummaryRow, write_summary
 
 __all__ = ["align_pairs", "BatchProgress", "BatchError", "local_cluster", "EXTENSIONS",
@@ -175,7 +175,7 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
                 n_workers: int | None = None, method: str | None = None,
                 resume: bool = True, progress: Callable[[BatchProgress], object] | None = None,
                 connect_timeout_s: float | None = None, worker_timeout_s: float = 600.0,
-                **options) -> list[SummaryRow]:
+                structure: str | None = None, **options) -> list[SummaryRow]:
     """Align every pair with the default pipeline and write one file per pair and a
     summary (see the module docstring for how).
 
@@ -183,8 +183,8 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
     ----------
     pairs : iterable of Pair or mapping
         From :func:`~core.batch.read_manifest`, or mappings with ``a``, ``b`` and
-        optionally ``id``, ``method``, ``anchors`` and options by name (relative paths
-        from the current folder).
+        optionally ``id``, ``method``, ``anchors``, ``structure`` and options by name
+        (relative paths from the current folder).
     out_dir : str or os.PathLike
         The output folder (created if missing): ``<id><ext>`` per pair,
         ``summary.csv``, and the records in ``.batch/``.
@@ -199,6 +199,10 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
     method : str, optional
         The method of pairs that do not name one (default: the registry's default, the
         default pipeline, as ``align``).
+    structure : {"monotone", "auto", "pieces"}, optional
+        The structure of pairs that do not set one, as ``align --structure``
+        (default: monotone). Other than monotone, a pair needs the default method with
+        solver dtw, no anchors and a format that holds pieces (json or csv).
     **options
         Options for the pairs that do not set them, by name (``feature="chroma"``,
         ``band=2.0``, ``solver="ctw"``, ...: :mod:`core.options`); each applies to
@@ -236,6 +240,7 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
         raise ValueError(f"format: expected one of {', '.join(ALIGNMENT_FORMATS)}, "
                          f"got {format!r}")
     method = check_method(registry.DEFAULT_METHOD if method is None else method)
+    structure = check_structure("monotone" if structure is None else structure)
     defaults = {_options.normalize(k): v for k, v in options.items() if v is not None}
     for name, value in defaults.items():
         _options.check_value(name, value)
@@ -246,9 +251,11 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
                              f"({', '.join(sorted(methods))})")
     if n_workers is not None and (not isinstance(n_workers, int) or n_workers < 1):
         raise ValueError(f"n_workers: expected a positive whole number, got {n_workers!r}")
+    for pair in pairs:
+        _check_structure(pair, fmt, method, defaults, structure)
     folder = _prepare_folder(out_dir)
     records = os.path.join(folder, RECORDS_FOLDER)
-    jobs = [_job(pair, folder, records, fmt, method, defaults) for pair in pairs]
+    jobs = [_job(pair, folder, records, fmt, method, defaults, structure) for pair in pairs]
     rows: dict[str, SummaryRow] = {}
     with _locked(folder, records):
         names = {os.path.basename(j.spec["output"]) for j in jobs} | \
@@ -315,7 +322,7 @@ def _prepare_folder(out_dir) -> str:
 
 
 def _job(pair: Pair, folder: str, records: str, fmt: str, method: str,
-         defaults: dict) -> _Job:
+         defaults: dict, structure: str = "monotone") -> _Job:
     from .. import paths
 
     where = f"pair {pair.id!r}" + (f" (manifest line {pair.line})" if pair.line else "")
@@ -339,8 +346,35 @@ def _job(pair: Pair, folder: str, records: str, fmt: str, method: str,
         raise OutputError(err.path, f"{err.problem} [{where}]") from None
     spec = {"id": pair.id, "a": pair.a, "b": pair.b, "anchors": pair.anchors,
             "method": method, "options": options, "format": fmt, "output": output,
-            "record": record, "expect_key": None}
+            "record": record, "expect_key": None,
+            "structure": pair.structure or structure}
     return _Job(pair, spec)
+
+
+def _check_structure(pair: Pair, fmt: str, method: str, defaults: dict,
+                     structure: str) -> None:
+    """What ``align --structure`` refuses, refused for a pair before any work."""
+    structure = pair.structure or structure
+    if structure == "monotone":
+        return
+    from ..formats.pieces import PIECE_FORMATS
+
+    where = f"pair {pair.id!r}" + (f" (manifest line {pair.line})" if pair.line else "")
+    method = pair.method or method
+    options = {_options.normalize(k): v for k, v in pair.options.items()}
+    solver = str(options.get("solver", defaults.get("solver", "dtw"))).lower()
+    try:
+        check_anchors_structure(pair.anchors, structure)
+        if method != registry.DEFAULT_METHOD:
+            raise ValueError(f"structure: {structure} needs method "
+                             f"{registry.DEFAULT_METHOD}, not {method}")
+        if solver != "dtw":
+            raise ValueError(f"structure: {structure} needs solver dtw, not {solver}")
+        if fmt not in PIECE_FORMATS:
+            raise ValueError(f"structure: {structure} may give a path with jumps, which "
+                             f"only {' or '.join(PIECE_FORMATS)} files hold, not {fmt}")
+    except ValueError as err:
+        raise ValueError(f"{where}: {err}") from None
 
 
 def _kept(job: _Job) -> SummaryRow | None:
@@ -362,7 +396,8 @@ def _kept(job: _Job) -> SummaryRow | None:
            for s, p in sides.items()):
         key = _task.pair_key(files["a"].get("sha256"), files["b"].get("sha256"),
                              files["anchors"].get("sha256") if "anchors" in files else None,
-                             spec["method"], spec["options"], spec["format"])
+                             spec["method"], spec["options"], spec["format"],
+                             spec.get("structure"))
         if key == record["key"]:
             return _task.row_from_record(record, "skipped")
         return None

@@ -30,6 +30,9 @@ Columns (in this order; a header line names them)
     The alignment file's name, in the summary's folder (empty for a failed pair).
 ``a``, ``b``
     The recordings' absolute paths, so that a pair can be opened from the summary alone.
+``jumps``
+    For a result with jumps (``structure`` ``auto`` or ``pieces``: the order of the
+    recordings differs), how many jumps its path has; empty for a monotone result.
 
 Numbers are written with a dot and no thousands separator; missing values are empty
 fields. :func:`read_summary` reads the file back into :class:`SummaryRow` objects.
@@ -71,6 +74,7 @@ class SummaryRow:
     output: str = ""
     a: str = ""
     b: str = ""
+    jumps: int | None = None
 
     def output_in(self, folder) -> str | None:
         """The output file's path in the batch folder ``folder``, None if there is none."""
@@ -85,6 +89,7 @@ class SummaryRow:
 SUMMARY_COLUMNS = tuple(field.name for field in dataclasses.fields(SummaryRow))
 _FLOATS = {"duration_a_s": 3, "duration_b_s": 3, "seconds": 3, "mean_confidence": 4,
            "low_confidence_fraction": 4}
+_INTS = ("jumps",)
 
 
 def _text(name: str, value) -> str:
@@ -168,7 +173,16 @@ def _row(path, values: dict, line: int) -> SummaryRow:
     fields = {}
     for name in SUMMARY_COLUMNS:
         text = values.get(name, "")
-        if name in _FLOATS:
+        if name in _INTS:
+            if text == "":
+                fields[name] = None
+                continue
+            try:
+                fields[name] = int(text)
+            except ValueError:
+                raise FormatError(path, f"{name}: {text!r} is not a whole number",
+                                  line=line) from None
+        elif name in _FLOATS:
             if text == "":
                 fields[name] = None
                 continue

@@ -34,12 +34,28 @@ def make_pairs(folder: Path, n: int, note_s: float = 0.25, repeat: int = 1) -> l
     return pairs
 
 
+def sections(path, freqs, sr: int = 8000, sec: float = 4.0, seed: int = 0) -> Path:
+    """Sections of ``sec`` seconds, each a short melody of its own (a frequency given
+    twice plays its section again: B with a repeated section, as tests/core/
+    test_structure.py builds it)."""
+    rng = np.random.default_rng(seed)
+    melodies, out = {}, []
+    for f in freqs:
+        if f not in melodies:
+            melodies[f] = f * 2 ** (rng.integers(0, 12, 8) / 12)
+        t = np.arange(int(sr * sec / 8)) / sr
+        out.append(np.concatenate([0.3 * np.sin(2 * np.pi * nf * t) * np.exp(-3 * t)
+                                   for nf in melodies[f]]))
+    sf.write(str(path), np.concatenate(out).astype(np.float32), sr)
+    return Path(path)
+
+
 def write_manifest(path: Path, rows: list[dict], columns=None) -> Path:
     import csv
 
     columns = columns or sorted({key for row in rows for key in row},
                                 key=["id", "a", "b", "method", "feature", "rate", "band",
-                                     "anchors"].index)
+                                     "anchors", "structure"].index)
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)

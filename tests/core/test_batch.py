@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from batch_helpers import KillOn, make_pairs, tones, write_manifest
+from batch_helpers import KillOn, make_pairs, sections, tones, write_manifest
 
 from core import cli
 from core.batch import (
@@ -109,6 +109,10 @@ def test_manifest_without_ids(tmp_path):
     ("id,a,b\n" + "x" * 201 + ",x,y\n", 2, "longer than 200 bytes"),
     ('a,b\n"x,y\n', 2, "not valid CSV"),
     ("a,b\nx\x00,y\n", 2, "NUL"),
+    ("a,b,structure\nx,y,\nx,z,jumps\n", 3,
+     "column structure: expected one of monotone, auto, pieces, got 'jumps'"),
+    ("a,b,anchors,structure\nx,y,an.csv,auto\n", 2,
+     "column structure: anchors constrain one monotone path"),
 ])
 def test_malformed_manifests_are_refused(tmp_path, content, line, message):
     manifest = tmp_path / "pairs.csv"
@@ -201,6 +205,10 @@ def test_pairs_from_python_are_checked(tmp_path):
                          ([{"a": "x", "b": "y", "band": 0}], "band: expected a number"),
                          ([{"a": "x", "b": "y", "method": "ot", "band": 1}],
                           "band: not an option of method ot"),
+                         ([{"a": "x", "b": "y", "structure": "Auto"}],
+                          "structure: expected one of monotone, auto, pieces"),
+                         ([{"a": "x", "b": "y", "structure": "pieces", "anchors": "an.csv"}],
+                          "structure: anchors constrain one monotone path"),
                          ([], "no pairs"), ("pairs.csv", "read_manifest"),
                          ([("x", "y")], "expected a Pair or a mapping")]:
         with pytest.raises(ValueError, match=message):
@@ -210,7 +218,7 @@ def test_pairs_from_python_are_checked(tmp_path):
 # ------------------------------------------------------------------------- summary
 def test_summary_reads_back(tmp_path):
     rows = [SummaryRow("one", "ok", "", 3.0, 4.5, 0.25, 0.93125, 0.0625, "music", "one.json",
-                       "/x/a.wav", "/x/b, with comma.wav"),
+                       "/x/a.wav", "/x/b, with comma.wav", jumps=2),
             SummaryRow("two", "failed", "b.wav: file\nnot found, sorry", 3.0, None, 0.01,
                        a="/x/a.wav", b="/x/b.wav"),
             SummaryRow("three", "skipped", "", 1.0, 1.0, 2.0, 1.0, 0.0, "speech", "three.json")]
@@ -226,6 +234,7 @@ def test_summary_reads_back(tmp_path):
     assert list(SUMMARY_COLUMNS[:10]) == [
         "id", "status", "error", "duration_a_s", "duration_b_s", "seconds",
         "mean_confidence", "low_confidence_fraction", "material", "output"]
+    assert SUMMARY_COLUMNS[-1] == "jumps" and back[0].jumps == 2 and back[1].jumps is None
 
 
 @pytest.mark.parametrize("text, message", [
@@ -233,7 +242,9 @@ def test_summary_reads_back(tmp_path):
     (format_rows([SummaryRow("a", "ok")]).replace(",ok,", ",done,"), "line 2: status"),
     (format_rows([SummaryRow("a", "ok", seconds=1.0)]).replace("1.000", "one"),
      "line 2: seconds: 'one' is not a number"),
-    (format_rows([SummaryRow("a", "ok")]) + "b,ok\n", "line 3: expected 12 fields"),
+    (format_rows([SummaryRow("a", "ok")]) + "b,ok\n", "line 3: expected 13 fields"),
+    (format_rows([SummaryRow("a", "ok", jumps=2)]).replace(",2\n", ",2.5\n"),
+     "line 2: jumps: '2.5' is not a whole number"),
 ])
 def test_malformed_summaries_are_refused(tmp_path, text, message):
     path = tmp_path / "summary.csv"
@@ -374,6 +385,80 @@ def test_batch_gives_the_paths_align_gives(tmp_path, corpus, client):
     np.testing.assert_allclose(batch.confidence, here.confidence, atol=1e-6)
 
 
+@pytest.fixture(scope="module")
+def structured(tmp_path_factory):
+    """A, B with A's section 2 played again after section 3, and C: A again."""
+    folder = tmp_path_factory.mktemp("structure")
+    return (sections(folder / "a.wav", [220, 330, 262, 392, 294]),
+            sections(folder / "b.wav", [220, 330, 262, 330, 392, 294]),
+            sections(folder / "c.wav", [220, 330, 262, 392, 294]))
+
+
+def test_structure_column_gives_pieces_where_b_repeats_a_section(tmp_path, structured,
+                                                                  client):
+    from core.formats import read_alignment
+    from core.structure import PiecewiseAlignment
+
+    a, b, c = structured
+    manifest = write_manifest(tmp_path / "pairs.csv", [
+        {"id": "repeat", "a": a, "b": b, "structure": "auto"},
+        {"id": "same", "a": a, "b": c, "structure": "auto"},
+        {"id": "plain", "a": a, "b": b},
+        {"id": "mono", "a": a, "b": b, "structure": "monotone"}])
+    pairs = read_manifest(manifest)
+    assert [p.structure for p in pairs] == ["auto", "auto", None, "monotone"]
+    rows = _run(pairs, tmp_path / "out", client)
+    assert [r.status for r in rows] == ["ok"] * 4, [r.error for r in rows]
+    repeat = read_alignment(tmp_path / "out" / "repeat.json")
+    assert isinstance(repeat, PiecewiseAlignment)
+    assert [j["kind"] for j in repeat.jumps] == ["back", "forward"]  # to 2, on to 4
+    assert repeat.jumps[0]["b_to_s"] == pytest.approx(12.0, abs=0.5)
+    here = tmp_path / "here.json"  # as 'align --structure auto' gives it
+    assert cli.main(["align", str(a), str(b), "-o", str(here), "--structure", "auto",
+                     "-q"]) == 0
+    here = read_alignment(here)
+    for ours, theirs in zip(repeat.pieces, here.pieces, strict=True):
+        np.testing.assert_array_equal(ours.path, theirs.path)
+    for name in ("same", "plain", "mono"):
+        assert not isinstance(read_alignment(tmp_path / "out" / f"{name}.json"),
+                              PiecewiseAlignment)
+    summary = read_summary(tmp_path / "out")
+    assert [r.jumps for r in summary] == [2, None, None, None]
+    assert rows[0].mean_confidence is not None
+    assert (tmp_path / "out" / "summary.csv").read_text().splitlines()[0].endswith(",jumps")
+    # kept on a second run (the structure is part of the key), redone when it changes
+    again = _run(pairs, tmp_path / "out", client)
+    assert [r.status for r in again] == ["skipped"] * 4 and again[0].jumps == 2
+    pairs[2] = dataclasses.replace(pairs[2], structure="pieces")
+    again = _run(pairs, tmp_path / "out", client, format="csv")
+    assert [r.status for r in again] == ["ok"] * 4
+    assert [r.jumps for r in again] == [2, None, 2, None]
+    text = (tmp_path / "out" / "repeat.csv").read_text().splitlines()
+    assert text[0] == "time_a_s,time_b_s,piece" and {t.split(",")[2] for t in text[1:]} == {
+        "0", "1", "2"}
+
+
+def test_structure_is_refused_where_align_refuses_it(tmp_path, structured, client):
+    a, b, _ = structured
+    anchors = tmp_path / "anchors.csv"
+    anchors.write_text("time_a_s,time_b_s\n0.5,0.6\n")
+    for pairs, options, message in [
+            ([{"id": "p", "a": a, "b": b, "structure": "auto"}], {"format": "textgrid"},
+             "pair 'p': structure: auto may give a path with jumps, which only json or "
+             "csv files hold, not textgrid"),
+            ([{"id": "p", "a": a, "b": b, "method": "ctw"}], {"structure": "pieces"},
+             "pair 'p': structure: pieces needs method default, not ctw"),
+            ([{"id": "p", "a": a, "b": b, "solver": "ot", "structure": "auto"}], {},
+             "structure: auto needs solver dtw"),
+            ([{"id": "p", "a": a, "b": b, "anchors": anchors}], {"structure": "auto"},
+             "structure: anchors constrain one monotone path"),
+            ([{"id": "p", "a": a, "b": b}], {"structure": "jumps"},
+             "structure: expected one of monotone, auto, pieces")]:
+        with pytest.raises(ValueError, match=message):
+            _run(pairs, tmp_path / "out", client, **options)
+        assert not (tmp_path / "out").exists()
+
+
 def test_a_second_run_keeps_what_is_done(tmp_path, corpus, client):
     folder, good = corpus
     a2 = tmp_path / "a2.wav"
@@ -487,6 +572,10 @@ def test_command_line_exit_statuses_and_progress(tmp_path, corpus, capsys):
 @pytest.mark.parametrize("args, message", [
     (["batch", "{manifest}"], "the following arguments are required: -o/--output"),
     (["batch", "{manifest}", "-o", "{out}", "--workers", "0"], "expected at least 1"),
+    (["batch", "{manifest}", "-o", "{out}", "--structure", "jumps"],
+     "argument --structure: invalid choice: 'jumps'"),
+    (["batch", "{manifest}", "-o", "{out}", "--structure", "auto", "--format", "textgrid"],
+     "pair 'p0' (manifest line 2): structure: auto may give a path with jumps"),
     (["batch", "{manifest}", "-o", "{out}", "--workers", "2", "--scheduler", "x:1"],
      "--workers: sets the local cluster's size"),
     (["batch", "{bad}", "-o", "{out}"], "{bad}, line 3: id 'p0': line 2 has the same id"),
