@@ -9,35 +9,21 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
-
-
-def sections(keys, sr=8000, sec=4.0, seed=0):
-    """Sections of 4 s, each a short melody of its own notes (as the GUI tests')."""
-    rng = np.random.default_rng(seed)
-    melodies, out = {}, []
-    for f in keys:
-        if f not in melodies:
-            melodies[f] = f * 2 ** (rng.integers(0, 12, 8) / 12)
-        t = np.arange(int(sr * sec / 8)) / sr
-        out.append(np.concatenate([0.3 * np.sin(2 * np.pi * nf * t) * np.exp(-3 * t)
-                                   for nf in melodies[f]]))
-    return np.concatenate(out)
 
 
 def main(out: str) -> int:
     import soundfile as sf
     from PySide6.QtWidgets import QApplication
 
+    from core.synthetic.music import tone_sections
     from inspector.app import MainWindow
 
     tmp = Path(tempfile.mkdtemp())
     pa, pb = tmp / "a.wav", tmp / "b.wav"
-    sf.write(pa, sections([220, 330, 262, 392, 294]), 8000)
-    sf.write(pb, sections([220, 330, 262, 330, 392, 294]), 8000)
+    sf.write(pa, tone_sections([220, 330, 262, 392, 294]), 8000)
+    sf.write(pb, tone_sections([220, 330, 262, 330, 392, 294]), 8000)
     app = QApplication.instance() or QApplication([])
     window = MainWindow(settings=None)
     window.resize(1440, 900)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["AUDIO_CASES", "TIMBRES", "band_limit", "make_audio_pair", "make_score",
+           "tone_sections",
            "render", "reverb", "tempo_map"]
 
 SR = 22050
@@ -222,3 +223,19 @@ def write_pair(out_dir, xa, xb, onsets_a, onsets_b, events) -> Path:
         for i, (a, b, p) in enumerate(zip(onsets_a, onsets_b, _played(events), strict=True)):
             w.writerow([i, f"{a:.6f}", f"{b:.6f}", p])
     return d
+
+
+def tone_sections(keys, sr=8000, sec=4.0, seed=0):
+    """Sections of ``sec`` seconds, each a short melody of 8 decaying sine notes of its
+    own drawn around its key frequency; equal keys give equal sections (a section
+    repeated, dropped or moved: the structure tests' and benchmarks' material).
+    Returns float64 samples at ``sr``."""
+    rng = np.random.default_rng(seed)
+    melodies, out = {}, []
+    for f in keys:
+        if f not in melodies:
+            melodies[f] = f * 2 ** (rng.integers(0, 12, 8) / 12)
+        t = np.arange(int(sr * sec / 8)) / sr
+        out.append(np.concatenate([0.3 * np.sin(2 * np.pi * nf * t) * np.exp(-3 * t)
+                                   for nf in melodies[f]]))
+    return np.concatenate(out)

@@ -10,6 +10,8 @@ import numpy as np
 import soundfile as sf
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from core.synthetic.music import tone_sections
+
 SR = 16000
 MELODY = [60, 64, 67, 72, 71, 67, 65, 62, 60, 69, 64, 60]
 
@@ -38,15 +40,7 @@ def sections(path, freqs, sr: int = 8000, sec: float = 4.0, seed: int = 0) -> Pa
     """Sections of ``sec`` seconds, each a short melody of its own (a frequency given
     twice plays its section again: B with a repeated section, as tests/core/
     test_structure.py builds it)."""
-    rng = np.random.default_rng(seed)
-    melodies, out = {}, []
-    for f in freqs:
-        if f not in melodies:
-            melodies[f] = f * 2 ** (rng.integers(0, 12, 8) / 12)
-        t = np.arange(int(sr * sec / 8)) / sr
-        out.append(np.concatenate([0.3 * np.sin(2 * np.pi * nf * t) * np.exp(-3 * t)
-                                   for nf in melodies[f]]))
-    sf.write(str(path), np.concatenate(out).astype(np.float32), sr)
+    sf.write(str(path), tone_sections(freqs, sr, sec, seed).astype(np.float32), sr)
     return Path(path)
 
 

@@ -21,6 +21,7 @@ from core.structure import (
     unit_costs,
 )
 from core.structure.segments import frame_costs
+from core.synthetic.music import tone_sections
 from core.warping._source import CostSource
 
 
@@ -200,27 +201,13 @@ def test_transfer_duplicates_labels_on_each_occurrence():
 # ------------------------------------------------------------------ end to end
 
 
-def _tone_sections(freqs, sr=8000, sec=4.0, seed=0):
-    """A sequence of sections; each section a short melody (its own notes)."""
-    rng = np.random.default_rng(seed)
-    melodies = {}
-    out = []
-    for f in freqs:
-        if f not in melodies:
-            melodies[f] = f * 2 ** (rng.integers(0, 12, 8) / 12)
-        t = np.arange(int(sr * sec / 8)) / sr
-        notes = [0.3 * np.sin(2 * np.pi * nf * t) * np.exp(-3 * t) for nf in melodies[f]]
-        out.append(np.concatenate(notes))
-    return np.concatenate(out)
-
-
 @pytest.fixture(scope="module")
 def structured_pair(tmp_path_factory):
     import soundfile as sf
 
     folder = tmp_path_factory.mktemp("structure")
-    a = _tone_sections([220, 330, 262, 392, 294])
-    b = _tone_sections([220, 330, 262, 330, 392, 294])  # section 2 repeated after 3
+    a = tone_sections([220, 330, 262, 392, 294])
+    b = tone_sections([220, 330, 262, 330, 392, 294])  # section 2 repeated after 3
     pa, pb, pc = folder / "a.wav", folder / "b.wav", folder / "c.wav"
     sf.write(pa, a, 8000)
     sf.write(pb, b, 8000)

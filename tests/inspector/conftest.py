@@ -8,6 +8,8 @@ import wave
 import numpy as np
 import pytest
 
+from core.synthetic.music import tone_sections
+
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 # printed by Qt's offscreen platform plugin for every top-level window; not our doing
@@ -77,27 +79,14 @@ def video_pair(tmp_path):
             write_video(tmp_path / "b.avi", 40, 10.0))
 
 
-def sections(keys, sr=8000, sec=4.0, seed=0):
-    """Sections of 4 s, each a short melody of its own notes (equal keys: equal music)."""
-    rng = np.random.default_rng(seed)
-    melodies, out = {}, []
-    for f in keys:
-        if f not in melodies:
-            melodies[f] = f * 2 ** (rng.integers(0, 12, 8) / 12)
-        t = np.arange(int(sr * sec / 8)) / sr
-        out.append(np.concatenate([0.3 * np.sin(2 * np.pi * nf * t) * np.exp(-3 * t)
-                                   for nf in melodies[f]]))
-    return np.concatenate(out)
-
-
 @pytest.fixture
 def repeat_pair(tmp_path):
     """A: sections 1-5 (20 s); B: the same with section 2 (4-8 s) again after 3 (24 s)."""
     import soundfile as sf
 
     pa, pb = tmp_path / "a.wav", tmp_path / "b.wav"
-    sf.write(pa, sections([220, 330, 262, 392, 294]), 8000)
-    sf.write(pb, sections([220, 330, 262, 330, 392, 294]), 8000)
+    sf.write(pa, tone_sections([220, 330, 262, 392, 294]), 8000)
+    sf.write(pb, tone_sections([220, 330, 262, 330, 392, 294]), 8000)
     return str(pa), str(pb)
 
 
