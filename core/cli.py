@@ -71,7 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "instead of aligning from scratch")
     align.add_argument("--format", dest="fmt", choices=ALIGNMENT_FORMATS,
                        help="output format (default: from OUT's extension)")
-    align.add_argument("--structure", choices=("monotone", "auto", "pieces"),
+    align.add_argument("--structure", choices=options.STRUCTURES,
                        default="monotone",
                        help="[default] monotone: one path through both recordings in the "
                             "same order (default); auto: switch to a path with jumps when "

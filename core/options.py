@@ -18,7 +18,12 @@ from collections.abc import Mapping
 from . import registry
 
 __all__ = ["option_table", "normalize", "flag", "check_value", "applies", "options_of",
-           "split_options", "make_recipe", "OptionError", "FEATURE_METHODS"]
+           "split_options", "make_recipe", "OptionError", "FEATURE_METHODS", "STRUCTURES",
+           "check_structure"]
+
+#: The values of ``align --structure`` and of a batch manifest's ``structure`` column
+#: (:func:`core.structure.align_structure`).
+STRUCTURES = ("monotone", "auto", "pieces")
 
 #: The owner of the options every feature method takes (``feature``, ``feature_b``, ``rate``).
 FEATURE_METHODS = "feature methods"
@@ -50,6 +55,14 @@ class OptionError(ValueError):
             problem = (f"not an option of --method {self.method} (its options: "
                        f"{', '.join(flag(t) for t in self.takes) or 'none'})")
         return f"argument {flag(self.name)}: {problem}"
+
+
+def check_structure(value: str) -> str:
+    """``value`` if it is one of :data:`STRUCTURES`, else ValueError."""
+    if value not in STRUCTURES:
+        raise ValueError(f"structure: expected one of {', '.join(STRUCTURES)}, got "
+                         f"{value!r}")
+    return value
 
 
 def flag(name: str) -> str:

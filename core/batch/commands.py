@@ -16,7 +16,7 @@ import shutil
 import sys
 
 from ..formats import ALIGNMENT_FORMATS
-from .manifest import STRUCTURES
+from ..options import STRUCTURES
 
 __all__ = ["register", "run_batch"]
 

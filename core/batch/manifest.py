@@ -70,8 +70,6 @@ __all__ = ["ManifestError", "Pair", "read_manifest", "as_pairs", "columns",
 
 #: Columns besides the options (``a`` and ``b`` are required).
 FIXED_COLUMNS = ("id", "a", "b", "method", "anchors", "structure")
-#: The values of the ``structure`` column (those of ``align --structure``).
-STRUCTURES = ("monotone", "auto", "pieces")
 #: Ids that would collide with the batch's own files (compared case-insensitively).
 RESERVED_IDS = ("summary",)
 #: Longest id in bytes (UTF-8): the output name adds an extension and temporary files
@@ -108,7 +106,7 @@ class Pair:
     line : int or None
         The manifest line (for messages), None for pairs given from Python.
     structure : str or None
-        One of :data:`STRUCTURES` (as ``align --structure``); None means the batch's
+        One of :data:`core.options.STRUCTURES` (as ``align --structure``); None means the batch's
         default.
     """
 
@@ -137,14 +135,6 @@ def _pair(*fields) -> Pair:
 def check_method(value: str) -> str:
     """``value`` if it names a method of the registry, else ValueError."""
     registry.get(value)
-    return value
-
-
-def check_structure(value: str) -> str:
-    """``value`` if ``align --structure`` takes it, else ValueError."""
-    if value not in STRUCTURES:
-        raise ValueError(f"structure: expected one of {', '.join(STRUCTURES)}, got "
-                         f"{value!r}")
     return value
 
 
@@ -319,7 +309,7 @@ def _row_pair(path, folder: str, values: Mapping[str, str], line: int, strict: b
     structure = values.get("structure") or None
     try:
         if structure is not None:
-            check_structure(structure)
+            _options.check_structure(structure)
         check_anchors_structure(located.get("anchors"), structure)
     except ValueError as err:
         raise ManifestError(path, f"column {err}", line=line) from None
@@ -420,7 +410,7 @@ def _pair_from(item) -> Pair:
     if fields["structure"] in (None, ""):
         fields["structure"] = None
     else:
-        fields["structure"] = check_structure(fields["structure"])
+        fields["structure"] = _options.check_structure(fields["structure"])
     check_anchors_structure(fields["anchors"], fields["structure"])
     _check_options(fields["method"], fields["options"])
     return Pair(**fields)

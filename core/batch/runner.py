@@ -48,7 +48,7 @@ from .. import registry
 from ..errors import OutputError
 from ..formats import ALIGNMENT_FORMATS
 from . import _task
-from .manifest import Pair, as_pairs, check_anchors_structure, check_method, check_structure
+from .manifest import Pair, as_pairs, check_anchors_structure, check_method
 from .summary import SUMMARY_NAME, SummaryRow, write_summary
 
 __all__ = ["align_pairs", "BatchProgress", "BatchError", "local_cluster", "EXTENSIONS",
@@ -240,7 +240,7 @@ def align_pairs(pairs: Iterable, out_dir, *, client=None, format: str = "json",
         raise ValueError(f"format: expected one of {', '.join(ALIGNMENT_FORMATS)}, "
                          f"got {format!r}")
     method = check_method(registry.DEFAULT_METHOD if method is None else method)
-    structure = check_structure("monotone" if structure is None else structure)
+    structure = _options.check_structure("monotone" if structure is None else structure)
     defaults = {_options.normalize(k): v for k, v in options.items() if v is not None}
     for name, value in defaults.items():
         _options.check_value(name, value)

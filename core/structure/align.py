@@ -43,6 +43,7 @@ import time
 import numpy as np
 
 from .._progress import Monitor
+from ..options import STRUCTURES
 from .junctions import refine_junctions, self_costs
 from .piecewise import PiecewiseAlignment
 from .segments import cluster_units, frame_costs, segment, unit_costs
@@ -50,7 +51,6 @@ from .segments import cluster_units, frame_costs, segment, unit_costs
 __all__ = ["align_structure", "find_pieces", "analyse_units", "assign_units", "unit_features",
            "STRUCTURES"]
 
-STRUCTURES = ("monotone", "auto", "pieces")
 
 _DP_RATE_HZ = 10.0
 _UNIT_RATE_HZ = 2.0
