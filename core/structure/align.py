@@ -593,8 +593,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
         parts = [[i0 * factor, min(n - 1, (i1 + 1) * factor - 1),
                   j0 * factor, min(m - 1, (j1 + 1) * factor - 1)]
                  for i0, i1, j0, j1 in pieces]
-        parts = _refine_junctions(parts, source.reweighted(local),
-                                  int(round(_JUNCTION_S * rates[1])))
+        local_source = source.reweighted(local)
+        parts = _refine_junctions(parts, local_source, int(round(_JUNCTION_S * rates[1])))
         ext = _extended(parts, n, m, int(round(_OVERLAP_S * rates[1])))
         for k, part in enumerate(ext):
             piece = staged_dtw(source, dict(recipe, part=part), rate_a_hz=rates[0],
@@ -604,9 +604,9 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                progress=sub.sub(k / len(pieces), (k + 1) / len(pieces)).report,
                                cancel=monitor.check)
             out.append(piece)
-        out = _split_overlaps(out, [p[2] for p in parts[1:]], source.reweighted(local))
+        out = _split_overlaps(out, [p[2] for p in parts[1:]], local_source)
         t_ref = time.perf_counter()
-        ref_source = source if _REFINE_GLOBAL else source.reweighted(local)
+        ref_source = source if _REFINE_GLOBAL else local_source
         out = refine_junctions(out, ref_source, int(round(_REFINE_S * rates[1])),
                                int(round(_GAP_S * rates[1])),
                                self_b=self_costs(ref_source, "b") if _SPLICE_W else None,
