@@ -90,6 +90,9 @@ SUMMARY_COLUMNS = tuple(field.name for field in dataclasses.fields(SummaryRow))
 _FLOATS = {"duration_a_s": 3, "duration_b_s": 3, "seconds": 3, "mean_confidence": 4,
            "low_confidence_fraction": 4}
 _INTS = ("jumps",)
+# how a numeric column is read back: (conversion, what its text must be)
+_PARSE = {**{name: (float, "a number") for name in _FLOATS},
+          **{name: (int, "a whole number") for name in _INTS}}
 
 
 def _text(name: str, value) -> str:
@@ -173,26 +176,18 @@ def _row(path, values: dict, line: int) -> SummaryRow:
     fields = {}
     for name in SUMMARY_COLUMNS:
         text = values.get(name, "")
-        if name in _INTS:
-            if text == "":
-                fields[name] = None
-                continue
-            try:
-                fields[name] = int(text)
-            except ValueError:
-                raise FormatError(path, f"{name}: {text!r} is not a whole number",
-                                  line=line) from None
-        elif name in _FLOATS:
-            if text == "":
-                fields[name] = None
-                continue
-            try:
-                fields[name] = float(text)
-            except ValueError:
-                raise FormatError(path, f"{name}: {text!r} is not a number",
-                                  line=line) from None
-        else:
+        parse = _PARSE.get(name)
+        if parse is None:
             fields[name] = text
+        elif text == "":
+            fields[name] = None
+        else:
+            convert, what = parse
+            try:
+                fields[name] = convert(text)
+            except ValueError:
+                raise FormatError(path, f"{name}: {text!r} is not {what}",
+                                  line=line) from None
     if fields["status"] not in STATUSES:
         raise FormatError(path, f"status: expected one of {', '.join(STATUSES)}, got "
                                 f"{fields['status']!r}", line=line)
