@@ -260,17 +260,15 @@ def recording_onsets_s(x, sample_rate, tuning, *, nov=None):
 
 
 def _path_map(path, rate_a_hz, rate_b_hz, times_a_s):
-    """B times (s) the path gives A times (s): the mean column of each row, linear in
-    between; NaN outside the path's rows."""
-    path = np.asarray(path)
-    rows = path[:, 0]
-    first, last = int(rows[0]), int(rows[-1])
-    counts = np.bincount(rows - first, minlength=last - first + 1)
-    sums = np.bincount(rows - first, weights=path[:, 1], minlength=last - first + 1)
-    mean_j = sums / np.maximum(counts, 1)
+    """B times (s) the path gives A times (s): :meth:`core.alignment.Alignment.map_a_to_b`'s
+    knots (the middle of each row's columns, linear in between), NaN outside the path's
+    rows instead of clamped."""
+    from ..alignment import path_knots
+
+    rows, middle = path_knots(np.asarray(path), 0)
     frames = np.asarray(times_a_s, dtype=np.float64) * rate_a_hz
-    out = np.interp(frames, np.arange(first, last + 1), mean_j) / rate_b_hz
-    out[(frames < first) | (frames > last)] = np.nan
+    out = np.interp(frames, rows, middle) / rate_b_hz
+    out[(frames < rows[0]) | (frames > rows[-1])] = np.nan
     return out
 
 
