@@ -35,9 +35,12 @@ _EDGE_DB = 20.0  # the band ends where the drop passes this
 _MIDI_RANGE = (36, 96)  # chroma's default
 
 
-def _band_levels(x, sample_rate, edges):
-    """Mean power (dB) in each band ``edges[k]..edges[k+1]`` over up to ``_MAX_FRAMES``
-    frames spread over the signal."""
+def band_levels(x, sample_rate, edges):
+    """One side's mean power (dB) in each band ``edges[k]..edges[k+1]``
+    (:func:`band_edges`) over up to ``_MAX_FRAMES`` frames spread over the signal, for
+    :func:`band_of_levels` (each side on its own: :mod:`.conditions` measures the two
+    sides at once)."""
+    sample_rate = float(sample_rate)
     x = np.asarray(x, dtype=np.float32)
     n = x.shape[0]
     if n < _N_FFT:
@@ -89,8 +92,8 @@ def shared_band(xa, sr_a, xb, sr_b):
     One FFT of 4096 samples on up to 200 frames per side: O(F n log n), milliseconds.
     """
     edges = band_edges(sr_a, sr_b)
-    return band_of_levels(_band_levels(xa, float(sr_a), edges),
-                          _band_levels(xb, float(sr_b), edges), sr_a, sr_b)
+    return band_of_levels(band_levels(xa, sr_a, edges), band_levels(xb, sr_b, edges),
+                          sr_a, sr_b)
 
 
 def band_edges(sr_a, sr_b):
@@ -99,13 +102,6 @@ def band_edges(sr_a, sr_b):
     nyquist = 0.5 * min(float(sr_a), float(sr_b))
     n_bands = int(math.floor(_BANDS_PER_OCTAVE * math.log2(nyquist / _FMIN_HZ)))
     return _FMIN_HZ * 2.0 ** (np.arange(n_bands + 1) / _BANDS_PER_OCTAVE)
-
-
-def band_levels(x, sample_rate, edges):
-    """One side's mean power (dB) in the bands ``edges`` (:func:`band_edges`), for
-    :func:`band_of_levels` (each side on its own: :mod:`.conditions` measures the two
-    sides at once)."""
-    return _band_levels(x, float(sample_rate), edges)
 
 
 def band_of_levels(la, lb, sr_a, sr_b):
