@@ -212,15 +212,15 @@ def run_pair(job: dict) -> SummaryRow:
 
 def _align_structure(recipe, recordings, structure: str):
     """What ``align --structure`` runs (:func:`core.structure.cli.align_with_structure`):
-    the structure alignment with the default pipeline's checked options."""
+    the structure alignment with the default pipeline's checked options (the method and
+    solver are checked before the batch starts; :func:`structure_kwargs` checks again)."""
     from ..structure import align_structure
+    from ..structure.cli import structure_kwargs
 
-    if recipe.entry.name != "default":  # checked before the batch starts; kept as a guard
-        raise ValueError(f"structure: {structure} needs method default, not "
-                         f"{recipe.entry.name}")
-    kwargs = recipe.entry.engine_kwargs(recipe.entry.check(recipe.params))
-    if kwargs.get("method", "dtw") != "dtw":
-        raise ValueError(f"structure: {structure} needs solver dtw")
+    try:
+        kwargs = structure_kwargs(recipe, structure)
+    except ValueError as err:
+        raise ValueError(f"structure: {err}") from None
     return align_structure(recordings[0], recordings[1], structure=structure, **kwargs)
 
 
