@@ -513,7 +513,7 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     xb = rec_b.audio(mono=True)
     monitor.check()
     from .band import band_options
-    from .conditions import prepare_sides  # hum, strong noise, a lost band
+    from .conditions import prepare_sides  # hum, strong noise, a lost band, reverb
 
     xa, xb, band, conditions = prepare_sides(xa, rec_a.rate_hz, xb, rec_b.rate_hz)
     kind_a, stats_a = classify_audio(xa, rec_a.rate_hz)
@@ -523,6 +523,10 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     rate = base_rate * refine
     common_fmax = 0.5 * min(float(rec_a.rate_hz), float(rec_b.rate_hz))
     plan = _feature_list(feature, _AUDIO_PLANS[material])
+    if feature == "auto" and conditions["reverb"]["applied"]:
+        from .reverb import reverb_plan
+
+        plan = reverb_plan(plan)
     for name, *_ in plan:
         if name not in AUDIO_FEATURES:
             raise ValueError(f"feature: expected 'auto' or audio features {AUDIO_FEATURES}, "

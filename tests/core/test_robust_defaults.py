@@ -264,3 +264,13 @@ def test_reverb_is_left_alone_when_both_sides_sound_alike():
     assert reverberant_side(None, 1.0) is None and reverberant_side(0.2, None) is None
     with pytest.raises(ValueError, match="decay_s: expected a positive time"):
         remove_reverb(dry, SR, 0.0)
+
+
+def test_a_reverberant_pair_weighs_the_onsets_more():
+    from core.pipeline import _AUDIO_PLANS
+    from core.pipeline.reverb import reverb_plan
+
+    speech = reverb_plan(_AUDIO_PLANS["speech"])
+    assert [(name, weight) for name, _, weight, *_ in speech] == [("logmel", 1.0),
+                                                                   ("onset", 2.0)]
+    assert reverb_plan(_AUDIO_PLANS["music"]) == _AUDIO_PLANS["music"]
