@@ -96,20 +96,29 @@ def decay_time_s(x, sample_rate):
     n_bands = int(math.floor(_BANDS_PER_OCTAVE * math.log2(top / _FMIN_HZ)))
     edges = _FMIN_HZ * 2.0 ** (np.arange(n_bands + 1) / _BANDS_PER_OCTAVE)
     bounds = np.searchsorted(np.arange(power.shape[1]) * sr / n_fft, edges)
-    cum = np.cumsum(power, axis=1, dtype=np.float64)
-    cum = np.concatenate([np.zeros((n_frames, 1)), cum], axis=1)
     keep = bounds[1:] > bounds[:-1]
-    bands = (cum[:, bounds[1:]] - cum[:, bounds[:-1]])[:, keep].T  # (bands, frames)
-    run = np.cumsum(np.pad(bands, ((0, 0), (1, 0))), axis=1)
-    smooth = (run[:, _SMOOTH_FRAMES:] - run[:, :-_SMOOTH_FRAMES]) / _SMOOTH_FRAMES
-    level = 10.0 * np.log10(smooth + 1e-20)
-    windows = np.lib.stride_tricks.sliding_window_view(level, width, axis=1)
+    # each band's power: the sum of its bins (reduceat over the bins from the first edge;
+    # an empty band's sum is meaningless and dropped)
+    bands = np.add.reduceat(power[:, bounds[0]:bounds[-1]], bounds[:-1] - bounds[0],
+                            axis=1)[:, keep].T  # (bands, frames)
+    smooth = np.lib.stride_tricks.sliding_window_view(bands, _SMOOTH_FRAMES, axis=1)
+    level = 10.0 * np.log10(smooth.mean(axis=-1) + 1e-20)
     floor = np.percentile(level, _FLOOR_PERCENTILE, axis=1, keepdims=True)
-    start = windows[..., 0] > floor + _ABOVE_DB
+    n_windows = level.shape[1] - width + 1
+    start = level[:, :n_windows] > floor + _ABOVE_DB
     if np.count_nonzero(start) < _MIN_WINDOWS:
         return None
-    t = (np.arange(width) - 0.5 * (width - 1)) * hop_s
-    slopes = windows[start] @ (t / float(np.sum(t * t)))
+    # every window's least-squares slope from running sums: sum_k (k - c) level[i + k]
+    # = (sum_j j level[j] - (i + c) sum_j level[j]) over j = i .. i + width - 1
+    index = np.arange(level.shape[1])
+    sums = np.pad(np.cumsum(level, axis=1), ((0, 0), (1, 0)))
+    moments = np.pad(np.cumsum(level * index, axis=1), ((0, 0), (1, 0)))
+    centre = 0.5 * (width - 1)
+    k = np.arange(width) - centre
+    first = index[:n_windows] + centre
+    slopes = ((moments[:, width:] - moments[:, :n_windows])
+              - first * (sums[:, width:] - sums[:, :n_windows]))[start]
+    slopes /= float(np.sum(k * k)) * hop_s
     steepest = float(np.percentile(slopes, _PERCENTILE))
     return -60.0 / steepest if steepest < 0 else None
 
