@@ -126,6 +126,9 @@ def filter_spectrum(x, sample_rate, gain):
     n_fft = _n_fft(sample_rate)
     hop = n_fft // 4
     x = np.asarray(x, dtype=np.float32)
+    if x.shape[0] < n_fft:  # shorter than one window: filtered as if followed by silence
+        return filter_spectrum(np.pad(x, (0, n_fft - x.shape[0])), sample_rate,
+                               gain)[:x.shape[0]]
     y = np.empty_like(x)
     window = _hann(n_fft)
     pad = 2 * n_fft
