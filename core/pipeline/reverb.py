@@ -168,9 +168,10 @@ def reverb_plan(plan):
     The subtraction leaves the early reverberation, and the log-mel of the reverberant
     side still changes more slowly than the dry side's: the path falls behind within a
     sentence and catches up in the pause. The onsets, whose rises the room smears
-    least, keep it in step. Music plans have no ``onset`` term and are returned as they
-    are (their DLNCO onsets were not tried: no music pair of the benchmarks is found
-    reverberant).
+    least, keep it in step (measured on speech; other sounds get the same weight
+    unmeasured: no pair of that material in the benchmarks is reverberant). Music plans
+    have no ``onset`` term and are returned as they are (their DLNCO onsets were not
+    tried: no music pair of the benchmarks is found reverberant).
     """
     return [(name, metric, max(weight, _ONSET_WEIGHT), *rest) if name == "onset"
             else (name, metric, weight, *rest) for name, metric, weight, *rest in plan]
