@@ -250,6 +250,20 @@ def test_a_reverberant_side_has_its_late_reverberation_subtracted():
     assert info["reverb"]["side"] == "a"
 
 
+def test_the_pipeline_reports_the_reverb_it_removed():
+    from core.pipeline import align_recordings
+    from tests.core.test_pipeline import FakeAudio
+
+    times = np.cumsum(np.r_[0.3, np.random.default_rng(1).uniform(0.4, 0.8, 39)])
+    dry = _syllables(times, times[-1] + 1.0, seed=1)
+    al = align_recordings(FakeAudio(dry, "a.wav"), FakeAudio(_room(dry, 1.0), "b.wav"))
+    reverb = al.diagnostics["reverb"]
+    assert reverb["applied"] and reverb["side"] == "b", reverb
+    assert reverb["decay_s"][0] < 0.3 < 0.5 < reverb["decay_s"][1]
+    # the same recording on both sides: the path is the diagonal, within a frame or two
+    assert np.mean(np.abs(al.map_a_to_b(times) - times)) < 0.03
+
+
 def test_reverb_is_left_alone_when_both_sides_sound_alike():
     from core.pipeline.conditions import prepare_sides
     from core.pipeline.reverb import decay_time_s, remove_reverb, reverberant_side
