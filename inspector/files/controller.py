@@ -271,14 +271,8 @@ class FilesController(QObject):
             self.window.show_error(f"{display_path(path)}: open recordings A and B before "
                                    f"importing an alignment of them")
             return -1
-        from core.structure import PiecewiseAlignment
-
-        if isinstance(al, PiecewiseAlignment):  # a file with pieces: carried (jumps kept)
-            from core.structure.carrier import to_carrier
-
-            al = to_carrier(al)
         try:
-            fit = check_alignment(path, al, a, b)
+            fit = check_alignment(path, al, a, b)  # (a file with pieces: their carrier)
         except ValueError as err:
             self.window.show_error(str(err))
             return -1
