@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks" / "structure"))
+sys.path.insert(0, str(ROOT / "benchmarks" / "gui"))
 
 #: (pair of ../shared/data, change of B): two music pairs and a speech pair
 PAIRS = (("music_p01_bwv66.6", "repeat"), ("music_p02_bwv269", "move"),
@@ -54,47 +54,34 @@ def _batch(folder: Path) -> Path:
 
 def main(out_dir: str) -> int:
     from PySide6.QtWidgets import QApplication
+    from screenshots import fresh, idle, shot, wait_for
 
-    from inspector.app import MainWindow
     from inspector.files.triage import COLUMNS
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     batch = _batch(Path(tempfile.mkdtemp()))
-    app = QApplication.instance() or QApplication([])
-    window = MainWindow(settings=None)
-    window.resize(1440, 900)
-    window.show()
-
-    def wait(pred, timeout_s=300.0):
-        end = time.monotonic() + timeout_s
-        while not pred():
-            app.processEvents()
-            time.sleep(0.01)
-            if time.monotonic() > end:
-                raise TimeoutError
-
+    app = QApplication.instance() or QApplication(["triage_screenshot"])
+    window = fresh(app)
     triage = window.files.triage
     table = triage.open_batch(batch)
     table.resize(1240, 400)
     ok = [k for k, r in enumerate(table.rows) if r.status != "failed"]
-    wait(lambda: all(table.has_thumbnail(k) for k in ok) and window.jobs.n_running == 0)
+    wait_for(app, lambda: all(table.has_thumbnail(k) for k in ok))
+    idle(app, window)
     table.table.resizeColumnsToContents()
-    app.processEvents()
     table.grab().save(str(out_dir / "batch_triage.png"))
+    print(out_dir / "batch_triage.png")
 
     jumps = [r for r in range(table.table.rowCount())
              if table.table.item(r, COLUMNS.index("jumps")).text()]
     if jumps:
-        opened = {}
-        triage.pair_opened.connect(lambda rid: opened.setdefault("id", rid))
+        opened = []
+        triage.pair_opened.connect(opened.append)
         table.table.cellDoubleClicked.emit(jumps[0], COLUMNS.index("id"))
-        wait(lambda: "id" in opened and window.jobs.n_running == 0)
-        window.session.move_cursor("b", 0.5 * window.session.duration("b"))
-        t0 = time.monotonic()
-        wait(lambda: time.monotonic() - t0 > 2.0 and window.jobs.n_running == 0)
+        wait_for(app, lambda: opened)
         window.raise_()
-        window.save_screenshot(str(out_dir / "batch_pair_pieces.png"))
+        shot(app, window, out_dir / "batch_pair_pieces.png")
     table.close()
     window.shutdown()
     return 0
