@@ -449,4 +449,5 @@ class Triage(QObject):
             Request("batch_save", _write, (al if pieces is None else pieces, pair.output,
                                            pair.format),
                     label=f"saving {name}"),
-            on_result=done, on_failure=lambda f: self.window.show_error(f.text()))
+            on_result=done,
+            on_failure=lambda f: self.window.show_error(f"pair {pair.row.id}: {f.text()}"))

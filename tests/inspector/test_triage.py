@@ -300,3 +300,42 @@ def test_a_batch_pair_with_pieces_opens_as_a_result_with_jumps(qtbot, window, re
         assert np.array_equal(got.path, want.path)
     assert view.item(r, COLUMNS.index("status")).text() == "ok, corrected"
     wait_idle(qtbot, window)
+
+
+def test_save_to_batch_refuses_jumps_in_a_format_that_holds_one_path(qtbot, window, batch):
+    """A result with jumps saved to a batch whose format holds one monotone path (here
+    TextGrid) is refused with a message naming the pair; the file is not touched."""
+    from core.structure.carrier import to_carrier
+
+    out, rows = batch
+    al = read_alignment(out / "doubtful.json")
+    write_alignment(al, out / "doubtful.TextGrid")
+    rows = [dataclasses.replace(r, output="doubtful.TextGrid") if r.id == "doubtful" else r
+            for r in rows]
+    write_summary(rows, out / "summary.csv")
+    table = _open_batch(qtbot, window, out)
+    triage = window.files.triage
+    r = _column(table, "id").index("doubtful")
+    view = table.table
+    with qtbot.waitSignal(triage.pair_opened, timeout=TIMEOUT_MS):
+        _double_click(qtbot, view, view.visualRect(view.model().index(r, 2)).center())
+    wait_idle(qtbot, window)
+    # a result with a jump back: B's second half plays part of A's first half again
+    opened = window.session.active_alignment()
+    path = opened.path
+    half = len(path) // 2
+    second = path[half:].copy()
+    second[:, 0] -= second[0, 0] // 2
+    pieces = PiecewiseAlignment(tuple(
+        Alignment(p, opened.rate_a_hz, opened.rate_b_hz, n_a=opened.n_a, n_b=opened.n_b,
+                  method="dtw") for p in (path[:half], second)))
+    assert len(pieces.jumps) == 1
+    window.session.add_alignment(to_carrier(pieces), label="with a jump")
+    before = (out / "doubtful.TextGrid").read_bytes()
+    window.hide_error()
+    triage.save_to_batch()
+    qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
+    text = window.banner.text()
+    assert text.startswith("pair doubtful: ") and "jumps" in text and "textgrid" in text
+    assert (out / "doubtful.TextGrid").read_bytes() == before
+    wait_idle(qtbot, window)
