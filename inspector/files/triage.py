@@ -38,14 +38,13 @@ from PySide6.QtWidgets import (
 )
 
 from core.batch.summary import SUMMARY_NAME, SummaryRow, read_summary
-from core.formats import format_from_path, read_alignment, write_alignment
+from core.formats import format_from_path, read_alignment
 from core.paths import check_output, display_path
-from core.structure.carrier import piecewise_of
 
 from ..jobs import Request
 from ..tasks import media as media_tasks
 from .checks import check_alignment
-from .controller import file_menu
+from .controller import file_menu, write_result
 from .thumbs import THUMB_SIZE, path_thumbnail
 
 __all__ = ["Triage", "TriageTable", "doubt_order", "BatchPair"]
@@ -96,11 +95,6 @@ class BatchPair:
 
 def _thumbnail(path, *, progress=None, cancel=None) -> np.ndarray:
     return path_thumbnail(read_alignment(path))
-
-
-def _write(alignment, path, fmt, *, progress=None, cancel=None) -> str:
-    write_alignment(alignment, path, fmt)
-    return path
 
 
 def _open_pair(a, b, output, *, progress=None, cancel=None):
@@ -444,10 +438,8 @@ class Triage(QObject):
                         f"{pair.row.status}, corrected")
             self.saved.emit(pair.output)
 
-        pieces = piecewise_of(al)  # a result with jumps is saved as its pieces
-        return self.window.jobs.submit(
-            Request("batch_save", _write, (al if pieces is None else pieces, pair.output,
-                                           pair.format),
+        return self.window.jobs.submit(  # (a result with jumps: as its pieces)
+            Request("batch_save", write_result, (al, pair.output, pair.format),
                     label=f"saving {name}"),
             on_result=done,
             on_failure=lambda f: self.window.show_error(f"pair {pair.row.id}: {f.text()}"))

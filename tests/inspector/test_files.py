@@ -344,6 +344,35 @@ def test_bad_files_give_a_message_naming_the_file_and_nothing_changes(
     wait_idle(qtbot, window)
 
 
+def test_export_of_a_result_with_jumps_writes_its_pieces(qtbot, window, audio_pair,
+                                                         tmp_path):
+    """File ▸ Export of a result with jumps (a carrier) writes the pieces (JSON, CSV);
+    a format that holds one path refuses it with a message, and writes nothing."""
+    from core.structure import PiecewiseAlignment
+    from core.structure.carrier import to_carrier
+
+    open_pair(qtbot, window, *audio_pair)
+    line = _linear(window)
+    half = len(line.path) // 2
+    second = line.path[half:].copy()
+    second[:, 0] -= second[0, 0] // 2  # B's second half plays part of A's first again
+    pw = PiecewiseAlignment(tuple(line.replace(path=p) for p in (line.path[:half], second)))
+    rid = window.session.add_alignment(to_carrier(pw), label="with a jump")
+    for name in ("jumps.json", "jumps.csv"):
+        with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
+            window.files.export_alignment(rid, str(tmp_path / name))
+        back = read_alignment(tmp_path / name)
+        assert isinstance(back, PiecewiseAlignment) and len(back.jumps) == 1
+        for got, want in zip(back.pieces, pw.pieces, strict=True):
+            assert np.array_equal(got.path, want.path)
+    window.hide_error()
+    window.files.export_alignment(rid, str(tmp_path / "jumps.TextGrid"))
+    qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
+    assert "jumps" in window.banner.text() and "textgrid" in window.banner.text()
+    assert not (tmp_path / "jumps.TextGrid").exists()
+    wait_idle(qtbot, window)
+
+
 def test_a_file_with_pieces_made_with_a_and_b_swapped_keeps_its_pieces():
     """check_alignment (Qt-free) carries a file's pieces and, for a file that named A and
     B the other way round, transposes them with the carrier: the jumps stay."""
