@@ -231,14 +231,10 @@ def _run_align(args) -> int:
         _write_project(rec_a, rec_b, recipe, output, quiet=args.quiet)
         return 0
     if structure != "monotone":
-        if anchors is not None:
-            raise UsageError("argument --anchors: anchors constrain one monotone path; "
-                             "they cannot be combined with --structure "
-                             f"{args.structure}")
         from .structure.cli import align_with_structure
 
         alignment = align_with_structure(args, recipe, rec_a, rec_b, fmt, UsageError,
-                                         _StderrProgress)
+                                         _StderrProgress, anchors=anchors is not None)
     elif anchors is None:
         alignment = _align(rec_a, rec_b, recipe, quiet=args.quiet)
     else:

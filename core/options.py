@@ -19,7 +19,7 @@ from . import registry
 
 __all__ = ["option_table", "normalize", "flag", "check_value", "applies", "options_of",
            "split_options", "make_recipe", "OptionError", "FEATURE_METHODS", "STRUCTURES",
-           "check_structure"]
+           "check_structure", "STRUCTURE_RULES", "check_structure_run"]
 
 #: The values of ``align --structure`` and of a batch manifest's ``structure`` column
 #: (:func:`core.structure.align_structure`).
@@ -63,6 +63,65 @@ def check_structure(value: str) -> str:
         raise ValueError(f"structure: expected one of {', '.join(STRUCTURES)}, got "
                          f"{value!r}")
     return value
+
+
+#: What a structure other than monotone needs, each rule once: ``align --structure``
+#: (:func:`core.structure.cli.structure_kwargs`), the batch's check before any recording is
+#: opened, its worker and its manifest read this table. Each rule: the fact it is about
+#: (a keyword of :func:`check_structure_run`), whether a value of it is allowed, and the
+#: problem when it is not (formatted with the structure and the fact's value).
+STRUCTURE_RULES = (
+    ("anchors", lambda has_anchors: not has_anchors,
+     "anchors constrain one monotone path; they cannot be combined with structure "
+     "{structure}"),
+    ("method", lambda method: method == registry.DEFAULT_METHOD,
+     "{structure} needs method " + registry.DEFAULT_METHOD + ", not {value}"),
+    ("solver", lambda solver: solver == "dtw", "{structure} needs solver dtw, not {value}"),
+    ("format", lambda fmt: fmt in _piece_formats(),
+     "{structure} may give a path with jumps, which only {piece_formats} files hold, "
+     "not {value}"),
+)
+
+
+def _piece_formats() -> tuple[str, ...]:
+    from .formats.pieces import PIECE_FORMATS
+
+    return PIECE_FORMATS
+
+
+def check_structure_run(structure: str, *, anchors: bool | None = None,
+                        method: str | None = None, solver: str | None = None,
+                        format: str | None = None) -> None:
+    """Refuse what a run with ``structure`` cannot do (:data:`STRUCTURE_RULES`).
+
+    Parameters
+    ----------
+    structure : str
+        One of :data:`STRUCTURES`; ``monotone`` needs nothing.
+    anchors : bool, optional
+        Whether the run has anchors.
+    method, solver : str, optional
+        The run's method (a name of :mod:`core.registry`) and the default pipeline's
+        solver.
+    format : str, optional
+        The output format.
+
+    A fact left as None is not known yet and is not checked (the batch's manifest
+    knows the anchors only; the worker knows no format).
+
+    Raises
+    ------
+    OptionError
+        ``structure: <problem>`` for the first rule broken, in the table's order.
+    """
+    if structure == "monotone":
+        return
+    facts = {"anchors": anchors, "method": method, "solver": solver, "format": format}
+    for fact, allowed, problem in STRUCTURE_RULES:
+        value = facts[fact]
+        if value is not None and not allowed(value):
+            raise OptionError("structure", problem.format(
+                structure=structure, value=value, piece_formats=" or ".join(_piece_formats())))
 
 
 def flag(name: str) -> str:

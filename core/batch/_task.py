@@ -217,10 +217,7 @@ def _align_structure(recipe, recordings, structure: str):
     from ..structure import align_structure
     from ..structure.cli import structure_kwargs
 
-    try:
-        kwargs = structure_kwargs(recipe, structure)
-    except ValueError as err:
-        raise ValueError(f"structure: {err}") from None
+    kwargs = structure_kwargs(recipe, structure)  # its OptionError reads "structure: ..."
     return align_structure(recordings[0], recordings[1], structure=structure, **kwargs)
 
 

@@ -138,13 +138,6 @@ def check_method(value: str) -> str:
     return value
 
 
-def check_anchors_structure(anchors, structure: str | None) -> None:
-    """ValueError for anchors with a structure other than ``monotone`` (as ``align``)."""
-    if anchors and structure not in (None, "monotone"):
-        raise ValueError(f"structure: anchors constrain one monotone path; they cannot "
-                         f"be combined with structure {structure}")
-
-
 def check_id(value: str) -> str:
     """``value`` if it can name an output file by itself, else ValueError."""
     if not value:
@@ -310,7 +303,8 @@ def _row_pair(path, folder: str, values: Mapping[str, str], line: int, strict: b
     try:
         if structure is not None:
             _options.check_structure(structure)
-        check_anchors_structure(located.get("anchors"), structure)
+        _options.check_structure_run(structure or "monotone",
+                                     anchors=bool(located.get("anchors")))
     except ValueError as err:
         raise ManifestError(path, f"column {err}", line=line) from None
     return Pair(ident, located["a"], located["b"], method, options, located.get("anchors"),
@@ -411,6 +405,7 @@ def _pair_from(item) -> Pair:
         fields["structure"] = None
     else:
         fields["structure"] = _options.check_structure(fields["structure"])
-    check_anchors_structure(fields["anchors"], fields["structure"])
+    _options.check_structure_run(fields["structure"] or "monotone",
+                                 anchors=bool(fields["anchors"]))
     _check_options(fields["method"], fields["options"])
     return Pair(**fields)

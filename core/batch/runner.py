@@ -48,7 +48,7 @@ from .. import registry
 from ..errors import OutputError
 from ..formats import ALIGNMENT_FORMATS
 from . import _task
-from .manifest import Pair, as_pairs, check_anchors_structure, check_method
+from .manifest import Pair, as_pairs, check_method
 from .summary import SUMMARY_NAME, SummaryRow, write_summary
 
 __all__ = ["align_pairs", "BatchProgress", "BatchError", "local_cluster", "EXTENSIONS",
@@ -353,27 +353,20 @@ def _job(pair: Pair, folder: str, records: str, fmt: str, method: str,
 
 def _check_structure(pair: Pair, fmt: str, method: str, defaults: dict,
                      structure: str) -> None:
-    """What ``align --structure`` refuses, refused for a pair before any work."""
+    """What ``align --structure`` refuses (:func:`core.options.check_structure_run`),
+    refused for a pair on its raw options before any recording is opened."""
     structure = pair.structure or structure
-    if structure == "monotone":
-        return
-    from ..formats.pieces import PIECE_FORMATS
-
-    where = f"pair {pair.id!r}" + (f" (manifest line {pair.line})" if pair.line else "")
     method = pair.method or method
     options = {_options.normalize(k): v for k, v in pair.options.items()}
-    solver = str(options.get("solver", defaults.get("solver", "dtw"))).lower()
+    solver = options.get("solver", defaults.get("solver"))
+    if solver is None and method == registry.DEFAULT_METHOD:
+        solver = registry.get(method).param("solver").default
     try:
-        check_anchors_structure(pair.anchors, structure)
-        if method != registry.DEFAULT_METHOD:
-            raise ValueError(f"structure: {structure} needs method "
-                             f"{registry.DEFAULT_METHOD}, not {method}")
-        if solver != "dtw":
-            raise ValueError(f"structure: {structure} needs solver dtw, not {solver}")
-        if fmt not in PIECE_FORMATS:
-            raise ValueError(f"structure: {structure} may give a path with jumps, which "
-                             f"only {' or '.join(PIECE_FORMATS)} files hold, not {fmt}")
+        _options.check_structure_run(structure, anchors=bool(pair.anchors), method=method,
+                                     solver=None if solver is None else str(solver).lower(),
+                                     format=fmt)
     except ValueError as err:
+        where = f"pair {pair.id!r}" + (f" (manifest line {pair.line})" if pair.line else "")
         raise ValueError(f"{where}: {err}") from None
 
 

@@ -4,35 +4,32 @@ from __future__ import annotations
 
 import sys
 
-from ..formats.pieces import PIECE_FORMATS
+from ..options import OptionError, check_structure_run
 from .align import align_structure
 from .piecewise import PiecewiseAlignment
 
 
-def structure_kwargs(recipe, structure: str) -> dict:
+def structure_kwargs(recipe, structure: str, *, anchors: bool | None = None,
+                     format: str | None = None) -> dict:
     """The keywords of :func:`core.structure.align_structure` for a recipe of the
-    registry (``align`` and the batch run the same), or ValueError naming why the
-    recipe cannot run with ``structure``: another method than the default pipeline, or
-    another solver than DTW."""
-    if recipe.entry.name != "default":
-        raise ValueError(f"{structure} needs method default, not {recipe.entry.name}")
-    kwargs = recipe.entry.engine_kwargs(recipe.entry.check(recipe.params))
-    if kwargs.get("method", "dtw") != "dtw":
-        raise ValueError(f"{structure} needs solver dtw")
-    return kwargs
+    registry (``align`` and the batch run the same), or OptionError naming why the
+    recipe cannot run with ``structure`` (:func:`core.options.check_structure_run`:
+    another method than the default pipeline, another solver than DTW; with
+    ``anchors`` and ``format`` given, anchors or a format that holds no pieces)."""
+    values = recipe.entry.check(recipe.params)
+    check_structure_run(structure, anchors=anchors, method=recipe.entry.name,
+                        solver=values.get("solver"), format=format)
+    return recipe.entry.engine_kwargs(values)
 
 
-def align_with_structure(args, recipe, rec_a, rec_b, fmt, usage_error, progress_class):
+def align_with_structure(args, recipe, rec_a, rec_b, fmt, usage_error, progress_class, *,
+                         anchors: bool = False):
     """Run the default pipeline with ``args.structure`` and say on stderr what was found
     (a switch to pieces, or why the monotone path stays)."""
     try:
-        kwargs = structure_kwargs(recipe, args.structure)
-    except ValueError as err:
-        raise usage_error(f"argument --structure: {err}") from None
-    if fmt not in PIECE_FORMATS:
-        raise usage_error(f"argument --structure: {args.structure} may give a path with "
-                          f"jumps, which only {' or '.join(PIECE_FORMATS)} files hold, not "
-                          f"{fmt}")
+        kwargs = structure_kwargs(recipe, args.structure, anchors=anchors, format=fmt)
+    except OptionError as err:
+        raise usage_error(err.as_flags()) from None
     progress = progress_class(enabled=not args.quiet and sys.stderr is not None
                               and sys.stderr.isatty())
     try:

@@ -14,6 +14,8 @@ from core.alignment import Alignment
 from core.errors import FormatError
 from core.formats import Annotation
 from core.project import RecordingInfo
+from core.structure import PiecewiseAlignment
+from core.structure import carrier as _carrier
 
 __all__ = ["tolerance_s", "check_alignment", "check_annotation", "AlignmentFit"]
 
@@ -44,8 +46,10 @@ def _name(info: RecordingInfo) -> str:
 
 
 class AlignmentFit:
-    """What :func:`check_alignment` found: ``alignment`` (transposed when the file had
-    A and B the other way round) and ``notes`` (lines for the status bar)."""
+    """What :func:`check_alignment` found: ``alignment`` (a plain Alignment: the carrier
+    of the pieces, :mod:`core.structure.carrier`, when the file holds a path with jumps;
+    transposed when the file had A and B the other way round) and ``notes`` (lines for
+    the status bar)."""
 
     def __init__(self, alignment: Alignment, notes: list[str]):
         self.alignment = alignment
@@ -70,11 +74,15 @@ def check_alignment(path, alignment: Alignment, a: RecordingInfo,
     Refused (FormatError naming ``path``): a path whose times run past the end of a
     recording, or durations recorded in the file that differ from the recordings'.
     Accepted with a note: a path that ends well before a recording's end (a partial
-    alignment), a file that had A and B the other way round (transposed).
+    alignment), a file that had A and B the other way round (transposed, its pieces
+    too). A file with pieces (a :class:`~core.structure.PiecewiseAlignment`) becomes a
+    carrier of them: the window stores, lists and undoes plain Alignments.
     """
+    if isinstance(alignment, PiecewiseAlignment):  # a path with jumps: carried, jumps kept
+        alignment = _carrier.to_carrier(alignment)
     notes = []
     if _swapped(alignment, a, b):
-        alignment = alignment.transposed()
+        alignment = _carrier.transposed(alignment)
         notes.append(f"{os.path.basename(os.fspath(path))}: made with A and B the other "
                      f"way round; transposed")
     end = alignment.times_s[-1]

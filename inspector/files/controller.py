@@ -39,12 +39,13 @@ from core.formats import (
 )
 from core.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
 from core.paths import check_output, display_path
+from core.structure.carrier import piecewise_of
 
 from ..jobs import Request
 from .annotations import Annotations
 from .checks import check_alignment
 
-__all__ = ["FilesController", "ALIGNMENT_FILTERS", "ANNOTATION_FILTER", "file_menu"]
+__all__ = ["FilesController", "ALIGNMENT_FILTERS", "ANNOTATION_FILTER", "file_menu", "write_result"]
 
 #: one dialog filter per alignment format (the selected filter names the format)
 ALIGNMENT_FILTERS = {
@@ -121,8 +122,13 @@ def _read(path, *, progress=None, cancel=None):
     return read_alignment(path)
 
 
-def _write(alignment, path, fmt, *, progress=None, cancel=None) -> str:
-    write_alignment(alignment, path, fmt)
+def write_result(alignment, path, fmt, *, progress=None, cancel=None) -> str:
+    """Worker: write a result of the window to ``path`` in ``fmt``; a result with jumps
+    (a carrier, :mod:`core.structure.carrier`) as its pieces, which only JSON and CSV
+    hold (another format refuses it with a message naming the format), never as the
+    carrier's monotone path."""
+    pieces = piecewise_of(alignment)
+    write_alignment(alignment if pieces is None else pieces, path, fmt)
     return path
 
 
@@ -236,7 +242,8 @@ class FilesController(QObject):
             self.exported.emit(written)
 
         return self.window.jobs.submit(
-            Request(f"export_{path}", _write, (al, path, fmt), label=f"writing {name}"),
+            Request(f"export_{path}", write_result, (al, path, fmt),
+                    label=f"writing {name}"),
             on_result=done, on_failure=lambda f: self.window.show_error(f.text()))
 
     # ------------------------------------------------------------------ import
@@ -271,14 +278,8 @@ class FilesController(QObject):
             self.window.show_error(f"{display_path(path)}: open recordings A and B before "
                                    f"importing an alignment of them")
             return -1
-        from core.structure import PiecewiseAlignment
-
-        if isinstance(al, PiecewiseAlignment):  # a file with pieces: carried (jumps kept)
-            from core.structure.carrier import to_carrier
-
-            al = to_carrier(al)
         try:
-            fit = check_alignment(path, al, a, b)
+            fit = check_alignment(path, al, a, b)  # (a file with pieces: their carrier)
         except ValueError as err:
             self.window.show_error(str(err))
             return -1

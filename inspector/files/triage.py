@@ -2,14 +2,20 @@
 pair for correction, save the correction back in the batch's format.
 
 :class:`Triage` adds **Open batch…** (a batch folder or its ``summary.csv``, read with
-:func:`core.batch.summary.read_summary`) and **Save to batch** (Ctrl+S, enabled while a
-pair of the batch is open). :class:`TriageTable` lists the pairs, the most doubtful
-first: failed pairs (with their error), then the lowest mean confidence; each row has a
-small thumbnail of its path (:func:`~inspector.files.thumbs.path_thumbnail`), made on a
-worker for the rows scrolled into view only. A double-click opens the pair: both
-recordings and the batch's alignment as the active result, ready for correction; the
+:func:`core.batch.summary.read_summary`) and **Save to batch** (Ctrl+Alt+S, enabled while
+a pair of the batch is open). :class:`TriageTable` lists the pairs, the most doubtful
+first (:func:`doubt_order`): failed pairs (with their error), then pairs whose path has
+jumps (the batch decided alone that the recordings' order differs; their ``jumps`` cell
+is marked), then the lowest mean confidence; every column sorts on a click of its
+header. Each row has a small thumbnail of its path
+(:func:`~inspector.files.thumbs.path_thumbnail`), made on a worker for the rows scrolled
+into view only. A summary written before the ``jumps`` column existed opens with that
+column empty. A double-click opens the pair: both recordings and the batch's alignment
+as the active result, ready for correction (an output with pieces, JSON ``pieces`` or
+CSV ``piece``, stays a result with jumps, as an imported file with pieces does); the
 default pipeline does not run. **Save to batch** writes the active result back to the
-pair's output file, in the batch's format, atomically (:mod:`core.paths`). GUI thread.
+pair's output file, in the batch's format (a result with jumps as its pieces),
+atomically (:mod:`core.paths`). GUI thread.
 """
 
 from __future__ import annotations
@@ -32,32 +38,46 @@ from PySide6.QtWidgets import (
 )
 
 from core.batch.summary import SUMMARY_NAME, SummaryRow, read_summary
-from core.formats import format_from_path, read_alignment, write_alignment
+from core.formats import format_from_path, read_alignment
 from core.paths import check_output, display_path
 
 from ..jobs import Request
 from ..tasks import media as media_tasks
 from .checks import check_alignment
-from .controller import file_menu
+from .controller import file_menu, write_result
 from .thumbs import THUMB_SIZE, path_thumbnail
 
 __all__ = ["Triage", "TriageTable", "doubt_order", "BatchPair"]
 
-COLUMNS = ("#", "path", "id", "status", "mean confidence", "low confidence", "material",
-           "A (s)", "B (s)", "error")
+COLUMNS = ("#", "path", "id", "status", "mean confidence", "low confidence", "jumps",
+           "material", "A (s)", "B (s)", "error")
+#: The background of the ``jumps`` cell of a pair whose path has jumps (to review).
+JUMPS_COLOUR = "#806020"
 BATCH_FILTER = "Batch summary (summary.csv);;CSV (*.csv);;All files (*)"
 
 
 def doubt_order(rows) -> list[int]:
     """Indices of ``rows`` (SummaryRow), the most doubtful first: failed pairs, then
-    by mean confidence (lowest first; a pair without one after those with one), then by
-    the share of low-confidence steps (highest first), then by id."""
+    pairs whose path has jumps, then by mean confidence (lowest first; a pair without
+    one after those with one), then by the share of low-confidence steps (highest
+    first), then by id.
+
+    Notes
+    -----
+    A pair with jumps comes before every monotone pair, whatever its confidence: a jump
+    is a decision the batch took alone (``structure`` auto: the order differs) and a
+    wrong one misplaces a whole section, while the confidence rates the steps inside
+    the pieces, not the jumps between them. Such pairs are few (only where a structure
+    other than monotone was asked for and found a jump), so looking at each costs
+    little; among them, as among the monotone pairs, the least confident come first.
+    """
 
     def key(k):
         row = rows[k]
         conf = row.mean_confidence
         low = row.low_confidence_fraction
-        return (row.status != "failed", conf is None or not math.isfinite(conf),
+        return (row.status != "failed", not row.jumps,
+                conf is None or not math.isfinite(conf),
                 conf if conf is not None else 0.0, -(low or 0.0), row.id)
 
     return sorted(range(len(rows)), key=key)
@@ -75,11 +95,6 @@ class BatchPair:
 
 def _thumbnail(path, *, progress=None, cancel=None) -> np.ndarray:
     return path_thumbnail(read_alignment(path))
-
-
-def _write(alignment, path, fmt, *, progress=None, cancel=None) -> str:
-    write_alignment(alignment, path, fmt)
-    return path
 
 
 def _open_pair(a, b, output, *, progress=None, cancel=None):
@@ -142,9 +157,13 @@ class TriageTable(QWidget):
         self.folder, self.rows = folder, list(rows)
         self._requested.clear()
         n_failed = sum(r.status == "failed" for r in rows)
+        n_jumps = sum(bool(r.jumps) for r in rows)
+        with_jumps = f", {n_jumps} with jumps (the order differs: check them)" \
+            if n_jumps else ""
         self.header.setText(f"{display_path(folder)}: {len(rows)} pair(s), {n_failed} "
-                            f"failed; the most doubtful first. Double-click a pair to open "
-                            f"it; File ▸ Save to batch (Ctrl+Alt+S) writes its correction back.")
+                            f"failed{with_jumps}; the most doubtful first. Double-click a "
+                            f"pair to open it; File ▸ Save to batch (Ctrl+Alt+S) writes its "
+                            f"correction back.")
         self.setWindowTitle(f"Batch triage — {display_path(os.path.basename(folder))}")
         table = self.table
         table.setSortingEnabled(False)
@@ -171,6 +190,8 @@ class TriageTable(QWidget):
             _NumberItem(row.low_confidence_fraction,
                         "" if row.low_confidence_fraction is None
                         else f"{100 * row.low_confidence_fraction:.1f} %"),
+            # a monotone pair sorts as 0 jumps (its cell stays empty, as in the summary)
+            _NumberItem(row.jumps or 0, str(row.jumps) if row.jumps else ""),
             QTableWidgetItem(row.material),
             number(row.duration_a_s, 1),
             number(row.duration_b_s, 1),
@@ -184,6 +205,12 @@ class TriageTable(QWidget):
         cells[-1].setToolTip(row.error)
         if row.status == "failed":
             cells[1].setText("failed")
+        if row.jumps:
+            jumps = cells[COLUMNS.index("jumps")]
+            jumps.setBackground(QColor(JUMPS_COLOUR))
+            jumps.setToolTip(f"the path jumps {row.jumps} time(s): the batch found that "
+                             f"the order of the recordings differs; open the pair to check "
+                             f"the jumps")
 
     def index_at(self, table_row: int) -> int:
         """The index into :attr:`rows` of a table row (whatever the sort)."""
@@ -407,10 +434,12 @@ class Triage(QObject):
                 if index >= 0:
                     self.table.request_visible(again=index)
                     r = self.table.table_row_of(index)
-                    self.table.table.item(r, 3).setText(f"{pair.row.status}, corrected")
+                    self.table.table.item(r, COLUMNS.index("status")).setText(
+                        f"{pair.row.status}, corrected")
             self.saved.emit(pair.output)
 
-        return self.window.jobs.submit(
-            Request("batch_save", _write, (al, pair.output, pair.format),
+        return self.window.jobs.submit(  # (a result with jumps: as its pieces)
+            Request("batch_save", write_result, (al, pair.output, pair.format),
                     label=f"saving {name}"),
-            on_result=done, on_failure=lambda f: self.window.show_error(f.text()))
+            on_result=done,
+            on_failure=lambda f: self.window.show_error(f"pair {pair.row.id}: {f.text()}"))

@@ -459,6 +459,41 @@ def test_structure_is_refused_where_align_refuses_it(tmp_path, structured, clien
         assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("output, extra, row, options", [
+    ("p.json", ["--anchors", "{anchors}"], {"anchors": "{anchors}"}, {}),
+    ("p.json", ["--method", "ctw"], {"method": "ctw"}, {}),
+    ("p.json", ["--solver", "ot"], {"solver": "ot"}, {}),
+    ("p.TextGrid", [], {}, {"format": "textgrid"}),
+])
+def test_structure_rules_read_the_same_in_align_and_in_a_batch(tmp_path, structured, capsys,
+                                                               output, extra, row, options):
+    """One rule table (core.options.STRUCTURE_RULES): ``align --structure auto`` and a
+    batch's pre-check (on the manifest's raw options, naming its line) state each rule in
+    the same words."""
+    from core.batch import align_pairs
+
+    a, b, _ = structured
+    anchors = tmp_path / "anchors.csv"
+    anchors.write_text("time_a_s,time_b_s\n0.5,0.6\n")
+    fill = {"anchors": str(anchors)}
+    args = ["align", str(a), str(b), "-o", str(tmp_path / output), "--structure", "auto",
+            *[arg.format(**fill) for arg in extra]]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip()
+    prefix = "alignment-inspector: error: argument --structure: "
+    assert err.startswith(prefix), err
+    problem = err[len(prefix):]
+    assert problem.startswith("auto ") or problem.startswith("anchors ")
+    row = {"id": "p", "a": a, "b": b, "structure": "auto",
+           **{k: v.format(**fill) for k, v in row.items()}}
+    manifest = write_manifest(tmp_path / "pairs.csv", [row], columns=list(row))
+    with pytest.raises(ValueError) as refused:  # (anchors: when the manifest is read)
+        align_pairs(read_manifest(manifest), tmp_path / "out", **options)
+    assert str(refused.value).endswith(f"structure: {problem}")
+    assert "line 2" in str(refused.value)
+    assert not (tmp_path / "out").exists() and not (tmp_path / output).exists()
+
+
 def test_a_second_run_keeps_what_is_done(tmp_path, corpus, client):
     folder, good = corpus
     a2 = tmp_path / "a2.wav"

@@ -342,3 +342,64 @@ def test_bad_files_give_a_message_naming_the_file_and_nothing_changes(
     expect_error(lambda: window.files.transfer_actions["a"].trigger(), "good.TextGrid")
     assert good.read_bytes() == before
     wait_idle(qtbot, window)
+
+
+def test_export_of_a_result_with_jumps_writes_its_pieces(qtbot, window, audio_pair,
+                                                         tmp_path):
+    """File ▸ Export of a result with jumps (a carrier) writes the pieces (JSON, CSV);
+    a format that holds one path refuses it with a message, and writes nothing."""
+    from core.structure import PiecewiseAlignment
+    from core.structure.carrier import to_carrier
+
+    open_pair(qtbot, window, *audio_pair)
+    line = _linear(window)
+    half = len(line.path) // 2
+    second = line.path[half:].copy()
+    second[:, 0] -= second[0, 0] // 2  # B's second half plays part of A's first again
+    pw = PiecewiseAlignment(tuple(line.replace(path=p) for p in (line.path[:half], second)))
+    rid = window.session.add_alignment(to_carrier(pw), label="with a jump")
+    for name in ("jumps.json", "jumps.csv"):
+        with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
+            window.files.export_alignment(rid, str(tmp_path / name))
+        back = read_alignment(tmp_path / name)
+        assert isinstance(back, PiecewiseAlignment) and len(back.jumps) == 1
+        for got, want in zip(back.pieces, pw.pieces, strict=True):
+            assert np.array_equal(got.path, want.path)
+    window.hide_error()
+    window.files.export_alignment(rid, str(tmp_path / "jumps.TextGrid"))
+    qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
+    assert "jumps" in window.banner.text() and "textgrid" in window.banner.text()
+    assert not (tmp_path / "jumps.TextGrid").exists()
+    wait_idle(qtbot, window)
+
+
+def test_a_file_with_pieces_made_with_a_and_b_swapped_keeps_its_pieces():
+    """check_alignment (Qt-free) carries a file's pieces and, for a file that named A and
+    B the other way round, transposes them with the carrier: the jumps stay."""
+    from core.project import RecordingInfo
+    from core.structure import PiecewiseAlignment
+    from core.structure.carrier import piecewise_of, to_carrier
+    from inspector.files.checks import check_alignment
+
+    rate, n_x, n_y = 10.0, 100, 70  # x.wav 10 s; y.wav 7 s skips x's 4-7 s
+
+    def piece(i0, i1, j0):
+        i = np.arange(i0, i1)
+        return Alignment(np.column_stack([i, i - i0 + j0]), rate, rate, n_a=n_x, n_b=n_y,
+                         method="dtw")
+
+    made = PiecewiseAlignment((piece(0, 40, 0), piece(70, 100, 40)),
+                              sources={"a": {"path": "/m/x.wav", "duration_s": 10.0},
+                                       "b": {"path": "/m/y.wav", "duration_s": 7.0}})
+    assert len(made.jumps) == 1
+    a = RecordingInfo("/w/y.wav", None, "audio", 7.0, 8000.0)  # opened the other way round
+    b = RecordingInfo("/w/x.wav", None, "audio", 10.0, 8000.0)
+    for given in (made, to_carrier(made)):
+        fit = check_alignment("pieces.json", given, a, b)
+        assert isinstance(fit.alignment, Alignment)
+        assert any("transposed" in note for note in fit.notes)
+        pw = piecewise_of(fit.alignment)
+        assert pw is not None and len(pw.pieces) == 2
+        assert np.array_equal(pw.pieces[0].path, made.pieces[0].path[:, ::-1])
+        assert np.array_equal(pw.pieces[1].path, made.pieces[1].path[:, ::-1])
+        assert pw.duration_a_s == pytest.approx(7.0) and pw.duration_b_s == pytest.approx(10.0)

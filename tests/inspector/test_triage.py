@@ -4,17 +4,21 @@ thumbnails, double-click opens a pair, Save to batch writes the correction back
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from conftest import melody, write_wav
 from inspector_gui_helpers import TIMEOUT_MS, wait_idle
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 
 from core.alignment import Alignment
 from core.batch.summary import SummaryRow, write_summary
 from core.formats import read_alignment, write_alignment
 from core.media import open_recording
-from inspector.files.triage import doubt_order
+from core.structure import PiecewiseAlignment
+from core.structure.carrier import piecewise_of
+from inspector.files.triage import COLUMNS, JUMPS_COLOUR, doubt_order
 
 
 def _straight(a, b, rate=50.0, confidence=0.9):
@@ -64,6 +68,15 @@ def test_doubt_order_puts_failures_then_the_least_confident_first():
     assert [rows[k].id for k in doubt_order(rows)] == ["c", "d", "e", "a", "b"]
 
 
+def test_doubt_order_puts_pairs_with_jumps_right_after_the_failures():
+    rows = [SummaryRow("a", "ok", mean_confidence=0.2),
+            SummaryRow("b", "ok", mean_confidence=0.95, jumps=2),
+            SummaryRow("c", "failed", "bad"),
+            SummaryRow("d", "skipped", mean_confidence=0.6, jumps=1),
+            SummaryRow("e", "ok", mean_confidence=0.5, jumps=None)]
+    assert [rows[k].id for k in doubt_order(rows)] == ["c", "d", "b", "a", "e"]
+
+
 def _double_click(qtbot, view, pos):
     """What a user's double-click sends: press, release, double-click, release (Qt's
     test double-click alone sends no first press, which item views need)."""
@@ -85,7 +98,7 @@ def test_triage_table_sorted_by_doubt_with_thumbnails(qtbot, window, batch):
     ids = [table.table.item(r, 2).text() for r in range(table.table.rowCount())]
     assert ids == ["broken", "doubtful", "sure"]
     # the failed pair shows its error
-    assert "gone.wav: file not found" in table.table.item(0, 9).text()
+    assert "gone.wav: file not found" in table.table.item(0, COLUMNS.index("error")).text()
     assert table.table.item(0, 3).text() == "failed"
     # thumbnails arrive from workers for the pairs with an output
     qtbot.waitUntil(lambda: table.has_thumbnail(0) and table.has_thumbnail(1),
@@ -129,7 +142,7 @@ def test_double_click_opens_the_pair_and_save_writes_the_correction_back(qtbot, 
     back = read_alignment(out / "doubtful.json")
     assert np.array_equal(back.path, edited.path)
     assert (out / "sure.json").read_bytes() == before  # the other pairs untouched
-    assert view.item(1, 3).text() == "ok, corrected"
+    assert view.item(1, COLUMNS.index("status")).text() == "ok, corrected"
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
     wait_idle(qtbot, window)
 
@@ -165,4 +178,164 @@ def test_triage_bad_input_gives_messages(qtbot, window, batch, tmp_path):
     qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
     assert "sure.json" in window.banner.text()
     assert window.session.alignment_ids() == []
+    wait_idle(qtbot, window)
+
+
+def _column(table, name):
+    return [table.table.item(r, COLUMNS.index(name)).text()
+            for r in range(table.table.rowCount())]
+
+
+def test_jumps_column_marks_pairs_with_jumps_and_sorts(qtbot, window, batch):
+    out, rows = batch
+    rows = [dataclasses.replace(r, jumps=2) if r.id == "sure" else r for r in rows]
+    write_summary(rows, out / "summary.csv")
+    table = _open_batch(qtbot, window, out)
+    # "sure" has the higher confidence, but its path jumps: it comes before "doubtful"
+    assert _column(table, "id") == ["broken", "sure", "doubtful"]
+    assert _column(table, "jumps") == ["", "2", ""]
+    cell = table.table.item(1, COLUMNS.index("jumps"))
+    assert cell.background().color().name() == JUMPS_COLOUR
+    assert "jumps 2 time(s)" in cell.toolTip()
+    assert table.table.item(2, COLUMNS.index("jumps")).background().style() == \
+        Qt.BrushStyle.NoBrush
+    assert "1 with jumps" in table.header.text()
+    # a click on the header sorts by jumps, a second click the other way
+    header = table.table.horizontalHeader()
+    x = header.sectionViewportPosition(COLUMNS.index("jumps")) + 5
+    orders = []
+    for _ in range(2):
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                         pos=QPoint(x, 5))
+        orders.append(_column(table, "jumps"))
+    assert sorted(map(tuple, orders)) == [("", "", "2"), ("2", "", "")]
+    # the "#" column gives the doubt order back
+    x = header.sectionViewportPosition(0) + 5
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                     pos=QPoint(x, 5))
+    if _column(table, "#")[0] != "1":
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
+                         pos=QPoint(x, 5))
+    assert _column(table, "id") == ["broken", "sure", "doubtful"]
+    wait_idle(qtbot, window)
+
+
+def test_a_summary_without_the_jumps_column_still_opens(qtbot, window, batch):
+    out, rows = batch
+    lines = (out / "summary.csv").read_text().splitlines()
+    assert lines[0].endswith(",jumps")
+    (out / "summary.csv").write_text("\n".join(line.rsplit(",", 1)[0] for line in lines)
+                                     + "\n")
+    table = _open_batch(qtbot, window, out)
+    assert not window.banner.isVisible()
+    assert _column(table, "id") == ["broken", "doubtful", "sure"]
+    assert _column(table, "jumps") == ["", "", ""]
+    assert "with jumps" not in table.header.text()
+    wait_idle(qtbot, window)
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_batch_pair_with_pieces_opens_as_a_result_with_jumps(qtbot, window, repeat_pair,
+                                                               tmp_path, fmt):
+    """End to end: a tiny batch with structure auto on generated media (B repeats a
+    section of A), its output (JSON pieces or CSV piece column) opened from the triage
+    window: the workspace shows the pieces as it shows an imported ``align --structure
+    auto`` result, and Save to batch writes them back as pieces."""
+    from core import cli
+    from core.batch import align_pairs
+
+    a, b = repeat_pair
+    out = tmp_path / "out"
+    rows = align_pairs([{"id": "repeat", "a": a, "b": b, "structure": "auto"},
+                        {"id": "same", "a": a, "b": a, "structure": "auto"}],
+                       out, format=fmt, n_workers=1)
+    assert [r.status for r in rows] == ["ok", "ok"], [r.error for r in rows]
+    assert rows[0].jumps and rows[1].jumps is None
+    output = out / f"repeat.{fmt}"
+    batch_pw = read_alignment(output)
+    # what a single pair's align --structure auto writes
+    single = tmp_path / f"single.{fmt}"
+    assert cli.main(["align", a, b, "-o", str(single), "--structure", "auto", "-q"]) == 0
+    single_pw = read_alignment(single)
+    assert isinstance(batch_pw, PiecewiseAlignment) and isinstance(single_pw,
+                                                                   PiecewiseAlignment)
+    assert len(batch_pw.jumps) == rows[0].jumps == len(single_pw.jumps)
+    for got, want in zip(batch_pw.pieces, single_pw.pieces, strict=True):
+        assert np.array_equal(got.path, want.path)
+
+    table = _open_batch(qtbot, window, out)
+    assert _column(table, "id") == ["repeat", "same"]
+    assert _column(table, "jumps") == [str(rows[0].jumps), ""]
+    triage = window.files.triage
+    view = table.table
+    r = _column(table, "id").index("repeat")
+    cell = view.visualRect(view.model().index(r, COLUMNS.index("id")))
+    with qtbot.waitSignal(triage.pair_opened, timeout=TIMEOUT_MS) as blocker:
+        _double_click(qtbot, view, cell.center())
+    rid = blocker.args[0]
+    wait_idle(qtbot, window)
+    session = window.session
+    assert session.alignment_ids() == [rid] and session.active_id == rid
+    shown = piecewise_of(session.alignment(rid))
+    assert shown is not None, "the pieces were flattened into one monotone path"
+    assert len(shown.pieces) == len(single_pw.pieces)
+    for got, want in zip(shown.pieces, single_pw.pieces, strict=True):
+        assert np.array_equal(got.path, want.path)
+    # the matrix draws it as an imported result with jumps: each piece its own curve,
+    # both ends of each jump marked, the carrier's monotone curve hidden
+    st = window.structure
+    assert len(st.piece_curves) == len(shown.pieces)
+    assert len(st.jump_marks.data) == 2 * len(shown.jumps)
+    assert not window.matrix.path_curves["active"].isVisible()
+    # the cursor follows a jump: B inside the repeat (12-16 s) is A's section 2 (4-8 s)
+    session.move_cursor("b", 14.0)
+    assert session.cursor[0] == pytest.approx(6.0, abs=0.5)
+
+    # Save to batch keeps the pieces (the file's format holds them)
+    with qtbot.waitSignal(triage.saved, timeout=TIMEOUT_MS):
+        triage.save_action.trigger()
+    back = read_alignment(output)
+    assert isinstance(back, PiecewiseAlignment) and len(back.pieces) == len(shown.pieces)
+    for got, want in zip(back.pieces, shown.pieces, strict=True):
+        assert np.array_equal(got.path, want.path)
+    assert view.item(r, COLUMNS.index("status")).text() == "ok, corrected"
+    wait_idle(qtbot, window)
+
+
+def test_save_to_batch_refuses_jumps_in_a_format_that_holds_one_path(qtbot, window, batch):
+    """A result with jumps saved to a batch whose format holds one monotone path (here
+    TextGrid) is refused with a message naming the pair; the file is not touched."""
+    from core.structure.carrier import to_carrier
+
+    out, rows = batch
+    al = read_alignment(out / "doubtful.json")
+    write_alignment(al, out / "doubtful.TextGrid")
+    rows = [dataclasses.replace(r, output="doubtful.TextGrid") if r.id == "doubtful" else r
+            for r in rows]
+    write_summary(rows, out / "summary.csv")
+    table = _open_batch(qtbot, window, out)
+    triage = window.files.triage
+    r = _column(table, "id").index("doubtful")
+    view = table.table
+    with qtbot.waitSignal(triage.pair_opened, timeout=TIMEOUT_MS):
+        _double_click(qtbot, view, view.visualRect(view.model().index(r, 2)).center())
+    wait_idle(qtbot, window)
+    # a result with a jump back: B's second half plays part of A's first half again
+    opened = window.session.active_alignment()
+    path = opened.path
+    half = len(path) // 2
+    second = path[half:].copy()
+    second[:, 0] -= second[0, 0] // 2
+    pieces = PiecewiseAlignment(tuple(
+        Alignment(p, opened.rate_a_hz, opened.rate_b_hz, n_a=opened.n_a, n_b=opened.n_b,
+                  method="dtw") for p in (path[:half], second)))
+    assert len(pieces.jumps) == 1
+    window.session.add_alignment(to_carrier(pieces), label="with a jump")
+    before = (out / "doubtful.TextGrid").read_bytes()
+    window.hide_error()
+    triage.save_to_batch()
+    qtbot.waitUntil(window.banner.isVisible, timeout=TIMEOUT_MS)
+    text = window.banner.text()
+    assert text.startswith("pair doubtful: ") and "jumps" in text and "textgrid" in text
+    assert (out / "doubtful.TextGrid").read_bytes() == before
     wait_idle(qtbot, window)
