@@ -141,7 +141,9 @@ _AMBIGUOUS_TOL = 0.02
 _RUN_MIN_S = 1.0
 # the shared part: a video's copy may start or end a fraction of a second apart (no
 # reverberation or fading note to allow for), so short trims count and get no margin
-_OVERLAP_OPTIONS = {"video": {"min_skip_s": 0.2, "margin_s": 0.0}}
+# (and video keeps the overlap search without its step penalty, as it was measured: a
+# freeze is a vertical run the penalty would make dearer)
+_OVERLAP_OPTIONS = {"video": {"min_skip_s": 0.2, "margin_s": 0.0, "step_share": 0.0}}
 # half-width of the corridor around the coarse path at the base rate
 _CORRIDOR_S = 1.0
 # cells of the first (coarse) pass; above this the pass runs at a lower frame rate
@@ -846,7 +848,7 @@ def warm_up() -> None:
     cost = rng.random((3, 4))
     acc = np.empty_like(cost)
     back = np.empty(cost.shape, dtype=np.int8)
-    overlap_accumulate(cost - 0.5, acc, back)
+    overlap_accumulate(cost - 0.5, acc, back, 0.1)
     overlap_backtrack(back, 2, 3, np.empty((8, 2), dtype=np.int64))
 
 

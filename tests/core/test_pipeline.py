@@ -220,13 +220,13 @@ def test_bad_arguments():
         align_recordings(ra, rb, band_s=0)
 
 
-def naive_overlap(cost):
+def naive_overlap(cost, step_penalty=0.0):
     n, m = cost.shape
     acc = np.full((n, m), np.inf)
     for i in range(n):
         for j in range(m):
             c = cost[i, j]
-            hv = max(c, 0.0)
+            hv = max(c, 0.0) + step_penalty
             best = c if (i == 0 or j == 0) else np.inf
             if i > 0:
                 best = min(best, acc[i - 1, j] + hv)
@@ -238,15 +238,16 @@ def naive_overlap(cost):
     return acc
 
 
+@pytest.mark.parametrize("step_penalty", [0.0, 0.3])
 @pytest.mark.parametrize("shape", [(1, 1), (1, 5), (5, 1), (8, 11)])
-def test_overlap_kernel_matches_naive_reference(shape):
+def test_overlap_kernel_matches_naive_reference(shape, step_penalty):
     from core._kernels.overlap import overlap_accumulate, overlap_backtrack
 
     cost = np.random.default_rng(7).normal(size=shape)
     acc = np.empty(shape)
     back = np.empty(shape, np.int8)
-    overlap_accumulate(cost, acc, back)
-    ref = naive_overlap(cost)
+    overlap_accumulate(cost, acc, back, step_penalty)
+    ref = naive_overlap(cost, step_penalty)
     np.testing.assert_allclose(acc, ref)
     # the path back from the last cell pays what the table says
     path = np.empty((sum(shape) + 1, 2), np.int64)
@@ -256,7 +257,7 @@ def test_overlap_kernel_matches_naive_reference(shape):
     total = cost[p[0, 0], p[0, 1]]
     for (i0, j0), (i1, j1) in zip(p[:-1], p[1:], strict=True):
         c = cost[i1, j1]
-        total += 2 * c if (i1 - i0, j1 - j0) == (1, 1) else max(c, 0.0)
+        total += 2 * c if (i1 - i0, j1 - j0) == (1, 1) else max(c, 0.0) + step_penalty
     assert total == pytest.approx(ref[-1, -1])
 
 
