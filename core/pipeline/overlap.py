@@ -127,3 +127,83 @@ def find_overlap(source, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, ra
     trimmed = (i0, i1, j0, j1) != full
     return (i0, i1, j0, j1), dict(info, trimmed=trimmed, threshold=round(tau, 4),
                                   step_penalty=round(step_share * (c_off - c_on), 4))
+
+
+# a left-out span whose peak stays this far below the aligned part's is silence (a file
+# padded with digital silence, a pause before the first note), not material to warn about
+_SILENT_RATIO = 0.01
+# ends of a side shorter than this are where the path stops one or two frames before the
+# recording does, not a part left out
+_MIN_SPAN_S = 0.1
+
+
+def unshared_ends(aligned_part, recordings):
+    """The ends of each side an alignment left out, and whether they hold sound.
+
+    Parameters
+    ----------
+    aligned_part : dict
+        An engine result's ``diagnostics["aligned_part"]`` (``a_s``, ``b_s``: first and
+        last aligned time per side; ``whole_a``, ``whole_b``).
+    recordings : (Recording, Recording)
+        A and B. The durations bound the spans; an audio side's peaks (its
+        ``envelope``) tell a silent span from one with sound (video: always material).
+
+    Returns
+    -------
+    list of dict
+        One per left-out end: ``side`` (``"a"`` or ``"b"``), ``end`` (``"start"`` or
+        ``"end"``), ``start_s``, ``end_s`` and ``silent`` (bool).
+    """
+    spans = []
+    for side, rec in zip("ab", recordings, strict=True):
+        if aligned_part.get(f"whole_{side}", True):
+            continue
+        first, last = (float(t) for t in aligned_part[f"{side}_s"])
+        duration = float(rec.duration_s)
+        for end, (t0, t1) in (("start", (0.0, first)), ("end", (last, duration))):
+            if t1 - t0 < _MIN_SPAN_S:
+                continue
+            spans.append({"side": side, "end": end, "start_s": round(t0, 2),
+                          "end_s": round(t1, 2),
+                          "silent": _is_silent(rec, (t0, t1), (first, last))})
+    return spans
+
+
+def _is_silent(rec, span_s, part_s):
+    """Whether an audio recording's ``span_s`` peaks far below its ``part_s``."""
+    envelope = getattr(rec, "envelope", None)
+    if rec.kind != "audio" or envelope is None:
+        return False
+    rate = float(rec.rate_hz)
+
+    def peak(t0, t1):
+        start = min(int(t0 * rate), rec.n_frames - 1)
+        stop = max(start + 1, min(int(t1 * rate), rec.n_frames))
+        # bins of about 512 samples: the envelope then reads its finest cache cells (a
+        # bin may take in one neighbouring cell: with a single bin over the span, a
+        # coarse cell reached far into the aligned part)
+        lo, hi = envelope(max(1, min(100_000, (stop - start) // 512)), start, stop)
+        return max(float(np.max(np.abs(lo))), float(np.max(np.abs(hi))))
+
+    return peak(*span_s) < _SILENT_RATIO * peak(*part_s)
+
+
+def unshared_message(spans, names):
+    """The warning for the spans of :func:`unshared_ends` that hold sound (None if
+    none do); ``names`` maps ``"a"``/``"b"`` to file names."""
+    loud = [s for s in spans if not s["silent"]]
+    if not loud:
+        return None
+    parts = []
+    for side in "ab":
+        mine = [s for s in loud if s["side"] == side]
+        if not mine:
+            continue
+        other = "b" if side == "a" else "a"
+        where = " and ".join(f"its {s['end']} ({s['start_s']:.1f}-{s['end_s']:.1f} s)"
+                             for s in mine)
+        parts.append(f"{side.upper()} ({names[side]}) has sound at {where} that "
+                     f"{other.upper()} ({names[other]}) seems to lack")
+    return ("; ".join(parts) + ". The alignment leaves it out; if it does occur in the "
+            "other recording, place an anchor there.")

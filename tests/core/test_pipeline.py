@@ -267,7 +267,11 @@ def test_partial_overlap_is_detected_and_reported():
     cut = 2.5
     noise = np.random.default_rng(5).normal(0, 0.05, 4 * SR).astype(np.float32)
     b2 = np.concatenate([b[int(cut * SR):], noise])
-    al = align_recordings(FakeAudio(a), FakeAudio(b2))
+    from core import PartialOverlapWarning
+
+    with pytest.warns(PartialOverlapWarning, match=r"A \(mem\.wav\) has sound at its start.*"
+                                                   r"B \(mem\.wav\) has sound at its end"):
+        al = align_recordings(FakeAudio(a), FakeAudio(b2))
     part = al.diagnostics["aligned_part"]
     assert not part["whole_b"] and not part["whole_a"]
     assert part["b_s"][1] < b2.shape[0] / SR - 2.0
@@ -488,3 +492,78 @@ def test_a_side_that_never_changes_is_refused_as_nothing_in_common(tmp_path, sil
     with pytest.raises(ValueError, match=rf"{silent_side.upper()} \({silent_side}.wav\) does "
                        "not change.*nothing in common"):
         align_files(paths["a"], paths["b"])
+
+
+def _voices(seed, lead=120, n=300, k=6):
+    """Frames of a "speech" pair: A says a sequence of k sounds (runs of 2-6 frames); B
+    says the same in another voice (each sound shifted), after a lead-in of other words
+    in A's voice, which matches A frame by frame better than B's shared part does."""
+    rng = np.random.default_rng(seed)
+    sounds = rng.normal(size=(k, 8))
+
+    def words(m):
+        out = []
+        while len(out) < m:
+            out += [int(rng.integers(k))] * int(rng.integers(2, 7))
+        return np.array(out[:m])
+
+    said = words(n)
+    voice = rng.normal(scale=0.6, size=(k, 8))
+    x = sounds[said] + rng.normal(scale=0.05, size=(n, 8))
+    shared = sounds[said] + voice[said] + rng.normal(scale=0.05, size=(n, 8))
+    lead_in = sounds[words(lead)] + rng.normal(scale=0.05, size=(lead, 8))
+    return x, np.vstack([lead_in, shared])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_overlap_is_not_strung_through_a_lead_in_in_the_other_voice(seed):
+    from core._progress import Monitor
+    from core.pipeline.overlap import find_overlap
+
+    x, y = _voices(seed)
+    rate = 10.0
+    (i0, i1, j0, j1), info = find_overlap(FeatureTerms([Term("s", x, y, "cosine")]),
+                                          Monitor(None, None), rate=rate)
+    assert info["trimmed"] and (i0, i1, j1) == (0, 299, 419)
+    # the lead-in is 120 frames; the trimmed start gets half a second back
+    assert 120 - 0.5 * rate - 3 <= j0 <= 120
+
+
+def test_unrelated_lead_in_is_left_out_with_a_warning_naming_side_and_span():
+    from core import PartialOverlapWarning
+
+    a, b, times_a, times_b = _pair()
+    lead_s = 4.0
+    rng = np.random.default_rng(11)
+    noise = np.cumsum(rng.normal(0, 0.01, int(lead_s * SR))).astype(np.float32)
+    noise *= 0.2 / np.max(np.abs(noise))
+    b2 = np.concatenate([noise, b])
+    with pytest.warns(PartialOverlapWarning, match=r"B \(b2\.wav\) has sound at its start "
+                                                   r"\(0\.0-3\.\d s\)"):
+        al = align_recordings(FakeAudio(a, "a.wav"), FakeAudio(b2, "b2.wav"))
+    (span,) = al.diagnostics["unshared"]
+    assert span["side"] == "b" and span["end"] == "start" and not span["silent"]
+    assert 3.0 < span["end_s"] <= lead_s + 0.5
+    assert "B (b2.wav)" in al.diagnostics["warning"]
+    err = np.abs(al.map_a_to_b(times_a) - (times_b + lead_s))
+    assert np.mean(err) < 0.05, err
+
+
+def test_whole_pair_and_silent_padding_give_no_warning(tmp_path):
+    import warnings
+
+    from core import PartialOverlapWarning
+
+    a, b, *_ = _pair()
+    padded = np.concatenate([np.zeros(3 * SR, np.float32), b, np.zeros(2 * SR, np.float32)])
+    sf.write(tmp_path / "a.wav", a, SR)
+    sf.write(tmp_path / "b.wav", padded, SR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PartialOverlapWarning)
+        whole = align_recordings(FakeAudio(a), FakeAudio(b))
+        al = align_files(tmp_path / "a.wav", tmp_path / "b.wav")
+    assert "unshared" not in whole.diagnostics and "warning" not in whole.diagnostics
+    # the padding is left out and listed as silent (a file, so its envelope is read)
+    spans = al.diagnostics["unshared"]
+    assert spans and all(s["silent"] and s["side"] == "b" for s in spans)
+    assert "warning" not in al.diagnostics
