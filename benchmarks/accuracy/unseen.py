@@ -268,7 +268,7 @@ def run_one(pair, name, cache, timeout_s):
     d = al.diagnostics
     return {"status": "ok", "mae_ms": round(float(s["mae_ms"]), 1),
             "time_s": round(elapsed, 2), "material": d.get("material"),
-            "aligned_part": d.get("aligned_part"),
+            "aligned_part": d.get("aligned_part"), "warning": d.get("warning"),
             "fixes": {k: d[k] for k in ("key", "hum", "noise", "band") if k in d}}
 
 
