@@ -7,15 +7,16 @@
 Four public pairs of ``../shared/data`` (Mozart K.545 piano vs harpsichord, the Bach
 chorale BWV 66.6 piano vs strings, Harvard sentences by two voices, the real "Vibe Ace"
 recording against a stretched copy) have B replaced by a transformed copy (gain, an
-inverted channel, DC, mains hum, a key shift, band limits, reverb, noise, clipping, lossy
-compression, other sample rates, tempo changes, silence padding, and unrelated material
-before or after B: speech in the voice of harvard1's A or in another, an organ chorale,
-pink noise); the ground truth follows the transform. Every copy goes through ``core.align_files`` with
-the defaults and is scored with the data set's ``eval_alignment.py`` (mean absolute
-error in ms over the events); a refusal (a ``ValueError`` or ``MediaError``), a crash
-(any other exception) or a hang (over ``--timeout-s``) is reported as such; each
-result's warning (``diagnostics["warning"]``, e.g. a part of B that A lacks) is kept. Generated
-files are cached under ``--cache`` (default ``/tmp/ai-unseen``), never in the repo.
+inverted channel, DC, mains hum, a key shift, band limits, reverb, noise, clipping,
+lossy compression, other sample rates, tempo changes, silence padding, and unrelated
+material before or after B: speech in the voice of harvard1's A or in another, an organ
+chorale, pink noise); the ground truth follows the transform. Every copy goes through
+``core.align_files`` with the defaults and is scored with the data set's
+``eval_alignment.py`` (mean absolute error in ms over the events); a refusal (a
+``ValueError`` or ``MediaError``), a crash (any other exception) or a hang (over
+``--timeout-s``) is reported as such; each result's warning (``diagnostics["warning"]``,
+e.g. a part of B that A lacks) is kept. Generated files are cached under ``--cache``
+(default ``/tmp/ai-unseen``), never in the repo.
 
 Run it with ``PYTHONPATH`` pointing at the checkout to measure (the before/after table
 of ``benchmarks/accuracy/unseen.md`` compares two such runs).
