@@ -129,9 +129,12 @@ def find_overlap(source, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, ra
                                   step_penalty=round(step_share * (c_off - c_on), 4))
 
 
-# a left-out span whose peak stays this far below the aligned part's is silence (a file
-# padded with digital silence, a pause before the first note), not material to warn about
+# a left-out span is quiet (no material to warn about) when its loud moments (the 90th
+# percentile of its peaks per ~23 ms) stay below a hundredth of the aligned part's peak
+# (digital silence, a pause before the first note) or below three times the aligned part's
+# background (the 10th percentile of its peaks: a noisy file's fading tail is its noise)
 _SILENT_RATIO = 0.01
+_BACKGROUND_RATIO = 3.0
 # ends of a side shorter than this are where the path stops one or two frames before the
 # recording does, not a part left out
 _MIN_SPAN_S = 0.1
@@ -147,13 +150,14 @@ def unshared_ends(aligned_part, recordings):
         last aligned time per side; ``whole_a``, ``whole_b``).
     recordings : (Recording, Recording)
         A and B. The durations bound the spans; an audio side's peaks (its
-        ``envelope``) tell a silent span from one with sound (video: always material).
+        ``envelope``) tell a quiet span (silence, or no louder than the side's own
+        background) from one with sound (video: always material).
 
     Returns
     -------
     list of dict
         One per left-out end: ``side`` (``"a"`` or ``"b"``), ``end`` (``"start"`` or
-        ``"end"``), ``start_s``, ``end_s`` and ``silent`` (bool).
+        ``"end"``), ``start_s``, ``end_s`` and ``quiet`` (bool).
     """
     spans = []
     for side, rec in zip("ab", recordings, strict=True):
@@ -166,33 +170,37 @@ def unshared_ends(aligned_part, recordings):
                 continue
             spans.append({"side": side, "end": end, "start_s": round(t0, 2),
                           "end_s": round(t1, 2),
-                          "silent": _is_silent(rec, (t0, t1), (first, last))})
+                          "quiet": _is_quiet(rec, (t0, t1), (first, last))})
     return spans
 
 
-def _is_silent(rec, span_s, part_s):
-    """Whether an audio recording's ``span_s`` peaks far below its ``part_s``."""
+def _is_quiet(rec, span_s, part_s):
+    """Whether an audio recording's ``span_s`` holds only silence or the background of
+    its ``part_s`` (see ``_SILENT_RATIO``)."""
     envelope = getattr(rec, "envelope", None)
     if rec.kind != "audio" or envelope is None:
         return False
     rate = float(rec.rate_hz)
 
-    def peak(t0, t1):
+    def peaks(t0, t1):
         start = min(int(t0 * rate), rec.n_frames - 1)
         stop = max(start + 1, min(int(t1 * rate), rec.n_frames))
         # bins of about 512 samples: the envelope then reads its finest cache cells (a
         # bin may take in one neighbouring cell: with a single bin over the span, a
         # coarse cell reached far into the aligned part)
         lo, hi = envelope(max(1, min(100_000, (stop - start) // 512)), start, stop)
-        return max(float(np.max(np.abs(lo))), float(np.max(np.abs(hi))))
+        return np.maximum(np.abs(lo), np.abs(hi))
 
-    return peak(*span_s) < _SILENT_RATIO * peak(*part_s)
+    span, part = peaks(*span_s), peaks(*part_s)
+    limit = max(_SILENT_RATIO * float(part.max()),
+                _BACKGROUND_RATIO * float(np.percentile(part, 10)))
+    return float(np.percentile(span, 90)) < limit
 
 
 def unshared_message(spans, names):
     """The warning for the spans of :func:`unshared_ends` that hold sound (None if
     none do); ``names`` maps ``"a"``/``"b"`` to file names."""
-    loud = [s for s in spans if not s["silent"]]
+    loud = [s for s in spans if not s["quiet"]]
     if not loud:
         return None
     parts = []

@@ -150,8 +150,8 @@ def test_transposed_exchanges_a_and_b():
 
 
 def test_transposed_exchanges_the_sides_of_the_ends_left_out():
-    spans = [{"side": "b", "end": "start", "start_s": 0.0, "end_s": 4.0, "silent": False},
-             {"side": "a", "end": "end", "start_s": 2.0, "end_s": 3.0, "silent": True}]
+    spans = [{"side": "b", "end": "start", "start_s": 0.0, "end_s": 4.0, "quiet": False},
+             {"side": "a", "end": "end", "start_s": 2.0, "end_s": 3.0, "quiet": True}]
     al = _rich()
     al = al.replace(diagnostics=dict(al.diagnostics, unshared=spans))
     t = al.transposed()

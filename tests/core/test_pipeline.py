@@ -542,7 +542,7 @@ def test_unrelated_lead_in_is_left_out_with_a_warning_naming_side_and_span():
                                                    r"\(0\.0-3\.\d s\)"):
         al = align_recordings(FakeAudio(a, "a.wav"), FakeAudio(b2, "b2.wav"))
     (span,) = al.diagnostics["unshared"]
-    assert span["side"] == "b" and span["end"] == "start" and not span["silent"]
+    assert span["side"] == "b" and span["end"] == "start" and not span["quiet"]
     assert 3.0 < span["end_s"] <= lead_s + 0.5
     assert "B (b2.wav)" in al.diagnostics["warning"]
     err = np.abs(al.map_a_to_b(times_a) - (times_b + lead_s))
@@ -563,7 +563,29 @@ def test_whole_pair_and_silent_padding_give_no_warning(tmp_path):
         whole = align_recordings(FakeAudio(a), FakeAudio(b))
         al = align_files(tmp_path / "a.wav", tmp_path / "b.wav")
     assert "unshared" not in whole.diagnostics and "warning" not in whole.diagnostics
-    # the padding is left out and listed as silent (a file, so its envelope is read)
+    # the padding is left out and listed as quiet (a file, so its envelope is read)
     spans = al.diagnostics["unshared"]
-    assert spans and all(s["silent"] and s["side"] == "b" for s in spans)
+    assert spans and all(s["quiet"] and s["side"] == "b" for s in spans)
     assert "warning" not in al.diagnostics
+
+
+def test_an_end_left_out_is_quiet_when_it_holds_only_the_background(tmp_path):
+    from core.media import open_recording
+    from core.pipeline.overlap import unshared_ends, unshared_message
+
+    rng = np.random.default_rng(8)
+    a, b, *_ = _pair()
+    hiss = 0.02 * rng.normal(size=2 * SR).astype(np.float32)
+    noisy = np.concatenate([b + 0.02 * rng.normal(size=b.shape[0]), hiss])
+    sf.write(tmp_path / "a.wav", a, SR)
+    sf.write(tmp_path / "noisy.wav", noisy, SR)  # B's noise goes on 2 s after its music
+    sf.write(tmp_path / "tail.wav", np.concatenate([b, 10 * hiss]), SR)  # a loud tail
+    rec_a = open_recording(tmp_path / "a.wav")
+    end = round(b.shape[0] / SR, 3)
+    part = {"a_s": [0.0, rec_a.duration_s], "b_s": [0.0, end], "whole_a": True,
+            "whole_b": False}
+    for name, quiet in (("noisy.wav", True), ("tail.wav", False)):
+        (span,) = unshared_ends(part, (rec_a, open_recording(tmp_path / name)))
+        assert (span["side"], span["end"], span["quiet"]) == ("b", "end", quiet), name
+        assert span["start_s"] == pytest.approx(end, abs=0.01)
+        assert (unshared_message([span], {"a": "a.wav", "b": name}) is None) == quiet
