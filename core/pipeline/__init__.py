@@ -37,9 +37,8 @@
    ``diagnostics["aligned_part"]`` reports it. Its horizontal and vertical steps pay a
    penalty, so unrelated material cannot be strung along through scattered frames that
    happen to match (speech in the voice of the other side's speaker). The ends left out
-   are listed in ``diagnostics["unshared"]``; those louder than silence and than their
-   side's background are named, side and span, in ``diagnostics["warning"]`` and a
-   :class:`core.PartialOverlapWarning`.
+   are listed in ``diagnostics["unshared"]``; those that are not silence are named, side
+   and span, in ``diagnostics["warning"]`` and a :class:`core.PartialOverlapWarning`.
 4. **Path**, planned here as a recipe and solved by the engine
    (:func:`core.warping.staged_dtw`), segment by segment between the anchors (if any):
    exact DTW with symmetric1 steps (diagonal moves favoured, unlike symmetric2, which
@@ -278,10 +277,9 @@ def _file_name(sources, side):
 
 def _with_unshared(result, recordings, sources):
     """``result`` with ``diagnostics["unshared"]``: the ends of either side it left out
-    (:func:`~core.pipeline.overlap.unshared_ends`); where they are louder than silence
-    and than the side's background, also ``diagnostics["warning"]`` and a
-    :class:`core.PartialOverlapWarning` (shown in the window's status bar, printed by
-    ``align``)."""
+    (:func:`~core.pipeline.overlap.unshared_ends`); where they are not silence, also
+    ``diagnostics["warning"]`` and a :class:`core.PartialOverlapWarning` (shown in the
+    window's status bar, printed by ``align``)."""
     part = result.diagnostics.get("aligned_part")
     spans = unshared_ends(part, recordings) if part else []
     if not spans:

@@ -129,19 +129,16 @@ def find_overlap(source, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, ra
                                   step_penalty=round(step_share * (c_off - c_on), 4))
 
 
-# a left-out span is quiet (no material to warn about) when its loud moments (the 90th
-# percentile of its peaks per ~23 ms) stay below a hundredth of the aligned part's peak
-# (digital silence, a pause before the first note) or below three times the aligned part's
-# background (the 10th percentile of its peaks: a noisy file's fading tail is its noise)
+# a left-out span is quiet (no material to warn about) when its peaks stay below a
+# hundredth of the aligned part's (digital silence, a pause before the first note)
 _SILENT_RATIO = 0.01
-_BACKGROUND_RATIO = 3.0
 # ends of a side shorter than this are where the path stops one or two frames before the
 # recording does, not a part left out
 _MIN_SPAN_S = 0.1
 
 
 def unshared_ends(aligned_part, recordings):
-    """The ends of each side an alignment left out, and whether they hold sound.
+    """The ends of each side an alignment left out, and whether they are quiet.
 
     Parameters
     ----------
@@ -150,8 +147,8 @@ def unshared_ends(aligned_part, recordings):
         last aligned time per side; ``whole_a``, ``whole_b``).
     recordings : (Recording, Recording)
         A and B. The durations bound the spans; an audio side's peaks (its
-        ``envelope``) tell a quiet span (silence, or no louder than the side's own
-        background) from one with sound (video: always material).
+        ``envelope``) tell a quiet span (silence) from one with material (video:
+        always material).
 
     Returns
     -------
@@ -175,31 +172,28 @@ def unshared_ends(aligned_part, recordings):
 
 
 def _is_quiet(rec, span_s, part_s):
-    """Whether an audio recording's ``span_s`` holds only silence or the background of
-    its ``part_s`` (see ``_SILENT_RATIO``)."""
+    """Whether an audio recording's ``span_s`` peaks below ``_SILENT_RATIO`` times its
+    ``part_s``."""
     envelope = getattr(rec, "envelope", None)
     if rec.kind != "audio" or envelope is None:
         return False
     rate = float(rec.rate_hz)
 
-    def peaks(t0, t1):
+    def peak(t0, t1):
         start = min(int(t0 * rate), rec.n_frames - 1)
         stop = max(start + 1, min(int(t1 * rate), rec.n_frames))
         # bins of about 512 samples: the envelope then reads its finest cache cells (a
         # bin may take in one neighbouring cell: with a single bin over the span, a
         # coarse cell reached far into the aligned part)
         lo, hi = envelope(max(1, min(100_000, (stop - start) // 512)), start, stop)
-        return np.maximum(np.abs(lo), np.abs(hi))
+        return max(float(np.max(np.abs(lo))), float(np.max(np.abs(hi))))
 
-    span, part = peaks(*span_s), peaks(*part_s)
-    limit = max(_SILENT_RATIO * float(part.max()),
-                _BACKGROUND_RATIO * float(np.percentile(part, 10)))
-    return float(np.percentile(span, 90)) < limit
+    return peak(*span_s) < _SILENT_RATIO * peak(*part_s)
 
 
 def unshared_message(spans, names):
-    """The warning for the spans of :func:`unshared_ends` that hold sound (None if
-    none do); ``names`` maps ``"a"``/``"b"`` to file names."""
+    """The warning for the spans of :func:`unshared_ends` that are not quiet (None if
+    all are); ``names`` maps ``"a"``/``"b"`` to file names."""
     loud = [s for s in spans if not s["quiet"]]
     if not loud:
         return None
@@ -211,7 +205,7 @@ def unshared_message(spans, names):
         other = "b" if side == "a" else "a"
         where = " and ".join(f"its {s['end']} ({s['start_s']:.1f}-{s['end_s']:.1f} s)"
                              for s in mine)
-        parts.append(f"{side.upper()} ({names[side]}) has sound at {where} that "
+        parts.append(f"{side.upper()} ({names[side]}) has material at {where} that "
                      f"{other.upper()} ({names[other]}) seems to lack")
     return ("; ".join(parts) + ". The alignment leaves it out; if it does occur in the "
             "other recording, place an anchor there.")

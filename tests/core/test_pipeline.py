@@ -269,8 +269,8 @@ def test_partial_overlap_is_detected_and_reported():
     b2 = np.concatenate([b[int(cut * SR):], noise])
     from core import PartialOverlapWarning
 
-    with pytest.warns(PartialOverlapWarning, match=r"A \(mem\.wav\) has sound at its start.*"
-                                                   r"B \(mem\.wav\) has sound at its end"):
+    with pytest.warns(PartialOverlapWarning, match=r"A \(mem\.wav\) has material at its start.*"
+                                                   r"B \(mem\.wav\) has material at its end"):
         al = align_recordings(FakeAudio(a), FakeAudio(b2))
     part = al.diagnostics["aligned_part"]
     assert not part["whole_b"] and not part["whole_a"]
@@ -311,7 +311,11 @@ def test_video_pair_maps_b_frames_to_their_source():
     rng = np.random.default_rng(1)
     frames_b = [np.clip(frames_a[k] * 0.9 + rng.normal(0, 3, frames_a[k].shape), 0, 255)
                 .astype(np.uint8) for k in src]
-    al = align_recordings(FakeVideo(frames_a, 25.0), FakeVideo(frames_b, 30.0))
+    from core import PartialOverlapWarning
+
+    # B shows A's frames up to 79 of 120: A's last 1.6 s are left out, and said
+    with pytest.warns(PartialOverlapWarning, match=r"A \(mem\.mp4\) has material at its end"):
+        al = align_recordings(FakeVideo(frames_a, 25.0), FakeVideo(frames_b, 30.0))
     assert al.diagnostics["material"] == "video"
     pred = np.round(al.map_b_to_a(t_b) * 25.0).astype(int)
     assert np.mean(np.abs(pred - src) <= 1) >= 0.95
@@ -538,7 +542,7 @@ def test_unrelated_lead_in_is_left_out_with_a_warning_naming_side_and_span():
     noise = np.cumsum(rng.normal(0, 0.01, int(lead_s * SR))).astype(np.float32)
     noise *= 0.2 / np.max(np.abs(noise))
     b2 = np.concatenate([noise, b])
-    with pytest.warns(PartialOverlapWarning, match=r"B \(b2\.wav\) has sound at its start "
+    with pytest.warns(PartialOverlapWarning, match=r"B \(b2\.wav\) has material at its start "
                                                    r"\(0\.0-3\.\d s\)"):
         al = align_recordings(FakeAudio(a, "a.wav"), FakeAudio(b2, "b2.wav"))
     (span,) = al.diagnostics["unshared"]
@@ -569,22 +573,22 @@ def test_whole_pair_and_silent_padding_give_no_warning(tmp_path):
     assert "warning" not in al.diagnostics
 
 
-def test_an_end_left_out_is_quiet_when_it_holds_only_the_background(tmp_path):
+def test_an_end_left_out_is_quiet_only_when_it_is_silence(tmp_path):
     from core.media import open_recording
     from core.pipeline.overlap import unshared_ends, unshared_message
 
     rng = np.random.default_rng(8)
     a, b, *_ = _pair()
-    hiss = 0.02 * rng.normal(size=2 * SR).astype(np.float32)
-    noisy = np.concatenate([b + 0.02 * rng.normal(size=b.shape[0]), hiss])
+    hiss = rng.normal(size=2 * SR).astype(np.float32)
     sf.write(tmp_path / "a.wav", a, SR)
-    sf.write(tmp_path / "noisy.wav", noisy, SR)  # B's noise goes on 2 s after its music
-    sf.write(tmp_path / "tail.wav", np.concatenate([b, 10 * hiss]), SR)  # a loud tail
+    # B's music, then 2 s of hiss far below it (a quiet room), or at 20 dB below its peak
+    sf.write(tmp_path / "room.wav", np.concatenate([b, 1e-4 * hiss]), SR)
+    sf.write(tmp_path / "tail.wav", np.concatenate([b, 0.02 * hiss]), SR)
     rec_a = open_recording(tmp_path / "a.wav")
     end = round(b.shape[0] / SR, 3)
     part = {"a_s": [0.0, rec_a.duration_s], "b_s": [0.0, end], "whole_a": True,
             "whole_b": False}
-    for name, quiet in (("noisy.wav", True), ("tail.wav", False)):
+    for name, quiet in (("room.wav", True), ("tail.wav", False)):
         (span,) = unshared_ends(part, (rec_a, open_recording(tmp_path / name)))
         assert (span["side"], span["end"], span["quiet"]) == ("b", "end", quiet), name
         assert span["start_s"] == pytest.approx(end, abs=0.01)

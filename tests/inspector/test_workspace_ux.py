@@ -589,5 +589,5 @@ def test_a_lead_in_b_has_and_a_lacks_is_said_in_the_status_bar(qtbot, window, tm
     open_pair(qtbot, window, a, b)
     wait_idle(qtbot, window)
     said = [m for m in messages if m.startswith("default alignment:")]
-    assert said and "Warning: B (b.wav) has sound at its start (0.0-3." in said[-1], messages
+    assert said and "Warning: B (b.wav) has material at its start (0.0-3." in said[-1], messages
     assert "Warning" in window.statusBar().currentMessage()
