@@ -14,7 +14,14 @@ from . import _numba_cache
 _numba_cache.configure()  # before any kernel module imports numba: one cache per user
 
 from .alignment import Alignment  # noqa: E402
-from .errors import AlignmentError, Cancelled, ConvergenceWarning, FormatError, MediaError  # noqa: E402
+from .errors import (  # noqa: E402
+    AlignmentError,
+    Cancelled,
+    ConvergenceWarning,
+    FormatError,
+    MediaError,
+    PartialOverlapWarning,
+)
 
 __version__ = "0.1.0"
 
@@ -41,7 +48,7 @@ _LAZY = {
 }
 
 __all__ = ["Alignment", "AlignmentError", "Cancelled", "ConvergenceWarning", "FormatError",
-           "MediaError",
+           "MediaError", "PartialOverlapWarning",
            "__version__", *sorted(_LAZY)]
 
 

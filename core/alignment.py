@@ -155,14 +155,16 @@ class Alignment:
     def transposed(self) -> Alignment:
         """The same correspondence seen with A and B exchanged.
 
-        The path's columns, the rates, ``n_a`` and ``n_b``, the plan, ``sources["a"]`` and
-        ``["b"]``, the anchors in ``params`` (``anchors`` in frames, ``anchors_s`` in
-        seconds), the window outline ``diagnostics["search_window"]``, the DTW segments'
-        start and end cells (and their outlines), ``aligned_part`` and the per-side input
-        fingerprints are exchanged; ``params["transposed"]`` is set (removed again by a
-        second transposition), so :func:`core.warping.resolve` knows the engine ran the
-        other way round (the recipe in ``params`` stays as it ran). Transposing twice
-        gives the same path, rates, params and sources.
+        The path's columns, the rates, ``n_a`` and ``n_b``, the plan, ``sources["a"]``
+        and ``["b"]``, the anchors in ``params`` (``anchors`` in frames, ``anchors_s``
+        in seconds), the window outline ``diagnostics["search_window"]``, the DTW
+        segments' start and end cells (and their outlines), ``aligned_part``, the sides
+        of ``unshared`` (the ends left out; the warning's text, which names the files,
+        stays) and the per-side input fingerprints are exchanged;
+        ``params["transposed"]`` is set (removed again by a second transposition), so
+        :func:`core.warping.resolve` knows the engine ran the other way round (the
+        recipe in ``params`` stays as it ran). Transposing twice gives the same path,
+        rates, params and sources.
         """
         from .warping.windows import transpose_outline
 
@@ -194,6 +196,11 @@ class Alignment:
             diagnostics["aligned_part"] = dict(part, a_s=part.get("b_s"), b_s=part.get("a_s"),
                                                whole_a=part.get("whole_b"),
                                                whole_b=part.get("whole_a"))
+        unshared = diagnostics.get("unshared")
+        if isinstance(unshared, list):  # the ends left out (the pipeline's overlap search)
+            diagnostics["unshared"] = [
+                dict(u, side={"a": "b", "b": "a"}.get(u.get("side"), u.get("side")))
+                if isinstance(u, Mapping) else u for u in unshared]
         if diagnostics.get("segments") is not None:
             segments = []
             for rec in diagnostics["segments"]:

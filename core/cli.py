@@ -16,6 +16,7 @@ import contextlib
 import errno
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from . import __version__, options, paths, registry
@@ -312,15 +313,27 @@ def _align(path_a, path_b, recipe=None, *, quiet=False):
         progress.done()
 
 
-def _fail(message: str, status: int) -> int:
+def _say(kind: str, message) -> None:
+    """One line ``PROG: kind: message`` on stderr (whitespace collapsed)."""
     text = " ".join(str(message).split())
     # a file name may hold any bytes: show the ones that are not UTF-8 as \xNN
     text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
     if sys.stderr is not None:
         with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write(f"{PROG}: error: {text}\n")
+            sys.stderr.write(f"{PROG}: {kind}: {text}\n")
             sys.stderr.flush()
+
+
+def _fail(message: str, status: int) -> int:
+    _say("error", message)
     return status
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """``warnings.showwarning`` for the commands: an engine warning (a part of one
+    recording that the other lacks, a solver that did not converge) as one line like
+    the errors, not Python's two lines with a source file and line."""
+    _say("warning", message)
 
 
 def _stdout_gone() -> int:
@@ -339,7 +352,9 @@ def _guarded(run) -> int:
     SIGTERM and SIGHUP unwind like SIGINT meanwhile (temporary files are removed)."""
     restore = paths.cleanup_on_signals()
     try:
-        return int(run() or 0)
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            return int(run() or 0)
     except UsageError as exc:
         return _fail(str(exc), EXIT_BAD_INPUT)
     except BrokenPipeError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 __all__ = ["Cancelled", "MediaError", "AlignmentError", "FormatError", "OutputError",
-           "WriteError", "ConvergenceWarning"]
+           "WriteError", "ConvergenceWarning", "PartialOverlapWarning"]
 
 
 def _shown(path) -> str:
@@ -97,3 +97,9 @@ def _write_error(cls, path, errno, problem, existed):
 
 class ConvergenceWarning(UserWarning):
     """An iterative solver stopped at ``max_iter`` before reaching ``tol``."""
+
+
+class PartialOverlapWarning(UserWarning):
+    """One recording's start or end holds material the other lacks (a lead-in, a tail):
+    the alignment leaves it out. The result's ``diagnostics["unshared"]`` names the side
+    and the span, ``diagnostics["warning"]`` says it in words."""

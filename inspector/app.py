@@ -388,7 +388,8 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ slots
     def _on_message_posted(self, text: str) -> None:
-        self.statusBar().showMessage(text, 5_000)
+        # long enough to read: a result's warning runs to a few hundred characters
+        self.statusBar().showMessage(text, max(5_000, 60 * len(text)))
 
     def _on_busy_changed(self, busy: bool) -> None:
         labels = self.jobs.running_labels()

@@ -150,7 +150,8 @@ class Workspace(QObject):
 
     def _on_default_aligned(self, out: align_tasks.Aligned) -> None:
         aid = self._add_result(out)
-        self.message_posted.emit(f"default alignment: {self.session.label(aid)}")
+        self.message_posted.emit(_with_warning(f"default alignment: {self.session.label(aid)}",
+                                               out.alignment))
         self.default_alignment_finished.emit(aid)
 
     def _add_result(self, out: align_tasks.Aligned) -> int:
@@ -190,7 +191,8 @@ class Workspace(QObject):
         aid = self._add_result(out)
         elapsed = out.alignment.diagnostics.get("elapsed_s")
         took = f" in {elapsed:.2f} s" if isinstance(elapsed, float) else ""
-        self.message_posted.emit(f"{out.alignment.method} finished{took}")
+        self.message_posted.emit(_with_warning(f"{out.alignment.method} finished{took}",
+                                               out.alignment))
         self.method_finished.emit(aid)
 
     def _on_method_cancelled(self, job: Job) -> None:
@@ -219,3 +221,11 @@ class Workspace(QObject):
         files = [p for p in self.recent_files() if p != path]
         self.settings.setValue("recent_files", [path, *files][:MAX_RECENT])
         self.recent_files_changed.emit()
+
+
+def _with_warning(text: str, al) -> str:
+    """A result's message with the engine's warning about it (``diagnostics["warning"]``:
+    a part of one recording the other lacks, a solver that did not converge), which the
+    status bar would otherwise replace by this message as soon as the result arrives."""
+    warning = al.diagnostics.get("warning")
+    return f"{text}. Warning: {warning}" if warning else text

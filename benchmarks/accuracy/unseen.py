@@ -7,13 +7,16 @@
 Four public pairs of ``../shared/data`` (Mozart K.545 piano vs harpsichord, the Bach
 chorale BWV 66.6 piano vs strings, Harvard sentences by two voices, the real "Vibe Ace"
 recording against a stretched copy) have B replaced by a transformed copy (gain, an
-inverted channel, DC, mains hum, a key shift, band limits, reverb, noise, clipping, lossy
-compression, other sample rates, tempo changes, an unrelated prefix, silence padding);
-the ground truth follows the transform. Every copy goes through ``core.align_files`` with
-the defaults and is scored with the data set's ``eval_alignment.py`` (mean absolute
-error in ms over the events); a refusal (a ``ValueError`` or ``MediaError``), a crash
-(any other exception) or a hang (over ``--timeout-s``) is reported as such. Generated
-files are cached under ``--cache`` (default ``/tmp/ai-unseen``), never in the repo.
+inverted channel, DC, mains hum, a key shift, band limits, reverb, noise, clipping,
+lossy compression, other sample rates, tempo changes, silence padding, and unrelated
+material before or after B: speech in the voice of harvard1's A or in another, an organ
+chorale, pink noise); the ground truth follows the transform. Every copy goes through
+``core.align_files`` with the defaults and is scored with the data set's
+``eval_alignment.py`` (mean absolute error in ms over the events); a refusal (a
+``ValueError`` or ``MediaError``), a crash (any other exception) or a hang (over
+``--timeout-s``) is reported as such; each result's warning (``diagnostics["warning"]``,
+e.g. a part of B that A lacks) is kept. Generated files are cached under ``--cache``
+(default ``/tmp/ai-unseen``), never in the repo.
 
 Run it with ``PYTHONPATH`` pointing at the checkout to measure (the before/after table
 of ``benchmarks/accuracy/unseen.md`` compares two such runs).
@@ -41,12 +44,17 @@ PAIRS = {
     "harvard1": "public/speech/speech_p01_harvard1",
     "vibeace": "public/realaudio/realaudio_p01_vibeace_0-30s",
 }
-# an unrelated recording for prefixes: speech no pair above contains
+# unrelated recordings for lead-ins and tails: material no pair above contains
+# (harvard2's A: a US male voice of the synthesizer that speaks harvard1's A; its B: the
+# same voice, fast; bwv269's A: a chorale on a church organ)
 PREFIX_SOURCE = "public/speech/speech_p02_harvard2/a.wav"
+EXTRA_SOURCES = {"": PREFIX_SOURCE, "speech": "public/speech/speech_p02_harvard2/b.wav",
+                 "music": "public/music/music_p02_bwv269/a.wav", "noise": None}
 TRANSFORMS = ("gain+20", "gain-20", "invert-channel", "dc", "hum60", "key+2", "telephone",
               "lowpass2k", "reverb", "reverb0.6", "reverb2.0", "noise20", "noise10", "noise0",
               "clip", "vorbis", "mp3", "sr8k", "sr96k", "tempo0.6", "tempo1.5", "prefix8",
-              "prefix14", "pad-silence")
+              "prefix14", "pad-silence", "suffix8", "speech-prefix8", "music-prefix8",
+              "noise-prefix8", "music-suffix8")
 
 
 # ------------------------------------------------------------------ transforms
@@ -121,16 +129,22 @@ def _noise(x, snr_db, seed=1):
     return x + n * (_rms(x) / _rms(n) * 10 ** (-snr_db / 20))
 
 
-def _prefix(x, sr, seconds):
+def _extra(x, sr, seconds, source=PREFIX_SOURCE, after=False):
+    """``seconds`` of ``source`` (a file of the data set; None: pink noise) at B's level,
+    before B (or after it)."""
     import soundfile as sf
 
-    other, sr_o = sf.read(DATA / PREFIX_SOURCE, dtype="float32", always_2d=True)
-    other = other.mean(axis=1)
-    if sr_o != sr:
-        other = _resample(other, sr_o, sr)
     n = int(seconds * sr)
-    other = np.resize(other, n) * (_rms(x) / max(_rms(other), 1e-9))
-    return np.concatenate([other, x])
+    if source is None:
+        white = np.fft.rfft(np.random.default_rng(2).standard_normal(n))
+        other = np.fft.irfft(white / np.sqrt(np.maximum(np.arange(white.size), 1)), n)
+    else:
+        other, sr_o = sf.read(DATA / source, dtype="float32", always_2d=True)
+        other = other.mean(axis=1)
+        if sr_o != sr:
+            other = _resample(other, sr_o, sr)
+    other = (np.resize(other, n) * (_rms(x) / max(_rms(other), 1e-9))).astype(np.float32)
+    return np.concatenate([x, other] if after else [other, x])
 
 
 def _identity(t):
@@ -140,6 +154,12 @@ def _identity(t):
 def transform(name, x, sr):
     """B's samples ``x`` (n,) at ``sr`` transformed: (samples, rate, time map, suffix)."""
     same = _identity
+    if "prefix" in name or "suffix" in name:  # [KIND-]prefixS / [KIND-]suffixS
+        kind, _, where = name.rpartition("-")
+        seconds = float(where[6:])
+        after = where.startswith("suffix")
+        y = _extra(x, sr, seconds, EXTRA_SOURCES[kind], after=after)
+        return y, sr, (_identity if after else (lambda t: t + seconds)), ".wav"
     if name.startswith("gain"):
         return x * 10 ** (float(name[4:]) / 20), sr, same, ".wav"
     if name == "invert-channel":  # a stereo copy whose right channel has its polarity flipped
@@ -180,9 +200,6 @@ def transform(name, x, sr):
     if name.startswith("tempo"):
         rate = float(name[5:])
         return _stretch(x, rate), sr, (lambda t: t / rate), ".wav"
-    if name.startswith("prefix"):
-        seconds = float(name[6:])
-        return _prefix(x, sr, seconds), sr, (lambda t: t + seconds), ".wav"
     if name == "pad-silence":
         z = np.zeros(int(6.0 * sr), dtype=np.float32)
         return np.concatenate([z, x, z[:int(4.0 * sr)]]), sr, (lambda t: t + 6.0), ".wav"
@@ -255,7 +272,7 @@ def run_one(pair, name, cache, timeout_s):
     d = al.diagnostics
     return {"status": "ok", "mae_ms": round(float(s["mae_ms"]), 1),
             "time_s": round(elapsed, 2), "material": d.get("material"),
-            "aligned_part": d.get("aligned_part"),
+            "aligned_part": d.get("aligned_part"), "warning": d.get("warning"),
             "fixes": {k: d[k] for k in ("key", "hum", "noise", "band", "reverb")
                       if k in d}}
 

@@ -3,10 +3,12 @@ recordings (no validation here).
 
 On a full (N, M) cost matrix already shifted by a threshold (negative = frames that
 match): a path may start on any cell of the first row or column; diagonal steps add
-``2 * cost``, horizontal and vertical steps ``max(cost, 0)``: they may pay for a mismatch
-but never earn, so one frame that happens to resemble a long stretch of unrelated
-material cannot pull the path along it. Unlike the DTW kernels it earns on negative
-costs, which is why it is a kernel of its own.
+``2 * cost``, horizontal and vertical steps ``max(cost, 0) + step_penalty``: they may pay
+for a mismatch but never earn, so one frame that happens to resemble a long stretch of
+unrelated material cannot pull the path along it, and with a penalty a path that zigzags
+between scattered matching frames (unrelated speech of a similar voice) costs more than
+one that runs along a diagonal. Unlike the DTW kernels it earns on negative costs, which
+is why it is a kernel of its own.
 """
 
 import numpy as np
@@ -15,14 +17,14 @@ from ._jit import njit
 
 
 @njit(cache=True, nogil=True)
-def overlap_accumulate(cost, acc, back):
+def overlap_accumulate(cost, acc, back, step_penalty):
     """Fill ``acc`` (N, M) and ``back`` (N, M) int8 (0 start, 1 vertical, 2 horizontal,
-    3 diagonal)."""
+    3 diagonal); ``step_penalty`` (>= 0) is added to every horizontal or vertical step."""
     n, m = cost.shape
     for i in range(n):
         for j in range(m):
             c = cost[i, j]
-            hv = c if c > 0.0 else 0.0
+            hv = (c if c > 0.0 else 0.0) + step_penalty
             if i == 0 or j == 0:
                 best = c
                 arg = 0

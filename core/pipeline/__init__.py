@@ -35,7 +35,11 @@
 3. **Shared part** (:func:`~core.pipeline.overlap.find_overlap`): on a coarse cost
    matrix, a threshold-shifted open-begin/open-end DP finds extra material at either end
    (an intro, a missing ending); the path runs through the shared part only and
-   ``diagnostics["aligned_part"]`` reports it.
+   ``diagnostics["aligned_part"]`` reports it. Its horizontal and vertical steps pay a
+   penalty, so unrelated material cannot be strung along through scattered frames that
+   happen to match (speech in the voice of the other side's speaker). The ends left out
+   are listed in ``diagnostics["unshared"]``; those that are not silence are named, side
+   and span, in ``diagnostics["warning"]`` and a :class:`core.PartialOverlapWarning`.
 4. **Path**, planned here as a recipe and solved by the engine
    (:func:`core.warping.staged_dtw`), segment by segment between the anchors (if any):
    exact DTW with symmetric1 steps (diagonal moves favoured, unlike symmetric2, which
@@ -79,16 +83,18 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 
 import numpy as np
 
 from .._progress import Monitor
 from ..alignment import Alignment
+from ..errors import PartialOverlapWarning
 from ..media.recording import describe_recording
 from ..warping import FeatureTerms, Term, staged_dtw
 from .confidence import recipe_model
 from .material import _pair_material, classify_audio
-from .overlap import find_overlap
+from .overlap import find_overlap, unshared_ends, unshared_message
 
 __all__ = ["align_files", "align_recordings", "anchor_frames", "classify_audio",
            "cost_source", "rate_problem", "warm_up"]
@@ -142,7 +148,9 @@ _AMBIGUOUS_TOL = 0.02
 _RUN_MIN_S = 1.0
 # the shared part: a video's copy may start or end a fraction of a second apart (no
 # reverberation or fading note to allow for), so short trims count and get no margin
-_OVERLAP_OPTIONS = {"video": {"min_skip_s": 0.2, "margin_s": 0.0}}
+# (and video keeps the overlap search without its step penalty, as it was measured: a
+# freeze is a vertical run the penalty would make dearer)
+_OVERLAP_OPTIONS = {"video": {"min_skip_s": 0.2, "margin_s": 0.0, "step_share": 0.0}}
 # half-width of the corridor around the coarse path at the base rate
 _CORRIDOR_S = 1.0
 # cells of the first (coarse) pass; above this the pass runs at a lower frame rate
@@ -257,10 +265,32 @@ def _check_content(terms, sources, content=None) -> None:
         content = {"a": [t.x for t in terms], "b": [t.y for t in terms]}
     for side in ("a", "b"):
         if all(len(x) == 0 or not np.any(np.ptp(x, axis=0) > 1e-9) for x in content[side]):
-            name = os.path.basename(str(sources[side].get("path") or side.upper()))
+            name = _file_name(sources, side)
             raise ValueError(f"{side.upper()} ({name}) does not change from start to end "
                              "(silence or a still picture): the two recordings have "
                              "nothing in common to align")
+
+
+def _file_name(sources, side):
+    """The file name of side ``"a"`` or ``"b"`` of a result's sources, for messages."""
+    return os.path.basename(str(sources[side].get("path") or side.upper()))
+
+
+def _with_unshared(result, recordings, sources):
+    """``result`` with ``diagnostics["unshared"]``: the ends of either side it left out
+    (:func:`~core.pipeline.overlap.unshared_ends`); where they are not silence, also
+    ``diagnostics["warning"]`` and a :class:`core.PartialOverlapWarning` (shown in the
+    window's status bar, printed by ``align``)."""
+    part = result.diagnostics.get("aligned_part")
+    spans = unshared_ends(part, recordings) if part else []
+    if not spans:
+        return result
+    diag = dict(result.diagnostics, unshared=spans)
+    text = unshared_message(spans, {side: _file_name(sources, side) for side in "ab"})
+    if text is not None:
+        diag["warning"] = text
+        warnings.warn(text, PartialOverlapWarning, stacklevel=3)
+    return result.replace(diagnostics=diag)
 
 
 def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None,
@@ -387,6 +417,8 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         from .video import with_skips  # B skipped frames of A: jumps on A
 
         result = with_skips(result, source)
+    if odiag.get("trimmed"):
+        result = _with_unshared(result, (rec_a, rec_b), sources)
     return result
 
 
@@ -851,7 +883,7 @@ def warm_up() -> None:
     cost = rng.random((3, 4))
     acc = np.empty_like(cost)
     back = np.empty(cost.shape, dtype=np.int8)
-    overlap_accumulate(cost - 0.5, acc, back)
+    overlap_accumulate(cost - 0.5, acc, back, 0.1)
     overlap_backtrack(back, 2, 3, np.empty((8, 2), dtype=np.int64))
 
 

@@ -17,7 +17,8 @@ _k = lazy("overlap")  # numba: imported where a kernel first runs
 _OVERLAP_CELLS = 1_000_000
 
 
-def find_overlap(source, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, rate=1.0):
+def find_overlap(source, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, rate=1.0,
+                 step_share=0.1):
     """Find the part of A and B that correspond.
 
     On a coarse full cost matrix (``source`` pooled to about a million cells): a
@@ -29,13 +30,32 @@ def find_overlap(source, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, ra
     the same total weight per frame covered) that may start anywhere on the first row or
     column and end anywhere on the last row or column picks the stretch worth aligning
     (horizontal and vertical steps may pay for mismatches but never earn, see
-    :mod:`core._kernels.overlap`).
+    :mod:`core._kernels.overlap`, and each pays ``step_share * (c_off - c_on)`` more).
+
+    Why the step penalty: the DP may otherwise zigzag through unrelated material at no
+    cost, collecting the frames that happen to match. Unrelated speech in the voice of
+    A's speaker (8-14 s before B, whose own speaker is another voice) matches A
+    frame by frame better than B's shared part does (median best match per frame 0.08
+    against 0.27 on harvard1), so without the penalty the shared part began inside the
+    lead-in (at 6 s of B instead of 14.6 s; the two paths' totals 436 and 431).
+    Penalised, a path must earn its non-diagonal steps; the shared part's own slope
+    changes (B at 0.6-1.7 times A's tempo) pay little next to its diagonal earnings.
 
     Parameters
     ----------
     source : FeatureTerms
         The terms at the rate of the search (``rate`` frames per second), weighted.
     monitor : Monitor
+    share : float
+        Where the threshold lies between the matching and the typical cost.
+    min_skip_s, margin_s : float
+        Ends trimmed by less than ``min_skip_s`` stay whole; trimmed ends get
+        ``margin_s`` back.
+    rate : float
+        Frames per second of ``source``.
+    step_share : float
+        The penalty of a horizontal or vertical step, as a share of ``c_off - c_on``
+        (0: none).
 
     Returns
     -------
@@ -62,7 +82,7 @@ def find_overlap(source, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, ra
     shifted = cost - tau
     acc = np.empty_like(shifted)
     back = np.empty(shifted.shape, dtype=np.int8)
-    _k.overlap_accumulate(shifted, acc, back)
+    _k.overlap_accumulate(shifted, acc, back, step_share * (c_off - c_on))
     monitor.report(0.9)
     last_row = acc[n_c - 1]
     last_col = acc[:, m_c - 1]
@@ -105,4 +125,87 @@ def find_overlap(source, monitor, *, share=0.5, min_skip_s=1.0, margin_s=0.5, ra
     j1 = j1 if m - 1 - j1 >= min_skip else m - 1
     monitor.report(1.0)
     trimmed = (i0, i1, j0, j1) != full
-    return (i0, i1, j0, j1), dict(info, trimmed=trimmed, threshold=round(tau, 4))
+    return (i0, i1, j0, j1), dict(info, trimmed=trimmed, threshold=round(tau, 4),
+                                  step_penalty=round(step_share * (c_off - c_on), 4))
+
+
+# a left-out span is quiet (no material to warn about) when its peaks stay below a
+# hundredth of the aligned part's (digital silence, a pause before the first note)
+_SILENT_RATIO = 0.01
+# ends of a side shorter than this are where the path stops one or two frames before the
+# recording does, not a part left out
+_MIN_SPAN_S = 0.1
+
+
+def unshared_ends(aligned_part, recordings):
+    """The ends of each side an alignment left out, and whether they are quiet.
+
+    Parameters
+    ----------
+    aligned_part : dict
+        An engine result's ``diagnostics["aligned_part"]`` (``a_s``, ``b_s``: first and
+        last aligned time per side; ``whole_a``, ``whole_b``).
+    recordings : (Recording, Recording)
+        A and B. The durations bound the spans; an audio side's peaks (its
+        ``envelope``) tell a quiet span (silence) from one with material (video:
+        always material).
+
+    Returns
+    -------
+    list of dict
+        One per left-out end: ``side`` (``"a"`` or ``"b"``), ``end`` (``"start"`` or
+        ``"end"``), ``start_s``, ``end_s`` and ``quiet`` (bool).
+    """
+    spans = []
+    for side, rec in zip("ab", recordings, strict=True):
+        if aligned_part.get(f"whole_{side}", True):
+            continue
+        first, last = (float(t) for t in aligned_part[f"{side}_s"])
+        duration = float(rec.duration_s)
+        for end, (t0, t1) in (("start", (0.0, first)), ("end", (last, duration))):
+            if t1 - t0 < _MIN_SPAN_S:
+                continue
+            spans.append({"side": side, "end": end, "start_s": round(t0, 2),
+                          "end_s": round(t1, 2),
+                          "quiet": _is_quiet(rec, (t0, t1), (first, last))})
+    return spans
+
+
+def _is_quiet(rec, span_s, part_s):
+    """Whether an audio recording's ``span_s`` peaks below ``_SILENT_RATIO`` times its
+    ``part_s``."""
+    envelope = getattr(rec, "envelope", None)
+    if rec.kind != "audio" or envelope is None:
+        return False
+    rate = float(rec.rate_hz)
+
+    def peak(t0, t1):
+        start = min(int(t0 * rate), rec.n_frames - 1)
+        stop = max(start + 1, min(int(t1 * rate), rec.n_frames))
+        # bins of about 512 samples: the envelope then reads its finest cache cells (a
+        # bin may take in one neighbouring cell: with a single bin over the span, a
+        # coarse cell reached far into the aligned part)
+        lo, hi = envelope(max(1, min(100_000, (stop - start) // 512)), start, stop)
+        return max(float(np.max(np.abs(lo))), float(np.max(np.abs(hi))))
+
+    return peak(*span_s) < _SILENT_RATIO * peak(*part_s)
+
+
+def unshared_message(spans, names):
+    """The warning for the spans of :func:`unshared_ends` that are not quiet (None if
+    all are); ``names`` maps ``"a"``/``"b"`` to file names."""
+    loud = [s for s in spans if not s["quiet"]]
+    if not loud:
+        return None
+    parts = []
+    for side in "ab":
+        mine = [s for s in loud if s["side"] == side]
+        if not mine:
+            continue
+        other = "b" if side == "a" else "a"
+        where = " and ".join(f"its {s['end']} ({s['start_s']:.1f}-{s['end_s']:.1f} s)"
+                             for s in mine)
+        parts.append(f"{side.upper()} ({names[side]}) has material at {where} that "
+                     f"{other.upper()} ({names[other]}) seems to lack")
+    return ("; ".join(parts) + ". The alignment leaves it out; if it does occur in the "
+            "other recording, place an anchor there.")

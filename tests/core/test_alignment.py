@@ -147,3 +147,14 @@ def test_transposed_exchanges_a_and_b():
                                             for s in al.diagnostics["segments"]]
 
 
+
+
+def test_transposed_exchanges_the_sides_of_the_ends_left_out():
+    spans = [{"side": "b", "end": "start", "start_s": 0.0, "end_s": 4.0, "quiet": False},
+             {"side": "a", "end": "end", "start_s": 2.0, "end_s": 3.0, "quiet": True}]
+    al = _rich()
+    al = al.replace(diagnostics=dict(al.diagnostics, unshared=spans))
+    t = al.transposed()
+    assert [u["side"] for u in t.diagnostics["unshared"]] == ["a", "b"]
+    assert [u["start_s"] for u in t.diagnostics["unshared"]] == [0.0, 2.0]
+    assert t.transposed().diagnostics["unshared"] == spans

@@ -203,3 +203,19 @@ def test_help_states_the_bounds(capsys):
     assert cli.main(["convert", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "0 < HZ <= 1e+06" in text
+
+
+@pytest.mark.filterwarnings("default::core.errors.PartialOverlapWarning")
+def test_align_says_what_one_side_has_and_the_other_lacks_in_one_line(pair, tmp_path, capsys):
+    b, sr = sf.read(pair[1], dtype="float32")
+    lead = np.cumsum(np.random.default_rng(6).normal(0.0, 1.0, 3 * sr))  # 3 s of noise
+    lead = (0.3 * (lead - lead.mean()) / np.max(np.abs(lead - lead.mean()))).astype(np.float32)
+    sf.write(tmp_path / "later.wav", np.concatenate([lead, b]), sr)
+    out = tmp_path / "out.csv"
+    assert cli.main(["align", str(pair[0]), str(tmp_path / "later.wav"), "-o", str(out),
+                     "-q"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("alignment-inspector: warning: B (later.wav) has material at "
+                               "its start (0.0-"), lines
+    assert out.is_file()

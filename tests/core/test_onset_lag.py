@@ -239,6 +239,9 @@ def test_identical_timing_is_not_moved():
     assert abs(al.diagnostics["onset_lag"]["lag_s"]) < 0.004
 
 
+# chroma alone leaves B's first note (0.7 s) out of the shared part, as before the
+# warning existed, and now says so: not what this test is about
+@pytest.mark.filterwarnings("ignore::core.errors.PartialOverlapWarning")
 def test_no_correction_with_anchors_or_chosen_features():
     xa, xb, oa, ob = _piano_organ()
     ra, rb = _Audio(xa), _Audio(xb)

@@ -220,13 +220,13 @@ def test_bad_arguments():
         align_recordings(ra, rb, band_s=0)
 
 
-def naive_overlap(cost):
+def naive_overlap(cost, step_penalty=0.0):
     n, m = cost.shape
     acc = np.full((n, m), np.inf)
     for i in range(n):
         for j in range(m):
             c = cost[i, j]
-            hv = max(c, 0.0)
+            hv = max(c, 0.0) + step_penalty
             best = c if (i == 0 or j == 0) else np.inf
             if i > 0:
                 best = min(best, acc[i - 1, j] + hv)
@@ -238,15 +238,16 @@ def naive_overlap(cost):
     return acc
 
 
+@pytest.mark.parametrize("step_penalty", [0.0, 0.3])
 @pytest.mark.parametrize("shape", [(1, 1), (1, 5), (5, 1), (8, 11)])
-def test_overlap_kernel_matches_naive_reference(shape):
+def test_overlap_kernel_matches_naive_reference(shape, step_penalty):
     from core._kernels.overlap import overlap_accumulate, overlap_backtrack
 
     cost = np.random.default_rng(7).normal(size=shape)
     acc = np.empty(shape)
     back = np.empty(shape, np.int8)
-    overlap_accumulate(cost, acc, back)
-    ref = naive_overlap(cost)
+    overlap_accumulate(cost, acc, back, step_penalty)
+    ref = naive_overlap(cost, step_penalty)
     np.testing.assert_allclose(acc, ref)
     # the path back from the last cell pays what the table says
     path = np.empty((sum(shape) + 1, 2), np.int64)
@@ -256,7 +257,7 @@ def test_overlap_kernel_matches_naive_reference(shape):
     total = cost[p[0, 0], p[0, 1]]
     for (i0, j0), (i1, j1) in zip(p[:-1], p[1:], strict=True):
         c = cost[i1, j1]
-        total += 2 * c if (i1 - i0, j1 - j0) == (1, 1) else max(c, 0.0)
+        total += 2 * c if (i1 - i0, j1 - j0) == (1, 1) else max(c, 0.0) + step_penalty
     assert total == pytest.approx(ref[-1, -1])
 
 
@@ -266,7 +267,11 @@ def test_partial_overlap_is_detected_and_reported():
     cut = 2.5
     noise = np.random.default_rng(5).normal(0, 0.05, 4 * SR).astype(np.float32)
     b2 = np.concatenate([b[int(cut * SR):], noise])
-    al = align_recordings(FakeAudio(a), FakeAudio(b2))
+    from core import PartialOverlapWarning
+
+    with pytest.warns(PartialOverlapWarning, match=r"A \(mem\.wav\) has material at its start.*"
+                                                   r"B \(mem\.wav\) has material at its end"):
+        al = align_recordings(FakeAudio(a), FakeAudio(b2))
     part = al.diagnostics["aligned_part"]
     assert not part["whole_b"] and not part["whole_a"]
     assert part["b_s"][1] < b2.shape[0] / SR - 2.0
@@ -306,7 +311,11 @@ def test_video_pair_maps_b_frames_to_their_source():
     rng = np.random.default_rng(1)
     frames_b = [np.clip(frames_a[k] * 0.9 + rng.normal(0, 3, frames_a[k].shape), 0, 255)
                 .astype(np.uint8) for k in src]
-    al = align_recordings(FakeVideo(frames_a, 25.0), FakeVideo(frames_b, 30.0))
+    from core import PartialOverlapWarning
+
+    # B shows A's frames up to 79 of 120: A's last 1.6 s are left out, and said
+    with pytest.warns(PartialOverlapWarning, match=r"A \(mem\.mp4\) has material at its end"):
+        al = align_recordings(FakeVideo(frames_a, 25.0), FakeVideo(frames_b, 30.0))
     assert al.diagnostics["material"] == "video"
     pred = np.round(al.map_b_to_a(t_b) * 25.0).astype(int)
     assert np.mean(np.abs(pred - src) <= 1) >= 0.95
@@ -487,3 +496,100 @@ def test_a_side_that_never_changes_is_refused_as_nothing_in_common(tmp_path, sil
     with pytest.raises(ValueError, match=rf"{silent_side.upper()} \({silent_side}.wav\) does "
                        "not change.*nothing in common"):
         align_files(paths["a"], paths["b"])
+
+
+def _voices(seed, lead=120, n=300, k=6):
+    """Frames of a "speech" pair: A says a sequence of k sounds (runs of 2-6 frames); B
+    says the same in another voice (each sound shifted), after a lead-in of other words
+    in A's voice, which matches A frame by frame better than B's shared part does."""
+    rng = np.random.default_rng(seed)
+    sounds = rng.normal(size=(k, 8))
+
+    def words(m):
+        out = []
+        while len(out) < m:
+            out += [int(rng.integers(k))] * int(rng.integers(2, 7))
+        return np.array(out[:m])
+
+    said = words(n)
+    voice = rng.normal(scale=0.6, size=(k, 8))
+    x = sounds[said] + rng.normal(scale=0.05, size=(n, 8))
+    shared = sounds[said] + voice[said] + rng.normal(scale=0.05, size=(n, 8))
+    lead_in = sounds[words(lead)] + rng.normal(scale=0.05, size=(lead, 8))
+    return x, np.vstack([lead_in, shared])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_overlap_is_not_strung_through_a_lead_in_in_the_other_voice(seed):
+    from core._progress import Monitor
+    from core.pipeline.overlap import find_overlap
+
+    x, y = _voices(seed)
+    rate = 10.0
+    (i0, i1, j0, j1), info = find_overlap(FeatureTerms([Term("s", x, y, "cosine")]),
+                                          Monitor(None, None), rate=rate)
+    assert info["trimmed"] and (i0, i1, j1) == (0, 299, 419)
+    # the lead-in is 120 frames; the trimmed start gets half a second back
+    assert 120 - 0.5 * rate - 3 <= j0 <= 120
+
+
+def test_unrelated_lead_in_is_left_out_with_a_warning_naming_side_and_span():
+    from core import PartialOverlapWarning
+
+    a, b, times_a, times_b = _pair()
+    lead_s = 4.0
+    rng = np.random.default_rng(11)
+    noise = np.cumsum(rng.normal(0, 0.01, int(lead_s * SR))).astype(np.float32)
+    noise *= 0.2 / np.max(np.abs(noise))
+    b2 = np.concatenate([noise, b])
+    with pytest.warns(PartialOverlapWarning, match=r"B \(b2\.wav\) has material at its start "
+                                                   r"\(0\.0-3\.\d s\)"):
+        al = align_recordings(FakeAudio(a, "a.wav"), FakeAudio(b2, "b2.wav"))
+    (span,) = al.diagnostics["unshared"]
+    assert span["side"] == "b" and span["end"] == "start" and not span["quiet"]
+    assert 3.0 < span["end_s"] <= lead_s + 0.5
+    assert "B (b2.wav)" in al.diagnostics["warning"]
+    err = np.abs(al.map_a_to_b(times_a) - (times_b + lead_s))
+    assert np.mean(err) < 0.05, err
+
+
+def test_whole_pair_and_silent_padding_give_no_warning(tmp_path):
+    import warnings
+
+    from core import PartialOverlapWarning
+
+    a, b, *_ = _pair()
+    padded = np.concatenate([np.zeros(3 * SR, np.float32), b, np.zeros(2 * SR, np.float32)])
+    sf.write(tmp_path / "a.wav", a, SR)
+    sf.write(tmp_path / "b.wav", padded, SR)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PartialOverlapWarning)
+        whole = align_recordings(FakeAudio(a), FakeAudio(b))
+        al = align_files(tmp_path / "a.wav", tmp_path / "b.wav")
+    assert "unshared" not in whole.diagnostics and "warning" not in whole.diagnostics
+    # the padding is left out and listed as quiet (a file, so its envelope is read)
+    spans = al.diagnostics["unshared"]
+    assert spans and all(s["quiet"] and s["side"] == "b" for s in spans)
+    assert "warning" not in al.diagnostics
+
+
+def test_an_end_left_out_is_quiet_only_when_it_is_silence(tmp_path):
+    from core.media import open_recording
+    from core.pipeline.overlap import unshared_ends, unshared_message
+
+    rng = np.random.default_rng(8)
+    a, b, *_ = _pair()
+    hiss = rng.normal(size=2 * SR).astype(np.float32)
+    sf.write(tmp_path / "a.wav", a, SR)
+    # B's music, then 2 s of hiss far below it (a quiet room), or at 20 dB below its peak
+    sf.write(tmp_path / "room.wav", np.concatenate([b, 1e-4 * hiss]), SR)
+    sf.write(tmp_path / "tail.wav", np.concatenate([b, 0.02 * hiss]), SR)
+    rec_a = open_recording(tmp_path / "a.wav")
+    end = round(b.shape[0] / SR, 3)
+    part = {"a_s": [0.0, rec_a.duration_s], "b_s": [0.0, end], "whole_a": True,
+            "whole_b": False}
+    for name, quiet in (("room.wav", True), ("tail.wav", False)):
+        (span,) = unshared_ends(part, (rec_a, open_recording(tmp_path / name)))
+        assert (span["side"], span["end"], span["quiet"]) == ("b", "end", quiet), name
+        assert span["start_s"] == pytest.approx(end, abs=0.01)
+        assert (unshared_message([span], {"a": "a.wav", "b": name}) is None) == quiet
