@@ -38,7 +38,7 @@ import numpy as np
 
 __all__ = ["OnsetLag", "Onsets", "attack_lag_s", "attack_width_s", "cached_novelty",
            "compensate", "known_width", "onset_edges_s", "onset_lag_s", "onset_shift_frames",
-           "onset_times_s", "recording_onsets_s", "shift_path", "shift_terms",
+           "onset_times_s", "recording_onsets_s", "rise_time_s", "shift_path", "shift_terms",
            "side_lags_s"]
 
 # novelty at the DLNCO's fine rate (its pitch energies are remembered: no new STFT)
@@ -77,8 +77,17 @@ _PAIR_TOL_S = 0.05
 _MIN_LAG_FRAMES = 0.4
 _MIN_PAIRS = 8
 _MAX_SPREAD_S = 0.02
-# and A's peaks rise at least this much longer (s) than B's, the way of the lag
+# and A's peaks rise at least this much longer (s) than B's, the way of the lag, and by
+# at least this share of the lag: the path pairs the rising edges, not only the peaks
+# (organ against piano 0.69-1.5; degraded copies of music_p03 whose peaks drift, not
+# their features: a 60 Hz hum 0.27, 8 kHz sampling 0.52, noise at 10 dB SNR 0.53)
 _MIN_RISE_S = 0.0025
+_MIN_RISE_SHARE = 0.6
+# and each side's own rise (its peaks less their rising edges, median) differs by at most
+# this (s): an organ's ramp against a piano's makes it 4.9-8.2 ms, reverb on a piano 6-9
+# ms; noise at 0 dB SNR, after its subtraction, 18 ms on music_p03, where the peaks are
+# smeared and the features not late
+_MAX_OWN_RISE_S = 0.012
 
 
 def novelty(x, sample_rate, tuning):
@@ -259,6 +268,14 @@ def recording_onsets_s(x, sample_rate, tuning, *, nov=None):
     return Onsets(onset_times_s(nov), onset_edges_s(nov))
 
 
+def rise_time_s(onsets) -> float | None:
+    """How long (s) a recording's strong novelty peaks take to rise from half their height:
+    the median of its :class:`Onsets`' peaks less their edges, None without onsets."""
+    if onsets is None or not len(onsets.peaks_s):
+        return None
+    return float(np.median(np.asarray(onsets.peaks_s) - np.asarray(onsets.edges_s)))
+
+
 def _path_map(path, rate_a_hz, rate_b_hz, times_a_s):
     """B times (s) the path gives A times (s): :meth:`core.alignment.Alignment.map_a_to_b`'s
     knots (the middle of each row's columns, linear in between), NaN outside the path's
@@ -327,8 +344,9 @@ def _nearest(sorted_values, queries):
 
 
 def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None, rise_s=None,
-                       min_frames=_MIN_LAG_FRAMES, min_pairs=_MIN_PAIRS,
-                       max_spread_s=_MAX_SPREAD_S, min_rise_s=_MIN_RISE_S):
+                       own_rise_s=None, min_frames=_MIN_LAG_FRAMES, min_pairs=_MIN_PAIRS,
+                       max_spread_s=_MAX_SPREAD_S, min_rise_s=_MIN_RISE_S,
+                       min_rise_share=_MIN_RISE_SHARE, max_own_rise_s=_MAX_OWN_RISE_S):
     """The frames to add to a path's B index for the onset lag it leaves, or 0.
 
     Parameters
@@ -344,12 +362,16 @@ def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None, rise_s=None
     rise_s : float, optional
         The lag of the peaks less the lag of their half-height rising edges (s, both
         through the same path): how much longer A's peaks take to rise than B's.
-    min_frames, min_pairs, max_spread_s, min_rise_s :
+    own_rise_s : float, optional
+        A's :func:`rise_time_s` less B's (s), each measured on its own recording.
+    min_frames, min_pairs, max_spread_s, min_rise_s, min_rise_share, max_own_rise_s :
         A shift is made only for a lag of ``min_frames`` frames or more, from
         ``min_pairs`` pairs or more, whose lags agree (the interquartile range lies on
         the median's side of zero, or spans at most ``max_spread_s``) and, given
         ``rise_s``, that comes from a difference of attacks: A's peaks rise
-        ``min_rise_s`` longer than B's (or shorter) the way of the lag.
+        ``min_rise_s`` longer than B's (or shorter) the way of the lag, and by at least
+        ``min_rise_share`` of the lag; given ``own_rise_s``, the sides' own rise times
+        differ by at most ``max_own_rise_s``.
 
     Returns
     -------
@@ -371,8 +393,15 @@ def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None, rise_s=None
     and ../shared/data's music: shifting against the lag made every moved pair worse.
     The rise condition keeps timing noise of the peaks from moving a path: a lag that an
     attack difference leaves shows between the peaks and their rising edges too (organ
-    against piano 3.5-8 ms; music_p03, two pianos, lag -5 ms where the path was right:
-    1.3 ms).
+    against piano 3.5-8 ms; music_p03, piano against harpsichord, lag -5 ms where the
+    path was right: 1.3 ms). It is most of the lag: the features follow the rising edges,
+    whose own lag through the path is small (organ against piano: rise 0.69-1.5 times
+    the lag), where a copy whose peaks drift with the degradation (music_p03's B with a
+    60 Hz hum, sampled at 8 kHz, with noise at 10 dB SNR: lags -5 to -10 ms, rises
+    0.27-0.53 of them) has its edges drift the same way. Noise as loud as the music
+    smears a side's own peaks (music_p03 at 0 dB SNR: its peaks rise 18 ms longer than
+    A's, an organ's 5-8 ms longer than a piano's): the sides' own rise times must differ
+    by at most ``max_own_rise_s``.
     """
     if lag_s is None or not np.isfinite(lag_s) or n_pairs < min_pairs:
         return 0
@@ -385,7 +414,10 @@ def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None, rise_s=None
         if not (one_side or q3 - q1 <= max_spread_s):
             return 0
     if rise_s is not None and not (np.sign(rise_s) == np.sign(frames)
-                                   and abs(rise_s) >= min_rise_s):
+                                   and abs(rise_s) >= min_rise_s
+                                   and abs(rise_s) >= min_rise_share * abs(lag_s) - 1e-12):
+        return 0
+    if own_rise_s is not None and abs(own_rise_s) > max_own_rise_s + 1e-12:
         return 0
     return int(np.sign(frames)) * max(1, int(round(abs(frames))))
 
