@@ -658,9 +658,11 @@ def _onset_correction(result, onsets, terms, weights, t0):
     rise = None if lag is None or edges is None else lag.lag_s - edges.lag_s
     own = None if lag is None else [attack.rise_time_s(o) for o in onsets]
     own_rise = None if own is None or None in own else own[0] - own[1]
+    widths = result.diagnostics.get("attack", {}).get("width_s") or [None, None]
+    width_diff = 0.0 if None in widths else widths[0] - widths[1]
     shift = 0 if lag is None or rise is None else attack.onset_shift_frames(
         lag.lag_s, rates[1], lag.n_pairs, quartiles_s=lag.quartiles_s, rise_s=rise,
-        own_rise_s=own_rise)
+        own_rise_s=own_rise, width_diff_s=width_diff)
     diag = dict(result.diagnostics)
     diag["onset_lag"] = None if lag is None else {
         "lag_s": round(lag.lag_s, 4), "pairs": lag.n_pairs,
