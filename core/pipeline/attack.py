@@ -26,7 +26,8 @@ novelty peaks (:func:`onset_times_s`) through the path to B's (:func:`onset_lag_
 the path pairs the features, so the peaks are left ``d_peaks - d_features`` apart,
 about the features' own lag, and the pipeline moves the path by it in whole frames
 (:func:`onset_shift_frames`, :func:`shift_path`) when it is consistent and the peaks'
-rising edges (:func:`onset_edges_s`) show an attack difference too; :func:`shift_terms`
+rising edges (:func:`onset_edges_s`) and each side's own rise time
+(:func:`rise_time_s`) show an attack difference too; :func:`shift_terms`
 moves B's features as much for a re-solve.
 """
 
@@ -89,8 +90,8 @@ _MIN_RISE_SHARE = 0.65
 # difference of their attack widths (a rise is part of a width): an organ's ramp against a
 # piano's makes 4.9-8.2 ms (widths within 5 ms), reverb on a piano 6-9 ms; noise at 0 dB
 # SNR (after its subtraction) 18 ms on music_p03 (widths 0.04 / 0.05 s), where the peaks
-# are smeared and the features not late; a slow legato attack (music_p01's B, width
-# 0.12 s) 26-27 ms
+# are smeared and the features not late; a slow legato attack (music_p01's B, widths
+# 0.12-0.14 s against 0.04) 26-35 ms
 _MAX_OWN_RISE_S = 0.01
 _OWN_RISE_PER_WIDTH = 0.5
 
@@ -415,7 +416,7 @@ def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None, rise_s=None
     side's peaks (music_p03 at 0 dB SNR: its peaks rise 18 ms longer than A's, the attack
     widths 10 ms apart): the own rise times may differ by ``max_own_rise_s`` plus half the
     widths' difference at most (a rise is one flank of a width; a slow legato attack,
-    width 0.12 s against 0.04, rises 27 ms longer and its lag is moved).
+    width 0.12-0.14 s against 0.04, rises 26-35 ms longer and its lag is moved).
     """
     if lag_s is None or not np.isfinite(lag_s) or n_pairs < min_pairs:
         return 0
