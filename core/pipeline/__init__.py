@@ -677,7 +677,8 @@ def _onset_correction(result, onsets, terms, weights, t0):
     second solve. ``params["onset_shift"]`` records the frames (0: not moved), so
     :func:`cost_source` moves B's features by as many and a re-solve finds the moved
     path; ``diagnostics["onset_lag"]`` the lag found (s), the number of pairs, the lags'
-    quartiles and the rise difference (s)."""
+    quartiles, the rise difference (s) and each side's own rise time (s,
+    :func:`.attack.rise_time_s`)."""
     from . import attack
 
     rates = (result.rate_a_hz, result.rate_b_hz)
@@ -687,13 +688,20 @@ def _onset_correction(result, onsets, terms, weights, t0):
         edges = attack.onset_lag_s(result.path, rates, onsets[0].edges_s,
                                    onsets[1].edges_s)
     rise = None if lag is None or edges is None else lag.lag_s - edges.lag_s
+    own = None if lag is None else [attack.rise_time_s(o) for o in onsets]
+    own_rise = None if own is None or None in own else own[0] - own[1]
+    widths = result.diagnostics.get("attack", {}).get("width_s") or [None, None]
+    width_diff = 0.0 if None in widths else widths[0] - widths[1]
     shift = 0 if lag is None or rise is None else attack.onset_shift_frames(
-        lag.lag_s, rates[1], lag.n_pairs, quartiles_s=lag.quartiles_s, rise_s=rise)
+        lag.lag_s, rates[1], lag.n_pairs, quartiles_s=lag.quartiles_s, rise_s=rise,
+        own_rise_s=own_rise, width_diff_s=width_diff)
     diag = dict(result.diagnostics)
     diag["onset_lag"] = None if lag is None else {
         "lag_s": round(lag.lag_s, 4), "pairs": lag.n_pairs,
         "quartiles_s": [round(q, 4) for q in lag.quartiles_s],
-        "rise_s": None if rise is None else round(rise, 4)}
+        "rise_s": None if rise is None else round(rise, 4),
+        "own_rise_s": None if own is None else [None if r is None else round(r, 4)
+                                                 for r in own]}
     params = dict(result.params, onset_shift=shift)
     changes = {}
     if shift:

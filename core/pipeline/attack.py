@@ -26,7 +26,8 @@ novelty peaks (:func:`onset_times_s`) through the path to B's (:func:`onset_lag_
 the path pairs the features, so the peaks are left ``d_peaks - d_features`` apart,
 about the features' own lag, and the pipeline moves the path by it in whole frames
 (:func:`onset_shift_frames`, :func:`shift_path`) when it is consistent and the peaks'
-rising edges (:func:`onset_edges_s`) show an attack difference too; :func:`shift_terms`
+rising edges (:func:`onset_edges_s`) and each side's own rise time
+(:func:`rise_time_s`) show an attack difference too; :func:`shift_terms`
 moves B's features as much for a re-solve.
 """
 
@@ -38,7 +39,7 @@ import numpy as np
 
 __all__ = ["OnsetLag", "Onsets", "attack_lag_s", "attack_width_s", "cached_novelty",
            "compensate", "known_width", "onset_edges_s", "onset_lag_s", "onset_shift_frames",
-           "onset_times_s", "recording_onsets_s", "shift_path", "shift_terms",
+           "onset_times_s", "recording_onsets_s", "rise_time_s", "shift_path", "shift_terms",
            "side_lags_s"]
 
 # novelty at the DLNCO's fine rate (its pitch energies are remembered: no new STFT)
@@ -77,8 +78,22 @@ _PAIR_TOL_S = 0.05
 _MIN_LAG_FRAMES = 0.4
 _MIN_PAIRS = 8
 _MAX_SPREAD_S = 0.02
-# and A's peaks rise at least this much longer (s) than B's, the way of the lag
+# and A's peaks rise at least this much longer (s) than B's, the way of the lag; and the
+# rise is at least this share of the lag or of the difference of the sides' own rise
+# times (each side's peaks less their rising edges, median), the smaller: organ against
+# piano 0.81-1.49, a piano against its reverberant copy 0.80-1.29; copies of music_p03
+# whose peaks drift with a degradation and their features not (a 60 Hz hum, 8 kHz
+# sampling, noise at 10 dB SNR) 0.45-0.54
 _MIN_RISE_S = 0.0025
+_MIN_RISE_SHARE = 0.65
+# and the sides' own rise times differ by at most this (s) plus this share of the
+# difference of their attack widths (a rise is part of a width): an organ's ramp against a
+# piano's makes 4.9-8.2 ms (widths within 5 ms), reverb on a piano 6-9 ms; noise at 0 dB
+# SNR (after its subtraction) 18 ms on music_p03 (widths 0.04 / 0.05 s), where the peaks
+# are smeared and the features not late; a slow legato attack (music_p01's B, widths
+# 0.12-0.14 s against 0.04) 26-35 ms
+_MAX_OWN_RISE_S = 0.01
+_OWN_RISE_PER_WIDTH = 0.5
 
 
 def novelty(x, sample_rate, tuning):
@@ -259,6 +274,14 @@ def recording_onsets_s(x, sample_rate, tuning, *, nov=None):
     return Onsets(onset_times_s(nov), onset_edges_s(nov))
 
 
+def rise_time_s(onsets) -> float | None:
+    """How long (s) a recording's strong novelty peaks take to rise from half their height:
+    the median of its :class:`Onsets`' peaks less their edges, None without onsets."""
+    if onsets is None or not len(onsets.peaks_s):
+        return None
+    return float(np.median(np.asarray(onsets.peaks_s) - np.asarray(onsets.edges_s)))
+
+
 def _path_map(path, rate_a_hz, rate_b_hz, times_a_s):
     """B times (s) the path gives A times (s): :meth:`core.alignment.Alignment.map_a_to_b`'s
     knots (the middle of each row's columns, linear in between), NaN outside the path's
@@ -327,8 +350,10 @@ def _nearest(sorted_values, queries):
 
 
 def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None, rise_s=None,
-                       min_frames=_MIN_LAG_FRAMES, min_pairs=_MIN_PAIRS,
-                       max_spread_s=_MAX_SPREAD_S, min_rise_s=_MIN_RISE_S):
+                       own_rise_s=None, width_diff_s=0.0, min_frames=_MIN_LAG_FRAMES,
+                       min_pairs=_MIN_PAIRS, max_spread_s=_MAX_SPREAD_S,
+                       min_rise_s=_MIN_RISE_S, min_rise_share=_MIN_RISE_SHARE,
+                       max_own_rise_s=_MAX_OWN_RISE_S):
     """The frames to add to a path's B index for the onset lag it leaves, or 0.
 
     Parameters
@@ -344,12 +369,20 @@ def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None, rise_s=None
     rise_s : float, optional
         The lag of the peaks less the lag of their half-height rising edges (s, both
         through the same path): how much longer A's peaks take to rise than B's.
-    min_frames, min_pairs, max_spread_s, min_rise_s :
+    own_rise_s : float, optional
+        A's :func:`rise_time_s` less B's (s), each measured on its own recording.
+    width_diff_s : float
+        The difference of the two sides' attack widths (s, :func:`attack_width_s`; 0
+        where one is not known).
+    min_frames, min_pairs, max_spread_s, min_rise_s, min_rise_share, max_own_rise_s :
         A shift is made only for a lag of ``min_frames`` frames or more, from
         ``min_pairs`` pairs or more, whose lags agree (the interquartile range lies on
         the median's side of zero, or spans at most ``max_spread_s``) and, given
         ``rise_s``, that comes from a difference of attacks: A's peaks rise
-        ``min_rise_s`` longer than B's (or shorter) the way of the lag.
+        ``min_rise_s`` longer than B's (or shorter) the way of the lag. Given
+        ``own_rise_s`` too, the rise is at least ``min_rise_share`` of the lag or of
+        ``own_rise_s``, the smaller, and ``own_rise_s`` is at most ``max_own_rise_s``
+        plus ``_OWN_RISE_PER_WIDTH`` of ``width_diff_s`` in size.
 
     Returns
     -------
@@ -371,8 +404,19 @@ def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None, rise_s=None
     and ../shared/data's music: shifting against the lag made every moved pair worse.
     The rise condition keeps timing noise of the peaks from moving a path: a lag that an
     attack difference leaves shows between the peaks and their rising edges too (organ
-    against piano 3.5-8 ms; music_p03, two pianos, lag -5 ms where the path was right:
-    1.3 ms).
+    against piano 3.5-8 ms; music_p03, piano against harpsichord, lag -5 ms where the
+    path was right: 1.3 ms). Each side's own peaks tell an attack difference too
+    (:func:`rise_time_s`: an organ's rise 5-8 ms longer than a piano's). Where the path
+    follows the attack, the rise through the path is most of the lag, or most of that
+    own difference (0.8-1.5 of the smaller on the organ/piano tuning pairs and a piano
+    against its reverberant copy). A copy whose peaks drift with a degradation and its
+    features not (music_p03's harpsichord with a 60 Hz hum, sampled at 8 kHz, with noise
+    at 10 dB SNR: lags -5 to -10 ms, which moving doubled the error) has its rising edges
+    drift nearly as far: a rise of 0.45-0.54 of both. Noise as loud as the music smears a
+    side's peaks (music_p03 at 0 dB SNR: its peaks rise 18 ms longer than A's, the attack
+    widths 10 ms apart): the own rise times may differ by ``max_own_rise_s`` plus half the
+    widths' difference at most (a rise is one flank of a width; a slow legato attack,
+    width 0.12-0.14 s against 0.04, rises 26-35 ms longer and its lag is moved).
     """
     if lag_s is None or not np.isfinite(lag_s) or n_pairs < min_pairs:
         return 0
@@ -386,6 +430,11 @@ def onset_shift_frames(lag_s, rate_hz, n_pairs, *, quartiles_s=None, rise_s=None
             return 0
     if rise_s is not None and not (np.sign(rise_s) == np.sign(frames)
                                    and abs(rise_s) >= min_rise_s):
+        return 0
+    if own_rise_s is not None and rise_s is not None and not (
+            abs(rise_s) >= min_rise_share * min(abs(lag_s), abs(own_rise_s)) - 1e-12
+            and abs(own_rise_s) <= max_own_rise_s
+            + _OWN_RISE_PER_WIDTH * abs(float(width_diff_s)) + 1e-12):
         return 0
     return int(np.sign(frames)) * max(1, int(round(abs(frames))))
 
