@@ -196,3 +196,19 @@ def test_the_band_levels_are_the_mean_power_of_the_spread_frames(name):
         inside = power[(freqs >= edges[k]) & (freqs < edges[k + 1])]
         expected = 10 * np.log10(max(inside.mean(), 1e-20)) if inside.size else np.nan
         np.testing.assert_array_equal(levels[k], expected)
+
+
+def test_the_features_filters_are_remembered_read_only_and_handed_out_as_copies():
+    from core.features import audio as fa
+
+    x = _signals()["speech"][:3 * SR]
+    before = fa.logmel(x, SR, 100.0, None, n_mels=40)[0]
+    handed = fa.mel_filters(SR, 1024, 40)
+    handed[:] = 0.0  # a caller's copy: the features keep theirs
+    np.testing.assert_array_equal(fa.logmel(x, SR, 100.0, None, n_mels=40)[0], before)
+    assert fa._mel_filters(SR, 1024, 40, 30.0, None) is fa._mel_filters(SR, 1024, 40, 30.0, None)
+    for kept in (fa._mel_filters(SR, 1024, 40, 30.0, None),
+                 fa._pitch_filters(SR, 4096, 0.0, 21, 44)):
+        assert not kept.flags.writeable
+    np.testing.assert_array_equal(fa.pitch_filters(SR, 4096, 0.0, 21, 44),
+                                  fa._pitch_filters(SR, 4096, 0.0, 21, 44))
