@@ -7,8 +7,9 @@ noise floor, a lost band) hold over the whole recording. They need different fra
 hum line wants segments of about a second for a resolution under 1 Hz, a noise floor
 frames of 46 ms to see the quiet moments between words or notes, the band's sixth-octave
 levels 4096 samples), so each asks for its own, through the functions here: one way to
-place, cut, centre and window them, in one batch (one FFT call per check instead of one
-per frame).
+place, cut, centre and window them, in batches (one FFT call for many frames). A further
+check (reverb, say) cuts its frames the same way; one whose frames equal another's could
+take that check's spectra instead of computing them again.
 """
 
 from __future__ import annotations
