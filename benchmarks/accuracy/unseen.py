@@ -44,8 +44,9 @@ PAIRS = {
 # an unrelated recording for prefixes: speech no pair above contains
 PREFIX_SOURCE = "public/speech/speech_p02_harvard2/a.wav"
 TRANSFORMS = ("gain+20", "gain-20", "invert-channel", "dc", "hum60", "key+2", "telephone",
-              "lowpass2k", "reverb", "noise20", "noise10", "noise0", "clip", "vorbis", "mp3",
-              "sr8k", "sr96k", "tempo0.6", "tempo1.5", "prefix8", "prefix14", "pad-silence")
+              "lowpass2k", "reverb", "reverb0.6", "reverb2.0", "noise20", "noise10", "noise0",
+              "clip", "vorbis", "mp3", "sr8k", "sr96k", "tempo0.6", "tempo1.5", "prefix8",
+              "prefix14", "pad-silence")
 
 
 # ------------------------------------------------------------------ transforms
@@ -158,10 +159,10 @@ def transform(name, x, sr):
         return y, sr, same, ".wav"
     if name == "lowpass2k":
         return _butter(x, sr, "lowpass", 2000.0), sr, same, ".wav"
-    if name == "reverb":
+    if name.startswith("reverb"):  # "reverb": RT60 1.2 s; "reverb0.6": 0.6 s
         from scipy.signal import fftconvolve
 
-        y = fftconvolve(x, _reverb_ir(sr))[:x.shape[0]]
+        y = fftconvolve(x, _reverb_ir(sr, float(name[6:] or 1.2)))[:x.shape[0]]
         return (y * _rms(x) / _rms(y)).astype(np.float32), sr, same, ".wav"
     if name.startswith("noise"):
         return _noise(x, float(name[5:])), sr, same, ".wav"
@@ -255,7 +256,8 @@ def run_one(pair, name, cache, timeout_s):
     return {"status": "ok", "mae_ms": round(float(s["mae_ms"]), 1),
             "time_s": round(elapsed, 2), "material": d.get("material"),
             "aligned_part": d.get("aligned_part"),
-            "fixes": {k: d[k] for k in ("key", "hum", "noise", "band") if k in d}}
+            "fixes": {k: d[k] for k in ("key", "hum", "noise", "band", "reverb")
+                      if k in d}}
 
 
 def _cell(r):

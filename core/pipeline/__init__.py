@@ -6,10 +6,11 @@
    (:func:`classify_audio`: stability of the pitch spectrum, syllabic modulation,
    silences) as ``music``, ``speech`` or ``other``; video/video pairs are ``video``;
    a video against an audio recording is ``video-vs-audio``. Before that, audio sides
-   lose mains hum and a strong steady noise floor, and a side that lost its bass makes
-   both sides' pitch features start above the shared band
-   (:mod:`~core.pipeline.conditions`); a music pair in two keys has B's pitch classes
-   rolled into A's key (:mod:`.key`).
+   lose mains hum and a strong steady noise floor, a side that lost its bass makes
+   both sides' pitch features start above the shared band, and a side much more
+   reverberant than the other loses its late reverberation, the onset strength then
+   weighing more (:mod:`~core.pipeline.conditions`); a music pair in two keys has B's
+   pitch classes rolled into A's key (:mod:`.key`).
 2. **Features and costs** per material (``_AUDIO_PLANS``, ``_VIDEO_PLAN``), a weighted
    sum of per-feature local distances (:class:`core.warping.FeatureTerms`, computed in the
    DTW kernels):
@@ -513,7 +514,7 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     xb = rec_b.audio(mono=True)
     monitor.check()
     from .band import band_options
-    from .conditions import prepare_sides  # hum, strong noise, a lost band
+    from .conditions import prepare_sides  # hum, strong noise, a lost band, reverb
 
     xa, xb, band, conditions = prepare_sides(xa, rec_a.rate_hz, xb, rec_b.rate_hz)
     kind_a, stats_a = classify_audio(xa, rec_a.rate_hz)
@@ -523,6 +524,10 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     rate = base_rate * refine
     common_fmax = 0.5 * min(float(rec_a.rate_hz), float(rec_b.rate_hz))
     plan = _feature_list(feature, _AUDIO_PLANS[material])
+    if feature == "auto" and conditions["reverb"]["applied"]:
+        from .reverb import reverb_plan
+
+        plan = reverb_plan(plan)
     for name, *_ in plan:
         if name not in AUDIO_FEATURES:
             raise ValueError(f"feature: expected 'auto' or audio features {AUDIO_FEATURES}, "

@@ -1,13 +1,14 @@
 """Recording conditions one side may have and the other not (issue 16): mains hum
-(:mod:`.hum`), strong steady noise (:mod:`.noise`) and a lost band (:mod:`.band`),
-handled before an audio pair's features are computed. A music pair in two keys is
-handled on the features (:mod:`.key`)."""
+(:mod:`.hum`), strong steady noise (:mod:`.noise`), a lost band (:mod:`.band`) and a
+much more reverberant room (:mod:`.reverb`), handled before an audio pair's features
+are computed. A music pair in two keys is handled on the features (:mod:`.key`)."""
 
 from __future__ import annotations
 
 from .band import band_edges, band_levels, band_of_levels
 from .hum import remove_hum
 from .noise import remove_noise
+from .reverb import decay_time_s, remove_reverb, reverberant_side
 
 __all__ = ["prepare_sides"]
 
@@ -15,17 +16,18 @@ __all__ = ["prepare_sides"]
 def _side(x, sample_rate, edges):
     x, hum = remove_hum(x, sample_rate)
     x, noise = remove_noise(x, sample_rate)
-    return x, hum, noise, band_levels(x, sample_rate, edges)
+    return x, hum, noise, band_levels(x, sample_rate, edges), decay_time_s(x, sample_rate)
 
 
 def prepare_sides(xa, sr_a, xb, sr_b):
-    """Both sides' mono signals with hum and a strong noise floor removed, and the band
-    they share.
+    """Both sides' mono signals with hum and a strong noise floor removed (and the late
+    reverberation of a side much more reverberant than the other), and the band they
+    share.
 
     Returns ``(xa, xb, band, info)``: the signals (the inputs themselves where nothing
     was found), ``band`` (``(fmin_hz, fmax_hz)`` or None, for
-    :func:`core.pipeline.band.band_options`) and ``info`` (``hum``, ``noise`` per side
-    and ``band``, for the diagnostics).
+    :func:`core.pipeline.band.band_options`) and ``info`` (``hum``, ``noise`` per side,
+    ``band`` and ``reverb``, for the diagnostics).
 
     Notes
     -----
@@ -37,9 +39,18 @@ def prepare_sides(xa, sr_a, xb, sr_b):
     edges = band_edges(sr_a, sr_b)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="conditions") as pool:
         side_b = pool.submit(_side, xb, sr_b, edges)
-        xa, hum_a, noise_a, levels_a = _side(xa, sr_a, edges)
-        xb, hum_b, noise_b, levels_b = side_b.result()
+        xa, hum_a, noise_a, levels_a, decay_a = _side(xa, sr_a, edges)
+        xb, hum_b, noise_b, levels_b, decay_b = side_b.result()
     band, band_info = band_of_levels(levels_a, levels_b, sr_a, sr_b)
+    wet = reverberant_side(decay_a, decay_b)
+    reverb = {"applied": wet is not None,
+              "decay_s": [None if d is None else round(d, 3) for d in (decay_a, decay_b)]}
+    if wet == "a":
+        xa = remove_reverb(xa, sr_a, decay_a)
+    elif wet == "b":
+        xb = remove_reverb(xb, sr_b, decay_b)
+    if wet is not None:
+        reverb["side"] = wet
     info = {"hum": {"a": hum_a, "b": hum_b}, "noise": {"a": noise_a, "b": noise_b},
-            "band": band_info}
+            "band": band_info, "reverb": reverb}
     return xa, xb, band, info

@@ -20,7 +20,7 @@ import numpy as np
 
 from .frames import frame_starts, hann, spread_frames
 
-__all__ = ["noise_floor", "remove_noise"]
+__all__ = ["filter_spectrum", "noise_floor", "remove_noise", "stft_hop"]
 
 _WINDOW_S = 0.046
 _MAX_FRAMES = 400
@@ -87,11 +87,37 @@ def remove_noise(x, sample_rate):
     info = {"applied": share > _SHARE, "share": round(share, 4)}
     if not info["applied"]:
         return x, info
+    return filter_spectrum(x, sample_rate, lambda mag: np.maximum(
+        1.0 - _OVER * floor[:, None] / np.maximum(mag, 1e-12), _MIN_GAIN)), info
+
+
+def stft_hop(sample_rate):
+    """The hop (samples) of :func:`filter_spectrum`'s frames: a quarter of a Hann window
+    of about 46 ms."""
+    return _n_fft(sample_rate) // 4
+
+
+def filter_spectrum(x, sample_rate, gain):
+    """``x`` (float32) with every STFT frame's bins multiplied by ``gain(mag)``.
+
+    ``mag`` (bins, frames) are the magnitudes of Hann-windowed frames of about 46 ms
+    (unnormalized, as :func:`noise_floor` measures them), one every
+    :func:`stft_hop` samples; ``gain`` returns an array of the same shape. It sees
+    blocks of 2^19 samples with two windows' overlap each side (eight hops), so a gain
+    may look up to eight frames back.
+
+    Notes
+    -----
+    O(n log n) time, O(block) memory.
+    """
     from scipy.signal import istft, stft
 
     n_fft = _n_fft(sample_rate)
     hop = n_fft // 4
     x = np.asarray(x, dtype=np.float32)
+    if x.shape[0] < n_fft:  # shorter than one window: filtered as if followed by silence
+        return filter_spectrum(np.pad(x, (0, n_fft - x.shape[0])), sample_rate,
+                               gain)[:x.shape[0]]
     y = np.empty_like(x)
     window = hann(n_fft)
     pad = 2 * n_fft
@@ -99,11 +125,10 @@ def remove_noise(x, sample_rate):
         lo, hi = max(0, s - pad), min(x.shape[0], s + _BLOCK + pad)
         _, _, z = stft(x[lo:hi], window=window, nperseg=n_fft, noverlap=n_fft - hop,
                        boundary="even")
-        # scipy's stft divides by the window's sum; the floor was measured without
+        # scipy's stft divides by the window's sum; noise_floor's scale is without it
         mag = np.abs(z) * float(window.sum())
-        gain = np.maximum(1.0 - _OVER * floor[:, None] / np.maximum(mag, 1e-12), _MIN_GAIN)
-        _, block = istft(z * gain, window=window, nperseg=n_fft, noverlap=n_fft - hop,
+        _, block = istft(z * gain(mag), window=window, nperseg=n_fft, noverlap=n_fft - hop,
                          boundary=True)
         stop = min(s + _BLOCK, x.shape[0])
         y[s:stop] = block[s - lo:stop - lo]
-    return y, info
+    return y

@@ -2,6 +2,7 @@
 key shift, mains hum, a telephone band. Each case failed before its fix."""
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from core.media import open_recording
@@ -189,3 +190,104 @@ def test_a_dc_offset_or_hum_is_not_taken_for_noise():
     a, *_ = _pair()
     offset = (a + 0.3 * float(np.max(np.abs(a)))).astype(np.float32)
     assert remove_noise(offset, SR)[0] is offset  # (vibeace with DC was 134 ms off)
+
+
+def _syllables(times, seconds, seed):
+    """Voiced bursts of 0.12-0.25 s (harmonics up to 4 kHz) starting at ``times``, with
+    10 ms ramps: sound that falls silent at once, as speech does."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1e-4, int(seconds * SR))
+    shapes = np.random.default_rng(5)
+    for t0 in times:
+        f0, d = shapes.uniform(110, 260), shapes.uniform(0.12, 0.25)
+        t = np.arange(int(d * SR)) / SR
+        ramp = np.minimum(1.0, np.minimum(t, d - t) / 0.01)
+        voiced = sum(np.sin(2 * np.pi * h * f0 * t + h) / h for h in range(1, int(4000 // f0)))
+        i0 = int(t0 * SR)
+        x[i0:i0 + t.size] += 0.3 * ramp * voiced
+    return x.astype(np.float32)
+
+
+def _room(x, rt60_s, seed=3):
+    """``x`` in a room: the direct sound and a tail of noise decaying by 60 dB in
+    ``rt60_s`` (as ``benchmarks/accuracy/unseen.py``'s reverb), at ``x``'s level."""
+    from scipy.signal import fftconvolve
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(1.5 * rt60_s * SR)) / SR
+    ir = rng.standard_normal(t.size) * np.exp(-6.9 * t / rt60_s)
+    ir[0] = 1.0
+    y = fftconvolve(x, ir)[:x.size]
+    return (y * (_rms(x) / _rms(y))).astype(np.float32)
+
+
+def _gap_share(x, dry, frame=512):
+    """The share of ``x``'s energy in the frames where ``dry`` is silent (30 dB below
+    its loudest frame)."""
+    n = x.size // frame
+    power = np.mean(x[:n * frame].reshape(n, frame) ** 2, axis=1)
+    ref = np.mean(dry[:n * frame].reshape(n, frame) ** 2, axis=1)
+    return float(power[ref < 1e-3 * ref.max()].sum() / power.sum())
+
+
+def test_a_reverberant_side_has_its_late_reverberation_subtracted():
+    from core.pipeline.conditions import prepare_sides
+    from core.pipeline.reverb import decay_time_s
+
+    times = np.cumsum(np.r_[0.3, np.random.default_rng(1).uniform(0.4, 0.8, 39)])
+    dry = _syllables(times, times[-1] + 1.0, seed=1)
+    wet = _room(dry, 1.0)
+    # a dry side falls silent within a fraction of a second, the room's copy cannot
+    assert decay_time_s(dry, SR) < 0.3 and decay_time_s(wet, SR) > 0.5
+    xa, xb, _, info = prepare_sides(dry, SR, wet, SR)
+    assert info["reverb"]["applied"] and info["reverb"]["side"] == "b", info["reverb"]
+    assert xa is dry and xb is not wet and xb.shape == wet.shape
+    # the tails filled the pauses: less of B's energy is left there
+    before, after = _gap_share(wet, dry), _gap_share(xb, dry)
+    assert after < 0.8 * before, (before, after)
+    # the other way round: A is the reverberant side
+    _, _, _, info = prepare_sides(wet, SR, dry, SR)
+    assert info["reverb"]["side"] == "a"
+
+
+def test_the_pipeline_reports_the_reverb_it_removed():
+    from core.pipeline import align_recordings
+    from tests.core.test_pipeline import FakeAudio
+
+    times = np.cumsum(np.r_[0.3, np.random.default_rng(1).uniform(0.4, 0.8, 39)])
+    dry = _syllables(times, times[-1] + 1.0, seed=1)
+    al = align_recordings(FakeAudio(dry, "a.wav"), FakeAudio(_room(dry, 1.0), "b.wav"))
+    reverb = al.diagnostics["reverb"]
+    assert reverb["applied"] and reverb["side"] == "b", reverb
+    assert reverb["decay_s"][0] < 0.3 < 0.5 < reverb["decay_s"][1]
+    # the same recording on both sides: the path is the diagonal, within a frame or two
+    assert np.mean(np.abs(al.map_a_to_b(times) - times)) < 0.03
+
+
+def test_reverb_is_left_alone_when_both_sides_sound_alike():
+    from core.pipeline.conditions import prepare_sides
+    from core.pipeline.reverb import decay_time_s, remove_reverb, reverberant_side
+
+    a, b, *_ = _pair()  # decaying notes: slow, but as slow on both sides
+    times = np.cumsum(np.r_[0.3, np.random.default_rng(1).uniform(0.4, 0.8, 39)])
+    dry = _syllables(times, times[-1] + 1.0, seed=1)
+    for xa, xb in ((a, b), (dry, dry[::-1].copy()), (_room(dry, 1.0), _room(dry, 1.0, 4))):
+        ya, yb, _, info = prepare_sides(xa, SR, xb, SR)
+        assert ya is xa and yb is xb and not info["reverb"]["applied"], info["reverb"]
+    # a side that is too short to tell says so, and nothing is decided from it
+    assert reverberant_side(None, 1.0) is None and reverberant_side(0.2, None) is None
+    with pytest.raises(ValueError, match="decay_s: expected a positive time"):
+        remove_reverb(dry, SR, 0.0)
+    # shorter than one STFT window: still a signal of the same length, not a traceback
+    assert remove_reverb(dry[:300], SR, 1.0).shape == (300,)
+    assert decay_time_s(dry[:300], SR) is None
+
+
+def test_a_reverberant_pair_weighs_the_onsets_more():
+    from core.pipeline import _AUDIO_PLANS
+    from core.pipeline.reverb import reverb_plan
+
+    speech = reverb_plan(_AUDIO_PLANS["speech"])
+    assert [(name, weight) for name, _, weight, *_ in speech] == [("logmel", 1.0),
+                                                                   ("onset", 2.0)]
+    assert reverb_plan(_AUDIO_PLANS["music"]) == _AUDIO_PLANS["music"]
