@@ -33,6 +33,7 @@ dlnco
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -118,7 +119,14 @@ def stft_reduce(x, centers, n_fft, weights, monitor=None, start=0.0, stop=1.0):
 
 def mel_filters(sample_rate, n_fft, n_mels, fmin=30.0, fmax=None):
     """Triangular mel filters (HTK mel scale), area-normalized so white noise gives equal
-    energy in every band: shape (n_fft // 2 + 1, n_mels)."""
+    energy in every band: shape (n_fft // 2 + 1, n_mels), a new array."""
+    return _mel_filters(sample_rate, n_fft, n_mels, fmin, fmax).copy()
+
+
+# the filters of the features, remembered read-only: every side of every pair asks for
+# the same few (a loop over the bands: about 0.3 ms each)
+@functools.lru_cache(maxsize=16)
+def _mel_filters(sample_rate, n_fft, n_mels, fmin, fmax):
     fmax = sample_rate / 2 if fmax is None else min(fmax, sample_rate / 2)
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
 
@@ -135,12 +143,19 @@ def mel_filters(sample_rate, n_fft, n_mels, fmin=30.0, fmax=None):
         if tri.sum() == 0:  # band narrower than a bin: take the nearest bin
             tri[np.argmin(np.abs(freqs - mid))] = 1.0
         w[:, m] = tri / tri.sum()
+    w.flags.writeable = False
     return w
 
 
 def pitch_filters(sample_rate, n_fft, tuning=0.0, midi_min=MIDI_MIN, midi_max=MIDI_MAX):
     """Triangular pitch filters one semitone wide on each side around
-    ``440 * 2 ** ((p - 69 + tuning) / 12)``: shape (n_fft // 2 + 1, midi_max - midi_min + 1)."""
+    ``440 * 2 ** ((p - 69 + tuning) / 12)``: shape (n_fft // 2 + 1, midi_max - midi_min + 1),
+    a new array."""
+    return _pitch_filters(sample_rate, n_fft, tuning, midi_min, midi_max).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _pitch_filters(sample_rate, n_fft, tuning, midi_min, midi_max):
     freqs = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
     w = np.zeros((freqs.shape[0], midi_max - midi_min + 1))
     ok = freqs > 20.0
@@ -148,6 +163,7 @@ def pitch_filters(sample_rate, n_fft, tuning=0.0, midi_min=MIDI_MIN, midi_max=MI
     p[ok] = 69.0 + 12.0 * np.log2(freqs[ok] / 440.0) - tuning
     for k, pitch in enumerate(range(midi_min, midi_max + 1)):
         w[:, k] = np.maximum(0.0, 1.0 - np.abs(p - pitch))
+    w.flags.writeable = False
     return w
 
 
@@ -283,7 +299,7 @@ def _pitch_energy(x, sample_rate, centers, tuning, monitor, start, stop, resolut
     for r, (p0, win_s) in enumerate(resolutions):
         p1 = bounds[r + 1] - 1
         n_fft = _pow2(win_s * sample_rate)
-        w = pitch_filters(sample_rate, n_fft, tuning, p0, p1)
+        w = _pitch_filters(sample_rate, n_fft, tuning, p0, p1)
         span = (stop - start) / n_res
         out[:, p0 - MIDI_MIN:p1 - MIDI_MIN + 1] = stft_reduce(
             x, centers, n_fft, w, monitor, start + r * span, start + (r + 1) * span)
@@ -368,7 +384,7 @@ def logmel(x, sample_rate, rate_hz, monitor, *, n_mels=64, window_s=0.046, fmin=
         raise ValueError(f"n_mels: expected a positive count, got {n_mels}")
     n_fft = _pow2(window_s * sample_rate)
     centers = frame_centers(x.shape[0], sample_rate, rate_hz)
-    mel = stft_reduce(x, centers, n_fft, mel_filters(sample_rate, n_fft, int(n_mels), fmin, fmax),
+    mel = stft_reduce(x, centers, n_fft, _mel_filters(sample_rate, n_fft, int(n_mels), fmin, fmax),
                       monitor, 0.0, 0.9)
     db = 10.0 * np.log10(np.maximum(mel, 1e-20))
     db = np.maximum(db, db.max() - top_db)
@@ -475,7 +491,7 @@ def onset(x, sample_rate, rate_hz, monitor, *, n_mels=40, window_s=0.023,
     n_fft = _pow2(window_s * sample_rate)
     factor, centers = _fine(x, sample_rate, rate_hz, oversample)
     mel = stft_reduce(x, centers, n_fft,
-                      mel_filters(sample_rate, n_fft, int(n_mels), fmax=fmax),
+                      _mel_filters(sample_rate, n_fft, int(n_mels), 30.0, fmax),
                       monitor, 0.0, 0.9)
     ref = _reference(mel)
     log_mel = np.log1p(float(compression) * mel / ref)

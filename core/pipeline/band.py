@@ -17,11 +17,12 @@ where the drop towards that stop band passes ``_EDGE_DB`` (the filter's transiti
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 from scipy.fft import rfft
+
+from .frames import frame_starts, spread_frames, symmetric_hann
 
 __all__ = ["band_edges", "band_levels", "band_of_levels", "band_options", "shared_band"]
 
@@ -46,9 +47,8 @@ def band_levels(x, sample_rate, edges):
     if n < _N_FFT:
         x = np.pad(x, (0, _N_FFT - n))
         n = _N_FFT
-    starts = np.linspace(0, n - _N_FFT, min(_MAX_FRAMES, max(1, n // _N_FFT))).astype(int)
-    frames = np.lib.stride_tricks.sliding_window_view(x, _N_FFT)[starts]  # (a copy)
-    frames *= _window()
+    frames = spread_frames(x, frame_starts(n, _N_FFT, min(_MAX_FRAMES, max(1, n // _N_FFT))),
+                           symmetric_hann(_N_FFT))
     power = np.mean(np.abs(rfft(frames, axis=1)) ** 2, axis=0, dtype=np.float64)
     freqs = np.arange(power.shape[0]) * sample_rate / _N_FFT
     levels = np.full(len(edges) - 1, np.nan)
@@ -59,13 +59,6 @@ def band_levels(x, sample_rate, edges):
         if hi > lo:
             levels[k] = 10 * np.log10(max(float(power[lo:hi].mean()), 1e-20))
     return levels
-
-
-@functools.lru_cache(maxsize=1)
-def _window():
-    window = np.hanning(_N_FFT).astype(np.float32)
-    window.flags.writeable = False
-    return window
 
 
 def shared_band(xa, sr_a, xb, sr_b):

@@ -22,6 +22,8 @@ import functools
 
 import numpy as np
 
+from .frames import frame_starts, spread_frames, symmetric_hann
+
 __all__ = ["MAINS_HZ", "detect_hum", "remove_hum"]
 
 MAINS_HZ = (50.0, 60.0)
@@ -37,32 +39,52 @@ _STATIONARY_SHARE = 0.9  # one line this steady: hum
 _HARMONIC_SHARE = 0.7  # then every harmonic this steady (speech or notes mask some)
 _NOTCH_WIDTH_HZ = 1.5
 _BLOCK = 1 << 18
+_CHUNK = 4  # segments per FFT call (the search may stop after any chunk)
 
 
-@functools.lru_cache(maxsize=4)
-def _window(n):
-    window = np.hanning(n).astype(np.float32)
-    window.flags.writeable = False
-    return window
+@functools.lru_cache(maxsize=8)
+def _layout(sample_rate, n_fft, top):
+    """Per mains frequency: the harmonics looked at and, grouped by their number of
+    bins (so that one fancy index and one reduction serve a group), the bins of their
+    lines and of their neighbourhoods (slices of evenly spaced bins)."""
+    freqs = np.arange(top) * sample_rate / n_fft
+    layout = {}
+    for mains in MAINS_HZ:
+        harmonics, lines, nears = [], {}, {}
+        for h in range(1, int(min(_MAX_HARMONIC_HZ, 0.45 * sample_rate) // mains) + 1):
+            f = h * mains
+            lo = int(np.searchsorted(freqs, f - _NEIGHBOURHOOD_HZ - 1.0))
+            hi = int(np.searchsorted(freqs, f + _NEIGHBOURHOOD_HZ + 1.0))
+            dist = np.abs(freqs[lo:hi] - f)
+            line = np.flatnonzero(dist <= _LINE_HZ)
+            near = np.flatnonzero((dist <= _NEIGHBOURHOOD_HZ) & (dist > _GAP_HZ))
+            if not line.size or near.size < 4:
+                continue
+            lines.setdefault(line.size, []).append((len(harmonics), lo + line))
+            nears.setdefault(near.size, []).append((len(harmonics), lo + near))
+            harmonics.append(f)
+        layout[mains] = (harmonics, [_group(g) for g in lines.values()],
+                         [_group(g) for g in nears.values()])
+    return layout
 
 
-def _segment_spectra(x, sample_rate):
-    n_fft = 1 << int(np.ceil(np.log2(_SEGMENT_S * sample_rate)))
-    n_segments = min(_MAX_SEGMENTS, x.shape[0] // n_fft)
-    if n_segments < _MIN_SEGMENTS:
-        return None, n_fft
-    starts = np.linspace(0, x.shape[0] - n_fft, n_segments).astype(np.int64)
-    from scipy.fft import rfft
+def _group(members):
+    index = np.array([k for k, _ in members])
+    cols = np.stack([c for _, c in members])  # (H, K) bins
+    index.flags.writeable = cols.flags.writeable = False
+    return index, cols
 
-    window = _window(n_fft)
-    # only the bins up to the last harmonic's neighbourhood are looked at
-    top = min(n_fft // 2 + 1, int(np.ceil((_MAX_HARMONIC_HZ + 2 * _NEIGHBOURHOOD_HZ)
-                                          * n_fft / sample_rate)))
-    power = np.empty((n_segments, top))
-    for k, s in enumerate(starts):
-        seg = np.asarray(x[s:s + n_fft], dtype=np.float32)
-        power[k] = np.abs(rfft((seg - seg.mean()) * window)[:top]) ** 2
-    return power, n_fft
+
+def _stands_out(power, harmonics, lines, nears):
+    """Whether each harmonic's line stands out of its neighbourhood in each segment:
+    bool (S, H)."""
+    line_max = np.empty((power.shape[0], len(harmonics)))
+    medians = np.empty_like(line_max)
+    for index, cols in lines:
+        line_max[:, index] = power[:, cols].max(axis=2)
+    for index, cols in nears:
+        medians[:, index] = np.median(power[:, cols], axis=2)
+    return line_max / np.maximum(medians, 1e-30) > _LINE_RATIO
 
 
 def detect_hum(x, sample_rate):
@@ -84,45 +106,44 @@ def detect_hum(x, sample_rate):
 
     Notes
     -----
-    Up to 32 FFTs of about one second: O(S n log n), a few tens of milliseconds.
+    Up to 32 FFTs of about one second: O(S n log n), a few milliseconds. They are taken
+    ``_CHUNK`` at a time, and the search stops as soon as every harmonic has stayed
+    below its line ratio in too many segments to reach ``_STATIONARY_SHARE`` whatever
+    the others show: then there is no hum, the answer it would give after all of them
+    (a recording without hum shows that after the first few).
     """
-    x = np.asarray(x)
+    x = np.asarray(x, dtype=np.float32)
     sr = float(sample_rate)
-    power, n_fft = _segment_spectra(x, sr)
-    if power is None:
+    n_fft = 1 << int(np.ceil(np.log2(_SEGMENT_S * sr)))
+    n_segments = min(_MAX_SEGMENTS, x.shape[0] // n_fft)
+    if n_segments < _MIN_SEGMENTS:
         return None, []
-    freqs = np.arange(power.shape[1]) * sr / n_fft
+    starts = frame_starts(x.shape[0], n_fft, n_segments)
+    # only the bins up to the last harmonic's neighbourhood are looked at
+    top = min(n_fft // 2 + 1, int(np.ceil((_MAX_HARMONIC_HZ + 2 * _NEIGHBOURHOOD_HZ)
+                                          * n_fft / sr)))
+    layout = _layout(sr, n_fft, top)
+    out = {mains: np.zeros((n_segments, len(layout[mains][0])), dtype=bool)
+           for mains in MAINS_HZ}
+    from scipy.fft import rfft
+
+    for c0 in range(0, n_segments, _CHUNK):
+        chunk = slice(c0, min(n_segments, c0 + _CHUNK))
+        frames = spread_frames(x, starts[chunk], symmetric_hann(n_fft), remove_mean=True)
+        power = (np.abs(rfft(frames, axis=1)[:, :top]) ** 2).astype(np.float64)
+        for mains in MAINS_HZ:
+            out[mains][chunk] = _stands_out(power, *layout[mains])
+        seen = chunk.stop
+        # the most segments each harmonic can still stand out in
+        best = [n_segments - seen + out[mains][:seen].sum(axis=0) for mains in MAINS_HZ]
+        if not any(np.any(b / n_segments >= _STATIONARY_SHARE) for b in best):
+            return None, []
     found = {}
     for mains in MAINS_HZ:
-        # every harmonic's line bins and neighbourhood bins (the neighbourhood a slice:
-        # the bins are evenly spaced), then the medians of the harmonics with as many
-        # neighbourhood bins at once
-        harmonics, line_max, groups = [], [], {}
-        for h in range(1, int(min(_MAX_HARMONIC_HZ, 0.45 * sr) // mains) + 1):
-            f = h * mains
-            lo = int(np.searchsorted(freqs, f - _NEIGHBOURHOOD_HZ - 1.0))
-            hi = int(np.searchsorted(freqs, f + _NEIGHBOURHOOD_HZ + 1.0))
-            dist = np.abs(freqs[lo:hi] - f)
-            line = dist <= _LINE_HZ
-            near = np.flatnonzero((dist <= _NEIGHBOURHOOD_HZ) & (dist > _GAP_HZ))
-            if not line.any() or near.size < 4:
-                continue
-            groups.setdefault(near.size, []).append((len(harmonics), lo + near))
-            harmonics.append(f)
-            line_max.append(power[:, lo:hi][:, line].max(axis=1))
-        medians = [None] * len(harmonics)
-        for members in groups.values():
-            cols = np.stack([c for _, c in members])  # (H, K) bins
-            med = np.median(power[:, cols], axis=2)  # (S, H)
-            for k, (index, _) in enumerate(members):
-                medians[index] = med[:, k]
-        lines = []
-        for f, top, med in zip(harmonics, line_max, medians, strict=True):
-            ratio = top / np.maximum(med, 1e-30)
-            share = float(np.mean(ratio > _LINE_RATIO))
-            if share >= _HARMONIC_SHARE:
-                lines.append((f, share))
-        found[mains] = lines
+        shares = out[mains].sum(axis=0) / n_segments
+        found[mains] = [(f, float(share)) for f, share in zip(layout[mains][0], shares,
+                                                               strict=True)
+                        if share >= _HARMONIC_SHARE]
     steady = {m: sum(share >= _STATIONARY_SHARE for _, share in found[m]) for m in MAINS_HZ}
     mains = max(MAINS_HZ, key=lambda m: (steady[m], len(found[m])))
     if not steady[mains]:

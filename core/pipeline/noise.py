@@ -16,9 +16,9 @@ copies.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
+
+from .frames import frame_starts, hann, spread_frames
 
 __all__ = ["filter_spectrum", "noise_floor", "remove_noise", "stft_hop"]
 
@@ -39,15 +39,6 @@ def _n_fft(sample_rate):
     return 1 << int(np.ceil(np.log2(_WINDOW_S * float(sample_rate))))
 
 
-@functools.lru_cache(maxsize=4)
-def _hann(n):
-    """The periodic Hann window (scipy.signal's "hann", without importing it); read-only
-    (remembered)."""
-    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n) / n)).astype(np.float32)
-    window.flags.writeable = False
-    return window
-
-
 def noise_floor(x, sample_rate):
     """The steady noise floor of ``x``: per-bin magnitude and its share of the energy.
 
@@ -66,14 +57,12 @@ def noise_floor(x, sample_rate):
     x = np.asarray(x, dtype=np.float32)
     if x.shape[0] < 2 * n_fft:
         return np.zeros(n_fft // 2 + 1), 0.0
-    n_frames = min(_MAX_FRAMES, x.shape[0] // n_fft)
-    starts = np.linspace(0, x.shape[0] - n_fft, n_frames).astype(np.int64)
-    window = _hann(n_fft)
-    frames = np.lib.stride_tricks.sliding_window_view(x, n_fft)[starts]  # (a copy)
-    frames -= frames.mean(axis=1, keepdims=True)
-    frames *= window
-    mag = np.abs(rfft(frames, axis=1))
-    floor = np.percentile(mag, _PERCENTILE, axis=0)
+    starts = frame_starts(x.shape[0], n_fft, min(_MAX_FRAMES, x.shape[0] // n_fft))
+    mag = np.abs(rfft(spread_frames(x, starts, hann(n_fft), remove_mean=True), axis=1))
+    # each bin's frames sorted first (contiguous rows: a vectorized sort), then the
+    # percentile of the sorted rows: the same values as np.percentile(mag, q, axis=0),
+    # whose selection along the frames took four times as long
+    floor = np.percentile(np.sort(np.ascontiguousarray(mag.T), axis=1), _PERCENTILE, axis=1)
     freqs = np.arange(floor.shape[0]) * float(sample_rate) / n_fft
     band = (freqs >= _SHARE_BAND_HZ[0]) & (freqs <= min(_SHARE_BAND_HZ[1],
                                                           0.45 * float(sample_rate)))
@@ -130,7 +119,7 @@ def filter_spectrum(x, sample_rate, gain):
         return filter_spectrum(np.pad(x, (0, n_fft - x.shape[0])), sample_rate,
                                gain)[:x.shape[0]]
     y = np.empty_like(x)
-    window = _hann(n_fft)
+    window = hann(n_fft)
     pad = 2 * n_fft
     for s in range(0, x.shape[0], _BLOCK):
         lo, hi = max(0, s - pad), min(x.shape[0], s + _BLOCK + pad)

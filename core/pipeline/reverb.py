@@ -38,7 +38,8 @@ import math
 
 import numpy as np
 
-from .noise import _hann, filter_spectrum, stft_hop
+from .frames import hann
+from .noise import filter_spectrum, stft_hop
 
 __all__ = ["decay_time_s", "remove_reverb", "reverb_plan", "reverberant_side"]
 
@@ -95,7 +96,7 @@ def decay_time_s(x, sample_rate):
     top = min(_FMAX_HZ, 0.45 * sr)
     if n_frames < width + _SMOOTH_FRAMES or top <= _FMIN_HZ:
         return None
-    frames = x[:n_frames * n_fft].reshape(n_frames, n_fft) * _hann(n_fft)
+    frames = x[:n_frames * n_fft].reshape(n_frames, n_fft) * hann(n_fft)
     power = np.abs(rfft(frames, axis=1)) ** 2
     n_bands = int(math.floor(_BANDS_PER_OCTAVE * math.log2(top / _FMIN_HZ)))
     edges = _FMIN_HZ * 2.0 ** (np.arange(n_bands + 1) / _BANDS_PER_OCTAVE)
