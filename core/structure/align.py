@@ -24,7 +24,10 @@ aligned by the default pipeline's engine.
    of up to ``_GAP_S`` seconds that the pieces left between them.
    A split there gains ``_SPLICE_W`` times how much more discontinuous B itself is
    across it, over ``_SPLICE_S`` seconds, than A is where the pieces leave and join it
-   (a splice bonus; see ``benchmarks/structure/results.md``).
+   (a splice bonus; see ``benchmarks/structure/results.md``). A junction whose best
+   split is not clearly better than every other (by ``_MARGIN_S`` seconds of the
+   window's median cost) is re-solved within ``_NARROW_S``, nearer the pieces' own
+   placement.
 5. Units (:mod:`core.structure.segments`) of both recordings, their kinds and a
    unit-level assignment (normalized unit DTW distances, ``linear_sum_assignment`` with
    a no-match cost, each A unit usable twice) are computed and reported in
@@ -73,6 +76,13 @@ _REFINE_GLOBAL = True
 # with the pinned ends it gains 3 cases within 1.5x on the tuning seeds (results.md)
 _SPLICE_W = 1.0
 _SPLICE_S = 0.1
+# per-junction window: where the best split in the _REFINE_S window beats every split
+# more than _MARGIN_WIDTH_S from it by less than _MARGIN_S seconds' worth of the
+# window's median local cost (two places fit about as well), the junction is re-solved
+# within _NARROW_S, nearer the pieces' own placement (issue 17, results.md)
+_NARROW_S = 1.5
+_MARGIN_S = 0.03
+_MARGIN_WIDTH_S = 0.3
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
@@ -612,7 +622,10 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                self_b=self_costs(ref_source, "b") if _SPLICE_W else None,
                                self_a=self_costs(ref_source, "a") if _SPLICE_W else None,
                                splice_w=_SPLICE_W,
-                               splice_width=max(1, int(round(_SPLICE_S * rates[1]))))
+                               splice_width=max(1, int(round(_SPLICE_S * rates[1]))),
+                               narrow_radius=int(round(_NARROW_S * rates[1])),
+                               min_margin=_MARGIN_S * rates[1],
+                               margin_width=int(round(_MARGIN_WIDTH_S * rates[1])))
         report["junctions_s"] = round(time.perf_counter() - t_ref, 3)
     report["result"] = "pieces"
     report["reason"] = (f"{jumps} jump(s) found; the monotone path has "

@@ -87,6 +87,13 @@ def refine_junction(costs, start_row, end_row, splice=None):
     rows_q : ndarray
         Rows (of ``block_q``) of the second piece, columns split..columns-1.
     """
+    split, rows_p, rows_q, _total = _solve(costs, start_row, end_row, splice)
+    return split, rows_p, rows_q
+
+
+def _solve(costs, start_row, end_row, splice):
+    """:func:`refine_junction`, also returning the cost of every split (entry ``t``: the
+    second piece starting at column ``t + 1``)."""
     block_p, block_q = (np.asarray(b, dtype=np.float64) for b in costs)
     cols = block_p.shape[1]
     if cols < 2 or block_q.shape[1] != cols:
@@ -110,7 +117,7 @@ def refine_junction(costs, start_row, end_row, splice=None):
     t_rev = cols - 1 - split
     rows_rev = _trace(bwd, t_rev, int(np.argmin(bwd[0][t_rev])))
     rows_q = (rev.shape[0] - 1 - rows_rev)[::-1]
-    return split, rows_p, rows_q
+    return split, rows_p, rows_q, total
 
 
 def _cells(rows, cols):
@@ -186,7 +193,8 @@ def _excess_splice(self_a, self_b, c0, c1, r0p, r1p, r0q, r1q, width, weight):
 
 
 def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=None,
-                     splice_w=0.0, splice_width=1):
+                     splice_w=0.0, splice_width=1, narrow_radius=None, min_margin=0.0,
+                     margin_width=1):
     """Refine every junction between consecutive solved pieces (:class:`core.Alignment`
     with paths in the full recordings' frames) on ``source`` (local costs at the pieces'
     rate): the window spans ``radius`` B frames either side of the junction (and any gap
@@ -195,41 +203,75 @@ def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=Non
     times :func:`splice_costs` over ``splice_width`` frames: the jump prefers a place
     where B itself is discontinuous (a cut and join); with ``self_a`` too, only by as
     much as B is more discontinuous there than A is where the first piece leaves it and
-    where the second joins it (a note or a word that starts in both is no cut). Returns
-    new pieces."""
+    where the second joins it (a note or a word that starts in both is no cut).
+
+    The window is sized per junction: with ``narrow_radius``, a junction whose best
+    split in the ``radius`` window is not clearly the best (the best split more than
+    ``margin_width`` frames away from it costs less than ``min_margin`` frames of the
+    window's median local cost more) is re-solved in a window of ``narrow_radius``
+    frames, closer to where the pieces put it: a wide window reaches junctions the
+    pieces placed far off, but where it holds two places that fit about as well (A
+    holds similar material there), the pieces' own placement is the better evidence.
+    Returns new pieces.
+    """
     out = list(pieces)
-    n = source.n
     for k in range(len(out) - 1):
-        p, q = out[k], out[k + 1]
-        pp, qp = np.asarray(p.path), np.asarray(q.path)
-        p_end, q_start = int(pp[-1, 1]), int(qp[0, 1])
-        if q_start - p_end - 1 > max_gap:
+        new = _refine_pair(out[k], out[k + 1], source, radius, max_gap, self_b, self_a,
+                           splice_w, splice_width)
+        if new is None:
             continue
-        c0 = max(int(pp[0, 1]) + 1, p_end - radius)
-        c1 = min(int(qp[-1, 1]) - 1, q_start + radius)
-        if c1 - c0 < 2 or c0 > p_end or c1 < q_start:
-            continue
-        cols = c1 - c0 + 1
-        ip = int(np.argmax(pp[:, 1] == c0))                 # first cell of P in column c0
-        iq = len(qp) - 1 - int(np.argmax(qp[::-1, 1] == c1))  # last cell of Q in column c1
-        row_p, row_q = int(pp[ip, 0]), int(qp[iq, 0])
-        p0, p1 = row_p, min(n, row_p + 2 * cols)
-        q0, q1 = max(0, row_q - 2 * cols + 1), row_q + 1
-        block_p = source.costs(p0, p1, c0, c1 + 1)
-        block_q = source.costs(q0, q1, c0, c1 + 1)
-        splice = None
-        if self_b is not None and splice_w > 0:
-            splice = _excess_splice(self_a, self_b, c0, c1, p0, p1, q0, q1,
-                                    int(splice_width), splice_w)
-        split, rows_p, rows_q = refine_junction((block_p, block_q), 0, row_q - q0, splice)
-        cells_p = _cells(rows_p + p0, np.arange(c0, c0 + split))
-        cells_q = _cells(rows_q + q0, np.arange(c0 + split, c1 + 1))
-        new_p = np.vstack([pp[:ip], cells_p])
-        new_q = np.vstack([cells_q, qp[iq + 1:]])
-        out[k] = p.replace(path=new_p, confidence=_confidence(p, ip, len(cells_p), True))
-        out[k + 1] = q.replace(path=new_q,
-                               confidence=_confidence(q, iq, len(cells_q), False))
+        if narrow_radius is not None and narrow_radius < radius and min_margin > 0:
+            margin = _margin(new[2], int(margin_width)) / new[3]
+            if margin < min_margin:
+                narrow = _refine_pair(out[k], out[k + 1], source, int(narrow_radius),
+                                      max_gap, self_b, self_a, splice_w, splice_width)
+                new = narrow or new
+        out[k], out[k + 1] = new[0], new[1]
     return out
+
+
+def _margin(total, width):
+    """How much more than the best split the best split at least ``width`` columns away
+    from it costs (inf when there is none)."""
+    best = int(np.argmin(total))
+    far = np.r_[total[:max(0, best - width)], total[best + width + 1:]]
+    return float(far.min() - total[best]) if far.size else np.inf
+
+
+def _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w, splice_width):
+    """The junction between pieces ``p`` and ``q`` re-solved in a window of ``radius``
+    B frames either side (see :func:`refine_junctions`); returns ``(new_p, new_q, costs
+    of every split, the window's median local cost)``, or None when it is left as is."""
+    n = source.n
+    pp, qp = np.asarray(p.path), np.asarray(q.path)
+    p_end, q_start = int(pp[-1, 1]), int(qp[0, 1])
+    if q_start - p_end - 1 > max_gap:
+        return None
+    c0 = max(int(pp[0, 1]) + 1, p_end - radius)
+    c1 = min(int(qp[-1, 1]) - 1, q_start + radius)
+    if c1 - c0 < 2 or c0 > p_end or c1 < q_start:
+        return None
+    cols = c1 - c0 + 1
+    ip = int(np.argmax(pp[:, 1] == c0))                 # first cell of P in column c0
+    iq = len(qp) - 1 - int(np.argmax(qp[::-1, 1] == c1))  # last cell of Q in column c1
+    row_p, row_q = int(pp[ip, 0]), int(qp[iq, 0])
+    p0, p1 = row_p, min(n, row_p + 2 * cols)
+    q0, q1 = max(0, row_q - 2 * cols + 1), row_q + 1
+    block_p = source.costs(p0, p1, c0, c1 + 1)
+    block_q = source.costs(q0, q1, c0, c1 + 1)
+    splice = None
+    if self_b is not None and splice_w > 0:
+        splice = _excess_splice(self_a, self_b, c0, c1, p0, p1, q0, q1, int(splice_width),
+                                splice_w)
+    split, rows_p, rows_q, total = _solve((block_p, block_q), 0, row_q - q0, splice)
+    cells_p = _cells(rows_p + p0, np.arange(c0, c0 + split))
+    cells_q = _cells(rows_q + q0, np.arange(c0 + split, c1 + 1))
+    new_p = p.replace(path=np.vstack([pp[:ip], cells_p]),
+                      confidence=_confidence(p, ip, len(cells_p), True))
+    new_q = q.replace(path=np.vstack([cells_q, qp[iq + 1:]]),
+                      confidence=_confidence(q, iq, len(cells_q), False))
+    typical = 0.5 * (float(np.median(block_p)) + float(np.median(block_q)))
+    return new_p, new_q, total, max(typical, 1e-12)
 
 
 def _confidence(piece, index, count, head):
