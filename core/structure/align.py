@@ -27,7 +27,8 @@ aligned by the default pipeline's engine.
    (a splice bonus; see ``benchmarks/structure/results.md``). A junction whose best
    split is not clearly better than every other (by ``_MARGIN_S`` seconds of the
    window's median cost) is re-solved within ``_NARROW_S``, nearer the pieces' own
-   placement.
+   placement; one that moved more than ``_SETTLE_S`` is re-solved once in a window
+   centred on its new place.
 5. Units (:mod:`core.structure.segments`) of both recordings, their kinds and a
    unit-level assignment (normalized unit DTW distances, ``linear_sum_assignment`` with
    a no-match cost, each A unit usable twice) are computed and reported in
@@ -83,6 +84,10 @@ _SPLICE_S = 0.1
 _NARROW_S = 1.5
 _MARGIN_S = 0.03
 _MARGIN_WIDTH_S = 0.3
+# a junction that moved more than _SETTLE_S is re-solved once in a window centred on
+# its new place: the first window's ends may lie on a stretch of a piece that the
+# pieces' junction, now known to be off, had placed wrongly (issue 17, results.md)
+_SETTLE_S = 0.5
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
@@ -625,7 +630,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                splice_width=max(1, int(round(_SPLICE_S * rates[1]))),
                                narrow_radius=int(round(_NARROW_S * rates[1])),
                                min_margin=_MARGIN_S * rates[1],
-                               margin_width=int(round(_MARGIN_WIDTH_S * rates[1])))
+                               margin_width=int(round(_MARGIN_WIDTH_S * rates[1])),
+                               passes=2, settle=int(round(_SETTLE_S * rates[1])))
         report["junctions_s"] = round(time.perf_counter() - t_ref, 3)
     report["result"] = "pieces"
     report["reason"] = (f"{jumps} jump(s) found; the monotone path has "

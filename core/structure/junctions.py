@@ -194,7 +194,7 @@ def _excess_splice(self_a, self_b, c0, c1, r0p, r1p, r0q, r1q, width, weight):
 
 def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=None,
                      splice_w=0.0, splice_width=1, narrow_radius=None, min_margin=0.0,
-                     margin_width=1):
+                     margin_width=1, passes=1, settle=0):
     """Refine every junction between consecutive solved pieces (:class:`core.Alignment`
     with paths in the full recordings' frames) on ``source`` (local costs at the pieces'
     rate): the window spans ``radius`` B frames either side of the junction (and any gap
@@ -212,21 +212,33 @@ def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=Non
     frames, closer to where the pieces put it: a wide window reaches junctions the
     pieces placed far off, but where it holds two places that fit about as well (A
     holds similar material there), the pieces' own placement is the better evidence.
+    With ``passes`` > 1, a junction whose split moved more than ``settle`` frames is
+    re-solved (up to ``passes`` times in all) in a window centred on its new place: the
+    first window's ends lie on the pieces' paths as placed around a junction now known
+    to be off, and a piece's path near a misplaced junction may be off too.
     Returns new pieces.
     """
+    def sized(p, q):
+        new = _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w,
+                           splice_width)
+        if new is None or narrow_radius is None or not 0 < narrow_radius < radius:
+            return new
+        if _margin(new[2], int(margin_width)) / new[3] < min_margin:
+            new = _refine_pair(p, q, source, int(narrow_radius), max_gap, self_b, self_a,
+                               splice_w, splice_width) or new
+        return new
+
     out = list(pieces)
     for k in range(len(out) - 1):
-        new = _refine_pair(out[k], out[k + 1], source, radius, max_gap, self_b, self_a,
-                           splice_w, splice_width)
-        if new is None:
-            continue
-        if narrow_radius is not None and narrow_radius < radius and min_margin > 0:
-            margin = _margin(new[2], int(margin_width)) / new[3]
-            if margin < min_margin:
-                narrow = _refine_pair(out[k], out[k + 1], source, int(narrow_radius),
-                                      max_gap, self_b, self_a, splice_w, splice_width)
-                new = narrow or new
-        out[k], out[k + 1] = new[0], new[1]
+        before = int(out[k + 1].path[0, 1])
+        new = sized(out[k], out[k + 1])
+        for _ in range(int(passes) - 1):
+            if new is None or abs(int(new[1].path[0, 1]) - before) <= settle:
+                break
+            before = int(new[1].path[0, 1])
+            new = sized(new[0], new[1]) or new
+        if new is not None:
+            out[k], out[k + 1] = new[0], new[1]
     return out
 
 
