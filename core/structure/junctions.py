@@ -87,13 +87,6 @@ def refine_junction(costs, start_row, end_row, splice=None):
     rows_q : ndarray
         Rows (of ``block_q``) of the second piece, columns split..columns-1.
     """
-    split, rows_p, rows_q, _total = _solve(costs, start_row, end_row, splice)
-    return split, rows_p, rows_q
-
-
-def _solve(costs, start_row, end_row, splice):
-    """:func:`refine_junction`, also returning the cost of every split (entry ``t``: the
-    second piece starting at column ``t + 1``)."""
     block_p, block_q = (np.asarray(b, dtype=np.float64) for b in costs)
     cols = block_p.shape[1]
     if cols < 2 or block_q.shape[1] != cols:
@@ -117,7 +110,7 @@ def _solve(costs, start_row, end_row, splice):
     t_rev = cols - 1 - split
     rows_rev = _trace(bwd, t_rev, int(np.argmin(bwd[0][t_rev])))
     rows_q = (rev.shape[0] - 1 - rows_rev)[::-1]
-    return split, rows_p, rows_q, total
+    return split, rows_p, rows_q
 
 
 def _cells(rows, cols):
@@ -193,8 +186,7 @@ def _excess_splice(self_a, self_b, c0, c1, r0p, r1p, r0q, r1q, width, weight):
 
 
 def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=None,
-                     splice_w=0.0, splice_width=1, narrow_radius=None, min_margin=0.0,
-                     margin_width=1, passes=1, settle=0):
+                     splice_w=0.0, splice_width=1, passes=1, settle=0):
     """Refine every junction between consecutive solved pieces (:class:`core.Alignment`
     with paths in the full recordings' frames) on ``source`` (local costs at the pieces'
     rate): the window spans ``radius`` B frames either side of the junction (and any gap
@@ -205,55 +197,33 @@ def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=Non
     much as B is more discontinuous there than A is where the first piece leaves it and
     where the second joins it (a note or a word that starts in both is no cut).
 
-    The window is sized per junction: with ``narrow_radius``, a junction whose best
-    split in the ``radius`` window is not clearly the best (the best split more than
-    ``margin_width`` frames away from it costs less than ``min_margin`` frames of the
-    window's median local cost more) is re-solved in a window of ``narrow_radius``
-    frames, closer to where the pieces put it: a wide window reaches junctions the
-    pieces placed far off, but where it holds two places that fit about as well (A
-    holds similar material there), the pieces' own placement is the better evidence.
     With ``passes`` > 1, a junction whose split moved more than ``settle`` frames is
     re-solved (up to ``passes`` times in all) in a window centred on its new place: the
     first window's ends lie on the pieces' paths as placed around a junction now known
-    to be off, and a piece's path near a misplaced junction may be off too.
+    to be off, and a piece's path near a misplaced junction may be off too (its second
+    piece may start on a stray line that the window's end then holds it to).
     Returns new pieces.
     """
-    def sized(p, q):
-        new = _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w,
-                           splice_width)
-        if new is None or narrow_radius is None or not 0 < narrow_radius < radius:
-            return new
-        if _margin(new[2], int(margin_width)) / new[3] < min_margin:
-            new = _refine_pair(p, q, source, int(narrow_radius), max_gap, self_b, self_a,
-                               splice_w, splice_width) or new
-        return new
-
     out = list(pieces)
     for k in range(len(out) - 1):
         before = int(out[k + 1].path[0, 1])
-        new = sized(out[k], out[k + 1])
+        new = _refine_pair(out[k], out[k + 1], source, radius, max_gap, self_b, self_a,
+                           splice_w, splice_width)
         for _ in range(int(passes) - 1):
             if new is None or abs(int(new[1].path[0, 1]) - before) <= settle:
                 break
             before = int(new[1].path[0, 1])
-            new = sized(new[0], new[1]) or new
+            new = _refine_pair(new[0], new[1], source, radius, max_gap, self_b, self_a,
+                               splice_w, splice_width) or new
         if new is not None:
-            out[k], out[k + 1] = new[0], new[1]
+            out[k], out[k + 1] = new
     return out
-
-
-def _margin(total, width):
-    """How much more than the best split the best split at least ``width`` columns away
-    from it costs (inf when there is none)."""
-    best = int(np.argmin(total))
-    far = np.r_[total[:max(0, best - width)], total[best + width + 1:]]
-    return float(far.min() - total[best]) if far.size else np.inf
 
 
 def _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w, splice_width):
     """The junction between pieces ``p`` and ``q`` re-solved in a window of ``radius``
-    B frames either side (see :func:`refine_junctions`); returns ``(new_p, new_q, costs
-    of every split, the window's median local cost)``, or None when it is left as is."""
+    B frames either side (see :func:`refine_junctions`); returns ``(new_p, new_q)``, or
+    None when it is left as is."""
     n = source.n
     pp, qp = np.asarray(p.path), np.asarray(q.path)
     p_end, q_start = int(pp[-1, 1]), int(qp[0, 1])
@@ -275,15 +245,14 @@ def _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w, splice
     if self_b is not None and splice_w > 0:
         splice = _excess_splice(self_a, self_b, c0, c1, p0, p1, q0, q1, int(splice_width),
                                 splice_w)
-    split, rows_p, rows_q, total = _solve((block_p, block_q), 0, row_q - q0, splice)
+    split, rows_p, rows_q = refine_junction((block_p, block_q), 0, row_q - q0, splice)
     cells_p = _cells(rows_p + p0, np.arange(c0, c0 + split))
     cells_q = _cells(rows_q + q0, np.arange(c0 + split, c1 + 1))
     new_p = p.replace(path=np.vstack([pp[:ip], cells_p]),
                       confidence=_confidence(p, ip, len(cells_p), True))
     new_q = q.replace(path=np.vstack([cells_q, qp[iq + 1:]]),
                       confidence=_confidence(q, iq, len(cells_q), False))
-    typical = 0.5 * (float(np.median(block_p)) + float(np.median(block_q)))
-    return new_p, new_q, total, max(typical, 1e-12)
+    return new_p, new_q
 
 
 def _confidence(piece, index, count, head):

@@ -345,50 +345,6 @@ def test_refine_junctions_does_not_take_an_onset_that_a_has_too_for_a_cut():
     assert int(out[1].path[0, 0]) == second
 
 
-def _decoy_costs(decoy_len, cut=50, second=120, gap=7, m=100, n=200):
-    """Local costs of a repeat cut at B frame ``cut`` (B ``cut`` -> A ``second``): 0 on
-    the first piece's line, 0.5 on the second's, 1 elsewhere; ``gap`` frames after the
-    cut, A's continuation of the first piece matches B perfectly for ``decoy_len``
-    frames (A holds similar material there)."""
-    cost = np.ones((n, m))
-    cols = np.arange(m)
-    cost[cols[:cut], cols[:cut]] = 0.0
-    cost[second + cols[cut:] - cut, cols[cut:]] = 0.5
-    decoy = cols[cut + gap:cut + gap + decoy_len]
-    cost[decoy, decoy] = 0.0
-    p = _piece([(j, j) for j in range(cut)], n_a=n, n_b=m)
-    q = _piece([(second + j - cut, j) for j in range(cut, m)], n_a=n, n_b=m)
-    return CostSource(cost=cost), p, q
-
-
-@pytest.mark.parametrize("decoy_len, late", [(8, True), (16, False)])
-def test_refine_junctions_narrows_the_window_where_two_splits_fit_about_as_well(decoy_len,
-                                                                                late):
-    """A split after the decoy costs 7 x 1 + 0 less (7 + decoy_len) x 0.5 than the cut:
-    0.5 less for 8 frames (two places fit about as well), 4.5 less for 16 (clearly
-    better). The wide window takes the decoy in both; with a narrow window for
-    ambiguous junctions the first stays at the pieces' junction (the cut), the second
-    keeps the wide window's split (the margin counts splits more than 10 frames from
-    the best: inside the decoy the cost falls 0.5 a frame towards its end)."""
-    from core.structure import refine_junctions
-
-    cut, gap = 50, 7
-    source, p, q = _decoy_costs(decoy_len, cut=cut, gap=gap)
-    decoy_end = cut + gap + decoy_len
-    wide = refine_junctions([p, q], source, radius=25, max_gap=0)
-    assert int(wide[1].path[0, 1]) == decoy_end
-    out = refine_junctions([p, q], source, radius=25, max_gap=0, narrow_radius=5,
-                           min_margin=2.0, margin_width=10)
-    split = int(out[1].path[0, 1])
-    assert split == (cut if late else decoy_end)
-    assert int(out[0].path[-1, 1]) == split - 1
-    assert int(out[1].path[0, 0]) == (120 if late else 120 + decoy_end - cut)
-    # without a margin to meet, the wide window's split stands
-    same = refine_junctions([p, q], source, radius=25, max_gap=0, narrow_radius=5,
-                            min_margin=0.0, margin_width=10)
-    assert int(same[1].path[0, 1]) == decoy_end
-
-
 def test_refine_junctions_re_solves_a_junction_that_moved_centred_on_its_new_place():
     """The pieces put the junction 10 frames before the cut, and the second piece's
     path starts 8 A frames early and catches up only 10-18 frames after the cut. The
