@@ -347,7 +347,7 @@ def test_refine_junctions_does_not_take_an_onset_that_a_has_too_for_a_cut():
 
 def test_refine_junctions_re_solves_a_junction_that_moved_centred_on_its_new_place():
     """The pieces put the junction 10 frames before the cut, and the second piece's
-    path starts 8 A frames early and catches up only 10-18 frames after the cut. The
+    path starts 8 A frames early and catches up only 10-17 frames after the cut. The
     window around the planned junction ends on that stray start, so its second piece
     lands early on A; re-solved once around the split it found (it moved more than
     ``settle`` frames), the window ends on the second piece's true line and the landing
