@@ -123,7 +123,8 @@ def make(row, change, out_dir, seed=0):
         offset += len(seg) / sr
     new_b = np.concatenate(parts)
     a_path = DATA / row["file_a"]
-    b_path = out_dir / f"{row['pair_id']}__{change}.wav"
+    # the seed in the name: runs of other seeds at the same time write beside it
+    b_path = out_dir / f"{row['pair_id']}__{change}_{seed}.wav"
     sf.write(b_path, new_b, sr)
     return Changed(row["pair_id"], change, a_path, b_path, np.concatenate(rows_gt), pieces,
                    jumps, len(new_b) / sr)

@@ -24,7 +24,8 @@ aligned by the default pipeline's engine.
    of up to ``_GAP_S`` seconds that the pieces left between them.
    A split there gains ``_SPLICE_W`` times how much more discontinuous B itself is
    across it, over ``_SPLICE_S`` seconds, than A is where the pieces leave and join it
-   (a splice bonus; see ``benchmarks/structure/results.md``).
+   (a splice bonus; see ``benchmarks/structure/results.md``). A junction that moved
+   more than ``_SETTLE_S`` is re-solved once in a window centred on its new place.
 5. Units (:mod:`core.structure.segments`) of both recordings, their kinds and a
    unit-level assignment (normalized unit DTW distances, ``linear_sum_assignment`` with
    a no-match cost, each A unit usable twice) are computed and reported in
@@ -73,6 +74,10 @@ _REFINE_GLOBAL = True
 # with the pinned ends it gains 3 cases within 1.5x on the tuning seeds (results.md)
 _SPLICE_W = 1.0
 _SPLICE_S = 0.1
+# a junction that moved more than _SETTLE_S is re-solved once in a window centred on
+# its new place: the first window's ends may lie on a stretch of a piece that the
+# pieces' junction, now known to be off, had placed wrongly (issue 17, results.md)
+_SETTLE_S = 0.5
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
@@ -612,7 +617,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                self_b=self_costs(ref_source, "b") if _SPLICE_W else None,
                                self_a=self_costs(ref_source, "a") if _SPLICE_W else None,
                                splice_w=_SPLICE_W,
-                               splice_width=max(1, int(round(_SPLICE_S * rates[1]))))
+                               splice_width=max(1, int(round(_SPLICE_S * rates[1]))),
+                               passes=2, settle=int(round(_SETTLE_S * rates[1])))
         report["junctions_s"] = round(time.perf_counter() - t_ref, 3)
     report["result"] = "pieces"
     report["reason"] = (f"{jumps} jump(s) found; the monotone path has "

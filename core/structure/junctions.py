@@ -186,7 +186,7 @@ def _excess_splice(self_a, self_b, c0, c1, r0p, r1p, r0q, r1q, width, weight):
 
 
 def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=None,
-                     splice_w=0.0, splice_width=1):
+                     splice_w=0.0, splice_width=1, passes=1, settle=0):
     """Refine every junction between consecutive solved pieces (:class:`core.Alignment`
     with paths in the full recordings' frames) on ``source`` (local costs at the pieces'
     rate): the window spans ``radius`` B frames either side of the junction (and any gap
@@ -195,41 +195,64 @@ def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=Non
     times :func:`splice_costs` over ``splice_width`` frames: the jump prefers a place
     where B itself is discontinuous (a cut and join); with ``self_a`` too, only by as
     much as B is more discontinuous there than A is where the first piece leaves it and
-    where the second joins it (a note or a word that starts in both is no cut). Returns
-    new pieces."""
+    where the second joins it (a note or a word that starts in both is no cut).
+
+    With ``passes`` > 1, a junction whose split moved more than ``settle`` frames is
+    re-solved (up to ``passes`` times in all) in a window centred on its new place: the
+    first window's ends lie on the pieces' paths as placed around a junction now known
+    to be off, and a piece's path near a misplaced junction may be off too (its second
+    piece may start on a stray line that the window's end then holds it to).
+    Returns new pieces.
+    """
     out = list(pieces)
-    n = source.n
     for k in range(len(out) - 1):
-        p, q = out[k], out[k + 1]
-        pp, qp = np.asarray(p.path), np.asarray(q.path)
-        p_end, q_start = int(pp[-1, 1]), int(qp[0, 1])
-        if q_start - p_end - 1 > max_gap:
-            continue
-        c0 = max(int(pp[0, 1]) + 1, p_end - radius)
-        c1 = min(int(qp[-1, 1]) - 1, q_start + radius)
-        if c1 - c0 < 2 or c0 > p_end or c1 < q_start:
-            continue
-        cols = c1 - c0 + 1
-        ip = int(np.argmax(pp[:, 1] == c0))                 # first cell of P in column c0
-        iq = len(qp) - 1 - int(np.argmax(qp[::-1, 1] == c1))  # last cell of Q in column c1
-        row_p, row_q = int(pp[ip, 0]), int(qp[iq, 0])
-        p0, p1 = row_p, min(n, row_p + 2 * cols)
-        q0, q1 = max(0, row_q - 2 * cols + 1), row_q + 1
-        block_p = source.costs(p0, p1, c0, c1 + 1)
-        block_q = source.costs(q0, q1, c0, c1 + 1)
-        splice = None
-        if self_b is not None and splice_w > 0:
-            splice = _excess_splice(self_a, self_b, c0, c1, p0, p1, q0, q1,
-                                    int(splice_width), splice_w)
-        split, rows_p, rows_q = refine_junction((block_p, block_q), 0, row_q - q0, splice)
-        cells_p = _cells(rows_p + p0, np.arange(c0, c0 + split))
-        cells_q = _cells(rows_q + q0, np.arange(c0 + split, c1 + 1))
-        new_p = np.vstack([pp[:ip], cells_p])
-        new_q = np.vstack([cells_q, qp[iq + 1:]])
-        out[k] = p.replace(path=new_p, confidence=_confidence(p, ip, len(cells_p), True))
-        out[k + 1] = q.replace(path=new_q,
-                               confidence=_confidence(q, iq, len(cells_q), False))
+        before = int(out[k + 1].path[0, 1])
+        new = _refine_pair(out[k], out[k + 1], source, radius, max_gap, self_b, self_a,
+                           splice_w, splice_width)
+        for _ in range(int(passes) - 1):
+            if new is None or abs(int(new[1].path[0, 1]) - before) <= settle:
+                break
+            before = int(new[1].path[0, 1])
+            new = _refine_pair(new[0], new[1], source, radius, max_gap, self_b, self_a,
+                               splice_w, splice_width) or new
+        if new is not None:
+            out[k], out[k + 1] = new
     return out
+
+
+def _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w, splice_width):
+    """The junction between pieces ``p`` and ``q`` re-solved in a window of ``radius``
+    B frames either side (see :func:`refine_junctions`); returns ``(new_p, new_q)``, or
+    None when it is left as is."""
+    n = source.n
+    pp, qp = np.asarray(p.path), np.asarray(q.path)
+    p_end, q_start = int(pp[-1, 1]), int(qp[0, 1])
+    if q_start - p_end - 1 > max_gap:
+        return None
+    c0 = max(int(pp[0, 1]) + 1, p_end - radius)
+    c1 = min(int(qp[-1, 1]) - 1, q_start + radius)
+    if c1 - c0 < 2 or c0 > p_end or c1 < q_start:
+        return None
+    cols = c1 - c0 + 1
+    ip = int(np.argmax(pp[:, 1] == c0))                 # first cell of P in column c0
+    iq = len(qp) - 1 - int(np.argmax(qp[::-1, 1] == c1))  # last cell of Q in column c1
+    row_p, row_q = int(pp[ip, 0]), int(qp[iq, 0])
+    p0, p1 = row_p, min(n, row_p + 2 * cols)
+    q0, q1 = max(0, row_q - 2 * cols + 1), row_q + 1
+    block_p = source.costs(p0, p1, c0, c1 + 1)
+    block_q = source.costs(q0, q1, c0, c1 + 1)
+    splice = None
+    if self_b is not None and splice_w > 0:
+        splice = _excess_splice(self_a, self_b, c0, c1, p0, p1, q0, q1, int(splice_width),
+                                splice_w)
+    split, rows_p, rows_q = refine_junction((block_p, block_q), 0, row_q - q0, splice)
+    cells_p = _cells(rows_p + p0, np.arange(c0, c0 + split))
+    cells_q = _cells(rows_q + q0, np.arange(c0 + split, c1 + 1))
+    new_p = p.replace(path=np.vstack([pp[:ip], cells_p]),
+                      confidence=_confidence(p, ip, len(cells_p), True))
+    new_q = q.replace(path=np.vstack([cells_q, qp[iq + 1:]]),
+                      confidence=_confidence(q, iq, len(cells_q), False))
+    return new_p, new_q
 
 
 def _confidence(piece, index, count, head):

@@ -345,6 +345,39 @@ def test_refine_junctions_does_not_take_an_onset_that_a_has_too_for_a_cut():
     assert int(out[1].path[0, 0]) == second
 
 
+def test_refine_junctions_re_solves_a_junction_that_moved_centred_on_its_new_place():
+    """The pieces put the junction 10 frames before the cut, and the second piece's
+    path starts 8 A frames early and catches up only 10-17 frames after the cut. The
+    window around the planned junction ends on that stray start, so its second piece
+    lands early on A; re-solved once around the split it found (it moved more than
+    ``settle`` frames), the window ends on the second piece's true line and the landing
+    is right."""
+    from core.structure import refine_junctions
+
+    n, m, cut, second, early, off = 220, 120, 60, 130, 10, 8
+    cost = np.ones((n, m))
+    cols = np.arange(m)
+    cost[cols[:cut], cols[:cut]] = 0.0
+    cost[second + cols[cut:] - cut, cols[cut:]] = 0.0
+    p = _piece([(j, j) for j in range(cut - early)], n_a=n, n_b=m)
+    cells = []
+    for j in range(cut - early, m):
+        row = min(second + j - cut, second + j - cut - off + max(0, j - cut - 9))
+        if cells and row - cells[-1][0] == 2:
+            cells.append((row - 1, j - 1))
+        cells.append((row, j))
+    q = _piece(cells, n_a=n, n_b=m)
+    source = CostSource(cost=cost)
+    once = refine_junctions([p, q], source, radius=20, max_gap=0)
+    assert int(once[1].path[0, 1]) == cut and int(once[1].path[0, 0]) < second
+    out = refine_junctions([p, q], source, radius=20, max_gap=0, passes=2, settle=5)
+    assert int(out[0].path[-1, 1]) == cut - 1 and int(out[0].path[-1, 0]) == cut - 1
+    assert int(out[1].path[0, 1]) == cut and int(out[1].path[0, 0]) == second
+    # a junction that moved by no more than ``settle`` frames is not re-solved
+    kept = refine_junctions([p, q], source, radius=20, max_gap=0, passes=2, settle=early)
+    assert np.array_equal(kept[1].path, once[1].path)
+
+
 # ------------------------------------------------------------------ jump kernel, pinned ends
 
 
