@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 
 from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QPushButton,
     QRadioButton,
+    QStyle,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -80,6 +81,9 @@ def result_tooltip(session, aid: int) -> str:
     elapsed = al.diagnostics.get("elapsed_s")
     if isinstance(elapsed, float):
         lines.append(f"took {elapsed:.2f} s")
+    warning = al.diagnostics.get("warning")
+    if warning:
+        lines.append(f"warning: {warning}")
     return "\n".join(lines)
 
 
@@ -208,6 +212,11 @@ class ResultsList(QWidget):
         tip = f"{self.session.label(aid)}\n\n" + result_tooltip(self.session, aid)
         for col in (COL_DIST, COL_NAME):
             item.setToolTip(col, tip)
+        # the engine's warning (a part one side lacks, a solver that did not converge)
+        # outlives the status bar's message: an icon on the row, the text in its tooltip
+        warned = al is not None and bool(al.diagnostics.get("warning"))
+        item.setIcon(COL_NAME, self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MessageBoxWarning) if warned else QIcon())
 
     def _refresh_names(self) -> None:
         """Names that tell the results apart: method and what differs from the others

@@ -228,4 +228,5 @@ def _with_warning(text: str, al) -> str:
     a part of one recording the other lacks, a solver that did not converge), which the
     status bar would otherwise replace by this message as soon as the result arrives."""
     warning = al.diagnostics.get("warning")
-    return f"{text}. Warning: {warning}" if warning else text
+    # the warning first: a narrow status bar cuts the end of a long message
+    return f"Warning: {warning} ({text})" if warning else text

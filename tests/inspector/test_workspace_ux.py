@@ -588,6 +588,13 @@ def test_a_lead_in_b_has_and_a_lacks_is_said_in_the_status_bar(qtbot, window, tm
     window.workspace.message_posted.connect(messages.append)
     open_pair(qtbot, window, a, b)
     wait_idle(qtbot, window)
-    said = [m for m in messages if m.startswith("default alignment:")]
-    assert said and "Warning: B (b.wav) has material at its start (0.0-3." in said[-1], messages
-    assert "Warning" in window.statusBar().currentMessage()
+    said = [m for m in messages if "(default alignment:" in m]
+    assert said and said[-1].startswith("Warning: B (b.wav) has material at its start (0.0-3."), \
+        messages
+    assert window.statusBar().currentMessage().startswith("Warning")
+    # the warning outlives the status bar: an icon on the result's row, the text in its tip
+    from inspector.results_list import COL_NAME
+
+    row = window.method_panel.results.item(0)
+    assert not row.icon(COL_NAME).isNull()
+    assert "warning: B (b.wav) has material at its start" in row.toolTip(COL_NAME)
