@@ -378,6 +378,40 @@ def test_refine_junctions_re_solves_a_junction_that_moved_centred_on_its_new_pla
     assert np.array_equal(kept[1].path, once[1].path)
 
 
+def test_refine_junctions_moves_a_split_just_after_an_onset_of_b_back_to_it():
+    """The local costs put the jump 2 frames after the cut (A's continuation of the first
+    piece matches B's first frames after it as well): a note that starts at the cut
+    would go to the first piece. An onset of B at the cut, at most ``snap`` frames
+    before the split, moves the split back to it; a farther onset does not."""
+    from core.structure import refine_junctions
+
+    rng = np.random.default_rng(11)
+    x = np.cumsum(rng.standard_normal((160, 8)), axis=0)
+    x = x - x.mean(axis=0)
+    cut, second, late = 80, 120, 2
+    y = np.vstack([x[:cut], x[second:]]) + 0.05 * rng.standard_normal((cut + 40, 8))
+    m = len(y)
+    cost = frame_costs(x, y)
+    for k in range(late):
+        cost[cut + k, cut + k] = 0.0
+    p = _piece([(j, j) for j in range(cut + 6)], n_a=160, n_b=m)
+    q = _piece([(second + j - cut, j) for j in range(cut + 6, m)], n_a=160, n_b=m)
+    source = CostSource(cost=cost)
+    plain = refine_junctions([p, q], source, radius=15, max_gap=10)
+    assert int(plain[1].path[0, 1]) == cut + late
+    onsets = np.array([40.2, cut - 0.3, 110.0])  # B frames; the second rounds to the cut
+    out = refine_junctions([p, q], source, radius=15, max_gap=10, onsets_b=onsets, snap=3)
+    assert int(out[0].path[-1, 1]) == cut - 1 and int(out[1].path[0, 1]) == cut
+    assert int(out[0].path[-1, 0]) == cut - 1 and int(out[1].path[0, 0]) == second
+    for piece in out:
+        assert np.all(np.diff(piece.path, axis=0) >= 0)
+    # an onset farther back than ``snap`` frames, or no snap: the split stays
+    for kwargs in ({"snap": 1}, {"snap": 0}):
+        kept = refine_junctions([p, q], source, radius=15, max_gap=10, onsets_b=onsets,
+                                **kwargs)
+        assert np.array_equal(kept[1].path, plain[1].path)
+
+
 # ------------------------------------------------------------------ jump kernel, pinned ends
 
 
