@@ -81,7 +81,7 @@ _SETTLE_S = 0.5
 # music: a refined split at most _SNAP_S after an onset of B moves back to it, so that a
 # note starting just after a cut goes to the second piece (issue 17, results.md)
 _SNAP_S = 0.02
-_ONSET_SHARE = 0.25
+_ONSET_SHARE = 0.1
 _ONSET_LEVEL = 0.25
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
