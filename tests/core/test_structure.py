@@ -289,21 +289,29 @@ def test_refine_junctions_moves_a_late_jump_to_the_cut(change, gap):
     assert np.array_equal(kept[1].path, far.path)
 
 
+def _late_cut(seed, cut, second, late):
+    """A (160 frames) and B = A[:cut] + A[second:] (a little noise), and their local
+    costs with A's continuation of the first piece a perfect match for the ``late`` B
+    frames after the cut."""
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.standard_normal((160, 8)), axis=0)
+    x = x - x.mean(axis=0)
+    y = np.vstack([x[:cut], x[second:]]) + 0.05 * rng.standard_normal((cut + 160 - second, 8))
+    cost = frame_costs(x, y)
+    for k in range(late):
+        cost[cut + k, cut + k] = 0.0
+    return x, y, cost
+
+
 def test_refine_junctions_prefers_a_splice_in_b_where_a_is_ambiguous():
     """Right after the cut, B's frames also match A's continuation of the first piece
     (A holds similar material there) a little better than the true copy: the local costs
     alone put the jump late; B's own discontinuity at the cut puts it there."""
     from core.structure import refine_junctions
 
-    rng = np.random.default_rng(3)
-    x = np.cumsum(rng.standard_normal((160, 8)), axis=0)
-    x = x - x.mean(axis=0)
     cut, second, late = 80, 120, 8
-    y = np.vstack([x[:cut], x[second:]]) + 0.05 * rng.standard_normal((cut + 40, 8))
+    x, y, cost = _late_cut(3, cut, second, late)
     m = len(y)
-    cost = frame_costs(x, y)
-    for k in range(late):  # A's continuation looks like a perfect match for 8 frames
-        cost[cut + k, cut + k] = 0.0
     p = _piece([(j, j) for j in range(cut + late + 4)], n_a=160, n_b=m)
     q = _piece([(second + j - cut, j) for j in range(cut + late + 5, m)], n_a=160, n_b=m)
     source = CostSource(cost=cost)
@@ -385,15 +393,9 @@ def test_refine_junctions_moves_a_split_just_after_an_onset_of_b_back_to_it():
     before the split, moves the split back to it; a farther onset does not."""
     from core.structure import refine_junctions
 
-    rng = np.random.default_rng(11)
-    x = np.cumsum(rng.standard_normal((160, 8)), axis=0)
-    x = x - x.mean(axis=0)
     cut, second, late = 80, 120, 2
-    y = np.vstack([x[:cut], x[second:]]) + 0.05 * rng.standard_normal((cut + 40, 8))
+    x, y, cost = _late_cut(11, cut, second, late)
     m = len(y)
-    cost = frame_costs(x, y)
-    for k in range(late):
-        cost[cut + k, cut + k] = 0.0
     p = _piece([(j, j) for j in range(cut + 6)], n_a=160, n_b=m)
     q = _piece([(second + j - cut, j) for j in range(cut + 6, m)], n_a=160, n_b=m)
     source = CostSource(cost=cost)
