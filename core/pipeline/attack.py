@@ -108,9 +108,9 @@ def novelty(x, sample_rate, tuning):
     return fa._positive_change(compressed, lag).sum(axis=1)
 
 
-def _strong_peaks(nov, rate_hz):
+def _strong_peaks(nov, rate_hz, min_share=_MIN_SHARE):
     """Frames of the strong peaks of a novelty curve: the largest within +-``_NMS_S``
-    and above ``_MIN_SHARE`` of the maximum within ``_LOCAL_S`` (the first frame of a
+    and above ``min_share`` of the maximum within ``_LOCAL_S`` (the first frame of a
     flat top)."""
     from scipy.ndimage import maximum_filter1d
 
@@ -120,7 +120,7 @@ def _strong_peaks(nov, rate_hz):
     local = maximum_filter1d(nov, max(1, int(round(_LOCAL_S * rate_hz))), mode="nearest")
     rising = np.r_[True, nov[1:] > nov[:-1]]
     return np.flatnonzero((nov >= maximum_filter1d(nov, nms, mode="nearest")) & rising
-                          & (nov > _MIN_SHARE * local) & (nov > 0))
+                          & (nov > min_share * local) & (nov > 0))
 
 
 def peak_widths_s(nov, rate_hz=_RATE_HZ):
@@ -236,12 +236,13 @@ def onset_times_s(nov, rate_hz=_RATE_HZ):
     return times / float(rate_hz)
 
 
-def onset_edges_s(nov, rate_hz=_RATE_HZ, *, level=0.5):
+def onset_edges_s(nov, rate_hz=_RATE_HZ, *, level=0.5, min_share=_MIN_SHARE):
     """Times (s) where the strong peaks of a novelty curve (:func:`onset_times_s`) rise
     through ``level`` times their height (linear between frames; at most
-    ``_MAX_HALF_S`` before the peak), shape (K,)."""
+    ``_MAX_HALF_S`` before the peak), shape (K,). ``min_share``: a peak counts when it
+    is above that share of the maximum within ``_LOCAL_S`` (lower: weaker onsets too)."""
     nov = np.asarray(nov, dtype=np.float64)
-    peaks = _strong_peaks(nov, rate_hz)
+    peaks = _strong_peaks(nov, rate_hz, min_share)
     reach = max(1, int(round(_MAX_HALF_S * rate_hz)))
     out = np.empty(len(peaks))
     for k, p in enumerate(peaks):

@@ -78,6 +78,11 @@ _SPLICE_S = 0.1
 # its new place: the first window's ends may lie on a stretch of a piece that the
 # pieces' junction, now known to be off, had placed wrongly (issue 17, results.md)
 _SETTLE_S = 0.5
+# music: a refined split at most _SNAP_S after an onset of B moves back to it, so that a
+# note starting just after a cut goes to the second piece (issue 17, results.md)
+_SNAP_S = 0.02
+_ONSET_SHARE = 0.1
+_ONSET_LEVEL = 0.25
 _MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
@@ -375,6 +380,31 @@ def _split_overlaps(pieces, junctions, source):
     return out
 
 
+def _onset_frames_b(rec_b, mono, rate_hz):
+    """Where B's notes start, in B frames at ``rate_hz``, for music whose features are
+    the pitch energies (a tuning was estimated); else None. A note's start is where its
+    onset novelty peak (:func:`core.pipeline.attack.novelty`; weaker peaks too, down to
+    ``_ONSET_SHARE`` of the strongest within 3 s) rises through ``_ONSET_LEVEL`` of its
+    height: the foot of the rise, where the note begins, rather than the peak, which
+    comes 10-30 ms later. Where the attack compensation moved B's features earlier, the
+    onsets move with them."""
+    if not _SNAP_S or mono.diagnostics.get("material") != "music":
+        return None
+    tunings = [u["params_b"]["tuning"] for u in mono.diagnostics.get("features", ())
+               if "tuning" in u.get("params_b", {})]
+    if not tunings:
+        return None
+    from ..pipeline import attack
+
+    nov = attack.cached_novelty(rec_b.audio(mono=True), rec_b.rate_hz, tunings[0])
+    if nov is None:
+        return None
+    edges = attack.onset_edges_s(nov, level=_ONSET_LEVEL, min_share=_ONSET_SHARE)
+    moved = mono.diagnostics.get("attack") or {}
+    shift_b = (moved.get("shift_frames") or [0, 0])[1] / float(moved.get("rate_hz") or 1.0)
+    return (edges - shift_b) * rate_hz
+
+
 def _high_cost_stretch(cost, rate_b, c_on, c_off, threshold=0.5, smooth_s=1.0):
     """Longest stretch (seconds of B) over which the monotone path's normalized local
     cost (smoothed) stays above ``threshold``; and its B range."""
@@ -618,7 +648,9 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                self_a=self_costs(ref_source, "a") if _SPLICE_W else None,
                                splice_w=_SPLICE_W,
                                splice_width=max(1, int(round(_SPLICE_S * rates[1]))),
-                               passes=2, settle=int(round(_SETTLE_S * rates[1])))
+                               passes=2, settle=int(round(_SETTLE_S * rates[1])),
+                               onsets_b=_onset_frames_b(rec_b, mono, rates[1]),
+                               snap=int(round(_SNAP_S * rates[1])))
         report["junctions_s"] = round(time.perf_counter() - t_ref, 3)
     report["result"] = "pieces"
     report["reason"] = (f"{jumps} jump(s) found; the monotone path has "

@@ -59,7 +59,7 @@ def _trace(fwd, t_end, row):
     return out
 
 
-def refine_junction(costs, start_row, end_row, splice=None):
+def refine_junction(costs, start_row, end_row, splice=None, *, onsets=None, snap=0):
     """A local JumpDTW on a window of local costs.
 
     Parameters
@@ -105,12 +105,29 @@ def refine_junction(costs, start_row, end_row, splice=None):
     if splice is not None:
         total = total - np.asarray(splice, dtype=np.float64)
     split = int(np.argmin(total)) + 1
+    split = _snapped(split, onsets, snap, cols)
     t_end = split - 1
     rows_p = _trace(fwd, t_end, int(np.argmin(fwd[0][t_end])))
     t_rev = cols - 1 - split
     rows_rev = _trace(bwd, t_rev, int(np.argmin(bwd[0][t_rev])))
     rows_q = (rev.shape[0] - 1 - rows_rev)[::-1]
     return split, rows_p, rows_q
+
+
+def _snapped(split, onsets, snap, cols):
+    """The split moved back to the latest onset at most ``snap`` columns before it.
+
+    The costs place a split to about a frame or two, and a note that starts just after a
+    cut then goes to the first piece, whose path maps it to where A continues: a whole
+    section off. Material just before a cut is the end of a note that started earlier
+    (a note starting a frame or two before a cut is cut off), so moving the split back
+    to an onset costs nothing there."""
+    if onsets is None or snap <= 0:
+        return split
+    onsets = np.asarray(onsets, dtype=np.int64)
+    near = onsets[(onsets >= max(1, split - int(snap))) & (onsets < split)
+                  & (onsets <= cols - 1)]
+    return int(near.max()) if near.size else split
 
 
 def _cells(rows, cols):
@@ -186,7 +203,8 @@ def _excess_splice(self_a, self_b, c0, c1, r0p, r1p, r0q, r1q, width, weight):
 
 
 def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=None,
-                     splice_w=0.0, splice_width=1, passes=1, settle=0):
+                     splice_w=0.0, splice_width=1, passes=1, settle=0, onsets_b=None,
+                     snap=0):
     """Refine every junction between consecutive solved pieces (:class:`core.Alignment`
     with paths in the full recordings' frames) on ``source`` (local costs at the pieces'
     rate): the window spans ``radius`` B frames either side of the junction (and any gap
@@ -202,25 +220,30 @@ def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=Non
     first window's ends lie on the pieces' paths as placed around a junction now known
     to be off, and a piece's path near a misplaced junction may be off too (its second
     piece may start on a stray line that the window's end then holds it to).
+
+    With ``onsets_b`` (B's note or word onsets, in B frames, e.g. from
+    :func:`core.pipeline.attack.recording_onsets_s`) and ``snap`` > 0, a split that falls
+    at most ``snap`` frames after an onset moves back to it (see :func:`refine_junction`).
     Returns new pieces.
     """
     out = list(pieces)
     for k in range(len(out) - 1):
         before = int(out[k + 1].path[0, 1])
         new = _refine_pair(out[k], out[k + 1], source, radius, max_gap, self_b, self_a,
-                           splice_w, splice_width)
+                           splice_w, splice_width, onsets_b, snap)
         for _ in range(int(passes) - 1):
             if new is None or abs(int(new[1].path[0, 1]) - before) <= settle:
                 break
             before = int(new[1].path[0, 1])
             new = _refine_pair(new[0], new[1], source, radius, max_gap, self_b, self_a,
-                               splice_w, splice_width) or new
+                               splice_w, splice_width, onsets_b, snap) or new
         if new is not None:
             out[k], out[k + 1] = new
     return out
 
 
-def _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w, splice_width):
+def _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w, splice_width,
+                 onsets_b=None, snap=0):
     """The junction between pieces ``p`` and ``q`` re-solved in a window of ``radius``
     B frames either side (see :func:`refine_junctions`); returns ``(new_p, new_q)``, or
     None when it is left as is."""
@@ -245,7 +268,12 @@ def _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w, splice
     if self_b is not None and splice_w > 0:
         splice = _excess_splice(self_a, self_b, c0, c1, p0, p1, q0, q1, int(splice_width),
                                 splice_w)
-    split, rows_p, rows_q = refine_junction((block_p, block_q), 0, row_q - q0, splice)
+    onsets = None
+    if onsets_b is not None:
+        onsets = np.round(np.asarray(onsets_b, dtype=np.float64)).astype(np.int64) - c0
+        onsets = onsets[(onsets >= 1) & (onsets < cols)]
+    split, rows_p, rows_q = refine_junction((block_p, block_q), 0, row_q - q0, splice,
+                                            onsets=onsets, snap=snap)
     cells_p = _cells(rows_p + p0, np.arange(c0, c0 + split))
     cells_q = _cells(rows_q + q0, np.arange(c0 + split, c1 + 1))
     new_p = p.replace(path=np.vstack([pp[:ip], cells_p]),

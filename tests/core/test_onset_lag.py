@@ -344,3 +344,18 @@ def test_a_piano_against_a_harpsichord_with_hum_is_not_moved(shared_data):
     info = al.diagnostics["onset_lag"]
     assert info["lag_s"] < -0.005 and info["rise_s"] < -0.002  # the drift is there
     assert al.params["onset_shift"] == 0
+
+
+def test_onset_edges_of_weaker_peaks_with_a_lower_share():
+    """A peak of a third of its strong neighbour's height is not a strong peak; with
+    ``min_share`` below a third its rising edge is found too, at the asked level."""
+    rate = attack._RATE_HZ
+    k = np.arange(int(2 * rate))
+    nov = np.zeros(len(k))
+    for centre, height in [(100, 3.0), (200, 1.0)]:
+        nov += height * np.where(k <= centre, np.maximum(0.0, 1.0 - (centre - k) / 8.0),
+                                 np.maximum(0.0, 1.0 - (k - centre) / 2.0))
+    strong = attack.onset_edges_s(nov, rate)
+    assert strong == pytest.approx([96 / rate], abs=0.5 / rate)
+    both = attack.onset_edges_s(nov, rate, level=0.25, min_share=0.25)
+    assert both == pytest.approx([94 / rate, 194 / rate], abs=0.5 / rate)

@@ -289,21 +289,29 @@ def test_refine_junctions_moves_a_late_jump_to_the_cut(change, gap):
     assert np.array_equal(kept[1].path, far.path)
 
 
+def _late_cut(seed, cut, second, late):
+    """A (160 frames) and B = A[:cut] + A[second:] (a little noise), and their local
+    costs with A's continuation of the first piece a perfect match for the ``late`` B
+    frames after the cut."""
+    rng = np.random.default_rng(seed)
+    x = np.cumsum(rng.standard_normal((160, 8)), axis=0)
+    x = x - x.mean(axis=0)
+    y = np.vstack([x[:cut], x[second:]]) + 0.05 * rng.standard_normal((cut + 160 - second, 8))
+    cost = frame_costs(x, y)
+    for k in range(late):
+        cost[cut + k, cut + k] = 0.0
+    return x, y, cost
+
+
 def test_refine_junctions_prefers_a_splice_in_b_where_a_is_ambiguous():
     """Right after the cut, B's frames also match A's continuation of the first piece
     (A holds similar material there) a little better than the true copy: the local costs
     alone put the jump late; B's own discontinuity at the cut puts it there."""
     from core.structure import refine_junctions
 
-    rng = np.random.default_rng(3)
-    x = np.cumsum(rng.standard_normal((160, 8)), axis=0)
-    x = x - x.mean(axis=0)
     cut, second, late = 80, 120, 8
-    y = np.vstack([x[:cut], x[second:]]) + 0.05 * rng.standard_normal((cut + 40, 8))
+    x, y, cost = _late_cut(3, cut, second, late)
     m = len(y)
-    cost = frame_costs(x, y)
-    for k in range(late):  # A's continuation looks like a perfect match for 8 frames
-        cost[cut + k, cut + k] = 0.0
     p = _piece([(j, j) for j in range(cut + late + 4)], n_a=160, n_b=m)
     q = _piece([(second + j - cut, j) for j in range(cut + late + 5, m)], n_a=160, n_b=m)
     source = CostSource(cost=cost)
@@ -376,6 +384,34 @@ def test_refine_junctions_re_solves_a_junction_that_moved_centred_on_its_new_pla
     # a junction that moved by no more than ``settle`` frames is not re-solved
     kept = refine_junctions([p, q], source, radius=20, max_gap=0, passes=2, settle=early)
     assert np.array_equal(kept[1].path, once[1].path)
+
+
+def test_refine_junctions_moves_a_split_just_after_an_onset_of_b_back_to_it():
+    """The local costs put the jump 2 frames after the cut (A's continuation of the first
+    piece matches B's first frames after it as well): a note that starts at the cut
+    would go to the first piece. An onset of B at the cut, at most ``snap`` frames
+    before the split, moves the split back to it; a farther onset does not."""
+    from core.structure import refine_junctions
+
+    cut, second, late = 80, 120, 2
+    x, y, cost = _late_cut(11, cut, second, late)
+    m = len(y)
+    p = _piece([(j, j) for j in range(cut + 6)], n_a=160, n_b=m)
+    q = _piece([(second + j - cut, j) for j in range(cut + 6, m)], n_a=160, n_b=m)
+    source = CostSource(cost=cost)
+    plain = refine_junctions([p, q], source, radius=15, max_gap=10)
+    assert int(plain[1].path[0, 1]) == cut + late
+    onsets = np.array([40.2, cut - 0.3, 110.0])  # B frames; the second rounds to the cut
+    out = refine_junctions([p, q], source, radius=15, max_gap=10, onsets_b=onsets, snap=3)
+    assert int(out[0].path[-1, 1]) == cut - 1 and int(out[1].path[0, 1]) == cut
+    assert int(out[0].path[-1, 0]) == cut - 1 and int(out[1].path[0, 0]) == second
+    for piece in out:
+        assert np.all(np.diff(piece.path, axis=0) >= 0)
+    # an onset farther back than ``snap`` frames, or no snap: the split stays
+    for kwargs in ({"snap": 1}, {"snap": 0}):
+        kept = refine_junctions([p, q], source, radius=15, max_gap=10, onsets_b=onsets,
+                                **kwargs)
+        assert np.array_equal(kept[1].path, plain[1].path)
 
 
 # ------------------------------------------------------------------ jump kernel, pinned ends
