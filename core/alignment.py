@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Alignment", "path_knots"]
+__all__ = ["Alignment", "path_knots", "unshared_warning"]
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -159,8 +160,8 @@ class Alignment:
         and ``["b"]``, the anchors in ``params`` (``anchors`` in frames, ``anchors_s``
         in seconds), the window outline ``diagnostics["search_window"]``, the DTW
         segments' start and end cells (and their outlines), ``aligned_part``, the sides
-        of ``unshared`` (the ends left out; the warning's text, which names the files,
-        stays) and the per-side input fingerprints are exchanged;
+        of ``unshared`` (the ends left out, and the warning about them worded again:
+        :func:`unshared_warning`) and the per-side input fingerprints are exchanged;
         ``params["transposed"]`` is set (removed again by a second transposition), so
         :func:`core.warping.resolve` knows the engine ran the other way round (the
         recipe in ``params`` stays as it ran). Transposing twice gives the same path,
@@ -201,6 +202,13 @@ class Alignment:
             diagnostics["unshared"] = [
                 dict(u, side={"a": "b", "b": "a"}.get(u.get("side"), u.get("side")))
                 if isinstance(u, Mapping) else u for u in unshared]
+            warning = diagnostics.get("warning")
+            try:  # the engine's words about these ends (not another warning) follow the sides
+                if warning is not None and warning == unshared_warning(unshared, self.sources):
+                    diagnostics["warning"] = unshared_warning(diagnostics["unshared"],
+                                                              sources)
+            except (KeyError, TypeError, ValueError):  # spans of another shape: left as read
+                pass
         if diagnostics.get("segments") is not None:
             segments = []
             for rec in diagnostics["segments"]:
@@ -290,3 +298,40 @@ def path_knots(path: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
     ends = np.r_[starts[1:], len(keys)] - 1
     centre = 0.5 * (other[starts] + other[ends])
     return keys[starts].astype(np.float64), centre
+
+
+def _source_name(sources, side: str) -> str:
+    """The file name of side ``"a"`` or ``"b"`` of a result's sources (its letter when
+    it has no path), for messages."""
+    source = sources.get(side) if isinstance(sources, Mapping) else None
+    path = source.get("path") if isinstance(source, Mapping) else None
+    return os.path.basename(str(path)) if path else side.upper()
+
+
+def unshared_warning(spans, sources) -> str | None:
+    """The warning about the ends an alignment left out that are not quiet, or None.
+
+    Parameters
+    ----------
+    spans : list of dict
+        ``diagnostics["unshared"]`` (:func:`core.pipeline.overlap.unshared_ends`):
+        ``side``, ``end``, ``start_s``, ``end_s``, ``quiet``.
+    sources : Mapping
+        The result's ``sources``: each side is named by its file.
+    """
+    loud = [s for s in spans if isinstance(s, Mapping) and not s["quiet"]]
+    if not loud:
+        return None
+    parts = []
+    for side in "ab":
+        mine = [s for s in loud if s["side"] == side]
+        if not mine:
+            continue
+        other = "b" if side == "a" else "a"
+        where = " and ".join(f"its {s['end']} ({float(s['start_s']):.1f}-"
+                             f"{float(s['end_s']):.1f} s)" for s in mine)
+        parts.append(f"{side.upper()} ({_source_name(sources, side)}) has material at "
+                     f"{where} that {other.upper()} ({_source_name(sources, other)}) "
+                     "seems to lack")
+    return ("; ".join(parts) + ". The alignment leaves it out; if it does occur in the "
+            "other recording, place an anchor there.")

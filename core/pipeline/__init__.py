@@ -81,20 +81,20 @@ Measured on ../shared/data: ``benchmarks/accuracy/results.md``.
 from __future__ import annotations
 
 import math
-import os
 import time
 import warnings
 
 import numpy as np
 
 from .._progress import Monitor
-from ..alignment import Alignment
+from ..alignment import Alignment, unshared_warning
+from ..alignment import _source_name as _file_name
 from ..errors import PartialOverlapWarning
 from ..media.recording import describe_recording
 from ..warping import FeatureTerms, Term, staged_dtw
 from .confidence import recipe_model
 from .material import _pair_material, classify_audio
-from .overlap import find_overlap, unshared_ends, unshared_message
+from .overlap import find_overlap, unshared_ends
 
 __all__ = ["align_files", "align_recordings", "anchor_frames", "classify_audio",
            "cost_source", "rate_problem", "warm_up"]
@@ -271,11 +271,6 @@ def _check_content(terms, sources, content=None) -> None:
                              "nothing in common to align")
 
 
-def _file_name(sources, side):
-    """The file name of side ``"a"`` or ``"b"`` of a result's sources, for messages."""
-    return os.path.basename(str(sources[side].get("path") or side.upper()))
-
-
 def _with_unshared(result, recordings, sources):
     """``result`` with ``diagnostics["unshared"]``: the ends of either side it left out
     (:func:`~core.pipeline.overlap.unshared_ends`); where they are not silence, also
@@ -286,7 +281,7 @@ def _with_unshared(result, recordings, sources):
     if not spans:
         return result
     diag = dict(result.diagnostics, unshared=spans)
-    text = unshared_message(spans, {side: _file_name(sources, side) for side in "ab"})
+    text = unshared_warning(spans, sources)
     if text is not None:
         diag["warning"] = text
         warnings.warn(text, PartialOverlapWarning, stacklevel=3)

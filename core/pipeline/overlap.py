@@ -189,23 +189,3 @@ def _is_quiet(rec, span_s, part_s):
         return max(float(np.max(np.abs(lo))), float(np.max(np.abs(hi))))
 
     return peak(*span_s) < _SILENT_RATIO * peak(*part_s)
-
-
-def unshared_message(spans, names):
-    """The warning for the spans of :func:`unshared_ends` that are not quiet (None if
-    all are); ``names`` maps ``"a"``/``"b"`` to file names."""
-    loud = [s for s in spans if not s["quiet"]]
-    if not loud:
-        return None
-    parts = []
-    for side in "ab":
-        mine = [s for s in loud if s["side"] == side]
-        if not mine:
-            continue
-        other = "b" if side == "a" else "a"
-        where = " and ".join(f"its {s['end']} ({s['start_s']:.1f}-{s['end_s']:.1f} s)"
-                             for s in mine)
-        parts.append(f"{side.upper()} ({names[side]}) has material at {where} that "
-                     f"{other.upper()} ({names[other]}) seems to lack")
-    return ("; ".join(parts) + ". The alignment leaves it out; if it does occur in the "
-            "other recording, place an anchor there.")

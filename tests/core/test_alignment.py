@@ -158,3 +158,26 @@ def test_transposed_exchanges_the_sides_of_the_ends_left_out():
     assert [u["side"] for u in t.diagnostics["unshared"]] == ["a", "b"]
     assert [u["start_s"] for u in t.diagnostics["unshared"]] == [0.0, 2.0]
     assert t.transposed().diagnostics["unshared"] == spans
+
+
+def test_transposed_words_the_warning_about_the_ends_left_out_for_the_new_sides():
+    from core.alignment import unshared_warning
+
+    spans = [{"side": "b", "end": "start", "start_s": 0.0, "end_s": 14.1, "quiet": False}]
+    al = _rich()
+    sources = {"a": {"path": "/x/a.wav"}, "b": {"path": "/x/lead_in.wav"}}
+    text = unshared_warning(spans, sources)
+    assert text.startswith("B (lead_in.wav) has material at its start (0.0-14.1 s) that "
+                           "A (a.wav) seems to lack")
+    al = al.replace(sources=sources,
+                    diagnostics=dict(al.diagnostics, unshared=spans, warning=text))
+    t = al.transposed()
+    assert t.diagnostics["warning"].startswith(
+        "A (lead_in.wav) has material at its start (0.0-14.1 s) that B (a.wav) seems to lack")
+    assert t.transposed().diagnostics["warning"] == text
+    # another warning (not the engine's words about these ends) is left as it is
+    other = al.replace(diagnostics=dict(al.diagnostics, warning="did not converge"))
+    assert other.transposed().diagnostics["warning"] == "did not converge"
+    # spans of another shape (a file written elsewhere) keep the warning as read
+    odd = al.replace(diagnostics=dict(al.diagnostics, unshared=[{"side": "b"}]))
+    assert odd.transposed().diagnostics["warning"] == text

@@ -574,8 +574,9 @@ def test_whole_pair_and_silent_padding_give_no_warning(tmp_path):
 
 
 def test_an_end_left_out_is_quiet_only_when_it_is_silence(tmp_path):
+    from core.alignment import unshared_warning
     from core.media import open_recording
-    from core.pipeline.overlap import unshared_ends, unshared_message
+    from core.pipeline.overlap import unshared_ends
 
     rng = np.random.default_rng(8)
     a, b, *_ = _pair()
@@ -592,4 +593,5 @@ def test_an_end_left_out_is_quiet_only_when_it_is_silence(tmp_path):
         (span,) = unshared_ends(part, (rec_a, open_recording(tmp_path / name)))
         assert (span["side"], span["end"], span["quiet"]) == ("b", "end", quiet), name
         assert span["start_s"] == pytest.approx(end, abs=0.01)
-        assert (unshared_message([span], {"a": "a.wav", "b": name}) is None) == quiet
+        assert (unshared_warning([span], {"a": {"path": "a.wav"}, "b": {"path": name}})
+                is None) == quiet
