@@ -602,12 +602,11 @@ def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):
     the two sides' attack lags (:mod:`core.pipeline.attack`)."""
     from . import attack
 
-    tunings = [u["params_a"].get("tuning") for u in used if "tuning" in u["params_a"]]
-    tunings_b = [u["params_b"].get("tuning") for u in used if "tuning" in u["params_b"]]
-    if not tunings or not tunings_b:
+    tuning_a, tuning_b = (attack.feature_tuning(used, side) for side in "ab")
+    if tuning_a is None or tuning_b is None:
         return terms, {"applied": False}, None
-    nov_a = attack.cached_novelty(xa, sr_a, tunings[0])
-    nov_b = attack.cached_novelty(xb, sr_b, tunings_b[0])
+    nov_a = attack.cached_novelty(xa, sr_a, tuning_a)
+    nov_b = attack.cached_novelty(xb, sr_b, tuning_b)
     width_a = None if nov_a is None else attack.attack_width_s(xa, sr_a, None, nov=nov_a)
     width_b = None if nov_b is None else attack.attack_width_s(xb, sr_b, None, nov=nov_b)
     lag_a, lag_b = attack.side_lags_s(width_a, width_b)
@@ -617,7 +616,7 @@ def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):
             "shift_frames": [fa, fb], "rate_hz": rate}
     # the novelty curves, for the onset lag (:func:`_start_onsets`): kept with the
     # signal and the tuning they come from (popped before the diagnostics)
-    novelty = {"a": (xa, tunings[0], nov_a), "b": (xb, tunings_b[0], nov_b)}
+    novelty = {"a": (xa, tuning_a, nov_a), "b": (xb, tuning_b, nov_b)}
     return terms, info, novelty
 
 
@@ -634,15 +633,12 @@ def _start_onsets(rec_a, rec_b, feature, diag, novelty=None):
     if diag.get("material") != "music" or feature != "auto" \
             or diag.get("attack", {}).get("applied", True):
         return None
-    tunings = []
-    for side in ("params_a", "params_b"):
-        found = [u[side]["tuning"] for u in diag.get("features", ()) if "tuning" in u[side]]
-        if not found:
-            return None
-        tunings.append(found[0])
-    from concurrent.futures import ThreadPoolExecutor
-
     from . import attack
+
+    tunings = [attack.feature_tuning(diag.get("features", ()), side) for side in "ab"]
+    if None in tunings:
+        return None
+    from concurrent.futures import ThreadPoolExecutor
 
     def side(rec, tuning, known):
         x = rec.audio(mono=True)

@@ -38,9 +38,9 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["OnsetLag", "Onsets", "attack_lag_s", "attack_width_s", "cached_novelty",
-           "compensate", "known_width", "onset_edges_s", "onset_lag_s", "onset_shift_frames",
-           "onset_times_s", "recording_onsets_s", "rise_time_s", "shift_path", "shift_terms",
-           "side_lags_s"]
+           "compensate", "feature_tuning", "known_width", "onset_edges_s", "onset_lag_s",
+           "onset_shift_frames", "onset_times_s", "recording_onsets_s", "rise_time_s",
+           "shift_path", "shift_terms", "side_lags_s"]
 
 # novelty at the DLNCO's fine rate (its pitch energies are remembered: no new STFT)
 _RATE_HZ = 200.0
@@ -94,6 +94,14 @@ _MIN_RISE_SHARE = 0.65
 # 0.12-0.14 s against 0.04) 26-35 ms
 _MAX_OWN_RISE_S = 0.01
 _OWN_RISE_PER_WIDTH = 0.5
+
+
+def feature_tuning(features, side):
+    """The tuning of side ``"a"`` or ``"b"`` (cents) its pitch features were computed
+    with: the first of ``features`` (a result's ``diagnostics["features"]``, or the
+    features a plan used) whose ``params_a`` / ``params_b`` carry one; None without."""
+    key = f"params_{side}"
+    return next((u[key]["tuning"] for u in features if "tuning" in u.get(key, {})), None)
 
 
 def novelty(x, sample_rate, tuning):

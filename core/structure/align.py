@@ -390,13 +390,12 @@ def _onset_frames_b(rec_b, mono, rate_hz):
     onsets move with them."""
     if not _SNAP_S or mono.diagnostics.get("material") != "music":
         return None
-    tunings = [u["params_b"]["tuning"] for u in mono.diagnostics.get("features", ())
-               if "tuning" in u.get("params_b", {})]
-    if not tunings:
-        return None
     from ..pipeline import attack
 
-    nov = attack.cached_novelty(rec_b.audio(mono=True), rec_b.rate_hz, tunings[0])
+    tuning = attack.feature_tuning(mono.diagnostics.get("features", ()), "b")
+    if tuning is None:
+        return None
+    nov = attack.cached_novelty(rec_b.audio(mono=True), rec_b.rate_hz, tuning)
     if nov is None:
         return None
     edges = attack.onset_edges_s(nov, level=_ONSET_LEVEL, min_share=_ONSET_SHARE)
