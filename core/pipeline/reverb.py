@@ -18,8 +18,13 @@ for their B in rooms of 0.6-2 s. Instruments' own decays overlap a room's, so on
 is taken for reverberant only on clear evidence: its decay time is at least
 ``_MIN_DECAY_S`` and ``_RATIO`` times the other side's (the dry public pairs' sides
 differ by at most 1.27 times, generated dry pairs, an organ's clean releases against a
-piano's slow decays, by up to 2.63). That finds speech in a room, not music: a
-reverberant copy of a piano or a band is within 1.6 times of the other side dry.
+piano's slow decays, by up to 2.63). That finds speech in a room, and music only
+falsely: a reverberant copy of a piano or a band is within 1.6 times of the other side
+dry, but a piano ringing 60 dB in 2 s against an organ's short releases (the demo pair,
+``assets/demo``: 2.0 against 0.43 s) is 4.7 times slower. So the pipeline leaves a music
+pair's sound as it is (``keep_room`` of :func:`core.pipeline.conditions.prepare_sides`;
+the subtraction took the demo pair from 19.1 to 31.0 ms): the decision stays in the
+diagnostics (``side``, and ``kept`` with the reason).
 
 Then the late reverberation of that side is estimated from its own spectrum
 ``_DELAY_S`` earlier, decayed at the measured rate, and subtracted (the late-reverberation
