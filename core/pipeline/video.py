@@ -17,7 +17,9 @@ it). Measured on the tuning pairs: ``benchmarks/accuracy/results.md``.
 
 When B skipped some of A's frames, :func:`with_skips` solves the DTW path again in a
 corridor around it, with jumps forward on A allowed between neighbouring B frames for a
-penalty (:func:`skip_path`, kernel ``core._kernels.skip_dtw``).
+penalty (:func:`skip_path`, kernel ``core._kernels.skip_dtw``); with or without jumps,
+the path's ends are opened (:func:`open_ends`): A frames before B's first frame or after
+its last that the shared part kept are left out, not averaged into B's end frames.
 """
 
 from __future__ import annotations
