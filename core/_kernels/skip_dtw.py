@@ -23,9 +23,9 @@ def skip_dtw(cost, lo, width, start_row, penalty, min_jump, acc, back, jump_from
     ``cost[j, r]`` is the cost of row ``lo[j] + r`` of column ``j`` for ``r < width[j]``
     (``lo`` non-decreasing, ``lo[j] + width[j]`` non-decreasing); the path starts at row
     ``start_row`` of column 0, or at any row up to ``start_last`` (that cell's cost alone:
-    the A frames before it are left out). ``jump_from[j, r]``
-    receives the row (absolute) a jump into that cell comes from; ``min_jump`` (M,) the
-    shortest jump into each column."""
+    the A frames before it are left out). ``jump_from[j, r]`` receives the row (absolute)
+    a jump into that cell comes from; ``min_jump`` (M,) the shortest jump into each
+    column."""
     m = cost.shape[0]
     for j in range(m):
         w = width[j]
