@@ -4,7 +4,8 @@
 rows per column, in which the path may also jump forward on A between neighbouring
 columns (from row ``i'`` of column ``j - 1`` to row ``i >= i' + min_jump[j]`` of column
 ``j``) for a fixed penalty: B skipped A's frames in between. A running prefix minimum
-over the previous column keeps it O(cells).
+over the previous column keeps it O(cells). The path may start on any row of the first
+column from ``start_row`` to ``start_last``: its begin open, as its end is.
 """
 
 import numpy as np
@@ -16,13 +17,15 @@ START, HORIZ, VERT, DIAG, JUMP = 0, 1, 2, 3, 4
 
 
 @njit(cache=True, nogil=True)
-def skip_dtw(cost, lo, width, start_row, penalty, min_jump, acc, back, jump_from):
+def skip_dtw(cost, lo, width, start_row, penalty, min_jump, acc, back, jump_from, start_last):
     """Fill ``acc`` and ``back`` (both (M, W)) for columns ``0 .. M-1``.
 
     ``cost[j, r]`` is the cost of row ``lo[j] + r`` of column ``j`` for ``r < width[j]``
     (``lo`` non-decreasing, ``lo[j] + width[j]`` non-decreasing); the path starts at row
-    ``start_row`` of column 0. ``jump_from[j, r]`` receives the row (absolute) a jump into
-    that cell comes from; ``min_jump`` (M,) the shortest jump into each column."""
+    ``start_row`` of column 0, or at any row up to ``start_last`` (that cell's cost alone:
+    the A frames before it are left out). ``jump_from[j, r]`` receives the row (absolute)
+    a jump into that cell comes from; ``min_jump`` (M,) the shortest jump into each
+    column."""
     m = cost.shape[0]
     for j in range(m):
         w = width[j]
@@ -34,8 +37,11 @@ def skip_dtw(cost, lo, width, start_row, penalty, min_jump, acc, back, jump_from
             r0 = start_row - lo[0]
             acc[0, r0] = cost[0, r0]
             for r in range(r0 + 1, w):
-                acc[0, r] = acc[0, r - 1] + cost[0, r]
-                back[0, r] = HORIZ
+                if lo[0] + r <= start_last:
+                    acc[0, r] = cost[0, r]
+                else:
+                    acc[0, r] = acc[0, r - 1] + cost[0, r]
+                    back[0, r] = HORIZ
             continue
         plo = lo[j - 1]
         pw = width[j - 1]

@@ -53,7 +53,8 @@
    path's straight runs longer than 1 s (the path stood on one frame of a side while
    the other moved on: the match may be that far off), and the refinement uses the same
    weights. A video pair without anchors then has its path solved again with
-   jumps forward on A where B skipped frames (:func:`core.pipeline.video.with_skips`).
+   jumps forward on A where B skipped frames, its ends open (B's first and last frames
+   on their own A frames where A runs on past them: :func:`core.pipeline.video.with_skips`).
    A music pair without anchors (``feature="auto"``, features not moved for slow
    attacks) has its onsets found on a worker thread during the solve; the path's B
    index is then moved by whole frames where the onsets show a lag

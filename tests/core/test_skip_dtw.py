@@ -6,7 +6,7 @@ import pytest
 
 from core._kernels.skip_dtw import corridor_costs, skip_backtrack, skip_dtw
 from core.pipeline import align_recordings
-from core.pipeline.video import SKIP_SCALE_CAP, carry_confidence, skip_path
+from core.pipeline.video import SKIP_SCALE_CAP, carry_confidence, open_ends, skip_path
 from core.synthetic import video as sv
 from tests.core.media_factory import FakeVideo
 
@@ -49,7 +49,7 @@ def test_kernel_matches_the_naive_recurrence(seed):
     acc = np.empty_like(cost)
     back = np.empty(cost.shape, np.int8)
     jf = np.empty(cost.shape, np.int64)
-    skip_dtw(cost, lo, width, 0, penalty, min_jump, acc, back, jf)
+    skip_dtw(cost, lo, width, 0, penalty, min_jump, acc, back, jf, 0)
     want = _naive(cost, lo, width, 0, penalty, min_jump)
     for j in range(m):
         np.testing.assert_allclose(acc[j, :width[j]], want[j, :width[j]])
@@ -198,3 +198,59 @@ def test_an_anchored_alignment_keeps_the_continuous_path(clip):
     anchor = [[truth[jb, 0] / fps_a, jb / fps_b]]
     al = align_recordings(FakeVideo(fa, fps_a), FakeVideo(fb, fps_b), anchors=anchor)
     assert al.is_continuous and "skips" not in al.diagnostics
+
+
+def test_skip_path_begins_b_on_its_own_frame_when_a_starts_earlier():
+    rng = np.random.default_rng(2)
+    # A has 6 frames before B's first (a trim the shared part kept) and B skips A's
+    # frames 40-51; the path given holds B's first frame for A's frames 0-6, as the
+    # engine's path from the shared part's corner does
+    a = _unit(np.cumsum(rng.normal(size=(100, 64)), axis=0) + 20 * rng.normal(size=64))
+    keep = np.r_[6:40, 52:100]
+    b = _unit(a[keep] + 0.02 * rng.normal(size=(len(keep), 64)))
+    path = [(i, 0) for i in range(6)]
+    for j, i in enumerate(keep):
+        if j and i > keep[j - 1] + 1:
+            path += [(k, j - 1) for k in range(keep[j - 1] + 1, i)]
+        path.append((i, j))
+    new, jumps = skip_path(np.array(path), a, b, 25.0, 25.0)
+    assert len(jumps) == 1
+    # B's first frame on A's frame 6 alone, not on 0 (nor on the run 0-6)
+    assert tuple(new[0]) == (6, 0) and np.sum(new[:, 1] == 0) == 1
+    assert np.array_equal(new[:, 1], np.arange(len(keep)))
+    assert np.all(np.abs(new[:, 0] - keep) <= 1)
+    # the start moves only within the run the path gives B's first frame: B's first
+    # frame on A's frame 0 alone stays there (its run ends at once)
+    # (A from its frame 3 on: B's first frame shows A's frame 3, the path gives it 0)
+    rest = [(i - 3, j) for i, j in path if j >= 1]
+    given = np.array([(0, 0)] + [(i, 1) for i in range(1, rest[0][0])] + rest)
+    new, _ = skip_path(given, a[3:], b, 25.0, 25.0)
+    assert tuple(new[0]) == (0, 0)
+
+
+def test_open_ends_leave_out_a_frames_before_and_after_b():
+    rng = np.random.default_rng(4)
+    a = _unit(rng.normal(size=(30, 16)))
+    b = _unit(a[4:25] + 0.01 * rng.normal(size=(21, 16)))
+    # the path holds B's first frame for A's 0-4 and its last for A's 24-29
+    path = np.array([(i, 0) for i in range(4)] + [(4 + j, j) for j in range(21)] +
+                    [(i, 20) for i in range(25, 30)])
+    out = open_ends(path, a, b)
+    assert tuple(out[0]) == (4, 0) and tuple(out[-1]) == (24, 20)
+    assert np.array_equal(out, path[4:-5])
+    # a path whose ends are single cells comes back as it is
+    assert np.array_equal(open_ends(out, a, b), out)
+
+
+def test_a_copy_starting_a_few_frames_late_begins_on_its_own_frame(clip):
+    frames, fps = clip
+    cfg = sv.video_config("trim", 3)
+    # B starts 3 frames (0.15 s) after A: a trim under what the shared part counts
+    cfg.update(trim_a=(0.0, 0.0), trim_b=(3 / fps, 0.0), stretch=1.0)
+    fa, fb, fps_a, fps_b, truth = sv.make_video_pair(frames, fps, cfg)
+    al = align_recordings(FakeVideo(fa, fps_a), FakeVideo(fb, fps_b))
+    path = np.asarray(al.path)
+    first = path[path[:, 1] == 0, 0]
+    assert truth[0, 2] - 1 <= first.mean() <= truth[0, 3] + 1 and truth[0, 1] >= 3
+    within, _ = sv.frame_accuracy(np.asarray(al.times_s), truth, fps_a, fps_b)
+    assert within == 1.0
