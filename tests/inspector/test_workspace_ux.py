@@ -575,15 +575,8 @@ def test_stall_marks_are_a_few_items_whatever_their_number(qtbot, window, audio_
 
 
 @pytest.mark.filterwarnings("ignore::core.errors.PartialOverlapWarning")
-def test_a_lead_in_b_has_and_a_lacks_is_said_in_the_status_bar(qtbot, window, tmp_path):
-    import numpy as np
-    from conftest import melody, write_wav
-
-    rng = np.random.default_rng(3)
-    lead = np.cumsum(rng.normal(0.0, 1.0, 4 * 8000))  # 4 s of brown noise
-    lead = 0.3 * (lead - lead.mean()) / np.max(np.abs(lead - lead.mean()))
-    a = write_wav(tmp_path / "a.wav", melody(6.0))
-    b = write_wav(tmp_path / "b.wav", np.concatenate([lead, melody(6.0, tempo=1.1, seed=1)]))
+def test_a_lead_in_b_has_and_a_lacks_is_said_in_the_status_bar(qtbot, window, lead_in_pair):
+    a, b = lead_in_pair
     messages = []
     window.workspace.message_posted.connect(messages.append)
     open_pair(qtbot, window, a, b)
