@@ -591,3 +591,33 @@ def test_a_lead_in_b_has_and_a_lacks_is_said_in_the_status_bar(qtbot, window, le
     row = window.method_panel.results.item(0)
     assert not row.icon(COL_NAME).isNull()
     assert "warning: B (b.wav) has material at its start" in row.toolTip(COL_NAME)
+
+
+@pytest.mark.filterwarnings("default::core.errors.PartialOverlapWarning")
+@pytest.mark.parametrize("where", ["here", "child process"])
+def test_an_engine_warning_reaches_the_status_bar_from_a_child_process_too(
+        qtbot, window, lead_in_pair, monkeypatch, where):
+    """Long inputs are aligned in a child process: its Python warning (B's lead-in A
+    lacks) reaches the window's warning relay, as a run in the window's process does,
+    before the result's message, icon and tooltip."""
+    from inspector.app import _WarningRelay
+    from inspector.results_list import COL_NAME
+    from inspector.tasks import align as align_tasks
+
+    if where == "child process":  # the threshold, not 10-minute media
+        monkeypatch.setattr(align_tasks, "PROCESS_MIN_TOTAL_S", 0.0)
+    shown = []
+    window.statusBar().messageChanged.connect(shown.append)
+    relay = _WarningRelay(window)
+    try:
+        open_pair(qtbot, window, *lead_in_pair)
+        wait_idle(qtbot, window)
+    finally:
+        relay.restore()
+    relayed = [m for m in shown if m.startswith("PartialOverlapWarning: ")]
+    assert relayed and relayed[0].startswith(
+        "PartialOverlapWarning: B (b.wav) has material at its start (0.0-3."), shown
+    assert window.statusBar().currentMessage().startswith("Warning: B (b.wav) has material")
+    row = window.method_panel.results.item(0)
+    assert not row.icon(COL_NAME).isNull()
+    assert "warning: B (b.wav) has material at its start" in row.toolTip(COL_NAME)
