@@ -28,7 +28,15 @@ import os
 
 import numpy as np
 from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QImage,
+    QKeySequence,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -58,7 +66,10 @@ COLUMNS = ("#", "path", "id", "status", "mean confidence", "low confidence", "ju
 JUMPS_COLOUR = "#806020"
 #: The background of the ``warning`` cell of a pair the engine warned about (amber: a
 #: light one, told apart from the jumps' brown).
-WARNING_COLOUR = "#ffc04d"
+WARNING_COLOUR = "#ffe0a0"
+#: The side of the warning cell's icon, in pixels (the table's icon size is the
+#: thumbnails': at that size the icon filled the cell and hid its text)
+WARNING_ICON_PX = 20
 BATCH_FILTER = "Batch summary (summary.csv);;CSV (*.csv);;All files (*)"
 
 
@@ -242,8 +253,9 @@ class TriageTable(QWidget):
         if row.warning:
             warning = cells[COLUMNS.index("warning")]
             warning.setBackground(QColor(WARNING_COLOUR))
-            warning.setIcon(self.style().standardIcon(
-                QStyle.StandardPixmap.SP_MessageBoxWarning))
+            # an icon made from a small pixmap is never drawn larger than it
+            warning.setIcon(QIcon(self.style().standardIcon(
+                QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(WARNING_ICON_PX)))
             warning.setToolTip(row.warning)
 
     def index_at(self, table_row: int) -> int:
