@@ -196,11 +196,27 @@ def _column(table, name):
             for r in range(table.table.rowCount())]
 
 
-def test_jumps_column_marks_pairs_with_jumps_and_sorts(qtbot, window, batch):
+def _open_with_sure_changed(qtbot, window, batch, **changes):
+    """The batch, its pair "sure" with ``changes`` in its summary row, opened."""
     out, rows = batch
-    rows = [dataclasses.replace(r, jumps=2) if r.id == "sure" else r for r in rows]
+    rows = [dataclasses.replace(r, **changes) if r.id == "sure" else r for r in rows]
     write_summary(rows, out / "summary.csv")
-    table = _open_batch(qtbot, window, out)
+    return _open_batch(qtbot, window, out)
+
+
+def _sorted_twice_by(qtbot, table, name):
+    """Column ``name`` after one click on its header, then after a second one."""
+    header = table.table.horizontalHeader()
+    x = header.sectionViewportPosition(COLUMNS.index(name)) + 5
+    orders = []
+    for _ in range(2):
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+        orders.append(tuple(_column(table, name)))
+    return sorted(orders)
+
+
+def test_jumps_column_marks_pairs_with_jumps_and_sorts(qtbot, window, batch):
+    table = _open_with_sure_changed(qtbot, window, batch, jumps=2)
     # "sure" has the higher confidence, but its path jumps: it comes before "doubtful"
     assert _column(table, "id") == ["broken", "sure", "doubtful"]
     assert _column(table, "jumps") == ["", "2", ""]
@@ -211,15 +227,9 @@ def test_jumps_column_marks_pairs_with_jumps_and_sorts(qtbot, window, batch):
         Qt.BrushStyle.NoBrush
     assert "1 with jumps" in table.header.text()
     # a click on the header sorts by jumps, a second click the other way
-    header = table.table.horizontalHeader()
-    x = header.sectionViewportPosition(COLUMNS.index("jumps")) + 5
-    orders = []
-    for _ in range(2):
-        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
-                         pos=QPoint(x, 5))
-        orders.append(_column(table, "jumps"))
-    assert sorted(map(tuple, orders)) == [("", "", "2"), ("2", "", "")]
+    assert _sorted_twice_by(qtbot, table, "jumps") == [("", "", "2"), ("2", "", "")]
     # the "#" column gives the doubt order back
+    header = table.table.horizontalHeader()
     x = header.sectionViewportPosition(0) + 5
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
                      pos=QPoint(x, 5))
@@ -231,12 +241,8 @@ def test_jumps_column_marks_pairs_with_jumps_and_sorts(qtbot, window, batch):
 
 
 def test_warning_column_marks_warned_pairs_counts_them_and_sorts(qtbot, window, batch):
-    out, rows = batch
     text = "B (take2.wav) has material at its start (0.0-3.5 s) that A (take1.wav) seems to lack"
-    rows = [dataclasses.replace(r, warning=text, unshared_s=3.5) if r.id == "sure" else r
-            for r in rows]
-    write_summary(rows, out / "summary.csv")
-    table = _open_batch(qtbot, window, out)
+    table = _open_with_sure_changed(qtbot, window, batch, warning=text, unshared_s=3.5)
     # "sure" is the more confident, but the batch left a part of B out: it comes first
     assert _column(table, "id") == ["broken", "sure", "doubtful"]
     assert _column(table, "warning") == ["", "3.5 s left out", ""]
@@ -246,14 +252,8 @@ def test_warning_column_marks_warned_pairs_counts_them_and_sorts(qtbot, window, 
     plain = table.table.item(2, COLUMNS.index("warning"))
     assert plain.icon().isNull() and plain.background().style() == Qt.BrushStyle.NoBrush
     assert "1 with a warning" in table.header.text()
-    header = table.table.horizontalHeader()
-    x = header.sectionViewportPosition(COLUMNS.index("warning")) + 5
-    orders = []
-    for _ in range(2):
-        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
-        orders.append(_column(table, "warning"))
-    assert sorted(map(tuple, orders)) == [("", "", "3.5 s left out"),
-                                          ("3.5 s left out", "", "")]
+    assert _sorted_twice_by(qtbot, table, "warning") == [("", "", "3.5 s left out"),
+                                                         ("3.5 s left out", "", "")]
     wait_idle(qtbot, window)
 
 
