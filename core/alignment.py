@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Alignment", "path_knots", "unshared_warning"]
+__all__ = ["Alignment", "path_knots", "unshared_warning", "unshared_seconds"]
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -319,7 +319,7 @@ def unshared_warning(spans, sources) -> str | None:
     sources : Mapping
         The result's ``sources``: each side is named by its file.
     """
-    loud = [s for s in spans if isinstance(s, Mapping) and not s["quiet"]]
+    loud = _loud(spans)
     if not loud:
         return None
     parts = []
@@ -335,3 +335,26 @@ def unshared_warning(spans, sources) -> str | None:
                      "seems to lack")
     return ("; ".join(parts) + ". The alignment leaves it out; if it does occur in the "
             "other recording, place an anchor there.")
+
+
+def unshared_seconds(spans) -> float | None:
+    """Seconds of the ends an alignment left out that are not quiet (both sides, both
+    ends together: what :func:`unshared_warning` warns about), or None when there are
+    none.
+
+    Parameters
+    ----------
+    spans : list of dict or None
+        ``diagnostics["unshared"]`` (missing for a result that left nothing out).
+    """
+    loud = _loud(spans)
+    if not loud:
+        return None
+    return sum(float(s["end_s"]) - float(s["start_s"]) for s in loud)
+
+
+def _loud(spans) -> list:
+    """The spans of ``diagnostics["unshared"]`` that are not quiet."""
+    if not isinstance(spans, list | tuple):
+        return []
+    return [s for s in spans if isinstance(s, Mapping) and not s["quiet"]]

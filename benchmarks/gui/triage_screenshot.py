@@ -1,7 +1,9 @@
 """assets/screenshots/batch_triage.png: the batch triage window on a batch run with
 ``structure auto`` over pairs of ../shared/data whose B repeats, drops or moves a section
-(benchmarks/structure/pairs.py), the unchanged pairs and one pair whose file is missing;
-then ``batch_pair_pieces.png``: the window with the first pair with jumps opened from
+(benchmarks/structure/pairs.py), the unchanged pairs, one pair whose B has 8 s of another
+voice before it (``speech-prefix8`` of benchmarks/accuracy/unseen.py: a lead-in A lacks,
+left out with a warning) and one pair whose file is missing; then
+``batch_pair_pieces.png``: the window with the first pair with jumps opened from
 the table (as a user's double-click does).
 
     xvfb-run -a -s "-screen 0 1440x900x24" python benchmarks/gui/triage_screenshot.py [OUT_DIR]
@@ -20,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks" / "structure"))
 sys.path.insert(0, str(ROOT / "benchmarks" / "gui"))
+sys.path.insert(0, str(ROOT / "benchmarks" / "accuracy"))
 
 #: (pair of ../shared/data, change of B): two music pairs and a speech pair
 PAIRS = (("music_p01_bwv66.6", "repeat"), ("music_p02_bwv269", "move"),
@@ -42,13 +45,18 @@ def _batch(folder: Path) -> Path:
         pairs.append({"id": f"{name}_{change}", "a": str(made.a), "b": str(made.b)})
     if not pairs:
         raise SystemExit("no pair of ../shared/data found (benchmarks/structure/pairs.py)")
+    from unseen import make_pair as unseen_pair
+
+    a, b, _, _ = unseen_pair("harvard1", "speech-prefix8", folder / "media")
+    pairs.append({"id": "harvard1_lead-in", "a": str(a), "b": str(b),
+                  "structure": "monotone"})
     pairs.append({"id": "missing", "a": str(folder / "media" / "take_that_was_deleted.wav"),
                   "b": pairs[0]["b"]})
     out = folder / "out"
     rows = align_pairs(pairs, out, structure="auto", n_workers=2)
     for row in rows:
         print(f"{row.id}: {row.status} jumps={row.jumps} conf={row.mean_confidence} "
-              f"{row.error}")
+              f"unshared_s={row.unshared_s} {row.error}{row.warning}")
     return out
 
 

@@ -201,7 +201,7 @@ def run_pair(job: dict) -> SummaryRow:
                 alignment.diagnostics.get("material", "")),
             output=os.path.basename(job["output"]), a=a, b=b,
             jumps=len(alignment.jumps) if hasattr(alignment, "pieces") else None,
-            **_confidence(alignment))
+            **_warning(alignment), **_confidence(alignment))
         write_record(job["record"], key, files, job, row)
         return row
     except Exception as exc:  # noqa: BLE001 - every problem of a pair is that pair's failure
@@ -219,6 +219,18 @@ def _align_structure(recipe, recordings, structure: str):
 
     kwargs = structure_kwargs(recipe, structure)  # its OptionError reads "structure: ..."
     return align_structure(recordings[0], recordings[1], structure=structure, **kwargs)
+
+
+def _warning(alignment) -> dict:
+    """The row's ``warning`` and ``unshared_s``: what the engine said about the result
+    (``diagnostics["warning"]``, e.g. a lead-in of B that A lacks) and the seconds it
+    left out that are not silence."""
+    from ..alignment import unshared_seconds
+
+    diagnostics = alignment.diagnostics
+    warning = diagnostics.get("warning")
+    return {"warning": str(warning) if warning else "",
+            "unshared_s": unshared_seconds(diagnostics.get("unshared"))}
 
 
 def _confidence(alignment) -> dict:

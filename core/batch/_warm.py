@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
-__all__ = ["WarmUp", "IgnoreInterrupts"]
+__all__ = ["WarmUp", "IgnoreInterrupts", "QuietCarriedWarnings"]
 
 
 class WarmUp(WorkerPlugin):
@@ -32,3 +32,21 @@ class IgnoreInterrupts(WorkerPlugin):
 
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class QuietCarriedWarnings(WorkerPlugin):
+    """A worker does not print the engine's warnings whose text the result carries
+    (``diagnostics["warning"]``: a part of one recording left out, a solver that did not
+    converge): the pair's summary row has it (``warning``) and the command line prints
+    it with the pair's line. Printed by the worker, it came a second time on the batch's
+    standard error, with a line of source code, and broke the progress bar."""
+
+    name = "alignment-inspector-quiet-carried-warnings"
+
+    def setup(self, worker) -> None:
+        import warnings
+
+        from ..errors import ConvergenceWarning, PartialOverlapWarning
+
+        for category in (PartialOverlapWarning, ConvergenceWarning):
+            warnings.filterwarnings("ignore", category=category)

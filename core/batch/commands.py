@@ -142,9 +142,9 @@ class _Display:
             return
         row = p.row
         if self.terminal:
-            if row is not None and row.status == "failed":
+            if row is not None and (row.status == "failed" or row.warning):
                 self._clear()
-                self._write(f"batch: {row.id}: failed: {row.error}\n")
+                self._write(f"batch: {row.id}: {self._outcome(row)}\n")
             width = max(20, shutil.get_terminal_size((80, 20)).columns - 1)
             text = self._counts(p)
             bar_width = max(10, min(30, width - len(text) - 3))
@@ -153,8 +153,14 @@ class _Display:
             self._write("\r" + line + "\x1b[K")
             self.drawn = True
         elif row is not None:
-            what = row.status if row.status != "failed" else f"failed: {row.error}"
-            self._write(f"batch: {row.id}: {what} ({self._counts(p)})\n")
+            self._write(f"batch: {row.id}: {self._outcome(row)} ({self._counts(p)})\n")
+
+    @staticmethod
+    def _outcome(row) -> str:
+        """``ok``, ``failed: why`` or ``ok, warning: what`` for a pair's line."""
+        if row.status == "failed":
+            return f"failed: {row.error}"
+        return f"{row.status}, warning: {row.warning}" if row.warning else row.status
 
     def _clear(self) -> None:
         if self.drawn:
@@ -173,6 +179,10 @@ class _Display:
         counts = {s: sum(r.status == s for r in rows) for s in ("ok", "failed", "skipped")}
         hours = sum(r.audio_s for r in rows if r.status == "ok") / 3600
         kept = f", {counts['skipped']} kept from an earlier run" if counts["skipped"] else ""
+        # a warned pair is aligned, but the batch left a part of one recording out (or
+        # the like) alone: its summary row says what
+        n_warned = sum(r.status != "failed" and bool(r.warning) for r in rows)
+        warned = f", {n_warned} with a warning (see the warning column)" if n_warned else ""
         self._write(f"batch: {len(rows)} pairs: {counts['ok']} aligned, {counts['failed']} "
-                    f"failed{kept}; {hours:.2f} h of audio aligned; summary in "
+                    f"failed{kept}{warned}; {hours:.2f} h of audio aligned; summary in "
                     f"{display_path(out_dir)}/summary.csv\n")

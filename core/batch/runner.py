@@ -500,10 +500,11 @@ def _run(jobs: list[_Job], rows: dict, state: _State, client, n_workers,
 def _prepare_workers(client) -> None:
     """Warm every worker up (and the ones that join later), or say why they cannot run
     pairs."""
-    from ._warm import WarmUp
+    from ._warm import QuietCarriedWarnings, WarmUp
 
     try:
         client.register_plugin(WarmUp())
+        client.register_plugin(QuietCarriedWarnings())
     except ImportError as err:
         raise BatchError(f"the cluster's workers cannot import the engine ({err}); install "
                          f"alignment-inspector on every worker") from None

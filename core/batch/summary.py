@@ -33,6 +33,17 @@ Columns (in this order; a header line names them)
 ``jumps``
     For a result with jumps (``structure`` ``auto`` or ``pieces``: the order of the
     recordings differs), how many jumps its path has; empty for a monotone result.
+``warning``
+    One line: the engine's warning about the result (its ``diagnostics["warning"]``:
+    an end of one recording the alignment left out that is not silence, a lead-in or
+    tail the other recording seems to lack; a solver that did not converge); empty
+    when there is none.
+``unshared_s``
+    Seconds of A and B together that the alignment left out and that are not silence
+    (:func:`core.alignment.unshared_seconds` of ``diagnostics["unshared"]``); empty
+    when there are none.
+
+A summary written before a column existed reads back with that column empty.
 
 Numbers are written with a dot and no thousands separator; missing values are empty
 fields. :func:`read_summary` reads the file back into :class:`SummaryRow` objects.
@@ -75,6 +86,8 @@ class SummaryRow:
     a: str = ""
     b: str = ""
     jumps: int | None = None
+    warning: str = ""
+    unshared_s: float | None = None
 
     def output_in(self, folder) -> str | None:
         """The output file's path in the batch folder ``folder``, None if there is none."""
@@ -88,8 +101,10 @@ class SummaryRow:
 
 SUMMARY_COLUMNS = tuple(field.name for field in dataclasses.fields(SummaryRow))
 _FLOATS = {"duration_a_s": 3, "duration_b_s": 3, "seconds": 3, "mean_confidence": 4,
-           "low_confidence_fraction": 4}
+           "low_confidence_fraction": 4, "unshared_s": 2}
 _INTS = ("jumps",)
+# texts written on one line (a message may span several)
+_LINES = ("error", "warning")
 # how a numeric column is read back: (conversion, what its text must be)
 _PARSE = {**{name: (float, "a number") for name in _FLOATS},
           **{name: (int, "a whole number") for name in _INTS}}
@@ -101,7 +116,7 @@ def _text(name: str, value) -> str:
     if name in _FLOATS:
         value = float(value)
         return f"{value:.{_FLOATS[name]}f}" if math.isfinite(value) else ""
-    return " ".join(str(value).split()) if name == "error" else str(value)
+    return " ".join(str(value).split()) if name in _LINES else str(value)
 
 
 def format_rows(rows) -> str:

@@ -6,16 +6,18 @@ pair for correction, save the correction back in the batch's format.
 a pair of the batch is open). :class:`TriageTable` lists the pairs, the most doubtful
 first (:func:`doubt_order`): failed pairs (with their error), then pairs whose path has
 jumps (the batch decided alone that the recordings' order differs; their ``jumps`` cell
-is marked), then the lowest mean confidence; every column sorts on a click of its
-header. Each row has a small thumbnail of its path
+is marked), then pairs with a warning (the engine's, e.g. an end of one recording left
+out that is not silence; their ``warning`` cell is amber with an icon, the seconds left
+out and the warning in its tooltip), then the lowest mean confidence; every column
+sorts on a click of its header. Each row has a small thumbnail of its path
 (:func:`~inspector.files.thumbs.path_thumbnail`), made on a worker for the rows scrolled
-into view only. A summary written before the ``jumps`` column existed opens with that
-column empty. A double-click opens the pair: both recordings and the batch's alignment
-as the active result, ready for correction (an output with pieces, JSON ``pieces`` or
-CSV ``piece``, stays a result with jumps, as an imported file with pieces does); the
-default pipeline does not run. **Save to batch** writes the active result back to the
-pair's output file, in the batch's format (a result with jumps as its pieces),
-atomically (:mod:`core.paths`). GUI thread.
+into view only. A summary written before the ``jumps`` or ``warning`` column existed
+opens with that column empty. A double-click opens the pair: both recordings and the
+batch's alignment as the active result, ready for correction (an output with pieces,
+JSON ``pieces`` or CSV ``piece``, stays a result with jumps, as an imported file with
+pieces does); the default pipeline does not run. **Save to batch** writes the active
+result back to the pair's output file, in the batch's format (a result with jumps as
+its pieces), atomically (:mod:`core.paths`). GUI thread.
 """
 
 from __future__ import annotations
@@ -26,11 +28,20 @@ import os
 
 import numpy as np
 from PySide6.QtCore import QObject, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QColor, QGuiApplication, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QGuiApplication,
+    QIcon,
+    QImage,
+    QKeySequence,
+    QPixmap,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
     QLabel,
+    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -50,17 +61,24 @@ from .thumbs import THUMB_SIZE, path_thumbnail
 __all__ = ["Triage", "TriageTable", "doubt_order", "BatchPair"]
 
 COLUMNS = ("#", "path", "id", "status", "mean confidence", "low confidence", "jumps",
-           "material", "A (s)", "B (s)", "error")
+           "warning", "material", "A (s)", "B (s)", "error")
 #: The background of the ``jumps`` cell of a pair whose path has jumps (to review).
 JUMPS_COLOUR = "#806020"
+#: The background of the ``warning`` cell of a pair the engine warned about (amber: a
+#: light one, told apart from the jumps' brown).
+WARNING_COLOUR = "#ffe0a0"
+#: The side of the warning cell's icon, in pixels (the table's icon size is the
+#: thumbnails': at that size the icon filled the cell and hid its text)
+WARNING_ICON_PX = 20
 BATCH_FILTER = "Batch summary (summary.csv);;CSV (*.csv);;All files (*)"
 
 
 def doubt_order(rows) -> list[int]:
     """Indices of ``rows`` (SummaryRow), the most doubtful first: failed pairs, then
-    pairs whose path has jumps, then by mean confidence (lowest first; a pair without
-    one after those with one), then by the share of low-confidence steps (highest
-    first), then by id.
+    pairs whose path has jumps, then pairs with a warning (``warning``: e.g. an end of
+    one recording left out that is not silence), then by mean confidence (lowest first;
+    a pair without one after those with one), then by the share of low-confidence steps
+    (highest first), then by id.
 
     Notes
     -----
@@ -70,13 +88,21 @@ def doubt_order(rows) -> list[int]:
     the pieces, not the jumps between them. Such pairs are few (only where a structure
     other than monotone was asked for and found a jump), so looking at each costs
     little; among them, as among the monotone pairs, the least confident come first.
+
+    A pair with a warning comes next, for the same reason: leaving out a lead-in or a
+    tail is a decision about a whole section that the confidence does not rate (the
+    left-out part has no path steps to rate). It comes after the jumps because a
+    left-out end is more often right (the other recording does lack it: all 28 lead-in
+    and tail copies of ``benchmarks/accuracy/unseen.py`` warn, and only 5 of its 84
+    other copies, mostly about an end that is only noise) and, when wrong, costs an end
+    of the path, where a wrong jump misplaces a section inside it.
     """
 
     def key(k):
         row = rows[k]
         conf = row.mean_confidence
         low = row.low_confidence_fraction
-        return (row.status != "failed", not row.jumps,
+        return (row.status != "failed", not row.jumps, not row.warning,
                 conf is None or not math.isfinite(conf),
                 conf if conf is not None else 0.0, -(low or 0.0), row.id)
 
@@ -91,6 +117,13 @@ class BatchPair:
     row: SummaryRow
     output: str
     format: str
+
+
+def _warning_text(row: SummaryRow) -> str:
+    """A warning cell's text: the seconds left out, or that there is a warning."""
+    if not row.warning:
+        return ""
+    return f"{row.unshared_s:.1f} s left out" if row.unshared_s else "warning"
 
 
 def _thumbnail(path, *, progress=None, cancel=None) -> np.ndarray:
@@ -160,8 +193,12 @@ class TriageTable(QWidget):
         n_jumps = sum(bool(r.jumps) for r in rows)
         with_jumps = f", {n_jumps} with jumps (the order differs: check them)" \
             if n_jumps else ""
+        n_warned = sum(bool(r.warning) for r in rows)
+        warned = (f", {n_warned} with a warning (a part of one recording left out, or the "
+                  f"like: check them)") if n_warned else ""
         self.header.setText(f"{display_path(folder)}: {len(rows)} pair(s), {n_failed} "
-                            f"failed{with_jumps}; the most doubtful first. Double-click a "
+                            f"failed{with_jumps}{warned}; the most doubtful first. "
+                            f"Double-click a "
                             f"pair to open it; File ▸ Save to batch (Ctrl+Alt+S) writes its "
                             f"correction back.")
         self.setWindowTitle(f"Batch triage — {display_path(os.path.basename(folder))}")
@@ -192,6 +229,8 @@ class TriageTable(QWidget):
                         else f"{100 * row.low_confidence_fraction:.1f} %"),
             # a monotone pair sorts as 0 jumps (its cell stays empty, as in the summary)
             _NumberItem(row.jumps or 0, str(row.jumps) if row.jumps else ""),
+            # warned pairs sort after the others, by the seconds left out
+            _NumberItem((bool(row.warning), row.unshared_s or 0.0), _warning_text(row)),
             QTableWidgetItem(row.material),
             number(row.duration_a_s, 1),
             number(row.duration_b_s, 1),
@@ -211,6 +250,13 @@ class TriageTable(QWidget):
             jumps.setToolTip(f"the path jumps {row.jumps} time(s): the batch found that "
                              f"the order of the recordings differs; open the pair to check "
                              f"the jumps")
+        if row.warning:
+            warning = cells[COLUMNS.index("warning")]
+            warning.setBackground(QColor(WARNING_COLOUR))
+            # an icon made from a small pixmap is never drawn larger than it
+            warning.setIcon(QIcon(self.style().standardIcon(
+                QStyle.StandardPixmap.SP_MessageBoxWarning).pixmap(WARNING_ICON_PX)))
+            warning.setToolTip(row.warning)
 
     def index_at(self, table_row: int) -> int:
         """The index into :attr:`rows` of a table row (whatever the sort)."""

@@ -2,12 +2,20 @@
 the window's GIL (see benchmarks/gui/results.md).
 
 The child reports progress through a pipe; cancelling terminates it; an exception in the
-child arrives as the same exception type with the same message.
+child arrives as the same exception type with the same message. The child's Python
+warnings arrive as those of a task run in the window's process do: the child runs under
+the window's warning filters (an ``ignore`` drops a warning, an ``error`` makes it the
+task's exception), and each warning it shows is shown here, through
+``warnings.showwarning`` (the window's status bar: ``inspector.app``'s warning relay),
+with its category, message, file and line.
 """
 
 from __future__ import annotations
 
+import pickle
+import re
 import time
+import warnings
 from collections.abc import Callable
 
 from core.display import limit_blas_threads
@@ -31,38 +39,58 @@ def in_child(target: Callable, args: tuple, *, progress=None, cancel=None):
     """``target(*args, progress=...)`` in a spawned process; returns what it returned.
 
     ``target`` must be a module-level function of a module that does not import Qt
-    (the child imports it), and its arguments and result must pickle.
+    (the child imports it), and its arguments and result must pickle. The child's
+    warnings are shown here as they arrive (see the module docstring).
 
     Raises
     ------
     core.Cancelled
         When ``cancel()`` returned True (the child is terminated).
     Exception
-        The child's exception, as its type with its message.
+        The child's exception, as its type with its message (a warning the filters turn
+        into an error too).
     RuntimeError
         When the child ended without an answer (killed, crashed).
+
+    Notes
+    -----
+    The child's filters are a copy of this process's when the task starts, and a new
+    process has no record of the warnings already shown: a warning the ``default``
+    action shows once per place is shown once per child, where a task run in this
+    process shows it only the first time its place warns.
     """
     import multiprocessing as mp
 
     ctx = mp.get_context("spawn")  # never fork a process that runs Qt threads
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child_main, args=(child, target, args), daemon=True)
+    proc = ctx.Process(target=_child_main, args=(child, target, args, _filters_to_send()),
+                       daemon=True)
     proc.start()
     child.close()
     name = getattr(target, "__name__", "task")
+
+    def ended() -> RuntimeError:
+        proc.join(1)  # (its exit code is known once it is reaped)
+        return RuntimeError(f"the {name} process ended unexpectedly (exit code "
+                            f"{proc.exitcode})")
+
     try:
         while True:
             if cancel is not None and cancel():
                 raise Cancelled("cancelled")
             if not parent.poll(0.05):
                 if not proc.is_alive() and not parent.poll(0):
-                    raise RuntimeError(f"the {name} process ended unexpectedly "
-                                       f"(exit code {proc.exitcode})")
+                    raise ended()
                 continue
-            kind, payload = parent.recv()
+            try:
+                kind, payload = parent.recv()
+            except EOFError:  # a dead child's end of the pipe reads as ready, and empty
+                raise ended() from None
             if kind == "progress":
                 if progress is not None:
                     progress(payload)
+            elif kind == "warning":
+                _show_warning(*payload)
             elif kind == "error":
                 raise rebuilt_exception(*payload)
             else:
@@ -74,8 +102,69 @@ def in_child(target: Callable, args: tuple, *, progress=None, cancel=None):
         parent.close()
 
 
-def _child_main(conn, target: Callable, args: tuple) -> None:  # runs in the child process
+def _portable(kind: type, fallback: type) -> type:
+    """``kind`` if it can travel between the processes (a class pickles by reference: a
+    local one cannot), else ``fallback``."""
     try:
+        pickle.dumps(kind)
+    except Exception:  # noqa: BLE001 - any failure to pickle means it cannot travel
+        return fallback
+    return kind
+
+
+def _filters_to_send() -> list[bytes]:
+    """This process's warning filters, each pickled on its own (as the arguments of
+    ``warnings.filterwarnings``), so that the child can leave out one whose category it
+    cannot import; a category that cannot travel at all is left out here."""
+    sent = []
+    for action, message, category, module, lineno in warnings.filters:
+        if _portable(category, None) is None:
+            continue
+        sent.append(pickle.dumps((action, _pattern(message), category, _pattern(module),
+                                  lineno)))
+    return sent
+
+
+def _pattern(match) -> str:
+    """A filter's message or module as ``warnings.filterwarnings`` takes it: None
+    (any), a compiled pattern, or a plain string (the interpreter's own filters, which
+    match it exactly)."""
+    if match is None:
+        return ""
+    if isinstance(match, str):
+        return re.escape(match) + r"\Z"
+    return match.pattern
+
+
+def _use_filters(sent: list[bytes]) -> None:
+    """In the child: the filters :func:`_filters_to_send` took, in their order."""
+    warnings.resetwarnings()
+    for blob in sent:
+        try:
+            action, message, category, module, lineno = pickle.loads(blob)
+            warnings.filterwarnings(action, message, category, module, lineno, append=True)
+        except Exception:  # noqa: BLE001, S112 - a filter the child cannot rebuild
+            continue
+
+
+def _show_warning(kind, message: str, filename: str, lineno: int) -> None:
+    """Show a warning the child showed, as if raised here (after the filters: the child
+    applied them)."""
+    if not (isinstance(kind, type) and issubclass(kind, Warning)):
+        kind = UserWarning
+    warnings.showwarning(rebuilt_exception(kind, message), kind, filename, lineno)
+
+
+def _child_main(conn, target: Callable, args: tuple, filters=()) -> None:
+    # runs in the child process
+    try:
+        _use_filters(filters)
+
+        def send_warning(message, category, filename, lineno, file=None, line=None):
+            conn.send(("warning", (_portable(category, UserWarning), str(message),
+                                   str(filename), int(lineno))))
+
+        warnings.showwarning = send_warning
         # the same BLAS thread count as the window's process: the child leaves a core to
         # the GUI thread, and its matrix products sum in the same order
         limit_blas_threads()
@@ -89,13 +178,8 @@ def _child_main(conn, target: Callable, args: tuple) -> None:  # runs in the chi
 
         conn.send(("result", target(*args, progress=progress)))
     except Exception as exc:  # noqa: BLE001 - every error goes back to the window
-        kind = type(exc)
-        try:  # the type travels by reference: a local class cannot
-            import pickle
-
-            pickle.dumps(kind)
-        except Exception:  # noqa: BLE001
-            kind = RuntimeError
-        conn.send(("error", (kind, str(exc) or type(exc).__name__)))
+        # (the type travels by reference: a local class cannot)
+        conn.send(("error", (_portable(type(exc), RuntimeError),
+                             str(exc) or type(exc).__name__)))
     finally:
         conn.close()

@@ -234,7 +234,44 @@ def test_summary_reads_back(tmp_path):
     assert list(SUMMARY_COLUMNS[:10]) == [
         "id", "status", "error", "duration_a_s", "duration_b_s", "seconds",
         "mean_confidence", "low_confidence_fraction", "material", "output"]
-    assert SUMMARY_COLUMNS[-1] == "jumps" and back[0].jumps == 2 and back[1].jumps is None
+    assert SUMMARY_COLUMNS[10:13] == ("a", "b", "jumps")
+    assert back[0].jumps == 2 and back[1].jumps is None
+
+
+def test_summary_carries_a_pair_s_warning_and_reads_old_summaries(tmp_path):
+    warning = "B (b.wav) has material at its start (0.0-3.5 s) that A (a.wav)\nseems to lack."
+    rows = [SummaryRow("warned", "ok", mean_confidence=0.8, output="warned.json",
+                       warning=warning, unshared_s=3.456),
+            SummaryRow("plain", "ok", mean_confidence=0.9, output="plain.json")]
+    write_summary(rows, tmp_path / "summary.csv")
+    lines = (tmp_path / "summary.csv").read_text().splitlines()
+    assert lines[0].endswith(",jumps,warning,unshared_s") and len(lines) == 3
+    back = read_summary(tmp_path)
+    assert back[0].warning == " ".join(warning.split())  # on one line
+    assert back[0].unshared_s == 3.46
+    assert back[1].warning == "" and back[1].unshared_s is None
+    # a summary from before the columns: they read back empty
+    old = [",".join(line.split(",")[:-2]) for line in lines]
+    (tmp_path / "summary.csv").write_text("\n".join(old) + "\n")
+    back = read_summary(tmp_path)
+    assert [(r.id, r.warning, r.unshared_s) for r in back] == [("warned", "", None),
+                                                               ("plain", "", None)]
+
+
+def test_a_row_s_warning_is_the_result_s_and_its_unshared_seconds_are_loud_only():
+    from core.alignment import Alignment
+    from core.batch._task import _warning
+    from core.constraints import linear_cells
+
+    path = linear_cells((0, 0), (99, 99))
+    spans = [{"side": "b", "end": "start", "start_s": 0.0, "end_s": 3.5, "quiet": False},
+             {"side": "b", "end": "end", "start_s": 13.5, "end_s": 14.0, "quiet": True},
+             {"side": "a", "end": "end", "start_s": 9.25, "end_s": 10.0, "quiet": False}]
+    al = Alignment(path, 10, 10, diagnostics={"unshared": spans, "warning": "lead-in"})
+    assert _warning(al) == {"warning": "lead-in", "unshared_s": pytest.approx(4.25)}
+    quiet = Alignment(path, 10, 10, diagnostics={"unshared": spans[1:2]})
+    assert _warning(quiet) == {"warning": "", "unshared_s": None}
+    assert _warning(Alignment(path, 10, 10)) == {"warning": "", "unshared_s": None}
 
 
 @pytest.mark.parametrize("text, message", [
@@ -242,8 +279,10 @@ def test_summary_reads_back(tmp_path):
     (format_rows([SummaryRow("a", "ok")]).replace(",ok,", ",done,"), "line 2: status"),
     (format_rows([SummaryRow("a", "ok", seconds=1.0)]).replace("1.000", "one"),
      "line 2: seconds: 'one' is not a number"),
-    (format_rows([SummaryRow("a", "ok")]) + "b,ok\n", "line 3: expected 13 fields"),
-    (format_rows([SummaryRow("a", "ok", jumps=2)]).replace(",2\n", ",2.5\n"),
+    (format_rows([SummaryRow("a", "ok")]) + "b,ok\n", "line 3: expected 15 fields"),
+    (format_rows([SummaryRow("a", "ok", unshared_s=1.0)]).replace(",1.00\n", ",1 s\n"),
+     "line 2: unshared_s: '1 s' is not a number"),
+    (format_rows([SummaryRow("a", "ok", jumps=2)]).replace(",2,,\n", ",2.5,,\n"),
      "line 2: jumps: '2.5' is not a whole number"),
 ])
 def test_malformed_summaries_are_refused(tmp_path, text, message):
@@ -425,7 +464,7 @@ def test_structure_column_gives_pieces_where_b_repeats_a_section(tmp_path, struc
     summary = read_summary(tmp_path / "out")
     assert [r.jumps for r in summary] == [2, None, None, None]
     assert rows[0].mean_confidence is not None
-    assert (tmp_path / "out" / "summary.csv").read_text().splitlines()[0].endswith(",jumps")
+    assert ",jumps," in (tmp_path / "out" / "summary.csv").read_text().splitlines()[0]
     # kept on a second run (the structure is part of the key), redone when it changes
     again = _run(pairs, tmp_path / "out", client)
     assert [r.status for r in again] == ["skipped"] * 4 and again[0].jumps == 2

@@ -90,6 +90,18 @@ def repeat_pair(tmp_path):
     return str(pa), str(pb)
 
 
+@pytest.fixture
+def lead_in_pair(tmp_path):
+    """A: a 6 s melody; B: 4 s of brown noise (a lead-in A lacks, not silence), then the
+    melody a little faster. The default pipeline leaves the lead-in out and warns."""
+    rng = np.random.default_rng(3)
+    lead = np.cumsum(rng.normal(0.0, 1.0, 4 * 8000))
+    lead = 0.3 * (lead - lead.mean()) / np.max(np.abs(lead - lead.mean()))
+    a = write_wav(tmp_path / "a.wav", melody(6.0))
+    b = write_wav(tmp_path / "b.wav", np.concatenate([lead, melody(6.0, tempo=1.1, seed=1)]))
+    return a, b
+
+
 @pytest.fixture(autouse=True)
 def fail_on_qt_warnings(request):
     """A test fails if Qt printed a warning (pytest-qt's ``qtlog`` captures them)."""

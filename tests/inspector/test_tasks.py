@@ -126,3 +126,50 @@ def test_a_recipe_run_records_its_cost_image(tmp_path):
     assert spec_a.rate_hz == default.alignment.rate_a_hz
     assert default.features_a.values.shape[0] == default.alignment.n_a
     assert [f.name for f in default.recipe.features_a][:2] == ["dlnco", "chroma"]
+
+
+def test_a_child_s_warnings_arrive_here_under_this_process_s_filters():
+    """A warning in a child process is shown here with its category, text, file and line,
+    after the filters this process had when the task started: shown (once per place
+    for ``default``), left out (``ignore``) or made the task's error (``error``)."""
+    import warnings
+
+    import child_targets
+
+    from core.errors import PartialOverlapWarning
+    from inspector.tasks.process import in_child
+
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("default")
+        warnings.filterwarnings("ignore", message="step 1", category=RuntimeWarning)
+        assert in_child(child_targets.warn_twice, (3,)) == "done"
+    said = [(w.category, str(w.message)) for w in shown]
+    assert said == [(PartialOverlapWarning, "B has a lead-in A lacks"),
+                    (RuntimeWarning, "step 0 is odd"), (RuntimeWarning, "step 2 is odd")]
+    assert all(w.filename == child_targets.__file__ and w.lineno > 1 for w in shown)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PartialOverlapWarning)
+        with pytest.raises(PartialOverlapWarning, match="B has a lead-in A lacks"):
+            in_child(child_targets.warn_twice, (1,))
+
+
+def test_a_child_that_dies_is_said_to_have_ended():
+    import child_targets
+
+    from inspector.tasks.process import in_child
+
+    with pytest.raises(RuntimeError, match="the die process ended unexpectedly "
+                                           r"\(exit code 3\)"):
+        in_child(child_targets.die, (3,))
+
+
+def test_the_default_alignment_in_a_child_process_warns_here(lead_in_pair, monkeypatch):
+    """What an alignment in the window's process raises, one in a child process raises
+    here: the pipeline's warning about B's lead-in."""
+    from core.errors import PartialOverlapWarning
+
+    recs = [media_tasks.open_recording(p).recording for p in lead_in_pair]
+    monkeypatch.setattr(align_tasks, "PROCESS_MIN_TOTAL_S", 0.0)  # every pair is long
+    with pytest.warns(PartialOverlapWarning, match=r"B \(b\.wav\) has material at its start"):
+        out = align_tasks.align_job(registry.recipe("default"), *recs)
+    assert out.alignment.diagnostics["warning"].startswith("B (b.wav) has material")

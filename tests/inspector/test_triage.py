@@ -18,7 +18,7 @@ from core.formats import read_alignment, write_alignment
 from core.media import open_recording
 from core.structure import PiecewiseAlignment
 from core.structure.carrier import piecewise_of
-from inspector.files.triage import COLUMNS, JUMPS_COLOUR, doubt_order
+from inspector.files.triage import COLUMNS, JUMPS_COLOUR, WARNING_COLOUR, doubt_order
 
 
 def _straight(a, b, rate=50.0, confidence=0.9):
@@ -75,6 +75,16 @@ def test_doubt_order_puts_pairs_with_jumps_right_after_the_failures():
             SummaryRow("d", "skipped", mean_confidence=0.6, jumps=1),
             SummaryRow("e", "ok", mean_confidence=0.5, jumps=None)]
     assert [rows[k].id for k in doubt_order(rows)] == ["c", "d", "b", "a", "e"]
+
+
+def test_doubt_order_puts_warned_pairs_after_those_with_jumps():
+    rows = [SummaryRow("a", "ok", mean_confidence=0.2),
+            SummaryRow("b", "ok", mean_confidence=0.95, warning="B has a lead-in",
+                       unshared_s=3.5),
+            SummaryRow("c", "failed", "bad"),
+            SummaryRow("d", "ok", mean_confidence=0.9, jumps=1),
+            SummaryRow("e", "skipped", mean_confidence=0.6, warning="did not converge")]
+    assert [rows[k].id for k in doubt_order(rows)] == ["c", "d", "e", "b", "a"]
 
 
 def _double_click(qtbot, view, pos):
@@ -186,11 +196,27 @@ def _column(table, name):
             for r in range(table.table.rowCount())]
 
 
-def test_jumps_column_marks_pairs_with_jumps_and_sorts(qtbot, window, batch):
+def _open_with_sure_changed(qtbot, window, batch, **changes):
+    """The batch, its pair "sure" with ``changes`` in its summary row, opened."""
     out, rows = batch
-    rows = [dataclasses.replace(r, jumps=2) if r.id == "sure" else r for r in rows]
+    rows = [dataclasses.replace(r, **changes) if r.id == "sure" else r for r in rows]
     write_summary(rows, out / "summary.csv")
-    table = _open_batch(qtbot, window, out)
+    return _open_batch(qtbot, window, out)
+
+
+def _sorted_twice_by(qtbot, table, name):
+    """Column ``name`` after one click on its header, then after a second one."""
+    header = table.table.horizontalHeader()
+    x = header.sectionViewportPosition(COLUMNS.index(name)) + 5
+    orders = []
+    for _ in range(2):
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+        orders.append(tuple(_column(table, name)))
+    return sorted(orders)
+
+
+def test_jumps_column_marks_pairs_with_jumps_and_sorts(qtbot, window, batch):
+    table = _open_with_sure_changed(qtbot, window, batch, jumps=2)
     # "sure" has the higher confidence, but its path jumps: it comes before "doubtful"
     assert _column(table, "id") == ["broken", "sure", "doubtful"]
     assert _column(table, "jumps") == ["", "2", ""]
@@ -201,15 +227,9 @@ def test_jumps_column_marks_pairs_with_jumps_and_sorts(qtbot, window, batch):
         Qt.BrushStyle.NoBrush
     assert "1 with jumps" in table.header.text()
     # a click on the header sorts by jumps, a second click the other way
-    header = table.table.horizontalHeader()
-    x = header.sectionViewportPosition(COLUMNS.index("jumps")) + 5
-    orders = []
-    for _ in range(2):
-        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
-                         pos=QPoint(x, 5))
-        orders.append(_column(table, "jumps"))
-    assert sorted(map(tuple, orders)) == [("", "", "2"), ("2", "", "")]
+    assert _sorted_twice_by(qtbot, table, "jumps") == [("", "", "2"), ("2", "", "")]
     # the "#" column gives the doubt order back
+    header = table.table.horizontalHeader()
     x = header.sectionViewportPosition(0) + 5
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton,
                      pos=QPoint(x, 5))
@@ -220,17 +240,72 @@ def test_jumps_column_marks_pairs_with_jumps_and_sorts(qtbot, window, batch):
     wait_idle(qtbot, window)
 
 
+def test_warning_column_marks_warned_pairs_counts_them_and_sorts(qtbot, window, batch):
+    text = "B (take2.wav) has material at its start (0.0-3.5 s) that A (take1.wav) seems to lack"
+    table = _open_with_sure_changed(qtbot, window, batch, warning=text, unshared_s=3.5)
+    # "sure" is the more confident, but the batch left a part of B out: it comes first
+    assert _column(table, "id") == ["broken", "sure", "doubtful"]
+    assert _column(table, "warning") == ["", "3.5 s left out", ""]
+    cell = table.table.item(1, COLUMNS.index("warning"))
+    assert cell.background().color().name() == WARNING_COLOUR
+    assert not cell.icon().isNull() and cell.toolTip() == text
+    plain = table.table.item(2, COLUMNS.index("warning"))
+    assert plain.icon().isNull() and plain.background().style() == Qt.BrushStyle.NoBrush
+    assert "1 with a warning" in table.header.text()
+    assert _sorted_twice_by(qtbot, table, "warning") == [("", "", "3.5 s left out"),
+                                                         ("3.5 s left out", "", "")]
+    wait_idle(qtbot, window)
+
+
+def test_a_batch_with_a_lead_in_one_side_lacks_warns_up_to_the_triage(qtbot, window,
+                                                                       lead_in_pair,
+                                                                       tmp_path, capfd):
+    """End to end on generated media: B has 4 s of noise before the melody A plays; the
+    batch command's summary row carries the warning and the seconds left out, its pair's
+    line says it and its last line counts the warned pair, and the triage window marks
+    it."""
+    from core import cli
+    from core.batch import read_summary
+
+    a, b = lead_in_pair
+    manifest = tmp_path / "pairs.csv"
+    manifest.write_text(f"id,a,b\nlead,{a},{b}\nsame,{a},{a}\n")
+    out = tmp_path / "out"
+    assert cli.main(["batch", str(manifest), "-o", str(out), "--workers", "1"]) == 0
+    err = capfd.readouterr().err.splitlines()  # the workers' too
+    assert any(line.startswith("batch: lead: ok, warning: B (b.wav) has material at its "
+                               "start") for line in err), err
+    assert err[-1].startswith("batch: 2 pairs: 2 aligned, 0 failed, 1 with a warning"), err
+    # said once, with its pair: the worker does not print it as well
+    assert not any("PartialOverlapWarning" in line for line in err), err
+    lead, same = read_summary(out)
+    assert lead.warning.startswith("B (b.wav) has material at its start (0.0-3.")
+    assert 3.0 < lead.unshared_s <= 4.5
+    assert (same.warning, same.unshared_s) == ("", None)
+    table = _open_batch(qtbot, window, out)
+    assert _column(table, "id") == ["lead", "same"]
+    cell = table.table.item(0, COLUMNS.index("warning"))
+    assert cell.text() == f"{lead.unshared_s:.1f} s left out"
+    assert cell.toolTip() == lead.warning and not cell.icon().isNull()
+    assert "1 with a warning" in table.header.text()
+    qtbot.waitUntil(lambda: table.has_thumbnail(0) and table.has_thumbnail(1),
+                    timeout=TIMEOUT_MS)
+    wait_idle(qtbot, window)
+
+
 def test_a_summary_without_the_jumps_column_still_opens(qtbot, window, batch):
     out, rows = batch
     lines = (out / "summary.csv").read_text().splitlines()
-    assert lines[0].endswith(",jumps")
-    (out / "summary.csv").write_text("\n".join(line.rsplit(",", 1)[0] for line in lines)
+    assert lines[0].endswith(",jumps,warning,unshared_s")
+    (out / "summary.csv").write_text("\n".join(line.rsplit(",", 3)[0] for line in lines)
                                      + "\n")
     table = _open_batch(qtbot, window, out)
     assert not window.banner.isVisible()
     assert _column(table, "id") == ["broken", "doubtful", "sure"]
     assert _column(table, "jumps") == ["", "", ""]
+    assert _column(table, "warning") == ["", "", ""]
     assert "with jumps" not in table.header.text()
+    assert "with a warning" not in table.header.text()
     wait_idle(qtbot, window)
 
 

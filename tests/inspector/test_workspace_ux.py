@@ -575,15 +575,8 @@ def test_stall_marks_are_a_few_items_whatever_their_number(qtbot, window, audio_
 
 
 @pytest.mark.filterwarnings("ignore::core.errors.PartialOverlapWarning")
-def test_a_lead_in_b_has_and_a_lacks_is_said_in_the_status_bar(qtbot, window, tmp_path):
-    import numpy as np
-    from conftest import melody, write_wav
-
-    rng = np.random.default_rng(3)
-    lead = np.cumsum(rng.normal(0.0, 1.0, 4 * 8000))  # 4 s of brown noise
-    lead = 0.3 * (lead - lead.mean()) / np.max(np.abs(lead - lead.mean()))
-    a = write_wav(tmp_path / "a.wav", melody(6.0))
-    b = write_wav(tmp_path / "b.wav", np.concatenate([lead, melody(6.0, tempo=1.1, seed=1)]))
+def test_a_lead_in_b_has_and_a_lacks_is_said_in_the_status_bar(qtbot, window, lead_in_pair):
+    a, b = lead_in_pair
     messages = []
     window.workspace.message_posted.connect(messages.append)
     open_pair(qtbot, window, a, b)
@@ -595,6 +588,40 @@ def test_a_lead_in_b_has_and_a_lacks_is_said_in_the_status_bar(qtbot, window, tm
     # the warning outlives the status bar: an icon on the result's row, the text in its tip
     from inspector.results_list import COL_NAME
 
+    row = window.method_panel.results.item(0)
+    assert not row.icon(COL_NAME).isNull()
+    assert "warning: B (b.wav) has material at its start" in row.toolTip(COL_NAME)
+
+
+@pytest.mark.filterwarnings("default::core.errors.PartialOverlapWarning")
+def test_an_engine_warning_reaches_the_status_bar_from_a_child_process_too(
+        qtbot, window, lead_in_pair, monkeypatch):
+    """Long inputs are aligned in a child process: its Python warning (B's lead-in A
+    lacks) reaches the window's warning relay, as a run in the window's process does,
+    before the result's message, icon and tooltip.
+
+    (The same test for a run in the window's process failed in two of seven runs, the
+    relay never called: warnings' filters and hooks are global, and another worker
+    thread inside ``warnings.catch_warnings`` meanwhile, as numba's compiler is when it
+    records its own warnings, can take or drop a warning raised then; a child raises
+    its warnings on the task's own thread.)"""
+    from inspector.app import _WarningRelay
+    from inspector.results_list import COL_NAME
+    from inspector.tasks import align as align_tasks
+
+    monkeypatch.setattr(align_tasks, "PROCESS_MIN_TOTAL_S", 0.0)  # not 10-minute media
+    shown = []
+    window.statusBar().messageChanged.connect(shown.append)
+    relay = _WarningRelay(window)
+    try:
+        open_pair(qtbot, window, *lead_in_pair)
+        wait_idle(qtbot, window)
+    finally:
+        relay.restore()
+    relayed = [m for m in shown if m.startswith("PartialOverlapWarning: ")]
+    assert relayed and relayed[0].startswith(
+        "PartialOverlapWarning: B (b.wav) has material at its start (0.0-3."), shown
+    assert window.statusBar().currentMessage().startswith("Warning: B (b.wav) has material")
     row = window.method_panel.results.item(0)
     assert not row.icon(COL_NAME).isNull()
     assert "warning: B (b.wav) has material at its start" in row.toolTip(COL_NAME)
