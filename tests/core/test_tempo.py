@@ -8,6 +8,7 @@ import pytest
 
 from core.pipeline import align_recordings, cost_source, tempo
 from core.warping import Term
+from tests.core.media_factory import ArrayAudio as _Audio
 
 # ------------------------------------------------------------------ the plan
 
@@ -70,19 +71,6 @@ def test_tempo_terms_change_one_side_and_its_rate():
 
 
 # ------------------------------------------------------------------ the music pipeline
-
-
-class _Audio:
-    kind = "audio"
-    rate_hz = 22050
-
-    def __init__(self, x, path="x.wav"):
-        self.x = x
-        self.path = path
-        self.duration_s = len(x) / self.rate_hz
-
-    def audio(self, mono=True):
-        return self.x
 
 
 def _half_tempo_pair(seed=3):
