@@ -52,7 +52,8 @@ EXTRA_SOURCES = {"": PREFIX_SOURCE, "speech": "public/speech/speech_p02_harvard2
                  "music": "public/music/music_p02_bwv269/a.wav", "noise": None}
 TRANSFORMS = ("gain+20", "gain-20", "invert-channel", "dc", "hum60", "key+2", "telephone",
               "lowpass2k", "reverb", "reverb0.6", "reverb2.0", "noise20", "noise10", "noise0",
-              "clip", "vorbis", "mp3", "sr8k", "sr96k", "tempo0.6", "tempo1.5", "prefix8",
+              "clip", "vorbis", "mp3", "sr8k", "sr96k", "tempo0.6", "tempo1.5", "tempo0.5",
+              "tempo0.7", "tempo0.8", "prefix8",
               "prefix14", "pad-silence", "suffix8", "speech-prefix8", "music-prefix8",
               "noise-prefix8", "music-suffix8")
 

@@ -383,6 +383,11 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     diag["overlap"] = odiag
     part = [i0 * refine, min(n_full - 1, (i1 + 1) * refine - 1),
             j0 * refine, min(m_full - 1, (j1 + 1) * refine - 1)]
+    if diag["material"] in _AUDIO_PLANS:  # one side much slower: its partner sampled oftener
+        terms, rates, source, part = _tempo_normalized(terms, source, rates, part, diag,
+                                                       params)
+        n_full, m_full = source.n, source.m
+        base = source.pooled(refine)
     recipe = _recipe(weights, local, refine, base_rate, min(rates), source)
     recipe["part"] = part
     if band_s is not None:
@@ -416,6 +421,30 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
     if odiag.get("trimmed"):
         result = _with_unshared(result, (rec_a, rec_b), sources)
     return result
+
+
+def _tempo_normalized(terms, source, rates, part, diag, params):
+    """Where the shared part ``part`` (full-rate frames ``[i0, i1, j0, j1]``) is much
+    longer on one side, the other side's ``terms`` (``source``'s, as planned) sampled
+    oftener (:mod:`.tempo`); returns ``(terms, rates, source, part)``, the part on the new
+    grid (the same four where nothing changes). The plan goes to
+    ``params["tempo"]`` (for :func:`cost_source`) and ``diagnostics["tempo"]``."""
+    from .tempo import tempo_plan, tempo_terms
+
+    i0, i1, j0, j1 = part
+    plan = tempo_plan((i1 - i0 + 1) / rates[0], (j1 - j0 + 1) / rates[1])
+    if plan is None:
+        return terms, rates, source, part
+    terms, new_rates = tempo_terms(terms, rates, plan)
+    source = FeatureTerms(terms, source.weights)
+    k, n = (0, source.n) if plan["side"] == "a" else (2, source.m)
+    factor = float(plan["factor"])
+    part = list(part)
+    part[k] = min(n - 1, int(round(part[k] * factor)))
+    part[k + 1] = min(n - 1, max(part[k], int(round((part[k + 1] + 1) * factor)) - 1))
+    params["tempo"] = dict(plan)
+    diag["tempo"] = dict(plan, rates_hz=[float(r) for r in new_rates])
+    return terms, new_rates, source, part
 
 
 def _recipe(weights, local, refine, base_rate, full_rate, source):
@@ -474,8 +503,12 @@ def cost_source(rec_a, rec_b, previous, *, progress=None, cancel=None) -> Featur
         raise ValueError("previous: expected a default DTW alignment (core.align_files)")
     flipped = bool(params.get("transposed"))
     ra, rb = (rec_b, rec_a) if flipped else (rec_a, rec_b)
-    terms, weights, *_ = _plan_terms(ra, rb, params["feature"], params["rate_hz"],
-                                     Monitor(progress, cancel))
+    terms, weights, _, rates, _ = _plan_terms(ra, rb, params["feature"], params["rate_hz"],
+                                              Monitor(progress, cancel))
+    if params.get("tempo"):  # one side's features were sampled oftener (a slower partner)
+        from .tempo import tempo_terms
+
+        terms, _ = tempo_terms(terms, rates, params["tempo"])
     if params.get("onset_shift"):  # the path was moved by the onset lag: move B as much
         from .attack import shift_terms
 

@@ -120,6 +120,23 @@ def truncate_mpeg4_frames(path: Path, keep: int) -> Path:
     return Path(path)
 
 
+class ArrayAudio:
+    """A mono recording held in memory (samples at 22050 Hz), for the pipelines'
+    ``align_recordings``: the media layer's ``kind``, ``rate_hz``, ``duration_s``,
+    ``path`` and ``audio()``."""
+
+    kind = "audio"
+    rate_hz = 22050
+
+    def __init__(self, x, path="x.wav"):
+        self.x = x
+        self.path = path
+        self.duration_s = len(x) / self.rate_hz
+
+    def audio(self, mono=True):
+        return self.x
+
+
 def timbre_pair(seed: int, n_events: int, timbre_a: str, timbre_b: str):
     """A generated score played by two timbres (``core.synthetic.music``): A under a
     smooth tempo curve, B under abrupt tempo steps. Returns ``(xa, xb, onsets_a,

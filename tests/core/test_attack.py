@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from core.pipeline import align_recordings, attack
+from tests.core.media_factory import ArrayAudio as _Audio
 from tests.core.media_factory import timbre_pair
 
 
@@ -58,18 +59,6 @@ def test_compensate_moves_the_later_side_earlier():
                                          111, 111, 111]
     same, frames = attack.compensate([Term("t", x, y)], 0.02, 0.015, 100.0)
     assert frames == (0, 0) and same[0].y is y
-
-
-class _Audio:
-    kind = "audio"
-    rate_hz = 22050
-
-    def __init__(self, x):
-        self.x = x
-        self.duration_s = len(x) / self.rate_hz
-
-    def audio(self, mono=True):
-        return self.x
 
 
 def _bowed_piano(seed):

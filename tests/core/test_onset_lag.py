@@ -8,6 +8,7 @@ import pytest
 
 from core.pipeline import align_recordings, attack, cost_source
 from core.warping import Term
+from tests.core.media_factory import ArrayAudio as _Audio
 from tests.core.media_factory import timbre_pair
 
 RATE = 100.0
@@ -213,19 +214,6 @@ def test_shift_terms_moves_b_only():
 
 
 # ------------------------------------------------------------------ the music pipeline
-
-
-class _Audio:
-    kind = "audio"
-    rate_hz = 22050
-
-    def __init__(self, x, path="x.wav"):
-        self.x = x
-        self.path = path
-        self.duration_s = len(x) / self.rate_hz
-
-    def audio(self, mono=True):
-        return self.x
 
 
 def _piano_organ(seed=2):
