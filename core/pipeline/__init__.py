@@ -68,7 +68,12 @@
    steps with that evidence) by a model calibrated on generated tuning pairs (music;
    speech and other sounds without the ambiguity); confidence ``exp(-E / 72 ms)``
    (0.5 = 50 ms expected error). The model rides in the recipe, so the engine applies it
-   to every segment, re-solves included.
+   to every segment, re-solves included; it measures only the evidence the model reads
+   (the alternative paths are solved for the video-against-audio model alone).
+
+The pipeline's matrix products (the mel filters, blocks of costs) run on the calling
+thread alone (:func:`core._blas.one_blas_thread`): they are small, and one thread sums
+them in one order, so the features' fingerprint does not depend on the core count.
 
 The result is an engine result: it carries ``diagnostics["segments"]`` and the recipe
 in ``params["recipe"]``, so :func:`core.warping.resolve` re-solves only the segments next
