@@ -69,7 +69,12 @@
    steps with that evidence) by a model calibrated on generated tuning pairs (music;
    speech and other sounds without the ambiguity); confidence ``exp(-E / 72 ms)``
    (0.5 = 50 ms expected error). The model rides in the recipe, so the engine applies it
-   to every segment, re-solves included.
+   to every segment, re-solves included; it measures only the evidence the model reads
+   (the alternative paths are solved for the video-against-audio model alone).
+
+The pipeline's matrix products (the mel filters, blocks of costs) run on the calling
+thread alone (:func:`core._blas.one_blas_thread`): they are small, and one thread sums
+them in one order, so the features' fingerprint does not depend on the core count.
 
 The result is an engine result: it carries ``diagnostics["segments"]`` and the recipe
 in ``params["recipe"]``, so :func:`core.warping.resolve` re-solves only the segments next
@@ -87,6 +92,7 @@ import warnings
 
 import numpy as np
 
+from .._blas import one_blas_thread
 from .._progress import Monitor
 from ..alignment import Alignment, unshared_warning
 from ..alignment import _source_name as _file_name
@@ -248,13 +254,19 @@ def anchor_frames(anchors_s, rate_a_hz, rate_b_hz, n_a, n_b):
 
 
 def _plan_terms(rec_a, rec_b, feature, rate_hz, monitor):
-    """The features of a pair as terms, with the plan's weights and rates."""
+    """The features of a pair as terms, with the plan's weights and rates.
+
+    Their matrix products run on the calling thread alone (:func:`core._blas.
+    one_blas_thread`), here as in :func:`align_recordings`: a product sums in another
+    order on more threads, and :func:`cost_source` must rebuild the very features an
+    alignment was computed from (their fingerprint), whatever thread asks."""
     kinds = (rec_a.kind, rec_b.kind)
-    if kinds == ("audio", "audio"):
-        return _audio_terms(rec_a, rec_b, feature, rate_hz, monitor)
-    if kinds == ("video", "video"):
-        return _video_terms(rec_a, rec_b, feature, rate_hz, monitor)
-    return _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor)
+    with one_blas_thread():
+        if kinds == ("audio", "audio"):
+            return _audio_terms(rec_a, rec_b, feature, rate_hz, monitor)
+        if kinds == ("video", "video"):
+            return _video_terms(rec_a, rec_b, feature, rate_hz, monitor)
+        return _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor)
 
 
 def _check_content(terms, sources, content=None) -> None:
@@ -348,6 +360,14 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
         return align_structure(rec_a, rec_b, structure=structure, method=method,
                                feature=feature, rate_hz=rate_hz, band_s=band_s,
                                anchors=anchors, progress=progress, cancel=cancel)
+    with one_blas_thread():  # small products: see core._blas
+        return _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors,
+                               progress, cancel, _terms)
+
+
+def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, progress,
+                    cancel, _terms):
+    """:func:`align_recordings` with ``structure="monotone"``."""
     t0 = time.perf_counter()
     rate_hz, band_s = _check_args(method, feature, rate_hz, band_s, rec_a, rec_b)
     anchors_s = _check_anchors_s(anchors)

@@ -62,8 +62,8 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["CALIBRATION", "DOUBTFUL_MS", "apply_model", "confidence_from_error",
-           "doubtful_confidence", "doubtful_error_ms", "expected_error_ms", "recipe_model",
-           "step_evidence"]
+           "doubtful_confidence", "doubtful_error_ms", "expected_error_ms", "model_evidence",
+           "needs_agreement", "recipe_model", "step_evidence"]
 
 # confidence 0.5 <=> expected error 50 ms
 _E0_MS = 50.0 / math.log(2.0)
@@ -84,6 +84,12 @@ EVIDENCE = ("log_spread", "cost", "margin", "margin_b", "margin_min", "contrast"
             "margin_b_rel", "contrast_rel", "sharp_rel", "sharp_min_rel", "ambiguity",
             "stage_shift")
 _FEATURES_V1 = ("log_spread", "cost", "margin")
+# the evidence that needs the scan along B's columns (another time of A for a frame of
+# B), and the evidence from the alternative paths' agreement: a model that uses neither
+# is applied without measuring them (step_evidence, needs_agreement)
+_COLUMN_EVIDENCE = frozenset({"margin_b", "margin_min", "sharp_b", "sharp_min",
+                              "margin_b_rel", "sharp_min_rel", "ambiguity"})
+_AGREEMENT_EVIDENCE = frozenset({"log_spread", "log_spread_rel"})
 _FEATURES = EVIDENCE
 # set to a list by a benchmark to receive every alignment's evidence
 RECORD = None
@@ -138,7 +144,7 @@ def confidence_from_error(error_ms):
 
 
 def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, scale_s,
-                  stage_shift=None):
+                  stage_shift=None, *, evidence=None):
     """Per path step, the evidence of ``EVIDENCE`` (see the module docstring).
 
     ``base`` is the problem at the base rate (the full rate pooled by ``refine``),
@@ -147,9 +153,25 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
     base-rate frames (the row's window, the cells too near the path to be another
     match, the smoothing); ``stage_shift`` per step, full-rate frames between the first
     stage's path and this one (:func:`core.warping._staged.stage_shift`; None: 0).
+    ``evidence``: the names wanted (default: all of ``EVIDENCE``); the scan along B's
+    columns runs only for evidence that needs it, and ``raw_confidence`` may be None
+    when no ``log_spread`` is wanted (each value is the same as when all are measured).
+
+    Raises
+    ------
+    ValueError
+        An unknown name in ``evidence``, or ``raw_confidence`` None while a
+        ``log_spread`` is wanted.
     """
     from scipy.ndimage import uniform_filter1d
 
+    wanted = set(EVIDENCE) if evidence is None else set(evidence)
+    if not wanted <= set(EVIDENCE):
+        raise ValueError(f"evidence: unknown {sorted(wanted - set(EVIDENCE))}, expected "
+                         f"names of {EVIDENCE}")
+    if raw_confidence is None and wanted & _AGREEMENT_EVIDENCE:
+        raise ValueError("raw_confidence: needed for the evidence "
+                         f"{sorted(wanted & _AGREEMENT_EVIDENCE)}")
     path = np.asarray(path)
     n_b, m_b = base.n, base.m
     rows = np.minimum(path[:, 0] // refine, n_b - 1)
@@ -162,8 +184,11 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
     near = max(1, int(round(exclude * _NEAR_S / _EXCLUDE_S)))
     on, alt, mean_near, offs, next_ = _scan(
         lambda r0, r1, c0, c1: base.costs(r0, r1, c0, c1), col, m_b, radius, exclude, near)
-    on_c, alt_c, _, _, next_c = _scan(
-        lambda c0, c1, r0, r1: base.costs(r0, r1, c0, c1).T, row, n_b, radius, exclude, near)
+    column = bool(wanted & _COLUMN_EVIDENCE)
+    if column:  # (as long again as the scan along the rows: only when some evidence needs it)
+        on_c, alt_c, _, _, next_c = _scan(
+            lambda c0, c1, r0, r1: base.costs(r0, r1, c0, c1).T, row, n_b, radius, exclude,
+            near)
     c_on = float(np.median(on))
     c_off = float(np.median(offs)) if offs.size else c_on + 1.0
     span = max(c_off - c_on, 1e-9)
@@ -173,37 +198,45 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
 
     z = smoothed((on - c_on) / span)
     alt = np.where(np.isfinite(alt), alt, c_off)
-    alt_c = np.where(np.isfinite(alt_c), alt_c, c_off)
     margin = smoothed(np.clip((alt - on) / span, -1.0, 2.0))
-    margin_b = smoothed(np.clip((alt_c - on_c) / span, -1.0, 2.0))
     contrast = smoothed(np.clip((mean_near - on) / span, -1.0, 2.0))
     next_ = np.where(np.isfinite(next_), next_, c_off)
-    next_c = np.where(np.isfinite(next_c), next_c, c_off)
     sharp = smoothed(np.clip((next_ - on) / span, -1.0, 2.0))
-    sharp_b = smoothed(np.clip((next_c - on_c) / span, -1.0, 2.0))
     # the path's slope over ``smooth`` frames against its slope over ``radius`` frames
     short = np.gradient(uniform_filter1d(mean_col, smooth, mode="nearest"))
     long_ = np.gradient(uniform_filter1d(mean_col, 2 * radius + 1, mode="nearest"))
     slope = np.abs(np.log((np.abs(short) + 0.1) / (np.abs(long_) + 0.1)))
-    c = np.clip(np.asarray(raw_confidence, dtype=np.float64), 1e-300, 1.0)
-    log_spread = np.log(scale_s * np.sqrt(-np.log(c)) + 0.01)
-    out = {"log_spread": log_spread, "cost": z[rows], "margin": margin[rows],
-           "margin_b": margin_b[cols], "margin_min": np.minimum(margin[rows], margin_b[cols]),
-           "contrast": contrast[rows], "slope": slope[rows], "sharp": sharp[rows],
-           "sharp_b": sharp_b[cols], "sharp_min": np.minimum(sharp[rows], sharp_b[cols])}
+    out = {}
+    if raw_confidence is not None:
+        c = np.clip(np.asarray(raw_confidence, dtype=np.float64), 1e-300, 1.0)
+        out["log_spread"] = np.log(scale_s * np.sqrt(-np.log(c)) + 0.01)
+    out.update({"cost": z[rows], "margin": margin[rows]})
+    if column:
+        alt_c = np.where(np.isfinite(alt_c), alt_c, c_off)
+        margin_b = smoothed(np.clip((alt_c - on_c) / span, -1.0, 2.0))
+        next_c = np.where(np.isfinite(next_c), next_c, c_off)
+        sharp_b = smoothed(np.clip((next_c - on_c) / span, -1.0, 2.0))
+        out.update({"margin_b": margin_b[cols],
+                    "margin_min": np.minimum(margin[rows], margin_b[cols])})
+    out.update({"contrast": contrast[rows], "slope": slope[rows], "sharp": sharp[rows]})
+    if column:
+        out.update({"sharp_b": sharp_b[cols],
+                    "sharp_min": np.minimum(sharp[rows], sharp_b[cols])})
     # the same against the segment's typical value (per-pair normalisation: material
     # whose every margin is small, a chorale's repeated chords, is not for that in doubt)
     for f in ("log_spread", "margin", "margin_b", "contrast", "sharp", "sharp_min"):
-        out[f + "_rel"] = out[f] - float(np.median(out[f]))
+        if f in out:
+            out[f + "_rel"] = out[f] - float(np.median(out[f]))
     # the segment as a whole: how often another match is as good as the path's
-    out["ambiguity"] = np.full(len(rows), float(np.mean(out["margin_min"] < 0.0)))
+    if column:
+        out["ambiguity"] = np.full(len(rows), float(np.mean(out["margin_min"] < 0.0)))
     # seconds per base-rate frame, from the row's window (radius = _RADIUS_S)
     frame_s = _RADIUS_S / radius
     shift = np.zeros(len(rows)) if stage_shift is None else \
         np.asarray(stage_shift, dtype=np.float64) / max(int(refine), 1) * frame_s
     out["stage_shift"] = np.log(uniform_filter1d(shift, smooth * max(int(refine), 1),
                                                  mode="nearest") + 0.01)
-    return out
+    return out if evidence is None else {k: v for k, v in out.items() if k in wanted}
 
 
 def _mean_other(idx, other, n):
@@ -301,11 +334,27 @@ def doubtful_confidence(alignment) -> float:
     return float(confidence_from_error(doubtful_error_ms(alignment)))
 
 
+def model_evidence(model):
+    """The evidence :func:`apply_model` measures for ``model``: the kinds its calibration
+    uses, every kind of ``EVIDENCE`` while a benchmark records it (``RECORD``)."""
+    return EVIDENCE if RECORD is not None else tuple(model.get("features", _FEATURES_V1))
+
+
+def needs_agreement(model) -> bool:
+    """Whether :func:`apply_model` needs the engine's agreement confidence for ``model``
+    (a ``log_spread``: the alternative paths' drift). Without it the engine skips the
+    alternative solves (:func:`core.warping._staged.agreement_confidence`): the
+    calibrated confidence is the same, the speech, music and video models use none."""
+    return bool(_AGREEMENT_EVIDENCE & set(model_evidence(model)))
+
+
 def apply_model(base, path, raw_confidence, model, stage_shift=None):
     """The calibrated confidence per step of one segment (the engine calls this;
-    ``stage_shift``: see :func:`step_evidence`)."""
+    ``stage_shift``: see :func:`step_evidence`; ``raw_confidence`` may be None when
+    :func:`needs_agreement` says the model does without it)."""
     ev = step_evidence(base, path, raw_confidence, model["refine"], model["radius"],
-                       model["exclude"], model["smooth"], model["scale_s"], stage_shift)
+                       model["exclude"], model["smooth"], model["scale_s"], stage_shift,
+                       evidence=model_evidence(model))
     if RECORD is not None:
         RECORD.append({"group": model["group"], **{k: v.tolist() for k, v in ev.items()}})
     return confidence_from_error(model_error_ms(ev, model))

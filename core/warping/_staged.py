@@ -214,6 +214,15 @@ def agreement_confidence(path, source, weights, lo, hi, *, steps, scale, smooth,
     return np.exp(-(dist / float(scale)) ** 2)
 
 
+def _needs_agreement(model):
+    """Whether a recipe's calibrated model reads the agreement confidence
+    (:func:`core.pipeline.confidence.needs_agreement`; imported only for a recipe that
+    carries a model)."""
+    from ..pipeline.confidence import needs_agreement
+
+    return needs_agreement(model)
+
+
 def stage_shift(first, path, factor):
     """Per step of ``path`` (at ``factor``), how far (frames at ``factor``) the first
     stage's path ran from it: where the later stages (other weights, a finer rate) moved
@@ -264,6 +273,12 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
             pooled[factor] = source if factor == 1 else source.pooled(factor)
         return pooled[factor]
 
+    conf = recipe.get("confidence")
+    model = conf.get("model") if conf else None
+    # a calibrated model applies to a segment of three rows or more (below); one that
+    # measures no drift of alternative paths does without their solves
+    modelled = bool(model) and n - 1 >= 2 and int(conf["stage"]) in range(len(stages))
+    agreement = bool(conf) and not (modelled and not _needs_agreement(model))
     path = None
     prev_factor = None
     conf_rows = None
@@ -311,8 +326,7 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
             hi_k = np.maximum(np.minimum(hi_k, hi_w), lo_k)
         if np.any(hi_k <= lo_k):
             raise AlignmentError("window: no warping path: a row admits no column")
-        conf = recipe.get("confidence")
-        with_conf = bool(conf) and int(conf["stage"]) == k
+        with_conf = agreement and int(conf["stage"]) == k
         path, distance, sinfo = solve(src, st.get("steps", "symmetric1"), lo_k, hi_k,
                                       mon.sub(0.5, 0.6) if with_conf else mon.sub(0.5, 1.0))
         stage_info.update(method=sinfo["method"], cells=int(sinfo["cells"]))
@@ -336,14 +350,14 @@ def solve_segment(source, recipe, lo, hi, *, solve, monitor):
     if conf_rows is not None:
         rows, factor = conf_rows
         confidence = rows[np.minimum(path[:, 0] // factor, rows.shape[0] - 1)]
-        model = recipe["confidence"].get("model")
-        if model and path[-1, 0] - path[0, 0] >= 2:
-            # (a segment of one or two rows of A, e.g. the diagonal step through an
-            # anchor, keeps the raw confidence: the model's slopes need three rows)
-            # a calibrated model of the expected error (the default pipeline's, see
-            # core.pipeline.confidence; imported here only when a recipe carries one)
-            from ..pipeline.confidence import apply_model
+    if modelled:
+        # (a segment of one or two rows of A, e.g. the diagonal step through an
+        # anchor, keeps the raw confidence: the model's slopes need three rows; a path
+        # with closed ends spans the segment's n rows)
+        # a calibrated model of the expected error (the default pipeline's, see
+        # core.pipeline.confidence; imported here only when a recipe carries one)
+        from ..pipeline.confidence import apply_model
 
-            confidence = apply_model(at(int(model["refine"])), path, confidence, model,
-                                     stage_shift=stage_shift(first, path, prev_factor))
+        confidence = apply_model(at(int(model["refine"])), path, confidence, model,
+                                 stage_shift=stage_shift(first, path, prev_factor))
     return path, float(distance), info, confidence, searched

@@ -14,6 +14,7 @@ import threading
 
 import numpy as np
 
+from .._blas import set_local_blas_threads
 from .._kernels import lazy
 from ..errors import AlignmentError, Cancelled
 
@@ -130,36 +131,6 @@ def _groups(source):
 _GEMM_DIMS = 48  # from this feature dimension on, tiles of costs come from BLAS
 
 
-_BLAS_LOCAL = []
-
-
-def _blas_threads_local(n_threads):
-    """Set the calling thread's OpenBLAS thread count (numpy's bundled scipy-openblas
-    exports ``openblas_set_num_threads_local``); returns the previous count or None.
-
-    Two workers each calling a multi-threaded GEMM on two cores thrash; one BLAS thread
-    per worker keeps both cores busy without contention."""
-    if not _BLAS_LOCAL:
-        fn = None
-        try:
-            import ctypes
-            import glob
-
-            libs = glob.glob(os.path.join(os.path.dirname(np.__file__), os.pardir,
-                                          "numpy.libs", "libscipy_openblas*.so*"))
-            if libs:
-                lib = ctypes.CDLL(libs[0])
-                fn = getattr(lib, "openblas_set_num_threads_local", None)
-                if fn is not None:
-                    fn.restype = ctypes.c_int
-                    fn.argtypes = [ctypes.c_int]
-        except OSError:
-            fn = None
-        _BLAS_LOCAL.append(fn)
-    fn = _BLAS_LOCAL[0]
-    return None if fn is None else int(fn(int(n_threads)))
-
-
 def _block_features(source):
     """float32 copies for tile costs: x (N, D), y transposed (D, M), squared norms."""
     cache = source._cache.get("block_features")
@@ -246,12 +217,12 @@ def sweep(source, weights, lo, hi, plan, *, open_begin, origin_value, monitor,
 
     def run(worker):
         if blocks and n_threads > 1:
-            previous = _blas_threads_local(1)
+            previous = set_local_blas_threads(1)
             try:
                 return _run(worker)
             finally:
                 if previous is not None:
-                    _blas_threads_local(previous)
+                    set_local_blas_threads(previous)
         return _run(worker)
 
     def _run(worker):

@@ -314,3 +314,67 @@ def test_order_bound_is_what_a_perfect_order_of_distinct_confidences_reaches():
     for _ in range(5):  # a distinct confidence, however good, is no better
         conf = -err + rng.normal(0, 5, 1000)
         assert spearmanr(conf, err)[0] >= bound - 1e-9
+
+
+def test_evidence_subset_equals_the_full_measure_and_checks_its_names():
+    """``step_evidence(evidence=...)`` skips the column scan and the agreement where no
+    wanted evidence needs them; what it returns equals the full measure exactly."""
+    source = _terms()
+    n = source.n
+    rng = np.random.default_rng(5)
+    path = np.column_stack([np.arange(n), np.clip(np.arange(n) + rng.integers(-2, 3, n),
+                                                   0, n - 1)])
+    path[:, 1] = np.maximum.accumulate(path[:, 1])
+    path[0], path[-1] = (0, 0), (n - 1, n - 1)
+    shift = rng.random(n) * 3
+    full = cm.step_evidence(source, path, rng.random(n), 1, 10, 2, 2, 0.05, shift)
+    for wanted in (["stage_shift", "contrast_rel", "margin_rel"],  # speech's model
+                   ["stage_shift", "ambiguity", "cost", "margin_rel"],  # music's
+                   ["slope", "cost", "contrast_rel", "sharp_min_rel"]):  # video's
+        part = cm.step_evidence(source, path, None, 1, 10, 2, 2, 0.05, shift,
+                                evidence=wanted)
+        assert set(part) == set(wanted)
+        for name in wanted:
+            assert np.array_equal(part[name], full[name]), name
+    with pytest.raises(ValueError, match="evidence: unknown"):
+        cm.step_evidence(source, path, None, 1, 10, 2, 2, 0.05, evidence=["cost", "nope"])
+    with pytest.raises(ValueError, match="raw_confidence: needed"):
+        cm.step_evidence(source, path, None, 1, 10, 2, 2, 0.05, evidence=["log_spread_rel"])
+
+
+def test_engine_solves_alternatives_only_for_a_model_that_reads_them(monkeypatch):
+    """A calibrated model without ``log_spread`` (speech, music, video) is applied without
+    the alternative paths' solves (``agreement_confidence``); the confidence is the one
+    measured with them (a benchmark's RECORD measures everything). A model with it
+    (crossmodal) still has them solved."""
+    from core.pipeline import _recipe
+    from core.warping import _staged, staged_dtw
+
+    rng = np.random.default_rng(6)
+    t = np.linspace(0.0, 6.0, 300)
+    shape = np.c_[np.sin(3 * t), np.cos(5 * t), 1.2 + np.sin(7 * t)]
+    warp = np.clip((t[:260] * 1.1) / 6.0 * 299, 0, 299).astype(int)
+    terms = [Term("shape", shape, shape[warp] + 0.05 * rng.standard_normal((260, 3)),
+                  "cosine"),
+             Term("onset", rng.random((300, 1)), rng.random((260, 1)), "euclidean", "max")]
+    source = FeatureTerms(terms, [1.0, 0.25])
+    calls = []
+    original = _staged.agreement_confidence
+    monkeypatch.setattr(_staged, "agreement_confidence",
+                        lambda *a, **k: calls.append(1) or original(*a, **k))
+    for features in (["stage_shift", "contrast_rel", "margin_rel"], ["log_spread", "cost"]):
+        monkeypatch.setattr(cm, "RECORD", None)
+        monkeypatch.setattr(cm, "CALIBRATION", {"speech": {
+            "features": features, "coef": [3.0] + [0.5] * len(features),
+            "knots": [[0.0, 3.0, 6.0], [5.0, 40.0, 300.0]]}})
+        recipe = _recipe([1.0, 0.25], [1.0, 0.25], 2, 25.0, 50.0, source)
+        recipe["confidence"]["model"] = cm.recipe_model("speech", 2, 25.0, 0.05)
+        calls.clear()
+        fast = staged_dtw(source, recipe)
+        assert len(calls) == (1 if "log_spread" in features else 0)
+        monkeypatch.setattr(cm, "RECORD", [])  # every evidence, the alternatives solved
+        full = staged_dtw(source, recipe)
+        assert len(calls) == (2 if "log_spread" in features else 1)
+        assert np.array_equal(fast.path, full.path)
+        assert np.array_equal(fast.confidence, full.confidence)
+        assert np.ptp(fast.confidence) > 0
