@@ -99,19 +99,28 @@ def tempo_map(rng, total_beats, kind):
     return grid, np.concatenate([[0.0], np.cumsum(np.diff(grid) * 60.0 / bpm[:-1])])
 
 
-def render(rng, events, timbre, tempo_kind, lead_s):
+def render(rng, events, timbre, tempo_kind, lead_s, *, tail_s=None, held=0.92,
+           end_s=1.5):
+    """Play ``events`` with ``timbre`` (a name of :data:`TIMBRES`, or a function
+    ``note(freq_hz, dur_s, t)``) under a ``tempo_kind`` tempo curve after ``lead_s``
+    of silence: (float32 samples at :data:`SR`, onsets in s).
+
+    A note is held ``held`` of its beats (0.92: legato; less: staccato) and rendered
+    ``tail_s`` beyond (default 0.6 s for the decaying timbres, 0.15 s else: a bell
+    ringing longer needs more); ``end_s`` of room follows the last beat."""
     beats = np.concatenate([[0.0], np.cumsum([b for _, b in events])])
     grid, secs = tempo_map(rng, beats[-1], tempo_kind)
     times = lead_s + np.interp(beats, grid, secs)
-    func, gap = TIMBRES[timbre]
-    out = np.zeros(int((times[-1] + 1.5) * SR))
+    func = timbre if callable(timbre) else TIMBRES[timbre][0]
+    out = np.zeros(int((times[-1] + end_s) * SR))
     onsets = []
     for k, (pitches, _) in enumerate(events):
         if pitches is None:
             continue
         t0, t1 = times[k], times[k + 1]
-        dur = max(0.05, (t1 - t0) * 0.92)
-        tail = 0.6 if timbre in ("piano", "plucked", "marimba") else 0.15
+        dur = max(0.05, (t1 - t0) * held)
+        tail = tail_s if tail_s is not None else (
+            0.6 if timbre in ("piano", "plucked", "marimba") else 0.15)
         t = np.arange(int((dur + tail) * SR)) / SR
         i0 = int(round(t0 * SR))
         for p in pitches:

@@ -132,3 +132,28 @@ def test_motion_peaks_at_bounce_impacts():
     for a, b in zip(events[:-1], events[1:], strict=True):
         mid = int(round(0.5 * (a + b) * 30))
         assert motion[int(round(a * 30)) + 1] > motion[mid]
+
+
+def test_render_holds_notes_as_asked_and_takes_a_timbre_function():
+    """``held`` shortens the notes (staccato), ``tail_s`` lets a ringing note sound on,
+    and a timbre may be any ``note(freq_hz, dur_s, t)``; the defaults are unchanged."""
+    events = [((60,), 1.0), ((64,), 1.0), ((67,), 1.0)]
+
+    def tone(f, dur, t):
+        return np.sin(2 * np.pi * f * t) * (t < dur)
+
+    def sounding_s(x):  # time above 1 % of the peak, noise aside
+        return np.count_nonzero(np.abs(x) > 0.01 * np.abs(x).max()) / music.SR
+
+    legato, onsets = music.render(np.random.default_rng(0), events, tone, "smooth", 0.2)
+    staccato, onsets_s = music.render(np.random.default_rng(0), events, tone, "smooth", 0.2,
+                                      held=0.3)
+    assert np.allclose(onsets, onsets_s)
+    assert sounding_s(staccato) < 0.45 * sounding_s(legato)
+    ring, _ = music.render(np.random.default_rng(0), events, "piano", "smooth", 0.2,
+                           tail_s=3.0, end_s=3.0)
+    short, _ = music.render(np.random.default_rng(0), events, "piano", "smooth", 0.2)
+    assert ring.size > short.size
+    same, _ = music.render(np.random.default_rng(0), events, "piano", "smooth", 0.2,
+                           tail_s=0.6, held=0.92, end_s=1.5)
+    assert np.array_equal(same, short)
