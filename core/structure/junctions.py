@@ -226,24 +226,25 @@ def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=Non
     at most ``snap`` frames after an onset moves back to it (see :func:`refine_junction`).
     Returns new pieces.
     """
+    window = {"radius": radius, "max_gap": max_gap, "self_b": self_b, "self_a": self_a,
+              "splice_w": splice_w, "splice_width": splice_width, "onsets_b": onsets_b,
+              "snap": snap}
     out = list(pieces)
     for k in range(len(out) - 1):
         before = int(out[k + 1].path[0, 1])
-        new = _refine_pair(out[k], out[k + 1], source, radius, max_gap, self_b, self_a,
-                           splice_w, splice_width, onsets_b, snap)
+        new = _refine_pair(out[k], out[k + 1], source, **window)
         for _ in range(int(passes) - 1):
             if new is None or abs(int(new[1].path[0, 1]) - before) <= settle:
                 break
             before = int(new[1].path[0, 1])
-            new = _refine_pair(new[0], new[1], source, radius, max_gap, self_b, self_a,
-                               splice_w, splice_width, onsets_b, snap) or new
+            new = _refine_pair(new[0], new[1], source, **window) or new
         if new is not None:
             out[k], out[k + 1] = new
     return out
 
 
-def _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w, splice_width,
-                 onsets_b=None, snap=0):
+def _refine_pair(p, q, source, *, radius, max_gap, self_b=None, self_a=None, splice_w=0.0,
+                 splice_width=1, onsets_b=None, snap=0):
     """The junction between pieces ``p`` and ``q`` re-solved in a window of ``radius``
     B frames either side (see :func:`refine_junctions`); returns ``(new_p, new_q)``, or
     None when it is left as is."""
