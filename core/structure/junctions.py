@@ -151,10 +151,10 @@ def splice_costs(self_b, c0, c1, width):
     return cross_costs(self_b, ends, ends + 1, width)
 
 
-def cross_costs(self_costs_, ends, starts, width):
+def cross_costs(own_costs, ends, starts, width):
     """How unlike a recording is across a jump from frame ``ends[k]`` to frame
     ``starts[k]``: the sum over ``i < width`` of the local cost between its frames
-    ``ends[k] - i`` and ``starts[k] + i`` (``self_costs_``: the recording's frames
+    ``ends[k] - i`` and ``starts[k] + i`` (``own_costs``: the recording's frames
     against themselves); with ``starts = ends + 1``, how discontinuous it is there
     (:func:`splice_costs`). A pair cut off by the recording's ends counts as the mean
     of the others."""
@@ -163,12 +163,12 @@ def cross_costs(self_costs_, ends, starts, width):
     out = np.zeros(len(ends))
     if not len(ends):
         return out
-    size = self_costs_.n
+    size = own_costs.n
     r0, r1 = max(0, int(ends.min()) - width + 1), min(size, int(ends.max()) + 1)
     s0, s1 = max(0, int(starts.min())), min(size, int(starts.max()) + width)
     if r1 <= r0 or s1 <= s0:
         return out
-    block = np.asarray(self_costs_.costs(r0, r1, s0, s1), dtype=np.float64)
+    block = np.asarray(own_costs.costs(r0, r1, s0, s1), dtype=np.float64)
     i = np.arange(width)[None, :]
     left, right = ends[:, None] - i, starts[:, None] + i
     ok = (left >= r0) & (left < r1) & (right >= s0) & (right < s1)
