@@ -19,6 +19,10 @@ __all__ = ["cross_costs", "refine_junction", "refine_junctions", "self_costs", "
 
 # a step that holds or skips on A costs this share of the window's median local cost
 _STEP_PENALTY = 0.3
+# the splice match pays only for the part of the difference between B's discontinuity
+# and A's across the jump beyond this share of the larger (two recordings never change
+# equally sharply at the same place)
+_MATCH_TOL = 0.3
 
 
 def _forward(block, start):
@@ -223,7 +227,8 @@ def _excess_splice(self_a, self_b, c0, c1, r0p, r1p, r0q, r1q, width, weight, ma
             # of similar harmony is barely a discontinuity in B, and a sharp onset of B
             # a little after the cut (which A plays more softly) is no jump
             across = cross_costs(self_a, ends_p + r0p, starts_q + r0q, width)
-            out = out - match_w * np.abs(nov_b - across)
+            gap = np.abs(nov_b - across) - _MATCH_TOL * np.maximum(nov_b, across)
+            out = out - match_w * np.maximum(0.0, gap)
         return out
 
     return bonus
