@@ -9,10 +9,12 @@ refinement re-run on them with other settings, scored with ``bench.py``'s measur
         "recentre:passes=2,settle_s=0.5" "wide:radius_s=3.5"
 
 A variant is ``name:key=value,...``: ``radius_s`` (the window, seconds either side),
-``settle_s`` (seconds) and ``passes``; everything else stays as ``align_structure``
-passed it. ``score`` prints, per variant, the cases within 1.5x of the uncut pair's
-error, the junctions found with three ends and with the B end within 0.5 s, the mean
-error, and each case that changed against the captured settings ("as run").
+``settle_s`` (seconds), ``passes``, ``splice_w`` (the splice bonus's weight),
+``splice_s`` (its width, seconds) and ``match_w`` (the splice match's weight);
+everything else stays as ``align_structure`` passed it. ``score`` prints, per variant,
+the cases within 1.5x of the uncut pair's error, the junctions found with three ends
+and with the B end within 0.5 s, the mean error, and each case that changed against
+the captured settings ("as run").
 """
 
 from __future__ import annotations
@@ -88,6 +90,12 @@ def _score(case, settings):
         kwargs["settle"] = int(round(float(settings["settle_s"]) * rate))
     if "passes" in settings:
         kwargs["passes"] = int(settings["passes"])
+    if "splice_w" in settings:
+        kwargs["splice_w"] = float(settings["splice_w"])
+    if "match_w" in settings:
+        kwargs["match_w"] = float(settings["match_w"])
+    if "splice_s" in settings:
+        kwargs["splice_width"] = max(1, int(round(float(settings["splice_s"]) * rate)))
     out = refine_junctions(pieces, source, radius, max_gap, **kwargs)
     al = case["result"]
     new = PiecewiseAlignment(tuple(out), params=al.params, diagnostics=al.diagnostics,

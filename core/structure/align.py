@@ -24,7 +24,9 @@ aligned by the default pipeline's engine.
    of up to ``_GAP_S`` seconds that the pieces left between them.
    A split there gains ``_SPLICE_W`` times how much more discontinuous B itself is
    across it, over ``_SPLICE_S`` seconds, than A is where the pieces leave and join it
-   (a splice bonus; see ``benchmarks/structure/results.md``). A junction that moved
+   (a splice bonus; see ``benchmarks/structure/results.md``), and pays
+   ``_SPLICE_MATCH_W`` times how far that discontinuity of B is from A's across the
+   jump the split makes. A junction that moved
    more than ``_SETTLE_S`` is re-solved once in a window centred on its new place.
 5. Units (:mod:`core.structure.segments`) of both recordings, their kinds and a
    unit-level assignment (normalized unit DTW distances, ``linear_sum_assignment`` with
@@ -74,6 +76,10 @@ _REFINE_GLOBAL = True
 # with the pinned ends it gains 3 cases within 1.5x on the tuning seeds (results.md)
 _SPLICE_W = 1.0
 _SPLICE_S = 0.1
+# a split also pays _SPLICE_MATCH_W times how far B's discontinuity across it is from
+# A's across the jump it makes (issue 17, results.md: the splice bonus alone pulled
+# splits to sharp onsets of B just after a cut)
+_SPLICE_MATCH_W = 1.0
 # a junction that moved more than _SETTLE_S is re-solved once in a window centred on
 # its new place: the first window's ends may lie on a stretch of a piece that the
 # pieces' junction, now known to be off, had placed wrongly (issue 17, results.md)
@@ -645,7 +651,7 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                int(round(_GAP_S * rates[1])),
                                self_b=self_costs(ref_source, "b") if _SPLICE_W else None,
                                self_a=self_costs(ref_source, "a") if _SPLICE_W else None,
-                               splice_w=_SPLICE_W,
+                               splice_w=_SPLICE_W, match_w=_SPLICE_MATCH_W,
                                splice_width=max(1, int(round(_SPLICE_S * rates[1]))),
                                passes=2, settle=int(round(_SETTLE_S * rates[1])),
                                onsets_b=_onset_frames_b(rec_b, mono, rates[1]),

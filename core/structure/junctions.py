@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["refine_junction", "refine_junctions", "self_costs", "splice_costs"]
+__all__ = ["cross_costs", "refine_junction", "refine_junctions", "self_costs", "splice_costs"]
 
 # a step that holds or skips on A costs this share of the window's median local cost
 _STEP_PENALTY = 0.3
+# the splice match pays only for the part of the difference between B's discontinuity
+# and A's across the jump beyond this share of the larger (two recordings never change
+# equally sharply at the same place)
+_MATCH_TOL = 0.3
 
 
 def _forward(block, start):
@@ -147,15 +151,32 @@ def splice_costs(self_b, c0, c1, width):
     ``t - i`` and ``t + 1 + i`` (``self_b``: B's frames against themselves). Where B was
     cut and joined, the frames either side are unrelated; inside continuous material
     they are alike."""
-    m = self_b.m
-    lo, hi = max(0, c0 - width + 1), min(m, c1 + width)
-    block = np.asarray(self_b.costs(lo, hi, lo, hi), dtype=np.float64)
-    t = np.arange(c0, c1)[:, None]
+    ends = np.arange(c0, c1)
+    return cross_costs(self_b, ends, ends + 1, width)
+
+
+def cross_costs(own_costs, ends, starts, width):
+    """How unlike a recording is across a jump from frame ``ends[k]`` to frame
+    ``starts[k]``: the sum over ``i < width`` of the local cost between its frames
+    ``ends[k] - i`` and ``starts[k] + i`` (``own_costs``: the recording's frames
+    against themselves); with ``starts = ends + 1``, how discontinuous it is there
+    (:func:`splice_costs`). A pair cut off by the recording's ends counts as the mean
+    of the others."""
+    ends = np.asarray(ends, dtype=np.int64)
+    starts = np.asarray(starts, dtype=np.int64)
+    out = np.zeros(len(ends))
+    if not len(ends):
+        return out
+    size = own_costs.n
+    r0, r1 = max(0, int(ends.min()) - width + 1), min(size, int(ends.max()) + 1)
+    s0, s1 = max(0, int(starts.min())), min(size, int(starts.max()) + width)
+    if r1 <= r0 or s1 <= s0:
+        return out
+    block = np.asarray(own_costs.costs(r0, r1, s0, s1), dtype=np.float64)
     i = np.arange(width)[None, :]
-    left, right = t - i, t + 1 + i
-    ok = (left >= lo) & (right < hi)
-    vals = block[np.clip(left - lo, 0, hi - lo - 1), np.clip(right - lo, 0, hi - lo - 1)]
-    # a pair cut off by B's ends counts as the mean of the others
+    left, right = ends[:, None] - i, starts[:, None] + i
+    ok = (left >= r0) & (left < r1) & (right >= s0) & (right < s1)
+    vals = block[np.clip(left - r0, 0, r1 - r0 - 1), np.clip(right - s0, 0, s1 - s0 - 1)]
     sums = np.where(ok, vals, 0.0).sum(axis=1)
     counts = ok.sum(axis=1)
     return np.where(counts > 0, sums * width / np.maximum(counts, 1), 0.0)
@@ -175,10 +196,11 @@ def self_costs(source, side="b"):
                                  source.weights)
 
 
-def _excess_splice(self_a, self_b, c0, c1, r0p, r1p, r0q, r1q, width, weight):
+def _excess_splice(self_a, self_b, c0, c1, r0p, r1p, r0q, r1q, width, weight, match_w=0.0):
     """The bonus of each split of columns ``c0 .. c1`` (see :func:`refine_junctions`):
     ``weight`` times how much more discontinuous B is there than A is where the two
-    pieces leave and join it (a note or word that starts in both is not a cut)."""
+    pieces leave and join it (a note or word that starts in both is not a cut), less
+    ``match_w`` times how far B's discontinuity there is from A's across the jump."""
     nov_b = splice_costs(self_b, c0, c1, width)
     if self_a is None:
         return weight * nov_b
@@ -197,14 +219,24 @@ def _excess_splice(self_a, self_b, c0, c1, r0p, r1p, r0q, r1q, width, weight):
         a_p = nov_p[np.clip(ends_p, 0, len(nov_p) - 1)]
         iq = np.clip(starts_q + r0q - 1 - max(0, r0q - 1), 0, len(nov_q) - 1)
         a_q = nov_q[iq]
-        return weight * np.maximum(0.0, nov_b - np.maximum(a_p, a_q))
+        out = weight * np.maximum(0.0, nov_b - np.maximum(a_p, a_q))
+        if match_w:
+            # a split claims that B's frames before it are A's before ``ends_p`` and
+            # those after it A's from ``starts_q`` on, so B across the split should be
+            # as unlike itself as A is across that jump: a cut in the middle of a note
+            # of similar harmony is barely a discontinuity in B, and a sharp onset of B
+            # a little after the cut (which A plays more softly) is no jump
+            across = cross_costs(self_a, ends_p + r0p, starts_q + r0q, width)
+            gap = np.abs(nov_b - across) - _MATCH_TOL * np.maximum(nov_b, across)
+            out = out - match_w * np.maximum(0.0, gap)
+        return out
 
     return bonus
 
 
 def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=None,
-                     splice_w=0.0, splice_width=1, passes=1, settle=0, onsets_b=None,
-                     snap=0):
+                     splice_w=0.0, splice_width=1, match_w=0.0, passes=1, settle=0,
+                     onsets_b=None, snap=0):
     """Refine every junction between consecutive solved pieces (:class:`core.Alignment`
     with paths in the full recordings' frames) on ``source`` (local costs at the pieces'
     rate): the window spans ``radius`` B frames either side of the junction (and any gap
@@ -213,7 +245,12 @@ def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=Non
     times :func:`splice_costs` over ``splice_width`` frames: the jump prefers a place
     where B itself is discontinuous (a cut and join); with ``self_a`` too, only by as
     much as B is more discontinuous there than A is where the first piece leaves it and
-    where the second joins it (a note or a word that starts in both is no cut).
+    where the second joins it (a note or a word that starts in both is no cut). With
+    ``match_w`` > 0 (and ``self_a``, ``splice_w`` > 0), a split also pays ``match_w``
+    times how far B's discontinuity across it is from A's across the jump it makes
+    (:func:`cross_costs` from the row where the first piece leaves A to the row where
+    the second joins it): the pieces model B there as A's frames before the one and
+    A's frames from the other on, and B should be as (dis)continuous as that model.
 
     With ``passes`` > 1, a junction whose split moved more than ``settle`` frames is
     re-solved (up to ``passes`` times in all) in a window centred on its new place: the
@@ -226,24 +263,25 @@ def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=Non
     at most ``snap`` frames after an onset moves back to it (see :func:`refine_junction`).
     Returns new pieces.
     """
+    window = {"radius": radius, "max_gap": max_gap, "self_b": self_b, "self_a": self_a,
+              "splice_w": splice_w, "splice_width": splice_width, "match_w": match_w,
+              "onsets_b": onsets_b, "snap": snap}
     out = list(pieces)
     for k in range(len(out) - 1):
         before = int(out[k + 1].path[0, 1])
-        new = _refine_pair(out[k], out[k + 1], source, radius, max_gap, self_b, self_a,
-                           splice_w, splice_width, onsets_b, snap)
+        new = _refine_pair(out[k], out[k + 1], source, **window)
         for _ in range(int(passes) - 1):
             if new is None or abs(int(new[1].path[0, 1]) - before) <= settle:
                 break
             before = int(new[1].path[0, 1])
-            new = _refine_pair(new[0], new[1], source, radius, max_gap, self_b, self_a,
-                               splice_w, splice_width, onsets_b, snap) or new
+            new = _refine_pair(new[0], new[1], source, **window) or new
         if new is not None:
             out[k], out[k + 1] = new
     return out
 
 
-def _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w, splice_width,
-                 onsets_b=None, snap=0):
+def _refine_pair(p, q, source, *, radius, max_gap, self_b=None, self_a=None, splice_w=0.0,
+                 splice_width=1, match_w=0.0, onsets_b=None, snap=0):
     """The junction between pieces ``p`` and ``q`` re-solved in a window of ``radius``
     B frames either side (see :func:`refine_junctions`); returns ``(new_p, new_q)``, or
     None when it is left as is."""
@@ -267,7 +305,7 @@ def _refine_pair(p, q, source, radius, max_gap, self_b, self_a, splice_w, splice
     splice = None
     if self_b is not None and splice_w > 0:
         splice = _excess_splice(self_a, self_b, c0, c1, p0, p1, q0, q1, int(splice_width),
-                                splice_w)
+                                splice_w, match_w)
     onsets = None
     if onsets_b is not None:
         onsets = np.round(np.asarray(onsets_b, dtype=np.float64)).astype(np.int64) - c0

@@ -353,6 +353,55 @@ def test_refine_junctions_does_not_take_an_onset_that_a_has_too_for_a_cut():
     assert int(out[1].path[0, 0]) == second
 
 
+def test_refine_junctions_does_not_take_an_onset_of_b_after_the_cut_for_it():
+    """The cut falls in the middle of similar material (B barely changes across it),
+    and 6 frames later B has an onset that A does not have (another performance's
+    accent). The local costs put the jump at the cut; the splice bonus alone pulls it to
+    B's onset (B is discontinuous there, A is not); with the splice match, that split
+    claims a jump across which A changes much less than B does, and the jump stays at
+    the cut."""
+    from core.structure import refine_junctions
+
+    rng = np.random.default_rng(4)
+    cut, second, onset = 80, 120, 6
+    x = np.cumsum(0.3 * rng.standard_normal((160, 8)), axis=0) + 3 * rng.standard_normal(8)
+    x[second:] += x[cut - 1] - x[second] + 0.3 * rng.standard_normal(8)  # near A's end
+    change = rng.standard_normal(8)
+    y = np.vstack([x[:cut], x[second:]]) + 0.05 * rng.standard_normal((cut + 40, 8))
+    y[cut + onset:] += 3.0 * change  # B only
+    m = len(y)
+    p = _piece([(j, j) for j in range(cut + 4)], n_a=160, n_b=m)
+    q = _piece([(second + j - cut, j) for j in range(cut + 5, m)], n_a=160, n_b=m)
+    source = CostSource(cost=frame_costs(x, y))
+    self_b, self_a = CostSource(cost=frame_costs(y, y)), CostSource(cost=frame_costs(x, x))
+    plain = refine_junctions([p, q], source, radius=15, max_gap=10)
+    assert int(plain[1].path[0, 1]) == cut
+    splice = {"self_b": self_b, "self_a": self_a, "splice_w": 1.0, "splice_width": 2}
+    bonus = refine_junctions([p, q], source, radius=15, max_gap=10, **splice)
+    assert int(bonus[1].path[0, 1]) == cut + onset
+    out = refine_junctions([p, q], source, radius=15, max_gap=10, match_w=1.0, **splice)
+    assert int(out[0].path[-1, 1]) == cut - 1 and int(out[1].path[0, 1]) == cut
+    assert int(out[0].path[-1, 0]) == cut - 1 and int(out[1].path[0, 0]) == second
+
+
+def test_cross_costs_across_a_jump_and_across_a_frame():
+    from core.structure.junctions import cross_costs, splice_costs
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((30, 5))
+    own = CostSource(cost=frame_costs(x, x))
+    full = frame_costs(x, x)
+    got = cross_costs(own, [10, 20], [25, 3], 3)
+    want = [sum(full[e - i, s + i] for i in range(3)) for e, s in ((10, 25), (20, 3))]
+    assert got == pytest.approx(want)
+    # by a recording's end, the pairs left count as their mean
+    assert cross_costs(own, [10], [28], 3)[0] == pytest.approx(
+        1.5 * (full[10, 28] + full[9, 29]))
+    # across one frame: how discontinuous the recording is there
+    ends = np.arange(5, 20)
+    assert splice_costs(own, 5, 20, 3) == pytest.approx(cross_costs(own, ends, ends + 1, 3))
+
+
 def test_refine_junctions_re_solves_a_junction_that_moved_centred_on_its_new_place():
     """The pieces put the junction 10 frames before the cut, and the second piece's
     path starts 8 A frames early and catches up only 10-17 frames after the cut. The
