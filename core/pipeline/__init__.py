@@ -290,15 +290,24 @@ def _with_unshared(result, recordings, sources):
     ``diagnostics["warning"]`` and a :class:`core.PartialOverlapWarning` (shown in the
     window's status bar, printed by ``align``)."""
     part = result.diagnostics.get("aligned_part")
+    extra = _unshared_info(part, recordings, sources, stacklevel=4)
+    return result.replace(diagnostics=dict(result.diagnostics, **extra)) if extra else result
+
+
+def _unshared_info(part, recordings, sources, *, stacklevel=3) -> dict:
+    """The diagnostics about the ends an alignment whose ``aligned_part`` is ``part``
+    left out: ``{}``, or ``unshared`` and, where they are not silence, ``warning`` (a
+    :class:`core.PartialOverlapWarning` is raised with it). For :func:`_with_unshared`
+    and for a result with jumps (:func:`core.structure.align_structure`)."""
     spans = unshared_ends(part, recordings) if part else []
     if not spans:
-        return result
-    diag = dict(result.diagnostics, unshared=spans)
+        return {}
+    extra = {"unshared": spans}
     text = unshared_warning(spans, sources)
     if text is not None:
-        diag["warning"] = text
-        warnings.warn(text, PartialOverlapWarning, stacklevel=3)
-    return result.replace(diagnostics=diag)
+        extra["warning"] = text
+        warnings.warn(text, PartialOverlapWarning, stacklevel=stacklevel)
+    return extra
 
 
 def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None,

@@ -40,6 +40,7 @@ aligned by the default pipeline's engine.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -668,5 +669,25 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     diag["structure"] = report
     params = {"structure": structure, "feature": feature, "rate_hz": rate_hz,
               "band_s": band_s, "jump_s": jump_s, "min_piece_s": min_piece_s}
-    return PiecewiseAlignment(tuple(out), params=params, diagnostics=diag,
-                              sources=dict(mono.sources))
+    result = PiecewiseAlignment(tuple(out), params=params, diagnostics=diag,
+                                sources=dict(mono.sources))
+    return _with_unshared_ends(result, rec_a, rec_b)
+
+
+def _with_unshared_ends(result, rec_a, rec_b):
+    """``result`` (with jumps) with ``diagnostics["aligned_part"]`` (the first and last
+    A frames any piece reaches, B's first and last) and the ends it leaves out, as a
+    monotone result has them (``unshared``; ``warning`` where they are not silence: a
+    lead-in B has and A lacks, say, which the jump DP leaves unmatched)."""
+    from ..pipeline import _unshared_info
+
+    path, (ra, rb) = result.path, (result.rate_a_hz, result.rate_b_hz)
+    a0, a1 = int(path[:, 0].min()), int(path[:, 0].max())
+    b0, b1 = int(path[0, 1]), int(path[-1, 1])
+    part = {"a_s": [round(a0 / ra, 3), round(a1 / ra, 3)],
+            "b_s": [round(b0 / rb, 3), round(b1 / rb, 3)],
+            "whole_a": a0 == 0 and a1 == result.n_a - 1,
+            "whole_b": b0 == 0 and b1 == result.n_b - 1}
+    diag = dict(result.diagnostics, aligned_part=part)
+    diag.update(_unshared_info(part, (rec_a, rec_b), result.sources, stacklevel=4))
+    return dataclasses.replace(result, diagnostics=diag)

@@ -238,6 +238,35 @@ def test_auto_keeps_the_monotone_result_when_the_order_is_the_same(structured_pa
     assert "structure" not in mono.diagnostics
 
 
+def test_a_result_with_jumps_reports_an_end_b_has_and_a_lacks(structured_pair, tmp_path):
+    """The jump DP leaves an unrelated lead-in of B unmatched: the result with jumps says
+    so as a monotone result does (``unshared``, ``warning``, the warning raised), so a
+    batch's summary and the window can show it."""
+    import soundfile as sf
+
+    pa, pb, _ = structured_pair
+    b, sr = sf.read(pb)
+    rng = np.random.default_rng(7)
+    brown = np.cumsum(rng.standard_normal(6 * sr))
+    brown = 0.2 * (brown - brown.mean()) / np.abs(brown - brown.mean()).max()
+    lead = tmp_path / "lead_b.wav"
+    sf.write(lead, np.concatenate([brown, b]), sr)
+    with pytest.warns(core.PartialOverlapWarning, match="lead_b.wav"):
+        al = core.align_files(pa, lead, structure="auto")
+    assert isinstance(al, PiecewiseAlignment)
+    assert [j["kind"] for j in al.jumps] == ["back", "forward"]
+    spans = [s for s in al.diagnostics["unshared"] if not s["quiet"]]
+    assert [(s["side"], s["end"]) for s in spans] == [("b", "start")]
+    assert spans[0]["end_s"] == pytest.approx(6.0, abs=0.5)
+    assert "B (lead_b.wav)" in al.diagnostics["warning"]
+    part = al.diagnostics["aligned_part"]
+    assert part["b_s"][0] == pytest.approx(6.0, abs=0.5) and not part["whole_b"]
+    # the repeat pair without a lead-in: nothing left out, no warning
+    plain = core.align_files(pa, pb, structure="auto")
+    assert "warning" not in plain.diagnostics
+    assert not [s for s in plain.diagnostics.get("unshared", []) if not s["quiet"]]
+
+
 def test_structure_is_checked():
     with pytest.raises(ValueError, match="structure"):
         from core.structure import align_structure
