@@ -284,21 +284,22 @@ def _check_content(terms, sources, content=None) -> None:
                              "nothing in common to align")
 
 
-def _with_unshared(result, recordings, sources):
+def _with_unshared(result, recordings, sources, *, warn=True):
     """``result`` with ``diagnostics["unshared"]``: the ends of either side it left out
     (:func:`~core.pipeline.overlap.unshared_ends`); where they are not silence, also
     ``diagnostics["warning"]`` and a :class:`core.PartialOverlapWarning` (shown in the
     window's status bar, printed by ``align``)."""
     part = result.diagnostics.get("aligned_part")
-    extra = _unshared_info(part, recordings, sources, stacklevel=4)
+    extra = _unshared_info(part, recordings, sources, warn=warn, stacklevel=4)
     return result.replace(diagnostics=dict(result.diagnostics, **extra)) if extra else result
 
 
-def _unshared_info(part, recordings, sources, *, stacklevel=3) -> dict:
+def _unshared_info(part, recordings, sources, *, warn=True, stacklevel=3) -> dict:
     """The diagnostics about the ends an alignment whose ``aligned_part`` is ``part``
-    left out: ``{}``, or ``unshared`` and, where they are not silence, ``warning`` (a
-    :class:`core.PartialOverlapWarning` is raised with it). For :func:`_with_unshared`
-    and for a result with jumps (:func:`core.structure.align_structure`)."""
+    left out: ``{}``, or ``unshared`` and, where they are not silence, ``warning`` (with
+    ``warn``, a :class:`core.PartialOverlapWarning` is raised with it). For
+    :func:`_with_unshared` and for a result with jumps
+    (:func:`core.structure.align_structure`)."""
     spans = unshared_ends(part, recordings) if part else []
     if not spans:
         return {}
@@ -306,13 +307,14 @@ def _unshared_info(part, recordings, sources, *, stacklevel=3) -> dict:
     text = unshared_warning(spans, sources)
     if text is not None:
         extra["warning"] = text
-        warnings.warn(text, PartialOverlapWarning, stacklevel=stacklevel)
+        if warn:
+            warnings.warn(text, PartialOverlapWarning, stacklevel=stacklevel)
     return extra
 
 
 def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None,
                      band_s=None, anchors=None, structure="monotone", progress=None,
-                     cancel=None, _terms=None):
+                     cancel=None, _terms=None, _quiet_ends=False):
     """Align two recordings with the default pipeline for their material.
 
     Parameters
@@ -371,12 +373,14 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
                                anchors=anchors, progress=progress, cancel=cancel)
     with one_blas_thread():  # small products: see core._blas
         return _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors,
-                               progress, cancel, _terms)
+                               progress, cancel, _terms, _quiet_ends)
 
 
 def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, progress,
-                    cancel, _terms):
-    """:func:`align_recordings` with ``structure="monotone"``."""
+                    cancel, _terms, quiet_ends=False):
+    """:func:`align_recordings` with ``structure="monotone"`` (``quiet_ends``: the
+    warning about unshared ends is left in the diagnostics, not raised: for
+    :func:`core.structure.align_structure`, whose result may have other ends)."""
     t0 = time.perf_counter()
     rate_hz, band_s = _check_args(method, feature, rate_hz, band_s, rec_a, rec_b)
     anchors_s = _check_anchors_s(anchors)
@@ -448,7 +452,7 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
 
         result = with_skips(result, source)
     if odiag.get("trimmed"):
-        result = _with_unshared(result, (rec_a, rec_b), sources)
+        result = _with_unshared(result, (rec_a, rec_b), sources, warn=not quiet_ends)
     return result
 
 

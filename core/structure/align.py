@@ -43,6 +43,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+import warnings
 
 import numpy as np
 
@@ -571,7 +572,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     terms, weights, local, rates, info = planned
     mono = align_recordings(rec_a, rec_b, feature=feature, rate_hz=rate_hz, band_s=band_s,
                             progress=monitor.sub(0.4, 0.7).report, cancel=cancel,
-                            _terms=(terms, weights, local, rates, dict(info)))
+                            _terms=(terms, weights, local, rates, dict(info)),
+                            _quiet_ends=True)  # warned below, for the result returned
     t1 = time.perf_counter()
     source = FeatureTerms(terms, weights)
     factor = max(1, int(round(min(rates) / _DP_RATE_HZ)))
@@ -622,6 +624,10 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                             f"{jumps} jump(s) found, but the monotone path has no long "
                             f"stretch of high cost ({max(stretch_s, stretch_a_s):.1f} s < "
                             f"{_MIN_STRETCH_S} s)")
+        if mono.diagnostics.get("warning"):  # the ends the monotone result left out
+            from ..errors import PartialOverlapWarning
+
+            warnings.warn(mono.diagnostics["warning"], PartialOverlapWarning, stacklevel=3)
         return mono.replace(diagnostics=dict(mono.diagnostics, structure=report))
     if not pieces or (jumps == 0 and structure == "pieces"):
         out = [mono]

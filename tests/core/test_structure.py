@@ -251,8 +251,10 @@ def test_a_result_with_jumps_reports_an_end_b_has_and_a_lacks(structured_pair, t
     brown = 0.2 * (brown - brown.mean()) / np.abs(brown - brown.mean()).max()
     lead = tmp_path / "lead_b.wav"
     sf.write(lead, np.concatenate([brown, b]), sr)
-    with pytest.warns(core.PartialOverlapWarning, match="lead_b.wav"):
+    with pytest.warns(core.PartialOverlapWarning, match="lead_b.wav") as caught:
         al = core.align_files(pa, lead, structure="auto")
+    # once, for the result returned (not also for the monotone result it started from)
+    assert len([w for w in caught if w.category is core.PartialOverlapWarning]) == 1
     assert isinstance(al, PiecewiseAlignment)
     assert [j["kind"] for j in al.jumps] == ["back", "forward"]
     spans = [s for s in al.diagnostics["unshared"] if not s["quiet"]]
@@ -261,6 +263,15 @@ def test_a_result_with_jumps_reports_an_end_b_has_and_a_lacks(structured_pair, t
     assert "B (lead_b.wav)" in al.diagnostics["warning"]
     part = al.diagnostics["aligned_part"]
     assert part["b_s"][0] == pytest.approx(6.0, abs=0.5) and not part["whole_b"]
+    # the same lead-in before A's own order: auto keeps the monotone result, which warns
+    # once too
+    same = tmp_path / "lead_a.wav"
+    a, _ = sf.read(pa)
+    sf.write(same, np.concatenate([brown, a]), sr)
+    with pytest.warns(core.PartialOverlapWarning, match="lead_a.wav") as caught:
+        mono = core.align_files(pa, same, structure="auto")
+    assert isinstance(mono, Alignment) and mono.diagnostics["warning"]
+    assert len([w for w in caught if w.category is core.PartialOverlapWarning]) == 1
     # the repeat pair without a lead-in: nothing left out, no warning
     plain = core.align_files(pa, pb, structure="auto")
     assert "warning" not in plain.diagnostics
