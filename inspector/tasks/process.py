@@ -157,12 +157,20 @@ def _show_warning(kind, message: str, filename: str, lineno: int) -> None:
 
 def _child_main(conn, target: Callable, args: tuple, filters=()) -> None:
     # runs in the child process
+    import threading
+
+    lock = threading.Lock()  # progress and warnings may come from the engine's threads
+
+    def send(message):
+        with lock:
+            conn.send(message)
+
     try:
         _use_filters(filters)
 
         def send_warning(message, category, filename, lineno, file=None, line=None):
-            conn.send(("warning", (_portable(category, UserWarning), str(message),
-                                   str(filename), int(lineno))))
+            send(("warning", (_portable(category, UserWarning), str(message),
+                              str(filename), int(lineno))))
 
         warnings.showwarning = send_warning
         # the same BLAS thread count as the window's process: the child leaves a core to
@@ -174,12 +182,12 @@ def _child_main(conn, target: Callable, args: tuple, filters=()) -> None:
             now = time.monotonic()
             if now - last[0] > 0.1:
                 last[0] = now
-                conn.send(("progress", float(fraction)))
+                send(("progress", float(fraction)))
 
-        conn.send(("result", target(*args, progress=progress)))
+        send(("result", target(*args, progress=progress)))
     except Exception as exc:  # noqa: BLE001 - every error goes back to the window
         # (the type travels by reference: a local class cannot)
-        conn.send(("error", (_portable(type(exc), RuntimeError),
-                             str(exc) or type(exc).__name__)))
+        send(("error", (_portable(type(exc), RuntimeError),
+                        str(exc) or type(exc).__name__)))
     finally:
         conn.close()
