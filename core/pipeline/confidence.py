@@ -210,17 +210,16 @@ def step_evidence(base, path, raw_confidence, refine, radius, exclude, smooth, s
     if raw_confidence is not None:
         c = np.clip(np.asarray(raw_confidence, dtype=np.float64), 1e-300, 1.0)
         out["log_spread"] = np.log(scale_s * np.sqrt(-np.log(c)) + 0.01)
-    out.update({"cost": z[rows], "margin": margin[rows]})
+    out.update({"cost": z[rows], "margin": margin[rows], "contrast": contrast[rows],
+                "slope": slope[rows], "sharp": sharp[rows]})
     if column:
         alt_c = np.where(np.isfinite(alt_c), alt_c, c_off)
         margin_b = smoothed(np.clip((alt_c - on_c) / span, -1.0, 2.0))
         next_c = np.where(np.isfinite(next_c), next_c, c_off)
         sharp_b = smoothed(np.clip((next_c - on_c) / span, -1.0, 2.0))
         out.update({"margin_b": margin_b[cols],
-                    "margin_min": np.minimum(margin[rows], margin_b[cols])})
-    out.update({"contrast": contrast[rows], "slope": slope[rows], "sharp": sharp[rows]})
-    if column:
-        out.update({"sharp_b": sharp_b[cols],
+                    "margin_min": np.minimum(margin[rows], margin_b[cols]),
+                    "sharp_b": sharp_b[cols],
                     "sharp_min": np.minimum(sharp[rows], sharp_b[cols])})
     # the same against the segment's typical value (per-pair normalisation: material
     # whose every margin is small, a chorale's repeated chords, is not for that in doubt)
