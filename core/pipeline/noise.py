@@ -13,7 +13,7 @@ times its median), a chord's partials fall at its changes and rests. So each bin
 in the decision up to ``_RAYLEIGH_RATIO`` times its median over the quiet frames, and
 the share of that counted floor in the energy of 100 Hz-8 kHz tells steady broadband
 noise from music: 0.083-0.089 with white noise at 0 dB SNR, 0.014-0.020 at 10 dB, at
-most 0.009 on the public recordings and 0.005-0.011 on held pads and bowed chords with
+most 0.009 on the public recordings and 0.005-0.014 on held pads and bowed chords with
 breath noise (without the quiet frames' bound: 0.109-0.120 at 0 dB, up to 0.038 on the
 public recordings, 0.04-0.11 on the held chords; ``benchmarks/accuracy/false_alarms.md``).
 A DC offset or hum, notched before, is not counted. Above ``_SHARE`` the floor (all of
