@@ -12,7 +12,7 @@ any other frame: a bin's magnitude is Rayleigh distributed, its 20th percentile 
 times its median), a chord's partials fall at its changes and rests. So each bin counts
 in the decision up to ``_RAYLEIGH_RATIO`` times its median over the quiet frames, and
 the share of that counted floor in the energy of 100 Hz-8 kHz tells steady broadband
-noise from music: 0.083-0.089 with white noise at 0 dB SNR, 0.014-0.020 at 10 dB, at
+noise from music: 0.085-0.090 with white noise at 0 dB SNR, 0.014-0.020 at 10 dB, at
 most 0.009 on the public recordings and 0.005-0.014 on held pads and bowed chords with
 breath noise (without the quiet frames' bound: 0.109-0.120 at 0 dB, up to 0.038 on the
 public recordings, 0.04-0.11 on the held chords; ``benchmarks/accuracy/false_alarms.md``).
@@ -39,7 +39,7 @@ _QUIET_SHARE = 0.1
 _MIN_QUIET = 4
 # a Rayleigh-distributed magnitude (a bin of steady noise): 20th percentile / median
 _RAYLEIGH_RATIO = float(np.sqrt(np.log(1.0 / 0.8) / np.log(2.0)))
-# the share with white noise at 0 dB SNR is 0.083-0.089, at 10 dB 0.014-0.020: at 0.06 the
+# the share with white noise at 0 dB SNR is 0.085-0.090, at 10 dB 0.014-0.020: at 0.06 the
 # check fires about where it fired before the quiet frames' bound (0.08 of the unbounded
 # share, 0.109-0.120 at 0 dB), with a wider margin on both sides
 _SHARE = 0.06
