@@ -533,6 +533,41 @@ def test_overlap_is_not_strung_through_a_lead_in_in_the_other_voice(seed):
     assert 120 - 0.5 * rate - 3 <= j0 <= 120
 
 
+def _held_against_decaying(seed, n_shared=250, n_end=80):
+    """Features of a shared part, then A holding its last sound ``n_end`` frames while B's
+    fades into another (a pad's held last chord against a piano's decay): diverging, but
+    both sides go on together."""
+    rng = np.random.default_rng(seed)
+    sounds = np.abs(rng.normal(size=(40, 12)))
+    said = rng.integers(0, 40, n_shared // 5).repeat(5)
+    x = sounds[said] + np.abs(rng.normal(scale=0.05, size=(n_shared, 12)))
+    y = sounds[said] + np.abs(rng.normal(scale=0.05, size=(n_shared, 12)))
+    last, other = sounds[said[-1]], np.abs(rng.normal(size=12))
+    fade = np.sqrt(np.linspace(0, 1, n_end))[:, None]
+    return (np.vstack([x, np.repeat(last[None], n_end, axis=0)]),
+            np.vstack([y, (1 - fade) * last + fade * other]), rng)
+
+
+@pytest.mark.parametrize("seed", [0, 3, 4])
+def test_an_end_both_sides_go_on_through_is_not_left_out(seed):
+    from core._progress import Monitor
+    from core.pipeline.overlap import find_overlap
+
+    x, y, rng = _held_against_decaying(seed)
+    # the last frames cost more than the threshold, but the closed path goes on
+    # diagonally: B's fading end was left out (its last 10-60 frames) before
+    found, info = find_overlap(FeatureTerms([Term("s", x, y, "cosine")]),
+                               Monitor(None, None), rate=10.0)
+    assert found == (0, x.shape[0] - 1, 0, y.shape[0] - 1) and not info["trimmed"]
+    # a tail that only B has (unrelated frames after it) squeezes the closed path: left out
+    # (B's fading end may go with it: it matches neither)
+    tail = np.abs(rng.normal(size=(200, 12)))
+    found, info = find_overlap(FeatureTerms([Term("s", x, np.vstack([y, tail]), "cosine")]),
+                               Monitor(None, None), rate=10.0)
+    assert info["trimmed"] and found[1] == x.shape[0] - 1
+    assert found[3] <= y.shape[0] + 10
+
+
 def test_unrelated_lead_in_is_left_out_with_a_warning_naming_side_and_span():
     from core import PartialOverlapWarning
 
