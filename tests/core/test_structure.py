@@ -651,3 +651,40 @@ def test_junctions_are_refined_on_the_global_weights(moved_pair_with_a_copy, mon
     assert seen and seen[0] == pytest.approx([f["weight"] for f in weights])
     # the music plan's local stages weigh the terms otherwise
     assert [f["weight"] for f in weights] != [f["local_weight"] for f in weights]
+
+
+def _copies_case(copy_noise, other=False):
+    # A: s0 s1 s0' s2 (s0' a copy of s0, or with other=True an unrelated section); B
+    # plays A as it is. The pieces put B's third section on A's first copy (a jump back
+    # and one forward again), as the DP may where the two copies cost about the same
+    rng = np.random.default_rng(5)
+    s = [np.cumsum(rng.standard_normal((30, 8)), axis=0) * 0.5 + 3 * rng.standard_normal(8)
+         for _ in range(4)]
+    third = s[3] if other else s[0] + copy_noise * rng.standard_normal(s[0].shape)
+    x = np.vstack([s[0], s[1], third, s[2]])
+    y = np.vstack([s[0], s[1], s[0], s[2]])
+    source, self_a = _cost_source(x, y), _cost_source(x, x)
+    costs = frame_costs(x, y)
+    c_on, c_off = float(np.median(costs.min(axis=0))), float(np.median(costs))
+    jump_p = 15.0
+    ramp = np.minimum(0.5 * np.arange(len(x)), 0.5 * jump_p)
+    pieces = [[0, 59, 0, 59], [0, 29, 60, 89], [90, 119, 90, 119]]
+    return pieces, source, self_a, c_on, 1.0 / (c_off - c_on), jump_p, ramp
+
+
+def test_a_piece_on_the_first_copy_moves_to_the_second_where_it_saves_jumps():
+    from core.structure.align import _other_copies
+
+    pieces, source, self_a, c_on, scale, jump_p, ramp = _copies_case(0.05)
+    out, moved = _other_copies(pieces, source, self_a, c_on, scale, jump_p, 10, ramp)
+    assert moved == 1
+    assert out == [[0, 59, 0, 59], [60, 89, 60, 89], [90, 119, 90, 119]]
+
+
+def test_a_piece_stays_where_a_does_not_repeat_itself():
+    from core.structure.align import _other_copies
+
+    # A's third section is unrelated to its first: no copy to move to
+    pieces, source, self_a, c_on, scale, jump_p, ramp = _copies_case(0.0, other=True)
+    out, moved = _other_copies(pieces, source, self_a, c_on, scale, jump_p, 10, ramp)
+    assert moved == 0 and out == pieces
