@@ -66,9 +66,6 @@ _HOLD_W = 0.5
 _MIN_PIECE_S = 2.0
 _SMOOTH_S = 0.5
 _MERGE_S = 1.0
-# a piece moves to the other copy of a passage A repeats where that saves a jump at no
-# cost (issue 17, results.md: with a tolerance it took true jumps away)
-_OTHER_COPY = True
 _GAP_S = 3.0
 _JUNCTION_S = 1.0
 _OVERLAP_S = 1.5
@@ -141,7 +138,7 @@ def _normalizer(source):
 
 def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
                 min_piece_s=_MIN_PIECE_S, merge_s=_MERGE_S, ends_w=_ENDS_W, c_on=None,
-                c_off=None, self_a=None, monitor=None):
+                c_off=None, monitor=None):
     """The jump DP on a (coarse) cost source.
 
     Parameters
@@ -157,11 +154,6 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     c_on, c_off : float, optional
         The costs of a typical match and of typical unrelated frames (default: the
         median of every B frame's best cost and the median of all costs).
-    self_a : CostSource, optional
-        A's frames against themselves, at the same rate and smoothing as ``source``.
-        With it, a piece that sits on one copy of a passage A plays twice moves to the
-        other copy when that saves a jump (it then continues a neighbour) and costs no
-        more with the jump saved (:func:`_other_copies`).
 
     Returns
     -------
@@ -170,8 +162,7 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     match : ndarray (M,)
         Matched A frame of each B frame (-1: nothing), before dropping and merging.
     info : dict
-        ``c_on``, ``c_off``, the normalized DP cost and how many pieces moved to the
-        other copy of a passage (``moved_to_other_copy``).
+        ``c_on``, ``c_off`` and the normalized DP cost.
     """
     from .._kernels.jumps import jump_backtrack, jump_columns
 
@@ -207,16 +198,10 @@ def find_pieces(source, rate_hz, *, jump_s=_JUMP_S, null_cost=_NULL_COST,
     match = np.empty(m, dtype=np.int64)
     jump_backtrack(back, jump_from, null_back, end_i, match)
     pieces = _runs(match)
-    min_len, merge_tol = max(1, int(round(min_piece_s * rate_hz))), int(round(merge_s * rate_hz))
-    pieces = _tidy(pieces, min_len, merge_tol)
-    moved = 0
-    if self_a is not None:
-        pieces, moved = _other_copies(pieces, source, self_a, c_on, scale, jump_p, merge_tol,
-                                      ramp)
-        pieces = _tidy(pieces, min_len, merge_tol)
+    pieces = _tidy(pieces, max(1, int(round(min_piece_s * rate_hz))),
+                   int(round(merge_s * rate_hz)))
     pieces = _close_gaps(pieces, source, int(round(_GAP_S * rate_hz)))
-    return pieces, match, {"c_on": c_on, "c_off": c_off, "dp_cost": total,
-                           "moved_to_other_copy": moved}
+    return pieces, match, {"c_on": c_on, "c_off": c_off, "dp_cost": total}
 
 
 def _runs(match):
@@ -250,86 +235,6 @@ def _tidy(pieces, min_len, merge_tol):
                 continue
         out.append(list(p))
     return out
-
-
-def _line_costs(source, rows, cols, chunk=128):
-    """``source``'s cost at cells ``(rows[k], cols[k])``, a line of cells (computed in
-    blocks of ``chunk`` cells)."""
-    out = np.empty(len(rows))
-    for k0 in range(0, len(rows), chunk):
-        r, c = rows[k0:k0 + chunk], cols[k0:k0 + chunk]
-        r0, c0 = int(r.min()), int(c.min())
-        block = source.costs(r0, int(r.max()) + 1, c0, int(c.max()) + 1)
-        out[k0:k0 + chunk] = block[r - r0, c - c0]
-    return out
-
-
-def _jumps_between(p, q, merge_tol):
-    """1 when piece ``q`` does not continue piece ``p`` within ``merge_tol`` frames."""
-    return int(abs(q[0] - (p[1] + q[2] - p[3])) > merge_tol)
-
-
-def _other_copies(pieces, source, self_a, c_on, scale, jump_p, merge_tol, ramp):
-    """Pieces moved onto the other copy of a passage A plays twice, where that saves a
-    jump at no cost.
-
-    Where A repeats a passage, B's frames of it cost about as much on either copy, and
-    the DP's choice between them follows small differences of the two copies: a piece
-    may sit on the copy a whole section away from its neighbours (a jump back onto the
-    first copy and one forward again, where one jump would do). A piece ``(i0, i1, j0,
-    j1)`` is shifted by ``d`` rows (the shift that makes it continue the piece before
-    it, or that makes the piece after it continue it) when that leaves fewer jumps, A's
-    frames ``i`` and ``i + d`` along it are copies (their mean normalized cost is at
-    most a half: about a match; ``self_a``, A against itself) and B's costs along the
-    shifted line, with the jumps saved and the pinned ends (``ramp``), are no higher
-    than along the piece's own line: a tie, which continuity breaks. Costs are
-    normalized as the DP's (``c_on``, ``scale``). Returns (pieces, how many moved)."""
-    n = source.n
-    out = [list(p) for p in pieces]
-    moved = 0
-    for _ in range(len(out)):
-        best = None
-        for k, q in enumerate(out):
-            cols = np.arange(q[2], q[3] + 1)
-            rows = np.round(q[0] + (cols - q[2]) * (q[1] - q[0]) / max(1, q[3] - q[2]))
-            rows = rows.astype(np.int64)
-            shifts = []
-            if k > 0:
-                p = out[k - 1]
-                shifts.append(p[1] + (q[2] - p[3]) - q[0])
-            if k < len(out) - 1:
-                r = out[k + 1]
-                shifts.append(r[0] - (r[2] - q[3]) - q[1])
-            for d in shifts:
-                if abs(d) <= merge_tol or rows.min() + d < 0 or rows.max() + d >= n:
-                    continue
-                new = [q[0] + d, q[1] + d, q[2], q[3]]
-                saved = 0
-                if k > 0:
-                    saved += (_jumps_between(out[k - 1], q, merge_tol)
-                              - _jumps_between(out[k - 1], new, merge_tol))
-                if k < len(out) - 1:
-                    saved += (_jumps_between(q, out[k + 1], merge_tol)
-                              - _jumps_between(new, out[k + 1], merge_tol))
-                if saved < 1:
-                    continue
-                copies = (_line_costs(self_a, rows, rows + d) - c_on) * scale
-                if np.mean(copies) > 0.5:
-                    continue
-                extra = float(np.sum(_line_costs(source, rows + d, cols)
-                                     - _line_costs(source, rows, cols))) * scale
-                if k == 0:  # the pinned ends: starting or ending elsewhere than A's
-                    extra += ramp[new[0]] - ramp[q[0]]
-                if k == len(out) - 1:
-                    extra += ramp[n - 1 - new[1]] - ramp[n - 1 - q[1]]
-                excess = extra - saved * jump_p
-                if excess <= 0 and (best is None or (-saved, excess) < best[0]):
-                    best = ((-saved, excess), k, new)
-        if best is None:
-            break
-        out[best[1]] = best[2]
-        moved += 1
-    return out, moved
 
 
 def _close_gaps(pieces, source, max_gap):
@@ -680,13 +585,9 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     path_cost = _path_costs(mono, smoothed, ca, cb)
     c_on = float(np.median(path_cost))
     c_off = _normalizer(smoothed)[1]
-    self_a = None
-    if _OTHER_COPY:
-        own = self_costs(coarse, "a")
-        self_a = None if own is None else _DiagonalMean(own, smoothed.radius)
     pieces, match, dp = find_pieces(smoothed, min(ca, cb), jump_s=jump_s,
                                     min_piece_s=min_piece_s, ends_w=_ENDS_W, c_on=c_on,
-                                    c_off=c_off, self_a=self_a,
+                                    c_off=c_off,
                                     monitor=monitor.sub(0.7, 0.85))
     # a repeat or a move shows as a stretch of B, a skipped section as one of A
     stretch_s, stretch = _high_cost_stretch(path_cost, cb, dp["c_on"], dp["c_off"])
@@ -712,7 +613,6 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
         "monotone_high_cost_range_a_s": None if stretch_a is None else [
             round(v, 3) for v in stretch_a],
         "normalizer": {"c_on": dp["c_on"], "c_off": dp["c_off"]},
-        "moved_to_other_copy": dp["moved_to_other_copy"],
         "analysis_s": round(t_units - t1, 3),
         "units": {"a": [u.as_dict() for u in units["units_a"]],
                   "b": [u.as_dict() for u in units["units_b"]],
