@@ -23,7 +23,6 @@ a pair); the unchanged pairs are captured too (a jump there is a false one).
 
 from __future__ import annotations
 
-import argparse
 import pickle
 import sys
 from pathlib import Path
@@ -36,6 +35,7 @@ sys.path.insert(0, str(HERE.parents[1]))
 
 import bench  # noqa: E402
 import pairs  # noqa: E402
+from junction_variants import command_line, compare, parse_variants  # noqa: E402
 
 import core  # noqa: E402
 import core.structure.align as structure_align  # noqa: E402
@@ -102,57 +102,38 @@ def score_pieces(pieces, rate_hz, jumps, gt, tol_s):
     return matched, len(found), 1000 * float(np.mean(errors))
 
 
-def score(path, specs, tol_s):
-    cases = pickle.loads(Path(path).read_bytes())
-    variants = {"as run": {}}
-    for spec in specs:
-        name, _, body = spec.partition(":")
-        settings = dict(kv.split("=", 1) for kv in body.split(",") if kv)
+def score(path, specs, tol=1.0):
+    variants = parse_variants(specs)
+    for name, settings in variants.items():
         unknown = sorted(set(settings) - set(KEYS))
         if unknown:
             raise SystemExit(f"variant {name!r}: unknown keys {unknown}; expected some of "
                              f"{sorted(KEYS)}")
         variants[name] = {k: KEYS[k](v) for k, v in settings.items()}
-    first = None
-    for name, settings in variants.items():
-        rows = []
-        for c in cases:
-            source, rate_hz, kwargs = c["args"]
-            pieces = find_pieces(source, rate_hz, **dict(kwargs, **settings))[0]
-            rows.append(score_pieces(pieces, rate_hz, c["jumps"], c["gt"], tol_s))
+
+    def score_case(c, settings):
+        source, rate_hz, kwargs = c["args"]
+        pieces = find_pieces(source, rate_hz, **dict(kwargs, **settings))[0]
+        return score_pieces(pieces, rate_hz, c["jumps"], c["gt"], tol)
+
+    def summary(cases, rows):
         changed = [r for c, r in zip(cases, rows, strict=True) if c["change"] != "none"]
         none = [r for c, r in zip(cases, rows, strict=True) if c["change"] == "none"]
         true = sum(len(c["jumps"]) for c in cases)
-        print(f"{name}: three ends within {tol_s:g} s {sum(r[0] for r in changed)} / {true}, "
-              f"jumps found {sum(r[1] for r in changed)}, mean line error "
-              f"{np.mean([r[2] for r in changed]):.0f} ms; unchanged pairs with a jump "
-              f"{sum(r[1] > 0 for r in none)} / {len(none)}")
-        if first is None:
-            first = rows
-            continue
-        for c, a, b in zip(cases, first, rows, strict=True):
-            if a != b:
-                print(f"    {c['pair']} {c['change']} {c['seed']}: three ends {a[0]} -> "
-                      f"{b[0]} / {len(c['jumps'])}, jumps {a[1]} -> {b[1]}, line error "
-                      f"{a[2]:.0f} -> {b[2]:.0f} ms")
+        return (f"three ends within {tol:g} s {sum(r[0] for r in changed)} / {true}, jumps "
+                f"found {sum(r[1] for r in changed)}, mean line error "
+                f"{np.mean([r[2] for r in changed]):.0f} ms; unchanged pairs with a jump "
+                f"{sum(r[1] > 0 for r in none)} / {len(none)}")
+
+    compare(pickle.loads(Path(path).read_bytes()), variants, score_case, summary,
+            lambda a, b: a != b,
+            lambda c, a, b: (f"three ends {a[0]} -> {b[0]} / {len(c['jumps'])}, jumps "
+                             f"{a[1]} -> {b[1]}, line error {a[2]:.0f} -> {b[2]:.0f} ms"))
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    sub = ap.add_subparsers(dest="command", required=True)
-    cap = sub.add_parser("capture")
-    cap.add_argument("--seeds", default="0,1")
-    cap.add_argument("--out", required=True)
-    cap.add_argument("--only", help="pairs whose id contains this")
-    sc = sub.add_parser("score")
-    sc.add_argument("captured")
-    sc.add_argument("variants", nargs="*")
-    sc.add_argument("--tol", type=float, default=1.0, help="seconds (default 1.0)")
-    args = ap.parse_args()
-    if args.command == "capture":
-        capture([int(s) for s in args.seeds.split(",")], args.out, args.only)
-    else:
-        score(args.captured, args.variants, args.tol)
+    command_line(__doc__, capture, score,
+                 tol={"type": float, "default": 1.0, "help": "seconds (default 1.0)"})
 
 
 if __name__ == "__main__":
