@@ -105,32 +105,51 @@ def _score(case, settings):
     return err / case["uncut_ms"], int(sum(ok)), int(sum(on_b)), err
 
 
-def score(path, specs):
-    cases = pickle.loads(Path(path).read_bytes())
+def parse_variants(specs):
+    """``{"as run": {}, name: {key: value text, ...}, ...}`` for ``name:key=value,...``."""
     variants = {"as run": {}}
     for spec in specs:
         name, _, body = spec.partition(":")
         variants[name] = dict(kv.split("=", 1) for kv in body.split(",") if kv)
+    return variants
+
+
+def compare(cases, variants, score_case, summary, differs, describe):
+    """Score every case with each variant's settings (``score_case(case, settings)``),
+    print ``summary(cases, rows)`` per variant and, for each case where ``differs(first,
+    row)`` against the first variant ("as run"), ``describe(case, first, row)``."""
     first = None
     for name, settings in variants.items():
-        rows = [_score(c, settings) for c in cases]
-        ratios = np.array([r[0] for r in rows])
-        true = sum(len(c["jumps"]) for c in cases)
-        print(f"{name}: within 1.5x {int(np.sum(ratios <= 1.5))} / {len(rows)}, three ends "
-              f"{sum(r[1] for r in rows)} / {true}, B end {sum(r[2] for r in rows)} / {true}, "
-              f"mean {np.mean([r[3] for r in rows]):.0f} ms, median ratio "
-              f"{np.median(ratios):.2f}")
+        rows = [score_case(c, settings) for c in cases]
+        print(f"{name}: {summary(cases, rows)}")
         if first is None:
             first = rows
             continue
         for c, a, b in zip(cases, first, rows, strict=True):
-            if abs(a[0] - b[0]) > 0.05 or a[1] != b[1]:
-                print(f"    {c['pair']} {c['change']} {c['seed']}: {a[0]:.2f} -> {b[0]:.2f}x, "
-                      f"three ends {a[1]} -> {b[1]}")
+            if differs(a, b):
+                print(f"    {c['pair']} {c['change']} {c['seed']}: {describe(c, a, b)}")
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def _summary(cases, rows):
+    ratios = np.array([r[0] for r in rows])
+    true = sum(len(c["jumps"]) for c in cases)
+    return (f"within 1.5x {int(np.sum(ratios <= 1.5))} / {len(rows)}, three ends "
+            f"{sum(r[1] for r in rows)} / {true}, B end {sum(r[2] for r in rows)} / {true}, "
+            f"mean {np.mean([r[3] for r in rows]):.0f} ms, median ratio "
+            f"{np.median(ratios):.2f}")
+
+
+def score(path, specs):
+    compare(pickle.loads(Path(path).read_bytes()), parse_variants(specs), _score, _summary,
+            lambda a, b: abs(a[0] - b[0]) > 0.05 or a[1] != b[1],
+            lambda c, a, b: f"{a[0]:.2f} -> {b[0]:.2f}x, three ends {a[1]} -> {b[1]}")
+
+
+def command_line(doc, capture, score, **score_options):
+    """Parse ``capture --seeds --out [--only]`` or ``score CAPTURED [VARIANT ...]`` (with
+    ``score_options``: option name -> ``add_argument`` keywords) and run ``capture(seeds,
+    out, only)`` or ``score(captured, variants, **options)``."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True)
     cap = sub.add_parser("capture")
     cap.add_argument("--seeds", default="0,1")
@@ -139,11 +158,18 @@ def main():
     sc = sub.add_parser("score")
     sc.add_argument("captured")
     sc.add_argument("variants", nargs="*")
+    for name, spec in score_options.items():
+        sc.add_argument(f"--{name}", **spec)
     args = ap.parse_args()
     if args.command == "capture":
         capture([int(s) for s in args.seeds.split(",")], args.out, args.only)
     else:
-        score(args.captured, args.variants)
+        score(args.captured, args.variants,
+              **{name: getattr(args, name) for name in score_options})
+
+
+def main():
+    command_line(__doc__, capture, score)
 
 
 if __name__ == "__main__":
