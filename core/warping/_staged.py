@@ -177,13 +177,8 @@ def _connected(lo, hi, m):
 
 def _mean_column(path, n):
     """Mean column of the path in every row, shape (n,)."""
-    return _mean_other(path[:, 0], path[:, 1], n)
-
-
-def _mean_other(idx, other, n):
-    """Per index 0..n-1, the mean of ``other`` over the steps at it (0 where none)."""
-    total = np.bincount(idx, weights=other, minlength=n)
-    count = np.bincount(idx, minlength=n)
+    total = np.bincount(path[:, 0], weights=path[:, 1], minlength=n)
+    count = np.bincount(path[:, 0], minlength=n)
     return total / np.maximum(count, 1)
 
 
@@ -232,27 +227,15 @@ def stage_shift(first, path, factor):
     """Per step of ``path`` (at ``factor``), how far (frames at ``factor``) the first
     stage's path ran from it: where the later stages (other weights, a finer rate) moved
     the path, the first search saw something else (a repeated chord the local onsets
-    tell apart). ``first`` is (path, its factor).
-
-    The distance is the smaller of the two paths' gap along B (their mean columns in the
-    step's row) and along A (their mean rows in the step's column): where a path runs
-    nearly flat (a held note, a recording's end), its column in a row is not defined to
-    better than the flat run's length, and two paths that agree on the onsets either
-    side may still differ there by a whole note along one axis (the demo pair's last
-    note: 0.68 s along B, 0.12 s along A).
-    """
+    tell apart). ``first`` is (path, its factor)."""
     first_path, first_factor = first
     ratio = max(1, int(first_factor) // int(factor))
-    gaps = []
-    for axis in (0, 1):
-        own, other = path[:, axis], path[:, 1 - axis]
-        final = _mean_other(own, other, int(own.max()) + 1)[own]
-        coarse = _mean_other(first_path[:, axis], first_path[:, 1 - axis],
-                             int(first_path[:, axis].max()) + 1)
-        at_first = coarse[np.minimum(own // ratio, coarse.shape[0] - 1)] * ratio \
-            + (ratio - 1) / 2
-        gaps.append(np.abs(final - at_first))
-    return np.minimum(gaps[0], gaps[1])
+    rows = path[:, 0]
+    n = int(rows.max()) + 1
+    final = _mean_column(path, n)[rows]
+    coarse = _mean_column(first_path, int(first_path[:, 0].max()) + 1)
+    at_first = coarse[np.minimum(rows // ratio, coarse.shape[0] - 1)] * ratio + (ratio - 1) / 2
+    return np.abs(final - at_first)
 
 
 def solve_segment(source, recipe, lo, hi, *, solve, monitor):

@@ -273,34 +273,6 @@ def test_calibration_fits_speech_from_the_audio_pairs_without_segment_evidence()
         == calibration["audio"]["doubtful_ms"]
 
 
-def test_stage_shift_is_the_gap_between_the_paths_along_either_axis():
-    """Where the path runs flat (many frames of B on one frame of A: a held note), the
-    two paths may hold the same note on different rows of A: their columns in a row
-    differ by much of the held note, their rows in a column by a frame. The shift is
-    the smaller gap (along B in the step's row, along A in its column): a path that
-    agrees with the first one on where every note starts has no shift (the demo pair's
-    last note was 0.68 s apart along B, 0.12 s along A)."""
-    from core.warping._staged import stage_shift
-
-    # diagonal to (40, 40), B's frames 40..80 held on row 40 of A, diagonal on
-    final = np.array([(i, i) for i in range(40)] + [(40, j) for j in range(40, 81)]
-                     + [(41 + k, 81 + k) for k in range(40)])
-    # the first stage held the note one row later (row 41): the rows before it go
-    # diagonally to (41, 40)
-    first = np.array([(i, i) for i in range(40)] + [(40, 40)]
-                     + [(41, j) for j in range(41, 81)] + [(42 + k, 81 + k) for k in range(39)])
-    shift = stage_shift((first, 1), final, 1)
-    assert shift.shape == (len(final),)
-    # along B alone (the mean columns of rows 40 and 41) the gap is half the note
-    assert abs(final[final[:, 0] == 40, 1].mean() - first[first[:, 0] == 40, 1].mean()) > 15
-    assert np.all(shift <= 1.0)
-    # a first path 10 frames later along B is 10 frames off along A too where the path
-    # runs diagonally (final steps 81..120), and the shift says so
-    moved = final.copy()
-    moved[:, 1] += 10
-    assert np.allclose(stage_shift((moved, 1), final, 1)[90:115], 10.0)
-
-
 def test_stage_shift_measures_where_the_later_stages_moved_the_path():
     """``stage_shift``: the first stage's path (at a coarser factor) against the final
     one, per final step, in final frames; in the evidence, log seconds (+ 10 ms)."""
