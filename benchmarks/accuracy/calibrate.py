@@ -21,7 +21,11 @@ Reports on the tuning, the held-out and the ../shared/data pairs: the reliabilit
 the confidence and the step's error (pooled and per group), the share of the errors above
 100 ms that fall on doubtful steps (expected error above the group's threshold) and the
 share of steps flagged, and per pair the mean expected error against the measured mean
-error.
+error. With ``demo_heldout_TAG.json`` (``generalize.py demo``: the pair the application
+opens for a new user) it reports the demo's doubtful share, of its path's steps as the
+window shows it, and per material group what other doubtful thresholds would flag
+(:func:`threshold_table`: the large errors held and the share of the steps of *fine*
+pairs, no error above ``FINE_MS``, flagged).
 
 Refit after a pipeline change (the tuning runs take a few minutes, under nice):
 
@@ -84,6 +88,9 @@ BIG_MS = 100.0
 # of the held-out large errors, 0.5 65 %)
 COVER_WEIGHT = 0.5
 EDGES_MS = (0, 10, 20, 50, 100, 200, 500, np.inf)
+# a pair none of whose events is further off than this (ms) is fine: its doubtful steps
+# are false alarms ("next doubtful spot" visits spots that are right)
+FINE_MS = 60.0
 
 
 def load(runs, split, tag, kinds=KINDS):
@@ -293,6 +300,80 @@ def report(groups, calibration, log=print):
     return rows
 
 
+def fine_share(pred, err, pairs, threshold):
+    """The share of the steps of fine pairs (no error above FINE_MS) whose expected error
+    is above ``threshold``: the false alarms (nan without a fine pair)."""
+    worst = {p: err[pairs == p].max() for p in np.unique(pairs)}
+    fine = np.array([worst[p] <= FINE_MS for p in pairs])
+    return float(np.mean(pred[fine] > threshold)) if fine.any() else float("nan")
+
+
+def demo_path(runs, tag):
+    """The demo pair's run (``generalize.py demo``): the whole path's evidence and the
+    events' errors, or None."""
+    path = Path(runs) / f"demo_heldout_{tag}.json"
+    if not path.exists():
+        return None
+    s = json.loads(path.read_text())["steps"][0]
+    if not s.get("path_evidence"):
+        return None
+    return s
+
+
+def demo_report(demo, calibration, log=print):
+    """The demo pair's doubtful share (of its path's steps, as the window's red band, and
+    of its events), its expected and measured error."""
+    ev = {k: np.asarray(v, dtype=np.float64) for k, v in demo["path_evidence"].items()
+          if k != "group"}
+    group = demo["path_evidence"]["group"]
+    model = _model(calibration, group)
+    pred = cm.model_error_ms(ev, model)
+    thr = doubtful_ms(calibration, group)
+    err = np.asarray(demo["error_ms"], dtype=np.float64)
+    at = pred[np.asarray(demo["index"])]
+    log(f"{group} model, doubtful above {thr:.1f} ms: {np.mean(pred > thr):.0%} of the path's "
+        f"steps doubtful, {np.mean(at > thr):.0%} of its {len(err)} events; measured error "
+        f"at the events {err.mean():.1f} ms mean, {err.max():.1f} ms worst; expected "
+        f"{at.mean():.0f} ms mean; rho {spearman(cm.confidence_from_error(at), err):.2f}.")
+    return pred
+
+
+def threshold_table(tune, heldout, shared, calibration, demo_pred=None, group="audio",
+                    log=print):
+    """What a doubtful threshold flags in ``group``: per threshold (the chosen one and the
+    expected errors at which 40, 30, 20 and 10 % of the tuning steps are flagged) the share
+    of the errors above BIG_MS held, of all steps and of the steps of fine pairs flagged,
+    on the tuning, held-out and ../shared/data pairs, and the demo's share of path steps."""
+    model = _model(calibration, group)
+    sets = [(name, g[group]) for name, g in (("tuning", tune), ("held-out", heldout),
+                                             ("../shared/data", shared))
+            if g and group in g]
+    if not model or not sets:
+        return
+    preds = {name: cm.model_error_ms(g, model) for name, g in sets}
+    chosen = doubtful_ms(calibration, group)
+    others = [float(np.quantile(preds["tuning"], 1 - q))
+              for q in (0.4, 0.3, 0.2, 0.1)] if "tuning" in preds else []
+    thresholds = [chosen] + [t for t in others if abs(t - chosen) > 0.05]
+    log(f"\nWhat a doubtful threshold flags ({group}; large errors held / steps flagged / "
+        f"steps of fine pairs, no error above {FINE_MS:g} ms, flagged):\n")
+    log("| threshold ms | " + " | ".join(name for name, _ in sets)
+        + (" | demo (path steps) |" if demo_pred is not None else " |"))
+    log("|---" * (len(sets) + 1 + (demo_pred is not None)) + "|")
+    for thr in thresholds:
+        cells = []
+        for name, g in sets:
+            p, e = preds[name], g["err"]
+            big = e > BIG_MS
+            held = f"{np.mean(p[big] > thr):.0%} of {int(big.sum())}" if big.any() else "-"
+            fine = fine_share(p, e, g["pair"], thr)
+            cells.append(f"{held} / {np.mean(p > thr):.0%} / "
+                         + ("-" if np.isnan(fine) else f"{fine:.0%}"))
+        demo = f" | {np.mean(demo_pred > thr):.0%}" if demo_pred is not None else ""
+        label = f"**{thr:.1f}** (chosen)" if thr == chosen else f"{thr:.1f}"
+        log(f"| {label} | " + " | ".join(cells) + demo + " |")
+
+
 def _model(calibration, group):
     """The group's model (speech without its own: the audio one, as the pipeline)."""
     model = calibration.get(group)
@@ -338,13 +419,24 @@ def main(argv=None):
     else:
         calibration = fit_all(tune)
     print("Calibration:\n\n```\n" + json.dumps(calibration) + "\n```")
+    loaded = {}
     for title, split, kinds in (("tuning pairs", "tune", KINDS),
                                 ("held-out pairs", "heldout", KINDS),
                                 ("../shared/data (final check)", "heldout", ("shared",))):
         groups = tune if split == "tune" else load(args.runs, split, args.tag, kinds)
+        loaded[title] = groups
         if groups:
             print(f"\n## {title}\n")
             report(groups, calibration)
+    demo = demo_path(args.runs, args.tag)
+    demo_pred = None
+    if demo is not None:
+        print("\n## The demo pair (assets/demo, final check)\n")
+        demo_pred = demo_report(demo, calibration)
+    print("\n## Doubtful thresholds")
+    for group in ("audio", "crossmodal"):
+        threshold_table(tune, loaded["held-out pairs"], loaded["../shared/data (final check)"],
+                        calibration, demo_pred if group == "audio" else None, group)
     if args.write:
         path = REPO / "core" / "pipeline" / "calibration.json"
         path.write_text(json.dumps(calibration, indent=1) + "\n")

@@ -7,7 +7,9 @@ KIND is ``video`` (video pairs from a rendered clip and, held-out, also from a r
 ``core.synthetic.video``), ``xmodal`` (video against audio: melodies, tempo maps,
 instruments and motions of ``core.synthetic.crossmodal``) or ``audio`` (music with slow
 attacks, reverb and band limits: ``core.synthetic.music``); ``shared`` runs the public
-pairs of ``../shared/data`` (a final check of the confidence, never tuned on). The
+pairs of ``../shared/data`` (a final check of the confidence, never tuned on) and
+``demo`` the pair the application opens for a new user (``assets/demo``: a check of
+the confidence the first pair shows, never tuned on). The
 tuning and held-out sets differ by seed (tune: 100 + k, held-out: 200 + k; ``--reps R``
 adds R - 1 more seeds per case, 1000 apart) and, for video, by source clip. Pairs are
 cached under ``--cache`` (default ``/tmp/ai-generalize``), never in the repo. Per pair it
@@ -220,6 +222,13 @@ def shared_pairs(split, cache, reps=1):
              DATA / r["file_a"], DATA / r["file_b"], r["modality"]) for r in rows]
 
 
+def demo_pairs(split, cache, reps=1):
+    """The demo pair (``assets/demo``, music): a final check, never tuned on."""
+    del split, cache, reps
+    d = REPO / "assets" / "demo"
+    return [("demo", d, d / "a.flac", d / "b.flac", "music")]
+
+
 def score_shared(al, d, modality):
     """Errors at the ground-truth events (A -> B; video: B frame -> A, as eval_alignment)."""
     ga, gb = _events(d)
@@ -256,12 +265,12 @@ def run(kind, split, cache, only=None, log=print, reps=1, synctoolbox=None):
     vmod.carry_confidence = spy
 
     maker = {"video": video_pairs, "xmodal": xmodal_pairs, "audio": audio_pairs,
-             "shared": shared_pairs}[kind]
+             "shared": shared_pairs, "demo": demo_pairs}[kind]
     rows, steps = [], []
     for name, d, *files in maker(split, cache, reps):
         if only and not any(o in name for o in only):
             continue
-        if kind == "shared":
+        if kind in ("shared", "demo"):
             fa, fb, modality = files
         else:
             fa = d / ("video.mp4" if kind == "xmodal" else "a.mp4" if kind == "video"
@@ -273,7 +282,7 @@ def run(kind, split, cache, only=None, log=print, reps=1, synctoolbox=None):
         t0 = time.perf_counter()
         al = align_files(str(fa), str(fb))
         dt = time.perf_counter() - t0
-        if kind == "shared":
+        if kind in ("shared", "demo"):
             res, index, err = score_shared(al, d, modality)
         elif kind == "video":
             res, index, err = score_video(al, d)
@@ -317,7 +326,7 @@ def run(kind, split, cache, only=None, log=print, reps=1, synctoolbox=None):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["video", "xmodal", "audio", "shared"])
+    parser.add_argument("kind", choices=["video", "xmodal", "audio", "shared", "demo"])
     parser.add_argument("--split", choices=list(SEEDS), default="heldout")
     parser.add_argument("--cache", default="/tmp/ai-generalize")
     parser.add_argument("--only", default=None)

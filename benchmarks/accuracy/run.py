@@ -74,34 +74,42 @@ def frame_accuracy(pair_dir, times):
 
 
 def confidence_at_events(al, ga, gb):
-    """(confidence, absolute error in ms) at every ground-truth event (A -> B)."""
+    """(confidence, absolute error in ms, doubtful) at every ground-truth event (A -> B);
+    doubtful: the confidence below the result's own threshold (its material's calibrated
+    ``doubtful_ms``, :func:`core.pipeline.confidence.doubtful_confidence`), as the
+    window's red band and "Next doubtful spot" use it."""
+    from core.pipeline.confidence import doubtful_confidence
+
     t = np.asarray(al.times_s)
     order = np.argsort(t[:, 0], kind="stable")
     ta, tb = t[order, 0], t[order, 1]
     conf = np.asarray(al.confidence)[order]
     pred = np.interp(ga, ta, tb)
     k = np.clip(np.searchsorted(ta, ga), 0, ta.shape[0] - 1)
-    return conf[k], np.abs(pred - gb) * 1000.0
+    return conf[k], np.abs(pred - gb) * 1000.0, conf[k] < doubtful_confidence(al)
 
 
 def confidence_summary(pairs_conf):
     """How well the confidence predicts the error, pooled over pairs."""
     from scipy.stats import spearmanr
 
-    conf = np.concatenate([c for c, _ in pairs_conf])
-    err = np.concatenate([e for _, e in pairs_conf])
+    conf = np.concatenate([c for c, _, _ in pairs_conf])
+    err = np.concatenate([e for _, e, _ in pairs_conf])
+    low = np.concatenate([d for _, _, d in pairs_conf])
     rho = float(spearmanr(conf, err).statistic) if conf.size > 2 else float("nan")
-    low = conf < 0.5
     lines = [f"\nConfidence vs error at {conf.size} audio events: Spearman rho "
              f"{rho:+.2f} (negative = lower confidence, larger error)."]
-    for name, mask in (("confidence < 0.5", low), ("confidence >= 0.5", ~low)):
+    for name, mask in (("doubtful (expected error above the material's threshold)", low),
+                       ("the others", ~low)):
         if mask.any():
-            lines.append(f"- {name}: {mask.sum()} events, MAE {err[mask].mean():.1f} ms, "
-                         f"{100 * np.mean(err[mask] > 100):.0f} % beyond 100 ms")
+            lines.append(f"- {name}: {mask.sum()} events ({100 * mask.mean():.0f} %), MAE "
+                         f"{err[mask].mean():.1f} ms, {100 * np.mean(err[mask] > 100):.0f} % "
+                         "beyond 100 ms")
     big = err > 100
     if big.any():
-        lines.append(f"- events beyond 100 ms: mean confidence {conf[big].mean():.2f} "
-                     f"(others {conf[~big].mean():.2f})")
+        lines.append(f"- events beyond 100 ms: {int(low[big].sum())} of {int(big.sum())} "
+                     f"doubtful; mean confidence {conf[big].mean():.2f} (others "
+                     f"{conf[~big].mean():.2f})")
     return lines
 
 

@@ -378,3 +378,27 @@ def test_engine_solves_alternatives_only_for_a_model_that_reads_them(monkeypatch
         assert np.array_equal(fast.path, full.path)
         assert np.array_equal(fast.confidence, full.confidence)
         assert np.ptp(fast.confidence) > 0
+
+
+def test_fine_share_and_the_demo_report_count_false_alarms():
+    """calibrate.fine_share: the flagged share of the steps of *fine* pairs only (no
+    error above FINE_MS), nan without one; calibrate.demo_report: the demo's doubtful
+    share of its whole path's steps (as the window's band) and of its events."""
+    cal = _calibrate_script()
+    pred = np.array([10.0, 30.0, 30.0, 30.0, 5.0, 40.0])
+    err = np.array([5.0, 20.0, 10.0, 200.0, 5.0, 10.0])
+    pairs = np.array(["fine", "fine", "fine", "off", "fine2", "fine2"])
+    # fine: 2 of 3 above 20 ms; fine2: 1 of 2; the "off" pair (200 ms) does not count
+    assert cal.fine_share(pred, err, pairs, 20.0) == pytest.approx(3 / 5)
+    assert np.isnan(cal.fine_share(pred[3:4], err[3:4], pairs[3:4], 20.0))
+    model = {"features": ["cost"], "coef": [0.0, 1.0], "knots": [[0.0, 1.0], [0.0, 100.0]],
+             "doubtful_ms": 45.0}
+    cost = np.linspace(0.0, 1.0, 11)  # expected error 0, 10, ..., 100 ms (+ the tilt)
+    demo = {"path_evidence": {"group": "audio", "cost": cost.tolist()},
+            "index": [0, 10], "error_ms": [3.0, 40.0]}
+    lines = []
+    pred = cal.demo_report(demo, {"audio": model}, log=lines.append)
+    assert pred.shape == (11,)
+    # 6 of the 11 steps (50-100 ms) are above 45 ms, 1 of the 2 events
+    assert "55% of the path's steps doubtful, 50% of its 2 events" in lines[0]
+    assert "21.5 ms mean, 40.0 ms worst" in lines[0]
