@@ -152,6 +152,44 @@ def diagonal_mean(c, radius, i_off, j_off, out):
 
 
 @njit(cache=True, nogil=True)
+def slope_mean(c, offsets, i_off, j_off, out):
+    """``out[a, b]`` = the least over lines ``s`` of the mean of ``c[i + offsets[s, k],
+    j + k - radius]`` over ``k`` (``offsets`` (S, 2 * radius + 1) rows of A per column of
+    B) inside ``c``, where ``(i, j) = (i_off + a, j_off + b)``: local costs averaged along
+    lines of several slopes, the best kept (a diagonal mean that follows a tempo
+    other than A's)."""
+    rows, cols = c.shape
+    n_lines, width = offsets.shape
+    radius = width // 2
+    n_out, m_out = out.shape
+    acc = np.empty(m_out)
+    cnt = np.empty(m_out)
+    for a in range(n_out):
+        i = i_off + a
+        for b in range(m_out):
+            out[a, b] = np.inf
+        for s in range(n_lines):
+            for b in range(m_out):
+                acc[b] = 0.0
+                cnt[b] = 0.0
+            for k in range(width):
+                ii = i + offsets[s, k]
+                if ii < 0 or ii >= rows:
+                    continue
+                dk = k - radius
+                b_lo = max(0, -(j_off + dk))
+                b_hi = min(m_out, cols - j_off - dk)
+                for b in range(b_lo, b_hi):
+                    acc[b] += c[ii, j_off + b + dk]
+                    cnt[b] += 1.0
+            for b in range(m_out):
+                if cnt[b] > 0.0:
+                    v = acc[b] / cnt[b]
+                    if v < out[a, b]:
+                        out[a, b] = v
+
+
+@njit(cache=True, nogil=True)
 def junction_forward(block, start, pen, acc, was_held, back):
     """B-driven paths from row ``start`` of column 0 of ``block`` (rows A, columns B):
     A advances 0, 1 or 2 rows per column (0 and 2 for ``pen`` more), never 0 twice in a

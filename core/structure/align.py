@@ -65,6 +65,9 @@ _NULL_COST = 0.5
 _HOLD_W = 0.5
 _MIN_PIECE_S = 2.0
 _SMOOTH_S = 0.5
+# per material, the slopes (rows of A per column of B) of the lines the local costs are
+# averaged along, the least mean kept; a material not listed: the diagonal alone
+_SLOPES = {"speech": tuple(2.0 ** np.arange(-1.0, 1.01, 0.5))}
 _MERGE_S = 1.0
 _GAP_S = 3.0
 _JUNCTION_S = 1.0
@@ -100,21 +103,33 @@ _STATS_BLOCKS = 16
 class _DiagonalMean:
     """Local costs averaged along the diagonal over ``2 * radius + 1`` cells (the
     path enhancement of music structure analysis): a match must hold for about a
-    second, so chords or phonemes that recur elsewhere stop looking like matches."""
+    second, so chords or phonemes that recur elsewhere stop looking like matches.
 
-    def __init__(self, source, radius):
+    With ``slopes`` (rows of A per column of B) other than ``(1.0,)``, the mean is taken
+    along a line of each slope and the least kept (Müller and Kurth's multiple-tempo
+    smoothing): where the two recordings go at different tempi the true path is not
+    a diagonal, and a diagonal mean blurs it with its neighbours (issue 17, speech
+    read by two speakers: benchmarks/structure/results.md)."""
+
+    def __init__(self, source, radius, slopes=(1.0,)):
         self.source, self.radius = source, int(radius)
         self.n, self.m = source.n, source.m
+        steps = np.arange(-self.radius, self.radius + 1)
+        self.offsets = np.array([np.round(s * steps) for s in slopes], dtype=np.int64)
 
     def costs(self, r0, r1, c0, c1):
         n, m, L = self.n, self.m, self.radius
-        a0, a1 = max(0, r0 - L), min(n, r1 + L)
+        reach = int(np.abs(self.offsets).max())
+        a0, a1 = max(0, r0 - reach), min(n, r1 + reach)
         b0, b1 = max(0, c0 - L), min(m, c1 + L)
-        from .._kernels.jumps import diagonal_mean
+        from .._kernels.jumps import diagonal_mean, slope_mean
 
         c = np.ascontiguousarray(self.source.costs(a0, a1, b0, b1), dtype=np.float64)
         out = np.empty((r1 - r0, c1 - c0))
-        diagonal_mean(c, L, r0 - a0, c0 - b0, out)
+        if len(self.offsets) == 1 and np.array_equal(self.offsets[0], np.arange(-L, L + 1)):
+            diagonal_mean(c, L, r0 - a0, c0 - b0, out)
+        else:
+            slope_mean(c, self.offsets, r0 - a0, c0 - b0, out)
         return out
 
 
@@ -581,7 +596,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     ca, cb = rates[0] / factor, rates[1] / factor
     # a typical match: the median cost along the monotone path (mostly right even where
     # the order differs); unrelated frames: the median of all costs
-    smoothed = _DiagonalMean(coarse, int(round(_SMOOTH_S * min(ca, cb))))
+    slopes = _SLOPES.get(info.get("material"), (1.0,))
+    smoothed = _DiagonalMean(coarse, int(round(_SMOOTH_S * min(ca, cb))), slopes)
     path_cost = _path_costs(mono, smoothed, ca, cb)
     c_on = float(np.median(path_cost))
     c_off = _normalizer(smoothed)[1]
