@@ -163,30 +163,46 @@ def slope_mean(c, offsets, i_off, j_off, out):
     radius = width // 2
     n_out, m_out = out.shape
     acc = np.empty(m_out)
-    cnt = np.empty(m_out)
+    # the columns whose window lies inside c for every k: their count is the number of
+    # rows inside; the others (at c's first and last columns) are counted one by one
+    inner_lo = min(m_out, max(0, radius - j_off))
+    inner_hi = max(inner_lo, min(m_out, cols - j_off - radius))
     for a in range(n_out):
         i = i_off + a
-        for b in range(m_out):
-            out[a, b] = np.inf
+        best = out[a]
+        best[:] = np.inf
         for s in range(n_lines):
-            for b in range(m_out):
-                acc[b] = 0.0
-                cnt[b] = 0.0
+            acc[:] = 0.0
+            n_rows = 0
             for k in range(width):
                 ii = i + offsets[s, k]
                 if ii < 0 or ii >= rows:
                     continue
-                dk = k - radius
-                b_lo = max(0, -(j_off + dk))
-                b_hi = min(m_out, cols - j_off - dk)
-                for b in range(b_lo, b_hi):
-                    acc[b] += c[ii, j_off + b + dk]
-                    cnt[b] += 1.0
+                n_rows += 1
+                shift = j_off + k - radius
+                b_lo = max(0, -shift)
+                b_hi = min(m_out, cols - shift)
+                row = c[ii, shift + b_lo:shift + b_hi]
+                seg = acc[b_lo:b_hi]
+                for b in range(b_hi - b_lo):
+                    seg[b] += row[b]
+            if n_rows == 0:
+                continue
+            for b in range(inner_lo, inner_hi):
+                v = acc[b] / n_rows
+                if v < best[b]:
+                    best[b] = v
             for b in range(m_out):
-                if cnt[b] > 0.0:
-                    v = acc[b] / cnt[b]
-                    if v < out[a, b]:
-                        out[a, b] = v
+                if inner_lo <= b < inner_hi:
+                    continue
+                count = 0
+                for k in range(width):
+                    ii = i + offsets[s, k]
+                    jj = j_off + b + k - radius
+                    if 0 <= ii < rows and 0 <= jj < cols:
+                        count += 1
+                if count > 0 and acc[b] / count < best[b]:
+                    best[b] = acc[b] / count
 
 
 @njit(cache=True, nogil=True)
