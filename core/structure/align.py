@@ -5,8 +5,10 @@ aligned by the default pipeline's engine.
 
 1. The default pipeline's features (``core.pipeline``), computed once; the monotone
    result (``structure="auto"``) is the default pipeline's, exactly.
-2. At about 10 frames per second, the local costs are shifted and scaled so that a
-   typical match (the median of every B frame's best cost) is 0 and a typical unrelated
+2. At about 10 frames per second, the local costs are averaged along the diagonal over
+   ``_SMOOTH_S`` either side (speech: along lines of the slopes ``_SLOPES``, the least
+   mean kept, since two speakers seldom keep one tempo) and shifted and scaled so that a
+   typical match (the median cost along the monotone path) is 0 and a typical unrelated
    pair of frames (the median of all costs) is 1.
 3. A jump DP (:mod:`core._kernels.jumps`, after JumpDTW): every frame of B is matched
    to one frame of A, monotonically within a piece; a new piece starts anywhere on A for
