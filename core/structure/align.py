@@ -12,10 +12,11 @@ aligned by the default pipeline's engine.
    pair of frames (the median of all costs) is 1.
 3. A jump DP (:mod:`core._kernels.jumps`, after JumpDTW): every frame of B is matched
    to one frame of A, monotonically within a piece; a new piece starts anywhere on A for
-   ``jump_s`` seconds' worth of mismatch, and B frames may be matched to nothing (0.5
-   per frame, half the jump penalty to enter and to leave). The path's ends are pinned
-   to A's (``_ENDS_W``: starting or ending elsewhere costs up to half a jump), so a
-   first section is not placed on a copy just before the next one to save a jump.
+   ``jump_s`` seconds' worth of mismatch (1.5 s; speech 1.0 s), and B frames may be
+   matched to nothing (0.5 per frame, half the jump penalty to enter and to leave). The
+   path's ends are pinned to A's (``_ENDS_W``: starting or ending elsewhere costs up to
+   half a jump), so a first section is not placed on a copy just before the next one to
+   save a jump.
 4. Pieces shorter than ``min_piece_s`` are dropped, pieces that continue one another
    (a small slip on A) are merged; each remaining piece is solved by the engine
    (:func:`core.warping.staged_dtw`, the pipeline's recipe) from its first to its last
@@ -62,6 +63,10 @@ __all__ = ["align_structure", "find_pieces", "analyse_units", "assign_units", "u
 _DP_RATE_HZ = 10.0
 _UNIT_RATE_HZ = 2.0
 _JUMP_S = 1.5
+# per material, the jump's price where it differs (seconds): speech, on the sharper costs
+# of its slopes, pays less, so that a moved section of 4 s pays its two jumps (issue 17,
+# results.md: on the diagonal alone a 1.0 s jump made extra jumps)
+_JUMP_S_OF = {"speech": 1.0}
 _ENDS_W = 0.5
 _NULL_COST = 0.5
 _HOLD_W = 0.5
@@ -544,7 +549,7 @@ def _prepare(rec_a, rec_b, feature, rate_hz, band_s, monitor):
 
 
 def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=None,
-                    band_s=None, method="dtw", anchors=None, jump_s=_JUMP_S,
+                    band_s=None, method="dtw", anchors=None, jump_s=None,
                     min_piece_s=_MIN_PIECE_S, progress=None, cancel=None):
     """Align two recordings whose order may differ.
 
@@ -559,8 +564,9 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     feature, rate_hz, band_s, method, anchors :
         As for :func:`core.align_recordings`; the pieces take ``feature`` and ``rate_hz``
         (``method`` other than ``"dtw"`` and anchors: only ``"monotone"``).
-    jump_s : float
-        Penalty of a jump, in seconds of mismatched frames.
+    jump_s : float, optional
+        Penalty of a jump, in seconds of mismatched frames (default: ``_JUMP_S``, 1.5 s;
+        speech ``_JUMP_S_OF["speech"]``, 1.0 s).
     min_piece_s : float
         Shortest piece kept.
 
@@ -585,12 +591,16 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     if anchors is not None and len(np.asarray(anchors).reshape(-1)):
         raise ValueError(f"anchors: structure {structure!r} takes no anchors")
     for name, value in (("jump_s", jump_s), ("min_piece_s", min_piece_s)):
+        if name == "jump_s" and value is None:
+            continue
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise ValueError(f"{name}: expected a positive number of seconds, got {value!r}")
     t0 = time.perf_counter()
     monitor = Monitor(progress, cancel)
     planned = _prepare(rec_a, rec_b, feature, rate_hz, band_s, monitor.sub(0.0, 0.4))
     terms, weights, local, rates, info = planned
+    if jump_s is None:
+        jump_s = _JUMP_S_OF.get(info.get("material"), _JUMP_S)
     mono = align_recordings(rec_a, rec_b, feature=feature, rate_hz=rate_hz, band_s=band_s,
                             progress=monitor.sub(0.4, 0.7).report, cancel=cancel,
                             _terms=(terms, weights, local, rates, dict(info)),

@@ -722,3 +722,29 @@ def test_junctions_are_refined_on_the_global_weights(moved_pair_with_a_copy, mon
     assert seen and seen[0] == pytest.approx([f["weight"] for f in weights])
     # the music plan's local stages weigh the terms otherwise
     assert [f["weight"] for f in weights] != [f["local_weight"] for f in weights]
+
+
+def test_the_jump_price_is_the_materials_unless_given(structured_pair, monkeypatch):
+    # speech pays 1.0 s for a jump, other material 1.5 s (issue 17, results.md); an
+    # explicit jump_s wins
+    import core.structure.align as structure_align
+
+    assert structure_align._JUMP_S_OF["speech"] < structure_align._JUMP_S
+    seen = []
+    original = structure_align.find_pieces
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["jump_s"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(structure_align, "find_pieces", spy)
+    monkeypatch.setattr(structure_align, "_JUMP_S_OF", {"music": 0.7})
+    pa, pb, _ = structured_pair
+    ra, rb = core.open_recording(pa), core.open_recording(pb)
+    al = structure_align.align_structure(ra, rb, structure="pieces")
+    assert al.diagnostics["material"] == "music"
+    assert seen == [0.7] and al.params["jump_s"] == 0.7
+    al = structure_align.align_structure(ra, rb, structure="pieces", jump_s=2.0)
+    assert seen[-1] == 2.0 and al.params["jump_s"] == 2.0
+    with pytest.raises(ValueError, match="jump_s"):
+        structure_align.align_structure(ra, rb, structure="pieces", jump_s=0.0)
