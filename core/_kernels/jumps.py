@@ -152,6 +152,60 @@ def diagonal_mean(c, radius, i_off, j_off, out):
 
 
 @njit(cache=True, nogil=True)
+def slope_mean(c, offsets, i_off, j_off, out):
+    """``out[a, b]`` = the least over lines ``s`` of the mean of ``c[i + offsets[s, k],
+    j + k - radius]`` over ``k`` (``offsets`` (S, 2 * radius + 1) rows of A per column of
+    B) inside ``c``, where ``(i, j) = (i_off + a, j_off + b)``: local costs averaged along
+    lines of several slopes, the best kept (a diagonal mean that follows a tempo
+    other than A's)."""
+    rows, cols = c.shape
+    n_lines, width = offsets.shape
+    radius = width // 2
+    n_out, m_out = out.shape
+    acc = np.empty(m_out)
+    # the columns whose window lies inside c for every k: their count is the number of
+    # rows inside; the others (at c's first and last columns) are counted one by one
+    inner_lo = min(m_out, max(0, radius - j_off))
+    inner_hi = max(inner_lo, min(m_out, cols - j_off - radius))
+    for a in range(n_out):
+        i = i_off + a
+        best = out[a]
+        best[:] = np.inf
+        for s in range(n_lines):
+            acc[:] = 0.0
+            n_rows = 0
+            for k in range(width):
+                ii = i + offsets[s, k]
+                if ii < 0 or ii >= rows:
+                    continue
+                n_rows += 1
+                shift = j_off + k - radius
+                b_lo = max(0, -shift)
+                b_hi = min(m_out, cols - shift)
+                row = c[ii, shift + b_lo:shift + b_hi]
+                seg = acc[b_lo:b_hi]
+                for b in range(b_hi - b_lo):
+                    seg[b] += row[b]
+            if n_rows == 0:
+                continue
+            for b in range(inner_lo, inner_hi):
+                v = acc[b] / n_rows
+                if v < best[b]:
+                    best[b] = v
+            for b in range(m_out):
+                if inner_lo <= b < inner_hi:
+                    continue
+                count = 0
+                for k in range(width):
+                    ii = i + offsets[s, k]
+                    jj = j_off + b + k - radius
+                    if 0 <= ii < rows and 0 <= jj < cols:
+                        count += 1
+                if count > 0 and acc[b] / count < best[b]:
+                    best[b] = acc[b] / count
+
+
+@njit(cache=True, nogil=True)
 def junction_forward(block, start, pen, acc, was_held, back):
     """B-driven paths from row ``start`` of column 0 of ``block`` (rows A, columns B):
     A advances 0, 1 or 2 rows per column (0 and 2 for ``pen`` more), never 0 twice in a

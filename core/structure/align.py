@@ -5,15 +5,18 @@ aligned by the default pipeline's engine.
 
 1. The default pipeline's features (``core.pipeline``), computed once; the monotone
    result (``structure="auto"``) is the default pipeline's, exactly.
-2. At about 10 frames per second, the local costs are shifted and scaled so that a
-   typical match (the median of every B frame's best cost) is 0 and a typical unrelated
+2. At about 10 frames per second, the local costs are averaged along the diagonal over
+   ``_SMOOTH_S`` either side (speech: along lines of the slopes ``_SLOPES``, the least
+   mean kept, since two speakers seldom keep one tempo) and shifted and scaled so that a
+   typical match (the median cost along the monotone path) is 0 and a typical unrelated
    pair of frames (the median of all costs) is 1.
 3. A jump DP (:mod:`core._kernels.jumps`, after JumpDTW): every frame of B is matched
    to one frame of A, monotonically within a piece; a new piece starts anywhere on A for
-   ``jump_s`` seconds' worth of mismatch, and B frames may be matched to nothing (0.5
-   per frame, half the jump penalty to enter and to leave). The path's ends are pinned
-   to A's (``_ENDS_W``: starting or ending elsewhere costs up to half a jump), so a
-   first section is not placed on a copy just before the next one to save a jump.
+   ``jump_s`` seconds' worth of mismatch (1.5 s; speech 1.0 s), and B frames may be
+   matched to nothing (0.5 per frame, half the jump penalty to enter and to leave). The
+   path's ends are pinned to A's (``_ENDS_W``: starting or ending elsewhere costs up to
+   half a jump), so a first section is not placed on a copy just before the next one to
+   save a jump.
 4. Pieces shorter than ``min_piece_s`` are dropped, pieces that continue one another
    (a small slip on A) are merged; each remaining piece is solved by the engine
    (:func:`core.warping.staged_dtw`, the pipeline's recipe) from its first to its last
@@ -60,11 +63,22 @@ __all__ = ["align_structure", "find_pieces", "analyse_units", "assign_units", "u
 _DP_RATE_HZ = 10.0
 _UNIT_RATE_HZ = 2.0
 _JUMP_S = 1.5
+# per material, the jump's price where it differs (seconds): speech, on the sharper costs
+# of its slopes, pays less, so that a moved section of 4 s pays its two jumps (issue 17,
+# results.md: on the diagonal alone a 1.0 s jump made extra jumps)
+_JUMP_S_OF = {"speech": 1.0}
 _ENDS_W = 0.5
 _NULL_COST = 0.5
 _HOLD_W = 0.5
 _MIN_PIECE_S = 2.0
 _SMOOTH_S = 0.5
+# per material, the slopes (rows of A per column of B) of the lines the local costs are
+# averaged along, the least mean kept; a material not listed: the diagonal alone. Speech:
+# seven slopes 2^-0.75 .. 2^0.75 (0.59-1.68) in quarter octaves (chosen on the structure
+# benchmark's speech pairs, seeds 0-1, 4-5, 6-7; five in half octaves lost a moved
+# section of speech_p02 move 7). Music keeps the diagonal: with the slopes music_p01 lost
+# its copies (repeat 0 8 -> 77x, drop 0 1.1 -> 150x; issue 17, results.md)
+_SLOPES = {"speech": tuple(2.0 ** (k / 4) for k in range(-3, 4))}
 _MERGE_S = 1.0
 _GAP_S = 3.0
 _JUNCTION_S = 1.0
@@ -100,21 +114,33 @@ _STATS_BLOCKS = 16
 class _DiagonalMean:
     """Local costs averaged along the diagonal over ``2 * radius + 1`` cells (the
     path enhancement of music structure analysis): a match must hold for about a
-    second, so chords or phonemes that recur elsewhere stop looking like matches."""
+    second, so chords or phonemes that recur elsewhere stop looking like matches.
 
-    def __init__(self, source, radius):
+    With ``slopes`` (rows of A per column of B) other than ``(1.0,)``, the mean is taken
+    along a line of each slope and the least kept (Müller and Kurth's multiple-tempo
+    smoothing): where the two recordings go at different tempi the true path is not
+    a diagonal, and a diagonal mean blurs it with its neighbours (issue 17, speech
+    read by two speakers: benchmarks/structure/results.md)."""
+
+    def __init__(self, source, radius, slopes=(1.0,)):
         self.source, self.radius = source, int(radius)
         self.n, self.m = source.n, source.m
+        steps = np.arange(-self.radius, self.radius + 1)
+        self.offsets = np.array([np.round(s * steps) for s in slopes], dtype=np.int64)
 
     def costs(self, r0, r1, c0, c1):
         n, m, L = self.n, self.m, self.radius
-        a0, a1 = max(0, r0 - L), min(n, r1 + L)
+        reach = int(np.abs(self.offsets).max())
+        a0, a1 = max(0, r0 - reach), min(n, r1 + reach)
         b0, b1 = max(0, c0 - L), min(m, c1 + L)
-        from .._kernels.jumps import diagonal_mean
+        from .._kernels.jumps import diagonal_mean, slope_mean
 
         c = np.ascontiguousarray(self.source.costs(a0, a1, b0, b1), dtype=np.float64)
         out = np.empty((r1 - r0, c1 - c0))
-        diagonal_mean(c, L, r0 - a0, c0 - b0, out)
+        if len(self.offsets) == 1 and np.array_equal(self.offsets[0], np.arange(-L, L + 1)):
+            diagonal_mean(c, L, r0 - a0, c0 - b0, out)
+        else:
+            slope_mean(c, self.offsets, r0 - a0, c0 - b0, out)
         return out
 
 
@@ -523,7 +549,7 @@ def _prepare(rec_a, rec_b, feature, rate_hz, band_s, monitor):
 
 
 def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=None,
-                    band_s=None, method="dtw", anchors=None, jump_s=_JUMP_S,
+                    band_s=None, method="dtw", anchors=None, jump_s=None,
                     min_piece_s=_MIN_PIECE_S, progress=None, cancel=None):
     """Align two recordings whose order may differ.
 
@@ -538,8 +564,9 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     feature, rate_hz, band_s, method, anchors :
         As for :func:`core.align_recordings`; the pieces take ``feature`` and ``rate_hz``
         (``method`` other than ``"dtw"`` and anchors: only ``"monotone"``).
-    jump_s : float
-        Penalty of a jump, in seconds of mismatched frames.
+    jump_s : float, optional
+        Penalty of a jump, in seconds of mismatched frames (default: ``_JUMP_S``, 1.5 s;
+        speech ``_JUMP_S_OF["speech"]``, 1.0 s).
     min_piece_s : float
         Shortest piece kept.
 
@@ -564,12 +591,16 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     if anchors is not None and len(np.asarray(anchors).reshape(-1)):
         raise ValueError(f"anchors: structure {structure!r} takes no anchors")
     for name, value in (("jump_s", jump_s), ("min_piece_s", min_piece_s)):
+        if name == "jump_s" and value is None:
+            continue
         if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
             raise ValueError(f"{name}: expected a positive number of seconds, got {value!r}")
     t0 = time.perf_counter()
     monitor = Monitor(progress, cancel)
     planned = _prepare(rec_a, rec_b, feature, rate_hz, band_s, monitor.sub(0.0, 0.4))
     terms, weights, local, rates, info = planned
+    if jump_s is None:
+        jump_s = _JUMP_S_OF.get(info.get("material"), _JUMP_S)
     mono = align_recordings(rec_a, rec_b, feature=feature, rate_hz=rate_hz, band_s=band_s,
                             progress=monitor.sub(0.4, 0.7).report, cancel=cancel,
                             _terms=(terms, weights, local, rates, dict(info)),
@@ -581,7 +612,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     ca, cb = rates[0] / factor, rates[1] / factor
     # a typical match: the median cost along the monotone path (mostly right even where
     # the order differs); unrelated frames: the median of all costs
-    smoothed = _DiagonalMean(coarse, int(round(_SMOOTH_S * min(ca, cb))))
+    slopes = _SLOPES.get(info.get("material"), (1.0,))
+    smoothed = _DiagonalMean(coarse, int(round(_SMOOTH_S * min(ca, cb))), slopes)
     path_cost = _path_costs(mono, smoothed, ca, cb)
     c_on = float(np.median(path_cost))
     c_off = _normalizer(smoothed)[1]

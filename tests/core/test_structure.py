@@ -594,6 +594,77 @@ def test_find_pieces_starts_a_moved_section_at_a_start():
         find_pieces(source, 10.0, ends_w=-1.0)
 
 
+def _slope_mean_reference(c, offsets):
+    n, m = c.shape
+    radius = offsets.shape[1] // 2
+    out = np.full((n, m), np.inf)
+    for i in range(n):
+        for j in range(m):
+            for line in offsets:
+                vals = [c[i + d, j + k - radius] for k, d in enumerate(line)
+                        if 0 <= i + d < n and 0 <= j + k - radius < m]
+                if vals:
+                    out[i, j] = min(out[i, j], float(np.mean(vals)))
+    return out
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (9, 1), (2, 30), (30, 4), (17, 23)])
+def test_slope_mean_matches_a_plain_reference(shape):
+    from core._kernels.jumps import diagonal_mean, slope_mean
+
+    rng = np.random.default_rng(shape[0] * 100 + shape[1])
+    cost = rng.random(shape)
+    steps = np.arange(-3, 4)
+    offsets = np.array([np.round(s * steps) for s in (0.5, 1.0, 2.0)], dtype=np.int64)
+    out = np.empty(shape)
+    slope_mean(cost, offsets, 0, 0, out)
+    np.testing.assert_allclose(out, _slope_mean_reference(cost, offsets))
+    # a part of the matrix (the wrapper's blocks), and the diagonal alone
+    if shape[0] > 2 and shape[1] > 2:
+        part = np.empty((shape[0] - 2, shape[1] - 2))
+        slope_mean(cost, offsets, 1, 2, part)
+        np.testing.assert_allclose(part, _slope_mean_reference(cost, offsets)[1:-1, 2:])
+    diag, line = np.empty(shape), np.empty(shape)
+    diagonal_mean(cost, 3, 0, 0, diag)
+    slope_mean(cost, steps[None, :].astype(np.int64), 0, 0, line)
+    np.testing.assert_allclose(line, diag)
+
+
+def _moved_at_another_tempo(seed, tempo=0.7):
+    """A: 240 frames of unrelated features; B: A's 60-frame sections in the order 0 2 1
+    3, each played at ``tempo`` (B frame k of a section shows A frame ``s + k * tempo``),
+    with as much noise as signal. Returns x, y and each section's (A start, B start)."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((240, 12))
+    ys, starts, offset = [], [], 0
+    for s, e in [(0, 60), (120, 180), (60, 120), (180, 240)]:
+        rows = np.minimum(s + np.round(tempo * np.arange(int((e - s) / tempo))), e - 1)
+        ys.append(x[rows.astype(np.int64)] + rng.standard_normal((len(rows), 12)))
+        starts.append((s, offset))
+        offset += len(rows)
+    return x, np.vstack(ys), starts
+
+
+def test_find_pieces_finds_a_move_at_another_tempo_on_lines_of_several_slopes():
+    # the diagonal mean blurs a path of slope 0.7 with its neighbours: the moved
+    # sections cost little more elsewhere, and most seeds lose a jump or two
+    from core.structure.align import _SLOPES, _DiagonalMean
+
+    slopes = _SLOPES["speech"]
+    found = {"diagonal": 0, "slopes": 0}
+    for seed in range(8):
+        x, y, starts = _moved_at_another_tempo(seed)
+        source = _cost_source(x, y)
+        for label, lines in (("diagonal", (1.0,)), ("slopes", slopes)):
+            pieces, _, _ = find_pieces(_DiagonalMean(source, 5, lines), 10.0,
+                                       min_piece_s=1.0)
+            found[label] += len(pieces) == 4 and all(
+                abs(p[0] - s) <= 3 and abs(p[2] - o) <= 3
+                for p, (s, o) in zip(pieces, starts, strict=True))
+    assert found["slopes"] == 8
+    assert found["diagonal"] <= 4
+
+
 def _melody_section(notes, sr=8000, sec=4.0):
     t = np.arange(int(sr * sec / len(notes))) / sr
     return np.concatenate([0.3 * np.sin(2 * np.pi * f * t) * np.exp(-3 * t) for f in notes])
@@ -651,3 +722,29 @@ def test_junctions_are_refined_on_the_global_weights(moved_pair_with_a_copy, mon
     assert seen and seen[0] == pytest.approx([f["weight"] for f in weights])
     # the music plan's local stages weigh the terms otherwise
     assert [f["weight"] for f in weights] != [f["local_weight"] for f in weights]
+
+
+def test_the_jump_price_is_the_materials_unless_given(structured_pair, monkeypatch):
+    # speech pays 1.0 s for a jump, other material 1.5 s (issue 17, results.md); an
+    # explicit jump_s wins
+    import core.structure.align as structure_align
+
+    assert structure_align._JUMP_S_OF["speech"] < structure_align._JUMP_S
+    seen = []
+    original = structure_align.find_pieces
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["jump_s"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(structure_align, "find_pieces", spy)
+    monkeypatch.setattr(structure_align, "_JUMP_S_OF", {"music": 0.7})
+    pa, pb, _ = structured_pair
+    ra, rb = core.open_recording(pa), core.open_recording(pb)
+    al = structure_align.align_structure(ra, rb, structure="pieces")
+    assert al.diagnostics["material"] == "music"
+    assert seen == [0.7] and al.params["jump_s"] == 0.7
+    al = structure_align.align_structure(ra, rb, structure="pieces", jump_s=2.0)
+    assert seen[-1] == 2.0 and al.params["jump_s"] == 2.0
+    with pytest.raises(ValueError, match="jump_s"):
+        structure_align.align_structure(ra, rb, structure="pieces", jump_s=0.0)
