@@ -630,6 +630,28 @@ def test_slope_mean_matches_a_plain_reference(shape):
     np.testing.assert_allclose(line, diag)
 
 
+def test_slope_mean_on_random_blocks_narrower_than_its_lines():
+    """Blocks anywhere in the matrix, lines wider than the block (the slice adds must
+    skip a line that misses every column) and missing costs, against the reference."""
+    from core._kernels.jumps import slope_mean
+
+    rng = np.random.default_rng(17)
+    for _ in range(200):
+        n, m = (int(v) for v in rng.integers(1, 25, 2))
+        radius = int(rng.integers(0, 7))
+        steps = np.arange(-radius, radius + 1)
+        slopes = 2.0 ** (np.arange(-3, 4)[: int(rng.integers(1, 8))] / 4)
+        offsets = np.array([np.round(s * steps) for s in slopes], dtype=np.int64)
+        cost = rng.random((n, m))
+        cost[rng.random((n, m)) < 0.1] = np.nan
+        i_off, j_off = int(rng.integers(0, n)), int(rng.integers(0, m))
+        h, w = int(rng.integers(1, n - i_off + 1)), int(rng.integers(1, m - j_off + 1))
+        out = np.empty((h, w))
+        slope_mean(cost, offsets, i_off, j_off, out)
+        expected = _slope_mean_reference(cost, offsets)[i_off:i_off + h, j_off:j_off + w]
+        np.testing.assert_allclose(out, expected)
+
+
 def _moved_at_another_tempo(seed, tempo=0.7):
     """A: 240 frames of unrelated features; B: A's 60-frame sections in the order 0 2 1
     3, each played at ``tempo`` (B frame k of a section shows A frame ``s + k * tempo``),
