@@ -144,6 +144,56 @@ def test_import_a_sync_toolbox_csv_becomes_an_editable_result(qtbot, window, aud
     wait_idle(qtbot, window)
 
 
+def test_an_imported_result_is_corrected_with_an_anchor_in_the_window(qtbot, window,
+                                                                     audio_pair, tmp_path):
+    """Shift+click on an imported path (a file of another tool: no features of its own)
+    re-solves it on the features the matrix shows; it used to say "the active result's
+    features are not at hand yet" however long one waited, and nothing changed."""
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    straight = _linear(window)
+    csv = tmp_path / "other_tool.csv"
+    np.savetxt(csv, straight.times_s, delimiter=",", fmt="%.6f")
+    with qtbot.waitSignal(window.files.imported, timeout=TIMEOUT_MS) as blocker:
+        window.files.import_alignment(str(csv))
+    rid = blocker.args[0]
+    wait_idle(qtbot, window)
+    errors = []
+    window.session.error_reported.connect(errors.append)
+    ta, tb = 2.0, float(straight.map_a_to_b(2.0)) + 0.3
+    with qtbot.waitSignal(window.editor.resolved, timeout=TIMEOUT_MS) as done:
+        window.editor.add_anchor(ta, tb)
+    assert errors == []
+    new = done.args[0]
+    assert new != rid and window.session.active_id == new
+    al = window.session.alignment(new)
+    assert abs(float(al.map_a_to_b(ta)) - tb) <= 1.5 / al.rate_b_hz
+    wait_idle(qtbot, window)
+
+
+def test_the_no_confidence_note_of_an_imported_path_fits_its_track(qtbot, window,
+                                                                   audio_pair, tmp_path):
+    """An imported path has no confidence: the track says why, wrapped inside the track
+    (on one line it ran past both ends: "onfidence: ... (made elsewhere or edit")."""
+    window.resize(1440, 900)
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    csv = tmp_path / "other_tool.csv"
+    np.savetxt(csv, _linear(window).times_s, delimiter=",", fmt="%.6f")
+    with qtbot.waitSignal(window.files.imported, timeout=TIMEOUT_MS):
+        window.files.import_alignment(str(csv))
+    wait_idle(qtbot, window)
+    diagnostics = window.diagnostics
+    note = diagnostics.conf_note
+    assert note.toPlainText().startswith("no confidence:")
+    track = diagnostics.conf_plot.getViewBox().width()
+    assert 0 < note.textItem.boundingRect().width() <= track
+    window.resize(1100, 800)  # narrower: wrapped again
+    qtbot.waitUntil(lambda: diagnostics.conf_plot.getViewBox().width() < track,
+                    timeout=TIMEOUT_MS)
+    assert note.textItem.boundingRect().width() <= diagnostics.conf_plot.getViewBox().width()
+
+
 def test_annotations_show_under_their_stream_and_follow_the_active_path(
         qtbot, window, audio_pair, tmp_path):
     open_pair(qtbot, window, *audio_pair)
