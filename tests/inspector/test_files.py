@@ -275,6 +275,44 @@ def test_annotations_show_under_their_stream_and_follow_the_active_path(
     wait_idle(qtbot, window)
 
 
+def test_a_label_at_the_start_is_not_hidden_under_its_tier_name(qtbot, window,
+                                                                audio_pair, tmp_path):
+    """The tier's name sits over the left edge of its row; a label starting there was
+    drawn under the name's box ("labels" hid "one" at 0.5 s of the demo pair: "labels
+    e"). It now starts just right of the name, its tick still at its time."""
+    window.resize(1440, 900)
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    annotations = window.files.annotations
+    ann = Annotation((Tier("words", "interval", (Interval(0.1, 1.0, "one"),
+                                                  Interval(2.5, 3.5, "three"))),),
+                     start_s=0.0, end_s=4.0)
+    write_annotation(ann, tmp_path / "early.TextGrid")
+    annotations.open("a", str(tmp_path / "early.TextGrid"))
+    wait_idle(qtbot, window)
+    lane = annotations.lanes["a"]
+    qtbot.waitUntil(lambda: "one" in lane.label_texts(), timeout=TIMEOUT_MS)
+    # zoomed in: "one" runs on past the left edge, where its label starts
+    window.stream_a.set_visible_range(0.5, 3.0)
+    view_box = lane.plot.getViewBox()
+    qtbot.waitUntil(lambda: view_box.viewRange()[0][0] == pytest.approx(0.5),
+                    timeout=TIMEOUT_MS)
+    name = lane._row_items[0].name
+    # in seconds: where the name's box ends (it is drawn in pixels from the left edge)
+    name_end = 0.5 + name.textItem.boundingRect().width() * view_box.viewPixelSize()[0]
+
+    def placed():
+        labels = {item.toPlainText(): item for item in lane._labels[: lane._n_labels]}
+        return labels if {"one", "three"} <= set(labels) else None
+
+    qtbot.waitUntil(lambda: placed() is not None and
+                    placed()["one"].pos().x() != pytest.approx(0.1), timeout=TIMEOUT_MS)
+    qtbot.wait(100)  # the labels are placed 40 ms after a range change
+    labels = placed()
+    assert labels["one"].pos().x() >= name_end
+    assert labels["three"].pos().x() == pytest.approx(2.5)  # clear of it: at its time
+
+
 def test_dropping_alignment_and_annotation_files(qtbot, window, audio_pair, tmp_path):
     open_pair(qtbot, window, *audio_pair)
     wait_idle(qtbot, window)
