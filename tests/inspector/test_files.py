@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from inspector_gui_helpers import TIMEOUT_MS, open_pair, wait_idle
+from inspector_gui_helpers import TIMEOUT_MS, anchor_corrects, open_pair, wait_idle
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
@@ -158,16 +158,7 @@ def test_an_imported_result_is_corrected_with_an_anchor_in_the_window(qtbot, win
         window.files.import_alignment(str(csv))
     rid = blocker.args[0]
     wait_idle(qtbot, window)
-    errors = []
-    window.session.error_reported.connect(errors.append)
-    ta, tb = 2.0, float(straight.map_a_to_b(2.0)) + 0.3
-    with qtbot.waitSignal(window.editor.resolved, timeout=TIMEOUT_MS) as done:
-        window.editor.add_anchor(ta, tb)
-    assert errors == []
-    new = done.args[0]
-    assert new != rid and window.session.active_id == new
-    al = window.session.alignment(new)
-    assert abs(float(al.map_a_to_b(ta)) - tb) <= 1.5 / al.rate_b_hz
+    anchor_corrects(qtbot, window, rid, 2.0, float(straight.map_a_to_b(2.0)) + 0.3)
     wait_idle(qtbot, window)
 
 

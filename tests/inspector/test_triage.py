@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 from conftest import melody, write_wav
-from inspector_gui_helpers import TIMEOUT_MS, wait_idle
+from inspector_gui_helpers import TIMEOUT_MS, anchor_corrects, wait_idle
 from PySide6.QtCore import QPoint, Qt
 
 from core.alignment import Alignment
@@ -438,16 +438,7 @@ def test_a_batch_pair_opened_alone_is_corrected_with_an_anchor(qtbot, window, au
             table.table.model().index(0, 2)).center())
     rid = blocker.args[0]
     wait_idle(qtbot, window)
-    errors = []
-    window.session.error_reported.connect(errors.append)
-    ta, tb = 2.0, float(al.map_a_to_b(2.0)) + 0.25
-    with qtbot.waitSignal(window.editor.resolved, timeout=TIMEOUT_MS) as done:
-        window.editor.add_anchor(ta, tb)
-    assert errors == []
-    new = done.args[0]
-    assert new != rid and window.session.active_id == new
-    fixed = window.session.alignment(new)
-    assert abs(float(fixed.map_a_to_b(ta)) - tb) <= 1.5 / fixed.rate_b_hz
+    anchor_corrects(qtbot, window, rid, 2.0, float(al.map_a_to_b(2.0)) + 0.25)
     wait_idle(qtbot, window)
 
 
