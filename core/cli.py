@@ -183,8 +183,11 @@ def check_output(path: str | None, inputs=()) -> str:
 
 
 class _StderrProgress:
+    """A percentage on standard error, rewritten in place: on a terminal only (in a log,
+    the carriage returns would glue every percentage and the next line together)."""
+
     def __init__(self, enabled: bool):
-        self.enabled = enabled
+        self.enabled = enabled and sys.stderr is not None and sys.stderr.isatty()
         self.last = -1
 
     def __call__(self, fraction: float):
@@ -282,8 +285,7 @@ def _write_project(rec_a, rec_b, recipe, output: str, *, quiet: bool) -> None:
     from .project import Project, RecordingInfo
     from .project_file import save_project
 
-    progress = _StderrProgress(enabled=not quiet and sys.stderr is not None
-                               and sys.stderr.isatty())
+    progress = _StderrProgress(enabled=not quiet)
     try:
         run = registry.run(recipe, rec_a, rec_b, progress=progress)
     finally:
@@ -305,8 +307,7 @@ def _align(path_a, path_b, recipe=None, *, quiet=False):
     rec_b = path_b if hasattr(path_b, "kind") else open_recording(path_b)
     if recipe is None:
         recipe = registry.recipe(registry.DEFAULT_METHOD)
-    progress = _StderrProgress(enabled=not quiet and sys.stderr is not None
-                               and sys.stderr.isatty())
+    progress = _StderrProgress(enabled=not quiet)
     try:
         return registry.run(recipe, rec_a, rec_b, progress=progress).alignment
     finally:

@@ -494,8 +494,9 @@ class MethodPanel(QWidget):
     # ------------------------------------------------------------------ results
     def _on_alignment_added(self, aid: int) -> None:
         image = self.session.project.result(aid).image
-        if len(self.session.alignment_ids()) == 1 and image is not None:
-            # start from what the default alignment used
+        # start from what the default alignment used: the first result, whether it was
+        # just computed or a reopened project lists it (and the others) at once
+        if self.session.alignment_ids()[:1] == [aid] and image is not None:
             for combo, spec in ((self.feature_a, image[0]), (self.feature_b, image[1])):
                 if combo.findData(spec.name) >= 0:
                     combo.setCurrentIndex(combo.findData(spec.name))

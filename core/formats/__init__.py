@@ -69,7 +69,7 @@ _EXTENSION_FORMATS = {
 }
 
 
-def format_from_path(path, kind: str = "alignment") -> str:
+def format_from_path(path, kind: str = "alignment", *, option: str = "the format") -> str:
     """The format named by ``path``'s extension (and, for annotations, its content).
 
     ``.csv`` is ``csv`` for alignments; for annotations it is ``labels-csv`` when the
@@ -78,6 +78,9 @@ def format_from_path(path, kind: str = "alignment") -> str:
     Visualiser as text (tab-separated layers whose times have nine decimals, see
     :func:`core.formats.sonic_visualiser.is_sv_layer_text`), which are ``sv-csv``.
     ``.textgrid`` (any case), ``.eaf``, ``.json`` and ``.svl`` name themselves.
+
+    ``option`` is how the caller takes a format instead (the command line's
+    ``--labels-format``), named in the message.
 
     Raises
     ------
@@ -100,7 +103,7 @@ def format_from_path(path, kind: str = "alignment") -> str:
            ".textgrid": "textgrid", ".eaf": "eaf", ".tsv": "csv"}.get(suffix)
     if fmt is None or fmt not in allowed:
         raise ValueError(f"{display_path(path)}: cannot tell the {kind} format from the "
-                         f"extension {suffix or '(none)'}; give the format, one of "
+                         f"extension {suffix or '(none)'}; give {option}, one of "
                          f"{', '.join(allowed)}")
     return fmt
 

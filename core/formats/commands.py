@@ -16,6 +16,7 @@ from ..paths import check_output
 from . import (
     ALIGNMENT_FORMATS,
     ANNOTATION_FORMATS,
+    format_from_path,
     output_format,
     read_alignment,
     transfer_file,
@@ -29,8 +30,11 @@ __all__ = ["register", "run_transfer", "run_convert"]
 def run_transfer(args: argparse.Namespace) -> int:
     """``transfer ALIGNMENT LABELS -o OUT``: move labels of A to B (or B to A)."""
     check_output(args.output, inputs=(args.alignment, args.labels))
+    # told here, where the option that gives the format is known
+    labels_format = args.labels_format or format_from_path(args.labels, "annotation",
+                                                           option="--labels-format")
     warnings = transfer_file(args.alignment, args.labels, args.output, format=args.format,
-                             direction=args.direction, labels_format=args.labels_format,
+                             direction=args.direction, labels_format=labels_format,
                              collapsed_marker=args.mark_collapsed or None)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -46,7 +50,9 @@ def run_convert(args: argparse.Namespace) -> int:
     if args.input_format is None and is_project_file(args.input):
         alignment = read_active_alignment(args.input)  # the project's active result
     else:
-        alignment = read_alignment(args.input, args.input_format, rate_a_hz=args.rate_a,
+        input_format = args.input_format or format_from_path(args.input,
+                                                             option="--input-format")
+        alignment = read_alignment(args.input, input_format, rate_a_hz=args.rate_a,
                                    rate_b_hz=args.rate_b)
     write_alignment(alignment, args.output, fmt)
     return 0

@@ -60,6 +60,10 @@ SOFT_BRUSH = None
 BUILDING = object()
 #: exact sources kept (results edited lately)
 SOURCES_KEPT = 4
+#: an edit of a path read from a file when no result has features to re-solve it on
+NO_FEATURES = ("correction: #{aid} is a path read from a file, without the features it was "
+               "made from, and no other result has any: compute an alignment of this pair "
+               "(Run), then correct")
 
 
 def resolve_task(base, constraints, source, rate_a_hz, rate_b_hz, previous, *,
@@ -389,10 +393,7 @@ class Editor(QObject):
         one."""
         aid = self.target()
         res = self.session.project.result(aid)
-        inputs = self.session.matrix_inputs(aid)
-        if res is None or inputs is None:
-            self.session.error_reported.emit("correction: the active result's features "
-                                             "are not at hand yet")
+        if res is None:
             return
         if piecewise_of(res.alignment) is not None:
             # the re-solve makes one monotone path: it would flatten the pieces
@@ -410,16 +411,25 @@ class Editor(QObject):
         waits, the latest one only, as a newer re-solve replaces an older one), else the
         corridor on the matrix's features."""
         res = self.session.project.result(aid)
-        inputs = self.session.matrix_inputs(aid)
-        if res is None or inputs is None:
+        if res is None:
             self._pending = None
             self.redraw()
             return
-        fa, fb, metric = inputs
+        inputs = self._inputs(aid)
         base = res.base if res.base is not None else res.alignment
         previous = res.alignment if res.base is not None else None
         exact = self.exact_source(base, inputs, aid)
         interim = exact is BUILDING
+        if interim and inputs is None:
+            # no features to stand in with (a batch's file opened alone): the edit waits
+            # for the exact source, built from the recordings
+            self._waiting = (aid, constraints, description, t0, base)
+            return
+        if exact is None and inputs is None:
+            self._pending = None
+            self.redraw()
+            self.session.error_reported.emit(NO_FEATURES.format(aid=aid))
+            return
         if interim:
             # the exact re-solve follows when the source lands (_on_source); meanwhile
             # the spliced corridor stands in, replaced without an undo step
@@ -429,6 +439,7 @@ class Editor(QObject):
                     exact["rate_b_hz"], previous)
             kwargs = {"mode": "exact", "energies": exact["energies"]}
         else:
+            fa, fb, metric = inputs
             args = (base, constraints, (fa.values, fb.values, metric), float(fa.rate_hz),
                     float(fb.rate_hz), previous)
             kwargs = {"mode": "corridor"}
@@ -438,6 +449,18 @@ class Editor(QObject):
                          on_result=lambda al: self._on_resolved(aid, constraints, description,
                                                                 al, t0, interim, base),
                          on_failure=lambda failure: self._on_failed(aid, failure))
+
+    def _inputs(self, aid: int):
+        """The features a corridor re-solve of ``aid`` runs on: its own (the matrix's
+        for it), else, for a path read from a file (imported, a batch's output), those
+        of the first result that has them, the features the matrix still shows; None
+        when no result has any."""
+        inputs = self.session.matrix_inputs(aid)
+        for other in self.session.alignment_ids():
+            if inputs is not None:
+                break
+            inputs = self.session.matrix_inputs(other)
+        return inputs
 
     # ------------------------------------------------------------------ exact source
     def exact_source(self, base, inputs=None, aid: int | None = None):
@@ -478,10 +501,8 @@ class Editor(QObject):
         res = self.session.project.result(aid)
         if res is None or piecewise_of(res.alignment) is not None:
             return
-        inputs = self.session.matrix_inputs(aid)
-        if inputs is not None:
-            self.exact_source(res.base if res.base is not None else res.alignment, inputs,
-                              aid)
+        self.exact_source(res.base if res.base is not None else res.alignment,
+                          self._inputs(aid), aid)
 
     def _on_source(self, base, src, keep: bool = True) -> None:
         """The exact source of ``base`` landed (``src``; None: the corridor for it), or

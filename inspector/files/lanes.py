@@ -193,12 +193,19 @@ class AnnotationLane:
         return self._labels[k]
 
     def _place_labels(self) -> None:
-        (t0, t1), _ = self.plot.getViewBox().viewRange()
+        view_box = self.plot.getViewBox()
+        (t0, t1), _ = view_box.viewRange()
+        seconds_per_px = view_box.viewPixelSize()[0]
         n = 0
         budget = MAX_LABELS
         for row, tier in enumerate(self.rows):
             starts, ends, labels = tier.starts, tier.ends, tier.labels
-            self._row_items[row].name.setPos(t0, row + 0.5)
+            name = self._row_items[row].name
+            name.setPos(t0, row + 0.5)
+            # a label is never drawn under the name's opaque box (the first interval's,
+            # or a long one's when zoomed in): it starts right of it, its tick still at
+            # its time
+            free = t0 + (name.textItem.boundingRect().width() + 3) * seconds_per_px
             colour = self._colour(tier)
             visible = np.flatnonzero((ends >= t0) & (starts <= t1))
             visible = [k for k in visible if labels[k]]
@@ -211,7 +218,7 @@ class AnnotationLane:
                 if item.toPlainText() != labels[k]:
                     item.setText(labels[k])
                 item.setColor(colour)
-                item.setPos(max(starts[k], t0), row + 0.5)
+                item.setPos(max(starts[k], free), row + 0.5)
                 item.setVisible(True)
                 n += 1
             if budget <= 0:

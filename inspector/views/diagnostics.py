@@ -176,6 +176,9 @@ class DiagnosticsView(QWidget):
         self.conf_note = pg.TextItem("", color="#a0a4ac", anchor=(0.5, 0.5))
         self.conf_note.setZValue(25)
         self.conf_plot.addItem(self.conf_note, ignoreBounds=True)
+        # wrapped to the track's width: on one line the note ran past both ends of the
+        # track and lost its first and last words (a third of the window wide)
+        self.conf_plot.getViewBox().sigResized.connect(self._fit_conf_note)
         self.stalls: list[tuple[float, float]] = []  # B holds: intervals of A
         self.a_holds: list[tuple[float, float]] = []  # A holds: (time of A, span on B)
         self.jumps = np.empty(0)
@@ -272,8 +275,7 @@ class DiagnosticsView(QWidget):
         else:
             for item in (self.conf, *self.conf_bands):
                 item.setData([], [])
-            self.conf_note.setText(f"no confidence: {self.no_confidence_reason(aid)}")
-            self.conf_note.setPos(al.duration_a_s / 2, 0.5)
+            self._show_conf_note(f"no confidence: {self.no_confidence_reason(aid)}", al)
         self.stalls, self.a_holds = path_stalls(al)
         self.jumps = find_jumps(al)
         # the tempo is drawn in log10 space, clipped to 1e-2 .. 1e2
@@ -341,8 +343,7 @@ class DiagnosticsView(QWidget):
         else:
             for item in (self.conf, *self.conf_bands):
                 item.setData([], [])
-            self.conf_note.setText("no confidence: a piece has none")
-            self.conf_note.setPos(al.duration_a_s / 2, 0.5)
+            self._show_conf_note("no confidence: a piece has none", al)
         self.stalls, self.a_holds = dp.piece_stalls(pw, path_stalls)
         self.jumps = dp.piece_jumps(pw)
         self._draw_marks(self.tempo_plot, -3.0, 3.0, jumps=True)
@@ -357,6 +358,21 @@ class DiagnosticsView(QWidget):
                 Request("diagnostics", path_local_cost, (fa.values, fb.values, path),
                         {"metric": metric}, label="local cost"),
                 on_result=lambda cost, aid=aid, al=al: self._show_cost(aid, al, cost))
+
+    def _show_conf_note(self, text: str, al) -> None:
+        """``text`` in the middle of the confidence track, wrapped to its width."""
+        self.conf_note.setText(text)
+        self.conf_note.setPos(al.duration_a_s / 2, 0.5)
+        self._fit_conf_note()
+
+    def _fit_conf_note(self, *_) -> None:
+        note = self.conf_note.textItem
+        note.setTextWidth(-1)  # its natural width; wrapped only when wider than the track
+        room = self.conf_plot.getViewBox().width() - 8.0
+        if room > 40.0 and note.boundingRect().width() > room:
+            self.conf_note.setTextWidth(room)
+        else:
+            self.conf_note.updateTextPos()
 
     def _set_error_ticks(self) -> None:
         """Label the confidence axis with the expected errors (ms) it stands for (once:

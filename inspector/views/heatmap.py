@@ -181,10 +181,14 @@ class HeatmapView(QWidget):
                            for p in pieces.pieces])
             self.path.setData(t[:, 0], t[:, 1], connect="finite")
         self.title.setText(f"Soft alignment — #{aid} {al.method}")
+        self.title.setToolTip("")
         if al.plan is None:
             self._show_nothing("")
-            self.title.setText(f"#{aid} {al.method}: a hard path, no soft plan (optimal "
-                               "transport, soft-DTW and attention make one)")
+            # what makes a plan goes to the tooltip: in the title it wrapped to a third
+            # line, past the label's two, beside the unit matrix or in a narrow window
+            self.title.setText(f"#{aid} {al.method}: a hard path, no soft plan")
+            self.title.setToolTip("optimal transport, soft-DTW and attention make a soft "
+                                  "plan; a hard path has none to show")
             return
         self.job = self.jobs.submit(
             Request("heatmap", reduce_plan, (al.plan, MAX_SIDE), label="soft plan"),

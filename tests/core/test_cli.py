@@ -219,3 +219,24 @@ def test_align_says_what_one_side_has_and_the_other_lacks_in_one_line(pair, tmp_
     assert lines[0].startswith("alignment-inspector: warning: B (later.wav) has material at "
                                "its start (0.0-"), lines
     assert out.is_file()
+
+
+@pytest.mark.parametrize(("command", "option"), [("convert", "--input-format"),
+                                                 ("transfer", "--labels-format")])
+def test_an_input_of_unknown_extension_names_the_option_that_gives_its_format(
+        tmp_path, capsys, command, option):
+    """'give the format' left the user to guess which of two format options: the
+    message names the input's option (--format is the output's)."""
+    from core.alignment import Alignment
+    from core.formats import write_alignment
+
+    path = np.column_stack([np.arange(10), np.arange(10)])
+    write_alignment(Alignment(path, 10.0, 10.0, n_a=10, n_b=10), tmp_path / "al.csv")
+    odd = tmp_path / "input.dat"
+    odd.write_text("0.0\t0.5\tone\n")
+    argv = (["convert", str(odd), "-o", str(tmp_path / "out.json")] if command == "convert"
+            else ["transfer", str(tmp_path / "al.csv"), str(odd), "-o",
+                  str(tmp_path / "out.TextGrid")])
+    assert cli.main(argv) == 2
+    one_line_error(capsys, f"{odd}: cannot tell the", f"; give {option}, one of ")
+    assert not (tmp_path / "out.json").exists() and not (tmp_path / "out.TextGrid").exists()

@@ -153,10 +153,11 @@ def test_render_command_errors_are_one_line_exit_2_no_file(tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav"]
 
 
-def test_render_command_with_an_alignment_file(tmp_path, capsys):
+def _render_with_an_alignment_file(tmp_path):
+    """``render A B -o out.wav --alignment al.csv`` on two click tracks; returns A, OUT."""
     from core.formats import write_alignment
 
-    al, ta, tb = _warp_alignment()
+    al, ta, _ = _warp_alignment()
     a, b = tmp_path / "a.wav", tmp_path / "b.wav"
     soundfile.write(a, _clicks([0.5], ta[-1]), RATE)
     soundfile.write(b, _clicks([0.5], 3.0), RATE)
@@ -164,5 +165,20 @@ def test_render_command_with_an_alignment_file(tmp_path, capsys):
     out = tmp_path / "out.wav"
     assert cli.main(["render", str(a), str(b), "-o", str(out), "--alignment",
                      str(tmp_path / "al.csv")]) == 0
+    return a, out
+
+
+def test_render_command_with_an_alignment_file(tmp_path, capsys):
+    a, out = _render_with_an_alignment_file(tmp_path)
     assert "written" in capsys.readouterr().err
     assert soundfile.info(out).frames == soundfile.info(a).frames
+
+
+def test_render_progress_is_for_a_terminal_only(tmp_path, capsys):
+    """Into a log (standard error not a terminal) ``render`` writes its one result line,
+    not a carriage-return progress bar glued in front of it, as ``align`` does."""
+    _render_with_an_alignment_file(tmp_path)
+    err = capsys.readouterr().err
+    assert "\r" not in err and " %" not in err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].endswith(" s written"), err

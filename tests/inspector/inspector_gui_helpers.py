@@ -26,3 +26,20 @@ def wait_idle(qtbot, window) -> None:
     link = getattr(window, "linked_zoom", None)  # views waiting to follow a zoom
     qtbot.waitUntil(lambda: window.jobs.n_running == 0 and queue.n_pending == 0
                     and (link is None or link.n_pending == 0), timeout=TIMEOUT_MS)
+
+
+def anchor_corrects(qtbot, window, rid, time_a_s, time_b_s) -> int:
+    """Shift+click's anchor on result ``rid`` (the active one): waits for the re-solve,
+    checks that no error was said and that the new manual result passes through the
+    anchor (within a frame and a half); returns its id."""
+    errors = []
+    window.session.error_reported.connect(errors.append)
+    with qtbot.waitSignal(window.editor.resolved, timeout=TIMEOUT_MS) as done:
+        window.editor.add_anchor(time_a_s, time_b_s)
+    window.session.error_reported.disconnect(errors.append)
+    assert errors == []
+    new = done.args[0]
+    assert new != rid and window.session.active_id == new
+    al = window.session.alignment(new)
+    assert abs(float(al.map_a_to_b(time_a_s)) - time_b_s) <= 1.5 / al.rate_b_hz
+    return new

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from inspector_gui_helpers import TIMEOUT_MS, open_pair, wait_idle
+from inspector_gui_helpers import TIMEOUT_MS, anchor_corrects, open_pair, wait_idle
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
@@ -144,6 +144,47 @@ def test_import_a_sync_toolbox_csv_becomes_an_editable_result(qtbot, window, aud
     wait_idle(qtbot, window)
 
 
+def test_an_imported_result_is_corrected_with_an_anchor_in_the_window(qtbot, window,
+                                                                     audio_pair, tmp_path):
+    """Shift+click on an imported path (a file of another tool: no features of its own)
+    re-solves it on the features the matrix shows; it used to say "the active result's
+    features are not at hand yet" however long one waited, and nothing changed."""
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    straight = _linear(window)
+    csv = tmp_path / "other_tool.csv"
+    np.savetxt(csv, straight.times_s, delimiter=",", fmt="%.6f")
+    with qtbot.waitSignal(window.files.imported, timeout=TIMEOUT_MS) as blocker:
+        window.files.import_alignment(str(csv))
+    rid = blocker.args[0]
+    wait_idle(qtbot, window)
+    anchor_corrects(qtbot, window, rid, 2.0, float(straight.map_a_to_b(2.0)) + 0.3)
+    wait_idle(qtbot, window)
+
+
+def test_the_no_confidence_note_of_an_imported_path_fits_its_track(qtbot, window,
+                                                                   audio_pair, tmp_path):
+    """An imported path has no confidence: the track says why, wrapped inside the track
+    (on one line it ran past both ends: "onfidence: ... (made elsewhere or edit")."""
+    window.resize(1440, 900)
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    csv = tmp_path / "other_tool.csv"
+    np.savetxt(csv, _linear(window).times_s, delimiter=",", fmt="%.6f")
+    with qtbot.waitSignal(window.files.imported, timeout=TIMEOUT_MS):
+        window.files.import_alignment(str(csv))
+    wait_idle(qtbot, window)
+    diagnostics = window.diagnostics
+    note = diagnostics.conf_note
+    assert note.toPlainText().startswith("no confidence:")
+    track = diagnostics.conf_plot.getViewBox().width()
+    assert 0 < note.textItem.boundingRect().width() <= track
+    window.resize(1100, 800)  # narrower: wrapped again
+    qtbot.waitUntil(lambda: diagnostics.conf_plot.getViewBox().width() < track,
+                    timeout=TIMEOUT_MS)
+    assert note.textItem.boundingRect().width() <= diagnostics.conf_plot.getViewBox().width()
+
+
 def test_annotations_show_under_their_stream_and_follow_the_active_path(
         qtbot, window, audio_pair, tmp_path):
     open_pair(qtbot, window, *audio_pair)
@@ -223,6 +264,44 @@ def test_annotations_show_under_their_stream_and_follow_the_active_path(
     assert annotations.opened["b"] is not None and annotations.opened["a"] is None
     assert [t.name for t in annotations.lanes["b"].rows if not t.moved] == ["words", "beats"]
     wait_idle(qtbot, window)
+
+
+def test_a_label_at_the_start_is_not_hidden_under_its_tier_name(qtbot, window,
+                                                                audio_pair, tmp_path):
+    """The tier's name sits over the left edge of its row; a label starting there was
+    drawn under the name's box ("labels" hid "one" at 0.5 s of the demo pair: "labels
+    e"). It now starts just right of the name, its tick still at its time."""
+    window.resize(1440, 900)
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    annotations = window.files.annotations
+    ann = Annotation((Tier("words", "interval", (Interval(0.1, 1.0, "one"),
+                                                  Interval(2.5, 3.5, "three"))),),
+                     start_s=0.0, end_s=4.0)
+    write_annotation(ann, tmp_path / "early.TextGrid")
+    annotations.open("a", str(tmp_path / "early.TextGrid"))
+    wait_idle(qtbot, window)
+    lane = annotations.lanes["a"]
+    qtbot.waitUntil(lambda: "one" in lane.label_texts(), timeout=TIMEOUT_MS)
+    # zoomed in: "one" runs on past the left edge, where its label starts
+    window.stream_a.set_visible_range(0.5, 3.0)
+    view_box = lane.plot.getViewBox()
+    qtbot.waitUntil(lambda: view_box.viewRange()[0][0] == pytest.approx(0.5),
+                    timeout=TIMEOUT_MS)
+    name = lane._row_items[0].name
+    # in seconds: where the name's box ends (it is drawn in pixels from the left edge)
+    name_end = 0.5 + name.textItem.boundingRect().width() * view_box.viewPixelSize()[0]
+
+    def placed():
+        labels = {item.toPlainText(): item for item in lane._labels[: lane._n_labels]}
+        return labels if {"one", "three"} <= set(labels) else None
+
+    qtbot.waitUntil(lambda: placed() is not None and
+                    placed()["one"].pos().x() != pytest.approx(0.1), timeout=TIMEOUT_MS)
+    qtbot.wait(100)  # the labels are placed 40 ms after a range change
+    labels = placed()
+    assert labels["one"].pos().x() >= name_end
+    assert labels["three"].pos().x() == pytest.approx(2.5)  # clear of it: at its time
 
 
 def test_dropping_alignment_and_annotation_files(qtbot, window, audio_pair, tmp_path):

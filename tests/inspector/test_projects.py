@@ -180,6 +180,34 @@ def test_round_trip_through_the_window(qtbot, make_window, audio_pair, tmp_path)
     assert other.isWindowModified()
 
 
+def test_a_reopened_project_sets_the_method_panel_as_the_default_alignment_did(
+        qtbot, make_window, audio_pair, tmp_path):
+    """The panel starts from the features, rate and metric the default pipeline used,
+    whether the pair was just aligned or its project reopened (it used to show the
+    registry's defaults, 25 Hz and euclidean, after a reopen with two results)."""
+    out = tmp_path / "p.alignproj"
+    win = make_window(FakeDialogs(save_as=str(out)))
+    rid = open_pair(qtbot, win, *audio_pair)
+    wait_idle(qtbot, win)
+    win.editor.add_anchor(1.0, 1.3)  # the first edit makes a manual result beside it
+    qtbot.waitUntil(lambda: len(win.session.alignment_ids()) == 2, timeout=TIMEOUT_MS)
+    wait_idle(qtbot, win)
+    panel = win.method_panel
+    seen = (panel.feature_a.currentData(), panel.feature_b.currentData(),
+            panel.rate_field.value(), panel.field("dtw", "metric").value())
+    spec_a, spec_b, metric = win.session.project.result(rid).image
+    assert seen == (spec_a.name, spec_b.name, min(spec_a.rate_hz, spec_b.rate_hz), metric)
+    with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
+        press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+
+    other = make_window()
+    open_project(qtbot, other, out)
+    assert len(other.session.alignment_ids()) == 2
+    shown = other.method_panel
+    assert (shown.feature_a.currentData(), shown.feature_b.currentData(),
+            shown.rate_field.value(), shown.field("dtw", "metric").value()) == seen
+
+
 def test_missing_media_are_named_and_can_be_located(qtbot, make_window, audio_pair,
                                                     tmp_path):
     out = tmp_path / "p.alignproj"

@@ -9,7 +9,7 @@ import dataclasses
 import numpy as np
 import pytest
 from conftest import melody, write_wav
-from inspector_gui_helpers import TIMEOUT_MS, wait_idle
+from inspector_gui_helpers import TIMEOUT_MS, anchor_corrects, wait_idle
 from PySide6.QtCore import QPoint, Qt
 
 from core.alignment import Alignment
@@ -414,3 +414,48 @@ def test_save_to_batch_refuses_jumps_in_a_format_that_holds_one_path(qtbot, wind
     assert text.startswith("pair doubtful: ") and "jumps" in text and "textgrid" in text
     assert (out / "doubtful.TextGrid").read_bytes() == before
     wait_idle(qtbot, window)
+
+
+def test_a_batch_pair_opened_alone_is_corrected_with_an_anchor(qtbot, window, audio_pair,
+                                                               tmp_path):
+    """A pair opened from the triage has its batch file's path and no other result: a
+    Shift+click re-solves it exactly on the recordings (the default pipeline's terms);
+    it used to say "the active result's features are not at hand yet", for good."""
+    from core import align_files
+
+    a, b = audio_pair
+    out = tmp_path / "out"
+    out.mkdir()
+    al = align_files(a, b)
+    write_alignment(al, out / "pair.json")
+    write_summary([SummaryRow("pair", "ok", "", al.n_a / al.rate_a_hz, al.n_b / al.rate_b_hz,
+                              1.0, float(np.mean(al.confidence)), 0.0, "music",
+                              "pair.json", a, b)], out / "summary.csv")
+    table = _open_batch(qtbot, window, out / "summary.csv")
+    triage = window.files.triage
+    with qtbot.waitSignal(triage.pair_opened, timeout=TIMEOUT_MS) as blocker:
+        _double_click(qtbot, table.table, table.table.visualRect(
+            table.table.model().index(0, 2)).center())
+    rid = blocker.args[0]
+    wait_idle(qtbot, window)
+    anchor_corrects(qtbot, window, rid, 2.0, float(al.map_a_to_b(2.0)) + 0.25)
+    wait_idle(qtbot, window)
+
+
+def test_a_file_path_without_features_anywhere_says_what_to_do(qtbot, window, batch):
+    """A path of another tool opened alone from the triage cannot be re-solved (no
+    features, no recipe): a Shift+click says so and what to do, once."""
+    from inspector.editing import NO_FEATURES
+
+    out, _rows = batch
+    table = _open_batch(qtbot, window, out / "summary.csv")
+    view = table.table
+    with qtbot.waitSignal(window.files.triage.pair_opened, timeout=TIMEOUT_MS) as blocker:
+        _double_click(qtbot, view, view.visualRect(view.model().index(1, 2)).center())
+    rid = blocker.args[0]
+    wait_idle(qtbot, window)
+    with qtbot.waitSignal(window.session.error_reported, timeout=TIMEOUT_MS) as said:
+        window.editor.add_anchor(1.0, 1.2)
+    assert said.args == [NO_FEATURES.format(aid=rid)]
+    wait_idle(qtbot, window)
+    assert window.session.alignment_ids() == [rid]

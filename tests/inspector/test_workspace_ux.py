@@ -625,3 +625,17 @@ def test_an_engine_warning_reaches_the_status_bar_from_a_child_process_too(
     row = window.method_panel.results.item(0)
     assert not row.icon(COL_NAME).isNull()
     assert "warning: B (b.wav) has material at its start" in row.toolTip(COL_NAME)
+
+
+@pytest.mark.parametrize("width", [1440, 1100])
+def test_the_soft_alignment_title_of_a_hard_path_fits_its_two_lines(qtbot, window,
+                                                                    audio_pair, width):
+    """The heatmap's title has room for two lines: the note on a hard path wrapped to
+    three beside the unit matrix or in a narrower window, its first line cut in half."""
+    window.resize(width, 800)
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    title = window.heatmap.title
+    assert "no soft plan" in title.text()
+    assert title.heightForWidth(title.width()) <= title.height()
+    assert "soft-DTW" in title.toolTip()  # what makes one, where it does not crowd
