@@ -26,14 +26,15 @@ from __future__ import annotations
 from .manifest import ManifestError, Pair, as_pairs, read_manifest
 from .summary import LOW_CONFIDENCE, SUMMARY_COLUMNS, SummaryRow, read_summary
 
-__all__ = ["align_pairs", "read_manifest", "read_summary", "as_pairs", "Pair", "SummaryRow",
+__all__ = ["align_pairs", "mark_corrected", "read_manifest", "read_summary", "as_pairs", "Pair", "SummaryRow",
            "ManifestError", "BatchError", "BatchProgress", "SUMMARY_COLUMNS",
            "LOW_CONFIDENCE", "local_cluster"]
 
 
 def __getattr__(name):
     # the runner imports the formats and, when it runs, Dask: load it on first use
-    if name in ("align_pairs", "BatchError", "BatchProgress", "local_cluster"):
+    if name in ("align_pairs", "mark_corrected", "BatchError", "BatchProgress",
+                "local_cluster"):
         from . import runner
 
         return getattr(runner, name)

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import json
 import logging
 import os
 import re
@@ -49,9 +50,10 @@ from ..errors import OutputError
 from ..formats import ALIGNMENT_FORMATS
 from . import _task
 from .manifest import Pair, as_pairs, check_method
-from .summary import SUMMARY_NAME, SummaryRow, write_summary
+from .summary import SUMMARY_NAME, SummaryRow, read_summary, write_summary
 
-__all__ = ["align_pairs", "BatchProgress", "BatchError", "local_cluster", "EXTENSIONS",
+__all__ = ["align_pairs", "mark_corrected", "BatchProgress", "BatchError", "local_cluster",
+           "EXTENSIONS",
            "RECORDS_FOLDER"]
 
 #: The extension each output format gets (``OUTDIR/<id><ext>``).
@@ -396,6 +398,56 @@ def _kept(job: _Job) -> SummaryRow | None:
         return None
     spec["expect_key"] = record["key"]  # the worker hashes the files and compares
     return None
+
+
+def mark_corrected(folder, pair_id: str, when: str | None = None) -> SummaryRow:
+    """Record that pair ``pair_id``'s output in the batch folder ``folder`` was corrected
+    by hand: its ``corrected`` column in ``summary.csv`` and in the pair's record (so a
+    batch run again, which keeps the output, keeps the mark), both written atomically
+    under the folder's lock.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The batch's output folder (it holds ``summary.csv``).
+    pair_id : str
+        The pair's id, as in the summary.
+    when : str, optional
+        The time to record (default: now, UTC ``YYYY-MM-DDTHH:MM:SSZ``).
+
+    Returns
+    -------
+    SummaryRow
+        The pair's row as now written.
+
+    Raises
+    ------
+    FormatError
+        The summary is missing or malformed.
+    OutputError
+        A batch is writing in the folder, the pair is not in the summary, or the folder
+        cannot be written; the message says which.
+    """
+    from ..paths import write_text
+
+    folder = os.fspath(folder)
+    if when is None:
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    records = os.path.join(folder, RECORDS_FOLDER)
+    os.makedirs(records, exist_ok=True)
+    with _locked(folder, records):
+        rows = read_summary(folder)
+        index = next((k for k, r in enumerate(rows) if r.id == pair_id), None)
+        if index is None:
+            raise OutputError(folder, f"pair {pair_id!r} is not in its {SUMMARY_NAME}")
+        rows[index] = dataclasses.replace(rows[index], corrected=when)
+        write_summary(rows, os.path.join(folder, SUMMARY_NAME))
+        record_path = os.path.join(records, pair_id + ".json")
+        record = _task.read_record(record_path)
+        if record is not None:
+            record["row"]["corrected"] = when
+            write_text(record_path, json.dumps(record, indent=1, ensure_ascii=False) + "\n")
+    return rows[index]
 
 
 @contextlib.contextmanager

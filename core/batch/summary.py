@@ -42,6 +42,11 @@ Columns (in this order; a header line names them)
     Seconds of A and B together that the alignment left out and that are not silence
     (:func:`core.alignment.unshared_seconds` of ``diagnostics["unshared"]``); empty
     when there are none.
+``corrected``
+    When a correction of the pair was saved back from the window (File ▸ Save to batch,
+    :func:`core.batch.mark_corrected`), as UTC ``YYYY-MM-DDTHH:MM:SSZ``; empty for an
+    output as the batch wrote it. A batch run again keeps a corrected output (and this
+    column) as it keeps any finished pair.
 
 A summary written before a column existed reads back with that column empty.
 
@@ -88,6 +93,7 @@ class SummaryRow:
     jumps: int | None = None
     warning: str = ""
     unshared_s: float | None = None
+    corrected: str = ""
 
     def output_in(self, folder) -> str | None:
         """The output file's path in the batch folder ``folder``, None if there is none."""

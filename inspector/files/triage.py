@@ -119,6 +119,30 @@ class BatchPair:
     format: str
 
 
+def _status_text(row: SummaryRow) -> str:
+    """A status cell's text: the status, and whether a correction was saved."""
+    return f"{row.status}, corrected" if row.corrected else row.status
+
+
+def _status_tip(row: SummaryRow) -> str:
+    return (f"a correction was saved from the window at {row.corrected} (UTC)"
+            if row.corrected else "")
+
+
+def _save_pair(alignment, pair: BatchPair, *, progress=None, cancel=None):
+    """Write a corrected result to the pair's output (atomically), then mark the pair
+    corrected in the batch's summary and record. Returns (the new row or None, why the
+    mark could not be written or ""): the output is saved either way."""
+    from core.batch import mark_corrected
+    from core.errors import FormatError, OutputError
+
+    write_result(alignment, pair.output, pair.format)
+    try:
+        return mark_corrected(pair.folder, pair.row.id), ""
+    except (FormatError, OutputError, OSError) as err:
+        return None, str(err)
+
+
 def _warning_text(row: SummaryRow) -> str:
     """A warning cell's text: the seconds left out, or that there is a warning."""
     if not row.warning:
@@ -222,7 +246,7 @@ class TriageTable(QWidget):
             _NumberItem(r + 1, str(r + 1)),
             QTableWidgetItem(""),
             QTableWidgetItem(row.id),
-            QTableWidgetItem(row.status),
+            QTableWidgetItem(_status_text(row)),
             number(row.mean_confidence, 3),
             _NumberItem(row.low_confidence_fraction,
                         "" if row.low_confidence_fraction is None
@@ -242,6 +266,7 @@ class TriageTable(QWidget):
                 item.setForeground(QColor("#ff8080"))
             self.table.setItem(r, c, item)
         cells[-1].setToolTip(row.error)
+        cells[COLUMNS.index("status")].setToolTip(_status_tip(row))
         if row.status == "failed":
             cells[1].setText("failed")
         if row.jumps:
@@ -473,19 +498,31 @@ class Triage(QObject):
             return None
         name = display_path(os.path.basename(pair.output))
 
-        def done(_):
-            self.window.statusBar().showMessage(f"saved pair {pair.row.id} to {name}", 5000)
+        def done(outcome):
+            row, problem = outcome
+            if problem:
+                self.window.statusBar().showMessage(
+                    f"saved pair {pair.row.id} to {name}; not marked corrected in the "
+                    f"summary: {problem}", 10_000)
+            else:
+                self.window.statusBar().showMessage(f"saved pair {pair.row.id} to {name}",
+                                                    5000)
             if self.table is not None and self.table.folder == pair.folder:
                 index = self.table.rows.index(pair.row) if pair.row in self.table.rows else -1
                 if index >= 0:
+                    if row is not None:
+                        self.table.rows[index] = row
                     self.table.request_visible(again=index)
                     r = self.table.table_row_of(index)
-                    self.table.table.item(r, COLUMNS.index("status")).setText(
-                        f"{pair.row.status}, corrected")
+                    item = self.table.table.item(r, COLUMNS.index("status"))
+                    item.setText(_status_text(row or dataclasses.replace(
+                        pair.row, corrected="this session")))
+                    item.setToolTip(_status_tip(row) if row is not None else "")
+            if row is not None:
+                self.current = dataclasses.replace(pair, row=row)
             self.saved.emit(pair.output)
 
         return self.window.jobs.submit(  # (a result with jumps: as its pieces)
-            Request("batch_save", write_result, (al, pair.output, pair.format),
-                    label=f"saving {name}"),
+            Request("batch_save", _save_pair, (al, pair), label=f"saving {name}"),
             on_result=done,
             on_failure=lambda f: self.window.show_error(f"pair {pair.row.id}: {f.text()}"))

@@ -245,13 +245,13 @@ def test_summary_carries_a_pair_s_warning_and_reads_old_summaries(tmp_path):
             SummaryRow("plain", "ok", mean_confidence=0.9, output="plain.json")]
     write_summary(rows, tmp_path / "summary.csv")
     lines = (tmp_path / "summary.csv").read_text().splitlines()
-    assert lines[0].endswith(",jumps,warning,unshared_s") and len(lines) == 3
+    assert lines[0].endswith(",jumps,warning,unshared_s,corrected") and len(lines) == 3
     back = read_summary(tmp_path)
     assert back[0].warning == " ".join(warning.split())  # on one line
     assert back[0].unshared_s == 3.46
     assert back[1].warning == "" and back[1].unshared_s is None
     # a summary from before the columns: they read back empty
-    old = [",".join(line.split(",")[:-2]) for line in lines]
+    old = [",".join(line.split(",")[:-3]) for line in lines]
     (tmp_path / "summary.csv").write_text("\n".join(old) + "\n")
     back = read_summary(tmp_path)
     assert [(r.id, r.warning, r.unshared_s) for r in back] == [("warned", "", None),
@@ -279,10 +279,10 @@ def test_a_row_s_warning_is_the_result_s_and_its_unshared_seconds_are_loud_only(
     (format_rows([SummaryRow("a", "ok")]).replace(",ok,", ",done,"), "line 2: status"),
     (format_rows([SummaryRow("a", "ok", seconds=1.0)]).replace("1.000", "one"),
      "line 2: seconds: 'one' is not a number"),
-    (format_rows([SummaryRow("a", "ok")]) + "b,ok\n", "line 3: expected 15 fields"),
-    (format_rows([SummaryRow("a", "ok", unshared_s=1.0)]).replace(",1.00\n", ",1 s\n"),
+    (format_rows([SummaryRow("a", "ok")]) + "b,ok\n", "line 3: expected 16 fields"),
+    (format_rows([SummaryRow("a", "ok", unshared_s=1.0)]).replace(",1.00,\n", ",1 s,\n"),
      "line 2: unshared_s: '1 s' is not a number"),
-    (format_rows([SummaryRow("a", "ok", jumps=2)]).replace(",2,,\n", ",2.5,,\n"),
+    (format_rows([SummaryRow("a", "ok", jumps=2)]).replace(",2,,,\n", ",2.5,,,\n"),
      "line 2: jumps: '2.5' is not a whole number"),
 ])
 def test_malformed_summaries_are_refused(tmp_path, text, message):
@@ -384,6 +384,31 @@ def test_a_bad_pair_fails_alone_with_its_reason(tmp_path, corpus, client):
     assert alignment.sources["a"]["path"] == str(good[0][0])
     assert sorted(os.listdir(tmp_path / "out")) == sorted(
         ["summary.csv", RECORDS_FOLDER, "good0.json", "good2.json", "anchors.json"])
+
+
+def test_a_correction_marked_in_the_summary_survives_a_run_again(tmp_path, corpus, client):
+    from core.batch import mark_corrected
+    from core.errors import OutputError
+    from core.formats import read_alignment, write_alignment
+
+    folder, good = corpus
+    out = tmp_path / "out"
+    pairs = [{"id": f"p{k}", "a": a, "b": b} for k, (a, b) in enumerate(good[:2])]
+    _run(pairs, out, client)
+    # a correction saved from the window: the output rewritten, then marked
+    al = read_alignment(out / "p0.json")
+    write_alignment(al.replace(path=al.path[::2], confidence=None), out / "p0.json")
+    row = mark_corrected(out, "p0", when="2026-12-07T05:00:00Z")
+    assert row.corrected == "2026-12-07T05:00:00Z" and row.status == "ok"
+    assert {r.id: r.corrected for r in read_summary(out)} == {"p0": row.corrected, "p1": ""}
+    with pytest.raises(OutputError, match="'p9' is not in its summary.csv"):
+        mark_corrected(out, "p9")
+    # run again: both kept, the corrected output and its mark with them
+    rows = _run(pairs, out, client)
+    assert [r.status for r in rows] == ["skipped", "skipped"]
+    assert [r.corrected for r in rows] == [row.corrected, ""]
+    assert [r.corrected for r in read_summary(out)] == [row.corrected, ""]
+    assert np.array_equal(read_alignment(out / "p0.json").path, al.path[::2])
 
 
 def test_a_video_against_nothing_in_common_fails_alone(tmp_path, corpus, client):

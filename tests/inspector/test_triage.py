@@ -13,7 +13,7 @@ from inspector_gui_helpers import TIMEOUT_MS, anchor_corrects, wait_idle
 from PySide6.QtCore import QPoint, Qt
 
 from core.alignment import Alignment
-from core.batch.summary import SummaryRow, write_summary
+from core.batch.summary import SummaryRow, read_summary, write_summary
 from core.formats import read_alignment, write_alignment
 from core.media import open_recording
 from core.structure import PiecewiseAlignment
@@ -154,6 +154,15 @@ def test_double_click_opens_the_pair_and_save_writes_the_correction_back(qtbot, 
     assert (out / "sure.json").read_bytes() == before  # the other pairs untouched
     assert view.item(1, COLUMNS.index("status")).text() == "ok, corrected"
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+    # the mark is in the summary, so the batch opened again still shows it
+    marks = {r.id: r.corrected for r in read_summary(out)}
+    assert marks["doubtful"] and not marks["sure"] and not marks["broken"]
+    wait_idle(qtbot, window)
+    table = _open_batch(qtbot, window, out)
+    ids = [table.table.item(r, 2).text() for r in range(table.table.rowCount())]
+    status = table.table.item(ids.index("doubtful"), COLUMNS.index("status"))
+    assert status.text() == "ok, corrected" and marks["doubtful"] in status.toolTip()
+    assert table.table.item(ids.index("sure"), COLUMNS.index("status")).text() == "ok"
     wait_idle(qtbot, window)
 
 
@@ -296,8 +305,8 @@ def test_a_batch_with_a_lead_in_one_side_lacks_warns_up_to_the_triage(qtbot, win
 def test_a_summary_without_the_jumps_column_still_opens(qtbot, window, batch):
     out, rows = batch
     lines = (out / "summary.csv").read_text().splitlines()
-    assert lines[0].endswith(",jumps,warning,unshared_s")
-    (out / "summary.csv").write_text("\n".join(line.rsplit(",", 3)[0] for line in lines)
+    assert lines[0].endswith(",jumps,warning,unshared_s,corrected")
+    (out / "summary.csv").write_text("\n".join(line.rsplit(",", 4)[0] for line in lines)
                                      + "\n")
     table = _open_batch(qtbot, window, out)
     assert not window.banner.isVisible()
