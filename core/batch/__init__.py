@@ -26,7 +26,8 @@ from __future__ import annotations
 from .manifest import ManifestError, Pair, as_pairs, read_manifest
 from .summary import LOW_CONFIDENCE, SUMMARY_COLUMNS, SummaryRow, read_summary
 
-__all__ = ["align_pairs", "mark_corrected", "read_manifest", "read_summary", "as_pairs", "Pair", "SummaryRow",
+__all__ = ["align_pairs", "mark_corrected", "read_manifest", "read_summary", "as_pairs",
+           "Pair", "SummaryRow",
            "ManifestError", "BatchError", "BatchProgress", "SUMMARY_COLUMNS",
            "LOW_CONFIDENCE", "local_cluster"]
 
