@@ -608,7 +608,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     xb = rec_b.audio(mono=True)
     monitor.check()
     from .band import band_options
-    from .conditions import prepare_sides  # hum, strong noise, a lost band, reverb
+    from .clipping import clip_options
+    from .conditions import prepare_sides  # hum, strong noise, a lost band, reverb, clipping
 
     def keep_room(xa, xb):  # a side found reverberant: music keeps its decays
         pair = _pair_material(classify_audio(xa, rec_a.rate_hz)[1],
@@ -646,10 +647,13 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
             options = dict(options, fmax=min(common_fmax, default_fmax))
         if band is not None:
             options = band_options(name, options, band)
+        # a clipped side's chroma leaves its distortion out (:mod:`.clipping`)
+        options_a, options_b = (clip_options(name, options, conditions["clipping"][side]
+                                             ["clipped"]) for side in "ab")
         fa = audio_features(xa, rec_a.rate_hz, name, rate_hz=rate,
-                            progress=sub.sub(0.0, 0.5).report, **options)
+                            progress=sub.sub(0.0, 0.5).report, **options_a)
         fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate,
-                            progress=sub.sub(0.5, 1.0).report, **options)
+                            progress=sub.sub(0.5, 1.0).report, **options_b)
         terms.append(Term(name, _prepare_audio(name, fa.values),
                           _prepare_audio(name, fb.values), metric, _pool_of(metric)))
         weights.append(weight)
