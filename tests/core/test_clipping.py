@@ -35,6 +35,13 @@ def test_each_sign_has_its_own_extreme():
     assert clipped_share(x) == pytest.approx(0.5)
 
 
+def test_a_light_clipping_is_not_acted_on():
+    # about 3 % of the samples on the rails: too little distortion to change the chroma
+    x = np.clip(_sine(50.0), -0.999, 0.999)
+    clipped, share = is_clipped(x)
+    assert 0.0 < share < 0.05 and clipped is False
+
+
 def test_silence_and_short_runs_are_not_clipping():
     assert clipped_share(np.zeros(100)) == 0.0
     assert clipped_share(np.zeros(0)) == 0.0
@@ -65,7 +72,7 @@ def test_the_pipeline_finds_a_clipped_side_and_reports_it():
     al = align_recordings(FakeAudio(a, "a.wav"), FakeAudio(clipped, "b.wav"))
     info = al.diagnostics["clipping"]
     assert info["a"]["clipped"] is False and info["a"]["share"] == 0.0
-    assert info["b"]["clipped"] is True and info["b"]["share"] > 0.01
+    assert info["b"]["clipped"] is True and info["b"]["share"] > 0.05
     chroma = [f for f in al.diagnostics["features"] if f["name"] == "chroma"]
     assert chroma[0]["params_a"]["compression"] == 1e5
     assert chroma[0]["params_b"]["compression"] == 1e4
