@@ -649,7 +649,7 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
             options = band_options(name, options, band)
         # a clipped side's chroma leaves its distortion out (:mod:`.clipping`)
         options_a, options_b = (clip_options(name, options, conditions["clipping"][side]
-                                             ["clipped"]) for side in "ab")
+                                             ["share"]) for side in "ab")
         fa = audio_features(xa, rec_a.rate_hz, name, rate_hz=rate,
                             progress=sub.sub(0.0, 0.5).report, **options_a)
         fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate,

@@ -5,7 +5,7 @@ out (:mod:`core.pipeline.clipping`)."""
 import numpy as np
 import pytest
 
-from core.pipeline.clipping import clip_options, clipped_share, is_clipped
+from core.pipeline.clipping import clip_compression, clip_options, clipped_share, is_clipped
 from tests.core.test_pipeline import SR, FakeAudio, _pair
 
 
@@ -56,11 +56,20 @@ def test_a_multichannel_array_is_refused():
 
 
 def test_only_a_clipped_sides_chroma_changes():
-    assert clip_options("chroma", {}, True) == {"compression": 1e4}
-    assert clip_options("chroma", {}, False) == {}
-    assert clip_options("dlnco", {"compression": 1e5}, True) == {"compression": 1e5}
+    assert clip_options("chroma", {}, 0.3) == {"compression": pytest.approx(1e4)}
+    assert clip_options("chroma", {}, 0.02) == {}
+    assert clip_options("dlnco", {"compression": 1e5}, 0.5) == {"compression": 1e5}
     # an explicit compression is kept
-    assert clip_options("chroma", {"compression": 10.0}, True) == {"compression": 10.0}
+    assert clip_options("chroma", {"compression": 10.0}, 0.5) == {"compression": 10.0}
+
+
+def test_the_compression_falls_with_the_share_on_the_rails():
+    shares = [0.0, 0.05, 0.1, 0.2, 0.3, 0.6]
+    values = [clip_compression(s) for s in shares]
+    assert values[0] == values[1] == pytest.approx(1e5)
+    assert values[4] == values[5] == pytest.approx(1e4)
+    assert values[1] > values[2] > values[3] > values[4]
+    assert values[2] == pytest.approx(10 ** 4.8)  # geometric between the two
 
 
 def test_the_pipeline_finds_a_clipped_side_and_reports_it():
@@ -75,7 +84,9 @@ def test_the_pipeline_finds_a_clipped_side_and_reports_it():
     assert info["b"]["clipped"] is True and info["b"]["share"] > 0.05
     chroma = [f for f in al.diagnostics["features"] if f["name"] == "chroma"]
     assert chroma[0]["params_a"]["compression"] == 1e5
-    assert chroma[0]["params_b"]["compression"] == 1e4
+    assert chroma[0]["params_b"]["compression"] == pytest.approx(
+        clip_compression(info["b"]["share"]))
+    assert chroma[0]["params_b"]["compression"] < 1e5
     assert np.mean(np.abs(al.map_a_to_b(times_a) - times_b)) < 0.03
 
 
