@@ -57,7 +57,7 @@ _FULL_SHARE = 0.3
 def clipped_share(x) -> float:
     """Share of the samples of ``x`` (n,) that lie in runs of at least ``_MIN_RUN``
     samples within ``_TOLERANCE`` of the signal's maximum or of its minimum (0 for a
-    silent or empty signal). O(n) time and memory."""
+    silent or empty signal). O(n) time, O(n) memory for a boolean mask."""
     x = np.asarray(x)
     if x.ndim != 1:
         raise ValueError(f"x: expected a mono signal (n,), got shape {x.shape}")
@@ -71,11 +71,13 @@ def clipped_share(x) -> float:
         at |= x >= hi * (1.0 - _TOLERANCE)
     if lo < 0:
         at |= x <= lo * (1.0 - _TOLERANCE)
-    if not at.any():
+    where = np.flatnonzero(at)
+    if where.size < _MIN_RUN:
         return 0.0
-    # lengths of the runs of True
-    edges = np.flatnonzero(np.diff(np.concatenate(([0], at.view(np.int8), [0]))))
-    lengths = edges[1::2] - edges[0::2]
+    # the runs of consecutive indices (O(k) in the k samples on a rail)
+    starts = np.flatnonzero(np.diff(where) != 1) + 1
+    bounds = np.concatenate(([0], starts, [where.size]))
+    lengths = np.diff(bounds)
     return float(lengths[lengths >= _MIN_RUN].sum()) / n
 
 
