@@ -8,7 +8,8 @@ Four public pairs of ``../shared/data`` (Mozart K.545 piano vs harpsichord, the 
 chorale BWV 66.6 piano vs strings, Harvard sentences by two voices, the real "Vibe Ace"
 recording against a stretched copy) have B replaced by a transformed copy (gain, an
 inverted channel, DC, mains hum, a key shift, band limits, reverb, noise, clipping,
-lossy compression, other sample rates, tempo changes, silence padding, and unrelated
+lossy compression, other sample rates, tempo changes (and, as their control, a
+phase-vocoder stretch and back at the same tempo), silence padding, and unrelated
 material before or after B: speech in the voice of harvard1's A or in another, an organ
 chorale, pink noise); the ground truth follows the transform. Every copy goes through
 ``core.align_files`` with the defaults and is scored with the data set's
@@ -53,7 +54,7 @@ EXTRA_SOURCES = {"": PREFIX_SOURCE, "speech": "public/speech/speech_p02_harvard2
 TRANSFORMS = ("gain+20", "gain-20", "invert-channel", "dc", "hum60", "key+2", "telephone",
               "lowpass2k", "reverb", "reverb0.6", "reverb2.0", "noise20", "noise10", "noise0",
               "clip", "vorbis", "mp3", "sr8k", "sr96k", "tempo0.6", "tempo1.5", "tempo0.5",
-              "tempo0.7", "tempo0.8", "prefix8",
+              "tempo0.7", "tempo0.8", "vocoder0.6", "vocoder0.5", "prefix8",
               "prefix14", "pad-silence", "suffix8", "speech-prefix8", "music-prefix8",
               "noise-prefix8", "music-suffix8")
 
@@ -201,6 +202,11 @@ def transform(name, x, sr):
     if name.startswith("tempo"):
         rate = float(name[5:])
         return _stretch(x, rate), sr, (lambda t: t / rate), ".wav"
+    if name.startswith("vocoder"):  # the tempo copies' artifacts at B's own tempo: a
+        # stretch to ``rate`` and back (a control for the tempo rows)
+        rate = float(name[7:])
+        y = _stretch(_stretch(x, rate), 1.0 / rate)[:x.shape[0]]
+        return y, sr, same, ".wav"
     if name == "pad-silence":
         z = np.zeros(int(6.0 * sr), dtype=np.float32)
         return np.concatenate([z, x, z[:int(4.0 * sr)]]), sr, (lambda t: t + 6.0), ".wav"
@@ -274,7 +280,7 @@ def run_one(pair, name, cache, timeout_s):
     return {"status": "ok", "mae_ms": round(float(s["mae_ms"]), 1),
             "time_s": round(elapsed, 2), "material": d.get("material"),
             "aligned_part": d.get("aligned_part"), "warning": d.get("warning"),
-            "fixes": {k: d[k] for k in ("key", "hum", "noise", "band", "reverb")
+            "fixes": {k: d[k] for k in ("key", "hum", "noise", "band", "reverb", "clipping")
                       if k in d}}
 
 

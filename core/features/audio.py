@@ -507,7 +507,7 @@ def onset(x, sample_rate, rate_hz, monitor, *, n_mels=40, window_s=0.023,
 
 def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
           oversample=None, local_s=2.0, decay_s=0.1, spread_s=0.3, memory_s=0.1, band_max=3,
-          resolutions=None, midi_range=None, **options):
+          resolutions=None, midi_range=None, rise_s=0.02, **options):
     _unknown(options)
     tuning = _check_tuning(x, sample_rate, tuning)
     factor, centers = _fine(x, sample_rate, rate_hz, oversample)
@@ -521,7 +521,7 @@ def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
     compressed = np.log1p(np.float32(compression / ref) * energy)
     del energy
     fine_rate = rate_hz * factor
-    lag = max(1, int(round(0.02 * fine_rate)))
+    lag = max(1, int(round(float(rise_s) * fine_rate)))
     memory = int(round(memory_s * fine_rate))
     rises = _fold(_positive_change(compressed, lag, memory, int(band_max)))
     n_out = frame_centers(x.shape[0], sample_rate, rate_hz).shape[0]
@@ -547,4 +547,6 @@ def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
                   band_max=int(band_max), resolutions=_check_resolutions(resolutions))
     if midi_range is not None:
         params["midi_range"] = tuple(int(v) for v in midi_range)
+    if rise_s != 0.02:  # the rise over which a change counts (a slower side's, stretched)
+        params["rise_s"] = float(rise_s)
     return spread, params, PITCH_CLASSES

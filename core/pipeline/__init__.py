@@ -398,6 +398,7 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
     detect_overlap = info.pop("detect_overlap", True)
     content = info.pop("content", None)
     novelty = info.pop("_novelty", None)
+    slow_side = info.pop("_slow_side", None)
     diag.update(info)
     _check_content(terms, sources, content)
     source = FeatureTerms(terms, weights)
@@ -418,7 +419,7 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
             j0 * refine, min(m_full - 1, (j1 + 1) * refine - 1)]
     if diag["material"] in _AUDIO_PLANS:  # one side much slower: its partner sampled oftener
         terms, rates, source, part = _tempo_normalized(terms, source, rates, part, diag,
-                                                       params)
+                                                       params, slow_side)
         n_full, m_full = source.n, source.m
         base = source.pooled(refine)
     recipe = _recipe(weights, local, refine, base_rate, min(rates), source)
@@ -456,19 +457,21 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
     return result
 
 
-def _tempo_normalized(terms, source, rates, part, diag, params):
+def _tempo_normalized(terms, source, rates, part, diag, params, slow_side=None):
     """Where the shared part ``part`` (full-rate frames ``[i0, i1, j0, j1]``) is much
     longer on one side, the other side's ``terms`` (``source``'s, as planned) sampled
-    oftener (:mod:`.tempo`); returns ``(terms, rates, source, part)``, the part on the new
+    oftener (:mod:`.tempo`), and the longer side's features with time constants computed
+    again with those stretched as much (``slow_side``: the plan's, see
+    :func:`_tempo_terms`); returns ``(terms, rates, source, part)``, the part on the new
     grid (the same four where nothing changes). The plan goes to
     ``params["tempo"]`` (for :func:`cost_source`) and ``diagnostics["tempo"]``."""
-    from .tempo import tempo_plan, tempo_terms
+    from .tempo import tempo_plan
 
     i0, i1, j0, j1 = part
     plan = tempo_plan((i1 - i0 + 1) / rates[0], (j1 - j0 + 1) / rates[1])
     if plan is None:
         return terms, rates, source, part
-    terms, new_rates = tempo_terms(terms, rates, plan)
+    terms, new_rates, stretched = _tempo_terms(terms, rates, plan, slow_side)
     source = FeatureTerms(terms, source.weights)
     k, n = (0, source.n) if plan["side"] == "a" else (2, source.m)
     factor = float(plan["factor"])
@@ -476,8 +479,29 @@ def _tempo_normalized(terms, source, rates, part, diag, params):
     part[k] = min(n - 1, int(round(part[k] * factor)))
     part[k + 1] = min(n - 1, max(part[k], int(round((part[k + 1] + 1) * factor)) - 1))
     params["tempo"] = dict(plan)
-    diag["tempo"] = dict(plan, rates_hz=[float(r) for r in new_rates])
+    diag["tempo"] = dict(plan, rates_hz=[float(r) for r in new_rates], stretched=stretched)
     return terms, new_rates, source, part
+
+
+def _tempo_terms(terms, rates, plan, slow_side=None):
+    """:func:`.tempo.tempo_terms` of a plan, after the longer side's terms that
+    ``slow_side(side, factor)`` (a plan's ``info["_slow_side"]``, or None) computes
+    again with their time constants stretched by the factor: a DLNCO rises, decays and
+    spreads over fixed times, so on a side played twice as slowly its peaks are half as
+    high and as wide in seconds as the faster side's once that side is sampled twice as
+    often (Vibe Ace at 0.5x: 44.8 -> 26.8 ms). Returns ``(terms, rates, names)``, the
+    names of the terms computed again (sorted, each once)."""
+    from .tempo import tempo_terms
+
+    values = {}
+    if slow_side is not None:
+        side = "b" if plan["side"] == "a" else "a"
+        key = "y" if side == "b" else "x"
+        values = slow_side(side, float(plan["factor"]))
+        terms = [t._replace(**{key: values[k].astype(getattr(t, key).dtype, copy=False)})
+                 if k in values else t for k, t in enumerate(terms)]
+    terms, rates = tempo_terms(terms, rates, plan)
+    return terms, rates, sorted({terms[k].name for k in values})
 
 
 def _recipe(weights, local, refine, base_rate, full_rate, source):
@@ -536,12 +560,12 @@ def cost_source(rec_a, rec_b, previous, *, progress=None, cancel=None) -> Featur
         raise ValueError("previous: expected a default DTW alignment (core.align_files)")
     flipped = bool(params.get("transposed"))
     ra, rb = (rec_b, rec_a) if flipped else (rec_a, rec_b)
-    terms, weights, _, rates, _ = _plan_terms(ra, rb, params["feature"], params["rate_hz"],
-                                              Monitor(progress, cancel))
+    terms, weights, _, rates, info = _plan_terms(ra, rb, params["feature"],
+                                                 params["rate_hz"], Monitor(progress, cancel))
     if params.get("tempo"):  # one side's features were sampled oftener (a slower partner)
-        from .tempo import tempo_terms
-
-        terms, _ = tempo_terms(terms, rates, params["tempo"])
+        with one_blas_thread():  # as the plan computed them (see _plan_terms)
+            terms, _, _ = _tempo_terms(terms, rates, params["tempo"],
+                                       info.get("_slow_side"))
     if params.get("onset_shift"):  # the path was moved by the onset lag: move B as much
         from .attack import shift_terms
 
@@ -608,7 +632,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     xb = rec_b.audio(mono=True)
     monitor.check()
     from .band import band_options
-    from .conditions import prepare_sides  # hum, strong noise, a lost band, reverb
+    from .clipping import clip_options
+    from .conditions import prepare_sides  # hum, strong noise, a lost band, reverb, clipping
 
     def keep_room(xa, xb):  # a side found reverberant: music keeps its decays
         pair = _pair_material(classify_audio(xa, rec_a.rate_hz)[1],
@@ -635,6 +660,7 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
                              f"got {feature!r}")
     terms, weights, locals_ = [], [], []
     used = []
+    term_options = []  # each term's name and options per side, for _slow_side
     for k, (name, metric, weight, options, *local) in enumerate(plan):
         local_weight = local[0] if local else weight
         if weight <= 0 and local_weight <= 0:
@@ -646,12 +672,16 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
             options = dict(options, fmax=min(common_fmax, default_fmax))
         if band is not None:
             options = band_options(name, options, band)
+        # a clipped side's chroma leaves its distortion out (:mod:`.clipping`)
+        options_a, options_b = (clip_options(name, options, conditions["clipping"][side]
+                                             ["share"]) for side in "ab")
         fa = audio_features(xa, rec_a.rate_hz, name, rate_hz=rate,
-                            progress=sub.sub(0.0, 0.5).report, **options)
+                            progress=sub.sub(0.0, 0.5).report, **options_a)
         fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate,
-                            progress=sub.sub(0.5, 1.0).report, **options)
+                            progress=sub.sub(0.5, 1.0).report, **options_b)
         terms.append(Term(name, _prepare_audio(name, fa.values),
                           _prepare_audio(name, fb.values), metric, _pool_of(metric)))
+        term_options.append((name, {"a": options_a, "b": options_b}))
         weights.append(weight)
         locals_.append(local_weight)
         used.append({"name": name, "metric": metric, "weight": weight,
@@ -668,7 +698,41 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     if material == "music" and feature == "auto":
         terms, info["attack"], info["_novelty"] = _attack_compensation(
             terms, used, xa, xb, rec_a.rate_hz, rec_b.rate_hz, rate)
+    key = info.get("key") or {}
+    roll = int(key.get("shift_semitones", 0)) if key.get("applied") else 0
+    moved = (info.get("attack") or {}).get("shift_frames") or [0, 0]
+
+    def slow_side(side, factor):
+        return _slow_side(term_options, side, factor, (xa, xb)[side == "b"],
+                          (rec_a, rec_b)[side == "b"].rate_hz, rate,
+                          roll if side == "b" else 0, int(moved[side == "b"]))
+
+    info["_slow_side"] = slow_side
     return terms, weights, locals_, (rate, rate), info
+
+
+def _slow_side(term_options, side, factor, x, sample_rate, rate, roll, moved):
+    """The features of the slower side of a tempo plan (:mod:`.tempo`) whose curves have
+    time constants (:func:`.tempo.slow_options`), computed again with those stretched
+    ``factor`` times, as the plan computed them (B's pitch classes rolled by ``roll``
+    semitones, ``moved`` frames earlier for the attack compensation); returns
+    ``{term index: values}`` (the other terms stay as they are)."""
+    from ..features import audio_features
+    from .attack import shift_earlier
+    from .key import PITCH_CLASS_FEATURES
+    from .tempo import slow_options
+
+    out = {}
+    for k, (name, options) in enumerate(term_options):
+        stretched = slow_options(name, options[side], factor)
+        if stretched is None:
+            continue
+        values = _prepare_audio(name, audio_features(x, sample_rate, name, rate_hz=rate,
+                                                     **stretched).values)
+        if roll and name in PITCH_CLASS_FEATURES and values.shape[1] == 12:
+            values = np.ascontiguousarray(np.roll(values, -roll, axis=1))
+        out[k] = shift_earlier(values, moved)
+    return out
 
 
 def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):

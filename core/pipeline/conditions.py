@@ -1,11 +1,13 @@
 """Recording conditions one side may have and the other not (issue 16): mains hum
 (:mod:`.hum`), strong steady noise (:mod:`.noise`), a lost band (:mod:`.band`) and a
 much more reverberant room (:mod:`.reverb`), handled before an audio pair's features
-are computed. A music pair in two keys is handled on the features (:mod:`.key`)."""
+are computed; hard clipping (:mod:`.clipping`) is found here and handled in the
+features' options. A music pair in two keys is handled on the features (:mod:`.key`)."""
 
 from __future__ import annotations
 
 from .band import band_edges, band_levels, band_of_levels
+from .clipping import is_clipped
 from .hum import remove_hum
 from .noise import remove_noise
 from .reverb import decay_time_s, remove_reverb, reverberant_side
@@ -14,9 +16,12 @@ __all__ = ["prepare_sides"]
 
 
 def _side(x, sample_rate, edges):
+    clipped, share = is_clipped(x)  # on the samples as they came (before any filter)
+    clipping = {"clipped": clipped, "share": share}
     x, hum = remove_hum(x, sample_rate)
     x, noise = remove_noise(x, sample_rate)
-    return x, hum, noise, band_levels(x, sample_rate, edges), decay_time_s(x, sample_rate)
+    return (x, hum, noise, band_levels(x, sample_rate, edges), decay_time_s(x, sample_rate),
+            clipping)
 
 
 def prepare_sides(xa, sr_a, xb, sr_b, *, keep_room=None):
@@ -34,7 +39,8 @@ def prepare_sides(xa, sr_a, xb, sr_b, *, keep_room=None):
     Returns ``(xa, xb, band, info)``: the signals (the inputs themselves where nothing
     was found), ``band`` (``(fmin_hz, fmax_hz)`` or None, for
     :func:`core.pipeline.band.band_options`) and ``info`` (``hum``, ``noise`` per side,
-    ``band`` and ``reverb``, for the diagnostics).
+    ``band``, ``reverb`` and ``clipping`` per side (``clipped``, ``share``: for
+    :func:`core.pipeline.clipping.clip_options`), for the diagnostics).
 
     Notes
     -----
@@ -46,8 +52,8 @@ def prepare_sides(xa, sr_a, xb, sr_b, *, keep_room=None):
     edges = band_edges(sr_a, sr_b)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="conditions") as pool:
         side_b = pool.submit(_side, xb, sr_b, edges)
-        xa, hum_a, noise_a, levels_a, decay_a = _side(xa, sr_a, edges)
-        xb, hum_b, noise_b, levels_b, decay_b = side_b.result()
+        xa, hum_a, noise_a, levels_a, decay_a, clip_a = _side(xa, sr_a, edges)
+        xb, hum_b, noise_b, levels_b, decay_b, clip_b = side_b.result()
     band, band_info = band_of_levels(levels_a, levels_b, sr_a, sr_b)
     wet = reverberant_side(decay_a, decay_b)
     reverb = {"applied": False,
@@ -63,5 +69,5 @@ def prepare_sides(xa, sr_a, xb, sr_b, *, keep_room=None):
             xb = remove_reverb(xb, sr_b, decay_b)
         reverb["applied"] = reason is None
     info = {"hum": {"a": hum_a, "b": hum_b}, "noise": {"a": noise_a, "b": noise_b},
-            "band": band_info, "reverb": reverb}
+            "band": band_info, "reverb": reverb, "clipping": {"a": clip_a, "b": clip_b}}
     return xa, xb, band, info

@@ -19,6 +19,15 @@ pairs changed, 6 better and 7 worse (the onset-lag shift, set at one rate, moved
 differently), so the ratio must lie beyond that range (see
 ``benchmarks/accuracy/unseen.md``).
 
+The longer (slower) side's features whose curves have time constants (DLNCO: a rise of
+20 ms, a decay of 0.1 s spread over 0.3 s, a running maximum over 2 s) are computed again
+with those stretched by the same factor (:func:`slow_options`; the pipeline's
+``_slow_side``): sampling the faster side oftener stretches its curves by the factor,
+and the slower side's computed at fixed times would rise as fast and decay as soon as
+ever, so the two no longer have one shape (a real recording at 0.5x: 44.8 -> 26.8 ms;
+generated pairs played twice as slowly, attacks as fast: 9 of 12 better, 140 -> 12 ms on
+an organ, 249 -> 34 on bowed strings; ``benchmarks/accuracy/unseen.md``).
+
 :func:`tempo_plan` decides from the shared part the overlap search found (its length per
 side), :func:`tempo_terms` applies a plan (also to the terms :func:`core.pipeline.
 cost_source` rebuilds for a re-solve, from ``params["tempo"]``).
@@ -30,7 +39,13 @@ import math
 
 import numpy as np
 
-__all__ = ["oftener", "tempo_plan", "tempo_ratio", "tempo_terms"]
+__all__ = ["oftener", "slow_options", "tempo_plan", "tempo_ratio", "tempo_terms"]
+
+# a feature's options in seconds that shape its curves in time (a rise, a decay, a
+# spread, a normalization window): on the slower side they are stretched by the tempo
+# ratio, so that its curves keep the shape the faster side's have once that side is
+# sampled oftener (the faster side's are stretched by the sampling)
+_TIME_OPTIONS = {"dlnco": ("rise_s", "memory_s", "decay_s", "spread_s", "local_s")}
 
 # a shared part this many times longer on one side than on the other gets the shorter
 # side's features sampled oftener: above the 1.67 of the generated pairs, and below the
@@ -115,3 +130,22 @@ def tempo_terms(terms, rates, plan):
     new_rates = list(rates)
     new_rates[k] = new_rate
     return out, tuple(new_rates)
+
+
+def slow_options(name, options, factor):
+    """The options of feature ``name`` for the slower side of a plan of ``factor``: its
+    time options (``_TIME_OPTIONS``; those ``options`` leave out at the feature's
+    defaults) multiplied by ``factor``; None for a feature without time options (its
+    frames do not depend on the tempo: chroma, log-mel)."""
+    keys = _TIME_OPTIONS.get(name)
+    if not keys:
+        return None
+    import inspect
+
+    from ..features import audio
+
+    defaults = inspect.signature(getattr(audio, name)).parameters
+    out = dict(options)
+    for key in keys:
+        out[key] = float(options.get(key, defaults[key].default)) * float(factor)
+    return out

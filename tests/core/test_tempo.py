@@ -70,6 +70,16 @@ def test_tempo_terms_change_one_side_and_its_rate():
         tempo.tempo_terms(terms, (100.0, 100.0), {"side": "a", "factor": 0.5})
 
 
+def test_the_slower_sides_time_options_are_stretched():
+    out = tempo.slow_options("dlnco", {"compression": 1e5, "memory_s": 0.0}, 2.0)
+    assert out == {"compression": 1e5, "memory_s": 0.0, "rise_s": pytest.approx(0.04),
+                   "decay_s": pytest.approx(0.2), "spread_s": pytest.approx(0.6),
+                   "local_s": pytest.approx(4.0)}
+    # frames that do not depend on the tempo
+    assert tempo.slow_options("chroma", {}, 2.0) is None
+    assert tempo.slow_options("logmel", {"n_mels": 40}, 2.0) is None
+
+
 # ------------------------------------------------------------------ the music pipeline
 
 
@@ -97,6 +107,7 @@ def test_a_pair_at_half_the_tempo_is_aligned_on_a_grid_of_one_tempo(monkeypatch)
     assert al.params["tempo"] == {k: plan[k] for k in ("side", "factor", "ratio")}
     assert al.rate_a_hz == pytest.approx(plan["factor"] * al.rate_b_hz)
     assert al.path[-1, 0] == al.n_a - 1 and al.n_a > al.n_b * 0.9
+    assert plan["stretched"] == ["dlnco"]  # B's DLNCO computed again, stretched
     err = al.map_a_to_b(oa) - ob
 
     monkeypatch.setattr(tempo, "tempo_plan", lambda *args, **kwargs: None)
@@ -128,3 +139,40 @@ def test_a_pair_at_one_tempo_is_not_resampled():
     xa, xb, _, _ = timbre_pair(2, 16, "piano", "organ")
     al = align_recordings(_Audio(xa), _Audio(xb))
     assert "tempo" not in al.params and al.rate_a_hz == al.rate_b_hz
+
+
+def _slow_pair(instrument, seed, ratio=2.0):
+    """One generated score, B played ``ratio`` times as slowly (the attacks as fast)."""
+    from core.synthetic.music import make_score, render
+
+    events = [e for e in make_score(np.random.default_rng(seed), 24) if e[0] is not None]
+    xa, oa = render(np.random.default_rng(seed + 100), events, instrument, "smooth", 0.5)
+    slow = [(pitches, ratio * beats) for pitches, beats in events]
+    xb, ob = render(np.random.default_rng(seed + 100), slow, instrument, "smooth", 0.5)
+    return xa, xb, oa, ob
+
+
+def test_the_slower_sides_onsets_keep_their_shape_on_the_common_grid(monkeypatch):
+    # an organ at half the tempo: A's DLNCO, sampled 1.9 times oftener, rises, decays
+    # and spreads over 1.9 times as many frames as B's computed at its own tempo; B's,
+    # computed again with its time constants stretched as much, match them
+    from core import pipeline
+
+    xa, xb, oa, ob = _slow_pair("organ", 1)
+    ra, rb = _Audio(xa, "a.wav"), _Audio(xb, "b.wav")
+    al = align_recordings(ra, rb)
+    assert al.diagnostics["tempo"]["stretched"] == ["dlnco"]
+    err = np.mean(np.abs(al.map_a_to_b(oa) - ob))
+    assert err < 0.03  # 12 ms
+
+    monkeypatch.setattr(pipeline, "_slow_side", lambda *args, **kwargs: {})
+    plain = align_recordings(ra, rb)
+    assert plain.diagnostics["tempo"]["stretched"] == []
+    assert np.mean(np.abs(plain.map_a_to_b(oa) - ob)) > 0.1  # 140 ms: notes slipped
+
+    # a re-solve rebuilds the stretched features (cost_source checks their fingerprint)
+    monkeypatch.undo()
+    from core.warping import resolve
+
+    same = resolve(al, np.zeros((0, 2), dtype=int), source=cost_source(ra, rb, al))
+    assert np.array_equal(same.path, al.path)
