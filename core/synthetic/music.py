@@ -135,27 +135,25 @@ def render(rng, events, timbre, tempo_kind, lead_s, *, tail_s=None, held=0.92,
     func = timbre if callable(timbre) else TIMBRES[timbre][0]
     out = np.zeros(int((times[-1] + end_s) * SR))
     onsets = []
+
+    def play(pitch, t0, t1, tail, gain, scale=1.0):
+        dur = max(0.05, (t1 - t0) * held)
+        t = np.arange(int((dur + tail) * SR)) / SR
+        note = func(440.0 * 2 ** ((pitch - 69) / 12), dur, t) * gain
+        i0 = int(round(t0 * SR))
+        n = min(len(note), len(out) - i0)
+        out[i0:i0 + n] += note[:n] / scale
+
     for k, (pitches, _) in enumerate(events):
         if pitches is None:
             continue
-        t0, t1 = times[k], times[k + 1]
-        dur = max(0.05, (t1 - t0) * held)
         tail = tail_s if tail_s is not None else (
             0.6 if timbre in ("piano", "plucked", "marimba") else 0.15)
-        t = np.arange(int((dur + tail) * SR)) / SR
-        i0 = int(round(t0 * SR))
         for p in pitches:
-            note = func(440.0 * 2 ** ((p - 69) / 12), dur, t) * rng.uniform(0.6, 1.0)
-            n = min(len(note), len(out) - i0)
-            out[i0:i0 + n] += note[:n] / len(pitches) ** 0.5
-        onsets.append(t0)
-    for pitch, k0, k1 in bass or ():
-        dur = max(0.05, (times[k1] - times[k0]) * held)
-        t = np.arange(int((dur + 0.15) * SR)) / SR
-        i0 = int(round(times[k0] * SR))
-        note = bass_level * func(440.0 * 2 ** ((pitch - 69) / 12), dur, t)
-        n = min(len(note), len(out) - i0)
-        out[i0:i0 + n] += note[:n]
+            play(p, times[k], times[k + 1], tail, rng.uniform(0.6, 1.0), len(pitches) ** 0.5)
+        onsets.append(times[k])
+    for pitch, k0, k1 in bass or ():  # 0.15 s beyond: it ends as the next one starts
+        play(pitch, times[k0], times[k1], 0.15, bass_level)
     out += 0.002 * rng.standard_normal(len(out)) * np.abs(out).max()
     return (0.7 * out / np.abs(out).max()).astype(np.float32), np.array(onsets)
 
