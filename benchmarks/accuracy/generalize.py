@@ -6,7 +6,8 @@
 KIND is ``video`` (video pairs from a rendered clip and, held-out, also from a real clip:
 ``core.synthetic.video``), ``xmodal`` (video against audio: melodies, tempo maps,
 instruments and motions of ``core.synthetic.crossmodal``) or ``audio`` (music with slow
-attacks, reverb and band limits: ``core.synthetic.music``); ``shared`` runs the public
+attacks, reverb and band limits: ``core.synthetic.music``; ``--bass LEVEL`` puts a held
+bass line under each melody, as the demo pair has); ``shared`` runs the public
 pairs of ``../shared/data`` (a final check of the confidence, never tuned on) and
 ``demo`` the pair the application opens for a new user (``assets/demo``: a check of
 the confidence the first pair shows, never tuned on). The
@@ -165,16 +166,17 @@ def _linear_mae(d, ga, gb, _lin):
 
 # ------------------------------------------------------------------ audio
 
-def audio_pairs(split, cache, reps=1):
+def audio_pairs(split, cache, reps=1, bass_level=0.0):
     from core.synthetic.music import AUDIO_CASES, make_audio_pair
 
     pairs = []
+    folder = "audio" if bass_level == 0 else f"audio_bass{bass_level:g}"
     for rep, (k, case) in ((r, c) for r in range(reps) for c in enumerate(AUDIO_CASES)):
         name = _rep_name(case, rep)
-        d = cache / "audio" / split / name
+        d = cache / folder / split / name
         if not (d / "gt.csv").exists():
             d.mkdir(parents=True, exist_ok=True)
-            make_audio_pair(d, case, seed=_seed(split, k, rep))
+            make_audio_pair(d, case, seed=_seed(split, k, rep), bass_level=bass_level)
         pairs.append((name, d))
     return pairs
 
@@ -250,7 +252,7 @@ def score_shared(al, d, modality):
 
 # ------------------------------------------------------------------ main
 
-def run(kind, split, cache, only=None, log=print, reps=1, synctoolbox=None):
+def run(kind, split, cache, only=None, log=print, reps=1, synctoolbox=None, bass_level=0.0):
     from core.pipeline import align_files
     from core.pipeline import confidence as cmod
     from core.pipeline import video as vmod
@@ -266,8 +268,10 @@ def run(kind, split, cache, only=None, log=print, reps=1, synctoolbox=None):
 
     maker = {"video": video_pairs, "xmodal": xmodal_pairs, "audio": audio_pairs,
              "shared": shared_pairs, "demo": demo_pairs}[kind]
+    made = audio_pairs(split, cache, reps, bass_level) if kind == "audio" \
+        else maker(split, cache, reps)
     rows, steps = [], []
-    for name, d, *files in maker(split, cache, reps):
+    for name, d, *files in made:
         if only and not any(o in name for o in only):
             continue
         if kind in ("shared", "demo"):
@@ -336,10 +340,18 @@ def main(argv=None):
     parser.add_argument("--synctoolbox", default=None, metavar="PYTHON",
                         help="audio: an interpreter with synctoolbox installed, to add the "
                              "Sync Toolbox's MAE (its path is cached in the pair's folder)")
+    parser.add_argument("--bass", type=float, default=0.0, metavar="LEVEL",
+                        help="audio: add a held bass line under the melody, one note a "
+                             "bar in each side's timbre, at LEVEL of a melody note (the "
+                             "demo's is 0.5); the same melodies and tempo curves as "
+                             "without it")
     args = parser.parse_args(argv)
+    if args.bass < 0 or (args.bass > 0 and args.kind != "audio"):
+        parser.error(f"--bass: expected a level of 0 or more with KIND audio, got "
+                     f"{args.bass:g} with {args.kind}")
     only = args.only.split(",") if args.only else None
     rows, steps = run(args.kind, args.split, Path(args.cache), only, reps=args.reps,
-                      synctoolbox=args.synctoolbox)
+                      synctoolbox=args.synctoolbox, bass_level=args.bass)
     if args.json:
         Path(args.json).write_text(json.dumps({"rows": rows, "steps": steps}))
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["AUDIO_CASES", "TIMBRES", "band_limit", "make_audio_pair", "make_score",
+__all__ = ["AUDIO_CASES", "TIMBRES", "band_limit", "bass_line", "make_audio_pair", "make_score",
            "tone_sections",
            "render", "reverb", "tempo_map"]
 
@@ -99,35 +99,61 @@ def tempo_map(rng, total_beats, kind):
     return grid, np.concatenate([[0.0], np.cumsum(np.diff(grid) * 60.0 / bpm[:-1])])
 
 
+def bass_line(events, beats_per_bar=4.0, low=36):
+    """A held bass under ``events``: one note per bar, struck with the first played
+    event at or after the bar line and held until the next bass note (or the end), an
+    octave or two below that event's lowest pitch, in ``low`` .. ``low + 11`` (MIDI).
+    Returns ``(pitch, first_event, end_event)`` rows; every bass onset is a melody onset,
+    so the melody's ground truth stays the whole truth."""
+    beats = np.concatenate([[0.0], np.cumsum([b for _, b in events])])
+    starts = []
+    bar = 0.0
+    for k, (pitches, _) in enumerate(events):
+        if pitches is not None and beats[k] >= bar - 1e-9:
+            starts.append(k)
+            bar = (np.floor(beats[k] / beats_per_bar + 1e-9) + 1) * beats_per_bar
+    ends = starts[1:] + [len(events)]
+    return [(int(low + (min(events[k][0]) - low) % 12), k, e) for k, e in zip(starts, ends,
+                                                                            strict=True)]
+
+
 def render(rng, events, timbre, tempo_kind, lead_s, *, tail_s=None, held=0.92,
-           end_s=1.5):
+           end_s=1.5, bass=None, bass_level=0.5):
     """Play ``events`` with ``timbre`` (a name of :data:`TIMBRES`, or a function
     ``note(freq_hz, dur_s, t)``) under a ``tempo_kind`` tempo curve after ``lead_s``
     of silence: (float32 samples at :data:`SR`, onsets in s).
 
     A note is held ``held`` of its beats (0.92: legato; less: staccato) and rendered
     ``tail_s`` beyond (default 0.6 s for the decaying timbres, 0.15 s else: a bell
-    ringing longer needs more); ``end_s`` of room follows the last beat."""
+    ringing longer needs more); ``end_s`` of room follows the last beat. ``bass``
+    (rows of :func:`bass_line`) adds a held bass in the same timbre on the same tempo
+    curve at ``bass_level`` of a melody note's level; without it the random draws, and
+    so the melody, are the same as with it."""
     beats = np.concatenate([[0.0], np.cumsum([b for _, b in events])])
     grid, secs = tempo_map(rng, beats[-1], tempo_kind)
     times = lead_s + np.interp(beats, grid, secs)
     func = timbre if callable(timbre) else TIMBRES[timbre][0]
     out = np.zeros(int((times[-1] + end_s) * SR))
     onsets = []
+
+    def play(pitch, t0, t1, tail, gain, scale=1.0):
+        dur = max(0.05, (t1 - t0) * held)
+        t = np.arange(int((dur + tail) * SR)) / SR
+        note = func(440.0 * 2 ** ((pitch - 69) / 12), dur, t) * gain
+        i0 = int(round(t0 * SR))
+        n = min(len(note), len(out) - i0)
+        out[i0:i0 + n] += note[:n] / scale
+
     for k, (pitches, _) in enumerate(events):
         if pitches is None:
             continue
-        t0, t1 = times[k], times[k + 1]
-        dur = max(0.05, (t1 - t0) * held)
         tail = tail_s if tail_s is not None else (
             0.6 if timbre in ("piano", "plucked", "marimba") else 0.15)
-        t = np.arange(int((dur + tail) * SR)) / SR
-        i0 = int(round(t0 * SR))
         for p in pitches:
-            note = func(440.0 * 2 ** ((p - 69) / 12), dur, t) * rng.uniform(0.6, 1.0)
-            n = min(len(note), len(out) - i0)
-            out[i0:i0 + n] += note[:n] / len(pitches) ** 0.5
-        onsets.append(t0)
+            play(p, times[k], times[k + 1], tail, rng.uniform(0.6, 1.0), len(pitches) ** 0.5)
+        onsets.append(times[k])
+    for pitch, k0, k1 in bass or ():  # 0.15 s beyond: it ends as the next one starts
+        play(pitch, times[k0], times[k1], 0.15, bass_level)
     out += 0.002 * rng.standard_normal(len(out)) * np.abs(out).max()
     return (0.7 * out / np.abs(out).max()).astype(np.float32), np.array(onsets)
 
@@ -195,17 +221,25 @@ AUDIO_CASES = {
 }
 
 
-def make_audio_pair(out_dir, case, seed=0, n_events=32):
+def make_audio_pair(out_dir, case, seed=0, n_events=32, *, bass_level=0.0):
     """Write ``a.wav``, ``b.wav``, ``gt.csv`` (event_id, time_a_s, time_b_s) and
-    ``meta.json`` for one case of ``AUDIO_CASES``; returns the folder."""
+    ``meta.json`` for one case of ``AUDIO_CASES``; returns the folder. ``bass_level``
+    above 0 adds a held bass line (:func:`bass_line`) under the melody on both sides,
+    each in its side's timbre; the melody and tempo curves are those of the pair
+    without it (the same seed)."""
     if case not in AUDIO_CASES:
         raise ValueError(f"case: expected one of {sorted(AUDIO_CASES)}, got {case!r}")
     ta, tb, effects = AUDIO_CASES[case]
     rng = np.random.default_rng(seed)
     events = make_score(rng, n_events)
     kinds = ("smooth", "abrupt") if seed % 2 == 0 else ("abrupt", "smooth")
-    xa, oa = render(rng, events, ta, kinds[0], float(rng.uniform(0.3, 1.5)))
-    xb, ob = render(rng, events, tb, kinds[1], float(rng.uniform(0.3, 1.5)))
+    if bass_level < 0:
+        raise ValueError(f"bass_level: expected 0 or more, got {bass_level}")
+    bass = bass_line(events) if bass_level > 0 else None
+    xa, oa = render(rng, events, ta, kinds[0], float(rng.uniform(0.3, 1.5)), bass=bass,
+                    bass_level=bass_level)
+    xb, ob = render(rng, events, tb, kinds[1], float(rng.uniform(0.3, 1.5)), bass=bass,
+                    bass_level=bass_level)
     if "reverb" in effects:
         xb = reverb(xb, effects["reverb"], seed)
     if "band" in effects:
@@ -213,6 +247,7 @@ def make_audio_pair(out_dir, case, seed=0, n_events=32):
     d = write_pair(out_dir, xa, xb, oa, ob, events)
     (d / "meta.json").write_text(json.dumps(
         {"case": case, "seed": seed, "timbres": [ta, tb], "effects": effects,
+         "bass_level": bass_level,
          "tempo": kinds, "duration_a_s": len(xa) / SR, "duration_b_s": len(xb) / SR}))
     return d
 

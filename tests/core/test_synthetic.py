@@ -157,3 +157,32 @@ def test_render_holds_notes_as_asked_and_takes_a_timbre_function():
     same, _ = music.render(np.random.default_rng(0), events, "piano", "smooth", 0.2,
                            tail_s=0.6, held=0.92, end_s=1.5)
     assert np.array_equal(same, short)
+
+
+def test_bass_line_holds_a_low_note_a_bar_from_melody_onsets(tmp_path):
+    import soundfile as sf
+
+    events = [((64,), 2.0), ((67, 60), 1.5), (None, 1.0), ((65,), 0.5), ((62,), 3.0),
+              ((60,), 1.0)]
+    bass = music.bass_line(events)
+    # bars at beats 0, 4, 8: the first played event at or after each bar line
+    assert [(k0, k1) for _, k0, k1 in bass] == [(0, 3), (3, 5), (5, 6)]
+    assert [p for p, _, _ in bass] == [40, 41, 36]
+    assert all(36 <= p < 48 for p, _, _ in bass)
+    plain = music.make_audio_pair(tmp_path / "plain", "piano_organ", seed=3, n_events=8)
+    held = music.make_audio_pair(tmp_path / "bass", "piano_organ", seed=3, n_events=8,
+                                 bass_level=0.5)
+    # the same melody and tempo curves: the same ground truth, a louder low band
+    assert (plain / "gt.csv").read_text() == (held / "gt.csv").read_text()
+    xa, sr = sf.read(plain / "b.wav")
+    ya, _ = sf.read(held / "b.wav")
+    assert len(xa) == len(ya)
+    low = np.fft.rfftfreq(len(xa), 1 / sr) < 150.0
+
+    def low_share(x):
+        spec = np.abs(np.fft.rfft(x)) ** 2
+        return spec[low].sum() / spec.sum()
+
+    assert low_share(ya) > 2 * low_share(xa)
+    with pytest.raises(ValueError, match="bass_level: expected 0 or more"):
+        music.make_audio_pair(tmp_path / "bad", "piano_organ", seed=3, bass_level=-1.0)
