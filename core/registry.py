@@ -37,7 +37,7 @@ import numpy as np
 from . import __version__
 from .alignment import Alignment
 from .canonical import ctw
-from .features import AUDIO_FEATURES, VIDEO_FEATURES
+from .features import AUDIO_FEATURES, VIDEO_FEATURES, n_feature_frames
 from .media.recording import describe_recording
 from .pipeline import align_recordings
 from .soft import attention, cycle_consistency, soft_dtw
@@ -49,7 +49,7 @@ __all__ = [
     "Choice", "Param", "Method", "FeatureSpec", "FeatureInfo", "Recipe", "Run", "Estimate",
     "ParamError", "METHODS", "FEATURES", "FEATURE_INPUTS", "DEFAULT_METHOD", "get",
     "default_feature", "feature_names", "recipe", "run", "describe", "to_frames",
-    "anchor_frames", "transpose_recipe",
+    "anchor_frames", "transpose_recipe", "feature_frames",
 ]
 
 ENGINE_VERSION = __version__
@@ -904,15 +904,27 @@ def check_dims(entry: Method, name_a: str, name_b: str, dim_a: int | None = None
                          f"features, or {' or '.join(others)})")
 
 
-def estimate(rec: Recipe, duration_a_s: float, duration_b_s: float) -> Estimate:
-    """Time and memory of running ``rec`` on recordings of these durations."""
+def feature_frames(duration_s: float, rate_hz: float,
+                   source_rate_hz: float | None = None) -> int:
+    """How many feature frames at ``rate_hz`` a recording of ``duration_s`` seconds gives,
+    counted as :mod:`core.features` counts them from its samples (audio) or frames (video)
+    at ``source_rate_hz``; without it, the recording is taken as sampled at ``rate_hz``."""
+    source = float(rate_hz if source_rate_hz is None else source_rate_hz)
+    return n_feature_frames(max(1, round(duration_s * source)), source, rate_hz)
+
+
+def estimate(rec: Recipe, duration_a_s: float, duration_b_s: float, *,
+             source_rates_hz: tuple[float | None, float | None] = (None, None)) -> Estimate:
+    """Time and memory of running ``rec`` on recordings of these durations (sampled at
+    ``source_rates_hz``: the sample rates or frame rates of A and B, when known, make the
+    frame counts those of the features)."""
     entry = rec.entry
     if entry.inputs == "recordings":
         sizes = Sizes(0, 0, 0, 0, duration_a_s, duration_b_s)
         return entry.estimate(entry.engine_kwargs(rec.params), sizes)
     fa, fb = rec.features_a[0], rec.features_b[0]
-    n_a = max(1, int(duration_a_s * fa.rate_hz))
-    n_b = max(1, int(duration_b_s * fb.rate_hz))
+    n_a = feature_frames(duration_a_s, fa.rate_hz, source_rates_hz[0])
+    n_b = feature_frames(duration_b_s, fb.rate_hz, source_rates_hz[1])
     sizes = Sizes(n_a, n_b, FEATURES[fa.name].dim, FEATURES[fb.name].dim, duration_a_s,
                   duration_b_s)
     return entry.estimate(entry.engine_kwargs(rec.params, rate_a_hz=fa.rate_hz,

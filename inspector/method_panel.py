@@ -52,16 +52,18 @@ ESTIMATE_ON_WORKER_FRAMES = 50_000
 PANEL_PRESETS = {"dtw": {"window": "slanted_band"}}
 
 
-def band_problem(recipe: Recipe, duration_a_s: float, duration_b_s: float) -> str | None:
-    """Why a DTW Sakoe-Chiba band cannot hold any path for recordings of these lengths,
-    in the user's terms (None when it can). The band admits ``|i - j| <= r`` frames:
-    every row of A needs a column of B within the radius, and without an open end the
-    last frames of both must be within it too."""
+def band_problem(recipe: Recipe, duration_a_s: float, duration_b_s: float, *,
+                 source_rates_hz=(None, None)) -> str | None:
+    """Why a DTW Sakoe-Chiba band cannot hold any path for recordings of these lengths
+    (sampled at ``source_rates_hz``, see :func:`registry.estimate`), in the user's terms
+    (None when it can). The band admits ``|i - j| <= r`` frames: every row of A needs a
+    column of B within the radius, and without an open end the last frames of both must
+    be within it too."""
     if recipe.method != "dtw" or recipe.params.get("window") != "sakoe_chiba":
         return None
     fa, fb = recipe.features_a[0], recipe.features_b[0]
-    n = max(1, int(duration_a_s * fa.rate_hz))
-    m = max(1, int(duration_b_s * fb.rate_hz))
+    n = registry.feature_frames(duration_a_s, fa.rate_hz, source_rates_hz[0])
+    m = registry.feature_frames(duration_b_s, fb.rate_hz, source_rates_hz[1])
     radius_s = float(recipe.params["radius_s"])
     r = registry.to_frames(radius_s, fa.rate_hz)
     open_end = bool(recipe.params.get("open_end"))
@@ -363,7 +365,8 @@ class MethodPanel(QWidget):
         try:
             recipe = self.recipe()
             problem = band_problem(recipe, self.session.duration("a"),
-                                   self.session.duration("b"))
+                                   self.session.duration("b"),
+                                   source_rates_hz=self._source_rates())
             if problem and self.session.has_both():
                 raise ValueError(problem)
         except ValueError as exc:
@@ -422,9 +425,10 @@ class MethodPanel(QWidget):
             self.estimate_label.setText("open A and B to see an estimate")
             return
         da, db = self.session.duration("a"), self.session.duration("b")
+        rates = self._source_rates()
         try:
             recipe = self.recipe()
-            problem = band_problem(recipe, da, db)
+            problem = band_problem(recipe, da, db, source_rates_hz=rates)
         except ValueError as exc:
             problem = str(exc)
         self._show_problem(problem)
@@ -433,7 +437,8 @@ class MethodPanel(QWidget):
             return
         if recipe.features_a:
             fa, fb = recipe.features_a[0], recipe.features_b[0]
-            n_a, n_b = max(1, int(da * fa.rate_hz)), max(1, int(db * fb.rate_hz))
+            n_a = registry.feature_frames(da, fa.rate_hz, rates[0])
+            n_b = registry.feature_frames(db, fb.rate_hz, rates[1])
             size = f"{n_a}×{n_b} frames"
         else:
             n_a = n_b = 0
@@ -442,10 +447,16 @@ class MethodPanel(QWidget):
             # a window's estimate walks its rows (100+ ms for an hour): on a worker
             self.estimate_label.setText(f"{size}: estimating…")
             self.workspace.jobs.submit(
-                Request("estimate", _estimate, (recipe, da, db), label="estimate"),
+                Request("estimate", _estimate, (recipe, da, db, rates), label="estimate"),
                 on_result=lambda est, r=recipe: self._show_estimate(r, size, est))
             return
-        self._show_estimate(recipe, size, _estimate(recipe, da, db))
+        self._show_estimate(recipe, size, _estimate(recipe, da, db, rates))
+
+    def _source_rates(self) -> tuple[float | None, float | None]:
+        """The sample rates (audio) or frame rates (video) of A and B, None where unknown:
+        the estimate counts frames from them as the features do."""
+        infos = (self.session.recording_info("a"), self.session.recording_info("b"))
+        return tuple(None if info is None else info.rate_hz for info in infos)
 
     def _show_estimate(self, recipe: Recipe, size: str, est) -> None:
         try:
@@ -515,10 +526,11 @@ class MethodPanel(QWidget):
         self.progress.setValue(0)
 
 
-def _estimate(recipe: Recipe, da: float, db: float, *, progress=None, cancel=None):
+def _estimate(recipe: Recipe, da: float, db: float, rates=(None, None), *, progress=None,
+              cancel=None):
     """registry.estimate, or the reason there is none (an estimate never fails)."""
     try:
-        return registry.estimate(recipe, da, db)
+        return registry.estimate(recipe, da, db, source_rates_hz=rates)
     except Exception as exc:  # noqa: BLE001 - an estimate never stops the panel
         return str(exc)
 

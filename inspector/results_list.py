@@ -103,10 +103,13 @@ class ResultsList(QWidget):
         self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.tree.header()
         header.setStretchLastSection(True)
+        # a narrow panel cuts the name column's header: "…" says so, its tooltip says all
+        header.setTextElideMode(Qt.TextElideMode.ElideRight)
         for col in (COL_ACTIVE, COL_COMPARE, COL_DIST):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         self.tree.headerItem().setToolTip(COL_DIST, "the result's distance (its method's "
                                           "cost of the path; lower is closer)")
+        self.tree.headerItem().setToolTip(COL_NAME, self.tree.headerItem().text(COL_NAME))
         self.tree.headerItem().setToolTip(COL_ACTIVE, "active: the result the views follow")
         self.tree.headerItem().setToolTip(COL_COMPARE,
                                           "compare: drawn beside the active one on the matrix")

@@ -200,7 +200,7 @@ def run_pair(job: dict) -> SummaryRow:
             seconds=time.perf_counter() - t0, material=str(
                 alignment.diagnostics.get("material", "")),
             output=os.path.basename(job["output"]), a=a, b=b,
-            jumps=len(alignment.jumps) if hasattr(alignment, "pieces") else None,
+            jumps=_jumps(alignment, structure),
             **_warning(alignment), **_confidence(alignment))
         write_record(job["record"], key, files, job, row)
         return row
@@ -219,6 +219,14 @@ def _align_structure(recipe, recordings, structure: str):
 
     kwargs = structure_kwargs(recipe, structure)  # its OptionError reads "structure: ..."
     return align_structure(recordings[0], recordings[1], structure=structure, **kwargs)
+
+
+def _jumps(alignment, structure: str) -> int | None:
+    """The row's ``jumps``: how many the path has; 0 when a structure run (``auto`` or
+    ``pieces``) found none (the result is monotone), None for a monotone run."""
+    if hasattr(alignment, "pieces"):
+        return len(alignment.jumps)
+    return None if structure == "monotone" else 0
 
 
 def _warning(alignment) -> dict:

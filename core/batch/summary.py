@@ -31,8 +31,10 @@ Columns (in this order; a header line names them)
 ``a``, ``b``
     The recordings' absolute paths, so that a pair can be opened from the summary alone.
 ``jumps``
-    For a result with jumps (``structure`` ``auto`` or ``pieces``: the order of the
-    recordings differs), how many jumps its path has; empty for a monotone result.
+    For a ``structure`` ``auto`` or ``pieces`` run, how many jumps its path has (the
+    order of the recordings differs), 0 when it found none (its path is monotone);
+    empty for a ``structure`` ``monotone`` run (older summaries left it empty for a
+    structure run without jumps too).
 ``warning``
     One line: the engine's warning about the result (its ``diagnostics["warning"]``:
     an end of one recording the alignment left out that is not silence, a lead-in or

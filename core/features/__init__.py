@@ -22,9 +22,10 @@ from typing import Any
 import numpy as np
 
 from .._progress import Monitor
+from ._grid import n_feature_frames
 
 __all__ = ["AUDIO_FEATURES", "VIDEO_FEATURES", "Features", "audio_features",
-           "compute_features", "normalize_features", "video_features"]
+           "compute_features", "n_feature_frames", "normalize_features", "video_features"]
 
 AUDIO_FEATURES = ("logmel", "mfcc", "chroma", "cens", "onset", "dlnco")
 VIDEO_FEATURES = ("thumbnail", "histogram", "motion")

@@ -41,6 +41,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy.fft import dct, rfft
 from scipy.ndimage import convolve1d, maximum_filter1d
 
+from ._grid import n_feature_frames
+
 PITCH_CLASSES = ("C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B")
 MIDI_MIN, MIDI_MAX = 21, 108
 # (lowest MIDI pitch, window length in seconds): low notes need long windows to be
@@ -78,7 +80,7 @@ def check_signal(signal, sample_rate):
 def frame_centers(n_samples, sample_rate, rate_hz):
     """Sample index of the centre of every frame: ``round(k * sr / rate)``, k = 0..T-1,
     with T the number of centres inside the signal."""
-    n_frames = 1 + int(math.floor((n_samples - 1) * rate_hz / sample_rate + 1e-9))
+    n_frames = n_feature_frames(n_samples, sample_rate, rate_hz)
     return np.round(np.arange(n_frames) * (sample_rate / rate_hz)).astype(np.int64)
 
 

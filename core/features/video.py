@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._grid import n_feature_frames
+
 _TRIM = 0.05
 
 
@@ -239,7 +241,7 @@ def resample(values, fps, rate_hz):
     """Per-frame values sampled at ``rate_hz`` (nearest video frame)."""
     if abs(rate_hz - fps) <= 1e-9 * fps:
         return values
-    n_out = max(1, int(np.floor((values.shape[0] - 1) * rate_hz / fps + 1e-9)) + 1)
+    n_out = n_feature_frames(values.shape[0], fps, rate_hz)
     idx = np.minimum(np.round(np.arange(n_out) * fps / rate_hz).astype(np.int64),
                      values.shape[0] - 1)
     return values[idx]

@@ -6,9 +6,10 @@ pair for correction, save the correction back in the batch's format.
 a pair of the batch is open). :class:`TriageTable` lists the pairs, the most doubtful
 first (:func:`doubt_order`): failed pairs (with their error), then pairs whose path has
 jumps (the batch decided alone that the recordings' order differs; their ``jumps`` cell
-is marked), then pairs with a warning (the engine's, e.g. an end of one recording left
-out that is not silence; their ``warning`` cell is amber with an icon, the seconds left
-out and the warning in its tooltip), then the lowest mean confidence; every column
+is marked; a structure run that found none says 0, a monotone one nothing), then pairs
+with a warning (the engine's, e.g. an end of one recording left out that is not silence;
+their ``warning`` cell is amber with an icon, the seconds left out and the warning in its
+tooltip), then the lowest mean confidence; every column
 sorts on a click of its header. Each row has a small thumbnail of its path
 (:func:`~inspector.files.thumbs.path_thumbnail`), made on a worker for the rows scrolled
 into view only. A summary written before the ``jumps`` or ``warning`` column existed
@@ -251,8 +252,9 @@ class TriageTable(QWidget):
             _NumberItem(row.low_confidence_fraction,
                         "" if row.low_confidence_fraction is None
                         else f"{100 * row.low_confidence_fraction:.1f} %"),
-            # a monotone pair sorts as 0 jumps (its cell stays empty, as in the summary)
-            _NumberItem(row.jumps or 0, str(row.jumps) if row.jumps else ""),
+            # a monotone pair sorts as 0 jumps (its cell stays empty, as in the summary);
+            # a structure run that found none says 0
+            _NumberItem(row.jumps or 0, "" if row.jumps is None else str(row.jumps)),
             # warned pairs sort after the others, by the seconds left out
             _NumberItem((bool(row.warning), row.unshared_s or 0.0), _warning_text(row)),
             QTableWidgetItem(row.material),

@@ -487,7 +487,11 @@ def test_structure_column_gives_pieces_where_b_repeats_a_section(tmp_path, struc
         assert not isinstance(read_alignment(tmp_path / "out" / f"{name}.json"),
                               PiecewiseAlignment)
     summary = read_summary(tmp_path / "out")
-    assert [r.jumps for r in summary] == [2, None, None, None]
+    # an auto run that found no jump says 0; a monotone run leaves the cell empty
+    assert [r.jumps for r in summary] == [2, 0, None, None]
+    assert [line.split(",")[SUMMARY_COLUMNS.index("jumps")] for line in
+            (tmp_path / "out" / "summary.csv").read_text().splitlines()[1:]] == [
+        "2", "0", "", ""]
     assert rows[0].mean_confidence is not None
     assert ",jumps," in (tmp_path / "out" / "summary.csv").read_text().splitlines()[0]
     # kept on a second run (the structure is part of the key), redone when it changes
@@ -496,7 +500,7 @@ def test_structure_column_gives_pieces_where_b_repeats_a_section(tmp_path, struc
     pairs[2] = dataclasses.replace(pairs[2], structure="pieces")
     again = _run(pairs, tmp_path / "out", client, format="csv")
     assert [r.status for r in again] == ["ok"] * 4
-    assert [r.jumps for r in again] == [2, None, 2, None]
+    assert [r.jumps for r in again] == [2, 0, 2, None]
     text = (tmp_path / "out" / "repeat.csv").read_text().splitlines()
     assert text[0] == "time_a_s,time_b_s,piece" and {t.split(",")[2] for t in text[1:]} == {
         "0", "1", "2"}

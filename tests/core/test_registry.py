@@ -236,3 +236,24 @@ def test_the_default_pipeline_takes_anchors_in_seconds_through_the_registry():
     assert abs(al.map_a_to_b(point[0]) - point[1]) <= 1.0 / al.rate_a_hz + 1e-9
     # recorded as the cells the path passes through: within one frame of what was asked
     np.testing.assert_allclose(al.params["anchors_s"], [point], atol=1.0 / al.rate_a_hz)
+
+
+def test_the_estimate_counts_frames_as_the_features_do():
+    from core.features import audio_features, video_features
+
+    # audio: 4.37 s at 8 kHz gives 1 + floor((n - 1) * 50 / 8000) = 219 frames at 50 Hz
+    # (duration * rate = 218.5 would say 218)
+    n_samples, sr = 34_960, 8000
+    feats = audio_features(np.zeros(n_samples, np.float32), sr, "onset", rate_hz=50.0)
+    assert registry.feature_frames(n_samples / sr, 50.0, sr) == feats.n_frames == 219
+    # video: 100 frames at 30 fps resampled to 20 Hz give 67 frames (not 100 / 30 * 20)
+    frames = np.zeros((100, 18, 32, 3), np.uint8)
+    vfeats = video_features(iter(frames), 30.0, "histogram", rate_hz=20.0, n_frames=100)
+    assert registry.feature_frames(100 / 30.0, 20.0, 30.0) == vfeats.n_frames == 67
+    assert registry.feature_frames(100 / 30.0, 30.0, 30.0) == 100
+    # the estimate grows with the counted frames (one more row of A)
+    rec = registry.recipe("dtw", {"window": "none"}, rate_hz=50.0)
+    at_rate = registry.estimate(rec, n_samples / sr, n_samples / sr)
+    counted = registry.estimate(rec, n_samples / sr, n_samples / sr,
+                                source_rates_hz=(sr, sr))
+    assert counted.bytes > at_rate.bytes

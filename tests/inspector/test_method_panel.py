@@ -360,3 +360,24 @@ def test_a_searched_corridor_is_outlined_on_the_matrix(qtbot, window, audio_pair
     wait_idle(qtbot, window)
     x, _ = window.matrix.window_curves[0].getData()
     assert x[-1] == pytest.approx((al.n_b - 1) / al.rate_b_hz, abs=2 / al.rate_b_hz)
+
+
+def test_the_estimate_counts_the_frames_the_features_have(qtbot, window, tmp_path):
+    from conftest import write_wav
+
+    from core.features import audio_features
+
+    # 4.37 s and 5.13 s at 8 kHz: 50 Hz features have 219 and 257 frames (the duration
+    # times the rate, 218.5 and 256.5, would say 218 and 256)
+    signals = [np.sin(np.arange(n) * 0.05).astype(np.float32) * 0.5 for n in (34_960, 41_040)]
+    paths = [write_wav(tmp_path / f"{s}.wav", x) for s, x in zip("ab", signals, strict=True)]
+    open_pair(qtbot, window, *paths)
+    wait_idle(qtbot, window)
+    panel = window.method_panel
+    panel.select_method("dtw")
+    panel.rate.setValue(50.0)
+    panel.update_estimate()
+    n = [audio_features(x, 8000, "chroma", rate_hz=50.0).n_frames for x in signals]
+    assert n == [219, 257]
+    assert "219×257 frames" in panel.estimate_label.text()
+    wait_idle(qtbot, window)

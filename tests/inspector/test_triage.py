@@ -249,6 +249,18 @@ def test_jumps_column_marks_pairs_with_jumps_and_sorts(qtbot, window, batch):
     wait_idle(qtbot, window)
 
 
+def test_jumps_column_tells_a_structure_run_without_jumps_from_a_monotone_one(
+        qtbot, window, batch):
+    # "sure" ran with structure auto and found no jump; "doubtful" ran monotone
+    table = _open_with_sure_changed(qtbot, window, batch, jumps=0)
+    assert _column(table, "id") == ["broken", "doubtful", "sure"]
+    assert _column(table, "jumps") == ["", "", "0"]
+    cell = table.table.item(2, COLUMNS.index("jumps"))
+    assert cell.background().style() == Qt.BrushStyle.NoBrush
+    assert "with jumps" not in table.header.text()
+    wait_idle(qtbot, window)
+
+
 def test_warning_column_marks_warned_pairs_counts_them_and_sorts(qtbot, window, batch):
     text = "B (take2.wav) has material at its start (0.0-3.5 s) that A (take1.wav) seems to lack"
     table = _open_with_sure_changed(qtbot, window, batch, warning=text, unshared_s=3.5)
@@ -334,7 +346,7 @@ def test_a_batch_pair_with_pieces_opens_as_a_result_with_jumps(qtbot, window, re
                         {"id": "same", "a": a, "b": a, "structure": "auto"}],
                        out, format=fmt, n_workers=1)
     assert [r.status for r in rows] == ["ok", "ok"], [r.error for r in rows]
-    assert rows[0].jumps and rows[1].jumps is None
+    assert rows[0].jumps and rows[1].jumps == 0  # auto ran on "same" and found none
     output = out / f"repeat.{fmt}"
     batch_pw = read_alignment(output)
     # what a single pair's align --structure auto writes
@@ -349,7 +361,7 @@ def test_a_batch_pair_with_pieces_opens_as_a_result_with_jumps(qtbot, window, re
 
     table = _open_batch(qtbot, window, out)
     assert _column(table, "id") == ["repeat", "same"]
-    assert _column(table, "jumps") == [str(rows[0].jumps), ""]
+    assert _column(table, "jumps") == [str(rows[0].jumps), "0"]
     triage = window.files.triage
     view = table.table
     r = _column(table, "id").index("repeat")

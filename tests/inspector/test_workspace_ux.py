@@ -639,3 +639,27 @@ def test_the_soft_alignment_title_of_a_hard_path_fits_its_two_lines(qtbot, windo
     assert "no soft plan" in title.text()
     assert title.heightForWidth(title.width()) <= title.height()
     assert "soft-DTW" in title.toolTip()  # what makes one, where it does not crowd
+
+
+def test_the_results_header_is_elided_with_its_full_text_in_a_tooltip(qtbot):
+    from PySide6.QtCore import Qt
+
+    from inspector.results_list import COL_NAME, ResultsList
+    from inspector.session import Session
+
+    results = ResultsList(Session())
+    qtbot.addWidget(results)
+    results.resize(220, 200)  # as narrow as the method panel leaves it
+    results.show()
+    qtbot.waitExposed(results)
+    header = results.tree.header()
+    text = results.tree.headerItem().text(COL_NAME)
+    assert text == "result (method, what differs)"
+    # the text does not fit its column: cut with "…", not mid-word without a sign
+    assert header.sectionSize(COL_NAME) < header.fontMetrics().horizontalAdvance(text)
+    assert header.textElideMode() == Qt.TextElideMode.ElideRight
+    assert results.tree.headerItem().toolTip(COL_NAME) == text
+    # and it is drawn so: the header differs from one cut without an ellipsis
+    elided = header.grab().toImage()
+    header.setTextElideMode(Qt.TextElideMode.ElideNone)
+    assert header.grab().toImage() != elided
