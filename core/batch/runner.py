@@ -545,8 +545,10 @@ def _run(jobs: list[_Job], rows: dict, state: _State, client, n_workers,
         if cluster is not None:
             with contextlib.suppress(Exception):
                 cluster.close(timeout=20)
-            # workers stopped in the middle of a write leave their temporary files
-            _sweep_temporaries((folder, records), names)
+        # workers stopped in the middle of a write leave their temporary files: the local
+        # cluster's at its close, a given cluster's killed ones too (its live workers
+        # have finished this batch's pairs, or are told to drop them when interrupted)
+        _sweep_temporaries((folder, records), names)
 
 
 def _prepare_workers(client) -> None:

@@ -411,6 +411,25 @@ def test_a_correction_marked_in_the_summary_survives_a_run_again(tmp_path, corpu
     assert np.array_equal(read_alignment(out / "p0.json").path, al.path[::2])
 
 
+def test_a_killed_workers_temporary_file_is_swept_on_a_given_cluster(tmp_path, corpus,
+                                                                   client):
+    """A worker of a cluster the batch was given, killed in the middle of a write, leaves
+    its temporary file (seen in a run of test_batch_cluster.py): the batch removes it at
+    its end, as it does for its own local cluster's."""
+    folder, good = corpus
+    out = tmp_path / "out"
+    stray = out / ".p0.json.0123abcd.tmp"
+
+    def progress(*_):  # during the run, after the sweep at its start
+        if not stray.exists() and out.is_dir():
+            stray.write_text("half an alignment")
+
+    rows = _run([{"id": "p0", "a": good[0][0], "b": good[0][1]}], out, client,
+                progress=progress)
+    assert rows[0].status == "ok"
+    assert not [p for p in os.listdir(out) if ".tmp" in p]
+
+
 def test_a_video_against_nothing_in_common_fails_alone(tmp_path, corpus, client):
     import soundfile as sf
     from media_factory import write_video
