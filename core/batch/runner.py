@@ -434,7 +434,11 @@ def mark_corrected(folder, pair_id: str, when: str | None = None) -> SummaryRow:
     if when is None:
         when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     records = os.path.join(folder, RECORDS_FOLDER)
-    os.makedirs(records, exist_ok=True)
+    rows = read_summary(folder)  # a missing or malformed summary: before any write
+    try:
+        os.makedirs(records, exist_ok=True)
+    except OSError as err:
+        raise OutputError(folder, f"cannot be written ({err.strerror or err})") from None
     with _locked(folder, records):
         rows = read_summary(folder)
         index = next((k for k, r in enumerate(rows) if r.id == pair_id), None)

@@ -403,6 +403,9 @@ def test_a_correction_marked_in_the_summary_survives_a_run_again(tmp_path, corpu
     assert {r.id: r.corrected for r in read_summary(out)} == {"p0": row.corrected, "p1": ""}
     with pytest.raises(OutputError, match="'p9' is not in its summary.csv"):
         mark_corrected(out, "p9")
+    with pytest.raises(FormatError, match="summary.csv"):  # no batch there: nothing made
+        mark_corrected(tmp_path, "p0")
+    assert not (tmp_path / RECORDS_FOLDER).exists()
     # run again: both kept, the corrected output and its mark with them
     rows = _run(pairs, out, client)
     assert [r.status for r in rows] == ["skipped", "skipped"]
