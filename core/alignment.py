@@ -11,7 +11,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Alignment", "path_knots", "unshared_warning", "unshared_seconds"]
+__all__ = ["Alignment", "aligned_part", "path_knots", "unshared_warning",
+           "unshared_seconds"]
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -335,6 +336,20 @@ def unshared_warning(spans, sources) -> str | None:
                      "seems to lack")
     return ("; ".join(parts) + ". The alignment leaves it out; if it does occur in the "
             "other recording, place an anchor there.")
+
+
+def aligned_part(a_frames, b_frames, n_a: int, n_b: int, rate_a_hz: float,
+                 rate_b_hz: float) -> dict:
+    """``diagnostics["aligned_part"]`` of a path that reaches A's frames ``a_frames``
+    (first, last) and B's ``b_frames`` of ``n_a`` and ``n_b`` at these rates: the first
+    and last aligned time per side (``a_s``, ``b_s``, rounded to the millisecond) and
+    whether each side is aligned whole (``whole_a``, ``whole_b``)."""
+    (a0, a1), (b0, b1) = (int(v) for v in a_frames), (int(v) for v in b_frames)
+    ra, rb = float(rate_a_hz), float(rate_b_hz)
+    return {"a_s": [round(a0 / ra, 3), round(a1 / ra, 3)],
+            "b_s": [round(b0 / rb, 3), round(b1 / rb, 3)],
+            "whole_a": a0 == 0 and a1 == n_a - 1,
+            "whole_b": b0 == 0 and b1 == n_b - 1}
 
 
 def unshared_seconds(spans) -> float | None:

@@ -27,8 +27,7 @@ from .manifest import ManifestError, Pair, as_pairs, read_manifest
 from .summary import LOW_CONFIDENCE, SUMMARY_COLUMNS, SummaryRow, read_summary
 
 __all__ = ["align_pairs", "mark_corrected", "read_manifest", "read_summary", "as_pairs",
-           "Pair", "SummaryRow",
-           "ManifestError", "BatchError", "BatchProgress", "SUMMARY_COLUMNS",
+           "Pair", "SummaryRow", "ManifestError", "BatchError", "BatchProgress", "SUMMARY_COLUMNS",
            "LOW_CONFIDENCE", "local_cluster"]
 
 

@@ -53,8 +53,7 @@ from .manifest import Pair, as_pairs, check_method
 from .summary import SUMMARY_NAME, SummaryRow, read_summary, write_summary
 
 __all__ = ["align_pairs", "mark_corrected", "BatchProgress", "BatchError", "local_cluster",
-           "EXTENSIONS",
-           "RECORDS_FOLDER"]
+           "EXTENSIONS", "RECORDS_FOLDER"]
 
 #: The extension each output format gets (``OUTDIR/<id><ext>``).
 EXTENSIONS = {"csv": ".csv", "json": ".json", "svl": ".svl", "sv-csv": ".sv.csv",
@@ -434,7 +433,8 @@ def mark_corrected(folder, pair_id: str, when: str | None = None) -> SummaryRow:
     if when is None:
         when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     records = os.path.join(folder, RECORDS_FOLDER)
-    rows = read_summary(folder)  # a missing or malformed summary: before any write
+    if not os.path.isfile(os.path.join(folder, SUMMARY_NAME)):
+        read_summary(folder)  # raises: no batch summary there, and nothing made in it
     try:
         os.makedirs(records, exist_ok=True)
     except OSError as err:

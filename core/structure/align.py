@@ -717,15 +717,12 @@ def _with_unshared_ends(result, rec_a, rec_b):
     A frames any piece reaches, B's first and last) and the ends it leaves out, as a
     monotone result has them (``unshared``; ``warning`` where they are not silence: a
     lead-in B has and A lacks, say, which the jump DP leaves unmatched)."""
+    from ..alignment import aligned_part
     from ..pipeline import _unshared_info
 
-    path, (ra, rb) = result.path, (result.rate_a_hz, result.rate_b_hz)
-    a0, a1 = int(path[:, 0].min()), int(path[:, 0].max())
-    b0, b1 = int(path[0, 1]), int(path[-1, 1])
-    part = {"a_s": [round(a0 / ra, 3), round(a1 / ra, 3)],
-            "b_s": [round(b0 / rb, 3), round(b1 / rb, 3)],
-            "whole_a": a0 == 0 and a1 == result.n_a - 1,
-            "whole_b": b0 == 0 and b1 == result.n_b - 1}
+    path = result.path
+    part = aligned_part((path[:, 0].min(), path[:, 0].max()), (path[0, 1], path[-1, 1]),
+                        result.n_a, result.n_b, result.rate_a_hz, result.rate_b_hz)
     diag = dict(result.diagnostics, aligned_part=part)
     diag.update(_unshared_info(part, (rec_a, rec_b), result.sources, stacklevel=4))
     return dataclasses.replace(result, diagnostics=diag)

@@ -19,7 +19,7 @@ import time
 import numpy as np
 
 from .._progress import Monitor
-from ..alignment import Alignment
+from ..alignment import Alignment, aligned_part
 from ..cost import check_cost, check_features, check_metric, check_pair
 from ..errors import AlignmentError
 from ._engine import DEFAULT_MEMORY_BUDGET, estimate, solve
@@ -371,11 +371,8 @@ def staged_dtw(source, recipe, *, anchors=None, rate_a_hz=1.0, rate_b_hz=1.0,
         [max(st.get("coarse_factors") or [1]) for r in records for st in r.get("stages", ())
          if st["kind"] == "search"] or [1])
     rates = (float(rate_a_hz), float(rate_b_hz))
-    info["aligned_part"] = {
-        "a_s": [round(float(path[0, 0] / rates[0]), 3), round(float(path[-1, 0] / rates[0]), 3)],
-        "b_s": [round(float(path[0, 1] / rates[1]), 3), round(float(path[-1, 1] / rates[1]), 3)],
-        "whole_a": bool(path[0, 0] == 0 and path[-1, 0] == n - 1),
-        "whole_b": bool(path[0, 1] == 0 and path[-1, 1] == m - 1)}
+    info["aligned_part"] = aligned_part((path[0, 0], path[-1, 0]), (path[0, 1], path[-1, 1]),
+                                        n, m, *rates)
     out_params = dict(params or {})
     out_params.update({
         "metric": "terms", "terms": source.describe(), "step_pattern": pattern.name,

@@ -517,8 +517,9 @@ class Triage(QObject):
                     self.table.request_visible(again=index)
                     r = self.table.table_row_of(index)
                     item = self.table.table.item(r, COLUMNS.index("status"))
-                    item.setText(_status_text(row or dataclasses.replace(
-                        pair.row, corrected="this session")))
+                    # (not marked in the summary: corrected all the same)
+                    item.setText(_status_text(row) if row is not None
+                                 else f"{pair.row.status}, corrected")
                     item.setToolTip(_status_tip(row) if row is not None else "")
             if row is not None:
                 self.current = dataclasses.replace(pair, row=row)
