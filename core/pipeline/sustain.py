@@ -14,9 +14,9 @@ without one (held out 29.1 -> 33.0 ms), so it is added only where this check fin
 cause: there, at weight ``_WEIGHT``, the four tuning pairs it fires on (piano against
 organ, bowed string against piano, bass at half a melody note's level) went from 67.8 to
 16.2 ms on average (weights 1, 2, 4, 8, 16: 43.7, 23.1, 16.2, 16.2, 19.4; chosen on
-those pairs), the four held-out ones from 202.0 to 45.4 ms; on the fresh held-out seeds
-(``heldout2``, ``heldout3``) the four it fires on went from 84.8 to 93.2 ms (two worse,
-one better, one the same): a gain on most pairs, not on every one.
+those pairs), the four held-out ones from 202.0 to 45.4 ms; on fresh held-out seeds
+(``heldout2``, ``heldout3``, four per case) the 16 it fires on went from 96.6 to 41.2 ms
+(9 better, 3 the same, 4 worse by 0.6-23.2 ms): a gain on most pairs, not on every one.
 
 The measure (:func:`held_low_share`): the pitch energies of the low register (MIDI
 ``_LOW``, where a bass sounds), each frame's held part the minimum over ``_HOLD_S``
