@@ -701,7 +701,6 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     if material == "music" and feature == "auto":
         terms, info["attack"], info["_novelty"] = _attack_compensation(
             terms, used, xa, xb, rec_a.rate_hz, rec_b.rate_hz, rate)
-    if material == "music" and feature == "auto":
         terms, weights, locals_, info["held_low"] = _held_low_terms(
             terms, weights, locals_, used, xa, xb, rec_a.rate_hz, rec_b.rate_hz, rate)
     key = info.get("key") or {}

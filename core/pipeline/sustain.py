@@ -63,7 +63,8 @@ _HOLD_S = 1.0
 # percentile of the frames' energy)
 _ACTIVE = 1e-3
 # between the most a side without a held bass keeps (0.0007 generated, 0.0097 the
-# organ of BWV 269) and the least a side holding one keeps (0.036 at a quarter level)
+# organ of BWV 269) and the least a side holding one keeps (0.036 at a quarter level;
+# a tenth, 0.009-0.012 on the bowed side, is not found)
 _MIN_HELD = 0.02
 # the other side: a decaying bass keeps at most 0.002 (a fiftieth of a held one)
 _RATIO = 0.2
