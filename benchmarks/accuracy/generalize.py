@@ -300,6 +300,8 @@ def run(kind, split, cache, only=None, log=print, reps=1, synctoolbox=None, bass
                 res["synctoolbox_ms"] = None if sync is None else round(sync, 1)
         res.update(pair=name, time_s=round(dt, 2),
                    material=al.diagnostics.get("material", "?"))
+        if "held_low" in al.diagnostics:  # the held-bass check (core.pipeline.sustain)
+            res["held_low"] = bool(al.diagnostics["held_low"]["applied"])
         rows.append(res)
         conf = np.asarray(al.confidence) if al.confidence is not None \
             else np.full(len(al.path), np.nan)

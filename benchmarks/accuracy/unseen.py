@@ -280,7 +280,8 @@ def run_one(pair, name, cache, timeout_s):
     return {"status": "ok", "mae_ms": round(float(s["mae_ms"]), 1),
             "time_s": round(elapsed, 2), "material": d.get("material"),
             "aligned_part": d.get("aligned_part"), "warning": d.get("warning"),
-            "fixes": {k: d[k] for k in ("key", "hum", "noise", "band", "reverb", "clipping")
+            "fixes": {k: d[k] for k in ("key", "hum", "noise", "band", "reverb", "clipping",
+                                        "held_low")
                       if k in d}}
 
 

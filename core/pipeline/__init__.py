@@ -17,7 +17,10 @@
 
    - music: strongly compressed chroma (cosine) + 0.25 x DLNCO onsets (euclidean),
      base 50 Hz, refined at 100 Hz; the local stages (below) add 0.5 x a sharp DLNCO
-     (plain 20 ms rises per pitch class), which sees a repeated note; a side whose
+     (plain 20 ms rises per pitch class), which sees a repeated note; where one side
+     holds a low voice that the other lets decay (an organ's bass against a piano's),
+     the first search adds 4 x the chroma's rises (euclidean, :mod:`.sustain`,
+     ``diagnostics["held_low"]``), which do not see how long a note sounds; a side whose
      attacks are slow (wider onset-novelty peaks: a bowed string, a voice) has its
      features moved earlier by the lag the width predicts (:mod:`.attack`); where
      nothing was moved so, the path is moved afterwards by the lag it leaves between
@@ -698,6 +701,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     if material == "music" and feature == "auto":
         terms, info["attack"], info["_novelty"] = _attack_compensation(
             terms, used, xa, xb, rec_a.rate_hz, rec_b.rate_hz, rate)
+        terms, weights, locals_, info["held_low"] = _held_low_terms(
+            terms, weights, locals_, used, xa, xb, rec_a.rate_hz, rec_b.rate_hz, rate)
     key = info.get("key") or {}
     roll = int(key.get("shift_semitones", 0)) if key.get("applied") else 0
     moved = (info.get("attack") or {}).get("shift_frames") or [0, 0]
@@ -733,6 +738,32 @@ def _slow_side(term_options, side, factor, x, sample_rate, rate, roll, moved):
             values = np.ascontiguousarray(np.roll(values, -roll, axis=1))
         out[k] = shift_earlier(values, moved)
     return out
+
+
+def _held_low_terms(terms, weights, locals_, used, xa, xb, sr_a, sr_b, rate):
+    """Music: where one side holds a low voice the other lets decay
+    (:mod:`core.pipeline.sustain`), the chroma's change as a term of the first search
+    only (made from the chroma term as planned: rolled into A's key, moved for the
+    attacks). Returns ``(terms, weights, locals_, info)``."""
+    from ..features.audio import MIDI_MIN, frame_centers, pitch_energy
+    from . import sustain
+
+    k = next((k for k, t in enumerate(terms) if t.name == "chroma"), None)
+    if k is None:
+        return terms, weights, locals_, {"applied": False}
+    lows = []
+    for x, sr, side in ((xa, sr_a, "a"), (xb, sr_b, "b")):
+        # the chroma's own energies, at its frames (remembered by pitch_energy)
+        tuning = float(used[k][f"params_{side}"]["tuning"])
+        energy = pitch_energy(x, sr, frame_centers(x.shape[0], sr, rate), tuning)
+        lows.append(sustain.held_low_share(energy, rate, MIDI_MIN))
+    info = sustain.held_low_mismatch(*lows)
+    if not info["applied"]:
+        return terms, weights, locals_, info
+    chroma = terms[k]
+    term = Term("chroma_change", sustain.chroma_change(chroma.x, rate),
+                sustain.chroma_change(chroma.y, rate), "euclidean", _pool_of("euclidean"))
+    return ([*terms, term], [*weights, info["weight"]], [*locals_, 0.0], info)
 
 
 def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):
