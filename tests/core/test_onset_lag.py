@@ -234,6 +234,9 @@ def test_ramps_shift_a_path_only_for_a_ramped_fast_attack():
     for ramp_b in (0.011, 0.012, 0.0135, 0.015):
         assert attack.ramp_shift_frames(0.008, ramp_b, RATE, widths_s=fast) == 0
     assert attack.ramp_shift_frames(0.001, 0.004, RATE, widths_s=fast) == 0  # 3 ms apart
+    # a real recording against its copy slowed by a phase vocoder: 2.7 times, not moved
+    assert attack.ramp_shift_frames(0.0075, 0.0205, RATE, widths_s=fast) == 0
+    assert attack.ramp_shift_frames(0.0075, 0.0228, RATE, widths_s=fast) == -1
     # slow attacks (the attack compensation's) or unknown widths: left alone
     assert attack.ramp_shift_frames(0.002, 0.017, RATE, widths_s=(0.04, 0.07)) == 0
     assert attack.ramp_shift_frames(0.002, 0.017, RATE, widths_s=(0.04, None)) == 0
