@@ -60,9 +60,10 @@
    on their own A frames where A runs on past them: :func:`core.pipeline.video.with_skips`).
    A music pair without anchors (``feature="auto"``, features not moved for slow
    attacks) has its onsets found on a worker thread during the solve; the path's B
-   index is then moved by whole frames where the onsets show a lag
-   (:func:`_onset_correction`, ``params["onset_shift"]``,
-   ``diagnostics["onset_lag"]``), without a second solve.
+   index is then moved by whole frames where the onsets show a lag, or else where
+   the two sides' attack ramps differ (:func:`_onset_correction`,
+   ``params["onset_shift"]``, ``diagnostics["onset_lag"]``,
+   ``diagnostics["attack_ramp"]``), without a second solve.
 5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
    search's corridor, the path's local cost and the margins to the next-best match in
@@ -838,7 +839,10 @@ def _onset_correction(result, onsets, terms, weights, t0):
     :func:`cost_source` moves B's features by as many and a re-solve finds the moved
     path; ``diagnostics["onset_lag"]`` the lag found (s), the number of pairs, the lags'
     quartiles, the rise difference (s) and each side's own rise time (s,
-    :func:`.attack.rise_time_s`)."""
+    :func:`.attack.rise_time_s`). Where the lag moves nothing, the sides' attack ramps
+    (:func:`.attack.attack_ramp_s`, read on the signals) may
+    (:func:`.attack.ramp_shift_frames`; ``diagnostics["attack_ramp"]``: the ramps (s)
+    and the frames they moved)."""
     from . import attack
 
     rates = (result.rate_a_hz, result.rate_b_hz)
@@ -855,6 +859,10 @@ def _onset_correction(result, onsets, terms, weights, t0):
     shift = 0 if lag is None or rise is None else attack.onset_shift_frames(
         lag.lag_s, rates[1], lag.n_pairs, quartiles_s=lag.quartiles_s, rise_s=rise,
         own_rise_s=own_rise, width_diff_s=width_diff)
+    ramps = [attack.attack_ramp_s(o) for o in onsets]
+    ramp_shift = 0 if shift else attack.ramp_shift_frames(*ramps, rates[1],
+                                                          widths_s=widths)
+    shift = shift or ramp_shift
     diag = dict(result.diagnostics)
     diag["onset_lag"] = None if lag is None else {
         "lag_s": round(lag.lag_s, 4), "pairs": lag.n_pairs,
@@ -862,6 +870,8 @@ def _onset_correction(result, onsets, terms, weights, t0):
         "rise_s": None if rise is None else round(rise, 4),
         "own_rise_s": None if own is None else [None if r is None else round(r, 4)
                                                  for r in own]}
+    diag["attack_ramp"] = {"ramp_s": [None if r is None else round(r, 4) for r in ramps],
+                           "shift_frames": ramp_shift}
     params = dict(result.params, onset_shift=shift)
     changes = {}
     if shift:

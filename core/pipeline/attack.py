@@ -28,7 +28,10 @@ about the features' own lag, and the pipeline moves the path by it in whole fram
 (:func:`onset_shift_frames`, :func:`shift_path`) when it is consistent and the peaks'
 rising edges (:func:`onset_edges_s`) and each side's own rise time
 (:func:`rise_time_s`) show an attack difference too; :func:`shift_terms`
-moves B's features as much for a re-solve.
+moves B's features as much for a re-solve. Where the path pairs the two sides' peaks
+themselves (no lag left to see), each side's attack ramp, read on its own signal at its
+onsets (:func:`ramp_times_s`, :func:`attack_ramp_s`), tells a ramped fast attack from an
+instant one, and :func:`ramp_shift_frames` moves the path by the ramp's lag.
 """
 
 from __future__ import annotations
@@ -37,10 +40,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["OnsetLag", "Onsets", "attack_lag_s", "attack_width_s", "cached_novelty",
-           "compensate", "feature_tuning", "known_width", "loud_peaks", "onset_edges_s",
-           "onset_lag_s", "onset_shift_frames", "onset_times_s", "recording_onsets_s",
-           "rise_time_s", "shift_path", "shift_terms", "side_lags_s"]
+__all__ = ["OnsetLag", "Onsets", "attack_lag_s", "attack_ramp_s", "attack_width_s",
+           "cached_novelty", "compensate", "feature_tuning", "known_width", "loud_peaks",
+           "onset_edges_s", "onset_lag_s", "onset_shift_frames", "onset_times_s",
+           "ramp_shift_frames", "ramp_times_s", "recording_onsets_s", "rise_time_s",
+           "shift_path", "shift_terms", "side_lags_s"]
 
 # novelty at the DLNCO's fine rate (its pitch energies are remembered: no new STFT)
 _RATE_HZ = 200.0
@@ -105,6 +109,39 @@ _MIN_RISE_SHARE = 0.65
 # 0.12-0.14 s against 0.04) 26-35 ms
 _MAX_OWN_RISE_S = 0.01
 _OWN_RISE_PER_WIDTH = 0.5
+# attack ramps (:func:`ramp_times_s`): the signal high-passed above mains hum and its
+# first harmonics (a 60 Hz hum at the music's level made a harpsichord's ramps 19 ms
+# instead of 11), its RMS envelope over 4 ms every 1 ms; at each strong onset the
+# envelope's largest value from 0.04 s before the novelty peak to 0.06 s after, its
+# smallest from 0.08 s before up to that maximum, and the ramp the time from 10 % to 50 %
+# of the way between them (50 %, not 90 %: a room's tail builds up after the direct
+# sound, a reverberant marimba's 10-90 % ramps were 17-30 ms, its 10-50 % 3 ms)
+_RAMP_HIGHPASS_HZ = 400.0
+_RAMP_WINDOW_S = 0.004
+_RAMP_HOP_S = 0.001
+# each onset's piece of signal is filtered with this much (s) on either side (the
+# filter's start-up stays outside the span read)
+_RAMP_MARGIN_S = 0.05
+_RAMP_BEFORE_S = 0.08
+_RAMP_AFTER_S = 0.06
+_RAMP_TOP_FROM_S = 0.04
+_RAMP_LEVELS = (0.1, 0.5)
+# an onset counts when its envelope at least doubles (over a held note, or noise)
+_RAMP_MIN_RISE = 2.0
+# a side's ramp is known from this many onsets, this share of its strong peaks or more
+# (noise at 0 dB SNR on music_p03's harpsichord: about a third of its 108)
+_RAMP_MIN_ONSETS = 8
+_RAMP_MIN_SHARE = 0.6
+# the ramp shift (:func:`ramp_shift_frames`): both attacks fast by their novelty widths,
+# the longer ramp at least this many times the shorter and this much longer (s); the
+# features lag by this share of the ramps' difference (an organ's 20 ms ramp: 10-50 %
+# in 10-16 ms against a piano's 2.5-3 ms, its features 7-10 ms late). 3, not 2.5: a
+# real recording's phase-vocoder copies (vibeace slowed to 0.6-0.7, or after 8 s of
+# speech) ramp 2.7-2.8 times longer than its original and were right unmoved
+_RAMP_MAX_WIDTH_S = 0.05
+_RAMP_MIN_RATIO = 3.0
+_RAMP_MIN_DIFF_S = 0.005
+_RAMP_LAG_SHARE = 0.7
 
 
 def feature_tuning(features, side):
@@ -309,22 +346,162 @@ def onset_edges_s(nov, rate_hz=_RATE_HZ, *, level=0.5, min_share=_MIN_SHARE):
 
 
 class Onsets(NamedTuple):
-    """A recording's onsets (s): its novelty peaks and where they rise through half
-    their height."""
+    """A recording's onsets (s): its novelty peaks, where they rise through half
+    their height and, given the signal, each peak's attack ramp (:func:`ramp_times_s`;
+    NaN where not measured)."""
 
     peaks_s: np.ndarray
     edges_s: np.ndarray
+    ramps_s: np.ndarray | None = None
 
 
 def recording_onsets_s(x, sample_rate, tuning, *, nov=None):
     """A recording's :class:`Onsets` from its :func:`novelty`, or None when its pitch
     energies are too long for the feature cache (no second STFT pass). ``nov``: the
-    recording's :func:`cached_novelty`, when already computed (the attack widths')."""
+    recording's :func:`cached_novelty`, when already computed (the attack widths');
+    ``x`` None: no ramps."""
     if nov is None:
         nov = cached_novelty(x, sample_rate, tuning)
         if nov is None:
             return None
-    return Onsets(onset_times_s(nov), onset_edges_s(nov))
+    peaks = onset_times_s(nov)
+    ramps = None if x is None else ramp_times_s(x, sample_rate, peaks)
+    return Onsets(peaks, onset_edges_s(nov), ramps)
+
+
+def ramp_times_s(x, sample_rate, onsets_s):
+    """How long each onset's sound takes to build up: the attack ramp (s) of ``x`` at
+    each of ``onsets_s`` (novelty peaks, :func:`onset_times_s`).
+
+    Parameters
+    ----------
+    x : ndarray, shape (n,)
+        Mono signal.
+    sample_rate : float
+        Its sample rate (Hz).
+    onsets_s : array_like, shape (K,)
+        Onset times (s).
+
+    Returns
+    -------
+    ndarray of float64, shape (K,)
+        Per onset the time (s) the RMS envelope of ``x`` high-passed at
+        ``_RAMP_HIGHPASS_HZ`` (``_RAMP_WINDOW_S`` windows every ``_RAMP_HOP_S``) takes
+        to rise from ``_RAMP_LEVELS[0]`` to ``_RAMP_LEVELS[1]`` of the way from its
+        smallest value (``_RAMP_BEFORE_S`` before the onset, up to the top) to its top
+        (the largest from ``_RAMP_TOP_FROM_S`` before to ``_RAMP_AFTER_S`` after the
+        onset); NaN where the envelope does not rise ``_RAMP_MIN_RISE`` times or the
+        span leaves the signal.
+
+    Notes
+    -----
+    The pitch energies the features and the novelty are made of are smoothed over
+    their STFT windows (46 ms and more), far longer than an attack ramp: an organ's
+    20 ms ramp and a piano's 3 ms give novelty peaks of one width. On the signal itself
+    a linear ramp of ``R`` s rises from 10 % to 50 % in ``0.4 R`` plus about the
+    envelope's window. Only the spans around the onsets are filtered: O(K) time and
+    O(1) memory for K onsets (a piece of 0.24 s each).
+    """
+    from scipy.signal import butter, sosfiltfilt
+
+    onsets = np.asarray(onsets_s, dtype=np.float64).reshape(-1)
+    out = np.full(onsets.shape, np.nan)
+    x = np.asarray(x).reshape(-1)
+    rate = float(sample_rate)
+    hop = max(1, int(round(_RAMP_HOP_S * rate)))
+    window = max(hop, int(round(_RAMP_WINDOW_S * rate)))
+    if not len(onsets) or _RAMP_HIGHPASS_HZ >= 0.5 * rate:
+        return out
+    sos = butter(4, _RAMP_HIGHPASS_HZ, btype="high", fs=rate, output="sos")
+    margin = int(round(_RAMP_MARGIN_S * rate))
+    n_values = int(round((_RAMP_BEFORE_S + _RAMP_AFTER_S) / _RAMP_HOP_S)) + 1
+    top_from = int(round((_RAMP_BEFORE_S - _RAMP_TOP_FROM_S) / _RAMP_HOP_S))
+    lo_level, hi_level = _RAMP_LEVELS
+    for k, t in enumerate(onsets):
+        # envelope values centred from _RAMP_BEFORE_S before the onset, every hop
+        first = int(round((t - _RAMP_BEFORE_S) * rate)) - window // 2
+        last = first + (n_values - 1) * hop + window
+        if first - margin < 0 or last + margin > x.size:
+            continue
+        piece = sosfiltfilt(sos, np.asarray(x[first - margin:last + margin],
+                                            dtype=np.float64))[margin:margin + last - first]
+        power = np.concatenate([[0.0], np.cumsum(piece * piece)])
+        starts = np.arange(n_values) * hop
+        span = np.sqrt(np.maximum(power[starts + window] - power[starts], 0.0) / window)
+        top = top_from + int(np.argmax(span[top_from:]))
+        low = int(np.argmin(span[:top + 1]))
+        lo, hi = span[low], span[top]
+        if not hi > _RAMP_MIN_RISE * lo:
+            continue
+        rise = span[low:top + 1]
+        begin = np.flatnonzero(rise < lo + lo_level * (hi - lo))[-1]
+        end = np.flatnonzero(rise < lo + hi_level * (hi - lo))[-1] + 1
+        out[k] = (end - begin) * hop / rate
+    return out
+
+
+def attack_ramp_s(onsets) -> float | None:
+    """A recording's attack ramp (s): the median of its :class:`Onsets`' ramps, or
+    None with fewer than ``_RAMP_MIN_ONSETS`` measured or under ``_RAMP_MIN_SHARE`` of
+    its peaks (without ramps, or without onsets)."""
+    if onsets is None or onsets.ramps_s is None or not len(onsets.ramps_s):
+        return None
+    ramps = np.asarray(onsets.ramps_s, dtype=np.float64)
+    ramps = ramps[np.isfinite(ramps)]
+    if len(ramps) < _RAMP_MIN_ONSETS or len(ramps) < _RAMP_MIN_SHARE * len(onsets.ramps_s):
+        return None
+    return float(np.median(ramps))
+
+
+def ramp_shift_frames(ramp_a_s, ramp_b_s, rate_hz, *, widths_s=(None, None),
+                      min_ratio=_RAMP_MIN_RATIO, min_diff_s=_RAMP_MIN_DIFF_S,
+                      max_width_s=_RAMP_MAX_WIDTH_S, lag_share=_RAMP_LAG_SHARE):
+    """The frames to add to a path's B index for the sides' attack ramps, or 0.
+
+    Parameters
+    ----------
+    ramp_a_s, ramp_b_s : float or None
+        Each side's :func:`attack_ramp_s`.
+    rate_hz : float
+        The path's frame rate on B.
+    widths_s : (float or None, float or None)
+        The sides' attack widths (:func:`attack_width_s`).
+    min_ratio, min_diff_s, max_width_s, lag_share :
+        A shift is made only where both widths are known and at most ``max_width_s``
+        (two fast attacks: slower ones are the attack compensation's) and the longer
+        ramp is ``min_ratio`` times the shorter or more and ``min_diff_s`` longer;
+        it is ``lag_share`` of the ramps' difference, at least one frame.
+
+    Returns
+    -------
+    int
+        Positive where A's ramp is the longer (A's features answer late, the path maps
+        A's notes early into B), negative where B's is.
+
+    Notes
+    -----
+    For a path that the onset lag (:func:`onset_shift_frames`) left alone: there the
+    path may pair the two sides' novelty peaks themselves, and no lag is left to see
+    (the held-out piano_organ of ``benchmarks/accuracy/generalize.py``: peaks' lag
+    +1.3 ms, notes +10.9 ms late on the organ's side). The ramps are read on each
+    recording alone, whatever the path. The ratio keeps two attacks of one kind apart:
+    a piano against a harpsichord (music_p03, 9 and 12 ms; with noise at 10-20 dB SNR
+    or a 60 Hz hum on the harpsichord 11-14 ms) and a real recording against its
+    stretched copy (vibeace, 7.5 and 11-15.5 ms; 20-21 ms slowed by a phase vocoder)
+    were right unmoved; an organ against a piano is 10-16 ms against 2.5-3 ms.
+    """
+    if ramp_a_s is None or ramp_b_s is None or not (
+            np.isfinite(ramp_a_s) and np.isfinite(ramp_b_s)):
+        return 0
+    width_a, width_b = widths_s
+    if not (known_width(width_a) and known_width(width_b)) \
+            or max(width_a, width_b) > max_width_s + 1e-9:
+        return 0
+    short, long_ = sorted((float(ramp_a_s), float(ramp_b_s)))
+    if long_ - short < min_diff_s - 1e-12 or long_ < min_ratio * short - 1e-12:
+        return 0
+    frames = max(1, int(round(lag_share * (long_ - short) * float(rate_hz))))
+    return frames if ramp_a_s > ramp_b_s else -frames
 
 
 def rise_time_s(onsets) -> float | None:

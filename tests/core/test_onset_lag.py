@@ -171,6 +171,79 @@ def test_rise_time_is_the_median_peak_less_its_edge():
     assert attack.rise_time_s(attack.Onsets(np.zeros(0), np.zeros(0))) is None
 
 
+# ------------------------------------------------------------------ attack ramps
+
+
+def _ramped_tones(ramp_s, onsets_s, *, hum=0.0, rate=22050):
+    """Decaying harmonic tones whose amplitude rises linearly over ``ramp_s``, struck at
+    ``onsets_s``, with a 60 Hz hum of amplitude ``hum``."""
+    x = np.zeros(int((onsets_s[-1] + 1.0) * rate))
+    t = np.arange(int(0.4 * rate)) / rate
+    note = np.minimum(1.0, t / ramp_s) * np.exp(-2 * t) * sum(
+        np.sin(2 * np.pi * k * 330.0 * t) / k for k in range(1, 6))
+    for t0 in onsets_s:
+        x[int(t0 * rate):int(t0 * rate) + len(note)] += note
+    return x + hum * np.sin(2 * np.pi * 60.0 * np.arange(len(x)) / rate)
+
+
+def test_attack_ramps_are_read_on_the_signal():
+    # a linear ramp of R rises from 10 % to 50 % in 0.4 R, plus about the 4 ms window
+    onsets = 0.3 + 0.5 * np.arange(10)
+    peaks = onsets + 0.015  # the novelty peaks come after the onsets
+    fast = attack.ramp_times_s(_ramped_tones(0.003, onsets), 22050, peaks)
+    organ = attack.ramp_times_s(_ramped_tones(0.02, onsets), 22050, peaks)
+    assert np.all(fast <= 0.005)
+    assert np.all((organ >= 0.01) & (organ <= 0.015))
+    # mains hum as loud as the notes is filtered out, not read as a slow rise
+    hum = attack.ramp_times_s(_ramped_tones(0.003, onsets, hum=0.5), 22050, peaks)
+    assert hum == pytest.approx(fast, abs=0.0015)
+    # the same onsets found a little earlier or later: the same ramps
+    assert attack.ramp_times_s(_ramped_tones(0.02, onsets), 22050, onsets + 0.03) \
+        == pytest.approx(organ, abs=0.0015)
+
+
+def test_attack_ramps_not_measured():
+    x = _ramped_tones(0.02, [0.3, 0.8])
+    # too close to the ends, and a peak where the sound does not grow (a held tone)
+    ramps = attack.ramp_times_s(x, 22050, [0.05, 0.3, 1.55, 1.79])
+    assert np.isnan(ramps[[0, 2, 3]]).all() and np.isfinite(ramps[1])
+    assert attack.ramp_times_s(x, 22050, []).shape == (0,)
+    assert np.isnan(attack.ramp_times_s(x[:20], 22050, [0.0005])).all()
+
+
+def test_a_side_s_ramp_needs_enough_measured_onsets():
+    def onsets(ramps):
+        ramps = np.asarray(ramps, dtype=float)
+        return attack.Onsets(np.arange(len(ramps), dtype=float), np.zeros(len(ramps)), ramps)
+
+    assert attack.attack_ramp_s(onsets([0.01] * 8 + [0.02] * 3 + [np.nan] * 2)) \
+        == pytest.approx(0.01)
+    assert attack.attack_ramp_s(onsets([0.01] * 7)) is None  # too few
+    assert attack.attack_ramp_s(onsets([0.01] * 8 + [np.nan] * 6)) is None  # 8 of 14
+    assert attack.attack_ramp_s(attack.Onsets(np.zeros(3), np.zeros(3))) is None
+    assert attack.attack_ramp_s(None) is None
+
+
+def test_ramps_shift_a_path_only_for_a_ramped_fast_attack():
+    fast = (0.04, 0.045)
+    # B an organ (12-17 ms ramps) against a piano (2-3 ms): B late, the path moved earlier
+    assert attack.ramp_shift_frames(0.002, 0.017, RATE, widths_s=fast) == -1
+    assert attack.ramp_shift_frames(0.017, 0.002, RATE, widths_s=fast) == 1
+    assert attack.ramp_shift_frames(0.003, 0.04, RATE, widths_s=fast) == -3
+    # one kind of attack: a piano against a harpsichord, with or without noise or hum
+    for ramp_b in (0.011, 0.012, 0.0135, 0.015):
+        assert attack.ramp_shift_frames(0.008, ramp_b, RATE, widths_s=fast) == 0
+    assert attack.ramp_shift_frames(0.001, 0.004, RATE, widths_s=fast) == 0  # 3 ms apart
+    # a real recording against its copy slowed by a phase vocoder: 2.7 times, not moved
+    assert attack.ramp_shift_frames(0.0075, 0.0205, RATE, widths_s=fast) == 0
+    assert attack.ramp_shift_frames(0.0075, 0.0228, RATE, widths_s=fast) == -1
+    # slow attacks (the attack compensation's) or unknown widths: left alone
+    assert attack.ramp_shift_frames(0.002, 0.017, RATE, widths_s=(0.04, 0.07)) == 0
+    assert attack.ramp_shift_frames(0.002, 0.017, RATE, widths_s=(0.04, None)) == 0
+    assert attack.ramp_shift_frames(0.002, 0.017, RATE) == 0
+    assert attack.ramp_shift_frames(None, 0.017, RATE, widths_s=fast) == 0
+
+
 # ------------------------------------------------------------------ moving a path
 
 
@@ -239,6 +312,7 @@ def test_an_organ_against_a_piano_is_moved_by_its_lag(monkeypatch):
     assert al.diagnostics["segments"][0]["path_length"] == len(al.path)
     err = al.map_a_to_b(oa) - ob
     monkeypatch.setattr(attack, "onset_shift_frames", lambda *args, **kwargs: 0)
+    monkeypatch.setattr(attack, "ramp_shift_frames", lambda *args, **kwargs: 0)
     plain = align_recordings(ra, rb)
     monkeypatch.undo()
     assert plain.params["onset_shift"] == 0
@@ -272,6 +346,25 @@ def test_an_organ_against_a_piano_is_moved_by_its_lag(monkeypatch):
         cost_source(ra, rb, al)
 
 
+def test_an_organ_whose_peaks_show_no_lag_is_moved_by_its_ramp(monkeypatch):
+    # where the path pairs the novelty peaks themselves (the lag sees nothing: here the
+    # lag's rule is switched off), the organ's ramp against the piano's moves it
+    xa, xb, oa, ob = _piano_organ()
+    ra, rb = _Audio(xa, "a.wav"), _Audio(xb, "b.wav")
+    monkeypatch.setattr(attack, "onset_shift_frames", lambda *args, **kwargs: 0)
+    al = align_recordings(ra, rb)
+    ramp_a, ramp_b = al.diagnostics["attack_ramp"]["ramp_s"]
+    assert ramp_a < 0.005 and 0.01 <= ramp_b <= 0.02
+    assert al.params["onset_shift"] == al.diagnostics["attack_ramp"]["shift_frames"] == -1
+    monkeypatch.setattr(attack, "ramp_shift_frames", lambda *args, **kwargs: 0)
+    plain = align_recordings(ra, rb)
+    assert plain.params["onset_shift"] == 0
+    moved, _ = attack.shift_path(plain.path, -1, plain.n_a, plain.n_b)
+    assert np.array_equal(al.path, moved)
+    err, err_plain = al.map_a_to_b(oa) - ob, plain.map_a_to_b(oa) - ob
+    assert np.mean(np.abs(err)) < np.mean(np.abs(err_plain)) - 0.003
+
+
 def test_identical_timing_is_not_moved():
     from core.synthetic.music import band_limit, make_score, render
 
@@ -283,6 +376,7 @@ def test_identical_timing_is_not_moved():
     assert al.diagnostics["material"] == "music"
     assert al.params["onset_shift"] == 0
     assert abs(al.diagnostics["onset_lag"]["lag_s"]) < 0.004
+    assert al.diagnostics["attack_ramp"]["shift_frames"] == 0
 
 
 # chroma alone leaves B's first note (0.7 s) out of the shared part, as before the
