@@ -7,9 +7,11 @@ aligned by the default pipeline's engine.
    result (``structure="auto"``) is the default pipeline's, exactly.
 2. At about 10 frames per second, the local costs are averaged along the diagonal over
    ``_SMOOTH_S`` either side (speech: along lines of the slopes ``_SLOPES``, the least
-   mean kept, since two speakers seldom keep one tempo) and shifted and scaled so that a
-   typical match (the median cost along the monotone path) is 0 and a typical unrelated
-   pair of frames (the median of all costs) is 1.
+   mean kept, since two speakers seldom keep one tempo); for music each B frame's costs
+   are centred on their median over A (``_CENTRED``: an onset term costs more in every
+   row where B's notes start loudly); then shifted and scaled so that a typical match
+   (the median cost along the monotone path) is 0 and a typical unrelated pair of frames
+   (the median of all costs) is 1.
 3. A jump DP (:mod:`core._kernels.jumps`, after JumpDTW): every frame of B is matched
    to one frame of A, monotonically within a piece; a new piece starts anywhere on A for
    ``jump_s`` seconds' worth of mismatch (1.5 s; speech 1.0 s), and B frames may be
