@@ -34,12 +34,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parents[1]))
 
-import bench  # noqa: E402
-import pairs  # noqa: E402
-from dp_variants import KEYS, score_pieces  # noqa: E402
+from dp_variants import KEYS, capture_cases, describe, score_pieces, summary  # noqa: E402
 from junction_variants import command_line, compare, parse_variants  # noqa: E402
 
-import core  # noqa: E402
 import core.structure.align as structure_align  # noqa: E402
 
 _dp_costs = structure_align._dp_costs
@@ -48,42 +45,12 @@ COST_KEYS = {"weights": lambda v: [float(w) for w in v.split("/")], "rate_hz": f
              "centred": lambda v: bool(int(v))}
 
 
-class _Captured(Exception):
-    """Raised by the spy once the costs' inputs are kept."""
-
-
 def capture(seeds, out, only=None):
-    seen = {}
+    def keep(source, rates, material, mono):
+        return {"source": source, "rates": rates, "material": material, "mono": mono,
+                "jump_s": structure_align._JUMP_S_OF.get(material, structure_align._JUMP_S)}
 
-    def spy(source, rates, material, mono):
-        seen["args"] = (source, rates, material, mono)
-        seen["jump_s"] = structure_align._JUMP_S_OF.get(material, structure_align._JUMP_S)
-        raise _Captured
-
-    structure_align._dp_costs = spy
-    cases = []
-    try:
-        for row in pairs.load_pairs():
-            if only and not any(o in row["pair_id"] for o in only.split("|")):
-                continue
-            ra = core.open_recording(pairs.DATA / row["file_a"])
-            for change in ("none", "repeat", "drop", "move"):
-                for seed in seeds[:1] if change == "none" else seeds:
-                    c = pairs.make(row, change, bench.WORK / f"seed{seed}", seed=seed)
-                    seen.clear()
-                    try:
-                        core.align_recordings(ra, core.open_recording(c.b), structure="auto")
-                    except _Captured:
-                        pass
-                    source, rates, material, mono = seen["args"]
-                    cases.append({"pair": row["pair_id"], "change": change, "seed": seed,
-                                  "gt": c.gt, "jumps": c.jumps, "source": source,
-                                  "rates": rates, "material": material, "mono": mono,
-                                  "jump_s": seen["jump_s"]})
-                    print(f"{row['pair_id']} {change} {seed}", flush=True)
-    finally:
-        structure_align._dp_costs = _dp_costs
-    Path(out).write_bytes(pickle.dumps(cases))
+    Path(out).write_bytes(pickle.dumps(capture_cases(seeds, only, "_dp_costs", keep)))
 
 
 def dp_inputs(case, settings):
@@ -133,20 +100,8 @@ def score(path, specs, tol=1.0):
                                     "c_on": c_on, "c_off": c_off}, **dp))[0]
         return score_pieces(pieces, rate, c["jumps"], c["gt"], tol)
 
-    def summary(cases, rows):
-        changed = [r for c, r in zip(cases, rows, strict=True) if c["change"] != "none"]
-        none = [r for c, r in zip(cases, rows, strict=True) if c["change"] == "none"]
-        true = sum(len(c["jumps"]) for c in cases)
-        return (f"three ends within {tol:g} s {sum(r[0] for r in changed)} / {true}, jumps "
-                f"found {sum(r[1] for r in changed)}, mean line error "
-                f"{np.mean([r[2] for r in changed]):.0f} ms, median "
-                f"{np.median([r[2] for r in changed]):.0f} ms; unchanged pairs with a jump "
-                f"{sum(r[1] > 0 for r in none)} / {len(none)}")
-
-    compare(pickle.loads(Path(path).read_bytes()), variants, score_case, summary,
-            lambda a, b: a != b,
-            lambda c, a, b: (f"three ends {a[0]} -> {b[0]} / {len(c['jumps'])}, jumps "
-                             f"{a[1]} -> {b[1]}, line error {a[2]:.0f} -> {b[2]:.0f} ms"))
+    compare(pickle.loads(Path(path).read_bytes()), variants, score_case,
+            lambda cases, rows: summary(cases, rows, tol), lambda a, b: a != b, describe)
 
 
 def truth_costs(case, settings, far_s=2.0, near_s=0.3):
