@@ -49,19 +49,23 @@ class _Captured(Exception):
     """Raised by the spy once the DP's inputs are kept: the rest is not needed."""
 
 
-def capture(seeds, out, only=None):
+def capture_cases(seeds, only, name, keep):
+    """Run ``structure="auto"`` on each changed pair (``only``: pairs whose id contains
+    one of its ``|``-separated parts) until ``core.structure.align``'s function ``name``
+    is called; ``keep(*args, **kwargs)`` turns its arguments into the case's entries.
+    Returns the cases (pair, change, seed, gt, jumps and those entries)."""
     seen = {}
+    original = getattr(structure_align, name)
 
-    def spy(source, rate_hz, **kwargs):
-        kwargs.pop("monitor", None)
-        seen["args"] = (source, rate_hz, kwargs)
+    def spy(*args, **kwargs):
+        seen.update(keep(*args, **kwargs))
         raise _Captured
 
-    structure_align.find_pieces = spy
+    setattr(structure_align, name, spy)
     cases = []
     try:
         for row in pairs.load_pairs():
-            if only and only not in row["pair_id"]:
+            if only and not any(part in row["pair_id"] for part in only.split("|")):
                 continue
             ra = core.open_recording(pairs.DATA / row["file_a"])
             for change in ("none", "repeat", "drop", "move"):
@@ -73,11 +77,19 @@ def capture(seeds, out, only=None):
                     except _Captured:
                         pass
                     cases.append({"pair": row["pair_id"], "change": change, "seed": seed,
-                                  "gt": c.gt, "jumps": c.jumps, "args": seen["args"]})
+                                  "gt": c.gt, "jumps": c.jumps, **seen})
                     print(f"{row['pair_id']} {change} {seed}", flush=True)
     finally:
-        structure_align.find_pieces = find_pieces
-    Path(out).write_bytes(pickle.dumps(cases))
+        setattr(structure_align, name, original)
+    return cases
+
+
+def capture(seeds, out, only=None):
+    def keep(source, rate_hz, **kwargs):
+        kwargs.pop("monitor", None)
+        return {"args": (source, rate_hz, kwargs)}
+
+    Path(out).write_bytes(pickle.dumps(capture_cases(seeds, only, "find_pieces", keep)))
 
 
 def score_pieces(pieces, rate_hz, jumps, gt, tol_s):
@@ -116,19 +128,26 @@ def score(path, specs, tol=1.0):
         pieces = find_pieces(source, rate_hz, **dict(kwargs, **settings))[0]
         return score_pieces(pieces, rate_hz, c["jumps"], c["gt"], tol)
 
-    def summary(cases, rows):
-        changed = [r for c, r in zip(cases, rows, strict=True) if c["change"] != "none"]
-        none = [r for c, r in zip(cases, rows, strict=True) if c["change"] == "none"]
-        true = sum(len(c["jumps"]) for c in cases)
-        return (f"three ends within {tol:g} s {sum(r[0] for r in changed)} / {true}, jumps "
-                f"found {sum(r[1] for r in changed)}, mean line error "
-                f"{np.mean([r[2] for r in changed]):.0f} ms; unchanged pairs with a jump "
-                f"{sum(r[1] > 0 for r in none)} / {len(none)}")
+    compare(pickle.loads(Path(path).read_bytes()), variants, score_case,
+            lambda cases, rows: summary(cases, rows, tol), lambda a, b: a != b, describe)
 
-    compare(pickle.loads(Path(path).read_bytes()), variants, score_case, summary,
-            lambda a, b: a != b,
-            lambda c, a, b: (f"three ends {a[0]} -> {b[0]} / {len(c['jumps'])}, jumps "
-                             f"{a[1]} -> {b[1]}, line error {a[2]:.0f} -> {b[2]:.0f} ms"))
+
+def summary(cases, rows, tol):
+    """The DP-level scores of ``rows`` (:func:`score_pieces`) over ``cases``."""
+    changed = [r for c, r in zip(cases, rows, strict=True) if c["change"] != "none"]
+    none = [r for c, r in zip(cases, rows, strict=True) if c["change"] == "none"]
+    true = sum(len(c["jumps"]) for c in cases)
+    return (f"three ends within {tol:g} s {sum(r[0] for r in changed)} / {true}, jumps "
+            f"found {sum(r[1] for r in changed)}, mean line error "
+            f"{np.mean([r[2] for r in changed]):.0f} ms, median "
+            f"{np.median([r[2] for r in changed]):.0f} ms; unchanged pairs with a jump "
+            f"{sum(r[1] > 0 for r in none)} / {len(none)}")
+
+
+def describe(c, a, b):
+    """One case's DP-level scores, ``a`` (as run) -> ``b``."""
+    return (f"three ends {a[0]} -> {b[0]} / {len(c['jumps'])}, jumps {a[1]} -> {b[1]}, "
+            f"line error {a[2]:.0f} -> {b[2]:.0f} ms")
 
 
 def main():

@@ -7,9 +7,11 @@ aligned by the default pipeline's engine.
    result (``structure="auto"``) is the default pipeline's, exactly.
 2. At about 10 frames per second, the local costs are averaged along the diagonal over
    ``_SMOOTH_S`` either side (speech: along lines of the slopes ``_SLOPES``, the least
-   mean kept, since two speakers seldom keep one tempo) and shifted and scaled so that a
-   typical match (the median cost along the monotone path) is 0 and a typical unrelated
-   pair of frames (the median of all costs) is 1.
+   mean kept, since two speakers seldom keep one tempo); for music each B frame's costs
+   are centred on their median over A (``_CENTRED``: an onset term costs more in every
+   row where B's notes start loudly); then shifted and scaled so that a typical match
+   (the median cost along the monotone path) is 0 and a typical unrelated pair of frames
+   (the median of all costs) is 1.
 3. A jump DP (:mod:`core._kernels.jumps`, after JumpDTW): every frame of B is matched
    to one frame of A, monotonically within a piece; a new piece starts anywhere on A for
    ``jump_s`` seconds' worth of mismatch (1.5 s; speech 1.0 s), and B frames may be
@@ -79,6 +81,13 @@ _SMOOTH_S = 0.5
 # section of speech_p02 move 7). Music keeps the diagonal: with the slopes music_p01 lost
 # its copies (repeat 0 8 -> 77x, drop 0 1.1 -> 150x; issue 17, results.md)
 _SLOPES = {"speech": tuple(2.0 ** (k / 4) for k in range(-3, 4))}
+# materials whose DP costs are centred per column of B (each B frame's costs less their
+# median over A): music's DLNCO term (euclidean on onsets) costs more in every row where
+# B's notes start loudly, so without it a stretch of B after a cut cost as much on its
+# right place as unrelated frames and was left matched to nothing (issue 17,
+# benchmarks/structure/results.md, music17f)
+_CENTRED = ("music",)
+_CENTRE_ROWS = 400
 _MERGE_S = 1.0
 _GAP_S = 3.0
 _JUNCTION_S = 1.0
@@ -142,6 +151,33 @@ class _DiagonalMean:
         else:
             slope_mean(c, self.offsets, r0 - a0, c0 - b0, out)
         return out
+
+
+class _ColumnCentred:
+    """Costs less each column's median over the rows, plus the median of those medians:
+    a B frame that costs much against every A frame (a loud attack, say, on an onset
+    feature's euclidean distance) costs no more on its right place than others do on
+    theirs. The medians are taken over ``rows`` rows of A spread over it (in
+    ``_STATS_BLOCKS`` blocks; all rows when A has no more)."""
+
+    def __init__(self, source, rows=_CENTRE_ROWS):
+        self.source, self.n, self.m = source, source.n, source.m
+        n, m = self.n, self.m
+        height = max(1, min(n, rows // _STATS_BLOCKS))
+        if n <= rows:
+            blocks = [(0, n)]
+        else:
+            starts = np.unique(np.linspace(0, n - height, _STATS_BLOCKS).astype(np.int64))
+            blocks = [(int(r), int(r) + height) for r in starts]
+        medians = np.empty(m)
+        for c0 in range(0, m, _BLOCK_COLUMNS):
+            c1 = min(m, c0 + _BLOCK_COLUMNS)
+            sample = np.vstack([source.costs(r0, r1, c0, c1) for r0, r1 in blocks])
+            medians[c0:c1] = np.median(sample, axis=0)
+        self.shift = float(np.median(medians)) - medians
+
+    def costs(self, r0, r1, c0, c1):
+        return self.source.costs(r0, r1, c0, c1) + self.shift[None, c0:c1]
 
 
 def _normalizer(source):
@@ -541,6 +577,27 @@ def unit_features(rec_a, rec_b, *, feature="auto", progress=None, cancel=None):
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), rate / ufactor
 
 
+def _dp_costs(source, rates, material, mono):
+    """The jump DP's costs: ``source`` (the pipeline's features at ``rates``) pooled
+    ``factor`` times to about ``_DP_RATE_HZ``, averaged along lines (``_DiagonalMean``,
+    the material's ``_SLOPES``), centred per column for the materials of ``_CENTRED``
+    (``_ColumnCentred``), and their normalizer: a typical match is the median cost
+    along the monotone path ``mono`` (mostly right even where the order differs),
+    unrelated frames the median of all costs. Returns ``(factor, coarse, smoothed,
+    path_cost, c_on, c_off)``."""
+    factor = max(1, int(round(min(rates) / _DP_RATE_HZ)))
+    coarse = source.pooled(factor)
+    ca, cb = rates[0] / factor, rates[1] / factor
+    slopes = _SLOPES.get(material, (1.0,))
+    smoothed = _DiagonalMean(coarse, int(round(_SMOOTH_S * min(ca, cb))), slopes)
+    if material in _CENTRED:
+        smoothed = _ColumnCentred(smoothed)
+    path_cost = _path_costs(mono, smoothed, ca, cb)
+    c_on = float(np.median(path_cost))
+    c_off = _normalizer(smoothed)[1]
+    return factor, coarse, smoothed, path_cost, c_on, c_off
+
+
 def _prepare(rec_a, rec_b, feature, rate_hz, band_s, monitor):
     from ..pipeline import _check_args, _plan_terms
 
@@ -607,16 +664,9 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                             _quiet_ends=True)  # warned below, for the result returned
     t1 = time.perf_counter()
     source = FeatureTerms(terms, weights)
-    factor = max(1, int(round(min(rates) / _DP_RATE_HZ)))
-    coarse = source.pooled(factor)
+    factor, coarse, smoothed, path_cost, c_on, c_off = _dp_costs(source, rates,
+                                                                 info.get("material"), mono)
     ca, cb = rates[0] / factor, rates[1] / factor
-    # a typical match: the median cost along the monotone path (mostly right even where
-    # the order differs); unrelated frames: the median of all costs
-    slopes = _SLOPES.get(info.get("material"), (1.0,))
-    smoothed = _DiagonalMean(coarse, int(round(_SMOOTH_S * min(ca, cb))), slopes)
-    path_cost = _path_costs(mono, smoothed, ca, cb)
-    c_on = float(np.median(path_cost))
-    c_off = _normalizer(smoothed)[1]
     pieces, match, dp = find_pieces(smoothed, min(ca, cb), jump_s=jump_s,
                                     min_piece_s=min_piece_s, ends_w=_ENDS_W, c_on=c_on,
                                     c_off=c_off,

@@ -770,3 +770,51 @@ def test_the_jump_price_is_the_materials_unless_given(structured_pair, monkeypat
     assert seen[-1] == 2.0 and al.params["jump_s"] == 2.0
     with pytest.raises(ValueError, match="jump_s"):
         structure_align.align_structure(ra, rb, structure="pieces", jump_s=0.0)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (9, 1), (2, 30), (30, 4), (17, 23)])
+def test_column_centred_costs_match_a_plain_reference(shape):
+    from core.structure.align import _ColumnCentred
+
+    rng = np.random.default_rng(shape[0] * 31 + shape[1])
+    cost = rng.random(shape) + 3 * rng.random(shape[1])[None, :]
+    centred = _ColumnCentred(CostSource(cost=cost))
+    medians = np.median(cost, axis=0)  # every row of A: it has no more than 400
+    expected = cost - medians[None, :] + np.median(medians)
+    n, m = shape
+    np.testing.assert_allclose(centred.costs(0, n, 0, m), expected)
+    # a block of the matrix (the DP's columns, the monotone path's rows)
+    r0, c0 = n // 3, m // 2
+    np.testing.assert_allclose(centred.costs(r0, n, c0, m), expected[r0:, c0:])
+
+
+def test_column_centred_costs_on_sampled_rows_remove_a_column_offset():
+    """A longer A: the medians come from rows spread over it; a cost that is a row
+    pattern plus a per-column offset becomes the same in every column."""
+    from core.structure.align import _ColumnCentred
+
+    rng = np.random.default_rng(5)
+    rows, offsets = rng.random(1000), 5 * rng.random(60)
+    centred = _ColumnCentred(CostSource(cost=rows[:, None] + offsets[None, :]), rows=100)
+    out = centred.costs(0, 1000, 0, 60)
+    np.testing.assert_allclose(out - out[:, :1], 0.0, atol=1e-12)
+    np.testing.assert_allclose(out[:, 0] - rows, out[0, 0] - rows[0], atol=1e-12)
+
+
+def test_find_pieces_on_column_centred_costs_keeps_a_section_after_a_loud_attack():
+    # B drops A 100-150; its second section costs a typical cost more against every A
+    # frame (an onset term's euclidean distance where B's notes start loudly), so on the
+    # plain costs it matches nothing better than null and the jump is lost
+    from core.structure.align import _ColumnCentred
+
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        x = np.cumsum(rng.standard_normal((200, 8)), axis=0) * 0.3
+        x += 0.3 * rng.standard_normal((200, 8))
+        y = x[np.r_[0:100, 150:200]] + 0.3 * rng.standard_normal((150, 8))
+        cost = frame_costs(x, y)
+        cost[:, 100:] += np.median(cost)
+        source = CostSource(cost=cost)
+        assert find_pieces(source, 10.0)[0] == [[0, 99, 0, 99]]
+        assert find_pieces(_ColumnCentred(source), 10.0)[0] == [[0, 99, 0, 99],
+                                                                 [150, 199, 100, 149]]
