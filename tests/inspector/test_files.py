@@ -20,6 +20,7 @@ from core.formats import (
     Tier,
     read_alignment,
     read_annotation,
+    write_alignment,
     write_annotation,
 )
 from inspector.files.controller import ALIGNMENT_FILTERS
@@ -141,6 +142,33 @@ def test_import_a_sync_toolbox_csv_becomes_an_editable_result(qtbot, window, aud
     # drawn on the matrix
     wait_idle(qtbot, window)
     assert window.session.project.result(rid).alignment is al
+    wait_idle(qtbot, window)
+
+
+def test_a_json_file_brings_its_settings_to_the_panel_and_export_keeps_them(
+        qtbot, window, audio_pair, tmp_path):
+    from core import registry
+    from core.formats import read_recipe
+    from core.media import open_recording
+
+    default = open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    # the window's own result: exported as JSON with the settings that made it
+    out = tmp_path / "default.json"
+    with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
+        window.files.export_alignment(default, str(out))
+    assert read_recipe(out).method == "default" and read_recipe(out).features_a
+    # a file made elsewhere with other settings: the panel shows them on import
+    recipe = registry.recipe("dtw", {"window": "sakoe_chiba", "radius_s": 1.5},
+                             feature="mfcc", rate_hz=20.0)
+    run = registry.run(recipe, *map(open_recording, audio_pair))
+    other = tmp_path / "other.json"
+    write_alignment(run.alignment, other, recipe=run.recipe)
+    panel = window.method_panel
+    with qtbot.waitSignal(window.files.imported, timeout=TIMEOUT_MS):
+        window.files.import_alignment(str(other))
+    assert panel.current_method() == "dtw" and panel.values()["radius_s"] == 1.5
+    assert panel.feature_a.currentData() == "mfcc" and panel.rate_field.value() == 20.0
     wait_idle(qtbot, window)
 
 

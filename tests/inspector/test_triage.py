@@ -463,6 +463,57 @@ def test_a_batch_pair_opened_alone_is_corrected_with_an_anchor(qtbot, window, au
     wait_idle(qtbot, window)
 
 
+def test_a_batch_pair_opens_with_the_settings_the_batch_ran_with(qtbot, window, audio_pair,
+                                                                  tmp_path):
+    """The method panel shows the method, values and features of the batch's run (the
+    result file keeps them), not its own defaults; Save to batch keeps them too."""
+    from core import registry
+    from core.formats import read_recipe
+
+    a, b = audio_pair
+    out = tmp_path / "out"
+    out.mkdir()
+    recipe = registry.recipe("dtw", {"window": "sakoe_chiba", "radius_s": 1.5,
+                                     "metric": "cosine"}, feature="mfcc", rate_hz=20.0)
+    run = registry.run(recipe, open_recording(a), open_recording(b))
+    al = run.alignment
+    write_alignment(al, out / "pair.json", recipe=run.recipe)
+    write_summary([SummaryRow("pair", "ok", "", al.n_a / al.rate_a_hz, al.n_b / al.rate_b_hz,
+                              1.0, 0.9, 0.0, "music", "pair.json", a, b)],
+                  out / "summary.csv")
+    panel = window.method_panel
+    assert (panel.feature_a.currentData(), panel.rate_field.value()) != ("mfcc", 20.0)
+    table = _open_batch(qtbot, window, out / "summary.csv")
+    triage = window.files.triage
+    with qtbot.waitSignal(triage.pair_opened, timeout=TIMEOUT_MS) as blocker:
+        _double_click(qtbot, table.table, table.table.visualRect(
+            table.table.model().index(0, 2)).center())
+    rid = blocker.args[0]
+    assert panel.current_method() == "dtw"
+    assert panel.feature_a.currentData() == "mfcc" == panel.feature_b.currentData()
+    assert panel.rate_field.value() == 20.0
+    assert panel.values()["window"] == "sakoe_chiba"
+    assert panel.values()["radius_s"] == 1.5 and panel.values()["metric"] == "cosine"
+    assert window.session.recipe(rid).features_a[0].name == "mfcc"
+    with qtbot.waitSignal(triage.saved, timeout=TIMEOUT_MS):
+        triage.save_to_batch()
+    assert read_recipe(out / "pair.json").features_a[0].name == "mfcc"
+    wait_idle(qtbot, window)
+
+
+def test_a_batch_pair_of_an_older_batch_still_opens_with_the_panel_as_it_was(
+        qtbot, window, batch):
+    out, rows = batch  # written without settings
+    panel = window.method_panel
+    before = (panel.current_method(), panel.feature_a.currentData(), panel.values())
+    table = _open_batch(qtbot, window, out)
+    with qtbot.waitSignal(window.files.triage.pair_opened, timeout=TIMEOUT_MS):
+        _double_click(qtbot, table.table, table.table.visualRect(
+            table.table.model().index(1, 2)).center())
+    assert (panel.current_method(), panel.feature_a.currentData(), panel.values()) == before
+    wait_idle(qtbot, window)
+
+
 def test_a_file_path_without_features_anywhere_says_what_to_do(qtbot, window, batch):
     """A path of another tool opened alone from the triage cannot be re-solved (no
     features, no recipe): a Shift+click says so and what to do, once."""
