@@ -642,8 +642,25 @@ class Editor(QObject):
             if res.base is not None:
                 self.carried = res.constraints
         self.redraw()
-        self.window.statusBar().showMessage(f"{what}: {text}" if text else f"nothing to {what}",
-                                            3000)
+        if text:
+            message = f"{what}: {text}"
+        else:
+            message = f"nothing to {what}" + self._first_correction_note(res)
+        self.window.statusBar().showMessage(message, 3000 if text else 8000)
+
+    def _first_correction_note(self, res) -> str:
+        """Why Undo finds nothing right after a correction: the first edit of a result
+        made a manual copy beside it (which has no step before it); says which result
+        holds the path as it was (a user who had just Shift+clicked read "nothing to
+        undo" as the correction being lost or stuck)."""
+        if res is None or res.base is None:
+            return ""
+        aid = self.target()
+        source = next((k for k in self.session.alignment_ids() if k != aid and
+                       self.session.project.result(k).alignment is res.base), None)
+        where = f"#{source}" if source is not None else "the result it was made from"
+        return (f" in #{aid}: the first correction made it beside {where}, which still "
+                f"has the path as it was (make {where} active, or Remove #{aid})")
 
     def next_doubtful_spot(self) -> tuple[float, float] | None:
         """Move the cursor to the next doubtful stretch of the active path and show it;

@@ -395,3 +395,23 @@ def test_undo_redo_redraw_the_slow_views_once_on_a_later_turn(qtbot, window, aud
     # the confidence strip keeps its title (set again only when it changes)
     assert diag.conf_plot.titleLabel.text.startswith("confidence: expected error, ms")
     wait_idle(qtbot, window)
+
+
+def test_undo_right_after_the_first_correction_says_where_the_old_path_is(qtbot, window,
+                                                                          audio_pair):
+    """The first correction makes a manual result beside the automatic one, so Undo has
+    no step to take back: it used to say only "nothing to undo" (read as the correction
+    being stuck); it says which result still has the path as it was."""
+    from inspector_gui_helpers import anchor_corrects
+
+    rid = open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    al = window.session.alignment(rid)
+    new = anchor_corrects(qtbot, window, rid, 2.0, float(al.map_a_to_b(2.0)) + 0.25)
+    wait_idle(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("nothing to undo")
+    assert f"beside #{rid}" in message and f"Remove #{new}" in message
+    assert window.session.active_id == new  # nothing removed behind the user's back
+    wait_idle(qtbot, window)
