@@ -213,6 +213,19 @@ def test_the_no_confidence_note_of_an_imported_path_fits_its_track(qtbot, window
     assert note.textItem.boundingRect().width() <= diagnostics.conf_plot.getViewBox().width()
 
 
+def test_opening_annotations_counts_the_labels_not_the_gaps(qtbot, window, audio_pair,
+                                                            tmp_path):
+    """A TextGrid tier tiles its span with empty intervals between the labels: the
+    message counted them (8 "labels" for 3 words and 2 beats)."""
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    annotations = window.files.annotations
+    with qtbot.waitSignal(annotations.opened_changed, timeout=TIMEOUT_MS):
+        annotations.open("a", str(_annotation_file(tmp_path)))
+    assert "2 tier(s), 5 label(s) on A" in window.statusBar().currentMessage()
+    wait_idle(qtbot, window)
+
+
 def test_annotations_show_under_their_stream_and_follow_the_active_path(
         qtbot, window, audio_pair, tmp_path):
     open_pair(qtbot, window, *audio_pair)
