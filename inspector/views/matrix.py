@@ -37,6 +37,7 @@ from core.display import (
 from ..jobs import Request
 from .axes import fit_axes
 from .common import (
+    EMPTY_RANGE_S,
     PATH_COLOURS,
     Debouncer,
     ElidedLabel,
@@ -109,6 +110,8 @@ class MatrixView(QWidget):
         self.plot.setLabel("bottom", "time A (s)")
         self.plot.setLabel("left", "time B (s)")
         self.plot.getAxis("left").setWidth(42)
+        self.plot.setRange(xRange=(0.0, EMPTY_RANGE_S), yRange=(0.0, EMPTY_RANGE_S),
+                           padding=0.0)
         # coloured at screen resolution (block means), not at the image's 1024 per side
         self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
         self.region_image = pg.ImageItem(axisOrder="row-major")
