@@ -40,6 +40,8 @@ def test_an_empty_window_shows_time_from_zero(qtbot, window, audio_pair):
     assert window.matrix.view_seconds() == pytest.approx((0.0, 10.0, 0.0, 10.0))
     assert tuple(window.diagnostics.conf_plot.getViewBox().viewRange()[0]) == \
         pytest.approx((0.0, 10.0))
+    assert [tuple(r) for r in window.heatmap.main.getViewBox().viewRange()] == \
+        [pytest.approx((0.0, 10.0))] * 2
     open_pair(qtbot, window, *audio_pair)
     wait_idle(qtbot, window)
     for view, slot in ((window.stream_a, "a"), (window.stream_b, "b")):
@@ -48,6 +50,8 @@ def test_an_empty_window_shows_time_from_zero(qtbot, window, audio_pair):
     x0, x1, y0, y1 = window.matrix.view_seconds()
     assert x1 == pytest.approx(window.session.duration("a"), abs=0.1)
     assert y1 == pytest.approx(window.session.duration("b"), abs=0.1)
+    (x0, x1), (y0, y1) = window.heatmap.main.getViewBox().viewRange()
+    assert x1 == pytest.approx(window.session.duration("a"), rel=0.1)
     wait_idle(qtbot, window)
 
 
