@@ -47,7 +47,7 @@ from .annotations import Annotations
 from .checks import check_alignment
 
 __all__ = ["FilesController", "ALIGNMENT_FILTERS", "ANNOTATION_FILTER", "file_menu",
-           "write_result", "read_result"]
+           "write_result", "read_result", "image_of"]
 
 #: one dialog filter per alignment format (the selected filter names the format)
 ALIGNMENT_FILTERS = {
@@ -136,6 +136,17 @@ def write_result(alignment, path, fmt, recipe=None, *, progress=None, cancel=Non
     write_alignment(alignment if pieces is None else pieces, path, fmt,
                     recipe=settings_to_write(recipe))
     return path
+
+
+def image_of(recipe, alignment):
+    """What the cost matrix shows for a result read from a file with ``recipe`` (its
+    features and local distance, :func:`core.registry.image_inputs`), or None (no
+    recipe, or one of a method this version does not know)."""
+    from core import registry
+
+    if recipe is None or recipe.method not in registry.METHODS:
+        return None
+    return registry.image_inputs(recipe, alignment)
 
 
 def settings_to_write(recipe):
@@ -299,9 +310,10 @@ class FilesController(QObject):
         name = os.path.basename(path)
         first = not self.session.alignment_ids()
         rid = self.session.add_alignment(fit.alignment, label=f"{name} (imported)",
-                                         recipe=recipe)
+                                         recipe=recipe, image=image_of(recipe, fit.alignment))
         if recipe is not None:  # the settings the file says made it
             self.window.method_panel.show_recipe(recipe)
+            self.window.projects.compute_images()  # its cost image, on its features
         if first:  # no cost image comes with a file's result: show the whole path
             self.window.matrix.set_view_seconds(0.0, a.duration_s, 0.0, b.duration_s)
         message = "; ".join(fit.notes) or f"imported {display_path(name)} as #{rid}"

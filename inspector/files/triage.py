@@ -56,7 +56,7 @@ from core.paths import check_output, display_path
 from ..jobs import Request
 from ..tasks import media as media_tasks
 from .checks import check_alignment
-from .controller import file_menu, read_result, write_result
+from .controller import file_menu, image_of, read_result, write_result
 from .thumbs import THUMB_SIZE, path_thumbnail
 
 __all__ = ["Triage", "TriageTable", "doubt_order", "BatchPair"]
@@ -462,9 +462,10 @@ class Triage(QObject):
             self.window.show_error(str(err))
             return
         rid = self.session.add_alignment(fit.alignment, label=f"batch {pair.row.id}",
-                                         recipe=recipe)
+                                         recipe=recipe, image=image_of(recipe, fit.alignment))
         if recipe is not None:  # what the batch ran with, not the panel's defaults
             self.window.method_panel.show_recipe(recipe)
+            self.window.projects.compute_images()  # its cost image, on its features
         # no cost image comes with a file's result: show the whole path
         self.window.matrix.set_view_seconds(0.0, a.duration_s, 0.0, b.duration_s)
         self.current, self.result_id = pair, rid

@@ -169,6 +169,10 @@ def test_a_json_file_brings_its_settings_to_the_panel_and_export_keeps_them(
         window.files.import_alignment(str(other))
     assert panel.current_method() == "dtw" and panel.values()["radius_s"] == 1.5
     assert panel.feature_a.currentData() == "mfcc" and panel.rate_field.value() == 20.0
+    rid = window.session.active_id
+    qtbot.waitUntil(lambda: window.session.matrix_inputs(rid) is not None,
+                    timeout=TIMEOUT_MS)
+    assert window.session.matrix_inputs(rid)[0].name == "mfcc"
     wait_idle(qtbot, window)
 
 

@@ -495,6 +495,13 @@ def test_a_batch_pair_opens_with_the_settings_the_batch_ran_with(qtbot, window, 
     assert panel.values()["window"] == "sakoe_chiba"
     assert panel.values()["radius_s"] == 1.5 and panel.values()["metric"] == "cosine"
     assert window.session.recipe(rid).features_a[0].name == "mfcc"
+    # and the cost matrix of those features (a file's result used to come without one)
+    qtbot.waitUntil(lambda: window.session.matrix_inputs(rid) is not None,
+                    timeout=TIMEOUT_MS)
+    fa, fb, metric = window.session.matrix_inputs(rid)
+    assert (fa.name, fa.rate_hz, fb.name, metric) == ("mfcc", 20.0, "mfcc", "cosine")
+    wait_idle(qtbot, window)
+    assert window.matrix.image.image is not None
     with qtbot.waitSignal(triage.saved, timeout=TIMEOUT_MS):
         triage.save_to_batch()
     assert read_recipe(out / "pair.json").features_a[0].name == "mfcc"
