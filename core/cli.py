@@ -44,7 +44,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Align two recordings in time (headless commands). "
-                     f"Run '{PROG} [A [B]]' without a command to open the window.")
+                     f"Run '{PROG} [A [B] | PROJECT] [--screenshot PNG]' without a command "
+                     "to open the window (on two recordings or a project; --screenshot "
+                     "saves the window once the alignment is shown, and exits).")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 

@@ -224,6 +224,23 @@ def test_help_states_the_bounds(capsys):
     assert "0 < HZ <= 1e+06" in text
 
 
+def test_help_says_how_to_open_the_window_and_take_a_screenshot(capsys):
+    """--help is where a new user looks: the window's own arguments (a project, the
+    screenshot) were only in the README."""
+    assert cli.main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "PROJECT" in text and "--screenshot PNG" in text
+
+
+def test_python_m_inspector_runs_the_program():
+    """``python -m inspector`` (a checkout that is not installed) is the program; it
+    said "No module named inspector.__main__"."""
+    done = subprocess.run([sys.executable, "-m", "inspector", "--version"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("alignment-inspector ")
+
+
 @pytest.mark.filterwarnings("default::core.errors.PartialOverlapWarning")
 def test_align_says_what_one_side_has_and_the_other_lacks_in_one_line(pair, tmp_path, capsys):
     b, sr = sf.read(pair[1], dtype="float32")
