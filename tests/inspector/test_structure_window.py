@@ -272,3 +272,19 @@ def test_next_jump_steps_the_cursor_through_the_jumps_and_round(qtbot, window, r
     assert x0 < jumps[0]["a_to_s"] < x1 and y0 < jumps[0]["b_to_s"] < y1
     assert default != aid
     wait_idle(qtbot, window)
+
+
+def test_a_click_on_the_matrix_picks_the_occurrence_clicked(qtbot, window, repeat_pair):
+    """On a path with jumps an A time has two B times: a click on the matrix goes to the
+    one nearest the click (it went to the one nearest B's cursor: the first, here)."""
+    open_pair(qtbot, window, *repeat_pair)
+    _run_structure(qtbot, window, "auto")
+    window.matrix.set_view_seconds(0.0, 20.0, 0.0, 24.0)
+    wait_idle(qtbot, window)
+    window.session.move_cursor_to(1.0, 1.0)
+    plot = window.matrix.plot
+    _click_plot(qtbot, plot, plot.getPlotItem(), 6.0, 14.0)  # the repeat (B 12-16 s)
+    assert window.session.cursor == pytest.approx((6.0, 14.0), abs=0.3)
+    _click_plot(qtbot, plot, plot.getPlotItem(), 6.0, 6.5)  # its first occurrence
+    assert window.session.cursor == pytest.approx((6.0, 6.0), abs=0.3)
+    wait_idle(qtbot, window)
