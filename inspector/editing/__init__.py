@@ -573,7 +573,8 @@ class Editor(QObject):
             # an edit that landed after the user went on to another result (it waited
             # for the exact source) adds its manual result without taking the view
             still = self.session.active_id == aid
-            new = self.session.add_corrected(aid, al, constraints, activate=still)
+            new = self.session.add_corrected(aid, al, constraints, activate=still,
+                                             undo_text=description)
             if still:
                 self.session.set_compared(aid)
             self._sync_pending_anchors(constraints)
@@ -649,10 +650,10 @@ class Editor(QObject):
         self.window.statusBar().showMessage(message, 3000 if text else 8000)
 
     def _first_correction_note(self, res) -> str:
-        """Why Undo finds nothing right after a correction: the first edit of a result
-        made a manual copy beside it (which has no step before it); says which result
-        holds the path as it was (a user who had just Shift+clicked read "nothing to
-        undo" as the correction being lost or stuck)."""
+        """Why Undo finds nothing more in a manual result (its first correction undone,
+        or made before that was an undo step): it is a copy beside the result it was
+        made from, which holds the path as it was; says which one, and how to get rid
+        of the copy ("nothing to undo" alone read as the correction being stuck)."""
         if res is None or res.base is None:
             return ""
         aid = self.target()
