@@ -8,7 +8,8 @@ a worker and replaces the preview), Shift+click adds an anchor, Delete removes t
 selected one, Ctrl+drag selects a span of A and the context menu marks it locked, linear
 or free; the Edit menu has Undo (Ctrl+Z), Redo (Ctrl+Shift+Z) and "Next doubtful spot"
 (N). The first edit of an automatic result makes a "manual" result beside it (its
-constraints, with the automatic one as the base); later edits change that one.
+constraints, with the automatic one as the base); later edits change that one. Undo takes
+the first edit back as well (the manual result returns to the automatic path).
 
 The state is the Project's (:class:`core.project.Result` ``constraints`` and ``base``;
 :func:`core.constraints.recompute` makes the path). A result the engine can re-solve
