@@ -437,6 +437,19 @@ def test_save_to_batch_refuses_jumps_in_a_format_that_holds_one_path(qtbot, wind
     wait_idle(qtbot, window)
 
 
+def _open_one_pair(qtbot, window, out, al, a, b, confidence) -> int:
+    """A summary of one pair (``out/pair.json``, already written) opened in the triage,
+    the pair double-clicked; returns its result id."""
+    write_summary([SummaryRow("pair", "ok", "", al.n_a / al.rate_a_hz, al.n_b / al.rate_b_hz,
+                              1.0, confidence, 0.0, "music", "pair.json", a, b)],
+                  out / "summary.csv")
+    table = _open_batch(qtbot, window, out / "summary.csv")
+    with qtbot.waitSignal(window.files.triage.pair_opened, timeout=TIMEOUT_MS) as blocker:
+        _double_click(qtbot, table.table, table.table.visualRect(
+            table.table.model().index(0, 2)).center())
+    return blocker.args[0]
+
+
 def test_a_batch_pair_opened_alone_is_corrected_with_an_anchor(qtbot, window, audio_pair,
                                                                tmp_path):
     """A pair opened from the triage has its batch file's path and no other result: a
@@ -449,15 +462,7 @@ def test_a_batch_pair_opened_alone_is_corrected_with_an_anchor(qtbot, window, au
     out.mkdir()
     al = align_files(a, b)
     write_alignment(al, out / "pair.json")
-    write_summary([SummaryRow("pair", "ok", "", al.n_a / al.rate_a_hz, al.n_b / al.rate_b_hz,
-                              1.0, float(np.mean(al.confidence)), 0.0, "music",
-                              "pair.json", a, b)], out / "summary.csv")
-    table = _open_batch(qtbot, window, out / "summary.csv")
-    triage = window.files.triage
-    with qtbot.waitSignal(triage.pair_opened, timeout=TIMEOUT_MS) as blocker:
-        _double_click(qtbot, table.table, table.table.visualRect(
-            table.table.model().index(0, 2)).center())
-    rid = blocker.args[0]
+    rid = _open_one_pair(qtbot, window, out, al, a, b, float(np.mean(al.confidence)))
     wait_idle(qtbot, window)
     anchor_corrects(qtbot, window, rid, 2.0, float(al.map_a_to_b(2.0)) + 0.25)
     wait_idle(qtbot, window)
@@ -478,17 +483,10 @@ def test_a_batch_pair_opens_with_the_settings_the_batch_ran_with(qtbot, window, 
     run = registry.run(recipe, open_recording(a), open_recording(b))
     al = run.alignment
     write_alignment(al, out / "pair.json", recipe=run.recipe)
-    write_summary([SummaryRow("pair", "ok", "", al.n_a / al.rate_a_hz, al.n_b / al.rate_b_hz,
-                              1.0, 0.9, 0.0, "music", "pair.json", a, b)],
-                  out / "summary.csv")
     panel = window.method_panel
     assert (panel.feature_a.currentData(), panel.rate_field.value()) != ("mfcc", 20.0)
-    table = _open_batch(qtbot, window, out / "summary.csv")
+    rid = _open_one_pair(qtbot, window, out, al, a, b, 0.9)
     triage = window.files.triage
-    with qtbot.waitSignal(triage.pair_opened, timeout=TIMEOUT_MS) as blocker:
-        _double_click(qtbot, table.table, table.table.visualRect(
-            table.table.model().index(0, 2)).center())
-    rid = blocker.args[0]
     assert panel.current_method() == "dtw"
     assert panel.feature_a.currentData() == "mfcc" == panel.feature_b.currentData()
     assert panel.rate_field.value() == 20.0
