@@ -36,7 +36,7 @@ from ..errors import FormatError
 from ..paths import open_output
 from .csv_pairs import check_rate, read_text
 
-__all__ = ["write_json", "read_json", "read_recipe", "recipe_of", "recipe_data",
+__all__ = ["write_json", "read_json", "read_recipe", "recipe_data",
            "FORMAT_NAME", "FORMAT_VERSION", "to_jsonable"]
 
 FORMAT_NAME = "alignment-inspector/alignment"
@@ -87,7 +87,7 @@ def recipe_data(recipe) -> dict:
     return to_jsonable(recipe.to_data())
 
 
-def recipe_of(doc: Mapping, path):
+def _recipe_of(doc: Mapping, path):
     """The Recipe in a parsed file ``doc`` (its ``recipe`` field), or None without one.
 
     Raises
@@ -136,7 +136,7 @@ def read_recipe(path):
     FormatError
         The file is not one of our JSON files, or its recipe is malformed.
     """
-    return recipe_of(_document(path), path)
+    return _recipe_of(_document(path), path)
 
 
 def write_json(alignment: Alignment, path, *, recipe=None) -> None:

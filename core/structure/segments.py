@@ -102,7 +102,7 @@ def segment(x, rate_hz, *, min_unit_s=2.0, kernel_s=2.0, threshold=None):
         Half-width of the checkerboard kernel.
     threshold : float, optional
         Novelty a boundary must reach (default: mean + 0.5 std of the curve within four
-        kernel half-widths of the frame).
+        kernel half-widths of the frame, and at least the mean of the whole curve).
 
     Returns
     -------
@@ -116,7 +116,10 @@ def segment(x, rate_hz, *, min_unit_s=2.0, kernel_s=2.0, threshold=None):
     half_width = max(1, int(round(kernel_s * rate_hz)))
     curve = novelty(x, half_width)
     if threshold is None:
-        threshold = _local_threshold(curve, _THRESHOLD_KERNELS * half_width)
+        # never below the stream's mean: in a long quiet stretch the curve around is
+        # all small noise, whose own mean + 0.5 std let noise peaks cut it every unit
+        threshold = np.maximum(_local_threshold(curve, _THRESHOLD_KERNELS * half_width),
+                               curve.mean())
     threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), curve.shape)
     min_len = max(1, int(round(min_unit_s * rate_hz)))
     # A boundary is the highest point of the curve within min_len - 1 frames on either side

@@ -82,6 +82,21 @@ def test_segment_cuts_the_same_material_the_same_way_whatever_comes_before():
         assert len([c for c in cuts_x if c >= 24]) >= 5
 
 
+def test_segment_leaves_a_long_quiet_stretch_whole():
+    # a threshold from the curve around a frame alone let noise peaks cut a long quiet
+    # block every unit; it is never below the stream's mean
+    rng = np.random.default_rng(5)
+    pa, pb, pc = (rng.random(12) + 0.2 for _ in range(3))
+
+    def block(n, proto, noise):
+        return proto + noise * rng.standard_normal((n, len(proto)))
+
+    x = np.vstack([block(20, pa, 0.05), block(20, pb, 0.05), block(120, pc, 0.002),
+                   block(20, pa, 0.05)])
+    cuts = [u.start for u in segment(x, 10.0, min_unit_s=1.0, kernel_s=0.8)[1:]]
+    assert np.all(np.abs(np.array(cuts) - [20, 40, 160]) <= 1), cuts
+
+
 def test_repeat_pair_sections_of_the_same_material_share_their_kind(tmp_path):
     import soundfile as sf
 
