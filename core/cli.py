@@ -44,7 +44,9 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Align two recordings in time (headless commands). "
-                     f"Run '{PROG} [A [B]]' without a command to open the window.")
+                     f"Run '{PROG} [A [B] | PROJECT] [--screenshot PNG]' without a command "
+                     "to open the window (on two recordings or a project; --screenshot "
+                     "saves the window once the alignment is shown, and exits).")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
@@ -240,10 +242,12 @@ def _run_align(args) -> int:
         alignment = align_with_structure(args, recipe, rec_a, rec_b, fmt, UsageError,
                                          _StderrProgress, anchors=anchors is not None)
     elif anchors is None:
-        alignment = _align(rec_a, rec_b, recipe, quiet=args.quiet)
+        run = _run(rec_a, rec_b, recipe, quiet=args.quiet)
+        alignment, recipe = run.alignment, run.recipe  # with the features it used
     else:
         alignment = _align_constrained(args, rec_a, rec_b, recipe, anchors, base)
-    formats.write_alignment(alignment, output, format=fmt)
+    # a JSON file keeps the settings, which the window shows when it opens the file
+    formats.write_alignment(alignment, output, format=fmt, recipe=recipe)
     return 0
 
 
@@ -301,6 +305,12 @@ def _write_project(rec_a, rec_b, recipe, output: str, *, quiet: bool) -> None:
 def _align(path_a, path_b, recipe=None, *, quiet=False):
     """Align two files (names or open recordings) with a checked registry recipe
     (default: the default pipeline)."""
+    return _run(path_a, path_b, recipe, quiet=quiet).alignment
+
+
+def _run(path_a, path_b, recipe=None, *, quiet=False):
+    """:func:`_align`'s registry Run: the alignment and the recipe it ran (with the
+    features the default pipeline used)."""
     from .media import open_recording
 
     rec_a = path_a if hasattr(path_a, "kind") else open_recording(path_a)
@@ -309,7 +319,7 @@ def _align(path_a, path_b, recipe=None, *, quiet=False):
         recipe = registry.recipe(registry.DEFAULT_METHOD)
     progress = _StderrProgress(enabled=not quiet)
     try:
-        return registry.run(recipe, rec_a, rec_b, progress=progress).alignment
+        return registry.run(recipe, rec_a, rec_b, progress=progress)
     finally:
         progress.done()
 

@@ -328,11 +328,15 @@ class Project:
     def add_result(self, alignment: Alignment, recipe: Recipe, *, label: str = "",
                    image: tuple[FeatureSpec, FeatureSpec, str] | None = None,
                    activate: bool = True, constraints: Constraints | None = None,
-                   base: Alignment | None = None) -> int:
+                   base: Alignment | None = None, undo_text: str | None = None) -> int:
         """Store a result and return its id; it becomes the active one by default.
 
         The result records the recordings now open (their content keys) as its inputs.
         ``constraints`` and ``base``: a corrected result (see :class:`Result`).
+        ``undo_text`` (with ``base``): the correction that made it is one undo step, which
+        takes it back to ``base`` without constraints (the first correction of a result
+        makes a manual result beside it; without the step, Undo right after that
+        correction had nothing to take back).
         """
         if not isinstance(alignment, Alignment):
             raise TypeError(f"alignment: expected an Alignment, got {type(alignment).__name__}")
@@ -344,8 +348,13 @@ class Project:
                   for s in SLOTS}
         if constraints is not None and not isinstance(constraints, Constraints):
             raise TypeError("constraints: expected a core.constraints.Constraints")
+        if undo_text is not None and base is None:
+            raise ValueError("undo_text: a result without a base has no state to go back to")
         self._results[rid] = Result(alignment, recipe, label or alignment.method, inputs,
                                     image, constraints or Constraints(), base)
+        if undo_text is not None:
+            self._undo.append((rid, base, Constraints(), str(undo_text)))
+            self._redo.clear()
         self._emit("result_added", result_id=rid)
         if activate:
             self.set_active(rid)

@@ -323,6 +323,35 @@ class MethodPanel(QWidget):
     def select_method(self, method: str) -> None:
         self.method.setCurrentIndex(list(registry.METHODS).index(method))
 
+    def show_recipe(self, recipe: Recipe) -> None:
+        """Show the settings that made a result (e.g. read from its file, or a batch's
+        output): its method, the values of that method's fields and, for a feature
+        method, the features of A and B and their rate. A value the panel cannot take
+        (another version's parameter, out of range) leaves its field as it is."""
+        entry = registry.METHODS.get(recipe.method)
+        if entry is None:
+            return
+        self.select_method(recipe.method)
+        params = {p.name: p for p in entry.params}
+        for name, field in self.fields[recipe.method].items():
+            if name not in recipe.params:
+                continue
+            try:
+                field.set_value(params[name].check(recipe.params[name]))
+            except (TypeError, ValueError):
+                continue
+        if entry.inputs == "recordings" or not (recipe.features_a and recipe.features_b):
+            return
+        for combo, spec in ((self.feature_a, recipe.features_a[0]),
+                            (self.feature_b, recipe.features_b[0])):
+            if combo.findData(spec.name) >= 0:
+                combo.setCurrentIndex(combo.findData(spec.name))
+        try:
+            self.rate_field.set_value(FEATURE_INPUTS[2].check(
+                max(recipe.features_a[0].rate_hz, recipe.features_b[0].rate_hz)))
+        except (TypeError, ValueError):
+            pass
+
     def current_method(self) -> str:
         return self.method.currentData()
 

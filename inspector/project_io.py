@@ -536,12 +536,15 @@ class ProjectIO(QObject):
         for slot in SLOTS:
             if self.session.recording(slot) is not None:
                 self.window.workspace._ensure_stream_data(slot)
-        self._compute_images()
+        self.compute_images()
         self._apply_view()
         # again after the views' own turns (the matrix fits a new result's image)
         turn_queue(self.session).queue(self, self._apply_view)
 
-    def _compute_images(self) -> None:
+    def compute_images(self) -> None:
+        """Compute, on workers, the features of the cost images of the results whose
+        features are not at hand (a reopened project's, a file's or a batch pair's that
+        says which features made it); the active result's first."""
         from .tasks import features as feature_tasks
 
         wanted = {}

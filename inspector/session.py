@@ -262,10 +262,12 @@ class Session(QObject):
         return self.project.settle_result(aid, settled, constraints)
 
     def add_corrected(self, base_id: int, alignment: Alignment, constraints, *,
-                      activate: bool = True) -> int:
+                      activate: bool = True, undo_text: str | None = None) -> int:
         """A corrected copy of result ``base_id`` (its recipe, its cost image, its
         alignment as the base the path is recomputed from); returns its id. It becomes
-        the active result unless ``activate`` is False."""
+        the active result unless ``activate`` is False. ``undo_text``: the correction
+        that made it, an undo step that takes the copy back to the base's path
+        (:meth:`core.project.Project.add_result`)."""
         res = self.project.result(base_id)
         rid = self.project.next_id
         if base_id in self._loose:
@@ -273,7 +275,8 @@ class Session(QObject):
         added = self.project.add_result(
             alignment, res.recipe, label=f"manual (from #{base_id} {res.label})",
             image=res.image, constraints=constraints,
-            base=res.base if res.base is not None else res.alignment, activate=activate)
+            base=res.base if res.base is not None else res.alignment, activate=activate,
+            undo_text=undo_text)
         assert added == rid
         return rid
 

@@ -191,10 +191,12 @@ def run_pair(job: dict) -> SummaryRow:
             recipe = make_recipe(job["method"], job["options"], recordings[0],
                                  recordings[1], anchors)
             if structure == "monotone":
-                alignment = registry.run(recipe, recordings[0], recordings[1]).alignment
+                run = registry.run(recipe, recordings[0], recordings[1])
+                alignment, recipe = run.alignment, run.recipe  # with the features used
             else:
                 alignment = _align_structure(recipe, recordings, structure)
-        write_alignment(alignment, job["output"], format=job["format"])
+        # a JSON output keeps the settings: the triage's "open pair" shows them
+        write_alignment(alignment, job["output"], format=job["format"], recipe=recipe)
         row = SummaryRow(
             id=job["id"], status="ok", duration_a_s=durations[0], duration_b_s=durations[1],
             seconds=time.perf_counter() - t0, material=str(

@@ -30,7 +30,7 @@ from ..paths import STDOUT, display_path
 from .annotations import Annotation, Interval, Point, Tier
 from .transfer import TransferResult, transfer_annotation
 
-__all__ = ["write_alignment", "read_alignment", "format_from_path", "output_format",
+__all__ = ["write_alignment", "read_alignment", "read_recipe", "format_from_path", "output_format",
            "read_annotation",
            "write_annotation", "transfer_annotation", "transfer_file", "TransferResult",
            "Annotation", "Interval", "Point", "Tier", "write_sv_pairs",
@@ -170,7 +170,8 @@ def _reading(path):
         raise FormatError(path, f"cannot be read ({err.strerror or err})") from None
 
 
-def write_alignment(alignment: Alignment, path, format: str | None = None) -> None:
+def write_alignment(alignment: Alignment, path, format: str | None = None, *,
+                    recipe=None) -> None:
     """Write ``alignment`` to ``path`` through :mod:`core.paths` (``"-"``: standard
     output, CSV unless ``format`` says otherwise).
 
@@ -181,18 +182,22 @@ def write_alignment(alignment: Alignment, path, format: str | None = None) -> No
     format : str, optional
         One of :data:`ALIGNMENT_FORMATS`; default from the extension
         (:func:`format_from_path`).
+    recipe : core.registry.Recipe, optional
+        The settings that made the alignment (method, its values, the features): JSON
+        keeps them (:func:`read_recipe` reads them back); the other formats have no
+        place for them.
 
     Raises
     ------
     ValueError
         Unknown format, a format the extension cannot hold (:func:`output_format`), or
-        not an Alignment.
+        not an Alignment (or ``recipe`` not a Recipe).
     OSError
         The folder is missing or not writable (the previous file is left intact).
     """
     if _is_pieces(alignment):  # a path with jumps (core.structure)
         from .pieces import write_pieces
-        write_pieces(alignment, path, output_format(path, format, "alignment"))
+        write_pieces(alignment, path, output_format(path, format, "alignment"), recipe=recipe)
         return
     if not isinstance(alignment, Alignment):
         raise ValueError("alignment: expected a core.Alignment")
@@ -202,7 +207,7 @@ def write_alignment(alignment: Alignment, path, format: str | None = None) -> No
         write_csv(alignment, path)
     elif fmt == "json":
         from .json_format import write_json
-        write_json(alignment, path)
+        write_json(alignment, path, recipe=recipe)
     elif fmt == "svl":
         from .sonic_visualiser import write_svl
         write_svl(alignment, path)
@@ -223,6 +228,24 @@ def write_alignment(alignment: Alignment, path, format: str | None = None) -> No
 def _is_pieces(alignment) -> bool:
     from ..structure.piecewise import PiecewiseAlignment
     return isinstance(alignment, PiecewiseAlignment)
+
+
+def read_recipe(path, format: str | None = None):
+    """The settings that made the alignment in ``path`` (a :class:`core.registry.Recipe`:
+    the method, its values, the features of A and B), or None when the file holds none
+    (every format but JSON, and JSON files written without one, e.g. before it existed).
+
+    Raises
+    ------
+    FormatError
+        Naming the file: a JSON file that is not one of ours, or a malformed recipe.
+    """
+    fmt = _normalize(format, ALIGNMENT_FORMATS) if format else format_from_path(path)
+    if fmt != "json":
+        return None
+    from .json_format import read_recipe as read_json_recipe
+    with _reading(path):
+        return read_json_recipe(path)
 
 
 def read_alignment(path, format: str | None = None, *, rate_a_hz: float | None = None,

@@ -10,7 +10,14 @@ Layout (``format_version`` 1)::
      "distance": 12.5, "normalized_distance": 0.004,
      "path_frames": [[0, 0], ...], "path_s": [[0.0, 0.0], ...],
      "confidence": [...] (optional), "plan": [[...]] (optional, small plans only),
-     "diagnostics": {...}}
+     "diagnostics": {...},
+     "recipe": {"method": "default", "params": {...}, "features_a": [...], ...} (optional)}
+
+``params`` are what the engine ran with; ``recipe`` (when the writer knew it) is what
+the user asked for, as :meth:`core.registry.Recipe.to_data` gives it: the method and its
+panel values, and the features of A and B. The window shows it in the method panel when
+the file is opened (:func:`read_recipe`). Files without it (older ones, or written from
+Python without a recipe) read as before.
 
 NaN and infinities are written as ``null`` (JSON has neither).
 """
@@ -29,7 +36,8 @@ from ..errors import FormatError
 from ..paths import open_output
 from .csv_pairs import check_rate, read_text
 
-__all__ = ["write_json", "read_json", "FORMAT_NAME", "FORMAT_VERSION", "to_jsonable"]
+__all__ = ["write_json", "read_json", "read_recipe", "recipe_data",
+           "FORMAT_NAME", "FORMAT_VERSION", "to_jsonable"]
 
 FORMAT_NAME = "alignment-inspector/alignment"
 FORMAT_VERSION = 1
@@ -68,8 +76,72 @@ def _nan(value):
     return math.nan if value is None else float(value)
 
 
-def write_json(alignment: Alignment, path) -> None:
-    """Write ``alignment`` as the JSON file described in this module."""
+def recipe_data(recipe) -> dict:
+    """The ``recipe`` field of a file: ``recipe`` (a :class:`core.registry.Recipe`) as
+    plain JSON values."""
+    from ..registry import Recipe
+
+    if not isinstance(recipe, Recipe):
+        raise ValueError(f"recipe: expected a core.registry.Recipe, got "
+                         f"{type(recipe).__name__}")
+    return to_jsonable(recipe.to_data())
+
+
+def _recipe_of(doc: Mapping, path):
+    """The Recipe in a parsed file ``doc`` (its ``recipe`` field), or None without one.
+
+    Raises
+    ------
+    FormatError
+        The field is there but is not a recipe (naming what is wrong).
+    """
+    from ..registry import Recipe
+
+    data = doc.get("recipe")
+    if data is None:
+        return None
+    try:
+        if not isinstance(data, Mapping):
+            raise ValueError(f"expected an object, got {type(data).__name__}")
+        if not isinstance(data.get("method"), str):
+            raise ValueError("\"method\": expected a method name")
+        if not isinstance(data.get("params"), Mapping):
+            raise ValueError("\"params\": expected an object")
+        for side in ("features_a", "features_b"):
+            specs = data.get(side, [])
+            if not isinstance(specs, list) or not all(isinstance(f, Mapping) for f in specs):
+                raise ValueError(f"\"{side}\": expected a list of features")
+            for f in specs:
+                if not isinstance(f.get("name"), str):
+                    raise ValueError(f"\"{side}\": a feature without a name")
+                check_rate(f.get("rate_hz"), path, side[-1].upper(), "recipe")
+                if not isinstance(f.get("options", {}), Mapping):
+                    raise ValueError(f"\"{side}\": a feature's options are not an object")
+        recipe = Recipe.from_data(data)
+        for spec in (*recipe.features_a, *recipe.features_b):
+            hash(spec)  # options of unhashable values would fail as a cache key later
+        return recipe
+    except FormatError:
+        raise
+    except (TypeError, ValueError, KeyError) as err:
+        raise FormatError(path, f"malformed recipe: {err}") from None
+
+
+def read_recipe(path):
+    """The settings that made the alignment in the JSON file ``path`` (its ``recipe``
+    field, a :class:`core.registry.Recipe`), or None when the file has none.
+
+    Raises
+    ------
+    FormatError
+        The file is not one of our JSON files, or its recipe is malformed.
+    """
+    return _recipe_of(_document(path), path)
+
+
+def write_json(alignment: Alignment, path, *, recipe=None) -> None:
+    """Write ``alignment`` as the JSON file described in this module, with ``recipe``
+    (a :class:`core.registry.Recipe`: the settings that made it) when given."""
     from .. import __version__
 
     doc = {
@@ -92,6 +164,8 @@ def write_json(alignment: Alignment, path) -> None:
         "path_frames": alignment.path.tolist(),
         "path_s": alignment.times_s.tolist(),
     }
+    if recipe is not None:
+        doc["recipe"] = recipe_data(recipe)
     if alignment.confidence is not None:
         doc["confidence"] = to_jsonable(alignment.confidence)
     if alignment.plan is not None and alignment.plan.size <= MAX_PLAN_CELLS:
@@ -114,15 +188,8 @@ def write_json(alignment: Alignment, path) -> None:
         stream.write(text + "\n")
 
 
-def read_json(path) -> Alignment:
-    """Read a JSON alignment written by :func:`write_json` (any older format version).
-
-    Raises
-    ------
-    FormatError
-        If the file is not JSON (naming the line), not one of ours, from a newer format
-        version, or has a missing or malformed field.
-    """
+def _document(path) -> dict:
+    """The parsed file: one of ours, of a format version this program reads."""
     text = read_text(path)
     try:
         doc = json.loads(text, parse_constant=_no_constant)
@@ -140,6 +207,19 @@ def read_json(path) -> Alignment:
     if not isinstance(version, int) or version > FORMAT_VERSION:
         raise FormatError(path, f"format_version {version!r} is not supported (this program "
                           f"reads up to {FORMAT_VERSION})")
+    return doc
+
+
+def read_json(path) -> Alignment:
+    """Read a JSON alignment written by :func:`write_json` (any older format version).
+
+    Raises
+    ------
+    FormatError
+        If the file is not JSON (naming the line), not one of ours, from a newer format
+        version, or has a missing or malformed field.
+    """
+    doc = _document(path)
     try:
         frames = doc["frames"]
         path_frames = np.asarray(doc["path_frames"])

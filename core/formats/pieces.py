@@ -21,7 +21,7 @@ from ..alignment import Alignment
 from ..errors import FormatError
 from ..paths import open_output
 from .csv_pairs import alignment_from_times, check_rate, infer_rate, read_text
-from .json_format import FORMAT_NAME, FORMAT_VERSION, _nan, to_jsonable
+from .json_format import FORMAT_NAME, FORMAT_VERSION, _nan, recipe_data, to_jsonable
 
 __all__ = ["write_pieces", "read_pieces_json", "read_pieces_csv", "is_pieces_json",
            "is_pieces_csv", "PIECE_FORMATS"]
@@ -30,9 +30,9 @@ PIECE_FORMATS = ("json", "csv")
 CSV_HEADER = "time_a_s,time_b_s,piece"
 
 
-def write_pieces(alignment, path, fmt: str) -> None:
+def write_pieces(alignment, path, fmt: str, *, recipe=None) -> None:
     if fmt == "json":
-        _write_json(alignment, path)
+        _write_json(alignment, path, recipe)
     elif fmt == "csv":
         _write_csv(alignment, path)
     else:
@@ -48,7 +48,7 @@ def _write_csv(alignment, path) -> None:
             stream.write("".join(f"{a:.9f},{b:.9f},{k}\n" for a, b in t))
 
 
-def _write_json(alignment, path) -> None:
+def _write_json(alignment, path, recipe=None) -> None:
     from .. import __version__
 
     pieces = []
@@ -72,6 +72,8 @@ def _write_json(alignment, path) -> None:
         "diagnostics": to_jsonable(alignment.diagnostics),
         "pieces": pieces,
     }
+    if recipe is not None:
+        doc["recipe"] = recipe_data(recipe)
     with open_output(path) as stream:
         stream.write(json.dumps(doc, indent=1, allow_nan=False, ensure_ascii=False) + "\n")
 

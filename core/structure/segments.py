@@ -2,8 +2,10 @@
 
 - :func:`novelty`: Foote's novelty curve, a checkerboard kernel (Gaussian-tapered) slid
   along the diagonal of the self-similarity matrix (cosine similarity of the frames).
-- :func:`segment`: units between the novelty peaks, at least ``min_unit_s`` long (for
-  video, shot cuts: the same on thumbnail features, where a cut is a sharp peak).
+- :func:`segment`: units between the novelty peaks (each the highest point within
+  ``min_unit_s`` around it, so the same material is cut the same way in any stream), at
+  least ``min_unit_s`` long (for video, shot cuts: the same on thumbnail features, where
+  a cut is a sharp peak).
 - :func:`unit_costs`: normalized DTW distance between every pair of units (of one
   stream or of two), so that units of different lengths compare fairly.
 - :func:`cluster_units`: kinds by average-linkage clustering of those distances
@@ -72,6 +74,21 @@ def novelty(x, half_width):
     return np.maximum(out, 0.0)
 
 
+# the default threshold's window, in kernel half-widths on either side of a frame
+_THRESHOLD_KERNELS = 4
+
+
+def _local_threshold(curve, radius):
+    """Mean + 0.5 std of ``curve`` within ``radius`` frames of each frame (the statistics
+    of the material around a frame, not of the whole stream: see :func:`segment`)."""
+    from scipy.ndimage import uniform_filter1d
+
+    size = 2 * int(radius) + 1
+    mean = uniform_filter1d(curve, size, mode="nearest")
+    square = uniform_filter1d(curve * curve, size, mode="nearest")
+    return mean + 0.5 * np.sqrt(np.maximum(square - mean * mean, 0.0))
+
+
 def segment(x, rate_hz, *, min_unit_s=2.0, kernel_s=2.0, threshold=None):
     """Cut a stream into units.
 
@@ -84,7 +101,8 @@ def segment(x, rate_hz, *, min_unit_s=2.0, kernel_s=2.0, threshold=None):
     kernel_s : float
         Half-width of the checkerboard kernel.
     threshold : float, optional
-        Novelty a boundary must reach (default: mean + 0.5 std of the curve).
+        Novelty a boundary must reach (default: mean + 0.5 std of the curve within four
+        kernel half-widths of the frame, and at least the mean of the whole curve).
 
     Returns
     -------
@@ -95,21 +113,26 @@ def segment(x, rate_hz, *, min_unit_s=2.0, kernel_s=2.0, threshold=None):
     t = x.shape[0]
     if t == 0:
         return []
-    curve = novelty(x, max(1, int(round(kernel_s * rate_hz))))
+    half_width = max(1, int(round(kernel_s * rate_hz)))
+    curve = novelty(x, half_width)
     if threshold is None:
-        threshold = float(curve.mean() + 0.5 * curve.std())
+        # never below the stream's mean: in a long quiet stretch the curve around is
+        # all small noise, whose own mean + 0.5 std let noise peaks cut it every unit
+        threshold = np.maximum(_local_threshold(curve, _THRESHOLD_KERNELS * half_width),
+                               curve.mean())
+    threshold = np.broadcast_to(np.asarray(threshold, dtype=np.float64), curve.shape)
     min_len = max(1, int(round(min_unit_s * rate_hz)))
-    # peaks, strongest first, each keeping min_len away from the ends and the others
-    peaks = [k for k in range(1, t - 1) if curve[k] >= threshold and curve[k] > 0
-             and curve[k] >= curve[k - 1] and curve[k] > curve[k + 1]]
-    peaks.sort(key=lambda k: -curve[k])
-    chosen: list[int] = []
-    for k in peaks:
-        if k < min_len or t - k < min_len:
-            continue
-        if all(abs(k - c) >= min_len for c in chosen):
-            chosen.append(k)
-    bounds = [0, *sorted(chosen), t]
+    # A boundary is the highest point of the curve within min_len - 1 frames on either side
+    # (the first of equal highs), so that whether a frame is cut depends only on the
+    # material around it. Choosing the strongest peaks of the whole stream first (as this
+    # did before) let a peak far away suppress a neighbour, which freed another, and so
+    # on: the same section was cut differently in two recordings that differ elsewhere,
+    # and its units got different kinds (a repeat pair's last sections).
+    chosen = [k for k in range(min_len, t - min_len + 1)
+              if curve[k] > 0 and curve[k] >= threshold[k]
+              and curve[k] > curve[max(0, k - min_len + 1):k].max(initial=0.0)
+              and curve[k] >= curve[k + 1:k + min_len].max(initial=0.0)]
+    bounds = [0, *chosen, t]
     return [Unit(s, e, float(rate_hz)) for s, e in zip(bounds[:-1], bounds[1:], strict=True)]
 
 

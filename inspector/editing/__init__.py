@@ -8,7 +8,8 @@ a worker and replaces the preview), Shift+click adds an anchor, Delete removes t
 selected one, Ctrl+drag selects a span of A and the context menu marks it locked, linear
 or free; the Edit menu has Undo (Ctrl+Z), Redo (Ctrl+Shift+Z) and "Next doubtful spot"
 (N). The first edit of an automatic result makes a "manual" result beside it (its
-constraints, with the automatic one as the base); later edits change that one.
+constraints, with the automatic one as the base); later edits change that one. Undo takes
+the first edit back as well (the manual result returns to the automatic path).
 
 The state is the Project's (:class:`core.project.Result` ``constraints`` and ``base``;
 :func:`core.constraints.recompute` makes the path). A result the engine can re-solve
@@ -573,7 +574,8 @@ class Editor(QObject):
             # an edit that landed after the user went on to another result (it waited
             # for the exact source) adds its manual result without taking the view
             still = self.session.active_id == aid
-            new = self.session.add_corrected(aid, al, constraints, activate=still)
+            new = self.session.add_corrected(aid, al, constraints, activate=still,
+                                             undo_text=description)
             if still:
                 self.session.set_compared(aid)
             self._sync_pending_anchors(constraints)
@@ -642,8 +644,25 @@ class Editor(QObject):
             if res.base is not None:
                 self.carried = res.constraints
         self.redraw()
-        self.window.statusBar().showMessage(f"{what}: {text}" if text else f"nothing to {what}",
-                                            3000)
+        if text:
+            message = f"{what}: {text}"
+        else:
+            message = f"nothing to {what}" + self._first_correction_note(res)
+        self.window.statusBar().showMessage(message, 3000 if text else 8000)
+
+    def _first_correction_note(self, res) -> str:
+        """Why Undo finds nothing more in a manual result (its first correction undone,
+        or made before that was an undo step): it is a copy beside the result it was
+        made from, which holds the path as it was; says which one, and how to get rid
+        of the copy ("nothing to undo" alone read as the correction being stuck)."""
+        if res is None or res.base is None:
+            return ""
+        aid = self.target()
+        source = next((k for k in self.session.alignment_ids() if k != aid and
+                       self.session.project.result(k).alignment is res.base), None)
+        where = f"#{source}" if source is not None else "the result it was made from"
+        return (f" in #{aid}: the first correction made it beside {where}, which still "
+                f"has the path as it was (make {where} active, or Remove #{aid})")
 
     def next_doubtful_spot(self) -> tuple[float, float] | None:
         """Move the cursor to the next doubtful stretch of the active path and show it;

@@ -112,7 +112,9 @@ class Annotations(QObject):
             return False
         self.opened[slot] = Opened(path, fmt, annotation, now.key,
                                    tuple(LaneTier.of(t) for t in annotation.tiers))
-        n = sum(len(t.items) for t in annotation.tiers)
+        # a TextGrid fills the gaps between labels with empty intervals: not labels
+        n = sum(1 for t in annotation.tiers for item in t.items
+                if t.kind == "point" or item.label.strip())
         self.window.statusBar().showMessage(
             f"{display_path(os.path.basename(path))}: {len(annotation.tiers)} tier(s), "
             f"{n} label(s) on {slot.upper()}", 5000)

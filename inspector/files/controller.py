@@ -35,6 +35,7 @@ from core.formats import (
     output_format,
     read_alignment,
     read_annotation,
+    read_recipe,
     write_alignment,
 )
 from core.media import AUDIO_EXTENSIONS, VIDEO_EXTENSIONS
@@ -45,7 +46,8 @@ from ..jobs import Request
 from .annotations import Annotations
 from .checks import check_alignment
 
-__all__ = ["FilesController", "ALIGNMENT_FILTERS", "ANNOTATION_FILTER", "file_menu", "write_result"]
+__all__ = ["FilesController", "ALIGNMENT_FILTERS", "ANNOTATION_FILTER", "file_menu",
+           "write_result", "read_result", "image_of"]
 
 #: one dialog filter per alignment format (the selected filter names the format)
 ALIGNMENT_FILTERS = {
@@ -96,12 +98,13 @@ def _suffix(path: str) -> str:
 def sniff(path, *, progress=None, cancel=None):
     """Worker: read ``path`` as an alignment, else as annotations.
 
-    Returns ``("alignment", Alignment)`` or ``("annotation", (Annotation, format))``;
-    raises ValueError naming the file with what each attempt found."""
+    Returns ``("alignment", (Alignment, Recipe or None))`` (:func:`read_result`) or
+    ``("annotation", (Annotation, format))``; raises ValueError naming the file with what
+    each attempt found."""
     path = os.fspath(path)
     problems = []
     try:
-        return "alignment", read_alignment(path)
+        return "alignment", read_result(path)
     except ValueError as err:
         problems.append(str(err))
     if _suffix(path) in _ALIGNMENT_ONLY:
@@ -117,19 +120,40 @@ def sniff(path, *, progress=None, cancel=None):
     raise ValueError(f"{shown}: neither an alignment nor annotations ({reasons})")
 
 
-def _read(path, *, progress=None, cancel=None):
-    """Worker: read an alignment file."""
-    return read_alignment(path)
+def read_result(path, *, progress=None, cancel=None):
+    """Worker: read an alignment file and the settings that made it (a JSON file's
+    recipe, :func:`core.formats.read_recipe`; None for other files and older ones)."""
+    return read_alignment(path), read_recipe(path)
 
 
-def write_result(alignment, path, fmt, *, progress=None, cancel=None) -> str:
-    """Worker: write a result of the window to ``path`` in ``fmt``; a result with jumps
-    (a carrier, :mod:`core.structure.carrier`) as its pieces, which only JSON and CSV
-    hold (another format refuses it with a message naming the format), never as the
-    carrier's monotone path."""
+def write_result(alignment, path, fmt, recipe=None, *, progress=None, cancel=None) -> str:
+    """Worker: write a result of the window to ``path`` in ``fmt``, with the settings
+    that made it (``recipe``: JSON keeps them); a result with jumps (a carrier,
+    :mod:`core.structure.carrier`) as its pieces, which only JSON and CSV hold (another
+    format refuses it with a message naming the format), never as the carrier's
+    monotone path."""
     pieces = piecewise_of(alignment)
-    write_alignment(alignment if pieces is None else pieces, path, fmt)
+    write_alignment(alignment if pieces is None else pieces, path, fmt,
+                    recipe=settings_to_write(recipe))
     return path
+
+
+def image_of(recipe, alignment):
+    """What the cost matrix shows for a result read from a file with ``recipe`` (its
+    features and local distance, :func:`core.registry.image_inputs`), or None (no
+    recipe, or one of a method this version does not know)."""
+    from core import registry
+
+    if recipe is None or recipe.method not in registry.METHODS:
+        return None
+    return registry.image_inputs(recipe, alignment)
+
+
+def settings_to_write(recipe):
+    """``recipe`` when it says how a result was made; None for the stand-in a result
+    gets without one (only its method name: :meth:`inspector.session.Session.
+    add_alignment`), which would read back as that method's defaults."""
+    return recipe if recipe is not None and recipe.params else None
 
 
 class FilesController(QObject):
@@ -242,7 +266,7 @@ class FilesController(QObject):
             self.exported.emit(written)
 
         return self.window.jobs.submit(
-            Request(f"export_{path}", write_result, (al, path, fmt),
+            Request(f"export_{path}", write_result, (al, path, fmt, self.session.recipe(rid)),
                     label=f"writing {name}"),
             on_result=done, on_failure=lambda f: self.window.show_error(f.text()))
 
@@ -258,11 +282,11 @@ class FilesController(QObject):
         if not self._both_open(path):
             return None
 
-        def done(al) -> None:
-            self._add_imported(path, al)
+        def done(result) -> None:
+            self._add_imported(path, *result)
 
         return self.window.jobs.submit(
-            Request("import_alignment", _read, (path,), label="reading an alignment"),
+            Request("import_alignment", read_result, (path,), label="reading an alignment"),
             on_result=done, on_failure=lambda f: self.window.show_error(f.text()))
 
     def _both_open(self, path) -> bool:
@@ -272,7 +296,7 @@ class FilesController(QObject):
                                f"importing an alignment of them")
         return False
 
-    def _add_imported(self, path: str, al) -> int:
+    def _add_imported(self, path: str, al, recipe=None) -> int:
         a, b = self.session.recording_info("a"), self.session.recording_info("b")
         if a is None or b is None:
             self.window.show_error(f"{display_path(path)}: open recordings A and B before "
@@ -285,7 +309,11 @@ class FilesController(QObject):
             return -1
         name = os.path.basename(path)
         first = not self.session.alignment_ids()
-        rid = self.session.add_alignment(fit.alignment, label=f"{name} (imported)")
+        rid = self.session.add_alignment(fit.alignment, label=f"{name} (imported)",
+                                         recipe=recipe, image=image_of(recipe, fit.alignment))
+        if recipe is not None:  # the settings the file says made it
+            self.window.method_panel.show_recipe(recipe)
+            self.window.projects.compute_images()  # its cost image, on its features
         if first:  # no cost image comes with a file's result: show the whole path
             self.window.matrix.set_view_seconds(0.0, a.duration_s, 0.0, b.duration_s)
         message = "; ".join(fit.notes) or f"imported {display_path(name)} as #{rid}"
@@ -385,7 +413,7 @@ class FilesController(QObject):
             kind, value = result
             if kind == "alignment":
                 if self._both_open(path):
-                    self._add_imported(path, value)
+                    self._add_imported(path, *value)
             else:
                 self.annotations.accept(slot, path, *value)
 

@@ -56,7 +56,7 @@ from core.paths import check_output, display_path
 from ..jobs import Request
 from ..tasks import media as media_tasks
 from .checks import check_alignment
-from .controller import file_menu, write_result
+from .controller import file_menu, image_of, read_result, write_result
 from .thumbs import THUMB_SIZE, path_thumbnail
 
 __all__ = ["Triage", "TriageTable", "doubt_order", "BatchPair"]
@@ -130,14 +130,14 @@ def _status_tip(row: SummaryRow) -> str:
             if row.corrected else "")
 
 
-def _save_pair(alignment, pair: BatchPair, *, progress=None, cancel=None):
+def _save_pair(alignment, pair: BatchPair, recipe=None, *, progress=None, cancel=None):
     """Write a corrected result to the pair's output (atomically), then mark the pair
     corrected in the batch's summary and record. Returns (the new row or None, why the
     mark could not be written or ""): the output is saved either way."""
     from core.batch import mark_corrected
     from core.errors import FormatError, OutputError
 
-    write_result(alignment, pair.output, pair.format)
+    write_result(alignment, pair.output, pair.format, recipe)
     try:
         return mark_corrected(pair.folder, pair.row.id), ""
     except (FormatError, OutputError, OSError) as err:
@@ -156,10 +156,11 @@ def _thumbnail(path, *, progress=None, cancel=None) -> np.ndarray:
 
 
 def _open_pair(a, b, output, *, progress=None, cancel=None):
-    """Worker: open both recordings (hashed) and read the pair's alignment."""
+    """Worker: open both recordings (hashed) and read the pair's alignment and the
+    settings the batch ran with (None in an older batch's output)."""
     opened_a = media_tasks.open_recording(a)
     opened_b = media_tasks.open_recording(b)
-    return opened_a, opened_b, read_alignment(output)
+    return opened_a, opened_b, *read_result(output)
 
 
 class _NumberItem(QTableWidgetItem):
@@ -443,7 +444,8 @@ class Triage(QObject):
             on_result=lambda result: self._on_pair_opened(pair, *result),
             on_failure=lambda f: self.window.show_error(f"pair {row.id}: {f.text()}"))
 
-    def _on_pair_opened(self, pair: BatchPair, opened_a, opened_b, alignment) -> None:
+    def _on_pair_opened(self, pair: BatchPair, opened_a, opened_b, alignment,
+                        recipe=None) -> None:
         workspace = self.window.workspace
         auto = workspace.auto_align
         workspace.auto_align = False  # the batch's alignment is the result to correct
@@ -459,7 +461,11 @@ class Triage(QObject):
         except ValueError as err:
             self.window.show_error(str(err))
             return
-        rid = self.session.add_alignment(fit.alignment, label=f"batch {pair.row.id}")
+        rid = self.session.add_alignment(fit.alignment, label=f"batch {pair.row.id}",
+                                         recipe=recipe, image=image_of(recipe, fit.alignment))
+        if recipe is not None:  # what the batch ran with, not the panel's defaults
+            self.window.method_panel.show_recipe(recipe)
+            self.window.projects.compute_images()  # its cost image, on its features
         # no cost image comes with a file's result: show the whole path
         self.window.matrix.set_view_seconds(0.0, a.duration_s, 0.0, b.duration_s)
         self.current, self.result_id = pair, rid
@@ -526,6 +532,7 @@ class Triage(QObject):
             self.saved.emit(pair.output)
 
         return self.window.jobs.submit(  # (a result with jumps: as its pieces)
-            Request("batch_save", _save_pair, (al, pair), label=f"saving {name}"),
+            Request("batch_save", _save_pair, (al, pair, self.session.recipe(
+                self.session.active_id)), label=f"saving {name}"),
             on_result=done,
             on_failure=lambda f: self.window.show_error(f"pair {pair.row.id}: {f.text()}"))

@@ -8,7 +8,8 @@
 - **Matrix**: the active result's pieces, each its own curve, jumps marked at both ends
   (a circle where B leaves a piece, a triangle where the next one starts) and never
   joined by a line; for the cursor's A time, every other B occurrence is a dashed line
-  (on the matrix and on stream B).
+  (on the matrix and on stream B). Structure ▸ Next jump (J) moves the cursor from one
+  jump to the next.
 - **Units**: coloured blocks under each stream (:class:`.lanes.UnitLane`), computed on a
   worker ("Find units", or with a structure run); edits (move, split, merge) recompute
   kinds and assignment on a worker; the project keeps their boundaries (saved with it,
@@ -124,6 +125,14 @@ class StructureController(QObject):
         act.triggered.connect(self.find_units)
         menu.addAction(act)
         self.actions["units"] = act
+        act = QAction("Next jump", self.window)
+        act.setShortcut("J")
+        act.setToolTip("move the cursor to the next jump of the active result (after the "
+                       "cursor's time of B, round to the first)")
+        act.triggered.connect(self.next_jump)
+        menu.addAction(act)
+        self.window.addAction(act)  # (the shortcut wherever the focus is in the window)
+        self.actions["next_jump"] = act
         act = QAction("Cancel", self.window)
         act.triggered.connect(self.cancel)
         menu.addAction(act)
@@ -309,6 +318,31 @@ class StructureController(QObject):
         return set(self.units.unmatched_a if slot == "a" else self.units.unmatched_b)
 
     # ------------------------------------------------------------------ pieces
+    def next_jump(self) -> dict | None:
+        """Put the cursor where the active result jumps next (after the cursor's time of
+        B, round to the first), on the time of A it jumps to, and centre the matrix on
+        it; returns the jump. The jump marks on the matrix are small and a path with
+        jumps is long: without this a user searched for them by eye."""
+        pw = self.active_pieces()
+        if pw is None or not pw.jumps:
+            self.window.statusBar().showMessage("the active result has no jumps (Structure "
+                                                "▸ Align with structure finds them)", 5000)
+            return None
+        jumps = sorted(pw.jumps, key=lambda j: j["b_to_s"])
+        tb = self.session.cursor[1]
+        k = next((k for k, j in enumerate(jumps) if j["b_to_s"] > tb + 1e-6), 0)
+        jump = jumps[k]
+        self.session.move_cursor_to(jump["a_to_s"], jump["b_to_s"])
+        matrix = self.window.matrix
+        x0, x1, y0, y1 = matrix.view_seconds()
+        wa, wb = (x1 - x0) / 2, (y1 - y0) / 2
+        matrix.set_view_seconds(jump["a_to_s"] - wa, jump["a_to_s"] + wa,
+                                jump["b_to_s"] - wb, jump["b_to_s"] + wb)
+        self.window.statusBar().showMessage(
+            f"jump {k + 1} of {len(jumps)} ({jump['kind']}): at B {jump['b_to_s']:.2f} s, "
+            f"A {jump['a_from_s']:.2f} s -> {jump['a_to_s']:.2f} s", 5000)
+        return jump
+
     def active_pieces(self):
         return piecewise_of(self.session.active_alignment())
 

@@ -59,6 +59,10 @@ class FittedAxis(pg.AxisItem):
     def __init__(self, orientation: str, **kwargs):
         super().__init__(orientation, **kwargs)
         self.setStyle(maxTextLevel=0)  # the minor ticks carry no text
+        # the units stay those of the label: below 1 s pyqtgraph scaled the values by
+        # 1000 and added "(x0.001)", so "time A (s)" read 50 ... 750 on a 0.8 s clip (and
+        # -450 ... 450 on an empty window) while the tracks under it said 0.2 ... 0.6
+        self.enableAutoSIPrefix(False)
         self.partners: list[FittedAxis] = []
         self._step = None
 

@@ -12,6 +12,9 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QSizePolicy, QWidget
 PATH_COLOURS = ("#ff4040", "#40c0ff", "#ffd040", "#60ff60", "#ff60ff", "#ffffff")
 CURSOR_COLOUR = "#ffe060"
 BACKGROUND = "#16181c"
+#: the time range (s) a view shows before there is anything to show: from 0 (pyqtgraph's
+#: empty -0.5 ... 0.5 was a fresh user's first sight of every time axis)
+EMPTY_RANGE_S = 10.0
 
 
 def configure_pyqtgraph() -> None:

@@ -22,7 +22,7 @@ from core.structure.carrier import piecewise_of
 from ..jobs import Request
 from . import diagnostics_pieces as dp
 from .axes import fit_axes
-from .common import CURSOR_COLOUR, cache_axes, turn_queue
+from .common import CURSOR_COLOUR, EMPTY_RANGE_S, cache_axes, turn_queue
 
 __all__ = ["DiagnosticsView"]
 
@@ -134,6 +134,7 @@ class DiagnosticsView(QWidget):
         fit_axes(self.cost_plot)
         fit_axes(self.tempo_plot, fitted=("bottom",), ratio=("left",))
         fit_axes(self.conf_plot)
+        self.cost_plot.setXRange(0.0, EMPTY_RANGE_S, padding=0.0)  # (x linked: all three)
         for plot, label in ((self.cost_plot, "local cost"), (self.tempo_plot, "tempo B/A"),
                             (self.conf_plot, "confidence")):
             plot.setMenuEnabled(False)

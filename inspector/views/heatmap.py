@@ -29,6 +29,7 @@ from ..jobs import Request
 from .axes import fit_axes
 from .common import (
     CURSOR_COLOUR,
+    EMPTY_RANGE_S,
     PATH_COLOURS,
     cache_axes,
     turn_queue,
@@ -73,6 +74,11 @@ class HeatmapView(QWidget):
         self.main = self.plots.addPlot(row=1, col=0)
         self.side = self.plots.addPlot(row=1, col=1)
         fit_axes(self.main)
+        # from 0 while empty (as the matrix); the first alignment gives the range back to
+        # the automatic one (pyqtgraph's auto range of nothing is centred on 0)
+        self.main.setRange(xRange=(0.0, EMPTY_RANGE_S), yRange=(0.0, EMPTY_RANGE_S),
+                           padding=0.0)
+        self._empty_range = True
         layout = self.plots.ci.layout
         layout.setRowStretchFactor(0, 1)
         layout.setRowStretchFactor(1, 5)
@@ -172,6 +178,9 @@ class HeatmapView(QWidget):
             self._show_nothing("no alignment yet")
             self.path.setData([], [])
             return
+        if self._empty_range:
+            self._empty_range = False
+            self.main.enableAutoRange()
         pieces = _pieces_of(al)
         if pieces is None:
             t = decimate_path(self.session.path_times(aid), 3000)

@@ -29,7 +29,13 @@ def short_names(labels: dict[int, str], *, keep: int = 2) -> dict[int, str]:
         method = words[0] if words else ""
         others = {w for other, text in labels.items() if other != aid for w in _tokens(text)}
         differ = [w for w in words[1:] if w not in others] if others else words[1:]
-        out[aid] = " ".join([f"#{aid}", method, *differ[:keep]]).strip()
+        text = " ".join([f"#{aid}", method, *differ[:keep]]).strip()
+        # a bracket the kept words open is closed, after an ellipsis for what was cut:
+        # "#2 manual (from #1" read as a broken label
+        unclosed = text.count("(") - text.count(")")
+        if unclosed > 0 and len(differ) > keep:
+            text += "…" + ")" * unclosed
+        out[aid] = text
     return out
 
 

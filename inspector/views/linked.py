@@ -6,7 +6,9 @@ shows; a view of one recording moves the other one through the active alignment 
 range of A mapped to B, or back). Every other view follows one event-loop turn later
 (the shared :class:`~inspector.views.common.TurnQueue`, latest range wins), so a wheel
 step repaints one view per turn. ``reset()`` (Ctrl+0) shows both recordings whole
-everywhere, ``zoom(factor)`` zooms both about the cursor.
+everywhere, ``zoom(factor)`` zooms both about the cursor. While playing, a zoomed range
+pages on when the play cursor reaches its right edge (or leaves it: a loop, a jump),
+so the views follow what is heard (:meth:`LinkedZoom.follow`).
 
 GUI thread. Installed by :func:`install_linked_zoom`.
 """
@@ -24,6 +26,10 @@ __all__ = ["LinkedZoom", "install_linked_zoom"]
 
 #: a range mapped through a stall is widened to at least this fraction of its source
 MIN_MAPPED_FRACTION = 0.05
+#: while playing, a range pages on when the cursor is this close to its right edge
+#: (fraction of the width), and the new range starts this far before the cursor
+FOLLOW_EDGE = 0.02
+FOLLOW_LEAD = 0.1
 #: during a continuous pan or zoom, the other views follow at most this often (ms): each
 #: follow repaints four views (streams, diagnostics, heatmap), about 15-30 ms each on an
 #: hour-long pair; every 100 ms, next to the dragged view's own repaints, it left the
@@ -66,6 +72,9 @@ class LinkedZoom(QObject):
         self.session.recording_opened.connect(self._forget)
         self.session.recordings_swapped.connect(self._on_swapped)
         self.session.active_alignment_changed.connect(lambda *_: self._reapply())
+        playback = getattr(window, "playback", None)
+        if playback is not None:
+            playback.position_changed.connect(lambda a, b, _s: self.follow(a, b))
 
     # ------------------------------------------------------------------ sources
     def _from_one(self, slot: str, rng) -> None:
@@ -165,6 +174,29 @@ class LinkedZoom(QObject):
 
     def _on_swapped(self) -> None:
         self.ranges = {"a": self.ranges["b"], "b": self.ranges["a"]}
+
+    def follow(self, time_a_s: float, time_b_s: float) -> None:
+        """Page on a zoomed range that the play cursor reaches the right edge of, or
+        has left (a loop back, a jump): the range keeps its width and starts a little
+        before the cursor. A range that shows the rest of its recording stays. Before,
+        the cursor ran out of a zoomed view and the user listened to what they could not
+        see. Called at each playback tick (a few comparisons; a page is one apply)."""
+        moved = False
+        for slot, t in (("a", time_a_s), ("b", time_b_s)):
+            rng = self.ranges[slot]
+            if rng is None or not math.isfinite(t):
+                continue
+            t0, t1 = rng
+            width = t1 - t0
+            if width <= 0 or t0 <= t <= t1 - FOLLOW_EDGE * width:
+                continue
+            if t0 <= t <= t1 and t1 >= self.session.duration(slot):
+                continue  # the end of the recording is in view already
+            start = t - FOLLOW_LEAD * width
+            self.ranges[slot] = (start, start + width)
+            moved = True
+        if moved:
+            self._apply()
 
     # ------------------------------------------------------------------ commands
     def reset(self) -> None:

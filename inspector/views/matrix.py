@@ -37,6 +37,7 @@ from core.display import (
 from ..jobs import Request
 from .axes import fit_axes
 from .common import (
+    EMPTY_RANGE_S,
     PATH_COLOURS,
     Debouncer,
     ElidedLabel,
@@ -109,6 +110,8 @@ class MatrixView(QWidget):
         self.plot.setLabel("bottom", "time A (s)")
         self.plot.setLabel("left", "time B (s)")
         self.plot.getAxis("left").setWidth(42)
+        self.plot.setRange(xRange=(0.0, EMPTY_RANGE_S), yRange=(0.0, EMPTY_RANGE_S),
+                           padding=0.0)
         # coloured at screen resolution (block means), not at the image's 1024 per side
         self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
         self.region_image = pg.ImageItem(axisOrder="row-major")
@@ -536,6 +539,19 @@ class MatrixView(QWidget):
             # Shift+click: an anchor for the next DTW run, exactly where clicked
             self.session.add_anchor(p.x(), p.y())
         else:
-            # a click picks a time on A; B follows the active path
-            self.session.move_cursor("a", p.x())
+            self._click_cursor(p.x(), p.y())
         event.accept()
+
+    def _click_cursor(self, time_a_s: float, time_b_s: float) -> None:
+        """A click picks a time on A; B follows the active path: on a path with jumps,
+        to the occurrence of that A time nearest the click (a click on a repeat's second
+        curve went to whichever occurrence B's cursor had been nearest, often the
+        first)."""
+        from core.structure.carrier import cursor_through, piecewise_of
+
+        pw = piecewise_of(self.session.active_alignment())
+        if pw is None:
+            self.session.move_cursor("a", time_a_s)
+            return
+        t = min(max(time_a_s, 0.0), self.session.duration("a"))
+        self.session.move_cursor_to(*cursor_through(pw, "a", t, (t, time_b_s)))

@@ -25,6 +25,7 @@ from ..tasks import media as media_tasks
 from .axes import fit_axes
 from .common import (
     CURSOR_COLOUR,
+    EMPTY_RANGE_S,
     Debouncer,
     ElidedLabel,
     cache_axes,
@@ -133,6 +134,7 @@ class StreamView(QWidget):
         self.frame_label.hide()
         self._clear_strip()
         self._envelope = self._overview = None
+        self.bottom.setXRange(0.0, EMPTY_RANGE_S, padding=0.0)
 
     def _rebuild(self) -> None:
         self._frame_k = -1

@@ -327,6 +327,24 @@ def _run(pairs, out, client, **options):
     return align_pairs(pairs, out, client=client, **options)
 
 
+def test_a_json_output_keeps_the_settings_the_batch_ran_with(tmp_path, corpus, client):
+    """The triage opens a pair with the method panel showing these (not its defaults)."""
+    from core.formats import read_recipe
+
+    folder, good = corpus
+    pairs = [{"id": "dtw", "a": good[0][0], "b": good[0][1], "method": "dtw",
+              "feature": "mfcc", "rate": 20, "window": "sakoe_chiba", "radius": 1.5},
+             {"id": "default", "a": good[1][0], "b": good[1][1], "band": 3.0}]
+    rows = _run(pairs, tmp_path / "out", client)
+    assert [r.status for r in rows] == ["ok", "ok"], [r.error for r in rows]
+    dtw = read_recipe(tmp_path / "out" / "dtw.json")
+    assert dtw.method == "dtw" and dtw.params["window"] == "sakoe_chiba"
+    assert dtw.params["radius_s"] == 1.5
+    assert dtw.features_a[0].name == "mfcc" and dtw.features_a[0].rate_hz == 20.0
+    default = read_recipe(tmp_path / "out" / "default.json")
+    assert default.method == "default" and default.params["band_s"] == 3.0
+
+
 def test_a_bad_pair_fails_alone_with_its_reason(tmp_path, corpus, client):
     from media_factory import write_video
 

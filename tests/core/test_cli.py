@@ -41,6 +41,25 @@ def test_align_writes_csv_with_header(pair, tmp_path):
     assert np.median(np.abs(mid[:, 1] - 1.5 * mid[:, 0])) < 0.1
 
 
+def test_align_json_keeps_the_settings_it_ran_with(pair, tmp_path):
+    from core.formats import read_recipe
+
+    out = tmp_path / "out.json"
+    assert cli.main(["align", str(pair[0]), str(pair[1]), "-o", str(out), "-q",
+                     "--method", "dtw", "--feature", "mfcc", "--rate", "20"]) == 0
+    recipe = read_recipe(out)
+    assert recipe.method == "dtw"
+    assert [f.name for f in recipe.features_a] == ["mfcc"]
+    assert recipe.features_b[0].rate_hz == 20.0
+    default = tmp_path / "default.json"
+    assert cli.main(["align", str(pair[0]), str(pair[1]), "-o", str(default), "-q",
+                     "--band", "3"]) == 0
+    recipe = read_recipe(default)
+    # the default pipeline's: its values, and the features it reports having used
+    assert recipe.method == "default" and recipe.params["band_s"] == 3.0
+    assert recipe.features_a
+
+
 def test_align_to_stdout(pair, capsys):
     assert cli.main(["align", str(pair[0]), str(pair[1]), "-q"]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -203,6 +222,23 @@ def test_help_states_the_bounds(capsys):
     assert cli.main(["convert", "--help"]) == 0
     text = " ".join(capsys.readouterr().out.split())
     assert "0 < HZ <= 1e+06" in text
+
+
+def test_help_says_how_to_open_the_window_and_take_a_screenshot(capsys):
+    """--help is where a new user looks: the window's own arguments (a project, the
+    screenshot) were only in the README."""
+    assert cli.main(["--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "PROJECT" in text and "--screenshot PNG" in text
+
+
+def test_python_m_inspector_runs_the_program():
+    """``python -m inspector`` (a checkout that is not installed) is the program; it
+    said "No module named inspector.__main__"."""
+    done = subprocess.run([sys.executable, "-m", "inspector", "--version"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("alignment-inspector ")
 
 
 @pytest.mark.filterwarnings("default::core.errors.PartialOverlapWarning")

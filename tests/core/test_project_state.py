@@ -202,3 +202,27 @@ def test_set_anchors_replaces_them_with_one_change():
     with pytest.raises(ValueError, match="finite"):
         p.set_anchors([(float("nan"), 1.0)])
     assert p.anchors == ()
+
+
+def test_a_first_correction_added_with_its_undo_text_is_undone_to_the_base():
+    from core.constraints import Anchor, Constraints
+
+    p = Project()
+    p.set_recording("a", info("a"))
+    p.set_recording("b", info("b"))
+    auto = small_alignment()
+    rid = p.add_result(auto, registry.recipe("default"))
+    corrected = auto.replace(path=np.array([[0, 0], [1, 1], [2, 2], [3, 3], [4, 4]]),
+                             confidence=None)
+    constraints = Constraints((Anchor(0.1, 0.05),))
+    new = p.add_result(corrected, registry.recipe("default"), constraints=constraints,
+                       base=auto, undo_text="anchor at A 0.10 s")
+    assert p.can_undo() and not p.can_redo()
+    assert p.undo() == "anchor at A 0.10 s"
+    assert p.result_ids() == [rid, new]  # the manual result stays, as the base
+    assert np.array_equal(p.alignment(new).path, auto.path)
+    assert p.result(new).constraints == Constraints()
+    assert p.redo() == "anchor at A 0.10 s"
+    assert p.alignment(new) is corrected and p.result(new).constraints == constraints
+    with pytest.raises(ValueError, match="undo_text: a result without a base"):
+        p.add_result(auto, registry.recipe("default"), undo_text="edit")

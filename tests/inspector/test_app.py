@@ -31,6 +31,30 @@ def test_opening_two_audio_files_shows_streams_matrix_and_path(qtbot, window, au
     assert "A 0:04.000" in window.streams_label.text()
 
 
+def test_an_empty_window_shows_time_from_zero(qtbot, window, audio_pair):
+    """Before anything is open, the time axes run from 0 (pyqtgraph's empty range was
+    -0.5 ... 0.5 s: negative times on every axis at first sight); opening the pair
+    then shows the recordings whole."""
+    for view in (window.stream_a, window.stream_b):
+        assert view.visible_range() == pytest.approx((0.0, 10.0))
+    assert window.matrix.view_seconds() == pytest.approx((0.0, 10.0, 0.0, 10.0))
+    assert tuple(window.diagnostics.conf_plot.getViewBox().viewRange()[0]) == \
+        pytest.approx((0.0, 10.0))
+    assert [tuple(r) for r in window.heatmap.main.getViewBox().viewRange()] == \
+        [pytest.approx((0.0, 10.0))] * 2
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    for view, slot in ((window.stream_a, "a"), (window.stream_b, "b")):
+        assert view.visible_range() == pytest.approx((0.0, window.session.duration(slot)),
+                                                     abs=0.05)
+    x0, x1, y0, y1 = window.matrix.view_seconds()
+    assert x1 == pytest.approx(window.session.duration("a"), abs=0.1)
+    assert y1 == pytest.approx(window.session.duration("b"), abs=0.1)
+    (x0, x1), (y0, y1) = window.heatmap.main.getViewBox().viewRange()
+    assert x1 == pytest.approx(window.session.duration("a"), rel=0.1)
+    wait_idle(qtbot, window)
+
+
 def test_opening_two_videos(qtbot, window, video_pair):
     open_pair(qtbot, window, *video_pair)
     wait_idle(qtbot, window)

@@ -106,3 +106,19 @@ def test_short_tracks_label_apart_and_tempo_labels_the_ratios_that_fit(qtbot, wi
     qtbot.wait(20)
     narrow = [t for _, t in drawn_labels(tempo.getAxis("left"))]
     assert {"0.8", "1", "1.25"} <= set(narrow), narrow
+
+
+def test_a_clip_shorter_than_a_second_is_labelled_in_seconds(qtbot, window, tmp_path):
+    """Time axes keep the label's unit: a 0.8 s clip's "time A (s)" read 50 ... 750 with
+    "(x0.001)" (pyqtgraph's automatic prefix), its tracks below 0.2 ... 0.6."""
+    a = write_wav(tmp_path / "a.wav", melody(0.8))
+    b = write_wav(tmp_path / "b.wav", melody(0.7, seed=1))
+    open_pair(qtbot, window, a, b)
+    wait_idle(qtbot, window)
+    for plot in (window.stream_a.bottom, window.matrix.plot, window.heatmap.main):
+        axis = plot.getAxis("bottom")
+        axis.resize(600, axis.height())
+        assert "x0.001" not in axis.labelString()
+        values = [float(text) for _, text in drawn_labels(axis)]
+        assert values and max(values) <= 0.8 + 1e-9, values
+    wait_idle(qtbot, window)

@@ -395,3 +395,37 @@ def test_undo_redo_redraw_the_slow_views_once_on_a_later_turn(qtbot, window, aud
     # the confidence strip keeps its title (set again only when it changes)
     assert diag.conf_plot.titleLabel.text.startswith("confidence: expected error, ms")
     wait_idle(qtbot, window)
+
+
+def test_undo_takes_back_the_first_correction_too(qtbot, window, audio_pair):
+    """The first correction makes a manual result beside the automatic one; Undo right
+    after it said "nothing to undo" (the correction looked stuck): it takes the manual
+    result back to the automatic path without anchors, Redo brings the correction back,
+    and a second Undo says where the path as it was lives."""
+    from inspector_gui_helpers import anchor_corrects
+
+    rid = open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    session = window.session
+    al = session.alignment(rid)
+    new = anchor_corrects(qtbot, window, rid, 2.0, float(al.map_a_to_b(2.0)) + 0.25)
+    wait_idle(qtbot, window)
+    corrected = session.alignment(new)
+    assert session.can_undo()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.statusBar().currentMessage().startswith("undo: ")
+    assert session.active_id == new and session.alignment_ids() == [rid, new]
+    assert np.array_equal(session.alignment(new).path, al.path)
+    assert not session.project.result(new).constraints
+    assert window.editor.constraints(new).anchors == ()
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier
+                   | Qt.KeyboardModifier.ShiftModifier)
+    assert window.statusBar().currentMessage().startswith("redo: ")
+    assert np.array_equal(session.alignment(new).path, corrected.path)
+    assert len(session.project.result(new).constraints.anchors) == 1
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("nothing to undo")
+    assert f"beside #{rid}" in message and f"Remove #{new}" in message
+    wait_idle(qtbot, window)

@@ -20,6 +20,7 @@ from core.formats import (
     Tier,
     read_alignment,
     read_annotation,
+    write_alignment,
     write_annotation,
 )
 from inspector.files.controller import ALIGNMENT_FILTERS
@@ -144,6 +145,37 @@ def test_import_a_sync_toolbox_csv_becomes_an_editable_result(qtbot, window, aud
     wait_idle(qtbot, window)
 
 
+def test_a_json_file_brings_its_settings_to_the_panel_and_export_keeps_them(
+        qtbot, window, audio_pair, tmp_path):
+    from core import registry
+    from core.formats import read_recipe
+    from core.media import open_recording
+
+    default = open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    # the window's own result: exported as JSON with the settings that made it
+    out = tmp_path / "default.json"
+    with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
+        window.files.export_alignment(default, str(out))
+    assert read_recipe(out).method == "default" and read_recipe(out).features_a
+    # a file made elsewhere with other settings: the panel shows them on import
+    recipe = registry.recipe("dtw", {"window": "sakoe_chiba", "radius_s": 1.5},
+                             feature="mfcc", rate_hz=20.0)
+    run = registry.run(recipe, *map(open_recording, audio_pair))
+    other = tmp_path / "other.json"
+    write_alignment(run.alignment, other, recipe=run.recipe)
+    panel = window.method_panel
+    with qtbot.waitSignal(window.files.imported, timeout=TIMEOUT_MS):
+        window.files.import_alignment(str(other))
+    assert panel.current_method() == "dtw" and panel.values()["radius_s"] == 1.5
+    assert panel.feature_a.currentData() == "mfcc" and panel.rate_field.value() == 20.0
+    rid = window.session.active_id
+    qtbot.waitUntil(lambda: window.session.matrix_inputs(rid) is not None,
+                    timeout=TIMEOUT_MS)
+    assert window.session.matrix_inputs(rid)[0].name == "mfcc"
+    wait_idle(qtbot, window)
+
+
 def test_an_imported_result_is_corrected_with_an_anchor_in_the_window(qtbot, window,
                                                                      audio_pair, tmp_path):
     """Shift+click on an imported path (a file of another tool: no features of its own)
@@ -183,6 +215,19 @@ def test_the_no_confidence_note_of_an_imported_path_fits_its_track(qtbot, window
     qtbot.waitUntil(lambda: diagnostics.conf_plot.getViewBox().width() < track,
                     timeout=TIMEOUT_MS)
     assert note.textItem.boundingRect().width() <= diagnostics.conf_plot.getViewBox().width()
+
+
+def test_opening_annotations_counts_the_labels_not_the_gaps(qtbot, window, audio_pair,
+                                                            tmp_path):
+    """A TextGrid tier tiles its span with empty intervals between the labels: the
+    message counted them (8 "labels" for 3 words and 2 beats)."""
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    annotations = window.files.annotations
+    with qtbot.waitSignal(annotations.opened_changed, timeout=TIMEOUT_MS):
+        annotations.open("a", str(_annotation_file(tmp_path)))
+    assert "2 tier(s), 5 label(s) on A" in window.statusBar().currentMessage()
+    wait_idle(qtbot, window)
 
 
 def test_annotations_show_under_their_stream_and_follow_the_active_path(

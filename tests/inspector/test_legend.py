@@ -22,3 +22,12 @@ def test_set_entries_keeps_the_widgets_of_unchanged_entries(qtbot):
     legend.clear()
     legend.set_entries(entries[:1])  # after a clear it is built again
     assert legend.texts() == ["#1 dtw"]
+
+
+def test_short_names_close_a_bracket_they_cut():
+    from inspector.views.legend import short_names
+
+    names = short_names({1: "default dtw", 2: "manual (from #1 default dtw)"})
+    assert names == {1: "#1 default dtw", 2: "#2 manual (from #1…)"}
+    # nothing cut: as it was
+    assert short_names({3: "dtw (cosine)"}) == {3: "#3 dtw (cosine)"}

@@ -477,3 +477,35 @@ def test_first_run_defers_the_stretch_warm_up_to_the_first_result(recordings, mo
         qtbot.waitUntil(lambda: len(calls) == 1, timeout=5_000)
     finally:
         c.shutdown()
+
+
+def test_a_zoomed_window_pages_on_with_the_play_cursor(window, qtbot, audio_pair):
+    """Zoomed in to listen closely, then Play: the views page on when the cursor reaches
+    the right edge (it used to run out of view while the sound went on)."""
+    from inspector_gui_helpers import open_pair, wait_idle
+
+    device = FakeOutput(8000)
+    window.playback.device_factory = lambda: device
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    window.session.move_cursor_to(0.2, 0.2)
+    window.linked_zoom.ranges = {"a": (0.0, 1.0), "b": (0.0, 1.2)}
+    window.linked_zoom._apply()
+    wait_idle(qtbot, window)
+    assert window.stream_a.visible_range() == pytest.approx((0.0, 1.0), abs=0.02)
+    window.playback.play()
+    qtbot.waitUntil(lambda: (device.advance(0.05) or
+                             window.playback.mixer.sound_started is not None), timeout=10_000)
+    while window.session.cursor[0] < 1.5:
+        device.advance(0.05)
+        window.playback.tick(force=True)
+    window.playback.stop()
+    wait_idle(qtbot, window)
+    t_a, t_b = window.session.cursor
+    for view, t in ((window.stream_a, t_a), (window.stream_b, t_b)):
+        t0, t1 = view.visible_range()
+        assert t0 <= t <= t1 and t1 - t0 == pytest.approx(1.0 if view is window.stream_a
+                                                          else 1.2, abs=0.05)
+    x0, x1, y0, y1 = window.matrix.view_seconds()
+    assert x0 <= t_a <= x1 and y0 <= t_b <= y1
+    window.shutdown()

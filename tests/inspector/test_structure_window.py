@@ -246,3 +246,45 @@ def test_a_project_keeps_the_pieces(qtbot, window, repeat_pair, tmp_path):
         assert np.array_equal(p.path, q.path)
     assert len(window.structure.piece_curves) == len(pw.pieces)
     assert not window.matrix.path_curves["active"].isVisible()
+
+
+def test_next_jump_steps_the_cursor_through_the_jumps_and_round(qtbot, window, repeat_pair):
+    """Structure ▸ Next jump (J): the cursor goes to each jump in B's order, on the time
+    of A it jumps to, and round to the first; a path without jumps says so."""
+    default = open_pair(qtbot, window, *repeat_pair)
+    wait_idle(qtbot, window)
+    st = window.structure
+    assert st.next_jump() is None
+    assert "no jumps" in window.statusBar().currentMessage()
+    aid = _run_structure(qtbot, window, "auto")
+    jumps = sorted(piecewise_of(window.session.alignment(aid)).jumps,
+                   key=lambda j: j["b_to_s"])
+    assert len(jumps) >= 2
+    window.session.move_cursor_to(0.0, 0.0)
+    seen = []
+    for _ in range(len(jumps) + 1):
+        qtbot.keyClick(window, Qt.Key.Key_J)
+        seen.append(window.session.cursor)
+    expected = [(j["a_to_s"], j["b_to_s"]) for j in [*jumps, jumps[0]]]
+    assert np.allclose(seen, expected, atol=1e-6), (seen, expected)
+    assert f"jump 1 of {len(jumps)}" in window.statusBar().currentMessage()
+    x0, x1, y0, y1 = window.matrix.view_seconds()
+    assert x0 < jumps[0]["a_to_s"] < x1 and y0 < jumps[0]["b_to_s"] < y1
+    assert default != aid
+    wait_idle(qtbot, window)
+
+
+def test_a_click_on_the_matrix_picks_the_occurrence_clicked(qtbot, window, repeat_pair):
+    """On a path with jumps an A time has two B times: a click on the matrix goes to the
+    one nearest the click (it went to the one nearest B's cursor: the first, here)."""
+    open_pair(qtbot, window, *repeat_pair)
+    _run_structure(qtbot, window, "auto")
+    window.matrix.set_view_seconds(0.0, 20.0, 0.0, 24.0)
+    wait_idle(qtbot, window)
+    window.session.move_cursor_to(1.0, 1.0)
+    plot = window.matrix.plot
+    _click_plot(qtbot, plot, plot.getPlotItem(), 6.0, 14.0)  # the repeat (B 12-16 s)
+    assert window.session.cursor == pytest.approx((6.0, 14.0), abs=0.3)
+    _click_plot(qtbot, plot, plot.getPlotItem(), 6.0, 6.5)  # its first occurrence
+    assert window.session.cursor == pytest.approx((6.0, 6.0), abs=0.3)
+    wait_idle(qtbot, window)

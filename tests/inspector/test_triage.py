@@ -437,6 +437,19 @@ def test_save_to_batch_refuses_jumps_in_a_format_that_holds_one_path(qtbot, wind
     wait_idle(qtbot, window)
 
 
+def _open_one_pair(qtbot, window, out, al, a, b, confidence) -> int:
+    """A summary of one pair (``out/pair.json``, already written) opened in the triage,
+    the pair double-clicked; returns its result id."""
+    write_summary([SummaryRow("pair", "ok", "", al.n_a / al.rate_a_hz, al.n_b / al.rate_b_hz,
+                              1.0, confidence, 0.0, "music", "pair.json", a, b)],
+                  out / "summary.csv")
+    table = _open_batch(qtbot, window, out / "summary.csv")
+    with qtbot.waitSignal(window.files.triage.pair_opened, timeout=TIMEOUT_MS) as blocker:
+        _double_click(qtbot, table.table, table.table.visualRect(
+            table.table.model().index(0, 2)).center())
+    return blocker.args[0]
+
+
 def test_a_batch_pair_opened_alone_is_corrected_with_an_anchor(qtbot, window, audio_pair,
                                                                tmp_path):
     """A pair opened from the triage has its batch file's path and no other result: a
@@ -449,17 +462,60 @@ def test_a_batch_pair_opened_alone_is_corrected_with_an_anchor(qtbot, window, au
     out.mkdir()
     al = align_files(a, b)
     write_alignment(al, out / "pair.json")
-    write_summary([SummaryRow("pair", "ok", "", al.n_a / al.rate_a_hz, al.n_b / al.rate_b_hz,
-                              1.0, float(np.mean(al.confidence)), 0.0, "music",
-                              "pair.json", a, b)], out / "summary.csv")
-    table = _open_batch(qtbot, window, out / "summary.csv")
-    triage = window.files.triage
-    with qtbot.waitSignal(triage.pair_opened, timeout=TIMEOUT_MS) as blocker:
-        _double_click(qtbot, table.table, table.table.visualRect(
-            table.table.model().index(0, 2)).center())
-    rid = blocker.args[0]
+    rid = _open_one_pair(qtbot, window, out, al, a, b, float(np.mean(al.confidence)))
     wait_idle(qtbot, window)
     anchor_corrects(qtbot, window, rid, 2.0, float(al.map_a_to_b(2.0)) + 0.25)
+    wait_idle(qtbot, window)
+
+
+def test_a_batch_pair_opens_with_the_settings_the_batch_ran_with(qtbot, window, audio_pair,
+                                                                  tmp_path):
+    """The method panel shows the method, values and features of the batch's run (the
+    result file keeps them), not its own defaults; Save to batch keeps them too."""
+    from core import registry
+    from core.formats import read_recipe
+
+    a, b = audio_pair
+    out = tmp_path / "out"
+    out.mkdir()
+    recipe = registry.recipe("dtw", {"window": "sakoe_chiba", "radius_s": 1.5,
+                                     "metric": "cosine"}, feature="mfcc", rate_hz=20.0)
+    run = registry.run(recipe, open_recording(a), open_recording(b))
+    al = run.alignment
+    write_alignment(al, out / "pair.json", recipe=run.recipe)
+    panel = window.method_panel
+    assert (panel.feature_a.currentData(), panel.rate_field.value()) != ("mfcc", 20.0)
+    rid = _open_one_pair(qtbot, window, out, al, a, b, 0.9)
+    triage = window.files.triage
+    assert panel.current_method() == "dtw"
+    assert panel.feature_a.currentData() == "mfcc" == panel.feature_b.currentData()
+    assert panel.rate_field.value() == 20.0
+    assert panel.values()["window"] == "sakoe_chiba"
+    assert panel.values()["radius_s"] == 1.5 and panel.values()["metric"] == "cosine"
+    assert window.session.recipe(rid).features_a[0].name == "mfcc"
+    # and the cost matrix of those features (a file's result used to come without one)
+    qtbot.waitUntil(lambda: window.session.matrix_inputs(rid) is not None,
+                    timeout=TIMEOUT_MS)
+    fa, fb, metric = window.session.matrix_inputs(rid)
+    assert (fa.name, fa.rate_hz, fb.name, metric) == ("mfcc", 20.0, "mfcc", "cosine")
+    wait_idle(qtbot, window)
+    assert window.matrix.image.image is not None
+    with qtbot.waitSignal(triage.saved, timeout=TIMEOUT_MS):
+        triage.save_to_batch()
+    assert read_recipe(out / "pair.json").features_a[0].name == "mfcc"
+    wait_idle(qtbot, window)
+
+
+def test_a_batch_pair_of_an_older_batch_still_opens_with_the_panel_as_it_was(
+        qtbot, window, batch):
+    out, rows = batch  # written without settings
+    panel = window.method_panel
+    before = (panel.current_method(), panel.feature_a.currentData(), panel.values())
+    table = _open_batch(qtbot, window, out)
+    with qtbot.waitSignal(window.files.triage.pair_opened, timeout=TIMEOUT_MS):
+        _double_click(qtbot, table.table, table.table.visualRect(
+            table.table.model().index(1, 2)).center())
+    assert (panel.current_method(), panel.feature_a.currentData(), panel.values()) == before
     wait_idle(qtbot, window)
 
 

@@ -87,6 +87,77 @@ def test_json_carries_everything(tmp_path):
     assert b.n_a == a.n_a and b.sources["a"]["path"] == "/x/a.wav"
 
 
+def _dtw_recipe():
+    from core import registry
+
+    return registry.recipe("dtw", {"window": "sakoe_chiba", "radius_s": 1.5,
+                                   "metric": "cosine"}, feature="mfcc", rate_hz=20.0)
+
+
+def test_json_carries_the_settings_that_made_it(tmp_path):
+    from core.formats import read_recipe
+
+    recipe = _dtw_recipe()
+    out = tmp_path / "a.json"
+    write_alignment(sample_alignment(), out, recipe=recipe)
+    back = read_recipe(out)
+    assert back.method == "dtw"
+    assert dict(back.params) == dict(recipe.params)
+    assert back.features_a == recipe.features_a and back.features_b == recipe.features_b
+    assert back.features_a[0].name == "mfcc" and back.features_a[0].rate_hz == 20.0
+    # the alignment reads as before, and a format with no place for them has none
+    np.testing.assert_array_equal(read_alignment(out).path, sample_alignment().path)
+    write_alignment(sample_alignment(), tmp_path / "a.csv", recipe=recipe)
+    assert read_recipe(tmp_path / "a.csv") is None
+
+
+def test_json_without_settings_still_loads(tmp_path):
+    from core.formats import read_recipe
+
+    out = tmp_path / "old.json"
+    write_alignment(sample_alignment(), out)
+    assert "recipe" not in json.loads(out.read_text())
+    assert read_recipe(out) is None
+    np.testing.assert_array_equal(read_alignment(out).path, sample_alignment().path)
+
+
+@pytest.mark.parametrize("recipe, problem", [
+    ("dtw", "malformed recipe: expected an object"),
+    ({"params": {}}, "method"),
+    ({"method": "dtw", "params": [1]}, "params"),
+    ({"method": "dtw", "params": {}, "features_a": [{"rate_hz": 20.0}]}, "without a name"),
+    ({"method": "dtw", "params": {}, "features_a": [{"name": "mfcc", "rate_hz": -1}]},
+     "rate"),
+])
+def test_a_malformed_recipe_is_a_format_error_naming_it(tmp_path, recipe, problem):
+    from core.errors import FormatError
+    from core.formats import read_recipe
+
+    out = tmp_path / "bad.json"
+    write_alignment(sample_alignment(), out)
+    doc = json.loads(out.read_text())
+    doc["recipe"] = recipe
+    out.write_text(json.dumps(doc))
+    with pytest.raises(FormatError, match=problem) as err:
+        read_recipe(out)
+    assert "bad.json" in str(err.value)
+    read_alignment(out)  # the alignment itself is fine
+
+
+def test_a_result_with_jumps_carries_its_settings_too(tmp_path):
+    from core import registry
+    from core.formats import read_recipe
+    from core.structure import PiecewiseAlignment
+
+    first = Alignment(np.array([[0, 0], [9, 9]]), 10.0, 10.0, n_a=20, n_b=20, method="dtw")
+    second = Alignment(np.array([[0, 10], [9, 19]]), 10.0, 10.0, n_a=20, n_b=20,
+                       method="dtw")
+    pieces = PiecewiseAlignment([first, second])
+    recipe = registry.recipe("default", {"band_s": 3.0})
+    write_alignment(pieces, tmp_path / "p.json", recipe=recipe)
+    assert read_recipe(tmp_path / "p.json").params["band_s"] == 3.0
+
+
 def test_csv_header_and_rows(tmp_path):
     a = sample_alignment(rate_a=10.0, rate_b=10.0)
     out = tmp_path / "a.csv"
