@@ -810,12 +810,16 @@ def _start_onsets(rec_a, rec_b, feature, diag, novelty=None):
         return None
     from concurrent.futures import ThreadPoolExecutor
 
+    # the ramps are read only where they could move the path (two fast attacks)
+    ramps = attack.ramps_can_move(diag.get("attack", {}).get("width_s") or (None, None))
+
     def side(rec, tuning, known):
         x = rec.audio(mono=True)
         if known is not None and known[0] is x and known[1] == tuning \
                 and known[2] is not None:
-            return attack.recording_onsets_s(x, rec.rate_hz, tuning, nov=known[2])
-        return attack.recording_onsets_s(x, rec.rate_hz, tuning)
+            return attack.recording_onsets_s(x, rec.rate_hz, tuning, nov=known[2],
+                                             ramps=ramps)
+        return attack.recording_onsets_s(x, rec.rate_hz, tuning, ramps=ramps)
 
     known = (None, None) if novelty is None else (novelty["a"], novelty["b"])
 

@@ -43,8 +43,8 @@ import numpy as np
 __all__ = ["OnsetLag", "Onsets", "attack_lag_s", "attack_ramp_s", "attack_width_s",
            "cached_novelty", "compensate", "feature_tuning", "known_width", "loud_peaks",
            "onset_edges_s", "onset_lag_s", "onset_shift_frames", "onset_times_s",
-           "ramp_shift_frames", "ramp_times_s", "recording_onsets_s", "rise_time_s",
-           "shift_path", "shift_terms", "side_lags_s"]
+           "ramp_shift_frames", "ramp_times_s", "ramps_can_move", "recording_onsets_s",
+           "rise_time_s", "shift_path", "shift_terms", "side_lags_s"]
 
 # novelty at the DLNCO's fine rate (its pitch energies are remembered: no new STFT)
 _RATE_HZ = 200.0
@@ -355,17 +355,18 @@ class Onsets(NamedTuple):
     ramps_s: np.ndarray | None = None
 
 
-def recording_onsets_s(x, sample_rate, tuning, *, nov=None):
+def recording_onsets_s(x, sample_rate, tuning, *, nov=None, ramps=True):
     """A recording's :class:`Onsets` from its :func:`novelty`, or None when its pitch
     energies are too long for the feature cache (no second STFT pass). ``nov``: the
     recording's :func:`cached_novelty`, when already computed (the attack widths');
-    ``x`` None: no ramps."""
+    ``x`` None or ``ramps`` False: no ramps (:func:`ramps_can_move` says when they
+    cannot move a path)."""
     if nov is None:
         nov = cached_novelty(x, sample_rate, tuning)
         if nov is None:
             return None
     peaks = onset_times_s(nov)
-    ramps = None if x is None else ramp_times_s(x, sample_rate, peaks)
+    ramps = None if x is None or not ramps else ramp_times_s(x, sample_rate, peaks)
     return Onsets(peaks, onset_edges_s(nov), ramps)
 
 
@@ -453,6 +454,16 @@ def attack_ramp_s(onsets) -> float | None:
     return float(np.median(ramps))
 
 
+def ramps_can_move(widths_s, max_width_s=_RAMP_MAX_WIDTH_S) -> bool:
+    """Whether two sides of attack widths ``widths_s`` (:func:`attack_width_s`) may have
+    their path moved by their attack ramps (:func:`ramp_shift_frames`): both widths
+    known and at most ``max_width_s``, two fast attacks. Where not, the ramps need not
+    be read (:func:`ramp_times_s` filters a piece of signal per onset)."""
+    width_a, width_b = widths_s
+    return (known_width(width_a) and known_width(width_b)
+            and max(width_a, width_b) <= max_width_s + 1e-9)
+
+
 def ramp_shift_frames(ramp_a_s, ramp_b_s, rate_hz, *, widths_s=(None, None),
                       min_ratio=_RAMP_MIN_RATIO, min_diff_s=_RAMP_MIN_DIFF_S,
                       max_width_s=_RAMP_MAX_WIDTH_S, lag_share=_RAMP_LAG_SHARE):
@@ -493,9 +504,7 @@ def ramp_shift_frames(ramp_a_s, ramp_b_s, rate_hz, *, widths_s=(None, None),
     if ramp_a_s is None or ramp_b_s is None or not (
             np.isfinite(ramp_a_s) and np.isfinite(ramp_b_s)):
         return 0
-    width_a, width_b = widths_s
-    if not (known_width(width_a) and known_width(width_b)) \
-            or max(width_a, width_b) > max_width_s + 1e-9:
+    if not ramps_can_move(widths_s, max_width_s):
         return 0
     short, long_ = sorted((float(ramp_a_s), float(ramp_b_s)))
     if long_ - short < min_diff_s - 1e-12 or long_ < min_ratio * short - 1e-12:

@@ -244,6 +244,26 @@ def test_ramps_shift_a_path_only_for_a_ramped_fast_attack():
     assert attack.ramp_shift_frames(None, 0.017, RATE, widths_s=fast) == 0
 
 
+def test_ramps_are_read_only_where_they_could_move_the_path():
+    # the gate the pipeline reads the ramps behind is the one that lets them shift
+    widths = (None, 0.01, 0.04, 0.05, 0.0500000001, 0.07, 0.2)
+    for wa in widths:
+        for wb in widths:
+            moves = attack.ramp_shift_frames(0.002, 0.017, RATE, widths_s=(wa, wb)) != 0
+            assert attack.ramps_can_move((wa, wb)) == moves, (wa, wb)
+    # without ramps the onsets are the same, their ramps not measured
+    onsets = 0.3 + 0.5 * np.arange(10)
+    x = _ramped_tones(0.02, onsets)
+    k = np.arange(int((onsets[-1] + 1.0) * attack._RATE_HZ))
+    nov = sum(np.maximum(0.0, 1.0 - np.abs(k - (t + 0.015) * attack._RATE_HZ) / 3.0)
+              for t in onsets)  # a novelty peak just after each onset
+    read = attack.recording_onsets_s(x, 22050, 440.0, nov=nov)
+    unread = attack.recording_onsets_s(x, 22050, 440.0, nov=nov, ramps=False)
+    assert read.ramps_s is not None and np.isfinite(read.ramps_s).any()
+    assert unread.ramps_s is None and np.array_equal(unread.peaks_s, read.peaks_s)
+    assert attack.attack_ramp_s(unread) is None
+
+
 # ------------------------------------------------------------------ moving a path
 
 
