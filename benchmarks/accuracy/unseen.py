@@ -52,7 +52,8 @@ PREFIX_SOURCE = "public/speech/speech_p02_harvard2/a.wav"
 EXTRA_SOURCES = {"": PREFIX_SOURCE, "speech": "public/speech/speech_p02_harvard2/b.wav",
                  "music": "public/music/music_p02_bwv269/a.wav", "noise": None}
 TRANSFORMS = ("gain+20", "gain-20", "invert-channel", "dc", "hum60", "key+2", "telephone",
-              "lowpass2k", "reverb", "reverb0.6", "reverb2.0", "noise20", "noise10", "noise0",
+              "lowpass2k", "reverb", "reverb0.6", "reverb2.0", "reverb0.9", "reverb-seed1",
+              "noise20", "noise10", "noise0",
               "clip", "vorbis", "mp3", "sr8k", "sr96k", "tempo0.6", "tempo1.5", "tempo0.5",
               "tempo0.7", "tempo0.8", "vocoder0.6", "vocoder0.5", "prefix8",
               "prefix14", "pad-silence", "suffix8", "speech-prefix8", "music-prefix8",
@@ -181,10 +182,13 @@ def transform(name, x, sr):
         return y, sr, same, ".wav"
     if name == "lowpass2k":
         return _butter(x, sr, "lowpass", 2000.0), sr, same, ".wav"
-    if name.startswith("reverb"):  # "reverb": RT60 1.2 s; "reverb0.6": 0.6 s
-        from scipy.signal import fftconvolve
+    if name.startswith("reverb"):  # "reverb": RT60 1.2 s; "reverb0.6": 0.6 s;
+        from scipy.signal import fftconvolve  # "reverb-seed1": 1.2 s, another noise tail
 
-        y = fftconvolve(x, _reverb_ir(sr, float(name[6:] or 1.2)))[:x.shape[0]]
+        rest = name[6:]
+        seed = int(rest[5:]) if rest.startswith("-seed") else 0
+        rt60_s = 1.2 if rest.startswith("-seed") else float(rest or 1.2)
+        y = fftconvolve(x, _reverb_ir(sr, rt60_s, seed))[:x.shape[0]]
         return (y * _rms(x) / _rms(y)).astype(np.float32), sr, same, ".wav"
     if name.startswith("noise"):
         return _noise(x, float(name[5:])), sr, same, ".wav"
