@@ -10,7 +10,7 @@ from .band import band_edges, band_levels, band_of_levels
 from .clipping import is_clipped
 from .hum import remove_hum
 from .noise import remove_noise
-from .reverb import decay_time_s, remove_reverb, reverberant_side
+from .reverb import add_room, decay_time_s, dry_room_s, remove_reverb, reverberant_side
 
 __all__ = ["prepare_sides"]
 
@@ -26,8 +26,8 @@ def _side(x, sample_rate, edges):
 
 def prepare_sides(xa, sr_a, xb, sr_b, *, keep_room=None):
     """Both sides' mono signals with hum and a strong noise floor removed (and the late
-    reverberation of a side much more reverberant than the other), and the band they
-    share.
+    reverberation of a side much more reverberant than the other, the other side then put
+    in a shorter room: :func:`core.pipeline.reverb.add_room`), and the band they share.
 
     ``keep_room``, if given, is called as ``keep_room(xa, xb)`` on the cleaned signals
     when one side is found reverberant, before anything is subtracted: a reason (str) to
@@ -39,7 +39,8 @@ def prepare_sides(xa, sr_a, xb, sr_b, *, keep_room=None):
     Returns ``(xa, xb, band, info)``: the signals (the inputs themselves where nothing
     was found), ``band`` (``(fmin_hz, fmax_hz)`` or None, for
     :func:`core.pipeline.band.band_options`) and ``info`` (``hum``, ``noise`` per side,
-    ``band``, ``reverb`` and ``clipping`` per side (``clipped``, ``share``: for
+    ``band``, ``reverb`` (with ``dry_room_s`` where the dry side got a room) and
+    ``clipping`` per side (``clipped``, ``share``: for
     :func:`core.pipeline.clipping.clip_options`), for the diagnostics).
 
     Notes
@@ -64,9 +65,11 @@ def prepare_sides(xa, sr_a, xb, sr_b, *, keep_room=None):
         if reason is not None:
             reverb["kept"] = reason
         elif wet == "a":
-            xa = remove_reverb(xa, sr_a, decay_a)
+            reverb["dry_room_s"] = round(dry_room_s(decay_a), 3)
+            xa, xb = remove_reverb(xa, sr_a, decay_a), add_room(xb, sr_b, dry_room_s(decay_a))
         else:
-            xb = remove_reverb(xb, sr_b, decay_b)
+            reverb["dry_room_s"] = round(dry_room_s(decay_b), 3)
+            xa, xb = add_room(xa, sr_a, dry_room_s(decay_b)), remove_reverb(xb, sr_b, decay_b)
         reverb["applied"] = reason is None
     info = {"hum": {"a": hum_a, "b": hum_b}, "noise": {"a": noise_a, "b": noise_b},
             "band": band_info, "reverb": reverb, "clipping": {"a": clip_a, "b": clip_b}}
