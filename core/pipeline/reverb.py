@@ -212,7 +212,9 @@ def add_room(x, sample_rate, decay_s):
     -----
     ``P'[t] = (1 - r) sum_k r^k P[t - k]`` with ``r = 10 ** (-6 hop / decay_s)``, a
     first-order recursion along the frames of :func:`core.pipeline.noise.filter_spectrum`,
-    the gain ``sqrt(P' / P)`` (the phases are the frame's own): O(n log n). The recursion
+    the gain ``sqrt(P' / P)`` (the phases are the frame's own, so the tail rings over
+    the recording's own noise floor; digital silence, having no phase to carry it, stays
+    silent): O(n log n). The recursion
     starts again with each of that function's blocks (2^19 samples, 12-24 s), eight
     frames before the samples it keeps, so there a tail older than ~0.1 s is missed.
     """
