@@ -8,8 +8,9 @@
    a video against an audio recording is ``video-vs-audio``. Before that, audio sides
    lose mains hum and a strong steady noise floor, a side that lost its bass makes
    both sides' pitch features start above the shared band, and a side much more
-   reverberant than the other loses its late reverberation, the onset strength then
-   weighing more (:mod:`~core.pipeline.conditions`); a music pair in two keys has B's
+   reverberant than the other loses its late reverberation while the other is put in
+   a shorter room, the onset strength then weighing more
+   (:mod:`~core.pipeline.conditions`); a music pair in two keys has B's
    pitch classes rolled into A's key (:mod:`.key`).
 2. **Features and costs** per material (``_AUDIO_PLANS``, ``_VIDEO_PLAN``), a weighted
    sum of per-feature local distances (:class:`core.warping.FeatureTerms`, computed in the
