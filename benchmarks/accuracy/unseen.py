@@ -45,6 +45,8 @@ PAIRS = {
     "harvard1": "public/speech/speech_p01_harvard1",
     "vibeace": "public/realaudio/realaudio_p01_vibeace_0-30s",
 }
+# run only when named in --pairs (exactly): pairs for a check's fresh rows
+EXTRA_PAIRS = {"harvard2": "public/speech/speech_p02_harvard2"}
 # unrelated recordings for lead-ins and tails: material no pair above contains
 # (harvard2's A: a US male voice of the synthesizer that speaks harvard1's A; its B: the
 # same voice, fast; bwv269's A: a chorale on a church organ)
@@ -221,7 +223,7 @@ def make_pair(pair, name, cache):
     """Write (or reuse) B's transformed copy: (path A, path B, gt A, gt B)."""
     import soundfile as sf
 
-    pair_dir = DATA / PAIRS[pair]
+    pair_dir = DATA / {**PAIRS, **EXTRA_PAIRS}[pair]
     ev = load_eval()
     ga, gb = ev.load_gt(str(pair_dir))
     x, sr = sf.read(pair_dir / "b.wav", dtype="float32", always_2d=True)
@@ -258,9 +260,9 @@ def _on_alarm(signum, frame):
 def run_one(pair, name, cache, timeout_s):
     from core import align_files
 
+    pair_dir = DATA / {**PAIRS, **EXTRA_PAIRS}[pair]
     path_a, path_b, ga, gb = make_pair(pair, name, cache) if name != "none" else (
-        DATA / PAIRS[pair] / "a.wav", DATA / PAIRS[pair] / "b.wav",
-        *load_eval().load_gt(str(DATA / PAIRS[pair])))
+        pair_dir / "a.wav", pair_dir / "b.wav", *load_eval().load_gt(str(pair_dir)))
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(int(timeout_s))
     t0 = time.perf_counter()
@@ -298,7 +300,8 @@ def _cell(r):
 
 
 def table(runs, labels):
-    pairs = list(PAIRS)
+    pairs = list(PAIRS) + [p for p in EXTRA_PAIRS if any(k.startswith(f"{p}/")
+                                                         for run in runs for k in run)]
     names = ["none"] + [t for t in TRANSFORMS]
     head = "| transform | " + " | ".join(pairs) + " |"
     lines = [head, "|---|" + "---|" * len(pairs)]
@@ -336,6 +339,7 @@ def main(argv=None):
         print(text)
         return 0
     pairs = [p for p in PAIRS if not args.pairs or any(s in p for s in args.pairs.split(","))]
+    pairs += [p for p in EXTRA_PAIRS if p in args.pairs.split(",")]
     names = ["none"] + list(TRANSFORMS)
     if args.transforms:
         names = [n for n in args.transforms.split(",") if n]
