@@ -73,7 +73,7 @@ def run_forced(pair, name, mode, cache, timeout_s, fix="subtract"):
         used["decay_s"] = _decay_for(mode, decay_s, _room_s(name))
         return subtract(x, sample_rate, used["decay_s"])
 
-    def side_b(decay_a, decay_b):
+    def side_b(decay_a, decay_b, **_):
         return "b" if decay_b is not None else None
 
     with mock.patch.object(conditions, "reverberant_side", side_b), \

@@ -55,6 +55,7 @@ EXTRA_SOURCES = {"": PREFIX_SOURCE, "speech": "public/speech/speech_p02_harvard2
                  "music": "public/music/music_p02_bwv269/a.wav", "noise": None}
 TRANSFORMS = ("gain+20", "gain-20", "invert-channel", "dc", "hum60", "key+2", "telephone",
               "lowpass2k", "reverb", "reverb0.6", "reverb2.0", "reverb0.9", "reverb-seed1",
+              "reverb0.75",
               "noise20", "noise10", "noise0",
               "clip", "vorbis", "mp3", "sr8k", "sr96k", "tempo0.6", "tempo1.5", "tempo0.5",
               "tempo0.7", "tempo0.8", "vocoder0.6", "vocoder0.5", "prefix8",

@@ -640,14 +640,12 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     from .clipping import clip_options
     from .conditions import prepare_sides  # hum, strong noise, a lost band, reverb, clipping
 
-    def keep_room(xa, xb):  # a side found reverberant: music keeps its decays
-        pair = _pair_material(classify_audio(xa, rec_a.rate_hz)[1],
+    def pair_material(xa, xb):  # a side may be reverberant: music keeps its decays
+        return _pair_material(classify_audio(xa, rec_a.rate_hz)[1],
                               classify_audio(xb, rec_b.rate_hz)[1])
-        return "music: an instrument's own decay is not told from a room's" \
-            if pair == "music" else None
 
     xa, xb, band, conditions = prepare_sides(xa, rec_a.rate_hz, xb, rec_b.rate_hz,
-                                             keep_room=keep_room)
+                                             material=pair_material)
     kind_a, stats_a = classify_audio(xa, rec_a.rate_hz)
     kind_b, stats_b = classify_audio(xb, rec_b.rate_hz)
     material = _pair_material(stats_a, stats_b)

@@ -22,9 +22,13 @@ piano's slow decays, by up to 2.63). That finds speech in a room, and music only
 falsely: a reverberant copy of a piano or a band is within 1.6 times of the other side
 dry, but a piano ringing 60 dB in 2 s against an organ's short releases (the demo pair,
 ``assets/demo``: 2.0 against 0.43 s) is 4.7 times slower. So the pipeline leaves a music
-pair's sound as it is (``keep_room`` of :func:`core.pipeline.conditions.prepare_sides`;
-the subtraction took the demo pair from 19.1 to 31.0 ms): the decision stays in the
-diagnostics (``side``, and ``kept`` with the reason).
+pair's sound as it is (``material`` of :func:`core.pipeline.conditions.prepare_sides`,
+:func:`room_kept`; the subtraction took the demo pair from 19.1 to 31.0 ms): the
+decision stays in the diagnostics (``side``, and ``kept`` with the reason). Dry speech
+falls silent fast whoever speaks (0.27-0.39 s; the two sides of every dry speech pair
+measured differ by at most 1.24 times), so a speech pair needs only ``_SPEECH_RATIO``:
+a room of 0.6-0.9 s, 2.1-2.95 times dry speech's decay, is found too (the Harvard
+sentences in 0.6 s: 26.5 -> 10.9 ms, in 0.9 s: 41.5 -> 13.2).
 
 Then the late reverberation of that side is estimated from its own spectrum
 ``_DELAY_S`` earlier, decayed at the measured rate, and subtracted (the late-reverberation
@@ -58,7 +62,7 @@ from .frames import hann
 from .noise import filter_spectrum, stft_hop
 
 __all__ = ["add_room", "decay_time_s", "dry_room_s", "remove_reverb", "reverb_plan",
-           "reverberant_side"]
+           "reverberant_side", "room_kept"]
 
 _FRAME_S = 0.023
 _FMIN_HZ = 250.0
@@ -72,6 +76,10 @@ _PERCENTILE = 3.0
 _MIN_WINDOWS = 200
 _MIN_DECAY_S = 0.5
 _RATIO = 3.0
+# speech pairs: the dry ones' sides differ by at most 1.24 times (../shared/data: harvard1
+# 1.24, harvard2 1.02, arctic 1.03; false_alarms.py's formant speech at most 1.16, its
+# decays under 0.5 s); other sounds were not measured and keep _RATIO
+_SPEECH_RATIO = 2.0
 _DELAY_S = 0.05  # the late reverberation starts this long after the direct sound
 _MIN_GAIN = 0.1
 # the dry side's room, as a share of the reverberant side's measured decay time (the
@@ -149,14 +157,31 @@ def decay_time_s(x, sample_rate):
     return -60.0 / steepest if steepest < 0 else None
 
 
-def reverberant_side(decay_a, decay_b):
+def reverberant_side(decay_a, decay_b, *, speech=False):
     """``"a"``, ``"b"`` or None: the side that is clearly more reverberant, from both
-    sides' :func:`decay_time_s` (None where either is unknown)."""
+    sides' :func:`decay_time_s` (None where either is unknown): its decay time at least
+    ``_MIN_DECAY_S`` and ``_RATIO`` times the other's (``_SPEECH_RATIO`` for a pair
+    known to be ``speech``)."""
     if decay_a is None or decay_b is None:
         return None
+    ratio = _SPEECH_RATIO if speech else _RATIO
     for side, wet, dry in (("a", decay_a, decay_b), ("b", decay_b, decay_a)):
-        if wet >= _MIN_DECAY_S and wet >= _RATIO * dry:
+        if wet >= _MIN_DECAY_S and wet >= ratio * dry:
             return side
+    return None
+
+
+def room_kept(decay_a, decay_b, material):
+    """Why a pair whose side :func:`reverberant_side` finds with the speech ratio keeps
+    its room (a str), or None when the room is to be taken out: music keeps it (an
+    instrument's own decay is not told from a room's), and any pair not known to be
+    speech keeps a room found only by that ratio (``material``: ``"music"``,
+    ``"speech"``, ``"other"`` or None where unknown)."""
+    if material == "music":
+        return "music: an instrument's own decay is not told from a room's"
+    if material != "speech" and reverberant_side(decay_a, decay_b) is None:
+        return (f"{material or 'unknown material'}: decay times less than {_RATIO:g} "
+                f"times apart ({_SPEECH_RATIO:g} suffice for speech)")
     return None
 
 
