@@ -33,8 +33,9 @@ def prepare_sides(xa, sr_a, xb, sr_b, *, material=None):
     one side may be reverberant, before anything is subtracted: the pair's material
     (``"music"``, ``"speech"`` or ``"other"``). Music keeps its room (a piano's own slow
     decay looks like a room beside an organ's short release, and the subtraction, forced
-    on music in a real room, made two of three pairs worse), and speech needs a smaller
-    difference of decay times than other sounds (:func:`core.pipeline.reverb.room_kept`);
+    on music in a real room, made two of three pairs worse:
+    :func:`core.pipeline.reverb.room_kept`), and speech needs a smaller difference of
+    decay times than other sounds (:func:`core.pipeline.reverb.reverberant_side`);
     without it, a room is taken out where the decay times differ as much as other sounds
     need.
 
@@ -60,11 +61,14 @@ def prepare_sides(xa, sr_a, xb, sr_b, *, material=None):
     band, band_info = band_of_levels(levels_a, levels_b, sr_a, sr_b)
     # the smaller (speech) ratio first: the material is asked only where it may matter
     wet = reverberant_side(decay_a, decay_b, speech=material is not None)
+    pair = None if wet is None or material is None else material(xa, xb)
+    if pair is not None and pair != "speech":
+        wet = reverberant_side(decay_a, decay_b)
     reverb = {"applied": False,
               "decay_s": [None if d is None else round(d, 3) for d in (decay_a, decay_b)]}
     if wet is not None:
         reverb["side"] = wet
-        reason = room_kept(decay_a, decay_b, None if material is None else material(xa, xb))
+        reason = room_kept(pair)
         if reason is not None:
             reverb["kept"] = reason
         elif wet == "a":

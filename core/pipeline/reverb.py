@@ -160,8 +160,8 @@ def decay_time_s(x, sample_rate):
 def reverberant_side(decay_a, decay_b, *, speech=False):
     """``"a"``, ``"b"`` or None: the side that is clearly more reverberant, from both
     sides' :func:`decay_time_s` (None where either is unknown): its decay time at least
-    ``_MIN_DECAY_S`` and ``_RATIO`` times the other's (``_SPEECH_RATIO`` for a pair
-    known to be ``speech``)."""
+    ``_MIN_DECAY_S`` and ``_RATIO`` times the other's (``_SPEECH_RATIO`` for a pair that
+    is, or may be, ``speech``: the caller asks the material only then)."""
     if decay_a is None or decay_b is None:
         return None
     ratio = _SPEECH_RATIO if speech else _RATIO
@@ -171,17 +171,12 @@ def reverberant_side(decay_a, decay_b, *, speech=False):
     return None
 
 
-def room_kept(decay_a, decay_b, material):
-    """Why a pair whose side :func:`reverberant_side` finds with the speech ratio keeps
-    its room (a str), or None when the room is to be taken out: music keeps it (an
-    instrument's own decay is not told from a room's), and any pair not known to be
-    speech keeps a room found only by that ratio (``material``: ``"music"``,
-    ``"speech"``, ``"other"`` or None where unknown)."""
+def room_kept(material):
+    """Why a pair found reverberant keeps its room (a str), or None when the room is to
+    be taken out: music keeps it, an instrument's own decay not being told from a room's
+    (``material``: ``"music"``, ``"speech"``, ``"other"`` or None where unknown)."""
     if material == "music":
         return "music: an instrument's own decay is not told from a room's"
-    if material != "speech" and reverberant_side(decay_a, decay_b) is None:
-        return (f"{material or 'unknown material'}: decay times less than {_RATIO:g} "
-                f"times apart ({_SPEECH_RATIO:g} suffice for speech)")
     return None
 
 
