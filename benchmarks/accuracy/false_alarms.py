@@ -474,7 +474,7 @@ def disabled(check):
         "noise": (conditions, "remove_noise", keep),
         "band": (conditions, "band_of_levels",
                  lambda *a: (None, {"applied": False})),
-        "reverb": (conditions, "reverberant_side", lambda *a: None),
+        "reverb": (conditions, "reverberant_side", lambda *a, **k: None),
         "key": (key, "transpose_terms", lambda terms: (terms, {"applied": False})),
         "attack": (attack, "compensate", lambda terms, *a: (terms, (0, 0))),
         "onset_lag": (attack, "onset_shift_frames", lambda *a, **k: 0),

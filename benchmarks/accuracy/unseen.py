@@ -45,6 +45,8 @@ PAIRS = {
     "harvard1": "public/speech/speech_p01_harvard1",
     "vibeace": "public/realaudio/realaudio_p01_vibeace_0-30s",
 }
+# run only when named in --pairs (exactly): pairs for a check's fresh rows
+EXTRA_PAIRS = {"harvard2": "public/speech/speech_p02_harvard2"}
 # unrelated recordings for lead-ins and tails: material no pair above contains
 # (harvard2's A: a US male voice of the synthesizer that speaks harvard1's A; its B: the
 # same voice, fast; bwv269's A: a chorale on a church organ)
@@ -52,7 +54,9 @@ PREFIX_SOURCE = "public/speech/speech_p02_harvard2/a.wav"
 EXTRA_SOURCES = {"": PREFIX_SOURCE, "speech": "public/speech/speech_p02_harvard2/b.wav",
                  "music": "public/music/music_p02_bwv269/a.wav", "noise": None}
 TRANSFORMS = ("gain+20", "gain-20", "invert-channel", "dc", "hum60", "key+2", "telephone",
-              "lowpass2k", "reverb", "reverb0.6", "reverb2.0", "noise20", "noise10", "noise0",
+              "lowpass2k", "reverb", "reverb0.6", "reverb2.0", "reverb0.9", "reverb-seed1",
+              "reverb0.75",
+              "noise20", "noise10", "noise0",
               "clip", "vorbis", "mp3", "sr8k", "sr96k", "tempo0.6", "tempo1.5", "tempo0.5",
               "tempo0.7", "tempo0.8", "vocoder0.6", "vocoder0.5", "prefix8",
               "prefix14", "pad-silence", "suffix8", "speech-prefix8", "music-prefix8",
@@ -181,10 +185,13 @@ def transform(name, x, sr):
         return y, sr, same, ".wav"
     if name == "lowpass2k":
         return _butter(x, sr, "lowpass", 2000.0), sr, same, ".wav"
-    if name.startswith("reverb"):  # "reverb": RT60 1.2 s; "reverb0.6": 0.6 s
-        from scipy.signal import fftconvolve
+    if name.startswith("reverb"):  # "reverb": RT60 1.2 s; "reverb0.6": 0.6 s;
+        from scipy.signal import fftconvolve  # "reverb-seed1": 1.2 s, another noise tail
 
-        y = fftconvolve(x, _reverb_ir(sr, float(name[6:] or 1.2)))[:x.shape[0]]
+        rest = name[6:]
+        seed = int(rest[5:]) if rest.startswith("-seed") else 0
+        rt60_s = 1.2 if rest.startswith("-seed") else float(rest or 1.2)
+        y = fftconvolve(x, _reverb_ir(sr, rt60_s, seed))[:x.shape[0]]
         return (y * _rms(x) / _rms(y)).astype(np.float32), sr, same, ".wav"
     if name.startswith("noise"):
         return _noise(x, float(name[5:])), sr, same, ".wav"
@@ -217,7 +224,7 @@ def make_pair(pair, name, cache):
     """Write (or reuse) B's transformed copy: (path A, path B, gt A, gt B)."""
     import soundfile as sf
 
-    pair_dir = DATA / PAIRS[pair]
+    pair_dir = DATA / {**PAIRS, **EXTRA_PAIRS}[pair]
     ev = load_eval()
     ga, gb = ev.load_gt(str(pair_dir))
     x, sr = sf.read(pair_dir / "b.wav", dtype="float32", always_2d=True)
@@ -254,9 +261,9 @@ def _on_alarm(signum, frame):
 def run_one(pair, name, cache, timeout_s):
     from core import align_files
 
+    pair_dir = DATA / {**PAIRS, **EXTRA_PAIRS}[pair]
     path_a, path_b, ga, gb = make_pair(pair, name, cache) if name != "none" else (
-        DATA / PAIRS[pair] / "a.wav", DATA / PAIRS[pair] / "b.wav",
-        *load_eval().load_gt(str(DATA / PAIRS[pair])))
+        pair_dir / "a.wav", pair_dir / "b.wav", *load_eval().load_gt(str(pair_dir)))
     signal.signal(signal.SIGALRM, _on_alarm)
     signal.alarm(int(timeout_s))
     t0 = time.perf_counter()
@@ -294,7 +301,8 @@ def _cell(r):
 
 
 def table(runs, labels):
-    pairs = list(PAIRS)
+    pairs = list(PAIRS) + [p for p in EXTRA_PAIRS if any(k.startswith(f"{p}/")
+                                                         for run in runs for k in run)]
     names = ["none"] + [t for t in TRANSFORMS]
     head = "| transform | " + " | ".join(pairs) + " |"
     lines = [head, "|---|" + "---|" * len(pairs)]
@@ -332,6 +340,7 @@ def main(argv=None):
         print(text)
         return 0
     pairs = [p for p in PAIRS if not args.pairs or any(s in p for s in args.pairs.split(","))]
+    pairs += [p for p in EXTRA_PAIRS if p in args.pairs.split(",")]
     names = ["none"] + list(TRANSFORMS)
     if args.transforms:
         names = [n for n in args.transforms.split(",") if n]

@@ -8,8 +8,9 @@
    a video against an audio recording is ``video-vs-audio``. Before that, audio sides
    lose mains hum and a strong steady noise floor, a side that lost its bass makes
    both sides' pitch features start above the shared band, and a side much more
-   reverberant than the other loses its late reverberation, the onset strength then
-   weighing more (:mod:`~core.pipeline.conditions`); a music pair in two keys has B's
+   reverberant than the other loses its late reverberation while the other is put in
+   a shorter room, the onset strength then weighing more
+   (:mod:`~core.pipeline.conditions`); a music pair in two keys has B's
    pitch classes rolled into A's key (:mod:`.key`).
 2. **Features and costs** per material (``_AUDIO_PLANS``, ``_VIDEO_PLAN``), a weighted
    sum of per-feature local distances (:class:`core.warping.FeatureTerms`, computed in the
@@ -639,14 +640,12 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     from .clipping import clip_options
     from .conditions import prepare_sides  # hum, strong noise, a lost band, reverb, clipping
 
-    def keep_room(xa, xb):  # a side found reverberant: music keeps its decays
-        pair = _pair_material(classify_audio(xa, rec_a.rate_hz)[1],
+    def pair_material(xa, xb):  # a side may be reverberant: music keeps its decays
+        return _pair_material(classify_audio(xa, rec_a.rate_hz)[1],
                               classify_audio(xb, rec_b.rate_hz)[1])
-        return "music: an instrument's own decay is not told from a room's" \
-            if pair == "music" else None
 
     xa, xb, band, conditions = prepare_sides(xa, rec_a.rate_hz, xb, rec_b.rate_hz,
-                                             keep_room=keep_room)
+                                             material=pair_material)
     kind_a, stats_a = classify_audio(xa, rec_a.rate_hz)
     kind_b, stats_b = classify_audio(xb, rec_b.rate_hz)
     material = _pair_material(stats_a, stats_b)

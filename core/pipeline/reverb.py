@@ -22,14 +22,29 @@ piano's slow decays, by up to 2.63). That finds speech in a room, and music only
 falsely: a reverberant copy of a piano or a band is within 1.6 times of the other side
 dry, but a piano ringing 60 dB in 2 s against an organ's short releases (the demo pair,
 ``assets/demo``: 2.0 against 0.43 s) is 4.7 times slower. So the pipeline leaves a music
-pair's sound as it is (``keep_room`` of :func:`core.pipeline.conditions.prepare_sides`;
-the subtraction took the demo pair from 19.1 to 31.0 ms): the decision stays in the
-diagnostics (``side``, and ``kept`` with the reason).
+pair's sound as it is (``material`` of :func:`core.pipeline.conditions.prepare_sides`,
+:func:`room_kept`; the subtraction took the demo pair from 19.1 to 31.0 ms): the
+decision stays in the diagnostics (``side``, and ``kept`` with the reason). Dry speech
+falls silent fast whoever speaks (0.27-0.39 s; the two sides of every dry speech pair
+measured differ by at most 1.24 times), so a speech pair needs only ``_SPEECH_RATIO``:
+a room of 0.6-0.9 s, 2.1-2.95 times dry speech's decay, is found too (the Harvard
+sentences in 0.6 s: 26.5 -> 10.9 ms, in 0.9 s: 41.5 -> 13.2).
 
 Then the late reverberation of that side is estimated from its own spectrum
 ``_DELAY_S`` earlier, decayed at the measured rate, and subtracted (the late-reverberation
 spectral subtraction of Lebart et al., 2001), the gain kept above ``_MIN_GAIN``, and the
 default plan's onset strength weighs ``_ONSET_WEIGHT`` (:func:`reverb_plan`).
+
+What the subtraction leaves (the early reverberation, and the late part where the
+measured decay time falls short of the room's: 0.98 s measured in a 1.2 s room, 1.31 s
+in a 2.0 s one) still makes the reverberant side's sound build up and linger where the
+dry side's starts and stops: a syllable's energy grows for tens of milliseconds and the
+end of a sentence rings on, so the path falls behind within a sentence (the Harvard
+sentences in a 2.0 s room: 80 ms mean error, up to 545 ms at a sentence's end). The dry
+side is therefore put in a room too (:func:`add_room`): its power spectrum smeared by
+an exponential decaying 60 dB in ``_DRY_ROOM_SHARE`` times the measured decay time,
+so both sides build up and ring alike (Harvard sentences in 1.2 s, the tuning case:
+17.6 -> 14.4 ms; in 2.0 s, held out: 80.3 -> 24.8 ms; ``benchmarks/accuracy/unseen.md``).
 
 References
 ----------
@@ -46,7 +61,8 @@ import numpy as np
 from .frames import hann
 from .noise import filter_spectrum, stft_hop
 
-__all__ = ["decay_time_s", "remove_reverb", "reverb_plan", "reverberant_side"]
+__all__ = ["add_room", "decay_time_s", "dry_room_s", "remove_reverb", "reverb_plan",
+           "reverberant_side", "room_kept"]
 
 _FRAME_S = 0.023
 _FMIN_HZ = 250.0
@@ -60,8 +76,16 @@ _PERCENTILE = 3.0
 _MIN_WINDOWS = 200
 _MIN_DECAY_S = 0.5
 _RATIO = 3.0
+# speech pairs: the dry ones' sides differ by at most 1.24 times (../shared/data: harvard1
+# 1.24, harvard2 1.02, arctic 1.03; false_alarms.py's formant speech at most 1.16, its
+# decays under 0.5 s); other sounds were not measured and keep _RATIO
+_SPEECH_RATIO = 2.0
 _DELAY_S = 0.05  # the late reverberation starts this long after the direct sound
 _MIN_GAIN = 0.1
+# the dry side's room, as a share of the reverberant side's measured decay time (the
+# Harvard sentences in a 1.2 s room, B subtracted, A in a room of this share: 0.3: 16.3
+# ms, 0.4: 16.2, 0.5: 14.4, 0.6: 16.2, 0.7: 16.4, 1: 31.0; none: 17.6)
+_DRY_ROOM_SHARE = 0.5
 # the onset strength's weight beside the log-mel (speech 0.25, other sounds 0.5): on the
 # Harvard sentences in a 1.2 s room (subtracted) 0.25: 30.3 ms, 0.5: 25.6, 1: 21.6,
 # 2: 17.6, 4: 38.9, 8: 48.8
@@ -133,14 +157,26 @@ def decay_time_s(x, sample_rate):
     return -60.0 / steepest if steepest < 0 else None
 
 
-def reverberant_side(decay_a, decay_b):
+def reverberant_side(decay_a, decay_b, *, speech=False):
     """``"a"``, ``"b"`` or None: the side that is clearly more reverberant, from both
-    sides' :func:`decay_time_s` (None where either is unknown)."""
+    sides' :func:`decay_time_s` (None where either is unknown): its decay time at least
+    ``_MIN_DECAY_S`` and ``_RATIO`` times the other's (``_SPEECH_RATIO`` for a pair that
+    is, or may be, ``speech``: the caller asks the material only then)."""
     if decay_a is None or decay_b is None:
         return None
+    ratio = _SPEECH_RATIO if speech else _RATIO
     for side, wet, dry in (("a", decay_a, decay_b), ("b", decay_b, decay_a)):
-        if wet >= _MIN_DECAY_S and wet >= _RATIO * dry:
+        if wet >= _MIN_DECAY_S and wet >= ratio * dry:
             return side
+    return None
+
+
+def room_kept(material):
+    """Why a pair found reverberant keeps its room (a str), or None when the room is to
+    be taken out: music keeps it, an instrument's own decay not being told from a room's
+    (``material``: ``"music"``, ``"speech"``, ``"other"`` or None where unknown)."""
+    if material == "music":
+        return "music: an instrument's own decay is not told from a room's"
     return None
 
 
@@ -168,6 +204,59 @@ def remove_reverb(x, sample_rate, decay_s):
         return np.sqrt(np.maximum(1.0 - late / np.maximum(power, 1e-20), _MIN_GAIN ** 2))
 
     return filter_spectrum(x, sample_rate, gain)
+
+
+def add_room(x, sample_rate, decay_s):
+    """``x`` (float32) as heard in a room whose sound decays by 60 dB in ``decay_s``:
+    every STFT bin's power replaced by its exponentially decaying sum over the frames
+    before (the expected power of a diffuse tail, unit gain for a steady sound).
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (n,)
+        A mono signal.
+    sample_rate : float
+    decay_s : float
+        The room's decay time (s), positive and finite.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,), float32
+
+    Raises
+    ------
+    ValueError
+        When ``decay_s`` is not a positive, finite time.
+
+    Notes
+    -----
+    ``P'[t] = (1 - r) sum_k r^k P[t - k]`` with ``r = 10 ** (-6 hop / decay_s)``, a
+    first-order recursion along the frames of :func:`core.pipeline.noise.filter_spectrum`,
+    the gain ``sqrt(P' / P)`` (the phases are the frame's own, so the tail rings over
+    the recording's own noise floor; digital silence, having no phase to carry it, stays
+    silent): O(n log n). The recursion
+    starts again with each of that function's blocks (2^19 samples, 12-24 s), eight
+    frames before the samples it keeps, so there a tail older than ~0.1 s is missed.
+    """
+    if not 0 < decay_s < math.inf:
+        raise ValueError(f"decay_s: expected a positive time, got {decay_s!r}")
+    from scipy.signal import lfilter
+
+    hop_s = stft_hop(sample_rate) / float(sample_rate)
+    r = 10.0 ** (-6.0 * hop_s / float(decay_s))
+
+    def gain(mag):
+        power = mag * mag
+        room = lfilter([1.0 - r], [1.0, -r], power, axis=1)
+        return np.sqrt(room / np.maximum(power, 1e-20))
+
+    return filter_spectrum(x, sample_rate, gain)
+
+
+def dry_room_s(decay_s):
+    """The decay time (s) the dry side's room gets (:func:`add_room`) beside a
+    reverberant side whose measured decay time is ``decay_s``."""
+    return _DRY_ROOM_SHARE * float(decay_s)
 
 
 def reverb_plan(plan):
