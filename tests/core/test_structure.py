@@ -909,6 +909,23 @@ def test_find_pieces_lowers_a_dear_section_of_a_so_that_the_jump_lands_there():
         assert find_pieces(_DearRowsLowered(source, 0.8), 10.0)[0] == truth
 
 
+def test_dp_costs_lower_a_dear_stretch_of_a_for_music_only():
+    from core.structure.align import _dp_costs
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((120, 6))
+    y = x + 0.1 * rng.standard_normal((120, 6))
+    x[50:60] *= 4  # loud frames of A: dear against every B frame (euclidean)
+    mono = _piece(np.c_[np.arange(120), np.arange(120)], 120, 120)
+    medians = {}
+    for material in ("music", "speech"):
+        smoothed = _dp_costs(CostSource(x=x, y=y), (10.0, 10.0), material, mono)[2]
+        medians[material] = np.median(smoothed.costs(0, 120, 0, 120), axis=1)
+    speech, music = medians["speech"], medians["music"]
+    assert np.all(speech[52:58] > speech[:40].max() + 1.0)  # as the features make them
+    assert np.all(music[52:58] <= np.quantile(music, 0.8) + 0.01)  # lowered to it
+
+
 def test_find_pieces_on_column_centred_costs_keeps_a_section_after_a_loud_attack():
     # B drops A 100-150; its second section costs a typical cost more against every A
     # frame (an onset term's euclidean distance where B's notes start loudly), so on the
