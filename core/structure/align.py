@@ -9,7 +9,9 @@ aligned by the default pipeline's engine.
    ``_SMOOTH_S`` either side (speech: along lines of the slopes ``_SLOPES``, the least
    mean kept, since two speakers seldom keep one tempo); for music each B frame's costs
    are centred on their median over A (``_CENTRED``: an onset term costs more in every
-   row where B's notes start loudly); then shifted and scaled so that a typical match
+   row where B's notes start loudly), and the rows of A dearer than most (their median
+   above the ``_DEAR_ROWS_QUANTILE`` of the rows' medians: where A's notes start loudly)
+   are lowered to that quantile; then shifted and scaled so that a typical match
    (the median cost along the monotone path) is 0 and a typical unrelated pair of frames
    (the median of all costs) is 1.
 3. A jump DP (:mod:`core._kernels.jumps`, after JumpDTW): every frame of B is matched
