@@ -14,8 +14,9 @@ the call), then runs the DP on them:
 A variant is ``name:key=value,...`` with keys ``weights`` (one per term, ``/``-separated,
 in the plan's order; music: DLNCO, chroma, sharp DLNCO), ``rate_hz`` (the DP's rate),
 ``smooth_s`` (the smoothing radius), ``slopes`` (``/``-separated), ``centred`` (1 or 0:
-the costs centred per column, ``_ColumnCentred``, or not) and the
-``find_pieces`` keys of ``dp_variants.py``. ``score`` prints ``dp_variants.py``'s
+the costs centred per column, ``_ColumnCentred``, or not), ``dear_rows`` (the
+quantile of the rows' medians above which A's rows are lowered, ``_DearRowsLowered``;
+1: none) and the ``find_pieces`` keys of ``dp_variants.py``. ``score`` prints ``dp_variants.py``'s
 DP-level scores. ``truth`` prints, per case, how the ground truth's cells cost at the
 DP's scale (0 a typical match, 1 unrelated frames): their mean, and the share of B frames
 with truth whose best row more than 2 s from the truth costs less than the best within
@@ -42,7 +43,7 @@ import core.structure.align as structure_align  # noqa: E402
 _dp_costs = structure_align._dp_costs
 COST_KEYS = {"weights": lambda v: [float(w) for w in v.split("/")], "rate_hz": float,
              "smooth_s": float, "slopes": lambda v: tuple(float(s) for s in v.split("/")),
-             "centred": lambda v: bool(int(v))}
+             "centred": lambda v: bool(int(v)), "dear_rows": float}
 
 
 def capture(seeds, out, only=None):
@@ -57,7 +58,8 @@ def dp_inputs(case, settings):
     """The DP's cost source, rate and normalizer for ``case`` with ``settings`` (the
     cost keys; the module's settings are restored after)."""
     saved = (structure_align._DP_RATE_HZ, structure_align._SMOOTH_S,
-             dict(structure_align._SLOPES), structure_align._CENTRED)
+             dict(structure_align._SLOPES), structure_align._CENTRED,
+             structure_align._DEAR_ROWS_QUANTILE)
     source = case["source"]
     if "weights" in settings:
         source = source.reweighted(settings["weights"])
@@ -68,11 +70,13 @@ def dp_inputs(case, settings):
             structure_align._SLOPES[case["material"]] = settings["slopes"]
         if "centred" in settings:
             structure_align._CENTRED = (case["material"],) if settings["centred"] else ()
+        structure_align._DEAR_ROWS_QUANTILE = settings.get("dear_rows", saved[4])
         factor, _coarse, smoothed, _path, c_on, c_off = _dp_costs(
             source, case["rates"], case["material"], case["mono"])
     finally:
         (structure_align._DP_RATE_HZ, structure_align._SMOOTH_S) = saved[:2]
         structure_align._CENTRED = saved[3]
+        structure_align._DEAR_ROWS_QUANTILE = saved[4]
         structure_align._SLOPES.clear()
         structure_align._SLOPES.update(saved[2])
     return smoothed, min(case["rates"]) / factor, c_on, c_off

@@ -9,7 +9,9 @@ aligned by the default pipeline's engine.
    ``_SMOOTH_S`` either side (speech: along lines of the slopes ``_SLOPES``, the least
    mean kept, since two speakers seldom keep one tempo); for music each B frame's costs
    are centred on their median over A (``_CENTRED``: an onset term costs more in every
-   row where B's notes start loudly); then shifted and scaled so that a typical match
+   row where B's notes start loudly), and the rows of A dearer than most (their median
+   above the ``_DEAR_ROWS_QUANTILE`` of the rows' medians: where A's notes start loudly)
+   are lowered to that quantile; then shifted and scaled so that a typical match
    (the median cost along the monotone path) is 0 and a typical unrelated pair of frames
    (the median of all costs) is 1.
 3. A jump DP (:mod:`core._kernels.jumps`, after JumpDTW): every frame of B is matched
@@ -88,6 +90,12 @@ _SLOPES = {"speech": tuple(2.0 ** (k / 4) for k in range(-3, 4))}
 # benchmarks/structure/results.md, music17f)
 _CENTRED = ("music",)
 _CENTRE_ROWS = 400
+# for those materials, after the centring, the rows of A whose median cost lies above
+# this quantile of the rows' medians are lowered to it (A's loud attacks; 1.0: none).
+# The column centring took B's onset loudness out, not A's: in music_p01 A's rows at
+# 21.2-21.6 s cost 2.4-2.6 against every B frame (the rows' median 1.1), so B went to
+# A's other copy of that line (issue 17, benchmarks/structure/results.md, struct17g)
+_DEAR_ROWS_QUANTILE = 0.8
 _MERGE_S = 1.0
 _GAP_S = 3.0
 _JUNCTION_S = 1.0
@@ -153,6 +161,28 @@ class _DiagonalMean:
         return out
 
 
+def _sampled_medians(source, axis, count):
+    """The median cost of each column of ``source`` over its rows (``axis=0``) or of
+    each row over its columns (``axis=1``), taken on ``count`` rows (columns) spread
+    over them in ``_STATS_BLOCKS`` blocks (all of them when there are no more)."""
+    size, other = (source.n, source.m) if axis == 0 else (source.m, source.n)
+    width = max(1, min(size, count // _STATS_BLOCKS))
+    if size <= count:
+        blocks = [(0, size)]
+    else:
+        starts = np.unique(np.linspace(0, size - width, _STATS_BLOCKS).astype(np.int64))
+        blocks = [(int(s), int(s) + width) for s in starts]
+    medians = np.empty(other)
+    for o0 in range(0, other, _BLOCK_COLUMNS):
+        o1 = min(other, o0 + _BLOCK_COLUMNS)
+        if axis == 0:
+            sample = np.vstack([source.costs(s0, s1, o0, o1) for s0, s1 in blocks])
+        else:
+            sample = np.hstack([source.costs(o0, o1, s0, s1) for s0, s1 in blocks])
+        medians[o0:o1] = np.median(sample, axis=axis)
+    return medians
+
+
 class _ColumnCentred:
     """Costs less each column's median over the rows, plus the median of those medians:
     a B frame that costs much against every A frame (a loud attack, say, on an onset
@@ -162,22 +192,29 @@ class _ColumnCentred:
 
     def __init__(self, source, rows=_CENTRE_ROWS):
         self.source, self.n, self.m = source, source.n, source.m
-        n, m = self.n, self.m
-        height = max(1, min(n, rows // _STATS_BLOCKS))
-        if n <= rows:
-            blocks = [(0, n)]
-        else:
-            starts = np.unique(np.linspace(0, n - height, _STATS_BLOCKS).astype(np.int64))
-            blocks = [(int(r), int(r) + height) for r in starts]
-        medians = np.empty(m)
-        for c0 in range(0, m, _BLOCK_COLUMNS):
-            c1 = min(m, c0 + _BLOCK_COLUMNS)
-            sample = np.vstack([source.costs(r0, r1, c0, c1) for r0, r1 in blocks])
-            medians[c0:c1] = np.median(sample, axis=0)
+        medians = _sampled_medians(source, 0, rows)
         self.shift = float(np.median(medians)) - medians
 
     def costs(self, r0, r1, c0, c1):
         return self.source.costs(r0, r1, c0, c1) + self.shift[None, c0:c1]
+
+
+class _DearRowsLowered:
+    """Costs with each row of A whose median over B's columns lies above the
+    ``quantile`` of all the rows' medians lowered by the excess: an A frame that costs
+    much against every B frame (A's own loud attack on the onset term) costs no more on
+    its right place than the dearer rows of the ``quantile`` do. Rows below it are left
+    as they are: raising A's cheap rows (two-sided centring) made true matches there look
+    worse (issue 17, benchmarks/structure/results.md, music17f and struct17g). The
+    medians are taken over ``columns`` columns of B spread over it."""
+
+    def __init__(self, source, quantile, columns=_CENTRE_ROWS):
+        self.source, self.n, self.m = source, source.n, source.m
+        medians = _sampled_medians(source, 1, columns)
+        self.shift = -np.maximum(0.0, medians - np.quantile(medians, quantile))
+
+    def costs(self, r0, r1, c0, c1):
+        return self.source.costs(r0, r1, c0, c1) + self.shift[r0:r1, None]
 
 
 def _normalizer(source):
@@ -592,6 +629,8 @@ def _dp_costs(source, rates, material, mono):
     smoothed = _DiagonalMean(coarse, int(round(_SMOOTH_S * min(ca, cb))), slopes)
     if material in _CENTRED:
         smoothed = _ColumnCentred(smoothed)
+        if _DEAR_ROWS_QUANTILE < 1.0:
+            smoothed = _DearRowsLowered(smoothed, _DEAR_ROWS_QUANTILE)
     path_cost = _path_costs(mono, smoothed, ca, cb)
     c_on = float(np.median(path_cost))
     c_off = _normalizer(smoothed)[1]

@@ -854,6 +854,78 @@ def test_column_centred_costs_on_sampled_rows_remove_a_column_offset():
     np.testing.assert_allclose(out[:, 0] - rows, out[0, 0] - rows[0], atol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (9, 1), (2, 30), (30, 4), (17, 23)])
+def test_dear_rows_lowered_match_a_plain_reference(shape):
+    from core.structure.align import _DearRowsLowered
+
+    rng = np.random.default_rng(shape[0] * 17 + shape[1])
+    cost = rng.random(shape) + 3 * rng.random(shape[0])[:, None]
+    lowered = _DearRowsLowered(CostSource(cost=cost), 0.8)
+    medians = np.median(cost, axis=1)  # every column of B: it has no more than 400
+    limit = np.quantile(medians, 0.8)
+    expected = cost - np.maximum(0.0, medians - limit)[:, None]
+    n, m = shape
+    np.testing.assert_allclose(lowered.costs(0, n, 0, m), expected)
+    np.testing.assert_allclose(lowered.costs(n // 2, n, m // 3, m), expected[n // 2:, m // 3:])
+    # the rows at or below the quantile keep their costs
+    keep = medians <= limit
+    np.testing.assert_array_equal(lowered.costs(0, n, 0, m)[keep], cost[keep])
+    # quantile 1: nothing is lowered
+    np.testing.assert_allclose(_DearRowsLowered(CostSource(cost=cost), 1.0).costs(0, n, 0, m),
+                               cost)
+
+
+def test_dear_rows_lowered_on_sampled_columns_remove_a_row_offset_above_the_quantile():
+    """A longer B: the medians come from columns spread over it; rows made dearer than
+    the others by an offset come down to the quantile's level, the others stay."""
+    from core.structure.align import _DearRowsLowered
+
+    rng = np.random.default_rng(6)
+    cols = rng.random(1000)
+    offsets = np.zeros(50)
+    offsets[[3, 17, 40]] = [2.0, 5.0, 9.0]
+    cost = cols[None, :] + offsets[:, None]
+    lowered = _DearRowsLowered(CostSource(cost=cost), 0.8, columns=100)
+    np.testing.assert_allclose(lowered.costs(0, 50, 0, 1000), np.tile(cols, (50, 1)),
+                               atol=1e-12)
+
+
+def test_find_pieces_lowers_a_dear_section_of_a_so_that_the_jump_lands_there():
+    # B drops A 100-150; A's frames 150-175, where B lands after the cut, cost a typical
+    # cost more against every B frame (A's own loud attacks on an onset term): on the
+    # column-centred costs the junction slides 7 frames, B going on through A's dropped
+    # section to avoid them; with A's dear rows lowered it lands on the cut
+    from core.structure.align import _ColumnCentred, _DearRowsLowered
+
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal((200, 8))
+        y = x[np.r_[0:100, 150:200]] + 0.5 * rng.standard_normal((150, 8))
+        cost = frame_costs(x, y)
+        cost[150:175, :] += np.median(cost)
+        source = _ColumnCentred(CostSource(cost=cost))
+        truth = [[0, 99, 0, 99], [150, 199, 100, 149]]
+        assert find_pieces(source, 10.0)[0] != truth
+        assert find_pieces(_DearRowsLowered(source, 0.8), 10.0)[0] == truth
+
+
+def test_dp_costs_lower_a_dear_stretch_of_a_for_music_only():
+    from core.structure.align import _dp_costs
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((120, 6))
+    y = x + 0.1 * rng.standard_normal((120, 6))
+    x[50:60] *= 4  # loud frames of A: dear against every B frame (euclidean)
+    mono = _piece(np.c_[np.arange(120), np.arange(120)], 120, 120)
+    medians = {}
+    for material in ("music", "speech"):
+        smoothed = _dp_costs(CostSource(x=x, y=y), (10.0, 10.0), material, mono)[2]
+        medians[material] = np.median(smoothed.costs(0, 120, 0, 120), axis=1)
+    speech, music = medians["speech"], medians["music"]
+    assert np.all(speech[52:58] > speech[:40].max() + 1.0)  # as the features make them
+    assert np.all(music[52:58] <= np.quantile(music, 0.8) + 0.01)  # lowered to it
+
+
 def test_find_pieces_on_column_centred_costs_keeps_a_section_after_a_loud_attack():
     # B drops A 100-150; its second section costs a typical cost more against every A
     # frame (an onset term's euclidean distance where B's notes start loudly), so on the
