@@ -192,7 +192,7 @@ class LinkedZoom(QObject):
                 continue
             if t0 <= t <= t1 and t1 >= self.session.duration(slot):
                 continue  # the end of the recording is in view already
-            start = t - FOLLOW_LEAD * width
+            start = max(0.0, t - FOLLOW_LEAD * width)  # a loop back to 0: from 0
             self.ranges[slot] = (start, start + width)
             moved = True
         if moved:

@@ -509,3 +509,24 @@ def test_a_zoomed_window_pages_on_with_the_play_cursor(window, qtbot, audio_pair
     x0, x1, y0, y1 = window.matrix.view_seconds()
     assert x0 <= t_a <= x1 and y0 <= t_b <= y1
     window.shutdown()
+
+
+def test_a_zoomed_window_pages_back_to_the_start_on_a_loop(window, qtbot, audio_pair):
+    """A loop back to the recording's start pages the zoomed views there, not to
+    negative times before it."""
+    from inspector_gui_helpers import open_pair, wait_idle
+
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    zoom = window.linked_zoom
+    zoom.ranges = {"a": (2.0, 3.0), "b": (2.5, 3.7)}
+    zoom._apply()
+    wait_idle(qtbot, window)
+    zoom.follow(0.05, 0.05)  # the loop started again
+    wait_idle(qtbot, window)
+    assert zoom.ranges["a"] == pytest.approx((0.0, 1.0))
+    assert zoom.ranges["b"] == pytest.approx((0.0, 1.2))
+    # inside a range away from its edge: nothing moves
+    zoom.follow(0.5, 0.5)
+    assert zoom.ranges["a"] == pytest.approx((0.0, 1.0))
+    window.shutdown()
