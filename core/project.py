@@ -555,9 +555,12 @@ class Project:
         """The cursor as (time on A, time on B) in seconds."""
         return self._cursor
 
-    def move_cursor(self, slot: str, time_s: float) -> None:
+    def move_cursor(self, slot: str, time_s: float, *,
+                    near: tuple[float, float] | None = None) -> None:
         """Put the cursor at ``time_s`` on ``slot``; the other side follows the active
-        alignment (or keeps its time when there is none)."""
+        alignment (or keeps its time when there is none). On a path with jumps, an A time
+        that B holds more than once goes to the occurrence nearest ``near``'s B time (a
+        click on the matrix), by default the cursor's."""
         _check_slot(slot)
         t = float(time_s)
         if not math.isfinite(t):
@@ -569,7 +572,7 @@ class Project:
         elif (pw := _pieces_of(al)) is not None:  # a path with jumps: follow them
             from .structure.carrier import cursor_through
 
-            new = cursor_through(pw, slot, t, self._cursor)
+            new = cursor_through(pw, slot, t, self._cursor if near is None else near)
         else:
             # the alignment caches its mapping knots (filled on the worker that made it)
             new = (t, al.map_a_to_b(t)) if slot == "a" else (al.map_b_to_a(t), t)

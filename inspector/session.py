@@ -367,10 +367,11 @@ class Session(QObject):
     def duration(self, slot: str) -> float:
         return self.project.duration(slot)
 
-    def move_cursor(self, slot: str, time_s: float) -> None:
+    def move_cursor(self, slot: str, time_s: float, *, near=None) -> None:
         """Put the cursor at ``time_s`` on ``slot``; the other side follows the active
-        alignment (or keeps its time when there is none)."""
-        self.project.move_cursor(slot, time_s)
+        alignment (or keeps its time when there is none; ``near``: see
+        :meth:`core.project.Project.move_cursor`)."""
+        self.project.move_cursor(slot, time_s, near=near)
 
     def move_cursor_to(self, time_a_s: float, time_b_s: float) -> None:
         self.project.move_cursor_to(time_a_s, time_b_s)

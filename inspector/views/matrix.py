@@ -539,19 +539,8 @@ class MatrixView(QWidget):
             # Shift+click: an anchor for the next DTW run, exactly where clicked
             self.session.add_anchor(p.x(), p.y())
         else:
-            self._click_cursor(p.x(), p.y())
+            # a click picks a time on A; B follows the active path: on a path with
+            # jumps, to the occurrence of that A time nearest the click (not the one
+            # nearest B's cursor: a click on a repeat's second curve went to the first)
+            self.session.move_cursor("a", p.x(), near=(p.x(), p.y()))
         event.accept()
-
-    def _click_cursor(self, time_a_s: float, time_b_s: float) -> None:
-        """A click picks a time on A; B follows the active path: on a path with jumps,
-        to the occurrence of that A time nearest the click (a click on a repeat's second
-        curve went to whichever occurrence B's cursor had been nearest, often the
-        first)."""
-        from core.structure.carrier import cursor_through, piecewise_of
-
-        pw = piecewise_of(self.session.active_alignment())
-        if pw is None:
-            self.session.move_cursor("a", time_a_s)
-            return
-        t = min(max(time_a_s, 0.0), self.session.duration("a"))
-        self.session.move_cursor_to(*cursor_through(pw, "a", t, (t, time_b_s)))

@@ -66,6 +66,11 @@ def test_project_cursor_and_file_keep_the_pieces(tmp_path):
     assert proj.cursor == pytest.approx((3.0, 7.0))
     proj.move_cursor("a", 2.5)
     assert proj.cursor == pytest.approx((2.5, 6.5))
+    # a point given (a click on the matrix) picks the occurrence nearest it instead
+    proj.move_cursor("a", 2.5, near=(2.5, 1.0))
+    assert proj.cursor == pytest.approx((2.5, 2.5))
+    proj.move_cursor("a", 2.5, near=(2.5, 6.0))
+    assert proj.cursor == pytest.approx((2.5, 6.5))
     path = tmp_path / "p.alignproj"
     save_project(proj, path)
     loaded, report = load_project(path, check_media=False)
