@@ -640,14 +640,21 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     from .clipping import clip_options
     from .conditions import prepare_sides  # hum, strong noise, a lost band, reverb, clipping
 
+    classified = {}  # side: (signal, its classify_audio), for a signal classified twice
+
+    def classify(side, x):
+        if side not in classified or classified[side][0] is not x:
+            classified[side] = (x, classify_audio(x, (rec_a, rec_b)[side == "b"].rate_hz))
+        return classified[side][1]
+
     def pair_material(xa, xb):  # a side may be reverberant: music keeps its decays
-        return _pair_material(classify_audio(xa, rec_a.rate_hz)[1],
-                              classify_audio(xb, rec_b.rate_hz)[1])
+        return _pair_material(classify("a", xa)[1], classify("b", xb)[1])
 
     xa, xb, band, conditions = prepare_sides(xa, rec_a.rate_hz, xb, rec_b.rate_hz,
                                              material=pair_material)
-    kind_a, stats_a = classify_audio(xa, rec_a.rate_hz)
-    kind_b, stats_b = classify_audio(xb, rec_b.rate_hz)
+    # (the signals pair_material was asked about, unless the room was taken out)
+    kind_a, stats_a = classify("a", xa)
+    kind_b, stats_b = classify("b", xb)
     material = _pair_material(stats_a, stats_b)
     refine = _REFINE_FACTOR[material]
     rate = base_rate * refine

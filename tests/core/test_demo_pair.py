@@ -42,3 +42,18 @@ def test_reading_the_attack_ramps_does_not_import_scipy_signal():
                          timeout=300, cwd=str(DEMO.parents[1]))
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_a_room_kept_for_music_classifies_each_side_once(monkeypatch):
+    # the demo's piano rings 4.7 times longer than the organ: the reverb check asks the
+    # material, finds music and keeps the room; the signals it asked about are the ones
+    # the pipeline goes on with, so they are not classified again
+    import core.pipeline as pipeline
+
+    calls = []
+    classify = pipeline.classify_audio
+    monkeypatch.setattr(pipeline, "classify_audio",
+                        lambda x, rate: calls.append(rate) or classify(x, rate))
+    al = pipeline.align_files(str(DEMO / "a.flac"), str(DEMO / "b.flac"))
+    assert "kept" in al.diagnostics["reverb"], al.diagnostics["reverb"]
+    assert len(calls) == 2
