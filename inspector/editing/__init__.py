@@ -683,10 +683,7 @@ class Editor(QObject):
         k = 0 if here is None else (here + 1) % len(spots)
         t0, t1, err = spots[k]
         self.session.move_cursor("a", t0)
-        x0, x1, y0, y1 = self.matrix.view_seconds()
-        wa, wb = (x1 - x0) / 2, (y1 - y0) / 2
-        tb = al.map_a_to_b(t0)
-        self.matrix.set_view_seconds(t0 - wa, t0 + wa, tb - wb, tb + wb)
+        self.matrix.centre_on(t0, al.map_a_to_b(t0))
         self.window.statusBar().showMessage(
             f"doubtful spot {k + 1} of {len(spots)} (the worst first): A {t0:.2f}-{t1:.2f} s, "
             f"expected error up to {err:.0f} ms", 5000)

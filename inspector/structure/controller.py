@@ -333,11 +333,7 @@ class StructureController(QObject):
         k = next((k for k, j in enumerate(jumps) if j["b_to_s"] > tb + 1e-6), 0)
         jump = jumps[k]
         self.session.move_cursor_to(jump["a_to_s"], jump["b_to_s"])
-        matrix = self.window.matrix
-        x0, x1, y0, y1 = matrix.view_seconds()
-        wa, wb = (x1 - x0) / 2, (y1 - y0) / 2
-        matrix.set_view_seconds(jump["a_to_s"] - wa, jump["a_to_s"] + wa,
-                                jump["b_to_s"] - wb, jump["b_to_s"] + wb)
+        self.window.matrix.centre_on(jump["a_to_s"], jump["b_to_s"])
         self.window.statusBar().showMessage(
             f"jump {k + 1} of {len(jumps)} ({jump['kind']}): at B {jump['b_to_s']:.2f} s, "
             f"A {jump['a_from_s']:.2f} s -> {jump['a_to_s']:.2f} s", 5000)

@@ -304,6 +304,13 @@ class MatrixView(QWidget):
     def set_view_seconds(self, a0: float, a1: float, b0: float, b1: float) -> None:
         self.plot.getViewBox().setRange(xRange=(a0, a1), yRange=(b0, b1), padding=0.0)
 
+    def centre_on(self, time_a_s: float, time_b_s: float) -> None:
+        """Keep the view's size and put the point (A, B) in its middle (a spot the user
+        asked to go to: the next doubtful spot, the next jump)."""
+        x0, x1, y0, y1 = self.view_seconds()
+        wa, wb = (x1 - x0) / 2, (y1 - y0) / 2
+        self.set_view_seconds(time_a_s - wa, time_a_s + wa, time_b_s - wb, time_b_s + wb)
+
     def view_seconds(self) -> tuple[float, float, float, float]:
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
         return x0, x1, y0, y1
