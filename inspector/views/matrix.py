@@ -306,10 +306,13 @@ class MatrixView(QWidget):
 
     def centre_on(self, time_a_s: float, time_b_s: float) -> None:
         """Keep the view's size and put the point (A, B) in its middle (a spot the user
-        asked to go to: the next doubtful spot, the next jump)."""
+        asked to go to: the next doubtful spot, the next jump), moved back inside the
+        recordings where the size fits: a spot near an end showed blank time past it
+        (a jump near the end of a 27 s pair, the view 4 s past it on A and 6 s on B)."""
         x0, x1, y0, y1 = self.view_seconds()
-        wa, wb = (x1 - x0) / 2, (y1 - y0) / 2
-        self.set_view_seconds(time_a_s - wa, time_a_s + wa, time_b_s - wb, time_b_s + wb)
+        a0 = _start_within(time_a_s, x1 - x0, self.session.duration("a"))
+        b0 = _start_within(time_b_s, y1 - y0, self.session.duration("b"))
+        self.set_view_seconds(a0, a0 + (x1 - x0), b0, b0 + (y1 - y0))
 
     def view_seconds(self) -> tuple[float, float, float, float]:
         (x0, x1), (y0, y1) = self.plot.getViewBox().viewRange()
@@ -551,3 +554,9 @@ class MatrixView(QWidget):
             # nearest B's cursor: a click on a repeat's second curve went to the first)
             self.session.move_cursor("a", p.x(), near=(p.x(), p.y()))
         event.accept()
+
+
+def _start_within(t: float, width: float, duration: float) -> float:
+    """Where a range of ``width`` centred on ``t`` starts, moved to lie within
+    ``[0, duration]`` when it fits (from 0 when it does not)."""
+    return max(0.0, min(t - width / 2, duration - width))

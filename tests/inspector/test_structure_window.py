@@ -271,6 +271,17 @@ def test_next_jump_steps_the_cursor_through_the_jumps_and_round(qtbot, window, r
     x0, x1, y0, y1 = window.matrix.view_seconds()
     assert x0 < jumps[0]["a_to_s"] < x1 and y0 < jumps[0]["b_to_s"] < y1
     assert default != aid
+    # zoomed to 12 x 12 s, a jump 4 s from A's start (the repeat, back to A 4 s): the
+    # view keeps its size inside the recordings instead of showing 2 s before A's start
+    first = jumps[0]
+    window.session.move_cursor_to(0.0, 0.0)
+    window.matrix.set_view_seconds(0.0, 12.0, 0.0, 12.0)
+    assert st.next_jump() == first and first["a_to_s"] < 6.0
+    x0, x1, y0, y1 = window.matrix.view_seconds()
+    dur_a, dur_b = window.session.duration("a"), window.session.duration("b")
+    assert x1 - x0 == pytest.approx(12.0, abs=0.01) and y1 - y0 == pytest.approx(12.0, abs=0.01)
+    assert -0.01 <= x0 and x1 <= dur_a + 0.01 and -0.01 <= y0 and y1 <= dur_b + 0.01
+    assert x0 < first["a_to_s"] < x1 and y0 < first["b_to_s"] < y1
     wait_idle(qtbot, window)
 
 
