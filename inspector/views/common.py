@@ -17,6 +17,13 @@ BACKGROUND = "#16181c"
 EMPTY_RANGE_S = 10.0
 
 
+def start_within(start: float, width: float, duration: float) -> float:
+    """``start`` of a time range of ``width`` moved so that the range lies within
+    ``[0, duration]`` where it fits (from 0 where it does not): a view moved to a spot
+    near an end shows the recording, not blank time past it."""
+    return max(0.0, min(start, duration - width))
+
+
 def configure_pyqtgraph() -> None:
     pg.setConfigOptions(antialias=False, background=BACKGROUND, foreground="#d0d4dc",
                         imageAxisOrder="row-major")

@@ -20,7 +20,7 @@ import time
 
 from PySide6.QtCore import QObject, QTimer
 
-from .common import turn_queue
+from .common import start_within, turn_queue
 
 __all__ = ["LinkedZoom", "install_linked_zoom"]
 
@@ -192,7 +192,8 @@ class LinkedZoom(QObject):
                 continue
             if t0 <= t <= t1 and t1 >= self.session.duration(slot):
                 continue  # the end of the recording is in view already
-            start = max(0.0, t - FOLLOW_LEAD * width)  # a loop back to 0: from 0
+            # (a loop back to 0: from 0; near the end: the recording's last `width`)
+            start = start_within(t - FOLLOW_LEAD * width, width, self.session.duration(slot))
             self.ranges[slot] = (start, start + width)
             moved = True
         if moved:

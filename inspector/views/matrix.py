@@ -43,6 +43,7 @@ from .common import (
     ElidedLabel,
     cache_axes,
     format_time,
+    start_within,
     turn_queue,
 )
 from .legend import PathLegend, short_names
@@ -310,8 +311,8 @@ class MatrixView(QWidget):
         recordings where the size fits: a spot near an end showed blank time past it
         (a jump near the end of a 27 s pair, the view 4 s past it on A and 6 s on B)."""
         x0, x1, y0, y1 = self.view_seconds()
-        a0 = _start_within(time_a_s, x1 - x0, self.session.duration("a"))
-        b0 = _start_within(time_b_s, y1 - y0, self.session.duration("b"))
+        a0 = start_within(time_a_s - (x1 - x0) / 2, x1 - x0, self.session.duration("a"))
+        b0 = start_within(time_b_s - (y1 - y0) / 2, y1 - y0, self.session.duration("b"))
         self.set_view_seconds(a0, a0 + (x1 - x0), b0, b0 + (y1 - y0))
 
     def view_seconds(self) -> tuple[float, float, float, float]:
@@ -555,8 +556,3 @@ class MatrixView(QWidget):
             self.session.move_cursor("a", p.x(), near=(p.x(), p.y()))
         event.accept()
 
-
-def _start_within(t: float, width: float, duration: float) -> float:
-    """Where a range of ``width`` centred on ``t`` starts, moved to lie within
-    ``[0, duration]`` when it fits (from 0 when it does not)."""
-    return max(0.0, min(t - width / 2, duration - width))

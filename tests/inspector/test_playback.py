@@ -511,9 +511,9 @@ def test_a_zoomed_window_pages_on_with_the_play_cursor(window, qtbot, audio_pair
     window.shutdown()
 
 
-def test_a_zoomed_window_pages_back_to_the_start_on_a_loop(window, qtbot, audio_pair):
+def test_a_zoomed_window_pages_within_the_recording(window, qtbot, audio_pair):
     """A loop back to the recording's start pages the zoomed views there, not to
-    negative times before it."""
+    negative times before it; a page near the end shows the recording's last part."""
     from inspector_gui_helpers import open_pair, wait_idle
 
     open_pair(qtbot, window, *audio_pair)
@@ -529,4 +529,11 @@ def test_a_zoomed_window_pages_back_to_the_start_on_a_loop(window, qtbot, audio_
     # inside a range away from its edge: nothing moves
     zoom.follow(0.5, 0.5)
     assert zoom.ranges["a"] == pytest.approx((0.0, 1.0))
+    # a page near the end shows the recording's last seconds, not blank time past it
+    dur_a, dur_b = window.session.duration("a"), window.session.duration("b")
+    zoom.follow(dur_a - 0.3, dur_b - 0.3)
+    assert zoom.ranges["a"] == pytest.approx((dur_a - 1.0, dur_a))
+    assert zoom.ranges["b"] == pytest.approx((dur_b - 1.2, dur_b))
+    zoom.follow(dur_a - 0.01, dur_b - 0.01)  # the end in view: it stays
+    assert zoom.ranges["a"] == pytest.approx((dur_a - 1.0, dur_a))
     window.shutdown()
