@@ -274,19 +274,34 @@ def _plan_terms(rec_a, rec_b, feature, rate_hz, monitor):
         return _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor)
 
 
-def _check_content(terms, sources, content=None) -> None:
-    """Refuse a side whose features never change (silence, a still picture): every path
-    through a constant side costs the same, so any result would be arbitrary.
-    ``content`` ({"a": arrays, "b": arrays}) replaces the terms' features where a plan's
-    terms change whatever the recordings hold (the video-against-audio event map)."""
+#: frames this close to either end are left out of the content check: an analysis
+#: window reaching past the end (zero padding) makes a constant signal change there
+#: (measured: up to 0.13 s, music features at 8-16 kHz)
+_CONTENT_EDGE_S = 0.25
+
+
+def _check_content(terms, sources, content=None, rates=None) -> None:
+    """Refuse a side whose features never change (silence, a constant offset, a still
+    picture): every path through a constant side costs the same, so any result would be
+    arbitrary. Frames within ``_CONTENT_EDGE_S`` of either end (at ``rates``, frames per
+    second of A and B) are not looked at: a DC offset alone changes only where the
+    analysis window meets the padding past the ends. ``content`` ({"a": arrays, "b":
+    arrays}) replaces the terms' features where a plan's terms change whatever the
+    recordings hold (the video-against-audio event map)."""
     if content is None:
         content = {"a": [t.x for t in terms], "b": [t.y for t in terms]}
-    for side in ("a", "b"):
-        if all(len(x) == 0 or not np.any(np.ptp(x, axis=0) > 1e-9) for x in content[side]):
+    for side, rate in zip(("a", "b"), rates or (0.0, 0.0), strict=True):
+        edge = math.ceil(_CONTENT_EDGE_S * rate)
+
+        def inner(x, edge=edge):
+            return x[edge:len(x) - edge] if len(x) > 2 * edge + 1 else x
+
+        if all(len(x) == 0 or not np.any(np.ptp(inner(x), axis=0) > 1e-9)
+               for x in content[side]):
             name = _file_name(sources, side)
             raise ValueError(f"{side.upper()} ({name}) does not change from start to end "
-                             "(silence or a still picture): the two recordings have "
-                             "nothing in common to align")
+                             "(silence, a constant offset or a still picture): the two "
+                             "recordings have nothing in common to align")
 
 
 def _with_unshared(result, recordings, sources, *, warn=True):
@@ -405,7 +420,7 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
     novelty = info.pop("_novelty", None)
     slow_side = info.pop("_slow_side", None)
     diag.update(info)
-    _check_content(terms, sources, content)
+    _check_content(terms, sources, content, rates)
     source = FeatureTerms(terms, weights)
     params = {"method": method, "feature": feature, "rate_hz": rate_hz, "band_s": band_s}
     if method != "dtw":

@@ -482,8 +482,12 @@ def test_bad_anchors():
         align_recordings(ra, rb, anchors=[(1.0, 3.0), (2.0, 1.0)])
 
 
+@pytest.mark.parametrize("offset", [0.0, 0.5])
 @pytest.mark.parametrize("silent_side", ["a", "b"])
-def test_a_side_that_never_changes_is_refused_as_nothing_in_common(tmp_path, silent_side):
+def test_a_side_that_never_changes_is_refused_as_nothing_in_common(tmp_path, silent_side,
+                                                                    offset):
+    """Silence, or a constant offset (a recorder's DC with nothing recorded), whose
+    features change only where the analysis window meets the padding past the ends."""
     import soundfile as sf
 
     from core.pipeline import align_files
@@ -492,7 +496,7 @@ def test_a_side_that_never_changes_is_refused_as_nothing_in_common(tmp_path, sil
     tone = 0.3 * np.sin(2 * np.pi * 440 * t) * (np.sin(2 * np.pi * 2 * t) > 0)
     paths = {"a": tmp_path / "a.wav", "b": tmp_path / "b.wav"}
     for side, path in paths.items():
-        sf.write(path, np.zeros_like(tone) if side == silent_side else tone, 16000)
+        sf.write(path, np.full_like(tone, offset) if side == silent_side else tone, 16000)
     with pytest.raises(ValueError, match=rf"{silent_side.upper()} \({silent_side}.wav\) does "
                        "not change.*nothing in common"):
         align_files(paths["a"], paths["b"])
