@@ -2,7 +2,8 @@
 linmdtw and synctoolbox, side by side in one run.
 
 Every (library, case) runs in its own subprocess: inputs are generated from a seed, the
-library is warmed up on a small input (JIT compile time excluded), then the case runs
+library is warmed up on an input of the case's size (another seed; JIT compile time
+excluded, whichever kernels the size selects), then the case runs
 ``--repeat`` times (median reported; a single run when it takes more than 5 s). Peak
 memory is the growth of the process' peak resident set (VmHWM, reset before the run)
 over its resident set before the run. Costs are included in every library's time.
@@ -179,8 +180,12 @@ def worker(lib, case, repeat, scale, out_path):
     n, d, band = CASES[case]
     n = max(100, int(n * scale))
     run = _runner(lib, n, d, band)
-    wx, wy = make_inputs(min(n, 500), d, seed=1)
-    run(wx, wy)  # warm-up: JIT compile, caches
+    # warm-up on an input of the case's size (another seed): the engine picks its kernels
+    # by size and memory (band, tiles, pruned, multiscale), and a 500-frame warm-up left
+    # the tiles kernels to compile inside the timed run (d12_8k on an empty numba cache:
+    # 6.4 s instead of 0.07 s)
+    wx, wy = make_inputs(n, d, seed=1)
+    run(wx, wy)  # JIT compile, caches
     x, y = make_inputs(n, d)
     times = []
     peak = None
