@@ -593,6 +593,12 @@ def warm_up():
         dtw(xl, yl, exact=False)
         dtw(xl[:1100, :], yl[:1000, :] + 1.0)
         dtw(xl[:600, :] + 1.0, yl)  # wide: tiles on two threads
+        for metric in ("euclidean", "cosine"):  # float64 and float32 features
+            # tiles on one thread, many strips per call: a window wider than the band
+            # kernel's and narrower than a tile, as the coarsest level of a multiscale
+            # search or a pruned solve's guide has it from about 6,500 frames on (an
+            # 8.7-minute pair's first alignment compiled it, 2.5 s, after this warm-up)
+            dtw(xl[:1600, :], yl[:1600, :], metric=metric)
     from ._band import solve_pruned
     from ._source import CostSource
 
