@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import pipeline, soft, transport, warping
+from core import pipeline, soft, structure, transport, warping
 from core._kernels import hold_preload, preload_numba, release_preload
 from core.paths import display_path
 
@@ -581,8 +581,10 @@ def install_exception_guard(window: MainWindow):
 
 
 #: the engine's warm-up functions, which compile (or load from numba's cache) its numba
-#: kernels at start; the default alignment's first
-WARM_UP = (pipeline.warm_up, warping.warm_up, transport.warm_up, soft.warm_up)
+#: kernels on a worker at start (after the first alignment when one is coming:
+#: :func:`warm_up_engine`)
+WARM_UP = (pipeline.warm_up, warping.warm_up, transport.warm_up, soft.warm_up,
+           structure.warm_up)
 
 
 def _warm_up(functions, *, progress=None, cancel=None) -> list[str]:

@@ -19,4 +19,32 @@ from .segments import Unit, cluster_units, novelty, segment, unit_costs
 
 __all__ = ["STRUCTURES", "PiecewiseAlignment", "Unit", "align_structure", "analyse_units",
            "cluster_units", "find_pieces", "novelty", "refine_junction", "refine_junctions",
-           "segment", "unit_costs"]
+           "segment", "unit_costs", "warm_up"]
+
+
+def warm_up() -> None:
+    """Compile (or load from numba's cache) the structure's kernels (the jump DP, the
+    junctions, the unit DTW, the cost smoothing along diagonals and slopes), so that a
+    first "Run with structure" does not pay for it (about 3 s on an empty cache): 16
+    seconds of tone sections against a copy that repeats one, written to a temporary
+    folder and aligned with ``structure="pieces"``. For an application's start-up
+    thread (the kernels release the GIL)."""
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+    import soundfile as sf
+
+    from .._kernels.jumps import slope_mean
+    from ..media import open_recording
+    from ..synthetic.music import tone_sections
+
+    with tempfile.TemporaryDirectory(prefix="ai-warm-") as folder:
+        paths = []
+        for side, keys in (("a", (220, 330, 262, 392)), ("b", (220, 330, 262, 330, 392))):
+            paths.append(Path(folder) / f"{side}.wav")
+            sf.write(paths[-1], tone_sections(keys), 8000)
+        align_structure(open_recording(paths[0]), open_recording(paths[1]),
+                        structure="pieces")
+    # speech's smoothing along several slopes (the pair above is music)
+    slope_mean(np.zeros((6, 6)), np.zeros((2, 3), dtype=np.int64), 1, 1, np.empty((2, 2)))

@@ -943,3 +943,18 @@ def test_find_pieces_on_column_centred_costs_keeps_a_section_after_a_loud_attack
         assert find_pieces(source, 10.0)[0] == [[0, 99, 0, 99]]
         assert find_pieces(_ColumnCentred(source), 10.0)[0] == [[0, 99, 0, 99],
                                                                  [150, 199, 100, 149]]
+
+
+def test_warm_up_compiles_every_structure_kernel():
+    """The window's background warm-up (inspector.app.WARM_UP) includes it: a first "Run
+    with structure" compiled these kernels itself, about 3 s on an empty numba cache."""
+    from numba.core.registry import CPUDispatcher
+
+    import core._kernels.jumps as kernels
+    from core.structure import warm_up
+
+    warm_up()
+    dispatchers = {name: f for name, f in vars(kernels).items()
+                   if isinstance(f, CPUDispatcher)}
+    assert len(dispatchers) >= 6
+    assert {name for name, f in dispatchers.items() if not f.signatures} == set()
