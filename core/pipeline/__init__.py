@@ -1070,9 +1070,9 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
 
 
 def warm_up() -> None:
-    """Compile (or load from the numba cache) the pipeline's kernels on tiny inputs, so
-    the first alignment does not pay for it; meant for an application's start-up
-    thread (the kernels release the GIL)."""
+    """Compile (or load from the numba cache) the pipeline's kernels on tiny inputs
+    (audio, video, video against audio), so the first alignment does not pay for it;
+    meant for an application's start-up thread (the kernels release the GIL)."""
     from .._kernels.overlap import overlap_accumulate, overlap_backtrack
 
     rng = np.random.default_rng(0)
@@ -1088,6 +1088,16 @@ def warm_up() -> None:
     back = np.empty(cost.shape, dtype=np.int8)
     overlap_accumulate(cost - 0.5, acc, back, 0.1)
     overlap_backtrack(back, 2, 3, np.empty((8, 2), dtype=np.int64))
+    # video: the skip-aware DTW around the path (a first video pair compiled it, 1.5 s)
+    from .video import skip_path
+
+    frames = rng.random((40, 4))
+    skip_path(np.repeat(np.arange(40), 2).reshape(-1, 2), frames, frames, 25.0, 25.0)
+    # video against audio: the event chain (1.5 s on a first pair)
+    from .crossmodal import match_events
+
+    events = np.cumsum(0.3 + rng.random(12))
+    match_events(events, events * 1.1, (0.0, events[-1]), (0.0, 1.1 * events[-1]))
 
 
 def align_files(path_a, path_b, **options) -> Alignment:

@@ -412,10 +412,24 @@ def test_progress_is_monotone_and_cancel_stops():
         align_recordings(FakeAudio(a), FakeAudio(b), cancel=cancel)
 
 
-def test_warm_up_runs():
+def test_warm_up_runs_the_video_and_cross_modal_kernels_too(monkeypatch):
+    """A first video pair compiled the skip-aware DTW and a first video-against-audio
+    pair the event chain (about 1.5 s each on an empty numba cache) after the warm-up."""
+    import core.pipeline.crossmodal as crossmodal
+    import core.pipeline.video as video
     from core.pipeline import warm_up
 
+    called = []
+    for module, name in ((video, "skip_path"), (crossmodal, "match_events")):
+        real = getattr(module, name)
+
+        def spy(*args, _real=real, _name=name, **kwargs):
+            called.append(_name)
+            return _real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
     warm_up()
+    assert sorted(called) == ["match_events", "skip_path"]
 
 
 def test_anchors_and_resolve_on_a_music_pair(tmp_path):
