@@ -10,8 +10,7 @@ refinement re-run on them with other settings, scored with ``bench.py``'s measur
 
 A variant is ``name:key=value,...``: ``radius_s`` (the window, seconds either side),
 ``settle_s`` (seconds), ``passes``, ``splice_w`` (the splice bonus's weight),
-``splice_s`` (its width, seconds), ``match_w`` (the splice match's weight) and
-``tempo`` (1 or 0: each side's rows of A at its piece's tempo, or one a frame);
+``splice_s`` (its width, seconds) and ``match_w`` (the splice match's weight);
 everything else stays as ``align_structure`` passed it. ``score`` prints, per variant,
 the cases within 1.5x of the uncut pair's error, the junctions found with three ends
 and with the B end within 0.5 s, the mean error, and each case that changed against
@@ -95,8 +94,6 @@ def _score(case, settings):
         kwargs["splice_w"] = float(settings["splice_w"])
     if "match_w" in settings:
         kwargs["match_w"] = float(settings["match_w"])
-    if "tempo" in settings:
-        kwargs["tempo"] = bool(int(settings["tempo"]))
     if "splice_s" in settings:
         kwargs["splice_width"] = max(1, int(round(float(settings["splice_s"]) * rate)))
     out = refine_junctions(pieces, source, radius, max_gap, **kwargs)

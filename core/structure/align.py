@@ -117,10 +117,6 @@ _SPLICE_MATCH_W = 1.0
 # its new place: the first window's ends may lie on a stretch of a piece that the
 # pieces' junction, now known to be off, had placed wrongly (issue 17, results.md)
 _SETTLE_S = 0.5
-# the junctions' local paths step through A at each piece's tempo: at one A frame per B
-# frame, a path across a held chord or a pause ran ahead of A where B is the slower
-# recording, and the A ends of a jump were off by up to 0.8 s (issue 17, results.md)
-_REFINE_TEMPO = True
 # music: a refined split at most _SNAP_S after an onset of B moves back to it, so that a
 # note starting just after a cut goes to the second piece (issue 17, results.md)
 _SNAP_S = 0.02
@@ -787,7 +783,7 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
                                splice_width=max(1, int(round(_SPLICE_S * rates[1]))),
                                passes=2, settle=int(round(_SETTLE_S * rates[1])),
                                onsets_b=_onset_frames_b(rec_b, mono, rates[1]),
-                               snap=int(round(_SNAP_S * rates[1])), tempo=_REFINE_TEMPO)
+                               snap=int(round(_SNAP_S * rates[1])))
         report["junctions_s"] = round(time.perf_counter() - t_ref, 3)
     report["result"] = "pieces"
     report["reason"] = (f"{jumps} jump(s) found; the monotone path has "

@@ -135,12 +135,12 @@ def _snapped(split, onsets, snap, cols):
 
 
 def _cells(rows, cols):
-    """Path cells for one row per column, with A steps of more than 1 filled in ((1, 0)
-    steps then a (1, 1) one) so that the path stays continuous."""
+    """Path cells for one row per column, with A steps of 2 filled in (a (1, 0) step
+    then a (1, 1) one) so that the path stays continuous."""
     out = []
     for k, (i, j) in enumerate(zip(rows, cols, strict=True)):
-        if k:
-            out.extend((r, int(j) - 1) for r in range(out[-1][0] + 1, int(i)))
+        if k and i - out[-1][0] == 2:
+            out.append((i - 1, j - 1))
         out.append((int(i), int(j)))
     return np.array(out, dtype=np.int64).reshape(-1, 2)
 
@@ -236,7 +236,7 @@ def _excess_splice(self_a, self_b, c0, c1, r0p, r1p, r0q, r1q, width, weight, ma
 
 def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=None,
                      splice_w=0.0, splice_width=1, match_w=0.0, passes=1, settle=0,
-                     onsets_b=None, snap=0, tempo=False):
+                     onsets_b=None, snap=0):
     """Refine every junction between consecutive solved pieces (:class:`core.Alignment`
     with paths in the full recordings' frames) on ``source`` (local costs at the pieces'
     rate): the window spans ``radius`` B frames either side of the junction (and any gap
@@ -261,18 +261,11 @@ def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=Non
     With ``onsets_b`` (B's note or word onsets, in B frames, e.g. from
     :func:`core.pipeline.attack.recording_onsets_s`) and ``snap`` > 0, a split that falls
     at most ``snap`` frames after an onset moves back to it (see :func:`refine_junction`).
-
-    With ``tempo``, each side's rows of A are taken at its piece's tempo (A frames per B
-    frame from the piece's first cell to its last, within [1/2, 2]) instead of one a
-    frame: the local path's steps of 0 and 2 pay a penalty, so on flat costs (a held
-    chord, a pause) its cheapest course is one step per B frame, which runs ahead of A
-    where A is the faster recording (the first piece leaves A late, the second joins it
-    early); at the piece's tempo the cheapest course is the piece's own.
     Returns new pieces.
     """
     window = {"radius": radius, "max_gap": max_gap, "self_b": self_b, "self_a": self_a,
               "splice_w": splice_w, "splice_width": splice_width, "match_w": match_w,
-              "onsets_b": onsets_b, "snap": snap, "tempo": tempo}
+              "onsets_b": onsets_b, "snap": snap}
     out = list(pieces)
     for k in range(len(out) - 1):
         before = int(out[k + 1].path[0, 1])
@@ -288,7 +281,7 @@ def refine_junctions(pieces, source, radius, max_gap, *, self_b=None, self_a=Non
 
 
 def _refine_pair(p, q, source, *, radius, max_gap, self_b=None, self_a=None, splice_w=0.0,
-                 splice_width=1, match_w=0.0, onsets_b=None, snap=0, tempo=False):
+                 splice_width=1, match_w=0.0, onsets_b=None, snap=0):
     """The junction between pieces ``p`` and ``q`` re-solved in a window of ``radius``
     B frames either side (see :func:`refine_junctions`); returns ``(new_p, new_q)``, or
     None when it is left as is."""
@@ -305,49 +298,27 @@ def _refine_pair(p, q, source, *, radius, max_gap, self_b=None, self_a=None, spl
     ip = int(np.argmax(pp[:, 1] == c0))                 # first cell of P in column c0
     iq = len(qp) - 1 - int(np.argmax(qp[::-1, 1] == c1))  # last cell of Q in column c1
     row_p, row_q = int(pp[ip, 0]), int(qp[iq, 0])
-    # the window's rows of A on each side: A's frames from the anchor on, or (with
-    # ``tempo``) taken at each piece's own tempo, so that the local path's cheapest slope
-    # on flat costs (a held chord, a pause) is the piece's, not B's
-    real_p = _rows_at(row_p, 1, _tempo(pp) if tempo else 1.0, 2 * cols, n)
-    real_q = _rows_at(row_q, -1, _tempo(qp) if tempo else 1.0, 2 * cols, n)[::-1]
-    p0, p1 = int(real_p[0]), int(real_p[-1]) + 1
-    q0, q1 = int(real_q[0]), int(real_q[-1]) + 1
-    block_p = np.asarray(source.costs(p0, p1, c0, c1 + 1))[real_p - p0]
-    block_q = np.asarray(source.costs(q0, q1, c0, c1 + 1))[real_q - q0]
+    p0, p1 = row_p, min(n, row_p + 2 * cols)
+    q0, q1 = max(0, row_q - 2 * cols + 1), row_q + 1
+    block_p = source.costs(p0, p1, c0, c1 + 1)
+    block_q = source.costs(q0, q1, c0, c1 + 1)
     splice = None
     if self_b is not None and splice_w > 0:
         splice = _excess_splice(self_a, self_b, c0, c1, p0, p1, q0, q1, int(splice_width),
                                 splice_w, match_w)
-        if callable(splice):
-            bonus = splice
-            splice = lambda ends, starts: bonus(real_p[ends] - p0, real_q[starts] - q0)  # noqa: E731
     onsets = None
     if onsets_b is not None:
         onsets = np.round(np.asarray(onsets_b, dtype=np.float64)).astype(np.int64) - c0
         onsets = onsets[(onsets >= 1) & (onsets < cols)]
-    split, rows_p, rows_q = refine_junction((block_p, block_q), 0, len(real_q) - 1, splice,
+    split, rows_p, rows_q = refine_junction((block_p, block_q), 0, row_q - q0, splice,
                                             onsets=onsets, snap=snap)
-    cells_p = _cells(real_p[rows_p], np.arange(c0, c0 + split))
-    cells_q = _cells(real_q[rows_q], np.arange(c0 + split, c1 + 1))
+    cells_p = _cells(rows_p + p0, np.arange(c0, c0 + split))
+    cells_q = _cells(rows_q + q0, np.arange(c0 + split, c1 + 1))
     new_p = p.replace(path=np.vstack([pp[:ip], cells_p]),
                       confidence=_confidence(p, ip, len(cells_p), True))
     new_q = q.replace(path=np.vstack([cells_q, qp[iq + 1:]]),
                       confidence=_confidence(q, iq, len(cells_q), False))
     return new_p, new_q
-
-
-def _tempo(path):
-    """A frames per B frame from a piece's first cell to its last, within [1/2, 2]."""
-    di, dj = int(path[-1, 0] - path[0, 0]), int(path[-1, 1] - path[0, 1])
-    return float(np.clip(di / dj, 0.5, 2.0)) if dj > 0 else 1.0
-
-
-def _rows_at(row, direction, tempo, count, n):
-    """Up to ``count`` rows of A from ``row`` on (``direction`` 1) or back (-1),
-    ``tempo`` A frames apart (rounded; rows repeat where ``tempo`` < 1), within A's
-    ``n`` frames (at least ``row`` itself)."""
-    rows = row + direction * np.round(tempo * np.arange(count)).astype(np.int64)
-    return rows[(rows >= 0) & (rows < n)]
 
 
 def _confidence(piece, index, count, head):

@@ -528,51 +528,6 @@ def test_refine_junctions_re_solves_a_junction_that_moved_centred_on_its_new_pla
     assert np.array_equal(kept[1].path, once[1].path)
 
 
-def _held_cut(tempo=0.75, cut=100, second=150, m=200, n=240):
-    """Local costs of B = A[:75] + A[150:] played at ``tempo`` A frames per B frame: 0 on
-    the true path, 1 elsewhere, and flat (0) across a held chord on each side of the cut:
-    B's 20 columns before it against A's 30 rows from 60 on (the chord A holds on into
-    the next, alike), and B's 20 after it against A's 25 rows up to the second piece's
-    25th (the same chord struck earlier). The pieces run along the true path."""
-    cols = np.arange(m)
-    rows = np.where(cols < cut, np.round(tempo * cols),
-                    second + np.round(tempo * (cols - cut))).astype(np.int64)
-    cost = np.ones((n, m))
-    cost[rows, cols] = 0.0
-    cost[60:90, cut - 20:cut] = 0.0
-    cost[second - 10:second + 15, cut:cut + 20] = 0.0
-    p = _piece(np.c_[rows[:cut], cols[:cut]], n_a=n, n_b=m)
-    q = _piece(np.c_[rows[cut:], cols[cut:]], n_a=n, n_b=m)
-    return CostSource(cost=cost), p, q, rows
-
-
-def test_refine_junctions_crosses_a_held_chord_at_the_pieces_tempo():
-    """A is the faster recording (0.75 A frames per B frame) and B is cut in a held
-    chord that both sides' costs leave flat. One A frame per B frame (steps of 0 and 2
-    pay) runs the first piece ahead of A across the hold and starts the second early on
-    A, 4-5 frames off each; at the pieces' tempo both A ends land on the true path
-    (music_p02's fermatas, issue 17: A ends 0.4-0.8 s off)."""
-    from core.structure import refine_junctions
-
-    source, p, q, rows = _held_cut()
-    plain = refine_junctions([p, q], source, radius=30, max_gap=0)
-    assert int(plain[0].path[-1, 1]) == 99 and int(plain[1].path[0, 1]) == 100
-    assert int(plain[0].path[-1, 0]) - rows[99] >= 4
-    assert rows[100] - int(plain[1].path[0, 0]) >= 4
-    out = refine_junctions([p, q], source, radius=30, max_gap=0, tempo=True)
-    assert int(out[0].path[-1, 1]) == 99 and int(out[1].path[0, 1]) == 100
-    assert abs(int(out[0].path[-1, 0]) - rows[99]) <= 1
-    assert abs(int(out[1].path[0, 0]) - rows[100]) <= 1
-    for piece in out:  # continuous and monotone, steps of 2 rows filled in
-        steps = np.diff(piece.path, axis=0)
-        assert np.all(steps >= 0) and np.all(steps <= 1) and np.all(steps.sum(axis=1) >= 1)
-    # at tempo 1 the rows are A's own: the same result as without ``tempo``
-    source1, p1, q1, _rows1 = _held_cut(tempo=1.0, second=130)
-    same = refine_junctions([p1, q1], source1, radius=30, max_gap=0, tempo=True)
-    ref = refine_junctions([p1, q1], source1, radius=30, max_gap=0)
-    assert all(np.array_equal(a.path, b.path) for a, b in zip(same, ref, strict=True))
-
-
 def test_refine_junctions_moves_a_split_just_after_an_onset_of_b_back_to_it():
     """The local costs put the jump 2 frames after the cut (A's continuation of the first
     piece matches B's first frames after it as well): a note that starts at the cut
