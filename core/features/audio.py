@@ -444,16 +444,29 @@ def _chroma_energy(x, sample_rate, rate_hz, monitor, tuning, compression, midi_r
     tuning = _check_tuning(x, sample_rate, tuning)
     centers = frame_centers(x.shape[0], sample_rate, rate_hz)
     energy = pitch_energy(x, sample_rate, centers, tuning, monitor, 0.0, 0.9, resolutions)
+    return chroma_of_energy(energy, compression, (lo, hi)), tuning
+
+
+def chroma_of_energy(energy, compression, midi_range, *, removed=None):
+    """Chroma (T, 12) of pitch energies (T, 88) as :func:`chroma` computes it: the
+    energies in ``midi_range`` compressed (``log1p(compression * e / reference)``, the
+    reference the 99th percentile of the frames' energy) and folded into pitch classes;
+    silent frames are zero. ``removed`` (T, 88), if given, is taken out of the energies
+    before the compression (at most all of them); the reference and the silent frames
+    stay those of the whole energy."""
+    lo, hi = _check_midi_range(midi_range)
+    energy = np.array(energy)  # a copy in its own dtype (float32 from pitch_energy)
     energy[:, :lo - MIDI_MIN] = 0.0
     energy[:, hi - MIDI_MIN + 1:] = 0.0
     ref = _reference(energy)
+    kept = energy if removed is None else np.clip(energy - removed, 0.0, None)
     # strong compression: a quiet voice counts nearly as much as a loud one, which is
     # what makes chroma comparable across instruments with different spectra
-    compressed = np.log1p(float(compression) * energy / ref)
+    compressed = np.log1p(float(compression) * kept / ref)
     silent = energy.sum(axis=1) < 1e-7 * ref
     chroma_values = _fold(compressed)
     chroma_values[silent] = 0.0
-    return chroma_values, tuning
+    return chroma_values
 
 
 def chroma(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,

@@ -720,14 +720,16 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
         from .key import transpose_terms
 
         terms, info["key"] = transpose_terms(terms)
+    key = info.get("key") or {}
+    roll = int(key.get("shift_semitones", 0)) if key.get("applied") else 0
+    moved = [0, 0]
     if material == "music" and feature == "auto":
         terms, info["attack"], info["_novelty"] = _attack_compensation(
             terms, used, xa, xb, rec_a.rate_hz, rec_b.rate_hz, rate)
+        moved = info["attack"].get("shift_frames") or [0, 0]
         terms, weights, locals_, info["held_low"] = _held_low_terms(
-            terms, weights, locals_, used, xa, xb, rec_a.rate_hz, rec_b.rate_hz, rate)
-    key = info.get("key") or {}
-    roll = int(key.get("shift_semitones", 0)) if key.get("applied") else 0
-    moved = (info.get("attack") or {}).get("shift_frames") or [0, 0]
+            terms, weights, locals_, used, (xa, xb), (rec_a.rate_hz, rec_b.rate_hz), rate,
+            roll, moved)
 
     def slow_side(side, factor):
         return _slow_side(term_options, side, factor, (xa, xb)[side == "b"],
@@ -762,27 +764,47 @@ def _slow_side(term_options, side, factor, x, sample_rate, rate, roll, moved):
     return out
 
 
-def _held_low_terms(terms, weights, locals_, used, xa, xb, sr_a, sr_b, rate):
+def _held_low_terms(terms, weights, locals_, used, signals, sample_rates, rate, roll, moved):
     """Music: where one side holds a low voice the other lets decay
-    (:mod:`core.pipeline.sustain`), the chroma's change as a term of the first search
-    only (made from the chroma term as planned: rolled into A's key, moved for the
-    attacks). Returns ``(terms, weights, locals_, info)``."""
-    from ..features.audio import MIDI_MIN, frame_centers, pitch_energy
+    (:mod:`core.pipeline.sustain`), seen in the low register: the chroma's change as a
+    term of the first search only (made from the chroma term as planned: rolled into
+    A's key, moved for the attacks); seen on the decaying side only (a sung bass): the
+    holding side's chroma made without what it holds (B's rolled ``roll`` semitones,
+    each side moved ``moved`` frames earlier, as planned). Returns ``(terms, weights,
+    locals_, info)``."""
+    from ..features.audio import MIDI_MIN, chroma_of_energy, frame_centers, pitch_energy
     from . import sustain
+    from .attack import shift_earlier
 
     k = next((k for k, t in enumerate(terms) if t.name == "chroma"), None)
     if k is None:
         return terms, weights, locals_, {"applied": False}
-    lows = []
-    for x, sr, side in ((xa, sr_a, "a"), (xb, sr_b, "b")):
+    energies, lows = {}, []
+    for x, sr, side in zip(signals, sample_rates, "ab", strict=True):
         # the chroma's own energies, at its frames (remembered by pitch_energy)
         tuning = float(used[k][f"params_{side}"]["tuning"])
-        energy = pitch_energy(x, sr, frame_centers(x.shape[0], sr, rate), tuning)
-        lows.append(sustain.held_low_share(energy, rate, MIDI_MIN))
-    info = sustain.held_low_mismatch(*lows)
+        energies[side] = pitch_energy(x, sr, frame_centers(x.shape[0], sr, rate), tuning)
+        lows.append(sustain.held_low_share(energies[side], rate, MIDI_MIN))
+    whole = None  # only where the decaying-side way may fire (about 5 ms a side)
+    if sustain.needs_held_all(*lows):
+        whole = [sustain.held_all_share(energies[side], rate) for side in "ab"]
+    info = sustain.held_low_mismatch(*lows, held_all=whole)
     if not info["applied"]:
         return terms, weights, locals_, info
     chroma = terms[k]
+    if "hold_s" in info:
+        side = info["side"]
+        params = used[k][f"params_{side}"]
+        values = chroma_of_energy(energies[side], params["compression"],
+                                  params["midi_range"],
+                                  removed=sustain.held_part(energies[side], rate))
+        old = chroma.x if side == "a" else chroma.y
+        values = _prepare_audio("chroma", values).astype(old.dtype, copy=False)
+        if side == "b" and roll:
+            values = np.roll(values, -roll, axis=1)
+        values = np.ascontiguousarray(shift_earlier(values, int(moved[side == "b"])))
+        chroma = chroma._replace(**{"xy"[side == "b"]: values})
+        return [*terms[:k], chroma, *terms[k + 1:]], weights, locals_, info
     term = Term("chroma_change", sustain.chroma_change(chroma.x, rate),
                 sustain.chroma_change(chroma.y, rate), "euclidean", _pool_of("euclidean"))
     return ([*terms, term], [*weights, info["weight"]], [*locals_, 0.0], info)
