@@ -18,7 +18,7 @@ over ±0.5 s, a typical match on the path 0, unrelated frames 1):
    ``_FAR_S`` away, or to nothing) or skipping as many seconds of its A? A stretch of
    high cost alone does not tell (an unchanged chorale has one of 2.5-3 s while changed
    pairs have some of 1-3 s), nor does a jump alone (``auto``'s own rule: it found one
-   on 13 of 120 unchanged copies, most of them at another tempo);
+   on 24 of 149 unchanged pairs and copies, most of them at another tempo);
    ``benchmarks/structure/results.md``, "The monotone result's order check".
 
 The stretches reported are those where the pieces leave the path for at least
@@ -48,8 +48,8 @@ _FAR_S = 2.0
 # the check speaks when the jump DP's pieces put this many seconds of one stretch's B
 # elsewhere on A (or skip as many of its A). A trade-off (results.md, "The monotone
 # result's order check"): on fresh changed pairs 1 s found 36 of 36, 4 s 25, 6 s 11; on
-# unchanged copies 1 s alarmed on 13 of 120, 4 s on 5 (all music at 0.5-0.6x or 1.5x
-# the tempo, or generated pairs with abrupt tempo steps: the diagonal means blur), 6 s on 1
+# 149 unchanged pairs and copies 1 s alarmed on 15, 4 s on 6 (copies at 0.5-0.6x or 1.5x
+# the tempo, generated pairs with tempo steps: the diagonal means blur), 6 s on 1
 _CONFIRM_S = 4.0
 # set to a list by a benchmark to receive every candidate stretch's evidence
 RECORD = None

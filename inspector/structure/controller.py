@@ -380,7 +380,7 @@ class StructureController(QObject):
             self.order_notice.hide()
             return
         self.order_notice.setText(f"{html.escape(check['message'])} "
-                                  f"<a href='run'>Run with structure (auto)</a>")
+                                  f"<a href='run'>Run it now (auto)</a>")
         self.order_notice.setToolTip("a monotone path cannot follow a section that is "
                                      "repeated, skipped or moved: its steps there are "
                                      "marked doubtful")

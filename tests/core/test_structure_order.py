@@ -143,3 +143,15 @@ def test_a_swap_of_a_and_b_exchanges_the_stretches_sides():
     assert "B 10.0-11.0 s (A 20.0-24.0 s)" in got["message"] and got["jumps_found"] == 2
     back = al.transposed().diagnostics["order_check"]
     assert [f["b_s"] for f in back["stretches"]] == [[5.0, 6.0], [20.0, 24.0]]
+
+
+def test_align_on_the_command_line_says_where_the_order_differs(moved_pair, tmp_path,
+                                                                capsys):
+    from core import cli
+
+    pa, pb, pc = moved_pair
+    assert cli.main(["align", str(pa), str(pb), "-o", str(tmp_path / "al.json")]) == 0
+    err = capsys.readouterr().err
+    assert "note: The order seems to differ near B" in err and "--structure auto" in err
+    assert cli.main(["align", str(pa), str(pc), "-o", str(tmp_path / "same.json")]) == 0
+    assert "order" not in capsys.readouterr().err
