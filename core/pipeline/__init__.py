@@ -1092,6 +1092,10 @@ def warm_up() -> None:
     back = np.empty(cost.shape, dtype=np.int8)
     overlap_accumulate(cost - 0.5, acc, back, 0.1)
     overlap_backtrack(back, 2, 3, np.empty((8, 2), dtype=np.int64))
+    # the order check on every monotone result (core.structure.order)
+    from ..structure import order
+
+    order.warm_up(source)
 
 
 def align_files(path_a, path_b, **options) -> Alignment:

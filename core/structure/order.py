@@ -35,7 +35,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["MATERIALS", "high_cost_runs", "normalized_path_costs", "order_check",
-           "stretches_text", "transposed_check", "with_order_check"]
+           "stretches_text", "transposed_check", "warm_up", "with_order_check"]
 
 _THRESHOLD = 0.5
 _SMOOTH_S = 1.0
@@ -254,6 +254,18 @@ def stretches_text(check, sep="; ") -> str:
         return ""
     return sep.join(f"B {f['b_s'][0]:.1f}-{f['b_s'][1]:.1f} s (A {f['a_s'][0]:.1f}-"
                     f"{f['a_s'][1]:.1f} s)" for f in check["stretches"])
+
+
+def warm_up(source):
+    """Compile (or load from the numba cache) the check's kernels on a tiny cost source
+    (``source``: a few dozen frames a side): the smoothing along the diagonal and along
+    speech's slopes, and the jump DP, which a first music, speech or video pair would
+    otherwise compile inside its alignment."""
+    from . import align
+
+    smoothed = align._DiagonalMean(source, 2)
+    align._DiagonalMean(source, 2, align._SLOPES["speech"]).costs(0, source.n, 0, source.m)
+    align.find_pieces(smoothed, 10.0)
 
 
 def transposed_check(check):

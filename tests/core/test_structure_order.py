@@ -155,3 +155,21 @@ def test_align_on_the_command_line_says_where_the_order_differs(moved_pair, tmp_
     assert "note: The order seems to differ near B" in err and "--structure auto" in err
     assert cli.main(["align", str(pa), str(pc), "-o", str(tmp_path / "same.json")]) == 0
     assert "order" not in capsys.readouterr().err
+
+
+def test_the_pipeline_s_warm_up_compiles_the_order_check_s_kernels():
+    """A first music, speech or video pair's order check compiles nothing after the
+    warm-up (a fresh process: the kernels are compiled or loaded from the numba cache
+    only when called)."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from core.pipeline import warm_up; warm_up(); from core._kernels import jumps; "
+            "print(all(k.signatures for k in (jumps.diagonal_mean, jumps.slope_mean, "
+            "jumps.jump_columns, jumps.jump_backtrack)))")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                         text=True, check=True, cwd=root)
+    assert out.stdout.strip().splitlines()[-1] == "True"
