@@ -1,5 +1,9 @@
 """The window's structure features: results with jumps, units, the unit matrix.
 
+- **Order notice**: when the active result carries an order check
+  (``diagnostics["order_check"]``, :mod:`core.structure.order`: a monotone result whose
+  order seems to differ), its message shows in the "Structure" box above the Run button,
+  with a link that runs the structure alignment (``auto``).
 - **Run**: the method panel's "Structure" box and the Structure menu run the default
   alignment with ``structure="auto"`` or ``"pieces"`` on a worker (in a child process
   for longer recordings, :mod:`inspector.tasks.structure`) (the method channel:
