@@ -1087,15 +1087,14 @@ def warm_up() -> None:
     source = FeatureTerms(terms, [1.0, 0.25])
     recipe = _recipe([1.0, 0.25], [1.0, 0.5], 2, 10.0, 20.0, source)
     staged_dtw(source, recipe)
+    from ..structure import order  # the order check on every monotone result
+
+    order.warm_up(source)
     cost = rng.random((3, 4))
     acc = np.empty_like(cost)
     back = np.empty(cost.shape, dtype=np.int8)
     overlap_accumulate(cost - 0.5, acc, back, 0.1)
     overlap_backtrack(back, 2, 3, np.empty((8, 2), dtype=np.int64))
-    # the order check on every monotone result (core.structure.order)
-    from ..structure import order
-
-    order.warm_up(source)
 
 
 def align_files(path_a, path_b, **options) -> Alignment:
