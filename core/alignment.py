@@ -162,7 +162,9 @@ class Alignment:
         in seconds), the window outline ``diagnostics["search_window"]``, the DTW
         segments' start and end cells (and their outlines), ``aligned_part``, the sides
         of ``unshared`` (the ends left out, and the warning about them worded again:
-        :func:`unshared_warning`) and the per-side input fingerprints are exchanged;
+        :func:`unshared_warning`), the sides of an order check's stretches
+        (``order_check``, its message worded again) and the per-side input fingerprints
+        are exchanged;
         ``params["transposed"]`` is set (removed again by a second transposition), so
         :func:`core.warping.resolve` knows the engine ran the other way round (the
         recipe in ``params`` stays as it ran). Transposing twice gives the same path,
@@ -210,6 +212,11 @@ class Alignment:
                                                               sources)
             except (KeyError, TypeError, ValueError):  # spans of another shape: left as read
                 pass
+        check = diagnostics.get("order_check")
+        if isinstance(check, Mapping) and isinstance(check.get("stretches"), list):
+            from .structure.order import transposed_check  # the stretches' sides exchanged
+
+            diagnostics["order_check"] = transposed_check(check)
         if diagnostics.get("segments") is not None:
             segments = []
             for rec in diagnostics["segments"]:

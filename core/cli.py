@@ -246,6 +246,10 @@ def _run_align(args) -> int:
         alignment, recipe = run.alignment, run.recipe  # with the features it used
     else:
         alignment = _align_constrained(args, rec_a, rec_b, recipe, anchors, base)
+    check = alignment.diagnostics.get("order_check")
+    if check and not args.quiet:  # a monotone result's order check (core.structure.order)
+        _say("note", check["message"].replace("Try Run with structure",
+                                              "Try --structure auto"))
     # a JSON file keeps the settings, which the window shows when it opens the file
     formats.write_alignment(alignment, output, format=fmt, recipe=recipe)
     return 0

@@ -84,6 +84,9 @@ def result_tooltip(session, aid: int) -> str:
     warning = al.diagnostics.get("warning")
     if warning:
         lines.append(f"warning: {warning}")
+    order = al.diagnostics.get("order_check")
+    if order:
+        lines.append(f"order: {order['message']}")
     return "\n".join(lines)
 
 
@@ -216,8 +219,10 @@ class ResultsList(QWidget):
         for col in (COL_DIST, COL_NAME):
             item.setToolTip(col, tip)
         # the engine's warning (a part one side lacks, a solver that did not converge)
-        # outlives the status bar's message: an icon on the row, the text in its tooltip
-        warned = al is not None and bool(al.diagnostics.get("warning"))
+        # or its order check (the order seems to differ) outlives the status bar's
+        # message: an icon on the row, the text in its tooltip
+        warned = al is not None and bool(al.diagnostics.get("warning")
+                                         or al.diagnostics.get("order_check"))
         item.setIcon(COL_NAME, self.style().standardIcon(
             QStyle.StandardPixmap.SP_MessageBoxWarning) if warned else QIcon())
 

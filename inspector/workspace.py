@@ -225,8 +225,12 @@ class Workspace(QObject):
 
 def _with_warning(text: str, al) -> str:
     """A result's message with the engine's warning about it (``diagnostics["warning"]``:
-    a part of one recording the other lacks, a solver that did not converge), which the
-    status bar would otherwise replace by this message as soon as the result arrives."""
+    a part of one recording the other lacks, a solver that did not converge) and its
+    order check's message (``diagnostics["order_check"]``: the order seems to differ),
+    which the status bar would otherwise replace by this message as soon as the result
+    arrives."""
     warning = al.diagnostics.get("warning")
+    order = (al.diagnostics.get("order_check") or {}).get("message")
     # the warning first: a narrow status bar cuts the end of a long message
-    return f"Warning: {warning} ({text})" if warning else text
+    said = " ".join(w for w in (warning and f"Warning: {warning}", order) if w)
+    return f"{said} ({text})" if said else text

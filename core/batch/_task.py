@@ -203,6 +203,7 @@ def run_pair(job: dict) -> SummaryRow:
                 alignment.diagnostics.get("material", "")),
             output=os.path.basename(job["output"]), a=a, b=b,
             jumps=_jumps(alignment, structure),
+            order_differs=order_differs_text(alignment),
             **_warning(alignment), **_confidence(alignment))
         write_record(job["record"], key, files, job, row)
         return row
@@ -229,6 +230,14 @@ def _jumps(alignment, structure: str) -> int | None:
     if hasattr(alignment, "pieces"):
         return len(alignment.jumps)
     return None if structure == "monotone" else 0
+
+
+def order_differs_text(alignment) -> str:
+    """The row's ``order_differs``: the stretches of the result's order check
+    (:mod:`core.structure.order`), e.g. ``B 22.3-40.1 s; A 7.4-19.1 s``; "" without."""
+    from ..structure.order import stretches_text
+
+    return stretches_text(alignment.diagnostics.get("order_check"))
 
 
 def _warning(alignment) -> dict:

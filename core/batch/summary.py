@@ -49,6 +49,12 @@ Columns (in this order; a header line names them)
     :func:`core.batch.mark_corrected`), as UTC ``YYYY-MM-DDTHH:MM:SSZ``; empty for an
     output as the batch wrote it. A batch run again keeps a corrected output (and this
     column) as it keeps any finished pair.
+``order_differs``
+    For a monotone result, the stretches where its order seems to differ from the
+    other recording's (:mod:`core.structure.order`: a section of B repeated or moved,
+    one of A that B skips), e.g. ``B 22.3-40.1 s; A 7.4-19.1 s``; their steps count as
+    doubtful in ``low_confidence_fraction``. Run such a pair with ``structure`` auto.
+    Empty when there are none (and for a result with jumps).
 
 A summary written before a column existed reads back with that column empty.
 
@@ -96,6 +102,7 @@ class SummaryRow:
     warning: str = ""
     unshared_s: float | None = None
     corrected: str = ""
+    order_differs: str = ""
 
     def output_in(self, folder) -> str | None:
         """The output file's path in the batch folder ``folder``, None if there is none."""

@@ -334,7 +334,7 @@ def _unshared_info(part, recordings, sources, *, warn=True, stacklevel=3) -> dic
 
 def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None,
                      band_s=None, anchors=None, structure="monotone", progress=None,
-                     cancel=None, _terms=None, _quiet_ends=False):
+                     cancel=None, _terms=None, _quiet_ends=False, _check_order=True):
     """Align two recordings with the default pipeline for their material.
 
     Parameters
@@ -393,14 +393,16 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
                                anchors=anchors, progress=progress, cancel=cancel)
     with one_blas_thread():  # small products: see core._blas
         return _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors,
-                               progress, cancel, _terms, _quiet_ends)
+                               progress, cancel, _terms, _quiet_ends, _check_order)
 
 
 def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, progress,
-                    cancel, _terms, quiet_ends=False):
+                    cancel, _terms, quiet_ends=False, check_order=True):
     """:func:`align_recordings` with ``structure="monotone"`` (``quiet_ends``: the
     warning about unshared ends is left in the diagnostics, not raised: for
-    :func:`core.structure.align_structure`, whose result may have other ends)."""
+    :func:`core.structure.align_structure`, whose result may have other ends;
+    ``check_order`` False: no order check, :func:`core.structure.align_structure` makes
+    its own decision)."""
     t0 = time.perf_counter()
     rate_hz, band_s = _check_args(method, feature, rate_hz, band_s, rec_a, rec_b)
     anchors_s = _check_anchors_s(anchors)
@@ -422,6 +424,7 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
     diag.update(info)
     _check_content(terms, sources, content, rates)
     source = FeatureTerms(terms, weights)
+    planned = (source, rates)  # the order check's costs: before any tempo normalization
     params = {"method": method, "feature": feature, "rate_hz": rate_hz, "band_s": band_s}
     if method != "dtw":
         return _align_other(method, source, rates, refine, diag, sources, params,
@@ -474,7 +477,23 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
         result = with_skips(result, source)
     if odiag.get("trimmed"):
         result = _with_unshared(result, (rec_a, rec_b), sources, warn=not quiet_ends)
+    if check_order:
+        monitor.check()
+        result = _with_order_check(result, *planned)
     return result
+
+
+def _with_order_check(result, source, rates):
+    """``result`` with the structure analysis's order check (:mod:`core.structure.order`:
+    ``diagnostics["order_check"]`` and the steps of a stretch whose order seems to
+    differ made doubtful), for the materials it knows; the path is the same."""
+    from ..structure import order
+
+    material = result.diagnostics.get("material")
+    if material not in order.MATERIALS:
+        return result
+    costs = order.normalized_path_costs(source, rates, material, result)
+    return order.with_order_check(result, order.order_check(costs, result))
 
 
 def _tempo_normalized(terms, source, rates, part, diag, params, slow_side=None):
@@ -1105,6 +1124,9 @@ def warm_up() -> None:
     source = FeatureTerms(terms, [1.0, 0.25])
     recipe = _recipe([1.0, 0.25], [1.0, 0.5], 2, 10.0, 20.0, source)
     staged_dtw(source, recipe)
+    from ..structure import order  # the order check on every monotone result
+
+    order.warm_up(source)
     cost = rng.random((3, 4))
     acc = np.empty_like(cost)
     back = np.empty(cost.shape, dtype=np.int8)

@@ -57,6 +57,7 @@ import numpy as np
 from .._progress import Monitor
 from ..options import STRUCTURES
 from .junctions import refine_junctions, self_costs
+from .order import high_cost_runs
 from .piecewise import PiecewiseAlignment
 from .segments import cluster_units, frame_costs, segment, unit_costs
 
@@ -514,22 +515,9 @@ def _onset_frames_b(rec_b, mono, rate_hz):
 def _high_cost_stretch(cost, rate_b, c_on, c_off, threshold=0.5, smooth_s=1.0):
     """Longest stretch (seconds of B) over which the monotone path's normalized local
     cost (smoothed) stays above ``threshold``; and its B range."""
-    from scipy.ndimage import uniform_filter1d
-
-    m = len(cost)
-    norm = (cost - c_on) / (c_off - c_on)
-    width = max(1, int(round(smooth_s * rate_b)))
-    high = uniform_filter1d(norm, width, mode="nearest") > threshold
-    best, best_range, start = 0, None, None
-    for j in range(m + 1):
-        if j < m and high[j]:
-            if start is None:
-                start = j
-        elif start is not None:
-            if j - start > best:
-                best, best_range = j - start, (start / rate_b, j / rate_b)
-            start = None
-    return best / rate_b, best_range
+    runs = high_cost_runs((cost - c_on) / (c_off - c_on), rate_b, threshold, smooth_s)
+    s, e = max(runs, key=lambda r: r[1] - r[0], default=(0, 0))
+    return (e - s) / rate_b, (None if e == s else (s / rate_b, e / rate_b))
 
 
 def analyse_units(x, y, rate_hz, *, min_unit_s=2.0):
@@ -700,7 +688,8 @@ def align_structure(rec_a, rec_b, *, structure="auto", feature="auto", rate_hz=N
     mono = align_recordings(rec_a, rec_b, feature=feature, rate_hz=rate_hz, band_s=band_s,
                             progress=monitor.sub(0.4, 0.7).report, cancel=cancel,
                             _terms=(terms, weights, local, rates, dict(info)),
-                            _quiet_ends=True)  # warned below, for the result returned
+                            _quiet_ends=True,  # warned below, for the result returned
+                            _check_order=False)  # decided here, with the jump DP
     t1 = time.perf_counter()
     source = FeatureTerms(terms, weights)
     factor, coarse, smoothed, path_cost, c_on, c_off = _dp_costs(source, rates,

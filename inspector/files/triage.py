@@ -6,7 +6,9 @@ pair for correction, save the correction back in the batch's format.
 a pair of the batch is open). :class:`TriageTable` lists the pairs, the most doubtful
 first (:func:`doubt_order`): failed pairs (with their error), then pairs whose path has
 jumps (the batch decided alone that the recordings' order differs; their ``jumps`` cell
-is marked; a structure run that found none says 0, a monotone one nothing), then pairs
+is marked; a structure run that found none says 0, a monotone one nothing), then
+monotone pairs whose order seems to differ (``order_differs``: the jumps cell says so, in
+a lighter brown, the stretches in its tooltip), then pairs
 with a warning (the engine's, e.g. an end of one recording left out that is not silence;
 their ``warning`` cell is amber with an icon, the seconds left out and the warning in its
 tooltip), then the lowest mean confidence; every column
@@ -65,6 +67,9 @@ COLUMNS = ("#", "path", "id", "status", "mean confidence", "low confidence", "ju
            "warning", "material", "A (s)", "B (s)", "error")
 #: The background of the ``jumps`` cell of a pair whose path has jumps (to review).
 JUMPS_COLOUR = "#806020"
+#: The background of the ``jumps`` cell of a monotone pair whose order seems to differ
+#: (``order_differs``: a lighter brown than the jumps').
+ORDER_COLOUR = "#c09050"
 #: The background of the ``warning`` cell of a pair the engine warned about (amber: a
 #: light one, told apart from the jumps' brown).
 WARNING_COLOUR = "#ffe0a0"
@@ -76,7 +81,8 @@ BATCH_FILTER = "Batch summary (summary.csv);;CSV (*.csv);;All files (*)"
 
 def doubt_order(rows) -> list[int]:
     """Indices of ``rows`` (SummaryRow), the most doubtful first: failed pairs, then
-    pairs whose path has jumps, then pairs with a warning (``warning``: e.g. an end of
+    pairs whose path has jumps, then monotone pairs whose order seems to differ
+    (``order_differs``), then pairs with a warning (``warning``: e.g. an end of
     one recording left out that is not silence), then by mean confidence (lowest first;
     a pair without one after those with one), then by the share of low-confidence steps
     (highest first), then by id.
@@ -89,6 +95,9 @@ def doubt_order(rows) -> list[int]:
     the pieces, not the jumps between them. Such pairs are few (only where a structure
     other than monotone was asked for and found a jump), so looking at each costs
     little; among them, as among the monotone pairs, the least confident come first.
+    A monotone pair whose order seems to differ follows them: its path is wrong over a
+    whole section (the steps there are doubtful, but a short stretch hardly moves the
+    pair's mean confidence), and structure auto would likely have jumped there.
 
     A pair with a warning comes next, for the same reason: leaving out a lead-in or a
     tail is a decision about a whole section that the confidence does not rate (the
@@ -103,7 +112,7 @@ def doubt_order(rows) -> list[int]:
         row = rows[k]
         conf = row.mean_confidence
         low = row.low_confidence_fraction
-        return (row.status != "failed", not row.jumps, not row.warning,
+        return (row.status != "failed", not row.jumps, not row.order_differs, not row.warning,
                 conf is None or not math.isfinite(conf),
                 conf if conf is not None else 0.0, -(low or 0.0), row.id)
 
@@ -149,6 +158,14 @@ def _warning_text(row: SummaryRow) -> str:
     if not row.warning:
         return ""
     return f"{row.unshared_s:.1f} s left out" if row.unshared_s else "warning"
+
+
+def _jumps_text(row: SummaryRow) -> str:
+    """A jumps cell's text: the count of a structure run, or for a monotone pair
+    whose order seems to differ, that it does."""
+    if row.jumps is None:
+        return "order differs" if row.order_differs else ""
+    return str(row.jumps)
 
 
 def _thumbnail(path, *, progress=None, cancel=None) -> np.ndarray:
@@ -219,6 +236,10 @@ class TriageTable(QWidget):
         n_jumps = sum(bool(r.jumps) for r in rows)
         with_jumps = f", {n_jumps} with jumps (the order differs: check them)" \
             if n_jumps else ""
+        n_order = sum(bool(r.order_differs) and not r.jumps for r in rows)
+        if n_order:
+            with_jumps += (f", {n_order} whose order seems to differ (run them with "
+                           f"structure)")
         n_warned = sum(bool(r.warning) for r in rows)
         warned = (f", {n_warned} with a warning (a part of one recording left out, or the "
                   f"like: check them)") if n_warned else ""
@@ -253,9 +274,10 @@ class TriageTable(QWidget):
             _NumberItem(row.low_confidence_fraction,
                         "" if row.low_confidence_fraction is None
                         else f"{100 * row.low_confidence_fraction:.1f} %"),
-            # a monotone pair sorts as 0 jumps (its cell stays empty, as in the summary);
-            # a structure run that found none says 0
-            _NumberItem(row.jumps or 0, "" if row.jumps is None else str(row.jumps)),
+            # a monotone pair sorts as 0 jumps (its cell stays empty, as in the summary,
+            # or says that its order seems to differ); a structure run that found none
+            # says 0
+            _NumberItem(row.jumps or (0.5 if row.order_differs else 0), _jumps_text(row)),
             # warned pairs sort after the others, by the seconds left out
             _NumberItem((bool(row.warning), row.unshared_s or 0.0), _warning_text(row)),
             QTableWidgetItem(row.material),
@@ -278,6 +300,11 @@ class TriageTable(QWidget):
             jumps.setToolTip(f"the path jumps {row.jumps} time(s): the batch found that "
                              f"the order of the recordings differs; open the pair to check "
                              f"the jumps")
+        elif row.order_differs:
+            jumps = cells[COLUMNS.index("jumps")]
+            jumps.setBackground(QColor(ORDER_COLOUR))
+            jumps.setToolTip(f"the order seems to differ: {row.order_differs} (steps there "
+                             f"count as doubtful); open the pair and Run with structure")
         if row.warning:
             warning = cells[COLUMNS.index("warning")]
             warning.setBackground(QColor(WARNING_COLOUR))

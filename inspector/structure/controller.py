@@ -1,5 +1,9 @@
 """The window's structure features: results with jumps, units, the unit matrix.
 
+- **Order notice**: when the active result carries an order check
+  (``diagnostics["order_check"]``, :mod:`core.structure.order`: a monotone result whose
+  order seems to differ), its message shows in the "Structure" box above the Run button,
+  with a link that runs the structure alignment (``auto``).
 - **Run**: the method panel's "Structure" box and the Structure menu run the default
   alignment with ``structure="auto"`` or ``"pieces"`` on a worker (in a child process
   for longer recordings, :mod:`inspector.tasks.structure`) (the method channel:
@@ -20,11 +24,20 @@ GUI thread.
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+)
 
 from core.display import decimate_path
 from core.registry import Recipe
@@ -38,6 +51,9 @@ from .unit_matrix import UnitMatrixView
 __all__ = ["StructureController", "PIECE_COLOURS"]
 
 PIECE_COLOURS = ("#ff4040", "#ff9040", "#ffe040", "#60ff60", "#40e0ff", "#c080ff")
+#: The background of the notice that the active result's order seems to differ (the
+#: triage's amber of a warning)
+ORDER_NOTICE_COLOUR = "#ffe0a0"
 
 
 class StructureController(QObject):
@@ -85,6 +101,8 @@ class StructureController(QObject):
         s = self.session
         s.cursor_moved.connect(self._draw_echoes)
         s.active_alignment_changed.connect(lambda *_: self._on_active_changed())
+        s.alignment_edited.connect(lambda aid: self.show_order_notice()
+                                   if aid == self.session.active_id else None)
         s.recording_opened.connect(lambda *_: self._on_recordings_changed())
         s.recordings_swapped.connect(self._on_swapped)
 
@@ -102,7 +120,17 @@ class StructureController(QObject):
         row = QHBoxLayout()
         row.addWidget(self.run_button)
         row.addWidget(self.units_button)
+        # the active monotone result's order check (core.structure.order), above the
+        # action it offers; hidden while the active result has none
+        self.order_notice = QLabel()
+        self.order_notice.setWordWrap(True)
+        self.order_notice.setTextFormat(Qt.TextFormat.RichText)
+        self.order_notice.setStyleSheet(f"background: {ORDER_NOTICE_COLOUR}; color: black; "
+                                        f"padding: 3px;")
+        self.order_notice.linkActivated.connect(lambda _link: self.run("auto"))
+        self.order_notice.hide()
         layout = QVBoxLayout(box)
+        layout.addWidget(self.order_notice)
         layout.addWidget(self.structure_combo)
         layout.addLayout(row)
         panel.layout().insertWidget(2, box)
@@ -345,6 +373,22 @@ class StructureController(QObject):
     def _on_active_changed(self) -> None:
         self.draw_pieces()
         self._draw_echoes(*self.session.cursor)
+        self.show_order_notice()
+
+    def show_order_notice(self) -> None:
+        """The active result's order check (``diagnostics["order_check"]``), if it has
+        one, above the Run button, with a link that runs the structure alignment."""
+        al = self.session.active_alignment()
+        check = None if al is None else al.diagnostics.get("order_check")
+        if not check:
+            self.order_notice.hide()
+            return
+        self.order_notice.setText(f"{html.escape(check['message'])} "
+                                  f"<a href='run'>Run it now (auto)</a>")
+        self.order_notice.setToolTip("a monotone path cannot follow a section that is "
+                                     "repeated, skipped or moved: its steps there are "
+                                     "marked doubtful")
+        self.order_notice.show()
 
     def draw_pieces(self) -> None:
         """Each piece of the active result its own curve; the carrier's curve hidden."""

@@ -245,13 +245,14 @@ def test_summary_carries_a_pair_s_warning_and_reads_old_summaries(tmp_path):
             SummaryRow("plain", "ok", mean_confidence=0.9, output="plain.json")]
     write_summary(rows, tmp_path / "summary.csv")
     lines = (tmp_path / "summary.csv").read_text().splitlines()
-    assert lines[0].endswith(",jumps,warning,unshared_s,corrected") and len(lines) == 3
+    assert lines[0].endswith(",jumps,warning,unshared_s,corrected,order_differs") \
+        and len(lines) == 3
     back = read_summary(tmp_path)
     assert back[0].warning == " ".join(warning.split())  # on one line
     assert back[0].unshared_s == 3.46
     assert back[1].warning == "" and back[1].unshared_s is None
     # a summary from before the columns: they read back empty
-    old = [",".join(line.split(",")[:-3]) for line in lines]
+    old = [",".join(line.split(",")[:-4]) for line in lines]
     (tmp_path / "summary.csv").write_text("\n".join(old) + "\n")
     back = read_summary(tmp_path)
     assert [(r.id, r.warning, r.unshared_s) for r in back] == [("warned", "", None),
@@ -279,10 +280,10 @@ def test_a_row_s_warning_is_the_result_s_and_its_unshared_seconds_are_loud_only(
     (format_rows([SummaryRow("a", "ok")]).replace(",ok,", ",done,"), "line 2: status"),
     (format_rows([SummaryRow("a", "ok", seconds=1.0)]).replace("1.000", "one"),
      "line 2: seconds: 'one' is not a number"),
-    (format_rows([SummaryRow("a", "ok")]) + "b,ok\n", "line 3: expected 16 fields"),
-    (format_rows([SummaryRow("a", "ok", unshared_s=1.0)]).replace(",1.00,\n", ",1 s,\n"),
+    (format_rows([SummaryRow("a", "ok")]) + "b,ok\n", "line 3: expected 17 fields"),
+    (format_rows([SummaryRow("a", "ok", unshared_s=1.0)]).replace(",1.00,,\n", ",1 s,,\n"),
      "line 2: unshared_s: '1 s' is not a number"),
-    (format_rows([SummaryRow("a", "ok", jumps=2)]).replace(",2,,,\n", ",2.5,,,\n"),
+    (format_rows([SummaryRow("a", "ok", jumps=2)]).replace(",2,,,,\n", ",2.5,,,,\n"),
      "line 2: jumps: '2.5' is not a whole number"),
 ])
 def test_malformed_summaries_are_refused(tmp_path, text, message):

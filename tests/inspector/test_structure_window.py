@@ -82,6 +82,48 @@ def test_run_with_structure_draws_pieces_and_the_cursor_follows_jumps(qtbot, win
     assert st.unit_matrix.isVisible()
 
 
+@pytest.fixture
+def moved_pair(tmp_path):
+    """A: six sections of 10 s; B: the same with the second moved after the fourth."""
+    import soundfile as sf
+
+    from core.synthetic.music import tone_sections
+
+    pa, pb = tmp_path / "a.wav", tmp_path / "b.wav"
+    sf.write(pa, tone_sections([220, 330, 262, 392, 294, 440], sec=10.0), 8000)
+    sf.write(pb, tone_sections([220, 262, 392, 330, 294, 440], sec=10.0), 8000)
+    return str(pa), str(pb)
+
+
+def test_a_default_result_whose_order_differs_offers_run_with_structure(qtbot, window,
+                                                                         moved_pair):
+    """The default (monotone) result of a pair whose B moved a section carries an order
+    check: the Structure box says so above its Run button, with a link that runs the
+    structure alignment; the notice goes with a result that has none."""
+    aid = open_pair(qtbot, window, *moved_pair)
+    wait_idle(qtbot, window)
+    st = window.structure
+    check = window.session.alignment(aid).diagnostics["order_check"]
+    assert st.order_notice.isVisible()
+    assert check["message"] in st.order_notice.text()
+    assert "Run with structure" in st.order_notice.text()
+    # the results list's row says it too (icon and tooltip)
+    from inspector.results_list import result_tooltip
+
+    assert check["message"] in result_tooltip(window.session, aid)
+    with qtbot.waitSignal(st.finished, timeout=TIMEOUT_MS) as blocker:
+        st.order_notice.linkActivated.emit("run")
+    new = blocker.args[0]
+    assert new != -1 and piecewise_of(window.session.alignment(new)) is not None
+    wait_idle(qtbot, window)
+    assert window.session.active_id == new
+    assert not st.order_notice.isVisible()
+    # back to the monotone result: the notice again
+    window.session.set_active(aid)
+    assert st.order_notice.isVisible()
+    wait_idle(qtbot, window)
+
+
 def test_structure_run_can_be_cancelled(qtbot, window, repeat_pair):
     open_pair(qtbot, window, *repeat_pair)
     st = window.structure

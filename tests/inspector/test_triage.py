@@ -18,7 +18,13 @@ from core.formats import read_alignment, write_alignment
 from core.media import open_recording
 from core.structure import PiecewiseAlignment
 from core.structure.carrier import piecewise_of
-from inspector.files.triage import COLUMNS, JUMPS_COLOUR, WARNING_COLOUR, doubt_order
+from inspector.files.triage import (
+    COLUMNS,
+    JUMPS_COLOUR,
+    ORDER_COLOUR,
+    WARNING_COLOUR,
+    doubt_order,
+)
 
 
 def _straight(a, b, rate=50.0, confidence=0.9):
@@ -85,6 +91,14 @@ def test_doubt_order_puts_warned_pairs_after_those_with_jumps():
             SummaryRow("d", "ok", mean_confidence=0.9, jumps=1),
             SummaryRow("e", "skipped", mean_confidence=0.6, warning="did not converge")]
     assert [rows[k].id for k in doubt_order(rows)] == ["c", "d", "e", "b", "a"]
+
+
+def test_doubt_order_puts_pairs_whose_order_differs_after_jumps_before_warnings():
+    rows = [SummaryRow("a", "ok", mean_confidence=0.2),
+            SummaryRow("b", "ok", mean_confidence=0.95, warning="B has a lead-in"),
+            SummaryRow("c", "ok", mean_confidence=0.9, order_differs="B 8.0-16.3 s (A 7-14 s)"),
+            SummaryRow("d", "ok", mean_confidence=0.9, jumps=1)]
+    assert [rows[k].id for k in doubt_order(rows)] == ["d", "c", "b", "a"]
 
 
 def _double_click(qtbot, view, pos):
@@ -261,6 +275,20 @@ def test_jumps_column_tells_a_structure_run_without_jumps_from_a_monotone_one(
     wait_idle(qtbot, window)
 
 
+def test_a_monotone_pair_whose_order_differs_is_marked_and_comes_first(qtbot, window,
+                                                                          batch):
+    where = "B 8.0-16.3 s (A 7.0-14.3 s)"
+    table = _open_with_sure_changed(qtbot, window, batch, order_differs=where)
+    # "sure" is the more confident, but its order seems to differ: it comes first
+    assert _column(table, "id") == ["broken", "sure", "doubtful"]
+    assert _column(table, "jumps") == ["", "order differs", ""]
+    cell = table.table.item(1, COLUMNS.index("jumps"))
+    assert cell.background().color().name() == ORDER_COLOUR
+    assert where in cell.toolTip() and "Run with structure" in cell.toolTip()
+    assert "1 whose order seems to differ" in table.header.text()
+    wait_idle(qtbot, window)
+
+
 def test_warning_column_marks_warned_pairs_counts_them_and_sorts(qtbot, window, batch):
     text = "B (take2.wav) has material at its start (0.0-3.5 s) that A (take1.wav) seems to lack"
     table = _open_with_sure_changed(qtbot, window, batch, warning=text, unshared_s=3.5)
@@ -317,7 +345,7 @@ def test_a_batch_with_a_lead_in_one_side_lacks_warns_up_to_the_triage(qtbot, win
 def test_a_summary_without_the_jumps_column_still_opens(qtbot, window, batch):
     out, rows = batch
     lines = (out / "summary.csv").read_text().splitlines()
-    assert lines[0].endswith(",jumps,warning,unshared_s,corrected")
+    assert lines[0].endswith(",jumps,warning,unshared_s,corrected,order_differs")
     (out / "summary.csv").write_text("\n".join(line.rsplit(",", 4)[0] for line in lines)
                                      + "\n")
     table = _open_batch(qtbot, window, out)
