@@ -138,6 +138,31 @@ def write_result(alignment, path, fmt, recipe=None, *, progress=None, cancel=Non
     return path
 
 
+def export_target(path: str, chosen: str) -> tuple[str, str | None]:
+    """The file and format an export dialog's answer means: ``path`` as typed and
+    ``chosen``, the name filter selected.
+
+    A name without an extension takes the filter's. A name whose extension names a
+    format the filter's cannot be written into (``out.json`` with the dialog's first
+    filter, CSV, still selected) is written in the extension's format: Qt's dialog
+    rewrites the typed extension when the user picks a filter, so an extension that
+    disagrees with the filter was typed after it, and is what the user wants. Returns
+    ``(path, format or None)``, None: from the extension."""
+    fmt = next((f for f, text in ALIGNMENT_FILTERS.items() if text == chosen), None)
+    if fmt is None:
+        return path, None
+    if not os.path.splitext(os.path.basename(path))[1]:
+        return path + _SUFFIX[fmt], fmt
+    try:
+        output_format(path, fmt, "alignment")
+    except ValueError:
+        try:
+            return path, output_format(path, None, "alignment")
+        except ValueError:
+            pass  # an extension of no format: the message names the filter's
+    return path, fmt
+
+
 def image_of(recipe, alignment):
     """What the cost matrix shows for a result read from a file with ``recipe`` (its
     features and local distance, :func:`core.registry.image_inputs`), or None (no
@@ -242,10 +267,7 @@ class FilesController(QObject):
                                      "alignment.csv")
         if not path:
             return
-        fmt = next((f for f, text in ALIGNMENT_FILTERS.items() if text == chosen), None)
-        if fmt is not None and not os.path.splitext(os.path.basename(path))[1]:
-            path += _SUFFIX[fmt]
-        self.export_alignment(rid, path, fmt)
+        self.export_alignment(rid, *export_target(path, chosen))
 
     def export_alignment(self, rid: int, path: str, fmt: str | None = None):
         """Write result ``rid`` to ``path`` (format ``fmt``, else from the extension) on

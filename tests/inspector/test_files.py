@@ -93,6 +93,28 @@ def test_export_from_the_menu_and_read_the_file_back(qtbot, window, audio_pair, 
     wait_idle(qtbot, window)
 
 
+def test_export_takes_the_typed_extension_over_the_default_filter(qtbot, window, audio_pair,
+                                                                  tmp_path):
+    # the dialog opens on its first filter (CSV); a user who types "out.json" without
+    # touching the filter wants JSON, not a refusal ("a .json file holds json, not csv")
+    open_pair(qtbot, window, *audio_pair)
+    for name, fmt in (("typed.json", "json"), ("typed.svl", "svl"),
+                      ("typed.TextGrid", "textgrid")):
+        window.files.ask_save = _save_to(tmp_path / name, "csv")
+        with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS) as blocker:
+            _press(qtbot, window, Qt.Key.Key_E)
+        assert blocker.args[0] == str(tmp_path / name)
+        assert not window.banner.isVisible()
+        back = read_alignment(tmp_path / name, fmt)
+        assert back.path.shape[0] > 1
+    # an extension the chosen filter can hold keeps the filter's format
+    window.files.ask_save = _save_to(tmp_path / "layer.csv", "sv-csv")
+    with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
+        _press(qtbot, window, Qt.Key.Key_E)
+    assert not (tmp_path / "layer.csv").read_text().startswith("time_a_s")
+    wait_idle(qtbot, window)
+
+
 def test_export_of_a_chosen_result_and_refused_outputs(qtbot, window, audio_pair, tmp_path):
     first = open_pair(qtbot, window, *audio_pair)
     second = window.session.add_alignment(_linear(window), label="straight")
