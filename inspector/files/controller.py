@@ -358,9 +358,12 @@ class FilesController(QObject):
                                    f"{target}: open annotations on {slot.upper()} and have "
                                    f"an alignment first")
             return
-        stem = Path(opened.path).name
-        ext = _suffix(stem)
-        default = stem[: len(stem) - len(ext)] + f".on-{target}" + (ext or ".TextGrid")
+        # beside the file read, its extension as spelt there (Praat's ".TextGrid"; the
+        # lower-cased one _suffix compares with is only for comparing)
+        source = Path(opened.path)
+        n_ext = len(_suffix(source.name))
+        stem, ext = source.name[: len(source.name) - n_ext], source.name[len(source.name) - n_ext:]
+        default = str(source.with_name(stem + f".on-{target}" + (ext or ".TextGrid")))
         path, _ = self.ask_save(self.window, f"Export annotations transferred to {target}",
                                 ANNOTATION_SAVE_FILTER, default)
         if path:

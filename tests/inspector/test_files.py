@@ -314,9 +314,17 @@ def test_annotations_show_under_their_stream_and_follow_the_active_path(
 
     # export the transferred annotations and read them back
     out = tmp_path / "words_on_b.TextGrid"
-    window.files.ask_save = _save_to(out)
+    offered = []
+
+    def save_to(parent, title, filter, name=""):
+        offered.append(name)
+        return str(out), ""
+
+    window.files.ask_save = save_to
     with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
         window.files.transfer_actions["a"].trigger()
+    # the name offered: beside the file read (not the working folder), Praat's spelling
+    assert offered == [str(Path(annotations.opened["a"].path).with_name("words.on-B.TextGrid"))]
     back = read_annotation(out)
     words = [it for it in back.tier("words").items if it.label]
     assert np.allclose([it.start_s for it in words], straight.map_a_to_b(starts_a),
