@@ -238,6 +238,23 @@ def test_the_no_confidence_note_of_an_imported_path_fits_its_track(qtbot, window
                     timeout=TIMEOUT_MS)
     assert note.textItem.boundingRect().width() <= diagnostics.conf_plot.getViewBox().width()
 
+    def inside_track() -> bool:
+        # in the track's own terms (the text item's scene transform follows only when
+        # painted): its anchor, the middle of the text, at most half the text's width
+        # from either edge
+        view_box = diagnostics.conf_plot.getViewBox()
+        (x0, x1), _ = view_box.viewRange()
+        px_per_s = view_box.width() / (x1 - x0)
+        half = note.textItem.boundingRect().width() / 2
+        x = note.pos().x()
+        return (x - x0) * px_per_s >= half - 1 and (x1 - x) * px_per_s >= half - 1
+
+    qtbot.waitUntil(inside_track, timeout=TIMEOUT_MS)
+    # zoomed on the first fifth of A: the note was placed at the middle of A, past the
+    # track's right edge (its end cut off, or all of it out of sight)
+    diagnostics.conf_plot.setXRange(0.0, window.session.duration("a") / 5, padding=0.0)
+    qtbot.waitUntil(inside_track, timeout=TIMEOUT_MS)
+
 
 def test_opening_annotations_counts_the_labels_not_the_gaps(qtbot, window, audio_pair,
                                                             tmp_path):
