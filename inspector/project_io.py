@@ -580,7 +580,7 @@ class ProjectIO(QObject):
             return
         self.session.cache.put_features(key, spec, features)
         aid = self.session.active_id
-        if aid != -1 and self.session.matrix_inputs(aid) is not None:
+        if aid != -1 and self.session.shown_inputs(aid) is not None:
             self.session.active_alignment_changed.emit(aid)
             turn_queue(self.session).queue(self, lambda: self._apply_view(streams=False))
 
