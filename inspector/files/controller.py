@@ -254,6 +254,13 @@ class FilesController(QObject):
             act.triggered.connect(lambda _=False, r=rid: self.ask_export(r))
         self.export_of_menu.setEnabled(bool(self.session.alignment_ids()))
 
+    def _started(self, what: str) -> None:
+        """A new action of the user's: a banner left by an earlier one (a refused export)
+        no longer applies (the window's rule, :attr:`Workspace.action_started`)."""
+        workspace = getattr(self.window, "workspace", None)
+        if workspace is not None:
+            workspace.action_started.emit(what)
+
     # ------------------------------------------------------------------ export
     def ask_export(self, rid: int | None = None) -> None:
         rid = self.session.active_id if rid is None else rid
@@ -272,6 +279,7 @@ class FilesController(QObject):
     def export_alignment(self, rid: int, path: str, fmt: str | None = None):
         """Write result ``rid`` to ``path`` (format ``fmt``, else from the extension) on
         a worker; ``exported(path)`` when done, a message in the window on failure."""
+        self._started("export")
         al = self.session.alignment(rid)
         inputs = [i.path for s in ("a", "b")
                   if (i := self.session.recording_info(s)) is not None]
@@ -301,6 +309,7 @@ class FilesController(QObject):
     def import_alignment(self, path: str):
         """Read an alignment file on a worker and add it as a result (``imported``)."""
         path = os.fspath(path)
+        self._started("import")
         if not self._both_open(path):
             return None
 
@@ -348,6 +357,7 @@ class FilesController(QObject):
         path, _ = self.ask_open(self.window, f"Open annotations of {slot.upper()}",
                                 ANNOTATION_FILTER, "")
         if path:
+            self._started("open")
             self.annotations.open(slot, path)
 
     def ask_export_transferred(self, slot: str) -> None:
@@ -370,6 +380,7 @@ class FilesController(QObject):
             self.export_transferred(slot, path)
 
     def export_transferred(self, slot: str, path: str) -> bool:
+        self._started("export")
         try:
             warnings = self.annotations.export_transferred(slot, path)
         except (ValueError, OSError) as err:
@@ -433,6 +444,7 @@ class FilesController(QObject):
     def open_any(self, path: str, slot: str = "a"):
         """Read ``path`` as an alignment (imported) or annotations (shown on ``slot``)."""
         path = os.fspath(path)
+        self._started("open")
 
         def done(result) -> None:
             kind, value = result

@@ -134,6 +134,12 @@ def test_export_of_a_chosen_result_and_refused_outputs(qtbot, window, audio_pair
     assert window.banner.isVisible()
     assert "a.wav" in window.banner.text()
     assert Path(audio_pair[0]).read_bytes() == before
+    # the next export succeeds: the refusal's banner goes (it stayed up, naming an
+    # export that no longer failed)
+    window.files.ask_save = _save_to(tmp_path / "second.csv")
+    with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
+        _press(qtbot, window, Qt.Key.Key_E)
+    assert not window.banner.isVisible()
     wait_idle(qtbot, window)
 
 

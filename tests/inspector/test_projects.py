@@ -110,6 +110,23 @@ def test_ctrl_s_saves_and_clears_the_unsaved_mark(qtbot, make_window, audio_pair
     assert recent == [str(out)]  # the full path
 
 
+def test_a_failed_save_then_a_save_elsewhere_clears_the_message(qtbot, make_window,
+                                                                 audio_pair, tmp_path):
+    """"project not saved: ... the folder ... does not exist" stayed up after the project
+    was saved elsewhere (Save project as...), saying it was not saved."""
+    win = make_window(FakeDialogs(save_as=str(tmp_path / "gone" / "p.alignproj")))
+    open_pair(qtbot, win, *audio_pair)
+    wait_idle(qtbot, win)
+    press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(win.banner.isVisible, timeout=TIMEOUT_MS)
+    assert "project not saved" in win.banner.text() and win.isWindowModified()
+    win.projects.dialogs.save_as = str(tmp_path / "p.alignproj")
+    with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
+        press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier
+              | Qt.KeyboardModifier.ShiftModifier)
+    assert not win.banner.isVisible() and not win.isWindowModified()
+
+
 def test_cursor_moves_do_not_mark_the_project(qtbot, make_window, audio_pair, tmp_path):
     win = make_window(FakeDialogs(save_as=str(tmp_path / "p.alignproj")))
     open_pair(qtbot, win, *audio_pair)
