@@ -580,3 +580,24 @@ def test_a_file_with_pieces_made_with_a_and_b_swapped_keeps_its_pieces():
         assert np.array_equal(pw.pieces[0].path, made.pieces[0].path[:, ::-1])
         assert np.array_equal(pw.pieces[1].path, made.pieces[1].path[:, ::-1])
         assert pw.duration_a_s == pytest.approx(7.0) and pw.duration_b_s == pytest.approx(10.0)
+
+
+def test_annotation_lanes_leave_the_recording_room_to_show(qtbot, window, audio_pair,
+                                                          tmp_path):
+    """Two tiers on A and two on B make four lanes under each stream (its own and the
+    other's transferred): at the window's size the lanes took the whole pane and the
+    waveform and its feature image were squeezed to a few pixels."""
+    window.resize(1440, 900)
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    annotations = window.files.annotations
+    for slot in ("a", "b"):
+        with qtbot.waitSignal(annotations.opened_changed, timeout=TIMEOUT_MS):
+            annotations.open(slot, str(_annotation_file(tmp_path, f"{slot}.TextGrid")))
+    wait_idle(qtbot, window)
+    for slot in ("a", "b"):
+        view = window.stream_views[slot]
+        assert len(annotations.lanes[slot].rows) == 4
+        qtbot.waitUntil(lambda v=view: v.top.height() + v.bottom.height() >= 90,
+                        timeout=TIMEOUT_MS)
+    wait_idle(qtbot, window)
