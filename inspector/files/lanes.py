@@ -35,6 +35,9 @@ ROW_HEIGHT_PX = 22
 #: the pane grows to hold both, taking room from the matrix below, rather than
 #: squeezing the recording (four lanes in a 150-px pane left it 5 px)
 RECORDING_MIN_PX = 130
+#: at most this much is asked of the window per stream (many tiers: the lanes are
+#: squeezed again rather than the window made taller than a laptop's screen)
+PANE_MIN_PX = 320
 _NAME_FILL = (40, 44, 52, 220)
 
 
@@ -163,7 +166,8 @@ class AnnotationLane:
         self.plot.setMinimumHeight(height)
         self.view.plots.ci.layout.setRowStretchFactor(2, 0)
         self.view.setMinimumHeight(max(self._base_min_height,
-                                       RECORDING_MIN_PX + height if on else 0))
+                                       min(RECORDING_MIN_PX + height, PANE_MIN_PX)
+                                       if on else 0))
 
     def _colour(self, tier: LaneTier) -> str:
         return TRANSFERRED_COLOUR if tier.moved else OWN_COLOUR[self.slot]
