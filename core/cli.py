@@ -70,8 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
                             "method, the default included")
     align.add_argument("--base", metavar="ALIGNMENT",
                        help="with --anchors: re-solve this alignment file (any format of "
-                            "'convert', from this tool or another) through the anchors "
-                            "instead of aligning from scratch")
+                            "'convert', from this tool or another, or a project's active "
+                            "result) through the anchors instead of aligning from scratch")
     align.add_argument("--format", dest="fmt", choices=ALIGNMENT_FORMATS,
                        help="output format (default: from OUT's extension)")
     align.add_argument("--structure", choices=options.STRUCTURES,
@@ -230,7 +230,7 @@ def _run_align(args) -> int:
     base = None
     if args.base is not None:
         _check_input(args.base)
-        base = formats.read_alignment(args.base)
+        base = formats.read_alignment_or_project(args.base)
     rec_a, rec_b = open_recording(args.a), open_recording(args.b)  # headers only
     recipe = _recipe(args, rec_a, rec_b)
     if as_project:

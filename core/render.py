@@ -510,7 +510,7 @@ def run_render(args: argparse.Namespace) -> int:
     """``render A B -o OUT [--alignment FILE] [--mode ...]``."""
     from . import paths
     from .cli import _check_input, _StderrProgress
-    from .formats import read_alignment
+    from .formats import read_alignment_or_project
     from .media import open_recording
 
     _check_input(args.a)
@@ -534,7 +534,7 @@ def run_render(args: argparse.Namespace) -> int:
                          f"video is not decoded: extract it to a WAV or FLAC file)")
     alignment = None
     if args.alignment is not None:
-        alignment = read_alignment(args.alignment)
+        alignment = read_alignment_or_project(args.alignment)
     progress = _StderrProgress(enabled=not args.quiet)
     try:
         summary = render(args.a, args.b, args.output, alignment=alignment, mode=args.mode,
@@ -562,8 +562,8 @@ def register(subparsers) -> None:
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="file to write: .wav (warped, stereo) or .mp4 (side-by-side)")
     p.add_argument("--alignment", metavar="FILE",
-                   help="alignment file of A and B (default: computed with the default "
-                        "pipeline)")
+                   help="alignment file of A and B, or a project (.alignproj): its active "
+                        "result (default: computed with the default pipeline)")
     p.add_argument("--mode", choices=MODES, default="warped",
                    help="what to render (default: warped)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress on stderr")

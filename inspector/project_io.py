@@ -375,6 +375,9 @@ class ProjectIO(QObject):
         (an hour-long project takes about a second), or here with ``wait`` (closing
         needs it done). Changes made meanwhile stay marked unsaved."""
         path = str(Path(path).absolute())
+        # a banner of an earlier action ("project not saved: ... read-only") stayed
+        # up after the project was saved elsewhere
+        self.window.workspace.action_started.emit("save")
         args = (_Box(self._snapshot()), path, False, None, _Box(dict(self.missing)), 0)
         generation = self._generation
         if wait:
@@ -580,7 +583,7 @@ class ProjectIO(QObject):
             return
         self.session.cache.put_features(key, spec, features)
         aid = self.session.active_id
-        if aid != -1 and self.session.matrix_inputs(aid) is not None:
+        if aid != -1 and self.session.shown_inputs(aid) is not None:
             self.session.active_alignment_changed.emit(aid)
             turn_queue(self.session).queue(self, lambda: self._apply_view(streams=False))
 

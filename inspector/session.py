@@ -322,6 +322,18 @@ class Session(QObject):
             return None
         return fa, fb, metric
 
+    def shown_inputs(self, aid: int):
+        """What the matrix shows under result ``aid`` and a correction of it re-solves
+        on: its own features (:meth:`matrix_inputs`), else, for a path read from a file
+        (imported, a batch's output), those of the first result that has them; None
+        when no result has any."""
+        inputs = self.matrix_inputs(aid)
+        for other in self.alignment_ids():
+            if inputs is not None:
+                break
+            inputs = self.matrix_inputs(other)
+        return inputs
+
     def alignment_ids(self) -> list[int]:
         return self.project.result_ids()
 

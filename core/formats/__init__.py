@@ -30,8 +30,8 @@ from ..paths import STDOUT, display_path
 from .annotations import Annotation, Interval, Point, Tier
 from .transfer import TransferResult, transfer_annotation
 
-__all__ = ["write_alignment", "read_alignment", "read_recipe", "format_from_path", "output_format",
-           "read_annotation",
+__all__ = ["write_alignment", "read_alignment", "read_alignment_or_project", "read_recipe",
+           "format_from_path", "output_format", "read_annotation",
            "write_annotation", "transfer_annotation", "transfer_file", "TransferResult",
            "Annotation", "Interval", "Point", "Tier", "write_sv_pairs",
            "ALIGNMENT_FORMATS", "ANNOTATION_FORMATS"]
@@ -248,6 +248,25 @@ def read_recipe(path, format: str | None = None):
         return read_json_recipe(path)
 
 
+def read_alignment_or_project(path) -> Alignment:
+    """An alignment file (:func:`read_alignment`, format from the extension), or a
+    project's active result (:func:`core.project_file.read_active_alignment`): what the
+    commands that take an ALIGNMENT read (``convert``, ``transfer``, ``render
+    --alignment``, ``align --base``), so that a path corrected and saved in the window
+    needs no export first.
+
+    Raises
+    ------
+    FormatError
+        Naming the file and the problem (a ``ProjectError`` for a project).
+    """
+    from ..project_file import is_project_file, read_active_alignment
+
+    if is_project_file(path):
+        return read_active_alignment(path)
+    return read_alignment(path)
+
+
 def read_alignment(path, format: str | None = None, *, rate_a_hz: float | None = None,
                    rate_b_hz: float | None = None) -> Alignment:
     """Read an alignment file.
@@ -361,7 +380,8 @@ def write_annotation(annotation: Annotation, path, format: str | None = None) ->
 def transfer_file(alignment_path, labels_path, out_path, *, format: str | None = None,
                   direction: str = "a2b", labels_format: str | None = None,
                   collapsed_marker: str | None = None) -> list[str]:
-    """Read annotations, map them through an alignment file, write them; returns warnings.
+    """Read annotations, map them through an alignment file (or a project's active
+    result), write them; returns warnings.
 
     The output format is ``format``, else ``out_path``'s extension (a ``.csv`` keeps the
     input's kind of CSV), else (an extension that names no format) the input's format;
@@ -371,7 +391,7 @@ def transfer_file(alignment_path, labels_path, out_path, *, format: str | None =
     in_format = (_normalize(labels_format, ANNOTATION_FORMATS) if labels_format
                  else format_from_path(labels_path, "annotation"))
     out_format = output_format(out_path, format, "annotation", input_format=in_format)
-    alignment = read_alignment(alignment_path)
+    alignment = read_alignment_or_project(alignment_path)
     annotation = read_annotation(labels_path, in_format)
     result = transfer_annotation(annotation, alignment, direction=direction,
                                  collapsed_marker=collapsed_marker)

@@ -19,6 +19,7 @@ from . import (
     format_from_path,
     output_format,
     read_alignment,
+    read_alignment_or_project,
     transfer_file,
     write_alignment,
 )
@@ -45,10 +46,10 @@ def run_convert(args: argparse.Namespace) -> int:
     """``convert IN -o OUT``: re-write an alignment file in another format."""
     check_output(args.output, inputs=(args.input,))
     fmt = output_format(args.output, args.format, "alignment")
-    from ..project_file import is_project_file, read_active_alignment
+    from ..project_file import is_project_file
 
     if args.input_format is None and is_project_file(args.input):
-        alignment = read_active_alignment(args.input)  # the project's active result
+        alignment = read_alignment_or_project(args.input)  # the project's active result
     else:
         input_format = args.input_format or format_from_path(args.input,
                                                              option="--input-format")
@@ -66,7 +67,8 @@ def register(subparsers) -> None:
                     ".eaf, Sonic Visualiser CSV layer, CSV of times and labels), map every time "
                     "through ALIGNMENT to recording B and write them to OUT. Intervals that "
                     "collapse to zero length are kept and reported on stderr.")
-    p.add_argument("alignment", help="alignment file (csv, json, svl, txt, TextGrid, eaf)")
+    p.add_argument("alignment", help="alignment file (csv, json, svl, txt, TextGrid, eaf), "
+                                     "or a project (.alignproj): its active result")
     p.add_argument("labels", help="annotation file of the source recording")
     p.add_argument("-o", "--output", required=True, metavar="OUT",
                    help="annotation file to write ('-': standard output)")

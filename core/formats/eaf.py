@@ -27,7 +27,7 @@ import numpy as np
 
 from ..alignment import Alignment
 from ..errors import FormatError
-from ..paths import open_output
+from ..paths import STDOUT, open_output
 from ._anchors import path_anchors
 from ._xml import parse_xml, xml_text
 from .annotations import Annotation, Interval, Point, Tier
@@ -44,30 +44,54 @@ _MIME = {".wav": "audio/x-wav", ".mp3": "audio/mpeg", ".mp4": "video/mp4",
 _RATE_PROPERTY = "alignment-inspector:rate_{}_hz"
 
 
-def _media_descriptor(header, media: str) -> None:
+def _media_descriptor(header, media: str, folder: str | None) -> None:
     media = str(media)
+    local = None
     if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+:", media) and not re.match(r"^[A-Za-z]:[\\/]",
                                                                        media):
         url = media  # already a URL (e.g. read from another ELAN file)
         name = unquote(urlparse(media).path.rsplit("/", 1)[-1])
+        if urlparse(media).scheme == "file":
+            local = unquote(urlparse(media).path)
     else:
         url = Path(media).resolve().as_uri()
         name = Path(media).name
+        local = str(Path(media).resolve())
     ET.SubElement(header, "MEDIA_DESCRIPTOR", {
         "MEDIA_URL": url, "MIME_TYPE": _MIME.get(Path(name).suffix.lower(), "unknown"),
-        "RELATIVE_MEDIA_URL": f"./{quote(os.fsencode(name))}"})
+        "RELATIVE_MEDIA_URL": _relative_url(local, name, folder)})
 
 
-def _document(tiers, media: list[str], properties: dict[str, str]) -> ET.ElementTree:
-    """``tiers``: list of (name, linguistic type, [(start_ms, end_ms, label)])."""
+def _relative_url(local: str | None, name: str, folder: str | None) -> str:
+    """The media's URL relative to the folder the file is written in, as ELAN reads it
+    (ELAN looks there when MEDIA_URL is gone: the folder moved with its media); "./name"
+    when either is unknown (a URL of another scheme, standard output)."""
+    relative = None
+    if local is not None and folder is not None:
+        try:
+            relative = os.path.relpath(local, folder).replace(os.sep, "/")
+        except ValueError:  # another drive (Windows)
+            relative = None
+    if relative is None:
+        relative = name
+    if not relative.startswith("../"):
+        relative = "./" + relative
+    return quote(os.fsencode(relative))
+
+
+def _document(tiers, media: list[str], properties: dict[str, str], path) -> ET.ElementTree:
+    """``tiers``: list of (name, linguistic type, [(start_ms, end_ms, label)]); ``path``:
+    where the document is written (its media are given relative to its folder too)."""
     now = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat()
     ET.register_namespace("xsi", XSI)
     root = ET.Element("ANNOTATION_DOCUMENT", {
         "AUTHOR": "", "DATE": now, "FORMAT": "3.0", "VERSION": "3.0",
         f"{{{XSI}}}noNamespaceSchemaLocation": SCHEMA_URL})
     header = ET.SubElement(root, "HEADER", {"MEDIA_FILE": "", "TIME_UNITS": "milliseconds"})
+    folder = None if isinstance(path, str) and path == STDOUT else \
+        os.path.dirname(os.path.abspath(os.fsdecode(path)))
     for m in media:
-        _media_descriptor(header, m)
+        _media_descriptor(header, m, folder)
     n_annotations = sum(len(items) for _, _, items in tiers)
     props = {"URN": f"urn:nl-mpi-tools-elan-eaf:{uuid.uuid4()}",
              "lastUsedAnnotationId": str(n_annotations), **properties}
@@ -146,7 +170,7 @@ def write_eaf(annotation: Annotation, path) -> list[str]:
                      for i in tier.items if i.label]
             tiers.append((name, "default-lt", items))
     media = [clean(annotation.media, "the media name")] if annotation.media else []
-    _write(_document(tiers, media, {}), path)
+    _write(_document(tiers, media, {}, path), path)
     warnings += [f"{where}: characters XML cannot hold replaced by U+FFFD"
                  for where in sorted(replaced) if where]
     return warnings
@@ -266,8 +290,8 @@ def write_alignment_eaf(alignment: Alignment, path) -> None:
             media.append(str(source["path"]))
     props = {_RATE_PROPERTY.format("a"): repr(alignment.rate_a_hz),
              _RATE_PROPERTY.format("b"): repr(alignment.rate_b_hz)}
-    _write(_document([("A", "default-lt", seg_a), ("B", "default-lt", seg_b)], media, props),
-           path)
+    _write(_document([("A", "default-lt", seg_a), ("B", "default-lt", seg_b)], media, props,
+                     path), path)
 
 
 def read_alignment_eaf(path, *, rate_a_hz=None, rate_b_hz=None) -> Alignment:

@@ -452,16 +452,9 @@ class Editor(QObject):
                          on_failure=lambda failure: self._on_failed(aid, failure))
 
     def _inputs(self, aid: int):
-        """The features a corridor re-solve of ``aid`` runs on: its own (the matrix's
-        for it), else, for a path read from a file (imported, a batch's output), those
-        of the first result that has them, the features the matrix still shows; None
-        when no result has any."""
-        inputs = self.session.matrix_inputs(aid)
-        for other in self.session.alignment_ids():
-            if inputs is not None:
-                break
-            inputs = self.session.matrix_inputs(other)
-        return inputs
+        """The features a corridor re-solve of ``aid`` runs on: those the matrix shows
+        under it (:meth:`inspector.session.Session.shown_inputs`)."""
+        return self.session.shown_inputs(aid)
 
     # ------------------------------------------------------------------ exact source
     def exact_source(self, base, inputs=None, aid: int | None = None):

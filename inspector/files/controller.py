@@ -138,6 +138,31 @@ def write_result(alignment, path, fmt, recipe=None, *, progress=None, cancel=Non
     return path
 
 
+def export_target(path: str, chosen: str) -> tuple[str, str | None]:
+    """The file and format an export dialog's answer means: ``path`` as typed and
+    ``chosen``, the name filter selected.
+
+    A name without an extension takes the filter's. A name whose extension names a
+    format the filter's cannot be written into (``out.json`` with the dialog's first
+    filter, CSV, still selected) is written in the extension's format: Qt's dialog
+    rewrites the typed extension when the user picks a filter, so an extension that
+    disagrees with the filter was typed after it, and is what the user wants. Returns
+    ``(path, format or None)``, None: from the extension."""
+    fmt = next((f for f, text in ALIGNMENT_FILTERS.items() if text == chosen), None)
+    if fmt is None:
+        return path, None
+    if not os.path.splitext(os.path.basename(path))[1]:
+        return path + _SUFFIX[fmt], fmt
+    try:
+        output_format(path, fmt, "alignment")
+    except ValueError:
+        try:
+            return path, output_format(path, None, "alignment")
+        except ValueError:
+            pass  # an extension of no format: the message names the filter's
+    return path, fmt
+
+
 def image_of(recipe, alignment):
     """What the cost matrix shows for a result read from a file with ``recipe`` (its
     features and local distance, :func:`core.registry.image_inputs`), or None (no
@@ -229,6 +254,13 @@ class FilesController(QObject):
             act.triggered.connect(lambda _=False, r=rid: self.ask_export(r))
         self.export_of_menu.setEnabled(bool(self.session.alignment_ids()))
 
+    def _started(self, what: str) -> None:
+        """A new action of the user's: a banner left by an earlier one (a refused export)
+        no longer applies (the window's rule, :attr:`Workspace.action_started`)."""
+        workspace = getattr(self.window, "workspace", None)
+        if workspace is not None:
+            workspace.action_started.emit(what)
+
     # ------------------------------------------------------------------ export
     def ask_export(self, rid: int | None = None) -> None:
         rid = self.session.active_id if rid is None else rid
@@ -242,14 +274,12 @@ class FilesController(QObject):
                                      "alignment.csv")
         if not path:
             return
-        fmt = next((f for f, text in ALIGNMENT_FILTERS.items() if text == chosen), None)
-        if fmt is not None and not os.path.splitext(os.path.basename(path))[1]:
-            path += _SUFFIX[fmt]
-        self.export_alignment(rid, path, fmt)
+        self.export_alignment(rid, *export_target(path, chosen))
 
     def export_alignment(self, rid: int, path: str, fmt: str | None = None):
         """Write result ``rid`` to ``path`` (format ``fmt``, else from the extension) on
         a worker; ``exported(path)`` when done, a message in the window on failure."""
+        self._started("export")
         al = self.session.alignment(rid)
         inputs = [i.path for s in ("a", "b")
                   if (i := self.session.recording_info(s)) is not None]
@@ -279,6 +309,7 @@ class FilesController(QObject):
     def import_alignment(self, path: str):
         """Read an alignment file on a worker and add it as a result (``imported``)."""
         path = os.fspath(path)
+        self._started("import")
         if not self._both_open(path):
             return None
 
@@ -326,6 +357,7 @@ class FilesController(QObject):
         path, _ = self.ask_open(self.window, f"Open annotations of {slot.upper()}",
                                 ANNOTATION_FILTER, "")
         if path:
+            self._started("open")
             self.annotations.open(slot, path)
 
     def ask_export_transferred(self, slot: str) -> None:
@@ -336,15 +368,19 @@ class FilesController(QObject):
                                    f"{target}: open annotations on {slot.upper()} and have "
                                    f"an alignment first")
             return
-        stem = Path(opened.path).name
-        ext = _suffix(stem)
-        default = stem[: len(stem) - len(ext)] + f".on-{target}" + (ext or ".TextGrid")
+        # beside the file read, its extension as spelt there (Praat's ".TextGrid"; the
+        # lower-cased one _suffix compares with is only for comparing)
+        source = Path(opened.path)
+        n_ext = len(_suffix(source.name))
+        stem, ext = source.name[: len(source.name) - n_ext], source.name[len(source.name) - n_ext:]
+        default = str(source.with_name(stem + f".on-{target}" + (ext or ".TextGrid")))
         path, _ = self.ask_save(self.window, f"Export annotations transferred to {target}",
                                 ANNOTATION_SAVE_FILTER, default)
         if path:
             self.export_transferred(slot, path)
 
     def export_transferred(self, slot: str, path: str) -> bool:
+        self._started("export")
         try:
             warnings = self.annotations.export_transferred(slot, path)
         except (ValueError, OSError) as err:
@@ -408,6 +444,7 @@ class FilesController(QObject):
     def open_any(self, path: str, slot: str = "a"):
         """Read ``path`` as an alignment (imported) or annotations (shown on ``slot``)."""
         path = os.fspath(path)
+        self._started("open")
 
         def done(result) -> None:
             kind, value = result

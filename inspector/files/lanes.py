@@ -31,6 +31,13 @@ OWN_COLOUR = {"a": "#7fb2ff", "b": "#ffb27f"}
 COLLAPSED_COLOUR = "#ff6060"
 MAX_LABELS = 120
 ROW_HEIGHT_PX = 22
+#: what the stream keeps above its lanes (waveform, feature image, time axis, title):
+#: the pane grows to hold both, taking room from the matrix below, rather than
+#: squeezing the recording (four lanes in a 150-px pane left it 5 px)
+RECORDING_MIN_PX = 130
+#: at most this much is asked of the window per stream (many tiers: the lanes are
+#: squeezed again rather than the window made taller than a laptop's screen)
+PANE_MIN_PX = 320
 _NAME_FILL = (40, 44, 52, 220)
 
 
@@ -115,6 +122,7 @@ class AnnotationLane:
         self._row_items: list[_Row] = []
         self._labels: list[pg.TextItem] = []  # the pool; the first _n_labels are shown
         self._n_labels = 0
+        self._base_min_height = view.minimumHeight()
         self._relabel = Debouncer(self._place_labels, 40, view)
         self.plot.sigXRangeChanged.connect(lambda *_: self._relabel.trigger())
         self._show(False)
@@ -157,6 +165,9 @@ class AnnotationLane:
         self.plot.setMaximumHeight(height)
         self.plot.setMinimumHeight(height)
         self.view.plots.ci.layout.setRowStretchFactor(2, 0)
+        self.view.setMinimumHeight(max(self._base_min_height,
+                                       min(RECORDING_MIN_PX + height, PANE_MIN_PX)
+                                       if on else 0))
 
     def _colour(self, tier: LaneTier) -> str:
         return TRANSFERRED_COLOUR if tier.moved else OWN_COLOUR[self.slot]

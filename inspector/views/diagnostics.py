@@ -180,6 +180,9 @@ class DiagnosticsView(QWidget):
         # wrapped to the track's width: on one line the note ran past both ends of the
         # track and lost its first and last words (a third of the window wide)
         self.conf_plot.getViewBox().sigResized.connect(self._fit_conf_note)
+        # and in the middle of what the track shows: placed at the middle of A, the note
+        # ran off the right edge, or out of sight, once the views were zoomed
+        self.conf_plot.getViewBox().sigRangeChanged.connect(self._fit_conf_note)
         self.stalls: list[tuple[float, float]] = []  # B holds: intervals of A
         self.a_holds: list[tuple[float, float]] = []  # A holds: (time of A, span on B)
         self.jumps = np.empty(0)
@@ -276,7 +279,7 @@ class DiagnosticsView(QWidget):
         else:
             for item in (self.conf, *self.conf_bands):
                 item.setData([], [])
-            self._show_conf_note(f"no confidence: {self.no_confidence_reason(aid)}", al)
+            self._show_conf_note(f"no confidence: {self.no_confidence_reason(aid)}")
         self.stalls, self.a_holds = path_stalls(al)
         self.jumps = find_jumps(al)
         # the tempo is drawn in log10 space, clipped to 1e-2 .. 1e2
@@ -344,7 +347,7 @@ class DiagnosticsView(QWidget):
         else:
             for item in (self.conf, *self.conf_bands):
                 item.setData([], [])
-            self._show_conf_note("no confidence: a piece has none", al)
+            self._show_conf_note("no confidence: a piece has none")
         self.stalls, self.a_holds = dp.piece_stalls(pw, path_stalls)
         self.jumps = dp.piece_jumps(pw)
         self._draw_marks(self.tempo_plot, -3.0, 3.0, jumps=True)
@@ -360,13 +363,16 @@ class DiagnosticsView(QWidget):
                         {"metric": metric}, label="local cost"),
                 on_result=lambda cost, aid=aid, al=al: self._show_cost(aid, al, cost))
 
-    def _show_conf_note(self, text: str, al) -> None:
+    def _show_conf_note(self, text: str) -> None:
         """``text`` in the middle of the confidence track, wrapped to its width."""
         self.conf_note.setText(text)
-        self.conf_note.setPos(al.duration_a_s / 2, 0.5)
         self._fit_conf_note()
 
     def _fit_conf_note(self, *_) -> None:
+        if not self.conf_note.toPlainText():
+            return  # nothing to place (every pan and zoom comes here)
+        (x0, x1), (y0, y1) = self.conf_plot.getViewBox().viewRange()
+        self.conf_note.setPos((x0 + x1) / 2, (y0 + y1) / 2)
         note = self.conf_note.textItem
         note.setTextWidth(-1)  # its natural width; wrapped only when wider than the track
         room = self.conf_plot.getViewBox().width() - 8.0

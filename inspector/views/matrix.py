@@ -426,7 +426,8 @@ class MatrixView(QWidget):
 
     # ------------------------------------------------------------------ session slots
     def _on_active_alignment_changed(self, aid: int) -> None:
-        inputs = self.session.matrix_inputs(aid) if aid != -1 else None
+        # a path read from a file is drawn over the features a correction of it uses
+        inputs = self.session.shown_inputs(aid) if aid != -1 else None
         first = self._inputs is None
         self._set_inputs(inputs)
         self._draw_paths()

@@ -78,3 +78,28 @@ def test_align_to_a_project_refuses_a_missing_folder_before_work(pair, tmp_path,
     out = tmp_path / "nope" / "p.alignproj"
     assert cli.main(["align", str(pair[0]), str(pair[1]), "-o", str(out), "-q"]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_transfer_render_and_base_take_a_project_as_the_alignment(project, tmp_path, pair,
+                                                                  capsys):
+    """A path corrected in the window and saved needs no export first: transfer, render
+    --alignment and align --base were refused ("cannot tell the alignment format from
+    the extension .alignproj") while convert took the project."""
+    active = pf.read_active_alignment(project)
+    labels = tmp_path / "a.txt"
+    labels.write_text("0.500000\t1.000000\tone\n1.500000\t1.500000\tpoint\n")
+    out = tmp_path / "b.txt"
+    assert cli.main(["transfer", str(project), str(labels), "-o", str(out)]) == 0
+    rows = [line.split("\t") for line in out.read_text().splitlines()]
+    assert np.allclose([float(r[0]) for r in rows], active.map_a_to_b([0.5, 1.5]), atol=1e-6)
+    warped = tmp_path / "warped.wav"
+    assert cli.main(["render", str(pair[0]), str(pair[1]), "-o", str(warped),
+                     "--alignment", str(project), "-q"]) == 0
+    assert sf.info(warped).frames == sf.info(pair[0]).frames
+    anchors = tmp_path / "anchors.csv"
+    anchors.write_text("time_a_s,time_b_s\n1.2,1.9\n")
+    based = tmp_path / "based.csv"
+    assert cli.main(["align", str(pair[0]), str(pair[1]), "--anchors", str(anchors),
+                     "--base", str(project), "-o", str(based), "-q"]) == 0
+    assert abs(float(formats.read_alignment(str(based)).map_a_to_b(1.2)) - 1.9) < 0.05
+    assert capsys.readouterr().err == ""

@@ -93,6 +93,28 @@ def test_export_from_the_menu_and_read_the_file_back(qtbot, window, audio_pair, 
     wait_idle(qtbot, window)
 
 
+def test_export_takes_the_typed_extension_over_the_default_filter(qtbot, window, audio_pair,
+                                                                  tmp_path):
+    # the dialog opens on its first filter (CSV); a user who types "out.json" without
+    # touching the filter wants JSON, not a refusal ("a .json file holds json, not csv")
+    open_pair(qtbot, window, *audio_pair)
+    for name, fmt in (("typed.json", "json"), ("typed.svl", "svl"),
+                      ("typed.TextGrid", "textgrid")):
+        window.files.ask_save = _save_to(tmp_path / name, "csv")
+        with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS) as blocker:
+            _press(qtbot, window, Qt.Key.Key_E)
+        assert blocker.args[0] == str(tmp_path / name)
+        assert not window.banner.isVisible()
+        back = read_alignment(tmp_path / name, fmt)
+        assert back.path.shape[0] > 1
+    # an extension the chosen filter can hold keeps the filter's format
+    window.files.ask_save = _save_to(tmp_path / "layer.csv", "sv-csv")
+    with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
+        _press(qtbot, window, Qt.Key.Key_E)
+    assert not (tmp_path / "layer.csv").read_text().startswith("time_a_s")
+    wait_idle(qtbot, window)
+
+
 def test_export_of_a_chosen_result_and_refused_outputs(qtbot, window, audio_pair, tmp_path):
     first = open_pair(qtbot, window, *audio_pair)
     second = window.session.add_alignment(_linear(window), label="straight")
@@ -112,6 +134,12 @@ def test_export_of_a_chosen_result_and_refused_outputs(qtbot, window, audio_pair
     assert window.banner.isVisible()
     assert "a.wav" in window.banner.text()
     assert Path(audio_pair[0]).read_bytes() == before
+    # the next export succeeds: the refusal's banner goes (it stayed up, naming an
+    # export that no longer failed)
+    window.files.ask_save = _save_to(tmp_path / "second.csv")
+    with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
+        _press(qtbot, window, Qt.Key.Key_E)
+    assert not window.banner.isVisible()
     wait_idle(qtbot, window)
 
 
@@ -216,6 +244,23 @@ def test_the_no_confidence_note_of_an_imported_path_fits_its_track(qtbot, window
                     timeout=TIMEOUT_MS)
     assert note.textItem.boundingRect().width() <= diagnostics.conf_plot.getViewBox().width()
 
+    def inside_track() -> bool:
+        # in the track's own terms (the text item's scene transform follows only when
+        # painted): its anchor, the middle of the text, at most half the text's width
+        # from either edge
+        view_box = diagnostics.conf_plot.getViewBox()
+        (x0, x1), _ = view_box.viewRange()
+        px_per_s = view_box.width() / (x1 - x0)
+        half = note.textItem.boundingRect().width() / 2
+        x = note.pos().x()
+        return (x - x0) * px_per_s >= half - 1 and (x1 - x) * px_per_s >= half - 1
+
+    qtbot.waitUntil(inside_track, timeout=TIMEOUT_MS)
+    # zoomed on the first fifth of A: the note was placed at the middle of A, past the
+    # track's right edge (its end cut off, or all of it out of sight)
+    diagnostics.conf_plot.setXRange(0.0, window.session.duration("a") / 5, padding=0.0)
+    qtbot.waitUntil(inside_track, timeout=TIMEOUT_MS)
+
 
 def test_opening_annotations_counts_the_labels_not_the_gaps(qtbot, window, audio_pair,
                                                             tmp_path):
@@ -292,9 +337,17 @@ def test_annotations_show_under_their_stream_and_follow_the_active_path(
 
     # export the transferred annotations and read them back
     out = tmp_path / "words_on_b.TextGrid"
-    window.files.ask_save = _save_to(out)
+    offered = []
+
+    def save_to(parent, title, filter, name=""):
+        offered.append(name)
+        return str(out), ""
+
+    window.files.ask_save = save_to
     with qtbot.waitSignal(window.files.exported, timeout=TIMEOUT_MS):
         window.files.transfer_actions["a"].trigger()
+    # the name offered: beside the file read (not the working folder), Praat's spelling
+    assert offered == [str(Path(annotations.opened["a"].path).with_name("words.on-B.TextGrid"))]
     back = read_annotation(out)
     words = [it for it in back.tier("words").items if it.label]
     assert np.allclose([it.start_s for it in words], straight.map_a_to_b(starts_a),
@@ -527,3 +580,24 @@ def test_a_file_with_pieces_made_with_a_and_b_swapped_keeps_its_pieces():
         assert np.array_equal(pw.pieces[0].path, made.pieces[0].path[:, ::-1])
         assert np.array_equal(pw.pieces[1].path, made.pieces[1].path[:, ::-1])
         assert pw.duration_a_s == pytest.approx(7.0) and pw.duration_b_s == pytest.approx(10.0)
+
+
+def test_annotation_lanes_leave_the_recording_room_to_show(qtbot, window, audio_pair,
+                                                          tmp_path):
+    """Two tiers on A and two on B make four lanes under each stream (its own and the
+    other's transferred): at the window's size the lanes took the whole pane and the
+    waveform and its feature image were squeezed to a few pixels."""
+    window.resize(1440, 900)
+    open_pair(qtbot, window, *audio_pair)
+    wait_idle(qtbot, window)
+    annotations = window.files.annotations
+    for slot in ("a", "b"):
+        with qtbot.waitSignal(annotations.opened_changed, timeout=TIMEOUT_MS):
+            annotations.open(slot, str(_annotation_file(tmp_path, f"{slot}.TextGrid")))
+    wait_idle(qtbot, window)
+    for slot in ("a", "b"):
+        view = window.stream_views[slot]
+        assert len(annotations.lanes[slot].rows) == 4
+        qtbot.waitUntil(lambda v=view: v.top.height() + v.bottom.height() >= 90,
+                        timeout=TIMEOUT_MS)
+    wait_idle(qtbot, window)

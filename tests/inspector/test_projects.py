@@ -110,6 +110,23 @@ def test_ctrl_s_saves_and_clears_the_unsaved_mark(qtbot, make_window, audio_pair
     assert recent == [str(out)]  # the full path
 
 
+def test_a_failed_save_then_a_save_elsewhere_clears_the_message(qtbot, make_window,
+                                                                 audio_pair, tmp_path):
+    """"project not saved: ... the folder ... does not exist" stayed up after the project
+    was saved elsewhere (Save project as...), saying it was not saved."""
+    win = make_window(FakeDialogs(save_as=str(tmp_path / "gone" / "p.alignproj")))
+    open_pair(qtbot, win, *audio_pair)
+    wait_idle(qtbot, win)
+    press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(win.banner.isVisible, timeout=TIMEOUT_MS)
+    assert "project not saved" in win.banner.text() and win.isWindowModified()
+    win.projects.dialogs.save_as = str(tmp_path / "p.alignproj")
+    with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
+        press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier
+              | Qt.KeyboardModifier.ShiftModifier)
+    assert not win.banner.isVisible() and not win.isWindowModified()
+
+
 def test_cursor_moves_do_not_mark_the_project(qtbot, make_window, audio_pair, tmp_path):
     win = make_window(FakeDialogs(save_as=str(tmp_path / "p.alignproj")))
     open_pair(qtbot, win, *audio_pair)
@@ -178,6 +195,39 @@ def test_round_trip_through_the_window(qtbot, make_window, audio_pair, tmp_path)
     assert t.undo() == "shortcut the path"  # undo works after reopening
     assert np.array_equal(t.alignment(rid).path, before)
     assert other.isWindowModified()
+
+
+def test_a_reopened_project_whose_active_result_was_imported_shows_the_matrix(
+        qtbot, make_window, audio_pair, tmp_path):
+    """Saved with a result read from a file active (no features of its own), the project
+    reopened on a blank matrix (the window had shown the computed result's cost image
+    under it, and a correction of it still re-solves on those features), and the view
+    saved was lost to a reset when another result was picked."""
+    out = tmp_path / "p.alignproj"
+    win = make_window(FakeDialogs(save_as=str(out)))
+    rid = open_pair(qtbot, win, *audio_pair)
+    wait_idle(qtbot, win)
+    s = win.session
+    csv = tmp_path / "other_tool.csv"
+    np.savetxt(csv, s.alignment(rid).times_s, delimiter=",", fmt="%.6f")
+    with qtbot.waitSignal(win.files.imported, timeout=TIMEOUT_MS) as blocker:
+        win.files.import_alignment(str(csv))
+    imported = blocker.args[0]
+    wait_idle(qtbot, win)
+    assert s.active_id == imported and s.matrix_inputs(imported) is None
+    assert win.matrix.image.image is not None  # the computed result's image, still shown
+    win.stream_a.set_visible_range(0.5, 3.0)
+    win.matrix.set_view_seconds(0.5, 3.0, 1.0, 3.5)
+    with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
+        press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+
+    other = make_window()
+    open_project(qtbot, other, out)
+    assert other.session.active_id == imported
+    qtbot.waitUntil(lambda: other.matrix.image.image is not None, timeout=TIMEOUT_MS)
+    wait_idle(qtbot, other)
+    assert other.matrix.view_seconds() == pytest.approx((0.5, 3.0, 1.0, 3.5))
+    assert other.stream_a.visible_range() == pytest.approx((0.5, 3.0))
 
 
 def test_a_reopened_project_sets_the_method_panel_as_the_default_alignment_did(

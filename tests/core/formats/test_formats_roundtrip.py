@@ -2,6 +2,9 @@
 
 import io
 import json
+import os
+import re
+from urllib.parse import unquote
 
 import numpy as np
 import pytest
@@ -330,8 +333,31 @@ def test_eaf_media_urls_are_kept(tmp_path):
     write_annotation(ann, out)
     text = out.read_text(encoding="utf-8")
     assert 'MEDIA_URL="file:///data/my%20talk.wav"' in text
-    assert 'RELATIVE_MEDIA_URL="./my%20talk.wav"' in text and "audio/x-wav" in text
+    assert "audio/x-wav" in text
+    relative = re.search(r'RELATIVE_MEDIA_URL="([^"]*)"', text).group(1)
+    assert os.path.normpath(tmp_path / unquote(relative)) == "/data/my talk.wav"
     assert read_annotation(out).media == "file:///data/my%20talk.wav"
+
+
+def test_eaf_relative_media_urls_are_relative_to_the_written_file(tmp_path):
+    """ELAN resolves RELATIVE_MEDIA_URL against the .eaf's folder (when the folder was
+    moved with its media): it said "./a.wav" wherever the file was written."""
+    media = tmp_path / "media"
+    media.mkdir()
+    al = Alignment(np.array([[0, 0], [10, 12]]), 25.0, 25.0,
+                   sources={"a": {"path": str(media / "a.wav")},
+                            "b": {"path": str(media / "b b.wav")}})
+    for out in (tmp_path / "exports" / "al.eaf", media / "al.eaf"):
+        out.parent.mkdir(exist_ok=True)
+        write_alignment(al, out)
+        urls = re.findall(r'RELATIVE_MEDIA_URL="([^"]*)"', out.read_text(encoding="utf-8"))
+        assert [os.path.normpath(out.parent / unquote(u)) for u in urls] == [
+            str(media / "a.wav"), str(media / "b b.wav")]
+    assert urls == ["./a.wav", "./b%20b.wav"]
+    ann = Annotation((Tier("w", "interval", (Interval(0, 1, "x"),)),), media=str(media / "a.wav"))
+    write_annotation(ann, tmp_path / "exports" / "w.eaf")
+    text = (tmp_path / "exports" / "w.eaf").read_text(encoding="utf-8")
+    assert 'RELATIVE_MEDIA_URL="../media/a.wav"' in text
 
 
 def test_file_names_that_are_not_utf8_survive_every_writer(tmp_path):
