@@ -10,8 +10,10 @@ unsaved-changes mark and question, autosave and recovery after a crash.
 - Closing with unsaved changes asks Save / Discard / Cancel.
 - Autosave: every :data:`AUTOSAVE_S` seconds or :data:`AUTOSAVE_EDITS` changes,
   whichever comes first, the state is written (on a worker) to a recovery file beside
-  the project (``NAME.alignproj.recovery``) or, for a project never saved, in the
-  user's data folder (``recovery/untitled-….alignproj.recovery``), with three backups.
+  the project (``NAME.alignproj.recovery``) or, for a project never saved or one whose
+  folder cannot be written (a read-only share or medium), in the user's data folder
+  (``recovery/untitled-….alignproj.recovery``, ``recovery/NAME-<hash of its path>.
+  alignproj.recovery``), with three backups.
   Saving removes the recovery files; discarding on close removes them too.
 - At start, recovery files left by a process that is gone (a crash, ``kill -9``) are
   offered in a bar above the views, saying what they hold and when they were written:
@@ -28,6 +30,7 @@ blocks a test). GUI thread only; reading and autosaving run on workers.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import os
 import tempfile
 import time
@@ -396,9 +399,9 @@ class ProjectIO(QObject):
         return True
 
     def _on_saved(self, path: str, generation: int) -> None:
-        old_recovery = self._recovery_target()
+        old_recovery = self._recovery_targets()
         self.path = path
-        for rec in [old_recovery, self._recovery_target(), *self._stale]:
+        for rec in [*old_recovery, *self._recovery_targets(), *self._stale]:
             pf.remove_recovery(rec)
         self._stale = []
         if generation == self._generation:
@@ -412,7 +415,29 @@ class ProjectIO(QObject):
 
     # ------------------------------------------------------------------ autosave
     def _recovery_target(self) -> Path:
-        return pf.recovery_path(self.path) if self.path else self._untitled
+        """Where the next autosave goes: beside the project, or in the data folder when
+        the project's folder cannot be written (there, every autosave failed, and a
+        crash lost the work), or for a project never saved."""
+        if not self.path:
+            return self._untitled
+        beside = pf.recovery_path(self.path)
+        return beside if _writable(beside.parent) else self._elsewhere()
+
+    def _recovery_targets(self) -> list[Path]:
+        """Every place this window's recovery file may be (both for a saved project:
+        its folder may have become writable, or read-only, since)."""
+        return [pf.recovery_path(self.path), self._elsewhere()] if self.path \
+            else [self._untitled]
+
+    def _elsewhere(self) -> Path:
+        """The recovery file of the saved project in the data folder: its name and a
+        hash of its absolute path (two projects of one name in other folders differ).
+        It records the project's path, so the next start offers it for that project."""
+        project = Path(self.path).absolute()
+        digest = hashlib.sha1(str(project).encode("utf-8")).hexdigest()[:10]
+        name = project.name[: len(project.name) - len(pf.SUFFIX)] \
+            if project.name.endswith(pf.SUFFIX) else project.name
+        return self.data_dir / "recovery" / f"{name}-{digest}{pf.SUFFIX}{pf.RECOVERY_SUFFIX}"
 
     def autosave(self) -> None:
         """Write the recovery file on a worker when something changed since the last
@@ -449,7 +474,8 @@ class ProjectIO(QObject):
         if answer == "save":
             return self.save(wait=True)
         if answer == "discard":
-            pf.remove_recovery(self._recovery_target())
+            for rec in self._recovery_targets():
+                pf.remove_recovery(rec)
             self._set_dirty(False)
             return True
         return False
@@ -715,6 +741,12 @@ class ProjectIO(QObject):
 
     def _decline(self) -> None:
         self.recovery_bar.hide()  # the file stays until the next save of its project
+
+
+def _writable(folder: Path) -> bool:
+    """Whether files can be made in ``folder`` (not on a read-only file system, nor in a
+    folder the user may not write)."""
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def _local_time(iso: str) -> str:

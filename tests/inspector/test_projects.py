@@ -339,6 +339,38 @@ def test_autosave_after_enough_edits(qtbot, make_window, audio_pair, tmp_path):
     assert len(pf.recovery_files(rec)) >= 2  # the previous one kept as a backup
 
 
+def test_autosave_of_a_project_in_a_folder_that_cannot_be_written_goes_to_the_data_folder(
+        qtbot, make_window, audio_pair, tmp_path, monkeypatch):
+    """A project opened from a read-only share or medium: its recovery file cannot go
+    beside it (every autosave failed, with a status message, and a crash lost the work),
+    so it goes to the data folder, naming the project; saving removes it."""
+    import inspector.project_io as project_io
+
+    folder = tmp_path / "share"
+    folder.mkdir()
+    out = folder / "p.alignproj"
+    win = make_window(FakeDialogs(save_as=str(out)), active=True)
+    open_pair(qtbot, win, *audio_pair)
+    wait_idle(qtbot, win)
+    win.projects.save(wait=True)
+    # root writes anywhere: the share's read-only state is told by _writable
+    monkeypatch.setattr(project_io, "_writable", lambda f: Path(f) != folder)
+    win.projects.autosave_edits = 1
+    win.session.add_anchor(0.5, 0.6)
+    wait_idle(qtbot, win)
+    rec = win.projects._recovery_target()
+    assert rec.parent == tmp_path / "data" / "recovery" and rec.name.startswith("p-")
+    qtbot.waitUntil(lambda: bool(pf.recovery_files(rec)), timeout=TIMEOUT_MS)
+    loaded = pf.read_recovery(rec)
+    assert loaded.header["recovery"]["project"] == str(out.absolute())
+    assert loaded.snapshot["anchors"]  # the unsaved anchor
+    assert not pf.recovery_files(pf.recovery_path(out))  # nothing beside the project
+    monkeypatch.setattr(project_io, "_writable", lambda f: True)  # writable again
+    with qtbot.waitSignal(win.projects.saved, timeout=TIMEOUT_MS):
+        press(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert not pf.recovery_files(rec)
+
+
 CRASH = """
 import os, signal, sys
 from core import project_file as pf
