@@ -858,10 +858,18 @@ def recompute(base: Alignment, constraints: Constraints, source=None, *, previou
         if anchors.shape[0]:
             hit = np.isin(path[:, 0], anchors[:, 0])
             confidence = np.where(hit, 1.0, confidence)
-    return Alignment(path, rates[0], rates[1], n_a=n_a, n_b=n_b,
-                     method="manual" if constraints else base.method, params=params,
-                     distance=math.nan, normalized_distance=math.nan, confidence=confidence,
-                     diagnostics=diagnostics, sources=dict(base.sources))
+    out = Alignment(path, rates[0], rates[1], n_a=n_a, n_b=n_b,
+                    method="manual" if constraints else base.method, params=params,
+                    distance=math.nan, normalized_distance=math.nan, confidence=confidence,
+                    diagnostics=diagnostics, sources=dict(base.sources))
+    if diagnostics.get("order_check") and confidence is not None:
+        # the base's order check (core.structure.order) is about the pair, which anchors
+        # on a monotone path do not change: the steps of its stretches stay doubtful
+        # where a segment was solved again too (the window's notice is still shown)
+        from .structure.order import with_order_check
+
+        out = with_order_check(out, diagnostics["order_check"])
+    return out
 
 
 def _onset_features(src):

@@ -173,3 +173,27 @@ def test_the_pipeline_s_warm_up_compiles_the_order_check_s_kernels():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                          text=True, check=True, cwd=root)
     assert out.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_an_anchor_edit_keeps_the_stretches_doubtful(moved_pair):
+    """The window's anchor re-solve (core.constraints.recompute, exact) solves the
+    segments next to an anchor again: their steps inside the order check's stretches
+    stayed doubtful only where the base's confidence was kept, while the notice stayed."""
+    from core.constraints import Anchor, Constraints, recompute
+
+    pa, pb, _ = moved_pair
+    al = core.align_files(pa, pb)
+    check = al.diagnostics["order_check"]
+    source = pipeline.cost_source(core.open_recording(pa), core.open_recording(pb), al)
+    # an anchor inside the first stretch, where the monotone path holds A still
+    b = float(np.mean(check["stretches"][0]["b_s"]))
+    edited = recompute(al, Constraints((Anchor(float(al.map_b_to_a(b)) + 0.5, b),)),
+                       source, mode="exact")
+    assert edited.diagnostics["order_check"] == check
+    t = edited.times_s
+    inside = np.zeros(len(t), dtype=bool)
+    for f in check["stretches"]:
+        inside |= ((t[:, 1] >= f["b_s"][0]) & (t[:, 1] <= f["b_s"][1])) \
+            | ((t[:, 0] >= f["a_s"][0]) & (t[:, 0] <= f["a_s"][1]))
+    assert inside.any()
+    assert np.all(edited.confidence[inside] < doubtful_confidence(edited))
