@@ -84,6 +84,14 @@ _SMOOTH_S = 0.5
 # section of speech_p02 move 7). Music keeps the diagonal: with the slopes music_p01 lost
 # its copies (repeat 0 8 -> 77x, drop 0 1.1 -> 150x; issue 17, results.md)
 _SLOPES = {"speech": tuple(2.0 ** (k / 4) for k in range(-3, 4))}
+# the slopes follow the monotone path's tempo (_path_tempo) when it is more than
+# _TEMPO_TOL away from 1 and its median over windows of _TEMPO_WINDOW_S seconds of B
+# agrees with its overall slope within _TEMPO_AGREE (the public pairs: 0.85-1.29; changed
+# pairs of benchmarks/structure/pairs.py, seeds 0-2: 0.64-1.57 where they agree;
+# copies at 0.5-0.7x or 1.5x the tempo: beyond)
+_TEMPO_WINDOW_S = 1.0
+_TEMPO_TOL = 1.6
+_TEMPO_AGREE = 1.15
 # materials whose DP costs are centred per column of B (each B frame's costs less their
 # median over A): music's DLNCO term (euclidean on onsets) costs more in every row where
 # B's notes start loudly, so without it a stretch of B after a cut cost as much on its
@@ -602,6 +610,33 @@ def unit_features(rec_a, rec_b, *, feature="auto", progress=None, cancel=None):
     return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64), rate / ufactor
 
 
+def _path_tempo(mono, rate_a, rate_b):
+    """The monotone path's tempo in frames (rows of A per column of B at these rates),
+    where the two recordings are at clearly different tempi, else 1.0 (most pairs: their
+    costs as before). A performance at another tempo (a copy at 0.5x, a speaker at
+    1.5x) was averaged along the wrong lines: the right path looked dear, and ``auto``
+    switched to pieces with errors of seconds (k545 at 0.5x: 6.9 -> 4830 ms).
+
+    Two estimates must agree: the path's overall slope (its A length over its B length)
+    and the median of its slopes over windows of ``_TEMPO_WINDOW_S`` of B; the tempo is
+    taken when they lie within ``_TEMPO_AGREE`` of each other and more than
+    ``_TEMPO_TOL`` away from 1. A repeated, dropped or moved section bends the path over
+    a part of it, which moves one estimate and not the other."""
+    t = np.asarray(mono.times_s, dtype=np.float64)
+    if len(t) < 2 or t[-1, 1] <= t[0, 1] or t[-1, 0] <= t[0, 0]:
+        return 1.0
+    edges = np.arange(t[0, 1], t[-1, 1] + 1e-9, _TEMPO_WINDOW_S)
+    if len(edges) < 5:
+        return 1.0
+    a = np.interp(edges, t[:, 1], t[:, 0])
+    local = float(np.median(np.diff(a) / np.diff(edges)))  # seconds of A per second of B
+    overall = (t[-1, 0] - t[0, 0]) / (t[-1, 1] - t[0, 1])
+    if not local > 0 or abs(np.log(local / overall)) > np.log(_TEMPO_AGREE) \
+            or abs(np.log(overall)) <= np.log(_TEMPO_TOL):
+        return 1.0
+    return float(overall) * rate_a / rate_b
+
+
 def _dp_costs(source, rates, material, mono):
     """The jump DP's costs: ``source`` (the pipeline's features at ``rates``) pooled
     ``factor`` times to about ``_DP_RATE_HZ``, averaged along lines (``_DiagonalMean``,
@@ -613,7 +648,8 @@ def _dp_costs(source, rates, material, mono):
     factor = max(1, int(round(min(rates) / _DP_RATE_HZ)))
     coarse = source.pooled(factor)
     ca, cb = rates[0] / factor, rates[1] / factor
-    slopes = _SLOPES.get(material, (1.0,))
+    tempo = _path_tempo(mono, ca, cb)
+    slopes = tuple(s * tempo for s in _SLOPES.get(material, (1.0,)))
     smoothed = _DiagonalMean(coarse, int(round(_SMOOTH_S * min(ca, cb))), slopes)
     if material in _CENTRED:
         smoothed = _ColumnCentred(smoothed)

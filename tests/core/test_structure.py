@@ -958,3 +958,48 @@ def test_warm_up_compiles_every_structure_kernel():
                    if isinstance(f, CPUDispatcher)}
     assert len(dispatchers) >= 6
     assert {name for name, f in dispatchers.items() if not f.signatures} == set()
+
+
+def _monotone(a_of_b, n_b=600, rate=10.0):
+    """A monotone path at ``rate`` frames per second through A frame ``a_of_b(j)`` for
+    each B frame ``j``."""
+    j = np.arange(n_b)
+    i = np.maximum.accumulate(np.round(a_of_b(j)).astype(np.int64))
+    return Alignment(np.column_stack([i, j]), rate, rate, n_a=int(i[-1]) + 1, n_b=n_b,
+                     method="dtw")
+
+
+def test_the_jump_dp_smooths_along_the_tempo_of_a_pair_at_another_tempo(monkeypatch):
+    """A copy at 0.5x the tempo: its costs were averaged along the diagonal, the right
+    path looked dear, and auto switched to pieces (unseen.py copies of k545 at 0.5x and
+    0.6x: 6.9 and 5.0 ms monotone, 4830 and 4032 ms with auto). The slope follows the
+    path's tempo where its overall and its median slopes agree and it is far from 1;
+    a path bent by a repeat, or a tempo near 1, keeps the diagonal."""
+    from core.structure import align
+
+    half = _monotone(lambda j: 0.5 * j)  # B twice as slow: half an A frame per B frame
+    assert align._path_tempo(half, 10.0, 10.0) == pytest.approx(0.5, rel=0.02)
+    assert align._path_tempo(half, 10.0, 20.0) == pytest.approx(0.25, rel=0.02)
+    assert align._path_tempo(_monotone(lambda j: 0.85 * j), 10.0, 10.0) == 1.0
+    # a repeat of 15 s in 60 s: A holds while B goes on; overall 0.75, median 1
+    repeat = _monotone(lambda j: np.where(j < 200, j, np.where(j < 350, 200, j - 150)))
+    assert align._path_tempo(repeat, 10.0, 10.0) == 1.0
+    # a repeat at half tempo: the median (0.5) and the overall slope (0.375) disagree
+    slow_repeat = _monotone(lambda j: 0.5 * np.where(j < 200, j, np.where(j < 350, 200,
+                                                                          j - 150)))
+    assert align._path_tempo(slow_repeat, 10.0, 10.0) == 1.0
+    seen = []
+    real = align._DiagonalMean
+
+    def spy(source, radius, slopes=(1.0,)):
+        seen.append(tuple(slopes))
+        return real(source, radius, slopes)
+
+    monkeypatch.setattr(align, "_DiagonalMean", spy)
+    x = np.random.default_rng(0).random((300, 4))
+    y = np.repeat(x, 2, axis=0)
+    source = CostSource(x=x, y=y, metric="euclidean")
+    path = np.column_stack([np.arange(600) // 2, np.arange(600)])
+    mono = Alignment(path, 10.0, 10.0, n_a=300, n_b=600, method="dtw")
+    align._dp_costs(source, (10.0, 10.0), "music", mono)
+    assert seen[-1] == pytest.approx((0.5,), rel=0.02)
