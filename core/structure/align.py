@@ -57,7 +57,7 @@ import numpy as np
 from .._progress import Monitor
 from ..options import STRUCTURES
 from .junctions import refine_junctions, self_costs
-from .order import high_cost_runs
+from .order import _MIN_STRETCH_S, high_cost_runs
 from .piecewise import PiecewiseAlignment
 from .segments import cluster_units, frame_costs, segment, unit_costs
 
@@ -132,7 +132,6 @@ _SETTLE_S = 0.5
 _SNAP_S = 0.02
 _ONSET_SHARE = 0.1
 _ONSET_LEVEL = 0.25
-_MIN_STRETCH_S = 1.0
 _BLOCK_COLUMNS = 256
 _STATS_COLUMNS = 400
 _STATS_BLOCKS = 16
@@ -521,10 +520,11 @@ def _onset_frames_b(rec_b, mono, rate_hz):
     return (edges - shift_b) * rate_hz
 
 
-def _high_cost_stretch(cost, rate_b, c_on, c_off, threshold=0.5, smooth_s=1.0):
+def _high_cost_stretch(cost, rate_b, c_on, c_off):
     """Longest stretch (seconds of B) over which the monotone path's normalized local
-    cost (smoothed) stays above ``threshold``; and its B range."""
-    runs = high_cost_runs((cost - c_on) / (c_off - c_on), rate_b, threshold, smooth_s)
+    cost (smoothed) stays high (:func:`core.structure.order.high_cost_runs`, the order
+    check's threshold and smoothing); and its B range."""
+    runs = high_cost_runs((cost - c_on) / (c_off - c_on), rate_b)
     s, e = max(runs, key=lambda r: r[1] - r[0], default=(0, 0))
     return (e - s) / rate_b, (None if e == s else (s / rate_b, e / rate_b))
 

@@ -39,7 +39,7 @@ __all__ = ["MATERIALS", "high_cost_runs", "normalized_path_costs", "order_check"
 
 _THRESHOLD = 0.5
 _SMOOTH_S = 1.0
-# auto's: a stretch this long and a jump (align._MIN_STRETCH_S)
+# auto's rule too (core.structure.align): a stretch this long and a jump
 _MIN_STRETCH_S = 1.0
 # stretches this close (seconds, on B or on A) are reported as one
 _MERGE_S = 2.0
