@@ -690,6 +690,9 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     kind_a, stats_a = classify("a", xa)
     kind_b, stats_b = classify("b", xb)
     material = _pair_material(stats_a, stats_b)
+    clicks = None
+    if material == "music":  # a knock louder than the music is no note (:mod:`.clicks`)
+        xa, xb, clicks = _without_clicks(xa, rec_a.rate_hz, xb, rec_b.rate_hz)
     refine = _REFINE_FACTOR[material]
     rate = base_rate * refine
     common_fmax = 0.5 * min(float(rec_a.rate_hz), float(rec_b.rate_hz))
@@ -735,6 +738,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
             "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine,
             **conditions}
+    if clicks is not None:
+        info["clicks"] = clicks
     if any(t.name == "chroma" for t in terms):  # another key: B's pitch classes rolled
         from .key import transpose_terms
 
@@ -757,6 +762,16 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
 
     info["_slow_side"] = slow_side
     return terms, weights, locals_, (rate, rate), info
+
+
+def _without_clicks(xa, sr_a, xb, sr_b):
+    """Both sides with their clicks brought down (:func:`.clicks.remove_clicks`), and
+    the info per side."""
+    from .clicks import remove_clicks
+
+    xa, info_a = remove_clicks(xa, sr_a)
+    xb, info_b = remove_clicks(xb, sr_b)
+    return xa, xb, {"a": info_a, "b": info_b}
 
 
 def _slow_side(term_options, side, factor, x, sample_rate, rate, roll, moved):
