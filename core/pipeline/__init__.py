@@ -856,11 +856,18 @@ def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):
     nov_b = attack.cached_novelty(xb, sr_b, tuning_b)
     width_a = None if nov_a is None else attack.attack_width_s(xa, sr_a, None, nov=nov_a)
     width_b = None if nov_b is None else attack.attack_width_s(xb, sr_b, None, nov=nov_b)
-    lag_a, lag_b = attack.side_lags_s(width_a, width_b)
+    shares = None  # two monophonic sides need a smaller width difference
+    if attack.may_be_monophonic(width_a, width_b):
+        shares = [attack.monophonic_share(xa, sr_a, tuning_a),
+                  attack.monophonic_share(xb, sr_b, tuning_b)]
+    monophonic = shares is not None and all(attack.is_monophonic(v) for v in shares)
+    lag_a, lag_b = attack.side_lags_s(width_a, width_b, monophonic=monophonic)
     terms, (fa, fb) = attack.compensate(terms, lag_a, lag_b, rate)
     info = {"applied": bool(fa or fb), "width_s": [width_a, width_b],
             "lag_s": [round(lag_a, 4), round(lag_b, 4)],
             "shift_frames": [fa, fb], "rate_hz": rate}
+    if shares is not None:
+        info["monophonic_share"] = [None if v is None else round(v, 3) for v in shares]
     # the novelty curves, for the onset lag (:func:`_start_onsets`): kept with the
     # signal and the tuning they come from (popped before the diagnostics)
     novelty = {"a": (xa, tuning_a, nov_a), "b": (xb, tuning_b, nov_b)}
