@@ -93,13 +93,15 @@ _MIN_WIDTH_DIFF_S = 0.025
 # (0.05 s) left the violin's notes 14-20 ms late, as the width model says (18.5 ms), on
 # the tuning pair of benchmarks/accuracy/samekind.py (realsynth_s03)
 _MONO_MIN_WIDTH_DIFF_S = 0.01
-# one note's harmonics 1-8 (semitones above it, rounded) and the band on either side of
-# each (the pitch bands leak into their neighbours), of the frames' pitch energy: the
-# 25th percentile over the louder frames. Monophonic sides measured 0.92-1.0 (the real
-# recording and rendered flute, violin and piano; generated melodies 0.94-0.99), the
-# polyphonic music of ../shared/data and samekind 0.6-0.88
+# one note's harmonics 1-10 (semitones above it, rounded; a clarinet's odd ones reach
+# the 9th) and the band on either side of each (the pitch bands leak into their
+# neighbours), of the frames' pitch energy: the 25th percentile over the louder frames.
+# The sides of the monophonic pairs measured 0.95-1.0 (the real recording, rendered
+# flute, violin, piano, clarinet); a side of polyphonic music of ../shared/data and
+# samekind 0.65-0.94 (an electric piano's chorale, its chords decaying to single notes,
+# 0.94), the smaller of a polyphonic pair's two at most 0.83: both sides must pass
 _MONO_SHARE = 0.9
-_MONO_HARMONICS = (0, 12, 19, 24, 28, 31, 34, 36)
+_MONO_HARMONICS = (0, 12, 19, 24, 28, 31, 34, 36, 38, 40)
 _MONO_PERCENTILE = 25.0
 # the louder frames: total pitch energy at least this share of the 95th percentile's
 _MONO_LOUD_SHARE = 0.1
@@ -303,17 +305,19 @@ def monophonic_share(x, sample_rate, tuning) -> float | None:
 
     Per louder frame (total pitch energy at least ``_MONO_LOUD_SHARE`` of the 95th
     percentile), the largest share of its pitch energy (MIDI 21-108, the novelty's
-    200 Hz energies, every ``_MONO_STEP``-th frame) that lies on one note's first eight
+    200 Hz energies, every ``_MONO_STEP``-th frame) that lies on one note's first ten
     harmonics (``_MONO_HARMONICS``) or a band next to one; the ``_MONO_PERCENTILE``-th
     percentile over the frames. None without such frames or for inputs too long for
     the feature cache.
 
     Notes
     -----
-    A single instrument playing a melody gives 0.92-1.0 (a real recording and rendered
-    flute, violin and piano, generated melodies); the chorales, quartets and sonatas of
-    ../shared/data and benchmarks/accuracy/samekind.py 0.6-0.88, where a frame's
-    notes are not one note's harmonics. O(T x 88 x 24) for T frames.
+    A single instrument playing a melody gives 0.95-1.0 (a real recording and rendered
+    flute, violin, piano and clarinet, generated melodies); the chorales, quartets and
+    sonatas of ../shared/data and benchmarks/accuracy/samekind.py 0.65-0.94, where a
+    frame's notes are not one note's harmonics (0.94: an electric piano whose chords
+    decay to single notes; the smaller of a pair's two sides at most 0.83).
+    O(T x 88 x 30) for T frames.
     """
     from ..features import audio as fa
 
