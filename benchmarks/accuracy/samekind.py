@@ -831,6 +831,60 @@ REALSYNTH = [
             bpm=96, seed=2041, rubato=0.11, drift=-0.2, fermata=1.0, rit=0.4, pause=0.0, lead=0.8
         ),
     ),
+    dict(
+        id="realsynth_s11_sax",
+        program=65,
+        sf="fluid",
+        desc="music21 test_audio.wav vs alto sax (fluid)",
+        b=dict(
+            bpm=100, seed=2051, rubato=0.1, drift=0.1, fermata=1.0, rit=0.3, pause=0.0, lead=0.5
+        ),
+    ),
+    dict(
+        id="realsynth_s12_horn",
+        program=60,
+        sf="tim",
+        desc="music21 test_audio.wav vs French horn (tim)",
+        b=dict(
+            bpm=80, seed=2061, rubato=0.12, drift=-0.1, fermata=1.0, rit=0.35, pause=0.0, lead=0.9
+        ),
+    ),
+    dict(
+        id="realsynth_s13_cello",
+        program=42,
+        sf="fluid",
+        desc="music21 test_audio.wav vs cello (fluid)",
+        b=dict(
+            bpm=116, seed=2071, rubato=0.08, drift=0.2, fermata=1.0, rit=0.25, pause=0.0, lead=0.4
+        ),
+    ),
+    dict(
+        id="realsynth_s14_harpsichord",
+        program=6,
+        sf="fluid",
+        desc="music21 test_audio.wav vs harpsichord (fluid)",
+        b=dict(
+            bpm=90, seed=2081, rubato=0.1, drift=-0.15, fermata=1.0, rit=0.3, pause=0.0, lead=0.6
+        ),
+    ),
+    dict(
+        id="realsynth_s15_flute_tim",
+        program=73,
+        sf="tim",
+        desc="music21 test_audio.wav vs flute (tim)",
+        b=dict(
+            bpm=124, seed=2091, rubato=0.09, drift=0.15, fermata=1.0, rit=0.3, pause=0.0, lead=0.7
+        ),
+    ),
+    dict(
+        id="realsynth_s16_bassoon",
+        program=70,
+        sf="fluid",
+        desc="music21 test_audio.wav vs bassoon (fluid)",
+        b=dict(
+            bpm=86, seed=2101, rubato=0.11, drift=0.0, fermata=1.0, rit=0.4, pause=0.0, lead=0.5
+        ),
+    ),
 ]
 
 
