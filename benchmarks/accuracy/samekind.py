@@ -768,6 +768,123 @@ REALSYNTH = [
             bpm=120, seed=1971, rubato=0.1, drift=0.2, fermata=1.0, rit=0.3, pause=0.0, lead=0.3
         ),
     ),
+    dict(
+        id="realsynth_s04_clarinet",
+        program=71,
+        sf="fluid",
+        desc="music21 test_audio.wav vs clarinet (fluid)",
+        b=dict(
+            bpm=92, seed=1981, rubato=0.1, drift=0.15, fermata=1.0, rit=0.25, pause=0.0, lead=0.6
+        ),
+    ),
+    dict(
+        id="realsynth_s05_trumpet",
+        program=56,
+        sf="tim",
+        desc="music21 test_audio.wav vs trumpet (tim)",
+        b=dict(
+            bpm=110, seed=1991, rubato=0.08, drift=-0.1, fermata=1.0, rit=0.35, pause=0.0, lead=0.4
+        ),
+    ),
+    dict(
+        id="realsynth_s06_guitar",
+        program=24,
+        sf="fluid",
+        desc="music21 test_audio.wav vs nylon guitar (fluid)",
+        b=dict(
+            bpm=76, seed=2001, rubato=0.12, drift=0.1, fermata=1.0, rit=0.3, pause=0.0, lead=1.0
+        ),
+    ),
+    dict(
+        id="realsynth_s07_oboe",
+        program=68,
+        sf="tim",
+        desc="music21 test_audio.wav vs oboe (tim)",
+        b=dict(
+            bpm=132, seed=2011, rubato=0.06, drift=0.25, fermata=1.0, rit=0.2, pause=0.0, lead=0.5
+        ),
+    ),
+    dict(
+        id="realsynth_s08_strings",
+        program=48,
+        sf="fluid",
+        desc="music21 test_audio.wav vs string ensemble (fluid)",
+        b=dict(
+            bpm=88, seed=2021, rubato=0.1, drift=-0.15, fermata=1.0, rit=0.3, pause=0.0, lead=0.7
+        ),
+    ),
+    dict(
+        id="realsynth_s09_marimba",
+        program=12,
+        sf="tim",
+        desc="music21 test_audio.wav vs marimba (tim)",
+        b=dict(
+            bpm=104, seed=2031, rubato=0.09, drift=0.05, fermata=1.0, rit=0.3, pause=0.0, lead=0.3
+        ),
+    ),
+    dict(
+        id="realsynth_s10_organ",
+        program=19,
+        sf="fluid",
+        desc="music21 test_audio.wav vs church organ (fluid)",
+        b=dict(
+            bpm=96, seed=2041, rubato=0.11, drift=-0.2, fermata=1.0, rit=0.4, pause=0.0, lead=0.8
+        ),
+    ),
+    dict(
+        id="realsynth_s11_sax",
+        program=65,
+        sf="fluid",
+        desc="music21 test_audio.wav vs alto sax (fluid)",
+        b=dict(
+            bpm=100, seed=2051, rubato=0.1, drift=0.1, fermata=1.0, rit=0.3, pause=0.0, lead=0.5
+        ),
+    ),
+    dict(
+        id="realsynth_s12_horn",
+        program=60,
+        sf="tim",
+        desc="music21 test_audio.wav vs French horn (tim)",
+        b=dict(
+            bpm=80, seed=2061, rubato=0.12, drift=-0.1, fermata=1.0, rit=0.35, pause=0.0, lead=0.9
+        ),
+    ),
+    dict(
+        id="realsynth_s13_cello",
+        program=42,
+        sf="fluid",
+        desc="music21 test_audio.wav vs cello (fluid)",
+        b=dict(
+            bpm=116, seed=2071, rubato=0.08, drift=0.2, fermata=1.0, rit=0.25, pause=0.0, lead=0.4
+        ),
+    ),
+    dict(
+        id="realsynth_s14_harpsichord",
+        program=6,
+        sf="fluid",
+        desc="music21 test_audio.wav vs harpsichord (fluid)",
+        b=dict(
+            bpm=90, seed=2081, rubato=0.1, drift=-0.15, fermata=1.0, rit=0.3, pause=0.0, lead=0.6
+        ),
+    ),
+    dict(
+        id="realsynth_s15_flute_tim",
+        program=73,
+        sf="tim",
+        desc="music21 test_audio.wav vs flute (tim)",
+        b=dict(
+            bpm=124, seed=2091, rubato=0.09, drift=0.15, fermata=1.0, rit=0.3, pause=0.0, lead=0.7
+        ),
+    ),
+    dict(
+        id="realsynth_s16_bassoon",
+        program=70,
+        sf="fluid",
+        desc="music21 test_audio.wav vs bassoon (fluid)",
+        b=dict(
+            bpm=86, seed=2101, rubato=0.11, drift=0.0, fermata=1.0, rit=0.4, pause=0.0, lead=0.5
+        ),
+    ),
 ]
 
 

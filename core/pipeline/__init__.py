@@ -690,6 +690,9 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
     kind_a, stats_a = classify("a", xa)
     kind_b, stats_b = classify("b", xb)
     material = _pair_material(stats_a, stats_b)
+    clicks = None
+    if material == "music":  # a knock louder than the music is no note (:mod:`.clicks`)
+        xa, xb, clicks = _without_clicks(xa, rec_a.rate_hz, xb, rec_b.rate_hz)
     refine = _REFINE_FACTOR[material]
     rate = base_rate * refine
     common_fmax = 0.5 * min(float(rec_a.rate_hz), float(rec_b.rate_hz))
@@ -735,6 +738,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
             "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine,
             **conditions}
+    if clicks is not None:
+        info["clicks"] = clicks
     if any(t.name == "chroma" for t in terms):  # another key: B's pitch classes rolled
         from .key import transpose_terms
 
@@ -757,6 +762,16 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
 
     info["_slow_side"] = slow_side
     return terms, weights, locals_, (rate, rate), info
+
+
+def _without_clicks(xa, sr_a, xb, sr_b):
+    """Both sides with their clicks brought down (:func:`.clicks.remove_clicks`), and
+    the info per side."""
+    from .clicks import remove_clicks
+
+    xa, info_a = remove_clicks(xa, sr_a)
+    xb, info_b = remove_clicks(xb, sr_b)
+    return xa, xb, {"a": info_a, "b": info_b}
 
 
 def _slow_side(term_options, side, factor, x, sample_rate, rate, roll, moved):
@@ -841,11 +856,18 @@ def _attack_compensation(terms, used, xa, xb, sr_a, sr_b, rate):
     nov_b = attack.cached_novelty(xb, sr_b, tuning_b)
     width_a = None if nov_a is None else attack.attack_width_s(xa, sr_a, None, nov=nov_a)
     width_b = None if nov_b is None else attack.attack_width_s(xb, sr_b, None, nov=nov_b)
-    lag_a, lag_b = attack.side_lags_s(width_a, width_b)
+    shares = None  # two monophonic sides need a smaller width difference
+    if attack.may_be_monophonic(width_a, width_b):
+        shares = [attack.monophonic_share(xa, sr_a, tuning_a),
+                  attack.monophonic_share(xb, sr_b, tuning_b)]
+    monophonic = shares is not None and all(attack.is_monophonic(v) for v in shares)
+    lag_a, lag_b = attack.side_lags_s(width_a, width_b, monophonic=monophonic)
     terms, (fa, fb) = attack.compensate(terms, lag_a, lag_b, rate)
     info = {"applied": bool(fa or fb), "width_s": [width_a, width_b],
             "lag_s": [round(lag_a, 4), round(lag_b, 4)],
             "shift_frames": [fa, fb], "rate_hz": rate}
+    if shares is not None:
+        info["monophonic_share"] = [None if v is None else round(v, 3) for v in shares]
     # the novelty curves, for the onset lag (:func:`_start_onsets`): kept with the
     # signal and the tuning they come from (popped before the diagnostics)
     novelty = {"a": (xa, tuning_a, nov_a), "b": (xb, tuning_b, nov_b)}

@@ -41,7 +41,8 @@ from typing import NamedTuple
 import numpy as np
 
 __all__ = ["OnsetLag", "Onsets", "attack_lag_s", "attack_ramp_s", "attack_width_s",
-           "cached_novelty", "compensate", "feature_tuning", "known_width", "loud_peaks",
+           "cached_novelty", "compensate", "feature_tuning", "is_monophonic", "known_width",
+           "loud_peaks", "may_be_monophonic", "monophonic_share",
            "onset_edges_s", "onset_lag_s", "onset_shift_frames", "onset_times_s",
            "ramp_shift_frames", "ramp_times_s", "ramps_can_move", "recording_onsets_s",
            "rise_time_s", "shift_path", "shift_terms", "side_lags_s"]
@@ -86,6 +87,26 @@ _MIN_SHIFT_S = 0.01
 # the model's 37 ms doubled its 18 ms lag the other way). Chosen after that check and
 # the first held-out run: see benchmarks/accuracy/results.md
 _MIN_WIDTH_DIFF_S = 0.025
+# two monophonic sides (:func:`monophonic_share` at least _MONO_SHARE) need a smaller
+# difference: each novelty peak is one note's attack, not the spread of a chord's voices
+# and rooms. A real monophonic recording (width 0.04 s) against a rendered violin
+# (0.05 s) left the violin's notes 14-20 ms late, as the width model says (18.5 ms), on
+# the tuning pair of benchmarks/accuracy/samekind.py (realsynth_s03)
+_MONO_MIN_WIDTH_DIFF_S = 0.01
+# one note's harmonics 1-10 (semitones above it, rounded; a clarinet's odd ones reach
+# the 9th) and the band on either side of each (the pitch bands leak into their
+# neighbours), of the frames' pitch energy: the 25th percentile over the louder frames.
+# The sides of the monophonic pairs measured 0.95-1.0 (the real recording, rendered
+# flute, violin, piano, clarinet); a side of polyphonic music of ../shared/data and
+# samekind 0.65-0.94 (an electric piano's chorale, its chords decaying to single notes,
+# 0.94), the smaller of a polyphonic pair's two at most 0.83: both sides must pass
+_MONO_SHARE = 0.9
+_MONO_HARMONICS = (0, 12, 19, 24, 28, 31, 34, 36, 38, 40)
+_MONO_PERCENTILE = 25.0
+# the louder frames: total pitch energy at least this share of the 95th percentile's
+_MONO_LOUD_SHARE = 0.1
+# every this many frames of the 200 Hz energies (a percentile needs no more)
+_MONO_STEP = 4
 # onset lag of a path: onsets paired within this (s)
 _PAIR_TOL_S = 0.05
 # a path is moved for a lag of this many frames or more, from this many pairs or more,
@@ -258,13 +279,71 @@ def known_width(width_s) -> bool:
     return width_s is not None and width_s <= _MAX_WIDTH_S
 
 
-def side_lags_s(width_a_s, width_b_s):
+def side_lags_s(width_a_s, width_b_s, *, monophonic=False):
     """The two sides' lags (s) to compensate: zero unless both widths are attacks the
-    model knows and they differ by ``_MIN_WIDTH_DIFF_S`` or more."""
+    model knows and they differ by ``_MIN_WIDTH_DIFF_S`` or more
+    (``_MONO_MIN_WIDTH_DIFF_S`` where both sides are ``monophonic``:
+    :func:`is_monophonic`)."""
+    least = _MONO_MIN_WIDTH_DIFF_S if monophonic else _MIN_WIDTH_DIFF_S
     if not (known_width(width_a_s) and known_width(width_b_s)) \
-            or abs(width_a_s - width_b_s) < _MIN_WIDTH_DIFF_S - 1e-9:
+            or abs(width_a_s - width_b_s) < least - 1e-9:
         return 0.0, 0.0
     return attack_lag_s(width_a_s), attack_lag_s(width_b_s)
+
+
+def may_be_monophonic(width_a_s, width_b_s) -> bool:
+    """Whether two widths are compensated only if both sides are monophonic (known
+    attacks, ``_MONO_MIN_WIDTH_DIFF_S`` to ``_MIN_WIDTH_DIFF_S`` apart): where not, the
+    sides' :func:`monophonic_share` need not be measured."""
+    return (known_width(width_a_s) and known_width(width_b_s)
+            and _MONO_MIN_WIDTH_DIFF_S - 1e-9 <= abs(width_a_s - width_b_s)
+            < _MIN_WIDTH_DIFF_S - 1e-9)
+
+
+def monophonic_share(x, sample_rate, tuning) -> float | None:
+    """How much of a recording's sound is one note at a time.
+
+    Per louder frame (total pitch energy at least ``_MONO_LOUD_SHARE`` of the 95th
+    percentile), the largest share of its pitch energy (MIDI 21-108, the novelty's
+    200 Hz energies, every ``_MONO_STEP``-th frame) that lies on one note's first ten
+    harmonics (``_MONO_HARMONICS``) or a band next to one; the ``_MONO_PERCENTILE``-th
+    percentile over the frames. None without such frames or for inputs too long for
+    the feature cache.
+
+    Notes
+    -----
+    A single instrument playing a melody gives 0.95-1.0 (a real recording and rendered
+    flute, violin, piano and clarinet, generated melodies); the chorales, quartets and
+    sonatas of ../shared/data and benchmarks/accuracy/samekind.py 0.65-0.94, where a
+    frame's notes are not one note's harmonics (0.94: an electric piano whose chords
+    decay to single notes; the smaller of a pair's two sides at most 0.83).
+    O(T x 88 x 30) for T frames.
+    """
+    from ..features import audio as fa
+
+    _, centers = fa._fine(x, sample_rate, _RATE_HZ / 2, 2)
+    n_bands = fa.MIDI_MAX - fa.MIDI_MIN + 1
+    if centers.shape[0] * n_bands * 4 > fa._CACHE_MAX_BYTES:
+        return None
+    energy = fa.pitch_energy(x, sample_rate, centers, float(tuning))[::_MONO_STEP]
+    total = energy.sum(axis=1)
+    if not total.size:
+        return None
+    loud = (total >= _MONO_LOUD_SHARE * float(np.percentile(total, 95))) & (total > 0)
+    if not loud.any():
+        return None
+    energy, total = np.asarray(energy[loud], dtype=np.float64), total[loud]
+    best = np.zeros(len(energy))
+    for root in range(n_bands):
+        bands = sorted({root + h + d for h in _MONO_HARMONICS for d in (-1, 0, 1)
+                        if 0 <= root + h + d < n_bands})
+        best = np.maximum(best, energy[:, bands].sum(axis=1))
+    return float(np.percentile(best / total, _MONO_PERCENTILE))
+
+
+def is_monophonic(share) -> bool:
+    """Whether a :func:`monophonic_share` is a single line's."""
+    return share is not None and share >= _MONO_SHARE
 
 
 def attack_lag_s(width_s) -> float:
