@@ -421,6 +421,7 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
     content = info.pop("content", None)
     novelty = info.pop("_novelty", None)
     slow_side = info.pop("_slow_side", None)
+    signals = info.pop("_signals", None)
     diag.update(info)
     _check_content(terms, sources, content, rates)
     source = FeatureTerms(terms, weights)
@@ -469,6 +470,8 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
                         rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
                         progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
                         _t0=t0)
+    if signals is not None and not frames.shape[0]:
+        result = _pause_placement(result, signals, t0)
     if onsets is not None:
         result = _onset_correction(result, onsets.result(), terms, weights, t0)
     if diag.get("material") == "video" and not frames.shape[0]:
@@ -756,6 +759,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
                           roll if side == "b" else 0, int(moved[side == "b"]))
 
     info["_slow_side"] = slow_side
+    if material == "speech":  # for the pauses (:func:`_pause_placement`)
+        info["_signals"] = ((xa, rec_a.rate_hz), (xb, rec_b.rate_hz))
     return terms, weights, locals_, (rate, rate), info
 
 
@@ -961,6 +966,38 @@ def _onset_correction(result, onsets, terms, weights, t0):
                                                  weights).fingerprint()
     diag["elapsed_s"] = round(time.perf_counter() - t0, 3)
     return result.replace(params=params, diagnostics=diag, **changes)
+
+
+def _pause_placement(result, signals, t0):
+    """Speech without anchors: the path with the lead-in of each pause one side makes
+    longer re-timed (:mod:`.pauses`); ``diagnostics["pauses"]`` lists those placed. A
+    re-solve (an anchor added) gives the solved path back, without this step."""
+    from . import confidence, pauses
+
+    (xa, sr_a), (xb, sr_b) = signals
+    quiet_a = pauses.quiet_frames(xa, sr_a, result.rate_a_hz, result.n_a)
+    quiet_b = pauses.quiet_frames(xb, sr_b, result.rate_b_hz, result.n_b)
+    path, placed = pauses.place_pauses(result.path, quiet_a, quiet_b, result.rate_a_hz,
+                                       result.rate_b_hz)
+    diag = dict(result.diagnostics)
+    diag["pauses"] = {"placed": len(placed), "spans": placed}
+    if not placed:
+        return result.replace(diagnostics=diag)
+    # each new step takes the evidence of the old path's first step on its row of A
+    old = np.asarray(result.path)
+    steps = np.minimum(np.searchsorted(old[:, 0], path[:, 0]), old.shape[0] - 1)
+    changes = {"path": path}
+    if result.confidence is not None:
+        changes["confidence"] = np.asarray(result.confidence)[steps]
+    if confidence.RECORD:  # a benchmark's evidence per step: at the new steps too
+        n_steps = old.shape[0]
+        confidence.RECORD[-1] = {
+            k: (np.asarray(v)[steps].tolist() if isinstance(v, list) and len(v) == n_steps
+                else v)
+            for k, v in confidence.RECORD[-1].items()}
+    diag["segments"] = [dict(rec, path_length=len(path)) for rec in diag["segments"]]
+    diag["elapsed_s"] = round(time.perf_counter() - t0, 3)
+    return result.replace(diagnostics=diag, **changes)
 
 
 def _pool_of(metric):
