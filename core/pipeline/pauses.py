@@ -35,7 +35,7 @@ __all__ = ["local_slope", "place_pauses", "quiet_frames"]
 # higher (a 20 ms window: a noise floor's level varies well under 1 dB there); no frame
 # is quiet where the floor is not _MIN_RANGE_DB below the loud level (noise that fills
 # the pauses)
-_QUIET_DB = 40.0
+_QUIET_DB = 30.0
 _FLOOR_DB = 3.0
 _MIN_RANGE_DB = 25.0
 _WINDOW_S = 0.02
