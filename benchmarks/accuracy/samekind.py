@@ -575,6 +575,66 @@ SPEECH = [
             snr=25,
         ),
     ),
+    # s12-s15: held out from the pause placement's 30 dB (s07-s11 chose it), written
+    # before they were first aligned
+    dict(
+        id="speech_s12_harvard8c",
+        text="harvard8",
+        desc="Harvard list 8; same voice (en-us+m6) 185 wpm vs 115-135 wpm with word gaps",
+        a=_s(voice="en-us+m6", rate=(185, 185), pitch=45, pause=(0.3, 0.4), seed=1411),
+        b=_s(
+            voice="en-us+m6",
+            rate=(115, 135),
+            pitch=45,
+            gap=(3, 8),
+            pause=(0.5, 1.1),
+            lead=0.6,
+            seed=1412,
+            snr=30,
+        ),
+    ),
+    dict(
+        id="speech_s13_harvard3c",
+        text="harvard3",
+        desc="Harvard list 3; en-gb-x-rp+m4 130 wpm with word gaps in a room (A) vs "
+        "en-us+f3 190-220 wpm",
+        a=_s(voice="en-gb-x-rp+m4", rate=(130, 130), gap=(2, 7), pause=(0.5, 0.8),
+             seed=1421, room=0.5),
+        b=_s(voice="en-us+f3", rate=(190, 220), pitch=65, range=70, pause=(0.2, 0.5),
+             lead=0.9, seed=1422, snr=35),
+    ),
+    dict(
+        id="speech_s14_harvard4b",
+        text="harvard4",
+        desc="Harvard list 4; en-us-nyc+f2 vs en-029+m6 with word gaps over a telephone band",
+        a=_s(voice="en-us-nyc+f2", rate=(160, 160), pitch=60, seed=1431),
+        b=_s(
+            voice="en-029+m6",
+            rate=(140, 200),
+            pitch=40,
+            gap=(0, 6),
+            pause=(0.2, 1.0),
+            lead=0.8,
+            seed=1432,
+            band=(300, 3400),
+            snr=30,
+        ),
+    ),
+    dict(
+        id="speech_s15_harvard7c",
+        text="harvard7",
+        desc="Harvard list 7; same voice (en-gb-scotland+m1) 210 wpm vs 120-140 wpm, long gaps",
+        a=_s(voice="en-gb-scotland+m1", rate=(210, 210), pause=(0.3, 0.3), seed=1441),
+        b=_s(
+            voice="en-gb-scotland+m1",
+            rate=(120, 140),
+            gap=(5, 10),
+            pause=(0.4, 1.0),
+            lead=0.7,
+            seed=1442,
+            snr=45,
+        ),
+    ),
 ]
 
 _V = dict(
