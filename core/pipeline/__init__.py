@@ -141,6 +141,8 @@ _VIDEO_PLAN = [("thumbnail", "cosine", 1.0, {})]
 # (music: 100 Hz; speech and other sounds change faster and gain from 200 Hz)
 _REFINE_FACTOR = {"music": 2, "speech": 4, "other": 4}
 _REFINE_RADIUS_S = 0.1
+# speech: the weight of each side's level above its quiet threshold (_level_terms)
+_LEVEL_WEIGHT = 0.5
 # local stages (a re-search at the base rate in a corridor of _LOCAL_RADIUS_S around the
 # global path, and the refinement) may weigh the features differently: chroma finds the
 # right region robustly, but cannot see a re-attack of the same pitch (repeated notes),
@@ -734,7 +736,12 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
         used.append({"name": name, "metric": metric, "weight": weight,
                      "local_weight": local_weight,
                      "params_a": dict(fa.params), "params_b": dict(fb.params)})
+    level = {"applied": False}
+    if material == "speech" and feature == "auto":
+        terms, weights, locals_, level = _level_terms(terms, weights, locals_, used,
+                                                      (xa, xb), (rec_a, rec_b), rate)
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
+            "level": level,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
             "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine,
             **conditions}
@@ -786,6 +793,30 @@ def _slow_side(term_options, side, factor, x, sample_rate, rate, roll, moved):
             values = np.ascontiguousarray(np.roll(values, -roll, axis=1))
         out[k] = shift_earlier(values, moved)
     return out
+
+
+def _level_terms(terms, weights, locals_, used, signals, recordings, rate):
+    """Speech: each side's level above its quiet threshold (:func:`.pauses.
+    level_values`) as a term of weight ``_LEVEL_WEIGHT`` (euclidean), where both sides
+    have a floor well below their speech. The log-mel term has each frame's level
+    removed, so a pause's noise and a faint sound (a voiced closure, a fricative's
+    start) are only spectral shapes to it, and the path slid the fluent side's next
+    word into the other side's pause (word starts 40-80 ms early where one speaker
+    pauses between words). Returns ``(terms, weights, locals_, info)``; ``used`` gains
+    the term's entry (the features' diagnostics)."""
+    from .pauses import _LEVEL_RANGE_DB, _LEVEL_SPAN_DB, level_values
+
+    n = (terms[0].x.shape[0], terms[0].y.shape[0])
+    values = [level_values(x, rec.rate_hz, rate, k)
+              for x, rec, k in zip(signals, recordings, n, strict=True)]
+    if any(v is None for v in values):
+        return terms, weights, locals_, {"applied": False}
+    params = {"span_db": _LEVEL_SPAN_DB, "min_range_db": _LEVEL_RANGE_DB}
+    used.append({"name": "level", "metric": "euclidean", "weight": _LEVEL_WEIGHT,
+                 "local_weight": _LEVEL_WEIGHT, "params_a": params, "params_b": params})
+    term = Term("level", values[0], values[1], "euclidean", _pool_of("euclidean"))
+    return ([*terms, term], [*weights, _LEVEL_WEIGHT], [*locals_, _LEVEL_WEIGHT],
+            {"applied": True})
 
 
 def _held_low_terms(terms, weights, locals_, used, signals, sample_rates, rate, roll, moved):

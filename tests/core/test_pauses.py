@@ -160,3 +160,75 @@ def test_word_starts_after_a_pause_only_one_side_makes(seed):
     assert al.diagnostics["pauses"]["placed"] >= 5
     _valid(np.asarray(al.path), (0, 0), (al.n_a - 1, al.n_b - 1))
     assert al.confidence.shape == (al.path.shape[0],)
+
+
+def _voiced(seed, n_words=10, slow=1.3, pause_s=0.15, bar_s=0.04, bar_db=-30.0):
+    """A voice-like pair whose words start with a voice bar (a hum ``bar_db`` below the
+    words: a voiced closure): A runs the words together, B pauses before each (the bar
+    after the pause, 1.3 times slower like the rest). Returns ``(a, b, starts_a,
+    starts_b)``, the word starts at the bars."""
+    rng = np.random.default_rng(seed)
+    f0s = rng.uniform(100, 160, 2 * n_words)
+    envelopes = rng.uniform(0.05, 1.0, (2 * n_words, 3, 12))
+
+    def syllable(k, dur):
+        t = np.arange(int(dur * SR)) / SR
+        phase = 2 * np.pi * np.cumsum(f0s[k] * (1 + 0.03 * np.sin(2 * np.pi * 5 * t))) / SR
+        part = np.minimum(2, (t / (dur / 3)).astype(int))
+        out = np.zeros(t.size)
+        for h in range(1, int(7000 / f0s[k]) + 1):
+            out += envelopes[k, part, min(11, int(f0s[k] * h / 600))] * np.sin(h * phase) / h ** 0.5
+        return out * np.minimum(1, np.minimum(t / 0.01, (dur - t) / 0.01)) / 4
+
+    def bar(k, dur):
+        t = np.arange(int(dur * SR)) / SR
+        hum = np.sin(2 * np.pi * f0s[k] * t) + 0.3 * np.sin(4 * np.pi * f0s[k] * t)
+        return 0.3 * 10 ** (bar_db / 20) * hum
+
+    a, b = [np.zeros(int(0.3 * SR))], [np.zeros(int(0.5 * SR))]
+    starts_a, starts_b = [], []
+    for w in range(n_words):
+        if w:
+            starts_a.append(sum(map(len, a)) / SR)
+            a.append(bar(2 * w, bar_s))
+            b.append(np.zeros(int(pause_s * SR)))
+            starts_b.append(sum(map(len, b)) / SR)
+            b.append(bar(2 * w, bar_s * slow))
+        for k in (2 * w, 2 * w + 1):
+            a.append(syllable(k, 0.12))
+            b.append(syllable(k, 0.12 * slow))
+    end = [np.zeros(int(0.3 * SR))]
+    a, b = np.concatenate(a + end), np.concatenate(b + end)
+    a += 1e-4 * rng.standard_normal(a.size)
+    b += 1e-4 * rng.standard_normal(b.size)
+    return a.astype(np.float32), b.astype(np.float32), np.array(starts_a), np.array(starts_b)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_faint_word_start_is_not_slid_into_the_other_sides_pause(seed):
+    """The log-mel term has each frame's level removed: a voice bar 30 dB down and a
+    pause's noise were both mere spectral shapes, and 2-4 of 9 word starts went into
+    B's pause (150-175 ms early). The level term keeps quiet with quiet."""
+    from core.pipeline import align_recordings
+
+    a, b, starts_a, starts_b = _voiced(seed)
+    al = align_recordings(_Audio(a), _Audio(b))
+    err = np.abs(al.map_a_to_b(starts_a) - starts_b)
+    assert np.max(err) < 0.03, np.round(1000 * err)
+    assert al.diagnostics["level"] == {"applied": True}
+    assert [f["name"] for f in al.diagnostics["features"]][-1] == "level"
+
+
+def test_level_values_only_where_the_floor_is_far_below_the_speech():
+    sr, rate = 8000, 100.0
+    rng = np.random.default_rng(5)
+    t = np.arange(sr) / sr
+    x = np.sin(2 * np.pi * 220 * t)
+    x[3000:5000] = 0.0
+    clean = x + 1e-4 * rng.standard_normal(x.shape)
+    values = pauses.level_values(clean, sr, rate, 100)
+    assert values.shape == (100, 1)
+    assert np.all(values[40:60] == 0.0) and np.all(values[:35] > 0.95)
+    # a floor 20 dB under the tone: a faint sound and a pause differ by a few dB there
+    noisy = x + 0.07 * rng.standard_normal(x.shape)
+    assert pauses.level_values(noisy, sr, rate, 100) is None
