@@ -29,6 +29,9 @@
      ramp against a piano: step 4);
    - speech and other sounds: log-mel with the channel (per-band mean) and the level
      (per-frame mean) removed (cosine) + onset strength, base 50 Hz, refined at 200 Hz;
+     speech adds 0.5 x each side's level above its quiet threshold (euclidean,
+     :func:`.pauses.level_values`) where both sides' noise floors lie far below their
+     speech: without it a pause's noise and a faint sound are alike;
    - video: rank-normalized grey thumbnails (cosine) at each file's frame rate, made
      after the crop and blur between the two copies are found
      (:func:`core.pipeline.video.match_crop`): one copy zoomed in, or softer (blurred,
@@ -64,7 +67,10 @@
    index is then moved by whole frames where the onsets show a lag, or else where
    the two sides' attack ramps differ (:func:`_onset_correction`,
    ``params["onset_shift"]``, ``diagnostics["onset_lag"]``,
-   ``diagnostics["attack_ramp"]``), without a second solve.
+   ``diagnostics["attack_ramp"]``), without a second solve. A speech pair without
+   anchors has the path before the end of each pause one side makes longer re-timed at
+   the speech's pace (:mod:`.pauses`, ``diagnostics["pauses"]``): the fluent side's
+   glide into the next word belongs after the other side's pause.
 5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
    search's corridor, the path's local cost and the margins to the next-best match in

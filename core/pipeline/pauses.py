@@ -21,7 +21,10 @@ there (a closure); the path stands on that frame for the rest of the pause.
 
 Quiet frames are found on each side's level (:func:`quiet_frames`), near its noise
 floor: a sonorant that a telephone band leaves 4 dB above the floor is no pause
-(realaudio_s03, an /l/). Measured in ``benchmarks/accuracy/results.md``.
+(realaudio_s03, an /l/). The same level, above the quiet threshold, is a cost term of
+the speech plan (:func:`level_values`): the log-mel term has each frame's level removed,
+so a pause's noise and a faint sound (a voiced closure, a fricative's start) look alike
+to it. Measured in ``benchmarks/accuracy/results.md``.
 """
 
 from __future__ import annotations
