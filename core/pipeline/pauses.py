@@ -143,12 +143,14 @@ def local_slope(path, quiet_a, quiet_b, step, window):
     ``window`` A frames of it where both sides sound (1.0 where there are too few),
     clipped to ``[1 / _MAX_SLOPE, _MAX_SLOPE]``."""
     i0 = path[step, 0]
-    near = (np.abs(path[:, 0] - i0) <= window)
-    sounding = near & ~quiet_a[path[:, 0]] & ~quiet_b[path[:, 1]]
+    lo = int(np.searchsorted(path[:, 0], i0 - window, side="left"))
+    hi = int(np.searchsorted(path[:, 0], i0 + window, side="right"))
+    near = path[lo:hi]
+    sounding = ~quiet_a[near[:, 0]] & ~quiet_b[near[:, 1]]
     k = np.flatnonzero(sounding[1:] & sounding[:-1])
     if k.size < 4:
         return 1.0
-    d = path[k + 1] - path[k]
+    d = near[k + 1] - near[k]
     da, db = int(d[:, 0].sum()), int(d[:, 1].sum())
     if da == 0 or db == 0:
         return 1.0
@@ -179,13 +181,11 @@ def _place_vertical(path, quiet_a, quiet_b, rate_a, rate_b, min_pause, min_extra
         if b1 - b0 < min_pause or not (~quiet_b[:b0]).any():  # (a lead-in)
             continue
         # the path's steps on the pause's B frames and the first step after it
-        inside = np.flatnonzero((path[:, 1] >= b0) & (path[:, 1] < b1))
-        if inside.size == 0 or inside[0] < pos:
+        first = int(np.searchsorted(path[:, 1], b0, side="left"))
+        exit_k = int(np.searchsorted(path[:, 1], b1, side="left"))
+        if exit_k <= first or first < pos or exit_k >= path.shape[0]:
             continue
-        exit_k = inside[-1] + 1
-        if exit_k >= path.shape[0]:
-            continue
-        ia0, ia1 = path[inside[0], 0], path[inside[-1], 0]
+        ia0, ia1 = path[first, 0], path[exit_k - 1, 0]
         slope = local_slope(path, quiet_a, quiet_b, exit_k, window)
         # longer than the pace explains: the other side did not pause as long
         if (b1 - b0) - slope * (ia1 - ia0 + 1) < min_extra:
@@ -258,7 +258,8 @@ def place_pauses(path, quiet_a, quiet_b, rate_a_hz, rate_b_hz):
 
     Notes
     -----
-    O(L + n + m) time and memory per pause found (the window of the local slope).
+    O(n + m + L) time and memory, and O(log L) plus the steps within the local slope's
+    window per quiet stretch.
     """
     path = np.asarray(path, dtype=np.int64)
     qa, qb = np.asarray(quiet_a, dtype=bool), np.asarray(quiet_b, dtype=bool)
