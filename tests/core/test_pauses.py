@@ -232,3 +232,15 @@ def test_level_values_only_where_the_floor_is_far_below_the_speech():
     # a floor 20 dB under the tone: a faint sound and a pause differ by a few dB there
     noisy = x + 0.07 * rng.standard_normal(x.shape)
     assert pauses.level_values(noisy, sr, rate, 100) is None
+
+
+def test_a_transposed_result_names_the_other_side_as_pausing():
+    a, b, *_ = _words(0)
+    from core.pipeline import align_recordings
+
+    al = align_recordings(_Audio(a), _Audio(b))
+    spans = al.diagnostics["pauses"]["spans"]
+    assert spans and {f["side"] for f in spans} == {"b"}
+    flipped = al.transposed()
+    assert [f["side"] for f in flipped.diagnostics["pauses"]["spans"]] == ["a"] * len(spans)
+    assert flipped.transposed().diagnostics["pauses"] == al.diagnostics["pauses"]
