@@ -163,8 +163,8 @@ class Alignment:
         segments' start and end cells (and their outlines), ``aligned_part``, the sides
         of ``unshared`` (the ends left out, and the warning about them worded again:
         :func:`unshared_warning`), the sides of an order check's stretches
-        (``order_check``, its message worded again) and the per-side input fingerprints
-        are exchanged;
+        (``order_check``, its message worded again), the pausing sides of the placed
+        pauses (``pauses``) and the per-side input fingerprints are exchanged;
         ``params["transposed"]`` is set (removed again by a second transposition), so
         :func:`core.warping.resolve` knows the engine ran the other way round (the
         recipe in ``params`` stays as it ran). Transposing twice gives the same path,
@@ -212,6 +212,12 @@ class Alignment:
                                                               sources)
             except (KeyError, TypeError, ValueError):  # spans of another shape: left as read
                 pass
+        pauses = diagnostics.get("pauses")
+        if isinstance(pauses, Mapping) and isinstance(pauses.get("spans"), list):
+            # the pauses the pipeline placed (:mod:`core.pipeline.pauses`): their sides
+            diagnostics["pauses"] = dict(pauses, spans=[
+                dict(f, side={"a": "b", "b": "a"}.get(f.get("side"), f.get("side")))
+                if isinstance(f, Mapping) else f for f in pauses["spans"]])
         check = diagnostics.get("order_check")
         if isinstance(check, Mapping) and isinstance(check.get("stretches"), list):
             from .structure.order import transposed_check  # the stretches' sides exchanged

@@ -304,7 +304,7 @@ def _s(**kw):
     return d
 
 
-# Harvard sentences (IEEE 1969), lists 3-6
+# Harvard sentences (IEEE 1969), lists 3-8
 TEXTS = {
     "harvard3": (
         [
@@ -365,6 +365,36 @@ TEXTS = {
             "Both lost their lives in the raging storm.",
         ],
         "Harvard sentences list 6 (IEEE 1969)",
+    ),
+    "harvard7": (
+        [
+            "Open the crate but don't break the glass.",
+            "Add the sum to the product of these three.",
+            "Thieves who rob friends deserve jail.",
+            "The ripe taste of cheese improves with age.",
+            "Act on these orders with great speed.",
+            "The hog crawled under the high fence.",
+            "Move the vat over the hot fire.",
+            "The bark of the pine tree was shiny and dark.",
+            "Leaves turn brown and yellow in the fall.",
+            "The pennant waved when the wind blew.",
+        ],
+        "Harvard sentences list 7 (IEEE 1969)",
+    ),
+    "harvard8": (
+        [
+            "Split the log with a quick, sharp blow.",
+            "Burn peat after the logs give out.",
+            "He ordered peach pie with ice cream.",
+            "Weave the carpet on the right hand side.",
+            "Hemp is a weed found in parts of the tropics.",
+            "A lame back kept his score low.",
+            "We find joy in the simplest things.",
+            "Type out three lists of orders.",
+            "The harder he tried the less he got done.",
+            "The boss ran the show with a watchful eye.",
+        ],
+        "Harvard sentences list 8 (IEEE 1969)",
     ),
 }
 
@@ -469,6 +499,140 @@ SPEECH = [
             seed=1352,
             room=0.9,
             snr=35,
+        ),
+    ),
+    # s07-s11: added with the pause placement (core.pipeline.pauses) as pairs it was not
+    # tuned on, written before they were first aligned
+    dict(
+        id="speech_s07_harvard7",
+        text="harvard7",
+        desc="Harvard list 7; same voice (en-us+m2) 200 wpm vs 125-150 wpm with word gaps",
+        a=_s(voice="en-us+m2", rate=(200, 200), pause=(0.25, 0.35), lead=0.5, seed=1361),
+        b=_s(
+            voice="en-us+m2",
+            rate=(125, 150),
+            gap=(3, 9),
+            pause=(0.5, 1.3),
+            lead=0.8,
+            seed=1362,
+            snr=35,
+        ),
+    ),
+    dict(
+        id="speech_s08_harvard8",
+        text="harvard8",
+        desc="Harvard list 8; en-gb-x-rp+f1 140 wpm vs en-us-nyc 180-220 wpm with word gaps",
+        a=_s(voice="en-gb-x-rp+f1", rate=(140, 140), pitch=60, seed=1371),
+        b=_s(
+            voice="en-us-nyc",
+            rate=(180, 220),
+            pitch=45,
+            gap=(0, 5),
+            pause=(0.2, 0.9),
+            lead=1.0,
+            seed=1372,
+            snr=30,
+        ),
+    ),
+    dict(
+        id="speech_s09_harvard7b",
+        text="harvard7",
+        desc="Harvard list 7; en-029+m4 120 wpm with word gaps (A) vs en 210 wpm without",
+        a=_s(voice="en-029+m4", rate=(120, 120), gap=(2, 6), pause=(0.6, 0.9), seed=1381),
+        b=_s(voice="en", rate=(200, 220), pitch=55, pause=(0.2, 0.4), lead=0.6, seed=1382,
+             snr=40),
+    ),
+    dict(
+        id="speech_s10_harvard8b",
+        text="harvard8",
+        desc="Harvard list 8; en-gb-scotland+f4 vs en-us+m5 with word gaps, B in a room",
+        a=_s(voice="en-gb-scotland+f4", rate=(165, 165), pitch=62, seed=1391),
+        b=_s(
+            voice="en-us+m5",
+            rate=(150, 190),
+            pitch=40,
+            gap=(0, 4),
+            pause=(0.3, 1.0),
+            lead=0.7,
+            seed=1392,
+            room=0.6,
+            snr=35,
+        ),
+    ),
+    dict(
+        id="speech_s11_harvard6b",
+        text="harvard6",
+        desc="Harvard list 6; same voice (en-us+f5) 175 wpm vs 110-130 wpm, long gaps, noisy",
+        a=_s(voice="en-us+f5", rate=(175, 175), pitch=60, seed=1401),
+        b=_s(
+            voice="en-us+f5",
+            rate=(110, 130),
+            pitch=60,
+            gap=(4, 10),
+            pause=(0.5, 1.5),
+            lead=0.5,
+            seed=1402,
+            snr=25,
+        ),
+    ),
+    # s12-s15: held out from the pause placement's 30 dB (s07-s11 chose it), written
+    # before they were first aligned
+    dict(
+        id="speech_s12_harvard8c",
+        text="harvard8",
+        desc="Harvard list 8; same voice (en-us+m6) 185 wpm vs 115-135 wpm with word gaps",
+        a=_s(voice="en-us+m6", rate=(185, 185), pitch=45, pause=(0.3, 0.4), seed=1411),
+        b=_s(
+            voice="en-us+m6",
+            rate=(115, 135),
+            pitch=45,
+            gap=(3, 8),
+            pause=(0.5, 1.1),
+            lead=0.6,
+            seed=1412,
+            snr=30,
+        ),
+    ),
+    dict(
+        id="speech_s13_harvard3c",
+        text="harvard3",
+        desc="Harvard list 3; en-gb-x-rp+m4 130 wpm with word gaps in a room (A) vs "
+        "en-us+f3 190-220 wpm",
+        a=_s(voice="en-gb-x-rp+m4", rate=(130, 130), gap=(2, 7), pause=(0.5, 0.8),
+             seed=1421, room=0.5),
+        b=_s(voice="en-us+f3", rate=(190, 220), pitch=65, range=70, pause=(0.2, 0.5),
+             lead=0.9, seed=1422, snr=35),
+    ),
+    dict(
+        id="speech_s14_harvard4b",
+        text="harvard4",
+        desc="Harvard list 4; en-us-nyc+f2 vs en-029+m6 with word gaps over a telephone band",
+        a=_s(voice="en-us-nyc+f2", rate=(160, 160), pitch=60, seed=1431),
+        b=_s(
+            voice="en-029+m6",
+            rate=(140, 200),
+            pitch=40,
+            gap=(0, 6),
+            pause=(0.2, 1.0),
+            lead=0.8,
+            seed=1432,
+            band=(300, 3400),
+            snr=30,
+        ),
+    ),
+    dict(
+        id="speech_s15_harvard7c",
+        text="harvard7",
+        desc="Harvard list 7; same voice (en-gb-scotland+m1) 210 wpm vs 120-140 wpm, long gaps",
+        a=_s(voice="en-gb-scotland+m1", rate=(210, 210), pause=(0.3, 0.3), seed=1441),
+        b=_s(
+            voice="en-gb-scotland+m1",
+            rate=(120, 140),
+            gap=(5, 10),
+            pause=(0.4, 1.0),
+            lead=0.7,
+            seed=1442,
+            snr=45,
         ),
     ),
 ]

@@ -29,6 +29,9 @@
      ramp against a piano: step 4);
    - speech and other sounds: log-mel with the channel (per-band mean) and the level
      (per-frame mean) removed (cosine) + onset strength, base 50 Hz, refined at 200 Hz;
+     speech adds 0.5 x each side's level above its quiet threshold (euclidean,
+     :func:`.pauses.level_values`) where both sides' noise floors lie far below their
+     speech: without it a pause's noise and a faint sound are alike;
    - video: rank-normalized grey thumbnails (cosine) at each file's frame rate, made
      after the crop and blur between the two copies are found
      (:func:`core.pipeline.video.match_crop`): one copy zoomed in, or softer (blurred,
@@ -64,7 +67,10 @@
    index is then moved by whole frames where the onsets show a lag, or else where
    the two sides' attack ramps differ (:func:`_onset_correction`,
    ``params["onset_shift"]``, ``diagnostics["onset_lag"]``,
-   ``diagnostics["attack_ramp"]``), without a second solve.
+   ``diagnostics["attack_ramp"]``), without a second solve. A speech pair without
+   anchors has the path before the end of each pause one side makes longer re-timed at
+   the speech's pace (:mod:`.pauses`, ``diagnostics["pauses"]``): the fluent side's
+   glide into the next word belongs after the other side's pause.
 5. **Confidence** per step (:mod:`core.pipeline.confidence`): the agreement of
    alternative paths (symmetric2 steps, each feature alone) in the coarse-to-fine
    search's corridor, the path's local cost and the margins to the next-best match in
@@ -141,6 +147,8 @@ _VIDEO_PLAN = [("thumbnail", "cosine", 1.0, {})]
 # (music: 100 Hz; speech and other sounds change faster and gain from 200 Hz)
 _REFINE_FACTOR = {"music": 2, "speech": 4, "other": 4}
 _REFINE_RADIUS_S = 0.1
+# speech: the weight of each side's level above its quiet threshold (_level_terms)
+_LEVEL_WEIGHT = 0.5
 # local stages (a re-search at the base rate in a corridor of _LOCAL_RADIUS_S around the
 # global path, and the refinement) may weigh the features differently: chroma finds the
 # right region robustly, but cannot see a re-attack of the same pitch (repeated notes),
@@ -421,6 +429,7 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
     content = info.pop("content", None)
     novelty = info.pop("_novelty", None)
     slow_side = info.pop("_slow_side", None)
+    signals = info.pop("_signals", None)
     diag.update(info)
     _check_content(terms, sources, content, rates)
     source = FeatureTerms(terms, weights)
@@ -469,6 +478,8 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
                         rate_b_hz=rates[1], params=params, diagnostics=diag, sources=sources,
                         progress=monitor.sub(0.6, 1.0).report, cancel=monitor.check,
                         _t0=t0)
+    if signals is not None and not frames.shape[0]:
+        result = _pause_placement(result, signals, t0)
     if onsets is not None:
         result = _onset_correction(result, onsets.result(), terms, weights, t0)
     if diag.get("material") == "video" and not frames.shape[0]:
@@ -734,7 +745,12 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
         used.append({"name": name, "metric": metric, "weight": weight,
                      "local_weight": local_weight,
                      "params_a": dict(fa.params), "params_b": dict(fb.params)})
+    level = {"applied": False}
+    if material == "speech" and feature == "auto":
+        terms, weights, locals_, level = _level_terms(terms, weights, locals_, used,
+                                                      (xa, xb), (rec_a, rec_b), rate)
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
+            "level": level,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
             "rate_hz": rate, "base_rate_hz": base_rate, "refine_factor": refine,
             **conditions}
@@ -761,6 +777,8 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
                           roll if side == "b" else 0, int(moved[side == "b"]))
 
     info["_slow_side"] = slow_side
+    if material == "speech":  # for the pauses (:func:`_pause_placement`)
+        info["_signals"] = ((xa, rec_a.rate_hz), (xb, rec_b.rate_hz))
     return terms, weights, locals_, (rate, rate), info
 
 
@@ -796,6 +814,30 @@ def _slow_side(term_options, side, factor, x, sample_rate, rate, roll, moved):
             values = np.ascontiguousarray(np.roll(values, -roll, axis=1))
         out[k] = shift_earlier(values, moved)
     return out
+
+
+def _level_terms(terms, weights, locals_, used, signals, recordings, rate):
+    """Speech: each side's level above its quiet threshold (:func:`.pauses.
+    level_values`) as a term of weight ``_LEVEL_WEIGHT`` (euclidean), where both sides
+    have a floor well below their speech. The log-mel term has each frame's level
+    removed, so a pause's noise and a faint sound (a voiced closure, a fricative's
+    start) are only spectral shapes to it, and the path slid the fluent side's next
+    word into the other side's pause (word starts 40-80 ms early where one speaker
+    pauses between words). Returns ``(terms, weights, locals_, info)``; ``used`` gains
+    the term's entry (the features' diagnostics)."""
+    from .pauses import _LEVEL_RANGE_DB, _LEVEL_SPAN_DB, level_values
+
+    n = (terms[0].x.shape[0], terms[0].y.shape[0])
+    values = [level_values(x, rec.rate_hz, rate, k)
+              for x, rec, k in zip(signals, recordings, n, strict=True)]
+    if any(v is None for v in values):
+        return terms, weights, locals_, {"applied": False}
+    params = {"span_db": _LEVEL_SPAN_DB, "min_range_db": _LEVEL_RANGE_DB}
+    used.append({"name": "level", "metric": "euclidean", "weight": _LEVEL_WEIGHT,
+                 "local_weight": _LEVEL_WEIGHT, "params_a": params, "params_b": params})
+    term = Term("level", values[0], values[1], "euclidean", _pool_of("euclidean"))
+    return ([*terms, term], [*weights, _LEVEL_WEIGHT], [*locals_, _LEVEL_WEIGHT],
+            {"applied": True})
 
 
 def _held_low_terms(terms, weights, locals_, used, signals, sample_rates, rate, roll, moved):
@@ -983,6 +1025,38 @@ def _onset_correction(result, onsets, terms, weights, t0):
                                                  weights).fingerprint()
     diag["elapsed_s"] = round(time.perf_counter() - t0, 3)
     return result.replace(params=params, diagnostics=diag, **changes)
+
+
+def _pause_placement(result, signals, t0):
+    """Speech without anchors: the path with the lead-in of each pause one side makes
+    longer re-timed (:mod:`.pauses`); ``diagnostics["pauses"]`` lists those placed. A
+    re-solve (an anchor added) gives the solved path back, without this step."""
+    from . import confidence, pauses
+
+    (xa, sr_a), (xb, sr_b) = signals
+    quiet_a = pauses.quiet_frames(xa, sr_a, result.rate_a_hz, result.n_a)
+    quiet_b = pauses.quiet_frames(xb, sr_b, result.rate_b_hz, result.n_b)
+    path, placed = pauses.place_pauses(result.path, quiet_a, quiet_b, result.rate_a_hz,
+                                       result.rate_b_hz)
+    diag = dict(result.diagnostics)
+    diag["pauses"] = {"placed": len(placed), "spans": placed}
+    if not placed:
+        return result.replace(diagnostics=diag)
+    # each new step takes the evidence of the old path's first step on its row of A
+    old = np.asarray(result.path)
+    steps = np.minimum(np.searchsorted(old[:, 0], path[:, 0]), old.shape[0] - 1)
+    changes = {"path": path}
+    if result.confidence is not None:
+        changes["confidence"] = np.asarray(result.confidence)[steps]
+    if confidence.RECORD:  # a benchmark's evidence per step: at the new steps too
+        n_steps = old.shape[0]
+        confidence.RECORD[-1] = {
+            k: (np.asarray(v)[steps].tolist() if isinstance(v, list) and len(v) == n_steps
+                else v)
+            for k, v in confidence.RECORD[-1].items()}
+    diag["segments"] = [dict(rec, path_length=len(path)) for rec in diag["segments"]]
+    diag["elapsed_s"] = round(time.perf_counter() - t0, 3)
+    return result.replace(diagnostics=diag, **changes)
 
 
 def _pool_of(metric):
