@@ -56,8 +56,10 @@ __all__ = ["accel_peaks", "event_knots", "event_map", "event_times", "linear_evi
 # audio onsets: detected at this rate, peaks reaching this share of the local maximum
 ONSET_RATE_HZ = 100.0
 ONSET_SHARE = 0.1
-# ... and dominating this long on either side (notes may follow 0.2 s apart)
+# ... and dominating this long on either side (notes may follow 0.2 s apart); and at
+# least this share of the recording's strong onsets (a silence's noise is not onsets)
 ONSET_NMS_S = 0.08
+ONSET_LEVEL = 0.05
 # the path's guide: a cost of 1 per GUIDE_SCALE_S seconds off the matched map; the peak
 # trains weigh CURVE_WEIGHT against it
 GUIDE_SCALE_S = 0.1

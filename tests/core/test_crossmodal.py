@@ -189,3 +189,22 @@ def test_pipeline_falls_back_to_the_straight_line_on_a_steady_swing(tmp_path):
     assert any("straight line" in n and "periodic" in n for n in al.diagnostics["notes"])
     t = np.linspace(1.0, 11.0, 11)
     assert np.allclose(al.map_a_to_b(t), t * (12.5 / (len(frames) / FPS)), atol=0.1)
+
+
+def test_onset_peaks_in_a_long_silence_are_not_onsets():
+    """A melody with a silence longer than the local normalization's window: the noise
+    floor's flickers there are no onsets (they reach a ten-thousandth of the notes'
+    strength), while notes played ten times softer still count."""
+    from core.pipeline import _peak_curve
+
+    rate = cm.ONSET_RATE_HZ
+    rng = np.random.default_rng(7)
+    curve = 1e-3 * rng.random(int(30 * rate))
+    loud, soft = np.arange(1.0, 10.0, 0.5), np.arange(21.0, 29.0, 0.5)
+    for t, level in [(t, 20.0) for t in loud] + [(t, 2.0) for t in soft]:
+        curve[int(round(t * rate))] += level
+    peaks = _peak_curve(curve, rate, sigma_s=0.0, nms_s=cm.ONSET_NMS_S,
+                        min_level=cm.ONSET_LEVEL)
+    found = cm.event_times(peaks, rate, min_share=cm.ONSET_SHARE, nms_s=cm.ONSET_NMS_S)[0]
+    assert not np.any((found > 10.5) & (found < 20.5)), found
+    assert _recall(found, np.r_[loud, soft], 0.011) == 1.0
