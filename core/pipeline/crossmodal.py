@@ -106,6 +106,10 @@ _FG_NOISE = 3.0
 _FG_FLOOR = 8.0
 _FG_MAX_SHARE = 0.25
 _FG_SAMPLES = 300
+# foreground parts over this many times the object's size are lit regions, not the
+# object; gaps of up to this many frames without the object are bridged
+_FG_BLOB = 4.0
+_FG_GAP = 3
 
 
 def video_motion(frames, monitor, *, n_frames=None):
@@ -127,19 +131,56 @@ def video_motion(frames, monitor, *, n_frames=None):
     if not rows:
         raise ValueError("frames: no frame to compute features from")
     flow = np.asarray(rows, dtype=np.float64)
-    stack = np.asarray(thumbs, dtype=np.float32)
+    return _object_motion(np.asarray(thumbs, dtype=np.float32), flow)
+
+
+def _object_motion(stack, flow):
+    """:func:`video_motion`'s rows from grey thumbnails (T, h, w) and the ``flow``
+    feature's rows (T, 3).
+
+    The foreground's connected parts larger than ``_FG_BLOB`` times the moving object's
+    size (the size of the part most frames hold one of) are left out: a region that
+    lights up in place (a floor flashing at an impact, a lamp) is not the object, and
+    its centroid pulled the object's towards it for as long as the light faded. A frame
+    whose object merged with such a region (the ball on the lit floor) takes its
+    position from the frames on either side, up to ``_FG_GAP`` frames apart."""
+    from scipy import ndimage
+
     step = max(1, len(stack) // _FG_SAMPLES)
     background = np.median(stack[::step], axis=0)
     dev = np.abs(stack - background)
     floor = _FG_NOISE * np.median(dev.reshape(len(dev), -1), axis=1) + _FG_FLOOR
     weight = np.maximum(dev - floor[:, None, None], 0.0)
     share = np.mean(weight > 0, axis=(1, 2))
+    # parts: 8-connected within a frame, never across frames
+    labels, n_parts = ndimage.label(weight > 0, structure=np.pad(np.ones((1, 3, 3)),
+                                                                 ((1, 1), (0, 0), (0, 0))))
+    if n_parts:
+        area = np.bincount(labels.ravel(), minlength=n_parts + 1)
+        frame_of = np.zeros(n_parts + 1, dtype=np.int64)
+        k, flat = np.nonzero(labels.reshape(len(stack), -1))
+        frame_of[labels.reshape(len(stack), -1)[k, flat]] = k
+        size = _object_size(area[1:], frame_of[1:], len(stack))
+        big = np.r_[False, area[1:] > _FG_BLOB * size]
+        weight[big[labels]] = 0.0
     mass = weight.sum(axis=(1, 2))
     ys, xs = np.indices(_FG_SIZE[::-1])
     with np.errstate(invalid="ignore", divide="ignore"):
         cx = (weight * xs).sum(axis=(1, 2)) / mass
         cy = (weight * ys).sum(axis=(1, 2)) / mass
     ok = (mass > 0) & (share < _FG_MAX_SHARE)
+    # short gaps (the object merged with a lit region): positions in between
+    held = np.flatnonzero(ok)
+    if len(held) >= 2:
+        gaps = np.flatnonzero(~ok)
+        prev = np.searchsorted(held, gaps) - 1
+        inner = (prev >= 0) & (prev + 1 < len(held))
+        gaps, prev = gaps[inner], prev[inner]
+        short = held[prev + 1] - held[prev] <= _FG_GAP + 1
+        gaps = gaps[short]
+        cx[gaps] = np.interp(gaps, held, cx[held])
+        cy[gaps] = np.interp(gaps, held, cy[held])
+        ok[gaps] = True
     scale = 80.0 / _FG_SIZE[0]
     vel = flow[:, :2].copy()
     both = ok[1:] & ok[:-1]
@@ -147,6 +188,23 @@ def video_motion(frames, monitor, *, n_frames=None):
     vel[idx, 0] = (cx[idx] - cx[idx - 1]) * scale
     vel[idx, 1] = (cy[idx] - cy[idx - 1]) * scale
     return np.column_stack([vel, flow[:, 2]])
+
+
+def _object_size(area, frame_of, n_frames):
+    """The moving object's size (pixels): of the foreground parts' sizes ``area`` (in
+    frames ``frame_of``), the one that most frames hold a part of within a factor of 2
+    (the object is in nearly every frame; a flash, a speck in some); the smaller of
+    equals. Sizes are compared in quarter octaves."""
+    q = np.round(4 * np.log2(np.maximum(area, 1))).astype(np.int64)
+    present = np.zeros((n_frames, q.max() + 1), dtype=bool)
+    present[frame_of, q] = True
+    # frames holding a part within a factor of 2 (4 quarter octaves) of each size
+    c = np.concatenate([np.zeros((n_frames, 1), dtype=np.int64),
+                        np.cumsum(present, axis=1)], axis=1)
+    lo = np.clip(np.arange(q.max() + 1) - 4, 0, None)
+    hi = np.minimum(np.arange(q.max() + 1) + 5, q.max() + 1)
+    held = ((c[:, hi] - c[:, lo]) > 0).sum(axis=0)
+    return float(2.0 ** (int(np.argmax(held)) / 4.0))
 
 
 def _turns(flow, fps, w):

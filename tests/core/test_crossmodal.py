@@ -208,3 +208,24 @@ def test_onset_peaks_in_a_long_silence_are_not_onsets():
     found = cm.event_times(peaks, rate, min_share=cm.ONSET_SHARE, nms_s=cm.ONSET_NMS_S)[0]
     assert not np.any((found > 10.5) & (found < 20.5)), found
     assert _recall(found, np.r_[loud, soft], 0.011) == 1.0
+
+
+def test_a_floor_that_flashes_at_each_impact_does_not_move_the_ball():
+    """A ball bouncing on a floor that lights up at every impact and fades over 0.2 s:
+    the lit floor is a region changing in place, not the moving object, so the lowest
+    points of the ball's motion stay on the impacts (the lit floor's centroid pulled
+    them two frames late)."""
+    events = _turns(n=14, seed=6)
+    frames = sc.render_motion("bounce", events, FPS, events[-1] + 1.0, seed=3)
+    h = frames[0].shape[0]
+    for k, frame in enumerate(frames):
+        i = np.searchsorted(events, k / FPS, side="right") - 1
+        if i >= 0:
+            lit = 200.0 * np.exp(-(k / FPS - events[i]) / 0.08)
+            floor = frame[int(0.85 * h):].astype(np.float32) + lit
+            frame[int(0.85 * h):] = np.clip(floor, 0, 255).astype(np.uint8)
+    rows = cm.video_motion(iter(frames), Monitor(None, None))
+    bottoms = cm.turning_points(rows, FPS)["bottoms"][0]
+    inner = events[1:-1]
+    offsets = np.array([bottoms[np.argmin(np.abs(bottoms - t))] - t for t in inner])
+    assert np.mean(np.abs(offsets) <= 1.0 / FPS) >= 0.9, offsets
