@@ -110,6 +110,8 @@ _FG_SAMPLES = 300
 # object; gaps of up to this many frames without the object are bridged
 _FG_BLOB = 4.0
 _FG_GAP = 3
+# ... when a single part of the object's size is in this share of the frames
+_FG_ONE = 0.6
 
 
 def video_motion(frames, monitor, *, n_frames=None):
@@ -138,12 +140,14 @@ def _object_motion(stack, flow):
     """:func:`video_motion`'s rows from grey thumbnails (T, h, w) and the ``flow``
     feature's rows (T, 3).
 
-    The foreground's connected parts larger than ``_FG_BLOB`` times the moving object's
-    size (the size of the part most frames hold one of) are left out: a region that
-    lights up in place (a floor flashing at an impact, a lamp) is not the object, and
-    its centroid pulled the object's towards it for as long as the light faded. A frame
-    whose object merged with such a region (the ball on the lit floor) takes its
-    position from the frames on either side, up to ``_FG_GAP`` frames apart."""
+    When the foreground is one compact object (a single connected part of the object's
+    size, :func:`_object_size`, in at least ``_FG_ONE`` of the frames: a ball, a bob, a
+    baton; not the fragments of a textured scene), its parts larger than ``_FG_BLOB``
+    times that size are left out: a region that lights up in place (a floor flashing at
+    an impact, a lamp) is not the object, and its centroid pulled the object's towards it
+    for as long as the light faded. A frame whose object merged with such a region (the
+    ball on the lit floor) takes its position from the frames on either side, up to
+    ``_FG_GAP`` frames apart."""
     from scipy import ndimage
 
     step = max(1, len(stack) // _FG_SAMPLES)
@@ -152,35 +156,39 @@ def _object_motion(stack, flow):
     floor = _FG_NOISE * np.median(dev.reshape(len(dev), -1), axis=1) + _FG_FLOOR
     weight = np.maximum(dev - floor[:, None, None], 0.0)
     share = np.mean(weight > 0, axis=(1, 2))
+    seen = (weight.sum(axis=(1, 2)) > 0) & (share < _FG_MAX_SHARE)
     # parts: 8-connected within a frame, never across frames
     labels, n_parts = ndimage.label(weight > 0, structure=np.pad(np.ones((1, 3, 3)),
                                                                  ((1, 1), (0, 0), (0, 0))))
     if n_parts:
-        area = np.bincount(labels.ravel(), minlength=n_parts + 1)
-        frame_of = np.zeros(n_parts + 1, dtype=np.int64)
-        k, flat = np.nonzero(labels.reshape(len(stack), -1))
-        frame_of[labels.reshape(len(stack), -1)[k, flat]] = k
-        size = _object_size(area[1:], frame_of[1:], len(stack))
-        big = np.r_[False, area[1:] > _FG_BLOB * size]
-        weight[big[labels]] = 0.0
+        area = np.bincount(labels.ravel(), minlength=n_parts + 1)[1:]
+        frame_of = np.zeros(n_parts, dtype=np.int64)
+        flat = labels.reshape(len(stack), -1)
+        k, pix = np.nonzero(flat)
+        frame_of[flat[k, pix] - 1] = k
+        size = _object_size(area, frame_of, len(stack))
+        near = (area >= size / 2) & (area <= 2 * size)
+        if np.mean(np.bincount(frame_of[near], minlength=len(stack)) == 1) >= _FG_ONE:
+            big = np.r_[False, area > _FG_BLOB * size]
+            weight[big[labels]] = 0.0
     mass = weight.sum(axis=(1, 2))
     ys, xs = np.indices(_FG_SIZE[::-1])
     with np.errstate(invalid="ignore", divide="ignore"):
         cx = (weight * xs).sum(axis=(1, 2)) / mass
         cy = (weight * ys).sum(axis=(1, 2)) / mass
     ok = (mass > 0) & (share < _FG_MAX_SHARE)
-    # short gaps (the object merged with a lit region): positions in between
+    # frames whose whole foreground was a lit region, shortly between frames with the
+    # object: positions in between
     held = np.flatnonzero(ok)
-    if len(held) >= 2:
-        gaps = np.flatnonzero(~ok)
-        prev = np.searchsorted(held, gaps) - 1
+    lost = np.flatnonzero(seen & ~ok)
+    if len(held) >= 2 and len(lost):
+        prev = np.searchsorted(held, lost) - 1
         inner = (prev >= 0) & (prev + 1 < len(held))
-        gaps, prev = gaps[inner], prev[inner]
-        short = held[prev + 1] - held[prev] <= _FG_GAP + 1
-        gaps = gaps[short]
-        cx[gaps] = np.interp(gaps, held, cx[held])
-        cy[gaps] = np.interp(gaps, held, cy[held])
-        ok[gaps] = True
+        lost, prev = lost[inner], prev[inner]
+        lost = lost[held[prev + 1] - held[prev] <= _FG_GAP + 1]
+        cx[lost] = np.interp(lost, held, cx[held])
+        cy[lost] = np.interp(lost, held, cy[held])
+        ok[lost] = True
     scale = 80.0 / _FG_SIZE[0]
     vel = flow[:, :2].copy()
     both = ok[1:] & ok[:-1]
@@ -193,8 +201,8 @@ def _object_motion(stack, flow):
 def _object_size(area, frame_of, n_frames):
     """The moving object's size (pixels): of the foreground parts' sizes ``area`` (in
     frames ``frame_of``), the one that most frames hold a part of within a factor of 2
-    (the object is in nearly every frame; a flash, a speck in some); the smaller of
-    equals. Sizes are compared in quarter octaves."""
+    (the object is in nearly every frame; a flash, a speck in some): the median size of
+    the parts within a factor of 2 of the best quarter octave (the smallest of equals)."""
     q = np.round(4 * np.log2(np.maximum(area, 1))).astype(np.int64)
     present = np.zeros((n_frames, q.max() + 1), dtype=bool)
     present[frame_of, q] = True
@@ -204,7 +212,8 @@ def _object_size(area, frame_of, n_frames):
     lo = np.clip(np.arange(q.max() + 1) - 4, 0, None)
     hi = np.minimum(np.arange(q.max() + 1) + 5, q.max() + 1)
     held = ((c[:, hi] - c[:, lo]) > 0).sum(axis=0)
-    return float(2.0 ** (int(np.argmax(held)) / 4.0))
+    best = int(np.argmax(held))
+    return float(np.median(area[np.abs(q - best) <= 4]))
 
 
 def _turns(flow, fps, w):
@@ -304,7 +313,8 @@ def linear_evidence(times_s, events_a, events_b, span_a, span_b, tol=0.08):
 
 # event matching (see core._kernels.event_match)
 _MATCH = {"k": 10, "skip_a": 0.5, "skip_b": 0.5, "start": 2.0, "lam": 4.0, "cap": 3.0,
-          "tol": 0.03, "ratio": 3.0}
+          "tol": 0.03, "ratio": 3.0, "hold": 1.0,
+          "hold_depth": 3, "hold_long": 1.0}
 _MAX_CELLS = 4_000_000
 
 
@@ -330,7 +340,8 @@ def match_events(ta, tb, span_a, span_b, **options):
     lim = float(np.log(p["ratio"]))
     chain = event_chain(ta, tb, jlo, int(width), k, float(p["skip_a"]), float(p["skip_b"]),
                         float(p["start"]), float(p["lam"]), float(p["cap"]), float(p["tol"]),
-                        float(np.log(slope) - lim), float(np.log(slope) + lim))
+                        float(np.log(slope) - lim), float(np.log(slope) + lim), float(p["hold"]),
+                        int(p["hold_depth"]), float(p["hold_long"]))
     return np.column_stack([ta[chain[:, 0]], tb[chain[:, 1]]])
 
 

@@ -229,3 +229,39 @@ def test_a_floor_that_flashes_at_each_impact_does_not_move_the_ball():
     inner = events[1:-1]
     offsets = np.array([bottoms[np.argmin(np.abs(bottoms - t))] - t for t in inner])
     assert np.mean(np.abs(offsets) <= 1.0 / FPS) >= 0.9, offsets
+
+
+@pytest.mark.parametrize("hold", [0.0, 1.0])
+def test_a_note_held_longer_on_one_side_costs_one_change_of_tempo(hold):
+    """Two steady trains under a constant tempo ratio, except two notes (fermatas) held
+    1.8 times longer on B: matched one by one only when a held interval costs one change
+    of tempo (in) and the return to the old tempo none; charged twice, the chain skips
+    the note after the hold and lags one note behind."""
+    rng = np.random.default_rng(11)
+    ia = rng.uniform(0.75, 0.95, 30)
+    ib = ia * 1.25 * np.exp(rng.normal(0, 0.03, 30))
+    for h in (9, 20):
+        ia[h] *= 1.7
+        ib[h] = ia[h] * 1.25 * 1.8
+    ta = 0.8 + np.r_[0, np.cumsum(ia)]
+    tb = 0.6 + np.r_[0, np.cumsum(ib)]
+    pairs = cm.match_events(ta, tb, (0, ta[-1] + 1), (0, tb[-1] + 1), hold=hold)
+    right = np.abs(pairs[:, 1] - np.interp(pairs[:, 0], ta, tb)) < 1e-9
+    if hold == cm._MATCH["hold"]:  # the default
+        assert len(pairs) == len(ta) and right.all(), pairs
+    else:
+        assert right.sum() < len(ta) - 3
+
+
+def test_a_textured_scene_keeps_all_its_foreground(monkeypatch):
+    """Cuts between textured scenes have no single compact object (their foreground is
+    many fragments): no part of it is left out as a lit region, so the rows are those
+    of the whole foreground."""
+    events = _turns(n=8, seed=8)
+    bars = events[::2]
+    frames = sc.render_motion("cuts", events, FPS, events[-1] + 1.0, seed=5, bars=bars)
+    rows = cm.video_motion(iter(frames), Monitor(None, None))
+    monkeypatch.setattr(cm, "_FG_BLOB", np.inf)
+    monkeypatch.setattr(cm, "_FG_GAP", -1)
+    whole = cm.video_motion(iter(frames), Monitor(None, None))
+    assert np.array_equal(rows, whole)
