@@ -314,7 +314,8 @@ def linear_evidence(times_s, events_a, events_b, span_a, span_b, tol=0.08):
 # event matching (see core._kernels.event_match)
 _MATCH = {"k": 10, "skip_a": 0.5, "skip_b": 0.5, "start": 2.0, "lam": 4.0, "cap": 3.0,
           "tol": 0.03, "ratio": 3.0, "hold": 1.0,
-          "hold_depth": 3, "hold_long": 1.0}
+          "hold_depth": 3, "hold_long": 1.0, "lone_ends": True}
+_LONE_RATIO = 2.0
 _MAX_CELLS = 4_000_000
 
 
@@ -342,7 +343,30 @@ def match_events(ta, tb, span_a, span_b, **options):
                         float(p["start"]), float(p["lam"]), float(p["cap"]), float(p["tol"]),
                         float(np.log(slope) - lim), float(np.log(slope) + lim), float(p["hold"]),
                         int(p["hold_depth"]), float(p["hold_long"]))
+    if p["lone_ends"] and len(chain) >= 2:
+        chain = _lone_ends(ta, tb, chain)
     return np.column_stack([ta[chain[:, 0]], tb[chain[:, 1]]])
+
+
+def _lone_ends(ta, tb, chain):
+    """``chain`` with the pair of the first events added when exactly one event of each
+    side precedes its first pair (and the same at the end): nothing else is there for
+    either to be, and the chain's tempo penalty left them out because the first or last
+    note of two performances differs most (a lead-in, a final ritardando). Kept within
+    a factor of ``_LONE_RATIO`` of the neighbouring step's tempo ratio."""
+    (i0, j0), (i1, j1) = chain[0], chain[1]
+    if i0 == 1 and j0 == 1:
+        step = (tb[j0] - tb[0]) / max(ta[i0] - ta[0], 1e-9)
+        ref = (tb[j1] - tb[j0]) / max(ta[i1] - ta[i0], 1e-9)
+        if abs(np.log(step / ref)) <= np.log(_LONE_RATIO):
+            chain = np.vstack([[0, 0], chain])
+    (i0, j0), (i1, j1) = chain[-1], chain[-2]
+    if i0 == len(ta) - 2 and j0 == len(tb) - 2:
+        step = (tb[-1] - tb[j0]) / max(ta[-1] - ta[i0], 1e-9)
+        ref = (tb[j0] - tb[j1]) / max(ta[i0] - ta[i1], 1e-9)
+        if abs(np.log(step / ref)) <= np.log(_LONE_RATIO):
+            chain = np.vstack([chain, [len(ta) - 1, len(tb) - 1]])
+    return chain
 
 
 def event_map(pairs, span_a, span_b):
@@ -566,3 +590,4 @@ def video_event_knots(motion, fps, events_b, span_a, span_b):
     summary.update(report[name], fallback=False, used=name,
                    note=f"video against audio: visual events '{name}' matched to onsets")
     return knots, summary
+

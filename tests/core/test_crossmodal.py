@@ -265,3 +265,26 @@ def test_a_textured_scene_keeps_all_its_foreground(monkeypatch):
     monkeypatch.setattr(cm, "_FG_GAP", -1)
     whole = cm.video_motion(iter(frames), Monitor(None, None))
     assert np.array_equal(rows, whole)
+
+
+@pytest.mark.parametrize("lone_ends", [False, True])
+def test_the_lone_first_events_of_both_sides_are_a_pair(lone_ends):
+    """The first note lasts 1.4 times longer (relative to the rest) on B than on A, so
+    the chain's tempo penalty leaves its pair out; but one event on each side precedes
+    the chain and nothing else is there for them to be: they are paired (the map's
+    start no longer extrapolated from the rest's mean tempo)."""
+    rng = np.random.default_rng(12)
+    ia = rng.uniform(0.4, 0.9, 20)
+    ib = ia * 1.1 * np.exp(rng.normal(0, 0.02, 20))
+    ib[0] = ia[0] * 1.1 * 1.4
+    ta = 0.8 + np.r_[0, np.cumsum(ia)]
+    tb = 0.5 + np.r_[0, np.cumsum(ib)]
+    span_a, span_b = (0, ta[-1] + 1), (0, tb[-1] + 1)
+    pairs = cm.match_events(ta, tb, span_a, span_b, lone_ends=lone_ends)
+    if lone_ends:  # the default
+        assert np.allclose(pairs, np.column_stack([ta, tb]))
+    else:
+        assert pairs[0, 0] > ta[0]
+    # a spurious event before the first on one side: no longer alone, left out
+    extra = cm.match_events(np.r_[0.2, ta], tb, span_a, span_b, lone_ends=lone_ends)
+    assert extra[0, 0] > ta[0]
