@@ -475,6 +475,10 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
         from .video import with_skips  # B skipped frames of A: jumps on A
 
         result = with_skips(result, source)
+    if diag.get("material") == "video-vs-audio":
+        from .crossmodal import with_unmatched_ends
+
+        result = with_unmatched_ends(result)
     if odiag.get("trimmed"):
         result = _with_unshared(result, (rec_a, rec_b), sources, warn=not quiet_ends)
     if check_order:
@@ -1090,6 +1094,10 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
     else:  # audio against video: the map B -> A, inverted
         knots, match = cm.video_event_knots(*events[1], events[0], spans[1], spans[0])
         knots = knots[:, ::-1].copy()
+    if not match["fallback"] and match.get("matched_span_s"):
+        side = 0 if rec_a.kind == "video" else 1  # (video, audio) pairs: A's times
+        match["matched_a_s"] = [match["matched_span_s"][0][side],
+                                match["matched_span_s"][1][side]]
     n_a, n_b = len(curves[0]), len(curves[1])
     mapped = np.interp(np.arange(n_a) / rate, knots[:, 0], knots[:, 1])
     scale = cm.GUIDE_SCALE_S

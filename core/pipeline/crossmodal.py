@@ -555,7 +555,10 @@ def _assess(events_a, events_b, span_a, span_b, tol=0.08):
                    "on_onsets_matched": round(on_map, 3),
                    "on_onsets_linear": round(on_line, 3),
                    "on_onsets_shifted": round(shifted, 3), "f": round(f, 3),
-                   "trusted": not reasons, "reasons": reasons}
+                   "trusted": not reasons, "reasons": reasons,
+                   # (video, audio) times of the first and last matched pair
+                   "matched_span_s": [[float(v) for v in pairs[0]], [float(v) for v in pairs[-1]]]
+                   if len(pairs) else None}
 
 
 def video_event_knots(motion, fps, events_b, span_a, span_b):
@@ -591,3 +594,28 @@ def video_event_knots(motion, fps, events_b, span_a, span_b):
                    note=f"video against audio: visual events '{name}' matched to onsets")
     return knots, summary
 
+
+# beyond the first and last matched pair (by more than _END_MARGIN_S of A) the map is
+# the matched stretch's mean tempo, continued: no event supports it there
+_END_MARGIN_S = 0.1
+_END_ERROR_MS = 150.0
+
+
+def with_unmatched_ends(result):
+    """``result`` (a video-against-audio alignment) with the steps before its event map's
+    first matched pair and after its last (``diagnostics["events"]["matched_a_s"]``, on
+    A's time axis) doubtful: their expected error raised to at least ``_END_ERROR_MS``
+    (a first or last note whose event one side did not show, or whose tempo the chain
+    left out, is placed by extrapolation). The path is the same; ``result`` itself when
+    the map was not matched (the straight line) or carries no confidence."""
+    from .confidence import confidence_from_error
+
+    span = (result.diagnostics.get("events") or {}).get("matched_a_s")
+    if span is None or result.confidence is None:
+        return result
+    t = np.asarray(result.times_s)[:, 0]
+    outside = (t < span[0] - _END_MARGIN_S) | (t > span[1] + _END_MARGIN_S)
+    confidence = np.array(result.confidence, dtype=np.float64)
+    confidence[outside] = np.minimum(confidence[outside],
+                                     confidence_from_error(_END_ERROR_MS))
+    return result.replace(confidence=confidence)

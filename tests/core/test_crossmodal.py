@@ -288,3 +288,19 @@ def test_the_lone_first_events_of_both_sides_are_a_pair(lone_ends):
     # a spurious event before the first on one side: no longer alone, left out
     extra = cm.match_events(np.r_[0.2, ta], tb, span_a, span_b, lone_ends=lone_ends)
     assert extra[0, 0] > ta[0]
+
+
+def test_steps_beyond_the_matched_events_are_doubtful(tmp_path):
+    """Before the first matched pair of events and after the last, the map is the
+    matched stretch's tempo continued: those steps are doubtful, the others keep the
+    calibrated confidence."""
+    from core.pipeline.confidence import doubtful_confidence
+
+    d = sc.make_crossmodal_pair(tmp_path / "bounce", "bounce", seed=303, n_events=12)
+    al = align_files(d / "video.mp4", d / "audio.wav")
+    span = al.diagnostics["events"]["matched_a_s"]
+    t = al.times_s[:, 0]
+    outside = (t < span[0] - cm._END_MARGIN_S) | (t > span[1] + cm._END_MARGIN_S)
+    assert outside.any() and (~outside).any()
+    assert np.all(al.confidence[outside] < doubtful_confidence(al))
+    assert np.mean(al.confidence[~outside] < doubtful_confidence(al)) < 0.5
