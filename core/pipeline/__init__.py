@@ -486,6 +486,10 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
         from .video import with_skips  # B skipped frames of A: jumps on A
 
         result = with_skips(result, source)
+    if diag.get("material") == "video-vs-audio":
+        from .crossmodal import with_unmatched_ends
+
+        result = with_unmatched_ends(result)
     if odiag.get("trimmed"):
         result = _with_unshared(result, (rec_a, rec_b), sources, warn=not quiet_ends)
     if check_order:
@@ -1108,7 +1112,7 @@ def _video_terms(rec_a, rec_b, feature, rate_hz, monitor):
 
 
 def _peak_curve(values, rate, *, floor_s=0.5, local_s=6.0, min_share=0.1, nms_s=0.2,
-                sigma_s=0.05):
+                sigma_s=0.05, min_level=0.0):
     """Turn an onset-like curve (audio onset strength, video motion energy) into a train
     of smoothed peaks that two modalities share.
 
@@ -1116,7 +1120,10 @@ def _peak_curve(values, rate, *, floor_s=0.5, local_s=6.0, min_share=0.1, nms_s=
     divided by its running maximum over ``local_s`` (quiet and loud passages count
     alike), keeps only local maxima that dominate ``nms_s`` on each side (a flash that
     switches on and off, or a note's echo, leaves one peak) and reach ``min_share`` of
-    the local maximum, and is smoothed by a Gaussian of ``sigma_s``.
+    the local maximum, and is smoothed by a Gaussian of ``sigma_s``. Local maxima under
+    ``min_level`` times the recording's strong peaks (the 90th percentile of its local
+    maxima) are dropped first: in a silence longer than ``local_s`` the local maximum is
+    the noise floor's, and its flickers would count as full-strength onsets.
     """
     from scipy.ndimage import gaussian_filter1d, maximum_filter1d, minimum_filter1d
 
@@ -1127,6 +1134,8 @@ def _peak_curve(values, rate, *, floor_s=0.5, local_s=6.0, min_share=0.1, nms_s=
     share = v / local
     width = 2 * max(1, int(round(nms_s * rate))) + 1
     keep = (share >= min_share) & (v >= maximum_filter1d(v, width, mode="nearest")) & (v > 0)
+    if min_level > 0 and keep.any():
+        keep &= v >= min_level * np.quantile(v[keep], 0.9)
     peaks = np.where(keep, share, 0.0)
     sigma = sigma_s * rate
     return gaussian_filter1d(peaks, sigma) if sigma > 0.3 else peaks
@@ -1167,18 +1176,24 @@ def _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor):
             x = rec.audio(mono=True)
             onsets = audio_features(x, rec.rate_hz, "onset", rate_hz=cm.ONSET_RATE_HZ,
                                     cancel=sub.check).values
-            peaks = _peak_curve(onsets, cm.ONSET_RATE_HZ, sigma_s=0.0, nms_s=cm.ONSET_NMS_S)
+            peaks = _peak_curve(onsets, cm.ONSET_RATE_HZ, sigma_s=0.0, nms_s=cm.ONSET_NMS_S,
+                                min_level=cm.ONSET_LEVEL)
             events.append(cm.event_times(peaks, cm.ONSET_RATE_HZ, min_share=cm.ONSET_SHARE,
                                          nms_s=cm.ONSET_NMS_S)[0])
             curve = audio_features(x, rec.rate_hz, "onset", rate_hz=rate,
                                    cancel=sub.check).values
             spans.append((0.0, len(x) / float(rec.rate_hz)))
-        curves.append(_peak_curve(curve, rate)[:, None])
+        curves.append(_peak_curve(curve, rate, min_level=0.0 if rec.kind == "video"
+                                  else cm.ONSET_LEVEL)[:, None])
     if rec_a.kind == "video":
         knots, match = cm.video_event_knots(*events[0], events[1], spans[0], spans[1])
     else:  # audio against video: the map B -> A, inverted
         knots, match = cm.video_event_knots(*events[1], events[0], spans[1], spans[0])
         knots = knots[:, ::-1].copy()
+    if not match["fallback"] and match.get("matched_span_s"):
+        side = 0 if rec_a.kind == "video" else 1  # (video, audio) pairs: A's times
+        match["matched_a_s"] = [match["matched_span_s"][0][side],
+                                match["matched_span_s"][1][side]]
     n_a, n_b = len(curves[0]), len(curves[1])
     mapped = np.interp(np.arange(n_a) / rate, knots[:, 0], knots[:, 1])
     scale = cm.GUIDE_SCALE_S

@@ -56,8 +56,10 @@ __all__ = ["accel_peaks", "event_knots", "event_map", "event_times", "linear_evi
 # audio onsets: detected at this rate, peaks reaching this share of the local maximum
 ONSET_RATE_HZ = 100.0
 ONSET_SHARE = 0.1
-# ... and dominating this long on either side (notes may follow 0.2 s apart)
+# ... and dominating this long on either side (notes may follow 0.2 s apart); and at
+# least this share of the recording's strong onsets (a silence's noise is not onsets)
 ONSET_NMS_S = 0.08
+ONSET_LEVEL = 0.05
 # the path's guide: a cost of 1 per GUIDE_SCALE_S seconds off the matched map; the peak
 # trains weigh CURVE_WEIGHT against it
 GUIDE_SCALE_S = 0.1
@@ -104,6 +106,12 @@ _FG_NOISE = 3.0
 _FG_FLOOR = 8.0
 _FG_MAX_SHARE = 0.25
 _FG_SAMPLES = 300
+# foreground parts over this many times the object's size are lit regions, not the
+# object; gaps of up to this many frames without the object are bridged
+_FG_BLOB = 4.0
+_FG_GAP = 3
+# ... when a single part of the object's size is in this share of the frames
+_FG_ONE = 0.6
 
 
 def video_motion(frames, monitor, *, n_frames=None):
@@ -125,19 +133,62 @@ def video_motion(frames, monitor, *, n_frames=None):
     if not rows:
         raise ValueError("frames: no frame to compute features from")
     flow = np.asarray(rows, dtype=np.float64)
-    stack = np.asarray(thumbs, dtype=np.float32)
+    return _object_motion(np.asarray(thumbs, dtype=np.float32), flow)
+
+
+def _object_motion(stack, flow):
+    """:func:`video_motion`'s rows from grey thumbnails (T, h, w) and the ``flow``
+    feature's rows (T, 3).
+
+    When the foreground is one compact object (a single connected part of the object's
+    size, :func:`_object_size`, in at least ``_FG_ONE`` of the frames: a ball, a bob, a
+    baton; not the fragments of a textured scene), its parts larger than ``_FG_BLOB``
+    times that size are left out: a region that lights up in place (a floor flashing at
+    an impact, a lamp) is not the object, and its centroid pulled the object's towards it
+    for as long as the light faded. A frame whose object merged with such a region (the
+    ball on the lit floor) takes its position from the frames on either side, up to
+    ``_FG_GAP`` frames apart."""
+    from scipy import ndimage
+
     step = max(1, len(stack) // _FG_SAMPLES)
     background = np.median(stack[::step], axis=0)
     dev = np.abs(stack - background)
     floor = _FG_NOISE * np.median(dev.reshape(len(dev), -1), axis=1) + _FG_FLOOR
     weight = np.maximum(dev - floor[:, None, None], 0.0)
     share = np.mean(weight > 0, axis=(1, 2))
+    seen = (weight.sum(axis=(1, 2)) > 0) & (share < _FG_MAX_SHARE)
+    # parts: 8-connected within a frame, never across frames
+    labels, n_parts = ndimage.label(weight > 0, structure=np.pad(np.ones((1, 3, 3)),
+                                                                 ((1, 1), (0, 0), (0, 0))))
+    if n_parts:
+        area = np.bincount(labels.ravel(), minlength=n_parts + 1)[1:]
+        frame_of = np.zeros(n_parts, dtype=np.int64)
+        flat = labels.reshape(len(stack), -1)
+        k, pix = np.nonzero(flat)
+        frame_of[flat[k, pix] - 1] = k
+        size = _object_size(area, frame_of, len(stack))
+        near = (area >= size / 2) & (area <= 2 * size)
+        if np.mean(np.bincount(frame_of[near], minlength=len(stack)) == 1) >= _FG_ONE:
+            big = np.r_[False, area > _FG_BLOB * size]
+            weight[big[labels]] = 0.0
     mass = weight.sum(axis=(1, 2))
     ys, xs = np.indices(_FG_SIZE[::-1])
     with np.errstate(invalid="ignore", divide="ignore"):
         cx = (weight * xs).sum(axis=(1, 2)) / mass
         cy = (weight * ys).sum(axis=(1, 2)) / mass
     ok = (mass > 0) & (share < _FG_MAX_SHARE)
+    # frames whose whole foreground was a lit region, shortly between frames with the
+    # object: positions in between
+    held = np.flatnonzero(ok)
+    lost = np.flatnonzero(seen & ~ok)
+    if len(held) >= 2 and len(lost):
+        prev = np.searchsorted(held, lost) - 1
+        inner = (prev >= 0) & (prev + 1 < len(held))
+        lost, prev = lost[inner], prev[inner]
+        lost = lost[held[prev + 1] - held[prev] <= _FG_GAP + 1]
+        cx[lost] = np.interp(lost, held, cx[held])
+        cy[lost] = np.interp(lost, held, cy[held])
+        ok[lost] = True
     scale = 80.0 / _FG_SIZE[0]
     vel = flow[:, :2].copy()
     both = ok[1:] & ok[:-1]
@@ -145,6 +196,24 @@ def video_motion(frames, monitor, *, n_frames=None):
     vel[idx, 0] = (cx[idx] - cx[idx - 1]) * scale
     vel[idx, 1] = (cy[idx] - cy[idx - 1]) * scale
     return np.column_stack([vel, flow[:, 2]])
+
+
+def _object_size(area, frame_of, n_frames):
+    """The moving object's size (pixels): of the foreground parts' sizes ``area`` (in
+    frames ``frame_of``), the one that most frames hold a part of within a factor of 2
+    (the object is in nearly every frame; a flash, a speck in some): the median size of
+    the parts within a factor of 2 of the best quarter octave (the smallest of equals)."""
+    q = np.round(4 * np.log2(np.maximum(area, 1))).astype(np.int64)
+    present = np.zeros((n_frames, q.max() + 1), dtype=bool)
+    present[frame_of, q] = True
+    # frames holding a part within a factor of 2 (4 quarter octaves) of each size
+    c = np.concatenate([np.zeros((n_frames, 1), dtype=np.int64),
+                        np.cumsum(present, axis=1)], axis=1)
+    lo = np.clip(np.arange(q.max() + 1) - 4, 0, None)
+    hi = np.minimum(np.arange(q.max() + 1) + 5, q.max() + 1)
+    held = ((c[:, hi] - c[:, lo]) > 0).sum(axis=0)
+    best = int(np.argmax(held))
+    return float(np.median(area[np.abs(q - best) <= 4]))
 
 
 def _turns(flow, fps, w):
@@ -244,7 +313,9 @@ def linear_evidence(times_s, events_a, events_b, span_a, span_b, tol=0.08):
 
 # event matching (see core._kernels.event_match)
 _MATCH = {"k": 10, "skip_a": 0.5, "skip_b": 0.5, "start": 2.0, "lam": 4.0, "cap": 3.0,
-          "tol": 0.03, "ratio": 3.0}
+          "tol": 0.03, "ratio": 3.0, "hold": 1.0,
+          "hold_depth": 3, "hold_long": 1.0, "lone_ends": True}
+_LONE_RATIO = 2.0
 _MAX_CELLS = 4_000_000
 
 
@@ -270,8 +341,32 @@ def match_events(ta, tb, span_a, span_b, **options):
     lim = float(np.log(p["ratio"]))
     chain = event_chain(ta, tb, jlo, int(width), k, float(p["skip_a"]), float(p["skip_b"]),
                         float(p["start"]), float(p["lam"]), float(p["cap"]), float(p["tol"]),
-                        float(np.log(slope) - lim), float(np.log(slope) + lim))
+                        float(np.log(slope) - lim), float(np.log(slope) + lim), float(p["hold"]),
+                        int(p["hold_depth"]), float(p["hold_long"]))
+    if p["lone_ends"] and len(chain) >= 2:
+        chain = _lone_ends(ta, tb, chain)
     return np.column_stack([ta[chain[:, 0]], tb[chain[:, 1]]])
+
+
+def _lone_ends(ta, tb, chain):
+    """``chain`` with the pair of the first events added when exactly one event of each
+    side precedes its first pair (and the same at the end): nothing else is there for
+    either to be, and the chain's tempo penalty left them out because the first or last
+    note of two performances differs most (a lead-in, a final ritardando). Kept within
+    a factor of ``_LONE_RATIO`` of the neighbouring step's tempo ratio."""
+    (i0, j0), (i1, j1) = chain[0], chain[1]
+    if i0 == 1 and j0 == 1:
+        step = (tb[j0] - tb[0]) / max(ta[i0] - ta[0], 1e-9)
+        ref = (tb[j1] - tb[j0]) / max(ta[i1] - ta[i0], 1e-9)
+        if abs(np.log(step / ref)) <= np.log(_LONE_RATIO):
+            chain = np.vstack([[0, 0], chain])
+    (i0, j0), (i1, j1) = chain[-1], chain[-2]
+    if i0 == len(ta) - 2 and j0 == len(tb) - 2:
+        step = (tb[-1] - tb[j0]) / max(ta[-1] - ta[i0], 1e-9)
+        ref = (tb[j0] - tb[j1]) / max(ta[i0] - ta[i1], 1e-9)
+        if abs(np.log(step / ref)) <= np.log(_LONE_RATIO):
+            chain = np.vstack([chain, [len(ta) - 1, len(tb) - 1]])
+    return chain
 
 
 def event_map(pairs, span_a, span_b):
@@ -460,7 +555,10 @@ def _assess(events_a, events_b, span_a, span_b, tol=0.08):
                    "on_onsets_matched": round(on_map, 3),
                    "on_onsets_linear": round(on_line, 3),
                    "on_onsets_shifted": round(shifted, 3), "f": round(f, 3),
-                   "trusted": not reasons, "reasons": reasons}
+                   "trusted": not reasons, "reasons": reasons,
+                   # (video, audio) times of the first and last matched pair
+                   "matched_span_s": [[float(v) for v in pairs[0]], [float(v) for v in pairs[-1]]]
+                   if len(pairs) else None}
 
 
 def video_event_knots(motion, fps, events_b, span_a, span_b):
@@ -495,3 +593,29 @@ def video_event_knots(motion, fps, events_b, span_a, span_b):
     summary.update(report[name], fallback=False, used=name,
                    note=f"video against audio: visual events '{name}' matched to onsets")
     return knots, summary
+
+
+# beyond the first and last matched pair (by more than _END_MARGIN_S of A) the map is
+# the matched stretch's mean tempo, continued: no event supports it there
+_END_MARGIN_S = 0.1
+_END_ERROR_MS = 150.0
+
+
+def with_unmatched_ends(result):
+    """``result`` (a video-against-audio alignment) with the steps before its event map's
+    first matched pair and after its last (``diagnostics["events"]["matched_a_s"]``, on
+    A's time axis) doubtful: their expected error raised to at least ``_END_ERROR_MS``
+    (a first or last note whose event one side did not show, or whose tempo the chain
+    left out, is placed by extrapolation). The path is the same; ``result`` itself when
+    the map was not matched (the straight line) or carries no confidence."""
+    from .confidence import confidence_from_error
+
+    span = (result.diagnostics.get("events") or {}).get("matched_a_s")
+    if span is None or result.confidence is None:
+        return result
+    t = np.asarray(result.times_s)[:, 0]
+    outside = (t < span[0] - _END_MARGIN_S) | (t > span[1] + _END_MARGIN_S)
+    confidence = np.array(result.confidence, dtype=np.float64)
+    confidence[outside] = np.minimum(confidence[outside],
+                                     confidence_from_error(_END_ERROR_MS))
+    return result.replace(confidence=confidence)

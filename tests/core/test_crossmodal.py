@@ -189,3 +189,118 @@ def test_pipeline_falls_back_to_the_straight_line_on_a_steady_swing(tmp_path):
     assert any("straight line" in n and "periodic" in n for n in al.diagnostics["notes"])
     t = np.linspace(1.0, 11.0, 11)
     assert np.allclose(al.map_a_to_b(t), t * (12.5 / (len(frames) / FPS)), atol=0.1)
+
+
+def test_onset_peaks_in_a_long_silence_are_not_onsets():
+    """A melody with a silence longer than the local normalization's window: the noise
+    floor's flickers there are no onsets (they reach a ten-thousandth of the notes'
+    strength), while notes played ten times softer still count."""
+    from core.pipeline import _peak_curve
+
+    rate = cm.ONSET_RATE_HZ
+    rng = np.random.default_rng(7)
+    curve = 1e-3 * rng.random(int(30 * rate))
+    loud, soft = np.arange(1.0, 10.0, 0.5), np.arange(21.0, 29.0, 0.5)
+    for t, level in [(t, 20.0) for t in loud] + [(t, 2.0) for t in soft]:
+        curve[int(round(t * rate))] += level
+    peaks = _peak_curve(curve, rate, sigma_s=0.0, nms_s=cm.ONSET_NMS_S,
+                        min_level=cm.ONSET_LEVEL)
+    found = cm.event_times(peaks, rate, min_share=cm.ONSET_SHARE, nms_s=cm.ONSET_NMS_S)[0]
+    assert not np.any((found > 10.5) & (found < 20.5)), found
+    assert _recall(found, np.r_[loud, soft], 0.011) == 1.0
+
+
+def test_a_floor_that_flashes_at_each_impact_does_not_move_the_ball():
+    """A ball bouncing on a floor that lights up at every impact and fades over 0.2 s:
+    the lit floor is a region changing in place, not the moving object, so the lowest
+    points of the ball's motion stay on the impacts (the lit floor's centroid pulled
+    them two frames late)."""
+    events = _turns(n=14, seed=6)
+    frames = sc.render_motion("bounce", events, FPS, events[-1] + 1.0, seed=3)
+    h = frames[0].shape[0]
+    for k, frame in enumerate(frames):
+        i = np.searchsorted(events, k / FPS, side="right") - 1
+        if i >= 0:
+            lit = 200.0 * np.exp(-(k / FPS - events[i]) / 0.08)
+            floor = frame[int(0.85 * h):].astype(np.float32) + lit
+            frame[int(0.85 * h):] = np.clip(floor, 0, 255).astype(np.uint8)
+    rows = cm.video_motion(iter(frames), Monitor(None, None))
+    bottoms = cm.turning_points(rows, FPS)["bottoms"][0]
+    inner = events[1:-1]
+    offsets = np.array([bottoms[np.argmin(np.abs(bottoms - t))] - t for t in inner])
+    assert np.mean(np.abs(offsets) <= 1.0 / FPS) >= 0.9, offsets
+
+
+@pytest.mark.parametrize("hold", [0.0, 1.0])
+def test_a_note_held_longer_on_one_side_costs_one_change_of_tempo(hold):
+    """Two steady trains under a constant tempo ratio, except two notes (fermatas) held
+    1.8 times longer on B: matched one by one only when a held interval costs one change
+    of tempo (in) and the return to the old tempo none; charged twice, the chain skips
+    the note after the hold and lags one note behind."""
+    rng = np.random.default_rng(11)
+    ia = rng.uniform(0.75, 0.95, 30)
+    ib = ia * 1.25 * np.exp(rng.normal(0, 0.03, 30))
+    for h in (9, 20):
+        ia[h] *= 1.7
+        ib[h] = ia[h] * 1.25 * 1.8
+    ta = 0.8 + np.r_[0, np.cumsum(ia)]
+    tb = 0.6 + np.r_[0, np.cumsum(ib)]
+    pairs = cm.match_events(ta, tb, (0, ta[-1] + 1), (0, tb[-1] + 1), hold=hold)
+    right = np.abs(pairs[:, 1] - np.interp(pairs[:, 0], ta, tb)) < 1e-9
+    if hold == cm._MATCH["hold"]:  # the default
+        assert len(pairs) == len(ta) and right.all(), pairs
+    else:
+        assert right.sum() < len(ta) - 3
+
+
+def test_a_textured_scene_keeps_all_its_foreground(monkeypatch):
+    """Cuts between textured scenes have no single compact object (their foreground is
+    many fragments): no part of it is left out as a lit region, so the rows are those
+    of the whole foreground."""
+    events = _turns(n=8, seed=8)
+    bars = events[::2]
+    frames = sc.render_motion("cuts", events, FPS, events[-1] + 1.0, seed=5, bars=bars)
+    rows = cm.video_motion(iter(frames), Monitor(None, None))
+    monkeypatch.setattr(cm, "_FG_BLOB", np.inf)
+    monkeypatch.setattr(cm, "_FG_GAP", -1)
+    whole = cm.video_motion(iter(frames), Monitor(None, None))
+    assert np.array_equal(rows, whole)
+
+
+@pytest.mark.parametrize("lone_ends", [False, True])
+def test_the_lone_first_events_of_both_sides_are_a_pair(lone_ends):
+    """The first note lasts 1.4 times longer (relative to the rest) on B than on A, so
+    the chain's tempo penalty leaves its pair out; but one event on each side precedes
+    the chain and nothing else is there for them to be: they are paired (the map's
+    start no longer extrapolated from the rest's mean tempo)."""
+    rng = np.random.default_rng(12)
+    ia = rng.uniform(0.4, 0.9, 20)
+    ib = ia * 1.1 * np.exp(rng.normal(0, 0.02, 20))
+    ib[0] = ia[0] * 1.1 * 1.4
+    ta = 0.8 + np.r_[0, np.cumsum(ia)]
+    tb = 0.5 + np.r_[0, np.cumsum(ib)]
+    span_a, span_b = (0, ta[-1] + 1), (0, tb[-1] + 1)
+    pairs = cm.match_events(ta, tb, span_a, span_b, lone_ends=lone_ends)
+    if lone_ends:  # the default
+        assert np.allclose(pairs, np.column_stack([ta, tb]))
+    else:
+        assert pairs[0, 0] > ta[0]
+    # a spurious event before the first on one side: no longer alone, left out
+    extra = cm.match_events(np.r_[0.2, ta], tb, span_a, span_b, lone_ends=lone_ends)
+    assert extra[0, 0] > ta[0]
+
+
+def test_steps_beyond_the_matched_events_are_doubtful(tmp_path):
+    """Before the first matched pair of events and after the last, the map is the
+    matched stretch's tempo continued: those steps are doubtful, the others keep the
+    calibrated confidence."""
+    from core.pipeline.confidence import doubtful_confidence
+
+    d = sc.make_crossmodal_pair(tmp_path / "bounce", "bounce", seed=303, n_events=12)
+    al = align_files(d / "video.mp4", d / "audio.wav")
+    span = al.diagnostics["events"]["matched_a_s"]
+    t = al.times_s[:, 0]
+    outside = (t < span[0] - cm._END_MARGIN_S) | (t > span[1] + cm._END_MARGIN_S)
+    assert outside.any() and (~outside).any()
+    assert np.all(al.confidence[outside] < doubtful_confidence(al))
+    assert np.mean(al.confidence[~outside] < doubtful_confidence(al)) < 0.5
