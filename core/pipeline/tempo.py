@@ -148,5 +148,7 @@ def slow_options(name, options, factor):
     defaults = inspect.signature(getattr(audio, name)).parameters
     out = dict(options)
     for key in keys:
+        if key not in options and not defaults[key].default:
+            continue  # off by default (floor_s): stays off
         out[key] = float(options.get(key, defaults[key].default)) * float(factor)
     return out
