@@ -28,7 +28,9 @@ dlnco
     even for slowly building bowed or blown notes), folded into pitch classes, divided by a
     running maximum over a few seconds (quiet passages count as much as loud ones), and
     spread forward in time with an exponential decay so a DTW cost has a slope towards
-    each attack. Frames without onsets are zero vectors.
+    each attack. Frames without onsets are zero vectors. ``floor_s`` > 0: each pitch
+    class's running median of the rises over that span is taken off first (the steady
+    rises of vibrato and beating in a sustained sound, which otherwise fill every frame).
 """
 
 from __future__ import annotations
@@ -522,8 +524,10 @@ def onset(x, sample_rate, rate_hz, monitor, *, n_mels=40, window_s=0.023,
 
 def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
           oversample=None, local_s=2.0, decay_s=0.1, spread_s=0.3, memory_s=0.1, band_max=3,
-          resolutions=None, midi_range=None, rise_s=0.02, **options):
+          resolutions=None, midi_range=None, rise_s=0.02, floor_s=0.0, **options):
     _unknown(options)
+    if not (math.isfinite(float(floor_s)) and float(floor_s) >= 0):
+        raise ValueError(f"floor_s: expected a finite number >= 0, got {floor_s!r}")
     tuning = _check_tuning(x, sample_rate, tuning)
     factor, centers = _fine(x, sample_rate, rate_hz, oversample)
     energy = pitch_energy(x, sample_rate, centers, float(tuning), monitor, 0.0, 0.9,
@@ -541,6 +545,8 @@ def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
     rises = _fold(_positive_change(compressed, lag, memory, int(band_max)))
     n_out = frame_centers(x.shape[0], sample_rate, rate_hz).shape[0]
     values = _pool(rises, factor, n_out)
+    if floor_s > 0:
+        values = _above_floor(values, max(1, int(round(float(floor_s) * rate_hz))))
     # local normalization: divide by the running maximum of the frame norm
     norm = np.linalg.norm(values, axis=1)
     n_local = max(1, int(round(local_s * rate_hz)))
@@ -564,4 +570,18 @@ def dlnco(x, sample_rate, rate_hz, monitor, *, tuning=None, compression=1e5,
         params["midi_range"] = tuple(int(v) for v in midi_range)
     if rise_s != 0.02:  # the rise over which a change counts (a slower side's, stretched)
         params["rise_s"] = float(rise_s)
+    if floor_s > 0:
+        params["floor_s"] = float(floor_s)
     return spread, params, PITCH_CLASSES
+
+
+def _above_floor(rises, n_frames):
+    """``rises`` (T, D) less each dimension's running median over ``n_frames``, at
+    least 0: what stands out of the rises a sound keeps making (the vibrato, tremolo
+    and beating of a sustained voice or string section rise in every frame under the
+    strong compression; a struck or plucked note's rises are zero between its onsets,
+    so its median is 0 and nothing changes)."""
+    from scipy.ndimage import median_filter
+
+    floor = median_filter(rises, size=(int(n_frames), 1), mode="nearest")
+    return np.maximum(rises - floor, 0.0)

@@ -133,6 +133,8 @@ _AUDIO_PLANS = {
     # in the local stages only: a repeated note (the same pitches struck again) shows up
     # in its pitch classes even when the previous note still sounds; globally it would
     # also answer vibrato and beating, so there the SuperFlux-like DLNCO stays
+    # (a sustained ensemble's side: its DLNCOs without the rises it keeps making, and
+    # the onsets weigh less in the local stages, see _audio_terms and .ensemble)
     "music": [("dlnco", "euclidean", 0.25, {"compression": 1e5}),
               ("chroma", "cosine", 1.0, {}),
               ("dlnco", "euclidean", 0.0, {"compression": 1e5, "memory_s": 0.0,
@@ -722,6 +724,9 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
                              f"got {feature!r}")
     terms, weights, locals_ = [], [], []
     used = []
+    from . import ensemble
+
+    shares, sustained = None, None  # music: a sustained ensemble's side (.ensemble)
     term_options = []  # each term's name and options per side, for _slow_side
     for k, (name, metric, weight, options, *local) in enumerate(plan):
         local_weight = local[0] if local else weight
@@ -741,6 +746,19 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
                             progress=sub.sub(0.0, 0.5).report, **options_a)
         fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate,
                             progress=sub.sub(0.5, 1.0).report, **options_b)
+        if name == "dlnco" and material == "music" and feature == "auto":
+            if sustained is None:  # read on the first DLNCO, as planned
+                shares = [ensemble.onset_floor_share(f.values) for f in (fa, fb)]
+                sustained = [ensemble.is_sustained(v) for v in shares]
+            # a sustained side's DLNCO without the rises it keeps making
+            if sustained[0]:
+                options_a = dict(options_a, floor_s=ensemble.FLOOR_S)
+                fa = audio_features(xa, rec_a.rate_hz, name, rate_hz=rate, **options_a)
+            if sustained[1]:
+                options_b = dict(options_b, floor_s=ensemble.FLOOR_S)
+                fb = audio_features(xb, rec_b.rate_hz, name, rate_hz=rate, **options_b)
+            if any(sustained):  # and the onsets weigh less in the local stages
+                local_weight *= ensemble.LOCAL_ONSET_SHARE
         terms.append(Term(name, _prepare_audio(name, fa.values),
                           _prepare_audio(name, fb.values), metric, _pool_of(metric)))
         term_options.append((name, {"a": options_a, "b": options_b}))
@@ -760,6 +778,10 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
             **conditions}
     if clicks is not None:
         info["clicks"] = clicks
+    if sustained is not None:
+        info["sustained"] = {"applied": any(sustained),
+                             "floor_share": [None if v is None else round(v, 3)
+                                             for v in shares]}
     if any(t.name == "chroma" for t in terms):  # another key: B's pitch classes rolled
         from .key import transpose_terms
 

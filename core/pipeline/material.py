@@ -58,10 +58,20 @@ def classify_audio(signal, sample_rate, *, max_s=60.0):
 
 
 def _pair_material(stats_a, stats_b):
+    """The material of a pair from its sides' :func:`classify_audio` stats: their means
+    classified as one signal's, except that a pair is music when one side alone holds
+    its notes as music does (stability 0.9 or more; a speech side is at most 0.88
+    stable on every speech pair of ../shared/data and the samekind pairs) and the pair
+    has few pauses (mean silence below 0.1; 0.15-0.37 on those speech pairs). Before,
+    a choir in a room (0.83 stable) against a guitar (0.97) was aligned as other
+    sounds, 211 ms off against 57 ms for the simple chroma DTW, and clarinets (0.94,
+    modulation 0.16) against a choir with reverb (0.83) as speech, 143 ms off."""
     stability = 0.5 * (stats_a["stability"] + stats_b["stability"])
     modulation = 0.5 * (stats_a["modulation"] + stats_b["modulation"])
     silence = 0.5 * (stats_a["silence"] + stats_b["silence"])
     if stability >= 0.9:
+        return "music"
+    if max(stats_a["stability"], stats_b["stability"]) >= 0.9 and silence < 0.1:
         return "music"
     if modulation >= 0.15 or silence >= 0.1:
         return "speech"

@@ -45,7 +45,8 @@ __all__ = ["oftener", "slow_options", "tempo_plan", "tempo_ratio", "tempo_terms"
 # spread, a normalization window): on the slower side they are stretched by the tempo
 # ratio, so that its curves keep the shape the faster side's have once that side is
 # sampled oftener (the faster side's are stretched by the sampling)
-_TIME_OPTIONS = {"dlnco": ("rise_s", "memory_s", "decay_s", "spread_s", "local_s")}
+_TIME_OPTIONS = {"dlnco": ("rise_s", "memory_s", "decay_s", "spread_s", "local_s",
+                           "floor_s")}
 
 # a shared part this many times longer on one side than on the other gets the shorter
 # side's features sampled oftener: above the 1.67 of the generated pairs, and below the
@@ -147,5 +148,7 @@ def slow_options(name, options, factor):
     defaults = inspect.signature(getattr(audio, name)).parameters
     out = dict(options)
     for key in keys:
+        if key not in options and not defaults[key].default:
+            continue  # off by default (floor_s): stays off
         out[key] = float(options.get(key, defaults[key].default)) * float(factor)
     return out

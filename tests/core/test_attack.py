@@ -32,10 +32,19 @@ def test_lags_only_for_known_attacks_that_differ():
     assert attack.attack_lag_s(fast) == 0.0
     assert attack.attack_lag_s(slow) == pytest.approx(attack._LAG_PER_S * 0.03)
     assert attack.side_lags_s(slow, fast) == (attack.attack_lag_s(slow), 0.0)
-    # too close to tell apart, beyond the fitted widths, or unmeasured: nothing moves
+    # too close to tell apart, or unmeasured: nothing moves
     assert attack.side_lags_s(0.06, fast) == (0.0, 0.0)
-    assert attack.side_lags_s(0.12, fast) == (0.0, 0.0)
     assert attack.side_lags_s(None, fast) == (0.0, 0.0)
+
+
+def test_a_width_beyond_an_attack_s_lags_as_a_legato_section():
+    # a string quartet's broad novelty hump (0.115-0.12 s): its features lag ~35 ms
+    hump = 0.12
+    assert not attack.known_width(hump)
+    assert attack.attack_lag_s(hump) == attack._WIDE_LAG_S
+    assert attack.side_lags_s(hump, 0.04) == (attack._WIDE_LAG_S, 0.0)
+    assert attack.side_lags_s(0.04, 0.15) == (0.0, attack._WIDE_LAG_S)
+    assert attack.side_lags_s(hump, 0.105) == (0.0, 0.0)  # too close to tell apart
 
 
 def test_the_lag_stops_growing_with_the_width():

@@ -237,6 +237,10 @@ def test_ramps_shift_a_path_only_for_a_ramped_fast_attack():
     # a real recording against its copy slowed by a phase vocoder: 2.7 times, not moved
     assert attack.ramp_shift_frames(0.0075, 0.0205, RATE, widths_s=fast) == 0
     assert attack.ramp_shift_frames(0.0075, 0.0228, RATE, widths_s=fast) == -1
+    # a bowed string whose width is too close to the piano's for the attack
+    # compensation (0.055 against 0.045 s), its ramps 36 ms against 5 ms: moved
+    assert attack.ramp_shift_frames(0.005, 0.036, RATE, widths_s=(0.045, 0.055)) == -2
+    assert attack.ramps_can_move((0.04, 0.065))
     # slow attacks (the attack compensation's) or unknown widths: left alone
     assert attack.ramp_shift_frames(0.002, 0.017, RATE, widths_s=(0.04, 0.07)) == 0
     assert attack.ramp_shift_frames(0.002, 0.017, RATE, widths_s=(0.04, None)) == 0

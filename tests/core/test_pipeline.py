@@ -174,6 +174,25 @@ def test_material_detection():
     assert kind == "music", stats
 
 
+def test_pair_material_one_side_holding_its_notes_is_music():
+    from core.pipeline.material import _pair_material
+
+    def stats(stability, modulation, silence):
+        return {"stability": stability, "modulation": modulation, "silence": silence}
+
+    guitar, choir_in_a_room = stats(0.9655, 0.1255, 0.0495), stats(0.8294, 0.135, 0.0277)
+    assert _pair_material(guitar, choir_in_a_room) == "music"  # mean 0.897
+    assert _pair_material(choir_in_a_room, guitar) == "music"
+    # neither side stable: other sounds; speech stays speech
+    assert _pair_material(choir_in_a_room, stats(0.85, 0.1, 0.05)) == "other"
+    speech = stats(0.8731, 0.2413, 0.2281)
+    assert _pair_material(speech, stats(0.8158, 0.3938, 0.3124)) == "speech"
+    assert _pair_material(guitar, stats(0.80, 0.3, 0.25)) == "speech"
+    # modulation alone said speech: clarinets against a choir with reverb
+    clarinets, choir = stats(0.9422, 0.163, 0.064), stats(0.8312, 0.1496, 0.013)
+    assert _pair_material(clarinets, choir) == "music"
+
+
 def _pair():
     times_a = np.cumsum(np.r_[0.3, np.full(15, 0.45)])
     warp = 1.0 + 0.3 * np.sin(np.linspace(0, 3, times_a.size))

@@ -75,6 +75,9 @@ def test_the_slower_sides_time_options_are_stretched():
     assert out == {"compression": 1e5, "memory_s": 0.0, "rise_s": pytest.approx(0.04),
                    "decay_s": pytest.approx(0.2), "spread_s": pytest.approx(0.6),
                    "local_s": pytest.approx(4.0)}
+    # a sustained side's floor (core.pipeline.ensemble) is stretched too, where it is on
+    out = tempo.slow_options("dlnco", {"floor_s": 1.0}, 2.0)
+    assert out["floor_s"] == pytest.approx(2.0)
     # frames that do not depend on the tempo
     assert tempo.slow_options("chroma", {}, 2.0) is None
     assert tempo.slow_options("logmel", {"n_mels": 40}, 2.0) is None
