@@ -46,11 +46,17 @@ _EDGE_S = 0.005
 _MIN_SPACING_S = 5.0
 
 
+_CHUNK_BLOCKS = 1 << 16  # blocks per float64 copy: an hour's signal is not copied whole
+
+
 def _block_levels_db(x, sample_rate):
     hop = max(1, int(round(_BLOCK_S * float(sample_rate))))
     n = x.shape[0] // hop
-    blocks = np.asarray(x[:n * hop], dtype=np.float64).reshape(n, hop)
-    power = np.einsum("ij,ij->i", blocks, blocks) / hop
+    power = np.empty(n)
+    for start in range(0, n, _CHUNK_BLOCKS):
+        stop = min(n, start + _CHUNK_BLOCKS)
+        blocks = np.asarray(x[start * hop:stop * hop], dtype=np.float64).reshape(-1, hop)
+        power[start:stop] = np.einsum("ij,ij->i", blocks, blocks) / hop
     return 10.0 * np.log10(power + 1e-12), hop
 
 
