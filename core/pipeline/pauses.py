@@ -118,17 +118,35 @@ def level_values(signal, sample_rate, rate_hz, n_frames):
 def _frame_levels(signal, sample_rate, rate_hz, n_frames):
     """Each frame's level (dB, over ``_WINDOW_S``), the side's loud level (99th
     percentile) and its floor (5th percentile)."""
-    x = np.asarray(signal, dtype=np.float64)
+    x = np.asarray(signal)
     half = max(1, int(round(0.5 * _WINDOW_S * sample_rate)))
-    power = np.concatenate([[0.0], np.cumsum(x * x)])
     centers = np.round(np.arange(n_frames) * (sample_rate / rate_hz)).astype(np.int64)
     lo = np.clip(centers - half, 0, x.shape[0])
     hi = np.clip(centers + half, 0, x.shape[0])
-    mean = (power[hi] - power[lo]) / np.maximum(hi - lo, 1)
+    mean = (_power_prefix(x, hi) - _power_prefix(x, lo)) / np.maximum(hi - lo, 1)
     level = 10.0 * np.log10(mean + 1e-20)
     if level.size == 0:
         return level, 0.0, 0.0
     return level, float(np.percentile(level, 99)), float(np.percentile(level, 5))
+
+
+_CHUNK = 1 << 22  # samples per float64 copy: an hour's signal is not copied whole
+
+
+def _power_prefix(x, at):
+    """The sum of ``x ** 2`` over ``x[:k]`` for each ``k`` of the non-decreasing ``at``,
+    in float64, over chunks of ``_CHUNK`` samples."""
+    out = np.zeros(at.shape[0])
+    total = 0.0
+    for start in range(0, x.shape[0], _CHUNK):
+        chunk = np.asarray(x[start:start + _CHUNK], dtype=np.float64)
+        prefix = np.concatenate([[0.0], np.cumsum(chunk * chunk)]) + total
+        first, last = np.searchsorted(at, [start, start + chunk.shape[0]], side="left")
+        if start + chunk.shape[0] >= x.shape[0]:  # the end itself belongs to the last
+            last = at.shape[0]
+        out[first:last] = prefix[at[first:last] - start]
+        total = float(prefix[-1])
+    return out
 
 
 def _runs(mask):
