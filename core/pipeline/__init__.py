@@ -67,7 +67,12 @@
    index is then moved by whole frames where the onsets show a lag, or else where
    the two sides' attack ramps differ (:func:`_onset_correction`,
    ``params["onset_shift"]``, ``diagnostics["onset_lag"]``,
-   ``diagnostics["attack_ramp"]``), without a second solve. A speech pair without
+   ``diagnostics["attack_ramp"]``), without a second solve. A music pair (``"auto"``,
+   no anchors) whose held-low check did not fire and whose path stands on one time of
+   a side for more than 4 s while the other moves on (a held chord against the same
+   chord decaying) is solved again with the chroma-change term in its first search,
+   that path kept if it stands still less (``diagnostics["stall"]``,
+   ``params["stall_change"]``). A speech pair without
    anchors has the path before the end of each pause one side makes longer re-timed at
    the speech's pace (:mod:`.pauses`, ``diagnostics["pauses"]``): the fluent side's
    glide into the next word belongs after the other side's pause.
@@ -168,6 +173,14 @@ _AMBIGUOUS_TOL = 0.02
 # 1.65 x slower than a bowed string on a tuning pair), and widening there let the local
 # weights pick another stroke of a repeated note
 _RUN_MIN_S = 1.0
+# music: a path standing on one time of a side longer than this (s) while the other moves
+# on is solved again with the chroma-change term (_stall_retry). A held chord of strings
+# against the same chord decaying on a piano (fresh samekind pair music_f04_lascia): the
+# path stood 5.3 s on the piano's stroke, then ran through its decay and the melody over
+# it (235.7 ms, events 3.7-4.6 s off). On 27 other music and realaudio pairs (samekind
+# fresh and tuning sets, public) the longest such run was 0.2-2.6 s where the check had
+# not fired (3.0 s on music_s01, where it had)
+_STALL_S = 4.0
 # the shared part: a video's copy may start or end a fraction of a second apart (no
 # reverberation or fading note to allow for), so short trims count and get no margin
 # (and video keeps the overlap search without its step penalty, as it was measured: a
@@ -268,7 +281,7 @@ def anchor_frames(anchors_s, rate_a_hz, rate_b_hz, n_a, n_b):
     return np.column_stack([i, j]).astype(np.int64)
 
 
-def _plan_terms(rec_a, rec_b, feature, rate_hz, monitor):
+def _plan_terms(rec_a, rec_b, feature, rate_hz, monitor, stall=False):
     """The features of a pair as terms, with the plan's weights and rates.
 
     Their matrix products run on the calling thread alone (:func:`core._blas.
@@ -278,7 +291,7 @@ def _plan_terms(rec_a, rec_b, feature, rate_hz, monitor):
     kinds = (rec_a.kind, rec_b.kind)
     with one_blas_thread():
         if kinds == ("audio", "audio"):
-            return _audio_terms(rec_a, rec_b, feature, rate_hz, monitor)
+            return _audio_terms(rec_a, rec_b, feature, rate_hz, monitor, stall)
         if kinds == ("video", "video"):
             return _video_terms(rec_a, rec_b, feature, rate_hz, monitor)
         return _crossmodal_terms(rec_a, rec_b, feature, rate_hz, monitor)
@@ -407,7 +420,7 @@ def align_recordings(rec_a, rec_b, *, method="dtw", feature="auto", rate_hz=None
 
 
 def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, progress,
-                    cancel, _terms, quiet_ends=False, check_order=True):
+                    cancel, _terms, quiet_ends=False, check_order=True, stall=False):
     """:func:`align_recordings` with ``structure="monotone"`` (``quiet_ends``: the
     warning about unshared ends is left in the diagnostics, not raised: for
     :func:`core.structure.align_structure`, whose result may have other ends;
@@ -423,7 +436,7 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
     sources = {"a": describe_recording(rec_a), "b": describe_recording(rec_b)}
     if _terms is None:
         terms, weights, local, rates, info = _plan_terms(rec_a, rec_b, feature, rate_hz,
-                                                         monitor.sub(0.0, 0.5))
+                                                         monitor.sub(0.0, 0.5), stall)
     else:  # already planned (core.structure): the same result, features computed once
         terms, weights, local, rates, info = _terms
     refine = int(info.pop("refine_factor", 1))
@@ -437,6 +450,8 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
     source = FeatureTerms(terms, weights)
     planned = (source, rates)  # the order check's costs: before any tempo normalization
     params = {"method": method, "feature": feature, "rate_hz": rate_hz, "band_s": band_s}
+    if stall:
+        params["stall_change"] = True  # (cost_source adds the same term)
     if method != "dtw":
         return _align_other(method, source, rates, refine, diag, sources, params,
                             monitor.sub(0.5, 1.0), t0)
@@ -497,7 +512,45 @@ def _align_monotone(rec_a, rec_b, method, feature, rate_hz, band_s, anchors, pro
     if check_order:
         monitor.check()
         result = _with_order_check(result, *planned)
+    if (not stall and _terms is None and feature == "auto" and not frames.shape[0]
+            and diag.get("material") == "music"
+            and not diag.get("held_low", {}).get("applied", True)):
+        result = _stall_retry(result, lambda: _align_monotone(
+            rec_a, rec_b, method, feature, rate_hz, band_s, anchors, progress, cancel,
+            _terms, quiet_ends, check_order, stall=True))
     return result
+
+
+def longest_run_s(times_s) -> float:
+    """The longest straight run of a path ``times_s`` (K, 2) in seconds: one side
+    standing on one time while the other moves on (either side)."""
+    t = np.asarray(times_s, dtype=np.float64)
+    best = 0.0
+    for still in (0, 1):
+        if t.shape[0] < 2:
+            break
+        change = np.flatnonzero(np.diff(t[:, still]) != 0) + 1
+        starts = np.concatenate([[0], change])
+        ends = np.concatenate([change - 1, [t.shape[0] - 1]])
+        moved = t[ends, 1 - still] - t[starts, 1 - still]
+        best = max(best, float(moved.max()))
+    return best
+
+
+def _stall_retry(result, solve_again):
+    """Music: where the path stands on one time of a side for more than ``_STALL_S``
+    while the other moves on, and the held-low check did not fire, the pair is solved
+    again with the chroma-change term in the first search (:mod:`.sustain`), and that
+    path kept when its longest run is shorter. ``diagnostics["stall"]`` says so."""
+    run = longest_run_s(result.times_s)
+    if run <= _STALL_S:
+        return result
+    again = solve_again()
+    run_again = longest_run_s(again.times_s)
+    kept = run_again < run
+    info = {"run_s": round(run, 2), "run_s_again": round(run_again, 2), "kept": kept}
+    chosen = again if kept else result
+    return chosen.replace(diagnostics=dict(chosen.diagnostics, stall=info))
 
 
 def _with_order_check(result, source, rates):
@@ -617,7 +670,8 @@ def cost_source(rec_a, rec_b, previous, *, progress=None, cancel=None) -> Featur
     flipped = bool(params.get("transposed"))
     ra, rb = (rec_b, rec_a) if flipped else (rec_a, rec_b)
     terms, weights, _, rates, info = _plan_terms(ra, rb, params["feature"],
-                                                 params["rate_hz"], Monitor(progress, cancel))
+                                                 params["rate_hz"], Monitor(progress, cancel),
+                                                 bool(params.get("stall_change")))
     if params.get("tempo"):  # one side's features were sampled oftener (a slower partner)
         with one_blas_thread():  # as the plan computed them (see _plan_terms)
             terms, _, _ = _tempo_terms(terms, rates, params["tempo"],
@@ -680,7 +734,7 @@ def _feature_list(feature, plan):
     return out
 
 
-def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
+def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor, stall=False):
     from ..features import AUDIO_FEATURES, audio_features
 
     base_rate = 50.0 if rate_hz is None else rate_hz
@@ -795,7 +849,7 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor):
         moved = info["attack"].get("shift_frames") or [0, 0]
         terms, weights, locals_, info["held_low"] = _held_low_terms(
             terms, weights, locals_, used, (xa, xb), (rec_a.rate_hz, rec_b.rate_hz), rate,
-            roll, moved)
+            roll, moved, stall)
 
     def slow_side(side, factor):
         return _slow_side(term_options, side, factor, (xa, xb)[side == "b"],
@@ -866,14 +920,16 @@ def _level_terms(terms, weights, locals_, used, signals, recordings, rate):
             {"applied": True})
 
 
-def _held_low_terms(terms, weights, locals_, used, signals, sample_rates, rate, roll, moved):
+def _held_low_terms(terms, weights, locals_, used, signals, sample_rates, rate, roll, moved,
+                    stall=False):
     """Music: where one side holds a low voice the other lets decay
     (:mod:`core.pipeline.sustain`), seen in the low register: the chroma's change as a
     term of the first search only (made from the chroma term as planned: rolled into
     A's key, moved for the attacks); seen on the decaying side only (a sung bass): the
     holding side's chroma made without what it holds (B's rolled ``roll`` semitones,
     each side moved ``moved`` frames earlier, as planned). Returns ``(terms, weights,
-    locals_, info)``."""
+    locals_, info)``. ``stall``: the first search's path stood still too long
+    (:func:`_stall_retry`): the chroma-change term is added whatever the check says."""
     from ..features.audio import MIDI_MIN, chroma_of_energy, frame_centers, pitch_energy
     from . import sustain
     from .attack import shift_earlier
@@ -891,6 +947,8 @@ def _held_low_terms(terms, weights, locals_, used, signals, sample_rates, rate, 
     if sustain.needs_held_all(*lows):
         whole = [sustain.held_all_share(energies[side], rate) for side in "ab"]
     info = sustain.held_low_mismatch(*lows, held_all=whole)
+    if stall and not info["applied"]:
+        info.update(applied=True, seen_in="stall", weight=sustain._WEIGHT)
     if not info["applied"]:
         return terms, weights, locals_, info
     chroma = terms[k]
