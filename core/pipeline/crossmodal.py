@@ -314,7 +314,8 @@ def linear_evidence(times_s, events_a, events_b, span_a, span_b, tol=0.08):
 # event matching (see core._kernels.event_match)
 _MATCH = {"k": 10, "skip_a": 0.5, "skip_b": 0.5, "start": 2.0, "lam": 4.0, "cap": 3.0,
           "tol": 0.03, "ratio": 3.0, "hold": 1.0,
-          "hold_depth": 3, "hold_long": 1.0, "lone_ends": True}
+          "hold_depth": 3, "hold_long": 1.0, "lone_ends": True,
+          "complete": 0.9, "complete_skip": 1.0}
 _LONE_RATIO = 2.0
 _MAX_CELLS = 4_000_000
 
@@ -324,14 +325,36 @@ def match_events(ta, tb, span_a, span_b, **options):
     :func:`core._kernels.event_match.event_chain` between the sorted event times ``ta``
     and ``tb``; B's events searched in a band around the straight line from ``span_a``
     to ``span_b`` when the trains are long."""
-    from .._kernels.event_match import event_chain
-
     p = dict(_MATCH, **options)
     ta = np.asarray(ta, dtype=np.float64)
     tb = np.asarray(tb, dtype=np.float64)
     n, m = len(ta), len(tb)
     if n < 2 or m < 2:
         return np.zeros((0, 2))
+    chain = _chain(ta, tb, span_a, span_b, p)
+    # trains that nearly all pair up (the chain matched ``complete`` of the longer one)
+    # have hardly an event without a partner: a skip there costs ``complete_skip``, and
+    # that chain is kept when it pairs more events. A passage of even notes otherwise
+    # slips by one note (an event left out on each side, the run between paired with
+    # its neighbours) wherever that spares the tempo changes of a rubato held
+    # differently on the two sides (pair xmodal_f02: 8 notes a note off)
+    skip = max(p["skip_a"], p["skip_b"])
+    if p["complete_skip"] > skip and len(chain) >= p["complete"] * max(n, m):
+        q = dict(p, skip_a=max(p["skip_a"], p["complete_skip"]),
+                 skip_b=max(p["skip_b"], p["complete_skip"]))
+        strict = _chain(ta, tb, span_a, span_b, q)
+        if len(strict) > len(chain):
+            chain = strict
+    if p["lone_ends"] and len(chain) >= 2:
+        chain = _lone_ends(ta, tb, chain)
+    return np.column_stack([ta[chain[:, 0]], tb[chain[:, 1]]])
+
+
+def _chain(ta, tb, span_a, span_b, p):
+    """The chain (L, 2) of index pairs of :func:`match_events` under options ``p``."""
+    from .._kernels.event_match import event_chain
+
+    n, m = len(ta), len(tb)
     k = int(p["k"])
     width = min(m, max(4 * k, _MAX_CELLS // max(1, n * k * k)))
     slope = (span_b[1] - span_b[0]) / max(span_a[1] - span_a[0], 1e-9)
@@ -343,9 +366,7 @@ def match_events(ta, tb, span_a, span_b, **options):
                         float(p["start"]), float(p["lam"]), float(p["cap"]), float(p["tol"]),
                         float(np.log(slope) - lim), float(np.log(slope) + lim), float(p["hold"]),
                         int(p["hold_depth"]), float(p["hold_long"]))
-    if p["lone_ends"] and len(chain) >= 2:
-        chain = _lone_ends(ta, tb, chain)
-    return np.column_stack([ta[chain[:, 0]], tb[chain[:, 1]]])
+    return chain
 
 
 def _lone_ends(ta, tb, chain):
