@@ -96,6 +96,16 @@ _MIN_WIDTH_DIFF_S = 0.025
 # (0.05 s) left the violin's notes 14-20 ms late, as the width model says (18.5 ms), on
 # the tuning pair of benchmarks/accuracy/samekind.py (realsynth_s03)
 _MONO_MIN_WIDTH_DIFF_S = 0.01
+# and their lags, where only that smaller difference moves them (widths under
+# _MIN_WIDTH_DIFF_S apart), differ by at most this (s): the lag model's line was fitted
+# on widths far apart, and two monophonic sides 0.01-0.02 s apart left the wider side
+# late by about the same whatever the difference (uncompensated, the mean signed
+# error of the realsynth pairs' 15 well-placed notes: width 0.05 against the real
+# recording's 0.04 -13.5..+21.3 ms over violin, clarinet, oboe, strings, cello, 0.0525
+# +15.1, a harmonica's 0.055 +16.9, a trombone's 0.06 +1.5), where the line gives 18.5,
+# 23, 28 and 37 ms: the trombone, moved 4 frames, came out 28.5 ms early (see
+# benchmarks/accuracy/results.md, "tb16")
+_MONO_MAX_LAG_DIFF_S = 0.02
 # one note's harmonics 1-10 (semitones above it, rounded; a clarinet's odd ones reach
 # the 9th) and the band on either side of each (the pitch bands leak into their
 # neighbours), of the frames' pitch energy: the 25th percentile over the louder frames.
@@ -290,12 +300,17 @@ def known_width(width_s) -> bool:
 def side_lags_s(width_a_s, width_b_s, *, monophonic=False):
     """The two sides' lags (s) to compensate: zero unless both widths are measured and
     they differ by ``_MIN_WIDTH_DIFF_S`` or more (``_MONO_MIN_WIDTH_DIFF_S`` where both
-    sides are ``monophonic``: :func:`is_monophonic`)."""
+    sides are ``monophonic``: :func:`is_monophonic`; their lags then differ by at most
+    ``_MONO_MAX_LAG_DIFF_S``)."""
     least = _MONO_MIN_WIDTH_DIFF_S if monophonic else _MIN_WIDTH_DIFF_S
     if width_a_s is None or width_b_s is None \
             or abs(width_a_s - width_b_s) < least - 1e-9:
         return 0.0, 0.0
-    return attack_lag_s(width_a_s), attack_lag_s(width_b_s)
+    lag_a, lag_b = attack_lag_s(width_a_s), attack_lag_s(width_b_s)
+    if abs(width_a_s - width_b_s) < _MIN_WIDTH_DIFF_S - 1e-9:  # the monophonic rule
+        most = min(lag_a, lag_b) + _MONO_MAX_LAG_DIFF_S
+        lag_a, lag_b = min(lag_a, most), min(lag_b, most)
+    return lag_a, lag_b
 
 
 def may_be_monophonic(width_a_s, width_b_s) -> bool:
