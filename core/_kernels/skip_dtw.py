@@ -5,7 +5,11 @@ rows per column, in which the path may also jump forward on A between neighbouri
 columns (from row ``i'`` of column ``j - 1`` to row ``i >= i' + min_jump[j]`` of column
 ``j``) for a fixed penalty: B skipped A's frames in between. A running prefix minimum
 over the previous column keeps it O(cells). The path may start on any row of the first
-column from ``start_row`` to ``start_last``: its begin open, as its end is.
+column from ``start_row`` to ``start_last``: its begin open, as its end is. Where B runs
+faster than A, steps of 2 to ``pace_step[j]`` rows from the previous column cost the cell
+plus ``pace_weight`` times the cells (of column ``j``) of the rows stepped over: B showed
+only some of A's frames there, and with unit steps each A frame it left out cost a whole
+cell of its own (in a slow shot the path lagged behind rather than pay them).
 """
 
 import numpy as np
@@ -17,15 +21,18 @@ START, HORIZ, VERT, DIAG, JUMP = 0, 1, 2, 3, 4
 
 
 @njit(cache=True, nogil=True)
-def skip_dtw(cost, lo, width, start_row, penalty, min_jump, acc, back, jump_from, start_last):
+def skip_dtw(cost, lo, width, start_row, penalty, min_jump, acc, back, jump_from, start_last,
+             pace_step, pace_weight):
     """Fill ``acc`` and ``back`` (both (M, W)) for columns ``0 .. M-1``.
 
     ``cost[j, r]`` is the cost of row ``lo[j] + r`` of column ``j`` for ``r < width[j]``
     (``lo`` non-decreasing, ``lo[j] + width[j]`` non-decreasing); the path starts at row
     ``start_row`` of column 0, or at any row up to ``start_last`` (that cell's cost alone:
     the A frames before it are left out). ``jump_from[j, r]`` receives the row (absolute)
-    a jump into that cell comes from; ``min_jump`` (M,) the shortest jump into each
-    column."""
+    a jump into that cell (or a pace step) comes from; ``min_jump`` (M,) the shortest jump
+    into each column; ``pace_step`` (M,) the longest step without a penalty into each
+    column (1: the unit steps alone), ``pace_weight`` the share of the rows' cells it
+    steps over that such a step adds."""
     m = cost.shape[0]
     for j in range(m):
         w = width[j]
@@ -65,6 +72,15 @@ def skip_dtw(cost, lo, width, start_row, penalty, min_jump, acc, back, jump_from
             if 0 <= rp - 1 < pw and acc[j - 1, rp - 1] <= v:
                 v = acc[j - 1, rp - 1]
                 code = DIAG
+            skipped = 0.0
+            for s in range(2, pace_step[j] + 1):  # B's pace: A frames it showed none of
+                if r - s + 1 < 0:
+                    break
+                skipped += cost[j, r - s + 1]
+                if 0 <= rp - s < pw and acc[j - 1, rp - s] + pace_weight * skipped < v:
+                    v = acc[j - 1, rp - s] + pace_weight * skipped
+                    code = JUMP
+                    jump_from[j, r] = plo + rp - s
             if r >= 1 and acc[j, r - 1] < v:
                 v = acc[j, r - 1]
                 code = HORIZ

@@ -17,7 +17,8 @@ it). Measured on the tuning pairs: ``benchmarks/accuracy/results.md``.
 
 When B skipped some of A's frames, :func:`with_skips` solves the DTW path again in a
 corridor around it, with jumps forward on A allowed between neighbouring B frames for a
-penalty (:func:`skip_path`, kernel ``core._kernels.skip_dtw``); with or without jumps,
+penalty (:func:`skip_path`, kernel ``core._kernels.skip_dtw``; where B runs faster than
+A, B's own steps of 2 or more A frames cost no more than a diagonal); with or without jumps,
 the path's ends are opened (:func:`open_ends`): A frames before B's first frame or after
 its last that the shared part kept are left out, not averaged into B's end frames.
 """
@@ -158,6 +159,14 @@ SKIP_SCALE_CAP = 0.01
 # sped up to 1.3 A frames per B frame alternates steps of 1 and 2: no skip)
 SKIP_MIN_EXTRA = 2
 SKIP_PACE_S = 0.3
+# where B runs faster than A (a pace over 1.05) and no jump is found, B's own steps of up
+# to its pace rounded up (2 at a pace of 1.5: every other B frame leaves an A frame out)
+# cost their cell plus this share of the cells of the A frames left out (unit steps: the
+# whole cells; in a slow shot going into a freeze the path lagged 2 frames behind rather
+# than pay them, carphone at 1.5 A frames per B frame). At 0 (free steps) the path
+# wandered in stills and slow shots of copies at a pace near 1 (held-out pairs 1.0 ->
+# 0.966 of B frames within a frame); 0.75 kept the carphone lag: results.md
+PACE_WEIGHT = 0.5
 
 
 def skip_path(path, x, y, rate_a, rate_b, *, penalty=None, radius_s=None):
@@ -181,12 +190,13 @@ def skip_path(path, x, y, rate_a, rate_b, *, penalty=None, radius_s=None):
     new_path : ndarray (L', 2) int64
         B's same first and last frames as ``path``, on the A frames that begin and end
         the cheapest path (open begin: within the run of A frames ``path`` gives B's
-        first frame; open end: at most ``path``'s last A frame); steps of one frame, or
-        jumps forward on A.
+        first frame; open end: at most ``path``'s last A frame); steps of one frame, of
+        up to B's pace on A (rounded up) where B runs faster than A, or jumps forward on A.
     jumps : list of (j, i_from, i_to)
-        The B frame the jump lands on and the A frames it leaves and reaches.
+        The B frame the jump lands on and the A frames it leaves and reaches (steps of
+        B's pace are no jumps).
     """
-    from .._kernels.skip_dtw import corridor_costs, skip_backtrack, skip_dtw
+    from .._kernels.skip_dtw import corridor_costs
 
     penalty = SKIP_PENALTY if penalty is None else float(penalty)
     radius = max(1, int(round((SKIP_RADIUS_S if radius_s is None else radius_s) * rate_a)))
@@ -213,32 +223,67 @@ def skip_path(path, x, y, rate_a, rate_b, *, penalty=None, radius_s=None):
     on_path = cost[cols, path[:, 0] - lo[cols]]
     scale = min(max(float(np.median(on_path)), 1e-6), SKIP_SCALE_CAP)
     # B's own pace (A frames per B frame) over a second either side: a jump must beat it
-    mean_a = np.bincount(cols, weights=path[:, 0], minlength=m) / np.bincount(cols, minlength=m)
     half = max(1, int(round(SKIP_PACE_S * rate_b)))
+    pace = _pace(path, j0, m, half)
+    min_jump = (SKIP_MIN_EXTRA + np.maximum(1, np.ceil(pace - 0.05))).astype(np.int64)
+    ones = np.ones(m, dtype=np.int64)
+    new, jumps = _solve(cost, lo, width, hi, i0, j0, amax[0], penalty * scale, min_jump, ones)
+    if jumps:
+        return new, jumps
+    # no jump, B faster than A (over 1.05 A frames per B frame on the path found): solved
+    # again with B's own steps of up to its pace rounded up (``PACE_WEIGHT``), between the
+    # corners of the given path with its ends opened (as the engine's path is kept
+    # without a jump: benchmarks/accuracy/results.md); kept when it finds no jump either
+    pace_step = np.maximum(1, np.ceil(_pace(new, j0, m, half) - 0.05))
+    pace_step = np.minimum(pace_step, min_jump - 1).astype(np.int64)
+    if np.any(pace_step > 1):
+        ends = open_ends(path, x, y)[[0, -1], 0]
+        paced, paced_jumps = _solve(cost, lo, width, hi, i0, j0, amax[0], penalty * scale,
+                                    min_jump, pace_step, ends)
+        if not paced_jumps:
+            return paced, []
+    return new, jumps
+
+
+def _pace(path, j0, m, half):
+    """A frames per B frame along ``path`` (columns from ``j0``, ``m`` of them) over
+    ``half`` columns either side."""
+    cols = path[:, 1] - j0
+    mean_a = np.bincount(cols, weights=path[:, 0], minlength=m) / np.bincount(cols, minlength=m)
     ahead = mean_a[np.minimum(np.arange(m) + half, m - 1)]
     behind = mean_a[np.maximum(np.arange(m) - half, 0)]
     span = np.minimum(np.arange(m) + half, m - 1) - np.maximum(np.arange(m) - half, 0)
-    pace = (ahead - behind) / np.maximum(span, 1)
-    min_jump = (SKIP_MIN_EXTRA + np.maximum(1, np.ceil(pace - 0.05))).astype(np.int64)
+    return (ahead - behind) / np.maximum(span, 1)
+
+
+def _solve(cost, lo, width, hi, i0, j0, start_last, penalty, min_jump, pace_step,
+           ends=None):
+    """The skip-aware DTW in the corridor and its path: (new_path, jumps) of
+    :func:`skip_path`."""
+    from .._kernels.skip_dtw import skip_backtrack, skip_dtw
+
+    m, w = cost.shape
     acc = np.empty((m, w))
     back = np.empty((m, w), dtype=np.int8)
     jump_from = np.empty((m, w), dtype=np.int64)
     # open begin, as the end below: B's first frame on any A frame of the run the path
     # gives it (the A frames before are left out, as a trim); not beyond that run: in a
     # slow first shot, near-equal neighbours would let it start frames late
-    skip_dtw(cost, lo, width, int(i0), penalty * scale, min_jump, acc, back, jump_from,
-             int(amax[0]))
+    start = (int(i0), int(start_last)) if ends is None else (int(ends[0]), int(ends[0]))
+    skip_dtw(cost, lo, width, start[0], penalty, min_jump, acc, back, jump_from,
+             start[1], pace_step, PACE_WEIGHT)
     out = np.empty((m + int(hi[-1] - lo[0]) + 2, 2), dtype=np.int64)
     # open end: B's last frame on its best A frame. The shared part kept A frames after
     # the end of B (a trim under 0.2 s or one it missed); ending on A's last frame, the
     # path reached them with a jump or a run in B's last column (13-14 frames off on the
     # combined pairs); the A frames after the end are left out, as a trim
-    end_row = int(lo[-1] + np.argmin(acc[m - 1, :width[-1]]))
+    end_row = int(lo[-1] + np.argmin(acc[m - 1, :width[-1]])) if ends is None \
+        else int(ends[1])
     count = skip_backtrack(lo, back, jump_from, end_row, out)
     new = out[out.shape[0] - count:].copy()
     new[:, 1] += j0
     steps = np.diff(new, axis=0)
-    at = np.flatnonzero(steps[:, 0] > 1)
+    at = np.flatnonzero(steps[:, 0] >= min_jump[new[1:, 1] - j0])
     jumps = [(int(new[k + 1, 1]), int(new[k, 0]), int(new[k + 1, 0])) for k in at]
     return new, jumps
 
@@ -277,6 +322,25 @@ def open_ends(path, x, y):
     return path[begin:end + 1]
 
 
+def _moves_a_frame(old, new):
+    """Whether some B frame of both paths sits a whole A frame or more elsewhere on
+    ``new`` (the mean of its run of A frames). Steps of B's pace that only move runs by
+    half a frame are noise in a slow shot of a noisy copy (a codec-written slow camera
+    move: 100 -> 96 % of B frames within a frame, the runs' means rounding the other
+    way); the engine's path is kept then."""
+    old, new = np.asarray(old, dtype=np.int64), np.asarray(new, dtype=np.int64)
+    lo, hi = max(old[0, 1], new[0, 1]), min(old[-1, 1], new[-1, 1])
+    if hi < lo:
+        return True
+
+    def means(path):
+        keep = (path[:, 1] >= lo) & (path[:, 1] <= hi)
+        cols = path[keep, 1] - lo
+        return np.bincount(cols, weights=path[keep, 0]) / np.bincount(cols)
+
+    return bool(np.max(np.abs(means(new) - means(old))) >= 1.0)
+
+
 def carry_confidence(old_path, confidence, new_path):
     """Per row of ``new_path``, the confidence of ``old_path``'s row in the same column
     of B nearest on A."""
@@ -311,11 +375,13 @@ def with_skips(al, source):
     listed = [{"b_s": round(j / rb, 4), "a_from_s": round(i0 / ra, 4),
                "a_to_s": round(i1 / ra, 4)} for j, i0, i1 in jumps]
     diag = dict(al.diagnostics, skips=listed)
-    # without a jump the engine's path is kept (a skip pass that changes only where the
-    # path's ends sit moved a few clean pairs off: benchmarks/accuracy/results.md), its
-    # ends opened
-    new = open_ends(new if jumps else al.path, x, y)
-    if len(new) == len(al.path) and not jumps:
+    # without a jump or a step of B's pace the engine's path is kept (a skip pass that
+    # changes only where the path's ends sit moved a few clean pairs off:
+    # benchmarks/accuracy/results.md), its ends opened
+    moved = bool(jumps) or (bool(np.any(np.diff(new[:, 0]) > 1))
+                            and _moves_a_frame(al.path, new))
+    new = open_ends(new if moved else al.path, x, y)
+    if len(new) == len(al.path) and not moved:
         return al.replace(diagnostics=diag)
     return al.replace(path=new, confidence=carry_confidence(al.path, al.confidence, new),
                       diagnostics=diag)

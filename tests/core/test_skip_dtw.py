@@ -11,7 +11,7 @@ from core.synthetic import video as sv
 from tests.core.media_factory import FakeVideo
 
 
-def _naive(cost, lo, width, start_row, penalty, min_jump):
+def _naive(cost, lo, width, start_row, penalty, min_jump, pace_step, pace_weight):
     """The same recurrence cell by cell, every jump origin tried explicitly."""
     m, w = cost.shape
     acc = np.full((m, w), np.inf)
@@ -28,6 +28,8 @@ def _naive(cost, lo, width, start_row, penalty, min_jump):
             i = lo[j] + r
             options = [prev(j - 1, i), prev(j - 1, i - 1),
                        acc[j, r - 1] if r >= 1 else np.inf]
+            options += [prev(j - 1, i - s) + pace_weight * cost[j, r - s + 1:r].sum()
+                        for s in range(2, pace_step[j] + 1) if r - s + 1 >= 0]
             options += [prev(j - 1, k) + penalty
                         for k in range(lo[j - 1], i - min_jump[j] + 1)]
             best = min(options)
@@ -36,7 +38,7 @@ def _naive(cost, lo, width, start_row, penalty, min_jump):
     return acc
 
 
-@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("seed", range(6))
 def test_kernel_matches_the_naive_recurrence(seed):
     rng = np.random.default_rng(seed)
     m = 30
@@ -45,12 +47,16 @@ def test_kernel_matches_the_naive_recurrence(seed):
     hi = np.maximum.accumulate(lo + rng.integers(3, 12, m))
     width = (hi - lo + 1).astype(np.int64)
     cost = rng.random((m, int(width.max())))
-    penalty, min_jump = float(rng.uniform(0.5, 3)), rng.integers(2, 5, m).astype(np.int64)
+    penalty = float(rng.uniform(0.5, 3))
+    # steps of B's pace (1: unit steps alone) and jumps beyond them
+    pace_step = rng.integers(1, 4, m).astype(np.int64) if seed % 2 else np.ones(m, np.int64)
+    min_jump = pace_step + rng.integers(1, 4, m)
     acc = np.empty_like(cost)
     back = np.empty(cost.shape, np.int8)
     jf = np.empty(cost.shape, np.int64)
-    skip_dtw(cost, lo, width, 0, penalty, min_jump, acc, back, jf, 0)
-    want = _naive(cost, lo, width, 0, penalty, min_jump)
+    pace_weight = 0.5 * (seed % 3)
+    skip_dtw(cost, lo, width, 0, penalty, min_jump, acc, back, jf, 0, pace_step, pace_weight)
+    want = _naive(cost, lo, width, 0, penalty, min_jump, pace_step, pace_weight)
     for j in range(m):
         np.testing.assert_allclose(acc[j, :width[j]], want[j, :width[j]])
     # the path backtracked from the last column's last row costs what acc says
@@ -59,10 +65,15 @@ def test_kernel_matches_the_naive_recurrence(seed):
     path = out[len(out) - n:]
     assert tuple(path[0]) == (0, 0) and tuple(path[-1]) == (hi[-1], m - 1)
     steps = np.diff(path, axis=0)
-    jumps = steps[:, 0] > 1
-    assert np.all(steps >= 0) and np.all(steps[jumps, 1] == 1)
+    long = steps[:, 0] > 1
+    assert np.all(steps >= 0) and np.all(steps[long, 1] == 1)
+    paced = long & (steps[:, 0] <= pace_step[path[1:, 1]])
+    jumps = long & ~paced
     assert np.all(steps[jumps, 0] >= min_jump[path[1:, 1][jumps]])
     total = cost[path[:, 1], path[:, 0] - lo[path[:, 1]]].sum() + penalty * jumps.sum()
+    for k in np.flatnonzero(paced):  # the rows a step of B's pace went over
+        (i, j) = path[k + 1]
+        total += pace_weight * cost[j, i - lo[j] - steps[k, 0] + 1:i - lo[j]].sum()
     assert total == pytest.approx(acc[m - 1, width[m - 1] - 1])
 
 
@@ -128,6 +139,30 @@ def test_skip_path_jumps_in_a_noisy_copy_of_a_slow_shot():
     assert jumps == [] and np.array_equal(new, diag)
 
 
+@pytest.mark.parametrize("seed", [0, 2, 4])
+def test_skip_path_keeps_pace_with_a_copy_faster_than_a_into_a_freeze(seed):
+    rng = np.random.default_rng(seed)
+    # a slow shot; B shows it at 1.5 A frames per B frame (every third A frame left
+    # out), holds A's frame 45 for 12 frames, then goes on at that pace. With unit steps
+    # each A frame left out cost a whole cell of its own: the path lagged up to 5-7 frames
+    # behind, 24-31 of B's 81 frames 2 or more off, rather than pay them (carphone, a
+    # 25 fps copy with a freeze); B's own steps of 2 take most of that away
+    a = _unit(np.cumsum(rng.normal(size=(120, 64)), axis=0) + 20 * rng.normal(size=64))
+    keep = np.r_[np.round(1.5 * np.arange(30)).astype(int), np.full(12, 45),
+                 45 + np.round(1.5 * np.arange(1, 40)).astype(int)]
+    keep = keep[keep < 120]
+    b = _unit(a[keep] + 0.02 * rng.normal(size=(len(keep), 64)))
+    path = [(0, 0)]  # the continuous path through B's frames (unit steps)
+    for j in range(1, len(keep)):
+        path += [(i, j - 1) for i in range(path[-1][0] + 1, keep[j])]
+        path.append((max(keep[j], path[-1][0]), j))
+    new, jumps = skip_path(np.array(path), a, b, 30.0, 25.0)
+    assert jumps == []  # B's own pace is no skip
+    placed = np.array([new[new[:, 1] == j, 0].mean() for j in range(len(keep))])
+    off = np.abs(placed - keep)
+    assert off.max() <= 2 and np.sum(off > 1) <= 3
+
+
 def test_skip_path_ends_b_on_its_own_frame_when_a_runs_on():
     rng = np.random.default_rng(1)
     # B skips A's frames 30-41 and ends at A's frame 79; the path given ends on A's last
@@ -186,7 +221,8 @@ def test_an_unskipped_copy_gets_no_jump(clip):
     cfg = sv.video_config("noise", 7)
     fa, fb, fps_a, fps_b, truth = sv.make_video_pair(frames, fps, cfg)
     al = align_recordings(FakeVideo(fa, fps_a), FakeVideo(fb, fps_b))
-    assert al.diagnostics["skips"] == [] and al.is_continuous
+    # no jump; steps of 2 on A where the copy runs faster than A (B's own pace)
+    assert al.diagnostics["skips"] == [] and np.all(np.diff(al.path[:, 0]) <= 2)
 
 
 def test_an_anchored_alignment_keeps_the_continuous_path(clip):
