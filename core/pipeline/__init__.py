@@ -821,10 +821,10 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor, stall=False):
         used.append({"name": name, "metric": metric, "weight": weight,
                      "local_weight": local_weight,
                      "params_a": dict(fa.params), "params_b": dict(fb.params)})
-    level = {"applied": False}
+    level, levels = {"applied": False}, (None, None)
     if material == "speech" and feature == "auto":
-        terms, weights, locals_, level = _level_terms(terms, weights, locals_, used,
-                                                      (xa, xb), (rec_a, rec_b), rate)
+        terms, weights, locals_, level, levels = _level_terms(
+            terms, weights, locals_, used, (xa, xb), (rec_a, rec_b), rate)
     info = {"material": material, "material_a": kind_a, "material_b": kind_b,
             "level": level,
             "material_stats": {"a": stats_a, "b": stats_b}, "features": used,
@@ -858,7 +858,7 @@ def _audio_terms(rec_a, rec_b, feature, rate_hz, monitor, stall=False):
 
     info["_slow_side"] = slow_side
     if material == "speech":  # for the pauses (:func:`_pause_placement`)
-        info["_signals"] = ((xa, rec_a.rate_hz), (xb, rec_b.rate_hz))
+        info["_signals"] = ((xa, rec_a.rate_hz, levels[0]), (xb, rec_b.rate_hz, levels[1]))
     return terms, weights, locals_, (rate, rate), info
 
 
@@ -903,21 +903,24 @@ def _level_terms(terms, weights, locals_, used, signals, recordings, rate):
     removed, so a pause's noise and a faint sound (a voiced closure, a fricative's
     start) are only spectral shapes to it, and the path slid the fluent side's next
     word into the other side's pause (word starts 40-80 ms early where one speaker
-    pauses between words). Returns ``(terms, weights, locals_, info)``; ``used`` gains
-    the term's entry (the features' diagnostics)."""
-    from .pauses import _LEVEL_RANGE_DB, _LEVEL_SPAN_DB, level_values
+    pauses between words). Returns ``(terms, weights, locals_, info, levels)`` (each
+    side's :func:`.pauses.frame_levels`, for the pause placement); ``used`` gains the
+    term's entry (the features' diagnostics)."""
+    from .pauses import _LEVEL_RANGE_DB, _LEVEL_SPAN_DB, frame_levels, level_values
 
     n = (terms[0].x.shape[0], terms[0].y.shape[0])
-    values = [level_values(x, rec.rate_hz, rate, k)
+    levels = [frame_levels(x, rec.rate_hz, rate, k)
               for x, rec, k in zip(signals, recordings, n, strict=True)]
+    values = [level_values(x, rec.rate_hz, rate, k, lv)
+              for x, rec, k, lv in zip(signals, recordings, n, levels, strict=True)]
     if any(v is None for v in values):
-        return terms, weights, locals_, {"applied": False}
+        return terms, weights, locals_, {"applied": False}, levels
     params = {"span_db": _LEVEL_SPAN_DB, "min_range_db": _LEVEL_RANGE_DB}
     used.append({"name": "level", "metric": "euclidean", "weight": _LEVEL_WEIGHT,
                  "local_weight": _LEVEL_WEIGHT, "params_a": params, "params_b": params})
     term = Term("level", values[0], values[1], "euclidean", _pool_of("euclidean"))
     return ([*terms, term], [*weights, _LEVEL_WEIGHT], [*locals_, _LEVEL_WEIGHT],
-            {"applied": True})
+            {"applied": True}, levels)
 
 
 def _held_low_terms(terms, weights, locals_, used, signals, sample_rates, rate, roll, moved,
@@ -1117,9 +1120,9 @@ def _pause_placement(result, signals, t0):
     re-solve (an anchor added) gives the solved path back, without this step."""
     from . import confidence, pauses
 
-    (xa, sr_a), (xb, sr_b) = signals
-    quiet_a = pauses.quiet_frames(xa, sr_a, result.rate_a_hz, result.n_a)
-    quiet_b = pauses.quiet_frames(xb, sr_b, result.rate_b_hz, result.n_b)
+    (xa, sr_a, levels_a), (xb, sr_b, levels_b) = signals  # (levels: the level term's)
+    quiet_a = pauses.quiet_frames(xa, sr_a, result.rate_a_hz, result.n_a, levels_a)
+    quiet_b = pauses.quiet_frames(xb, sr_b, result.rate_b_hz, result.n_b, levels_b)
     path, placed = pauses.place_pauses(result.path, quiet_a, quiet_b, result.rate_a_hz,
                                        result.rate_b_hz)
     diag = dict(result.diagnostics)

@@ -29,9 +29,12 @@ to it. Measured in ``benchmarks/accuracy/results.md``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-__all__ = ["level_values", "local_slope", "place_pauses", "quiet_frames"]
+__all__ = ["Levels", "frame_levels", "level_values", "local_slope", "place_pauses",
+           "quiet_frames"]
 
 # a frame is quiet below the side's loud level (99th percentile of frame levels) by
 # _QUIET_DB, or within _FLOOR_DB of its noise floor (5th percentile), whichever is
@@ -62,7 +65,17 @@ _SLOPE_WINDOW_S = 1.0
 _MAX_SLOPE = 3.0
 
 
-def quiet_frames(signal, sample_rate, rate_hz, n_frames):
+class Levels(NamedTuple):
+    """A side's :func:`frame_levels`: each frame's level (dB), the loud level (99th
+    percentile), the floor (5th percentile) and the frame rate they were measured at."""
+
+    level: np.ndarray
+    loud: float
+    floor: float
+    rate_hz: float
+
+
+def quiet_frames(signal, sample_rate, rate_hz, n_frames, levels=None):
     """Which of ``n_frames`` frames at ``rate_hz`` (frame ``k`` centred at sample
     ``round(k * sample_rate / rate_hz)``) are quiet: the signal's level over
     ``_WINDOW_S`` around the frame below the side's loud level by ``_QUIET_DB`` or
@@ -73,6 +86,9 @@ def quiet_frames(signal, sample_rate, rate_hz, n_frames):
     signal : ndarray (n_samples,)
     sample_rate, rate_hz : float
     n_frames : int
+    levels : Levels, optional
+        The side's :func:`frame_levels`, if already measured: used when they are at
+        ``rate_hz`` and ``n_frames``, else measured again.
 
     Returns
     -------
@@ -83,13 +99,13 @@ def quiet_frames(signal, sample_rate, rate_hz, n_frames):
     -----
     O(n_samples + n_frames) time and memory (a running sum of the power).
     """
-    level, loud, floor = _frame_levels(signal, sample_rate, rate_hz, n_frames)
-    if level.size == 0 or loud - floor < _MIN_RANGE_DB:
+    levels = _levels_at(signal, sample_rate, rate_hz, n_frames, levels)
+    if levels.level.size == 0 or levels.loud - levels.floor < _MIN_RANGE_DB:
         return np.zeros(n_frames, dtype=bool)
-    return level < max(loud - _QUIET_DB, floor + _FLOOR_DB)
+    return levels.level < _threshold(levels)
 
 
-def level_values(signal, sample_rate, rate_hz, n_frames):
+def level_values(signal, sample_rate, rate_hz, n_frames, levels=None):
     """How far each frame sounds above the quiet threshold of :func:`quiet_frames`, in
     ``[0, 1]`` (0: quiet, 1: ``_LEVEL_SPAN_DB`` above the threshold or louder), shape
     ``(n_frames, 1)``: a cost term (euclidean) that keeps a quiet stretch of one side
@@ -98,26 +114,35 @@ def level_values(signal, sample_rate, rate_hz, n_frames):
     differ by a few dB only (a sonorant a telephone band leaves near a 25 dB noise
     floor), and the term would say "pause" of speech.
 
-    Parameters
-    ----------
-    signal : ndarray (n_samples,)
-    sample_rate, rate_hz : float
-    n_frames : int
+    Parameters and cost: as :func:`quiet_frames`.
 
     Returns
     -------
     values : ndarray (n_frames, 1) or None
     """
-    level, loud, floor = _frame_levels(signal, sample_rate, rate_hz, n_frames)
-    if level.size == 0 or loud - floor < _LEVEL_RANGE_DB:
+    levels = _levels_at(signal, sample_rate, rate_hz, n_frames, levels)
+    if levels.level.size == 0 or levels.loud - levels.floor < _LEVEL_RANGE_DB:
         return None
-    threshold = max(loud - _QUIET_DB, floor + _FLOOR_DB)
-    return np.clip((level - threshold) / _LEVEL_SPAN_DB, 0.0, 1.0)[:, None]
+    return np.clip((levels.level - _threshold(levels)) / _LEVEL_SPAN_DB, 0.0, 1.0)[:, None]
 
 
-def _frame_levels(signal, sample_rate, rate_hz, n_frames):
-    """Each frame's level (dB, over ``_WINDOW_S``), the side's loud level (99th
-    percentile) and its floor (5th percentile)."""
+def _threshold(levels):
+    """The level (dB) below which a frame is quiet: ``_QUIET_DB`` below the loud level
+    or ``_FLOOR_DB`` above the floor, whichever is higher."""
+    return max(levels.loud - _QUIET_DB, levels.floor + _FLOOR_DB)
+
+
+def _levels_at(signal, sample_rate, rate_hz, n_frames, levels):
+    if levels is not None and levels.rate_hz == rate_hz and levels.level.size == n_frames:
+        return levels
+    return frame_levels(signal, sample_rate, rate_hz, n_frames)
+
+
+def frame_levels(signal, sample_rate, rate_hz, n_frames) -> Levels:
+    """Each of ``n_frames`` frames' level (dB, over ``_WINDOW_S``) at ``rate_hz``, the
+    side's loud level (99th percentile) and its floor (5th percentile), as
+    :class:`Levels`: measured once, they serve :func:`level_values` and
+    :func:`quiet_frames` alike."""
     x = np.asarray(signal)
     half = max(1, int(round(0.5 * _WINDOW_S * sample_rate)))
     centers = np.round(np.arange(n_frames) * (sample_rate / rate_hz)).astype(np.int64)
@@ -126,8 +151,9 @@ def _frame_levels(signal, sample_rate, rate_hz, n_frames):
     mean = (_power_prefix(x, hi) - _power_prefix(x, lo)) / np.maximum(hi - lo, 1)
     level = 10.0 * np.log10(mean + 1e-20)
     if level.size == 0:
-        return level, 0.0, 0.0
-    return level, float(np.percentile(level, 99)), float(np.percentile(level, 5))
+        return Levels(level, 0.0, 0.0, float(rate_hz))
+    return Levels(level, float(np.percentile(level, 99)), float(np.percentile(level, 5)),
+                  float(rate_hz))
 
 
 _CHUNK = 1 << 22  # samples per float64 copy: an hour's signal is not copied whole
