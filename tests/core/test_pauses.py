@@ -95,6 +95,18 @@ def test_local_slope_reads_the_pace_where_both_sound(slope):
 SR = 16000
 
 
+def _syllable(f0, envelope, dur):
+    """A voiced syllable of ``dur`` s: harmonics of ``f0`` with a 5 Hz vibrato, their
+    levels from ``envelope`` (3 parts x 12 bands of 600 Hz), 10 ms ramps at both ends."""
+    t = np.arange(int(dur * SR)) / SR
+    phase = 2 * np.pi * np.cumsum(f0 * (1 + 0.03 * np.sin(2 * np.pi * 5 * t))) / SR
+    part = np.minimum(2, (t / (dur / 3)).astype(int))
+    out = np.zeros(t.size)
+    for h in range(1, int(7000 / f0) + 1):
+        out += envelope[part, min(11, int(f0 * h / 600))] * np.sin(h * phase) / h ** 0.5
+    return out * np.minimum(1, np.minimum(t / 0.01, (dur - t) / 0.01)) / 4
+
+
 def _words(seed, n_words=10, slow=1.3, pause_s=0.15, glide_s=0.03):
     """A voice-like pair (harmonics under formant-like envelopes that change every
     40-52 ms): A runs its words together, each boundary a 30 ms glide of the last sound
@@ -108,13 +120,7 @@ def _words(seed, n_words=10, slow=1.3, pause_s=0.15, glide_s=0.03):
     envelopes = rng.uniform(0.05, 1.0, (n_syl, 3, 12))
 
     def syllable(k, dur):
-        t = np.arange(int(dur * SR)) / SR
-        phase = 2 * np.pi * np.cumsum(f0s[k] * (1 + 0.03 * np.sin(2 * np.pi * 5 * t))) / SR
-        part = np.minimum(2, (t / (dur / 3)).astype(int))
-        out = np.zeros(t.size)
-        for h in range(1, int(7000 / f0s[k]) + 1):
-            out += envelopes[k, part, min(11, int(f0s[k] * h / 600))] * np.sin(h * phase) / h ** 0.5
-        return out * np.minimum(1, np.minimum(t / 0.01, (dur - t) / 0.01)) / 4
+        return _syllable(f0s[k], envelopes[k], dur)
 
     a, b = [np.zeros(int(0.3 * SR))], [np.zeros(int(0.5 * SR))]
     starts_a, starts_b = [], []
@@ -172,13 +178,7 @@ def _voiced(seed, n_words=10, slow=1.3, pause_s=0.15, bar_s=0.04, bar_db=-30.0):
     envelopes = rng.uniform(0.05, 1.0, (2 * n_words, 3, 12))
 
     def syllable(k, dur):
-        t = np.arange(int(dur * SR)) / SR
-        phase = 2 * np.pi * np.cumsum(f0s[k] * (1 + 0.03 * np.sin(2 * np.pi * 5 * t))) / SR
-        part = np.minimum(2, (t / (dur / 3)).astype(int))
-        out = np.zeros(t.size)
-        for h in range(1, int(7000 / f0s[k]) + 1):
-            out += envelopes[k, part, min(11, int(f0s[k] * h / 600))] * np.sin(h * phase) / h ** 0.5
-        return out * np.minimum(1, np.minimum(t / 0.01, (dur - t) / 0.01)) / 4
+        return _syllable(f0s[k], envelopes[k], dur)
 
     def bar(k, dur):
         t = np.arange(int(dur * SR)) / SR
